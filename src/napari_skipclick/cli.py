@@ -1,0 +1,44 @@
+"""The ``skipclick`` command: subcommands live in their own modules and are imported lazily."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import import_module
+
+from . import __version__
+
+#: subcommand -> (module with ``configure(parser)`` and ``run(args) -> int``, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "annotate": ("napari_skipclick.app", "open napari with the SkipClick widget on a video"),
+    "demo": ("napari_skipclick.demo", "run a short scripted annotation session"),
+    "eval": ("napari_skipclick.eval.cli", "NoC evaluation of an engine on a data set"),
+    "export": ("napari_skipclick.io.export_cli", "export an annotation store"),
+    "download": ("napari_skipclick.model.weights_cli", "download released SkipClick weights"),
+    "bench": ("napari_skipclick.bench.model", "benchmark encode and per-click decode"),
+    "bench-reader": ("napari_skipclick.bench.reader", "benchmark the lazy video reader"),
+    "bench-store": ("napari_skipclick.bench.store", "benchmark the zarr annotation store"),
+    "bench-gui": ("napari_skipclick.bench.gui", "benchmark the widget in a real viewer"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the top-level parser with every subcommand's arguments."""
+    parser = argparse.ArgumentParser(prog="skipclick", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(_module=module_name)
+        import_module(module_name).configure(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``skipclick`` console script."""
+    args = build_parser().parse_args(argv)
+    return int(import_module(args._module).run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""The predictor protocol every engine implements, and input checks they share."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from ..types import Click
+
+
+@dataclass(frozen=True)
+class Features:
+    """What ``encode`` returns: the image size and named arrays (numpy or torch) an engine reads."""
+
+    image_shape: tuple[int, int]
+    arrays: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the arrays, for cache accounting."""
+        total = 0
+        for value in self.arrays.values():
+            if hasattr(value, "nbytes"):
+                total += int(value.nbytes)
+            elif hasattr(value, "element_size"):
+                total += int(value.element_size() * value.nelement())
+        return total
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """Interactive segmentation engine: expensive cacheable ``encode``, cheap per-click ``decode``."""
+
+    name: str
+
+    @property
+    def key(self) -> str:
+        """Changes whenever outputs would change (engine, weights checksum, settings, version)."""
+        ...
+
+    def encode(self, image: np.ndarray) -> Features:
+        """Compute the per-image features of a uint8 ``(H, W, 3)`` image."""
+        ...
+
+    def decode(
+        self,
+        features: Features,
+        clicks: Sequence[Click],
+        prev_mask: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Return float32 probabilities ``(H, W)`` for the clicks (zeros when there are none)."""
+        ...
+
+
+def check_image(image: np.ndarray) -> np.ndarray:
+    """Return ``image`` as a contiguous uint8 ``(H, W, 3)`` array or raise a clear ``ValueError``."""
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"expected an RGB image of shape (H, W, 3), got shape {image.shape}")
+    if image.dtype != np.uint8:
+        raise ValueError(f"expected a uint8 image, got dtype {image.dtype}")
+    if image.shape[0] < 1 or image.shape[1] < 1:
+        raise ValueError(f"image has no pixels: shape {image.shape}")
+    return np.ascontiguousarray(image)
+
+
+def check_clicks(clicks: Sequence[Click | tuple], shape: tuple[int, int]) -> list[Click]:
+    """Return clicks as ``Click`` tuples; raise ``ValueError`` for one outside ``shape`` (H, W)."""
+    height, width = shape
+    checked = []
+    for i, click in enumerate(clicks):
+        y, x, positive = click
+        y, x = float(y), float(x)
+        if not (np.isfinite(y) and np.isfinite(x)):
+            raise ValueError(f"click {i} has a non-finite coordinate: ({y}, {x})")
+        if not (0 <= y <= height - 1 and 0 <= x <= width - 1):
+            raise ValueError(
+                f"click {i} at (y={y:g}, x={x:g}) lies outside the {height}x{width} image"
+            )
+        checked.append(Click(y, x, bool(positive)))
+    return checked
+
+
+def check_prev_mask(prev_mask: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray | None:
+    """Return ``prev_mask`` as float32 ``(H, W)`` in [0, 1], or None; raise on a wrong shape."""
+    if prev_mask is None:
+        return None
+    mask = np.asarray(prev_mask)
+    if mask.shape != tuple(shape):
+        raise ValueError(f"prev_mask has shape {mask.shape}, expected {tuple(shape)}")
+    return np.clip(mask.astype(np.float32, copy=False), 0.0, 1.0)

@@ -1,0 +1,47 @@
+"""Plain value types shared by every room: clicks, frame statuses, objects, video facts."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import NamedTuple
+
+
+class Click(NamedTuple):
+    """One click in image pixels: row ``y``, column ``x`` (floats allowed), and its sign."""
+
+    y: float
+    x: float
+    positive: bool
+
+
+class FrameStatus(str, enum.Enum):
+    """Annotation state of one frame, in the order a frame usually moves through them."""
+
+    EMPTY = "empty"
+    CLICKED = "clicked"
+    PROPAGATED = "propagated"
+    NEEDS_REVIEW = "needs review"
+    REVIEWED = "reviewed"
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """An annotated object: stable integer ID (the label value), display name, class, RGB colour."""
+
+    id: int
+    name: str
+    class_name: str
+    color: tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """Facts about a video or frame folder that a store records to recognise it again."""
+
+    path: str
+    n_frames: int
+    height: int
+    width: int
+    fps: float
+    fingerprint: str
