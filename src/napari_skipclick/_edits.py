@@ -1,0 +1,170 @@
+"""Click edits: decoded in a background thread once a frame's features are ready, applied in order.
+
+A click on frame ``t`` becomes a request keyed by (frame, object) holding that object's full
+click list; a newer request for the same key replaces an older one. A request waits until
+``session.has_features(t)``; then ``session.compute`` runs in the worker and ``session.apply``
+on the GUI thread. A result made stale by another edit or an engine switch is recomputed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from napari.qt.threading import create_worker
+from qtpy.QtCore import QObject, Signal
+
+from .session import StaleResultError
+from .types import Click
+
+
+@dataclass(frozen=True)
+class EditRequest:
+    """The clicks an object should have on a frame, and whether to zoom in."""
+
+    frame: int
+    obj_id: int
+    clicks: tuple[Click, ...]
+    zoom: bool
+    serial: int
+
+
+class EditQueue(QObject):
+    """Requests waiting for features or being decoded, and the worker that decodes them."""
+
+    #: an ``EditResult`` that was applied to the session
+    applied = Signal(object)
+    #: frame, object id, error message (the request is dropped)
+    failed = Signal(int, int, str)
+    #: True while requests are waiting or running
+    busy_changed = Signal(bool)
+    #: frames whose requests wait for features that nobody computes (e.g. dropped from the cache)
+    waiting = Signal(list)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._requests: OrderedDict[tuple[int, int], EditRequest] = OrderedDict()
+        self._session: Any = None
+        self._serial = 0
+        self._worker: Any = None
+        self._again = False
+
+    def set_session(self, session: Any) -> None:
+        """Drop every request (they belong to the previous session)."""
+        self.discard()
+        self._session = session
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._requests) or self._worker is not None
+
+    def submit(self, t: int, obj_id: int, clicks: list[Click], *, zoom: bool = False) -> None:
+        """Ask for ``clicks`` to become the object's clicks on frame ``t`` (newest ask wins)."""
+        with self._lock:
+            self._serial += 1
+            key = (int(t), int(obj_id))
+            self._requests.pop(key, None)
+            self._requests[key] = EditRequest(key[0], key[1], tuple(clicks), zoom, self._serial)
+        self.kick()
+
+    def pending(self, t: int, obj_id: int) -> list[Click] | None:
+        """The clicks waiting (or running) for (frame, object), or None."""
+        with self._lock:
+            request = self._requests.get((int(t), int(obj_id)))
+        return None if request is None else list(request.clicks)
+
+    def waiting_frames(self) -> list[int]:
+        with self._lock:
+            return sorted({t for t, _ in self._requests})
+
+    def discard(self, t: int | None = None, obj_id: int | None = None) -> None:
+        """Forget requests (all, or those of one frame/object); running results are dropped."""
+        with self._lock:
+            for key in list(self._requests):
+                if (t is None or key[0] == t) and (obj_id is None or key[1] == obj_id):
+                    del self._requests[key]
+        if not self.busy:
+            self.busy_changed.emit(False)
+
+    def kick(self) -> None:
+        """Start the worker (or make it look again) for requests whose features are ready."""
+        if self._session is None:
+            return
+        if self._worker is not None:
+            self._again = True
+            return
+        if not self._requests:
+            return
+        worker = create_worker(self._run, self._session)
+        worker.yielded.connect(self._on_yielded)
+        worker.finished.connect(lambda w=worker: self._on_finished(w))
+        self._worker = worker
+        self._again = False
+        self.busy_changed.emit(True)
+        worker.start()
+
+    # -- worker thread ---------------------------------------------------------------------------
+
+    def _take(self, session: Any, done: set[int]) -> EditRequest | None:
+        with self._lock:
+            requests = [r for r in self._requests.values() if r.serial not in done]
+        for request in requests:
+            if request.zoom or session.has_features(request.frame):
+                return request
+        return None
+
+    def _run(self, session: Any) -> Iterator[tuple[Any, EditRequest, Any]]:
+        done: set[int] = set()
+        while (request := self._take(session, done)) is not None:
+            done.add(request.serial)
+            try:
+                result = session.compute(
+                    request.frame, request.obj_id, list(request.clicks), zoom=request.zoom
+                )
+            except Exception as exc:
+                yield session, request, exc
+            else:
+                yield session, request, result
+
+    # -- GUI thread ------------------------------------------------------------------------------
+
+    def _on_yielded(self, item: tuple[Any, EditRequest, Any]) -> None:
+        session, request, result = item
+        key = (request.frame, request.obj_id)
+        with self._lock:
+            current = self._requests.get(key)
+        if session is not self._session or current is None or current.serial != request.serial:
+            return  # replaced by a newer request or discarded
+        if isinstance(result, Exception):
+            with self._lock:
+                self._requests.pop(key, None)
+            self.failed.emit(request.frame, request.obj_id, f"{type(result).__name__}: {result}")
+            return
+        try:
+            session.apply(result)
+        except StaleResultError:
+            self.submit(request.frame, request.obj_id, list(request.clicks), zoom=request.zoom)
+            return
+        except Exception as exc:
+            with self._lock:
+                self._requests.pop(key, None)
+            self.failed.emit(request.frame, request.obj_id, f"{type(exc).__name__}: {exc}")
+            return
+        with self._lock:
+            self._requests.pop(key, None)
+        self.applied.emit(result)
+
+    def _on_finished(self, worker: Any) -> None:
+        if worker is not self._worker:
+            return
+        self._worker = None
+        if self._again:
+            self.kick()
+        elif self._requests:
+            self.waiting.emit(self.waiting_frames())
+        if not self.busy:
+            self.busy_changed.emit(False)

@@ -1,0 +1,163 @@
+"""Frame panel: per-frame status strip, click sign, undo/redo, accept, zoom, propagation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from qtpy.QtCore import QRect, Qt, Signal
+from qtpy.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent
+from qtpy.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .types import FrameStatus
+
+STATUS_COLORS: dict[FrameStatus, str] = {
+    FrameStatus.EMPTY: "#3a3f47",
+    FrameStatus.CLICKED: "#3b82f6",
+    FrameStatus.PROPAGATED: "#22c55e",
+    FrameStatus.NEEDS_REVIEW: "#f97316",
+    FrameStatus.REVIEWED: "#a855f7",
+}
+
+
+class FrameStrip(QWidget):
+    """One coloured cell per frame (its status) and a marker on the frame shown; click to jump."""
+
+    frame_clicked = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.n_frames = 0
+        self.current = 0
+        self.statuses: dict[int, FrameStatus] = {}
+        self.setMinimumHeight(18)
+        self.setMaximumHeight(18)
+        legend = ", ".join(f"{s.value}: {c}" for s, c in STATUS_COLORS.items())
+        self.setToolTip(f"Frame statuses ({legend}); click to go to a frame")
+
+    def set_state(self, n_frames: int, current: int, statuses: dict[int, FrameStatus]) -> None:
+        self.n_frames, self.current, self.statuses = n_frames, current, statuses
+        self.update()
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        width, height = self.width(), self.height()
+        painter.fillRect(0, 0, width, height, QColor(STATUS_COLORS[FrameStatus.EMPTY]))
+        if self.n_frames:
+            for t, status in self.statuses.items():
+                x0, x1 = self._x(t), max(self._x(t + 1), self._x(t) + 1)
+                painter.fillRect(QRect(x0, 0, x1 - x0, height), QColor(STATUS_COLORS[status]))
+            x = self._x(self.current)
+            painter.fillRect(QRect(x, 0, max(2, self._x(self.current + 1) - x), height), Qt.white)
+        painter.end()
+
+    def _x(self, t: int) -> int:
+        return round(t * self.width() / max(self.n_frames, 1))
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if self.n_frames:
+            t = int(event.position().x() * self.n_frames / max(self.width(), 1))
+            self.frame_clicked.emit(min(max(t, 0), self.n_frames - 1))
+
+
+class FramePanel(QWidget):
+    """Controls that act on the frame on screen."""
+
+    def __init__(
+        self,
+        controller: Any,
+        selected_objects: Callable[[], list[int]],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.selected_objects = selected_objects
+        self.strip = FrameStrip()
+        self.strip.frame_clicked.connect(controller.go_to_frame)
+        self.frame_label = QLabel("No session")
+        self.sign_button = QPushButton()
+        self.sign_button.setCheckable(True)
+        self.sign_button.clicked.connect(controller.toggle_sign)
+        undo = _button("Undo", "Undo the last edit (Ctrl+Z)", controller.undo)
+        redo = _button("Redo", "Redo (Ctrl+Shift+Z)", controller.redo)
+        accept = _button(
+            "Accept", "Mark this frame reviewed and save it (Enter)", controller.accept_frame
+        )
+        self.zoom_button = _button(
+            "Zoom mode (R)",
+            "Decode clicks in a crop around the object, so small objects (poles, skis, a distant "
+            "skier) get fine masks; switching it on refines the current object",
+            controller.toggle_zoom,
+        )
+        self.zoom_button.setCheckable(True)
+        self.frames_spin = QSpinBox()
+        self.frames_spin.setRange(0, 100000)
+        self.frames_spin.setValue(10)
+        self.frames_spin.setSpecialValueText("to the end")
+        self.frames_spin.setSuffix(" frames")
+        self.frames_spin.setToolTip("How many frames to propagate (0: to the end)")
+        back = _button("◀ Propagate", "Propagate backward (Shift+Left)", lambda: self.propagate(-1))
+        forward = _button(
+            "Propagate ▶", "Propagate forward (Shift+Right)", lambda: self.propagate(1)
+        )
+        cancel = _button("Cancel", "Stop background work (Escape)", controller.cancel)
+
+        edit_row = QGridLayout()
+        for column, widget in enumerate((self.sign_button, undo, redo)):
+            edit_row.addWidget(widget, 0, column)
+        edit_row.addWidget(accept, 1, 0)
+        edit_row.addWidget(self.zoom_button, 1, 1, 1, 2)
+        propagate_row = QHBoxLayout()
+        for widget in (back, self.frames_spin, forward, cancel):
+            propagate_row.addWidget(widget)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.frame_label)
+        layout.addWidget(self.strip)
+        layout.addLayout(edit_row)
+        layout.addLayout(propagate_row)
+        for signal in (
+            controller.statuses_changed,
+            controller.frame_changed,
+            controller.session_changed,
+            controller.busy_changed,
+            controller.mode_changed,
+        ):
+            signal.connect(self.refresh)
+        self.refresh()
+
+    def propagate(self, direction: int) -> None:
+        """Propagate the selected objects (all on this frame when none is selected)."""
+        n_frames = self.frames_spin.value() or None
+        self.controller.propagate(direction, n_frames, self.selected_objects() or None)
+
+    def refresh(self, *_args: Any) -> None:
+        session = self.controller.session
+        positive = self.controller.positive
+        self.sign_button.setChecked(not positive)
+        self.zoom_button.setChecked(self.controller.zoom)
+        self.sign_button.setText("Clicks: positive (T)" if positive else "Clicks: negative (T)")
+        if session is None:
+            self.frame_label.setText("No session: choose an image and press Start")
+            self.strip.set_state(0, 0, {})
+            return
+        t = self.controller.frame
+        status = session.status(t).value
+        busy = " · working …" if not self.controller.idle else ""
+        self.frame_label.setText(f"Frame {t} / {session.n_frames - 1} · {status}{busy}")
+        self.strip.set_state(session.n_frames, t, session.statuses())
+
+
+def _button(text: str, tooltip: str, slot: Any) -> QPushButton:
+    button = QPushButton(text)
+    button.setToolTip(tooltip)
+    button.clicked.connect(lambda: slot())
+    return button

@@ -1,0 +1,89 @@
+"""An Image layer's frames as uint8 RGB ``(T, H, W, 3)``, and the facts a store records of them."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+
+from .types import VideoInfo
+
+
+class LayerFrames:
+    """Read-only ``(T, H, W, 3) uint8`` view of an Image layer's data, converted frame by frame.
+
+    A 2D image counts as a one-frame video; grayscale is repeated into three channels; other
+    dtypes are scaled to 0..255 with the layer's contrast limits (what the user sees).
+    """
+
+    dtype = np.dtype(np.uint8)
+    ndim = 4
+
+    def __init__(self, data: Any, *, rgb: bool, contrast_limits: tuple[float, float]) -> None:
+        spatial = data.ndim - (1 if rgb else 0)
+        if spatial not in (2, 3):
+            raise ValueError(
+                f"the image layer must be a 2D image or a (T, H, W) video, got shape {data.shape}"
+            )
+        if rgb and data.shape[-1] not in (3, 4):
+            raise ValueError(f"an RGB layer needs 3 or 4 channels, got shape {data.shape}")
+        self._data = data
+        self._rgb = rgb
+        self._single = spatial == 2
+        self._limits = (float(contrast_limits[0]), float(contrast_limits[1]))
+        height, width = data.shape[-3:-1] if rgb else data.shape[-2:]
+        n_frames = 1 if self._single else int(data.shape[0])
+        self.shape = (n_frames, int(height), int(width), 3)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, t: int) -> np.ndarray:
+        if not isinstance(t, (int, np.integer)):
+            raise TypeError(f"frames are indexed by one integer, got {t!r}")
+        t = int(t) + (self.shape[0] if t < 0 else 0)
+        if not 0 <= t < self.shape[0]:
+            raise IndexError(f"frame {t} is outside 0..{self.shape[0] - 1}")
+        frame = np.asarray(self._data if self._single else self._data[t])
+        frame = frame[..., :3] if self._rgb else np.repeat(frame[..., None], 3, axis=-1)
+        return self._to_uint8(frame)
+
+    def _to_uint8(self, frame: np.ndarray) -> np.ndarray:
+        if frame.dtype == np.uint8:
+            return np.ascontiguousarray(frame)
+        low, high = self._limits
+        scaled = (frame.astype(np.float32) - low) / max(high - low, 1e-12)
+        return (np.clip(scaled, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def layer_frames(layer: Any) -> Any:
+    """The frames of a napari Image layer: its own data when already ``(T, H, W, 3) uint8``."""
+    data = layer.data[0] if getattr(layer, "multiscale", False) else layer.data
+    if layer.rgb and data.ndim == 4 and data.shape[-1] == 3 and data.dtype == np.uint8:
+        return data
+    return LayerFrames(data, rgb=bool(layer.rgb), contrast_limits=tuple(layer.contrast_limits))
+
+
+def layer_video_info(layer: Any, frames: Any) -> VideoInfo:
+    """The reader's ``VideoInfo`` of the layer, or one built from its frames when it has none."""
+    info = layer.metadata.get("video_info")
+    n_frames, height, width = (int(s) for s in frames.shape[:3])
+    if isinstance(info, VideoInfo) and (info.n_frames, info.height, info.width) == (
+        n_frames,
+        height,
+        width,
+    ):
+        return info
+    path = getattr(layer.source, "path", None) or layer.metadata.get("path") or layer.name
+    fps = float(layer.metadata.get("fps", 25.0))
+    return VideoInfo(str(path), n_frames, height, width, fps, content_fingerprint(frames))
+
+
+def content_fingerprint(frames: Any) -> str:
+    """32 hex digits of sha256 over the shape and the first, middle and last frames' pixels."""
+    n_frames = frames.shape[0]
+    digest = hashlib.sha256(repr(tuple(frames.shape)).encode())
+    for t in sorted({0, n_frames // 2, n_frames - 1}):
+        digest.update(np.ascontiguousarray(frames[t]).tobytes())
+    return digest.hexdigest()[:32]

@@ -1,0 +1,63 @@
+"""Keyboard shortcuts of the widget, bound on this viewer and its SkipClick layers only.
+
+Keys follow napari's conventions: Ctrl (Cmd on macOS) + Z / Ctrl + Shift + Z undo and redo as
+in the Labels layer, M makes a new object like napari's "new label", the arrow keys (napari's
+own) step through frames. Keys of the Points layer (P, S, Z, A, 1-5, Delete) are left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from app_model.types import KeyCode, KeyMod
+
+#: (key, action name, what it does) — the table in docs/usage.md lists the same keys
+SHORTCUTS: tuple[tuple[int, str, str], ...] = (
+    (KeyCode.KeyT, "toggle_sign", "switch the next clicks between positive and negative"),
+    (KeyMod.CtrlCmd | KeyCode.KeyZ, "undo", "undo the last edit"),
+    (KeyMod.CtrlCmd | KeyMod.Shift | KeyCode.KeyZ, "redo", "redo"),
+    (KeyCode.KeyM, "new_object", "add an object of the selected class"),
+    (KeyCode.KeyO, "next_object", "select the next object"),
+    (KeyMod.Shift | KeyCode.KeyO, "previous_object", "select the previous object"),
+    (KeyMod.Shift | KeyCode.RightArrow, "propagate_forward", "propagate forward"),
+    (KeyMod.Shift | KeyCode.LeftArrow, "propagate_backward", "propagate backward"),
+    (KeyCode.Enter, "accept", "accept the frame: mark it reviewed and save it"),
+    (KeyCode.KeyR, "zoom", "zoom mode on/off (decode in a crop around the object)"),
+    (KeyCode.Escape, "cancel", "stop background work (propagation, prefetch)"),
+)
+
+#: actions that other layers' own bindings would otherwise take (Labels: Ctrl+Z)
+_ON_LAYERS = {"undo", "redo"}
+
+
+class KeyBindings:
+    """Binds ``SHORTCUTS`` to callables on a viewer (and on given layers); ``unbind`` restores."""
+
+    def __init__(self, viewer: Any, actions: dict[str, Callable[[], None]]) -> None:
+        self.viewer = viewer
+        self.actions = actions
+        self._bound: list[tuple[Any, int]] = []
+
+    def bind(self, layers: tuple[Any, ...] = ()) -> None:
+        """(Re)bind every shortcut on the viewer, and undo/redo on ``layers``."""
+        self.unbind()
+        for key, name, _ in SHORTCUTS:
+            targets = (self.viewer, *layers) if name in _ON_LAYERS else (self.viewer,)
+            for target in targets:
+                target.bind_key(key, self._handler(name), overwrite=True)
+                self._bound.append((target, key))
+
+    def unbind(self) -> None:
+        for target, key in self._bound:
+            target.bind_key(key, None)
+        self._bound.clear()
+
+    def _handler(self, name: str) -> Callable[[Any], None]:
+        action = self.actions[name]
+
+        def handler(_target: Any) -> None:
+            action()
+
+        handler.__doc__ = f"SkipClick: {name.replace('_', ' ')}"
+        return handler

@@ -1,0 +1,193 @@
+"""Objects panel: the class list, and a table of objects (ID, colour, name, class, frames)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from qtpy.QtCore import Qt
+from qtpy.QtGui import QColor
+from qtpy.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+ID_COLUMN, NAME_COLUMN, CLASS_COLUMN, FRAMES_COLUMN = range(4)
+
+
+def frame_ranges(frames: Sequence[int]) -> str:
+    """Compact frame list: ``[0, 1, 2, 5, 7, 8]`` -> ``"0-2, 5, 7-8"``."""
+    parts: list[str] = []
+    frames = sorted(frames)
+    i = 0
+    while i < len(frames):
+        j = i
+        while j + 1 < len(frames) and frames[j + 1] == frames[j] + 1:
+            j += 1
+        parts.append(str(frames[i]) if i == j else f"{frames[i]}-{frames[j]}")
+        i = j + 1
+    return ", ".join(parts)
+
+
+class ObjectsPanel(QWidget):
+    """Shows the session's objects; edits go through the controller (never the session itself)."""
+
+    def __init__(self, controller: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self._updating = False
+        self.class_combo = QComboBox()
+        self.class_combo.setToolTip("Class of new objects")
+        self.class_edit = QLineEdit()
+        self.class_edit.setPlaceholderText("new class")
+        self.class_edit.returnPressed.connect(self.add_class)
+        add_class = QPushButton("Add class")
+        add_class.clicked.connect(self.add_class)
+        self.add_button = QPushButton("Add object (M)")
+        self.add_button.clicked.connect(self.add_object)
+        self.delete_button = QPushButton("Delete")
+        self.delete_button.setToolTip("Delete the selected object on every frame (undo: Ctrl+Z)")
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["ID", "Name", "Class", "Frames"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(FRAMES_COLUMN, QHeaderView.ResizeMode.Stretch)
+        self.table.setMinimumHeight(110)
+        self.table.itemChanged.connect(self._on_item_changed)
+        self.table.itemSelectionChanged.connect(self._on_selection_changed)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        classes = QHBoxLayout()
+        classes.addWidget(self.class_combo, 1)
+        classes.addWidget(self.class_edit, 1)
+        classes.addWidget(add_class)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.delete_button)
+        layout.addLayout(classes)
+        layout.addWidget(self.table)
+        layout.addLayout(buttons)
+        controller.objects_changed.connect(self.refresh)
+        controller.session_changed.connect(self.refresh)
+        controller.current_object_changed.connect(self._show_current)
+        controller.annotations_changed.connect(self.refresh_frames)
+        self.refresh()
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def add_class(self) -> None:
+        name = self.class_edit.text().strip()
+        if not name or self.controller.session is None:
+            return
+        try:
+            self.controller.add_class(name)
+        except ValueError as exc:
+            self.controller._warn(str(exc))
+            return
+        self.class_edit.clear()
+        self.class_combo.setCurrentText(name)
+
+    def add_object(self) -> None:
+        if self.controller.session is None:
+            self.controller._warn("Start a session first")
+            return
+        self.controller.add_object(self.class_combo.currentText() or None)
+
+    def delete_selected(self) -> None:
+        for obj_id in self.selected_ids():
+            self.controller.delete_object(obj_id)
+
+    def selected_ids(self) -> list[int]:
+        rows = sorted({index.row() for index in self.table.selectedIndexes()})
+        return [int(self.table.item(row, ID_COLUMN).text()) for row in rows]
+
+    # -- view ------------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Rebuild the class list and the table from the session."""
+        session = self.controller.session
+        self._updating = True
+        try:
+            current_class = self.class_combo.currentText()
+            self.class_combo.clear()
+            objects = session.objects if session is not None else []
+            if session is not None:
+                self.class_combo.addItems(session.classes)
+                if current_class in session.classes:
+                    self.class_combo.setCurrentText(current_class)
+            self.table.setRowCount(len(objects))
+            for row, info in enumerate(objects):
+                self._fill_row(row, info, session)
+        finally:
+            self._updating = False
+        self._show_current()
+
+    def refresh_frames(self) -> None:
+        """Update the Frames column only (after clicks or propagation)."""
+        session = self.controller.session
+        if session is None:
+            return
+        for row in range(self.table.rowCount()):
+            obj_id = int(self.table.item(row, ID_COLUMN).text())
+            if obj_id in {o.id for o in session.objects}:
+                text = frame_ranges(session.frames_of(obj_id))
+                self.table.item(row, FRAMES_COLUMN).setText(text)
+
+    def _fill_row(self, row: int, info: Any, session: Any) -> None:
+        id_item = QTableWidgetItem(str(info.id))
+        id_item.setFlags(id_item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+        id_item.setBackground(QColor(*info.color))
+        id_item.setForeground(QColor("black"))
+        self.table.setItem(row, ID_COLUMN, id_item)
+        self.table.setItem(row, NAME_COLUMN, QTableWidgetItem(info.name))
+        combo = QComboBox()
+        combo.addItems(session.classes)
+        combo.setCurrentText(info.class_name)
+        combo.currentTextChanged.connect(
+            lambda name, obj_id=info.id: self.controller.set_object_class(obj_id, name)
+        )
+        self.table.setCellWidget(row, CLASS_COLUMN, combo)
+        frames = QTableWidgetItem(frame_ranges(session.frames_of(info.id)))
+        frames.setFlags(frames.flags() & ~Qt.ItemFlag.ItemIsEditable)
+        frames.setToolTip("Frames where the object is annotated")
+        self.table.setItem(row, FRAMES_COLUMN, frames)
+
+    def _show_current(self) -> None:
+        current = self.controller.current_object
+        self._updating = True
+        try:
+            for row in range(self.table.rowCount()):
+                if int(self.table.item(row, ID_COLUMN).text()) == current:
+                    if row not in {i.row() for i in self.table.selectedIndexes()}:
+                        self.table.selectRow(row)
+                    self.table.setCurrentCell(row, NAME_COLUMN)
+                    break
+        finally:
+            self._updating = False
+
+    def _on_item_changed(self, item: QTableWidgetItem) -> None:
+        if self._updating or item.column() != NAME_COLUMN:
+            return
+        obj_id = int(self.table.item(item.row(), ID_COLUMN).text())
+        name = item.text().strip()
+        if name:
+            self.controller.rename_object(obj_id, name)
+
+    def _on_selection_changed(self) -> None:
+        if self._updating:
+            return
+        row = self.table.currentRow()
+        if row >= 0 and self.table.item(row, ID_COLUMN) is not None:
+            self.controller.select_object(int(self.table.item(row, ID_COLUMN).text()))

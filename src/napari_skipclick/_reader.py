@@ -1,0 +1,70 @@
+"""napari reader: video files and frame folders as lazy RGB image layers, and SkipClick stores."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .io.video import VIDEO_SUFFIXES, is_frame_folder, open_video
+
+LayerData = tuple[Any, dict[str, Any], str]
+ReaderFunction = Callable[[str | Sequence[str]], list[LayerData]]
+
+
+def napari_get_reader(path: str | Sequence[str]) -> ReaderFunction | None:
+    """Return a reader for one video file, frame folder or SkipClick store; None otherwise."""
+    if not isinstance(path, (str, Path)):
+        if len(path) != 1:
+            return None
+        path = path[0]
+    path = Path(path)
+    if path.is_dir():
+        if _is_store(path):
+            return read_store
+        return read_video if is_frame_folder(path) else None
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        return read_video
+    return None
+
+
+def read_video(path: str | Sequence[str]) -> list[LayerData]:
+    """Open a video file or frame folder lazily as an RGB image layer named after it."""
+    path = Path(path if isinstance(path, (str, Path)) else path[0])
+    return [video_layer_data(path)]
+
+
+def video_layer_data(path: str | Path) -> LayerData:
+    """napari LayerData for a video: the lazy ``VideoArray`` as an RGB image layer.
+
+    ``metadata["video_info"]`` holds the ``VideoInfo`` and ``metadata["path"]`` the path.
+    Raises ``VideoError`` with the reason if the video cannot be read.
+    """
+    video = open_video(path)
+    name = video.path.stem if video.path.is_file() else video.path.name
+    kwargs = {
+        "name": name,
+        "rgb": True,
+        "contrast_limits": (0, 255),
+        "metadata": {"video_info": video.info, "path": str(video.path)},
+    }
+    return (video, kwargs, "image")
+
+
+def read_store(path: str | Sequence[str]) -> list[LayerData]:
+    """Open a SkipClick annotation store as a labels layer (lazy)."""
+    from .io.store import store_layer_data
+
+    path = Path(path if isinstance(path, (str, Path)) else path[0])
+    return list(store_layer_data(path))
+
+
+def _is_store(path: Path) -> bool:
+    """True if ``path`` is a SkipClick store (False if this install has no store support)."""
+    try:
+        from .io.store import is_store
+    except ModuleNotFoundError as exc:
+        if exc.name == f"{__package__}.io.store":
+            return False
+        raise
+    return bool(is_store(path))

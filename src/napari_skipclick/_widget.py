@@ -1,0 +1,94 @@
+"""The SkipClick dock widget: session settings, objects and frame controls around one controller."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from qtpy.QtWidgets import QGroupBox, QLabel, QVBoxLayout, QWidget
+
+from ._controller import AnnotationController
+from ._frame_panel import FramePanel
+from ._keybindings import KeyBindings
+from ._objects_panel import ObjectsPanel
+from ._setup_panel import SetupPanel
+
+
+class SkipClickWidget(QWidget):
+    """Click-based video annotation: clicks on "SkipClick prompts" become masks per object."""
+
+    def __init__(self, napari_viewer: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.viewer = napari_viewer
+        self.controller = AnnotationController(napari_viewer)
+        self.setup_panel = SetupPanel(napari_viewer)
+        self.objects_panel = ObjectsPanel(self.controller)
+        self.frame_panel = FramePanel(self.controller, self.objects_panel.selected_ids)
+        self.status_label = QLabel("")
+        self.status_label.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        for title, panel in (
+            ("Session", self.setup_panel),
+            ("Objects", self.objects_panel),
+            ("Frame", self.frame_panel),
+        ):
+            box = QGroupBox(title)
+            QVBoxLayout(box).addWidget(panel)
+            layout.addWidget(box)
+        layout.addWidget(self.status_label)
+        layout.addStretch(1)
+        self.setup_panel.start_requested.connect(self._on_start_requested)
+        self.controller.message.connect(self.status_label.setText)
+        self.controller.session_changed.connect(self._on_session_changed)
+        self.keys = KeyBindings(
+            napari_viewer,
+            {
+                "toggle_sign": self.controller.toggle_sign,
+                "undo": self.controller.undo,
+                "redo": self.controller.redo,
+                "new_object": self.objects_panel.add_object,
+                "next_object": self.controller.next_object,
+                "previous_object": lambda: self.controller.next_object(-1),
+                "propagate_forward": lambda: self.frame_panel.propagate(1),
+                "propagate_backward": lambda: self.frame_panel.propagate(-1),
+                "accept": self.controller.accept_frame,
+                "zoom": self.controller.toggle_zoom,
+                "cancel": self.controller.cancel,
+            },
+        )
+        self.keys.bind()
+
+    def start(self, image_layer: Any, engine: Any, store_path: str | None = None) -> Any:
+        """Start annotating ``image_layer`` with ``engine`` (what the Start button ends in)."""
+        try:
+            return self.controller.start_session(image_layer, engine, store_path=store_path)
+        except Exception as exc:
+            self.controller._error(f"Cannot start: {exc}")
+            return None
+
+    def _on_start_requested(self, image_layer: Any, engine: Any, store_path: str) -> None:
+        session = self.controller.session
+        same_data = session is not None and self.controller.layers is not None
+        same_data = same_data and self.controller.layers.image_layer is image_layer
+        wanted = os.path.abspath(store_path) if store_path else None
+        same_store = session is not None and _store_path(session) == wanted
+        if same_data and same_store:
+            self.controller.switch_engine(engine)
+        else:
+            self.start(image_layer, engine, store_path or None)
+
+    def _on_session_changed(self) -> None:
+        layers = self.controller.layers
+        self.keys.bind((layers.labels, layers.prompts) if layers is not None else ())
+        if self.controller.session is not None:
+            self.setup_panel.start_button.setText("Apply")
+
+    def closeEvent(self, event: Any) -> None:
+        self.controller.close_session()
+        self.keys.unbind()
+        super().closeEvent(event)
+
+
+def _store_path(session: Any) -> str | None:
+    store = session.store
+    return None if store is None else os.path.abspath(str(store.path))

@@ -1,0 +1,91 @@
+"""napari writer: save a labels layer as a SkipClick annotation store (a ``*.zarr`` directory)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+
+from .types import FrameStatus, ObjectInfo, VideoInfo
+
+
+def _video_info(metadata: dict, shape: tuple[int, int, int]) -> VideoInfo:
+    """The layer's video (from its metadata) if it matches the data, else one made up for it."""
+    for key in ("video_info", "video"):
+        info = metadata.get(key)
+        if isinstance(info, dict):
+            try:
+                info = VideoInfo(**info)
+            except TypeError:
+                info = None
+        if isinstance(info, VideoInfo) and (info.n_frames, info.height, info.width) == shape:
+            return info
+    t, h, w = shape
+    return VideoInfo(
+        path="", n_frames=t, height=h, width=w, fps=0.0, fingerprint=f"labels-layer:{t}x{h}x{w}"
+    )
+
+
+def _color(oid: int) -> tuple[int, int, int]:
+    rng = np.random.default_rng(oid)
+    return tuple(int(c) for c in rng.integers(40, 256, size=3))
+
+
+def _objects(metadata: dict, existing: list[ObjectInfo], ids: Iterable[int]) -> list[ObjectInfo]:
+    """Objects from the layer metadata, else those already stored, plus one per unknown id."""
+    given = []
+    for o in metadata.get("objects") or []:
+        o = asdict(o) if isinstance(o, ObjectInfo) else o
+        given.append(
+            ObjectInfo(
+                int(o["id"]),
+                str(o["name"]),
+                str(o["class_name"]),
+                tuple(int(c) for c in o["color"]),
+            )
+        )
+    objects = {o.id: o for o in (given or existing)}
+    for oid in sorted(set(ids) - set(objects)):
+        objects[oid] = ObjectInfo(oid, f"object {oid}", "object", _color(oid))
+    return sorted(objects.values(), key=lambda o: o.id)
+
+
+def write_labels(path: str, data: Any, meta: dict) -> list[str]:
+    """Save labels (H, W) or (T, H, W) into the store at ``path``; return the written path.
+
+    Frames whose labels differ from the store are committed (status kept, or "clicked" for
+    new frames; clicks kept only where the labels are unchanged). The store may already exist
+    for the same video (it is updated); one for another video is refused.
+    """
+    from .io.export import object_ids_in
+    from .io.store import AnnotationStore
+
+    if isinstance(data, (list, tuple)):  # multiscale: the full-resolution level
+        data = data[0]
+    if data.ndim not in (2, 3):
+        raise ValueError(f"a SkipClick store holds (T, H, W) or (H, W) labels, not {data.shape}")
+    frames = data[None] if data.ndim == 2 else data
+    metadata = dict(meta.get("metadata") or {})
+    video = _video_info(metadata, tuple(int(s) for s in frames.shape))
+    with AnnotationStore.open_or_create(path, video) as store:
+        ids: set[int] = set()
+        annotated = set(store.annotated_frames())
+        statuses = store.statuses()
+        for t in range(video.n_frames):
+            labels = np.asarray(frames[t])
+            ids.update(object_ids_in(labels))
+            if t in annotated and np.array_equal(labels, store.read_labels(t)):
+                continue
+            if t not in annotated and not labels.any():
+                continue
+            store.commit_frame(t, labels, statuses.get(t, FrameStatus.CLICKED), {})
+        objects = _objects(metadata, store.objects(), ids)
+        classes = list(
+            dict.fromkeys(
+                [*(metadata.get("classes") or store.classes()), *(o.class_name for o in objects)]
+            )
+        )
+        store.write_objects(objects, classes)
+        return [str(store.path)]

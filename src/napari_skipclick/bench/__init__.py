@@ -1,0 +1,1 @@
+"""Benchmarks behind the ``skipclick bench*`` subcommands."""

@@ -1,0 +1,102 @@
+"""Training data: a torch ``Dataset`` over the annotated frames of a store and its video.
+
+Each item is ``(image, masks, class_ids)``: ``image`` float32 (3, H, W) in [0, 1], ``masks``
+bool (N, H, W) one per object present in the frame, ``class_ids`` int64 (N,) where class
+``i + 1`` is ``dataset.class_names[i]``. Frames and labels are read lazily, per item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from .io.export import categories, category_of, object_ids_in, select_frames
+from .io.store import AnnotationStore
+from .types import FrameStatus
+
+Item = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+
+
+class SkipClickDataset(Dataset):
+    """Annotated frames of a store as training samples (safe with ``DataLoader`` workers).
+
+    ``video``: an array-like ``(T, H, W, 3)`` uint8 (e.g. ``open_video(...)``) or a path;
+    default: the video path recorded in the store. ``statuses`` / ``frames`` restrict the
+    frames (e.g. ``statuses=["reviewed"]``); ``transform(image, masks, class_ids)`` is applied
+    to each item.
+    """
+
+    def __init__(
+        self,
+        store: str | Path | AnnotationStore,
+        video: Any = None,
+        *,
+        statuses: Iterable[FrameStatus | str] | None = None,
+        frames: Iterable[int] | None = None,
+        transform: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], Item] | None = None,
+    ) -> None:
+        self.store_path = Path(store.path if isinstance(store, AnnotationStore) else store)
+        self._store: AnnotationStore | None = None
+        opened = self.store
+        self.frames = select_frames(opened, frames, statuses)
+        self.class_names, self._class_of = categories(opened)
+        self.transform = transform
+        self._video_source = opened.video.path if video is None else video
+        self._video: Any = None if isinstance(self._video_source, (str, Path)) else video
+        if self._video is not None:
+            self._check_video(self._video)
+
+    @property
+    def store(self) -> AnnotationStore:
+        """The store, opened read-only (again in each worker process)."""
+        if self._store is None:
+            self._store = AnnotationStore.open(self.store_path, readonly=True)
+        return self._store
+
+    @property
+    def video(self) -> Any:
+        """The frames, opened lazily (again in each worker process)."""
+        if self._video is None:
+            from .io.video import open_video
+
+            self._video = open_video(self._video_source)
+            self._check_video(self._video)
+        return self._video
+
+    def _check_video(self, video: Any) -> None:
+        v = self.store.video
+        expected = (v.n_frames, v.height, v.width, 3)
+        if tuple(video.shape) != expected:
+            raise ValueError(f"the video has shape {tuple(video.shape)}, the store {expected}")
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_store"] = None
+        if isinstance(self._video_source, (str, Path)):
+            state["_video"] = None
+        return state
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def object_ids(self, index: int) -> list[int]:
+        """Object ids of the masks of item ``index``, in order."""
+        labels = self.store.read_labels(self.frames[index])
+        return object_ids_in(labels)
+
+    def __getitem__(self, index: int) -> Item:
+        t = self.frames[index]
+        labels = self.store.read_labels(t)
+        ids = np.array(object_ids_in(labels), dtype=np.uint32)
+        image = torch.from_numpy(np.array(self.video[t], dtype=np.float32)).permute(2, 0, 1) / 255
+        masks = torch.from_numpy(labels[None] == ids[:, None, None])
+        classes = [category_of(int(i), self.class_names, self._class_of) for i in ids]
+        class_ids = torch.tensor(classes, dtype=torch.int64)
+        if self.transform is not None:
+            return self.transform(image, masks, class_ids)
+        return image, masks, class_ids

@@ -1,0 +1,99 @@
+"""``skipclick demo``: a short scripted annotation of the sample ski video in the real widget.
+
+Three objects on frame 0 (skier, skis, poles) from scripted clicks on the prompts layer, the
+poles in zoom mode, propagation over the next 10 frames, everything saved to a zarr store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+#: object name -> clicks (row, column, positive) on frame 0 of the sample video, zoom mode
+SCRIPT: tuple[tuple[str, tuple[tuple[float, float, bool], ...], bool], ...] = (
+    ("skier", ((144, 335, True), (134, 363, False), (188, 358, True)), False),
+    ("skis", ((195, 364, True), (195, 327, True), (177, 348, False), (186, 351, False)), False),
+    ("poles", ((183, 408, True),), True),
+)
+PROPAGATE_FRAMES = 10
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments to ``parser``."""
+    parser.add_argument("--screenshot", type=Path, help="save a PNG of the window at the end")
+    parser.add_argument("--exit", action="store_true", help="close napari when the demo is done")
+    parser.add_argument("--store", help="new store folder (default: a temporary folder)")
+
+
+def wait_until(condition: Any, timeout: float = 600.0) -> None:
+    """Run the Qt event loop until ``condition()`` holds; TimeoutError after ``timeout`` s."""
+    from qtpy.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    deadline = time.monotonic() + timeout
+    while not condition():
+        app.processEvents()
+        if time.monotonic() > deadline:
+            raise TimeoutError("the demo step did not finish in time")
+        time.sleep(0.002)
+    app.processEvents()
+
+
+def annotate(widget: Any, log: Any = print) -> None:
+    """Run ``SCRIPT`` on frame 0 through the prompts layer, then propagate and save."""
+    controller = widget.controller
+    controller.go_to_frame(0)
+    wait_until(lambda: controller.idle)
+    for name, clicks, zoom in SCRIPT:
+        controller.add_object(name=name)
+        if controller.zoom != zoom:
+            controller.toggle_zoom()
+        for y, x, positive in clicks:
+            controller.layers.prompts.feature_defaults = {"positive": positive}
+            controller.layers.prompts.add([y, x])
+            wait_until(lambda: controller.idle)
+        log(f"frame 0: {name} annotated with {len(clicks)} click(s)")
+    if controller.zoom:
+        controller.toggle_zoom()
+    controller.propagate(1, PROPAGATE_FRAMES)
+    wait_until(lambda: controller.idle)
+    statuses = controller.session.statuses()
+    log("statuses: " + ", ".join(f"{t}: {s.value}" for t, s in statuses.items()))
+    if not controller.save():
+        raise RuntimeError(controller.last_message)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Open the viewer, run the script, optionally screenshot and exit."""
+    import tempfile
+
+    import napari
+
+    from .app import open_annotator
+
+    store = args.store or str(Path(tempfile.mkdtemp(prefix="skipclick-demo-")) / "demo.zarr")
+    if args.store and Path(args.store).exists():
+        print(f"skipclick demo: {args.store} exists; give a new folder", file=sys.stderr)
+        return 2
+    viewer, widget = open_annotator(store=store)
+    viewer.window.resize(1500, 950)
+    start = time.perf_counter()
+    annotate(widget)
+    print(f"demo done in {time.perf_counter() - start:.1f} s; store: {store}")
+    viewer.camera.center = (0, 165, 350)
+    viewer.camera.zoom = 2.2
+    viewer.layers.selection.active = widget.controller.layers.prompts
+    wait_until(lambda: True)
+    if args.screenshot:
+        args.screenshot.parent.mkdir(parents=True, exist_ok=True)
+        viewer.screenshot(str(args.screenshot), canvas_only=False)
+        print(f"wrote {args.screenshot}")
+    if args.exit:
+        widget.controller.close_session()
+        viewer.close()
+        return 0
+    napari.run()
+    return 0

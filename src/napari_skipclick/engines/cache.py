@@ -1,0 +1,262 @@
+"""Per-frame feature cache keyed by (frame content, engine key): memory LRU, fp16 zarr on disk."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import threading
+import uuid
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..io.video import frame_hash
+from .base import Engine, Features
+
+__all__ = ["FeatureCache", "frame_hash"]
+
+_MIB = 1 << 20
+_HALF_MAX = float(np.finfo(np.float16).max)
+
+
+def _short_hash(text: str, size: int = 16) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:size]
+
+
+def _to_numpy(value: Any) -> tuple[np.ndarray, dict[str, Any]]:
+    """Return ``value`` as numpy plus what is needed to rebuild its original type."""
+    if hasattr(value, "detach"):  # torch tensor, without importing torch here
+        meta = {"kind": "torch", "dtype": str(value.dtype), "device": str(value.device)}
+        tensor = value.detach().cpu()
+        if tensor.is_floating_point():
+            tensor = tensor.float()  # numpy has no bfloat16
+        return tensor.numpy(), meta
+    array = np.asarray(value)
+    return array, {"kind": "numpy", "dtype": array.dtype.str}
+
+
+def _fits_half(array: np.ndarray) -> bool:
+    """Whether float16 can hold every value of ``array`` without overflow."""
+    return array.size == 0 or float(np.nanmax(np.abs(array))) <= _HALF_MAX
+
+
+def _from_numpy(array: np.ndarray, meta: dict[str, Any]) -> Any:
+    """Rebuild an array saved by ``_to_numpy`` (fp16 on disk back to its original dtype)."""
+    if meta["kind"] == "torch":
+        import torch
+
+        dtype = getattr(torch, meta["dtype"].removeprefix("torch."))
+        tensor = torch.from_numpy(np.ascontiguousarray(array)).to(dtype)
+        device = meta["device"]
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            device = "cpu"
+        return tensor.to(device)
+    return array.astype(np.dtype(meta["dtype"]), copy=False)
+
+
+class FeatureCache:
+    """Thread-safe cache of ``Features`` per (frame key, engine key).
+
+    Memory: LRU bounded by ``max_mib`` (counted with ``Features.nbytes``). Disk (optional): one
+    zarr group per entry under ``disk_path``, float arrays stored as float16 (unless a value
+    would overflow it), bounded by ``disk_max_mib`` (least recently used entries go first).
+    An entry is only returned for the exact frame key and engine key it was stored under,
+    checked again when read from disk.
+    """
+
+    def __init__(
+        self,
+        max_mib: float = 1024,
+        disk_path: str | os.PathLike | None = None,
+        disk_max_mib: float = 20_000,
+    ) -> None:
+        if max_mib < 0 or disk_max_mib < 0:
+            raise ValueError("cache sizes must be >= 0 MiB")
+        self.max_bytes = int(max_mib * _MIB)
+        self.disk_path = Path(disk_path) if disk_path is not None else None
+        self.disk_max_bytes = int(disk_max_mib * _MIB)
+        self._memory: OrderedDict[tuple[str, str], Features] = OrderedDict()
+        self._nbytes = 0
+        self._lock = threading.Lock()
+        self._inflight: dict[tuple[str, str], threading.Event] = {}
+        self._disk_lock = threading.Lock()
+        self._disk_sizes: dict[Path, int] | None = None
+        if self.disk_path is not None:
+            self.disk_path.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of features held in memory."""
+        return self._nbytes
+
+    def __len__(self) -> int:
+        return len(self._memory)
+
+    def clear_memory(self) -> None:
+        """Drop every in-memory entry (the disk cache stays)."""
+        with self._lock:
+            self._memory.clear()
+            self._nbytes = 0
+
+    def contains(self, frame_key: str, engine_key: str) -> bool:
+        """Whether features for this frame and engine are cached in memory or on disk."""
+        with self._lock:
+            if (frame_key, engine_key) in self._memory:
+                return True
+        entry = self._entry_path(frame_key, engine_key)
+        return entry is not None and entry.is_dir()
+
+    def get(self, frame_key: str, engine_key: str) -> Features | None:
+        """Cached features for exactly this frame and engine, or None."""
+        key = (frame_key, engine_key)
+        with self._lock:
+            features = self._memory.get(key)
+            if features is not None:
+                self._memory.move_to_end(key)
+                return features
+        features = self._read_disk(frame_key, engine_key)
+        if features is not None:
+            self._remember(key, features)
+        return features
+
+    def put(self, frame_key: str, engine_key: str, features: Features) -> None:
+        """Store features in memory and, when a disk path is set, on disk."""
+        self._remember((frame_key, engine_key), features)
+        self._write_disk(frame_key, engine_key, features)
+
+    def get_or_compute(self, frame_key: str, engine: Engine, image: np.ndarray) -> Features:
+        """Cached features, or ``engine.encode(image)`` stored under the engine's key.
+
+        Concurrent callers for the same key wait for one encode instead of repeating it.
+        """
+        engine_key = engine.key
+        key = (frame_key, engine_key)
+        while True:
+            features = self.get(frame_key, engine_key)
+            if features is not None:
+                return features
+            with self._lock:
+                event = self._inflight.get(key)
+                if event is None:
+                    event = self._inflight[key] = threading.Event()
+                    break
+            event.wait()
+        try:
+            features = engine.encode(image)
+            self.put(frame_key, engine_key, features)
+            return features
+        finally:
+            with self._lock:
+                del self._inflight[key]
+            event.set()
+
+    def _remember(self, key: tuple[str, str], features: Features) -> None:
+        size = features.nbytes
+        with self._lock:
+            old = self._memory.pop(key, None)
+            if old is not None:
+                self._nbytes -= old.nbytes
+            if size > self.max_bytes:
+                return
+            self._memory[key] = features
+            self._nbytes += size
+            while self._nbytes > self.max_bytes:
+                _, dropped = self._memory.popitem(last=False)
+                self._nbytes -= dropped.nbytes
+
+    # -- disk ------------------------------------------------------------------------------
+
+    def _entry_path(self, frame_key: str, engine_key: str) -> Path | None:
+        if self.disk_path is None:
+            return None
+        return self.disk_path / _short_hash(engine_key) / f"{_short_hash(frame_key, 32)}.zarr"
+
+    def _read_disk(self, frame_key: str, engine_key: str) -> Features | None:
+        path = self._entry_path(frame_key, engine_key)
+        if path is None or not path.is_dir():
+            return None
+        import zarr
+
+        try:
+            group = zarr.open_group(str(path), mode="r")
+            attrs = dict(group.attrs)
+            if attrs.get("engine_key") != engine_key or attrs.get("frame_key") != frame_key:
+                return None
+            arrays = {
+                name: _from_numpy(group[name][...], meta) for name, meta in attrs["arrays"].items()
+            }
+            arrays.update(attrs.get("scalars", {}))
+            os.utime(path)
+        except Exception:  # an unreadable entry is a miss; it is recomputed and rewritten
+            shutil.rmtree(path, ignore_errors=True)
+            return None
+        return Features(image_shape=tuple(attrs["image_shape"]), arrays=arrays)
+
+    def _write_disk(self, frame_key: str, engine_key: str, features: Features) -> None:
+        path = self._entry_path(frame_key, engine_key)
+        if path is None or path.is_dir():
+            return
+        import zarr
+
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            group = zarr.open_group(str(tmp), mode="w")
+            metas, scalars = {}, {}
+            for name, value in features.arrays.items():
+                if isinstance(value, (int, float, str, bool)):
+                    scalars[name] = value
+                    continue
+                array, meta = _to_numpy(value)
+                if array.dtype.kind == "f" and _fits_half(array):
+                    array = array.astype(np.float16)
+                group.create_array(name, data=array, chunks=array.shape or "auto", compressors=None)
+                metas[name] = meta
+            group.attrs.update(
+                {
+                    "engine_key": engine_key,
+                    "frame_key": frame_key,
+                    "image_shape": list(features.image_shape),
+                    "arrays": metas,
+                    "scalars": scalars,
+                }
+            )
+            os.replace(tmp, path)
+        except OSError:
+            return  # a full or read-only disk only costs a future re-encode
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        self._track_disk(path)
+
+    def _track_disk(self, path: Path) -> None:
+        """Record a new disk entry and remove least recently used ones beyond the bound."""
+        assert self.disk_path is not None
+        with self._disk_lock:
+            if self._disk_sizes is None:
+                self._disk_sizes = {
+                    entry: _dir_size(entry) for entry in self.disk_path.glob("*/*.zarr")
+                }
+            self._disk_sizes[path] = _dir_size(path)
+            total = sum(self._disk_sizes.values())
+            if total <= self.disk_max_bytes:
+                return
+            by_age = sorted(self._disk_sizes, key=_mtime)
+            for entry in by_age:
+                if total <= self.disk_max_bytes:
+                    break
+                shutil.rmtree(entry, ignore_errors=True)
+                total -= self._disk_sizes.pop(entry)
+
+
+def _dir_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0

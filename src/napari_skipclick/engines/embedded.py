@@ -1,0 +1,226 @@
+"""Weight-free interactive segmentation: superpixels, colour models, geodesics and a graph cut."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy.ndimage import gaussian_filter
+
+from ..types import Click
+from .base import Features, check_clicks, check_image, check_prev_mask
+from .embedded_features import LAB_BINS, compute_features
+from .embedded_graph import geodesic_distance, min_cut
+from .embedded_refine import band_segments, connected_to_clicks, disk_labels, refine
+
+
+@dataclass(frozen=True)
+class EmbeddedSettings:
+    """Tunable settings of the embedded engine (see docs/engines.md)."""
+
+    pixels_per_segment: float = 60.0
+    compactness: float = 20.0
+    colour_weight: float = 2.0
+    colour_smoothing: float = 1.0
+    geodesic_weight: float = 1.0
+    geodesic_scale: float = 20.0
+    hop_cost: float = 2.0
+    border_cost: float = 40.0
+    reach: float = 1e6
+    border_weight: float = 0.2
+    click_weight: float = 300.0
+    prior_weight: float = 0.5
+    smoothness: float = 1.0
+    keep_connected: bool = True
+    refine: bool = True
+    pixel_smoothness: float = 10.0
+    coarse_weight: float = 1.0
+    click_radius: float = 3.0
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("napari-skipclick")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+class EmbeddedEngine:
+    """Interactive segmentation that needs no weights; see docs/engines.md for the method."""
+
+    name = "embedded"
+
+    def __init__(self, **settings: float | bool) -> None:
+        known = set(EmbeddedSettings.__dataclass_fields__)
+        unknown = sorted(set(settings) - known)
+        if unknown:
+            raise ValueError(f"unknown embedded engine settings {unknown}; known: {sorted(known)}")
+        self.settings = EmbeddedSettings(**settings)
+
+    @property
+    def key(self) -> str:
+        """Engine name, package version and every setting, as one string."""
+        return f"{self.name}-{_version()}-{json.dumps(asdict(self.settings), sort_keys=True)}"
+
+    def encode(self, image: np.ndarray) -> Features:
+        """Superpixels, their colour statistics and adjacency graph of a uint8 RGB image."""
+        image = check_image(image)
+        s = self.settings
+        arrays = compute_features(image, s.pixels_per_segment, s.compactness)
+        return Features(image_shape=image.shape[:2], arrays=arrays)
+
+    def decode(
+        self,
+        features: Features,
+        clicks: Sequence[Click],
+        prev_mask: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Foreground probabilities for the clicks, using ``prev_mask`` as a prior."""
+        shape = tuple(features.image_shape)
+        clicks = check_clicks(clicks, shape)
+        prev = check_prev_mask(prev_mask, shape)
+        a = features.arrays
+        labels = a["labels"]
+        if not any(c.positive for c in clicks):
+            return np.zeros(shape, dtype=np.float32)
+        n = len(a["size"])
+        pos, neg = self._click_segments(labels, clicks)
+        prior = None
+        if prev is not None:
+            prior = np.bincount(labels.ravel(), weights=prev.ravel(), minlength=n) / a["size"]
+        s = self.settings
+        disks = disk_labels(shape, clicks, s.click_radius)
+        logit, llr_bin, geo = self._unary_logit(a, n, pos, neg, prior, disks)
+        weights = self._pair_weights(a)
+        unary = logit * a["size"] / a["size"].mean()
+        fg = min_cut(n, a["edges"], s.smoothness * weights, unary, pos, neg)
+        if s.keep_connected:
+            fg = self._connected_to(a["edges"], fg, pos)
+        mask = fg[labels]
+        if s.refine:
+            seeds = np.concatenate([pos, neg])
+            mask = self._refine(a, fg, mask, clicks, prev, llr_bin, geo, seeds, disks)
+        prob = 1.0 / (1.0 + np.exp(-np.clip(logit, -30, 30)))
+        prob = prob.astype(np.float32)[labels]
+        return np.where(mask, np.maximum(prob, 0.75), np.minimum(prob, 0.25))
+
+    def _refine(
+        self,
+        a: dict,
+        fg: np.ndarray,
+        coarse: np.ndarray,
+        clicks: list[Click],
+        prev: np.ndarray | None,
+        llr_bin: np.ndarray,
+        geo: np.ndarray,
+        seeds: np.ndarray,
+        disks: np.ndarray,
+    ) -> np.ndarray:
+        """Pixel graph cut in a band of superpixels along the boundary and around the clicks."""
+        s = self.settings
+        labels = a["labels"]
+        region = band_segments(a["edges"], fg, seeds)[labels] | (disks != 0)
+        ys, xs = np.flatnonzero(region.any(axis=1)), np.flatnonzero(region.any(axis=0))
+        y0, y1 = max(ys[0] - 1, 0), min(ys[-1] + 2, region.shape[0])
+        x0, x1 = max(xs[0] - 1, 0), min(xs[-1] + 2, region.shape[1])
+        box = np.s_[y0:y1, x0:x1]
+        crop_labels = labels[box]
+        logit = s.colour_weight * np.clip(llr_bin[a["pixel_bin"][box]], -6.0, 6.0)
+        logit += s.geodesic_weight * geo[crop_labels] + s.coarse_weight * (2.0 * coarse[box] - 1.0)
+        if prev is not None:
+            p = np.clip(prev[box], 0.02, 0.98)
+            logit += s.prior_weight * np.log(p / (1.0 - p))
+        weights = (a["weight_right"][y0:y1, x0 : x1 - 1], a["weight_down"][y0 : y1 - 1, x0:x1])
+        mask = coarse.copy()
+        mask[box] = refine(region[box], coarse[box], logit, weights, disks[box], s.pixel_smoothness)
+        return connected_to_clicks(mask, clicks) if s.keep_connected else mask
+
+    @staticmethod
+    def _click_segments(labels: np.ndarray, clicks: list[Click]) -> tuple[np.ndarray, np.ndarray]:
+        """Superpixels under the positive and negative clicks; a later click wins a tie."""
+        sign: dict[int, bool] = {}
+        for click in clicks:
+            sign[int(labels[round(click.y), round(click.x)])] = click.positive
+        pos = np.array([k for k, v in sign.items() if v], dtype=np.int64)
+        neg = np.array([k for k, v in sign.items() if not v], dtype=np.int64)
+        return pos, neg
+
+    def _colour_llr(
+        self, fg_w: np.ndarray, bg_w: np.ndarray, a: dict, disks: np.ndarray
+    ) -> np.ndarray:
+        """Log-likelihood ratio of foreground over background for every colour bin.
+
+        Superpixels contribute their colours with weights ``fg_w``/``bg_w``; the click disks'
+        pixels are added with ``click_weight``.
+        """
+        seg, bins, count = a["hist_segment"], a["hist_bin"], a["hist_count"]
+        n_bins = int(np.prod(LAB_BINS))
+        hists = []
+        for w, sign in ((fg_w, 1), (bg_w, -1)):
+            h = np.bincount(bins, weights=count * w[seg], minlength=n_bins)
+            disk_bins = a["pixel_bin"][disks == sign]
+            h += self.settings.click_weight * np.bincount(disk_bins, minlength=n_bins)
+            h = h.reshape(LAB_BINS)
+            h = gaussian_filter(h, self.settings.colour_smoothing, mode="constant")
+            hists.append(h.ravel() / max(h.sum(), 1e-12) + 1e-6)
+        return np.log(hists[0]) - np.log(hists[1])
+
+    def _unary_logit(
+        self,
+        a: dict,
+        n: int,
+        pos: np.ndarray,
+        neg: np.ndarray,
+        prior: np.ndarray | None,
+        disks: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Superpixel foreground log-odds, colour-bin log-likelihood ratios, geodesic term."""
+        s = self.settings
+        fg_w = np.zeros(n)
+        bg_w = np.zeros(n)
+        # without a previous mask the whole image stands for the background colours
+        fg_w += 0.0 if prior is None else prior
+        bg_w += 1.0 if prior is None else 1.0 - prior
+        bg_w[a["border"]] += s.border_weight
+        llr_bin = self._colour_llr(fg_w, bg_w, a, disks)
+        llr = np.clip(
+            np.bincount(a["hist_segment"], weights=a["hist_count"] * llr_bin[a["hist_bin"]], minlength=n)
+            / a["size"],
+            -6.0,
+            6.0,
+        )
+        costs = a["edge_contrast"] + s.hop_cost
+        d_pos = geodesic_distance(n, a["edges"], costs, pos)
+        border = np.flatnonzero(a["border"])
+        d_neg = geodesic_distance(n, a["edges"], costs, neg, border, s.border_cost)
+        geo = np.clip((np.minimum(d_neg, s.reach) - np.minimum(d_pos, 1e6)) / s.geodesic_scale, -6, 6)
+        logit = s.colour_weight * llr + s.geodesic_weight * geo
+        if prior is not None:
+            p = np.clip(prior, 0.02, 0.98)
+            logit += s.prior_weight * np.log(p / (1.0 - p))
+        return logit, llr_bin, geo
+
+    @staticmethod
+    def _pair_weights(a: dict) -> np.ndarray:
+        """Boundary length times a contrast-sensitive factor for each superpixel edge."""
+        contrast = a["edge_contrast"]
+        beta = 1.0 / (2.0 * max(float(np.mean(contrast**2)), 1e-6))
+        return a["edge_length"] * np.exp(-beta * contrast**2)
+
+    @staticmethod
+    def _connected_to(edges: np.ndarray, fg: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+        """Keep only the foreground superpixels connected to a seed through foreground."""
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        n = len(fg)
+        inside = fg[edges[:, 0]] & fg[edges[:, 1]]
+        e = edges[inside]
+        graph = coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n))
+        _, comp = connected_components(graph, directed=False)
+        keep = np.isin(comp, comp[seeds[fg[seeds]]])
+        return fg & keep

@@ -1,0 +1,128 @@
+"""Per-image features of the embedded engine: superpixels, their colour statistics and graph."""
+
+from __future__ import annotations
+
+import numpy as np
+from skimage.color import rgb2lab
+from skimage.segmentation import slic
+
+from .embedded_refine import pixel_pair_weights
+
+#: colour histogram bins per Lab channel (L, a, b)
+LAB_BINS = (12, 16, 16)
+#: value range per Lab channel mapped onto the bins (a and b beyond it land in the end bins)
+LAB_RANGE = ((0.0, 100.0), (-64.0, 64.0), (-64.0, 64.0))
+
+
+def lab_bin_index(lab: np.ndarray) -> np.ndarray:
+    """Return the flat colour-histogram bin of every pixel of a float Lab image."""
+    index = np.zeros(lab.shape[:2], dtype=np.int32)
+    for channel, (bins, (low, high)) in enumerate(zip(LAB_BINS, LAB_RANGE, strict=True)):
+        scaled = (lab[..., channel] - low) * (bins / (high - low))
+        index = index * bins + np.clip(scaled.astype(np.int32), 0, bins - 1)
+    return index
+
+
+def superpixels(lab: np.ndarray, pixels_per_segment: float, compactness: float) -> np.ndarray:
+    """SLIC superpixels of a float Lab image, labelled 0..n-1 without gaps.
+
+    SLIC rescales its input to [0, 1], so ``compactness`` (meant for Lab units) is scaled alike.
+    """
+    height, width = lab.shape[:2]
+    n_segments = max(int(height * width / pixels_per_segment), 16)
+    span = max(float(lab.max() - lab.min()), 1e-6)
+    labels = slic(
+        lab,
+        n_segments=n_segments,
+        compactness=compactness / span,
+        start_label=0,
+        enforce_connectivity=True,
+        convert2lab=False,
+        channel_axis=-1,
+    )
+    _, labels = np.unique(labels, return_inverse=True)
+    return labels.reshape(height, width).astype(np.int32)
+
+
+def _neighbour_pairs(labels: np.ndarray, lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Label pairs and Lab colour differences of 4-neighbour pixels in different superpixels."""
+    firsts, seconds, diffs = [], [], []
+    for a, b, ca, cb in (
+        (labels[:, :-1], labels[:, 1:], lab[:, :-1], lab[:, 1:]),
+        (labels[:-1, :], labels[1:, :], lab[:-1, :], lab[1:, :]),
+    ):
+        crossing = a != b
+        firsts.append(a[crossing])
+        seconds.append(b[crossing])
+        diffs.append(np.linalg.norm(ca[crossing] - cb[crossing], axis=1))
+    first, second = np.concatenate(firsts), np.concatenate(seconds)
+    pairs = np.stack([np.minimum(first, second), np.maximum(first, second)], axis=1)
+    return pairs, np.concatenate(diffs)
+
+
+def superpixel_graph(labels: np.ndarray, lab: np.ndarray) -> dict[str, np.ndarray]:
+    """Edges between touching superpixels with boundary length and mean contrast across it."""
+    n = int(labels.max()) + 1
+    pairs, diffs = _neighbour_pairs(labels, lab)
+    keys = pairs[:, 0].astype(np.int64) * n + pairs[:, 1]
+    unique, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    contrast = np.bincount(inverse, weights=diffs) / counts
+    edges = np.stack([unique // n, unique % n], axis=1).astype(np.int32)
+    return {
+        "edges": edges,
+        "edge_length": counts.astype(np.float32),
+        "edge_contrast": contrast.astype(np.float32),
+    }
+
+
+def superpixel_stats(labels: np.ndarray, lab: np.ndarray) -> dict[str, np.ndarray]:
+    """Pixel count, centroid, mean and standard deviation of Lab colour of each superpixel."""
+    n = int(labels.max()) + 1
+    flat = labels.ravel()
+    size = np.bincount(flat, minlength=n).astype(np.float64)
+    ys, xs = np.indices(labels.shape)
+    centroid = np.stack(
+        [np.bincount(flat, weights=c.ravel(), minlength=n) / size for c in (ys, xs)], axis=1
+    )
+    means, stds = [], []
+    for channel in range(3):
+        values = lab[..., channel].ravel().astype(np.float64)
+        mean = np.bincount(flat, weights=values, minlength=n) / size
+        square = np.bincount(flat, weights=values * values, minlength=n) / size
+        means.append(mean)
+        stds.append(np.sqrt(np.maximum(square - mean * mean, 0.0)))
+    border = np.zeros(n, dtype=bool)
+    border[np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))] = True
+    return {
+        "size": size.astype(np.float32),
+        "centroid": centroid.astype(np.float32),
+        "mean_lab": np.stack(means, axis=1).astype(np.float32),
+        "std_lab": np.stack(stds, axis=1).astype(np.float32),
+        "border": border,
+    }
+
+
+def colour_histograms(labels: np.ndarray, bins: np.ndarray) -> dict[str, np.ndarray]:
+    """Sparse superpixel-by-colour-bin pixel counts as (superpixel, bin, count) triplets."""
+    n_bins = int(np.prod(LAB_BINS))
+    keys = labels.ravel().astype(np.int64) * n_bins + bins.ravel()
+    unique, counts = np.unique(keys, return_counts=True)
+    return {
+        "hist_segment": (unique // n_bins).astype(np.int32),
+        "hist_bin": (unique % n_bins).astype(np.int32),
+        "hist_count": counts.astype(np.float32),
+    }
+
+
+def compute_features(
+    image: np.ndarray, pixels_per_segment: float, compactness: float
+) -> dict[str, np.ndarray]:
+    """All arrays the embedded engine's decode reads, for one RGB uint8 image."""
+    lab = rgb2lab(image).astype(np.float32)
+    labels = superpixels(lab, pixels_per_segment, compactness)
+    arrays = {"labels": labels, "pixel_bin": lab_bin_index(lab).astype(np.int16)}
+    arrays.update(superpixel_stats(labels, lab))
+    arrays.update(superpixel_graph(labels, lab))
+    arrays.update(colour_histograms(labels, arrays["pixel_bin"].astype(np.int32)))
+    arrays["weight_right"], arrays["weight_down"] = pixel_pair_weights(lab)
+    return arrays

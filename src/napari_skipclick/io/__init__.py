@@ -1,0 +1,5 @@
+"""Reading videos and frame folders lazily, the annotation store, and exports."""
+
+from .video import VideoArray, VideoError, frame_hash, open_video
+
+__all__ = ["VideoArray", "VideoError", "frame_hash", "open_video"]

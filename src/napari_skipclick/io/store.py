@@ -1,0 +1,354 @@
+"""Zarr v3 annotation store: labels per frame, objects, classes, statuses, clicks and provenance.
+
+Every write is durable when the call returns; a crash at any moment leaves each frame either
+as it was or as committed. The file layout is documented in ``docs/store-format.md``.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+import weakref
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import zarr
+
+from ..types import FrameStatus, ObjectInfo, VideoInfo
+from .store_checks import check_clicks, check_labels, load_objects, objects_doc
+from .store_errors import StoreCorruptError, StoreError, StoreLockedError, StoreMismatchError
+from .store_files import DurableLocalStore, read_json, write_json
+from .store_layout import (
+    FORMAT_VERSION,
+    LABELS,
+    MANIFEST,
+    OBJECTS,
+    check_new_location,
+    create_layout,
+    is_store,
+    load_manifest,
+    open_labels,
+    resume_manifest,
+    video_from_doc,
+)
+from .store_lock import StoreLock
+from .store_txn import FrameJournal, frame_name, parse_frame_record, utc_now
+
+__all__ = [
+    "FORMAT_VERSION",
+    "AnnotationStore",
+    "StoreCorruptError",
+    "StoreError",
+    "StoreLockedError",
+    "StoreMismatchError",
+    "is_store",
+    "store_layer_data",
+]
+
+ClickRecord = tuple[float, float, bool, float]
+
+
+class AnnotationStore:
+    """One video's annotations on disk; open with :meth:`open_or_create` or :meth:`open`."""
+
+    def __init__(self, path: Path, manifest: dict, readonly: bool, lock: StoreLock | None) -> None:
+        self.path = path
+        self.readonly = readonly
+        self._notes: list[str] = []  # problems found on opening
+        self._write_lock = threading.RLock()  # one write at a time from any thread
+        self._manifest = manifest
+        self._lock = lock
+        self._finalizer = weakref.finalize(self, lock.release) if lock else None
+        self.video = video_from_doc(manifest.get("video"), path / MANIFEST)
+        self._labels = open_labels(path, self.video, readonly)
+        self._labels_ro = self._labels if readonly else None
+        self._journal = FrameJournal(path, self._labels, readonly)
+        if manifest.get("damaged"):
+            self._notes.append(manifest["damaged"])
+        if not readonly:
+            self._journal.recover_all()
+        else:
+            self._notes += self._journal.describe_interrupted()
+        self.refresh()
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def open_or_create(
+        cls,
+        path: str | Path,
+        video: VideoInfo,
+        *,
+        engine_key: str | None = None,
+        checkpoint_sha256: str | None = None,
+    ) -> AnnotationStore:
+        """Create a store for ``video`` at ``path``, or resume the one already there."""
+        if video.n_frames < 1 or video.height < 1 or video.width < 1:
+            raise ValueError(f"a video needs at least one frame of at least 1x1 pixels: {video}")
+        p = Path(path).expanduser().absolute()
+        if not is_store(p):
+            check_new_location(p)
+            try:
+                p.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise StoreError(f"cannot create the store directory {p}: {e.strerror or e}") from e
+        lock = StoreLock(p)
+        lock.acquire()
+        try:
+            if is_store(p):  # decided under the lock: another process may just have created it
+                manifest = resume_manifest(p, video, engine_key, checkpoint_sha256)
+            else:
+                manifest = create_layout(p, video, engine_key, checkpoint_sha256)
+            return cls(p, manifest, False, lock)
+        except OSError as e:
+            lock.release()
+            raise StoreError(f"cannot write the store {p}: {e.strerror or e}") from e
+        except BaseException:
+            lock.release()
+            raise
+
+    @classmethod
+    def open(cls, path: str | Path, *, readonly: bool = True) -> AnnotationStore:
+        """Open an existing store; writable opens take the lock and finish interrupted commits."""
+        p = Path(path).expanduser().absolute()
+        if not is_store(p):
+            raise StoreError(f"{p} is not a napari-skipclick store (no {MANIFEST} and {LABELS}/)")
+        if readonly:
+            return cls(p, load_manifest(p, fallback=True), True, None)
+        lock = StoreLock(p)
+        lock.acquire()
+        try:
+            return cls(p, load_manifest(p, fallback=False), False, lock)
+        except OSError as e:
+            lock.release()
+            raise StoreError(f"cannot write the store {p}: {e.strerror or e}") from e
+        except BaseException:
+            lock.release()
+            raise
+
+    def refresh(self) -> None:
+        """Reload objects, statuses and clicks from disk (e.g. while another viewer writes)."""
+        records: dict[int, dict] = {}
+        damaged: dict[int, StoreCorruptError] = {}
+        for path in sorted((self.path / "frames").glob("*.json")):
+            if not path.stem.isdigit():
+                continue
+            try:
+                records[int(path.stem)] = parse_frame_record(read_json(path, self.path), path)
+            except FileNotFoundError:
+                continue  # replaced or removed while listing
+            except StoreCorruptError as e:
+                damaged[int(path.stem)] = e
+        try:
+            objects: dict | StoreCorruptError = load_objects(self.path / OBJECTS, self.path)
+        except StoreCorruptError as e:
+            objects = e
+        self._records, self._damaged, self._objects_doc = records, damaged, objects
+
+    @property
+    def problems(self) -> list[str]:
+        """What is damaged or unfinished in the store; everything else reads normally."""
+        damaged = [str(e) for _, e in sorted(self._damaged.items())]
+        if isinstance(self._objects_doc, StoreCorruptError):
+            damaged.append(str(self._objects_doc))
+        return [*self._notes, *damaged]
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def labels(self) -> zarr.Array:
+        """(T, H, W) uint32 zarr array, one chunk per frame; read-only."""
+        if self._labels_ro is None:
+            self._labels_ro = zarr.open_array(
+                DurableLocalStore(self.path, read_only=True), path=LABELS, mode="r"
+            )
+        return self._labels_ro
+
+    def _check_frame(self, t: int) -> int:
+        if not isinstance(t, (int, np.integer)) or not 0 <= t < self.video.n_frames:
+            raise IndexError(f"frame {t!r} is outside 0..{self.video.n_frames - 1}")
+        return int(t)
+
+    def chunk_path(self, t: int) -> Path:
+        """File holding frame ``t``'s labels."""
+        return self._journal.chunk_path(self._check_frame(t))
+
+    def read_labels(self, t: int) -> np.ndarray:
+        """(H, W) uint32 labels of frame ``t``; zeros if never written."""
+        t = self._check_frame(t)
+        try:
+            return np.asarray(self._labels[t], dtype=np.uint32)
+        except Exception as e:
+            chunk = self._journal.chunk_path(t)
+            raise StoreCorruptError(
+                f"the labels of frame {t} ({chunk}) are damaged or truncated: {e}", str(chunk)
+            ) from e
+
+    def objects(self) -> list[ObjectInfo]:
+        """Annotated objects in stored order."""
+        return list(self._objects()["objects"])
+
+    def classes(self) -> list[str]:
+        """Class names in stored order."""
+        return list(self._objects()["classes"])
+
+    def _objects(self) -> dict:
+        if isinstance(self._objects_doc, StoreCorruptError):
+            raise self._objects_doc
+        return self._objects_doc
+
+    def statuses(self) -> dict[int, FrameStatus]:
+        """Status of every frame whose status is not EMPTY (damaged records are left out)."""
+        return {
+            t: FrameStatus(r["status"])
+            for t, r in sorted(self._records.items())
+            if r["status"] != FrameStatus.EMPTY.value
+        }
+
+    def clicks(self, t: int) -> dict[int, list[ClickRecord]]:
+        """Clicks of frame ``t`` per object id, in order: ``(y, x, positive, unix_time)``."""
+        t = self._check_frame(t)
+        if t in self._damaged:
+            raise self._damaged[t]
+        record = self._records.get(t)
+        if record is None:
+            return {}
+        return {
+            int(k): [(float(y), float(x), bool(p), float(s)) for y, x, p, s in v]
+            for k, v in record["clicks"].items()
+        }
+
+    def frame_record(self, t: int) -> dict | None:
+        """The stored record of frame ``t`` (status, clicks, commit time, engine) or None."""
+        t = self._check_frame(t)
+        if t in self._damaged:
+            raise self._damaged[t]
+        record = self._records.get(t)
+        return None if record is None else dict(record)
+
+    def annotated_frames(self) -> list[int]:
+        """Frames with committed labels (including those whose record is damaged)."""
+        frames = {t for t, r in self._records.items() if r["labels"]}
+        frames |= {t for t in self._damaged if self._journal.chunk_path(t).exists()}
+        return sorted(frames)
+
+    @property
+    def manifest(self) -> dict:
+        """Provenance: format version, times, package version, video, engines."""
+        return dict(self._manifest)
+
+    # ------------------------------------------------------------------ writing
+    def _check_writable(self) -> None:
+        if self.readonly:
+            raise StoreError(f"the store {self.path} is open read-only")
+        if self._lock is None or not self._lock.held:
+            raise StoreError(f"the store {self.path} is closed")
+
+    def commit_frame(
+        self,
+        t: int,
+        labels: np.ndarray,
+        status: FrameStatus,
+        clicks: Mapping[int, Sequence[tuple[float, float, bool, float]]],
+        *,
+        engine_key: str | None = None,
+    ) -> None:
+        """Write frame ``t``'s labels, status and clicks (replacing its clicks); durable on return.
+
+        Raises ``ValueError`` for bad input and :class:`StoreError` when the disk refuses
+        the write, in which case the frame keeps its previous commit and a retry may follow.
+        """
+        self._check_writable()
+        t = self._check_frame(t)
+        data = check_labels(labels, (self.video.height, self.video.width))
+        record = {
+            "frame": t,
+            "status": FrameStatus(status).value,
+            "labels": True,
+            "clicks": check_clicks(clicks, (self.video.height, self.video.width)),
+            "engine_key": engine_key if engine_key is not None else self._engine_key(),
+            "time": utc_now(),
+            "commit": uuid.uuid4().hex,
+        }
+        with self._write_lock:
+            self._check_writable()
+            try:
+                self._journal.commit(t, data, record)
+            except OSError as e:
+                self._reload_record(t)
+                raise StoreError(
+                    f"could not save frame {t} to the store {self.path}: {e.strerror or e}; "
+                    "the previous version of the frame is kept"
+                ) from e
+            self._records[t] = record
+            self._damaged.pop(t, None)
+
+    def set_status(self, t: int, status: FrameStatus) -> None:
+        """Change frame ``t``'s status (durable); its labels and clicks are kept."""
+        self._check_writable()
+        t = self._check_frame(t)
+        status = FrameStatus(status)
+        with self._write_lock:
+            self._check_writable()
+            empty = {"frame": t, "labels": self._journal.chunk_path(t).exists(), "clicks": {}}
+            record = dict(self._records.get(t) or empty)
+            record.update(status=status.value, time=utc_now(), commit=uuid.uuid4().hex)
+            record.setdefault("engine_key", None)
+            try:
+                self._journal.recover(t)
+                write_json(self.path / "frames" / frame_name(t), record)
+            except OSError as e:
+                self._reload_record(t)
+                raise StoreError(
+                    f"could not save the status of frame {t}: {e.strerror or e}"
+                ) from e
+            self._records[t] = record
+            self._damaged.pop(t, None)
+
+    def write_objects(self, objects: Sequence[ObjectInfo], classes: Sequence[str]) -> None:
+        """Replace the object and class lists (durable)."""
+        self._check_writable()
+        doc = objects_doc(objects, classes)
+        with self._write_lock:
+            self._check_writable()
+            try:
+                write_json(self.path / OBJECTS, doc)
+            except OSError as e:
+                raise StoreError(f"could not save the object list: {e.strerror or e}") from e
+            self._objects_doc = load_objects(self.path / OBJECTS, self.path)
+
+    def _engine_key(self) -> str | None:
+        return (self._manifest.get("engine") or {}).get("key")
+
+    def _reload_record(self, t: int) -> None:
+        path = self.path / "frames" / frame_name(t)
+        self._records.pop(t, None)
+        try:
+            self._records[t] = parse_frame_record(read_json(path, self.path), path)
+        except FileNotFoundError:
+            pass
+        except StoreCorruptError as e:
+            self._damaged[t] = e
+
+    # ------------------------------------------------------------------ closing
+    def close(self) -> None:
+        """Release the writer lock (after a write in progress in another thread finishes)."""
+        with self._write_lock:
+            if self._lock is not None and self._lock.held:
+                self._lock.release()
+
+    def __enter__(self) -> AnnotationStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        mode = "read-only" if self.readonly else "writable"
+        return f"AnnotationStore({str(self.path)!r}, {mode}, {self.video.n_frames} frames)"
+
+
+def store_layer_data(path: str | Path) -> list[tuple]:
+    """napari LayerData for a store: its labels (lazy) as a labels layer with the objects."""
+    from .store_layer import layer_data
+
+    return layer_data(AnnotationStore.open(path, readonly=True))

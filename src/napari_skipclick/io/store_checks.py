@@ -1,0 +1,91 @@
+"""Validation of what goes into a store (labels, clicks, objects) and of objects.json."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..types import ObjectInfo
+from .store_errors import StoreCorruptError
+from .store_files import read_json
+from .store_txn import utc_now
+
+
+def check_labels(labels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``labels`` as contiguous uint32 of ``shape``; ``ValueError`` if they cannot be."""
+    arr = np.asarray(labels)
+    if arr.shape != shape:
+        raise ValueError(f"labels have shape {arr.shape}, the video frames are {shape}")
+    if arr.dtype.kind == "b":
+        return arr.astype(np.uint32)
+    if arr.dtype.kind not in "iu":
+        raise ValueError(f"labels must be integers, got dtype {arr.dtype}")
+    if arr.size and (arr.min() < 0 or arr.max() > np.iinfo(np.uint32).max):
+        raise ValueError("labels must lie in 0..4294967295")
+    return np.ascontiguousarray(arr, dtype=np.uint32)
+
+
+def check_clicks(
+    clicks: Mapping[int, Sequence[Sequence[Any]]], shape: tuple[int, int]
+) -> dict[str, list]:
+    """JSON form of clicks ``{id: [(y, x, positive[, time]), ...]}``; ``ValueError`` if bad."""
+    now = time.time()
+    out: dict[str, list] = {}
+    for oid, seq in clicks.items():
+        if not isinstance(oid, (int, np.integer)) or oid < 1:
+            raise ValueError(f"object ids must be positive integers, got {oid!r}")
+        rows = []
+        for click in seq:
+            if len(click) not in (3, 4):
+                raise ValueError(f"a click is (y, x, positive[, time]), got {click!r}")
+            y, x, positive = float(click[0]), float(click[1]), bool(click[2])
+            stamp = float(click[3]) if len(click) == 4 else now
+            if not (0 <= y < shape[0] and 0 <= x < shape[1]):
+                raise ValueError(f"click {click!r} of object {oid} lies outside the frame")
+            if not math.isfinite(stamp):
+                raise ValueError(f"click time must be finite, got {stamp!r}")
+            rows.append([y, x, positive, stamp])
+        out[str(int(oid))] = rows
+    return out
+
+
+def objects_doc(objects: Sequence[ObjectInfo], classes: Sequence[str]) -> dict:
+    """JSON document of objects and classes; ``ValueError`` for bad ids or colours."""
+    ids = [o.id for o in objects]
+    if len(set(ids)) != len(ids) or any(not 1 <= int(i) <= 2**32 - 1 for i in ids):
+        raise ValueError(f"object ids must be unique and in 1..4294967295, got {ids}")
+    for o in objects:
+        if len(o.color) != 3 or any(not 0 <= int(c) <= 255 for c in o.color):
+            raise ValueError(f"object {o.id} colour must be three values 0..255: {o.color}")
+    entries = [
+        {
+            "id": int(o.id),
+            "name": o.name,
+            "class_name": o.class_name,
+            "color": [int(c) for c in o.color],
+        }
+        for o in objects
+    ]
+    return {"objects": entries, "classes": [str(c) for c in classes], "modified": utc_now()}
+
+
+def load_objects(path: Path, root: Path) -> dict:
+    """``{"objects": [ObjectInfo], "classes": [str]}`` from objects.json (empty if absent)."""
+    try:
+        doc = read_json(path, root)
+    except FileNotFoundError:
+        return {"objects": [], "classes": []}
+    try:
+        objects = [
+            ObjectInfo(int(o["id"]), str(o["name"]), str(o["class_name"]), tuple(o["color"]))
+            for o in doc["objects"]
+        ]
+        classes = [str(c) for c in doc["classes"]]
+    except (KeyError, TypeError, ValueError) as e:
+        raise StoreCorruptError(f"{path} has an invalid entry: {e!r}", str(path)) from e
+    return {"objects": objects, "classes": classes}

@@ -1,0 +1,23 @@
+"""Errors raised by the annotation store; each message names the store path or file at fault."""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """A store cannot be opened, created or written (permissions, full disk, bad input)."""
+
+
+class StoreMismatchError(StoreError):
+    """The store at this path belongs to a different video."""
+
+
+class StoreLockedError(StoreError):
+    """The store is open for writing by another live process or viewer."""
+
+
+class StoreCorruptError(StoreError):
+    """A file of the store is damaged or truncated; ``path`` names it."""
+
+    def __init__(self, message: str, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path

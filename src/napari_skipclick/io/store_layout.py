@@ -1,0 +1,208 @@
+"""On-disk layout of a store: names, manifest (provenance) and the zarr labels array."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import zarr
+from zarr.codecs import ZstdCodec
+
+from .. import __version__
+from ..types import VideoInfo
+from .store_errors import StoreCorruptError, StoreError, StoreMismatchError
+from .store_files import DurableLocalStore, read_json, write_json
+from .store_lock import LOCK_NAME
+from .store_txn import utc_now
+
+FORMAT_NAME = "napari-skipclick-store"
+FORMAT_VERSION = 1
+MANIFEST = "skipclick.json"
+OBJECTS = "objects.json"
+LABELS = "labels"
+#: entries a store directory may hold before its manifest is written (interrupted creation)
+CREATION_ENTRIES = {"zarr.json", LABELS, OBJECTS, "frames", "pending", LOCK_NAME}
+
+
+def is_store(path: str | Path) -> bool:
+    """Whether ``path`` is a directory holding a napari-skipclick store.
+
+    A store whose manifest went missing still counts if it holds annotations (it is repaired
+    from the copy of the video description in the labels array).
+    """
+    p = Path(path)
+    if not (p.is_dir() and (p / LABELS).is_dir()):
+        return False
+    if (p / MANIFEST).is_file():
+        return True
+    frames = p / "frames"
+    has_records = frames.is_dir() and any(frames.glob("*.json"))
+    return has_records or any((p / LABELS).glob("c.*"))
+
+
+def video_doc(video: VideoInfo) -> dict[str, Any]:
+    """JSON form of a :class:`VideoInfo`."""
+    return asdict(video)
+
+
+def video_from_doc(doc: Any, where: Path) -> VideoInfo:
+    """:class:`VideoInfo` from its JSON form; a bad one raises :class:`StoreCorruptError`."""
+    try:
+        return VideoInfo(
+            path=str(doc["path"]),
+            n_frames=int(doc["n_frames"]),
+            height=int(doc["height"]),
+            width=int(doc["width"]),
+            fps=float(doc["fps"]),
+            fingerprint=str(doc["fingerprint"]),
+        )
+    except (KeyError, TypeError, ValueError) as e:
+        raise StoreCorruptError(f"{where} has no valid video description: {e!r}", str(where)) from e
+
+
+def check_new_location(p: Path) -> None:
+    """Refuse a file, or a directory holding things that are not ours, as a new store path."""
+    if p.exists() and not p.is_dir():
+        raise StoreError(f"{p} exists and is a file, not a store directory")
+    if p.is_dir():
+        foreign = sorted(e.name for e in p.iterdir() if e.name not in CREATION_ENTRIES)
+        if any(not n.startswith(".") for n in foreign):
+            raise StoreError(
+                f"{p} is a directory that is not a napari-skipclick store "
+                f"(it holds {', '.join(foreign[:5])}); choose an empty or new path"
+            )
+
+
+def note_engine(manifest: dict, key: str | None, checkpoint: str | None) -> None:
+    """Record the engine and checkpoint in use (and the list of all ever used)."""
+    if key is None and checkpoint is None:
+        return
+    manifest["engine"] = {"key": key, "checkpoint_sha256": checkpoint}
+    used = manifest.setdefault("engines_used", [])
+    if key is not None and not any(
+        e.get("key") == key and e.get("checkpoint_sha256") == checkpoint for e in used
+    ):
+        used.append({"key": key, "checkpoint_sha256": checkpoint, "first_used": utc_now()})
+
+
+def create_layout(p: Path, video: VideoInfo, key: str | None, checkpoint: str | None) -> dict:
+    """Write an empty store for ``video`` into the (locked) directory ``p``; return its manifest."""
+    for name in CREATION_ENTRIES - {LOCK_NAME}:  # leftovers of an interrupted creation
+        leftover = p / name
+        if leftover.is_dir():
+            shutil.rmtree(leftover)
+        else:
+            leftover.unlink(missing_ok=True)
+    now = utc_now()
+    store = DurableLocalStore(p)
+    zarr.create_group(store, attributes={"napari_skipclick": {"format_version": FORMAT_VERSION}})
+    zarr.create_array(
+        store,
+        name=LABELS,
+        shape=(video.n_frames, video.height, video.width),
+        chunks=(1, video.height, video.width),
+        dtype="uint32",
+        fill_value=0,
+        compressors=ZstdCodec(level=3, checksum=True),
+        chunk_key_encoding={"name": "default", "separator": "."},
+        dimension_names=("t", "y", "x"),
+        attributes={"napari_skipclick": {"video": video_doc(video)}},
+    )
+    write_json(p / OBJECTS, {"objects": [], "classes": [], "modified": now})
+    manifest = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "created": now,
+        "modified": now,
+        "created_with": __version__,
+        "package_version": __version__,
+        "video": video_doc(video),
+        "engine": {"key": None, "checkpoint_sha256": None},
+        "engines_used": [],
+    }
+    note_engine(manifest, key, checkpoint)
+    write_json(p / MANIFEST, manifest)  # written last: its presence marks a complete store
+    return manifest
+
+
+def load_manifest(p: Path, *, fallback: bool) -> dict:
+    """Read the manifest; with ``fallback`` a damaged one is rebuilt from the labels array."""
+    try:
+        try:
+            manifest = read_json(p / MANIFEST, p)
+        except FileNotFoundError:
+            raise StoreCorruptError(f"{p / MANIFEST} is missing", str(p / MANIFEST)) from None
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
+            raise StoreCorruptError(f"{p / MANIFEST} is not a store manifest", str(p / MANIFEST))
+    except StoreCorruptError as e:
+        if not fallback:
+            raise
+        manifest = _fallback_manifest(p)
+        manifest["damaged"] = f"{e}; read with the video description kept in {LABELS}/zarr.json"
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise StoreError(
+            f"the store {p} has format_version {version!r}; this version of napari-skipclick "
+            f"({__version__}) reads up to {FORMAT_VERSION}. Update napari-skipclick."
+        )
+    return manifest
+
+
+def _fallback_manifest(p: Path) -> dict:
+    """A minimal manifest from the copy of the video description in the labels array."""
+    doc = read_json(p / LABELS / "zarr.json", p)
+    video = doc.get("attributes", {}).get("napari_skipclick", {}).get("video")
+    video_from_doc(video, p / LABELS / "zarr.json")
+    return {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, "video": video}
+
+
+def resume_manifest(p: Path, video: VideoInfo, key: str | None, checkpoint: str | None) -> dict:
+    """Check that the store at ``p`` belongs to ``video`` and record this session in it."""
+    try:
+        manifest = load_manifest(p, fallback=False)
+    except StoreCorruptError:
+        manifest = _fallback_manifest(p)  # repaired below if the video matches
+        manifest["repaired"] = utc_now()
+    stored = video_from_doc(manifest.get("video"), p / MANIFEST)
+    shape = (video.n_frames, video.height, video.width)
+    if stored.fingerprint != video.fingerprint or (
+        (stored.n_frames, stored.height, stored.width) != shape
+    ):
+        raise StoreMismatchError(
+            f"the store {p} belongs to another video: {stored.path} "
+            f"({stored.n_frames} frames {stored.width}x{stored.height}, fingerprint "
+            f"{stored.fingerprint[:16]}), not {video.path} ({video.n_frames} frames "
+            f"{video.width}x{video.height}, fingerprint {video.fingerprint[:16]}). "
+            "Open that video, or choose another store path."
+        )
+    manifest["video"] = video_doc(video)  # the file may have moved
+    manifest["package_version"] = __version__
+    manifest["modified"] = utc_now()
+    note_engine(manifest, key, checkpoint)
+    try:
+        write_json(p / MANIFEST, manifest)
+    except OSError as e:
+        raise StoreError(f"cannot write to the store {p}: {e.strerror or e}") from e
+    return manifest
+
+
+def open_labels(p: Path, video: VideoInfo, readonly: bool) -> zarr.Array:
+    """Open the (T, H, W) uint32 labels array and check it matches ``video``."""
+    where = p / LABELS / "zarr.json"
+    try:
+        arr = zarr.open_array(
+            DurableLocalStore(p, read_only=readonly), path=LABELS, mode="r" if readonly else "r+"
+        )
+    except Exception as e:
+        raise StoreCorruptError(
+            f"the labels array of the store {p} cannot be opened ({where}): {e}", str(where)
+        ) from e
+    expected = (video.n_frames, video.height, video.width)
+    if arr.shape != expected or arr.dtype != np.uint32:
+        raise StoreCorruptError(
+            f"{where} describes {arr.shape} {arr.dtype}, expected {expected} uint32", str(where)
+        )
+    return arr if readonly else arr.with_config({"write_empty_chunks": True})

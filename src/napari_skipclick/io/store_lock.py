@@ -1,0 +1,172 @@
+"""Writer lock of a store: a ``.lock`` file naming pid and host, held with ``flock`` where possible.
+
+A lock left by a dead process (SIGKILL, power loss) is taken over; one held by a live process,
+or by a second viewer in this process, raises :class:`StoreLockedError`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import uuid
+from pathlib import Path
+
+from .store_errors import StoreError, StoreLockedError
+
+try:
+    import fcntl
+except ImportError:  # Windows: fall back to the pid check alone
+    fcntl = None
+
+LOCK_NAME = ".lock"
+
+
+def _process_start(pid: int) -> str | None:
+    """Start time of a process in clock ticks since boot (Linux), to tell a reused pid apart."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def _pid_alive(pid: int, start: str | None) -> bool:
+    """Whether the process that wrote a lock is still running on this host."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    now_start = _process_start(pid)
+    return start is None or now_start is None or now_start == start
+
+
+def _describe(owner: dict) -> str:
+    when = owner.get("time")
+    since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(when)) if when else "unknown time"
+    if owner.get("pid") == os.getpid() and owner.get("host") == socket.gethostname():
+        return f"another viewer in this process (since {since})"
+    return f"process {owner.get('pid', '?')} on host {owner.get('host', '?')} (since {since})"
+
+
+class StoreLock:
+    """Exclusive writer lock on a store directory; :meth:`release` is safe to call twice."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / LOCK_NAME
+        self._fd: int | None = None
+        self._token = uuid.uuid4().hex
+
+    @property
+    def held(self) -> bool:
+        """Whether this object holds the lock."""
+        return self._fd is not None
+
+    def _owner_doc(self) -> dict:
+        pid = os.getpid()
+        return {
+            "pid": pid,
+            "host": socket.gethostname(),
+            "start": _process_start(pid),
+            "time": time.time(),
+            "token": self._token,
+        }
+
+    def _read_owner(self) -> dict:
+        try:
+            doc = json.loads(self.path.read_text(encoding="utf-8") or "{}")
+        except (OSError, ValueError):
+            return {}
+        return doc if isinstance(doc, dict) else {}
+
+    def _locked_error(self, owner: dict) -> StoreLockedError:
+        return StoreLockedError(
+            f"the store {self.path.parent} is open for writing by {_describe(owner)}. "
+            f"Close it there first; if that process is gone, delete {self.path}."
+        )
+
+    def acquire(self) -> None:
+        """Take the lock or raise :class:`StoreLockedError` / :class:`StoreError`."""
+        try:
+            if fcntl is not None:
+                self._acquire_flock()
+            else:
+                self._acquire_exclusive()
+        except OSError as e:
+            raise StoreError(f"cannot lock the store {self.path.parent}: {e}") from e
+
+    def _check_owner(self, owner: dict, *, locked_by_kernel: bool) -> None:
+        """Refuse a lock that names a live owner the kernel lock cannot vouch for."""
+        if not owner:
+            return
+        if owner.get("host") != socket.gethostname():
+            # flock may not reach across network file systems: trust the file.
+            raise self._locked_error(owner)
+        if not locked_by_kernel and _pid_alive(int(owner.get("pid", -1)), owner.get("start")):
+            raise self._locked_error(owner)
+
+    def _acquire_flock(self) -> None:
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise self._locked_error(self._read_owner()) from None
+            except BaseException:
+                os.close(fd)
+                raise
+            try:
+                same = (
+                    os.path.exists(self.path) and os.fstat(fd).st_ino == os.stat(self.path).st_ino
+                )
+            except OSError:
+                same = False
+            if same:
+                break
+            os.close(fd)  # the file was replaced while we waited: lock the new one
+        try:
+            owner = self._read_owner()
+            # The kernel lock is ours, so a same-host owner in the file is dead: take over.
+            if owner and owner.get("host") != socket.gethostname():
+                self._check_owner(owner, locked_by_kernel=True)
+            data = json.dumps(self._owner_doc()).encode("utf-8")
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, data, 0)
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+
+    def _acquire_exclusive(self) -> None:
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                self._check_owner(self._read_owner(), locked_by_kernel=False)
+                self.path.unlink(missing_ok=True)  # stale: its owner is gone
+                continue
+            os.write(fd, json.dumps(self._owner_doc()).encode("utf-8"))
+            os.fsync(fd)
+            self._fd = fd
+            return
+        raise self._locked_error(self._read_owner())
+
+    def release(self) -> None:
+        """Remove the lock file (if still ours) and drop the kernel lock."""
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            if self._read_owner().get("token") == self._token:
+                self.path.unlink(missing_ok=True)
+        finally:
+            os.close(fd)

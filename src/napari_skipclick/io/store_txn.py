@@ -1,0 +1,186 @@
+"""Crash-safe commit of one frame: labels chunk and frame record change together or not at all.
+
+A commit keeps a hard link to the old chunk (``pending/NNNNNN.prev``) and a journal entry
+(``pending/NNNNNN.json`` with the commit id), writes the new chunk, then the frame record that
+carries the same commit id, then drops the journal entry. Recovery after a crash compares the
+ids: the record has the new id → the commit finished; otherwise the old chunk is put back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import zarr
+
+from ..types import FrameStatus
+from .store_errors import StoreCorruptError
+from .store_files import (
+    clean_temporaries,
+    fsync_dir,
+    read_json,
+    remove_durably,
+    write_json,
+)
+
+_STATUSES = {s.value for s in FrameStatus}
+
+
+def utc_now() -> str:
+    """Current time as an ISO 8601 UTC string."""
+    now = dt.datetime.now(dt.timezone.utc)
+    return now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def frame_name(t: int) -> str:
+    """File name of frame ``t``'s record."""
+    return f"{t:06d}.json"
+
+
+def parse_frame_record(doc: Any, path: Path) -> dict:
+    """Validate a frame record; a malformed one raises :class:`StoreCorruptError`."""
+    try:
+        if not isinstance(doc, dict) or doc["status"] not in _STATUSES:
+            raise ValueError("missing or unknown status")
+        clicks = {
+            str(int(k)): [[float(y), float(x), bool(p), float(s)] for y, x, p, s in v]
+            for k, v in doc["clicks"].items()
+        }
+        return {
+            "frame": int(doc["frame"]),
+            "status": doc["status"],
+            "labels": bool(doc["labels"]),
+            "clicks": clicks,
+            "engine_key": doc.get("engine_key"),
+            "time": doc.get("time"),
+            "commit": str(doc.get("commit", "")),
+        }
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise StoreCorruptError(f"frame record {path} is invalid: {e!r}", str(path)) from e
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    """Keep the old chunk under ``dst``; the journal write that follows fsyncs the directory."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        if not src.exists():
+            raise
+        shutil.copyfile(src, dst)
+        with open(dst, "rb") as f:
+            os.fsync(f.fileno())
+
+
+class FrameJournal:
+    """Writes frames of one store through the pending journal and recovers interrupted ones."""
+
+    def __init__(self, root: Path, labels: zarr.Array, readonly: bool) -> None:
+        self.root = root
+        self.labels = labels
+        self.readonly = readonly
+        self.pending = root / "pending"
+        self.frames = root / "frames"
+
+    def chunk_path(self, t: int) -> Path:
+        """File holding frame ``t``'s labels chunk."""
+        return self.root / "labels" / f"c.{t}.0.0"
+
+    def _marker(self, t: int) -> Path:
+        return self.pending / frame_name(t)
+
+    def _prev(self, t: int) -> Path:
+        return self.pending / f"{t:06d}.prev"
+
+    def commit(self, t: int, data: np.ndarray, record: dict) -> None:
+        """Write labels and record of frame ``t``; an ``OSError`` leaves the old frame in place."""
+        self.recover(t)
+        chunk, prev, marker = self.chunk_path(t), self._prev(t), self._marker(t)
+        self.pending.mkdir(exist_ok=True)
+        self.frames.mkdir(exist_ok=True)
+        had_chunk = chunk.exists()
+        try:
+            if had_chunk:
+                prev.unlink(missing_ok=True)
+                _link_or_copy(chunk, prev)
+            write_json(marker, {"frame": t, "commit": record["commit"], "had_chunk": had_chunk})
+            self.labels[t] = data
+            write_json(self.frames / frame_name(t), record)
+        except OSError:
+            # a failed rollback is finished by the next commit of t or the next writable open
+            with contextlib.suppress(OSError):
+                self.recover(t)
+            raise
+        # the commit is durable now; a journal entry left behind is dropped on recovery
+        with contextlib.suppress(OSError):
+            self._finish(t)
+
+    def _finish(self, t: int) -> None:
+        self._marker(t).unlink(missing_ok=True)
+        self._prev(t).unlink(missing_ok=True)
+        fsync_dir(self.pending)
+
+    def _record_commit(self, t: int) -> str | None:
+        try:
+            doc = read_json(self.frames / frame_name(t), self.root)
+        except (FileNotFoundError, StoreCorruptError):
+            return None
+        return doc.get("commit") if isinstance(doc, dict) else None
+
+    def _interrupted(self, t: int) -> dict | None:
+        """The journal entry of an unfinished commit of ``t`` (``{}`` if unreadable), else None."""
+        marker = self._marker(t)
+        if not marker.exists():
+            return None
+        try:
+            txn = read_json(marker, self.root)
+        except (FileNotFoundError, StoreCorruptError):
+            return {}
+        if not isinstance(txn, dict):
+            return {}
+        return None if txn.get("commit") == self._record_commit(t) else txn
+
+    def recover(self, t: int) -> None:
+        """Finish or roll back an interrupted commit of frame ``t``."""
+        marker, prev, chunk = self._marker(t), self._prev(t), self.chunk_path(t)
+        if not marker.exists():
+            if prev.exists():
+                remove_durably(prev)
+            return
+        txn = self._interrupted(t)
+        if txn is not None:  # the record never got the new commit id: put the old chunk back
+            if prev.exists():
+                os.replace(prev, chunk)
+                fsync_dir(chunk.parent)
+            elif txn.get("had_chunk") is False:
+                remove_durably(chunk)
+        self._finish(t)
+
+    def recover_all(self) -> None:
+        """Recover every interrupted commit and remove leftovers of killed writes."""
+        if self.pending.is_dir():
+            for marker in sorted(self.pending.glob("*.json")):
+                if marker.stem.isdigit():
+                    self.recover(int(marker.stem))
+            for prev in self.pending.glob("*.prev"):
+                if not self._marker(int(prev.stem)).exists():
+                    remove_durably(prev)
+        for directory in (self.root, self.frames, self.pending, self.root / "labels"):
+            clean_temporaries(directory)
+
+    def describe_interrupted(self) -> list[str]:
+        """Messages for unfinished commits, as seen read-only (a writable open fixes them)."""
+        if not self.pending.is_dir():
+            return []
+        out = []
+        for marker in sorted(self.pending.glob("*.json")):
+            if marker.stem.isdigit() and self._interrupted(int(marker.stem)) is not None:
+                out.append(
+                    f"frame {int(marker.stem)}: a commit was interrupted or is in progress; "
+                    "opening the store for writing restores the last complete version"
+                )
+        return out

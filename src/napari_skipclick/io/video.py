@@ -1,0 +1,261 @@
+"""Lazy video reading: a ``(T, H, W, 3) uint8`` array-like that decodes only the frames asked for.
+
+``open_video`` reads video files with PyAV and folders of JPEG/PNG frames. Opening indexes the
+file by demuxing it (no decoding) and decodes frame 0 to validate it; every other frame is
+decoded on demand: seek to the keyframe before it, decode forward, keep a small LRU of RGB frames.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..types import VideoInfo
+from ._frame_sources import FrameFolderSource, FrameSource, VideoError, VideoFileSource
+
+__all__ = [
+    "FRAME_FOLDER_SUFFIXES",
+    "VIDEO_SUFFIXES",
+    "VideoArray",
+    "VideoError",
+    "frame_hash",
+    "is_frame_folder",
+    "is_video_file",
+    "open_video",
+]
+
+#: file name suffixes read as video files (lower case)
+VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
+#: file name suffixes of the frames of a frame folder (lower case)
+FRAME_FOLDER_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+_DEFAULT_CACHE_BYTES = 128 * 2**20
+
+
+def is_video_file(path: str | Path) -> bool:
+    """True if ``path`` is an existing file with a video suffix (content is not checked)."""
+    path = Path(path)
+    return path.suffix.lower() in VIDEO_SUFFIXES and path.is_file()
+
+
+def is_frame_folder(path: str | Path) -> bool:
+    """True if ``path`` is a directory holding at least one JPEG/PNG file."""
+    path = Path(path)
+    if not path.is_dir():
+        return False
+    return any(
+        p.suffix.lower() in FRAME_FOLDER_SUFFIXES and not p.name.startswith(".")
+        for p in path.iterdir()
+    )
+
+
+def open_video(
+    path: str | Path, *, fps: float = 25.0, cache_bytes: int = _DEFAULT_CACHE_BYTES
+) -> VideoArray:
+    """Open a video file or a folder of frames lazily; raise ``VideoError`` if it cannot be read.
+
+    ``fps`` is used for frame folders only (they carry no frame rate); ``cache_bytes`` bounds the
+    memory of decoded RGB frames kept for re-use.
+    """
+    path = Path(path).expanduser()
+    if path.is_dir():
+        source: FrameSource = FrameFolderSource(path, FRAME_FOLDER_SUFFIXES, fps=fps)
+    elif path.exists() and not path.is_file():
+        raise VideoError(f"{path} is neither a regular file nor a directory")
+    elif not path.exists():
+        raise VideoError(f"{path} does not exist")
+    elif path.stat().st_size == 0:
+        raise VideoError(f"{path.name}: the file is empty")
+    else:
+        source = VideoFileSource(path)
+    return VideoArray(source, cache_bytes=cache_bytes)
+
+
+def frame_hash(frame: np.ndarray) -> str:
+    """32 hex digits of sha256 over a frame's shape, dtype and pixel bytes (keys feature caches)."""
+    frame = np.ascontiguousarray(frame)
+    digest = hashlib.sha256(f"{frame.shape}|{frame.dtype.str}|".encode())
+    digest.update(memoryview(frame).cast("B"))
+    return digest.hexdigest()[:32]
+
+
+class VideoArray:
+    """Read-only ``(T, H, W, 3) uint8`` view of a video; frames are decoded when indexed.
+
+    Integer indexing returns a read-only frame shared with the cache; slices, lists and tuples
+    return new arrays. Thread-safe: one lock serialises decoding and the cache.
+    """
+
+    dtype = np.dtype(np.uint8)
+    ndim = 4
+    #: ``np.asarray(video)`` refuses videos larger than this (index frames instead)
+    max_array_bytes = 2**30
+
+    def __init__(self, source: FrameSource, *, cache_bytes: int = _DEFAULT_CACHE_BYTES) -> None:
+        self._source = source
+        self._lock = threading.RLock()
+        self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        frame_bytes = source.height * source.width * 3
+        self._cache_frames = max(2, cache_bytes // frame_bytes)
+        self._backfill = min(16, self._cache_frames // 2)
+        self._last: int | None = None  # the frame asked for last
+        self._closed = False
+        self.shape = (source.n_frames, source.height, source.width, 3)
+        try:
+            self.info = VideoInfo(
+                path=str(source.path),
+                n_frames=source.n_frames,
+                height=source.height,
+                width=source.width,
+                fps=source.fps,
+                fingerprint=source.fingerprint(),
+            )
+            self._remember(0, source.read(0))  # decoded while opening (validates the codec)
+        except BaseException:
+            source.close()
+            raise
+
+    @property
+    def path(self) -> Path:
+        """The video file or frame folder."""
+        return self._source.path
+
+    @property
+    def fps(self) -> float:
+        """Frames per second (exact for video files; the given default for frame folders)."""
+        return self.info.fps
+
+    @property
+    def size(self) -> int:
+        """Number of elements, as for a numpy array."""
+        return int(np.prod(self.shape))
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the whole video would take in memory, decoded."""
+        return self.size
+
+    @property
+    def n_decoded(self) -> int:
+        """How many frames the decoder has produced so far (including frames skipped over)."""
+        return self._source.n_decoded
+
+    @property
+    def n_seeks(self) -> int:
+        """How many times the reader has seeked in the file."""
+        return self._source.n_seeks
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        return f"VideoArray({str(self.path)!r}, shape={self.shape}, fps={self.fps:g})"
+
+    def frame(self, t: int) -> np.ndarray:
+        """Frame ``t`` as a read-only ``(H, W, 3) uint8`` array (negative ``t`` counts back)."""
+        t = _normalise_index(t, len(self))
+        with self._lock:
+            if self._closed:
+                raise VideoError(f"{self.path.name}: the video has been closed")
+            cached = self._cache.get(t)
+            if cached is not None:
+                self._cache.move_to_end(t)
+                self._last = t
+                return cached
+            if self._last is not None and t < self._last:
+                # stepping back: decoding from the keyframe passes the frames before t anyway,
+                # so keep a few of them for the next steps back
+                start = max(self._source.keyframe_before(t), t - self._backfill + 1)
+                for i in range(start, t):
+                    if i not in self._cache:
+                        self._remember(i, self._source.read(i))
+            self._last = t
+            return self._remember(t, self._source.read(t))
+
+    def _remember(self, t: int, rgb: np.ndarray) -> np.ndarray:
+        rgb.flags.writeable = False
+        self._cache[t] = rgb
+        self._cache.move_to_end(t)
+        while len(self._cache) > self._cache_frames:
+            self._cache.popitem(last=False)
+        return rgb
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        key = _expand_key(key)
+        head, rest = key[0], key[1:]
+        if isinstance(head, (int, np.integer)):
+            frame = self.frame(int(head))
+            return frame[rest] if rest else frame
+        indices = _frame_indices(head, len(self))
+        if not indices:
+            return np.empty((0, *self.shape[1:]), dtype=self.dtype)[(slice(None), *rest)]
+        frames = [self.frame(t)[rest] if rest else self.frame(t) for t in indices]
+        return np.stack(frames)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if copy is False:
+            raise ValueError("a VideoArray cannot be viewed as an array without copying")
+        if self.nbytes > self.max_array_bytes:
+            raise VideoError(
+                f"{self.path.name}: refusing to load all {len(self)} frames "
+                f"({self.nbytes / 2**30:.1f} GiB) into memory; index frames instead"
+            )
+        data = self[:]
+        return data if dtype is None else data.astype(dtype)
+
+    def close(self) -> None:
+        """Release the file handle and the cached frames."""
+        with self._lock:
+            self._closed = True
+            self._cache.clear()
+            self._source.close()
+
+    def __enter__(self) -> VideoArray:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _normalise_index(t: int, n: int) -> int:
+    t = int(t)
+    if not -n <= t < n:
+        raise IndexError(f"frame {t} is out of range for a video of {n} frames")
+    return t % n
+
+
+def _expand_key(key: Any) -> tuple:
+    """Return ``key`` as a tuple with any Ellipsis replaced by full slices (4 axes)."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    if any(k is None for k in key):
+        raise IndexError("VideoArray does not support np.newaxis")
+    n_ellipsis = sum(k is Ellipsis for k in key)
+    if n_ellipsis > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    if n_ellipsis:
+        at = next(i for i, k in enumerate(key) if k is Ellipsis)
+        fill = (slice(None),) * (4 - len(key) + 1)
+        key = key[:at] + fill + key[at + 1 :]
+    if len(key) > 4:
+        raise IndexError(f"too many indices for a 4-D video: {len(key)}")
+    return key if key else (slice(None),)
+
+
+def _frame_indices(head: Any, n: int) -> list[int]:
+    """Frame numbers selected by a slice, an integer sequence or a boolean mask."""
+    if isinstance(head, slice):
+        return list(range(*head.indices(n)))
+    arr = np.asarray(head)
+    if arr.dtype == bool:
+        if arr.shape != (n,):
+            raise IndexError(f"boolean frame mask must have shape ({n},), got {arr.shape}")
+        return [int(i) for i in np.flatnonzero(arr)]
+    if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
+        raise IndexError(f"unsupported frame index: {head!r}")
+    return [_normalise_index(int(i), n) for i in arr]

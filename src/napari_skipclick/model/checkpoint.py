@@ -1,0 +1,152 @@
+"""Safe loading of official SkipClick checkpoints (``{'state_dict', 'config'}`` torch files)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .config import ConfigError, SkipClickConfig
+from .skipclick import SkipClickModel
+
+#: checkpoints pickle objects of the official package; only these names get inert stand-ins
+_PLACEHOLDER_PREFIX = "isegm."
+
+
+class CheckpointError(ValueError):
+    """A file that is not a usable SkipClick checkpoint (unreadable, unsafe or mismatched)."""
+
+
+class _Placeholder:
+    """Inert stand-in for a class or function of the official package named in a pickle."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.args = args
+
+    def __setstate__(self, state: Any) -> None:
+        self.state = state
+
+
+def pick_device(device: str | torch.device | None = None) -> torch.device:
+    """``device`` as a ``torch.device``; None picks CUDA, then Apple MPS, then the CPU."""
+    if device is not None:
+        return torch.device(device)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _safe_torch_load(path: Path) -> Any:
+    """``torch.load(weights_only=True)`` with inert stand-ins for the official package's names."""
+    from torch.serialization import get_unsafe_globals_in_checkpoint, safe_globals
+
+    try:
+        names = get_unsafe_globals_in_checkpoint(path)
+    except Exception as exc:
+        raise CheckpointError(
+            f"{path} is not a readable PyTorch checkpoint (truncated or corrupt?): {exc}"
+        ) from None
+    foreign = sorted(n for n in names if not n.startswith(_PLACEHOLDER_PREFIX))
+    if foreign:
+        raise CheckpointError(
+            f"{path} was refused: its pickle references {', '.join(foreign)}, which a SkipClick "
+            "checkpoint never needs (loading it could run code from the file)"
+        )
+    stand_ins = [
+        (type("Placeholder", (_Placeholder,), {"pickled_name": n}), n)
+        for n in names
+        if n.startswith(_PLACEHOLDER_PREFIX)
+    ]
+    try:
+        with safe_globals(stand_ins):
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise CheckpointError(f"{path} could not be read as a PyTorch checkpoint: {exc}") from None
+
+
+def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Return ``(state_dict, config)`` of a checkpoint without executing code from it."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint file not found: {path}")
+    payload = _safe_torch_load(path)
+    if not isinstance(payload, Mapping) or "state_dict" not in payload:
+        kind = type(payload).__name__
+        raise CheckpointError(f"{path} is not a SkipClick checkpoint (no 'state_dict' in a {kind})")
+    if "config" not in payload:
+        raise CheckpointError(f"{path} has no 'config': the architecture cannot be known")
+    state = payload["state_dict"]
+    if not isinstance(state, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        raise CheckpointError(f"{path}: 'state_dict' is not a mapping of names to tensors")
+    return dict(state), payload["config"]
+
+
+def check_state_dict(model: torch.nn.Module, state: Mapping[str, torch.Tensor]) -> None:
+    """Raise :class:`CheckpointError` naming missing/extra keys and shape mismatches."""
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    extra = sorted(set(state) - set(expected))
+    problems = []
+    if missing:
+        problems.append(f"missing keys ({len(missing)}): {', '.join(missing[:8])}")
+    if extra:
+        problems.append(f"unexpected keys ({len(extra)}): {', '.join(extra[:8])}")
+    for key in sorted(set(state) & set(expected)):
+        if tuple(state[key].shape) != tuple(expected[key].shape):
+            problems.append(
+                f"{key}: checkpoint shape {tuple(state[key].shape)}, "
+                f"model shape {tuple(expected[key].shape)}"
+            )
+    if problems:
+        raise CheckpointError(
+            "checkpoint does not match the architecture in its config: " + "; ".join(problems)
+        )
+
+
+def build_model(config: SkipClickConfig) -> SkipClickModel:
+    """A SkipClick model with PyTorch's default initial weights (eval mode, no gradients)."""
+    model = SkipClickModel(config)
+    model.eval().requires_grad_(False)
+    return model
+
+
+def load_skipclick(
+    path: str | os.PathLike,
+    *,
+    backbone_arch: Mapping[str, Any] | None = None,
+    device: str | torch.device | None = None,
+) -> SkipClickModel:
+    """Build SkipClick from a checkpoint's own config and load its weights (eval mode)."""
+    state, raw_config = read_checkpoint(path)
+    try:
+        config = SkipClickConfig.from_checkpoint_config(raw_config, backbone_arch)
+        model = build_model(config)
+    except ConfigError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
+    check_state_dict(model, state)
+    model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
+    return model.to(pick_device(device))
+
+
+def save_skipclick(model: SkipClickModel, path: str | os.PathLike) -> None:
+    """Write ``model`` in the official format (plain config, no pickled objects)."""
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    torch.save({"state_dict": state, "config": model.config.to_checkpoint_config()}, path)

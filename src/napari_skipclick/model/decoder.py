@@ -1,0 +1,345 @@
+"""Click-dependent SkipClick parts: disk click maps, encoder stack, SimpleFPN neck, SegFormer head.
+
+Convolutions of the neck and head run as matrix products on channels-last tensors ``(B, H, W, C)``;
+their parameters keep the official module layout so checkpoints load unchanged.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import torch
+import torch.nn.functional as F
+from timm.models.vision_transformer import Block
+from torch import nn
+
+
+def disk_maps(points: torch.Tensor, height: int, width: int, radius: float) -> torch.Tensor:
+    """Binary disks ``(B, 2, H, W)`` around positive (rows ``:M``) and negative (``M:``) points.
+
+    ``points`` is ``(B, 2M, 3)`` with rows ``(y, x, index)``; rows with ``max(y, x) < 0`` are
+    padding. A pixel ``(i, j)`` is on when ``(i - y)^2 + (j - x)^2 <= radius^2`` in float32.
+    """
+    points = points.detach().to("cpu", torch.float32)
+    batch, rows = points.shape[:2]
+    half = rows // 2
+    maps = torch.zeros(batch, 2, height, width, dtype=torch.bool)
+    limit = float(radius) ** 2
+    reach = int(radius) + 2
+    for b in range(batch):
+        for r in range(rows):
+            y, x = points[b, r, 0], points[b, r, 1]
+            if max(float(y), float(x)) < 0:
+                continue
+            y0, y1 = max(int(y) - reach, 0), min(int(y) + reach + 1, height)
+            x0, x1 = max(int(x) - reach, 0), min(int(x) + reach + 1, width)
+            if y0 >= y1 or x0 >= x1:
+                continue
+            dy = (torch.arange(y0, y1, dtype=torch.float32) - y) ** 2
+            dx = (torch.arange(x0, x1, dtype=torch.float32) - x) ** 2
+            maps[b, 0 if r < half else 1, y0:y1, x0:x1] |= (dy[:, None] + dx[None, :]) <= limit
+    return maps.float()
+
+
+def embed_clicks(
+    proj: nn.Conv2d,
+    points: torch.Tensor,
+    image_size: tuple[int, int],
+    prev_mask: torch.Tensor | None,
+    radius: float,
+) -> torch.Tensor:
+    """Patch embedding ``(B, N, D)`` of ``[prev_mask, disks]`` (or of the disks alone).
+
+    Equal to ``proj`` on the full click maps: the previous mask is embedded densely (skipped
+    when it is all zero, i.e. None), the disks only in the patches they touch.
+    """
+    height, width = image_size
+    p = proj.kernel_size[0]
+    grid_h, grid_w = height // p, width // p
+    batch, dim = points.shape[0], proj.out_channels
+    weight = proj.weight.reshape(dim, proj.in_channels, p * p)
+    with_prev = proj.in_channels == 3
+    if with_prev and prev_mask is not None:
+        patches = prev_mask.reshape(batch, grid_h, p, grid_w, p).permute(0, 1, 3, 2, 4)
+        flat = patches.reshape(batch * grid_h * grid_w, p * p).to(weight.dtype)
+        out = torch.addmm(proj.bias, flat, weight[:, 0].t())
+    else:
+        out = proj.bias.expand(batch * grid_h * grid_w, dim).clone()
+    disks = disk_maps(points, height, width, radius)
+    disks = disks.reshape(batch, 2, grid_h, p, grid_w, p).permute(0, 2, 4, 1, 3, 5)
+    disks = disks.reshape(batch * grid_h * grid_w, 2 * p * p)
+    touched = disks.any(dim=1).nonzero().squeeze(1)
+    if touched.numel():
+        click_weight = (weight[:, 1:] if with_prev else weight).reshape(dim, 2 * p * p)
+        values = disks[touched].to(out.device, weight.dtype) @ click_weight.t()
+        out.index_add_(0, touched.to(out.device), values)
+    return out.reshape(batch, grid_h * grid_w, dim)
+
+
+class EncoderStack(nn.Module):
+    """Plain pre-norm transformer blocks (no LayerScale, no final norm) over click+image tokens."""
+
+    def __init__(
+        self,
+        grid: tuple[int, int],
+        embed_dim: int,
+        depth: int,
+        num_heads: int,
+        mlp_ratio: float,
+        qkv_bias: bool,
+    ) -> None:
+        super().__init__()
+        self.grid = grid
+        self.pos_embed = nn.Parameter(torch.zeros(1, grid[0] * grid[1], embed_dim))
+        norm = partial(nn.LayerNorm, eps=1e-6)
+        self.blocks = nn.ModuleList(
+            Block(embed_dim, num_heads, mlp_ratio=mlp_ratio, qkv_bias=qkv_bias, norm_layer=norm)
+            for _ in range(depth)
+        )
+
+    def pos_embed_for(self, grid_h: int, grid_w: int) -> torch.Tensor:
+        """Position table for a grid; resized with plain (non-antialiased) bicubic when needed."""
+        if (grid_h, grid_w) == tuple(self.grid):
+            return self.pos_embed
+        table = self.pos_embed.reshape(1, *self.grid, -1).permute(0, 3, 1, 2)
+        table = F.interpolate(table, size=(grid_h, grid_w), mode="bicubic")
+        return table.permute(0, 2, 3, 1).reshape(1, grid_h * grid_w, -1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for block in self.blocks:
+            x = block(x)
+        return x
+
+
+# --- channels-last convolution helpers (exact re-expressions of the official layers) -----------
+
+
+def unshuffle2x2(x: torch.Tensor) -> torch.Tensor:
+    """``(B, h, w, C)`` -> 2x2 patches ``(B, h//2, w//2, C*4)`` ordered ``(C, kh, kw)``."""
+    b, h, w, c = x.shape
+    h2, w2 = h // 2, w // 2
+    x = x[:, : 2 * h2, : 2 * w2].reshape(b, h2, 2, w2, 2, c)
+    return x.permute(0, 1, 3, 5, 2, 4).reshape(b, h2, w2, c * 4)
+
+
+def shuffle2x2(y: torch.Tensor, channels: int) -> torch.Tensor:
+    """``(B, h, w, C*4)`` ordered ``(C, kh, kw)`` -> ``(B, 2h, 2w, C)``."""
+    b, h, w, _ = y.shape
+    y = y.reshape(b, h, w, channels, 2, 2).permute(0, 1, 4, 2, 5, 3)
+    return y.reshape(b, 2 * h, 2 * w, channels)
+
+
+def conv_transpose2x2(x: torch.Tensor, layer: nn.ConvTranspose2d) -> torch.Tensor:
+    """``ConvTranspose2d(k=2, s=2)`` on channels-last input."""
+    out = layer.out_channels
+    b, h, w, c = x.shape
+    weight = layer.weight.reshape(layer.in_channels, out * 4)
+    y = torch.addmm(layer.bias.repeat_interleave(4), x.reshape(b * h * w, c), weight)
+    return shuffle2x2(y.reshape(b, h, w, out * 4), out)
+
+
+def conv1x1(x: torch.Tensor, layer: nn.Conv2d) -> torch.Tensor:
+    """1x1 ``Conv2d`` on channels-last input."""
+    return F.linear(x, layer.weight.reshape(layer.out_channels, -1), layer.bias)
+
+
+def group_norm1(x: torch.Tensor, layer: nn.GroupNorm) -> torch.Tensor:
+    """``GroupNorm(1, C)`` on channels-last input (statistics over all of H, W, C)."""
+    return F.layer_norm(x, x.shape[1:], eps=layer.eps) * layer.weight + layer.bias
+
+
+def resize_cl(x: torch.Tensor, size: tuple[int, int], align_corners: bool) -> torch.Tensor:
+    """Bilinear resize of a channels-last tensor."""
+    if tuple(x.shape[1:3]) == tuple(size):
+        return x
+    y = F.interpolate(
+        x.permute(0, 3, 1, 2), size=size, mode="bilinear", align_corners=align_corners
+    )
+    return y.permute(0, 2, 3, 1)
+
+
+def _apply_tail(x: torch.Tensor, layers: nn.Sequential, start: int) -> torch.Tensor:
+    for layer in list(layers)[start:]:
+        if isinstance(layer, nn.ConvTranspose2d):
+            x = conv_transpose2x2(x, layer)
+        elif isinstance(layer, nn.Conv2d):
+            x = conv1x1(x, layer)
+        elif isinstance(layer, nn.GroupNorm):
+            x = group_norm1(x, layer)
+        else:
+            x = layer(x)
+    return x
+
+
+class SimpleFPN(nn.Module):
+    """Four-branch feature pyramid; with skip connections each branch also reads a DINOv2 map.
+
+    Branch inputs are ``cat([decoder, skip])``; the first layer of each branch is linear, so the
+    skip half (plus bias) is computed once per image by :meth:`skip_terms`.
+    """
+
+    def __init__(self, in_dim: int, out_dims: tuple[int, ...], skip_connections: bool) -> None:
+        super().__init__()
+        self.dim = in_dim
+        self.skip_connections = skip_connections
+        d = in_dim * 2 if skip_connections else in_dim
+        c4 = max(out_dims[0] * 2, d // 2)
+        self.down_4 = nn.Sequential(
+            nn.ConvTranspose2d(d, c4, 2, stride=2),
+            nn.GroupNorm(1, c4),
+            nn.GELU(),
+            nn.ConvTranspose2d(c4, c4 // 2, 2, stride=2),
+            nn.GroupNorm(1, c4 // 2),
+            nn.Conv2d(c4 // 2, out_dims[0], 1),
+            nn.GroupNorm(1, out_dims[0]),
+            nn.GELU(),
+        )
+        c8 = max(out_dims[1], d // 2)
+        self.down_8 = nn.Sequential(
+            nn.ConvTranspose2d(d, c8, 2, stride=2),
+            nn.GroupNorm(1, c8),
+            nn.Conv2d(c8, out_dims[1], 1),
+            nn.GroupNorm(1, out_dims[1]),
+            nn.GELU(),
+        )
+        self.down_16 = nn.Sequential(
+            nn.Conv2d(d, out_dims[2], 1), nn.GroupNorm(1, out_dims[2]), nn.GELU()
+        )
+        c32 = max(out_dims[3], d * 2)
+        self.down_32 = nn.Sequential(
+            nn.Conv2d(d, c32, 2, stride=2),
+            nn.GroupNorm(1, c32),
+            nn.Conv2d(c32, out_dims[3], 1),
+            nn.GroupNorm(1, out_dims[3]),
+            nn.GELU(),
+        )
+
+    @property
+    def branches(self) -> tuple[nn.Sequential, ...]:
+        return (self.down_4, self.down_8, self.down_16, self.down_32)
+
+    def _first_layer(
+        self, k: int, x: torch.Tensor, half: slice, bias: bool, base: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Branch ``k``'s first layer on channels-last ``x`` using input channels ``half``."""
+        layer = self.branches[k][0]
+        w = layer.weight
+        b, h, wd, _ = x.shape
+        if k in (0, 1):  # ConvTranspose2d(k2, s2): weight (in, out, 2, 2)
+            mat = w[half].reshape(-1, layer.out_channels * 4)
+            bias_vec = layer.bias.repeat_interleave(4) if bias else None
+        elif k == 2:  # Conv2d 1x1: weight (out, in, 1, 1)
+            mat = w[:, half].reshape(layer.out_channels, -1).t()
+            bias_vec = layer.bias if bias else None
+        else:  # Conv2d(k2, s2): weight (out, in, 2, 2)
+            x = unshuffle2x2(x)
+            b, h, wd, _ = x.shape
+            mat = w[:, half].reshape(layer.out_channels, -1).t()
+            bias_vec = layer.bias if bias else None
+        flat = x.reshape(b * h * wd, -1)
+        if base is not None:
+            y = torch.addmm(base.reshape(b * h * wd, -1), flat, mat)
+        elif bias_vec is not None:
+            y = torch.addmm(bias_vec, flat, mat)
+        else:
+            y = flat @ mat
+        return y.reshape(b, h, wd, -1)
+
+    def skip_terms(self, skips: list[torch.Tensor], grid: tuple[int, int]) -> list[torch.Tensor]:
+        """Per-image part of each branch's first layer: skip half of the weights plus bias."""
+        skip_half = slice(self.dim, 2 * self.dim)
+        terms = []
+        for k, skip in enumerate(skips):
+            cl = skip.reshape(skip.shape[0], grid[0], grid[1], -1)
+            terms.append(self._first_layer(k, cl, skip_half, bias=True))
+        return terms
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        grid: tuple[int, int],
+        skip_terms: list[torch.Tensor] | None = None,
+    ) -> list[torch.Tensor]:
+        """Decoder tokens ``(B, N, D)`` -> four channels-last maps at 4g, 2g, g and g/2."""
+        if self.skip_connections and skip_terms is None:
+            raise ValueError("this neck has skip connections: pass skip_terms")
+        cl = x.reshape(x.shape[0], grid[0], grid[1], -1)
+        own = slice(0, self.dim)
+        outs = []
+        for k, branch in enumerate(self.branches):
+            if self.skip_connections:
+                y = self._first_layer(k, cl, own, bias=False, base=skip_terms[k])
+            else:
+                y = self._first_layer(k, cl, own, bias=True)
+            if k in (0, 1):
+                y = shuffle2x2(y, branch[0].out_channels)
+            outs.append(_apply_tail(y, branch, 1))
+        return outs
+
+
+class ConvReLU(nn.Module):
+    """1x1 convolution with bias followed by ReLU (mmcv ``ConvModule`` without norm)."""
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(conv1x1(x, self.conv))
+
+
+def _up_conv(channels: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.ConvTranspose2d(channels, channels // 2, 2, stride=2),
+        nn.GroupNorm(1, channels // 2),
+        nn.Conv2d(channels // 2, channels // 2, 1),
+        nn.GroupNorm(1, channels // 2),
+        nn.GELU(),
+    )
+
+
+class SegFormerHead(nn.Module):
+    """All-MLP head: per-level 1x1 conv+ReLU, resize to level 0, fuse, classify."""
+
+    def __init__(
+        self,
+        in_channels: tuple[int, ...],
+        in_index: tuple[int, ...],
+        channels: int,
+        num_classes: int,
+        upsample: str,
+        align_corners: bool,
+    ) -> None:
+        super().__init__()
+        self.in_index = in_index
+        self.align_corners = align_corners
+        self.upsample = upsample
+        out = channels * {"x1": 1, "x2": 2, "x4": 4}[upsample]
+        self.out_channels = out
+        self.convs = nn.ModuleList(ConvReLU(c, out) for c in in_channels)
+        self.fusion_conv = ConvReLU(out * len(in_channels), out)
+        self.conv_seg = nn.Conv2d(channels, num_classes, 1)
+        self.up_conv1 = _up_conv(out)
+        self.up_conv2 = _up_conv(out // 2)
+
+    def forward(self, feats: list[torch.Tensor]) -> torch.Tensor:
+        """Channels-last maps -> logits ``(B, classes, h0, w0)`` at the finest level's size.
+
+        The fusion 1x1 conv is applied per level before resizing (both are linear), which is
+        exact and avoids running it on the upsampled maps.
+        """
+        inputs = [feats[i] for i in self.in_index]
+        size = tuple(inputs[0].shape[1:3])
+        out = self.out_channels
+        fusion = self.fusion_conv.conv.weight.reshape(out, -1)
+        total = None
+        for i, x in enumerate(inputs):
+            part = F.linear(self.convs[i](x), fusion[:, i * out : (i + 1) * out])
+            part = resize_cl(part, size, self.align_corners)
+            total = part if total is None else total.add_(part)
+        y = F.relu(total + self.fusion_conv.conv.bias)
+        if self.upsample in ("x2", "x4"):
+            y = _apply_tail(y, self.up_conv1, 0)
+        if self.upsample == "x4":
+            y = _apply_tail(y, self.up_conv2, 0)
+        return conv1x1(y, self.conv_seg).permute(0, 3, 1, 2)

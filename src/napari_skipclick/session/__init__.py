@@ -1,0 +1,18 @@
+"""Annotation state in plain Python: objects, clicks, masks, statuses, undo, propagation."""
+
+from .annotation import AnnotationSession
+from .labels import LabelVolume
+from .propagation import PropagationSettings, PropagationStep
+from .results import EditResult, StaleResultError
+from .state import COLORS, color_for
+
+__all__ = [
+    "COLORS",
+    "AnnotationSession",
+    "EditResult",
+    "LabelVolume",
+    "PropagationSettings",
+    "PropagationStep",
+    "StaleResultError",
+    "color_for",
+]

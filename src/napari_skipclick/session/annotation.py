@@ -1,0 +1,412 @@
+"""``AnnotationSession``: objects, clicks per (frame, object), masks, statuses, undo, store."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..engines.base import Engine, Features, check_image
+from ..engines.cache import FeatureCache, frame_hash
+from ..types import Click, FrameStatus, ObjectInfo
+from . import propagation as prop
+from .history import FrameChange, History, TimedClicks, first_frame, frame_change, next_status
+from .labels import LabelVolume, ids_in, object_edit
+from .results import EditResult, StaleResultError, split_inside
+from .state import ObjectRegistry
+from .zoom import decode_in_crop, zoom_box
+
+
+class AnnotationSession:
+    """Annotation state of one video: the API the napari widget drives (no napari/Qt here)."""
+
+    def __init__(
+        self,
+        frames: Any,
+        engine: Engine,
+        *,
+        store: Any = None,
+        cache: FeatureCache | None = None,
+        classes: Sequence[str] = ("object",),
+        labels_max_mib: float = 512,
+        history_max: int = 10_000,
+    ) -> None:
+        shape = tuple(frames.shape)
+        if len(shape) != 4 or shape[3] != 3:
+            raise ValueError(f"frames must be (T, H, W, 3) RGB, got shape {shape}")
+        self.frames = frames
+        self.engine = engine
+        self.store = store
+        self.cache = cache if cache is not None else FeatureCache()
+        self.generation = 0
+        self.labels = LabelVolume(shape[:3], store=store, max_mib=labels_max_mib)
+        self.history = History(max_edits=history_max)
+        self._lock = threading.RLock()
+        self._clicks: dict[int, dict[int, TimedClicks]] = {}
+        self._click_versions: dict[int, int] = {}
+        self._hashes: dict[int, str] = {}
+        self._ids: dict[int, tuple[int, frozenset[int]]] = {}
+        self._meta_dirty: set[int] = set()
+        if store is not None:
+            self.registry = ObjectRegistry(store.objects(), store.classes() or classes)
+            self._status = {int(t): FrameStatus(s) for t, s in store.statuses().items()}
+        else:
+            self.registry = ObjectRegistry((), classes)
+            self._status = {}
+
+    # -- facts ---------------------------------------------------------------------------------
+
+    @property
+    def n_frames(self) -> int:
+        return self.labels.shape[0]
+
+    @property
+    def frame_shape(self) -> tuple[int, int]:
+        return self.labels.shape[1], self.labels.shape[2]
+
+    def set_engine(self, engine: Engine) -> None:
+        """Switch engine; results computed with the previous one are refused from now on."""
+        with self._lock:
+            self.engine = engine
+            self.generation += 1
+
+    # -- objects and classes -------------------------------------------------------------------
+
+    @property
+    def objects(self) -> list[ObjectInfo]:
+        with self._lock:
+            return self.registry.objects
+
+    @property
+    def classes(self) -> list[str]:
+        with self._lock:
+            return self.registry.classes
+
+    def object(self, obj_id: int) -> ObjectInfo:
+        return self.registry.get(obj_id)
+
+    def add_class(self, name: str) -> None:
+        with self._lock:
+            self.registry.add_class(name)
+            self._save_objects()
+
+    def add_object(self, class_name: str | None = None, name: str | None = None) -> ObjectInfo:
+        with self._lock:
+            info = self.registry.add_object(class_name, name)
+            self._save_objects()
+            return info
+
+    def rename_object(self, obj_id: int, name: str) -> ObjectInfo:
+        with self._lock:
+            info = self.registry.rename(obj_id, name)
+            self._save_objects()
+            return info
+
+    def set_object_class(self, obj_id: int, class_name: str) -> ObjectInfo:
+        with self._lock:
+            info = self.registry.set_class(obj_id, class_name)
+            self._save_objects()
+            return info
+
+    def delete_object(self, obj_id: int) -> None:
+        """Remove the object, its pixels and clicks on every frame (one undoable edit)."""
+        with self._lock:
+            info = self.registry.get(obj_id)
+            changes = []
+            for t in self.frames_of(obj_id):
+                edit = object_edit(self.labels.read(t), obj_id, None, False)
+                changes.append(self._change(t, edit, {obj_id: []}, clicked=False))
+            for change in changes:
+                self._set_state(change, after=True)
+            self.registry.remove(obj_id)
+            self.history.push(changes, removed_object=info)
+            self._save_objects()
+            for change in changes:
+                self.commit(change.frame)
+
+    def frames_of(self, obj_id: int) -> list[int]:
+        """Frames where the object has pixels or clicks (reads unseen store frames once)."""
+        with self._lock:
+            candidates = set(self.labels.stored_frames()) | set(self.labels.in_memory())
+            candidates |= set(self._status) | {t for t, c in self._clicks.items() if c}
+            return sorted(
+                t
+                for t in candidates
+                if obj_id in self._ids_on(t) or self._frame_clicks(t).get(obj_id)
+            )
+
+    # -- features ------------------------------------------------------------------------------
+
+    def image(self, t: int) -> np.ndarray:
+        """Frame ``t`` as a uint8 (H, W, 3) array."""
+        return check_image(np.asarray(self.frames[self.labels.frame_index(t)]))
+
+    def frame_key(self, t: int) -> str:
+        """Content hash of frame ``t`` (computed once per frame)."""
+        t = self.labels.frame_index(t)
+        key = self._hashes.get(t)
+        if key is None:
+            key = self._hashes[t] = frame_hash(self.image(t))
+        return key
+
+    def features(self, t: int, engine: Engine | None = None) -> Features:
+        """Features of frame ``t`` (encodes on a cache miss: call from a worker thread)."""
+        engine = engine or self.engine
+        return self.cache.get_or_compute(self.frame_key(t), engine, self.image(t))
+
+    def has_features(self, t: int) -> bool:
+        return self.cache.contains(self.frame_key(t), self.engine.key)
+
+    def prefetch(self, frames: Iterable[int]) -> Iterator[int]:
+        """Encode the given frames' features (generator: yields each frame when ready)."""
+        generation, engine = self.generation, self.engine
+        for t in frames:
+            if self.generation != generation:
+                return
+            self.features(t, engine)
+            yield t
+
+    # -- clicks -> masks -----------------------------------------------------------------------
+
+    def clicks(self, t: int, obj_id: int) -> list[Click]:
+        with self._lock:
+            return [c for c, _ in self._frame_clicks(t).get(obj_id, [])]
+
+    def compute(
+        self, t: int, obj_id: int, clicks: Sequence[Click | tuple], *, zoom: bool = False
+    ) -> EditResult:
+        """Decode ``clicks`` for the object on frame ``t``; changes nothing (thread-safe).
+
+        With ``zoom`` and no clicks, clicks derived from the object's mask (as in propagation)
+        are used; applying the result makes them the object's clicks on that frame.
+        """
+        t = self.labels.frame_index(t)
+        with self._lock:
+            self.registry.get(obj_id)
+            engine, generation, base = self.engine, self.generation, self._version(t)
+            prior = (self.labels.read(t) == obj_id).astype(np.float32)
+        kept, ignored = split_inside(clicks, self.frame_shape)
+        if zoom and not clicks:
+            kept = prop.derive_clicks(prior > 0, prop.PropagationSettings())
+        box = zoom_box(prior > 0, kept) if zoom and kept else None
+        if box == (0, self.frame_shape[0], 0, self.frame_shape[1]):
+            box = None  # the crop would be the whole frame
+        if not kept:
+            probabilities = np.zeros(self.frame_shape, np.float32)
+        elif box is not None:
+            probabilities = decode_in_crop(
+                engine, self.cache, self.frame_key(t), self.image(t), box, kept, prior
+            )
+        else:
+            probabilities = engine.decode(self.features(t, engine), kept, prior)
+        probabilities = np.asarray(probabilities, np.float32)
+        return EditResult(t, obj_id, kept, ignored, probabilities, generation, base, box)
+
+    def apply(self, result: EditResult, *, override: bool = False) -> EditResult:
+        """Write a computed result (clicks, pixels by the overlap rule, status, undo entry)."""
+        t, obj_id = result.frame, result.obj_id
+        with self._lock:
+            if obj_id not in self.registry:
+                raise StaleResultError(f"object {obj_id} was deleted")
+            self._check_current(result.generation, t, result.base_version)
+            edit = object_edit(self.labels.read(t), obj_id, result.mask, override)
+            old = {c: when for c, when in self._frame_clicks(t).get(obj_id, [])}
+            now = time.time()
+            timed = [(c, old.get(c, now)) for c in result.clicks]
+            self._record(self._change(t, edit, {obj_id: timed}))
+        return result
+
+    def set_clicks(
+        self,
+        t: int,
+        obj_id: int,
+        clicks: Sequence[Click | tuple],
+        *,
+        override: bool = False,
+        zoom: bool = False,
+    ) -> EditResult:
+        """Replace the object's clicks on frame ``t`` and update its mask (decode + apply)."""
+        return self.apply(self.compute(t, obj_id, clicks, zoom=zoom), override=override)
+
+    def refine_zoom(self, t: int, obj_id: int) -> EditResult:
+        """Zoom-in refinement of the object on frame ``t`` with its current clicks."""
+        return self.set_clicks(t, obj_id, self.clicks(t, obj_id), zoom=True)
+
+    # -- statuses ------------------------------------------------------------------------------
+
+    def status(self, t: int) -> FrameStatus:
+        return self._status.get(self.labels.frame_index(t), FrameStatus.EMPTY)
+
+    def statuses(self) -> dict[int, FrameStatus]:
+        """Status of every frame that is not EMPTY."""
+        with self._lock:
+            return dict(sorted(self._status.items()))
+
+    def set_status(self, t: int, status: FrameStatus) -> None:
+        """Set frame ``t``'s status (undoable)."""
+        t = self.labels.frame_index(t)
+        with self._lock:
+            none = np.zeros((0, 0), self.labels.dtype)
+            change = frame_change(t, none, none, {}, {}, self.status(t), FrameStatus(status))
+            self._record(change)
+
+    # -- undo / redo ---------------------------------------------------------------------------
+
+    @property
+    def can_undo(self) -> bool:
+        return self.history.can_undo
+
+    @property
+    def can_redo(self) -> bool:
+        return self.history.can_redo
+
+    def undo(self) -> int | None:
+        """Undo the last edit (a propagation run at once) exactly; returns a frame it changed."""
+        with self._lock:
+            edits = self.history.pop_undo()
+            for edit in edits:
+                if edit.removed_object is not None:
+                    self.registry.restore(edit.removed_object)
+                    self._save_objects()
+                for change in reversed(edit.changes):
+                    self._set_state(change, after=False)
+            return first_frame(edits[::-1])
+
+    def redo(self) -> int | None:
+        """Redo the last undone edit (or run); returns a frame it changed, or None."""
+        with self._lock:
+            edits = self.history.pop_redo()
+            for edit in edits:
+                for change in edit.changes:
+                    self._set_state(change, after=True)
+                if edit.removed_object is not None:
+                    self.registry.remove(edit.removed_object.id)
+                    self._save_objects()
+            return first_frame(edits)
+
+    # -- store ---------------------------------------------------------------------------------
+
+    def dirty_frames(self) -> list[int]:
+        with self._lock:
+            return sorted(set(self.labels.dirty_frames()) | self._meta_dirty)
+
+    def commit(self, t: int) -> None:
+        """Write frame ``t`` (labels, clicks, status) durably to the store; no-op without one."""
+        if self.store is None:
+            return
+        t = self.labels.frame_index(t)
+        with self._lock:
+            clicks = {
+                obj: [(c.y, c.x, c.positive, when) for c, when in timed]
+                for obj, timed in self._frame_clicks(t).items()
+                if timed
+            }
+            labels = self.labels.read(t).copy()
+            status, engine_key, version = self.status(t), self.engine.key, self._version(t)
+        self.store.commit_frame(t, labels, status, clicks, engine_key=engine_key)
+        with self._lock:
+            if self._version(t) == version:  # not changed while writing
+                self.labels.mark_clean(t)
+                self._meta_dirty.discard(t)
+
+    def commit_all(self) -> list[int]:
+        """Commit every frame changed since its last commit; returns those frames."""
+        frames = self.dirty_frames() if self.store is not None else []
+        for t in frames:
+            self.commit(t)
+        return frames
+
+    # -- propagation ---------------------------------------------------------------------------
+
+    def propagate(
+        self,
+        obj_ids: Iterable[int],
+        start: int,
+        *,
+        n_frames: int | None = None,
+        direction: int = 1,
+        settings: prop.PropagationSettings | None = None,
+    ) -> Iterator[prop.PropagationStep]:
+        """Carry the objects' masks from frame ``start`` frame by frame (generator)."""
+        settings = settings or prop.PropagationSettings()
+        return prop.run(self, list(obj_ids), start, n_frames, direction, settings)
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _frame_clicks(self, t: int) -> dict[int, TimedClicks]:
+        clicks = self._clicks.get(t)
+        if clicks is None:
+            clicks = {}
+            if self.store is not None:
+                for obj, rows in self.store.clicks(t).items():
+                    clicks[int(obj)] = [(Click(y, x, bool(p)), float(w)) for y, x, p, w in rows]
+            self._clicks[t] = clicks
+        return clicks
+
+    def _ids_on(self, t: int) -> frozenset[int]:
+        version = self.labels.version(t)
+        cached = self._ids.get(t)
+        if cached is None or cached[0] != version:
+            ids = ids_in(self.labels.read(t))
+            cached = self._ids[t] = (version, ids)
+        return cached[1]
+
+    def _version(self, t: int) -> tuple[int, int]:
+        return self.labels.version(t), self._click_versions.get(t, 0)
+
+    def _check_current(self, generation: int, t: int, base: tuple[int, int] | None) -> None:
+        if generation != self.generation:
+            raise StaleResultError("the engine changed since this result was computed")
+        if base is not None and base != self._version(t):
+            raise StaleResultError(f"frame {t} changed since this result was computed")
+
+    def _change(
+        self,
+        t: int,
+        edit: tuple[tuple[int, int, int, int], np.ndarray, np.ndarray],
+        clicks: dict[int, TimedClicks],
+        *,
+        clicked: bool = True,
+    ) -> FrameChange:
+        """Frame ``t`` changed by ``edit`` (see ``object_edit``) and new clicks, with its status."""
+        box, before, after = edit
+        current = self._frame_clicks(t)
+        clicks_before = {obj: list(current.get(obj, [])) for obj in clicks}
+        others = any(timed for obj, timed in current.items() if obj not in clicks)
+        has_clicks = others or any(clicks.values())
+        pixels = np.count_nonzero(self.labels.read(t)) - np.count_nonzero(before)
+        status = self.status(t)
+        new_status = next_status(status, has_clicks, pixels + np.count_nonzero(after) > 0, clicked)
+        return frame_change(
+            t, before, after, clicks_before, clicks, status, new_status, (box[0], box[2])
+        )
+
+    def _record(self, change: FrameChange, group: int | None = None) -> None:
+        self._set_state(change, after=True)
+        self.history.push([change], group=group)
+
+    def _set_state(self, change: FrameChange, *, after: bool) -> None:
+        t = change.frame
+        patch = change.labels_after if after else change.labels_before
+        if patch.size:
+            self.labels.write(t, change.box, patch)
+        clicks = self._frame_clicks(t)
+        for obj, timed in (change.clicks_after if after else change.clicks_before).items():
+            if timed:
+                clicks[obj] = list(timed)
+            else:
+                clicks.pop(obj, None)
+        status = change.status_after if after else change.status_before
+        if status == FrameStatus.EMPTY:
+            self._status.pop(t, None)
+        else:
+            self._status[t] = status
+        self._click_versions[t] = self._click_versions.get(t, 0) + 1
+        self._meta_dirty.add(t)
+
+    def _save_objects(self) -> None:
+        if self.store is not None:
+            self.store.write_objects(self.registry.objects, self.registry.classes)

@@ -1,0 +1,164 @@
+"""Undo/redo records: exact label patches, clicks and statuses before and after each edit."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..types import Click, FrameStatus, ObjectInfo
+
+#: clicks of one object on one frame, each with the unix time it was made
+TimedClicks = list[tuple[Click, float]]
+
+
+@dataclass(frozen=True)
+class FrameChange:
+    """How one frame changed: the label patch in ``box`` and the clicks/status of some objects."""
+
+    frame: int
+    box: tuple[int, int, int, int]  # y0, y1, x0, x1
+    labels_before: np.ndarray
+    labels_after: np.ndarray
+    clicks_before: dict[int, TimedClicks]
+    clicks_after: dict[int, TimedClicks]
+    status_before: FrameStatus
+    status_after: FrameStatus
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.labels_before.nbytes + self.labels_after.nbytes)
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One undoable step: frame changes, plus an object removed by it (if any)."""
+
+    changes: tuple[FrameChange, ...]
+    removed_object: ObjectInfo | None = None
+    nbytes: int = field(default=0, compare=False)
+    group: int | None = None  # consecutive edits of one group are undone and redone together
+
+
+def changed_box(before: np.ndarray, after: np.ndarray) -> tuple[int, int, int, int] | None:
+    """Smallest (y0, y1, x0, x1) box holding every pixel that differs, or None if none does."""
+    diff = before != after
+    rows = np.flatnonzero(diff.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(diff.any(axis=0))
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def frame_change(
+    frame: int,
+    before: np.ndarray,
+    after: np.ndarray,
+    clicks_before: dict[int, TimedClicks],
+    clicks_after: dict[int, TimedClicks],
+    status_before: FrameStatus,
+    status_after: FrameStatus,
+    origin: tuple[int, int] = (0, 0),
+) -> FrameChange:
+    """Record labels ``before`` -> ``after`` (a patch at ``origin``), keeping the changed box."""
+    box = changed_box(before, after) or (0, 0, 0, 0)
+    y0, y1, x0, x1 = box
+    oy, ox = origin
+    return FrameChange(
+        frame,
+        (y0 + oy, y1 + oy, x0 + ox, x1 + ox),
+        before[y0:y1, x0:x1].copy(),
+        after[y0:y1, x0:x1].copy(),
+        clicks_before,
+        clicks_after,
+        status_before,
+        status_after,
+    )
+
+
+def next_status(
+    status: FrameStatus, has_clicks: bool, has_pixels: bool, clicked: bool
+) -> FrameStatus:
+    """A frame's status after an edit.
+
+    A click edit (``clicked``) makes a frame with clicks CLICKED; a frame left with neither
+    clicks nor pixels becomes EMPTY; otherwise the status stays (EMPTY becomes CLICKED).
+    """
+    if not has_clicks and not has_pixels:
+        return FrameStatus.EMPTY
+    if (clicked and has_clicks) or status == FrameStatus.EMPTY:
+        return FrameStatus.CLICKED
+    return status
+
+
+class History:
+    """Undo and redo stacks bounded by a number of edits and by the bytes of their patches."""
+
+    def __init__(self, max_edits: int = 10_000, max_mib: float = 256) -> None:
+        self.max_edits = max_edits
+        self.max_bytes = int(max_mib * (1 << 20))
+        self._undo: deque[Edit] = deque()
+        self._redo: list[Edit] = []
+        self._nbytes = 0
+        self._groups = 0
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def push(
+        self,
+        changes: list[FrameChange],
+        removed_object: ObjectInfo | None = None,
+        group: int | None = None,
+    ) -> None:
+        """Record a new edit; this clears the redo stack."""
+        edit = Edit(tuple(changes), removed_object, sum(c.nbytes for c in changes), group)
+        self._redo.clear()
+        self._push_undo(edit)
+
+    def new_group(self) -> int:
+        """A fresh group number for edits that undo together (e.g. one propagation run)."""
+        self._groups += 1
+        return self._groups
+
+    def pop_undo(self) -> list[Edit]:
+        """The edits to undo, most recent first (a whole group), moved to the redo stack."""
+        edits: list[Edit] = []
+        while self._undo and (not edits or _same_group(edits[0], self._undo[-1])):
+            edit = self._undo.pop()
+            self._nbytes -= edit.nbytes
+            self._redo.append(edit)
+            edits.append(edit)
+        return edits
+
+    def pop_redo(self) -> list[Edit]:
+        """The edits to redo, oldest first (a whole group), moved back to the undo stack."""
+        edits: list[Edit] = []
+        while self._redo and (not edits or _same_group(edits[0], self._redo[-1])):
+            edit = self._redo.pop()
+            self._push_undo(edit)
+            edits.append(edit)
+        return edits
+
+    def _push_undo(self, edit: Edit) -> None:
+        self._undo.append(edit)
+        self._nbytes += edit.nbytes
+        while len(self._undo) > 1 and (
+            len(self._undo) > self.max_edits or self._nbytes > self.max_bytes
+        ):
+            self._nbytes -= self._undo.popleft().nbytes
+
+
+def _same_group(first: Edit, other: Edit) -> bool:
+    return first.group is not None and first.group == other.group
+
+
+def first_frame(edits: list[Edit]) -> int | None:
+    """The frame of the first change of the first edit that has one."""
+    return next((e.changes[0].frame for e in edits if e.changes), None)

@@ -1,0 +1,254 @@
+"""``LabelVolume``: a lazy (T, H, W) uint32 label array that napari's Labels layer can show."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+
+_MIB = 1 << 20
+
+
+class LabelVolume:
+    """Labels of a video, one uint32 frame per time point, with only touched frames in memory.
+
+    Frames never written read as zeros. With a store, committed frames are read from it on
+    demand, and clean (committed) frames beyond ``max_mib`` are dropped from memory; changed
+    frames stay in memory until committed.
+    """
+
+    dtype = np.dtype(np.uint32)
+    ndim = 3
+    #: ``np.asarray(labels)`` refuses volumes larger than this (index frames instead)
+    max_array_bytes = 1 << 30
+
+    def __init__(self, shape: tuple[int, int, int], store: Any = None, max_mib: float = 512):
+        if len(shape) != 3 or min(shape) < 1:
+            raise ValueError(f"labels need a (T, H, W) shape with positive sizes, got {shape}")
+        self.shape = tuple(int(s) for s in shape)
+        self.max_bytes = int(max_mib * _MIB)
+        self._store = store
+        self._stored: set[int] = set(store.annotated_frames()) if store is not None else set()
+        self._frames: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._dirty: set[int] = set()
+        self._versions: dict[int, int] = {}
+        self._lock = threading.RLock()
+        self._zeros = np.zeros(self.shape[1:], self.dtype)
+        self._zeros.flags.writeable = False
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        held, dirty = len(self._frames), len(self._dirty)
+        return f"LabelVolume(shape={self.shape}, in_memory={held}, dirty={dirty})"
+
+    @property
+    def nbytes_in_memory(self) -> int:
+        return len(self._frames) * self._zeros.nbytes
+
+    def in_memory(self) -> list[int]:
+        """Frames currently held in memory."""
+        with self._lock:
+            return sorted(self._frames)
+
+    def stored_frames(self) -> list[int]:
+        """Frames with labels in the store (committed at least once)."""
+        with self._lock:
+            return sorted(self._stored)
+
+    def dirty_frames(self) -> list[int]:
+        """Frames changed since they were last committed."""
+        with self._lock:
+            return sorted(self._dirty)
+
+    def is_dirty(self, t: int) -> bool:
+        return self.frame_index(t) in self._dirty
+
+    def version(self, t: int) -> int:
+        """A counter that grows with every write of frame ``t``."""
+        return self._versions.get(self.frame_index(t), 0)
+
+    def frame_index(self, t: int) -> int:
+        """``t`` as a frame index in ``[0, T)`` (negative counts from the end); else IndexError."""
+        n = self.shape[0]
+        if not -n <= t < n:
+            raise IndexError(f"frame {t} is out of range for {n} frames")
+        return int(t) % n
+
+    def read(self, t: int) -> np.ndarray:
+        """Frame ``t`` (H, W); do not modify it (use ``write`` or ``set_frame``)."""
+        t = self.frame_index(t)
+        with self._lock:
+            frame = self._frames.get(t)
+            if frame is not None:
+                self._frames.move_to_end(t)
+                return frame
+            if t not in self._stored:
+                return self._zeros
+            frame = np.asarray(self._store.read_labels(t), dtype=self.dtype).copy()
+            self._frames[t] = frame
+            self._evict()
+            return frame
+
+    def write(self, t: int, box: tuple[int, int, int, int], patch: np.ndarray) -> None:
+        """Write ``patch`` into frame ``t`` rows ``box[0]:box[1]``, columns ``box[2]:box[3]``."""
+        t = self.frame_index(t)
+        y0, y1, x0, x1 = box
+        with self._lock:
+            frame = self._writable(t)
+            frame[y0:y1, x0:x1] = patch
+            self._changed(t)
+
+    def set_frame(self, t: int, labels: np.ndarray) -> None:
+        """Replace frame ``t`` by ``labels`` (H, W)."""
+        labels = np.asarray(labels)
+        if labels.shape != self.shape[1:]:
+            raise ValueError(f"frame labels must have shape {self.shape[1:]}, got {labels.shape}")
+        self.write(t, (0, self.shape[1], 0, self.shape[2]), labels)
+
+    def mark_clean(self, t: int) -> None:
+        """Record that frame ``t`` was committed to the store."""
+        t = self.frame_index(t)
+        with self._lock:
+            self._dirty.discard(t)
+            self._stored.add(t)
+            self._evict()
+
+    # -- numpy-like indexing for napari ------------------------------------------------------
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        size = int(np.prod(self.shape)) * self.dtype.itemsize
+        if size > self.max_array_bytes:
+            raise MemoryError(
+                f"labels of {self.shape} need {size / 2**30:.1f} GiB; index frames instead"
+            )
+        array = self[:]
+        return array if dtype is None else array.astype(dtype, copy=False)
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        first, rest = self._split(key)
+        if np.ndim(first) == 0 and not isinstance(first, slice):
+            return self.read(int(first))[rest]
+        if isinstance(first, slice):
+            frames = range(self.shape[0])[first]
+            if not frames:
+                return np.zeros((0, *self._zeros[rest].shape), self.dtype)
+            return np.stack([self.read(t)[rest] for t in frames])
+        times = np.asarray(first)
+        out = np.zeros(times.shape, self.dtype)
+        for t in np.unique(times):
+            sel = times == t
+            out[sel] = self.read(int(t))[tuple(np.asarray(r)[sel] for r in rest)]
+        return out
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        first, rest = self._split(key)
+        with self._lock:
+            if np.ndim(first) == 0 and not isinstance(first, slice):
+                t = self.frame_index(int(first))
+                self._writable(t)[rest] = value
+                self._changed(t)
+                return
+            if isinstance(first, slice):
+                frames = range(self.shape[0])[first]
+                values = np.broadcast_to(value, (len(frames), *self._zeros[rest].shape))
+                for i, t in enumerate(frames):
+                    self._writable(t)[rest] = values[i]
+                    self._changed(t)
+                return
+            times = np.asarray(first)
+            values = np.broadcast_to(np.asarray(value), times.shape)
+            for t in np.unique(times):
+                sel = times == t
+                self._writable(int(t))[tuple(np.asarray(r)[sel] for r in rest)] = values[sel]
+                self._changed(int(t))
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _split(self, key: Any) -> tuple[Any, tuple]:
+        if not isinstance(key, tuple):
+            key = (key,)
+        if not key or key[0] is Ellipsis:
+            raise IndexError("index the frame axis explicitly, e.g. labels[t] or labels[a:b]")
+        first = key[0]
+        if np.ndim(first) == 0 and not isinstance(first, slice):
+            first = self.frame_index(int(first))
+        return first, tuple(key[1:])
+
+    def _writable(self, t: int) -> np.ndarray:
+        frame = self.read(t)
+        if frame is self._zeros:
+            frame = self._frames[t] = np.zeros(self.shape[1:], self.dtype)
+        return frame
+
+    def _changed(self, t: int) -> None:
+        self._versions[t] = self._versions.get(t, 0) + 1
+        if self._store is None and not self._frames[t].any():
+            del self._frames[t]  # nothing to keep: without a store, zeros need no memory
+            self._dirty.discard(t)
+            return
+        self._dirty.add(t)
+        self._frames.move_to_end(t)
+        self._evict()
+
+    def _evict(self) -> None:
+        if self._store is None:
+            return
+        excess = self.nbytes_in_memory - self.max_bytes
+        for t in list(self._frames)[:-1]:  # never the frame just used
+            if excess <= 0:
+                break
+            if t not in self._dirty and t in self._stored:
+                del self._frames[t]
+                excess -= self._zeros.nbytes
+
+
+def overlay(labels: np.ndarray, obj_id: int, mask: np.ndarray, override: bool) -> np.ndarray:
+    """Frame labels with object ``obj_id`` set to ``mask`` under the overlap rule.
+
+    One object per pixel: pixels of other objects keep their owner unless ``override``; the
+    object's own pixels outside ``mask`` become background.
+    """
+    out = np.where(labels == obj_id, 0, labels).astype(labels.dtype)
+    claim = mask if override else mask & (out == 0)
+    out[claim] = obj_id
+    return out
+
+
+def object_edit(
+    frame: np.ndarray, obj_id: int, mask: np.ndarray | None, override: bool
+) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]:
+    """Set object ``obj_id`` to ``mask`` (None: remove it) in the box the change can touch.
+
+    Returns the box (y0, y1, x0, x1) covering the object's current pixels and ``mask``, and the
+    frame's patch in that box before and after ``overlay``; the frame itself is not modified.
+    """
+    boxes = [_bbox(frame == obj_id)] + ([_bbox(mask)] if mask is not None else [])
+    boxes = [b for b in boxes if b is not None]
+    if not boxes:
+        empty = frame[:0, :0].copy()
+        return (0, 0, 0, 0), empty, empty
+    y0, x0 = min(b[0] for b in boxes), min(b[2] for b in boxes)
+    y1, x1 = max(b[1] for b in boxes), max(b[3] for b in boxes)
+    before = frame[y0:y1, x0:x1].copy()
+    crop = np.zeros(before.shape, bool) if mask is None else mask[y0:y1, x0:x1]
+    return (y0, y1, x0, x1), before, overlay(before, obj_id, crop, override)
+
+
+def _bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask[rows[0] : rows[-1] + 1].any(axis=0))
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def ids_in(frame: np.ndarray) -> frozenset[int]:
+    """Object IDs present in a frame (a bincount when IDs are small, else np.unique)."""
+    top = int(frame.max()) if frame.size else 0
+    if top < 1 << 16:
+        return frozenset(int(i) for i in np.flatnonzero(np.bincount(frame.ravel()))[1:] if i)
+    return frozenset(int(i) for i in np.unique(frame) if i)

@@ -1,0 +1,120 @@
+"""Objects, classes and the fixed colour table that gives every object ID its colour."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from ..types import ObjectInfo
+
+#: RGB colours of object IDs 1, 2, 3, ... (cycled): Kelly's colours of maximum contrast,
+#: without white and black. The Labels layer must show ID ``i`` in ``color_for(i)``.
+COLORS: tuple[tuple[int, int, int], ...] = (
+    (243, 195, 0),
+    (135, 86, 146),
+    (243, 132, 0),
+    (161, 202, 241),
+    (190, 0, 50),
+    (194, 178, 128),
+    (132, 132, 130),
+    (0, 136, 86),
+    (230, 143, 172),
+    (0, 103, 165),
+    (249, 147, 121),
+    (96, 78, 151),
+    (246, 166, 0),
+    (179, 68, 108),
+    (220, 211, 0),
+    (136, 45, 23),
+    (141, 182, 0),
+    (101, 69, 34),
+    (226, 88, 34),
+    (43, 61, 38),
+)
+
+
+def color_for(obj_id: int) -> tuple[int, int, int]:
+    """The RGB colour of object ID ``obj_id`` (>= 1)."""
+    if obj_id < 1:
+        raise ValueError(f"object IDs start at 1, got {obj_id}")
+    return COLORS[(obj_id - 1) % len(COLORS)]
+
+
+class ObjectRegistry:
+    """The objects (stable IDs, never reused) and the editable list of class names."""
+
+    def __init__(self, objects: Iterable[ObjectInfo] = (), classes: Iterable[str] = ()) -> None:
+        self._objects: dict[int, ObjectInfo] = {}
+        self._classes: list[str] = []
+        for name in classes:
+            self.add_class(name)
+        for info in objects:
+            if info.class_name not in self._classes:
+                self._classes.append(info.class_name)
+            self._objects[info.id] = info
+        self._next_id = max(self._objects, default=0) + 1
+
+    @property
+    def objects(self) -> list[ObjectInfo]:
+        """All objects in ID order."""
+        return [self._objects[i] for i in sorted(self._objects)]
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self._classes)
+
+    def __contains__(self, obj_id: int) -> bool:
+        return obj_id in self._objects
+
+    def get(self, obj_id: int) -> ObjectInfo:
+        """The object with this ID; ``KeyError`` with a clear message if there is none."""
+        try:
+            return self._objects[obj_id]
+        except KeyError:
+            raise KeyError(f"no object with ID {obj_id}") from None
+
+    def add_class(self, name: str) -> None:
+        name = name.strip()
+        if not name:
+            raise ValueError("a class name cannot be empty")
+        if name in self._classes:
+            raise ValueError(f"class {name!r} already exists")
+        self._classes.append(name)
+
+    def add_object(self, class_name: str | None = None, name: str | None = None) -> ObjectInfo:
+        """Create an object with the next free ID; the class must exist (default: the first)."""
+        if class_name is None:
+            if not self._classes:
+                raise ValueError("add a class before adding objects")
+            class_name = self._classes[0]
+        self._check_class(class_name)
+        obj_id = self._next_id
+        self._next_id += 1
+        info = ObjectInfo(obj_id, name or f"{class_name} {obj_id}", class_name, color_for(obj_id))
+        self._objects[obj_id] = info
+        return info
+
+    def rename(self, obj_id: int, name: str) -> ObjectInfo:
+        if not name.strip():
+            raise ValueError("an object name cannot be empty")
+        info = self._objects[obj_id] = replace(self.get(obj_id), name=name.strip())
+        return info
+
+    def set_class(self, obj_id: int, class_name: str) -> ObjectInfo:
+        self._check_class(class_name)
+        info = self._objects[obj_id] = replace(self.get(obj_id), class_name=class_name)
+        return info
+
+    def remove(self, obj_id: int) -> ObjectInfo:
+        return self._objects.pop(self.get(obj_id).id)
+
+    def restore(self, info: ObjectInfo) -> None:
+        """Put back a removed object under its own ID (used by undo)."""
+        if info.class_name not in self._classes:
+            self._classes.append(info.class_name)
+        self._objects[info.id] = info
+        self._next_id = max(self._next_id, info.id + 1)
+
+    def _check_class(self, class_name: str) -> None:
+        if class_name not in self._classes:
+            raise ValueError(f"unknown class {class_name!r}; add it first")

@@ -1,0 +1,78 @@
+"""Deterministic test doubles for session tests: a colour engine and synthetic videos."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+from scipy import ndimage
+
+from napari_skipclick.engines.base import (
+    Features,
+    check_clicks,
+    check_image,
+    check_prev_mask,
+)
+
+BACKGROUND = (40, 40, 40)
+RED = (220, 30, 30)
+BLUE = (30, 30, 220)
+
+
+class ColourEngine:
+    """Segments the connected region of similar colour under each positive click.
+
+    Negative clicks remove the region under them. Inside the mask it returns ``confidence``,
+    outside ``0.05``. It records every encode and the last decode's inputs.
+    """
+
+    name = "colour-test"
+
+    def __init__(self, tolerance: int = 30, confidence: float = 0.9, tag: str = "a") -> None:
+        self.tolerance = tolerance
+        self.confidence = confidence
+        self.tag = tag
+        self.encoded_shapes: list[tuple[int, int]] = []
+        self.decodes: list[tuple[list, np.ndarray | None]] = []
+        self._lock = threading.Lock()
+
+    @property
+    def key(self) -> str:
+        return f"colour-test:{self.tolerance}:{self.tag}"
+
+    def encode(self, image: np.ndarray) -> Features:
+        image = check_image(image)
+        with self._lock:
+            self.encoded_shapes.append(image.shape[:2])
+        return Features(image.shape[:2], {"image": image.astype(np.int16)})
+
+    def decode(self, features, clicks, prev_mask=None) -> np.ndarray:
+        image = features.arrays["image"]
+        clicks = check_clicks(clicks, features.image_shape)
+        prev = check_prev_mask(prev_mask, features.image_shape)
+        self.decodes.append((clicks, None if prev is None else prev.copy()))
+        mask = np.zeros(features.image_shape, bool)
+        for click in sorted(clicks, key=lambda c: not c.positive):
+            region = self._region(image, round(click.y), round(click.x))
+            mask = mask | region if click.positive else mask & ~region
+        return np.where(mask, self.confidence, 0.05).astype(np.float32)
+
+    def _region(self, image: np.ndarray, y: int, x: int) -> np.ndarray:
+        similar = (np.abs(image - image[y, x]) <= self.tolerance).all(axis=2)
+        components, _ = ndimage.label(similar)
+        return components == components[y, x]
+
+
+def moving_squares(n_frames: int = 12, height: int = 64, width: int = 96) -> np.ndarray:
+    """A (T, H, W, 3) video: a red 12x12 square moving 2 px right per frame, a static blue bar."""
+    frames = np.empty((n_frames, height, width, 3), np.uint8)
+    frames[:] = BACKGROUND
+    for t in range(n_frames):
+        frames[t, 20:32, 10 + 2 * t : 22 + 2 * t] = RED
+        frames[t, 40:52, 60:90] = BLUE
+    return frames
+
+
+def red_box(t: int) -> tuple[slice, slice]:
+    """Where the red square of ``moving_squares`` is on frame ``t``."""
+    return slice(20, 32), slice(10 + 2 * t, 22 + 2 * t)

@@ -1,0 +1,44 @@
+"""fp16 disk cache with the SkipClick engine (tiny official checkpoint): same masks, no encode."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from napari_skipclick.engines.cache import FeatureCache
+from napari_skipclick.session import AnnotationSession
+from napari_skipclick.types import Click
+
+TINY = Path(__file__).parent / "data" / "official_tiny"
+
+
+@pytest.mark.slow
+def test_reopened_video_uses_fp16_disk_features_of_the_same_model(tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(2)
+    from napari_skipclick.engines.skipclick import SkipClickEngine
+
+    arch = json.loads((TINY / "tiny_config.json").read_text())["dinov2_tiny_architecture"]
+    engine = SkipClickEngine(TINY / "checkpoint.pth", device="cpu", backbone_arch=arch)
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 255, (2, 120, 160, 3), dtype=np.uint8)
+    frames[:, 40:80, 60:100] = (250, 40, 40)
+    clicks = [Click(60, 80, True), Click(10, 10, False)]
+
+    first = AnnotationSession(frames, engine, cache=FeatureCache(disk_path=tmp_path))
+    obj = first.add_object()
+    fresh = first.set_clicks(0, obj.id, clicks)
+    assert isinstance(first.features(0).arrays["skip0"], torch.Tensor)
+
+    encodes = []
+    monkeypatch.setattr(engine, "encode", lambda image: encodes.append(1))
+    second = AnnotationSession(frames, engine, cache=FeatureCache(disk_path=tmp_path))
+    obj = second.add_object()
+    assert second.has_features(0) and not second.has_features(1)
+    reopened = second.set_clicks(0, obj.id, clicks)
+    assert encodes == []
+    assert np.abs(fresh.probabilities - reopened.probabilities).max() < 0.01
+    assert (fresh.mask == reopened.mask).mean() > 0.999

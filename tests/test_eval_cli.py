@@ -1,0 +1,125 @@
+"""``skipclick eval`` end to end: table, JSON, skipping and strict mode, argument errors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from napari_skipclick.eval import cli
+from napari_skipclick.eval.clicker import Clicker
+
+MINI = Path(__file__).parent / "data" / "grabcut_mini"
+
+
+def run_eval(*argv: str) -> int:
+    parser = argparse.ArgumentParser()
+    cli.configure(parser)
+    return cli.run(parser.parse_args([str(a) for a in argv]))
+
+
+def test_random_walker_on_grabcut_mini(tmp_path, capsys):
+    out = tmp_path / "res" / "rw.json"
+    argv = ["--engine", "random-walker", "--option", "max_side=200", "--data", MINI]
+    rc = run_eval(*argv, "--max-clicks", 2, "--json", out)
+    captured = capsys.readouterr()
+    assert rc == 0
+    assert "NoC" in captured.out and ">=2" in captured.out
+    assert "eval random-walker" in captured.err  # the progress bar goes to stderr
+    result = json.loads(out.read_text())
+    for key in ("noc85", "noc90", "noc95", "fails90", "n", "latency_ms_p50", "latency_ms_p95"):
+        assert key in result
+    assert result["encode_ms_p50"] >= 0 and result["n"] == 2 and result["n_skipped"] == 0
+    samples = result["samples"]
+    assert [s["name"] for s in samples] == ["fullmoon", "teddy"]
+    assert result["noc90"] == pytest.approx(np.mean([s["noc90"] for s in samples]))
+    assert result["fails90"] == sum(s["noc90"] == 2 for s in samples)
+    assert result["n_decodes"] == sum(len(s["decode_ms"]) for s in samples)
+    for s in samples:
+        assert 1 <= len(s["ious"]) == len(s["clicks"]) <= 2
+        mask = np.asarray(Image.open(MINI / "masks" / f"{s['name']}.png"))
+        first = Clicker(mask).next_click(np.zeros(mask.shape, bool))
+        assert s["clicks"][0] == [first.y, first.x, True]
+        assert all(0.0 <= v <= 1.0 for v in s["ious"])
+    assert f"{result['noc90']:8.2f}" in captured.out
+
+
+def test_limit_and_engine_options(tmp_path, capsys):
+    out = tmp_path / "r.json"
+    argv = ["--engine", "random-walker", "--data", MINI, "--max-clicks", 1, "--limit", 1]
+    assert run_eval(*argv, "--option", "max_side=64", "--option", "beta=90.5", "--json", out) == 0
+    assert "objects 1 " in capsys.readouterr().out
+    result = json.loads(out.read_text())
+    assert result["options"] == {"max_side": 64, "beta": 90.5}
+    assert "max_side=64" in result["engine_key"] and "beta=90.5" in result["engine_key"]
+
+
+def test_parse_options():
+    assert cli.parse_options(["a=1", "b=0.5", "c=true", "d=None", "e=text"]) == {
+        "a": 1,
+        "b": 0.5,
+        "c": True,
+        "d": None,
+        "e": "text",
+    }
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        cli.parse_options(["novalue"])
+
+
+def _small_set(root: Path) -> Path:
+    """A set with one good sample and one grayscale image."""
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    rng = np.random.default_rng(0)
+    mask = np.zeros((10, 12), np.uint8)
+    mask[3:7, 3:8] = 1
+    Image.fromarray(rng.integers(0, 256, (10, 12, 3), dtype=np.uint8)).save(root / "images/a.png")
+    Image.fromarray(rng.integers(0, 256, (10, 12), dtype=np.uint8)).save(root / "images/g.png")
+    Image.fromarray(mask).save(root / "masks/a.png")
+    Image.fromarray(mask).save(root / "masks/g.png")
+    (root / "manifest.csv").write_text(
+        "name,image,mask\ngood,images/a.png,masks/a.png\ngray,images/g.png,masks/g.png\n"
+    )
+    return root
+
+
+def test_bad_sample_is_skipped_with_warning_or_fails_with_strict(tmp_path, capsys):
+    data = _small_set(tmp_path / "set")
+    out = tmp_path / "r.json"
+    assert run_eval("--engine", "random-walker", "--data", data, "--json", out) == 0
+    err = capsys.readouterr().err
+    assert "warning: skipped gray: image g.png is grayscale" in err
+    result = json.loads(out.read_text())
+    assert result["n"] == 1 and result["n_skipped"] == 1
+    assert result["skipped"][0]["name"] == "gray"
+
+    assert run_eval("--engine", "random-walker", "--data", data, "--strict") == 2
+    assert "gray: image g.png is grayscale" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--engine", "random-walker", "--data", "{missing}"], "does not exist"),
+        (["--engine", "nope", "--data", "{mini}"], "unknown engine 'nope'"),
+        (["--engine", "random-walker", "--checkpoint", "x.pth", "--data", "{mini}"], "no --checkp"),
+        (["--engine", "skipclick", "--data", "{mini}"], "needs --checkpoint"),
+        (["--engine", "random-walker", "--data", "{mini}", "--max-clicks", "0"], "at least 1"),
+        (["--engine", "random-walker", "--data", "{mini}", "--option", "x=1"], "argument 'x'"),
+    ],
+)
+def test_argument_errors(tmp_path, capsys, extra, message):
+    argv = [a.format(missing=tmp_path / "missing", mini=MINI) for a in extra]
+    assert run_eval(*argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_skipclick_command_dispatches_to_eval(tmp_path, capsys):
+    from napari_skipclick.cli import main
+
+    assert main(["eval", "--engine", "random-walker", "--data", str(tmp_path)]) == 2
+    assert "no manifest.csv" in capsys.readouterr().err

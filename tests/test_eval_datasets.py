@@ -1,0 +1,113 @@
+"""Manifest sets: every kind of bad sample gets its own clear message."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from napari_skipclick.eval.datasets import (
+    DatasetError,
+    SampleError,
+    iter_samples,
+    load_sample,
+    read_manifest,
+)
+
+H, W = 12, 16
+
+
+def _good_mask():
+    mask = np.zeros((H, W), np.uint8)
+    mask[3:9, 4:12] = 1
+    mask[2, 4:12] = 255
+    return mask
+
+
+def _rgb():
+    return np.random.default_rng(0).integers(0, 256, (H, W, 3), dtype=np.uint8)
+
+
+def make_set(root, samples):
+    """Write ``samples`` (name -> (image array or bytes or None, mask array or None)) + manifest."""
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    lines = ["name,image,mask,height,width"]
+    for name, (image, mask) in samples.items():
+        image_rel, mask_rel = f"images/{name}.png", f"masks/{name}.png"
+        if isinstance(image, bytes):
+            (root / image_rel).write_bytes(image)
+        elif image is not None:
+            Image.fromarray(image).save(root / image_rel)
+        if mask is not None:
+            Image.fromarray(mask).save(root / mask_rel)
+        lines.append(f"{name},{image_rel},{mask_rel},{H},{W}")
+    (root / "manifest.csv").write_text("\n".join(lines) + "\n")
+    return root
+
+
+BAD_SAMPLES = {
+    "gray": ((_rgb()[..., 0], _good_mask()), "is grayscale"),
+    "rgba": ((np.dstack([_rgb(), np.full((H, W), 255, np.uint8)]), _good_mask()), "is RGBA"),
+    "noimage": ((None, _good_mask()), "image file .* is missing"),
+    "nomask": ((_rgb(), None), "mask file .* is missing"),
+    "garbage": ((b"not an image at all", _good_mask()), "cannot read image file"),
+    "size": (
+        (_rgb(), np.zeros((H, W + 2), np.uint8)),
+        "mask size 18x12 differs from image size 16x12",
+    ),
+    "values": (
+        (_rgb(), _good_mask() * 128),
+        "value\\(s\\) 128; allowed are 0 background, 1 object",
+    ),
+    "empty": ((_rgb(), np.zeros((H, W), np.uint8)), "no object pixels"),
+    "coded255": ((_rgb(), (_good_mask() > 0).astype(np.uint8) * 255), "coded 255\\? it must be 1"),
+    "rgbmask": ((_rgb(), _rgb()), "mask .* has mode RGB"),
+}
+
+
+@pytest.fixture
+def bad_set(tmp_path):
+    samples = {"good": (_rgb(), _good_mask())}
+    samples.update({name: spec for name, (spec, _) in BAD_SAMPLES.items()})
+    return make_set(tmp_path / "set", samples)
+
+
+@pytest.mark.parametrize("name", sorted(BAD_SAMPLES))
+def test_each_bad_sample_has_its_message(bad_set, name):
+    refs = {ref.name: ref for ref in read_manifest(bad_set)}
+    with pytest.raises(SampleError, match=BAD_SAMPLES[name][1]) as info:
+        load_sample(refs[name])
+    assert str(info.value).startswith(f"{name}: ")
+
+
+def test_good_sample_loads(bad_set):
+    ref = next(r for r in read_manifest(bad_set) if r.name == "good")
+    sample = load_sample(ref)
+    assert sample.image.shape == (H, W, 3) and sample.image.dtype == np.uint8
+    np.testing.assert_array_equal(sample.mask, _good_mask())
+
+
+def test_iter_samples_skips_or_raises(bad_set):
+    refs = read_manifest(bad_set)
+    out = list(iter_samples(refs))
+    assert [ref.name for ref, sample, _ in out if sample is not None] == ["good"]
+    assert sum(message is not None for _, _, message in out) == len(BAD_SAMPLES)
+    with pytest.raises(SampleError):
+        list(iter_samples(refs, strict=True))
+
+
+def test_manifest_problems(tmp_path):
+    with pytest.raises(DatasetError, match="does not exist"):
+        read_manifest(tmp_path / "nowhere")
+    with pytest.raises(DatasetError, match=r"no manifest\.csv"):
+        read_manifest(tmp_path)
+    (tmp_path / "manifest.csv").write_text("name,img,mask\na,a.png,a.png\n")
+    with pytest.raises(DatasetError, match="lacks the column\\(s\\) image"):
+        read_manifest(tmp_path)
+    (tmp_path / "manifest.csv").write_text("name,image,mask\na,a.png,m.png\na,b.png,n.png\n")
+    with pytest.raises(DatasetError, match="'a' occurs twice"):
+        read_manifest(tmp_path)
+    (tmp_path / "manifest.csv").write_text("name,image,mask\n")
+    with pytest.raises(DatasetError, match="lists no samples"):
+        read_manifest(tmp_path)

@@ -1,0 +1,167 @@
+"""Checkpoint loading: official format, safe unpickling, clear errors for bad files."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from napari_skipclick.model import CheckpointError, load_skipclick, pick_device, read_checkpoint
+from napari_skipclick.model.checkpoint import file_sha256
+
+TINY = Path(__file__).parent / "data" / "official_tiny"
+ARCH = json.loads((TINY / "tiny_config.json").read_text())["dinov2_tiny_architecture"]
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return load_skipclick(TINY / "checkpoint.pth", backbone_arch=ARCH, device="cpu")
+
+
+def _save(path, state, config):
+    torch.save({"state_dict": state, "config": config}, path)
+    return path
+
+
+def test_official_file_loads_with_pickled_loss_object():
+    state, config = read_checkpoint(TINY / "checkpoint.pth")
+    assert len(state) == 289
+    loss = config["params"]["head_params"]["value"]["loss_decode"]
+    assert type(loss).pickled_name.endswith("CrossEntropyLoss")
+
+
+def test_loaded_model_is_eval_without_gradients(tiny):
+    assert not tiny.training
+    assert not any(p.requires_grad for p in tiny.parameters())
+
+
+def test_unknown_extractor_needs_backbone_arch():
+    with pytest.raises(CheckpointError, match=r"unknown extractor_type.*backbone_arch"):
+        load_skipclick(TINY / "checkpoint.pth", device="cpu")
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(CheckpointError, match="not found"):
+        load_skipclick(tmp_path / "nope.pth")
+
+
+def test_truncated_file(tmp_path):
+    data = (TINY / "checkpoint.pth").read_bytes()
+    path = tmp_path / "truncated.pth"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="truncated or corrupt"):
+        load_skipclick(path, backbone_arch=ARCH)
+
+
+@pytest.mark.parametrize("content", [b"hello, not a checkpoint\n", os.urandom(4096), b""])
+def test_not_a_checkpoint(tmp_path, content):
+    path = tmp_path / "junk.pth"
+    path.write_bytes(content)
+    with pytest.raises(CheckpointError):
+        load_skipclick(path, backbone_arch=ARCH)
+
+
+def test_torch_file_without_state_dict(tmp_path):
+    path = tmp_path / "list.pth"
+    torch.save([torch.zeros(2)], path)
+    with pytest.raises(CheckpointError, match="no 'state_dict'"):
+        load_skipclick(path, backbone_arch=ARCH)
+
+
+def test_state_dict_without_config(tmp_path, tiny):
+    path = tmp_path / "bare.pth"
+    torch.save({"state_dict": tiny.state_dict()}, path)
+    with pytest.raises(CheckpointError, match="no 'config'"):
+        load_skipclick(path, backbone_arch=ARCH)
+
+
+def test_missing_and_extra_keys_are_named(tmp_path, tiny):
+    state = dict(tiny.state_dict())
+    state.pop("neck.down_8.2.weight")
+    state["head.extra.weight"] = torch.zeros(3)
+    path = _save(tmp_path / "keys.pth", state, tiny.config.to_checkpoint_config())
+    with pytest.raises(CheckpointError) as info:
+        load_skipclick(path, backbone_arch=ARCH)
+    message = str(info.value)
+    assert "missing keys (1): neck.down_8.2.weight" in message
+    assert "unexpected keys (1): head.extra.weight" in message
+
+
+def test_shape_mismatch_names_key_and_both_shapes(tmp_path, tiny):
+    state = dict(tiny.state_dict())
+    state["fuse.weight"] = torch.zeros(48, 100)
+    path = _save(tmp_path / "shape.pth", state, tiny.config.to_checkpoint_config())
+    with pytest.raises(CheckpointError, match=r"fuse\.weight.*\(48, 100\).*\(48, 192\)"):
+        load_skipclick(path, backbone_arch=ARCH)
+
+
+def test_config_of_other_model_is_refused(tmp_path, tiny):
+    config = tiny.config.to_checkpoint_config()
+    config["class"] = "isegm.model.is_plainvit_model.PlainVitModel"
+    path = _save(tmp_path / "other.pth", tiny.state_dict(), config)
+    with pytest.raises(CheckpointError, match="PlainVitModel"):
+        load_skipclick(path, backbone_arch=ARCH)
+
+
+class _Exploit:
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_pickle_that_runs_code_is_refused(tmp_path):
+    marker = tmp_path / "pwned"
+    path = _save(tmp_path / "evil.pth", {}, {"params": {}, "x": _Exploit(marker)})
+    with pytest.raises(CheckpointError, match=r"refused.*system"):
+        load_skipclick(path, backbone_arch=ARCH)
+    assert not marker.exists()
+
+
+def test_sha256_of_file(tmp_path):
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"abc")
+    assert file_sha256(path).startswith("ba7816bf8f01cfea")
+
+
+def test_pick_device_prefers_cuda_then_mps_then_cpu(monkeypatch):
+    assert pick_device("cpu") == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert pick_device(None) == torch.device("cpu")
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert pick_device(None) == torch.device("mps")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert pick_device(None) == torch.device("cuda")
+
+
+def test_official_package_names_get_inert_stand_ins(tmp_path, monkeypatch):
+    """Even a global under ``isegm.`` that would run code is replaced, never called."""
+    import sys
+    import types
+
+    marker = tmp_path / "ran"
+    fake = types.ModuleType("isegm.evil")
+
+    def run(command):
+        os.system(command)
+
+    run.__module__ = "isegm.evil"
+    run.__qualname__ = "run"
+    fake.run = run
+    monkeypatch.setitem(sys.modules, "isegm", types.ModuleType("isegm"))
+    monkeypatch.setitem(sys.modules, "isegm.evil", fake)
+
+    class Payload:
+        def __reduce__(self):
+            return (run, (f"touch {marker}",))
+
+    path = _save(tmp_path / "isegm.pth", {"a": torch.zeros(1)}, {"params": {}, "p": Payload()})
+    state, config = read_checkpoint(path)
+    assert not marker.exists()
+    assert torch.equal(state["a"], torch.zeros(1))
+    assert type(config["p"]).pickled_name == "isegm.evil.run"

@@ -1,0 +1,130 @@
+"""The SkipClick engine: protocol, caching, errors, NoC predictor, optional half precision."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from napari_skipclick.engines import Engine, Features, create_engine
+from napari_skipclick.engines.skipclick import SkipClickEngine
+from napari_skipclick.model.checkpoint import file_sha256
+from napari_skipclick.types import Click
+
+TINY = Path(__file__).parent / "data" / "official_tiny"
+ARCH = json.loads((TINY / "tiny_config.json").read_text())["dinov2_tiny_architecture"]
+
+
+@pytest.fixture(scope="module")
+def fixture():
+    with np.load(TINY / "fixtures.npz") as arrays:
+        return dict(arrays)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return create_engine(
+        "skipclick", checkpoint=TINY / "checkpoint.pth", device="cpu", backbone_arch=ARCH
+    )
+
+
+@pytest.fixture(scope="module")
+def demo(engine, fixture):
+    image = fixture["demo__image_uint8"]
+    clicks = [Click(y, x, label == 1) for x, y, label in fixture["demo__gui_clicks_xy_label"]]
+    return image, clicks, engine.encode(image)
+
+
+def test_engine_follows_protocol_and_key(engine):
+    assert isinstance(engine, Engine)
+    assert engine.name == "skipclick"
+    sha = file_sha256(TINY / "checkpoint.pth")
+    assert engine.key.startswith(f"skipclick/{sha[:16]}/fp32/cpu/448x448/")
+
+
+def test_decode_matches_official_demo(engine, fixture, demo):
+    image, clicks, features = demo
+    assert features.image_shape == image.shape[:2]
+    assert features.nbytes == 4 * 1024 * 48 * 4
+    probs = engine.decode(features, clicks, fixture["demo__prev_mask"])
+    assert probs.dtype == np.float32 and probs.shape == image.shape[:2]
+    np.testing.assert_allclose(probs, fixture["demo__prob"], atol=1e-4, rtol=1e-4)
+
+
+def test_decode_never_mutates_features_and_accepts_numpy(engine, fixture, demo):
+    _, clicks, features = demo
+    before = {k: v.clone() for k, v in features.arrays.items()}
+    first = engine.decode(features, clicks[:2])
+    engine.decode(features, clicks, first)
+    again = engine.decode(features, clicks[:2])
+    assert all(torch.equal(before[k], features.arrays[k]) for k in before)
+    np.testing.assert_array_equal(first, again)
+    as_numpy = Features(features.image_shape, {k: v.numpy() for k, v in before.items()})
+    np.testing.assert_allclose(engine.decode(as_numpy, clicks[:2]), first, atol=1e-6)
+
+
+def test_no_clicks_gives_zeros(engine, demo):
+    _, _, features = demo
+    probs = engine.decode(features, [])
+    assert probs.shape == features.image_shape and not probs.any()
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        np.zeros((40, 50, 3), dtype=np.float32),
+        np.zeros((40, 50), dtype=np.uint8),
+        np.zeros((40, 50, 4), dtype=np.uint8),
+        np.zeros((0, 50, 3), dtype=np.uint8),
+    ],
+)
+def test_bad_images_raise(engine, image):
+    with pytest.raises(ValueError):
+        engine.encode(image)
+
+
+def test_bad_clicks_and_prev_mask_raise(engine, demo):
+    _, _, features = demo
+    height = features.image_shape[0]
+    with pytest.raises(ValueError, match="outside"):
+        engine.decode(features, [Click(height, 10, True)])
+    with pytest.raises(ValueError, match="outside"):
+        engine.decode(features, [Click(5, -1, False)])
+    with pytest.raises(ValueError, match="prev_mask"):
+        engine.decode(features, [Click(5, 5, True)], np.zeros((3, 3), np.float32))
+
+
+def test_noc_predictor_from_engine_matches_official(engine, fixture):
+    predictor = engine.noc_predictor((448, 448), with_flip=True)
+    predictor.set_image(fixture["noc__image_uint8"])
+    y, x, positive = fixture["noc__clicks_yx_pos"][0]
+    probs = predictor.predict([(int(y), int(x), bool(positive))])
+    np.testing.assert_allclose(probs, fixture["noc__probs_click1"], atol=1e-4, rtol=1e-4)
+
+
+def test_half_precision_is_refused_on_cpu():
+    with pytest.raises(ValueError, match="needs a GPU"):
+        SkipClickEngine(TINY / "checkpoint.pth", "cpu", "bf16", backbone_arch=ARCH)
+
+
+def test_unknown_precision_is_refused():
+    with pytest.raises(ValueError, match="precision"):
+        SkipClickEngine(TINY / "checkpoint.pth", "cpu", "int8", backbone_arch=ARCH)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize(("precision", "tolerance"), [("bf16", 0.05), ("fp16", 0.01)])
+def test_half_precision_close_to_fp32_on_gpu(fixture, precision, tolerance):
+    """Probabilities under autocast stay within ``tolerance`` of fp32 on the demo case."""
+    image = fixture["demo__image_uint8"]
+    clicks = [Click(y, x, label == 1) for x, y, label in fixture["demo__gui_clicks_xy_label"]]
+    results = []
+    for p in ("fp32", precision):
+        gpu = SkipClickEngine(TINY / "checkpoint.pth", "cuda", p, backbone_arch=ARCH)
+        results.append(gpu.decode(gpu.encode(image), clicks, fixture["demo__prev_mask"]))
+    np.testing.assert_allclose(results[0], fixture["demo__prob"], atol=1e-3)
+    assert np.abs(results[1] - results[0]).max() < tolerance

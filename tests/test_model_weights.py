@@ -1,0 +1,134 @@
+"""Released-checkpoint registry, cache folder, offline message, download and bench commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from napari_skipclick.model import weights
+from napari_skipclick.model.weights import (
+    CHECKPOINTS,
+    WeightsError,
+    cache_dir,
+    fetch_checkpoint,
+    resolve_checkpoint,
+)
+
+TINY = Path(__file__).parent / "data" / "official_tiny"
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv(weights.CACHE_ENV, str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def test_registry_lists_the_four_released_checkpoints():
+    assert set(CHECKPOINTS) == {"skipclick", "intermediate", "frozen", "baseline"}
+    assert all(
+        c.url.startswith("https://mediastore.rz.uni-augsburg.de/get/") for c in CHECKPOINTS.values()
+    )
+    assert len({c.filename for c in CHECKPOINTS.values()}) == 4
+
+
+def test_cache_dir_follows_environment(cache):
+    assert cache_dir() == cache
+
+
+def test_local_path_is_accepted():
+    assert resolve_checkpoint(TINY / "checkpoint.pth") == TINY / "checkpoint.pth"
+
+
+def test_unknown_name_or_missing_file():
+    with pytest.raises(WeightsError, match="neither an existing file nor a released name"):
+        resolve_checkpoint("no-such-model")
+    with pytest.raises(WeightsError, match="not downloaded yet"):
+        resolve_checkpoint("frozen", download=False)
+
+
+def test_cached_file_is_used_without_download(cache, monkeypatch):
+    import pooch
+
+    def fail(*args, **kwargs):
+        raise AssertionError("must not download")
+
+    monkeypatch.setattr(pooch, "retrieve", fail)
+    cache.mkdir()
+    target = cache / CHECKPOINTS["skipclick"].filename
+    target.write_bytes(b"x")
+    assert resolve_checkpoint("skipclick") == target
+
+
+def test_offline_download_gives_clear_message(monkeypatch):
+    import pooch
+
+    def offline(*args, **kwargs):
+        raise ConnectionError("Failed to resolve 'mediastore.rz.uni-augsburg.de'")
+
+    monkeypatch.setattr(pooch, "retrieve", offline)
+    with pytest.raises(WeightsError, match=r"offline.*pass its path"):
+        fetch_checkpoint("baseline")
+
+
+def test_download_command(capsys, monkeypatch, cache):
+    import pooch
+
+    from napari_skipclick.model import weights_cli
+
+    calls = []
+
+    def fake_retrieve(url, known_hash, fname, path, progressbar):
+        calls.append((url, fname, progressbar))
+        Path(path).mkdir(parents=True, exist_ok=True)
+        (Path(path) / fname).write_bytes(b"weights")
+        return str(Path(path) / fname)
+
+    monkeypatch.setattr(pooch, "retrieve", fake_retrieve)
+    parser = argparse.ArgumentParser()
+    weights_cli.configure(parser)
+    assert weights_cli.run(parser.parse_args(["frozen"])) == 0
+    assert calls == [(CHECKPOINTS["frozen"].url, CHECKPOINTS["frozen"].filename, True)]
+    assert weights_cli.run(parser.parse_args(["--list"])) == 0
+    out = capsys.readouterr().out
+    assert str(cache) in out and "frozen" in out and "downloaded" in out
+    monkeypatch.setattr(pooch, "retrieve", lambda *a, **k: (_ for _ in ()).throw(OSError("down")))
+    assert weights_cli.run(parser.parse_args(["baseline"])) == 1
+
+
+def test_bench_command_on_tiny_checkpoint(tmp_path, capsys):
+    from napari_skipclick.bench import model as bench
+
+    arch = tmp_path / "arch.json"
+    arch.write_text(
+        json.dumps(json.loads((TINY / "tiny_config.json").read_text())["dinov2_tiny_architecture"])
+    )
+    out = tmp_path / "bench.json"
+    parser = argparse.ArgumentParser()
+    bench.configure(parser)
+    args = parser.parse_args(
+        [
+            "--checkpoint",
+            str(TINY / "checkpoint.pth"),
+            "--backbone-arch",
+            str(arch),
+            "--size",
+            "112",
+            "--device",
+            "cpu",
+            "--repeats",
+            "1",
+            "--clicks",
+            "2",
+            "--json",
+            str(out),
+        ]
+    )
+    assert bench.run(args) == 0
+    result = json.loads(out.read_text())
+    for name in ("encode", "decode_first_click", "decode_per_click", "model_decode_per_click"):
+        assert result[name]["median_ms"] > 0 and result[name]["p90_ms"] >= result[name]["median_ms"]
+    assert result["peak_rss_mb"] > 0
+    assert "median" in capsys.readouterr().out

@@ -1,0 +1,207 @@
+"""Clicks -> masks: prior, overlap rule, statuses, clicks outside, stale results, zoom, objects."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engines_for_tests import ColourEngine, moving_squares, red_box
+from napari_skipclick.engines.cache import FeatureCache
+from napari_skipclick.session import AnnotationSession, StaleResultError, color_for
+from napari_skipclick.session.state import COLORS
+from napari_skipclick.session.zoom import crop_key, zoom_box
+from napari_skipclick.types import Click, FrameStatus
+
+RED_CLICK = Click(25, 15, True)  # inside the red square on frame 0
+BLUE_CLICK = Click(45, 70, True)  # inside the blue bar
+
+
+@pytest.fixture
+def session():
+    return AnnotationSession(moving_squares(), ColourEngine(), classes=("skier", "pole"))
+
+
+def test_objects_have_stable_ids_classes_and_colours(session):
+    a = session.add_object()
+    b = session.add_object("pole", name="left pole")
+    assert (a.id, a.class_name, b.id, b.name) == (1, "skier", 2, "left pole")
+    assert a.color == color_for(1) == COLORS[0] and b.color == COLORS[1]
+    assert len(set(COLORS)) == len(COLORS)
+    session.delete_object(a.id)
+    c = session.add_object()
+    assert c.id == 3  # IDs are never reused
+    assert session.rename_object(b.id, "right pole").name == "right pole"
+    assert session.set_object_class(b.id, "skier").class_name == "skier"
+    with pytest.raises(ValueError, match="unknown class"):
+        session.add_object("ski")
+    session.add_class("ski")
+    assert session.add_object("ski").class_name == "ski"
+    with pytest.raises(ValueError):
+        session.add_class("ski")
+    with pytest.raises(KeyError, match="no object with ID 1"):
+        session.object(1)
+
+
+def test_clicks_write_the_object_pixels_and_status(session):
+    obj = session.add_object()
+    assert session.status(0) == FrameStatus.EMPTY
+    result = session.set_clicks(0, obj.id, [RED_CLICK])
+    expected = np.zeros((64, 96), bool)
+    expected[red_box(0)] = True
+    np.testing.assert_array_equal(result.mask, expected)
+    np.testing.assert_array_equal(session.labels[0] == obj.id, expected)
+    assert session.clicks(0, obj.id) == [RED_CLICK]
+    assert session.status(0) == FrameStatus.CLICKED
+    assert session.frames_of(obj.id) == [0]
+    assert not session.labels[1].any()
+    session.set_clicks(0, obj.id, [])  # removing the last click clears the object there
+    assert not session.labels[0].any() and session.status(0) == FrameStatus.EMPTY
+
+
+def test_every_decode_gets_the_previous_mask_as_prior(session):
+    engine = session.engine
+    obj = session.add_object()
+    session.set_clicks(0, obj.id, [RED_CLICK])
+    assert not engine.decodes[-1][1].any()  # first decode: empty prior
+    session.set_clicks(0, obj.id, [RED_CLICK, BLUE_CLICK])
+    prior = engine.decodes[-1][1]
+    red = np.zeros((64, 96), bool)
+    red[red_box(0)] = True
+    np.testing.assert_array_equal(prior, red.astype(np.float32))
+    assert (session.labels[0] == obj.id).sum() == 144 + 360
+
+
+def test_clicks_outside_the_image_are_ignored_with_a_message(session):
+    obj = session.add_object()
+    result = session.set_clicks(0, obj.id, [RED_CLICK, Click(-1, 5, True), (10, 96.5, False)])
+    assert result.clicks == [RED_CLICK]
+    assert result.ignored == [Click(-1, 5, True), Click(10, 96.5, False)]
+    assert "outside the 64x96 image" in result.message
+    assert session.clicks(0, obj.id) == [RED_CLICK]
+    assert (session.labels[0] == obj.id).sum() == 144
+    only_outside = session.set_clicks(1, obj.id, [Click(np.nan, 3, True)])
+    assert only_outside.message and not session.labels[1].any()
+    assert session.set_clicks(0, obj.id, [RED_CLICK]).message is None
+
+
+def test_overlap_rule_earlier_pixels_win_unless_override():
+    engine = ColourEngine(tolerance=255)  # every click selects the whole frame
+    session = AnnotationSession(moving_squares(2), engine)
+    first, second = session.add_object(), session.add_object()
+    session.set_clicks(0, first.id, [RED_CLICK])
+    assert (session.labels[0] == first.id).all()
+    session.set_clicks(0, second.id, [BLUE_CLICK])
+    assert (session.labels[0] == first.id).all()  # the first object keeps its pixels
+    session.set_clicks(0, second.id, [BLUE_CLICK], override=True)
+    assert (session.labels[0] == second.id).all()
+
+
+def test_compute_is_pure_and_stale_results_are_refused(session):
+    obj = session.add_object()
+    early = session.compute(0, obj.id, [RED_CLICK])
+    assert not session.labels[0].any() and session.clicks(0, obj.id) == []
+    later = session.compute(0, obj.id, [BLUE_CLICK])
+    session.apply(early)
+    with pytest.raises(StaleResultError, match="frame 0 changed"):
+        session.apply(later)  # computed before the frame changed
+    other_frame = session.compute(1, obj.id, [Click(25, 20, True)])
+    session.set_engine(ColourEngine(tag="b"))
+    with pytest.raises(StaleResultError, match="engine changed"):
+        session.apply(other_frame)
+    assert not session.labels[1].any()
+
+
+def test_engine_switch_never_reuses_features_of_the_other_engine():
+    cache = FeatureCache()
+    first = ColourEngine(tag="a")
+    session = AnnotationSession(moving_squares(3), first, cache=cache)
+    obj = session.add_object()
+    session.set_clicks(0, obj.id, [RED_CLICK])
+    assert session.has_features(0)
+    second = ColourEngine(tag="b")
+    session.set_engine(second)
+    assert not session.has_features(0)
+    session.set_clicks(0, obj.id, [RED_CLICK])
+    assert len(second.encoded_shapes) == 1 and len(first.encoded_shapes) == 1
+    assert list(session.prefetch([1, 2])) == [1, 2] and len(second.encoded_shapes) == 3
+
+
+def test_zoom_box_has_context_and_stays_inside():
+    mask = np.zeros((480, 854), bool)
+    mask[100:110, 400:404] = True  # a pole
+    y0, y1, x0, x1 = zoom_box(mask, [Click(105, 402, True)], min_size=64)
+    assert (y1 - y0, x1 - x0) == (64, 64)
+    assert y0 <= 100 and y1 >= 110 and x0 <= 400 and x1 >= 404
+    edge = zoom_box(np.zeros((480, 854), bool), [Click(2, 850, True)], min_size=100)
+    assert edge == (0, 100, 754, 854)
+    big = zoom_box(np.ones((50, 60), bool), [], min_size=10)
+    assert big == (0, 50, 0, 60)
+
+
+def test_zoom_refinement_encodes_the_crop_and_pastes_back():
+    frames = np.zeros((2, 480, 854, 3), np.uint8)
+    frames[:, 200:260, 500:506] = (250, 250, 250)  # a thin pole in a large frame
+    cache = FeatureCache()
+    engine = ColourEngine()
+    session = AnnotationSession(frames, engine, cache=cache)
+    pole = session.add_object()
+    click = Click(230, 503, True)
+    full = session.set_clicks(0, pole.id, [click])
+    assert full.zoom_box is None and engine.encoded_shapes == [(480, 854)]
+    refined = session.refine_zoom(0, pole.id)
+    y0, y1, x0, x1 = refined.zoom_box
+    assert engine.encoded_shapes[-1] == (y1 - y0, x1 - x0) == (200, 200)
+    assert cache.contains(crop_key(session.frame_key(0), refined.zoom_box), engine.key)
+    shifted = engine.decodes[-1][0]
+    assert shifted == [Click(click.y - y0, click.x - x0, True)]
+    expected = np.zeros((480, 854), bool)
+    expected[200:260, 500:506] = True
+    np.testing.assert_array_equal(session.labels[0] == pole.id, expected)
+    assert session.clicks(0, pole.id) == [click]
+    session.refine_zoom(0, pole.id)  # same crop again: features come from the cache
+    assert len(engine.encoded_shapes) == 2
+
+
+def test_statuses_follow_edits(session):
+    a, b = session.add_object(), session.add_object()
+    session.set_clicks(0, a.id, [RED_CLICK])
+    session.set_status(0, FrameStatus.REVIEWED)
+    assert session.status(0) == FrameStatus.REVIEWED
+    session.set_clicks(0, b.id, [BLUE_CLICK])
+    assert session.status(0) == FrameStatus.CLICKED  # edited after review
+    session.set_clicks(0, a.id, [])
+    assert session.status(0) == FrameStatus.CLICKED  # b still has clicks
+    assert session.statuses() == {0: FrameStatus.CLICKED}
+    session.delete_object(b.id)
+    assert session.status(0) == FrameStatus.EMPTY and not session.labels[0].any()
+
+
+def test_frames_must_be_rgb_video():
+    with pytest.raises(ValueError, match="T, H, W, 3"):
+        AnnotationSession(np.zeros((4, 5, 6), np.uint8), ColourEngine())
+
+
+def test_zoom_without_clicks_uses_clicks_derived_from_the_mask():
+    frames = np.zeros((2, 480, 854, 3), np.uint8)
+    frames[:, 200:260, 500:506] = (250, 250, 250)
+    engine = ColourEngine()
+    session = AnnotationSession(frames, engine)
+    pole = session.add_object()
+    session.set_clicks(0, pole.id, [Click(230, 503, True)])
+    list(session.propagate([pole.id], 0))
+    assert session.clicks(1, pole.id) == [] and (session.labels[1] == pole.id).sum() == 360
+    refined = session.refine_zoom(1, pole.id)
+    assert refined.zoom_box is not None and engine.encoded_shapes[-1] == (200, 200)
+    assert refined.clicks and all(c.positive for c in refined.clicks[:1])
+    assert session.clicks(1, pole.id) == refined.clicks  # they become the frame's clicks
+    assert (session.labels[1] == pole.id).sum() == 360
+    assert session.status(1) == FrameStatus.CLICKED
+
+
+def test_a_result_for_a_deleted_object_is_refused(session):
+    obj = session.add_object()
+    result = session.compute(3, obj.id, [Click(25, 20, True)])
+    session.delete_object(obj.id)
+    with pytest.raises(StaleResultError, match="deleted"):
+        session.apply(result)
+    assert not session.labels[3].any()

@@ -1,0 +1,92 @@
+"""Integration with the embedded engine on the giant slalom sample: clicks, zoom, propagation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import ndimage
+from skimage.io import imread
+
+from napari_skipclick.engines.cache import FeatureCache
+from napari_skipclick.engines.embedded import EmbeddedEngine
+from napari_skipclick.io.video import open_video
+from napari_skipclick.session import AnnotationSession
+from napari_skipclick.types import Click, FrameStatus
+
+DATA = Path(__file__).parent / "data" / "giant_slalom"
+SAMPLE = Path(__file__).parents[1] / "src" / "napari_skipclick" / "sample_data" / "giant_slalom.mp4"
+GT_FILES = {"skier": "00000_obj3_skier.png", "skis": "00000_obj1_skis.png"}
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / max((a | b).sum(), 1))
+
+
+def interior(mask: np.ndarray) -> tuple[int, int]:
+    distance = ndimage.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
+    y, x = np.unravel_index(int(np.argmax(distance)), mask.shape)
+    return int(y), int(x)
+
+
+def click_like_a_user(session, t, obj_id, gt, n_clicks, override=False):
+    """First click inside the object, then each click at the centre of the larger error."""
+    clicks = [Click(*interior(gt), True)]
+    for _ in range(n_clicks):
+        mask = session.set_clicks(t, obj_id, clicks, override=override).mask
+        missed, extra = gt & ~mask, mask & ~gt
+        error, positive = (missed, True) if missed.sum() >= extra.sum() else (extra, False)
+        clicks.append(Click(*interior(error), positive))
+    return session.labels[t] == obj_id
+
+
+@pytest.mark.slow
+def test_three_objects_zoom_and_propagation_on_the_sample_video(tmp_path):
+    video = open_video(SAMPLE)
+    frames = np.asarray(video[0:11])
+    gts = {name: imread(DATA / name_file) == 1 for name, name_file in GT_FILES.items()}
+    cache = FeatureCache(disk_path=tmp_path / "features")
+    session = AnnotationSession(frames, EmbeddedEngine(), cache=cache)
+    skier = session.add_object(name="skier")
+    skis = session.add_object(name="skis")
+    poles = session.add_object(name="poles")
+
+    # the skier first; skis and poles then take their pixels from the skier's mask (override)
+    skier_mask = click_like_a_user(session, 0, skier.id, gts["skier"], 4)
+    assert iou(skier_mask, gts["skier"]) >= 0.4
+    skis_mask = click_like_a_user(session, 0, skis.id, gts["skis"], 3, override=True)
+    assert (skis_mask & gts["skis"]).any()
+    session.set_clicks(0, poles.id, [Click(143, 298, True)], override=True)
+    assert set(np.unique(session.labels[0])) == {0, skier.id, skis.id, poles.id}
+    assert session.status(0) == FrameStatus.CLICKED
+
+    before = session.labels[0].copy()
+    refined = session.refine_zoom(0, skier.id)
+    y0, y1, x0, x1 = refined.zoom_box
+    assert (y1 - y0, x1 - x0) == (200, 200)
+    changed = np.argwhere(before != session.labels[0])
+    assert (changed[:, 0] >= y0).all() and (changed[:, 0] < y1).all()
+    assert (changed[:, 1] >= x0).all() and (changed[:, 1] < x1).all()
+    assert (session.labels[0] == skier.id).any()
+    assert session.clicks(0, skier.id) == refined.clicks
+
+    steps = list(session.propagate([o.id for o in session.objects], 0, n_frames=10))
+    assert {s.obj_id for s in steps} == {skier.id, skis.id, poles.id}
+    assert steps[-1].done == steps[-1].total == len(steps)
+    written = {s.frame for s in steps if s.area}
+    assert 1 in written
+    for t in range(1, 11):
+        expected = {FrameStatus.PROPAGATED, FrameStatus.NEEDS_REVIEW}
+        assert session.status(t) in (expected if t in written else {FrameStatus.EMPTY})
+    for step in steps:
+        on_frame = int((session.labels[step.frame] == step.obj_id).sum())
+        assert on_frame <= step.area  # the overlap rule may only take pixels away
+        if not step.ok:
+            assert session.status(step.frame) == FrameStatus.NEEDS_REVIEW
+
+    # features were cached on disk: a new session on the same frames does not re-encode
+    reopened = AnnotationSession(
+        frames, EmbeddedEngine(), cache=FeatureCache(disk_path=cache.disk_path)
+    )
+    assert all(reopened.has_features(t) for t in range(11))

@@ -1,0 +1,95 @@
+"""Undo/redo restore clicks, masks, statuses and objects exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engines_for_tests import ColourEngine, moving_squares
+from napari_skipclick.session import AnnotationSession
+from napari_skipclick.session.history import History, changed_box, frame_change
+from napari_skipclick.types import Click, FrameStatus
+
+
+def snapshot(session: AnnotationSession) -> tuple:
+    """Everything undo must restore: all labels, clicks, statuses and objects."""
+    labels = np.stack([session.labels[t].copy() for t in range(session.n_frames)])
+    clicks = {
+        (t, o.id): session.clicks(t, o.id) for t in range(session.n_frames) for o in session.objects
+    }
+    return labels, clicks, session.statuses(), session.objects
+
+
+def assert_same(a: tuple, b: tuple) -> None:
+    np.testing.assert_array_equal(a[0], b[0])
+    assert a[1:] == b[1:]
+
+
+def test_undo_and_redo_are_exact_over_a_mixed_sequence():
+    session = AnnotationSession(moving_squares(6), ColourEngine())
+    red, blue = session.add_object(), session.add_object()
+    states = [snapshot(session)]
+    edits = [
+        lambda: session.set_clicks(0, red.id, [Click(25, 15, True)]),
+        lambda: session.set_clicks(0, blue.id, [Click(45, 70, True)]),
+        lambda: session.set_clicks(0, red.id, [Click(25, 15, True), Click(45, 80, True)]),
+        lambda: session.set_clicks(0, red.id, [Click(25, 15, True), Click(45, 80, False)]),
+        lambda: list(session.propagate([red.id, blue.id], 0, n_frames=3)),
+        lambda: session.set_status(2, FrameStatus.REVIEWED),
+        lambda: session.set_clicks(2, blue.id, [Click(45, 70, True), Click(25, 20, True)]),
+        lambda: session.delete_object(red.id),
+    ]
+    for edit in edits:
+        edit()
+        states.append(snapshot(session))
+    assert session.objects == [blue]
+    for expected in reversed(states[:-1]):
+        assert session.undo() is not None
+        assert_same(snapshot(session), expected)
+    assert session.undo() is None and not session.can_undo
+    for expected in states[1:]:
+        assert session.redo() is not None
+        assert_same(snapshot(session), expected)
+    assert session.redo() is None
+
+
+def test_a_propagation_run_undoes_at_once_and_a_new_edit_clears_redo():
+    session = AnnotationSession(moving_squares(6), ColourEngine())
+    obj = session.add_object()
+    session.set_clicks(0, obj.id, [Click(25, 15, True)])
+    before = snapshot(session)
+    steps = list(session.propagate([obj.id], 0))
+    assert [s.frame for s in steps] == [1, 2, 3, 4, 5]
+    assert session.undo() == 1
+    assert_same(snapshot(session), before)
+    assert session.can_redo
+    session.set_clicks(3, obj.id, [Click(25, 20, True)])
+    assert not session.can_redo
+
+
+def test_undone_objects_come_back_with_their_id_and_colour():
+    session = AnnotationSession(moving_squares(2), ColourEngine())
+    obj = session.add_object(name="skier")
+    session.set_clicks(1, obj.id, [Click(25, 17, True)])
+    session.delete_object(obj.id)
+    assert session.frames_of(obj.id) == [] and session.objects == []
+    session.undo()
+    assert session.objects == [obj]
+    assert session.frames_of(obj.id) == [1]
+    assert session.add_object().id == 2
+
+
+def test_history_keeps_only_changed_boxes_and_is_bounded():
+    before = np.zeros((100, 100), np.uint32)
+    after = before.copy()
+    after[10:12, 20:25] = 3
+    assert changed_box(before, after) == (10, 12, 20, 25)
+    assert changed_box(before, before) is None
+    change = frame_change(0, before, after, {}, {}, FrameStatus.EMPTY, FrameStatus.CLICKED)
+    assert change.labels_after.shape == (2, 5) and change.nbytes == 2 * 2 * 5 * 4
+    history = History(max_edits=3)
+    for _ in range(5):
+        history.push([change])
+    undone = 0
+    while history.pop_undo():
+        undone += 1
+    assert undone == 3

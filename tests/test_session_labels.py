@@ -1,0 +1,104 @@
+"""LabelVolume: numpy-like indexing for napari, dirty tracking, bounded memory with a store."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_skipclick.session import LabelVolume
+from napari_skipclick.session.labels import overlay
+
+
+class FakeStore:
+    """The two store calls LabelVolume makes, backed by a dict, counting reads."""
+
+    def __init__(self, frames: dict[int, np.ndarray]) -> None:
+        self.frames = frames
+        self.reads = 0
+
+    def annotated_frames(self) -> list[int]:
+        return sorted(self.frames)
+
+    def read_labels(self, t: int) -> np.ndarray:
+        self.reads += 1
+        return self.frames[t].copy()
+
+
+def test_shape_dtype_and_zeros_for_untouched_frames():
+    labels = LabelVolume((5, 4, 6))
+    assert labels.shape == (5, 4, 6) and labels.dtype == np.uint32 and labels.ndim == 3
+    assert len(labels) == 5
+    frame = labels[2]
+    assert frame.shape == (4, 6) and not frame.any()
+    with pytest.raises(ValueError):
+        frame[0, 0] = 1  # the shared zeros are read-only
+    assert labels.in_memory() == []
+
+
+def test_indexing_like_numpy():
+    labels = LabelVolume((4, 5, 6))
+    reference = np.zeros((4, 5, 6), np.uint32)
+    labels[1, 2, 3] = 7
+    reference[1, 2, 3] = 7
+    labels[2] = 3
+    reference[2] = 3
+    labels[0:2, 4, :] = 9
+    reference[0:2, 4, :] = 9
+    index = (np.array([3, 3, 0]), np.array([0, 1, 2]), np.array([5, 5, 0]))
+    labels[index] = np.array([4, 5, 6])
+    reference[index] = [4, 5, 6]
+    np.testing.assert_array_equal(labels[0:4], reference)
+    np.testing.assert_array_equal(labels[::-1, 1:3], reference[::-1, 1:3])
+    np.testing.assert_array_equal(labels[-1], reference[-1])
+    np.testing.assert_array_equal(labels[index], reference[index])
+    assert labels[1, 2, 3] == 7
+    np.testing.assert_array_equal(np.asarray(labels), reference)
+    assert labels.dirty_frames() == [0, 1, 2, 3]
+    with pytest.raises(IndexError):
+        labels[4]
+    labels.max_array_bytes = 100
+    with pytest.raises(MemoryError):
+        np.asarray(labels)
+
+
+def test_versions_grow_with_writes_and_zero_frames_need_no_memory():
+    labels = LabelVolume((3, 4, 4))
+    assert labels.version(1) == 0
+    labels[1, 0, 0] = 2
+    labels[1, 0, 1] = 2
+    assert labels.version(1) == 2 and labels.in_memory() == [1]
+    labels[1] = 0  # without a store an all-zero frame is dropped
+    assert labels.in_memory() == [] and labels.dirty_frames() == []
+    assert labels.version(1) == 3
+
+
+def test_clean_frames_are_evicted_and_read_back_from_the_store():
+    stored = {t: np.full((100, 100), t + 1, np.uint32) for t in range(10)}
+    store = FakeStore(stored)
+    frame_mib = 100 * 100 * 4 / 2**20
+    labels = LabelVolume((10, 100, 100), store=store, max_mib=3.5 * frame_mib)
+    for t in range(10):
+        assert labels[t][0, 0] == t + 1
+    assert len(labels.in_memory()) <= 3
+    assert store.reads == 10
+    labels[0, 5, 5] = 99  # frame 0 was evicted: read again, then held as dirty
+    assert store.reads == 11
+    for t in range(1, 10):
+        labels[t]
+    assert 0 in labels.in_memory() and labels.is_dirty(0)
+    assert labels[0][5, 5] == 99
+    labels.mark_clean(0)
+    for t in range(1, 10):
+        labels[t]
+    assert 0 not in labels.in_memory()
+    assert labels.nbytes_in_memory <= 3.5 * frame_mib * 2**20
+
+
+def test_overlay_rule_keeps_other_objects_unless_override():
+    frame = np.array([[1, 1, 2, 0], [0, 2, 2, 0]], np.uint32)
+    mask = np.array([[0, 1, 1, 1], [0, 0, 0, 0]], bool)
+    kept = overlay(frame, 1, mask, override=False)
+    np.testing.assert_array_equal(kept, [[0, 1, 2, 1], [0, 2, 2, 0]])
+    taken = overlay(frame, 1, mask, override=True)
+    np.testing.assert_array_equal(taken, [[0, 1, 1, 1], [0, 2, 2, 0]])
+    assert frame[0, 0] == 1  # input untouched

@@ -1,0 +1,130 @@
+"""The session writes through the zarr store and resumes from it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engines_for_tests import ColourEngine, moving_squares
+from napari_skipclick.io.store import AnnotationStore
+from napari_skipclick.session import AnnotationSession
+from napari_skipclick.types import Click, FrameStatus, VideoInfo
+
+
+def video_info(frames: np.ndarray) -> VideoInfo:
+    t, h, w, _ = frames.shape
+    return VideoInfo("synthetic.mp4", t, h, w, 25.0, "fingerprint-squares")
+
+
+@pytest.fixture
+def frames():
+    return moving_squares(12)
+
+
+def test_commit_and_resume_everything(tmp_path, frames):
+    path = tmp_path / "annotations.zarr"
+    store = AnnotationStore.open_or_create(path, video_info(frames))
+    session = AnnotationSession(frames, ColourEngine(), store=store, classes=("skier", "pole"))
+    red = session.add_object("skier", name="racer")
+    blue = session.add_object("pole")
+    session.set_clicks(0, red.id, [Click(25, 15, True), Click(45, 70, False)])
+    session.set_clicks(0, blue.id, [Click(45, 70, True)])
+    assert session.dirty_frames() == [0]
+    session.commit(0)
+    assert session.dirty_frames() == []
+    steps = list(session.propagate([red.id, blue.id], 0, n_frames=4))
+    assert len(steps) == 8 and session.dirty_frames() == []  # propagation commits each frame
+    session.set_status(2, FrameStatus.REVIEWED)
+    assert session.dirty_frames() == [2]
+    assert session.commit_all() == [2]
+    expected_labels = [session.labels[t].copy() for t in range(12)]
+    expected_clicks = store.clicks(0)
+    store.close()
+
+    reopened = AnnotationStore.open_or_create(path, video_info(frames))
+    resumed = AnnotationSession(frames, ColourEngine(), store=reopened)
+    assert resumed.objects == [red, blue]
+    assert resumed.classes == ["skier", "pole"]
+    assert resumed.clicks(0, red.id) == [Click(25, 15, True), Click(45, 70, False)]
+    assert resumed.clicks(0, blue.id) == [Click(45, 70, True)]
+    assert resumed.statuses() == {
+        0: FrameStatus.CLICKED,
+        1: FrameStatus.PROPAGATED,
+        2: FrameStatus.REVIEWED,
+        3: FrameStatus.PROPAGATED,
+        4: FrameStatus.PROPAGATED,
+    }
+    for t in range(12):
+        np.testing.assert_array_equal(resumed.labels[t], expected_labels[t])
+    assert resumed.frames_of(red.id) == [0, 1, 2, 3, 4]
+    assert resumed.add_object().id == 3
+    # a later commit keeps the original click times
+    resumed.set_clicks(0, red.id, [Click(25, 15, True), Click(45, 70, False), Click(5, 5, False)])
+    resumed.commit(0)
+    times = [row[3] for row in reopened.clicks(0)[red.id]]
+    assert times[:2] == [row[3] for row in expected_clicks[red.id]]
+    assert times[2] >= times[1]
+    reopened.close()
+
+
+def test_objects_are_saved_when_they_change(tmp_path, frames):
+    store = AnnotationStore.open_or_create(tmp_path / "s.zarr", video_info(frames))
+    session = AnnotationSession(frames, ColourEngine(), store=store)
+    obj = session.add_object(name="first")
+    session.rename_object(obj.id, "skier A")
+    assert store.objects()[0].name == "skier A"
+    session.add_class("ski")
+    assert "ski" in store.classes()
+    session.set_clicks(3, obj.id, [Click(25, 20, True)])
+    session.commit(3)
+    session.delete_object(obj.id)
+    assert store.objects() == [] and not store.read_labels(3).any()
+    assert store.clicks(3) == {}
+    store.close()
+
+
+def test_label_memory_stays_bounded_on_a_long_propagation(tmp_path):
+    frames = moving_squares(40, height=128, width=160)
+    store = AnnotationStore.open_or_create(tmp_path / "long.zarr", video_info(frames))
+    frame_mib = 128 * 160 * 4 / 2**20
+    session = AnnotationSession(frames, ColourEngine(), store=store, labels_max_mib=5 * frame_mib)
+    obj = session.add_object()
+    session.set_clicks(0, obj.id, [Click(25, 15, True)])
+    held = []
+    for _ in session.propagate([obj.id], 0, n_frames=35):
+        held.append(len(session.labels.in_memory()))
+    assert max(held) <= 6
+    assert (session.labels[30] == obj.id).sum() == 144  # read back from the store
+    store.close()
+
+
+def test_a_failed_save_keeps_the_frame_dirty_and_a_retry_works(tmp_path, frames, monkeypatch):
+    from napari_skipclick.io.store import StoreError
+
+    store = AnnotationStore.open_or_create(tmp_path / "s.zarr", video_info(frames))
+    session = AnnotationSession(frames, ColourEngine(), store=store)
+    obj = session.add_object()
+    session.set_clicks(0, obj.id, [Click(25, 15, True)])
+    original = store.commit_frame
+
+    def full_disk(*args, **kwargs):
+        raise StoreError("could not save: No space left on device")
+
+    monkeypatch.setattr(store, "commit_frame", full_disk)
+    with pytest.raises(StoreError):
+        list(session.propagate([obj.id], 0, n_frames=3))
+    assert session.dirty_frames() == [0, 1]  # nothing lost: still in memory, still to save
+    assert (session.labels[1] == obj.id).sum() == 144
+    monkeypatch.setattr(store, "commit_frame", original)
+    assert session.commit_all() == [0, 1]
+    assert (store.read_labels(1) == obj.id).sum() == 144 and session.dirty_frames() == []
+
+    def edit_while_saving(t, *args, **kwargs):
+        original(t, *args, **kwargs)
+        session.set_status(t, FrameStatus.REVIEWED)  # another thread changes the frame
+
+    monkeypatch.setattr(store, "commit_frame", edit_while_saving)
+    session.set_clicks(2, obj.id, [Click(25, 20, True)])
+    session.commit(2)
+    assert session.dirty_frames() == [2]  # the change made during the write is not lost
+    store.close()

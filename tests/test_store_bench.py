@@ -1,0 +1,25 @@
+"""``skipclick bench-store`` runs end to end on a tiny configuration."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from napari_skipclick.bench import store as bench
+
+
+def test_bench_store_small(tmp_path, capsys):
+    parser = argparse.ArgumentParser()
+    bench.configure(parser)
+    out = tmp_path / "bench.json"
+    args = parser.parse_args(
+        ["--commits", "2", "--frames", "3", "--dir", str(tmp_path), "--json", str(out)]
+    )
+    assert bench.run(args) == 0
+    result = json.loads(out.read_text())
+    assert result["commit_1080p_ms"]["n"] == 2 and result["commit_1080p_ms"]["median"] > 0
+    assert result["sample_store"]["frames"] == 3 and result["sample_store"]["bytes"] > 0
+    assert set(result["exports"]) == {"coco", "png", "numpy"}
+    assert result["object_pixels_480p"] == [123, 93, 1377]  # the giant-slalom masks
+    assert "| export png, 3 frames |" in capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == [out]  # the work folder is removed

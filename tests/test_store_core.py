@@ -1,0 +1,267 @@
+"""Annotation store: round trip, resume, mismatch, locking, bad input, read-only use."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+
+import numpy as np
+import pytest
+
+from napari_skipclick import __version__
+from napari_skipclick.io.store import (
+    FORMAT_VERSION,
+    AnnotationStore,
+    StoreError,
+    StoreLockedError,
+    StoreMismatchError,
+    is_store,
+    store_layer_data,
+)
+from napari_skipclick.types import FrameStatus, ObjectInfo, VideoInfo
+
+VIDEO = VideoInfo("/videos/run1.mp4", 6, 24, 32, 25.0, "sha256:aaaa")
+OTHER = VideoInfo("/videos/run2.mp4", 6, 24, 32, 25.0, "sha256:bbbb")
+
+
+def frame_labels(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    labels = np.zeros((VIDEO.height, VIDEO.width), np.uint32)
+    for oid in (1, 2, 70000):
+        y, x = rng.integers(0, 18), rng.integers(0, 26)
+        labels[y : y + 6, x : x + 6] = oid
+    return labels
+
+
+def test_round_trip_of_everything(tmp_path):
+    path = tmp_path / "run1.zarr"
+    objects = [
+        ObjectInfo(1, "left ski", "ski", (255, 0, 0)),
+        ObjectInfo(2, "skier", "person", (0, 128, 255)),
+        ObjectInfo(70000, "gate", "pole", (10, 20, 30)),
+    ]
+    clicks = {1: [(3.0, 4.5, True, 1000.25), (5.0, 6.0, False, 1001.5)], 2: [(10, 11, True, 2.0)]}
+    with AnnotationStore.open_or_create(
+        path, VIDEO, engine_key="skipclick", checkpoint_sha256="ab" * 32
+    ) as store:
+        assert not store.readonly and store.video == VIDEO
+        store.write_objects(objects, ["ski", "person", "pole"])
+        store.commit_frame(0, frame_labels(0), FrameStatus.CLICKED, clicks)
+        store.commit_frame(3, frame_labels(3), FrameStatus.PROPAGATED, {}, engine_key="embedded")
+        store.commit_frame(5, np.zeros((24, 32), np.uint8), FrameStatus.REVIEWED, {})
+        store.set_status(3, FrameStatus.NEEDS_REVIEW)
+        store.set_status(4, FrameStatus.NEEDS_REVIEW)
+    assert is_store(path)
+
+    store = AnnotationStore.open(path)
+    assert store.readonly and store.video == VIDEO and store.problems == []
+    np.testing.assert_array_equal(store.read_labels(0), frame_labels(0))
+    np.testing.assert_array_equal(store.read_labels(3), frame_labels(3))
+    assert store.read_labels(1).dtype == np.uint32 and not store.read_labels(1).any()
+    assert store.labels.shape == (6, 24, 32) and store.labels.chunks == (1, 24, 32)
+    np.testing.assert_array_equal(store.labels[3], frame_labels(3))
+    assert store.objects() == objects
+    assert store.classes() == ["ski", "person", "pole"]
+    assert store.statuses() == {
+        0: FrameStatus.CLICKED,
+        3: FrameStatus.NEEDS_REVIEW,
+        4: FrameStatus.NEEDS_REVIEW,
+        5: FrameStatus.REVIEWED,
+    }
+    assert store.clicks(0) == {
+        1: [(3.0, 4.5, True, 1000.25), (5.0, 6.0, False, 1001.5)],
+        2: [(10.0, 11.0, True, 2.0)],
+    }
+    assert store.clicks(3) == {} and store.clicks(4) == {}
+    assert store.annotated_frames() == [0, 3, 5]  # frame 4 has a status but no labels
+    assert store.frame_record(3)["engine_key"] == "embedded"
+    assert store.frame_record(0)["engine_key"] == "skipclick"
+    manifest = store.manifest
+    assert manifest["format_version"] == FORMAT_VERSION
+    assert manifest["package_version"] == __version__
+    assert manifest["engine"] == {"key": "skipclick", "checkpoint_sha256": "ab" * 32}
+    assert manifest["video"]["fingerprint"] == VIDEO.fingerprint
+    assert manifest["created"] <= manifest["modified"]
+    with pytest.raises(StoreError, match="read-only"):
+        store.commit_frame(1, frame_labels(1), FrameStatus.CLICKED, {})
+
+
+def test_commit_replaces_clicks_and_labels(tmp_path):
+    with AnnotationStore.open_or_create(tmp_path / "s", VIDEO) as store:
+        store.commit_frame(2, frame_labels(1), FrameStatus.CLICKED, {1: [(1, 1, True, 0)]})
+        store.commit_frame(2, frame_labels(2), FrameStatus.CLICKED, {2: [(2, 2, False, 0)]})
+        assert store.clicks(2) == {2: [(2.0, 2.0, False, 0.0)]}
+        np.testing.assert_array_equal(store.read_labels(2), frame_labels(2))
+        assert not list((tmp_path / "s" / "pending").iterdir())
+
+
+def test_resume_same_video_and_refuse_other(tmp_path):
+    path = tmp_path / "s.zarr"
+    with AnnotationStore.open_or_create(path, VIDEO) as store:
+        store.commit_frame(1, frame_labels(1), FrameStatus.CLICKED, {1: [(1, 2, True, 3)]})
+    moved = VideoInfo("/elsewhere/run1.mp4", *list(vars(VIDEO).values())[1:])
+    with AnnotationStore.open_or_create(path, moved, engine_key="embedded") as store:
+        np.testing.assert_array_equal(store.read_labels(1), frame_labels(1))
+        assert store.clicks(1) == {1: [(1.0, 2.0, True, 3.0)]}
+        store.commit_frame(2, frame_labels(2), FrameStatus.CLICKED, {})
+        assert store.manifest["video"]["path"] == "/elsewhere/run1.mp4"
+        assert store.manifest["engines_used"][0]["key"] == "embedded"
+    with pytest.raises(StoreMismatchError, match=r"belongs to another video.*run1\.mp4"):
+        AnnotationStore.open_or_create(path, OTHER)
+    # the refused open released the lock and changed nothing
+    with AnnotationStore.open_or_create(path, VIDEO) as store:
+        assert store.annotated_frames() == [1, 2]
+
+
+def test_refuses_foreign_directory_and_file(tmp_path):
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "a.jpg").write_bytes(b"x")
+    with pytest.raises(StoreError, match="not a napari-skipclick store"):
+        AnnotationStore.open_or_create(tmp_path / "photos", VIDEO)
+    assert os.listdir(tmp_path / "photos") == ["a.jpg"]
+    (tmp_path / "f.zarr").write_text("x")
+    with pytest.raises(StoreError, match="is a file"):
+        AnnotationStore.open_or_create(tmp_path / "f.zarr", VIDEO)
+    with pytest.raises(StoreError, match="not a napari-skipclick store"):
+        AnnotationStore.open(tmp_path / "photos")
+
+
+def test_interrupted_creation_is_redone(tmp_path):
+    path = tmp_path / "s"
+    AnnotationStore.open_or_create(path, VIDEO).close()
+    (path / "skipclick.json").unlink()  # as if killed before the manifest was written
+    assert not is_store(path)
+    with AnnotationStore.open_or_create(path, VIDEO) as store:
+        store.commit_frame(0, frame_labels(0), FrameStatus.CLICKED, {})
+    assert AnnotationStore.open(path).annotated_frames() == [0]
+
+
+def test_bad_input_is_refused_and_changes_nothing(tmp_path):
+    with AnnotationStore.open_or_create(tmp_path / "s", VIDEO) as store:
+        store.commit_frame(0, frame_labels(0), FrameStatus.CLICKED, {})
+        bad = [
+            ((0, np.zeros((24, 31), np.uint32), {}), "shape"),
+            ((0, np.zeros((24, 32), np.float32), {}), "integers"),
+            ((0, np.full((24, 32), -1, np.int64), {}), "0..4294967295"),
+            ((0, frame_labels(1), {1: [(24.0, 0.0, True, 0.0)]}), "outside the frame"),
+            ((0, frame_labels(1), {0: [(1.0, 0.0, True, 0.0)]}), "positive integers"),
+            ((0, frame_labels(1), {1: [(1.0, 0.0)]}), "a click is"),
+        ]
+        for (t, labels, clicks), message in bad:
+            with pytest.raises(ValueError, match=message):
+                store.commit_frame(t, labels, FrameStatus.CLICKED, clicks)
+        with pytest.raises(IndexError):
+            store.commit_frame(6, frame_labels(1), FrameStatus.CLICKED, {})
+        with pytest.raises(IndexError):
+            store.read_labels(-1)
+        with pytest.raises(ValueError, match="unique"):
+            store.write_objects([ObjectInfo(1, "a", "c", (0, 0, 0))] * 2, ["c"])
+        with pytest.raises(ValueError, match="colour"):
+            store.write_objects([ObjectInfo(1, "a", "c", (0, 0, 300))], ["c"])
+        np.testing.assert_array_equal(store.read_labels(0), frame_labels(0))
+    with pytest.raises(ValueError, match="at least one frame"):
+        AnnotationStore.open_or_create(tmp_path / "t", VideoInfo("v", 0, 1, 1, 1.0, "f"))
+
+
+def test_closed_store_refuses_writes(tmp_path):
+    store = AnnotationStore.open_or_create(tmp_path / "s", VIDEO)
+    store.close()
+    store.close()
+    with pytest.raises(StoreError, match="closed"):
+        store.set_status(0, FrameStatus.CLICKED)
+
+
+def test_second_writer_in_this_process_is_refused(tmp_path):
+    path = tmp_path / "s"
+    first = AnnotationStore.open_or_create(path, VIDEO)
+    with pytest.raises(StoreLockedError, match="another viewer in this process"):
+        AnnotationStore.open_or_create(path, VIDEO)
+    with pytest.raises(StoreLockedError):
+        AnnotationStore.open(path, readonly=False)
+    reader = AnnotationStore.open(path)  # reading stays possible
+    assert reader.annotated_frames() == []
+    first.close()
+    AnnotationStore.open(path, readonly=False).close()
+
+
+def _hold_store(path, started, stop):
+    store = AnnotationStore.open(path, readonly=False)
+    started.set()
+    stop.wait(30)
+    store.close()
+
+
+def test_live_lock_of_another_process_then_stale_takeover(tmp_path):
+    path = tmp_path / "s"
+    AnnotationStore.open_or_create(path, VIDEO).close()
+    ctx = multiprocessing.get_context("spawn")
+    started, stop = ctx.Event(), ctx.Event()
+    proc = ctx.Process(target=_hold_store, args=(path, started, stop))
+    proc.start()
+    try:
+        assert started.wait(60)
+        with pytest.raises(StoreLockedError, match=f"process {proc.pid} on host"):
+            AnnotationStore.open_or_create(path, VIDEO)
+        proc.kill()  # dies holding the lock: the lock file stays behind
+        proc.join(10)
+        assert json.loads((path / ".lock").read_text())["pid"] == proc.pid
+        with AnnotationStore.open_or_create(path, VIDEO) as store:
+            assert json.loads((path / ".lock").read_text())["pid"] == os.getpid()
+            store.commit_frame(0, frame_labels(0), FrameStatus.CLICKED, {})
+        assert not (path / ".lock").exists()
+    finally:
+        stop.set()
+        proc.join(10)
+
+
+def test_lock_from_another_host_is_respected(tmp_path):
+    path = tmp_path / "s"
+    AnnotationStore.open_or_create(path, VIDEO).close()
+    (path / ".lock").write_text(json.dumps({"pid": 1, "host": "lab-pc-7", "time": 0}))
+    with pytest.raises(StoreLockedError, match="lab-pc-7"):
+        AnnotationStore.open_or_create(path, VIDEO)
+
+
+def test_read_only_location(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("pathlib.Path.mkdir", refuse)
+    with pytest.raises(StoreError, match="cannot create the store directory"):
+        AnnotationStore.open_or_create(tmp_path / "new" / "s", VIDEO)
+    monkeypatch.undo()
+
+    AnnotationStore.open_or_create(tmp_path / "s", VIDEO).close()
+    real_open = os.open
+
+    def no_write_open(path, flags, *args):
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            raise OSError(30, "Read-only file system")
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", no_write_open)
+    with pytest.raises(StoreError, match="Read-only file system"):
+        AnnotationStore.open_or_create(tmp_path / "s", VIDEO)
+    assert AnnotationStore.open(tmp_path / "s").video == VIDEO  # still readable
+
+
+def test_real_read_only_location_if_available(tmp_path):
+    target = "/proc/skipclick-store"  # /proc refuses new directories even to root
+    if os.path.exists("/proc/self"):
+        with pytest.raises(StoreError):
+            AnnotationStore.open_or_create(target, VIDEO)
+
+
+def test_store_layer_data(tmp_path):
+    path = tmp_path / "s.zarr"
+    with AnnotationStore.open_or_create(path, VIDEO) as store:
+        store.write_objects([ObjectInfo(2, "skier", "person", (0, 255, 0))], ["person"])
+        store.commit_frame(4, frame_labels(4), FrameStatus.REVIEWED, {})
+    [(data, meta, kind)] = store_layer_data(path)
+    assert kind == "labels" and meta["name"] == "SkipClick labels"
+    assert data.shape == (6, 24, 32)
+    np.testing.assert_array_equal(np.asarray(data[4]), frame_labels(4))
+    assert meta["metadata"]["objects"][0]["name"] == "skier"
+    assert meta["metadata"]["statuses"] == {4: "reviewed"}
+    assert tuple(meta["colormap"][2]) == (0.0, 1.0, 0.0, 1.0)

@@ -1,0 +1,70 @@
+"""The training Dataset over a store: lazy frames from a real frame folder, masks and classes."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from napari_skipclick.data import SkipClickDataset
+from napari_skipclick.io.store import AnnotationStore
+from napari_skipclick.io.video import open_video
+from napari_skipclick.types import FrameStatus, ObjectInfo
+
+
+@pytest.fixture
+def annotated(tmp_path):
+    """A 4-frame folder of PNGs and a store with frames 1 and 3 annotated."""
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    pixels = rng.integers(0, 256, size=(4, 24, 32, 3), dtype=np.uint8)
+    for t, frame in enumerate(pixels):
+        Image.fromarray(frame).save(folder / f"{t:05d}.png")
+    video = open_video(folder)
+    labels = np.zeros((24, 32), np.uint32)
+    labels[2:8, 3:9], labels[10:20, 10:30] = 4, 7
+    with AnnotationStore.open_or_create(tmp_path / "s.zarr", video.info) as store:
+        objects = [
+            ObjectInfo(4, "ski", "ski", (1, 2, 3)),
+            ObjectInfo(7, "skier", "person", (4, 5, 6)),
+        ]
+        store.write_objects(objects, ["person", "ski"])
+        store.commit_frame(1, labels, FrameStatus.REVIEWED, {})
+        store.commit_frame(3, (labels == 7) * 7, FrameStatus.PROPAGATED, {})
+        store.set_status(2, FrameStatus.NEEDS_REVIEW)  # a status alone is no sample
+    return tmp_path / "s.zarr", pixels, labels
+
+
+def test_items_match_video_and_labels(annotated):
+    path, pixels, labels = annotated
+    data = SkipClickDataset(path)  # the video comes from the path recorded in the store
+    assert len(data) == 2 and data.frames == [1, 3] and data.class_names == ["person", "ski"]
+    image, masks, class_ids = data[0]
+    assert image.dtype == torch.float32 and image.shape == (3, 24, 32)
+    np.testing.assert_allclose(image.permute(1, 2, 0).numpy() * 255, pixels[1], atol=1e-3)
+    assert masks.dtype == torch.bool and masks.shape == (2, 24, 32)
+    assert data.object_ids(0) == [4, 7]
+    np.testing.assert_array_equal(masks[0].numpy(), labels == 4)
+    np.testing.assert_array_equal(masks[1].numpy(), labels == 7)
+    assert class_ids.tolist() == [2, 1]  # ski, person
+    _, masks3, ids3 = data[1]
+    assert masks3.shape == (1, 24, 32) and ids3.tolist() == [1]
+
+
+def test_filters_transform_array_video_and_pickling(annotated):
+    path, pixels, _ = annotated
+    reviewed = SkipClickDataset(path, pixels, statuses=["reviewed"])
+    assert reviewed.frames == [1]
+    np.testing.assert_allclose(reviewed[0][0].permute(1, 2, 0).numpy() * 255, pixels[1], atol=1e-3)
+    flipped = SkipClickDataset(path, frames=[3], transform=lambda i, m, c: (i.flip(-1), m, c))
+    assert torch.equal(flipped[0][0], SkipClickDataset(path, frames=[3])[0][0].flip(-1))
+    clone = pickle.loads(pickle.dumps(SkipClickDataset(path)))  # as DataLoader workers do
+    assert torch.equal(clone[1][1], SkipClickDataset(path)[1][1])
+    loader = torch.utils.data.DataLoader(SkipClickDataset(path), batch_size=None)
+    assert [m.shape[0] for _, m, _ in loader] == [2, 1]
+    with pytest.raises(ValueError, match="shape"):
+        SkipClickDataset(path, pixels[:3])

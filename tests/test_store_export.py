@@ -1,0 +1,199 @@
+"""Exports checked against the stored labels: COCO RLE, indexed PNG, numpy; and the CLI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+from pycocotools import mask as mask_utils
+from pycocotools.coco import COCO
+
+from napari_skipclick.io import export_cli
+from napari_skipclick.io.export import (
+    ExportCancelled,
+    ExportError,
+    export_coco,
+    export_numpy,
+    export_png,
+    export_store,
+)
+from napari_skipclick.io.store import AnnotationStore, StoreCorruptError
+from napari_skipclick.types import FrameStatus, ObjectInfo, VideoInfo
+
+VIDEO = VideoInfo("/videos/gs.mp4", 5, 30, 40, 24.0, "fp-export")
+OBJECTS = [
+    ObjectInfo(1, "skis", "ski", (200, 10, 10)),
+    ObjectInfo(2, "poles", "pole", (10, 200, 10)),
+    ObjectInfo(3, "skier", "person", (10, 10, 200)),
+]
+
+
+def labels_for(t: int, ids=(1, 2, 3)) -> np.ndarray:
+    rng = np.random.default_rng(t)
+    labels = np.zeros((30, 40), np.uint32)
+    for oid in ids:
+        y, x = rng.integers(0, 20), rng.integers(0, 30)
+        labels[y : y + rng.integers(3, 10), x : x + rng.integers(3, 10)] = oid
+    labels[rng.random((30, 40)) < 0.02] = ids[-1]  # scattered pixels: holes and islands
+    return labels
+
+
+@pytest.fixture
+def store(tmp_path):
+    with AnnotationStore.open_or_create(tmp_path / "gs.zarr", VIDEO) as s:
+        s.write_objects(OBJECTS, ["person", "ski", "pole"])
+        s.commit_frame(0, labels_for(0), FrameStatus.REVIEWED, {})
+        s.commit_frame(2, labels_for(2), FrameStatus.PROPAGATED, {})
+        s.commit_frame(3, np.zeros((30, 40), np.uint32), FrameStatus.REVIEWED, {})
+        s.commit_frame(4, labels_for(4, ids=(3, 9)), FrameStatus.CLICKED, {})  # 9: no object
+    return AnnotationStore.open(tmp_path / "gs.zarr")
+
+
+def test_coco_rle_decodes_to_the_labels(store, tmp_path):
+    [path] = export_coco(store, tmp_path / "coco")
+    doc = json.loads(path.read_text())
+    names = {c["id"]: c["name"] for c in doc["categories"]}
+    assert [c["name"] for c in doc["categories"]] == ["person", "ski", "pole", "unlabelled"]
+    assert [im["frame_index"] for im in doc["images"]] == [0, 2, 3, 4]
+    seen = set()
+    for ann in doc["annotations"]:
+        t = ann["image_id"] - 1
+        mask = mask_utils.decode(ann["segmentation"])
+        np.testing.assert_array_equal(mask.astype(bool), store.read_labels(t) == ann["object_id"])
+        assert ann["area"] == mask.sum() and ann["iscrowd"] == 0
+        x, y, w, h = ann["bbox"]
+        ys, xs = np.nonzero(mask)
+        assert (x, y) == (xs.min(), ys.min())
+        assert (w, h) == (xs.max() - xs.min() + 1, ys.max() - ys.min() + 1)
+        expected = {1: "ski", 2: "pole", 3: "person", 9: "unlabelled"}[ann["object_id"]]
+        assert names[ann["category_id"]] == expected
+        seen.add((t, ann["object_id"]))
+    assert seen == {(0, 1), (0, 2), (0, 3), (2, 1), (2, 2), (2, 3), (4, 3), (4, 9)}
+    coco = COCO(str(path))  # the reference API loads it
+    assert len(coco.getAnnIds(imgIds=[1])) == 3 and coco.getImgIds() == [1, 3, 4, 5]
+
+
+def test_png_palette_indices_are_the_ids(store, tmp_path):
+    written = export_png(store, tmp_path / "png", statuses=["reviewed", "propagated"])
+    assert [p.name for p in written] == ["000000.png", "000002.png", "000003.png", "objects.json"]
+    for t in (0, 2, 3):
+        image = Image.open(tmp_path / "png" / "labels" / f"{t:06d}.png")
+        assert image.mode == "P"
+        np.testing.assert_array_equal(np.array(image), store.read_labels(t))
+        palette = np.array(image.getpalette()[: 3 * 4]).reshape(4, 3)
+        assert [tuple(c) for c in palette[1:]] == [o.color for o in OBJECTS]
+    meta = json.loads((tmp_path / "png" / "objects.json").read_text())
+    assert meta["png_mode"] == "palette" and meta["frames"] == [0, 2, 3]
+    assert meta["objects"][2] == {
+        "id": 3,
+        "name": "skier",
+        "class_name": "person",
+        "color": [10, 10, 200],
+        "category_id": 1,
+    }
+
+
+def test_png_falls_back_to_16_bit_for_large_ids(tmp_path):
+    with AnnotationStore.open_or_create(tmp_path / "s", VIDEO) as s:
+        s.commit_frame(1, labels_for(1, ids=(5, 300, 65535)), FrameStatus.CLICKED, {})
+        s.commit_frame(2, labels_for(2, ids=(70000,)), FrameStatus.CLICKED, {})
+        export_png(s, tmp_path / "png", frames=[1])
+        image = Image.open(tmp_path / "png" / "labels" / "000001.png")
+        assert image.mode.startswith("I")
+        np.testing.assert_array_equal(np.array(image), s.read_labels(1))
+        with pytest.raises(ExportError, match="70000"):
+            export_png(s, tmp_path / "png2")
+
+
+def test_numpy_equals_the_labels(store, tmp_path):
+    export_numpy(store, tmp_path / "np")
+    labels = np.load(tmp_path / "np" / "labels.npy")
+    frames = np.load(tmp_path / "np" / "frames.npy")
+    assert labels.dtype == np.uint32 and frames.tolist() == [0, 2, 3, 4]
+    for i, t in enumerate(frames):
+        np.testing.assert_array_equal(labels[i], store.read_labels(int(t)))
+    assert not list((tmp_path / "np").glob(".*"))
+
+
+def test_existing_export_is_kept_and_cancel_cleans_up(store, tmp_path):
+    export_numpy(store, tmp_path / "np")
+    with pytest.raises(ExportError, match="already holds"):
+        export_numpy(store, tmp_path / "np")
+    export_numpy(store, tmp_path / "np", overwrite=True)
+    calls = []
+    with pytest.raises(ExportCancelled):
+        export_png(
+            store,
+            tmp_path / "png",
+            progress=lambda d, n: calls.append((d, n)),
+            cancel=lambda: len(calls) >= 2,
+        )
+    assert calls == [(1, 4), (2, 4)]
+    assert not list((tmp_path / "png").rglob("*.png"))
+    with pytest.raises(ValueError, match="unknown export format"):
+        export_store(store, "tiff", tmp_path / "x")
+
+
+def cli(argv: list[str]) -> int:
+    """``skipclick export ARGV`` through the subcommand module (as ``cli.main`` dispatches)."""
+    parser = argparse.ArgumentParser(prog="skipclick export")
+    export_cli.configure(parser)
+    return export_cli.run(parser.parse_args(argv))
+
+
+def test_cli_export(store, tmp_path, capsys):
+    out = tmp_path / "cli"
+    assert cli([str(store.path), "--format", "coco", str(out), "--frames", "0-2"]) == 0
+    captured = capsys.readouterr()
+    assert str(out / "annotations.json") in captured.out
+    assert "export coco" in captured.err  # progress on stderr
+    doc = json.loads((out / "annotations.json").read_text())
+    assert [im["frame_index"] for im in doc["images"]] == [0, 2]
+    assert cli([str(tmp_path / "nowhere"), "--format", "png", str(out)]) == 1
+    assert "not a napari-skipclick store" in capsys.readouterr().err
+    assert cli([str(store.path), "--format", "numpy", str(out), "--status", "clicked"]) == 0
+    assert np.load(out / "frames.npy").tolist() == [4]
+    with pytest.raises(SystemExit):
+        cli([str(store.path), "--format", "numpy", str(out), "--frames", "a-b"])
+
+
+def test_cli_module_is_light():
+    code = (
+        "import sys, napari_skipclick.io.export_cli; "
+        "print(any(m in sys.modules for m in ('torch', 'napari', 'zarr', 'qtpy')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_failed_export_leaves_nothing(store, tmp_path, monkeypatch):
+    chunk = store.chunk_path(2)
+    good = chunk.read_bytes()
+    chunk.write_bytes(good[:-7])
+    with pytest.raises(StoreCorruptError, match=r"c\.2\.0\.0"):
+        export_png(store, tmp_path / "png")
+    assert not list((tmp_path / "png").rglob("*.*"))
+    chunk.write_bytes(good)
+
+    def full(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("os.replace", full)
+    with pytest.raises(ExportError, match="No space left"):
+        export_numpy(store, tmp_path / "np")
+    monkeypatch.undo()
+    assert not [p for p in (tmp_path / "np").iterdir()]
+    export_numpy(store, tmp_path / "np")  # and the retry works
+    assert np.load(tmp_path / "np" / "frames.npy").tolist() == [0, 2, 3, 4]
+
+
+def test_skipclick_export_dispatch(store, tmp_path):
+    from napari_skipclick.cli import main
+
+    assert main(["export", str(store.path), "--format", "png", str(tmp_path / "o"), "--quiet"]) == 0
+    assert (tmp_path / "o" / "labels" / "000004.png").is_file()

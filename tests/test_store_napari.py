@@ -1,0 +1,69 @@
+"""The store through napari: the plugin's writer saves a labels layer, the reader reopens it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_skipclick._writer import write_labels
+from napari_skipclick.io.store import AnnotationStore, StoreMismatchError
+from napari_skipclick.types import FrameStatus, ObjectInfo, VideoInfo
+
+PLUGIN = "napari-skipclick"
+
+
+def painted(shape=(3, 20, 30)) -> np.ndarray:
+    labels = np.zeros(shape, np.uint32)
+    labels[0, 2:6, 3:9] = 1
+    labels[2, 10:15, 5:25] = 2
+    labels[2, 0, 0] = 300
+    return labels
+
+
+@pytest.mark.gui
+def test_save_labels_layer_with_the_plugin_and_reopen(make_napari_viewer, tmp_path):
+    viewer = make_napari_viewer()
+    layer = viewer.add_labels(painted(), name="painted")
+    path = tmp_path / "saved.zarr"
+    written = viewer.layers.save(str(path), plugin=PLUGIN)
+    assert written == [str(path)]
+
+    store = AnnotationStore.open(path)
+    np.testing.assert_array_equal(np.asarray(store.labels), painted())
+    assert store.annotated_frames() == [0, 2]  # the empty frame 1 is not written
+    assert [o.id for o in store.objects()] == [1, 2, 300]
+    assert store.statuses() == {0: FrameStatus.CLICKED, 2: FrameStatus.CLICKED}
+
+    layer.data[2, 10:15, 5:25] = 0  # edit and save again: the same store is updated
+    viewer.layers.save(str(path), plugin=PLUGIN)
+    assert not AnnotationStore.open(path).read_labels(2)[10:15, 5:25].any()
+
+    [reopened] = viewer.open(str(path), plugin=PLUGIN)
+    assert reopened.name == "SkipClick labels" and reopened._type_string == "labels"
+    np.testing.assert_array_equal(np.asarray(reopened.data), np.asarray(layer.data))
+    assert [o["name"] for o in reopened.metadata["objects"]] == [
+        "object 1",
+        "object 2",
+        "object 300",
+    ]
+
+
+def test_writer_keeps_store_objects_video_and_refuses_another_video(tmp_path):
+    video = VideoInfo("/videos/a.mp4", 3, 20, 30, 25.0, "fp-a")
+    path = tmp_path / "s.zarr"
+    with AnnotationStore.open_or_create(path, video) as store:
+        store.write_objects([ObjectInfo(2, "skier", "person", (9, 9, 9))], ["person"])
+        store.commit_frame(2, painted()[2], FrameStatus.REVIEWED, {2: [(12.0, 6.0, True, 1.0)]})
+    meta = {"metadata": {"video_info": video}}
+    assert write_labels(str(path), painted(), meta) == [str(path)]
+    store = AnnotationStore.open(path)
+    assert store.objects()[1] == ObjectInfo(2, "skier", "person", (9, 9, 9))
+    assert store.statuses()[2] == FrameStatus.REVIEWED  # unchanged frame: status and clicks kept
+    assert store.clicks(2) == {2: [(12.0, 6.0, True, 1.0)]}
+    with pytest.raises(StoreMismatchError):
+        write_labels(str(path), painted((4, 20, 30)), {})
+    with pytest.raises(ValueError, match="T, H, W"):
+        write_labels(str(tmp_path / "x.zarr"), np.zeros((1, 2, 3, 4), np.uint8), {})
+    single = tmp_path / "one.zarr"
+    write_labels(str(single), painted()[0], {"metadata": {}})
+    assert AnnotationStore.open(single).read_labels(0).sum() == painted()[0].sum()

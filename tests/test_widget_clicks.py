@@ -1,0 +1,178 @@
+"""Clicks in the real widget on the sample video: masks per object, signs, outside clicks, undo."""
+
+# ruff: noqa: F811  (pytest fixtures imported from widget_support)
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from app_model.types import KeyBinding, KeyCode, KeyMod
+from vispy.util import keys
+
+from napari_skipclick._layers import NEGATIVE_COLOR, POSITIVE_COLOR
+from napari_skipclick.eval.clicker import Clicker
+from napari_skipclick.types import Click, FrameStatus
+from widget_support import (  # noqa: F401  (fixtures)
+    annotator,
+    click,
+    feature_cache,
+    ground_truth,
+    iou,
+    labels_of,
+    wait_idle,
+)
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
+
+#: IoU with the frame-0 ground truth that the embedded engine reaches with the clicks below
+#: (measured: skier 0.60, skis 0.57, poles 0.08 in zoom mode); poles are two-pixel-wide lines
+#: that the weight-free engine barely separates, so for them the test asks for overlap only.
+MIN_IOU = {"skier": 0.5, "skis": 0.2}
+
+
+def _simulated_clicks(qtbot, controller, name: str, n_clicks: int) -> None:
+    """Clicks of the standard click simulator (centre of the largest error), made on the layer."""
+    clicker = Clicker(ground_truth(name).astype(np.uint8))
+    for _ in range(n_clicks):
+        mask = labels_of(controller, 0) == controller.current_object
+        c = clicker.next_click(mask)
+        click(qtbot, controller, c.y, c.x, c.positive)
+
+
+def test_three_objects_on_frame0_match_ground_truth(annotator, qtbot):
+    _, widget = annotator
+    controller = widget.controller
+    ids = {}
+    for name, n_clicks in (("skier", 3), ("skis", 6)):
+        ids[name] = controller.add_object(name=name).id
+        _simulated_clicks(qtbot, controller, name, n_clicks)
+    ids["poles"] = controller.add_object(name="poles").id
+    widget.frame_panel.zoom_button.click()  # zoom mode for the thin poles
+    assert controller.zoom
+    click(qtbot, controller, 183, 408)  # the right pole's tip
+
+    labels = labels_of(controller, 0)
+    assert labels.dtype == np.uint32 and labels.shape == (480, 854)
+    assert set(np.unique(labels)) == {0, *ids.values()}
+    for name, minimum in MIN_IOU.items():
+        assert iou(labels == ids[name], ground_truth(name)) >= minimum, name
+    poles = labels == ids["poles"]
+    assert (poles & ground_truth("poles")).any() and poles.sum() < 0.01 * poles.size
+    assert controller.session.status(0) == FrameStatus.CLICKED
+    assert [o.name for o in controller.session.objects] == ["skier", "skis", "poles"]
+    # the prompts layer shows the current object's clicks, coloured by sign
+    prompts = controller.layers.prompts
+    assert len(prompts.data) == 1 and prompts.features["positive"].all()
+    np.testing.assert_allclose(prompts.face_color, [POSITIVE_COLOR])
+    controller.select_object(ids["skis"])
+    skis_clicks = controller.session.clicks(0, ids["skis"])
+    np.testing.assert_allclose(prompts.data, [(c.y, c.x) for c in skis_clicks])
+    expected = [POSITIVE_COLOR if c.positive else NEGATIVE_COLOR for c in skis_clicks]
+    np.testing.assert_allclose(prompts.face_color, expected)
+    # the objects panel lists the three objects on frame 0
+    table = widget.objects_panel.table
+    assert [table.item(r, 1).text() for r in range(table.rowCount())] == list(ids)
+    assert all(table.item(r, 3).text() == "0" for r in range(table.rowCount()))
+
+
+def _canvas_click(viewer, button: int = 1, modifiers: tuple = ()) -> None:
+    """A mouse click in the middle of the canvas, through vispy as a user's click arrives."""
+    canvas = viewer.window._qt_viewer.canvas._scene_canvas
+    middle = (canvas.size[0] // 2, canvas.size[1] // 2)
+    canvas.events.mouse_press(pos=middle, button=button, modifiers=modifiers)
+    canvas.events.mouse_release(pos=middle, button=button, modifiers=modifiers)
+
+
+def test_canvas_clicks_modifiers_and_toggle_set_the_sign(annotator, qtbot):
+    viewer, widget = annotator
+    controller = widget.controller
+    controller.add_object(name="skier")
+    prompts = controller.layers.prompts
+    assert viewer.layers.selection.active is prompts and prompts.mode == "add"
+    _canvas_click(viewer)  # left click: positive
+    _canvas_click(viewer, modifiers=(keys.CONTROL,))  # Ctrl-click: negative
+    _canvas_click(viewer, button=2)  # right click: negative
+    wait_idle(qtbot, controller)
+    controller.toggle_sign()  # T: the next clicks are negative ...
+    prompts.add([190, 300])
+    wait_idle(qtbot, controller)
+    controller.toggle_sign()  # ... and positive again
+    prompts.add([144, 335])
+    wait_idle(qtbot, controller)
+    clicks = controller.session.clicks(0, controller.current_object)
+    assert [c.positive for c in clicks] == [True, False, False, False, True]
+    assert 0 <= clicks[0].y < 480 and 0 <= clicks[0].x < 854
+    assert clicks[0][:2] == clicks[1][:2] == clicks[2][:2]  # the same canvas spot
+    assert list(prompts.features["positive"]) == [c.positive for c in clicks]
+    expected = [POSITIVE_COLOR if c.positive else NEGATIVE_COLOR for c in clicks]
+    np.testing.assert_allclose(prompts.face_color, expected)
+
+
+def test_clicks_outside_the_image_are_ignored_with_a_message(annotator, qtbot):
+    _, widget = annotator
+    controller = widget.controller
+    controller.add_object(name="skier")
+    click(qtbot, controller, -25, 400)
+    click(qtbot, controller, 200, 900)
+    assert len(controller.layers.prompts.data) == 0
+    assert "outside the 480x854 image" in controller.last_message
+    assert "outside" in widget.status_label.text()
+    assert not labels_of(controller, 0).any()
+    assert controller.session.clicks(0, controller.current_object) == []
+    assert controller.session.status(0) == FrameStatus.EMPTY
+    click(qtbot, controller, 144, 335)  # a click inside still works afterwards
+    assert (labels_of(controller, 0) == controller.current_object).any()
+
+
+def test_undo_redo_restore_clicks_and_masks_exactly(annotator, qtbot):
+    viewer, widget = annotator
+    controller = widget.controller
+    obj = controller.add_object(name="skier").id
+    states = [(labels_of(controller, 0).copy(), [])]
+    for y, x, positive in ((144, 335, True), (134, 363, False), (188, 358, True)):
+        click(qtbot, controller, y, x, positive)
+        states.append((labels_of(controller, 0).copy(), controller.session.clicks(0, obj)))
+    assert len({s[0].tobytes() for s in states}) == 4
+
+    def check(index: int) -> None:
+        labels, clicks = states[index]
+        np.testing.assert_array_equal(labels_of(controller, 0), labels)
+        assert controller.session.clicks(0, obj) == clicks
+        shown = controller.layers.prompts.data.reshape(-1, 2)
+        np.testing.assert_allclose(shown, np.reshape([c[:2] for c in clicks], (-1, 2)))
+
+    undo = viewer.keymap[KeyBinding.from_int(KeyMod.CtrlCmd | KeyCode.KeyZ)]  # Ctrl+Z
+    for index in (2, 1, 0):
+        undo(viewer)  # Ctrl+Z as bound on the viewer
+        check(index)
+    assert controller.session.status(0) == FrameStatus.EMPTY
+    for index in (1, 2, 3):
+        controller.redo()
+        check(index)
+    # Ctrl+Z on the labels layer (whose own Ctrl+Z would paint-undo) reaches the session too
+    ctrl_z = KeyBinding.from_int(KeyMod.CtrlCmd | KeyCode.KeyZ)
+    controller.layers.labels.keymap[ctrl_z](controller.layers.labels)
+    check(2)
+
+
+def test_moving_or_deleting_a_point_decodes_again(annotator, qtbot):
+    _, widget = annotator
+    controller = widget.controller
+    obj = controller.add_object(name="skier").id
+    click(qtbot, controller, 144, 335)
+    click(qtbot, controller, 134, 363, positive=False)
+    prompts = controller.layers.prompts
+    before = labels_of(controller, 0).copy()
+    prompts.data = np.array([[144.0, 335.0], [190.0, 355.0]])  # drag the negative click
+    wait_idle(qtbot, controller)
+    assert controller.session.clicks(0, obj) == [
+        Click(144.0, 335.0, True),
+        Click(190.0, 355.0, False),
+    ]
+    moved = labels_of(controller, 0).copy()
+    assert not np.array_equal(moved, before)
+    prompts.selected_data = {1}
+    prompts.remove_selected()
+    wait_idle(qtbot, controller)
+    assert controller.session.clicks(0, obj) == [Click(144.0, 335.0, True)]
+    assert len(prompts.data) == 1 and prompts.features["positive"].tolist() == [True]

@@ -1,0 +1,146 @@
+"""Frames in the real widget: propagation, statuses, frame/engine switches mid-work, the store."""
+
+# ruff: noqa: F811  (pytest fixtures imported from widget_support)
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_skipclick._sample_data import giant_slalom
+from napari_skipclick._widget import SkipClickWidget
+from napari_skipclick.engines import create_engine
+from napari_skipclick.io.store import AnnotationStore
+from napari_skipclick.types import Click, FrameStatus
+from widget_support import (  # noqa: F401  (fixtures)
+    annotator,
+    click,
+    feature_cache,
+    labels_of,
+    wait_idle,
+)
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
+
+FILLED = (FrameStatus.PROPAGATED, FrameStatus.NEEDS_REVIEW)
+
+
+def _skier_and_skis(qtbot, controller) -> tuple[int, int]:
+    skier = controller.add_object(name="skier").id
+    click(qtbot, controller, 144, 335)
+    click(qtbot, controller, 134, 363, positive=False)
+    skis = controller.add_object(name="skis").id
+    click(qtbot, controller, 195, 364)
+    click(qtbot, controller, 186, 351, positive=False)
+    return skier, skis
+
+
+def test_propagation_over_ten_frames_fills_them_and_sets_statuses(annotator, qtbot):
+    _, widget = annotator
+    controller = widget.controller
+    skier, skis = _skier_and_skis(qtbot, controller)
+    widget.frame_panel.frames_spin.setValue(10)
+    widget.objects_panel.table.selectAll()
+    widget.frame_panel.propagate(1)
+    assert controller.propagating
+    controller.layers.prompts.add([300, 600])  # refused while propagating
+    assert "while propagation runs" in controller.last_message
+    assert len(controller.layers.prompts.data) == 2  # the skis' two clicks, nothing added
+    qtbot.waitUntil(lambda: not controller.propagating, timeout=300_000)
+    wait_idle(qtbot, controller)
+
+    session = controller.session
+    assert session.status(0) == FrameStatus.CLICKED
+    assert all(session.status(t) in FILLED for t in range(1, 11))
+    assert session.status(11) == FrameStatus.EMPTY and not labels_of(controller, 11).any()
+    table = widget.objects_panel.table
+    for row, obj in enumerate((skier, skis)):
+        present = [t for t in range(1, 11) if (labels_of(controller, t) == obj).any()]
+        # an object is carried frame after frame until the quality check stops it: then
+        # the frame where it failed is marked "needs review" and later frames stay empty
+        assert present == list(range(1, len(present) + 1)), obj
+        end = len(present)
+        stop_status = {session.status(end), session.status(min(end + 1, 10))}
+        assert end == 10 or FrameStatus.NEEDS_REVIEW in stop_status, obj
+        assert table.item(row, 3).text() == (f"0-{end}" if end else "0")
+    assert len([t for t in range(1, 11) if (labels_of(controller, t) == skier).any()]) >= 3
+    assert widget.frame_panel.strip.statuses == session.statuses()
+    # the time slider shows each frame's labels
+    controller.go_to_frame(7)
+    assert controller.frame == 7
+    np.testing.assert_array_equal(
+        np.asarray(controller.layers.labels._slice.image.raw), np.asarray(session.labels[7])
+    )
+    assert "Frame 7 / 126" in widget.frame_panel.frame_label.text()
+
+
+def test_cancel_stops_a_long_propagation(annotator, qtbot):
+    _, widget = annotator
+    controller = widget.controller
+    controller.add_object(name="skier")
+    click(qtbot, controller, 144, 335)
+    controller.propagate(1, None)  # to the end: 126 frames
+    qtbot.waitUntil(lambda: controller.session.status(1) != FrameStatus.EMPTY, timeout=120_000)
+    controller.cancel()
+    qtbot.waitUntil(lambda: not controller.propagating, timeout=120_000)
+    assert "cancelled" in controller.last_message
+    assert controller.session.status(126) == FrameStatus.EMPTY
+
+
+def _expected_mask(engine, session, t: int, clicks: list[Click]) -> np.ndarray:
+    features = engine.encode(session.image(t))
+    empty = np.zeros(session.frame_shape, np.float32)
+    return engine.decode(features, clicks, empty) > 0.5
+
+
+def test_engine_and_frame_switch_mid_computation_do_not_mix(annotator, qtbot):
+    _, widget = annotator
+    controller = widget.controller
+    obj = controller.add_object(name="skier").id
+    controller.go_to_frame(40)
+    layer = controller.layers.prompts
+    layer.add([150, 400])  # features of frame 40 are not ready: the click waits
+    assert controller.edits.pending(40, obj) == [Click(150.0, 400.0, True)]
+    other = create_engine("embedded", pixels_per_segment=40.0)
+    controller.switch_engine(other)  # while frame 40 is being encoded with the first engine
+    controller.go_to_frame(41)
+    assert len(layer.data) == 0  # the prompts layer shows frame 41's (no) clicks
+    layer.add([200, 500])
+    wait_idle(qtbot, controller)
+
+    session = controller.session
+    assert session.engine is other
+    assert session.clicks(40, obj) == [Click(150.0, 400.0, True)]
+    assert session.clicks(41, obj) == [Click(200.0, 500.0, True)]
+    for t, clicks in ((40, session.clicks(40, obj)), (41, session.clicks(41, obj))):
+        expected = _expected_mask(other, session, t, clicks)
+        np.testing.assert_array_equal(labels_of(controller, t) == obj, expected)
+    controller.go_to_frame(40)
+    np.testing.assert_allclose(layer.data, [[150, 400]])
+
+
+def test_accepted_frame_is_on_disk(make_napari_viewer, qtbot, feature_cache, tmp_path):
+    viewer = make_napari_viewer()
+    data, kwargs, _ = giant_slalom()[0]
+    image = viewer.add_image(data, **kwargs)
+    viewer.dims.set_current_step(0, 0)
+    widget = SkipClickWidget(viewer)
+    controller = widget.controller
+    store_path = tmp_path / "slalom.zarr"
+    widget.start(image, create_engine("embedded"), str(store_path))
+    assert controller.session.store is not None
+    wait_idle(qtbot, controller)
+    controller.add_class("athlete")
+    obj = controller.add_object("athlete", "skier").id
+    click(qtbot, controller, 144, 335)
+    controller.accept_frame()
+    assert controller.session.status(0) == FrameStatus.REVIEWED
+    labels = labels_of(controller, 0).copy()
+    controller.close_session()
+    with AnnotationStore.open(store_path) as store:
+        np.testing.assert_array_equal(store.read_labels(0), labels)
+        assert store.statuses() == {0: FrameStatus.REVIEWED}
+        assert [(o.id, o.name, o.class_name) for o in store.objects()] == [
+            (obj, "skier", "athlete")
+        ]
+        assert [tuple(c[:3]) for c in store.clicks(0)[obj]] == [(144.0, 335.0, True)]
