@@ -123,3 +123,48 @@ def test_skipclick_command_dispatches_to_eval(tmp_path, capsys):
 
     assert main(["eval", "--engine", "random-walker", "--data", str(tmp_path)]) == 2
     assert "no manifest.csv" in capsys.readouterr().err
+
+
+class ScriptedEngine:
+    """Marks the first click's pixel; fails or is interrupted on the sample of the given size."""
+
+    name = "scripted"
+    key = "scripted"
+
+    def __init__(self, fail_shape=None, interrupt_shape=None):
+        self.fail_shape, self.interrupt_shape = fail_shape, interrupt_shape
+
+    def encode(self, image):
+        from napari_skipclick.engines.base import Features
+
+        if image.shape[:2] == self.interrupt_shape:
+            raise KeyboardInterrupt
+        return Features(image_shape=image.shape[:2])
+
+    def decode(self, features, clicks, prev_mask=None):
+        if features.image_shape == self.fail_shape:
+            raise ValueError("boom")
+        probs = np.zeros(features.image_shape, np.float32)
+        probs[int(clicks[0].y), int(clicks[0].x)] = 1.0
+        return probs
+
+
+def test_engine_failure_names_the_sample(monkeypatch, capsys):
+    from napari_skipclick.eval import engine_factory
+
+    engine = ScriptedEngine(fail_shape=(398, 284))  # teddy
+    monkeypatch.setattr(engine_factory, "build_engine", lambda *a, **k: engine)
+    assert run_eval("--engine", "scripted", "--data", MINI, "--max-clicks", 2) == 1
+    assert "engine failed on sample teddy: boom" in capsys.readouterr().err
+
+
+def test_ctrl_c_keeps_finished_objects(monkeypatch, tmp_path, capsys):
+    from napari_skipclick.eval import engine_factory
+
+    engine = ScriptedEngine(interrupt_shape=(398, 284))  # stops at teddy, after fullmoon
+    monkeypatch.setattr(engine_factory, "build_engine", lambda *a, **k: engine)
+    out = tmp_path / "r.json"
+    assert run_eval("--engine", "scripted", "--data", MINI, "--max-clicks", 2, "--json", out) == 130
+    assert "interrupted" in capsys.readouterr().err
+    result = json.loads(out.read_text())
+    assert result["interrupted"] and [s["name"] for s in result["samples"]] == ["fullmoon"]

@@ -11,6 +11,7 @@ import torch
 
 from napari_skipclick.engines import Engine, Features, create_engine
 from napari_skipclick.engines.skipclick import SkipClickEngine
+from napari_skipclick.model import NoCPredictor
 from napari_skipclick.model.checkpoint import file_sha256
 from napari_skipclick.types import Click
 
@@ -128,3 +129,59 @@ def test_half_precision_close_to_fp32_on_gpu(fixture, precision, tolerance):
         results.append(gpu.decode(gpu.encode(image), clicks, fixture["demo__prev_mask"]))
     np.testing.assert_allclose(results[0], fixture["demo__prob"], atol=1e-3)
     assert np.abs(results[1] - results[0]).max() < tolerance
+
+
+def test_bfloat16_autocast_paths_run_and_stay_close(engine, fixture):
+    """The half-precision code paths (run on the CPU here) give probabilities near fp32."""
+    model = engine.model
+    image = torch.from_numpy(fixture["case1__image_uint8"]).permute(2, 0, 1)[None] / 255.0
+    points = torch.from_numpy(fixture["case1__points"])
+    prev = torch.from_numpy(fixture["case1__prev_mask"])
+    with torch.inference_mode():
+        state = model.encode(image)
+        reference = [torch.sigmoid(model.decode(state, points, p)) for p in (prev, None)]
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            state = model.encode(image)
+            half = [torch.sigmoid(model.decode(state, points, p).float()) for p in (prev, None)]
+    for ref, low in zip(reference, half, strict=True):
+        assert (ref - low).abs().max() < 0.05
+    noc = NoCPredictor(model, (448, 448), autocast_dtype=torch.bfloat16)
+    noc.set_image(fixture["noc__image_uint8"])
+    y, x, positive = fixture["noc__clicks_yx_pos"][0]
+    probs = noc.predict([(int(y), int(x), bool(positive))])
+    assert np.abs(probs - fixture["noc__probs_click1"]).max() < 0.05
+
+
+def test_encode_batch_equals_single_frames(engine, fixture):
+    frames = [fixture["demo__image_uint8"], fixture["noc__image_uint8"]]
+    batched = engine.encode_batch(frames)
+    assert [f.image_shape for f in batched] == [(300, 451), (220, 300)]
+    for frame, features in zip(frames, batched, strict=True):
+        single = engine.encode(frame)
+        for name, value in single.arrays.items():
+            torch.testing.assert_close(features.arrays[name], value, atol=1e-5, rtol=1e-5)
+    assert engine.encode_batch([]) == []
+
+
+def test_predictor_errors(engine, fixture):
+    from napari_skipclick.model import SkipClickPredictor
+
+    predictor = SkipClickPredictor(engine.model)
+    with pytest.raises(RuntimeError, match="set_image"):
+        predictor.predict([(1, 1, True)])
+    with pytest.raises(ValueError, match="uint8"):
+        predictor.set_image(fixture["demo__image_uint8"].astype(np.float64))
+    predictor.set_image(fixture["demo__image_uint8"])
+    with pytest.raises(ValueError, match="outside"):
+        predictor.predict([(10, 451, True)])
+    with pytest.raises(ValueError, match="not \\(y, x, positive\\)"):
+        predictor.predict([(10, 4)])
+    with pytest.raises(ValueError, match="prev_mask"):
+        predictor.predict([(10, 4, True)], prev_mask=np.zeros((2, 2)))
+    assert not predictor.predict([]).any()
+
+
+def test_features_of_another_engine_are_refused(engine):
+    foreign = Features((40, 50), {"lab": np.zeros((40, 50, 3), np.float32)})
+    with pytest.raises(ValueError, match="DINOv2 maps"):
+        engine.decode(foreign, [Click(5, 5, True)])

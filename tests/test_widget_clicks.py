@@ -10,7 +10,6 @@ from app_model.types import KeyBinding, KeyCode, KeyMod
 from vispy.util import keys
 
 from napari_skipclick._layers import NEGATIVE_COLOR, POSITIVE_COLOR
-from napari_skipclick.eval.clicker import Clicker
 from napari_skipclick.types import Click, FrameStatus
 from widget_support import (  # noqa: F401  (fixtures)
     annotator,
@@ -19,37 +18,32 @@ from widget_support import (  # noqa: F401  (fixtures)
     ground_truth,
     iou,
     labels_of,
+    simulated_clicks,
     wait_idle,
 )
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
-#: IoU with the frame-0 ground truth that the embedded engine reaches with the clicks below
-#: (measured: skier 0.60, skis 0.57, poles 0.08 in zoom mode); poles are two-pixel-wide lines
-#: that the weight-free engine barely separates, so for them the test asks for overlap only.
-MIN_IOU = {"skier": 0.5, "skis": 0.2}
-
-
-def _simulated_clicks(qtbot, controller, name: str, n_clicks: int) -> None:
-    """Clicks of the standard click simulator (centre of the largest error), made on the layer."""
-    clicker = Clicker(ground_truth(name).astype(np.uint8))
-    for _ in range(n_clicks):
-        mask = labels_of(controller, 0) == controller.current_object
-        c = clicker.next_click(mask)
-        click(qtbot, controller, c.y, c.x, c.positive)
+#: IoU with the frame-0 ground truth that the embedded engine reaches with simulated clicks
+#: (at most 8 per object), thin objects first in zoom mode, as docs/usage.md advises (measured:
+#: skis 0.56, skier 0.76, poles 0.02-0.08). Poles are two-pixel-wide lines that the weight-free
+#: engine barely separates, so for them the test asks for overlap only.
+MIN_IOU = {"skis": 0.3, "skier": 0.5}
 
 
 def test_three_objects_on_frame0_match_ground_truth(annotator, qtbot):
     _, widget = annotator
     controller = widget.controller
     ids = {}
-    for name, n_clicks in (("skier", 3), ("skis", 6)):
-        ids[name] = controller.add_object(name=name).id
-        _simulated_clicks(qtbot, controller, name, n_clicks)
-    ids["poles"] = controller.add_object(name="poles").id
-    widget.frame_panel.zoom_button.click()  # zoom mode for the thin poles
+    widget.frame_panel.zoom_button.click()  # zoom mode for the thin skis and poles
     assert controller.zoom
+    ids["skis"] = controller.add_object(name="skis").id
+    simulated_clicks(qtbot, controller, "skis", MIN_IOU["skis"])
+    ids["poles"] = controller.add_object(name="poles").id
     click(qtbot, controller, 183, 408)  # the right pole's tip
+    widget.frame_panel.zoom_button.click()
+    ids["skier"] = controller.add_object(name="skier").id
+    simulated_clicks(qtbot, controller, "skier", MIN_IOU["skier"])
 
     labels = labels_of(controller, 0)
     assert labels.dtype == np.uint32 and labels.shape == (480, 854)
@@ -59,9 +53,10 @@ def test_three_objects_on_frame0_match_ground_truth(annotator, qtbot):
     poles = labels == ids["poles"]
     assert (poles & ground_truth("poles")).any() and poles.sum() < 0.01 * poles.size
     assert controller.session.status(0) == FrameStatus.CLICKED
-    assert [o.name for o in controller.session.objects] == ["skier", "skis", "poles"]
+    assert [o.name for o in controller.session.objects] == ["skis", "poles", "skier"]
     # the prompts layer shows the current object's clicks, coloured by sign
     prompts = controller.layers.prompts
+    controller.select_object(ids["poles"])
     assert len(prompts.data) == 1 and prompts.features["positive"].all()
     np.testing.assert_allclose(prompts.face_color, [POSITIVE_COLOR])
     controller.select_object(ids["skis"])

@@ -17,6 +17,7 @@ from widget_support import (  # noqa: F401  (fixtures)
     click,
     feature_cache,
     labels_of,
+    simulated_clicks,
     wait_idle,
 )
 
@@ -27,11 +28,9 @@ FILLED = (FrameStatus.PROPAGATED, FrameStatus.NEEDS_REVIEW)
 
 def _skier_and_skis(qtbot, controller) -> tuple[int, int]:
     skier = controller.add_object(name="skier").id
-    click(qtbot, controller, 144, 335)
-    click(qtbot, controller, 134, 363, positive=False)
+    simulated_clicks(qtbot, controller, "skier", 0.5, max_clicks=4)
     skis = controller.add_object(name="skis").id
-    click(qtbot, controller, 195, 364)
-    click(qtbot, controller, 186, 351, positive=False)
+    simulated_clicks(qtbot, controller, "skis", 0.2, max_clicks=4)
     return skier, skis
 
 
@@ -40,30 +39,35 @@ def test_propagation_over_ten_frames_fills_them_and_sets_statuses(annotator, qtb
     controller = widget.controller
     skier, skis = _skier_and_skis(qtbot, controller)
     widget.frame_panel.frames_spin.setValue(10)
-    widget.objects_panel.table.selectAll()
     widget.frame_panel.propagate(1)
     assert controller.propagating
+    shown = len(controller.layers.prompts.data)
     controller.layers.prompts.add([300, 600])  # refused while propagating
     assert "while propagation runs" in controller.last_message
-    assert len(controller.layers.prompts.data) == 2  # the skis' two clicks, nothing added
+    assert len(controller.layers.prompts.data) == shown
     qtbot.waitUntil(lambda: not controller.propagating, timeout=300_000)
     wait_idle(qtbot, controller)
 
     session = controller.session
     assert session.status(0) == FrameStatus.CLICKED
-    assert all(session.status(t) in FILLED for t in range(1, 11))
-    assert session.status(11) == FrameStatus.EMPTY and not labels_of(controller, 11).any()
+    statuses = {t: session.status(t) for t in range(12)}
     table = widget.objects_panel.table
+    ends = []
     for row, obj in enumerate((skier, skis)):
-        present = [t for t in range(1, 11) if (labels_of(controller, t) == obj).any()]
+        present = [t for t in range(1, 12) if (labels_of(controller, t) == obj).any()]
         # an object is carried frame after frame until the quality check stops it: then
         # the frame where it failed is marked "needs review" and later frames stay empty
-        assert present == list(range(1, len(present) + 1)), obj
+        assert present == list(range(1, len(present) + 1)), (obj, present, statuses)
         end = len(present)
-        stop_status = {session.status(end), session.status(min(end + 1, 10))}
-        assert end == 10 or FrameStatus.NEEDS_REVIEW in stop_status, obj
+        stop_status = {statuses[end], statuses[min(end + 1, 10)]}
+        assert end == 10 or FrameStatus.NEEDS_REVIEW in stop_status, (obj, statuses)
         assert table.item(row, 3).text() == (f"0-{end}" if end else "0")
-    assert len([t for t in range(1, 11) if (labels_of(controller, t) == skier).any()]) >= 3
+        ends.append(end)
+    last = max(ends)
+    assert last >= 1, statuses  # something was propagated
+    assert all(statuses[t] in FILLED for t in range(1, last + 1)), statuses
+    assert all(statuses[t] == FrameStatus.EMPTY for t in range(last + 2, 12)), statuses
+    assert not labels_of(controller, 11).any()
     assert widget.frame_panel.strip.statuses == session.statuses()
     # the time slider shows each frame's labels
     controller.go_to_frame(7)
@@ -144,3 +148,29 @@ def test_accepted_frame_is_on_disk(make_napari_viewer, qtbot, feature_cache, tmp
             (obj, "skier", "athlete")
         ]
         assert [tuple(c[:3]) for c in store.clicks(0)[obj]] == [(144.0, 335.0, True)]
+
+
+def test_closing_during_propagation_saves_everything(make_napari_viewer, qtbot, tmp_path):
+    viewer = make_napari_viewer()
+    data, kwargs, _ = giant_slalom()[0]
+    image = viewer.add_image(data, **kwargs)
+    viewer.dims.set_current_step(0, 0)
+    widget = SkipClickWidget(viewer)
+    controller = widget.controller
+    store_path = tmp_path / "slalom.zarr"
+    session = widget.start(image, create_engine("embedded"), str(store_path))
+    wait_idle(qtbot, controller)
+    controller.add_object(name="skier")
+    click(qtbot, controller, 144, 335)
+    controller.propagate(1, None)
+    run = controller._propagation
+    qtbot.waitUntil(lambda: session.status(1) != FrameStatus.EMPTY, timeout=120_000)
+    with qtbot.waitSignal(run.finished, timeout=120_000):
+        controller.close_session()  # the run stops after its step, then the rest is saved
+    assert controller.session is None
+    qtbot.wait(50)
+    assert session.dirty_frames() == []
+    with AnnotationStore.open(store_path) as store:  # the lock was released
+        for t in [0, *session.statuses()]:
+            np.testing.assert_array_equal(store.read_labels(t), np.asarray(session.labels[t]))
+        assert store.statuses() == session.statuses()

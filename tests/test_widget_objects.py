@@ -117,3 +117,43 @@ def test_layer_frames_convert_any_image_layer():
     with pytest.raises(ValueError, match="2D image or a"):
         LayerFrames(np.zeros((2, 2, 4, 5)), rgb=False, contrast_limits=(0, 1))
     assert frame_ranges([0, 1, 2, 5, 7, 8]) == "0-2, 5, 7-8"
+
+
+def test_apply_switches_engine_keeps_work_and_uses_cache_setting(annotator, qtbot):
+    _, widget = annotator
+    controller = widget.controller
+    obj = controller.add_object(name="skier").id
+    click(qtbot, controller, 144, 335)
+    labels = labels_of(controller, 0).copy()
+    old_engine = controller.session.engine
+    panel = widget.setup_panel
+    assert panel.start_button.text() == "Apply"
+    panel.engine_combo.setCurrentText("random-walker")
+    panel.cache_spin.setValue(300)
+    panel.request_start()  # builds the engine in a worker, then switches
+    qtbot.waitUntil(lambda: controller.session.engine is not old_engine, timeout=60_000)
+    wait_idle(qtbot, controller)
+    assert controller.session.engine.name == "random-walker"
+    assert controller.session.cache is controller.cache
+    assert controller.cache.max_bytes == 300 * 2**20
+    np.testing.assert_array_equal(labels_of(controller, 0), labels)
+    assert controller.session.clicks(0, obj)[0][:2] == (144.0, 335.0)
+    click(qtbot, controller, 134, 363, positive=False)  # the new engine decodes the next click
+    assert len(controller.session.clicks(0, obj)) == 2
+
+
+def test_earlier_objects_keep_their_pixels_unless_overridden(annotator, qtbot):
+    _, widget = annotator
+    controller = widget.controller
+    first = controller.add_object(name="skier").id
+    click(qtbot, controller, 144, 335)
+    owned = labels_of(controller, 0) == first
+    second = controller.add_object(name="second").id
+    click(qtbot, controller, 144, 335)  # the same spot: the first object keeps its pixels
+    np.testing.assert_array_equal(labels_of(controller, 0) == first, owned)
+    widget.frame_panel.override_box.setChecked(True)
+    assert controller.override
+    click(qtbot, controller, 145, 336)  # now the second object takes what its mask covers
+    labels = labels_of(controller, 0)
+    assert (labels == second).sum() > 0 and (owned & (labels == second)).any()
+    assert (labels == first).sum() < owned.sum()

@@ -12,6 +12,7 @@ from napari_skipclick._sample_data import giant_slalom
 from napari_skipclick._widget import SkipClickWidget
 from napari_skipclick.engines import create_engine
 from napari_skipclick.engines.cache import FeatureCache
+from napari_skipclick.eval.clicker import Clicker
 
 DATA = Path(__file__).parent / "data" / "giant_slalom"
 #: DAVIS object ids of the frame-0 ground truth masks
@@ -68,3 +69,16 @@ def click(qtbot, controller, y: float, x: float, positive: bool = True) -> None:
 def labels_of(controller, t: int) -> np.ndarray:
     """Frame ``t`` of the data in the "SkipClick labels" layer."""
     return np.asarray(controller.layers.labels.data[t])
+
+
+def simulated_clicks(qtbot, controller, name: str, target: float, max_clicks: int = 8) -> int:
+    """Clicks of the standard click simulator (centre of the largest error region), made on the
+    prompts layer until the object reaches ``target`` IoU or ``max_clicks``; returns the count."""
+    clicker = Clicker(ground_truth(name).astype(np.uint8))
+    for n in range(max_clicks):
+        mask = labels_of(controller, 0) == controller.current_object
+        if iou(mask, ground_truth(name)) >= target:
+            return n
+        c = clicker.next_click(mask)
+        click(qtbot, controller, c.y, c.x, c.positive)
+    return max_clicks

@@ -19,6 +19,7 @@ from ._frame_actions import FrameActions
 from ._frames import layer_frames, layer_video_info
 from ._layers import AnnotationLayers
 from ._workers import FeatureLoader
+from .engines.cache import FeatureCache
 from .session import AnnotationSession
 from .types import Click, ObjectInfo
 
@@ -36,8 +37,8 @@ class AnnotationController(FrameActions, QObject):
     current_object_changed = Signal()
     frame_changed = Signal(int)
     statuses_changed = Signal()
-    #: masks or clicks changed (the frames where objects are annotated may have changed)
-    annotations_changed = Signal()
+    #: masks or clicks changed on these frames (None: anywhere)
+    annotations_changed = Signal(object)
     #: one-line state for the widget ("frame 3: computing features ...")
     message = Signal(str)
     busy_changed = Signal()
@@ -47,10 +48,13 @@ class AnnotationController(FrameActions, QObject):
         super().__init__()
         self.viewer = viewer
         self.session: AnnotationSession | None = None
+        #: features of every session of this viewer (a new store on the same video re-uses them)
+        self.cache = FeatureCache()
         self.layers: AnnotationLayers | None = None
         self.current_object: int | None = None
         self.positive = True
         self.zoom = False
+        self._override = False
         self.prefetch = PREFETCH
         self.last_message = ""
         self._frame = 0
@@ -79,16 +83,27 @@ class AnnotationController(FrameActions, QObject):
     def start_session(
         self, image_layer: Any, engine: Any, *, store_path: str | None = None, cache: Any = None
     ) -> AnnotationSession:
-        """Annotate ``image_layer`` with ``engine``; ``store_path`` autosaves to a zarr store."""
+        """Annotate ``image_layer`` with ``engine``; ``store_path`` autosaves to a zarr store.
+
+        The previous session is saved and closed first. Raises the store's errors (another
+        video, in use, not writable) and ``ValueError`` for an image layer it cannot use.
+        """
         frames = layer_frames(image_layer)
+        self.close_session()
         store = None
         if store_path:
             from .io.store import AnnotationStore
 
             info = layer_video_info(image_layer, frames)
             store = AnnotationStore.open_or_create(store_path, info, engine_key=engine.key)
-        session = AnnotationSession(frames, engine, store=store, cache=cache)
-        self.close_session()
+        if cache is not None:
+            self.cache = cache
+        try:
+            session = AnnotationSession(frames, engine, store=store, cache=self.cache)
+        except Exception:
+            if store is not None:
+                store.close()
+            raise
         self.session = session
         self.loader.set_session(session)
         self.edits.set_session(session)
@@ -125,22 +140,34 @@ class AnnotationController(FrameActions, QObject):
         self.edits.kick()
         self._say(f"Engine: {engine.name}")
 
+    def use_cache(self, cache: FeatureCache) -> None:
+        """Keep frame features in ``cache`` from now on (the running session too)."""
+        self.cache = cache
+        self._ready.clear()
+        if self.session is not None:
+            self.session.cache = cache
+
     def close_session(self) -> None:
         """Save, stop the workers and release the store (the layers stay in the viewer)."""
         if self.session is None:
             return
+        run = self._propagation
         self.cancel_propagation()
         self.loader.set_session(None)
         self.edits.set_session(None)
-        self.save()
+        self.save()  # (no-op while a propagation runs: then saved when it ends, below)
+        self._propagation = None
         if self.layers is not None:
             try:
                 self.layers.prompts.events.data.disconnect(self._on_prompts_changed)
                 self.layers.prompts.mouse_drag_callbacks.remove(self._on_prompt_press)
             except (ValueError, RuntimeError):
                 pass
-        if self.session.store is not None:
-            self.session.store.close()
+        session, store = self.session, self.session.store
+        if store is not None and run is not None:
+            run.finished.connect(lambda _cancelled: _save_and_close(session))
+        elif store is not None:
+            store.close()
         self.session = None
         self.layers = None
         self.current_object = None
@@ -278,12 +305,23 @@ class AnnotationController(FrameActions, QObject):
             return
         self.submit_clicks(self._frame, self.current_object, clicks, zoom=self.zoom)
 
+    @property
+    def override(self) -> bool:
+        """Whether new masks may take pixels that other objects own (else earlier ones win)."""
+        return self._override
+
+    @override.setter
+    def override(self, value: bool) -> None:
+        self._override = bool(value)
+        self.mode_changed.emit()
+
     def submit_clicks(self, t: int, obj_id: int, clicks: list[Click], zoom: bool = False) -> None:
         """Make ``clicks`` the object's clicks on frame ``t`` (decoded when features are ready)."""
-        self.edits.submit(t, obj_id, clicks, zoom=zoom)
-        if not zoom and t not in self._ready:
+        ready = zoom or t in self._ready
+        self._say(f"Frame {t}: decoding ..." if ready else f"Frame {t}: waiting for features ...")
+        self.edits.submit(t, obj_id, clicks, zoom=zoom, override=self._override)
+        if not ready:
             self.loader.request([t])
-        self._say(f"Frame {t}: decoding ..." if zoom else f"Frame {t}: waiting for features ...")
 
     def toggle_zoom(self) -> None:
         """Switch zoom mode: clicks are decoded in a crop around the object (small objects)."""
@@ -310,7 +348,7 @@ class AnnotationController(FrameActions, QObject):
             self._sync_prompts()
         self.layers.refresh_labels()
         self.statuses_changed.emit()
-        self.annotations_changed.emit()
+        self.annotations_changed.emit([result.frame])
         self._autosave.start()
         self._say(f"Frame {result.frame}: object {result.obj_id} updated")
 
@@ -337,8 +375,8 @@ class AnnotationController(FrameActions, QObject):
     def _request_features(self, t: int) -> None:
         if self.session is None or self.propagating:
             return
-        waiting = self.edits.waiting_frames()
-        self.loader.request([t, *waiting, *range(t + 1, t + 1 + self.prefetch)])
+        wanted = [t, *self.edits.waiting_frames(), *range(t + 1, t + 1 + self.prefetch)]
+        self.loader.request([f for f in wanted if f not in self._ready])
 
     def _on_features_ready(self, t: int) -> None:
         self._ready.add(t)
@@ -387,3 +425,13 @@ class AnnotationController(FrameActions, QObject):
     def _error(self, text: str) -> None:
         self._say(text)
         show_error(text)
+
+
+def _save_and_close(session: AnnotationSession) -> None:
+    """Commit what a closed session still holds (after its propagation ended); close its store."""
+    try:
+        session.commit_all()
+    except Exception as exc:
+        show_error(f"Saving failed while closing the annotation session: {exc}")
+    finally:
+        session.store.close()

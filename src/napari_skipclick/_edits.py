@@ -4,32 +4,41 @@ A click on frame ``t`` becomes a request keyed by (frame, object) holding that o
 click list; a newer request for the same key replaces an older one. A request waits until
 ``session.has_features(t)``; then ``session.compute`` runs in the worker and ``session.apply``
 on the GUI thread. A result made stale by another edit or an engine switch is recomputed.
+When an engine's decodes are known to be short and nothing else waits, a click is decoded at
+once on the GUI thread instead (one click, no thread hand-over): that is the low-latency path.
+Decodes are short, so they run in a plain worker (no progress bar, no task status).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from napari.qt.threading import create_worker
+from napari.qt.threading import GeneratorWorker
 from qtpy.QtCore import QObject, Signal
 
 from .session import StaleResultError
 from .types import Click
 
+#: decodes known to take less than this run at once on the GUI thread (one click at a time)
+SYNC_DECODE_S = 0.1
+
 
 @dataclass(frozen=True)
 class EditRequest:
-    """The clicks an object should have on a frame, and whether to zoom in."""
+    """The clicks an object should have on a frame, whether to zoom in, and whether its mask may
+    take pixels that other objects own (``override``)."""
 
     frame: int
     obj_id: int
     clicks: tuple[Click, ...]
     zoom: bool
     serial: int
+    override: bool = False
 
 
 class EditQueue(QObject):
@@ -52,6 +61,8 @@ class EditQueue(QObject):
         self._serial = 0
         self._worker: Any = None
         self._again = False
+        #: engine key -> seconds of its last decode (decides where the next one runs)
+        self._decode_seconds: dict[str, float] = {}
 
     def set_session(self, session: Any) -> None:
         """Drop every request (they belong to the previous session)."""
@@ -62,14 +73,51 @@ class EditQueue(QObject):
     def busy(self) -> bool:
         return bool(self._requests) or self._worker is not None
 
-    def submit(self, t: int, obj_id: int, clicks: list[Click], *, zoom: bool = False) -> None:
+    def submit(
+        self,
+        t: int,
+        obj_id: int,
+        clicks: list[Click],
+        *,
+        zoom: bool = False,
+        override: bool = False,
+    ) -> None:
         """Ask for ``clicks`` to become the object's clicks on frame ``t`` (newest ask wins)."""
         with self._lock:
             self._serial += 1
             key = (int(t), int(obj_id))
             self._requests.pop(key, None)
-            self._requests[key] = EditRequest(key[0], key[1], tuple(clicks), zoom, self._serial)
-        self.kick()
+            request = EditRequest(key[0], key[1], tuple(clicks), zoom, self._serial, override)
+            self._requests[key] = request
+        if not self._decode_now(request):
+            self.kick()
+
+    def _decode_now(self, request: EditRequest) -> bool:
+        """Decode one click at once on the GUI thread when this engine's decodes are known to
+        be short (``SYNC_DECODE_S``), nothing else is queued and the features are ready."""
+        session = self._session
+        if session is None or request.zoom or self._worker is not None or len(self._requests) > 1:
+            return False
+        seconds = self._decode_seconds.get(session.engine.key)
+        if seconds is None or seconds > SYNC_DECODE_S or not session.has_features(request.frame):
+            return False
+        self._on_yielded(self._compute(session, request))
+        if not self.busy:
+            self.busy_changed.emit(False)
+        return True
+
+    def _compute(self, session: Any, request: EditRequest) -> tuple[Any, EditRequest, Any]:
+        """``session.compute`` for the request (any thread); remembers how long decodes take."""
+        start = time.perf_counter()
+        try:
+            result = session.compute(
+                request.frame, request.obj_id, list(request.clicks), zoom=request.zoom
+            )
+        except Exception as exc:
+            return session, request, exc
+        if not request.zoom:
+            self._decode_seconds[session.engine.key] = time.perf_counter() - start
+        return session, request, result
 
     def pending(self, t: int, obj_id: int) -> list[Click] | None:
         """The clicks waiting (or running) for (frame, object), or None."""
@@ -99,7 +147,7 @@ class EditQueue(QObject):
             return
         if not self._requests:
             return
-        worker = create_worker(self._run, self._session)
+        worker = GeneratorWorker(self._run, self._session)
         worker.yielded.connect(self._on_yielded)
         worker.finished.connect(lambda w=worker: self._on_finished(w))
         self._worker = worker
@@ -121,14 +169,7 @@ class EditQueue(QObject):
         done: set[int] = set()
         while (request := self._take(session, done)) is not None:
             done.add(request.serial)
-            try:
-                result = session.compute(
-                    request.frame, request.obj_id, list(request.clicks), zoom=request.zoom
-                )
-            except Exception as exc:
-                yield session, request, exc
-            else:
-                yield session, request, result
+            yield self._compute(session, request)
 
     # -- GUI thread ------------------------------------------------------------------------------
 
@@ -145,9 +186,12 @@ class EditQueue(QObject):
             self.failed.emit(request.frame, request.obj_id, f"{type(result).__name__}: {result}")
             return
         try:
-            session.apply(result)
+            session.apply(result, override=request.override)
         except StaleResultError:
-            self.submit(request.frame, request.obj_id, list(request.clicks), zoom=request.zoom)
+            clicks = list(request.clicks)
+            self.submit(
+                request.frame, request.obj_id, clicks, zoom=request.zoom, override=request.override
+            )
             return
         except Exception as exc:
             with self._lock:

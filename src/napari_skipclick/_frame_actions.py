@@ -67,9 +67,12 @@ class FrameActions:
             self._say(f"Frame {self._frame} reviewed, {saved}")
 
     def save(self) -> bool:
-        """Write every changed frame to the store; False (and an error shown) if that failed."""
+        """Write every changed frame to the store; False (and an error shown) if that failed.
+
+        While a propagation runs it writes its own frames, so this waits for its end.
+        """
         self._autosave.stop()
-        if self.session is None or self.session.store is None:
+        if self.session is None or self.session.store is None or self.propagating:
             return True
         try:
             self.session.commit_all()
@@ -128,11 +131,12 @@ class FrameActions:
         if run is not self._propagation:
             return
         self._propagation = None
+        self.save()
         if self.layers is not None:
             self.layers.refresh_labels()
             self._sync_prompts()
         self.statuses_changed.emit()
-        self.annotations_changed.emit()
+        self.annotations_changed.emit(None)
         self.busy_changed.emit()
         self._say("Propagation cancelled" if cancelled else "Propagation finished")
         self._request_features(self._frame)

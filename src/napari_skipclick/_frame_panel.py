@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from qtpy.QtCore import QRect, Qt, Signal
 from qtpy.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent
 from qtpy.QtWidgets import (
+    QCheckBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -71,15 +71,9 @@ class FrameStrip(QWidget):
 class FramePanel(QWidget):
     """Controls that act on the frame on screen."""
 
-    def __init__(
-        self,
-        controller: Any,
-        selected_objects: Callable[[], list[int]],
-        parent: QWidget | None = None,
-    ) -> None:
+    def __init__(self, controller: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
-        self.selected_objects = selected_objects
         self.strip = FrameStrip()
         self.strip.frame_clicked.connect(controller.go_to_frame)
         self.frame_label = QLabel("No session")
@@ -109,6 +103,14 @@ class FramePanel(QWidget):
             "Propagate ▶", "Propagate forward (Shift+Right)", lambda: self.propagate(1)
         )
         cancel = _button("Cancel", "Stop background work (Escape)", controller.cancel)
+        self.override_box = QCheckBox("clicks may take other objects' pixels")
+        self.override_box.setToolTip(
+            "Off: a pixel stays with the object that has it. On: the current object's new mask "
+            "takes the pixels it covers from other objects"
+        )
+        self.override_box.toggled.connect(lambda on: setattr(controller, "override", on))
+        self.current_only = QCheckBox("only the current object")
+        self.current_only.setToolTip("Propagate the current object only (else every object here)")
 
         edit_row = QGridLayout()
         for column, widget in enumerate((self.sign_button, undo, redo)):
@@ -123,7 +125,9 @@ class FramePanel(QWidget):
         layout.addWidget(self.frame_label)
         layout.addWidget(self.strip)
         layout.addLayout(edit_row)
+        layout.addWidget(self.override_box)
         layout.addLayout(propagate_row)
+        layout.addWidget(self.current_only)
         for signal in (
             controller.statuses_changed,
             controller.frame_changed,
@@ -135,15 +139,18 @@ class FramePanel(QWidget):
         self.refresh()
 
     def propagate(self, direction: int) -> None:
-        """Propagate the selected objects (all on this frame when none is selected)."""
+        """Propagate every object on this frame, or only the current one when ticked."""
         n_frames = self.frames_spin.value() or None
-        self.controller.propagate(direction, n_frames, self.selected_objects() or None)
+        current = self.controller.current_object
+        only = [current] if self.current_only.isChecked() and current is not None else None
+        self.controller.propagate(direction, n_frames, only)
 
     def refresh(self, *_args: Any) -> None:
         session = self.controller.session
         positive = self.controller.positive
         self.sign_button.setChecked(not positive)
         self.zoom_button.setChecked(self.controller.zoom)
+        self.override_box.setChecked(self.controller.override)
         self.sign_button.setText("Clicks: positive (T)" if positive else "Clicks: negative (T)")
         if session is None:
             self.frame_label.setText("No session: choose an image and press Start")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from qtpy.QtCore import Qt
 from qtpy.QtGui import QColor
 from qtpy.QtWidgets import (
@@ -44,6 +45,8 @@ class ObjectsPanel(QWidget):
         super().__init__(parent)
         self.controller = controller
         self._updating = False
+        #: object id -> frames where it has pixels or clicks (kept up to date edit by edit)
+        self._frames: dict[int, set[int]] = {}
         self.class_combo = QComboBox()
         self.class_combo.setToolTip("Class of new objects")
         self.class_edit = QLineEdit()
@@ -132,18 +135,29 @@ class ObjectsPanel(QWidget):
                 self._fill_row(row, info, session)
         finally:
             self._updating = False
+        self.refresh_frames()
         self._show_current()
 
-    def refresh_frames(self) -> None:
-        """Update the Frames column only (after clicks or propagation)."""
+    def refresh_frames(self, frames: list[int] | None = None) -> None:
+        """Update the Frames column: for the given frames only, or from scratch (None)."""
         session = self.controller.session
         if session is None:
             return
+        if frames is None:
+            self._frames = {o.id: set(session.frames_of(o.id)) for o in session.objects}
+        else:
+            for t in frames:
+                on_frame = set(np.unique(np.asarray(session.labels[t])).tolist())
+                for info in session.objects:
+                    annotated = self._frames.setdefault(info.id, set())
+                    if info.id in on_frame or session.clicks(t, info.id):
+                        annotated.add(t)
+                    else:
+                        annotated.discard(t)
         for row in range(self.table.rowCount()):
             obj_id = int(self.table.item(row, ID_COLUMN).text())
-            if obj_id in {o.id for o in session.objects}:
-                text = frame_ranges(session.frames_of(obj_id))
-                self.table.item(row, FRAMES_COLUMN).setText(text)
+            text = frame_ranges(sorted(self._frames.get(obj_id, ())))
+            self.table.item(row, FRAMES_COLUMN).setText(text)
 
     def _fill_row(self, row: int, info: Any, session: Any) -> None:
         id_item = QTableWidgetItem(str(info.id))
@@ -159,7 +173,7 @@ class ObjectsPanel(QWidget):
             lambda name, obj_id=info.id: self.controller.set_object_class(obj_id, name)
         )
         self.table.setCellWidget(row, CLASS_COLUMN, combo)
-        frames = QTableWidgetItem(frame_ranges(session.frames_of(info.id)))
+        frames = QTableWidgetItem()
         frames.setFlags(frames.flags() & ~Qt.ItemFlag.ItemIsEditable)
         frames.setToolTip("Frames where the object is annotated")
         self.table.setItem(row, FRAMES_COLUMN, frames)

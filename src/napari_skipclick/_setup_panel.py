@@ -14,6 +14,7 @@ from qtpy.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QPushButton,
+    QSpinBox,
     QWidget,
 )
 
@@ -62,6 +63,14 @@ class SetupPanel(QWidget):
         browse_store = QPushButton("…")
         browse_store.setToolTip("Choose the store folder")
         browse_store.clicked.connect(self._browse_store)
+        self.cache_spin = QSpinBox()
+        self.cache_spin.setRange(64, 1 << 20)
+        self.cache_spin.setValue(1024)
+        self.cache_spin.setSuffix(" MiB")
+        self.cache_spin.setToolTip("Memory for frame features; least recently used frames go first")
+        self.cache_dir_edit = QLineEdit()
+        self.cache_dir_edit.setPlaceholderText("disk cache folder (optional, fp16)")
+        self.cache_dir_edit.setToolTip("Features kept on disk so reopening a video is fast")
         self.start_button = QPushButton("Start annotating")
         self.start_button.clicked.connect(self.request_start)
 
@@ -73,6 +82,7 @@ class SetupPanel(QWidget):
         form.addRow("Checkpoint", checkpoint_row)
         form.addRow("Device", self.device_combo)
         form.addRow("Store", _row(self.store_edit, browse_store))
+        form.addRow("Cache", _row(self.cache_spin, self.cache_dir_edit))
         form.addRow(self.start_button)
         self._checkpoint_row = checkpoint_row
         self.engine_combo.currentTextChanged.connect(self._on_engine_name)
@@ -89,6 +99,10 @@ class SetupPanel(QWidget):
         self.image_combo.addItems(names)
         if current in names:
             self.image_combo.setCurrentText(current)
+
+    def cache_settings(self) -> tuple[float, str | None]:
+        """Memory bound (MiB) and disk folder (or None) of the feature cache."""
+        return float(self.cache_spin.value()), self.cache_dir_edit.text().strip() or None
 
     def image_layer(self) -> Any:
         name = self.image_combo.currentText()

@@ -23,7 +23,7 @@ class SkipClickWidget(QWidget):
         self.controller = AnnotationController(napari_viewer)
         self.setup_panel = SetupPanel(napari_viewer)
         self.objects_panel = ObjectsPanel(self.controller)
-        self.frame_panel = FramePanel(self.controller, self.objects_panel.selected_ids)
+        self.frame_panel = FramePanel(self.controller)
         self.status_label = QLabel("")
         self.status_label.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -67,6 +67,7 @@ class SkipClickWidget(QWidget):
             return None
 
     def _on_start_requested(self, image_layer: Any, engine: Any, store_path: str) -> None:
+        self._apply_cache_settings()
         session = self.controller.session
         same_data = session is not None and self.controller.layers is not None
         same_data = same_data and self.controller.layers.image_layer is image_layer
@@ -76,6 +77,19 @@ class SkipClickWidget(QWidget):
             self.controller.switch_engine(engine)
         else:
             self.start(image_layer, engine, store_path or None)
+
+    def _apply_cache_settings(self) -> None:
+        """Use a new feature cache when the panel's size or disk folder changed."""
+        from .engines.cache import FeatureCache
+
+        max_mib, disk = self.setup_panel.cache_settings()
+        cache = self.controller.cache
+        same_disk = str(cache.disk_path or "") == str(disk or "")
+        if cache.max_bytes != int(max_mib * 2**20) or not same_disk:
+            try:
+                self.controller.use_cache(FeatureCache(max_mib=max_mib, disk_path=disk))
+            except OSError as exc:
+                self.controller._error(f"Cannot use the disk cache folder: {exc}")
 
     def _on_session_changed(self) -> None:
         layers = self.controller.layers

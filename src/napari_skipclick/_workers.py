@@ -140,7 +140,7 @@ class PropagationRun(QObject):
             _progress={"total": 0, "desc": "SkipClick: propagation"},
         )
         self._worker.yielded.connect(self._on_yielded)
-        self._worker.errored.connect(lambda exc: self.failed.emit(_describe(exc)))
+        self._worker.errored.connect(self._on_error)
         self._worker.finished.connect(lambda: self.finished.emit(self._stop.is_set()))
 
     def start(self) -> None:
@@ -166,6 +166,10 @@ class PropagationRun(QObject):
                     return
         finally:
             steps.close()
+
+    def _on_error(self, exc: BaseException) -> None:
+        if not self._stop.is_set():  # a cancelled run may end with the error that stopped it
+            self.failed.emit(_describe(exc))
 
     def _on_yielded(self, step: Any) -> None:
         pbar = getattr(self._worker, "pbar", None)

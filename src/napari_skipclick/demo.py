@@ -12,11 +12,33 @@ import time
 from pathlib import Path
 from typing import Any
 
-#: object name -> clicks (row, column, positive) on frame 0 of the sample video, zoom mode
+#: (object name, clicks (row, column, positive) on frame 0 of the sample video, zoom mode);
+#: thin objects first, so that the skier's mask does not take their pixels
 SCRIPT: tuple[tuple[str, tuple[tuple[float, float, bool], ...], bool], ...] = (
-    ("skier", ((144, 335, True), (134, 363, False), (188, 358, True)), False),
-    ("skis", ((195, 364, True), (195, 327, True), (177, 348, False), (186, 351, False)), False),
+    (
+        "skis",
+        (
+            (195, 364, True),
+            (188, 348, False),
+            (190, 356, False),
+            (195, 349, False),
+            (195, 327, True),
+            (196, 353, True),
+        ),
+        True,
+    ),
     ("poles", ((183, 408, True),), True),
+    (
+        "skier",
+        (
+            (144, 335, True),
+            (153, 324, False),
+            (127, 336, True),
+            (134, 364, False),
+            (195, 346, False),
+        ),
+        False,
+    ),
 )
 PROPAGATE_FRAMES = 10
 
@@ -83,8 +105,8 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     annotate(widget)
     print(f"demo done in {time.perf_counter() - start:.1f} s; store: {store}")
-    viewer.camera.center = (0, 165, 350)
-    viewer.camera.zoom = 2.2
+    viewer.camera.center = (0, 225, 380)
+    viewer.camera.zoom = 2.0
     viewer.layers.selection.active = widget.controller.layers.prompts
     wait_until(lambda: True)
     if args.screenshot:

@@ -6,7 +6,8 @@
 2. Event-loop stalls: the largest gap of a 10 ms ``QTimer`` heartbeat while frames are encoded
    in the background after jumps of the time slider.
 3. Memory on a long video: process RSS while visiting and clicking frames spread over a
-   generated 1080p clip (``--long-seconds``, default 10 minutes).
+   generated 1080p clip (``--long-seconds``, default 10 minutes), with the feature cache
+   bounded by ``--cache-mib``; prefetch is off so each visit encodes one frame.
 """
 
 from __future__ import annotations
@@ -29,8 +30,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jumps", type=int, default=8, help="frame jumps while encoding")
     parser.add_argument("--long-seconds", type=float, default=600.0, help="long clip length")
     parser.add_argument("--long-fps", type=int, default=25, help="long clip frame rate")
-    parser.add_argument("--visits", type=int, default=40, help="frames visited on the long clip")
-    parser.add_argument("--skip-long", action="store_true", help="skip the long-video part")
+    parser.add_argument("--visits", type=int, default=16, help="frames visited on the long clip")
+    parser.add_argument(
+        "--cache-mib", type=float, default=256.0, help="feature cache bound for the long clip"
+    )
+    parser.add_argument(
+        "--parts", default="clicks,stalls,long", help="comma-separated parts to run"
+    )
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
 
 
@@ -66,7 +72,17 @@ def bench_clicks(widget: Any, n_clicks: int) -> dict[str, Any]:
     wait_until(lambda: controller.idle)
     done: list[float] = []
     controller.edits.applied.connect(lambda _result: done.append(time.perf_counter()))
-    latencies, decodes = [], []
+    computes: list[float] = []
+    compute = session.compute
+
+    def timed_compute(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        result = compute(*args, **kwargs)
+        computes.append(time.perf_counter() - start)
+        return result
+
+    session.compute = timed_compute  # the decode as the widget runs it
+    latencies, decodes, add_calls = [], [], []
     for i in range(n_clicks):
         if i % len(SKIER_CLICKS) == 0:
             controller.add_object(name=f"skier {i}")
@@ -80,8 +96,10 @@ def bench_clicks(widget: Any, n_clicks: int) -> dict[str, Any]:
         start = time.perf_counter()
         count = len(done)
         controller.layers.prompts.add([y, x])
+        add_calls.append(time.perf_counter() - start)
         wait_until(lambda c=count: len(done) > c)
         latencies.append(done[-1] - start)
+    session.compute = compute
     ms = 1000.0
     latency = _stats([v * ms for v in latencies])
     decode = _stats([v * ms for v in decodes])
@@ -89,6 +107,8 @@ def bench_clicks(widget: Any, n_clicks: int) -> dict[str, Any]:
         "click_to_labels_ms": latency,
         "decode_ms": decode,
         "overhead_ms_median": latency["median"] - decode["median"],
+        "layer_add_call_ms": _stats([v * ms for v in add_calls]),
+        "session_compute_ms": _stats([v * ms for v in computes]),
     }
 
 
@@ -138,16 +158,27 @@ def bench_long_video(args: argparse.Namespace) -> dict[str, Any]:
         encode_s = time.perf_counter() - start
         rss_before = _rss_mib()
         viewer, widget = open_annotator(str(video))
+        widget.setup_panel.cache_spin.setValue(int(args.cache_mib))
+        widget._apply_cache_settings()
         controller = widget.controller
+        controller.prefetch = 0
         wait_until(lambda: controller.idle)
         rss = [_rss_mib()]
         for k in range(args.visits):
-            controller.go_to_frame(int(k * (n_frames - 1) / max(args.visits - 1, 1)))
+            t = int(k * (n_frames - 1) / max(args.visits - 1, 1))
+            controller.go_to_frame(t)
             controller.layers.prompts.add([540, 960])
             wait_until(lambda: controller.idle)
             rss.append(_rss_mib())
+            cache = controller.session.cache.nbytes / 2**20
+            print(
+                f"visit {k + 1}/{args.visits}: frame {t}, RSS {rss[-1]:.0f} MiB, "
+                f"feature cache {cache:.0f} MiB",
+                flush=True,
+            )
         result = {
             "frames": n_frames,
+            "cache_bound_mib": args.cache_mib,
             "clip_encode_s": encode_s,
             "rss_before_viewer_mib": rss_before,
             "rss_after_open_mib": rss[0],
@@ -171,18 +202,22 @@ def run(args: argparse.Namespace) -> int:
     from ..app import open_annotator
 
     torch.set_num_threads(2)
-    viewer, widget = open_annotator()
+    parts = {p.strip() for p in args.parts.split(",")}
     results: dict[str, Any] = {
         "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} "
         f"threads, {platform.system()}",
     }
-    results["clicks"] = bench_clicks(widget, args.clicks)
-    print(json.dumps(results["clicks"], indent=2), flush=True)
-    results["stalls"] = bench_stalls(widget, args.jumps)
-    print(json.dumps(results["stalls"], indent=2), flush=True)
-    widget.controller.close_session()
-    viewer.close()
-    if not args.skip_long:
+    if parts & {"clicks", "stalls"}:
+        viewer, widget = open_annotator()
+        if "clicks" in parts:
+            results["clicks"] = bench_clicks(widget, args.clicks)
+            print(json.dumps(results["clicks"], indent=2), flush=True)
+        if "stalls" in parts:
+            results["stalls"] = bench_stalls(widget, args.jumps)
+            print(json.dumps(results["stalls"], indent=2), flush=True)
+        widget.controller.close_session()
+        viewer.close()
+    if "long" in parts:
         results["long_video"] = bench_long_video(args)
         print(json.dumps(results["long_video"], indent=2), flush=True)
     if args.json:

@@ -22,21 +22,24 @@ class EmbeddedSettings:
 
     pixels_per_segment: float = 60.0
     compactness: float = 20.0
+    slic_iterations: int = 10
     colour_weight: float = 2.0
-    colour_smoothing: float = 1.0
+    colour_smoothing: float = 0.7
     geodesic_weight: float = 1.0
     geodesic_scale: float = 20.0
     hop_cost: float = 2.0
     border_cost: float = 40.0
-    reach: float = 1e6
+    thin_fraction: float = 0.1
     border_weight: float = 0.2
     click_weight: float = 300.0
+    click_support: float = 0.1
     prior_weight: float = 0.5
     smoothness: float = 1.0
     keep_connected: bool = True
     refine: bool = True
     pixel_smoothness: float = 10.0
     coarse_weight: float = 1.0
+    pixel_geodesic_weight: float = 0.3
     click_radius: float = 3.0
 
 
@@ -70,7 +73,7 @@ class EmbeddedEngine:
         """Superpixels, their colour statistics and adjacency graph of a uint8 RGB image."""
         image = check_image(image)
         s = self.settings
-        arrays = compute_features(image, s.pixels_per_segment, s.compactness)
+        arrays = compute_features(image, s.pixels_per_segment, s.compactness, s.slic_iterations)
         return Features(image_shape=image.shape[:2], arrays=arrays)
 
     def decode(
@@ -94,7 +97,7 @@ class EmbeddedEngine:
             prior = np.bincount(labels.ravel(), weights=prev.ravel(), minlength=n) / a["size"]
         s = self.settings
         disks = disk_labels(shape, clicks, s.click_radius)
-        logit, llr_bin, geo = self._unary_logit(a, n, pos, neg, prior, disks)
+        logit, llr_bin, geo = self._unary_logit(a, n, clicks, pos, neg, prior, disks)
         weights = self._pair_weights(a)
         unary = logit * a["size"] / a["size"].mean()
         fg = min_cut(n, a["edges"], s.smoothness * weights, unary, pos, neg)
@@ -123,14 +126,20 @@ class EmbeddedEngine:
         """Pixel graph cut in a band of superpixels along the boundary and around the clicks."""
         s = self.settings
         labels = a["labels"]
-        region = band_segments(a["edges"], fg, seeds)[labels] | (disks != 0)
+        pixel_llr = llr_bin[a["pixel_bin"]]
+        band = band_segments(a["edges"], fg, seeds)
+        # superpixels holding enough object-coloured pixels (thin parts) on the object's side
+        share = np.bincount(labels.ravel(), weights=(pixel_llr > 0).ravel(), minlength=len(fg))
+        band |= (share >= s.thin_fraction * a["size"]) & (geo > 0)
+        region = band[labels] | (disks != 0)
         ys, xs = np.flatnonzero(region.any(axis=1)), np.flatnonzero(region.any(axis=0))
         y0, y1 = max(ys[0] - 1, 0), min(ys[-1] + 2, region.shape[0])
         x0, x1 = max(xs[0] - 1, 0), min(xs[-1] + 2, region.shape[1])
         box = np.s_[y0:y1, x0:x1]
         crop_labels = labels[box]
-        logit = s.colour_weight * np.clip(llr_bin[a["pixel_bin"][box]], -6.0, 6.0)
-        logit += s.geodesic_weight * geo[crop_labels] + s.coarse_weight * (2.0 * coarse[box] - 1.0)
+        logit = s.colour_weight * np.clip(pixel_llr[box], -6.0, 6.0)
+        logit += s.pixel_geodesic_weight * geo[crop_labels]
+        logit += s.coarse_weight * (2.0 * coarse[box] - 1.0)
         if prev is not None:
             p = np.clip(prev[box], 0.02, 0.98)
             logit += s.prior_weight * np.log(p / (1.0 - p))
@@ -150,29 +159,37 @@ class EmbeddedEngine:
         return pos, neg
 
     def _colour_llr(
-        self, fg_w: np.ndarray, bg_w: np.ndarray, a: dict, disks: np.ndarray
+        self, fg_w: np.ndarray, bg_w: np.ndarray, a: dict, disks: np.ndarray, spots: np.ndarray
     ) -> np.ndarray:
         """Log-likelihood ratio of foreground over background for every colour bin.
 
         Superpixels contribute their colours with weights ``fg_w``/``bg_w``; the click disks'
-        pixels are added with ``click_weight``.
+        pixels are added with ``click_weight``. The colour of a clicked pixel (``spots``) never
+        favours the other label.
         """
+        s = self.settings
         seg, bins, count = a["hist_segment"], a["hist_bin"], a["hist_count"]
         n_bins = int(np.prod(LAB_BINS))
-        hists = []
+        hists, support = [], []
         for w, sign in ((fg_w, 1), (bg_w, -1)):
-            h = np.bincount(bins, weights=count * w[seg], minlength=n_bins)
-            disk_bins = a["pixel_bin"][disks == sign]
-            h += self.settings.click_weight * np.bincount(disk_bins, minlength=n_bins)
-            h = h.reshape(LAB_BINS)
-            h = gaussian_filter(h, self.settings.colour_smoothing, mode="constant")
-            hists.append(h.ravel() / max(h.sum(), 1e-12) + 1e-6)
-        return np.log(hists[0]) - np.log(hists[1])
+            disk = np.bincount(a["pixel_bin"][disks == sign], minlength=n_bins).astype(np.float64)
+            h = np.bincount(bins, weights=count * w[seg], minlength=n_bins) + s.click_weight * disk
+            h = gaussian_filter(h.reshape(LAB_BINS), s.colour_smoothing, mode="constant").ravel()
+            hists.append(h / max(h.sum(), 1e-12) + 1e-6)
+            centre = np.bincount(a["pixel_bin"][spots == sign], minlength=n_bins).astype(np.float64)
+            centre = gaussian_filter(centre.reshape(LAB_BINS), s.colour_smoothing, mode="constant")
+            support.append(centre.ravel() > s.click_support * max(centre.max(), 1e-12))
+        llr = np.log(hists[0]) - np.log(hists[1])
+        llr[support[0]] = np.maximum(llr[support[0]], 0.0)
+        llr[support[1]] = np.minimum(llr[support[1]], 0.0)
+        llr[support[0] & support[1]] = 0.0
+        return llr
 
     def _unary_logit(
         self,
         a: dict,
         n: int,
+        clicks: list[Click],
         pos: np.ndarray,
         neg: np.ndarray,
         prior: np.ndarray | None,
@@ -186,9 +203,12 @@ class EmbeddedEngine:
         fg_w += 0.0 if prior is None else prior
         bg_w += 1.0 if prior is None else 1.0 - prior
         bg_w[a["border"]] += s.border_weight
-        llr_bin = self._colour_llr(fg_w, bg_w, a, disks)
+        spots = disk_labels(disks.shape, clicks, 0.0)
+        llr_bin = self._colour_llr(fg_w, bg_w, a, disks, spots)
         llr = np.clip(
-            np.bincount(a["hist_segment"], weights=a["hist_count"] * llr_bin[a["hist_bin"]], minlength=n)
+            np.bincount(
+                a["hist_segment"], weights=a["hist_count"] * llr_bin[a["hist_bin"]], minlength=n
+            )
             / a["size"],
             -6.0,
             6.0,
@@ -197,7 +217,7 @@ class EmbeddedEngine:
         d_pos = geodesic_distance(n, a["edges"], costs, pos)
         border = np.flatnonzero(a["border"])
         d_neg = geodesic_distance(n, a["edges"], costs, neg, border, s.border_cost)
-        geo = np.clip((np.minimum(d_neg, s.reach) - np.minimum(d_pos, 1e6)) / s.geodesic_scale, -6, 6)
+        geo = np.clip((np.minimum(d_neg, 1e6) - np.minimum(d_pos, 1e6)) / s.geodesic_scale, -6, 6)
         logit = s.colour_weight * llr + s.geodesic_weight * geo
         if prior is not None:
             p = np.clip(prior, 0.02, 0.98)
@@ -208,7 +228,8 @@ class EmbeddedEngine:
     def _pair_weights(a: dict) -> np.ndarray:
         """Boundary length times a contrast-sensitive factor for each superpixel edge."""
         contrast = a["edge_contrast"]
-        beta = 1.0 / (2.0 * max(float(np.mean(contrast**2)), 1e-6))
+        mean = float(np.mean(contrast**2)) if contrast.size else 0.0
+        beta = 1.0 / (2.0 * max(mean, 1e-6))
         return a["edge_length"] * np.exp(-beta * contrast**2)
 
     @staticmethod

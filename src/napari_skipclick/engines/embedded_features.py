@@ -23,7 +23,9 @@ def lab_bin_index(lab: np.ndarray) -> np.ndarray:
     return index
 
 
-def superpixels(lab: np.ndarray, pixels_per_segment: float, compactness: float) -> np.ndarray:
+def superpixels(
+    lab: np.ndarray, pixels_per_segment: float, compactness: float, iterations: int
+) -> np.ndarray:
     """SLIC superpixels of a float Lab image, labelled 0..n-1 without gaps.
 
     SLIC rescales its input to [0, 1], so ``compactness`` (meant for Lab units) is scaled alike.
@@ -39,6 +41,7 @@ def superpixels(lab: np.ndarray, pixels_per_segment: float, compactness: float) 
         enforce_connectivity=True,
         convert2lab=False,
         channel_axis=-1,
+        max_num_iter=iterations,
     )
     _, labels = np.unique(labels, return_inverse=True)
     return labels.reshape(height, width).astype(np.int32)
@@ -75,31 +78,13 @@ def superpixel_graph(labels: np.ndarray, lab: np.ndarray) -> dict[str, np.ndarra
     }
 
 
-def superpixel_stats(labels: np.ndarray, lab: np.ndarray) -> dict[str, np.ndarray]:
-    """Pixel count, centroid, mean and standard deviation of Lab colour of each superpixel."""
+def superpixel_stats(labels: np.ndarray) -> dict[str, np.ndarray]:
+    """Pixel count of each superpixel and whether it touches the image border."""
     n = int(labels.max()) + 1
-    flat = labels.ravel()
-    size = np.bincount(flat, minlength=n).astype(np.float64)
-    ys, xs = np.indices(labels.shape)
-    centroid = np.stack(
-        [np.bincount(flat, weights=c.ravel(), minlength=n) / size for c in (ys, xs)], axis=1
-    )
-    means, stds = [], []
-    for channel in range(3):
-        values = lab[..., channel].ravel().astype(np.float64)
-        mean = np.bincount(flat, weights=values, minlength=n) / size
-        square = np.bincount(flat, weights=values * values, minlength=n) / size
-        means.append(mean)
-        stds.append(np.sqrt(np.maximum(square - mean * mean, 0.0)))
+    size = np.bincount(labels.ravel(), minlength=n).astype(np.float32)
     border = np.zeros(n, dtype=bool)
     border[np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))] = True
-    return {
-        "size": size.astype(np.float32),
-        "centroid": centroid.astype(np.float32),
-        "mean_lab": np.stack(means, axis=1).astype(np.float32),
-        "std_lab": np.stack(stds, axis=1).astype(np.float32),
-        "border": border,
-    }
+    return {"size": size, "border": border}
 
 
 def colour_histograms(labels: np.ndarray, bins: np.ndarray) -> dict[str, np.ndarray]:
@@ -115,13 +100,13 @@ def colour_histograms(labels: np.ndarray, bins: np.ndarray) -> dict[str, np.ndar
 
 
 def compute_features(
-    image: np.ndarray, pixels_per_segment: float, compactness: float
+    image: np.ndarray, pixels_per_segment: float, compactness: float, slic_iterations: int
 ) -> dict[str, np.ndarray]:
     """All arrays the embedded engine's decode reads, for one RGB uint8 image."""
     lab = rgb2lab(image).astype(np.float32)
-    labels = superpixels(lab, pixels_per_segment, compactness)
+    labels = superpixels(lab, pixels_per_segment, compactness, slic_iterations)
     arrays = {"labels": labels, "pixel_bin": lab_bin_index(lab).astype(np.int16)}
-    arrays.update(superpixel_stats(labels, lab))
+    arrays.update(superpixel_stats(labels))
     arrays.update(superpixel_graph(labels, lab))
     arrays.update(colour_histograms(labels, arrays["pixel_bin"].astype(np.int32)))
     arrays["weight_right"], arrays["weight_down"] = pixel_pair_weights(lab)

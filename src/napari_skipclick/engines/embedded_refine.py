@@ -79,7 +79,10 @@ def refine(
         pair_b.append(ib[both])
         pair_w.append(w[both])
         # a node beside a fixed pixel is pulled towards that pixel's label
-        for node, fixed_label, mask in ((ia, cb, (ia >= 0) & (ib < 0)), (ib, ca, (ib >= 0) & (ia < 0))):
+        for node, fixed_label, mask in (
+            (ia, cb, (ia >= 0) & (ib < 0)),
+            (ib, ca, (ib >= 0) & (ia < 0)),
+        ):
             pull = np.where(fixed_label[mask], w[mask], -w[mask])
             np.add.at(unary, node[mask], pull)
     edges = np.stack([np.concatenate(pair_a), np.concatenate(pair_b)], axis=1)

@@ -157,21 +157,58 @@ def _machine() -> dict:
     }
 
 
-def run(args: argparse.Namespace) -> int:
-    """Evaluate ``args.engine`` on ``args.data``; print a table, optionally write JSON."""
+def _evaluate_all(engine, refs: list, args: argparse.Namespace) -> tuple[list, list, bool]:
+    """Run every usable sample; return results, skipped samples and whether Ctrl-C stopped it.
+
+    Raises ``SampleError`` under ``--strict`` and ``RuntimeError`` naming the sample when the
+    engine fails.
+    """
     from tqdm import tqdm
 
-    from .. import __version__
-    from .datasets import DatasetError, SampleError, iter_samples, read_manifest
-    from .engine_factory import build_engine
+    from .datasets import iter_samples
     from .noc import evaluate_object, warm_up
+
+    results, skipped = [], []
+    progress = tqdm(total=len(refs), file=sys.stderr, unit="obj", desc=f"eval {args.engine}")
+    try:
+        for ref, sample, message in iter_samples(refs, strict=args.strict):
+            if sample is None:
+                skipped.append({"name": ref.name, "reason": message})
+                progress.write(f"warning: skipped {message}", file=sys.stderr)
+            else:
+                try:
+                    if not results:
+                        warm_up(engine, sample.image)
+                    result = evaluate_object(
+                        engine, sample.name, sample.image, sample.mask, args.max_clicks
+                    )
+                except (RuntimeError, ValueError) as exc:
+                    raise RuntimeError(f"engine failed on sample {ref.name}: {exc}") from exc
+                results.append(result)
+                mean90 = sum(r.noc(90) for r in results) / len(results)
+                progress.set_postfix(noc90=f"{mean90:.2f}")
+            progress.update()
+    except KeyboardInterrupt:
+        return results, skipped, True
+    finally:
+        progress.close()
+    return results, skipped, False
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate ``args.engine`` on ``args.data``; print a table, optionally write JSON."""
+    from .. import __version__
+    from .datasets import DatasetError, SampleError, read_manifest
+    from .engine_factory import build_engine
 
     if args.max_clicks < 1:
         print("error: --max-clicks must be at least 1", file=sys.stderr)
         return 2
     try:
         refs = read_manifest(args.data)
-    except DatasetError as exc:
+        if args.json is not None:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+    except (DatasetError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.limit is not None:
@@ -185,30 +222,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: cannot create engine {args.engine!r}: {exc}", file=sys.stderr)
         return 2
 
-    results, skipped = [], []
-    progress = tqdm(total=len(refs), file=sys.stderr, unit="obj", desc=f"eval {args.engine}")
     try:
-        for ref, sample, message in iter_samples(refs, strict=args.strict):
-            if sample is None:
-                skipped.append({"name": ref.name, "reason": message})
-                progress.write(f"warning: skipped {message}", file=sys.stderr)
-            else:
-                if not results:
-                    warm_up(engine, sample.image)
-                results.append(
-                    evaluate_object(engine, sample.name, sample.image, sample.mask, args.max_clicks)
-                )
-                mean90 = sum(r.noc(90) for r in results) / len(results)
-                progress.set_postfix(noc90=f"{mean90:.2f}")
-            progress.update()
+        results, skipped, interrupted = _evaluate_all(engine, refs, args)
     except SampleError as exc:
-        progress.close()
         print(f"error: {exc} (--strict)", file=sys.stderr)
         return 2
-    progress.close()
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     if not results:
         print("error: no usable sample in the data set", file=sys.stderr)
-        return 1
+        return 130 if interrupted else 1
 
     summary = {
         "engine": args.engine,
@@ -218,12 +242,14 @@ def run(args: argparse.Namespace) -> int:
         "options": options,
         "data": str(args.data),
         "max_clicks": args.max_clicks,
+        "interrupted": interrupted,
         "version": __version__,
         "machine": _machine(),
     }
     summary.update(summarize_run(results, skipped, args.max_clicks))
+    if interrupted:
+        print(f"interrupted: results of the first {len(results)} objects", file=sys.stderr)
     print(format_table(summary))
     if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
-    return 0
+    return 130 if interrupted else 0

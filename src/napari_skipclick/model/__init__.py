@@ -1,31 +1,37 @@
-"""SkipClick in plain PyTorch: config, DINOv2 encoder, click decoder, loading and predictors."""
+"""SkipClick in plain PyTorch: config, DINOv2 encoder, click decoder, loading and predictors.
 
-from .checkpoint import (
-    CheckpointError,
-    build_model,
-    load_skipclick,
-    pick_device,
-    read_checkpoint,
-    save_skipclick,
-)
-from .config import ConfigError, DinoV2Arch, SkipClickConfig, released_config
-from .noc import NoCPredictor
-from .predictor import SkipClickPredictor
-from .skipclick import DecoderState, SkipClickModel
+Names are imported on first use so that ``skipclick --help`` (which imports the
+``weights_cli`` submodule) does not load torch.
+"""
 
-__all__ = [
-    "CheckpointError",
-    "ConfigError",
-    "DecoderState",
-    "DinoV2Arch",
-    "NoCPredictor",
-    "SkipClickConfig",
-    "SkipClickModel",
-    "SkipClickPredictor",
-    "build_model",
-    "load_skipclick",
-    "pick_device",
-    "read_checkpoint",
-    "released_config",
-    "save_skipclick",
-]
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "CheckpointError": "checkpoint",
+    "build_model": "checkpoint",
+    "load_skipclick": "checkpoint",
+    "pick_device": "checkpoint",
+    "read_checkpoint": "checkpoint",
+    "save_skipclick": "checkpoint",
+    "ConfigError": "config",
+    "DinoV2Arch": "config",
+    "SkipClickConfig": "config",
+    "released_config": "config",
+    "NoCPredictor": "noc",
+    "SkipClickPredictor": "predictor",
+    "DecoderState": "skipclick",
+    "SkipClickModel": "skipclick",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value

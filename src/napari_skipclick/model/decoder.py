@@ -72,7 +72,7 @@ def embed_clicks(
     if touched.numel():
         click_weight = (weight[:, 1:] if with_prev else weight).reshape(dim, 2 * p * p)
         values = disks[touched].to(out.device, weight.dtype) @ click_weight.t()
-        out.index_add_(0, touched.to(out.device), values)
+        out.index_add_(0, touched.to(out.device), values.to(out.dtype))
     return out.reshape(batch, grid_h * grid_w, dim)
 
 

@@ -1,0 +1,197 @@
+"""The embedded engine: behaviour on synthetic scenes, input checks, determinism, real images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from skimage import io
+
+from napari_skipclick.engines import Engine, create_engine
+from napari_skipclick.engines.embedded import EmbeddedEngine
+from napari_skipclick.eval.metrics import iou
+from napari_skipclick.eval.noc import evaluate_object
+from napari_skipclick.types import Click
+
+DATA = Path(__file__).parent / "data"
+
+
+def _scene(seed: int = 0) -> np.ndarray:
+    """Grey noisy background, 240x320, as uint8 RGB."""
+    rng = np.random.default_rng(seed)
+    image = np.full((240, 320, 3), 140.0) + rng.normal(0, 8, (240, 320, 3))
+    return image
+
+
+def _disk(shape: tuple[int, int], cy: float, cx: float, r: float) -> np.ndarray:
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    return (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
+
+
+def _finish(image: np.ndarray) -> np.ndarray:
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def engine() -> EmbeddedEngine:
+    return EmbeddedEngine()
+
+
+@pytest.fixture(scope="module")
+def red_disk():
+    """A red disk on grey noise: (image, object mask)."""
+    image = _scene()
+    obj = _disk(image.shape[:2], 120, 150, 45)
+    image[obj] = (200, 40, 40)
+    return _finish(image), obj
+
+
+def test_is_an_engine_from_the_registry(engine):
+    assert isinstance(engine, Engine)
+    assert isinstance(create_engine("embedded"), EmbeddedEngine)
+    assert engine.name == "embedded"
+
+
+def test_positive_click_segments_a_clear_object(engine, red_disk):
+    image, obj = red_disk
+    features = engine.encode(image)
+    prob = engine.decode(features, [Click(120, 150, True)])
+    assert prob.dtype == np.float32 and prob.shape == obj.shape
+    assert prob.min() >= 0.0 and prob.max() <= 1.0
+    assert iou(obj.astype(np.uint8), prob > 0.5) > 0.95
+
+
+def test_no_positive_click_gives_an_empty_mask(engine, red_disk):
+    features = engine.encode(red_disk[0])
+    assert not engine.decode(features, []).any()
+    assert not (engine.decode(features, [Click(10, 10, False)]) > 0.5).any()
+
+
+def test_negative_click_removes_a_region(engine):
+    # a red object beside a slightly duller red region that the first click takes in
+    image = _scene(1)
+    left = np.zeros(image.shape[:2], dtype=bool)
+    right = np.zeros_like(left)
+    left[70:170, 80:160] = True
+    right[70:170, 160:240] = True
+    image[left] = (200, 40, 40)
+    image[right] = (180, 60, 50)
+    image = _finish(image)
+    features = engine.encode(image)
+    first = engine.decode(features, [Click(120, 110, True)])
+    assert (first[right] > 0.5).mean() > 0.5
+    clicks = [Click(120, 110, True), Click(120, 210, False)]
+    second = engine.decode(features, clicks, prev_mask=first)
+    assert (second[right] > 0.5).mean() < 0.1
+    assert (second[left] > 0.5).mean() > 0.95
+
+
+def test_previous_mask_is_a_prior(engine):
+    # a faint square beside the object: the previous mask decides whether it is kept
+    image = _scene(2)
+    obj = np.zeros(image.shape[:2], dtype=bool)
+    obj[80:160, 100:180] = True
+    faint = np.zeros_like(obj)
+    faint[80:160, 180:220] = True
+    image[obj] = (60, 60, 170)
+    image[faint] = (90, 90, 160)
+    image = _finish(image)
+    features = engine.encode(image)
+    clicks = [Click(120, 140, True)]
+    with_faint = engine.decode(features, clicks, prev_mask=(obj | faint).astype(np.float32))
+    without = engine.decode(features, clicks, prev_mask=obj.astype(np.float32))
+    assert with_faint[faint].mean() > without[faint].mean() + 0.2
+    assert (with_faint[obj] > 0.5).mean() > 0.95 and (without[obj] > 0.5).mean() > 0.95
+
+
+def test_thin_bar_is_segmented_at_pixel_level(engine):
+    # a 3-pixel-wide dark bar on snow-white noise: thinner than any superpixel
+    rng = np.random.default_rng(3)
+    image = np.full((200, 300, 3), 235.0) + rng.normal(0, 4, (200, 300, 3))
+    bar = np.zeros(image.shape[:2], dtype=bool)
+    bar[60:140, 149:152] = True
+    image[bar] = (40, 40, 60)
+    features = engine.encode(_finish(image))
+    prob = engine.decode(features, [Click(100, 150, True)])
+    assert iou(bar.astype(np.uint8), prob > 0.5) > 0.7
+
+
+def test_decode_does_not_mutate_features(engine, red_disk):
+    features = engine.encode(red_disk[0])
+    before = {k: np.array(v, copy=True) for k, v in features.arrays.items()}
+    for value in features.arrays.values():
+        value.flags.writeable = False  # as a feature cache may hand them out
+    prev = np.zeros(red_disk[1].shape, dtype=np.float32)
+    engine.decode(features, [Click(120, 150, True), Click(10, 10, False)], prev_mask=prev)
+    for name, value in features.arrays.items():
+        np.testing.assert_array_equal(value, before[name], err_msg=name)
+    assert not prev.any()
+
+
+def test_encode_and_decode_are_deterministic(red_disk):
+    image = red_disk[0]
+    first, second = EmbeddedEngine(), EmbeddedEngine()
+    fa, fb = first.encode(image), second.encode(image)
+    assert fa.arrays.keys() == fb.arrays.keys()
+    for name in fa.arrays:
+        np.testing.assert_array_equal(fa.arrays[name], fb.arrays[name], err_msg=name)
+    clicks = [Click(120.4, 150.6, True), Click(30, 40, False)]
+    np.testing.assert_array_equal(first.decode(fa, clicks), second.decode(fb, clicks))
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        np.zeros((40, 50, 3), dtype=np.float32),
+        np.zeros((40, 50), dtype=np.uint8),
+        np.zeros((40, 50, 4), dtype=np.uint8),
+        np.zeros((0, 50, 3), dtype=np.uint8),
+    ],
+    ids=["float", "grey", "rgba", "empty"],
+)
+def test_bad_images_raise(engine, image):
+    with pytest.raises(ValueError):
+        engine.encode(image)
+
+
+@pytest.mark.parametrize(
+    "click",
+    [Click(-1, 5, True), Click(5, 50, True), Click(40, 5, False), Click(float("nan"), 5, True)],
+)
+def test_out_of_range_clicks_raise(engine, red_disk, click):
+    features = engine.encode(red_disk[0][:40, :50].copy())
+    with pytest.raises(ValueError):
+        engine.decode(features, [Click(20, 20, True), click])
+
+
+def test_wrong_prev_mask_shape_raises(engine, red_disk):
+    features = engine.encode(red_disk[0])
+    with pytest.raises(ValueError, match="prev_mask"):
+        engine.decode(features, [Click(120, 150, True)], prev_mask=np.zeros((10, 10)))
+
+
+def test_settings_are_checked_and_change_the_key():
+    with pytest.raises(ValueError, match="unknown"):
+        EmbeddedEngine(no_such_setting=1.0)
+    default, finer = EmbeddedEngine(), EmbeddedEngine(pixels_per_segment=40.0)
+    assert default.key == EmbeddedEngine().key
+    assert default.key != finer.key
+    assert default.key.startswith("embedded")
+
+
+@pytest.mark.parametrize(("name", "max_clicks"), [("teddy", 4), ("fullmoon", 3)])
+def test_grabcut_samples_reach_85_percent(engine, name, max_clicks):
+    root = DATA / "grabcut_mini"
+    image = io.imread(next((root / "images").glob(f"{name}.*")))[..., :3]
+    gt = io.imread(root / "masks" / f"{name}.png")
+    result = evaluate_object(engine, name, image, gt, max_clicks=max_clicks)
+    assert max(result.ious) >= 0.85
+
+
+def test_skier_on_the_slalom_frame(engine):
+    root = DATA / "giant_slalom"
+    image = io.imread(root / "00000.jpg")
+    gt = io.imread(root / "00000_obj3_skier.png")
+    result = evaluate_object(engine, "skier", image, gt, max_clicks=12)
+    assert max(result.ious) >= 0.8

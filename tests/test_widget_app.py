@@ -1,0 +1,64 @@
+"""`skipclick annotate` and `skipclick demo`: the viewer they open and the scripted session."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_skipclick import demo
+from napari_skipclick.app import open_annotator
+from napari_skipclick.cli import build_parser
+from napari_skipclick.io.store import AnnotationStore
+from napari_skipclick.types import FrameStatus
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
+
+
+def test_cli_arguments():
+    args = build_parser().parse_args(["annotate", "run.mp4", "--store", "s.zarr"])
+    assert (args.video, args.store, args.engine) == ("run.mp4", "s.zarr", "embedded")
+    args = build_parser().parse_args(["demo", "--screenshot", "d.png", "--exit"])
+    assert str(args.screenshot) == "d.png" and args.exit
+
+
+def test_annotate_opens_the_sample_and_the_demo_runs_end_to_end(qtbot, tmp_path):
+    store_path = tmp_path / "demo.zarr"
+    viewer, widget = open_annotator(store=str(store_path), show=False)
+    controller = widget.controller
+    try:
+        names = [layer.name for layer in viewer.layers]
+        assert names == ["giant slalom", "SkipClick labels", "SkipClick prompts"]
+        assert controller.session.engine.name == "embedded"
+        assert controller.session.n_frames == 127 and controller.frame == 0
+        assert widget.setup_panel.store_edit.text() == str(store_path)
+        assert viewer.layers.selection.active.name == "SkipClick prompts"
+        assert viewer.layers.selection.active.mode == "add"
+
+        demo.annotate(widget, log=lambda _text: None)
+        session = controller.session
+        assert [o.name for o in session.objects] == ["skis", "poles", "skier"]
+        assert set(np.unique(np.asarray(session.labels[0]))) == {0, 1, 2, 3}
+        assert session.status(0) == FrameStatus.CLICKED
+        assert session.status(1) in (FrameStatus.PROPAGATED, FrameStatus.NEEDS_REVIEW)
+        assert session.dirty_frames() == []  # everything is on disk
+        labels = [np.asarray(session.labels[t]).copy() for t in range(11)]
+    finally:
+        controller.cancel()
+        qtbot.waitUntil(lambda: controller.idle, timeout=120_000)
+        controller.close_session()
+        viewer.close()
+    with AnnotationStore.open(store_path) as store:
+        for t in range(11):
+            np.testing.assert_array_equal(store.read_labels(t), labels[t])
+        assert [o.name for o in store.objects()] == ["skis", "poles", "skier"]
+
+
+def test_annotate_reports_an_unreadable_video(tmp_path, capsys):
+    from napari_skipclick.cli import main
+
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video at all")
+    assert main(["annotate", str(broken)]) == 2
+    assert "skipclick annotate:" in capsys.readouterr().err
+    assert main(["annotate", str(tmp_path / "missing.mp4")]) == 2
+    assert "does not exist" in capsys.readouterr().err
