@@ -32,7 +32,7 @@ class Features:
 
 @runtime_checkable
 class Engine(Protocol):
-    """Interactive segmentation engine: expensive cacheable ``encode``, cheap per-click ``decode``."""
+    """Interactive segmentation engine: cacheable ``encode``, cheap per-click ``decode``."""
 
     name: str
 
@@ -56,7 +56,7 @@ class Engine(Protocol):
 
 
 def check_image(image: np.ndarray) -> np.ndarray:
-    """Return ``image`` as a contiguous uint8 ``(H, W, 3)`` array or raise a clear ``ValueError``."""
+    """Return ``image`` as contiguous uint8 ``(H, W, 3)`` or raise a clear ``ValueError``."""
     image = np.asarray(image)
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"expected an RGB image of shape (H, W, 3), got shape {image.shape}")
