@@ -8,6 +8,7 @@ from typing import Any
 from qtpy.QtWidgets import QGroupBox, QLabel, QVBoxLayout, QWidget
 
 from ._controller import AnnotationController
+from ._export_panel import ExportPanel
 from ._frame_panel import FramePanel
 from ._keybindings import KeyBindings
 from ._objects_panel import ObjectsPanel
@@ -24,6 +25,7 @@ class SkipClickWidget(QWidget):
         self.setup_panel = SetupPanel(napari_viewer)
         self.objects_panel = ObjectsPanel(self.controller)
         self.frame_panel = FramePanel(self.controller)
+        self.export_panel = ExportPanel(self.controller)
         self.status_label = QLabel("")
         self.status_label.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -31,6 +33,7 @@ class SkipClickWidget(QWidget):
             ("Session", self.setup_panel),
             ("Objects", self.objects_panel),
             ("Frame", self.frame_panel),
+            ("Export", self.export_panel),
         ):
             box = QGroupBox(title)
             QVBoxLayout(box).addWidget(panel)
@@ -98,6 +101,7 @@ class SkipClickWidget(QWidget):
             self.setup_panel.start_button.setText("Apply")
 
     def closeEvent(self, event: Any) -> None:
+        self.export_panel.cancel()
         self.controller.close_session()
         self.keys.unbind()
         super().closeEvent(event)

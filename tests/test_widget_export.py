@@ -1,0 +1,82 @@
+"""Export buttons of the widget: the store's annotations leave as COCO and PNG, in a worker."""
+
+# ruff: noqa: F811  (pytest fixtures imported from widget_support)
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from pycocotools import mask as mask_utils
+
+from napari_skipclick._sample_data import giant_slalom
+from napari_skipclick._widget import SkipClickWidget
+from napari_skipclick.engines import create_engine
+from widget_support import click, feature_cache, labels_of, wait_idle  # noqa: F401
+
+pytestmark = [pytest.mark.gui]
+
+
+@pytest.fixture
+def annotated(make_napari_viewer, qtbot, feature_cache, tmp_path):
+    """A widget with one clicked object on frame 0 of the sample, saving to a store."""
+    viewer = make_napari_viewer()
+    data, kwargs, _ = giant_slalom()[0]
+    image = viewer.add_image(data, **kwargs)
+    viewer.dims.set_current_step(0, 0)
+    widget = SkipClickWidget(viewer)
+    widget.controller.start_session(
+        image,
+        create_engine("embedded"),
+        store_path=str(tmp_path / "run.zarr"),
+        cache=feature_cache,
+    )
+    wait_idle(qtbot, widget.controller)
+    obj = widget.controller.add_object(name="skier").id
+    click(qtbot, widget.controller, 144, 335)
+    yield widget, obj, labels_of(widget.controller, 0).copy()
+    widget.controller.close_session()
+
+
+def _run_export(qtbot, widget, fmt: str, folder) -> None:
+    panel = widget.export_panel
+    panel.format_combo.setCurrentText(fmt)
+    panel.folder_edit.setText(str(folder))
+    panel.export()
+    assert panel.worker is not None, "the export must run in a worker"
+    qtbot.waitUntil(lambda: panel.worker is None, timeout=60_000)
+
+
+def test_export_button_writes_coco_equal_to_the_labels(annotated, qtbot, tmp_path):
+    widget, obj, labels = annotated
+    assert (labels == obj).any()
+    _run_export(qtbot, widget, "coco", tmp_path / "coco")
+    doc = json.loads((tmp_path / "coco" / "annotations.json").read_text())
+    (ann,) = [a for a in doc["annotations"] if a["image_id"] == doc["images"][0]["id"]]
+    decoded = mask_utils.decode(ann["segmentation"]).astype(bool)
+    np.testing.assert_array_equal(decoded, labels == obj)
+
+
+def test_export_button_writes_png_and_refuses_to_overwrite(annotated, qtbot, tmp_path):
+    widget, _, labels = annotated
+    _run_export(qtbot, widget, "png", tmp_path / "png")
+    (png,) = sorted((tmp_path / "png" / "labels").glob("*.png"))
+    np.testing.assert_array_equal(np.asarray(Image.open(png)), labels)
+    before = png.stat().st_mtime_ns
+    _run_export(qtbot, widget, "png", tmp_path / "png")  # exists: refused, nothing lost
+    assert png.stat().st_mtime_ns == before
+
+
+def test_export_without_store_is_refused(make_napari_viewer, qtbot):
+    viewer = make_napari_viewer()
+    data, kwargs, _ = giant_slalom()[0]
+    image = viewer.add_image(data, **kwargs)
+    widget = SkipClickWidget(viewer)
+    widget.controller.start_session(image, create_engine("embedded"))
+    wait_idle(qtbot, widget.controller)
+    widget.export_panel.folder_edit.setText("/nonexistent-export")
+    widget.export_panel.export()
+    assert widget.export_panel.worker is None
+    widget.controller.close_session()
