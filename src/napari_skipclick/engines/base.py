@@ -8,6 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from ..checks import check_image
 from ..types import Click
 
 
@@ -55,18 +56,6 @@ class Engine(Protocol):
         ...
 
 
-def check_image(image: np.ndarray) -> np.ndarray:
-    """Return ``image`` as contiguous uint8 ``(H, W, 3)`` or raise a clear ``ValueError``."""
-    image = np.asarray(image)
-    if image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(f"expected an RGB image of shape (H, W, 3), got shape {image.shape}")
-    if image.dtype != np.uint8:
-        raise ValueError(f"expected a uint8 image, got dtype {image.dtype}")
-    if image.shape[0] < 1 or image.shape[1] < 1:
-        raise ValueError(f"image has no pixels: shape {image.shape}")
-    return np.ascontiguousarray(image)
-
-
 def check_clicks(clicks: Sequence[Click | tuple], shape: tuple[int, int]) -> list[Click]:
     """Return clicks as ``Click`` tuples; raise ``ValueError`` for one outside ``shape`` (H, W)."""
     height, width = shape
@@ -92,3 +81,6 @@ def check_prev_mask(prev_mask: np.ndarray | None, shape: tuple[int, int]) -> np.
     if mask.shape != tuple(shape):
         raise ValueError(f"prev_mask has shape {mask.shape}, expected {tuple(shape)}")
     return np.clip(mask.astype(np.float32, copy=False), 0.0, 1.0)
+
+
+__all__ = ["Engine", "Features", "check_clicks", "check_image", "check_prev_mask"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import uuid
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -92,20 +92,13 @@ class AnnotationStore:
                 p.mkdir(parents=True, exist_ok=True)
             except OSError as e:
                 raise StoreError(f"cannot create the store directory {p}: {e.strerror or e}") from e
-        lock = StoreLock(p)
-        lock.acquire()
-        try:
+
+        def manifest() -> dict:
             if is_store(p):  # decided under the lock: another process may just have created it
-                manifest = resume_manifest(p, video, engine_key, checkpoint_sha256)
-            else:
-                manifest = create_layout(p, video, engine_key, checkpoint_sha256)
-            return cls(p, manifest, False, lock)
-        except OSError as e:
-            lock.release()
-            raise StoreError(f"cannot write the store {p}: {e.strerror or e}") from e
-        except BaseException:
-            lock.release()
-            raise
+                return resume_manifest(p, video, engine_key, checkpoint_sha256)
+            return create_layout(p, video, engine_key, checkpoint_sha256)
+
+        return cls._open_locked(p, manifest)
 
     @classmethod
     def open(cls, path: str | Path, *, readonly: bool = True) -> AnnotationStore:
@@ -115,10 +108,15 @@ class AnnotationStore:
             raise StoreError(f"{p} is not a napari-skipclick store (no {MANIFEST} and {LABELS}/)")
         if readonly:
             return cls(p, load_manifest(p, fallback=True), True, None)
+        return cls._open_locked(p, lambda: load_manifest(p, fallback=False))
+
+    @classmethod
+    def _open_locked(cls, p: Path, manifest: Callable[[], dict]) -> AnnotationStore:
+        """Take the lock, then open writable with ``manifest()``; release the lock on any error."""
         lock = StoreLock(p)
         lock.acquire()
         try:
-            return cls(p, load_manifest(p, fallback=False), False, lock)
+            return cls(p, manifest(), False, lock)
         except OSError as e:
             lock.release()
             raise StoreError(f"cannot write the store {p}: {e.strerror or e}") from e

@@ -8,24 +8,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..checks import check_image
 from .skipclick import DecoderState, SkipClickModel
-
-
-def check_uint8_rgb(image: np.ndarray) -> np.ndarray:
-    """Return ``image`` as contiguous uint8 ``(H, W, 3)`` or raise a clear ``ValueError``."""
-    image = np.asarray(image)
-    if image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(f"expected an RGB image of shape (H, W, 3), got shape {image.shape}")
-    if image.dtype != np.uint8:
-        raise ValueError(f"expected a uint8 image, got dtype {image.dtype}")
-    if image.shape[0] < 1 or image.shape[1] < 1:
-        raise ValueError(f"image has no pixels: shape {image.shape}")
-    return np.ascontiguousarray(image)
 
 
 def image_tensor(image: np.ndarray, device: torch.device) -> torch.Tensor:
     """uint8 ``(H, W, 3)`` -> float32 ``(1, 3, H, W)`` in [0, 1] on ``device``."""
-    tensor = torch.from_numpy(check_uint8_rgb(image)).to(device)
+    tensor = torch.from_numpy(check_image(image)).to(device)
     return tensor.permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
 
 
