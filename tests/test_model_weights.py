@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from napari_skipclick.model import weights
@@ -132,3 +133,30 @@ def test_bench_command_on_tiny_checkpoint(tmp_path, capsys):
         assert result[name]["median_ms"] > 0 and result[name]["p90_ms"] >= result[name]["median_ms"]
     assert result["peak_rss_mb"] > 0
     assert "median" in capsys.readouterr().out
+
+
+def test_bench_child_process_mode_times_one_path(tmp_path):
+    from napari_skipclick.bench import model as bench
+
+    arch = tmp_path / "arch.json"
+    arch.write_text(
+        json.dumps(json.loads((TINY / "tiny_config.json").read_text())["dinov2_tiny_architecture"])
+    )
+    parser = argparse.ArgumentParser()
+    bench.configure(parser)
+    common = ["--checkpoint", str(TINY / "checkpoint.pth"), "--backbone-arch", str(arch)]
+    common += ["--size", "112", "--device", "cpu", "--repeats", "2", "--clicks", "3"]
+    logits = []
+    for run in ("a", "b"):
+        folder = tmp_path / run
+        folder.mkdir()
+        args = parser.parse_args([*common, "--only", "ours", "--only-out", str(folder)])
+        assert bench.run(args) == 0
+        times = json.loads((folder / "ours.json").read_text())
+        assert len(times["click_s"]) == 6 and len(times["click_faults"]) == 6
+        assert len(times["encode_s"]) == 2 and len(times["prepare_s"]) == 2
+        assert min(times["click_s"]) > 0
+        logits.append(np.load(folder / "ours.npz")["logits"])
+    assert logits[0].shape[:3] == (3, 1, 1)
+    np.testing.assert_array_equal(logits[0], logits[1])
+    assert not np.array_equal(logits[0][0], logits[0][2])

@@ -3,8 +3,8 @@
 Times come from one run: medians and 90th percentiles over ``--repeats`` frames and
 ``--repeats x --clicks`` clicks. For SkipClick the model's own click step (``decode`` on the
 cached state at the internal size, no pre/post-processing) is also timed, and with
-``--official-src`` the official ``set_image``/``apply_click`` on the same weights, interleaved
-with ours click by click so that both see the same machine load.
+``--official-src`` the official ``set_image``/``apply_click`` on the same weights; then ours
+and the official path each run alone in child processes (see ``bench/isolated.py``).
 """
 
 from __future__ import annotations
@@ -32,6 +32,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", help="write the results to this JSON file")
     parser.add_argument("--official-src", help="checkout of Schorob/skipclick to compare with")
     parser.add_argument("--dinov2-src", help="checkout of facebookresearch/dinov2 (official path)")
+    parser.add_argument(
+        "--warmup", type=int, default=2, help="untimed clicks before the model path"
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="ours/official child process pairs")
+    parser.add_argument("--only", choices=["ours", "official"], help=argparse.SUPPRESS)
+    parser.add_argument("--only-out", help=argparse.SUPPRESS)
 
 
 def _stats(seconds: list[float]) -> dict[str, float]:
@@ -121,57 +127,24 @@ def _bench_engine(engine, image, clicks, args, timer) -> dict:
     return out
 
 
-def _bench_model_path(engine, image, clicks, args, timer) -> dict:
-    """SkipClick's own click step vs (optionally) the official ``apply_click``, interleaved."""
+def _bench_model_path(engine, image, clicks, args) -> dict:
+    """SkipClick's own click step; with ``--official-src``, ours vs official in child processes."""
+    from .isolated import compare_isolated, measure_path
+
+    if args.official_src:
+        return compare_isolated(args, _threads(), _stats)
+    result = measure_path(engine, "ours", image, clicks, args)
+    return {
+        "model_encode": _stats(result["encode_s"]),
+        "model_prepare": _stats(result["prepare_s"]),
+        "model_decode_per_click": _stats(result["click_s"]),
+    }
+
+
+def _threads() -> int:
     import torch
 
-    from ..model.predictor import image_tensor, points_tensor, resize_ac, scale_clicks
-
-    model = engine.model
-    size = engine.internal_size
-    tensor = resize_ac(image_tensor(image, engine.device), size)
-    official = None
-    if args.official_src:
-        from .official import build_official, official_click
-
-        if not args.dinov2_src:
-            raise SystemExit(
-                "--official-src needs --dinov2-src (a facebookresearch/dinov2 checkout)"
-            )
-        official = build_official(args.official_src, args.dinov2_src, model.config)
-        official.load_state_dict(model.state_dict(), strict=True)
-        official.to(engine.device)
-    ours_s, theirs_s, extract_s, set_image_s, max_diff = [], [], [], [], 0.0
-    with torch.inference_mode():
-        for _ in range(args.repeats):
-            extract_s.append(timer(model.extract, tensor)[1])
-            if official is not None:
-                set_image_s.append(timer(official.set_image, tensor)[1])
-        state = model.encode(tensor)
-        prev = torch.zeros(1, 1, *size, device=engine.device)
-        for _ in range(args.repeats):
-            for k in range(1, len(clicks) + 1):
-                scaled = scale_clicks([tuple(c) for c in clicks[:k]], image.shape[:2], size)
-                points = points_tensor([scaled], engine.device)
-                logits, dt = timer(model.decode, state, points, prev)
-                ours_s.append(dt)
-                if official is not None:
-                    ref, dt = timer(official_click, official, prev, points)
-                    theirs_s.append(dt)
-                    max_diff = max(max_diff, float((ref - logits).abs().max()))
-                prev = torch.sigmoid(logits)
-    out = {"model_encode": _stats(extract_s), "model_decode_per_click": _stats(ours_s)}
-    if official is not None:
-        out["official_set_image"] = _stats(set_image_s)
-        out["official_apply_click"] = _stats(theirs_s)
-        out["official_max_abs_logit_diff"] = max_diff
-        for step, ours, theirs in (
-            ("encode", "model_encode", "official_set_image"),
-            ("decode", "model_decode_per_click", "official_apply_click"),
-        ):
-            ratio = out[ours]["median_ms"] / out[theirs]["median_ms"]
-            out[f"{step}_speedup_vs_official_pct"] = 100.0 * (1.0 - ratio)
-    return out
+    return torch.get_num_threads()
 
 
 def _bench_batched_encode(engine, image, batch: int, timer) -> dict:
@@ -200,6 +173,10 @@ def run(args: argparse.Namespace) -> int:
     timer = _Timer(device)
     image = _test_image(args.size)
     clicks = _click_sequence(args.size, args.clicks, seed=1)
+    if args.only:
+        from .isolated import run_child
+
+        return run_child(engine, image, clicks, args)
     engine.decode(engine.encode(image), clicks[:1])  # warm-up
     results = {
         "engine": args.model,
@@ -213,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
         **_bench_engine(engine, image, clicks, args, timer),
     }
     if args.model == "skipclick":
-        results.update(_bench_model_path(engine, image, clicks, args, timer))
+        results.update(_bench_model_path(engine, image, clicks, args))
         if args.batch:
             results["batched_encode"] = _bench_batched_encode(engine, image, args.batch, timer)
     results.update(_peak_memory_mb(device))
@@ -240,8 +217,12 @@ def _print(results: dict) -> None:
         "encode_speedup_vs_official_pct",
         "decode_speedup_vs_official_pct",
         "official_max_abs_logit_diff",
+        "model_click_minor_faults_median",
+        "official_click_minor_faults_median",
     ):
         if name in results:
             print(f"  {name:<26} {results[name]:.3g}")
+    if "loadavg_start" in results:
+        print(f"  load average {results['loadavg_start']} -> {results['loadavg_end']}")
     print(f"  peak RSS {results['peak_rss_mb']:.0f} MB", end="")
     print(f", peak CUDA {results['peak_cuda_mb']:.0f} MB" if "peak_cuda_mb" in results else "")

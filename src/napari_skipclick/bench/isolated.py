@@ -1,0 +1,168 @@
+"""SkipClick's own click step vs the official ``apply_click``, each timed alone in its own process.
+
+Two models in one process share the allocator, caches and page-fault history, and a child
+process per path keeps one path's transient memory from taxing the other. Every child builds
+the same weights (the same checkpoint or the same seeded random init), encodes the same image
+(once untimed, then ``--repeats`` times) and replays the same click sequence: ``--warmup``
+untimed clicks, then ``--repeats`` x ``--clicks`` timed ones, each sequence starting from an
+empty previous mask. Children run one
+after another, alternating ours/official for ``--rounds`` rounds so that slow drifts of the
+machine load hit both. The logits of the first timed sequence come back for the equality check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PATHS = ("ours", "official")
+
+
+def _minor_faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def _timed(fn, *args):
+    faults, start = _minor_faults(), time.perf_counter()
+    out = fn(*args)
+    return out, time.perf_counter() - start, _minor_faults() - faults
+
+
+def _click_steps(engine, which: str, args: argparse.Namespace):
+    """(encode, prepare or None, click) of one path; the other model is not kept alive."""
+    model = engine.model
+    if which == "ours":
+        state = {}
+
+        def encode(tensor):
+            state["maps"] = model.extract(tensor)
+
+        def prepare(tensor):
+            state["s"] = model.prepare(state["maps"], tuple(tensor.shape[-2:]))
+
+        return encode, prepare, lambda prev, points: model.decode(state["s"], points, prev)
+    from .official import build_official, official_click
+
+    if not (args.official_src and args.dinov2_src):
+        raise SystemExit("the official path needs --official-src and --dinov2-src checkouts")
+    official = build_official(args.official_src, args.dinov2_src, model.config)
+    official.load_state_dict(model.state_dict(), strict=True)
+    official.to(engine.device)
+    engine.model = None  # only the official model stays alive in this process
+    return official.set_image, None, lambda prev, points: official_click(official, prev, points)
+
+
+def measure_path(engine, which: str, image, clicks, args: argparse.Namespace) -> dict:
+    """Seconds (and minor page faults per click) of encode, prepare and click; first logits."""
+    import torch
+
+    from ..model.predictor import image_tensor, points_tensor, resize_ac, scale_clicks
+
+    size = engine.internal_size
+    tensor = resize_ac(image_tensor(image, engine.device), size)
+    points = [
+        points_tensor(
+            [scale_clicks([tuple(c) for c in clicks[:k]], image.shape[:2], size)], engine.device
+        )
+        for k in range(1, len(clicks) + 1)
+    ]
+    encode, prepare, click = _click_steps(engine, which, args)
+    out = {"encode_s": [], "prepare_s": [], "click_s": [], "click_faults": [], "logits": []}
+    with torch.inference_mode():
+        for repeat in range(args.repeats + 1):  # the first one is a warm-up
+            seconds = _timed(encode, tensor)[1]
+            if repeat:
+                out["encode_s"].append(seconds)
+            if prepare is not None:
+                seconds = _timed(prepare, tensor)[1]
+                if repeat:
+                    out["prepare_s"].append(seconds)
+        prev = torch.zeros(1, 1, *size, device=engine.device)
+        for k in range(args.warmup):
+            prev = torch.sigmoid(click(prev, points[k % len(points)]))
+        for repeat in range(args.repeats):
+            prev = torch.zeros(1, 1, *size, device=engine.device)
+            for step in points:
+                logits, seconds, faults = _timed(click, prev, step)
+                out["click_s"].append(seconds)
+                out["click_faults"].append(faults)
+                if repeat == 0:
+                    out["logits"].append(logits.float().cpu().numpy())
+                prev = torch.sigmoid(logits)
+    return out
+
+
+def run_child(engine, image, clicks, args: argparse.Namespace) -> int:
+    """``--only PATH --only-out DIR``: measure one path and write ``PATH.json`` and ``PATH.npz``."""
+    import numpy as np
+
+    result = measure_path(engine, args.only, image, clicks, args)
+    folder = Path(args.only_out)
+    np.savez(folder / f"{args.only}.npz", logits=np.stack(result.pop("logits")))
+    (folder / f"{args.only}.json").write_text(json.dumps(result))
+    return 0
+
+
+def _child_argv(args: argparse.Namespace, which: str, folder: str, threads: int) -> list[str]:
+    argv = [sys.executable, "-m", "napari_skipclick.cli", "bench", "--model", "skipclick"]
+    argv += ["--variant", args.variant, "--size", str(args.size), "--precision", args.precision]
+    argv += ["--repeats", str(args.repeats), "--clicks", str(args.clicks)]
+    argv += ["--warmup", str(args.warmup), "--threads", str(threads)]
+    argv += ["--only", which, "--only-out", folder]
+    for flag in ("checkpoint", "backbone_arch", "device", "official_src", "dinov2_src"):
+        value = getattr(args, flag)
+        if value:
+            argv += [f"--{flag.replace('_', '-')}", str(value)]
+    if args.random_weights:
+        argv.append("--random-weights")
+    return argv
+
+
+def compare_isolated(args: argparse.Namespace, threads: int, stats) -> dict:
+    """Run each path in child processes (alternating, ``--rounds`` times) and compare them."""
+    import numpy as np
+
+    samples = {which: {} for which in PATHS}
+    max_diff = 0.0
+    load_start = os.getloadavg()
+    for _ in range(args.rounds):
+        with tempfile.TemporaryDirectory(prefix="skipclick-bench-") as folder:
+            for which in PATHS:
+                subprocess.run(_child_argv(args, which, folder, threads), check=True)
+                child = json.loads((Path(folder) / f"{which}.json").read_text())
+                for name, values in child.items():
+                    samples[which].setdefault(name, []).extend(values)
+            logits = [np.load(Path(folder) / f"{which}.npz")["logits"] for which in PATHS]
+            max_diff = max(max_diff, float(np.abs(logits[0] - logits[1]).max()))
+    out = {
+        "isolated_rounds": args.rounds,
+        "isolated_warmup_clicks": args.warmup,
+        "loadavg_start": list(load_start),
+        "loadavg_end": list(os.getloadavg()),
+        "malloc_env": {k: v for k, v in os.environ.items() if k.startswith("MALLOC_")},
+        "official_max_abs_logit_diff": max_diff,
+    }
+    for which, prefix in (("ours", "model"), ("official", "official")):
+        encode_name = "model_encode" if which == "ours" else "official_set_image"
+        click_name = "model_decode_per_click" if which == "ours" else "official_apply_click"
+        out[encode_name] = stats(samples[which]["encode_s"])
+        out[click_name] = stats(samples[which]["click_s"])
+        if samples[which]["prepare_s"]:
+            out["model_prepare"] = stats(samples[which]["prepare_s"])
+        out[f"{prefix}_click_minor_faults_median"] = float(
+            np.median(samples[which]["click_faults"])
+        )
+    for step, ours, theirs in (
+        ("encode", "model_encode", "official_set_image"),
+        ("decode", "model_decode_per_click", "official_apply_click"),
+    ):
+        ratio = out[ours]["median_ms"] / out[theirs]["median_ms"]
+        out[f"{step}_speedup_vs_official_pct"] = 100.0 * (1.0 - ratio)
+    return out
