@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from napari_skipclick import __version__
+from napari_skipclick._reader import read_store
 from napari_skipclick.io.store import (
     FORMAT_VERSION,
     AnnotationStore,
@@ -17,7 +18,6 @@ from napari_skipclick.io.store import (
     StoreLockedError,
     StoreMismatchError,
     is_store,
-    store_layer_data,
 )
 from napari_skipclick.types import FrameStatus, ObjectInfo, VideoInfo
 
@@ -259,7 +259,7 @@ def test_store_layer_data(tmp_path):
     with AnnotationStore.open_or_create(path, VIDEO) as store:
         store.write_objects([ObjectInfo(2, "skier", "person", (0, 255, 0))], ["person"])
         store.commit_frame(4, frame_labels(4), FrameStatus.REVIEWED, {})
-    [(data, meta, kind)] = store_layer_data(path)
+    [(data, meta, kind)] = read_store(str(path))
     assert kind == "labels" and meta["name"] == "SkipClick labels"
     assert data.shape == (6, 24, 32)
     np.testing.assert_array_equal(np.asarray(data[4]), frame_labels(4))

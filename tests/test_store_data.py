@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from napari_skipclick.data import SkipClickDataset
+from napari_skipclick.io.dataset import SkipClickDataset
 from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.io.video import open_video
 from napari_skipclick.types import FrameStatus, ObjectInfo

@@ -9,12 +9,12 @@ import os
 import numpy as np
 import pytest
 
+from napari_skipclick._reader import read_store
 from napari_skipclick.io.store import (
     AnnotationStore,
     StoreCorruptError,
     StoreError,
     StoreMismatchError,
-    store_layer_data,
 )
 from napari_skipclick.types import FrameStatus, ObjectInfo, VideoInfo
 
@@ -225,7 +225,7 @@ def test_damaged_objects_and_manifest(tmp_path):
     with pytest.raises(StoreCorruptError, match=r"objects\.json"):
         reader.objects()
     assert any("objects.json" in p for p in reader.problems)
-    [(data, _, _)] = store_layer_data(path)  # the layer still opens
+    [(data, _, _)] = read_store(str(path))  # the layer still opens
     np.testing.assert_array_equal(np.asarray(data[2]), V1[0])
 
     (path / "skipclick.json").write_text("{\x00")

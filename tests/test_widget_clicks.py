@@ -9,7 +9,7 @@ import pytest
 from app_model.types import KeyBinding, KeyCode, KeyMod
 from vispy.util import keys
 
-from napari_skipclick._layers import NEGATIVE_COLOR, POSITIVE_COLOR
+from napari_skipclick._qt.layers import NEGATIVE_COLOR, POSITIVE_COLOR
 from napari_skipclick.types import Click, FrameStatus
 from widget_support import (  # noqa: F401  (fixtures)
     annotator,

@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 from pycocotools import mask as mask_utils
 
+from napari_skipclick._qt.widget import SkipClickWidget
 from napari_skipclick._sample_data import giant_slalom
-from napari_skipclick._widget import SkipClickWidget
 from napari_skipclick.engines import create_engine
 from widget_support import click, feature_cache, labels_of, wait_idle  # noqa: F401
 

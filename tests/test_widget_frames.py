@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from napari_skipclick._qt.widget import SkipClickWidget
 from napari_skipclick._sample_data import giant_slalom
-from napari_skipclick._widget import SkipClickWidget
 from napari_skipclick.engines import create_engine
 from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.types import Click, FrameStatus

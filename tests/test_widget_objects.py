@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from app_model.types import KeyBinding, KeyCode, KeyMod
 
-from napari_skipclick._frames import LayerFrames
-from napari_skipclick._keybindings import SHORTCUTS
-from napari_skipclick._objects_panel import frame_ranges
-from napari_skipclick._widget import SkipClickWidget
+from napari_skipclick._qt.frames import LayerFrames
+from napari_skipclick._qt.keybindings import SHORTCUTS
+from napari_skipclick._qt.panels.objects import frame_ranges
+from napari_skipclick._qt.widget import SkipClickWidget
 from napari_skipclick.engines import create_engine
 from widget_support import (  # noqa: F401  (fixtures)
     annotator,

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from napari_skipclick._qt.widget import SkipClickWidget
 from napari_skipclick._sample_data import giant_slalom
-from napari_skipclick._widget import SkipClickWidget
 from napari_skipclick.engines import create_engine
 from napari_skipclick.engines.cache import FeatureCache
 from napari_skipclick.eval.clicker import Clicker

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ._layer_data import store_layer_data, video_metadata
 from .io.video import VIDEO_SUFFIXES, is_frame_folder, open_video
 
 LayerData = tuple[Any, dict[str, Any], str]
@@ -46,17 +47,17 @@ def video_layer_data(path: str | Path) -> LayerData:
         "name": name,
         "rgb": True,
         "contrast_limits": (0, 255),
-        "metadata": {"video_info": video.info, "path": str(video.path)},
+        "metadata": video_metadata(video.info, video.path),
     }
     return (video, kwargs, "image")
 
 
 def read_store(path: str | Sequence[str]) -> list[LayerData]:
     """Open a SkipClick annotation store as a labels layer (lazy)."""
-    from .io.store import store_layer_data
+    from .io.store import AnnotationStore
 
     path = Path(path if isinstance(path, (str, Path)) else path[0])
-    return list(store_layer_data(path))
+    return [store_layer_data(AnnotationStore.open(path, readonly=True))]
 
 
 def _is_store(path: Path) -> bool:

@@ -8,29 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from .types import FrameStatus, ObjectInfo, VideoInfo
-
-
-def _video_info(metadata: dict, shape: tuple[int, int, int]) -> VideoInfo:
-    """The layer's video (from its metadata) if it matches the data, else one made up for it."""
-    for key in ("video_info", "video"):
-        info = metadata.get(key)
-        if isinstance(info, dict):
-            try:
-                info = VideoInfo(**info)
-            except TypeError:
-                info = None
-        if isinstance(info, VideoInfo) and (info.n_frames, info.height, info.width) == shape:
-            return info
-    t, h, w = shape
-    return VideoInfo(
-        path="", n_frames=t, height=h, width=w, fps=0.0, fingerprint=f"labels-layer:{t}x{h}x{w}"
-    )
-
-
-def _color(oid: int) -> tuple[int, int, int]:
-    rng = np.random.default_rng(oid)
-    return tuple(int(c) for c in rng.integers(40, 256, size=3))
+from ._layer_data import labels_video_info
+from .session.state import color_for
+from .types import FrameStatus, ObjectInfo
 
 
 def _objects(metadata: dict, existing: list[ObjectInfo], ids: Iterable[int]) -> list[ObjectInfo]:
@@ -48,7 +28,7 @@ def _objects(metadata: dict, existing: list[ObjectInfo], ids: Iterable[int]) -> 
         )
     objects = {o.id: o for o in (given or existing)}
     for oid in sorted(set(ids) - set(objects)):
-        objects[oid] = ObjectInfo(oid, f"object {oid}", "object", _color(oid))
+        objects[oid] = ObjectInfo(oid, f"object {oid}", "object", color_for(oid))
     return sorted(objects.values(), key=lambda o: o.id)
 
 
@@ -68,7 +48,7 @@ def write_labels(path: str, data: Any, meta: dict) -> list[str]:
         raise ValueError(f"a SkipClick store holds (T, H, W) or (H, W) labels, not {data.shape}")
     frames = data[None] if data.ndim == 2 else data
     metadata = dict(meta.get("metadata") or {})
-    video = _video_info(metadata, tuple(int(s) for s in frames.shape))
+    video = labels_video_info(metadata, tuple(int(s) for s in frames.shape))
     with AnnotationStore.open_or_create(path, video) as store:
         ids: set[int] = set()
         annotated = set(store.annotated_frames())

@@ -40,9 +40,9 @@ def open_annotator(
     """
     import napari
 
+    from ._qt.panels.setup import engine_options
     from ._reader import video_layer_data
     from ._sample_data import giant_slalom
-    from ._setup_panel import engine_options
     from .engines import create_engine
 
     if video is None:

@@ -18,7 +18,7 @@ import numpy as np
 from .. import __version__
 from ..types import FrameStatus, ObjectInfo
 from .store import AnnotationStore, StoreError
-from .store_files import write_atomic
+from .store.files import write_atomic
 
 FORMATS = ("coco", "png", "numpy")
 #: category given to label ids that have no object entry in the store

@@ -7,12 +7,12 @@ from typing import Any
 
 from qtpy.QtWidgets import QGroupBox, QLabel, QVBoxLayout, QWidget
 
-from ._controller import AnnotationController
-from ._export_panel import ExportPanel
-from ._frame_panel import FramePanel
-from ._keybindings import KeyBindings
-from ._objects_panel import ObjectsPanel
-from ._setup_panel import SetupPanel
+from .controller import AnnotationController
+from .keybindings import KeyBindings
+from .panels.export import ExportPanel
+from .panels.frame import FramePanel
+from .panels.objects import ObjectsPanel
+from .panels.setup import SetupPanel
 
 
 class SkipClickWidget(QWidget):
@@ -83,7 +83,7 @@ class SkipClickWidget(QWidget):
 
     def _apply_cache_settings(self) -> None:
         """Use a new feature cache when the panel's size or disk folder changed."""
-        from .engines.cache import FeatureCache
+        from ..engines.cache import FeatureCache
 
         max_mib, disk = self.setup_panel.cache_settings()
         cache = self.controller.cache

@@ -11,12 +11,12 @@ import numpy as np
 import zarr
 from zarr.codecs import ZstdCodec
 
-from .. import __version__
-from ..types import VideoInfo
-from .store_errors import StoreCorruptError, StoreError, StoreMismatchError
-from .store_files import DurableLocalStore, read_json, write_json
-from .store_lock import LOCK_NAME
-from .store_txn import utc_now
+from ... import __version__
+from ...types import VideoInfo
+from .errors import StoreCorruptError, StoreError, StoreMismatchError
+from .files import DurableLocalStore, read_json, write_json
+from .lock import LOCK_NAME
+from .txn import utc_now
 
 FORMAT_NAME = "napari-skipclick-store"
 FORMAT_VERSION = 1

@@ -13,7 +13,7 @@ import time
 import uuid
 from pathlib import Path
 
-from .store_errors import StoreError, StoreLockedError
+from .errors import StoreError, StoreLockedError
 
 try:
     import fcntl

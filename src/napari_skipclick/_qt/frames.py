@@ -1,13 +1,10 @@
-"""An Image layer's frames as uint8 RGB ``(T, H, W, 3)``, and the facts a store records of them."""
+"""An Image layer's frames as uint8 RGB ``(T, H, W, 3)``, whatever the layer holds."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import numpy as np
-
-from .types import VideoInfo
 
 
 class LayerFrames:
@@ -64,26 +61,3 @@ def layer_frames(layer: Any) -> Any:
         return data
     return LayerFrames(data, rgb=bool(layer.rgb), contrast_limits=tuple(layer.contrast_limits))
 
-
-def layer_video_info(layer: Any, frames: Any) -> VideoInfo:
-    """The reader's ``VideoInfo`` of the layer, or one built from its frames when it has none."""
-    info = layer.metadata.get("video_info")
-    n_frames, height, width = (int(s) for s in frames.shape[:3])
-    if isinstance(info, VideoInfo) and (info.n_frames, info.height, info.width) == (
-        n_frames,
-        height,
-        width,
-    ):
-        return info
-    path = getattr(layer.source, "path", None) or layer.metadata.get("path") or layer.name
-    fps = float(layer.metadata.get("fps", 25.0))
-    return VideoInfo(str(path), n_frames, height, width, fps, content_fingerprint(frames))
-
-
-def content_fingerprint(frames: Any) -> str:
-    """32 hex digits of sha256 over the shape and the first, middle and last frames' pixels."""
-    n_frames = frames.shape[0]
-    digest = hashlib.sha256(repr(tuple(frames.shape)).encode())
-    for t in sorted({0, n_frames // 2, n_frames - 1}):
-        digest.update(np.ascontiguousarray(frames[t]).tobytes())
-    return digest.hexdigest()[:32]

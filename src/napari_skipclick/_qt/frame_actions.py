@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from ._workers import PropagationRun
-from .types import FrameStatus
+from ..types import FrameStatus
+from .workers import PropagationRun
 
 
 class FrameActions:

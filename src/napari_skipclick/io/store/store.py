@@ -15,12 +15,11 @@ from pathlib import Path
 import numpy as np
 import zarr
 
-from ..types import FrameStatus, ObjectInfo, VideoInfo
-from .store_checks import check_clicks, check_labels, load_objects, objects_doc
-from .store_errors import StoreCorruptError, StoreError, StoreLockedError, StoreMismatchError
-from .store_files import DurableLocalStore, read_json, write_json
-from .store_layout import (
-    FORMAT_VERSION,
+from ...types import FrameStatus, ObjectInfo, VideoInfo
+from .checks import check_clicks, check_labels, load_objects, objects_doc
+from .errors import StoreCorruptError, StoreError
+from .files import DurableLocalStore, read_json, write_json
+from .layout import (
     LABELS,
     MANIFEST,
     OBJECTS,
@@ -32,19 +31,10 @@ from .store_layout import (
     resume_manifest,
     video_from_doc,
 )
-from .store_lock import StoreLock
-from .store_txn import FrameJournal, frame_name, parse_frame_record, utc_now
+from .lock import StoreLock
+from .txn import FrameJournal, frame_name, parse_frame_record, utc_now
 
-__all__ = [
-    "FORMAT_VERSION",
-    "AnnotationStore",
-    "StoreCorruptError",
-    "StoreError",
-    "StoreLockedError",
-    "StoreMismatchError",
-    "is_store",
-    "store_layer_data",
-]
+__all__ = ["AnnotationStore"]
 
 ClickRecord = tuple[float, float, bool, float]
 
@@ -344,9 +334,3 @@ class AnnotationStore:
         mode = "read-only" if self.readonly else "writable"
         return f"AnnotationStore({str(self.path)!r}, {mode}, {self.video.n_frames} frames)"
 
-
-def store_layer_data(path: str | Path) -> list[tuple]:
-    """napari LayerData for a store: its labels (lazy) as a labels layer with the objects."""
-    from .store_layer import layer_data
-
-    return layer_data(AnnotationStore.open(path, readonly=True))

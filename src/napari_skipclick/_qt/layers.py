@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .types import Click, ObjectInfo
+from ..types import Click, ObjectInfo
 
 PROMPTS_LAYER = "SkipClick prompts"
 LABELS_LAYER = "SkipClick labels"

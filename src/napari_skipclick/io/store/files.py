@@ -12,7 +12,7 @@ from typing import Any
 from zarr.core.buffer import Buffer
 from zarr.storage import LocalStore
 
-from .store_errors import StoreCorruptError
+from .errors import StoreCorruptError
 
 #: temporary files end with this suffix; a killed writer may leave them and they are ignored
 TMP_SUFFIX = ".tmp"

@@ -21,8 +21,8 @@ from typing import Any
 from napari.qt.threading import GeneratorWorker
 from qtpy.QtCore import QObject, Signal
 
-from .session import StaleResultError
-from .types import Click
+from ..session import StaleResultError
+from ..types import Click
 
 #: decodes known to take less than this run at once on the GUI thread (one click at a time)
 SYNC_DECODE_S = 0.1

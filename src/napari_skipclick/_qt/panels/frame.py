@@ -17,7 +17,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from .types import FrameStatus
+from ...types import FrameStatus
 
 STATUS_COLORS: dict[FrameStatus, str] = {
     FrameStatus.EMPTY: "#3a3f47",

@@ -18,7 +18,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from .engines import ENGINES
+from ...engines import ENGINES
 
 #: released checkpoint fetched by the Download button
 DEFAULT_CHECKPOINT = "skipclick"
@@ -166,7 +166,7 @@ class SetupPanel(QWidget):
 
 
 def _build_engine(name: str, options: dict[str, Any]) -> Any:
-    from .engines import create_engine
+    from ...engines import create_engine
 
     return create_engine(name, **options)
 

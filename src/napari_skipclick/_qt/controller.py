@@ -14,14 +14,15 @@ from napari.layers.base import ActionType
 from napari.utils.notifications import show_error, show_warning
 from qtpy.QtCore import QObject, QTimer, Signal
 
-from ._edits import EditQueue
-from ._frame_actions import FrameActions
-from ._frames import layer_frames, layer_video_info
-from ._layers import AnnotationLayers
-from ._workers import FeatureLoader
-from .engines.cache import FeatureCache
-from .session import AnnotationSession
-from .types import Click, ObjectInfo
+from .._layer_data import layer_video_info
+from ..engines.cache import FeatureCache
+from ..session import AnnotationSession
+from ..types import Click, ObjectInfo
+from .edits import EditQueue
+from .frame_actions import FrameActions
+from .frames import layer_frames
+from .layers import AnnotationLayers
+from .workers import FeatureLoader
 
 #: frames after the current one whose features are computed ahead
 PREFETCH = 3
@@ -92,7 +93,7 @@ class AnnotationController(FrameActions, QObject):
         self.close_session()
         store = None
         if store_path:
-            from .io.store import AnnotationStore
+            from ..io.store import AnnotationStore
 
             info = layer_video_info(image_layer, frames)
             store = AnnotationStore.open_or_create(store_path, info, engine_key=engine.key)

@@ -19,7 +19,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from .io.export import FORMATS
+from ...io.export import FORMATS
 
 
 class _Progress(QObject):
@@ -35,8 +35,8 @@ def _export(
 
     Returns the written paths and, when the export failed or was cancelled, why.
     """
-    from .io.export import export_store
-    from .io.store import StoreError
+    from ...io.export import export_store
+    from ...io.store import StoreError
 
     try:
         paths = export_store(

@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import zarr
 
-from ..types import FrameStatus
-from .store_errors import StoreCorruptError
-from .store_files import (
+from ...types import FrameStatus
+from .errors import StoreCorruptError
+from .files import (
     clean_temporaries,
     fsync_dir,
     read_json,

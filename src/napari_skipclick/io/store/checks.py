@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from ..types import ObjectInfo
-from .store_errors import StoreCorruptError
-from .store_files import read_json
-from .store_txn import utc_now
+from ...types import ObjectInfo
+from .errors import StoreCorruptError
+from .files import read_json
+from .txn import utc_now
 
 
 def check_labels(labels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -15,9 +15,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .io.export import categories, category_of, object_ids_in, select_frames
-from .io.store import AnnotationStore
-from .types import FrameStatus
+from ..types import FrameStatus
+from .export import categories, category_of, object_ids_in, select_frames
+from .store import AnnotationStore
 
 Item = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
@@ -62,7 +62,7 @@ class SkipClickDataset(Dataset):
     def video(self) -> Any:
         """The frames, opened lazily (again in each worker process)."""
         if self._video is None:
-            from .io.video import open_video
+            from .video import open_video
 
             self._video = open_video(self._video_source)
             self._check_video(self._video)

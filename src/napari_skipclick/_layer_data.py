@@ -1,0 +1,117 @@
+"""The napari boundary: what our layers carry in ``metadata``, and how a layer's video is known.
+
+The reader, the writer and the widget's frame adapter all go through this module, so the
+metadata keys, the ``VideoInfo`` of a layer and its fingerprint are defined once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .types import VideoInfo
+
+if TYPE_CHECKING:
+    from .io.store import AnnotationStore
+
+#: metadata key: the :class:`VideoInfo` of an image layer opened by our reader
+VIDEO_INFO = "video_info"
+#: metadata key: the path of the video or frame folder
+PATH = "path"
+#: metadata key: the JSON form of the video (labels layers made from a store)
+VIDEO = "video"
+#: metadata key: the store a labels layer was read from
+STORE = "skipclick_store"
+#: metadata keys: objects (dicts), classes, frame statuses and problems of a store's layer
+OBJECTS, CLASSES, STATUSES, PROBLEMS = "objects", "classes", "statuses", "problems"
+#: metadata key: frames per second, when a layer brings its own
+FPS = "fps"
+
+#: name of the labels layer made from a store
+STORE_LAYER_NAME = "SkipClick labels"
+
+
+def video_metadata(info: VideoInfo, path: str | Path) -> dict[str, Any]:
+    """The ``metadata`` of an image layer that shows the video ``info`` read from ``path``."""
+    return {VIDEO_INFO: info, PATH: str(path)}
+
+
+def video_info_from_metadata(
+    metadata: dict[str, Any], shape: tuple[int, int, int]
+) -> VideoInfo | None:
+    """The layer's ``VideoInfo`` (object or JSON form) if it matches ``(T, H, W)``, else None."""
+    for key in (VIDEO_INFO, VIDEO):
+        info = metadata.get(key)
+        if isinstance(info, dict):
+            try:
+                info = VideoInfo(**info)
+            except TypeError:
+                info = None
+        if isinstance(info, VideoInfo) and (info.n_frames, info.height, info.width) == shape:
+            return info
+    return None
+
+
+def layer_video_info(layer: Any, frames: Any) -> VideoInfo:
+    """The reader's ``VideoInfo`` of an image layer, or one made from its (T, H, W, 3) frames."""
+    shape = tuple(int(s) for s in frames.shape[:3])
+    info = video_info_from_metadata(layer.metadata, shape)
+    if info is not None:
+        return info
+    path = getattr(layer.source, "path", None) or layer.metadata.get(PATH) or layer.name
+    fps = float(layer.metadata.get(FPS, 25.0))
+    return VideoInfo(str(path), *shape, fps, content_fingerprint(frames))
+
+
+def labels_video_info(metadata: dict[str, Any], shape: tuple[int, int, int]) -> VideoInfo:
+    """The video of a ``(T, H, W)`` labels layer: from its metadata, else one named by its size."""
+    info = video_info_from_metadata(metadata, shape)
+    if info is not None:
+        return info
+    t, h, w = shape
+    return VideoInfo(
+        path="", n_frames=t, height=h, width=w, fps=0.0, fingerprint=f"labels-layer:{t}x{h}x{w}"
+    )
+
+
+def content_fingerprint(frames: Any) -> str:
+    """32 hex digits of sha256 over the shape and the first, middle and last frames' pixels."""
+    n_frames = frames.shape[0]
+    digest = hashlib.sha256(repr(tuple(frames.shape)).encode())
+    for t in sorted({0, n_frames // 2, n_frames - 1}):
+        digest.update(np.ascontiguousarray(frames[t]).tobytes())
+    return digest.hexdigest()[:32]
+
+
+def store_layer_data(store: AnnotationStore) -> tuple[Any, dict[str, Any], str]:
+    """napari LayerData of an open store: its labels (lazy) as a labels layer with its objects."""
+    from .io.store import StoreCorruptError
+
+    try:
+        objects, classes = store.objects(), store.classes()
+    except StoreCorruptError:
+        objects, classes = [], []
+    # ids without an object entry are drawn grey; 0 (background) is transparent
+    colors: dict[int | None, tuple[float, ...]] = {None: (0.5, 0.5, 0.5, 1.0), 0: (0, 0, 0, 0)}
+    for o in objects:
+        colors[o.id] = (*(c / 255 for c in o.color), 1.0)
+    data = store.labels if store.video.n_frames > 1 else store.read_labels(0)
+    meta: dict[str, Any] = {
+        "name": STORE_LAYER_NAME,
+        "metadata": {
+            STORE: str(store.path),
+            VIDEO: asdict(store.video),
+            OBJECTS: [asdict(o) for o in objects],
+            CLASSES: classes,
+            STATUSES: {t: s.value for t, s in store.statuses().items()},
+            PROBLEMS: list(store.problems),
+        },
+    }
+    if objects:
+        meta["colormap"] = colors
+    return (data, meta, "labels")
+

@@ -1,0 +1,20 @@
+"""The zarr annotation store: one video's labels, objects, classes, clicks and frame statuses.
+
+``AnnotationStore`` is the entry point; the modules beside it hold its layout on disk
+(``layout``), the per-frame journal (``txn``), durable file writes (``files``), the
+single-writer lock (``lock``), the checks of what is read back (``checks``) and its errors.
+"""
+
+from .errors import StoreCorruptError, StoreError, StoreLockedError, StoreMismatchError
+from .layout import FORMAT_VERSION, is_store
+from .store import AnnotationStore
+
+__all__ = [
+    "FORMAT_VERSION",
+    "AnnotationStore",
+    "StoreCorruptError",
+    "StoreError",
+    "StoreLockedError",
+    "StoreMismatchError",
+    "is_store",
+]
