@@ -114,4 +114,3 @@ def store_layer_data(store: AnnotationStore) -> tuple[Any, dict[str, Any], str]:
     if objects:
         meta["colormap"] = colors
     return (data, meta, "labels")
-

@@ -60,4 +60,3 @@ def layer_frames(layer: Any) -> Any:
     if layer.rgb and data.ndim == 4 and data.shape[-1] == 3 and data.dtype == np.uint8:
         return data
     return LayerFrames(data, rgb=bool(layer.rgb), contrast_limits=tuple(layer.contrast_limits))
-

@@ -333,4 +333,3 @@ class AnnotationStore:
     def __repr__(self) -> str:
         mode = "read-only" if self.readonly else "writable"
         return f"AnnotationStore({str(self.path)!r}, {mode}, {self.video.n_frames} frames)"
-

@@ -1,6 +1,5 @@
 """The objects panel, colours, keyboard shortcuts and setup checks of the widget."""
 
-# ruff: noqa: F811  (pytest fixtures imported from widget_support)
 from __future__ import annotations
 
 import numpy as np
@@ -12,13 +11,7 @@ from napari_skipclick._qt.keybindings import SHORTCUTS
 from napari_skipclick._qt.panels.objects import frame_ranges
 from napari_skipclick._qt.widget import SkipClickWidget
 from napari_skipclick.engines import create_engine
-from widget_support import (  # noqa: F401  (fixtures)
-    annotator,
-    click,
-    feature_cache,
-    labels_of,
-    wait_idle,
-)
+from support.widget import click, labels_of, wait_idle
 
 pytestmark = [pytest.mark.gui]
 

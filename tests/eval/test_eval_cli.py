@@ -13,7 +13,7 @@ from PIL import Image
 from napari_skipclick.eval import cli
 from napari_skipclick.eval.clicker import Clicker
 
-MINI = Path(__file__).parent / "data" / "grabcut_mini"
+MINI = Path(__file__).parents[1] / "data" / "grabcut_mini"
 
 
 def run_eval(*argv: str) -> int:

@@ -1,7 +1,5 @@
 """Clicks in the real widget on the sample video: masks per object, signs, outside clicks, undo."""
 
-# ruff: noqa: F811  (pytest fixtures imported from widget_support)
-
 from __future__ import annotations
 
 import numpy as np
@@ -11,16 +9,7 @@ from vispy.util import keys
 
 from napari_skipclick._qt.layers import NEGATIVE_COLOR, POSITIVE_COLOR
 from napari_skipclick.types import Click, FrameStatus
-from widget_support import (  # noqa: F401  (fixtures)
-    annotator,
-    click,
-    feature_cache,
-    ground_truth,
-    iou,
-    labels_of,
-    simulated_clicks,
-    wait_idle,
-)
+from support.widget import click, ground_truth, iou, labels_of, simulated_clicks, wait_idle
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 

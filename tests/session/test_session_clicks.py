@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engines_for_tests import ColourEngine, moving_squares, red_box
 from napari_skipclick.engines.cache import FeatureCache
 from napari_skipclick.session import AnnotationSession, StaleResultError, color_for
 from napari_skipclick.session.state import COLORS
 from napari_skipclick.session.zoom import crop_key, zoom_box
 from napari_skipclick.types import Click, FrameStatus
+from support.engines import ColourEngine, moving_squares, red_box
 
 RED_CLICK = Click(25, 15, True)  # inside the red square on frame 0
 BLUE_CLICK = Click(45, 70, True)  # inside the blue bar

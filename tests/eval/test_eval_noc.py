@@ -11,7 +11,7 @@ from napari_skipclick.engines.base import Features
 from napari_skipclick.eval.clicker import VOID
 from napari_skipclick.eval.noc import evaluate_object
 
-FIXTURES = Path(__file__).parent / "data" / "official_tiny" / "fixtures.npz"
+FIXTURES = Path(__file__).parents[1] / "data" / "official_tiny" / "fixtures.npz"
 
 
 class ReplayEngine:

@@ -15,8 +15,8 @@ from napari_skipclick.io.video import open_video
 from napari_skipclick.session import AnnotationSession
 from napari_skipclick.types import Click, FrameStatus
 
-DATA = Path(__file__).parent / "data" / "giant_slalom"
-SAMPLE = Path(__file__).parents[1] / "src" / "napari_skipclick" / "sample_data" / "giant_slalom.mp4"
+DATA = Path(__file__).parents[1] / "data" / "giant_slalom"
+SAMPLE = Path(__file__).parents[2] / "src" / "napari_skipclick" / "sample_data" / "giant_slalom.mp4"
 GT_FILES = {"skier": "00000_obj3_skier.png", "skis": "00000_obj1_skis.png"}
 
 

@@ -18,7 +18,7 @@ from napari_skipclick.model.weights import (
     resolve_checkpoint,
 )
 
-TINY = Path(__file__).parent / "data" / "official_tiny"
+TINY = Path(__file__).parents[1] / "data" / "official_tiny"
 
 
 @pytest.fixture(autouse=True)

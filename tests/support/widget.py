@@ -1,20 +1,15 @@
-"""Shared helpers of the widget tests: the sample video in a viewer with the widget started."""
+"""Helpers of the widget tests: wait for the controller, click like a user, read the labels."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
-from napari_skipclick._qt.widget import SkipClickWidget
-from napari_skipclick._sample_data import giant_slalom
-from napari_skipclick.engines import create_engine
-from napari_skipclick.engines.cache import FeatureCache
 from napari_skipclick.eval.clicker import Clicker
 
-DATA = Path(__file__).parent / "data" / "giant_slalom"
+DATA = Path(__file__).parents[1] / "data" / "giant_slalom"
 #: DAVIS object ids of the frame-0 ground truth masks
 GT_FILES = {"skis": 1, "poles": 2, "skier": 3}
 WAIT_MS = 120_000
@@ -27,30 +22,6 @@ def ground_truth(name: str) -> np.ndarray:
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
     return float((a & b).sum() / max((a | b).sum(), 1))
-
-
-@pytest.fixture(scope="session")
-def feature_cache() -> FeatureCache:
-    """One in-memory feature cache for all widget tests (features depend on frame + engine only)."""
-    return FeatureCache(max_mib=512)
-
-
-@pytest.fixture
-def annotator(make_napari_viewer, qtbot, feature_cache):
-    """(viewer, widget) with the sample video on frame 0 and a session on the embedded engine."""
-    viewer = make_napari_viewer()
-    data, kwargs, _ = giant_slalom()[0]
-    image = viewer.add_image(data, **kwargs)
-    viewer.dims.set_current_step(0, 0)
-    widget = SkipClickWidget(viewer)
-    viewer.window.add_dock_widget(widget, name="SkipClick")
-    widget.controller.prefetch = 1
-    widget.controller.start_session(image, create_engine("embedded"), cache=feature_cache)
-    wait_idle(qtbot, widget.controller)
-    yield viewer, widget
-    widget.controller.cancel()
-    wait_idle(qtbot, widget.controller)
-    widget.controller.close_session()
 
 
 def wait_idle(qtbot, controller) -> None:

@@ -12,7 +12,7 @@ from napari_skipclick.eval.clicker import VOID
 from napari_skipclick.eval.noc import evaluate_object
 from napari_skipclick.eval.skipclick_noc import SkipClickNocEngine
 
-TINY = Path(__file__).parent / "data" / "official_tiny"
+TINY = Path(__file__).parents[1] / "data" / "official_tiny"
 
 
 @pytest.mark.slow

@@ -1,7 +1,5 @@
 """Export buttons of the widget: the store's annotations leave as COCO and PNG, in a worker."""
 
-# ruff: noqa: F811  (pytest fixtures imported from widget_support)
-
 from __future__ import annotations
 
 import json
@@ -14,7 +12,7 @@ from pycocotools import mask as mask_utils
 from napari_skipclick._qt.widget import SkipClickWidget
 from napari_skipclick._sample_data import giant_slalom
 from napari_skipclick.engines import create_engine
-from widget_support import click, feature_cache, labels_of, wait_idle  # noqa: F401
+from support.widget import click, labels_of, wait_idle
 
 pytestmark = [pytest.mark.gui]
 

@@ -1,7 +1,5 @@
 """Frames in the real widget: propagation, statuses, frame/engine switches mid-work, the store."""
 
-# ruff: noqa: F811  (pytest fixtures imported from widget_support)
-
 from __future__ import annotations
 
 import numpy as np
@@ -12,14 +10,7 @@ from napari_skipclick._sample_data import giant_slalom
 from napari_skipclick.engines import create_engine
 from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.types import Click, FrameStatus
-from widget_support import (  # noqa: F401  (fixtures)
-    annotator,
-    click,
-    feature_cache,
-    labels_of,
-    simulated_clicks,
-    wait_idle,
-)
+from support.widget import click, labels_of, simulated_clicks, wait_idle
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 

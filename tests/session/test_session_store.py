@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engines_for_tests import ColourEngine, moving_squares
 from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.session import AnnotationSession
 from napari_skipclick.types import Click, FrameStatus, VideoInfo
+from support.engines import ColourEngine, moving_squares
 
 
 def video_info(frames: np.ndarray) -> VideoInfo:

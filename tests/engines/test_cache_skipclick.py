@@ -12,7 +12,7 @@ from napari_skipclick.engines.cache import FeatureCache
 from napari_skipclick.session import AnnotationSession
 from napari_skipclick.types import Click
 
-TINY = Path(__file__).parent / "data" / "official_tiny"
+TINY = Path(__file__).parents[1] / "data" / "official_tiny"
 
 
 @pytest.mark.slow

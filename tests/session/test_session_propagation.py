@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from engines_for_tests import RED, ColourEngine, moving_squares, red_box
 from napari_skipclick.session import (
     AnnotationSession,
     PropagationSettings,
@@ -14,6 +13,7 @@ from napari_skipclick.session import (
 )
 from napari_skipclick.session.propagation import derive_clicks
 from napari_skipclick.types import Click, FrameStatus
+from support.engines import RED, ColourEngine, moving_squares, red_box
 
 SETTINGS = PropagationSettings()
 

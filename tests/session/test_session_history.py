@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from engines_for_tests import ColourEngine, moving_squares
 from napari_skipclick.session import AnnotationSession
 from napari_skipclick.session.history import History, changed_box, frame_change
 from napari_skipclick.types import Click, FrameStatus
+from support.engines import ColourEngine, moving_squares
 
 
 def snapshot(session: AnnotationSession) -> tuple:

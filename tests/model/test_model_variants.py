@@ -18,8 +18,8 @@ from napari_skipclick.model import (
     save_skipclick,
 )
 
-REF = Path(__file__).parent / "data" / "model"
-TINY = Path(__file__).parent / "data" / "official_tiny"
+REF = Path(__file__).parents[1] / "data" / "model"
+TINY = Path(__file__).parents[1] / "data" / "official_tiny"
 SUMMARY = json.loads((REF / "skipclick_variants_summary.json").read_text())
 FULL_SHAPES = json.loads((REF / "skipclick_full_state_dict_shapes.json").read_text())
 VARIANTS = {

@@ -10,7 +10,7 @@ import pytest
 from napari_skipclick.eval.clicker import VOID, Clicker
 from napari_skipclick.eval.metrics import NOC_THRESHOLDS, iou, summarize
 
-FIXTURES = Path(__file__).parent / "data" / "official_tiny" / "fixtures.npz"
+FIXTURES = Path(__file__).parents[1] / "data" / "official_tiny" / "fixtures.npz"
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from napari_skipclick.eval.metrics import iou
 from napari_skipclick.eval.noc import evaluate_object
 from napari_skipclick.types import Click
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 
 
 def _scene(seed: int = 0) -> np.ndarray:

@@ -11,7 +11,7 @@ import torch
 
 from napari_skipclick.model import NoCPredictor, SkipClickPredictor, load_skipclick
 
-DATA = Path(__file__).parent / "data" / "official_tiny"
+DATA = Path(__file__).parents[1] / "data" / "official_tiny"
 TOL = {"atol": 1e-4, "rtol": 1e-4}
 
 

@@ -15,7 +15,7 @@ from napari_skipclick.model import NoCPredictor
 from napari_skipclick.model.checkpoint import file_sha256
 from napari_skipclick.types import Click
 
-TINY = Path(__file__).parent / "data" / "official_tiny"
+TINY = Path(__file__).parents[1] / "data" / "official_tiny"
 ARCH = json.loads((TINY / "tiny_config.json").read_text())["dinov2_tiny_architecture"]
 
 

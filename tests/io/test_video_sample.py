@@ -11,7 +11,7 @@ from PIL import Image
 from napari_skipclick._sample_data import giant_slalom, sample_video_path
 from napari_skipclick.io import VideoArray
 
-DATA = Path(__file__).parent / "data" / "giant_slalom"
+DATA = Path(__file__).parents[1] / "data" / "giant_slalom"
 
 
 def test_sample_clip_is_small_and_complete():
