@@ -132,6 +132,29 @@ def test_disk_entry_with_a_wrong_key_or_damage_is_never_used(tmp_path):
     assert not entry.exists()  # the damaged entry is removed, so it is recomputed
 
 
+def test_disk_entry_missing_a_chunk_is_a_miss_not_zeros(tmp_path):
+    engine = CountingEngine(floats=4)
+    FeatureCache(disk_path=tmp_path).put("frame", engine.key, engine.encode(image(1)))
+    (chunk,) = (p for p in tmp_path.rglob("*") if p.is_file() and p.parent.name == "c")
+    chunk.unlink()  # zarr alone would read the fill value (zeros) here
+    fresh = FeatureCache(disk_path=tmp_path)
+    assert fresh.get("frame", engine.key) is None
+    assert not any(tmp_path.rglob("*.zarr"))
+
+
+def test_a_failure_that_is_not_damage_surfaces_and_keeps_the_entry(tmp_path, monkeypatch):
+    engine = CountingEngine(floats=4)
+    FeatureCache(disk_path=tmp_path).put("frame", engine.key, engine.encode(image(1)))
+
+    def broken(array, meta):
+        raise RuntimeError("a bug in the conversion")
+
+    monkeypatch.setattr("napari_skipclick.engines.cache._from_numpy", broken)
+    with pytest.raises(RuntimeError, match="a bug"):
+        FeatureCache(disk_path=tmp_path).get("frame", engine.key)
+    assert any(tmp_path.rglob("*.zarr"))  # a valid entry is not thrown away
+
+
 def test_disk_cache_is_bounded(tmp_path):
     engine = CountingEngine(floats=64 * 1024)  # 128 KiB on disk in fp16
     cache = FeatureCache(max_mib=0, disk_path=tmp_path, disk_max_mib=0.3)

@@ -57,6 +57,22 @@ def _from_numpy(array: np.ndarray, meta: dict[str, Any]) -> Any:
     return array.astype(np.dtype(meta["dtype"]), copy=False)
 
 
+class TornEntryError(ValueError):
+    """A cache entry on disk misses part of its data."""
+
+
+#: what reading a damaged entry raises (bad JSON, missing or truncated chunks, missing keys);
+#: anything else (a permission error, a bug) is not a miss and propagates
+CORRUPT_ENTRY_ERRORS = (ValueError, KeyError, FileNotFoundError, NotADirectoryError)
+
+
+def _read_whole(array: Any) -> np.ndarray:
+    """All of a zarr array; :class:`TornEntryError` if a chunk is missing (zarr reads fill)."""
+    if array.nchunks_initialized != array.nchunks:
+        raise TornEntryError(f"{array.nchunks - array.nchunks_initialized} chunk(s) missing")
+    return array[...]
+
+
 class FeatureCache:
     """Thread-safe cache of ``Features`` per (frame key, engine key).
 
@@ -185,15 +201,17 @@ class FeatureCache:
             attrs = dict(group.attrs)
             if attrs.get("engine_key") != engine_key or attrs.get("frame_key") != frame_key:
                 return None
-            arrays = {
-                name: _from_numpy(group[name][...], meta) for name, meta in attrs["arrays"].items()
-            }
-            arrays.update(attrs.get("scalars", {}))
-            os.utime(path)
-        except Exception:  # an unreadable entry is a miss; it is recomputed and rewritten
+            metas: dict[str, dict[str, Any]] = attrs["arrays"]
+            raw = {name: _read_whole(group[name]) for name in metas}
+            image_shape = tuple(int(s) for s in attrs["image_shape"])
+            scalars = dict(attrs.get("scalars", {}))
+        except CORRUPT_ENTRY_ERRORS:  # a torn or damaged entry is a miss: recomputed, rewritten
             shutil.rmtree(path, ignore_errors=True)
             return None
-        return Features(image_shape=tuple(attrs["image_shape"]), arrays=arrays)
+        os.utime(path)
+        arrays = {name: _from_numpy(array, metas[name]) for name, array in raw.items()}
+        arrays.update(scalars)
+        return Features(image_shape=image_shape, arrays=arrays)
 
     def _write_disk(self, frame_key: str, engine_key: str, features: Features) -> None:
         path = self._entry_path(frame_key, engine_key)
