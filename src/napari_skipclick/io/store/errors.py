@@ -21,3 +21,8 @@ class StoreCorruptError(StoreError):
     def __init__(self, message: str, path: str | None = None) -> None:
         super().__init__(message)
         self.path = path
+
+
+#: what decoding damaged data raises (zarr metadata, codecs such as zstd on a truncated chunk);
+#: an ``OSError`` is the disk or the permissions and is reported as such, never as damage
+DECODE_ERRORS = (ValueError, RuntimeError, KeyError)

@@ -12,7 +12,7 @@ from typing import Any
 from zarr.core.buffer import Buffer
 from zarr.storage import LocalStore
 
-from .errors import StoreCorruptError
+from .errors import StoreCorruptError, StoreError
 
 #: temporary files end with this suffix; a killed writer may leave them and they are ignored
 TMP_SUFFIX = ".tmp"
@@ -64,8 +64,8 @@ def read_json(path: Path, root: Path) -> Any:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise
-    except OSError as e:
-        raise StoreCorruptError(f"cannot read {name} in store {root}: {e}", str(path)) from e
+    except OSError as e:  # permissions or the disk: say so, it is not damage
+        raise StoreError(f"cannot read {name} in store {root}: {e}") from e
     try:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:

@@ -13,7 +13,7 @@ from zarr.codecs import ZstdCodec
 
 from ... import __version__
 from ...types import VideoInfo
-from .errors import StoreCorruptError, StoreError, StoreMismatchError
+from .errors import DECODE_ERRORS, StoreCorruptError, StoreError, StoreMismatchError
 from .files import DurableLocalStore, read_json, write_json
 from .lock import LOCK_NAME
 from .txn import utc_now
@@ -196,7 +196,9 @@ def open_labels(p: Path, video: VideoInfo, readonly: bool) -> zarr.Array:
         arr = zarr.open_array(
             DurableLocalStore(p, read_only=readonly), path=LABELS, mode="r" if readonly else "r+"
         )
-    except Exception as e:
+    except OSError as e:
+        raise StoreError(f"cannot read the labels array of the store {p} ({where}): {e}") from e
+    except DECODE_ERRORS as e:
         raise StoreCorruptError(
             f"the labels array of the store {p} cannot be opened ({where}): {e}", str(where)
         ) from e

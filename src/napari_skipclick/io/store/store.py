@@ -17,7 +17,7 @@ import zarr
 
 from ...types import FrameStatus, ObjectInfo, VideoInfo
 from .checks import check_clicks, check_labels, load_objects, objects_doc
-from .errors import StoreCorruptError, StoreError
+from .errors import DECODE_ERRORS, StoreCorruptError, StoreError
 from .files import DurableLocalStore, read_json, write_json
 from .layout import (
     LABELS,
@@ -165,7 +165,10 @@ class AnnotationStore:
         t = self._check_frame(t)
         try:
             return np.asarray(self._labels[t], dtype=np.uint32)
-        except Exception as e:
+        except OSError as e:  # the disk or the permissions, not the data
+            chunk = self._journal.chunk_path(t)
+            raise StoreError(f"cannot read the labels of frame {t} ({chunk}): {e}") from e
+        except DECODE_ERRORS as e:
             chunk = self._journal.chunk_path(t)
             raise StoreCorruptError(
                 f"the labels of frame {t} ({chunk}) are damaged or truncated: {e}", str(chunk)
