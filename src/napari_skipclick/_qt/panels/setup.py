@@ -172,7 +172,7 @@ def _build_engine(name: str, options: dict[str, Any]) -> Any:
 
 
 def _download(name: str) -> Any:
-    from .model.weights import fetch_checkpoint
+    from ...model.weights import fetch_checkpoint
 
     return fetch_checkpoint(name, progressbar=False)
 
