@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from napari_skipclick.model import CheckpointError, load_skipclick, pick_device, read_checkpoint
-from napari_skipclick.model.checkpoint import file_sha256
+from napari_skipclick.model.weights import file_sha256
 
 TINY = Path(__file__).parents[1] / "data" / "official_tiny"
 ARCH = json.loads((TINY / "tiny_config.json").read_text())["dinov2_tiny_architecture"]

@@ -12,7 +12,7 @@ import torch
 from napari_skipclick.engines import Engine, Features, create_engine
 from napari_skipclick.engines.skipclick import SkipClickEngine
 from napari_skipclick.model import NoCPredictor
-from napari_skipclick.model.checkpoint import file_sha256
+from napari_skipclick.model.weights import file_sha256
 from napari_skipclick.types import Click
 
 TINY = Path(__file__).parents[1] / "data" / "official_tiny"

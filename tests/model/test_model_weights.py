@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -57,9 +59,10 @@ def test_cached_file_is_used_without_download(cache, monkeypatch):
         raise AssertionError("must not download")
 
     monkeypatch.setattr(pooch, "retrieve", fail)
+    monkeypatch.setitem(CHECKPOINTS, "skipclick", replace(CHECKPOINTS["skipclick"], min_bytes=1))
     cache.mkdir()
     target = cache / CHECKPOINTS["skipclick"].filename
-    target.write_bytes(b"x")
+    shutil.copy(TINY / "checkpoint.pth", target)
     assert resolve_checkpoint("skipclick") == target
 
 
@@ -72,31 +75,6 @@ def test_offline_download_gives_clear_message(monkeypatch):
     monkeypatch.setattr(pooch, "retrieve", offline)
     with pytest.raises(WeightsError, match=r"offline.*pass its path"):
         fetch_checkpoint("baseline")
-
-
-def test_download_command(capsys, monkeypatch, cache):
-    import pooch
-
-    from napari_skipclick.model import weights_cli
-
-    calls = []
-
-    def fake_retrieve(url, known_hash, fname, path, progressbar):
-        calls.append((url, fname, progressbar))
-        Path(path).mkdir(parents=True, exist_ok=True)
-        (Path(path) / fname).write_bytes(b"weights")
-        return str(Path(path) / fname)
-
-    monkeypatch.setattr(pooch, "retrieve", fake_retrieve)
-    parser = argparse.ArgumentParser()
-    weights_cli.configure(parser)
-    assert weights_cli.run(parser.parse_args(["frozen"])) == 0
-    assert calls == [(CHECKPOINTS["frozen"].url, CHECKPOINTS["frozen"].filename, True)]
-    assert weights_cli.run(parser.parse_args(["--list"])) == 0
-    out = capsys.readouterr().out
-    assert str(cache) in out and "frozen" in out and "downloaded" in out
-    monkeypatch.setattr(pooch, "retrieve", lambda *a, **k: (_ for _ in ()).throw(OSError("down")))
-    assert weights_cli.run(parser.parse_args(["baseline"])) == 1
 
 
 def test_bench_command_on_tiny_checkpoint(tmp_path, capsys):

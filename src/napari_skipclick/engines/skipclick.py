@@ -20,10 +20,9 @@ from ..model import (
     pick_device,
     released_config,
 )
-from ..model.checkpoint import file_sha256
 from ..model.predictor import demo_probabilities, image_tensor, resize_ac, scale_clicks
 from ..model.skipclick import DecoderState
-from ..model.weights import resolve_checkpoint
+from ..model.weights import file_sha256, resolve_checkpoint
 from ..types import Click
 from .base import Features, check_clicks, check_image, check_prev_mask
 

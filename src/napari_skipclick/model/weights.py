@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +15,11 @@ _BASE_URL = "https://mediastore.rz.uni-augsburg.de/get/{}/"
 
 
 class WeightsError(RuntimeError):
-    """A checkpoint that is neither a local file nor downloadable right now."""
+    """A checkpoint that is neither a local file nor downloadable right now, or a bad download."""
+
+
+#: smallest plausible released checkpoint: the lightest one holds a ViT-B/14 (≈ 330 MiB)
+MIN_RELEASED_BYTES = 50 * 2**20
 
 
 @dataclass(frozen=True)
@@ -23,7 +30,8 @@ class ReleasedCheckpoint:
     description: str
     url: str
     filename: str
-    sha256: str | None = None  # not published; pooch then reports the hash it computed
+    sha256: str | None = None  # not published: the first download's hash is recorded instead
+    min_bytes: int = MIN_RELEASED_BYTES
 
 
 CHECKPOINTS: dict[str, ReleasedCheckpoint] = {
@@ -82,29 +90,133 @@ def _entry(name: str) -> ReleasedCheckpoint:
         ) from None
 
 
-def fetch_checkpoint(name: str, *, progressbar: bool = True) -> Path:
-    """Download the released checkpoint ``name`` unless cached; return its path."""
+def fetch_checkpoint(name: str, *, progressbar: bool = True, force: bool = False) -> Path:
+    """Download the released checkpoint ``name`` unless cached and valid; return its path.
+
+    Args:
+        name: a released checkpoint (see ``CHECKPOINTS``).
+        progressbar: show pooch's progress bar.
+        force: download again even if a cached copy exists.
+
+    A download is kept only if it is a PyTorch zip checkpoint of plausible size; its size and
+    SHA-256 are then recorded beside it and checked on every later use.
+    """
     entry = _entry(name)
     target = cached_path(name)
-    if target.is_file():
-        return target
+    if target.is_file() and not force:
+        return verified(target, entry)
     import pooch
 
+    partial = target.with_name(f"{target.name}.download")
+    partial.unlink(missing_ok=True)
     try:
-        path = pooch.retrieve(
-            entry.url,
-            known_hash=entry.sha256,
-            fname=entry.filename,
-            path=target.parent,
-            progressbar=progressbar,
+        path = Path(
+            pooch.retrieve(
+                entry.url,
+                known_hash=entry.sha256,
+                fname=partial.name,
+                path=target.parent,
+                progressbar=progressbar,
+            )
         )
     except Exception as exc:  # requests/network/hash errors all mean: not available now
+        partial.unlink(missing_ok=True)
         raise WeightsError(
             f"could not download the {name!r} checkpoint from {entry.url} "
             f"({exc.__class__.__name__}: {exc}). If this machine is offline, download it "
             f"elsewhere, then pass its path, or copy it to {target}."
         ) from None
-    return Path(path)
+    try:
+        check_checkpoint_file(path, entry.min_bytes, source=entry.url)
+    except WeightsError:
+        path.unlink(missing_ok=True)
+        raise
+    os.replace(path, target)
+    _write_sidecar(target)
+    return target
+
+
+def sidecar_path(path: Path) -> Path:
+    """The file recording a cached checkpoint's size and SHA-256."""
+    return path.with_name(f"{path.name}.sha256.json")
+
+
+def check_checkpoint_file(path: Path, min_bytes: int, *, source: str) -> None:
+    """Raise :class:`WeightsError` unless ``path`` is a PyTorch zip checkpoint of ``min_bytes``+.
+
+    Catches what servers and proxies hand out instead of weights: HTML pages, truncated
+    transfers and empty files.
+    """
+    size = path.stat().st_size
+    head = path.read_bytes()[:256] if size < 2**16 else _head(path)
+    if head.lstrip()[:1] == b"<":
+        raise WeightsError(f"{source} sent an HTML page, not a checkpoint ({size} bytes)")
+    if size < min_bytes:
+        raise WeightsError(
+            f"{source} sent {size} bytes, fewer than a checkpoint has ({min_bytes} or more)"
+        )
+    if not zipfile.is_zipfile(path):
+        raise WeightsError(f"{source} sent a file that is not a PyTorch checkpoint (not a zip)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise WeightsError(f"{source} sent a damaged or truncated checkpoint: {exc}") from None
+    if bad is not None or not any(n.endswith("/data.pkl") or n == "data.pkl" for n in names):
+        raise WeightsError(f"{source} sent a damaged or incomplete PyTorch checkpoint")
+
+
+def verified(path: Path, entry: ReleasedCheckpoint) -> Path:
+    """``path`` after checking it against its recorded size and SHA-256 (recorded if absent)."""
+    sidecar = sidecar_path(path)
+    if not sidecar.is_file():  # copied by hand into the cache: check it once, then record it
+        try:
+            check_checkpoint_file(path, entry.min_bytes, source=str(path))
+        except WeightsError as exc:
+            raise WeightsError(f"{exc}. {_remedy(path, entry)}") from None
+        _write_sidecar(path)
+        return path
+    try:
+        record = json.loads(sidecar.read_text())
+        size, digest = int(record["size"]), str(record["sha256"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise WeightsError(f"{sidecar} is unreadable ({exc}). {_remedy(path, entry)}") from None
+    if path.stat().st_size != size or file_sha256(path) != digest:
+        raise WeightsError(
+            f"the cached checkpoint {path} differs from the one downloaded "
+            f"({size} bytes, SHA-256 {digest[:16]}…): it was changed or damaged. "
+            f"{_remedy(path, entry)}"
+        )
+    return path
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_sidecar(path: Path) -> None:
+    record = {"size": path.stat().st_size, "sha256": file_sha256(path)}
+    tmp = sidecar_path(path).with_suffix(".tmp")
+    tmp.write_text(json.dumps(record) + "\n")
+    os.replace(tmp, sidecar_path(path))
+
+
+def _head(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(256)
+
+
+def _remedy(path: Path, entry: ReleasedCheckpoint) -> str:
+    return (
+        f"Delete {path} (and {sidecar_path(path).name}), or download it again with "
+        f"`skipclick download --force {entry.name}`."
+    )
 
 
 def resolve_checkpoint(name_or_path: str | os.PathLike, *, download: bool = True) -> Path:
@@ -116,7 +228,7 @@ def resolve_checkpoint(name_or_path: str | os.PathLike, *, download: bool = True
     if key in CHECKPOINTS:
         cached = cached_path(key)
         if cached.is_file():
-            return cached
+            return verified(cached, CHECKPOINTS[key])
         if download:
             return fetch_checkpoint(key)
         raise WeightsError(f"checkpoint {key!r} is not downloaded yet (skipclick download {key})")

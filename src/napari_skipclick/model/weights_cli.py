@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -15,6 +16,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--all", action="store_true", help="download all released checkpoints")
     parser.add_argument("--list", action="store_true", help="list released checkpoints and exit")
+    parser.add_argument(
+        "--force", action="store_true", help="download again even if a cached copy exists"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,8 +42,8 @@ def run(args: argparse.Namespace) -> int:
     status = 0
     for name in names:
         try:
-            print(f"{name}: {fetch_checkpoint(name)}")
+            print(f"{name}: {fetch_checkpoint(name, force=args.force)}")
         except WeightsError as exc:
-            print(f"error: {exc}")
+            print(f"error: {exc}", file=sys.stderr)
             status = 1
     return status

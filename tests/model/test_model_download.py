@@ -1,0 +1,109 @@
+"""Released checkpoints fetched for real (pooch) from a local HTTP server: good, HTML, truncated."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from napari_skipclick.cli import main
+from napari_skipclick.model import weights
+from napari_skipclick.model.weights import (
+    CHECKPOINTS,
+    WeightsError,
+    fetch_checkpoint,
+    resolve_checkpoint,
+    sidecar_path,
+)
+
+TINY = Path(__file__).parents[1] / "data" / "official_tiny" / "checkpoint.pth"
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A local HTTP server (127.0.0.1 only) with a checkpoint, an HTML page and a truncated file."""
+    root = tmp_path / "www"
+    root.mkdir()
+    shutil.copy(TINY, root / "good.pth")
+    (root / "page.pth").write_text("<!DOCTYPE html><html><body>Login required</body></html>\n")
+    (root / "truncated.pth").write_bytes(TINY.read_bytes()[: TINY.stat().st_size // 2])
+    handler = functools.partial(QuietHandler, directory=str(root))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", root
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv(weights.CACHE_ENV, str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def serve_as(monkeypatch, name: str, url: str) -> Path:
+    """Point the released checkpoint ``name`` at ``url`` (the tiny fixture is ≈ 3 MiB)."""
+    entry = replace(CHECKPOINTS[name], url=url, min_bytes=2**20)
+    monkeypatch.setitem(CHECKPOINTS, name, entry)
+    return weights.cached_path(name)
+
+
+def test_download_is_checked_recorded_and_verified_on_every_load(server, cache, monkeypatch):
+    base, _ = server
+    target = serve_as(monkeypatch, "frozen", f"{base}/good.pth")
+    assert fetch_checkpoint("frozen", progressbar=False) == target
+    assert target.read_bytes() == TINY.read_bytes()
+    assert sidecar_path(target).is_file()
+    assert resolve_checkpoint("frozen") == target
+    with open(target, "r+b") as fh:  # one byte changed on disk
+        fh.seek(1000)
+        byte = fh.read(1)
+        fh.seek(1000)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(WeightsError, match=r"changed or damaged.*download --force frozen") as info:
+        resolve_checkpoint("frozen")
+    assert str(target) in str(info.value)
+    assert main(["download", "--force", "frozen"]) == 0
+    assert resolve_checkpoint("frozen") == target
+    assert target.read_bytes() == TINY.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("file", "reason"), [("page.pth", "HTML page"), ("truncated.pth", "damaged|truncated|zip")]
+)
+def test_bad_download_is_refused_and_nothing_is_cached(server, cache, monkeypatch, file, reason):
+    base, _ = server
+    target = serve_as(monkeypatch, "baseline", f"{base}/{file}")
+    with pytest.raises(WeightsError, match=reason):
+        fetch_checkpoint("baseline", progressbar=False)
+    assert not target.exists() and not sidecar_path(target).exists()
+    assert not list(cache.glob("*.download"))
+
+
+def test_download_command_reports_errors_on_stderr(server, cache, monkeypatch, capsys):
+    base, _ = server
+    serve_as(monkeypatch, "baseline", f"{base}/page.pth")
+    serve_as(monkeypatch, "frozen", f"{base}/good.pth")
+    assert main(["download", "frozen", "baseline"]) == 1
+    captured = capsys.readouterr()
+    assert "frozen:" in captured.out and "HTML page" in captured.err
+    assert "baseline" not in captured.out
+
+
+def test_html_page_copied_into_the_cache_is_not_taken_for_weights(cache, monkeypatch):
+    target = serve_as(monkeypatch, "skipclick", "http://127.0.0.1:9/unused")
+    cache.mkdir()
+    target.write_text("<html><body>Error 404</body></html>")
+    with pytest.raises(WeightsError, match=r"HTML page.*Delete .*download --force skipclick"):
+        resolve_checkpoint("skipclick")
