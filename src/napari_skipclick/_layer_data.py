@@ -87,6 +87,19 @@ def content_fingerprint(frames: Any) -> str:
     return digest.hexdigest()[:32]
 
 
+def release_layer_data(removed: Any, remaining: Any) -> bool:
+    """Close the lazy video of a layer removed from the viewer, unless another layer shows it.
+
+    Returns whether a video was closed. Data without ``close`` (numpy, zarr) is left alone.
+    """
+    data = removed.data
+    close = getattr(data, "close", None)
+    if close is None or any(layer.data is data for layer in remaining):
+        return False
+    close()
+    return True
+
+
 def store_layer_data(store: AnnotationStore) -> tuple[Any, dict[str, Any], str]:
     """napari LayerData of an open store: its labels (lazy) as a labels layer with its objects."""
     from .io.store import StoreCorruptError

@@ -327,3 +327,24 @@ def test_audio_only_and_unknown_codec(tmp_path, videos):
     unknown.write_bytes(bytes(data))
     with pytest.raises(VideoError, match="unsupported video codec"):
         open_video(unknown)
+
+
+def test_video_file_is_released_when_the_array_is_collected(tmp_path, monkeypatch):
+    import gc
+
+    from napari_skipclick.io._frame_sources import VideoFileSource
+
+    closed = []
+    real_close = VideoFileSource.close
+    monkeypatch.setattr(VideoFileSource, "close", lambda self: (closed.append(1), real_close(self)))
+    video = open_video(write_video(tmp_path / "clip.mp4", 6))
+    video.frame(2)
+    assert closed == []
+    del video  # what happens to a layer's data once napari lets go of the removed layer
+    gc.collect()
+    assert closed == [1]
+    explicit = open_video(write_video(tmp_path / "other.mp4", 6))
+    explicit.close()
+    del explicit
+    gc.collect()
+    assert closed == [1, 1]  # closed once, never twice

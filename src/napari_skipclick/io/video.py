@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import weakref
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,9 @@ class VideoArray:
         self._backfill = min(16, self._cache_frames // 2)
         self._last: int | None = None  # the frame asked for last
         self._closed = False
+        # the file handle is released when the array is closed or garbage-collected (a napari
+        # layer removed from the viewer), whichever comes first
+        self._release = weakref.finalize(self, source.close)
         self.shape = (source.n_frames, source.height, source.width, 3)
         try:
             self.info = VideoInfo(
@@ -117,7 +121,7 @@ class VideoArray:
             )
             self._remember(0, source.read(0))  # decoded while opening (validates the codec)
         except BaseException:
-            source.close()
+            self._release()
             raise
 
     @property
@@ -213,7 +217,12 @@ class VideoArray:
         with self._lock:
             self._closed = True
             self._cache.clear()
-            self._source.close()
+            self._release()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
 
     def __enter__(self) -> VideoArray:
         return self
