@@ -13,7 +13,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "annotate": ("napari_skipclick.app", "open napari with the SkipClick widget on a video"),
     "demo": ("napari_skipclick.demo", "run a short scripted annotation session"),
     "eval": ("napari_skipclick.eval.cli", "NoC evaluation of an engine on a data set"),
-    "export": ("napari_skipclick.io.export_cli", "export an annotation store"),
+    "export": ("napari_skipclick.io.export_cli", "export stores for training tools"),
+    "import-labels": (
+        "napari_skipclick.io.import_cli",
+        "start a store from existing labels (PNG, COCO, numpy, zarr)",
+    ),
     "download": ("napari_skipclick.model.weights_cli", "download released SkipClick weights"),
     "bench": ("napari_skipclick.bench.model", "benchmark encode and per-click decode"),
     "bench-reader": ("napari_skipclick.bench.reader", "benchmark the lazy video reader"),

@@ -23,6 +23,7 @@ class FrameStatus(str, enum.Enum):
     PROPAGATED = "propagated"
     NEEDS_REVIEW = "needs review"
     REVIEWED = "reviewed"
+    IMPORTED = "imported"
 
 
 @dataclass(frozen=True)

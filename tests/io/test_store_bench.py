@@ -19,7 +19,11 @@ def test_bench_store_small(tmp_path, capsys):
     result = json.loads(out.read_text())
     assert result["commit_1080p_ms"]["n"] == 2 and result["commit_1080p_ms"]["median"] > 0
     assert result["sample_store"]["frames"] == 3 and result["sample_store"]["bytes"] > 0
-    assert set(result["exports"]) == {"coco", "png", "numpy"}
+    formats = ("coco", "yolo-seg", "davis", "png", "numpy")
+    assert set(result["exports"]) == {
+        f"{fmt} {kind}" for fmt in formats for kind in ("labels only", "with images")
+    }
+    assert all(e["bytes"] > 0 for e in result["exports"].values())
     assert result["object_pixels_480p"] == [123, 93, 1377]  # the giant-slalom masks
-    assert "| export png, 3 frames |" in capsys.readouterr().out
+    assert "| export png with images, 3 frames |" in capsys.readouterr().out
     assert list(tmp_path.iterdir()) == [out]  # the work folder is removed

@@ -14,14 +14,7 @@ from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 
 from napari_skipclick.io import export_cli
-from napari_skipclick.io.export import (
-    ExportCancelled,
-    ExportError,
-    export_coco,
-    export_numpy,
-    export_png,
-    export_store,
-)
+from napari_skipclick.io.export import ExportCancelled, ExportError, export_store
 from napari_skipclick.io.store import AnnotationStore, StoreCorruptError
 from napari_skipclick.types import FrameStatus, ObjectInfo, VideoInfo
 
@@ -54,6 +47,18 @@ def store(tmp_path):
     return AnnotationStore.open(tmp_path / "gs.zarr")
 
 
+def export_coco(store, out, **options):
+    return export_store(store, "coco", out, with_images=False, **options)
+
+
+def export_png(store, out, **options):
+    return export_store(store, "png", out, **options)
+
+
+def export_numpy(store, out, **options):
+    return export_store(store, "numpy", out, **options)
+
+
 def test_coco_rle_decodes_to_the_labels(store, tmp_path):
     [path] = export_coco(store, tmp_path / "coco")
     doc = json.loads(path.read_text())
@@ -61,8 +66,9 @@ def test_coco_rle_decodes_to_the_labels(store, tmp_path):
     assert [c["name"] for c in doc["categories"]] == ["person", "ski", "pole", "unlabelled"]
     assert [im["frame_index"] for im in doc["images"]] == [0, 2, 3, 4]
     seen = set()
+    frame_of = {im["id"]: im["frame_index"] for im in doc["images"]}
     for ann in doc["annotations"]:
-        t = ann["image_id"] - 1
+        t = frame_of[ann["image_id"]]
         mask = mask_utils.decode(ann["segmentation"])
         np.testing.assert_array_equal(mask.astype(bool), store.read_labels(t) == ann["object_id"])
         assert ann["area"] == mask.sum() and ann["iscrowd"] == 0
@@ -75,12 +81,20 @@ def test_coco_rle_decodes_to_the_labels(store, tmp_path):
         seen.add((t, ann["object_id"]))
     assert seen == {(0, 1), (0, 2), (0, 3), (2, 1), (2, 2), (2, 3), (4, 3), (4, 9)}
     coco = COCO(str(path))  # the reference API loads it
-    assert len(coco.getAnnIds(imgIds=[1])) == 3 and coco.getImgIds() == [1, 3, 4, 5]
+    assert len(coco.getAnnIds(imgIds=[1])) == 3 and coco.getImgIds() == [1, 2, 3, 4]
+    assert doc["images"][1]["file_name"] == "images/000002.jpg"
+    assert doc["info"]["videos"][0]["video"]["fingerprint"] == VIDEO.fingerprint
+    assert doc["info"]["videos"][0]["frame_statuses"] == {
+        "clicked": 1,
+        "propagated": 1,
+        "reviewed": 2,
+    }
 
 
 def test_png_palette_indices_are_the_ids(store, tmp_path):
     written = export_png(store, tmp_path / "png", statuses=["reviewed", "propagated"])
     assert [p.name for p in written] == ["000000.png", "000002.png", "000003.png", "objects.json"]
+    assert not (tmp_path / "png" / "images").exists()  # png: labels only unless asked
     for t in (0, 2, 3):
         image = Image.open(tmp_path / "png" / "labels" / f"{t:06d}.png")
         assert image.mode == "P"
@@ -88,13 +102,16 @@ def test_png_palette_indices_are_the_ids(store, tmp_path):
         palette = np.array(image.getpalette()[: 3 * 4]).reshape(4, 3)
         assert [tuple(c) for c in palette[1:]] == [o.color for o in OBJECTS]
     meta = json.loads((tmp_path / "png" / "objects.json").read_text())
-    assert meta["png_mode"] == "palette" and meta["frames"] == [0, 2, 3]
+    assert meta["png_mode"] == "palette"
+    assert [f["frame"] for f in meta["frames"]] == [0, 2, 3]
+    assert meta["info"]["statuses_included"] == ["reviewed", "propagated"]
     assert meta["objects"][2] == {
         "id": 3,
         "name": "skier",
         "class_name": "person",
         "color": [10, 10, 200],
         "category_id": 1,
+        "video": "gs",
     }
 
 
@@ -148,7 +165,9 @@ def cli(argv: list[str]) -> int:
 
 def test_cli_export(store, tmp_path, capsys):
     out = tmp_path / "cli"
-    assert cli([str(store.path), "--format", "coco", str(out), "--frames", "0-2"]) == 0
+    assert (
+        cli([str(store.path), "--format", "coco", str(out), "--frames", "0-2", "--no-images"]) == 0
+    )
     captured = capsys.readouterr()
     assert str(out / "annotations.json") in captured.out
     assert "export coco" in captured.err  # progress on stderr

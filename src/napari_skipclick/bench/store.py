@@ -12,12 +12,15 @@ import sys
 from pathlib import Path
 
 MASKS = Path(__file__).resolve().parents[3] / "tests" / "data" / "giant_slalom"
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "giant_slalom.mp4"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the benchmark's options to ``parser``."""
     parser.add_argument("--commits", type=int, default=15, help="1080p commits to time")
-    parser.add_argument("--frames", type=int, default=127, help="frames of the sample store")
+    parser.add_argument(
+        "--frames", type=int, default=127, help="annotated frames of the sample clip (max 127)"
+    )
     parser.add_argument("--masks", type=Path, default=MASKS, help="folder with 00000_obj*.png")
     parser.add_argument("--dir", type=Path, help="work folder (default: a temporary one)")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
@@ -58,8 +61,9 @@ def measure(work: Path, masks_dir: Path, n_commits: int, n_frames: int) -> dict:
     import statistics
     import time
 
-    from ..io.export import export_store
+    from ..io.export import FORMATS, export_store
     from ..io.store import AnnotationStore
+    from ..io.video import open_video
     from ..types import FrameStatus, ObjectInfo, VideoInfo
 
     masks = object_masks(masks_dir)
@@ -78,7 +82,9 @@ def measure(work: Path, masks_dir: Path, n_commits: int, n_frames: int) -> dict:
         ObjectInfo(2, "poles", "pole", (60, 180, 75)),
         ObjectInfo(3, "skier", "person", (0, 130, 200)),
     ]
-    sample = VideoInfo("giant_slalom.mp4", n_frames, 480, 854, 24.0, "bench-sample")
+    with open_video(SAMPLE) as video:  # the real clip, so that exports can write its frames
+        sample = video.info
+    n_frames = min(n_frames, sample.n_frames)
     path = work / "giant_slalom.zarr"
     with AnnotationStore.open_or_create(path, sample) as store:
         store.write_objects(objects, ["person", "ski", "pole"])
@@ -86,13 +92,13 @@ def measure(work: Path, masks_dir: Path, n_commits: int, n_frames: int) -> dict:
             clicks = {i: [(200.0, 400.0, True, 0.0), (210.0, 405.0, False, 1.0)] for i in (1, 2, 3)}
             store.commit_frame(t, frame_labels(masks, t), FrameStatus.CLICKED, clicks)
     exports = {}
-    for fmt in ("coco", "png", "numpy"):
-        start = time.perf_counter()
-        export_store(path, fmt, work / f"export-{fmt}")
-        exports[fmt] = {
-            "seconds": time.perf_counter() - start,
-            "bytes": _dir_size(work / f"export-{fmt}"),
-        }
+    for fmt in FORMATS:
+        for images in (False, True):
+            out = work / f"export-{fmt}-{images}"
+            start = time.perf_counter()
+            export_store(path, fmt, out, with_images=images)
+            name = f"{fmt} with images" if images else f"{fmt} labels only"
+            exports[name] = {"seconds": time.perf_counter() - start, "bytes": _dir_size(out)}
     size = _dir_size(path)
     return {
         "commit_1080p_ms": {

@@ -1,12 +1,12 @@
-"""``skipclick export STORE --format {coco,png,numpy} OUT``: export an annotation store."""
+"""``skipclick export STORE... --format FORMAT OUT``: annotation stores for training tools."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-FORMATS = ("coco", "png", "numpy")
-STATUSES = ("clicked", "propagated", "needs review", "reviewed")
+FORMATS = ("coco", "yolo-seg", "davis", "png", "numpy")
+STATUSES = ("clicked", "propagated", "needs review", "reviewed", "imported")
 
 
 def parse_frames(text: str) -> list[int]:
@@ -21,11 +21,29 @@ def parse_frames(text: str) -> list[int]:
     return frames
 
 
+def split_arg(text: str) -> dict[str, float]:
+    """``train=0.8,val=0.2`` for argparse."""
+    from .export.split import parse_split
+
+    try:
+        return parse_split(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the export arguments."""
-    parser.add_argument("store", metavar="STORE", help="annotation store directory (*.zarr)")
-    parser.add_argument("--format", required=True, choices=FORMATS, help="export format")
+    parser.add_argument(
+        "stores", nargs="+", metavar="STORE", help="annotation store(s) (*.zarr), one per video"
+    )
     parser.add_argument("out", metavar="OUT", help="output folder (created if missing)")
+    parser.add_argument(
+        "--format",
+        required=True,
+        choices=FORMATS,
+        help="coco (detectron2, mmdetection), yolo-seg (Ultralytics), davis (VOS trainers), "
+        "png (label images), numpy (arrays)",
+    )
     parser.add_argument(
         "--frames", type=parse_frames, help="only these frames, e.g. 0-10,15 (default: all)"
     )
@@ -35,6 +53,30 @@ def configure(parser: argparse.ArgumentParser) -> None:
         choices=STATUSES,
         help="only frames with this status (repeatable; default: every annotated frame)",
     )
+    images = parser.add_mutually_exclusive_group()
+    images.add_argument(
+        "--with-images",
+        dest="with_images",
+        action="store_true",
+        default=None,
+        help="write the frames as images (default for coco, yolo-seg, davis)",
+    )
+    images.add_argument("--no-images", dest="with_images", action="store_false", help="labels only")
+    parser.add_argument(
+        "--image-format", choices=("jpg", "png"), default="jpg", help="jpg (quality 95) or png"
+    )
+    parser.add_argument("--quality", type=int, default=95, help="JPEG quality (default 95)")
+    parser.add_argument(
+        "--video", help="read the frames from this video, not the one the store records (moved)"
+    )
+    parser.add_argument("--split", type=split_arg, help="e.g. train=0.8,val=0.2 (default: one set)")
+    parser.add_argument(
+        "--split-by",
+        choices=("frames", "video"),
+        default="frames",
+        help="frames: contiguous blocks of frames (default); video: whole videos",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the split (default 0)")
     parser.add_argument("--overwrite", action="store_true", help="replace an earlier export")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -47,9 +89,13 @@ def run(args: argparse.Namespace) -> int:
     from .store import AnnotationStore, StoreError
 
     try:
-        store = AnnotationStore.open(args.store, readonly=True)
-        for problem in store.problems:
-            print(f"warning: {problem}", file=sys.stderr)
+        stores = [AnnotationStore.open(path, readonly=True) for path in args.stores]
+        if args.video and len(stores) > 1:
+            raise ValueError("--video names the video of one store; export the stores one by one")
+        videos = {str(stores[0].path): args.video} if args.video else None
+        for store in stores:
+            for problem in store.problems:
+                print(f"warning: {store.path.name}: {problem}", file=sys.stderr)
         bar = tqdm(desc=f"export {args.format}", unit="frame", file=sys.stderr, disable=args.quiet)
 
         def progress(done: int, total: int) -> None:
@@ -58,17 +104,24 @@ def run(args: argparse.Namespace) -> int:
 
         try:
             written = export_store(
-                store,
+                stores,
                 args.format,
                 args.out,
                 frames=args.frames,
                 statuses=args.status,
+                split=args.split,
+                split_by=args.split_by,
+                seed=args.seed,
+                with_images=args.with_images,
+                image_format=args.image_format,
+                quality=args.quality,
+                videos=videos,
                 overwrite=args.overwrite,
                 progress=progress,
             )
         finally:
             bar.close()
-    except (StoreError, OSError) as e:
+    except (StoreError, OSError, ValueError) as e:
         print(f"skipclick export: error: {e}", file=sys.stderr)
         return 1
     for path in written:

@@ -1,4 +1,4 @@
-"""Export buttons of the dock widget: the session's store to COCO, PNG or numpy, in a worker."""
+"""Export panel of the dock widget: the session's store in any export format, in a worker."""
 
 from __future__ import annotations
 
@@ -10,16 +10,18 @@ from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info
 from qtpy.QtCore import QObject, Signal
 from qtpy.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLineEdit,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from ...io.export import FORMATS
+from ...io.export import EXPORTERS, FORMATS, IMAGE_FORMATS, SPLIT_BY, parse_split
 
 
 class _Progress(QObject):
@@ -29,7 +31,12 @@ class _Progress(QObject):
 
 
 def _export(
-    store_path: Path, fmt: str, out: Path, progress: Any, cancel: threading.Event
+    store_path: Path,
+    fmt: str,
+    out: Path,
+    options: dict[str, Any],
+    progress: Any,
+    cancel: threading.Event,
 ) -> tuple[list[Path], str | None]:
     """Worker body: export a read-only view of the store (the session keeps its write lock).
 
@@ -45,6 +52,7 @@ def _export(
             out,
             progress=lambda done, total: progress.step.emit(done, total),
             cancel=cancel.is_set,
+            **options,
         )
     except (StoreError, ValueError) as exc:
         return [], str(exc)
@@ -59,6 +67,27 @@ class ExportPanel(QWidget):
         self.controller = controller
         self.format_combo = QComboBox()
         self.format_combo.addItems(FORMATS)
+        self.format_combo.setToolTip(
+            "coco: detectron2/mmdetection · yolo-seg: Ultralytics · davis: VOS trainers · "
+            "png: label images · numpy: arrays"
+        )
+        self.images_check = QCheckBox("with images")
+        self.images_check.setToolTip("also write the frames as image files the labels refer to")
+        self.image_format_combo = QComboBox()
+        self.image_format_combo.addItems(IMAGE_FORMATS)
+        self.split_edit = QLineEdit()
+        self.split_edit.setPlaceholderText("split, e.g. train=0.8,val=0.2 (none: one set)")
+        self.split_by_combo = QComboBox()
+        self.split_by_combo.addItems(SPLIT_BY)
+        self.split_by_combo.setToolTip(
+            "frames: contiguous blocks of frames (neighbouring frames are near-duplicates); "
+            "video: whole videos"
+        )
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(0, 2**31 - 1)
+        self.seed_spin.setPrefix("seed ")
+        self.format_combo.currentTextChanged.connect(self._on_format)
+        self._on_format(self.format_combo.currentText())
         self.folder_edit = QLineEdit()
         self.folder_edit.setPlaceholderText("export folder")
         browse = QPushButton("…")
@@ -71,6 +100,8 @@ class ExportPanel(QWidget):
         layout = QVBoxLayout(self)
         for widgets in (
             (self.format_combo, self.folder_edit, browse),
+            (self.images_check, self.image_format_combo),
+            (self.split_edit, self.split_by_combo, self.seed_spin),
             (self.export_button, self.cancel_button),
         ):
             row = QHBoxLayout()
@@ -94,6 +125,11 @@ class ExportPanel(QWidget):
             return
         if not self.controller.save():
             return
+        try:
+            options = self.options()
+        except ValueError as exc:
+            show_error(f"Cannot export: {exc}")
+            return
         fmt = self.format_combo.currentText()
         self._cancel.clear()
         self.worker = create_worker(
@@ -101,6 +137,7 @@ class ExportPanel(QWidget):
             Path(session.store.path),
             fmt,
             Path(folder),
+            options,
             self._progress,
             self._cancel,
             _progress={"desc": f"SkipClick: exporting {fmt}", "total": 0},
@@ -111,6 +148,21 @@ class ExportPanel(QWidget):
         self.export_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.worker.start()
+
+    def options(self) -> dict[str, Any]:
+        """The export options chosen in the panel; ``ValueError`` for a malformed split."""
+        text = self.split_edit.text().strip()
+        return {
+            "with_images": self.images_check.isChecked(),
+            "image_format": self.image_format_combo.currentText(),
+            "split": parse_split(text) if text else None,
+            "split_by": self.split_by_combo.currentText(),
+            "seed": self.seed_spin.value(),
+        }
+
+    def _on_format(self, fmt: str) -> None:
+        """Each format's default for images (on where labels refer to image files)."""
+        self.images_check.setChecked(EXPORTERS[fmt][1])
 
     def cancel(self) -> None:
         """Stop the running export; what it had written is removed."""

@@ -25,6 +25,7 @@ STATUS_COLORS: dict[FrameStatus, str] = {
     FrameStatus.PROPAGATED: "#22c55e",
     FrameStatus.NEEDS_REVIEW: "#f97316",
     FrameStatus.REVIEWED: "#a855f7",
+    FrameStatus.IMPORTED: "#14b8a6",
 }
 
 

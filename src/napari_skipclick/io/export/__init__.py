@@ -1,0 +1,125 @@
+"""Exports of annotation stores for training tools: COCO, YOLO segmentation, DAVIS, PNG, numpy.
+
+``export_store(stores, fmt, out, ...)`` is the entry point; ``plan_export`` chooses, names and
+splits the frames; one module per format writes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ...types import FrameStatus
+from ..store import AnnotationStore
+from .arrays import write_numpy
+from .coco import write_coco
+from .common import (
+    IMAGE_FORMATS,
+    SPLIT_BY,
+    UNLABELLED,
+    Cancel,
+    ExportCancelled,
+    ExportError,
+    FrameImages,
+    Progress,
+    categories,
+    category_of,
+    object_ids_in,
+    plan_export,
+    select_frames,
+)
+from .png import write_davis, write_png
+from .split import parse_split
+from .yolo import write_yolo
+
+Writer = Callable[..., list[Path]]
+#: format -> (writer, whether frames are written as images unless asked not to)
+EXPORTERS: dict[str, tuple[Writer, bool]] = {
+    "coco": (write_coco, True),
+    "yolo-seg": (write_yolo, True),
+    "davis": (write_davis, True),
+    "png": (write_png, False),
+    "numpy": (write_numpy, False),
+}
+FORMATS = tuple(EXPORTERS)
+
+
+def export_store(
+    stores: AnnotationStore | str | Path | Sequence[AnnotationStore | str | Path],
+    fmt: str,
+    out: str | Path,
+    *,
+    frames: Iterable[int] | None = None,
+    statuses: Iterable[FrameStatus | str] | None = None,
+    split: dict[str, float] | str | None = None,
+    split_by: str = "frames",
+    seed: int = 0,
+    with_images: bool | None = None,
+    image_format: str = "jpg",
+    quality: int = 95,
+    videos: dict[str, Any] | None = None,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> list[Path]:
+    """Export one or several stores (open, or paths) in format ``fmt`` to the folder ``out``.
+
+    Args:
+        stores: a store or several (one video each); paths are opened read-only.
+        fmt: one of :data:`FORMATS`.
+        out: output folder (created; existing outputs are refused unless ``overwrite``).
+        frames: only these frame indices (default: every annotated frame).
+        statuses: only frames with these statuses.
+        split: e.g. ``{"train": 0.8, "val": 0.2}`` or ``"train=0.8,val=0.2"``.
+        split_by: ``"frames"`` (contiguous blocks of frames) or ``"video"`` (whole videos).
+        seed: seed of the split's random draw.
+        with_images: write the frames as image files (default: on for coco, yolo-seg and
+            davis, off for png and numpy).
+        image_format: ``"jpg"`` or ``"png"``.
+        quality: JPEG quality.
+        videos: store path -> video to read frames from, for a video that has moved.
+        overwrite: replace an earlier export.
+        progress: called as ``progress(done, total)`` after each frame.
+        cancel: polled after each frame; true stops and removes what was written.
+
+    Returns the written files. Raises :class:`ExportError` (with the reason) and writes
+    nothing when the export cannot be done.
+    """
+    if fmt not in EXPORTERS:
+        raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    writer, images_by_default = EXPORTERS[fmt]
+    many = [stores] if isinstance(stores, (AnnotationStore, str, Path)) else list(stores)
+    opened = [
+        s if isinstance(s, AnnotationStore) else AnnotationStore.open(s, readonly=True)
+        for s in many
+    ]
+    if isinstance(split, str):
+        split = parse_split(split)
+    plan = plan_export(opened, frames, statuses, split, split_by, seed)
+    use_images = images_by_default if with_images is None else with_images
+    images = FrameImages(image_format, quality, videos) if use_images else None
+    run_args = {"overwrite": overwrite, "progress": progress, "cancel": cancel}
+    try:
+        return writer(plan, Path(out), run_args, images)
+    finally:
+        if images is not None:
+            images.close()
+
+
+__all__ = [
+    "EXPORTERS",
+    "FORMATS",
+    "IMAGE_FORMATS",
+    "SPLIT_BY",
+    "UNLABELLED",
+    "ExportCancelled",
+    "ExportError",
+    "categories",
+    "category_of",
+    "export_store",
+    "object_ids_in",
+    "parse_split",
+    "plan_export",
+    "select_frames",
+]

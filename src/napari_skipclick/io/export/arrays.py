@@ -1,0 +1,56 @@
+"""numpy arrays: all exported labels in one ``(N, H, W)`` uint32 file, per split."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from .common import ExportError, ExportRun, FrameImages, Plan
+from .png import objects_doc
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def write_numpy(plan: Plan, out: Path, run_args: dict, images: FrameImages | None) -> list[Path]:
+    """Write ``[SPLIT_]labels.npy`` (N, H, W) uint32, ``[SPLIT_]frames.npy`` (N,) (frame
+    indices), ``objects.json`` and, with ``images``, ``[SPLIT_]images.npy`` (N, H, W, 3)."""
+    shapes = {(s.video.height, s.video.width) for s in plan.stores}
+    if len(shapes) > 1:
+        raise ExportError(f"one numpy array cannot hold frames of sizes {sorted(shapes)}")
+    height, width = shapes.pop()
+    prefix = {s: f"{s}_" if s else "" for s in plan.splits}
+    kinds = ["labels", "frames"] + (["images"] if images else [])
+    names = [f"{prefix[s]}{k}.npy" for s in plan.splits for k in kinds] + ["objects.json"]
+    with ExportRun(out, names, len(plan.items), **run_args) as run:
+        for split in plan.splits:
+            items = [i for i in plan.items if i.split == split]
+            arrays = {"labels": ((height, width), np.uint32)}
+            if images is not None:
+                arrays["images"] = ((height, width, 3), np.uint8)
+            for kind, (shape, dtype) in arrays.items():
+                tmp = out / f".{prefix[split]}{kind}.npy.partial"
+                run.written.append(tmp)
+                array = np.lib.format.open_memmap(
+                    tmp, mode="w+", dtype=dtype, shape=(len(items), *shape)
+                )
+                for k, item in enumerate(items):
+                    if kind == "labels":
+                        array[k] = item.store.read_labels(item.t)
+                        run.step()
+                    else:
+                        array[k] = images.frame(item.store, item.t)
+                array.flush()
+                del array
+                final = out / f"{prefix[split]}{kind}.npy"
+                run.written.append(final)
+                tmp.replace(final)
+            frames = np.asarray([i.t for i in items], dtype=np.int64)
+            run.write(out / f"{prefix[split]}frames.npy", _npy_bytes(frames))
+        run.write(out / "objects.json", objects_doc(plan))
+    return [out / n for n in names]

@@ -1,0 +1,316 @@
+"""What every export shares: which frames, their names and splits, classes, provenance, images.
+
+An export reads each store frame by frame (memory stays bounded), reports progress through
+``progress(done, total)`` and stops when ``cancel()`` returns true, removing what it wrote.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ... import __version__
+from ...types import FrameStatus
+from ..store import AnnotationStore, StoreError
+from ..store.files import write_atomic
+from .split import split_frames, split_videos
+
+#: category given to label ids that have no object entry in the store
+UNLABELLED = "unlabelled"
+IMAGE_FORMATS = ("jpg", "png")
+SPLIT_BY = ("frames", "video")
+
+Progress = Callable[[int, int], None]
+Cancel = Callable[[], bool]
+
+
+class ExportError(StoreError):
+    """An export cannot be written (existing files, ids a format cannot hold, the disk)."""
+
+
+class ExportCancelled(ExportError):
+    """The export was cancelled; the files it had written are removed."""
+
+
+def categories(
+    store: AnnotationStore, names: list[str] | None = None
+) -> tuple[list[str], dict[int, int]]:
+    """Class names (category ``i + 1`` is ``names[i]``) and object id -> category id.
+
+    ``names`` (extended in place) shares one class list between several stores. Classes of
+    objects missing from the class list are appended; label ids without an object entry map
+    to the category :data:`UNLABELLED`, added only when needed (see ``category_of``).
+    """
+    names = [] if names is None else names
+    names.extend(c for c in store.classes() if c not in names)
+    by_object: dict[int, int] = {}
+    for obj in store.objects():
+        if obj.class_name not in names:
+            names.append(obj.class_name)
+        by_object[obj.id] = names.index(obj.class_name) + 1
+    return names, by_object
+
+
+def object_ids_in(labels: np.ndarray) -> list[int]:
+    """Sorted non-zero label ids present in ``labels``."""
+    return [int(i) for i in np.unique(labels[labels != 0])]
+
+
+def category_of(oid: int, names: list[str], by_object: dict[int, int]) -> int:
+    """Category id of label ``oid``; unknown ids get the :data:`UNLABELLED` category."""
+    if oid not in by_object:
+        if UNLABELLED not in names:
+            names.append(UNLABELLED)
+        by_object[oid] = names.index(UNLABELLED) + 1
+    return by_object[oid]
+
+
+def select_frames(
+    store: AnnotationStore,
+    frames: Iterable[int] | None = None,
+    statuses: Iterable[FrameStatus | str] | None = None,
+) -> list[int]:
+    """Annotated frames to export, optionally only ``frames`` and/or those with ``statuses``."""
+    chosen = store.annotated_frames()
+    if frames is not None:
+        wanted = {int(t) for t in frames}
+        chosen = [t for t in chosen if t in wanted]
+    if statuses is not None:
+        keep = {FrameStatus(s) for s in statuses}
+        status_of = store.statuses()
+        chosen = [t for t in chosen if status_of.get(t, FrameStatus.EMPTY) in keep]
+    return chosen
+
+
+@dataclass(frozen=True)
+class Item:
+    """One exported frame: its store, video name, frame index and split ("" without splits)."""
+
+    store: AnnotationStore
+    video: str
+    t: int
+    split: str
+
+    def stem(self, multi: bool, sep: str = "/", digits: int = 6) -> str:
+        """Its file name without suffix: ``[video<sep>]NNNNNN`` (video only for several)."""
+        return f"{self.video}{sep}{self.t:0{digits}d}" if multi else f"{self.t:0{digits}d}"
+
+
+@dataclass
+class Plan:
+    """The frames of one export, with what provenance records of them."""
+
+    stores: list[AnnotationStore]
+    items: list[Item]
+    names: list[str]  # shared class names: category i + 1 is names[i]
+    objects: list[dict[int, int]]  # per store: object id -> category id
+    statuses: list[str] | None
+    split: dict[str, float] | None
+    split_by: str
+    seed: int
+
+    @property
+    def multi(self) -> bool:
+        """Whether several videos are exported (file names then carry the video)."""
+        return len(self.stores) > 1
+
+    @property
+    def splits(self) -> list[str]:
+        """Split names in the given order ([""] without splits)."""
+        return list(self.split) if self.split else [""]
+
+    def category(self, item: Item, oid: int) -> int:
+        """Category id of label ``oid`` of ``item``'s store."""
+        return category_of(oid, self.names, self.objects[self.stores.index(item.store)])
+
+    def provenance(self) -> dict[str, Any]:
+        """Where the export comes from: software, stores, videos (with fingerprints), frames."""
+        videos = []
+        for store in self.stores:
+            status_of = store.statuses()
+            frames = [i.t for i in self.items if i.store is store]
+            counts = Counter(status_of.get(t, FrameStatus.EMPTY).value for t in frames)
+            videos.append(
+                {
+                    "name": next((i.video for i in self.items if i.store is store), ""),
+                    "store": str(store.path),
+                    "video": asdict(store.video),
+                    "frames": len(frames),
+                    "frame_statuses": dict(sorted(counts.items())),
+                }
+            )
+        return {
+            "software": "napari-skipclick",
+            "version": __version__,
+            "date_created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "statuses_included": self.statuses or "every annotated frame",
+            "split": self.split,
+            "split_by": self.split_by if self.split else None,
+            "seed": self.seed if self.split else None,
+            "videos": videos,
+        }
+
+
+def video_names(stores: Sequence[AnnotationStore]) -> list[str]:
+    """One unique, file-system-safe name per store, from its video file (else its folder)."""
+    names: list[str] = []
+    for store in stores:
+        base = Path(store.video.path).stem or store.path.stem
+        base = "".join(c if c.isalnum() or c in "-_." else "_" for c in base) or "video"
+        name, k = base, 2
+        while name in names:
+            name, k = f"{base}-{k}", k + 1
+        names.append(name)
+    return names
+
+
+def plan_export(
+    stores: AnnotationStore | Sequence[AnnotationStore],
+    frames: Iterable[int] | None = None,
+    statuses: Iterable[FrameStatus | str] | None = None,
+    split: dict[str, float] | None = None,
+    split_by: str = "frames",
+    seed: int = 0,
+) -> Plan:
+    """Choose and name the frames of an export, and give each its split."""
+    stores = [stores] if isinstance(stores, AnnotationStore) else list(stores)
+    if split_by not in SPLIT_BY:
+        raise ValueError(f"split_by must be one of {SPLIT_BY}, not {split_by!r}")
+    frames = None if frames is None else list(frames)
+    statuses = None if statuses is None else [FrameStatus(s).value for s in statuses]
+    names: list[str] = []
+    objects = [categories(store, names)[1] for store in stores]
+    videos = video_names(stores)
+    by_video = split_videos(videos, split, seed) if split and split_by == "video" else {}
+    items: list[Item] = []
+    for store, video in zip(stores, videos, strict=True):
+        chosen = select_frames(store, frames, statuses)
+        if not split:
+            splits = dict.fromkeys(chosen, "")
+        elif split_by == "video":
+            splits = dict.fromkeys(chosen, by_video[video])
+        else:
+            splits = split_frames(chosen, split, seed)
+        items.extend(Item(store, video, t, splits[t]) for t in chosen)
+    return Plan(stores, items, names, objects, statuses, split, split_by, seed)
+
+
+class ExportRun:
+    """One export in progress: refuses to overwrite, reports progress, undoes on any error."""
+
+    def __init__(
+        self,
+        out: Path,
+        names: Sequence[str],
+        total: int,
+        overwrite: bool,
+        progress: Progress | None,
+        cancel: Cancel | None,
+    ) -> None:
+        self.out, self.total, self.done = out, total, 0
+        self.progress, self.cancel = progress, cancel
+        self.written: list[Path] = []
+        clashes = sorted({n.split("/")[0] for n in names if (out / n).exists()})
+        if clashes and not overwrite:
+            raise ExportError(f"{out} already holds {', '.join(clashes)}; choose another folder")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ExportError(f"cannot create the export folder {out}: {e.strerror or e}") from e
+
+    def __enter__(self) -> ExportRun:
+        return self
+
+    def __exit__(self, kind: type | None, error: BaseException | None, tb: object) -> None:
+        if error is None:
+            return
+        for path in self.written:  # a partial export is worse than none
+            path.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise ExportError(f"export to {self.out} failed: {error.strerror or error}") from error
+
+    def step(self) -> None:
+        """Count one frame done; raise :class:`ExportCancelled` if cancelled."""
+        if self.cancel is not None and self.cancel():
+            raise ExportCancelled(f"export to {self.out} cancelled")
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+    def write(self, path: Path, data: bytes) -> Path:
+        """Write one output file atomically (exports can be redone, so no fsync per file)."""
+        self.written.append(path)
+        write_atomic(path, data, durable=False)
+        return path
+
+
+class FrameImages:
+    """Writes exported frames as image files, read lazily from each store's video.
+
+    Args:
+        image_format: ``"jpg"`` (quality ``quality``) or ``"png"`` (lossless).
+        quality: JPEG quality, 1..100.
+        videos: per store path, a video file or frame folder to read instead of the recorded
+            one (for a video that has moved).
+    """
+
+    def __init__(
+        self, image_format: str = "jpg", quality: int = 95, videos: dict[str, Any] | None = None
+    ) -> None:
+        if image_format not in IMAGE_FORMATS:
+            raise ValueError(f"image format must be one of {IMAGE_FORMATS}, not {image_format!r}")
+        if not 1 <= quality <= 100:
+            raise ValueError(f"JPEG quality must be in 1..100, not {quality}")
+        self.suffix, self.quality = f".{image_format}", quality
+        self._sources = dict(videos or {})
+        self._open: dict[str, Any] = {}
+
+    def frame(self, store: AnnotationStore, t: int) -> np.ndarray:
+        """Frame ``t`` of ``store``'s video as ``(H, W, 3) uint8``."""
+        key = str(store.path)
+        if key not in self._open:
+            from ..video import VideoError, open_video
+
+            source = self._sources.get(key, store.video.path)
+            try:
+                video = open_video(source)
+            except (VideoError, OSError) as e:
+                raise ExportError(
+                    f"cannot read the frames of {store.path.name} from {source}: {e}; "
+                    "give the video's new place, or export without images"
+                ) from e
+            v = store.video
+            if tuple(video.shape) != (v.n_frames, v.height, v.width, 3):
+                raise ExportError(
+                    f"{source} has shape {tuple(video.shape)}, but {store.path.name} was "
+                    f"annotated on {v.n_frames} frames of {v.width}x{v.height}"
+                )
+            self._open[key] = video
+        return np.asarray(self._open[key][t])
+
+    def encode(self, store: AnnotationStore, t: int) -> bytes:
+        """The image file's bytes for frame ``t``."""
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        image = Image.fromarray(self.frame(store, t))
+        if self.suffix == ".jpg":
+            image.save(buffer, format="JPEG", quality=self.quality)
+        else:
+            image.save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    def close(self) -> None:
+        """Release the videos."""
+        for video in self._open.values():
+            close = getattr(video, "close", None)
+            if close is not None:
+                close()
+        self._open.clear()

@@ -1,0 +1,62 @@
+"""Ultralytics YOLO segmentation datasets: images/, labels/*.txt polygons, data.yaml."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .common import ExportRun, FrameImages, Plan, object_ids_in
+from .polygons import mask_to_polygon
+
+
+def label_lines(plan: Plan, item, labels) -> list[str]:
+    """One ``class x1 y1 x2 y2 ...`` line per object (class index from 0, coordinates in 0..1)."""
+    height, width = labels.shape
+    lines = []
+    for oid in object_ids_in(labels):
+        polygon = mask_to_polygon(labels == oid)
+        if len(polygon) < 3:
+            continue
+        xy = [f"{x / width:.6f} {y / height:.6f}" for y, x in polygon]
+        lines.append(f"{plan.category(item, oid) - 1} {' '.join(xy)}")
+    return lines
+
+
+def data_yaml(plan: Plan) -> str:
+    """``data.yaml``: dataset root, the image folder of each split, class names, provenance.
+
+    The provenance is one JSON line in a comment (YAML readers ignore it).
+    """
+    splits = [s for s in plan.splits if s] or [""]
+    folders = {s: f"images/{s}" if s else "images" for s in splits}
+    train = folders.get("train", folders[splits[0]])
+    val = folders.get("val", folders.get("valid", train))
+    lines = ["path: .", f"train: {train}", f"val: {val}"]
+    if "test" in folders:
+        lines.append(f"test: {folders['test']}")
+    lines += [f"# {s}: {f}" for s, f in folders.items() if s not in ("train", "val", "test")]
+    lines.append("names:")
+    lines += [f"  {i}: {json.dumps(n)}" for i, n in enumerate(plan.names)]
+    lines.append(f"# provenance: {json.dumps(plan.provenance())}")
+    return "\n".join(lines) + "\n"
+
+
+def write_yolo(plan: Plan, out: Path, run_args: dict, images: FrameImages | None) -> list[Path]:
+    """Write ``images/[SPLIT/]NAME.jpg``, ``labels/[SPLIT/]NAME.txt`` and ``data.yaml``.
+
+    Frames without objects get an empty label file (Ultralytics reads them as background).
+    """
+    names = ["labels", "data.yaml"] + (["images"] if images else [])
+    with ExportRun(out, names, len(plan.items), **run_args) as run:
+        written = []
+        for item in plan.items:
+            stem = "/".join(filter(None, [item.split, item.stem(plan.multi, sep="_")]))
+            lines = label_lines(plan, item, item.store.read_labels(item.t))
+            text = "".join(f"{line}\n" for line in lines).encode("ascii")
+            written.append(run.write(out / "labels" / f"{stem}.txt", text))
+            if images is not None:
+                path = out / "images" / f"{stem}{images.suffix}"
+                written.append(run.write(path, images.encode(item.store, item.t)))
+            run.step()
+        written.append(run.write(out / "data.yaml", data_yaml(plan).encode("utf-8")))
+        return written

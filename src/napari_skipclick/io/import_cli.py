@@ -1,0 +1,94 @@
+"""``skipclick import-labels STORE --from PATH``: start a store from labels that exist."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the import arguments."""
+    parser.add_argument("store", metavar="STORE", help="annotation store (*.zarr)")
+    parser.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        metavar="PATH",
+        help="a folder of label PNGs (index or palette), a COCO json (RLE or polygons), "
+        "or a (T, H, W) .npy file or zarr array",
+    )
+    parser.add_argument(
+        "--video", help="the labels' video (needed to create STORE; checked against it if given)"
+    )
+    parser.add_argument(
+        "--allow-overlaps",
+        action="store_true",
+        help="where instances overlap, the smaller keeps the pixels (default: refuse)",
+    )
+    parser.add_argument(
+        "--replace", action="store_true", help="overwrite frames the store already labels"
+    )
+    parser.add_argument("--dry-run", action="store_true", help="check only; write nothing")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Import; the summary goes to stdout, progress and errors to stderr."""
+    import tempfile
+    from contextlib import nullcontext
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from .labels_import import check_import, import_labels, read_labels_source
+    from .store import AnnotationStore, StoreError, is_store
+    from .video import VideoError, open_video
+
+    scratch = tempfile.TemporaryDirectory() if args.dry_run else nullcontext(None)
+    try:
+        with scratch as tmp:
+            exists = is_store(Path(args.store))
+            if args.video:
+                with open_video(args.video) as video:
+                    info = video.info
+                where = Path(tmp) / "check.zarr" if tmp and not exists else args.store
+                store = AnnotationStore.open_or_create(where, info)
+            elif exists:
+                store = AnnotationStore.open(args.store, readonly=args.dry_run)
+            else:
+                raise StoreError(f"{args.store} is no store yet: give its video with --video")
+            with store:
+                v = store.video
+                source = read_labels_source(args.source, (v.height, v.width))
+                bar = tqdm(desc="import", unit="step", file=sys.stderr, disable=args.quiet)
+
+                def progress(done: int, total: int) -> None:
+                    bar.total = total
+                    bar.update(done - bar.n)
+
+                try:
+                    if args.dry_run:
+                        report = check_import(store, source, progress)
+                    else:
+                        report = import_labels(
+                            store,
+                            source,
+                            allow_overlaps=args.allow_overlaps,
+                            replace=args.replace,
+                            progress=progress,
+                        )
+                finally:
+                    bar.close()
+    except (StoreError, VideoError, OSError) as e:
+        print(f"skipclick import-labels: error: {e}", file=sys.stderr)
+        return 1
+    verb = "would import" if args.dry_run else "imported"
+    print(
+        f"{verb} {len(report.frames)} frame(s), {len(report.objects)} object(s) into {args.store}"
+    )
+    for o in report.objects:
+        print(f"  {o.id}: {o.name} ({o.class_name})")
+    if report.overlaps:
+        pixels = sum(report.overlaps.values())
+        print(f"  overlaps on {len(report.overlaps)} frame(s), {pixels} px (smaller instance kept)")
+    return 0

@@ -1,0 +1,152 @@
+"""``skipclick import-labels``: bad input says why and writes nothing; splits keep blocks whole."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from napari_skipclick.cli import main
+from napari_skipclick.io.export.split import parse_split, split_frames, split_videos
+from napari_skipclick.io.store import AnnotationStore
+from napari_skipclick.types import FrameStatus, VideoInfo
+
+VIDEO = VideoInfo("/videos/run.mp4", 6, 20, 30, 25.0, "fp-import")
+
+
+def new_store(path: Path, video: VideoInfo = VIDEO) -> Path:
+    with AnnotationStore.open_or_create(path, video) as store:
+        labels = np.zeros((20, 30), np.uint32)
+        labels[2:5, 2:5] = 1
+        store.commit_frame(5, labels, FrameStatus.CLICKED, {})
+    return path
+
+
+def coco(path: Path, anns: list[dict], categories=({"id": 1, "name": "ski"},)) -> Path:
+    images = [{"id": 1, "file_name": "frames/000002.jpg", "height": 20, "width": 30}]
+    doc = {"images": images, "annotations": anns, "categories": list(categories)}
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def box(y0: int, x0: int, y1: int, x1: int) -> list[list[float]]:
+    return [[x0, y0, x1, y0, x1, y1, x0, y1]]
+
+
+def run_import(store: Path, source: Path, capsys, *extra: str) -> tuple[int, str]:
+    code = main(["import-labels", str(store), "--from", str(source), "--quiet", *extra])
+    return code, capsys.readouterr().err
+
+
+def unchanged(store: Path) -> bool:
+    with AnnotationStore.open(store) as s:
+        return s.annotated_frames() == [5] and s.objects() == []
+
+
+def test_coco_polygons_import_by_category_and_frame_number(tmp_path, capsys):
+    store = new_store(tmp_path / "s.zarr")
+    anns = [
+        {"id": 1, "image_id": 1, "category_id": 1, "segmentation": box(1, 1, 6, 12), "area": 55},
+        {"id": 2, "image_id": 1, "category_id": 2, "segmentation": box(10, 3, 15, 6), "area": 15},
+    ]
+    categories = ({"id": 1, "name": "ski"}, {"id": 2, "name": "pole"})
+    code, _ = run_import(store, coco(tmp_path / "a.json", anns, categories), capsys)
+    assert code == 0
+    with AnnotationStore.open(store) as s:
+        labels = s.read_labels(2)  # the frame number comes from the file name
+        assert s.statuses()[2] == FrameStatus.IMPORTED
+        assert {(o.name, o.class_name) for o in s.objects()} == {
+            ("ski 1", "ski"),
+            ("pole 1", "pole"),
+        }
+    assert labels[3, 5] != 0 and labels[12, 4] != 0 and labels[3, 5] != labels[12, 4]
+
+
+def test_unknown_category_is_refused(tmp_path, capsys):
+    store = new_store(tmp_path / "s.zarr")
+    anns = [{"id": 1, "image_id": 1, "category_id": 7, "segmentation": box(1, 1, 6, 12)}]
+    code, err = run_import(store, coco(tmp_path / "a.json", anns), capsys)
+    assert code == 1 and "category id 7" in err
+    assert unchanged(store)
+
+
+def test_overlapping_instances_are_reported_and_refused(tmp_path, capsys):
+    store = new_store(tmp_path / "s.zarr")
+    anns = [
+        {"id": 1, "image_id": 1, "category_id": 1, "segmentation": box(1, 1, 10, 20), "area": 171},
+        {"id": 2, "image_id": 1, "category_id": 1, "segmentation": box(5, 5, 8, 8), "area": 9},
+    ]
+    source = coco(tmp_path / "a.json", anns)
+    code, err = run_import(store, source, capsys)
+    assert code == 1 and "overlap on 1 frame(s)" in err and "frame 2" in err
+    assert unchanged(store)
+    code, _ = run_import(store, source, capsys, "--allow-overlaps")
+    assert code == 0
+    with AnnotationStore.open(store) as s:
+        labels = s.read_labels(2)
+    assert labels[6, 6] != labels[2, 2] != 0  # the smaller instance keeps the pixels
+
+
+def test_shape_mismatch_is_refused(tmp_path, capsys):
+    store = new_store(tmp_path / "s.zarr")
+    np.save(tmp_path / "l.npy", np.zeros((6, 21, 30), np.uint16))
+    code, err = run_import(store, tmp_path / "l.npy", capsys)
+    assert code == 1 and "shape (21, 30)" in err and "(20, 30)" in err
+    assert unchanged(store)
+
+
+def test_store_of_another_video_is_refused(tmp_path, capsys):
+    other = VideoInfo("/videos/other.mp4", 6, 20, 30, 25.0, "fp-other")
+    store = new_store(tmp_path / "s.zarr", other)
+    from napari_skipclick.io import open_video
+
+    sample = Path(__file__).parents[2] / "src" / "napari_skipclick" / "sample_data"
+    np.save(tmp_path / "l.npy", np.zeros((127, 480, 854), np.uint8))
+    code, err = run_import(
+        store, tmp_path / "l.npy", capsys, "--video", str(sample / "giant_slalom.mp4")
+    )
+    assert code == 1 and "other.mp4" in err
+    with AnnotationStore.open(store) as s:
+        assert s.video == other and s.annotated_frames() == [5]
+    assert open_video(sample / "giant_slalom.mp4").shape[0] == 127
+
+
+def test_frames_already_labelled_need_replace(tmp_path, capsys):
+    store = new_store(tmp_path / "s.zarr")
+    labels = np.zeros((6, 20, 30), np.uint8)
+    labels[5, 0:3, 0:3] = 4
+    np.save(tmp_path / "l.npy", labels)
+    code, err = run_import(store, tmp_path / "l.npy", capsys)
+    assert code == 1 and "already holds labels on frames [5]" in err
+    assert unchanged(store)
+    assert run_import(store, tmp_path / "l.npy", capsys, "--replace")[0] == 0
+    with AnnotationStore.open(store) as s:
+        assert s.read_labels(5).max() == 4 and [o.name for o in s.objects()] == ["object 4"]
+
+
+def test_missing_source_and_missing_store_say_so(tmp_path, capsys):
+    code, err = run_import(tmp_path / "s.zarr", tmp_path / "nothing", capsys)
+    assert code == 1 and "no store yet" in err and "--video" in err
+    store = new_store(tmp_path / "t.zarr")
+    code, err = run_import(store, tmp_path / "nothing", capsys)
+    assert code == 1 and "does not exist" in err
+
+
+def test_split_parsing_and_blocks():
+    assert parse_split("train=0.8,val=0.2") == {"train": 0.8, "val": 0.2}
+    for bad in ("train=0.8", "train=0.5,train=0.5", "train=x,val=1", "0.8,0.2"):
+        with pytest.raises(ValueError):
+            parse_split(bad)
+    frames = list(range(100))
+    split = split_frames(frames, {"train": 0.8, "val": 0.2}, seed=1)
+    assert sum(v == "val" for v in split.values()) == 20
+    # every run of one split is at least one whole block (100 frames / 20 blocks = 5 frames)
+    changes = [t for t in frames[1:] if split[t] != split[t - 1]]
+    runs = np.diff([0, *changes, len(frames)])
+    assert runs.min() >= 5
+    assert split_frames(frames, {"train": 0.8, "val": 0.2}, seed=1) == split
+    assert split_frames(frames, {"train": 0.8, "val": 0.2}, seed=2) != split
+    videos = split_videos(["a", "b", "c", "d", "e"], {"train": 0.6, "val": 0.4}, seed=0)
+    assert sorted(videos.values()) == ["train", "train", "train", "val", "val"]
