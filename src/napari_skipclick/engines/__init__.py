@@ -10,7 +10,14 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from .registry import ENGINES, EngineEntry, EngineOption, create_engine, engine_entry
+from .registry import (
+    DEFAULT_ENGINE,
+    ENGINES,
+    EngineEntry,
+    EngineOption,
+    create_engine,
+    engine_entry,
+)
 
 _LAZY = {
     "Engine": "base",
@@ -31,6 +38,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "DEFAULT_ENGINE",
     "ENGINES",
     "EngineEntry",
     "EngineOption",

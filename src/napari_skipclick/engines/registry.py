@@ -235,7 +235,10 @@ _EMBEDDED_SETTINGS = (
     ("click_radius", float, 3.0, "radius in pixels of the disk each click fixes and samples"),
 )
 
-#: every engine, by name; the first is the default of ``skipclick annotate`` and the widget
+#: the engine ``skipclick annotate`` and the widget start with: it needs no weights
+DEFAULT_ENGINE = "embedded"
+
+#: every engine, by name
 ENGINES: dict[str, EngineEntry] = {
     entry.name: entry
     for entry in (
@@ -298,11 +301,18 @@ def flag_options() -> dict[str, list[tuple[str, EngineOption]]]:
     return flags
 
 
-def add_engine_arguments(parser: argparse.ArgumentParser, default: str | None = None) -> None:
+def add_engine_arguments(
+    parser: argparse.ArgumentParser,
+    default: str | None = None,
+    option_defaults: Mapping[str, Any] | None = None,
+) -> None:
     """Add ``--engine``, one flag per flag option of the registry and ``--option NAME=VALUE``.
 
     Read them back with :func:`options_from_args`. Without ``default``, ``--engine`` is required.
+    ``option_defaults`` are the defaults the command gives instead of the registry's (shown in
+    the help; the command applies them).
     """
+    option_defaults = option_defaults or {}
     group = parser.add_argument_group("engine")
     group.add_argument(
         "--engine",
@@ -315,13 +325,15 @@ def add_engine_arguments(parser: argparse.ArgumentParser, default: str | None = 
     for name, owners in flag_options().items():
         option = owners[0][1]
         engines = ", ".join(engine for engine, _ in owners)
-        choices = f" {{{','.join(map(str, option.choices))}}}" if option.choices else ""
+        choices = ",".join(map(str, option.choices))
+        metavar = f"{{{choices}}}" if choices else name.upper()
+        shown = option_defaults.get(name, option.default)
         group.add_argument(
             option.flag_name,
             dest=name,
             type=_argparse_type(option),
-            metavar=name.upper() + choices,
-            help=f"{engines}: {option.help} (default {option.default})",
+            metavar=metavar,
+            help=f"{engines}: {option.help} (default {'none' if shown is None else shown})",
         )
     group.add_argument(
         "--option",

@@ -42,7 +42,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="stop at the first unusable sample instead of skipping",
     )
-    add_engine_arguments(parser)
+    add_engine_arguments(parser, option_defaults=EVAL_DEFAULTS)
     # the earlier name of --input-size, kept so that recorded commands still run
     parser.add_argument("--target-size", dest="input_size", type=int, help=argparse.SUPPRESS)
 
