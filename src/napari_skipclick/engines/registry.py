@@ -18,6 +18,7 @@ from typing import Any
 
 _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 _TYPE_NAMES = {bool: "true/false", int: "an int", float: "a number", str: "text", Path: "a path"}
+_BAD = object()  # what _convert returns for a value of the wrong type
 
 
 @dataclass(frozen=True)
@@ -82,9 +83,6 @@ class EngineOption:
         return self.check(text)
 
 
-_BAD = object()
-
-
 def _convert(kind: type, value: Any) -> Any:
     """``value`` as ``kind`` when that loses nothing, else ``_BAD``."""
     if kind is bool:
@@ -104,8 +102,8 @@ def _convert(kind: type, value: Any) -> Any:
 def _read_json(name: str, text: str) -> Any:
     """JSON from the file ``text`` names, or ``text`` itself as JSON."""
     try:
-        source = Path(text).read_text(encoding="utf-8") if Path(text).is_file() else text
-        return json.loads(source)
+        is_json = text.lstrip().startswith(("{", "["))
+        return json.loads(text if is_json else Path(text).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ValueError(f"option {name} expects a JSON file or JSON text: {exc}") from None
 
@@ -142,12 +140,8 @@ class EngineEntry:
         return getattr(import_module(module_name), attribute)(**values)
 
 
-def _option(name: str, kind: type, default: Any, help: str, **more: Any) -> EngineOption:
-    return EngineOption(name, kind, default, help, **more)
-
-
 _SKIPCLICK_OPTIONS = (
-    _option(
+    EngineOption(
         "checkpoint",
         Path,
         "skipclick",
@@ -155,7 +149,7 @@ _SKIPCLICK_OPTIONS = (
         "baseline; downloaded on first use)",
         flag=True,
     ),
-    _option(
+    EngineOption(
         "device",
         str,
         "auto",
@@ -163,7 +157,7 @@ _SKIPCLICK_OPTIONS = (
         suggestions=("auto", "cpu", "cuda", "mps"),
         flag=True,
     ),
-    _option(
+    EngineOption(
         "precision",
         str,
         "fp32",
@@ -171,7 +165,7 @@ _SKIPCLICK_OPTIONS = (
         choices=("fp32", "bf16", "fp16"),
         flag=True,
     ),
-    _option(
+    EngineOption(
         "input_size",
         int,
         448,
@@ -179,7 +173,7 @@ _SKIPCLICK_OPTIONS = (
         "and the NoC runs on GrabCut/COCO, 672 for the DAVIS NoC runs",
         flag=True,
     ),
-    _option(
+    EngineOption(
         "protocol",
         str,
         "demo",
@@ -188,7 +182,7 @@ _SKIPCLICK_OPTIONS = (
         choices=("demo", "noc"),
         flag=True,
     ),
-    _option(
+    EngineOption(
         "backbone_arch",
         dict,
         None,
@@ -198,16 +192,16 @@ _SKIPCLICK_OPTIONS = (
 )
 
 _RANDOM_WALKER_OPTIONS = (
-    _option("beta", float, 130.0, "edge weight sharpness of the random walker"),
-    _option("radius", float, 5.0, "radius in pixels of the seed disk around each click"),
-    _option(
+    EngineOption("beta", float, 130.0, "edge weight sharpness of the random walker"),
+    EngineOption("radius", float, 5.0, "radius in pixels of the seed disk around each click"),
+    EngineOption(
         "max_side",
         int,
         None,
         "solve on the image downsized to this longer side (none: full size)",
         flag=True,
     ),
-    _option("border_background", bool, True, "seed the image border as background"),
+    EngineOption("border_background", bool, True, "seed the image border as background"),
 )
 
 #: (name, type, default, help) of the embedded engine's settings (docs/engines.md, Settings)
@@ -247,7 +241,7 @@ ENGINES: dict[str, EngineEntry] = {
             "weight-free: superpixels, colour models, geodesic distances and graph cuts",
             "napari_skipclick.engines.embedded:EmbeddedEngine",
             needs_weights=False,
-            options=tuple(_option(*setting) for setting in _EMBEDDED_SETTINGS),
+            options=tuple(EngineOption(*setting) for setting in _EMBEDDED_SETTINGS),
         ),
         EngineEntry(
             "skipclick",
