@@ -23,7 +23,8 @@ def test_engines_and_fields_come_from_the_registry(panel):
     for index, entry in enumerate(ENGINES.values()):
         assert combo.itemData(index, Qt.ToolTipRole) == entry.description
         combo.setCurrentText(entry.name)
-        assert panel.option_stack.currentIndex() == index
+        for name, fields in panel.fields.items():  # only the selected engine's fields show
+            assert all(f.widget.isVisibleTo(panel) == (name == entry.name) for f in fields.values())
         flags = {o.name: o.default for o in entry.options if o.flag}
         assert set(panel.fields[entry.name]) == set(flags)
         assert panel.engine_options() == flags  # untouched fields give the registry defaults

@@ -19,7 +19,6 @@ from qtpy.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
-    QStackedWidget,
     QWidget,
 )
 
@@ -92,9 +91,10 @@ def option_field(option: EngineOption, parent: QWidget) -> OptionField:
 class SetupPanel(QWidget):
     """Form that builds the engine in the background and asks for a session to start.
 
-    The engine list and each engine's fields come from the registry: one field per option marked
-    ``flag`` (a file field with a browse button for paths, plus *Download* for an engine that
-    needs weights). Options set from outside without a field (``show_engine``) are kept.
+    The engine list and each engine's fields come from the registry: one row per option marked
+    ``flag``, shown while its engine is selected (a file field with a browse button for paths,
+    plus *Download* for an engine that needs weights). Options set from outside without a
+    field (``show_engine``) are kept.
     """
 
     #: image layer, engine, store path ("" = none)
@@ -110,11 +110,9 @@ class SetupPanel(QWidget):
         self.download_button: QPushButton | None = None
         self.image_combo = QComboBox()
         self.engine_combo = QComboBox()
-        self.option_stack = QStackedWidget()
         for index, entry in enumerate(ENGINES.values()):
             self.engine_combo.addItem(entry.name)
             self.engine_combo.setItemData(index, entry.description, Qt.ToolTipRole)
-            self.option_stack.addWidget(self._engine_page(entry))
         self.store_edit = QLineEdit()
         self.store_edit.setPlaceholderText("folder of the zarr store (empty: not saved)")
         browse_store = QPushButton("…")
@@ -135,27 +133,26 @@ class SetupPanel(QWidget):
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Image", self.image_combo)
         form.addRow("Engine", self.engine_combo)
-        form.addRow(self.option_stack)
+        self._option_rows: dict[str, list[QWidget]] = {}
+        for entry in ENGINES.values():
+            self._add_option_rows(form, entry)
         form.addRow("Store", _row(self.store_edit, browse_store))
         form.addRow("Cache", _row(self.cache_spin, self.cache_dir_edit))
         form.addRow(self.start_button)
-        self.engine_combo.currentIndexChanged.connect(self.option_stack.setCurrentIndex)
+        self.engine_combo.currentTextChanged.connect(self._show_option_rows)
         self.engine_combo.setCurrentText(DEFAULT_ENGINE)
-        self.option_stack.setCurrentIndex(self.engine_combo.currentIndex())
+        self._show_option_rows(self.engine_combo.currentText())
         for event in (viewer.layers.events.inserted, viewer.layers.events.removed):
             event.connect(self.refresh_layers)
         self.refresh_layers()
 
-    def _engine_page(self, entry: EngineEntry) -> QWidget:
-        """The fields of one engine's flag options."""
-        page = QWidget()
-        layout = QFormLayout(page)
-        layout.setContentsMargins(0, 0, 0, 0)
-        fields = {}
+    def _add_option_rows(self, form: QFormLayout, entry: EngineEntry) -> None:
+        """One form row per flag option of ``entry`` (shown while the engine is selected)."""
+        fields, rows = {}, []
         for option in entry.options:
             if not option.flag:
                 continue
-            field = option_field(option, page)
+            field = option_field(option, self)
             field.widget.setToolTip(option.help)
             row = field.widget
             if option.type is Path:
@@ -171,10 +168,16 @@ class SetupPanel(QWidget):
                     )
                     buttons.append(self.download_button)
                 row = _row(field.widget, *buttons)
-            layout.addRow(option.name.replace("_", " ").capitalize(), row)
+            form.addRow(option.name.replace("_", " ").capitalize(), row)
+            rows += [form.labelForField(row), row]
             fields[option.name] = field
         self.fields[entry.name] = fields
-        return page
+        self._option_rows[entry.name] = rows
+
+    def _show_option_rows(self, engine: str) -> None:
+        for name, rows in self._option_rows.items():
+            for widget in rows:
+                widget.setVisible(name == engine)
 
     def refresh_layers(self, _event: Any = None) -> None:
         """List the viewer's image layers (keeping the current choice when it still exists)."""
