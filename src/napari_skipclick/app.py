@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 from typing import Any
 
-ENGINE_NAMES = ("embedded", "skipclick", "random-walker")
+from .engines.registry import DEFAULT_ENGINE, add_engine_arguments, options_from_args
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -19,32 +20,38 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--store", help="zarr store folder for the annotations (created or resumed)"
     )
-    parser.add_argument("--engine", default="embedded", choices=ENGINE_NAMES)
-    parser.add_argument("--checkpoint", help="SkipClick checkpoint file or released name")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (skipclick)")
+    add_engine_arguments(parser, default=DEFAULT_ENGINE)
 
 
 def open_annotator(
     video: str | None = None,
     *,
     store: str | None = None,
-    engine: str = "embedded",
-    checkpoint: str | None = None,
-    device: str = "auto",
+    engine: str = DEFAULT_ENGINE,
+    options: Mapping[str, Any] | None = None,
     show: bool = True,
 ) -> tuple[Any, Any]:
     """A viewer showing ``video`` with the SkipClick widget docked and a session started.
 
-    Returns ``(viewer, widget)``. Raises ``VideoError`` for an unreadable video and the store's
-    errors for a store that belongs to another video or is in use.
+    Args:
+        video: a video file or frame folder; None opens the sample clip.
+        store: the zarr store folder (created or resumed); None keeps nothing on disk.
+        engine: a registry engine name.
+        options: that engine's options (see ``napari_skipclick.engines.ENGINES``).
+        show: show the window (False for tests and scripted runs).
+
+    Returns ``(viewer, widget)``. Raises ``VideoError`` for an unreadable video, ``ValueError``
+    for a bad engine option and the store's errors for a store that belongs to another video or
+    is in use.
     """
     import napari
 
-    from ._qt.panels.setup import engine_options
     from ._reader import video_layer_data
     from ._sample_data import giant_slalom
     from .engines import create_engine
 
+    options = dict(options or {})
+    model = create_engine(engine, **options)
     if video is None:
         data, kwargs, _ = giant_slalom()[0]
     else:
@@ -54,12 +61,8 @@ def open_annotator(
     if image.ndim > 2:
         viewer.dims.set_current_step(0, 0)
     _, widget = viewer.window.add_plugin_dock_widget("napari-skipclick", "SkipClick annotation")
-    panel = widget.setup_panel
-    panel.engine_combo.setCurrentText(engine)
-    panel.checkpoint_edit.setText(checkpoint or "")
-    panel.device_combo.setCurrentText(device)
-    panel.store_edit.setText(store or "")
-    model = create_engine(engine, **engine_options(engine, checkpoint or "", device))
+    widget.setup_panel.show_engine(engine, options)
+    widget.setup_panel.store_edit.setText(store or "")
     if widget.start(image, model, store) is None:
         viewer.close()
         raise RuntimeError(widget.controller.last_message)
@@ -72,11 +75,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         open_annotator(
-            args.video,
-            store=args.store,
-            engine=args.engine,
-            checkpoint=args.checkpoint,
-            device=args.device,
+            args.video, store=args.store, engine=args.engine, options=options_from_args(args)
         )
     except Exception as exc:
         print(f"skipclick annotate: {exc}", file=sys.stderr)

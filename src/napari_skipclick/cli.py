@@ -1,4 +1,8 @@
-"""The ``skipclick`` command: subcommands live in their own modules and are imported lazily."""
+"""The ``skipclick`` console script.
+
+Each command lives in its own module (``configure(parser)``, ``run(args)``); ``run`` imports the
+heavy libraries, so that ``skipclick --help`` stays fast.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,23 @@ import sys
 from importlib import import_module
 
 from . import __version__
+
+DESCRIPTION = """\
+Click on an object in a video or an image and get its mask at once; keep one ID per object
+across frames, propagate masks to the next frames, and save everything to a zarr store that is
+ready for training. Built on the SkipClick interactive segmentation model, in napari.
+
+Start with `skipclick annotate`:
+  skipclick annotate                  the sample ski clip in napari, ready to click
+  skipclick annotate VIDEO --store OUT.zarr
+                                      your video; annotations are saved to OUT.zarr and
+                                      resumed from it next time
+  skipclick annotate VIDEO --engine skipclick
+                                      the SkipClick model (its weights are downloaded once)
+
+Then `skipclick export OUT.zarr --format coco DIR` writes training data.
+Each command explains itself: `skipclick COMMAND --help`.
+"""
 
 #: subcommand -> (module with ``configure(parser)`` and ``run(args) -> int``, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -32,7 +53,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the top-level parser with every subcommand's arguments."""
-    parser = argparse.ArgumentParser(prog="skipclick", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="skipclick",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():

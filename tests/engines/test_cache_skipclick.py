@@ -16,13 +16,16 @@ TINY = Path(__file__).parents[1] / "data" / "official_tiny"
 
 
 @pytest.mark.slow
-def test_reopened_video_uses_fp16_disk_features_of_the_same_model(tmp_path, monkeypatch):
+@pytest.mark.parametrize("protocol", ["demo", "noc"])
+def test_reopened_video_uses_fp16_disk_features_of_the_same_model(tmp_path, monkeypatch, protocol):
     torch = pytest.importorskip("torch")
     torch.set_num_threads(2)
     from napari_skipclick.engines.skipclick import SkipClickEngine
 
     arch = json.loads((TINY / "tiny_config.json").read_text())["dinov2_tiny_architecture"]
-    engine = SkipClickEngine(TINY / "checkpoint.pth", device="cpu", backbone_arch=arch)
+    engine = SkipClickEngine(
+        TINY / "checkpoint.pth", device="cpu", protocol=protocol, backbone_arch=arch
+    )
     rng = np.random.default_rng(0)
     frames = rng.integers(0, 255, (2, 120, 160, 3), dtype=np.uint8)
     frames[:, 40:80, 60:100] = (250, 40, 40)
@@ -31,7 +34,8 @@ def test_reopened_video_uses_fp16_disk_features_of_the_same_model(tmp_path, monk
     first = AnnotationSession(frames, engine, cache=FeatureCache(disk_path=tmp_path))
     obj = first.add_object()
     fresh = first.set_clicks(0, obj.id, clicks)
-    assert isinstance(first.features(0).arrays["skip0"], torch.Tensor)
+    skip0 = first.features(0).arrays["skip0"]
+    assert isinstance(skip0, torch.Tensor) and skip0.shape[0] == (2 if protocol == "noc" else 1)
 
     encodes = []
     monkeypatch.setattr(engine, "encode", lambda image: encodes.append(1))

@@ -19,7 +19,11 @@ MINI = Path(__file__).parents[1] / "data" / "grabcut_mini"
 def run_eval(*argv: str) -> int:
     parser = argparse.ArgumentParser()
     cli.configure(parser)
-    return cli.run(parser.parse_args([str(a) for a in argv]))
+    try:
+        args = parser.parse_args([str(a) for a in argv])
+    except SystemExit as exc:  # argparse's own errors
+        return int(exc.code)
+    return cli.run(args)
 
 
 def test_random_walker_on_grabcut_mini(tmp_path, capsys):
@@ -58,18 +62,6 @@ def test_limit_and_engine_options(tmp_path, capsys):
     assert "max_side=64" in result["engine_key"] and "beta=90.5" in result["engine_key"]
 
 
-def test_parse_options():
-    assert cli.parse_options(["a=1", "b=0.5", "c=true", "d=None", "e=text"]) == {
-        "a": 1,
-        "b": 0.5,
-        "c": True,
-        "d": None,
-        "e": "text",
-    }
-    with pytest.raises(ValueError, match="KEY=VALUE"):
-        cli.parse_options(["novalue"])
-
-
 def _small_set(root: Path) -> Path:
     """A set with one good sample and one grayscale image."""
     (root / "images").mkdir(parents=True)
@@ -105,11 +97,15 @@ def test_bad_sample_is_skipped_with_warning_or_fails_with_strict(tmp_path, capsy
     ("extra", "message"),
     [
         (["--engine", "random-walker", "--data", "{missing}"], "does not exist"),
-        (["--engine", "nope", "--data", "{mini}"], "unknown engine 'nope'"),
+        (["--engine", "nope", "--data", "{mini}"], "invalid choice: 'nope'"),
         (["--engine", "random-walker", "--checkpoint", "x.pth", "--data", "{mini}"], "no --checkp"),
-        (["--engine", "skipclick", "--data", "{mini}"], "needs --checkpoint"),
+        (["--engine", "embedded", "--input-size", "448", "--data", "{mini}"], "no --input-size"),
+        (["--engine", "skipclick", "--checkpoint", "{missing}", "--data", "{mini}"], "neither"),
+        (["--engine", "skipclick", "--precision", "fp8", "--data", "{mini}"], "one of fp32"),
         (["--engine", "random-walker", "--data", "{mini}", "--max-clicks", "0"], "at least 1"),
-        (["--engine", "random-walker", "--data", "{mini}", "--option", "x=1"], "argument 'x'"),
+        (["--engine", "random-walker", "--data", "{mini}", "--option", "x=1"], "no option 'x'"),
+        (["--engine", "random-walker", "--data", "{mini}", "--option", "beta=hot"], "a number"),
+        (["--engine", "random-walker", "--data", "{mini}", "--option", "beta"], "NAME=VALUE"),
     ],
 )
 def test_argument_errors(tmp_path, capsys, extra, message):
@@ -150,21 +146,18 @@ class ScriptedEngine:
 
 
 def test_engine_failure_names_the_sample(monkeypatch, capsys):
-    from napari_skipclick.eval import engine_factory
-
     engine = ScriptedEngine(fail_shape=(398, 284))  # teddy
-    monkeypatch.setattr(engine_factory, "build_engine", lambda *a, **k: engine)
-    assert run_eval("--engine", "scripted", "--data", MINI, "--max-clicks", 2) == 1
+    monkeypatch.setattr(cli, "create_engine", lambda *a, **k: engine)
+    assert run_eval("--engine", "random-walker", "--data", MINI, "--max-clicks", 2) == 1
     assert "engine failed on sample teddy: boom" in capsys.readouterr().err
 
 
 def test_ctrl_c_keeps_finished_objects(monkeypatch, tmp_path, capsys):
-    from napari_skipclick.eval import engine_factory
-
     engine = ScriptedEngine(interrupt_shape=(398, 284))  # stops at teddy, after fullmoon
-    monkeypatch.setattr(engine_factory, "build_engine", lambda *a, **k: engine)
+    monkeypatch.setattr(cli, "create_engine", lambda *a, **k: engine)
     out = tmp_path / "r.json"
-    assert run_eval("--engine", "scripted", "--data", MINI, "--max-clicks", 2, "--json", out) == 130
+    argv = ["--engine", "random-walker", "--data", MINI, "--max-clicks", 2, "--json", out]
+    assert run_eval(*argv) == 130
     assert "interrupted" in capsys.readouterr().err
     result = json.loads(out.read_text())
     assert result["interrupted"] and [s["name"] for s in result["samples"]] == ["fullmoon"]

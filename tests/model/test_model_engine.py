@@ -1,4 +1,4 @@
-"""The SkipClick engine: protocol, caching, errors, NoC predictor, optional half precision."""
+"""The SkipClick engine: protocol, caching, errors, the NoC option, optional half precision."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import torch
 
 from napari_skipclick.engines import Engine, Features, create_engine
 from napari_skipclick.engines.skipclick import SkipClickEngine
-from napari_skipclick.model import NoCPredictor
 from napari_skipclick.model.weights import file_sha256
 from napari_skipclick.types import Click
 
@@ -43,7 +42,7 @@ def test_engine_follows_protocol_and_key(engine):
     assert isinstance(engine, Engine)
     assert engine.name == "skipclick"
     sha = file_sha256(TINY / "checkpoint.pth")
-    assert engine.key.startswith(f"skipclick/{sha[:16]}/fp32/cpu/448x448/")
+    assert engine.key.startswith(f"skipclick/{sha[:16]}/fp32/cpu/448x448/demo/")
 
 
 def test_decode_matches_official_demo(engine, fixture, demo):
@@ -98,22 +97,45 @@ def test_bad_clicks_and_prev_mask_raise(engine, demo):
         engine.decode(features, [Click(5, 5, True)], np.zeros((3, 3), np.float32))
 
 
-def test_noc_predictor_from_engine_matches_official(engine, fixture):
-    predictor = engine.noc_predictor((448, 448), with_flip=True)
-    predictor.set_image(fixture["noc__image_uint8"])
+def test_noc_protocol_from_the_registry_matches_official(fixture):
+    noc = create_engine(
+        "skipclick",
+        checkpoint=TINY / "checkpoint.pth",
+        device="cpu",
+        protocol="noc",
+        backbone_arch=ARCH,
+    )
+    assert noc.key.split("/")[4:6] == ["448x448", "noc"]
+    features = noc.encode(fixture["noc__image_uint8"])
+    assert features.arrays["skip0"].shape[0] == 2  # the image and its mirror
     y, x, positive = fixture["noc__clicks_yx_pos"][0]
-    probs = predictor.predict([(int(y), int(x), bool(positive))])
+    probs = noc.decode(features, [Click(int(y), int(x), bool(positive))])
     np.testing.assert_allclose(probs, fixture["noc__probs_click1"], atol=1e-4, rtol=1e-4)
+
+
+def test_features_of_the_other_protocol_are_refused(engine, fixture):
+    noc = SkipClickEngine.from_model(engine.model, "tiny", protocol="noc")
+    features = noc.encode(fixture["noc__image_uint8"])
+    with pytest.raises(ValueError, match="protocol"):
+        engine.decode(features, [Click(5, 5, True)])
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"input_size": 450}, "multiple of 14"),
+        ({"protocol": "zoom"}, "protocol"),
+        ({"precision": "int8"}, "precision"),
+    ],
+)
+def test_bad_settings_are_refused(engine, options, message):
+    with pytest.raises(ValueError, match=message):
+        SkipClickEngine.from_model(engine.model, "tiny", **options)
 
 
 def test_half_precision_is_refused_on_cpu():
     with pytest.raises(ValueError, match="needs a GPU"):
         SkipClickEngine(TINY / "checkpoint.pth", "cpu", "bf16", backbone_arch=ARCH)
-
-
-def test_unknown_precision_is_refused():
-    with pytest.raises(ValueError, match="precision"):
-        SkipClickEngine(TINY / "checkpoint.pth", "cpu", "int8", backbone_arch=ARCH)
 
 
 @pytest.mark.cuda
@@ -145,10 +167,10 @@ def test_bfloat16_autocast_paths_run_and_stay_close(engine, fixture):
             half = [torch.sigmoid(model.decode(state, points, p).float()) for p in (prev, None)]
     for ref, low in zip(reference, half, strict=True):
         assert (ref - low).abs().max() < 0.05
-    noc = NoCPredictor(model, (448, 448), autocast_dtype=torch.bfloat16)
-    noc.set_image(fixture["noc__image_uint8"])
+    noc = SkipClickEngine.from_model(model, "tiny", protocol="noc")
+    noc.precision = "bf16"  # the engine refuses bf16 on the CPU; its autocast path runs here
     y, x, positive = fixture["noc__clicks_yx_pos"][0]
-    probs = noc.predict([(int(y), int(x), bool(positive))])
+    probs = noc.decode(noc.encode(fixture["noc__image_uint8"]), [Click(y, x, bool(positive))])
     assert np.abs(probs - fixture["noc__probs_click1"]).max() < 0.05
 
 
@@ -164,9 +186,9 @@ def test_encode_batch_equals_single_frames(engine, fixture):
 
 
 def test_predictor_errors(engine, fixture):
-    from napari_skipclick.model import SkipClickPredictor
+    from napari_skipclick import SkipClickPredictor
 
-    predictor = SkipClickPredictor(engine.model)
+    predictor = SkipClickPredictor(engine)
     with pytest.raises(RuntimeError, match="set_image"):
         predictor.predict([(1, 1, True)])
     with pytest.raises(ValueError, match="uint8"):
@@ -174,7 +196,7 @@ def test_predictor_errors(engine, fixture):
     predictor.set_image(fixture["demo__image_uint8"])
     with pytest.raises(ValueError, match="outside"):
         predictor.predict([(10, 451, True)])
-    with pytest.raises(ValueError, match="not \\(y, x, positive\\)"):
+    with pytest.raises(ValueError):
         predictor.predict([(10, 4)])
     with pytest.raises(ValueError, match="prev_mask"):
         predictor.predict([(10, 4, True)], prev_mask=np.zeros((2, 2)))

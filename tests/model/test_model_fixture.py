@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from napari_skipclick.model import NoCPredictor, SkipClickPredictor, load_skipclick
+from napari_skipclick.engines import SkipClickPredictor
+from napari_skipclick.engines.skipclick import SkipClickEngine
+from napari_skipclick.model import load_skipclick
 
 DATA = Path(__file__).parents[1] / "data" / "official_tiny"
 TOL = {"atol": 1e-4, "rtol": 1e-4}
@@ -109,7 +111,7 @@ def test_every_model_level_array_is_checked(fixture):
 
 
 def test_points_layout_matches_official(fixture):
-    from napari_skipclick.model.predictor import points_tensor
+    from napari_skipclick.model.processing import points_tensor
 
     for case in ("case0", "case1"):
         clicks = [(y, x, bool(p)) for y, x, p in fixture[f"{case}__clicks_yx_pos"]]
@@ -131,25 +133,27 @@ def test_decode_does_not_mutate_state(model, fixture):
 
 
 def test_demo_probabilities_match_official(model, fixture):
-    predictor = SkipClickPredictor(model)
+    predictor = SkipClickPredictor(SkipClickEngine.from_model(model, "tiny"))
     predictor.set_image(fixture["demo__image_uint8"])
-    assert predictor.internal_size == tuple(fixture["demo__internal_size"])
+    assert predictor.engine.internal_size == tuple(fixture["demo__internal_size"])
+    assert predictor.original_size == fixture["demo__image_uint8"].shape[:2]
     clicks = [(y, x, label == 1) for x, y, label in fixture["demo__gui_clicks_xy_label"]]
     probs = predictor.predict(clicks, prev_mask=fixture["demo__prev_mask"])
     assert probs.dtype == np.float32
     _close(probs, fixture["demo__prob"])
 
 
-def test_noc_predictor_matches_official(model, fixture):
-    predictor = NoCPredictor(model, target_size=(448, 448), with_flip=True)
-    predictor.set_image(fixture["noc__image_uint8"])
-    assert not predictor.prev_probability.any()
+def test_noc_protocol_matches_official_predictor(model, fixture):
+    """Every click of the official NoC run, each fed the previous prediction as the loop does."""
+    engine = SkipClickEngine.from_model(model, "tiny", protocol="noc")
+    features = engine.encode(fixture["noc__image_uint8"])
     clicks = [(int(y), int(x), bool(p)) for y, x, p in fixture["noc__clicks_yx_pos"]]
     gt = fixture["noc__gt_mask"]
     masks = np.unpackbits(fixture["noc__pred_masks_packed"], axis=-1)[..., : gt.shape[1]]
     valid = gt != -1
+    probs = None
     for k in range(len(clicks)):
-        probs = predictor.predict(clicks[: k + 1])
+        probs = engine.decode(features, clicks[: k + 1], probs)
         if k == 0:
             _close(probs, fixture["noc__probs_click1"])
         pred = probs > 0.49
@@ -158,7 +162,6 @@ def test_noc_predictor_matches_official(model, fixture):
         iou = (pred & (gt == 1) & valid).sum() / ((pred | (gt == 1)) & valid).sum()
         assert iou == pytest.approx(fixture["noc__ious"][k], abs=1e-4)
     _close(probs, fixture["noc__probs_last"])
-    np.testing.assert_array_equal(predictor.prev_probability, probs)
 
 
 @pytest.mark.parametrize("with_prev", [True, False])

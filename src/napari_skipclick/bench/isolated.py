@@ -63,7 +63,7 @@ def measure_path(engine, which: str, image, clicks, args: argparse.Namespace) ->
     """Seconds (and minor page faults per click) of encode, prepare and click; first logits."""
     import torch
 
-    from ..model.predictor import image_tensor, points_tensor, resize_ac, scale_clicks
+    from ..model.processing import image_tensor, points_tensor, resize_ac, scale_clicks
 
     size = engine.internal_size
     tensor = resize_ac(image_tensor(image, engine.device), size)

@@ -14,17 +14,22 @@ import json
 import platform
 import time
 
+from ..engines.registry import ENGINES, create_engine
+
+_SKIPCLICK = ENGINES["skipclick"]
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the subcommand's arguments."""
-    parser.add_argument("--model", default="skipclick", help="engine: skipclick, embedded, ...")
+    parser.add_argument("--model", default="skipclick", choices=list(ENGINES), help="engine")
     parser.add_argument("--random-weights", action="store_true", help="full-size random weights")
     parser.add_argument("--variant", default="skipclick", help="released architecture to build")
     parser.add_argument("--checkpoint", help="SkipClick checkpoint path or released name")
     parser.add_argument("--backbone-arch", help="JSON file with a DINOv2 architecture dict")
     parser.add_argument("--size", type=int, default=448, help="side of the square test image")
     parser.add_argument("--device", help="cpu, cuda, mps (default: best available)")
-    parser.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"])
+    precision = _SKIPCLICK.option("precision")
+    parser.add_argument("--precision", default=precision.default, choices=precision.choices)
     parser.add_argument("--repeats", type=int, default=5, help="frames to encode")
     parser.add_argument("--clicks", type=int, default=5, help="clicks per frame")
     parser.add_argument("--batch", type=int, default=0, help="also time batched encode of N frames")
@@ -97,19 +102,18 @@ def _peak_memory_mb(device) -> dict[str, float]:
 
 
 def _build_engine(args):
-    from ..engines import create_engine
-
+    """The engine to time: a registry engine, or SkipClick with random full-size weights."""
     if args.model != "skipclick":
         return create_engine(args.model)
-    from ..engines.skipclick import SkipClickEngine
-
+    device = args.device or "auto"
     if args.random_weights or not args.checkpoint:
-        return SkipClickEngine.random(args.variant, args.device, args.precision)
-    arch = None
+        from ..engines.skipclick import SkipClickEngine
+
+        return SkipClickEngine.random(args.variant, device, args.precision)
+    options = {"checkpoint": args.checkpoint, "device": device, "precision": args.precision}
     if args.backbone_arch:
-        with open(args.backbone_arch) as handle:
-            arch = json.load(handle)
-    return SkipClickEngine(args.checkpoint, args.device, args.precision, backbone_arch=arch)
+        options["backbone_arch"] = _SKIPCLICK.option("backbone_arch").parse(args.backbone_arch)
+    return create_engine("skipclick", **options)
 
 
 def _bench_engine(engine, image, clicks, args, timer) -> dict:
@@ -150,9 +154,9 @@ def _threads() -> int:
 def _bench_batched_encode(engine, image, batch: int, timer) -> dict:
     import torch
 
-    from ..model.predictor import image_tensor, resize_ac
+    from ..model.processing import model_input
 
-    tensor = resize_ac(image_tensor(image, engine.device), engine.internal_size)
+    tensor = model_input(image, engine.internal_size, engine.device, engine.flip)
     frames = tensor.expand(batch, -1, -1, -1).contiguous()
     with torch.inference_mode(), engine._autocast():
         engine.model.extract(frames)

@@ -1,37 +1,48 @@
-"""Engines behind one protocol: ``encode(image) -> Features``, ``decode(features, clicks)``."""
+"""Engines behind one protocol: ``encode(image) -> Features``, ``decode(features, clicks)``.
+
+The registry (``registry.py``) says which engines exist and builds them: ``create_engine``.
+The protocol and shared checks (``base.py``) and the predictor are imported on first use, so
+that the command line reads the registry without loading numpy or torch.
+"""
 
 from __future__ import annotations
 
 from importlib import import_module
 from typing import Any
 
-from .base import Engine, Features, check_clicks, check_image, check_prev_mask
+from .registry import (
+    DEFAULT_ENGINE,
+    ENGINES,
+    EngineEntry,
+    EngineOption,
+    create_engine,
+    engine_entry,
+)
 
-#: engine name -> "module:factory"; the factory takes keyword options and returns an Engine.
-ENGINES: dict[str, str] = {
-    "embedded": "napari_skipclick.engines.embedded:EmbeddedEngine",
-    "skipclick": "napari_skipclick.engines.skipclick:SkipClickEngine",
-    "random-walker": "napari_skipclick.engines.random_walker:RandomWalkerEngine",
+_LAZY = {
+    "Engine": "base",
+    "Features": "base",
+    "check_clicks": "base",
+    "check_image": "base",
+    "check_prev_mask": "base",
+    "SkipClickPredictor": "predictor",
 }
 
 
-def create_engine(name: str, **options: Any) -> Engine:
-    """Build the engine called ``name`` (see ``ENGINES``) with its keyword options."""
-    try:
-        target = ENGINES[name]
-    except KeyError:
-        raise ValueError(f"unknown engine {name!r}; choose one of {sorted(ENGINES)}") from None
-    module_name, factory_name = target.split(":")
-    factory = getattr(import_module(module_name), factory_name)
-    return factory(**options)
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
 
 
 __all__ = [
+    "DEFAULT_ENGINE",
     "ENGINES",
-    "Engine",
-    "Features",
-    "check_clicks",
-    "check_image",
-    "check_prev_mask",
+    "EngineEntry",
+    "EngineOption",
     "create_engine",
+    "engine_entry",
+    *_LAZY,
 ]

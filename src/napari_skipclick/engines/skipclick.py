@@ -12,58 +12,69 @@ import numpy as np
 import torch
 
 from .. import __version__
-from ..model import (
-    NoCPredictor,
-    SkipClickModel,
-    build_model,
-    load_skipclick,
-    pick_device,
-    released_config,
-)
-from ..model.predictor import demo_probabilities, image_tensor, resize_ac, scale_clicks
+from ..model import SkipClickModel, build_model, load_skipclick, pick_device, released_config
+from ..model.processing import model_input, probabilities, scale_clicks
 from ..model.skipclick import DecoderState
 from ..model.weights import file_sha256, resolve_checkpoint
 from ..types import Click
 from .base import Features, check_clicks, check_image, check_prev_mask
 
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+#: ``demo``: the official demo's processing; ``noc``: the NoC predictor's (adds flip averaging)
+PROTOCOLS = ("demo", "noc")
 
 
 class SkipClickEngine:
     """SkipClick: ``encode`` runs DINOv2 once per frame, ``decode`` runs the click decoder.
 
-    ``checkpoint`` is a ``.pth`` path or a released name (``skipclick``, ``intermediate``,
-    ``frozen``, ``baseline``; downloaded on first use). ``device=None`` picks CUDA, then MPS,
-    then CPU. ``precision`` ``bf16``/``fp16`` runs both steps under autocast (GPU only).
+    Args:
+        checkpoint: a ``.pth`` path or a released name (``skipclick``, ``intermediate``,
+            ``frozen``, ``baseline``; downloaded on first use).
+        device: a torch device, or ``auto``/None for CUDA, then MPS, then the CPU.
+        precision: ``fp32``, or ``bf16``/``fp16`` to run both steps under autocast (GPU only).
+        input_size: side of the square image the model sees. The official demo uses 448
+            whatever the checkpoint's ``img_size``; the paper's NoC runs 448, or 672 for DAVIS.
+        protocol: ``demo`` processes like the official demo; ``noc`` like the official NoC
+            predictor, which also runs the mirrored image and averages both passes' logits.
+        backbone_arch: DINOv2 architecture for an ``extractor_type`` the loader does not know.
     """
 
     name = "skipclick"
 
     def __init__(
         self,
-        checkpoint: str | Path,
-        device: str | None = None,
+        checkpoint: str | Path = "skipclick",
+        device: str | None = "auto",
         precision: str = "fp32",
+        input_size: int = 448,
+        protocol: str = "demo",
         backbone_arch: dict[str, Any] | None = None,
     ) -> None:
         path = resolve_checkpoint(checkpoint)
         model = load_skipclick(path, backbone_arch=backbone_arch, device=pick_device(device))
-        self._setup(model, file_sha256(path), precision)
+        self._setup(model, file_sha256(path), precision, input_size, protocol)
 
     @classmethod
     def from_model(
-        cls, model: SkipClickModel, weights_id: str, precision: str = "fp32"
+        cls,
+        model: SkipClickModel,
+        weights_id: str,
+        precision: str = "fp32",
+        input_size: int = 448,
+        protocol: str = "demo",
     ) -> SkipClickEngine:
         """Wrap an already built model; ``weights_id`` identifies its weights in :attr:`key`."""
         engine = cls.__new__(cls)
-        engine._setup(model.eval().requires_grad_(False), weights_id, precision)
+        engine._setup(
+            model.eval().requires_grad_(False), weights_id, precision, input_size, protocol
+        )
         return engine
 
     @classmethod
     def random(
         cls,
         variant: str = "skipclick",
-        device: str | None = None,
+        device: str | None = "auto",
         precision: str = "fp32",
         seed: int = 0,
     ) -> SkipClickEngine:
@@ -72,25 +83,37 @@ class SkipClickEngine:
         model = build_model(released_config(variant)).to(pick_device(device))
         return cls.from_model(model, f"random-{variant}-{seed}", precision)
 
-    def _setup(self, model: SkipClickModel, weights_id: str, precision: str) -> None:
+    def _setup(
+        self,
+        model: SkipClickModel,
+        weights_id: str,
+        precision: str,
+        input_size: int,
+        protocol: str,
+    ) -> None:
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {sorted(PRECISIONS)}, got {precision!r}")
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
+        model.grid_of(input_size, input_size)  # a positive multiple of the patch size
         self.model = model
         self.device = model.mean.device
         if precision != "fp32" and self.device.type == "cpu":
             raise ValueError(f"precision {precision} needs a GPU; use fp32 on the CPU")
         self.precision = precision
+        self.protocol = protocol
+        self.flip = protocol == "noc"
         self.weights_id = weights_id
-        self.internal_size = tuple(model.config.img_size)
+        self.internal_size = (int(input_size), int(input_size))
         self._lock = threading.Lock()
         self._states: OrderedDict[int, tuple[Features, DecoderState]] = OrderedDict()
 
     @property
     def key(self) -> str:
-        """Changes whenever outputs would change: weights, precision, device kind, version."""
+        """Changes whenever outputs would change: weights, precision, device, size, protocol."""
         return (
             f"skipclick/{self.weights_id[:16]}/{self.precision}/{self.device.type}/"
-            f"{'x'.join(map(str, self.internal_size))}/{__version__}"
+            f"{'x'.join(map(str, self.internal_size))}/{self.protocol}/{__version__}"
         )
 
     def _autocast(self):
@@ -99,29 +122,32 @@ class SkipClickEngine:
 
     def encode(self, image: np.ndarray) -> Features:
         """DINOv2 maps of a uint8 ``(H, W, 3)`` image resized to the internal size."""
-        image = check_image(image)
-        with torch.inference_mode(), self._autocast():
-            tensor = resize_ac(image_tensor(image, self.device), self.internal_size)
-            maps = self.model.extract(tensor)
-        arrays = {f"skip{i}": m.contiguous() for i, m in enumerate(maps)}
-        return Features(image_shape=tuple(image.shape[:2]), arrays=arrays)
+        return self.encode_batch([image])[0]
 
     def encode_batch(self, images: Sequence[np.ndarray]) -> list[Features]:
         """:meth:`encode` for several frames in one batch (faster on a GPU)."""
         checked = [check_image(image) for image in images]
         if not checked:
             return []
+        per_image = 2 if self.flip else 1
         with torch.inference_mode(), self._autocast():
             batch = torch.cat(
-                [resize_ac(image_tensor(im, self.device), self.internal_size) for im in checked]
+                [model_input(im, self.internal_size, self.device, self.flip) for im in checked]
             )
             maps = self.model.extract(batch)
+        if len(checked) == 1:
+            slices = [{f"skip{i}": m.contiguous() for i, m in enumerate(maps)}]
+        else:
+            slices = [
+                {
+                    f"skip{i}": m[b * per_image : (b + 1) * per_image].clone()
+                    for i, m in enumerate(maps)
+                }
+                for b in range(len(checked))
+            ]
         return [
-            Features(
-                image_shape=tuple(image.shape[:2]),
-                arrays={f"skip{i}": m[b : b + 1].clone() for i, m in enumerate(maps)},
-            )
-            for b, image in enumerate(checked)
+            Features(image_shape=tuple(image.shape[:2]), arrays=arrays)
+            for image, arrays in zip(checked, slices, strict=True)
         ]
 
     def decoder_state(self, features: Features) -> DecoderState:
@@ -137,6 +163,8 @@ class SkipClickEngine:
                 f"features hold {count} DINOv2 maps; this model needs a matching encode"
             )
         maps = [torch.as_tensor(features.arrays[f"skip{i}"]).to(self.device) for i in range(count)]
+        if maps[0].shape[0] != (2 if self.flip else 1):
+            raise ValueError(f"features were not encoded for the {self.protocol!r} protocol")
         with torch.inference_mode(), self._autocast():
             state = self.model.prepare(maps, self.internal_size)
         with self._lock:
@@ -151,7 +179,11 @@ class SkipClickEngine:
         clicks: Sequence[Click],
         prev_mask: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Float32 probabilities ``(H, W)`` for ``clicks`` in original pixels (never mutates)."""
+        """Float32 probabilities ``(H, W)`` for ``clicks`` in original pixels (never mutates).
+
+        ``prev_mask`` is the previous probability map (None: zeros), as the official demo and
+        NoC predictor feed back their last prediction.
+        """
         shape = tuple(features.image_shape)
         checked = check_clicks(clicks, shape)
         prev = check_prev_mask(prev_mask, shape)
@@ -160,12 +192,4 @@ class SkipClickEngine:
         state = self.decoder_state(features)
         scaled = scale_clicks([tuple(c) for c in checked], shape, self.internal_size)
         with torch.inference_mode(), self._autocast():
-            return demo_probabilities(self.model, state, scaled, prev, shape)
-
-    def noc_predictor(
-        self, target_size: tuple[int, int] = (448, 448), with_flip: bool = True
-    ) -> NoCPredictor:
-        """The official NoC predictor (resize to ``target_size`` + flip averaging) on this model."""
-        return NoCPredictor(
-            self.model, target_size, with_flip, autocast_dtype=PRECISIONS[self.precision]
-        )
+            return probabilities(self.model, state, scaled, prev, shape, self.flip)

@@ -6,19 +6,21 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
-ENGINE_HELP = "engine to evaluate: random-walker, embedded or skipclick"
+from ..engines.registry import (
+    add_engine_arguments,
+    create_engine,
+    engine_entry,
+    options_from_args,
+)
+
+#: options ``skipclick eval`` gives the engines that take them: the paper's NoC predictor
+EVAL_DEFAULTS = {"protocol": "noc"}
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``skipclick eval``."""
-    parser.add_argument("--engine", required=True, metavar="NAME", help=ENGINE_HELP)
-    parser.add_argument(
-        "--checkpoint",
-        type=Path,
-        metavar="PATH",
-        help="model checkpoint (engines that load weights)",
-    )
     parser.add_argument(
         "--data",
         required=True,
@@ -36,51 +38,26 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--json", type=Path, metavar="OUT", help="write the summary and per-sample results here"
     )
     parser.add_argument(
-        "--option",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="engine setting, repeatable (e.g. max_side=320 for random-walker)",
-    )
-    parser.add_argument(
-        "--target-size",
-        type=int,
-        default=448,
-        metavar="N",
-        help="skipclick: side of the NoC model input (448 GrabCut/COCO, 672 DAVIS; default 448)",
-    )
-    parser.add_argument(
-        "--device", metavar="DEV", help="skipclick: torch device (default: best available)"
-    )
-    parser.add_argument(
         "--strict",
         action="store_true",
         help="stop at the first unusable sample instead of skipping",
     )
+    add_engine_arguments(parser, option_defaults=EVAL_DEFAULTS)
+    # the earlier name of --input-size, kept so that recorded commands still run
+    parser.add_argument("--target-size", dest="input_size", type=int, help=argparse.SUPPRESS)
 
 
-def _option_value(text: str) -> int | float | bool | str | None:
-    """``true``/``false``/``none``, an int, a float, or else the text itself."""
-    words = {"true": True, "false": False, "none": None}
-    if text.lower() in words:
-        return words[text.lower()]
-    for convert in (int, float):
-        try:
-            return convert(text)
-        except ValueError:
-            pass
-    return text
+def build_engine(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """The engine ``args`` ask for and the options given to it (``EVAL_DEFAULTS`` included).
 
-
-def parse_options(items: list[str]) -> dict[str, int | float | bool | str | None]:
-    """Turn ``KEY=VALUE`` strings into keyword options for the engine."""
-    options = {}
-    for item in items:
-        key, sep, text = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--option expects KEY=VALUE, got {item!r}")
-        options[key.strip()] = _option_value(text)
-    return options
+    Raises ``ValueError`` for an option the engine does not take or a bad value.
+    """
+    entry = engine_entry(args.engine)
+    options = options_from_args(args)
+    for name, value in EVAL_DEFAULTS.items():
+        if any(option.name == name for option in entry.options):
+            options.setdefault(name, value)
+    return create_engine(args.engine, **options), options
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -109,6 +86,11 @@ def summarize_run(results: list, skipped: list[dict], max_clicks: int) -> dict:
     summary["skipped"] = skipped
     summary["samples"] = [r.to_dict() for r in results]
     return summary
+
+
+def _text(value: Any) -> Any:
+    """``value`` as JSON can hold it (paths as text)."""
+    return str(value) if isinstance(value, Path) else value
 
 
 def _fmt(value, spec: str) -> str:
@@ -199,7 +181,6 @@ def run(args: argparse.Namespace) -> int:
     """Evaluate ``args.engine`` on ``args.data``; print a table, optionally write JSON."""
     from .. import __version__
     from .datasets import DatasetError, SampleError, read_manifest
-    from .engine_factory import build_engine
 
     if args.max_clicks < 1:
         print("error: --max-clicks must be at least 1", file=sys.stderr)
@@ -214,11 +195,8 @@ def run(args: argparse.Namespace) -> int:
     if args.limit is not None:
         refs = refs[: max(args.limit, 0)]
     try:
-        options = parse_options(args.option)
-        engine = build_engine(
-            args.engine, args.checkpoint, args.target_size, args.device, **options
-        )
-    except (ValueError, OSError, TypeError) as exc:
+        engine, options = build_engine(args)
+    except (ValueError, OSError, RuntimeError) as exc:  # RuntimeError: weights not available
         print(f"error: cannot create engine {args.engine!r}: {exc}", file=sys.stderr)
         return 2
 
@@ -234,12 +212,13 @@ def run(args: argparse.Namespace) -> int:
         print("error: no usable sample in the data set", file=sys.stderr)
         return 130 if interrupted else 1
 
+    resolved = engine_entry(args.engine).resolve(options)
     summary = {
         "engine": args.engine,
         "engine_key": engine.key,
-        "checkpoint": str(args.checkpoint) if args.checkpoint else None,
-        "target_size": args.target_size if args.engine == "skipclick" else None,
-        "options": options,
+        "checkpoint": _text(resolved.get("checkpoint")),
+        "target_size": resolved.get("input_size"),
+        "options": {name: _text(value) for name, value in options.items()},
         "data": str(args.data),
         "max_clicks": args.max_clicks,
         "interrupted": interrupted,

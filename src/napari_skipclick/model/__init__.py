@@ -1,4 +1,4 @@
-"""SkipClick in plain PyTorch: config, DINOv2 encoder, click decoder, loading and predictors.
+"""SkipClick in plain PyTorch: config, DINOv2 encoder, click decoder, loading, official processing.
 
 Names are imported on first use so that ``skipclick --help`` (which imports the
 ``weights_cli`` submodule) does not load torch.
@@ -20,8 +20,6 @@ _EXPORTS = {
     "DinoV2Arch": "config",
     "SkipClickConfig": "config",
     "released_config": "config",
-    "NoCPredictor": "noc",
-    "SkipClickPredictor": "predictor",
     "DecoderState": "skipclick",
     "SkipClickModel": "skipclick",
 }

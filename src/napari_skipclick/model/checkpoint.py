@@ -31,8 +31,8 @@ class _Placeholder:
 
 
 def pick_device(device: str | torch.device | None = None) -> torch.device:
-    """``device`` as a ``torch.device``; None picks CUDA, then Apple MPS, then the CPU."""
-    if device is not None:
+    """``device`` as a ``torch.device``; None or ``auto`` picks CUDA, then Apple MPS, then CPU."""
+    if device is not None and device != "auto":
         return torch.device(device)
     if torch.cuda.is_available():
         return torch.device("cuda")

@@ -1,14 +1,18 @@
-"""Session settings: image layer, engine (+ checkpoint, download, device) and output store."""
+"""Session settings: image layer, engine and its options (from the registry), store, cache."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info
-from qtpy.QtCore import Signal
+from qtpy.QtCore import Qt, Signal
 from qtpy.QtWidgets import (
+    QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -18,25 +22,80 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ...engines import ENGINES
-
-#: released checkpoint fetched by the Download button
-DEFAULT_CHECKPOINT = "skipclick"
-DEVICES = ("auto", "cpu", "cuda", "mps")
+from ...engines.registry import DEFAULT_ENGINE, ENGINES, EngineEntry, EngineOption
 
 
-def engine_options(name: str, checkpoint: str, device: str) -> dict[str, Any]:
-    """Keyword options of ``create_engine`` for the engine ``name``."""
-    if name != "skipclick":
-        return {}
-    return {
-        "checkpoint": checkpoint or DEFAULT_CHECKPOINT,
-        "device": None if device == "auto" else device,
-    }
+class OptionField:
+    """The editor of one engine option: a widget, and its value read back as the option's type."""
+
+    def __init__(
+        self,
+        option: EngineOption,
+        widget: QWidget,
+        get: Callable[[], Any],
+        set_: Callable[[Any], None],
+    ) -> None:
+        self.option, self.widget, self._get, self._set = option, widget, get, set_
+
+    def value(self) -> Any:
+        """The value shown (the option's default for an empty text field)."""
+        return self._get()
+
+    def set_value(self, value: Any) -> None:
+        self._set(value)
+
+
+def option_field(option: EngineOption, parent: QWidget) -> OptionField:
+    """An editor that fits ``option``: combo, check box, spin box or text field."""
+    if option.choices or option.suggestions:
+        combo = QComboBox(parent)
+        combo.addItems([str(v) for v in option.choices or option.suggestions])
+        combo.setEditable(not option.choices)
+        combo.setCurrentText(str(option.default))
+        return OptionField(
+            option,
+            combo,
+            lambda: option.parse(combo.currentText()),
+            lambda v: combo.setCurrentText(str(v)),
+        )
+    if option.type is bool:
+        box = QCheckBox(parent)
+        box.setChecked(bool(option.default))
+        return OptionField(option, box, box.isChecked, box.setChecked)
+    if option.type in (int, float):
+        spin = QSpinBox(parent) if option.type is int else QDoubleSpinBox(parent)
+        spin.setRange(0, 1 << 16)
+        if option.default is None:  # the lowest value stands for "none"
+            spin.setSpecialValueText("none")
+
+        def get() -> Any:
+            if option.default is None and spin.value() == spin.minimum():
+                return None
+            return option.check(spin.value())
+
+        def set_(value: Any) -> None:
+            spin.setValue(spin.minimum() if value is None else value)
+
+        set_(option.default)
+        return OptionField(option, spin, get, set_)
+    edit = QLineEdit(parent)
+    edit.setPlaceholderText(str(option.default or ""))
+    return OptionField(
+        option,
+        edit,
+        lambda: option.parse(edit.text()) if edit.text().strip() else option.default,
+        lambda v: edit.setText("" if v is None or v == option.default else str(v)),
+    )
 
 
 class SetupPanel(QWidget):
-    """Form that builds the engine in the background and asks for a session to start."""
+    """Form that builds the engine in the background and asks for a session to start.
+
+    The engine list and each engine's fields come from the registry: one row per option marked
+    ``flag``, shown while its engine is selected (a file field with a browse button for paths,
+    plus *Download* for an engine that needs weights). Options set from outside without a
+    field (``show_engine``) are kept.
+    """
 
     #: image layer, engine, store path ("" = none)
     start_requested = Signal(object, object, str)
@@ -45,19 +104,15 @@ class SetupPanel(QWidget):
         super().__init__(parent)
         self.viewer = viewer
         self._engine_worker: Any = None
+        self._download_worker: Any = None
+        self._hidden_options: dict[str, dict[str, Any]] = {name: {} for name in ENGINES}
+        self.fields: dict[str, dict[str, OptionField]] = {}
+        self.download_button: QPushButton | None = None
         self.image_combo = QComboBox()
         self.engine_combo = QComboBox()
-        self.engine_combo.addItems(list(ENGINES))
-        self.checkpoint_edit = QLineEdit()
-        self.checkpoint_edit.setPlaceholderText("checkpoint file or released name (skipclick)")
-        browse_checkpoint = QPushButton("…")
-        browse_checkpoint.setToolTip("Choose a checkpoint file")
-        browse_checkpoint.clicked.connect(self._browse_checkpoint)
-        self.download_button = QPushButton("Download")
-        self.download_button.setToolTip("Download the released SkipClick weights")
-        self.download_button.clicked.connect(self.download_weights)
-        self.device_combo = QComboBox()
-        self.device_combo.addItems(DEVICES)
+        for index, entry in enumerate(ENGINES.values()):
+            self.engine_combo.addItem(entry.name)
+            self.engine_combo.setItemData(index, entry.description, Qt.ToolTipRole)
         self.store_edit = QLineEdit()
         self.store_edit.setPlaceholderText("folder of the zarr store (empty: not saved)")
         browse_store = QPushButton("…")
@@ -74,22 +129,55 @@ class SetupPanel(QWidget):
         self.start_button = QPushButton("Start annotating")
         self.start_button.clicked.connect(self.request_start)
 
-        checkpoint_row = _row(self.checkpoint_edit, browse_checkpoint, self.download_button)
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Image", self.image_combo)
         form.addRow("Engine", self.engine_combo)
-        form.addRow("Checkpoint", checkpoint_row)
-        form.addRow("Device", self.device_combo)
+        self._option_rows: dict[str, list[QWidget]] = {}
+        for entry in ENGINES.values():
+            self._add_option_rows(form, entry)
         form.addRow("Store", _row(self.store_edit, browse_store))
         form.addRow("Cache", _row(self.cache_spin, self.cache_dir_edit))
         form.addRow(self.start_button)
-        self._checkpoint_row = checkpoint_row
-        self.engine_combo.currentTextChanged.connect(self._on_engine_name)
-        self._on_engine_name(self.engine_combo.currentText())
+        self.engine_combo.currentTextChanged.connect(self._show_option_rows)
+        self.engine_combo.setCurrentText(DEFAULT_ENGINE)
+        self._show_option_rows(self.engine_combo.currentText())
         for event in (viewer.layers.events.inserted, viewer.layers.events.removed):
             event.connect(self.refresh_layers)
         self.refresh_layers()
+
+    def _add_option_rows(self, form: QFormLayout, entry: EngineEntry) -> None:
+        """One form row per flag option of ``entry`` (shown while the engine is selected)."""
+        fields, rows = {}, []
+        for option in entry.options:
+            if not option.flag:
+                continue
+            field = option_field(option, self)
+            field.widget.setToolTip(option.help)
+            row = field.widget
+            if option.type is Path:
+                browse = QPushButton("…")
+                browse.setToolTip(f"Choose the {option.name.replace('_', ' ')} file")
+                browse.clicked.connect(lambda _=False, f=field: self._browse_file(f))
+                buttons = [browse]
+                if entry.needs_weights:
+                    self.download_button = QPushButton("Download")
+                    self.download_button.setToolTip(f"Download the released {entry.name} weights")
+                    self.download_button.clicked.connect(
+                        lambda _=False, e=entry.name, f=field: self.download_weights(e, f)
+                    )
+                    buttons.append(self.download_button)
+                row = _row(field.widget, *buttons)
+            form.addRow(option.name.replace("_", " ").capitalize(), row)
+            rows += [form.labelForField(row), row]
+            fields[option.name] = field
+        self.fields[entry.name] = fields
+        self._option_rows[entry.name] = rows
+
+    def _show_option_rows(self, engine: str) -> None:
+        for name, rows in self._option_rows.items():
+            for widget in rows:
+                widget.setVisible(name == engine)
 
     def refresh_layers(self, _event: Any = None) -> None:
         """List the viewer's image layers (keeping the current choice when it still exists)."""
@@ -109,10 +197,21 @@ class SetupPanel(QWidget):
         matches = [layer for layer in self.viewer.layers if layer.name == name]
         return matches[0] if matches else None
 
-    def _on_engine_name(self, name: str) -> None:
-        needs_weights = name == "skipclick"
-        self._checkpoint_row.setEnabled(needs_weights)
-        self.device_combo.setEnabled(needs_weights)
+    def show_engine(self, name: str, options: Mapping[str, Any]) -> None:
+        """Select engine ``name`` and show ``options`` (those without a field are kept)."""
+        self.engine_combo.setCurrentText(name)
+        fields = self.fields[name]
+        for option, value in options.items():
+            if option in fields:
+                fields[option].set_value(value)
+        self._hidden_options[name] = {k: v for k, v in options.items() if k not in fields}
+
+    def engine_options(self) -> dict[str, Any]:
+        """The selected engine's options as the fields show them; ``ValueError`` if one is bad."""
+        name = self.engine_combo.currentText()
+        options = dict(self._hidden_options[name])
+        options.update({option: field.value() for option, field in self.fields[name].items()})
+        return options
 
     def request_start(self) -> None:
         """Build the chosen engine in a worker, then emit ``start_requested``."""
@@ -121,9 +220,11 @@ class SetupPanel(QWidget):
             show_error("Open a video or image first (File > Open, or the sample data)")
             return
         name = self.engine_combo.currentText()
-        options = engine_options(
-            name, self.checkpoint_edit.text().strip(), self.device_combo.currentText()
-        )
+        try:
+            options = self.engine_options()
+        except ValueError as exc:
+            show_error(f"Cannot use engine {name!r}: {exc}")
+            return
         store = self.store_edit.text().strip()
         self.start_button.setEnabled(False)
         worker = create_worker(
@@ -135,29 +236,33 @@ class SetupPanel(QWidget):
         self._engine_worker = worker
         worker.start()
 
-    def download_weights(self) -> None:
-        """Fetch the released checkpoint in a worker and put its path in the checkpoint field."""
+    def download_weights(self, engine: str, field: OptionField) -> None:
+        """Fetch the released checkpoint in a worker and put its path in ``field``."""
+        from ...model.weights import CHECKPOINTS
+
+        text = str(field.value())
+        released = text if text in CHECKPOINTS else str(field.option.default)
         self.download_button.setEnabled(False)
         worker = create_worker(
-            _download, DEFAULT_CHECKPOINT, _progress={"desc": "SkipClick: downloading weights"}
+            _download, released, _progress={"desc": "SkipClick: downloading weights"}
         )
-        worker.returned.connect(self._on_downloaded)
+        worker.returned.connect(lambda path: self._on_downloaded(engine, field, path))
         worker.errored.connect(lambda exc: show_error(f"Download failed: {exc}"))
         worker.finished.connect(lambda: self.download_button.setEnabled(True))
         self._download_worker = worker
         worker.start()
 
-    def _on_downloaded(self, path: Any) -> None:
-        self.checkpoint_edit.setText(str(path))
-        self.engine_combo.setCurrentText("skipclick")
+    def _on_downloaded(self, engine: str, field: OptionField, path: Any) -> None:
+        field.set_value(str(path))
+        self.engine_combo.setCurrentText(engine)
         show_info(f"SkipClick weights ready: {path}")
 
-    def _browse_checkpoint(self) -> None:
+    def _browse_file(self, field: OptionField) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "SkipClick checkpoint", "", "PyTorch (*.pth *.pt)"
+            self, field.option.name.replace("_", " "), "", "PyTorch (*.pth *.pt);;All files (*)"
         )
         if path:
-            self.checkpoint_edit.setText(path)
+            field.set_value(path)
 
     def _browse_store(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Store folder")

@@ -1,0 +1,63 @@
+"""The setup panel builds its engine list and option fields from the engine registry."""
+
+from __future__ import annotations
+
+import pytest
+from qtpy.QtCore import Qt
+
+from napari_skipclick._qt.widget import SkipClickWidget
+from napari_skipclick.engines import DEFAULT_ENGINE, ENGINES
+
+pytestmark = [pytest.mark.gui]
+
+
+@pytest.fixture
+def panel(make_napari_viewer):
+    return SkipClickWidget(make_napari_viewer()).setup_panel
+
+
+def test_engines_and_fields_come_from_the_registry(panel):
+    combo = panel.engine_combo
+    assert [combo.itemText(i) for i in range(combo.count())] == list(ENGINES)
+    assert combo.currentText() == DEFAULT_ENGINE
+    for index, entry in enumerate(ENGINES.values()):
+        assert combo.itemData(index, Qt.ToolTipRole) == entry.description
+        combo.setCurrentText(entry.name)
+        for name, fields in panel.fields.items():  # only the selected engine's fields show
+            assert all(f.widget.isVisibleTo(panel) == (name == entry.name) for f in fields.values())
+        flags = {o.name: o.default for o in entry.options if o.flag}
+        assert set(panel.fields[entry.name]) == set(flags)
+        assert panel.engine_options() == flags  # untouched fields give the registry defaults
+    precision = panel.fields["skipclick"]["precision"].widget
+    assert not precision.isEditable()
+    assert [precision.itemText(i) for i in range(precision.count())] == ["fp32", "bf16", "fp16"]
+    assert panel.fields["skipclick"]["device"].widget.isEditable()
+
+
+def test_shown_options_come_back_typed_and_hidden_ones_are_kept(panel):
+    panel.show_engine("random-walker", {"max_side": 320, "beta": 90.0})
+    assert panel.engine_combo.currentText() == "random-walker"
+    assert panel.engine_options() == {"max_side": 320, "beta": 90.0}
+    panel.fields["random-walker"]["max_side"].widget.setValue(0)
+    assert panel.engine_options()["max_side"] is None  # the spin box's "none"
+    options = {"protocol": "noc", "input_size": 672, "device": "cpu", "checkpoint": "a.pth"}
+    panel.show_engine("skipclick", options)
+    assert panel.engine_options() == {**options, "precision": "fp32"}
+    panel.fields["skipclick"]["checkpoint"].widget.setText("")
+    assert panel.engine_options()["checkpoint"] == "skipclick"
+
+
+def test_download_puts_the_checkpoint_path_in_its_field(panel, qtbot, monkeypatch, tmp_path):
+    from napari_skipclick.model import weights
+
+    target = tmp_path / "full_model_skipclick.pth"
+    fetched = []
+    monkeypatch.setattr(
+        weights, "fetch_checkpoint", lambda name, progressbar: fetched.append(name) or target
+    )
+    field = panel.fields["skipclick"]["checkpoint"]
+    panel.download_button.click()
+    qtbot.waitUntil(lambda: field.value() == str(target), timeout=10_000)
+    assert fetched == ["skipclick"]
+    assert panel.engine_combo.currentText() == "skipclick"
+    qtbot.waitUntil(panel.download_button.isEnabled, timeout=10_000)
