@@ -7,12 +7,14 @@ metadata keys, the ``VideoInfo`` of a layer and its fingerprint are defined once
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .session.state import color_for
 from .types import VideoInfo
 
 if TYPE_CHECKING:
@@ -100,6 +102,19 @@ def release_layer_data(removed: Any, remaining: Any) -> bool:
     return True
 
 
+def labels_colormap(ids: Iterable[int]) -> dict[int | None, tuple[float, float, float, float]]:
+    """A labels layer's ``colormap`` dict: object ID ``i`` in ``color_for(i)``, 0 transparent,
+    IDs without an object (not in ``ids``) grey."""
+    colors: dict[int | None, tuple[float, float, float, float]] = {
+        None: (0.5, 0.5, 0.5, 1.0),
+        0: (0.0, 0.0, 0.0, 0.0),
+    }
+    for obj_id in ids:
+        red, green, blue = color_for(obj_id)
+        colors[int(obj_id)] = (red / 255, green / 255, blue / 255, 1.0)
+    return colors
+
+
 def store_layer_data(store: AnnotationStore) -> tuple[Any, dict[str, Any], str]:
     """napari LayerData of an open store: its labels (lazy) as a labels layer with its objects."""
     from .io.store import StoreCorruptError
@@ -108,10 +123,6 @@ def store_layer_data(store: AnnotationStore) -> tuple[Any, dict[str, Any], str]:
         objects, classes = store.objects(), store.classes()
     except StoreCorruptError:
         objects, classes = [], []
-    # ids without an object entry are drawn grey; 0 (background) is transparent
-    colors: dict[int | None, tuple[float, ...]] = {None: (0.5, 0.5, 0.5, 1.0), 0: (0, 0, 0, 0)}
-    for o in objects:
-        colors[o.id] = (*(c / 255 for c in o.color), 1.0)
     data = store.labels if store.video.n_frames > 1 else store.read_labels(0)
     meta: dict[str, Any] = {
         "name": STORE_LAYER_NAME,
@@ -125,5 +136,5 @@ def store_layer_data(store: AnnotationStore) -> tuple[Any, dict[str, Any], str]:
         },
     }
     if objects:
-        meta["colormap"] = colors
+        meta["colormap"] = labels_colormap(o.id for o in objects)
     return (data, meta, "labels")

@@ -1,6 +1,12 @@
-"""Input checks shared by the model and the engines (numpy only)."""
+"""Rules on plain inputs that every room shares (numpy only): images, clicks, label frames.
+
+Each rule lives here once: the model, the engines, the session, the store and the widget all
+call these functions instead of writing the test again.
+"""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -15,3 +21,37 @@ def check_image(image: np.ndarray) -> np.ndarray:
     if image.shape[0] < 1 or image.shape[1] < 1:
         raise ValueError(f"image has no pixels: shape {image.shape}")
     return np.ascontiguousarray(image)
+
+
+def click_inside(y: float, x: float, shape: tuple[int, int]) -> bool:
+    """Whether a click at row ``y``, column ``x`` lies inside an image of ``shape`` (H, W).
+
+    Clicks are float pixel coordinates whose integer values are pixel centres, as in the
+    official clicker (pixel indices ``0..H-1``) and in napari (pixel ``i`` is drawn around
+    ``i``). A click is inside when both coordinates are finite and lie in the span of pixel
+    centres: ``0 <= y <= H - 1`` and ``0 <= x <= W - 1``. Every such click rounds to a pixel
+    of the image, and no inside click has the negative coordinates that the official model
+    reads as padding.
+
+    Args:
+        y: row of the click.
+        x: column of the click.
+        shape: ``(H, W)`` of the image.
+    """
+    height, width = shape
+    y, x = float(y), float(x)
+    return math.isfinite(y) and math.isfinite(x) and 0 <= y <= height - 1 and 0 <= x <= width - 1
+
+
+def ids_in(frame: np.ndarray) -> frozenset[int]:
+    """Object IDs present in a label frame: its non-zero values (0 is the background).
+
+    A bincount when the IDs are small, else ``np.unique``.
+    """
+    frame = np.asarray(frame)
+    top = int(frame.max()) if frame.size else 0
+    if top < 1:
+        return frozenset()
+    if top < 1 << 16 and frame.dtype.kind == "u":
+        return frozenset(int(i) for i in np.flatnonzero(np.bincount(frame.ravel()))[1:] if i)
+    return frozenset(int(i) for i in np.unique(frame) if i)

@@ -28,7 +28,11 @@ class FrameStatus(str, enum.Enum):
 
 @dataclass(frozen=True)
 class ObjectInfo:
-    """An annotated object: stable integer ID (the label value), display name, class, RGB colour."""
+    """An annotated object: stable integer ID (the label value), display name, class, RGB colour.
+
+    ``color`` is the colour recorded with the object (in the store's objects.json); objects
+    are drawn in ``session.color_for(id)``, which is also the colour a session gives them.
+    """
 
     id: int
     name: str

@@ -10,6 +10,7 @@ from napari_skipclick._sample_data import giant_slalom
 from napari_skipclick.engines import create_engine
 from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.types import Click, FrameStatus
+from support.engines import SlowCarryEngine
 from support.widget import click, labels_of, simulated_clicks, wait_idle
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
@@ -72,14 +73,26 @@ def test_propagation_over_ten_frames_fills_them_and_sets_statuses(annotator, qtb
 def test_cancel_stops_a_long_propagation(annotator, qtbot):
     _, widget = annotator
     controller = widget.controller
-    controller.add_object(name="skier")
+    controller.switch_engine(SlowCarryEngine(delay=0.05))  # never stops by itself
+    obj = controller.add_object(name="skier").id
     click(qtbot, controller, 144, 335)
-    controller.propagate(1, None)  # to the end: 126 frames
-    qtbot.waitUntil(lambda: controller.session.status(1) != FrameStatus.EMPTY, timeout=120_000)
-    controller.cancel()
-    qtbot.waitUntil(lambda: not controller.propagating, timeout=120_000)
+    session = controller.session
+    last = session.n_frames - 1
+    controller.propagate(1, None)  # to the last frame: about 6 s of decodes
+    run = controller._propagation
+    qtbot.waitUntil(lambda: session.status(3) != FrameStatus.EMPTY, timeout=120_000)
+    with qtbot.waitSignal(run.finished, timeout=120_000) as finished:
+        controller.cancel()
+    assert finished.args == [True]  # the run ended as cancelled
+    wait_idle(qtbot, controller)
     assert "cancelled" in controller.last_message
-    assert controller.session.status(126) == FrameStatus.EMPTY
+    reached = max(session.statuses())
+    # the run stopped soon after the cancel: frames after it stay empty
+    assert 3 <= reached < last // 2, session.statuses()
+    assert all(session.status(t) == FrameStatus.PROPAGATED for t in range(1, reached + 1))
+    assert all(session.status(t) == FrameStatus.EMPTY for t in range(reached + 1, last + 1))
+    assert (labels_of(controller, reached) == obj).any()
+    assert not any(labels_of(controller, t).any() for t in (reached + 1, last))
 
 
 def _expected_mask(engine, session, t: int, clicks: list[Click]) -> np.ndarray:

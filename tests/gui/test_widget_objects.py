@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from app_model.types import KeyBinding, KeyCode, KeyMod
+from app_model.types import KeyBinding, KeyCode
+from qtpy.QtCore import Qt
+from qtpy.QtGui import QColor
 
 from napari_skipclick._qt.frames import LayerFrames
 from napari_skipclick._qt.keybindings import SHORTCUTS
 from napari_skipclick._qt.panels.objects import frame_ranges
 from napari_skipclick._qt.widget import SkipClickWidget
 from napari_skipclick.engines import create_engine
+from napari_skipclick.session import color_for
+from napari_skipclick.types import Click, FrameStatus
 from support.widget import click, labels_of, wait_idle
 
 pytestmark = [pytest.mark.gui]
@@ -38,10 +42,17 @@ def test_objects_panel_add_rename_class_delete_and_undo(annotator, qtbot):
     assert controller.current_object == first.id
     click(qtbot, controller, 144, 335)
     assert panel.table.item(0, 3).text() == "0"
-    # the labels layer shows each object in the object's colour
+    # the labels layer and the table show object ID i in color_for(i); the table's swatch
+    # (the ID cell's icon) stays visible on the selected row
     colormap = controller.layers.labels.colormap
-    for info in controller.session.objects:
-        np.testing.assert_allclose(colormap.map(info.id)[..., :3], np.array(info.color) / 255)
+    for row, info in enumerate(controller.session.objects):
+        rgb = color_for(info.id)
+        np.testing.assert_allclose(colormap.map(info.id)[..., :3], np.array(rgb) / 255)
+        item = panel.table.item(row, 0)
+        assert item.background().color() == QColor(*rgb)
+        assert item.data(Qt.ItemDataRole.DecorationRole) == QColor(*rgb)
+    assert color_for(first.id) != color_for(second.id)
+    assert panel.selected_ids() == [first.id]
     before = labels_of(controller, 0).copy()
     panel.delete_selected()
     assert [o.id for o in controller.session.objects] == [second.id]
@@ -53,32 +64,60 @@ def test_objects_panel_add_rename_class_delete_and_undo(annotator, qtbot):
     assert controller.add_object().id == second.id + 1
 
 
-def test_shortcuts_are_bound_and_act(annotator, qtbot):
+def _key(qtbot, viewer, key, modifier=Qt.KeyboardModifier.NoModifier) -> None:
+    """A real key press (and release) on napari's canvas, as when the user types over it."""
+    qtbot.keyClick(viewer.window._qt_viewer.canvas.native, key, modifier)
+
+
+def test_shortcuts_typed_on_the_canvas_act(annotator, qtbot):
     viewer, widget = annotator
-    controller = widget.controller
+    controller, panel = widget.controller, widget.objects_panel
     for key, _, _ in SHORTCUTS:
         assert KeyBinding.from_int(key) in viewer.keymap
-    press = {name: viewer.keymap[KeyBinding.from_int(key)] for key, name, _ in SHORTCUTS}
-    press["new_object"](viewer)
-    press["new_object"](viewer)
+    _key(qtbot, viewer, Qt.Key.Key_M)  # M: a new object, twice
+    _key(qtbot, viewer, Qt.Key.Key_M)
     ids = [o.id for o in controller.session.objects]
+    assert len(ids) == 2 and panel.table.rowCount() == 2
     assert controller.current_object == ids[-1]
-    press["next_object"](viewer)
+    _key(qtbot, viewer, Qt.Key.Key_O)  # O: next object (wraps around)
     assert controller.current_object == ids[0]
-    press["previous_object"](viewer)
+    assert panel.selected_ids() == [ids[0]]
+    _key(qtbot, viewer, Qt.Key.Key_O, Qt.KeyboardModifier.ShiftModifier)  # Shift+O: previous
     assert controller.current_object == ids[-1]
-    press["toggle_sign"](viewer)
-    assert not controller.positive
+    _key(qtbot, viewer, Qt.Key.Key_T)  # T: the next click is negative
     assert widget.frame_panel.sign_button.text() == "Clicks: negative (T)"
-    press["toggle_sign"](viewer)
-    press["zoom"](viewer)
+    prompts = controller.layers.prompts
+    prompts.add([144, 335])
+    wait_idle(qtbot, controller)
+    assert controller.session.clicks(0, ids[-1]) == [Click(144.0, 335.0, False)]
+    assert not labels_of(controller, 0).any()  # a lone negative click makes no mask
+    _key(qtbot, viewer, Qt.Key.Key_T)  # T again: positive
+    prompts.add([144, 335])
+    wait_idle(qtbot, controller)
+    mask = labels_of(controller, 0).copy()
+    assert (mask == ids[-1]).any()
+    _key(qtbot, viewer, Qt.Key.Key_Return)  # Enter: accept the frame
+    assert controller.session.status(0) == FrameStatus.REVIEWED
+    _key(qtbot, viewer, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo the accept
+    assert controller.session.status(0) == FrameStatus.CLICKED
+    _key(qtbot, viewer, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo the click
+    assert not labels_of(controller, 0).any()
+    assert len(prompts.data) == 1  # the negative click is shown again
+    redo = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    _key(qtbot, viewer, Qt.Key.Key_Z, redo)  # Ctrl+Shift+Z: redo
+    np.testing.assert_array_equal(labels_of(controller, 0), mask)
+    _key(qtbot, viewer, Qt.Key.Key_R)  # R: zoom mode
     assert controller.zoom and widget.frame_panel.zoom_button.isChecked()
-    press["zoom"](viewer)
-    click(qtbot, controller, 144, 335)
-    press["accept"](viewer)
-    assert controller.session.status(0).value == "reviewed"
-    redo = KeyBinding.from_int(KeyMod.CtrlCmd | KeyMod.Shift | KeyCode.KeyZ)
-    assert redo in controller.layers.labels.keymap
+    _key(qtbot, viewer, Qt.Key.Key_R)
+    wait_idle(qtbot, controller)
+    widget.frame_panel.frames_spin.setValue(1)
+    _key(qtbot, viewer, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)  # propagate
+    assert controller.propagating
+    qtbot.waitUntil(lambda: not controller.propagating, timeout=120_000)
+    assert controller.session.status(1) != FrameStatus.EMPTY
+    assert controller.session.status(2) == FrameStatus.EMPTY
+    _key(qtbot, viewer, Qt.Key.Key_Escape)  # Escape: cancel background work
+    assert controller.last_message == "Cancelled"
     widget.close()
     assert KeyBinding.from_int(KeyCode.KeyT) not in viewer.keymap
 
@@ -150,3 +189,23 @@ def test_earlier_objects_keep_their_pixels_unless_overridden(annotator, qtbot):
     labels = labels_of(controller, 0)
     assert (labels == second).sum() > 0 and (owned & (labels == second)).any()
     assert (labels == first).sum() < owned.sum()
+
+
+def test_the_time_slider_is_labelled_frame(make_napari_viewer, qtbot):
+    viewer = make_napari_viewer()
+    video = viewer.add_image(np.zeros((4, 20, 30, 3), np.uint8), rgb=True)
+    widget = SkipClickWidget(viewer)
+    assert list(viewer.dims.axis_labels) != ["frame", "-2", "-1"]
+    assert widget.start(video, create_engine("embedded")) is not None
+    assert list(viewer.dims.axis_labels) == ["frame", "-2", "-1"]
+    widget.controller.go_to_frame(2)
+    assert viewer.dims.current_step[0] == 2 and widget.controller.frame == 2
+    wait_idle(qtbot, widget.controller)
+    widget.controller.close_session()
+    picture = make_napari_viewer()  # a single image has no time slider to name
+    image = picture.add_image(np.zeros((20, 30, 3), np.uint8), rgb=True)
+    single = SkipClickWidget(picture)
+    assert single.start(image, create_engine("embedded")) is not None
+    assert "frame" not in picture.dims.axis_labels
+    wait_idle(qtbot, single.controller)
+    single.controller.close_session()

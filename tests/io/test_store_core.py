@@ -19,6 +19,7 @@ from napari_skipclick.io.store import (
     StoreMismatchError,
     is_store,
 )
+from napari_skipclick.session import color_for
 from napari_skipclick.types import FrameStatus, ObjectInfo, VideoInfo
 
 VIDEO = VideoInfo("/videos/run1.mp4", 6, 24, 32, 25.0, "sha256:aaaa")
@@ -145,6 +146,8 @@ def test_bad_input_is_refused_and_changes_nothing(tmp_path):
             ((0, np.zeros((24, 32), np.float32), {}), "integers"),
             ((0, np.full((24, 32), -1, np.int64), {}), "0..4294967295"),
             ((0, frame_labels(1), {1: [(24.0, 0.0, True, 0.0)]}), "outside the frame"),
+            ((0, frame_labels(1), {1: [(23.5, 0.0, True, 0.0)]}), "outside the frame"),
+            ((0, frame_labels(1), {1: [(0.0, -0.1, True, 0.0)]}), "outside the frame"),
             ((0, frame_labels(1), {0: [(1.0, 0.0, True, 0.0)]}), "positive integers"),
             ((0, frame_labels(1), {1: [(1.0, 0.0)]}), "a click is"),
         ]
@@ -265,4 +268,6 @@ def test_store_layer_data(tmp_path):
     np.testing.assert_array_equal(np.asarray(data[4]), frame_labels(4))
     assert meta["metadata"]["objects"][0]["name"] == "skier"
     assert meta["metadata"]["statuses"] == {4: "reviewed"}
-    assert tuple(meta["colormap"][2]) == (0.0, 1.0, 0.0, 1.0)
+    # the layer shows ID i in color_for(i), whatever colour the store recorded
+    assert tuple(meta["colormap"][2]) == (*(c / 255 for c in color_for(2)), 1.0)
+    assert meta["colormap"][0][3] == 0 and meta["colormap"][None] == (0.5, 0.5, 0.5, 1.0)

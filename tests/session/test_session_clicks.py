@@ -5,8 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from napari_skipclick.checks import click_inside, ids_in
+from napari_skipclick.engines.base import check_clicks
 from napari_skipclick.engines.cache import FeatureCache
+from napari_skipclick.io.store.checks import check_clicks as check_stored_clicks
 from napari_skipclick.session import AnnotationSession, StaleResultError, color_for
+from napari_skipclick.session.results import split_inside
 from napari_skipclick.session.state import COLORS
 from napari_skipclick.session.zoom import crop_key, zoom_box
 from napari_skipclick.types import Click, FrameStatus
@@ -123,7 +127,10 @@ def test_engine_switch_never_reuses_features_of_the_other_engine():
     assert not session.has_features(0)
     session.set_clicks(0, obj.id, [RED_CLICK])
     assert len(second.encoded_shapes) == 1 and len(first.encoded_shapes) == 1
-    assert list(session.prefetch([1, 2])) == [1, 2] and len(second.encoded_shapes) == 3
+    for t in (1, 2):
+        session.features(t)
+    assert len(second.encoded_shapes) == 3 and len(first.encoded_shapes) == 1
+    assert session.has_features(1) and session.has_features(2)
 
 
 def test_zoom_box_has_context_and_stays_inside():
@@ -205,3 +212,49 @@ def test_a_result_for_a_deleted_object_is_refused(session):
     with pytest.raises(StaleResultError, match="deleted"):
         session.apply(result)
     assert not session.labels[3].any()
+
+
+#: (y, x) on a 64 x 96 image and whether the click is inside: integer pixel centres 0..H-1,
+#: floats between them, nothing beyond the last centre or before the first
+BOUNDARY = [
+    ((0, 0), True),
+    ((63, 95), True),
+    ((62.5, 95.0), True),
+    ((63.0000001, 5), False),
+    ((63.5, 5), False),  # rounds to row 64: no pixel there
+    ((5, 95.4), False),
+    ((-1e-9, 5), False),
+    ((5, -0.4), False),
+    ((np.nan, 5), False),
+    ((5, np.inf), False),
+]
+
+
+@pytest.mark.parametrize(("point", "inside"), BOUNDARY)
+def test_one_click_rule_for_engines_store_and_session(point, inside):
+    y, x = point
+    shape = (64, 96)
+    assert click_inside(y, x, shape) is inside
+    kept, ignored = split_inside([(y, x, True)], shape)  # the session
+    assert (len(kept), len(ignored)) == ((1, 0) if inside else (0, 1))
+    if inside:  # engines and the store accept exactly the same clicks
+        assert check_clicks([(y, x, True)], shape) == [Click(float(y), float(x), True)]
+        assert check_stored_clicks({1: [(y, x, True, 0.0)]}, shape) == {"1": [[y, x, True, 0.0]]}
+    else:
+        with pytest.raises(ValueError):
+            check_clicks([(y, x, True)], shape)
+        with pytest.raises(ValueError):
+            check_stored_clicks({1: [(y, x, True, 0.0)]}, shape)
+
+
+def test_ids_on_a_frame_follow_its_edits(session):
+    obj = session.add_object()
+    assert session.ids_on(0) == frozenset()
+    session.set_clicks(0, obj.id, [RED_CLICK])
+    other = session.add_object()
+    session.set_clicks(0, other.id, [BLUE_CLICK])
+    assert session.ids_on(0) == {obj.id, other.id} == ids_in(np.asarray(session.labels[0]))
+    session.set_clicks(0, obj.id, [])
+    assert session.ids_on(0) == {other.id}
+    big = np.array([[0, 70_000], [3, 3]], np.uint32)  # IDs beyond the bincount range
+    assert ids_in(big) == {3, 70_000} and ids_in(np.zeros((2, 2), np.int64)) == frozenset()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
+
 import numpy as np
 import pytest
 from scipy import ndimage
@@ -10,6 +13,7 @@ from napari_skipclick.session import (
     AnnotationSession,
     PropagationSettings,
     StaleResultError,
+    propagation,
 )
 from napari_skipclick.session.propagation import derive_clicks
 from napari_skipclick.types import Click, FrameStatus
@@ -196,3 +200,16 @@ def test_reading_while_a_worker_propagates_is_safe():
     worker.join()
     assert errors == []
     assert len(session.statuses()) == 40
+
+
+def test_propagation_uses_only_the_public_session_api():
+    tree = ast.parse(inspect.getsource(propagation))
+    used = {
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "session"
+    }
+    assert {"locked", "record", "check_current"} <= used
+    assert not [name for name in used if name.startswith("_")]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 
 from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.session import AnnotationSession
+from napari_skipclick.session.store_protocol import Store
 from napari_skipclick.types import Click, FrameStatus, VideoInfo
 from support.engines import ColourEngine, moving_squares
 
@@ -128,3 +131,15 @@ def test_a_failed_save_keeps_the_frame_dirty_and_a_retry_works(tmp_path, frames,
     session.commit(2)
     assert session.dirty_frames() == [2]  # the change made during the write is not lost
     store.close()
+
+
+def test_the_zarr_store_has_everything_the_store_protocol_lists(tmp_path, frames):
+    members = [n for n in vars(Store) if not n.startswith("_")]
+    assert {"path", "objects", "commit_frame", "read_labels", "close"} <= set(members)
+    with AnnotationStore.open_or_create(tmp_path / "s.zarr", video_info(frames)) as store:
+        for name in members:
+            assert hasattr(store, name), name
+            wanted = inspect.getattr_static(Store, name)
+            if not isinstance(wanted, property):
+                ours = inspect.signature(getattr(store, name)).parameters
+                assert list(ours) == list(inspect.signature(wanted).parameters)[1:], name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 from scipy import ndimage
@@ -76,3 +77,32 @@ def moving_squares(n_frames: int = 12, height: int = 64, width: int = 96) -> np.
 def red_box(t: int) -> tuple[slice, slice]:
     """Where the red square of ``moving_squares`` is on frame ``t``."""
     return slice(20, 32), slice(10 + 2 * t, 22 + 2 * t)
+
+
+class SlowCarryEngine:
+    """Decodes slowly (``delay`` seconds) and never loses an object: it returns the previous mask
+    unchanged (confidence 0.9), or disks of radius 10 around the positive clicks when there is
+    none. A propagation with it runs to the last frame unless it is cancelled."""
+
+    name = "slow-carry-test"
+    key = "slow-carry-test"
+
+    def __init__(self, delay: float = 0.05) -> None:
+        self.delay = delay
+
+    def encode(self, image: np.ndarray) -> Features:
+        return Features(check_image(image).shape[:2])
+
+    def decode(self, features, clicks, prev_mask=None) -> np.ndarray:
+        time.sleep(self.delay)
+        shape = features.image_shape
+        clicks = check_clicks(clicks, shape)
+        prev = check_prev_mask(prev_mask, shape)
+        if prev is not None and (prev > 0.5).any():
+            return np.where(prev > 0.5, 0.9, 0.05).astype(np.float32)
+        yy, xx = np.mgrid[: shape[0], : shape[1]]
+        mask = np.zeros(shape, bool)
+        for click in clicks:
+            if click.positive:
+                mask |= (yy - click.y) ** 2 + (xx - click.x) ** 2 <= 100
+        return np.where(mask, 0.9, 0.05).astype(np.float32)

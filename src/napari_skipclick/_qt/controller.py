@@ -1,28 +1,25 @@
 """``AnnotationController``: an ``AnnotationSession`` tied to the viewer, its layers and workers.
 
 The controller owns no annotation state of its own: objects, clicks, labels, statuses and undo
-live in the session. It turns prompt-layer edits into session edits (decoded in a worker),
-follows the time slider, prefetches features and runs propagation in the background.
+live in the session, and the layers (``layers.AnnotationLayers``) show them. It turns point
+edits into session edits (decoded in a worker), follows the time slider, prefetches features,
+undoes, accepts and saves frames, and runs propagation in the background.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-from napari.layers.base import ActionType
 from napari.utils.notifications import show_error, show_warning
 from qtpy.QtCore import QObject, QTimer, Signal
 
-from .._layer_data import layer_video_info
+from .._layer_data import release_layer_data
 from ..engines.cache import FeatureCache
-from ..session import AnnotationSession
-from ..types import Click, ObjectInfo
-from .edits import EditQueue
-from .frame_actions import FrameActions
-from .frames import layer_frames
+from ..session import AnnotationSession, EditResult, PropagationStep
+from ..types import Click, FrameStatus, ObjectInfo
+from .frames import layer_frames, open_session
 from .layers import AnnotationLayers
-from .workers import FeatureLoader
+from .workers import EditQueue, FeatureLoader, PropagationRun
 
 #: frames after the current one whose features are computed ahead
 PREFETCH = 3
@@ -30,7 +27,7 @@ PREFETCH = 3
 AUTOSAVE_MS = 1500
 
 
-class AnnotationController(FrameActions, QObject):
+class AnnotationController(QObject):
     """Drives one annotation session inside a napari viewer (GUI thread only)."""
 
     session_changed = Signal()
@@ -59,10 +56,7 @@ class AnnotationController(FrameActions, QObject):
         self.prefetch = PREFETCH
         self.last_message = ""
         self._frame = 0
-        #: frames whose features were reported ready for the current engine (a hint: the cache
-        #: may drop them, then the edit queue reports the frames it waits for)
-        self._ready: set[int] = set()
-        self._propagation = None
+        self._propagation: PropagationRun | None = None
         self.loader = FeatureLoader()
         self.edits = EditQueue()
         self.loader.ready.connect(self._on_features_ready)
@@ -70,7 +64,7 @@ class AnnotationController(FrameActions, QObject):
         self.loader.busy_changed.connect(lambda _: self.busy_changed.emit())
         self.edits.applied.connect(self._on_edit_applied)
         self.edits.failed.connect(self._on_edit_failed)
-        self.edits.waiting.connect(self._on_edits_waiting)
+        self.edits.waiting.connect(self.loader.refetch)
         self.edits.busy_changed.connect(lambda _: self.busy_changed.emit())
         self._autosave = QTimer(self)
         self._autosave.setSingleShot(True)
@@ -91,32 +85,17 @@ class AnnotationController(FrameActions, QObject):
         """
         frames = layer_frames(image_layer)
         self.close_session()
-        store = None
-        if store_path:
-            from ..io.store import AnnotationStore
-
-            info = layer_video_info(image_layer, frames)
-            store = AnnotationStore.open_or_create(store_path, info, engine_key=engine.key)
         if cache is not None:
             self.cache = cache
-        try:
-            session = AnnotationSession(frames, engine, store=store, cache=self.cache)
-        except Exception:
-            if store is not None:
-                store.close()
-            raise
-        self.session = session
+        self.session = session = open_session(image_layer, frames, engine, store_path, self.cache)
         self.loader.set_session(session)
         self.edits.set_session(session)
-        self._ready.clear()
-        self.layers = AnnotationLayers(self.viewer, image_layer, session.labels)
-        self.layers.prompts.events.data.connect(self._on_prompts_changed)
-        self.layers.prompts.mouse_drag_callbacks.insert(0, self._on_prompt_press)
-        self.layers.set_default_sign(self.positive)
+        self.layers = AnnotationLayers(
+            self.viewer, image_layer, session.labels, self._on_clicks_edited, self.positive
+        )
         self.layers.set_objects(session.objects)
-        self.viewer.layers.selection.active = self.layers.prompts
         self.current_object = session.objects[0].id if session.objects else None
-        self._frame = self._frame_on_screen()
+        self._frame = self.layers.frame_on_screen()
         self._sync_prompts()
         self.session_changed.emit()
         self.objects_changed.emit()
@@ -124,6 +103,7 @@ class AnnotationController(FrameActions, QObject):
         self.statuses_changed.emit()
         self.frame_changed.emit(self._frame)
         self._request_features(self._frame)
+        store = session.store
         where = f"saving to {store.path}" if store is not None else "not saved (no store chosen)"
         self._say(f"Annotating {session.n_frames} frame(s) with {engine.name}; {where}")
         return session
@@ -134,7 +114,6 @@ class AnnotationController(FrameActions, QObject):
             return
         self.cancel_propagation()
         self.loader.set_session(None)
-        self._ready.clear()
         self.session.set_engine(engine)
         self.loader.set_session(self.session)
         self._request_features(self._frame)
@@ -144,7 +123,7 @@ class AnnotationController(FrameActions, QObject):
     def use_cache(self, cache: FeatureCache) -> None:
         """Keep frame features in ``cache`` from now on (the running session too)."""
         self.cache = cache
-        self._ready.clear()
+        self.loader.ready_frames.clear()
         if self.session is not None:
             self.session.cache = cache
 
@@ -159,11 +138,7 @@ class AnnotationController(FrameActions, QObject):
         self.save()  # (no-op while a propagation runs: then saved when it ends, below)
         self._propagation = None
         if self.layers is not None:
-            try:
-                self.layers.prompts.events.data.disconnect(self._on_prompts_changed)
-                self.layers.prompts.mouse_drag_callbacks.remove(self._on_prompt_press)
-            except (ValueError, RuntimeError):
-                pass
+            self.layers.detach()
         session, store = self.session, self.session.store
         if store is not None and run is not None:
             run.finished.connect(lambda _cancelled: _save_and_close(session))
@@ -180,14 +155,13 @@ class AnnotationController(FrameActions, QObject):
         return self._frame
 
     @property
+    def propagating(self) -> bool:
+        return self._propagation is not None
+
+    @property
     def idle(self) -> bool:
         """No click waiting, no features being computed, no propagation running."""
         return not (self.edits.busy or self.loader.busy or self.propagating)
-
-    def object_color(self, obj_id: int | None) -> np.ndarray | None:
-        if self.session is None or obj_id is None:
-            return None
-        return np.r_[np.asarray(self.session.object(obj_id).color, np.float32) / 255.0, 1.0]
 
     def clicks(self, t: int, obj_id: int) -> list[Click]:
         """The object's clicks on frame ``t``, including ones still waiting to be decoded."""
@@ -197,18 +171,8 @@ class AnnotationController(FrameActions, QObject):
         return self.session.clicks(t, obj_id) if self.session is not None else []
 
     def go_to_frame(self, t: int) -> None:
-        if self.session is None:
-            return
-        t = int(np.clip(t, 0, self.session.n_frames - 1))
-        axis = self.viewer.dims.ndim - 3
-        if axis >= 0:
-            self.viewer.dims.set_current_step(axis, t)
-
-    def _frame_on_screen(self) -> int:
-        if self.layers is None or self.session is None or self.session.n_frames == 1:
-            return 0
-        data_point = self.layers.labels.world_to_data(self.viewer.dims.point)
-        return int(np.clip(round(float(data_point[0])), 0, self.session.n_frames - 1))
+        if self.layers is not None:
+            self.layers.go_to_frame(t)
 
     # -- objects and classes ---------------------------------------------------------------------
 
@@ -260,24 +224,12 @@ class AnnotationController(FrameActions, QObject):
         """Switch the sign that the next clicks get (positive <-> negative)."""
         self.positive = not self.positive
         if self.layers is not None:
-            self.layers.set_default_sign(self.positive)
+            self.layers.set_sign(self.positive)
         self.mode_changed.emit()
         self._say(f"Next clicks are {'positive' if self.positive else 'negative'}")
 
-    def _on_prompt_press(self, layer: Any, event: Any) -> None:
-        """Ctrl/Cmd-click or right click adds a click of the opposite sign."""
-        if self.layers is None or layer.mode != "add":
-            return
-        if "Control" in event.modifiers or getattr(event, "button", 1) == 2:
-            self.layers.set_default_sign(not self.positive)
-
-    def _on_prompts_changed(self, event: Any) -> None:
-        if self.layers is None or self.layers.syncing:
-            return
-        if event.action not in (ActionType.ADDED, ActionType.REMOVED, ActionType.CHANGED):
-            return
-        if self.layers.default_positive != self.positive:
-            self.layers.set_default_sign(self.positive)
+    def _on_clicks_edited(self) -> None:
+        """The user added, moved or deleted a point of the prompts layer."""
         if self._refuse_while_propagating("edit clicks"):
             self._sync_prompts()
             return
@@ -287,23 +239,13 @@ class AnnotationController(FrameActions, QObject):
             self.layers.set_objects(self.session.objects)
             self.objects_changed.emit()
             self.current_object_changed.emit()
-        self._submit_layer_clicks()
-
-    def _submit_layer_clicks(self) -> None:
-        clicks = self.layers.read_clicks()
-        height, width = self.session.frame_shape
-        outside = [
-            i
-            for i, c in enumerate(clicks)
-            if not (0 <= c.y <= height - 1 and 0 <= c.x <= width - 1)
-        ]
+        clicks, outside = self.layers.take_clicks()
         if outside:
-            self.layers.remove_points(outside)
-            where = ", ".join(f"(y={clicks[i].y:.0f}, x={clicks[i].x:.0f})" for i in outside)
+            height, width = self.session.frame_shape
+            where = ", ".join(f"(y={c.y:.0f}, x={c.x:.0f})" for c in outside)
             self._warn(f"Ignored click outside the {height}x{width} image: {where}")
-            clicks = [c for i, c in enumerate(clicks) if i not in set(outside)]
-        if outside and clicks == self.clicks(self._frame, self.current_object):
-            return
+            if clicks == self.clicks(self._frame, self.current_object):
+                return
         self.submit_clicks(self._frame, self.current_object, clicks, zoom=self.zoom)
 
     @property
@@ -318,7 +260,7 @@ class AnnotationController(FrameActions, QObject):
 
     def submit_clicks(self, t: int, obj_id: int, clicks: list[Click], zoom: bool = False) -> None:
         """Make ``clicks`` the object's clicks on frame ``t`` (decoded when features are ready)."""
-        ready = zoom or t in self._ready
+        ready = zoom or t in self.loader.ready_frames
         self._say(f"Frame {t}: decoding ..." if ready else f"Frame {t}: waiting for features ...")
         self.edits.submit(t, obj_id, clicks, zoom=zoom, override=self._override)
         if not ready:
@@ -342,7 +284,7 @@ class AnnotationController(FrameActions, QObject):
         if clicks:
             self.submit_clicks(self._frame, self.current_object, clicks, zoom=True)
 
-    def _on_edit_applied(self, result: Any) -> None:
+    def _on_edit_applied(self, result: EditResult) -> None:
         if result.message:
             self._warn(result.message.capitalize())
         if result.frame == self._frame and result.obj_id == self.current_object:
@@ -363,7 +305,7 @@ class AnnotationController(FrameActions, QObject):
     def _on_dims_changed(self, _event: Any = None) -> None:
         if self.session is None or self.layers is None:
             return
-        t = self._frame_on_screen()
+        t = self.layers.frame_on_screen()
         if t == self._frame:
             return
         self._frame = t
@@ -377,17 +319,12 @@ class AnnotationController(FrameActions, QObject):
         if self.session is None or self.propagating:
             return
         wanted = [t, *self.edits.waiting_frames(), *range(t + 1, t + 1 + self.prefetch)]
-        self.loader.request([f for f in wanted if f not in self._ready])
+        self.loader.request([f for f in wanted if f not in self.loader.ready_frames])
 
     def _on_features_ready(self, t: int) -> None:
-        self._ready.add(t)
         self.edits.kick()
         if t == self._frame:
             self._say(f"Frame {t}: features ready")
-
-    def _on_edits_waiting(self, frames: list[int]) -> None:
-        self._ready.difference_update(frames)
-        self.loader.request(frames)
 
     def _on_features_failed(self, t: int, error: str) -> None:
         self._error(f"Frame {t}: computing features failed: {error}")
@@ -400,7 +337,137 @@ class AnnotationController(FrameActions, QObject):
             return
         obj = self.current_object
         clicks = self.clicks(self._frame, obj) if obj is not None else []
-        self.layers.show_clicks(clicks, self.object_color(obj))
+        self.layers.show_clicks(clicks, obj)
+
+    # -- undo, accept, save, propagate ----------------------------------------------------------
+
+    def undo(self) -> None:
+        self._history_step(redo=False)
+
+    def redo(self) -> None:
+        self._history_step(redo=True)
+
+    def _history_step(self, *, redo: bool) -> None:
+        if self.session is None or self._refuse_while_propagating("undo or redo"):
+            return
+        waiting = self.edits.pending(self._frame, self.current_object or 0)
+        if not redo and waiting is not None:
+            self.edits.discard(self._frame, self.current_object)
+            self._sync_prompts()
+            self._say("Undid clicks that were waiting for features")
+            return
+        t = self.session.redo() if redo else self.session.undo()
+        if t is None:
+            self._say("Nothing to redo" if redo else "Nothing to undo")
+            return
+        self.edits.discard(t=t)
+        self._after_history_change(t)
+        self._say(f"{'Redid' if redo else 'Undid'} an edit on frame {t}")
+
+    def _after_history_change(self, t: int | None) -> None:
+        ids = [o.id for o in self.session.objects]
+        if self.current_object not in ids:
+            self.current_object = ids[0] if ids else None
+            self.current_object_changed.emit()
+        self.layers.set_objects(self.session.objects)
+        if t is not None and t != self._frame:
+            self.go_to_frame(t)
+        self._sync_prompts()
+        self.layers.refresh_labels()
+        self.objects_changed.emit()
+        self.statuses_changed.emit()
+        self._autosave.start()
+
+    def accept_frame(self) -> None:
+        """Mark the frame on screen reviewed and write it to the store."""
+        if self.session is None or self._refuse_while_propagating("accept a frame"):
+            return
+        self.session.set_status(self._frame, FrameStatus.REVIEWED)
+        self.statuses_changed.emit()
+        if self.save():
+            saved = "saved" if self.session.store is not None else "not saved (no store)"
+            self._say(f"Frame {self._frame} reviewed, {saved}")
+
+    def save(self) -> bool:
+        """Write every changed frame to the store; False (and an error shown) if that failed.
+
+        While a propagation runs it writes its own frames, so this waits for its end.
+        """
+        self._autosave.stop()
+        if self.session is None or self.session.store is None or self.propagating:
+            return True
+        try:
+            self.session.commit_all()
+        except Exception as exc:
+            self._error(f"Saving failed, your edits are kept in memory: {exc}")
+            return False
+        return True
+
+    # -- propagation -----------------------------------------------------------------------------
+
+    def propagate(
+        self, direction: int = 1, n_frames: int | None = None, obj_ids: list[int] | None = None
+    ) -> None:
+        """Carry the objects' masks from the frame on screen forward (+1) or backward (-1)."""
+        if self.session is None or self._refuse_while_propagating("start another propagation"):
+            return
+        if obj_ids is None:
+            on_frame = self.session.ids_on(self._frame)
+            obj_ids = [o.id for o in self.session.objects if o.id in on_frame]
+        if not obj_ids:
+            self._warn(f"No object has a mask on frame {self._frame} to propagate")
+            return
+        self.save()
+        self.loader.cancel()
+        run = PropagationRun(
+            self.session, list(obj_ids), self._frame, n_frames=n_frames, direction=direction
+        )
+        run.step.connect(self._on_propagation_step)
+        run.failed.connect(lambda error: self._error(f"Propagation failed: {error}"))
+        run.finished.connect(lambda cancelled, r=run: self._on_propagation_finished(r, cancelled))
+        self._propagation = run
+        self.busy_changed.emit()
+        self._say(f"Propagating {len(obj_ids)} object(s) from frame {self._frame} ...")
+        run.start()
+
+    def cancel_propagation(self) -> None:
+        if self._propagation is not None:
+            self._propagation.cancel()
+
+    def cancel(self) -> None:
+        """Stop background work: propagation, feature prefetch and waiting clicks."""
+        self.cancel_propagation()
+        self.loader.cancel()
+        self.edits.discard()
+        self._sync_prompts()
+        self._say("Cancelled")
+
+    def _on_propagation_step(self, step: PropagationStep) -> None:
+        if step.frame == self._frame and self.layers is not None:
+            self.layers.refresh_labels()
+        self.statuses_changed.emit()
+        note = f" — stopped: {step.reason}" if step.stopped and step.reason else ""
+        self._say(f"Propagation: frame {step.frame}, object {step.obj_id}{note}")
+
+    def _on_propagation_finished(self, run: PropagationRun, cancelled: bool) -> None:
+        if run is not self._propagation:
+            return
+        self._propagation = None
+        self.save()
+        if self.layers is not None:
+            self.layers.refresh_labels()
+            self._sync_prompts()
+        self.statuses_changed.emit()
+        self.annotations_changed.emit(None)
+        self.busy_changed.emit()
+        self._say("Propagation cancelled" if cancelled else "Propagation finished")
+        self._request_features(self._frame)
+
+    def _refuse_while_propagating(self, what: str) -> bool:
+        if self.propagating:
+            self._warn(f"Cannot {what} while propagation runs: cancel it first (Escape)")
+            return True
+        return False
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -410,10 +477,14 @@ class AnnotationController(FrameActions, QObject):
         return self.session
 
     def _on_layer_removed(self, event: Any) -> None:
-        if self.layers is not None and event.value in (self.layers.prompts, self.layers.labels):
+        """A removed layer of the session ends it (saving); any other video layer releases its
+        file (the session's own video is released once its workers let go of it)."""
+        if self.layers is not None and self.layers.holds(event.value):
             self._warn("A SkipClick layer was removed: press Start to annotate again")
             self.close_session()
             self.session_changed.emit()
+        else:
+            release_layer_data(event.value, self.viewer.layers)
 
     def _say(self, text: str) -> None:
         self.last_message = text

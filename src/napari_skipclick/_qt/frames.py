@@ -1,10 +1,16 @@
-"""An Image layer's frames as uint8 RGB ``(T, H, W, 3)``, whatever the layer holds."""
+"""An Image layer as what a session annotates: its frames as uint8 RGB ``(T, H, W, 3)``, whatever
+the layer holds, and the session on them with its store."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
+
+from .._layer_data import layer_video_info
+from ..engines.base import Engine
+from ..engines.cache import FeatureCache
+from ..session import AnnotationSession
 
 
 class LayerFrames:
@@ -60,3 +66,26 @@ def layer_frames(layer: Any) -> Any:
     if layer.rgb and data.ndim == 4 and data.shape[-1] == 3 and data.dtype == np.uint8:
         return data
     return LayerFrames(data, rgb=bool(layer.rgb), contrast_limits=tuple(layer.contrast_limits))
+
+
+def open_session(
+    image_layer: Any, frames: Any, engine: Engine, store_path: str | None, cache: FeatureCache
+) -> AnnotationSession:
+    """A session on ``frames`` of ``image_layer``, saving to the store at ``store_path`` (opened
+    or created for the layer's video; no store when None or empty).
+
+    Raises the store's errors (another video, in use, not writable); the store is closed again
+    when the session cannot be made.
+    """
+    store = None
+    if store_path:
+        from ..io.store import AnnotationStore
+
+        info = layer_video_info(image_layer, frames)
+        store = AnnotationStore.open_or_create(store_path, info, engine_key=engine.key)
+    try:
+        return AnnotationSession(frames, engine, store=store, cache=cache)
+    except Exception:
+        if store is not None:
+            store.close()
+        raise

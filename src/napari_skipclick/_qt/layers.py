@@ -1,33 +1,54 @@
-"""The two layers the widget drives: "SkipClick prompts" (Points) and "SkipClick labels"."""
+"""The two layers the widget drives, "SkipClick prompts" (Points) and "SkipClick labels", kept in
+step with the viewer: point edits reach the controller, session state is shown, the time
+slider is the frame."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from napari.layers.base import ActionType
+from napari.utils.colormaps import DirectLabelColormap
 
+from .._layer_data import labels_colormap
+from ..checks import click_inside
+from ..session import color_for
 from ..types import Click, ObjectInfo
 
 PROMPTS_LAYER = "SkipClick prompts"
 LABELS_LAYER = "SkipClick labels"
+#: label of the time slider of a video
+FRAME_AXIS_LABEL = "frame"
 POSITIVE_COLOR = np.array([0.15, 0.85, 0.15, 1.0], np.float32)
 NEGATIVE_COLOR = np.array([0.95, 0.15, 0.15, 1.0], np.float32)
-_TRANSPARENT = np.zeros(4, np.float32)
+#: point edits that change the clicks (not selection or highlight changes)
+_EDITS = (ActionType.ADDED, ActionType.REMOVED, ActionType.CHANGED)
 
 
 class AnnotationLayers:
     """Creates (or reuses) the prompts and labels layers over an image layer and keeps them in sync.
 
     The prompts layer is 2D ``(y, x)`` in the image's pixel coordinates and holds the clicks of
-    the current frame and object; its ``positive`` feature is each click's sign.
+    the current frame and object; its ``positive`` feature is each click's sign. A user's edit
+    of its points calls ``on_edit``; Ctrl/Cmd-click or a right click adds a point of the sign
+    opposite to ``positive``. The labels layer shows object ID ``i`` in ``color_for(i)``.
     """
 
-    def __init__(self, viewer: Any, image_layer: Any, labels_data: Any) -> None:
+    def __init__(
+        self,
+        viewer: Any,
+        image_layer: Any,
+        labels_data: Any,
+        on_edit: Callable[[], None],
+        positive: bool = True,
+    ) -> None:
         self.viewer = viewer
         self.image_layer = image_layer
         self.syncing = False
-        self.default_positive = True
+        self.positive = bool(positive)
+        self.default_positive = self.positive
+        self._on_edit = on_edit
         self._border_color: tuple[float, ...] | None = None
         scale = np.asarray(image_layer.scale, float)
         translate = np.asarray(image_layer.translate, float)
@@ -37,6 +58,12 @@ class AnnotationLayers:
         height, width = labels_data.shape[1:]
         size = max(5.0, 0.012 * max(height, width))
         self.prompts = self._prompts_layer(scale[-2:], translate[-2:], size)
+        self.prompts.events.data.connect(self._on_data)
+        self.prompts.mouse_drag_callbacks.insert(0, self._on_press)
+        self.set_sign(self.positive)
+        viewer.layers.selection.active = self.prompts
+        if labels_data.shape[0] > 1:
+            self._label_frame_axis()
 
     def _labels_layer(self, data: Any, scale: np.ndarray, translate: np.ndarray) -> Any:
         layer = self._existing(LABELS_LAYER, "Labels")
@@ -75,10 +102,42 @@ class AnnotationLayers:
                 return layer
         return None
 
-    def attached(self) -> bool:
-        """Whether both layers are still in the viewer."""
-        layers = list(self.viewer.layers)
-        return self.prompts in layers and self.labels in layers
+    def detach(self) -> None:
+        """Stop reporting point edits (the layers stay in the viewer)."""
+        try:
+            self.prompts.events.data.disconnect(self._on_data)
+            self.prompts.mouse_drag_callbacks.remove(self._on_press)
+        except (ValueError, RuntimeError):
+            pass
+
+    def holds(self, layer: Any) -> bool:
+        """Whether ``layer`` is one of the two layers."""
+        return layer is self.prompts or layer is self.labels
+
+    # -- frames ----------------------------------------------------------------------------------
+
+    def _label_frame_axis(self) -> None:
+        """Name the time slider "frame" (napari shows the axis number otherwise)."""
+        axis = self.viewer.dims.ndim - 3
+        if axis >= 0:
+            labels = list(self.viewer.dims.axis_labels)
+            labels[axis] = FRAME_AXIS_LABEL
+            self.viewer.dims.axis_labels = labels
+
+    def frame_on_screen(self) -> int:
+        """The frame the time slider shows."""
+        n_frames = self.labels.data.shape[0]
+        if n_frames == 1:
+            return 0
+        data_point = self.labels.world_to_data(self.viewer.dims.point)
+        return int(np.clip(round(float(data_point[0])), 0, n_frames - 1))
+
+    def go_to_frame(self, t: int) -> None:
+        """Move the time slider to frame ``t`` (clipped to the video)."""
+        t = int(np.clip(t, 0, self.labels.data.shape[0] - 1))
+        axis = self.viewer.dims.ndim - 3
+        if axis >= 0:
+            self.viewer.dims.set_current_step(axis, t)
 
     # -- prompts ---------------------------------------------------------------------------------
 
@@ -89,9 +148,36 @@ class AnnotationLayers:
         pairs = zip(data, positive, strict=True)
         return [Click(float(y), float(x), bool(p)) for (y, x), p in pairs]
 
-    def show_clicks(self, clicks: Sequence[Click], color: Sequence[float] | None) -> None:
-        """Replace the points by ``clicks`` (without triggering a decode); border ``color``."""
-        color = None if color is None else tuple(float(c) for c in color)
+    def _on_press(self, layer: Any, event: Any) -> None:
+        """Ctrl/Cmd-click or right click adds a click of the opposite sign."""
+        if layer.mode != "add":
+            return
+        if "Control" in event.modifiers or getattr(event, "button", 1) == 2:
+            self.set_default_sign(not self.positive)
+
+    def _on_data(self, event: Any) -> None:
+        if self.syncing or event.action not in _EDITS:
+            return
+        if self.default_positive != self.positive:
+            self.set_default_sign(self.positive)
+        self._on_edit()
+
+    def take_clicks(self) -> tuple[list[Click], list[Click]]:
+        """The points as clicks inside the image, and those outside it (their points removed)."""
+        clicks = self.read_clicks()
+        shape = self.labels.data.shape[1:]
+        outside = [i for i, c in enumerate(clicks) if not click_inside(c.y, c.x, shape)]
+        if outside:
+            self.remove_points(outside)
+        inside = [c for i, c in enumerate(clicks) if i not in set(outside)]
+        return inside, [clicks[i] for i in outside]
+
+    def show_clicks(self, clicks: Sequence[Click], obj_id: int | None) -> None:
+        """Replace the points by ``clicks`` (without triggering a decode), bordered in the colour
+        of object ``obj_id``."""
+        color = None
+        if obj_id is not None:
+            color = (*(c / 255 for c in color_for(obj_id)), 1.0)
         if list(clicks) == self.read_clicks() and color == self._border_color:
             return
         self.syncing = True
@@ -108,6 +194,11 @@ class AnnotationLayers:
                     self.prompts.border_color = np.tile(color, (len(coords), 1))
         finally:
             self.syncing = False
+
+    def set_sign(self, positive: bool) -> None:
+        """The sign of clicks from now on (a Ctrl/Cmd or right click takes the other one)."""
+        self.positive = bool(positive)
+        self.set_default_sign(positive)
 
     def set_default_sign(self, positive: bool) -> None:
         """Sign (hence colour) that the next added point gets."""
@@ -126,12 +217,8 @@ class AnnotationLayers:
     # -- labels ----------------------------------------------------------------------------------
 
     def set_objects(self, objects: Sequence[ObjectInfo]) -> None:
-        """Colour each object ID in the labels layer with the object's colour."""
-        from napari.utils.colormaps import DirectLabelColormap
-
-        colors: dict[int | None, np.ndarray] = {None: _TRANSPARENT, 0: _TRANSPARENT}
-        for info in objects:
-            colors[info.id] = np.r_[np.asarray(info.color, np.float32) / 255.0, 1.0]
+        """Colour each object's ID in the labels layer (ID ``i`` in ``color_for(i)``)."""
+        colors = labels_colormap(info.id for info in objects)
         self.labels.colormap = DirectLabelColormap(color_dict=colors)
 
     def refresh_labels(self) -> None:

@@ -7,7 +7,6 @@ from typing import Any
 
 from qtpy.QtWidgets import QGroupBox, QLabel, QVBoxLayout, QWidget
 
-from .._layer_data import release_layer_data
 from .controller import AnnotationController
 from .keybindings import KeyBindings
 from .panels.export import ExportPanel
@@ -61,7 +60,6 @@ class SkipClickWidget(QWidget):
             },
         )
         self.keys.bind()
-        napari_viewer.layers.events.removed.connect(self._on_layer_removed)
 
     def start(self, image_layer: Any, engine: Any, store_path: str | None = None) -> Any:
         """Start annotating ``image_layer`` with ``engine`` (what the Start button ends in)."""
@@ -102,23 +100,10 @@ class SkipClickWidget(QWidget):
         if self.controller.session is not None:
             self.setup_panel.start_button.setText("Apply")
 
-    def _on_layer_removed(self, event: Any) -> None:
-        """A removed video layer releases its file; a session on it ends (and saves).
-
-        While the session's workers may still read the video, its file is left to be released
-        when the last of them lets go of it (``VideoArray`` closes itself when collected).
-        """
-        layers = self.controller.layers
-        if layers is not None and layers.image_layer is event.value:
-            self.controller.close_session()
-        else:
-            release_layer_data(event.value, self.viewer.layers)
-
     def closeEvent(self, event: Any) -> None:
         self.export_panel.cancel()
         self.controller.close_session()
         self.keys.unbind()
-        self.viewer.layers.events.removed.disconnect(self._on_layer_removed)
         super().closeEvent(event)
 
 

@@ -1,18 +1,227 @@
-"""Background work of the widget: frame features (encode + prefetch) and propagation runs.
+"""Background work of the widget: click edits, frame features (encode + prefetch), propagation.
 
-Both run in napari ``thread_worker`` threads with progress in the activity dock; results come
-back to the GUI thread through Qt signals, tagged so that late results of a replaced session
-or engine are dropped.
+Results come back to the GUI thread through Qt signals, tagged so that late results of a
+replaced session, engine or request are dropped.
+
+- ``EditQueue``: a click on frame ``t`` becomes a request keyed by (frame, object) holding that
+  object's full click list; a newer request for the same key replaces an older one. A request
+  waits until ``session.has_features(t)``; then ``session.compute`` runs in a plain worker (no
+  progress bar: decodes are short) and ``session.apply`` on the GUI thread. A result made stale
+  by another edit or an engine switch is recomputed. When an engine's decodes are known to be
+  short and nothing else waits, a click is decoded at once on the GUI thread instead (one
+  click, no thread hand-over): that is the low-latency path.
+- ``FeatureLoader``: frame features computed in one ``thread_worker``, most urgent frame first,
+  with progress in napari's activity dock.
+- ``PropagationRun``: one ``session.propagate`` run in a ``thread_worker``, cancellable.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from napari.qt.threading import create_worker
+from napari.qt.threading import GeneratorWorker, create_worker
 from qtpy.QtCore import QObject, Signal
+
+from ..session import AnnotationSession, EditResult, PropagationStep, StaleResultError
+from ..types import Click
+
+#: decodes known to take less than this run at once on the GUI thread (one click at a time)
+SYNC_DECODE_S = 0.1
+
+
+@dataclass(frozen=True)
+class EditRequest:
+    """The clicks an object should have on a frame, whether to zoom in, and whether its mask may
+    take pixels that other objects own (``override``)."""
+
+    frame: int
+    obj_id: int
+    clicks: tuple[Click, ...]
+    zoom: bool
+    serial: int
+    override: bool = False
+
+
+#: what a decode gives back: the session it ran for, the request, its result or its error
+_Outcome = tuple[AnnotationSession, EditRequest, EditResult | Exception]
+
+
+class EditQueue(QObject):
+    """Requests waiting for features or being decoded, and the worker that decodes them."""
+
+    #: an ``EditResult`` that was applied to the session
+    applied = Signal(object)
+    #: frame, object id, error message (the request is dropped)
+    failed = Signal(int, int, str)
+    #: True while requests are waiting or running
+    busy_changed = Signal(bool)
+    #: frames whose requests wait for features that nobody computes (e.g. dropped from the cache)
+    waiting = Signal(list)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._requests: OrderedDict[tuple[int, int], EditRequest] = OrderedDict()
+        self._session: AnnotationSession | None = None
+        self._serial = 0
+        self._worker: Any = None
+        self._again = False
+        #: engine key -> seconds of its last decode (decides where the next one runs)
+        self._decode_seconds: dict[str, float] = {}
+
+    def set_session(self, session: AnnotationSession | None) -> None:
+        """Drop every request (they belong to the previous session)."""
+        self.discard()
+        self._session = session
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._requests) or self._worker is not None
+
+    def submit(
+        self,
+        t: int,
+        obj_id: int,
+        clicks: list[Click],
+        *,
+        zoom: bool = False,
+        override: bool = False,
+    ) -> None:
+        """Ask for ``clicks`` to become the object's clicks on frame ``t`` (newest ask wins)."""
+        with self._lock:
+            self._serial += 1
+            key = (int(t), int(obj_id))
+            self._requests.pop(key, None)
+            request = EditRequest(key[0], key[1], tuple(clicks), zoom, self._serial, override)
+            self._requests[key] = request
+        if not self._decode_now(request):
+            self.kick()
+
+    def _decode_now(self, request: EditRequest) -> bool:
+        """Decode one click at once on the GUI thread when this engine's decodes are known to
+        be short (``SYNC_DECODE_S``), nothing else is queued and the features are ready."""
+        session = self._session
+        if session is None or request.zoom or self._worker is not None or len(self._requests) > 1:
+            return False
+        seconds = self._decode_seconds.get(session.engine.key)
+        if seconds is None or seconds > SYNC_DECODE_S or not session.has_features(request.frame):
+            return False
+        self._on_yielded(self._compute(session, request))
+        if not self.busy:
+            self.busy_changed.emit(False)
+        return True
+
+    def _compute(self, session: AnnotationSession, request: EditRequest) -> _Outcome:
+        """``session.compute`` for the request (any thread); remembers how long decodes take."""
+        start = time.perf_counter()
+        try:
+            result = session.compute(
+                request.frame, request.obj_id, list(request.clicks), zoom=request.zoom
+            )
+        except Exception as exc:
+            return session, request, exc
+        if not request.zoom:
+            self._decode_seconds[session.engine.key] = time.perf_counter() - start
+        return session, request, result
+
+    def pending(self, t: int, obj_id: int) -> list[Click] | None:
+        """The clicks waiting (or running) for (frame, object), or None."""
+        with self._lock:
+            request = self._requests.get((int(t), int(obj_id)))
+        return None if request is None else list(request.clicks)
+
+    def waiting_frames(self) -> list[int]:
+        with self._lock:
+            return sorted({t for t, _ in self._requests})
+
+    def discard(self, t: int | None = None, obj_id: int | None = None) -> None:
+        """Forget requests (all, or those of one frame/object); running results are dropped."""
+        with self._lock:
+            for key in list(self._requests):
+                if (t is None or key[0] == t) and (obj_id is None or key[1] == obj_id):
+                    del self._requests[key]
+        if not self.busy:
+            self.busy_changed.emit(False)
+
+    def kick(self) -> None:
+        """Start the worker (or make it look again) for requests whose features are ready."""
+        if self._session is None:
+            return
+        if self._worker is not None:
+            self._again = True
+            return
+        if not self._requests:
+            return
+        worker = GeneratorWorker(self._run, self._session)
+        worker.yielded.connect(self._on_yielded)
+        worker.finished.connect(lambda w=worker: self._on_finished(w))
+        self._worker = worker
+        self._again = False
+        self.busy_changed.emit(True)
+        worker.start()
+
+    # -- worker thread ---------------------------------------------------------------------------
+
+    def _take(self, session: AnnotationSession, done: set[int]) -> EditRequest | None:
+        with self._lock:
+            requests = [r for r in self._requests.values() if r.serial not in done]
+        for request in requests:
+            if request.zoom or session.has_features(request.frame):
+                return request
+        return None
+
+    def _run(self, session: AnnotationSession) -> Iterator[_Outcome]:
+        done: set[int] = set()
+        while (request := self._take(session, done)) is not None:
+            done.add(request.serial)
+            yield self._compute(session, request)
+
+    # -- GUI thread ------------------------------------------------------------------------------
+
+    def _on_yielded(self, item: _Outcome) -> None:
+        session, request, result = item
+        key = (request.frame, request.obj_id)
+        with self._lock:
+            current = self._requests.get(key)
+        if session is not self._session or current is None or current.serial != request.serial:
+            return  # replaced by a newer request or discarded
+        if isinstance(result, Exception):
+            with self._lock:
+                self._requests.pop(key, None)
+            self.failed.emit(request.frame, request.obj_id, f"{type(result).__name__}: {result}")
+            return
+        try:
+            session.apply(result, override=request.override)
+        except StaleResultError:
+            clicks = list(request.clicks)
+            self.submit(
+                request.frame, request.obj_id, clicks, zoom=request.zoom, override=request.override
+            )
+            return
+        except Exception as exc:
+            with self._lock:
+                self._requests.pop(key, None)
+            self.failed.emit(request.frame, request.obj_id, f"{type(exc).__name__}: {exc}")
+            return
+        with self._lock:
+            self._requests.pop(key, None)
+        self.applied.emit(result)
+
+    def _on_finished(self, worker: Any) -> None:
+        if worker is not self._worker:
+            return
+        self._worker = None
+        if self._again:
+            self.kick()
+        elif self._requests:
+            self.waiting.emit(self.waiting_frames())
+        if not self.busy:
+            self.busy_changed.emit(False)
 
 
 def _describe(exc: BaseException) -> str:
@@ -33,18 +242,28 @@ class FeatureLoader(QObject):
         super().__init__()
         self._lock = threading.Lock()
         self._queue: list[int] = []
-        self._session: Any = None
+        self._session: AnnotationSession | None = None
         self._epoch = 0
         self._worker: Any = None
+        #: frames reported ready for the current engine (a hint: the cache may drop them, then
+        #: the edit queue reports the frames it waits for and they are ``refetch``-ed)
+        self.ready_frames: set[int] = set()
 
     @property
     def busy(self) -> bool:
         return self._worker is not None
 
-    def set_session(self, session: Any) -> None:
-        """Forget queued frames and drop results still running for the previous session/engine."""
+    def set_session(self, session: AnnotationSession | None) -> None:
+        """Forget queued and ready frames; drop results still running for the previous
+        session or engine."""
         self.cancel()
+        self.ready_frames.clear()
         self._session = session
+
+    def refetch(self, frames: list[int]) -> None:
+        """Compute ``frames`` again (first): their features are no longer in the cache."""
+        self.ready_frames.difference_update(frames)
+        self.request(frames)
 
     def request(self, frames: Iterable[int]) -> None:
         """Put ``frames`` at the head of the queue (first = most urgent) and start if idle."""
@@ -73,7 +292,7 @@ class FeatureLoader(QObject):
                 return None
             return self._queue.pop(0)
 
-    def _run(self, session: Any, epoch: int) -> Iterator[tuple[int, int, str | None]]:
+    def _run(self, session: AnnotationSession, epoch: int) -> Iterator[tuple[int, int, str | None]]:
         while (t := self._take(epoch)) is not None:
             try:
                 session.features(t)
@@ -102,6 +321,7 @@ class FeatureLoader(QObject):
         if epoch != self._epoch:
             return
         if error is None:
+            self.ready_frames.add(t)
             self.ready.emit(t)
         else:
             self.failed.emit(t, error)
@@ -128,7 +348,9 @@ class PropagationRun(QObject):
     #: cancelled?
     finished = Signal(bool)
 
-    def __init__(self, session: Any, obj_ids: list[int], start: int, **options: Any) -> None:
+    def __init__(
+        self, session: AnnotationSession, obj_ids: list[int], start: int, **options: Any
+    ) -> None:
         super().__init__()
         self._stop = threading.Event()
         self._worker = create_worker(
@@ -156,8 +378,8 @@ class PropagationRun(QObject):
         return self._stop.is_set()
 
     def _run(
-        self, session: Any, obj_ids: list[int], start: int, options: dict[str, Any]
-    ) -> Iterator[Any]:
+        self, session: AnnotationSession, obj_ids: list[int], start: int, options: dict[str, Any]
+    ) -> Iterator[PropagationStep]:
         steps = session.propagate(obj_ids, start, **options)
         try:
             for step in steps:
@@ -171,7 +393,7 @@ class PropagationRun(QObject):
         if not self._stop.is_set():  # a cancelled run may end with the error that stopped it
             self.failed.emit(_describe(exc))
 
-    def _on_yielded(self, step: Any) -> None:
+    def _on_yielded(self, step: PropagationStep) -> None:
         pbar = getattr(self._worker, "pbar", None)
         if pbar is not None:
             if pbar.total != step.total:

@@ -8,7 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..checks import check_image
+from ..checks import check_image, click_inside
 from ..types import Click
 
 
@@ -65,7 +65,7 @@ def check_clicks(clicks: Sequence[Click | tuple], shape: tuple[int, int]) -> lis
         y, x = float(y), float(x)
         if not (np.isfinite(y) and np.isfinite(x)):
             raise ValueError(f"click {i} has a non-finite coordinate: ({y}, {x})")
-        if not (0 <= y <= height - 1 and 0 <= x <= width - 1):
+        if not click_inside(y, x, shape):
             raise ValueError(
                 f"click {i} at (y={y:g}, x={x:g}) lies outside the {height}x{width} image"
             )

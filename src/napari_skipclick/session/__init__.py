@@ -5,6 +5,7 @@ from .labels import LabelVolume
 from .propagation import PropagationSettings, PropagationStep
 from .results import EditResult, StaleResultError
 from .state import COLORS, color_for
+from .store_protocol import Store
 
 __all__ = [
     "COLORS",
@@ -14,5 +15,6 @@ __all__ = [
     "PropagationSettings",
     "PropagationStep",
     "StaleResultError",
+    "Store",
     "color_for",
 ]

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
 
-from ..engines.base import Engine, Features, check_image
+from ..checks import check_image, ids_in
+from ..engines.base import Engine, Features
 from ..engines.cache import FeatureCache, frame_hash
 from ..types import Click, FrameStatus, ObjectInfo
 from . import propagation as prop
-from .history import FrameChange, History, TimedClicks, first_frame, frame_change, next_status
-from .labels import LabelVolume, ids_in, object_edit
+from .clicks import ClickTable
+from .history import FrameChange, History, TimedClicks, edit_change, first_frame, frame_change
+from .labels import LabelVolume, object_edit
 from .results import EditResult, StaleResultError, split_inside
 from .state import ObjectRegistry
+from .store_protocol import Store
 from .zoom import decode_in_crop, zoom_box
 
 
@@ -28,7 +32,7 @@ class AnnotationSession:
         frames: Any,
         engine: Engine,
         *,
-        store: Any = None,
+        store: Store | None = None,
         cache: FeatureCache | None = None,
         classes: Sequence[str] = ("object",),
         labels_max_mib: float = 512,
@@ -45,8 +49,7 @@ class AnnotationSession:
         self.labels = LabelVolume(shape[:3], store=store, max_mib=labels_max_mib)
         self.history = History(max_edits=history_max)
         self._lock = threading.RLock()
-        self._clicks: dict[int, dict[int, TimedClicks]] = {}
-        self._click_versions: dict[int, int] = {}
+        self._clicks = ClickTable(store)
         self._hashes: dict[int, str] = {}
         self._ids: dict[int, tuple[int, frozenset[int]]] = {}
         self._meta_dirty: set[int] = set()
@@ -66,6 +69,13 @@ class AnnotationSession:
     @property
     def frame_shape(self) -> tuple[int, int]:
         return self.labels.shape[1], self.labels.shape[2]
+
+    def locked(self) -> AbstractContextManager[Any]:
+        """The session's (re-entrant) lock: hold it to read and then change state as one step.
+
+        Every method takes it; a worker holds it around several calls that must see one state.
+        """
+        return self._lock
 
     def set_engine(self, engine: Engine) -> None:
         """Switch engine; results computed with the previous one are refused from now on."""
@@ -89,27 +99,16 @@ class AnnotationSession:
         return self.registry.get(obj_id)
 
     def add_class(self, name: str) -> None:
-        with self._lock:
-            self.registry.add_class(name)
-            self._save_objects()
+        self._change_objects(self.registry.add_class, name)
 
     def add_object(self, class_name: str | None = None, name: str | None = None) -> ObjectInfo:
-        with self._lock:
-            info = self.registry.add_object(class_name, name)
-            self._save_objects()
-            return info
+        return self._change_objects(self.registry.add_object, class_name, name)
 
     def rename_object(self, obj_id: int, name: str) -> ObjectInfo:
-        with self._lock:
-            info = self.registry.rename(obj_id, name)
-            self._save_objects()
-            return info
+        return self._change_objects(self.registry.rename, obj_id, name)
 
     def set_object_class(self, obj_id: int, class_name: str) -> ObjectInfo:
-        with self._lock:
-            info = self.registry.set_class(obj_id, class_name)
-            self._save_objects()
-            return info
+        return self._change_objects(self.registry.set_class, obj_id, class_name)
 
     def delete_object(self, obj_id: int) -> None:
         """Remove the object, its pixels and clicks on every frame (one undoable edit)."""
@@ -131,12 +130,20 @@ class AnnotationSession:
         """Frames where the object has pixels or clicks (reads unseen store frames once)."""
         with self._lock:
             candidates = set(self.labels.stored_frames()) | set(self.labels.in_memory())
-            candidates |= set(self._status) | {t for t, c in self._clicks.items() if c}
+            candidates |= set(self._status) | self._clicks.frames()
             return sorted(
-                t
-                for t in candidates
-                if obj_id in self._ids_on(t) or self._frame_clicks(t).get(obj_id)
+                t for t in candidates if obj_id in self.ids_on(t) or self._clicks.on(t).get(obj_id)
             )
+
+    def ids_on(self, t: int) -> frozenset[int]:
+        """IDs of the objects that have pixels on frame ``t`` (cached per frame version)."""
+        t = self.labels.frame_index(t)
+        with self._lock:
+            version = self.labels.version(t)
+            cached = self._ids.get(t)
+            if cached is None or cached[0] != version:
+                cached = self._ids[t] = (version, ids_in(self.labels.read(t)))
+            return cached[1]
 
     # -- features ------------------------------------------------------------------------------
 
@@ -160,20 +167,12 @@ class AnnotationSession:
     def has_features(self, t: int) -> bool:
         return self.cache.contains(self.frame_key(t), self.engine.key)
 
-    def prefetch(self, frames: Iterable[int]) -> Iterator[int]:
-        """Encode the given frames' features (generator: yields each frame when ready)."""
-        generation, engine = self.generation, self.engine
-        for t in frames:
-            if self.generation != generation:
-                return
-            self.features(t, engine)
-            yield t
-
     # -- clicks -> masks -----------------------------------------------------------------------
 
     def clicks(self, t: int, obj_id: int) -> list[Click]:
+        """The object's clicks on frame ``t``, in the order they were made."""
         with self._lock:
-            return [c for c, _ in self._frame_clicks(t).get(obj_id, [])]
+            return [c for c, _ in self._clicks.on(t).get(obj_id, [])]
 
     def compute(
         self, t: int, obj_id: int, clicks: Sequence[Click | tuple], *, zoom: bool = False
@@ -211,12 +210,12 @@ class AnnotationSession:
         with self._lock:
             if obj_id not in self.registry:
                 raise StaleResultError(f"object {obj_id} was deleted")
-            self._check_current(result.generation, t, result.base_version)
+            self.check_current(result.generation, t, result.base_version)
             edit = object_edit(self.labels.read(t), obj_id, result.mask, override)
-            old = {c: when for c, when in self._frame_clicks(t).get(obj_id, [])}
+            old = {c: when for c, when in self._clicks.on(t).get(obj_id, [])}
             now = time.time()
             timed = [(c, old.get(c, now)) for c in result.clicks]
-            self._record(self._change(t, edit, {obj_id: timed}))
+            self.record(self._change(t, edit, {obj_id: timed}))
         return result
 
     def set_clicks(
@@ -251,7 +250,7 @@ class AnnotationSession:
         with self._lock:
             none = np.zeros((0, 0), self.labels.dtype)
             change = frame_change(t, none, none, {}, {}, self.status(t), FrameStatus(status))
-            self._record(change)
+            self.record(change)
 
     # -- undo / redo ---------------------------------------------------------------------------
 
@@ -301,7 +300,7 @@ class AnnotationSession:
         with self._lock:
             clicks = {
                 obj: [(c.y, c.x, c.positive, when) for c, when in timed]
-                for obj, timed in self._frame_clicks(t).items()
+                for obj, timed in self._clicks.on(t).items()
                 if timed
             }
             labels = self.labels.read(t).copy()
@@ -334,34 +333,38 @@ class AnnotationSession:
         settings = settings or prop.PropagationSettings()
         return prop.run(self, list(obj_ids), start, n_frames, direction, settings)
 
-    # -- internals -----------------------------------------------------------------------------
+    # -- steps of work done outside the session (propagation) ---------------------------------
 
-    def _frame_clicks(self, t: int) -> dict[int, TimedClicks]:
-        clicks = self._clicks.get(t)
-        if clicks is None:
-            clicks = {}
-            if self.store is not None:
-                for obj, rows in self.store.clicks(t).items():
-                    clicks[int(obj)] = [(Click(y, x, bool(p)), float(w)) for y, x, p, w in rows]
-            self._clicks[t] = clicks
-        return clicks
+    def check_current(self, generation: int, t: int, base: tuple[int, int] | None = None) -> None:
+        """Raise ``StaleResultError`` unless a result is still valid (call under ``locked``).
 
-    def _ids_on(self, t: int) -> frozenset[int]:
-        version = self.labels.version(t)
-        cached = self._ids.get(t)
-        if cached is None or cached[0] != version:
-            ids = ids_in(self.labels.read(t))
-            cached = self._ids[t] = (version, ids)
-        return cached[1]
-
-    def _version(self, t: int) -> tuple[int, int]:
-        return self.labels.version(t), self._click_versions.get(t, 0)
-
-    def _check_current(self, generation: int, t: int, base: tuple[int, int] | None) -> None:
+        Args:
+            generation: the session's ``generation`` (engine) when the result was computed.
+            t: the frame the result changes.
+            base: frame ``t``'s version then (labels, clicks), or None not to check it.
+        """
         if generation != self.generation:
             raise StaleResultError("the engine changed since this result was computed")
         if base is not None and base != self._version(t):
             raise StaleResultError(f"frame {t} changed since this result was computed")
+
+    def record(self, change: FrameChange, group: int | None = None) -> None:
+        """Apply ``change`` and push it on the undo stack.
+
+        Hold ``locked`` from the read that ``change`` was built from until this call.
+
+        Args:
+            change: the frame change (see ``history.frame_change``).
+            group: undo group (``history.new_group()``): edits of one group undo together.
+        """
+        with self._lock:
+            self._set_state(change, after=True)
+            self.history.push([change], group=group)
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _version(self, t: int) -> tuple[int, int]:
+        return self.labels.version(t), self._clicks.version(t)
 
     def _change(
         self,
@@ -372,40 +375,28 @@ class AnnotationSession:
         clicked: bool = True,
     ) -> FrameChange:
         """Frame ``t`` changed by ``edit`` (see ``object_edit``) and new clicks, with its status."""
-        box, before, after = edit
-        current = self._frame_clicks(t)
-        clicks_before = {obj: list(current.get(obj, [])) for obj in clicks}
-        others = any(timed for obj, timed in current.items() if obj not in clicks)
-        has_clicks = others or any(clicks.values())
-        pixels = np.count_nonzero(self.labels.read(t)) - np.count_nonzero(before)
-        status = self.status(t)
-        new_status = next_status(status, has_clicks, pixels + np.count_nonzero(after) > 0, clicked)
-        return frame_change(
-            t, before, after, clicks_before, clicks, status, new_status, (box[0], box[2])
-        )
-
-    def _record(self, change: FrameChange, group: int | None = None) -> None:
-        self._set_state(change, after=True)
-        self.history.push([change], group=group)
+        frame, current, status = self.labels.read(t), self._clicks.on(t), self.status(t)
+        return edit_change(t, frame, edit, current, clicks, status, clicked)
 
     def _set_state(self, change: FrameChange, *, after: bool) -> None:
         t = change.frame
         patch = change.labels_after if after else change.labels_before
         if patch.size:
             self.labels.write(t, change.box, patch)
-        clicks = self._frame_clicks(t)
-        for obj, timed in (change.clicks_after if after else change.clicks_before).items():
-            if timed:
-                clicks[obj] = list(timed)
-            else:
-                clicks.pop(obj, None)
+        self._clicks.set(t, change.clicks_after if after else change.clicks_before)
         status = change.status_after if after else change.status_before
         if status == FrameStatus.EMPTY:
             self._status.pop(t, None)
         else:
             self._status[t] = status
-        self._click_versions[t] = self._click_versions.get(t, 0) + 1
         self._meta_dirty.add(t)
+
+    def _change_objects(self, change: Callable[..., Any], *args: Any) -> Any:
+        """``change(*args)`` on the object registry, then the objects saved to the store."""
+        with self._lock:
+            result = change(*args)
+            self._save_objects()
+            return result
 
     def _save_objects(self) -> None:
         if self.store is not None:

@@ -77,6 +77,28 @@ def frame_change(
     )
 
 
+def edit_change(
+    t: int,
+    frame: np.ndarray,
+    edit: tuple[tuple[int, int, int, int], np.ndarray, np.ndarray],
+    current: dict[int, TimedClicks],
+    clicks: dict[int, TimedClicks],
+    status: FrameStatus,
+    clicked: bool,
+) -> FrameChange:
+    """Frame ``t`` (labels ``frame``, clicks ``current``, ``status``) changed by ``edit`` (see
+    ``labels.object_edit``) and by new ``clicks`` of some objects, with its next status."""
+    box, before, after = edit
+    clicks_before = {obj: list(current.get(obj, [])) for obj in clicks}
+    others = any(timed for obj, timed in current.items() if obj not in clicks)
+    has_clicks = others or any(clicks.values())
+    pixels = np.count_nonzero(frame) - np.count_nonzero(before) + np.count_nonzero(after)
+    new_status = next_status(status, has_clicks, pixels > 0, clicked)
+    return frame_change(
+        t, before, after, clicks_before, clicks, status, new_status, (box[0], box[2])
+    )
+
+
 def next_status(
     status: FrameStatus, has_clicks: bool, has_pixels: bool, clicked: bool
 ) -> FrameStatus:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .store_protocol import Store
 
 _MIB = 1 << 20
 
@@ -24,7 +27,9 @@ class LabelVolume:
     #: ``np.asarray(labels)`` refuses volumes larger than this (index frames instead)
     max_array_bytes = 1 << 30
 
-    def __init__(self, shape: tuple[int, int, int], store: Any = None, max_mib: float = 512):
+    def __init__(
+        self, shape: tuple[int, int, int], store: Store | None = None, max_mib: float = 512
+    ) -> None:
         if len(shape) != 3 or min(shape) < 1:
             raise ValueError(f"labels need a (T, H, W) shape with positive sizes, got {shape}")
         self.shape = tuple(int(s) for s in shape)
@@ -244,11 +249,3 @@ def _bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
         return None
     cols = np.flatnonzero(mask[rows[0] : rows[-1] + 1].any(axis=0))
     return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-
-
-def ids_in(frame: np.ndarray) -> frozenset[int]:
-    """Object IDs present in a frame (a bincount when IDs are small, else np.unique)."""
-    top = int(frame.max()) if frame.size else 0
-    if top < 1 << 16:
-        return frozenset(int(i) for i in np.flatnonzero(np.bincount(frame.ravel()))[1:] if i)
-    return frozenset(int(i) for i in np.unique(frame) if i)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import ndimage
@@ -15,6 +15,9 @@ from ..types import Click, FrameStatus
 from .history import frame_change
 from .labels import object_edit
 from .results import StaleResultError
+
+if TYPE_CHECKING:
+    from .annotation import AnnotationSession
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,7 @@ def assess(
 
 
 def run(
-    session: Any,
+    session: AnnotationSession,
     obj_ids: list[int],
     start: int,
     n_frames: int | None,
@@ -185,7 +188,7 @@ def run(
 
 
 def _steps(
-    session: Any,
+    session: AnnotationSession,
     active: list[int],
     start: int,
     targets: list[int],
@@ -193,7 +196,7 @@ def _steps(
     settings: PropagationSettings,
 ) -> Iterator[PropagationStep]:
     """The propagation generator: every target frame in order, each still active object."""
-    with session._lock:
+    with session.locked():
         engine, generation = session.engine, session.generation
         group = session.history.new_group()
         start_frame = session.labels.read(start)
@@ -226,7 +229,7 @@ def _steps(
 
 
 def _carry(
-    session: Any,
+    session: AnnotationSession,
     obj_id: int,
     source: int,
     t: int,
@@ -241,10 +244,10 @@ def _carry(
     """
     engine, generation, group, start_area = run
     stop = {"source_frame": source, "area": 0, "area_ratio": 0.0, "confidence": 0.0}
-    with session._lock:
+    with session.locked():
         if obj_id not in session.registry:
             reason = "the object was deleted"
-        elif session._frame_clicks(t).get(obj_id):
+        elif session.clicks(t, obj_id):
             reason = f"frame {t} has clicks for this object"
         elif session.status(t) == FrameStatus.REVIEWED:
             reason = f"frame {t} is reviewed"
@@ -263,8 +266,8 @@ def _carry(
     mask, area, ratio, confidence, reason = assess(
         probabilities, previous_area, start_area, settings
     )
-    with session._lock:
-        session._check_current(generation, t, None)
+    with session.locked():
+        session.check_current(generation, t)
         box, before, after = object_edit(session.labels.read(t), obj_id, mask, False)
         status = session.status(t)
         if reason is not None:
@@ -274,7 +277,7 @@ def _carry(
         else:
             new_status = status
         change = frame_change(t, before, after, {}, {}, status, new_status, (box[0], box[2]))
-        session._record(change, group)
+        session.record(change, group)
     return {
         "source_frame": source,
         "area": area,

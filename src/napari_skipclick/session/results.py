@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..checks import click_inside
 from ..types import Click
 
 
@@ -53,11 +54,8 @@ def split_inside(
     clicks: Sequence[Click | tuple], shape: tuple[int, int]
 ) -> tuple[list[Click], list[Click]]:
     """Clicks inside the (H, W) image, and those outside it (or not finite)."""
-    height, width = shape
     kept, ignored = [], []
     for y, x, positive in clicks:
         click = Click(float(y), float(x), bool(positive))
-        inside = np.isfinite(click.y) and np.isfinite(click.x)
-        inside = inside and 0 <= click.y <= height - 1 and 0 <= click.x <= width - 1
-        (kept if inside else ignored).append(click)
+        (kept if click_inside(click.y, click.x, shape) else ignored).append(click)
     return kept, ignored

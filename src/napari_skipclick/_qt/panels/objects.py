@@ -1,11 +1,14 @@
-"""Objects panel: the class list, and a table of objects (ID, colour, name, class, frames)."""
+"""Objects panel: the class list, and a table of objects (ID with its colour, name, class, frames).
+
+Each row's ID cell is filled with the object's colour (``color_for``) and carries a swatch of
+it as its icon, so the colour stays visible when the row is selected.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 from qtpy.QtCore import Qt
 from qtpy.QtGui import QColor
 from qtpy.QtWidgets import (
@@ -20,6 +23,9 @@ from qtpy.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from ...session import color_for
+from ...types import ObjectInfo
 
 ID_COLUMN, NAME_COLUMN, CLASS_COLUMN, FRAMES_COLUMN = range(4)
 
@@ -147,7 +153,7 @@ class ObjectsPanel(QWidget):
             self._frames = {o.id: set(session.frames_of(o.id)) for o in session.objects}
         else:
             for t in frames:
-                on_frame = set(np.unique(np.asarray(session.labels[t])).tolist())
+                on_frame = session.ids_on(t)
                 for info in session.objects:
                     annotated = self._frames.setdefault(info.id, set())
                     if info.id in on_frame or session.clicks(t, info.id):
@@ -159,11 +165,14 @@ class ObjectsPanel(QWidget):
             text = frame_ranges(sorted(self._frames.get(obj_id, ())))
             self.table.item(row, FRAMES_COLUMN).setText(text)
 
-    def _fill_row(self, row: int, info: Any, session: Any) -> None:
+    def _fill_row(self, row: int, info: ObjectInfo, session: Any) -> None:
+        color = QColor(*color_for(info.id))
         id_item = QTableWidgetItem(str(info.id))
         id_item.setFlags(id_item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-        id_item.setBackground(QColor(*info.color))
+        id_item.setBackground(color)
         id_item.setForeground(QColor("black"))
+        id_item.setData(Qt.ItemDataRole.DecorationRole, color)  # a swatch, seen when selected
+        id_item.setToolTip(f"Object {info.id}: colour {color.name()} in the labels layer")
         self.table.setItem(row, ID_COLUMN, id_item)
         self.table.setItem(row, NAME_COLUMN, QTableWidgetItem(info.name))
         combo = QComboBox()

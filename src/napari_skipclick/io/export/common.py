@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ... import __version__
+from ...checks import ids_in
 from ...types import FrameStatus
 from ..store import AnnotationStore, StoreError
 from ..store.files import write_atomic
@@ -59,8 +60,8 @@ def categories(
 
 
 def object_ids_in(labels: np.ndarray) -> list[int]:
-    """Sorted non-zero label ids present in ``labels``."""
-    return [int(i) for i in np.unique(labels[labels != 0])]
+    """Sorted non-zero label ids present in ``labels`` (the rule: ``checks.ids_in``)."""
+    return sorted(ids_in(labels))
 
 
 def category_of(oid: int, names: list[str], by_object: dict[int, int]) -> int:

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ...checks import click_inside
 from ...types import ObjectInfo
 from .errors import StoreCorruptError
 from .files import read_json
@@ -45,7 +46,7 @@ def check_clicks(
                 raise ValueError(f"a click is (y, x, positive[, time]), got {click!r}")
             y, x, positive = float(click[0]), float(click[1]), bool(click[2])
             stamp = float(click[3]) if len(click) == 4 else now
-            if not (0 <= y < shape[0] and 0 <= x < shape[1]):
+            if not click_inside(y, x, shape):
                 raise ValueError(f"click {click!r} of object {oid} lies outside the frame")
             if not math.isfinite(stamp):
                 raise ValueError(f"click time must be finite, got {stamp!r}")

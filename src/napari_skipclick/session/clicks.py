@@ -1,0 +1,56 @@
+"""``ClickTable``: the clicks of every (frame, object), each with the time it was made."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..types import Click
+from .history import TimedClicks
+
+if TYPE_CHECKING:
+    from .store_protocol import Store
+
+
+class ClickTable:
+    """Clicks per frame and object; a frame's saved clicks are read from the store on first use.
+
+    Each frame has a version that grows with every change of its clicks. Not thread-safe: the
+    session calls it under its lock.
+    """
+
+    def __init__(self, store: Store | None = None) -> None:
+        self._store = store
+        self._frames: dict[int, dict[int, TimedClicks]] = {}
+        self._versions: dict[int, int] = {}
+
+    def on(self, t: int) -> dict[int, TimedClicks]:
+        """Clicks of frame ``t`` per object ID (read it; change it only through ``set``)."""
+        clicks = self._frames.get(t)
+        if clicks is None:
+            clicks = {}
+            if self._store is not None:
+                for obj, rows in self._store.clicks(t).items():
+                    clicks[int(obj)] = [(Click(y, x, bool(p)), float(w)) for y, x, p, w in rows]
+            self._frames[t] = clicks
+        return clicks
+
+    def set(self, t: int, clicks: dict[int, TimedClicks]) -> None:
+        """Replace the clicks of some objects on frame ``t`` (an empty list removes them)."""
+        frame = self.on(t)
+        for obj, timed in clicks.items():
+            if timed:
+                frame[obj] = list(timed)
+            else:
+                frame.pop(obj, None)
+        self.touch(t)
+
+    def touch(self, t: int) -> None:
+        """Record that frame ``t`` changed (its version grows)."""
+        self._versions[t] = self._versions.get(t, 0) + 1
+
+    def version(self, t: int) -> int:
+        return self._versions.get(t, 0)
+
+    def frames(self) -> set[int]:
+        """Frames read so far that hold clicks."""
+        return {t for t, clicks in self._frames.items() if clicks}

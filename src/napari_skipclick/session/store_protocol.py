@@ -1,0 +1,78 @@
+"""``Store``: what an ``AnnotationSession`` needs from the store it saves into.
+
+``napari_skipclick.io.store.AnnotationStore`` implements it; the session never imports ``io``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from ..types import FrameStatus, ObjectInfo
+
+#: one stored click: row, column, positive?, unix time it was made
+ClickRecord = tuple[float, float, bool, float]
+
+
+class Store(Protocol):
+    """A video's saved annotations: labels per frame, objects, classes, statuses and clicks."""
+
+    @property
+    def path(self) -> Path:
+        """Where the store lives (shown to the user)."""
+        ...
+
+    def objects(self) -> list[ObjectInfo]:
+        """The saved objects."""
+        ...
+
+    def classes(self) -> list[str]:
+        """The saved class names, in order."""
+        ...
+
+    def statuses(self) -> dict[int, FrameStatus]:
+        """The status of every frame that is not EMPTY."""
+        ...
+
+    def clicks(self, t: int) -> Mapping[int, Sequence[ClickRecord]]:
+        """Clicks of frame ``t`` per object ID, in the order they were made."""
+        ...
+
+    def annotated_frames(self) -> list[int]:
+        """Frames with saved labels."""
+        ...
+
+    def read_labels(self, t: int) -> np.ndarray:
+        """Saved ``(H, W)`` labels of frame ``t``."""
+        ...
+
+    def commit_frame(
+        self,
+        t: int,
+        labels: np.ndarray,
+        status: FrameStatus,
+        clicks: Mapping[int, Sequence[ClickRecord]],
+        *,
+        engine_key: str | None = None,
+    ) -> None:
+        """Save frame ``t``'s labels, status and clicks durably (replacing what was saved).
+
+        Args:
+            t: the frame.
+            labels: its ``(H, W)`` labels.
+            status: its status.
+            clicks: its clicks per object ID.
+            engine_key: the engine whose masks these are.
+        """
+        ...
+
+    def write_objects(self, objects: Sequence[ObjectInfo], classes: Sequence[str]) -> None:
+        """Replace the saved object and class lists."""
+        ...
+
+    def close(self) -> None:
+        """Release the store (its lock); further writes fail."""
+        ...
