@@ -480,7 +480,7 @@ class AnnotationController(QObject):
         """A removed layer of the session ends it (saving); any other video layer releases its
         file (the session's own video is released once its workers let go of it)."""
         if self.layers is not None and self.layers.holds(event.value):
-            self._warn("A SkipClick layer was removed: press Start to annotate again")
+            self._warn("A layer of the session was removed: press Start to annotate again")
             self.close_session()
             self.session_changed.emit()
         else:

@@ -111,8 +111,8 @@ class AnnotationLayers:
             pass
 
     def holds(self, layer: Any) -> bool:
-        """Whether ``layer`` is one of the two layers."""
-        return layer is self.prompts or layer is self.labels
+        """Whether ``layer`` is the annotated image or one of the two SkipClick layers."""
+        return layer is self.prompts or layer is self.labels or layer is self.image_layer
 
     # -- frames ----------------------------------------------------------------------------------
 
