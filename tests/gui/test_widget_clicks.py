@@ -78,10 +78,11 @@ def test_canvas_clicks_modifiers_and_toggle_set_the_sign(annotator, qtbot):
     _canvas_click(viewer, modifiers=(keys.CONTROL,))  # Ctrl-click: negative
     _canvas_click(viewer, button=2)  # right click: negative
     wait_idle(qtbot, controller)
-    controller.toggle_sign()  # T: the next clicks are negative ...
+    canvas = viewer.window._qt_viewer.canvas.native
+    qtbot.keyClick(canvas, Qt.Key.Key_T)  # T: the next clicks are negative ...
     prompts.add([190, 300])
     wait_idle(qtbot, controller)
-    controller.toggle_sign()  # ... and positive again
+    qtbot.keyClick(canvas, Qt.Key.Key_T)  # ... and positive again
     prompts.add([144, 335])
     wait_idle(qtbot, controller)
     clicks = controller.session.clicks(0, controller.current_object)
