@@ -9,7 +9,15 @@ from vispy.util import keys
 
 from napari_skipclick._qt.layers import NEGATIVE_COLOR, POSITIVE_COLOR
 from napari_skipclick.types import Click, FrameStatus
-from support.widget import click, ground_truth, iou, labels_of, simulated_clicks, wait_idle
+from support.widget import (
+    click,
+    ground_truth,
+    iou,
+    labels_of,
+    press_key,
+    simulated_clicks,
+    wait_idle,
+)
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
@@ -78,10 +86,10 @@ def test_canvas_clicks_modifiers_and_toggle_set_the_sign(annotator, qtbot):
     _canvas_click(viewer, modifiers=(keys.CONTROL,))  # Ctrl-click: negative
     _canvas_click(viewer, button=2)  # right click: negative
     wait_idle(qtbot, controller)
-    controller.toggle_sign()  # T: the next clicks are negative ...
+    press_key(qtbot, viewer, Qt.Key.Key_T)  # T: the next clicks are negative ...
     prompts.add([190, 300])
     wait_idle(qtbot, controller)
-    controller.toggle_sign()  # ... and positive again
+    press_key(qtbot, viewer, Qt.Key.Key_T)  # ... and positive again
     prompts.add([144, 335])
     wait_idle(qtbot, controller)
     clicks = controller.session.clicks(0, controller.current_object)
@@ -126,9 +134,9 @@ def test_undo_redo_restore_clicks_and_masks_exactly(annotator, qtbot):
         shown = controller.layers.prompts.data.reshape(-1, 2)
         np.testing.assert_allclose(shown, np.reshape([c[:2] for c in clicks], (-1, 2)))
 
-    canvas = viewer.window._qt_viewer.canvas.native
+    ctrl = Qt.KeyboardModifier.ControlModifier
     for index in (2, 1, 0):
-        qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # Ctrl+Z
+        press_key(qtbot, viewer, Qt.Key.Key_Z, ctrl)  # Ctrl+Z
         check(index)
     assert controller.session.status(0) == FrameStatus.EMPTY
     for index in (1, 2, 3):
@@ -137,7 +145,7 @@ def test_undo_redo_restore_clicks_and_masks_exactly(annotator, qtbot):
     # Ctrl+Z with the labels layer active (whose own Ctrl+Z would paint-undo) reaches the
     # session too, and leaves the labels layer's data as the session has it
     viewer.layers.selection.active = controller.layers.labels
-    qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    press_key(qtbot, viewer, Qt.Key.Key_Z, ctrl)
     check(2)
 
 

@@ -53,3 +53,16 @@ def simulated_clicks(qtbot, controller, name: str, target: float, max_clicks: in
         c = clicker.next_click(mask)
         click(qtbot, controller, c.y, c.x, c.positive)
     return max_clicks
+
+
+def press_key(qtbot, viewer, key, modifier=None) -> None:
+    """Type ``key`` (with ``modifier``) on napari's canvas as a user would, then let go of the
+    modifier so that Qt does not think it is still held (a held Ctrl would make later table
+    clicks toggle their selection)."""
+    from qtpy.QtCore import Qt
+
+    canvas = viewer.window._qt_viewer.canvas.native
+    none = Qt.KeyboardModifier.NoModifier
+    qtbot.keyClick(canvas, key, none if modifier is None else modifier)
+    if modifier is not None and modifier != none:
+        qtbot.keyRelease(canvas, Qt.Key.Key_Control, none)

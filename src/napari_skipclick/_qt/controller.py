@@ -14,6 +14,7 @@ from napari.utils.notifications import show_error, show_warning
 from qtpy.QtCore import QObject, QTimer, Signal
 
 from .._layer_data import release_layer_data
+from ..engines.base import Engine
 from ..engines.cache import FeatureCache
 from ..session import AnnotationSession, EditResult, PropagationStep
 from ..types import Click, FrameStatus, ObjectInfo
@@ -76,7 +77,12 @@ class AnnotationController(QObject):
     # -- session life ----------------------------------------------------------------------------
 
     def start_session(
-        self, image_layer: Any, engine: Any, *, store_path: str | None = None, cache: Any = None
+        self,
+        image_layer: Any,
+        engine: Engine,
+        *,
+        store_path: str | None = None,
+        cache: FeatureCache | None = None,
     ) -> AnnotationSession:
         """Annotate ``image_layer`` with ``engine``; ``store_path`` autosaves to a zarr store.
 
@@ -108,7 +114,7 @@ class AnnotationController(QObject):
         self._say(f"Annotating {session.n_frames} frame(s) with {engine.name}; {where}")
         return session
 
-    def switch_engine(self, engine: Any) -> None:
+    def switch_engine(self, engine: Engine) -> None:
         """Use ``engine`` from now on; work in flight for the previous engine is recomputed."""
         if self.session is None:
             return
