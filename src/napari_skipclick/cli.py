@@ -14,6 +14,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("napari_skipclick.demo", "run a short scripted annotation session"),
     "eval": ("napari_skipclick.eval.cli", "NoC evaluation of an engine on a data set"),
     "export": ("napari_skipclick.io.export_cli", "export an annotation store"),
+    "precompute": ("napari_skipclick.precompute_cli", "compute video features into a cache"),
     "download": ("napari_skipclick.model.weights_cli", "download released SkipClick weights"),
     "bench": ("napari_skipclick.bench.model", "benchmark encode and per-click decode"),
     "bench-reader": ("napari_skipclick.bench.reader", "benchmark the lazy video reader"),

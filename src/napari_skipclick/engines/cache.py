@@ -78,22 +78,26 @@ class FeatureCache:
 
     Memory: LRU bounded by ``max_mib`` (counted with ``Features.nbytes``). Disk (optional): one
     zarr group per entry under ``disk_path``, float arrays stored as float16 (unless a value
-    would overflow it), bounded by ``disk_max_mib`` (least recently used entries go first).
-    An entry is only returned for the exact frame key and engine key it was stored under,
-    checked again when read from disk.
+    would overflow it), bounded by ``disk_max_mib`` (least recently used entries go first;
+    ``None``: unbounded). An entry is only returned for the exact frame key and engine key it
+    was stored under, checked again when read from disk.
+
+    Disk entries are atomic, also between processes sharing the folder: an entry is written
+    under a temporary name and renamed into place (the first complete writer wins), and removed
+    by renaming it away first, so a reader sees a complete entry or none.
     """
 
     def __init__(
         self,
         max_mib: float = 1024,
         disk_path: str | os.PathLike | None = None,
-        disk_max_mib: float = 20_000,
+        disk_max_mib: float | None = 20_000,
     ) -> None:
-        if max_mib < 0 or disk_max_mib < 0:
+        if max_mib < 0 or (disk_max_mib is not None and disk_max_mib < 0):
             raise ValueError("cache sizes must be >= 0 MiB")
         self.max_bytes = int(max_mib * _MIB)
         self.disk_path = Path(disk_path) if disk_path is not None else None
-        self.disk_max_bytes = int(disk_max_mib * _MIB)
+        self.disk_max_bytes = None if disk_max_mib is None else int(disk_max_mib * _MIB)
         self._memory: OrderedDict[tuple[str, str], Features] = OrderedDict()
         self._nbytes = 0
         self._lock = threading.Lock()
@@ -139,9 +143,15 @@ class FeatureCache:
         return features
 
     def put(self, frame_key: str, engine_key: str, features: Features) -> None:
-        """Store features in memory and, when a disk path is set, on disk."""
+        """Store features in memory and, when a disk path is set, on disk.
+
+        A failed disk write (full or read-only disk) only costs a future re-encode.
+        """
         self._remember((frame_key, engine_key), features)
-        self._write_disk(frame_key, engine_key, features)
+        try:
+            self.write_disk(frame_key, engine_key, features)
+        except OSError:
+            pass
 
     def get_or_compute(self, frame_key: str, engine: Engine, image: np.ndarray) -> Features:
         """Cached features, or ``engine.encode(image)`` stored under the engine's key.
@@ -206,17 +216,25 @@ class FeatureCache:
             image_shape = tuple(int(s) for s in attrs["image_shape"])
             scalars = dict(attrs.get("scalars", {}))
         except CORRUPT_ENTRY_ERRORS:  # a torn or damaged entry is a miss: recomputed, rewritten
-            shutil.rmtree(path, ignore_errors=True)
+            _remove_entry(path)
             return None
-        os.utime(path)
+        try:
+            os.utime(path)  # recency for the disk bound
+        except OSError:
+            pass  # a read-only cache folder is still read
         arrays = {name: _from_numpy(array, metas[name]) for name, array in raw.items()}
         arrays.update(scalars)
         return Features(image_shape=image_shape, arrays=arrays)
 
-    def _write_disk(self, frame_key: str, engine_key: str, features: Features) -> None:
+    def write_disk(self, frame_key: str, engine_key: str, features: Features) -> bool:
+        """Write an entry to disk atomically; False if it was already there (or no disk path).
+
+        Raises ``OSError`` when the folder cannot take it (full, read-only); nothing of the
+        failed entry stays visible.
+        """
         path = self._entry_path(frame_key, engine_key)
         if path is None or path.is_dir():
-            return
+            return False
         import zarr
 
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
@@ -242,16 +260,22 @@ class FeatureCache:
                     "scalars": scalars,
                 }
             )
-            os.replace(tmp, path)
-        except OSError:
-            return  # a full or read-only disk only costs a future re-encode
+            try:
+                os.replace(tmp, path)  # atomic; refused when another writer got there first
+            except OSError:
+                if path.is_dir():
+                    return False
+                raise
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         self._track_disk(path)
+        return True
 
     def _track_disk(self, path: Path) -> None:
         """Record a new disk entry and remove least recently used ones beyond the bound."""
         assert self.disk_path is not None
+        if self.disk_max_bytes is None:
+            return
         with self._disk_lock:
             if self._disk_sizes is None:
                 self._disk_sizes = {
@@ -265,8 +289,18 @@ class FeatureCache:
             for entry in by_age:
                 if total <= self.disk_max_bytes:
                     break
-                shutil.rmtree(entry, ignore_errors=True)
+                _remove_entry(entry)
                 total -= self._disk_sizes.pop(entry)
+
+
+def _remove_entry(path: Path) -> None:
+    """Delete an entry: renamed away first (atomic), so no reader sees it half deleted."""
+    trash = path.with_name(f".{path.name}.{uuid.uuid4().hex}.del")
+    try:
+        os.replace(path, trash)
+    except OSError:
+        return  # gone already, or the folder is read-only
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def _dir_size(path: Path) -> int:
