@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -148,10 +149,8 @@ class FeatureCache:
         A failed disk write (full or read-only disk) only costs a future re-encode.
         """
         self._remember((frame_key, engine_key), features)
-        try:
+        with contextlib.suppress(OSError):
             self.write_disk(frame_key, engine_key, features)
-        except OSError:
-            pass
 
     def get_or_compute(self, frame_key: str, engine: Engine, image: np.ndarray) -> Features:
         """Cached features, or ``engine.encode(image)`` stored under the engine's key.
@@ -218,10 +217,8 @@ class FeatureCache:
         except CORRUPT_ENTRY_ERRORS:  # a torn or damaged entry is a miss: recomputed, rewritten
             _remove_entry(path)
             return None
-        try:
+        with contextlib.suppress(OSError):  # a read-only cache folder is still read
             os.utime(path)  # recency for the disk bound
-        except OSError:
-            pass  # a read-only cache folder is still read
         arrays = {name: _from_numpy(array, metas[name]) for name, array in raw.items()}
         arrays.update(scalars)
         return Features(image_shape=image_shape, arrays=arrays)
