@@ -22,6 +22,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--engine", default="embedded", choices=ENGINE_NAMES)
     parser.add_argument("--checkpoint", help="SkipClick checkpoint file or released name")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (skipclick)")
+    parser.add_argument("--cache", help="feature cache folder on disk (e.g. skipclick precompute's)")
 
 
 def open_annotator(
@@ -31,6 +32,7 @@ def open_annotator(
     engine: str = "embedded",
     checkpoint: str | None = None,
     device: str = "auto",
+    cache: str | None = None,
     show: bool = True,
 ) -> tuple[Any, Any]:
     """A viewer showing ``video`` with the SkipClick widget docked and a session started.
@@ -59,6 +61,8 @@ def open_annotator(
     panel.checkpoint_edit.setText(checkpoint or "")
     panel.device_combo.setCurrentText(device)
     panel.store_edit.setText(store or "")
+    panel.cache_dir_edit.setText(cache or "")
+    widget._apply_cache_settings()
     model = create_engine(engine, **engine_options(engine, checkpoint or "", device))
     if widget.start(image, model, store) is None:
         viewer.close()
@@ -77,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
             engine=args.engine,
             checkpoint=args.checkpoint,
             device=args.device,
+            cache=args.cache,
         )
     except Exception as exc:
         print(f"skipclick annotate: {exc}", file=sys.stderr)

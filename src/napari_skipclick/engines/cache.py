@@ -246,7 +246,14 @@ class FeatureCache:
                 array, meta = _to_numpy(value)
                 if array.dtype.kind == "f" and _fits_half(array):
                     array = array.astype(np.float16)
-                group.create_array(name, data=array, chunks=array.shape or "auto", compressors=None)
+                group.create_array(
+                    name,
+                    data=array,
+                    chunks=array.shape or "auto",
+                    compressors=None,
+                    # every chunk on disk, zeros too: a missing chunk then always means damage
+                    config={"write_empty_chunks": True},
+                )
                 metas[name] = meta
             group.attrs.update(
                 {
