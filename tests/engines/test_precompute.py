@@ -9,7 +9,6 @@ import shutil
 import socket
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,22 +18,15 @@ from napari_skipclick.cli import main
 from napari_skipclick.engines import create_engine
 from napari_skipclick.engines.cache import FeatureCache
 from napari_skipclick.engines.precompute import Chunk, frame_range, parse_frames, plan_chunks
-from napari_skipclick.io import frame_hash, open_video
-from support.precompute import TEST_ENGINE_KEY, entry_features, frame_folder, write_entries
-
-EMBEDDED_KEY = create_engine("embedded").key
-
-
-def cached_frames(cache_dir: Path, video: Path) -> list[bool]:
-    """Per frame of ``video``: whether the cache holds a valid embedded entry for it."""
-    cache = FeatureCache(max_mib=0, disk_path=cache_dir)
-    with open_video(video) as frames:
-        return [cache.get(frame_hash(frames[t]), EMBEDDED_KEY) is not None for t in range(5)]
-
-
-def leftovers(cache_dir: Path) -> list[Path]:
-    """Temporary or half-deleted entries left in the cache folder."""
-    return [p for p in cache_dir.rglob(".*") if p.suffix in (".tmp", ".del")]
+from napari_skipclick.io import open_video
+from support.precompute import (
+    TEST_ENGINE_KEY,
+    cached_frames,
+    entry_features,
+    frame_folder,
+    leftovers,
+    write_entries,
+)
 
 
 def test_frames_are_parsed_planned_and_checked_against_the_length():
@@ -188,6 +180,7 @@ def test_frames_out_of_range_name_the_length(tmp_path, precompute):
     assert status == 2 and "the end must come after the start" in err
 
 
+@pytest.mark.slow  # imports torch in a worker
 def test_a_checkpoint_that_does_not_load_stops_before_any_work(tmp_path, precompute):
     video = frame_folder(tmp_path / "clip")
     bad = tmp_path / "bad.pth"

@@ -11,6 +11,8 @@ from PIL import Image
 
 from napari_skipclick.engines import create_engine
 from napari_skipclick.engines.base import Features
+from napari_skipclick.engines.cache import FeatureCache
+from napari_skipclick.io import frame_hash, open_video
 
 
 def frame_folder(folder: Path, n_frames: int = 5, size: tuple[int, int] = (48, 64)) -> Path:
@@ -22,6 +24,19 @@ def frame_folder(folder: Path, n_frames: int = 5, size: tuple[int, int] = (48, 6
         frame[10:30, 4 + 5 * t : 24 + 5 * t] = (220, 40 + 10 * t, 40)
         Image.fromarray(frame).save(folder / f"{t:05d}.png")
     return folder
+
+
+def cached_frames(cache_dir: Path, video: Path, engine_key: str | None = None) -> list[bool]:
+    """Per frame of ``video``: whether the cache holds a valid entry (embedded engine default)."""
+    engine_key = engine_key or create_engine("embedded").key
+    cache = FeatureCache(max_mib=0, disk_path=cache_dir)
+    with open_video(video) as frames:
+        return [cache.get(frame_hash(frame), engine_key) is not None for frame in frames]
+
+
+def leftovers(cache_dir: Path) -> list[Path]:
+    """Temporary or half-deleted entries left in a cache folder."""
+    return [p for p in cache_dir.rglob(".*") if p.suffix in (".tmp", ".del")]
 
 
 class SlowEmbedded:
@@ -64,8 +79,6 @@ def entry_features(frame_key: str) -> Features:
 
 def write_entries(cache_dir: str, frame_keys: list[str], seed: int) -> int:
     """Write every key's entry in a random order; return how many this writer created."""
-    from napari_skipclick.engines.cache import FeatureCache
-
     cache = FeatureCache(max_mib=0, disk_path=cache_dir, disk_max_mib=None)
     order = np.random.default_rng(seed).permutation(len(frame_keys))
     return sum(
