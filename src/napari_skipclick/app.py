@@ -22,7 +22,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--engine", default="embedded", choices=ENGINE_NAMES)
     parser.add_argument("--checkpoint", help="SkipClick checkpoint file or released name")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (skipclick)")
-    parser.add_argument("--cache", help="feature cache folder on disk (e.g. skipclick precompute's)")
+    parser.add_argument("--cache", help="feature cache folder (e.g. filled by precompute)")
 
 
 def open_annotator(

@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "napari_skipclick.bench.session",
         "benchmark session edits, propagation and the feature cache",
     ),
+    "bench-precompute": ("napari_skipclick.bench.precompute", "benchmark skipclick precompute"),
 }
 
 
