@@ -9,6 +9,7 @@ running the same command again resumes an interrupted run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from collections.abc import Sequence
@@ -259,7 +260,8 @@ def precompute(
                 f"{done.video} frames {done.start}:{done.stop}: {_describe(error)}"
             )
     except KeyboardInterrupt:
-        client.cancel(futures)
+        with contextlib.suppress(Exception):  # the local cluster may be going down too
+            client.cancel(futures)
         raise
     finally:
         bar.close()
