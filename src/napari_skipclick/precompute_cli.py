@@ -197,9 +197,20 @@ def connect(scheduler: str | None, workers: int, timeout: float) -> tuple[Any, A
 
 def dashboard_link(client: Any) -> str:
     """The scheduler's dashboard address, or why there is none."""
-    if "dashboard" in client.scheduler_info().get("services", {}):
-        return client.dashboard_link
-    return "not running (install bokeh>=3.1 for the dask dashboard)"
+    hint = "install bokeh>=3.1 where the scheduler runs: pip install 'napari-skipclick[dashboard]'"
+    if "dashboard" not in client.scheduler_info().get("services", {}):
+        return f"not running ({hint})"
+    try:
+        has_bokeh = client.run_on_scheduler(_has_bokeh)
+    except Exception:  # a scheduler that refuses to run functions: assume it has what it needs
+        has_bokeh = True
+    return client.dashboard_link if has_bokeh else f"{client.dashboard_link} (no pages: {hint})"
+
+
+def _has_bokeh() -> bool:
+    from importlib.util import find_spec
+
+    return find_spec("bokeh") is not None
 
 
 def precompute(

@@ -145,9 +145,14 @@ def precompute(scheduler, capsys):
 
 def test_a_rerun_skips_cached_frames_and_redoes_a_damaged_one(tmp_path, precompute):
     video, cache = frame_folder(tmp_path / "clip"), tmp_path / "cache"
+    old, young = cache / "k" / ".x.zarr.1.tmp", cache / "k" / ".y.zarr.2.tmp"  # killed writers
+    old.mkdir(parents=True)
+    young.mkdir()
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
     status, out, _ = precompute(str(video), "--engine", "embedded", "--cache", str(cache))
     assert status == 0 and "5 frame(s) encoded, 0 already cached" in out
     assert cached_frames(cache, video) == [True] * 5
+    assert not old.exists() and young.exists()  # the young one may be a write in progress
     damaged = next(cache.glob("*/*.zarr"))
     shutil.rmtree(next(p for p in damaged.iterdir() if p.is_dir()) / "c")
     status, out, _ = precompute(str(video), "--engine", "embedded", "--cache", str(cache))

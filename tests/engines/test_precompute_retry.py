@@ -21,7 +21,7 @@ def test_a_killed_worker_has_its_chunk_retried(tmp_path):
     video, cache, markers = frame_folder(tmp_path / "clip"), tmp_path / "cache", tmp_path / "m"
     markers.mkdir()
     spec = EngineSpec.of(
-        "embedded", factory="support.precompute:SlowEmbedded", delay=1.5, marker_dir=str(markers)
+        "embedded", factory="support.precompute:SlowEmbedded", delay=0.5, marker_dir=str(markers)
     )
     with (
         distributed.LocalCluster(

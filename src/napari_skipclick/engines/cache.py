@@ -7,6 +7,7 @@ import hashlib
 import os
 import shutil
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from pathlib import Path
@@ -222,6 +223,19 @@ class FeatureCache:
         arrays = {name: _from_numpy(array, metas[name]) for name, array in raw.items()}
         arrays.update(scalars)
         return Features(image_shape=image_shape, arrays=arrays)
+
+    def remove_stale_temporaries(self, max_age_s: float = 3600) -> int:
+        """Remove entries half written or half removed more than ``max_age_s`` ago (left by a
+        process killed while writing); return how many. Younger ones may still be in progress."""
+        if self.disk_path is None:
+            return 0
+        removed = 0
+        now = time.time()
+        for path in self.disk_path.glob("*/.*"):
+            if path.suffix in (".tmp", ".del") and now - _mtime(path) > max_age_s:
+                shutil.rmtree(path, ignore_errors=True)
+                removed += 1
+        return removed
 
     def write_disk(self, frame_key: str, engine_key: str, features: Features) -> bool:
         """Write an entry to disk atomically; False if it was already there (or no disk path).

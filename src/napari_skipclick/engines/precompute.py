@@ -171,7 +171,8 @@ def _video(path: str) -> VideoArray:
 def prepare_worker(spec: EngineSpec, cache_dir: str) -> str:
     """Build the engine and check the cache folder takes writes; return the engine key.
 
-    Raises the engine's own error (e.g. a checkpoint that does not load) or ``CacheWriteError``.
+    Also removes what writers killed an hour ago or more left in the folder. Raises the
+    engine's own error (e.g. a checkpoint that does not load) or ``CacheWriteError``.
     """
     engine = worker_engine(spec)
     try:
@@ -180,6 +181,7 @@ def prepare_worker(spec: EngineSpec, cache_dir: str) -> str:
         os.rmdir(probe)
     except OSError as exc:
         raise CacheWriteError(f"cache folder {cache_dir} is not writable: {exc}") from exc
+    FeatureCache(max_mib=0, disk_path=cache_dir, disk_max_mib=None).remove_stale_temporaries()
     return engine.key
 
 
