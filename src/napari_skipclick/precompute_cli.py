@@ -32,6 +32,8 @@ from .io.video import is_frame_folder, is_video_file
 
 #: exit status when nothing could start (bad arguments, no cluster, no engine, cache refused)
 SETUP_FAILED = 2
+#: progress bar: frames done, elapsed, time left, frames per second (also below 1 frame/s)
+BAR_FORMAT = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_noinv_fmt}{postfix}]"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -248,7 +250,7 @@ def precompute(
     by_key = dict(zip((f.key for f in futures), chunks, strict=True))
     bar = tqdm(
         total=sum(c.size for c in chunks), unit="frame", desc="precompute",
-        file=sys.stderr, disable=not progress, dynamic_ncols=True,
+        file=sys.stderr, disable=not progress, dynamic_ncols=True, bar_format=BAR_FORMAT,
     )  # fmt: skip
     try:
         for future in as_completed(futures):

@@ -17,7 +17,14 @@ import zarr
 from napari_skipclick.cli import main
 from napari_skipclick.engines import create_engine
 from napari_skipclick.engines.cache import FeatureCache
-from napari_skipclick.engines.precompute import Chunk, frame_range, parse_frames, plan_chunks
+from napari_skipclick.engines.precompute import (
+    Chunk,
+    EngineSpec,
+    frame_range,
+    parse_frames,
+    plan_chunks,
+    worker_engine,
+)
 from napari_skipclick.io import open_video
 from support.precompute import (
     TEST_ENGINE_KEY,
@@ -45,6 +52,12 @@ def test_frames_are_parsed_planned_and_checked_against_the_length():
         Chunk("v", 6, 9),
         Chunk("v", 9, 10),
     ]
+
+
+def test_a_worker_process_builds_each_engine_once():
+    spec = EngineSpec.of("embedded")
+    assert worker_engine(spec) is worker_engine(EngineSpec.of("embedded"))
+    assert worker_engine(EngineSpec.of("embedded", compactness=5.0)) is not worker_engine(spec)
 
 
 def test_concurrent_writers_never_show_a_torn_entry(tmp_path):
