@@ -166,6 +166,7 @@ def test_a_rerun_skips_cached_frames_and_redoes_a_damaged_one(tmp_path, precompu
     assert status == 0 and "5 frame(s) encoded, 0 already cached" in out
     assert cached_frames(cache, video) == [True] * 5
     assert not old.exists() and young.exists()  # the young one may be a write in progress
+    assert FeatureCache(disk_path=cache).disk_max_bytes is None  # the widget never trims it
     damaged = next(cache.glob("*/*.zarr"))
     shutil.rmtree(next(p for p in damaged.iterdir() if p.is_dir()) / "c")
     status, out, _ = precompute(str(video), "--engine", "embedded", "--cache", str(cache))
@@ -274,6 +275,17 @@ def test_an_unreachable_scheduler_is_named(tmp_path, capsys):
     status = main(["precompute", *args, "--scheduler", address, "--timeout", "1"])
     assert status == 2
     assert f"cannot reach the dask scheduler at {address}" in capsys.readouterr().err
+
+
+def test_a_precomputed_folder_is_never_trimmed(tmp_path):
+    """Entries of a folder marked by precompute stay when a bounded cache writes there."""
+    keys = [f"{i:032x}" for i in range(6)]  # 272 KiB per entry on disk
+    FeatureCache(max_mib=0, disk_path=tmp_path / "marked").keep_all()
+    for folder, kept in (("marked", 6), ("unmarked", 3)):
+        bounded = FeatureCache(max_mib=0, disk_path=tmp_path / folder, disk_max_mib=1)
+        for key in keys:
+            bounded.put(key, TEST_ENGINE_KEY, entry_features(key))
+        assert len(list((tmp_path / folder).glob("*/*.zarr"))) == kept
 
 
 def test_an_all_zero_array_is_a_complete_entry(tmp_path):

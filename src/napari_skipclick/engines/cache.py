@@ -59,6 +59,10 @@ def _from_numpy(array: np.ndarray, meta: dict[str, Any]) -> Any:
     return array.astype(np.dtype(meta["dtype"]), copy=False)
 
 
+#: file in a cache folder whose entries are never removed to keep it in bounds (precompute)
+KEEP_ALL_MARKER = "precomputed.json"
+
+
 class TornEntryError(ValueError):
     """A cache entry on disk misses part of its data."""
 
@@ -81,8 +85,8 @@ class FeatureCache:
     Memory: LRU bounded by ``max_mib`` (counted with ``Features.nbytes``). Disk (optional): one
     zarr group per entry under ``disk_path``, float arrays stored as float16 (unless a value
     would overflow it), bounded by ``disk_max_mib`` (least recently used entries go first;
-    ``None``: unbounded). An entry is only returned for the exact frame key and engine key it
-    was stored under, checked again when read from disk.
+    ``None``, or a folder marked by :meth:`keep_all`: unbounded). An entry is only returned for
+    the exact frame key and engine key it was stored under, checked again when read from disk.
 
     Disk entries are atomic, also between processes sharing the folder: an entry is written
     under a temporary name and renamed into place (the first complete writer wins), and removed
@@ -108,6 +112,24 @@ class FeatureCache:
         self._disk_sizes: dict[Path, int] | None = None
         if self.disk_path is not None:
             self.disk_path.mkdir(parents=True, exist_ok=True)
+            if (self.disk_path / KEEP_ALL_MARKER).is_file():
+                self.disk_max_bytes = None
+
+    def keep_all(self) -> None:
+        """Mark the disk folder so that no cache on it ever removes entries to stay in bounds.
+
+        ``skipclick precompute`` marks its folders: hours of video would otherwise be trimmed
+        to the widget's bound the first time the widget writes an entry there.
+        """
+        assert self.disk_path is not None
+        marker = self.disk_path / KEEP_ALL_MARKER
+        tmp = marker.with_name(f".{marker.name}.{uuid.uuid4().hex}.tmp")
+        try:
+            tmp.write_text('{"keep_all": true, "written_by": "skipclick precompute"}\n')
+            os.replace(tmp, marker)
+        finally:
+            tmp.unlink(missing_ok=True)
+        self.disk_max_bytes = None
 
     @property
     def nbytes(self) -> int:

@@ -171,17 +171,20 @@ def _video(path: str) -> VideoArray:
 def prepare_worker(spec: EngineSpec, cache_dir: str) -> str:
     """Build the engine and check the cache folder takes writes; return the engine key.
 
-    Also removes what writers killed an hour ago or more left in the folder. Raises the
-    engine's own error (e.g. a checkpoint that does not load) or ``CacheWriteError``.
+    Marks the folder so that the widget never trims it (:meth:`FeatureCache.keep_all`) and
+    removes what writers killed an hour ago or more left there. Raises the engine's own error
+    (e.g. a checkpoint that does not load) or ``CacheWriteError``.
     """
     engine = worker_engine(spec)
     try:
         Path(cache_dir).mkdir(parents=True, exist_ok=True)
         probe = tempfile.mkdtemp(prefix=".write-probe-", dir=cache_dir)
         os.rmdir(probe)
+        cache = FeatureCache(max_mib=0, disk_path=cache_dir)
+        cache.keep_all()
     except OSError as exc:
         raise CacheWriteError(f"cache folder {cache_dir} is not writable: {exc}") from exc
-    FeatureCache(max_mib=0, disk_path=cache_dir, disk_max_mib=None).remove_stale_temporaries()
+    cache.remove_stale_temporaries()
     return engine.key
 
 
