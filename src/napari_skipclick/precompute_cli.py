@@ -135,9 +135,8 @@ def engine_spec(name: str, checkpoint: str | None, device: str) -> EngineSpec:
         if checkpoint:
             raise ValueError(f"--checkpoint is for the skipclick engine, not {name}")
         return EngineSpec.of(name)
-    return EngineSpec.of(
-        name, checkpoint=checkpoint or "skipclick", device=None if device == "auto" else device
-    )
+    where = {} if device == "auto" else {"device": device}  # left out: the engine picks
+    return EngineSpec.of(name, checkpoint=checkpoint or "skipclick", **where)
 
 
 def expand_inputs(inputs: Sequence[str]) -> tuple[list[str], list[str]]:
