@@ -49,7 +49,7 @@ class EngineSpec:
     """How a worker builds its engine: ``create_engine(name, **options)`` by default.
 
     ``factory`` (``"module:function"``, called with the options) replaces ``create_engine``,
-    e.g. for benchmarks with random weights. Hashable: workers keep one engine per spec.
+    e.g. for benchmarks with random weights. Workers keep one engine per spec.
     """
 
     name: str
@@ -143,16 +143,17 @@ def plan_chunks(video: str, frames: range, chunk: int) -> list[Chunk]:
 # -- inside a worker process ----------------------------------------------------------------
 
 _lock = threading.Lock()
-_engines: dict[EngineSpec, Engine] = {}
+_engines: dict[str, Engine] = {}
 _videos: OrderedDict[str, VideoArray] = OrderedDict()
 
 
 def worker_engine(spec: EngineSpec) -> Engine:
     """The engine of ``spec``, built once per process and kept."""
+    key = repr(spec)  # options may hold dicts (a backbone architecture): not hashable
     with _lock:
-        engine = _engines.get(spec)
+        engine = _engines.get(key)
         if engine is None:
-            engine = _engines[spec] = spec.build()
+            engine = _engines[key] = spec.build()
         return engine
 
 
