@@ -186,7 +186,10 @@ def connect(scheduler: str | None, workers: int, timeout: float) -> tuple[Any, A
     from distributed import Client, LocalCluster
 
     if scheduler is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True)
+        try:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True)
+        except Exception as exc:  # e.g. no free port, workers that fail to start
+            raise OSError(f"cannot start a local dask cluster: {_describe(exc)}") from exc
         return Client(cluster), cluster
     try:
         return Client(scheduler, timeout=timeout), None
