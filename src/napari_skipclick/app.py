@@ -21,6 +21,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--store", help="zarr store folder for the annotations (created or resumed)"
     )
     add_engine_arguments(parser, default=DEFAULT_ENGINE)
+    parser.add_argument("--cache", help="feature cache folder (e.g. filled by precompute)")
 
 
 def open_annotator(
@@ -29,6 +30,7 @@ def open_annotator(
     store: str | None = None,
     engine: str = DEFAULT_ENGINE,
     options: Mapping[str, Any] | None = None,
+    cache: str | None = None,
     show: bool = True,
 ) -> tuple[Any, Any]:
     """A viewer showing ``video`` with the SkipClick widget docked and a session started.
@@ -38,6 +40,7 @@ def open_annotator(
         store: the zarr store folder (created or resumed); None keeps nothing on disk.
         engine: a registry engine name.
         options: that engine's options (see ``napari_skipclick.engines.ENGINES``).
+        cache: a feature cache folder (for example filled by ``skipclick precompute``).
         show: show the window (False for tests and scripted runs).
 
     Returns ``(viewer, widget)``. Raises ``VideoError`` for an unreadable video, ``ValueError``
@@ -63,6 +66,8 @@ def open_annotator(
     _, widget = viewer.window.add_plugin_dock_widget("napari-skipclick", "SkipClick annotation")
     widget.setup_panel.show_engine(engine, options)
     widget.setup_panel.store_edit.setText(store or "")
+    widget.setup_panel.cache_dir_edit.setText(cache or "")
+    widget._apply_cache_settings()
     if widget.start(image, model, store) is None:
         viewer.close()
         raise RuntimeError(widget.controller.last_message)
@@ -75,7 +80,11 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         open_annotator(
-            args.video, store=args.store, engine=args.engine, options=options_from_args(args)
+            args.video,
+            store=args.store,
+            engine=args.engine,
+            options=options_from_args(args),
+            cache=args.cache,
         )
     except Exception as exc:
         print(f"skipclick annotate: {exc}", file=sys.stderr)

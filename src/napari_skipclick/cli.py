@@ -37,8 +37,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("napari_skipclick.io.export_cli", "export stores for training tools"),
     "import-labels": (
         "napari_skipclick.io.import_cli",
-        "start a store from existing labels (PNG, COCO, numpy, zarr)",
+        "start a store from existing labels (PNG, COCO, YOLO, numpy, zarr)",
     ),
+    "precompute": ("napari_skipclick.precompute_cli", "compute video features into a cache"),
     "download": ("napari_skipclick.model.weights_cli", "download released SkipClick weights"),
     "bench": ("napari_skipclick.bench.model", "benchmark encode and per-click decode"),
     "bench-reader": ("napari_skipclick.bench.reader", "benchmark the lazy video reader"),
@@ -48,6 +49,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "napari_skipclick.bench.session",
         "benchmark session edits, propagation and the feature cache",
     ),
+    "bench-precompute": ("napari_skipclick.bench.precompute", "benchmark skipclick precompute"),
 }
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from pathlib import Path
@@ -57,6 +59,10 @@ def _from_numpy(array: np.ndarray, meta: dict[str, Any]) -> Any:
     return array.astype(np.dtype(meta["dtype"]), copy=False)
 
 
+#: file in a cache folder whose entries are never removed to keep it in bounds (precompute)
+KEEP_ALL_MARKER = "precomputed.json"
+
+
 class TornEntryError(ValueError):
     """A cache entry on disk misses part of its data."""
 
@@ -78,22 +84,26 @@ class FeatureCache:
 
     Memory: LRU bounded by ``max_mib`` (counted with ``Features.nbytes``). Disk (optional): one
     zarr group per entry under ``disk_path``, float arrays stored as float16 (unless a value
-    would overflow it), bounded by ``disk_max_mib`` (least recently used entries go first).
-    An entry is only returned for the exact frame key and engine key it was stored under,
-    checked again when read from disk.
+    would overflow it), bounded by ``disk_max_mib`` (least recently used entries go first;
+    ``None``, or a folder marked by :meth:`keep_all`: unbounded). An entry is only returned for
+    the exact frame key and engine key it was stored under, checked again when read from disk.
+
+    Disk entries are atomic, also between processes sharing the folder: an entry is written
+    under a temporary name and renamed into place (the first complete writer wins), and removed
+    by renaming it away first, so a reader sees a complete entry or none.
     """
 
     def __init__(
         self,
         max_mib: float = 1024,
         disk_path: str | os.PathLike | None = None,
-        disk_max_mib: float = 20_000,
+        disk_max_mib: float | None = 20_000,
     ) -> None:
-        if max_mib < 0 or disk_max_mib < 0:
+        if max_mib < 0 or (disk_max_mib is not None and disk_max_mib < 0):
             raise ValueError("cache sizes must be >= 0 MiB")
         self.max_bytes = int(max_mib * _MIB)
         self.disk_path = Path(disk_path) if disk_path is not None else None
-        self.disk_max_bytes = int(disk_max_mib * _MIB)
+        self.disk_max_bytes = None if disk_max_mib is None else int(disk_max_mib * _MIB)
         self._memory: OrderedDict[tuple[str, str], Features] = OrderedDict()
         self._nbytes = 0
         self._lock = threading.Lock()
@@ -102,6 +112,24 @@ class FeatureCache:
         self._disk_sizes: dict[Path, int] | None = None
         if self.disk_path is not None:
             self.disk_path.mkdir(parents=True, exist_ok=True)
+            if (self.disk_path / KEEP_ALL_MARKER).is_file():
+                self.disk_max_bytes = None
+
+    def keep_all(self) -> None:
+        """Mark the disk folder so that no cache on it ever removes entries to stay in bounds.
+
+        ``skipclick precompute`` marks its folders: hours of video would otherwise be trimmed
+        to the widget's bound the first time the widget writes an entry there.
+        """
+        assert self.disk_path is not None
+        marker = self.disk_path / KEEP_ALL_MARKER
+        tmp = marker.with_name(f".{marker.name}.{uuid.uuid4().hex}.tmp")
+        try:
+            tmp.write_text('{"keep_all": true, "written_by": "skipclick precompute"}\n')
+            os.replace(tmp, marker)
+        finally:
+            tmp.unlink(missing_ok=True)
+        self.disk_max_bytes = None
 
     @property
     def nbytes(self) -> int:
@@ -139,9 +167,13 @@ class FeatureCache:
         return features
 
     def put(self, frame_key: str, engine_key: str, features: Features) -> None:
-        """Store features in memory and, when a disk path is set, on disk."""
+        """Store features in memory and, when a disk path is set, on disk.
+
+        A failed disk write (full or read-only disk) only costs a future re-encode.
+        """
         self._remember((frame_key, engine_key), features)
-        self._write_disk(frame_key, engine_key, features)
+        with contextlib.suppress(OSError):
+            self.write_disk(frame_key, engine_key, features)
 
     def get_or_compute(self, frame_key: str, engine: Engine, image: np.ndarray) -> Features:
         """Cached features, or ``engine.encode(image)`` stored under the engine's key.
@@ -206,17 +238,36 @@ class FeatureCache:
             image_shape = tuple(int(s) for s in attrs["image_shape"])
             scalars = dict(attrs.get("scalars", {}))
         except CORRUPT_ENTRY_ERRORS:  # a torn or damaged entry is a miss: recomputed, rewritten
-            shutil.rmtree(path, ignore_errors=True)
+            _remove_entry(path)
             return None
-        os.utime(path)
+        with contextlib.suppress(OSError):  # a read-only cache folder is still read
+            os.utime(path)  # recency for the disk bound
         arrays = {name: _from_numpy(array, metas[name]) for name, array in raw.items()}
         arrays.update(scalars)
         return Features(image_shape=image_shape, arrays=arrays)
 
-    def _write_disk(self, frame_key: str, engine_key: str, features: Features) -> None:
+    def remove_stale_temporaries(self, max_age_s: float = 3600) -> int:
+        """Remove entries half written or half removed more than ``max_age_s`` ago (left by a
+        process killed while writing); return how many. Younger ones may still be in progress."""
+        if self.disk_path is None:
+            return 0
+        removed = 0
+        now = time.time()
+        for path in self.disk_path.glob("*/.*"):
+            if path.suffix in (".tmp", ".del") and now - _mtime(path) > max_age_s:
+                shutil.rmtree(path, ignore_errors=True)
+                removed += 1
+        return removed
+
+    def write_disk(self, frame_key: str, engine_key: str, features: Features) -> bool:
+        """Write an entry to disk atomically; False if it was already there (or no disk path).
+
+        Raises ``OSError`` when the folder cannot take it (full, read-only); nothing of the
+        failed entry stays visible.
+        """
         path = self._entry_path(frame_key, engine_key)
         if path is None or path.is_dir():
-            return
+            return False
         import zarr
 
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
@@ -231,7 +282,14 @@ class FeatureCache:
                 array, meta = _to_numpy(value)
                 if array.dtype.kind == "f" and _fits_half(array):
                     array = array.astype(np.float16)
-                group.create_array(name, data=array, chunks=array.shape or "auto", compressors=None)
+                group.create_array(
+                    name,
+                    data=array,
+                    chunks=array.shape or "auto",
+                    compressors=None,
+                    # every chunk on disk, zeros too: a missing chunk then always means damage
+                    config={"write_empty_chunks": True},
+                )
                 metas[name] = meta
             group.attrs.update(
                 {
@@ -242,16 +300,22 @@ class FeatureCache:
                     "scalars": scalars,
                 }
             )
-            os.replace(tmp, path)
-        except OSError:
-            return  # a full or read-only disk only costs a future re-encode
+            try:
+                os.replace(tmp, path)  # atomic; refused when another writer got there first
+            except OSError:
+                if path.is_dir():
+                    return False
+                raise
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         self._track_disk(path)
+        return True
 
     def _track_disk(self, path: Path) -> None:
         """Record a new disk entry and remove least recently used ones beyond the bound."""
         assert self.disk_path is not None
+        if self.disk_max_bytes is None:
+            return
         with self._disk_lock:
             if self._disk_sizes is None:
                 self._disk_sizes = {
@@ -265,8 +329,18 @@ class FeatureCache:
             for entry in by_age:
                 if total <= self.disk_max_bytes:
                     break
-                shutil.rmtree(entry, ignore_errors=True)
+                _remove_entry(entry)
                 total -= self._disk_sizes.pop(entry)
+
+
+def _remove_entry(path: Path) -> None:
+    """Delete an entry: renamed away first (atomic), so no reader sees it half deleted."""
+    trash = path.with_name(f".{path.name}.{uuid.uuid4().hex}.del")
+    try:
+        os.replace(path, trash)
+    except OSError:
+        return  # gone already, or the folder is read-only
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def _dir_size(path: Path) -> int:

@@ -1,0 +1,246 @@
+"""Batch feature precompute: chunks of video frames encoded into the on-disk feature cache.
+
+The functions here run inside dask workers (``skipclick precompute`` submits them) but need no
+dask: a task names a video, a frame range, the engine and the cache folder. The worker opens the
+video itself, builds the engine once per process, skips frames whose entry is already cached and
+valid, and writes the others with the same keys and format the widget reads.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..checks import check_image
+from ..io.video import VideoArray, frame_hash, open_video
+from .base import Engine, Features
+from .cache import FeatureCache
+
+__all__ = [
+    "CacheWriteError",
+    "Chunk",
+    "ChunkResult",
+    "EngineSpec",
+    "encode_chunk",
+    "frame_range",
+    "parse_frames",
+    "plan_chunks",
+    "prepare_worker",
+    "video_length",
+]
+
+#: videos kept open per worker process (opening indexes the whole file)
+_OPEN_VIDEOS = 2
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """How a worker builds its engine: ``create_engine(name, **options)`` by default.
+
+    ``factory`` (``"module:function"``, called with the options) replaces ``create_engine``,
+    e.g. for benchmarks with random weights. Workers keep one engine per spec.
+    """
+
+    name: str
+    options: tuple[tuple[str, Any], ...] = ()
+    factory: str | None = None
+
+    @classmethod
+    def of(cls, name: str, factory: str | None = None, **options: Any) -> EngineSpec:
+        """A spec from keyword options."""
+        return cls(name, tuple(sorted(options.items())), factory)
+
+    def build(self) -> Engine:
+        """A new engine of this spec."""
+        if self.factory is None:
+            from . import create_engine
+
+            return create_engine(self.name, **dict(self.options))
+        module_name, function = self.factory.split(":")
+        return getattr(import_module(module_name), function)(**dict(self.options))
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Frames ``start`` to ``stop - 1`` of one video: the unit of work of a task."""
+
+    video: str
+    start: int
+    stop: int
+
+    @property
+    def size(self) -> int:
+        return self.stop - self.start
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """What a task did: frames encoded and written, frames found cached, where and how long."""
+
+    chunk: Chunk
+    encoded: int
+    cached: int
+    worker: str
+    seconds: float
+
+
+class CacheWriteError(OSError):
+    """A feature entry could not be written to the cache folder (full, read-only): stop the run."""
+
+
+def parse_frames(text: str | None) -> tuple[int | None, int | None]:
+    """``"A:B"`` (either side may be empty) as ``(A, B)``; raise ``ValueError`` otherwise."""
+    if not text:
+        return None, None
+    parts = text.split(":")
+    if len(parts) != 2:
+        raise ValueError(f"--frames must look like A:B (e.g. 0:100), got {text!r}")
+    try:
+        start, stop = (int(p) if p.strip() else None for p in parts)
+    except ValueError:
+        raise ValueError(f"--frames must hold integers, like 0:100; got {text!r}") from None
+    if (start is not None and start < 0) or (stop is not None and stop < 0):
+        raise ValueError(f"--frames counts from 0 and must not be negative, got {text!r}")
+    if start is not None and stop is not None and stop <= start:
+        raise ValueError(f"--frames {text}: the end must come after the start")
+    return start, stop
+
+
+def frame_range(frames: tuple[int | None, int | None], length: int, video: str) -> range:
+    """The frames to compute of a ``length``-frame video; ``ValueError`` naming its length."""
+    start, stop = frames
+    start = 0 if start is None else start
+    stop = length if stop is None else stop
+    if start >= length or stop > length:
+        raise ValueError(
+            f"{video}: --frames {start}:{stop} is out of range; "
+            f"the video has {length} frames (0 to {length - 1})"
+        )
+    return range(start, stop)
+
+
+def plan_chunks(video: str, frames: range, chunk: int) -> list[Chunk]:
+    """``frames`` of ``video`` cut into chunks of at most ``chunk`` frames."""
+    if chunk < 1:
+        raise ValueError(f"chunk size must be >= 1, got {chunk}")
+    return [
+        Chunk(video, start, min(start + chunk, frames.stop))
+        for start in range(frames.start, frames.stop, chunk)
+    ]
+
+
+# -- inside a worker process ----------------------------------------------------------------
+
+_lock = threading.Lock()
+_engines: dict[str, Engine] = {}
+_videos: OrderedDict[str, VideoArray] = OrderedDict()
+
+
+def worker_engine(spec: EngineSpec) -> Engine:
+    """The engine of ``spec``, built once per process and kept."""
+    key = repr(spec)  # options may hold dicts (a backbone architecture): not hashable
+    with _lock:
+        engine = _engines.get(key)
+        if engine is None:
+            engine = _engines[key] = spec.build()
+        return engine
+
+
+def _video(path: str) -> VideoArray:
+    """The video at ``path``, kept open for the next chunks of the same video."""
+    with _lock:
+        video = _videos.pop(path, None)
+        if video is None or video.closed:
+            video = open_video(path)
+        _videos[path] = video
+        while len(_videos) > _OPEN_VIDEOS:
+            _videos.popitem(last=False)[1].close()
+        return video
+
+
+def prepare_worker(spec: EngineSpec, cache_dir: str) -> str:
+    """Build the engine and check the cache folder takes writes; return the engine key.
+
+    Marks the folder so that the widget never trims it (:meth:`FeatureCache.keep_all`) and
+    removes what writers killed an hour ago or more left there. Raises the engine's own error
+    (e.g. a checkpoint that does not load) or ``CacheWriteError``.
+    """
+    engine = worker_engine(spec)
+    try:
+        Path(cache_dir).mkdir(parents=True, exist_ok=True)
+        probe = tempfile.mkdtemp(prefix=".write-probe-", dir=cache_dir)
+        os.rmdir(probe)
+        cache = FeatureCache(max_mib=0, disk_path=cache_dir)
+        cache.keep_all()
+    except OSError as exc:
+        raise CacheWriteError(f"cache folder {cache_dir} is not writable: {exc}") from exc
+    cache.remove_stale_temporaries()
+    return engine.key
+
+
+def video_length(path: str) -> int:
+    """Number of frames of a video file or frame folder (``VideoError`` if unreadable)."""
+    return len(_video(path))
+
+
+def encode_chunk(chunk: Chunk, spec: EngineSpec, cache_dir: str, batch: int = 8) -> ChunkResult:
+    """Encode and cache the frames of ``chunk`` that have no valid cache entry yet.
+
+    Frames go through the engine's ``encode_batch`` in batches of ``batch`` when it has one.
+    Entries are written as soon as their batch is encoded, so an interrupted task keeps them.
+    Raises ``CacheWriteError`` when the folder refuses an entry.
+    """
+    began = time.perf_counter()
+    engine = worker_engine(spec)
+    engine_key = engine.key
+    cache = FeatureCache(max_mib=0, disk_path=cache_dir, disk_max_mib=None)
+    encoded = 0
+    for keys, images in _missing_batches(_video(chunk.video), chunk, cache, engine_key, batch):
+        for key, features in zip(keys, _encode(engine, images), strict=True):
+            try:
+                cache.write_disk(key, engine_key, features)
+            except OSError as exc:
+                raise CacheWriteError(
+                    f"cannot write to the cache folder {cache_dir}: {exc}"
+                ) from exc
+        encoded += len(keys)
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    return ChunkResult(chunk, encoded, chunk.size - encoded, worker, time.perf_counter() - began)
+
+
+def _missing_batches(
+    video: VideoArray, chunk: Chunk, cache: FeatureCache, engine_key: str, batch: int
+) -> Iterator[tuple[list[str], list[np.ndarray]]]:
+    """Batches of (frame keys, images) of the chunk's frames without a valid cache entry."""
+    keys: list[str] = []
+    images: list[np.ndarray] = []
+    for t in range(chunk.start, chunk.stop):
+        image = check_image(video[t])
+        key = frame_hash(image)
+        if cache.get(key, engine_key) is not None:  # read in full: a damaged entry is redone
+            continue
+        keys.append(key)
+        images.append(image)
+        if len(keys) >= batch:
+            yield keys, images
+            keys, images = [], []
+    if keys:
+        yield keys, images
+
+
+def _encode(engine: Engine, images: list[np.ndarray]) -> list[Features]:
+    encode_batch = getattr(engine, "encode_batch", None)
+    if encode_batch is not None and len(images) > 1:
+        return list(encode_batch(images))
+    return [engine.encode(image) for image in images]

@@ -1,0 +1,313 @@
+"""``skipclick precompute``: per-frame features of many videos into the widget's disk cache.
+
+The work runs on dask.distributed: a ``LocalCluster`` on this machine by default, or an existing
+cluster (``--scheduler``). Each task is a chunk of frames that its worker decodes and encodes
+itself (see :mod:`napari_skipclick.engines.precompute`); frames already cached are skipped, so
+running the same command again resumes an interrupted run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .engines.precompute import (
+    CacheWriteError,
+    Chunk,
+    EngineSpec,
+    encode_chunk,
+    frame_range,
+    parse_frames,
+    plan_chunks,
+    prepare_worker,
+    video_length,
+)
+from .io.video import is_frame_folder, is_video_file
+
+#: exit status when nothing could start (bad arguments, no cluster, no engine, cache refused)
+SETUP_FAILED = 2
+#: progress bar: frames done, elapsed, time left, frames per second (also below 1 frame/s)
+BAR_FORMAT = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_noinv_fmt}{postfix}]"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments to ``parser``."""
+    parser.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="VIDEO_OR_FOLDER",
+        help="video files, frame folders, or folders searched for both",
+    )
+    parser.add_argument("--engine", required=True, help="engine name, e.g. skipclick, embedded")
+    parser.add_argument("--checkpoint", help="SkipClick checkpoint file or released name")
+    parser.add_argument("--cache", required=True, help="feature cache folder (as in the widget)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", help="address of a running dask scheduler (tcp://host:8786)")
+    where.add_argument(
+        "--workers", type=int, default=2, help="worker processes of the local cluster (2)"
+    )
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (skipclick)")
+    parser.add_argument("--frames", help="frames A:B of every video (B excluded; default all)")
+    parser.add_argument("--chunk", type=int, default=16, help="frames per task (16)")
+    parser.add_argument("--batch", type=int, default=8, help="frames per encode batch (8)")
+    parser.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds to wait for the scheduler (10)"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+@dataclass
+class Report:
+    """Outcome of a precompute run."""
+
+    encoded: int = 0
+    cached: int = 0
+    seconds: float = 0.0
+    #: one line per video or chunk that failed
+    failures: list[str] = field(default_factory=list)
+    #: why the run stopped early (the cache folder refused writes), or ""
+    stopped: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not self.stopped
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the command; 0 when every frame is cached, 1 when some failed, 2 when none could."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return _fail(
+            "needs dask.distributed: pip install distributed (or reinstall napari-skipclick)"
+        )
+    try:
+        frames = parse_frames(args.frames)
+        if args.chunk < 1 or args.batch < 1 or (args.scheduler is None and args.workers < 1):
+            raise ValueError("--chunk, --batch and --workers must be at least 1")
+        spec = engine_spec(args.engine, args.checkpoint, args.device)
+    except ValueError as exc:
+        return _fail(str(exc))
+    videos, failures = expand_inputs(args.inputs)
+    cache_dir = str(Path(args.cache).expanduser().resolve())
+    try:
+        client, cluster = connect(args.scheduler, args.workers, args.timeout)
+    except (OSError, TimeoutError, ValueError) as exc:
+        return _fail(str(exc))
+    try:
+        print(f"dask dashboard: {dashboard_link(client)}", file=sys.stderr)
+        try:
+            engine_key = client.submit(prepare_worker, spec, cache_dir, pure=False).result()
+        except CacheWriteError as exc:
+            return _fail(str(exc))
+        except Exception as exc:
+            return _fail(f"cannot start the {args.engine} engine: {_describe(exc)}")
+        print(f"engine key: {engine_key}", file=sys.stderr)
+        try:
+            report = precompute(
+                client, videos, spec, cache_dir, frames, args.chunk, args.batch,
+                progress=not args.no_progress,
+            )  # fmt: skip
+        except KeyboardInterrupt:
+            print(
+                "\nskipclick precompute: interrupted; the frames written are kept, run the same "
+                "command again to go on",
+                file=sys.stderr,
+            )
+            return 130
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    report.failures[:0] = failures
+    return _summarise(report, cache_dir)
+
+
+def engine_spec(name: str, checkpoint: str | None, device: str) -> EngineSpec:
+    """What workers build: ``create_engine(name, ...)`` with the command-line options."""
+    if name != "skipclick":
+        if checkpoint:
+            raise ValueError(f"--checkpoint is for the skipclick engine, not {name}")
+        return EngineSpec.of(name)
+    where = {} if device == "auto" else {"device": device}  # left out: the engine picks
+    return EngineSpec.of(name, checkpoint=checkpoint or "skipclick", **where)
+
+
+def expand_inputs(inputs: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Videos (absolute paths) named by ``inputs``, and one failure line per unusable input.
+
+    A video file or frame folder is taken as is; another folder is searched (recursively) for
+    video files and frame folders.
+    """
+    videos: list[str] = []
+    failures: list[str] = []
+    for text in inputs:
+        path = Path(text).expanduser().resolve()
+        if is_video_file(path) or is_frame_folder(path):
+            found = [path]
+        elif path.is_dir():
+            found = _videos_in(path)
+            if not found:
+                failures.append(f"{text}: no video files or frame folders in this folder")
+        elif path.exists():
+            found = []
+            failures.append(f"{text}: not a video file (by its suffix) nor a folder")
+        else:
+            found = []
+            failures.append(f"{text}: no such file or folder")
+        videos.extend(str(p) for p in found if str(p) not in videos)
+    return videos, failures
+
+
+def _videos_in(folder: Path) -> list[Path]:
+    found = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            continue
+        if is_video_file(path) or is_frame_folder(path):
+            found.append(path)
+        elif path.is_dir():
+            found.extend(_videos_in(path))
+    return found
+
+
+def connect(scheduler: str | None, workers: int, timeout: float) -> tuple[Any, Any]:
+    """A dask ``Client`` of the scheduler at ``scheduler``, or of a new local cluster.
+
+    Local workers are processes with one thread each. Returns ``(client, cluster or None)``;
+    raises ``OSError`` with the address when the scheduler cannot be reached.
+    """
+    from distributed import Client, LocalCluster
+
+    if scheduler is None:
+        try:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True)
+        except Exception as exc:  # e.g. no free port, workers that fail to start
+            raise OSError(f"cannot start a local dask cluster: {_describe(exc)}") from exc
+        return Client(cluster), cluster
+    try:
+        return Client(scheduler, timeout=timeout), None
+    except (OSError, TimeoutError) as exc:
+        raise OSError(
+            f"cannot reach the dask scheduler at {scheduler} within {timeout:g} s: {exc}"
+        ) from exc
+
+
+def dashboard_link(client: Any) -> str:
+    """The scheduler's dashboard address, or why there is none."""
+    hint = "install bokeh>=3.1 where the scheduler runs: pip install 'napari-skipclick[dashboard]'"
+    if "dashboard" not in client.scheduler_info().get("services", {}):
+        return f"not running ({hint})"
+    try:
+        has_bokeh = client.run_on_scheduler(_has_bokeh)
+    except Exception:  # a scheduler that refuses to run functions: assume it has what it needs
+        has_bokeh = True
+    return client.dashboard_link if has_bokeh else f"{client.dashboard_link} (no pages: {hint})"
+
+
+def _has_bokeh() -> bool:
+    from importlib.util import find_spec
+
+    return find_spec("bokeh") is not None
+
+
+def precompute(
+    client: Any,
+    videos: Sequence[str],
+    spec: EngineSpec,
+    cache_dir: str,
+    frames: tuple[int | None, int | None] = (None, None),
+    chunk: int = 16,
+    batch: int = 8,
+    *,
+    progress: bool = True,
+) -> Report:
+    """Encode ``frames`` of every video into ``cache_dir`` on the cluster of ``client``.
+
+    A video that cannot be read or is shorter than ``frames`` is a failure; the others go on.
+    A chunk whose worker dies is retried by dask. The run stops when the cache folder refuses a
+    write (full, read-only): entries written so far stay valid.
+    """
+    from distributed import as_completed
+    from tqdm import tqdm
+
+    report = Report()
+    began = time.perf_counter()
+    chunks: list[Chunk] = []
+    lengths = client.map(video_length, list(videos), pure=False)
+    for video, future in zip(videos, lengths, strict=True):
+        try:
+            chunks += plan_chunks(video, frame_range(frames, future.result(), video), chunk)
+        except Exception as exc:
+            report.failures.append(f"{video}: {_describe(exc)}")
+    futures = client.map(
+        encode_chunk, chunks, spec=spec, cache_dir=cache_dir, batch=batch, pure=False
+    )
+    by_key = dict(zip((f.key for f in futures), chunks, strict=True))
+    bar = tqdm(
+        total=sum(c.size for c in chunks), unit="frame", desc="precompute",
+        file=sys.stderr, disable=not progress, dynamic_ncols=True, bar_format=BAR_FORMAT,
+    )  # fmt: skip
+    try:
+        for future in as_completed(futures):
+            done = by_key[future.key]
+            if future.status == "finished":
+                result = future.result()
+                report.encoded += result.encoded
+                report.cached += result.cached
+                bar.update(done.size)
+                bar.set_postfix(cached=report.cached, refresh=False)
+                continue
+            if future.status == "cancelled":
+                continue
+            error = future.exception()
+            if isinstance(error, CacheWriteError):
+                report.stopped = str(error)
+                client.cancel(futures)
+                break
+            report.failures.append(
+                f"{done.video} frames {done.start}:{done.stop}: {_describe(error)}"
+            )
+    except KeyboardInterrupt:
+        with contextlib.suppress(Exception):  # the local cluster may be going down too
+            client.cancel(futures)
+        raise
+    finally:
+        bar.close()
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+def _summarise(report: Report, cache_dir: str) -> int:
+    rate = report.encoded / report.seconds if report.seconds > 0 else 0.0
+    print(
+        f"skipclick precompute: {report.encoded} frame(s) encoded, {report.cached} already "
+        f"cached, in {report.seconds:.1f} s ({rate:.2f} frames/s); cache: {cache_dir}"
+    )
+    if report.stopped:
+        print(
+            f"skipclick precompute: stopped: {report.stopped}\n  the entries written are "
+            "complete; make room and run the same command again to go on",
+            file=sys.stderr,
+        )
+    if report.failures:
+        print(f"skipclick precompute: {len(report.failures)} failure(s):", file=sys.stderr)
+        for line in report.failures:
+            print(f"  {line}", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _fail(message: str) -> int:
+    print(f"skipclick precompute: {message}", file=sys.stderr)
+    return SETUP_FAILED

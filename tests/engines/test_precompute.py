@@ -1,0 +1,297 @@
+"""``skipclick precompute``: frames planned, cached once, atomic entries, and bad input refused."""
+
+from __future__ import annotations
+
+import errno
+import multiprocessing
+import os
+import shutil
+import socket
+import threading
+import time
+
+import numpy as np
+import pytest
+import zarr
+
+from napari_skipclick.cli import main
+from napari_skipclick.engines import create_engine
+from napari_skipclick.engines.cache import FeatureCache
+from napari_skipclick.engines.precompute import (
+    Chunk,
+    EngineSpec,
+    frame_range,
+    parse_frames,
+    plan_chunks,
+    worker_engine,
+)
+from napari_skipclick.io import open_video
+from support.precompute import (
+    TEST_ENGINE_KEY,
+    cached_frames,
+    entry_features,
+    frame_folder,
+    leftovers,
+    write_entries,
+)
+
+
+def test_frames_are_parsed_planned_and_checked_against_the_length():
+    assert parse_frames("3:10") == (3, 10) and parse_frames(":4") == (None, 4)
+    assert parse_frames(None) == (None, None)
+    for bad in ("3", "a:b", "5:2", "-1:3"):
+        with pytest.raises(ValueError, match="--frames"):
+            parse_frames(bad)
+    assert frame_range((None, None), 127, "clip.mp4") == range(127)
+    with pytest.raises(ValueError, match=r"clip\.mp4.*has 127 frames \(0 to 126\)"):
+        frame_range((100, 200), 127, "clip.mp4")
+    with pytest.raises(ValueError, match="has 127 frames"):
+        frame_range((127, None), 127, "clip.mp4")
+    assert plan_chunks("v", range(3, 10), 3) == [
+        Chunk("v", 3, 6),
+        Chunk("v", 6, 9),
+        Chunk("v", 9, 10),
+    ]
+
+
+def test_a_worker_process_builds_each_engine_once():
+    spec = EngineSpec.of("embedded")
+    assert worker_engine(spec) is worker_engine(EngineSpec.of("embedded"))
+    assert worker_engine(EngineSpec.of("embedded", compactness=5.0)) is not worker_engine(spec)
+
+
+def test_concurrent_writers_never_show_a_torn_entry(tmp_path):
+    """Processes and threads write the same entries; readers see each complete or not at all."""
+    keys = [f"{i:032x}" for i in range(24)]
+    cache = FeatureCache(max_mib=0, disk_path=tmp_path, disk_max_mib=None)
+    paths = [cache._entry_path(key, TEST_ENGINE_KEY) for key in keys]
+    torn: list[str] = []
+    reads = [0]
+    done = threading.Event()
+
+    def read_strictly() -> None:
+        rng = np.random.default_rng()
+        while not done.is_set():
+            i = int(rng.integers(len(keys)))
+            if not paths[i].is_dir():
+                continue
+            try:
+                group = zarr.open_group(str(paths[i]), mode="r")
+                for name, expected in entry_features(keys[i]).arrays.items():
+                    array = group[name]
+                    assert array.nchunks_initialized == array.nchunks
+                    np.testing.assert_array_equal(array[...], expected)
+                assert group.attrs["frame_key"] == keys[i]
+                reads[0] += 1
+            except Exception as exc:
+                torn.append(f"{keys[i]}: {type(exc).__name__}: {exc}")
+
+    readers = [threading.Thread(target=read_strictly) for _ in range(2)]
+    for reader in readers:
+        reader.start()
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(3) as pool:
+        in_processes = pool.starmap_async(
+            write_entries, [(str(tmp_path), keys, seed) for seed in range(3)]
+        )
+        counts = [0, 0]
+        threads = [
+            threading.Thread(
+                target=lambda i=i: counts.__setitem__(i, write_entries(tmp_path, keys, 10 + i))
+            )
+            for i in range(2)
+        ]
+        for thread in threads:
+            thread.start()
+        created = in_processes.get(timeout=120)
+        for thread in threads:
+            thread.join()
+    done.set()
+    for reader in readers:
+        reader.join()
+    assert torn == []
+    assert reads[0] > 0
+    assert sum(created) + sum(counts) == len(keys)  # each entry created by exactly one writer
+    for key in keys:
+        features = cache.get(key, TEST_ENGINE_KEY)
+        np.testing.assert_array_equal(features.arrays["a"], entry_features(key).arrays["a"])
+    assert leftovers(tmp_path) == []
+
+
+# -- the command, on an in-process cluster -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    """Address of a local dask cluster whose 2 workers are threads of this process."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+def wait_until_idle(address: str, timeout: float = 60) -> None:
+    """Wait until no worker of the cluster at ``address`` runs a task."""
+    from distributed import Client
+
+    def executing(dask_worker) -> int:
+        return dask_worker.state.executing_count
+
+    with Client(address) as client:
+        deadline = time.monotonic() + timeout
+        while any(client.run(executing).values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+@pytest.fixture
+def precompute(scheduler, capsys):
+    """Run ``skipclick precompute ARGS`` on the cluster; return (exit status, stdout, stderr)."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        status = main(["precompute", *args, "--scheduler", scheduler, "--no-progress"])
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    return run
+
+
+def test_a_rerun_skips_cached_frames_and_redoes_a_damaged_one(tmp_path, precompute):
+    video, cache = frame_folder(tmp_path / "clip"), tmp_path / "cache"
+    old, young = cache / "k" / ".x.zarr.1.tmp", cache / "k" / ".y.zarr.2.tmp"  # killed writers
+    old.mkdir(parents=True)
+    young.mkdir()
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    status, out, _ = precompute(str(video), "--engine", "embedded", "--cache", str(cache))
+    assert status == 0 and "5 frame(s) encoded, 0 already cached" in out
+    assert cached_frames(cache, video) == [True] * 5
+    assert not old.exists() and young.exists()  # the young one may be a write in progress
+    assert FeatureCache(disk_path=cache).disk_max_bytes is None  # the widget never trims it
+    damaged = next(cache.glob("*/*.zarr"))
+    shutil.rmtree(next(p for p in damaged.iterdir() if p.is_dir()) / "c")
+    status, out, _ = precompute(str(video), "--engine", "embedded", "--cache", str(cache))
+    assert status == 0 and "1 frame(s) encoded, 4 already cached" in out
+    assert cached_frames(cache, video) == [True] * 5
+
+
+def test_bad_videos_are_listed_and_the_others_go_on(tmp_path, precompute):
+    good = [frame_folder(tmp_path / name) for name in ("a", "b")]
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"this is no video")
+    missing = tmp_path / "missing.mp4"
+    cache = tmp_path / "cache"
+    args = [str(good[0]), str(missing), str(broken), str(good[1])]
+    status, out, err = precompute(*args, "--engine", "embedded", "--cache", str(cache))
+    assert status == 1
+    assert "10 frame(s) encoded" in out
+    assert "2 failure(s)" in err
+    assert f"{missing}: no such file or folder" in err
+    assert f"{broken}: VideoError" in err
+    assert cached_frames(cache, good[0]) == cached_frames(cache, good[1]) == [True] * 5
+
+
+def test_frames_out_of_range_name_the_length(tmp_path, precompute):
+    video = frame_folder(tmp_path / "clip")
+    args = [str(video), "--engine", "embedded", "--cache", str(tmp_path / "c")]
+    status, _, err = precompute(*args, "--frames", "2:9")
+    assert status == 1 and "--frames 2:9 is out of range; the video has 5 frames (0 to 4)" in err
+    status, _, err = precompute(*args, "--frames", "4:2")
+    assert status == 2 and "the end must come after the start" in err
+
+
+@pytest.mark.slow  # imports torch in a worker
+def test_a_checkpoint_that_does_not_load_stops_before_any_work(tmp_path, precompute):
+    video = frame_folder(tmp_path / "clip")
+    bad = tmp_path / "bad.pth"
+    bad.write_bytes(b"\x00" * 2048)
+    cache = tmp_path / "cache"
+    args = [str(video), "--engine", "skipclick", "--checkpoint", str(bad), "--cache", str(cache)]
+    status, out, err = precompute(*args, "--device", "cpu")
+    assert status == 2 and "cannot start the skipclick engine" in err and out == ""
+    assert list(cache.glob("*/*")) == []
+
+
+def test_a_read_only_cache_folder_is_refused(tmp_path, precompute, monkeypatch):
+    video, cache = frame_folder(tmp_path / "clip"), tmp_path / "cache"
+    cache.mkdir()
+    cache.chmod(0o555)
+    mkdir = os.mkdir
+
+    def read_only_mkdir(path, *args, **kwargs):  # root ignores the mode bits: refuse like EROFS
+        if str(path).startswith(str(cache)):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", read_only_mkdir)
+    try:
+        status, out, err = precompute(str(video), "--engine", "embedded", "--cache", str(cache))
+    finally:
+        cache.chmod(0o755)
+    assert status == 2 and f"cache folder {cache} is not writable" in err and out == ""
+    assert list(cache.iterdir()) == []
+
+
+def test_a_full_disk_stops_the_run_without_a_torn_entry(
+    tmp_path, scheduler, precompute, monkeypatch
+):
+    video, cache = frame_folder(tmp_path / "clip"), tmp_path / "cache"
+    local = pytest.importorskip("zarr.storage._local")
+    put, calls, lock, limit = local._put, [0], threading.Lock(), [None]
+
+    def put_until_full(path, value, *args, **kwargs):  # a disk that fills up after `limit` files
+        with lock:
+            calls[0] += 1
+            if limit[0] is not None and calls[0] > limit[0]:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return put(path, value, *args, **kwargs)
+
+    monkeypatch.setattr(local, "_put", put_until_full)
+    with open_video(video) as frames:  # files per entry; with 2 writers 2.5 entries fit
+        features = create_engine("embedded").encode(frames[0])
+    FeatureCache(max_mib=0, disk_path=tmp_path / "scratch").put("x", "y", features)
+    calls[0], limit[0] = 0, int(calls[0] * 2.5)
+    args = [str(video), "--engine", "embedded", "--cache", str(cache), "--chunk", "1"]
+    status, _, err = precompute(*args)
+    assert status == 1 and "No space left on device" in err and "run the same command" in err
+    wait_until_idle(scheduler)  # chunks cancelled while running finish in their worker thread
+    written = cached_frames(cache, video)
+    assert 0 < sum(written) < 5  # the entries that made it are complete, the rest absent
+    assert len(list(cache.glob("*/*.zarr"))) == sum(written)
+    assert leftovers(cache) == []
+    monkeypatch.setattr(local, "_put", put)
+    status, out, _ = precompute(*args)
+    assert status == 0 and f"{5 - sum(written)} frame(s) encoded" in out
+    assert cached_frames(cache, video) == [True] * 5
+
+
+def test_an_unreachable_scheduler_is_named(tmp_path, capsys):
+    pytest.importorskip("distributed")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    video = frame_folder(tmp_path / "clip")
+    address = f"tcp://127.0.0.1:{port}"
+    args = [str(video), "--engine", "embedded", "--cache", str(tmp_path / "cache")]
+    status = main(["precompute", *args, "--scheduler", address, "--timeout", "1"])
+    assert status == 2
+    assert f"cannot reach the dask scheduler at {address}" in capsys.readouterr().err
+
+
+def test_a_precomputed_folder_is_never_trimmed(tmp_path):
+    """Entries of a folder marked by precompute stay when a bounded cache writes there."""
+    keys = [f"{i:032x}" for i in range(6)]  # 272 KiB per entry on disk
+    FeatureCache(max_mib=0, disk_path=tmp_path / "marked").keep_all()
+    for folder, kept in (("marked", 6), ("unmarked", 3)):
+        bounded = FeatureCache(max_mib=0, disk_path=tmp_path / folder, disk_max_mib=1)
+        for key in keys:
+            bounded.put(key, TEST_ENGINE_KEY, entry_features(key))
+        assert len(list((tmp_path / folder).glob("*/*.zarr"))) == kept
+
+
+def test_an_all_zero_array_is_a_complete_entry(tmp_path):
+    """zarr skips chunks equal to the fill value unless told otherwise: not a torn entry."""
+    cache = FeatureCache(max_mib=0, disk_path=tmp_path)
+    zeros = entry_features("0" * 32)
+    assert not zeros.arrays["a"].any()
+    cache.put("0" * 32, TEST_ENGINE_KEY, zeros)
+    assert cache.get("0" * 32, TEST_ENGINE_KEY) is not None

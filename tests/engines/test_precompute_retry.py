@@ -1,0 +1,52 @@
+"""``skipclick precompute`` on worker processes: a worker killed mid-chunk has its chunk retried."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from napari_skipclick.engines.precompute import EngineSpec
+from napari_skipclick.precompute_cli import precompute
+from support.precompute import cached_frames, frame_folder
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_killed_worker_has_its_chunk_retried(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    video, cache, markers = frame_folder(tmp_path / "clip"), tmp_path / "cache", tmp_path / "m"
+    markers.mkdir()
+    spec = EngineSpec.of(
+        "embedded", factory="support.precompute:SlowEmbedded", delay=0.5, marker_dir=str(markers)
+    )
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        pids = set(client.run(os.getpid).values())
+        reports = []
+        run = threading.Thread(
+            target=lambda: reports.append(
+                precompute(client, [str(video)], spec, str(cache), chunk=2, progress=False)
+            )
+        )
+        run.start()
+        deadline = time.monotonic() + 60
+        while not any(markers.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        busy = int(next(markers.iterdir()).name)  # a worker that is encoding a frame right now
+        assert busy in pids
+        os.kill(busy, signal.SIGKILL)
+        run.join(timeout=120)
+        assert not run.is_alive()
+        assert busy not in client.run(os.getpid).values()
+    (report,) = reports
+    assert report.ok, report.failures
+    assert report.encoded == 5
+    assert cached_frames(cache, video) == [True] * 5
