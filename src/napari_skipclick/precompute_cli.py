@@ -28,6 +28,7 @@ from .engines.precompute import (
     prepare_worker,
     video_length,
 )
+from .engines.registry import add_engine_arguments, options_from_args
 from .io.video import is_frame_folder, is_video_file
 
 #: exit status when nothing could start (bad arguments, no cluster, no engine, cache refused)
@@ -44,15 +45,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="VIDEO_OR_FOLDER",
         help="video files, frame folders, or folders searched for both",
     )
-    parser.add_argument("--engine", required=True, help="engine name, e.g. skipclick, embedded")
-    parser.add_argument("--checkpoint", help="SkipClick checkpoint file or released name")
+    add_engine_arguments(parser)
     parser.add_argument("--cache", required=True, help="feature cache folder (as in the widget)")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--scheduler", help="address of a running dask scheduler (tcp://host:8786)")
     where.add_argument(
         "--workers", type=int, default=2, help="worker processes of the local cluster (2)"
     )
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (skipclick)")
     parser.add_argument("--frames", help="frames A:B of every video (B excluded; default all)")
     parser.add_argument("--chunk", type=int, default=16, help="frames per task (16)")
     parser.add_argument("--batch", type=int, default=8, help="frames per encode batch (8)")
@@ -91,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         frames = parse_frames(args.frames)
         if args.chunk < 1 or args.batch < 1 or (args.scheduler is None and args.workers < 1):
             raise ValueError("--chunk, --batch and --workers must be at least 1")
-        spec = engine_spec(args.engine, args.checkpoint, args.device)
+        spec = EngineSpec.of(args.engine, **options_from_args(args))
     except ValueError as exc:
         return _fail(str(exc))
     videos, failures = expand_inputs(args.inputs)
@@ -127,16 +126,6 @@ def run(args: argparse.Namespace) -> int:
             cluster.close()
     report.failures[:0] = failures
     return _summarise(report, cache_dir)
-
-
-def engine_spec(name: str, checkpoint: str | None, device: str) -> EngineSpec:
-    """What workers build: ``create_engine(name, ...)`` with the command-line options."""
-    if name != "skipclick":
-        if checkpoint:
-            raise ValueError(f"--checkpoint is for the skipclick engine, not {name}")
-        return EngineSpec.of(name)
-    where = {} if device == "auto" else {"device": device}  # left out: the engine picks
-    return EngineSpec.of(name, checkpoint=checkpoint or "skipclick", **where)
 
 
 def expand_inputs(inputs: Sequence[str]) -> tuple[list[str], list[str]]:

@@ -18,14 +18,18 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..engines.registry import add_engine_arguments, options_from_args
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the subcommand's arguments."""
     parser.add_argument("--video", help="video or frame folder (default: the sample clip)")
-    parser.add_argument("--engine", default="embedded", help="embedded, skipclick, ...")
-    parser.add_argument("--random-weights", action="store_true", help="full-size random SkipClick")
-    parser.add_argument("--checkpoint", help="SkipClick checkpoint (without --random-weights)")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (skipclick)")
+    add_engine_arguments(parser, default="embedded")
+    parser.add_argument(
+        "--random-weights",
+        action="store_true",
+        help="full-size SkipClick with random weights (instead of --engine)",
+    )
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="counts to time")
     parser.add_argument("--frames", default="0:8", help="frames A:B of the video (0:8)")
     parser.add_argument("--chunk", type=int, default=2, help="frames per task (2)")
@@ -45,14 +49,14 @@ def run(args: argparse.Namespace) -> int:
     from .._sample_data import sample_video_path
     from ..engines.precompute import EngineSpec, parse_frames
     from ..io.video import open_video
-    from ..precompute_cli import engine_spec
 
     video = str(Path(args.video or sample_video_path()).resolve())
     if args.random_weights:
-        device = None if args.device == "auto" else args.device
+        device = getattr(args, "device", None)
+        device = None if device in (None, "auto") else device
         spec = EngineSpec.of("skipclick", factory=f"{__name__}:random_skipclick", device=device)
     else:
-        spec = engine_spec(args.engine, args.checkpoint, args.device)
+        spec = EngineSpec.of(args.engine, **options_from_args(args))
     frames = parse_frames(args.frames)
     with open_video(video) as clip:
         shape = list(clip.shape)
