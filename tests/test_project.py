@@ -13,9 +13,6 @@ import pytest
 import napari_skipclick
 from napari_skipclick.cli import build_parser
 from napari_skipclick.engines import ENGINES
-
-# the public names, imported at collection: importing torchvision/triton (timm loads them) after
-# a napari viewer exists crashes under Xvfb's software OpenGL
 from napari_skipclick.engines.predictor import SkipClickPredictor
 from napari_skipclick.engines.registry import create_engine
 from napari_skipclick.io.dataset import SkipClickDataset

@@ -12,8 +12,6 @@ from importlib import import_module
 
 import pytest
 
-# the engines themselves are imported here, at collection: importing torchvision/triton (timm
-# loads them) after a napari viewer exists crashes under Xvfb's software OpenGL
 from napari_skipclick.engines import ENGINES, create_engine, embedded, engine_entry, skipclick
 from napari_skipclick.engines.registry import add_engine_arguments, options_from_args
 
