@@ -212,8 +212,8 @@ def test_features_of_another_engine_are_refused(engine):
 
 
 def test_the_engine_loads_neither_timm_nor_triton():
-    """The widget builds engines once napari is up; triton (loaded by timm through torchvision)
-    then segfaults next to Mesa's software OpenGL, so the model must not import them."""
+    """The widget builds engines once napari is up; importing triton (timm loads it through
+    torchvision) then crashed napari under Xvfb, so the model must not import them."""
     code = (
         "import sys; import napari_skipclick.engines.skipclick;"
         "print(sorted(m for m in ('timm', 'torchvision', 'triton') if m in sys.modules))"

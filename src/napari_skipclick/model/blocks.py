@@ -3,9 +3,9 @@
 Parameter names and arithmetic are those of ``timm.models.vision_transformer.Block`` (which the
 official code builds on): ``norm1``, ``attn.qkv``, ``attn.proj``, ``ls1.gamma``, ``norm2``,
 ``mlp.fc1``, ``mlp.fc2``, ``ls2.gamma``; attention through ``scaled_dot_product_attention``.
-It is written out here because importing timm loads torchvision and, through it, triton, whose
-LLVM clashes with Mesa's once a napari window exists (a segmentation fault under software
-OpenGL, as with Xvfb).
+It is written out here because importing timm loads torchvision and, through it, triton; importing
+triton once a napari window exists ended napari with a segmentation fault (Xvfb, Mesa software
+OpenGL), and the widget loads the model just then.
 """
 
 from __future__ import annotations
