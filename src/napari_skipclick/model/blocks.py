@@ -54,7 +54,7 @@ class LayerScale(nn.Module):
 
     def __init__(self, dim: int, init_values: float) -> None:
         super().__init__()
-        self.gamma = nn.Parameter(init_values * torch.ones(dim))
+        self.gamma = nn.Parameter(torch.full((dim,), float(init_values)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.gamma
