@@ -13,6 +13,11 @@ import pytest
 import napari_skipclick
 from napari_skipclick.cli import build_parser
 from napari_skipclick.engines import ENGINES
+from napari_skipclick.engines.predictor import SkipClickPredictor
+from napari_skipclick.engines.registry import create_engine
+from napari_skipclick.io.dataset import SkipClickDataset
+from napari_skipclick.io.store import AnnotationStore
+from napari_skipclick.session import AnnotationSession
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -95,12 +100,6 @@ def test_package_import_is_light_and_every_public_name_resolves() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.split() == ["False", "False"]
-    from napari_skipclick.engines.predictor import SkipClickPredictor
-    from napari_skipclick.engines.registry import create_engine
-    from napari_skipclick.io.dataset import SkipClickDataset
-    from napari_skipclick.io.store import AnnotationStore
-    from napari_skipclick.session import AnnotationSession
-
     expected = {
         "ENGINES": ENGINES,
         "create_engine": create_engine,

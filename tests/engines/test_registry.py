@@ -12,7 +12,7 @@ from importlib import import_module
 
 import pytest
 
-from napari_skipclick.engines import ENGINES, create_engine, engine_entry
+from napari_skipclick.engines import ENGINES, create_engine, embedded, engine_entry, skipclick
 from napari_skipclick.engines.registry import add_engine_arguments, options_from_args
 
 
@@ -20,9 +20,7 @@ def _factory_defaults(entry) -> dict:
     module_name, _, attribute = entry.factory.partition(":")
     factory = getattr(import_module(module_name), attribute)
     if entry.name == "embedded":  # EmbeddedEngine(**settings) takes EmbeddedSettings' fields
-        from napari_skipclick.engines.embedded import EmbeddedSettings
-
-        return {f.name: f.default for f in dataclasses.fields(EmbeddedSettings)}
+        return {f.name: f.default for f in dataclasses.fields(embedded.EmbeddedSettings)}
     parameters = inspect.signature(factory).parameters.values()
     return {p.name: p.default for p in parameters}
 
@@ -51,6 +49,7 @@ def test_options_reach_the_engine_and_bad_ones_are_refused():
         create_engine("random-walker", border_background=1)
     with pytest.raises(ValueError, match="protocol must be one of demo, noc"):
         create_engine("skipclick", protocol="zoom")
+    assert ENGINES["skipclick"].factory.endswith(f":{skipclick.SkipClickEngine.__name__}")
 
 
 def test_option_text_is_parsed_by_type(tmp_path):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -207,3 +209,16 @@ def test_features_of_another_engine_are_refused(engine):
     foreign = Features((40, 50), {"lab": np.zeros((40, 50, 3), np.float32)})
     with pytest.raises(ValueError, match="DINOv2 maps"):
         engine.decode(foreign, [Click(5, 5, True)])
+
+
+def test_the_engine_loads_neither_timm_nor_triton():
+    """The widget builds engines once napari is up; importing triton (timm loads it through
+    torchvision) then crashed napari under Xvfb, so the model must not import them."""
+    code = (
+        "import sys; import napari_skipclick.engines.skipclick;"
+        "print(sorted(m for m in ('timm', 'torchvision', 'triton') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

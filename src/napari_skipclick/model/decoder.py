@@ -10,8 +10,9 @@ from functools import partial
 
 import torch
 import torch.nn.functional as F
-from timm.models.vision_transformer import Block
 from torch import nn
+
+from .blocks import Block
 
 
 def disk_maps(points: torch.Tensor, height: int, width: int, radius: float) -> torch.Tensor:

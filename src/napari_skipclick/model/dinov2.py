@@ -6,9 +6,9 @@ from functools import partial
 
 import torch
 import torch.nn.functional as F
-from timm.models.vision_transformer import Block
 from torch import nn
 
+from .blocks import Block
 from .config import DinoV2Arch
 
 
@@ -29,7 +29,7 @@ class PatchEmbed(nn.Module):
 
 
 class DinoV2(nn.Module):
-    """DINOv2 ViT: patch embedding, class/register tokens, LayerScale blocks (timm ``Block``)."""
+    """DINOv2 ViT: patch embedding, class/register tokens, LayerScale blocks (timm's ``Block``)."""
 
     def __init__(self, arch: DinoV2Arch) -> None:
         super().__init__()
