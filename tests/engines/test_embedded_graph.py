@@ -121,6 +121,18 @@ def test_scale_of_the_costs_does_not_matter(magnitude):
     np.testing.assert_array_equal(labels, [True, True, False, False])
 
 
+def test_repeated_edges_add_up_without_overflow():
+    # 1000 copies of one edge outweigh everything: the two nodes stay together, and of the two
+    # labellings of equal cost (1.0 either way) the one with more foreground is returned
+    edges = np.tile([[0, 1]], (1000, 1))
+    labels = min_cut(2, edges, np.ones(1000), np.array([1.0, -1.0]), [], [])
+    np.testing.assert_array_equal(labels, [True, True])
+    labels = min_cut(2, edges, np.full(1000, 1e-3), np.array([1.2, -1.0]), [], [])
+    np.testing.assert_array_equal(labels, [True, True])
+    labels = min_cut(2, edges, np.full(1000, 1e-3), np.array([1.2, -1.3]), [], [])
+    np.testing.assert_array_equal(labels, [True, False])
+
+
 def test_large_grid_matches_the_optimum_of_its_own_cut_value():
     # a noisy disk on a 60x80 pixel grid: the result must beat or tie simple alternatives and
     # recover the disk far better than thresholding the noisy unary alone

@@ -6,7 +6,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order, dijkstra, maximum_flow
 
-#: the largest scaled capacity total: residual capacities (at most four times it) fit in int32
+#: the largest scaled capacity total: residual capacities (at most twice it) fit in int32
 CAPACITY_RANGE = 2**29
 
 
@@ -95,7 +95,8 @@ def _source_side(
     """Largest source side of a minimum s-t cut, by scipy's Dinic maximum flow on integers.
 
     Capacities are scaled by the power of two that maps the larger of the two terminal totals
-    (or twice the largest edge), ``bound``, into ``(CAPACITY_RANGE / 2, CAPACITY_RANGE]`` and
+    (or twice the largest arc, repeated edges summed), ``bound``, into
+    ``(CAPACITY_RANGE / 2, CAPACITY_RANGE]`` and
     rounded to integers: each capacity is off by at most half a unit, less than ``bound / 2**28``
     in the caller's units (about 4e-9 of the total), so the cut found is optimal up to that times
     the number of cut edges. Capacities that are multiples of a power of two, integers included,
@@ -104,20 +105,23 @@ def _source_side(
     m = to_source.size
     shift = np.minimum(to_source, to_sink)  # the same cost on both sides never decides anything
     to_source, to_sink = to_source - shift, to_sink - shift
-    bound = max(to_source.sum(), to_sink.sum(), 2 * weights.max(initial=0.0))
-    scale = 2.0 ** np.floor(np.log2(CAPACITY_RANGE / bound)) if bound > 0 else 1.0
     source, sink = m, m + 1
     nodes = np.arange(m)
     tails = np.concatenate([a, b, np.full(m, source), nodes])
     heads = np.concatenate([b, a, nodes, np.full(m, sink)])
-    caps = np.rint(np.concatenate([weights, weights, to_source, to_sink]) * scale).astype(np.int32)
-    keep = caps > 0
     # Dinic's level search starts at its source: from the terminal with fewer links it is
     # quicker, so the mirrored problem (every arc reversed, sink to source) is solved then.
     mirrored = np.count_nonzero(to_source) > np.count_nonzero(to_sink)
     if mirrored:
         tails, heads = heads, tails
-    capacity = csr_matrix((caps[keep], (tails[keep], heads[keep])), shape=(m + 2, m + 2))
+    caps = np.concatenate([weights, weights, to_source, to_sink])
+    capacity = csr_matrix((caps, (tails, heads)), shape=(m + 2, m + 2))  # repeated arcs summed
+    tails = np.repeat(np.arange(m + 2), np.diff(capacity.indptr))
+    pair_caps = capacity.data[(tails < m) & (capacity.indices < m)]
+    bound = max(to_source.sum(), to_sink.sum(), 2 * pair_caps.max(initial=0.0))
+    scale = 2.0 ** np.floor(np.log2(CAPACITY_RANGE / bound)) if bound > 0 else 1.0
+    capacity.data = np.rint(capacity.data * scale).astype(np.int32)
+    capacity.eliminate_zeros()
     start, end = (sink, source) if mirrored else (source, sink)
     residual = capacity - maximum_flow(capacity, start, end, method="dinic").flow
     if not mirrored:
