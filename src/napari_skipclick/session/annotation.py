@@ -104,6 +104,10 @@ class AnnotationSession:
     def add_object(self, class_name: str | None = None, name: str | None = None) -> ObjectInfo:
         return self._change_objects(self.registry.add_object, class_name, name)
 
+    def import_object(self, info: ObjectInfo) -> None:
+        """Register an object under its own ID and class (labels imported from elsewhere)."""
+        self._change_objects(self.registry.restore, info)
+
     def rename_object(self, obj_id: int, name: str) -> ObjectInfo:
         return self._change_objects(self.registry.rename, obj_id, name)
 

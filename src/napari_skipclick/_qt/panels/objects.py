@@ -26,6 +26,7 @@ from qtpy.QtWidgets import (
 
 from ...session import color_for
 from ...types import ObjectInfo
+from ..imports import candidate_layers, import_layer
 
 ID_COLUMN, NAME_COLUMN, CLASS_COLUMN, FRAMES_COLUMN = range(4)
 
@@ -85,9 +86,27 @@ class ObjectsPanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.delete_button)
+        self.import_combo = QComboBox()
+        self.import_combo.setToolTip(
+            "A Labels layer of the video's shape (another tool's or a model's labels)"
+        )
+        self.import_button = QPushButton("Import labels")
+        self.import_button.setToolTip(
+            "Bring the layer's labels into the session as objects (frames without labels only; "
+            "undo: Ctrl+Z)"
+        )
+        self.import_button.clicked.connect(self.import_selected_layer)
+        imports = QHBoxLayout()
+        imports.addWidget(self.import_combo, 1)
+        imports.addWidget(self.import_button)
         layout.addLayout(classes)
         layout.addWidget(self.table)
         layout.addLayout(buttons)
+        layout.addLayout(imports)
+        self._import_worker: Any = None
+        controller.viewer.layers.events.inserted.connect(self.refresh_import_layers)
+        controller.viewer.layers.events.removed.connect(self.refresh_import_layers)
+        controller.session_changed.connect(self.refresh_import_layers)
         controller.objects_changed.connect(self.refresh)
         controller.session_changed.connect(self.refresh)
         controller.current_object_changed.connect(self._show_current)
@@ -113,6 +132,21 @@ class ObjectsPanel(QWidget):
             self.controller._warn("Start a session first")
             return
         self.controller.add_object(self.class_combo.currentText() or None)
+
+    def refresh_import_layers(self, *_: Any) -> None:
+        """List the Labels layers that could be imported into the session."""
+        names = [layer.name for layer in candidate_layers(self.controller.viewer, self.controller)]
+        self.import_combo.clear()
+        self.import_combo.addItems(names)
+        self.import_button.setEnabled(bool(names))
+
+    def import_selected_layer(self) -> None:
+        """Import the chosen Labels layer (read in a worker)."""
+        name = self.import_combo.currentText()
+        layers = candidate_layers(self.controller.viewer, self.controller)
+        layer = next((lay for lay in layers if lay.name == name), None)
+        if layer is not None:
+            self._import_worker = import_layer(self.controller, layer)
 
     def delete_selected(self) -> None:
         for obj_id in self.selected_ids():

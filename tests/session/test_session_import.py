@@ -1,0 +1,31 @@
+"""Labels imported into a session: checked first, one undo step, frames with labels refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_skipclick.session import AnnotationSession
+from napari_skipclick.session.imports import import_frames
+from napari_skipclick.types import Click, FrameStatus
+from support.engines import ColourEngine, moving_squares
+
+
+def test_import_then_refine_by_click_and_refusals():
+    session = AnnotationSession(moving_squares(6), ColourEngine())
+    labels = np.zeros(session.frame_shape, np.uint32)
+    labels[10:20, 10:20] = 5
+    added = import_frames(session, {2: labels}, {5: ("ski", "ski")})
+    assert [(o.id, o.name, o.class_name) for o in added] == [(5, "ski", "ski")]
+    assert session.status(2) == FrameStatus.IMPORTED and session.ids_on(2) == {5}
+    with pytest.raises(ValueError, match=r"frames \[2\] already hold labels"):
+        import_frames(session, {2: labels})
+    with pytest.raises(ValueError, match="shape"):
+        import_frames(session, {3: labels[:-1]})
+    assert session.ids_on(3) == frozenset()
+    session.set_clicks(2, 5, [Click(15, 15, True)])  # an imported object is refined like any
+    assert session.status(2) == FrameStatus.CLICKED
+    session.undo()
+    assert session.status(2) == FrameStatus.IMPORTED
+    session.undo()
+    assert session.ids_on(2) == frozenset()
