@@ -390,8 +390,11 @@ class PropagationRun(QObject):
             steps.close()
 
     def _on_error(self, exc: BaseException) -> None:
-        if not self._stop.is_set():  # a cancelled run may end with the error that stopped it
-            self.failed.emit(_describe(exc))
+        """Report every error; after a cancel, only a stale step (the engine switch or edit
+        that cancelled the run also made its last step stale) goes unsaid."""
+        if self._stop.is_set() and isinstance(exc, StaleResultError):
+            return
+        self.failed.emit(_describe(exc))
 
     def _on_yielded(self, step: PropagationStep) -> None:
         pbar = getattr(self._worker, "pbar", None)

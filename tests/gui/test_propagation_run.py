@@ -1,0 +1,50 @@
+"""A propagation run reports the errors that reach it, also after a cancel."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from napari_skipclick._qt.workers import PropagationRun
+from napari_skipclick.session import AnnotationSession
+from napari_skipclick.types import Click
+from support.engines import ColourEngine, moving_squares, red_box
+
+pytestmark = [pytest.mark.gui]
+
+
+class FailingEngine(ColourEngine):
+    """Decodes frame 0 normally; later decodes wait for ``release`` and then raise ``error``."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__()
+        self.error, self.release, self.calls = error, threading.Event(), 0
+
+    def decode(self, features, clicks, prev_mask=None):
+        self.calls += 1
+        if self.calls == 1:
+            return super().decode(features, clicks, prev_mask)
+        self.release.wait(30)
+        raise self.error
+
+
+def test_an_error_after_cancel_is_reported(qtbot):
+    engine = FailingEngine(OSError(28, "No space left on device"))
+    session = AnnotationSession(moving_squares(8), engine)
+    obj = session.add_object()
+    ys, xs = red_box(0)
+    session.set_clicks(0, obj.id, [Click((ys.start + ys.stop) / 2, (xs.start + xs.stop) / 2, True)])
+    run = PropagationRun(session, [obj.id], 0)
+    failures: list[str] = []
+    run.failed.connect(failures.append)
+    # napari also relays a worker's error to its notifications; capture that copy here
+    with qtbot.capture_exceptions(), qtbot.waitSignal(run.finished, timeout=30_000):
+        run.start()
+        qtbot.waitUntil(lambda: engine.calls >= 2, timeout=30_000)
+        run.cancel()
+        engine.release.set()
+    assert run.cancelled
+    assert len(failures) == 1 and "No space left" in failures[0]
+    assert not np.any(session.labels.read(1))
