@@ -11,8 +11,10 @@ from scipy.ndimage import gaussian_filter
 
 from ..types import Click
 from .base import Features, check_clicks, check_image, check_prev_mask
-from .embedded_features import LAB_BINS, compute_features
+from .embedded_features import LAB_BINS, compute_features, lab_float
 from .embedded_graph import geodesic_distance, min_cut
+from .embedded_pixel import choose_box, colour_disks, geodesic_map, segment_box
+from .embedded_thin import click_paths, local_width
 from .embedded_refine import band_segments, connected_to_clicks, disk_labels, refine
 
 
@@ -41,6 +43,17 @@ class EmbeddedSettings:
     coarse_weight: float = 1.0
     pixel_geodesic_weight: float = 0.3
     click_radius: float = 3.0
+    colour_tolerance: float = 15.0
+    pixel_mode: bool = True
+    pixel_cost: float = 1.0
+    pixel_geo_scale: float = 10.0
+    pixel_geo_weight: float = 1.0
+    box_margin: float = 0.05
+    box_max_pixels: int = 60000
+    leak_border: float = 0.3
+    thin_width: float = 6.0
+    path_max_cost: float = 2.0
+    path_weight: float = 6.0
 
 
 def _version() -> str:
@@ -96,7 +109,8 @@ class EmbeddedEngine:
         if prev is not None:
             prior = np.bincount(labels.ravel(), weights=prev.ravel(), minlength=n) / a["size"]
         s = self.settings
-        disks = disk_labels(shape, clicks, s.click_radius)
+        lab = lab_float(a["lab"])
+        disks = colour_disks(lab, clicks, s.click_radius, s.colour_tolerance)
         logit, llr_bin, geo = self._unary_logit(a, n, clicks, pos, neg, prior, disks)
         weights = self._pair_weights(a)
         unary = logit * a["size"] / a["size"].mean()
@@ -107,6 +121,15 @@ class EmbeddedEngine:
         if s.refine:
             seeds = np.concatenate([pos, neg])
             mask = self._refine(a, fg, mask, clicks, prev, llr_bin, geo, seeds, disks)
+        if s.pixel_mode:
+            thin = all(
+                local_width(lab, c, s.colour_tolerance) <= s.thin_width for c in clicks if c.positive
+            )
+            box, leak = choose_box(
+                mask, clicks, prev, s.box_margin, s.box_max_pixels, s.leak_border, thin
+            )
+            if box is not None:
+                mask = self._pixel_pass(a, lab, mask, clicks, prev, llr_bin, disks, box, leak)
         prob = 1.0 / (1.0 + np.exp(-np.clip(logit, -30, 30)))
         prob = prob.astype(np.float32)[labels]
         return np.where(mask, np.maximum(prob, 0.75), np.minimum(prob, 0.25))
@@ -147,6 +170,34 @@ class EmbeddedEngine:
         mask = coarse.copy()
         mask[box] = refine(region[box], coarse[box], logit, weights, disks[box], s.pixel_smoothness)
         return connected_to_clicks(mask, clicks) if s.keep_connected else mask
+
+    def _pixel_pass(self, a, lab, coarse, clicks, prev, llr_bin, disks, box, leak):
+        s = self.settings
+        y0, y1, x0, x1 = box
+        sl = np.s_[y0:y1, x0:x1]
+        llr = np.clip(llr_bin[a["pixel_bin"][sl]], -6.0, 6.0)
+        cost = 1.0 + s.pixel_cost * np.maximum(-llr, 0.0)
+        d = disks[sl]
+        edge = np.zeros(d.shape, bool)
+        edge[[0, -1], :] = True
+        edge[:, [0, -1]] = True
+        d_pos = geodesic_map(cost, d > 0)
+        d_neg = geodesic_map(cost, (d < 0) | edge)
+        geo = np.clip((np.minimum(d_neg, 1e6) - np.minimum(d_pos, 1e6)) / s.pixel_geo_scale, -6, 6)
+        unary = s.colour_weight * llr + s.pixel_geo_weight * geo
+        path = click_paths(cost, clicks, (y0, x0), s.path_max_cost)
+        unary[path] += s.path_weight
+        if not leak:
+            unary += s.coarse_weight * (2.0 * coarse[sl] - 1.0)
+        if prev is not None:
+            p = np.clip(prev[sl], 0.02, 0.98)
+            unary += s.prior_weight * np.log(p / (1.0 - p))
+        w = (s.pixel_smoothness * a["weight_right"][y0:y1, x0 : x1 - 1],
+             s.pixel_smoothness * a["weight_down"][y0 : y1 - 1, x0:x1])
+        fg = segment_box(unary, w, d)
+        out = np.zeros_like(coarse)
+        out[sl] = fg
+        return connected_to_clicks(out, clicks)
 
     @staticmethod
     def _click_segments(labels: np.ndarray, clicks: list[Click]) -> tuple[np.ndarray, np.ndarray]:
