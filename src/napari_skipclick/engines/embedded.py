@@ -13,9 +13,9 @@ from ..types import Click
 from .base import Features, check_clicks, check_image, check_prev_mask
 from .embedded_features import LAB_BINS, compute_features, lab_float
 from .embedded_graph import geodesic_distance, min_cut
-from .embedded_pixel import choose_box, colour_disks, geodesic_map, segment_box
-from .embedded_thin import click_paths, local_width
+from .embedded_pixel import colour_disks, object_box, outside_share
 from .embedded_refine import band_segments, connected_to_clicks, disk_labels, refine
+from .embedded_thin import ridge_width, thin_segment
 
 
 @dataclass(frozen=True)
@@ -43,17 +43,23 @@ class EmbeddedSettings:
     coarse_weight: float = 1.0
     pixel_geodesic_weight: float = 0.3
     click_radius: float = 3.0
+    thin_objects: bool = True
+    thin_width: float = 8.0
     colour_tolerance: float = 15.0
-    pixel_mode: bool = True
+    ridge_strength: float = 3.0
+    thin_margin: float = 20.0
+    leak_reach: float = 4.0
+    leak_ratio: float = 2.0
+    flood_share: float = 0.5
+    thin_held: float = 0.3
+    keep_share: float = 0.5
+    band_min: float = 4.0
+    band_factor: float = 0.75
+    path_max_cost: float = 1.6
+    path_weight: float = 6.0
     pixel_cost: float = 1.0
     pixel_geo_scale: float = 10.0
     pixel_geo_weight: float = 1.0
-    box_margin: float = 0.05
-    box_max_pixels: int = 60000
-    leak_border: float = 0.3
-    thin_width: float = 6.0
-    path_max_cost: float = 2.0
-    path_weight: float = 6.0
 
 
 def _version() -> str:
@@ -110,7 +116,7 @@ class EmbeddedEngine:
             prior = np.bincount(labels.ravel(), weights=prev.ravel(), minlength=n) / a["size"]
         s = self.settings
         lab = lab_float(a["lab"])
-        disks = colour_disks(lab, clicks, s.click_radius, s.colour_tolerance)
+        disks = disk_labels(shape, clicks, s.click_radius)
         logit, llr_bin, geo = self._unary_logit(a, n, clicks, pos, neg, prior, disks)
         weights = self._pair_weights(a)
         unary = logit * a["size"] / a["size"].mean()
@@ -121,15 +127,31 @@ class EmbeddedEngine:
         if s.refine:
             seeds = np.concatenate([pos, neg])
             mask = self._refine(a, fg, mask, clicks, prev, llr_bin, geo, seeds, disks)
-        if s.pixel_mode:
-            thin = all(
-                local_width(lab, c, s.colour_tolerance) <= s.thin_width for c in clicks if c.positive
+        band, all_thin = self._thin_band(lab, clicks)
+        if band is not None:
+            box = object_box(shape, clicks, prev, s.thin_margin)
+            thin_disks = colour_disks(lab, clicks, s.click_radius, s.colour_tolerance)
+            y0, y1, x0, x1 = box
+            points = [(round(c.y) - y0, round(c.x) - x0) for c in clicks if c.positive]
+            weights = (a["weight_right"][y0:y1, x0 : x1 - 1], a["weight_down"][y0 : y1 - 1, x0:x1])
+            crop_mask, held = thin_segment(
+                lab[y0:y1, x0:x1],
+                a["pixel_bin"][y0:y1, x0:x1],
+                weights,
+                thin_disks[y0:y1, x0:x1],
+                points,
+                band,
+                s,
             )
-            box, leak = choose_box(
-                mask, clicks, prev, s.box_margin, s.box_max_pixels, s.leak_border, thin
-            )
-            if box is not None:
-                mask = self._pixel_pass(a, lab, mask, clicks, prev, llr_bin, disks, box, leak)
+            thin = np.zeros(shape, dtype=bool)
+            thin[y0:y1, x0:x1] = crop_mask
+            thin = connected_to_clicks(thin, clicks)
+            reach = s.leak_reach * band
+            spill = outside_share(mask, clicks, reach)
+            grows = np.count_nonzero(mask) > s.leak_ratio * np.count_nonzero(thin)
+            leaked = spill > s.flood_share or (all_thin and grows and held <= s.thin_held)
+            if leaked and self._keeps_prior(thin, prev, clicks, reach):
+                mask = thin
         prob = 1.0 / (1.0 + np.exp(-np.clip(logit, -30, 30)))
         prob = prob.astype(np.float32)[labels]
         return np.where(mask, np.maximum(prob, 0.75), np.minimum(prob, 0.25))
@@ -171,33 +193,37 @@ class EmbeddedEngine:
         mask[box] = refine(region[box], coarse[box], logit, weights, disks[box], s.pixel_smoothness)
         return connected_to_clicks(mask, clicks) if s.keep_connected else mask
 
-    def _pixel_pass(self, a, lab, coarse, clicks, prev, llr_bin, disks, box, leak):
+    def _thin_band(self, lab: np.ndarray, clicks: list[Click]) -> tuple[float | None, bool]:
+        """Half-width of the band around a thin object's clicks, or None for a wide object.
+
+        The object counts as thin when every positive click lies on a structure of the clicked
+        colour at most ``thin_width`` pixels wide (embedded_thin.local_width).
+        """
         s = self.settings
-        y0, y1, x0, x1 = box
-        sl = np.s_[y0:y1, x0:x1]
-        llr = np.clip(llr_bin[a["pixel_bin"][sl]], -6.0, 6.0)
-        cost = 1.0 + s.pixel_cost * np.maximum(-llr, 0.0)
-        d = disks[sl]
-        edge = np.zeros(d.shape, bool)
-        edge[[0, -1], :] = True
-        edge[:, [0, -1]] = True
-        d_pos = geodesic_map(cost, d > 0)
-        d_neg = geodesic_map(cost, (d < 0) | edge)
-        geo = np.clip((np.minimum(d_neg, 1e6) - np.minimum(d_pos, 1e6)) / s.pixel_geo_scale, -6, 6)
-        unary = s.colour_weight * llr + s.pixel_geo_weight * geo
-        path = click_paths(cost, clicks, (y0, x0), s.path_max_cost)
-        unary[path] += s.path_weight
-        if not leak:
-            unary += s.coarse_weight * (2.0 * coarse[sl] - 1.0)
-        if prev is not None:
-            p = np.clip(prev[sl], 0.02, 0.98)
-            unary += s.prior_weight * np.log(p / (1.0 - p))
-        w = (s.pixel_smoothness * a["weight_right"][y0:y1, x0 : x1 - 1],
-             s.pixel_smoothness * a["weight_down"][y0 : y1 - 1, x0:x1])
-        fg = segment_box(unary, w, d)
-        out = np.zeros_like(coarse)
-        out[sl] = fg
-        return connected_to_clicks(out, clicks)
+        if not s.thin_objects:
+            return None, False
+        lightness = lab[..., 0]
+        widths = [ridge_width(lightness, c, s.ridge_strength) for c in clicks if c.positive]
+        if len(widths) < 2:
+            return None, False
+        width = float(np.median(widths))
+        if width > s.thin_width:
+            return None, False
+        return max(s.band_min, s.band_factor * width), max(widths) <= s.thin_width
+
+    def _keeps_prior(
+        self, thin: np.ndarray, prev: np.ndarray | None, clicks: list[Click], reach: float
+    ) -> bool:
+        """Whether the thin result keeps ``keep_share`` of the previous mask, or that mask had
+        itself flooded away from the clicks: the thin reading never drops a sound object."""
+        s = self.settings
+        if prev is None:
+            return True
+        before = prev > 0.5
+        area = np.count_nonzero(before)
+        if area == 0 or outside_share(before, clicks, reach) > s.flood_share:
+            return True
+        return np.count_nonzero(thin & before) >= s.keep_share * area
 
     @staticmethod
     def _click_segments(labels: np.ndarray, clicks: list[Click]) -> tuple[np.ndarray, np.ndarray]:

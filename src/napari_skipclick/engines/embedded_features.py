@@ -23,16 +23,21 @@ def lab_bin_index(lab: np.ndarray) -> np.ndarray:
     return index
 
 
+_LAB8_SCALE = np.array([2.55, 1.0, 1.0], np.float32)
+_LAB8_SHIFT = np.array([0.0, 128.0, 128.0], np.float32)
+
+
 def lab_uint8(lab: np.ndarray) -> np.ndarray:
     """Lab quantised to uint8 per channel: ``L·2.55``, ``a + 128``, ``b + 128``."""
-    scaled = lab * np.array([2.55, 1.0, 1.0], np.float32) + np.array([0.0, 128.0, 128.0], np.float32)
+    scaled = lab * np.array([2.55, 1.0, 1.0], np.float32) + np.array(
+        [0.0, 128.0, 128.0], np.float32
+    )
     return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
 
 
 def lab_float(lab8: np.ndarray) -> np.ndarray:
     """Inverse of ``lab_uint8``: float32 Lab."""
-    shift = np.array([0.0, 128.0, 128.0], np.float32)
-    return (lab8.astype(np.float32) - shift) / np.array([2.55, 1.0, 1.0], np.float32)
+    return (lab8.astype(np.float32) - _LAB8_SHIFT) / _LAB8_SCALE
 
 
 def superpixels(

@@ -9,7 +9,9 @@ from ..types import Click
 from .embedded_graph import min_cut
 
 
-def colour_disks(lab: np.ndarray, clicks: list[Click], radius: float, tolerance: float) -> np.ndarray:
+def colour_disks(
+    lab: np.ndarray, clicks: list[Click], radius: float, tolerance: float
+) -> np.ndarray:
     """+1 / -1 on the pixels near each positive / negative click that share its colour.
 
     A click claims the pixels within ``radius`` whose Lab colour lies within ``tolerance`` of
@@ -46,7 +48,7 @@ def segment_box(
     weights: tuple[np.ndarray, np.ndarray],
     seeds: np.ndarray,
 ) -> np.ndarray:
-    """Pixel graph cut of a crop: ``unary`` log-odds, right/down pair ``weights``, fixed ``seeds``."""
+    """Pixel graph cut of a crop: ``unary`` log-odds, right/down ``weights``, fixed ``seeds``."""
     height, width = unary.shape
     index = np.arange(height * width).reshape(height, width)
     edges = np.concatenate(
@@ -68,55 +70,46 @@ def segment_box(
     return fg.reshape(height, width)
 
 
-def choose_box(
-    coarse: np.ndarray,
-    clicks: list[Click],
-    prev: np.ndarray | None,
-    margin: float,
-    max_pixels: int,
-    leak_border: float,
-    thin: bool = False,
-) -> tuple[tuple[int, int, int, int] | None, bool]:
-    """Crop for the pixel pass and whether the coarse result leaked, or (None, False).
-
-    The crop is the box of the positive clicks and the previous mask grown by ``margin`` times
-    the mean image side (and half its own size). It is used when the coarse result lies (95 %)
-    inside it, or when the coarse result leaked: it covers more than ``leak_border`` of the
-    image border, which neither the clicks nor the previous mask explain.
-    """
-    height, width = coarse.shape
+def object_box(
+    shape: tuple[int, int], clicks: list[Click], prev: np.ndarray | None, margin: float
+) -> tuple[int, int, int, int]:
+    """Box (y0, y1, x0, x1) of the positive clicks and the previous mask, grown by ``margin``."""
+    height, width = shape
     ys = [c.y for c in clicks if c.positive]
     xs = [c.x for c in clicks if c.positive]
-    prev_border = 0.0
     if prev is not None:
         rows, cols = np.nonzero(prev > 0.5)
         if rows.size:
             ys += [float(rows.min()), float(rows.max())]
             xs += [float(cols.min()), float(cols.max())]
-        prev_border = _border_share(prev > 0.5)
-    y0, y1, x0, x1 = min(ys), max(ys), min(xs), max(xs)
-    grow = margin * (height + width) / 2
-    gy = max(grow, 0.5 * (y1 - y0))
-    gx = max(grow, 0.5 * (x1 - x0))
-    box = (
-        max(int(y0 - gy), 0),
-        min(int(np.ceil(y1 + gy)) + 1, height),
-        max(int(x0 - gx), 0),
-        min(int(np.ceil(x1 + gx)) + 1, width),
+    return (
+        max(int(min(ys) - margin), 0),
+        min(int(np.ceil(max(ys) + margin)) + 1, height),
+        max(int(min(xs) - margin), 0),
+        min(int(np.ceil(max(xs) + margin)) + 1, width),
     )
-    if (box[1] - box[0]) * (box[3] - box[2]) > max_pixels:
-        return None, False
-    if thin:
-        return box, True
-    total = np.count_nonzero(coarse)
-    inside = np.count_nonzero(coarse[box[0] : box[1], box[2] : box[3]])
-    if inside >= 0.95 * total:
-        return box, False
-    leaked = _border_share(coarse) > max(leak_border, 2 * prev_border)
-    return (box, True) if leaked else (None, False)
 
 
-def _border_share(mask: np.ndarray) -> float:
-    """Fraction of the image border pixels inside ``mask``."""
-    ring = np.concatenate([mask[0], mask[-1], mask[1:-1, 0], mask[1:-1, -1]])
-    return float(np.count_nonzero(ring)) / max(ring.size, 1)
+def edge_support(mask: np.ndarray, weights: tuple[np.ndarray, np.ndarray]) -> float:
+    """Mean image contrast along the boundary of ``mask``: ``1 − pair weight`` over the
+    neighbour pairs it separates (0 for an empty mask; 1 would be infinitely sharp edges)."""
+    right = mask[:, :-1] != mask[:, 1:]
+    down = mask[:-1] != mask[1:]
+    total = np.count_nonzero(right) + np.count_nonzero(down)
+    if total == 0:
+        return 0.0
+    weight = float(weights[0][right].sum() + weights[1][down].sum())
+    return 1.0 - weight / total
+
+
+def outside_share(mask: np.ndarray, clicks: list[Click], reach: float) -> float:
+    """Share of ``mask`` outside the box of the positive clicks grown by ``reach`` pixels and
+    by half the clicks' own spread (0 for an empty mask)."""
+    total = np.count_nonzero(mask)
+    if total == 0:
+        return 0.0
+    ys = [c.y for c in clicks if c.positive]
+    xs = [c.x for c in clicks if c.positive]
+    grow = reach + 0.5 * max(max(ys) - min(ys), max(xs) - min(xs))
+    y0, y1, x0, x1 = object_box(mask.shape, clicks, None, grow)
+    return 1.0 - np.count_nonzero(mask[y0:y1, x0:x1]) / total
