@@ -51,7 +51,7 @@ class EmbeddedSettings:
     leak_reach: float = 4.0
     leak_ratio: float = 2.0
     flood_share: float = 0.5
-    thin_held: float = 0.3
+    thin_held: float = 0.12
     keep_share: float = 0.5
     band_min: float = 4.0
     band_factor: float = 0.75
@@ -129,7 +129,7 @@ class EmbeddedEngine:
             mask = self._refine(a, fg, mask, clicks, prev, llr_bin, geo, seeds, disks)
         band, all_thin = self._thin_band(lab, clicks)
         if band is not None:
-            box = object_box(shape, clicks, prev, s.thin_margin)
+            box = object_box(shape, clicks, None, max(s.thin_margin, 3 * band + 2))
             thin_disks = colour_disks(lab, clicks, s.click_radius, s.colour_tolerance)
             y0, y1, x0, x1 = box
             points = [(round(c.y) - y0, round(c.x) - x0) for c in clicks if c.positive]
@@ -149,7 +149,7 @@ class EmbeddedEngine:
             reach = s.leak_reach * band
             spill = outside_share(mask, clicks, reach)
             grows = np.count_nonzero(mask) > s.leak_ratio * np.count_nonzero(thin)
-            leaked = spill > s.flood_share or (all_thin and grows and held <= s.thin_held)
+            leaked = (spill > s.flood_share or (all_thin and grows)) and held <= s.thin_held
             if leaked and self._keeps_prior(thin, prev, clicks, reach):
                 mask = thin
         prob = 1.0 / (1.0 + np.exp(-np.clip(logit, -30, 30)))
