@@ -70,3 +70,17 @@ def test_the_path_between_two_clicks_follows_the_line():
     # a path that has to cross the snow leaves the pole's colours and is dropped
     pole_cost = colour_cost(lab, points[:1], tolerance=15.0)
     assert not click_paths(pole_cost, [points[0], (20, 300)], max_mean_cost=1.6).any()
+
+
+def test_clicks_on_lines_inside_a_wide_object_keep_the_whole_object():
+    # a dark board 60 px wide with thin bright graphics; clicks land on two of the lines
+    rng = np.random.default_rng(5)
+    image = np.full((200, 260, 3), 230.0) + rng.normal(0, 4, (200, 260, 3))
+    board = np.zeros(image.shape[:2], dtype=bool)
+    board[70:130, 30:230] = True
+    image[board] = (40, 60, 120)
+    for x in range(50, 220, 20):
+        image[72:128, x : x + 2] = (200, 200, 90)
+    clicks = [Click(100, 130, True), Click(100, 70, True), Click(100, 190, True)]
+    mask = _decode_clicks(EmbeddedEngine(), np.clip(image, 0, 255).astype(np.uint8), clicks)
+    assert iou(board.astype(np.uint8), mask) >= 0.9

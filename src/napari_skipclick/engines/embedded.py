@@ -15,7 +15,7 @@ from .embedded_features import LAB_BINS, compute_features, lab_float
 from .embedded_graph import geodesic_distance, min_cut
 from .embedded_pixel import colour_disks, object_box, outside_share
 from .embedded_refine import band_segments, connected_to_clicks, disk_labels, refine
-from .embedded_thin import ridge_width, thin_segment
+from .embedded_thin import RIDGE_RADIUS, ridge_width, thin_segment
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class EmbeddedSettings:
     thin_held: float = 0.12
     keep_share: float = 0.5
     band_min: float = 4.0
-    band_factor: float = 0.75
+    band_factor: float = 1.0
     path_max_cost: float = 1.6
     path_weight: float = 6.0
     pixel_cost: float = 1.0
@@ -115,7 +115,6 @@ class EmbeddedEngine:
         if prev is not None:
             prior = np.bincount(labels.ravel(), weights=prev.ravel(), minlength=n) / a["size"]
         s = self.settings
-        lab = lab_float(a["lab"])
         disks = disk_labels(shape, clicks, s.click_radius)
         logit, llr_bin, geo = self._unary_logit(a, n, clicks, pos, neg, prior, disks)
         weights = self._pair_weights(a)
@@ -127,31 +126,8 @@ class EmbeddedEngine:
         if s.refine:
             seeds = np.concatenate([pos, neg])
             mask = self._refine(a, fg, mask, clicks, prev, llr_bin, geo, seeds, disks)
-        band, all_thin = self._thin_band(lab, clicks)
-        if band is not None:
-            box = object_box(shape, clicks, None, max(s.thin_margin, 3 * band + 2))
-            thin_disks = colour_disks(lab, clicks, s.click_radius, s.colour_tolerance)
-            y0, y1, x0, x1 = box
-            points = [(round(c.y) - y0, round(c.x) - x0) for c in clicks if c.positive]
-            weights = (a["weight_right"][y0:y1, x0 : x1 - 1], a["weight_down"][y0 : y1 - 1, x0:x1])
-            crop_mask, held = thin_segment(
-                lab[y0:y1, x0:x1],
-                a["pixel_bin"][y0:y1, x0:x1],
-                weights,
-                thin_disks[y0:y1, x0:x1],
-                points,
-                band,
-                s,
-            )
-            thin = np.zeros(shape, dtype=bool)
-            thin[y0:y1, x0:x1] = crop_mask
-            thin = connected_to_clicks(thin, clicks)
-            reach = s.leak_reach * band
-            spill = outside_share(mask, clicks, reach)
-            grows = np.count_nonzero(mask) > s.leak_ratio * np.count_nonzero(thin)
-            leaked = (spill > s.flood_share or (all_thin and grows)) and held <= s.thin_held
-            if leaked and self._keeps_prior(thin, prev, clicks, reach):
-                mask = thin
+        if s.thin_objects:
+            mask = self._thin_objects(a, mask, clicks, prev)
         prob = 1.0 / (1.0 + np.exp(-np.clip(logit, -30, 30)))
         prob = prob.astype(np.float32)[labels]
         return np.where(mask, np.maximum(prob, 0.75), np.minimum(prob, 0.25))
@@ -193,23 +169,64 @@ class EmbeddedEngine:
         mask[box] = refine(region[box], coarse[box], logit, weights, disks[box], s.pixel_smoothness)
         return connected_to_clicks(mask, clicks) if s.keep_connected else mask
 
-    def _thin_band(self, lab: np.ndarray, clicks: list[Click]) -> tuple[float | None, bool]:
-        """Half-width of the band around a thin object's clicks, or None for a wide object.
+    def _thin_band(self, lab8: np.ndarray, clicks: list[Click]) -> tuple[float | None, bool]:
+        """Half-width of the band around a thin object's core and whether every positive click
+        lies on a line; None when the clicks do not read as a thin object.
 
-        The object counts as thin when every positive click lies on a structure of the clicked
-        colour at most ``thin_width`` pixels wide (embedded_thin.local_width).
+        The object is thin when there are two positive clicks or more and the median of the
+        line widths at them (embedded_thin.ridge_width) is at most ``thin_width``.
         """
         s = self.settings
-        if not s.thin_objects:
-            return None, False
-        lightness = lab[..., 0]
-        widths = [ridge_width(lightness, c, s.ridge_strength) for c in clicks if c.positive]
+        widths = []
+        for click in clicks:
+            if not click.positive:
+                continue
+            y0, x0 = max(round(click.y) - RIDGE_RADIUS, 0), max(round(click.x) - RIDGE_RADIUS, 0)
+            y1, x1 = round(click.y) + RIDGE_RADIUS + 1, round(click.x) + RIDGE_RADIUS + 1
+            lightness = lab_float(lab8[y0:y1, x0:x1])[..., 0]
+            inside = Click(click.y - y0, click.x - x0, True)
+            widths.append(ridge_width(lightness, inside, s.ridge_strength))
         if len(widths) < 2:
             return None, False
         width = float(np.median(widths))
         if width > s.thin_width:
             return None, False
         return max(s.band_min, s.band_factor * width), max(widths) <= s.thin_width
+
+    def _thin_objects(
+        self, a: dict, mask: np.ndarray, clicks: list[Click], prev: np.ndarray | None
+    ) -> np.ndarray:
+        """``mask``, or the thin-object mask where ``mask`` leaked (docs/engines.md)."""
+        s = self.settings
+        band, all_thin = self._thin_band(a["lab"], clicks)
+        if band is None:
+            return mask
+        reach = s.leak_reach * band
+        flood = outside_share(mask, clicks, reach) > s.flood_share
+        if not (flood or all_thin):
+            return mask
+        y0, y1, x0, x1 = object_box(mask.shape, clicks, None, max(s.thin_margin, 3 * band + 2))
+        lab = lab_float(a["lab"][y0:y1, x0:x1])
+        inside = [
+            Click(c.y - y0, c.x - x0, c.positive)
+            for c in clicks
+            if y0 <= c.y < y1 and x0 <= c.x < x1
+        ]
+        crop_mask, held = thin_segment(
+            lab,
+            a["pixel_bin"][y0:y1, x0:x1],
+            (a["weight_right"][y0:y1, x0 : x1 - 1], a["weight_down"][y0 : y1 - 1, x0:x1]),
+            colour_disks(lab, inside, s.click_radius, s.colour_tolerance),
+            [(round(c.y), round(c.x)) for c in inside if c.positive],
+            band,
+            s,
+        )
+        thin = np.zeros(mask.shape, dtype=bool)
+        thin[y0:y1, x0:x1] = connected_to_clicks(crop_mask, inside)
+        grows = np.count_nonzero(mask) > s.leak_ratio * np.count_nonzero(thin)
+        if held > s.thin_held or not (flood or grows):
+            return mask
+        return thin if self._keeps_prior(thin, prev, clicks, reach) else mask
 
     def _keeps_prior(
         self, thin: np.ndarray, prev: np.ndarray | None, clicks: list[Click], reach: float

@@ -3,11 +3,12 @@ pixel graph cut confined to a band around them."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import ndimage
-from skimage.graph import route_through_array
+from skimage.graph import MCP_Geometric
 
 from ..types import Click
 from .embedded_features import LAB_BINS
@@ -18,10 +19,24 @@ if TYPE_CHECKING:
 
 
 #: Gaussian scales (pixels) at which ``ridge_width`` looks for a line through the click
-RIDGE_SCALES = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
+RIDGE_SCALES = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0)
+#: half-side of the window ``ridge_width`` reads (the largest kernel's reach plus one)
+RIDGE_RADIUS = 17
 
 
-def ridge_width(lightness: np.ndarray, click: Click, strength: float, radius: int = 14) -> float:
+@cache
+def _hessian_kernels(sigma: float) -> np.ndarray:
+    """Scale-normalised second-derivative-of-Gaussian kernels (yy, xx, xy) of ``sigma``."""
+    half = int(np.ceil(3 * sigma))
+    t = np.arange(-half, half + 1, dtype=np.float64)
+    g = np.exp(-(t**2) / (2 * sigma**2))
+    g /= g.sum()
+    d1 = -t / sigma**2 * g
+    d2 = (t**2 / sigma**4 - 1 / sigma**2) * g
+    return sigma**2 * np.stack([np.outer(d2, g), np.outer(g, d2), np.outer(d1, d1)])
+
+
+def ridge_width(lightness: np.ndarray, click: Click, strength: float) -> float:
     """Width in pixels of a line (ridge or valley of lightness) through the click, or inf.
 
     The Hessian of the lightness is taken at each of ``RIDGE_SCALES`` and normalised by the
@@ -29,24 +44,28 @@ def ridge_width(lightness: np.ndarray, click: Click, strength: float, radius: in
     line response ``|λ1| − |λ2|`` wins. A bar of width ``w`` answers best near ``σ ≈ w / 2``, so
     the width is twice the winning scale. The response must reach ``strength`` (lightness
     units) and dominate the cross direction (``|λ2| < |λ1| / 2``), else there is no line: inf.
+    Only the window of ``RIDGE_RADIUS`` around the click is read (mirrored at image edges).
     """
-    height, width = lightness.shape
     cy, cx = round(click.y), round(click.x)
-    y0, y1 = max(cy - radius, 0), min(cy + radius + 1, height)
-    x0, x1 = max(cx - radius, 0), min(cx + radius + 1, width)
-    patch = lightness[y0:y1, x0:x1].astype(np.float64)
-    py, px = cy - y0, cx - x0
-    near = np.s_[max(py - 1, 0) : py + 2, max(px - 1, 0) : px + 2]
+    r = RIDGE_RADIUS
+    height, width = lightness.shape
+    y0, x0 = max(cy - r, 0), max(cx - r, 0)
+    patch = lightness[y0 : min(cy + r + 1, height), x0 : min(cx + r + 1, width)]
+    pads = ((r - (cy - y0), r - (min(cy + r + 1, height) - cy - 1)),)
+    pads += ((r - (cx - x0), r - (min(cx + r + 1, width) - cx - 1)),)
+    patch = np.pad(patch.astype(np.float64), pads, mode="symmetric")
     best, best_scale = 0.0, np.inf
     for sigma in RIDGE_SCALES:
-        dyy = ndimage.gaussian_filter(patch, sigma, order=(2, 0))[near]
-        dxx = ndimage.gaussian_filter(patch, sigma, order=(0, 2))[near]
-        dxy = ndimage.gaussian_filter(patch, sigma, order=(1, 1))[near]
+        kernels = _hessian_kernels(sigma)
+        half = kernels.shape[1] // 2
+        area = patch[r - 1 - half : r + 2 + half, r - 1 - half : r + 2 + half]
+        windows = np.lib.stride_tricks.sliding_window_view(area, kernels.shape[1:])
+        dyy, dxx, dxy = np.einsum("ijkl,nkl->nij", windows, kernels)
         root = np.sqrt(((dyy - dxx) / 2) ** 2 + dxy**2)
         mean = (dyy + dxx) / 2
         big = np.maximum(np.abs(mean + root), np.abs(mean - root))
         small = np.minimum(np.abs(mean + root), np.abs(mean - root))
-        line = sigma**2 * np.where(small < big / 2, big - small, 0.0)
+        line = np.where(small < big / 2, big - small, 0.0)
         if line.max() > best:
             best, best_scale = float(line.max()), sigma
     return 2.0 * best_scale if best >= strength else np.inf
@@ -57,26 +76,23 @@ def click_paths(
 ) -> np.ndarray:
     """Pixels on the cheapest paths joining each point to its nearest neighbours among them.
 
-    Each point is joined to the nearest other point for which the cheapest path (8-connected,
-    geometric lengths) over ``cost`` averages at most ``max_mean_cost`` per pixel; the two
-    nearest are tried. A path that leaves the object's colours costs more and is dropped.
-    Returns a boolean image the shape of ``cost``.
+    Each point is joined to the nearer of its two nearest other points for which the cheapest
+    path (8-connected, geometric lengths) over ``cost`` averages at most ``max_mean_cost`` per
+    pixel; a path that leaves the object's colours costs more and is dropped. Returns a boolean
+    image the shape of ``cost``.
     """
     out = np.zeros(cost.shape, dtype=bool)
-    done: set[tuple[int, int]] = set()
     array = np.array(points, dtype=float).reshape(-1, 2)
     for i, here in enumerate(points):
-        order = np.argsort(np.hypot(*(array - array[i]).T))
-        for j in [int(k) for k in order[1:3]]:
-            pair = (min(i, j), max(i, j))
-            if pair in done or points[j] == here:
-                continue
-            done.add(pair)
-            path, total = route_through_array(
-                cost, here, points[j], fully_connected=True, geometric=True
-            )
-            path = np.array(path)
-            if total / max(len(path), 1) <= max_mean_cost:
+        order = np.argsort(np.hypot(*(array - array[i]).T), kind="stable")
+        targets = [points[int(j)] for j in order[1:3] if points[int(j)] != here]
+        if not targets:
+            continue
+        search = MCP_Geometric(cost, fully_connected=True)
+        costs, _ = search.find_costs([here], targets, find_all_ends=True)
+        for target in targets:
+            path = np.array(search.traceback(target))
+            if costs[target] / max(len(path), 1) <= max_mean_cost:
                 out[path[:, 0], path[:, 1]] = True
                 break
     return out
@@ -145,9 +161,11 @@ def thin_segment(
     fg, bg = path | (seeds > 0), around | (seeds < 0)
     llr = local_llr(bins, fg, bg, LAB_BINS, s.colour_smoothing)
     seeds[outside] = -1
-    cost = 1.0 + s.pixel_cost * np.maximum(-llr, 0.0)
-    d_pos = geodesic_map(cost, seeds > 0)
-    d_neg = geodesic_map(cost, seeds < 0)
+    # geodesics only matter inside the band: pixels beyond its rim are not traversed
+    reach = to_core <= band + 1.5
+    cost = np.where(reach, 1.0 + s.pixel_cost * np.maximum(-llr, 0.0), np.inf)
+    d_pos = geodesic_map(cost, (seeds > 0) & reach)
+    d_neg = geodesic_map(cost, (seeds < 0) & reach)
     geo = np.clip((np.minimum(d_neg, 1e6) - np.minimum(d_pos, 1e6)) / s.pixel_geo_scale, -6, 6)
     unary = s.colour_weight * llr + s.pixel_geo_weight * geo
     unary[path] += s.path_weight
