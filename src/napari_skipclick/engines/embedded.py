@@ -231,14 +231,23 @@ class EmbeddedEngine:
     def _keeps_prior(
         self, thin: np.ndarray, prev: np.ndarray | None, clicks: list[Click], reach: float
     ) -> bool:
-        """Whether the thin result keeps ``keep_share`` of the previous mask, or that mask had
-        itself flooded away from the clicks: the thin reading never drops a sound object."""
+        """Whether the thin mask may replace the previous one.
+
+        It must keep ``keep_share`` of the previous mask, unless that mask had flooded away from
+        the clicks and the latest positive click lies inside it (the click adds nothing to the
+        flood: it says which thin part of it is meant). So a click that corrects a sound wide
+        object is never read as a line.
+        """
         s = self.settings
         if prev is None:
             return True
         before = prev > 0.5
         area = np.count_nonzero(before)
-        if area == 0 or outside_share(before, clicks, reach) > s.flood_share:
+        if area == 0:
+            return True
+        last = [c for c in clicks if c.positive][-1]
+        inside = bool(before[round(last.y), round(last.x)])
+        if inside and outside_share(before, clicks, reach) > s.flood_share:
             return True
         return np.count_nonzero(thin & before) >= s.keep_share * area
 
