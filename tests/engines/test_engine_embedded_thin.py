@@ -8,7 +8,7 @@ from skimage.color import rgb2lab
 from thin_scenes import board_before_mountains, bright_line_on_dark, pole_on_snow
 
 from napari_skipclick.engines.embedded import EmbeddedEngine
-from napari_skipclick.engines.embedded_pixel import colour_disks
+from napari_skipclick.engines.embedded_pixel import colour_disks, outside_share
 from napari_skipclick.engines.embedded_thin import click_paths, colour_cost, ridge_width
 from napari_skipclick.eval.metrics import iou
 from napari_skipclick.types import Click
@@ -84,3 +84,13 @@ def test_clicks_on_lines_inside_a_wide_object_keep_the_whole_object():
     clicks = [Click(100, 130, True), Click(100, 70, True), Click(100, 190, True)]
     mask = _decode_clicks(EmbeddedEngine(), np.clip(image, 0, 255).astype(np.uint8), clicks)
     assert iou(board.astype(np.uint8), mask) >= 0.9
+
+
+def test_outside_share_measures_a_flood_away_from_the_clicks():
+    mask = np.zeros((100, 200), dtype=bool)
+    mask[45:55, 40:60] = True
+    clicks = [Click(50, 45, True), Click(50, 55, True)]
+    assert outside_share(mask, clicks, reach=8.0) == 0.0
+    mask[:, 120:] = True  # a region far from the clicks
+    assert outside_share(mask, clicks, reach=8.0) > 0.9
+    assert outside_share(np.zeros_like(mask), clicks, reach=8.0) == 0.0

@@ -1,4 +1,5 @@
-"""Pixel-level segmentation of small and thin objects in a crop around them."""
+"""Pixel-level helpers of the embedded engine: colour-consistent click disks, geodesic maps, a
+graph cut of a crop, and boxes around the clicks."""
 
 from __future__ import annotations
 
@@ -88,18 +89,6 @@ def object_box(
         max(int(min(xs) - margin), 0),
         min(int(np.ceil(max(xs) + margin)) + 1, width),
     )
-
-
-def edge_support(mask: np.ndarray, weights: tuple[np.ndarray, np.ndarray]) -> float:
-    """Mean image contrast along the boundary of ``mask``: ``1 − pair weight`` over the
-    neighbour pairs it separates (0 for an empty mask; 1 would be infinitely sharp edges)."""
-    right = mask[:, :-1] != mask[:, 1:]
-    down = mask[:-1] != mask[1:]
-    total = np.count_nonzero(right) + np.count_nonzero(down)
-    if total == 0:
-        return 0.0
-    weight = float(weights[0][right].sum() + weights[1][down].sum())
-    return 1.0 - weight / total
 
 
 def outside_share(mask: np.ndarray, clicks: list[Click], reach: float) -> float:
