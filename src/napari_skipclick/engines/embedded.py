@@ -11,9 +11,11 @@ from scipy.ndimage import gaussian_filter
 
 from ..types import Click
 from .base import Features, check_clicks, check_image, check_prev_mask
-from .embedded_features import LAB_BINS, compute_features
+from .embedded_features import LAB_BINS, compute_features, lab_float
 from .embedded_graph import geodesic_distance, min_cut
+from .embedded_pixel import colour_disks, object_box, outside_share
 from .embedded_refine import band_segments, connected_to_clicks, disk_labels, refine
+from .embedded_thin import RIDGE_RADIUS, ridge_width, thin_segment
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,23 @@ class EmbeddedSettings:
     coarse_weight: float = 1.0
     pixel_geodesic_weight: float = 0.3
     click_radius: float = 3.0
+    thin_objects: bool = True
+    thin_width: float = 8.0
+    colour_tolerance: float = 15.0
+    ridge_strength: float = 3.0
+    thin_margin: float = 20.0
+    leak_reach: float = 4.0
+    leak_ratio: float = 2.0
+    flood_share: float = 0.5
+    thin_held: float = 0.12
+    keep_share: float = 0.5
+    band_min: float = 4.0
+    band_factor: float = 1.0
+    path_max_cost: float = 1.6
+    path_weight: float = 6.0
+    pixel_cost: float = 1.0
+    pixel_geo_scale: float = 10.0
+    pixel_geo_weight: float = 1.0
 
 
 def _version() -> str:
@@ -107,6 +126,8 @@ class EmbeddedEngine:
         if s.refine:
             seeds = np.concatenate([pos, neg])
             mask = self._refine(a, fg, mask, clicks, prev, llr_bin, geo, seeds, disks)
+        if s.thin_objects:
+            mask = self._thin_objects(a, mask, clicks, prev)
         prob = 1.0 / (1.0 + np.exp(-np.clip(logit, -30, 30)))
         prob = prob.astype(np.float32)[labels]
         return np.where(mask, np.maximum(prob, 0.75), np.minimum(prob, 0.25))
@@ -147,6 +168,88 @@ class EmbeddedEngine:
         mask = coarse.copy()
         mask[box] = refine(region[box], coarse[box], logit, weights, disks[box], s.pixel_smoothness)
         return connected_to_clicks(mask, clicks) if s.keep_connected else mask
+
+    def _thin_band(self, lab8: np.ndarray, clicks: list[Click]) -> tuple[float | None, bool]:
+        """Half-width of the band around a thin object's core and whether every positive click
+        lies on a line; None when the clicks do not read as a thin object.
+
+        The object is thin when there are two positive clicks or more and the median of the
+        line widths at them (embedded_thin.ridge_width) is at most ``thin_width``.
+        """
+        s = self.settings
+        widths = []
+        for click in clicks:
+            if not click.positive:
+                continue
+            y0, x0 = max(round(click.y) - RIDGE_RADIUS, 0), max(round(click.x) - RIDGE_RADIUS, 0)
+            y1, x1 = round(click.y) + RIDGE_RADIUS + 1, round(click.x) + RIDGE_RADIUS + 1
+            lightness = lab_float(lab8[y0:y1, x0:x1])[..., 0]
+            inside = Click(click.y - y0, click.x - x0, True)
+            widths.append(ridge_width(lightness, inside, s.ridge_strength))
+        if len(widths) < 2:
+            return None, False
+        width = float(np.median(widths))
+        if width > s.thin_width:
+            return None, False
+        return max(s.band_min, s.band_factor * width), max(widths) <= s.thin_width
+
+    def _thin_objects(
+        self, a: dict, mask: np.ndarray, clicks: list[Click], prev: np.ndarray | None
+    ) -> np.ndarray:
+        """``mask``, or the thin-object mask where ``mask`` leaked (docs/engines.md)."""
+        s = self.settings
+        band, all_thin = self._thin_band(a["lab"], clicks)
+        if band is None:
+            return mask
+        reach = s.leak_reach * band
+        flood = outside_share(mask, clicks, reach) > s.flood_share
+        if not (flood or all_thin):
+            return mask
+        y0, y1, x0, x1 = object_box(mask.shape, clicks, None, max(s.thin_margin, 3 * band + 2))
+        lab = lab_float(a["lab"][y0:y1, x0:x1])
+        inside = [
+            Click(c.y - y0, c.x - x0, c.positive)
+            for c in clicks
+            if y0 <= c.y < y1 and x0 <= c.x < x1
+        ]
+        crop_mask, held = thin_segment(
+            lab,
+            a["pixel_bin"][y0:y1, x0:x1],
+            (a["weight_right"][y0:y1, x0 : x1 - 1], a["weight_down"][y0 : y1 - 1, x0:x1]),
+            colour_disks(lab, inside, s.click_radius, s.colour_tolerance),
+            [(round(c.y), round(c.x)) for c in inside if c.positive],
+            band,
+            s,
+        )
+        thin = np.zeros(mask.shape, dtype=bool)
+        thin[y0:y1, x0:x1] = connected_to_clicks(crop_mask, inside)
+        grows = np.count_nonzero(mask) > s.leak_ratio * np.count_nonzero(thin)
+        if held > s.thin_held or not (flood or grows):
+            return mask
+        return thin if self._keeps_prior(thin, prev, clicks, reach) else mask
+
+    def _keeps_prior(
+        self, thin: np.ndarray, prev: np.ndarray | None, clicks: list[Click], reach: float
+    ) -> bool:
+        """Whether the thin mask may replace the previous one.
+
+        It must keep ``keep_share`` of the previous mask, unless that mask had flooded away from
+        the clicks and the latest positive click lies inside it (the click adds nothing to the
+        flood: it says which thin part of it is meant). So a click that corrects a sound wide
+        object is never read as a line.
+        """
+        s = self.settings
+        if prev is None:
+            return True
+        before = prev > 0.5
+        area = np.count_nonzero(before)
+        if area == 0:
+            return True
+        last = [c for c in clicks if c.positive][-1]
+        inside = bool(before[round(last.y), round(last.x)])
+        if inside and outside_share(before, clicks, reach) > s.flood_share:
+            return True
+        return np.count_nonzero(thin & before) >= s.keep_share * area
 
     @staticmethod
     def _click_segments(labels: np.ndarray, clicks: list[Click]) -> tuple[np.ndarray, np.ndarray]:

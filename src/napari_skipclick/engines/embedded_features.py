@@ -23,6 +23,23 @@ def lab_bin_index(lab: np.ndarray) -> np.ndarray:
     return index
 
 
+_LAB8_SCALE = np.array([2.55, 1.0, 1.0], np.float32)
+_LAB8_SHIFT = np.array([0.0, 128.0, 128.0], np.float32)
+
+
+def lab_uint8(lab: np.ndarray) -> np.ndarray:
+    """Lab quantised to uint8 per channel: ``L·2.55``, ``a + 128``, ``b + 128``."""
+    scaled = lab * np.array([2.55, 1.0, 1.0], np.float32) + np.array(
+        [0.0, 128.0, 128.0], np.float32
+    )
+    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+
+
+def lab_float(lab8: np.ndarray) -> np.ndarray:
+    """Inverse of ``lab_uint8``: float32 Lab."""
+    return (lab8.astype(np.float32) - _LAB8_SHIFT) / _LAB8_SCALE
+
+
 def superpixels(
     lab: np.ndarray, pixels_per_segment: float, compactness: float, iterations: int
 ) -> np.ndarray:
@@ -110,4 +127,5 @@ def compute_features(
     arrays.update(superpixel_graph(labels, lab))
     arrays.update(colour_histograms(labels, arrays["pixel_bin"].astype(np.int32)))
     arrays["weight_right"], arrays["weight_down"] = pixel_pair_weights(lab)
+    arrays["lab"] = lab_uint8(lab)
     return arrays

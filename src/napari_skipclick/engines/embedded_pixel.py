@@ -1,0 +1,104 @@
+"""Pixel-level helpers of the embedded engine: colour-consistent click disks, geodesic maps, a
+graph cut of a crop, and boxes around the clicks."""
+
+from __future__ import annotations
+
+import numpy as np
+from skimage.graph import MCP_Geometric
+
+from ..types import Click
+from .embedded_graph import min_cut
+
+
+def colour_disks(
+    lab: np.ndarray, clicks: list[Click], radius: float, tolerance: float
+) -> np.ndarray:
+    """+1 / -1 on the pixels near each positive / negative click that share its colour.
+
+    A click claims the pixels within ``radius`` whose Lab colour lies within ``tolerance`` of
+    the clicked pixel's, so a click on a pole two pixels wide does not claim the snow beside it.
+    The clicked pixel itself always counts; later clicks win.
+    """
+    height, width = lab.shape[:2]
+    out = np.zeros((height, width), dtype=np.int8)
+    r = int(np.ceil(radius))
+    for click in clicks:
+        cy, cx = round(click.y), round(click.x)
+        y0, y1 = max(cy - r, 0), min(cy + r + 1, height)
+        x0, x1 = max(cx - r, 0), min(cx + r + 1, width)
+        yy, xx = np.ogrid[y0:y1, x0:x1]
+        inside = (yy - cy) ** 2 + (xx - cx) ** 2 <= radius * radius
+        patch = lab[y0:y1, x0:x1].astype(np.float32)
+        near = np.linalg.norm(patch - patch[cy - y0, cx - x0], axis=-1) <= tolerance
+        out[y0:y1, x0:x1][inside & near] = 1 if click.positive else -1
+        out[cy, cx] = 1 if click.positive else -1
+    return out
+
+
+def geodesic_map(cost: np.ndarray, sources: np.ndarray) -> np.ndarray:
+    """Minimal path cost from the nearest ``sources`` pixel to every pixel (inf without any)."""
+    starts = np.argwhere(sources)
+    if starts.size == 0:
+        return np.full(cost.shape, np.inf)
+    costs, _ = MCP_Geometric(cost).find_costs(starts)
+    return costs
+
+
+def segment_box(
+    unary: np.ndarray,
+    weights: tuple[np.ndarray, np.ndarray],
+    seeds: np.ndarray,
+) -> np.ndarray:
+    """Pixel graph cut of a crop: ``unary`` log-odds, right/down ``weights``, fixed ``seeds``."""
+    height, width = unary.shape
+    index = np.arange(height * width).reshape(height, width)
+    edges = np.concatenate(
+        [
+            np.stack([index[:, :-1].ravel(), index[:, 1:].ravel()], axis=1),
+            np.stack([index[:-1].ravel(), index[1:].ravel()], axis=1),
+        ]
+    )
+    pair = np.concatenate([weights[0].ravel(), weights[1].ravel()])
+    flat = seeds.ravel()
+    fg = min_cut(
+        height * width,
+        edges,
+        pair,
+        unary.ravel().astype(np.float64),
+        np.flatnonzero(flat > 0),
+        np.flatnonzero(flat < 0),
+    )
+    return fg.reshape(height, width)
+
+
+def object_box(
+    shape: tuple[int, int], clicks: list[Click], prev: np.ndarray | None, margin: float
+) -> tuple[int, int, int, int]:
+    """Box (y0, y1, x0, x1) of the positive clicks and the previous mask, grown by ``margin``."""
+    height, width = shape
+    ys = [c.y for c in clicks if c.positive]
+    xs = [c.x for c in clicks if c.positive]
+    if prev is not None:
+        rows, cols = np.nonzero(prev > 0.5)
+        if rows.size:
+            ys += [float(rows.min()), float(rows.max())]
+            xs += [float(cols.min()), float(cols.max())]
+    return (
+        max(int(min(ys) - margin), 0),
+        min(int(np.ceil(max(ys) + margin)) + 1, height),
+        max(int(min(xs) - margin), 0),
+        min(int(np.ceil(max(xs) + margin)) + 1, width),
+    )
+
+
+def outside_share(mask: np.ndarray, clicks: list[Click], reach: float) -> float:
+    """Share of ``mask`` outside the box of the positive clicks grown by ``reach`` pixels and
+    by half the clicks' own spread (0 for an empty mask)."""
+    total = np.count_nonzero(mask)
+    if total == 0:
+        return 0.0
+    ys = [c.y for c in clicks if c.positive]
+    xs = [c.x for c in clicks if c.positive]
+    grow = reach + 0.5 * max(max(ys) - min(ys), max(xs) - min(xs))
+    y0, y1, x0, x1 = object_box(mask.shape, clicks, None, grow)
+    return 1.0 - np.count_nonzero(mask[y0:y1, x0:x1]) / total

@@ -1,0 +1,96 @@
+"""The embedded engine on thin objects: poles, lines and a board before textured mountains."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from skimage.color import rgb2lab
+from thin_scenes import board_before_mountains, bright_line_on_dark, pole_on_snow
+
+from napari_skipclick.engines.embedded import EmbeddedEngine
+from napari_skipclick.engines.embedded_pixel import colour_disks, outside_share
+from napari_skipclick.engines.embedded_thin import click_paths, colour_cost, ridge_width
+from napari_skipclick.eval.metrics import iou
+from napari_skipclick.types import Click
+
+
+def _decode_clicks(engine: EmbeddedEngine, image: np.ndarray, clicks: list[Click]) -> np.ndarray:
+    """Decode click after click, each time with the previous result as the prior."""
+    features = engine.encode(image)
+    prob = None
+    for k in range(1, len(clicks) + 1):
+        prob = engine.decode(features, clicks[:k], prev_mask=prob)
+    return prob > 0.5
+
+
+@pytest.mark.parametrize("scene", [pole_on_snow, bright_line_on_dark], ids=["pole", "line"])
+def test_two_clicks_at_the_ends_of_a_line_segment_it(scene):
+    image, line, clicks = scene()
+    mask = _decode_clicks(EmbeddedEngine(), image, clicks)
+    assert iou(line.astype(np.uint8), mask) >= 0.8
+
+
+def test_a_board_before_textured_mountains_does_not_flood_them():
+    image, board, clicks = board_before_mountains()
+    mask = _decode_clicks(EmbeddedEngine(), image, clicks)
+    assert np.count_nonzero(mask & ~board) < 0.25 * np.count_nonzero(board)
+    assert iou(board.astype(np.uint8), mask) >= 0.8
+    # the same clicks without the thin-object pass take in the mountains
+    flooded = _decode_clicks(EmbeddedEngine(thin_objects=False), image, clicks)
+    assert np.count_nonzero(flooded & ~board) > np.count_nonzero(board)
+
+
+def test_ridge_width_measures_a_line_and_finds_none_in_a_flat_region():
+    image, _, clicks = pole_on_snow()
+    lightness = rgb2lab(image)[..., 0]
+    assert ridge_width(lightness, clicks[0], strength=3.0) <= 4.0
+    flat = np.full((60, 60), 50.0)
+    assert ridge_width(flat, Click(30, 30, True), strength=3.0) == np.inf
+    # a wide dark band answers at a larger scale than the 3-pixel pole
+    wide = np.full((80, 80), 80.0)
+    wide[:, 34:46] = 30.0
+    assert ridge_width(wide, Click(40, 40, True), strength=3.0) >= 8.0
+
+
+def test_click_disks_keep_to_the_clicked_colour():
+    image, line, clicks = pole_on_snow()
+    disks = colour_disks(rgb2lab(image), clicks, radius=3.0, tolerance=15.0)
+    claimed = disks > 0
+    assert claimed.any()
+    assert np.count_nonzero(claimed & ~line) <= 2
+
+
+def test_the_path_between_two_clicks_follows_the_line():
+    image, line, clicks = pole_on_snow()
+    lab = rgb2lab(image)
+    points = [(round(c.y), round(c.x)) for c in clicks]
+    path = click_paths(colour_cost(lab, points, tolerance=15.0), points, max_mean_cost=1.6)
+    assert path.sum() > 100
+    assert np.count_nonzero(path & line) >= 0.95 * np.count_nonzero(path)
+    # a path that has to cross the snow leaves the pole's colours and is dropped
+    pole_cost = colour_cost(lab, points[:1], tolerance=15.0)
+    assert not click_paths(pole_cost, [points[0], (20, 300)], max_mean_cost=1.6).any()
+
+
+def test_clicks_on_lines_inside_a_wide_object_keep_the_whole_object():
+    # a dark board 60 px wide with thin bright graphics; clicks land on two of the lines
+    rng = np.random.default_rng(5)
+    image = np.full((200, 260, 3), 230.0) + rng.normal(0, 4, (200, 260, 3))
+    board = np.zeros(image.shape[:2], dtype=bool)
+    board[70:130, 30:230] = True
+    image[board] = (40, 60, 120)
+    for x in range(50, 220, 20):
+        image[72:128, x : x + 2] = (200, 200, 90)
+    clicks = [Click(100, 130, True), Click(100, 70, True), Click(100, 190, True)]
+    mask = _decode_clicks(EmbeddedEngine(), np.clip(image, 0, 255).astype(np.uint8), clicks)
+    assert iou(board.astype(np.uint8), mask) >= 0.9
+
+
+def test_outside_share_measures_a_flood_away_from_the_clicks():
+    mask = np.zeros((100, 200), dtype=bool)
+    mask[45:55, 40:60] = True
+    clicks = [Click(50, 45, True), Click(50, 55, True)]
+    assert outside_share(mask, clicks, reach=8.0) == 0.0
+    mask[:, 120:] = True  # a region far from the clicks
+    assert outside_share(mask, clicks, reach=8.0) > 0.9
+    assert outside_share(np.zeros_like(mask), clicks, reach=8.0) == 0.0

@@ -1,0 +1,79 @@
+"""Synthetic thin-object scenes: a dark pole on snow, a bright line on dark texture, a board."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from napari_skipclick.types import Click
+
+
+def _texture(rng: np.random.Generator, shape: tuple[int, int], sigma: float) -> np.ndarray:
+    """Smooth random texture in about [-1, 1]."""
+    field = ndimage.gaussian_filter(rng.normal(0, 1, shape), sigma)
+    return field / max(float(np.abs(field).max()), 1e-6)
+
+
+def _line(shape: tuple[int, int], start, end, width: float) -> np.ndarray:
+    """Pixels within ``width / 2`` of the segment from ``start`` to ``end`` (y, x)."""
+    yy, xx = np.mgrid[: shape[0], : shape[1]].astype(float)
+    (ay, ax), (by, bx) = start, end
+    dy, dx = by - ay, bx - ax
+    t = np.clip(((yy - ay) * dy + (xx - ax) * dx) / (dy * dy + dx * dx), 0.0, 1.0)
+    return np.hypot(yy - ay - t * dy, xx - ax - t * dx) <= width / 2
+
+
+def _finish(image: np.ndarray) -> np.ndarray:
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def pole_on_snow(seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[Click]]:
+    """A 3-pixel dark pole across textured snow; clicks at its two ends."""
+    rng = np.random.default_rng(seed)
+    shape = (240, 320)
+    snow = 215 + 30 * _texture(rng, shape, 3) + rng.normal(0, 6, shape)
+    image = np.repeat(snow[..., None], 3, axis=2) + np.array([-4.0, 0.0, 8.0])
+    start, end = (40.0, 60.0), (200.0, 250.0)
+    pole = _line(shape, start, end, 3.0)
+    image[pole] = np.array([120.0, 120.0, 130.0]) + rng.normal(0, 6, (int(pole.sum()), 3))
+    clicks = [Click(*_inside(start, end, 0.03), True), Click(*_inside(start, end, 0.97), True)]
+    return _finish(image), pole, clicks
+
+
+def bright_line_on_dark(seed: int = 1) -> tuple[np.ndarray, np.ndarray, list[Click]]:
+    """A 3-pixel white line across dark textured trees; clicks at its two ends."""
+    rng = np.random.default_rng(seed)
+    shape = (240, 320)
+    trees = 60 + 35 * _texture(rng, shape, 2) + rng.normal(0, 8, shape)
+    image = np.stack([trees * 0.8, trees, trees * 0.7], axis=2)
+    start, end = (200.0, 30.0), (60.0, 290.0)
+    line = _line(shape, start, end, 3.0)
+    image[line] = np.array([235.0, 235.0, 240.0]) + rng.normal(0, 5, (int(line.sum()), 3))
+    clicks = [Click(*_inside(start, end, 0.03), True), Click(*_inside(start, end, 0.97), True)]
+    return _finish(image), line, clicks
+
+
+def board_before_mountains(seed: int = 2) -> tuple[np.ndarray, np.ndarray, list[Click]]:
+    """A dark 6-pixel board over textured blue-grey mountains with snow patches; three clicks."""
+    rng = np.random.default_rng(seed)
+    shape = (240, 320)
+    rock = _texture(rng, shape, 2)
+    mountains = np.stack([70 + 40 * rock, 85 + 40 * rock, 120 + 40 * rock], axis=2)
+    snow = _texture(rng, shape, 4) > 0.35
+    mountains[snow] = (215, 220, 235)
+    sky = np.zeros(shape, dtype=bool)
+    sky[:60] = True
+    mountains[sky] = (90, 150, 220)
+    image = mountains + rng.normal(0, 6, (*shape, 3))
+    start, end = (130.0, 90.0), (122.0, 230.0)
+    board = _line(shape, start, end, 6.0)
+    image[board] = np.array([35.0, 35.0, 70.0]) + rng.normal(0, 5, (int(board.sum()), 3))
+    clicks = [Click(*_inside(start, end, t), True) for t in (0.1, 0.5, 0.9)]
+    return _finish(image), board, clicks
+
+
+def _inside(start, end, t: float) -> tuple[float, float]:
+    return (
+        round(start[0] + t * (end[0] - start[0])),
+        round(start[1] + t * (end[1] - start[1])),
+    )

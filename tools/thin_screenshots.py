@@ -1,0 +1,68 @@
+"""Screenshots of the embedded engine on thin objects, for docs/engines.md (*Thin objects*).
+
+Usage (needs a display; on a headless machine prefix ``xvfb-run -a``)::
+
+    python tools/thin_screenshots.py [--data DIR] [--out DIR] [--suffix after]
+
+Decodes fixed clicks with the ``embedded`` engine of whichever ``napari_skipclick`` is imported
+(put other sources first on ``PYTHONPATH`` for a "before" picture), shows the frame, the mask
+and the clicks in a napari viewer and saves the canvas: four clicks on the poles of giant-slalom
+frame 0 and three along the board on frame 20 of the GoPro snowboard clip.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import napari
+import numpy as np
+from skimage import io
+
+from napari_skipclick.engines.embedded import EmbeddedEngine
+from napari_skipclick.types import Click
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO.parent / "shared" / "data"
+POLES = [Click(155, 309, True), Click(165, 320, True), Click(165, 361, True), Click(185, 413, True)]
+BOARD = [Click(254, 405, True), Click(256, 440, True), Click(255, 470, True)]
+
+
+def mask_for(image: np.ndarray, clicks: list[Click]) -> np.ndarray:
+    """The engine's mask after the clicks, each decoded with the previous result as prior."""
+    engine = EmbeddedEngine()
+    features = engine.encode(image)
+    prob = None
+    for k in range(1, len(clicks) + 1):
+        prob = engine.decode(features, clicks[:k], prev_mask=prob)
+    return (prob > 0.5).astype(np.uint8)
+
+
+def shoot(image, clicks, centre, zoom, out: Path) -> None:
+    """Save the napari canvas showing ``image``, its mask and the clicks around ``centre``."""
+    viewer = napari.Viewer(show=True)
+    viewer.window.resize(900, 620)
+    viewer.add_image(image, name="frame")
+    viewer.add_labels(mask_for(image, clicks), name="mask", opacity=0.6)
+    points = np.array([[c.y, c.x] for c in clicks])
+    viewer.add_points(points, name="clicks", size=9 / zoom, face_color="yellow")
+    viewer.camera.center = centre
+    viewer.camera.zoom = zoom
+    viewer.screenshot(str(out), canvas_only=True, flash=False)
+    viewer.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "images")
+    parser.add_argument("--suffix", default="after", help="file name suffix (before/after)")
+    args = parser.parse_args()
+    slalom = io.imread(args.data / "davis_giant_slalom" / "frames" / "00000.jpg")
+    gopro = io.imread(args.data / "set8_gopro_snowboard" / "frames" / "00020.jpg")
+    shoot(slalom, POLES, (165, 360), 4.5, args.out / f"thin_slalom_poles_{args.suffix}.png")
+    shoot(gopro, BOARD, (255, 440), 3.5, args.out / f"thin_gopro_board_{args.suffix}.png")
+
+
+if __name__ == "__main__":
+    main()
