@@ -101,3 +101,18 @@ def test_the_registry_imports_no_engine():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_docs_settings_table_gives_the_embedded_defaults():
+    import re
+    from dataclasses import fields
+    from pathlib import Path
+
+    from napari_skipclick.engines.embedded_settings import EmbeddedSettings
+
+    doc = (Path(__file__).parents[2] / "docs" / "engines.md").read_text()
+    table = dict(re.findall(r"^\| `(\w+)` \| (true|false|[\d.]+) \|", doc, re.M))
+    for f in fields(EmbeddedSettings):
+        shown = table[f.name]
+        value = shown == "true" if shown in ("true", "false") else float(shown)
+        assert value == f.default, f.name

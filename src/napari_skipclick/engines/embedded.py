@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import numpy as np
 from scipy.ndimage import gaussian_filter
@@ -15,51 +15,8 @@ from .embedded_features import LAB_BINS, compute_features, lab_float
 from .embedded_graph import geodesic_distance, min_cut
 from .embedded_pixel import colour_disks, object_box, outside_share
 from .embedded_refine import band_segments, connected_to_clicks, disk_labels, refine
+from .embedded_settings import EmbeddedSettings
 from .embedded_thin import RIDGE_RADIUS, ridge_width, thin_segment
-
-
-@dataclass(frozen=True)
-class EmbeddedSettings:
-    """Tunable settings of the embedded engine (see docs/engines.md)."""
-
-    pixels_per_segment: float = 60.0
-    compactness: float = 20.0
-    slic_iterations: int = 10
-    colour_weight: float = 2.0
-    colour_smoothing: float = 0.7
-    geodesic_weight: float = 1.0
-    geodesic_scale: float = 20.0
-    hop_cost: float = 2.0
-    border_cost: float = 40.0
-    thin_fraction: float = 0.1
-    border_weight: float = 0.2
-    click_weight: float = 300.0
-    click_support: float = 0.1
-    prior_weight: float = 0.5
-    smoothness: float = 1.0
-    keep_connected: bool = True
-    refine: bool = True
-    pixel_smoothness: float = 10.0
-    coarse_weight: float = 1.0
-    pixel_geodesic_weight: float = 0.3
-    click_radius: float = 3.0
-    thin_objects: bool = True
-    thin_width: float = 8.0
-    colour_tolerance: float = 15.0
-    ridge_strength: float = 3.0
-    thin_margin: float = 20.0
-    leak_reach: float = 4.0
-    leak_ratio: float = 2.0
-    flood_share: float = 0.5
-    thin_held: float = 0.12
-    keep_share: float = 0.5
-    band_min: float = 4.0
-    band_factor: float = 1.0
-    path_max_cost: float = 1.6
-    path_weight: float = 6.0
-    pixel_cost: float = 1.0
-    pixel_geo_scale: float = 10.0
-    pixel_geo_weight: float = 1.0
 
 
 def _version() -> str:

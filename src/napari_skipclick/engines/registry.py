@@ -11,10 +11,12 @@ import argparse
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from importlib import import_module
 from pathlib import Path
 from typing import Any
+
+from .embedded_settings import EmbeddedSettings
 
 _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 _TYPE_NAMES = {bool: "true/false", int: "an int", float: "a number", str: "text", Path: "a path"}
@@ -204,30 +206,14 @@ _RANDOM_WALKER_OPTIONS = (
     EngineOption("border_background", bool, True, "seed the image border as background"),
 )
 
-#: (name, type, default, help) of the embedded engine's settings (docs/engines.md, Settings)
-_EMBEDDED_SETTINGS = (
-    ("pixels_per_segment", float, 60.0, "superpixel size (encode); smaller: precise, slower"),
-    ("compactness", float, 20.0, "SLIC regularity (encode); lower follows edges more"),
-    ("slic_iterations", int, 10, "SLIC iterations (encode); 5 encodes about 40 % faster"),
-    ("colour_weight", float, 2.0, "weight of the colour log-likelihood ratio"),
-    ("colour_smoothing", float, 0.7, "histogram smoothing, in bins"),
-    ("geodesic_weight", float, 1.0, "weight of the geodesic term"),
-    ("geodesic_scale", float, 20.0, "geodesic distance difference worth one unit of log-odds"),
-    ("hop_cost", float, 2.0, "cost of each superpixel step in the geodesic distance"),
-    ("border_cost", float, 40.0, "geodesic cost of reaching the image border"),
-    ("thin_fraction", float, 0.1, "foreground-coloured share that puts a superpixel in the band"),
-    ("border_weight", float, 0.2, "weight of border superpixels as background colour samples"),
-    ("click_weight", float, 300.0, "weight of each click-disk pixel in the colour histograms"),
-    ("click_support", float, 0.1, "share of the clicked colours' peak that counts as clicked"),
-    ("prior_weight", float, 0.5, "weight of the previous mask's log-odds"),
-    ("smoothness", float, 1.0, "superpixel graph-cut smoothness"),
-    ("keep_connected", bool, True, "drop foreground not connected to a positive click"),
-    ("refine", bool, True, "run the pixel refinement"),
-    ("pixel_smoothness", float, 10.0, "pixel graph-cut smoothness"),
-    ("coarse_weight", float, 1.0, "pull of the superpixel decision in the pixel refinement"),
-    ("pixel_geodesic_weight", float, 0.3, "weight of the geodesic term in the refinement"),
-    ("click_radius", float, 3.0, "radius in pixels of the disk each click fixes and samples"),
-)
+
+def _embedded_options() -> tuple[EngineOption, ...]:
+    """The embedded engine's settings, read from the dataclass the engine takes them from."""
+    return tuple(
+        EngineOption(f.name, type(f.default), f.default, f.metadata["help"])
+        for f in fields(EmbeddedSettings)
+    )
+
 
 #: the engine ``skipclick annotate`` and the widget start with: it needs no weights
 DEFAULT_ENGINE = "embedded"
@@ -241,7 +227,7 @@ ENGINES: dict[str, EngineEntry] = {
             "weight-free: superpixels, colour models, geodesic distances and graph cuts",
             "napari_skipclick.engines.embedded:EmbeddedEngine",
             needs_weights=False,
-            options=tuple(EngineOption(*setting) for setting in _EMBEDDED_SETTINGS),
+            options=_embedded_options(),
         ),
         EngineEntry(
             "skipclick",

@@ -1,0 +1,95 @@
+"""The embedded engine's settings: names, types, defaults and what each does.
+
+A module of its own, with no numpy, so that the engine registry reads the settings from the
+one place the engine takes them from (``skipclick --help`` stays light).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+def _setting(default: float | bool, help: str) -> float | bool:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class EmbeddedSettings:
+    """Tunable settings of the embedded engine (docs/engines.md, Settings)."""
+
+    pixels_per_segment: float = _setting(60.0, "superpixel size (encode); smaller: precise, slower")
+    compactness: float = _setting(20.0, "SLIC regularity (encode); lower follows edges more")
+    slic_iterations: int = _setting(10, "SLIC iterations (encode); 5 encodes about 40 % faster")
+    colour_weight: float = _setting(2.0, "weight of the colour log-likelihood ratio")
+    colour_smoothing: float = _setting(0.7, "histogram smoothing, in bins")
+    geodesic_weight: float = _setting(1.0, "weight of the geodesic term")
+    geodesic_scale: float = _setting(
+        20.0, "geodesic distance difference worth one unit of log-odds"
+    )
+    hop_cost: float = _setting(2.0, "cost of each superpixel step in the geodesic distance")
+    border_cost: float = _setting(40.0, "geodesic cost of reaching the image border")
+    thin_fraction: float = _setting(
+        0.1, "foreground-coloured share that puts a superpixel in the band"
+    )
+    border_weight: float = _setting(
+        0.2, "weight of border superpixels as background colour samples"
+    )
+    click_weight: float = _setting(
+        300.0, "weight of each click-disk pixel in the colour histograms"
+    )
+    click_support: float = _setting(
+        0.1, "share of the clicked colours' peak that counts as clicked"
+    )
+    prior_weight: float = _setting(0.5, "weight of the previous mask's log-odds")
+    smoothness: float = _setting(1.0, "superpixel graph-cut smoothness")
+    keep_connected: bool = _setting(True, "drop foreground not connected to a positive click")
+    refine: bool = _setting(True, "run the pixel refinement")
+    pixel_smoothness: float = _setting(10.0, "pixel graph-cut smoothness")
+    coarse_weight: float = _setting(1.0, "pull of the superpixel decision in the pixel refinement")
+    pixel_geodesic_weight: float = _setting(0.3, "weight of the geodesic term in the refinement")
+    click_radius: float = _setting(3.0, "radius in pixels of the disk each click fixes and samples")
+    thin_objects: bool = _setting(True, "run the thin-object pass")
+    thin_width: float = _setting(
+        8.0, "widest line, in pixels, that counts as thin (median over the positive clicks)"
+    )
+    colour_tolerance: float = _setting(
+        15.0, "Lab distance for the thin pass's click disks and path cost"
+    )
+    ridge_strength: float = _setting(
+        3.0,
+        "least scale-normalised line response (lightness) for a click on a line",
+    )
+    thin_margin: float = _setting(
+        20.0, "smallest margin in pixels of the thin pass's crop around the positive clicks"
+    )
+    leak_reach: float = _setting(
+        4.0,
+        "margin (band widths) around the clicks' box beyond which a result flooded",
+    )
+    leak_ratio: float = _setting(
+        2.0,
+        "a result this many times the thin mask leaked (every click on a line)",
+    )
+    flood_share: float = _setting(
+        0.5, "share of the superpixel result beyond that margin that makes it a flood"
+    )
+    thin_held: float = _setting(
+        0.12,
+        "largest share of the thin mask's rim on the band limit (more: wider)",
+    )
+    keep_share: float = _setting(0.5, "share of a sound previous mask the thin mask must keep")
+    band_min: float = _setting(
+        4.0, "smallest half-width in pixels of the band around a thin object's core"
+    )
+    band_factor: float = _setting(1.0, "band half-width per pixel of measured line width")
+    path_max_cost: float = _setting(
+        1.6, "mean cost per pixel above which two clicks are not joined by a path"
+    )
+    path_weight: float = _setting(6.0, "pull of the path pixels towards the object")
+    pixel_cost: float = _setting(
+        1.0, "geodesic cost per unit of background log-likelihood (thin pass)"
+    )
+    pixel_geo_scale: float = _setting(
+        10.0, "geodesic difference worth one unit of log-odds (thin pass)"
+    )
+    pixel_geo_weight: float = _setting(1.0, "weight of the geodesic term (thin pass)")
