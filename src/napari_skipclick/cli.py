@@ -13,6 +13,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "annotate": ("napari_skipclick.app", "open napari with the SkipClick widget on a video"),
     "demo": ("napari_skipclick.demo", "run a short scripted annotation session"),
     "eval": ("napari_skipclick.eval.cli", "NoC evaluation of an engine on a data set"),
+    "eval-video": ("napari_skipclick.eval.video", "clicks per frame and IoU on video clips"),
     "export": ("napari_skipclick.io.export_cli", "export an annotation store"),
     "download": ("napari_skipclick.model.weights_cli", "download released SkipClick weights"),
     "bench": ("napari_skipclick.bench.model", "benchmark encode and per-click decode"),
