@@ -49,11 +49,6 @@ class Motion:
     box: tuple[int, int, int, int]
     flow: np.ndarray
 
-    @property
-    def shift(self) -> tuple[float, float]:
-        """Median displacement (dy, dx) from the previous frame to the new one in the box."""
-        return -float(np.median(self.flow[0])), -float(np.median(self.flow[1]))
-
 
 def object_box(mask: np.ndarray, settings: MotionSettings) -> tuple[int, int, int, int] | None:
     """The object's bounding box grown by the motion margin, clipped to the frame; None if empty."""
@@ -128,21 +123,3 @@ def warp_mask(mask: np.ndarray, motion: Motion) -> np.ndarray:
         np.asarray(mask, np.float32), coords, order=1, mode="constant", cval=0.0
     )
     return np.clip(out, 0.0, 1.0)
-
-
-def warp_point(y: float, x: float, motion: Motion) -> tuple[float, float]:
-    """Where the point ``(y, x)`` of the previous frame lies on the new frame.
-
-    The backward flow is inverted by a fixed-point iteration ``q = p - flow(q)``; points off the
-    box move with the median motion.
-    """
-    y0, y1, x0, x1 = motion.box
-    if not (y0 <= y < y1 and x0 <= x < x1):
-        dy, dx = motion.shift
-        return y + dy, x + dx
-    qy, qx = y, x
-    for _ in range(5):
-        iy = int(np.clip(round(qy) - y0, 0, y1 - y0 - 1))
-        ix = int(np.clip(round(qx) - x0, 0, x1 - x0 - 1))
-        qy, qx = y - float(motion.flow[0, iy, ix]), x - float(motion.flow[1, iy, ix])
-    return qy, qx
