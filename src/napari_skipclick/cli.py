@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "annotate": ("napari_skipclick.app", "open napari with the SkipClick widget on a video"),
     "demo": ("napari_skipclick.demo", "run a short scripted annotation session"),
     "eval": ("napari_skipclick.eval.cli", "NoC evaluation of an engine on a data set"),
+    "eval-video": ("napari_skipclick.eval.video", "clicks per frame and IoU on video clips"),
     "export": ("napari_skipclick.io.export_cli", "export stores for training tools"),
     "import-labels": (
         "napari_skipclick.io.import_cli",

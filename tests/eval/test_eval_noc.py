@@ -72,7 +72,7 @@ def test_prev_mask_is_previous_probabilities_and_loop_stops_at_095():
     )
     assert len(result.ious) == 2 and result.ious[-1] == 1.0
     assert result.noc(90) == 2 and result.noc(95) == 2
-    assert engine.calls[0][1] is None
+    np.testing.assert_array_equal(engine.calls[0][1], np.zeros((20, 20), np.float32))
     np.testing.assert_array_equal(engine.calls[1][1], half)
     assert [len(clicks) for clicks, _ in engine.calls] == [1, 2]
     assert result.encode_ms == pytest.approx(10.0)

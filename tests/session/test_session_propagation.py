@@ -28,6 +28,10 @@ def red_mask(t: int) -> np.ndarray:
     return mask
 
 
+def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / (a | b).sum())
+
+
 def clicked_session(n_frames: int = 12, engine: ColourEngine | None = None, frames=None):
     frames = moving_squares(n_frames) if frames is None else frames
     session = AnnotationSession(frames, engine or ColourEngine())
@@ -76,8 +80,8 @@ def test_forward_propagation_follows_the_object_and_sets_statuses():
     assert session.status(0) == FrameStatus.CLICKED
     assert all(session.status(t) == FrameStatus.PROPAGATED for t in range(1, 11))
     assert session.frames_of(obj) == list(range(11))
-    # the decoder got the previous frame's mask as prior
-    np.testing.assert_array_equal(session.engine.decodes[-1][1] > 0.5, red_mask(9))
+    # the decoder got frame 9's mask moved by the motion (2 px right) as prior: frame 10's
+    np.testing.assert_array_equal(session.engine.decodes[-1][1] > 0.5, red_mask(10))
 
 
 def test_backward_propagation_to_the_start():
@@ -104,7 +108,7 @@ def test_propagation_stops_at_user_work():
     assert steps[-1].frame == 2 and "reviewed" in steps[-1].reason
 
 
-def test_a_sudden_area_jump_stops_the_object_and_asks_for_review():
+def test_a_leak_is_replaced_by_the_moved_mask_and_the_object_goes_on():
     frames = moving_squares(10)
     frames[5, 10:40, 10:60] = RED  # the square merges with a big red region
     session, obj = clicked_session(frames=frames)
@@ -113,22 +117,29 @@ def test_a_sudden_area_jump_stops_the_object_and_asks_for_review():
     no_negatives = PropagationSettings(max_negative=0)  # a ring click would erase the region
     steps = list(session.propagate([obj, blue], 0, settings=no_negatives))
     red_steps = [s for s in steps if s.obj_id == obj]
-    assert [s.frame for s in red_steps] == [1, 2, 3, 4, 5]
-    failed = red_steps[-1]
-    assert failed.stopped and not failed.ok and "area changed" in failed.reason
-    assert failed.area_ratio > 2
+    assert [s.frame for s in red_steps] == list(range(1, 10))
+    failed = red_steps[4]
+    assert failed.frame == 5 and not failed.ok and not failed.stopped
+    assert "disagrees with the motion" in failed.reason and failed.agreement < 0.2
     assert session.status(5) == failed.status == FrameStatus.NEEDS_REVIEW
-    assert (session.labels[5] == obj).sum() == failed.area  # written for the user to fix
-    assert not (session.labels[6] == obj).any()
-    assert (session.labels[9] == blue).sum() == 360  # the other object went on
+    # the square was carried through the leak (in place: the flow tore there) and followed on
+    ious = [mask_iou(session.labels[t] == obj, red_mask(t)) for t in range(10)]
+    assert ious[:5] == [1.0] * 5 and ious[5] > 0.5 and min(ious[6:]) >= 0.5
+    assert all((session.labels[t] == obj).sum() <= 2 * 144 for t in range(10))
+    assert all(s.ok for s in red_steps if s.frame != 5)
+    assert [s.frame for s in steps if s.obj_id == blue] == list(range(1, 10))  # it went on
     assert steps[-1].done == steps[-1].total == len(steps)
 
 
-def test_low_confidence_stops_the_object():
+def test_low_confidence_asks_for_review_and_a_long_run_of_it_stops_the_object():
     session, obj = clicked_session(engine=ColourEngine(confidence=0.55))
-    (step,) = list(session.propagate([obj], 0))
-    assert step.stopped and "confidence" in step.reason
-    assert session.status(1) == FrameStatus.NEEDS_REVIEW
+    steps = list(session.propagate([obj], 0, settings=PropagationSettings(max_review_run=3)))
+    assert [s.frame for s in steps] == [1, 2, 3]
+    assert all("confidence" in s.reason and not s.ok for s in steps)
+    assert [s.stopped for s in steps] == [False, False, True]
+    assert "3 frames in a row" in steps[-1].reason
+    assert all(session.status(t) == FrameStatus.NEEDS_REVIEW for t in (1, 2, 3))
+    assert not session.labels[4].any()
 
 
 def test_propagation_is_lazy_and_can_be_stopped():
@@ -163,7 +174,7 @@ def test_bad_requests_are_refused_at_once():
         PropagationSettings(max_area_ratio=0.5)
 
 
-def test_slow_drift_stops_the_object_where_its_area_left_the_range():
+def test_slow_drift_asks_for_review_where_the_area_left_the_range():
     frames = moving_squares(8)
     frames[:, 20:32] = (40, 40, 40)  # remove the moving square, draw a shrinking one
     for t, side in enumerate([20, 18, 16, 14, 12, 10, 8, 6]):
@@ -172,9 +183,12 @@ def test_slow_drift_stops_the_object_where_its_area_left_the_range():
     obj = session.add_object().id
     session.set_clicks(0, obj, [Click(12, 12, True)])
     steps = list(session.propagate([obj], 0, settings=PropagationSettings(max_negative=0)))
-    assert [s.ok for s in steps] == [True, True, True, True, False]
+    # 1/3 of the start area is 133 px, less a 1.5 px band along the boundary: the 10 px square
+    # (100 px) is still within it, the 8 px one (64 px) is not
+    assert [s.ok for s in steps] == [True, True, True, True, True, False, False]
     assert all(0.5 <= s.area_ratio <= 2 for s in steps)  # every single step looks fine
-    assert "drifted" in steps[-1].reason and session.status(5) == FrameStatus.NEEDS_REVIEW
+    assert "drifted" in steps[-2].reason and session.status(6) == FrameStatus.NEEDS_REVIEW
+    assert (session.labels[7] == obj).sum() == 36  # followed, waiting for review
 
 
 def test_reading_while_a_worker_propagates_is_safe():

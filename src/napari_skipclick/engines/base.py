@@ -56,6 +56,22 @@ class Engine(Protocol):
         ...
 
 
+@runtime_checkable
+class ObjectMatcher(Protocol):
+    """Optional engine method: find an object of one frame in another from cached features.
+
+    Propagation uses it when an engine offers it (for SkipClick, DINO-style label propagation
+    on the cached patch features would fit); an engine without it is carried by motion alone.
+    """
+
+    def match_object(
+        self, source: Features, target: Features, mask: np.ndarray
+    ) -> np.ndarray | None:
+        """Probability ``(H, W)`` of the target frame that each pixel shows the object masked
+        by boolean ``mask`` on the source frame; None when the features cannot tell."""
+        ...
+
+
 def check_clicks(clicks: Sequence[Click | tuple], shape: tuple[int, int]) -> list[Click]:
     """Return clicks as ``Click`` tuples; raise ``ValueError`` for one outside ``shape`` (H, W)."""
     height, width = shape
@@ -83,4 +99,11 @@ def check_prev_mask(prev_mask: np.ndarray | None, shape: tuple[int, int]) -> np.
     return np.clip(mask.astype(np.float32, copy=False), 0.0, 1.0)
 
 
-__all__ = ["Engine", "Features", "check_clicks", "check_image", "check_prev_mask"]
+__all__ = [
+    "Engine",
+    "Features",
+    "ObjectMatcher",
+    "check_clicks",
+    "check_image",
+    "check_prev_mask",
+]

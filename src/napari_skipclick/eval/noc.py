@@ -66,7 +66,8 @@ def evaluate_object(
     """Run the NoC protocol for one object and return its clicks, IoUs and timings.
 
     The engine encodes the image once; each click decodes with all clicks so far and the previous
-    probabilities as ``prev_mask`` (None before the first click). The loop stops at IoU ≥
+    probabilities as ``prev_mask``. The first click gets the prior the annotation session gives
+    an object without pixels (its mask on the frame: all zeros). The loop stops at IoU ≥
     ``stop_iou`` or after ``max_clicks``.
     """
     if max_clicks < 1:
@@ -77,7 +78,7 @@ def evaluate_object(
     features = engine.encode(image)
     result.encode_ms = 1000.0 * (clock() - start)
     pred = np.zeros(gt.shape, dtype=bool)
-    prev: np.ndarray | None = None
+    prev = pred.astype(np.float32)  # the session's prior: the object's (empty) mask
     for _ in range(max_clicks):
         result.clicks.append(clicker.next_click(pred))
         clicks: Sequence[Click] = list(result.clicks)
@@ -97,4 +98,5 @@ def warm_up(engine: Engine, image: np.ndarray) -> None:
     counted in the measured latencies."""
     height, width = image.shape[:2]
     features = engine.encode(image)
-    engine.decode(features, [Click(height // 2, width // 2, True)], prev_mask=None)
+    prior = np.zeros((height, width), np.float32)
+    engine.decode(features, [Click(height // 2, width // 2, True)], prev_mask=prior)

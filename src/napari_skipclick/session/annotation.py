@@ -175,8 +175,12 @@ class AnnotationSession:
 
     def clicks(self, t: int, obj_id: int) -> list[Click]:
         """The object's clicks on frame ``t``, in the order they were made."""
+        return [c for c, _ in self.timed_clicks(t, obj_id)]
+
+    def timed_clicks(self, t: int, obj_id: int) -> TimedClicks:
+        """The object's clicks on frame ``t`` with the time each was made (for undo records)."""
         with self._lock:
-            return [c for c, _ in self._clicks.on(t).get(obj_id, [])]
+            return list(self._clicks.on(t).get(obj_id, []))
 
     def compute(
         self, t: int, obj_id: int, clicks: Sequence[Click | tuple], *, zoom: bool = False

@@ -1,19 +1,20 @@
-"""Propagation: masks carried frame to frame with derived clicks and a quality check."""
+"""Propagation: masks carried frame to frame through motion, with a quality check."""
 
 from __future__ import annotations
 
-import math
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import ndimage
 
 from ..engines.base import Engine, Features
-from ..types import Click, FrameStatus
+from ..types import FrameStatus
+from .carry import Carried, boundary_pixels, carry_object, derive_clicks, matcher_of, within
 from .history import frame_change
 from .labels import object_edit
+from .motion import MotionSettings
 from .results import StaleResultError
 
 if TYPE_CHECKING:
@@ -22,27 +23,44 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class PropagationSettings:
-    """How propagation derives clicks and when it stops an object.
+    """How propagation carries an object and when a frame needs review.
 
-    An object stops (its frame is marked "needs review") when its new area differs from the
-    previous frame's by more than ``max_area_ratio`` either way, or from its area on the start
-    frame of the run by more than ``max_drift_ratio`` (slow drift), or when its confidence (mean
-    probability over the new mask) is below ``min_confidence``, or when the mask is empty.
+    The previous mask moves with the motion between the frames (``motion``); clicks derived
+    from it (at most ``max_positive`` inside, ``max_negative`` on a ring outside) and the moved
+    mask as prior go to the engine. When the engine's mask has an IoU with the moved mask of at
+    least ``min_agreement`` times what the object's size allows (boundaries ``jitter`` pixels
+    apart), the new probabilities are ``engine_weight`` times the engine's plus the rest times
+    the moved mask; otherwise the moved mask stands in. A frame needs review when that happens, when
+    the area differs from the previous frame's by more than ``max_area_ratio`` either way or
+    from the start frame's by more than ``max_drift_ratio`` (both widened by a band of
+    ``jitter`` pixels along the boundary, so small objects are judged by their size), or when
+    the confidence (mean probability over the mask) is below ``min_confidence``. The object
+    goes on through such frames (short occlusions) and stops when its mask is empty or after
+    ``max_review_run`` frames in a row need review.
     """
 
-    max_area_ratio: float = 2.0
+    max_area_ratio: float = 1.5
     max_drift_ratio: float = 3.0
     min_confidence: float = 0.6
     max_positive: int = 3
     max_negative: int = 4
+    min_agreement: float = 0.5
+    engine_weight: float = 0.5
+    jitter: float = 1.5
+    max_review_run: int = 10
+    motion: MotionSettings = field(default_factory=MotionSettings)
 
     def __post_init__(self) -> None:
         if self.max_area_ratio < 1 or self.max_drift_ratio < 1:
             raise ValueError("max_area_ratio and max_drift_ratio must be >= 1")
-        if not 0 <= self.min_confidence <= 1:
-            raise ValueError("min_confidence must lie in [0, 1]")
+        if not all(0 <= v <= 1 for v in (self.min_confidence, self.min_agreement)):
+            raise ValueError("min_confidence and min_agreement must lie in [0, 1]")
+        if not 0 <= self.engine_weight <= 1:
+            raise ValueError("engine_weight must lie in [0, 1]")
         if self.max_positive < 1 or self.max_negative < 0:
             raise ValueError("need at least one positive click and no negative count below 0")
+        if self.jitter < 0 or self.max_review_run < 1:
+            raise ValueError("jitter must be >= 0 and max_review_run >= 1")
 
 
 @dataclass(frozen=True)
@@ -50,7 +68,8 @@ class PropagationStep:
     """One object carried to one frame; ``done``/``total`` give the progress of the whole run.
 
     ``status`` is frame ``frame``'s status after the step; ``ok`` is False when the quality
-    check failed; ``stopped`` says the object goes no further, ``reason`` why.
+    check failed (``reason`` says why; the frame needs review); ``stopped`` says the object
+    goes no further. ``agreement`` is the IoU of the engine's mask with the motion-carried one.
     """
 
     frame: int
@@ -65,98 +84,40 @@ class PropagationStep:
     reason: str | None
     done: int
     total: int
-
-
-def derive_clicks(mask: np.ndarray, settings: PropagationSettings) -> list[Click]:
-    """Clicks that describe ``mask`` for the next frame.
-
-    Positive: the most interior pixel (maximum of the Euclidean distance transform, EDT) of
-    each sizeable component (>= 10 % of the largest), then further interior pixels (EDT at
-    least half the component's maximum) chosen farthest from those already taken, while they
-    lie at least ``max(10, 2 * max EDT)`` away. Negative: pixels on a ring at distance
-    ``clip(diagonal / 4, 8, 60)`` outside the mask (diagonal of its bounding box), spread
-    around it by farthest-point sampling.
-    """
-    mask = np.asarray(mask, bool)
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
-        return []
-    cols = np.flatnonzero(mask[rows[0] : rows[-1] + 1].any(axis=0))
-    diagonal = math.hypot(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)
-    radius = float(np.clip(diagonal / 4, 8, 60))
-    # Work in the mask's box grown by the ring radius: the same result, at the object's cost.
-    margin = math.ceil(radius) + 2
-    y0, x0 = max(int(rows[0]) - margin, 0), max(int(cols[0]) - margin, 0)
-    crop = mask[y0 : int(rows[-1]) + 1 + margin, x0 : int(cols[-1]) + 1 + margin]
-    clicks = [
-        Click(float(y + y0), float(x + x0), True) for y, x in _interior_points(crop, settings)
-    ]
-    if settings.max_negative:
-        outside = ndimage.distance_transform_edt(~crop)
-        ring = np.argwhere((outside >= radius) & (outside < radius + 1.5))
-        if ring.size:
-            negatives = _farthest_points(ring, [tuple(ring[0])], settings.max_negative, 1.0)
-            clicks += [Click(float(y + y0), float(x + x0), False) for y, x in negatives]
-    return clicks
-
-
-def _interior_points(mask: np.ndarray, settings: PropagationSettings) -> list[tuple[int, int]]:
-    """Positive click positions of ``mask`` (see ``derive_clicks``); the border is outside."""
-    inside = ndimage.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
-    components, count = ndimage.label(mask)
-    sizes = ndimage.sum_labels(mask, components, range(1, count + 1))
-    order = [int(i) + 1 for i in np.argsort(-sizes) if sizes[i] >= 0.1 * sizes.max()]
-    chosen: list[tuple[int, int]] = []
-    candidates = []
-    for label in order[: settings.max_positive]:
-        region = np.where(components == label, inside, 0.0)
-        peak = np.unravel_index(int(np.argmax(region)), mask.shape)
-        chosen.append((int(peak[0]), int(peak[1])))
-        candidates.append(np.argwhere(region >= 0.5 * region.max()))
-    spacing = max(10.0, 2.0 * float(inside.max()))
-    return _farthest_points(np.concatenate(candidates), chosen, settings.max_positive, spacing)
-
-
-def _farthest_points(
-    points: np.ndarray, chosen: list[tuple[int, int]], count: int, min_distance: float
-) -> list[tuple[int, int]]:
-    """Extend ``chosen`` with points farthest from it until ``count`` or closer than the limit."""
-    chosen = list(chosen[:count])
-    points = points.astype(np.float64)
-    nearest = np.full(len(points), np.inf)
-    for y, x in chosen:
-        nearest = np.minimum(nearest, np.hypot(points[:, 0] - y, points[:, 1] - x))
-    while len(chosen) < count and len(points):
-        best = int(np.argmax(nearest))
-        if nearest[best] < min_distance:
-            break
-        y, x = (int(v) for v in points[best])
-        chosen.append((y, x))
-        nearest = np.minimum(nearest, np.hypot(points[:, 0] - y, points[:, 1] - x))
-    return chosen
+    agreement: float = 1.0
 
 
 def assess(
-    probabilities: np.ndarray, previous_area: int, start_area: int, settings: PropagationSettings
+    carried: Carried,
+    previous_area: int,
+    start_area: int,
+    settings: PropagationSettings,
 ) -> tuple[np.ndarray, int, float, float, str | None]:
-    """Mask, area, area ratio, confidence and the reason it fails the quality check (or None).
+    """Mask, area, area ratio, confidence and why the frame needs review (or None).
 
     ``previous_area`` is the object's area on the previous frame, ``start_area`` on the start
-    frame of the run.
+    frame of the run. Area limits are widened by a band of ``jitter`` pixels along the mask's
+    boundary, so a thin or small object is not judged like a large one.
     """
+    probabilities = carried.probabilities
     mask = probabilities > 0.5
     area = int(mask.sum())
     ratio = area / previous_area if previous_area else 0.0
-    drift = area / start_area if start_area else 1.0
-    confidence = float(probabilities[mask].mean()) if area else 0.0
+    confidence = carried.confidence
+    band = settings.jitter * boundary_pixels(mask)
     reason = None
     if area == 0:
         reason = "the object vanished (empty mask)"
-    elif not 1 / settings.max_area_ratio <= ratio <= settings.max_area_ratio:
-        reason = f"area changed by a factor {ratio:.2f} (limit {settings.max_area_ratio:g})"
-    elif not 1 / settings.max_drift_ratio <= drift <= settings.max_drift_ratio:
+    elif not carried.from_engine:
         reason = (
-            f"area drifted by a factor {drift:.2f} since the start frame "
+            f"the engine's mask disagrees with the motion (IoU {carried.agreement:.2f}, "
+            f"expected {carried.expected:.2f}) or its area jumped; the motion carried the object"
+        )
+    elif not within(area, previous_area, settings.max_area_ratio, band):
+        reason = f"area changed by a factor {ratio:.2f} (limit {settings.max_area_ratio:g})"
+    elif start_area and not within(area, start_area, settings.max_drift_ratio, band):
+        reason = (
+            f"area drifted by a factor {area / start_area:.2f} since the start frame "
             f"(limit {settings.max_drift_ratio:g})"
         )
     elif confidence < settings.min_confidence:
@@ -202,6 +163,7 @@ def _steps(
         start_frame = session.labels.read(start)
         start_areas = {obj: int(np.count_nonzero(start_frame == obj)) for obj in active}
     done = 0
+    review_run = dict.fromkeys(active, 0)
     for index, t in enumerate(targets):
         if not active:
             return
@@ -213,6 +175,10 @@ def _steps(
             run = (engine, generation, group, start_areas[obj_id])
             fields = _carry(session, obj_id, t - direction, t, features, run, settings)
             done += 1
+            review_run[obj_id] = 0 if fields["ok"] else review_run[obj_id] + 1
+            if review_run[obj_id] >= settings.max_review_run and not fields["stopped"]:
+                fields["stopped"] = True
+                fields["reason"] += f"; {review_run[obj_id]} frames in a row need review"
             if fields["stopped"]:
                 active.remove(obj_id)
             pending = len(queue) - position - 1 + (len(targets) - index - 1) * len(active)
@@ -240,17 +206,18 @@ def _carry(
     """Carry one object from frame ``source`` to ``t``; returns the step's fields.
 
     ``run`` is the engine, the session generation, the undo group of the propagation run and
-    the object's area on its start frame.
+    the object's area on its start frame. The derived clicks become the object's clicks on
+    ``t``, so a corrective click adds to them.
     """
     engine, generation, group, start_area = run
     stop = {"source_frame": source, "area": 0, "area_ratio": 0.0, "confidence": 0.0}
     with session.locked():
         if obj_id not in session.registry:
             reason = "the object was deleted"
-        elif session.clicks(t, obj_id):
+        elif session.status(t) in (FrameStatus.REVIEWED, FrameStatus.IMPORTED):
+            reason = f"frame {t} is {session.status(t).value}"
+        elif session.clicks(t, obj_id) and session.status(t) not in _CARRIED:
             reason = f"frame {t} has clicks for this object"
-        elif session.status(t) == FrameStatus.REVIEWED:
-            reason = f"frame {t} is reviewed"
         else:
             reason = None
             previous = session.labels.read(source) == obj_id
@@ -258,13 +225,15 @@ def _carry(
         reason = f"no mask on frame {source}"
     if reason is not None:
         return {**stop, "ok": True, "stopped": True, "reason": reason}
-    clicks = derive_clicks(previous, settings)
-    probabilities = np.asarray(
-        engine.decode(features, clicks, previous.astype(np.float32)), np.float32
+    matcher = matcher_of(engine)
+    matched = None
+    if matcher is not None:
+        matched = matcher.match_object(session.features(source, engine), features, previous)
+    carried = carry_object(
+        session.image(source), session.image(t), previous, features, engine, settings, matched
     )
-    previous_area = int(previous.sum())
     mask, area, ratio, confidence, reason = assess(
-        probabilities, previous_area, start_area, settings
+        carried, int(previous.sum()), start_area, settings
     )
     with session.locked():
         session.check_current(generation, t)
@@ -276,7 +245,12 @@ def _carry(
             new_status = FrameStatus.PROPAGATED
         else:
             new_status = status
-        change = frame_change(t, before, after, {}, {}, status, new_status, (box[0], box[2]))
+        clicks_before = {obj_id: session.timed_clicks(t, obj_id)}
+        now = time.time()
+        clicks_after = {obj_id: [(c, now) for c in carried.clicks]}
+        change = frame_change(
+            t, before, after, clicks_before, clicks_after, status, new_status, (box[0], box[2])
+        )
         session.record(change, group)
     return {
         "source_frame": source,
@@ -284,6 +258,19 @@ def _carry(
         "area_ratio": ratio,
         "confidence": confidence,
         "ok": reason is None,
-        "stopped": reason is not None,
+        "stopped": area == 0,
         "reason": reason,
+        "agreement": carried.agreement,
     }
+
+
+#: statuses of frames whose clicks propagation derived (re-propagating may replace them)
+_CARRIED = (FrameStatus.PROPAGATED, FrameStatus.NEEDS_REVIEW)
+
+__all__ = [
+    "PropagationSettings",
+    "PropagationStep",
+    "assess",
+    "derive_clicks",
+    "run",
+]

@@ -1,0 +1,230 @@
+"""``skipclick eval-video``: clicks per frame and propagation IoU of an engine on video clips."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .cli import ENGINE_HELP, _machine, _percentile, parse_options
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``skipclick eval-video``."""
+    parser.add_argument("--engine", required=True, metavar="NAME", help=ENGINE_HELP)
+    parser.add_argument(
+        "--data",
+        required=True,
+        type=Path,
+        metavar="DIR",
+        help="folder with one folder per clip (frames.csv, frames/, masks/)",
+    )
+    parser.add_argument("--clips", metavar="A,B", help="evaluate only these clips")
+    parser.add_argument("--frames", type=int, metavar="N", help="only the first N frames")
+    parser.add_argument(
+        "--first-frame",
+        choices=("clicks", "gt"),
+        default="clicks",
+        help="start from simulated clicks (IoU 0.90, at most 20) or the ground truth",
+    )
+    parser.add_argument(
+        "--max-corrections",
+        type=int,
+        default=5,
+        metavar="N",
+        help="corrective clicks per frame at most (default 5)",
+    )
+    parser.add_argument("--checkpoint", type=Path, metavar="PATH", help="engine weights")
+    parser.add_argument(
+        "--option", action="append", default=[], metavar="KEY=VALUE", help="engine setting"
+    )
+    parser.add_argument("--json", type=Path, metavar="OUT", help="write all results here")
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(sum(values) / len(values), 4) if values else None
+
+
+def object_record(run) -> dict:
+    """JSON record of one object's ``ObjectRun``."""
+    from .video_protocol import FRAME_IOU
+
+    n = len(run.j_prop)
+    return {
+        "clip": run.clip,
+        "object": run.value,
+        "name": run.name,
+        "frames": n + 1,
+        "first_clicks": run.first_clicks,
+        "first_iou": round(run.first_iou, 4),
+        "corrective_clicks": sum(run.corrections),
+        "cpf": round(sum(run.corrections) / n, 4) if n else None,
+        "clicks_per_frame": round((run.first_clicks + sum(run.corrections)) / (n + 1), 4),
+        "j_prop_mean": _mean(run.j_prop),
+        "j_prop_last": round(run.j_prop[-1], 4) if n else None,
+        "j_pure_mean": _mean(run.j_pure),
+        "j_pure_last": round(run.j_pure[-1], 4) if n else None,
+        "frames_below": sum(v < FRAME_IOU for v in run.j_corrected),
+        "review_frames_pure": run.review_pure,
+        "step_ms_p50": _percentile(run.step_ms, 50),
+        "step_ms_p95": _percentile(run.step_ms, 95),
+        "per_frame": {
+            "j_prop": [round(v, 4) for v in run.j_prop],
+            "corrections": run.corrections,
+            "j_corrected": [round(v, 4) for v in run.j_corrected],
+            "j_pure": [round(v, 4) for v in run.j_pure],
+        },
+    }
+
+
+def aggregate(records: list[dict]) -> dict:
+    """Totals over objects: clicks summed over frames, IoUs averaged over objects."""
+    frames = sum(r["frames"] for r in records)
+    propagated = frames - len(records)
+    corrective = sum(r["corrective_clicks"] for r in records)
+    first = sum(r["first_clicks"] for r in records)
+    out = {
+        "objects": len(records),
+        "frames": frames,
+        "first_clicks": first,
+        "corrective_clicks": corrective,
+        "cpf": round(corrective / propagated, 4) if propagated else None,
+        "clicks_per_frame": round((first + corrective) / frames, 4) if frames else None,
+        "frames_below": sum(r["frames_below"] for r in records),
+    }
+    for key in ("j_prop_mean", "j_prop_last", "j_pure_mean", "j_pure_last"):
+        out[key] = _mean([r[key] for r in records if r[key] is not None])
+    return out
+
+
+def format_table(summary: dict) -> str:
+    """Per-clip and overall rows printed on stdout."""
+    head = (
+        f"{'clip':<16}{'obj':>4}{'frames':>7}{'clicks0':>8}{'CPF':>7}{'clk/fr':>7}"
+        f"{'Jprop':>7}{'last':>7}{'Jpure':>7}{'last':>7}{'<.85':>6}"
+    )
+    lines = [
+        f"engine {summary['engine']}  data {summary['data']}  first frame "
+        f"{summary['first_frame']}  max corrections {summary['max_corrections']}",
+        "",
+        head,
+    ]
+
+    def row(label: str, obj: str, r: dict) -> str:
+        cells = [r["cpf"], r["clicks_per_frame"], r["j_prop_mean"], r["j_prop_last"]]
+        cells += [r["j_pure_mean"], r["j_pure_last"]]
+        numbers = "".join("      -" if v is None else f"{v:7.3f}" for v in cells)
+        return (
+            f"{label:<16}{obj:>4}{r['frames']:>7}{r['first_clicks']:>8}{numbers}"
+            f"{r['frames_below']:>6}"
+        )
+
+    for r in summary["objects"]:
+        lines.append(row(r["clip"], str(r["object"]), r))
+    lines.append(row("all", "", summary["overall"]))
+    lat = summary["latency_ms"]
+    lines += [
+        "",
+        "latency ms p50/p95: "
+        + "  ".join(f"{k} {lat[k]['p50']}/{lat[k]['p95']}" for k in ("decode", "step", "encode")),
+    ]
+    return "\n".join(lines)
+
+
+def _runs(engine, clips: list, args: argparse.Namespace) -> tuple[list, bool]:
+    from tqdm import tqdm
+
+    from ..engines.cache import FeatureCache
+    from .video_protocol import run_object
+
+    total = sum(2 * len(c.frames) - 1 for c in clips for _ in c.objects)
+    progress = tqdm(total=total, file=sys.stderr, unit="frame", desc=f"eval-video {args.engine}")
+    runs = []
+    try:
+        for clip in clips:
+            cache = FeatureCache(max_mib=8192)  # a clip's features, shared by both passes
+            for value in clip.objects:
+                progress.set_postfix(clip=clip.name, obj=value)
+                runs.append(
+                    run_object(
+                        clip,
+                        value,
+                        engine,
+                        cache,
+                        args.first_frame,
+                        args.max_corrections,
+                        progress.update,
+                    )
+                )
+    except KeyboardInterrupt:
+        return runs, True
+    finally:
+        progress.close()
+    return runs, False
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate ``args.engine`` on the clips of ``args.data``; print tables, optionally JSON."""
+    from .. import __version__
+    from ..engines import create_engine
+    from .video_data import VideoDataError, clip_names, load_clip
+    from .video_protocol import TimedEngine
+
+    if args.max_corrections < 0 or (args.frames is not None and args.frames < 2):
+        print("error: --max-corrections must be >= 0 and --frames >= 2", file=sys.stderr)
+        return 2
+    selected = [c.strip() for c in args.clips.split(",") if c.strip()] if args.clips else None
+    try:
+        clips = [load_clip(args.data / n, args.frames) for n in clip_names(args.data, selected)]
+        if args.json is not None:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+    except (VideoDataError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        options = parse_options(args.option)
+        if args.checkpoint is not None:
+            options["checkpoint"] = str(args.checkpoint)
+        engine = TimedEngine(create_engine(args.engine, **options))
+    except (ValueError, OSError, TypeError) as exc:
+        print(f"error: cannot create engine {args.engine!r}: {exc}", file=sys.stderr)
+        return 2
+    runs, interrupted = _runs(engine, clips, args)
+    if not runs:
+        print("error: interrupted before the first object finished", file=sys.stderr)
+        return 130
+    records = [object_record(r) for r in runs]
+    step_ms = [ms for r in runs for ms in r.step_ms]
+    latency = {
+        name: {"p50": _percentile(values, 50), "p95": _percentile(values, 95), "n": len(values)}
+        for name, values in (
+            ("decode", engine.decode_ms),
+            ("step", step_ms),
+            ("encode", engine.encode_ms),
+        )
+    }
+    summary = {
+        "engine": args.engine,
+        "engine_key": engine.key,
+        "options": options,
+        "data": str(args.data),
+        "clips": [c.name for c in clips],
+        "first_frame": args.first_frame,
+        "max_corrections": args.max_corrections,
+        "frames_limit": args.frames,
+        "interrupted": interrupted,
+        "version": __version__,
+        "machine": _machine(),
+        "overall": aggregate(records),
+        "per_clip": {
+            name: aggregate([r for r in records if r["clip"] == name])
+            for name in dict.fromkeys(r["clip"] for r in records)
+        },
+        "latency_ms": latency,
+        "objects": records,
+    }
+    print(format_table(summary))
+    if args.json is not None:
+        args.json.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    return 130 if interrupted else 0

@@ -1,0 +1,149 @@
+"""Video evaluation sets: one folder per clip with ``frames.csv``, ``frames/`` and ``masks/``.
+
+``frames.csv`` lists ``frame,image,mask,...`` (paths relative to the clip folder), one row per
+frame in order. Masks are single-channel 8-bit PNGs of the frame's size: 0 background, 255 void
+and object values 1..K. Without ``objects.csv`` a clip has one object, value 1; with it
+(``value,name``) the listed values are the objects. Anything else raises ``VideoDataError``
+with a message that names the clip, the frame and the rule.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .clicker import VOID
+
+REQUIRED_COLUMNS = ("frame", "image", "mask")
+
+
+class VideoDataError(ValueError):
+    """The video set or one of its clips cannot be used; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class VideoClip:
+    """A loaded clip: frames ``(T, H, W, 3)`` uint8, masks ``(T, H, W)`` uint8, its objects."""
+
+    name: str
+    frames: np.ndarray
+    masks: np.ndarray
+    objects: dict[int, str]
+
+    def ground_truth(self, value: int) -> np.ndarray:
+        """Masks of object ``value`` coded 1 object, 0 background, 255 void, ``(T, H, W)``."""
+        out = (self.masks == value).astype(np.uint8)
+        out[self.masks == VOID] = VOID
+        return out
+
+
+def clip_names(root: str | Path, selected: list[str] | None = None) -> list[str]:
+    """Clip folders of ``root`` (those holding ``frames.csv``), or the ``selected`` ones."""
+    root = Path(root)
+    if not root.is_dir():
+        raise VideoDataError(f"data folder {root} does not exist")
+    found = sorted(p.name for p in root.iterdir() if (p / "frames.csv").is_file())
+    if selected is None:
+        if not found:
+            raise VideoDataError(f"{root} holds no clip folder with a frames.csv")
+        return found
+    missing = [name for name in selected if name not in found]
+    if missing:
+        raise VideoDataError(
+            f"no clip {', '.join(missing)} in {root}; found {', '.join(found) or 'none'}"
+        )
+    return list(selected)
+
+
+def _rows(clip_dir: Path) -> list[dict[str, str]]:
+    path = clip_dir / "frames.csv"
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise VideoDataError(f"{path} lacks the column(s) {', '.join(missing)}")
+        rows = list(reader)
+    if not rows:
+        raise VideoDataError(f"{path} lists no frames")
+    return rows
+
+
+def _objects(clip_dir: Path) -> dict[int, str]:
+    path = clip_dir / "objects.csv"
+    if not path.is_file():
+        return {1: "object"}
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    objects = {}
+    for line, row in enumerate(rows, start=2):
+        try:
+            value = int(row.get("value") or "")
+        except ValueError:
+            raise VideoDataError(f"{path} line {line}: value must be an integer") from None
+        if not 1 <= value < VOID:
+            raise VideoDataError(f"{path} line {line}: object value {value} outside 1..254")
+        objects[value] = (row.get("name") or "").strip() or f"object {value}"
+    if not objects:
+        raise VideoDataError(f"{path} lists no objects")
+    return objects
+
+
+def _read(path: Path, what: str, where: str, mode: str) -> np.ndarray:
+    from PIL import Image, UnidentifiedImageError
+
+    if not path.is_file():
+        raise VideoDataError(f"{where}: {what} file {path} is missing")
+    try:
+        with Image.open(path) as picture:
+            if mode == "RGB":
+                return np.asarray(picture.convert("RGB"), np.uint8)
+            if picture.mode not in ("L", "P"):
+                raise VideoDataError(
+                    f"{where}: mask {path.name} has mode {picture.mode}, expected a "
+                    "single-channel 8-bit PNG"
+                )
+            return np.asarray(picture, np.uint8)
+    except (UnidentifiedImageError, OSError) as exc:
+        raise VideoDataError(f"{where}: cannot read {what} file {path}: {exc}") from exc
+
+
+def load_clip(clip_dir: str | Path, n_frames: int | None = None) -> VideoClip:
+    """Read and check one clip (its first ``n_frames`` frames when given)."""
+    clip_dir = Path(clip_dir)
+    name = clip_dir.name
+    rows = _rows(clip_dir)[:n_frames]
+    objects = _objects(clip_dir)
+    allowed = np.zeros(256, bool)
+    allowed[[0, VOID, *objects]] = True
+    frames, masks = [], []
+    for row in rows:
+        where = f"clip {name}, frame {row['frame']}"
+        image = _read(clip_dir / row["image"].strip(), "image", where, "RGB")
+        mask = _read(clip_dir / row["mask"].strip(), "mask", where, "L")
+        if mask.shape != image.shape[:2]:
+            raise VideoDataError(
+                f"{where}: mask size {mask.shape[1]}x{mask.shape[0]} differs from image size "
+                f"{image.shape[1]}x{image.shape[0]} (width x height)"
+            )
+        if frames and image.shape != frames[0].shape:
+            raise VideoDataError(
+                f"{where}: image size {image.shape[1]}x{image.shape[0]} differs from the "
+                f"first frame's {frames[0].shape[1]}x{frames[0].shape[0]}"
+            )
+        unknown = np.flatnonzero(~allowed & (np.bincount(mask.ravel(), minlength=256) > 0))
+        if unknown.size:
+            listed = ", ".join(map(str, sorted(objects)))
+            raise VideoDataError(
+                f"{where}: mask has unknown object value(s) {', '.join(map(str, unknown))}; "
+                f"objects are {listed} (list them in objects.csv), 0 background, 255 void"
+            )
+        frames.append(image)
+        masks.append(mask)
+    masks_array = np.stack(masks)
+    for value in objects:
+        if not np.any(masks_array[0] == value):
+            raise VideoDataError(f"clip {name}: object {value} has no pixels on the first frame")
+    return VideoClip(name, np.stack(frames), masks_array, objects)

@@ -1,0 +1,166 @@
+"""The video protocol: first frame, then propagation with corrective clicks, through the session.
+
+Every step goes through ``AnnotationSession`` exactly as the widget drives it (add an object,
+set clicks, propagate), so the figures measure what an annotator gets.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..engines.base import Engine, Features
+from ..engines.cache import FeatureCache
+from ..session import AnnotationSession
+from ..types import Click, FrameStatus
+from .clicker import Clicker
+from .metrics import NOC_THRESHOLDS, iou
+from .video_data import VideoClip
+
+#: IoU the clicker reaches on the first frame (at most ``FIRST_MAX_CLICKS`` clicks)
+FIRST_IOU = NOC_THRESHOLDS[90]
+FIRST_MAX_CLICKS = 20
+#: IoU the corrective clicks aim for on every later frame
+FRAME_IOU = NOC_THRESHOLDS[85]
+
+
+class TimedEngine:
+    """Wraps an engine and records the wall time of every ``encode`` and ``decode`` (ms).
+
+    Everything else (``key``, ``name``, optional methods) is the wrapped engine's, so caches and
+    optional protocols see the same engine.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.inner = engine
+        self.name = engine.name
+        self.encode_ms: list[float] = []
+        self.decode_ms: list[float] = []
+
+    @property
+    def key(self) -> str:
+        return self.inner.key
+
+    def encode(self, image: np.ndarray) -> Features:
+        start = time.perf_counter()
+        features = self.inner.encode(image)
+        self.encode_ms.append(1000.0 * (time.perf_counter() - start))
+        return features
+
+    def decode(
+        self, features: Features, clicks: Sequence[Click], prev_mask: np.ndarray | None = None
+    ) -> np.ndarray:
+        start = time.perf_counter()
+        probabilities = self.inner.decode(features, clicks, prev_mask)
+        self.decode_ms.append(1000.0 * (time.perf_counter() - start))
+        return probabilities
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+@dataclass
+class ObjectRun:
+    """One object of one clip through the protocol; frame lists start at frame 1."""
+
+    clip: str
+    value: int
+    name: str
+    first_clicks: int = 0
+    first_iou: float = 0.0
+    j_prop: list[float] = field(default_factory=list)
+    corrections: list[int] = field(default_factory=list)
+    j_corrected: list[float] = field(default_factory=list)
+    j_pure: list[float] = field(default_factory=list)
+    review_pure: list[int] = field(default_factory=list)
+    step_ms: list[float] = field(default_factory=list)
+
+
+def frame_iou(gt: np.ndarray, pred: np.ndarray) -> float:
+    """IoU with void excluded; 1.0 when neither the object nor the prediction has pixels."""
+    if not np.any(gt == 1) and not np.any(pred & (gt != 255)):
+        return 1.0
+    return float(iou(gt, pred))
+
+
+def _click_until(
+    session: AnnotationSession, t: int, obj: int, gt: np.ndarray, target: float, budget: int
+) -> tuple[int, float]:
+    """Clicker clicks added to frame ``t``'s clicks until IoU ≥ ``target``; (clicks, IoU)."""
+    clicker = Clicker(gt)
+    pred = session.labels.read(t) == obj
+    score = frame_iou(gt, pred)
+    used = 0
+    while score < target and used < budget:
+        click = clicker.next_click(pred)
+        session.set_clicks(t, obj, [*session.clicks(t, obj), click])
+        used += 1
+        pred = session.labels.read(t) == obj
+        score = frame_iou(gt, pred)
+    return used, score
+
+
+def _session(clip: VideoClip, engine: Engine, cache: FeatureCache) -> tuple[Any, int]:
+    session = AnnotationSession(clip.frames, engine, cache=cache)
+    return session, session.add_object().id
+
+
+def run_object(
+    clip: VideoClip,
+    value: int,
+    engine: TimedEngine,
+    cache: FeatureCache,
+    first_frame: str,
+    max_corrections: int,
+    tick: Callable[[], None] = lambda: None,
+) -> ObjectRun:
+    """Run the protocol for object ``value`` of ``clip``; ``tick`` is called once per frame.
+
+    ``first_frame`` is ``"clicks"`` (the clicker until IoU ≥ 0.90, at most 20 clicks) or
+    ``"gt"`` (the ground-truth mask is the start). Then each next frame is propagated from the
+    previous one and corrected with at most ``max_corrections`` clicks until IoU ≥ 0.85. A second
+    session propagates the frame-0 mask through the whole clip in one run without corrections.
+    """
+    gt = clip.ground_truth(value)
+    run = ObjectRun(clip.name, value, clip.objects[value])
+    session, obj = _session(clip, engine, cache)
+    if first_frame == "gt":
+        _set_start(session, obj, gt[0] == 1)
+    else:
+        run.first_clicks, _ = _click_until(session, 0, obj, gt[0], FIRST_IOU, FIRST_MAX_CLICKS)
+    start_mask = session.labels.read(0) == obj
+    run.first_iou = frame_iou(gt[0], start_mask)
+    tick()
+    for t in range(1, len(gt)):
+        session.features(t)  # encoded here, so the step time is the propagation alone
+        begin = time.perf_counter()
+        for _ in session.propagate([obj], t - 1, n_frames=1):
+            pass
+        run.step_ms.append(1000.0 * (time.perf_counter() - begin))
+        run.j_prop.append(frame_iou(gt[t], session.labels.read(t) == obj))
+        used, score = _click_until(session, t, obj, gt[t], FRAME_IOU, max_corrections)
+        run.corrections.append(used)
+        run.j_corrected.append(score)
+        tick()
+    pure, obj = _session(clip, engine, cache)
+    _set_start(pure, obj, start_mask)
+    for step in pure.propagate([obj], 0):
+        run.j_pure.append(frame_iou(gt[step.frame], pure.labels.read(step.frame) == obj))
+        if step.status == FrameStatus.NEEDS_REVIEW:
+            run.review_pure.append(step.frame)
+        tick()
+    # frames the run never reached (the object stopped) count with an empty mask
+    for t in range(len(run.j_pure) + 1, len(gt)):
+        run.j_pure.append(frame_iou(gt[t], np.zeros(gt[t].shape, bool)))
+        tick()
+    return run
+
+
+def _set_start(session: AnnotationSession, obj: int, mask: np.ndarray) -> None:
+    """Make ``mask`` the object's reviewed mask on frame 0 (as if drawn and accepted)."""
+    session.labels.set_frame(0, np.where(mask, obj, 0).astype(session.labels.dtype))
+    session.set_status(0, FrameStatus.REVIEWED)

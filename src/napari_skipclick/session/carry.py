@@ -1,0 +1,199 @@
+"""One object carried to the next frame: motion-warped prior, derived clicks, engine, check.
+
+The previous mask moves with the optical flow between the two frames (``motion``); an engine
+that can match an object between two frames' features (``ObjectMatcher``) adds its own guess.
+Clicks are derived from the carried mask and the engine decodes them with the carried mask as
+its prior. When the engine's mask agrees with the carried one as well as the object's size
+allows, the two probability maps are averaged (``engine_weight``); otherwise the carried mask
+stands in and the frame asks for review.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy import ndimage
+
+from ..engines.base import Engine, Features, ObjectMatcher
+from ..types import Click
+from .motion import estimate_motion, warp_mask
+
+if TYPE_CHECKING:
+    from .propagation import PropagationSettings
+
+
+@dataclass(frozen=True)
+class Carried:
+    """What carrying one object produced.
+
+    ``probabilities`` is the new mask's probability map; ``prior`` the carried (warped) mask
+    given to the engine; ``clicks`` the clicks derived from it; ``agreement`` the IoU of the
+    engine's mask with the carried one and ``expected`` the agreement the object's size allows;
+    ``from_engine`` is False when the carried mask replaced a disagreeing engine result;
+    ``confidence`` is the engine's mean probability over the new mask.
+    """
+
+    probabilities: np.ndarray
+    prior: np.ndarray
+    clicks: list[Click]
+    agreement: float
+    expected: float
+    from_engine: bool
+    confidence: float
+
+
+def derive_clicks(mask: np.ndarray, settings: PropagationSettings) -> list[Click]:
+    """Clicks that describe ``mask`` for the next frame.
+
+    Positive: the most interior pixel (maximum of the Euclidean distance transform, EDT) of
+    each sizeable component (>= 10 % of the largest), then further interior pixels (EDT at
+    least half the component's maximum) chosen farthest from those already taken, while they
+    lie at least ``max(10, 2 * max EDT)`` away. Negative: pixels on a ring at distance
+    ``clip(diagonal / 4, 8, 60)`` outside the mask (diagonal of its bounding box), spread
+    around it by farthest-point sampling.
+    """
+    mask = np.asarray(mask, bool)
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return []
+    cols = np.flatnonzero(mask[rows[0] : rows[-1] + 1].any(axis=0))
+    diagonal = math.hypot(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)
+    radius = float(np.clip(diagonal / 4, 8, 60))
+    # Work in the mask's box grown by the ring radius: the same result, at the object's cost.
+    margin = math.ceil(radius) + 2
+    y0, x0 = max(int(rows[0]) - margin, 0), max(int(cols[0]) - margin, 0)
+    crop = mask[y0 : int(rows[-1]) + 1 + margin, x0 : int(cols[-1]) + 1 + margin]
+    clicks = [
+        Click(float(y + y0), float(x + x0), True) for y, x in _interior_points(crop, settings)
+    ]
+    if settings.max_negative:
+        outside = ndimage.distance_transform_edt(~crop)
+        ring = np.argwhere((outside >= radius) & (outside < radius + 1.5))
+        if ring.size:
+            negatives = _farthest_points(ring, [tuple(ring[0])], settings.max_negative, 1.0)
+            clicks += [Click(float(y + y0), float(x + x0), False) for y, x in negatives]
+    return clicks
+
+
+def _interior_points(mask: np.ndarray, settings: PropagationSettings) -> list[tuple[int, int]]:
+    """Positive click positions of ``mask`` (see ``derive_clicks``); the border is outside."""
+    inside = ndimage.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
+    components, count = ndimage.label(mask)
+    sizes = ndimage.sum_labels(mask, components, range(1, count + 1))
+    order = [int(i) + 1 for i in np.argsort(-sizes) if sizes[i] >= 0.1 * sizes.max()]
+    chosen: list[tuple[int, int]] = []
+    candidates = []
+    for label in order[: settings.max_positive]:
+        region = np.where(components == label, inside, 0.0)
+        peak = np.unravel_index(int(np.argmax(region)), mask.shape)
+        chosen.append((int(peak[0]), int(peak[1])))
+        candidates.append(np.argwhere(region >= 0.5 * region.max()))
+    spacing = max(10.0, 2.0 * float(inside.max()))
+    return _farthest_points(np.concatenate(candidates), chosen, settings.max_positive, spacing)
+
+
+def _farthest_points(
+    points: np.ndarray, chosen: list[tuple[int, int]], count: int, min_distance: float
+) -> list[tuple[int, int]]:
+    """Extend ``chosen`` with points farthest from it until ``count`` or closer than the limit."""
+    chosen = list(chosen[:count])
+    points = points.astype(np.float64)
+    nearest = np.full(len(points), np.inf)
+    for y, x in chosen:
+        nearest = np.minimum(nearest, np.hypot(points[:, 0] - y, points[:, 1] - x))
+    while len(chosen) < count and len(points):
+        best = int(np.argmax(nearest))
+        if nearest[best] < min_distance:
+            break
+        y, x = (int(v) for v in points[best])
+        chosen.append((y, x))
+        nearest = np.minimum(nearest, np.hypot(points[:, 0] - y, points[:, 1] - x))
+    return chosen
+
+
+def boundary_pixels(mask: np.ndarray) -> int:
+    """Pixels of ``mask`` that touch the outside (4-neighbourhood)."""
+    return int(np.count_nonzero(mask & ~ndimage.binary_erosion(mask)))
+
+
+def expected_agreement(mask: np.ndarray, jitter: float) -> float:
+    """IoU two masks of this object reach when their boundaries differ by ``jitter`` pixels.
+
+    With area ``A`` and boundary length ``P`` that is ``(A - jitter P) / (A + jitter P)``: close
+    to 1 for a skier, low for a ski a few pixels wide, so each object is judged by its size.
+    """
+    area = int(np.count_nonzero(mask))
+    if area == 0:
+        return 0.0
+    band = jitter * boundary_pixels(mask)
+    return max((area - band) / (area + band), 0.0)
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    union = np.count_nonzero(a | b)
+    return np.count_nonzero(a & b) / union if union else 1.0
+
+
+def carry_object(
+    previous_image: np.ndarray,
+    image: np.ndarray,
+    previous: np.ndarray,
+    features: Features,
+    engine: Engine,
+    settings: PropagationSettings,
+    matched: np.ndarray | None = None,
+) -> Carried:
+    """Carry the boolean mask ``previous`` of ``previous_image`` onto ``image``.
+
+    Args:
+        previous_image: the frame ``previous`` belongs to, uint8 ``(H, W, 3)``.
+        image: the new frame, same shape.
+        previous: the object's mask on ``previous_image``.
+        features: the engine's features of ``image``.
+        engine: decodes the derived clicks with the carried prior.
+        settings: derived clicks, motion and agreement settings.
+        matched: an engine's own probability that each pixel of ``image`` shows the object
+            (see ``ObjectMatcher``), averaged with the motion-warped mask when given.
+    """
+    area = int(np.count_nonzero(previous))
+    band = settings.jitter * boundary_pixels(previous)
+    motion = estimate_motion(previous_image, image, previous, settings.motion)
+    prior = warp_mask(previous, motion) if motion is not None else previous.astype(np.float32)
+    if matched is not None:
+        prior = 0.5 * (prior + np.clip(np.asarray(matched, np.float32), 0.0, 1.0))
+    carried = prior > 0.5
+    if motion is not None and not within(int(carried.sum()), area, settings.max_area_ratio, band):
+        # the flow tore or squeezed the mask (a large change of appearance): do not trust it
+        carried = previous
+        prior = previous.astype(np.float32)
+    clicks = derive_clicks(carried, settings)
+    probabilities = np.asarray(engine.decode(features, clicks, prior), np.float32)
+    decoded = probabilities > 0.5
+    agreement = _iou(decoded, carried)
+    expected = expected_agreement(carried, settings.jitter)
+    accepted = agreement >= settings.min_agreement * expected
+    accepted = accepted and within(int(decoded.sum()), area, settings.max_area_ratio, band)
+    if accepted:
+        # both are evidence: the engine sees the new frame, the motion remembers the shape
+        weight = settings.engine_weight
+        fused = (weight * probabilities + (1.0 - weight) * prior).astype(np.float32)
+    else:
+        # the engine lost the object (occlusion) or leaked: the motion carries it for review
+        fused = np.where(carried, np.maximum(prior, 0.51), np.minimum(prior, 0.49))
+    mask = fused > 0.5
+    confidence = float(probabilities[mask].mean()) if mask.any() else 0.0
+    fused = fused.astype(np.float32)
+    return Carried(fused, prior, clicks, agreement, expected, accepted, confidence)
+
+
+def within(area: int, reference: int, ratio: float, band: float) -> bool:
+    """Whether ``area`` lies within ``reference`` scaled by ``ratio`` either way, +- ``band``."""
+    return reference / ratio - band <= area <= reference * ratio + band
+
+
+def matcher_of(engine: Engine) -> ObjectMatcher | None:
+    """The engine as an ``ObjectMatcher`` when it offers one, else None."""
+    return engine if isinstance(engine, ObjectMatcher) else None

@@ -1,0 +1,152 @@
+"""``skipclick eval-video`` end to end on a tiny real clip, and its data-set errors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from napari_skipclick import cli as main_cli
+from napari_skipclick.engines import create_engine
+from napari_skipclick.eval import video
+from napari_skipclick.eval.noc import evaluate_object
+from napari_skipclick.session import AnnotationSession
+
+MINI = Path(__file__).parents[1] / "data" / "davis_video_mini"
+GRABCUT = Path(__file__).parents[1] / "data" / "grabcut_mini"
+
+
+def run_video(*argv) -> int:
+    parser = argparse.ArgumentParser()
+    video.configure(parser)
+    return video.run(parser.parse_args([str(a) for a in argv]))
+
+
+def test_eval_video_on_the_mini_clip(tmp_path, capsys):
+    out = tmp_path / "out" / "v.json"
+    assert run_video("--engine", "embedded", "--data", MINI, "--json", out) == 0
+    captured = capsys.readouterr()
+    assert "eval-video embedded" in captured.err  # the progress bar
+    result = json.loads(out.read_text())
+    assert result["clips"] == ["hockey"] and result["first_frame"] == "clicks"
+    (record,) = result["objects"]
+    assert record["frames"] == 8 and 1 <= record["first_clicks"] <= 20
+    assert record["first_iou"] >= 0.9 or record["first_clicks"] == 20
+    per_frame = record["per_frame"]
+    assert all(len(per_frame[k]) == 7 for k in ("j_prop", "corrections", "j_corrected", "j_pure"))
+    assert all(0 <= c <= 5 for c in per_frame["corrections"])
+    # a frame got corrective clicks only when propagation missed 0.85; corrections never hurt much
+    rows = zip(per_frame["j_prop"], per_frame["corrections"], per_frame["j_corrected"], strict=True)
+    for j, c, final in rows:
+        assert (c == 0) == (j >= 0.85)
+        assert 0.0 <= j <= 1.0 and 0.0 <= final <= 1.0
+    assert record["cpf"] == pytest.approx(sum(per_frame["corrections"]) / 7, abs=1e-4)
+    assert record["frames_below"] == sum(v < 0.85 for v in per_frame["j_corrected"])
+    assert record["j_pure_mean"] == pytest.approx(np.mean(per_frame["j_pure"]), abs=1e-4)
+    assert record["j_pure_mean"] > 0.3  # the object is carried, not lost
+    overall = result["overall"]
+    assert overall["cpf"] == record["cpf"] and overall["frames"] == 8
+    for name in ("decode", "step", "encode"):
+        latency = result["latency_ms"][name]
+        assert latency["n"] > 0 and 0 < latency["p50"] <= latency["p95"]
+    assert f"{record['cpf']:7.3f}" in captured.out.splitlines()[-3]
+
+
+def test_ground_truth_start_without_corrections_is_pure_propagation(tmp_path):
+    out = tmp_path / "v.json"
+    argv = ["--engine", "embedded", "--data", MINI, "--first-frame", "gt", "--frames", 4]
+    assert run_video(*argv, "--max-corrections", 0, "--json", out) == 0
+    (record,) = json.loads(out.read_text())["objects"]
+    assert record["first_clicks"] == 0 and record["first_iou"] == 1.0 and record["cpf"] == 0
+    # propagating frame by frame and in one run give the same masks
+    assert record["per_frame"]["j_prop"] == pytest.approx(record["per_frame"]["j_pure"])
+
+
+def copy_mini(tmp_path: Path) -> Path:
+    data = tmp_path / "set"
+    shutil.copytree(MINI, data)
+    return data / "hockey"
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda clip: (clip / "masks" / "00002.png").unlink(), "frame 2: mask file"),
+        (
+            lambda clip: Image.new("L", (100, 50)).save(clip / "masks" / "00001.png"),
+            "frame 1: mask size 100x50 differs from image size 214x120",
+        ),
+        (
+            lambda clip: Image.fromarray(np.full((120, 214), 3, np.uint8)).save(
+                clip / "masks" / "00003.png"
+            ),
+            "frame 3: mask has unknown object value(s) 3",
+        ),
+        (
+            lambda clip: (clip / "objects.csv").write_text("value,name\n1,player\n2,stick\n"),
+            "object 2 has no pixels on the first frame",
+        ),
+    ],
+)
+def test_bad_data_sets_exit_with_a_clear_message(tmp_path, capsys, damage, message):
+    damage(copy_mini(tmp_path))
+    rc = main_cli.main(["eval-video", "--engine", "embedded", "--data", str(tmp_path / "set")])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "error: clip hockey" in err and message in err
+
+
+def test_unknown_clip_and_missing_folder(tmp_path, capsys):
+    assert run_video("--engine", "embedded", "--data", MINI, "--clips", "tennis") == 2
+    assert "no clip tennis" in capsys.readouterr().err
+    assert run_video("--engine", "embedded", "--data", tmp_path / "nope") == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_two_objects_listed_in_objects_csv(tmp_path):
+    clip = copy_mini(tmp_path)
+    for path in sorted((clip / "masks").glob("*.png")):
+        mask = np.asarray(Image.open(path)).copy()
+        mask[:, :100][mask[:, :100] == 1] = 2  # the object's left part becomes object 2
+        Image.fromarray(mask).save(path)
+    (clip / "objects.csv").write_text("value,name\n1,right\n2,left\n")
+    out = tmp_path / "v.json"
+    argv = ["--engine", "embedded", "--data", clip.parent, "--frames", 3, "--first-frame", "gt"]
+    assert run_video(*argv, "--json", out) == 0
+    result = json.loads(out.read_text())
+    assert [(r["object"], r["name"]) for r in result["objects"]] == [(1, "right"), (2, "left")]
+    assert result["overall"]["objects"] == 2 and result["overall"]["frames"] == 6
+
+
+def test_eval_gives_the_first_click_the_widgets_prior():
+    """``skipclick eval`` and the session decode the first click with the same prior."""
+    image = np.asarray(Image.open(GRABCUT / "images" / "teddy.jpg").convert("RGB"))
+    gt = np.asarray(Image.open(GRABCUT / "masks" / "teddy.png"))
+    priors = []
+
+    class Recording:
+        name = "recording"
+
+        def __init__(self):
+            self.inner = create_engine("embedded")
+            self.key = self.inner.key
+
+        def encode(self, image):
+            return self.inner.encode(image)
+
+        def decode(self, features, clicks, prev_mask=None):
+            priors.append(None if prev_mask is None else np.array(prev_mask))
+            return self.inner.decode(features, clicks, prev_mask)
+
+    engine = Recording()
+    result = evaluate_object(engine, "s", image, gt, max_clicks=1)
+    session = AnnotationSession(image[None], engine)
+    obj = session.add_object().id
+    session.set_clicks(0, obj, result.clicks)
+    assert priors[0] is not None
+    np.testing.assert_array_equal(priors[0], priors[1])

@@ -1,0 +1,128 @@
+"""Motion: flow on a crop, warped masks, and thin objects carried by the session."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from napari_skipclick.engines import create_engine
+from napari_skipclick.engines.base import Features
+from napari_skipclick.session import AnnotationSession, PropagationSettings
+from napari_skipclick.session.carry import expected_agreement
+from napari_skipclick.session.motion import MotionSettings, estimate_motion, warp_mask
+from napari_skipclick.types import Click, FrameStatus
+
+
+def snow(height: int, width: int, seed: int = 0) -> np.ndarray:
+    """Bright textured snow: smooth noise around grey level 220."""
+    from scipy.ndimage import gaussian_filter
+
+    rng = np.random.default_rng(seed)
+    noise = gaussian_filter(rng.normal(0, 1, (height, width)), 2.0)
+    grey = np.clip(220 + 60 * noise / noise.std(), 0, 255)
+    return np.repeat(grey[..., None], 3, axis=2).astype(np.uint8)
+
+
+def pole_mask(t: int, shape=(120, 160), width: int = 3) -> np.ndarray:
+    """A tilted pole 3 px wide that moves 3 px right and 1 px down per frame."""
+    rows, cols = np.mgrid[: shape[0], : shape[1]]
+    y0, x0 = 30 + t, 40 + 3 * t
+    along = (rows - y0) * 0.8 + (cols - x0) * 0.6
+    across = -(rows - y0) * 0.6 + (cols - x0) * 0.8
+    return (np.abs(across) <= width / 2) & (along >= 0) & (along <= 60)
+
+
+def pole_video(n_frames: int) -> np.ndarray:
+    frames = np.empty((n_frames, 120, 160, 3), np.uint8)
+    background = snow(120, 160)
+    for t in range(n_frames):
+        frames[t] = np.roll(background, t, axis=1)  # the camera pans slowly
+        frames[t][pole_mask(t)] = (35, 35, 45)
+    return frames
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / max((a | b).sum(), 1))
+
+
+def test_flow_moves_a_textured_patch():
+    image = snow(100, 240, seed=3)
+    moved = np.roll(image, (2, 5), axis=(0, 1))  # 2 px down, 5 px right
+    mask = np.zeros((100, 240), bool)
+    mask[40:60, 40:70] = True
+    motion = estimate_motion(image, moved, mask, MotionSettings())
+    assert motion is not None and motion.box[0] < 40 and motion.box[3] > 70
+    # backward flow: a pixel of the new frame came from 2 px up and 5 px left
+    assert np.median(motion.flow, axis=(1, 2)) == pytest.approx((-2, -5), abs=0.5)
+    warped = warp_mask(mask, motion) > 0.5
+    assert iou(warped, np.roll(mask, (2, 5), axis=(0, 1))) > 0.9
+    assert motion.box[3] < 200 and not warped[:, 200:].any()  # nothing moves off the crop
+    assert estimate_motion(image, moved, np.zeros_like(mask), MotionSettings()) is None
+    with pytest.raises(ValueError):
+        MotionSettings(method="farneback")
+
+
+def test_expected_agreement_judges_a_thin_object_by_its_size():
+    body = np.zeros((200, 200), bool)
+    body[40:160, 60:140] = True
+    ski = np.zeros((200, 200), bool)
+    ski[100:103, 20:180] = True
+    assert expected_agreement(body, 1.5) > 0.85
+    assert expected_agreement(ski, 1.5) < 0.3
+    assert expected_agreement(np.zeros((5, 5), bool), 1.5) == 0.0
+
+
+@pytest.mark.slow
+def test_a_moving_thin_pole_is_kept_for_ten_frames_with_the_embedded_engine():
+    frames = pole_video(11)
+    session = AnnotationSession(frames, create_engine("embedded"))
+    obj = session.add_object("object", "pole").id
+    session.labels.set_frame(0, np.where(pole_mask(0), obj, 0).astype(np.uint32))
+    session.set_status(0, FrameStatus.REVIEWED)
+    steps = list(session.propagate([obj], 0, n_frames=10))
+    assert [s.frame for s in steps] == list(range(1, 11))
+    assert not any(s.stopped for s in steps)
+    ious = [iou(session.labels[t] == obj, pole_mask(t)) for t in range(1, 11)]
+    assert min(ious) >= 0.5, ious
+    # the frame's clicks are the derived ones: most positives on the pole, negatives off it
+    clicks = session.clicks(10, obj)
+    near = ndimage.binary_dilation(pole_mask(10), iterations=2)
+    on_pole = [near[round(c.y), round(c.x)] for c in clicks if c.positive]
+    assert sum(on_pole) >= 2 and sum(on_pole) > len(on_pole) / 2
+    assert not any(pole_mask(10)[round(c.y), round(c.x)] for c in clicks if not c.positive)
+
+
+class MatchingEngine:
+    """A test engine that offers ``match_object``: it knows where the object went."""
+
+    name = "matching-test"
+    key = "matching-test"
+
+    def __init__(self, truth):
+        self.truth = truth
+        self.matches = []
+
+    def encode(self, image):
+        t = int(image[0, 0, 0])
+        return Features(image.shape[:2], {"t": t})
+
+    def decode(self, features, clicks, prev_mask=None):
+        return np.where(self.truth(features.arrays["t"]), 0.9, 0.05).astype(np.float32)
+
+    def match_object(self, source, target, mask):
+        self.matches.append((source.arrays["t"], target.arrays["t"], int(mask.sum())))
+        return self.truth(target.arrays["t"]).astype(np.float32)
+
+
+def test_an_engine_hint_is_used_when_the_engine_offers_one():
+    frames = pole_video(4)
+    frames[:, 0, 0] = np.arange(4)[:, None]  # the test engine reads the frame index here
+    engine = MatchingEngine(pole_mask)
+    session = AnnotationSession(frames, engine)
+    obj = session.add_object().id
+    session.set_clicks(0, obj, [Click(40, 50, True)])
+    steps = list(session.propagate([obj], 0, settings=PropagationSettings(max_negative=0)))
+    assert [s.frame for s in steps] == [1, 2, 3] and all(s.ok for s in steps)
+    assert [m[:2] for m in engine.matches] == [(0, 1), (1, 2), (2, 3)]
+    assert all(iou(session.labels[t] == obj, pole_mask(t)) == 1.0 for t in range(4))
