@@ -7,12 +7,12 @@ import json
 import sys
 from pathlib import Path
 
-from .cli import ENGINE_HELP, _machine, _percentile, parse_options
+from ..engines.registry import add_engine_arguments, options_from_args
+from .cli import _machine, _percentile
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``skipclick eval-video``."""
-    parser.add_argument("--engine", required=True, metavar="NAME", help=ENGINE_HELP)
     parser.add_argument(
         "--data",
         required=True,
@@ -35,10 +35,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="corrective clicks per frame at most (default 5)",
     )
-    parser.add_argument("--checkpoint", type=Path, metavar="PATH", help="engine weights")
-    parser.add_argument(
-        "--option", action="append", default=[], metavar="KEY=VALUE", help="engine setting"
-    )
+    add_engine_arguments(parser)  # the engine as the widget runs it (no NoC protocol default)
     parser.add_argument("--json", type=Path, metavar="OUT", help="write all results here")
 
 
@@ -183,9 +180,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        options = parse_options(args.option)
-        if args.checkpoint is not None:
-            options["checkpoint"] = str(args.checkpoint)
+        options = options_from_args(args)
         engine = TimedEngine(create_engine(args.engine, **options))
     except (ValueError, OSError, TypeError) as exc:
         print(f"error: cannot create engine {args.engine!r}: {exc}", file=sys.stderr)
