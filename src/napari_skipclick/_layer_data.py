@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .session.state import color_for
+from .colors import color_for
 from .types import VideoInfo
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ._layer_data import labels_video_info
-from .session.state import color_for
+from .colors import color_for
 from .types import FrameStatus, ObjectInfo
 
 

@@ -78,3 +78,27 @@ def test_export_without_store_is_refused(make_napari_viewer, qtbot):
     widget.export_panel.export()
     assert widget.export_panel.worker is None
     widget.controller.close_session()
+
+
+def test_export_panel_offers_every_format_with_images_and_splits(annotated, qtbot, tmp_path):
+    widget, _, _ = annotated
+    panel = widget.export_panel
+    formats = [panel.format_combo.itemText(i) for i in range(panel.format_combo.count())]
+    assert formats == ["coco", "yolo-seg", "davis", "png", "numpy"]
+    panel.format_combo.setCurrentText("png")
+    assert not panel.images_check.isChecked()  # labels only by default for png
+    panel.format_combo.setCurrentText("yolo-seg")
+    assert panel.images_check.isChecked()  # the labels name image files: written by default
+    panel.split_edit.setText("train=0.5,val=0.5")
+    panel.split_by_combo.setCurrentText("frames")
+    _run_export(qtbot, widget, "yolo-seg", tmp_path / "yolo")
+    (label,) = (tmp_path / "yolo" / "labels").rglob("000000.txt")
+    split = label.parent.name
+    assert split in ("train", "val") and label.read_text().startswith("0 ")
+    image = tmp_path / "yolo" / "images" / split / "000000.jpg"
+    assert Image.open(image).size == (854, 480)
+    assert "train: images/train" in (tmp_path / "yolo" / "data.yaml").read_text()
+    panel.split_edit.setText("train=0.5")  # fractions that do not sum to 1: refused
+    panel.folder_edit.setText(str(tmp_path / "bad"))
+    panel.export()
+    assert panel.worker is None and not (tmp_path / "bad").exists()

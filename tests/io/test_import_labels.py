@@ -150,3 +150,16 @@ def test_split_parsing_and_blocks():
     assert split_frames(frames, {"train": 0.8, "val": 0.2}, seed=2) != split
     videos = split_videos(["a", "b", "c", "d", "e"], {"train": 0.6, "val": 0.4}, seed=0)
     assert sorted(videos.values()) == ["train", "train", "train", "val", "val"]
+
+
+def test_zarr_array_import(tmp_path, capsys):
+    import zarr
+
+    store = new_store(tmp_path / "s.zarr")
+    labels = zarr.create_array(str(tmp_path / "l.zarr"), shape=(6, 20, 30), dtype="uint16")
+    labels[1, 4:9, 4:9] = 2
+    code, err = run_import(store, tmp_path / "l.zarr", capsys)
+    assert code == 0, err
+    with AnnotationStore.open(store) as s:
+        assert s.annotated_frames() == [1, 5] and (s.read_labels(1) == 2).sum() == 25
+        assert s.statuses()[1] == FrameStatus.IMPORTED

@@ -13,6 +13,7 @@ from PIL import Image
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 
+from napari_skipclick.colors import color_for
 from napari_skipclick.io import export_cli
 from napari_skipclick.io.export import ExportCancelled, ExportError, export_store
 from napari_skipclick.io.store import AnnotationStore, StoreCorruptError
@@ -100,7 +101,7 @@ def test_png_palette_indices_are_the_ids(store, tmp_path):
         assert image.mode == "P"
         np.testing.assert_array_equal(np.array(image), store.read_labels(t))
         palette = np.array(image.getpalette()[: 3 * 4]).reshape(4, 3)
-        assert [tuple(c) for c in palette[1:]] == [o.color for o in OBJECTS]
+        assert [tuple(c) for c in palette[1:]] == [color_for(o.id) for o in OBJECTS]
     meta = json.loads((tmp_path / "png" / "objects.json").read_text())
     assert meta["png_mode"] == "palette"
     assert [f["frame"] for f in meta["frames"]] == [0, 2, 3]

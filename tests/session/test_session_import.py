@@ -8,7 +8,7 @@ import pytest
 from napari_skipclick.session import AnnotationSession
 from napari_skipclick.session.imports import import_frames
 from napari_skipclick.types import Click, FrameStatus
-from support.engines import ColourEngine, moving_squares
+from support.engines import ColourEngine, moving_squares, red_box
 
 
 def test_import_then_refine_by_click_and_refusals():
@@ -29,3 +29,17 @@ def test_import_then_refine_by_click_and_refusals():
     assert session.status(2) == FrameStatus.IMPORTED
     session.undo()
     assert session.ids_on(2) == frozenset()
+
+
+def test_propagation_starts_from_imported_labels_and_leaves_them():
+    session = AnnotationSession(moving_squares(6), ColourEngine())
+    ys, xs = red_box(1)
+    labels = np.zeros(session.frame_shape, np.uint32)
+    labels[ys, xs] = 3
+    import_frames(session, {1: labels, 4: labels})
+    list(session.propagate([3], 1, n_frames=4))
+    ys2, xs2 = red_box(2)
+    assert (session.labels.read(2)[ys2, xs2] == 3).mean() > 0.8  # carried from the import
+    assert session.status(2) == FrameStatus.PROPAGATED
+    np.testing.assert_array_equal(session.labels.read(4), labels)  # imported: not overwritten
+    assert session.status(4) == FrameStatus.IMPORTED

@@ -13,7 +13,7 @@ from napari.utils.colormaps import DirectLabelColormap
 
 from .._layer_data import labels_colormap
 from ..checks import click_inside
-from ..session import color_for
+from ..colors import color_for
 from ..types import Click, ObjectInfo
 
 PROMPTS_LAYER = "SkipClick prompts"

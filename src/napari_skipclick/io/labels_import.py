@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from ..checks import ids_in
+from ..colors import color_for
 from ..types import FrameStatus, ObjectInfo
 from .store import AnnotationStore, StoreError
 
@@ -43,7 +45,7 @@ class LabelSource:
 class ImportReport:
     """What an import wrote (or, with ``dry_run``, would write)."""
 
-    frames: list[int]
+    frames: list[int]  # the frames that hold labels (the others are not imported)
     objects: list[ObjectInfo]
     overlaps: dict[int, int]  # frame -> pixels claimed by more than one instance
 
@@ -317,9 +319,13 @@ def check_import(
         )
     seen: set[int] = set()
     overlaps: dict[int, int] = {}
+    labelled = []
     for k, t in enumerate(source.frames):
         labels, overlap = _frame_labels(source, t, shape)
-        seen.update(int(i) for i in np.unique(labels) if i)
+        ids = ids_in(labels)
+        if ids:
+            labelled.append(t)
+            seen.update(ids)
         if overlap:
             overlaps[t] = overlap
         if progress is not None:
@@ -334,18 +340,10 @@ def check_import(
             f"object ids {clash} already name other objects in {store.path} "
             f"({', '.join(stored[i].name for i in clash)}); import into a new store"
         )
-    from ..session.state import color_for
-
     objects = [
         stored.get(i) or ObjectInfo(i, *source.objects[i], color_for(i)) for i in sorted(seen)
     ]
-    return ImportReport(list(source.frames), objects, overlaps)
-
-
-def iter_frames(source: LabelSource, shape: tuple[int, int]) -> Iterator[tuple[int, np.ndarray]]:
-    """Each frame's checked labels, in frame order."""
-    for t in source.frames:
-        yield t, _frame_labels(source, t, shape)[0]
+    return ImportReport(labelled, objects, overlaps)
 
 
 def import_labels(
@@ -391,7 +389,8 @@ def import_labels(
     )
     store.write_objects(list(names.values()), classes)
     total = len(report.frames)
-    for k, (t, labels) in enumerate(iter_frames(source, (v.height, v.width))):
+    for k, t in enumerate(report.frames):  # frames without any label are not imported
+        labels = _frame_labels(source, t, (v.height, v.width))[0]
         store.commit_frame(t, labels, FrameStatus.IMPORTED, {})
         if progress is not None:
             progress(total + k + 1, 2 * total)

@@ -24,7 +24,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ...session import color_for
+from ...colors import color_for
 from ...types import ObjectInfo
 from ..imports import candidate_layers, import_layer
 

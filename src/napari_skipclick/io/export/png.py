@@ -4,25 +4,18 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from ...types import ObjectInfo
+from ...colors import color_for
 from .common import ExportError, ExportRun, FrameImages, Plan
 
 
-def palette(objects: Sequence[ObjectInfo]) -> list[int]:
-    """256 RGB entries: 0 black, object ids their colour, other ids a fixed pseudo-random colour."""
-    rng = np.random.default_rng(0)
-    table = rng.integers(40, 256, size=(256, 3))
-    table[0] = 0
-    for o in objects:
-        if o.id < 256:
-            table[o.id] = o.color
-    return [int(c) for c in table.ravel()]
+def palette() -> list[int]:
+    """256 RGB entries: 0 black, every other ID its colour (``colors.color_for``)."""
+    return [0, 0, 0, *(int(c) for i in range(1, 256) for c in color_for(i))]
 
 
 def label_png(labels: np.ndarray, mode: str, colours: list[int]) -> bytes:
@@ -72,12 +65,12 @@ def write_png(plan: Plan, out: Path, run_args: dict, images: FrameImages | None)
         if top > 65535:
             raise ExportError(f"label id {top} does not fit a 16-bit PNG; export to numpy instead")
         mode = "palette" if top < 256 else "uint16"
-        colours = {id(s): palette(s.objects()) for s in plan.stores}
+        colours = palette()
         written = []
         for item in plan.items:
             stem = "/".join(filter(None, [item.split, item.stem(plan.multi)]))
             labels = item.store.read_labels(item.t)
-            data = label_png(labels, mode, colours[id(item.store)])
+            data = label_png(labels, mode, colours)
             written.append(run.write(out / "labels" / f"{stem}.png", data))
             if images is not None:
                 path = out / "images" / f"{stem}{images.suffix}"
@@ -99,7 +92,7 @@ def write_davis(plan: Plan, out: Path, run_args: dict, images: FrameImages | Non
         top = _largest_id(plan)
         if top > 255:
             raise ExportError(f"label id {top} does not fit a DAVIS palette PNG (ids up to 255)")
-        colours = {id(s): palette(s.objects()) for s in plan.stores}
+        colours = palette()
         sequences: dict[str, list[str]] = {s: [] for s in plan.splits}
         written, previous, sequence = [], None, ""
         for item in plan.items:
@@ -109,7 +102,7 @@ def write_davis(plan: Plan, out: Path, run_args: dict, images: FrameImages | Non
                 sequences[item.split].append(sequence)
             previous = (item.video, item.split)
             labels = item.store.read_labels(item.t)
-            data = label_png(labels, "palette", colours[id(item.store)])
+            data = label_png(labels, "palette", colours)
             name = f"{item.t:05d}"
             written.append(run.write(out / "Annotations" / sequence / f"{name}.png", data))
             if images is not None:
