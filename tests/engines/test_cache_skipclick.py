@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,8 +10,7 @@ import pytest
 from napari_skipclick.engines.cache import FeatureCache
 from napari_skipclick.session import AnnotationSession
 from napari_skipclick.types import Click
-
-TINY = Path(__file__).parents[1] / "data" / "official_tiny"
+from support.tiny import TINY
 
 
 @pytest.mark.slow

@@ -4,7 +4,6 @@ the session reads instead of encoding."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,8 +14,7 @@ from napari_skipclick.io import open_video
 from napari_skipclick.precompute_cli import precompute
 from napari_skipclick.session import AnnotationSession
 from support.precompute import cached_frames, frame_folder
-
-TINY = Path(__file__).parents[1] / "data" / "official_tiny"
+from support.tiny import TINY
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,8 +11,7 @@ import pytest
 from napari_skipclick.eval import cli
 from napari_skipclick.eval.clicker import VOID
 from napari_skipclick.eval.noc import evaluate_object
-
-TINY = Path(__file__).parents[1] / "data" / "official_tiny"
+from support.tiny import TINY
 
 
 class Recorder:

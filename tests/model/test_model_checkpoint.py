@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -11,9 +10,7 @@ import torch
 
 from napari_skipclick.model import CheckpointError, load_skipclick, pick_device, read_checkpoint
 from napari_skipclick.model.weights import file_sha256
-
-TINY = Path(__file__).parents[1] / "data" / "official_tiny"
-ARCH = json.loads((TINY / "tiny_config.json").read_text())["dinov2_tiny_architecture"]
+from support.tiny import ARCH, TINY
 
 
 @pytest.fixture(scope="module")

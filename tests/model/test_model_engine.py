@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,15 +13,7 @@ from napari_skipclick.engines import Engine, Features, create_engine
 from napari_skipclick.engines.skipclick import SkipClickEngine
 from napari_skipclick.model.weights import file_sha256
 from napari_skipclick.types import Click
-
-TINY = Path(__file__).parents[1] / "data" / "official_tiny"
-ARCH = json.loads((TINY / "tiny_config.json").read_text())["dinov2_tiny_architecture"]
-
-
-@pytest.fixture(scope="module")
-def fixture():
-    with np.load(TINY / "fixtures.npz") as arrays:
-        return dict(arrays)
+from support.tiny import ARCH, TINY
 
 
 @pytest.fixture(scope="module")

@@ -18,12 +18,6 @@ TOL = {"atol": 1e-4, "rtol": 1e-4}
 
 
 @pytest.fixture(scope="module")
-def fixture():
-    with np.load(DATA / "fixtures.npz") as arrays:
-        return dict(arrays)
-
-
-@pytest.fixture(scope="module")
 def model():
     arch = json.loads((DATA / "tiny_config.json").read_text())["dinov2_tiny_architecture"]
     return load_skipclick(DATA / "checkpoint.pth", backbone_arch=arch, device="cpu")

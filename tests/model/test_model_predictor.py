@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,15 +11,7 @@ import torch.nn.functional as F
 
 from napari_skipclick import SkipClickPredictor
 from napari_skipclick.model import build_model, load_skipclick, read_checkpoint, save_skipclick
-
-TINY = Path(__file__).parents[1] / "data" / "official_tiny"
-ARCH = json.loads((TINY / "tiny_config.json").read_text())["dinov2_tiny_architecture"]
-
-
-@pytest.fixture(scope="module")
-def fixture():
-    with np.load(TINY / "fixtures.npz") as arrays:
-        return dict(arrays)
+from support.tiny import ARCH, TINY
 
 
 @pytest.fixture(scope="module")

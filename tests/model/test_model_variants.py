@@ -17,9 +17,9 @@ from napari_skipclick.model import (
     released_config,
     save_skipclick,
 )
+from support.tiny import TINY
 
 REF = Path(__file__).parents[1] / "data" / "model"
-TINY = Path(__file__).parents[1] / "data" / "official_tiny"
 SUMMARY = json.loads((REF / "skipclick_variants_summary.json").read_text())
 FULL_SHAPES = json.loads((REF / "skipclick_full_state_dict_shapes.json").read_text())
 VARIANTS = {

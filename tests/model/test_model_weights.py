@@ -6,7 +6,6 @@ import argparse
 import json
 import shutil
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,8 +18,7 @@ from napari_skipclick.model.weights import (
     fetch_checkpoint,
     resolve_checkpoint,
 )
-
-TINY = Path(__file__).parents[1] / "data" / "official_tiny"
+from support.tiny import TINY
 
 
 @pytest.fixture(autouse=True)
