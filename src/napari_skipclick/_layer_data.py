@@ -89,14 +89,24 @@ def content_fingerprint(frames: Any) -> str:
     return digest.hexdigest()[:32]
 
 
+def unwrapped(obj: Any) -> Any:
+    """The object behind napari's plugin proxy (or ``obj`` itself).
+
+    napari hands a plugin's widget a proxy of the viewer, and every napari object reached
+    through it (layers, and our own objects too: the proxy wraps anything from a module named
+    ``napari*``) is a proxy as well. Compare layers and their data by what they wrap.
+    """
+    return getattr(obj, "__wrapped__", obj)
+
+
 def release_layer_data(removed: Any, remaining: Any) -> bool:
     """Close the lazy video of a layer removed from the viewer, unless another layer shows it.
 
     Returns whether a video was closed. Data without ``close`` (numpy, zarr) is left alone.
     """
-    data = removed.data
+    data = unwrapped(removed.data)
     close = getattr(data, "close", None)
-    if close is None or any(layer.data is data for layer in remaining):
+    if close is None or any(unwrapped(layer.data) is data for layer in remaining):
         return False
     close()
     return True

@@ -31,3 +31,24 @@ def test_removing_the_annotated_layer_ends_the_session(annotator, qtbot):
     image = controller.layers.image_layer
     viewer.layers.remove(image)
     assert controller.session is None
+
+
+def test_the_plugin_widget_knows_its_layers_through_napari_proxies(
+    make_napari_viewer, qtbot, feature_cache
+):
+    """napari gives a plugin's widget proxies of its layers: identity must see through them."""
+    from napari_skipclick.engines import create_engine
+    from support.widget import wait_idle
+
+    viewer = make_napari_viewer()
+    data, kwargs, _ = giant_slalom()[0]
+    image = viewer.add_image(data, **kwargs)
+    _, widget = viewer.window.add_plugin_dock_widget("napari-skipclick", "SkipClick annotation")
+    controller = widget.controller
+    controller.start_session(image, create_engine("embedded"), cache=feature_cache)
+    wait_idle(qtbot, controller)
+    panel = widget.objects_panel
+    assert panel.import_combo.count() == 0  # its own labels layer is not offered for import
+    viewer.layers.remove(image)  # the annotated layer: the session ends ...
+    assert controller.session is None
+    assert data.frame(2).shape == (480, 854, 3)  # ... and its video is not closed under it

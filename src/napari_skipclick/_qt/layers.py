@@ -11,7 +11,7 @@ import numpy as np
 from napari.layers.base import ActionType
 from napari.utils.colormaps import DirectLabelColormap
 
-from .._layer_data import labels_colormap
+from .._layer_data import labels_colormap, unwrapped
 from ..checks import click_inside
 from ..colors import color_for
 from ..types import Click, ObjectInfo
@@ -112,7 +112,8 @@ class AnnotationLayers:
 
     def holds(self, layer: Any) -> bool:
         """Whether ``layer`` is the annotated image or one of the two SkipClick layers."""
-        return layer is self.prompts or layer is self.labels or layer is self.image_layer
+        layer = unwrapped(layer)
+        return any(layer is unwrapped(own) for own in (self.prompts, self.labels, self.image_layer))
 
     # -- frames ----------------------------------------------------------------------------------
 

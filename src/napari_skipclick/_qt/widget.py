@@ -7,6 +7,7 @@ from typing import Any
 
 from qtpy.QtWidgets import QGroupBox, QLabel, QVBoxLayout, QWidget
 
+from .._layer_data import unwrapped
 from .controller import AnnotationController
 from .keybindings import KeyBindings
 from .panels.export import ExportPanel
@@ -73,7 +74,9 @@ class SkipClickWidget(QWidget):
         self._apply_cache_settings()
         session = self.controller.session
         same_data = session is not None and self.controller.layers is not None
-        same_data = same_data and self.controller.layers.image_layer is image_layer
+        same_data = same_data and unwrapped(self.controller.layers.image_layer) is unwrapped(
+            image_layer
+        )
         wanted = os.path.abspath(store_path) if store_path else None
         same_store = session is not None and _store_path(session) == wanted
         if same_data and same_store:
