@@ -9,7 +9,12 @@ from napari_skipclick.checks import click_inside, ids_in
 from napari_skipclick.engines.base import check_clicks
 from napari_skipclick.engines.cache import FeatureCache
 from napari_skipclick.io.store.checks import check_clicks as check_stored_clicks
-from napari_skipclick.session import AnnotationSession, StaleResultError, color_for
+from napari_skipclick.session import (
+    AnnotationSession,
+    FeaturesNotReady,
+    StaleResultError,
+    color_for,
+)
 from napari_skipclick.session.results import split_inside
 from napari_skipclick.session.state import COLORS
 from napari_skipclick.session.zoom import crop_key, zoom_box
@@ -259,3 +264,18 @@ def test_ids_on_a_frame_follow_its_edits(session):
     assert session.ids_on(0) == {other.id}
     big = np.array([[0, 70_000], [3, 3]], np.uint32)  # IDs beyond the bincount range
     assert ids_in(big) == {3, 70_000} and ids_in(np.zeros((2, 2), np.int64)) == frozenset()
+
+
+def test_cached_only_compute_never_encodes():
+    engine = ColourEngine()
+    encodes = []
+    original = engine.encode
+    engine.encode = lambda image: encodes.append(1) or original(image)
+    session = AnnotationSession(moving_squares(3), engine)
+    obj = session.add_object()
+    with pytest.raises(FeaturesNotReady, match="frame 1"):
+        session.compute(1, obj.id, [Click(20, 30, True)], cached_only=True)
+    assert encodes == []
+    session.features(1)  # now cached: the same call decodes without encoding again
+    result = session.compute(1, obj.id, [Click(20, 30, True)], cached_only=True)
+    assert result.mask.any() and encodes == [1]

@@ -27,7 +27,13 @@ from typing import Any
 from napari.qt.threading import GeneratorWorker, create_worker
 from qtpy.QtCore import QObject, Signal
 
-from ..session import AnnotationSession, EditResult, PropagationStep, StaleResultError
+from ..session import (
+    AnnotationSession,
+    EditResult,
+    FeaturesNotReady,
+    PropagationStep,
+    StaleResultError,
+)
 from ..types import Click
 
 #: decodes known to take less than this run at once on the GUI thread (one click at a time)
@@ -111,17 +117,26 @@ class EditQueue(QObject):
         seconds = self._decode_seconds.get(session.engine.key)
         if seconds is None or seconds > SYNC_DECODE_S or not session.has_features(request.frame):
             return False
-        self._on_yielded(self._compute(session, request))
+        outcome = self._compute(session, request, cached_only=True)
+        if isinstance(outcome[2], FeaturesNotReady):
+            return False  # evicted since the check: the worker encodes it, never this thread
+        self._on_yielded(outcome)
         if not self.busy:
             self.busy_changed.emit(False)
         return True
 
-    def _compute(self, session: AnnotationSession, request: EditRequest) -> _Outcome:
+    def _compute(
+        self, session: AnnotationSession, request: EditRequest, cached_only: bool = False
+    ) -> _Outcome:
         """``session.compute`` for the request (any thread); remembers how long decodes take."""
         start = time.perf_counter()
         try:
             result = session.compute(
-                request.frame, request.obj_id, list(request.clicks), zoom=request.zoom
+                request.frame,
+                request.obj_id,
+                list(request.clicks),
+                zoom=request.zoom,
+                cached_only=cached_only,
             )
         except Exception as exc:
             return session, request, exc

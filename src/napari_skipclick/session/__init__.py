@@ -3,7 +3,7 @@
 from .annotation import AnnotationSession
 from .labels import LabelVolume
 from .propagation import PropagationSettings, PropagationStep
-from .results import EditResult, StaleResultError
+from .results import EditResult, FeaturesNotReady, StaleResultError
 from .state import COLORS, color_for
 from .store_protocol import Store
 
@@ -11,6 +11,7 @@ __all__ = [
     "COLORS",
     "AnnotationSession",
     "EditResult",
+    "FeaturesNotReady",
     "LabelVolume",
     "PropagationSettings",
     "PropagationStep",

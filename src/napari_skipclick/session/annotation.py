@@ -18,7 +18,7 @@ from . import propagation as prop
 from .clicks import ClickTable
 from .history import FrameChange, History, TimedClicks, edit_change, first_frame, frame_change
 from .labels import LabelVolume, object_edit
-from .results import EditResult, StaleResultError, split_inside
+from .results import EditResult, FeaturesNotReady, StaleResultError, split_inside
 from .state import ObjectRegistry
 from .store_protocol import Store
 from .zoom import decode_in_crop, zoom_box
@@ -183,12 +183,20 @@ class AnnotationSession:
             return list(self._clicks.on(t).get(obj_id, []))
 
     def compute(
-        self, t: int, obj_id: int, clicks: Sequence[Click | tuple], *, zoom: bool = False
+        self,
+        t: int,
+        obj_id: int,
+        clicks: Sequence[Click | tuple],
+        *,
+        zoom: bool = False,
+        cached_only: bool = False,
     ) -> EditResult:
         """Decode ``clicks`` for the object on frame ``t``; changes nothing (thread-safe).
 
         With ``zoom`` and no clicks, clicks derived from the object's mask (as in propagation)
-        are used; applying the result makes them the object's clicks on that frame.
+        are used; applying the result makes them the object's clicks on that frame. With
+        ``cached_only`` it never encodes: ``FeaturesNotReady`` if the features are not cached
+        (the GUI thread's fast path uses it).
         """
         t = self.labels.frame_index(t)
         with self._lock:
@@ -208,7 +216,12 @@ class AnnotationSession:
                 engine, self.cache, self.frame_key(t), self.image(t), box, kept, prior
             )
         else:
-            probabilities = engine.decode(self.features(t, engine), kept, prior)
+            features = self.cache.get(self.frame_key(t), engine.key) if cached_only else None
+            if cached_only and features is None:
+                raise FeaturesNotReady(f"the features of frame {t} are not cached")
+            probabilities = engine.decode(
+                features if features is not None else self.features(t, engine), kept, prior
+            )
         probabilities = np.asarray(probabilities, np.float32)
         return EditResult(t, obj_id, kept, ignored, probabilities, generation, base, box)
 

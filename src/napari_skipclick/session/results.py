@@ -15,6 +15,10 @@ class StaleResultError(RuntimeError):
     """A result was computed with another engine or before the frame changed; recompute it."""
 
 
+class FeaturesNotReady(LookupError):
+    """A decode that may not encode found the frame's features gone from the cache."""
+
+
 @dataclass(frozen=True)
 class EditResult:
     """Outcome of decoding one object's clicks on one frame.
