@@ -143,3 +143,27 @@ def test_the_zarr_store_has_everything_the_store_protocol_lists(tmp_path, frames
             if not isinstance(wanted, property):
                 ours = inspect.signature(getattr(store, name)).parameters
                 assert list(ours) == list(inspect.signature(wanted).parameters)[1:], name
+
+
+def test_object_list_that_fails_to_write_stays_pending_and_is_retried(tmp_path, monkeypatch):
+    from napari_skipclick.io.store import StoreError
+
+    frames = moving_squares(12)
+    store = AnnotationStore.open_or_create(tmp_path / "s.zarr", video_info(frames))
+    session = AnnotationSession(frames, ColourEngine(), store=store)
+    real_write = store.write_objects
+
+    def full_disk(objects, classes):
+        raise StoreError("could not save the object list: No space left on device")
+
+    monkeypatch.setattr(store, "write_objects", full_disk)
+    obj = session.add_object(name="skier")  # no exception: the object is kept in memory
+    assert [o.name for o in session.objects] == ["skier"] and session.objects_dirty
+    with pytest.raises(StoreError, match="No space left"):
+        session.commit_all()  # a save reports it, and it stays pending
+    assert session.objects_dirty
+    monkeypatch.setattr(store, "write_objects", real_write)
+    session.commit_all()  # the retry writes it
+    assert not session.objects_dirty
+    assert [(o.id, o.name) for o in store.objects()] == [(obj.id, "skier")]
+    store.close()

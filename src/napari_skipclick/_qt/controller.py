@@ -71,6 +71,7 @@ class AnnotationController(QObject):
         self._autosave.setSingleShot(True)
         self._autosave.setInterval(AUTOSAVE_MS)
         self._autosave.timeout.connect(self.save)
+        self.objects_changed.connect(self._check_objects_saved)
         viewer.dims.events.current_step.connect(self._on_dims_changed)
         viewer.layers.events.removed.connect(self._on_layer_removed)
 
@@ -188,6 +189,12 @@ class AnnotationController(QObject):
         self.objects_changed.emit()
         self.select_object(info.id)
         return info
+
+    def _check_objects_saved(self) -> None:
+        """An object list the store refused stays pending: say so, and retry with the autosave."""
+        if self.session is not None and self.session.objects_dirty:
+            self._warn("The object list could not be written yet; it is kept and saved again")
+            self._autosave.start()
 
     def select_object(self, obj_id: int | None) -> None:
         if obj_id == self.current_object:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -53,6 +54,7 @@ class AnnotationSession:
         self._hashes: dict[int, str] = {}
         self._ids: dict[int, tuple[int, frozenset[int]]] = {}
         self._meta_dirty: set[int] = set()
+        self._objects_dirty = False
         if store is not None:
             self.registry = ObjectRegistry(store.objects(), store.classes() or classes)
             self._status = {int(t): FrameStatus(s) for t, s in store.statuses().items()}
@@ -333,7 +335,9 @@ class AnnotationSession:
                 self._meta_dirty.discard(t)
 
     def commit_all(self) -> list[int]:
-        """Commit every frame changed since its last commit; returns those frames."""
+        """Commit the object list if it changed, then every frame changed since its last
+        commit; returns those frames."""
+        self.commit_objects()
         frames = self.dirty_frames() if self.store is not None else []
         for t in frames:
             self.commit(t)
@@ -420,5 +424,21 @@ class AnnotationSession:
             return result
 
     def _save_objects(self) -> None:
-        if self.store is not None:
-            self.store.write_objects(self.registry.objects, self.registry.classes)
+        """Mark the object list changed and try to write it now. A write that fails leaves it
+        pending (``objects_dirty``): ``commit_all`` writes it again and raises if it fails."""
+        self._objects_dirty = True
+        # a failure keeps the list in memory and pending; the next save retries and reports it
+        with contextlib.suppress(Exception):
+            self.commit_objects()
+
+    @property
+    def objects_dirty(self) -> bool:
+        """Whether the object and class lists changed since they were last written."""
+        return self._objects_dirty and self.store is not None
+
+    def commit_objects(self) -> None:
+        """Write the object and class lists to the store if they changed (raises on failure)."""
+        with self._lock:
+            if self.store is not None and self._objects_dirty:
+                self.store.write_objects(self.registry.objects, self.registry.classes)
+                self._objects_dirty = False
