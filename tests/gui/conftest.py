@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from napari_skipclick._qt.widget import SkipClickWidget
-from napari_skipclick._sample_data import giant_slalom
 from napari_skipclick.engines import create_engine
 from napari_skipclick.engines.cache import FeatureCache
-from support.widget import wait_idle
+from support.widget import sample_widget, wait_idle
 
 
 @pytest.fixture(scope="session")
@@ -21,11 +19,7 @@ def feature_cache() -> FeatureCache:
 def annotator(make_napari_viewer, qtbot, feature_cache):
     """(viewer, widget) with the sample video on frame 0 and a session on the embedded engine."""
     viewer = make_napari_viewer()
-    data, kwargs, _ = giant_slalom()[0]
-    image = viewer.add_image(data, **kwargs)
-    viewer.dims.set_current_step(0, 0)
-    widget = SkipClickWidget(viewer)
-    viewer.window.add_dock_widget(widget, name="SkipClick")
+    image, widget = sample_widget(viewer)
     widget.controller.prefetch = 1
     widget.controller.start_session(image, create_engine("embedded"), cache=feature_cache)
     wait_idle(qtbot, widget.controller)

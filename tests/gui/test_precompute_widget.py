@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from napari_skipclick._qt.widget import SkipClickWidget
 from napari_skipclick._sample_data import giant_slalom
 from napari_skipclick.app import open_annotator
 from napari_skipclick.cli import main
 from napari_skipclick.engines import create_engine
 from support.precompute import cached_frames
-from support.widget import wait_idle
+from support.widget import sample_widget, wait_idle
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
@@ -53,11 +52,7 @@ def test_the_widget_opens_with_features_ready_and_encodes_nothing(
 ):
     before = entries(precomputed)
     viewer = make_napari_viewer()
-    data, kwargs, _ = giant_slalom()[0]
-    image = viewer.add_image(data, **kwargs)
-    viewer.dims.set_current_step(0, 0)
-    widget = SkipClickWidget(viewer)
-    viewer.window.add_dock_widget(widget, name="SkipClick")
+    image, widget = sample_widget(viewer)
     widget.setup_panel.cache_dir_edit.setText(str(precomputed))
     widget._apply_cache_settings()
     controller = widget.controller

@@ -9,10 +9,8 @@ import pytest
 from PIL import Image
 from pycocotools import mask as mask_utils
 
-from napari_skipclick._qt.widget import SkipClickWidget
-from napari_skipclick._sample_data import giant_slalom
 from napari_skipclick.engines import create_engine
-from support.widget import click, labels_of, wait_idle
+from support.widget import click, labels_of, sample_widget, wait_idle
 
 pytestmark = [pytest.mark.gui]
 
@@ -21,10 +19,7 @@ pytestmark = [pytest.mark.gui]
 def annotated(make_napari_viewer, qtbot, feature_cache, tmp_path):
     """A widget with one clicked object on frame 0 of the sample, saving to a store."""
     viewer = make_napari_viewer()
-    data, kwargs, _ = giant_slalom()[0]
-    image = viewer.add_image(data, **kwargs)
-    viewer.dims.set_current_step(0, 0)
-    widget = SkipClickWidget(viewer)
+    image, widget = sample_widget(viewer)
     widget.controller.start_session(
         image,
         create_engine("embedded"),
@@ -69,9 +64,7 @@ def test_export_button_writes_png_and_refuses_to_overwrite(annotated, qtbot, tmp
 
 def test_export_without_store_is_refused(make_napari_viewer, qtbot):
     viewer = make_napari_viewer()
-    data, kwargs, _ = giant_slalom()[0]
-    image = viewer.add_image(data, **kwargs)
-    widget = SkipClickWidget(viewer)
+    image, widget = sample_widget(viewer)
     widget.controller.start_session(image, create_engine("embedded"))
     wait_idle(qtbot, widget.controller)
     widget.export_panel.folder_edit.setText("/nonexistent-export")

@@ -5,13 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_skipclick._qt.widget import SkipClickWidget
-from napari_skipclick._sample_data import giant_slalom
 from napari_skipclick.engines import create_engine
 from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.types import Click, FrameStatus
 from support.engines import SlowCarryEngine
-from support.widget import click, labels_of, simulated_clicks, wait_idle
+from support.widget import click, labels_of, sample_widget, simulated_clicks, wait_idle
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
@@ -129,10 +127,7 @@ def test_engine_and_frame_switch_mid_computation_do_not_mix(annotator, qtbot):
 
 def test_accepted_frame_is_on_disk(make_napari_viewer, qtbot, feature_cache, tmp_path):
     viewer = make_napari_viewer()
-    data, kwargs, _ = giant_slalom()[0]
-    image = viewer.add_image(data, **kwargs)
-    viewer.dims.set_current_step(0, 0)
-    widget = SkipClickWidget(viewer)
+    image, widget = sample_widget(viewer)
     controller = widget.controller
     store_path = tmp_path / "slalom.zarr"
     widget.start(image, create_engine("embedded"), str(store_path))
@@ -156,10 +151,7 @@ def test_accepted_frame_is_on_disk(make_napari_viewer, qtbot, feature_cache, tmp
 
 def test_closing_during_propagation_saves_everything(make_napari_viewer, qtbot, tmp_path):
     viewer = make_napari_viewer()
-    data, kwargs, _ = giant_slalom()[0]
-    image = viewer.add_image(data, **kwargs)
-    viewer.dims.set_current_step(0, 0)
-    widget = SkipClickWidget(viewer)
+    image, widget = sample_widget(viewer)
     controller = widget.controller
     store_path = tmp_path / "slalom.zarr"
     session = widget.start(image, create_engine("embedded"), str(store_path))

@@ -15,6 +15,19 @@ GT_FILES = {"skis": 1, "poles": 2, "skier": 3}
 WAIT_MS = 120_000
 
 
+def sample_widget(viewer) -> tuple:
+    """(image layer, widget): the sample clip in ``viewer`` on frame 0, the widget docked."""
+    from napari_skipclick._qt.widget import SkipClickWidget
+    from napari_skipclick._sample_data import giant_slalom
+
+    data, kwargs, _ = giant_slalom()[0]
+    image = viewer.add_image(data, **kwargs)
+    viewer.dims.set_current_step(0, 0)
+    widget = SkipClickWidget(viewer)
+    viewer.window.add_dock_widget(widget, name="SkipClick")
+    return image, widget
+
+
 def ground_truth(name: str) -> np.ndarray:
     """Boolean frame-0 mask of ``skis``, ``poles`` or ``skier``."""
     return np.asarray(Image.open(DATA / f"00000_obj{GT_FILES[name]}_{name}.png")) == 1
