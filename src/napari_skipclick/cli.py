@@ -46,6 +46,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench-reader": ("napari_skipclick.bench.reader", "benchmark the lazy video reader"),
     "bench-store": ("napari_skipclick.bench.store", "benchmark the zarr annotation store"),
     "bench-gui": ("napari_skipclick.bench.gui", "benchmark the widget in a real viewer"),
+    "bench-soak": (
+        "napari_skipclick.bench.soak",
+        "a long scripted session in the widget: errors, memory, stalls, store check",
+    ),
     "bench-session": (
         "napari_skipclick.bench.session",
         "benchmark session edits, propagation and the feature cache",

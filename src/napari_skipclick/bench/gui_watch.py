@@ -1,0 +1,228 @@
+"""What the GUI benchmarks watch: event-loop stalls, errors and warnings, process memory.
+
+- ``Heartbeat``: a 10 ms ``QTimer`` on the GUI thread; a gap between two beats longer than the
+  interval is a stall (the loop was busy and could not repaint or take input). Gaps are kept
+  per phase, so one run can say which activity stalled, and a watchdog thread samples what
+  the GUI thread was running during each stall (``culprits``).
+- ``ErrorLog``: napari notifications (errors, warnings), uncaught exceptions of any thread and
+  Qt's own critical messages, with their texts.
+- ``rss_mib``: resident memory of the process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import statistics
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+#: heartbeat interval in milliseconds
+BEAT_MS = 10
+#: a gap this long (ms) gets the GUI thread's stack sampled
+SAMPLE_AFTER_MS = 100.0
+
+
+def rss_mib() -> float:
+    """Resident memory of this process in MiB (Linux /proc)."""
+    import os
+
+    with open("/proc/self/statm") as statm:
+        pages = int(statm.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def summarize(values: list[float]) -> dict[str, float]:
+    """Median, p90, p99, max and count of ``values`` (empty: count 0 only)."""
+    if not values:
+        return {"n": 0}
+    ordered = sorted(values)
+
+    def pick(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    return {
+        "median": statistics.median(ordered),
+        "p90": pick(0.9),
+        "p99": pick(0.99),
+        "max": ordered[-1],
+        "n": len(ordered),
+    }
+
+
+class Heartbeat:
+    """Gaps between the beats of a 10 ms ``QTimer``, tagged with the phase they ended in."""
+
+    def __init__(self, interval_ms: int = BEAT_MS) -> None:
+        from qtpy.QtCore import QTimer
+
+        self.phase = ""
+        self.gaps: list[tuple[str, float]] = []
+        self._last: float | None = None
+        self._timer = QTimer()
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._beat)
+        #: (phase, where) -> [stalls sampled there, longest gap in ms]
+        self._culprits: dict[tuple[str, str], list[float]] = {}
+        self._sampled: str | None = None
+        self._gui_thread = threading.get_ident()
+        self._stopped = threading.Event()
+        self._watchdog: threading.Thread | None = None
+
+    def _beat(self) -> None:
+        now = time.perf_counter()
+        if self._last is not None:
+            gap = (now - self._last) * 1000.0
+            self.gaps.append((self.phase, gap))
+            if self._sampled is not None:
+                entry = self._culprits.setdefault((self.phase, self._sampled), [0, 0.0])
+                entry[0] += 1
+                entry[1] = max(entry[1], gap)
+        self._sampled = None
+        self._last = now
+
+    def _watch(self) -> None:
+        """Watchdog thread: during a stall, note where the GUI thread is (once per stall)."""
+        while not self._stopped.wait(0.02):
+            last = self._last
+            late = last is not None and (time.perf_counter() - last) * 1000.0 > SAMPLE_AFTER_MS
+            if late and self._sampled is None:
+                frame = sys._current_frames().get(self._gui_thread)
+                self._sampled = _where(frame) if frame is not None else "?"
+
+    def culprits(self, top: int = 12) -> list[dict[str, Any]]:
+        """Where the GUI thread was during stalls over ``SAMPLE_AFTER_MS``, longest first."""
+        rows = [
+            {"phase": phase, "where": where, "stalls": int(n), "longest_ms": longest}
+            for (phase, where), (n, longest) in self._culprits.items()
+        ]
+        return sorted(rows, key=lambda row: -row["longest_ms"])[:top]
+
+    def start(self, phase: str = "") -> None:
+        self.phase = phase
+        self._last = None
+        self._timer.start()
+        if self._watchdog is None:
+            self._stopped.clear()
+            self._watchdog = threading.Thread(target=self._watch, daemon=True)
+            self._watchdog.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+        self._last = None
+        if self._watchdog is not None:
+            self._stopped.set()
+            self._watchdog.join()
+            self._watchdog = None
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Work of the benchmark itself (not the widget's): its time is no gap."""
+        self.stop()
+        try:
+            yield
+        finally:
+            self.start(self.phase)
+
+    def gaps_ms(self, phase: str | None = None) -> list[float]:
+        """The gaps of ``phase`` (every gap for None)."""
+        return [gap for p, gap in self.gaps if phase is None or p == phase]
+
+    def summary(self, phase: str | None = None) -> dict[str, float]:
+        """Gap statistics (ms) of ``phase``; ``max`` is the longest stall."""
+        return summarize(self.gaps_ms(phase))
+
+    def by_phase(self) -> dict[str, dict[str, float]]:
+        return {phase: self.summary(phase) for phase in dict.fromkeys(p for p, _ in self.gaps)}
+
+
+def _where(frame: Any) -> str:
+    """The innermost frames of this package (else of napari/Qt code) on a stack, compactly."""
+    import traceback
+
+    stack = traceback.extract_stack(frame)
+    ours = [f for f in stack if "napari_skipclick" in f.filename and "/bench/" not in f.filename]
+    chosen = ours[-3:] if ours else stack[-3:]
+    return " < ".join(
+        f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in reversed(chosen)
+    )
+
+
+class ErrorLog:
+    """Collects napari error/warning notifications, uncaught exceptions and Qt critical messages
+    while installed (``install``/``uninstall``, or as a context manager)."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.warnings: Counter[str] = Counter()
+        self.infos: Counter[str] = Counter()
+        self._hooks: tuple[Any, Any] | None = None
+
+    def install(self) -> None:
+        from napari.utils.notifications import notification_manager
+        from qtpy.QtCore import qInstallMessageHandler
+
+        notification_manager.notification_ready.connect(self._on_notification)
+        self._hooks = (sys.excepthook, threading.excepthook)
+        sys.excepthook = self._on_exception
+        threading.excepthook = self._on_thread_exception
+        qInstallMessageHandler(self._on_qt_message)
+
+    def uninstall(self) -> None:
+        from napari.utils.notifications import notification_manager
+        from qtpy.QtCore import qInstallMessageHandler
+
+        notification_manager.notification_ready.disconnect(self._on_notification)
+        if self._hooks is not None:
+            sys.excepthook, threading.excepthook = self._hooks
+            self._hooks = None
+        qInstallMessageHandler(None)
+
+    def __enter__(self) -> ErrorLog:
+        self.install()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.uninstall()
+
+    def record(self, text: str) -> None:
+        """Count an error found by the benchmark itself (an exception it caught)."""
+        self.errors.append(text)
+        print(f"ERROR: {text}", file=sys.stderr, flush=True)
+
+    def _on_notification(self, notification: Any) -> None:
+        severity = str(getattr(notification.severity, "value", notification.severity)).lower()
+        text = str(notification.message)
+        if severity == "error":
+            self.record(f"notification: {text}")
+        elif severity == "warning":
+            self.warnings[text] += 1
+        else:
+            self.infos[text] += 1
+
+    def _on_exception(self, exctype: type, value: BaseException, _tb: Any) -> None:
+        self.record(f"uncaught {exctype.__name__}: {value}")
+
+    def _on_thread_exception(self, args: Any) -> None:
+        self.record(f"uncaught in thread {args.exc_type.__name__}: {args.exc_value}")
+
+    def _on_qt_message(self, kind: Any, _context: Any, text: str) -> None:
+        from qtpy.QtCore import QtMsgType
+
+        if kind in (QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg):
+            self.record(f"Qt: {text}")
+        elif kind == QtMsgType.QtWarningMsg:
+            self.warnings[f"Qt: {text}"] += 1
+
+    def report(self) -> dict[str, Any]:
+        """Error count and texts, warnings and infos with their counts (most frequent first)."""
+        return {
+            "errors": len(self.errors),
+            "error_messages": self.errors[:50],
+            "warnings": sum(self.warnings.values()),
+            "warning_messages": dict(self.warnings.most_common(30)),
+            "infos": dict(self.infos.most_common(10)),
+        }

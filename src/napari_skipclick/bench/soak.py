@@ -1,0 +1,204 @@
+"""``skipclick bench-soak``: a long scripted session through the real widget (needs a display,
+e.g. Xvfb), the embedded engine on the sample giant-slalom clip, saved to a store.
+
+It runs rounds until ``--minutes`` have passed (the last round is cut at that time). A round
+is 20 bursts of 1-6 clicks (about 70 clicks) on 8 frames (a window that moves 3 frames a
+round) and up to 12 objects; between its first bursts come an undo/redo storm, a propagation
+over 2-5 frames (every third one cancelled), a drag of the time slider over frames whose
+features are computed in the background, and in every fifth round an engine switch and an
+export. See ``soak_actions`` for how each is done.
+
+It reports the errors (napari error notifications, uncaught exceptions, Qt critical messages,
+and checks of its own), RSS after the warm-up (the first round, at least 15 % of the time) and
+at the end, event-loop stalls (10 ms heartbeat), and at the end saves, waits for every frame to
+be written and compares the store, read through a second handle, with the session's labels and
+statuses frame by frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .gui_watch import ErrorLog, Heartbeat, rss_mib
+
+#: share of the run that is warm-up (caches filling) before the first RSS figure
+WARMUP_SHARE = 0.15
+#: click bursts per round
+BURSTS = 20
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the benchmark's options to ``parser``."""
+    parser.add_argument("--minutes", type=float, default=10.0, help="how long to run")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the scripted user")
+    parser.add_argument(
+        "--cache-mib", type=int, default=256, help="feature cache bound (the session panel's)"
+    )
+    parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the soak; exit status 1 when it found errors or the store differs from the session."""
+    import platform
+
+    import torch
+
+    torch.set_num_threads(2)
+    result = soak(args.minutes, seed=args.seed, cache_mib=args.cache_mib)
+    result["machine"] = f"{platform.processor() or platform.machine()}, {platform.system()}"
+    print(json.dumps(result, indent=2), flush=True)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2))
+        print(f"wrote {args.json}")
+    return 0 if result["errors"]["errors"] == 0 and result["store_matches_session"] else 1
+
+
+def soak(
+    minutes: float, *, seed: int = 0, cache_mib: int = 256, log: Callable[[str], Any] = print
+) -> dict[str, Any]:
+    """Run the scripted session for ``minutes`` and return its figures.
+
+    Args:
+        minutes: how long to run (rounds are cut at that time).
+        seed: seed of the scripted user's choices.
+        cache_mib: the feature cache bound set in the session panel.
+        log: where progress lines go.
+    """
+    from ..app import open_annotator
+    from ..demo import wait_until
+    from .soak_actions import SoakActions
+
+    with tempfile.TemporaryDirectory(prefix="skipclick-soak-") as tmp, ErrorLog() as errors:
+        store = Path(tmp) / "soak.zarr"
+        viewer, widget = open_annotator(store=str(store))
+        controller = widget.controller
+        widget.setup_panel.cache_spin.setValue(cache_mib)
+        widget.setup_panel.request_start()  # Apply: the session keeps going with that cache
+        wait_until(lambda: widget.setup_panel.start_button.isEnabled())
+        beat = Heartbeat()
+        actions = SoakActions(viewer, widget, beat, errors, Path(tmp) / "exports", seed)
+        start = time.perf_counter()
+        deadline = start + 60.0 * minutes
+        warm: dict[str, Any] | None = None
+        rounds = 0
+        beat.start("clicks")
+        while time.perf_counter() < deadline:
+            _round(actions, rounds, deadline, errors)
+            rounds += 1
+            elapsed = time.perf_counter() - start
+            log(
+                f"round {rounds}: {elapsed:.0f} s, {dict(actions.counts)}, "
+                f"RSS {rss_mib():.0f} MiB, errors {len(errors.errors)}"
+            )
+            if warm is None and elapsed >= WARMUP_SHARE * 60.0 * minutes:
+                warm = _memory(controller, elapsed)
+        beat.stop()
+        end = _memory(controller, time.perf_counter() - start)
+        warm = warm or end
+        check = _flush_and_compare(controller, errors)
+        controller.close_session()
+        viewer.close()
+        wait_until(lambda: True)
+    stalls = beat.summary()
+    return {
+        "minutes": minutes,
+        "seconds": end["seconds"],
+        "rounds": rounds,
+        "counts": dict(actions.counts),
+        "edits_applied": actions.applied,
+        "errors": errors.report(),
+        "rss_mib": {
+            "after_warmup": warm,
+            "end": end,
+            "growth": end["rss"] - warm["rss"],
+        },
+        "stalls_ms": {"max": stalls.get("max"), "p99": stalls.get("p99"), "all": stalls},
+        "stalls_by_activity_ms": beat.by_phase(),
+        "stall_culprits": beat.culprits(),
+        **check,
+    }
+
+
+def _round(actions: Any, index: int, deadline: float, errors: ErrorLog) -> None:
+    """One round of the mix (see the module docstring), stopped at ``deadline``."""
+    actions.next_window(index)
+    plan: list[Callable[[], None]] = []
+    extras = [
+        lambda: actions.propagate(cancel=actions.counts["propagations"] % 3 == 2),
+        actions.undo_storm,
+        actions.scrub,
+    ]
+    if index % 5 == 0:
+        extras += [
+            lambda: actions.switch_engine(index // 5),
+            lambda: actions.export(index // 5),
+        ]
+    for _burst in range(BURSTS):  # the other actions early in the round, between bursts
+        plan.append(actions.click_burst)
+        if extras:
+            plan.append(extras.pop(0))
+    for step in plan:
+        if time.perf_counter() >= deadline:
+            return
+        try:
+            step()
+        except Exception as exc:  # the soak goes on; the error is counted
+            errors.record(f"{type(exc).__name__} in the script: {exc}")
+
+
+def _memory(controller: Any, seconds: float) -> dict[str, float]:
+    """RSS, feature cache and labels in memory (MiB) at ``seconds`` into the run."""
+    session = controller.session
+    return {
+        "seconds": seconds,
+        "rss": rss_mib(),
+        "feature_cache": session.cache.nbytes / 2**20,
+        "labels_in_memory": session.labels.nbytes_in_memory / 2**20,
+    }
+
+
+def _flush_and_compare(controller: Any, errors: ErrorLog) -> dict[str, Any]:
+    """Save, wait until nothing is left to write, then compare every frame's labels and status
+    in the store (a second, read-only handle) with the session's."""
+    import numpy as np
+
+    from ..demo import wait_until
+    from ..io.store import AnnotationStore
+    from ..types import FrameStatus
+
+    session = controller.session
+    wait_until(lambda: controller.idle, 600)
+    if not controller.save():
+        errors.record(f"the final save failed: {controller.last_message}")
+    wait_until(lambda: not session.dirty_frames() and not session.objects_dirty, 600)
+    differ, missing_status = [], []
+    with AnnotationStore.open(session.store.path) as store:
+        stored, ours, empty = store.statuses(), session.statuses(), FrameStatus.EMPTY
+        for t in range(session.n_frames):
+            if not np.array_equal(store.read_labels(t), session.labels.read(t)):
+                differ.append(t)
+            if stored.get(t, empty) != ours.get(t, empty):
+                missing_status.append(t)
+        objects_match = [o.id for o in store.objects()] == [o.id for o in session.objects]
+    if differ or missing_status or not objects_match:
+        print(
+            f"store differs: labels {differ[:20]}, statuses {missing_status[:20]}, "
+            f"objects match {objects_match}",
+            file=sys.stderr,
+        )
+    return {
+        "frames_compared": session.n_frames,
+        "frames_annotated": sum(1 for t in range(session.n_frames) if session.ids_on(t)),
+        "frames_differing": differ,
+        "statuses_differing": missing_status,
+        "objects_match": objects_match,
+        "store_matches_session": not differ and not missing_status and objects_match,
+    }

@@ -1,0 +1,41 @@
+"""What the GUI benchmarks watch: a blocked event loop shows as a stall, errors are counted."""
+
+from __future__ import annotations
+
+import time
+
+from napari.utils.notifications import show_error, show_warning
+
+from napari_skipclick.bench.gui_watch import ErrorLog, Heartbeat
+
+
+def _run_loop(qtbot, seconds: float) -> None:
+    deadline = time.perf_counter() + seconds
+    qtbot.waitUntil(lambda: time.perf_counter() >= deadline, timeout=int(seconds * 1000) + 5000)
+
+
+def test_heartbeat_sees_a_blocked_event_loop_in_its_phase(qtbot) -> None:
+    beat = Heartbeat()
+    beat.start("idle")
+    _run_loop(qtbot, 0.2)
+    beat.phase = "blocked"
+    time.sleep(0.25)  # the GUI thread does not return to the event loop
+    _run_loop(qtbot, 0.1)
+    with beat.paused():
+        time.sleep(0.3)  # the benchmark's own work is no gap
+    _run_loop(qtbot, 0.1)
+    beat.stop()
+    assert beat.summary("idle")["n"] > 3
+    assert beat.summary("blocked")["max"] >= 250
+    assert beat.summary()["max"] < 300 + 100
+
+
+def test_error_log_counts_error_notifications_and_keeps_warnings_apart(qtbot) -> None:
+    with ErrorLog() as errors:
+        show_warning("a warning")
+        show_error("a failure")
+    show_error("after uninstall")
+    report = errors.report()
+    assert report["errors"] == 1
+    assert report["error_messages"] == ["notification: a failure"]
+    assert report["warning_messages"] == {"a warning": 1}
