@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from napari.utils.notifications import show_error, show_warning
@@ -30,12 +31,14 @@ def test_heartbeat_sees_a_blocked_event_loop_in_its_phase(qtbot) -> None:
     assert beat.summary()["max"] < 300 + 100
 
 
-def test_error_log_counts_error_notifications_and_keeps_warnings_apart(qtbot) -> None:
+def test_error_log_counts_error_notifications_and_logs_and_keeps_warnings_apart(qtbot) -> None:
     with ErrorLog() as errors:
         show_warning("a warning")
         show_error("a failure")
+        logging.getLogger("vispy").warning("QPainter: a Qt message")
+        logging.getLogger("napari").error("a logged error")
     show_error("after uninstall")
     report = errors.report()
-    assert report["errors"] == 1
-    assert report["error_messages"] == ["notification: a failure"]
-    assert report["warning_messages"] == {"a warning": 1}
+    assert report["errors"] == 2
+    assert report["error_messages"] == ["notification: a failure", "log napari: a logged error"]
+    assert report["warning_messages"] == {"a warning": 1, "log vispy: QPainter: a Qt message": 1}

@@ -85,11 +85,11 @@ def autosave(beat: Heartbeat, n_frames: int) -> dict[str, Any]:
         wait_until(lambda: controller.idle)
         layer = viewer.add_labels(_moving_boxes(n_frames, 1080, 1920), name="imported labels")
         session = controller.session
-        from .._qt.imports import import_layer
-
+        panel = widget.objects_panel
+        panel.import_combo.setCurrentText(layer.name)
         beat.start("import")
         start = time.perf_counter()
-        import_layer(controller, layer)
+        panel.import_selected_layer()  # the panel's Import button
         wait_until(lambda: bool(session.ids_on(n_frames - 1)))
         imported_s = time.perf_counter() - start
         beat.phase = "autosave"

@@ -5,13 +5,14 @@
   per phase, so one run can say which activity stalled, and a watchdog thread samples what
   the GUI thread was running during each stall (``culprits``).
 - ``ErrorLog``: napari notifications (errors, warnings), uncaught exceptions of any thread and
-  Qt's own critical messages, with their texts.
+  log records (Qt's own messages reach Python through vispy's logger), with their texts.
 - ``rss_mib``: resident memory of the process.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import statistics
 import sys
 import threading
@@ -102,8 +103,9 @@ class Heartbeat:
         return sorted(rows, key=lambda row: -row["longest_ms"])[:top]
 
     def start(self, phase: str = "") -> None:
+        """Beat from now on (a stall right after this call counts too)."""
         self.phase = phase
-        self._last = None
+        self._last = time.perf_counter()
         self._timer.start()
         if self._watchdog is None:
             self._stopped.clear()
@@ -140,22 +142,25 @@ class Heartbeat:
 
 
 def _where(frame: Any) -> str:
-    """The innermost frames of this package (else of napari/Qt code) on a stack, compactly."""
+    """The innermost frame of a stack, then the innermost frames of this package (the widget,
+    not the benchmark) that led there, compactly."""
     import traceback
 
     stack = traceback.extract_stack(frame)
     ours = [f for f in stack if "napari_skipclick" in f.filename and "/bench/" not in f.filename]
-    chosen = ours[-3:] if ours else stack[-3:]
+    chosen = [*ours[-2:], stack[-1]] if ours and ours[-1] is not stack[-1] else ours[-3:]
+    chosen = chosen or stack[-2:]
     return " < ".join(
         f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in reversed(chosen)
     )
 
 
-class ErrorLog:
-    """Collects napari error/warning notifications, uncaught exceptions and Qt critical messages
-    while installed (``install``/``uninstall``, or as a context manager)."""
+class ErrorLog(logging.Handler):
+    """Collects napari error/warning notifications, uncaught exceptions and log records of
+    level warning and above while installed (``install``/``uninstall``, or as a context)."""
 
     def __init__(self) -> None:
+        super().__init__(logging.WARNING)
         self.errors: list[str] = []
         self.warnings: Counter[str] = Counter()
         self.infos: Counter[str] = Counter()
@@ -163,23 +168,21 @@ class ErrorLog:
 
     def install(self) -> None:
         from napari.utils.notifications import notification_manager
-        from qtpy.QtCore import qInstallMessageHandler
 
         notification_manager.notification_ready.connect(self._on_notification)
         self._hooks = (sys.excepthook, threading.excepthook)
         sys.excepthook = self._on_exception
         threading.excepthook = self._on_thread_exception
-        qInstallMessageHandler(self._on_qt_message)
+        logging.getLogger().addHandler(self)  # every logger propagates there (vispy's too)
 
     def uninstall(self) -> None:
         from napari.utils.notifications import notification_manager
-        from qtpy.QtCore import qInstallMessageHandler
 
         notification_manager.notification_ready.disconnect(self._on_notification)
         if self._hooks is not None:
             sys.excepthook, threading.excepthook = self._hooks
             self._hooks = None
-        qInstallMessageHandler(None)
+        logging.getLogger().removeHandler(self)
 
     def __enter__(self) -> ErrorLog:
         self.install()
@@ -192,6 +195,14 @@ class ErrorLog:
         """Count an error found by the benchmark itself (an exception it caught)."""
         self.errors.append(text)
         print(f"ERROR: {text}", file=sys.stderr, flush=True)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """A log record (``logging.Handler``): error and above count as errors."""
+        text = f"log {record.name}: {record.getMessage()}"
+        if record.levelno >= logging.ERROR:
+            self.record(text)
+        else:
+            self.warnings[text] += 1
 
     def _on_notification(self, notification: Any) -> None:
         severity = str(getattr(notification.severity, "value", notification.severity)).lower()
@@ -208,14 +219,6 @@ class ErrorLog:
 
     def _on_thread_exception(self, args: Any) -> None:
         self.record(f"uncaught in thread {args.exc_type.__name__}: {args.exc_value}")
-
-    def _on_qt_message(self, kind: Any, _context: Any, text: str) -> None:
-        from qtpy.QtCore import QtMsgType
-
-        if kind in (QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg):
-            self.record(f"Qt: {text}")
-        elif kind == QtMsgType.QtWarningMsg:
-            self.warnings[f"Qt: {text}"] += 1
 
     def report(self) -> dict[str, Any]:
         """Error count and texts, warnings and infos with their counts (most frequent first)."""
