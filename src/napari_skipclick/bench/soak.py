@@ -45,13 +45,26 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the soak; exit status 1 when it found errors or the store differs from the session."""
+    """Run the soak; exit status 1 when it found errors or the store differs from the session.
+
+    With ``--json`` the file also holds the figures so far after every round (``"finished":
+    false``), and a crash prints every thread's Python stack (``faulthandler``).
+    """
+    import faulthandler
     import platform
 
     import torch
 
+    faulthandler.enable()
     torch.set_num_threads(2)
-    result = soak(args.minutes, seed=args.seed, cache_mib=args.cache_mib)
+
+    def progress(figures: dict[str, Any]) -> None:
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps({**figures, "finished": False}, indent=2))
+
+    result = soak(args.minutes, seed=args.seed, cache_mib=args.cache_mib, progress=progress)
+    result["finished"] = True
     result["machine"] = f"{platform.processor() or platform.machine()}, {platform.system()}"
     print(json.dumps(result, indent=2), flush=True)
     if args.json:
@@ -62,7 +75,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def soak(
-    minutes: float, *, seed: int = 0, cache_mib: int = 256, log: Callable[[str], Any] = print
+    minutes: float,
+    *,
+    seed: int = 0,
+    cache_mib: int = 256,
+    log: Callable[[str], Any] = print,
+    progress: Callable[[dict[str, Any]], Any] | None = None,
 ) -> dict[str, Any]:
     """Run the scripted session for ``minutes`` and return its figures.
 
@@ -70,7 +88,8 @@ def soak(
         minutes: how long to run (rounds are cut at that time).
         seed: seed of the scripted user's choices.
         cache_mib: the feature cache bound set in the session panel.
-        log: where progress lines go.
+        log: where a line per round goes.
+        progress: called after each round with the figures so far.
     """
     from ..app import open_annotator
     from ..demo import wait_until
@@ -93,13 +112,25 @@ def soak(
         while time.perf_counter() < deadline:
             _round(actions, rounds, deadline, errors)
             rounds += 1
-            elapsed = time.perf_counter() - start
-            log(
-                f"round {rounds}: {elapsed:.0f} s, {dict(actions.counts)}, "
-                f"RSS {rss_mib():.0f} MiB, errors {len(errors.errors)}"
-            )
-            if warm is None and elapsed >= WARMUP_SHARE * 60.0 * minutes:
-                warm = _memory(controller, elapsed)
+            with beat.paused():  # the soak's own book-keeping is no stall of the widget
+                elapsed = time.perf_counter() - start
+                log(
+                    f"round {rounds}: {elapsed:.0f} s, {dict(actions.counts)}, "
+                    f"RSS {rss_mib():.0f} MiB, errors {len(errors.errors)}"
+                )
+                if warm is None and elapsed >= WARMUP_SHARE * 60.0 * minutes:
+                    warm = _memory(controller, elapsed)
+                if progress is not None:
+                    progress(
+                        {
+                            "rounds": rounds,
+                            "counts": dict(actions.counts),
+                            "errors": errors.report(),
+                            "rss_mib": {"after_warmup": warm, "now": _memory(controller, elapsed)},
+                            "stalls_by_activity_ms": beat.by_phase(),
+                            "stall_culprits": beat.culprits(),
+                        }
+                    )
         beat.stop()
         end = _memory(controller, time.perf_counter() - start)
         warm = warm or end
