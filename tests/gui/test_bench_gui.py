@@ -15,7 +15,7 @@ def _run_loop(qtbot, seconds: float) -> None:
     qtbot.waitUntil(lambda: time.perf_counter() >= deadline, timeout=int(seconds * 1000) + 5000)
 
 
-def test_heartbeat_sees_a_blocked_event_loop_in_its_phase(qtbot) -> None:
+def test_heartbeat_sees_a_blocked_event_loop_in_its_phase_and_where_it_was(qtbot) -> None:
     beat = Heartbeat()
     beat.start("idle")
     _run_loop(qtbot, 0.2)
@@ -29,6 +29,10 @@ def test_heartbeat_sees_a_blocked_event_loop_in_its_phase(qtbot) -> None:
     assert beat.summary("idle")["n"] > 3
     assert beat.summary("blocked")["max"] >= 250
     assert beat.summary()["max"] < 300 + 100
+    culprit = beat.culprits()[0]
+    assert culprit["phase"] == "blocked"
+    assert culprit["longest_ms"] >= 250
+    assert "test_bench_gui.py" in culprit["where"]
 
 
 def test_error_log_counts_error_notifications_and_logs_and_keeps_warnings_apart(qtbot) -> None:

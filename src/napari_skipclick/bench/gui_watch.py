@@ -25,6 +25,8 @@ from typing import Any
 BEAT_MS = 10
 #: a gap this long (ms) gets the GUI thread's stack sampled
 SAMPLE_AFTER_MS = 100.0
+#: where a stall is put when the watchdog could not run during it (another thread held the GIL)
+UNSAMPLED = "(not sampled: the watchdog did not get the GIL during the stall)"
 
 
 def rss_mib() -> float:
@@ -78,6 +80,8 @@ class Heartbeat:
         if self._last is not None:
             gap = (now - self._last) * 1000.0
             self.gaps.append((self.phase, gap))
+            if self._sampled is None and gap > SAMPLE_AFTER_MS + 50.0:  # the watchdog had time
+                self._sampled = UNSAMPLED
             if self._sampled is not None:
                 entry = self._culprits.setdefault((self.phase, self._sampled), [0, 0.0])
                 entry[0] += 1
