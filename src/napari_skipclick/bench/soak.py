@@ -107,6 +107,7 @@ def soak(
         start = time.perf_counter()
         deadline = start + 60.0 * minutes
         warm: dict[str, Any] | None = None
+        memory: list[dict[str, float]] = []
         rounds = 0
         beat.start("clicks")
         while time.perf_counter() < deadline:
@@ -118,15 +119,16 @@ def soak(
                     f"round {rounds}: {elapsed:.0f} s, {dict(actions.counts)}, "
                     f"RSS {rss_mib():.0f} MiB, errors {len(errors.errors)}"
                 )
+                memory.append(_memory(controller, elapsed))
                 if warm is None and elapsed >= WARMUP_SHARE * 60.0 * minutes:
-                    warm = _memory(controller, elapsed)
+                    warm = memory[-1]
                 if progress is not None:
                     progress(
                         {
                             "rounds": rounds,
                             "counts": dict(actions.counts),
                             "errors": errors.report(),
-                            "rss_mib": {"after_warmup": warm, "now": _memory(controller, elapsed)},
+                            "memory_by_round_mib": memory,
                             "stalls_by_activity_ms": beat.by_phase(),
                             "stall_culprits": beat.culprits(),
                         }
@@ -151,6 +153,7 @@ def soak(
             "end": end,
             "growth": end["rss"] - warm["rss"],
         },
+        "memory_by_round_mib": memory,
         "stalls_ms": {"max": stalls.get("max"), "p99": stalls.get("p99"), "all": stalls},
         "stalls_by_activity_ms": beat.by_phase(),
         "stall_culprits": beat.culprits(),
@@ -186,13 +189,15 @@ def _round(actions: Any, index: int, deadline: float, errors: ErrorLog) -> None:
 
 
 def _memory(controller: Any, seconds: float) -> dict[str, float]:
-    """RSS, feature cache and labels in memory (MiB) at ``seconds`` into the run."""
+    """RSS, feature cache, labels in memory and undo patches (MiB) ``seconds`` into the run."""
     session = controller.session
+    history_bytes = getattr(session.history, "_nbytes", 0)  # bounded by History.max_bytes
     return {
         "seconds": seconds,
         "rss": rss_mib(),
         "feature_cache": session.cache.nbytes / 2**20,
         "labels_in_memory": session.labels.nbytes_in_memory / 2**20,
+        "undo_patches": history_bytes / 2**20,
     }
 
 
