@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from .gui_watch import Heartbeat, rss_mib, summarize
 
+#: the parts ``--parts`` may name
+PARTS = ("clicks", "scrub", "autosave", "propagate", "long")
 #: clicks (row, column, positive) on the skier of frame 0 of the sample video, cycled
 SKIER_CLICKS = ((144, 335, True), (134, 363, False), (188, 358, True), (170, 350, False))
 
@@ -42,7 +45,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--parts",
         default="clicks,scrub,autosave,propagate",
-        help="comma-separated parts to run (clicks, scrub, autosave, propagate, long)",
+        help=f"comma-separated parts to run ({', '.join(PARTS)})",
     )
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
 
@@ -165,8 +168,12 @@ def run(args: argparse.Namespace) -> int:
     from ..app import open_annotator
     from . import gui_stalls
 
-    torch.set_num_threads(2)
     parts = {p.strip() for p in args.parts.split(",")}
+    unknown = sorted(parts - set(PARTS))
+    if unknown:
+        print(f"skipclick bench-gui: unknown parts {unknown}; choose from {PARTS}", file=sys.stderr)
+        return 2
+    torch.set_num_threads(2)
     results: dict[str, Any] = {
         "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} "
         f"threads, {platform.system()}",
