@@ -8,11 +8,12 @@ over 2-5 frames (every third one cancelled), a drag of the time slider over fram
 features are computed in the background, and in every fifth round an engine switch and an
 export. See ``soak_actions`` for how each is done.
 
-It reports the errors (napari error notifications, uncaught exceptions, Qt critical messages,
-and checks of its own), RSS after the warm-up (the first round, at least 15 % of the time) and
-at the end, event-loop stalls (10 ms heartbeat), and at the end saves, waits for every frame to
-be written and compares the store, read through a second handle, with the session's labels and
-statuses frame by frame.
+It reports the errors (napari error notifications, uncaught exceptions, log records of level
+error, and checks of its own), RSS after the warm-up (the end of the first round after 15 % of
+the time with the feature cache 90 % full; else the end) and after every round, event-loop
+stalls (10 ms heartbeat), and at the end saves, waits for every frame to be written and
+compares the store, read through a second handle, with the session's labels and statuses
+frame by frame.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ from typing import Any
 
 from .gui_watch import ErrorLog, Heartbeat, rss_mib
 
-#: share of the run that is warm-up (caches filling) before the first RSS figure
+#: share of the run that is warm-up before the first RSS figure (at least) ...
 WARMUP_SHARE = 0.15
+#: ... and share of its bound that the feature cache must hold by then
+WARM_CACHE_SHARE = 0.9
 #: click bursts per round
 BURSTS = 20
 
@@ -120,7 +123,8 @@ def soak(
                     f"RSS {rss_mib():.0f} MiB, errors {len(errors.errors)}"
                 )
                 memory.append(_memory(controller, elapsed))
-                if warm is None and elapsed >= WARMUP_SHARE * 60.0 * minutes:
+                full = memory[-1]["feature_cache"] >= WARM_CACHE_SHARE * cache_mib
+                if warm is None and full and elapsed >= WARMUP_SHARE * 60.0 * minutes:
                     warm = memory[-1]
                 if progress is not None:
                     progress(
@@ -135,6 +139,7 @@ def soak(
                     )
         beat.stop()
         end = _memory(controller, time.perf_counter() - start)
+        warmed_up = warm is not None
         warm = warm or end
         check = _flush_and_compare(controller, errors)
         controller.close_session()
@@ -149,6 +154,7 @@ def soak(
         "edits_applied": actions.applied,
         "errors": errors.report(),
         "rss_mib": {
+            "warmed_up": warmed_up,
             "after_warmup": warm,
             "end": end,
             "growth": end["rss"] - warm["rss"],
