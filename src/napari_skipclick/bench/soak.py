@@ -44,6 +44,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cache-mib", type=int, default=256, help="feature cache bound (the session panel's)"
     )
+    parser.add_argument(
+        "--trace-memory",
+        action="store_true",
+        help="also report the memory Python and numpy allocated (tracemalloc; slower)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
 
 
@@ -60,6 +65,10 @@ def run(args: argparse.Namespace) -> int:
 
     faulthandler.enable()
     torch.set_num_threads(2)
+    if args.trace_memory:
+        import tracemalloc
+
+        tracemalloc.start()
 
     def progress(figures: dict[str, Any]) -> None:
         if args.json:
@@ -197,14 +206,19 @@ def _round(actions: Any, index: int, deadline: float, errors: ErrorLog) -> None:
 def _memory(controller: Any, seconds: float) -> dict[str, float]:
     """RSS, feature cache, labels in memory and undo patches (MiB) ``seconds`` into the run."""
     session = controller.session
+    import tracemalloc
+
     history_bytes = getattr(session.history, "_nbytes", 0)  # bounded by History.max_bytes
-    return {
+    figures = {
         "seconds": seconds,
         "rss": rss_mib(),
         "feature_cache": session.cache.nbytes / 2**20,
         "labels_in_memory": session.labels.nbytes_in_memory / 2**20,
         "undo_patches": history_bytes / 2**20,
     }
+    if tracemalloc.is_tracing():  # what Python objects and numpy arrays hold, not native memory
+        figures["python_traced"] = tracemalloc.get_traced_memory()[0] / 2**20
+    return figures
 
 
 def _flush_and_compare(controller: Any, errors: ErrorLog) -> dict[str, Any]:
