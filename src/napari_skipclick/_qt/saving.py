@@ -163,7 +163,7 @@ class Autosave(QObject):
     def set_session(self, session: AnnotationSession | None) -> None:
         self._timer.stop()
         self.session, self._error = session, None
-        self.refresh()
+        self.refresh(force=True)
 
     def schedule(self) -> None:
         """Save a while after the last change (each change restarts the wait)."""
@@ -196,8 +196,8 @@ class Autosave(QObject):
             self.refresh()
         return True
 
-    def refresh(self) -> None:
-        """Recount what is pending and tell the widget if anything changed."""
+    def refresh(self, force: bool = False) -> None:
+        """Recount what is pending and tell the widget if anything changed (or ``force``)."""
         session = self.session
         store = session is not None and session.store is not None
         state = SaveState(
@@ -206,7 +206,7 @@ class Autosave(QObject):
             saving=store and self.writer.busy,
             error=self._error if store else None,
         )
-        if state != self._state:
+        if force or state != self._state:
             self._state = state
             self.state_changed.emit(state)
 

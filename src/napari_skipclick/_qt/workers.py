@@ -377,6 +377,7 @@ class PropagationRun(QObject):
             start,
             options,
             _progress={"total": 0, "desc": "SkipClick: propagation"},
+            _ignore_errors=True,  # reported once, by ``_on_error``
         )
         self._worker.yielded.connect(self._on_yielded)
         self._worker.errored.connect(self._on_error)
