@@ -54,28 +54,28 @@ class StoreWriter(QObject):
         with self._lock:
             if self._queued is not None and self._queued[0] is session:
                 return self._queued[1]
-            future = self._submit_locked(self._save, session)
+            future, started = self._submit_locked(self._save, session)
             self._queued = (session, future)
-            return future
+        if started:
+            self.busy_changed.emit(True)
+        return future
 
     def submit(self, job: Callable[..., Any], *args: Any) -> Future:
         """Run ``job(*args)`` on the writer thread after the jobs queued before it."""
         with self._lock:
-            return self._submit_locked(job, *args)
+            future, started = self._submit_locked(job, *args)
+        if started:
+            self.busy_changed.emit(True)
+        return future
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until every job queued so far has ended (TimeoutError after ``timeout`` s)."""
         self.submit(lambda: None).result(timeout)
 
-    def shutdown(self) -> None:
-        """Finish the queued jobs, then stop the thread."""
-        self._pool.shutdown(wait=True)
-
-    def _submit_locked(self, job: Callable[..., Any], *args: Any) -> Future:
+    def _submit_locked(self, job: Callable[..., Any], *args: Any) -> tuple[Future, bool]:
+        """Queue ``job``; also whether the writer was idle before (call under ``_lock``)."""
         self._jobs += 1
-        if self._jobs == 1:
-            self.busy_changed.emit(True)
-        return self._pool.submit(self._run, job, *args)
+        return self._pool.submit(self._run, job, *args), self._jobs == 1
 
     def _run(self, job: Callable[..., Any], *args: Any) -> Any:
         try:
