@@ -186,6 +186,7 @@ def test_unsaved_dialog_says_how_many_frames_and_returns_the_choice(qtbot, monke
     dialog = UnsavedDialog(error)
     qtbot.addWidget(dialog)
     assert "3 frames and the object list" in dialog.text()
+    assert dialog.informativeText().startswith("No space left on device")
     labels = [b.text() for b in dialog.buttons.values()]
     assert labels == ["Retry", "Save to another store…", "Discard 3 frames and the object list"]
     assert dialog.escapeButton() is dialog.buttons[Choice.RETRY]  # Escape never discards

@@ -91,7 +91,7 @@ class UnsavedDialog(QMessageBox):
         what = f"{n} frame{'s' if n != 1 else ''}" + (" and the object list" * error.objects)
         self.setText(f"{what} could not be saved to {error.store}.")
         self.setInformativeText(
-            f"{error.__cause__ or error}\n\nThey are still in memory. Retry (e.g. after "
+            f"{error.cause}\n\nThey are still in memory. Retry (e.g. after "
             "freeing disk space), save everything to another store, or discard them."
         )
         self.buttons = {

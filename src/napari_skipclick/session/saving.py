@@ -34,10 +34,11 @@ class UnsavedChangesError(RuntimeError):
         frames: the frames not saved.
         objects: whether the object and class lists are not saved.
         store: where the session was saving.
+        cause: why the write failed (the store's error).
     """
 
     def __init__(self, frames: list[int], objects: bool, store: Path | None, cause: object):
-        self.frames, self.objects, self.store = list(frames), objects, store
+        self.frames, self.objects, self.store, self.cause = list(frames), objects, store, cause
         what = [f"{len(self.frames)} frame(s)"] + (["the object list"] * objects)
         super().__init__(
             f"{' and '.join(what)} could not be saved to {store}: {cause}. They are kept in "
