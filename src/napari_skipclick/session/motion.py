@@ -2,12 +2,13 @@
 
 The flow is estimated on a crop around the object (its bounding box grown by a margin that
 scales with the object's size) in grey levels, downscaled so that the crop's longer side is at
-most ``max_side`` pixels. The object's own shift comes first, from masked normalised
-cross-correlation of its pixels (``phase_cross_correlation`` with a mask), so a thin or small
-object is not dragged along by the background around it; scikit-image's iterative
-Lucas–Kanade (``optical_flow_ilk``) or TV-L1 (``optical_flow_tvl1``) then runs on the frames
-aligned by that shift, for the parts that move on their own. Everything is numpy and
-scikit-image.
+most ``max_side`` pixels. scikit-image's iterative Lucas–Kanade (``optical_flow_ilk``) or
+TV-L1 (``optical_flow_tvl1``) gives the dense flow; the object's own shift comes from masked
+normalised cross-correlation of its pixels (``phase_cross_correlation`` with a mask), checked
+against the median flow and no motion, so a thin or small object is not dragged along by the
+background around it. A pixel moves with the flow only where the flow explains the new frame
+clearly better than the shift (a part that moves on its own); elsewhere with the shift.
+Everything is numpy and scikit-image.
 """
 
 from __future__ import annotations
@@ -62,12 +63,10 @@ class Motion:
 
     ``box`` is the crop ``(y0, y1, x0, x1)`` in frame coordinates; ``flow`` has shape
     ``(2, y1 - y0, x1 - x0)`` (rows, columns). Outside the box the motion is unknown.
-    ``shift`` is the object's own displacement (rows, columns) from the old frame to the new.
     """
 
     box: tuple[int, int, int, int]
     flow: np.ndarray
-    shift: tuple[float, float] = (0.0, 0.0)
 
 
 def object_box(mask: np.ndarray, settings: MotionSettings) -> tuple[int, int, int, int] | None:
@@ -101,9 +100,8 @@ def best_shift(
     pixels, so its edges count), which the background's motion does not pull along; the
     median of the dense backward flow ``dense`` over the object; no motion. Around each, the
     whole-pixel shift within ``SEARCH`` pixels whose object pixels (the mask itself) differ
-    least from the new
-    frame wins; each pixel's difference counts up to ``CAP``, so an occluder passing in front
-    (or a spurious correlation peak) cannot throw the object away.
+    least from the new frame wins; each pixel's difference counts up to ``CAP``, so an
+    occluder passing in front (or a spurious correlation peak) cannot throw the object away.
     """
     from scipy.ndimage import binary_dilation
     from skimage.registration import phase_cross_correlation
@@ -170,20 +168,16 @@ def estimate_motion(
         before = resize(before, small, anti_aliasing=True, preserve_range=True)
         after = resize(after, small, anti_aliasing=True, preserve_range=True)
         small_mask = resize(small_mask, small, order=1)
-    dense = _flow(after, before, settings)
-    shift = np.zeros(2, np.float32)
-    flow = dense
+    flow = _flow(after, before, settings)
     if settings.model != "dense":
-        shift = best_shift(before, after, small_mask > 0.25, dense)
-        flow = _choose(dense, shift, before, after, settings)
-    factors = np.array([size[0] / flow.shape[1], size[1] / flow.shape[2]], np.float32)
+        shift = best_shift(before, after, small_mask > 0.25, flow)
+        flow = _choose(flow, shift, before, after, settings)
     if scale < 1.0:
         # back to crop resolution: interpolate, and stretch the displacements by the scale
+        factors = np.array([size[0] / flow.shape[1], size[1] / flow.shape[2]], np.float32)
         flow = np.stack([resize(f, size, order=1) for f in flow])
         flow *= factors[:, None, None]
-    return Motion(
-        box, flow.astype(np.float32), (float(shift[0] * factors[0]), float(shift[1] * factors[1]))
-    )
+    return Motion(box, flow.astype(np.float32))
 
 
 def _flow(after: np.ndarray, before: np.ndarray, settings: MotionSettings) -> np.ndarray:
