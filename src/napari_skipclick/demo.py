@@ -84,8 +84,8 @@ def annotate(widget: Any, log: Any = print) -> None:
     wait_until(lambda: controller.idle)
     statuses = controller.session.statuses()
     log("statuses: " + ", ".join(f"{t}: {s.value}" for t, s in statuses.items()))
-    if not controller.save():
-        raise RuntimeError(controller.last_message)
+    if not controller.flush():
+        raise RuntimeError(f"the demo could not save its store: {controller.save_state.error}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -114,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
         viewer.screenshot(str(args.screenshot), canvas_only=False)
         print(f"wrote {args.screenshot}")
     if args.exit:
+        widget.controller.unsaved_handler = None  # no dialog: unsaved changes raise
         widget.controller.close_session()
         viewer.close()
         return 0

@@ -102,3 +102,41 @@ def test_overlay_rule_keeps_other_objects_unless_override():
     taken = overlay(frame, 1, mask, override=True)
     np.testing.assert_array_equal(taken, [[0, 1, 1, 1], [0, 2, 2, 0]])
     assert frame[0, 0] == 1  # input untouched
+
+
+def test_readers_never_see_a_torn_or_changing_frame_while_a_thread_writes():
+    """Copy-on-write: a writer thread fills frame 2 with 1, 2, 3, ... in two half-frame writes
+    per value; every array a reader got is one state that existed (its two halves agree, or
+    the upper half is one ahead) and it stays that state after later writes."""
+    import threading
+
+    labels = LabelVolume((4, 240, 320))
+    stop = threading.Event()
+
+    def hammer() -> None:
+        value = 0
+        while not stop.is_set():
+            value += 1
+            labels.write(2, (0, 120, 0, 320), np.full((120, 320), value, np.uint32))
+            labels.write(2, (120, 240, 0, 320), np.full((120, 320), value, np.uint32))
+
+    writer = threading.Thread(target=hammer)
+    writer.start()
+    seen: list[tuple[np.ndarray, np.ndarray]] = []
+    bad: list[str] = []
+    try:
+        for _ in range(200):
+            frame = labels.read(2) if len(seen) % 2 else labels[2]
+            copy = frame.copy()
+            top, bottom = np.unique(copy[:120]), np.unique(copy[120:])
+            if len(top) != 1 or len(bottom) != 1 or top[0] - bottom[0] not in (0, 1):
+                bad.append(f"torn frame: upper {top[:4]}, lower {bottom[:4]}")
+            seen.append((frame, copy))
+    finally:
+        stop.set()
+        writer.join()
+    assert labels.version(2) > 20, "the writer must have run during the reads"
+    assert bad == []
+    changed = sum(not np.array_equal(frame, copy) for frame, copy in seen)
+    assert changed == 0, f"{changed} arrays handed to readers changed after they were read"
+    assert not labels.read(2).flags.writeable

@@ -10,7 +10,12 @@ from napari_skipclick.engines import create_engine
 from napari_skipclick.engines.base import Features
 from napari_skipclick.session import AnnotationSession, PropagationSettings
 from napari_skipclick.session.carry import expected_agreement
-from napari_skipclick.session.motion import MotionSettings, estimate_motion, warp_mask
+from napari_skipclick.session.motion import (
+    MotionSettings,
+    best_shift,
+    estimate_motion,
+    warp_mask,
+)
 from napari_skipclick.types import Click, FrameStatus
 
 
@@ -33,11 +38,15 @@ def pole_mask(t: int, shape=(120, 160), width: int = 3) -> np.ndarray:
     return (np.abs(across) <= width / 2) & (along >= 0) & (along <= 60)
 
 
-def pole_video(n_frames: int) -> np.ndarray:
+def pole_video(n_frames: int, pan: int = 0) -> np.ndarray:
+    """The pole on snow; the camera pans slowly with it, or the snow slides ``pan`` px left."""
     frames = np.empty((n_frames, 120, 160, 3), np.uint8)
-    background = snow(120, 160)
+    background = snow(120, 160) if not pan else snow(120, 160 + pan * n_frames, seed=1)
     for t in range(n_frames):
-        frames[t] = np.roll(background, t, axis=1)  # the camera pans slowly
+        if pan:
+            frames[t] = background[:, pan * t : pan * t + 160]
+        else:
+            frames[t] = np.roll(background, t, axis=1)
         frames[t][pole_mask(t)] = (35, 35, 45)
     return frames
 
@@ -91,6 +100,38 @@ def test_a_moving_thin_pole_is_kept_for_ten_frames_with_the_embedded_engine():
     on_pole = [near[round(c.y), round(c.x)] for c in clicks if c.positive]
     assert sum(on_pole) >= 2 and sum(on_pole) > len(on_pole) / 2
     assert not any(pole_mask(10)[round(c.y), round(c.x)] for c in clicks if not c.positive)
+
+
+@pytest.mark.slow
+def test_a_thin_pole_against_a_background_sliding_the_other_way_is_kept():
+    # the pole moves 3 px right while the snow behind it slides 5 px left per frame: a flow
+    # smoothed over the pole's surroundings drags it along with the snow
+    frames = pole_video(11, pan=5)
+    session = AnnotationSession(frames, create_engine("embedded"))
+    obj = session.add_object("object", "pole").id
+    session.labels.set_frame(0, np.where(pole_mask(0), obj, 0).astype(np.uint32))
+    session.set_status(0, FrameStatus.REVIEWED)
+    steps = list(session.propagate([obj], 0, n_frames=10))
+    assert all(s.ok for s in steps) and len(steps) == 10
+    ious = [iou(session.labels[t] == obj, pole_mask(t)) for t in range(1, 11)]
+    assert min(ious) >= 0.8, ious
+
+
+def test_the_object_shift_ignores_the_background_and_a_passing_occluder():
+    rng = np.random.default_rng(1)
+    background = rng.random((90, 120)).astype(np.float32)
+    bar = 0.3 * rng.random((30, 8)).astype(np.float32)  # a dark textured thin bar
+    before, after = background.copy(), np.roll(background, -6, axis=1)  # snow slides left
+    before[30:60, 40:48] = bar
+    after[32:62, 42:50] = bar  # the bar moves 2 px down and right
+    mask = before < 0  # the bar's mask
+    mask[30:60, 40:48] = True
+    shift = best_shift(before, after, mask, np.zeros((2, 90, 120), np.float32))
+    assert shift == pytest.approx((2, 2), abs=0.5)
+    # a uniform occluder covering a third of the bar does not pull the shift along
+    after[32:42, 30:60] = 0.5
+    shift = best_shift(before, after, mask, np.zeros((2, 90, 120), np.float32))
+    assert shift == pytest.approx((2, 2), abs=0.5)
 
 
 class MatchingEngine:

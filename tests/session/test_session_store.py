@@ -70,20 +70,125 @@ def test_commit_and_resume_everything(tmp_path, frames):
     reopened.close()
 
 
-def test_objects_are_saved_when_they_change(tmp_path, frames):
+def test_objects_and_deletions_are_written_by_the_next_commit(tmp_path, frames, monkeypatch):
     store = AnnotationStore.open_or_create(tmp_path / "s.zarr", video_info(frames))
     session = AnnotationSession(frames, ColourEngine(), store=store)
     obj = session.add_object(name="first")
     session.rename_object(obj.id, "skier A")
-    assert store.objects()[0].name == "skier A"
     session.add_class("ski")
-    assert "ski" in store.classes()
+    assert store.objects() == [] and session.objects_dirty and session.unsaved == 1
     session.set_clicks(3, obj.id, [Click(25, 20, True)])
-    session.commit(3)
-    session.delete_object(obj.id)
+    session.set_clicks(5, obj.id, [Click(25, 20, True)])
+    session.commit_all()
+    assert store.objects()[0].name == "skier A" and "ski" in store.classes()
+    writes = []
+    monkeypatch.setattr(store, "commit_frame", lambda t, *a, **k: writes.append(t))
+    session.delete_object(obj.id)  # a change in memory: no store write here
+    assert writes == [] and session.dirty_frames() == [3, 5] and session.unsaved == 3
+    monkeypatch.undo()
+    session.commit_all()
     assert store.objects() == [] and not store.read_labels(3).any()
-    assert store.clicks(3) == {}
+    assert store.clicks(3) == {} and session.unsaved == 0
     store.close()
+
+
+def test_a_slow_store_write_does_not_hold_the_session_lock(tmp_path, frames, monkeypatch):
+    import threading
+
+    store = AnnotationStore.open_or_create(tmp_path / "s.zarr", video_info(frames))
+    session = AnnotationSession(frames, ColourEngine(), store=store)
+    obj = session.add_object(name="skier")
+    session.set_clicks(0, obj.id, [Click(25, 15, True)])
+    entered, release = threading.Event(), threading.Event()
+    real_frame, real_objects = store.commit_frame, store.write_objects
+
+    def slow(real):
+        def write(*args, **kwargs):
+            entered.set()
+            assert release.wait(10)
+            return real(*args, **kwargs)
+
+        return write
+
+    for name, real in (("write_objects", real_objects), ("commit_frame", real_frame)):
+        session.set_status(3, FrameStatus.NEEDS_REVIEW)  # something for commit_frame to write
+        monkeypatch.setattr(store, name, slow(real))
+        entered.clear()
+        release.clear()
+        writer = threading.Thread(target=session.commit_all)
+        writer.start()
+        assert entered.wait(10)
+        other = threading.Thread(target=lambda: session.set_status(1, FrameStatus.REVIEWED))
+        other.start()
+        other.join(2)  # an edit while the store writes: it must not wait for the write
+        edited = not other.is_alive()
+        release.set()
+        writer.join(10)
+        other.join(10)
+        assert edited, f"an edit waited for {name}"
+        monkeypatch.setattr(store, name, real)
+    assert session.commit_all() == [1] and session.unsaved == 0
+    store.close()
+
+
+def test_close_with_a_failing_store_raises_and_keeps_everything(tmp_path, frames, monkeypatch):
+    from napari_skipclick.io.store import StoreError
+    from napari_skipclick.session import UnsavedChangesError
+
+    path = tmp_path / "s.zarr"
+    store = AnnotationStore.open_or_create(path, video_info(frames))
+    session = AnnotationSession(frames, ColourEngine(), store=store)
+    obj = session.add_object(name="skier")
+    session.set_clicks(0, obj.id, [Click(25, 15, True)])
+    session.commit_all()
+    session.set_clicks(4, obj.id, [Click(25, 40, True)])
+    session.set_status(6, FrameStatus.REVIEWED)
+
+    def full_disk(*args, **kwargs):
+        raise StoreError("could not save: No space left on device")
+
+    monkeypatch.setattr(store, "commit_frame", full_disk)
+    with pytest.raises(UnsavedChangesError, match="2 frame") as error:
+        session.close()
+    assert error.value.frames == [4, 6] and "No space left" in str(error.value)
+    assert session.dirty_frames() == [4, 6]
+    with pytest.raises(StoreError, match="open for writing"):  # not closed: the store is still ours
+        AnnotationStore.open_or_create(path, video_info(frames))
+
+    # save everything to another store: the frame already saved comes along from the old one
+    other = AnnotationStore.open_or_create(tmp_path / "other.zarr", video_info(frames))
+    expected = {t: np.asarray(session.labels[t]).copy() for t in (0, 4)}
+    session.save_to(other)
+    assert session.store is other and session.unsaved == 0
+    session.set_clicks(5, obj.id, [Click(25, 50, True)])
+    session.close()
+    with AnnotationStore.open(tmp_path / "other.zarr") as back:
+        for t, labels in expected.items():
+            np.testing.assert_array_equal(back.read_labels(t), labels)
+        assert back.statuses()[6] == FrameStatus.REVIEWED and back.annotated_frames() == [
+            0,
+            4,
+            5,
+            6,
+        ]
+        assert [o.name for o in back.objects()] == ["skier"]
+    AnnotationStore.open_or_create(path, video_info(frames)).close()  # the old one was let go
+
+
+def test_close_discarding_releases_the_store(tmp_path, frames, monkeypatch):
+    from napari_skipclick.io.store import StoreError
+
+    path = tmp_path / "s.zarr"
+    store = AnnotationStore.open_or_create(path, video_info(frames))
+    session = AnnotationSession(frames, ColourEngine(), store=store)
+    session.set_clicks(0, session.add_object().id, [Click(25, 15, True)])
+
+    def full_disk(*args, **kwargs):
+        raise StoreError("No space left on device")
+
+    monkeypatch.setattr(store, "write_objects", full_disk)
+    session.close(discard=True)
+    AnnotationStore.open_or_create(path, video_info(frames)).close()
 
 
 def test_label_memory_stays_bounded_on_a_long_propagation(tmp_path):
@@ -157,7 +262,7 @@ def test_object_list_that_fails_to_write_stays_pending_and_is_retried(tmp_path, 
         raise StoreError("could not save the object list: No space left on device")
 
     monkeypatch.setattr(store, "write_objects", full_disk)
-    obj = session.add_object(name="skier")  # no exception: the object is kept in memory
+    obj = session.add_object(name="skier")  # in memory: written by the next commit
     assert [o.name for o in session.objects] == ["skier"] and session.objects_dirty
     with pytest.raises(StoreError, match="No space left"):
         session.commit_all()  # a save reports it, and it stays pending

@@ -3,7 +3,8 @@
 The controller owns no annotation state of its own: objects, clicks, labels, statuses and undo
 live in the session, and the layers (``layers.AnnotationLayers``) show them. It turns point
 edits into session edits (decoded in a worker), follows the time slider, prefetches features,
-undoes, accepts and saves frames, and runs propagation in the background.
+undoes, accepts and saves frames (through ``saving.Autosave``: never on the GUI thread), and
+runs propagation in the background.
 """
 
 from __future__ import annotations
@@ -11,24 +12,26 @@ from __future__ import annotations
 from typing import Any
 
 from napari.utils.notifications import show_error, show_warning
-from qtpy.QtCore import QObject, QTimer, Signal
+from qtpy.QtCore import QObject, Signal
 
 from .._layer_data import release_layer_data
 from ..engines.base import Engine
 from ..engines.cache import FeatureCache
-from ..session import AnnotationSession, EditResult, PropagationStep
-from ..types import Click, FrameStatus, ObjectInfo
+from ..session import AnnotationSession, EditResult
+from ..types import Click, FrameStatus
 from .frames import layer_frames, open_session
 from .layers import AnnotationLayers
+from .object_edits import ControllerObjects
+from .propagating import ControllerPropagation
+from .saving import Autosave, SaveState, StoreWriter
+from .unsaved import UnsavedHandler, save_for_close
 from .workers import EditQueue, FeatureLoader, PropagationRun
 
 #: frames after the current one whose features are computed ahead
 PREFETCH = 3
-#: milliseconds after the last edit before changed frames are written to the store
-AUTOSAVE_MS = 1500
 
 
-class AnnotationController(QObject):
+class AnnotationController(ControllerObjects, ControllerPropagation, QObject):
     """Drives one annotation session inside a napari viewer (GUI thread only)."""
 
     session_changed = Signal()
@@ -42,6 +45,10 @@ class AnnotationController(QObject):
     message = Signal(str)
     busy_changed = Signal()
     mode_changed = Signal()
+    #: a ``saving.SaveState``: frames pending, saving, saved, or why saving failed
+    save_state_changed = Signal(object)
+    #: the session is about to close (work that holds the store, e.g. an export, stops)
+    closing = Signal()
 
     def __init__(self, viewer: Any) -> None:
         super().__init__()
@@ -67,11 +74,12 @@ class AnnotationController(QObject):
         self.edits.failed.connect(self._on_edit_failed)
         self.edits.waiting.connect(self.loader.refetch)
         self.edits.busy_changed.connect(lambda _: self.busy_changed.emit())
-        self._autosave = QTimer(self)
-        self._autosave.setSingleShot(True)
-        self._autosave.setInterval(AUTOSAVE_MS)
-        self._autosave.timeout.connect(self.save)
-        self.objects_changed.connect(self._check_objects_saved)
+        self.saving = Autosave(self)
+        self.saving.state_changed.connect(self.save_state_changed)
+        self.saving.failed.connect(self._on_save_failed)
+        #: asked when closing cannot save everything (the widget's dialog); None: raise
+        self.unsaved_handler: UnsavedHandler | None = None
+        self.objects_changed.connect(self.saving.schedule)
         viewer.dims.events.current_step.connect(self._on_dims_changed)
         viewer.layers.events.removed.connect(self._on_layer_removed)
 
@@ -95,6 +103,7 @@ class AnnotationController(QObject):
         if cache is not None:
             self.cache = cache
         self.session = session = open_session(image_layer, frames, engine, store_path, self.cache)
+        self.saving.set_session(session)
         self.loader.set_session(session)
         self.edits.set_session(session)
         self.layers = AnnotationLayers(
@@ -135,25 +144,27 @@ class AnnotationController(QObject):
             self.session.cache = cache
 
     def close_session(self) -> None:
-        """Save, stop the workers and release the store (the layers stay in the viewer)."""
+        """Stop the workers, write everything, release the store (the layers stay).
+
+        When saving fails, ``unsaved_handler`` chooses: retry, another store, or discard.
+        Without a handler it raises ``UnsavedChangesError`` and the session stays open.
+        """
         if self.session is None:
             return
-        run = self._propagation
-        self.cancel_propagation()
+        self.closing.emit()
+        self.stop_propagation()
+        session = self.session
+        save_for_close(session, self.writer, self.unsaved_handler)
         self.loader.set_session(None)
         self.edits.set_session(None)
-        self.save()  # (no-op while a propagation runs: then saved when it ends, below)
-        self._propagation = None
         if self.layers is not None:
             self.layers.detach()
-        session, store = self.session, self.session.store
-        if store is not None and run is not None:
-            run.finished.connect(lambda _cancelled: _save_and_close(session))
-        elif store is not None:
-            store.close()
+        if session.store is not None:
+            self.writer.submit(session.store.close).result()
         self.session = None
         self.layers = None
         self.current_object = None
+        self.saving.set_session(None)
 
     # -- state -----------------------------------------------------------------------------------
 
@@ -162,8 +173,14 @@ class AnnotationController(QObject):
         return self._frame
 
     @property
-    def propagating(self) -> bool:
-        return self._propagation is not None
+    def writer(self) -> StoreWriter:
+        """The one thread that writes to the store (saves and exports, in order)."""
+        return self.saving.writer
+
+    @property
+    def save_state(self) -> SaveState:
+        """Frames pending, saving, saved, or why saving failed."""
+        return self.saving.state
 
     @property
     def idle(self) -> bool:
@@ -180,56 +197,6 @@ class AnnotationController(QObject):
     def go_to_frame(self, t: int) -> None:
         if self.layers is not None:
             self.layers.go_to_frame(t)
-
-    # -- objects and classes ---------------------------------------------------------------------
-
-    def add_object(self, class_name: str | None = None, name: str | None = None) -> ObjectInfo:
-        info = self._need_session().add_object(class_name, name)
-        self.layers.set_objects(self.session.objects)
-        self.objects_changed.emit()
-        self.select_object(info.id)
-        return info
-
-    def _check_objects_saved(self) -> None:
-        """An object list the store refused stays pending: say so, and retry with the autosave."""
-        if self.session is not None and self.session.objects_dirty:
-            self._warn("The object list could not be written yet; it is kept and saved again")
-            self._autosave.start()
-
-    def select_object(self, obj_id: int | None) -> None:
-        if obj_id == self.current_object:
-            return
-        self.current_object = obj_id
-        self._sync_prompts()
-        self.current_object_changed.emit()
-
-    def next_object(self, step: int = 1) -> None:
-        if self.session is None or not self.session.objects:
-            return
-        ids = [o.id for o in self.session.objects]
-        index = ids.index(self.current_object) if self.current_object in ids else -step
-        self.select_object(ids[(index + step) % len(ids)])
-
-    def rename_object(self, obj_id: int, name: str) -> None:
-        self._need_session().rename_object(obj_id, name)
-        self.objects_changed.emit()
-
-    def set_object_class(self, obj_id: int, class_name: str) -> None:
-        self._need_session().set_object_class(obj_id, class_name)
-        self.objects_changed.emit()
-
-    def add_class(self, name: str) -> None:
-        self._need_session().add_class(name)
-        self.objects_changed.emit()
-
-    def delete_object(self, obj_id: int) -> None:
-        if self._refuse_while_propagating("delete an object"):
-            return
-        self.edits.discard(obj_id=obj_id)
-        self._need_session().delete_object(obj_id)
-        if self.current_object == obj_id:
-            self.current_object = None
-        self._after_history_change(None)
 
     # -- clicks ----------------------------------------------------------------------------------
 
@@ -305,7 +272,7 @@ class AnnotationController(QObject):
         self.layers.refresh_labels()
         self.statuses_changed.emit()
         self.annotations_changed.emit([result.frame])
-        self._autosave.start()
+        self.saving.schedule()
         self._say(f"Frame {result.frame}: object {result.obj_id} updated")
 
     def _on_edit_failed(self, t: int, obj_id: int, error: str) -> None:
@@ -322,8 +289,7 @@ class AnnotationController(QObject):
         if t == self._frame:
             return
         self._frame = t
-        if not self.propagating:
-            self.save()
+        self.save()
         self._sync_prompts()
         self.frame_changed.emit(t)
         self._request_features(t)
@@ -389,98 +355,35 @@ class AnnotationController(QObject):
         self.layers.refresh_labels()
         self.objects_changed.emit()
         self.statuses_changed.emit()
-        self._autosave.start()
+        self.saving.schedule()
 
     def accept_frame(self) -> None:
-        """Mark the frame on screen reviewed and write it to the store."""
+        """Mark the frame on screen reviewed and write it to the store (in the background)."""
         if self.session is None or self._refuse_while_propagating("accept a frame"):
             return
         self.session.set_status(self._frame, FrameStatus.REVIEWED)
         self.statuses_changed.emit()
-        if self.save():
-            saved = "saved" if self.session.store is not None else "not saved (no store)"
-            self._say(f"Frame {self._frame} reviewed, {saved}")
+        self.save()
+        saving = "saving" if self.session.store is not None else "not saved (no store)"
+        self._say(f"Frame {self._frame} reviewed, {saving}")
 
-    def save(self) -> bool:
-        """Write every changed frame to the store; False (and an error shown) if that failed.
+    def save(self) -> None:
+        """Write every changed frame to the store in the background (the store writer).
 
         While a propagation runs it writes its own frames, so this waits for its end.
+        ``save_state_changed`` tells when it is on disk, or why not.
         """
-        self._autosave.stop()
-        if self.session is None or self.session.store is None or self.propagating:
-            return True
-        try:
-            self.session.commit_all()
-        except Exception as exc:
-            self._error(f"Saving failed, your edits are kept in memory: {exc}")
-            return False
-        return True
+        self.saving.save()
 
-    # -- propagation -----------------------------------------------------------------------------
+    def flush(self, timeout: float | None = None) -> bool:
+        """Write everything now and wait until it is on disk (scripts and tests; blocks).
 
-    def propagate(
-        self, direction: int = 1, n_frames: int | None = None, obj_ids: list[int] | None = None
-    ) -> None:
-        """Carry the objects' masks from the frame on screen forward (+1) or backward (-1)."""
-        if self.session is None or self._refuse_while_propagating("start another propagation"):
-            return
-        if obj_ids is None:
-            on_frame = self.session.ids_on(self._frame)
-            obj_ids = [o.id for o in self.session.objects if o.id in on_frame]
-        if not obj_ids:
-            self._warn(f"No object has a mask on frame {self._frame} to propagate")
-            return
-        self.save()
-        self.loader.cancel()
-        run = PropagationRun(
-            self.session, list(obj_ids), self._frame, n_frames=n_frames, direction=direction
-        )
-        run.step.connect(self._on_propagation_step)
-        run.failed.connect(lambda error: self._error(f"Propagation failed: {error}"))
-        run.finished.connect(lambda cancelled, r=run: self._on_propagation_finished(r, cancelled))
-        self._propagation = run
-        self.busy_changed.emit()
-        self._say(f"Propagating {len(obj_ids)} object(s) from frame {self._frame} ...")
-        run.start()
+        Returns False when it failed (the error was shown; the changes stay in memory).
+        """
+        return self.saving.flush(timeout)
 
-    def cancel_propagation(self) -> None:
-        if self._propagation is not None:
-            self._propagation.cancel()
-
-    def cancel(self) -> None:
-        """Stop background work: propagation, feature prefetch and waiting clicks."""
-        self.cancel_propagation()
-        self.loader.cancel()
-        self.edits.discard()
-        self._sync_prompts()
-        self._say("Cancelled")
-
-    def _on_propagation_step(self, step: PropagationStep) -> None:
-        if step.frame == self._frame and self.layers is not None:
-            self.layers.refresh_labels()
-        self.statuses_changed.emit()
-        note = f" — stopped: {step.reason}" if step.stopped and step.reason else ""
-        self._say(f"Propagation: frame {step.frame}, object {step.obj_id}{note}")
-
-    def _on_propagation_finished(self, run: PropagationRun, cancelled: bool) -> None:
-        if run is not self._propagation:
-            return
-        self._propagation = None
-        self.save()
-        if self.layers is not None:
-            self.layers.refresh_labels()
-            self._sync_prompts()
-        self.statuses_changed.emit()
-        self.annotations_changed.emit(None)
-        self.busy_changed.emit()
-        self._say("Propagation cancelled" if cancelled else "Propagation finished")
-        self._request_features(self._frame)
-
-    def _refuse_while_propagating(self, what: str) -> bool:
-        if self.propagating:
-            self._warn(f"Cannot {what} while propagation runs: cancel it first (Escape)")
-            return True
-        return False
+    def _on_save_failed(self, error: str) -> None:
+        self._error(f"Saving failed, your edits are kept in memory and saved again: {error}")
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -510,13 +413,3 @@ class AnnotationController(QObject):
     def _error(self, text: str) -> None:
         self._say(text)
         show_error(text)
-
-
-def _save_and_close(session: AnnotationSession) -> None:
-    """Commit what a closed session still holds (after its propagation ended); close its store."""
-    try:
-        session.commit_all()
-    except Exception as exc:
-        show_error(f"Saving failed while closing the annotation session: {exc}")
-    finally:
-        session.store.close()

@@ -14,6 +14,7 @@ from .panels.export import ExportPanel
 from .panels.frame import FramePanel
 from .panels.objects import ObjectsPanel
 from .panels.setup import SetupPanel
+from .unsaved import ask_unsaved
 
 
 class SkipClickWidget(QWidget):
@@ -29,6 +30,10 @@ class SkipClickWidget(QWidget):
         self.export_panel = ExportPanel(self.controller)
         self.status_label = QLabel("")
         self.status_label.setWordWrap(True)
+        #: pending / saving / saved / why saving failed (``controller.save_state``)
+        self.save_label = QLabel("")
+        self.save_label.setWordWrap(True)
+        self.controller.unsaved_handler = lambda error: ask_unsaved(self, error)
         layout = QVBoxLayout(self)
         for title, panel in (
             ("Session", self.setup_panel),
@@ -39,10 +44,12 @@ class SkipClickWidget(QWidget):
             box = QGroupBox(title)
             QVBoxLayout(box).addWidget(panel)
             layout.addWidget(box)
+        layout.addWidget(self.save_label)
         layout.addWidget(self.status_label)
         layout.addStretch(1)
         self.setup_panel.start_requested.connect(self._on_start_requested)
         self.controller.message.connect(self.status_label.setText)
+        self.controller.save_state_changed.connect(self._on_save_state)
         self.controller.session_changed.connect(self._on_session_changed)
         self.keys = KeyBindings(
             napari_viewer,
@@ -103,8 +110,12 @@ class SkipClickWidget(QWidget):
         if self.controller.session is not None:
             self.setup_panel.start_button.setText("Apply")
 
+    def _on_save_state(self, state: Any) -> None:
+        self.save_label.setText(state.text())
+        self.save_label.setStyleSheet("color: #e05050;" if state.error else "")
+
     def closeEvent(self, event: Any) -> None:
-        self.export_panel.cancel()
+        """Save everything before the widget goes (asking what to do if saving fails)."""
         self.controller.close_session()
         self.keys.unbind()
         super().closeEvent(event)

@@ -12,7 +12,8 @@ replaced session, engine or request are dropped.
   click, no thread hand-over): that is the low-latency path.
 - ``FeatureLoader``: frame features computed in one ``thread_worker``, most urgent frame first,
   with progress in napari's activity dock.
-- ``PropagationRun``: one ``session.propagate`` run in a ``thread_worker``, cancellable.
+- ``PropagationRun``: one ``session.propagate`` run in a ``thread_worker``, cancellable; closing
+  waits for its thread to end (``wait``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from napari.qt.threading import GeneratorWorker, create_worker
-from qtpy.QtCore import QObject, Signal
+from qtpy.QtCore import QObject, Qt, Signal
 
 from ..session import (
     AnnotationSession,
@@ -368,6 +369,7 @@ class PropagationRun(QObject):
     ) -> None:
         super().__init__()
         self._stop = threading.Event()
+        self._ended = threading.Event()
         self._worker = create_worker(
             self._run,
             session,
@@ -375,13 +377,20 @@ class PropagationRun(QObject):
             start,
             options,
             _progress={"total": 0, "desc": "SkipClick: propagation"},
+            _ignore_errors=True,  # reported once, by ``_on_error``
         )
         self._worker.yielded.connect(self._on_yielded)
         self._worker.errored.connect(self._on_error)
         self._worker.finished.connect(lambda: self.finished.emit(self._stop.is_set()))
+        # set in the worker thread itself, so that the GUI thread can wait for it
+        self._worker.finished.connect(self._ended.set, Qt.ConnectionType.DirectConnection)
 
     def start(self) -> None:
         self._worker.start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the run's thread has ended (True) or ``timeout`` s passed (False)."""
+        return self._ended.wait(timeout)
 
     def cancel(self) -> None:
         """Stop after the step in progress."""

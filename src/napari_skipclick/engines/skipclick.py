@@ -18,6 +18,7 @@ from ..model.skipclick import DecoderState
 from ..model.weights import file_sha256, resolve_checkpoint
 from ..types import Click
 from .base import Features, check_clicks, check_image, check_prev_mask
+from .skipclick_match import match_object
 
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 #: ``demo``: the official demo's processing; ``noc``: the NoC predictor's (adds flip averaging)
@@ -193,3 +194,9 @@ class SkipClickEngine:
         scaled = scale_clicks([tuple(c) for c in checked], shape, self.internal_size)
         with torch.inference_mode(), self._autocast():
             return probabilities(self.model, state, scaled, prev, shape, self.flip)
+
+    def match_object(
+        self, source: Features, target: Features, mask: np.ndarray
+    ) -> np.ndarray | None:
+        """Where the object masked on ``source`` lies on ``target`` (see ``skipclick_match``)."""
+        return match_object(source, target, mask, self.model.grid_of(*self.internal_size))

@@ -4,6 +4,7 @@ from .annotation import AnnotationSession
 from .labels import LabelVolume
 from .propagation import PropagationSettings, PropagationStep
 from .results import EditResult, FeaturesNotReady, StaleResultError
+from .saving import UnsavedChangesError
 from .state import COLORS, color_for
 from .store_protocol import Store
 
@@ -17,5 +18,6 @@ __all__ = [
     "PropagationStep",
     "StaleResultError",
     "Store",
+    "UnsavedChangesError",
     "color_for",
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -20,13 +19,18 @@ from .clicks import ClickTable
 from .history import FrameChange, History, TimedClicks, edit_change, first_frame, frame_change
 from .labels import LabelVolume, object_edit
 from .results import EditResult, FeaturesNotReady, StaleResultError, split_inside
+from .saving import SessionSaving
 from .state import ObjectRegistry
 from .store_protocol import Store
 from .zoom import decode_in_crop, zoom_box
 
 
-class AnnotationSession:
-    """Annotation state of one video: the API the napari widget drives (no napari/Qt here)."""
+class AnnotationSession(SessionSaving):
+    """Annotation state of one video: the API the napari widget drives (no napari/Qt here).
+
+    Edits change memory only; ``commit``/``commit_all`` write them to the store and ``close``
+    saves and releases it (rules in ``session.saving``).
+    """
 
     def __init__(
         self,
@@ -53,8 +57,7 @@ class AnnotationSession:
         self._clicks = ClickTable(store)
         self._hashes: dict[int, str] = {}
         self._ids: dict[int, tuple[int, frozenset[int]]] = {}
-        self._meta_dirty: set[int] = set()
-        self._objects_dirty = False
+        self._init_saving()
         if store is not None:
             self.registry = ObjectRegistry(store.objects(), store.classes() or classes)
             self._status = {int(t): FrameStatus(s) for t, s in store.statuses().items()}
@@ -117,7 +120,8 @@ class AnnotationSession:
         return self._change_objects(self.registry.set_class, obj_id, class_name)
 
     def delete_object(self, obj_id: int) -> None:
-        """Remove the object, its pixels and clicks on every frame (one undoable edit)."""
+        """Remove the object, its pixels and clicks on every frame (one undoable edit; the
+        frames are written by the next commit)."""
         with self._lock:
             info = self.registry.get(obj_id)
             changes = []
@@ -128,9 +132,7 @@ class AnnotationSession:
                 self._set_state(change, after=True)
             self.registry.remove(obj_id)
             self.history.push(changes, removed_object=info)
-            self._save_objects()
-            for change in changes:
-                self.commit(change.frame)
+            self._mark_objects_changed()
 
     def frames_of(self, obj_id: int) -> list[int]:
         """Frames where the object has pixels or clicks (reads unseen store frames once)."""
@@ -292,7 +294,7 @@ class AnnotationSession:
             for edit in edits:
                 if edit.removed_object is not None:
                     self.registry.restore(edit.removed_object)
-                    self._save_objects()
+                    self._mark_objects_changed()
                 for change in reversed(edit.changes):
                     self._set_state(change, after=False)
             return first_frame(edits[::-1])
@@ -306,42 +308,8 @@ class AnnotationSession:
                     self._set_state(change, after=True)
                 if edit.removed_object is not None:
                     self.registry.remove(edit.removed_object.id)
-                    self._save_objects()
+                    self._mark_objects_changed()
             return first_frame(edits)
-
-    # -- store ---------------------------------------------------------------------------------
-
-    def dirty_frames(self) -> list[int]:
-        with self._lock:
-            return sorted(set(self.labels.dirty_frames()) | self._meta_dirty)
-
-    def commit(self, t: int) -> None:
-        """Write frame ``t`` (labels, clicks, status) durably to the store; no-op without one."""
-        if self.store is None:
-            return
-        t = self.labels.frame_index(t)
-        with self._lock:
-            clicks = {
-                obj: [(c.y, c.x, c.positive, when) for c, when in timed]
-                for obj, timed in self._clicks.on(t).items()
-                if timed
-            }
-            labels = self.labels.read(t).copy()
-            status, engine_key, version = self.status(t), self.engine.key, self._version(t)
-        self.store.commit_frame(t, labels, status, clicks, engine_key=engine_key)
-        with self._lock:
-            if self._version(t) == version:  # not changed while writing
-                self.labels.mark_clean(t)
-                self._meta_dirty.discard(t)
-
-    def commit_all(self) -> list[int]:
-        """Commit the object list if it changed, then every frame changed since its last
-        commit; returns those frames."""
-        self.commit_objects()
-        frames = self.dirty_frames() if self.store is not None else []
-        for t in frames:
-            self.commit(t)
-        return frames
 
     # -- propagation ---------------------------------------------------------------------------
 
@@ -417,28 +385,8 @@ class AnnotationSession:
         self._meta_dirty.add(t)
 
     def _change_objects(self, change: Callable[..., Any], *args: Any) -> Any:
-        """``change(*args)`` on the object registry, then the objects saved to the store."""
+        """``change(*args)`` on the object registry; the lists are written by the next commit."""
         with self._lock:
             result = change(*args)
-            self._save_objects()
+            self._mark_objects_changed()
             return result
-
-    def _save_objects(self) -> None:
-        """Mark the object list changed and try to write it now. A write that fails leaves it
-        pending (``objects_dirty``): ``commit_all`` writes it again and raises if it fails."""
-        self._objects_dirty = True
-        # a failure keeps the list in memory and pending; the next save retries and reports it
-        with contextlib.suppress(Exception):
-            self.commit_objects()
-
-    @property
-    def objects_dirty(self) -> bool:
-        """Whether the object and class lists changed since they were last written."""
-        return self._objects_dirty and self.store is not None
-
-    def commit_objects(self) -> None:
-        """Write the object and class lists to the store if they changed (raises on failure)."""
-        with self._lock:
-            if self.store is not None and self._objects_dirty:
-                self.store.write_objects(self.registry.objects, self.registry.classes)
-                self._objects_dirty = False

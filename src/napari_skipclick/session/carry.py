@@ -19,6 +19,7 @@ from scipy import ndimage
 
 from ..engines.base import Engine, Features, ObjectMatcher
 from ..types import Click
+from .appearance import ColourModel
 from .motion import estimate_motion, warp_mask
 
 if TYPE_CHECKING:
@@ -145,6 +146,7 @@ def carry_object(
     engine: Engine,
     settings: PropagationSettings,
     matched: np.ndarray | None = None,
+    colours: ColourModel | None = None,
 ) -> Carried:
     """Carry the boolean mask ``previous`` of ``previous_image`` onto ``image``.
 
@@ -169,6 +171,9 @@ def carry_object(
         # the flow tore or squeezed the mask (a large change of appearance): do not trust it
         carried = previous
         prior = previous.astype(np.float32)
+    likelihood = None
+    if colours is not None and settings.colour_weight > 0:
+        likelihood = colours.likelihood(image, carried, max(3.0, 0.1 * math.sqrt(area)))
     clicks = derive_clicks(carried, settings)
     probabilities = np.asarray(engine.decode(features, clicks, prior), np.float32)
     decoded = probabilities > 0.5
@@ -177,9 +182,7 @@ def carry_object(
     accepted = agreement >= settings.min_agreement * expected
     accepted = accepted and within(int(decoded.sum()), area, settings.max_area_ratio, band)
     if accepted:
-        # both are evidence: the engine sees the new frame, the motion remembers the shape
-        weight = settings.engine_weight
-        fused = (weight * probabilities + (1.0 - weight) * prior).astype(np.float32)
+        fused = fuse(probabilities, prior, carried, likelihood, settings)
     else:
         # the engine lost the object (occlusion) or leaked: the motion carries it for review
         fused = np.where(carried, np.maximum(prior, 0.51), np.minimum(prior, 0.49))
@@ -187,6 +190,56 @@ def carry_object(
     confidence = float(probabilities[mask].mean()) if mask.any() else 0.0
     fused = fused.astype(np.float32)
     return Carried(fused, prior, clicks, agreement, expected, accepted, confidence)
+
+
+def fuse(
+    probabilities: np.ndarray,
+    prior: np.ndarray,
+    carried: np.ndarray,
+    likelihood: np.ndarray | None,
+    settings: PropagationSettings,
+) -> np.ndarray:
+    """The new probabilities from the engine's, the carried mask's and the colour model's.
+
+    All three are evidence: the engine sees the new frame, the motion remembers the shape, the
+    colours say what the object looked like. The engine's share is ``engine_weight`` of the
+    mix with the carried mask, the colours' ``colour_weight`` of the result. Deeper inside the
+    carried mask than ``band`` times the square root of its area (at least 2 pixels), nothing
+    removes the object (a part the engine's clicks did not reach stays); farther out, nothing
+    adds to it (a leak into the background stops there).
+    """
+    weight = settings.engine_weight
+    fused = weight * probabilities + (1.0 - weight) * prior
+    if likelihood is not None and settings.colour_weight > 0:
+        fused = (1.0 - settings.colour_weight) * fused + settings.colour_weight * likelihood
+    if settings.band > 0:
+        reach = max(2.0, settings.band * math.sqrt(np.count_nonzero(carried)))
+        limited = np.minimum(fused, prior)  # far out, only the motion adds
+        box = _box(carried, math.ceil(reach) + 1)
+        if box is not None:
+            rows, cols = slice(box[0], box[1]), slice(box[2], box[3])
+            crop, local, moved = carried[rows, cols], fused[rows, cols], prior[rows, cols]
+            inside = ndimage.distance_transform_edt(crop) > reach
+            outside = ndimage.distance_transform_edt(~crop) > reach
+            local = np.where(inside, np.maximum(local, moved), local)
+            limited[rows, cols] = np.where(outside, np.minimum(local, moved), local)
+        fused = limited
+    return fused.astype(np.float32)
+
+
+def _box(mask: np.ndarray, grow: int) -> tuple[int, int, int, int] | None:
+    """Bounding box of ``mask`` grown by ``grow`` pixels, clipped to it; None when empty."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    height, width = mask.shape
+    return (
+        max(int(rows[0]) - grow, 0),
+        min(int(rows[-1]) + 1 + grow, height),
+        max(int(cols[0]) - grow, 0),
+        min(int(cols[-1]) + 1 + grow, width),
+    )
 
 
 def within(area: int, reference: int, ratio: float, band: float) -> bool:

@@ -23,6 +23,10 @@ class ClickTable:
         self._frames: dict[int, dict[int, TimedClicks]] = {}
         self._versions: dict[int, int] = {}
 
+    def use_store(self, store: Store) -> None:
+        """Read saved clicks from ``store`` from now on (frames already read stay as they are)."""
+        self._store = store
+
     def on(self, t: int) -> dict[int, TimedClicks]:
         """Clicks of frame ``t`` per object ID (read it; change it only through ``set``)."""
         clicks = self._frames.get(t)

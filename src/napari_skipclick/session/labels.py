@@ -1,4 +1,10 @@
-"""``LabelVolume``: a lazy (T, H, W) uint32 label array that napari's Labels layer can show."""
+"""``LabelVolume``: a lazy (T, H, W) uint32 label array that napari's Labels layer can show.
+
+Thread safety is copy-on-write per frame: a frame array handed out by ``read`` or indexing is
+read-only and never changes afterwards; a write builds a new array for the frame and swaps it
+in under the volume's lock. A reader on any thread (napari drawing, a commit, a worker) sees
+each frame as it was after some complete write, never half of one.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +26,9 @@ class LabelVolume:
     Frames never written read as zeros. With a store, committed frames are read from it on
     demand, and clean (committed) frames beyond ``max_mib`` are dropped from memory; changed
     frames stay in memory until committed.
+
+    Writes are copy-on-write per frame (see the module docstring): every frame array that
+    ``read`` returns is read-only and stays as it was when read, whatever other threads write.
     """
 
     dtype = np.dtype(np.uint32)
@@ -84,7 +93,7 @@ class LabelVolume:
         return int(t) % n
 
     def read(self, t: int) -> np.ndarray:
-        """Frame ``t`` (H, W); do not modify it (use ``write`` or ``set_frame``)."""
+        """Frame ``t`` (H, W), read-only: a later write replaces the frame, never this array."""
         t = self.frame_index(t)
         with self._lock:
             frame = self._frames.get(t)
@@ -93,7 +102,8 @@ class LabelVolume:
                 return frame
             if t not in self._stored:
                 return self._zeros
-            frame = np.asarray(self._store.read_labels(t), dtype=self.dtype).copy()
+            frame = np.array(self._store.read_labels(t), dtype=self.dtype)
+            frame.flags.writeable = False
             self._frames[t] = frame
             self._evict()
             return frame
@@ -103,9 +113,9 @@ class LabelVolume:
         t = self.frame_index(t)
         y0, y1, x0, x1 = box
         with self._lock:
-            frame = self._writable(t)
+            frame = self._copy(t)
             frame[y0:y1, x0:x1] = patch
-            self._changed(t)
+            self._swap(t, frame)
 
     def set_frame(self, t: int, labels: np.ndarray) -> None:
         """Replace frame ``t`` by ``labels`` (H, W)."""
@@ -121,6 +131,13 @@ class LabelVolume:
             self._dirty.discard(t)
             self._stored.add(t)
             self._evict()
+
+    def use_store(self, store: Store) -> None:
+        """Read committed frames from ``store`` from now on (which holds every frame committed
+        so far: ``AnnotationSession.save_to``)."""
+        with self._lock:
+            self._store = store
+            self._stored = set(store.annotated_frames())
 
     # -- numpy-like indexing for napari ------------------------------------------------------
 
@@ -154,22 +171,25 @@ class LabelVolume:
         with self._lock:
             if np.ndim(first) == 0 and not isinstance(first, slice):
                 t = self.frame_index(int(first))
-                self._writable(t)[rest] = value
-                self._changed(t)
+                frame = self._copy(t)
+                frame[rest] = value
+                self._swap(t, frame)
                 return
             if isinstance(first, slice):
                 frames = range(self.shape[0])[first]
                 values = np.broadcast_to(value, (len(frames), *self._zeros[rest].shape))
                 for i, t in enumerate(frames):
-                    self._writable(t)[rest] = values[i]
-                    self._changed(t)
+                    frame = self._copy(t)
+                    frame[rest] = values[i]
+                    self._swap(t, frame)
                 return
             times = np.asarray(first)
             values = np.broadcast_to(np.asarray(value), times.shape)
             for t in np.unique(times):
                 sel = times == t
-                self._writable(int(t))[tuple(np.asarray(r)[sel] for r in rest)] = values[sel]
-                self._changed(int(t))
+                frame = self._copy(int(t))
+                frame[tuple(np.asarray(r)[sel] for r in rest)] = values[sel]
+                self._swap(int(t), frame)
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -183,18 +203,19 @@ class LabelVolume:
             first = self.frame_index(int(first))
         return first, tuple(key[1:])
 
-    def _writable(self, t: int) -> np.ndarray:
-        frame = self.read(t)
-        if frame is self._zeros:
-            frame = self._frames[t] = np.zeros(self.shape[1:], self.dtype)
-        return frame
+    def _copy(self, t: int) -> np.ndarray:
+        """A private, writable copy of frame ``t`` (call under the lock, then ``_swap``)."""
+        return self.read(t).copy()
 
-    def _changed(self, t: int) -> None:
+    def _swap(self, t: int, frame: np.ndarray) -> None:
+        """Make ``frame`` frame ``t`` (read-only from now on) and count the write."""
+        frame.flags.writeable = False
         self._versions[t] = self._versions.get(t, 0) + 1
-        if self._store is None and not self._frames[t].any():
-            del self._frames[t]  # nothing to keep: without a store, zeros need no memory
+        if self._store is None and not frame.any():
+            self._frames.pop(t, None)  # nothing to keep: without a store, zeros need no memory
             self._dirty.discard(t)
             return
+        self._frames[t] = frame
         self._dirty.add(t)
         self._frames.move_to_end(t)
         self._evict()

@@ -2,8 +2,13 @@
 
 The flow is estimated on a crop around the object (its bounding box grown by a margin that
 scales with the object's size) in grey levels, downscaled so that the crop's longer side is at
-most ``max_side`` pixels; scikit-image's iterative Lucas–Kanade (``optical_flow_ilk``) or TV-L1
-(``optical_flow_tvl1``) runs coarse to fine on it. Everything is numpy and scikit-image.
+most ``max_side`` pixels. scikit-image's iterative Lucas–Kanade (``optical_flow_ilk``) or
+TV-L1 (``optical_flow_tvl1``) gives the dense flow; the object's own shift comes from masked
+normalised cross-correlation of its pixels (``phase_cross_correlation`` with a mask), checked
+against the median flow and no motion, so a thin or small object is not dragged along by the
+background around it. A pixel moves with the flow only where the flow explains the new frame
+clearly better than the shift (a part that moves on its own); elsewhere with the shift.
+Everything is numpy and scikit-image.
 """
 
 from __future__ import annotations
@@ -22,6 +27,13 @@ class MotionSettings:
     its box into the crop where the flow is computed; ``max_side`` bounds the crop's longer
     side after downscaling; ``method`` is ``"ilk"`` or ``"tvl1"``; ``radius`` is the window
     radius of ``ilk`` (in downscaled pixels).
+
+    ``model`` says how the mask moves: ``"dense"`` with the flow at every pixel; ``"shift"``
+    with the object's shift alone; ``"hybrid"`` with the shift, except where the flow
+    explains the new frame better than the shift by ``min_gain`` (mean absolute grey
+    difference in [0, 1] over a small window) and well (at most ``max_residual``): the parts
+    that move on their own (a swinging arm or racket). Where neither explains the new frame
+    (uncovered background) the shift carries the mask, so it does not grow behind the object.
     """
 
     margin: float = 0.5
@@ -30,12 +42,19 @@ class MotionSettings:
     method: str = "ilk"
     radius: int = 5
     num_warp: int = 3
+    model: str = "hybrid"
+    max_residual: float = 0.06
+    min_gain: float = 0.01
 
     def __post_init__(self) -> None:
         if self.method not in ("ilk", "tvl1"):
             raise ValueError(f"method must be 'ilk' or 'tvl1', got {self.method!r}")
+        if self.model not in ("dense", "shift", "hybrid"):
+            raise ValueError(f"model must be 'dense', 'shift' or 'hybrid', got {self.model!r}")
         if self.margin < 0 or self.min_margin < 0 or self.max_side < 16 or self.radius < 1:
             raise ValueError("margins must be >= 0, max_side >= 16 and radius >= 1")
+        if self.max_residual <= 0 or self.min_gain < 0:
+            raise ValueError("max_residual must be > 0 and min_gain >= 0")
 
 
 @dataclass(frozen=True)
@@ -72,6 +91,54 @@ def _grey(image: np.ndarray) -> np.ndarray:
     return np.asarray(image, np.float32) @ weights
 
 
+def best_shift(
+    before: np.ndarray, after: np.ndarray, mask: np.ndarray, dense: np.ndarray
+) -> np.ndarray:
+    """Displacement (rows, columns) that best maps the masked pixels of ``before`` onto ``after``.
+
+    Candidates: the peak of masked normalised cross-correlation of the object (grown by two
+    pixels, so its edges count), which the background's motion does not pull along; the
+    median of the dense backward flow ``dense`` over the object; no motion. Around each, the
+    whole-pixel shift within ``SEARCH`` pixels whose object pixels (the mask itself) differ
+    least from the new frame wins; each pixel's difference counts up to ``CAP``, so an
+    occluder passing in front (or a spurious correlation peak) cannot throw the object away.
+    """
+    from scipy.ndimage import binary_dilation
+    from skimage.registration import phase_cross_correlation
+
+    grown = binary_dilation(mask, iterations=2)
+    if grown.all() or not grown.any():
+        return np.zeros(2, np.float32)
+    peak = phase_cross_correlation(
+        after, before, reference_mask=np.ones_like(grown), moving_mask=grown
+    )
+    peak = np.asarray(peak[0] if isinstance(peak, tuple) else peak, np.float64)
+    median = -np.median(dense[:, grown], axis=1)
+    rows, cols = np.nonzero(mask)
+    values = before[rows, cols]
+    height, width = after.shape
+    best, best_error = np.zeros(2, np.float32), np.inf
+    tried = set()
+    for candidate in (peak, median, np.zeros(2)):
+        cy, cx = (round(float(v)) for v in candidate)
+        for dy in range(cy - SEARCH, cy + SEARCH + 1):
+            for dx in range(cx - SEARCH, cx + SEARCH + 1):
+                if (dy, dx) in tried:
+                    continue
+                tried.add((dy, dx))
+                moved = after[np.clip(rows + dy, 0, height - 1), np.clip(cols + dx, 0, width - 1)]
+                error = float(np.minimum(np.abs(moved - values), CAP).mean())
+                if error < best_error:
+                    best, best_error = np.array([dy, dx], np.float32), error
+    return best
+
+
+#: whole pixels searched around each candidate shift (in the downscaled crop)
+SEARCH = 2
+#: grey difference at which a pixel's error stops growing (it may be occluded)
+CAP = 0.1
+
+
 def estimate_motion(
     previous: np.ndarray, current: np.ndarray, mask: np.ndarray, settings: MotionSettings
 ) -> Motion | None:
@@ -81,34 +148,75 @@ def estimate_motion(
         previous: the frame the mask belongs to, uint8 ``(H, W, 3)``.
         current: the frame the mask moves to, same shape.
         mask: boolean ``(H, W)`` object mask on ``previous``.
-        settings: crop and flow settings.
+        settings: crop, flow and motion-model settings.
 
     Returns:
         The backward flow on the crop, or None when the mask is empty.
     """
-    from skimage.registration import optical_flow_ilk, optical_flow_tvl1
     from skimage.transform import resize
 
     box = object_box(mask, settings)
     if box is None:
         return None
     y0, y1, x0, x1 = box
+    size = (y1 - y0, x1 - x0)
     before, after = _grey(previous[y0:y1, x0:x1]), _grey(current[y0:y1, x0:x1])
-    scale = min(1.0, settings.max_side / max(y1 - y0, x1 - x0))
+    small_mask = mask[y0:y1, x0:x1].astype(np.float32)
+    scale = min(1.0, settings.max_side / max(size))
     if scale < 1.0:
-        small = (max(round((y1 - y0) * scale), 8), max(round((x1 - x0) * scale), 8))
+        small = (max(round(size[0] * scale), 8), max(round(size[1] * scale), 8))
         before = resize(before, small, anti_aliasing=True, preserve_range=True)
         after = resize(after, small, anti_aliasing=True, preserve_range=True)
-    if settings.method == "ilk":
-        flow = optical_flow_ilk(after, before, radius=settings.radius, num_warp=settings.num_warp)
-    else:
-        flow = optical_flow_tvl1(after, before, num_warp=settings.num_warp, num_iter=5)
+        small_mask = resize(small_mask, small, order=1)
+    flow = _flow(after, before, settings)
+    if settings.model != "dense":
+        shift = best_shift(before, after, small_mask > 0.25, flow)
+        flow = _choose(flow, shift, before, after, settings)
     if scale < 1.0:
         # back to crop resolution: interpolate, and stretch the displacements by the scale
-        factors = np.array([(y1 - y0) / flow.shape[1], (x1 - x0) / flow.shape[2]], np.float32)
-        flow = np.stack([resize(f, (y1 - y0, x1 - x0), order=1) for f in flow])
+        factors = np.array([size[0] / flow.shape[1], size[1] / flow.shape[2]], np.float32)
+        flow = np.stack([resize(f, size, order=1) for f in flow])
         flow *= factors[:, None, None]
     return Motion(box, flow.astype(np.float32))
+
+
+def _flow(after: np.ndarray, before: np.ndarray, settings: MotionSettings) -> np.ndarray:
+    """Backward optical flow from ``after`` to ``before`` with the chosen method."""
+    from skimage.registration import optical_flow_ilk, optical_flow_tvl1
+
+    if settings.method == "ilk":
+        return optical_flow_ilk(after, before, radius=settings.radius, num_warp=settings.num_warp)
+    return optical_flow_tvl1(after, before, num_warp=settings.num_warp, num_iter=5)
+
+
+def _sample(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """``image`` read at ``q + flow[:, q]`` for every pixel ``q`` (bilinear, edges repeated)."""
+    from scipy.ndimage import map_coordinates
+
+    rows, cols = np.mgrid[: flow.shape[1], : flow.shape[2]].astype(np.float32)
+    coords = np.stack([rows + flow[0], cols + flow[1]])
+    return map_coordinates(image, coords, order=1, mode="nearest")
+
+
+def _choose(
+    dense: np.ndarray,
+    shift: np.ndarray,
+    before: np.ndarray,
+    after: np.ndarray,
+    settings: MotionSettings,
+) -> np.ndarray:
+    """Per pixel, the dense flow where it explains ``after`` clearly better, else the shift."""
+    from scipy.ndimage import uniform_filter
+
+    rigid = np.broadcast_to(-shift[:, None, None], dense.shape).astype(np.float32)
+    if settings.model == "shift":
+        return rigid
+    error_dense = uniform_filter(np.abs(_sample(before, dense) - after), 5)
+    error_rigid = uniform_filter(np.abs(_sample(before, rigid) - after), 5)
+    better = (error_dense <= settings.max_residual) & (
+        error_dense + settings.min_gain < error_rigid
+    )
+    return np.where(better, dense, rigid)
 
 
 def warp_mask(mask: np.ndarray, motion: Motion) -> np.ndarray:

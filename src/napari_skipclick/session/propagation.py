@@ -11,6 +11,7 @@ import numpy as np
 
 from ..engines.base import Engine, Features
 from ..types import FrameStatus
+from .appearance import ColourModel
 from .carry import Carried, boundary_pixels, carry_object, derive_clicks, matcher_of, within
 from .history import frame_change
 from .labels import object_edit
@@ -30,8 +31,12 @@ class PropagationSettings:
     mask as prior go to the engine. When the engine's mask has an IoU with the moved mask of at
     least ``min_agreement`` times what the object's size allows (boundaries ``jitter`` pixels
     apart), the new probabilities are ``engine_weight`` times the engine's plus the rest times
-    the moved mask; otherwise the moved mask stands in. A frame needs review when that happens, when
-    the area differs from the previous frame's by more than ``max_area_ratio`` either way or
+    the moved mask, mixed with ``colour_weight`` of the object's colour likelihood (its colours
+    on the start frame against those around it now); the engine and the colours decide only
+    within ``band`` times the square root of the area of the moved boundary (see
+    ``carry.fuse``). Otherwise the moved mask stands in. A frame needs review when that
+    happens, when the area differs from the previous frame's by more than ``max_area_ratio``
+    either way or
     from the start frame's by more than ``max_drift_ratio`` (both widened by a band of
     ``jitter`` pixels along the boundary, so small objects are judged by their size), or when
     the confidence (mean probability over the mask) is below ``min_confidence``. The object
@@ -48,6 +53,8 @@ class PropagationSettings:
     engine_weight: float = 0.5
     jitter: float = 1.5
     max_review_run: int = 10
+    colour_weight: float = 0.33
+    band: float = 0.05
     motion: MotionSettings = field(default_factory=MotionSettings)
 
     def __post_init__(self) -> None:
@@ -55,8 +62,10 @@ class PropagationSettings:
             raise ValueError("max_area_ratio and max_drift_ratio must be >= 1")
         if not all(0 <= v <= 1 for v in (self.min_confidence, self.min_agreement)):
             raise ValueError("min_confidence and min_agreement must lie in [0, 1]")
-        if not 0 <= self.engine_weight <= 1:
-            raise ValueError("engine_weight must lie in [0, 1]")
+        if not all(0 <= v <= 1 for v in (self.engine_weight, self.colour_weight)):
+            raise ValueError("engine_weight and colour_weight must lie in [0, 1]")
+        if self.band < 0:
+            raise ValueError("band must be >= 0")
         if self.max_positive < 1 or self.max_negative < 0:
             raise ValueError("need at least one positive click and no negative count below 0")
         if self.jitter < 0 or self.max_review_run < 1:
@@ -230,7 +239,14 @@ def _carry(
     if matcher is not None:
         matched = matcher.match_object(session.features(source, engine), features, previous)
     carried = carry_object(
-        session.image(source), session.image(t), previous, features, engine, settings, matched
+        session.image(source),
+        session.image(t),
+        previous,
+        features,
+        engine,
+        settings,
+        matched,
+        ColourModel(session.image(source), previous),
     )
     mask, area, ratio, confidence, reason = assess(
         carried, int(previous.sum()), start_area, settings

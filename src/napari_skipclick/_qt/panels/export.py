@@ -1,4 +1,10 @@
-"""Export panel of the dock widget: the session's store in any export format, in a worker."""
+"""Export panel of the dock widget: the session's store in any export format.
+
+An export is a job of the store writer: it runs after the saves asked for before it, writes
+what is still unsaved, then reads the session's own store while holding its commits, so that
+every exported frame (record and labels) comes from one committed state. Saves asked for
+meanwhile wait for it; closing the session cancels it first.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from napari.qt.threading import create_worker
+from napari.utils import progress
 from napari.utils.notifications import show_error, show_info
 from qtpy.QtCore import QObject, Signal
 from qtpy.QtWidgets import (
@@ -25,38 +31,43 @@ from ...io.export import EXPORTERS, FORMATS, IMAGE_FORMATS, SPLIT_BY, parse_spli
 
 
 class _Progress(QObject):
-    """Carries (done, total) from the export thread to the GUI thread's progress bar."""
+    """Carries (done, total) and the end of an export from the writer thread to the GUI."""
 
     step = Signal(int, int)
+    #: (written paths, why it failed or None)
+    done = Signal(object)
 
 
 def _export(
-    store_path: Path,
+    session: Any,
     fmt: str,
     out: Path,
     options: dict[str, Any],
-    progress: Any,
+    signals: _Progress,
     cancel: threading.Event,
 ) -> tuple[list[Path], str | None]:
-    """Worker body: export a read-only view of the store (the session keeps its write lock).
-
-    Returns the written paths and, when the export failed or was cancelled, why.
-    """
+    """Writer-thread job: save what is unsaved, then export the session's store holding its
+    commits (one committed state). Returns the written paths and, on failure, why."""
     from ...io.export import export_store
-    from ...io.store import StoreError
 
+    store = session.store
     try:
-        paths = export_store(
-            store_path,
-            fmt,
-            out,
-            progress=lambda done, total: progress.step.emit(done, total),
-            cancel=cancel.is_set,
-            **options,
-        )
-    except (StoreError, ValueError) as exc:
-        return [], str(exc)
-    return paths, None
+        session.commit_all()
+        with store.hold_commits():
+            paths = export_store(
+                store,
+                fmt,
+                out,
+                progress=lambda done, total: signals.step.emit(done, total),
+                cancel=cancel.is_set,
+                **options,
+            )
+    except Exception as exc:  # reported in the GUI, never lost in the writer thread
+        result: tuple[list[Path], str | None] = ([], f"{exc}")
+    else:
+        result = (paths, None)
+    signals.done.emit(result)
+    return result
 
 
 class ExportPanel(QWidget):
@@ -108,13 +119,17 @@ class ExportPanel(QWidget):
             for widget in widgets:
                 row.addWidget(widget)
             layout.addLayout(row)
+        #: the running export (a future of the store writer), or None
         self.worker: Any = None
+        self._pbar: Any = None
         self._cancel = threading.Event()
         self._progress = _Progress()
         self._progress.step.connect(self._on_step)
+        self._progress.done.connect(self._on_done)
+        controller.closing.connect(self.cancel)
 
     def export(self) -> None:
-        """Save every changed frame, then export the store in a background worker."""
+        """Export the session's store, everything edited so far included, on the writer."""
         session = self.controller.session
         if session is None or session.store is None:
             show_error("Export needs a session saved to a store: choose a store and press Apply")
@@ -123,8 +138,6 @@ class ExportPanel(QWidget):
         if not folder:
             show_error("Choose an export folder first")
             return
-        if not self.controller.save():
-            return
         try:
             options = self.options()
         except ValueError as exc:
@@ -132,22 +145,12 @@ class ExportPanel(QWidget):
             return
         fmt = self.format_combo.currentText()
         self._cancel.clear()
-        self.worker = create_worker(
-            _export,
-            Path(session.store.path),
-            fmt,
-            Path(folder),
-            options,
-            self._progress,
-            self._cancel,
-            _progress={"desc": f"SkipClick: exporting {fmt}", "total": 0},
-        )
-        self.worker.returned.connect(self._on_returned)
-        self.worker.errored.connect(lambda exc: show_error(f"Export failed: {exc}"))
-        self.worker.finished.connect(self._on_finished)
+        self._pbar = progress(total=0, desc=f"SkipClick: exporting {fmt}")
         self.export_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        self.worker.start()
+        self.worker = self.controller.writer.submit(
+            _export, session, fmt, Path(folder), options, self._progress, self._cancel
+        )
 
     def options(self) -> dict[str, Any]:
         """The export options chosen in the panel; ``ValueError`` for a malformed split."""
@@ -169,22 +172,22 @@ class ExportPanel(QWidget):
         self._cancel.set()
 
     def _on_step(self, done: int, total: int) -> None:
-        pbar = getattr(self.worker, "pbar", None)
-        if pbar is not None:
-            pbar.total = total
-            pbar.update(done - pbar.n)
+        if self._pbar is not None:
+            self._pbar.total = total
+            self._pbar.update(done - self._pbar.n)
 
-    def _on_returned(self, result: tuple[list[Path], str | None]) -> None:
+    def _on_done(self, result: tuple[list[Path], str | None]) -> None:
         paths, error = result
+        if self._pbar is not None:
+            self._pbar.close()
+            self._pbar = None
+        self.worker = None
+        self.export_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
         if error is None:
             show_info(f"Exported {len(paths)} file(s)")
         else:
             show_error(f"Export failed: {error}")
-
-    def _on_finished(self) -> None:
-        self.worker = None
-        self.export_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
 
     def _browse(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Export folder")

@@ -6,10 +6,11 @@ as it was or as committed. The file layout is documented in ``docs/store-format.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -319,6 +320,16 @@ class AnnotationStore:
             pass
         except StoreCorruptError as e:
             self._damaged[t] = e
+
+    @contextlib.contextmanager
+    def hold_commits(self) -> Iterator[AnnotationStore]:
+        """Hold every write of this store, from any thread, until the block ends.
+
+        What is read inside the block is one committed state: each frame's record and labels
+        chunk from the same commit, every frame as of the same moment (exports use it).
+        """
+        with self._write_lock:
+            yield self
 
     # ------------------------------------------------------------------ closing
     def close(self) -> None:

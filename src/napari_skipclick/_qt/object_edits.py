@@ -1,0 +1,62 @@
+"""Objects and classes in the controller: add, select, rename, change class, delete.
+
+A mixin of ``AnnotationController`` (it uses the controller's session, layers and signals);
+the object list is written by the autosave like the frames.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..types import ObjectInfo
+
+
+class ControllerObjects:
+    """Objects and classes of the ``AnnotationController``."""
+
+    session: Any
+    layers: Any
+    edits: Any
+    current_object: int | None
+
+    def add_object(self, class_name: str | None = None, name: str | None = None) -> ObjectInfo:
+        info = self._need_session().add_object(class_name, name)
+        self.layers.set_objects(self.session.objects)
+        self.objects_changed.emit()
+        self.select_object(info.id)
+        return info
+
+    def select_object(self, obj_id: int | None) -> None:
+        if obj_id == self.current_object:
+            return
+        self.current_object = obj_id
+        self._sync_prompts()
+        self.current_object_changed.emit()
+
+    def next_object(self, step: int = 1) -> None:
+        if self.session is None or not self.session.objects:
+            return
+        ids = [o.id for o in self.session.objects]
+        index = ids.index(self.current_object) if self.current_object in ids else -step
+        self.select_object(ids[(index + step) % len(ids)])
+
+    def rename_object(self, obj_id: int, name: str) -> None:
+        self._need_session().rename_object(obj_id, name)
+        self.objects_changed.emit()
+
+    def set_object_class(self, obj_id: int, class_name: str) -> None:
+        self._need_session().set_object_class(obj_id, class_name)
+        self.objects_changed.emit()
+
+    def add_class(self, name: str) -> None:
+        self._need_session().add_class(name)
+        self.objects_changed.emit()
+
+    def delete_object(self, obj_id: int) -> None:
+        if self._refuse_while_propagating("delete an object"):
+            return
+        self.edits.discard(obj_id=obj_id)
+        self._need_session().delete_object(obj_id)
+        if self.current_object == obj_id:
+            self.current_object = None
+        self._after_history_change(None)

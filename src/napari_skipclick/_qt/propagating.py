@@ -1,0 +1,110 @@
+"""Propagation in the controller: start, cancel, stop before closing, follow its steps.
+
+A mixin of ``AnnotationController`` (it uses the controller's session, layers, workers and
+signals). While a run is in progress the autosave pauses: the run commits its own frames.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..session import PropagationStep
+from .workers import PropagationRun
+
+#: seconds closing waits for a cancelled propagation to finish its step
+STOP_TIMEOUT_S = 300.0
+
+
+class ControllerPropagation:
+    """Propagation of the ``AnnotationController``."""
+
+    _propagation: PropagationRun | None
+    session: Any
+    layers: Any
+    saving: Any
+    loader: Any
+    edits: Any
+    _frame: int
+
+    @property
+    def propagating(self) -> bool:
+        return self._propagation is not None
+
+    def propagate(
+        self, direction: int = 1, n_frames: int | None = None, obj_ids: list[int] | None = None
+    ) -> None:
+        """Carry the objects' masks from the frame on screen forward (+1) or backward (-1)."""
+        if self.session is None or self._refuse_while_propagating("start another propagation"):
+            return
+        if obj_ids is None:
+            on_frame = self.session.ids_on(self._frame)
+            obj_ids = [o.id for o in self.session.objects if o.id in on_frame]
+        if not obj_ids:
+            self._warn(f"No object has a mask on frame {self._frame} to propagate")
+            return
+        self.saving.save()
+        self.saving.paused = True
+        self.loader.cancel()
+        run = PropagationRun(
+            self.session, list(obj_ids), self._frame, n_frames=n_frames, direction=direction
+        )
+        run.step.connect(self._on_propagation_step)
+        run.failed.connect(lambda error: self._error(f"Propagation failed: {error}"))
+        run.finished.connect(lambda cancelled, r=run: self._on_propagation_finished(r, cancelled))
+        self._propagation = run
+        self.busy_changed.emit()
+        self._say(f"Propagating {len(obj_ids)} object(s) from frame {self._frame} ...")
+        run.start()
+
+    def cancel_propagation(self) -> None:
+        if self._propagation is not None:
+            self._propagation.cancel()
+
+    def stop_propagation(self) -> None:
+        """Cancel the run and wait until its thread has ended (before closing the session)."""
+        run = self._propagation
+        if run is None:
+            return
+        run.cancel()
+        if not run.wait(STOP_TIMEOUT_S):
+            raise TimeoutError(f"the propagation did not stop within {STOP_TIMEOUT_S:.0f} s")
+        self._propagation = None
+        self.saving.paused = False
+        self.busy_changed.emit()
+
+    def cancel(self) -> None:
+        """Stop background work: propagation, feature prefetch and waiting clicks."""
+        self.cancel_propagation()
+        self.loader.cancel()
+        self.edits.discard()
+        self._sync_prompts()
+        self._say("Cancelled")
+
+    def _on_propagation_step(self, step: PropagationStep) -> None:
+        if step.frame == self._frame and self.layers is not None:
+            self.layers.refresh_labels()
+        self.statuses_changed.emit()
+        self.saving.refresh()
+        note = f" — stopped: {step.reason}" if step.stopped and step.reason else ""
+        self._say(f"Propagation: frame {step.frame}, object {step.obj_id}{note}")
+
+    def _on_propagation_finished(self, run: PropagationRun, cancelled: bool) -> None:
+        if run is not self._propagation:
+            return
+        self._propagation = None
+        self.saving.paused = False
+        self.saving.save()
+        if self.layers is not None:
+            self.layers.refresh_labels()
+            self._sync_prompts()
+        self.statuses_changed.emit()
+        self.annotations_changed.emit(None)
+        self.busy_changed.emit()
+        self._say("Propagation cancelled" if cancelled else "Propagation finished")
+        self._request_features(self._frame)
+
+    def _refuse_while_propagating(self, what: str) -> bool:
+        if self.propagating:
+            self._warn(f"Cannot {what} while propagation runs: cancel it first (Escape)")
+            return True
+        return False

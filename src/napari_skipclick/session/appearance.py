@@ -1,0 +1,66 @@
+"""Colour model of one object for propagation: what it looked like, what lies around it.
+
+The object's colours come from its mask on the frame it is carried from; the background's
+from a ring around the carried mask on the frame it is carried to, so a background that
+changes (a panning camera, a tree in front) is known as it appears. The model says, per
+pixel near the object, how likely its colour is the object's rather than the surroundings'.
+It needs only the frames, so it works with every engine, and it holds no state between
+steps: propagating frame by frame or in one run gives the same masks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+#: quantisation of each RGB channel (16 levels: 4096 colour bins)
+LEVELS = 16
+
+
+def colour_bins(image: np.ndarray) -> np.ndarray:
+    """Flat colour bin of every pixel of a uint8 RGB image."""
+    q = np.asarray(image, np.uint8) // (256 // LEVELS)
+    return (q[..., 0].astype(np.int32) * LEVELS + q[..., 1]) * LEVELS + q[..., 2]
+
+
+def _histogram(bins: np.ndarray) -> np.ndarray:
+    """Normalised histogram of ``bins``, smoothed over neighbouring colours."""
+    counts = np.bincount(bins.ravel(), minlength=LEVELS**3).astype(np.float32)
+    counts = ndimage.gaussian_filter(counts.reshape((LEVELS,) * 3), 0.7, mode="nearest")
+    return counts.ravel() / max(float(counts.sum()), 1.0)
+
+
+class ColourModel:
+    """Object colours on one frame, compared with the background around it on another.
+
+    Args:
+        image: the frame the object is carried from, uint8 ``(H, W, 3)``.
+        mask: the object's boolean mask on it.
+    """
+
+    def __init__(self, image: np.ndarray, mask: np.ndarray) -> None:
+        self.object = _histogram(colour_bins(image)[mask])
+
+    def likelihood(self, image: np.ndarray, carried: np.ndarray, ring: float) -> np.ndarray:
+        """Probability in [0, 1] per pixel that its colour is the object's rather than around.
+
+        Args:
+            image: the frame being carried to, uint8 ``(H, W, 3)``.
+            carried: the object's carried (moved) boolean mask on that frame.
+            ring: pixels farther than this from ``carried`` (and within three times it) are
+                the background the object is compared with.
+        """
+        out = np.full(carried.shape, 0.5, np.float32)
+        rows, cols = np.nonzero(carried)
+        if rows.size == 0:
+            return out
+        grow = int(3 * ring) + 2
+        y0, x0 = max(int(rows.min()) - grow, 0), max(int(cols.min()) - grow, 0)
+        y1, x1 = int(rows.max()) + 1 + grow, int(cols.max()) + 1 + grow
+        bins = colour_bins(image[y0:y1, x0:x1])
+        distance = ndimage.distance_transform_edt(~carried[y0:y1, x0:x1])
+        around = (distance > ring) & (distance <= 3 * ring)
+        if around.any():
+            fg, bg = self.object[bins], _histogram(bins[around])[bins]
+            out[y0:y1, x0:x1] = fg / np.maximum(fg + bg, 1e-12)
+        return out

@@ -1,0 +1,266 @@
+"""Saving in the widget: commits on the writer thread, pending/saved state, closing with a store
+that refuses writes (dialog choices injected), export from one committed state."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from napari_skipclick._qt.unsaved import Choice, Resolution, UnsavedDialog, ask_unsaved
+from napari_skipclick.engines import create_engine
+from napari_skipclick.io.store import AnnotationStore, StoreError
+from napari_skipclick.session import UnsavedChangesError
+from napari_skipclick.types import FrameStatus
+from support.widget import click, labels_of, sample_widget, wait_idle
+
+pytestmark = [pytest.mark.gui]
+
+
+@pytest.fixture
+def saving(make_napari_viewer, qtbot, feature_cache, tmp_path):
+    """(widget, store path): the sample saving to a store, one object clicked on frame 0 and
+    everything on disk."""
+    viewer = make_napari_viewer()
+    image, widget = sample_widget(viewer)
+    controller = widget.controller
+    path = tmp_path / "run.zarr"
+    controller.start_session(
+        image, create_engine("embedded"), store_path=str(path), cache=feature_cache
+    )
+    wait_idle(qtbot, controller)
+    controller.add_object(name="skier")
+    click(qtbot, controller, 144, 335)
+    assert controller.flush()
+    yield widget, path
+    if controller.session is not None:
+        controller.unsaved_handler = None
+        controller.close_session()
+
+
+def _full_disk(monkeypatch, store) -> None:
+    def refuse(*args, **kwargs):
+        raise StoreError("could not save: No space left on device")
+
+    monkeypatch.setattr(store, "commit_frame", refuse)
+
+
+def _edit_frames(controller, frames: list[int]) -> None:
+    for t in frames:
+        controller.session.set_status(t, FrameStatus.NEEDS_REVIEW)
+
+
+def test_commits_run_on_the_writer_thread_and_saved_means_on_disk(saving, qtbot, monkeypatch):
+    widget, _ = saving
+    controller = widget.controller
+    store = controller.session.store
+    threads, entered, release = [], threading.Event(), threading.Event()
+    real = store.commit_frame
+
+    def slow_commit(*args, **kwargs):
+        threads.append(threading.current_thread())
+        entered.set()
+        assert release.wait(30)
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "commit_frame", slow_commit)
+    _edit_frames(controller, [3, 4])
+    controller.accept_frame()  # frame 0 reviewed and saved in the background
+    assert entered.wait(30)  # the GUI thread goes on while the writer is inside the store
+    state = controller.save_state
+    assert state.saving and not state.saved and state.pending == 3
+    assert widget.save_label.text() == "Saving 3 frames …"
+    release.set()
+    qtbot.waitUntil(lambda: controller.save_state.saved, timeout=30_000)
+    assert widget.save_label.text() == "All changes saved"
+    assert threads and all(t is not threading.main_thread() for t in threads)
+    assert store.statuses()[0] == FrameStatus.REVIEWED  # called saved: it is on disk
+    np.testing.assert_array_equal(store.read_labels(0), labels_of(controller, 0))
+    assert store.statuses()[4] == FrameStatus.NEEDS_REVIEW
+
+
+def test_delete_object_and_undo_leave_the_commits_to_the_writer(saving, qtbot, monkeypatch):
+    widget, _ = saving
+    controller = widget.controller
+    store = controller.session.store
+    gui_commits = []
+    real = store.commit_frame
+
+    def record(*args, **kwargs):
+        if threading.current_thread() is threading.main_thread():
+            gui_commits.append(args[0])
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "commit_frame", record)
+    obj = controller.current_object
+    controller.delete_object(obj)
+    assert controller.save_state.pending == 2  # frame 0 and the object list
+    controller.undo()
+    controller.save()
+    qtbot.waitUntil(lambda: controller.save_state.saved, timeout=30_000)
+    assert gui_commits == []
+    assert [o.id for o in store.objects()] == [obj] and (store.read_labels(0) == obj).any()
+
+
+def test_a_failed_save_says_so_keeps_the_frames_and_is_retried(saving, qtbot, monkeypatch):
+    widget, _ = saving
+    controller = widget.controller
+    store = controller.session.store
+    _full_disk(monkeypatch, store)
+    _edit_frames(controller, [2])
+    controller.save()
+    qtbot.waitUntil(lambda: controller.save_state.error is not None, timeout=30_000)
+    text = widget.save_label.text()
+    assert text.startswith("NOT SAVED") and "No space left" in text and "1 frame kept" in text
+    assert controller.session.dirty_frames() == [2]
+    monkeypatch.undo()
+    controller.save()  # the retry (the timer would also do it)
+    qtbot.waitUntil(lambda: controller.save_state.saved, timeout=30_000)
+    assert store.statuses()[2] == FrameStatus.NEEDS_REVIEW
+
+
+def test_closing_with_a_full_disk_asks_and_saves_to_another_store(
+    saving, qtbot, monkeypatch, tmp_path
+):
+    widget, path = saving
+    controller = widget.controller
+    session = controller.session
+    _full_disk(monkeypatch, session.store)
+    _edit_frames(controller, [5, 6])
+    expected = np.asarray(session.labels[0]).copy()
+    asked: list[UnsavedChangesError] = []
+    answers = [Resolution(Choice.RETRY), Resolution(Choice.SAVE_AS, str(tmp_path / "b.zarr"))]
+    controller.unsaved_handler = lambda error: asked.append(error) or answers.pop(0)
+    widget.close()  # closing the dock widget closes the session
+    assert [e.frames for e in asked] == [[5, 6], [5, 6]]  # asked, retried, asked again
+    assert controller.session is None and session.dirty_frames() == []
+    with AnnotationStore.open(tmp_path / "b.zarr") as other:
+        np.testing.assert_array_equal(other.read_labels(0), expected)
+        assert other.statuses()[5] == FrameStatus.NEEDS_REVIEW
+    AnnotationStore.open(path, readonly=False).close()  # both stores were released
+
+
+def test_closing_discards_only_when_chosen_and_raises_without_a_handler(saving, qtbot, monkeypatch):
+    widget, path = saving
+    controller = widget.controller
+    session = controller.session
+    _full_disk(monkeypatch, session.store)
+    _edit_frames(controller, [7])
+    controller.unsaved_handler = None  # scripts: an exception, the session stays open
+    with pytest.raises(UnsavedChangesError, match="1 frame"):
+        controller.close_session()
+    assert controller.session is session and session.dirty_frames() == [7]
+    controller.unsaved_handler = lambda error: Resolution(Choice.DISCARD)
+    controller.close_session()
+    assert controller.session is None
+    with AnnotationStore.open(path) as store:
+        assert 7 not in store.statuses()
+
+
+def test_closing_waits_for_the_writer(saving, qtbot, monkeypatch):
+    widget, path = saving
+    controller = widget.controller
+    store = controller.session.store
+    real, entered = store.commit_frame, threading.Event()
+
+    def slow_commit(*args, **kwargs):
+        entered.set()
+        threading.Event().wait(0.5)
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "commit_frame", slow_commit)
+    _edit_frames(controller, [8, 9])
+    controller.save()
+    assert entered.wait(30)
+    _edit_frames(controller, [10])
+    controller.close_session()
+    with AnnotationStore.open(path) as back:
+        assert {8, 9, 10} <= set(back.statuses())
+
+
+def test_unsaved_dialog_says_how_many_frames_and_returns_the_choice(qtbot, monkeypatch, tmp_path):
+    error = UnsavedChangesError([3, 4, 9], True, tmp_path / "a.zarr", "No space left on device")
+    dialog = UnsavedDialog(error)
+    qtbot.addWidget(dialog)
+    assert "3 frames and the object list" in dialog.text()
+    assert dialog.informativeText().startswith("No space left on device")
+    labels = [b.text() for b in dialog.buttons.values()]
+    assert labels == ["Retry", "Save to another store…", "Discard 3 frames and the object list"]
+    assert dialog.escapeButton() is dialog.buttons[Choice.RETRY]  # Escape never discards
+    assert dialog.choice() is Choice.RETRY
+    dialog.buttons[Choice.DISCARD].click()
+    assert dialog.choice() is Choice.DISCARD
+
+    from qtpy.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(UnsavedDialog, "exec", lambda self: self.buttons[Choice.SAVE_AS].click())
+    new = str(tmp_path / "b.zarr")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (new, ""))
+    assert ask_unsaved(None, error) == Resolution(Choice.SAVE_AS, new)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: ("", ""))
+    assert ask_unsaved(None, error) == Resolution(Choice.RETRY)  # no folder: nothing dropped
+
+
+def test_export_reads_one_committed_state_while_commits_arrive(
+    saving, qtbot, monkeypatch, tmp_path
+):
+    widget, _ = saving
+    controller = widget.controller
+    session = controller.session
+    obj = controller.current_object
+    session.labels.write(1, (10, 20, 10, 20), np.full((10, 10), obj, np.uint32))
+    assert controller.flush()
+    before = {t: np.asarray(session.labels[t]).copy() for t in (0, 1)}
+    real_read = AnnotationStore.read_labels
+    committer: list[threading.Thread] = []
+
+    def edit_and_commit() -> None:
+        session.labels.write(1, (10, 20, 10, 20), np.zeros((10, 10), np.uint32))
+        session.set_status(1, FrameStatus.REVIEWED)
+        session.commit(1)
+
+    def read_while_committing(store, t):
+        if not committer:  # first frame read: another thread commits a change of frame 1
+            committer.append(threading.Thread(target=edit_and_commit))
+            committer[0].start()
+            committer[0].join(1.0)
+        return real_read(store, t)
+
+    monkeypatch.setattr(AnnotationStore, "read_labels", read_while_committing)
+    panel = widget.export_panel
+    panel.format_combo.setCurrentText("png")
+    panel.folder_edit.setText(str(tmp_path / "png"))
+    panel.export()
+    qtbot.waitUntil(lambda: panel.worker is None, timeout=60_000)
+    committer[0].join(30)
+    pngs = sorted((tmp_path / "png" / "labels").glob("*.png"))
+    assert len(pngs) == 2
+    for t, png in enumerate(pngs):  # the state when the export began, both frames
+        np.testing.assert_array_equal(np.asarray(Image.open(png)), before[t])
+    doc = json.loads((tmp_path / "png" / "objects.json").read_text())
+    assert doc["info"]["videos"][0]["frame_statuses"] == {"clicked": 1, "empty": 1}
+    store = session.store  # the commit that waited went through after the export
+    assert not store.read_labels(1).any() and store.statuses()[1] == FrameStatus.REVIEWED
+
+
+def test_closing_during_propagation_with_a_full_disk_keeps_the_frames(saving, qtbot, monkeypatch):
+    widget, path = saving
+    controller = widget.controller
+    session = controller.session
+    _full_disk(monkeypatch, session.store)
+    controller.propagate(1, 3)
+    qtbot.waitUntil(lambda: session.status(1) != FrameStatus.EMPTY, timeout=120_000)
+    controller.unsaved_handler = None
+    with pytest.raises(UnsavedChangesError):
+        controller.close_session()  # the run is stopped first, then nothing can be written
+    assert not controller.propagating and controller.session is session
+    propagated = [t for t in session.dirty_frames() if t > 0]
+    assert propagated and all((session.labels[t] > 0).any() for t in propagated)
+    monkeypatch.undo()  # space again: closing saves them
+    controller.close_session()
+    with AnnotationStore.open(path) as store:
+        for t in propagated:
+            np.testing.assert_array_equal(store.read_labels(t), np.asarray(session.labels[t]))
