@@ -232,7 +232,7 @@ def _flush_and_compare(controller: Any, errors: ErrorLog) -> dict[str, Any]:
 
     session = controller.session
     wait_until(lambda: controller.idle, 600)
-    if not controller.save():
+    if not controller.flush(600):  # the store writer has written everything, or failed
         errors.record(f"the final save failed: {controller.last_message}")
     wait_until(lambda: not session.dirty_frames() and not session.objects_dirty, 600)
     differ, missing_status = [], []
