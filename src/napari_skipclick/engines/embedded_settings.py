@@ -93,3 +93,10 @@ class EmbeddedSettings:
         10.0, "geodesic difference worth one unit of log-odds (thin pass)"
     )
     pixel_geo_weight: float = _setting(1.0, "weight of the geodesic term (thin pass)")
+    zoom_area: float = _setting(
+        0.04,
+        "decode in a crop around the object when the crop covers at most this share of the frame"
+        " (0: never)",
+    )
+    zoom_expansion: float = _setting(1.4, "crop side per side of the object's box (zoom)")
+    zoom_min_side: int = _setting(120, "smallest side in pixels of the zoom crop")
