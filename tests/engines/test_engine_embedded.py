@@ -190,12 +190,13 @@ def test_grabcut_samples_reach_85_percent(engine, name, max_clicks):
 
 
 def test_skier_on_the_slalom_frame(engine):
-    """The skier is small in the 854x480 frame: decoded in a crop around him (the zoom), the
-    second click does not flood the snow and 0.85 is reached within 9 clicks (without the
-    zoom: IoU 0.10 after the second click, 0.85 after 11)."""
+    """The skier is small in the 854x480 frame. Decoded in a crop around him (the zoom), the
+    second click does not flood the snow (without the zoom: IoU 0.10); with large additions no
+    click asked for undone (the guard), 0.85 is reached within 6 clicks (without the guard:
+    8)."""
     root = DATA / "giant_slalom"
     image = io.imread(root / "00000.jpg")
     gt = io.imread(root / "00000_obj3_skier.png")
-    result = evaluate_object(engine, "skier", image, gt, max_clicks=9)
+    result = evaluate_object(engine, "skier", image, gt, max_clicks=7)
     assert result.ious[1] >= 0.5
-    assert result.noc(85) <= 9 and max(result.ious) >= 0.85
+    assert result.noc(85) <= 6

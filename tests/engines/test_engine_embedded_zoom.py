@@ -1,4 +1,5 @@
-"""The embedded engine's automatic zoom: the crop box, the crop's features, decoding in it."""
+"""The embedded engine on small objects: the automatic zoom (crop box, crop features, decoding
+in it) and the guard against additions no click asked for."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import numpy as np
 import pytest
 
 from napari_skipclick.engines.embedded import EmbeddedEngine
+from napari_skipclick.engines.embedded_refine import keep_unasked
 from napari_skipclick.engines.embedded_zoom import crop_features, zoom_box
 from napari_skipclick.types import Click
 
@@ -66,3 +68,19 @@ def test_a_small_object_with_a_mask_is_decoded_in_a_crop(encoded):
     truth[200:230, 400:430] = True
     mask = prob > 0.5
     assert np.count_nonzero(mask & truth) / np.count_nonzero(mask | truth) > 0.9
+
+
+def test_large_additions_no_click_asked_for_are_undone():
+    before = np.zeros((60, 80), bool)
+    before[10:30, 10:30] = True  # 400 pixels
+    after = before.copy()
+    after[10:30, 30:32] = True  # 40 pixels: the boundary settling, kept
+    after[40:60, 0:40] = True  # 800 pixels, no click in it: undone
+    after[0:8, 50:80] = True  # 240 pixels holding the new positive click: kept
+    after[12:28, 12:20] = False  # removals stay
+    clicks = [Click(20, 20, True), Click(4, 60, True), Click(50, 10, False)]
+    out = keep_unasked(before, after, clicks, 0.25)
+    assert not out[40:60, 0:40].any()
+    assert out[10:30, 30:32].all() and out[0:8, 50:80].all()
+    assert not out[12:28, 12:20].any()
+    assert np.array_equal(keep_unasked(np.zeros_like(before), after, clicks, 0.25), after)

@@ -14,7 +14,13 @@ from .base import Features, check_clicks, check_image, check_prev_mask
 from .embedded_features import LAB_BINS, compute_features, lab_float
 from .embedded_graph import geodesic_distance, min_cut
 from .embedded_pixel import colour_disks, object_box, outside_share
-from .embedded_refine import band_segments, connected_to_clicks, disk_labels, refine
+from .embedded_refine import (
+    band_segments,
+    connected_to_clicks,
+    disk_labels,
+    keep_unasked,
+    refine,
+)
 from .embedded_settings import EmbeddedSettings
 from .embedded_thin import RIDGE_RADIUS, ridge_width, thin_segment
 from .embedded_zoom import crop_features, zoom_box
@@ -65,6 +71,18 @@ class EmbeddedEngine:
         prev = check_prev_mask(prev_mask, shape)
         if not any(c.positive for c in clicks):
             return np.zeros(shape, dtype=np.float32)
+        out = self._zoomed(features, clicks, prev)
+        s = self.settings
+        if prev is None or s.guard_share <= 0 or len(clicks) < s.guard_after:
+            return out
+        mask = keep_unasked(prev > 0.5, out > 0.5, clicks, s.guard_share)
+        return np.where(mask, np.maximum(out, 0.75), np.minimum(out, 0.25))
+
+    def _zoomed(
+        self, features: Features, clicks: list[Click], prev: np.ndarray | None
+    ) -> np.ndarray:
+        """Decode in the zoom crop when there is one, else in the whole frame."""
+        shape = tuple(features.image_shape)
         box = self._zoom_box(prev, clicks)
         if box is None:
             return self._decode(features.arrays, clicks, prev)

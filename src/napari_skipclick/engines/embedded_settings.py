@@ -100,3 +100,11 @@ class EmbeddedSettings:
     )
     zoom_expansion: float = _setting(1.4, "crop side per side of the object's box (zoom)")
     zoom_min_side: int = _setting(120, "smallest side in pixels of the zoom crop")
+    guard_share: float = _setting(
+        0.25,
+        "an addition no positive click lies in is undone when larger than this share of the"
+        " mask (0: never)",
+    )
+    guard_after: int = _setting(
+        3, "clicks from which that guard applies (the mask of one or two clicks is still rough)"
+    )
