@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from napari_skipclick.engines.embedded import EmbeddedEngine
-from napari_skipclick.engines.embedded_refine import keep_unasked
+from napari_skipclick.engines.embedded_refine import drop_unasked_growth
 from napari_skipclick.engines.embedded_zoom import crop_features, zoom_box
 from napari_skipclick.types import Click
 
@@ -79,8 +79,8 @@ def test_large_additions_no_click_asked_for_are_undone():
     after[0:8, 50:80] = True  # 240 pixels holding the new positive click: kept
     after[12:28, 12:20] = False  # removals stay
     clicks = [Click(20, 20, True), Click(4, 60, True), Click(50, 10, False)]
-    out = keep_unasked(before, after, clicks, 0.25)
+    out = drop_unasked_growth(before, after, clicks, 0.25)
     assert not out[40:60, 0:40].any()
     assert out[10:30, 30:32].all() and out[0:8, 50:80].all()
     assert not out[12:28, 12:20].any()
-    assert np.array_equal(keep_unasked(np.zeros_like(before), after, clicks, 0.25), after)
+    assert np.array_equal(drop_unasked_growth(np.zeros_like(before), after, clicks, 0.25), after)

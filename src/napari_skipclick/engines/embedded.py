@@ -18,7 +18,7 @@ from .embedded_refine import (
     band_segments,
     connected_to_clicks,
     disk_labels,
-    keep_unasked,
+    drop_unasked_growth,
     refine,
 )
 from .embedded_settings import EmbeddedSettings
@@ -75,7 +75,7 @@ class EmbeddedEngine:
         s = self.settings
         if prev is None or s.guard_share <= 0 or len(clicks) < s.guard_after:
             return out
-        mask = keep_unasked(prev > 0.5, out > 0.5, clicks, s.guard_share)
+        mask = drop_unasked_growth(prev > 0.5, out > 0.5, clicks, s.guard_share)
         return np.where(mask, np.maximum(out, 0.75), np.minimum(out, 0.25))
 
     def _zoomed(

@@ -109,7 +109,7 @@ def connected_to_clicks(mask: np.ndarray, clicks: list[Click]) -> np.ndarray:
     return np.isin(components, sorted(keep))
 
 
-def keep_unasked(
+def drop_unasked_growth(
     before: np.ndarray, after: np.ndarray, clicks: list[Click], share: float
 ) -> np.ndarray:
     """``after`` without the large additions no click asked for.
