@@ -145,11 +145,16 @@ def _bench_model_path(engine, image, clicks, args) -> dict:
     if args.official_src:
         return compare_isolated(args, _threads(), _stats)
     result = measure_path(engine, "ours", image, clicks, args)
-    return {
+    out = {
         "model_encode": _stats(result["encode_s"]),
         "model_prepare": _stats(result["prepare_s"]),
         "model_decode_per_click": _stats(result["click_s"]),
     }
+    if args.precision == "fast":
+        out["fast_decode_per_click"] = _stats(
+            measure_path(engine, "fast", image, clicks, args)["click_s"]
+        )
+    return out
 
 
 def _threads() -> int:
