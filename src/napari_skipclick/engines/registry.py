@@ -164,7 +164,8 @@ _SKIPCLICK_OPTIONS = (
         str,
         "fp32",
         "fp32 (exact); bf16/fp16: autocast on a GPU; fast: clicks decoded with bfloat16 "
-        "products on a CPU with AVX-512 BF16 or AMX (masks within about 1 % IoU of fp32)",
+        "products on a CPU with AVX-512 BF16 or AMX (masks with IoU >= 0.99 against fp32 on the "
+        "official fixture)",
         choices=("fp32", "bf16", "fp16", "fast"),
         flag=True,
     ),
