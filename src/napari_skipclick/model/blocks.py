@@ -35,9 +35,7 @@ def linear(x: torch.Tensor, layer: nn.Linear, keep_low: bool = False) -> torch.T
     if not is_low_precision(weight):
         return F.linear(x, weight, bias)
     y = F.linear(x.to(weight.dtype), weight)
-    if keep_low:
-        return y if bias is None else y.add_(bias)
-    y = y.float()
+    y = y if keep_low else y.float()
     return y if bias is None else y.add_(bias)
 
 
