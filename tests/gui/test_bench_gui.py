@@ -46,3 +46,22 @@ def test_error_log_counts_error_notifications_and_logs_and_keeps_warnings_apart(
     assert report["errors"] == 2
     assert report["error_messages"] == ["notification: a failure", "log napari: a logged error"]
     assert report["warning_messages"] == {"a warning": 1, "log vispy: QPainter: a Qt message": 1}
+
+
+def test_error_log_keeps_errors_of_napari_status_thread_apart(qtbot, tmp_path, monkeypatch) -> None:
+    from napari.utils.notifications import Notification, notification_manager
+
+    module = "def calculate_status():\n    raise ValueError('race')\n"
+    (tmp_path / "status_checker.py").write_text(module)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import status_checker
+
+    try:
+        status_checker.calculate_status()
+    except ValueError as exc:
+        caught = exc
+    with ErrorLog() as errors:
+        notification_manager.dispatch(Notification.from_exception(caught))
+    report = errors.report()
+    assert report["errors"] == 0
+    assert report["napari_status_thread_errors"] == 1

@@ -5,7 +5,8 @@
   per phase, so one run can say which activity stalled, and a watchdog thread samples what
   the GUI thread was running during each stall (``culprits``).
 - ``ErrorLog``: napari notifications (errors, warnings), uncaught exceptions of any thread and
-  log records (Qt's own messages reach Python through vispy's logger), with their texts.
+  log records (Qt's own messages reach Python through vispy's logger), with their texts;
+  errors of napari's own cursor-status thread are kept apart.
 - ``rss_mib``: resident memory of the process.
 """
 
@@ -159,6 +160,17 @@ def _where(frame: Any) -> str:
     )
 
 
+def _in_napari_status_thread(exc: BaseException | None) -> bool:
+    """Whether ``exc`` was caught by napari's cursor-status thread (``status_checker.py``)."""
+    import traceback
+
+    if exc is None or exc.__traceback__ is None:
+        return False
+    return any(
+        f.filename.endswith("status_checker.py") for f in traceback.extract_tb(exc.__traceback__)
+    )
+
+
 class ErrorLog(logging.Handler):
     """Collects napari error/warning notifications, uncaught exceptions and log records of
     level warning and above while installed (``install``/``uninstall``, or as a context)."""
@@ -168,6 +180,9 @@ class ErrorLog(logging.Handler):
         self.errors: list[str] = []
         self.warnings: Counter[str] = Counter()
         self.infos: Counter[str] = Counter()
+        #: errors of napari's own cursor-status thread, which reads layers while the GUI
+        #: thread changes them (napari catches them and shows them as notifications)
+        self.napari_status_errors: list[str] = []
         self._hooks: tuple[Any, Any] | None = None
 
     def install(self) -> None:
@@ -211,7 +226,9 @@ class ErrorLog(logging.Handler):
     def _on_notification(self, notification: Any) -> None:
         severity = str(getattr(notification.severity, "value", notification.severity)).lower()
         text = str(notification.message)
-        if severity == "error":
+        if _in_napari_status_thread(getattr(notification, "exception", None)):
+            self.napari_status_errors.append(text)
+        elif severity == "error":
             self.record(f"notification: {text}")
         elif severity == "warning":
             self.warnings[text] += 1
@@ -232,4 +249,6 @@ class ErrorLog(logging.Handler):
             "warnings": sum(self.warnings.values()),
             "warning_messages": dict(self.warnings.most_common(30)),
             "infos": dict(self.infos.most_common(10)),
+            "napari_status_thread_errors": len(self.napari_status_errors),
+            "napari_status_thread_messages": self.napari_status_errors[:10],
         }
