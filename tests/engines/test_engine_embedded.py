@@ -190,8 +190,13 @@ def test_grabcut_samples_reach_85_percent(engine, name, max_clicks):
 
 
 def test_skier_on_the_slalom_frame(engine):
+    """The skier is small in the 854x480 frame. Decoded in a crop around him (the zoom), the
+    second click does not flood the snow (without the zoom: IoU 0.10); with large additions no
+    click asked for undone (the guard), 0.85 is reached within 6 clicks (without the guard:
+    8)."""
     root = DATA / "giant_slalom"
     image = io.imread(root / "00000.jpg")
     gt = io.imread(root / "00000_obj3_skier.png")
-    result = evaluate_object(engine, "skier", image, gt, max_clicks=12)
-    assert max(result.ious) >= 0.8
+    result = evaluate_object(engine, "skier", image, gt, max_clicks=7)
+    assert result.ious[1] >= 0.5
+    assert result.noc(85) <= 6

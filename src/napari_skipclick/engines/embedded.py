@@ -14,9 +14,16 @@ from .base import Features, check_clicks, check_image, check_prev_mask
 from .embedded_features import LAB_BINS, compute_features, lab_float
 from .embedded_graph import geodesic_distance, min_cut
 from .embedded_pixel import colour_disks, object_box, outside_share
-from .embedded_refine import band_segments, connected_to_clicks, disk_labels, refine
+from .embedded_refine import (
+    band_segments,
+    connected_to_clicks,
+    disk_labels,
+    drop_unasked_growth,
+    refine,
+)
 from .embedded_settings import EmbeddedSettings
 from .embedded_thin import RIDGE_RADIUS, ridge_width, thin_segment
+from .embedded_zoom import crop_features, zoom_box
 
 
 def _version() -> str:
@@ -62,10 +69,53 @@ class EmbeddedEngine:
         shape = tuple(features.image_shape)
         clicks = check_clicks(clicks, shape)
         prev = check_prev_mask(prev_mask, shape)
-        a = features.arrays
-        labels = a["labels"]
         if not any(c.positive for c in clicks):
             return np.zeros(shape, dtype=np.float32)
+        out = self._zoomed(features, clicks, prev)
+        s = self.settings
+        if prev is None or s.guard_share <= 0 or len(clicks) < s.guard_after:
+            return out
+        mask = drop_unasked_growth(prev > 0.5, out > 0.5, clicks, s.guard_share)
+        return np.where(mask, np.maximum(out, 0.75), np.minimum(out, 0.25))
+
+    def _zoomed(
+        self, features: Features, clicks: list[Click], prev: np.ndarray | None
+    ) -> np.ndarray:
+        """Decode in the zoom crop when there is one, else in the whole frame."""
+        shape = tuple(features.image_shape)
+        box = self._zoom_box(prev, clicks)
+        if box is None:
+            return self._decode(features.arrays, clicks, prev)
+        y0, y1, x0, x1 = box
+        inside = [
+            Click(c.y - y0, c.x - x0, c.positive)
+            for c in clicks
+            if y0 <= c.y <= y1 - 1 and x0 <= c.x <= x1 - 1
+        ]
+        out = np.zeros(shape, dtype=np.float32)
+        crop = crop_features(features.arrays, box)
+        out[y0:y1, x0:x1] = self._decode(crop, inside, prev[y0:y1, x0:x1])
+        return out
+
+    def _zoom_box(
+        self, prev: np.ndarray | None, clicks: list[Click]
+    ) -> tuple[int, int, int, int] | None:
+        """The crop to decode in (embedded_zoom), or None for the whole frame: the object has a
+        mask and its box, grown, covers at most ``zoom_area`` of the frame."""
+        s = self.settings
+        if prev is None or s.zoom_area <= 0:
+            return None
+        mask = prev > 0.5
+        if not mask.any():
+            return None
+        box = zoom_box(mask, clicks, s.zoom_expansion, int(s.zoom_min_side))
+        area = (box[1] - box[0]) * (box[3] - box[2])
+        return box if area <= s.zoom_area * mask.size else None
+
+    def _decode(self, a: dict, clicks: list[Click], prev: np.ndarray | None) -> np.ndarray:
+        """Foreground probabilities of the image (or crop) whose feature arrays are ``a``."""
+        labels = a["labels"]
+        shape = labels.shape
         n = len(a["size"])
         pos, neg = self._click_segments(labels, clicks)
         prior = None

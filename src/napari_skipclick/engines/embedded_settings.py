@@ -93,3 +93,18 @@ class EmbeddedSettings:
         10.0, "geodesic difference worth one unit of log-odds (thin pass)"
     )
     pixel_geo_weight: float = _setting(1.0, "weight of the geodesic term (thin pass)")
+    zoom_area: float = _setting(
+        0.04,
+        "decode in a crop around the object when the crop covers at most this share of the frame"
+        " (0: never)",
+    )
+    zoom_expansion: float = _setting(1.4, "crop side per side of the object's box (zoom)")
+    zoom_min_side: int = _setting(120, "smallest side in pixels of the zoom crop")
+    guard_share: float = _setting(
+        0.25,
+        "an addition no positive click lies in is undone when larger than this share of the"
+        " mask (0: never)",
+    )
+    guard_after: int = _setting(
+        3, "clicks from which that guard applies (the mask of one or two clicks is still rough)"
+    )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 
 from ..engines.base import Engine
 from ..engines.cache import FeatureCache
+from ..engines.embedded_zoom import zoom_box as crop_box
 from ..types import Click
 
 #: the crop is the object's box (mask ∪ positive clicks) grown by this factor per side length
@@ -23,33 +23,9 @@ def zoom_box(
     expansion: float = EXPANSION,
     min_size: int = MIN_SIZE,
 ) -> tuple[int, int, int, int]:
-    """Crop (y0, y1, x0, x1) around ``mask`` and the clicks, with context, inside the image.
-
-    The box of the mask's pixels and the positive clicks is grown around its centre by
-    ``expansion`` and to at least ``min_size`` per side, then shifted to lie inside the image.
-    Without any mask pixel or positive click the whole image is returned.
-    """
-    height, width = mask.shape
-    ys = [c.y for c in clicks if c.positive]
-    xs = [c.x for c in clicks if c.positive]
-    rows, cols = np.nonzero(mask)
-    if rows.size:
-        ys += [float(rows.min()), float(rows.max())]
-        xs += [float(cols.min()), float(cols.max())]
-    if not ys:
-        return 0, height, 0, width
-    y0, y1 = _grow(min(ys), max(ys), height, expansion, min_size)
-    x0, x1 = _grow(min(xs), max(xs), width, expansion, min_size)
-    return y0, y1, x0, x1
-
-
-def _grow(lo: float, hi: float, size: int, expansion: float, min_size: int) -> tuple[int, int]:
-    start, stop = math.floor(lo), math.ceil(hi) + 1
-    side = min(size, max(min_size, math.ceil((stop - start) * expansion)))
-    centre = (start + stop) / 2
-    begin = math.floor(centre - side / 2 + 0.5)
-    begin = min(max(begin, 0), size - side)
-    return begin, begin + side
+    """Crop (y0, y1, x0, x1) around ``mask`` and the clicks, with context, inside the image
+    (the rule of ``engines.embedded_zoom.zoom_box``, with the widget's defaults)."""
+    return crop_box(mask, clicks, expansion, min_size)
 
 
 def crop_key(frame_key: str, box: tuple[int, int, int, int]) -> str:

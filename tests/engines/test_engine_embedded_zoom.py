@@ -1,0 +1,86 @@
+"""The embedded engine on small objects: the automatic zoom (crop box, crop features, decoding
+in it) and the guard against additions no click asked for."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_skipclick.engines.embedded import EmbeddedEngine
+from napari_skipclick.engines.embedded_refine import drop_unasked_growth
+from napari_skipclick.engines.embedded_zoom import crop_features, zoom_box
+from napari_skipclick.types import Click
+
+
+def _frame(seed: int = 0) -> np.ndarray:
+    """854x480 grey noise with a small red square (rows 200-229, columns 400-429)."""
+    rng = np.random.default_rng(seed)
+    image = np.full((480, 854, 3), 150.0) + rng.normal(0, 6, (480, 854, 3))
+    image[200:230, 400:430] = (190, 40, 40)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def encoded():
+    engine = EmbeddedEngine()
+    return engine, engine.encode(_frame())
+
+
+def test_zoom_box_holds_the_mask_and_clicks_with_context():
+    mask = np.zeros((480, 854), bool)
+    mask[200:230, 400:430] = True
+    y0, y1, x0, x1 = zoom_box(mask, [Click(250, 415, True), Click(10, 10, False)], 1.4, 60)
+    assert y0 <= 200 and y1 >= 251 and x0 <= 400 and x1 >= 430
+    assert y1 - y0 == 72 and x1 - x0 == 60  # 51 rows x 1.4; 30 columns grown to 60
+    assert zoom_box(np.zeros((40, 50), bool), [], 1.4, 10) == (0, 40, 0, 50)
+    assert zoom_box(mask, [Click(470, 850, True)], 1.4, 10)[1::2] == (480, 854)
+
+
+def test_crop_features_are_the_frames_cut_to_the_crop(encoded):
+    _, features = encoded
+    box = (150, 290, 350, 480)
+    crop = crop_features(features.arrays, box)
+    labels = crop["labels"]
+    assert labels.shape == (140, 130)
+    assert np.array_equal(np.unique(labels), np.arange(len(crop["size"])))
+    assert crop["size"].sum() == labels.size
+    # the same superpixels, relabelled: two crop pixels share a label iff they did in the frame
+    frame = features.arrays["labels"][150:290, 350:480]
+    pairs = {(int(a), int(b)) for a, b in zip(frame.ravel(), labels.ravel(), strict=True)}
+    assert len(pairs) == len({a for a, _ in pairs}) == len({b for _, b in pairs})
+    rim = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    assert np.array_equal(np.flatnonzero(crop["border"]), rim)
+    assert np.array_equal(crop["lab"], features.arrays["lab"][150:290, 350:480])
+    assert crop["weight_right"].shape == (140, 129) and crop["weight_down"].shape == (139, 130)
+
+
+def test_a_small_object_with_a_mask_is_decoded_in_a_crop(encoded):
+    engine, features = encoded
+    prior = np.zeros((480, 854), np.float32)
+    prior[205:225, 405:425] = 1.0
+    clicks = [Click(215, 415, True), Click(203, 427, True)]
+    prob = engine.decode(features, clicks, prior)
+    y0, y1, x0, x1 = zoom_box(prior > 0.5, clicks, 1.4, 120)
+    outside = np.ones(prob.shape, bool)
+    outside[y0:y1, x0:x1] = False
+    assert np.all(prob[outside] == 0.0)
+    truth = np.zeros((480, 854), bool)
+    truth[200:230, 400:430] = True
+    mask = prob > 0.5
+    assert np.count_nonzero(mask & truth) / np.count_nonzero(mask | truth) > 0.9
+
+
+def test_large_additions_no_click_asked_for_are_undone():
+    before = np.zeros((60, 80), bool)
+    before[10:30, 10:30] = True  # 400 pixels
+    after = before.copy()
+    after[10:30, 30:32] = True  # 40 pixels: the boundary settling, kept
+    after[40:60, 0:40] = True  # 800 pixels, no click in it: undone
+    after[0:8, 50:80] = True  # 240 pixels holding the new positive click: kept
+    after[12:28, 12:20] = False  # removals stay
+    clicks = [Click(20, 20, True), Click(4, 60, True), Click(50, 10, False)]
+    out = drop_unasked_growth(before, after, clicks, 0.25)
+    assert not out[40:60, 0:40].any()
+    assert out[10:30, 30:32].all() and out[0:8, 50:80].all()
+    assert not out[12:28, 12:20].any()
+    assert np.array_equal(drop_unasked_growth(np.zeros_like(before), after, clicks, 0.25), after)
