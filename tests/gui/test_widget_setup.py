@@ -30,7 +30,8 @@ def test_engines_and_fields_come_from_the_registry(panel):
         assert panel.engine_options() == flags  # untouched fields give the registry defaults
     precision = panel.fields["skipclick"]["precision"].widget
     assert not precision.isEditable()
-    assert [precision.itemText(i) for i in range(precision.count())] == ["fp32", "bf16", "fp16"]
+    choices = [precision.itemText(i) for i in range(precision.count())]
+    assert choices == ["fp32", "bf16", "fp16", "fast"]
     assert panel.fields["skipclick"]["device"].widget.isEditable()
 
 

@@ -8,6 +8,8 @@ untimed clicks, then ``--repeats`` x ``--clicks`` timed ones, each sequence star
 empty previous mask. Children run one
 after another, alternating ours/official for ``--rounds`` rounds so that slow drifts of the
 machine load hit both. The logits of the first timed sequence come back for the equality check.
+With ``--precision fast`` a third child times the fast decoder on the same state and clicks, and
+its probabilities are compared with the exact ones (``bench/fidelity.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,12 @@ import tempfile
 import time
 from pathlib import Path
 
-PATHS = ("ours", "official")
+PATHS = ("ours", "fast", "official")
+
+
+def paths(args: argparse.Namespace) -> tuple[str, ...]:
+    """The child paths of a run: ours (exact) and official, plus fast for ``--precision fast``."""
+    return PATHS if args.precision == "fast" else ("ours", "official")
 
 
 def _minor_faults() -> int:
@@ -38,7 +45,8 @@ def _timed(fn, *args):
 def _click_steps(engine, which: str, args: argparse.Namespace):
     """(encode, prepare or None, click) of one path; the other model is not kept alive."""
     model = engine.model
-    if which == "ours":
+    if which in ("ours", "fast"):
+        decoder = engine.decoder if which == "fast" else model
         state = {}
 
         def encode(tensor):
@@ -47,7 +55,7 @@ def _click_steps(engine, which: str, args: argparse.Namespace):
         def prepare(tensor):
             state["s"] = model.prepare(state["maps"], tuple(tensor.shape[-2:]))
 
-        return encode, prepare, lambda prev, points: model.decode(state["s"], points, prev)
+        return encode, prepare, lambda prev, points: decoder.decode(state["s"], points, prev)
     from .official import build_official, official_click
 
     if not (args.official_src and args.dinov2_src):
@@ -55,7 +63,7 @@ def _click_steps(engine, which: str, args: argparse.Namespace):
     official = build_official(args.official_src, args.dinov2_src, model.config)
     official.load_state_dict(model.state_dict(), strict=True)
     official.to(engine.device)
-    engine.model = None  # only the official model stays alive in this process
+    engine.model = engine.decoder = None  # only the official model stays alive here
     return official.set_image, None, lambda prev, points: official_click(official, prev, points)
 
 
@@ -112,7 +120,8 @@ def run_child(engine, image, clicks, args: argparse.Namespace) -> int:
 
 def _child_argv(args: argparse.Namespace, which: str, folder: str, threads: int) -> list[str]:
     argv = [sys.executable, "-m", "napari_skipclick.cli", "bench", "--model", "skipclick"]
-    argv += ["--variant", args.variant, "--size", str(args.size), "--precision", args.precision]
+    precision = "fast" if which == "fast" else "fp32"
+    argv += ["--variant", args.variant, "--size", str(args.size), "--precision", precision]
     argv += ["--repeats", str(args.repeats), "--clicks", str(args.clicks)]
     argv += ["--warmup", str(args.warmup), "--threads", str(threads)]
     argv += ["--only", which, "--only-out", folder]
@@ -129,18 +138,25 @@ def compare_isolated(args: argparse.Namespace, threads: int, stats) -> dict:
     """Run each path in child processes (alternating, ``--rounds`` times) and compare them."""
     import numpy as np
 
-    samples = {which: {} for which in PATHS}
+    from .fidelity import compare, summarise
+
+    which_paths = paths(args)
+    samples = {which: {} for which in which_paths}
     max_diff = 0.0
+    fidelity = []
     load_start = os.getloadavg()
     for _ in range(args.rounds):
         with tempfile.TemporaryDirectory(prefix="skipclick-bench-") as folder:
-            for which in PATHS:
+            for which in which_paths:
                 subprocess.run(_child_argv(args, which, folder, threads), check=True)
                 child = json.loads((Path(folder) / f"{which}.json").read_text())
                 for name, values in child.items():
                     samples[which].setdefault(name, []).extend(values)
-            logits = [np.load(Path(folder) / f"{which}.npz")["logits"] for which in PATHS]
-            max_diff = max(max_diff, float(np.abs(logits[0] - logits[1]).max()))
+            logits = {w: np.load(Path(folder) / f"{w}.npz")["logits"] for w in which_paths}
+            max_diff = max(max_diff, float(np.abs(logits["ours"] - logits["official"]).max()))
+            if "fast" in logits:
+                probs = [1.0 / (1.0 + np.exp(-logits[w].astype(np.float64))) for w in PATHS[:2]]
+                fidelity += [compare(a[0, 0], b[0, 0]) for a, b in zip(*probs, strict=True)]
     out = {
         "isolated_rounds": args.rounds,
         "isolated_warmup_clicks": args.warmup,
@@ -149,20 +165,27 @@ def compare_isolated(args: argparse.Namespace, threads: int, stats) -> dict:
         "malloc_env": {k: v for k, v in os.environ.items() if k.startswith("MALLOC_")},
         "official_max_abs_logit_diff": max_diff,
     }
-    for which, prefix in (("ours", "model"), ("official", "official")):
-        encode_name = "model_encode" if which == "ours" else "official_set_image"
-        click_name = "model_decode_per_click" if which == "ours" else "official_apply_click"
+    names = {
+        "ours": ("model", "model_encode", "model_decode_per_click"),
+        "fast": ("fast", "fast_encode", "fast_decode_per_click"),
+        "official": ("official", "official_set_image", "official_apply_click"),
+    }
+    for which in which_paths:
+        prefix, encode_name, click_name = names[which]
         out[encode_name] = stats(samples[which]["encode_s"])
         out[click_name] = stats(samples[which]["click_s"])
-        if samples[which]["prepare_s"]:
+        if which == "ours":
             out["model_prepare"] = stats(samples[which]["prepare_s"])
         out[f"{prefix}_click_minor_faults_median"] = float(
             np.median(samples[which]["click_faults"])
         )
-    for step, ours, theirs in (
-        ("encode", "model_encode", "official_set_image"),
-        ("decode", "model_decode_per_click", "official_apply_click"),
-    ):
-        ratio = out[ours]["median_ms"] / out[theirs]["median_ms"]
-        out[f"{step}_speedup_vs_official_pct"] = 100.0 * (1.0 - ratio)
+    official = out["official_apply_click"]["median_ms"]
+    out["encode_speedup_vs_official_pct"] = 100.0 * (
+        1.0 - out["model_encode"]["median_ms"] / out["official_set_image"]["median_ms"]
+    )
+    out["decode_ratio_vs_official"] = out["model_decode_per_click"]["median_ms"] / official
+    out["decode_speedup_vs_official_pct"] = 100.0 * (1.0 - out["decode_ratio_vs_official"])
+    if "fast" in which_paths:
+        out["fast_decode_ratio_vs_official"] = out["fast_decode_per_click"]["median_ms"] / official
+        out["fast_fidelity_random_weights"] = summarise(fidelity)
     return out

@@ -4,7 +4,9 @@ Times come from one run: medians and 90th percentiles over ``--repeats`` frames 
 ``--repeats x --clicks`` clicks. For SkipClick the model's own click step (``decode`` on the
 cached state at the internal size, no pre/post-processing) is also timed, and with
 ``--official-src`` the official ``set_image``/``apply_click`` on the same weights; then ours
-and the official path each run alone in child processes (see ``bench/isolated.py``).
+and the official path each run alone in child processes (see ``bench/isolated.py``). With
+``--precision fast`` the fast CPU decoder gets its own child too, and its fidelity to the exact
+decoder is reported (random weights; with ``--fixture`` also the official tiny fixture).
 """
 
 from __future__ import annotations
@@ -41,7 +43,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--warmup", type=int, default=2, help="untimed clicks before the model path"
     )
     parser.add_argument("--rounds", type=int, default=1, help="ours/official child process pairs")
-    parser.add_argument("--only", choices=["ours", "official"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--fixture",
+        help="official tiny fixture folder (tests/data/official_tiny): with --precision fast, "
+        "also report the fast decoder's fidelity on its cases",
+    )
+    parser.add_argument("--only", choices=["ours", "fast", "official"], help=argparse.SUPPRESS)
     parser.add_argument("--only-out", help=argparse.SUPPRESS)
 
 
@@ -138,11 +145,16 @@ def _bench_model_path(engine, image, clicks, args) -> dict:
     if args.official_src:
         return compare_isolated(args, _threads(), _stats)
     result = measure_path(engine, "ours", image, clicks, args)
-    return {
+    out = {
         "model_encode": _stats(result["encode_s"]),
         "model_prepare": _stats(result["prepare_s"]),
         "model_decode_per_click": _stats(result["click_s"]),
     }
+    if args.precision == "fast":
+        out["fast_decode_per_click"] = _stats(
+            measure_path(engine, "fast", image, clicks, args)["click_s"]
+        )
+    return out
 
 
 def _threads() -> int:
@@ -197,6 +209,10 @@ def run(args: argparse.Namespace) -> int:
         results.update(_bench_model_path(engine, image, clicks, args))
         if args.batch:
             results["batched_encode"] = _bench_batched_encode(engine, image, args.batch, timer)
+        if args.fixture and args.precision == "fast":
+            from .fidelity import fixture_fidelity
+
+            results["fast_fidelity_fixture"] = fixture_fidelity(args.fixture)
     results.update(_peak_memory_mb(device))
     _print(results)
     if args.json:
@@ -220,13 +236,33 @@ def _print(results: dict) -> None:
     for name in (
         "encode_speedup_vs_official_pct",
         "decode_speedup_vs_official_pct",
+        "decode_ratio_vs_official",
+        "fast_decode_ratio_vs_official",
         "official_max_abs_logit_diff",
         "model_click_minor_faults_median",
+        "fast_click_minor_faults_median",
         "official_click_minor_faults_median",
     ):
         if name in results:
             print(f"  {name:<26} {results[name]:.3g}")
+    _print_fidelity(results)
     if "loadavg_start" in results:
         print(f"  load average {results['loadavg_start']} -> {results['loadavg_end']}")
     print(f"  peak RSS {results['peak_rss_mb']:.0f} MB", end="")
     print(f", peak CUDA {results['peak_cuda_mb']:.0f} MB" if "peak_cuda_mb" in results else "")
+
+
+def _print_fidelity(results: dict) -> None:
+    """The fast decoder's fidelity table: one row per set of predictions."""
+    rows = []
+    if "fast_fidelity_random_weights" in results:
+        rows.append(("random weights, 448", results["fast_fidelity_random_weights"]))
+    rows += [(f"fixture {case}", v) for case, v in results.get("fast_fidelity_fixture", {}).items()]
+    if not rows:
+        return
+    print("  fast vs exact              max |dp|   min IoU   mean IoU   predictions")
+    for name, v in rows:
+        print(
+            f"  {name:<26} {v['max_prob_diff']:8.4f}  {v['min_mask_iou']:8.4f}  "
+            f"{v['mean_mask_iou']:9.4f}   {v['predictions']:>5}"
+        )

@@ -13,6 +13,7 @@ import torch
 
 from .. import __version__
 from ..model import SkipClickModel, build_model, load_skipclick, pick_device, released_config
+from ..model.fast import bf16_matmul_supported, fast_decoder
 from ..model.processing import model_input, probabilities, scale_clicks
 from ..model.skipclick import DecoderState
 from ..model.weights import file_sha256, resolve_checkpoint
@@ -20,7 +21,8 @@ from ..types import Click
 from .base import Features, check_clicks, check_image, check_prev_mask
 from .skipclick_match import match_object
 
-PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+#: autocast dtype per precision; ``fast`` is the CPU decoder with bfloat16 products (no autocast)
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16, "fast": None}
 #: ``demo``: the official demo's processing; ``noc``: the NoC predictor's (adds flip averaging)
 PROTOCOLS = ("demo", "noc")
 
@@ -32,7 +34,9 @@ class SkipClickEngine:
         checkpoint: a ``.pth`` path or a released name (``skipclick``, ``intermediate``,
             ``frozen``, ``baseline``; downloaded on first use).
         device: a torch device, or ``auto``/None for CUDA, then MPS, then the CPU.
-        precision: ``fp32``, or ``bf16``/``fp16`` to run both steps under autocast (GPU only).
+        precision: ``fp32`` (exact); ``bf16``/``fp16`` run both steps under autocast (GPU only);
+            ``fast`` decodes clicks with bfloat16 matrix products (CPU with AVX-512 BF16 or
+            AMX only; encode stays fp32; see ``model/fast.py``).
         input_size: side of the square image the model sees. The official demo uses 448
             whatever the checkpoint's ``img_size``; the paper's NoC runs 448, or 672 for DAVIS.
         protocol: ``demo`` processes like the official demo; ``noc`` like the official NoC
@@ -99,8 +103,7 @@ class SkipClickEngine:
         model.grid_of(input_size, input_size)  # a positive multiple of the patch size
         self.model = model
         self.device = model.mean.device
-        if precision != "fp32" and self.device.type == "cpu":
-            raise ValueError(f"precision {precision} needs a GPU; use fp32 on the CPU")
+        self.decoder = self._decoder_for(model, precision)
         self.precision = precision
         self.protocol = protocol
         self.flip = protocol == "noc"
@@ -108,6 +111,23 @@ class SkipClickEngine:
         self.internal_size = (int(input_size), int(input_size))
         self._lock = threading.Lock()
         self._states: OrderedDict[int, tuple[Features, DecoderState]] = OrderedDict()
+
+    @staticmethod
+    def _decoder_for(model: SkipClickModel, precision: str) -> SkipClickModel:
+        """The model that decodes clicks: ``model``, or its fast copy for ``precision="fast"``."""
+        on_cpu = model.mean.device.type == "cpu"
+        if precision in ("bf16", "fp16") and on_cpu:
+            raise ValueError(f"precision {precision} needs a GPU; use fp32 or fast on the CPU")
+        if precision != "fast":
+            return model
+        if not on_cpu:
+            raise ValueError("precision fast is the CPU decoder; use bf16 or fp16 on a GPU")
+        if not bf16_matmul_supported():
+            raise ValueError(
+                "precision fast needs a CPU with native bfloat16 (AVX-512 BF16 or AMX); "
+                "this one has neither: use fp32"
+            )
+        return fast_decoder(model)
 
     @property
     def key(self) -> str:
@@ -193,7 +213,7 @@ class SkipClickEngine:
         state = self.decoder_state(features)
         scaled = scale_clicks([tuple(c) for c in checked], shape, self.internal_size)
         with torch.inference_mode(), self._autocast():
-            return probabilities(self.model, state, scaled, prev, shape, self.flip)
+            return probabilities(self.decoder, state, scaled, prev, shape, self.flip)
 
     def match_object(
         self, source: Features, target: Features, mask: np.ndarray

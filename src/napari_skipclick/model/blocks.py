@@ -6,6 +6,9 @@ official code builds on): ``norm1``, ``attn.qkv``, ``attn.proj``, ``ls1.gamma``,
 It is written out here because importing timm loads torchvision and, through it, triton; importing
 triton once a napari window exists ended napari with a segmentation fault (Xvfb, Mesa software
 OpenGL), and the widget loads the model just then.
+
+A block whose ``Linear`` weights are bfloat16 (the fast decoder, ``model/fast.py``) multiplies in
+bfloat16 and keeps its residual stream, norms and biases in float32 (:func:`linear`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,25 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+
+def is_low_precision(weight: torch.Tensor) -> bool:
+    """True for the 16-bit weights of the fast decoder (its float32 tensors stay exact)."""
+    return weight.dtype in (torch.bfloat16, torch.float16)
+
+
+def linear(x: torch.Tensor, layer: nn.Linear, keep_low: bool = False) -> torch.Tensor:
+    """``layer(x)``; for a 16-bit weight, the product in 16 bits, then the float32 bias.
+
+    With a 16-bit weight the result is float32, or stays 16-bit when ``keep_low`` (for an input
+    of the next product, where it would be rounded anyway).
+    """
+    weight, bias = layer.weight, layer.bias
+    if not is_low_precision(weight):
+        return F.linear(x, weight, bias)
+    y = F.linear(x.to(weight.dtype), weight)
+    y = y if keep_low else y.float()
+    return y if bias is None else y.add_(bias)
 
 
 class Attention(nn.Module):
@@ -30,10 +52,11 @@ class Attention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, n, c = x.shape
-        qkv = self.qkv(x).reshape(b, n, 3, self.num_heads, c // self.num_heads)
+        qkv = linear(x, self.qkv, keep_low=True)
+        qkv = qkv.reshape(b, n, 3, self.num_heads, c // self.num_heads)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
         x = F.scaled_dot_product_attention(q, k, v)
-        return self.proj(x.transpose(1, 2).reshape(b, n, c))
+        return linear(x.transpose(1, 2).reshape(b, n, c), self.proj)
 
 
 class Mlp(nn.Module):
@@ -46,7 +69,7 @@ class Mlp(nn.Module):
         self.fc2 = nn.Linear(hidden, dim, bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc2(self.act(self.fc1(x)))
+        return linear(self.act(linear(x, self.fc1, keep_low=True)), self.fc2)
 
 
 class LayerScale(nn.Module):

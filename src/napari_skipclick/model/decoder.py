@@ -1,7 +1,8 @@
 """Click-dependent SkipClick parts: disk click maps, encoder stack, SimpleFPN neck, SegFormer head.
 
 Convolutions of the neck and head run as matrix products on channels-last tensors ``(B, H, W, C)``;
-their parameters keep the official module layout so checkpoints load unchanged.
+their parameters keep the official module layout so checkpoints load unchanged. Like the blocks,
+a layer with a bfloat16 weight (the fast decoder) multiplies in bfloat16 and returns float32.
 """
 
 from __future__ import annotations
@@ -12,19 +13,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .blocks import Block
+from .blocks import Block, is_low_precision
 
 
-def disk_maps(points: torch.Tensor, height: int, width: int, radius: float) -> torch.Tensor:
-    """Binary disks ``(B, 2, H, W)`` around positive (rows ``:M``) and negative (``M:``) points.
-
-    ``points`` is ``(B, 2M, 3)`` with rows ``(y, x, index)``; rows with ``max(y, x) < 0`` are
-    padding. A pixel ``(i, j)`` is on when ``(i - y)^2 + (j - x)^2 <= radius^2`` in float32.
-    """
+def _disks(
+    points: torch.Tensor, height: int, width: int, radius: float
+) -> tuple[torch.Tensor, list[tuple[int, int, int, int, int]]]:
+    """Boolean disks ``(B, 2, H, W)`` and the window ``(b, y0, y1, x0, x1)`` drawn per click."""
     points = points.detach().to("cpu", torch.float32)
     batch, rows = points.shape[:2]
     half = rows // 2
     maps = torch.zeros(batch, 2, height, width, dtype=torch.bool)
+    windows = []
     limit = float(radius) ** 2
     reach = int(radius) + 2
     for b in range(batch):
@@ -39,7 +39,47 @@ def disk_maps(points: torch.Tensor, height: int, width: int, radius: float) -> t
             dy = (torch.arange(y0, y1, dtype=torch.float32) - y) ** 2
             dx = (torch.arange(x0, x1, dtype=torch.float32) - x) ** 2
             maps[b, 0 if r < half else 1, y0:y1, x0:x1] |= (dy[:, None] + dx[None, :]) <= limit
-    return maps.float()
+            windows.append((b, y0, y1, x0, x1))
+    return maps, windows
+
+
+def disk_maps(points: torch.Tensor, height: int, width: int, radius: float) -> torch.Tensor:
+    """Binary disks ``(B, 2, H, W)`` around positive (rows ``:M``) and negative (``M:``) points.
+
+    ``points`` is ``(B, 2M, 3)`` with rows ``(y, x, index)``; rows with ``max(y, x) < 0`` are
+    padding. A pixel ``(i, j)`` is on when ``(i - y)^2 + (j - x)^2 <= radius^2`` in float32.
+    """
+    return _disks(points, height, width, radius)[0].float()
+
+
+def disk_patches(
+    points: torch.Tensor, height: int, width: int, radius: float, patch: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The patches that hold disk pixels: flat indices ``b * grid + cell`` and their pixels.
+
+    Pixels come as ``(K, 2 * patch * patch)`` floats ordered (channel, row, column), the
+    layout of a patch-embedding weight; only the windows around the clicks are read.
+    """
+    maps, windows = _disks(points, height, width, radius)
+    grid_h, grid_w = height // patch, width // patch
+    cells = sorted(
+        {
+            (b, gy, gx)
+            for b, y0, y1, x0, x1 in windows
+            for gy in range(y0 // patch, min((y1 - 1) // patch + 1, grid_h))
+            for gx in range(x0 // patch, min((x1 - 1) // patch + 1, grid_w))
+        }
+    )
+    tiles = [
+        maps[b, :, gy * patch : (gy + 1) * patch, gx * patch : (gx + 1) * patch]
+        for b, gy, gx in cells
+    ]
+    if not tiles:
+        return torch.zeros(0, dtype=torch.long), torch.zeros(0, 2 * patch * patch)
+    pixels = torch.stack(tiles).reshape(len(tiles), -1)
+    keep = pixels.any(dim=1)
+    index = torch.tensor([(b * grid_h + gy) * grid_w + gx for b, gy, gx in cells])
+    return index[keep], pixels[keep].float()
 
 
 def embed_clicks(
@@ -66,14 +106,11 @@ def embed_clicks(
         out = torch.addmm(proj.bias, flat, weight[:, 0].t())
     else:
         out = proj.bias.expand(batch * grid_h * grid_w, dim).clone()
-    disks = disk_maps(points, height, width, radius)
-    disks = disks.reshape(batch, 2, grid_h, p, grid_w, p).permute(0, 2, 4, 1, 3, 5)
-    disks = disks.reshape(batch * grid_h * grid_w, 2 * p * p)
-    touched = disks.any(dim=1).nonzero().squeeze(1)
-    if touched.numel():
+    index, pixels = disk_patches(points, height, width, radius, p)
+    if index.numel():
         click_weight = (weight[:, 1:] if with_prev else weight).reshape(dim, 2 * p * p)
-        values = disks[touched].to(out.device, weight.dtype) @ click_weight.t()
-        out.index_add_(0, touched.to(out.device), values.to(out.dtype))
+        values = pixels.to(out.device, weight.dtype) @ click_weight.t()
+        out.index_put_((index.to(out.device),), values.to(out.dtype), accumulate=True)
     return out.reshape(batch, grid_h * grid_w, dim)
 
 
@@ -115,6 +152,25 @@ class EncoderStack(nn.Module):
 # --- channels-last convolution helpers (exact re-expressions of the official layers) -----------
 
 
+def matmul(
+    x: torch.Tensor,
+    mat: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    base: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """``base + x @ mat`` (``base`` ``(M, N)``), else ``bias + x @ mat``, for a 2-D ``x``.
+
+    A 16-bit ``mat`` multiplies in 16 bits and adds ``base`` or ``bias`` in float32.
+    """
+    if is_low_precision(mat):
+        y = (x.to(mat.dtype) @ mat).float()
+        added = base if base is not None else bias
+        return y if added is None else y.add_(added)
+    if base is not None:
+        return torch.addmm(base, x, mat)
+    return x @ mat if bias is None else torch.addmm(bias, x, mat)
+
+
 def unshuffle2x2(x: torch.Tensor) -> torch.Tensor:
     """``(B, h, w, C)`` -> 2x2 patches ``(B, h//2, w//2, C*4)`` ordered ``(C, kh, kw)``."""
     b, h, w, c = x.shape
@@ -135,18 +191,23 @@ def conv_transpose2x2(x: torch.Tensor, layer: nn.ConvTranspose2d) -> torch.Tenso
     out = layer.out_channels
     b, h, w, c = x.shape
     weight = layer.weight.reshape(layer.in_channels, out * 4)
-    y = torch.addmm(layer.bias.repeat_interleave(4), x.reshape(b * h * w, c), weight)
+    y = matmul(x.reshape(b * h * w, c), weight, layer.bias.repeat_interleave(4))
     return shuffle2x2(y.reshape(b, h, w, out * 4), out)
 
 
 def conv1x1(x: torch.Tensor, layer: nn.Conv2d) -> torch.Tensor:
     """1x1 ``Conv2d`` on channels-last input."""
-    return F.linear(x, layer.weight.reshape(layer.out_channels, -1), layer.bias)
+    weight = layer.weight.reshape(layer.out_channels, -1)
+    if is_low_precision(weight):
+        flat = matmul(x.reshape(-1, x.shape[-1]), weight.t(), layer.bias)
+        return flat.reshape(*x.shape[:-1], -1)
+    return F.linear(x, weight, layer.bias)
 
 
 def group_norm1(x: torch.Tensor, layer: nn.GroupNorm) -> torch.Tensor:
     """``GroupNorm(1, C)`` on channels-last input (statistics over all of H, W, C)."""
-    return F.layer_norm(x, x.shape[1:], eps=layer.eps) * layer.weight + layer.bias
+    normed = F.layer_norm(x, x.shape[1:], eps=layer.eps)
+    return torch.addcmul(layer.bias, normed, layer.weight, out=normed)
 
 
 def resize_cl(x: torch.Tensor, size: tuple[int, int], align_corners: bool) -> torch.Tensor:
@@ -238,13 +299,8 @@ class SimpleFPN(nn.Module):
             mat = w[:, half].reshape(layer.out_channels, -1).t()
             bias_vec = layer.bias if bias else None
         flat = x.reshape(b * h * wd, -1)
-        if base is not None:
-            y = torch.addmm(base.reshape(b * h * wd, -1), flat, mat)
-        elif bias_vec is not None:
-            y = torch.addmm(bias_vec, flat, mat)
-        else:
-            y = flat @ mat
-        return y.reshape(b, h, wd, -1)
+        base = None if base is None else base.reshape(b * h * wd, -1)
+        return matmul(flat, mat, bias_vec, base).reshape(b, h, wd, -1)
 
     def skip_terms(self, skips: list[torch.Tensor], grid: tuple[int, int]) -> list[torch.Tensor]:
         """Per-image part of each branch's first layer: skip half of the weights plus bias."""
@@ -286,7 +342,7 @@ class ConvReLU(nn.Module):
         self.conv = nn.Conv2d(in_channels, out_channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.relu(conv1x1(x, self.conv))
+        return F.relu_(conv1x1(x, self.conv))
 
 
 def _up_conv(channels: int) -> nn.Sequential:
@@ -335,10 +391,12 @@ class SegFormerHead(nn.Module):
         fusion = self.fusion_conv.conv.weight.reshape(out, -1)
         total = None
         for i, x in enumerate(inputs):
-            part = F.linear(self.convs[i](x), fusion[:, i * out : (i + 1) * out])
-            part = resize_cl(part, size, self.align_corners)
+            level = self.convs[i](x)
+            weight = fusion[:, i * out : (i + 1) * out].t()
+            part = matmul(level.reshape(-1, level.shape[-1]), weight)
+            part = resize_cl(part.reshape(*level.shape[:-1], out), size, self.align_corners)
             total = part if total is None else total.add_(part)
-        y = F.relu(total + self.fusion_conv.conv.bias)
+        y = F.relu_(total.add_(self.fusion_conv.conv.bias))
         if self.upsample in ("x2", "x4"):
             y = _apply_tail(y, self.up_conv1, 0)
         if self.upsample == "x4":
