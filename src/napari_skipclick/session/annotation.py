@@ -16,6 +16,7 @@ from ..engines.cache import FeatureCache, frame_hash
 from ..types import Click, FrameStatus, ObjectInfo
 from . import propagation as prop
 from .clicks import ClickTable
+from .corrections import corrected
 from .history import FrameChange, History, TimedClicks, edit_change, first_frame, frame_change
 from .labels import LabelVolume, object_edit
 from .results import EditResult, FeaturesNotReady, StaleResultError, split_inside
@@ -57,6 +58,7 @@ class AnnotationSession(SessionSaving):
         self._clicks = ClickTable(store)
         self._hashes: dict[int, str] = {}
         self._ids: dict[int, tuple[int, frozenset[int]]] = {}
+        self._carried: set[tuple[int, int]] = set()  # (frame, object) masks propagation made
         self._init_saving()
         if store is not None:
             self.registry = ObjectRegistry(store.objects(), store.classes() or classes)
@@ -131,8 +133,15 @@ class AnnotationSession(SessionSaving):
             for change in changes:
                 self._set_state(change, after=True)
             self.registry.remove(obj_id)
+            self._carried = {key for key in self._carried if key[1] != obj_id}
             self.history.push(changes, removed_object=info)
             self._mark_objects_changed()
+
+    def mark_carried(self, t: int, obj_id: int) -> None:
+        """Note that propagation made the object's mask on frame ``t``: a click that corrects
+        it changes it only around the click (``session.corrections``)."""
+        with self._lock:
+            self._carried.add((self.labels.frame_index(t), obj_id))
 
     def frames_of(self, obj_id: int) -> list[int]:
         """Frames where the object has pixels or clicks (reads unseen store frames once)."""
@@ -207,6 +216,10 @@ class AnnotationSession(SessionSaving):
             self.registry.get(obj_id)
             engine, generation, base = self.engine, self.generation, self._version(t)
             prior = (self.labels.read(t) == obj_id).astype(np.float32)
+            if not prior.any():
+                self._carried.discard((t, obj_id))  # the carried mask is gone (undo, erase)
+            carried = (t, obj_id) in self._carried
+            previous = [c for c, _ in self._clicks.on(t).get(obj_id, [])]
         kept, ignored = split_inside(clicks, self.frame_shape)
         if zoom and not clicks:
             kept = prop.derive_clicks(prior > 0, prop.PropagationSettings())
@@ -227,6 +240,9 @@ class AnnotationSession(SessionSaving):
                 features if features is not None else self.features(t, engine), kept, prior
             )
         probabilities = np.asarray(probabilities, np.float32)
+        if carried:
+            local = corrected(prior, probabilities, kept, previous)
+            probabilities = probabilities if local is None else local
         return EditResult(t, obj_id, kept, ignored, probabilities, generation, base, box)
 
     def apply(self, result: EditResult, *, override: bool = False) -> EditResult:

@@ -1,0 +1,75 @@
+"""Corrective clicks on a carried mask: a click changes the mask only around itself.
+
+A mask that propagation carried to a frame holds what the motion, the colour model and the
+engine agreed on; the engine alone, decoding the frame's clicks again, does not reproduce it.
+So on such a mask a click that corrects it (positive outside, negative inside) takes from the
+engine's new answer only the connected part at the click, and keeps the rest of the mask.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from ..types import Click
+
+#: radius in pixels of the disk a correction adds or removes where the engine changes nothing
+DISK_RADIUS = 4.0
+#: a correction's part reaches at most this many times the click's distance to the mask's
+#: other side (plus ``DISK_RADIUS``) from the click
+REACH = 4.0
+
+
+def corrects(mask: np.ndarray, click: Click) -> bool:
+    """Whether ``click`` disagrees with ``mask``: positive outside it or negative inside it."""
+    return bool(mask[round(click.y), round(click.x)]) != click.positive
+
+
+def local_edit(
+    before: np.ndarray, after: np.ndarray, click: Click, radius: float = DISK_RADIUS
+) -> np.ndarray:
+    """``before`` changed only where ``click`` asks: the part of ``after`` that holds it.
+
+    A positive click adds the connected part that ``after`` adds to ``before`` and that holds
+    the click; a negative click removes the connected part that ``after`` removes and that
+    holds it. The part is cut to a disk around the click whose radius grows with the click's
+    distance ``d`` to the mask's other side (``REACH * d + radius``): a click deep in a missed
+    region may change much, a click near the boundary little. Where ``after`` changes nothing
+    at the click, a disk of radius ``max(d, radius)`` is added or removed, so that a correction
+    always changes the mask.
+
+    Args:
+        before: the mask the click corrects (bool, H×W).
+        after: the engine's answer to all clicks (bool, H×W).
+        click: the correction.
+        radius: disk radius in pixels where ``after`` does not change at the click.
+    """
+    y, x = round(click.y), round(click.x)
+    change = (after & ~before) if click.positive else (before & ~after)
+    components, _ = ndimage.label(change)
+    rows, cols = np.ogrid[: before.shape[0], : before.shape[1]]
+    squared = (rows - y) ** 2 + (cols - x) ** 2  # squared distance to the click
+    other_side = before if click.positive else ~before
+    d = float(np.sqrt(squared[other_side].min())) if other_side.any() else radius
+    if components[y, x]:
+        part = (components == components[y, x]) & (squared <= (REACH * d + radius) ** 2)
+    else:
+        part = squared <= max(d, radius) ** 2
+    return (before | part) if click.positive else (before & ~part)
+
+
+def corrected(
+    prior: np.ndarray, probabilities: np.ndarray, clicks: list[Click], previous: list[Click]
+) -> np.ndarray | None:
+    """Probabilities of a carried mask after a correction, or None if ``clicks`` is not one.
+
+    ``clicks`` is a correction when it is ``previous`` plus one click that ``corrects`` the
+    ``prior`` mask.
+    """
+    if len(clicks) != len(previous) + 1 or list(clicks[:-1]) != list(previous):
+        return None
+    before = prior > 0.5
+    if not before.any() or not corrects(before, clicks[-1]):
+        return None
+    mask = local_edit(before, probabilities > 0.5, clicks[-1])
+    return np.where(mask, np.maximum(probabilities, 0.75), np.minimum(probabilities, 0.25))

@@ -1,0 +1,86 @@
+"""Corrective clicks on a carried mask change it only around the click."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from napari_skipclick.session import AnnotationSession
+from napari_skipclick.session.corrections import corrected, corrects, local_edit
+from napari_skipclick.types import Click
+from support.engines import ColourEngine, moving_squares, red_box
+
+
+def test_a_positive_correction_adds_only_the_engines_part_at_the_click():
+    before = np.zeros((40, 60), bool)
+    before[10:20, 10:20] = True
+    after = before.copy()
+    after[10:20, 20:26] = True  # grows where the click is
+    after[30:38, 40:58] = True  # and elsewhere: not asked for
+    edited = local_edit(before, after, Click(15, 22, True))
+    np.testing.assert_array_equal(edited, before | (after & (np.arange(60) < 30)[None, :]))
+
+
+def test_a_negative_correction_removes_only_near_the_click():
+    before = np.zeros((40, 80), bool)
+    before[10:14, 5:75] = True  # a long pole
+    after = np.zeros_like(before)  # the engine drops all of it
+    edited = local_edit(before, after, Click(12, 6, False))
+    assert not edited[10:14, 5:12].any()  # removed around the click
+    assert edited[10:14, 40:75].all()  # the far end stays
+
+
+def test_a_correction_changes_the_mask_even_where_the_engine_does_not():
+    before = np.zeros((40, 40), bool)
+    before[10:20, 10:20] = True
+    edited = local_edit(before, before, Click(15, 24, True))
+    assert edited[15, 24] and edited[15, 20:24].all()
+    assert not edited[30:, :].any()
+
+
+def test_only_an_added_click_that_disagrees_with_the_mask_is_a_correction():
+    mask = np.zeros((10, 10), bool)
+    mask[2:6, 2:6] = True
+    inside, outside = Click(3, 3, True), Click(8, 8, True)
+    assert corrects(mask, outside) and not corrects(mask, inside)
+    assert corrects(mask, Click(3, 3, False))
+    probs = mask.astype(np.float32)
+    assert corrected(mask, probs, [inside, outside], [inside]) is not None
+    assert corrected(mask, probs, [inside, inside], [inside]) is None  # agrees with the mask
+    assert corrected(mask, probs, [outside], [inside]) is None  # not an added click
+    assert corrected(np.zeros_like(probs), probs, [inside, outside], [inside]) is None
+
+
+def _square(t: int) -> np.ndarray:
+    mask = np.zeros((64, 96), bool)
+    mask[red_box(t)] = True
+    return mask
+
+
+def test_a_correction_on_a_propagated_frame_keeps_the_carried_mask_away_from_the_click():
+    session = AnnotationSession(moving_squares(6), ColourEngine())
+    obj = session.add_object().id
+    session.set_clicks(0, obj, [Click(25, 15, True)])
+    list(session.propagate([obj], 0, n_frames=3))
+    np.testing.assert_array_equal(session.labels[2] == obj, _square(2))
+    left = red_box(2)[1].start
+    # a negative click on the square's left edge: the engine alone removes the whole square
+    session.set_clicks(2, obj, [*session.clicks(2, obj), Click(25, left, False)])
+    mask = session.labels[2] == obj
+    assert not mask[20:32, left : left + 2].any()
+    assert mask[20:32, left + 10 : left + 12].all()
+    # on a frame the user clicked, the same correction takes the engine's whole answer
+    session.set_clicks(0, obj, [Click(25, 15, True), Click(25, 10, False)])
+    assert not (session.labels[0] == obj).any()
+
+
+def test_an_undone_propagation_leaves_no_local_corrections_behind():
+    session = AnnotationSession(moving_squares(4), ColourEngine())
+    obj = session.add_object().id
+    session.set_clicks(0, obj, [Click(25, 15, True)])
+    list(session.propagate([obj], 0, n_frames=1))
+    session.undo()
+    assert not (session.labels[1] == obj).any()
+    left = red_box(1)[1].start
+    session.set_clicks(1, obj, [Click(25, left + 5, True)])
+    session.set_clicks(1, obj, [Click(25, left + 5, True), Click(25, left, False)])
+    assert not (session.labels[1] == obj).any()
