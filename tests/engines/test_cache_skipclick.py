@@ -44,3 +44,38 @@ def test_reopened_video_uses_fp16_disk_features_of_the_same_model(tmp_path, monk
     assert encodes == []
     assert np.abs(fresh.probabilities - reopened.probabilities).max() < 0.01
     assert (fresh.mask == reopened.mask).mean() > 0.999
+
+
+def _tiny_engine(**kwargs):
+    from napari_skipclick.engines.skipclick import SkipClickEngine
+
+    arch = json.loads((TINY / "tiny_config.json").read_text())["dinov2_tiny_architecture"]
+    return SkipClickEngine(TINY / "checkpoint.pth", device="cpu", backbone_arch=arch, **kwargs)
+
+
+def test_the_features_key_names_what_the_encode_depends_on_not_the_device():
+    torch = pytest.importorskip("torch")
+    engine = _tiny_engine()
+    key, features_key = engine.key, engine.features_key
+    engine.device = torch.device("cuda")  # as if the same weights ran on a GPU (nothing runs)
+    assert engine.key != key and engine.features_key == features_key
+    assert _tiny_engine(protocol="noc").features_key != features_key
+
+
+@pytest.mark.slow
+def test_a_fast_decoder_session_uses_the_features_an_fp32_run_cached(tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch")
+    from napari_skipclick.model.fast import bf16_matmul_supported
+
+    if not bf16_matmul_supported():
+        pytest.skip("this CPU has no native bfloat16 for the fast decoder")
+    torch.set_num_threads(2)
+    frames = np.random.default_rng(1).integers(0, 255, (1, 96, 128, 3), dtype=np.uint8)
+    exact = AnnotationSession(frames, _tiny_engine(), cache=FeatureCache(disk_path=tmp_path))
+    exact.features(0)
+    fast = _tiny_engine(precision="fast")
+    monkeypatch.setattr(fast, "encode", lambda image: pytest.fail("encoded again"))
+    session = AnnotationSession(frames, fast, cache=FeatureCache(disk_path=tmp_path))
+    assert session.has_features(0)
+    obj = session.add_object()
+    assert session.set_clicks(0, obj.id, [Click(48, 64, True)]).probabilities.shape == (96, 128)

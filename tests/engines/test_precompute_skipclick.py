@@ -47,7 +47,7 @@ def test_batched_skipclick_features_are_what_the_session_would_compute(tmp_path,
     assert batches[0] == 2 and sum(batches) == 3  # frames 0-1 in one batch, then frame 2
 
     engine = SkipClickEngine(**options)
-    assert cached_frames(cache, video, engine.key) == [True] * 3
+    assert cached_frames(cache, video, engine.features_key) == [True] * 3
     with open_video(video) as clip:
         frames = np.stack(list(clip))
     fresh = engine.encode(frames[0])

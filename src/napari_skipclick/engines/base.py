@@ -72,6 +72,16 @@ class ObjectMatcher(Protocol):
         ...
 
 
+def features_key(engine: Engine) -> str:
+    """The key the engine's features are cached under.
+
+    ``engine.features_key`` where the engine has one (its features do not change with every
+    setting that changes its outputs: a SkipClick encode is the same on any device and for both
+    CPU decoders), else ``engine.key``.
+    """
+    return getattr(engine, "features_key", None) or engine.key
+
+
 def check_clicks(clicks: Sequence[Click | tuple], shape: tuple[int, int]) -> list[Click]:
     """Return clicks as ``Click`` tuples; raise ``ValueError`` for one outside ``shape`` (H, W)."""
     height, width = shape

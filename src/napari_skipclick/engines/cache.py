@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..io.video import frame_hash
-from .base import Engine, Features
+from .base import Engine, Features, features_key
 
 __all__ = ["FeatureCache", "frame_hash"]
 
@@ -180,7 +180,7 @@ class FeatureCache:
 
         Concurrent callers for the same key wait for one encode instead of repeating it.
         """
-        engine_key = engine.key
+        engine_key = features_key(engine)
         key = (frame_key, engine_key)
         while True:
             features = self.get(frame_key, engine_key)

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..checks import check_image
 from ..io.video import VideoArray, frame_hash, open_video
-from .base import Engine, Features
+from .base import Engine, Features, features_key
 from .cache import FeatureCache
 
 __all__ = [
@@ -170,7 +170,7 @@ def _video(path: str) -> VideoArray:
 
 
 def prepare_worker(spec: EngineSpec, cache_dir: str) -> str:
-    """Build the engine and check the cache folder takes writes; return the engine key.
+    """Build the engine and check the cache folder takes writes; return its features key.
 
     Marks the folder so that the widget never trims it (:meth:`FeatureCache.keep_all`) and
     removes what writers killed an hour ago or more left there. Raises the engine's own error
@@ -186,7 +186,7 @@ def prepare_worker(spec: EngineSpec, cache_dir: str) -> str:
     except OSError as exc:
         raise CacheWriteError(f"cache folder {cache_dir} is not writable: {exc}") from exc
     cache.remove_stale_temporaries()
-    return engine.key
+    return features_key(engine)
 
 
 def video_length(path: str) -> int:
@@ -203,7 +203,7 @@ def encode_chunk(chunk: Chunk, spec: EngineSpec, cache_dir: str, batch: int = 8)
     """
     began = time.perf_counter()
     engine = worker_engine(spec)
-    engine_key = engine.key
+    engine_key = features_key(engine)
     cache = FeatureCache(max_mib=0, disk_path=cache_dir, disk_max_mib=None)
     encoded = 0
     for keys, images in _missing_batches(_video(chunk.video), chunk, cache, engine_key, batch):

@@ -137,6 +137,20 @@ class SkipClickEngine:
             f"{'x'.join(map(str, self.internal_size))}/{self.protocol}/{__version__}"
         )
 
+    @property
+    def features_key(self) -> str:
+        """What the cached features depend on: weights, encode precision, size, protocol.
+
+        Not the device, nor the CPU decoder (``fast`` encodes in fp32): the cache stores the
+        maps as float16, far coarser than CPU and CUDA fp32 maps differ, so features computed
+        on a GPU are used by a CPU session.
+        """
+        encode = self.precision if PRECISIONS[self.precision] is not None else "fp32"
+        return (
+            f"skipclick-features/{self.weights_id[:16]}/{encode}/"
+            f"{'x'.join(map(str, self.internal_size))}/{self.protocol}/{__version__}"
+        )
+
     def _autocast(self):
         dtype = PRECISIONS[self.precision]
         return torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..checks import check_image, ids_in
-from ..engines.base import Engine, Features
+from ..engines.base import Engine, Features, features_key
 from ..engines.cache import FeatureCache, frame_hash
 from ..types import Click, FrameStatus, ObjectInfo
 from . import propagation as prop
@@ -182,7 +182,7 @@ class AnnotationSession(SessionSaving):
         return self.cache.get_or_compute(self.frame_key(t), engine, self.image(t))
 
     def has_features(self, t: int) -> bool:
-        return self.cache.contains(self.frame_key(t), self.engine.key)
+        return self.cache.contains(self.frame_key(t), features_key(self.engine))
 
     # -- clicks -> masks -----------------------------------------------------------------------
 
@@ -233,7 +233,8 @@ class AnnotationSession(SessionSaving):
                 engine, self.cache, self.frame_key(t), self.image(t), box, kept, prior
             )
         else:
-            features = self.cache.get(self.frame_key(t), engine.key) if cached_only else None
+            key = features_key(engine)
+            features = self.cache.get(self.frame_key(t), key) if cached_only else None
             if cached_only and features is None:
                 raise FeaturesNotReady(f"the features of frame {t} are not cached")
             probabilities = engine.decode(
