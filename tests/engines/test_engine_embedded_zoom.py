@@ -84,3 +84,18 @@ def test_large_additions_no_click_asked_for_are_undone():
     assert out[10:30, 30:32].all() and out[0:8, 50:80].all()
     assert not out[12:28, 12:20].any()
     assert np.array_equal(drop_unasked_growth(np.zeros_like(before), after, clicks, 0.25), after)
+
+
+def test_propagation_decodes_without_the_guard_a_moving_object_grows_where_it_moves():
+    rng = np.random.default_rng(3)
+    image = np.full((120, 160, 3), 150.0) + rng.normal(0, 6, (120, 160, 3))
+    image[30:90, 20:140] = (190, 40, 40)
+    engine = EmbeddedEngine()
+    features = engine.encode(np.clip(image, 0, 255).astype(np.uint8))
+    prior = np.zeros((120, 160), np.float32)
+    prior[30:90, 20:60] = 1  # where the object was: a third of the red block
+    clicks = [Click(45, 30, True), Click(60, 40, True), Click(75, 50, True)]
+    guarded = engine.decode(features, clicks, prior) > 0.5
+    carried = engine.decode_carried(features, clicks, prior) > 0.5
+    assert guarded[30:90, 20:60].mean() > 0.9 and guarded[30:90, 80:140].mean() < 0.1
+    assert carried[30:90, 20:140].mean() > 0.9

@@ -227,3 +227,20 @@ def test_propagation_uses_only_the_public_session_api():
     }
     assert {"locked", "record", "check_current"} <= used
     assert not [name for name in used if name.startswith("_")]
+
+
+def test_propagation_decodes_with_the_engines_own_carried_decode_when_it_has_one():
+    class CarryingEngine(ColourEngine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.carried = 0
+
+        def decode_carried(self, features, clicks, prev_mask):
+            self.carried += 1
+            return self.decode(features, clicks, prev_mask)
+
+    session, obj = clicked_session(engine=CarryingEngine())
+    list(session.propagate([obj], 0, n_frames=3))
+    assert session.engine.carried == 3
+    session.set_clicks(3, obj, [*session.clicks(3, obj), Click(25, 40, False)])
+    assert session.engine.carried == 3  # a click decodes as usual

@@ -66,6 +66,25 @@ class EmbeddedEngine:
         prev_mask: np.ndarray | None = None,
     ) -> np.ndarray:
         """Foreground probabilities for the clicks, using ``prev_mask`` as a prior."""
+        return self._decode_clicks(features, clicks, prev_mask, guard=True)
+
+    def decode_carried(
+        self, features: Features, clicks: Sequence[Click], prev_mask: np.ndarray
+    ) -> np.ndarray:
+        """``decode`` for propagation: the clicks derived from a moved mask, that mask as prior.
+
+        Without the guard against growth no click asked for: an object that moves grows where
+        it moves, away from the clicks derived from where it was.
+        """
+        return self._decode_clicks(features, clicks, prev_mask, guard=False)
+
+    def _decode_clicks(
+        self,
+        features: Features,
+        clicks: Sequence[Click],
+        prev_mask: np.ndarray | None,
+        guard: bool,
+    ) -> np.ndarray:
         shape = tuple(features.image_shape)
         clicks = check_clicks(clicks, shape)
         prev = check_prev_mask(prev_mask, shape)
@@ -73,7 +92,7 @@ class EmbeddedEngine:
             return np.zeros(shape, dtype=np.float32)
         out = self._zoomed(features, clicks, prev)
         s = self.settings
-        if prev is None or s.guard_share <= 0 or len(clicks) < s.guard_after:
+        if not guard or prev is None or s.guard_share <= 0 or len(clicks) < s.guard_after:
             return out
         mask = drop_unasked_growth(prev > 0.5, out > 0.5, clicks, s.guard_share)
         return np.where(mask, np.maximum(out, 0.75), np.minimum(out, 0.25))

@@ -175,7 +175,8 @@ def carry_object(
     if colours is not None and settings.colour_weight > 0:
         likelihood = colours.likelihood(image, carried, max(3.0, 0.1 * math.sqrt(area)))
     clicks = derive_clicks(carried, settings)
-    probabilities = np.asarray(engine.decode(features, clicks, prior), np.float32)
+    decode = getattr(engine, "decode_carried", engine.decode)  # an engine's own, if it has one
+    probabilities = np.asarray(decode(features, clicks, prior), np.float32)
     decoded = probabilities > 0.5
     agreement = _iou(decoded, carried)
     expected = expected_agreement(carried, settings.jitter)
