@@ -34,7 +34,9 @@ WARMUP_SHARE = 0.15
 #: ... and share of its bound that the feature cache must hold by then
 WARM_CACHE_SHARE = 0.9
 #: click bursts per round
-BURSTS = 6
+BURSTS = 8
+#: propagations per round
+PROPAGATIONS = 2
 #: an engine switch and an export every this many rounds
 EXTRA_EVERY = 8
 
@@ -156,6 +158,7 @@ def soak(
                             "rounds": rounds,
                             "counts": dict(actions.counts),
                             "rss_growth_by_action_mib": dict(actions.rss_by_action),
+                            "seconds_by_action": dict(actions.seconds_by_action),
                             "errors": errors.report(),
                             "memory_by_round_mib": memory,
                             "stalls_by_activity_ms": beat.by_phase(),
@@ -187,6 +190,7 @@ def soak(
             - warm.get("rss_trimmed", warm["rss"]),
         },
         "rss_growth_by_action_mib": dict(actions.rss_by_action),
+        "seconds_by_action": dict(actions.seconds_by_action),
         "memory_by_round_mib": memory,
         "stalls_ms": {"max": stalls.get("max"), "p99": stalls.get("p99"), "all": stalls},
         "stalls_by_activity_ms": beat.by_phase(),
@@ -196,12 +200,15 @@ def soak(
 
 
 def _round(actions: Any, index: int, deadline: float, errors: ErrorLog) -> None:
-    """One round of the mix (see the module docstring), stopped at ``deadline``; the RSS change
-    of each step is added to ``actions.rss_by_action``."""
+    """One round of the mix (see the module docstring), stopped at ``deadline``; the time and
+    the RSS change of each step are added to ``actions.seconds_by_action`` and
+    ``actions.rss_by_action``."""
     actions.next_window(index)
-    extras: list[tuple[str, Callable[[], None]]] = [
-        ("propagate", lambda: actions.propagate(cancel=actions.counts["propagations"] % 3 == 2))
-    ]
+
+    def propagate() -> None:
+        actions.propagate(cancel=actions.counts["propagations"] % 3 == 2)
+
+    extras: list[tuple[str, Callable[[], None]]] = [("propagate", propagate)]
     if index % 2 == 0:
         extras.append(("undo-redo", actions.undo_storm))
     if index % 3 == 1:
@@ -211,6 +218,7 @@ def _round(actions: Any, index: int, deadline: float, errors: ErrorLog) -> None:
             ("engine", lambda: actions.switch_engine(index // EXTRA_EVERY)),
             ("export", lambda: actions.export(index // EXTRA_EVERY)),
         ]
+    extras += [("propagate", propagate)] * (PROPAGATIONS - 1)
     plan: list[tuple[str, Callable[[], None]]] = []
     for _burst in range(BURSTS):  # the other actions early in the round, between bursts
         plan.append(("clicks", actions.click_burst))
@@ -219,12 +227,13 @@ def _round(actions: Any, index: int, deadline: float, errors: ErrorLog) -> None:
     for name, step in plan:
         if time.perf_counter() >= deadline:
             return
-        before = rss_mib()
+        before, started = rss_mib(), time.perf_counter()
         try:
             step()
         except Exception as exc:  # the soak goes on; the error is counted
             errors.record(f"{type(exc).__name__} in the script: {exc}")
         actions.rss_by_action[name] += rss_mib() - before
+        actions.seconds_by_action[name] += time.perf_counter() - started
 
 
 def _malloc_trim() -> float | None:

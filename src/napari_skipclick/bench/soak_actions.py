@@ -24,7 +24,7 @@ MAX_OBJECTS = 12
 #: frames clicked in one round: a window that moves along the clip from round to round
 WINDOW = 8
 #: frames the window moves by from one round to the next
-WINDOW_STEP = 3
+WINDOW_STEP = 1
 #: engines the engine switch action goes through (name, options), then back to the first
 OTHER_ENGINES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("random-walker", {}),
@@ -32,7 +32,7 @@ OTHER_ENGINES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("embedded", {"pixels_per_segment": 80.0}),
 )
 #: chance that a click burst stays on the frame on screen (when it is in the window)
-STAY_SHARE = 0.6
+STAY_SHARE = 0.75
 #: export formats, used in turn
 EXPORT_FORMATS = ("coco", "yolo-seg", "davis", "png", "numpy")
 #: seconds any single wait may take before the soak calls it a hang
@@ -62,6 +62,8 @@ class SoakActions:
         self.applied = 0
         #: action -> RSS change (MiB) summed over its runs (the soak fills it in)
         self.rss_by_action: Counter[str] = Counter()
+        #: action -> seconds spent in it (the soak fills it in)
+        self.seconds_by_action: Counter[str] = Counter()
         self.controller.edits.applied.connect(self._on_applied)
 
     def _on_applied(self, _result: Any) -> None:
@@ -113,8 +115,8 @@ class SoakActions:
     # -- actions ---------------------------------------------------------------------------------
 
     def click_burst(self, wait_each: bool = False) -> None:
-        """4-16 clicks on one object of a frame of the window (often the frame on screen), fired
-        as a user clicks: 10-60 ms apart, without waiting for each mask (the edit queue keeps
+        """5-20 clicks on one object of a frame of the window (often the frame on screen), fired
+        as fast as a user clicks: 0-40 ms apart, without waiting for each mask (the edit queue keeps
         the newest clicks of each object and frame); the burst ends when its mask is applied.
         ``wait_each``: wait for the mask after most clicks instead."""
         self.beat.phase = "clicks"
@@ -132,7 +134,7 @@ class SoakActions:
         home_y, home_x = self.homes[obj]
         cy, cx = home_y, (home_x + 3.0 * t) % width
         layer = self.controller.layers.prompts
-        for i in range(int(self.rng.integers(4, 17))):
+        for i in range(int(self.rng.integers(5, 21))):
             positive = i == 0 or bool(self.rng.random() < 0.6)
             spread = 15.0 if positive else 45.0
             y = float(np.clip(cy + self.rng.normal(0, spread), 0, height - 1))
@@ -143,7 +145,7 @@ class SoakActions:
             if wait_each and self.rng.random() < 0.8:
                 self.wait_edits()
             else:
-                self.spin(float(self.rng.uniform(0.01, 0.06)))
+                self.spin(float(self.rng.uniform(0.0, 0.04)))
         self.wait_edits()
 
     def undo_storm(self) -> None:
