@@ -33,6 +33,8 @@ OTHER_ENGINES: tuple[tuple[str, dict[str, Any]], ...] = (
 )
 #: chance that a click burst stays on the frame on screen (when it is in the window)
 STAY_SHARE = 0.75
+#: chance that the next click of a burst comes before the event loop runs again
+PILE_SHARE = 0.5
 #: export formats, used in turn
 EXPORT_FORMATS = ("coco", "yolo-seg", "davis", "png", "numpy")
 #: seconds any single wait may take before the soak calls it a hang
@@ -116,9 +118,10 @@ class SoakActions:
 
     def click_burst(self, wait_each: bool = False) -> None:
         """5-20 clicks on one object of a frame of the window (often the frame on screen), fired
-        as fast as a user clicks: 0-40 ms apart, without waiting for each mask (the edit queue keeps
-        the newest clicks of each object and frame); the burst ends when its mask is applied.
-        ``wait_each``: wait for the mask after most clicks instead."""
+        as fast as a user clicks, without waiting for each mask (the edit queue keeps the newest
+        clicks of each object and frame): after a click the event loop runs for 0-40 ms, or
+        (``PILE_SHARE``) not at all, as when clicks pile up while the window redraws. The burst
+        ends when its mask is applied. ``wait_each``: wait for the mask after most clicks."""
         self.beat.phase = "clicks"
         n = self.session.n_frames
         on_screen = self.window_start <= self.controller.frame < self.window_start + WINDOW
@@ -144,7 +147,7 @@ class SoakActions:
             self.counts["clicks"] += 1
             if wait_each and self.rng.random() < 0.8:
                 self.wait_edits()
-            else:
+            elif self.rng.random() >= PILE_SHARE:
                 self.spin(float(self.rng.uniform(0.0, 0.04)))
         self.wait_edits()
 
