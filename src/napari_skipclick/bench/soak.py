@@ -2,18 +2,21 @@
 e.g. Xvfb), the embedded engine on the sample giant-slalom clip, saved to a store.
 
 It runs rounds until ``--minutes`` have passed (the last round is cut at that time). A round
-is 20 bursts of 1-6 clicks (about 70 clicks) on 8 frames (a window that moves 3 frames a
-round) and up to 12 objects; between its first bursts come an undo/redo storm, a propagation
-over 2-5 frames (every third one cancelled), a drag of the time slider over frames whose
-features are computed in the background, and in every fifth round an engine switch and an
-export. See ``soak_actions`` for how each is done.
+is 8 bursts of 5-20 clicks fired without waiting for each mask (about 100 clicks) on 8 frames
+(a window that moves 1 frame a round) and up to 12 objects; between its first bursts come two
+propagations over 1-3 frames (every third one cancelled), in every second round an undo/redo
+storm, in every third a drag of the time slider over frames whose features are computed in the
+background, and in every eighth an engine switch and an export. See ``soak_actions`` for how
+each is done.
 
 It reports the errors (napari error notifications, uncaught exceptions, log records of level
 error, and checks of its own), RSS after the warm-up (the end of the first round after 15 % of
-the time with the feature cache 90 % full; else the end) and after every round, event-loop
-stalls (10 ms heartbeat), and at the end saves, waits for every frame to be written and
-compares the store, read through a second handle, with the session's labels and statuses
-frame by frame.
+the time with the feature cache 90 % full; else the end) and after every round, each sample
+taken again after ``malloc_trim(0)`` (unless ``--no-trim``): the C allocator keeps freed
+memory of its arenas, so the second figure is the memory the process holds; the time and RSS
+change of each kind of action, event-loop stalls (10 ms heartbeat), and at the end saves,
+waits for every frame to be written and compares the store, read through a second handle,
+with the session's labels and statuses frame by frame.
 """
 
 from __future__ import annotations
