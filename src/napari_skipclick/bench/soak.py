@@ -254,8 +254,8 @@ def _malloc_trim() -> float | None:
 
 
 def _memory(controller: Any, seconds: float, trim: bool) -> dict[str, float]:
-    """RSS, feature cache, labels in memory and undo patches (MiB) ``seconds`` into the run;
-    with ``trim`` also RSS after ``malloc_trim(0)`` (``rss_trimmed``)."""
+    """RSS, feature cache, labels in memory, undo patches and decoded video frames kept (MiB)
+    ``seconds`` into the run; with ``trim`` also RSS after ``malloc_trim(0)``."""
     session = controller.session
     import tracemalloc
 
@@ -266,6 +266,7 @@ def _memory(controller: Any, seconds: float, trim: bool) -> dict[str, float]:
         "feature_cache": session.cache.nbytes / 2**20,
         "labels_in_memory": session.labels.nbytes_in_memory / 2**20,
         "undo_patches": history_bytes / 2**20,
+        "decoded_frames": getattr(session.frames, "cached_nbytes", 0) / 2**20,
     }
     if trim and (took := _malloc_trim()) is not None:
         figures["rss_trimmed"] = rss_mib()
