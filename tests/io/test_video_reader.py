@@ -177,6 +177,7 @@ def test_cache_is_bounded_and_reused(videos):
     for t in range(len(video)):
         video[t]
     assert len(video._cache) == 5
+    assert video.cached_nbytes == 5 * frame_bytes
     decoded = video.n_decoded
     video[len(video) - 2]  # still cached: no decoding
     assert video.n_decoded == decoded

@@ -2,18 +2,21 @@
 e.g. Xvfb), the embedded engine on the sample giant-slalom clip, saved to a store.
 
 It runs rounds until ``--minutes`` have passed (the last round is cut at that time). A round
-is 20 bursts of 1-6 clicks (about 70 clicks) on 8 frames (a window that moves 3 frames a
-round) and up to 12 objects; between its first bursts come an undo/redo storm, a propagation
-over 2-5 frames (every third one cancelled), a drag of the time slider over frames whose
-features are computed in the background, and in every fifth round an engine switch and an
-export. See ``soak_actions`` for how each is done.
+is 8 bursts of 5-20 clicks fired without waiting for each mask (about 100 clicks) on 8 frames
+(a window that moves 1 frame a round) and up to 12 objects; between its first bursts come two
+propagations over 1-3 frames (every third one cancelled), in every second round an undo/redo
+storm, in every third a drag of the time slider over frames whose features are computed in the
+background, and in every eighth an engine switch and an export. See ``soak_actions`` for how
+each is done.
 
 It reports the errors (napari error notifications, uncaught exceptions, log records of level
 error, and checks of its own), RSS after the warm-up (the end of the first round after 15 % of
-the time with the feature cache 90 % full; else the end) and after every round, event-loop
-stalls (10 ms heartbeat), and at the end saves, waits for every frame to be written and
-compares the store, read through a second handle, with the session's labels and statuses
-frame by frame.
+the time with the feature cache 90 % full; else the end) and after every round, each sample
+taken again after ``malloc_trim(0)`` (unless ``--no-trim``): the C allocator keeps freed
+memory of its arenas, so the second figure is the memory the process holds; the time and RSS
+change of each kind of action, event-loop stalls (10 ms heartbeat), and at the end saves,
+waits for every frame to be written and compares the store, read through a second handle,
+with the session's labels and statuses frame by frame.
 """
 
 from __future__ import annotations
@@ -34,7 +37,11 @@ WARMUP_SHARE = 0.15
 #: ... and share of its bound that the feature cache must hold by then
 WARM_CACHE_SHARE = 0.9
 #: click bursts per round
-BURSTS = 20
+BURSTS = 8
+#: propagations per round
+PROPAGATIONS = 2
+#: an engine switch and an export every this many rounds
+EXTRA_EVERY = 8
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -48,6 +55,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--trace-memory",
         action="store_true",
         help="also report the memory Python and numpy allocated (tracemalloc; slower)",
+    )
+    parser.add_argument(
+        "--no-trim",
+        action="store_true",
+        help="never call malloc_trim(0) (by default before each RSS sample, see the docs)",
     )
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
 
@@ -75,7 +87,13 @@ def run(args: argparse.Namespace) -> int:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps({**figures, "finished": False}, indent=2))
 
-    result = soak(args.minutes, seed=args.seed, cache_mib=args.cache_mib, progress=progress)
+    result = soak(
+        args.minutes,
+        seed=args.seed,
+        cache_mib=args.cache_mib,
+        trim=not args.no_trim,
+        progress=progress,
+    )
     result["finished"] = True
     result["machine"] = f"{platform.processor() or platform.machine()}, {platform.system()}"
     print(json.dumps(result, indent=2), flush=True)
@@ -91,6 +109,7 @@ def soak(
     *,
     seed: int = 0,
     cache_mib: int = 256,
+    trim: bool = True,
     log: Callable[[str], Any] = print,
     progress: Callable[[dict[str, Any]], Any] | None = None,
 ) -> dict[str, Any]:
@@ -100,6 +119,7 @@ def soak(
         minutes: how long to run (rounds are cut at that time).
         seed: seed of the scripted user's choices.
         cache_mib: the feature cache bound set in the session panel.
+        trim: after each RSS sample, call ``malloc_trim(0)`` and sample again.
         log: where a line per round goes.
         progress: called after each round with the figures so far.
     """
@@ -131,7 +151,7 @@ def soak(
                     f"round {rounds}: {elapsed:.0f} s, {dict(actions.counts)}, "
                     f"RSS {rss_mib():.0f} MiB, errors {len(errors.errors)}"
                 )
-                memory.append(_memory(controller, elapsed))
+                memory.append(_memory(controller, elapsed, trim))
                 full = memory[-1]["feature_cache"] >= WARM_CACHE_SHARE * cache_mib
                 if warm is None and full and elapsed >= WARMUP_SHARE * 60.0 * minutes:
                     warm = memory[-1]
@@ -140,6 +160,8 @@ def soak(
                         {
                             "rounds": rounds,
                             "counts": dict(actions.counts),
+                            "rss_growth_by_action_mib": dict(actions.rss_by_action),
+                            "seconds_by_action": dict(actions.seconds_by_action),
                             "errors": errors.report(),
                             "memory_by_round_mib": memory,
                             "stalls_by_activity_ms": beat.by_phase(),
@@ -147,7 +169,7 @@ def soak(
                         }
                     )
         beat.stop()
-        end = _memory(controller, time.perf_counter() - start)
+        end = _memory(controller, time.perf_counter() - start, trim)
         warmed_up = warm is not None
         warm = warm or end
         check = _flush_and_compare(controller, errors)
@@ -167,7 +189,11 @@ def soak(
             "after_warmup": warm,
             "end": end,
             "growth": end["rss"] - warm["rss"],
+            "growth_trimmed": end.get("rss_trimmed", end["rss"])
+            - warm.get("rss_trimmed", warm["rss"]),
         },
+        "rss_growth_by_action_mib": dict(actions.rss_by_action),
+        "seconds_by_action": dict(actions.seconds_by_action),
         "memory_by_round_mib": memory,
         "stalls_ms": {"max": stalls.get("max"), "p99": stalls.get("p99"), "all": stalls},
         "stalls_by_activity_ms": beat.by_phase(),
@@ -177,34 +203,59 @@ def soak(
 
 
 def _round(actions: Any, index: int, deadline: float, errors: ErrorLog) -> None:
-    """One round of the mix (see the module docstring), stopped at ``deadline``."""
+    """One round of the mix (see the module docstring), stopped at ``deadline``; the time and
+    the RSS change of each step are added to ``actions.seconds_by_action`` and
+    ``actions.rss_by_action``."""
     actions.next_window(index)
-    plan: list[Callable[[], None]] = []
-    extras = [
-        lambda: actions.propagate(cancel=actions.counts["propagations"] % 3 == 2),
-        actions.undo_storm,
-        actions.scrub,
-    ]
-    if index % 5 == 0:
+
+    def propagate() -> None:
+        actions.propagate(cancel=actions.counts["propagations"] % 3 == 2)
+
+    extras: list[tuple[str, Callable[[], None]]] = [("propagate", propagate)]
+    if index % 2 == 0:
+        extras.append(("undo-redo", actions.undo_storm))
+    if index % 3 == 1:
+        extras.append(("scrub", actions.scrub))
+    if index % EXTRA_EVERY == EXTRA_EVERY // 2:
         extras += [
-            lambda: actions.switch_engine(index // 5),
-            lambda: actions.export(index // 5),
+            ("engine", lambda: actions.switch_engine(index // EXTRA_EVERY)),
+            ("export", lambda: actions.export(index // EXTRA_EVERY)),
         ]
+    extras += [("propagate", propagate)] * (PROPAGATIONS - 1)
+    plan: list[tuple[str, Callable[[], None]]] = []
     for _burst in range(BURSTS):  # the other actions early in the round, between bursts
-        plan.append(actions.click_burst)
+        plan.append(("clicks", actions.click_burst))
         if extras:
             plan.append(extras.pop(0))
-    for step in plan:
+    for name, step in plan:
         if time.perf_counter() >= deadline:
             return
+        before, started = rss_mib(), time.perf_counter()
         try:
             step()
         except Exception as exc:  # the soak goes on; the error is counted
             errors.record(f"{type(exc).__name__} in the script: {exc}")
+        actions.rss_by_action[name] += rss_mib() - before
+        actions.seconds_by_action[name] += time.perf_counter() - started
 
 
-def _memory(controller: Any, seconds: float) -> dict[str, float]:
-    """RSS, feature cache, labels in memory and undo patches (MiB) ``seconds`` into the run."""
+def _malloc_trim() -> float | None:
+    """Give the C allocator's free memory back to the system (glibc ``malloc_trim(0)``);
+    seconds it took, or None where there is no glibc."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+    start = time.perf_counter()
+    libc.malloc_trim(0)
+    return time.perf_counter() - start
+
+
+def _memory(controller: Any, seconds: float, trim: bool) -> dict[str, float]:
+    """RSS, feature cache, labels in memory, undo patches and decoded video frames kept (MiB)
+    ``seconds`` into the run; with ``trim`` also RSS after ``malloc_trim(0)``."""
     session = controller.session
     import tracemalloc
 
@@ -215,7 +266,11 @@ def _memory(controller: Any, seconds: float) -> dict[str, float]:
         "feature_cache": session.cache.nbytes / 2**20,
         "labels_in_memory": session.labels.nbytes_in_memory / 2**20,
         "undo_patches": history_bytes / 2**20,
+        "decoded_frames": getattr(session.frames, "cached_nbytes", 0) / 2**20,
     }
+    if trim and (took := _malloc_trim()) is not None:
+        figures["rss_trimmed"] = rss_mib()
+        figures["trim_ms"] = 1000.0 * took
     if tracemalloc.is_tracing():  # what Python objects and numpy arrays hold, not native memory
         figures["python_traced"] = tracemalloc.get_traced_memory()[0] / 2**20
     return figures

@@ -24,13 +24,17 @@ MAX_OBJECTS = 12
 #: frames clicked in one round: a window that moves along the clip from round to round
 WINDOW = 8
 #: frames the window moves by from one round to the next
-WINDOW_STEP = 3
+WINDOW_STEP = 1
 #: engines the engine switch action goes through (name, options), then back to the first
 OTHER_ENGINES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("random-walker", {}),
     ("random-walker", {"beta": 90.0}),
     ("embedded", {"pixels_per_segment": 80.0}),
 )
+#: chance that a click burst stays on the frame on screen (when it is in the window)
+STAY_SHARE = 0.75
+#: chance that the next click of a burst comes before the event loop runs again
+PILE_SHARE = 0.5
 #: export formats, used in turn
 EXPORT_FORMATS = ("coco", "yolo-seg", "davis", "png", "numpy")
 #: seconds any single wait may take before the soak calls it a hang
@@ -58,6 +62,10 @@ class SoakActions:
         #: object id -> (row, column) around which its clicks fall (it drifts with the frame)
         self.homes: dict[int, tuple[float, float]] = {}
         self.applied = 0
+        #: action -> RSS change (MiB) summed over its runs (the soak fills it in)
+        self.rss_by_action: Counter[str] = Counter()
+        #: action -> seconds spent in it (the soak fills it in)
+        self.seconds_by_action: Counter[str] = Counter()
         self.controller.edits.applied.connect(self._on_applied)
 
     def _on_applied(self, _result: Any) -> None:
@@ -108,11 +116,19 @@ class SoakActions:
 
     # -- actions ---------------------------------------------------------------------------------
 
-    def click_burst(self, wait_each: bool = True) -> None:
-        """1-6 clicks on one object of a frame of the window; most wait for their mask."""
+    def click_burst(self, wait_each: bool = False) -> None:
+        """5-20 clicks on one object of a frame of the window (often the frame on screen), fired
+        as fast as a user clicks, without waiting for each mask (the edit queue keeps the newest
+        clicks of each object and frame): after a click the event loop runs for 0-40 ms, or
+        (``PILE_SHARE``) not at all, as when clicks pile up while the window redraws. The burst
+        ends when its mask is applied. ``wait_each``: wait for the mask after most clicks."""
         self.beat.phase = "clicks"
-        t = self.window_start + int(self.rng.integers(0, WINDOW))
-        t = min(t, self.session.n_frames - 1)
+        n = self.session.n_frames
+        on_screen = self.window_start <= self.controller.frame < self.window_start + WINDOW
+        if on_screen and self.rng.random() < STAY_SHARE:
+            t = self.controller.frame
+        else:
+            t = min(self.window_start + int(self.rng.integers(0, WINDOW)), n - 1)
         if self.controller.frame != t:
             self.show_frame(t)
         obj = self._object()
@@ -121,7 +137,7 @@ class SoakActions:
         home_y, home_x = self.homes[obj]
         cy, cx = home_y, (home_x + 3.0 * t) % width
         layer = self.controller.layers.prompts
-        for i in range(int(self.rng.integers(1, 7))):
+        for i in range(int(self.rng.integers(5, 21))):
             positive = i == 0 or bool(self.rng.random() < 0.6)
             spread = 15.0 if positive else 45.0
             y = float(np.clip(cy + self.rng.normal(0, spread), 0, height - 1))
@@ -131,14 +147,14 @@ class SoakActions:
             self.counts["clicks"] += 1
             if wait_each and self.rng.random() < 0.8:
                 self.wait_edits()
-            else:
-                wait_until(lambda: True)
+            elif self.rng.random() >= PILE_SHARE:
+                self.spin(float(self.rng.uniform(0.0, 0.04)))
         self.wait_edits()
 
     def undo_storm(self) -> None:
-        """5-40 undos as fast as the keys repeat, then some of them redone."""
+        """5-25 undos as fast as the keys repeat, then some of them redone."""
         self.beat.phase = "undo-redo"
-        undos = int(self.rng.integers(5, 41))
+        undos = int(self.rng.integers(5, 26))
         for _ in range(undos):
             self.controller.undo()
             wait_until(lambda: True)
@@ -150,7 +166,7 @@ class SoakActions:
 
     def propagate(self, cancel: bool) -> None:
         """Propagate the objects (or the current one) of an annotated frame of the window over
-        2-5 frames, through the frame panel; ``cancel`` stops it after a moment."""
+        1-3 frames, through the frame panel; ``cancel`` stops it after a moment."""
         self.wait_edits()
         window = range(self.window_start, min(self.window_start + WINDOW, self.session.n_frames))
         annotated = [t for t in window if self.session.ids_on(t)]
@@ -162,14 +178,14 @@ class SoakActions:
         self.show_frame(t)
         direction = 1 if t == 0 or self.rng.random() < 0.7 else -1
         panel = self.widget.frame_panel
-        panel.frames_spin.setValue(int(self.rng.integers(2, 6)))
+        panel.frames_spin.setValue(int(self.rng.integers(1, 4)))
         panel.current_only.setChecked(bool(self.rng.random() < 0.3))
         ids = self.session.ids_on(t)
         if self.controller.current_object not in ids:
             self.controller.select_object(min(ids))
         panel.propagate(direction)
         if cancel:
-            self.spin(float(self.rng.uniform(0.1, 1.5)))
+            self.spin(float(self.rng.uniform(0.05, 0.8)))
             self.controller.cancel()  # what Escape does
             self.counts["propagations_cancelled"] += 1
         wait_until(lambda: not self.controller.propagating, WAIT_S)
@@ -183,7 +199,7 @@ class SoakActions:
         n = self.session.n_frames
         start = int(self.rng.integers(0, n))
         step = int(self.rng.choice([-3, -2, -1, 1, 2, 3]))
-        for k in range(int(self.rng.integers(5, 16))):
+        for k in range(int(self.rng.integers(4, 11))):
             self.show_frame(min(max(start + k * step, 0), n - 1))
             self.spin(float(self.rng.uniform(0.02, 0.12)))
         self.counts["scrubs"] += 1

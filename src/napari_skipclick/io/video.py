@@ -145,6 +145,12 @@ class VideoArray:
         return self.size
 
     @property
+    def cached_nbytes(self) -> int:
+        """Bytes of decoded frames kept for the next reads (bounded by ``cache_bytes``)."""
+        with self._lock:
+            return sum(frame.nbytes for frame in self._cache.values())
+
+    @property
     def n_decoded(self) -> int:
         """How many frames the decoder has produced so far (including frames skipped over)."""
         return self._source.n_decoded
