@@ -73,8 +73,9 @@ class ControllerPropagation:
         self.busy_changed.emit()
 
     def cancel(self) -> None:
-        """Stop background work: propagation, feature prefetch and waiting clicks."""
+        """Stop background work: propagation, an import, feature prefetch and waiting clicks."""
         self.cancel_propagation()
+        self.cancel_import()
         self.loader.cancel()
         self.edits.discard()
         self._sync_prompts()
