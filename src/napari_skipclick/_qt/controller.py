@@ -212,7 +212,7 @@ class AnnotationController(ControllerObjects, ControllerHistory, ControllerPropa
 
     def _on_clicks_edited(self) -> None:
         """The user added, moved or deleted a point of the prompts layer."""
-        if self._refuse_while_propagating("edit clicks"):
+        if self._refuse_while_busy("edit clicks"):
             self._sync_prompts()
             return
         if self.current_object is None:
@@ -260,7 +260,7 @@ class AnnotationController(ControllerObjects, ControllerHistory, ControllerPropa
         """Re-decode the current object's clicks on this frame in a crop around it."""
         if self.session is None or self.current_object is None:
             return
-        if self._refuse_while_propagating("refine"):
+        if self._refuse_while_busy("refine"):
             return
         clicks = self.clicks(self._frame, self.current_object)
         if clicks:
@@ -324,7 +324,7 @@ class AnnotationController(ControllerObjects, ControllerHistory, ControllerPropa
 
     def accept_frame(self) -> None:
         """Mark the frame on screen reviewed and write it to the store (in the background)."""
-        if self.session is None or self._refuse_while_propagating("accept a frame"):
+        if self.session is None or self._refuse_while_busy("accept a frame"):
             return
         self.session.set_status(self._frame, FrameStatus.REVIEWED)
         self.statuses_changed.emit()

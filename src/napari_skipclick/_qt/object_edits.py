@@ -60,7 +60,7 @@ class ControllerObjects:
         self.objects_changed.emit()
 
     def delete_object(self, obj_id: int) -> None:
-        if self._refuse_while_propagating("delete an object"):
+        if self._refuse_while_busy("delete an object"):
             return
         self.edits.discard(obj_id=obj_id)
         self._need_session().delete_object(obj_id)
@@ -71,10 +71,7 @@ class ControllerObjects:
     def import_labels(self, layer: Any) -> LabelsImport | None:
         """Import the labelled frames of a Labels ``layer`` of the video's shape (read and
         imported in a worker, one undoable step; objects named after the layer)."""
-        if self.session is None or self._refuse_while_propagating("import labels"):
-            return None
-        if self.labels_import is not None:
-            self._warn(f"Importing {self.labels_import.name}: wait for it or cancel it (Escape)")
+        if self.session is None or self._refuse_while_busy("import labels"):
             return None
         self.labels_import = start_import(self, layer)
         return self.labels_import

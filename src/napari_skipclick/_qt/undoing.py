@@ -30,7 +30,7 @@ class ControllerHistory:
         self._history_step(redo=True)
 
     def _history_step(self, *, redo: bool) -> None:
-        if self.session is None or self._refuse_while_propagating("undo or redo"):
+        if self.session is None or self._refuse_while_busy("undo or redo"):
             return
         waiting = self.edits.pending(self._frame, self.current_object or 0)
         if not redo and waiting is not None:
