@@ -79,6 +79,7 @@ def import_frames(
             status = session.status(t)
             change = FrameChange(t, box, before, after, {}, {}, status, FrameStatus.IMPORTED)
             session.record(change, group=group)
+            session.ids_on(t)  # computed here, not by the first reader (the widget's table)
     return added
 
 
