@@ -95,7 +95,7 @@ class LabelsImport:
                 return None
         ids = sorted(set().union(*(ids_in(labels) for labels in frames.values())))
         names = {i: (f"{name} {i}", "object") for i in ids}
-        added = import_frames(session, frames, names)  # one locked, undoable step
+        added = import_frames(session, frames, names)  # one undoable step, frame by frame
         return sorted(frames), len(added)
 
 
