@@ -1,10 +1,14 @@
-"""A napari Labels layer of the video's shape imported into the running session."""
+"""A napari Labels layer of the video's shape imported into the running session (in a worker)."""
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 import pytest
 
+from napari_skipclick._qt import imports
+from napari_skipclick._qt.panels.objects import FRAMES_COLUMN, frame_ranges
 from napari_skipclick.types import FrameStatus
 from support.widget import labels_of, wait_idle
 
@@ -34,3 +38,62 @@ def test_labels_layer_is_imported_as_objects_and_undone_in_one_step(annotator, q
     assert session.status(3) == FrameStatus.IMPORTED
     controller.undo()  # the whole import is one step
     assert not labels_of(controller, 3).any() and not labels_of(controller, 4).any()
+
+
+def test_the_import_runs_in_a_worker_and_the_gui_thread_only_shows_it(
+    annotator, qtbot, monkeypatch
+):
+    viewer, widget = annotator
+    controller = widget.controller
+    data = np.zeros((127, 480, 854), np.uint8)
+    data[5:8, 100:140, 200:260] = 4
+    layer = viewer.add_labels(data, name="tracker")
+    imported_on: list[bool] = []
+    real_import = imports.import_frames
+
+    def import_frames(*args, **kwargs):
+        imported_on.append(threading.current_thread() is threading.main_thread())
+        return real_import(*args, **kwargs)
+
+    monkeypatch.setattr(imports, "import_frames", import_frames)
+    controller.import_labels(layer)
+    qtbot.waitUntil(lambda: controller.labels_import is None, timeout=60_000)
+    wait_idle(qtbot, controller)
+    assert imported_on == [False]  # the undoable import step ran in the worker thread
+    assert controller.frame == 5  # the GUI went to the first imported frame ...
+    np.testing.assert_array_equal(labels_of(controller, 5), data[5])
+    assert widget.objects_panel.table.item(0, FRAMES_COLUMN).text() == frame_ranges([5, 6, 7])
+
+
+class _SlowLayer:
+    """A lazy layer: frames from 2 on are read only once ``go`` is set."""
+
+    def __init__(self, data: np.ndarray, go: threading.Event) -> None:
+        self.name, self._data, self._go = "slow model", data, go
+        self.shape, self.ndim, self.dtype = data.shape, data.ndim, data.dtype
+
+    @property
+    def data(self):
+        return self
+
+    def __getitem__(self, t):
+        if t >= 2:
+            self._go.wait(30)
+        return self._data[t]
+
+
+def test_escape_cancels_an_import_while_the_layer_is_read(annotator, qtbot):
+    _, widget = annotator
+    controller = widget.controller
+    session = controller.session
+    data = np.zeros((127, 480, 854), np.uint8)
+    data[:, 10:20, 10:20] = 3
+    go = threading.Event()
+    run = controller.import_labels(_SlowLayer(data, go))
+    assert run is not None and controller.labels_import is run
+    controller.cancel()  # Escape
+    go.set()
+    assert run.wait(30)
+    qtbot.waitUntil(lambda: controller.labels_import is None, timeout=30_000)
+    assert not session.objects and not session.can_undo  # nothing of it was imported
+    assert not labels_of(controller, 0).any()

@@ -24,6 +24,7 @@ from .layers import AnnotationLayers
 from .object_edits import ControllerObjects
 from .propagating import ControllerPropagation
 from .saving import Autosave, SaveState, StoreWriter
+from .undoing import ControllerHistory
 from .unsaved import UnsavedHandler, save_for_close
 from .workers import EditQueue, FeatureLoader, PropagationRun
 
@@ -31,7 +32,7 @@ from .workers import EditQueue, FeatureLoader, PropagationRun
 PREFETCH = 3
 
 
-class AnnotationController(ControllerObjects, ControllerPropagation, QObject):
+class AnnotationController(ControllerObjects, ControllerHistory, ControllerPropagation, QObject):
     """Drives one annotation session inside a napari viewer (GUI thread only)."""
 
     session_changed = Signal()
@@ -153,6 +154,7 @@ class AnnotationController(ControllerObjects, ControllerPropagation, QObject):
             return
         self.closing.emit()
         self.stop_propagation()
+        self.stop_import()
         session = self.session
         save_for_close(session, self.writer, self.unsaved_handler)
         self.loader.set_session(None)
@@ -210,7 +212,7 @@ class AnnotationController(ControllerObjects, ControllerPropagation, QObject):
 
     def _on_clicks_edited(self) -> None:
         """The user added, moved or deleted a point of the prompts layer."""
-        if self._refuse_while_propagating("edit clicks"):
+        if self._refuse_while_busy("edit clicks"):
             self._sync_prompts()
             return
         if self.current_object is None:
@@ -258,7 +260,7 @@ class AnnotationController(ControllerObjects, ControllerPropagation, QObject):
         """Re-decode the current object's clicks on this frame in a crop around it."""
         if self.session is None or self.current_object is None:
             return
-        if self._refuse_while_propagating("refine"):
+        if self._refuse_while_busy("refine"):
             return
         clicks = self.clicks(self._frame, self.current_object)
         if clicks:
@@ -318,48 +320,11 @@ class AnnotationController(ControllerObjects, ControllerPropagation, QObject):
         clicks = self.clicks(self._frame, obj) if obj is not None else []
         self.layers.show_clicks(clicks, obj)
 
-    # -- undo, accept, save, propagate ----------------------------------------------------------
-
-    def undo(self) -> None:
-        self._history_step(redo=False)
-
-    def redo(self) -> None:
-        self._history_step(redo=True)
-
-    def _history_step(self, *, redo: bool) -> None:
-        if self.session is None or self._refuse_while_propagating("undo or redo"):
-            return
-        waiting = self.edits.pending(self._frame, self.current_object or 0)
-        if not redo and waiting is not None:
-            self.edits.discard(self._frame, self.current_object)
-            self._sync_prompts()
-            self._say("Undid clicks that were waiting for features")
-            return
-        t = self.session.redo() if redo else self.session.undo()
-        if t is None:
-            self._say("Nothing to redo" if redo else "Nothing to undo")
-            return
-        self.edits.discard(t=t)
-        self._after_history_change(t)
-        self._say(f"{'Redid' if redo else 'Undid'} an edit on frame {t}")
-
-    def _after_history_change(self, t: int | None) -> None:
-        ids = [o.id for o in self.session.objects]
-        if self.current_object not in ids:
-            self.current_object = ids[0] if ids else None
-            self.current_object_changed.emit()
-        self.layers.set_objects(self.session.objects)
-        if t is not None and t != self._frame:
-            self.go_to_frame(t)
-        self._sync_prompts()
-        self.layers.refresh_labels()
-        self.objects_changed.emit()
-        self.statuses_changed.emit()
-        self.saving.schedule()
+    # -- accept, save --------------------------------------------------------------------------
 
     def accept_frame(self) -> None:
         """Mark the frame on screen reviewed and write it to the store (in the background)."""
-        if self.session is None or self._refuse_while_propagating("accept a frame"):
+        if self.session is None or self._refuse_while_busy("accept a frame"):
             return
         self.session.set_status(self._frame, FrameStatus.REVIEWED)
         self.statuses_changed.emit()

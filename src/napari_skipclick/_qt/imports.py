@@ -1,28 +1,40 @@
-"""Import a napari Labels layer of the video's shape into the running session (in a worker)."""
+"""Import a napari Labels layer of the video's shape into the running session, in a worker.
+
+The worker reads the layer frame by frame (progress in napari's activity dock; Escape or
+closing the session cancels it between frames), finds the object IDs, then makes the import
+one undoable step of the session (under the session's lock, like a propagation step). The GUI
+thread only shows the result.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import numpy as np
 from napari.qt.threading import create_worker
+from qtpy.QtCore import Qt
 
+from ..checks import ids_in
+from ..session import AnnotationSession
 from ..session.imports import import_frames
 
+#: what an import gives back: the frames imported and the number of new objects
+_Imported = tuple[list[int], int]
 
-def labelled_frames(data: Any, n_frames: int) -> dict[int, np.ndarray]:
-    """Frame -> labels of the frames of ``data`` ((T, H, W), or (H, W) for one frame) that
-    hold any label (worker body: a lazy layer is read here, not on the GUI thread)."""
+
+def labelled_frames(data: Any, n_frames: int) -> Iterator[tuple[int, np.ndarray | None]]:
+    """Frame index and labels of each frame of ``data`` ((T, H, W), or (H, W) for one frame),
+    None for a frame without labels (a lazy layer is read here, not on the GUI thread)."""
     if getattr(data, "ndim", 0) == 2 and n_frames == 1:
         data = np.asarray(data)[None]
     if getattr(data, "ndim", 0) != 3 or data.shape[0] != n_frames:
         raise ValueError(f"a labels layer of shape {tuple(data.shape)} does not fit the video")
-    frames = {}
     for t in range(n_frames):
         labels = np.asarray(data[t])
-        if np.issubdtype(labels.dtype, np.integer) and labels.any():
-            frames[t] = labels
-    return frames
+        keep = np.issubdtype(labels.dtype, np.integer) and labels.any()
+        yield t, labels if keep else None
 
 
 def candidate_layers(viewer: Any, controller: Any) -> list[Any]:
@@ -41,37 +53,74 @@ def candidate_layers(viewer: Any, controller: Any) -> list[Any]:
     ]
 
 
-def import_layer(controller: Any, layer: Any) -> Any:
-    """Read ``layer`` in a worker, then import its labelled frames into the session.
+class LabelsImport:
+    """One layer's import running in a worker thread; ``cancel`` stops it between frames."""
 
-    Objects are named after the layer; the import is one undoable step. Returns the worker.
-    """
-    session = controller.session
-    if session is None or controller._refuse_while_propagating("import labels"):
-        return None
-
-    def apply(frames: dict[int, np.ndarray]) -> None:
-        if controller.session is not session:
-            return  # the session ended while the layer was read
-        ids = sorted({int(i) for labels in frames.values() for i in np.unique(labels) if i})
-        names = {i: (f"{layer.name} {i}", "object") for i in ids}
-        try:
-            added = import_frames(session, frames, names)
-        except ValueError as exc:
-            controller._error(f"Cannot import {layer.name}: {exc}")
-            return
-        controller._after_history_change(min(frames) if frames else None)
-        controller._say(
-            f"Imported {len(frames)} frame(s) of {layer.name} ({len(added)} new object(s))"
+    def __init__(self, session: AnnotationSession, data: Any, name: str) -> None:
+        self.name = name
+        self._stop = threading.Event()
+        self._ended = threading.Event()
+        self.worker = create_worker(
+            self._run,
+            session,
+            data,
+            name,
+            _progress={"total": session.n_frames, "desc": f"SkipClick: importing {name}"},
+            _ignore_errors=True,  # reported once, by ``start_import``
         )
+        # set in the worker thread itself, so that the GUI thread can wait for it
+        self.worker.finished.connect(self._ended.set, Qt.ConnectionType.DirectConnection)
 
-    worker = create_worker(
-        labelled_frames,
-        layer.data,
-        session.n_frames,
-        _progress={"desc": f"SkipClick: reading {layer.name}"},
-    )
-    worker.returned.connect(apply)
-    worker.errored.connect(lambda exc: controller._error(f"Cannot import {layer.name}: {exc}"))
-    worker.start()
-    return worker
+    def start(self) -> None:
+        self.worker.start()
+
+    def cancel(self) -> None:
+        """Stop reading the layer; nothing is imported (once importing began, it completes)."""
+        self._stop.set()
+        self.worker.quit()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the worker has ended (True) or ``timeout`` s passed (False)."""
+        return self._ended.wait(timeout)
+
+    def _run(
+        self, session: AnnotationSession, data: Any, name: str
+    ) -> Generator[int, None, _Imported | None]:
+        frames: dict[int, np.ndarray] = {}
+        for t, labels in labelled_frames(data, session.n_frames):
+            if labels is not None:
+                frames[t] = labels
+            yield t
+            if self._stop.is_set():
+                return None
+        ids = sorted(set().union(*(ids_in(labels) for labels in frames.values())))
+        names = {i: (f"{name} {i}", "object") for i in ids}
+        added = import_frames(session, frames, names)  # one undoable step, frame by frame
+        return sorted(frames), len(added)
+
+
+def start_import(controller: Any, layer: Any) -> LabelsImport:
+    """Import ``layer``'s labelled frames into the controller's session in a worker (one
+    undoable step; objects are named after the layer), then show them on the GUI thread."""
+    session = controller.session
+    run = LabelsImport(session, layer.data, layer.name)
+
+    def done(result: _Imported | None) -> None:
+        if controller.labels_import is run:
+            controller.labels_import = None
+        if result is None or controller.session is not session:
+            return  # cancelled, or the session ended meanwhile
+        frames, added = result
+        controller._after_history_change(frames[0] if frames else None, frames)
+        controller._say(f"Imported {len(frames)} frame(s) of {layer.name} ({added} new object(s))")
+
+    def failed(exc: Exception) -> None:
+        if controller.labels_import is run:
+            controller.labels_import = None
+        controller._error(f"Cannot import {layer.name}: {exc}")
+
+    run.worker.returned.connect(done)
+    run.worker.aborted.connect(lambda: done(None))
+    run.worker.errored.connect(failed)
+    run.start()
+    return run

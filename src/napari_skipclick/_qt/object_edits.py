@@ -1,7 +1,8 @@
 """Objects and classes in the controller: add, select, rename, change class, delete.
 
 A mixin of ``AnnotationController`` (it uses the controller's session, layers and signals);
-the object list is written by the autosave like the frames.
+the object list is written by the autosave like the frames. Importing a Labels layer (new
+objects from another tool) runs in a worker (``imports.LabelsImport``).
 """
 
 from __future__ import annotations
@@ -9,6 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..types import ObjectInfo
+from .imports import LabelsImport, start_import
+
+#: seconds closing waits for a cancelled import to end
+STOP_IMPORT_S = 300.0
 
 
 class ControllerObjects:
@@ -18,6 +23,8 @@ class ControllerObjects:
     layers: Any
     edits: Any
     current_object: int | None
+    #: the import running in a worker, if any
+    labels_import: LabelsImport | None = None
 
     def add_object(self, class_name: str | None = None, name: str | None = None) -> ObjectInfo:
         info = self._need_session().add_object(class_name, name)
@@ -53,10 +60,31 @@ class ControllerObjects:
         self.objects_changed.emit()
 
     def delete_object(self, obj_id: int) -> None:
-        if self._refuse_while_propagating("delete an object"):
+        if self._refuse_while_busy("delete an object"):
             return
         self.edits.discard(obj_id=obj_id)
         self._need_session().delete_object(obj_id)
         if self.current_object == obj_id:
             self.current_object = None
         self._after_history_change(None)
+
+    def import_labels(self, layer: Any) -> LabelsImport | None:
+        """Import the labelled frames of a Labels ``layer`` of the video's shape (read and
+        imported in a worker, one undoable step; objects named after the layer)."""
+        if self.session is None or self._refuse_while_busy("import labels"):
+            return None
+        self.labels_import = start_import(self, layer)
+        return self.labels_import
+
+    def cancel_import(self) -> None:
+        """Stop an import that is still reading its layer (nothing of it is imported)."""
+        if self.labels_import is not None:
+            self.labels_import.cancel()
+
+    def stop_import(self) -> None:
+        """Cancel the import and wait until its worker has ended (before closing the session)."""
+        run, self.labels_import = self.labels_import, None
+        if run is not None:
+            run.cancel()
+            if not run.wait(STOP_IMPORT_S):
+                raise TimeoutError(f"the import did not stop within {STOP_IMPORT_S:.0f} s")

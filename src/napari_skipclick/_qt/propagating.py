@@ -25,6 +25,7 @@ class ControllerPropagation:
     loader: Any
     edits: Any
     _frame: int
+    labels_import: Any
 
     @property
     def propagating(self) -> bool:
@@ -34,7 +35,7 @@ class ControllerPropagation:
         self, direction: int = 1, n_frames: int | None = None, obj_ids: list[int] | None = None
     ) -> None:
         """Carry the objects' masks from the frame on screen forward (+1) or backward (-1)."""
-        if self.session is None or self._refuse_while_propagating("start another propagation"):
+        if self.session is None or self._refuse_while_busy("start another propagation"):
             return
         if obj_ids is None:
             on_frame = self.session.ids_on(self._frame)
@@ -73,8 +74,9 @@ class ControllerPropagation:
         self.busy_changed.emit()
 
     def cancel(self) -> None:
-        """Stop background work: propagation, feature prefetch and waiting clicks."""
+        """Stop background work: propagation, an import, feature prefetch and waiting clicks."""
         self.cancel_propagation()
+        self.cancel_import()
         self.loader.cancel()
         self.edits.discard()
         self._sync_prompts()
@@ -103,8 +105,12 @@ class ControllerPropagation:
         self._say("Propagation cancelled" if cancelled else "Propagation finished")
         self._request_features(self._frame)
 
-    def _refuse_while_propagating(self, what: str) -> bool:
+    def _refuse_while_busy(self, what: str) -> bool:
+        """Refuse (saying why) while a propagation or an import writes to the session."""
         if self.propagating:
             self._warn(f"Cannot {what} while propagation runs: cancel it first (Escape)")
+            return True
+        if self.labels_import is not None:
+            self._warn(f"Cannot {what} while labels are imported: wait or cancel it (Escape)")
             return True
         return False

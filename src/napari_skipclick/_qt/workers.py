@@ -8,8 +8,9 @@ replaced session, engine or request are dropped.
   waits until ``session.has_features(t)``; then ``session.compute`` runs in a plain worker (no
   progress bar: decodes are short) and ``session.apply`` on the GUI thread. A result made stale
   by another edit or an engine switch is recomputed. When an engine's decodes are known to be
-  short and nothing else waits, a click is decoded at once on the GUI thread instead (one
-  click, no thread hand-over): that is the low-latency path.
+  short (the p90 of its last ``RECENT_DECODES`` decodes under ``SYNC_DECODE_S``), the frame's
+  features are cached and nothing else waits, a click is decoded at once on the GUI thread
+  instead (one click, no thread hand-over, never an encode): that is the low-latency path.
 - ``FeatureLoader``: frame features computed in one ``thread_worker``, most urgent frame first,
   with progress in napari's activity dock.
 - ``PropagationRun``: one ``session.propagate`` run in a ``thread_worker``, cancellable; closing
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -38,7 +39,9 @@ from ..session import (
 from ..types import Click
 
 #: decodes known to take less than this run at once on the GUI thread (one click at a time)
-SYNC_DECODE_S = 0.1
+SYNC_DECODE_S = 0.05
+#: decodes an engine's recent speed is judged on (its p90 must be under ``SYNC_DECODE_S``)
+RECENT_DECODES = 5
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,8 @@ class EditQueue(QObject):
         self._serial = 0
         self._worker: Any = None
         self._again = False
-        #: engine key -> seconds of its last decode (decides where the next one runs)
-        self._decode_seconds: dict[str, float] = {}
+        #: engine key -> seconds of its recent decodes (decide where the next one runs)
+        self._decode_seconds: dict[str, deque[float]] = {}
 
     def set_session(self, session: AnnotationSession | None) -> None:
         """Drop every request (they belong to the previous session)."""
@@ -109,14 +112,24 @@ class EditQueue(QObject):
         if not self._decode_now(request):
             self.kick()
 
+    def decodes_are_fast(self, engine_key: str) -> bool:
+        """Whether the engine's recent decodes were well under the GUI thread's budget: at
+        least 3 known and their p90 under ``SYNC_DECODE_S`` (of 3 to 5 decodes the p90 is the
+        slowest: one slow decode among the last ``RECENT_DECODES`` sends the next ones to the
+        worker)."""
+        with self._lock:
+            recent = sorted(self._decode_seconds.get(engine_key, ()))
+        return len(recent) >= 3 and recent[min(len(recent) - 1, int(0.9 * len(recent)))] < (
+            SYNC_DECODE_S
+        )
+
     def _decode_now(self, request: EditRequest) -> bool:
         """Decode one click at once on the GUI thread when this engine's decodes are known to
-        be short (``SYNC_DECODE_S``), nothing else is queued and the features are ready."""
+        be short (``decodes_are_fast``), nothing else is queued and the features are cached."""
         session = self._session
         if session is None or request.zoom or self._worker is not None or len(self._requests) > 1:
             return False
-        seconds = self._decode_seconds.get(session.engine.key)
-        if seconds is None or seconds > SYNC_DECODE_S or not session.has_features(request.frame):
+        if not self.decodes_are_fast(session.engine.key) or not session.has_features(request.frame):
             return False
         outcome = self._compute(session, request, cached_only=True)
         if isinstance(outcome[2], FeaturesNotReady):
@@ -142,7 +155,12 @@ class EditQueue(QObject):
         except Exception as exc:
             return session, request, exc
         if not request.zoom:
-            self._decode_seconds[session.engine.key] = time.perf_counter() - start
+            seconds = time.perf_counter() - start
+            with self._lock:
+                recent = self._decode_seconds.setdefault(
+                    session.engine.key, deque(maxlen=RECENT_DECODES)
+                )
+                recent.append(seconds)
         return session, request, result
 
     def pending(self, t: int, obj_id: int) -> list[Click] | None:

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..checks import ids_in
 from ..types import FrameStatus, ObjectInfo
-from .history import frame_change
+from .history import FrameChange
 from .state import color_for
 
 if TYPE_CHECKING:
@@ -27,6 +27,11 @@ def import_frames(
 ) -> list[ObjectInfo]:
     """Set the labels of ``frames`` (frame -> ``(H, W)`` ids) in one undoable step.
 
+    The labels are converted, their patches cut and the frames checked before the session's
+    lock is taken for long: the objects are registered under the lock, then each frame is
+    written under the lock on its own (other threads wait for one frame at most, not for the
+    whole import). A frame labelled by another thread after the check is left as it is.
+
     Args:
         session: the session to import into.
         frames: labels per frame; 0 is the background, every other value an object ID.
@@ -38,35 +43,48 @@ def import_frames(
     """
     names = names or {}
     shape = session.frame_shape
-    checked: dict[int, np.ndarray] = {}
+    patches: dict[int, tuple[tuple[int, int, int, int], np.ndarray]] = {}
+    ids: set[int] = set()
     for t, labels in frames.items():
         labels = np.asarray(labels)
         if labels.shape != shape:
             raise ValueError(f"frame {t} has labels of shape {labels.shape}, the video {shape}")
         if not 0 <= t < session.n_frames:
             raise ValueError(f"frame {t} is outside the video's 0..{session.n_frames - 1}")
-        if labels.any():
-            checked[int(t)] = labels.astype(session.labels.dtype)
+        found = ids_in(labels)
+        if found:
+            box = _box(labels)
+            y0, y1, x0, x1 = box
+            patches[int(t)] = box, labels[y0:y1, x0:x1].astype(session.labels.dtype)
+            ids |= found
+    taken = sorted(t for t in patches if session.ids_on(t))  # each frame under the lock
+    if taken:
+        raise ValueError(
+            f"frames {taken[:10]} already hold labels in this session; import only into "
+            "frames without labels"
+        )
     with session.locked():
-        taken = sorted(t for t in checked if session.ids_on(t))
-        if taken:
-            raise ValueError(
-                f"frames {taken[:10]} already hold labels in this session; import only into "
-                "frames without labels"
-            )
-        known = {o.id for o in session.objects}
-        new_ids = sorted(set().union(*(ids_in(labels) for labels in checked.values())) - known)
         added = []
-        for oid in new_ids:
+        for oid in sorted(ids - {o.id for o in session.objects}):
             name, class_name = names.get(oid, (f"object {oid}", "object"))
             info = ObjectInfo(oid, name, class_name, color_for(oid))
             session.import_object(info)
             added.append(info)
         group = session.history.new_group()
-        for t, labels in sorted(checked.items()):
-            before = session.labels.read(t)
-            change = frame_change(
-                t, before, labels, {}, {}, session.status(t), FrameStatus.IMPORTED
-            )
+    for t, (box, after) in sorted(patches.items()):
+        with session.locked():
+            if session.ids_on(t):
+                continue  # labelled meanwhile: that edit is kept
+            before = np.zeros_like(after)  # the frame holds no labels
+            status = session.status(t)
+            change = FrameChange(t, box, before, after, {}, {}, status, FrameStatus.IMPORTED)
             session.record(change, group=group)
+            session.ids_on(t)  # computed here, not by the first reader (the widget's table)
     return added
+
+
+def _box(labels: np.ndarray) -> tuple[int, int, int, int]:
+    """The smallest (y0, y1, x0, x1) box holding every labelled pixel of ``labels``."""
+    rows = np.flatnonzero(labels.any(axis=1))
+    cols = np.flatnonzero(labels[rows[0] : rows[-1] + 1].any(axis=0))
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1

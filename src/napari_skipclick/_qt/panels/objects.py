@@ -26,7 +26,7 @@ from qtpy.QtWidgets import (
 
 from ...colors import color_for
 from ...types import ObjectInfo
-from ..imports import candidate_layers, import_layer
+from ..imports import candidate_layers
 
 ID_COLUMN, NAME_COLUMN, CLASS_COLUMN, FRAMES_COLUMN = range(4)
 
@@ -103,7 +103,6 @@ class ObjectsPanel(QWidget):
         layout.addWidget(self.table)
         layout.addLayout(buttons)
         layout.addLayout(imports)
-        self._import_worker: Any = None
         controller.viewer.layers.events.inserted.connect(self.refresh_import_layers)
         controller.viewer.layers.events.removed.connect(self.refresh_import_layers)
         controller.session_changed.connect(self.refresh_import_layers)
@@ -146,7 +145,7 @@ class ObjectsPanel(QWidget):
         layers = candidate_layers(self.controller.viewer, self.controller)
         layer = next((lay for lay in layers if lay.name == name), None)
         if layer is not None:
-            self._import_worker = import_layer(self.controller, layer)
+            self.controller.import_labels(layer)
 
     def delete_selected(self) -> None:
         for obj_id in self.selected_ids():
