@@ -186,8 +186,9 @@ class AnnotationController(ControllerObjects, ControllerHistory, ControllerPropa
 
     @property
     def idle(self) -> bool:
-        """No click waiting, no features being computed, no propagation running."""
-        return not (self.edits.busy or self.loader.busy or self.propagating)
+        """No click waiting, no features being computed, no propagation or import running."""
+        busy = self.edits.busy or self.loader.busy or self.propagating
+        return not (busy or self.labels_import is not None)
 
     def clicks(self, t: int, obj_id: int) -> list[Click]:
         """The object's clicks on frame ``t``, including ones still waiting to be decoded."""
