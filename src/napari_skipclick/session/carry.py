@@ -20,7 +20,7 @@ from scipy import ndimage
 from ..engines.base import Engine, Features, ObjectMatcher
 from ..types import Click
 from .appearance import ColourModel
-from .motion import estimate_motion, warp_mask
+from .motion import estimate_motion, grown_box, warp_mask
 
 if TYPE_CHECKING:
     from .propagation import PropagationSettings
@@ -216,7 +216,7 @@ def fuse(
     if settings.band > 0:
         reach = max(2.0, settings.band * math.sqrt(np.count_nonzero(carried)))
         limited = np.minimum(fused, prior)  # far out, only the motion adds
-        box = _box(carried, math.ceil(reach) + 1)
+        box = grown_box(carried, math.ceil(reach) + 1)
         if box is not None:
             rows, cols = slice(box[0], box[1]), slice(box[2], box[3])
             crop, local, moved = carried[rows, cols], fused[rows, cols], prior[rows, cols]
@@ -226,21 +226,6 @@ def fuse(
             limited[rows, cols] = np.where(outside, np.minimum(local, moved), local)
         fused = limited
     return fused.astype(np.float32)
-
-
-def _box(mask: np.ndarray, grow: int) -> tuple[int, int, int, int] | None:
-    """Bounding box of ``mask`` grown by ``grow`` pixels, clipped to it; None when empty."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
-        return None
-    cols = np.flatnonzero(mask.any(axis=0))
-    height, width = mask.shape
-    return (
-        max(int(rows[0]) - grow, 0),
-        min(int(rows[-1]) + 1 + grow, height),
-        max(int(cols[0]) - grow, 0),
-        min(int(cols[-1]) + 1 + grow, width),
-    )
 
 
 def within(area: int, reference: int, ratio: float, band: float) -> bool:

@@ -69,21 +69,29 @@ class Motion:
     flow: np.ndarray
 
 
-def object_box(mask: np.ndarray, settings: MotionSettings) -> tuple[int, int, int, int] | None:
-    """The object's bounding box grown by the motion margin, clipped to the frame; None if empty."""
+def grown_box(mask: np.ndarray, grow: int) -> tuple[int, int, int, int] | None:
+    """Bounding box ``(y0, y1, x0, x1)`` of ``mask`` grown by ``grow`` pixels, clipped to the
+    frame; None when the mask is empty."""
     rows = np.flatnonzero(mask.any(axis=1))
     if rows.size == 0:
         return None
     cols = np.flatnonzero(mask[rows[0] : rows[-1] + 1].any(axis=0))
-    size = max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)
-    margin = max(settings.min_margin, math.ceil(settings.margin * size))
     height, width = mask.shape
     return (
-        max(int(rows[0]) - margin, 0),
-        min(int(rows[-1]) + 1 + margin, height),
-        max(int(cols[0]) - margin, 0),
-        min(int(cols[-1]) + 1 + margin, width),
+        max(int(rows[0]) - grow, 0),
+        min(int(rows[-1]) + 1 + grow, height),
+        max(int(cols[0]) - grow, 0),
+        min(int(cols[-1]) + 1 + grow, width),
     )
+
+
+def object_box(mask: np.ndarray, settings: MotionSettings) -> tuple[int, int, int, int] | None:
+    """The object's bounding box grown by the motion margin, clipped to the frame; None if empty."""
+    box = grown_box(mask, 0)
+    if box is None:
+        return None
+    size = max(box[1] - box[0], box[3] - box[2])
+    return grown_box(mask, max(settings.min_margin, math.ceil(settings.margin * size)))
 
 
 def _grey(image: np.ndarray) -> np.ndarray:
