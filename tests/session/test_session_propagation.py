@@ -244,3 +244,21 @@ def test_propagation_decodes_with_the_engines_own_carried_decode_when_it_has_one
     assert session.engine.carried == 3
     session.set_clicks(3, obj, [*session.clicks(3, obj), Click(25, 40, False)])
     assert session.engine.carried == 3  # a click decodes as usual
+
+
+def test_every_step_compares_with_the_object_colours_on_the_start_frame(monkeypatch):
+    built = []
+
+    class Recording(propagation.ColourModel):
+        def __init__(self, image: np.ndarray, mask: np.ndarray) -> None:
+            built.append((image.copy(), mask.copy()))
+            super().__init__(image, mask)
+
+    monkeypatch.setattr(propagation, "ColourModel", Recording)
+    session, obj = clicked_session()
+    start = session.labels.read(0) == obj
+    steps = list(session.propagate([obj], 0, n_frames=4))
+    assert len(steps) == 4 and all(s.ok for s in steps)
+    # one model, from the accepted start mask: what later masks took on is not the object
+    assert len(built) == 1
+    assert np.array_equal(built[0][0], session.image(0)) and np.array_equal(built[0][1], start)

@@ -1,11 +1,11 @@
 """Colour model of one object for propagation: what it looked like, what lies around it.
 
-The object's colours come from its mask on the frame it is carried from; the background's
-from a ring around the carried mask on the frame it is carried to, so a background that
-changes (a panning camera, a tree in front) is known as it appears. The model says, per
-pixel near the object, how likely its colour is the object's rather than the surroundings'.
-It needs only the frames, so it works with every engine, and it holds no state between
-steps: propagating frame by frame or in one run gives the same masks.
+The object's colours come from its mask on the start frame of a propagation run (the mask
+the user accepted, so colours a leak took on later do not become the object's); the
+background's from a ring around the carried mask on the frame it is carried to, so a
+background that changes (a panning camera, a tree in front) is known as it appears. The
+model says, per pixel near the object, how likely its colour is the object's rather than
+the surroundings'. It needs only the frames, so it works with every engine.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class ColourModel:
     """Object colours on one frame, compared with the background around it on another.
 
     Args:
-        image: the frame the object is carried from, uint8 ``(H, W, 3)``.
+        image: the frame whose colours describe the object, uint8 ``(H, W, 3)``.
         mask: the object's boolean mask on it.
     """
 

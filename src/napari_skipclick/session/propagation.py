@@ -171,6 +171,9 @@ def _steps(
         group = session.history.new_group()
         start_frame = session.labels.read(start)
         start_areas = {obj: int(np.count_nonzero(start_frame == obj)) for obj in active}
+    # what each object looks like on the start frame: a leak does not teach the next steps
+    start_image = session.image(start)
+    colours = {obj: ColourModel(start_image, start_frame == obj) for obj in active}
     done = 0
     review_run = dict.fromkeys(active, 0)
     for index, t in enumerate(targets):
@@ -181,7 +184,7 @@ def _steps(
         features = session.features(t, engine)
         queue = list(active)
         for position, obj_id in enumerate(queue):
-            run = (engine, generation, group, start_areas[obj_id])
+            run = (engine, generation, group, start_areas[obj_id], colours[obj_id])
             fields = _carry(session, obj_id, t - direction, t, features, run, settings)
             done += 1
             review_run[obj_id] = 0 if fields["ok"] else review_run[obj_id] + 1
@@ -209,16 +212,16 @@ def _carry(
     source: int,
     t: int,
     features: Features,
-    run: tuple[Engine, int, int, int],
+    run: tuple[Engine, int, int, int, ColourModel],
     settings: PropagationSettings,
 ) -> dict[str, Any]:
     """Carry one object from frame ``source`` to ``t``; returns the step's fields.
 
-    ``run`` is the engine, the session generation, the undo group of the propagation run and
-    the object's area on its start frame. The derived clicks become the object's clicks on
-    ``t``, so a corrective click adds to them.
+    ``run`` is the engine, the session generation, the undo group of the propagation run, the
+    object's area on its start frame and its colour model from there. The derived clicks
+    become the object's clicks on ``t``, so a corrective click adds to them.
     """
-    engine, generation, group, start_area = run
+    engine, generation, group, start_area, colours = run
     stop = {"source_frame": source, "area": 0, "area_ratio": 0.0, "confidence": 0.0}
     with session.locked():
         if obj_id not in session.registry:
@@ -246,7 +249,7 @@ def _carry(
         engine,
         settings,
         matched,
-        ColourModel(session.image(source), previous),
+        colours,
     )
     mask, area, ratio, confidence, reason = assess(
         carried, int(previous.sum()), start_area, settings
