@@ -16,6 +16,7 @@ from napari_skipclick.engines import create_engine
 from napari_skipclick.eval import video
 from napari_skipclick.eval.noc import evaluate_object
 from napari_skipclick.session import AnnotationSession
+from napari_skipclick.types import Click
 
 MINI = Path(__file__).parents[1] / "data" / "davis_video_mini"
 GRABCUT = Path(__file__).parents[1] / "data" / "grabcut_mini"
@@ -150,3 +151,26 @@ def test_eval_gives_the_first_click_the_widgets_prior():
     session.set_clicks(0, obj, result.clicks)
     assert priors[0] is not None
     np.testing.assert_array_equal(priors[0], priors[1])
+
+
+def test_decode_latency_counts_propagation_decodes_with_the_engines_own_carried_decode():
+    from napari_skipclick.eval.video_protocol import TimedEngine
+    from support.engines import ColourEngine
+
+    class Carrying(ColourEngine):
+        carried = 0
+
+        def decode_carried(self, features, clicks, prev_mask):
+            self.carried += 1
+            return self.decode(features, clicks, prev_mask)
+
+    frames = np.zeros((3, 64, 96, 3), np.uint8)
+    frames[:, 20:30, 10:20] = (255, 0, 0)
+    for inner, carried in ((Carrying(), 2), (ColourEngine(), None)):
+        timed = TimedEngine(inner)
+        session = AnnotationSession(frames, timed)
+        obj = session.add_object().id
+        session.set_clicks(0, obj, [Click(25, 15, True)])
+        list(session.propagate([obj], 0))
+        assert len(timed.decode_ms) == 3  # one click, two propagation steps
+        assert getattr(inner, "carried", None) == carried

@@ -29,7 +29,9 @@ FRAME_IOU = NOC_THRESHOLDS[85]
 
 
 class TimedEngine:
-    """Wraps an engine and records the wall time of every ``encode`` and ``decode`` (ms).
+    """Wraps an engine and records the wall time of every ``encode`` and decode (ms).
+
+    Decodes are those of clicks (``decode``) and of propagation (``decode_carried``).
 
     Everything else (``key``, ``name``, optional methods) is the wrapped engine's, so caches and
     optional protocols see the same engine.
@@ -54,8 +56,24 @@ class TimedEngine:
     def decode(
         self, features: Features, clicks: Sequence[Click], prev_mask: np.ndarray | None = None
     ) -> np.ndarray:
+        return self._timed_decode(self.inner.decode, features, clicks, prev_mask)
+
+    def decode_carried(
+        self, features: Features, clicks: Sequence[Click], prev_mask: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Propagation's decode: the engine's own ``decode_carried`` if it has one, timed too."""
+        decode = getattr(self.inner, "decode_carried", self.inner.decode)
+        return self._timed_decode(decode, features, clicks, prev_mask)
+
+    def _timed_decode(
+        self,
+        decode: Callable[..., np.ndarray],
+        features: Features,
+        clicks: Sequence[Click],
+        prev_mask: np.ndarray | None,
+    ) -> np.ndarray:
         start = time.perf_counter()
-        probabilities = self.inner.decode(features, clicks, prev_mask)
+        probabilities = decode(features, clicks, prev_mask)
         self.decode_ms.append(1000.0 * (time.perf_counter() - start))
         return probabilities
 
