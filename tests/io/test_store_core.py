@@ -154,6 +154,8 @@ def test_bad_input_is_refused_and_changes_nothing(tmp_path):
         for (t, labels, clicks), message in bad:
             with pytest.raises(ValueError, match=message):
                 store.commit_frame(t, labels, FrameStatus.CLICKED, clicks)
+        with pytest.raises(ValueError, match="positive integers"):
+            store.commit_frame(0, frame_labels(1), FrameStatus.PROPAGATED, {}, carried=[0])
         with pytest.raises(IndexError):
             store.commit_frame(6, frame_labels(1), FrameStatus.CLICKED, {})
         with pytest.raises(IndexError):
@@ -271,3 +273,19 @@ def test_store_layer_data(tmp_path):
     # the layer shows ID i in color_for(i), whatever colour the store recorded
     assert tuple(meta["colormap"][2]) == (*(c / 255 for c in color_for(2)), 1.0)
     assert meta["colormap"][0][3] == 0 and meta["colormap"][None] == (0.5, 0.5, 0.5, 1.0)
+
+
+def test_which_masks_propagation_made_survive_reopening_and_status_changes(tmp_path):
+    with AnnotationStore.open_or_create(tmp_path / "s", VIDEO) as store:
+        store.commit_frame(0, frame_labels(0), FrameStatus.CLICKED, {})
+        store.commit_frame(1, frame_labels(1), FrameStatus.PROPAGATED, {}, carried=[2, 1, 2])
+        store.set_status(1, FrameStatus.REVIEWED)
+        assert store.carried_masks() == {(1, 1), (1, 2)}
+    # a record written before the field existed reads as "none carried"
+    record = tmp_path / "s" / "frames" / "000000.json"
+    doc = json.loads(record.read_text())
+    del doc["carried"]
+    record.write_text(json.dumps(doc))
+    with AnnotationStore.open(tmp_path / "s") as store:
+        assert store.carried_masks() == {(1, 1), (1, 2)}
+        assert store.frame_record(1)["carried"] == [1, 2]

@@ -272,3 +272,24 @@ def test_object_list_that_fails_to_write_stays_pending_and_is_retried(tmp_path, 
     assert not session.objects_dirty
     assert [(o.id, o.name) for o in store.objects()] == [(obj.id, "skier")]
     store.close()
+
+
+def test_masks_propagation_made_stay_locally_corrected_after_reopening(tmp_path, frames):
+    from support.engines import red_box
+
+    path = tmp_path / "annotations.zarr"
+    store = AnnotationStore.open_or_create(path, video_info(frames))
+    session = AnnotationSession(frames, ColourEngine(), store=store)
+    obj = session.add_object().id
+    session.set_clicks(0, obj, [Click(25, 15, True)])
+    list(session.propagate([obj], 0, n_frames=3))
+    session.close()
+    reopened = AnnotationStore.open_or_create(path, video_info(frames))
+    assert reopened.carried_masks() == {(1, obj), (2, obj), (3, obj)}
+    resumed = AnnotationSession(frames, ColourEngine(), store=reopened)
+    left = red_box(2)[1].start
+    # a negative click on the square's left edge: the engine alone would drop the whole square
+    resumed.set_clicks(2, obj, [*resumed.clicks(2, obj), Click(25, left, False)])
+    mask = resumed.labels[2] == obj
+    assert not mask[20:32, left : left + 2].any() and mask[20:32, left + 10 : left + 12].all()
+    resumed.close()

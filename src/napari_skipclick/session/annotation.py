@@ -58,14 +58,15 @@ class AnnotationSession(SessionSaving):
         self._clicks = ClickTable(store)
         self._hashes: dict[int, str] = {}
         self._ids: dict[int, tuple[int, frozenset[int]]] = {}
-        self._carried: set[tuple[int, int]] = set()  # (frame, object) masks propagation made
         self._init_saving()
         if store is not None:
             self.registry = ObjectRegistry(store.objects(), store.classes() or classes)
             self._status = {int(t): FrameStatus(s) for t, s in store.statuses().items()}
+            self._carried = store.carried_masks()  # (frame, object) masks propagation made
         else:
             self.registry = ObjectRegistry((), classes)
             self._status = {}
+            self._carried = set()
 
     # -- facts ---------------------------------------------------------------------------------
 

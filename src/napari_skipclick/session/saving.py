@@ -55,6 +55,7 @@ class SessionSaving:
     registry: ObjectRegistry
     _clicks: ClickTable
     _status: dict[int, FrameStatus]
+    _carried: set[tuple[int, int]]
     _lock: Any
 
     def _init_saving(self) -> None:
@@ -81,7 +82,8 @@ class SessionSaving:
         return len(self.dirty_frames()) + int(self.objects_dirty)
 
     def commit(self, t: int) -> None:
-        """Write frame ``t`` (labels, clicks, status) durably to the store; no-op without one."""
+        """Write frame ``t`` (labels, clicks, status, which masks propagation made) durably to
+        the store; no-op without one."""
         if self.store is None:
             return
         t = self.labels.frame_index(t)
@@ -94,7 +96,10 @@ class SessionSaving:
                 }
                 labels = self.labels.read(t)  # read-only: later writes replace, never change it
                 status, engine_key, version = self.status(t), self.engine.key, self._version(t)
-            self.store.commit_frame(t, labels, status, clicks, engine_key=engine_key)
+                carried = [obj for frame, obj in self._carried if frame == t]
+            self.store.commit_frame(
+                t, labels, status, clicks, engine_key=engine_key, carried=carried
+            )
             with self._lock:
                 if self._version(t) == version:  # not changed while writing
                     self.labels.mark_clean(t)

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -41,6 +41,10 @@ class Store(Protocol):
         """Clicks of frame ``t`` per object ID, in the order they were made."""
         ...
 
+    def carried_masks(self) -> set[tuple[int, int]]:
+        """``(frame, object)`` pairs whose saved mask propagation made."""
+        ...
+
     def annotated_frames(self) -> list[int]:
         """Frames with saved labels."""
         ...
@@ -57,6 +61,7 @@ class Store(Protocol):
         clicks: Mapping[int, Sequence[ClickRecord]],
         *,
         engine_key: str | None = None,
+        carried: Iterable[int] = (),
     ) -> None:
         """Save frame ``t``'s labels, status and clicks durably (replacing what was saved).
 
@@ -66,6 +71,7 @@ class Store(Protocol):
             status: its status.
             clicks: its clicks per object ID.
             engine_key: the engine whose masks these are.
+            carried: the objects whose mask on this frame propagation made.
         """
         ...
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +38,7 @@ def check_clicks(
     now = time.time()
     out: dict[str, list] = {}
     for oid, seq in clicks.items():
-        if not isinstance(oid, (int, np.integer)) or oid < 1:
-            raise ValueError(f"object ids must be positive integers, got {oid!r}")
+        _object_id(oid)
         rows = []
         for click in seq:
             if len(click) not in (3, 4):
@@ -53,6 +52,18 @@ def check_clicks(
             rows.append([y, x, positive, stamp])
         out[str(int(oid))] = rows
     return out
+
+
+def _object_id(oid: Any) -> int:
+    """``oid`` as an object id; ``ValueError`` unless it is an integer >= 1."""
+    if not isinstance(oid, (int, np.integer)) or oid < 1:
+        raise ValueError(f"object ids must be positive integers, got {oid!r}")
+    return int(oid)
+
+
+def check_object_ids(ids: Iterable[Any]) -> list[int]:
+    """Sorted distinct object ids; ``ValueError`` unless each is an integer >= 1."""
+    return sorted({_object_id(oid) for oid in ids})
 
 
 def objects_doc(objects: Sequence[ObjectInfo], classes: Sequence[str]) -> dict:

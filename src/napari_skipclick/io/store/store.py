@@ -10,14 +10,14 @@ import contextlib
 import threading
 import uuid
 import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import zarr
 
 from ...types import FrameStatus, ObjectInfo, VideoInfo
-from .checks import check_clicks, check_labels, load_objects, objects_doc
+from .checks import check_clicks, check_labels, check_object_ids, load_objects, objects_doc
 from .errors import DECODE_ERRORS, StoreCorruptError, StoreError
 from .files import DurableLocalStore, read_json, write_json
 from .layout import (
@@ -209,6 +209,11 @@ class AnnotationStore:
             for k, v in record["clicks"].items()
         }
 
+    def carried_masks(self) -> set[tuple[int, int]]:
+        """``(frame, object)`` pairs whose stored mask propagation made: a corrective click
+        changes such a mask only around itself (``session.corrections``)."""
+        return {(t, obj) for t, r in self._records.items() for obj in r.get("carried", ())}
+
     def frame_record(self, t: int) -> dict | None:
         """The stored record of frame ``t`` (status, clicks, commit time, engine) or None."""
         t = self._check_frame(t)
@@ -243,11 +248,14 @@ class AnnotationStore:
         clicks: Mapping[int, Sequence[tuple[float, float, bool, float]]],
         *,
         engine_key: str | None = None,
+        carried: Iterable[int] = (),
     ) -> None:
         """Write frame ``t``'s labels, status and clicks (replacing its clicks); durable on return.
 
-        Raises ``ValueError`` for bad input and :class:`StoreError` when the disk refuses
-        the write, in which case the frame keeps its previous commit and a retry may follow.
+        ``carried`` lists the objects whose mask on this frame propagation made (see
+        ``carried_masks``). Raises ``ValueError`` for bad input and :class:`StoreError` when
+        the disk refuses the write, in which case the frame keeps its previous commit and a
+        retry may follow.
         """
         self._check_writable()
         t = self._check_frame(t)
@@ -258,6 +266,7 @@ class AnnotationStore:
             "labels": True,
             "clicks": check_clicks(clicks, (self.video.height, self.video.width)),
             "engine_key": engine_key if engine_key is not None else self._engine_key(),
+            "carried": check_object_ids(carried),
             "time": utc_now(),
             "commit": uuid.uuid4().hex,
         }
@@ -285,6 +294,7 @@ class AnnotationStore:
             record = dict(self._records.get(t) or empty)
             record.update(status=status.value, time=utc_now(), commit=uuid.uuid4().hex)
             record.setdefault("engine_key", None)
+            record.setdefault("carried", [])
             try:
                 self._journal.recover(t)
                 write_json(self.path / "frames" / frame_name(t), record)

@@ -57,6 +57,7 @@ def parse_frame_record(doc: Any, path: Path) -> dict:
             "labels": bool(doc["labels"]),
             "clicks": clicks,
             "engine_key": doc.get("engine_key"),
+            "carried": sorted({int(k) for k in doc.get("carried", ())}),
             "time": doc.get("time"),
             "commit": str(doc.get("commit", "")),
         }
