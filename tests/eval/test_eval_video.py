@@ -55,7 +55,9 @@ def test_eval_video_on_the_mini_clip(tmp_path, capsys):
     for name in ("decode", "step", "encode"):
         latency = result["latency_ms"][name]
         assert latency["n"] > 0 and 0 < latency["p50"] <= latency["p95"]
-    assert f"{record['cpf']:7.3f}" in captured.out.splitlines()[-3]
+    assert f"{record['cpf']:7.3f}" in captured.out.splitlines()[-4]
+    assert captured.out.splitlines()[-1].startswith("review marks of the pure run")
+    assert record["pure_frames_reached"] <= 7
 
 
 def test_ground_truth_start_without_corrections_is_pure_propagation(tmp_path):
@@ -174,3 +176,18 @@ def test_decode_latency_counts_propagation_decodes_with_the_engines_own_carried_
         list(session.propagate([obj], 0))
         assert len(timed.decode_ms) == 3  # one click, two propagation steps
         assert getattr(inner, "carried", None) == carried
+
+
+def test_review_marks_are_scored_against_the_frames_that_lost_the_object():
+    from napari_skipclick.eval.video_protocol import ObjectRun, review_scores
+
+    run = ObjectRun("clip", 1, "rider")
+    run.j_pure = [0.9, 0.4, 0.3, 0.8, 0.2, 0.0, 0.0]  # frames 1..7; the run stopped after 5
+    run.pure_reached = 5
+    run.review_pure = [2, 4]
+    recall, precision = review_scores(run)
+    # lost: 2, 3, 5, 6, 7; flagged: 2 (marked), 6 and 7 (never reached) -> 3 of 5
+    assert recall == pytest.approx(3 / 5)
+    assert precision == pytest.approx(1 / 2)  # frame 4 was marked but fine
+    run.j_pure, run.pure_reached, run.review_pure = [0.9, 0.8], 2, []
+    assert review_scores(run) == (None, None)

@@ -45,9 +45,10 @@ def _mean(values: list[float]) -> float | None:
 
 def object_record(run) -> dict:
     """JSON record of one object's ``ObjectRun``."""
-    from .video_protocol import FRAME_IOU
+    from .video_protocol import FRAME_IOU, review_scores
 
     n = len(run.j_prop)
+    recall, precision = review_scores(run)
     return {
         "clip": run.clip,
         "object": run.value,
@@ -64,6 +65,9 @@ def object_record(run) -> dict:
         "j_pure_last": round(run.j_pure[-1], 4) if n else None,
         "frames_below": sum(v < FRAME_IOU for v in run.j_corrected),
         "review_frames_pure": run.review_pure,
+        "pure_frames_reached": run.pure_reached,
+        "review_recall": None if recall is None else round(recall, 4),
+        "review_precision": None if precision is None else round(precision, 4),
         "step_ms_p50": _percentile(run.step_ms, 50),
         "step_ms_p95": _percentile(run.step_ms, 95),
         "per_frame": {
@@ -121,10 +125,19 @@ def format_table(summary: dict) -> str:
         lines.append(row(r["clip"], str(r["object"]), r))
     lines.append(row("all", "", summary["overall"]))
     lat = summary["latency_ms"]
+
+    def share(value: float | None) -> str:
+        return "-" if value is None else f"{value:.2f}"
+
     lines += [
         "",
         "latency ms p50/p95: "
         + "  ".join(f"{k} {lat[k]['p50']}/{lat[k]['p95']}" for k in ("decode", "step", "encode")),
+        "review marks of the pure run (recall/precision on frames below J 0.5): "
+        + "  ".join(
+            f"{r['clip']}:{r['object']} {share(r['review_recall'])}/{share(r['review_precision'])}"
+            for r in summary["objects"]
+        ),
     ]
     return "\n".join(lines)
 

@@ -26,6 +26,8 @@ FIRST_IOU = NOC_THRESHOLDS[90]
 FIRST_MAX_CLICKS = 20
 #: IoU the corrective clicks aim for on every later frame
 FRAME_IOU = NOC_THRESHOLDS[85]
+#: below this IoU a frame of the pure run has lost the object (review marks should find it)
+LOST_IOU = 0.5
 
 
 class TimedEngine:
@@ -95,6 +97,7 @@ class ObjectRun:
     j_corrected: list[float] = field(default_factory=list)
     j_pure: list[float] = field(default_factory=list)
     review_pure: list[int] = field(default_factory=list)
+    pure_reached: int = 0
     step_ms: list[float] = field(default_factory=list)
 
 
@@ -171,11 +174,29 @@ def run_object(
         if step.status == FrameStatus.NEEDS_REVIEW:
             run.review_pure.append(step.frame)
         tick()
+    run.pure_reached = len(run.j_pure)
     # frames the run never reached (the object stopped) count with an empty mask
     for t in range(len(run.j_pure) + 1, len(gt)):
         run.j_pure.append(frame_iou(gt[t], np.zeros(gt[t].shape, bool)))
         tick()
     return run
+
+
+def review_scores(run: ObjectRun) -> tuple[float | None, float | None]:
+    """How well the pure run's *needs review* marks point at frames that lost the object.
+
+    A frame is lost when its ``J_pure`` is below ``LOST_IOU``; it is flagged when the run
+    marked it for review or never reached it (the object stopped, which the user sees).
+    Returns (recall: the share of lost frames flagged, precision: the share of marked frames
+    lost); None where there is nothing to divide.
+    """
+    frames = range(1, len(run.j_pure) + 1)
+    lost = {t for t in frames if run.j_pure[t - 1] < LOST_IOU}
+    flagged = set(run.review_pure) | {t for t in frames if t > run.pure_reached}
+    recall = len(lost & flagged) / len(lost) if lost else None
+    marked = set(run.review_pure)
+    precision = len(marked & lost) / len(marked) if marked else None
+    return recall, precision
 
 
 def _set_start(session: AnnotationSession, obj: int, mask: np.ndarray) -> None:
