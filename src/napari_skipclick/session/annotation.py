@@ -17,16 +17,17 @@ from ..types import Click, FrameStatus, ObjectInfo
 from . import propagation as prop
 from .clicks import ClickTable
 from .corrections import corrected
-from .history import FrameChange, History, TimedClicks, edit_change, first_frame, frame_change
+from .history import FrameChange, History, TimedClicks, edit_change, frame_change
 from .labels import LabelVolume, object_edit
 from .results import EditResult, FeaturesNotReady, StaleResultError, split_inside
 from .saving import SessionSaving
 from .state import ObjectRegistry
 from .store_protocol import Store
+from .undoing import SessionUndo
 from .zoom import decode_in_crop, zoom_box
 
 
-class AnnotationSession(SessionSaving):
+class AnnotationSession(SessionSaving, SessionUndo):
     """Annotation state of one video: the API the napari widget drives (no napari/Qt here).
 
     Edits change memory only; ``commit``/``commit_all`` write them to the store and ``close``
@@ -295,40 +296,6 @@ class AnnotationSession(SessionSaving):
             change = frame_change(t, none, none, {}, {}, self.status(t), FrameStatus(status))
             self.record(change)
 
-    # -- undo / redo ---------------------------------------------------------------------------
-
-    @property
-    def can_undo(self) -> bool:
-        return self.history.can_undo
-
-    @property
-    def can_redo(self) -> bool:
-        return self.history.can_redo
-
-    def undo(self) -> int | None:
-        """Undo the last edit (a propagation run at once) exactly; returns a frame it changed."""
-        with self._lock:
-            edits = self.history.pop_undo()
-            for edit in edits:
-                if edit.removed_object is not None:
-                    self.registry.restore(edit.removed_object)
-                    self._mark_objects_changed()
-                for change in reversed(edit.changes):
-                    self._set_state(change, after=False)
-            return first_frame(edits[::-1])
-
-    def redo(self) -> int | None:
-        """Redo the last undone edit (or run); returns a frame it changed, or None."""
-        with self._lock:
-            edits = self.history.pop_redo()
-            for edit in edits:
-                for change in edit.changes:
-                    self._set_state(change, after=True)
-                if edit.removed_object is not None:
-                    self.registry.remove(edit.removed_object.id)
-                    self._mark_objects_changed()
-            return first_frame(edits)
-
     # -- propagation ---------------------------------------------------------------------------
 
     def propagate(
@@ -359,19 +326,6 @@ class AnnotationSession(SessionSaving):
         if base is not None and base != self._version(t):
             raise StaleResultError(f"frame {t} changed since this result was computed")
 
-    def record(self, change: FrameChange, group: int | None = None) -> None:
-        """Apply ``change`` and push it on the undo stack.
-
-        Hold ``locked`` from the read that ``change`` was built from until this call.
-
-        Args:
-            change: the frame change (see ``history.frame_change``).
-            group: undo group (``history.new_group()``): edits of one group undo together.
-        """
-        with self._lock:
-            self._set_state(change, after=True)
-            self.history.push([change], group=group)
-
     # -- internals -----------------------------------------------------------------------------
 
     def _version(self, t: int) -> tuple[int, int]:
@@ -388,19 +342,6 @@ class AnnotationSession(SessionSaving):
         """Frame ``t`` changed by ``edit`` (see ``object_edit``) and new clicks, with its status."""
         frame, current, status = self.labels.read(t), self._clicks.on(t), self.status(t)
         return edit_change(t, frame, edit, current, clicks, status, clicked)
-
-    def _set_state(self, change: FrameChange, *, after: bool) -> None:
-        t = change.frame
-        patch = change.labels_after if after else change.labels_before
-        if patch.size:
-            self.labels.write(t, change.box, patch)
-        self._clicks.set(t, change.clicks_after if after else change.clicks_before)
-        status = change.status_after if after else change.status_before
-        if status == FrameStatus.EMPTY:
-            self._status.pop(t, None)
-        else:
-            self._status[t] = status
-        self._meta_dirty.add(t)
 
     def _change_objects(self, change: Callable[..., Any], *args: Any) -> Any:
         """``change(*args)`` on the object registry; the lists are written by the next commit."""
