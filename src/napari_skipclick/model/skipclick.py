@@ -9,8 +9,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import SkipClickConfig
-from .decoder import EncoderStack, SegFormerHead, SimpleFPN, disk_maps, embed_clicks
+from .decoder import EncoderStack, SegFormerHead, disk_maps, embed_clicks
 from .dinov2 import DinoV2, PatchEmbed
+from .neck import NeckTerms, SimpleFPN
 
 #: DINOv2 blocks (0-based) whose outputs the official extractor returns, whatever the config says
 EXTRACTION_BLOCKS = (2, 5, 8, 11)
@@ -21,7 +22,7 @@ class DecoderState:
     """Everything ``decode`` needs that does not depend on the clicks (read-only)."""
 
     tokens: torch.Tensor  # (B, N, D): image tokens for the encoder stack, position table added
-    neck_terms: tuple[torch.Tensor, ...] | None  # per-image half of the neck's first layers
+    neck_terms: NeckTerms | None  # per-image part of the neck (with skip connections)
     image_size: tuple[int, int]
     grid: tuple[int, int]
 
@@ -94,7 +95,7 @@ class SkipClickModel(nn.Module):
         tokens = fused + self.backbone_mix.pos_embed_for(*grid).to(fused.dtype)
         terms = None
         if self.config.skip_connections:
-            terms = tuple(self.neck.skip_terms(list(maps), grid))
+            terms = self.neck.skip_terms(list(maps), grid)
         return DecoderState(tokens, terms, tuple(image_size), grid)
 
     def encode(self, image: torch.Tensor) -> DecoderState:
@@ -139,7 +140,7 @@ class SkipClickModel(nn.Module):
         radius = self.config.norm_radius
         embedded = embed_clicks(proj, points, state.image_size, prev_mask, radius)
         x = self.backbone_mix(state.tokens + embedded)
-        feats = self.neck(x, state.grid, list(state.neck_terms) if state.neck_terms else None)
+        feats = self.neck(x, state.grid, state.neck_terms)
         logits = self.head(feats)
         return F.interpolate(logits, size=state.image_size, mode="bilinear", align_corners=True)
 
