@@ -14,8 +14,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .blocks import Block
+from .blocks import Block, is_low_precision
 from .channels_last import apply_layers, conv1x1, matmul, resize_cl
+from .derived import derived
 
 
 def _disks(
@@ -90,24 +91,29 @@ def embed_clicks(
     image_size: tuple[int, int],
     prev_mask: torch.Tensor | None,
     radius: float,
+    weight: torch.Tensor | None = None,
+    bias: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Patch embedding ``(B, N, D)`` of ``[prev_mask, disks]`` (or of the disks alone).
 
     Equal to ``proj`` on the full click maps: the previous mask is embedded densely (skipped
-    when it is all zero, i.e. None), the disks only in the patches they touch.
+    when it is all zero, i.e. None), the disks only in the patches they touch. ``weight``
+    ``(D', C, p, p)`` and ``bias`` ``(D',)`` replace ``proj``'s (any width ``D'``).
     """
     height, width = image_size
     p = proj.kernel_size[0]
     grid_h, grid_w = height // p, width // p
-    batch, dim = points.shape[0], proj.out_channels
-    weight = proj.weight.reshape(dim, proj.in_channels, p * p)
+    weight = proj.weight if weight is None else weight
+    bias = proj.bias if bias is None else bias
+    batch, dim = points.shape[0], weight.shape[0]
+    weight = weight.reshape(dim, proj.in_channels, p * p)
     with_prev = proj.in_channels == 3
     if with_prev and prev_mask is not None:
         patches = prev_mask.reshape(batch, grid_h, p, grid_w, p).permute(0, 1, 3, 2, 4)
         flat = patches.reshape(batch * grid_h * grid_w, p * p).to(weight.dtype)
-        out = torch.addmm(proj.bias, flat, weight[:, 0].t())
+        out = torch.addmm(bias, flat, weight[:, 0].t())
     else:
-        out = proj.bias.expand(batch * grid_h * grid_w, dim).clone()
+        out = bias.expand(batch * grid_h * grid_w, dim).clone()
     index, pixels = disk_patches(points, height, width, radius, p)
     if index.numel():
         click_weight = (weight[:, 1:] if with_prev else weight).reshape(dim, 2 * p * p)
@@ -145,8 +151,44 @@ class EncoderStack(nn.Module):
         table = F.interpolate(table, size=(grid_h, grid_w), mode="bicubic")
         return table.permute(0, 2, 3, 1).reshape(1, grid_h * grid_w, -1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for block in self.blocks:
+    @property
+    def splits_first_norm(self) -> bool:
+        """Whether the first block takes its ``qkv`` in an image and a click part (float32)."""
+        return len(self.blocks) > 0 and not is_low_precision(self.blocks[0].attn.qkv.weight)
+
+    def image_qkv(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Image part ``(B, N, 3D)`` of the first block's centred ``qkv`` (see
+        :meth:`Block.forward_centred`) for the image ``tokens`` (position table added)."""
+        first = self.blocks[0]
+        centred = tokens - tokens.mean(dim=-1, keepdim=True)
+        return F.linear(centred, first.attn.qkv.weight * first.norm1.weight)
+
+    def click_qkv_embedding(self, proj: nn.Conv2d) -> tuple[torch.Tensor, torch.Tensor]:
+        """``proj``'s weight and bias widened by the click part of the first centred ``qkv``.
+
+        The click embedding is linear in its inputs: the same inputs times these ``D + 3D``
+        rows give the embedding and, in one product, its centred ``qkv`` part.
+        """
+        first = self.blocks[0]
+
+        def build() -> tuple[torch.Tensor, torch.Tensor]:
+            scaled = first.attn.qkv.weight * first.norm1.weight  # (3D, D)
+            weight = proj.weight.reshape(proj.out_channels, -1)
+            centred = weight - weight.mean(dim=0)
+            bias = proj.bias - proj.bias.mean()
+            wide = torch.cat([weight, scaled @ centred]).reshape(-1, *proj.weight.shape[1:])
+            return wide, torch.cat([proj.bias, scaled @ bias])
+
+        params = (proj.weight, proj.bias, first.attn.qkv.weight, first.norm1.weight)
+        return derived(self, "_click_qkv", params, build)
+
+    def forward(self, x: torch.Tensor, centred_qkv: torch.Tensor | None = None) -> torch.Tensor:
+        """The blocks on ``x`` ``(B, N, D)``; ``centred_qkv`` (image part plus click part)
+        spares the first block its ``norm1`` and ``qkv`` product."""
+        blocks = iter(self.blocks)
+        if centred_qkv is not None:
+            x = next(blocks).forward_centred(x, centred_qkv)
+        for block in blocks:
             x = block(x)
         return x
 

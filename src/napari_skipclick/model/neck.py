@@ -9,13 +9,13 @@ terms (:class:`~.norm_fold.BaseTerms`).
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from .channels_last import apply_layers, matmul, shuffle2x2, unshuffle2x2
+from .derived import derived
 from .norm_fold import (
     BaseTerms,
     Fold,
@@ -49,9 +49,6 @@ class _Folds:
     down_4_bias: BaseTerms
     down_8: Fold
     down_8_base: SkipFold | BaseTerms  # SkipFold with skip connections, else the bias's terms
-
-
-_FOLDS_LOCK = threading.Lock()
 
 
 def _transposed_weight(layer: nn.ConvTranspose2d, rows: slice) -> torch.Tensor:
@@ -97,7 +94,6 @@ class SimpleFPN(nn.Module):
             nn.GroupNorm(1, out_dims[3]),
             nn.GELU(),
         )
-        self._folds_cache: tuple[tuple, _Folds] | None = None
 
     @property
     def branches(self) -> tuple[nn.Sequential, ...]:
@@ -105,12 +101,7 @@ class SimpleFPN(nn.Module):
 
     def folds(self) -> _Folds:
         """The fold matrices of the current weights (rebuilt when a weight changes)."""
-        key = tuple((id(p), p.data_ptr(), p._version, p.device) for p in self.parameters())
-        with _FOLDS_LOCK:
-            if self._folds_cache is None or self._folds_cache[0] != key:
-                with torch.inference_mode(False), torch.no_grad():
-                    self._folds_cache = (key, self._build_folds())
-            return self._folds_cache[1]
+        return derived(self, "_folds", self.parameters(), self._build_folds)
 
     def _build_folds(self) -> _Folds:
         own, skip = slice(0, self.dim), slice(self.dim, 2 * self.dim)

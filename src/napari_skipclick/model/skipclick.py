@@ -23,6 +23,7 @@ class DecoderState:
 
     tokens: torch.Tensor  # (B, N, D): image tokens for the encoder stack, position table added
     neck_terms: NeckTerms | None  # per-image part of the neck (with skip connections)
+    first_qkv: torch.Tensor | None  # (B, N, 3D): image part of the first block's centred qkv
     image_size: tuple[int, int]
     grid: tuple[int, int]
 
@@ -96,7 +97,10 @@ class SkipClickModel(nn.Module):
         terms = None
         if self.config.skip_connections:
             terms = self.neck.skip_terms(list(maps), grid)
-        return DecoderState(tokens, terms, tuple(image_size), grid)
+        first_qkv = None
+        if self.backbone_mix.splits_first_norm:
+            first_qkv = self.backbone_mix.image_qkv(tokens)
+        return DecoderState(tokens, terms, first_qkv, tuple(image_size), grid)
 
     def encode(self, image: torch.Tensor) -> DecoderState:
         """Run the image encoder once: ``image`` is ``(B, 3, H, W)`` RGB in [0, 1]."""
@@ -138,8 +142,17 @@ class SkipClickModel(nn.Module):
             prev_mask = prev_mask.to(state.tokens.device, state.tokens.dtype)
         proj = self.patch_embed_coords.proj
         radius = self.config.norm_radius
-        embedded = embed_clicks(proj, points, state.image_size, prev_mask, radius)
-        x = self.backbone_mix(state.tokens + embedded)
+        stack = self.backbone_mix
+        if state.first_qkv is None or not stack.splits_first_norm:
+            embedded = embed_clicks(proj, points, state.image_size, prev_mask, radius)
+            x = stack(state.tokens + embedded)
+        else:
+            weight, bias = stack.click_qkv_embedding(proj)
+            wide = embed_clicks(proj, points, state.image_size, prev_mask, radius, weight, bias)
+            embedded, click_qkv = wide.split(
+                [proj.out_channels, bias.shape[0] - proj.out_channels], -1
+            )
+            x = stack(state.tokens + embedded, state.first_qkv + click_qkv)
         feats = self.neck(x, state.grid, state.neck_terms)
         logits = self.head(feats)
         return F.interpolate(logits, size=state.image_size, mode="bilinear", align_corners=True)
