@@ -34,8 +34,7 @@ def _low_precision_layers(model: SkipClickModel) -> list[nn.Module]:
     """Layers whose weights the fast decoder keeps in bfloat16."""
     stack = [m for m in model.backbone_mix.modules() if isinstance(m, nn.Linear)]
     convs = (nn.Conv2d, nn.ConvTranspose2d)
-    branches = (model.neck.down_4, model.neck.down_8, model.neck.down_32)
-    neck = [m for b in branches for m in b if isinstance(m, convs)]
+    neck = [m for b in (model.neck.down_4, model.neck.down_8) for m in b if isinstance(m, convs)]
     return stack + neck
 
 
