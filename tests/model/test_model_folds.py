@@ -67,6 +67,19 @@ def test_fold_with_a_bias_only_equals_the_three_layers():
     torch.testing.assert_close(folded.double(), expected, rtol=1e-5, atol=1e-5)
 
 
+def test_fold_statistics_stay_float32_under_float16_autocast():
+    """Large inputs: their Gram sums exceed float16's range, autocast must not reach them."""
+    norm, conv = _stretch(3)
+    weight, bias = torch.randn(DIN, CHANNELS * SUB), torch.randn(CHANNELS * SUB)
+    x = torch.randn(ROWS, DIN) * 300.0
+    fold, k = build_fold(weight, norm, conv, SUB, torch.float32)
+    terms = bias_terms(weight, k, bias)
+    with torch.autocast("cpu", dtype=torch.float16):
+        folded = apply_fold(fold, x.half(), terms, repeat_base=ROWS)
+    expected = _reference(x.half().float() @ weight + bias, norm, conv)
+    torch.testing.assert_close(folded.double(), expected, rtol=1e-4, atol=1e-4)
+
+
 def test_bfloat16_fold_stays_close():
     norm, conv = _stretch(2)
     weight, bias = torch.randn(DIN, CHANNELS * SUB), torch.randn(CHANNELS * SUB)

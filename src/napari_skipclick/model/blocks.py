@@ -121,7 +121,7 @@ class Block(nn.Module):
         ``norm1`` then only needs each token's standard deviation: its ``qkv`` projection is
         ``centred_qkv / std + (norm1.bias @ qkv.weight.T + qkv.bias)``.
         """
-        var = x.var(dim=-1, unbiased=False, keepdim=True)
+        var = x.float().var(dim=-1, unbiased=False, keepdim=True)  # float16 squares overflow
         qkv_layer = self.attn.qkv
         offset = F.linear(self.norm1.bias, qkv_layer.weight, qkv_layer.bias)
         qkv = centred_qkv.mul(torch.rsqrt(var.add_(self.norm1.eps))).add_(offset)

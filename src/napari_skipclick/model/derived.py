@@ -19,13 +19,17 @@ def derived(
     """``build()``, kept on ``module`` under ``name`` until one of ``params`` changes.
 
     A change is a new tensor (``.to``, a dtype conversion, a copy of the module) or an in-place
-    write (``load_state_dict``); the value is built without autograd and outside inference mode.
+    write (``load_state_dict``); the value is built without autograd, outside inference mode and
+    with autocast off.
     """
+    params = list(params)
     key = tuple((id(p), p.data_ptr(), p._version, p.dtype, p.device) for p in params)
     with _LOCK:
         held = module.__dict__.get(name)
         if held is None or held[0] != key:
-            with torch.inference_mode(False), torch.no_grad():
+            device = params[0].device.type if params else "cpu"
+            off = torch.autocast(device, enabled=False)
+            with torch.inference_mode(False), torch.no_grad(), off:
                 held = (key, build())
             module.__dict__[name] = held
         return held[1]

@@ -147,7 +147,7 @@ class SimpleFPN(nn.Module):
         cls = [s.reshape(s.shape[0], grid[0], grid[1], -1) for s in skips]
         bases = tuple(self._first_layer(k, cls[k], skip_half, bias=True) for k in (0, 2, 3))
         fold = self.folds().down_8_base
-        down_8 = tuple(skip_terms(fold, item.float()) for item in skips[1])
+        down_8 = tuple(skip_terms(fold, item) for item in skips[1])
         return NeckTerms(bases, down_8)
 
     def _down_4(self, x: torch.Tensor, base: torch.Tensor | None) -> torch.Tensor:

@@ -17,6 +17,7 @@ cross terms so that no large numbers cancel. Per-model matrices are :class:`Fold
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -134,10 +135,22 @@ def build_skip_fold(
     )
 
 
+def _float32(fn):
+    """Run ``fn`` with autocast off and float32 inputs: Gram sums overflow float16."""
+
+    @functools.wraps(fn)
+    def wrapper(first, x: torch.Tensor, *args, **kwargs):
+        with torch.autocast(x.device.type, enabled=False):
+            return fn(first, x.float(), *args, **kwargs)
+
+    return wrapper
+
+
+@_float32
 def skip_terms(fold: SkipFold, skip: torch.Tensor) -> BaseTerms:
     """:class:`BaseTerms` of ``base = skip @ skip_weight + bias`` for ``skip`` ``(P, Ds)``.
 
-    ``base`` itself (``J`` values per row) is never formed.
+    ``base`` itself (``J`` values per row) is never formed. Runs in float32 (autocast off).
     """
     rows = skip.shape[0]
     skip_mean = skip.mean(dim=0)
@@ -155,10 +168,12 @@ def skip_terms(fold: SkipFold, skip: torch.Tensor) -> BaseTerms:
     )
 
 
+@_float32
 def apply_fold(fold: Fold, x: torch.Tensor, base: BaseTerms, repeat_base: int = 1) -> torch.Tensor:
     """``conv(GN(x W + base))`` for ``x`` ``(P, Din)``: ``(P, S*O)`` float32.
 
-    ``repeat_base`` is ``P`` when ``base`` holds one row (a bias) that every row adds.
+    ``repeat_base`` is ``P`` when ``base`` holds one row (a bias) that every row adds. Runs in
+    float32 with autocast off (the fast decoder's bfloat16 products excepted).
     """
     rows = x.shape[0]
     x_mean = x.mean(dim=0)
