@@ -50,7 +50,7 @@ def computed(model, fixture):
             embedded = model.patch_embed_coords(coords)
             state = model.encode(image)
             mixed = model.backbone_mix(state.tokens + embedded)
-            neck = model.neck(mixed, grid, list(state.neck_terms))
+            neck = model.neck(mixed, grid, state.neck_terms)
             values = {
                 "logits_forward": model(torch.cat([image, prev], dim=1), points),
                 "logits_apply_click": model.decode(state, points, prev),
@@ -118,10 +118,11 @@ def test_decode_does_not_mutate_state(model, fixture):
     points = torch.from_numpy(fixture["case1__points"])
     with torch.inference_mode():
         state = model.encode(image)
-        before = [state.tokens.clone(), *(t.clone() for t in state.neck_terms)]
+        held = [state.tokens, state.first_qkv, *state.neck_terms.tensors()]
+        before = [t.clone() for t in held]
         first = model.decode(state, points)
         second = model.decode(state, points)
-    after = [state.tokens, *state.neck_terms]
+    after = [state.tokens, state.first_qkv, *state.neck_terms.tensors()]
     assert all(torch.equal(a, b) for a, b in zip(before, after, strict=True))
     assert torch.equal(first, second)
 

@@ -10,6 +10,9 @@ after another, alternating ours/official for ``--rounds`` rounds so that slow dr
 machine load hit both. The logits of the first timed sequence come back for the equality check.
 With ``--precision fast`` a third child times the fast decoder on the same state and clicks, and
 its probabilities are compared with the exact ones (``bench/fidelity.py``).
+Each click is timed in wall-clock seconds and in the child's CPU seconds (all its threads): on a
+shared machine the CPU time of a one-thread run (``--threads 1``) depends far less on the other
+jobs than the wall-clock time, whose ratios the ``*_cpu`` rows complement.
 """
 
 from __future__ import annotations
@@ -37,9 +40,11 @@ def _minor_faults() -> int:
 
 
 def _timed(fn, *args):
-    faults, start = _minor_faults(), time.perf_counter()
+    """``fn(*args)``, its wall-clock seconds, minor page faults and process CPU seconds."""
+    faults, cpu, start = _minor_faults(), time.process_time(), time.perf_counter()
     out = fn(*args)
-    return out, time.perf_counter() - start, _minor_faults() - faults
+    wall = time.perf_counter() - start
+    return out, wall, _minor_faults() - faults, time.process_time() - cpu
 
 
 def _click_steps(engine, which: str, args: argparse.Namespace):
@@ -82,7 +87,8 @@ def measure_path(engine, which: str, image, clicks, args: argparse.Namespace) ->
         for k in range(1, len(clicks) + 1)
     ]
     encode, prepare, click = _click_steps(engine, which, args)
-    out = {"encode_s": [], "prepare_s": [], "click_s": [], "click_faults": [], "logits": []}
+    out = {"encode_s": [], "prepare_s": [], "click_s": [], "click_cpu_s": [], "click_faults": []}
+    out["logits"] = []
     with torch.inference_mode():
         for repeat in range(args.repeats + 1):  # the first one is a warm-up
             seconds = _timed(encode, tensor)[1]
@@ -98,8 +104,9 @@ def measure_path(engine, which: str, image, clicks, args: argparse.Namespace) ->
         for repeat in range(args.repeats):
             prev = torch.zeros(1, 1, *size, device=engine.device)
             for step in points:
-                logits, seconds, faults = _timed(click, prev, step)
+                logits, seconds, faults, cpu = _timed(click, prev, step)
                 out["click_s"].append(seconds)
+                out["click_cpu_s"].append(cpu)
                 out["click_faults"].append(faults)
                 if repeat == 0:
                     out["logits"].append(logits.float().cpu().numpy())
@@ -179,13 +186,19 @@ def compare_isolated(args: argparse.Namespace, threads: int, stats) -> dict:
         out[f"{prefix}_click_minor_faults_median"] = float(
             np.median(samples[which]["click_faults"])
         )
+        out[f"{click_name}_cpu"] = stats(samples[which]["click_cpu_s"])
     official = out["official_apply_click"]["median_ms"]
+    official_cpu = out["official_apply_click_cpu"]["median_ms"]
     out["encode_speedup_vs_official_pct"] = 100.0 * (
         1.0 - out["model_encode"]["median_ms"] / out["official_set_image"]["median_ms"]
     )
     out["decode_ratio_vs_official"] = out["model_decode_per_click"]["median_ms"] / official
     out["decode_speedup_vs_official_pct"] = 100.0 * (1.0 - out["decode_ratio_vs_official"])
+    cpu = out["model_decode_per_click_cpu"]["median_ms"]
+    out["decode_cpu_ratio_vs_official"] = cpu / official_cpu
     if "fast" in which_paths:
         out["fast_decode_ratio_vs_official"] = out["fast_decode_per_click"]["median_ms"] / official
+        fast_cpu = out["fast_decode_per_click_cpu"]["median_ms"]
+        out["fast_decode_cpu_ratio_vs_official"] = fast_cpu / official_cpu
         out["fast_fidelity_random_weights"] = summarise(fidelity)
     return out

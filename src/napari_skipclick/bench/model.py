@@ -238,6 +238,8 @@ def _print(results: dict) -> None:
         "decode_speedup_vs_official_pct",
         "decode_ratio_vs_official",
         "fast_decode_ratio_vs_official",
+        "decode_cpu_ratio_vs_official",
+        "fast_decode_cpu_ratio_vs_official",
         "official_max_abs_logit_diff",
         "model_click_minor_faults_median",
         "fast_click_minor_faults_median",

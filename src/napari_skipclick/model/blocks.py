@@ -29,14 +29,17 @@ def linear(x: torch.Tensor, layer: nn.Linear, keep_low: bool = False) -> torch.T
     """``layer(x)``; for a 16-bit weight, the product in 16 bits, then the float32 bias.
 
     With a 16-bit weight the result is float32, or stays 16-bit when ``keep_low`` (for an input
-    of the next product, where it would be rounded anyway).
+    of the next product, where it would be rounded anyway; then the bias is added in the product,
+    rounded to 16 bits).
     """
     weight, bias = layer.weight, layer.bias
     if not is_low_precision(weight):
         return F.linear(x, weight, bias)
-    y = F.linear(x.to(weight.dtype), weight)
-    y = y if keep_low else y.float()
-    return y if bias is None else y.add_(bias)
+    x = x.to(weight.dtype)
+    if keep_low:
+        return F.linear(x, weight, None if bias is None else bias.to(weight.dtype))
+    y = F.linear(x, weight)
+    return y.float() if bias is None else torch.add(y, bias)  # float32 in one pass
 
 
 class Attention(nn.Module):
@@ -51,8 +54,11 @@ class Attention(nn.Module):
         self.proj = nn.Linear(dim, dim, bias=proj_bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, n, c = x.shape
-        qkv = linear(x, self.qkv, keep_low=True)
+        return self.attend(linear(x, self.qkv, keep_low=True))
+
+    def attend(self, qkv: torch.Tensor) -> torch.Tensor:
+        """Attention and output projection from the ``qkv`` projection ``(B, N, 3C)``."""
+        b, n, c = qkv.shape[0], qkv.shape[1], qkv.shape[2] // 3
         qkv = qkv.reshape(b, n, 3, self.num_heads, c // self.num_heads)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
         x = F.scaled_dot_product_attention(q, k, v)
@@ -107,4 +113,17 @@ class Block(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.ls1(self.attn(self.norm1(x)))
+        return x + self.ls2(self.mlp(self.norm2(x)))
+
+    def forward_centred(self, x: torch.Tensor, centred_qkv: torch.Tensor) -> torch.Tensor:
+        """:meth:`forward` given ``centred_qkv = ((x - mean) * norm1.weight) @ qkv.weight.T``.
+
+        ``norm1`` then only needs each token's standard deviation: its ``qkv`` projection is
+        ``centred_qkv / std + (norm1.bias @ qkv.weight.T + qkv.bias)``.
+        """
+        var = x.float().var(dim=-1, unbiased=False, keepdim=True)  # float16 squares overflow
+        qkv_layer = self.attn.qkv
+        offset = F.linear(self.norm1.bias, qkv_layer.weight, qkv_layer.bias)
+        qkv = centred_qkv.mul(torch.rsqrt(var.add_(self.norm1.eps))).add_(offset)
+        x = x + self.ls1(self.attn.attend(qkv))
         return x + self.ls2(self.mlp(self.norm2(x)))

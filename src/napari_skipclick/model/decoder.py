@@ -1,8 +1,9 @@
-"""Click-dependent SkipClick parts: disk click maps, encoder stack, SimpleFPN neck, SegFormer head.
+"""Click-dependent SkipClick parts: disk click maps, encoder stack, SegFormer head (neck: neck.py).
 
-Convolutions of the neck and head run as matrix products on channels-last tensors ``(B, H, W, C)``;
-their parameters keep the official module layout so checkpoints load unchanged. Like the blocks,
-a layer with a bfloat16 weight (the fast decoder) multiplies in bfloat16 and returns float32.
+Convolutions of the head run as matrix products on channels-last tensors ``(B, H, W, C)``
+(``channels_last.py``); parameters keep the official module layout so checkpoints load unchanged.
+Like the blocks, a layer with a bfloat16 weight (the fast decoder) multiplies in bfloat16 and
+returns float32.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .blocks import Block, is_low_precision
+from .channels_last import apply_layers, conv1x1, matmul, resize_cl
+from .derived import derived
 
 
 def _disks(
@@ -88,24 +91,29 @@ def embed_clicks(
     image_size: tuple[int, int],
     prev_mask: torch.Tensor | None,
     radius: float,
+    weight: torch.Tensor | None = None,
+    bias: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Patch embedding ``(B, N, D)`` of ``[prev_mask, disks]`` (or of the disks alone).
 
     Equal to ``proj`` on the full click maps: the previous mask is embedded densely (skipped
-    when it is all zero, i.e. None), the disks only in the patches they touch.
+    when it is all zero, i.e. None), the disks only in the patches they touch. ``weight``
+    ``(D', C, p, p)`` and ``bias`` ``(D',)`` replace ``proj``'s (any width ``D'``).
     """
     height, width = image_size
     p = proj.kernel_size[0]
     grid_h, grid_w = height // p, width // p
-    batch, dim = points.shape[0], proj.out_channels
-    weight = proj.weight.reshape(dim, proj.in_channels, p * p)
+    weight = proj.weight if weight is None else weight
+    bias = proj.bias if bias is None else bias
+    batch, dim = points.shape[0], weight.shape[0]
+    weight = weight.reshape(dim, proj.in_channels, p * p)
     with_prev = proj.in_channels == 3
     if with_prev and prev_mask is not None:
         patches = prev_mask.reshape(batch, grid_h, p, grid_w, p).permute(0, 1, 3, 2, 4)
         flat = patches.reshape(batch * grid_h * grid_w, p * p).to(weight.dtype)
-        out = torch.addmm(proj.bias, flat, weight[:, 0].t())
+        out = torch.addmm(bias, flat, weight[:, 0].t())
     else:
-        out = proj.bias.expand(batch * grid_h * grid_w, dim).clone()
+        out = bias.expand(batch * grid_h * grid_w, dim).clone()
     index, pixels = disk_patches(points, height, width, radius, p)
     if index.numel():
         click_weight = (weight[:, 1:] if with_prev else weight).reshape(dim, 2 * p * p)
@@ -143,195 +151,46 @@ class EncoderStack(nn.Module):
         table = F.interpolate(table, size=(grid_h, grid_w), mode="bicubic")
         return table.permute(0, 2, 3, 1).reshape(1, grid_h * grid_w, -1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for block in self.blocks:
+    @property
+    def splits_first_norm(self) -> bool:
+        """Whether the first block takes its ``qkv`` in an image and a click part (float32)."""
+        return len(self.blocks) > 0 and not is_low_precision(self.blocks[0].attn.qkv.weight)
+
+    def image_qkv(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Image part ``(B, N, 3D)`` of the first block's centred ``qkv`` (see
+        :meth:`Block.forward_centred`) for the image ``tokens`` (position table added)."""
+        first = self.blocks[0]
+        centred = tokens - tokens.mean(dim=-1, keepdim=True)
+        return F.linear(centred, first.attn.qkv.weight * first.norm1.weight)
+
+    def click_qkv_embedding(self, proj: nn.Conv2d) -> tuple[torch.Tensor, torch.Tensor]:
+        """``proj``'s weight and bias widened by the click part of the first centred ``qkv``.
+
+        The click embedding is linear in its inputs: the same inputs times these ``D + 3D``
+        rows give the embedding and, in one product, its centred ``qkv`` part.
+        """
+        first = self.blocks[0]
+
+        def build() -> tuple[torch.Tensor, torch.Tensor]:
+            scaled = first.attn.qkv.weight * first.norm1.weight  # (3D, D)
+            weight = proj.weight.reshape(proj.out_channels, -1)
+            centred = weight - weight.mean(dim=0)
+            bias = proj.bias - proj.bias.mean()
+            wide = torch.cat([weight, scaled @ centred]).reshape(-1, *proj.weight.shape[1:])
+            return wide, torch.cat([proj.bias, scaled @ bias])
+
+        params = (proj.weight, proj.bias, first.attn.qkv.weight, first.norm1.weight)
+        return derived(self, "_click_qkv", params, build)
+
+    def forward(self, x: torch.Tensor, centred_qkv: torch.Tensor | None = None) -> torch.Tensor:
+        """The blocks on ``x`` ``(B, N, D)``; ``centred_qkv`` (image part plus click part)
+        spares the first block its ``norm1`` and ``qkv`` product."""
+        blocks = iter(self.blocks)
+        if centred_qkv is not None:
+            x = next(blocks).forward_centred(x, centred_qkv)
+        for block in blocks:
             x = block(x)
         return x
-
-
-# --- channels-last convolution helpers (exact re-expressions of the official layers) -----------
-
-
-def matmul(
-    x: torch.Tensor,
-    mat: torch.Tensor,
-    bias: torch.Tensor | None = None,
-    base: torch.Tensor | None = None,
-) -> torch.Tensor:
-    """``base + x @ mat`` (``base`` ``(M, N)``), else ``bias + x @ mat``, for a 2-D ``x``.
-
-    A 16-bit ``mat`` multiplies in 16 bits and adds ``base`` or ``bias`` in float32.
-    """
-    if is_low_precision(mat):
-        y = (x.to(mat.dtype) @ mat).float()
-        added = base if base is not None else bias
-        return y if added is None else y.add_(added)
-    if base is not None:
-        return torch.addmm(base, x, mat)
-    return x @ mat if bias is None else torch.addmm(bias, x, mat)
-
-
-def unshuffle2x2(x: torch.Tensor) -> torch.Tensor:
-    """``(B, h, w, C)`` -> 2x2 patches ``(B, h//2, w//2, C*4)`` ordered ``(C, kh, kw)``."""
-    b, h, w, c = x.shape
-    h2, w2 = h // 2, w // 2
-    x = x[:, : 2 * h2, : 2 * w2].reshape(b, h2, 2, w2, 2, c)
-    return x.permute(0, 1, 3, 5, 2, 4).reshape(b, h2, w2, c * 4)
-
-
-def shuffle2x2(y: torch.Tensor, channels: int) -> torch.Tensor:
-    """``(B, h, w, C*4)`` ordered ``(C, kh, kw)`` -> ``(B, 2h, 2w, C)``."""
-    b, h, w, _ = y.shape
-    y = y.reshape(b, h, w, channels, 2, 2).permute(0, 1, 4, 2, 5, 3)
-    return y.reshape(b, 2 * h, 2 * w, channels)
-
-
-def conv_transpose2x2(x: torch.Tensor, layer: nn.ConvTranspose2d) -> torch.Tensor:
-    """``ConvTranspose2d(k=2, s=2)`` on channels-last input."""
-    out = layer.out_channels
-    b, h, w, c = x.shape
-    weight = layer.weight.reshape(layer.in_channels, out * 4)
-    y = matmul(x.reshape(b * h * w, c), weight, layer.bias.repeat_interleave(4))
-    return shuffle2x2(y.reshape(b, h, w, out * 4), out)
-
-
-def conv1x1(x: torch.Tensor, layer: nn.Conv2d) -> torch.Tensor:
-    """1x1 ``Conv2d`` on channels-last input."""
-    weight = layer.weight.reshape(layer.out_channels, -1)
-    if is_low_precision(weight):
-        flat = matmul(x.reshape(-1, x.shape[-1]), weight.t(), layer.bias)
-        return flat.reshape(*x.shape[:-1], -1)
-    return F.linear(x, weight, layer.bias)
-
-
-def group_norm1(x: torch.Tensor, layer: nn.GroupNorm) -> torch.Tensor:
-    """``GroupNorm(1, C)`` on channels-last input (statistics over all of H, W, C)."""
-    normed = F.layer_norm(x, x.shape[1:], eps=layer.eps)
-    return torch.addcmul(layer.bias, normed, layer.weight, out=normed)
-
-
-def resize_cl(x: torch.Tensor, size: tuple[int, int], align_corners: bool) -> torch.Tensor:
-    """Bilinear resize of a channels-last tensor."""
-    if tuple(x.shape[1:3]) == tuple(size):
-        return x
-    y = F.interpolate(
-        x.permute(0, 3, 1, 2), size=size, mode="bilinear", align_corners=align_corners
-    )
-    return y.permute(0, 2, 3, 1)
-
-
-def _apply_tail(x: torch.Tensor, layers: nn.Sequential, start: int) -> torch.Tensor:
-    for layer in list(layers)[start:]:
-        if isinstance(layer, nn.ConvTranspose2d):
-            x = conv_transpose2x2(x, layer)
-        elif isinstance(layer, nn.Conv2d):
-            x = conv1x1(x, layer)
-        elif isinstance(layer, nn.GroupNorm):
-            x = group_norm1(x, layer)
-        else:
-            x = layer(x)
-    return x
-
-
-class SimpleFPN(nn.Module):
-    """Four-branch feature pyramid; with skip connections each branch also reads a DINOv2 map.
-
-    Branch inputs are ``cat([decoder, skip])``; the first layer of each branch is linear, so the
-    skip half (plus bias) is computed once per image by :meth:`skip_terms`.
-    """
-
-    def __init__(self, in_dim: int, out_dims: tuple[int, ...], skip_connections: bool) -> None:
-        super().__init__()
-        self.dim = in_dim
-        self.skip_connections = skip_connections
-        d = in_dim * 2 if skip_connections else in_dim
-        c4 = max(out_dims[0] * 2, d // 2)
-        self.down_4 = nn.Sequential(
-            nn.ConvTranspose2d(d, c4, 2, stride=2),
-            nn.GroupNorm(1, c4),
-            nn.GELU(),
-            nn.ConvTranspose2d(c4, c4 // 2, 2, stride=2),
-            nn.GroupNorm(1, c4 // 2),
-            nn.Conv2d(c4 // 2, out_dims[0], 1),
-            nn.GroupNorm(1, out_dims[0]),
-            nn.GELU(),
-        )
-        c8 = max(out_dims[1], d // 2)
-        self.down_8 = nn.Sequential(
-            nn.ConvTranspose2d(d, c8, 2, stride=2),
-            nn.GroupNorm(1, c8),
-            nn.Conv2d(c8, out_dims[1], 1),
-            nn.GroupNorm(1, out_dims[1]),
-            nn.GELU(),
-        )
-        self.down_16 = nn.Sequential(
-            nn.Conv2d(d, out_dims[2], 1), nn.GroupNorm(1, out_dims[2]), nn.GELU()
-        )
-        c32 = max(out_dims[3], d * 2)
-        self.down_32 = nn.Sequential(
-            nn.Conv2d(d, c32, 2, stride=2),
-            nn.GroupNorm(1, c32),
-            nn.Conv2d(c32, out_dims[3], 1),
-            nn.GroupNorm(1, out_dims[3]),
-            nn.GELU(),
-        )
-
-    @property
-    def branches(self) -> tuple[nn.Sequential, ...]:
-        return (self.down_4, self.down_8, self.down_16, self.down_32)
-
-    def _first_layer(
-        self, k: int, x: torch.Tensor, half: slice, bias: bool, base: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        """Branch ``k``'s first layer on channels-last ``x`` using input channels ``half``."""
-        layer = self.branches[k][0]
-        w = layer.weight
-        b, h, wd, _ = x.shape
-        if k in (0, 1):  # ConvTranspose2d(k2, s2): weight (in, out, 2, 2)
-            mat = w[half].reshape(-1, layer.out_channels * 4)
-            bias_vec = layer.bias.repeat_interleave(4) if bias else None
-        elif k == 2:  # Conv2d 1x1: weight (out, in, 1, 1)
-            mat = w[:, half].reshape(layer.out_channels, -1).t()
-            bias_vec = layer.bias if bias else None
-        else:  # Conv2d(k2, s2): weight (out, in, 2, 2)
-            x = unshuffle2x2(x)
-            b, h, wd, _ = x.shape
-            mat = w[:, half].reshape(layer.out_channels, -1).t()
-            bias_vec = layer.bias if bias else None
-        flat = x.reshape(b * h * wd, -1)
-        base = None if base is None else base.reshape(b * h * wd, -1)
-        return matmul(flat, mat, bias_vec, base).reshape(b, h, wd, -1)
-
-    def skip_terms(self, skips: list[torch.Tensor], grid: tuple[int, int]) -> list[torch.Tensor]:
-        """Per-image part of each branch's first layer: skip half of the weights plus bias."""
-        skip_half = slice(self.dim, 2 * self.dim)
-        terms = []
-        for k, skip in enumerate(skips):
-            cl = skip.reshape(skip.shape[0], grid[0], grid[1], -1)
-            terms.append(self._first_layer(k, cl, skip_half, bias=True))
-        return terms
-
-    def forward(
-        self,
-        x: torch.Tensor,
-        grid: tuple[int, int],
-        skip_terms: list[torch.Tensor] | None = None,
-    ) -> list[torch.Tensor]:
-        """Decoder tokens ``(B, N, D)`` -> four channels-last maps at 4g, 2g, g and g/2."""
-        if self.skip_connections and skip_terms is None:
-            raise ValueError("this neck has skip connections: pass skip_terms")
-        cl = x.reshape(x.shape[0], grid[0], grid[1], -1)
-        own = slice(0, self.dim)
-        outs = []
-        for k, branch in enumerate(self.branches):
-            if self.skip_connections:
-                y = self._first_layer(k, cl, own, bias=False, base=skip_terms[k])
-            else:
-                y = self._first_layer(k, cl, own, bias=True)
-            if k in (0, 1):
-                y = shuffle2x2(y, branch[0].out_channels)
-            outs.append(_apply_tail(y, branch, 1))
-        return outs
 
 
 class ConvReLU(nn.Module):
@@ -398,7 +257,7 @@ class SegFormerHead(nn.Module):
             total = part if total is None else total.add_(part)
         y = F.relu_(total.add_(self.fusion_conv.conv.bias))
         if self.upsample in ("x2", "x4"):
-            y = _apply_tail(y, self.up_conv1, 0)
+            y = apply_layers(y, self.up_conv1, 0)
         if self.upsample == "x4":
-            y = _apply_tail(y, self.up_conv2, 0)
+            y = apply_layers(y, self.up_conv2, 0)
         return conv1x1(y, self.conv_seg).permute(0, 3, 1, 2)

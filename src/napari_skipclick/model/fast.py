@@ -2,12 +2,13 @@
 
 A copy of the click-dependent modules whose large matrix-product weights are bfloat16: the
 encoder stack's Linear layers and the convolutions of the neck's two finest branches (``down_4``,
-``down_8``), together 88 % of the multiply-adds. Everything else stays float32: the residual
-stream of the encoder stack, layer/group norms, biases, the click embedding, the two coarse
+``down_8``, whose folded stretches then multiply in bfloat16, ``model/norm_fold.py``), together
+about 85 % of the multiply-adds. Everything else stays float32: the residual stream of the
+encoder stack, layer/group norms, the norms' statistics, the click embedding, the two coarse
 neck branches, the head and the final resize: on the official tiny fixture each of those in
 bfloat16 cost more mask IoU than it saved time (the head's four-level sum most of all).
-The layers decide by their weight's dtype (``blocks.linear``, ``decoder.matmul``), so the exact
-and the fast decoder run the same code. On CPUs with AMX or AVX-512 BF16 the products run
+The layers decide by their weight's dtype (``blocks.linear``, ``channels_last.matmul``), so the
+exact and the fast decoder run the same code. On CPUs with AMX or AVX-512 BF16 the products run
 several times faster than in float32; probabilities differ from the exact decoder by about 1e-2
 at most (docs/benchmarks.md).
 """

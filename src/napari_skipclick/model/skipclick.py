@@ -9,8 +9,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import SkipClickConfig
-from .decoder import EncoderStack, SegFormerHead, SimpleFPN, disk_maps, embed_clicks
+from .decoder import EncoderStack, SegFormerHead, disk_maps, embed_clicks
 from .dinov2 import DinoV2, PatchEmbed
+from .neck import NeckTerms, SimpleFPN
 
 #: DINOv2 blocks (0-based) whose outputs the official extractor returns, whatever the config says
 EXTRACTION_BLOCKS = (2, 5, 8, 11)
@@ -21,7 +22,8 @@ class DecoderState:
     """Everything ``decode`` needs that does not depend on the clicks (read-only)."""
 
     tokens: torch.Tensor  # (B, N, D): image tokens for the encoder stack, position table added
-    neck_terms: tuple[torch.Tensor, ...] | None  # per-image half of the neck's first layers
+    neck_terms: NeckTerms | None  # per-image part of the neck (with skip connections)
+    first_qkv: torch.Tensor | None  # (B, N, 3D): image part of the first block's centred qkv
     image_size: tuple[int, int]
     grid: tuple[int, int]
 
@@ -94,8 +96,11 @@ class SkipClickModel(nn.Module):
         tokens = fused + self.backbone_mix.pos_embed_for(*grid).to(fused.dtype)
         terms = None
         if self.config.skip_connections:
-            terms = tuple(self.neck.skip_terms(list(maps), grid))
-        return DecoderState(tokens, terms, tuple(image_size), grid)
+            terms = self.neck.skip_terms(list(maps), grid)
+        first_qkv = None
+        if self.backbone_mix.splits_first_norm:
+            first_qkv = self.backbone_mix.image_qkv(tokens)
+        return DecoderState(tokens, terms, first_qkv, tuple(image_size), grid)
 
     def encode(self, image: torch.Tensor) -> DecoderState:
         """Run the image encoder once: ``image`` is ``(B, 3, H, W)`` RGB in [0, 1]."""
@@ -137,9 +142,18 @@ class SkipClickModel(nn.Module):
             prev_mask = prev_mask.to(state.tokens.device, state.tokens.dtype)
         proj = self.patch_embed_coords.proj
         radius = self.config.norm_radius
-        embedded = embed_clicks(proj, points, state.image_size, prev_mask, radius)
-        x = self.backbone_mix(state.tokens + embedded)
-        feats = self.neck(x, state.grid, list(state.neck_terms) if state.neck_terms else None)
+        stack = self.backbone_mix
+        if state.first_qkv is None or not stack.splits_first_norm:
+            embedded = embed_clicks(proj, points, state.image_size, prev_mask, radius)
+            x = stack(state.tokens + embedded)
+        else:
+            weight, bias = stack.click_qkv_embedding(proj)
+            wide = embed_clicks(proj, points, state.image_size, prev_mask, radius, weight, bias)
+            embedded, click_qkv = wide.split(
+                [proj.out_channels, bias.shape[0] - proj.out_channels], -1
+            )
+            x = stack(state.tokens + embedded, state.first_qkv + click_qkv)
+        feats = self.neck(x, state.grid, state.neck_terms)
         logits = self.head(feats)
         return F.interpolate(logits, size=state.image_size, mode="bilinear", align_corners=True)
 
