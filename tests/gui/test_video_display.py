@@ -75,3 +75,21 @@ def test_a_frame_that_cannot_be_decoded_reports_the_video_error(qtbot, tmp_path)
             display[2]
     finally:
         display.stop()
+
+
+def test_a_mask_of_a_frame_not_on_screen_leaves_the_labels_layer_alone(annotator, qtbot):
+    from napari_skipclick.types import Click
+    from support.widget import wait_idle
+
+    _, widget = annotator
+    controller = widget.controller
+    obj = controller.add_object(name="skier").id
+    refreshes: list[object] = []
+    controller.layers.labels.events.set_data.connect(refreshes.append)
+    controller.submit_clicks(1, obj, [Click(150.0, 340.0, True)])
+    wait_idle(qtbot, controller)
+    assert (np.asarray(controller.session.labels.read(1)) == obj).any()
+    assert controller.frame == 0 and refreshes == []
+    controller.submit_clicks(0, obj, [Click(150.0, 340.0, True)])
+    wait_idle(qtbot, controller)
+    assert len(refreshes) == 1  # the frame on screen is shown
