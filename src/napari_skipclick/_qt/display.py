@@ -69,8 +69,6 @@ class VideoDisplay:
         self._shown: np.ndarray | None = None
         self._on_screen: int | None = None  # the frame napari asked for last
         self._failed: set[int] = set()  # frames the reader could not decode
-        #: frames napari asked for before they were decoded (how often it showed a stale one)
-        self.misses = 0
 
     @property
     def size(self) -> int:
@@ -85,7 +83,10 @@ class VideoDisplay:
     def __getitem__(self, key: Any) -> np.ndarray:
         head, rest = (key[0], key[1:]) if isinstance(key, tuple) and key else (key, ())
         if isinstance(head, (int, np.integer)):
-            frame = self._frame_to_show(int(head) % self.shape[0], key)
+            n_frames = self.shape[0]
+            if not -n_frames <= int(head) < n_frames:
+                raise IndexError(f"frame {int(head)} is out of range for {n_frames} frames")
+            frame = self._frame_to_show(int(head) % n_frames, key)
             return frame[rest] if rest else frame
         if isinstance(head, slice):  # napari's thick slice of one frame: ``t:t + 1``
             frames = range(*head.indices(self.shape[0]))
@@ -102,7 +103,6 @@ class VideoDisplay:
             self.video[key]  # raises the video's error where napari reports it
         frame = self.video.peek(t)
         if frame is None:
-            self.misses += 1
             self._ask(t)
             return self._shown if self._shown is not None else self._blank()
         self._shown = frame
