@@ -270,9 +270,10 @@ class AnnotationController(ControllerObjects, ControllerHistory, ControllerPropa
     def _on_edit_applied(self, result: EditResult) -> None:
         if result.message:
             self._warn(result.message.capitalize())
-        if result.frame == self._frame and result.obj_id == self.current_object:
-            self._sync_prompts()
-        self.layers.refresh_labels()
+        if result.frame == self._frame:  # a mask of another frame is read when it is shown
+            if result.obj_id == self.current_object:
+                self._sync_prompts()
+            self.layers.refresh_labels()
         self.statuses_changed.emit()
         self.annotations_changed.emit([result.frame])
         self.saving.schedule()
@@ -365,7 +366,7 @@ class AnnotationController(ControllerObjects, ControllerHistory, ControllerPropa
             self._warn("A layer of the session was removed: press Start to annotate again")
             self.close_session()
             self.session_changed.emit()
-        else:
+        elif self.layers is None or not self.layers.shows(event.value.data):
             release_layer_data(event.value, self.viewer.layers)
 
     def _say(self, text: str) -> None:

@@ -14,7 +14,9 @@ from napari.utils.colormaps import DirectLabelColormap
 from .._layer_data import labels_colormap, unwrapped
 from ..checks import click_inside
 from ..colors import color_for
+from ..io.video import VideoArray
 from ..types import Click, ObjectInfo
+from .display import VideoDisplay
 
 PROMPTS_LAYER = "SkipClick prompts"
 LABELS_LAYER = "SkipClick labels"
@@ -33,6 +35,8 @@ class AnnotationLayers:
     the current frame and object; its ``positive`` feature is each click's sign. A user's edit
     of its points calls ``on_edit``; Ctrl/Cmd-click or a right click adds a point of the sign
     opposite to ``positive``. The labels layer shows object ID ``i`` in ``color_for(i)``.
+    A lazy video's image layer shows it through a ``VideoDisplay`` while the layers are
+    attached (napari's slicing then never decodes a frame on the GUI thread).
     """
 
     def __init__(
@@ -64,6 +68,19 @@ class AnnotationLayers:
         viewer.layers.selection.active = self.prompts
         if labels_data.shape[0] > 1:
             self._label_frame_axis()
+        self.display = self._display_video(unwrapped(image_layer))
+
+    def _display_video(self, layer: Any) -> VideoDisplay | None:
+        """Show the image layer's lazy video through a ``VideoDisplay`` (None: not a video)."""
+        data = unwrapped(layer.data)
+        video = data.video if isinstance(data, VideoDisplay) else data
+        if not isinstance(video, VideoArray) or len(video) < 2:
+            return None
+        if isinstance(data, VideoDisplay):
+            data.stop()
+        display = VideoDisplay(video, lambda _t: layer.refresh(extent=False, highlight=False))
+        layer.data = display
+        return display
 
     def _labels_layer(self, data: Any, scale: np.ndarray, translate: np.ndarray) -> Any:
         layer = self._existing(LABELS_LAYER, "Labels")
@@ -103,12 +120,25 @@ class AnnotationLayers:
         return None
 
     def detach(self) -> None:
-        """Stop reporting point edits (the layers stay in the viewer)."""
+        """Stop reporting point edits (the layers stay in the viewer); the image layer shows
+        its video directly again."""
         try:
             self.prompts.events.data.disconnect(self._on_data)
             self.prompts.mouse_drag_callbacks.remove(self._on_press)
         except (ValueError, RuntimeError):
             pass
+        display, self.display = self.display, None
+        if display is not None:
+            display.stop()
+            layer = unwrapped(self.image_layer)
+            if unwrapped(layer.data) is display:
+                layer.data = display.video
+
+    def shows(self, data: Any) -> bool:
+        """Whether the annotated image layer shows ``data`` (a video behind its display)."""
+        data = unwrapped(data)
+        own = unwrapped(unwrapped(self.image_layer).data)
+        return data is own or (isinstance(own, VideoDisplay) and data is own.video)
 
     def holds(self, layer: Any) -> bool:
         """Whether ``layer`` is the annotated image or one of the two SkipClick layers."""
@@ -223,5 +253,5 @@ class AnnotationLayers:
         self.labels.colormap = DirectLabelColormap(color_dict=colors)
 
     def refresh_labels(self) -> None:
-        """Re-read the labels of the frame on screen."""
-        self.labels.refresh()
+        """Re-read the labels of the frame on screen (its extent and highlight stay)."""
+        self.labels.refresh(extent=False, highlight=False)

@@ -90,8 +90,12 @@ def autosave(beat: Heartbeat, n_frames: int) -> dict[str, Any]:
         beat.start("import")
         start = time.perf_counter()
         panel.import_selected_layer()  # the panel's Import button
-        wait_until(lambda: bool(session.ids_on(n_frames - 1)))
+        # the import's own end (not ``session.ids_on``: it waits for the session's lock, which
+        # the import's worker holds frame after frame, and would stall the loop itself)
+        wait_until(lambda: controller.labels_import is None)
         imported_s = time.perf_counter() - start
+        if not session.ids_on(n_frames - 1):
+            raise RuntimeError("the import ended without the last frame's objects")
         beat.phase = "autosave"
         start = time.perf_counter()
         wait_until(lambda: not session.dirty_frames(), timeout=1200)

@@ -89,7 +89,8 @@ class VideoArray:
     """Read-only ``(T, H, W, 3) uint8`` view of a video; frames are decoded when indexed.
 
     Integer indexing returns a read-only frame shared with the cache; slices, lists and tuples
-    return new arrays. Thread-safe: one lock serialises decoding and the cache.
+    return new arrays. Thread-safe: one lock serialises decoding, another (held only for
+    dictionary operations) guards the cache, so ``peek`` never waits for a decode.
     """
 
     dtype = np.dtype(np.uint8)
@@ -99,7 +100,8 @@ class VideoArray:
 
     def __init__(self, source: FrameSource, *, cache_bytes: int = _DEFAULT_CACHE_BYTES) -> None:
         self._source = source
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # decoding (the source)
+        self._cache_lock = threading.Lock()  # the cache's dictionary and ``_last``
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
         frame_bytes = source.height * source.width * 3
         self._cache_frames = max(2, cache_bytes // frame_bytes)
@@ -147,7 +149,7 @@ class VideoArray:
     @property
     def cached_nbytes(self) -> int:
         """Bytes of decoded frames kept for the next reads (bounded by ``cache_bytes``)."""
-        with self._lock:
+        with self._cache_lock:
             return sum(frame.nbytes for frame in self._cache.values())
 
     @property
@@ -169,30 +171,53 @@ class VideoArray:
     def frame(self, t: int) -> np.ndarray:
         """Frame ``t`` as a read-only ``(H, W, 3) uint8`` array (negative ``t`` counts back)."""
         t = _normalise_index(t, len(self))
+        cached = self.peek(t)
+        if cached is not None:
+            return cached
         with self._lock:
+            if self._closed:
+                raise VideoError(f"{self.path.name}: the video has been closed")
+            cached = self.peek(t)  # decoded by another thread while this one waited
+            if cached is not None:
+                return cached
+            last = self._last
+            if last is not None and t < last:
+                # stepping back: decoding from the keyframe passes the frames before t anyway,
+                # so keep a few of them for the next steps back
+                start = max(self._source.keyframe_before(t), t - self._backfill + 1)
+                for i in range(start, t):
+                    if not self.is_decoded(i):
+                        self._remember(i, self._source.read(i))
+            rgb = self._remember(t, self._source.read(t))
+            with self._cache_lock:
+                self._last = t
+            return rgb
+
+    def peek(self, t: int) -> np.ndarray | None:
+        """Frame ``t`` if it is decoded already, else None; never decodes, never waits for a
+        decode in another thread (a frame shown while a worker reads others)."""
+        t = _normalise_index(t, len(self))
+        with self._cache_lock:
             if self._closed:
                 raise VideoError(f"{self.path.name}: the video has been closed")
             cached = self._cache.get(t)
             if cached is not None:
                 self._cache.move_to_end(t)
                 self._last = t
-                return cached
-            if self._last is not None and t < self._last:
-                # stepping back: decoding from the keyframe passes the frames before t anyway,
-                # so keep a few of them for the next steps back
-                start = max(self._source.keyframe_before(t), t - self._backfill + 1)
-                for i in range(start, t):
-                    if i not in self._cache:
-                        self._remember(i, self._source.read(i))
-            self._last = t
-            return self._remember(t, self._source.read(t))
+            return cached
+
+    def is_decoded(self, t: int) -> bool:
+        """Whether frame ``t`` is in the cache (no effect on which frames it keeps)."""
+        with self._cache_lock:
+            return _normalise_index(t, len(self)) in self._cache
 
     def _remember(self, t: int, rgb: np.ndarray) -> np.ndarray:
         rgb.flags.writeable = False
-        self._cache[t] = rgb
-        self._cache.move_to_end(t)
-        while len(self._cache) > self._cache_frames:
-            self._cache.popitem(last=False)
+        with self._cache_lock:
+            self._cache[t] = rgb
+            self._cache.move_to_end(t)
+            while len(self._cache) > self._cache_frames:
+                self._cache.popitem(last=False)
         return rgb
 
     def __getitem__(self, key: Any) -> np.ndarray:
@@ -221,8 +246,9 @@ class VideoArray:
     def close(self) -> None:
         """Release the file handle and the cached frames."""
         with self._lock:
-            self._closed = True
-            self._cache.clear()
+            with self._cache_lock:
+                self._closed = True
+                self._cache.clear()
             self._release()
 
     @property
