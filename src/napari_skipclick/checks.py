@@ -1,4 +1,5 @@
-"""Rules on plain inputs that every room shares (numpy only): images, clicks, label frames.
+"""Rules on plain inputs that every room shares (numpy only): images, clicks, label frames,
+and how an error is told to the user.
 
 Each rule lives here once: the model, the engines, the session, the store and the widget all
 call these functions instead of writing the test again.
@@ -55,3 +56,9 @@ def ids_in(frame: np.ndarray) -> frozenset[int]:
     if top < 1 << 16 and frame.dtype.kind == "u":
         return frozenset(int(i) for i in np.flatnonzero(np.bincount(frame.ravel()))[1:] if i)
     return frozenset(int(i) for i in np.unique(frame) if i)
+
+
+def describe_error(exc: BaseException) -> str:
+    """``exc`` as the one line shown to the user: its type, and its message if it has one."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

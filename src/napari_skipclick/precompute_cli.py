@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .checks import describe_error
 from .engines.precompute import (
     CacheWriteError,
     Chunk,
@@ -106,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         except CacheWriteError as exc:
             return _fail(str(exc))
         except Exception as exc:
-            return _fail(f"cannot start the {args.engine} engine: {_describe(exc)}")
+            return _fail(f"cannot start the {args.engine} engine: {describe_error(exc)}")
         print(f"engine key: {engine_key}", file=sys.stderr)
         try:
             report = precompute(
@@ -178,7 +179,7 @@ def connect(scheduler: str | None, workers: int, timeout: float) -> tuple[Any, A
         try:
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True)
         except Exception as exc:  # e.g. no free port, workers that fail to start
-            raise OSError(f"cannot start a local dask cluster: {_describe(exc)}") from exc
+            raise OSError(f"cannot start a local dask cluster: {describe_error(exc)}") from exc
         return Client(cluster), cluster
     try:
         return Client(scheduler, timeout=timeout), None
@@ -234,7 +235,7 @@ def precompute(
         try:
             chunks += plan_chunks(video, frame_range(frames, future.result(), video), chunk)
         except Exception as exc:
-            report.failures.append(f"{video}: {_describe(exc)}")
+            report.failures.append(f"{video}: {describe_error(exc)}")
     futures = client.map(
         encode_chunk, chunks, spec=spec, cache_dir=cache_dir, batch=batch, pure=False
     )
@@ -261,7 +262,7 @@ def precompute(
                 client.cancel(futures)
                 break
             report.failures.append(
-                f"{done.video} frames {done.start}:{done.stop}: {_describe(error)}"
+                f"{done.video} frames {done.start}:{done.stop}: {describe_error(error)}"
             )
     except KeyboardInterrupt:
         with contextlib.suppress(Exception):  # the local cluster may be going down too
@@ -290,11 +291,6 @@ def _summarise(report: Report, cache_dir: str) -> int:
         for line in report.failures:
             print(f"  {line}", file=sys.stderr)
     return 0 if report.ok else 1
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _fail(message: str) -> int:

@@ -19,6 +19,7 @@ from ..engines.base import Engine
 from ..engines.cache import FeatureCache
 from ..session import AnnotationSession, EditResult
 from ..types import Click, FrameStatus
+from .feature_loader import FeatureLoader
 from .frames import layer_frames, open_session
 from .layers import AnnotationLayers
 from .object_edits import ControllerObjects
@@ -26,7 +27,7 @@ from .propagating import ControllerPropagation
 from .saving import Autosave, SaveState, StoreWriter
 from .undoing import ControllerHistory
 from .unsaved import UnsavedHandler, save_for_close
-from .workers import EditQueue, FeatureLoader, PropagationRun
+from .workers import EditQueue, PropagationRun
 
 #: frames after the current one whose features are computed ahead
 PREFETCH = 3
