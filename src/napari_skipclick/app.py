@@ -32,6 +32,7 @@ def open_annotator(
     options: Mapping[str, Any] | None = None,
     cache: str | None = None,
     show: bool = True,
+    viewer: Any = None,
 ) -> tuple[Any, Any]:
     """A viewer showing ``video`` with the SkipClick widget docked and a session started.
 
@@ -42,6 +43,8 @@ def open_annotator(
         options: that engine's options (see ``napari_skipclick.engines.ENGINES``).
         cache: a feature cache folder (for example filled by ``skipclick precompute``).
         show: show the window (False for tests and scripted runs).
+        viewer: an empty viewer to use instead of a new one (tests pass napari's
+            ``make_napari_viewer()``, which keeps plugin registrations apart between tests).
 
     Returns ``(viewer, widget)``. Raises ``VideoError`` for an unreadable video, ``ValueError``
     for a bad engine option and the store's errors for a store that belongs to another video or
@@ -59,7 +62,8 @@ def open_annotator(
         data, kwargs, _ = giant_slalom()[0]
     else:
         data, kwargs, _ = video_layer_data(video)
-    viewer = napari.Viewer(title="SkipClick", show=show)
+    if viewer is None:
+        viewer = napari.Viewer(title="SkipClick", show=show)
     image = viewer.add_image(data, **kwargs)
     if image.ndim > 2:
         viewer.dims.set_current_step(0, 0)

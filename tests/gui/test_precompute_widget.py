@@ -71,9 +71,11 @@ def test_the_widget_opens_with_features_ready_and_encodes_nothing(
     controller.close_session()
 
 
-def test_annotate_cache_option_reads_the_precomputed_features(qtbot, precomputed):
+def test_annotate_cache_option_reads_the_precomputed_features(
+    make_napari_viewer, qtbot, precomputed
+):
     before = entries(precomputed)
-    viewer, widget = open_annotator(cache=str(precomputed), show=False)
+    _, widget = open_annotator(cache=str(precomputed), viewer=make_napari_viewer())
     controller = widget.controller
     try:
         assert widget.setup_panel.cache_dir_edit.text() == str(precomputed)
@@ -83,4 +85,3 @@ def test_annotate_cache_option_reads_the_precomputed_features(qtbot, precomputed
         assert entries(precomputed) == before  # frames 0-3 read, none encoded
     finally:
         controller.close_session()
-        viewer.close()

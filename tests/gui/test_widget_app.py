@@ -21,9 +21,11 @@ def test_cli_arguments():
     assert str(args.screenshot) == "d.png" and args.exit
 
 
-def test_annotate_opens_the_sample_and_the_demo_runs_end_to_end(qtbot, tmp_path):
+def test_annotate_opens_the_sample_and_the_demo_runs_end_to_end(
+    make_napari_viewer, qtbot, tmp_path
+):
     store_path = tmp_path / "demo.zarr"
-    viewer, widget = open_annotator(store=str(store_path), show=False)
+    viewer, widget = open_annotator(store=str(store_path), viewer=make_napari_viewer())
     controller = widget.controller
     try:
         names = [layer.name for layer in viewer.layers]
@@ -46,7 +48,6 @@ def test_annotate_opens_the_sample_and_the_demo_runs_end_to_end(qtbot, tmp_path)
         controller.cancel()
         qtbot.waitUntil(lambda: controller.idle, timeout=120_000)
         controller.close_session()
-        viewer.close()
     with AnnotationStore.open(store_path) as store:
         for t in range(11):
             np.testing.assert_array_equal(store.read_labels(t), labels[t])
