@@ -78,11 +78,15 @@ def test_cancel_stops_a_long_propagation(annotator, qtbot):
     last = session.n_frames - 1
     controller.propagate(1, None)  # to the last frame: about 6 s of decodes
     run = controller._propagation
+    steps = []
+    run.step.connect(steps.append)
     qtbot.waitUntil(lambda: session.status(3) != FrameStatus.EMPTY, timeout=120_000)
     with qtbot.waitSignal(run.finished, timeout=120_000) as finished:
         controller.cancel()
     assert finished.args == [True]  # the run ended as cancelled
     wait_idle(qtbot, controller)
+    assert "cancelled" in controller.last_message
+    run.step.emit(steps[-1])  # a step delivered late (a handler ran the event loop) says nothing
     assert "cancelled" in controller.last_message
     reached = max(session.statuses())
     # the run stopped soon after the cancel: frames after it stay empty

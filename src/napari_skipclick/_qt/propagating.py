@@ -49,7 +49,7 @@ class ControllerPropagation:
         run = PropagationRun(
             self.session, list(obj_ids), self._frame, n_frames=n_frames, direction=direction
         )
-        run.step.connect(self._on_propagation_step)
+        run.step.connect(lambda step, r=run: self._on_propagation_step(r, step))
         run.failed.connect(lambda error: self._error(f"Propagation failed: {error}"))
         run.finished.connect(lambda cancelled, r=run: self._on_propagation_finished(r, cancelled))
         self._propagation = run
@@ -82,7 +82,9 @@ class ControllerPropagation:
         self._sync_prompts()
         self._say("Cancelled")
 
-    def _on_propagation_step(self, step: PropagationStep) -> None:
+    def _on_propagation_step(self, run: PropagationRun, step: PropagationStep) -> None:
+        if run is not self._propagation:
+            return  # a step delivered after its run ended: the end already showed everything
         if step.frame == self._frame and self.layers is not None:
             self.layers.refresh_labels()
         self.statuses_changed.emit()
