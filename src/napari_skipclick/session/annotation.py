@@ -59,15 +59,17 @@ class AnnotationSession(SessionSaving, SessionUndo):
         self._clicks = ClickTable(store)
         self._hashes: dict[int, str] = {}
         self._ids: dict[int, tuple[int, frozenset[int]]] = {}
+        #: frame -> objects whose mask there propagation made (corrections are local)
+        self._carried: dict[int, set[int]] = {}
         self._init_saving()
         if store is not None:
             self.registry = ObjectRegistry(store.objects(), store.classes() or classes)
             self._status = {int(t): FrameStatus(s) for t, s in store.statuses().items()}
-            self._carried = store.carried_masks()  # (frame, object) masks propagation made
+            for t, obj in store.carried_masks():
+                self._carried.setdefault(t, set()).add(obj)
         else:
             self.registry = ObjectRegistry((), classes)
             self._status = {}
-            self._carried = set()
 
     # -- facts ---------------------------------------------------------------------------------
 
@@ -135,7 +137,8 @@ class AnnotationSession(SessionSaving, SessionUndo):
             for change in changes:
                 self._set_state(change, after=True)
             self.registry.remove(obj_id)
-            self._carried = {key for key in self._carried if key[1] != obj_id}
+            for objects in self._carried.values():
+                objects.discard(obj_id)
             self.history.push(changes, removed_object=info)
             self._mark_objects_changed()
 
@@ -143,7 +146,7 @@ class AnnotationSession(SessionSaving, SessionUndo):
         """Note that propagation made the object's mask on frame ``t``: a click that corrects
         it changes it only around the click (``session.corrections``)."""
         with self._lock:
-            self._carried.add((self.labels.frame_index(t), obj_id))
+            self._carried.setdefault(self.labels.frame_index(t), set()).add(obj_id)
 
     def frames_of(self, obj_id: int) -> list[int]:
         """Frames where the object has pixels or clicks (reads unseen store frames once)."""
@@ -218,9 +221,10 @@ class AnnotationSession(SessionSaving, SessionUndo):
             self.registry.get(obj_id)
             engine, generation, base = self.engine, self.generation, self._version(t)
             prior = (self.labels.read(t) == obj_id).astype(np.float32)
+            carried_here = self._carried.get(t, set())
             if not prior.any():
-                self._carried.discard((t, obj_id))  # the carried mask is gone (undo, erase)
-            carried = (t, obj_id) in self._carried
+                carried_here.discard(obj_id)  # the carried mask is gone (undo, erase)
+            carried = obj_id in carried_here
             previous = [c for c, _ in self._clicks.on(t).get(obj_id, [])]
         kept, ignored = split_inside(clicks, self.frame_shape)
         if zoom and not clicks:

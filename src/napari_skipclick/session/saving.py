@@ -55,7 +55,7 @@ class SessionSaving:
     registry: ObjectRegistry
     _clicks: ClickTable
     _status: dict[int, FrameStatus]
-    _carried: set[tuple[int, int]]
+    _carried: dict[int, set[int]]
     _lock: Any
 
     def _init_saving(self) -> None:
@@ -96,7 +96,7 @@ class SessionSaving:
                 }
                 labels = self.labels.read(t)  # read-only: later writes replace, never change it
                 status, engine_key, version = self.status(t), self.engine.key, self._version(t)
-                carried = [obj for frame, obj in self._carried if frame == t]
+                carried = sorted(self._carried.get(t, ()))
             self.store.commit_frame(
                 t, labels, status, clicks, engine_key=engine_key, carried=carried
             )
