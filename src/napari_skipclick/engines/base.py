@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -70,6 +70,13 @@ class ObjectMatcher(Protocol):
         """Probability ``(H, W)`` of the target frame that each pixel shows the object masked
         by boolean ``mask`` on the source frame; None when the features cannot tell."""
         ...
+
+
+def carried_decode(engine: Engine) -> Callable[..., np.ndarray]:
+    """The decode propagation uses: ``engine.decode_carried`` where the engine has one (the
+    same arguments as ``decode``; the embedded engine's skips its guard against growth no click
+    asked for), else ``engine.decode``."""
+    return getattr(engine, "decode_carried", engine.decode)
 
 
 def features_key(engine: Engine) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engines.base import Engine, Features
+from ..engines.base import Engine, Features, carried_decode
 from ..engines.cache import FeatureCache
 from ..session import AnnotationSession
 from ..types import Click, FrameStatus
@@ -64,8 +64,7 @@ class TimedEngine:
         self, features: Features, clicks: Sequence[Click], prev_mask: np.ndarray | None = None
     ) -> np.ndarray:
         """Propagation's decode: the engine's own ``decode_carried`` if it has one, timed too."""
-        decode = getattr(self.inner, "decode_carried", self.inner.decode)
-        return self._timed_decode(decode, features, clicks, prev_mask)
+        return self._timed_decode(carried_decode(self.inner), features, clicks, prev_mask)
 
     def _timed_decode(
         self,

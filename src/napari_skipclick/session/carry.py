@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import ndimage
 
-from ..engines.base import Engine, Features, ObjectMatcher
+from ..engines.base import Engine, Features, ObjectMatcher, carried_decode
 from ..types import Click
 from .appearance import ColourModel
 from .motion import estimate_motion, grown_box, warp_mask
@@ -175,8 +175,7 @@ def carry_object(
     if colours is not None and settings.colour_weight > 0:
         likelihood = colours.likelihood(image, carried, max(3.0, 0.1 * math.sqrt(area)))
     clicks = derive_clicks(carried, settings)
-    decode = getattr(engine, "decode_carried", engine.decode)  # an engine's own, if it has one
-    probabilities = np.asarray(decode(features, clicks, prior), np.float32)
+    probabilities = np.asarray(carried_decode(engine)(features, clicks, prior), np.float32)
     decoded = probabilities > 0.5
     agreement = _iou(decoded, carried)
     expected = expected_agreement(carried, settings.jitter)
