@@ -178,3 +178,9 @@ class VideoDisplay:
         """GUI thread: a frame that was shown stale is decoded (or failed)."""
         if t == self._on_screen and not self._stopped:
             self._on_decoded_callback(t)
+
+
+def shown_data(data: Any) -> Any:
+    """The data an image layer really shows: the video behind a ``VideoDisplay``, else
+    ``data`` itself."""
+    return data.video if isinstance(data, VideoDisplay) else data

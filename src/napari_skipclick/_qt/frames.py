@@ -11,7 +11,7 @@ from .._layer_data import layer_video_info, unwrapped
 from ..engines.base import Engine
 from ..engines.cache import FeatureCache
 from ..session import AnnotationSession
-from .display import VideoDisplay
+from .display import shown_data
 
 
 class LayerFrames:
@@ -64,9 +64,9 @@ class LayerFrames:
 def layer_frames(layer: Any) -> Any:
     """The frames of a napari Image layer: its own data when already ``(T, H, W, 3) uint8``
     (the video itself when the layer shows it through a ``VideoDisplay``)."""
-    data = layer.data[0] if getattr(layer, "multiscale", False) else unwrapped(layer.data)
-    if isinstance(data, VideoDisplay):
-        data = data.video
+    data = (
+        layer.data[0] if getattr(layer, "multiscale", False) else shown_data(unwrapped(layer.data))
+    )
     if layer.rgb and data.ndim == 4 and data.shape[-1] == 3 and data.dtype == np.uint8:
         return data
     return LayerFrames(data, rgb=bool(layer.rgb), contrast_limits=tuple(layer.contrast_limits))

@@ -16,7 +16,7 @@ from ..checks import click_inside
 from ..colors import color_for
 from ..io.video import VideoArray
 from ..types import Click, ObjectInfo
-from .display import VideoDisplay
+from .display import VideoDisplay, shown_data
 
 PROMPTS_LAYER = "SkipClick prompts"
 LABELS_LAYER = "SkipClick labels"
@@ -73,7 +73,7 @@ class AnnotationLayers:
     def _display_video(self, layer: Any) -> VideoDisplay | None:
         """Show the image layer's lazy video through a ``VideoDisplay`` (None: not a video)."""
         data = unwrapped(layer.data)
-        video = data.video if isinstance(data, VideoDisplay) else data
+        video = shown_data(data)
         if not isinstance(video, VideoArray) or len(video) < 2:
             return None
         if isinstance(data, VideoDisplay):
@@ -138,7 +138,7 @@ class AnnotationLayers:
         """Whether the annotated image layer shows ``data`` (a video behind its display)."""
         data = unwrapped(data)
         own = unwrapped(unwrapped(self.image_layer).data)
-        return data is own or (isinstance(own, VideoDisplay) and data is own.video)
+        return data is own or data is shown_data(own)
 
     def holds(self, layer: Any) -> bool:
         """Whether ``layer`` is the annotated image or one of the two SkipClick layers."""
