@@ -120,41 +120,36 @@ class SimpleFPN(nn.Module):
         return _Folds(fold4, bias4, fold8, base8)
 
     def _first_layer(
-        self, k: int, x: torch.Tensor, half: slice, bias: bool, base: torch.Tensor | None = None
+        self, k: int, x: torch.Tensor, half: slice, base: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """Branch ``k``'s first layer on channels-last ``x`` using input channels ``half``."""
+        """Branch ``k``'s first layer on channels-last ``x`` using input channels ``half``,
+        plus ``base`` (the other half's terms, which hold the bias) or else the bias."""
         layer = self.branches[k][0]
-        w = layer.weight
-        b, h, wd, _ = x.shape
         if k == 0:  # ConvTranspose2d(k2, s2): weight (in, out, 2, 2)
             mat = _transposed_weight(layer, half)
-            bias_vec = layer.bias.repeat_interleave(4) if bias else None
-        elif k == 2:  # Conv2d 1x1: weight (out, in, 1, 1)
-            mat = w[:, half].reshape(layer.out_channels, -1).t()
-            bias_vec = layer.bias if bias else None
-        else:  # Conv2d(k2, s2): weight (out, in, 2, 2)
-            x = unshuffle2x2(x)
-            b, h, wd, _ = x.shape
-            mat = w[:, half].reshape(layer.out_channels, -1).t()
-            bias_vec = layer.bias if bias else None
+            bias_vec = layer.bias.repeat_interleave(4)
+        else:  # Conv2d 1x1 (k = 2) or Conv2d(k2, s2) (k = 3): weight (out, in, kh, kw)
+            if k != 2:
+                x = unshuffle2x2(x)
+            mat = layer.weight[:, half].reshape(layer.out_channels, -1).t()
+            bias_vec = layer.bias
+        b, h, wd, _ = x.shape
         flat = x.reshape(b * h * wd, -1)
-        base = None if base is None else base.reshape(b * h * wd, -1)
+        if base is not None:
+            base, bias_vec = base.reshape(b * h * wd, -1), None
         return matmul(flat, mat, bias_vec, base).reshape(b, h, wd, -1)
 
     def skip_terms(self, skips: list[torch.Tensor], grid: tuple[int, int]) -> NeckTerms:
         """Per-image part of each branch's first layer from the four DINOv2 maps ``(B, N, D)``."""
         skip_half = slice(self.dim, 2 * self.dim)
         cls = [s.reshape(s.shape[0], grid[0], grid[1], -1) for s in skips]
-        bases = tuple(self._first_layer(k, cls[k], skip_half, bias=True) for k in (0, 2, 3))
+        bases = tuple(self._first_layer(k, cls[k], skip_half) for k in (0, 2, 3))
         fold = self.folds().down_8_base
         down_8 = tuple(skip_terms(fold, item) for item in skips[1])
         return NeckTerms(bases, down_8)
 
     def _down_4(self, x: torch.Tensor, base: torch.Tensor | None) -> torch.Tensor:
-        if base is None:
-            y = self._first_layer(0, x, slice(0, self.dim), bias=True)
-        else:
-            y = self._first_layer(0, x, slice(0, self.dim), bias=False, base=base)
+        y = self._first_layer(0, x, slice(0, self.dim), base)
         y = apply_layers(shuffle2x2(y, self.down_4[0].out_channels), self.down_4[1:3], 0)
         folds = self.folds()
         b, h, w, c = y.shape
@@ -188,9 +183,5 @@ class SimpleFPN(nn.Module):
         ]
         own = slice(0, self.dim)
         for k, base in zip((2, 3), bases[1:], strict=True):
-            if base is None:
-                y = self._first_layer(k, cl, own, bias=True)
-            else:
-                y = self._first_layer(k, cl, own, bias=False, base=base)
-            outs.append(apply_layers(y, self.branches[k], 1))
+            outs.append(apply_layers(self._first_layer(k, cl, own, base), self.branches[k], 1))
         return outs
