@@ -8,17 +8,15 @@ thread only shows the result.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Generator, Iterator
 from typing import Any
 
 import numpy as np
-from napari.qt.threading import create_worker
-from qtpy.QtCore import Qt
 
 from ..checks import ids_in
 from ..session import AnnotationSession
 from ..session.imports import import_frames
+from .workers import StoppableWorker
 
 #: what an import gives back: the frames imported and the number of new objects
 _Imported = tuple[list[int], int]
@@ -53,35 +51,15 @@ def candidate_layers(viewer: Any, controller: Any) -> list[Any]:
     ]
 
 
-class LabelsImport:
-    """One layer's import running in a worker thread; ``cancel`` stops it between frames."""
+class LabelsImport(StoppableWorker):
+    """One layer's import running in a worker thread; ``cancel`` stops it between frames
+    (nothing is imported then; once importing began, it completes)."""
 
     def __init__(self, session: AnnotationSession, data: Any, name: str) -> None:
         self.name = name
-        self._stop = threading.Event()
-        self._ended = threading.Event()
-        self.worker = create_worker(
-            self._run,
-            session,
-            data,
-            name,
-            _progress={"total": session.n_frames, "desc": f"SkipClick: importing {name}"},
-            _ignore_errors=True,  # reported once, by ``start_import``
-        )
-        # set in the worker thread itself, so that the GUI thread can wait for it
-        self.worker.finished.connect(self._ended.set, Qt.ConnectionType.DirectConnection)
-
-    def start(self) -> None:
-        self.worker.start()
-
-    def cancel(self) -> None:
-        """Stop reading the layer; nothing is imported (once importing began, it completes)."""
-        self._stop.set()
-        self.worker.quit()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the worker has ended (True) or ``timeout`` s passed (False)."""
-        return self._ended.wait(timeout)
+        progress = {"total": session.n_frames, "desc": f"SkipClick: importing {name}"}
+        # errors are reported once, by ``start_import``
+        super().__init__(self._run, (session, data, name), progress)
 
     def _run(
         self, session: AnnotationSession, data: Any, name: str
@@ -91,7 +69,7 @@ class LabelsImport:
             if labels is not None:
                 frames[t] = labels
             yield t
-            if self._stop.is_set():
+            if self.cancelled:
                 return None
         ids = sorted(set().union(*(ids_in(labels) for labels in frames.values())))
         names = {i: (f"{name} {i}", "object") for i in ids}

@@ -11,8 +11,9 @@ replaced session, engine or request are dropped.
   short (the p90 of its last ``RECENT_DECODES`` decodes under ``SYNC_DECODE_S``), the frame's
   features are cached and nothing else waits, a click is decoded at once on the GUI thread
   instead (one click, no thread hand-over, never an encode): that is the low-latency path.
-- ``PropagationRun``: one ``session.propagate`` run in a ``thread_worker``, cancellable; closing
-  waits for its thread to end (``wait``).
+- ``StoppableWorker``: a generator in a ``thread_worker`` that the GUI thread can stop between
+  items and wait for; ``PropagationRun`` (one ``session.propagate`` run) and the labels import
+  are such workers, and closing waits for their threads to end (``wait``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -257,7 +258,43 @@ class EditQueue(QObject):
             self.busy_changed.emit(False)
 
 
-class PropagationRun(QObject):
+class StoppableWorker:
+    """A generator run in napari's ``thread_worker`` (progress in the activity dock) that the
+    GUI thread can stop between items (``cancel``; the generator checks ``cancelled``) and wait
+    for (``wait``, e.g. before closing the session). Errors are left to the caller's handler of
+    ``worker.errored``.
+
+    Args:
+        run: the generator function, called with ``args`` in the worker thread.
+        args: its arguments.
+        progress: napari's ``_progress`` settings (``total``, ``desc``).
+    """
+
+    def __init__(self, run: Callable[..., Iterator[Any]], args: tuple, progress: dict) -> None:
+        self._stop = threading.Event()
+        self._ended = threading.Event()
+        self.worker = create_worker(run, *args, _progress=progress, _ignore_errors=True)
+        # set in the worker thread itself, so that the GUI thread can wait for it
+        self.worker.finished.connect(self._ended.set, Qt.ConnectionType.DirectConnection)
+
+    def start(self) -> None:
+        self.worker.start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the worker's thread has ended (True) or ``timeout`` s passed (False)."""
+        return self._ended.wait(timeout)
+
+    def cancel(self) -> None:
+        """Stop after the item in progress."""
+        self._stop.set()
+        self.worker.quit()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._stop.is_set()
+
+
+class PropagationRun(QObject, StoppableWorker):
     """One propagation (``session.propagate``) iterated in a background thread; cancellable."""
 
     #: a ``PropagationStep``
@@ -270,39 +307,12 @@ class PropagationRun(QObject):
     def __init__(
         self, session: AnnotationSession, obj_ids: list[int], start: int, **options: Any
     ) -> None:
-        super().__init__()
-        self._stop = threading.Event()
-        self._ended = threading.Event()
-        self._worker = create_worker(
-            self._run,
-            session,
-            obj_ids,
-            start,
-            options,
-            _progress={"total": 0, "desc": "SkipClick: propagation"},
-            _ignore_errors=True,  # reported once, by ``_on_error``
-        )
-        self._worker.yielded.connect(self._on_yielded)
-        self._worker.errored.connect(self._on_error)
-        self._worker.finished.connect(lambda: self.finished.emit(self._stop.is_set()))
-        # set in the worker thread itself, so that the GUI thread can wait for it
-        self._worker.finished.connect(self._ended.set, Qt.ConnectionType.DirectConnection)
-
-    def start(self) -> None:
-        self._worker.start()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the run's thread has ended (True) or ``timeout`` s passed (False)."""
-        return self._ended.wait(timeout)
-
-    def cancel(self) -> None:
-        """Stop after the step in progress."""
-        self._stop.set()
-        self._worker.quit()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._stop.is_set()
+        progress = {"total": 0, "desc": "SkipClick: propagation"}
+        # PyQt passes the keywords QObject does not take on to StoppableWorker
+        super().__init__(run=self._run, args=(session, obj_ids, start, options), progress=progress)
+        self.worker.yielded.connect(self._on_yielded)
+        self.worker.errored.connect(self._on_error)  # reported once, there
+        self.worker.finished.connect(lambda: self.finished.emit(self.cancelled))
 
     def _run(
         self, session: AnnotationSession, obj_ids: list[int], start: int, options: dict[str, Any]
@@ -311,7 +321,7 @@ class PropagationRun(QObject):
         try:
             for step in steps:
                 yield step
-                if self._stop.is_set():
+                if self.cancelled:
                     return
         finally:
             steps.close()
@@ -319,12 +329,12 @@ class PropagationRun(QObject):
     def _on_error(self, exc: BaseException) -> None:
         """Report every error; after a cancel, only a stale step (the engine switch or edit
         that cancelled the run also made its last step stale) goes unsaid."""
-        if self._stop.is_set() and isinstance(exc, StaleResultError):
+        if self.cancelled and isinstance(exc, StaleResultError):
             return
         self.failed.emit(describe_error(exc))
 
     def _on_yielded(self, step: PropagationStep) -> None:
-        pbar = getattr(self._worker, "pbar", None)
+        pbar = getattr(self.worker, "pbar", None)
         if pbar is not None:
             if pbar.total != step.total:
                 pbar.total = step.total
