@@ -182,13 +182,40 @@ def test_slow_drift_asks_for_review_where_the_area_left_the_range():
     session = AnnotationSession(frames, ColourEngine())
     obj = session.add_object().id
     session.set_clicks(0, obj, [Click(12, 12, True)])
-    steps = list(session.propagate([obj], 0, settings=PropagationSettings(max_negative=0)))
+    settings = PropagationSettings(max_negative=0, max_trend_ratio=100.0)  # only the drift
+    steps = list(session.propagate([obj], 0, settings=settings))
     # 1/3 of the start area is 133 px, less a 1.5 px band along the boundary: the 10 px square
     # (100 px) is still within it, the 8 px one (64 px) is not
     assert [s.ok for s in steps] == [True, True, True, True, True, False, False]
     assert all(0.5 <= s.area_ratio <= 2 for s in steps)  # every single step looks fine
     assert "drifted" in steps[-2].reason and session.status(6) == FrameStatus.NEEDS_REVIEW
     assert (session.labels[7] == obj).sum() == 36  # followed, waiting for review
+
+
+def test_a_creeping_leak_asks_for_review_before_it_drifts_far():
+    # a region that grows 3 px a side per frame: every step (at most 1.2x) and the drift from
+    # the start (at most 2.3x) stay within their limits, five frames together do not
+    frames = np.full((8, 128, 128, 3), 40, np.uint8)
+    for t in range(8):
+        side = 40 + 3 * t
+        frames[t, 20 : 20 + side, 20 : 20 + side] = RED
+    session = AnnotationSession(frames, ColourEngine())
+    obj = session.add_object().id
+    session.set_clicks(0, obj, [Click(30, 30, True)])
+    steps = list(session.propagate([obj], 0, settings=PropagationSettings(max_negative=0)))
+    areas = [s.area for s in steps]
+    assert areas == sorted(areas) and abs(areas[-1] - 61**2) < 0.05 * 61**2  # followed
+    assert all(s.area_ratio < 1.5 for s in steps) and steps[-1].area < 3 * 1600
+    # 1.5 x 1600 px plus a 1.5 px band along the boundary (about 2700 px): reached by
+    # frame 5's region (about 3000 px), not by frame 4's
+    assert [s.ok for s in steps] == [True, True, True, True, False, False, False]
+    assert "over 5 frames" in steps[4].reason
+    assert session.status(5) == FrameStatus.NEEDS_REVIEW
+    relaxed = PropagationSettings(max_negative=0, max_trend_ratio=2.0)
+    session.undo()
+    assert all(s.ok for s in session.propagate([obj], 0, settings=relaxed))
+    with pytest.raises(ValueError):
+        PropagationSettings(trend_frames=1)
 
 
 def test_reading_while_a_worker_propagates_is_safe():

@@ -36,8 +36,9 @@ class PropagationSettings:
     within ``band`` times the square root of the area of the moved boundary (see
     ``carry.fuse``). Otherwise the moved mask stands in. A frame needs review when that
     happens, when the area differs from the previous frame's by more than ``max_area_ratio``
-    either way or
-    from the start frame's by more than ``max_drift_ratio`` (both widened by a band of
+    either way, from the area ``trend_frames`` frames before by more than ``max_trend_ratio``
+    (a leak that creeps, or a mask that an occluder wears away, a few per cent a frame), or
+    from the start frame's by more than ``max_drift_ratio`` (all widened by a band of
     ``jitter`` pixels along the boundary, so small objects are judged by their size), or when
     the confidence (mean probability over the mask) is below ``min_confidence``. The object
     goes on through such frames (short occlusions) and stops when its mask is empty or after
@@ -45,6 +46,8 @@ class PropagationSettings:
     """
 
     max_area_ratio: float = 1.5
+    max_trend_ratio: float = 1.5
+    trend_frames: int = 5
     max_drift_ratio: float = 3.0
     min_confidence: float = 0.6
     max_positive: int = 3
@@ -58,8 +61,10 @@ class PropagationSettings:
     motion: MotionSettings = field(default_factory=MotionSettings)
 
     def __post_init__(self) -> None:
-        if self.max_area_ratio < 1 or self.max_drift_ratio < 1:
-            raise ValueError("max_area_ratio and max_drift_ratio must be >= 1")
+        if min(self.max_area_ratio, self.max_trend_ratio, self.max_drift_ratio) < 1:
+            raise ValueError("max_area_ratio, max_trend_ratio and max_drift_ratio must be >= 1")
+        if self.trend_frames < 2:
+            raise ValueError("trend_frames must be >= 2")
         if not all(0 <= v <= 1 for v in (self.min_confidence, self.min_agreement)):
             raise ValueError("min_confidence and min_agreement must lie in [0, 1]")
         if not all(0 <= v <= 1 for v in (self.engine_weight, self.colour_weight)):
@@ -99,14 +104,19 @@ class PropagationStep:
 def assess(
     carried: Carried,
     previous_area: int,
-    start_area: int,
+    areas: list[int],
     settings: PropagationSettings,
 ) -> tuple[np.ndarray, int, float, float, str | None]:
     """Mask, area, area ratio, confidence and why the frame needs review (or None).
 
-    ``previous_area`` is the object's area on the previous frame, ``start_area`` on the start
-    frame of the run. Area limits are widened by a band of ``jitter`` pixels along the mask's
-    boundary, so a thin or small object is not judged like a large one.
+    Args:
+        carried: what carrying the object produced.
+        previous_area: the object's area on the previous frame.
+        areas: its areas on the frames of this run so far, the start frame first.
+        settings: the limits.
+
+    Area limits are widened by a band of ``jitter`` pixels along the mask's boundary, so a
+    thin or small object is not judged like a large one.
     """
     probabilities = carried.probabilities
     mask = probabilities > 0.5
@@ -114,6 +124,9 @@ def assess(
     ratio = area / previous_area if previous_area else 0.0
     confidence = carried.confidence
     band = settings.jitter * boundary_pixels(mask)
+    start_area = areas[0] if areas else 0
+    back = min(settings.trend_frames, len(areas))
+    trend_area = areas[-back] if areas else 0
     reason = None
     if area == 0:
         reason = "the object vanished (empty mask)"
@@ -124,6 +137,11 @@ def assess(
         )
     elif not within(area, previous_area, settings.max_area_ratio, band):
         reason = f"area changed by a factor {ratio:.2f} (limit {settings.max_area_ratio:g})"
+    elif trend_area and not within(area, trend_area, settings.max_trend_ratio, band):
+        reason = (
+            f"area changed by a factor {area / trend_area:.2f} over {back} frames "
+            f"(limit {settings.max_trend_ratio:g})"
+        )
     elif start_area and not within(area, start_area, settings.max_drift_ratio, band):
         reason = (
             f"area drifted by a factor {area / start_area:.2f} since the start frame "
@@ -170,7 +188,7 @@ def _steps(
         engine, generation = session.engine, session.generation
         group = session.history.new_group()
         start_frame = session.labels.read(start)
-        start_areas = {obj: int(np.count_nonzero(start_frame == obj)) for obj in active}
+        areas = {obj: [int(np.count_nonzero(start_frame == obj))] for obj in active}
     # what each object looks like on the start frame: a leak does not teach the next steps
     start_image = session.image(start)
     colours = {obj: ColourModel(start_image, start_frame == obj) for obj in active}
@@ -184,8 +202,9 @@ def _steps(
         features = session.features(t, engine)
         queue = list(active)
         for position, obj_id in enumerate(queue):
-            run = (engine, generation, group, start_areas[obj_id], colours[obj_id])
+            run = (engine, generation, group, areas[obj_id], colours[obj_id])
             fields = _carry(session, obj_id, t - direction, t, features, run, settings)
+            areas[obj_id].append(fields["area"])
             done += 1
             review_run[obj_id] = 0 if fields["ok"] else review_run[obj_id] + 1
             if review_run[obj_id] >= settings.max_review_run and not fields["stopped"]:
@@ -212,16 +231,17 @@ def _carry(
     source: int,
     t: int,
     features: Features,
-    run: tuple[Engine, int, int, int, ColourModel],
+    run: tuple[Engine, int, int, list[int], ColourModel],
     settings: PropagationSettings,
 ) -> dict[str, Any]:
     """Carry one object from frame ``source`` to ``t``; returns the step's fields.
 
     ``run`` is the engine, the session generation, the undo group of the propagation run, the
-    object's area on its start frame and its colour model from there. The derived clicks
+    object's areas on the frames of the run so far (the start frame first) and its colour
+    model from the start frame. The derived clicks
     become the object's clicks on ``t``, so a corrective click adds to them.
     """
-    engine, generation, group, start_area, colours = run
+    engine, generation, group, areas, colours = run
     stop = {"source_frame": source, "area": 0, "area_ratio": 0.0, "confidence": 0.0}
     with session.locked():
         if obj_id not in session.registry:
@@ -251,9 +271,7 @@ def _carry(
         matched,
         colours,
     )
-    mask, area, ratio, confidence, reason = assess(
-        carried, int(previous.sum()), start_area, settings
-    )
+    mask, area, ratio, confidence, reason = assess(carried, int(previous.sum()), areas, settings)
     with session.locked():
         session.check_current(generation, t)
         box, before, after = object_edit(session.labels.read(t), obj_id, mask, False)
