@@ -12,6 +12,7 @@ from napari_skipclick.session import AnnotationSession, PropagationSettings
 from napari_skipclick.session.carry import expected_agreement
 from napari_skipclick.session.motion import (
     MotionSettings,
+    background_pixels,
     best_shift,
     estimate_motion,
     warp_mask,
@@ -70,6 +71,66 @@ def test_flow_moves_a_textured_patch():
     assert estimate_motion(image, moved, np.zeros_like(mask), MotionSettings()) is None
     with pytest.raises(ValueError):
         MotionSettings(method="farneback")
+
+
+def panning_scene(t: int, plain: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """A textured dark square moving 3 px left per frame before snow panning 4 px right
+    (or a plain background and a plain square); returns the frame and the square's mask."""
+    ground = snow(120, 260, seed=5)
+    frame = np.full((120, 200, 3), 200, np.uint8) if plain else ground[:, 40 - 4 * t : 240 - 4 * t]
+    frame = frame.copy()
+    mask = np.zeros((120, 200), bool)
+    mask[40:80, 100 - 3 * t : 140 - 3 * t] = True
+    square = snow(40, 40, seed=6) // 3 if not plain else np.full((40, 40, 3), 60, np.uint8)
+    frame[mask] = square.reshape(-1, 3)
+    return frame, mask
+
+
+def test_pixels_that_move_with_the_background_are_found():
+    (before, mask), (after, moved) = panning_scene(0), panning_scene(1)
+    settings = MotionSettings()
+    motion = estimate_motion(before, after, mask, settings)
+    assert motion is not None and motion.background is not None
+    y0, y1, x0, x1 = motion.box
+    marked = np.zeros(mask.shape, bool)
+    marked[y0:y1, x0:x1] = motion.background
+    ring = ndimage.binary_dilation(moved, iterations=20) & ~ndimage.binary_dilation(
+        moved, iterations=8
+    )
+    inner = ndimage.binary_erosion(moved, iterations=4)
+    assert marked[ring].mean() > 0.8  # the snow around the square pans with the camera
+    assert marked[inner].mean() < 0.05  # the square moves the other way
+    # the same motion without texture: no flow can be measured, nothing is marked
+    (plain0, _), (plain1, _) = panning_scene(0, plain=True), panning_scene(1, plain=True)
+    plain = estimate_motion(plain0, plain1, mask, settings)
+    assert plain is not None and (plain.background is None or not plain.background.any())
+    # a still object before a still background: the two cannot be told apart
+    assert estimate_motion(before, before, mask, settings).background is None
+    off = MotionSettings(separation=0)
+    flow = np.zeros((2, 120, 200), np.float32)
+    grey = before.mean(axis=2) / 255
+    assert background_pixels(grey, grey, mask, flow, np.array([0.0, 3.0]), off) is None
+    with pytest.raises(ValueError):
+        MotionSettings(separation=-1)
+
+
+def test_a_leak_into_a_panning_background_is_dropped():
+    frames, masks = zip(*(panning_scene(t) for t in range(6)), strict=True)
+    start = masks[0].copy()
+    start[40:80, 140:156] = True  # the accepted mask took on a strip of snow beside the square
+    results = {}
+    for separation in (0.0, MotionSettings().separation):
+        motion = MotionSettings(separation=separation)
+        settings = PropagationSettings(motion=motion, max_negative=0)
+        session = AnnotationSession(np.stack(frames), create_engine("embedded"))
+        obj = session.add_object().id
+        session.labels.set_frame(0, np.where(start, obj, 0).astype(session.labels.dtype))
+        session.set_status(0, FrameStatus.REVIEWED)
+        list(session.propagate([obj], 0, settings=settings))
+        results[separation] = [iou(session.labels.read(t) == obj, masks[t]) for t in range(1, 6)]
+    kept, dropped = results[0.0], results[MotionSettings().separation]
+    assert dropped[-1] > 0.85 and dropped == sorted(dropped)  # shed frame by frame
+    assert max(kept) < 0.7  # without the rule the strip travels with the square
 
 
 def test_expected_agreement_judges_a_thin_object_by_its_size():

@@ -8,7 +8,9 @@ normalised cross-correlation of its pixels (``phase_cross_correlation`` with a m
 against the median flow and no motion, so a thin or small object is not dragged along by the
 background around it. A pixel moves with the flow only where the flow explains the new frame
 clearly better than the shift (a part that moves on its own); elsewhere with the shift.
-Everything is numpy and scikit-image.
+When the background around the object moves differently from the object (a panning camera, a
+moving object before a still one), the pixels that move with the background are found too:
+they are not the object, whatever colour they have. Everything is numpy and scikit-image.
 """
 
 from __future__ import annotations
@@ -34,6 +36,13 @@ class MotionSettings:
     difference in [0, 1] over a small window) and well (at most ``max_residual``): the parts
     that move on their own (a swinging arm or racket). Where neither explains the new frame
     (uncovered background) the shift carries the mask, so it does not grow behind the object.
+
+    ``separation`` (in the flow's pixels, on the downscaled crop; 0: never) is the least
+    difference between the object's shift and the background's motion (the median flow farther
+    than ``BACKGROUND_GAP`` pixels from the object) from which pixels that move with the
+    background are told apart (``background_pixels``); ``texture`` is the least smaller
+    eigenvalue of a pixel's structure tensor (grey levels in [0, 1]) for its flow to count,
+    so a plain region (snow, sky, a plain jacket), whose flow cannot be measured, never does.
     """
 
     margin: float = 0.5
@@ -45,6 +54,8 @@ class MotionSettings:
     model: str = "hybrid"
     max_residual: float = 0.06
     min_gain: float = 0.01
+    separation: float = 1.5
+    texture: float = 1e-4
 
     def __post_init__(self) -> None:
         if self.method not in ("ilk", "tvl1"):
@@ -55,6 +66,8 @@ class MotionSettings:
             raise ValueError("margins must be >= 0, max_side >= 16 and radius >= 1")
         if self.max_residual <= 0 or self.min_gain < 0:
             raise ValueError("max_residual must be > 0 and min_gain >= 0")
+        if self.separation < 0 or self.texture < 0:
+            raise ValueError("separation and texture must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -63,10 +76,13 @@ class Motion:
 
     ``box`` is the crop ``(y0, y1, x0, x1)`` in frame coordinates; ``flow`` has shape
     ``(2, y1 - y0, x1 - x0)`` (rows, columns). Outside the box the motion is unknown.
+    ``background`` (the crop's shape, or None when the object's motion and the background's
+    cannot be told apart) marks the pixels that move with the background.
     """
 
     box: tuple[int, int, int, int]
     flow: np.ndarray
+    background: np.ndarray | None = None
 
 
 def grown_box(mask: np.ndarray, grow: int) -> tuple[int, int, int, int] | None:
@@ -177,15 +193,68 @@ def estimate_motion(
         after = resize(after, small, anti_aliasing=True, preserve_range=True)
         small_mask = resize(small_mask, small, order=1)
     flow = _flow(after, before, settings)
+    background = None
     if settings.model != "dense":
         shift = best_shift(before, after, small_mask > 0.25, flow)
+        background = background_pixels(before, after, small_mask > 0.25, flow, shift, settings)
         flow = _choose(flow, shift, before, after, settings)
     if scale < 1.0:
         # back to crop resolution: interpolate, and stretch the displacements by the scale
         factors = np.array([size[0] / flow.shape[1], size[1] / flow.shape[2]], np.float32)
         flow = np.stack([resize(f, size, order=1) for f in flow])
         flow *= factors[:, None, None]
-    return Motion(box, flow.astype(np.float32))
+        if background is not None:
+            background = resize(background.astype(np.float32), size, order=0) > 0.5
+    return Motion(box, flow.astype(np.float32), background)
+
+
+#: pixels (on the downscaled crop) between the object and the pixels whose flow is the
+#: background's motion
+BACKGROUND_GAP = 4
+
+
+def background_pixels(
+    before: np.ndarray,
+    after: np.ndarray,
+    mask: np.ndarray,
+    dense: np.ndarray,
+    shift: np.ndarray,
+    settings: MotionSettings,
+) -> np.ndarray | None:
+    """Pixels of the crop that move with the background rather than with the object.
+
+    The background's motion is the median of the dense backward flow ``dense`` over the crop
+    farther than ``BACKGROUND_GAP`` pixels from ``mask``. When it differs from the object's
+    ``shift`` by at least ``settings.separation``, a pixel moves with the background when its
+    flow lies within a quarter of that difference of the background's motion, explains the new
+    frame (mean absolute grey difference over 5×5 pixels at most ``max_residual``) and can be
+    measured (structure tensor's smaller eigenvalue at least ``texture``). Returns None when
+    the two motions are not that far apart (or there is too little background to tell).
+    """
+    from scipy.ndimage import binary_dilation, uniform_filter
+
+    if settings.separation <= 0:
+        return None
+    far = ~binary_dilation(mask, iterations=BACKGROUND_GAP)
+    if np.count_nonzero(far) < 50:
+        return None
+    motion = np.median(dense[:, far], axis=1)
+    apart = float(np.hypot(*(motion + shift)))  # the object's backward flow is -shift
+    if apart < settings.separation:
+        return None
+    along = np.hypot(*(dense - motion[:, None, None])) <= 0.25 * apart
+    residual = uniform_filter(np.abs(_sample(before, dense) - after), 5)
+    return along & (residual <= settings.max_residual) & (_texture(after) >= settings.texture)
+
+
+def _texture(image: np.ndarray) -> np.ndarray:
+    """Smaller eigenvalue of the structure tensor (gradients averaged over 5×5 pixels)."""
+    from scipy.ndimage import uniform_filter
+
+    gy, gx = np.gradient(image.astype(np.float32))
+    jyy, jxx, jxy = (uniform_filter(v, 5) for v in (gy * gy, gx * gx, gx * gy))
+    mean = (jyy + jxx) / 2
+    return mean - np.sqrt(((jyy - jxx) / 2) ** 2 + jxy**2)
 
 
 def _flow(after: np.ndarray, before: np.ndarray, settings: MotionSettings) -> np.ndarray:
