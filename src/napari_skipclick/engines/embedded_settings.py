@@ -111,5 +111,5 @@ class EmbeddedSettings:
         " click's distance to the previous mask (0: never)",
     )
     guard_after: int = _setting(
-        3, "clicks from which that guard applies (the mask of one or two clicks is still rough)"
+        3, "clicks from which the guards apply (the mask of one or two clicks is still rough)"
     )
