@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from napari_skipclick.engines.embedded import EmbeddedEngine
-from napari_skipclick.engines.embedded_refine import drop_unasked_growth
+from napari_skipclick.engines.embedded_growth import drop_unasked_growth
 from napari_skipclick.engines.embedded_zoom import crop_features, zoom_box
 from napari_skipclick.types import Click
 

@@ -12,13 +12,18 @@ from scipy.ndimage import gaussian_filter
 from ..types import Click
 from .base import Features, check_clicks, check_image, check_prev_mask
 from .embedded_features import LAB_BINS, compute_features, lab_float
-from .embedded_graph import geodesic_distance, min_cut
+from .embedded_graph import (
+    connected_superpixels,
+    geodesic_distance,
+    min_cut,
+    superpixel_pair_weights,
+)
+from .embedded_growth import guard_growth
 from .embedded_pixel import colour_disks, object_box, outside_share
 from .embedded_refine import (
     band_segments,
     connected_to_clicks,
     disk_labels,
-    drop_unasked_growth,
     refine,
 )
 from .embedded_settings import EmbeddedSettings
@@ -92,9 +97,9 @@ class EmbeddedEngine:
             return np.zeros(shape, dtype=np.float32)
         out = self._zoomed(features, clicks, prev)
         s = self.settings
-        if not guard or prev is None or s.guard_share <= 0 or len(clicks) < s.guard_after:
+        if not guard or prev is None or len(clicks) < s.guard_after:
             return out
-        mask = drop_unasked_growth(prev > 0.5, out > 0.5, clicks, s.guard_share)
+        mask = guard_growth(prev > 0.5, out > 0.5, clicks, s.guard_share, s.flood_factor)
         return np.where(mask, np.maximum(out, 0.75), np.minimum(out, 0.25))
 
     def _zoomed(
@@ -143,11 +148,11 @@ class EmbeddedEngine:
         s = self.settings
         disks = disk_labels(shape, clicks, s.click_radius)
         logit, llr_bin, geo = self._unary_logit(a, n, clicks, pos, neg, prior, disks)
-        weights = self._pair_weights(a)
+        weights = superpixel_pair_weights(a)
         unary = logit * a["size"] / a["size"].mean()
         fg = min_cut(n, a["edges"], s.smoothness * weights, unary, pos, neg)
         if s.keep_connected:
-            fg = self._connected_to(a["edges"], fg, pos)
+            fg = connected_superpixels(a["edges"], fg, pos)
         mask = fg[labels]
         if s.refine:
             seeds = np.concatenate([pos, neg])
@@ -293,8 +298,11 @@ class EmbeddedEngine:
         """Log-likelihood ratio of foreground over background for every colour bin.
 
         Superpixels contribute their colours with weights ``fg_w``/``bg_w``; the click disks'
-        pixels are added with ``click_weight``. The colour of a clicked pixel (``spots``) never
-        favours the other label.
+        pixels are added with ``click_weight``. The colour of a pixel clicked negative
+        (``spots``) never favours the foreground, and a colour clicked both ways is neutral. A
+        colour clicked positive only keeps its ratio: made neutral, a colour that the background
+        holds in bulk (the shading of a shin before a dark room) would let the geodesic term
+        flood all the background of that colour near the click.
         """
         s = self.settings
         seg, bins, count = a["hist_segment"], a["hist_bin"], a["hist_count"]
@@ -309,7 +317,6 @@ class EmbeddedEngine:
             centre = gaussian_filter(centre.reshape(LAB_BINS), s.colour_smoothing, mode="constant")
             support.append(centre.ravel() > s.click_support * max(centre.max(), 1e-12))
         llr = np.log(hists[0]) - np.log(hists[1])
-        llr[support[0]] = np.maximum(llr[support[0]], 0.0)
         llr[support[1]] = np.minimum(llr[support[1]], 0.0)
         llr[support[0] & support[1]] = 0.0
         return llr
@@ -352,25 +359,3 @@ class EmbeddedEngine:
             p = np.clip(prior, 0.02, 0.98)
             logit += s.prior_weight * np.log(p / (1.0 - p))
         return logit, llr_bin, geo
-
-    @staticmethod
-    def _pair_weights(a: dict) -> np.ndarray:
-        """Boundary length times a contrast-sensitive factor for each superpixel edge."""
-        contrast = a["edge_contrast"]
-        mean = float(np.mean(contrast**2)) if contrast.size else 0.0
-        beta = 1.0 / (2.0 * max(mean, 1e-6))
-        return a["edge_length"] * np.exp(-beta * contrast**2)
-
-    @staticmethod
-    def _connected_to(edges: np.ndarray, fg: np.ndarray, seeds: np.ndarray) -> np.ndarray:
-        """Keep only the foreground superpixels connected to a seed through foreground."""
-        from scipy.sparse import coo_matrix
-        from scipy.sparse.csgraph import connected_components
-
-        n = len(fg)
-        inside = fg[edges[:, 0]] & fg[edges[:, 1]]
-        e = edges[inside]
-        graph = coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n))
-        _, comp = connected_components(graph, directed=False)
-        keep = np.isin(comp, comp[seeds[fg[seeds]]])
-        return fg & keep

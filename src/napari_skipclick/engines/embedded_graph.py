@@ -1,10 +1,16 @@
-"""Graph algorithms on superpixel and pixel graphs: geodesic distances and an s-t minimum cut."""
+"""Graph algorithms on superpixel and pixel graphs: geodesic distances, pair weights,
+connectivity and an s-t minimum cut."""
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import breadth_first_order, dijkstra, maximum_flow
+from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse.csgraph import (
+    breadth_first_order,
+    connected_components,
+    dijkstra,
+    maximum_flow,
+)
 
 #: the largest scaled capacity total: residual capacities (at most twice it) fit in int32
 CAPACITY_RANGE = 2**29
@@ -38,6 +44,26 @@ def geodesic_distance(
     graph = csr_matrix((weights, (np.concatenate(rows), np.concatenate(cols))), shape=(size, size))
     dist = dijkstra(graph, directed=False, indices=start, min_only=True)
     return np.asarray(dist[:n])
+
+
+def superpixel_pair_weights(a: dict) -> np.ndarray:
+    """Boundary length times a contrast-sensitive factor for each superpixel edge of the
+    feature arrays ``a``."""
+    contrast = a["edge_contrast"]
+    mean = float(np.mean(contrast**2)) if contrast.size else 0.0
+    beta = 1.0 / (2.0 * max(mean, 1e-6))
+    return a["edge_length"] * np.exp(-beta * contrast**2)
+
+
+def connected_superpixels(edges: np.ndarray, fg: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """Keep only the foreground superpixels connected to a seed through foreground."""
+    n = len(fg)
+    inside = fg[edges[:, 0]] & fg[edges[:, 1]]
+    e = edges[inside]
+    graph = coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n))
+    _, comp = connected_components(graph, directed=False)
+    keep = np.isin(comp, comp[seeds[fg[seeds]]])
+    return fg & keep
 
 
 def min_cut(

@@ -107,23 +107,3 @@ def connected_to_clicks(mask: np.ndarray, clicks: list[Click]) -> np.ndarray:
     if not keep:
         return np.zeros_like(mask)
     return np.isin(components, sorted(keep))
-
-
-def drop_unasked_growth(
-    before: np.ndarray, after: np.ndarray, clicks: list[Click], share: float
-) -> np.ndarray:
-    """``after`` without the large additions no click asked for.
-
-    A connected part that ``after`` adds to ``before``, holds no positive click and is larger
-    than ``share`` of ``before``'s area goes back to background: a new click's colours may
-    swing the whole colour model, but the object should grow only where a click says so. Small
-    additions (the boundary settling) and removals stay.
-    """
-    area = np.count_nonzero(before)
-    components, count = ndimage.label(after & ~before)
-    if area == 0 or count == 0:
-        return after
-    sizes = np.bincount(components.ravel(), minlength=count + 1)
-    asked = {int(components[round(c.y), round(c.x)]) for c in clicks if c.positive}
-    undo = [k for k in np.flatnonzero(sizes > share * area) if k != 0 and k not in asked]
-    return after & ~np.isin(components, undo) if undo else after

@@ -105,6 +105,11 @@ class EmbeddedSettings:
         "an addition no positive click lies in is undone when larger than this share of the"
         " mask (0: never)",
     )
+    flood_factor: float = _setting(
+        2.0,
+        "the newest positive click's addition is undone where thicker than this many times the"
+        " click's distance to the previous mask (0: never)",
+    )
     guard_after: int = _setting(
-        3, "clicks from which that guard applies (the mask of one or two clicks is still rough)"
+        3, "clicks from which the guards apply (the mask of one or two clicks is still rough)"
     )

@@ -1,0 +1,87 @@
+"""Guards of the embedded engine against growth the clicks did not ask for: large additions
+that hold no positive click, and the parts of the newest positive click's addition far thicker
+than the missing part the click can have asked for (a flood into the background)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from ..types import Click
+from .embedded_refine import connected_to_clicks
+
+
+def drop_unasked_growth(
+    before: np.ndarray, after: np.ndarray, clicks: list[Click], share: float
+) -> np.ndarray:
+    """``after`` without the large additions no click asked for.
+
+    A connected part that ``after`` adds to ``before``, holds no positive click and is larger
+    than ``share`` of ``before``'s area goes back to background: a new click's colours may
+    swing the whole colour model, but the object should grow only where a click says so. Small
+    additions (the boundary settling) and removals stay.
+    """
+    area = np.count_nonzero(before)
+    components, count = ndimage.label(after & ~before)
+    if area == 0 or count == 0:
+        return after
+    sizes = np.bincount(components.ravel(), minlength=count + 1)
+    asked = {int(components[round(c.y), round(c.x)]) for c in clicks if c.positive}
+    undo = [k for k in np.flatnonzero(sizes > share * area) if k != 0 and k not in asked]
+    return after & ~np.isin(components, undo) if undo else after
+
+
+def _depth(region: np.ndarray) -> np.ndarray:
+    """Distance of each pixel of ``region`` to the nearest pixel outside it; the image border
+    counts as outside, as for the simulated user's clicks."""
+    padded = np.pad(region, 1, mode="constant", constant_values=False)
+    return ndimage.distance_transform_edt(padded)[1:-1, 1:-1]
+
+
+def drop_thick_growth(
+    before: np.ndarray, after: np.ndarray, clicks: list[Click], factor: float
+) -> np.ndarray:
+    """``after`` without the parts of the newest click's addition thicker than it asked for.
+
+    A positive click on a missing part of the object lies inside that part, at distance ``d``
+    from the mask ``before``; so the part is no thicker (its largest inscribed disk has no
+    larger radius) than ``d``. Where the connected addition holding the click has parts with an
+    inscribed radius above ``factor · d`` (the opening of the addition by that radius), those
+    parts go back to background, except within ``d`` of the click; then only the foreground
+    connected to a positive click is kept. A thin part the click asked for (a tail, a ski) keeps
+    its length; a flood into the background beside it does not stay.
+
+    Args:
+        before: the previous mask.
+        after: the new mask.
+        clicks: all clicks; nothing changes unless the last one is positive and outside
+            ``before`` and inside ``after``.
+        factor: how much thicker than ``d`` an added part may be.
+    """
+    click = clicks[-1]
+    y, x = round(click.y), round(click.x)
+    if not click.positive or not before.any() or before[y, x] or not after[y, x]:
+        return after
+    components, _ = ndimage.label(after & ~before)
+    added = components == components[y, x]
+    asked = float(ndimage.distance_transform_edt(~before)[y, x])
+    reach = factor * asked
+    core = _depth(added) > reach
+    if not core.any():
+        return after
+    thick = added & (ndimage.distance_transform_edt(~core) <= reach)
+    rows, cols = np.ogrid[: after.shape[0], : after.shape[1]]
+    thick &= (rows - y) ** 2 + (cols - x) ** 2 > asked**2
+    return connected_to_clicks(after & ~thick, clicks)
+
+
+def guard_growth(
+    before: np.ndarray, after: np.ndarray, clicks: list[Click], share: float, factor: float
+) -> np.ndarray:
+    """``after`` with both guards applied: ``drop_unasked_growth`` with ``share`` and
+    ``drop_thick_growth`` with ``factor`` (each off at 0)."""
+    if share > 0:
+        after = drop_unasked_growth(before, after, clicks, share)
+    if factor > 0:
+        after = drop_thick_growth(before, after, clicks, factor)
+    return after
