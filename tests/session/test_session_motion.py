@@ -100,17 +100,6 @@ def test_pixels_that_move_with_the_background_are_found():
     inner = ndimage.binary_erosion(moved, iterations=4)
     assert marked[ring].mean() > 0.8  # the snow around the square pans with the camera
     assert marked[inner].mean() < 0.05  # the square moves the other way
-    # a pole 3 px wide held out from the square moves with it, but its flow is the snow's:
-    # it is narrower than the flow's window, so it is not marked
-    pole = [panning_scene(t) for t in (0, 1)]
-    for t, (frame, square) in enumerate(pole):
-        frame[58:61, 140 - 3 * t : 190 - 3 * t] = (20, 20, 20)
-        square[58:61, 140 - 3 * t : 190 - 3 * t] = True
-    (before_pole, mask_pole), (after_pole, moved_pole) = pole
-    held = estimate_motion(before_pole, after_pole, mask_pole, settings)
-    y0, y1, x0, x1 = held.box
-    stick = (moved_pole & ~moved)[y0:y1, x0:x1]
-    assert stick.sum() == 150 and not held.background[stick].any()
     # the same motion without texture: no flow can be measured, nothing is marked
     (plain0, _), (plain1, _) = panning_scene(0, plain=True), panning_scene(1, plain=True)
     plain = estimate_motion(plain0, plain1, mask, settings)

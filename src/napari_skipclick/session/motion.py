@@ -227,9 +227,8 @@ def background_pixels(
     farther than ``BACKGROUND_GAP`` pixels from ``mask``. When it differs from the object's
     ``shift`` by at least ``settings.separation``, a pixel moves with the background when its
     flow lies within a quarter of that difference of the background's motion, explains the new
-    frame (mean absolute grey difference over 5×5 pixels at most ``max_residual``), can be
-    measured (structure tensor's smaller eigenvalue at least ``texture``) and is not where a
-    part of the object narrower than half the flow's window moved. Returns None when
+    frame (mean absolute grey difference over 5×5 pixels at most ``max_residual``) and can be
+    measured (structure tensor's smaller eigenvalue at least ``texture``). Returns None when
     the two motions are not that far apart (or there is too little background to tell).
     """
     from scipy.ndimage import binary_dilation, uniform_filter
@@ -245,22 +244,7 @@ def background_pixels(
         return None
     along = np.hypot(*(dense - motion[:, None, None])) <= 0.25 * apart
     residual = uniform_filter(np.abs(_sample(before, dense) - after), 5)
-    found = along & (residual <= settings.max_residual) & (_texture(after) >= settings.texture)
-    return found & ~_thin_parts(mask, shift, max(settings.radius // 2, 1))
-
-
-def _thin_parts(mask: np.ndarray, shift: np.ndarray, radius: int) -> np.ndarray:
-    """The parts of ``mask`` narrower than ``2 radius + 1`` pixels, moved by the object's
-    ``shift`` and grown by a pixel: the flow there is mostly the background's around them (a
-    pole, a line, a stick), so it says little about them."""
-    from scipy.ndimage import binary_dilation, binary_opening
-    from scipy.ndimage import shift as move
-
-    rows, cols = np.ogrid[-radius : radius + 1, -radius : radius + 1]
-    window = rows**2 + cols**2 <= radius**2
-    thin = mask & ~binary_opening(mask, structure=window)
-    moved = move(thin.astype(np.float32), shift, order=0, mode="constant") > 0.5
-    return binary_dilation(moved)
+    return along & (residual <= settings.max_residual) & (_texture(after) >= settings.texture)
 
 
 def _texture(image: np.ndarray) -> np.ndarray:
