@@ -196,8 +196,9 @@ def estimate_motion(
     background = None
     if settings.model != "dense":
         shift = best_shift(before, after, small_mask > 0.25, flow)
-        background = background_pixels(before, after, small_mask > 0.25, flow, shift, settings)
-        flow = _choose(flow, shift, before, after, settings)
+        residual = _residual(before, after, flow)
+        background = background_pixels(residual, after, small_mask > 0.25, flow, shift, settings)
+        flow = _choose(flow, residual, shift, before, after, settings)
     if scale < 1.0:
         # back to crop resolution: interpolate, and stretch the displacements by the scale
         factors = np.array([size[0] / flow.shape[1], size[1] / flow.shape[2]], np.float32)
@@ -214,7 +215,7 @@ BACKGROUND_GAP = 4
 
 
 def background_pixels(
-    before: np.ndarray,
+    residual: np.ndarray,
     after: np.ndarray,
     mask: np.ndarray,
     dense: np.ndarray,
@@ -227,11 +228,11 @@ def background_pixels(
     farther than ``BACKGROUND_GAP`` pixels from ``mask``. When it differs from the object's
     ``shift`` by at least ``settings.separation``, a pixel moves with the background when its
     flow lies within a quarter of that difference of the background's motion, explains the new
-    frame (mean absolute grey difference over 5×5 pixels at most ``max_residual``) and can be
+    frame ``after`` (its ``residual``, see ``_residual``, at most ``max_residual``) and can be
     measured (structure tensor's smaller eigenvalue at least ``texture``). Returns None when
     the two motions are not that far apart (or there is too little background to tell).
     """
-    from scipy.ndimage import binary_dilation, uniform_filter
+    from scipy.ndimage import binary_dilation
 
     if settings.separation <= 0:
         return None
@@ -243,7 +244,6 @@ def background_pixels(
     if apart < settings.separation:
         return None
     along = np.hypot(*(dense - motion[:, None, None])) <= 0.25 * apart
-    residual = uniform_filter(np.abs(_sample(before, dense) - after), 5)
     return along & (residual <= settings.max_residual) & (_texture(after) >= settings.texture)
 
 
@@ -275,21 +275,28 @@ def _sample(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     return map_coordinates(image, coords, order=1, mode="nearest")
 
 
+def _residual(before: np.ndarray, after: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """How badly ``flow`` explains ``after``: the mean absolute grey difference between
+    ``after`` and ``before`` moved by it, over 5×5 pixels."""
+    from scipy.ndimage import uniform_filter
+
+    return uniform_filter(np.abs(_sample(before, flow) - after), 5)
+
+
 def _choose(
     dense: np.ndarray,
+    error_dense: np.ndarray,
     shift: np.ndarray,
     before: np.ndarray,
     after: np.ndarray,
     settings: MotionSettings,
 ) -> np.ndarray:
-    """Per pixel, the dense flow where it explains ``after`` clearly better, else the shift."""
-    from scipy.ndimage import uniform_filter
-
+    """Per pixel, the dense flow (whose residual is ``error_dense``) where it explains
+    ``after`` clearly better, else the shift."""
     rigid = np.broadcast_to(-shift[:, None, None], dense.shape).astype(np.float32)
     if settings.model == "shift":
         return rigid
-    error_dense = uniform_filter(np.abs(_sample(before, dense) - after), 5)
-    error_rigid = uniform_filter(np.abs(_sample(before, rigid) - after), 5)
+    error_rigid = _residual(before, after, rigid)
     better = (error_dense <= settings.max_residual) & (
         error_dense + settings.min_gain < error_rigid
     )
