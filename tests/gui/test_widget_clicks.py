@@ -9,10 +9,10 @@ from vispy.util import keys
 
 from napari_skipclick._qt.layers import NEGATIVE_COLOR, POSITIVE_COLOR
 from napari_skipclick.types import Click, FrameStatus
+from support.scenes import iou
 from support.widget import (
     click,
     ground_truth,
-    iou,
     labels_of,
     press_key,
     simulated_clicks,

@@ -14,14 +14,11 @@ from napari_skipclick.engines.embedded import EmbeddedEngine
 from napari_skipclick.io.video import open_video
 from napari_skipclick.session import AnnotationSession
 from napari_skipclick.types import Click, FrameStatus
+from support.scenes import iou
 
 DATA = Path(__file__).parents[1] / "data" / "giant_slalom"
 SAMPLE = Path(__file__).parents[2] / "src" / "napari_skipclick" / "sample_data" / "giant_slalom.mp4"
 GT_FILES = {"skier": "00000_obj3_skier.png", "skis": "00000_obj1_skis.png"}
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    return float((a & b).sum() / max((a | b).sum(), 1))
 
 
 def interior(mask: np.ndarray) -> tuple[int, int]:

@@ -18,16 +18,7 @@ from napari_skipclick.session.motion import (
     warp_mask,
 )
 from napari_skipclick.types import Click, FrameStatus
-
-
-def snow(height: int, width: int, seed: int = 0) -> np.ndarray:
-    """Bright textured snow: smooth noise around grey level 220."""
-    from scipy.ndimage import gaussian_filter
-
-    rng = np.random.default_rng(seed)
-    noise = gaussian_filter(rng.normal(0, 1, (height, width)), 2.0)
-    grey = np.clip(220 + 60 * noise / noise.std(), 0, 255)
-    return np.repeat(grey[..., None], 3, axis=2).astype(np.uint8)
+from support.scenes import iou, snow
 
 
 def pole_mask(t: int, shape=(120, 160), width: int = 3) -> np.ndarray:
@@ -50,10 +41,6 @@ def pole_video(n_frames: int, pan: int = 0) -> np.ndarray:
             frames[t] = np.roll(background, t, axis=1)
         frames[t][pole_mask(t)] = (35, 35, 45)
     return frames
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    return float((a & b).sum() / max((a | b).sum(), 1))
 
 
 def test_flow_moves_a_textured_patch():
@@ -109,7 +96,8 @@ def test_pixels_that_move_with_the_background_are_found():
     off = MotionSettings(separation=0)
     flow = np.zeros((2, 120, 200), np.float32)
     grey = before.mean(axis=2) / 255
-    assert background_pixels(grey * 0, grey, mask, flow, np.array([0.0, 3.0]), off) is None
+    moving = np.array([0.0, 4.0], np.float32)
+    assert background_pixels(grey * 0, grey, moving, flow, np.array([0.0, -3.0]), off) is None
     with pytest.raises(ValueError):
         MotionSettings(separation=-1)
 

@@ -8,6 +8,7 @@ import numpy as np
 from PIL import Image
 
 from napari_skipclick.eval.clicker import Clicker
+from support.scenes import iou
 
 DATA = Path(__file__).parents[1] / "data" / "giant_slalom"
 #: DAVIS object ids of the frame-0 ground truth masks
@@ -31,10 +32,6 @@ def sample_widget(viewer) -> tuple:
 def ground_truth(name: str) -> np.ndarray:
     """Boolean frame-0 mask of ``skis``, ``poles`` or ``skier``."""
     return np.asarray(Image.open(DATA / f"00000_obj{GT_FILES[name]}_{name}.png")) == 1
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    return float((a & b).sum() / max((a | b).sum(), 1))
 
 
 def wait_idle(qtbot, controller) -> None:

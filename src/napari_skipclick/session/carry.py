@@ -35,7 +35,8 @@ class Carried:
     given to the engine; ``clicks`` the clicks derived from it; ``agreement`` the IoU of the
     engine's mask with the carried one and ``expected`` the agreement the object's size allows;
     ``from_engine`` is False when the carried mask replaced a disagreeing engine result;
-    ``confidence`` is the engine's mean probability over the new mask.
+    ``confidence`` is the engine's mean probability over the new mask; ``relative`` and
+    ``coasting`` are the motion's (``Motion.relative``, ``Motion.coasting``).
     """
 
     probabilities: np.ndarray
@@ -45,6 +46,8 @@ class Carried:
     expected: float
     from_engine: bool
     confidence: float
+    relative: np.ndarray | None = None
+    coasting: bool = False
 
 
 def derive_clicks(mask: np.ndarray, settings: PropagationSettings) -> list[Click]:
@@ -148,6 +151,7 @@ def carry_object(
     settings: PropagationSettings,
     matched: np.ndarray | None = None,
     colours: ColourModel | None = None,
+    momentum: np.ndarray | None = None,
 ) -> Carried:
     """Carry the boolean mask ``previous`` of ``previous_image`` onto ``image``.
 
@@ -160,10 +164,13 @@ def carry_object(
         settings: derived clicks, motion and agreement settings.
         matched: an engine's own probability that each pixel of ``image`` shows the object
             (see ``ObjectMatcher``), averaged with the motion-warped mask when given.
+        colours: the object's colour model from the start frame, or None.
+        momentum: the object's motion relative to the background on the step before
+            (``Carried.relative``), so that it coasts past an occluder (``estimate_motion``).
     """
     area = int(np.count_nonzero(previous))
     band = settings.jitter * boundary_pixels(previous)
-    motion = estimate_motion(previous_image, image, previous, settings.motion)
+    motion = estimate_motion(previous_image, image, previous, settings.motion, momentum)
     prior = warp_mask(previous, motion) if motion is not None else previous.astype(np.float32)
     if matched is not None:
         prior = 0.5 * (prior + np.clip(np.asarray(matched, np.float32), 0.0, 1.0))
@@ -195,7 +202,10 @@ def carry_object(
     mask = fused > 0.5
     confidence = float(probabilities[mask].mean()) if mask.any() else 0.0
     fused = fused.astype(np.float32)
-    return Carried(fused, prior, clicks, agreement, expected, accepted, confidence)
+    relative, coasting = (motion.relative, motion.coasting) if motion else (None, False)
+    return Carried(
+        fused, prior, clicks, agreement, expected, accepted, confidence, relative, coasting
+    )
 
 
 def fuse(

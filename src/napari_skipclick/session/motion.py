@@ -43,6 +43,14 @@ class MotionSettings:
     background are told apart (``background_pixels``); ``texture`` is the least smaller
     eigenvalue of a pixel's structure tensor (grey levels in [0, 1]) for its flow to count,
     so a plain region (snow, sky, a plain jacket), whose flow cannot be measured, never does.
+
+    ``stall`` (0: never) guards against an occluder: when the object moved against the
+    background by at least ``stall_speed`` flow pixels on the step before
+    (``estimate_motion``'s ``momentum``) and now seems to move with it, keeping less than
+    ``stall`` of that relative motion, something passing in front has taken its place; the
+    object coasts on with its earlier motion (see ``estimate_motion``). An object that fast
+    does not lose half its speed against the background from one frame to the next; a slower
+    one may (a player turning round), so it is left alone.
     """
 
     margin: float = 0.5
@@ -56,6 +64,8 @@ class MotionSettings:
     min_gain: float = 0.01
     separation: float = 1.5
     texture: float = 1e-4
+    stall: float = 0.5
+    stall_speed: float = 4.0
 
     def __post_init__(self) -> None:
         if self.method not in ("ilk", "tvl1"):
@@ -68,6 +78,8 @@ class MotionSettings:
             raise ValueError("max_residual must be > 0 and min_gain >= 0")
         if self.separation < 0 or self.texture < 0:
             raise ValueError("separation and texture must be >= 0")
+        if not 0 <= self.stall < 1 or self.stall_speed < 0:
+            raise ValueError("stall must lie in [0, 1) and stall_speed must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -77,12 +89,17 @@ class Motion:
     ``box`` is the crop ``(y0, y1, x0, x1)`` in frame coordinates; ``flow`` has shape
     ``(2, y1 - y0, x1 - x0)`` (rows, columns). Outside the box the motion is unknown.
     ``background`` (the crop's shape, or None when the object's motion and the background's
-    cannot be told apart) marks the pixels that move with the background.
+    cannot be told apart) marks the pixels that move with the background. ``relative`` is the
+    object's displacement (rows, columns, frame pixels) minus the background's, None when the
+    background's motion was not measured; ``coasting`` says the object moved on with the
+    ``momentum`` (its earlier relative motion) because it seemed to stall against the background.
     """
 
     box: tuple[int, int, int, int]
     flow: np.ndarray
     background: np.ndarray | None = None
+    relative: np.ndarray | None = None
+    coasting: bool = False
 
 
 def grown_box(mask: np.ndarray, grow: int) -> tuple[int, int, int, int] | None:
@@ -164,7 +181,11 @@ CAP = 0.1
 
 
 def estimate_motion(
-    previous: np.ndarray, current: np.ndarray, mask: np.ndarray, settings: MotionSettings
+    previous: np.ndarray,
+    current: np.ndarray,
+    mask: np.ndarray,
+    settings: MotionSettings,
+    momentum: np.ndarray | None = None,
 ) -> Motion | None:
     """Motion of the region around ``mask`` from image ``previous`` to ``current``.
 
@@ -173,6 +194,10 @@ def estimate_motion(
         current: the frame the mask moves to, same shape.
         mask: boolean ``(H, W)`` object mask on ``previous``.
         settings: crop, flow and motion-model settings.
+        momentum: the object's motion relative to the background on the step before (frame
+            pixels, ``Motion.relative``), or None. When the object moved against the background
+            then and now seems to stall with it (``MotionSettings.stall``), it moves on rigidly
+            with the background's motion plus ``momentum`` (an occluder passes in front).
 
     Returns:
         The backward flow on the crop, or None when the mask is empty.
@@ -193,12 +218,23 @@ def estimate_motion(
         after = resize(after, small, anti_aliasing=True, preserve_range=True)
         small_mask = resize(small_mask, small, order=1)
     flow = _flow(after, before, settings)
-    background = None
+    background, relative, coasting = None, None, False
     if settings.model != "dense":
-        shift = best_shift(before, after, small_mask > 0.25, flow)
+        inside = small_mask > 0.25
+        shift = best_shift(before, after, inside, flow)
+        moving = background_shift(inside, flow)
+        if moving is not None:
+            if momentum is not None:
+                stalled = stalls(shift - moving, np.asarray(momentum) * scale, settings)
+                if stalled is not None:
+                    shift, coasting = moving + stalled, True
+            relative = (shift - moving) / scale
         residual = _residual(before, after, flow)
-        background = background_pixels(residual, after, small_mask > 0.25, flow, shift, settings)
-        flow = _choose(flow, residual, shift, before, after, settings)
+        background = background_pixels(residual, after, moving, flow, shift, settings)
+        if coasting:
+            flow = np.broadcast_to(-shift[:, None, None], flow.shape).astype(np.float32)
+        else:
+            flow = _choose(flow, residual, shift, before, after, settings)
     if scale < 1.0:
         # back to crop resolution: interpolate, and stretch the displacements by the scale
         factors = np.array([size[0] / flow.shape[1], size[1] / flow.shape[2]], np.float32)
@@ -206,7 +242,7 @@ def estimate_motion(
         flow *= factors[:, None, None]
         if background is not None:
             background = resize(background.astype(np.float32), size, order=0) > 0.5
-    return Motion(box, flow.astype(np.float32), background)
+    return Motion(box, flow.astype(np.float32), background, relative, coasting)
 
 
 #: pixels (on the downscaled crop) between the object and the pixels whose flow is the
@@ -214,36 +250,56 @@ def estimate_motion(
 BACKGROUND_GAP = 4
 
 
+def background_shift(mask: np.ndarray, dense: np.ndarray) -> np.ndarray | None:
+    """The background's displacement (rows, columns): minus the median of the dense backward
+    flow ``dense`` over the crop farther than ``BACKGROUND_GAP`` pixels from ``mask``; None
+    when fewer than 50 pixels lie that far."""
+    from scipy.ndimage import binary_dilation
+
+    far = ~binary_dilation(mask, iterations=BACKGROUND_GAP)
+    if np.count_nonzero(far) < 50:
+        return None
+    return -np.median(dense[:, far], axis=1).astype(np.float32)
+
+
+def stalls(
+    relative: np.ndarray, expected: np.ndarray, settings: MotionSettings
+) -> np.ndarray | None:
+    """``expected`` when the object's motion against the background, ``expected`` on the step
+    before and ``relative`` now (flow pixels), fell below ``settings.stall`` of it from at
+    least ``settings.stall_speed``: an occluder took the object's place. Else None."""
+    before = float(np.hypot(*expected))
+    if settings.stall <= 0 or before < max(settings.stall_speed, 1e-6):
+        return None
+    if float(np.hypot(*relative)) >= settings.stall * before:
+        return None
+    return np.asarray(expected, np.float32)
+
+
 def background_pixels(
     residual: np.ndarray,
     after: np.ndarray,
-    mask: np.ndarray,
+    moving: np.ndarray | None,
     dense: np.ndarray,
     shift: np.ndarray,
     settings: MotionSettings,
 ) -> np.ndarray | None:
     """Pixels of the crop that move with the background rather than with the object.
 
-    The background's motion is the median of the dense backward flow ``dense`` over the crop
-    farther than ``BACKGROUND_GAP`` pixels from ``mask``. When it differs from the object's
-    ``shift`` by at least ``settings.separation``, a pixel moves with the background when its
-    flow lies within a quarter of that difference of the background's motion, explains the new
-    frame ``after`` (its ``residual``, see ``_residual``, at most ``max_residual``) and can be
-    measured (structure tensor's smaller eigenvalue at least ``texture``). Returns None when
-    the two motions are not that far apart (or there is too little background to tell).
+    ``moving`` is the background's displacement (``background_shift``). When it differs from
+    the object's ``shift`` by at least ``settings.separation``, a pixel moves with the
+    background when its flow lies within a quarter of that difference of the background's
+    motion, explains the new frame ``after`` (its ``residual``, see ``_residual``, at most
+    ``max_residual``) and can be measured (structure tensor's smaller eigenvalue at least
+    ``texture``). Returns None when the two motions are not that far apart (or there is too
+    little background to tell: ``moving`` is None).
     """
-    from scipy.ndimage import binary_dilation
-
-    if settings.separation <= 0:
+    if settings.separation <= 0 or moving is None:
         return None
-    far = ~binary_dilation(mask, iterations=BACKGROUND_GAP)
-    if np.count_nonzero(far) < 50:
-        return None
-    motion = np.median(dense[:, far], axis=1)
-    apart = float(np.hypot(*(motion + shift)))  # the object's backward flow is -shift
+    apart = float(np.hypot(*(shift - moving)))
     if apart < settings.separation:
         return None
-    along = np.hypot(*(dense - motion[:, None, None])) <= 0.25 * apart
+    along = np.hypot(*(dense + moving[:, None, None])) <= 0.25 * apart
     return along & (residual <= settings.max_residual) & (_texture(after) >= settings.texture)
 
 

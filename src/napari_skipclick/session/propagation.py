@@ -42,7 +42,10 @@ class PropagationSettings:
     ``jitter`` pixels along the boundary, so small objects are judged by their size), or when
     the confidence (mean probability over the mask) is below ``min_confidence``. The object
     goes on through such frames (short occlusions) and stops when its mask is empty or after
-    ``max_review_run`` frames in a row need review.
+    ``max_review_run`` frames in a row need review. An object that moved against the
+    background and seems to stall with it (an occluder passing in front, see
+    ``MotionSettings.stall``) coasts on with its earlier motion for at most ``max_coast``
+    frames in a row, each of them marked for review; then its measured motion is believed.
     """
 
     max_area_ratio: float = 1.5
@@ -56,6 +59,7 @@ class PropagationSettings:
     engine_weight: float = 0.5
     jitter: float = 1.5
     max_review_run: int = 10
+    max_coast: int = 5
     colour_weight: float = 0.33
     band: float = 0.05
     motion: MotionSettings = field(default_factory=MotionSettings)
@@ -73,8 +77,8 @@ class PropagationSettings:
             raise ValueError("band must be >= 0")
         if self.max_positive < 1 or self.max_negative < 0:
             raise ValueError("need at least one positive click and no negative count below 0")
-        if self.jitter < 0 or self.max_review_run < 1:
-            raise ValueError("jitter must be >= 0 and max_review_run >= 1")
+        if self.jitter < 0 or self.max_review_run < 1 or self.max_coast < 0:
+            raise ValueError("jitter must be >= 0, max_review_run >= 1 and max_coast >= 0")
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,11 @@ def assess(
     reason = None
     if area == 0:
         reason = "the object vanished (empty mask)"
+    elif carried.coasting:
+        reason = (
+            "the object seems to stop moving against the background (an occluder passing in "
+            "front?); it moved on with its earlier motion"
+        )
     elif not carried.from_engine:
         reason = (
             f"the engine's mask disagrees with the motion (IoU {carried.agreement:.2f}, "
@@ -194,6 +203,7 @@ def _steps(
     colours = {obj: ColourModel(start_image, start_frame == obj) for obj in active}
     done = 0
     review_run = dict.fromkeys(active, 0)
+    tracks = {obj: _Track() for obj in active}
     for index, t in enumerate(targets):
         if not active:
             return
@@ -202,7 +212,7 @@ def _steps(
         features = session.features(t, engine)
         queue = list(active)
         for position, obj_id in enumerate(queue):
-            run = (engine, generation, group, areas[obj_id], colours[obj_id])
+            run = (engine, generation, group, areas[obj_id], colours[obj_id], tracks[obj_id])
             fields = _carry(session, obj_id, t - direction, t, features, run, settings)
             areas[obj_id].append(fields["area"])
             done += 1
@@ -231,17 +241,17 @@ def _carry(
     source: int,
     t: int,
     features: Features,
-    run: tuple[Engine, int, int, list[int], ColourModel],
+    run: tuple[Engine, int, int, list[int], ColourModel, _Track],
     settings: PropagationSettings,
 ) -> dict[str, Any]:
     """Carry one object from frame ``source`` to ``t``; returns the step's fields.
 
     ``run`` is the engine, the session generation, the undo group of the propagation run, the
-    object's areas on the frames of the run so far (the start frame first) and its colour
-    model from the start frame. The derived clicks
+    object's areas on the frames of the run so far (the start frame first), its colour
+    model from the start frame and its motion so far. The derived clicks
     become the object's clicks on ``t``, so a corrective click adds to them.
     """
-    engine, generation, group, areas, colours = run
+    engine, generation, group, areas, colours, track = run
     stop = {"source_frame": source, "area": 0, "area_ratio": 0.0, "confidence": 0.0}
     with session.locked():
         if obj_id not in session.registry:
@@ -270,7 +280,9 @@ def _carry(
         settings,
         matched,
         colours,
+        track.momentum(settings.max_coast),
     )
+    track.update(carried)
     mask, area, ratio, confidence, reason = assess(carried, int(previous.sum()), areas, settings)
     with session.locked():
         session.check_current(generation, t)
@@ -300,6 +312,27 @@ def _carry(
         "reason": reason,
         "agreement": carried.agreement,
     }
+
+
+@dataclass
+class _Track:
+    """An object's motion against the background on its last step, and how many steps in a
+    row it has coasted on with it."""
+
+    relative: np.ndarray | None = None
+    coasted: int = 0
+
+    def momentum(self, max_coast: int) -> np.ndarray | None:
+        """The motion to coast on with; None when unknown or once ``max_coast`` steps in a
+        row coasted."""
+        return self.relative if self.coasted < max_coast else None
+
+    def update(self, carried: Carried) -> None:
+        """Remember the step's motion, unless the engine disagreed with it (the flow may have
+        torn: a leak, a change of appearance) and it was not coasting."""
+        self.coasted = self.coasted + 1 if carried.coasting else 0
+        trusted = carried.from_engine or carried.coasting
+        self.relative = carried.relative if trusted else None
 
 
 #: statuses of frames whose clicks propagation derived (re-propagating may replace them)

@@ -1,0 +1,94 @@
+"""Occluders: an object that moved against the background coasts on behind something that
+passes in front of it with the background (a tree in a pan), instead of being dragged along."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_skipclick.engines import create_engine
+from napari_skipclick.session import AnnotationSession, PropagationSettings
+from napari_skipclick.session.motion import MotionSettings, estimate_motion, stalls, warp_mask
+from napari_skipclick.types import FrameStatus
+from support.scenes import iou, snow
+
+PAN = 8  # the camera follows the object: the ground slides 8 px left per frame
+TRUNK = 40  # width of the trunk that stands on the ground and passes in front of the object
+SQUARE = (slice(45, 75), slice(85, 115))
+
+
+def tree_pan(n_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """Frames of a dark textured square that stays put while textured snow and a textured
+    trunk on it slide left; the trunk starts just right of the square and covers all of it
+    from frame 5 to frame 6. Returns the frames and the square's mask."""
+    ground = snow(120, 200 + PAN * n_frames, seed=7)
+    body = snow(30, 30, seed=8) // 3
+    trunk = snow(120, TRUNK, seed=9) // 2
+    mask = np.zeros((120, 200), bool)
+    mask[SQUARE] = True
+    frames = np.empty((n_frames, 120, 200, 3), np.uint8)
+    for t in range(n_frames):
+        frames[t] = ground[:, PAN * t : PAN * t + 200]
+        frames[t][SQUARE] = body
+        left = 130 - PAN * t
+        lo, hi = max(left, 0), min(left + TRUNK, 200)
+        if lo < hi:
+            frames[t][:, lo:hi] = trunk[:, lo - left : hi - left]
+    return frames, mask
+
+
+def test_an_object_coasts_on_behind_an_occluder_that_moves_with_the_background():
+    frames, mask = tree_pan(8)
+    results = {}
+    for stall in (0.0, MotionSettings().stall):
+        settings = MotionSettings(stall=stall)
+        momentum, ious, coasting = None, [], []
+        for t in range(1, 8):
+            motion = estimate_motion(frames[t - 1], frames[t], mask, settings, momentum)
+            assert motion is not None
+            momentum = motion.relative
+            ious.append(iou(warp_mask(mask, motion) > 0.5, mask))
+            coasting.append(motion.coasting)
+        results[stall] = ious, coasting
+    dragged, _ = results[0.0]
+    kept, coasting = results[MotionSettings().stall]
+    # the square moves 8 px right against the ground; once the trunk covers most of it the
+    # measured motion stalls with the ground: without the guard the mask goes with the trunk
+    assert min(dragged[4:]) < 0.65
+    assert min(kept[4:]) > 0.95 and coasting[4:] == [True] * 3
+    assert not any(coasting[:4])
+    assert kept[:4] == dragged[:4]  # nothing changes before the stall
+
+
+def test_only_a_fast_object_that_loses_most_of_its_motion_stalls():
+    settings = MotionSettings()
+    fast = np.array([0.0, 8.0])
+    assert stalls(np.array([0.0, 1.0]), fast, settings) == pytest.approx(fast)
+    assert stalls(np.array([0.0, 5.0]), fast, settings) is None  # slows down, still moving
+    assert stalls(np.array([0.0, -12.0]), fast, settings) is None  # turns, fast
+    # a slow object may stop or turn round from one frame to the next (a player turning)
+    assert stalls(np.array([0.0, 0.0]), np.array([0.0, 3.0]), settings) is None
+    assert stalls(np.array([0.0, 0.0]), fast, MotionSettings(stall=0)) is None
+    with pytest.raises(ValueError):
+        MotionSettings(stall=1.0)
+    with pytest.raises(ValueError):
+        PropagationSettings(max_coast=-1)
+
+
+@pytest.mark.parametrize("max_coast", [0, 2])
+def test_coasting_frames_ask_for_review_and_end_after_max_coast(max_coast):
+    frames, mask = tree_pan(12)
+    session = AnnotationSession(frames, create_engine("embedded"))
+    obj = session.add_object().id
+    session.labels.set_frame(0, np.where(mask, obj, 0).astype(session.labels.dtype))
+    session.set_status(0, FrameStatus.REVIEWED)
+    settings = PropagationSettings(max_coast=max_coast)
+    steps = list(session.propagate([obj], 0, settings=settings))
+    coasted = [s.frame for s in steps if s.reason and "occluder" in s.reason]
+    if max_coast == 0:
+        assert coasted == []
+        return
+    assert coasted  # the trunk is taken for the object's stall at least once
+    assert all(session.status(t) is FrameStatus.NEEDS_REVIEW for t in coasted)
+    runs = np.split(np.array(coasted), np.flatnonzero(np.diff(coasted) > 1) + 1)
+    assert max(len(run) for run in runs) <= max_coast

@@ -1,0 +1,19 @@
+"""Synthetic scenes and the mask overlap the tests share."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import gaussian_filter
+
+
+def snow(height: int, width: int, seed: int = 0) -> np.ndarray:
+    """Bright textured snow: smooth noise around grey level 220, as uint8 RGB."""
+    rng = np.random.default_rng(seed)
+    noise = gaussian_filter(rng.normal(0, 1, (height, width)), 2.0)
+    grey = np.clip(220 + 60 * noise / noise.std(), 0, 255)
+    return np.repeat(grey[..., None], 3, axis=2).astype(np.uint8)
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two boolean masks (0 when both are empty)."""
+    return float((a & b).sum() / max((a | b).sum(), 1))
