@@ -8,7 +8,13 @@ import pytest
 
 from napari_skipclick.engines import create_engine
 from napari_skipclick.session import AnnotationSession, PropagationSettings
-from napari_skipclick.session.motion import MotionSettings, estimate_motion, stalls, warp_mask
+from napari_skipclick.session.motion import (
+    Momentum,
+    MotionSettings,
+    estimate_motion,
+    stalls,
+    warp_mask,
+)
 from napari_skipclick.types import FrameStatus
 from support.scenes import iou, snow
 
@@ -46,7 +52,7 @@ def test_an_object_coasts_on_behind_an_occluder_that_moves_with_the_background()
         for t in range(1, 8):
             motion = estimate_motion(frames[t - 1], frames[t], mask, settings, momentum)
             assert motion is not None
-            momentum = motion.relative
+            momentum = motion.momentum
             ious.append(iou(warp_mask(mask, motion) > 0.5, mask))
             coasting.append(motion.coasting)
         results[stall] = ious, coasting
@@ -62,13 +68,21 @@ def test_an_object_coasts_on_behind_an_occluder_that_moves_with_the_background()
 
 def test_only_a_fast_object_that_loses_most_of_its_motion_stalls():
     settings = MotionSettings()
-    fast = np.array([0.0, 8.0])
-    assert stalls(np.array([0.0, 1.0]), fast, settings) == pytest.approx(fast)
-    assert stalls(np.array([0.0, 5.0]), fast, settings) is None  # slows down, still moving
-    assert stalls(np.array([0.0, -12.0]), fast, settings) is None  # turns, fast
+    pan = np.array([0.0, -10.0])  # the background's motion, the same on both steps
+    fast = Momentum(np.array([0.0, 8.0]), pan)
+
+    def stalled(relative, momentum=fast, moving=pan, scale=1.0, chosen=settings):
+        return stalls(np.array(relative), moving * scale, momentum, scale, chosen)
+
+    assert stalled([0.0, 1.0]) == pytest.approx(fast.relative)
+    assert stalled([0.0, 0.5], scale=0.5) == pytest.approx(fast.relative * 0.5)  # flow pixels
+    assert stalled([0.0, 5.0]) is None  # slows down, still moving
+    assert stalled([0.0, -12.0]) is None  # turns, fast
     # a slow object may stop or turn round from one frame to the next (a player turning)
-    assert stalls(np.array([0.0, 0.0]), np.array([0.0, 3.0]), settings) is None
-    assert stalls(np.array([0.0, 0.0]), fast, MotionSettings(stall=0)) is None
+    assert stalled([0.0, 0.0], Momentum(np.array([0.0, 3.0]), pan)) is None
+    # the background's motion jumped as well: the two steps measured different backgrounds
+    assert stalled([0.0, 0.0], moving=np.array([0.0, -3.0])) is None
+    assert stalled([0.0, 0.0], chosen=MotionSettings(stall=0)) is None
     with pytest.raises(ValueError):
         MotionSettings(stall=1.0)
     with pytest.raises(ValueError):

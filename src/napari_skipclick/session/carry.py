@@ -21,7 +21,7 @@ from scipy import ndimage
 from ..engines.base import Engine, Features, ObjectMatcher, carried_decode
 from ..types import Click
 from .appearance import ColourModel
-from .motion import estimate_motion, grown_box, warp_mask
+from .motion import Momentum, estimate_motion, grown_box, warp_mask
 
 if TYPE_CHECKING:
     from .propagation import PropagationSettings
@@ -35,8 +35,8 @@ class Carried:
     given to the engine; ``clicks`` the clicks derived from it; ``agreement`` the IoU of the
     engine's mask with the carried one and ``expected`` the agreement the object's size allows;
     ``from_engine`` is False when the carried mask replaced a disagreeing engine result;
-    ``confidence`` is the engine's mean probability over the new mask; ``relative`` and
-    ``coasting`` are the motion's (``Motion.relative``, ``Motion.coasting``).
+    ``confidence`` is the engine's mean probability over the new mask; ``momentum`` and
+    ``coasting`` are the motion's (``Motion.momentum``, ``Motion.coasting``).
     """
 
     probabilities: np.ndarray
@@ -46,7 +46,7 @@ class Carried:
     expected: float
     from_engine: bool
     confidence: float
-    relative: np.ndarray | None = None
+    momentum: Momentum | None = None
     coasting: bool = False
 
 
@@ -151,7 +151,7 @@ def carry_object(
     settings: PropagationSettings,
     matched: np.ndarray | None = None,
     colours: ColourModel | None = None,
-    momentum: np.ndarray | None = None,
+    momentum: Momentum | None = None,
 ) -> Carried:
     """Carry the boolean mask ``previous`` of ``previous_image`` onto ``image``.
 
@@ -165,8 +165,8 @@ def carry_object(
         matched: an engine's own probability that each pixel of ``image`` shows the object
             (see ``ObjectMatcher``), averaged with the motion-warped mask when given.
         colours: the object's colour model from the start frame, or None.
-        momentum: the object's motion relative to the background on the step before
-            (``Carried.relative``), so that it coasts past an occluder (``estimate_motion``).
+        momentum: how the object and the background moved on the step before
+            (``Carried.momentum``), so that it coasts past an occluder (``estimate_motion``).
     """
     area = int(np.count_nonzero(previous))
     band = settings.jitter * boundary_pixels(previous)
@@ -202,9 +202,9 @@ def carry_object(
     mask = fused > 0.5
     confidence = float(probabilities[mask].mean()) if mask.any() else 0.0
     fused = fused.astype(np.float32)
-    relative, coasting = (motion.relative, motion.coasting) if motion else (None, False)
+    measured, coasting = (motion.momentum, motion.coasting) if motion else (None, False)
     return Carried(
-        fused, prior, clicks, agreement, expected, accepted, confidence, relative, coasting
+        fused, prior, clicks, agreement, expected, accepted, confidence, measured, coasting
     )
 
 

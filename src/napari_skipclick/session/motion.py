@@ -47,7 +47,8 @@ class MotionSettings:
     ``stall`` (0: never) guards against an occluder: when the object moved against the
     background by at least ``stall_speed`` flow pixels on the step before
     (``estimate_motion``'s ``momentum``) and now seems to move with it, keeping less than
-    ``stall`` of that relative motion, something passing in front has taken its place; the
+    ``stall`` of that relative motion while the background's own motion changed by less than
+    ``stall`` of it, something passing in front has taken its place; the
     object coasts on with its earlier motion (see ``estimate_motion``). An object that fast
     does not lose half its speed against the background from one frame to the next; a slower
     one may (a player turning round), so it is left alone.
@@ -83,22 +84,31 @@ class MotionSettings:
 
 
 @dataclass(frozen=True)
+class Momentum:
+    """How an object moved on one step, in frame pixels (rows, columns): its displacement
+    relative to the background's (``relative``) and the background's (``background``)."""
+
+    relative: np.ndarray
+    background: np.ndarray
+
+
+@dataclass(frozen=True)
 class Motion:
     """Backward flow on a crop: pixel ``q`` of the new frame came from ``q + flow[:, q]``.
 
     ``box`` is the crop ``(y0, y1, x0, x1)`` in frame coordinates; ``flow`` has shape
     ``(2, y1 - y0, x1 - x0)`` (rows, columns). Outside the box the motion is unknown.
     ``background`` (the crop's shape, or None when the object's motion and the background's
-    cannot be told apart) marks the pixels that move with the background. ``relative`` is the
-    object's displacement (rows, columns, frame pixels) minus the background's, None when the
-    background's motion was not measured; ``coasting`` says the object moved on with the
-    ``momentum`` (its earlier relative motion) because it seemed to stall against the background.
+    cannot be told apart) marks the pixels that move with the background. ``momentum`` is
+    how the object and the background moved on this step, None when the background's motion
+    was not measured; ``coasting`` says the object moved on with its earlier relative motion
+    because it seemed to stall against the background.
     """
 
     box: tuple[int, int, int, int]
     flow: np.ndarray
     background: np.ndarray | None = None
-    relative: np.ndarray | None = None
+    momentum: Momentum | None = None
     coasting: bool = False
 
 
@@ -185,7 +195,7 @@ def estimate_motion(
     current: np.ndarray,
     mask: np.ndarray,
     settings: MotionSettings,
-    momentum: np.ndarray | None = None,
+    momentum: Momentum | None = None,
 ) -> Motion | None:
     """Motion of the region around ``mask`` from image ``previous`` to ``current``.
 
@@ -194,8 +204,8 @@ def estimate_motion(
         current: the frame the mask moves to, same shape.
         mask: boolean ``(H, W)`` object mask on ``previous``.
         settings: crop, flow and motion-model settings.
-        momentum: the object's motion relative to the background on the step before (frame
-            pixels, ``Motion.relative``), or None. When the object moved against the background
+        momentum: how the object and the background moved on the step before
+            (``Motion.momentum``), or None. When the object moved against the background
             then and now seems to stall with it (``MotionSettings.stall``), it moves on rigidly
             with the background's motion plus ``momentum`` (an occluder passes in front).
 
@@ -218,17 +228,17 @@ def estimate_motion(
         after = resize(after, small, anti_aliasing=True, preserve_range=True)
         small_mask = resize(small_mask, small, order=1)
     flow = _flow(after, before, settings)
-    background, relative, coasting = None, None, False
+    background, measured, coasting = None, None, False
     if settings.model != "dense":
         inside = small_mask > 0.25
         shift = best_shift(before, after, inside, flow)
         moving = background_shift(inside, flow)
         if moving is not None:
             if momentum is not None:
-                stalled = stalls(shift - moving, np.asarray(momentum) * scale, settings)
+                stalled = stalls(shift - moving, moving, momentum, scale, settings)
                 if stalled is not None:
                     shift, coasting = moving + stalled, True
-            relative = (shift - moving) / scale
+            measured = Momentum((shift - moving) / scale, moving / scale)
         residual = _residual(before, after, flow)
         background = background_pixels(residual, after, moving, flow, shift, settings)
         if coasting:
@@ -242,7 +252,7 @@ def estimate_motion(
         flow *= factors[:, None, None]
         if background is not None:
             background = resize(background.astype(np.float32), size, order=0) > 0.5
-    return Motion(box, flow.astype(np.float32), background, relative, coasting)
+    return Motion(box, flow.astype(np.float32), background, measured, coasting)
 
 
 #: pixels (on the downscaled crop) between the object and the pixels whose flow is the
@@ -263,17 +273,31 @@ def background_shift(mask: np.ndarray, dense: np.ndarray) -> np.ndarray | None:
 
 
 def stalls(
-    relative: np.ndarray, expected: np.ndarray, settings: MotionSettings
+    relative: np.ndarray,
+    moving: np.ndarray,
+    momentum: Momentum,
+    scale: float,
+    settings: MotionSettings,
 ) -> np.ndarray | None:
-    """``expected`` when the object's motion against the background, ``expected`` on the step
-    before and ``relative`` now (flow pixels), fell below ``settings.stall`` of it from at
-    least ``settings.stall_speed``: an occluder took the object's place. Else None."""
-    before = float(np.hypot(*expected))
-    if settings.stall <= 0 or before < max(settings.stall_speed, 1e-6):
+    """The relative motion to coast on with (flow pixels), or None.
+
+    ``relative`` and ``moving`` are the object's motion against the background and the
+    background's, now, in flow pixels (frame pixels times ``scale``); ``momentum`` is the step
+    before's, in frame pixels. The object stalls when it moved against the background by at
+    least ``settings.stall_speed`` then and keeps less than ``settings.stall`` of that now,
+    while the background's own motion changed by less than ``stall`` of it (else the two
+    steps did not measure against the same background, say a crop that shrank to the object).
+    """
+    before = np.asarray(momentum.relative, np.float32) * scale
+    speed = float(np.hypot(*before))
+    if settings.stall <= 0 or speed < max(settings.stall_speed, 1e-6):
         return None
-    if float(np.hypot(*relative)) >= settings.stall * before:
+    if float(np.hypot(*relative)) >= settings.stall * speed:
         return None
-    return np.asarray(expected, np.float32)
+    change = moving - np.asarray(momentum.background, np.float32) * scale
+    if float(np.hypot(*change)) >= settings.stall * speed:
+        return None
+    return before
 
 
 def background_pixels(

@@ -15,7 +15,7 @@ from .appearance import ColourModel
 from .carry import Carried, boundary_pixels, carry_object, derive_clicks, matcher_of, within
 from .history import frame_change
 from .labels import object_edit
-from .motion import MotionSettings
+from .motion import Momentum, MotionSettings
 from .results import StaleResultError
 
 if TYPE_CHECKING:
@@ -319,20 +319,20 @@ class _Track:
     """An object's motion against the background on its last step, and how many steps in a
     row it has coasted on with it."""
 
-    relative: np.ndarray | None = None
+    last: Momentum | None = None
     coasted: int = 0
 
-    def momentum(self, max_coast: int) -> np.ndarray | None:
+    def momentum(self, max_coast: int) -> Momentum | None:
         """The motion to coast on with; None when unknown or once ``max_coast`` steps in a
         row coasted."""
-        return self.relative if self.coasted < max_coast else None
+        return self.last if self.coasted < max_coast else None
 
     def update(self, carried: Carried) -> None:
         """Remember the step's motion, unless the engine disagreed with it (the flow may have
         torn: a leak, a change of appearance) and it was not coasting."""
         self.coasted = self.coasted + 1 if carried.coasting else 0
         trusted = carried.from_engine or carried.coasting
-        self.relative = carried.relative if trusted else None
+        self.last = carried.momentum if trusted else None
 
 
 #: statuses of frames whose clicks propagation derived (re-propagating may replace them)
