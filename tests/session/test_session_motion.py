@@ -12,11 +12,11 @@ from napari_skipclick.session import AnnotationSession, PropagationSettings
 from napari_skipclick.session.carry import expected_agreement
 from napari_skipclick.session.motion import (
     MotionSettings,
-    background_pixels,
     best_shift,
     estimate_motion,
     warp_mask,
 )
+from napari_skipclick.session.motion_background import background_pixels
 from napari_skipclick.types import Click, FrameStatus
 from support.scenes import iou, snow
 
@@ -97,7 +97,8 @@ def test_pixels_that_move_with_the_background_are_found():
     flow = np.zeros((2, 120, 200), np.float32)
     grey = before.mean(axis=2) / 255
     moving = np.array([0.0, 4.0], np.float32)
-    assert background_pixels(grey * 0, grey, moving, flow, np.array([0.0, -3.0]), off) is None
+    textured = np.ones_like(grey, bool)
+    assert background_pixels(grey * 0, textured, moving, flow, np.array([0.0, -3.0]), off) is None
     with pytest.raises(ValueError):
         MotionSettings(separation=-1)
 

@@ -7,14 +7,10 @@ import numpy as np
 import pytest
 
 from napari_skipclick.engines import create_engine
+from napari_skipclick.engines.base import Features
 from napari_skipclick.session import AnnotationSession, PropagationSettings
-from napari_skipclick.session.motion import (
-    Momentum,
-    MotionSettings,
-    estimate_motion,
-    stalls,
-    warp_mask,
-)
+from napari_skipclick.session.motion import MotionSettings, estimate_motion, warp_mask
+from napari_skipclick.session.motion_background import Momentum, stalls
 from napari_skipclick.types import FrameStatus
 from support.scenes import iou, snow
 
@@ -106,3 +102,57 @@ def test_coasting_frames_ask_for_review_and_end_after_max_coast(max_coast):
     assert all(session.status(t) is FrameStatus.NEEDS_REVIEW for t in coasted)
     runs = np.split(np.array(coasted), np.flatnonzero(np.diff(coasted) > 1) + 1)
     assert max(len(run) for run in runs) <= max_coast
+
+
+class BodyOnlyEngine:
+    """A test engine that keeps the upper part of the moved mask (rows above ``LEG``) and
+    never sees the lower part: an engine blind to a leg the colour of the ground."""
+
+    name = key = "body-only-test"
+
+    def encode(self, image):
+        return Features(image.shape[:2], {})
+
+    def decode(self, features, clicks, prev_mask=None):
+        rows = np.arange(features.image_shape[0])[:, None]
+        return np.where((np.asarray(prev_mask) > 0.5) & (rows < LEG), 0.95, 0.05).astype(np.float32)
+
+
+LEG = 60  # first row of the walker's leg
+
+
+def walker(t: int) -> tuple[np.ndarray, np.ndarray]:
+    """Frame ``t`` of a wide dark textured body on a leg 6 px wide of snow texture, walking
+    3 px right per frame over still snow of the same colours as the leg; returns the frame
+    and its mask."""
+    frame = snow(120, 200, seed=1)
+    mask = np.zeros((120, 200), bool)
+    left = 50 + 3 * t
+    mask[10:LEG, left : left + 90] = True
+    mask[LEG:100, left + 40 : left + 46] = True
+    frame[10:LEG, left : left + 90] = snow(LEG - 10, 90, seed=2) // 3
+    frame[LEG:100, left + 40 : left + 46] = snow(100 - LEG, 6, seed=3)
+    return frame, mask
+
+
+def test_what_the_motion_tracks_well_stays_where_engine_and_colours_lose_it():
+    frames, masks = zip(*(walker(t) for t in range(6)), strict=True)
+    results = {}
+    for track in (0.0, MotionSettings().track_residual):
+        settings = PropagationSettings(motion=MotionSettings(track_residual=track))
+        session = AnnotationSession(np.stack(frames), BodyOnlyEngine())
+        obj = session.add_object().id
+        session.labels.set_frame(0, np.where(masks[0], obj, 0).astype(session.labels.dtype))
+        session.set_status(0, FrameStatus.REVIEWED)
+        list(session.propagate([obj], 0, settings=settings))
+        legs = [
+            (session.labels.read(t) == obj)[LEG:].sum() / masks[t][LEG:].sum() for t in range(6)
+        ]
+        results[track] = legs, [iou(session.labels.read(t) == obj, masks[t]) for t in range(6)]
+    lost, _ = results[0.0]
+    kept, ious = results[MotionSettings().track_residual]
+    assert max(lost[1:]) < 0.1  # the engine and the ground-coloured leg's colours drop it
+    # the motion keeps most of it; its edges, where the residual's window reads the ground,
+    # still wear away a little each frame
+    assert kept[1] > 0.6 and min(kept) > 0.25
+    assert min(ious) > 0.85

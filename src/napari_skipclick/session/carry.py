@@ -4,9 +4,10 @@ The previous mask moves with the optical flow between the two frames (``motion``
 that can match an object between two frames' features (``ObjectMatcher``) adds its own guess.
 Clicks are derived from the carried mask and the engine decodes them with the carried mask as
 its prior. When the engine's mask agrees with the carried one as well as the object's size
-allows, the two probability maps are averaged (``engine_weight``), and pixels that move with
-the background (``Motion.background``) are taken out; otherwise the carried mask stands in
-and the frame asks for review.
+allows, the two probability maps are averaged (``engine_weight``), pixels of the carried mask
+that the motion tracks well (``Motion.tracked``) are kept, and pixels that move with the
+background (``Motion.background``) are taken out; otherwise the carried mask stands in and
+the frame asks for review.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from scipy import ndimage
 from ..engines.base import Engine, Features, ObjectMatcher, carried_decode
 from ..types import Click
 from .appearance import ColourModel
-from .motion import Momentum, estimate_motion, grown_box, warp_mask
+from .motion import estimate_motion, grown_box, warp_mask
+from .motion_background import Momentum
 
 if TYPE_CHECKING:
     from .propagation import PropagationSettings
@@ -191,11 +193,16 @@ def carry_object(
     accepted = accepted and within(int(decoded.sum()), area, settings.max_area_ratio, band)
     if accepted:
         fused = fuse(probabilities, prior, carried, likelihood, settings)
-        if motion is not None and motion.background is not None:
-            # what moves with the background is not the object, whatever its colour
+        if motion is not None:
             y0, y1, x0, x1 = motion.box
-            crop = fused[y0:y1, x0:x1]
-            fused[y0:y1, x0:x1] = np.where(motion.background, np.minimum(crop, 0.49), crop)
+            crop = fused[y0:y1, x0:x1]  # a view: the changes below land in ``fused``
+            if motion.tracked is not None:
+                # what the motion follows well stays, whatever the engine and colours say
+                kept = motion.tracked & carried[y0:y1, x0:x1]
+                crop[kept] = np.maximum(crop[kept], 0.51)
+            if motion.background is not None:
+                # what moves with the background is not the object, whatever its colour
+                crop[motion.background] = np.minimum(crop[motion.background], 0.49)
     else:
         # the engine lost the object (occlusion) or leaked: the motion carries it for review
         fused = np.where(carried, np.maximum(prior, 0.51), np.minimum(prior, 0.49))

@@ -20,6 +20,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .motion_background import (
+    Momentum,
+    background_pixels,
+    background_shift,
+    stalls,
+    texture,
+)
+
 
 @dataclass(frozen=True)
 class MotionSettings:
@@ -38,11 +46,12 @@ class MotionSettings:
     (uncovered background) the shift carries the mask, so it does not grow behind the object.
 
     ``separation`` (in the flow's pixels, on the downscaled crop; 0: never) is the least
-    difference between the object's shift and the background's motion (the median flow farther
-    than ``BACKGROUND_GAP`` pixels from the object) from which pixels that move with the
-    background are told apart (``background_pixels``); ``texture`` is the least smaller
-    eigenvalue of a pixel's structure tensor (grey levels in [0, 1]) for its flow to count,
-    so a plain region (snow, sky, a plain jacket), whose flow cannot be measured, never does.
+    difference between the object's shift and the background's motion (the median flow
+    farther than ``motion_background.BACKGROUND_GAP`` pixels from the object) from which
+    pixels that move with the background are told apart (``background_pixels``);
+    ``texture`` is the least smaller eigenvalue of a pixel's structure tensor (grey levels in
+    [0, 1]) for its flow to count, so a plain region (snow, sky, a plain jacket), whose flow
+    cannot be measured, never does.
 
     ``stall`` (0: never) guards against an occluder: when the object moved against the
     background by at least ``stall_speed`` flow pixels on the step before
@@ -52,6 +61,11 @@ class MotionSettings:
     object coasts on with its earlier motion (see ``estimate_motion``). An object that fast
     does not lose half its speed against the background from one frame to the next; a slower
     one may (a player turning round), so it is left alone.
+
+    ``track_residual`` (0: never) marks the pixels that the chosen motion tracks well: it
+    explains the new frame there within that residual, and the pixel is textured
+    (``texture``). Propagation keeps such pixels of the moved mask whatever the engine and
+    the colours say (a leg on clay of the same colour).
     """
 
     margin: float = 0.5
@@ -67,6 +81,7 @@ class MotionSettings:
     texture: float = 1e-4
     stall: float = 0.5
     stall_speed: float = 4.0
+    track_residual: float = 0.025
 
     def __post_init__(self) -> None:
         if self.method not in ("ilk", "tvl1"):
@@ -77,19 +92,10 @@ class MotionSettings:
             raise ValueError("margins must be >= 0, max_side >= 16 and radius >= 1")
         if self.max_residual <= 0 or self.min_gain < 0:
             raise ValueError("max_residual must be > 0 and min_gain >= 0")
-        if self.separation < 0 or self.texture < 0:
-            raise ValueError("separation and texture must be >= 0")
+        if min(self.separation, self.texture, self.track_residual) < 0:
+            raise ValueError("separation, texture and track_residual must be >= 0")
         if not 0 <= self.stall < 1 or self.stall_speed < 0:
             raise ValueError("stall must lie in [0, 1) and stall_speed must be >= 0")
-
-
-@dataclass(frozen=True)
-class Momentum:
-    """How an object moved on one step, in frame pixels (rows, columns): its displacement
-    relative to the background's (``relative``) and the background's (``background``)."""
-
-    relative: np.ndarray
-    background: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -102,7 +108,9 @@ class Motion:
     cannot be told apart) marks the pixels that move with the background. ``momentum`` is
     how the object and the background moved on this step, None when the background's motion
     was not measured; ``coasting`` says the object moved on with its earlier relative motion
-    because it seemed to stall against the background.
+    because it seemed to stall against the background. ``tracked`` (the crop's shape, or None)
+    marks the textured pixels whose motion explains the new frame well
+    (``MotionSettings.track_residual``).
     """
 
     box: tuple[int, int, int, int]
@@ -110,6 +118,7 @@ class Motion:
     background: np.ndarray | None = None
     momentum: Momentum | None = None
     coasting: bool = False
+    tracked: np.ndarray | None = None
 
 
 def grown_box(mask: np.ndarray, grow: int) -> tuple[int, int, int, int] | None:
@@ -228,7 +237,8 @@ def estimate_motion(
         after = resize(after, small, anti_aliasing=True, preserve_range=True)
         small_mask = resize(small_mask, small, order=1)
     flow = _flow(after, before, settings)
-    background, measured, coasting = None, None, False
+    background, measured, coasting, tracked = None, None, False, None
+    measurable = texture(after) >= settings.texture
     if settings.model != "dense":
         inside = small_mask > 0.25
         shift = best_shift(before, after, inside, flow)
@@ -240,11 +250,13 @@ def estimate_motion(
                     shift, coasting = moving + stalled, True
             measured = Momentum((shift - moving) / scale, moving / scale)
         residual = _residual(before, after, flow)
-        background = background_pixels(residual, after, moving, flow, shift, settings)
+        background = background_pixels(residual, measurable, moving, flow, shift, settings)
         if coasting:
             flow = np.broadcast_to(-shift[:, None, None], flow.shape).astype(np.float32)
         else:
             flow = _choose(flow, residual, shift, before, after, settings)
+    if settings.track_residual > 0:
+        tracked = (_residual(before, after, flow) <= settings.track_residual) & measurable
     if scale < 1.0:
         # back to crop resolution: interpolate, and stretch the displacements by the scale
         factors = np.array([size[0] / flow.shape[1], size[1] / flow.shape[2]], np.float32)
@@ -252,89 +264,9 @@ def estimate_motion(
         flow *= factors[:, None, None]
         if background is not None:
             background = resize(background.astype(np.float32), size, order=0) > 0.5
-    return Motion(box, flow.astype(np.float32), background, measured, coasting)
-
-
-#: pixels (on the downscaled crop) between the object and the pixels whose flow is the
-#: background's motion
-BACKGROUND_GAP = 4
-
-
-def background_shift(mask: np.ndarray, dense: np.ndarray) -> np.ndarray | None:
-    """The background's displacement (rows, columns): minus the median of the dense backward
-    flow ``dense`` over the crop farther than ``BACKGROUND_GAP`` pixels from ``mask``; None
-    when fewer than 50 pixels lie that far."""
-    from scipy.ndimage import binary_dilation
-
-    far = ~binary_dilation(mask, iterations=BACKGROUND_GAP)
-    if np.count_nonzero(far) < 50:
-        return None
-    return -np.median(dense[:, far], axis=1).astype(np.float32)
-
-
-def stalls(
-    relative: np.ndarray,
-    moving: np.ndarray,
-    momentum: Momentum,
-    scale: float,
-    settings: MotionSettings,
-) -> np.ndarray | None:
-    """The relative motion to coast on with (flow pixels), or None.
-
-    ``relative`` and ``moving`` are the object's motion against the background and the
-    background's, now, in flow pixels (frame pixels times ``scale``); ``momentum`` is the step
-    before's, in frame pixels. The object stalls when it moved against the background by at
-    least ``settings.stall_speed`` then and keeps less than ``settings.stall`` of that now,
-    while the background's own motion changed by less than ``stall`` of it (else the two
-    steps did not measure against the same background, say a crop that shrank to the object).
-    """
-    before = np.asarray(momentum.relative, np.float32) * scale
-    speed = float(np.hypot(*before))
-    if settings.stall <= 0 or speed < max(settings.stall_speed, 1e-6):
-        return None
-    if float(np.hypot(*relative)) >= settings.stall * speed:
-        return None
-    change = moving - np.asarray(momentum.background, np.float32) * scale
-    if float(np.hypot(*change)) >= settings.stall * speed:
-        return None
-    return before
-
-
-def background_pixels(
-    residual: np.ndarray,
-    after: np.ndarray,
-    moving: np.ndarray | None,
-    dense: np.ndarray,
-    shift: np.ndarray,
-    settings: MotionSettings,
-) -> np.ndarray | None:
-    """Pixels of the crop that move with the background rather than with the object.
-
-    ``moving`` is the background's displacement (``background_shift``). When it differs from
-    the object's ``shift`` by at least ``settings.separation``, a pixel moves with the
-    background when its flow lies within a quarter of that difference of the background's
-    motion, explains the new frame ``after`` (its ``residual``, see ``_residual``, at most
-    ``max_residual``) and can be measured (structure tensor's smaller eigenvalue at least
-    ``texture``). Returns None when the two motions are not that far apart (or there is too
-    little background to tell: ``moving`` is None).
-    """
-    if settings.separation <= 0 or moving is None:
-        return None
-    apart = float(np.hypot(*(shift - moving)))
-    if apart < settings.separation:
-        return None
-    along = np.hypot(*(dense + moving[:, None, None])) <= 0.25 * apart
-    return along & (residual <= settings.max_residual) & (_texture(after) >= settings.texture)
-
-
-def _texture(image: np.ndarray) -> np.ndarray:
-    """Smaller eigenvalue of the structure tensor (gradients averaged over 5×5 pixels)."""
-    from scipy.ndimage import uniform_filter
-
-    gy, gx = np.gradient(image.astype(np.float32))
-    jyy, jxx, jxy = (uniform_filter(v, 5) for v in (gy * gy, gx * gx, gx * gy))
-    mean = (jyy + jxx) / 2
-    return mean - np.sqrt(((jyy - jxx) / 2) ** 2 + jxy**2)
+        if tracked is not None:
+            tracked = resize(tracked.astype(np.float32), size, order=0) > 0.5
+    return Motion(box, flow.astype(np.float32), background, measured, coasting, tracked)
 
 
 def _flow(after: np.ndarray, before: np.ndarray, settings: MotionSettings) -> np.ndarray:

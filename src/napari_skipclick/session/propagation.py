@@ -15,7 +15,8 @@ from .appearance import ColourModel
 from .carry import Carried, boundary_pixels, carry_object, derive_clicks, matcher_of, within
 from .history import frame_change
 from .labels import object_edit
-from .motion import Momentum, MotionSettings
+from .motion import MotionSettings
+from .motion_background import Momentum
 from .results import StaleResultError
 
 if TYPE_CHECKING:
