@@ -252,7 +252,7 @@ def estimate_motion(
         residual = _residual(before, after, flow)
         background = background_pixels(residual, measurable, moving, flow, shift, settings)
         if coasting:
-            flow = np.broadcast_to(-shift[:, None, None], flow.shape).astype(np.float32)
+            flow = _rigid(shift, flow.shape)
         else:
             flow = _choose(flow, residual, shift, before, after, settings)
     if settings.track_residual > 0:
@@ -295,6 +295,11 @@ def _residual(before: np.ndarray, after: np.ndarray, flow: np.ndarray) -> np.nda
     return uniform_filter(np.abs(_sample(before, flow) - after), 5)
 
 
+def _rigid(shift: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The backward flow of ``shape`` that moves every pixel by ``shift``."""
+    return np.broadcast_to(-shift[:, None, None], shape).astype(np.float32)
+
+
 def _choose(
     dense: np.ndarray,
     error_dense: np.ndarray,
@@ -305,7 +310,7 @@ def _choose(
 ) -> np.ndarray:
     """Per pixel, the dense flow (whose residual is ``error_dense``) where it explains
     ``after`` clearly better, else the shift."""
-    rigid = np.broadcast_to(-shift[:, None, None], dense.shape).astype(np.float32)
+    rigid = _rigid(shift, dense.shape)
     if settings.model == "shift":
         return rigid
     error_rigid = _residual(before, after, rigid)

@@ -83,7 +83,7 @@ def background_pixels(
     ``moving`` is the background's displacement (``background_shift``). When it differs from
     the object's ``shift`` by at least ``settings.separation``, a pixel moves with the
     background when its flow lies within a quarter of that difference of the background's
-    motion, explains the new frame (its ``residual``, see ``_residual``, at most
+    motion, explains the new frame (its ``residual``, see ``motion._residual``, at most
     ``max_residual``) and can be measured (``measurable``: the new frame's structure tensor's
     smaller eigenvalue at least ``texture``). Returns None when the two motions are not that
     far apart (or there is too little background to tell: ``moving`` is None).
