@@ -70,6 +70,23 @@ def test_ground_truth_start_without_corrections_is_pure_propagation(tmp_path):
     assert record["per_frame"]["j_prop"][0] == pytest.approx(record["per_frame"]["j_pure"][0])
 
 
+def test_restarted_pure_runs_start_from_the_ground_truth_of_their_frame(tmp_path, capsys):
+    out = tmp_path / "v.json"
+    argv = ["--engine", "embedded", "--data", MINI, "--first-frame", "gt", "--frames", 5]
+    assert run_video(*argv, "--max-corrections", 0, "--restart-every", 2, "--json", out) == 0
+    result = json.loads(out.read_text())
+    (record,) = result["objects"]
+    per_frame = record["per_frame"]
+    assert len(per_frame["j_restart"]) == 4 and result["restart_every"] == 2
+    # the first run starts where the pure run does; the second from frame 2's ground truth
+    assert per_frame["j_restart"][:2] == pytest.approx(per_frame["j_pure"][:2])
+    assert per_frame["j_restart"][2] != pytest.approx(per_frame["j_pure"][2])
+    assert record["j_restart_mean"] == pytest.approx(np.mean(per_frame["j_restart"]), abs=1e-4)
+    assert result["overall"]["j_restart_mean"] == record["j_restart_mean"]
+    assert f"{record['j_restart_mean']:7.3f}" in capsys.readouterr().out
+    assert run_video(*argv, "--restart-every", 0) == 2
+
+
 def copy_mini(tmp_path: Path) -> Path:
     data = tmp_path / "set"
     shutil.copytree(MINI, data)

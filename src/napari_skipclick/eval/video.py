@@ -35,6 +35,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="corrective clicks per frame at most (default 5)",
     )
+    parser.add_argument(
+        "--restart-every",
+        type=int,
+        metavar="N",
+        help="also propagate the ground truth of every Nth frame for N frames without "
+        "corrections (J_restart: short runs, less at the mercy of one lost frame)",
+    )
     add_engine_arguments(parser)  # the engine as the widget runs it (no NoC protocol default)
     parser.add_argument("--json", type=Path, metavar="OUT", help="write all results here")
 
@@ -63,6 +70,7 @@ def object_record(run) -> dict:
         "j_prop_last": round(run.j_prop[-1], 4) if n else None,
         "j_pure_mean": _mean(run.j_pure),
         "j_pure_last": round(run.j_pure[-1], 4) if n else None,
+        "j_restart_mean": _mean(run.j_restart),
         "frames_below": sum(v < FRAME_IOU for v in run.j_corrected),
         "review_frames_pure": run.review_pure,
         "pure_frames_reached": run.pure_reached,
@@ -75,6 +83,7 @@ def object_record(run) -> dict:
             "corrections": run.corrections,
             "j_corrected": [round(v, 4) for v in run.j_corrected],
             "j_pure": [round(v, 4) for v in run.j_pure],
+            "j_restart": [round(v, 4) for v in run.j_restart],
         },
     }
 
@@ -94,7 +103,7 @@ def aggregate(records: list[dict]) -> dict:
         "clicks_per_frame": round((first + corrective) / frames, 4) if frames else None,
         "frames_below": sum(r["frames_below"] for r in records),
     }
-    for key in ("j_prop_mean", "j_prop_last", "j_pure_mean", "j_pure_last"):
+    for key in ("j_prop_mean", "j_prop_last", "j_pure_mean", "j_pure_last", "j_restart_mean"):
         out[key] = _mean([r[key] for r in records if r[key] is not None])
     return out
 
@@ -103,7 +112,7 @@ def format_table(summary: dict) -> str:
     """Per-clip and overall rows printed on stdout."""
     head = (
         f"{'clip':<16}{'obj':>4}{'frames':>7}{'clicks0':>8}{'CPF':>7}{'clk/fr':>7}"
-        f"{'Jprop':>7}{'last':>7}{'Jpure':>7}{'last':>7}{'<.85':>6}"
+        f"{'Jprop':>7}{'last':>7}{'Jpure':>7}{'last':>7}{'Jrst':>7}{'<.85':>6}"
     )
     lines = [
         f"engine {summary['engine']}  data {summary['data']}  first frame "
@@ -114,7 +123,7 @@ def format_table(summary: dict) -> str:
 
     def row(label: str, obj: str, r: dict) -> str:
         cells = [r["cpf"], r["clicks_per_frame"], r["j_prop_mean"], r["j_prop_last"]]
-        cells += [r["j_pure_mean"], r["j_pure_last"]]
+        cells += [r["j_pure_mean"], r["j_pure_last"], r["j_restart_mean"]]
         numbers = "".join("      -" if v is None else f"{v:7.3f}" for v in cells)
         return (
             f"{label:<16}{obj:>4}{r['frames']:>7}{r['first_clicks']:>8}{numbers}"
@@ -148,7 +157,8 @@ def _runs(engine, clips: list, args: argparse.Namespace) -> tuple[list, bool]:
     from ..engines.cache import FeatureCache
     from .video_protocol import run_object
 
-    total = sum(2 * len(c.frames) - 1 for c in clips for _ in c.objects)
+    passes = 2 if args.restart_every is None else 3
+    total = sum(passes * (len(c.frames) - 1) + 1 for c in clips for _ in c.objects)
     progress = tqdm(total=total, file=sys.stderr, unit="frame", desc=f"eval-video {args.engine}")
     runs = []
     try:
@@ -165,6 +175,7 @@ def _runs(engine, clips: list, args: argparse.Namespace) -> tuple[list, bool]:
                         args.first_frame,
                         args.max_corrections,
                         progress.update,
+                        args.restart_every,
                     )
                 )
     except KeyboardInterrupt:
@@ -183,6 +194,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.max_corrections < 0 or (args.frames is not None and args.frames < 2):
         print("error: --max-corrections must be >= 0 and --frames >= 2", file=sys.stderr)
+        return 2
+    if args.restart_every is not None and args.restart_every < 1:
+        print("error: --restart-every must be >= 1", file=sys.stderr)
         return 2
     selected = [c.strip() for c in args.clips.split(",") if c.strip()] if args.clips else None
     try:
@@ -220,6 +234,7 @@ def run(args: argparse.Namespace) -> int:
         "clips": [c.name for c in clips],
         "first_frame": args.first_frame,
         "max_corrections": args.max_corrections,
+        "restart_every": args.restart_every,
         "frames_limit": args.frames,
         "interrupted": interrupted,
         "version": __version__,

@@ -97,6 +97,7 @@ class ObjectRun:
     j_pure: list[float] = field(default_factory=list)
     review_pure: list[int] = field(default_factory=list)
     pure_reached: int = 0
+    j_restart: list[float] = field(default_factory=list)
     step_ms: list[float] = field(default_factory=list)
 
 
@@ -137,6 +138,7 @@ def run_object(
     first_frame: str,
     max_corrections: int,
     tick: Callable[[], None] = lambda: None,
+    restart_every: int | None = None,
 ) -> ObjectRun:
     """Run the protocol for object ``value`` of ``clip``; ``tick`` is called once per frame.
 
@@ -144,6 +146,8 @@ def run_object(
     ``"gt"`` (the ground-truth mask is the start). Then each next frame is propagated from the
     previous one and corrected with at most ``max_corrections`` clicks until IoU ≥ 0.85. A second
     session propagates the frame-0 mask through the whole clip in one run without corrections.
+    With ``restart_every`` N, the ground truth of frames 0, N, 2N, ... is also propagated for N
+    frames each without corrections (``ObjectRun.j_restart``, every frame once).
     """
     gt = clip.ground_truth(value)
     run = ObjectRun(clip.name, value, clip.objects[value])
@@ -178,7 +182,33 @@ def run_object(
     for t in range(len(run.j_pure) + 1, len(gt)):
         run.j_pure.append(frame_iou(gt[t], np.zeros(gt[t].shape, bool)))
         tick()
+    if restart_every is not None:
+        run.j_restart = _restarted(clip, gt, engine, cache, restart_every, tick)
     return run
+
+
+def _restarted(
+    clip: VideoClip,
+    gt: np.ndarray,
+    engine: TimedEngine,
+    cache: FeatureCache,
+    every: int,
+    tick: Callable[[], None],
+) -> list[float]:
+    """IoU on frames 1.. of pure propagation restarted from the ground truth every ``every``
+    frames, each run ``every`` frames long; frames a run never reached count as empty."""
+    ious: list[float] = []
+    for start in range(0, len(gt) - 1, every):
+        session, obj = _session(clip, engine, cache)
+        _set_start(session, obj, gt[start] == 1, start)
+        frames = min(every, len(gt) - 1 - start)
+        reached = {}
+        for step in session.propagate([obj], start, n_frames=frames):
+            reached[step.frame] = session.labels.read(step.frame) == obj
+        for t in range(start + 1, start + frames + 1):
+            ious.append(frame_iou(gt[t], reached.get(t, np.zeros(gt[t].shape, bool))))
+            tick()
+    return ious
 
 
 def review_scores(run: ObjectRun) -> tuple[float | None, float | None]:
@@ -198,7 +228,7 @@ def review_scores(run: ObjectRun) -> tuple[float | None, float | None]:
     return recall, precision
 
 
-def _set_start(session: AnnotationSession, obj: int, mask: np.ndarray) -> None:
-    """Make ``mask`` the object's reviewed mask on frame 0 (as if drawn and accepted)."""
-    session.labels.set_frame(0, np.where(mask, obj, 0).astype(session.labels.dtype))
-    session.set_status(0, FrameStatus.REVIEWED)
+def _set_start(session: AnnotationSession, obj: int, mask: np.ndarray, frame: int = 0) -> None:
+    """Make ``mask`` the object's reviewed mask on ``frame`` (as if drawn and accepted)."""
+    session.labels.set_frame(frame, np.where(mask, obj, 0).astype(session.labels.dtype))
+    session.set_status(frame, FrameStatus.REVIEWED)

@@ -7,7 +7,9 @@ its prior. When the engine's mask agrees with the carried one as well as the obj
 allows, the two probability maps are averaged (``engine_weight``), pixels of the carried mask
 that the motion tracks well (``Motion.tracked``) are kept, and pixels that move with the
 background (``Motion.background``) are taken out; otherwise the carried mask stands in and
-the frame asks for review.
+the frame asks for review. Either way, thin parts of the mask (lines, poles) are followed onto
+the new frame along their own line (``thin_parts``), whose pixels join the mask unless they
+move with the background.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ..types import Click
 from .appearance import ColourModel
 from .motion import estimate_motion, grown_box, warp_mask
 from .motion_background import Momentum
+from .thin_parts import follow_thin, thin_part
 
 if TYPE_CHECKING:
     from .propagation import PropagationSettings
@@ -206,6 +209,15 @@ def carry_object(
     else:
         # the engine lost the object (occlusion) or leaked: the motion carries it for review
         fused = np.where(carried, np.maximum(prior, 0.51), np.minimum(prior, 0.49))
+    if motion is not None and not motion.coasting and settings.thin.width:
+        # lines, poles and rims move by more than their width: followed along their line
+        thin = thin_part(previous, settings.thin)
+        if thin.any():
+            found = follow_thin(previous_image, image, previous, thin, motion, settings.thin)
+            if motion.background is not None:
+                y0, y1, x0, x1 = motion.box
+                found[y0:y1, x0:x1] &= ~motion.background
+            fused[found] = np.maximum(fused[found], 0.51)
     mask = fused > 0.5
     confidence = float(probabilities[mask].mean()) if mask.any() else 0.0
     fused = fused.astype(np.float32)

@@ -18,6 +18,7 @@ from .labels import object_edit
 from .motion import MotionSettings
 from .motion_background import Momentum
 from .results import StaleResultError
+from .thin_parts import ThinSettings
 
 if TYPE_CHECKING:
     from .annotation import AnnotationSession
@@ -47,6 +48,8 @@ class PropagationSettings:
     background and seems to stall with it (an occluder passing in front, see
     ``MotionSettings.stall``) coasts on with its earlier motion for at most ``max_coast``
     frames in a row, each of them marked for review; then its measured motion is believed.
+    Thin parts of the mask (a kite's lines, a stick, a pole) are followed onto each frame
+    along their own line (``thin``, see ``thin_parts.ThinSettings``).
     """
 
     max_area_ratio: float = 1.5
@@ -64,6 +67,7 @@ class PropagationSettings:
     colour_weight: float = 0.33
     band: float = 0.05
     motion: MotionSettings = field(default_factory=MotionSettings)
+    thin: ThinSettings = field(default_factory=ThinSettings)
 
     def __post_init__(self) -> None:
         if min(self.max_area_ratio, self.max_trend_ratio, self.max_drift_ratio) < 1:

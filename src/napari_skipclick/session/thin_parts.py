@@ -1,0 +1,172 @@
+"""Thin parts of a mask (lines, poles, sticks, rims) followed onto the next frame, tile by tile.
+
+A part a few pixels wide moves by more than its width between frames, so the moved mask misses
+it, and the engine, which sees regions, drops it. Such a part is a line in one colour channel:
+the projection of the colours onto the difference between the part's mean colour and its
+surroundings' on the previous frame, in which the part is bright whatever its colour. On the
+new frame each piece of the part is where that channel holds a line as strong as the piece's
+own, close to where the motion moved it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from .motion import Motion, grown_box
+
+
+@dataclass(frozen=True)
+class ThinSettings:
+    """How thin parts are found and followed.
+
+    A part is thin where the mask does not hold a disk ``width`` pixels across; only such parts
+    of at least ``min_length`` pixels' extent count. The part is followed in tiles of ``tile``
+    pixels, each searched ``search`` pixels around where the motion puts it, a shift costing
+    ``drift`` per pixel; on the new frame a pixel belongs to the part when its line strength
+    (``line_strength``) is at least ``strength`` times the part's median on the previous frame.
+    A tile is followed only when the difference between its part's mean colour and its
+    surroundings' is at least ``min_contrast`` (colour units of 0..255) and ``separation`` times
+    the spread of the surroundings along it, and when its part is a line in the image: its
+    line strength at least ``line`` times that difference (a thin piece of the mask over
+    something wider, a leg the mask lost most of, is not). ``width`` 0 turns this off.
+    """
+
+    width: int = 7
+    min_length: int = 15
+    tile: int = 16
+    search: int = 6
+    drift: float = 0.01
+    strength: float = 0.5
+    min_contrast: float = 12.0
+    separation: float = 1.0
+    line: float = 0.8
+
+    def __post_init__(self) -> None:
+        if self.width < 0 or self.min_length < 1 or self.tile < 1 or self.search < 0:
+            raise ValueError("width and search must be >= 0, min_length and tile >= 1")
+        if not 0 < self.strength <= 1:
+            raise ValueError("strength must lie in (0, 1]")
+        if min(self.min_contrast, self.separation, self.line) < 0:
+            raise ValueError("min_contrast, separation and line must be >= 0")
+
+
+def thin_part(mask: np.ndarray, settings: ThinSettings) -> np.ndarray:
+    """Pixels of boolean ``mask`` in parts narrower than ``settings.width`` (frame shape)."""
+    out = np.zeros(mask.shape, bool)
+    radius = settings.width // 2
+    box = grown_box(mask, radius + 1)
+    if box is None or radius < 1:
+        return out
+    y0, y1, x0, x1 = box
+    crop = mask[y0:y1, x0:x1]
+    disk = np.hypot(*np.mgrid[-radius : radius + 1, -radius : radius + 1]) <= radius + 0.5
+    thin = crop & ~ndimage.binary_opening(crop, disk)
+    # pieces a few pixels apart (a line with a gap) count as one part
+    groups, _ = ndimage.label(ndimage.binary_dilation(thin, iterations=2))
+    extents = [
+        max(rows.stop - rows.start, cols.stop - cols.start) - 4
+        for rows, cols in ndimage.find_objects(groups)
+    ]
+    long_enough = np.flatnonzero(np.array(extents) >= settings.min_length) + 1
+    thin &= np.isin(groups, long_enough)
+    out[y0:y1, x0:x1] = thin
+    return out
+
+
+def line_strength(channel: np.ndarray, width: int) -> np.ndarray:
+    """How much brighter each pixel of ``channel`` is than its surroundings when bright
+    structures narrower than ``width`` are taken away (white top-hat)."""
+    size = max(width, 3)
+    return channel - ndimage.grey_opening(channel, size=(size, size))
+
+
+def follow_thin(
+    previous_image: np.ndarray,
+    image: np.ndarray,
+    previous: np.ndarray,
+    thin: np.ndarray,
+    motion: Motion,
+    settings: ThinSettings,
+) -> np.ndarray:
+    """Where the thin part ``thin`` of mask ``previous`` lies on ``image`` (frame shape).
+
+    The part is cut into tiles of ``settings.tile`` pixels. In each, the colours are projected
+    onto the difference between the tile's part and its surroundings on the previous frame, so
+    that the part is bright; the tile moves by the motion's displacement there, corrected by
+    the shift within ``settings.search`` pixels under which its pixels lie on the strongest
+    line of that channel on the new frame (``line_strength``, relative to the part's own). The
+    new part is the pixels of the moved tiles whose line is still strong enough, and their
+    neighbours on that line. Tiles with too little contrast or no line are left out.
+
+    Args:
+        previous_image: the frame of ``previous``, uint8 ``(H, W, 3)``.
+        image: the new frame, same shape.
+        previous: the object's boolean mask on ``previous_image``.
+        thin: its thin part (``thin_part``).
+        motion: the motion of the object from ``previous_image`` to ``image``.
+        settings: tiles, search, strength and contrast.
+    """
+    height, width = thin.shape
+    out = np.zeros(thin.shape, bool)
+    points = np.argwhere(thin)
+    if points.size == 0:
+        return out
+    tiles = points // settings.tile
+    y0, y1, x0, x1 = motion.box
+    rows = np.clip(points[:, 0] - y0, 0, y1 - y0 - 1)
+    cols = np.clip(points[:, 1] - x0, 0, x1 - x0 - 1)
+    steps = -motion.flow[:, rows, cols].T
+    search = np.arange(-settings.search, settings.search + 1)
+    dy, dx = (a.ravel() for a in np.meshgrid(search, search, indexing="ij"))
+    penalty = settings.drift * np.hypot(dy, dx)
+    margin = settings.width + 3
+    for key in np.unique(tiles, axis=0):
+        chosen = (tiles == key).all(axis=1)
+        here = points[chosen]
+        step = np.rint(np.median(steps[chosen], axis=0)).astype(int)
+        # the tile's surroundings on the previous frame give its colour direction
+        b = _window(here, margin, (height, width))
+        part = np.zeros((b[1] - b[0], b[3] - b[2]), bool)
+        part[here[:, 0] - b[0], here[:, 1] - b[2]] = True
+        before = previous_image[b[0] : b[1], b[2] : b[3]].astype(np.float32)
+        ring = ndimage.binary_dilation(part, iterations=3) & ~previous[b[0] : b[1], b[2] : b[3]]
+        if not ring.any():
+            continue
+        direction = before[part].mean(axis=0) - before[ring].mean(axis=0)
+        contrast = float(np.linalg.norm(direction))
+        if contrast < settings.min_contrast:
+            continue
+        direction /= contrast
+        if contrast < settings.separation * float(np.std(before[ring] @ direction)):
+            continue  # no more different from its surroundings than they are among themselves
+        reference = float(np.median(line_strength(before @ direction, settings.width)[part]))
+        if reference <= 0 or reference < settings.line * contrast:
+            continue  # a thin piece of the mask over something wider is no line to follow
+        # the new frame around where the motion puts the tile, searched for that line
+        a = _window(here + step, margin + settings.search, (height, width))
+        after = image[a[0] : a[1], a[2] : a[3]].astype(np.float32)
+        line = line_strength(after @ direction, settings.width) / reference
+        ys = here[:, 0, None] + step[0] + dy[None, :] - a[0]
+        xs = here[:, 1, None] + step[1] + dx[None, :] - a[2]
+        inside = (ys >= 0) & (ys < line.shape[0]) & (xs >= 0) & (xs < line.shape[1])
+        values = line[np.clip(ys, 0, line.shape[0] - 1), np.clip(xs, 0, line.shape[1] - 1)]
+        score = np.where(inside, np.minimum(values, 1.0), 0.0).mean(axis=0) - penalty
+        best = int(np.argmax(score))
+        if score[best] + penalty[best] < settings.strength:
+            continue
+        keep = inside[:, best]
+        moved = np.zeros(line.shape, bool)
+        moved[ys[keep, best], xs[keep, best]] = True
+        found = ndimage.binary_dilation(moved) & (line >= settings.strength)
+        out[a[0] : a[1], a[2] : a[3]] |= found
+    return out
+
+
+def _window(points: np.ndarray, margin: int, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The box ``(y0, y1, x0, x1)`` around ``points`` grown by ``margin``, clipped to ``shape``."""
+    low = np.maximum(points.min(axis=0) - margin, 0)
+    high = np.minimum(points.max(axis=0) + margin + 1, shape)
+    return int(low[0]), int(high[0]), int(low[1]), int(high[1])

@@ -1,0 +1,161 @@
+"""Thin parts (lines, poles, sticks) followed along their ridge from frame to frame."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.ndimage import gaussian_filter
+
+from napari_skipclick.engines.base import Features
+from napari_skipclick.session import AnnotationSession, PropagationSettings
+from napari_skipclick.session.motion import Motion
+from napari_skipclick.session.thin_parts import ThinSettings, follow_thin, thin_part
+from napari_skipclick.types import FrameStatus
+from support.scenes import iou
+
+BODY = 50  # the body's rows end here; the line hangs below it
+
+
+def water(height: int, width: int, seed: int = 0) -> np.ndarray:
+    """Darker textured water around grey 100, with a blue tint, as uint8 RGB."""
+    rng = np.random.default_rng(seed)
+    noise = gaussian_filter(rng.normal(0, 1, (height, width)), 1.5)
+    grey = 100 + 25 * noise / noise.std()
+    return np.clip(np.stack([grey * 0.7, grey, grey * 1.2], axis=-1), 0, 255).astype(np.uint8)
+
+
+def line_mask(shape, top: tuple[int, int], bottom: tuple[int, int], width: float) -> np.ndarray:
+    """A straight line ``width`` pixels wide from ``top`` to ``bottom`` (row, column)."""
+    rows, cols = np.mgrid[: shape[0], : shape[1]].astype(np.float64)
+    (y0, x0), (y1, x1) = top, bottom
+    length = np.hypot(y1 - y0, x1 - x0)
+    along = ((rows - y0) * (y1 - y0) + (cols - x0) * (x1 - x0)) / length
+    across = (-(rows - y0) * (x1 - x0) + (cols - x0) * (y1 - y0)) / length
+    return (np.abs(across) <= width / 2) & (along >= 0) & (along <= length)
+
+
+def kite(t: int, shape=(130, 200)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Frame ``t``: a dark textured body moving 2 px right per frame with a bright line 2 px
+    wide hanging from it whose lower end swings 3 px right per frame; (frame, mask, line)."""
+    frame = water(*shape)
+    body = np.zeros(shape, bool)
+    left = 30 + 2 * t
+    body[10:BODY, left : left + 50] = True
+    rng = np.random.default_rng(7)
+    texture = rng.integers(20, 60, (BODY - 10, 50, 1))
+    frame[10:BODY, left : left + 50] = texture
+    line = line_mask(shape, (BODY, left + 40), (120, left + 60 + 3 * t), 2.0) & ~body
+    frame[line] = (235, 235, 225)
+    return frame, body | line, line
+
+
+class BodyOnlyEngine:
+    """A test engine that keeps the moved mask above row ``BODY`` and never sees the line."""
+
+    name = key = "body-only-thin-test"
+
+    def encode(self, image):
+        return Features(image.shape[:2], {})
+
+    def decode(self, features, clicks, prev_mask=None):
+        rows = np.arange(features.image_shape[0])[:, None]
+        keep = (np.asarray(prev_mask) > 0.5) & (rows < BODY)
+        return np.where(keep, 0.95, 0.05).astype(np.float32)
+
+
+def test_the_thin_part_is_the_line_not_the_body_nor_a_short_spur():
+    _, mask, line = kite(0)
+    mask = mask.copy()
+    mask[30:33, 80:88] = True  # a spur 8 px long off the body's side
+    part = thin_part(mask, ThinSettings())
+    assert iou(part, line) > 0.9
+    assert not part[30:33, 80:88].any() and not part[15:45, 35:75].any()
+    assert not thin_part(mask, ThinSettings(width=0)).any()
+
+
+def _still(shape) -> Motion:
+    """A motion that says nothing moved, on the whole frame."""
+    return Motion((0, shape[0], 0, shape[1]), np.zeros((2, *shape), np.float32))
+
+
+def test_a_line_that_moved_more_than_its_width_is_found_on_its_ridge():
+    before, mask, _ = kite(0)
+    after, _, line_after = kite(1)
+    _, _, line_before = kite(0)
+    # the motion misses the line entirely (it says nothing moved): the line's own ridge is
+    # found within the search, tile by tile, although the line turned
+    found = follow_thin(
+        before, after, mask, thin_part(mask, ThinSettings()), _still(mask.shape), ThinSettings()
+    )
+    assert iou(line_before, line_after) < 0.4
+    assert iou(found, line_after) > 0.7
+    # a line of the water's own colour has no contrast: nothing to follow
+    faint = before.copy()
+    faint[line_before] = water(*mask.shape)[line_before]
+    found = follow_thin(faint, after, mask, line_before, _still(mask.shape), ThinSettings())
+    assert not found.any()
+
+
+def test_a_thin_piece_of_a_wider_bar_is_no_line_to_follow():
+    before, mask, _ = kite(0)
+    after = kite(1)[0]
+    # the mask holds only a strip 3 px wide of a dark bar 20 px wide: no line in the image
+    bar = np.zeros(mask.shape, bool)
+    bar[60:120, 150:170] = True
+    strip = np.zeros(mask.shape, bool)
+    strip[60:120, 150:153] = True
+    for frame in (before, after):
+        frame[bar] //= 3  # dark, with the water's texture
+    found = follow_thin(before, after, strip, strip, _still(mask.shape), ThinSettings())
+    assert not found.any()
+    loose = ThinSettings(line=0)  # without the check the bar's edge passes for a line
+    assert follow_thin(before, after, strip, strip, _still(mask.shape), loose).any()
+
+
+def test_a_line_darker_at_one_end_and_brighter_at_the_other_is_followed_along_its_length():
+    # a hockey stick: a dark blade and a light shaft over mid-grey ice; each tile finds its
+    # own colour direction
+    shape = (100, 200)
+    frames, lines = [], []
+    for t in range(2):
+        frame = water(*shape, seed=3)
+        line = line_mask(shape, (50, 20 + 4 * t), (56, 180 + 4 * t), 3.0)
+        frame[line & (np.arange(200) < 100)] = (20, 20, 30)
+        frame[line & (np.arange(200) >= 100)] = (230, 210, 170)
+        frames.append(frame)
+        lines.append(line)
+    found = follow_thin(frames[0], frames[1], lines[0], lines[0], _still(shape), ThinSettings())
+    assert iou(found, lines[1]) > 0.7
+    assert found[:, :95].any() and found[:, 105:].any()
+
+
+def _propagate(settings: PropagationSettings, n_frames: int = 8) -> list[float]:
+    """IoU of the propagated line with the true line on frames 1..n_frames."""
+    frames, masks, lines = zip(*(kite(t) for t in range(n_frames + 1)), strict=True)
+    session = AnnotationSession(np.stack(frames), BodyOnlyEngine())
+    obj = session.add_object().id
+    session.labels.set_frame(0, np.where(masks[0], obj, 0).astype(session.labels.dtype))
+    session.set_status(0, FrameStatus.REVIEWED)
+    list(session.propagate([obj], 0, settings=settings))
+    below = np.arange(masks[0].shape[0])[:, None] >= BODY
+    return [iou((session.labels.read(t) == obj) & below, lines[t]) for t in range(1, n_frames + 1)]
+
+
+@pytest.mark.parametrize("width", [0, ThinSettings().width])
+def test_a_swinging_line_the_engine_never_sees_is_kept_frame_after_frame(width):
+    kept = _propagate(PropagationSettings(thin=ThinSettings(width=width)))
+    if width == 0:
+        assert min(kept[2:]) < 0.3, kept  # engine, colours and the flow drop it
+    else:
+        assert min(kept) > 0.6, kept
+
+
+def test_thin_settings_reject_nonsense():
+    with pytest.raises(ValueError):
+        ThinSettings(width=-1)
+    with pytest.raises(ValueError):
+        ThinSettings(strength=0)
+    with pytest.raises(ValueError):
+        ThinSettings(tile=0)
+    with pytest.raises(ValueError):
+        ThinSettings(line=-1)
