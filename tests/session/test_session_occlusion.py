@@ -20,13 +20,14 @@ TRUNK = 40  # width of the trunk that stands on the ground and passes in front o
 SQUARE = (slice(45, 75), slice(85, 115))
 
 
-def tree_pan(n_frames: int) -> tuple[np.ndarray, np.ndarray]:
+def tree_pan(n_frames: int, width: int = TRUNK) -> tuple[np.ndarray, np.ndarray]:
     """Frames of a dark textured square that stays put while textured snow and a textured
-    trunk on it slide left; the trunk starts just right of the square and covers all of it
-    from frame 5 to frame 6. Returns the frames and the square's mask."""
+    trunk ``width`` pixels wide on it slide left; the trunk starts just right of the square
+    and covers all of it from frame 5 (to frame 6 at the default width). Returns the frames
+    and the square's mask."""
     ground = snow(120, 200 + PAN * n_frames, seed=7)
     body = snow(30, 30, seed=8) // 3
-    trunk = snow(120, TRUNK, seed=9) // 2
+    trunk = snow(120, width, seed=9) // 2
     mask = np.zeros((120, 200), bool)
     mask[SQUARE] = True
     frames = np.empty((n_frames, 120, 200, 3), np.uint8)
@@ -34,7 +35,7 @@ def tree_pan(n_frames: int) -> tuple[np.ndarray, np.ndarray]:
         frames[t] = ground[:, PAN * t : PAN * t + 200]
         frames[t][SQUARE] = body
         left = 130 - PAN * t
-        lo, hi = max(left, 0), min(left + TRUNK, 200)
+        lo, hi = max(left, 0), min(left + width, 200)
         if lo < hi:
             frames[t][:, lo:hi] = trunk[:, lo - left : hi - left]
     return frames, mask
@@ -95,7 +96,7 @@ def test_coasting_frames_ask_for_review_and_end_after_max_coast(max_coast):
     session.set_status(0, FrameStatus.REVIEWED)
     settings = PropagationSettings(max_coast=max_coast)
     steps = list(session.propagate([obj], 0, settings=settings))
-    coasted = [s.frame for s in steps if s.reason and "occluder" in s.reason]
+    coasted = [s.frame for s in steps if s.reason and "occluder passing" in s.reason]
     if max_coast == 0:
         assert coasted == []
         return
@@ -103,6 +104,39 @@ def test_coasting_frames_ask_for_review_and_end_after_max_coast(max_coast):
     assert all(session.status(t) is FrameStatus.NEEDS_REVIEW for t in coasted)
     runs = np.split(np.array(coasted), np.flatnonzero(np.diff(coasted) > 1) + 1)
     assert max(len(run) for run in runs) <= max_coast
+
+
+class MotionOnlyEngine:
+    """A test engine that answers with the moved mask it is given: the motion alone decides."""
+
+    name = key = "motion-only-test"
+
+    def encode(self, image):
+        return Features(image.shape[:2], {})
+
+    def decode(self, features, clicks, prev_mask=None):
+        return np.asarray(prev_mask, np.float32)
+
+
+def test_frames_after_a_coasting_run_ask_for_review_while_the_object_seems_still_hidden():
+    # a wide trunk hides the square from frame 5 to 9; coasting ends after one frame, and
+    # the motion then takes the mask along with the trunk, against the ground it stood still
+    frames, mask = tree_pan(12, width=72)
+    session = AnnotationSession(frames, MotionOnlyEngine())
+    obj = session.add_object().id
+    session.labels.set_frame(0, np.where(mask, obj, 0).astype(session.labels.dtype))
+    session.set_status(0, FrameStatus.REVIEWED)
+    steps = list(session.propagate([obj], 0, settings=PropagationSettings(max_coast=1)))
+    reasons = {s.frame: s.reason or "" for s in steps}
+    coasted = [t for t, r in reasons.items() if "occluder passing" in r]
+    hidden = [t for t, r in reasons.items() if "still behind the occluder" in r]
+    assert len(coasted) >= 1 and hidden, reasons
+    assert min(hidden) == max(coasted) + 1  # right after the run ended
+    assert all(session.status(t) is FrameStatus.NEEDS_REVIEW for t in hidden)
+    # without coasting there is no run to end, and nothing of the kind
+    session.set_status(0, FrameStatus.REVIEWED)
+    steps = list(session.propagate([obj], 0, settings=PropagationSettings(max_coast=0)))
+    assert not any("still behind" in (s.reason or "") for s in steps)
 
 
 class BodyOnlyEngine:

@@ -47,7 +47,8 @@ class PropagationSettings:
     ``max_review_run`` frames in a row need review. An object that moved against the
     background and seems to stall with it (an occluder passing in front, see
     ``MotionSettings.stall``) coasts on with its earlier motion for at most ``max_coast``
-    frames in a row, each of them marked for review; then its measured motion is believed.
+    frames in a row, each of them marked for review; then its measured motion is believed,
+    and frames still need review while the object seems as stopped as when the run began.
     Thin parts of the mask (a kite's lines, a stick, a pole) are followed onto each frame
     along their own line (``thin``, see ``thin_parts.ThinSettings``).
     """
@@ -115,6 +116,7 @@ def assess(
     previous_area: int,
     areas: list[int],
     settings: PropagationSettings,
+    hidden: bool = False,
 ) -> tuple[np.ndarray, int, float, float, str | None]:
     """Mask, area, area ratio, confidence and why the frame needs review (or None).
 
@@ -123,6 +125,8 @@ def assess(
         previous_area: the object's area on the previous frame.
         areas: its areas on the frames of this run so far, the start frame first.
         settings: the limits.
+        hidden: the object still seems stopped against the background after a coasting run
+            ended (it may still be behind the occluder).
 
     Area limits are widened by a band of ``jitter`` pixels along the mask's boundary, so a
     thin or small object is not judged like a large one.
@@ -143,6 +147,11 @@ def assess(
         reason = (
             "the object seems to stop moving against the background (an occluder passing in "
             "front?); it moved on with its earlier motion"
+        )
+    elif hidden:
+        reason = (
+            "the object still seems stopped against the background after coasting "
+            f"{settings.max_coast} frames (still behind the occluder?)"
         )
     elif not carried.from_engine:
         reason = (
@@ -287,8 +296,10 @@ def _carry(
         colours,
         track.momentum(settings.max_coast),
     )
-    track.update(carried)
-    mask, area, ratio, confidence, reason = assess(carried, int(previous.sum()), areas, settings)
+    hidden = track.update(carried, settings.motion)
+    mask, area, ratio, confidence, reason = assess(
+        carried, int(previous.sum()), areas, settings, hidden
+    )
     with session.locked():
         session.check_current(generation, t)
         box, before, after = object_edit(session.labels.read(t), obj_id, mask, False)
@@ -321,23 +332,39 @@ def _carry(
 
 @dataclass
 class _Track:
-    """An object's motion against the background on its last step, and how many steps in a
-    row it has coasted on with it."""
+    """An object's motion against the background on its last step, how many steps in a row it
+    has coasted on with it, and the motion it had before its last coasting run began."""
 
     last: Momentum | None = None
     coasted: int = 0
+    hidden: Momentum | None = None
 
     def momentum(self, max_coast: int) -> Momentum | None:
         """The motion to coast on with; None when unknown or once ``max_coast`` steps in a
         row coasted."""
         return self.last if self.coasted < max_coast else None
 
-    def update(self, carried: Carried) -> None:
+    def update(self, carried: Carried, settings: MotionSettings) -> bool:
         """Remember the step's motion, unless the engine disagreed with it (the flow may have
-        torn: a leak, a change of appearance) and it was not coasting."""
+        torn: a leak, a change of appearance) and it was not coasting.
+
+        Returns whether the object, after a coasting run ended, still seems stopped against
+        the background compared with its motion before the run (``stalls``): it may still be
+        behind the occluder, moving with it.
+        """
+        if carried.coasting and not self.coasted:
+            self.hidden = self.last
         self.coasted = self.coasted + 1 if carried.coasting else 0
         trusted = carried.from_engine or carried.coasting
         self.last = carried.momentum if trusted else None
+        if carried.coasting or self.hidden is None:
+            return False
+        now = carried.momentum
+        speed = float(np.hypot(*self.hidden.relative))
+        if now is not None and float(np.hypot(*now.relative)) < settings.stall * speed:
+            return True
+        self.hidden = None  # it moves against the background again, or nothing was measured
+        return False
 
 
 #: statuses of frames whose clicks propagation derived (re-propagating may replace them)
