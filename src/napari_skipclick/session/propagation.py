@@ -337,7 +337,7 @@ class _Track:
 
     last: Momentum | None = None
     coasted: int = 0
-    hidden: Momentum | None = None
+    before_coasting: Momentum | None = None
 
     def momentum(self, max_coast: int) -> Momentum | None:
         """The motion to coast on with; None when unknown or once ``max_coast`` steps in a
@@ -348,22 +348,22 @@ class _Track:
         """Remember the step's motion, unless the engine disagreed with it (the flow may have
         torn: a leak, a change of appearance) and it was not coasting.
 
-        Returns whether the object, after a coasting run ended, still seems stopped against
-        the background compared with its motion before the run (``stalls``): it may still be
-        behind the occluder, moving with it.
+        Returns whether the object, after a coasting run ended, still keeps less than
+        ``settings.stall`` of its motion against the background from before the run: it may
+        still be behind the occluder, its mask moving with it.
         """
         if carried.coasting and not self.coasted:
-            self.hidden = self.last
+            self.before_coasting = self.last
         self.coasted = self.coasted + 1 if carried.coasting else 0
         trusted = carried.from_engine or carried.coasting
         self.last = carried.momentum if trusted else None
-        if carried.coasting or self.hidden is None:
+        if carried.coasting or self.before_coasting is None:
             return False
         now = carried.momentum
-        speed = float(np.hypot(*self.hidden.relative))
+        speed = float(np.hypot(*self.before_coasting.relative))
         if now is not None and float(np.hypot(*now.relative)) < settings.stall * speed:
             return True
-        self.hidden = None  # it moves against the background again, or nothing was measured
+        self.before_coasting = None  # it moves against the background again, or unmeasured
         return False
 
 
