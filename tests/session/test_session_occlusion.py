@@ -13,6 +13,7 @@ from napari_skipclick.session.motion import MotionSettings, estimate_motion, war
 from napari_skipclick.session.motion_background import Momentum, stalls
 from napari_skipclick.session.thin_parts import ThinSettings
 from napari_skipclick.types import FrameStatus
+from support.engines import UpperPartEngine
 from support.scenes import iou, snow
 
 PAN = 8  # the camera follows the object: the ground slides 8 px left per frame
@@ -139,20 +140,6 @@ def test_frames_after_a_coasting_run_ask_for_review_while_the_object_seems_still
     assert not any("still behind" in (s.reason or "") for s in steps)
 
 
-class BodyOnlyEngine:
-    """A test engine that keeps the upper part of the moved mask (rows above ``LEG``) and
-    never sees the lower part: an engine blind to a leg the colour of the ground."""
-
-    name = key = "body-only-test"
-
-    def encode(self, image):
-        return Features(image.shape[:2], {})
-
-    def decode(self, features, clicks, prev_mask=None):
-        rows = np.arange(features.image_shape[0])[:, None]
-        return np.where((np.asarray(prev_mask) > 0.5) & (rows < LEG), 0.95, 0.05).astype(np.float32)
-
-
 LEG = 60  # first row of the walker's leg
 
 
@@ -178,7 +165,7 @@ def test_what_the_motion_tracks_well_stays_where_engine_and_colours_lose_it():
         settings = PropagationSettings(
             motion=MotionSettings(track_residual=track), thin=ThinSettings(width=0)
         )
-        session = AnnotationSession(np.stack(frames), BodyOnlyEngine())
+        session = AnnotationSession(np.stack(frames), UpperPartEngine(LEG))
         obj = session.add_object().id
         session.labels.set_frame(0, np.where(masks[0], obj, 0).astype(session.labels.dtype))
         session.set_status(0, FrameStatus.REVIEWED)

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter
 
-from napari_skipclick.engines.base import Features
 from napari_skipclick.session import AnnotationSession, PropagationSettings
 from napari_skipclick.session.motion import Motion
 from napari_skipclick.session.thin_parts import ThinSettings, follow_thin, thin_part
 from napari_skipclick.types import FrameStatus
+from support.engines import UpperPartEngine
 from support.scenes import iou
 
 BODY = 50  # the body's rows end here; the line hangs below it
@@ -47,20 +47,6 @@ def kite(t: int, shape=(130, 200)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     line = line_mask(shape, (BODY, left + 40), (120, left + 60 + 3 * t), 2.0) & ~body
     frame[line] = (235, 235, 225)
     return frame, body | line, line
-
-
-class BodyOnlyEngine:
-    """A test engine that keeps the moved mask above row ``BODY`` and never sees the line."""
-
-    name = key = "body-only-thin-test"
-
-    def encode(self, image):
-        return Features(image.shape[:2], {})
-
-    def decode(self, features, clicks, prev_mask=None):
-        rows = np.arange(features.image_shape[0])[:, None]
-        keep = (np.asarray(prev_mask) > 0.5) & (rows < BODY)
-        return np.where(keep, 0.95, 0.05).astype(np.float32)
 
 
 def test_the_thin_part_is_the_line_not_the_body_nor_a_short_spur():
@@ -132,7 +118,7 @@ def test_a_line_darker_at_one_end_and_brighter_at_the_other_is_followed_along_it
 def _propagate(settings: PropagationSettings, n_frames: int = 8) -> list[float]:
     """IoU of the propagated line with the true line on frames 1..n_frames."""
     frames, masks, lines = zip(*(kite(t) for t in range(n_frames + 1)), strict=True)
-    session = AnnotationSession(np.stack(frames), BodyOnlyEngine())
+    session = AnnotationSession(np.stack(frames), UpperPartEngine(BODY))
     obj = session.add_object().id
     session.labels.set_frame(0, np.where(masks[0], obj, 0).astype(session.labels.dtype))
     session.set_status(0, FrameStatus.REVIEWED)

@@ -20,6 +20,23 @@ RED = (220, 30, 30)
 BLUE = (30, 30, 220)
 
 
+class UpperPartEngine:
+    """Keeps the moved mask it is given above row ``blind_from`` and never sees anything below
+    it: an engine blind to a leg the colour of the ground, or to a kite's line."""
+
+    def __init__(self, blind_from: int) -> None:
+        self.blind_from = blind_from
+        self.name = self.key = f"upper-part-test-{blind_from}"
+
+    def encode(self, image):
+        return Features(image.shape[:2], {})
+
+    def decode(self, features, clicks, prev_mask=None):
+        rows = np.arange(features.image_shape[0])[:, None]
+        keep = (np.asarray(prev_mask) > 0.5) & (rows < self.blind_from)
+        return np.where(keep, 0.95, 0.05).astype(np.float32)
+
+
 class ColourEngine:
     """Segments the connected region of similar colour under each positive click.
 
