@@ -14,6 +14,7 @@ from qtpy.QtCore import QObject, Signal
 
 from ..checks import describe_error
 from ..session import AnnotationSession
+from .activity import ActivityProgress
 
 #: frames a feature request needs for a progress bar in napari's activity dock
 PROGRESS_FROM = 8
@@ -36,6 +37,7 @@ class FeatureLoader(QObject):
         self._session: AnnotationSession | None = None
         self._epoch = 0
         self._worker: Any = None
+        self._bar: ActivityProgress | None = None  # the progress bar of a long run
         #: frames reported ready for the current engine (a hint: the cache may drop them, then
         #: the edit queue reports the frames it waits for and they are ``refetch``-ed)
         self.ready_frames: set[int] = set()
@@ -97,13 +99,13 @@ class FeatureLoader(QObject):
             total, epoch = len(self._queue), self._epoch
         # napari's activity dock shows long runs; its progress bar costs the GUI thread
         # 150-250 ms to create, too much at every frame change (the frame and the next ones)
-        progress = {"total": total, "desc": "SkipClick: frame features"}
-        worker = create_worker(
-            self._run,
-            self._session,
-            epoch,
-            **({"_progress": progress} if total >= PROGRESS_FROM else {}),
-        )
+        worker = create_worker(self._run, self._session, epoch)
+        # kept here: a signal holds only a weak reference to a bound method's object
+        self._bar = None
+        if total >= PROGRESS_FROM:
+            self._bar = ActivityProgress("SkipClick: frame features", total)
+            worker.yielded.connect(self._bar.advance)
+            worker.finished.connect(self._bar.close)
         worker.yielded.connect(self._on_yielded)
         worker.finished.connect(lambda w=worker: self._on_finished(w))
         self._worker = worker

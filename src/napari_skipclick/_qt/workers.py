@@ -37,6 +37,7 @@ from ..session import (
     StaleResultError,
 )
 from ..types import Click
+from .activity import ActivityProgress
 
 #: decodes known to take less than this run at once on the GUI thread (one click at a time)
 SYNC_DECODE_S = 0.05
@@ -267,17 +268,25 @@ class StoppableWorker:
     Args:
         run: the generator function, called with ``args`` in the worker thread.
         args: its arguments.
-        progress: napari's ``_progress`` settings (``total``, ``desc``).
+        progress: the progress bar's ``desc`` and ``total`` (0 or left out: unknown); each
+            item the generator yields is one step (``activity.ActivityProgress``).
     """
 
     def __init__(self, run: Callable[..., Iterator[Any]], args: tuple, progress: dict) -> None:
         self._stop = threading.Event()
         self._ended = threading.Event()
-        self.worker = create_worker(run, *args, _progress=progress, _ignore_errors=True)
+        self._progress = progress
+        self.bar: ActivityProgress | None = None  # shown from ``start``
+        self.worker = create_worker(run, *args, _ignore_errors=True)
         # set in the worker thread itself, so that the GUI thread can wait for it
         self.worker.finished.connect(self._ended.set, Qt.ConnectionType.DirectConnection)
 
     def start(self) -> None:
+        """Show the progress bar and start the worker (on the GUI thread)."""
+        # kept here: a signal holds only a weak reference to a bound method's object
+        self.bar = ActivityProgress(self._progress["desc"], self._progress.get("total", 0))
+        self.worker.yielded.connect(self.bar.advance)
+        self.worker.finished.connect(self.bar.close)
         self.worker.start()
 
     def wait(self, timeout: float | None = None) -> bool:

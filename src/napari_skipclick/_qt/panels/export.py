@@ -12,7 +12,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from napari.utils import progress
 from napari.utils.notifications import show_error, show_info
 from qtpy.QtCore import QObject, Signal
 from qtpy.QtWidgets import (
@@ -28,6 +27,7 @@ from qtpy.QtWidgets import (
 )
 
 from ...io.export import EXPORTERS, FORMATS, IMAGE_FORMATS, SPLIT_BY, parse_split
+from ..activity import ActivityProgress
 
 
 class _Progress(QObject):
@@ -145,7 +145,7 @@ class ExportPanel(QWidget):
             return
         fmt = self.format_combo.currentText()
         self._cancel.clear()
-        self._pbar = progress(total=0, desc=f"SkipClick: exporting {fmt}")
+        self._pbar = ActivityProgress(f"SkipClick: exporting {fmt}")
         self.export_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.worker = self.controller.writer.submit(
@@ -173,8 +173,7 @@ class ExportPanel(QWidget):
 
     def _on_step(self, done: int, total: int) -> None:
         if self._pbar is not None:
-            self._pbar.total = total
-            self._pbar.update(done - self._pbar.n)
+            self._pbar.set(done, total)
 
     def _on_done(self, result: tuple[list[Path], str | None]) -> None:
         paths, error = result
