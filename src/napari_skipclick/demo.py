@@ -27,13 +27,13 @@ SCRIPT: tuple[tuple[str, tuple[tuple[float, float, bool], ...], bool], ...] = (
         ),
         True,
     ),
-    ("poles", ((183, 408, True),), True),
+    ("poles", ((183, 408, True), (171, 385, True)), True),
     (
         "skier",
         (
             (144, 335, True),
-            (153, 324, False),
-            (127, 336, True),
+            (166, 335, True),
+            (184, 355, True),
             (134, 364, False),
             (195, 346, False),
         ),

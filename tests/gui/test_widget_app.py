@@ -10,6 +10,8 @@ from napari_skipclick.app import open_annotator
 from napari_skipclick.cli import build_parser
 from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.types import FrameStatus
+from support.scenes import iou
+from support.widget import ground_truth
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
@@ -40,6 +42,8 @@ def test_annotate_opens_the_sample_and_the_demo_runs_end_to_end(
         session = controller.session
         assert [o.name for o in session.objects] == ["skis", "poles", "skier"]
         assert set(np.unique(np.asarray(session.labels[0]))) == {0, 1, 2, 3}
+        skier = np.asarray(session.labels[0]) == session.objects[2].id
+        assert iou(skier, ground_truth("skier")) >= 0.7  # the demo shows a whole skier
         assert session.status(0) == FrameStatus.CLICKED
         assert session.status(1) in (FrameStatus.PROPAGATED, FrameStatus.NEEDS_REVIEW)
         assert session.dirty_frames() == []  # everything is on disk

@@ -108,6 +108,22 @@ def test_propagation_stops_at_user_work():
     assert steps[-1].frame == 2 and "reviewed" in steps[-1].reason
 
 
+def test_the_session_keeps_why_each_frame_needs_review_until_it_no_longer_does():
+    frames = moving_squares(8)
+    frames[5, 10:40, 10:60] = RED  # the square merges with a big red region on frame 5
+    session, obj = clicked_session(frames=frames)
+    steps = list(session.propagate([obj], 0, settings=PropagationSettings(max_negative=0)))
+    failed = next(s for s in steps if not s.ok)
+    assert failed.frame == 5 and session.review_reasons(5) == {obj: failed.reason}
+    assert all(session.review_reasons(t) == {} for t in range(8) if t != 5)
+    session.set_status(5, FrameStatus.REVIEWED)  # the user checked it
+    assert session.review_reasons(5) == {}
+    session.undo()
+    assert session.review_reasons(5) == {obj: failed.reason}
+    session.delete_object(obj)
+    assert session.review_reasons(5) == {}
+
+
 def test_a_leak_is_replaced_by_the_moved_mask_and_the_object_goes_on():
     frames = moving_squares(10)
     frames[5, 10:40, 10:60] = RED  # the square merges with a big red region

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..session import PropagationStep
+from ..session import AnnotationSession, PropagationStep
+from ..types import FrameStatus
 from .workers import PropagationRun
 
 #: seconds closing waits for a cancelled propagation to finish its step
@@ -56,6 +57,24 @@ class ControllerPropagation:
         self.busy_changed.emit()
         self._say(f"Propagating {len(obj_ids)} object(s) from frame {self._frame} ...")
         run.start()
+
+    def go_to_review(self, direction: int = 1) -> None:
+        """Go to the nearest frame after (+1) or before (-1) the one on screen that needs
+        review, and say why it does."""
+        if self.session is None:
+            return
+        marked = [
+            t for t, status in self.session.statuses().items() if status is FrameStatus.NEEDS_REVIEW
+        ]
+        ahead = [t for t in marked if (t - self._frame) * direction > 0]
+        if not ahead:
+            where = "after" if direction > 0 else "before"
+            self._say(f"No frame {where} frame {self._frame} needs review ({len(marked)} in all)")
+            return
+        t = min(ahead, key=lambda frame: abs(frame - self._frame))
+        self.go_to_frame(t)
+        where = f"{marked.index(t) + 1} of {len(marked)}"
+        self._say(f"Frame {t} needs review ({where}): {review_text(self.session, t)}")
 
     def cancel_propagation(self) -> None:
         if self._propagation is not None:
@@ -116,3 +135,11 @@ class ControllerPropagation:
             self._warn(f"Cannot {what} while labels are imported: wait or cancel it (Escape)")
             return True
         return False
+
+
+def review_text(session: AnnotationSession, t: int) -> str:
+    """Why frame ``t`` needs review, object by object, as one line."""
+    reasons = session.review_reasons(t)
+    if not reasons:
+        return "propagation marked it before this session (the reason is not stored)"
+    return "; ".join(f"{session.object(obj).name}: {reason}" for obj, reason in reasons.items())

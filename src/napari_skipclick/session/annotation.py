@@ -61,6 +61,8 @@ class AnnotationSession(SessionSaving, SessionUndo):
         self._ids: dict[int, tuple[int, frozenset[int]]] = {}
         #: frame -> objects whose mask there propagation made (corrections are local)
         self._carried: dict[int, set[int]] = {}
+        #: (frame, object) -> why propagation marked the frame for review (this session's runs)
+        self._review_reasons: dict[tuple[int, int], str] = {}
         self._init_saving()
         if store is not None:
             self.registry = ObjectRegistry(store.objects(), store.classes() or classes)
@@ -142,11 +144,31 @@ class AnnotationSession(SessionSaving, SessionUndo):
             self.history.push(changes, removed_object=info)
             self._mark_objects_changed()
 
-    def mark_carried(self, t: int, obj_id: int) -> None:
+    def mark_carried(self, t: int, obj_id: int, reason: str | None = None) -> None:
         """Note that propagation made the object's mask on frame ``t``: a click that corrects
-        it changes it only around the click (``session.corrections``)."""
+        it changes it only around the click (``session.corrections``); ``reason`` says why the
+        frame needs review for this object (None: it passed the quality check)."""
         with self._lock:
-            self._carried.setdefault(self.labels.frame_index(t), set()).add(obj_id)
+            t = self.labels.frame_index(t)
+            self._carried.setdefault(t, set()).add(obj_id)
+            if reason is None:
+                self._review_reasons.pop((t, obj_id), None)
+            else:
+                self._review_reasons[(t, obj_id)] = reason
+
+    def review_reasons(self, t: int) -> dict[int, str]:
+        """Why propagation marked frame ``t`` *needs review*: object ID -> reason, {} when the
+        frame does not need review. Known for the frames this session's propagation runs
+        marked (a store keeps a frame's status, not the reason)."""
+        with self._lock:
+            t = self.labels.frame_index(t)
+            if self.status(t) != FrameStatus.NEEDS_REVIEW:
+                return {}
+            return {
+                obj: reason
+                for (frame, obj), reason in sorted(self._review_reasons.items())
+                if frame == t and obj in self.registry
+            }
 
     def frames_of(self, obj_id: int) -> list[int]:
         """Frames where the object has pixels or clicks (reads unseen store frames once)."""

@@ -317,7 +317,7 @@ def _carry(
             t, before, after, clicks_before, clicks_after, status, new_status, (box[0], box[2])
         )
         session.record(change, group)
-        session.mark_carried(t, obj_id)
+        session.mark_carried(t, obj_id, reason)
     return {
         "source_frame": source,
         "area": area,

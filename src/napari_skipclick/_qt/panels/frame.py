@@ -18,6 +18,7 @@ from qtpy.QtWidgets import (
 )
 
 from ...types import FrameStatus
+from ..propagating import review_text
 
 STATUS_COLORS: dict[FrameStatus, str] = {
     FrameStatus.EMPTY: "#3a3f47",
@@ -93,6 +94,16 @@ class FramePanel(QWidget):
             controller.toggle_zoom,
         )
         self.zoom_button.setCheckable(True)
+        previous_review = _button(
+            "◀ Review",
+            "Go to the previous frame that needs review (Shift+N)",
+            lambda: controller.go_to_review(-1),
+        )
+        next_review = _button(
+            "Review ▶",
+            "Go to the next frame that needs review and say why it does (N)",
+            lambda: controller.go_to_review(1),
+        )
         self.frames_spin = QSpinBox()
         self.frames_spin.setRange(0, 100000)
         self.frames_spin.setValue(10)
@@ -118,6 +129,8 @@ class FramePanel(QWidget):
             edit_row.addWidget(widget, 0, column)
         edit_row.addWidget(accept, 1, 0)
         edit_row.addWidget(self.zoom_button, 1, 1, 1, 2)
+        edit_row.addWidget(previous_review, 2, 0)
+        edit_row.addWidget(next_review, 2, 1)
         propagate_row = QHBoxLayout()
         for widget in (back, self.frames_spin, forward, cancel):
             propagate_row.addWidget(widget)
@@ -155,12 +168,15 @@ class FramePanel(QWidget):
         self.sign_button.setText("Clicks: positive (T)" if positive else "Clicks: negative (T)")
         if session is None:
             self.frame_label.setText("No session: choose an image and press Start")
+            self.frame_label.setToolTip("")
             self.strip.set_state(0, 0, {})
             return
         t = self.controller.frame
-        status = session.status(t).value
+        status = session.status(t)
         busy = " · working …" if not self.controller.idle else ""
-        self.frame_label.setText(f"Frame {t} / {session.n_frames - 1} · {status}{busy}")
+        self.frame_label.setText(f"Frame {t} / {session.n_frames - 1} · {status.value}{busy}")
+        needs_review = status is FrameStatus.NEEDS_REVIEW
+        self.frame_label.setToolTip(review_text(session, t) if needs_review else "")
         self.strip.set_state(session.n_frames, t, session.statuses())
 
 

@@ -1,0 +1,51 @@
+"""Frames that need review in the real widget: N / Shift+N go to them and say why."""
+
+from __future__ import annotations
+
+import pytest
+from qtpy.QtCore import Qt
+from qtpy.QtWidgets import QPushButton
+
+from napari_skipclick.types import FrameStatus
+from support.widget import press_key
+
+pytestmark = [pytest.mark.gui]
+
+
+def test_n_and_shift_n_go_to_the_frames_that_need_review_and_say_why(annotator, qtbot):
+    viewer, widget = annotator
+    controller = widget.controller
+    session = controller.session
+    pole = controller.add_object(name="left pole").id
+    session.set_status(3, FrameStatus.NEEDS_REVIEW)
+    session.mark_carried(3, pole, "area changed by a factor 2.10 (limit 1.5)")
+    session.set_status(7, FrameStatus.NEEDS_REVIEW)  # as read from a store: no reason known
+    session.set_status(5, FrameStatus.PROPAGATED)
+
+    press_key(qtbot, viewer, Qt.Key.Key_N)
+    qtbot.waitUntil(lambda: controller.frame == 3)
+    assert "Frame 3 needs review (1 of 2): left pole: area changed by a factor 2.10" in (
+        controller.last_message
+    )
+    qtbot.waitUntil(lambda: "left pole: area changed" in widget.frame_panel.frame_label.toolTip())
+
+    press_key(qtbot, viewer, Qt.Key.Key_N)
+    qtbot.waitUntil(lambda: controller.frame == 7)  # frame 5 passed the check
+    assert "(2 of 2)" in controller.last_message and "not stored" in controller.last_message
+
+    press_key(qtbot, viewer, Qt.Key.Key_N)  # nothing after frame 7: the frame stays
+    assert controller.frame == 7
+    assert controller.last_message.startswith("No frame after frame 7 needs review (2 in all)")
+
+    press_key(qtbot, viewer, Qt.Key.Key_N, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: controller.frame == 3)
+
+    session.set_status(3, FrameStatus.REVIEWED)  # accepted: it no longer needs review
+    controller.statuses_changed.emit()
+    qtbot.waitUntil(lambda: widget.frame_panel.frame_label.toolTip() == "")
+    press_key(qtbot, viewer, Qt.Key.Key_N, Qt.KeyboardModifier.ShiftModifier)
+    assert controller.frame == 3 and "No frame before frame 3" in controller.last_message
+
+    buttons = {b.text(): b for b in widget.frame_panel.findChildren(QPushButton)}
+    qtbot.mouseClick(buttons["Review ▶"], Qt.MouseButton.LeftButton)  # the panel's button
+    qtbot.waitUntil(lambda: controller.frame == 7)
