@@ -27,7 +27,7 @@ SCRIPT: tuple[tuple[str, tuple[tuple[float, float, bool], ...], bool], ...] = (
         ),
         True,
     ),
-    ("poles", ((183, 408, True), (171, 385, True)), True),
+    ("poles", ((183, 408, True), (174, 385, True)), True),
     (
         "skier",
         (

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+from PIL import Image
+from scipy import ndimage
 from skimage.color import rgb2lab
 from thin_scenes import board_before_mountains, bright_line_on_dark, pole_on_snow
 
@@ -11,7 +15,10 @@ from napari_skipclick.engines.embedded import EmbeddedEngine
 from napari_skipclick.engines.embedded_pixel import colour_disks, outside_share
 from napari_skipclick.engines.embedded_thin import click_paths, colour_cost, ridge_width
 from napari_skipclick.eval.metrics import iou
+from napari_skipclick.session import AnnotationSession
 from napari_skipclick.types import Click
+
+SLALOM = Path(__file__).parents[1] / "data" / "giant_slalom"
 
 
 def _decode_clicks(engine: EmbeddedEngine, image: np.ndarray, clicks: list[Click]) -> np.ndarray:
@@ -89,6 +96,27 @@ def test_clicks_on_lines_inside_a_wide_object_keep_the_whole_object():
     clicks = [Click(100, 130, True), Click(100, 70, True), Click(100, 190, True)]
     mask = _decode_clicks(EmbeddedEngine(), np.clip(image, 0, 255).astype(np.uint8), clicks)
     assert iou(board.astype(np.uint8), mask) >= 0.9
+
+
+def test_clicks_on_a_real_pole_give_a_line_without_blobs_of_snow():
+    # giant-slalom frame 0: two clicks on the skier's right pole, in zoom mode as for poles
+    frame = np.asarray(Image.open(SLALOM / "00000.jpg").convert("RGB"))
+    pole = np.asarray(Image.open(SLALOM / "00000_obj2_poles.png")) == 1
+    near_pole = ndimage.binary_dilation(pole, iterations=2)
+    clicks = [Click(183, 408, True), Click(174, 385, True)]
+    thickness = {}
+    for share in (0.5, 0.0):
+        session = AnnotationSession(frame[None], EmbeddedEngine(line_disk_share=share))
+        obj = session.add_object().id
+        for k in (1, 2):
+            session.set_clicks(0, obj, clicks[:k], zoom=True)
+        mask = session.labels.read(0) == obj
+        thickness[share] = ndimage.distance_transform_edt(mask).max()
+        if share:
+            assert np.count_nonzero(mask) >= 40  # the pole between and around the clicks
+            assert np.count_nonzero(mask & near_pole) >= 0.8 * np.count_nonzero(mask)
+    # a line one or two pixels wide; each click's whole disk painted the snow around it
+    assert thickness[0.5] <= 1.5 < 3.0 <= thickness[0.0]
 
 
 def test_outside_share_measures_a_flood_away_from_the_clicks():

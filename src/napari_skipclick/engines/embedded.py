@@ -19,7 +19,7 @@ from .embedded_graph import (
     superpixel_pair_weights,
 )
 from .embedded_growth import guard_growth
-from .embedded_pixel import colour_disks, object_box, outside_share
+from .embedded_pixel import colour_disks, line_disks, object_box, outside_share
 from .embedded_refine import (
     band_segments,
     connected_to_clicks,
@@ -154,11 +154,14 @@ class EmbeddedEngine:
         if s.keep_connected:
             fg = connected_superpixels(a["edges"], fg, pos)
         mask = fg[labels]
+        # the width of the line under each positive click (inf: none), in click order
+        widths = {i: self._line_width(a["lab"], c) for i, c in enumerate(clicks) if c.positive}
         if s.refine:
             seeds = np.concatenate([pos, neg])
-            mask = self._refine(a, fg, mask, clicks, prev, llr_bin, geo, seeds, disks)
+            fixed = line_disks(a["lab"], clicks, disks, widths, s)
+            mask = self._refine(a, fg, mask, clicks, prev, llr_bin, geo, seeds, fixed)
         if s.thin_objects:
-            mask = self._thin_objects(a, mask, clicks, prev)
+            mask = self._thin_objects(a, mask, clicks, prev, list(widths.values()))
         prob = 1.0 / (1.0 + np.exp(-np.clip(logit, -30, 30)))
         prob = prob.astype(np.float32)[labels]
         return np.where(mask, np.maximum(prob, 0.75), np.minimum(prob, 0.25))
@@ -200,23 +203,23 @@ class EmbeddedEngine:
         mask[box] = refine(region[box], coarse[box], logit, weights, disks[box], s.pixel_smoothness)
         return connected_to_clicks(mask, clicks) if s.keep_connected else mask
 
-    def _thin_band(self, lab8: np.ndarray, clicks: list[Click]) -> tuple[float | None, bool]:
+    def _line_width(self, lab8: np.ndarray, click: Click) -> float:
+        """Width of the line through ``click`` (embedded_thin.ridge_width), inf when none."""
+        y0, x0 = max(round(click.y) - RIDGE_RADIUS, 0), max(round(click.x) - RIDGE_RADIUS, 0)
+        y1, x1 = round(click.y) + RIDGE_RADIUS + 1, round(click.x) + RIDGE_RADIUS + 1
+        lightness = lab_float(lab8[y0:y1, x0:x1])[..., 0]
+        inside = Click(click.y - y0, click.x - x0, True)
+        return ridge_width(lightness, inside, self.settings.ridge_strength)
+
+    def _thin_band(self, widths: list[float]) -> tuple[float | None, bool]:
         """Half-width of the band around a thin object's core and whether every positive click
         lies on a line; None when the clicks do not read as a thin object.
 
-        The object is thin when there are two positive clicks or more and the median of the
-        line widths at them (embedded_thin.ridge_width) is at most ``thin_width``.
+        ``widths`` are the line widths at the positive clicks (``_line_width``). The object is
+        thin when there are two positive clicks or more and their median is at most
+        ``thin_width``.
         """
         s = self.settings
-        widths = []
-        for click in clicks:
-            if not click.positive:
-                continue
-            y0, x0 = max(round(click.y) - RIDGE_RADIUS, 0), max(round(click.x) - RIDGE_RADIUS, 0)
-            y1, x1 = round(click.y) + RIDGE_RADIUS + 1, round(click.x) + RIDGE_RADIUS + 1
-            lightness = lab_float(lab8[y0:y1, x0:x1])[..., 0]
-            inside = Click(click.y - y0, click.x - x0, True)
-            widths.append(ridge_width(lightness, inside, s.ridge_strength))
         if len(widths) < 2:
             return None, False
         width = float(np.median(widths))
@@ -225,11 +228,17 @@ class EmbeddedEngine:
         return max(s.band_min, s.band_factor * width), max(widths) <= s.thin_width
 
     def _thin_objects(
-        self, a: dict, mask: np.ndarray, clicks: list[Click], prev: np.ndarray | None
+        self,
+        a: dict,
+        mask: np.ndarray,
+        clicks: list[Click],
+        prev: np.ndarray | None,
+        widths: list[float],
     ) -> np.ndarray:
-        """``mask``, or the thin-object mask where ``mask`` leaked (docs/engines.md)."""
+        """``mask``, or the thin-object mask where ``mask`` leaked (docs/engines.md); ``widths``
+        are the line widths at the positive clicks."""
         s = self.settings
-        band, all_thin = self._thin_band(a["lab"], clicks)
+        band, all_thin = self._thin_band(widths)
         if band is None:
             return mask
         reach = s.leak_reach * band

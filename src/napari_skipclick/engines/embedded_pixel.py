@@ -1,5 +1,5 @@
-"""Pixel-level helpers of the embedded engine: colour-consistent click disks, geodesic maps, a
-graph cut of a crop, and boxes around the clicks."""
+"""Pixel-level helpers of the embedded engine: colour-consistent click disks (and the disks of
+clicks on lines), geodesic maps, a graph cut of a crop, and boxes around the clicks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ import numpy as np
 from skimage.graph import MCP_Geometric
 
 from ..types import Click
+from .embedded_features import lab_float
 from .embedded_graph import min_cut
+from .embedded_refine import disk_labels
+from .embedded_settings import EmbeddedSettings
 
 
 def colour_disks(
@@ -33,6 +36,56 @@ def colour_disks(
         out[y0:y1, x0:x1][inside & near] = 1 if click.positive else -1
         out[cy, cx] = 1 if click.positive else -1
     return out
+
+
+def line_disks(
+    lab8: np.ndarray,
+    clicks: list[Click],
+    disks: np.ndarray,
+    widths: dict[int, float],
+    settings: EmbeddedSettings,
+) -> np.ndarray:
+    """``disks`` (``embedded_refine.disk_labels``) without what a positive click on a thin
+    line does not claim.
+
+    A positive click on a line (``widths``: click index -> width of the line under it; at most
+    ``settings.thin_width``) whose colour-consistent disk (``colour_disks``,
+    ``colour_tolerance``) is at most ``line_disk_share`` of its disk fixes only that part as
+    the object: a click on a pole two pixels wide does not paint the snow beside it. A click on
+    a wider or textured part keeps its whole disk, and so does any pixel that another positive
+    click's whole disk covers.
+
+    Args:
+        lab8: the image's Lab colours as stored in the features (uint8, ``lab_uint8``).
+        clicks: all clicks.
+        disks: +1 / -1 / 0 per pixel, the disks of all clicks.
+        widths: the line width at each positive click, by its index in ``clicks``.
+        settings: ``click_radius``, ``thin_width``, ``colour_tolerance``, ``line_disk_share``.
+    """
+    s = settings
+    if s.line_disk_share <= 0:
+        return disks
+    r = int(np.ceil(s.click_radius))
+    dropped = np.zeros(disks.shape, bool)
+    whole = [c for i, c in enumerate(clicks) if c.positive and widths[i] > s.thin_width]
+    for i, width in widths.items():
+        if width > s.thin_width:
+            continue
+        click = clicks[i]
+        y0, x0 = max(round(click.y) - r, 0), max(round(click.x) - r, 0)
+        y1, x1 = round(click.y) + r + 1, round(click.x) + r + 1
+        inside = [Click(click.y - y0, click.x - x0, True)]
+        disk = disk_labels(disks[y0:y1, x0:x1].shape, inside, s.click_radius) > 0
+        lab = lab_float(lab8[y0:y1, x0:x1])
+        near = colour_disks(lab, inside, s.click_radius, s.colour_tolerance) > 0
+        if near.sum() > s.line_disk_share * disk.sum():
+            whole.append(click)
+        else:
+            dropped[y0:y1, x0:x1] |= disk & ~near
+    if not dropped.any():
+        return disks
+    dropped &= (disks > 0) & ~(disk_labels(disks.shape, whole, s.click_radius) > 0)
+    return np.where(dropped, 0, disks).astype(disks.dtype)
 
 
 def geodesic_map(cost: np.ndarray, sources: np.ndarray) -> np.ndarray:

@@ -53,7 +53,12 @@ class EmbeddedSettings:
         8.0, "widest line, in pixels, that counts as thin (median over the positive clicks)"
     )
     colour_tolerance: float = _setting(
-        15.0, "Lab distance for the thin pass's click disks and path cost"
+        15.0, "Lab distance for the click disks of thin objects and lines, and the path cost"
+    )
+    line_disk_share: float = _setting(
+        0.5,
+        "a positive click on a line whose colour-consistent disk covers at most this share of"
+        " its disk fixes only that part (a pole, not the snow beside it; 0: never)",
     )
     ridge_strength: float = _setting(
         3.0,
