@@ -82,6 +82,16 @@ def test_a_line_that_moved_more_than_its_width_is_found_on_its_ridge():
     assert not found.any()
 
 
+def test_a_line_the_motion_moves_off_the_frame_is_not_followed():
+    before, mask, line = kite(0)
+    after = kite(1)[0]
+    # a fast motion (or a wrong flow) sends the line's tiles 300 px left, far off the frame
+    flow = np.zeros((2, *mask.shape), np.float32)
+    flow[1] = 300.0
+    gone = Motion((0, mask.shape[0], 0, mask.shape[1]), flow)
+    assert not follow_thin(before, after, mask, line, gone, ThinSettings()).any()
+
+
 def test_a_thin_piece_of_a_wider_bar_is_no_line_to_follow():
     before, mask, _ = kite(0)
     after = kite(1)[0]

@@ -147,6 +147,8 @@ def follow_thin(
             continue  # a thin piece of the mask over something wider is no line to follow
         # the new frame around where the motion puts the tile, searched for that line
         a = _window(here + step, margin + settings.search, (height, width))
+        if a[1] <= a[0] or a[3] <= a[2]:
+            continue  # the motion moves the tile off the frame
         after = image[a[0] : a[1], a[2] : a[3]].astype(np.float32)
         line = line_strength(after @ direction, settings.width) / reference
         ys = here[:, 0, None] + step[0] + dy[None, :] - a[0]
