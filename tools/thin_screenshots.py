@@ -17,6 +17,7 @@ from pathlib import Path
 
 import napari
 import numpy as np
+from scipy import ndimage
 from skimage import io
 
 from napari_skipclick.engines.embedded import EmbeddedEngine
@@ -39,11 +40,15 @@ def mask_for(image: np.ndarray, clicks: list[Click]) -> np.ndarray:
 
 
 def shoot(image, clicks, centre, zoom, out: Path) -> None:
-    """Save the napari canvas showing ``image``, its mask and the clicks around ``centre``."""
+    """Save the napari canvas showing ``image``, its mask and the clicks around ``centre``;
+    print the mask's area and its thickest point (distance from the rim, pixels)."""
+    mask = mask_for(image, clicks)
+    thickest = float(ndimage.distance_transform_edt(mask).max())
+    print(f"{out.name}: {int(mask.sum())} px, thickest point {thickest:.1f} px from the rim")
     viewer = napari.Viewer(show=True)
     viewer.window.resize(900, 620)
     viewer.add_image(image, name="frame")
-    viewer.add_labels(mask_for(image, clicks), name="mask", opacity=0.6)
+    viewer.add_labels(mask, name="mask", opacity=0.6)
     points = np.array([[c.y, c.x] for c in clicks])
     viewer.add_points(points, name="clicks", size=9 / zoom, face_color="yellow")
     viewer.camera.center = centre

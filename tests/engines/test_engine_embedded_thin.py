@@ -119,6 +119,28 @@ def test_clicks_on_a_real_pole_give_a_line_without_blobs_of_snow():
     assert thickness[0.5] <= 1.5 < 3.0 <= thickness[0.0]
 
 
+def test_clicks_on_real_poles_in_the_full_frame_give_lines_without_blobs():
+    # giant-slalom frame 0, four clicks on the two poles, no zoom: the thin pass decides
+    frame = np.asarray(Image.open(SLALOM / "00000.jpg").convert("RGB"))
+    pole = np.asarray(Image.open(SLALOM / "00000_obj2_poles.png")) == 1
+    clicks = [Click(155, 309, True), Click(165, 320, True), Click(165, 361, True)]
+    clicks.append(Click(185, 413, True))
+    mask = _decode_clicks(EmbeddedEngine(), frame, clicks)
+    assert np.count_nonzero(mask) >= 60
+    near_pole = ndimage.binary_dilation(pole, iterations=2)
+    assert np.count_nonzero(mask & near_pole) >= 0.95 * np.count_nonzero(mask)
+    # each click fixed a disk as wide as the pole, not a 7-px blob of snow
+    assert ndimage.distance_transform_edt(mask).max() <= 2.0
+
+
+def test_click_disks_take_one_radius_per_click():
+    lab = np.zeros((40, 40, 3))
+    clicks = [Click(10, 10, True), Click(30, 30, False)]
+    disks = colour_disks(lab, clicks, [1.0, 3.0], tolerance=15.0)
+    assert np.count_nonzero(disks > 0) == 5
+    assert np.count_nonzero(disks < 0) == 29
+
+
 def test_outside_share_measures_a_flood_away_from_the_clicks():
     mask = np.zeros((100, 200), dtype=bool)
     mask[45:55, 40:60] = True

@@ -161,7 +161,7 @@ class EmbeddedEngine:
             fixed = line_disks(a["lab"], clicks, disks, widths, s)
             mask = self._refine(a, fg, mask, clicks, prev, llr_bin, geo, seeds, fixed)
         if s.thin_objects:
-            mask = self._thin_objects(a, mask, clicks, prev, list(widths.values()))
+            mask = self._thin_objects(a, mask, clicks, prev, widths)
         prob = 1.0 / (1.0 + np.exp(-np.clip(logit, -30, 30)))
         prob = prob.astype(np.float32)[labels]
         return np.where(mask, np.maximum(prob, 0.75), np.minimum(prob, 0.25))
@@ -233,12 +233,15 @@ class EmbeddedEngine:
         mask: np.ndarray,
         clicks: list[Click],
         prev: np.ndarray | None,
-        widths: list[float],
+        widths: dict[int, float],
     ) -> np.ndarray:
         """``mask``, or the thin-object mask where ``mask`` leaked (docs/engines.md); ``widths``
-        are the line widths at the positive clicks."""
+        are the line widths at the positive clicks, by click index.
+
+        A positive click on a line fixes a disk as wide as the line (``_seed_radius``), so a
+        click on a faint pole does not fix a blob of the snow around it."""
         s = self.settings
-        band, all_thin = self._thin_band(widths)
+        band, all_thin = self._thin_band(list(widths.values()))
         if band is None:
             return mask
         reach = s.leak_reach * band
@@ -247,16 +250,14 @@ class EmbeddedEngine:
             return mask
         y0, y1, x0, x1 = object_box(mask.shape, clicks, None, max(s.thin_margin, 3 * band + 2))
         lab = lab_float(a["lab"][y0:y1, x0:x1])
-        inside = [
-            Click(c.y - y0, c.x - x0, c.positive)
-            for c in clicks
-            if y0 <= c.y < y1 and x0 <= c.x < x1
-        ]
+        kept = [i for i, c in enumerate(clicks) if y0 <= c.y < y1 and x0 <= c.x < x1]
+        inside = [Click(clicks[i].y - y0, clicks[i].x - x0, clicks[i].positive) for i in kept]
+        radii = [self._seed_radius(widths.get(i, np.inf)) for i in kept]
         crop_mask, held = thin_segment(
             lab,
             a["pixel_bin"][y0:y1, x0:x1],
             (a["weight_right"][y0:y1, x0 : x1 - 1], a["weight_down"][y0 : y1 - 1, x0:x1]),
-            colour_disks(lab, inside, s.click_radius, s.colour_tolerance),
+            colour_disks(lab, inside, radii, s.colour_tolerance),
             [(round(c.y), round(c.x)) for c in inside if c.positive],
             band,
             s,
@@ -267,6 +268,15 @@ class EmbeddedEngine:
         if held > s.thin_held or not (flood or grows):
             return mask
         return thin if self._keeps_prior(thin, prev, clicks, reach) else mask
+
+    def _seed_radius(self, width: float) -> float:
+        """Radius of the disk a click fixes in the thin pass: ``click_radius``, or, for a
+        positive click on a line at most ``thin_width`` wide (``width``; inf for none or a
+        negative click), a disk one pixel wider than the line (at least one pixel in radius)."""
+        s = self.settings
+        if width > s.thin_width:
+            return s.click_radius
+        return max(1.0, min(s.click_radius, (width + 1) / 2))
 
     def _keeps_prior(
         self, thin: np.ndarray, prev: np.ndarray | None, clicks: list[Click], reach: float

@@ -3,6 +3,8 @@ clicks on lines), geodesic maps, a graph cut of a crop, and boxes around the cli
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from skimage.graph import MCP_Geometric
 
@@ -14,23 +16,25 @@ from .embedded_settings import EmbeddedSettings
 
 
 def colour_disks(
-    lab: np.ndarray, clicks: list[Click], radius: float, tolerance: float
+    lab: np.ndarray, clicks: list[Click], radius: float | Sequence[float], tolerance: float
 ) -> np.ndarray:
     """+1 / -1 on the pixels near each positive / negative click that share its colour.
 
-    A click claims the pixels within ``radius`` whose Lab colour lies within ``tolerance`` of
-    the clicked pixel's, so a click on a pole two pixels wide does not claim the snow beside it.
-    The clicked pixel itself always counts; later clicks win.
+    A click claims the pixels within ``radius`` (one for all clicks, or one per click) whose
+    Lab colour lies within ``tolerance`` of the clicked pixel's, so a click on a pole two
+    pixels wide does not claim the snow beside it. The clicked pixel itself always counts;
+    later clicks win.
     """
     height, width = lab.shape[:2]
     out = np.zeros((height, width), dtype=np.int8)
-    r = int(np.ceil(radius))
-    for click in clicks:
+    radii = [float(radius)] * len(clicks) if np.isscalar(radius) else list(radius)
+    for click, reach in zip(clicks, radii, strict=True):
+        r = int(np.ceil(reach))
         cy, cx = round(click.y), round(click.x)
         y0, y1 = max(cy - r, 0), min(cy + r + 1, height)
         x0, x1 = max(cx - r, 0), min(cx + r + 1, width)
         yy, xx = np.ogrid[y0:y1, x0:x1]
-        inside = (yy - cy) ** 2 + (xx - cx) ** 2 <= radius * radius
+        inside = (yy - cy) ** 2 + (xx - cx) ** 2 <= reach * reach
         patch = lab[y0:y1, x0:x1].astype(np.float32)
         near = np.linalg.norm(patch - patch[cy - y0, cx - x0], axis=-1) <= tolerance
         out[y0:y1, x0:x1][inside & near] = 1 if click.positive else -1
