@@ -48,10 +48,16 @@ def test_eval_video_on_the_mini_clip(tmp_path, capsys):
         assert 0.0 <= j <= 1.0 and 0.0 <= final <= 1.0
     assert record["cpf"] == pytest.approx(sum(per_frame["corrections"]) / 7, abs=1e-4)
     assert record["frames_below"] == sum(v < 0.85 for v in per_frame["j_corrected"])
+    # the IoU the corrective clicks added, per click
+    used = sum(per_frame["corrections"])
+    gained = sum(b - a for a, b in zip(per_frame["j_prop"], per_frame["j_corrected"], strict=True))
+    assert used > 0  # the mini clip's hockey stick needs corrections
+    assert record["j_per_click"] == pytest.approx(gained / used, abs=2e-4)
     assert record["j_pure_mean"] == pytest.approx(np.mean(per_frame["j_pure"]), abs=1e-4)
     assert record["j_pure_mean"] > 0.3  # the object is carried, not lost
     overall = result["overall"]
     assert overall["cpf"] == record["cpf"] and overall["frames"] == 8
+    assert overall["j_per_click"] == pytest.approx(record["j_per_click"])
     for name in ("decode", "step", "encode"):
         latency = result["latency_ms"][name]
         assert latency["n"] > 0 and 0 < latency["p50"] <= latency["p95"]

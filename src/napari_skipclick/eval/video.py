@@ -50,6 +50,14 @@ def _mean(values: list[float]) -> float | None:
     return round(sum(values) / len(values), 4) if values else None
 
 
+def _gain_per_click(before: list[float], after: list[float], clicks: list[int]) -> float | None:
+    """IoU that the corrective clicks added, per click (None without corrective clicks)."""
+    used = sum(clicks)
+    if not used:
+        return None
+    return round(sum(b - a for a, b, c in zip(before, after, clicks, strict=True) if c) / used, 4)
+
+
 def object_record(run) -> dict:
     """JSON record of one object's ``ObjectRun``."""
     from .video_protocol import FRAME_IOU, review_scores
@@ -72,6 +80,7 @@ def object_record(run) -> dict:
         "j_pure_last": round(run.j_pure[-1], 4) if n else None,
         "j_restart_mean": _mean(run.j_restart),
         "frames_below": sum(v < FRAME_IOU for v in run.j_corrected),
+        "j_per_click": _gain_per_click(run.j_prop, run.j_corrected, run.corrections),
         "review_frames_pure": run.review_pure,
         "pure_frames_reached": run.pure_reached,
         "review_recall": None if recall is None else round(recall, 4),
@@ -102,7 +111,11 @@ def aggregate(records: list[dict]) -> dict:
         "cpf": round(corrective / propagated, 4) if propagated else None,
         "clicks_per_frame": round((first + corrective) / frames, 4) if frames else None,
         "frames_below": sum(r["frames_below"] for r in records),
+        "j_per_click": None,
     }
+    if corrective:
+        gained = sum(r["j_per_click"] * r["corrective_clicks"] for r in records if r["j_per_click"])
+        out["j_per_click"] = round(gained / corrective, 4)
     for key in ("j_prop_mean", "j_prop_last", "j_pure_mean", "j_pure_last", "j_restart_mean"):
         out[key] = _mean([r[key] for r in records if r[key] is not None])
     return out
@@ -112,7 +125,7 @@ def format_table(summary: dict) -> str:
     """Per-clip and overall rows printed on stdout."""
     head = (
         f"{'clip':<16}{'obj':>4}{'frames':>7}{'clicks0':>8}{'CPF':>7}{'clk/fr':>7}"
-        f"{'Jprop':>7}{'last':>7}{'Jpure':>7}{'last':>7}{'Jrst':>7}{'<.85':>6}"
+        f"{'Jprop':>7}{'last':>7}{'Jpure':>7}{'last':>7}{'Jrst':>7}{'J/clk':>7}{'<.85':>6}"
     )
     lines = [
         f"engine {summary['engine']}  data {summary['data']}  first frame "
@@ -123,7 +136,7 @@ def format_table(summary: dict) -> str:
 
     def row(label: str, obj: str, r: dict) -> str:
         cells = [r["cpf"], r["clicks_per_frame"], r["j_prop_mean"], r["j_prop_last"]]
-        cells += [r["j_pure_mean"], r["j_pure_last"], r["j_restart_mean"]]
+        cells += [r["j_pure_mean"], r["j_pure_last"], r["j_restart_mean"], r["j_per_click"]]
         numbers = "".join("      -" if v is None else f"{v:7.3f}" for v in cells)
         return (
             f"{label:<16}{obj:>4}{r['frames']:>7}{r['first_clicks']:>8}{numbers}"
