@@ -270,7 +270,7 @@ class AnnotationSession(SessionSaving, SessionUndo):
             )
         probabilities = np.asarray(probabilities, np.float32)
         if carried:
-            local = corrected(prior, probabilities, kept, previous)
+            local = corrected(prior, probabilities, kept, previous, self.image(t))
             probabilities = probabilities if local is None else local
         return EditResult(t, obj_id, kept, ignored, probabilities, generation, base, box)
 

@@ -3,7 +3,8 @@
 A mask that propagation carried to a frame holds what the motion, the colour model and the
 engine agreed on; the engine alone, decoding the frame's clicks again, does not reproduce it.
 So on such a mask a click that corrects it (positive outside, negative inside) takes from the
-engine's new answer only the connected part at the click, and keeps the rest of the mask.
+engine's new answer only the connected part at the click, and keeps the rest of the mask; a
+positive click on a line (a pole, a kite line) adds the line, traced along its own colour.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 from scipy import ndimage
 
 from ..types import Click
+from .lines import line_through
 
 #: radius in pixels of the disk a correction adds or removes where the engine changes nothing
 DISK_RADIUS = 4.0
@@ -59,17 +61,28 @@ def local_edit(
 
 
 def corrected(
-    prior: np.ndarray, probabilities: np.ndarray, clicks: list[Click], previous: list[Click]
+    prior: np.ndarray,
+    probabilities: np.ndarray,
+    clicks: list[Click],
+    previous: list[Click],
+    image: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """Probabilities of a carried mask after a correction, or None if ``clicks`` is not one.
 
     ``clicks`` is a correction when it is ``previous`` plus one click that ``corrects`` the
-    ``prior`` mask.
+    ``prior`` mask. A positive correction on a line of ``image`` (the frame, uint8 RGB; a pole,
+    a kite line: ``lines.line_through``) adds that line, not the engine's blob around the
+    click or its flood of the snow or sky the line crosses; any other adds or removes the
+    engine's answer around the click (``local_edit``).
     """
     if len(clicks) != len(previous) + 1 or list(clicks[:-1]) != list(previous):
         return None
     before = prior > 0.5
-    if not before.any() or not corrects(before, clicks[-1]):
+    click = clicks[-1]
+    if not before.any() or not corrects(before, click):
         return None
-    mask = local_edit(before, probabilities > 0.5, clicks[-1])
+    line = None
+    if click.positive and image is not None:
+        line = line_through(image, round(click.y), round(click.x))
+    mask = before | line if line is not None else local_edit(before, probabilities > 0.5, click)
     return np.where(mask, np.maximum(probabilities, 0.75), np.minimum(probabilities, 0.25))
