@@ -8,6 +8,7 @@ from scipy.ndimage import gaussian_filter
 from napari_skipclick.session.corrections import corrected
 from napari_skipclick.session.lines import line_through
 from napari_skipclick.types import Click
+from support.scenes import line_mask
 
 SHAPE = (200, 300)
 
@@ -20,23 +21,13 @@ def snow(seed: int = 0) -> np.ndarray:
     return np.repeat(grey[..., None], 3, axis=2)
 
 
-def segment(start: tuple[float, float], end: tuple[float, float], width: float) -> np.ndarray:
-    """A straight segment ``width`` pixels wide from ``start`` to ``end`` (row, column)."""
-    rows, cols = np.mgrid[: SHAPE[0], : SHAPE[1]].astype(np.float64)
-    (y0, x0), (y1, x1) = start, end
-    length = np.hypot(y1 - y0, x1 - x0)
-    along = ((rows - y0) * (y1 - y0) + (cols - x0) * (x1 - x0)) / length
-    across = (-(rows - y0) * (x1 - x0) + (cols - x0) * (y1 - y0)) / length
-    return (np.abs(across) <= width / 2) & (along >= 0) & (along <= length)
-
-
 def pole_scene() -> tuple[np.ndarray, np.ndarray]:
     """A dark pole 2 px wide across snow; a bright groomer's track 4 px high crosses it and a
     dark shadow line 2 px high leaves it sideways."""
     image = snow()
     image[98:102, :] = 250.0
     image[69:71, 101:200] = (90.0, 90.0, 100.0)  # the shadow, from the pole to the right
-    pole = segment((40, 60), (170, 240), 2.0)
+    pole = line_mask(SHAPE, (40, 60), (170, 240), 2.0)
     image[pole] = (90.0, 90.0, 100.0)
     return np.clip(image, 0, 255).astype(np.uint8), pole
 

@@ -11,7 +11,7 @@ from napari_skipclick.session.motion import Motion
 from napari_skipclick.session.thin_parts import ThinSettings, follow_thin, thin_part
 from napari_skipclick.types import FrameStatus
 from support.engines import UpperPartEngine
-from support.scenes import iou
+from support.scenes import iou, line_mask
 
 BODY = 50  # the body's rows end here; the line hangs below it
 
@@ -22,16 +22,6 @@ def water(height: int, width: int, seed: int = 0) -> np.ndarray:
     noise = gaussian_filter(rng.normal(0, 1, (height, width)), 1.5)
     grey = 100 + 25 * noise / noise.std()
     return np.clip(np.stack([grey * 0.7, grey, grey * 1.2], axis=-1), 0, 255).astype(np.uint8)
-
-
-def line_mask(shape, top: tuple[int, int], bottom: tuple[int, int], width: float) -> np.ndarray:
-    """A straight line ``width`` pixels wide from ``top`` to ``bottom`` (row, column)."""
-    rows, cols = np.mgrid[: shape[0], : shape[1]].astype(np.float64)
-    (y0, x0), (y1, x1) = top, bottom
-    length = np.hypot(y1 - y0, x1 - x0)
-    along = ((rows - y0) * (y1 - y0) + (cols - x0) * (x1 - x0)) / length
-    across = (-(rows - y0) * (x1 - x0) + (cols - x0) * (y1 - y0)) / length
-    return (np.abs(across) <= width / 2) & (along >= 0) & (along <= length)
 
 
 def kite(t: int, shape=(130, 200)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

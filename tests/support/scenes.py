@@ -17,3 +17,15 @@ def snow(height: int, width: int, seed: int = 0) -> np.ndarray:
 def iou(a: np.ndarray, b: np.ndarray) -> float:
     """Intersection over union of two boolean masks (0 when both are empty)."""
     return float((a & b).sum() / max((a | b).sum(), 1))
+
+
+def line_mask(
+    shape: tuple[int, int], start: tuple[float, float], end: tuple[float, float], width: float
+) -> np.ndarray:
+    """A straight segment ``width`` pixels wide from ``start`` to ``end`` (row, column)."""
+    rows, cols = np.mgrid[: shape[0], : shape[1]].astype(np.float64)
+    (y0, x0), (y1, x1) = start, end
+    length = np.hypot(y1 - y0, x1 - x0)
+    along = ((rows - y0) * (y1 - y0) + (cols - x0) * (x1 - x0)) / length
+    across = (-(rows - y0) * (x1 - x0) + (cols - x0) * (y1 - y0)) / length
+    return (np.abs(across) <= width / 2) & (along >= 0) & (along <= length)
