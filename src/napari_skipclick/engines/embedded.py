@@ -238,8 +238,9 @@ class EmbeddedEngine:
         """``mask``, or the thin-object mask where ``mask`` leaked (docs/engines.md); ``widths``
         are the line widths at the positive clicks, by click index.
 
-        A positive click on a line fixes a disk as wide as the line (``_seed_radius``), so a
-        click on a faint pole does not fix a blob of the snow around it."""
+        A positive click on a line fixes a disk only one pixel wider than the line
+        (``_seed_radius``), so a click on a faint pole does not fix a blob of the snow around
+        it."""
         s = self.settings
         band, all_thin = self._thin_band(list(widths.values()))
         if band is None:

@@ -114,7 +114,9 @@ def aggregate(records: list[dict]) -> dict:
         "j_per_click": None,
     }
     if corrective:
-        gained = sum(r["j_per_click"] * r["corrective_clicks"] for r in records if r["j_per_click"])
+        gained = sum(
+            r["j_per_click"] * r["corrective_clicks"] for r in records if r["corrective_clicks"]
+        )
         out["j_per_click"] = round(gained / corrective, 4)
     for key in ("j_prop_mean", "j_prop_last", "j_pure_mean", "j_pure_last", "j_restart_mean"):
         out[key] = _mean([r[key] for r in records if r[key] is not None])
