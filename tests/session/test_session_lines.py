@@ -58,7 +58,7 @@ def test_a_positive_correction_on_a_line_adds_the_line():
     blob = before.copy()
     blob[40:120, 60:160] = True  # the engine's answer floods the snow around the pole
     clicks = [Click(30, 45, True), Click(150, 214, True)]
-    probs = corrected(prior, blob.astype(np.float32), clicks, clicks[:1], image)
+    probs = corrected(prior, blob.astype(np.float32), clicks, clicks[:1], lambda: image)
     mask = probs > 0.5
     assert np.count_nonzero(mask & pole & ~before) >= 0.6 * np.count_nonzero(pole & ~before)
     assert np.count_nonzero(mask & ~pole & ~before) <= 0.1 * np.count_nonzero(mask & ~before)

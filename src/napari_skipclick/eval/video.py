@@ -55,7 +55,7 @@ def _gain_per_click(before: list[float], after: list[float], clicks: list[int]) 
     used = sum(clicks)
     if not used:
         return None
-    return round(sum(b - a for a, b, c in zip(before, after, clicks, strict=True) if c) / used, 4)
+    return round(sum(b - a for a, b in zip(before, after, strict=True)) / used, 4)
 
 
 def object_record(run) -> dict:

@@ -61,8 +61,8 @@ class AnnotationSession(SessionSaving, SessionUndo):
         self._ids: dict[int, tuple[int, frozenset[int]]] = {}
         #: frame -> objects whose mask there propagation made (corrections are local)
         self._carried: dict[int, set[int]] = {}
-        #: (frame, object) -> why propagation marked the frame for review (this session's runs)
-        self._review_reasons: dict[tuple[int, int], str] = {}
+        #: frame -> object -> why propagation marked the frame for review (this session's runs)
+        self._review_reasons: dict[int, dict[int, str]] = {}
         self._init_saving()
         if store is not None:
             self.registry = ObjectRegistry(store.objects(), store.classes() or classes)
@@ -152,9 +152,9 @@ class AnnotationSession(SessionSaving, SessionUndo):
             t = self.labels.frame_index(t)
             self._carried.setdefault(t, set()).add(obj_id)
             if reason is None:
-                self._review_reasons.pop((t, obj_id), None)
+                self._review_reasons.get(t, {}).pop(obj_id, None)
             else:
-                self._review_reasons[(t, obj_id)] = reason
+                self._review_reasons.setdefault(t, {})[obj_id] = reason
 
     def review_reasons(self, t: int) -> dict[int, str]:
         """Why propagation marked frame ``t`` *needs review*: object ID -> reason, {} when the
@@ -164,11 +164,8 @@ class AnnotationSession(SessionSaving, SessionUndo):
             t = self.labels.frame_index(t)
             if self.status(t) != FrameStatus.NEEDS_REVIEW:
                 return {}
-            return {
-                obj: reason
-                for (frame, obj), reason in sorted(self._review_reasons.items())
-                if frame == t and obj in self.registry
-            }
+            reasons = self._review_reasons.get(t, {})
+            return {obj: reasons[obj] for obj in sorted(reasons) if obj in self.registry}
 
     def frames_of(self, obj_id: int) -> list[int]:
         """Frames where the object has pixels or clicks (reads unseen store frames once)."""
@@ -270,7 +267,7 @@ class AnnotationSession(SessionSaving, SessionUndo):
             )
         probabilities = np.asarray(probabilities, np.float32)
         if carried:
-            local = corrected(prior, probabilities, kept, previous, self.image(t))
+            local = corrected(prior, probabilities, kept, previous, lambda: self.image(t))
             probabilities = probabilities if local is None else local
         return EditResult(t, obj_id, kept, ignored, probabilities, generation, base, box)
 

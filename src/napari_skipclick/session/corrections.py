@@ -9,6 +9,8 @@ positive click on a line (a pole, a kite line) adds the line, traced along its o
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy import ndimage
 
@@ -65,15 +67,16 @@ def corrected(
     probabilities: np.ndarray,
     clicks: list[Click],
     previous: list[Click],
-    image: np.ndarray | None = None,
+    image: Callable[[], np.ndarray] | None = None,
 ) -> np.ndarray | None:
     """Probabilities of a carried mask after a correction, or None if ``clicks`` is not one.
 
     ``clicks`` is a correction when it is ``previous`` plus one click that ``corrects`` the
-    ``prior`` mask. A positive correction on a line of ``image`` (the frame, uint8 RGB; a pole,
-    a kite line: ``lines.line_through``) adds that line, not the engine's blob around the
-    click or its flood of the snow or sky the line crosses; any other adds or removes the
-    engine's answer around the click (``local_edit``).
+    ``prior`` mask. A positive correction on a line of the frame (a pole, a kite line:
+    ``lines.line_through``) adds that line, not the engine's blob around the click or its
+    flood of the snow or sky the line crosses; any other adds or removes the engine's answer
+    around the click (``local_edit``). ``image`` returns the frame (uint8 RGB); it is read
+    only for a positive correction.
     """
     if len(clicks) != len(previous) + 1 or list(clicks[:-1]) != list(previous):
         return None
@@ -83,6 +86,6 @@ def corrected(
         return None
     line = None
     if click.positive and image is not None:
-        line = line_through(image, round(click.y), round(click.x))
+        line = line_through(image(), round(click.y), round(click.x))
     mask = before | line if line is not None else local_edit(before, probabilities > 0.5, click)
     return np.where(mask, np.maximum(probabilities, 0.75), np.minimum(probabilities, 0.25))
