@@ -158,6 +158,36 @@ def test_low_confidence_asks_for_review_and_a_long_run_of_it_stops_the_object():
     assert not session.labels[4].any()
 
 
+def growing_square(n_frames: int) -> np.ndarray:
+    """A red square that grows by one pixel on each side per frame (it comes closer)."""
+    frames = np.empty((n_frames, 64, 96, 3), np.uint8)
+    frames[:] = (40, 40, 40)
+    for t in range(n_frames):
+        frames[t, 26 - t : 38 + t, 42 - t : 54 + t] = RED
+    return frames
+
+
+def test_frames_that_need_review_for_their_area_alone_do_not_stop_the_object():
+    # the engine and the motion agree on every frame; only the area drifts from the start's
+    frames = growing_square(10)
+    session, obj = clicked_session(frames=frames)
+    session.set_clicks(0, obj, [Click(32, 48, True)])
+    settings = PropagationSettings(
+        max_drift_ratio=1.0,
+        jitter=0.0,
+        band=0.0,
+        engine_weight=1.0,
+        colour_weight=0.0,
+        max_review_run=3,
+    )
+    steps = list(session.propagate([obj], 0, settings=settings))
+    assert [s.frame for s in steps] == list(range(1, 10))  # on past three such frames
+    assert all(s.reason.startswith("area") and not s.ok and not s.stopped for s in steps)
+    assert all(session.status(t) == FrameStatus.NEEDS_REVIEW for t in range(1, 10))
+    square = (frames[..., 0] == RED[0]) & (frames[..., 1] == RED[1])
+    assert all(mask_iou(session.labels[t] == obj, square[t]) > 0.9 for t in range(10))
+
+
 def test_propagation_is_lazy_and_can_be_stopped():
     session, obj = clicked_session()
     run = session.propagate([obj], 0)

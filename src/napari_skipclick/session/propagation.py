@@ -44,7 +44,11 @@ class PropagationSettings:
     ``jitter`` pixels along the boundary, so small objects are judged by their size), or when
     the confidence (mean probability over the mask) is below ``min_confidence``. The object
     goes on through such frames (short occlusions) and stops when its mask is empty or after
-    ``max_review_run`` frames in a row need review. An object that moved against the
+    ``max_review_run`` frames in a row on which its track is in doubt: the motion carried it
+    because the engine disagreed, it coasted or still seemed hidden, or the confidence was low.
+    A frame that needs review for its area alone (the engine and the motion agree, the engine
+    is confident) is no doubt about the track: the object goes on, the frame marked, and the
+    run of doubtful frames starts again. An object that moved against the
     background and seems to stall with it (an occluder passing in front, see
     ``MotionSettings.stall``) coasts on with its earlier motion for at most ``max_coast``
     frames in a row, each of them marked for review; then its measured motion is believed,
@@ -64,7 +68,7 @@ class PropagationSettings:
     engine_weight: float = 0.5
     jitter: float = 1.5
     max_review_run: int = 10
-    max_coast: int = 5
+    max_coast: int = 10
     colour_weight: float = 0.33
     band: float = 0.05
     motion: MotionSettings = field(default_factory=MotionSettings)
@@ -230,10 +234,12 @@ def _steps(
             fields = _carry(session, obj_id, t - direction, t, features, run, settings)
             areas[obj_id].append(fields["area"])
             done += 1
-            review_run[obj_id] = 0 if fields["ok"] else review_run[obj_id] + 1
+            doubtful = fields.pop("doubtful", False)
+            review_run[obj_id] = review_run[obj_id] + 1 if doubtful else 0
             if review_run[obj_id] >= settings.max_review_run and not fields["stopped"]:
                 fields["stopped"] = True
-                fields["reason"] += f"; {review_run[obj_id]} frames in a row need review"
+                count = review_run[obj_id]
+                fields["reason"] += f"; its track was in doubt on {count} frames in a row"
             if fields["stopped"]:
                 active.remove(obj_id)
             pending = len(queue) - position - 1 + (len(targets) - index - 1) * len(active)
@@ -258,7 +264,8 @@ def _carry(
     run: tuple[Engine, int, int, list[int], ColourModel, _Track],
     settings: PropagationSettings,
 ) -> dict[str, Any]:
-    """Carry one object from frame ``source`` to ``t``; returns the step's fields.
+    """Carry one object from frame ``source`` to ``t``; returns the step's fields, and
+    ``doubtful``: whether the frame counts towards ``max_review_run``.
 
     ``run`` is the engine, the session generation, the undo group of the propagation run, the
     object's areas on the frames of the run so far (the start frame first), its colour
@@ -324,6 +331,13 @@ def _carry(
         "area_ratio": ratio,
         "confidence": confidence,
         "ok": reason is None,
+        "doubtful": reason is not None
+        and (
+            carried.coasting
+            or hidden
+            or not carried.from_engine
+            or confidence < settings.min_confidence
+        ),
         "stopped": area == 0,
         "reason": reason,
         "agreement": carried.agreement,
