@@ -133,6 +133,23 @@ def test_clicks_on_real_poles_in_the_full_frame_give_lines_without_blobs():
     assert ndimage.distance_transform_edt(mask).max() <= 2.0
 
 
+@pytest.mark.parametrize("zoom", [True, False], ids=["zoom", "full-frame"])
+def test_a_click_where_the_pole_crosses_the_gate_keeps_the_line(zoom):
+    # giant-slalom frame 0: two clicks on the right pole, then one where it passes the red
+    # gate pole (no thin line there: ridge width 10 px); it must not flood the snow
+    frame = np.asarray(Image.open(SLALOM / "00000.jpg").convert("RGB"))
+    pole = np.asarray(Image.open(SLALOM / "00000_obj2_poles.png")) == 1
+    clicks = [Click(183, 408, True), Click(174, 385, True), Click(165, 360, True)]
+    session = AnnotationSession(frame[None], EmbeddedEngine())
+    obj = session.add_object().id
+    for k in (1, 2, 3):
+        session.set_clicks(0, obj, clicks[:k], zoom=zoom)
+    mask = session.labels.read(0) == obj
+    near_pole = ndimage.binary_dilation(pole, iterations=2)
+    assert 80 <= np.count_nonzero(mask) <= 200  # the pole from the gate to its tip
+    assert np.count_nonzero(mask & near_pole) >= 0.8 * np.count_nonzero(mask)
+
+
 def test_click_disks_take_one_radius_per_click():
     lab = np.zeros((40, 40, 3))
     clicks = [Click(10, 10, True), Click(30, 30, False)]

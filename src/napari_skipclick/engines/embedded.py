@@ -212,8 +212,10 @@ class EmbeddedEngine:
         return ridge_width(lightness, inside, self.settings.ridge_strength)
 
     def _thin_band(self, widths: list[float]) -> tuple[float | None, bool]:
-        """Half-width of the band around a thin object's core and whether every positive click
-        lies on a line; None when the clicks do not read as a thin object.
+        """Half-width of the band around a thin object's core and whether the positive clicks
+        lie on a line (at least two thirds of them: one where the line crosses something, a
+        gate pole, a glove, reads no line there); None when the clicks do not read as a thin
+        object.
 
         ``widths`` are the line widths at the positive clicks (``_line_width``). The object is
         thin when there are two positive clicks or more and their median is at most
@@ -225,7 +227,8 @@ class EmbeddedEngine:
         width = float(np.median(widths))
         if width > s.thin_width:
             return None, False
-        return max(s.band_min, s.band_factor * width), max(widths) <= s.thin_width
+        count = sum(w <= s.thin_width for w in widths)
+        return max(s.band_min, s.band_factor * width), 3 * count >= 2 * len(widths)
 
     def _thin_objects(
         self,
@@ -242,12 +245,12 @@ class EmbeddedEngine:
         (``_seed_radius``), so a click on a faint pole does not fix a blob of the snow around
         it."""
         s = self.settings
-        band, all_thin = self._thin_band(list(widths.values()))
+        band, on_lines = self._thin_band(list(widths.values()))
         if band is None:
             return mask
         reach = s.leak_reach * band
         flood = outside_share(mask, clicks, reach) > s.flood_share
-        if not (flood or all_thin):
+        if not (flood or on_lines):
             return mask
         y0, y1, x0, x1 = object_box(mask.shape, clicks, None, max(s.thin_margin, 3 * band + 2))
         lab = lab_float(a["lab"][y0:y1, x0:x1])

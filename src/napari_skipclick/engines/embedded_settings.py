@@ -73,7 +73,7 @@ class EmbeddedSettings:
     )
     leak_ratio: float = _setting(
         2.0,
-        "a result this many times the thin mask leaked (every click on a line)",
+        "a result this many times the thin mask leaked (two thirds of the clicks on a line)",
     )
     flood_share: float = _setting(
         0.5, "share of the superpixel result beyond that margin that makes it a flood"
