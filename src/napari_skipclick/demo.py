@@ -27,7 +27,11 @@ SCRIPT: tuple[tuple[str, tuple[tuple[float, float, bool], ...], bool], ...] = (
         ),
         True,
     ),
-    ("poles", ((183, 408, True), (174, 385, True)), True),
+    (
+        "poles",
+        ((183, 408, True), (174, 385, True), (165, 361, True), (155, 309, True), (165, 320, True)),
+        True,
+    ),
     (
         "skier",
         (
