@@ -121,8 +121,10 @@ def assess(
     areas: list[int],
     settings: PropagationSettings,
     hidden: bool = False,
-) -> tuple[np.ndarray, int, float, float, str | None]:
-    """Mask, area, area ratio, confidence and why the frame needs review (or None).
+) -> tuple[np.ndarray, int, float, float, str | None, bool]:
+    """Mask, area, area ratio, confidence, why the frame needs review (or None), and whether
+    the track itself is in doubt (the engine disagreed, the object coasted or still seems
+    hidden, or the confidence is low; an area check alone is no doubt about the track).
 
     Args:
         carried: what carrying the object produced.
@@ -176,7 +178,13 @@ def assess(
         )
     elif confidence < settings.min_confidence:
         reason = f"low confidence {confidence:.2f} (limit {settings.min_confidence:g})"
-    return mask, area, ratio, confidence, reason
+    doubtful = (
+        carried.coasting
+        or hidden
+        or not carried.from_engine
+        or confidence < settings.min_confidence
+    )
+    return mask, area, ratio, confidence, reason, doubtful
 
 
 def run(
@@ -304,7 +312,7 @@ def _carry(
         track.momentum(settings.max_coast),
     )
     hidden = track.update(carried, settings.motion)
-    mask, area, ratio, confidence, reason = assess(
+    mask, area, ratio, confidence, reason, doubtful = assess(
         carried, int(previous.sum()), areas, settings, hidden
     )
     with session.locked():
@@ -331,13 +339,7 @@ def _carry(
         "area_ratio": ratio,
         "confidence": confidence,
         "ok": reason is None,
-        "doubtful": reason is not None
-        and (
-            carried.coasting
-            or hidden
-            or not carried.from_engine
-            or confidence < settings.min_confidence
-        ),
+        "doubtful": doubtful,
         "stopped": area == 0,
         "reason": reason,
         "agreement": carried.agreement,
