@@ -27,7 +27,14 @@ from .embedded_refine import (
     refine,
 )
 from .embedded_settings import EmbeddedSettings
-from .embedded_thin import RIDGE_RADIUS, ridge_width, thin_segment
+from .embedded_thin import (
+    LINE_STEPS,
+    RIDGE_RADIUS,
+    contrast_to_surroundings,
+    long_line,
+    ridge_width,
+    thin_segment,
+)
 from .embedded_zoom import crop_features, zoom_box
 
 
@@ -245,6 +252,8 @@ class EmbeddedEngine:
         (``_seed_radius``), so a click on a faint pole does not fix a blob of the snow around
         it."""
         s = self.settings
+        if len(widths) == 1:
+            return self._lone_line_click(a, mask, clicks, widths)
         band, on_lines = self._thin_band(list(widths.values()))
         if band is None:
             return mask
@@ -271,7 +280,47 @@ class EmbeddedEngine:
         grows = np.count_nonzero(mask) > s.leak_ratio * np.count_nonzero(thin)
         if held > s.thin_held or not (flood or grows):
             return mask
-        return thin if self._keeps_prior(thin, prev, clicks, reach) else mask
+        newest = max(widths)  # the index of the newest positive click
+        return thin if self._keeps_prior(thin, prev, clicks, reach, a, widths[newest]) else mask
+
+    def _lone_line_click(
+        self, a: dict, mask: np.ndarray, clicks: list[Click], widths: dict[int, float]
+    ) -> np.ndarray:
+        """``mask``, or for a lone positive click on a pole whose result flooded away from it,
+        the pole's pixels in the click's disk (``line_disks``): the next click along the pole
+        makes the line (the thin pass needs two). A pole is a long line that stands out from
+        plain surroundings (``_stands_out``)."""
+        s = self.settings
+        ((index, width),) = widths.items()
+        click = clicks[index]
+        if width > s.thin_width:
+            return mask
+        reach = s.leak_reach * max(s.band_min, s.band_factor * width)
+        if outside_share(mask, clicks, reach) <= s.flood_share:
+            return mask
+        if not self._stands_out(a["lab"], click, width):
+            return mask
+        disk = disk_labels(mask.shape, [click], s.click_radius)
+        line = line_disks(a["lab"], [click], disk, {0: width}, s) > 0
+        # a click whose disk its own colour fills is no thin line: the result stands
+        return line if np.count_nonzero(line) < np.count_nonzero(disk) else mask
+
+    def _stands_out(self, lab8: np.ndarray, click: Click, width: float) -> bool:
+        """Whether ``click`` lies on a pole: a line at most ``thin_width`` wide (``width``) that
+        goes on along its direction (``long_line``) and stands out from its surroundings by
+        ``line_contrast`` times their spread (``contrast_to_surroundings``): a pole on snow, not
+        a ridge in the texture of a fish or a coat."""
+        s = self.settings
+        if width > s.thin_width or s.line_contrast <= 0:
+            return False
+        reach = RIDGE_RADIUS + max(LINE_STEPS) + 1
+        y0, x0 = max(round(click.y) - reach, 0), max(round(click.x) - reach, 0)
+        y1, x1 = round(click.y) + reach + 1, round(click.x) + reach + 1
+        lightness = lab_float(lab8[y0:y1, x0:x1])[..., 0]
+        inside = Click(click.y - y0, click.x - x0, True)
+        if contrast_to_surroundings(lightness, round(inside.y), round(inside.x)) < s.line_contrast:
+            return False
+        return long_line(lightness, inside, width, s.ridge_strength)
 
     def _seed_radius(self, width: float) -> float:
         """Radius of the disk a click fixes in the thin pass: ``click_radius``, or, for a
@@ -283,14 +332,22 @@ class EmbeddedEngine:
         return max(1.0, min(s.click_radius, (width + 1) / 2))
 
     def _keeps_prior(
-        self, thin: np.ndarray, prev: np.ndarray | None, clicks: list[Click], reach: float
+        self,
+        thin: np.ndarray,
+        prev: np.ndarray | None,
+        clicks: list[Click],
+        reach: float,
+        a: dict,
+        width: float,
     ) -> bool:
         """Whether the thin mask may replace the previous one.
 
         It must keep ``keep_share`` of the previous mask, unless that mask had flooded away from
         the clicks and the latest positive click lies inside it (the click adds nothing to the
-        flood: it says which thin part of it is meant). So a click that corrects a sound wide
-        object is never read as a line.
+        flood: it says which thin part of it is meant) or on a pole (``_stands_out``, with the
+        feature arrays ``a`` and the line ``width`` at the click: the first click on the pole
+        flooded the snow, the second, outside that flood, says the line is meant). So a click
+        that corrects a sound wide object is never read as a line.
         """
         s = self.settings
         if prev is None:
@@ -299,11 +356,12 @@ class EmbeddedEngine:
         area = np.count_nonzero(before)
         if area == 0:
             return True
-        last = [c for c in clicks if c.positive][-1]
-        inside = bool(before[round(last.y), round(last.x)])
-        if inside and outside_share(before, clicks, reach) > s.flood_share:
+        if np.count_nonzero(thin & before) >= s.keep_share * area:
             return True
-        return np.count_nonzero(thin & before) >= s.keep_share * area
+        if outside_share(before, clicks, reach) <= s.flood_share:
+            return False
+        last = [c for c in clicks if c.positive][-1]
+        return bool(before[round(last.y), round(last.x)]) or self._stands_out(a["lab"], last, width)
 
     @staticmethod
     def _click_segments(labels: np.ndarray, clicks: list[Click]) -> tuple[np.ndarray, np.ndarray]:

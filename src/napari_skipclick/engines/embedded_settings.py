@@ -64,6 +64,11 @@ class EmbeddedSettings:
         3.0,
         "least scale-normalised line response (lightness) for a click on a line",
     )
+    line_contrast: float = _setting(
+        3.0,
+        "least contrast of a long line to the spread of its surroundings for a lone click on"
+        " it, or a click beside a flood, to be read as a pole (0: never)",
+    )
     thin_margin: float = _setting(
         20.0, "smallest margin in pixels of the thin pass's crop around the positive clicks"
     )

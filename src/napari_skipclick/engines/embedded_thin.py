@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 RIDGE_SCALES = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0)
 #: half-side of the window ``ridge_width`` reads (the largest kernel's reach plus one)
 RIDGE_RADIUS = 17
+#: distances (pixels) along a line at which ``long_line`` checks that it goes on
+LINE_STEPS = (6, 12)
 
 
 @cache
@@ -69,6 +71,55 @@ def ridge_width(lightness: np.ndarray, click: Click, strength: float) -> float:
         if line.max() > best:
             best, best_scale = float(line.max()), sigma
     return 2.0 * best_scale if best >= strength else np.inf
+
+
+def line_direction(lightness: np.ndarray, y: int, x: int, sigma: float) -> np.ndarray:
+    """Unit vector (rows, columns) along the line through pixel ``(y, x)`` of ``lightness`` at
+    scale ``sigma``: across the eigenvector of the Hessian's eigenvalue of larger magnitude."""
+    kernels = _hessian_kernels(sigma)
+    half = kernels.shape[1] // 2
+    patch = np.pad(lightness.astype(np.float64), half, mode="symmetric")
+    window = patch[y : y + 2 * half + 1, x : x + 2 * half + 1]
+    dyy, dxx, dxy = (float((k * window).sum()) for k in kernels)
+    values, vectors = np.linalg.eigh(np.array([[dyy, dxy], [dxy, dxx]]))
+    across = vectors[:, int(np.argmax(np.abs(values)))]
+    return np.array([-across[1], across[0]])
+
+
+def long_line(lightness: np.ndarray, click: Click, width: float, strength: float) -> bool:
+    """Whether the line of ``width`` through the click goes on along its own direction: all
+    but one of the points ``LINE_STEPS`` pixels from it either way read a line
+    (``ridge_width`` with ``strength``) at most two pixels wider or narrower."""
+    cy, cx = round(click.y), round(click.x)
+    direction = line_direction(lightness, cy, cx, max(width / 2, RIDGE_SCALES[0]))
+    height, width_px = lightness.shape
+    points = [(cy + d * direction[0], cx + d * direction[1]) for s in LINE_STEPS for d in (s, -s)]
+    found = sum(
+        abs(ridge_width(lightness, Click(py, px, True), strength) - width) <= 2.0
+        for py, px in points
+        if 0 <= py < height and 0 <= px < width_px
+    )
+    return found >= len(points) - 1
+
+
+def contrast_to_surroundings(lightness: np.ndarray, y: int, x: int, radius: int = 9) -> float:
+    """How far the line through pixel ``(y, x)`` stands out from its surroundings: the
+    difference between its lightness (median of the 3×3 pixels) and the median of the window
+    of ``radius``, over the standard deviation of the window's pixels at least 4 px from it
+    that are not on a line of the same sign (beyond half that difference). A pole on snow
+    reaches 4–8; a ridge in a textured surface (a fish's scales) stays near or below 2."""
+    height, width = lightness.shape
+    y0, x0 = max(y - radius, 0), max(x - radius, 0)
+    window = lightness[y0 : min(y + radius + 1, height), x0 : min(x + radius + 1, width)]
+    median = float(np.median(window))
+    centre = lightness[max(y - 1, 0) : y + 2, max(x - 1, 0) : x + 2]
+    difference = float(np.median(centre)) - median
+    rows, cols = np.ogrid[: window.shape[0], : window.shape[1]]
+    ring = np.hypot(rows - (y - y0), cols - (x - x0)) >= 4
+    on_line = np.sign(difference) * (window - median) > 0.5 * abs(difference)
+    rest = window[ring & ~on_line]
+    spread = float(rest.std()) if rest.size else 0.0
+    return abs(difference) / max(spread, 1e-6)
 
 
 def click_paths(
