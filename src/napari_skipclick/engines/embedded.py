@@ -281,7 +281,8 @@ class EmbeddedEngine:
         if held > s.thin_held or not (flood or grows):
             return mask
         newest = max(widths)  # the index of the newest positive click
-        return thin if self._keeps_prior(thin, prev, clicks, reach, a, widths[newest]) else mask
+        keeps = self._keeps_prior(thin, prev, clicks, reach, a["lab"], widths[newest])
+        return thin if keeps else mask
 
     def _lone_line_click(
         self, a: dict, mask: np.ndarray, clicks: list[Click], widths: dict[int, float]
@@ -337,7 +338,7 @@ class EmbeddedEngine:
         prev: np.ndarray | None,
         clicks: list[Click],
         reach: float,
-        a: dict,
+        lab8: np.ndarray,
         width: float,
     ) -> bool:
         """Whether the thin mask may replace the previous one.
@@ -345,9 +346,9 @@ class EmbeddedEngine:
         It must keep ``keep_share`` of the previous mask, unless that mask had flooded away from
         the clicks and the latest positive click lies inside it (the click adds nothing to the
         flood: it says which thin part of it is meant) or on a pole (``_stands_out``, with the
-        feature arrays ``a`` and the line ``width`` at the click: the first click on the pole
-        flooded the snow, the second, outside that flood, says the line is meant). So a click
-        that corrects a sound wide object is never read as a line.
+        image's Lab colours ``lab8`` and the line ``width`` at the click: the first click on
+        the pole flooded the snow, the second, outside that flood, says the line is meant). So
+        a click that corrects a sound wide object is never read as a line.
         """
         s = self.settings
         if prev is None:
@@ -361,7 +362,7 @@ class EmbeddedEngine:
         if outside_share(before, clicks, reach) <= s.flood_share:
             return False
         last = [c for c in clicks if c.positive][-1]
-        return bool(before[round(last.y), round(last.x)]) or self._stands_out(a["lab"], last, width)
+        return bool(before[round(last.y), round(last.x)]) or self._stands_out(lab8, last, width)
 
     @staticmethod
     def _click_segments(labels: np.ndarray, clicks: list[Click]) -> tuple[np.ndarray, np.ndarray]:
