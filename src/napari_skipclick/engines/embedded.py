@@ -11,7 +11,7 @@ from scipy.ndimage import gaussian_filter
 
 from ..types import Click
 from .base import Features, check_clicks, check_image, check_prev_mask
-from .embedded_features import LAB_BINS, compute_features, lab_float
+from .embedded_features import LAB_BINS, compute_features
 from .embedded_graph import (
     connected_superpixels,
     geodesic_distance,
@@ -19,7 +19,7 @@ from .embedded_graph import (
     superpixel_pair_weights,
 )
 from .embedded_growth import guard_growth
-from .embedded_pixel import colour_disks, line_disks, object_box, outside_share
+from .embedded_pixel import line_disks
 from .embedded_refine import (
     band_segments,
     connected_to_clicks,
@@ -27,14 +27,7 @@ from .embedded_refine import (
     refine,
 )
 from .embedded_settings import EmbeddedSettings
-from .embedded_thin import (
-    LINE_STEPS,
-    RIDGE_RADIUS,
-    contrast_to_surroundings,
-    long_line,
-    ridge_width,
-    thin_segment,
-)
+from .embedded_thin_pass import line_width, thin_objects
 from .embedded_zoom import crop_features, zoom_box
 
 
@@ -162,13 +155,13 @@ class EmbeddedEngine:
             fg = connected_superpixels(a["edges"], fg, pos)
         mask = fg[labels]
         # the width of the line under each positive click (inf: none), in click order
-        widths = {i: self._line_width(a["lab"], c) for i, c in enumerate(clicks) if c.positive}
+        widths = {i: line_width(a["lab"], c, s) for i, c in enumerate(clicks) if c.positive}
         if s.refine:
             seeds = np.concatenate([pos, neg])
             fixed = line_disks(a["lab"], clicks, disks, widths, s)
             mask = self._refine(a, fg, mask, clicks, prev, llr_bin, geo, seeds, fixed)
         if s.thin_objects:
-            mask = self._thin_objects(a, mask, clicks, prev, widths)
+            mask = thin_objects(a, mask, clicks, prev, widths, s)
         prob = 1.0 / (1.0 + np.exp(-np.clip(logit, -30, 30)))
         prob = prob.astype(np.float32)[labels]
         return np.where(mask, np.maximum(prob, 0.75), np.minimum(prob, 0.25))
@@ -209,160 +202,6 @@ class EmbeddedEngine:
         mask = coarse.copy()
         mask[box] = refine(region[box], coarse[box], logit, weights, disks[box], s.pixel_smoothness)
         return connected_to_clicks(mask, clicks) if s.keep_connected else mask
-
-    def _line_width(self, lab8: np.ndarray, click: Click) -> float:
-        """Width of the line through ``click`` (embedded_thin.ridge_width), inf when none."""
-        y0, x0 = max(round(click.y) - RIDGE_RADIUS, 0), max(round(click.x) - RIDGE_RADIUS, 0)
-        y1, x1 = round(click.y) + RIDGE_RADIUS + 1, round(click.x) + RIDGE_RADIUS + 1
-        lightness = lab_float(lab8[y0:y1, x0:x1])[..., 0]
-        inside = Click(click.y - y0, click.x - x0, True)
-        return ridge_width(lightness, inside, self.settings.ridge_strength)
-
-    def _thin_band(self, widths: list[float]) -> tuple[float | None, bool]:
-        """Half-width of the band around a thin object's core and whether the positive clicks
-        lie on a line (at least two thirds of them: one where the line crosses something, a
-        gate pole, a glove, reads no line there); None when the clicks do not read as a thin
-        object.
-
-        ``widths`` are the line widths at the positive clicks (``_line_width``). The object is
-        thin when there are two positive clicks or more and their median is at most
-        ``thin_width``.
-        """
-        s = self.settings
-        if len(widths) < 2:
-            return None, False
-        width = float(np.median(widths))
-        if width > s.thin_width:
-            return None, False
-        count = sum(w <= s.thin_width for w in widths)
-        return max(s.band_min, s.band_factor * width), 3 * count >= 2 * len(widths)
-
-    def _thin_objects(
-        self,
-        a: dict,
-        mask: np.ndarray,
-        clicks: list[Click],
-        prev: np.ndarray | None,
-        widths: dict[int, float],
-    ) -> np.ndarray:
-        """``mask``, or the thin-object mask where ``mask`` leaked (docs/engines.md); ``widths``
-        are the line widths at the positive clicks, by click index.
-
-        A positive click on a line fixes a disk only one pixel wider than the line
-        (``_seed_radius``), so a click on a faint pole does not fix a blob of the snow around
-        it."""
-        s = self.settings
-        if len(widths) == 1:
-            return self._lone_line_click(a, mask, clicks, widths)
-        band, on_lines = self._thin_band(list(widths.values()))
-        if band is None:
-            return mask
-        reach = s.leak_reach * band
-        flood = outside_share(mask, clicks, reach) > s.flood_share
-        if not (flood or on_lines):
-            return mask
-        y0, y1, x0, x1 = object_box(mask.shape, clicks, None, max(s.thin_margin, 3 * band + 2))
-        lab = lab_float(a["lab"][y0:y1, x0:x1])
-        kept = [i for i, c in enumerate(clicks) if y0 <= c.y < y1 and x0 <= c.x < x1]
-        inside = [Click(clicks[i].y - y0, clicks[i].x - x0, clicks[i].positive) for i in kept]
-        radii = [self._seed_radius(widths.get(i, np.inf)) for i in kept]
-        crop_mask, held = thin_segment(
-            lab,
-            a["pixel_bin"][y0:y1, x0:x1],
-            (a["weight_right"][y0:y1, x0 : x1 - 1], a["weight_down"][y0 : y1 - 1, x0:x1]),
-            colour_disks(lab, inside, radii, s.colour_tolerance),
-            [(round(c.y), round(c.x)) for c in inside if c.positive],
-            band,
-            s,
-        )
-        thin = np.zeros(mask.shape, dtype=bool)
-        thin[y0:y1, x0:x1] = connected_to_clicks(crop_mask, inside)
-        grows = np.count_nonzero(mask) > s.leak_ratio * np.count_nonzero(thin)
-        if held > s.thin_held or not (flood or grows):
-            return mask
-        newest = max(widths)  # the index of the newest positive click
-        keeps = self._keeps_prior(thin, prev, clicks, reach, a["lab"], widths[newest])
-        return thin if keeps else mask
-
-    def _lone_line_click(
-        self, a: dict, mask: np.ndarray, clicks: list[Click], widths: dict[int, float]
-    ) -> np.ndarray:
-        """``mask``, or for a lone positive click on a pole whose result flooded away from it,
-        the pole's pixels in the click's disk (``line_disks``): the next click along the pole
-        makes the line (the thin pass needs two). A pole is a long line that stands out from
-        plain surroundings (``_stands_out``)."""
-        s = self.settings
-        ((index, width),) = widths.items()
-        click = clicks[index]
-        if width > s.thin_width:
-            return mask
-        reach = s.leak_reach * max(s.band_min, s.band_factor * width)
-        if outside_share(mask, clicks, reach) <= s.flood_share:
-            return mask
-        if not self._stands_out(a["lab"], click, width):
-            return mask
-        disk = disk_labels(mask.shape, [click], s.click_radius)
-        line = line_disks(a["lab"], [click], disk, {0: width}, s) > 0
-        # a click whose disk its own colour fills is no thin line: the result stands
-        return line if np.count_nonzero(line) < np.count_nonzero(disk) else mask
-
-    def _stands_out(self, lab8: np.ndarray, click: Click, width: float) -> bool:
-        """Whether ``click`` lies on a pole: a line at most ``thin_width`` wide (``width``) that
-        goes on along its direction (``long_line``) and stands out from its surroundings by
-        ``line_contrast`` times their spread (``contrast_to_surroundings``): a pole on snow, not
-        a ridge in the texture of a fish or a coat."""
-        s = self.settings
-        if width > s.thin_width or s.line_contrast <= 0:
-            return False
-        reach = RIDGE_RADIUS + max(LINE_STEPS) + 1
-        y0, x0 = max(round(click.y) - reach, 0), max(round(click.x) - reach, 0)
-        y1, x1 = round(click.y) + reach + 1, round(click.x) + reach + 1
-        lightness = lab_float(lab8[y0:y1, x0:x1])[..., 0]
-        inside = Click(click.y - y0, click.x - x0, True)
-        if contrast_to_surroundings(lightness, round(inside.y), round(inside.x)) < s.line_contrast:
-            return False
-        return long_line(lightness, inside, width, s.ridge_strength)
-
-    def _seed_radius(self, width: float) -> float:
-        """Radius of the disk a click fixes in the thin pass: ``click_radius``, or, for a
-        positive click on a line at most ``thin_width`` wide (``width``; inf for none or a
-        negative click), a disk one pixel wider than the line (at least one pixel in radius)."""
-        s = self.settings
-        if width > s.thin_width:
-            return s.click_radius
-        return max(1.0, min(s.click_radius, (width + 1) / 2))
-
-    def _keeps_prior(
-        self,
-        thin: np.ndarray,
-        prev: np.ndarray | None,
-        clicks: list[Click],
-        reach: float,
-        lab8: np.ndarray,
-        width: float,
-    ) -> bool:
-        """Whether the thin mask may replace the previous one.
-
-        It must keep ``keep_share`` of the previous mask, unless that mask had flooded away from
-        the clicks and the latest positive click lies inside it (the click adds nothing to the
-        flood: it says which thin part of it is meant) or on a pole (``_stands_out``, with the
-        image's Lab colours ``lab8`` and the line ``width`` at the click: the first click on
-        the pole flooded the snow, the second, outside that flood, says the line is meant). So
-        a click that corrects a sound wide object is never read as a line.
-        """
-        s = self.settings
-        if prev is None:
-            return True
-        before = prev > 0.5
-        area = np.count_nonzero(before)
-        if area == 0:
-            return True
-        if np.count_nonzero(thin & before) >= s.keep_share * area:
-            return True
-        if outside_share(before, clicks, reach) <= s.flood_share:
-            return False
-        last = [c for c in clicks if c.positive][-1]
-        return bool(before[round(last.y), round(last.x)]) or self._stands_out(lab8, last, width)
 
     @staticmethod
     def _click_segments(labels: np.ndarray, clicks: list[Click]) -> tuple[np.ndarray, np.ndarray]:

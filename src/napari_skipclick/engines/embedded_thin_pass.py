@@ -1,0 +1,192 @@
+"""The embedded engine's thin-object pass: which positive clicks lie on a line or a pole, and
+when the thin mask (``embedded_thin.thin_segment``) replaces the superpixel result
+(docs/engines.md, *Thin objects* and *A first click on a pole*)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..types import Click
+from .embedded_features import lab_float
+from .embedded_pixel import colour_disks, line_disks, object_box, outside_share
+from .embedded_refine import connected_to_clicks, disk_labels
+from .embedded_thin import (
+    LINE_STEPS,
+    RIDGE_RADIUS,
+    contrast_to_surroundings,
+    long_line,
+    ridge_width,
+    thin_segment,
+)
+
+if TYPE_CHECKING:
+    from .embedded_settings import EmbeddedSettings
+
+
+def _lightness_around(lab8: np.ndarray, click: Click, reach: int) -> tuple[np.ndarray, Click]:
+    """The lightness of the window ``reach`` pixels around ``click`` and the click in it."""
+    y0, x0 = max(round(click.y) - reach, 0), max(round(click.x) - reach, 0)
+    y1, x1 = round(click.y) + reach + 1, round(click.x) + reach + 1
+    lightness = lab_float(lab8[y0:y1, x0:x1])[..., 0]
+    return lightness, Click(click.y - y0, click.x - x0, True)
+
+
+def line_width(lab8: np.ndarray, click: Click, s: EmbeddedSettings) -> float:
+    """Width of the line through ``click`` (embedded_thin.ridge_width), inf when none."""
+    lightness, inside = _lightness_around(lab8, click, RIDGE_RADIUS)
+    return ridge_width(lightness, inside, s.ridge_strength)
+
+
+def thin_band(widths: list[float], s: EmbeddedSettings) -> tuple[float | None, bool]:
+    """Half-width of the band around a thin object's core and whether the positive clicks
+    lie on a line (at least two thirds of them: one where the line crosses something, a
+    gate pole, a glove, reads no line there); None when the clicks do not read as a thin
+    object.
+
+    ``widths`` are the line widths at the positive clicks (``line_width``). The object is
+    thin when there are two positive clicks or more and their median is at most
+    ``thin_width``.
+    """
+    if len(widths) < 2:
+        return None, False
+    width = float(np.median(widths))
+    if width > s.thin_width:
+        return None, False
+    count = sum(w <= s.thin_width for w in widths)
+    return max(s.band_min, s.band_factor * width), 3 * count >= 2 * len(widths)
+
+
+def thin_objects(
+    a: dict,
+    mask: np.ndarray,
+    clicks: list[Click],
+    prev: np.ndarray | None,
+    widths: dict[int, float],
+    s: EmbeddedSettings,
+) -> np.ndarray:
+    """``mask``, or the thin-object mask where ``mask`` leaked (docs/engines.md).
+
+    Args:
+        a: the feature arrays of the image (or zoom crop).
+        mask: the superpixel (and pixel-refined) result.
+        clicks: all clicks.
+        prev: the previous probabilities, or None.
+        widths: the line widths at the positive clicks, by click index (``line_width``).
+        s: the engine's settings.
+
+    A positive click on a line fixes a disk only one pixel wider than the line
+    (``seed_radius``), so a click on a faint pole does not fix a blob of the snow around it.
+    """
+    if len(widths) == 1:
+        return _lone_line_click(a, mask, clicks, widths, s)
+    band, on_lines = thin_band(list(widths.values()), s)
+    if band is None:
+        return mask
+    reach = s.leak_reach * band
+    flood = outside_share(mask, clicks, reach) > s.flood_share
+    if not (flood or on_lines):
+        return mask
+    y0, y1, x0, x1 = object_box(mask.shape, clicks, None, max(s.thin_margin, 3 * band + 2))
+    lab = lab_float(a["lab"][y0:y1, x0:x1])
+    kept = [i for i, c in enumerate(clicks) if y0 <= c.y < y1 and x0 <= c.x < x1]
+    inside = [Click(clicks[i].y - y0, clicks[i].x - x0, clicks[i].positive) for i in kept]
+    radii = [seed_radius(widths.get(i, np.inf), s) for i in kept]
+    crop_mask, held = thin_segment(
+        lab,
+        a["pixel_bin"][y0:y1, x0:x1],
+        (a["weight_right"][y0:y1, x0 : x1 - 1], a["weight_down"][y0 : y1 - 1, x0:x1]),
+        colour_disks(lab, inside, radii, s.colour_tolerance),
+        [(round(c.y), round(c.x)) for c in inside if c.positive],
+        band,
+        s,
+    )
+    thin = np.zeros(mask.shape, dtype=bool)
+    thin[y0:y1, x0:x1] = connected_to_clicks(crop_mask, inside)
+    grows = np.count_nonzero(mask) > s.leak_ratio * np.count_nonzero(thin)
+    if held > s.thin_held or not (flood or grows):
+        return mask
+    newest = max(widths)  # the index of the newest positive click
+    keeps = _keeps_prior(thin, prev, clicks, reach, a["lab"], widths[newest], s)
+    return thin if keeps else mask
+
+
+def _lone_line_click(
+    a: dict,
+    mask: np.ndarray,
+    clicks: list[Click],
+    widths: dict[int, float],
+    s: EmbeddedSettings,
+) -> np.ndarray:
+    """``mask``, or for a lone positive click on a pole whose result flooded away from it,
+    the pole's pixels in the click's disk (``line_disks``): the next click along the pole
+    makes the line (the thin pass needs two). A pole is a long line that stands out from
+    plain surroundings (``stands_out``)."""
+    ((index, width),) = widths.items()
+    click = clicks[index]
+    if width > s.thin_width:
+        return mask
+    reach = s.leak_reach * max(s.band_min, s.band_factor * width)
+    if outside_share(mask, clicks, reach) <= s.flood_share:
+        return mask
+    if not stands_out(a["lab"], click, width, s):
+        return mask
+    disk = disk_labels(mask.shape, [click], s.click_radius)
+    line = line_disks(a["lab"], [click], disk, {0: width}, s) > 0
+    # a click whose disk its own colour fills is no thin line: the result stands
+    return line if np.count_nonzero(line) < np.count_nonzero(disk) else mask
+
+
+def stands_out(lab8: np.ndarray, click: Click, width: float, s: EmbeddedSettings) -> bool:
+    """Whether ``click`` lies on a pole: a line at most ``thin_width`` wide (``width``) that
+    goes on along its direction (``long_line``) and stands out from its surroundings by
+    ``line_contrast`` times their spread (``contrast_to_surroundings``): a pole on snow, not
+    a ridge in the texture of a fish or a coat."""
+    if width > s.thin_width or s.line_contrast <= 0:
+        return False
+    lightness, inside = _lightness_around(lab8, click, RIDGE_RADIUS + max(LINE_STEPS) + 1)
+    if contrast_to_surroundings(lightness, round(inside.y), round(inside.x)) < s.line_contrast:
+        return False
+    return long_line(lightness, inside, width, s.ridge_strength)
+
+
+def seed_radius(width: float, s: EmbeddedSettings) -> float:
+    """Radius of the disk a click fixes in the thin pass: ``click_radius``, or, for a
+    positive click on a line at most ``thin_width`` wide (``width``; inf for none or a
+    negative click), a disk one pixel wider than the line (at least one pixel in radius)."""
+    if width > s.thin_width:
+        return s.click_radius
+    return max(1.0, min(s.click_radius, (width + 1) / 2))
+
+
+def _keeps_prior(
+    thin: np.ndarray,
+    prev: np.ndarray | None,
+    clicks: list[Click],
+    reach: float,
+    lab8: np.ndarray,
+    width: float,
+    s: EmbeddedSettings,
+) -> bool:
+    """Whether the thin mask may replace the previous one.
+
+    It must keep ``keep_share`` of the previous mask, unless that mask had flooded away from
+    the clicks and the latest positive click lies inside it (the click adds nothing to the
+    flood: it says which thin part of it is meant) or on a pole (``stands_out``, with the
+    image's Lab colours ``lab8`` and the line ``width`` at the click: the first click on the
+    pole flooded the snow, the second, outside that flood, says the line is meant). So a
+    click that corrects a sound wide object is never read as a line.
+    """
+    if prev is None:
+        return True
+    before = prev > 0.5
+    area = np.count_nonzero(before)
+    if area == 0:
+        return True
+    if np.count_nonzero(thin & before) >= s.keep_share * area:
+        return True
+    if outside_share(before, clicks, reach) <= s.flood_share:
+        return False
+    last = [c for c in clicks if c.positive][-1]
+    return bool(before[round(last.y), round(last.x)]) or stands_out(lab8, last, width, s)
