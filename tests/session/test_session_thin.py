@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.ndimage import gaussian_filter
+from scipy.ndimage import binary_dilation, gaussian_filter
 
 from napari_skipclick.session import AnnotationSession, PropagationSettings
 from napari_skipclick.session.motion import Motion
@@ -115,6 +115,62 @@ def test_a_line_darker_at_one_end_and_brighter_at_the_other_is_followed_along_it
     assert found[:, :95].any() and found[:, 105:].any()
 
 
+def kite_line(t: int, shape=(120, 240)) -> tuple[np.ndarray, np.ndarray]:
+    """Frame ``t``: a kite line 2 px wide, bright on textured water below row 50 and barely
+    lighter than the plain sky above it, 3 px farther right on each frame; (frame, line)."""
+    frame = water(*shape, seed=5)
+    frame[:50] = (200, 200, 205)
+    line = line_mask(shape, (115, 20 + 3 * t), (0, 230 + 3 * t), 2.0)
+    sky = np.arange(shape[0])[:, None] < 50
+    frame[line & ~sky] = (235, 235, 225)
+    frame[line & sky] = (206, 206, 210)  # too faint to follow on its own
+    return frame, line
+
+
+def test_a_straight_line_is_followed_where_it_is_too_faint_to_see_with_the_rest_of_it():
+    (before, line), (after, line_after) = kite_line(0), kite_line(1)
+    sky = np.arange(line.shape[0])[:, None] < 50
+    # the motion is wrong by the line's 3 px: the water part is found on its ridge, and the
+    # sky part, too faint for that, moves with the line through the water part
+    found = follow_thin(before, after, line, line, _still(line.shape), ThinSettings())
+    assert iou(found & ~sky, line_after & ~sky) > 0.7
+    assert iou(found & sky, line_after & sky) > 0.7
+    assert found.sum() <= 1.1 * line.sum()  # the line keeps its width
+    alone = follow_thin(before, after, line, line, _still(line.shape), ThinSettings(straight=0))
+    assert not (alone & sky).any()
+    # a faint line of its own, not in line with any part that could be followed, is not moved
+    faint = line_mask(line.shape, (49, 20), (0, 80), 2.0)
+    found = follow_thin(
+        before, after, line | faint, line | faint, _still(line.shape), ThinSettings()
+    )
+    assert iou(found, line_after) > 0.7
+    assert not (found & binary_dilation(faint, iterations=6)).any()
+
+
+def test_a_thin_piece_of_a_wider_bar_in_line_with_a_followed_line_stays_put():
+    # a bright line on water 3 px farther right on the next frame; where it would go on, the
+    # edge of a dark bar 15 px wide, of which the mask holds a strip 3 px wide in line with
+    # the line
+    shape = (120, 200)
+    frames, lines = [], []
+    bar = line_mask(shape, (55 - 5.2, 109 - 2.9), (10 - 5.2, 190 - 2.9), 15.0)
+    for t in range(2):
+        frame = water(*shape, seed=9)
+        frame[bar] //= 3
+        line = line_mask(shape, (110, 10 + 3 * t), (60, 100 + 3 * t), 2.0)
+        frame[line] = (235, 235, 225)
+        frames.append(frame)
+        lines.append(line)
+    strip = line_mask(shape, (55, 109), (10, 190), 3.0)
+    mask = lines[0] | strip
+    found = follow_thin(frames[0], frames[1], mask, mask, _still(shape), ThinSettings())
+    assert (found & lines[1]).sum() >= 0.8 * lines[1].sum()
+    # the tiles of the strip beyond the tiles where line and strip meet (rows 37 and below)
+    # are no line in the image: they are not moved with the line
+    off_line = found & ~binary_dilation(lines[1], iterations=2)
+    assert not off_line[:35].any()
+
+
 def _propagate(settings: PropagationSettings, n_frames: int = 8) -> list[float]:
     """IoU of the propagated line with the true line on frames 1..n_frames."""
     frames, masks, lines = zip(*(kite(t) for t in range(n_frames + 1)), strict=True)
@@ -145,3 +201,5 @@ def test_thin_settings_reject_nonsense():
         ThinSettings(tile=0)
     with pytest.raises(ValueError):
         ThinSettings(line=-1)
+    with pytest.raises(ValueError):
+        ThinSettings(straight=-1)

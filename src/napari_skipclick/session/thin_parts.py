@@ -5,7 +5,8 @@ it, and the engine, which sees regions, drops it. Such a part is a line in one c
 the projection of the colours onto the difference between the part's mean colour and its
 surroundings' on the previous frame, in which the part is bright whatever its colour. On the
 new frame each piece of the part is where that channel holds a line as strong as the piece's
-own, close to where the motion moved it.
+own, close to where the motion moved it; a straight line's pieces that cannot be found so
+move with the rest of the line.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ class ThinSettings:
     surroundings' is at least ``min_contrast`` (colour units of 0..255) and ``separation`` times
     the spread of the surroundings along it, and when its part is a line in the image: its
     line strength at least ``line`` times that difference (a thin piece of the mask over
-    something wider, a leg the mask lost most of, is not). ``width`` 0 turns this off.
+    something wider, a leg the mask lost most of, is not). A tile whose part lies within
+    ``straight`` pixels (root mean square) of a straight line moves with the followed tiles
+    on that line when it cannot be followed itself (0: never). ``width`` 0 turns this off.
     """
 
     width: int = 7
@@ -43,14 +46,15 @@ class ThinSettings:
     min_contrast: float = 12.0
     separation: float = 1.0
     line: float = 0.8
+    straight: float = 1.5
 
     def __post_init__(self) -> None:
         if self.width < 0 or self.min_length < 1 or self.tile < 1 or self.search < 0:
             raise ValueError("width and search must be >= 0, min_length and tile >= 1")
         if not 0 < self.strength <= 1:
             raise ValueError("strength must lie in (0, 1]")
-        if min(self.min_contrast, self.separation, self.line) < 0:
-            raise ValueError("min_contrast, separation and line must be >= 0")
+        if min(self.min_contrast, self.separation, self.line, self.straight) < 0:
+            raise ValueError("min_contrast, separation, line and straight must be >= 0")
 
 
 def thin_part(mask: np.ndarray, settings: ThinSettings) -> np.ndarray:
@@ -97,9 +101,12 @@ def follow_thin(
     onto the difference between the tile's part and its surroundings on the previous frame, so
     that the part is bright; the tile moves by the motion's displacement there, corrected by
     the shift within ``settings.search`` pixels under which its pixels lie on the strongest
-    line of that channel on the new frame (``line_strength``, relative to the part's own). The
-    new part is the pixels of the moved tiles whose line is still strong enough, and their
-    neighbours on that line. Tiles with too little contrast or no line are left out.
+    line of that channel on the new frame (``line_strength``, relative to the part's own).
+    The new part is the strongest pixels of the moved tiles and their neighbours whose line
+    is still strong enough, as many as each tile had (a line keeps its width). A straight
+    line moves as one piece: its tiles that could not be followed (too little contrast, a
+    busy background), or that found another ridge, move with the line through those that
+    could (``settings.straight``).
 
     Args:
         previous_image: the frame of ``previous``, uint8 ``(H, W, 3)``.
@@ -109,7 +116,6 @@ def follow_thin(
         motion: the motion of the object from ``previous_image`` to ``image``.
         settings: tiles, search, strength and contrast.
     """
-    height, width = thin.shape
     out = np.zeros(thin.shape, bool)
     points = np.argwhere(thin)
     if points.size == 0:
@@ -119,52 +125,156 @@ def follow_thin(
     rows = np.clip(points[:, 0] - y0, 0, y1 - y0 - 1)
     cols = np.clip(points[:, 1] - x0, 0, x1 - x0 - 1)
     steps = -motion.flow[:, rows, cols].T
-    search = np.arange(-settings.search, settings.search + 1)
-    dy, dx = (a.ravel() for a in np.meshgrid(search, search, indexing="ij"))
-    penalty = settings.drift * np.hypot(dy, dx)
-    margin = settings.width + 3
+    results = []
     for key in np.unique(tiles, axis=0):
         chosen = (tiles == key).all(axis=1)
-        here = points[chosen]
         step = np.rint(np.median(steps[chosen], axis=0)).astype(int)
-        # the tile's surroundings on the previous frame give its colour direction
-        b = _window(here, margin, (height, width))
-        part = np.zeros((b[1] - b[0], b[3] - b[2]), bool)
-        part[here[:, 0] - b[0], here[:, 1] - b[2]] = True
-        before = previous_image[b[0] : b[1], b[2] : b[3]].astype(np.float32)
-        ring = ndimage.binary_dilation(part, iterations=3) & ~previous[b[0] : b[1], b[2] : b[3]]
-        if not ring.any():
-            continue
-        direction = before[part].mean(axis=0) - before[ring].mean(axis=0)
-        contrast = float(np.linalg.norm(direction))
-        if contrast < settings.min_contrast:
-            continue
-        direction /= contrast
-        if contrast < settings.separation * float(np.std(before[ring] @ direction)):
-            continue  # no more different from its surroundings than they are among themselves
-        reference = float(np.median(line_strength(before @ direction, settings.width)[part]))
-        if reference <= 0 or reference < settings.line * contrast:
-            continue  # a thin piece of the mask over something wider is no line to follow
-        # the new frame around where the motion puts the tile, searched for that line
-        a = _window(here + step, margin + settings.search, (height, width))
-        if a[1] <= a[0] or a[3] <= a[2]:
-            continue  # the motion moves the tile off the frame
-        after = image[a[0] : a[1], a[2] : a[3]].astype(np.float32)
-        line = line_strength(after @ direction, settings.width) / reference
-        ys = here[:, 0, None] + step[0] + dy[None, :] - a[0]
-        xs = here[:, 1, None] + step[1] + dx[None, :] - a[2]
-        inside = (ys >= 0) & (ys < line.shape[0]) & (xs >= 0) & (xs < line.shape[1])
-        values = line[np.clip(ys, 0, line.shape[0] - 1), np.clip(xs, 0, line.shape[1] - 1)]
-        score = np.where(inside, np.minimum(values, 1.0), 0.0).mean(axis=0) - penalty
-        best = int(np.argmax(score))
-        if score[best] + penalty[best] < settings.strength:
-            continue
-        keep = inside[:, best]
-        moved = np.zeros(line.shape, bool)
-        moved[ys[keep, best], xs[keep, best]] = True
-        found = ndimage.binary_dilation(moved) & (line >= settings.strength)
-        out[a[0] : a[1], a[2] : a[3]] |= found
+        results.append(
+            _follow_tile(previous_image, image, previous, points[chosen], step, settings)
+        )
+    if settings.straight:
+        results = _with_their_lines(results, thin.shape, settings)
+    for tile in results:
+        if tile.pixels is not None:
+            out[tile.pixels[:, 0], tile.pixels[:, 1]] = True
     return out
+
+
+@dataclass(frozen=True)
+class _Tile:
+    """One tile of a thin part: its pixels on the previous frame (``here``), and when it was
+    followed its pixels on the new frame and its shift. ``movable`` is False for a thin piece
+    of the mask over something wider (no line in the image): nothing moves it."""
+
+    here: np.ndarray
+    pixels: np.ndarray | None = None
+    shift: np.ndarray | None = None
+    movable: bool = True
+
+
+def _follow_tile(
+    previous_image: np.ndarray,
+    image: np.ndarray,
+    previous: np.ndarray,
+    here: np.ndarray,
+    step: np.ndarray,
+    settings: ThinSettings,
+) -> _Tile:
+    """One tile's part ``here`` followed onto the new frame (see ``follow_thin``); ``step`` is
+    the motion's displacement of the tile."""
+    shape = previous.shape
+    margin = settings.width + 3
+    b = _window(here, margin, shape)
+    part = np.zeros((b[1] - b[0], b[3] - b[2]), bool)
+    part[here[:, 0] - b[0], here[:, 1] - b[2]] = True
+    before = previous_image[b[0] : b[1], b[2] : b[3]].astype(np.float32)
+    ring = ndimage.binary_dilation(part, iterations=3) & ~previous[b[0] : b[1], b[2] : b[3]]
+    if not ring.any():
+        return _Tile(here, movable=False)
+    direction = before[part].mean(axis=0) - before[ring].mean(axis=0)
+    contrast = float(np.linalg.norm(direction))
+    if contrast < settings.min_contrast:
+        return _Tile(here)
+    direction /= contrast
+    if contrast < settings.separation * float(np.std(before[ring] @ direction)):
+        return _Tile(here)  # no more different from its surroundings than they are among themselves
+    reference = float(np.median(line_strength(before @ direction, settings.width)[part]))
+    if reference <= 0 or reference < settings.line * contrast:
+        # a thin piece of the mask over something wider is no line to follow
+        return _Tile(here, movable=False)
+    # the new frame around where the motion puts the tile, searched for that line
+    a = _window(here + step, margin + settings.search, shape)
+    if a[1] <= a[0] or a[3] <= a[2]:
+        return _Tile(here)  # the motion moves the tile off the frame
+    after = image[a[0] : a[1], a[2] : a[3]].astype(np.float32)
+    line = line_strength(after @ direction, settings.width) / reference
+    search = np.arange(-settings.search, settings.search + 1)
+    dy, dx = (v.ravel() for v in np.meshgrid(search, search, indexing="ij"))
+    ys = here[:, 0, None] + step[0] + dy[None, :] - a[0]
+    xs = here[:, 1, None] + step[1] + dx[None, :] - a[2]
+    inside = (ys >= 0) & (ys < line.shape[0]) & (xs >= 0) & (xs < line.shape[1])
+    values = line[np.clip(ys, 0, line.shape[0] - 1), np.clip(xs, 0, line.shape[1] - 1)]
+    fit = np.where(inside, np.minimum(values, 1.0), 0.0).mean(axis=0)
+    best = int(np.argmax(fit - settings.drift * np.hypot(dy, dx)))
+    if fit[best] < settings.strength:
+        return _Tile(here)
+    keep = inside[:, best]
+    moved = np.zeros(line.shape, bool)
+    moved[ys[keep, best], xs[keep, best]] = True
+    found = np.argwhere(ndimage.binary_dilation(moved) & (line >= settings.strength))
+    # as many pixels as the part had, the strongest on the line: the part keeps its width
+    found = found[np.argsort(-line[found[:, 0], found[:, 1]], kind="stable")[: len(here)]]
+    return _Tile(here, found + np.array([a[0], a[2]]), step + np.array([dy[best], dx[best]]))
+
+
+def _with_their_lines(
+    tiles: list[_Tile], shape: tuple[int, int], settings: ThinSettings
+) -> list[_Tile]:
+    """``tiles`` with each straight one set by the line through the followed tiles on the same
+    straight line (within ``settings.straight`` pixels of it): across the line a shift and a
+    slight turn, along it their median shift. A tile that could not be followed moves with
+    that line; a followed tile more than ``OFF_LINE`` pixels off a line that at least
+    ``MIN_TILES`` other tiles agree on found some other ridge, and moves with the line
+    instead."""
+    followed = [tile for tile in tiles if tile.shift is not None]
+    settled = []
+    for tile in tiles:
+        here = tile.here
+        if len(here) < MIN_PIXELS or not tile.movable:
+            settled.append(tile)
+            continue
+        centre = here.mean(axis=0)
+        _, _, axes = np.linalg.svd(here - centre, full_matrices=False)
+        along, across = axes[0], axes[1]
+        mine = [
+            other
+            for other in followed
+            if other is not tile
+            and np.median(np.abs((other.here - centre) @ across)) <= settings.straight
+        ]
+        bent = np.sqrt(np.mean(((here - centre) @ across) ** 2)) > settings.straight
+        if bent or not mine or (tile.shift is not None and len(mine) < MIN_TILES):
+            # bent (a hand round a pole), alone on its line, or followed and not overruled
+            settled.append(tile)
+            continue
+        place = np.array([float(np.mean((other.here - centre) @ along)) for other in mine])
+        offset = np.array([float(other.shift @ across) for other in mine])
+        turn, base = _line_fit(place, offset, settings.tile)
+        if tile.shift is not None and abs(float(tile.shift @ across) - base) <= OFF_LINE:
+            settled.append(tile)
+            continue
+        slide = float(np.median([other.shift @ along for other in mine]))
+        position = (here - centre) @ along
+        new = np.rint(here + np.outer(base + turn * position, across) + slide * along)
+        new = new.astype(int)
+        new = new[((new >= 0) & (new < shape)).all(axis=1)]
+        settled.append(_Tile(here, new, base * across + slide * along))
+    return settled
+
+
+def _line_fit(place: np.ndarray, offset: np.ndarray, tile: int) -> tuple[float, float]:
+    """Slope and intercept of ``offset`` against ``place`` (least squares, once more without
+    the points more than 2 pixels off); slope 0 when the places span less than two tiles.
+    The slope is at most ``MAX_TURN`` (a line turns little between frames)."""
+    if np.ptp(place) < 2 * tile:
+        return 0.0, float(np.median(offset))
+    keep = np.ones(place.shape, bool)
+    for _ in range(2):
+        slope, intercept = np.polyfit(place[keep], offset[keep], 1)
+        keep = np.abs(offset - (slope * place + intercept)) <= 2.0
+        if keep.sum() < 2 or np.ptp(place[keep]) < 2 * tile:
+            break
+    return float(np.clip(slope, -MAX_TURN, MAX_TURN)), float(intercept)
+
+
+#: the fewest pixels of a tile's part that give it a direction
+MIN_PIXELS = 6
+#: pixels a followed tile may lie off the line through the others
+OFF_LINE = 2.0
+#: followed tiles on one line that can overrule one of them
+MIN_TILES = 3
+#: the largest turn (tangent of the angle) of a straight piece between two frames
+MAX_TURN = 0.1
 
 
 def _window(points: np.ndarray, margin: int, shape: tuple[int, int]) -> tuple[int, int, int, int]:
