@@ -11,6 +11,7 @@ move with the rest of the line.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -217,6 +218,14 @@ def _with_their_lines(
     ``MIN_TILES`` other tiles agree on found some other ridge, and moves with the line
     instead."""
     followed = [tile for tile in tiles if tile.shift is not None]
+    if not followed:
+        return tiles
+    # every followed tile's pixels, labelled by its index in ``followed``, for medians at once
+    pixels = np.concatenate([tile.here for tile in followed]).astype(np.float64)
+    owner = np.repeat(np.arange(len(followed)), [len(tile.here) for tile in followed])
+    centres = np.array([tile.here.mean(axis=0) for tile in followed])
+    # a tile whose centre is farther from a line than this has not half its pixels near it
+    reach = settings.straight + settings.tile * math.sqrt(2)
     settled = []
     for tile in tiles:
         here = tile.here
@@ -226,11 +235,13 @@ def _with_their_lines(
         centre = here.mean(axis=0)
         _, _, axes = np.linalg.svd(here - centre, full_matrices=False)
         along, across = axes[0], axes[1]
+        # the followed tiles whose pixels lie (median) within ``straight`` of this tile's line
+        near = np.flatnonzero(np.abs((centres - centre) @ across) <= reach)
+        off = ndimage.median(np.abs((pixels - centre) @ across), owner, near)
         mine = [
-            other
-            for other in followed
-            if other is not tile
-            and np.median(np.abs((other.here - centre) @ across)) <= settings.straight
+            followed[i]
+            for i, distance in zip(near, np.atleast_1d(off), strict=True)
+            if followed[i] is not tile and distance <= settings.straight
         ]
         bent = np.sqrt(np.mean(((here - centre) @ across) ** 2)) > settings.straight
         if bent or not mine or (tile.shift is not None and len(mine) < MIN_TILES):
