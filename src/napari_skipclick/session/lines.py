@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from .thin_parts import ThinSettings, line_strength, thin_part
+from .thin_parts import ThinSettings, line_strength, principal_axes, thin_part
 
 
 @dataclass(frozen=True)
@@ -88,9 +88,7 @@ def line_through(
     ys, xs = np.nonzero(line & (distance <= s.straight_from))
     if ys.size < 3:
         return None
-    points = np.stack([ys, xs], 1).astype(np.float64)
-    centre = points.mean(0)
-    axis = np.linalg.svd(points - centre, full_matrices=False)[2][0]
+    centre, axis, _ = principal_axes(np.stack([ys, xs], 1).astype(np.float64))
     off = np.abs((rows - centre[0]) * axis[1] - (cols - centre[1]) * axis[0])
     line = _component(line & (off <= s.straight_within), start)
     if not line.any():

@@ -232,9 +232,7 @@ def _with_their_lines(
         if len(here) < MIN_PIXELS or not tile.movable:
             settled.append(tile)
             continue
-        centre = here.mean(axis=0)
-        _, _, axes = np.linalg.svd(here - centre, full_matrices=False)
-        along, across = axes[0], axes[1]
+        centre, along, across = principal_axes(here)
         # the followed tiles whose pixels lie (median) within ``straight`` of this tile's line
         near = np.flatnonzero(np.abs((centres - centre) @ across) <= reach)
         off = ndimage.median(np.abs((pixels - centre) @ across), owner, near)
@@ -261,6 +259,14 @@ def _with_their_lines(
         new = new[((new >= 0) & (new < shape)).all(axis=1)]
         settled.append(_Tile(here, new, base * across + slide * along))
     return settled
+
+
+def principal_axes(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The centre of ``points`` (``(N, 2)``, rows and columns) and unit vectors along and
+    across their principal direction."""
+    centre = points.mean(axis=0)
+    axes = np.linalg.svd(points - centre, full_matrices=False)[2]
+    return centre, axes[0], axes[1]
 
 
 def _line_fit(place: np.ndarray, offset: np.ndarray, tile: int) -> tuple[float, float]:
