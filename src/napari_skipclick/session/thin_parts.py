@@ -233,6 +233,9 @@ def _with_their_lines(
             settled.append(tile)
             continue
         centre, along, across = principal_axes(here)
+        if np.sqrt(np.mean(((here - centre) @ across) ** 2)) > settings.straight:
+            settled.append(tile)  # bent (a hand round a pole): no one line
+            continue
         # the followed tiles whose pixels lie (median) within ``straight`` of this tile's line
         near = np.flatnonzero(np.abs((centres - centre) @ across) <= reach)
         off = ndimage.median(np.abs((pixels - centre) @ across), owner, near)
@@ -241,10 +244,8 @@ def _with_their_lines(
             for i, distance in zip(near, np.atleast_1d(off), strict=True)
             if followed[i] is not tile and distance <= settings.straight
         ]
-        bent = np.sqrt(np.mean(((here - centre) @ across) ** 2)) > settings.straight
-        if bent or not mine or (tile.shift is not None and len(mine) < MIN_TILES):
-            # bent (a hand round a pole), alone on its line, or followed and not overruled
-            settled.append(tile)
+        if not mine or (tile.shift is not None and len(mine) < MIN_TILES):
+            settled.append(tile)  # alone on its line, or followed and not overruled
             continue
         place = np.array([float(np.mean((other.here - centre) @ along)) for other in mine])
         offset = np.array([float(other.shift @ across) for other in mine])
@@ -271,16 +272,15 @@ def principal_axes(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 def _line_fit(place: np.ndarray, offset: np.ndarray, tile: int) -> tuple[float, float]:
     """Slope and intercept of ``offset`` against ``place`` (least squares, once more without
-    the points more than 2 pixels off); slope 0 when the places span less than two tiles.
-    The slope is at most ``MAX_TURN`` (a line turns little between frames)."""
+    the points more than ``OFF_LINE`` pixels off when at least two spanning two tiles are
+    left); slope 0 when the places span less than two tiles. The slope is at most
+    ``MAX_TURN`` (a line turns little between frames)."""
     if np.ptp(place) < 2 * tile:
         return 0.0, float(np.median(offset))
-    keep = np.ones(place.shape, bool)
-    for _ in range(2):
+    slope, intercept = np.polyfit(place, offset, 1)
+    keep = np.abs(offset - (slope * place + intercept)) <= OFF_LINE
+    if keep.sum() >= 2 and np.ptp(place[keep]) >= 2 * tile:
         slope, intercept = np.polyfit(place[keep], offset[keep], 1)
-        keep = np.abs(offset - (slope * place + intercept)) <= 2.0
-        if keep.sum() < 2 or np.ptp(place[keep]) < 2 * tile:
-            break
     return float(np.clip(slope, -MAX_TURN, MAX_TURN)), float(intercept)
 
 
