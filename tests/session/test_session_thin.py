@@ -8,6 +8,7 @@ from scipy.ndimage import binary_dilation, gaussian_filter
 
 from napari_skipclick.session import AnnotationSession, PropagationSettings
 from napari_skipclick.session.motion import Motion
+from napari_skipclick.session.motion_background import Momentum
 from napari_skipclick.session.thin_parts import ThinSettings, follow_thin, thin_part
 from napari_skipclick.types import FrameStatus
 from support.engines import UpperPartEngine
@@ -70,6 +71,29 @@ def test_a_line_that_moved_more_than_its_width_is_found_on_its_ridge():
     faint[line_before] = water(*mask.shape)[line_before]
     found = follow_thin(faint, after, mask, line_before, _still(mask.shape), ThinSettings())
     assert not found.any()
+
+
+def _panning(shape, background, relative) -> Motion:
+    """No flow, and every pixel marked as moving with the background, which moved by
+    ``background`` (rows, columns) while the object moved by ``relative`` against it."""
+    momentum = Momentum(np.array(relative, np.float32), np.array(background, np.float32))
+    zero = np.zeros((2, *shape), np.float32)
+    return Motion((0, shape[0], 0, shape[1]), zero, np.ones(shape, bool), momentum)
+
+
+def test_a_line_is_dropped_when_it_moved_with_the_background_not_where_its_pixels_did():
+    before, mask, line = kite(0)
+    after = np.roll(before, 3, axis=1)  # everything, the line too, moved 3 px right
+    # the background moved 3 px right and the object 3 px left: the ridge found is the
+    # background's, not the line's
+    panned = _panning(mask.shape, (0, 3), (0, -6))
+    assert not follow_thin(before, after, mask, line, panned, ThinSettings()).any()
+    # the background moved 3 px left and the object 3 px right: the line moved with the
+    # object and is kept, although the flow marks its pixels as the background's (the flow
+    # of a line a pixel or two wide is its surroundings')
+    panned = _panning(mask.shape, (0, -3), (0, 6))
+    found = follow_thin(before, after, mask, line, panned, ThinSettings())
+    assert iou(found, np.roll(line, 3, axis=1)) > 0.8
 
 
 def test_a_line_the_motion_moves_off_the_frame_is_not_followed():

@@ -214,9 +214,6 @@ def carry_object(
         thin = thin_part(previous, settings.thin)
         if thin.any():
             found = follow_thin(previous_image, image, previous, thin, motion, settings.thin)
-            if motion.background is not None:
-                y0, y1, x0, x1 = motion.box
-                found[y0:y1, x0:x1] &= ~motion.background
             fused[found] = np.maximum(fused[found], 0.51)
     mask = fused > 0.5
     confidence = float(probabilities[mask].mean()) if mask.any() else 0.0

@@ -93,8 +93,15 @@ def background_pixels(
     apart = float(np.hypot(*(shift - moving)))
     if apart < settings.separation:
         return None
-    along = np.hypot(*(dense + moving[:, None, None])) <= 0.25 * apart
+    along = with_background(-dense, moving, apart)
     return along & (residual <= settings.max_residual) & measurable
+
+
+def with_background(displacement: np.ndarray, moving: np.ndarray, apart: float) -> np.ndarray:
+    """Whether each displacement (rows, columns first) is the background's ``moving`` rather
+    than the object's, which lies ``apart`` from it: within a quarter of that distance."""
+    moving = np.asarray(moving, np.float32).reshape((2,) + (1,) * (displacement.ndim - 1))
+    return np.hypot(*(displacement - moving)) <= 0.25 * apart
 
 
 def texture(image: np.ndarray) -> np.ndarray:

@@ -18,6 +18,7 @@ import numpy as np
 from scipy import ndimage
 
 from .motion import Motion, grown_box
+from .motion_background import with_background
 
 
 @dataclass(frozen=True)
@@ -107,14 +108,16 @@ def follow_thin(
     is still strong enough, as many as each tile had (a line keeps its width). A straight
     line moves as one piece: its tiles that could not be followed (too little contrast, a
     busy background), or that found another ridge, move with the line through those that
-    could (``settings.straight``).
+    could (``settings.straight``). A tile that moved with the background rather than with
+    the object found a ridge of the background and adds nothing.
 
     Args:
         previous_image: the frame of ``previous``, uint8 ``(H, W, 3)``.
         image: the new frame, same shape.
         previous: the object's boolean mask on ``previous_image``.
         thin: its thin part (``thin_part``).
-        motion: the motion of the object from ``previous_image`` to ``image``.
+        motion: the motion of the object from ``previous_image`` to ``image``, with the
+            background's when it could be told apart (``Motion.background``, ``momentum``).
         settings: tiles, search, strength and contrast.
     """
     out = np.zeros(thin.shape, bool)
@@ -136,7 +139,7 @@ def follow_thin(
     if settings.straight:
         results = _with_their_lines(results, thin.shape, settings)
     for tile in results:
-        if tile.pixels is not None:
+        if tile.pixels is not None and not _on_background(tile, motion):
             out[tile.pixels[:, 0], tile.pixels[:, 1]] = True
     return out
 
@@ -260,6 +263,19 @@ def _with_their_lines(
         new = new[((new >= 0) & (new < shape)).all(axis=1)]
         settled.append(_Tile(here, new, base * across + slide * along))
     return settled
+
+
+def _on_background(tile: _Tile, motion: Motion) -> bool:
+    """Whether the tile moved with the background rather than with the object (it found a
+    ridge of the background), when the two motions can be told apart (``motion.background``).
+
+    The tile's own shift decides: the flow of a line a pixel or two wide is its
+    surroundings'."""
+    if motion.background is None or motion.momentum is None or tile.shift is None:
+        return False
+    momentum = motion.momentum
+    apart = float(np.hypot(*momentum.relative))
+    return bool(with_background(tile.shift.astype(np.float32), momentum.background, apart))
 
 
 def principal_axes(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
