@@ -63,8 +63,19 @@ def test_a_long_thin_object_gets_several_positive_clicks():
     pole = np.zeros((300, 100), bool)
     pole[20:280, 48:51] = True
     positives = [c for c in derive_clicks(pole, SETTINGS) if c.positive]
-    assert len(positives) == 3
+    assert len(positives) == SETTINGS.max_positive
     assert max(c.y for c in positives) - min(c.y for c in positives) > 150
+
+
+def test_a_players_legs_get_positive_clicks_as_well_as_the_trunk():
+    player = np.zeros((240, 160), bool)
+    player[20:110, 50:110] = True  # the trunk, 60 px wide
+    player[110:220, 52:68] = True  # two legs, 16 px wide
+    player[110:220, 92:108] = True
+    positives = [c for c in derive_clicks(player, SETTINGS) if c.positive]
+    on_legs = {int(c.x) < 80 for c in positives if c.y >= 120}
+    assert on_legs == {True, False}  # a click on each leg: the engine keeps them
+    assert any(c.y < 110 for c in positives)
 
 
 def test_forward_propagation_follows_the_object_and_sets_statuses():

@@ -60,8 +60,9 @@ def derive_clicks(mask: np.ndarray, settings: PropagationSettings) -> list[Click
 
     Positive: the most interior pixel (maximum of the Euclidean distance transform, EDT) of
     each sizeable component (>= 10 % of the largest), then further interior pixels (EDT at
-    least half the component's maximum) chosen farthest from those already taken, while they
-    lie at least ``max(10, 2 * max EDT)`` away. Negative: pixels on a ring at distance
+    least ``settings.interior`` of the component's maximum: a player's legs as well as the
+    trunk) chosen farthest from those already taken, while they lie at least
+    ``max(10, max EDT)`` away. Negative: pixels on a ring at distance
     ``clip(diagonal / 4, 8, 60)`` outside the mask (diagonal of its bounding box), spread
     around it by farthest-point sampling.
     """
@@ -100,8 +101,8 @@ def _interior_points(mask: np.ndarray, settings: PropagationSettings) -> list[tu
         region = np.where(components == label, inside, 0.0)
         peak = np.unravel_index(int(np.argmax(region)), mask.shape)
         chosen.append((int(peak[0]), int(peak[1])))
-        candidates.append(np.argwhere(region >= 0.5 * region.max()))
-    spacing = max(10.0, 2.0 * float(inside.max()))
+        candidates.append(np.argwhere(region >= settings.interior * region.max()))
+    spacing = max(10.0, float(inside.max()))
     return _farthest_points(np.concatenate(candidates), chosen, settings.max_positive, spacing)
 
 

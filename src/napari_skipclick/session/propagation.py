@@ -29,7 +29,8 @@ class PropagationSettings:
     """How propagation carries an object and when a frame needs review.
 
     The previous mask moves with the motion between the frames (``motion``); clicks derived
-    from it (at most ``max_positive`` inside, ``max_negative`` on a ring outside) and the moved
+    from it (at most ``max_positive`` inside, where the mask is at least ``interior`` of its
+    deepest, ``max_negative`` on a ring outside; see ``carry.derive_clicks``) and the moved
     mask as prior go to the engine. When the engine's mask has an IoU with the moved mask of at
     least ``min_agreement`` times what the object's size allows (boundaries ``jitter`` pixels
     apart), the new probabilities are ``engine_weight`` times the engine's plus the rest times
@@ -62,7 +63,8 @@ class PropagationSettings:
     trend_frames: int = 5
     max_drift_ratio: float = 3.0
     min_confidence: float = 0.6
-    max_positive: int = 3
+    max_positive: int = 5
+    interior: float = 0.25
     max_negative: int = 4
     min_agreement: float = 0.5
     engine_weight: float = 0.5
@@ -87,6 +89,8 @@ class PropagationSettings:
             raise ValueError("band must be >= 0")
         if self.max_positive < 1 or self.max_negative < 0:
             raise ValueError("need at least one positive click and no negative count below 0")
+        if not 0 < self.interior <= 1:
+            raise ValueError("interior must lie in (0, 1]")
         if self.jitter < 0 or self.max_review_run < 1 or self.max_coast < 0:
             raise ValueError("jitter must be >= 0, max_review_run >= 1 and max_coast >= 0")
 
