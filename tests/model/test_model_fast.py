@@ -15,9 +15,15 @@ from napari_skipclick.engines import create_engine
 from napari_skipclick.engines import skipclick as skipclick_engine
 from napari_skipclick.engines.skipclick import SkipClickEngine
 from napari_skipclick.model import load_skipclick
-from napari_skipclick.model.fast import fast_decoder
+from napari_skipclick.model.fast import bf16_matmul_supported, fast_decoder
 from napari_skipclick.types import Click
 from support.tiny import ARCH, TINY
+
+#: the fast decoder runs only where the CPU multiplies bfloat16 natively (elsewhere it is
+#: refused, which ``test_fast_is_refused_without_native_bfloat16`` checks on every machine)
+needs_bf16 = pytest.mark.skipif(
+    not bf16_matmul_supported(), reason="this CPU has no native bfloat16 for the fast decoder"
+)
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +55,7 @@ def test_mask_iou_and_compare():
     assert compare(a, b)["max_prob_diff"] == pytest.approx(0.6)
 
 
+@needs_bf16
 @pytest.mark.slow
 def test_fast_masks_match_exact_on_the_official_fixture():
     """Every case of the official tiny fixture: mask IoU >= 0.99, probabilities within 0.02."""
@@ -60,6 +67,7 @@ def test_fast_masks_match_exact_on_the_official_fixture():
         assert 0 < values["max_prob_diff"] < 0.02, (case, values)
 
 
+@needs_bf16
 def test_fast_engine_keeps_encode_and_changes_key(model, fixture):
     exact = SkipClickEngine.from_model(model, "tiny")
     fast = create_engine(
@@ -93,6 +101,7 @@ def test_fast_is_refused_off_the_cpu(model):
         SkipClickEngine.from_model(meta, "tiny", precision="fast")
 
 
+@needs_bf16
 def test_bench_times_the_fast_decoder_and_prints_its_fidelity(tmp_path, capsys):
     from napari_skipclick.bench import model as bench
 
