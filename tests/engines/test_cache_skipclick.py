@@ -10,7 +10,7 @@ import pytest
 from napari_skipclick.engines.cache import FeatureCache
 from napari_skipclick.session import AnnotationSession
 from napari_skipclick.types import Click
-from support.tiny import TINY
+from support.tiny import TINY, needs_bf16
 
 
 @pytest.mark.slow
@@ -62,13 +62,10 @@ def test_the_features_key_names_what_the_encode_depends_on_not_the_device():
     assert _tiny_engine(protocol="noc").features_key != features_key
 
 
+@needs_bf16
 @pytest.mark.slow
 def test_a_fast_decoder_session_uses_the_features_an_fp32_run_cached(tmp_path, monkeypatch):
     torch = pytest.importorskip("torch")
-    from napari_skipclick.model.fast import bf16_matmul_supported
-
-    if not bf16_matmul_supported():
-        pytest.skip("this CPU has no native bfloat16 for the fast decoder")
     torch.set_num_threads(2)
     frames = np.random.default_rng(1).integers(0, 255, (1, 96, 128, 3), dtype=np.uint8)
     exact = AnnotationSession(frames, _tiny_engine(), cache=FeatureCache(disk_path=tmp_path))

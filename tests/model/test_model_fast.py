@@ -15,15 +15,9 @@ from napari_skipclick.engines import create_engine
 from napari_skipclick.engines import skipclick as skipclick_engine
 from napari_skipclick.engines.skipclick import SkipClickEngine
 from napari_skipclick.model import load_skipclick
-from napari_skipclick.model.fast import bf16_matmul_supported, fast_decoder
+from napari_skipclick.model.fast import fast_decoder
 from napari_skipclick.types import Click
-from support.tiny import ARCH, TINY
-
-#: the fast decoder runs only where the CPU multiplies bfloat16 natively (elsewhere it is
-#: refused, which ``test_fast_is_refused_without_native_bfloat16`` checks on every machine)
-needs_bf16 = pytest.mark.skipif(
-    not bf16_matmul_supported(), reason="this CPU has no native bfloat16 for the fast decoder"
-)
+from support.tiny import ARCH, TINY, needs_bf16
 
 
 @pytest.fixture(scope="module")
