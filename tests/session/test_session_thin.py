@@ -171,6 +171,36 @@ def test_a_straight_line_is_followed_where_it_is_too_faint_to_see_with_the_rest_
     assert not (found & binary_dilation(faint, iterations=6)).any()
 
 
+def test_a_tile_that_found_a_ridge_of_the_background_moves_with_its_line_instead():
+    # a steep line moves 3 px right while the background pans 3 px left. On the new frame
+    # the line's lowest part is hidden (spray) and a ridge of the water lies where the
+    # panning took that part: its tiles find that ridge, with the background's shift. They
+    # take no part in the line's fit and move with the line through the tiles that found it.
+    shape = (200, 120)
+    rows = np.arange(shape[0])[:, None]
+    low, sky = rows >= 128, rows < 60
+    frames, lines = [], []
+    for t in range(2):
+        frame = water(*shape, seed=5)
+        frame[:60] = (200, 200, 205)
+        line = line_mask(shape, (185, 50 + 3 * t), (0, 70 + 3 * t), 2.0)
+        frame[line & ~sky] = (235, 235, 225)
+        frame[line & sky] = (206, 206, 210)  # too faint to follow on its own
+        frames.append(frame)
+        lines.append(line)
+    after = frames[1]
+    after[lines[1] & low] = water(*shape, seed=5)[lines[1] & low]
+    ridge = np.roll(lines[0], -3, axis=1) & low
+    after[ridge] = (235, 235, 225)
+    panned = _panning(shape, (0, -3), (0, 6))
+    found = follow_thin(frames[0], after, lines[0], lines[0], panned, ThinSettings())
+    near = binary_dilation(lines[1])  # the line moved with the object, give or take 1 px
+    assert not (found & ridge & ~near).any()
+    assert (found & low).any() and not (found & low & ~near).any()
+    assert (binary_dilation(found) & lines[1] & low).sum() > 0.75 * (lines[1] & low).sum()
+    assert (found & sky & near).sum() > 0.95 * (found & sky).sum() > 0
+
+
 def test_a_thin_piece_of_a_wider_bar_in_line_with_a_followed_line_stays_put():
     # a bright line on water 3 px farther right on the next frame; where it would go on, the
     # edge of a dark bar 15 px wide, of which the mask holds a strip 3 px wide in line with

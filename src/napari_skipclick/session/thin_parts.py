@@ -109,7 +109,8 @@ def follow_thin(
     line moves as one piece: its tiles that could not be followed (too little contrast, a
     busy background), or that found another ridge, move with the line through those that
     could (``settings.straight``). A tile that moved with the background rather than with
-    the object found a ridge of the background and adds nothing.
+    the object found a ridge of the background: it counts as not followed, before the lines
+    are fitted.
 
     Args:
         previous_image: the frame of ``previous``, uint8 ``(H, W, 3)``.
@@ -136,10 +137,12 @@ def follow_thin(
         results.append(
             _follow_tile(previous_image, image, previous, points[chosen], step, settings)
         )
+    # a tile that moved with the background found a ridge of the background: not followed
+    results = [_Tile(t.here) if _on_background(t, motion) else t for t in results]
     if settings.straight:
         results = _with_their_lines(results, thin.shape, settings)
     for tile in results:
-        if tile.pixels is not None and not _on_background(tile, motion):
+        if tile.pixels is not None:
             out[tile.pixels[:, 0], tile.pixels[:, 1]] = True
     return out
 
