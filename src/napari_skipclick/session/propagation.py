@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -12,13 +12,15 @@ import numpy as np
 from ..engines.base import Engine, Features
 from ..types import FrameStatus
 from .appearance import ColourModel
-from .carry import Carried, boundary_pixels, carry_object, derive_clicks, matcher_of, within
+from .carry import Carried, carry_object, derive_clicks, matcher_of
+from .claims import resolve
 from .history import frame_change
 from .labels import object_edit
 from .motion import MotionSettings
-from .motion_background import Momentum
+from .quality import assess
 from .results import StaleResultError
 from .thin_parts import ThinSettings
+from .track import Track
 
 if TYPE_CHECKING:
     from .annotation import AnnotationSession
@@ -119,78 +121,6 @@ class PropagationStep:
     agreement: float = 1.0
 
 
-def assess(
-    carried: Carried,
-    previous_area: int,
-    areas: list[int],
-    settings: PropagationSettings,
-    hidden: bool = False,
-) -> tuple[np.ndarray, int, float, float, str | None, bool]:
-    """Mask, area, area ratio, confidence, why the frame needs review (or None), and whether
-    the track itself is in doubt (the engine disagreed, the object coasted or still seems
-    hidden, or the confidence is low; an area check alone is no doubt about the track).
-
-    Args:
-        carried: what carrying the object produced.
-        previous_area: the object's area on the previous frame.
-        areas: its areas on the frames of this run so far, the start frame first.
-        settings: the limits.
-        hidden: the object still seems stopped against the background after a coasting run
-            ended (it may still be behind the occluder).
-
-    Area limits are widened by a band of ``jitter`` pixels along the mask's boundary, so a
-    thin or small object is not judged like a large one.
-    """
-    probabilities = carried.probabilities
-    mask = probabilities > 0.5
-    area = int(mask.sum())
-    ratio = area / previous_area if previous_area else 0.0
-    confidence = carried.confidence
-    band = settings.jitter * boundary_pixels(mask)
-    start_area = areas[0] if areas else 0
-    back = min(settings.trend_frames, len(areas))
-    trend_area = areas[-back] if areas else 0
-    reason = None
-    if area == 0:
-        reason = "the object vanished (empty mask)"
-    elif carried.coasting:
-        reason = (
-            "the object seems to stop moving against the background (an occluder passing in "
-            "front?); it moved on with its earlier motion"
-        )
-    elif hidden:
-        reason = (
-            "the object still seems stopped against the background after coasting "
-            f"{settings.max_coast} frames (still behind the occluder?)"
-        )
-    elif not carried.from_engine:
-        reason = (
-            f"the engine's mask disagrees with the motion (IoU {carried.agreement:.2f}, "
-            f"expected {carried.expected:.2f}) or its area jumped; the motion carried the object"
-        )
-    elif not within(area, previous_area, settings.max_area_ratio, band):
-        reason = f"area changed by a factor {ratio:.2f} (limit {settings.max_area_ratio:g})"
-    elif trend_area and not within(area, trend_area, settings.max_trend_ratio, band):
-        reason = (
-            f"area changed by a factor {area / trend_area:.2f} over {back} frames "
-            f"(limit {settings.max_trend_ratio:g})"
-        )
-    elif start_area and not within(area, start_area, settings.max_drift_ratio, band):
-        reason = (
-            f"area drifted by a factor {area / start_area:.2f} since the start frame "
-            f"(limit {settings.max_drift_ratio:g})"
-        )
-    elif confidence < settings.min_confidence:
-        reason = f"low confidence {confidence:.2f} (limit {settings.min_confidence:g})"
-    doubtful = (
-        carried.coasting
-        or hidden
-        or not carried.from_engine
-        or confidence < settings.min_confidence
-    )
-    return mask, area, ratio, confidence, reason, doubtful
-
-
 def run(
     session: AnnotationSession,
     obj_ids: list[int],
@@ -231,9 +161,10 @@ def _steps(
     # what each object looks like on the start frame: a leak does not teach the next steps
     start_image = session.image(start)
     colours = {obj: ColourModel(start_image, start_frame == obj) for obj in active}
+    run = (engine, generation, group, settings)
     done = 0
     review_run = dict.fromkeys(active, 0)
-    tracks = {obj: _Track() for obj in active}
+    tracks = {obj: Track() for obj in active}
     for index, t in enumerate(targets):
         if not active:
             return
@@ -241,9 +172,24 @@ def _steps(
             raise StaleResultError("the engine changed during propagation")
         features = session.features(t, engine)
         queue = list(active)
+        # every object is carried first; a pixel two of them claim goes to the stronger claim
+        carried = {
+            obj_id: _carry(
+                session, obj_id, t - direction, t, features, colours[obj_id], tracks[obj_id], run
+            )
+            for obj_id in queue
+        }
+        claims = resolve(
+            {k: v.carried.probabilities for k, v in carried.items() if v.carried is not None}
+        )
         for position, obj_id in enumerate(queue):
-            run = (engine, generation, group, areas[obj_id], colours[obj_id], tracks[obj_id])
-            fields = _carry(session, obj_id, t - direction, t, features, run, settings)
+            carrying = carried[obj_id]
+            if carrying.carried is None:
+                fields = carrying.stopped()
+            else:
+                resolved = replace(carrying.carried, probabilities=claims[obj_id])
+                carrying = replace(carrying, carried=resolved)
+                fields = _write(session, obj_id, t, carrying, set(claims), areas[obj_id], run)
             areas[obj_id].append(fields["area"])
             done += 1
             doubtful = fields.pop("doubtful", False)
@@ -267,25 +213,40 @@ def _steps(
             session.commit(t)
 
 
+@dataclass(frozen=True)
+class _Carrying:
+    """One object carried from frame ``source``: what carrying produced, its area on ``source``
+    and whether it still seems hidden after coasting (``Track.update``); or, when the object
+    goes no further, no result and why (``stop``)."""
+
+    source: int
+    carried: Carried | None = None
+    previous_area: int = 0
+    hidden: bool = False
+    stop: str | None = None
+
+    def stopped(self) -> dict[str, Any]:
+        """The step's fields of an object that goes no further."""
+        empty = {"area": 0, "area_ratio": 0.0, "confidence": 0.0, "ok": True, "stopped": True}
+        return {"source_frame": self.source, **empty, "reason": self.stop}
+
+
 def _carry(
     session: AnnotationSession,
     obj_id: int,
     source: int,
     t: int,
     features: Features,
-    run: tuple[Engine, int, int, list[int], ColourModel, _Track],
-    settings: PropagationSettings,
-) -> dict[str, Any]:
-    """Carry one object from frame ``source`` to ``t``; returns the step's fields, and
-    ``doubtful``: whether the frame counts towards ``max_review_run``.
-
-    ``run`` is the engine, the session generation, the undo group of the propagation run, the
-    object's areas on the frames of the run so far (the start frame first), its colour
-    model from the start frame and its motion so far. The derived clicks
-    become the object's clicks on ``t``, so a corrective click adds to them.
+    colours: ColourModel,
+    track: Track,
+    run: tuple[Engine, int, int, PropagationSettings],
+) -> _Carrying:
+    """Carry one object from frame ``source`` to ``t`` (nothing is written). ``colours`` is
+    its colour model from the start frame,
+    ``track`` its motion so far; ``run`` is the engine, the session generation, the undo
+    group of the propagation run and the settings.
     """
-    engine, generation, group, areas, colours, track = run
-    stop = {"source_frame": source, "area": 0, "area_ratio": 0.0, "confidence": 0.0}
+    engine, _, _, settings = run
     with session.locked():
         if obj_id not in session.registry:
             reason = "the object was deleted"
@@ -299,7 +260,7 @@ def _carry(
     if reason is None and not previous.any():
         reason = f"no mask on frame {source}"
     if reason is not None:
-        return {**stop, "ok": True, "stopped": True, "reason": reason}
+        return _Carrying(source, stop=reason)
     matcher = matcher_of(engine)
     matched = None
     if matcher is not None:
@@ -316,12 +277,38 @@ def _carry(
         track.momentum(settings.max_coast),
     )
     hidden = track.update(carried, settings.motion)
+    return _Carrying(source, carried, int(previous.sum()), hidden)
+
+
+def _write(
+    session: AnnotationSession,
+    obj_id: int,
+    t: int,
+    carrying: _Carrying,
+    together: set[int],
+    areas: list[int],
+    run: tuple[Engine, int, int, PropagationSettings],
+) -> dict[str, Any]:
+    """Check and write one carried object on frame ``t``; returns the step's fields, and
+    ``doubtful``: whether the frame counts towards ``max_review_run``.
+
+    ``carrying`` is what ``_carry`` produced, its probabilities after ``claims.resolve``;
+    ``together`` holds the ids of the objects carried onto ``t`` with it: their pixels on
+    ``t`` (from an earlier run) may be taken, every other object's stay theirs (the overlap
+    rule). ``areas`` are the
+    object's areas on the frames of the run so far (the start frame first). The derived
+    clicks become the object's clicks on ``t``, so a corrective click adds to them.
+    """
+    carried, source = carrying.carried, carrying.source
+    _, generation, group, settings = run
     mask, area, ratio, confidence, reason, doubtful = assess(
-        carried, int(previous.sum()), areas, settings, hidden
+        carried, carrying.previous_area, areas, settings, carrying.hidden
     )
     with session.locked():
         session.check_current(generation, t)
-        box, before, after = object_edit(session.labels.read(t), obj_id, mask, False)
+        labels = session.labels.read(t)
+        mask &= (labels == 0) | np.isin(labels, list(together))
+        box, before, after = object_edit(labels, obj_id, mask, True)
         status = session.status(t)
         if reason is not None:
             new_status = FrameStatus.NEEDS_REVIEW
@@ -350,50 +337,12 @@ def _carry(
     }
 
 
-@dataclass
-class _Track:
-    """An object's motion against the background on its last step, how many steps in a row it
-    has coasted on with it, and the motion it had before its last coasting run began."""
-
-    last: Momentum | None = None
-    coasted: int = 0
-    before_coasting: Momentum | None = None
-
-    def momentum(self, max_coast: int) -> Momentum | None:
-        """The motion to coast on with; None when unknown or once ``max_coast`` steps in a
-        row coasted."""
-        return self.last if self.coasted < max_coast else None
-
-    def update(self, carried: Carried, settings: MotionSettings) -> bool:
-        """Remember the step's motion, unless the engine disagreed with it (the flow may have
-        torn: a leak, a change of appearance) and it was not coasting.
-
-        Returns whether the object, after a coasting run ended, still keeps less than
-        ``settings.stall`` of its motion against the background from before the run: it may
-        still be behind the occluder, its mask moving with it.
-        """
-        if carried.coasting and not self.coasted:
-            self.before_coasting = self.last
-        self.coasted = self.coasted + 1 if carried.coasting else 0
-        trusted = carried.from_engine or carried.coasting
-        self.last = carried.momentum if trusted else None
-        if carried.coasting or self.before_coasting is None:
-            return False
-        now = carried.momentum
-        speed = float(np.hypot(*self.before_coasting.relative))
-        if now is not None and float(np.hypot(*now.relative)) < settings.stall * speed:
-            return True
-        self.before_coasting = None  # it moves against the background again, or unmeasured
-        return False
-
-
 #: statuses of frames whose clicks propagation derived (re-propagating may replace them)
 _CARRIED = (FrameStatus.PROPAGATED, FrameStatus.NEEDS_REVIEW)
 
 __all__ = [
     "PropagationSettings",
     "PropagationStep",
-    "assess",
     "derive_clicks",
     "run",
 ]

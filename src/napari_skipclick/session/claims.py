@@ -1,0 +1,35 @@
+"""Objects carried onto one frame together: a pixel that several of them claim goes to the one
+whose evidence is strongest, not to the one carried first."""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: the probability a claim that another object won is capped at (just below the mask's 0.5)
+LOST = 0.49
+
+
+def resolve(probabilities: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
+    """Each object's probabilities, capped at ``LOST`` where another object claims the pixel
+    with a higher probability.
+
+    Args:
+        probabilities: per object id, its probability map on the frame (all the same shape);
+            a pixel is claimed where it is above 0.5.
+
+    Ties go to the object listed first. Pixels that only one object claims are unchanged.
+    """
+    if len(probabilities) < 2:
+        return dict(probabilities)
+    ids = list(probabilities)
+    stack = np.stack([np.asarray(probabilities[i], np.float32) for i in ids])
+    claimed = stack > 0.5
+    contested = claimed.sum(axis=0) > 1
+    if not contested.any():
+        return dict(probabilities)
+    winner = np.argmax(np.where(claimed, stack, -1.0), axis=0)
+    out = {}
+    for index, obj_id in enumerate(ids):
+        lost = contested & claimed[index] & (winner != index)
+        out[obj_id] = np.where(lost, np.minimum(stack[index], LOST), stack[index])
+    return out

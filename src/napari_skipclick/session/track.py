@@ -1,0 +1,48 @@
+"""An object's motion over a propagation run: what it coasts on with past an occluder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .carry import Carried
+from .motion import MotionSettings
+from .motion_background import Momentum
+
+
+@dataclass
+class Track:
+    """An object's motion against the background on its last step, how many steps in a row it
+    has coasted on with it, and the motion it had before its last coasting run began."""
+
+    last: Momentum | None = None
+    coasted: int = 0
+    before_coasting: Momentum | None = None
+
+    def momentum(self, max_coast: int) -> Momentum | None:
+        """The motion to coast on with; None when unknown or once ``max_coast`` steps in a
+        row coasted."""
+        return self.last if self.coasted < max_coast else None
+
+    def update(self, carried: Carried, settings: MotionSettings) -> bool:
+        """Remember the step's motion, unless the engine disagreed with it (the flow may have
+        torn: a leak, a change of appearance) and it was not coasting.
+
+        Returns whether the object, after a coasting run ended, still keeps less than
+        ``settings.stall`` of its motion against the background from before the run: it may
+        still be behind the occluder, its mask moving with it.
+        """
+        if carried.coasting and not self.coasted:
+            self.before_coasting = self.last
+        self.coasted = self.coasted + 1 if carried.coasting else 0
+        trusted = carried.from_engine or carried.coasting
+        self.last = carried.momentum if trusted else None
+        if carried.coasting or self.before_coasting is None:
+            return False
+        now = carried.momentum
+        speed = float(np.hypot(*self.before_coasting.relative))
+        if now is not None and float(np.hypot(*now.relative)) < settings.stall * speed:
+            return True
+        self.before_coasting = None  # it moves against the background again, or unmeasured
+        return False

@@ -1,0 +1,84 @@
+"""Objects carried onto a frame together: a pixel two of them claim goes to the stronger claim."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_skipclick.session import AnnotationSession, propagation
+from napari_skipclick.session.carry import Carried
+from napari_skipclick.session.claims import LOST, resolve
+from napari_skipclick.types import Click, FrameStatus
+from support.engines import ColourEngine
+
+SHAPE = (40, 60)
+UPPER = (slice(5, 21), slice(5, 26))  # object A on the start frame
+LOWER = (slice(25, 36), slice(5, 26))  # object B on the start frame
+STRIP = (slice(21, 25), slice(5, 26))  # between them: both claim it on the next frame
+
+
+def test_the_stronger_claim_wins_a_pixel_and_nothing_else_changes():
+    a = np.array([[0.9, 0.6, 0.2, 0.7]], np.float32)
+    b = np.array([[0.8, 0.95, 0.4, 0.1]], np.float32)
+    out = resolve({1: a, 2: b})
+    assert out[1][0].tolist() == pytest.approx([0.9, LOST, 0.2, 0.7])
+    assert out[2][0].tolist() == pytest.approx([LOST, 0.95, 0.4, 0.1])
+    # a tie goes to the object listed first; one object alone is left as it is
+    tie = resolve({2: b, 3: b.copy()})
+    assert tie[2].tolist() == b.tolist() and (tie[3] <= 0.5).all()
+    assert resolve({1: a})[1] is a
+
+
+def _fake_carry(strip_claims: dict[str, float]):
+    """A ``carry_object`` that keeps each object where it was and claims the strip between
+    them with the probability given for it (``upper`` / ``lower``)."""
+
+    def carry(previous_image, image, previous, *args, **kwargs) -> Carried:
+        name = "upper" if previous[UPPER].all() else "lower"
+        probabilities = np.where(previous, 0.95, 0.05).astype(np.float32)
+        probabilities[STRIP] = strip_claims[name]
+        prior = previous.astype(np.float32)
+        return Carried(probabilities, prior, [Click(10, 10, True)], 1.0, 1.0, True, 0.95)
+
+    return carry
+
+
+def _two_objects(order: tuple[int, int], monkeypatch, strip_claims) -> tuple[np.ndarray, list]:
+    monkeypatch.setattr(propagation, "carry_object", _fake_carry(strip_claims))
+    session = AnnotationSession(np.zeros((3, *SHAPE, 3), np.uint8), ColourEngine())
+    upper, lower = session.add_object().id, session.add_object().id
+    start = np.zeros(SHAPE, session.labels.dtype)
+    start[UPPER], start[LOWER] = upper, lower
+    session.labels.set_frame(0, start)
+    session.set_status(0, FrameStatus.REVIEWED)
+    ids = [upper, lower] if order == (0, 1) else [lower, upper]
+    steps = list(session.propagate(ids, 0, n_frames=1))
+    return session.labels.read(1), [upper, lower], steps
+
+
+@pytest.mark.parametrize("order", [(0, 1), (1, 0)])
+def test_a_contested_pixel_goes_to_the_stronger_claim_whichever_object_is_carried_first(
+    order, monkeypatch
+):
+    labels, (upper, lower), steps = _two_objects(order, monkeypatch, {"upper": 0.6, "lower": 0.9})
+    assert (labels[STRIP] == lower).all()
+    assert (labels[UPPER] == upper).all() and (labels[LOWER] == lower).all()
+    areas = {s.obj_id: s.area for s in steps}
+    assert areas == {upper: int((labels == upper).sum()), lower: int((labels == lower).sum())}
+
+
+def test_pixels_of_an_object_not_carried_keep_their_owner(monkeypatch):
+    monkeypatch.setattr(propagation, "carry_object", _fake_carry({"upper": 0.9, "lower": 0.1}))
+    session = AnnotationSession(np.zeros((3, *SHAPE, 3), np.uint8), ColourEngine())
+    upper, lower, other = (session.add_object().id for _ in range(3))
+    start = np.zeros(SHAPE, session.labels.dtype)
+    start[UPPER], start[LOWER] = upper, lower
+    session.labels.set_frame(0, start)
+    session.set_status(0, FrameStatus.REVIEWED)
+    taken = np.zeros(SHAPE, session.labels.dtype)
+    taken[22, 5:26] = other  # another object, not carried, holds a row of the strip
+    session.labels.set_frame(1, taken)
+    list(session.propagate([upper, lower], 0, n_frames=1))
+    labels = session.labels.read(1)
+    assert (labels[22, 5:26] == other).all()
+    assert (labels[21, 5:26] == upper).all() and (labels[23:25, 5:26] == upper).all()
