@@ -241,10 +241,11 @@ def _carry(
     track: Track,
     run: tuple[Engine, int, int, PropagationSettings],
 ) -> _Carrying:
-    """Carry one object from frame ``source`` to ``t`` (nothing is written). ``colours`` is
-    its colour model from the start frame,
-    ``track`` its motion so far; ``run`` is the engine, the session generation, the undo
-    group of the propagation run and the settings.
+    """Carry one object from frame ``source`` to ``t`` (nothing is written).
+
+    ``colours`` is its colour model from the start frame, ``track`` its motion so far; ``run``
+    is the engine, the session generation, the undo group of the propagation run and the
+    settings.
     """
     engine, _, _, settings = run
     with session.locked():
@@ -295,9 +296,9 @@ def _write(
     ``carrying`` is what ``_carry`` produced, its probabilities after ``claims.resolve``;
     ``together`` holds the ids of the objects carried onto ``t`` with it: their pixels on
     ``t`` (from an earlier run) may be taken, every other object's stay theirs (the overlap
-    rule). ``areas`` are the
-    object's areas on the frames of the run so far (the start frame first). The derived
-    clicks become the object's clicks on ``t``, so a corrective click adds to them.
+    rule). ``areas`` are the object's areas on the frames of the run so far (the start frame
+    first). The derived clicks become the object's clicks on ``t``, so a corrective click
+    adds to them.
     """
     carried, source = carrying.carried, carrying.source
     _, generation, group, settings = run
