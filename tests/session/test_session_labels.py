@@ -101,6 +101,11 @@ def test_overlay_rule_keeps_other_objects_unless_override():
     np.testing.assert_array_equal(kept, [[0, 1, 2, 1], [0, 2, 2, 0]])
     taken = overlay(frame, 1, mask, override=True)
     np.testing.assert_array_equal(taken, [[0, 1, 1, 1], [0, 2, 2, 0]])
+    # an object written in the same step (propagation) yields its pixels; others do not
+    frame3 = np.array([[1, 3, 2, 0]], np.uint32)
+    mask3 = np.array([[1, 1, 1, 1]], bool)
+    yielded = overlay(frame3, 1, mask3, override=False, yielding={2})
+    np.testing.assert_array_equal(yielded, [[1, 3, 1, 1]])
     assert frame[0, 0] == 1  # input untouched
 
 

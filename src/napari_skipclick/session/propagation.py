@@ -173,23 +173,24 @@ def _steps(
         features = session.features(t, engine)
         queue = list(active)
         # every object is carried first; a pixel two of them claim goes to the stronger claim
-        carried = {
+        outcomes = {
             obj_id: _carry(
                 session, obj_id, t - direction, t, features, colours[obj_id], tracks[obj_id], run
             )
             for obj_id in queue
         }
         claims = resolve(
-            {k: v.carried.probabilities for k, v in carried.items() if v.carried is not None}
+            {k: v.carried.probabilities for k, v in outcomes.items() if v.carried is not None}
         )
+        together = set(claims)
         for position, obj_id in enumerate(queue):
-            carrying = carried[obj_id]
+            carrying = outcomes[obj_id]
             if carrying.carried is None:
                 fields = carrying.stopped()
             else:
                 resolved = replace(carrying.carried, probabilities=claims[obj_id])
                 carrying = replace(carrying, carried=resolved)
-                fields = _write(session, obj_id, t, carrying, set(claims), areas[obj_id], run)
+                fields = _write(session, obj_id, t, carrying, together, areas[obj_id], run)
             areas[obj_id].append(fields["area"])
             done += 1
             doubtful = fields.pop("doubtful", False)
@@ -307,9 +308,7 @@ def _write(
     )
     with session.locked():
         session.check_current(generation, t)
-        labels = session.labels.read(t)
-        mask &= (labels == 0) | np.isin(labels, list(together))
-        box, before, after = object_edit(labels, obj_id, mask, True)
+        box, before, after = object_edit(session.labels.read(t), obj_id, mask, False, together)
         status = session.status(t)
         if reason is not None:
             new_status = FrameStatus.NEEDS_REVIEW
