@@ -40,6 +40,7 @@ SCRIPT: tuple[tuple[str, tuple[tuple[float, float, bool], ...], bool], ...] = (
             (184, 355, True),
             (134, 364, False),
             (195, 346, False),
+            (115, 357, False),  # on the gate pole the mask ran up: the spur goes
         ),
         False,
     ),

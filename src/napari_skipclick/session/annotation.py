@@ -21,6 +21,7 @@ from .history import FrameChange, History, TimedClicks, edit_change, frame_chang
 from .labels import LabelVolume, object_edit
 from .results import EditResult, FeaturesNotReady, StaleResultError, split_inside
 from .saving import SessionSaving
+from .spurs import without_spur
 from .state import ObjectRegistry
 from .store_protocol import Store
 from .undoing import SessionUndo
@@ -269,6 +270,8 @@ class AnnotationSession(SessionSaving, SessionUndo):
         if carried:
             local = corrected(prior, probabilities, kept, previous, lambda: self.image(t))
             probabilities = probabilities if local is None else local
+        if len(kept) == len(previous) + 1 and list(kept[:-1]) == previous:
+            probabilities = without_spur(prior > 0, probabilities, kept)
         return EditResult(t, obj_id, kept, ignored, probabilities, generation, base, box)
 
     def apply(self, result: EditResult, *, override: bool = False) -> EditResult:

@@ -1,0 +1,93 @@
+"""A negative click on a spur of the mask removes the spur along its line, not just a dot.
+
+A mask often runs out along a thin structure touching the object: a skier's mask up the gate
+pole behind his arm, a player's mask along the stick of another. The annotator clicks
+negative on that spur; an engine answers with a hole around the click and keeps the rest of
+the spur between the click and the object. Here the spur the click lies on (a thin part of
+the mask before the click, ``thin_parts.thin_part``) is removed along its straight line, as
+far as the new mask stays thin there, so one click takes the whole spur away.
+
+The object's own thin parts are safe: a spur holding at least ``MAX_SHARE`` of the mask is
+the object itself (a pole, a ski), and the line of a positive click is never removed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from ..types import Click
+from .motion import grown_box
+from .thin_parts import ThinSettings, principal_axes, thin_part
+
+#: a spur holding this share of the mask or more is the object itself: left alone
+MAX_SHARE = 0.5
+#: pixels of the spur within this distance of the click give its line
+LINE_FROM = 15
+#: pixels of the new mask within this distance of the spur's line are removed
+LINE_WITHIN = 2.0
+#: the fewest spur pixels near the click that give a line
+MIN_PIXELS = 6
+#: a positive click within this distance of a removed piece keeps it
+KEEP_NEAR = 2.0
+
+_EIGHT = np.ones((3, 3), bool)
+
+
+def without_spur(before: np.ndarray, probabilities: np.ndarray, clicks: list[Click]) -> np.ndarray:
+    """``probabilities`` with the spur under the newest click removed when it is negative.
+
+    Args:
+        before: the object's mask before the click (bool, H×W).
+        probabilities: the engine's answer to ``clicks`` (float, H×W).
+        clicks: all clicks; only the last one, when negative and on a thin part of
+            ``before``, removes anything.
+    """
+    if not clicks or clicks[-1].positive or not before.any():
+        return probabilities
+    click = clicks[-1]
+    y, x = round(click.y), round(click.x)
+    settings = ThinSettings()
+    labels, _ = ndimage.label(thin_part(before, settings), _EIGHT)
+    under = labels[max(y - 1, 0) : y + 2, max(x - 1, 0) : x + 2]
+    spur = np.isin(labels, under[under > 0])
+    if not spur.any() or np.count_nonzero(spur) >= MAX_SHARE * np.count_nonzero(before):
+        return probabilities
+    points = np.argwhere(spur)
+    points = points[np.hypot(points[:, 0] - y, points[:, 1] - x) <= LINE_FROM]
+    if len(points) < MIN_PIXELS:
+        return probabilities
+    centre, _, across = principal_axes(points.astype(np.float64))
+    mask = probabilities > 0.5
+    box = grown_box(mask | spur, settings.width)
+    if box is None:
+        return probabilities
+    y0, y1, x0, x1 = box
+    rows, cols = np.ogrid[y0:y1, x0:x1]
+    on_line = np.abs((rows - centre[0]) * across[0] + (cols - centre[1]) * across[1])
+    on_line = on_line <= LINE_WITHIN
+    # the new mask's thin pieces, however short, that hold some of the spur, on its line
+    short = ThinSettings(width=settings.width, min_length=1)
+    pieces, _ = ndimage.label(thin_part(mask, short)[y0:y1, x0:x1], _EIGHT)
+    hit = np.unique(pieces[spur[y0:y1, x0:x1]])
+    remove = np.isin(pieces, hit[hit > 0]) & on_line
+    for positive in (c for c in clicks if c.positive):
+        near = _disk(remove.shape, positive.y - y0, positive.x - x0, KEEP_NEAR)
+        if (remove & near).any():
+            remove &= ~_same_piece(remove, near)
+    out = probabilities.copy()
+    out[y0:y1, x0:x1] = np.where(remove, np.minimum(out[y0:y1, x0:x1], 0.25), out[y0:y1, x0:x1])
+    return out
+
+
+def _disk(shape: tuple[int, int], y: float, x: float, radius: float) -> np.ndarray:
+    """Boolean disk of ``radius`` around ``(y, x)`` in an array of ``shape``."""
+    rows, cols = np.ogrid[: shape[0], : shape[1]]
+    return (rows - y) ** 2 + (cols - x) ** 2 <= radius**2
+
+
+def _same_piece(mask: np.ndarray, seed: np.ndarray) -> np.ndarray:
+    """The 8-connected parts of ``mask`` that ``seed`` touches."""
+    labels, _ = ndimage.label(mask, _EIGHT)
+    hit = np.unique(labels[seed & mask])
+    return np.isin(labels, hit[hit > 0])
