@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from napari_skipclick.engines import create_engine
 from napari_skipclick.engines.base import Features
-from napari_skipclick.session import AnnotationSession, PropagationSettings
+from napari_skipclick.session import AnnotationSession, PropagationSettings, carry
 from napari_skipclick.session.motion import MotionSettings, estimate_motion, warp_mask
 from napari_skipclick.session.motion_background import Momentum, stalls
 from napari_skipclick.session.thin_parts import ThinSettings
@@ -181,3 +182,28 @@ def test_what_the_motion_tracks_well_stays_where_engine_and_colours_lose_it():
     # still wear away a little each frame
     assert kept[1] > 0.6 and min(kept) > 0.25
     assert min(ious) > 0.85
+
+
+def test_an_object_the_engine_loses_is_carried_no_larger_than_it_was(monkeypatch):
+    """A flow spread over texture (a board before trees) widens the moved mask a little each
+    frame; with no engine result to check it, the moved mask keeps its area, its strongest
+    pixels, instead of growing frame after frame."""
+
+    def spreading(mask, motion):  # the square stays, a soft 2-pixel fringe joins it
+        ring = ndimage.binary_dilation(mask > 0.5, iterations=2) & ~(mask > 0.5)
+        return np.where(mask > 0.5, 1.0, np.where(ring, 0.6, 0.0)).astype(np.float32)
+
+    monkeypatch.setattr(carry, "warp_mask", spreading)
+    frames = np.stack([snow(120, 200, seed=t) for t in range(5)])
+    session = AnnotationSession(frames, UpperPartEngine(0))  # sees nothing: never trusted
+    obj = session.add_object().id
+    start = np.zeros((120, 200), bool)
+    start[SQUARE] = True
+    session.labels.set_frame(0, np.where(start, obj, 0).astype(session.labels.dtype))
+    session.set_status(0, FrameStatus.REVIEWED)
+    settings = PropagationSettings(thin=ThinSettings(width=0))
+    steps = list(session.propagate([obj], 0, n_frames=4, settings=settings))
+    assert [step.frame for step in steps] == [1, 2, 3, 4]
+    for t in range(1, 5):
+        np.testing.assert_array_equal(session.labels.read(t) == obj, start)
+        assert session.status(t) == FrameStatus.NEEDS_REVIEW

@@ -209,6 +209,9 @@ def carry_object(
                 crop[motion.background] = np.minimum(crop[motion.background], 0.49)
     else:
         # the engine lost the object (occlusion) or leaked: the motion carries it for review
+        # no larger than before: a flow spread over texture (a board before trees) would
+        # otherwise grow the mask frame after frame with nothing to check it
+        carried = strongest(prior, carried, area)
         fused = np.where(carried, np.maximum(prior, 0.51), np.minimum(prior, 0.49))
     if motion is not None and not motion.coasting and settings.thin.width:
         # lines, poles and rims move by more than their width: followed along their line
@@ -223,6 +226,19 @@ def carry_object(
     return Carried(
         fused, prior, clicks, agreement, expected, accepted, confidence, measured, coasting
     )
+
+
+def strongest(prior: np.ndarray, carried: np.ndarray, area: int) -> np.ndarray:
+    """``carried`` cut to its ``area`` pixels of highest ``prior`` (the moved mask's bilinear
+    values; ties in pixel order), or as it is when it holds no more."""
+    if area <= 0:
+        return np.zeros_like(carried)
+    if np.count_nonzero(carried) <= area:
+        return carried
+    values = np.where(carried, prior, -1.0).ravel()
+    out = np.zeros(carried.size, bool)
+    out[np.argpartition(-values, area - 1)[:area]] = True
+    return out.reshape(carried.shape)
 
 
 def fuse(
