@@ -78,7 +78,9 @@ def test_pixels_of_an_object_not_carried_keep_their_owner(monkeypatch):
     taken = np.zeros(SHAPE, session.labels.dtype)
     taken[22, 5:26] = other  # another object, not carried, holds a row of the strip
     session.labels.set_frame(1, taken)
-    list(session.propagate([upper, lower], 0, n_frames=1))
+    steps = list(session.propagate([upper, lower], 0, n_frames=1))
     labels = session.labels.read(1)
     assert (labels[22, 5:26] == other).all()
     assert (labels[21, 5:26] == upper).all() and (labels[23:25, 5:26] == upper).all()
+    # a step reports the area the object keeps, without the row the other object holds
+    assert {s.obj_id: s.area for s in steps}[upper] == int((labels == upper).sum())

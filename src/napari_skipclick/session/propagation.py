@@ -103,7 +103,9 @@ class PropagationStep:
 
     ``status`` is frame ``frame``'s status after the step; ``ok`` is False when the quality
     check failed (``reason`` says why; the frame needs review); ``stopped`` says the object
-    goes no further. ``agreement`` is the IoU of the engine's mask with the motion-carried one.
+    goes no further. ``area`` is the object's area on the frame after the step: what the
+    overlap rule let it keep. ``agreement`` is the IoU of the engine's mask with the
+    motion-carried one.
     """
 
     frame: int
@@ -309,6 +311,7 @@ def _write(
     with session.locked():
         session.check_current(generation, t)
         box, before, after = object_edit(session.labels.read(t), obj_id, mask, False, together)
+        area = int(np.count_nonzero(after == obj_id))  # what the overlap rule let it keep
         status = session.status(t)
         if reason is not None:
             new_status = FrameStatus.NEEDS_REVIEW
