@@ -16,7 +16,7 @@ from ..engines.cache import FeatureCache, frame_hash
 from ..types import Click, FrameStatus, ObjectInfo
 from . import propagation as prop
 from .clicks import ClickTable
-from .corrections import corrected
+from .corrections import corrected, one_click_added
 from .history import FrameChange, History, TimedClicks, edit_change, frame_change
 from .labels import LabelVolume, object_edit
 from .results import EditResult, FeaturesNotReady, StaleResultError, split_inside
@@ -270,7 +270,7 @@ class AnnotationSession(SessionSaving, SessionUndo):
         if carried:
             local = corrected(prior, probabilities, kept, previous, lambda: self.image(t))
             probabilities = probabilities if local is None else local
-        if len(kept) == len(previous) + 1 and list(kept[:-1]) == previous:
+        if one_click_added(kept, previous):
             probabilities = without_spur(prior > 0, probabilities, kept)
         return EditResult(t, obj_id, kept, ignored, probabilities, generation, base, box)
 

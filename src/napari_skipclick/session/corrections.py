@@ -29,6 +29,11 @@ def corrects(mask: np.ndarray, click: Click) -> bool:
     return bool(mask[round(click.y), round(click.x)]) != click.positive
 
 
+def one_click_added(clicks: list[Click], previous: list[Click]) -> bool:
+    """Whether ``clicks`` is ``previous`` plus one click at the end."""
+    return len(clicks) == len(previous) + 1 and list(clicks[:-1]) == list(previous)
+
+
 def local_edit(
     before: np.ndarray, after: np.ndarray, click: Click, radius: float = DISK_RADIUS
 ) -> np.ndarray:
@@ -78,7 +83,7 @@ def corrected(
     around the click (``local_edit``). ``image`` returns the frame (uint8 RGB); it is read
     only for a positive correction.
     """
-    if len(clicks) != len(previous) + 1 or list(clicks[:-1]) != list(previous):
+    if not one_click_added(clicks, previous):
         return None
     before = prior > 0.5
     click = clicks[-1]

@@ -28,7 +28,7 @@ LINE_FROM = 15
 LINE_WITHIN = 2.0
 #: the fewest spur pixels near the click that give a line
 MIN_PIXELS = 6
-#: a positive click within this distance of a removed piece keeps it
+#: a positive click within this distance of a thin piece keeps it
 KEEP_NEAR = 2.0
 
 _EIGHT = np.ones((3, 3), bool)
@@ -66,28 +66,15 @@ def without_spur(before: np.ndarray, probabilities: np.ndarray, clicks: list[Cli
     rows, cols = np.ogrid[y0:y1, x0:x1]
     on_line = np.abs((rows - centre[0]) * across[0] + (cols - centre[1]) * across[1])
     on_line = on_line <= LINE_WITHIN
-    # the new mask's thin pieces, however short, that hold some of the spur, on its line
+    # the new mask's thin pieces, however short, that hold some of the spur, on its line;
+    # a piece that a positive click touches is meant
     short = ThinSettings(width=settings.width, min_length=1)
     pieces, _ = ndimage.label(thin_part(mask, short)[y0:y1, x0:x1], _EIGHT)
-    hit = np.unique(pieces[spur[y0:y1, x0:x1]])
-    remove = np.isin(pieces, hit[hit > 0]) & on_line
+    meant = np.zeros(pieces.shape, bool)
     for positive in (c for c in clicks if c.positive):
-        near = _disk(remove.shape, positive.y - y0, positive.x - x0, KEEP_NEAR)
-        if (remove & near).any():
-            remove &= ~_same_piece(remove, near)
+        meant |= (rows - positive.y) ** 2 + (cols - positive.x) ** 2 <= KEEP_NEAR**2
+    hit = np.setdiff1d(pieces[spur[y0:y1, x0:x1]], pieces[meant])
+    remove = np.isin(pieces, hit[hit > 0]) & on_line
     out = probabilities.copy()
     out[y0:y1, x0:x1] = np.where(remove, np.minimum(out[y0:y1, x0:x1], 0.25), out[y0:y1, x0:x1])
     return out
-
-
-def _disk(shape: tuple[int, int], y: float, x: float, radius: float) -> np.ndarray:
-    """Boolean disk of ``radius`` around ``(y, x)`` in an array of ``shape``."""
-    rows, cols = np.ogrid[: shape[0], : shape[1]]
-    return (rows - y) ** 2 + (cols - x) ** 2 <= radius**2
-
-
-def _same_piece(mask: np.ndarray, seed: np.ndarray) -> np.ndarray:
-    """The 8-connected parts of ``mask`` that ``seed`` touches."""
-    labels, _ = ndimage.label(mask, _EIGHT)
-    hit = np.unique(labels[seed & mask])
-    return np.isin(labels, hit[hit > 0])
