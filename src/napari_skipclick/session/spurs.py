@@ -48,6 +48,14 @@ def without_spur(before: np.ndarray, probabilities: np.ndarray, clicks: list[Cli
     click = clicks[-1]
     y, x = round(click.y), round(click.x)
     settings = ThinSettings()
+    short = ThinSettings(width=settings.width, min_length=1)
+    # first, cheaply: is the mask thin at the click at all (a window that holds every disk
+    # the opening could cover the click with)?
+    reach = settings.width + 2
+    y0, x0 = max(y - reach, 0), max(x - reach, 0)
+    local = thin_part(before[y0 : y + reach + 1, x0 : x + reach + 1], short)
+    if not local[max(y - 1 - y0, 0) : y + 2 - y0, max(x - 1 - x0, 0) : x + 2 - x0].any():
+        return probabilities
     labels, _ = ndimage.label(thin_part(before, settings), _EIGHT)
     under = labels[max(y - 1, 0) : y + 2, max(x - 1, 0) : x + 2]
     spur = np.isin(labels, under[under > 0])
@@ -68,7 +76,6 @@ def without_spur(before: np.ndarray, probabilities: np.ndarray, clicks: list[Cli
     on_line = on_line <= LINE_WITHIN
     # the new mask's thin pieces, however short, that hold some of the spur, on its line;
     # a piece that a positive click touches is meant
-    short = ThinSettings(width=settings.width, min_length=1)
     pieces, _ = ndimage.label(thin_part(mask, short)[y0:y1, x0:x1], _EIGHT)
     meant = np.zeros(pieces.shape, bool)
     for positive in (c for c in clicks if c.positive):
