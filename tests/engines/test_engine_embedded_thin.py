@@ -9,7 +9,12 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 from skimage.color import rgb2lab
-from thin_scenes import board_before_mountains, bright_line_on_dark, pole_on_snow
+from thin_scenes import (
+    board_before_mountains,
+    bright_line_on_dark,
+    long_pole_on_snow,
+    pole_on_snow,
+)
 
 from napari_skipclick.engines.embedded import EmbeddedEngine
 from napari_skipclick.engines.embedded_pixel import colour_disks, outside_share
@@ -211,3 +216,33 @@ def test_outside_share_measures_a_flood_away_from_the_clicks():
     mask[:, 120:] = True  # a region far from the clicks
     assert outside_share(mask, clicks, reach=8.0) > 0.9
     assert outside_share(np.zeros_like(mask), clicks, reach=8.0) == 0.0
+
+
+def test_two_clicks_in_the_middle_of_a_pole_give_the_whole_pole():
+    # a pole 2 px wide over 340 px of textured snow, clicked near its middle: the thin pass
+    # alone gave the pole between the clicks (89 px, rows 107-133)
+    image, pole = long_pole_on_snow()
+    middle = [Click(110, 146, True), Click(130, 174, True)]
+    mask = _decode_clicks(EmbeddedEngine(), image, middle)
+    near = ndimage.binary_dilation(pole, iterations=2)
+    assert np.count_nonzero(mask & near) >= 0.95 * np.count_nonzero(mask)
+    rows = np.nonzero(mask)[0]
+    assert rows.min() <= 25 and rows.max() >= 215  # the pole runs from row 20 to row 220
+    # a negative click on the pole stops the trace there
+    stopped = _decode_clicks(EmbeddedEngine(), image, [*middle, Click(180, 244, False)])
+    rows = np.nonzero(stopped)[0]
+    assert rows.min() <= 25 and rows.max() < 180
+
+
+def test_a_pole_is_traced_to_the_glove_and_no_further_along_the_leg():
+    # giant-slalom frame 0: two clicks on the skier's left pole, between the glove and the leg
+    # it passes behind: the trace reaches the glove and stops at the leg (an edge between the
+    # snow and the darker leg is no pole: the pole must stand out on both sides)
+    frame = np.asarray(Image.open(SLALOM / "00000.jpg").convert("RGB"))
+    pole = np.asarray(Image.open(SLALOM / "00000_obj2_poles.png")) == 1
+    mask = _decode_clicks(EmbeddedEngine(), frame, [Click(155, 309, True), Click(165, 320, True)])
+    near_pole = ndimage.binary_dilation(pole, iterations=2)
+    assert np.count_nonzero(mask & near_pole) >= 0.9 * np.count_nonzero(mask)
+    ys, xs = np.nonzero(mask)
+    assert ys.min() <= 146 and xs.min() <= 301  # the glove end of the pole: (143, 298)
+    assert ys.max() <= 175  # not down the leg to the skis (row 190)

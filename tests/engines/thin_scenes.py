@@ -40,6 +40,17 @@ def pole_on_snow(seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[Click]]:
     return _finish(image), pole, clicks
 
 
+def long_pole_on_snow(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A 2-pixel dark pole across textured snow from (20, 20) to (220, 300); no clicks."""
+    rng = np.random.default_rng(seed)
+    shape = (240, 320)
+    snow = 215 + 30 * _texture(rng, shape, 3) + rng.normal(0, 6, shape)
+    image = np.repeat(snow[..., None], 3, axis=2) + np.array([-4.0, 0.0, 8.0])
+    pole = _line(shape, (20.0, 20.0), (220.0, 300.0), 2.0)
+    image[pole] = np.array([120.0, 120.0, 130.0]) + rng.normal(0, 6, (int(pole.sum()), 3))
+    return _finish(image), pole
+
+
 def bright_line_on_dark(seed: int = 1) -> tuple[np.ndarray, np.ndarray, list[Click]]:
     """A 3-pixel white line across dark textured trees; clicks at its two ends."""
     rng = np.random.default_rng(seed)

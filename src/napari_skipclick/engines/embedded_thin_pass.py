@@ -10,6 +10,7 @@ import numpy as np
 
 from ..types import Click
 from .embedded_features import lab_float
+from .embedded_line_ends import traced_ends
 from .embedded_pixel import colour_disks, line_disks, object_box, outside_share
 from .embedded_refine import connected_to_clicks, disk_labels
 from .embedded_thin import (
@@ -105,11 +106,17 @@ def thin_objects(
     thin = np.zeros(mask.shape, dtype=bool)
     thin[y0:y1, x0:x1] = connected_to_clicks(crop_mask, inside)
     grows = np.count_nonzero(mask) > s.leak_ratio * np.count_nonzero(thin)
-    if held > s.thin_held or not (flood or grows):
-        return mask
+    # a pole on plain snow goes on past the clicks on it: traced to its ends
+    on_pole = (i for i, width in widths.items() if width <= s.thin_width)
+    if on_lines and any(stands_out(a["lab"], clicks[i], widths[i], s) for i in on_pole):
+        traced = traced_ends(a["lab"], clicks, widths, s)
+    else:
+        traced = np.zeros(mask.shape, bool)
     newest = max(widths)  # the index of the newest positive click
-    keeps = _keeps_prior(thin, prev, clicks, reach, a["lab"], widths[newest], s)
-    return thin if keeps else mask
+    leaked = held <= s.thin_held and (flood or grows)
+    thin |= traced
+    keeps = leaked and _keeps_prior(thin, prev, clicks, reach, a["lab"], widths[newest], s)
+    return thin if keeps else mask | traced
 
 
 def _lone_line_click(
