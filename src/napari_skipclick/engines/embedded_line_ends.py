@@ -70,8 +70,7 @@ def traced_ends(
         if length < 1:
             continue
         along = (b - a) / length
-        pole = _Pole(lightness, np.array([-along[1], along[0]]), 0.0, 0.0)
-        pole = pole.measured(a, b, (widths[first] + widths[second]) / 4 + SIDE)
+        pole = _Pole.through(lightness, a, b, (widths[first] + widths[second]) / 4 + SIDE)
         if pole.level <= 0:
             continue
         steps = np.arange(1, max(int(length), 2))
@@ -93,10 +92,12 @@ class _Pole:
     sign: float
     level: float = 0.0
 
-    def measured(self, a: np.ndarray, b: np.ndarray, side: float) -> _Pole:
-        """The pole through clicks ``a`` and ``b``: its polarity and ``SHARE`` of its
-        contrast there (the smaller side's, the mean of the two clicks)."""
-        probe = replace(self, side=side, sign=1.0)
+    @classmethod
+    def through(cls, lightness: np.ndarray, a: np.ndarray, b: np.ndarray, side: float) -> _Pole:
+        """The pole through clicks ``a`` and ``b`` (distinct): its polarity and ``SHARE`` of
+        its contrast there (the smaller side's, the mean of the two clicks)."""
+        along = (b - a) / float(np.hypot(*(b - a)))
+        probe = cls(lightness, np.array([-along[1], along[0]]), side, 1.0)
         middle = [probe.value(p) - 0.5 * sum(probe.sides(p)) for p in (a, b)]
         sign = float(np.sign(np.mean(middle)))
         pole = replace(probe, sign=sign)
