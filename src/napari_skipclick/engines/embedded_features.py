@@ -40,6 +40,11 @@ def lab_float(lab8: np.ndarray) -> np.ndarray:
     return (lab8.astype(np.float32) - _LAB8_SHIFT) / _LAB8_SCALE
 
 
+def lab_lightness(lab8: np.ndarray) -> np.ndarray:
+    """The L channel of ``lab_float(lab8)``, without converting a and b."""
+    return (lab8[..., 0].astype(np.float32) - _LAB8_SHIFT[0]) / _LAB8_SCALE[0]
+
+
 def superpixels(
     lab: np.ndarray, pixels_per_segment: float, compactness: float, iterations: int
 ) -> np.ndarray:

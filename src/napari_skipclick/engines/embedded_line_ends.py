@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..types import Click
-from .embedded_features import lab_float
+from .embedded_features import lab_lightness
 
 if TYPE_CHECKING:
     from .embedded_settings import EmbeddedSettings
@@ -61,7 +61,7 @@ def traced_ends(
     on = [i for i in sorted(widths) if widths[i] <= s.thin_width]
     if len(on) < 2:
         return out
-    lightness = lab_float(lab8)[..., 0]
+    lightness = lab_lightness(lab8)
     stops = np.array([[c.y, c.x] for c in clicks if not c.positive], np.float64).reshape(-1, 2)
     for first, second in pairwise(on):
         a = np.array([clicks[first].y, clicks[first].x])

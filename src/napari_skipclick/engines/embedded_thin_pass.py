@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..types import Click
-from .embedded_features import lab_float
+from .embedded_features import lab_float, lab_lightness
 from .embedded_line_ends import traced_ends
 from .embedded_pixel import colour_disks, line_disks, object_box, outside_share
 from .embedded_refine import connected_to_clicks, disk_labels
@@ -30,7 +30,7 @@ def _lightness_around(lab8: np.ndarray, click: Click, reach: int) -> tuple[np.nd
     """The lightness of the window ``reach`` pixels around ``click`` and the click in it."""
     y0, x0 = max(round(click.y) - reach, 0), max(round(click.x) - reach, 0)
     y1, x1 = round(click.y) + reach + 1, round(click.x) + reach + 1
-    lightness = lab_float(lab8[y0:y1, x0:x1])[..., 0]
+    lightness = lab_lightness(lab8[y0:y1, x0:x1])
     return lightness, Click(click.y - y0, click.x - x0, True)
 
 
