@@ -99,3 +99,20 @@ def test_propagation_decodes_without_the_guard_a_moving_object_grows_where_it_mo
     carried = engine.decode_carried(features, clicks, prior) > 0.5
     assert guarded[30:90, 20:60].mean() > 0.9 and guarded[30:90, 80:140].mean() < 0.1
     assert carried[30:90, 20:140].mean() > 0.9
+
+
+def test_a_negative_second_click_adds_no_large_part_a_positive_one_may(monkeypatch):
+    engine = EmbeddedEngine()
+    features = engine.encode(np.full((60, 80, 3), 128, np.uint8))
+    prior = np.zeros((60, 80), np.float32)
+    prior[10:30, 10:30] = 1.0  # the first click's mask
+    flooded = np.zeros((60, 80), np.float32)
+    flooded[10:30, 10:30] = 0.9
+    flooded[35:60, 0:80] = 0.9  # 2,000 pixels no positive click lies in
+    monkeypatch.setattr(engine, "_zoomed", lambda *args: flooded)
+    negative = [Click(20, 20, True), Click(5, 70, False)]
+    mask = engine.decode(features, negative, prior) > 0.5
+    assert mask[10:30, 10:30].all() and not mask[35:60].any()
+    positive = [Click(20, 20, True), Click(15, 25, True)]
+    assert (engine.decode(features, positive, prior) > 0.5)[35:60].all()
+    assert (engine.decode_carried(features, negative, prior) > 0.5)[35:60].all()

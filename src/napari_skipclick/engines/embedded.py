@@ -18,7 +18,7 @@ from .embedded_graph import (
     min_cut,
     superpixel_pair_weights,
 )
-from .embedded_growth import guard_growth
+from .embedded_growth import drop_unasked_growth, guard_growth
 from .embedded_pixel import line_disks
 from .embedded_refine import (
     band_segments,
@@ -97,9 +97,15 @@ class EmbeddedEngine:
             return np.zeros(shape, dtype=np.float32)
         out = self._zoomed(features, clicks, prev)
         s = self.settings
-        if not guard or prev is None or len(clicks) < s.guard_after:
+        if not guard or prev is None:
             return out
-        mask = guard_growth(prev > 0.5, out > 0.5, clicks, s.guard_share, s.flood_factor)
+        if len(clicks) >= s.guard_after:
+            mask = guard_growth(prev > 0.5, out > 0.5, clicks, s.guard_share, s.flood_factor)
+        elif not clicks[-1].positive and s.guard_share > 0:
+            # a negative click asks for no growth, however early it comes
+            mask = drop_unasked_growth(prev > 0.5, out > 0.5, clicks, s.guard_share)
+        else:
+            return out
         return np.where(mask, np.maximum(out, 0.75), np.minimum(out, 0.25))
 
     def _zoomed(

@@ -121,5 +121,7 @@ class EmbeddedSettings:
         " click's distance to the previous mask (0: never)",
     )
     guard_after: int = _setting(
-        3, "clicks from which the guards apply (the mask of one or two clicks is still rough)"
+        3,
+        "clicks from which the guards apply (the mask of one or two clicks is still rough); a"
+        " negative click's large unasked additions are undone from the second click",
     )
