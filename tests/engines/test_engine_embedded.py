@@ -200,3 +200,40 @@ def test_skier_on_the_slalom_frame(engine):
     result = evaluate_object(engine, "skier", image, gt, max_clicks=7)
     assert result.ious[1] >= 0.5
     assert result.noc(85) <= 6
+
+
+@pytest.mark.parametrize("positive", [True, False])
+def test_a_click_at_the_masks_edge_corrects_the_edge_and_nothing_beyond(engine, positive):
+    # a red rectangle whose mask misses (or overshoots by) two columns on its right edge; a
+    # click one pixel from the mask's edge fixes those columns and not the other side
+    image = _scene(4)
+    obj = np.zeros(image.shape[:2], dtype=bool)
+    obj[60:180, 100:180] = True
+    image[obj] = (200, 40, 40)
+    features = engine.encode(_finish(image))
+    prior = obj.copy()
+    if positive:
+        prior[:, 178:180] = False  # the mask misses columns 178-179
+        clicks = [Click(120, 140, True), Click(90, 150, True), Click(120, 178, True)]
+    else:
+        prior[60:180, 180:182] = True  # the mask overshoots onto columns 180-181
+        clicks = [Click(120, 140, True), Click(90, 150, True), Click(120, 181, False)]
+    mask = engine.decode(features, clicks, prior.astype(np.float32)) > 0.5
+    rows = np.s_[110:131]
+    assert np.array_equal(mask[rows, 170:190], obj[rows, 170:190])
+
+
+def test_a_correcting_clicks_disk_reaches_no_farther_than_the_masks_edge():
+    from napari_skipclick.engines.embedded_refine import click_radii
+
+    prev = np.zeros((40, 40), np.float32)
+    prev[10:30, 10:30] = 1.0
+    clicks = [
+        Click(20, 31, True),  # a correction two pixels off the mask
+        Click(20, 29, False),  # a correction one pixel inside it
+        Click(20, 33, True),  # a correction farther than the disk
+        Click(20, 29, True),  # the mask agrees: the whole disk
+        Click(5, 5, False),
+    ]
+    assert click_radii(clicks, prev, 3.0) == [2.0, 1.0, 3.0, 3.0, 3.0]
+    assert click_radii(clicks, None, 3.0) == [3.0] * 5

@@ -22,6 +22,7 @@ from .embedded_growth import drop_unasked_growth, guard_growth
 from .embedded_pixel import line_disks
 from .embedded_refine import (
     band_segments,
+    click_radii,
     connected_to_clicks,
     disk_labels,
     refine,
@@ -152,7 +153,7 @@ class EmbeddedEngine:
         if prev is not None:
             prior = np.bincount(labels.ravel(), weights=prev.ravel(), minlength=n) / a["size"]
         s = self.settings
-        disks = disk_labels(shape, clicks, s.click_radius)
+        disks = disk_labels(shape, clicks, click_radii(clicks, prev, s.click_radius))
         logit, llr_bin, geo = self._unary_logit(a, n, clicks, pos, neg, prior, disks)
         weights = superpixel_pair_weights(a)
         unary = logit * a["size"] / a["size"].mean()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from scipy import ndimage
 
@@ -32,11 +34,15 @@ def band_segments(edges: np.ndarray, fg: np.ndarray, seeds: np.ndarray) -> np.nd
     return band
 
 
-def disk_labels(shape: tuple[int, int], clicks: list[Click], radius: float) -> np.ndarray:
-    """Image of +1 / -1 inside the disks around positive / negative clicks (later clicks win)."""
+def disk_labels(
+    shape: tuple[int, int], clicks: list[Click], radius: float | Sequence[float]
+) -> np.ndarray:
+    """Image of +1 / -1 inside the disks around positive / negative clicks (later clicks win);
+    ``radius`` is one for all clicks or one per click."""
     out = np.zeros(shape, dtype=np.int8)
-    r = int(np.ceil(radius))
-    for click in clicks:
+    radii = [float(radius)] * len(clicks) if np.isscalar(radius) else list(radius)
+    for click, radius in zip(clicks, radii, strict=True):
+        r = int(np.ceil(radius))
         cy, cx = round(click.y), round(click.x)
         y0, y1 = max(cy - r, 0), min(cy + r + 1, shape[0])
         x0, x1 = max(cx - r, 0), min(cx + r + 1, shape[1])
@@ -44,6 +50,38 @@ def disk_labels(shape: tuple[int, int], clicks: list[Click], radius: float) -> n
         inside = (yy - cy) ** 2 + (xx - cx) ** 2 <= radius * radius
         out[y0:y1, x0:x1][inside] = 1 if click.positive else -1
     return out
+
+
+def click_radii(clicks: list[Click], prev: np.ndarray | None, radius: float) -> list[float]:
+    """The radius of the disk each click fixes: ``radius``, or less for a click that corrects
+    the previous mask near its edge.
+
+    A positive click outside the previous mask, or a negative one inside it, d pixels from the
+    mask's edge corrects a part about d pixels deep there; a wider disk would paint the other
+    side of the object's edge too, and the next click would have to take it back. So such a
+    disk reaches no farther than the mask's edge, and is at least ``MIN_RADIUS`` wide. A click
+    the mask agrees with keeps its disk (a first click inside the few pixels it gave).
+    """
+    if prev is None:
+        return [radius] * len(clicks)
+    mask = prev > 0.5
+    r = int(np.ceil(radius))
+    radii = []
+    for click in clicks:
+        cy, cx = round(click.y), round(click.x)
+        y0, x0 = max(cy - r, 0), max(cx - r, 0)
+        other = np.argwhere(mask[y0 : cy + r + 1, x0 : cx + r + 1] != mask[cy, cx])
+        if mask[cy, cx] == click.positive or other.size == 0:
+            radii.append(radius)
+            continue
+        offsets = other - np.array([cy - y0, cx - x0])
+        nearest = float(np.hypot(offsets[:, 0], offsets[:, 1]).min())
+        radii.append(max(MIN_RADIUS, min(radius, nearest)))
+    return radii
+
+
+#: the smallest disk a click fixes, in pixels
+MIN_RADIUS = 1.0
 
 
 def refine(
