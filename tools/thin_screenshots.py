@@ -20,6 +20,7 @@ import numpy as np
 from scipy import ndimage
 from skimage import io
 
+from napari_skipclick.app import look_at
 from napari_skipclick.engines.embedded import EmbeddedEngine
 from napari_skipclick.types import Click
 
@@ -51,8 +52,7 @@ def shoot(image, clicks, centre, zoom, out: Path) -> None:
     viewer.add_labels(mask, name="mask", opacity=0.6)
     points = np.array([[c.y, c.x] for c in clicks])
     viewer.add_points(points, name="clicks", size=9 / zoom, face_color="yellow")
-    viewer.camera.center = centre
-    viewer.camera.zoom = zoom
+    look_at(viewer, centre, zoom)
     viewer.screenshot(str(out), canvas_only=True, flash=False)
     viewer.close()
 

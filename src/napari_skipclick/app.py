@@ -78,6 +78,16 @@ def open_annotator(
     return viewer, widget
 
 
+def look_at(viewer: Any, centre: tuple[float, ...], zoom: float) -> None:
+    """Centre ``viewer``'s camera on ``centre`` (world coordinates) at ``zoom``.
+
+    napari 0.9 moved the camera to ``viewer.scene.camera``; before, it is ``viewer.camera``.
+    """
+    camera = viewer.scene.camera if hasattr(viewer, "scene") else viewer.camera
+    camera.center = centre
+    camera.zoom = zoom
+
+
 def run(args: argparse.Namespace) -> int:
     """Open the viewer and run napari's event loop until the window closes."""
     import napari

@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
 
     import napari
 
-    from .app import open_annotator
+    from .app import look_at, open_annotator
 
     store = args.store or str(Path(tempfile.mkdtemp(prefix="skipclick-demo-")) / "demo.zarr")
     if args.store and Path(args.store).exists():
@@ -110,8 +110,7 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     annotate(widget)
     print(f"demo done in {time.perf_counter() - start:.1f} s; store: {store}")
-    viewer.camera.center = (0, 225, 380)
-    viewer.camera.zoom = 2.0
+    look_at(viewer, (0, 225, 380), 2.0)
     viewer.layers.selection.active = widget.controller.layers.prompts
     wait_until(lambda: True)
     if args.screenshot:
