@@ -11,7 +11,7 @@ from skimage.graph import MCP_Geometric
 from ..types import Click
 from .embedded_features import lab_float
 from .embedded_graph import min_cut
-from .embedded_refine import disk_labels
+from .embedded_refine import click_disks, disk_labels
 from .embedded_settings import EmbeddedSettings
 
 
@@ -25,19 +25,13 @@ def colour_disks(
     pixels wide does not claim the snow beside it. The clicked pixel itself always counts;
     later clicks win.
     """
-    height, width = lab.shape[:2]
-    out = np.zeros((height, width), dtype=np.int8)
-    radii = [float(radius)] * len(clicks) if np.isscalar(radius) else list(radius)
-    for click, reach in zip(clicks, radii, strict=True):
-        r = int(np.ceil(reach))
+    out = np.zeros(lab.shape[:2], dtype=np.int8)
+    for click, window, disk in click_disks(out.shape, clicks, radius):
         cy, cx = round(click.y), round(click.x)
-        y0, y1 = max(cy - r, 0), min(cy + r + 1, height)
-        x0, x1 = max(cx - r, 0), min(cx + r + 1, width)
-        yy, xx = np.ogrid[y0:y1, x0:x1]
-        inside = (yy - cy) ** 2 + (xx - cx) ** 2 <= reach * reach
-        patch = lab[y0:y1, x0:x1].astype(np.float32)
-        near = np.linalg.norm(patch - patch[cy - y0, cx - x0], axis=-1) <= tolerance
-        out[y0:y1, x0:x1][inside & near] = 1 if click.positive else -1
+        patch = lab[window].astype(np.float32)
+        centre = patch[cy - window[0].start, cx - window[1].start]
+        near = np.linalg.norm(patch - centre, axis=-1) <= tolerance
+        out[window][disk & near] = 1 if click.positive else -1
         out[cy, cx] = 1 if click.positive else -1
     return out
 

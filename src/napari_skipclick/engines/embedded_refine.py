@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from scipy import ndimage
@@ -34,22 +34,34 @@ def band_segments(edges: np.ndarray, fg: np.ndarray, seeds: np.ndarray) -> np.nd
     return band
 
 
+def click_disks(
+    shape: tuple[int, int], clicks: list[Click], radius: float | Sequence[float]
+) -> Iterator[tuple[Click, tuple[slice, slice], np.ndarray]]:
+    """Per click: the click, the window of the image around it (a pair of slices) and its disk
+    in that window; ``radius`` is one for all clicks or one per click."""
+    radii = [float(radius)] * len(clicks) if np.isscalar(radius) else list(radius)
+    for click, reach in zip(clicks, radii, strict=True):
+        r = int(np.ceil(reach))
+        cy, cx = round(click.y), round(click.x)
+        y0, y1 = max(cy - r, 0), min(cy + r + 1, shape[0])
+        x0, x1 = max(cx - r, 0), min(cx + r + 1, shape[1])
+        yy, xx = np.ogrid[y0:y1, x0:x1]
+        yield click, np.s_[y0:y1, x0:x1], (yy - cy) ** 2 + (xx - cx) ** 2 <= reach * reach
+
+
 def disk_labels(
     shape: tuple[int, int], clicks: list[Click], radius: float | Sequence[float]
 ) -> np.ndarray:
     """Image of +1 / -1 inside the disks around positive / negative clicks (later clicks win);
     ``radius`` is one for all clicks or one per click."""
     out = np.zeros(shape, dtype=np.int8)
-    radii = [float(radius)] * len(clicks) if np.isscalar(radius) else list(radius)
-    for click, radius in zip(clicks, radii, strict=True):
-        r = int(np.ceil(radius))
-        cy, cx = round(click.y), round(click.x)
-        y0, y1 = max(cy - r, 0), min(cy + r + 1, shape[0])
-        x0, x1 = max(cx - r, 0), min(cx + r + 1, shape[1])
-        yy, xx = np.ogrid[y0:y1, x0:x1]
-        inside = (yy - cy) ** 2 + (xx - cx) ** 2 <= radius * radius
-        out[y0:y1, x0:x1][inside] = 1 if click.positive else -1
+    for click, window, disk in click_disks(shape, clicks, radius):
+        out[window][disk] = 1 if click.positive else -1
     return out
+
+
+#: the smallest disk a correcting click fixes, in pixels
+MIN_RADIUS = 1.0
 
 
 def click_radii(clicks: list[Click], prev: np.ndarray | None, radius: float) -> list[float]:
@@ -70,7 +82,8 @@ def click_radii(clicks: list[Click], prev: np.ndarray | None, radius: float) -> 
     for click in clicks:
         cy, cx = round(click.y), round(click.x)
         y0, x0 = max(cy - r, 0), max(cx - r, 0)
-        other = np.argwhere(mask[y0 : cy + r + 1, x0 : cx + r + 1] != mask[cy, cx])
+        # the mask's pixels near a positive click outside it (background near a negative one)
+        other = np.argwhere(mask[y0 : cy + r + 1, x0 : cx + r + 1] == click.positive)
         if mask[cy, cx] == click.positive or other.size == 0:
             radii.append(radius)
             continue
@@ -78,10 +91,6 @@ def click_radii(clicks: list[Click], prev: np.ndarray | None, radius: float) -> 
         nearest = float(np.hypot(offsets[:, 0], offsets[:, 1]).min())
         radii.append(max(MIN_RADIUS, min(radius, nearest)))
     return radii
-
-
-#: the smallest disk a click fixes, in pixels
-MIN_RADIUS = 1.0
 
 
 def refine(
