@@ -47,7 +47,11 @@ class EmbeddedSettings:
     pixel_smoothness: float = _setting(10.0, "pixel graph-cut smoothness")
     coarse_weight: float = _setting(1.0, "pull of the superpixel decision in the pixel refinement")
     pixel_geodesic_weight: float = _setting(0.3, "weight of the geodesic term in the refinement")
-    click_radius: float = _setting(3.0, "radius in pixels of the disk each click fixes and samples")
+    click_radius: float = _setting(
+        3.0,
+        "radius in pixels of the disk each click fixes and samples (a correcting click's reaches"
+        " no farther than the previous mask's edge)",
+    )
     thin_objects: bool = _setting(True, "run the thin-object pass")
     thin_width: float = _setting(
         8.0, "widest line, in pixels, that counts as thin (median over the positive clicks)"
