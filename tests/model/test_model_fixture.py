@@ -113,6 +113,19 @@ def test_points_layout_matches_official(fixture):
         np.testing.assert_array_equal(points, fixture[f"{case}__points"])
 
 
+def test_a_read_only_frame_becomes_the_same_tensor_without_a_warning(fixture):
+    import warnings
+
+    from napari_skipclick.model.processing import image_tensor
+
+    frame = fixture["case0__image_uint8"].copy()
+    frame.flags.writeable = False  # as a memory-mapped or cached frame
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tensor = image_tensor(frame, torch.device("cpu"))
+    torch.testing.assert_close(tensor, _image(fixture, "case0"))
+
+
 def test_decode_does_not_mutate_state(model, fixture):
     image = _image(fixture, "case1")
     points = torch.from_numpy(fixture["case1__points"])

@@ -19,8 +19,12 @@ from .skipclick import DecoderState, SkipClickModel
 
 
 def image_tensor(image: np.ndarray, device: torch.device) -> torch.Tensor:
-    """uint8 ``(H, W, 3)`` -> float32 ``(1, 3, H, W)`` in [0, 1] on ``device``."""
-    tensor = torch.from_numpy(check_image(image)).to(device)
+    """uint8 ``(H, W, 3)`` -> float32 ``(1, 3, H, W)`` in [0, 1] on ``device``.
+
+    A read-only frame (a memory-mapped or cached one) is copied first: torch shares the memory
+    of the arrays it converts and warns on read-only ones.
+    """
+    tensor = torch.from_numpy(np.require(check_image(image), requirements="W")).to(device)
     return tensor.permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
 
 
