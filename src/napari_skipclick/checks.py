@@ -8,8 +8,12 @@ call these functions instead of writing the test again.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .types import Click
 
 
 def check_image(image: np.ndarray) -> np.ndarray:
@@ -42,6 +46,12 @@ def click_inside(y: float, x: float, shape: tuple[int, int]) -> bool:
     height, width = shape
     y, x = float(y), float(x)
     return math.isfinite(y) and math.isfinite(x) and 0 <= y <= height - 1 and 0 <= x <= width - 1
+
+
+def corrects(mask: np.ndarray, click: Click) -> bool:
+    """Whether ``click`` disagrees with boolean ``mask``: positive outside it or negative
+    inside it (a correction of the mask)."""
+    return bool(mask[round(click.y), round(click.x)]) != click.positive
 
 
 def ids_in(frame: np.ndarray) -> frozenset[int]:

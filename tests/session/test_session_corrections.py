@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from napari_skipclick.checks import corrects
 from napari_skipclick.session import AnnotationSession
-from napari_skipclick.session.corrections import corrected, corrects, local_edit
+from napari_skipclick.session.corrections import corrected, local_edit
 from napari_skipclick.types import Click
 from support.engines import ColourEngine, moving_squares, red_box
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 from scipy import ndimage
 
+from ..checks import corrects
 from ..types import Click
 from .embedded_graph import min_cut
 
@@ -84,7 +85,7 @@ def click_radii(clicks: list[Click], prev: np.ndarray | None, radius: float) -> 
         y0, x0 = max(cy - r, 0), max(cx - r, 0)
         # the mask's pixels near a positive click outside it (background near a negative one)
         other = np.argwhere(mask[y0 : cy + r + 1, x0 : cx + r + 1] == click.positive)
-        if mask[cy, cx] == click.positive or other.size == 0:
+        if not corrects(mask, click) or other.size == 0:
             radii.append(radius)
             continue
         offsets = other - np.array([cy - y0, cx - x0])

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy import ndimage
 
+from ..checks import corrects
 from ..types import Click
 from .lines import line_through
 
@@ -22,11 +23,6 @@ DISK_RADIUS = 4.0
 #: a correction's part reaches at most this many times the click's distance to the mask's
 #: other side (plus ``DISK_RADIUS``) from the click
 REACH = 4.0
-
-
-def corrects(mask: np.ndarray, click: Click) -> bool:
-    """Whether ``click`` disagrees with ``mask``: positive outside it or negative inside it."""
-    return bool(mask[round(click.y), round(click.x)]) != click.positive
 
 
 def one_click_added(clicks: list[Click], previous: list[Click]) -> bool:
