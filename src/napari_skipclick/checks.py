@@ -8,12 +8,10 @@ call these functions instead of writing the test again.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from .types import Click
+from .types import Click
 
 
 def check_image(image: np.ndarray) -> np.ndarray:
@@ -46,6 +44,18 @@ def click_inside(y: float, x: float, shape: tuple[int, int]) -> bool:
     height, width = shape
     y, x = float(y), float(x)
     return math.isfinite(y) and math.isfinite(x) and 0 <= y <= height - 1 and 0 <= x <= width - 1
+
+
+def in_crop(click: Click, box: tuple[int, int, int, int]) -> Click | None:
+    """``click`` in the coordinates of the crop ``box`` ``(y0, y1, x0, x1)`` of an image, or
+    None when it lies outside the crop.
+
+    The crop's own rule is ``click_inside``: a click up to half a pixel short of the crop's
+    far edge rounds to a pixel beyond it, so it is outside.
+    """
+    y0, y1, x0, x1 = box
+    y, x = click.y - y0, click.x - x0
+    return Click(y, x, click.positive) if click_inside(y, x, (y1 - y0, x1 - x0)) else None
 
 
 def corrects(mask: np.ndarray, click: Click) -> bool:

@@ -246,3 +246,16 @@ def test_a_pole_is_traced_to_the_glove_and_no_further_along_the_leg():
     ys, xs = np.nonzero(mask)
     assert ys.min() <= 146 and xs.min() <= 301  # the glove end of the pole: (143, 298)
     assert ys.max() <= 175  # not down the leg to the skis (row 190)
+
+
+def test_a_click_half_a_pixel_from_the_thin_pass_crop_edge_is_decoded():
+    # the thin pass crops around the positive clicks; a negative click elsewhere, within half
+    # a pixel of that crop's far edge, rounds to a pixel beyond it (it raised IndexError)
+    image, _, clicks = pole_on_snow()
+    engine = EmbeddedEngine()
+    features = engine.encode(image)
+    right, low = max(c.x for c in clicks), max(c.y for c in clicks)
+    for step in range(10, 30):  # one of them lies half a pixel short of the crop's edge
+        negative = Click(low - 30, right + step + 0.6, False)
+        probabilities = engine.decode(features, [*clicks, negative])
+        assert probabilities[round(negative.y), round(negative.x)] < 0.5

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_skipclick.checks import click_inside, ids_in
+from napari_skipclick.checks import click_inside, ids_in, in_crop
 from napari_skipclick.engines.base import check_clicks
 from napari_skipclick.engines.cache import FeatureCache
 from napari_skipclick.io.store.checks import check_clicks as check_stored_clicks
@@ -251,6 +251,17 @@ def test_one_click_rule_for_engines_store_and_session(point, inside):
             check_clicks([(y, x, True)], shape)
         with pytest.raises(ValueError):
             check_stored_clicks({1: [(y, x, True, 0.0)]}, shape)
+
+
+def test_a_click_in_a_crop_follows_the_one_click_rule():
+    box = (10, 20, 30, 45)  # rows 10..19, columns 30..44
+    assert in_crop(Click(10.0, 30.0, True), box) == Click(0.0, 0.0, True)
+    assert in_crop(Click(18.75, 43.25, False), box) == Click(8.75, 13.25, False)
+    assert in_crop(Click(19.0, 44.0, True), box) == Click(9.0, 14.0, True)
+    # half a pixel short of the far edge rounds to a pixel beyond the crop
+    assert in_crop(Click(15.0, 44.6, True), box) is None
+    assert in_crop(Click(19.6, 35.0, True), box) is None
+    assert in_crop(Click(9.9, 35.0, True), box) is None
 
 
 def test_ids_on_a_frame_follow_its_edits(session):

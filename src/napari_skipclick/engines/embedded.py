@@ -9,6 +9,7 @@ from dataclasses import asdict
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
+from ..checks import in_crop
 from ..types import Click
 from .base import Features, check_clicks, check_image, check_prev_mask
 from .embedded_features import LAB_BINS, compute_features
@@ -118,11 +119,7 @@ class EmbeddedEngine:
         if box is None:
             return self._decode(features.arrays, clicks, prev)
         y0, y1, x0, x1 = box
-        inside = [
-            Click(c.y - y0, c.x - x0, c.positive)
-            for c in clicks
-            if y0 <= c.y <= y1 - 1 and x0 <= c.x <= x1 - 1
-        ]
+        inside = [c for c in (in_crop(click, box) for click in clicks) if c is not None]
         out = np.zeros(shape, dtype=np.float32)
         crop = crop_features(features.arrays, box)
         out[y0:y1, x0:x1] = self._decode(crop, inside, prev[y0:y1, x0:x1])

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..checks import in_crop
 from ..types import Click
 from .embedded_features import lab_float, lab_lightness
 from .embedded_line_ends import traced_ends
@@ -91,8 +92,9 @@ def thin_objects(
         return mask
     y0, y1, x0, x1 = object_box(mask.shape, clicks, None, max(s.thin_margin, 3 * band + 2))
     lab = lab_float(a["lab"][y0:y1, x0:x1])
-    kept = [i for i, c in enumerate(clicks) if y0 <= c.y < y1 and x0 <= c.x < x1]
-    inside = [Click(clicks[i].y - y0, clicks[i].x - x0, clicks[i].positive) for i in kept]
+    shifted = [in_crop(click, (y0, y1, x0, x1)) for click in clicks]
+    kept = [i for i, c in enumerate(shifted) if c is not None]
+    inside = [shifted[i] for i in kept]
     radii = [seed_radius(widths.get(i, np.inf), s) for i in kept]
     crop_mask, held = thin_segment(
         lab,

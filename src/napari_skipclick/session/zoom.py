@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..checks import in_crop
 from ..engines.base import Engine
 from ..engines.cache import FeatureCache
 from ..engines.embedded_zoom import zoom_box as crop_box
@@ -50,11 +51,7 @@ def decode_in_crop(
     y0, y1, x0, x1 = box
     crop = np.ascontiguousarray(image[y0:y1, x0:x1])
     features = cache.get_or_compute(crop_key(frame_key, box), engine, crop)
-    shifted = [
-        Click(c.y - y0, c.x - x0, c.positive)
-        for c in clicks
-        if y0 <= c.y <= y1 - 1 and x0 <= c.x <= x1 - 1
-    ]
+    shifted = [c for c in (in_crop(click, box) for click in clicks) if c is not None]
     crop_prior = None if prior is None else prior[y0:y1, x0:x1]
     probabilities = np.zeros(image.shape[:2], np.float32)
     probabilities[y0:y1, x0:x1] = engine.decode(features, shifted, crop_prior)
