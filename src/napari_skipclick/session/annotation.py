@@ -220,6 +220,19 @@ class AnnotationSession(SessionSaving, SessionUndo):
         with self._lock:
             return list(self._clicks.on(t).get(obj_id, []))
 
+    def user_clicks(self, t: int, obj_id: int) -> list[Click]:
+        """The clicks the user made for the object on frame ``t``.
+
+        Where propagation carried the object to ``t``, it wrote the clicks it derived there
+        first, all at one time; the user's are those made later. Elsewhere all are the user's.
+        """
+        with self._lock:
+            timed = list(self._clicks.on(t).get(obj_id, []))
+            carried = obj_id in self._carried.get(t, set())
+        if carried and timed:
+            return [c for c, when in timed if when > timed[0][1]]
+        return [c for c, _ in timed]
+
     def compute(
         self,
         t: int,

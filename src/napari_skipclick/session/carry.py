@@ -2,12 +2,14 @@
 
 The previous mask moves with the optical flow between the two frames (``motion``); an engine
 that can match an object between two frames' features (``ObjectMatcher``) adds its own guess.
-Clicks are derived from the carried mask and the engine decodes them with the carried mask as
-its prior. When the engine's mask agrees with the carried one as well as the object's size
-allows, the two probability maps are averaged (``engine_weight``), pixels of the carried mask
-that the motion tracks well (``Motion.tracked``) are kept, and pixels that move with the
-background (``Motion.background``) are taken out; otherwise the carried mask stands in and
-the frame asks for review. Either way, thin parts of the mask (lines, poles) are followed onto
+Clicks are derived from the carried mask; the clicks the user made on the previous frame move
+with the motion and join them where the carried mask still agrees with them; the engine decodes
+them all with the carried mask as its prior. When the engine's mask agrees with the carried
+one as well as the object's size allows, the two probability maps are averaged
+(``engine_weight``), pixels of the carried mask that the motion tracks well
+(``Motion.tracked``) are kept, and pixels that move with the background
+(``Motion.background``) are taken out; otherwise the carried mask stands in and the frame
+asks for review. Either way, thin parts of the mask (lines, poles) are followed onto
 the new frame along their own line (``thin_parts``), whose pixels join the mask unless they
 move with the background.
 """
@@ -15,16 +17,19 @@ move with the background.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import ndimage
 
+from ..checks import click_inside
 from ..engines.base import Engine, Features, ObjectMatcher, carried_decode
+from ..engines.embedded_refine import click_disks
 from ..types import Click
 from .appearance import ColourModel
-from .motion import estimate_motion, grown_box, warp_mask
+from .motion import Motion, estimate_motion, grown_box, move_points, warp_mask
 from .motion_background import Momentum
 from .thin_parts import follow_thin, thin_part
 
@@ -37,7 +42,8 @@ class Carried:
     """What carrying one object produced.
 
     ``probabilities`` is the new mask's probability map; ``prior`` the carried (warped) mask
-    given to the engine; ``clicks`` the clicks derived from it; ``agreement`` the IoU of the
+    given to the engine; ``clicks`` the clicks derived from it, then the user's clicks carried
+    from the previous frame (``carried_clicks``); ``agreement`` the IoU of the
     engine's mask with the carried one and ``expected`` the agreement the object's size allows;
     ``from_engine`` is False when the carried mask replaced a disagreeing engine result;
     ``confidence`` is the engine's mean probability over the new mask; ``momentum`` and
@@ -125,6 +131,31 @@ def _farthest_points(
     return chosen
 
 
+def carried_clicks(
+    clicks: Sequence[Click], motion: Motion | None, carried: np.ndarray, depth: float
+) -> list[Click]:
+    """The user's clicks of the previous frame that still hold on the new one.
+
+    Each click moves with the motion (``move_points``); it holds where every pixel within
+    ``depth`` of it lies on its side of the carried mask ``carried``: inside for a positive
+    click, outside for a negative one. A click that lands near the mask's edge, where the
+    motion's error of a pixel or two decides its side, or off the frame, is left behind.
+    """
+    if not clicks or motion is None:
+        return []
+    moved = move_points(np.array([(c.y, c.x) for c in clicks]), motion)
+    landed = [
+        Click(float(y), float(x), click.positive)
+        for click, (y, x) in zip(clicks, moved, strict=True)
+        if click_inside(y, x, carried.shape)  # not off the frame or the motion's box (NaN)
+    ]
+    return [
+        click
+        for click, window, disk in click_disks(carried.shape, landed, depth)
+        if (carried[window] if click.positive else ~carried[window])[disk].all()
+    ]
+
+
 def boundary_pixels(mask: np.ndarray) -> int:
     """Pixels of ``mask`` that touch the outside (4-neighbourhood)."""
     return int(np.count_nonzero(mask & ~ndimage.binary_erosion(mask)))
@@ -158,6 +189,7 @@ def carry_object(
     matched: np.ndarray | None = None,
     colours: ColourModel | None = None,
     momentum: Momentum | None = None,
+    user_clicks: Sequence[Click] = (),
 ) -> Carried:
     """Carry the boolean mask ``previous`` of ``previous_image`` onto ``image``.
 
@@ -173,6 +205,10 @@ def carry_object(
         colours: the object's colour model from the start frame, or None.
         momentum: how the object and the background moved on the step before
             (``Carried.momentum``), so that it coasts past an occluder (``estimate_motion``).
+        user_clicks: the clicks the user made for the object on ``previous_image`` (a
+            correction says what the object is, and is not, on the next frame too); those
+            that hold there (``carried_clicks``, ``settings.click_depth``) join the derived
+            clicks.
     """
     area = int(np.count_nonzero(previous))
     band = settings.jitter * boundary_pixels(previous)
@@ -189,6 +225,8 @@ def carry_object(
     if colours is not None and settings.colour_weight > 0:
         likelihood = colours.likelihood(image, carried, max(3.0, 0.1 * math.sqrt(area)))
     clicks = derive_clicks(carried, settings)
+    if settings.click_depth >= 0:
+        clicks += carried_clicks(user_clicks, motion, carried, settings.click_depth)
     probabilities = np.asarray(carried_decode(engine)(features, clicks, prior), np.float32)
     decoded = probabilities > 0.5
     agreement = _iou(decoded, carried)

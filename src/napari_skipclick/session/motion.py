@@ -320,6 +320,29 @@ def _choose(
     return np.where(better, dense, rigid)
 
 
+def move_points(points: np.ndarray, motion: Motion) -> np.ndarray:
+    """Where points ``(N, 2)`` (rows, columns) of the previous frame lie on the new one.
+
+    The flow is backward (a new pixel ``q`` came from ``q + flow[:, q]``), so each point ``p``
+    moves to the ``q`` with ``q + flow[:, q] = p``, found by two fixed-point steps from
+    ``p - flow[:, p]``. A point outside the motion's box, where the motion is unknown, comes
+    back as NaN.
+    """
+    y0, y1, x0, x1 = motion.box
+    points = np.asarray(points, np.float64).reshape(-1, 2)
+    origin = np.array([y0, x0], np.float64)
+    last = np.array([y1 - y0 - 1, x1 - x0 - 1])
+    local = points - origin
+    inside = ((local >= -0.5) & (local <= last + 0.5)).all(axis=1)
+    moved = local.copy()
+    for _ in range(3):
+        at = np.clip(np.rint(moved), 0, last).astype(int)
+        moved = local - motion.flow[:, at[:, 0], at[:, 1]].T
+    moved += origin
+    moved[~inside] = np.nan
+    return moved
+
+
 def warp_mask(mask: np.ndarray, motion: Motion) -> np.ndarray:
     """``mask`` (H, W, bool or float) moved to the new frame: float32 in [0, 1], 0 off the box."""
     from scipy.ndimage import map_coordinates

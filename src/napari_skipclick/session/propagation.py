@@ -32,7 +32,9 @@ class PropagationSettings:
 
     The previous mask moves with the motion between the frames (``motion``); clicks derived
     from it (at most ``max_positive`` inside, where the mask is at least ``interior`` of its
-    deepest, ``max_negative`` on a ring outside; see ``carry.derive_clicks``) and the moved
+    deepest, ``max_negative`` on a ring outside; see ``carry.derive_clicks``), the clicks the
+    user made on the previous frame, moved too, where they lie at least ``click_depth`` pixels
+    on their side of the moved mask (``carry.carried_clicks``; negative: never), and the moved
     mask as prior go to the engine. When the engine's mask has an IoU with the moved mask of at
     least ``min_agreement`` times what the object's size allows (boundaries ``jitter`` pixels
     apart), the new probabilities are ``engine_weight`` times the engine's plus the rest times
@@ -68,6 +70,7 @@ class PropagationSettings:
     max_positive: int = 5
     interior: float = 0.25
     max_negative: int = 4
+    click_depth: float = 3.0
     min_agreement: float = 0.5
     engine_weight: float = 0.5
     jitter: float = 1.5
@@ -261,6 +264,7 @@ def _carry(
         else:
             reason = None
             previous = session.labels.read(source) == obj_id
+            user_clicks = session.user_clicks(source, obj_id)
     if reason is None and not previous.any():
         reason = f"no mask on frame {source}"
     if reason is not None:
@@ -279,6 +283,7 @@ def _carry(
         matched,
         colours,
         track.momentum(settings.max_coast),
+        user_clicks,
     )
     hidden = track.update(carried, settings.motion)
     return _Carrying(source, carried, int(previous.sum()), hidden)
