@@ -24,6 +24,7 @@ from .saving import SessionSaving
 from .spurs import without_spur
 from .state import ObjectRegistry
 from .store_protocol import Store
+from .track import Courses
 from .undoing import SessionUndo
 from .zoom import decode_in_crop, zoom_box
 
@@ -64,6 +65,8 @@ class AnnotationSession(SessionSaving, SessionUndo):
         self._carried: dict[int, set[int]] = {}
         #: frame -> object -> why propagation marked the frame for review (this session's runs)
         self._review_reasons: dict[int, dict[int, str]] = {}
+        #: how far propagation moved each object onto each frame: the next step's course
+        self.courses = Courses()
         self._init_saving()
         if store is not None:
             self.registry = ObjectRegistry(store.objects(), store.classes() or classes)

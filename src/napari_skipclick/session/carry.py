@@ -47,7 +47,9 @@ class Carried:
     engine's mask with the carried one and ``expected`` the agreement the object's size allows;
     ``from_engine`` is False when the carried mask replaced a disagreeing engine result;
     ``confidence`` is the engine's mean probability over the new mask; ``momentum`` and
-    ``coasting`` are the motion's (``Motion.momentum``, ``Motion.coasting``).
+    ``coasting`` are the motion's (``Motion.momentum``, ``Motion.coasting``); ``shift`` is the
+    object's displacement that moved the mask (``Motion.shift``), None when the mask did not
+    move with one.
     """
 
     probabilities: np.ndarray
@@ -59,6 +61,7 @@ class Carried:
     confidence: float
     momentum: Momentum | None = None
     coasting: bool = False
+    shift: np.ndarray | None = None
 
 
 def derive_clicks(mask: np.ndarray, settings: PropagationSettings) -> list[Click]:
@@ -190,6 +193,7 @@ def carry_object(
     colours: ColourModel | None = None,
     momentum: Momentum | None = None,
     user_clicks: Sequence[Click] = (),
+    course: np.ndarray | None = None,
 ) -> Carried:
     """Carry the boolean mask ``previous`` of ``previous_image`` onto ``image``.
 
@@ -209,17 +213,20 @@ def carry_object(
             correction says what the object is, and is not, on the next frame too); those
             that hold there (``carried_clicks``, ``settings.click_depth``) join the derived
             clicks.
+        course: the object's displacement on the step before (``Carried.shift``), or None:
+            the object keeps its course unless the new frame says clearly otherwise.
     """
     area = int(np.count_nonzero(previous))
     band = settings.jitter * boundary_pixels(previous)
-    motion = estimate_motion(previous_image, image, previous, settings.motion, momentum)
+    motion = estimate_motion(previous_image, image, previous, settings.motion, momentum, course)
+    shift = None if motion is None else motion.shift
     prior = warp_mask(previous, motion) if motion is not None else previous.astype(np.float32)
     if matched is not None:
         prior = 0.5 * (prior + np.clip(np.asarray(matched, np.float32), 0.0, 1.0))
     carried = prior > 0.5
     if motion is not None and not within(int(carried.sum()), area, settings.max_area_ratio, band):
         # the flow tore or squeezed the mask (a large change of appearance): do not trust it
-        carried = previous
+        carried, shift = previous, None
         prior = previous.astype(np.float32)
     likelihood = None
     if colours is not None and settings.colour_weight > 0:
@@ -262,7 +269,7 @@ def carry_object(
     fused = fused.astype(np.float32)
     measured, coasting = (motion.momentum, motion.coasting) if motion else (None, False)
     return Carried(
-        fused, prior, clicks, agreement, expected, accepted, confidence, measured, coasting
+        fused, prior, clicks, agreement, expected, accepted, confidence, measured, coasting, shift
     )
 
 

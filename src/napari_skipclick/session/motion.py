@@ -110,7 +110,8 @@ class Motion:
     was not measured; ``coasting`` says the object moved on with its earlier relative motion
     because it seemed to stall against the background. ``tracked`` (the crop's shape, or None)
     marks the textured pixels whose motion explains the new frame well
-    (``MotionSettings.track_residual``).
+    (``MotionSettings.track_residual``). ``shift`` is the object's own displacement (rows,
+    columns, frame pixels; ``best_shift``), None with the ``"dense"`` model.
     """
 
     box: tuple[int, int, int, int]
@@ -119,6 +120,7 @@ class Motion:
     momentum: Momentum | None = None
     coasting: bool = False
     tracked: np.ndarray | None = None
+    shift: np.ndarray | None = None
 
 
 def grown_box(mask: np.ndarray, grow: int) -> tuple[int, int, int, int] | None:
@@ -152,16 +154,24 @@ def _grey(image: np.ndarray) -> np.ndarray:
 
 
 def best_shift(
-    before: np.ndarray, after: np.ndarray, mask: np.ndarray, dense: np.ndarray
+    before: np.ndarray,
+    after: np.ndarray,
+    mask: np.ndarray,
+    dense: np.ndarray,
+    expected: np.ndarray | None = None,
 ) -> np.ndarray:
     """Displacement (rows, columns) that best maps the masked pixels of ``before`` onto ``after``.
 
-    Candidates: the peak of masked normalised cross-correlation of the object (grown by two
-    pixels, so its edges count), which the background's motion does not pull along; the
-    median of the dense backward flow ``dense`` over the object; no motion. Around each, the
-    whole-pixel shift within ``SEARCH`` pixels whose object pixels (the mask itself) differ
-    least from the new frame wins; each pixel's difference counts up to ``CAP``, so an
-    occluder passing in front (or a spurious correlation peak) cannot throw the object away.
+    Candidates: ``expected`` (the object's displacement on the step before, when known); the
+    peak of masked normalised cross-correlation of the object (grown by two pixels, so its
+    edges count), which the background's motion does not pull along; the median of the dense
+    backward flow ``dense`` over the object; no motion. Around each, the whole-pixel shift
+    within ``SEARCH`` pixels whose object pixels (the mask itself) differ least from the new
+    frame wins; each pixel's difference counts up to ``CAP`` (an occluder passing in front, or
+    a spurious correlation peak, cannot throw the object away), a pixel moved off the crop
+    counts ``CAP`` (it cannot be checked), and each pixel of departure from ``expected`` adds
+    ``INERTIA``: a plain object (a ski on snow) matches the snow anywhere, so its own pixels
+    alone do not tell where it went; the way it was going does.
     """
     from scipy.ndimage import binary_dilation
     from skimage.registration import phase_cross_correlation
@@ -179,15 +189,22 @@ def best_shift(
     height, width = after.shape
     best, best_error = np.zeros(2, np.float32), np.inf
     tried = set()
-    for candidate in (peak, median, np.zeros(2)):
+    candidates = [peak, median, np.zeros(2)]
+    if expected is not None:
+        candidates.insert(0, np.asarray(expected, np.float64))
+    for candidate in candidates:
         cy, cx = (round(float(v)) for v in candidate)
         for dy in range(cy - SEARCH, cy + SEARCH + 1):
             for dx in range(cx - SEARCH, cx + SEARCH + 1):
                 if (dy, dx) in tried:
                     continue
                 tried.add((dy, dx))
-                moved = after[np.clip(rows + dy, 0, height - 1), np.clip(cols + dx, 0, width - 1)]
-                error = float(np.minimum(np.abs(moved - values), CAP).mean())
+                r, c = rows + dy, cols + dx
+                off = (r < 0) | (r >= height) | (c < 0) | (c >= width)
+                moved = after[np.clip(r, 0, height - 1), np.clip(c, 0, width - 1)]
+                error = float(np.where(off, CAP, np.minimum(np.abs(moved - values), CAP)).mean())
+                if expected is not None:
+                    error += INERTIA * math.hypot(dy - expected[0], dx - expected[1])
                 if error < best_error:
                     best, best_error = np.array([dy, dx], np.float32), error
     return best
@@ -197,6 +214,8 @@ def best_shift(
 SEARCH = 2
 #: grey difference at which a pixel's error stops growing (it may be occluded)
 CAP = 0.1
+#: error added per pixel (of the downscaled crop) that a shift departs from the expected one
+INERTIA = 0.0005
 
 
 def estimate_motion(
@@ -205,6 +224,7 @@ def estimate_motion(
     mask: np.ndarray,
     settings: MotionSettings,
     momentum: Momentum | None = None,
+    course: np.ndarray | None = None,
 ) -> Motion | None:
     """Motion of the region around ``mask`` from image ``previous`` to ``current``.
 
@@ -217,6 +237,9 @@ def estimate_motion(
             (``Motion.momentum``), or None. When the object moved against the background
             then and now seems to stall with it (``MotionSettings.stall``), it moves on rigidly
             with the background's motion plus ``momentum`` (an occluder passes in front).
+        course: the object's displacement (rows, columns, frame pixels) on the step
+            before (``Motion.shift``), or None: the object keeps its course unless its pixels
+            say clearly otherwise (``best_shift``).
 
     Returns:
         The backward flow on the crop, or None when the mask is empty.
@@ -237,11 +260,12 @@ def estimate_motion(
         after = resize(after, small, anti_aliasing=True, preserve_range=True)
         small_mask = resize(small_mask, small, order=1)
     flow = _flow(after, before, settings)
-    background, measured, coasting, tracked = None, None, False, None
+    background, measured, coasting, tracked, shift = None, None, False, None, None
     measurable = texture(after) >= settings.texture
     if settings.model != "dense":
         inside = small_mask > 0.25
-        shift = best_shift(before, after, inside, flow)
+        expected = None if course is None else np.asarray(course, np.float64) * scale
+        shift = best_shift(before, after, inside, flow, expected)
         moving = background_shift(inside, flow)
         if moving is not None:
             if momentum is not None:
@@ -266,7 +290,8 @@ def estimate_motion(
             background = resize(background.astype(np.float32), size, order=0) > 0.5
         if tracked is not None:
             tracked = resize(tracked.astype(np.float32), size, order=0) > 0.5
-    return Motion(box, flow.astype(np.float32), background, measured, coasting, tracked)
+    moved = None if shift is None else np.asarray(shift, np.float32) / scale
+    return Motion(box, flow.astype(np.float32), background, measured, coasting, tracked, moved)
 
 
 def _flow(after: np.ndarray, before: np.ndarray, settings: MotionSettings) -> np.ndarray:

@@ -169,7 +169,7 @@ def _steps(
     run = (engine, generation, group, settings)
     done = 0
     review_run = dict.fromkeys(active, 0)
-    tracks = {obj: Track() for obj in active}
+    tracks = {obj: Track(course=session.courses.expected(start, obj, direction)) for obj in active}
     for index, t in enumerate(targets):
         if not active:
             return
@@ -284,6 +284,7 @@ def _carry(
         colours,
         track.momentum(settings.max_coast),
         user_clicks,
+        track.course,
     )
     hidden = track.update(carried, settings.motion)
     return _Carrying(source, carried, int(previous.sum()), hidden)
@@ -332,6 +333,7 @@ def _write(
         )
         session.record(change, group)
         session.mark_carried(t, obj_id, reason)
+        session.courses.remember(t, obj_id, t - source, carried.shift)
     return {
         "source_frame": source,
         "area": area,

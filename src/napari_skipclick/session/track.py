@@ -1,7 +1,9 @@
-"""An object's motion over a propagation run: what it coasts on with past an occluder."""
+"""An object's motion over a propagation run: what it coasts on with past an occluder, and
+the course it keeps from one run to the next."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,11 +16,14 @@ from .motion_background import Momentum
 @dataclass
 class Track:
     """An object's motion against the background on its last step, how many steps in a row it
-    has coasted on with it, and the motion it had before its last coasting run began."""
+    has coasted on with it, the motion it had before its last coasting run began, and its
+    displacement on the last step (``course``, ``Carried.shift``), which the next step
+    expects."""
 
     last: Momentum | None = None
     coasted: int = 0
     before_coasting: Momentum | None = None
+    course: np.ndarray | None = None
 
     def momentum(self, max_coast: int) -> Momentum | None:
         """The motion to coast on with; None when unknown or once ``max_coast`` steps in a
@@ -33,6 +38,7 @@ class Track:
         ``settings.stall`` of its motion against the background from before the run: it may
         still be behind the occluder, its mask moving with it.
         """
+        self.course = carried.shift
         if carried.coasting and not self.coasted:
             self.before_coasting = self.last
         self.coasted = self.coasted + 1 if carried.coasting else 0
@@ -46,3 +52,34 @@ class Track:
             return True
         self.before_coasting = None  # it moves against the background again, or unmeasured
         return False
+
+
+class Courses:
+    """How far each object moved onto each frame that propagation carried it to: the course
+    the next step from that frame expects (``Track.course``), also when the user propagates
+    one frame at a time and corrects in between (the motion between two frames does not
+    change with a correction). Thread-safe; not saved (a hint, not an annotation)."""
+
+    def __init__(self) -> None:
+        self._moves: dict[tuple[int, int], tuple[int, np.ndarray]] = {}
+        self._lock = threading.Lock()
+
+    def remember(self, t: int, obj_id: int, direction: int, shift: np.ndarray | None) -> None:
+        """Object ``obj_id`` moved by ``shift`` (rows, columns; None: unknown) onto frame
+        ``t`` from frame ``t - direction``."""
+        with self._lock:
+            if shift is None:
+                self._moves.pop((t, obj_id), None)
+            else:
+                self._moves[(t, obj_id)] = (direction, np.asarray(shift, np.float32).copy())
+
+    def expected(self, t: int, obj_id: int, direction: int) -> np.ndarray | None:
+        """The displacement the object is expected to make from frame ``t`` to
+        ``t + direction``: its last move onto ``t``, reversed when it came from the other
+        side; None when unknown."""
+        with self._lock:
+            move = self._moves.get((t, obj_id))
+        if move is None:
+            return None
+        came, shift = move
+        return shift if came == direction else -shift
