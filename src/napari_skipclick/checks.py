@@ -64,6 +64,22 @@ def corrects(mask: np.ndarray, click: Click) -> bool:
     return bool(mask[round(click.y), round(click.x)]) != click.positive
 
 
+def other_side(mask: np.ndarray, click: Click, within: int | None = None) -> float | None:
+    """Distance from ``click``'s pixel to the nearest pixel on the other side of boolean
+    ``mask``: a mask pixel for a positive click, a pixel outside it for a negative one.
+
+    ``within`` (pixels) limits the search to that square around the click; None when no such
+    pixel lies there (or anywhere, without ``within``).
+    """
+    y, x = round(click.y), round(click.x)
+    y0, x0 = (0, 0) if within is None else (max(y - within, 0), max(x - within, 0))
+    y1, x1 = mask.shape if within is None else (y + within + 1, x + within + 1)
+    found = np.argwhere(mask[y0:y1, x0:x1] == click.positive)
+    if found.size == 0:
+        return None
+    return float(np.hypot(found[:, 0] - (y - y0), found[:, 1] - (x - x0)).min())
+
+
 def ids_in(frame: np.ndarray) -> frozenset[int]:
     """Object IDs present in a label frame: its non-zero values (0 is the background).
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_skipclick.checks import click_inside, ids_in, in_crop
+from napari_skipclick.checks import click_inside, ids_in, in_crop, other_side
 from napari_skipclick.engines.base import check_clicks
 from napari_skipclick.engines.cache import FeatureCache
 from napari_skipclick.io.store.checks import check_clicks as check_stored_clicks
@@ -290,3 +290,17 @@ def test_cached_only_compute_never_encodes():
     session.features(1)  # now cached: the same call decodes without encoding again
     result = session.compute(1, obj.id, [Click(20, 30, True)], cached_only=True)
     assert result.mask.any() and encodes == [1]
+
+
+def test_the_other_side_of_a_mask_from_a_click():
+    mask = np.zeros((40, 60), bool)
+    mask[10:20, 10:30] = True
+    # a positive click outside: the nearest mask pixel; a negative one inside: the nearest outside
+    assert other_side(mask, Click(10, 35, True)) == pytest.approx(6.0)
+    assert other_side(mask, Click(23.4, 33.2, True)) == pytest.approx(np.hypot(4, 4))
+    assert other_side(mask, Click(15, 12, False)) == pytest.approx(3.0)
+    # within a window around the click only
+    assert other_side(mask, Click(10, 35, True), within=5) is None
+    assert other_side(mask, Click(10, 35, True), within=6) == pytest.approx(6.0)
+    assert other_side(np.zeros_like(mask), Click(5, 5, True)) is None
+    assert other_side(np.ones_like(mask), Click(5, 5, False)) is None

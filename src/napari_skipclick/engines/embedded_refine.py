@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 from scipy import ndimage
 
-from ..checks import corrects
+from ..checks import corrects, other_side
 from ..types import Click
 from .embedded_graph import min_cut
 
@@ -78,19 +78,11 @@ def click_radii(clicks: list[Click], prev: np.ndarray | None, radius: float) -> 
     if prev is None:
         return [radius] * len(clicks)
     mask = prev > 0.5
-    r = int(np.ceil(radius))
     radii = []
     for click in clicks:
-        cy, cx = round(click.y), round(click.x)
-        y0, x0 = max(cy - r, 0), max(cx - r, 0)
         # the mask's pixels near a positive click outside it (background near a negative one)
-        other = np.argwhere(mask[y0 : cy + r + 1, x0 : cx + r + 1] == click.positive)
-        if not corrects(mask, click) or other.size == 0:
-            radii.append(radius)
-            continue
-        offsets = other - np.array([cy - y0, cx - x0])
-        nearest = float(np.hypot(offsets[:, 0], offsets[:, 1]).min())
-        radii.append(max(MIN_RADIUS, min(radius, nearest)))
+        nearest = other_side(mask, click, int(np.ceil(radius))) if corrects(mask, click) else None
+        radii.append(radius if nearest is None else max(MIN_RADIUS, min(radius, nearest)))
     return radii
 
 

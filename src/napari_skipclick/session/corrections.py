@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy import ndimage
 
-from ..checks import corrects
+from ..checks import corrects, other_side
 from ..types import Click
 from .lines import line_through
 
@@ -54,8 +54,8 @@ def local_edit(
     components, _ = ndimage.label(change)
     rows, cols = np.ogrid[: before.shape[0], : before.shape[1]]
     squared = (rows - y) ** 2 + (cols - x) ** 2  # squared distance to the click
-    other_side = before if click.positive else ~before
-    d = float(np.sqrt(squared[other_side].min())) if other_side.any() else radius
+    d = other_side(before, click)
+    d = radius if d is None else d
     if components[y, x]:
         part = (components == components[y, x]) & (squared <= (REACH * d + radius) ** 2)
     else:
