@@ -1,6 +1,7 @@
 """One object carried to the next frame: motion-warped prior, derived clicks, engine, check.
 
-The previous mask moves with the optical flow between the two frames (``motion``); an engine
+The previous mask moves with the optical flow between the two frames (``motion``), the object
+keeping its course (its shift on the step before) unless the new frame says otherwise; an engine
 that can match an object between two frames' features (``ObjectMatcher``) adds its own guess.
 Clicks are derived from the carried mask; the clicks the user made on the previous frame move
 with the motion and join them where the carried mask still agrees with them; the engine decodes
