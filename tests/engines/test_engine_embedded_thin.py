@@ -110,14 +110,16 @@ def test_clicks_on_lines_inside_a_wide_object_keep_the_whole_object():
 
 
 def test_clicks_on_a_real_pole_give_a_line_without_blobs_of_snow():
-    # giant-slalom frame 0: two clicks on the skier's right pole, in zoom mode as for poles
+    # giant-slalom frame 0: two clicks on the skier's right pole, in zoom mode as for poles; the
+    # pole reading is off (``line_contrast=0``: no trace), so the line disks alone decide
     frame = np.asarray(Image.open(SLALOM / "00000.jpg").convert("RGB"))
     pole = np.asarray(Image.open(SLALOM / "00000_obj2_poles.png")) == 1
     near_pole = ndimage.binary_dilation(pole, iterations=2)
     clicks = [Click(183, 408, True), Click(174, 385, True)]
     thickness = {}
     for share in (0.5, 0.0):
-        session = AnnotationSession(frame[None], EmbeddedEngine(line_disk_share=share))
+        engine = EmbeddedEngine(line_disk_share=share, line_contrast=0.0)
+        session = AnnotationSession(frame[None], engine)
         obj = session.add_object().id
         for k in (1, 2):
             session.set_clicks(0, obj, clicks[:k], zoom=True)
@@ -181,9 +183,10 @@ def test_a_pole_is_a_long_line_that_stands_out_and_texture_is_not():
     assert not long_line(dash, click, 2.0, strength=3.0)
 
 
-def test_a_lone_click_on_a_real_pole_gives_a_piece_of_it_not_the_snow():
-    # giant-slalom frame 0, full frame: one click on the right pole flooded 22,027 px of snow;
-    # a second click on the pole outside that flood was refused (29,021 px)
+def test_a_lone_click_on_a_real_pole_gives_the_pole_not_the_snow():
+    # giant-slalom frame 0, full frame: one click on the right pole flooded 22,027 px of snow,
+    # then gave 6 px of the pole around the click; a second click on the pole outside that
+    # flood was refused (29,021 px)
     frame = np.asarray(Image.open(SLALOM / "00000.jpg").convert("RGB"))
     pole = np.asarray(Image.open(SLALOM / "00000_obj2_poles.png")) == 1
     near_pole = ndimage.binary_dilation(pole, iterations=3)
@@ -192,7 +195,11 @@ def test_a_lone_click_on_a_real_pole_gives_a_piece_of_it_not_the_snow():
     clicks = [Click(176, 389, True), Click(172, 378, True)]
     session.set_clicks(0, obj, clicks[:1])
     first = session.labels.read(0) == obj
-    assert 1 <= np.count_nonzero(first) <= 30 and first[176, 389]
+    assert 30 <= np.count_nonzero(first) <= 80 and first[176, 389]
+    assert np.count_nonzero(first & near_pole) == np.count_nonzero(first)
+    # traced along the pole both ways: from the gate pole it crosses (column 378) to its tip
+    columns = np.flatnonzero(first.any(axis=0))
+    assert columns.min() <= 378 and columns.max() >= 412
     session.set_clicks(0, obj, clicks)
     line = session.labels.read(0) == obj
     assert 30 <= np.count_nonzero(line) <= 200
@@ -230,6 +237,22 @@ def test_two_clicks_in_the_middle_of_a_pole_give_the_whole_pole():
     assert rows.min() <= 25 and rows.max() >= 215  # the pole runs from row 20 to row 220
     # a negative click on the pole stops the trace there
     stopped = _decode_clicks(EmbeddedEngine(), image, [*middle, Click(180, 244, False)])
+    rows = np.nonzero(stopped)[0]
+    assert rows.min() <= 25 and rows.max() < 180
+
+
+def test_one_click_in_the_middle_of_a_pole_gives_the_whole_pole():
+    # a pole 2 px wide over 340 px of textured snow: one click gave the pole's pixels in its
+    # disk; now the pole is traced from it both ways along its own direction
+    image, pole = long_pole_on_snow()
+    near = ndimage.binary_dilation(pole, iterations=2)
+    for click in (Click(110, 146, True), Click(130, 174, True)):
+        mask = _decode_clicks(EmbeddedEngine(), image, [click])
+        assert np.count_nonzero(mask & near) >= 0.95 * np.count_nonzero(mask)
+        rows = np.nonzero(mask)[0]
+        assert rows.min() <= 25 and rows.max() >= 215  # the pole runs from row 20 to row 220
+    # a negative click on the pole stops the trace there
+    stopped = _decode_clicks(EmbeddedEngine(), image, [click, Click(180, 244, False)])
     rows = np.nonzero(stopped)[0]
     assert rows.min() <= 25 and rows.max() < 180
 

@@ -9,7 +9,9 @@ most must be darker (or brighter, as the pole is at the clicks) than each of the
 ``SIDE`` pixels beyond the pole's edges by at least ``SHARE`` of that contrast at the clicks.
 The trace bends with the pole by half a pixel a step at most, jumps gaps of up to ``MAX_GAP``
 pixels (a gate pole crossing it) and stops at a negative click, at the image's edge, or after
-``MAX_LENGTH`` pixels (docs/engines.md, *Two clicks on a pole give the whole pole*).
+``MAX_LENGTH`` pixels (docs/engines.md, *Two clicks on a pole give the whole pole*). A lone
+click on a pole is traced the same way, with a point two pixels along the pole's direction as
+its second click (``embedded_thin_pass``; *One click on a pole gives the pole*).
 """
 
 from __future__ import annotations

@@ -17,7 +17,9 @@ from .embedded_refine import connected_to_clicks, disk_labels
 from .embedded_thin import (
     LINE_STEPS,
     RIDGE_RADIUS,
+    RIDGE_SCALES,
     contrast_to_surroundings,
+    line_direction,
     long_line,
     ridge_width,
     thin_segment,
@@ -128,23 +130,28 @@ def _lone_line_click(
     widths: dict[int, float],
     s: EmbeddedSettings,
 ) -> np.ndarray:
-    """``mask``, or for a lone positive click on a pole whose result flooded away from it,
-    the pole's pixels in the click's disk (``line_disks``): the next click along the pole
-    makes the line (the thin pass needs two). A pole is a long line that stands out from
-    plain surroundings (``stands_out``)."""
+    """``mask`` with the pole under a lone positive click on one, traced on both ways along
+    its own direction while it stands out (``traced_ends``, as from two clicks on it); where
+    ``mask`` flooded away from the click, the pole's pixels in the click's disk
+    (``line_disks``) stand in for it. A pole is a long line that stands out from plain
+    surroundings (``stands_out``); any other click keeps ``mask``."""
     ((index, width),) = widths.items()
     click = clicks[index]
-    if width > s.thin_width:
-        return mask
-    reach = s.leak_reach * max(s.band_min, s.band_factor * width)
-    if outside_share(mask, clicks, reach) <= s.flood_share:
-        return mask
     if not stands_out(a["lab"], click, width, s):
         return mask
-    disk = disk_labels(mask.shape, [click], s.click_radius)
-    line = line_disks(a["lab"], [click], disk, {0: width}, s) > 0
-    # a click whose disk its own colour fills is no thin line: the result stands
-    return line if np.count_nonzero(line) < np.count_nonzero(disk) else mask
+    reach = s.leak_reach * max(s.band_min, s.band_factor * width)
+    if outside_share(mask, clicks, reach) > s.flood_share:
+        disk = disk_labels(mask.shape, [click], s.click_radius)
+        line = line_disks(a["lab"], [click], disk, {0: width}, s) > 0
+        # a click whose disk its own colour fills is no thin line: the result stands
+        if np.count_nonzero(line) >= np.count_nonzero(disk):
+            return mask
+        mask = line
+    lightness, inside = _lightness_around(a["lab"], click, RIDGE_RADIUS)
+    scale = max(width / 2, RIDGE_SCALES[0])
+    along = line_direction(lightness, round(inside.y), round(inside.x), scale)
+    ahead = Click(click.y + 2 * along[0], click.x + 2 * along[1], True)  # two pixels on
+    return mask | traced_ends(a["lab"], [*clicks, ahead], {index: width, len(clicks): width}, s)
 
 
 def stands_out(lab8: np.ndarray, click: Click, width: float, s: EmbeddedSettings) -> bool:
