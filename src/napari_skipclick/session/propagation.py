@@ -169,7 +169,7 @@ def _steps(
     run = (engine, generation, group, settings)
     done = 0
     review_run = dict.fromkeys(active, 0)
-    tracks = {obj: Track(course=session.courses.expected(start, obj, direction)) for obj in active}
+    tracks = {obj: Track() for obj in active}
     for index, t in enumerate(targets):
         if not active:
             return
@@ -284,7 +284,7 @@ def _carry(
         colours,
         track.momentum(settings.max_coast),
         user_clicks,
-        track.course,
+        session.courses.expected(source, obj_id, t - source),
     )
     hidden = track.update(carried, settings.motion)
     return _Carrying(source, carried, int(previous.sum()), hidden)

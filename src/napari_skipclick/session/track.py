@@ -16,14 +16,11 @@ from .motion_background import Momentum
 @dataclass
 class Track:
     """An object's motion against the background on its last step, how many steps in a row it
-    has coasted on with it, the motion it had before its last coasting run began, and its
-    displacement on the last step (``course``, ``Carried.shift``), which the next step
-    expects."""
+    has coasted on with it, and the motion it had before its last coasting run began."""
 
     last: Momentum | None = None
     coasted: int = 0
     before_coasting: Momentum | None = None
-    course: np.ndarray | None = None
 
     def momentum(self, max_coast: int) -> Momentum | None:
         """The motion to coast on with; None when unknown or once ``max_coast`` steps in a
@@ -38,7 +35,6 @@ class Track:
         ``settings.stall`` of its motion against the background from before the run: it may
         still be behind the occluder, its mask moving with it.
         """
-        self.course = carried.shift
         if carried.coasting and not self.coasted:
             self.before_coasting = self.last
         self.coasted = self.coasted + 1 if carried.coasting else 0
@@ -55,10 +51,11 @@ class Track:
 
 
 class Courses:
-    """How far each object moved onto each frame that propagation carried it to: the course
-    the next step from that frame expects (``Track.course``), also when the user propagates
-    one frame at a time and corrects in between (the motion between two frames does not
-    change with a correction). Thread-safe; not saved (a hint, not an annotation)."""
+    """How far each object moved onto each frame that propagation carried it to
+    (``Carried.shift``): the course the next step from that frame expects, within a run and
+    when the user propagates one frame at a time and corrects in between (the motion between
+    two frames does not change with a correction). Thread-safe; not saved (a hint, not an
+    annotation)."""
 
     def __init__(self) -> None:
         self._moves: dict[tuple[int, int], tuple[int, np.ndarray]] = {}
