@@ -7,7 +7,8 @@ Usage (needs a display; on a headless machine prefix ``xvfb-run -a``)::
 Decodes fixed clicks with the ``embedded`` engine of whichever ``napari_skipclick`` is imported
 (put other sources first on ``PYTHONPATH`` for a "before" picture), shows the frame, the mask
 and the clicks in a napari viewer and saves the canvas: four clicks on the poles of giant-slalom
-frame 0 and three along the board on frame 20 of the GoPro snowboard clip.
+frame 0, one click on its right pole, and three along the board on frame 20 of the GoPro
+snowboard clip.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from napari_skipclick.types import Click
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data"
 POLES = [Click(155, 309, True), Click(165, 320, True), Click(165, 361, True), Click(185, 413, True)]
+ONE_POLE_CLICK = [Click(176, 389, True)]
 BOARD = [Click(254, 405, True), Click(256, 440, True), Click(255, 470, True)]
 
 
@@ -66,6 +68,8 @@ def main() -> None:
     slalom = io.imread(args.data / "davis_giant_slalom" / "frames" / "00000.jpg")
     gopro = io.imread(args.data / "set8_gopro_snowboard" / "frames" / "00020.jpg")
     shoot(slalom, POLES, (165, 360), 4.5, args.out / f"thin_slalom_poles_{args.suffix}.png")
+    one_click = args.out / f"thin_slalom_one_click_{args.suffix}.png"
+    shoot(slalom, ONE_POLE_CLICK, (175, 390), 4.5, one_click)
     shoot(gopro, BOARD, (255, 440), 3.5, args.out / f"thin_gopro_board_{args.suffix}.png")
 
 
