@@ -73,10 +73,11 @@ def ridge_width(lightness: np.ndarray, click: Click, strength: float) -> float:
     return 2.0 * best_scale if best >= strength else np.inf
 
 
-def line_direction(lightness: np.ndarray, y: int, x: int, sigma: float) -> np.ndarray:
-    """Unit vector (rows, columns) along the line through pixel ``(y, x)`` of ``lightness`` at
-    scale ``sigma``: across the eigenvector of the Hessian's eigenvalue of larger magnitude."""
-    kernels = _hessian_kernels(sigma)
+def line_direction(lightness: np.ndarray, y: int, x: int, width: float) -> np.ndarray:
+    """Unit vector (rows, columns) along the line ``width`` pixels wide through pixel ``(y, x)``
+    of ``lightness``: across the eigenvector of the Hessian's eigenvalue of larger magnitude,
+    at the scale of half the width (at least the smallest of ``RIDGE_SCALES``)."""
+    kernels = _hessian_kernels(max(width / 2, RIDGE_SCALES[0]))
     half = kernels.shape[1] // 2
     patch = np.pad(lightness.astype(np.float64), half, mode="symmetric")
     window = patch[y : y + 2 * half + 1, x : x + 2 * half + 1]
@@ -91,7 +92,7 @@ def long_line(lightness: np.ndarray, click: Click, width: float, strength: float
     but one of the points ``LINE_STEPS`` pixels from it either way read a line
     (``ridge_width`` with ``strength``) at most two pixels wider or narrower."""
     cy, cx = round(click.y), round(click.x)
-    direction = line_direction(lightness, cy, cx, max(width / 2, RIDGE_SCALES[0]))
+    direction = line_direction(lightness, cy, cx, width)
     height, width_px = lightness.shape
     points = [(cy + d * direction[0], cx + d * direction[1]) for s in LINE_STEPS for d in (s, -s)]
     found = sum(

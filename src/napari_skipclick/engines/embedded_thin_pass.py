@@ -17,7 +17,6 @@ from .embedded_refine import connected_to_clicks, disk_labels
 from .embedded_thin import (
     LINE_STEPS,
     RIDGE_RADIUS,
-    RIDGE_SCALES,
     contrast_to_surroundings,
     line_direction,
     long_line,
@@ -148,8 +147,7 @@ def _lone_line_click(
             return mask
         mask = line
     lightness, inside = _lightness_around(a["lab"], click, RIDGE_RADIUS)
-    scale = max(width / 2, RIDGE_SCALES[0])
-    along = line_direction(lightness, round(inside.y), round(inside.x), scale)
+    along = line_direction(lightness, round(inside.y), round(inside.x), width)
     ahead = Click(click.y + 2 * along[0], click.x + 2 * along[1], True)  # two pixels on
     return mask | traced_ends(a["lab"], [*clicks, ahead], {index: width, len(clicks): width}, s)
 
