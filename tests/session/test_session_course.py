@@ -105,3 +105,15 @@ def test_the_course_holds_from_one_run_to_the_next():
     list(session.propagate([obj], 1, n_frames=1))  # frame 2 shows nothing: the course holds
     columns = np.flatnonzero((session.labels[2] == obj).any(axis=0))
     assert columns.size and abs(columns.mean() - np.flatnonzero(bar[2].any(axis=0)).mean()) <= 2
+
+
+def test_a_deleted_object_leaves_no_course():
+    """Deleting an object drops its courses; other objects keep theirs."""
+    frames = np.full((2, 60, 120, 3), 220, np.uint8)
+    session = AnnotationSession(frames, create_engine("embedded"))
+    kept, deleted = session.add_object().id, session.add_object().id
+    for obj in (kept, deleted):
+        session.courses.remember(1, obj, 1, np.array([0.0, -4.0]))
+    session.delete_object(deleted)
+    assert session.courses.expected(1, deleted, 1) is None
+    assert session.courses.expected(1, kept, 1) == pytest.approx((0, -4))

@@ -145,6 +145,7 @@ class AnnotationSession(SessionSaving, SessionUndo):
             self.registry.remove(obj_id)
             for objects in self._carried.values():
                 objects.discard(obj_id)
+            self.courses.forget(obj_id)
             self.history.push(changes, removed_object=info)
             self._mark_objects_changed()
 

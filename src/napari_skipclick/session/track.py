@@ -70,6 +70,11 @@ class Courses:
             else:
                 self._moves[(t, obj_id)] = (direction, np.asarray(shift, np.float32).copy())
 
+    def forget(self, obj_id: int) -> None:
+        """Drop every move of object ``obj_id`` (it was deleted)."""
+        with self._lock:
+            self._moves = {key: move for key, move in self._moves.items() if key[1] != obj_id}
+
     def expected(self, t: int, obj_id: int, direction: int) -> np.ndarray | None:
         """The displacement the object is expected to make from frame ``t`` to
         ``t + direction``: its last move onto ``t``, reversed when it came from the other
