@@ -24,10 +24,9 @@ import numpy as np
 from napari_skipclick.engines import create_engine
 from napari_skipclick.engines.cache import FeatureCache
 from napari_skipclick.eval.video_data import clip_names, load_clip
-from napari_skipclick.eval.video_protocol import frame_iou
+from napari_skipclick.eval.video_protocol import frame_iou, set_start
 from napari_skipclick.session import AnnotationSession, PropagationSettings
 from napari_skipclick.session.motion import MotionSettings
-from napari_skipclick.types import FrameStatus
 
 
 def settings_of(change: str) -> PropagationSettings:
@@ -55,9 +54,7 @@ def one_step_ious(clip, every: int, settings: PropagationSettings, cache: Featur
     for start in range(0, len(truth) - 1, every):
         session = AnnotationSession(clip.frames, engine, cache=cache)
         obj = session.add_object().id
-        mask = np.where(truth[start] == 1, obj, 0).astype(session.labels.dtype)
-        session.labels.set_frame(start, mask)
-        session.set_status(start, FrameStatus.REVIEWED)
+        set_start(session, obj, truth[start] == 1, start)
         for _ in session.propagate([obj], start, n_frames=1, settings=settings):
             pass
         ious.append(frame_iou(truth[start + 1], session.labels.read(start + 1) == obj))

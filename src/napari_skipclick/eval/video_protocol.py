@@ -153,7 +153,7 @@ def run_object(
     run = ObjectRun(clip.name, value, clip.objects[value])
     session, obj = _session(clip, engine, cache)
     if first_frame == "gt":
-        _set_start(session, obj, gt[0] == 1)
+        set_start(session, obj, gt[0] == 1)
     else:
         run.first_clicks, _ = _click_until(session, 0, obj, gt[0], FIRST_IOU, FIRST_MAX_CLICKS)
     start_mask = session.labels.read(0) == obj
@@ -171,7 +171,7 @@ def run_object(
         run.j_corrected.append(score)
         tick()
     pure, obj = _session(clip, engine, cache)
-    _set_start(pure, obj, start_mask)
+    set_start(pure, obj, start_mask)
     for step in pure.propagate([obj], 0):
         run.j_pure.append(frame_iou(gt[step.frame], pure.labels.read(step.frame) == obj))
         if step.status == FrameStatus.NEEDS_REVIEW:
@@ -200,7 +200,7 @@ def _restarted(
     ious: list[float] = []
     for start in range(0, len(gt) - 1, every):
         session, obj = _session(clip, engine, cache)
-        _set_start(session, obj, gt[start] == 1, start)
+        set_start(session, obj, gt[start] == 1, start)
         frames = min(every, len(gt) - 1 - start)
         reached = {}
         for step in session.propagate([obj], start, n_frames=frames):
@@ -228,7 +228,7 @@ def review_scores(run: ObjectRun) -> tuple[float | None, float | None]:
     return recall, precision
 
 
-def _set_start(session: AnnotationSession, obj: int, mask: np.ndarray, frame: int = 0) -> None:
+def set_start(session: AnnotationSession, obj: int, mask: np.ndarray, frame: int = 0) -> None:
     """Make ``mask`` the object's reviewed mask on ``frame`` (as if drawn and accepted)."""
     session.labels.set_frame(frame, np.where(mask, obj, 0).astype(session.labels.dtype))
     session.set_status(frame, FrameStatus.REVIEWED)
