@@ -158,6 +158,25 @@ def test_a_leak_is_replaced_by_the_moved_mask_and_the_object_goes_on():
     assert steps[-1].done == steps[-1].total == len(steps)
 
 
+def test_a_thin_object_whose_engine_mask_floods_is_marked_with_the_areas_and_the_limit():
+    frames = np.empty((4, 64, 96, 3), np.uint8)
+    frames[:] = (40, 40, 40)
+    frames[:, 20:23, 20:60] = RED  # a pole three pixels wide
+    frames[2, 23:43, 10:70] = RED  # on frame 2 it touches a red region: the engine floods it
+    session = AnnotationSession(frames, ColourEngine())
+    obj = session.add_object().id
+    session.set_clicks(0, obj, [Click(21, 40, True)])
+    area = int((session.labels[0] == obj).sum())
+    steps = list(session.propagate([obj], 0, settings=PropagationSettings(max_negative=0)))
+    failed = next(s for s in steps if not s.ok)
+    # the pole's size allows any IoU, so the area is what refused the engine's mask
+    assert failed.frame == 2
+    assert f"has 1,320 pixels where the object had {area} " in failed.reason
+    assert "a factor 1.5 either way" in failed.reason and "the motion carried it" in failed.reason
+    assert (session.labels[2] == obj).sum() == area  # the pole, not the flood
+    assert all(s.ok for s in steps if s.frame != 2)
+
+
 def test_low_confidence_asks_for_review_and_a_long_run_of_it_stops_the_object():
     session, obj = clicked_session(engine=ColourEngine(confidence=0.55))
     steps = list(session.propagate([obj], 0, settings=PropagationSettings(max_review_run=3)))

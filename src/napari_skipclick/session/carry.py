@@ -46,7 +46,8 @@ class Carried:
     given to the engine; ``clicks`` the clicks derived from it, then the user's clicks carried
     from the previous frame (``carried_clicks``); ``agreement`` the IoU of the
     engine's mask with the carried one and ``expected`` the agreement the object's size allows;
-    ``from_engine`` is False when the carried mask replaced a disagreeing engine result;
+    ``from_engine`` is False when the carried mask replaced a disagreeing engine result, and
+    ``refusal`` then says why (its IoU with the carried mask, or its area, with the limit);
     ``confidence`` is the engine's mean probability over the new mask; ``momentum`` and
     ``coasting`` are the motion's (``Motion.momentum``, ``Motion.coasting``); ``shift`` is the
     object's displacement that moved the mask (``Motion.shift``), None when the mask did not
@@ -63,6 +64,7 @@ class Carried:
     momentum: Momentum | None = None
     coasting: bool = False
     shift: np.ndarray | None = None
+    refusal: str | None = None
 
 
 def derive_clicks(mask: np.ndarray, settings: PropagationSettings) -> list[Click]:
@@ -239,8 +241,8 @@ def carry_object(
     decoded = probabilities > 0.5
     agreement = _iou(decoded, carried)
     expected = expected_agreement(carried, settings.jitter)
-    accepted = agreement >= settings.min_agreement * expected
-    accepted = accepted and within(int(decoded.sum()), area, settings.max_area_ratio, band)
+    refusal = _refusal(agreement, expected, int(decoded.sum()), area, band, settings)
+    accepted = refusal is None
     if accepted:
         fused = fuse(probabilities, prior, carried, likelihood, settings)
         if motion is not None:
@@ -270,8 +272,45 @@ def carry_object(
     fused = fused.astype(np.float32)
     measured, coasting = (motion.momentum, motion.coasting) if motion else (None, False)
     return Carried(
-        fused, prior, clicks, agreement, expected, accepted, confidence, measured, coasting, shift
+        fused,
+        prior,
+        clicks,
+        agreement,
+        expected,
+        accepted,
+        confidence,
+        measured,
+        coasting,
+        shift,
+        refusal,
     )
+
+
+def _refusal(
+    agreement: float,
+    expected: float,
+    decoded_area: int,
+    area: int,
+    band: float,
+    settings: PropagationSettings,
+) -> str | None:
+    """Why the engine's mask is not taken (in words, with the limit), or None when it is:
+    its IoU with the carried mask is below ``min_agreement`` of what the object's size allows
+    (``expected``), or its area ``decoded_area`` is not within ``max_area_ratio`` of the
+    object's ``area`` on the previous frame, widened by ``band``."""
+    needed = settings.min_agreement * expected
+    if agreement < needed:
+        return (
+            f"the engine's mask disagrees with the motion (IoU {agreement:.2f}, at least "
+            f"{needed:.2f} needed for an object of this size)"
+        )
+    if not within(decoded_area, area, settings.max_area_ratio, band):
+        return (
+            f"the engine's mask has {decoded_area:,} pixels where the object had {area:,} "
+            f"(limit: a factor {settings.max_area_ratio:g} either way, give or take "
+            f"{band:.0f} pixels along its boundary)"
+        )
+    return None
 
 
 def strongest(prior: np.ndarray, carried: np.ndarray, area: int) -> np.ndarray:
