@@ -19,7 +19,7 @@ def test_n_and_shift_n_go_to_the_frames_that_need_review_and_say_why(annotator, 
     pole = controller.add_object(name="left pole").id
     session.set_status(3, FrameStatus.NEEDS_REVIEW)
     session.mark_carried(3, pole, "area changed by a factor 2.10 (limit 1.5)")
-    session.set_status(7, FrameStatus.NEEDS_REVIEW)  # as read from a store: no reason known
+    session.set_status(7, FrameStatus.NEEDS_REVIEW)  # as from a store of an older version
     session.set_status(5, FrameStatus.PROPAGATED)
 
     press_key(qtbot, viewer, Qt.Key.Key_N)
@@ -31,7 +31,8 @@ def test_n_and_shift_n_go_to_the_frames_that_need_review_and_say_why(annotator, 
 
     press_key(qtbot, viewer, Qt.Key.Key_N)
     qtbot.waitUntil(lambda: controller.frame == 7)  # frame 5 passed the check
-    assert "(2 of 2)" in controller.last_message and "not stored" in controller.last_message
+    message = controller.last_message
+    assert "(2 of 2)" in message and "before reasons were kept" in message
 
     press_key(qtbot, viewer, Qt.Key.Key_N)  # nothing after frame 7: the frame stays
     assert controller.frame == 7

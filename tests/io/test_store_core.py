@@ -275,6 +275,30 @@ def test_store_layer_data(tmp_path):
     assert meta["colormap"][0][3] == 0 and meta["colormap"][None] == (0.5, 0.5, 0.5, 1.0)
 
 
+def test_why_frames_need_review_survives_reopening_and_status_changes(tmp_path):
+    why = "the engine's mask has 1,320 pixels where the object had 120"
+    with AnnotationStore.open_or_create(tmp_path / "s", VIDEO) as store:
+        store.commit_frame(0, frame_labels(0), FrameStatus.CLICKED, {})
+        review = {2: why, 1: "low confidence"}
+        store.commit_frame(1, frame_labels(1), FrameStatus.NEEDS_REVIEW, {}, review=review)
+        store.set_status(1, FrameStatus.REVIEWED)
+        assert store.review_reasons() == {1: {1: "low confidence", 2: why}}
+        with pytest.raises(ValueError, match="object ids"):
+            store.commit_frame(2, frame_labels(2), FrameStatus.NEEDS_REVIEW, {}, review={0: why})
+        with pytest.raises(ValueError, match="non-empty text"):
+            store.commit_frame(2, frame_labels(2), FrameStatus.NEEDS_REVIEW, {}, review={1: ""})
+        assert 2 not in store.review_reasons() and store.frame_record(2) is None
+    with AnnotationStore.open(tmp_path / "s") as store:
+        assert store.review_reasons() == {1: {1: "low confidence", 2: why}}
+    # a record written before reasons were kept holds none
+    record = tmp_path / "s" / "frames" / "000001.json"
+    doc = json.loads(record.read_text())
+    del doc["review"]
+    record.write_text(json.dumps(doc))
+    with AnnotationStore.open(tmp_path / "s") as store:
+        assert store.review_reasons() == {} and store.frame_record(1)["review"] == {}
+
+
 def test_which_masks_propagation_made_survive_reopening_and_status_changes(tmp_path):
     with AnnotationStore.open_or_create(tmp_path / "s", VIDEO) as store:
         store.commit_frame(0, frame_labels(0), FrameStatus.CLICKED, {})

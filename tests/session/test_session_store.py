@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from napari_skipclick.io.store import AnnotationStore
-from napari_skipclick.session import AnnotationSession
+from napari_skipclick.session import AnnotationSession, PropagationSettings
 from napari_skipclick.session.store_protocol import Store
 from napari_skipclick.types import Click, FrameStatus, VideoInfo
-from support.engines import ColourEngine, moving_squares
+from support.engines import RED, ColourEngine, moving_squares
 
 
 def video_info(frames: np.ndarray) -> VideoInfo:
@@ -272,6 +272,29 @@ def test_object_list_that_fails_to_write_stays_pending_and_is_retried(tmp_path, 
     assert not session.objects_dirty
     assert [(o.id, o.name) for o in store.objects()] == [(obj.id, "skier")]
     store.close()
+
+
+def test_why_a_frame_needs_review_is_saved_and_read_back(tmp_path, frames):
+    frames = frames.copy()
+    frames[3, 10:40, 10:60] = RED  # the square merges with a big red region on frame 3
+    path = tmp_path / "annotations.zarr"
+    store = AnnotationStore.open_or_create(path, video_info(frames))
+    session = AnnotationSession(frames, ColourEngine(), store=store)
+    obj = session.add_object().id
+    session.set_clicks(0, obj, [Click(25, 15, True)])
+    settings = PropagationSettings(max_negative=0)
+    steps = list(session.propagate([obj], 0, n_frames=4, settings=settings))
+    failed = next(s for s in steps if not s.ok)
+    assert failed.frame == 3 and session.review_reasons(3) == {obj: failed.reason}
+    session.close()
+    reopened = AnnotationStore.open_or_create(path, video_info(frames))
+    assert reopened.review_reasons() == {3: {obj: failed.reason}}
+    resumed = AnnotationSession(frames, ColourEngine(), store=reopened)
+    assert resumed.review_reasons(3) == {obj: failed.reason}
+    assert all(resumed.review_reasons(t) == {} for t in (0, 1, 2, 4))
+    resumed.set_status(3, FrameStatus.REVIEWED)  # checked: no longer asks for review
+    assert resumed.review_reasons(3) == {}
+    resumed.close()
 
 
 def test_masks_propagation_made_stay_locally_corrected_after_reopening(tmp_path, frames):

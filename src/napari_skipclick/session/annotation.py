@@ -63,7 +63,7 @@ class AnnotationSession(SessionSaving, SessionUndo):
         self._ids: dict[int, tuple[int, frozenset[int]]] = {}
         #: frame -> objects whose mask there propagation made (corrections are local)
         self._carried: dict[int, set[int]] = {}
-        #: frame -> object -> why propagation marked the frame for review (this session's runs)
+        #: frame -> object -> why propagation marked the frame for review
         self._review_reasons: dict[int, dict[int, str]] = {}
         #: how far propagation moved each object onto each frame: the next step's course
         self.courses = Courses()
@@ -73,6 +73,7 @@ class AnnotationSession(SessionSaving, SessionUndo):
             self._status = {int(t): FrameStatus(s) for t, s in store.statuses().items()}
             for t, obj in store.carried_masks():
                 self._carried.setdefault(t, set()).add(obj)
+            self._review_reasons = store.review_reasons()
         else:
             self.registry = ObjectRegistry((), classes)
             self._status = {}
@@ -163,8 +164,8 @@ class AnnotationSession(SessionSaving, SessionUndo):
 
     def review_reasons(self, t: int) -> dict[int, str]:
         """Why propagation marked frame ``t`` *needs review*: object ID -> reason, {} when the
-        frame does not need review. Known for the frames this session's propagation runs
-        marked (a store keeps a frame's status, not the reason)."""
+        frame does not need review. The store keeps the reasons with the frame (a store
+        written before it did holds none)."""
         with self._lock:
             t = self.labels.frame_index(t)
             if self.status(t) != FrameStatus.NEEDS_REVIEW:

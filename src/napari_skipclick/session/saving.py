@@ -56,6 +56,7 @@ class SessionSaving:
     _clicks: ClickTable
     _status: dict[int, FrameStatus]
     _carried: dict[int, set[int]]
+    _review_reasons: dict[int, dict[int, str]]
     _lock: Any
 
     def _init_saving(self) -> None:
@@ -97,8 +98,13 @@ class SessionSaving:
                 labels = self.labels.read(t)  # read-only: later writes replace, never change it
                 status, engine_key, version = self.status(t), self.engine.key, self._version(t)
                 carried = sorted(self._carried.get(t, ()))
+                review = {
+                    obj: reason
+                    for obj, reason in self._review_reasons.get(t, {}).items()
+                    if obj in self.registry
+                }
             self.store.commit_frame(
-                t, labels, status, clicks, engine_key=engine_key, carried=carried
+                t, labels, status, clicks, engine_key=engine_key, carried=carried, review=review
             )
             with self._lock:
                 if self._version(t) == version:  # not changed while writing

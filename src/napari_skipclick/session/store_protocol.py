@@ -45,6 +45,10 @@ class Store(Protocol):
         """``(frame, object)`` pairs whose saved mask propagation made."""
         ...
 
+    def review_reasons(self) -> dict[int, dict[int, str]]:
+        """Frame -> object ID -> why propagation marked the frame *needs review*."""
+        ...
+
     def annotated_frames(self) -> list[int]:
         """Frames with saved labels."""
         ...
@@ -62,6 +66,7 @@ class Store(Protocol):
         *,
         engine_key: str | None = None,
         carried: Iterable[int] = (),
+        review: Mapping[int, str] | None = None,
     ) -> None:
         """Save frame ``t``'s labels, status and clicks durably (replacing what was saved).
 
@@ -72,6 +77,7 @@ class Store(Protocol):
             clicks: its clicks per object ID.
             engine_key: the engine whose masks these are.
             carried: the objects whose mask on this frame propagation made.
+            review: why propagation marked the frame *needs review*, per object ID.
         """
         ...
 

@@ -66,6 +66,17 @@ def check_object_ids(ids: Iterable[Any]) -> list[int]:
     return sorted({_object_id(oid) for oid in ids})
 
 
+def check_review_reasons(reasons: Mapping[Any, Any]) -> dict[str, str]:
+    """Object id (as a string) -> non-empty reason, by id; ``ValueError`` for a bad id or an
+    empty reason."""
+    out = {}
+    for oid, reason in sorted(reasons.items(), key=lambda item: _object_id(item[0])):
+        if not isinstance(reason, str) or not reason:
+            raise ValueError(f"the review reason of object {oid} must be non-empty text")
+        out[str(_object_id(oid))] = reason
+    return out
+
+
 def objects_doc(objects: Sequence[ObjectInfo], classes: Sequence[str]) -> dict:
     """JSON document of objects and classes; ``ValueError`` for bad ids or colours."""
     ids = [o.id for o in objects]

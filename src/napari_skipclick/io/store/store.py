@@ -17,7 +17,14 @@ import numpy as np
 import zarr
 
 from ...types import FrameStatus, ObjectInfo, VideoInfo
-from .checks import check_clicks, check_labels, check_object_ids, load_objects, objects_doc
+from .checks import (
+    check_clicks,
+    check_labels,
+    check_object_ids,
+    check_review_reasons,
+    load_objects,
+    objects_doc,
+)
 from .errors import DECODE_ERRORS, StoreCorruptError, StoreError
 from .files import DurableLocalStore, read_json, write_json
 from .layout import (
@@ -214,6 +221,15 @@ class AnnotationStore:
         changes such a mask only around itself (``session.corrections``)."""
         return {(t, obj) for t, r in self._records.items() for obj in r.get("carried", ())}
 
+    def review_reasons(self) -> dict[int, dict[int, str]]:
+        """Frame -> object id -> why propagation marked the frame *needs review*, for the
+        frames whose record holds reasons (records from before reasons were kept hold none)."""
+        return {
+            t: {int(obj): reason for obj, reason in r["review"].items()}
+            for t, r in sorted(self._records.items())
+            if r.get("review")
+        }
+
     def frame_record(self, t: int) -> dict | None:
         """The stored record of frame ``t`` (status, clicks, commit time, engine) or None."""
         t = self._check_frame(t)
@@ -249,13 +265,15 @@ class AnnotationStore:
         *,
         engine_key: str | None = None,
         carried: Iterable[int] = (),
+        review: Mapping[int, str] | None = None,
     ) -> None:
         """Write frame ``t``'s labels, status and clicks (replacing its clicks); durable on return.
 
         ``carried`` lists the objects whose mask on this frame propagation made (see
-        ``carried_masks``). Raises ``ValueError`` for bad input and :class:`StoreError` when
-        the disk refuses the write, in which case the frame keeps its previous commit and a
-        retry may follow.
+        ``carried_masks``); ``review`` says, object by object, why propagation marked the
+        frame *needs review* (see ``review_reasons``). Raises ``ValueError`` for bad input and
+        :class:`StoreError` when the disk refuses the write, in which case the frame keeps its
+        previous commit and a retry may follow.
         """
         self._check_writable()
         t = self._check_frame(t)
@@ -267,6 +285,7 @@ class AnnotationStore:
             "clicks": check_clicks(clicks, (self.video.height, self.video.width)),
             "engine_key": engine_key if engine_key is not None else self._engine_key(),
             "carried": check_object_ids(carried),
+            "review": check_review_reasons(review or {}),
             "time": utc_now(),
             "commit": uuid.uuid4().hex,
         }
@@ -295,6 +314,7 @@ class AnnotationStore:
             record.update(status=status.value, time=utc_now(), commit=uuid.uuid4().hex)
             record.setdefault("engine_key", None)
             record.setdefault("carried", [])
+            record.setdefault("review", {})
             try:
                 self._journal.recover(t)
                 write_json(self.path / "frames" / frame_name(t), record)
