@@ -257,6 +257,39 @@ def test_one_click_in_the_middle_of_a_pole_gives_the_whole_pole():
     assert rows.min() <= 25 and rows.max() < 180
 
 
+@pytest.mark.parametrize("offset", [(2, 0), (-2, 0), (0, 2), (0, -3)])
+def test_a_lone_click_that_just_misses_a_pole_gives_the_pole(offset):
+    # a click two or three pixels beside a pole 2 px wide flooded 4,600-17,000 px of snow
+    image, pole = long_pole_on_snow()
+    near = ndimage.binary_dilation(pole, iterations=2)
+    mask = _decode_clicks(EmbeddedEngine(), image, [Click(110 + offset[0], 146 + offset[1], True)])
+    assert np.count_nonzero(mask & near) >= 0.95 * np.count_nonzero(mask)
+    rows = np.nonzero(mask)[0]
+    assert rows.min() <= 25 and rows.max() >= 215
+
+
+@pytest.mark.parametrize("dy", [1, 2, -2])
+def test_a_lone_click_beside_a_real_pole_gives_the_pole_not_the_snow(dy):
+    # giant-slalom frame 0: a click one or two rows off the right pole flooded 15,000-26,000
+    # px of snow; it now gives what a click on the pole gives
+    frame = np.asarray(Image.open(SLALOM / "00000.jpg").convert("RGB"))
+    pole = np.asarray(Image.open(SLALOM / "00000_obj2_poles.png")) == 1
+    near_pole = ndimage.binary_dilation(pole, iterations=3)
+    engine = EmbeddedEngine()
+    on_pole = _decode_clicks(engine, frame, [Click(174, 384, True)])
+    beside = _decode_clicks(engine, frame, [Click(174 + dy, 384, True)])
+    assert 20 <= np.count_nonzero(beside) <= 80
+    assert np.count_nonzero(beside & near_pole) >= 0.9 * np.count_nonzero(beside)
+    assert iou(on_pole, beside) >= 0.8
+
+
+def test_a_lone_click_on_plain_snow_away_from_poles_still_takes_the_snow():
+    # the snap reads only a pole within two pixels: a click on open snow means the snow
+    image, pole = long_pole_on_snow()
+    mask = _decode_clicks(EmbeddedEngine(), image, [Click(60, 200, True)])
+    assert np.count_nonzero(mask) >= 1000 and not (mask & pole).any()
+
+
 def test_a_pole_is_traced_to_the_glove_and_no_further_along_the_leg():
     # giant-slalom frame 0: two clicks on the skier's left pole, between the glove and the leg
     # it passes behind: the trace reaches the glove and stops at the leg (an edge between the

@@ -133,13 +133,20 @@ def _lone_line_click(
     its own direction while it stands out (``traced_ends``, as from two clicks on it); where
     ``mask`` flooded away from the click, the pole's pixels in the click's disk
     (``line_disks``) stand in for it. A pole is a long line that stands out from plain
-    surroundings (``stands_out``); any other click keeps ``mask``."""
+    surroundings (``stands_out``). A click that missed a pole by up to ``SNAP`` pixels and
+    flooded the snow beside it is read as a click on the pole (``pole_beside``); any other
+    click keeps ``mask``."""
     ((index, width),) = widths.items()
     click = clicks[index]
+    flooded = outside_share(mask, clicks, _reach(width, s)) > s.flood_share
     if not stands_out(a["lab"], click, width, s):
-        return mask
-    reach = s.leak_reach * max(s.band_min, s.band_factor * width)
-    if outside_share(mask, clicks, reach) > s.flood_share:
+        beside = pole_beside(a["lab"], click, s) if flooded else None
+        if beside is None:
+            return mask
+        click, width = beside
+        clicks = [*clicks[:index], click, *clicks[index + 1 :]]
+        flooded = outside_share(mask, clicks, _reach(width, s)) > s.flood_share
+    if flooded:
         disk = disk_labels(mask.shape, [click], s.click_radius)
         line = line_disks(a["lab"], [click], disk, {0: width}, s) > 0
         # a click whose disk its own colour fills is no thin line: the result stands
@@ -150,6 +157,34 @@ def _lone_line_click(
     along = line_direction(lightness, round(inside.y), round(inside.x), width)
     ahead = Click(click.y + 2 * along[0], click.x + 2 * along[1], True)  # two pixels on
     return mask | traced_ends(a["lab"], [*clicks, ahead], {index: width, len(clicks): width}, s)
+
+
+def _reach(width: float, s: EmbeddedSettings) -> float:
+    """How far from its clicks the mask of a thin object ``width`` pixels wide (at most
+    ``thin_width``) may reach before it counts as a flood."""
+    return s.leak_reach * max(s.band_min, s.band_factor * min(width, s.thin_width))
+
+
+#: pixels by which a lone click may miss a pole and still be read as a click on it
+SNAP = 2
+
+
+def pole_beside(lab8: np.ndarray, click: Click, s: EmbeddedSettings) -> tuple[Click, float] | None:
+    """A click on the pole that ``click`` missed by at most ``SNAP`` pixels, and the pole's
+    width, or None when no pole lies that close: the pixel of the disk around the click that
+    stands out most in lightness from the window around it (the middle of a pole two or
+    three pixels wide), when a pole passes there (``stands_out``)."""
+    lightness, inside = _lightness_around(lab8, click, RIDGE_RADIUS)
+    cy, cx = round(inside.y), round(inside.x)
+    rows, cols = np.ogrid[: lightness.shape[0], : lightness.shape[1]]
+    disk = (rows - cy) ** 2 + (cols - cx) ** 2 <= SNAP**2
+    deviation = np.where(disk, np.abs(lightness - np.median(lightness)), -1.0)
+    y, x = np.unravel_index(int(np.argmax(deviation)), deviation.shape)
+    if (y, x) == (cy, cx):
+        return None
+    snapped = Click(float(click.y + y - cy), float(click.x + x - cx), True)
+    width = line_width(lab8, snapped, s)
+    return (snapped, width) if stands_out(lab8, snapped, width, s) else None
 
 
 def stands_out(lab8: np.ndarray, click: Click, width: float, s: EmbeddedSettings) -> bool:
