@@ -80,6 +80,16 @@ def other_side(mask: np.ndarray, click: Click, within: int | None = None) -> flo
     return float(np.hypot(found[:, 0] - (y - y0), found[:, 1] - (x - x0)).min())
 
 
+def made_by_user(times: list[float], carried: bool) -> list[bool]:
+    """Which of an object's clicks on a frame, given the times they were made in order, the
+    user made. Where propagation carried the object to the frame (``carried``), it wrote the
+    clicks it derived there first, all at one time, and the user's are those made later;
+    elsewhere all are the user's."""
+    if carried and times:
+        return [when > times[0] for when in times]
+    return [True] * len(times)
+
+
 def ids_in(frame: np.ndarray) -> frozenset[int]:
     """Object IDs present in a label frame: its non-zero values (0 is the background).
 

@@ -36,6 +36,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("napari_skipclick.eval.cli", "NoC evaluation of an engine on a data set"),
     "eval-video": ("napari_skipclick.eval.video", "clicks per frame and IoU on video clips"),
     "export": ("napari_skipclick.io.export_cli", "export stores for training tools"),
+    "info": (
+        "napari_skipclick.io.info_cli",
+        "what a store holds: objects, frame statuses, frames that need review and why",
+    ),
     "import-labels": (
         "napari_skipclick.io.import_cli",
         "start a store from existing labels (PNG, COCO, YOLO, numpy, zarr)",

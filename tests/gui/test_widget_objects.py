@@ -10,9 +10,9 @@ from qtpy.QtGui import QColor
 
 from napari_skipclick._qt.frames import LayerFrames
 from napari_skipclick._qt.keybindings import SHORTCUTS
-from napari_skipclick._qt.panels.objects import frame_ranges
 from napari_skipclick._qt.widget import SkipClickWidget
 from napari_skipclick.engines import create_engine
+from napari_skipclick.frame_lists import frame_ranges
 from napari_skipclick.session import color_for
 from napari_skipclick.types import Click, FrameStatus
 from support.widget import click, labels_of, press_key, wait_idle

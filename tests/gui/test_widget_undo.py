@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_skipclick._qt.panels.objects import FRAMES_COLUMN, frame_ranges
+from napari_skipclick._qt.panels.objects import FRAMES_COLUMN
+from napari_skipclick.frame_lists import frame_ranges
 from support.widget import click, labels_of, wait_idle
 
 pytestmark = [pytest.mark.gui]

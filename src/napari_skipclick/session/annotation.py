@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import check_image, ids_in
+from ..checks import check_image, ids_in, made_by_user
 from ..engines.base import Engine, Features, features_key
 from ..engines.cache import FeatureCache, frame_hash
 from ..types import Click, FrameStatus, ObjectInfo
@@ -234,9 +234,8 @@ class AnnotationSession(SessionSaving, SessionUndo):
         with self._lock:
             timed = list(self._clicks.on(t).get(obj_id, []))
             carried = obj_id in self._carried.get(t, set())
-        if carried and timed:
-            return [c for c, when in timed if when > timed[0][1]]
-        return [c for c, _ in timed]
+        mine = made_by_user([when for _, when in timed], carried)
+        return [c for (c, _), by_user in zip(timed, mine, strict=True) if by_user]
 
     def compute(
         self,

@@ -6,7 +6,6 @@ it as its icon, so the colour stays visible when the row is selected.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from qtpy.QtCore import Qt
@@ -25,24 +24,11 @@ from qtpy.QtWidgets import (
 )
 
 from ...colors import color_for
+from ...frame_lists import frame_ranges
 from ...types import ObjectInfo
 from ..imports import candidate_layers
 
 ID_COLUMN, NAME_COLUMN, CLASS_COLUMN, FRAMES_COLUMN = range(4)
-
-
-def frame_ranges(frames: Sequence[int]) -> str:
-    """Compact frame list: ``[0, 1, 2, 5, 7, 8]`` -> ``"0-2, 5, 7-8"``."""
-    parts: list[str] = []
-    frames = sorted(frames)
-    i = 0
-    while i < len(frames):
-        j = i
-        while j + 1 < len(frames) and frames[j + 1] == frames[j] + 1:
-            j += 1
-        parts.append(str(frames[i]) if i == j else f"{frames[i]}-{frames[j]}")
-        i = j + 1
-    return ", ".join(parts)
 
 
 class ObjectsPanel(QWidget):

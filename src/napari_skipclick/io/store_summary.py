@@ -1,0 +1,93 @@
+"""What a store holds, in one document: its video, objects, frame statuses and the frames that
+need review and why (``skipclick info``)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+import numpy as np
+
+from ..checks import made_by_user
+from ..types import FrameStatus
+from .store import AnnotationStore, StoreError
+
+
+def summarise(store: AnnotationStore, progress: Callable[[int, int], None] | None = None) -> dict:
+    """A JSON-ready summary of ``store``.
+
+    Args:
+        store: an open store (read-only is enough).
+        progress: called with (frames read, frames to read) while the annotated frames' labels
+            are read to count each object's frames and pixels.
+
+    Returns:
+        ``store`` (path), ``video`` (path, frames, height, width, fps), ``objects`` (id, name,
+        class, frames with pixels, pixels, and the clicks the user made, not those
+        propagation derived), ``classes``, ``statuses`` (status ->
+        number of frames), ``annotated`` (frames with labels), ``needs_review`` (frame ->
+        object id -> reason; empty for a frame whose reasons the store does not hold),
+        ``labels_without_object`` (label values on frames that no object owns) and
+        ``problems`` (what is damaged or unfinished, and the frames whose labels could not be
+        read). A damaged part is left out and named in ``problems``; the rest is summarised.
+    """
+    problems = list(store.problems)
+    try:
+        objects = store.objects()
+    except StoreError:  # the object list is damaged: named in ``problems`` already
+        objects = []
+    frames = store.annotated_frames()
+    area: Counter[int] = Counter()
+    seen: Counter[int] = Counter()
+    for done, t in enumerate(frames, start=1):
+        try:
+            values, counts = np.unique(store.read_labels(t), return_counts=True)
+        except StoreError as e:
+            problems.append(str(e))
+            continue
+        finally:
+            if progress is not None:
+                progress(done, len(frames))
+        for value, count in zip(values.tolist(), counts.tolist(), strict=True):
+            if value:
+                area[value] += count
+                seen[value] += 1
+    statuses = store.statuses()
+    carried = store.carried_masks()
+    clicks: Counter[int] = Counter()
+    for t in statuses:
+        for obj, made in store.clicks(t).items():
+            clicks[obj] += sum(made_by_user([c[3] for c in made], (t, obj) in carried))
+    reasons = store.review_reasons()
+    needs_review = {
+        t: reasons.get(t) or {} for t, s in statuses.items() if s == FrameStatus.NEEDS_REVIEW
+    }
+    video = store.video
+    known = {o.id for o in objects}
+    return {
+        "store": str(store.path),
+        "video": {
+            "path": video.path,
+            "frames": video.n_frames,
+            "height": video.height,
+            "width": video.width,
+            "fps": video.fps,
+        },
+        "classes": store.classes(),
+        "objects": [
+            {
+                "id": o.id,
+                "name": o.name,
+                "class": o.class_name,
+                "frames": seen[o.id],
+                "pixels": area[o.id],
+                "clicks": clicks[o.id],
+            }
+            for o in objects
+        ],
+        "annotated": len(frames),
+        "statuses": dict(Counter(s.value for s in statuses.values())),
+        "needs_review": needs_review,
+        "labels_without_object": sorted(set(seen) - known),
+        "problems": problems,
+    }

@@ -1,0 +1,91 @@
+"""``skipclick info``: what a store holds, which frames need review and why."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from napari_skipclick.cli import main
+from napari_skipclick.io.store import AnnotationStore
+from napari_skipclick.types import FrameStatus, ObjectInfo, VideoInfo
+
+VIDEO = VideoInfo("/videos/run1.mp4", 30, 24, 32, 25.0, "sha256:info")
+WHY = "the engine's mask has 1,320 pixels where the object had 120"
+
+
+def labels_with(*boxes: tuple[int, slice, slice]) -> np.ndarray:
+    labels = np.zeros((VIDEO.height, VIDEO.width), np.uint32)
+    for value, rows, cols in boxes:
+        labels[rows, cols] = value
+    return labels
+
+
+def make_store(path) -> None:
+    skier = (1, slice(2, 12), slice(3, 9))  # 60 px
+    pole = (2, slice(15, 17), slice(10, 25))  # 30 px
+    with AnnotationStore.open_or_create(path, VIDEO) as store:
+        store.write_objects(
+            [
+                ObjectInfo(1, "skier", "athlete", (255, 0, 0)),
+                ObjectInfo(2, "pole", "gear", (0, 0, 255)),
+            ],
+            ["athlete", "gear"],
+        )
+        clicks = {
+            1: [(5.0, 5.0, True, 0.0), (20.0, 20.0, False, 1.0)],
+            2: [(16.0, 12.0, True, 2.0)],
+        }
+        store.commit_frame(0, labels_with(skier, pole), FrameStatus.CLICKED, clicks)
+        # propagation's derived clicks come first, at one time; a correction on frame 1 later
+        derived = [(16.0, 12.0, True, 5.0), (16.0, 20.0, True, 5.0), (22.0, 2.0, False, 5.0)]
+        corrected = {2: [*derived, (16.0, 24.0, True, 9.0)]}
+        for t in range(1, 14):
+            review = {2: f"{WHY} on frame {t}"} if t >= 2 else None
+            status = FrameStatus.NEEDS_REVIEW if review else FrameStatus.PROPAGATED
+            made = corrected if t == 1 else {2: derived}
+            store.commit_frame(
+                t, labels_with(skier, pole), status, made, carried=[1, 2], review=review
+            )
+        store.commit_frame(
+            14, labels_with(skier, (9, slice(0, 2), slice(0, 2))), FrameStatus.REVIEWED, {}
+        )
+
+
+def test_info_lists_objects_statuses_and_why_frames_need_review(tmp_path, capsys):
+    path = tmp_path / "run1.zarr"
+    make_store(path)
+    assert main(["info", str(path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "30 frames  32x24  25 fps" in out and "classes athlete, gear" in out
+    rows = {
+        line.split()[1]: line.split() for line in out.splitlines() if line[:4].strip().isdigit()
+    }
+    assert rows["skier"] == ["1", "skier", "athlete", "15", "900", "2"]  # 15 frames x 60 px
+    assert rows["pole"] == ["2", "pole", "gear", "14", "420", "2"]  # derived clicks not counted
+    assert "15 of 30 annotated (clicked 1, needs review 12, propagated 1, reviewed 1)" in out
+    assert "needs review: 12 frame(s)" in out
+    assert f"frame 2: pole: {WHY} on frame 2" in out and f"frame 11: pole: {WHY}" in out
+    assert "frame 12: pole" not in out and "and 2 more: 12-13 (--all lists them)" in out
+    assert "label values with no object: [9]" in out
+    assert main(["info", str(path), "--quiet", "--all"]) == 0
+    assert f"frame 13: pole: {WHY} on frame 13" in capsys.readouterr().out
+
+
+def test_info_as_json_and_a_damaged_frame_named_not_fatal(tmp_path, capsys):
+    path = tmp_path / "run1.zarr"
+    make_store(path)
+    chunk = AnnotationStore.open(path).chunk_path(3)
+    chunk.write_bytes(chunk.read_bytes()[:7])  # truncated on disk
+    assert main(["info", str(path), "--quiet", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["annotated"] == 15 and summary["statuses"]["needs review"] == 12
+    skier = summary["objects"][0]
+    assert (skier["name"], skier["frames"], skier["pixels"]) == ("skier", 14, 840)
+    assert summary["needs_review"]["3"] == {"2": f"{WHY} on frame 3"}
+    assert any("frame 3" in p and "damaged or truncated" in p for p in summary["problems"])
+
+
+def test_info_on_something_that_is_no_store_fails_with_a_message(tmp_path, capsys):
+    assert main(["info", str(tmp_path), "--quiet"]) == 2
+    assert "is not a napari-skipclick store" in capsys.readouterr().err
