@@ -78,7 +78,7 @@ def test_info_as_json_and_a_damaged_frame_named_not_fatal(tmp_path, capsys):
     chunk = AnnotationStore.open(path).chunk_path(3)
     chunk.write_bytes(chunk.read_bytes()[:7])  # truncated on disk
     assert main(["info", str(path), "--quiet", "--json"]) == 0
-    summary = json.loads(capsys.readouterr().out)
+    (summary,) = json.loads(capsys.readouterr().out)
     assert summary["annotated"] == 15 and summary["statuses"]["needs review"] == 12
     skier = summary["objects"][0]
     assert (skier["name"], skier["frames"], skier["pixels"]) == ("skier", 14, 840)
@@ -86,6 +86,21 @@ def test_info_as_json_and_a_damaged_frame_named_not_fatal(tmp_path, capsys):
     assert any("frame 3" in p and "damaged or truncated" in p for p in summary["problems"])
 
 
-def test_info_on_something_that_is_no_store_fails_with_a_message(tmp_path, capsys):
-    assert main(["info", str(tmp_path), "--quiet"]) == 2
-    assert "is not a napari-skipclick store" in capsys.readouterr().err
+def test_info_on_several_stores_adds_a_total_and_names_what_is_no_store(tmp_path, capsys):
+    make_store(tmp_path / "run1.zarr")
+    make_store(tmp_path / "run2.zarr")
+    stores = [str(tmp_path / "run1.zarr"), str(tmp_path / "nothing"), str(tmp_path / "run2.zarr")]
+    assert main(["info", *stores, "--quiet"]) == 2  # the others are still summarised
+    captured = capsys.readouterr()
+    assert "nothing is not a napari-skipclick store" in captured.err
+    assert captured.out.count("needs review: 12 frame(s)") == 2
+    total = captured.out.splitlines()[-1]
+    assert total == (
+        "total   2 stores: 30 of 60 frames annotated, 24 need review; "
+        "objects by class: athlete 2, gear 2"
+    )
+    assert main(["info", str(tmp_path / "run1.zarr"), str(tmp_path / "run2.zarr"), "--json"]) == 0
+    assert [s["store"] for s in json.loads(capsys.readouterr().out)] == [
+        str(tmp_path / "run1.zarr"),
+        str(tmp_path / "run2.zarr"),
+    ]

@@ -1,10 +1,11 @@
-"""``skipclick info STORE``: what a store holds, which frames need review and why."""
+"""``skipclick info STORE...``: what stores hold, which frames need review and why."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections import Counter
 
 from ..frame_lists import frame_ranges
 
@@ -14,8 +15,12 @@ SHOWN = 10
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the info arguments."""
-    parser.add_argument("store", metavar="STORE", help="annotation store (*.zarr)")
-    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument(
+        "stores", nargs="+", metavar="STORE", help="annotation store(s) (*.zarr), one per video"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the summaries as a JSON list, one per store"
+    )
     parser.add_argument(
         "--all",
         action="store_true",
@@ -25,33 +30,61 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the summary; exit status 0, or 2 when STORE is no readable store. The store is
-    opened read-only (no lock), so this works while someone annotates in it."""
+    """Print the summaries (with a total line for several stores); exit status 0, or 2 when a
+    STORE is no readable store (the others are still summarised). Stores are opened
+    read-only (no lock), so this works while someone annotates in them."""
+    from .store import StoreError
+
+    summaries = []
+    failed = False
+    for path in args.stores:
+        try:
+            summaries.append(_summary(path, args.quiet))
+        except StoreError as e:
+            print(f"error: {e}", file=sys.stderr)
+            failed = True
+    if args.json:
+        print(json.dumps(summaries, indent=2))
+    else:
+        texts = [report(s, None if args.all else SHOWN) for s in summaries]
+        if len(summaries) > 1:
+            texts.append(total(summaries))
+        print("\n\n".join(texts))
+    return 2 if failed else 0
+
+
+def _summary(path: str, quiet: bool) -> dict:
+    """The summary of the store at ``path`` (``store_summary.summarise``), with a progress bar."""
     from tqdm import tqdm
 
-    from .store import AnnotationStore, StoreError
+    from .store import AnnotationStore
     from .store_summary import summarise
 
-    try:
-        with AnnotationStore.open(args.store, readonly=True) as store:
-            bar = tqdm(desc="read labels", unit="frame", file=sys.stderr, disable=args.quiet)
+    with AnnotationStore.open(path, readonly=True) as store:
+        bar = tqdm(desc="read labels", unit="frame", file=sys.stderr, disable=quiet)
 
-            def progress(done: int, total: int) -> None:
-                bar.total = total
-                bar.update(done - bar.n)
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
 
-            try:
-                summary = summarise(store, progress)
-            finally:
-                bar.close()
-    except StoreError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(json.dumps(summary, indent=2))
-    else:
-        print(report(summary, None if args.all else SHOWN))
-    return 0
+        try:
+            return summarise(store, progress)
+        finally:
+            bar.close()
+
+
+def total(summaries: list[dict]) -> str:
+    """One line over several stores: annotated frames, frames that need review, objects by
+    class."""
+    annotated = sum(s["annotated"] for s in summaries)
+    frames = sum(s["video"]["frames"] for s in summaries)
+    review = sum(len(s["needs_review"]) for s in summaries)
+    classes = Counter(o["class"] for s in summaries for o in s["objects"])
+    by_class = ", ".join(f"{name} {n}" for name, n in sorted(classes.items())) or "-"
+    return (
+        f"total   {len(summaries)} stores: {annotated} of {frames} frames annotated, "
+        f"{review} need review; objects by class: {by_class}"
+    )
 
 
 def report(summary: dict, shown: int | None = SHOWN) -> str:
