@@ -141,5 +141,5 @@ def review_text(session: AnnotationSession, t: int) -> str:
     """Why frame ``t`` needs review, object by object, as one line."""
     reasons = session.review_reasons(t)
     if not reasons:
-        return "propagation marked it in a store written before reasons were kept"
+        return "no reason kept (a store written before reasons were kept, or by another tool)"
     return "; ".join(f"{session.object(obj).name}: {reason}" for obj, reason in reasons.items())
