@@ -83,9 +83,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Export; progress and errors go to stderr, the written files to stdout."""
-    from tqdm import tqdm
-
     from .export import export_store
+    from .progress import progress_bar
     from .store import AnnotationStore, StoreError
 
     try:
@@ -96,13 +95,7 @@ def run(args: argparse.Namespace) -> int:
         for store in stores:
             for problem in store.problems:
                 print(f"warning: {store.path.name}: {problem}", file=sys.stderr)
-        bar = tqdm(desc=f"export {args.format}", unit="frame", file=sys.stderr, disable=args.quiet)
-
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
-
-        try:
+        with progress_bar(f"export {args.format}", "frame", args.quiet) as progress:
             written = export_store(
                 stores,
                 args.format,
@@ -119,8 +112,6 @@ def run(args: argparse.Namespace) -> int:
                 overwrite=args.overwrite,
                 progress=progress,
             )
-        finally:
-            bar.close()
     except (StoreError, OSError, ValueError) as e:
         print(f"skipclick export: error: {e}", file=sys.stderr)
         return 1

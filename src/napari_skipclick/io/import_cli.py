@@ -38,9 +38,8 @@ def run(args: argparse.Namespace) -> int:
     from contextlib import nullcontext
     from pathlib import Path
 
-    from tqdm import tqdm
-
     from .labels_import import check_import, import_labels, read_labels_source
+    from .progress import progress_bar
     from .store import AnnotationStore, StoreError, is_store
     from .video import VideoError, open_video
 
@@ -60,13 +59,7 @@ def run(args: argparse.Namespace) -> int:
             with store:
                 v = store.video
                 source = read_labels_source(args.source, (v.height, v.width))
-                bar = tqdm(desc="import", unit="step", file=sys.stderr, disable=args.quiet)
-
-                def progress(done: int, total: int) -> None:
-                    bar.total = total
-                    bar.update(done - bar.n)
-
-                try:
+                with progress_bar("import", "step", args.quiet) as progress:
                     if args.dry_run:
                         report = check_import(store, source, progress)
                     else:
@@ -77,8 +70,6 @@ def run(args: argparse.Namespace) -> int:
                             replace=args.replace,
                             progress=progress,
                         )
-                finally:
-                    bar.close()
     except (StoreError, VideoError, OSError) as e:
         print(f"skipclick import-labels: error: {e}", file=sys.stderr)
         return 1

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             summaries.append(_summary(path, args.quiet))
         except StoreError as e:
-            print(f"error: {e}", file=sys.stderr)
+            print(f"skipclick info: error: {e}", file=sys.stderr)
             failed = True
     if args.json:
         print(json.dumps(summaries, indent=2))
@@ -55,22 +55,15 @@ def run(args: argparse.Namespace) -> int:
 
 def _summary(path: str, quiet: bool) -> dict:
     """The summary of the store at ``path`` (``store_summary.summarise``), with a progress bar."""
-    from tqdm import tqdm
-
+    from .progress import progress_bar
     from .store import AnnotationStore
     from .store_summary import summarise
 
-    with AnnotationStore.open(path, readonly=True) as store:
-        bar = tqdm(desc="read labels", unit="frame", file=sys.stderr, disable=quiet)
-
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
-
-        try:
-            return summarise(store, progress)
-        finally:
-            bar.close()
+    with (
+        AnnotationStore.open(path, readonly=True) as store,
+        progress_bar("read labels", "frame", quiet) as progress,
+    ):
+        return summarise(store, progress)
 
 
 def total(summaries: list[dict]) -> str:
