@@ -38,7 +38,7 @@ def _fake_carry(strip_claims: dict[str, float]):
         probabilities = np.where(previous, 0.95, 0.05).astype(np.float32)
         probabilities[STRIP] = strip_claims[name]
         prior = previous.astype(np.float32)
-        return Carried(probabilities, prior, [Click(10, 10, True)], 1.0, 1.0, True, 0.95)
+        return Carried(probabilities, prior, [Click(10, 10, True)], 1.0, 1.0, None, 0.95)
 
     return carry
 

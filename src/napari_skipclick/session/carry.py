@@ -46,8 +46,9 @@ class Carried:
     given to the engine; ``clicks`` the clicks derived from it, then the user's clicks carried
     from the previous frame (``carried_clicks``); ``agreement`` the IoU of the
     engine's mask with the carried one and ``expected`` the agreement the object's size allows;
-    ``from_engine`` is False when the carried mask replaced a disagreeing engine result, and
-    ``refusal`` then says why (its IoU with the carried mask, or its area, with the limit);
+    ``refusal`` says why the carried mask replaced the engine's result (its IoU with the
+    carried mask, or its area, with the limit), None when the engine's result was taken
+    (``from_engine``);
     ``confidence`` is the engine's mean probability over the new mask; ``momentum`` and
     ``coasting`` are the motion's (``Motion.momentum``, ``Motion.coasting``); ``shift`` is the
     object's displacement that moved the mask (``Motion.shift``), None when the mask did not
@@ -59,12 +60,16 @@ class Carried:
     clicks: list[Click]
     agreement: float
     expected: float
-    from_engine: bool
+    refusal: str | None
     confidence: float
     momentum: Momentum | None = None
     coasting: bool = False
     shift: np.ndarray | None = None
-    refusal: str | None = None
+
+    @property
+    def from_engine(self) -> bool:
+        """Whether the engine's result was taken (it agreed with the carried mask)."""
+        return self.refusal is None
 
 
 def derive_clicks(mask: np.ndarray, settings: PropagationSettings) -> list[Click]:
@@ -242,8 +247,7 @@ def carry_object(
     agreement = _iou(decoded, carried)
     expected = expected_agreement(carried, settings.jitter)
     refusal = _refusal(agreement, expected, int(decoded.sum()), area, band, settings)
-    accepted = refusal is None
-    if accepted:
+    if refusal is None:
         fused = fuse(probabilities, prior, carried, likelihood, settings)
         if motion is not None:
             y0, y1, x0, x1 = motion.box
@@ -277,12 +281,11 @@ def carry_object(
         clicks,
         agreement,
         expected,
-        accepted,
+        refusal,
         confidence,
         measured,
         coasting,
         shift,
-        refusal,
     )
 
 

@@ -58,7 +58,7 @@ def assess(
             f"{settings.max_coast} frames (still behind the occluder?)"
         )
     elif not carried.from_engine:
-        reason = f"{carried.refusal or 'the engine lost the object'}; the motion carried it"
+        reason = f"{carried.refusal}; the motion carried it"
     elif not within(area, previous_area, settings.max_area_ratio, band):
         reason = f"area changed by a factor {ratio:.2f} (limit {settings.max_area_ratio:g})"
     elif trend_area and not within(area, trend_area, settings.max_trend_ratio, band):
