@@ -69,3 +69,37 @@ def test_the_command_prints_and_writes_every_object(tmp_path):
     assert poles["pieces"] > 1 and poles["erode_1px"] < 0.1  # broken one-pixel lines
     assert rows[2]["erode_1px"] > poles["erode_1px"]
     assert all(r["name"] in done.stdout for r in rows)
+
+
+def test_video_clips_count_every_nth_frame_of_each_object(tmp_path):
+    out = tmp_path / "rows.json"
+    subprocess.run(
+        [
+            sys.executable,
+            str(TOOL),
+            "--data",
+            str(ROOT / "tests" / "data" / "davis_video_mini"),
+            "--every",
+            "2",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    names = [r["name"] for r in json.loads(out.read_text())]
+    assert names and all(" frame " in n for n in names)
+    frames = [int(n.rsplit(" ", 1)[1]) for n in names if n.startswith("hockey:1 ")]
+    assert frames[:2] == [0, 2]
+
+
+def test_every_below_one_is_refused():
+    done = subprocess.run(
+        [sys.executable, str(TOOL), "--data", str(ROOT / "tests" / "data"), "--every", "0"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 2 and "--every" in done.stderr
