@@ -29,6 +29,7 @@ from scipy import ndimage
 from napari_skipclick.eval.datasets import load_sample, read_manifest
 from napari_skipclick.eval.metrics import iou
 from napari_skipclick.eval.video_data import clip_names, load_clip
+from napari_skipclick.session.quality import median_width
 
 #: 8-connectivity, for pieces
 SQUARE = np.ones((3, 3), dtype=bool)
@@ -38,12 +39,11 @@ def tolerance(mask: np.ndarray) -> dict[str, float]:
     """The IoU of ``mask`` (1 object, 0 background, 255 void) with its one-pixel erosion,
     dilation and shift, its area, median width and number of pieces."""
     obj = mask == 1
-    depth = ndimage.distance_transform_edt(np.pad(obj, 1))[1:-1, 1:-1]
     shifted = np.zeros_like(obj)
     shifted[:, 1:] = obj[:, :-1]
     return {
         "area": int(obj.sum()),
-        "median_width": float(2 * np.median(depth[obj])) if obj.any() else 0.0,
+        "median_width": median_width(obj),
         "pieces": int(ndimage.label(obj, SQUARE)[1]),
         "erode_1px": float(iou(mask, ndimage.binary_erosion(obj))),
         "dilate_1px": float(iou(mask, ndimage.binary_dilation(obj))),

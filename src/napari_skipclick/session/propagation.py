@@ -17,7 +17,7 @@ from .claims import resolve
 from .history import frame_change
 from .labels import object_edit
 from .motion import MotionSettings
-from .quality import assess
+from .quality import ShapeHistory, assess
 from .results import StaleResultError
 from .thin_parts import ThinSettings
 from .track import Track
@@ -46,8 +46,9 @@ class PropagationSettings:
     either way, from the area ``trend_frames`` frames before by more than ``max_trend_ratio``
     (a leak that creeps, or a mask that an occluder wears away, a few per cent a frame), or
     from the start frame's by more than ``max_drift_ratio`` (all widened by a band of
-    ``jitter`` pixels along the boundary, so small objects are judged by their size), or when
-    the confidence (mean probability over the mask) is below ``min_confidence``. The object
+    ``jitter`` pixels along the boundary, so small objects are judged by their size; a thin
+    object's length by the same limits, ``quality.ShapeHistory``), or when the confidence
+    (mean probability over the mask) is below ``min_confidence``. The object
     goes on through such frames (short occlusions) and stops when its mask is empty or after
     ``max_review_run`` frames in a row on which its track is in doubt: the motion carried it
     because the engine disagreed, it coasted or still seemed hidden, or the confidence was low.
@@ -162,7 +163,7 @@ def _steps(
         engine, generation = session.engine, session.generation
         group = session.history.new_group()
         start_frame = session.labels.read(start)
-        areas = {obj: [int(np.count_nonzero(start_frame == obj))] for obj in active}
+        shapes = {obj: ShapeHistory.starting(start_frame == obj) for obj in active}
     # what each object looks like on the start frame: a leak does not teach the next steps
     start_image = session.image(start)
     colours = {obj: ColourModel(start_image, start_frame == obj) for obj in active}
@@ -195,8 +196,8 @@ def _steps(
             else:
                 resolved = replace(carrying.carried, probabilities=claims[obj_id])
                 carrying = replace(carrying, carried=resolved)
-                fields = _write(session, obj_id, t, carrying, together, areas[obj_id], run)
-            areas[obj_id].append(fields["area"])
+                fields = _write(session, obj_id, t, carrying, together, shapes[obj_id], run)
+            shapes[obj_id].add(fields["area"], fields.pop("length", None), fields["ok"])
             done += 1
             doubtful = fields.pop("doubtful", False)
             review_run[obj_id] = review_run[obj_id] + 1 if doubtful else 0
@@ -296,23 +297,24 @@ def _write(
     t: int,
     carrying: _Carrying,
     together: set[int],
-    areas: list[int],
+    shape: ShapeHistory,
     run: tuple[Engine, int, int, PropagationSettings],
 ) -> dict[str, Any]:
-    """Check and write one carried object on frame ``t``; returns the step's fields, and
-    ``doubtful``: whether the frame counts towards ``max_review_run``.
+    """Check and write one carried object on frame ``t``; returns the step's fields,
+    ``doubtful``: whether the frame counts towards ``max_review_run``, and ``length``: the
+    object's length for its shape history (``quality.assess``).
 
     ``carrying`` is what ``_carry`` produced, its probabilities after ``claims.resolve``;
     ``together`` holds the ids of the objects carried onto ``t`` with it: their pixels on
     ``t`` (from an earlier run) may be taken, every other object's stay theirs (the overlap
-    rule). ``areas`` are the object's areas on the frames of the run so far (the start frame
+    rule). ``shape`` is the object's shape on the frames of the run so far (the start frame
     first). The derived clicks become the object's clicks on ``t``, so a corrective click
     adds to them.
     """
     carried, source = carrying.carried, carrying.source
     _, generation, group, settings = run
-    mask, area, ratio, confidence, reason, doubtful = assess(
-        carried, carrying.previous_area, areas, settings, carrying.hidden
+    mask, area, ratio, confidence, reason, doubtful, length = assess(
+        carried, carrying.previous_area, shape, settings, carrying.hidden
     )
     with session.locked():
         session.check_current(generation, t)
@@ -344,6 +346,7 @@ def _write(
         "stopped": area == 0,
         "reason": reason,
         "agreement": carried.agreement,
+        "length": length,
     }
 
 

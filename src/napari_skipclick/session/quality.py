@@ -3,9 +3,12 @@ is in doubt (docs/annotation.md, *Quality measure*)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy import ndimage
+from skimage.morphology import skeletonize
 
 from .carry import Carried, boundary_pixels, within
 
@@ -13,27 +16,117 @@ if TYPE_CHECKING:
     from .propagation import PropagationSettings
 
 
+#: the widest object, in pixels (twice the median distance of its pixels to the outside), whose
+#: length the quality check follows: a ski, a pole, a board seen edge-on, a stick
+THIN_WIDTH = 4.0
+
+
+def _cropped(mask: np.ndarray) -> np.ndarray:
+    """``mask`` cut to its box and padded by one pixel of background."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return np.pad(mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], 1)
+
+
+def median_width(mask: np.ndarray) -> float:
+    """Twice the median distance of ``mask``'s pixels to the outside (0 for an empty mask)."""
+    if not mask.any():
+        return 0.0
+    crop = _cropped(mask)
+    return 2.0 * float(np.median(ndimage.distance_transform_edt(crop)[crop]))
+
+
+def skeleton_length(mask: np.ndarray) -> int:
+    """Pixels of ``mask``'s skeleton: a thin object's length, with its branches and pieces."""
+    return int(np.count_nonzero(skeletonize(_cropped(mask)))) if mask.any() else 0
+
+
+#: the references a value is checked against: its value on the previous frame, the value
+#: ``trend_frames`` before and how many frames back that is, and the start frame's value
+References = tuple[int, int, int, int]
+
+
+@dataclass
+class ShapeHistory:
+    """An object's shape on the frames of a propagation run so far, the start frame first: its
+    areas and, for a thin object (``median_width`` at most ``THIN_WIDTH`` on the start frame),
+    the lengths of its skeleton (``skeleton_length``; None on a frame that needed review, whose
+    shape is no reference); ``lengths`` is None for a wider object."""
+
+    areas: list[int] = field(default_factory=list)
+    lengths: list[int | None] | None = None
+
+    @classmethod
+    def starting(cls, mask: np.ndarray) -> ShapeHistory:
+        """The history of a run that starts from boolean ``mask``."""
+        thin = 0 < median_width(mask) <= THIN_WIDTH
+        return cls([int(np.count_nonzero(mask))], [skeleton_length(mask)] if thin else None)
+
+    def add(self, area: int, length: int | None, ok: bool) -> None:
+        """Record the next frame's area and length (``assess``), and whether it passed."""
+        self.areas.append(area)
+        if self.lengths is not None:
+            self.lengths.append(length if ok else None)
+
+    def area_references(self, previous_area: int, trend_frames: int) -> References:
+        """The references of the area, with ``previous_area`` on the frame carried from."""
+        back = min(trend_frames, len(self.areas))
+        return previous_area, self.areas[-back], back, self.areas[0]
+
+    def length_references(self, trend_frames: int) -> References | None:
+        """The references of a thin object's length, each the nearest frame that passed at or
+        before it; None for a wider object."""
+        if self.lengths is None:
+            return None
+        back = min(trend_frames, len(self.lengths))
+        passed = [(i, n) for i, n in enumerate(self.lengths) if n is not None]
+        trend = [n for i, n in passed if i <= len(self.lengths) - back][-1]
+        return passed[-1][1], trend, back, passed[0][1]
+
+
+def _changed(
+    value: int, references: References, settings: PropagationSettings, band: float, what: str
+) -> str | None:
+    """Why ``value`` (an area or a length) breaks the limits against its ``references``, or
+    None: the previous frame's value (``max_area_ratio``), the one ``trend_frames`` before
+    (``max_trend_ratio``) and the start frame's (``max_drift_ratio``), each widened by
+    ``band``. A reference of 0 is not checked."""
+    previous, trend, back, start = references
+    checks = (
+        (previous, settings.max_area_ratio, "changed", ""),
+        (trend, settings.max_trend_ratio, "changed", f" over {back} frames"),
+        (start, settings.max_drift_ratio, "drifted", " since the start frame"),
+    )
+    for reference, limit, verb, when in checks:
+        if reference and not within(value, reference, limit, band):
+            return f"{what} {verb} by a factor {value / reference:.2f}{when} (limit {limit:g})"
+    return None
+
+
 def assess(
     carried: Carried,
     previous_area: int,
-    areas: list[int],
+    history: ShapeHistory,
     settings: PropagationSettings,
     hidden: bool = False,
-) -> tuple[np.ndarray, int, float, float, str | None, bool]:
-    """Mask, area, area ratio, confidence, why the frame needs review (or None), and whether
-    the track itself is in doubt (the engine disagreed, the object coasted or still seems
-    hidden, or the confidence is low; an area check alone is no doubt about the track).
+) -> tuple[np.ndarray, int, float, float, str | None, bool, int | None]:
+    """Mask, area, area ratio, confidence, why the frame needs review (or None), whether the
+    track itself is in doubt (the engine disagreed, the object coasted or still seems hidden,
+    or the confidence is low; an area or length check alone is no doubt about the track), and
+    the mask's length for a thin object (else None).
 
     Args:
         carried: what carrying the object produced.
         previous_area: the object's area on the previous frame.
-        areas: its areas on the frames of this run so far, the start frame first.
+        history: its shape on the frames of this run so far.
         settings: the limits.
         hidden: the object still seems stopped against the background after a coasting run
             ended (it may still be behind the occluder).
 
     Area limits are widened by a band of ``jitter`` pixels along the mask's boundary, so a
-    thin or small object is not judged like a large one.
+    thin or small object is not judged like a large one. For a thin object that band is about
+    its whole area, so its length is checked by the same limits too, widened by ``jitter``
+    pixels at either end: a board whose mask breaks into specks along a tree line, or a pole
+    whose mask loses its ends, keeps its area within the band but not its length.
     """
     probabilities = carried.probabilities
     mask = probabilities > 0.5
@@ -41,9 +134,7 @@ def assess(
     ratio = area / previous_area if previous_area else 0.0
     confidence = carried.confidence
     band = settings.jitter * boundary_pixels(mask)
-    start_area = areas[0] if areas else 0
-    back = min(settings.trend_frames, len(areas))
-    trend_area = areas[-back] if areas else 0
+    length = skeleton_length(mask) if history.lengths is not None else None
     reason = None
     if area == 0:
         reason = "the object vanished (empty mask)"
@@ -59,24 +150,18 @@ def assess(
         )
     elif not carried.from_engine:
         reason = f"{carried.refusal}; the motion carried it"
-    elif not within(area, previous_area, settings.max_area_ratio, band):
-        reason = f"area changed by a factor {ratio:.2f} (limit {settings.max_area_ratio:g})"
-    elif trend_area and not within(area, trend_area, settings.max_trend_ratio, band):
-        reason = (
-            f"area changed by a factor {area / trend_area:.2f} over {back} frames "
-            f"(limit {settings.max_trend_ratio:g})"
-        )
-    elif start_area and not within(area, start_area, settings.max_drift_ratio, band):
-        reason = (
-            f"area drifted by a factor {area / start_area:.2f} since the start frame "
-            f"(limit {settings.max_drift_ratio:g})"
-        )
-    elif confidence < settings.min_confidence:
-        reason = f"low confidence {confidence:.2f} (limit {settings.min_confidence:g})"
+    else:
+        areas = history.area_references(previous_area, settings.trend_frames)
+        reason = _changed(area, areas, settings, band, "area")
+        lengths = history.length_references(settings.trend_frames)
+        if reason is None and length is not None and lengths is not None:
+            reason = _changed(length, lengths, settings, 2 * settings.jitter, "length")
+        if reason is None and confidence < settings.min_confidence:
+            reason = f"low confidence {confidence:.2f} (limit {settings.min_confidence:g})"
     doubtful = (
         carried.coasting
         or hidden
         or not carried.from_engine
         or confidence < settings.min_confidence
     )
-    return mask, area, ratio, confidence, reason, doubtful
+    return mask, area, ratio, confidence, reason, doubtful, length

@@ -1,0 +1,93 @@
+"""The quality check's shape history: a thin object's length is checked as well as its area."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from napari_skipclick.engines.base import Features
+from napari_skipclick.session import AnnotationSession, PropagationSettings
+from napari_skipclick.session.quality import (
+    THIN_WIDTH,
+    ShapeHistory,
+    median_width,
+    skeleton_length,
+)
+from napari_skipclick.types import Click, FrameStatus
+from support.engines import BACKGROUND, RED
+
+
+class RedEngine:
+    """Every red pixel of the frame is the object, whatever the clicks."""
+
+    name = key = "red-test"
+
+    def encode(self, image: np.ndarray) -> Features:
+        return Features(image.shape[:2], {"red": (image == RED).all(axis=2)})
+
+    def decode(self, features, clicks, prev_mask=None) -> np.ndarray:
+        return np.where(features.arrays["red"], 0.9, 0.05).astype(np.float32)
+
+
+def bar(shape=(64, 96), rows=(20, 23), cols=(20, 60)) -> np.ndarray:
+    mask = np.zeros(shape, bool)
+    mask[rows[0] : rows[1], cols[0] : cols[1]] = True
+    return mask
+
+
+def test_width_and_length_of_a_pole_and_of_a_body():
+    pole = bar()
+    assert median_width(pole) == 2.0 and 36 <= skeleton_length(pole) <= 40
+    body = bar(rows=(10, 40), cols=(10, 40))
+    assert median_width(body) > THIN_WIDTH
+    assert (
+        median_width(np.zeros((4, 4), bool)) == 0.0 and skeleton_length(np.zeros((4, 4), bool)) == 0
+    )
+    assert ShapeHistory.starting(pole).lengths == [skeleton_length(pole)]
+    assert ShapeHistory.starting(body).lengths is None  # a wide object: its area alone
+
+
+def test_a_frame_that_needed_review_is_no_reference_for_the_length():
+    history = ShapeHistory.starting(bar())
+    start = history.lengths[0]
+    history.add(120, 80, ok=False)  # a torn mask the check refused
+    history.add(120, start + 1, ok=True)
+    previous, trend, back, first = history.length_references(trend_frames=2)
+    assert (previous, trend, back, first) == (start + 1, start, 2, start)
+    assert history.areas == [120, 120, 120]
+    assert ShapeHistory.starting(bar(rows=(0, 30), cols=(0, 30))).length_references(5) is None
+
+
+def test_a_thin_object_that_loses_half_its_length_is_marked_for_it():
+    frames = np.empty((6, 64, 96, 3), np.uint8)
+    frames[:] = BACKGROUND
+    frames[:, 20:23, 20:60] = RED  # a pole three pixels wide
+    frames[3:, 20:23, 40:60] = BACKGROUND  # from frame 3 its right half is gone
+    session = AnnotationSession(frames, RedEngine())
+    obj = session.add_object().id
+    session.set_clicks(0, obj, [Click(21, 30, True)])
+    area = int((session.labels[0] == obj).sum())
+    steps = list(session.propagate([obj], 0, settings=PropagationSettings(max_negative=0)))
+    by_frame = {s.frame: s for s in steps}
+    assert by_frame[1].ok and by_frame[2].ok
+    assert not by_frame[3].ok  # half-way there: the engine and the motion each half sure
+    shortened = by_frame[4]
+    # half the area is within what a thin object's boundary may jitter, half the length is not
+    assert (session.labels[4] == obj).sum() == area // 2
+    assert shortened.reason == "length changed by a factor 0.49 (limit 1.5)"
+    assert session.status(4) == FrameStatus.NEEDS_REVIEW
+    assert session.review_reasons(4) == {obj: shortened.reason}
+    # frames marked for review are no reference: the pole stays short of what it was
+    assert not shortened.stopped and by_frame[5].reason == shortened.reason
+
+
+def test_a_wide_object_is_not_judged_by_its_length():
+    frames = np.empty((5, 64, 96, 3), np.uint8)
+    frames[:] = BACKGROUND
+    frames[:, 10:40, 10:40] = RED
+    frames[3:, 10:40, 25:40] = BACKGROUND  # from frame 3 half of it is gone
+    session = AnnotationSession(frames, RedEngine())
+    obj = session.add_object().id
+    session.set_clicks(0, obj, [Click(25, 25, True)])
+    settings = PropagationSettings(max_negative=0, max_area_ratio=3.0, max_trend_ratio=3.0)
+    steps = list(session.propagate([obj], 0, settings=settings))
+    assert all(s.ok for s in steps)  # its area within the limits, its length not checked
