@@ -29,7 +29,7 @@ from scipy import ndimage
 from napari_skipclick.eval.datasets import load_sample, read_manifest
 from napari_skipclick.eval.metrics import iou
 from napari_skipclick.eval.video_data import clip_names, load_clip
-from napari_skipclick.session.quality import median_width
+from napari_skipclick.shapes import median_width
 
 #: 8-connectivity, for pieces
 SQUARE = np.ones((3, 3), dtype=bool)

@@ -25,6 +25,7 @@ from napari_skipclick.engines.embedded_thin import (
     long_line,
     ridge_width,
 )
+from napari_skipclick.engines.embedded_thin_pass import off_line_radii
 from napari_skipclick.eval.metrics import iou
 from napari_skipclick.session import AnnotationSession
 from napari_skipclick.types import Click
@@ -315,3 +316,34 @@ def test_a_click_half_a_pixel_from_the_thin_pass_crop_edge_is_decoded():
         negative = Click(low - 30, right + step + 0.6, False)
         probabilities = engine.decode(features, [*clicks, negative])
         assert probabilities[round(negative.y), round(negative.x)] < 0.5
+
+
+def test_a_click_off_the_lines_of_a_thin_object_fixes_a_disk_as_narrow_as_theirs():
+    s = EmbeddedEngine().settings
+    radii = [3.0, 3.0, 3.0]
+    assert off_line_radii({0: 2.0, 1: 2.0, 2: np.inf}, radii, None, s) == [3.0, 3.0, 1.5]
+    pole = np.zeros((40, 60), np.float32)
+    pole[20:22, 5:55] = 1.0
+    assert off_line_radii({0: 2.0, 1: 2.0, 2: np.inf}, radii, pole, s) == [3.0, 3.0, 1.5]
+    # a negative click (no width) and the clicks of a wide object keep their disks
+    assert off_line_radii({0: 2.0, 2: 2.0}, radii, None, s) == radii
+    assert off_line_radii({0: np.inf, 1: np.inf}, [3.0, 3.0], None, s) == [3.0, 3.0]
+    assert off_line_radii({0: np.inf}, [3.0], None, s) == [3.0]  # one click: no object read yet
+    body = np.zeros((40, 60), np.float32)
+    body[5:35, 10:50] = 1.0  # clicks on its fine texture read lines, its mask is wide
+    assert off_line_radii({0: 2.0, 1: 2.0, 2: np.inf}, radii, body, s) == radii
+
+
+@pytest.mark.parametrize("tip", [(186, 419), (185, 419)])
+def test_a_click_at_the_tip_of_a_real_pole_adds_no_blob_of_snow(tip):
+    # giant-slalom frame 0: two clicks on the right pole and one at its tip, where no line is
+    # read; its 3-px disk fixed 16-23 px of snow beside the pole (3.2 px thick)
+    frame = np.asarray(Image.open(SLALOM / "00000.jpg").convert("RGB"))
+    pole = np.asarray(Image.open(SLALOM / "00000_obj2_poles.png")) == 1
+    near_pole = ndimage.binary_dilation(pole, iterations=2)
+    engine = EmbeddedEngine()
+    clicks = [Click(165, 361, True), Click(185, 413, True), Click(*tip, True)]
+    mask = engine.decode(engine.encode(frame), clicks) > 0.5
+    assert np.count_nonzero(mask) >= 60
+    assert np.count_nonzero(mask & ~near_pole) <= 6
+    assert ndimage.distance_transform_edt(mask).max() <= 2.0

@@ -6,12 +6,8 @@ import numpy as np
 
 from napari_skipclick.engines.base import Features
 from napari_skipclick.session import AnnotationSession, PropagationSettings
-from napari_skipclick.session.quality import (
-    THIN_WIDTH,
-    ShapeHistory,
-    median_width,
-    skeleton_length,
-)
+from napari_skipclick.session.quality import THIN_WIDTH, ShapeHistory
+from napari_skipclick.shapes import median_width, skeleton_length
 from napari_skipclick.types import Click, FrameStatus
 from support.engines import BACKGROUND, RED
 

@@ -29,7 +29,7 @@ from .embedded_refine import (
     refine,
 )
 from .embedded_settings import EmbeddedSettings
-from .embedded_thin_pass import line_width, thin_objects
+from .embedded_thin_pass import line_width, off_line_radii, thin_objects
 from .embedded_zoom import crop_features, zoom_box
 
 
@@ -150,7 +150,11 @@ class EmbeddedEngine:
         if prev is not None:
             prior = np.bincount(labels.ravel(), weights=prev.ravel(), minlength=n) / a["size"]
         s = self.settings
-        disks = disk_labels(shape, clicks, click_radii(clicks, prev, s.click_radius))
+        widths = {i: line_width(a["lab"], c, s) for i, c in enumerate(clicks) if c.positive}
+        radii = click_radii(clicks, prev, s.click_radius)
+        if s.thin_objects:
+            radii = off_line_radii(widths, radii, prev, s)
+        disks = disk_labels(shape, clicks, radii)
         logit, llr_bin, geo = self._unary_logit(a, n, clicks, pos, neg, prior, disks)
         weights = superpixel_pair_weights(a)
         unary = logit * a["size"] / a["size"].mean()
@@ -158,8 +162,6 @@ class EmbeddedEngine:
         if s.keep_connected:
             fg = connected_superpixels(a["edges"], fg, pos)
         mask = fg[labels]
-        # the width of the line under each positive click (inf: none), in click order
-        widths = {i: line_width(a["lab"], c, s) for i, c in enumerate(clicks) if c.positive}
         if s.refine:
             seeds = np.concatenate([pos, neg])
             fixed = line_disks(a["lab"], clicks, disks, widths, s)

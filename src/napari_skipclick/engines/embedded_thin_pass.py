@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..checks import in_crop
+from ..shapes import median_width
 from ..types import Click
 from .embedded_features import lab_float, lab_lightness
 from .embedded_line_ends import traced_ends
@@ -96,7 +97,9 @@ def thin_objects(
     shifted = [in_crop(click, (y0, y1, x0, x1)) for click in clicks]
     kept = [i for i, c in enumerate(shifted) if c is not None]
     inside = [shifted[i] for i in kept]
-    radii = [seed_radius(widths.get(i, np.inf), s) for i in kept]
+    seeds = [seed_radius(widths.get(i, np.inf), s) for i in range(len(clicks))]
+    seeds = off_line_radii(widths, seeds, prev, s)
+    radii = [seeds[i] for i in kept]
     crop_mask, held = thin_segment(
         lab,
         a["pixel_bin"][y0:y1, x0:x1],
@@ -198,6 +201,26 @@ def stands_out(lab8: np.ndarray, click: Click, width: float, s: EmbeddedSettings
     if contrast_to_surroundings(lightness, round(inside.y), round(inside.x)) < s.line_contrast:
         return False
     return long_line(lightness, inside, width, s.ridge_strength)
+
+
+def off_line_radii(
+    widths: dict[int, float], radii: list[float], prev: np.ndarray | None, s: EmbeddedSettings
+) -> list[float]:
+    """``radii`` of the clicks' disks, with the disk of each positive click that reads no line
+    cut to what a click on a line fixes (``seed_radius`` of the lines' median width), when the
+    object is a line: its positive clicks lie on lines (``thin_band``: two thirds of them at
+    least) and its previous probabilities ``prev``, if any, are a mask at most twice as wide
+    as those lines and at most ``thin_width`` (``shapes.median_width``). A click at a pole's
+    tip fixed a blob of snow; the clicks of a wide object with a fine texture, or of a kite
+    with its lines, keep their disks."""
+    on_lines = [w for w in widths.values() if w <= s.thin_width]
+    if not thin_band(list(widths.values()), s)[1]:
+        return radii
+    line = float(np.median(on_lines))
+    if prev is not None and median_width(prev > 0.5) > min(2 * line, s.thin_width):
+        return radii
+    reach = seed_radius(line, s)
+    return [min(r, reach) if widths.get(i, 0.0) > s.thin_width else r for i, r in enumerate(radii)]
 
 
 def seed_radius(width: float, s: EmbeddedSettings) -> float:

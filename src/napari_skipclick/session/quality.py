@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import ndimage
-from skimage.morphology import skeletonize
 
+from ..shapes import median_width, skeleton_length
 from .carry import Carried, boundary_pixels, within
 
 if TYPE_CHECKING:
@@ -19,25 +18,6 @@ if TYPE_CHECKING:
 #: the widest object, in pixels (twice the median distance of its pixels to the outside), whose
 #: length the quality check follows: a ski, a pole, a board seen edge-on, a stick
 THIN_WIDTH = 4.0
-
-
-def _cropped(mask: np.ndarray) -> np.ndarray:
-    """``mask`` cut to its box and padded by one pixel of background."""
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    return np.pad(mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], 1)
-
-
-def median_width(mask: np.ndarray) -> float:
-    """Twice the median distance of ``mask``'s pixels to the outside (0 for an empty mask)."""
-    if not mask.any():
-        return 0.0
-    crop = _cropped(mask)
-    return 2.0 * float(np.median(ndimage.distance_transform_edt(crop)[crop]))
-
-
-def skeleton_length(mask: np.ndarray) -> int:
-    """Pixels of ``mask``'s skeleton: a thin object's length, with its branches and pieces."""
-    return int(np.count_nonzero(skeletonize(_cropped(mask)))) if mask.any() else 0
 
 
 #: the references a value is checked against: its value on the previous frame, the value
