@@ -47,22 +47,20 @@ def test_void_pixels_do_not_count_against_the_changed_mask():
     assert _tool().tolerance(void)["dilate_1px"] == pytest.approx(1.0)
 
 
-def test_the_command_prints_and_writes_every_object(tmp_path):
-    out = tmp_path / "rows.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(TOOL),
-            "--data",
-            str(ROOT / "tests" / "data" / "giant_slalom"),
-            "--json",
-            str(out),
-        ],
+def _run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """The tool run as a command with ``args``."""
+    return subprocess.run(
+        [sys.executable, str(TOOL), *args],
         capture_output=True,
         text=True,
         timeout=300,
-        check=True,
+        check=check,
     )
+
+
+def test_the_command_prints_and_writes_every_object(tmp_path):
+    out = tmp_path / "rows.json"
+    done = _run("--data", str(ROOT / "tests" / "data" / "giant_slalom"), "--json", str(out))
     rows = json.loads(out.read_text())
     assert [r["name"] for r in rows] == ["00000_obj1_skis", "00000_obj2_poles", "00000_obj3_skier"]
     poles = rows[1]
@@ -73,22 +71,8 @@ def test_the_command_prints_and_writes_every_object(tmp_path):
 
 def test_video_clips_count_every_nth_frame_of_each_object(tmp_path):
     out = tmp_path / "rows.json"
-    subprocess.run(
-        [
-            sys.executable,
-            str(TOOL),
-            "--data",
-            str(ROOT / "tests" / "data" / "davis_video_mini"),
-            "--every",
-            "2",
-            "--json",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
+    clips = ROOT / "tests" / "data" / "davis_video_mini"
+    _run("--data", str(clips), "--every", "2", "--json", str(out))
     names = [r["name"] for r in json.loads(out.read_text())]
     assert names and all(" frame " in n for n in names)
     frames = [int(n.rsplit(" ", 1)[1]) for n in names if n.startswith("hockey:1 ")]
@@ -96,10 +80,5 @@ def test_video_clips_count_every_nth_frame_of_each_object(tmp_path):
 
 
 def test_every_below_one_is_refused():
-    done = subprocess.run(
-        [sys.executable, str(TOOL), "--data", str(ROOT / "tests" / "data"), "--every", "0"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = _run("--data", str(ROOT / "tests" / "data"), "--every", "0", check=False)
     assert done.returncode == 2 and "--every" in done.stderr
