@@ -93,3 +93,11 @@ def test_thick_growth_is_kept_when_the_click_asked_for_it(tail_and_blob):
     for last in (Click(60, 100, False), Click(30, 20, True)):
         assert np.array_equal(drop_thick_growth(before, after, [deep[0], last], 2.0), after)
     assert np.array_equal(drop_thick_growth(np.zeros_like(before), after, deep, 2.0), after)
+
+
+def test_a_flood_against_the_image_edge_is_undone_as_one_in_the_middle(tail_and_blob):
+    before, after = tail_and_blob
+    after[10:90, 70:] = True  # the flood reaches the right edge of the image
+    out = drop_thick_growth(before, after, [Click(30, 10, True), Click(22, 35, True)], 2.0)
+    assert out[before].all() and out[20:24, 30:66].all()
+    assert out[10:90, 70:].mean() < 0.05

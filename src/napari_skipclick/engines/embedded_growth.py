@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from ..checks import other_side
 from ..types import Click
 from .embedded_refine import connected_to_clicks
 
@@ -62,17 +63,24 @@ def drop_thick_growth(
     y, x = round(click.y), round(click.x)
     if not click.positive or not before.any() or before[y, x] or not after[y, x]:
         return after
-    components, _ = ndimage.label(after & ~before)
-    added = components == components[y, x]
-    asked = float(ndimage.distance_transform_edt(~before)[y, x])
+    grown = after & ~before
+    rows, cols = np.flatnonzero(grown.any(axis=1)), np.flatnonzero(grown.any(axis=0))
+    # all work below happens in the box of the additions, which holds the click's addition
+    y0, x0 = int(rows[0]), int(cols[0])
+    window = np.s_[y0 : int(rows[-1]) + 1, x0 : int(cols[-1]) + 1]
+    components, _ = ndimage.label(grown[window])
+    added = components == components[y - y0, x - x0]
+    asked = other_side(before, click)
     reach = factor * asked
     core = _depth(added) > reach
     if not core.any():
         return after
     thick = added & (ndimage.distance_transform_edt(~core) <= reach)
-    rows, cols = np.ogrid[: after.shape[0], : after.shape[1]]
-    thick &= (rows - y) ** 2 + (cols - x) ** 2 > asked**2
-    return connected_to_clicks(after & ~thick, clicks)
+    yy, xx = np.ogrid[: added.shape[0], : added.shape[1]]
+    thick &= (yy - (y - y0)) ** 2 + (xx - (x - x0)) ** 2 > asked**2
+    kept = after.copy()
+    kept[window] &= ~thick
+    return connected_to_clicks(kept, clicks)
 
 
 def guard_growth(

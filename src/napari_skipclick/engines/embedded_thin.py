@@ -135,12 +135,14 @@ def click_paths(
     """
     out = np.zeros(cost.shape, dtype=bool)
     array = np.array(points, dtype=float).reshape(-1, 2)
+    search = None  # one search object for all points: each search starts afresh
     for i, here in enumerate(points):
         order = np.argsort(np.hypot(*(array - array[i]).T), kind="stable")
         targets = [points[int(j)] for j in order[1:3] if points[int(j)] != here]
         if not targets:
             continue
-        search = MCP_Geometric(cost, fully_connected=True)
+        if search is None:
+            search = MCP_Geometric(cost, fully_connected=True)
         costs, _ = search.find_costs([here], targets, find_all_ends=True)
         for target in targets:
             path = np.array(search.traceback(target))
