@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
+from functools import cache
 
 import numpy as np
 from scipy.ndimage import gaussian_filter
@@ -33,6 +34,7 @@ from .embedded_thin_pass import line_width, off_line_radii, thin_objects
 from .embedded_zoom import crop_features, zoom_box
 
 
+@cache  # read once: the key is asked for on every click
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
