@@ -30,7 +30,7 @@ from .embedded_refine import (
     refine,
 )
 from .embedded_settings import EmbeddedSettings
-from .embedded_thin_pass import line_width, off_line_radii, thin_objects
+from .embedded_thin_pass import line_width, off_line_radii, snap_near_misses, thin_objects
 from .embedded_zoom import crop_features, zoom_box
 
 
@@ -147,12 +147,14 @@ class EmbeddedEngine:
         labels = a["labels"]
         shape = labels.shape
         n = len(a["size"])
+        s = self.settings
+        widths = {i: line_width(a["lab"], c, s) for i, c in enumerate(clicks) if c.positive}
+        if s.thin_objects:
+            clicks, widths = snap_near_misses(a["lab"], clicks, widths, s)
         pos, neg = self._click_segments(labels, clicks)
         prior = None
         if prev is not None:
             prior = np.bincount(labels.ravel(), weights=prev.ravel(), minlength=n) / a["size"]
-        s = self.settings
-        widths = {i: line_width(a["lab"], c, s) for i, c in enumerate(clicks) if c.positive}
         radii = click_radii(clicks, prev, s.click_radius)
         if s.thin_objects:
             radii = off_line_radii(widths, radii, prev, s)

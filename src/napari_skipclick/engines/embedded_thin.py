@@ -103,18 +103,24 @@ def long_line(lightness: np.ndarray, click: Click, width: float, strength: float
     return found >= len(points) - 1
 
 
+def lightness_difference(lightness: np.ndarray, y: int, x: int, radius: int = 9) -> float:
+    """How much lighter (> 0) or darker (< 0) than its surroundings pixel ``(y, x)`` is: the
+    median lightness of its 3×3 pixels less that of the window of ``radius`` around it."""
+    window = lightness[max(y - radius, 0) : y + radius + 1, max(x - radius, 0) : x + radius + 1]
+    centre = lightness[max(y - 1, 0) : y + 2, max(x - 1, 0) : x + 2]
+    return float(np.median(centre)) - float(np.median(window))
+
+
 def contrast_to_surroundings(lightness: np.ndarray, y: int, x: int, radius: int = 9) -> float:
     """How far the line through pixel ``(y, x)`` stands out from its surroundings: the
-    difference between its lightness (median of the 3×3 pixels) and the median of the window
-    of ``radius``, over the standard deviation of the window's pixels at least 4 px from it
-    that are not on a line of the same sign (beyond half that difference). A pole on snow
-    reaches 4–8; a ridge in a textured surface (a fish's scales) stays near or below 2."""
-    height, width = lightness.shape
+    difference between its lightness and its window's (``lightness_difference``) over the
+    standard deviation of the window's pixels at least 4 px from it that are not on a line of
+    the same sign (beyond half that difference). A pole on snow reaches 4–8; a ridge in a
+    textured surface (a fish's scales) stays near or below 2."""
     y0, x0 = max(y - radius, 0), max(x - radius, 0)
-    window = lightness[y0 : min(y + radius + 1, height), x0 : min(x + radius + 1, width)]
+    window = lightness[y0 : y + radius + 1, x0 : x + radius + 1]
     median = float(np.median(window))
-    centre = lightness[max(y - 1, 0) : y + 2, max(x - 1, 0) : x + 2]
-    difference = float(np.median(centre)) - median
+    difference = lightness_difference(lightness, y, x, radius)
     rows, cols = np.ogrid[: window.shape[0], : window.shape[1]]
     ring = np.hypot(rows - (y - y0), cols - (x - x0)) >= 4
     on_line = np.sign(difference) * (window - median) > 0.5 * abs(difference)

@@ -19,6 +19,7 @@ from .embedded_thin import (
     LINE_STEPS,
     RIDGE_RADIUS,
     contrast_to_surroundings,
+    lightness_difference,
     line_direction,
     long_line,
     ridge_width,
@@ -201,6 +202,45 @@ def stands_out(lab8: np.ndarray, click: Click, width: float, s: EmbeddedSettings
     if contrast_to_surroundings(lightness, round(inside.y), round(inside.x)) < s.line_contrast:
         return False
     return long_line(lightness, inside, width, s.ridge_strength)
+
+
+def _line_contrast(lab8: np.ndarray, click: Click) -> float:
+    """``lightness_difference`` of the pixel under ``click`` in the window of ``RIDGE_RADIUS``
+    around it: lighter than its surroundings (> 0) or darker (< 0), by how much."""
+    lightness, inside = _lightness_around(lab8, click, RIDGE_RADIUS)
+    return lightness_difference(lightness, round(inside.y), round(inside.x), RIDGE_RADIUS)
+
+
+def snap_near_misses(
+    lab8: np.ndarray, clicks: list[Click], widths: dict[int, float], s: EmbeddedSettings
+) -> tuple[list[Click], dict[int, float]]:
+    """``clicks`` and ``widths`` with each positive click that just missed the object's line
+    moved onto it.
+
+    On an object whose positive clicks lie on lines (``thin_band``) that stand out the same
+    way from their surroundings (all darker, or all lighter: ``_line_contrast``), a positive
+    click that stands out less than half as much as the others' median while a pole passes
+    within ``SNAP`` pixels (``pole_beside``) that stands out as they do is read as a click on
+    that pole: aimed at a pole two pixels wide, it landed on the snow beside it, whose colour
+    would otherwise join the object. A click on the line itself, or of the object's own
+    lightness (a white ski beside its dark shadow), never moves.
+    """
+    if not thin_band(list(widths.values()), s)[1]:
+        return clicks, widths
+    contrast = {i: _line_contrast(lab8, clicks[i]) for i in widths}
+    on_line = [i for i, w in widths.items() if w <= s.thin_width]
+    clicks, widths = list(clicks), dict(widths)
+    for i in contrast:
+        others = np.array([contrast[j] for j in on_line if j != i])
+        if len(others) < 2 or not (np.all(others > 0) or np.all(others < 0)):
+            continue
+        sign, strength = np.sign(others[0]), float(np.median(np.abs(others)))
+        if sign * contrast[i] >= strength / 2:
+            continue
+        beside = pole_beside(lab8, clicks[i], s)
+        if beside is not None and sign * _line_contrast(lab8, beside[0]) >= strength / 2:
+            clicks[i], widths[i] = beside
+    return clicks, widths
 
 
 def off_line_radii(
