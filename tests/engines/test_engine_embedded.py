@@ -10,6 +10,7 @@ from skimage import io
 
 from napari_skipclick.engines import Engine, create_engine
 from napari_skipclick.engines.embedded import EmbeddedEngine
+from napari_skipclick.engines.embedded_refine import relaxed_prior
 from napari_skipclick.eval.metrics import iou
 from napari_skipclick.eval.noc import evaluate_object
 from napari_skipclick.types import Click
@@ -237,3 +238,38 @@ def test_a_correcting_clicks_disk_reaches_no_farther_than_the_masks_edge():
     ]
     assert click_radii(clicks, prev, 3.0) == [2.0, 1.0, 3.0, 3.0, 3.0]
     assert click_radii(clicks, None, 3.0) == [3.0] * 5
+
+
+def test_a_deep_correction_voids_the_previous_mask_around_it():
+    prev = np.zeros((60, 80), np.float32)
+    prev[10:50, 10:40] = 1.0
+    deep, shallow = Click(30, 60, True), Click(30, 43, True)  # 21 px and 4 px from the mask
+    relaxed = relaxed_prior(prev, [Click(30, 20, True), deep, shallow], 8.0)
+    rows, cols = np.ogrid[:60, :80]
+    near_deep = (rows - 30) ** 2 + (cols - 60) ** 2 <= 21**2
+    assert np.all(relaxed[near_deep] == 0.5)
+    assert np.array_equal(relaxed[~near_deep], prev[~near_deep])  # the shallow click: no change
+    inside = Click(30, 25, False)  # a negative click 11 px deep in the mask
+    assert relaxed_prior(prev, [inside], 8.0)[30, 25] == 0.5
+    assert relaxed_prior(prev, [deep], 0.0) is prev  # off
+    assert relaxed_prior(prev, [deep], 8.0, on_lines=[0]) is prev  # a click on a line
+
+
+def test_a_click_deep_in_a_missed_part_of_the_background_colour_takes_it():
+    # a body the previous mask holds and a leg it missed, of nearly the background's colour
+    # (a leg on a clay court): the click in the leg gave its superpixel and no more
+    rng = np.random.default_rng(0)
+    image = np.full((160, 200, 3), 150.0) + rng.normal(0, 4, (160, 200, 3))
+    image[40:120, 40:90] = 80 + rng.normal(0, 4, (80, 50, 3))
+    image[40:120, 90:160] = 135 + rng.normal(0, 4, (80, 70, 3))
+    image = np.clip(image, 0, 255).astype(np.uint8)
+    prev = np.zeros((160, 200), np.float32)
+    prev[40:120, 40:90] = 1.0
+    clicks = [Click(80, 60, True), Click(80, 130, True)]
+    leg = np.zeros((160, 200), bool)
+    leg[40:120, 90:160] = True
+    for relax, least, most in ((0.0, 0, 200), (8.0, 0.85 * leg.sum(), leg.sum())):
+        engine = EmbeddedEngine(prior_relax=relax)
+        mask = engine.decode(engine.encode(image), clicks, prev) > 0.5
+        assert least <= np.count_nonzero(mask & leg) <= most
+        assert not (mask & ~leg & ~(prev > 0.5)).any()

@@ -28,6 +28,7 @@ from .embedded_refine import (
     connected_to_clicks,
     disk_labels,
     refine,
+    relaxed_prior,
 )
 from .embedded_settings import EmbeddedSettings
 from .embedded_thin_pass import line_width, off_line_radii, snap_near_misses, thin_objects
@@ -152,14 +153,20 @@ class EmbeddedEngine:
         if s.thin_objects:
             clicks, widths = snap_near_misses(a["lab"], clicks, widths, s)
         pos, neg = self._click_segments(labels, clicks)
-        prior = None
+        # the previous mask: as colour samples (prior) and as log-odds (belief: voided around
+        # a click that corrects it deeply, embedded_refine.relaxed_prior)
+        prior = belief = prev_belief = None
         if prev is not None:
             prior = np.bincount(labels.ravel(), weights=prev.ravel(), minlength=n) / a["size"]
+            on_lines = [i for i, width in widths.items() if width <= s.thin_width]
+            prev_belief = relaxed_prior(prev, clicks, s.prior_relax, on_lines)
+            belief = np.bincount(labels.ravel(), weights=prev_belief.ravel(), minlength=n)
+            belief /= a["size"]
         radii = click_radii(clicks, prev, s.click_radius)
         if s.thin_objects:
             radii = off_line_radii(widths, radii, prev, s)
         disks = disk_labels(shape, clicks, radii)
-        logit, llr_bin, geo = self._unary_logit(a, n, clicks, pos, neg, prior, disks)
+        logit, llr_bin, geo = self._unary_logit(a, n, clicks, pos, neg, prior, belief, disks)
         weights = superpixel_pair_weights(a)
         unary = logit * a["size"] / a["size"].mean()
         fg = min_cut(n, a["edges"], s.smoothness * weights, unary, pos, neg)
@@ -169,7 +176,7 @@ class EmbeddedEngine:
         if s.refine:
             seeds = np.concatenate([pos, neg])
             fixed = line_disks(a["lab"], clicks, disks, widths, s)
-            mask = self._refine(a, fg, mask, clicks, prev, llr_bin, geo, seeds, fixed)
+            mask = self._refine(a, fg, mask, clicks, prev_belief, llr_bin, geo, seeds, fixed)
         if s.thin_objects:
             mask = thin_objects(a, mask, clicks, prev, widths, s)
         prob = 1.0 / (1.0 + np.exp(-np.clip(logit, -30, 30)))
@@ -260,9 +267,12 @@ class EmbeddedEngine:
         pos: np.ndarray,
         neg: np.ndarray,
         prior: np.ndarray | None,
+        belief: np.ndarray | None,
         disks: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Superpixel foreground log-odds, colour-bin log-likelihood ratios, geodesic term."""
+        """Superpixel foreground log-odds, colour-bin log-likelihood ratios, geodesic term;
+        ``prior`` weighs the superpixels as colour samples, ``belief`` gives the log-odds of
+        the previous mask (each the superpixels' mean, or None)."""
         s = self.settings
         fg_w = np.zeros(n)
         bg_w = np.zeros(n)
@@ -286,7 +296,7 @@ class EmbeddedEngine:
         d_neg = geodesic_distance(n, a["edges"], costs, neg, border, s.border_cost)
         geo = np.clip((np.minimum(d_neg, 1e6) - np.minimum(d_pos, 1e6)) / s.geodesic_scale, -6, 6)
         logit = s.colour_weight * llr + s.geodesic_weight * geo
-        if prior is not None:
-            p = np.clip(prior, 0.02, 0.98)
+        if belief is not None:
+            p = np.clip(belief, 0.02, 0.98)
             logit += s.prior_weight * np.log(p / (1.0 - p))
         return logit, llr_bin, geo

@@ -86,6 +86,35 @@ def click_radii(clicks: list[Click], prev: np.ndarray | None, radius: float) -> 
     return radii
 
 
+def relaxed_prior(
+    prev: np.ndarray, clicks: list[Click], depth: float, on_lines: Sequence[int] = ()
+) -> np.ndarray:
+    """``prev`` made neutral (0.5) within ``d`` pixels of each click that corrects it at a
+    depth ``d`` of at least ``depth`` (its distance to the mask's other side; 0: never),
+    except the clicks whose indices ``on_lines`` names.
+
+    A positive click deep in a part the previous mask missed (a leg 40 px from it) says that
+    mask is wrong over about that distance around it: there the previous mask's log-odds
+    should not hold the engine back, or the click gains little beyond its own superpixels. A
+    click on a line (a ski 20 px from the other one) says only that the line is missing.
+    """
+    if depth <= 0:
+        return prev
+    mask = prev > 0.5
+    out = prev
+    for i, click in enumerate(clicks):
+        if i in on_lines:
+            continue
+        d = other_side(mask, click) if corrects(mask, click) else None
+        if d is None or d < depth:
+            continue
+        if out is prev:
+            out = prev.copy()
+        for _, window, disk in click_disks(prev.shape, [click], d):
+            out[window][disk] = 0.5
+    return out
+
+
 def refine(
     region: np.ndarray,
     coarse: np.ndarray,

@@ -41,6 +41,9 @@ class EmbeddedSettings:
         0.1, "share of the clicked colours' peak that counts as clicked"
     )
     prior_weight: float = _setting(0.5, "weight of the previous mask's log-odds")
+    prior_relax: float = _setting(
+        8.0, "a click correcting the previous mask this deep (px) voids its prior around it"
+    )
     smoothness: float = _setting(1.0, "superpixel graph-cut smoothness")
     keep_connected: bool = _setting(True, "drop foreground not connected to a positive click")
     refine: bool = _setting(True, "run the pixel refinement")
