@@ -86,6 +86,18 @@ def click_radii(clicks: list[Click], prev: np.ndarray | None, radius: float) -> 
     return radii
 
 
+def _depth(mask: np.ndarray, click: Click) -> float | None:
+    """``other_side`` of ``click`` in ``mask``, searched in a window that doubles from 16 px
+    until it holds the nearest pixel (a negative click inside a large mask would otherwise
+    list every background pixel of the frame)."""
+    within = 16
+    while True:
+        d = other_side(mask, click, within)
+        if (d is not None and d <= within) or within >= max(mask.shape):
+            return d
+        within *= 2
+
+
 def relaxed_prior(
     prev: np.ndarray, clicks: list[Click], depth: float, on_lines: Sequence[int] = ()
 ) -> np.ndarray:
@@ -105,7 +117,7 @@ def relaxed_prior(
     for i, click in enumerate(clicks):
         if i in on_lines:
             continue
-        d = other_side(mask, click) if corrects(mask, click) else None
+        d = _depth(mask, click) if corrects(mask, click) else None
         if d is None or d < depth:
             continue
         if out is prev:
