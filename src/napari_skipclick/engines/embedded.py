@@ -189,13 +189,14 @@ class EmbeddedEngine:
         fg: np.ndarray,
         coarse: np.ndarray,
         clicks: list[Click],
-        prev: np.ndarray | None,
+        belief: np.ndarray | None,
         llr_bin: np.ndarray,
         geo: np.ndarray,
         seeds: np.ndarray,
         disks: np.ndarray,
     ) -> np.ndarray:
-        """Pixel graph cut in a band of superpixels along the boundary and around the clicks."""
+        """Pixel graph cut in a band of superpixels along the boundary and around the clicks;
+        ``belief`` is the previous mask as log-odds (``relaxed_prior``), or None."""
         s = self.settings
         labels = a["labels"]
         pixel_llr = llr_bin[a["pixel_bin"]]
@@ -212,8 +213,8 @@ class EmbeddedEngine:
         logit = s.colour_weight * np.clip(pixel_llr[box], -6.0, 6.0)
         logit += s.pixel_geodesic_weight * geo[crop_labels]
         logit += s.coarse_weight * (2.0 * coarse[box] - 1.0)
-        if prev is not None:
-            p = np.clip(prev[box], 0.02, 0.98)
+        if belief is not None:
+            p = np.clip(belief[box], 0.02, 0.98)
             logit += s.prior_weight * np.log(p / (1.0 - p))
         weights = (a["weight_right"][y0:y1, x0 : x1 - 1], a["weight_down"][y0 : y1 - 1, x0:x1])
         mask = coarse.copy()
