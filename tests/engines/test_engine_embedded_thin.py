@@ -33,6 +33,14 @@ from napari_skipclick.types import Click
 SLALOM = Path(__file__).parents[1] / "data" / "giant_slalom"
 
 
+def _slalom_poles(reach: int) -> tuple[np.ndarray, np.ndarray]:
+    """Giant-slalom frame 0 and the pixels within ``reach`` (4-connected steps) of its
+    annotated poles."""
+    frame = np.asarray(Image.open(SLALOM / "00000.jpg").convert("RGB"))
+    pole = np.asarray(Image.open(SLALOM / "00000_obj2_poles.png")) == 1
+    return frame, ndimage.binary_dilation(pole, iterations=reach)
+
+
 def _decode_clicks(engine: EmbeddedEngine, image: np.ndarray, clicks: list[Click]) -> np.ndarray:
     """Decode click after click, each time with the previous result as the prior."""
     features = engine.encode(image)
@@ -113,9 +121,7 @@ def test_clicks_on_lines_inside_a_wide_object_keep_the_whole_object():
 def test_clicks_on_a_real_pole_give_a_line_without_blobs_of_snow():
     # giant-slalom frame 0: two clicks on the skier's right pole, in zoom mode as for poles; the
     # pole reading is off (``line_contrast=0``: no trace), so the line disks alone decide
-    frame = np.asarray(Image.open(SLALOM / "00000.jpg").convert("RGB"))
-    pole = np.asarray(Image.open(SLALOM / "00000_obj2_poles.png")) == 1
-    near_pole = ndimage.binary_dilation(pole, iterations=2)
+    frame, near_pole = _slalom_poles(2)
     clicks = [Click(183, 408, True), Click(174, 385, True)]
     thickness = {}
     for share in (0.5, 0.0):
@@ -135,13 +141,11 @@ def test_clicks_on_a_real_pole_give_a_line_without_blobs_of_snow():
 
 def test_clicks_on_real_poles_in_the_full_frame_give_lines_without_blobs():
     # giant-slalom frame 0, four clicks on the two poles, no zoom: the thin pass decides
-    frame = np.asarray(Image.open(SLALOM / "00000.jpg").convert("RGB"))
-    pole = np.asarray(Image.open(SLALOM / "00000_obj2_poles.png")) == 1
+    frame, near_pole = _slalom_poles(2)
     clicks = [Click(155, 309, True), Click(165, 320, True), Click(165, 361, True)]
     clicks.append(Click(185, 413, True))
     mask = _decode_clicks(EmbeddedEngine(), frame, clicks)
     assert np.count_nonzero(mask) >= 60
-    near_pole = ndimage.binary_dilation(pole, iterations=2)
     assert np.count_nonzero(mask & near_pole) >= 0.95 * np.count_nonzero(mask)
     # each click fixed a disk as wide as the pole, not a 7-px blob of snow
     assert ndimage.distance_transform_edt(mask).max() <= 2.0
@@ -151,15 +155,13 @@ def test_clicks_on_real_poles_in_the_full_frame_give_lines_without_blobs():
 def test_a_click_where_the_pole_crosses_the_gate_keeps_the_line(zoom):
     # giant-slalom frame 0: two clicks on the right pole, then one where it passes the red
     # gate pole (no thin line there: ridge width 10 px); it must not flood the snow
-    frame = np.asarray(Image.open(SLALOM / "00000.jpg").convert("RGB"))
-    pole = np.asarray(Image.open(SLALOM / "00000_obj2_poles.png")) == 1
+    frame, near_pole = _slalom_poles(2)
     clicks = [Click(183, 408, True), Click(174, 385, True), Click(165, 360, True)]
     session = AnnotationSession(frame[None], EmbeddedEngine())
     obj = session.add_object().id
     for k in (1, 2, 3):
         session.set_clicks(0, obj, clicks[:k], zoom=zoom)
     mask = session.labels.read(0) == obj
-    near_pole = ndimage.binary_dilation(pole, iterations=2)
     assert 80 <= np.count_nonzero(mask) <= 200  # the pole from the gate to its tip
     assert np.count_nonzero(mask & near_pole) >= 0.8 * np.count_nonzero(mask)
 
@@ -188,9 +190,7 @@ def test_a_lone_click_on_a_real_pole_gives_the_pole_not_the_snow():
     # giant-slalom frame 0, full frame: one click on the right pole flooded 22,027 px of snow,
     # then gave 6 px of the pole around the click; a second click on the pole outside that
     # flood was refused (29,021 px)
-    frame = np.asarray(Image.open(SLALOM / "00000.jpg").convert("RGB"))
-    pole = np.asarray(Image.open(SLALOM / "00000_obj2_poles.png")) == 1
-    near_pole = ndimage.binary_dilation(pole, iterations=3)
+    frame, near_pole = _slalom_poles(3)
     session = AnnotationSession(frame[None], EmbeddedEngine())
     obj = session.add_object().id
     clicks = [Click(176, 389, True), Click(172, 378, True)]
@@ -273,9 +273,7 @@ def test_a_lone_click_that_just_misses_a_pole_gives_the_pole(offset):
 def test_a_lone_click_beside_a_real_pole_gives_the_pole_not_the_snow(dy):
     # giant-slalom frame 0: a click one or two rows off the right pole flooded 15,000-26,000
     # px of snow; it now gives what a click on the pole gives
-    frame = np.asarray(Image.open(SLALOM / "00000.jpg").convert("RGB"))
-    pole = np.asarray(Image.open(SLALOM / "00000_obj2_poles.png")) == 1
-    near_pole = ndimage.binary_dilation(pole, iterations=3)
+    frame, near_pole = _slalom_poles(3)
     engine = EmbeddedEngine()
     on_pole = _decode_clicks(engine, frame, [Click(174, 384, True)])
     beside = _decode_clicks(engine, frame, [Click(174 + dy, 384, True)])
@@ -295,10 +293,8 @@ def test_a_pole_is_traced_to_the_glove_and_no_further_along_the_leg():
     # giant-slalom frame 0: two clicks on the skier's left pole, between the glove and the leg
     # it passes behind: the trace reaches the glove and stops at the leg (an edge between the
     # snow and the darker leg is no pole: the pole must stand out on both sides)
-    frame = np.asarray(Image.open(SLALOM / "00000.jpg").convert("RGB"))
-    pole = np.asarray(Image.open(SLALOM / "00000_obj2_poles.png")) == 1
+    frame, near_pole = _slalom_poles(2)
     mask = _decode_clicks(EmbeddedEngine(), frame, [Click(155, 309, True), Click(165, 320, True)])
-    near_pole = ndimage.binary_dilation(pole, iterations=2)
     assert np.count_nonzero(mask & near_pole) >= 0.9 * np.count_nonzero(mask)
     ys, xs = np.nonzero(mask)
     assert ys.min() <= 146 and xs.min() <= 301  # the glove end of the pole: (143, 298)
@@ -338,9 +334,7 @@ def test_a_click_off_the_lines_of_a_thin_object_fixes_a_disk_as_narrow_as_theirs
 def test_a_click_at_the_tip_of_a_real_pole_adds_no_blob_of_snow(tip):
     # giant-slalom frame 0: two clicks on the right pole and one at its tip, where no line is
     # read; its 3-px disk fixed 16-23 px of snow beside the pole (3.2 px thick)
-    frame = np.asarray(Image.open(SLALOM / "00000.jpg").convert("RGB"))
-    pole = np.asarray(Image.open(SLALOM / "00000_obj2_poles.png")) == 1
-    near_pole = ndimage.binary_dilation(pole, iterations=2)
+    frame, near_pole = _slalom_poles(2)
     engine = EmbeddedEngine()
     clicks = [Click(165, 361, True), Click(185, 413, True), Click(*tip, True)]
     mask = engine.decode(engine.encode(frame), clicks) > 0.5
@@ -353,9 +347,7 @@ def test_a_click_at_the_tip_of_a_real_pole_adds_no_blob_of_snow(tip):
 def test_a_third_click_that_just_misses_a_real_pole_adds_no_snow(near_miss):
     # giant-slalom frame 0: two clicks on the right pole and a third one or two rows above it,
     # on the snow, which the ridge filter still read as the pole: its disk took 7-43 px of snow
-    frame = np.asarray(Image.open(SLALOM / "00000.jpg").convert("RGB"))
-    pole = np.asarray(Image.open(SLALOM / "00000_obj2_poles.png")) == 1
-    near_pole = ndimage.binary_dilation(pole, iterations=2)
+    frame, near_pole = _slalom_poles(2)
     engine = EmbeddedEngine()
     features = engine.encode(frame)
     base = [Click(165, 361, True), Click(185, 413, True)]
