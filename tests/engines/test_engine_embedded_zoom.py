@@ -101,18 +101,25 @@ def test_propagation_decodes_without_the_guard_a_moving_object_grows_where_it_mo
     assert carried[30:90, 20:140].mean() > 0.9
 
 
-def test_a_negative_second_click_adds_no_large_part_a_positive_one_may(monkeypatch):
+def test_a_negative_second_click_adds_no_large_part_a_positive_one_no_flood(monkeypatch):
     engine = EmbeddedEngine()
     features = engine.encode(np.full((60, 80, 3), 128, np.uint8))
     prior = np.zeros((60, 80), np.float32)
-    prior[10:30, 10:30] = 1.0  # the first click's mask
-    flooded = np.zeros((60, 80), np.float32)
-    flooded[10:30, 10:30] = 0.9
-    flooded[35:60, 0:80] = 0.9  # 2,000 pixels no positive click lies in
-    monkeypatch.setattr(engine, "_zoomed", lambda *args: flooded)
+    prior[10:30, 10:30] = 1.0  # the first click's mask: 400 pixels
+    answer = np.zeros((60, 80), np.float32)
+    answer[10:30, 10:30] = 0.9
+    answer[35:60, 0:80] = 0.9  # 2,000 pixels no positive click lies in: five times the mask
+    monkeypatch.setattr(engine, "_zoomed", lambda *args: answer)
     negative = [Click(20, 20, True), Click(5, 70, False)]
     mask = engine.decode(features, negative, prior) > 0.5
     assert mask[10:30, 10:30].all() and not mask[35:60].any()
     positive = [Click(20, 20, True), Click(15, 25, True)]
-    assert (engine.decode(features, positive, prior) > 0.5)[35:60].all()
+    mask = engine.decode(features, positive, prior) > 0.5
+    assert mask[10:30, 10:30].all() and not mask[35:60].any()  # a flood: undone
     assert (engine.decode_carried(features, negative, prior) > 0.5)[35:60].all()
+    answer[45:60] = 0.0  # 800 pixels, twice the mask: a rough first mask's missing part
+    assert (engine.decode(features, positive, prior) > 0.5)[35:45].all()
+    lax = EmbeddedEngine(early_guard_share=0.0)
+    monkeypatch.setattr(lax, "_zoomed", lambda *args: answer)
+    answer[45:60] = 0.9
+    assert (lax.decode(features, positive, prior) > 0.5)[35:60].all()

@@ -127,6 +127,11 @@ class EmbeddedSettings:
         "the newest positive click's addition is undone where thicker than this many times the"
         " click's distance to the previous mask (0: never)",
     )
+    early_guard_share: float = _setting(
+        2.0,
+        "before guard_after, a positive click's addition no positive click lies in is undone"
+        " when larger than this many times the mask (0: never)",
+    )
     guard_after: int = _setting(
         3,
         "clicks from which the guards apply (the mask of one or two clicks is still rough); a"
