@@ -119,7 +119,7 @@ def test_a_negative_second_click_adds_no_large_part_a_positive_one_no_flood(monk
     assert (engine.decode_carried(features, negative, prior) > 0.5)[35:60].all()
     answer[45:60] = 0.0  # 800 pixels, twice the mask: a rough first mask's missing part
     assert (engine.decode(features, positive, prior) > 0.5)[35:45].all()
+    answer[45:60] = 0.9  # the flood again, with the early guard off: kept
     lax = EmbeddedEngine(early_guard_share=0.0)
     monkeypatch.setattr(lax, "_zoomed", lambda *args: answer)
-    answer[45:60] = 0.9
     assert (lax.decode(features, positive, prior) > 0.5)[35:60].all()

@@ -135,5 +135,6 @@ class EmbeddedSettings:
     guard_after: int = _setting(
         3,
         "clicks from which the guards apply (the mask of one or two clicks is still rough); a"
-        " negative click's large unasked additions are undone from the second click",
+        " negative click's large unasked additions are undone from the second click, a positive"
+        " click's floods (early_guard_share) before it",
     )
