@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-TOOL = ROOT / "tools" / "boundary_side.py"
+from tool_loader import ROOT, load_tool, run_tool
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location("boundary_side", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("boundary_side")
 
 
 def test_a_mask_a_pixel_inside_the_annotation_has_object_all_round_outside():
@@ -49,22 +41,8 @@ def test_void_pixels_are_left_out_of_the_rings():
 
 def test_the_command_runs_the_clicks_and_writes_every_object(tmp_path):
     out = tmp_path / "rows.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(TOOL),
-            "--data",
-            str(ROOT / "tests" / "data" / "giant_slalom"),
-            "--clicks",
-            "2",
-            "--json",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
+    data = str(ROOT / "tests" / "data" / "giant_slalom")
+    done = run_tool("boundary_side", "--data", data, "--clicks", "2", "--json", str(out))
     rows = json.loads(out.read_text())
     assert [r["name"] for r in rows] == ["00000_obj1_skis", "00000_obj2_poles", "00000_obj3_skier"]
     assert all(0.0 <= r["out_object"] <= 1.0 and 0.0 <= r["iou"] <= 1.0 for r in rows)

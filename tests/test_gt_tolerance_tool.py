@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-TOOL = ROOT / "tools" / "gt_tolerance.py"
+from tool_loader import ROOT, load_tool, run_tool
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location("gt_tolerance", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("gt_tolerance")
+
+
+def _run(*args: str, check: bool = True):
+    """The tool run as a command with ``args``."""
+    return run_tool("gt_tolerance", *args, check=check, timeout=300)
 
 
 def test_a_square_loses_its_rim_and_a_one_pixel_line_everything():
@@ -45,17 +42,6 @@ def test_void_pixels_do_not_count_against_the_changed_mask():
     void = square.copy()
     void[9, :] = void[30, :] = void[:, 9] = void[:, 30] = 255  # the dilation lands in void
     assert _tool().tolerance(void)["dilate_1px"] == pytest.approx(1.0)
-
-
-def _run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """The tool run as a command with ``args``."""
-    return subprocess.run(
-        [sys.executable, str(TOOL), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=check,
-    )
 
 
 def test_the_command_prints_and_writes_every_object(tmp_path):

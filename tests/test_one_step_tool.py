@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
+from tool_loader import ROOT, run_tool
 
-ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "davis_video_mini"
 
 
 def test_one_step_reports_each_clip_with_defaults_and_each_change():
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "tools" / "one_step.py"),
-            "--data",
-            str(DATA),
-            "--every",
-            "3",
-            "motion.model=shift",
-            "engine_weight=0.0",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=True,
+    done = run_tool(
+        "one_step", "--data", str(DATA), "--every", "3", "motion.model=shift", "engine_weight=0.0"
     )
     rows = [line.split() for line in done.stdout.splitlines()]
     assert [row[:2] for row in rows] == [
@@ -39,10 +23,5 @@ def test_one_step_reports_each_clip_with_defaults_and_each_change():
 
 
 def test_an_unknown_setting_is_refused():
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "one_step.py"), "--data", str(DATA), "speed=2"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = run_tool("one_step", "--data", str(DATA), "speed=2", check=False)
     assert done.returncode != 0 and "speed" in done.stderr
