@@ -123,3 +123,6 @@ def test_a_negative_second_click_adds_no_large_part_a_positive_one_no_flood(monk
     lax = EmbeddedEngine(early_guard_share=0.0)
     monkeypatch.setattr(lax, "_zoomed", lambda *args: answer)
     assert (lax.decode(features, positive, prior) > 0.5)[35:60].all()
+    unguarded = EmbeddedEngine(guard_share=0.0)  # a negative click: the early share is not its
+    monkeypatch.setattr(unguarded, "_zoomed", lambda *args: answer)
+    assert (unguarded.decode(features, negative, prior) > 0.5)[35:60].all()

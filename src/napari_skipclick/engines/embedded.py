@@ -106,14 +106,13 @@ class EmbeddedEngine:
             return out
         if len(clicks) >= s.guard_after:
             mask = guard_growth(prev > 0.5, out > 0.5, clicks, s.guard_share, s.flood_factor)
-        elif not clicks[-1].positive and s.guard_share > 0:
-            # a negative click asks for no growth, however early it comes
-            mask = drop_unasked_growth(prev > 0.5, out > 0.5, clicks, s.guard_share)
-        elif s.early_guard_share > 0:
-            # an early positive click may add much to a rough mask, but not a flood
-            mask = drop_unasked_growth(prev > 0.5, out > 0.5, clicks, s.early_guard_share)
         else:
-            return out
+            # a negative click asks for no growth, however early it comes; an early positive
+            # click may add much to a rough mask, but not a flood
+            share = s.early_guard_share if clicks[-1].positive else s.guard_share
+            if share <= 0:
+                return out
+            mask = drop_unasked_growth(prev > 0.5, out > 0.5, clicks, share)
         return np.where(mask, np.maximum(out, 0.75), np.minimum(out, 0.25))
 
     def _zoomed(
