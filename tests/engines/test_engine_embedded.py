@@ -10,7 +10,7 @@ from skimage import io
 
 from napari_skipclick.engines import Engine, create_engine
 from napari_skipclick.engines.embedded import EmbeddedEngine
-from napari_skipclick.engines.embedded_refine import relaxed_prior
+from napari_skipclick.engines.embedded_refine import object_samples, relaxed_prior
 from napari_skipclick.eval.metrics import iou
 from napari_skipclick.eval.noc import evaluate_object
 from napari_skipclick.types import Click
@@ -255,21 +255,62 @@ def test_a_deep_correction_voids_the_previous_mask_around_it():
     assert relaxed_prior(prev, [deep], 8.0, on_lines=[0]) is prev  # a click on a line
 
 
-def test_a_click_deep_in_a_missed_part_of_the_background_colour_takes_it():
-    # a body the previous mask holds and a leg it missed, of nearly the background's colour
-    # (a leg on a clay court): the click in the leg gave its superpixel and no more
+def _missed_leg(noise: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A body the previous mask holds and a leg it missed, of nearly the background's colour
+    (a leg on a clay court), with pixel noise ``noise``: image, previous mask, leg."""
     rng = np.random.default_rng(0)
-    image = np.full((160, 200, 3), 150.0) + rng.normal(0, 4, (160, 200, 3))
-    image[40:120, 40:90] = 80 + rng.normal(0, 4, (80, 50, 3))
-    image[40:120, 90:160] = 135 + rng.normal(0, 4, (80, 70, 3))
-    image = np.clip(image, 0, 255).astype(np.uint8)
+    image = np.full((160, 200, 3), 150.0) + rng.normal(0, noise, (160, 200, 3))
+    image[40:120, 40:90] = 80 + rng.normal(0, noise, (80, 50, 3))
+    image[40:120, 90:160] = 135 + rng.normal(0, noise, (80, 70, 3))
     prev = np.zeros((160, 200), np.float32)
     prev[40:120, 40:90] = 1.0
-    clicks = [Click(80, 60, True), Click(80, 130, True)]
     leg = np.zeros((160, 200), bool)
     leg[40:120, 90:160] = True
+    return np.clip(image, 0, 255).astype(np.uint8), prev, leg
+
+
+def test_a_click_deep_in_a_missed_part_of_the_background_colour_takes_it():
+    # the click in the leg gave its superpixel and no more
+    image, prev, leg = _missed_leg(4.0)
+    clicks = [Click(80, 60, True), Click(80, 130, True)]
     for relax, least, most in ((0.0, 0, 200), (8.0, 0.85 * leg.sum(), leg.sum())):
         engine = EmbeddedEngine(prior_relax=relax)
         mask = engine.decode(engine.encode(image), clicks, prev) > 0.5
         assert least <= np.count_nonzero(mask & leg) <= most
         assert not (mask & ~leg & ~(prev > 0.5)).any()
+
+
+def test_a_deep_positive_click_adds_colour_samples_capped_by_the_mask_area():
+    prev = np.zeros((60, 80), np.float32)
+    prev[10:50, 10:40] = 1.0  # 1,200 px: twice its equivalent radius is 39 px
+    deep, negative = Click(30, 60, True), Click(30, 25, False)  # 21 px and 11 px deep
+    relaxed = relaxed_prior(prev, [deep], 8.0)  # 0.5 on a disk of 21 px
+    added = float(np.sum(relaxed - prev))
+    assert object_samples(prev, [deep], 8.0, [], 0.0) is prev  # off
+    assert object_samples(prev, [deep, negative], 8.0, [0, 1], 1.0) is prev  # nothing asks
+    wide = object_samples(prev, [deep, negative], 8.0, [1], 1.0)
+    assert np.sum(wide - prev) == pytest.approx(added)  # room for all of it
+    capped = object_samples(prev, [deep], 8.0, [], 0.25)
+    assert np.sum(capped - prev) == pytest.approx(0.25 * 1200)
+    assert np.array_equal(capped > prev, relaxed > prev)  # the same pixels, less weight
+    small = np.zeros((60, 80), np.float32)
+    small[28:33, 10:15] = 1.0  # 25 px: the disks reach at most 5.6 px, less than the depth
+    assert object_samples(small, [deep], 8.0, [], 1.0) is small
+    rows, cols = np.ogrid[:60, :80]
+    within_10 = (rows - 30) ** 2 + (cols - 60) ** 2 <= 10**2
+    assert np.array_equal(relaxed_prior(prev, [deep], 8.0, reach=10.0) == 0.5, within_10)
+
+
+def test_the_missed_part_around_a_deep_click_counts_as_object_colour():
+    # the leg above, noisier: its colours, held by the background's samples only, kept a
+    # quarter of it out until the part around the click counted as object colour too
+    image, prev, leg = _missed_leg(8.0)
+    taken = []
+    for share in (0.0, 0.5):
+        engine = EmbeddedEngine(relax_samples=share)
+        mask = engine.decode(
+            engine.encode(image), [Click(80, 60, True), Click(80, 130, True)], prev
+        )
+        assert np.count_nonzero((mask > 0.5) & ~leg & (prev < 0.5)) <= 5
+        taken.append(np.count_nonzero((mask > 0.5) & leg))
+    assert taken[0] < 0.75 * leg.sum() < 0.8 * leg.sum() <= taken[1]

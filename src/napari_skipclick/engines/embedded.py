@@ -27,6 +27,7 @@ from .embedded_refine import (
     click_radii,
     connected_to_clicks,
     disk_labels,
+    object_samples,
     refine,
     relaxed_prior,
 )
@@ -155,13 +156,18 @@ class EmbeddedEngine:
         if s.thin_objects:
             clicks, widths = snap_near_misses(a["lab"], clicks, widths, s)
         pos, neg = self._click_segments(labels, clicks)
-        # the previous mask: as colour samples (prior) and as log-odds (belief: voided around
-        # a click that corrects it deeply, embedded_refine.relaxed_prior)
+        # the previous mask: as colour samples (prior: with some of what deep positive clicks
+        # void, embedded_refine.object_samples) and as log-odds (belief: voided around a click
+        # that corrects it deeply, embedded_refine.relaxed_prior)
         prior = belief = prev_belief = None
         if prev is not None:
-            prior = np.bincount(labels.ravel(), weights=prev.ravel(), minlength=n) / a["size"]
             on_lines = [i for i, width in widths.items() if width <= s.thin_width]
             prev_belief = relaxed_prior(prev, clicks, s.prior_relax, on_lines)
+            negative = [i for i, c in enumerate(clicks) if not c.positive]
+            samples = object_samples(
+                prev, clicks, s.prior_relax, on_lines + negative, s.relax_samples
+            )
+            prior = np.bincount(labels.ravel(), weights=samples.ravel(), minlength=n) / a["size"]
             belief = np.bincount(labels.ravel(), weights=prev_belief.ravel(), minlength=n)
             belief /= a["size"]
         radii = click_radii(clicks, prev, s.click_radius)

@@ -44,6 +44,11 @@ class EmbeddedSettings:
     prior_relax: float = _setting(
         8.0, "a click correcting the previous mask this deep (px) voids its prior around it"
     )
+    relax_samples: float = _setting(
+        0.5,
+        "a deep positive click's voided prior adds object colour samples, at most this share"
+        " of the mask's area",
+    )
     smoothness: float = _setting(1.0, "superpixel graph-cut smoothness")
     keep_connected: bool = _setting(True, "drop foreground not connected to a positive click")
     refine: bool = _setting(True, "run the pixel refinement")
