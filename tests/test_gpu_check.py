@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(660)  # the script's own limit below (600 s), not the suite's 300 s
 def test_gpu_check_script_runs_on_cpu_quick(tmp_path):
     out = tmp_path / "check"
     env = {**os.environ, "PYTHON": sys.executable}
