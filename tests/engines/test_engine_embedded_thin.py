@@ -84,6 +84,16 @@ def test_ridge_width_measures_a_line_and_finds_none_in_a_flat_region():
     assert ridge_width(wide, Click(40, 40, True), strength=3.0) >= 8.0
 
 
+@pytest.mark.parametrize("width", [2, 3, 4, 6, 8, 10])
+def test_ridge_width_reads_a_bars_width_at_its_centre_and_at_the_image_edge(width):
+    bar = np.full((60, 60), 80.0)
+    bar[:, 30 - width // 2 : 30 - width // 2 + width] = 20.0
+    assert ridge_width(bar, Click(30, 30, True), strength=3.0) == width
+    # near the top edge the window is mirrored; across, the bar lies along the right edge
+    assert ridge_width(bar, Click(2, 30, True), strength=3.0) == width
+    assert ridge_width(bar.T, Click(30, 58, True), strength=3.0) == width
+
+
 def test_click_disks_keep_to_the_clicked_colour():
     image, line, clicks = pole_on_snow()
     disks = colour_disks(rgb2lab(image), clicks, radius=3.0, tolerance=15.0)

@@ -38,6 +38,19 @@ def _hessian_kernels(sigma: float) -> np.ndarray:
     return sigma**2 * np.stack([np.outer(d2, g), np.outer(g, d2), np.outer(d1, d1)])
 
 
+@cache
+def _ridge_kernels() -> np.ndarray:
+    """The kernels of every scale in ``RIDGE_SCALES``, zero-padded to the largest one's side:
+    ``(scales, 3, side, side)``."""
+    kernels = [_hessian_kernels(sigma) for sigma in RIDGE_SCALES]
+    side = max(k.shape[1] for k in kernels)
+    padded = np.zeros((len(kernels), 3, side, side))
+    for out, k in zip(padded, kernels, strict=True):
+        pad = (side - k.shape[1]) // 2
+        out[:, pad : side - pad, pad : side - pad] = k
+    return padded
+
+
 def ridge_width(lightness: np.ndarray, click: Click, strength: float) -> float:
     """Width in pixels of a line (ridge or valley of lightness) through the click, or inf.
 
@@ -56,21 +69,19 @@ def ridge_width(lightness: np.ndarray, click: Click, strength: float) -> float:
     pads = ((r - (cy - y0), r - (min(cy + r + 1, height) - cy - 1)),)
     pads += ((r - (cx - x0), r - (min(cx + r + 1, width) - cx - 1)),)
     patch = np.pad(patch.astype(np.float64), pads, mode="symmetric")
-    best, best_scale = 0.0, np.inf
-    for sigma in RIDGE_SCALES:
-        kernels = _hessian_kernels(sigma)
-        half = kernels.shape[1] // 2
-        area = patch[r - 1 - half : r + 2 + half, r - 1 - half : r + 2 + half]
-        windows = np.lib.stride_tricks.sliding_window_view(area, kernels.shape[1:])
-        dyy, dxx, dxy = np.einsum("ijkl,nkl->nij", windows, kernels)
-        root = np.sqrt(((dyy - dxx) / 2) ** 2 + dxy**2)
-        mean = (dyy + dxx) / 2
-        big = np.maximum(np.abs(mean + root), np.abs(mean - root))
-        small = np.minimum(np.abs(mean + root), np.abs(mean - root))
-        line = np.where(small < big / 2, big - small, 0.0)
-        if line.max() > best:
-            best, best_scale = float(line.max()), sigma
-    return 2.0 * best_scale if best >= strength else np.inf
+    kernels = _ridge_kernels()
+    half = kernels.shape[-1] // 2
+    area = patch[r - 1 - half : r + 2 + half, r - 1 - half : r + 2 + half]
+    windows = np.lib.stride_tricks.sliding_window_view(area, kernels.shape[-2:])
+    dyy, dxx, dxy = np.einsum("ijkl,snkl->nsij", windows, kernels)
+    root = np.sqrt(((dyy - dxx) / 2) ** 2 + dxy**2)
+    mean = (dyy + dxx) / 2
+    big = np.maximum(np.abs(mean + root), np.abs(mean - root))
+    small = np.minimum(np.abs(mean + root), np.abs(mean - root))
+    line = np.where(small < big / 2, big - small, 0.0).reshape(len(RIDGE_SCALES), -1).max(axis=1)
+    # the first scale reaching the strongest response wins, as a scale-by-scale search would
+    best = int(np.argmax(line))
+    return 2.0 * RIDGE_SCALES[best] if line[best] > 0 and line[best] >= strength else np.inf
 
 
 def line_direction(lightness: np.ndarray, y: int, x: int, width: float) -> np.ndarray:
