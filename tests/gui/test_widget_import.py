@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from napari_skipclick._qt import imports
-from napari_skipclick._qt.panels.objects import FRAMES_COLUMN
+from napari_skipclick._qt.objects_panel import FRAMES_COLUMN
 from napari_skipclick.frame_lists import frame_ranges
 from napari_skipclick.types import FrameStatus
 from support.widget import labels_of, wait_idle

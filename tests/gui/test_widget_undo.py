@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_skipclick._qt.panels.objects import FRAMES_COLUMN
+from napari_skipclick._qt.objects_panel import FRAMES_COLUMN
 from napari_skipclick.frame_lists import frame_ranges
 from support.widget import click, labels_of, wait_idle
 

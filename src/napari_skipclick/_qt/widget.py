@@ -9,11 +9,11 @@ from qtpy.QtWidgets import QGroupBox, QLabel, QVBoxLayout, QWidget
 
 from .._layer_data import unwrapped
 from .controller import AnnotationController
+from .export_panel import ExportPanel
+from .frame_panel import FramePanel
 from .keybindings import KeyBindings
-from .panels.export import ExportPanel
-from .panels.frame import FramePanel
-from .panels.objects import ObjectsPanel
-from .panels.setup import SetupPanel
+from .objects_panel import ObjectsPanel
+from .setup_panel import SetupPanel
 from .unsaved import ask_unsaved
 
 

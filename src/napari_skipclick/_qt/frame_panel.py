@@ -17,8 +17,8 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ...types import FrameStatus
-from ..propagating import review_text
+from ..types import FrameStatus
+from .propagating import review_text
 
 STATUS_COLORS: dict[FrameStatus, str] = {
     FrameStatus.EMPTY: "#3a3f47",

@@ -23,10 +23,10 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ...colors import color_for
-from ...frame_lists import frame_ranges
-from ...types import ObjectInfo
-from ..imports import candidate_layers
+from ..colors import color_for
+from ..frame_lists import frame_ranges
+from ..types import ObjectInfo
+from .imports import candidate_layers
 
 ID_COLUMN, NAME_COLUMN, CLASS_COLUMN, FRAMES_COLUMN = range(4)
 

@@ -26,8 +26,8 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ...io.export import EXPORTERS, FORMATS, IMAGE_FORMATS, SPLIT_BY, parse_split
-from ..activity import ActivityProgress
+from ..io.export import EXPORTERS, FORMATS, IMAGE_FORMATS, SPLIT_BY, parse_split
+from .activity import ActivityProgress
 
 
 class _Progress(QObject):
@@ -48,7 +48,7 @@ def _export(
 ) -> tuple[list[Path], str | None]:
     """Writer-thread job: save what is unsaved, then export the session's store holding its
     commits (one committed state). Returns the written paths and, on failure, why."""
-    from ...io.export import export_store
+    from ..io.export import export_store
 
     store = session.store
     try:

@@ -22,7 +22,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ...engines.registry import DEFAULT_ENGINE, ENGINES, EngineEntry, EngineOption
+from ..engines.registry import DEFAULT_ENGINE, ENGINES, EngineEntry, EngineOption
 
 
 class OptionField:
@@ -238,7 +238,7 @@ class SetupPanel(QWidget):
 
     def download_weights(self, engine: str, field: OptionField) -> None:
         """Fetch the released checkpoint in a worker and put its path in ``field``."""
-        from ...model.weights import CHECKPOINTS
+        from ..model.weights import CHECKPOINTS
 
         text = str(field.value())
         released = text if text in CHECKPOINTS else str(field.option.default)
@@ -271,13 +271,13 @@ class SetupPanel(QWidget):
 
 
 def _build_engine(name: str, options: dict[str, Any]) -> Any:
-    from ...engines import create_engine
+    from ..engines import create_engine
 
     return create_engine(name, **options)
 
 
 def _download(name: str) -> Any:
-    from ...model.weights import fetch_checkpoint
+    from ..model.weights import fetch_checkpoint
 
     return fetch_checkpoint(name, progressbar=False)
 
