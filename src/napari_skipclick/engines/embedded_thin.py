@@ -79,7 +79,7 @@ def ridge_width(lightness: np.ndarray, click: Click, strength: float) -> float:
     big = np.maximum(np.abs(mean + root), np.abs(mean - root))
     small = np.minimum(np.abs(mean + root), np.abs(mean - root))
     line = np.where(small < big / 2, big - small, 0.0).reshape(len(RIDGE_SCALES), -1).max(axis=1)
-    # the first scale reaching the strongest response wins, as a scale-by-scale search would
+    # a tie goes to the smaller scale
     best = int(np.argmax(line))
     return 2.0 * RIDGE_SCALES[best] if line[best] > 0 and line[best] >= strength else np.inf
 
