@@ -65,6 +65,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "images")
     parser.add_argument("--suffix", default="after", help="file name suffix (before/after)")
     args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
     slalom = io.imread(args.data / "davis_giant_slalom" / "frames" / "00000.jpg")
     gopro = io.imread(args.data / "set8_gopro_snowboard" / "frames" / "00020.jpg")
     shoot(slalom, POLES, (165, 360), 4.5, args.out / f"thin_slalom_poles_{args.suffix}.png")
