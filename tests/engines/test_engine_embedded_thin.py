@@ -89,7 +89,8 @@ def test_ridge_width_reads_a_bars_width_at_its_centre_and_at_the_image_edge(widt
     bar = np.full((60, 60), 80.0)
     bar[:, 30 - width // 2 : 30 - width // 2 + width] = 20.0
     assert ridge_width(bar, Click(30, 30, True), strength=3.0) == width
-    # near the top edge the window is mirrored; across, the bar lies along the right edge
+    # near the top edge the window is mirrored; then the bar turned across, read 2 px from
+    # the right edge
     assert ridge_width(bar, Click(2, 30, True), strength=3.0) == width
     assert ridge_width(bar.T, Click(30, 58, True), strength=3.0) == width
 
