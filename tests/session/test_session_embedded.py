@@ -87,3 +87,28 @@ def test_three_objects_zoom_and_propagation_on_the_sample_video(tmp_path):
         frames, EmbeddedEngine(), cache=FeatureCache(disk_path=cache.disk_path)
     )
     assert all(reopened.has_features(t) for t in range(11))
+
+
+def test_a_frame_twice_the_size_is_annotated_and_propagated_on_the_downsized_grid():
+    """With ``max_side`` the engine works on the frame downsized to the sample's own size: the
+    clicks give the sample's mask at twice the size, and propagation (whose motion and colour
+    steps work on the full frame) keeps the skier, close to the sample's masks."""
+    frames = np.asarray(open_video(SAMPLE)[0:4])
+    large = np.repeat(np.repeat(frames, 2, axis=1), 2, axis=2)
+    gt = imread(DATA / GT_FILES["skier"]) == 1
+    y, x = interior(gt)
+    masks = []
+    for video, scale in ((frames, 1), (large, 2)):
+        engine = EmbeddedEngine(max_side=max(frames.shape[1:3]))
+        session = AnnotationSession(video, engine)
+        assert session.features(0).arrays["labels"].shape == frames.shape[1:3]
+        skier = session.add_object(name="skier")
+        clicks = [Click(y * scale, x * scale, True), Click((y - 12) * scale, x * scale, True)]
+        session.set_clicks(0, skier.id, clicks)
+        steps = list(session.propagate([skier.id], 0, n_frames=3))
+        assert [step.frame for step in steps] == [1, 2, 3]
+        masks.append([session.labels[t][::scale, ::scale] == skier.id for t in range(4)])
+        assert all(session.status(t) == FrameStatus.PROPAGATED for t in (1, 2, 3))
+    for t, (small, downsized_large) in enumerate(zip(*masks, strict=True)):
+        assert small.sum() > 1000
+        assert iou(small, downsized_large) >= (0.9 if t == 0 else 0.7)

@@ -34,6 +34,10 @@ from .embedded_refine import (
 from .embedded_settings import EmbeddedSettings
 from .embedded_thin_pass import line_width, off_line_radii, snap_near_misses, thin_objects
 from .embedded_zoom import crop_features, zoom_box
+from .working_size import clicks_on_grid, downsized, resized
+
+#: the smallest ``max_side``: a smaller grid holds too few superpixels to segment anything
+MIN_SIDE = 64
 
 
 @cache  # read once: the key is asked for on every click
@@ -57,6 +61,9 @@ class EmbeddedEngine:
         if unknown:
             raise ValueError(f"unknown embedded engine settings {unknown}; known: {sorted(known)}")
         self.settings = EmbeddedSettings(**settings)
+        side = self.settings.max_side
+        if side and side < MIN_SIDE:
+            raise ValueError(f"max_side must be 0 (full size) or at least {MIN_SIDE}, got {side}")
 
     @property
     def key(self) -> str:
@@ -64,10 +71,12 @@ class EmbeddedEngine:
         return f"{self.name}-{_version()}-{json.dumps(asdict(self.settings), sort_keys=True)}"
 
     def encode(self, image: np.ndarray) -> Features:
-        """Superpixels, their colour statistics and adjacency graph of a uint8 RGB image."""
+        """Superpixels, their colour statistics and adjacency graph of a uint8 RGB image, on
+        the image downsized to a longer side of ``max_side`` when it is larger."""
         image = check_image(image)
         s = self.settings
-        arrays = compute_features(image, s.pixels_per_segment, s.compactness, s.slic_iterations)
+        small = downsized(image, s.max_side)
+        arrays = compute_features(small, s.pixels_per_segment, s.compactness, s.slic_iterations)
         return Features(image_shape=image.shape[:2], arrays=arrays)
 
     def decode(
@@ -101,7 +110,19 @@ class EmbeddedEngine:
         prev = check_prev_mask(prev_mask, shape)
         if not any(c.positive for c in clicks):
             return np.zeros(shape, dtype=np.float32)
-        out = self._zoomed(features, clicks, prev)
+        grid = features.arrays["labels"].shape  # the frame's, or its downsized grid (max_side)
+        if grid == shape:
+            return self._guarded(features.arrays, clicks, prev, guard)
+        small_prev = None if prev is None else resized(prev, grid)
+        small_clicks = clicks_on_grid(clicks, shape, grid)
+        return resized(self._guarded(features.arrays, small_clicks, small_prev, guard), shape)
+
+    def _guarded(
+        self, arrays: dict, clicks: list[Click], prev: np.ndarray | None, guard: bool
+    ) -> np.ndarray:
+        """The decode on the grid of ``arrays``, with the guards against growth no click asked
+        for when ``guard`` (and a previous mask) is given."""
+        out = self._zoomed(arrays, clicks, prev)
         s = self.settings
         if not guard or prev is None:
             return out
@@ -116,18 +137,17 @@ class EmbeddedEngine:
             mask = drop_unasked_growth(prev > 0.5, out > 0.5, clicks, share)
         return np.where(mask, np.maximum(out, 0.75), np.minimum(out, 0.25))
 
-    def _zoomed(
-        self, features: Features, clicks: list[Click], prev: np.ndarray | None
-    ) -> np.ndarray:
-        """Decode in the zoom crop when there is one, else in the whole frame."""
-        shape = tuple(features.image_shape)
+    def _zoomed(self, arrays: dict, clicks: list[Click], prev: np.ndarray | None) -> np.ndarray:
+        """Decode in the zoom crop when there is one, else in the whole frame (``arrays``: its
+        features, on the grid of the clicks and ``prev``)."""
+        shape = arrays["labels"].shape
         box = self._zoom_box(prev, clicks)
         if box is None:
-            return self._decode(features.arrays, clicks, prev)
+            return self._decode(arrays, clicks, prev)
         y0, y1, x0, x1 = box
         inside = [c for c in (in_crop(click, box) for click in clicks) if c is not None]
         out = np.zeros(shape, dtype=np.float32)
-        crop = crop_features(features.arrays, box)
+        crop = crop_features(arrays, box)
         out[y0:y1, x0:x1] = self._decode(crop, inside, prev[y0:y1, x0:x1])
         return out
 

@@ -17,6 +17,11 @@ def _setting(default: float | bool, help: str) -> float | bool:
 class EmbeddedSettings:
     """Tunable settings of the embedded engine (docs/engines.md, Settings)."""
 
+    max_side: int = _setting(
+        1280,
+        "longest side in pixels the engine works at: a larger frame is downsized for encode and"
+        " decode and its masks are scaled back up (0: full size)",
+    )
     pixels_per_segment: float = _setting(60.0, "superpixel size (encode); smaller: precise, slower")
     compactness: float = _setting(20.0, "SLIC regularity (encode); lower follows edges more")
     slic_iterations: int = _setting(10, "SLIC iterations (encode); 5 encodes about 40 % faster")

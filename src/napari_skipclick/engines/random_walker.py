@@ -10,6 +10,7 @@ import numpy as np
 from .. import __version__
 from ..types import Click
 from .base import Features, check_clicks, check_image, check_prev_mask
+from .working_size import downsized, resized
 
 _OBJECT, _BACKGROUND = 1, 2
 
@@ -51,15 +52,8 @@ class RandomWalkerEngine:
     def encode(self, image: np.ndarray) -> Features:
         """Scale the image to [0, 1] floats, downsized to a longer side of at most ``max_side``."""
         image = check_image(image)
-        height, width = image.shape[:2]
-        data = image.astype(np.float32) / 255.0
-        if self.max_side is not None and max(height, width) > self.max_side:
-            from skimage.transform import resize
-
-            scale = self.max_side / max(height, width)
-            size = (max(1, round(height * scale)), max(1, round(width * scale)))
-            data = resize(data, size, order=1, anti_aliasing=True).astype(np.float32)
-        return Features(image_shape=(height, width), arrays={"data": data})
+        data = downsized(image.astype(np.float32) / 255.0, self.max_side)
+        return Features(image_shape=image.shape[:2], arrays={"data": data})
 
     def _seeds(self, clicks: Sequence[Click], full: tuple[int, int], grid: tuple[int, int]):
         """Label map on the working grid: disks in click order (later clicks win), border seeds."""
@@ -98,7 +92,7 @@ class RandomWalkerEngine:
         if _BACKGROUND not in present:
             return np.ones(shape, dtype=np.float32)
         if 0 not in present:  # every pixel is a seed: nothing left to solve
-            return self._to_shape((labels == _OBJECT).astype(np.float32), shape)
+            return resized((labels == _OBJECT).astype(np.float32), shape)
         with warnings.catch_warnings():
             # rounding can leave values a hair outside [0, 1] (a warning); they are clipped below
             warnings.simplefilter("ignore", UserWarning)
@@ -110,13 +104,4 @@ class RandomWalkerEngine:
                 channel_axis=-1,
                 return_full_prob=True,
             )[_OBJECT - 1]
-        return self._to_shape(probs, shape)
-
-    @staticmethod
-    def _to_shape(probs: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-        """Resize working-grid probabilities to the image size (bilinear), clipped to [0, 1]."""
-        if probs.shape != tuple(shape):
-            from skimage.transform import resize
-
-            probs = resize(probs, shape, order=1, anti_aliasing=False)
-        return np.clip(probs, 0.0, 1.0).astype(np.float32)
+        return resized(probs, shape)
