@@ -8,9 +8,11 @@ from scipy import ndimage
 from skimage.transform import resize
 
 from napari_skipclick.engines import create_engine
+from napari_skipclick.engines.base import working_grid
 from napari_skipclick.engines.working_size import (
     clicks_on_grid,
     downsized,
+    part_on_grid,
     resized,
     working_shape,
 )
@@ -96,3 +98,16 @@ def test_embedded_engine_keeps_frames_up_to_max_side_at_full_size():
 def test_embedded_engine_refuses_a_max_side_too_small_to_segment():
     with pytest.raises(ValueError, match="max_side must be 0"):
         create_engine("embedded", max_side=10)
+
+
+def test_working_grid_asks_the_engine_and_parts_scale_with_it():
+    embedded = create_engine("embedded", max_side=1920)
+    assert working_grid(embedded, (2160, 3840)) == (1080, 1920)
+    assert working_grid(create_engine("random-walker", max_side=320), (480, 640)) == (240, 320)
+
+    class Plain:  # an engine that works every frame at its own size
+        pass
+
+    assert working_grid(Plain(), (2160, 3840)) == (2160, 3840)
+    assert part_on_grid((400, 601), (2160, 3840), (1080, 1920)) == (200, 300)
+    assert part_on_grid((1, 1), (2160, 3840), (1080, 1920)) == (1, 1)

@@ -13,6 +13,7 @@ from napari_skipclick.engines.cache import FeatureCache
 from napari_skipclick.engines.embedded import EmbeddedEngine
 from napari_skipclick.io.video import open_video
 from napari_skipclick.session import AnnotationSession
+from napari_skipclick.session.zoom import MIN_SIZE
 from napari_skipclick.types import Click, FrameStatus
 from support.scenes import iou
 
@@ -112,3 +113,40 @@ def test_a_frame_twice_the_size_is_annotated_and_propagated_on_the_downsized_gri
     for t, (small, downsized_large) in enumerate(zip(*masks, strict=True)):
         assert small.sum() > 1000
         assert iou(small, downsized_large) >= (0.9 if t == 0 else 0.7)
+
+
+def recorded_encodes(engine: EmbeddedEngine) -> list[tuple[int, int]]:
+    """The sizes of the images ``engine`` encodes from now on, as it encodes them."""
+    encoded = []
+    encode = engine.encode
+
+    def recording(image: np.ndarray):
+        encoded.append(image.shape[:2])
+        return encode(image)
+
+    engine.encode = recording
+    return encoded
+
+
+def test_zoom_on_a_frame_twice_the_size_decodes_its_crop_at_the_engines_scale():
+    """Zoom mode on a frame twice the size, the engine working at the sample's size: the crop
+    holds as much context as on the sample and is encoded at the engine's scale, so the skier
+    gets the sample's zoomed mask, scaled up."""
+    frame = np.asarray(open_video(SAMPLE)[0:1])
+    large = np.repeat(np.repeat(frame, 2, axis=1), 2, axis=2)
+    y, x = interior(imread(DATA / GT_FILES["skier"]) == 1)
+    masks = []
+    for video, scale in ((frame, 1), (large, 2)):
+        engine = EmbeddedEngine(max_side=max(frame.shape[1:3]))
+        encoded = recorded_encodes(engine)
+        session = AnnotationSession(video, engine)
+        skier = session.add_object(name="skier")
+        clicks = [Click(y * scale, x * scale, True), Click((y - 12) * scale, x * scale, True)]
+        result = session.set_clicks(0, skier.id, clicks, zoom=True)
+        y0, y1, x0, x1 = result.zoom_box
+        assert min(y1 - y0, x1 - x0) >= scale * MIN_SIZE
+        assert encoded == [((y1 - y0) // scale, (x1 - x0) // scale)]  # the crop, at 1 : scale
+        masks.append(session.labels[0][::scale, ::scale] == skier.id)
+    small, large_mask = masks
+    assert small.sum() > 300
+    assert iou(small, large_mask) >= 0.85

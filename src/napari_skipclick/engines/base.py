@@ -79,6 +79,15 @@ def carried_decode(engine: Engine) -> Callable[..., np.ndarray]:
     return getattr(engine, "decode_carried", engine.decode)
 
 
+def working_grid(engine: Engine, shape: tuple[int, int]) -> tuple[int, int]:
+    """The grid the engine works a frame of ``shape`` on: ``engine.working_shape(shape)`` where
+    the engine downsizes large frames (embedded, random walker; engines/working_size.py), else
+    ``shape``. The session brings its zoom crops to the same scale."""
+    working = getattr(engine, "working_shape", None)
+    grid = tuple(shape) if working is None else working(tuple(shape))
+    return int(grid[0]), int(grid[1])
+
+
 def features_key(engine: Engine) -> str:
     """The key the engine's features are cached under.
 

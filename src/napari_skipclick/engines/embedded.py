@@ -34,7 +34,7 @@ from .embedded_refine import (
 from .embedded_settings import EmbeddedSettings
 from .embedded_thin_pass import line_width, off_line_radii, snap_near_misses, thin_objects
 from .embedded_zoom import crop_features, zoom_box
-from .working_size import clicks_on_grid, downsized, resized
+from .working_size import clicks_on_grid, downsized, resized, working_shape
 
 #: the smallest ``max_side``: a smaller grid holds too few superpixels to segment anything
 MIN_SIDE = 64
@@ -69,6 +69,10 @@ class EmbeddedEngine:
     def key(self) -> str:
         """Engine name, package version and every setting, as one string."""
         return f"{self.name}-{_version()}-{json.dumps(asdict(self.settings), sort_keys=True)}"
+
+    def working_shape(self, shape: tuple[int, int]) -> tuple[int, int]:
+        """The grid a frame of ``shape`` is worked on (``max_side``)."""
+        return working_shape(shape, self.settings.max_side)
 
     def encode(self, image: np.ndarray) -> Features:
         """Superpixels, their colour statistics and adjacency graph of a uint8 RGB image, on

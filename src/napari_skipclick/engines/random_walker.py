@@ -10,7 +10,7 @@ import numpy as np
 from .. import __version__
 from ..types import Click
 from .base import Features, check_clicks, check_image, check_prev_mask
-from .working_size import downsized, resized
+from .working_size import downsized, resized, working_shape
 
 _OBJECT, _BACKGROUND = 1, 2
 
@@ -48,6 +48,10 @@ class RandomWalkerEngine:
             f"{self.name}/{__version__}/beta={self.beta:g}/radius={self.radius:g}"
             f"/max_side={self.max_side}/border={int(self.border_background)}"
         )
+
+    def working_shape(self, shape: tuple[int, int]) -> tuple[int, int]:
+        """The grid a frame of ``shape`` is worked on (``max_side``)."""
+        return working_shape(shape, self.max_side)
 
     def encode(self, image: np.ndarray) -> Features:
         """Scale the image to [0, 1] floats, downsized to a longer side of at most ``max_side``."""

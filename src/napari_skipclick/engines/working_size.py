@@ -25,18 +25,32 @@ def working_shape(shape: tuple[int, int], max_side: int | None) -> tuple[int, in
     return max(1, round(height * scale)), max(1, round(width * scale))
 
 
+def part_on_grid(
+    part: tuple[int, int], shape: tuple[int, int], grid: tuple[int, int]
+) -> tuple[int, int]:
+    """The size on ``grid`` of a part (a crop) of ``part`` pixels of a frame of ``shape``."""
+    return (
+        max(1, round(part[0] * grid[0] / shape[0])),
+        max(1, round(part[1] * grid[1] / shape[1])),
+    )
+
+
 def downsized(image: np.ndarray, max_side: int | None) -> np.ndarray:
-    """``image`` (``(H, W)`` or ``(H, W, C)``) resized to its working grid (anti-aliased,
-    bilinear), in its own dtype; the image itself when it is small enough."""
-    grid = working_shape(image.shape[:2], max_side)
-    if grid == image.shape[:2]:
+    """``image`` (``(H, W)`` or ``(H, W, C)``) on its working grid (``image_on_grid``)."""
+    return image_on_grid(image, working_shape(image.shape[:2], max_side))
+
+
+def image_on_grid(image: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
+    """``image`` (``(H, W)`` or ``(H, W, C)``) resized to ``grid`` (anti-aliased, bilinear), in
+    its own dtype; the image itself when it is that size already."""
+    if tuple(grid) == image.shape[:2]:
         return image
     # torch, which ``resized`` uses, takes a second or two to import: here, in the encode
     # (background work), rather than in the first click's decode
     importlib.import_module("torch")
     from skimage.transform import resize
 
-    out = resize(image, grid, order=1, anti_aliasing=True, preserve_range=True)
+    out = resize(image, tuple(grid), order=1, anti_aliasing=True, preserve_range=True)
     if np.issubdtype(image.dtype, np.integer):
         out = np.clip(np.rint(out), 0, np.iinfo(image.dtype).max)
     return out.astype(image.dtype)

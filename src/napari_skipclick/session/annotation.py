@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..checks import check_image, ids_in, made_by_user
-from ..engines.base import Engine, Features, features_key
+from ..engines.base import Engine, Features, features_key, working_grid
 from ..engines.cache import FeatureCache, frame_hash
 from ..types import Click, FrameStatus, ObjectInfo
 from . import propagation as prop
@@ -266,7 +266,8 @@ class AnnotationSession(SessionSaving, SessionUndo):
         kept, ignored = split_inside(clicks, self.frame_shape)
         if zoom and not clicks:
             kept = prop.derive_clicks(prior > 0, prop.PropagationSettings())
-        box = zoom_box(prior > 0, kept) if zoom and kept else None
+        grid = working_grid(engine, self.frame_shape)
+        box = zoom_box(prior > 0, kept, grid=grid) if zoom and kept else None
         if box == (0, self.frame_shape[0], 0, self.frame_shape[1]):
             box = None  # the crop would be the whole frame
         if not kept:

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..checks import in_crop
-from ..engines.base import Engine
+from ..engines.base import Engine, working_grid
 from ..engines.cache import FeatureCache
 from ..engines.embedded_zoom import zoom_box as crop_box
+from ..engines.working_size import clicks_on_grid, image_on_grid, part_on_grid, resized
 from ..types import Click
 
 #: the crop is the object's box (mask ∪ positive clicks) grown by this factor per side length
@@ -23,9 +24,14 @@ def zoom_box(
     clicks: Sequence[Click],
     expansion: float = EXPANSION,
     min_size: int = MIN_SIZE,
+    grid: tuple[int, int] | None = None,
 ) -> tuple[int, int, int, int]:
     """Crop (y0, y1, x0, x1) around ``mask`` and the clicks, with context, inside the image
-    (the rule of ``engines.embedded_zoom.zoom_box``, with the widget's defaults)."""
+    (the rule of ``engines.embedded_zoom.zoom_box``, with the widget's defaults). ``grid``:
+    the engine's working grid of the frame (``working_grid``), on which the smallest crop is
+    ``min_size`` pixels, so that a downsized frame's crop holds as much context."""
+    if grid is not None:
+        min_size = round(min_size * max(mask.shape[0] / grid[0], mask.shape[1] / grid[1]))
     return crop_box(mask, clicks, expansion, min_size)
 
 
@@ -45,14 +51,19 @@ def decode_in_crop(
 ) -> np.ndarray:
     """Encode (cached) the crop ``box`` of ``image``, decode there, and paste into a full frame.
 
-    Clicks are shifted into the crop; negative clicks outside it are left out. Returns float32
+    Clicks are shifted into the crop; negative clicks outside it are left out. An engine that
+    works large frames downsized (``working_grid``) gets the crop at the same scale, so that
+    its pixel-sized settings see a pole as wide as on the whole frame. Returns float32
     probabilities of the whole frame, zero outside the crop.
     """
     y0, y1, x0, x1 = box
     crop = np.ascontiguousarray(image[y0:y1, x0:x1])
-    features = cache.get_or_compute(crop_key(frame_key, box), engine, crop)
+    shape = crop.shape[:2]
+    grid = part_on_grid(shape, image.shape[:2], working_grid(engine, image.shape[:2]))
+    features = cache.get_or_compute(crop_key(frame_key, box), engine, image_on_grid(crop, grid))
     shifted = [c for c in (in_crop(click, box) for click in clicks) if c is not None]
-    crop_prior = None if prior is None else prior[y0:y1, x0:x1]
+    crop_prior = None if prior is None else resized(prior[y0:y1, x0:x1], grid)
     probabilities = np.zeros(image.shape[:2], np.float32)
-    probabilities[y0:y1, x0:x1] = engine.decode(features, shifted, crop_prior)
+    crop_probabilities = engine.decode(features, clicks_on_grid(shifted, shape, grid), crop_prior)
+    probabilities[y0:y1, x0:x1] = resized(crop_probabilities, shape)
     return probabilities
