@@ -26,11 +26,16 @@ from napari_skipclick.engines.embedded_thin import (
     ridge_width,
 )
 from napari_skipclick.engines.embedded_thin_pass import line_width, off_line_radii, snap_near_misses
+from napari_skipclick.engines.working_size import image_on_grid
 from napari_skipclick.eval.metrics import iou
+from napari_skipclick.io.video import open_video
 from napari_skipclick.session import AnnotationSession
 from napari_skipclick.types import Click
 
 SLALOM = Path(__file__).parents[1] / "data" / "giant_slalom"
+SAMPLE_VIDEO = (
+    Path(__file__).parents[2] / "src" / "napari_skipclick" / "sample_data" / "giant_slalom.mp4"
+)
 
 
 def _slalom_poles(reach: int) -> tuple[np.ndarray, np.ndarray]:
@@ -408,3 +413,16 @@ def test_a_click_between_a_bright_line_and_its_shadow_never_moves_onto_the_shado
     moved = snap_near_misses(lab, clicks, widths, s)[0]
     assert moved[:2] == clicks[:2]
     assert not shadow[round(moved[2].y), round(moved[2].x)]
+
+
+def test_a_lone_click_on_a_slightly_blurred_real_pole_gives_the_pole_not_the_snow():
+    # the sample video's frame 0 scaled up by two and back down (as a large frame is for the
+    # engine): the right pole's colour then fills the click's whole disk, and the lone click
+    # kept the flood of the snow beside the skier (70,025 px)
+    _, near_pole = _slalom_poles(3)
+    frame = np.asarray(open_video(SAMPLE_VIDEO)[0])
+    blurred = image_on_grid(np.repeat(np.repeat(frame, 2, axis=0), 2, axis=1), frame.shape[:2])
+    for image in (frame, blurred):
+        mask = _decode_clicks(EmbeddedEngine(), image, [Click(183, 408, True)])
+        assert mask[183, 408] and 10 <= np.count_nonzero(mask) <= 150
+        assert np.count_nonzero(mask & near_pole) >= 0.9 * np.count_nonzero(mask)

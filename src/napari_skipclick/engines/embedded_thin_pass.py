@@ -153,9 +153,10 @@ def _lone_line_click(
     if flooded:
         disk = disk_labels(mask.shape, [click], s.click_radius)
         line = line_disks(a["lab"], [click], disk, {0: width}, s) > 0
-        # a click whose disk its own colour fills is no thin line: the result stands
         if np.count_nonzero(line) >= np.count_nonzero(disk):
-            return mask
+            # the pole's colour fills the click's disk (a pole blurred by motion or by scaling):
+            # a disk one pixel wider than the line stands in for it, not the flood
+            line = disk_labels(mask.shape, [click], seed_radius(width, s)) > 0
         mask = line
     lightness, inside = _lightness_around(a["lab"], click, RIDGE_RADIUS)
     along = line_direction(lightness, round(inside.y), round(inside.x), width)
