@@ -146,22 +146,54 @@ def _lone_line_click(
     if not stands_out(a["lab"], click, width, s):
         beside = pole_beside(a["lab"], click, s) if flooded else None
         if beside is None:
-            return mask
+            piece = None
+            if flooded and _short_line(a["lab"], click, width, s):
+                piece = _line_piece(a["lab"], mask, click, width, s)
+            return mask if piece is None else piece
         click, width = beside
         clicks = [*clicks[:index], click, *clicks[index + 1 :]]
         flooded = outside_share(mask, clicks, _reach(width, s)) > s.flood_share
     if flooded:
-        disk = disk_labels(mask.shape, [click], s.click_radius)
-        line = line_disks(a["lab"], [click], disk, {0: width}, s) > 0
-        if np.count_nonzero(line) >= np.count_nonzero(disk):
-            # the pole's colour fills the click's disk (a pole blurred by motion or by scaling):
-            # a disk one pixel wider than the line stands in for it, not the flood
-            line = disk_labels(mask.shape, [click], seed_radius(width, s)) > 0
-        mask = line
+        piece = _line_piece(a["lab"], mask, click, width, s)
+        if piece is None:
+            return mask
+        mask = piece
     lightness, inside = _lightness_around(a["lab"], click, RIDGE_RADIUS)
     along = line_direction(lightness, round(inside.y), round(inside.x), width)
     ahead = Click(click.y + 2 * along[0], click.x + 2 * along[1], True)  # two pixels on
     return mask | traced_ends(a["lab"], [*clicks, ahead], {index: width, len(clicks): width}, s)
+
+
+def _short_line(lab8: np.ndarray, click: Click, width: float, s: EmbeddedSettings) -> bool:
+    """Whether ``click`` lies on a line at most ``thin_width`` wide that stands out from its
+    surroundings as a pole does (``line_contrast``) but does not go on far (the tip of a ski)."""
+    if width > s.thin_width or s.line_contrast <= 0:
+        return False
+    lightness, inside = _lightness_around(lab8, click, RIDGE_RADIUS + max(LINE_STEPS) + 1)
+    return contrast_to_surroundings(lightness, round(inside.y), round(inside.x)) >= s.line_contrast
+
+
+def _thick(mask: np.ndarray, s: EmbeddedSettings) -> bool:
+    """Whether ``mask`` is wider than any thin object (``thin_width``, ``shapes.median_width``):
+    a flood of the snow, not a line that goes on beyond the click."""
+    return median_width(mask) > s.thin_width
+
+
+def _line_piece(
+    lab8: np.ndarray, mask: np.ndarray, click: Click, width: float, s: EmbeddedSettings
+) -> np.ndarray | None:
+    """The line's pixels in the disk of a lone ``click`` on it (``line_disks``), to stand in
+    for ``mask``, which reached away from the click. Where the line's colour fills the whole
+    disk (a line as wide as the disk, or one blurred by motion or by scaling), a disk one pixel
+    wider than the line when ``mask`` is wider than a line (``_thick``: a flood), else None:
+    ``mask``, a line that goes on beyond the click, stands."""
+    disk = disk_labels(mask.shape, [click], s.click_radius)
+    line = line_disks(lab8, [click], disk, {0: width}, s) > 0
+    if np.count_nonzero(line) < np.count_nonzero(disk):
+        return line
+    if not _thick(mask, s):
+        return None
+    return disk_labels(mask.shape, [click], seed_radius(width, s)) > 0
 
 
 def _reach(width: float, s: EmbeddedSettings) -> float:
