@@ -146,9 +146,8 @@ def _lone_line_click(
     if not stands_out(a["lab"], click, width, s):
         beside = pole_beside(a["lab"], click, s) if flooded else None
         if beside is None:
-            piece = None
-            if flooded and _short_line(a["lab"], click, width, s):
-                piece = _line_piece(a["lab"], mask, click, width, s)
+            short = flooded and _short_line(a["lab"], click, width, s)
+            piece = _line_piece(a["lab"], mask, click, width, s) if short else None
             return mask if piece is None else piece
         click, width = beside
         clicks = [*clicks[:index], click, *clicks[index + 1 :]]

@@ -266,8 +266,9 @@ class AnnotationSession(SessionSaving, SessionUndo):
         kept, ignored = split_inside(clicks, self.frame_shape)
         if zoom and not clicks:
             kept = prop.derive_clicks(prior > 0, prop.PropagationSettings())
-        grid = working_grid(engine, self.frame_shape)
-        box = zoom_box(prior > 0, kept, grid=grid) if zoom and kept else None
+        box = None
+        if zoom and kept:
+            box = zoom_box(prior > 0, kept, grid=working_grid(engine, self.frame_shape))
         if box == (0, self.frame_shape[0], 0, self.frame_shape[1]):
             box = None  # the crop would be the whole frame
         if not kept:
