@@ -11,7 +11,8 @@ def test_large_frame_bench_works_on_the_downsized_grid_and_answers_each_setting(
     out = tmp_path / "large.json"
     done = run_tool(
         "large_frame_bench",
-        "--size", "540x960", "--max-side", "480,0", "--clicks", "2", "--json", str(out),
+        "--size", "540x960", "--max-side", "480,0", "--clicks", "2", "--propagate", "1",
+        "--json", str(out),
     )  # fmt: skip
     assert len(done.stdout.splitlines()) == 2
     figures = json.loads(out.read_text())
@@ -22,3 +23,5 @@ def test_large_frame_bench_works_on_the_downsized_grid_and_answers_each_setting(
     # both find the skier: a mask of its size, much the same at either resolution
     assert 500 < full["mask_pixels"] < 5000 and 500 < small["mask_pixels"] < 5000
     assert full["iou_with_first"] > 0.6
+    # one propagation step of the skier at each setting
+    assert len(small["step_ms"]) == len(full["step_ms"]) == 1 and small["step_ms_median"] > 0
