@@ -10,7 +10,7 @@ import numpy as np
 from .. import __version__
 from ..types import Click
 from .base import Features, check_clicks, check_image, check_prev_mask
-from .working_size import downsized, resized, working_shape
+from .working_size import clicks_on_grid, downsized, resized, working_shape
 
 _OBJECT, _BACKGROUND = 1, 2
 
@@ -69,10 +69,8 @@ class RandomWalkerEngine:
         radius = max(self.radius * min(sy, sx), 0.5)
         rows = np.arange(grid[0])[:, None]
         cols = np.arange(grid[1])[None, :]
-        for click in clicks:
-            cy = min(click.y * sy, grid[0] - 1)
-            cx = min(click.x * sx, grid[1] - 1)
-            disk = (rows - cy) ** 2 + (cols - cx) ** 2 <= radius**2
+        for click in clicks_on_grid(clicks, full, grid):
+            disk = (rows - click.y) ** 2 + (cols - click.x) ** 2 <= radius**2
             labels[disk] = _OBJECT if click.positive else _BACKGROUND
         return labels
 
