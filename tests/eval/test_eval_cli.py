@@ -50,6 +50,10 @@ def test_random_walker_on_grabcut_mini(tmp_path, capsys):
         assert s["clicks"][0] == [first.y, first.x, True]
         assert all(0.0 <= v <= 1.0 for v in s["ious"])
     assert f"{result['noc90']:8.2f}" in captured.out
+    falls = [b - a for s in samples for a, b in zip(s["ious"][:-1], s["ious"][1:], strict=True)]
+    assert result["later_clicks"] == len(falls)
+    assert result["worse_clicks"] == sum(f < -result["worse_drop"] for f in falls)
+    assert f"{result['worse_clicks']} of {result['later_clicks']}" in captured.out
 
 
 def test_limit_and_engine_options(tmp_path, capsys):

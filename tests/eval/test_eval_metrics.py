@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from napari_skipclick.eval.clicker import VOID
-from napari_skipclick.eval.metrics import NOC_THRESHOLDS, iou, mean_iou_at, noc, summarize
+from napari_skipclick.eval.metrics import (
+    NOC_THRESHOLDS,
+    iou,
+    mean_iou_at,
+    noc,
+    summarize,
+    worse_clicks,
+)
 
 
 def test_iou_excludes_void_pixels():
@@ -53,3 +60,12 @@ def test_mean_iou_at_keeps_last_value_of_stopped_curves():
     curves = [[0.96], [0.5, 0.7, 0.8]]
     assert mean_iou_at(curves, 1) == pytest.approx(0.73)
     assert mean_iou_at(curves, 3) == pytest.approx(0.88)
+
+
+def test_worse_clicks_counts_falls_beyond_the_drop_after_the_first_click():
+    curves = [[0.96], [0.5, 0.9, 0.8, 0.86, 0.83], [0.4, 0.3, 0.36]]
+    # falls: 0.9 -> 0.8 and 0.4 -> 0.3 count; 0.86 -> 0.83 (0.03) does not; the first click of
+    # a curve has nothing before it
+    assert worse_clicks(curves) == (2, 6)
+    assert worse_clicks(curves, drop=0.02) == (3, 6)
+    assert worse_clicks([[0.5]]) == (0, 0)

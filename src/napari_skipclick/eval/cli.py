@@ -68,15 +68,20 @@ def _percentile(values: list[float], q: float) -> float | None:
 
 
 def summarize_run(results: list, skipped: list[dict], max_clicks: int) -> dict:
-    """Set-level numbers: NoC@t, failures, mIoU@1/5, latency percentiles and per-sample records."""
-    from .metrics import mean_iou_at, summarize
+    """Set-level numbers: NoC@t, failures, mIoU@1/5, the clicks that lowered the IoU, latency
+    percentiles and per-sample records."""
+    from .metrics import WORSE_DROP, mean_iou_at, summarize, worse_clicks
 
     curves = [r.ious for r in results]
     decode_ms = [ms for r in results for ms in r.decode_ms]
     summary = summarize(curves, max_clicks)
+    worse, later = worse_clicks(curves)
     summary.update(
         miou1=mean_iou_at(curves, 1),
         miou5=mean_iou_at(curves, 5),
+        worse_drop=WORSE_DROP,
+        worse_clicks=worse,
+        later_clicks=later,
         n_skipped=len(skipped),
         n_decodes=len(decode_ms),
         latency_ms_p50=_percentile(decode_ms, 50),
@@ -109,7 +114,9 @@ def format_table(summary: dict) -> str:
         f">={summary['max_clicks']:<8d}"
         + "".join(f"{summary[f'fails{p}']:8d}" for p in (80, 85, 90, 95)),
         "",
-        f"mIoU@1 {summary['miou1']:.4f}  mIoU@5 {summary['miou5']:.4f}",
+        f"mIoU@1 {summary['miou1']:.4f}  mIoU@5 {summary['miou5']:.4f}  clicks that lowered "
+        f"IoU by more than {summary['worse_drop']:g}: "
+        f"{summary['worse_clicks']} of {summary['later_clicks']}",
         f"decode ms p50 {_fmt(summary['latency_ms_p50'], '.1f')}  "
         f"p95 {_fmt(summary['latency_ms_p95'], '.1f')}  ({summary['n_decodes']} clicks)  "
         f"encode ms p50 {_fmt(summary['encode_ms_p50'], '.1f')}",

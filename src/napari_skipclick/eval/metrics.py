@@ -17,6 +17,9 @@ NOC_THRESHOLDS: dict[int, float] = {
 STOP_IOU = 0.95
 #: probability threshold that turns predictions into masks (the official ``--thresh``)
 PROB_THRESHOLD = 0.49
+#: a fall of IoU larger than this from one click to the next makes that click one that set the
+#: annotator back
+WORSE_DROP = 0.05
 
 
 def iou(gt: np.ndarray, pred: np.ndarray, void_value: int = VOID) -> float:
@@ -53,3 +56,11 @@ def mean_iou_at(curves: Sequence[Sequence[float]], k: int) -> float:
     """Mean IoU after ``k`` clicks; a curve that stopped early keeps its last IoU."""
     values = [curve[min(k, len(curve)) - 1] for curve in curves if len(curve)]
     return float(np.mean(values)) if values else float("nan")
+
+
+def worse_clicks(curves: Sequence[Sequence[float]], drop: float = WORSE_DROP) -> tuple[int, int]:
+    """How many clicks after each curve's first lowered its IoU by more than ``drop``, and how
+    many clicks after the first there were: the clicks that set an annotator back."""
+    falls = [np.diff(np.asarray(curve, dtype=float)) for curve in curves if len(curve) > 1]
+    worse = sum(int(np.count_nonzero(f < -drop)) for f in falls)
+    return worse, sum(len(f) for f in falls)
