@@ -16,7 +16,7 @@ from thin_scenes import (
     pole_on_snow,
 )
 
-from napari_skipclick.engines.embedded import EmbeddedEngine
+from napari_skipclick.engines.embedded import THIN_DROPPED, EmbeddedEngine
 from napari_skipclick.engines.embedded_pixel import colour_disks, outside_share
 from napari_skipclick.engines.embedded_thin import (
     click_paths,
@@ -222,6 +222,20 @@ def test_a_lone_click_on_a_real_pole_gives_the_pole_not_the_snow():
     assert 30 <= np.count_nonzero(line) <= 200
     # the pole between the clicks, with a stub of the red gate pole it crosses there
     assert np.count_nonzero(line & near_pole) >= 0.75 * np.count_nonzero(line)
+
+
+def test_the_flood_a_pole_click_replaced_is_firm_background_in_the_answer():
+    # the answer is the next click's prior (the session passes it, as skipclick eval does):
+    # left at the usual 0.25, the snow the superpixel cut flooded around the pole stayed half
+    # believed, and the second click on the pole (above) flooded 7,523 px of it
+    frame, _ = _slalom_poles(3)
+    click, empty = [Click(176, 389, True)], np.zeros(frame.shape[:2], np.float32)
+    features = EmbeddedEngine().encode(frame)
+    answer = EmbeddedEngine().decode(features, click, empty)
+    flood = EmbeddedEngine(thin_objects=False).decode(features, click, empty) > 0.5
+    dropped = flood & (answer <= 0.5)
+    assert np.count_nonzero(dropped) > 1000
+    assert np.all(answer[dropped] == THIN_DROPPED)
 
 
 def test_click_disks_take_one_radius_per_click():

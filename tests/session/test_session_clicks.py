@@ -67,17 +67,42 @@ def test_clicks_write_the_object_pixels_and_status(session):
     assert not session.labels[0].any() and session.status(0) == FrameStatus.EMPTY
 
 
-def test_every_decode_gets_the_previous_mask_as_prior(session):
+def test_every_decode_gets_the_engines_last_answer_as_prior(session):
     engine = session.engine
     obj = session.add_object()
     session.set_clicks(0, obj.id, [RED_CLICK])
     assert not engine.decodes[-1][1].any()  # first decode: empty prior
-    session.set_clicks(0, obj.id, [RED_CLICK, BLUE_CLICK])
-    prior = engine.decodes[-1][1]
     red = np.zeros((64, 96), bool)
     red[red_box(0)] = True
-    np.testing.assert_array_equal(prior, red.astype(np.float32))
+    answer = np.where(red, engine.confidence, 0.05).astype(np.float32)
+    session.set_clicks(0, obj.id, [RED_CLICK, BLUE_CLICK])
+    # the engine's probabilities, as skipclick eval and the official protocol pass them
+    np.testing.assert_array_equal(engine.decodes[-1][1], answer)
     assert (session.labels[0] == obj.id).sum() == 144 + 360
+
+
+def test_a_mask_changed_since_the_last_answer_is_the_prior_itself(session):
+    engine = session.engine
+    obj = session.add_object()
+    session.set_clicks(0, obj.id, [RED_CLICK])
+    session.set_clicks(0, obj.id, [RED_CLICK, BLUE_CLICK])
+    session.undo()  # back to the red square: the last answer (red and blue) is no longer it
+    session.set_clicks(0, obj.id, [RED_CLICK, Click(10, 60, False)])
+    red = (session.labels[0] == obj.id).astype(np.float32)
+    assert red.sum() == 144
+    np.testing.assert_array_equal(engine.decodes[-1][1], red)
+    # another object taking the object's pixels changes its mask too
+    other = session.add_object()
+    session.set_clicks(0, obj.id, [RED_CLICK, BLUE_CLICK])
+    session.set_clicks(0, other.id, [BLUE_CLICK], override=True)
+    session.set_clicks(0, obj.id, [RED_CLICK, BLUE_CLICK, Click(10, 60, False)])
+    np.testing.assert_array_equal(engine.decodes[-1][1], red)
+    # and so does an engine switch: one engine's answer is no prior for another
+    session.set_clicks(0, other.id, [BLUE_CLICK, Click(10, 60, False)])
+    session.set_engine(ColourEngine(tag="b"))
+    blue = (session.labels[0] == other.id).astype(np.float32)
+    session.set_clicks(0, other.id, [BLUE_CLICK])
+    np.testing.assert_array_equal(session.engine.decodes[-1][1], blue)
 
 
 def test_clicks_outside_the_image_are_ignored_with_a_message(session):

@@ -69,6 +69,10 @@ def test_a_correction_on_a_propagated_frame_keeps_the_carried_mask_away_from_the
     mask = session.labels[2] == obj
     assert not mask[20:32, left : left + 2].any()
     assert mask[20:32, left + 10 : left + 12].all()
+    # each further correction there edits the carried mask as it now is, not the engine's
+    # answer to the last one (docs/annotation.md, *Clicks and masks*)
+    session.set_clicks(2, obj, [*session.clicks(2, obj), Click(40, 90, False)])
+    np.testing.assert_array_equal(session.engine.decodes[-1][1], mask.astype(np.float32))
     # on a frame the user clicked, the same correction takes the engine's whole answer
     session.set_clicks(0, obj, [Click(25, 15, True), Click(25, 10, False)])
     assert not (session.labels[0] == obj).any()

@@ -38,6 +38,8 @@ from .working_size import clicks_on_grid, downsized, resized, working_shape
 
 #: the smallest ``max_side``: a smaller grid holds too few superpixels to segment anything
 MIN_SIDE = 64
+#: the probability of the pixels the thin pass took from the superpixel result (a flood)
+THIN_DROPPED = 0.02
 
 
 @cache  # read once: the key is asked for on every click
@@ -209,11 +211,15 @@ class EmbeddedEngine:
             seeds = np.concatenate([pos, neg])
             fixed = line_disks(a["lab"], clicks, disks, widths, s)
             mask = self._refine(a, fg, mask, clicks, prev_belief, llr_bin, geo, seeds, fixed)
+        wide = mask
         if s.thin_objects:
             mask = thin_objects(a, mask, clicks, prev, widths, s)
         prob = 1.0 / (1.0 + np.exp(-np.clip(logit, -30, 30)))
         prob = prob.astype(np.float32)[labels]
-        return np.where(mask, np.maximum(prob, 0.75), np.minimum(prob, 0.25))
+        # what the thin pass took away (the flood around a pole) is no half-belief for the next
+        # click's prior (the answer is the session's prior, docs/annotation.md)
+        low = np.where(wide & ~mask, THIN_DROPPED, np.minimum(prob, 0.25))
+        return np.where(mask, np.maximum(prob, 0.75), low)
 
     def _refine(
         self,

@@ -19,6 +19,7 @@ from .clicks import ClickTable
 from .corrections import corrected, one_click_added
 from .history import FrameChange, History, TimedClicks, edit_change, frame_change
 from .labels import LabelVolume, object_edit
+from .priors import DecodePriors
 from .results import EditResult, FeaturesNotReady, StaleResultError, split_inside
 from .saving import SessionSaving
 from .spurs import without_spur
@@ -67,6 +68,7 @@ class AnnotationSession(SessionSaving, SessionUndo):
         self._review_reasons: dict[int, dict[int, str]] = {}
         #: how far propagation moved each object onto each frame: the next step's course
         self.courses = Courses()
+        self._priors = DecodePriors()
         self._init_saving()
         if store is not None:
             self.registry = ObjectRegistry(store.objects(), store.classes() or classes)
@@ -89,10 +91,8 @@ class AnnotationSession(SessionSaving, SessionUndo):
         return self.labels.shape[1], self.labels.shape[2]
 
     def locked(self) -> AbstractContextManager[Any]:
-        """The session's (re-entrant) lock: hold it to read and then change state as one step.
-
-        Every method takes it; a worker holds it around several calls that must see one state.
-        """
+        """The session's (re-entrant) lock, which every method takes: a worker holds it around
+        several calls that must see one state (read, then change)."""
         return self._lock
 
     def set_engine(self, engine: Engine) -> None:
@@ -262,6 +262,8 @@ class AnnotationSession(SessionSaving, SessionUndo):
             if not prior.any():
                 carried_here.discard(obj_id)  # the carried mask is gone (undo, erase)
             carried = obj_id in carried_here
+            # a carried mask stays the reference that each correction edits locally
+            belief = prior if carried else self._priors.prior((generation, t, obj_id), prior > 0)
             previous = [c for c, _ in self._clicks.on(t).get(obj_id, [])]
         kept, ignored = split_inside(clicks, self.frame_shape)
         if zoom and not clicks:
@@ -275,7 +277,7 @@ class AnnotationSession(SessionSaving, SessionUndo):
             probabilities = np.zeros(self.frame_shape, np.float32)
         elif box is not None:
             probabilities = decode_in_crop(
-                engine, self.cache, self.frame_key(t), self.image(t), box, kept, prior
+                engine, self.cache, self.frame_key(t), self.image(t), box, kept, belief
             )
         else:
             key = features_key(engine)
@@ -283,7 +285,7 @@ class AnnotationSession(SessionSaving, SessionUndo):
             if cached_only and features is None:
                 raise FeaturesNotReady(f"the features of frame {t} are not cached")
             probabilities = engine.decode(
-                features if features is not None else self.features(t, engine), kept, prior
+                features if features is not None else self.features(t, engine), kept, belief
             )
         probabilities = np.asarray(probabilities, np.float32)
         if carried:
@@ -305,6 +307,8 @@ class AnnotationSession(SessionSaving, SessionUndo):
             now = time.time()
             timed = [(c, old.get(c, now)) for c in result.clicks]
             self.record(self._change(t, edit, {obj_id: timed}))
+            mask = self.labels.read(t) == obj_id
+            self._priors.remember((result.generation, t, obj_id), result.probabilities, mask)
         return result
 
     def set_clicks(
