@@ -12,6 +12,7 @@ from skimage.color import rgb2lab
 from thin_scenes import (
     board_before_mountains,
     bright_line_on_dark,
+    decode_clicks,
     long_pole_on_snow,
     pole_on_snow,
 )
@@ -46,25 +47,16 @@ def _slalom_poles(reach: int) -> tuple[np.ndarray, np.ndarray]:
     return frame, ndimage.binary_dilation(pole, iterations=reach)
 
 
-def _decode_clicks(engine: EmbeddedEngine, image: np.ndarray, clicks: list[Click]) -> np.ndarray:
-    """Decode click after click, each time with the previous result as the prior."""
-    features = engine.encode(image)
-    prob = None
-    for k in range(1, len(clicks) + 1):
-        prob = engine.decode(features, clicks[:k], prev_mask=prob)
-    return prob > 0.5
-
-
 @pytest.mark.parametrize("scene", [pole_on_snow, bright_line_on_dark], ids=["pole", "line"])
 def test_two_clicks_at_the_ends_of_a_line_segment_it(scene):
     image, line, clicks = scene()
-    mask = _decode_clicks(EmbeddedEngine(), image, clicks)
+    mask = decode_clicks(EmbeddedEngine(), image, clicks)
     assert iou(line.astype(np.uint8), mask) >= 0.8
 
 
 def test_a_board_before_textured_mountains_does_not_flood_them():
     image, board, clicks = board_before_mountains()
-    mask = _decode_clicks(EmbeddedEngine(), image, clicks)
+    mask = decode_clicks(EmbeddedEngine(), image, clicks)
     assert np.count_nonzero(mask & ~board) < 0.25 * np.count_nonzero(board)
     assert iou(board.astype(np.uint8), mask) >= 0.8
     # the board holds without the thin-object pass, and even without the guards: the colour of
@@ -73,7 +65,7 @@ def test_a_board_before_textured_mountains_does_not_flood_them():
         EmbeddedEngine(thin_objects=False),
         EmbeddedEngine(thin_objects=False, guard_share=0.0, flood_factor=0.0),
     ):
-        mask = _decode_clicks(engine, image, clicks)
+        mask = decode_clicks(engine, image, clicks)
         assert np.count_nonzero(mask & ~board) < 0.25 * np.count_nonzero(board)
 
 
@@ -130,18 +122,19 @@ def test_clicks_on_lines_inside_a_wide_object_keep_the_whole_object():
     for x in range(50, 220, 20):
         image[72:128, x : x + 2] = (200, 200, 90)
     clicks = [Click(100, 130, True), Click(100, 70, True), Click(100, 190, True)]
-    mask = _decode_clicks(EmbeddedEngine(), np.clip(image, 0, 255).astype(np.uint8), clicks)
+    mask = decode_clicks(EmbeddedEngine(), np.clip(image, 0, 255).astype(np.uint8), clicks)
     assert iou(board.astype(np.uint8), mask) >= 0.9
 
 
 def test_clicks_on_a_real_pole_give_a_line_without_blobs_of_snow():
     # giant-slalom frame 0: two clicks on the skier's right pole, in zoom mode as for poles; the
-    # pole reading is off (``line_contrast=0``: no trace), so the line disks alone decide
+    # pole readings are off (``line_contrast=0``: no trace, ``way_share=0``: no line between the
+    # clicks), so the line disks alone decide
     frame, near_pole = _slalom_poles(2)
     clicks = [Click(183, 408, True), Click(174, 385, True)]
     thickness = {}
     for share in (0.5, 0.0):
-        engine = EmbeddedEngine(line_disk_share=share, line_contrast=0.0)
+        engine = EmbeddedEngine(line_disk_share=share, line_contrast=0.0, way_share=0.0)
         session = AnnotationSession(frame[None], engine)
         obj = session.add_object().id
         for k in (1, 2):
@@ -160,7 +153,7 @@ def test_clicks_on_real_poles_in_the_full_frame_give_lines_without_blobs():
     frame, near_pole = _slalom_poles(2)
     clicks = [Click(155, 309, True), Click(165, 320, True), Click(165, 361, True)]
     clicks.append(Click(185, 413, True))
-    mask = _decode_clicks(EmbeddedEngine(), frame, clicks)
+    mask = decode_clicks(EmbeddedEngine(), frame, clicks)
     assert np.count_nonzero(mask) >= 60
     assert np.count_nonzero(mask & near_pole) >= 0.95 * np.count_nonzero(mask)
     # each click fixed a disk as wide as the pole, not a 7-px blob of snow
@@ -261,13 +254,13 @@ def test_two_clicks_in_the_middle_of_a_pole_give_the_whole_pole():
     # alone gave the pole between the clicks (89 px, rows 107-133)
     image, pole = long_pole_on_snow()
     middle = [Click(110, 146, True), Click(130, 174, True)]
-    mask = _decode_clicks(EmbeddedEngine(), image, middle)
+    mask = decode_clicks(EmbeddedEngine(), image, middle)
     near = ndimage.binary_dilation(pole, iterations=2)
     assert np.count_nonzero(mask & near) >= 0.95 * np.count_nonzero(mask)
     rows = np.nonzero(mask)[0]
     assert rows.min() <= 25 and rows.max() >= 215  # the pole runs from row 20 to row 220
     # a negative click on the pole stops the trace there
-    stopped = _decode_clicks(EmbeddedEngine(), image, [*middle, Click(180, 244, False)])
+    stopped = decode_clicks(EmbeddedEngine(), image, [*middle, Click(180, 244, False)])
     rows = np.nonzero(stopped)[0]
     assert rows.min() <= 25 and rows.max() < 180
 
@@ -278,12 +271,12 @@ def test_one_click_in_the_middle_of_a_pole_gives_the_whole_pole():
     image, pole = long_pole_on_snow()
     near = ndimage.binary_dilation(pole, iterations=2)
     for click in (Click(110, 146, True), Click(130, 174, True)):
-        mask = _decode_clicks(EmbeddedEngine(), image, [click])
+        mask = decode_clicks(EmbeddedEngine(), image, [click])
         assert np.count_nonzero(mask & near) >= 0.95 * np.count_nonzero(mask)
         rows = np.nonzero(mask)[0]
         assert rows.min() <= 25 and rows.max() >= 215  # the pole runs from row 20 to row 220
     # a negative click on the pole stops the trace there
-    stopped = _decode_clicks(EmbeddedEngine(), image, [click, Click(180, 244, False)])
+    stopped = decode_clicks(EmbeddedEngine(), image, [click, Click(180, 244, False)])
     rows = np.nonzero(stopped)[0]
     assert rows.min() <= 25 and rows.max() < 180
 
@@ -293,7 +286,7 @@ def test_a_lone_click_that_just_misses_a_pole_gives_the_pole(offset):
     # a click two or three pixels beside a pole 2 px wide flooded 4,600-17,000 px of snow
     image, pole = long_pole_on_snow()
     near = ndimage.binary_dilation(pole, iterations=2)
-    mask = _decode_clicks(EmbeddedEngine(), image, [Click(110 + offset[0], 146 + offset[1], True)])
+    mask = decode_clicks(EmbeddedEngine(), image, [Click(110 + offset[0], 146 + offset[1], True)])
     assert np.count_nonzero(mask & near) >= 0.95 * np.count_nonzero(mask)
     rows = np.nonzero(mask)[0]
     assert rows.min() <= 25 and rows.max() >= 215
@@ -305,8 +298,8 @@ def test_a_lone_click_beside_a_real_pole_gives_the_pole_not_the_snow(dy):
     # px of snow; it now gives what a click on the pole gives
     frame, near_pole = _slalom_poles(3)
     engine = EmbeddedEngine()
-    on_pole = _decode_clicks(engine, frame, [Click(174, 384, True)])
-    beside = _decode_clicks(engine, frame, [Click(174 + dy, 384, True)])
+    on_pole = decode_clicks(engine, frame, [Click(174, 384, True)])
+    beside = decode_clicks(engine, frame, [Click(174 + dy, 384, True)])
     assert 20 <= np.count_nonzero(beside) <= 80
     assert np.count_nonzero(beside & near_pole) >= 0.9 * np.count_nonzero(beside)
     assert iou(on_pole, beside) >= 0.8
@@ -315,7 +308,7 @@ def test_a_lone_click_beside_a_real_pole_gives_the_pole_not_the_snow(dy):
 def test_a_lone_click_on_plain_snow_away_from_poles_still_takes_the_snow():
     # the snap reads only a pole within two pixels: a click on open snow means the snow
     image, pole = long_pole_on_snow()
-    mask = _decode_clicks(EmbeddedEngine(), image, [Click(60, 200, True)])
+    mask = decode_clicks(EmbeddedEngine(), image, [Click(60, 200, True)])
     assert np.count_nonzero(mask) >= 1000 and not (mask & pole).any()
 
 
@@ -324,7 +317,7 @@ def test_a_pole_is_traced_to_the_glove_and_no_further_along_the_leg():
     # it passes behind: the trace reaches the glove and stops at the leg (an edge between the
     # snow and the darker leg is no pole: the pole must stand out on both sides)
     frame, near_pole = _slalom_poles(2)
-    mask = _decode_clicks(EmbeddedEngine(), frame, [Click(155, 309, True), Click(165, 320, True)])
+    mask = decode_clicks(EmbeddedEngine(), frame, [Click(155, 309, True), Click(165, 320, True)])
     assert np.count_nonzero(mask & near_pole) >= 0.9 * np.count_nonzero(mask)
     ys, xs = np.nonzero(mask)
     assert ys.min() <= 146 and xs.min() <= 301  # the glove end of the pole: (143, 298)
@@ -437,7 +430,7 @@ def test_a_lone_click_on_a_slightly_blurred_real_pole_gives_the_pole_not_the_sno
     frame = np.asarray(open_video(SAMPLE_VIDEO)[0])
     blurred = image_on_grid(np.repeat(np.repeat(frame, 2, axis=0), 2, axis=1), frame.shape[:2])
     for image in (frame, blurred):
-        mask = _decode_clicks(EmbeddedEngine(), image, [Click(183, 408, True)])
+        mask = decode_clicks(EmbeddedEngine(), image, [Click(183, 408, True)])
         assert mask[183, 408] and 10 <= np.count_nonzero(mask) <= 150
         assert np.count_nonzero(mask & near_pole) >= 0.9 * np.count_nonzero(mask)
 
@@ -449,6 +442,6 @@ def test_a_lone_click_on_a_short_line_gives_its_pixels_not_the_snow(click):
     frame = np.asarray(Image.open(SLALOM / "00000.jpg").convert("RGB"))
     skis = np.asarray(Image.open(SLALOM / "00000_obj1_skis.png")) == 1
     near_skis = ndimage.binary_dilation(skis, iterations=3)
-    mask = _decode_clicks(EmbeddedEngine(), frame, [Click(*click, True)])
+    mask = decode_clicks(EmbeddedEngine(), frame, [Click(*click, True)])
     assert mask[click] and 3 <= np.count_nonzero(mask) <= 40
     assert np.count_nonzero(mask & near_skis) >= 0.8 * np.count_nonzero(mask)

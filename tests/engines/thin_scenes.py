@@ -1,11 +1,23 @@
-"""Synthetic thin-object scenes: a dark pole on snow, a bright line on dark texture, a board."""
+"""Synthetic thin-object scenes (a dark pole on snow, a bright line on dark texture, a board)
+and decoding clicks one after the other, as an annotator makes them."""
 
 from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage
 
+from napari_skipclick.engines.embedded import EmbeddedEngine
 from napari_skipclick.types import Click
+
+
+def decode_clicks(engine: EmbeddedEngine, image: np.ndarray, clicks: list[Click]) -> np.ndarray:
+    """The mask after decoding click after click, each time with the previous answer as the
+    prior."""
+    features = engine.encode(image)
+    prob = None
+    for k in range(1, len(clicks) + 1):
+        prob = engine.decode(features, clicks[:k], prev_mask=prob)
+    return prob > 0.5
 
 
 def _texture(rng: np.random.Generator, shape: tuple[int, int], sigma: float) -> np.ndarray:

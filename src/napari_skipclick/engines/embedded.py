@@ -21,6 +21,7 @@ from .embedded_graph import (
     superpixel_pair_weights,
 )
 from .embedded_growth import drop_unasked_growth, guard_growth
+from .embedded_line_between import clicks_at_line_ends
 from .embedded_pixel import line_disks
 from .embedded_refine import (
     band_segments,
@@ -213,7 +214,9 @@ class EmbeddedEngine:
             mask = self._refine(a, fg, mask, clicks, prev_belief, llr_bin, geo, seeds, fixed)
         wide = mask
         if s.thin_objects:
-            mask = thin_objects(a, mask, clicks, prev, widths, s)
+            # clicks at a line's ends count as on it, there (the superpixel cut kept them)
+            ends, end_widths = clicks_at_line_ends(a["lab"], clicks, widths, s)
+            mask = thin_objects(a, mask, ends, prev, end_widths, s, asked=clicks)
         prob = 1.0 / (1.0 + np.exp(-np.clip(logit, -30, 30)))
         prob = prob.astype(np.float32)[labels]
         # what the thin pass took away (the flood around a pole) is no half-belief for the next

@@ -86,6 +86,11 @@ class EmbeddedSettings:
         "least contrast of a long line to the spread of its surroundings for a lone click on"
         " it, or a click beside a flood, to be read as a pole (0: never)",
     )
+    way_share: float = _setting(
+        0.66,
+        "share of the way between two positive clicks that must read a line along it for a"
+        " click at a pole's end, which reads none, to count as on it (0: never)",
+    )
     thin_margin: float = _setting(
         20.0, "smallest margin in pixels of the thin pass's crop around the positive clicks"
     )

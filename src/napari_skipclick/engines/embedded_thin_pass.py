@@ -12,6 +12,7 @@ from ..checks import in_crop
 from ..shapes import median_width
 from ..types import Click
 from .embedded_features import lab_float, lab_lightness
+from .embedded_line_between import gaps_bridged, line_to_previous, way_covered, ways_to_moved
 from .embedded_line_ends import traced_ends
 from .embedded_pixel import colour_disks, line_disks, object_box, outside_share
 from .embedded_refine import connected_to_clicks, disk_labels
@@ -70,6 +71,7 @@ def thin_objects(
     prev: np.ndarray | None,
     widths: dict[int, float],
     s: EmbeddedSettings,
+    asked: list[Click] | None = None,
 ) -> np.ndarray:
     """``mask``, or the thin-object mask where ``mask`` leaked (docs/engines.md).
 
@@ -80,6 +82,8 @@ def thin_objects(
         prev: the previous probabilities, or None.
         widths: the line widths at the positive clicks, by click index (``line_width``).
         s: the engine's settings.
+        asked: the clicks as placed, where ``clicks`` moved some at a pole's ends onto its
+            line (``clicks_at_line_ends``); the way from each to its moved click is the pole's.
 
     A positive click on a line fixes a disk only one pixel wider than the line
     (``seed_radius``), so a click on a faint pole does not fix a blob of the snow around it.
@@ -120,10 +124,46 @@ def thin_objects(
     else:
         traced = np.zeros(mask.shape, bool)
     newest = max(widths)  # the index of the newest positive click
-    leaked = held <= s.thin_held and (flood or grows)
     thin |= traced
-    keeps = leaked and _keeps_prior(thin, prev, clicks, reach, a["lab"], widths[newest], s)
+    if asked is not None:
+        thin = ways_to_moved(thin, asked, clicks)
+    partner = _line_held(a["lab"], thin, clicks, newest, widths, s) if flood or grows else None
+    line = partner is not None
+    if partner is not None:
+        thin = gaps_bridged(thin, clicks[newest], clicks[partner])
+    leaked = (held <= s.thin_held or line) and (flood or grows)
+    # the newest click and the one before on one line, when that one alone could not tell a
+    # pole (the first click, or one at a pole's end) from what it flooded
+    pair = line and (partner == min(widths) or _moved(partner, clicks, asked))
+    keeps = leaked and (
+        pair or _keeps_prior(thin, prev, clicks, reach, a["lab"], widths[newest], s, line)
+    )
     return thin if keeps else mask | traced
+
+
+def _moved(index: int, clicks: list[Click], asked: list[Click] | None) -> bool:
+    """Whether click ``index`` was moved onto a line (``asked`` differs from ``clicks``)."""
+    return asked is not None and asked[index] != clicks[index]
+
+
+def _line_held(
+    lab8: np.ndarray,
+    thin: np.ndarray,
+    clicks: list[Click],
+    newest: int,
+    widths: dict[int, float],
+    s: EmbeddedSettings,
+) -> int | None:
+    """The index of the positive click before the ``newest`` when a line runs straight
+    between the two (``line_to_previous``) and the object is that line, else None: every
+    positive click lies on a line and ``thin`` holds ``way_share`` of the way between the two
+    (``way_covered``)."""
+    if not all(width <= s.thin_width for width in widths.values()):
+        return None
+    partner = line_to_previous(lab8, clicks, newest, s)
+    if partner is None or way_covered(thin, clicks[newest], clicks[partner]) < s.way_share:
+        return None
+    return partner
 
 
 def _lone_line_click(
@@ -312,6 +352,7 @@ def _keeps_prior(
     lab8: np.ndarray,
     width: float,
     s: EmbeddedSettings,
+    line: bool,
 ) -> bool:
     """Whether the thin mask may replace the previous one.
 
@@ -319,8 +360,9 @@ def _keeps_prior(
     the clicks and the latest positive click lies inside it (the click adds nothing to the
     flood: it says which thin part of it is meant) or on a pole (``stands_out``, with the
     image's Lab colours ``lab8`` and the line ``width`` at the click: the first click on the
-    pole flooded the snow, the second, outside that flood, says the line is meant). So a
-    click that corrects a sound wide object is never read as a line.
+    pole flooded the snow, the second, outside that flood, says the line is meant) or on the
+    ``line`` that runs to another positive click (``_line_held``). So a click that corrects
+    a sound wide object is never read as a line.
     """
     if prev is None:
         return True
@@ -333,4 +375,4 @@ def _keeps_prior(
     if outside_share(before, clicks, reach) <= s.flood_share:
         return False
     last = [c for c in clicks if c.positive][-1]
-    return bool(before[round(last.y), round(last.x)]) or stands_out(lab8, last, width, s)
+    return line or bool(before[round(last.y), round(last.x)]) or stands_out(lab8, last, width, s)
