@@ -22,8 +22,7 @@ import numpy as np
 from scipy import ndimage
 
 from ..types import Click
-from .embedded_features import lab_lightness
-from .embedded_thin import RIDGE_RADIUS, line_direction, ridge_width
+from .embedded_thin import RIDGE_RADIUS, lightness_around, line_direction, ridge_width
 
 if TYPE_CHECKING:
     from .embedded_settings import EmbeddedSettings
@@ -100,12 +99,11 @@ def _width_along(
     lab8: np.ndarray, y: int, x: int, along: np.ndarray, cos_limit: float, s: EmbeddedSettings
 ) -> float | None:
     """Width of the line through pixel ``(y, x)`` when it is thin and runs along ``along``."""
-    y0, x0 = max(y - RIDGE_RADIUS, 0), max(x - RIDGE_RADIUS, 0)
-    lightness = lab_lightness(lab8[y0 : y + RIDGE_RADIUS + 1, x0 : x + RIDGE_RADIUS + 1])
-    width = ridge_width(lightness, Click(y - y0, x - x0, True), s.ridge_strength)
+    lightness, inside = lightness_around(lab8, Click(y, x, True), RIDGE_RADIUS)
+    width = ridge_width(lightness, inside, s.ridge_strength)
     if width > s.thin_width:
         return None
-    direction = line_direction(lightness, y - y0, x - x0, width)
+    direction = line_direction(lightness, round(inside.y), round(inside.x), width)
     return width if abs(float(direction @ along)) >= cos_limit else None
 
 

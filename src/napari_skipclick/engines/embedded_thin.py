@@ -11,7 +11,7 @@ from scipy import ndimage
 from skimage.graph import MCP_Geometric
 
 from ..types import Click
-from .embedded_features import LAB_BINS
+from .embedded_features import LAB_BINS, lab_lightness
 from .embedded_pixel import geodesic_map, segment_box
 
 if TYPE_CHECKING:
@@ -49,6 +49,15 @@ def _ridge_kernels() -> np.ndarray:
         pad = (side - k.shape[1]) // 2
         out[:, pad : side - pad, pad : side - pad] = k
     return padded
+
+
+def lightness_around(lab8: np.ndarray, click: Click, reach: int) -> tuple[np.ndarray, Click]:
+    """The lightness of the window ``reach`` pixels around ``click`` in the image's Lab colours
+    ``lab8`` and the click in that window."""
+    y0, x0 = max(round(click.y) - reach, 0), max(round(click.x) - reach, 0)
+    y1, x1 = round(click.y) + reach + 1, round(click.x) + reach + 1
+    lightness = lab_lightness(lab8[y0:y1, x0:x1])
+    return lightness, Click(click.y - y0, click.x - x0, True)
 
 
 def ridge_width(lightness: np.ndarray, click: Click, strength: float) -> float:

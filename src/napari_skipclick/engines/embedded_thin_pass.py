@@ -11,7 +11,7 @@ import numpy as np
 from ..checks import in_crop
 from ..shapes import median_width
 from ..types import Click
-from .embedded_features import lab_float, lab_lightness
+from .embedded_features import lab_float
 from .embedded_line_between import gaps_bridged, line_to_previous, way_covered, ways_to_moved
 from .embedded_line_ends import traced_ends
 from .embedded_pixel import colour_disks, line_disks, object_box, outside_share
@@ -20,6 +20,7 @@ from .embedded_thin import (
     LINE_STEPS,
     RIDGE_RADIUS,
     contrast_to_surroundings,
+    lightness_around,
     lightness_difference,
     line_direction,
     long_line,
@@ -31,17 +32,9 @@ if TYPE_CHECKING:
     from .embedded_settings import EmbeddedSettings
 
 
-def _lightness_around(lab8: np.ndarray, click: Click, reach: int) -> tuple[np.ndarray, Click]:
-    """The lightness of the window ``reach`` pixels around ``click`` and the click in it."""
-    y0, x0 = max(round(click.y) - reach, 0), max(round(click.x) - reach, 0)
-    y1, x1 = round(click.y) + reach + 1, round(click.x) + reach + 1
-    lightness = lab_lightness(lab8[y0:y1, x0:x1])
-    return lightness, Click(click.y - y0, click.x - x0, True)
-
-
 def line_width(lab8: np.ndarray, click: Click, s: EmbeddedSettings) -> float:
     """Width of the line through ``click`` (embedded_thin.ridge_width), inf when none."""
-    lightness, inside = _lightness_around(lab8, click, RIDGE_RADIUS)
+    lightness, inside = lightness_around(lab8, click, RIDGE_RADIUS)
     return ridge_width(lightness, inside, s.ridge_strength)
 
 
@@ -197,7 +190,7 @@ def _lone_line_click(
         if piece is None:
             return mask
         mask = piece
-    lightness, inside = _lightness_around(a["lab"], click, RIDGE_RADIUS)
+    lightness, inside = lightness_around(a["lab"], click, RIDGE_RADIUS)
     along = line_direction(lightness, round(inside.y), round(inside.x), width)
     ahead = Click(click.y + 2 * along[0], click.x + 2 * along[1], True)  # two pixels on
     return mask | traced_ends(a["lab"], [*clicks, ahead], {index: width, len(clicks): width}, s)
@@ -208,7 +201,7 @@ def _short_line(lab8: np.ndarray, click: Click, width: float, s: EmbeddedSetting
     surroundings as a pole does (``line_contrast``) but does not go on far (the tip of a ski)."""
     if width > s.thin_width or s.line_contrast <= 0:
         return False
-    lightness, inside = _lightness_around(lab8, click, RIDGE_RADIUS + max(LINE_STEPS) + 1)
+    lightness, inside = lightness_around(lab8, click, RIDGE_RADIUS + max(LINE_STEPS) + 1)
     return contrast_to_surroundings(lightness, round(inside.y), round(inside.x)) >= s.line_contrast
 
 
@@ -250,7 +243,7 @@ def pole_beside(lab8: np.ndarray, click: Click, s: EmbeddedSettings) -> tuple[Cl
     width, or None when no pole lies that close: the pixel of the disk around the click that
     stands out most in lightness from the window around it (the middle of a pole two or
     three pixels wide), when a pole passes there (``stands_out``)."""
-    lightness, inside = _lightness_around(lab8, click, RIDGE_RADIUS)
+    lightness, inside = lightness_around(lab8, click, RIDGE_RADIUS)
     cy, cx = round(inside.y), round(inside.x)
     rows, cols = np.ogrid[: lightness.shape[0], : lightness.shape[1]]
     disk = (rows - cy) ** 2 + (cols - cx) ** 2 <= SNAP**2
@@ -270,7 +263,7 @@ def stands_out(lab8: np.ndarray, click: Click, width: float, s: EmbeddedSettings
     a ridge in the texture of a fish or a coat."""
     if width > s.thin_width or s.line_contrast <= 0:
         return False
-    lightness, inside = _lightness_around(lab8, click, RIDGE_RADIUS + max(LINE_STEPS) + 1)
+    lightness, inside = lightness_around(lab8, click, RIDGE_RADIUS + max(LINE_STEPS) + 1)
     if contrast_to_surroundings(lightness, round(inside.y), round(inside.x)) < s.line_contrast:
         return False
     return long_line(lightness, inside, width, s.ridge_strength)
@@ -279,7 +272,7 @@ def stands_out(lab8: np.ndarray, click: Click, width: float, s: EmbeddedSettings
 def _line_contrast(lab8: np.ndarray, click: Click) -> float:
     """``lightness_difference`` of the pixel under ``click`` in the window of ``RIDGE_RADIUS``
     around it: lighter than its surroundings (> 0) or darker (< 0), by how much."""
-    lightness, inside = _lightness_around(lab8, click, RIDGE_RADIUS)
+    lightness, inside = lightness_around(lab8, click, RIDGE_RADIUS)
     return lightness_difference(lightness, round(inside.y), round(inside.x), RIDGE_RADIUS)
 
 
