@@ -19,7 +19,6 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-from scipy import ndimage
 
 from ..types import Click
 from .embedded_thin import RIDGE_RADIUS, lightness_around, line_direction, ridge_width
@@ -158,15 +157,13 @@ def line_to_previous(
 def way_covered(mask: np.ndarray, a: Click, b: Click) -> float:
     """Share of the pixels on the straight way from click ``a`` to click ``b`` that ``mask``
     holds or touches (within one pixel)."""
-    return float(_touched(mask, _way_points(a, b)).mean())
+    return float(_touched(mask, _way_points(a, b, mask.shape)).mean())
 
 
 def gaps_bridged(thin: np.ndarray, a: Click, b: Click) -> np.ndarray:
     """``thin`` with each gap of at most ``GAP`` pixels along the straight way from click ``a``
     to click ``b`` filled by the way: where the pole passes a gate pole or a shadow."""
-    points = _way_points(a, b)
-    inside = (points >= 0).all(axis=1) & (points < thin.shape).all(axis=1)
-    points = points[inside]
+    points = _way_points(a, b, thin.shape)
     touched = np.flatnonzero(_touched(thin, points))
     out = thin.copy()
     for start, stop in pairwise(touched):
@@ -195,20 +192,18 @@ def ways_to_moved(thin: np.ndarray, asked: list[Click], moved: list[Click]) -> n
     if not pairs:
         return thin
     out = thin.copy()
-    near = ndimage.binary_dilation(thin, np.ones((3, 3), bool))
-    height, width = thin.shape
     for a, b in pairs:
-        for y, x in _way_points(a, b):
-            if not (0 <= y < height and 0 <= x < width):
-                continue
-            out[y, x] = True
-            if near[y, x]:
-                break
+        points = _way_points(a, b, thin.shape)
+        touched = np.flatnonzero(_touched(thin, points))
+        last = touched[0] if len(touched) else len(points) - 1
+        out[points[: last + 1, 0], points[: last + 1, 1]] = True
     return out
 
 
-def _way_points(a: Click, b: Click) -> np.ndarray:
-    """The pixels (rows of y, x) on the straight way from click ``a`` to click ``b``."""
+def _way_points(a: Click, b: Click, shape: tuple[int, ...]) -> np.ndarray:
+    """The pixels (rows of y, x) on the straight way from click ``a`` to click ``b`` that lie
+    in an image of ``shape``."""
     start, end = np.array([a.y, a.x], float), np.array([b.y, b.x], float)
     count = max(int(np.ceil(np.hypot(*(end - start)))), 1) + 1
-    return np.rint(np.linspace(start, end, count)).astype(int)
+    points = np.rint(np.linspace(start, end, count)).astype(int)
+    return points[(points >= 0).all(axis=1) & (points < shape[:2]).all(axis=1)]
