@@ -8,8 +8,8 @@ Decodes fixed clicks with the ``embedded`` engine of whichever ``napari_skipclic
 (put other sources first on ``PYTHONPATH`` for a "before" picture), shows the frame, the mask
 and the clicks in a napari viewer and saves the canvas: four clicks on the poles of giant-slalom
 frame 0, one click on its right pole, one near the hand and one at the tip of that pole (two
-clicks that read no line at the click), and three along the board on frame 20 of the GoPro
-snowboard clip.
+clicks that read no line at the click), the click at the tip alone, and three along the board
+on frame 20 of the GoPro snowboard clip.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ DEFAULT_DATA = REPO.parent / "shared" / "data"
 POLES = [Click(155, 309, True), Click(165, 320, True), Click(165, 361, True), Click(185, 413, True)]
 ONE_POLE_CLICK = [Click(176, 389, True)]
 GRIP_AND_TIP = [Click(164, 356, True), Click(187, 419, True)]
+TIP_ALONE = [Click(187, 419, True)]
 BOARD = [Click(254, 405, True), Click(256, 440, True), Click(255, 470, True)]
 
 
@@ -75,6 +76,8 @@ def main() -> None:
     shoot(slalom, ONE_POLE_CLICK, (175, 390), 4.5, one_click)
     grip_tip = args.out / f"thin_slalom_grip_tip_{args.suffix}.png"
     shoot(slalom, GRIP_AND_TIP, (175, 390), 4.5, grip_tip)
+    tip = args.out / f"thin_slalom_tip_{args.suffix}.png"
+    shoot(slalom, TIP_ALONE, (175, 390), 4.5, tip)
     shoot(gopro, BOARD, (255, 440), 3.5, args.out / f"thin_gopro_board_{args.suffix}.png")
 
 

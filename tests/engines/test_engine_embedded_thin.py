@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from scipy import ndimage
 from skimage.color import rgb2lab
 from thin_scenes import (
@@ -15,10 +14,12 @@ from thin_scenes import (
     decode_clicks,
     long_pole_on_snow,
     pole_on_snow,
+    slalom_frame,
 )
 
 from napari_skipclick.engines.embedded import THIN_DROPPED, EmbeddedEngine
 from napari_skipclick.engines.embedded_pixel import colour_disks, outside_share
+from napari_skipclick.engines.embedded_pole_click import line_width
 from napari_skipclick.engines.embedded_thin import (
     click_paths,
     colour_cost,
@@ -26,14 +27,13 @@ from napari_skipclick.engines.embedded_thin import (
     long_line,
     ridge_width,
 )
-from napari_skipclick.engines.embedded_thin_pass import line_width, off_line_radii, snap_near_misses
+from napari_skipclick.engines.embedded_thin_pass import off_line_radii, snap_near_misses
 from napari_skipclick.engines.working_size import image_on_grid
 from napari_skipclick.eval.metrics import iou
 from napari_skipclick.io.video import open_video
 from napari_skipclick.session import AnnotationSession
 from napari_skipclick.types import Click
 
-SLALOM = Path(__file__).parents[1] / "data" / "giant_slalom"
 SAMPLE_VIDEO = (
     Path(__file__).parents[2] / "src" / "napari_skipclick" / "sample_data" / "giant_slalom.mp4"
 )
@@ -42,8 +42,7 @@ SAMPLE_VIDEO = (
 def _slalom_poles(reach: int) -> tuple[np.ndarray, np.ndarray]:
     """Giant-slalom frame 0 and the pixels within ``reach`` (4-connected steps) of its
     annotated poles."""
-    frame = np.asarray(Image.open(SLALOM / "00000.jpg").convert("RGB"))
-    pole = np.asarray(Image.open(SLALOM / "00000_obj2_poles.png")) == 1
+    frame, pole = slalom_frame("poles")
     return frame, ndimage.binary_dilation(pole, iterations=reach)
 
 
@@ -439,8 +438,7 @@ def test_a_lone_click_on_a_slightly_blurred_real_pole_gives_the_pole_not_the_sno
 def test_a_lone_click_on_a_short_line_gives_its_pixels_not_the_snow(click):
     # giant-slalom frame 0: a click near the tip of the skis, a line 2-6 px wide that stands
     # out from the snow but does not go on as a pole does, flooded 30,807 and 62,040 px of snow
-    frame = np.asarray(Image.open(SLALOM / "00000.jpg").convert("RGB"))
-    skis = np.asarray(Image.open(SLALOM / "00000_obj1_skis.png")) == 1
+    frame, skis = slalom_frame("skis")
     near_skis = ndimage.binary_dilation(skis, iterations=3)
     mask = decode_clicks(EmbeddedEngine(), frame, [Click(*click, True)])
     assert mask[click] and 3 <= np.count_nonzero(mask) <= 40

@@ -1,9 +1,13 @@
-"""Synthetic thin-object scenes (a dark pole on snow, a bright line on dark texture, a board)
-and decoding clicks one after the other, as an annotator makes them."""
+"""Synthetic thin-object scenes (a dark pole on snow, a bright line on dark texture, a board),
+the real giant-slalom frame 0, and decoding clicks one after the other, as an annotator makes
+them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+from PIL import Image
 from scipy import ndimage
 
 from napari_skipclick.engines.embedded import EmbeddedEngine
@@ -18,6 +22,17 @@ def decode_clicks(engine: EmbeddedEngine, image: np.ndarray, clicks: list[Click]
     for k in range(1, len(clicks) + 1):
         prob = engine.decode(features, clicks[:k], prev_mask=prob)
     return prob > 0.5
+
+
+#: giant-slalom frame 0 and its annotated objects (tests/data)
+SLALOM = Path(__file__).parents[1] / "data" / "giant_slalom"
+
+
+def slalom_frame(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Giant-slalom frame 0 and its annotated object ``name`` (skis, poles, skier)."""
+    frame = np.asarray(Image.open(SLALOM / "00000.jpg").convert("RGB"))
+    index = {"skis": 1, "poles": 2, "skier": 3}[name]
+    return frame, np.asarray(Image.open(SLALOM / f"00000_obj{index}_{name}.png")) == 1
 
 
 def _texture(rng: np.random.Generator, shape: tuple[int, int], sigma: float) -> np.ndarray:

@@ -23,6 +23,7 @@ from .embedded_graph import (
 from .embedded_growth import drop_unasked_growth, guard_growth
 from .embedded_line_between import clicks_at_line_ends
 from .embedded_pixel import line_disks
+from .embedded_pole_click import clicks_at_pole_starts, line_width
 from .embedded_refine import (
     band_segments,
     click_radii,
@@ -33,7 +34,7 @@ from .embedded_refine import (
     relaxed_prior,
 )
 from .embedded_settings import EmbeddedSettings
-from .embedded_thin_pass import line_width, off_line_radii, snap_near_misses, thin_objects
+from .embedded_thin_pass import off_line_radii, snap_near_misses, thin_objects
 from .embedded_zoom import crop_features, zoom_box
 from .working_size import clicks_on_grid, downsized, resized, working_shape
 
@@ -216,6 +217,7 @@ class EmbeddedEngine:
         if s.thin_objects:
             # clicks at a line's ends count as on it, there (the superpixel cut kept them)
             ends, end_widths = clicks_at_line_ends(a["lab"], clicks, widths, s)
+            ends, end_widths = clicks_at_pole_starts(a["lab"], ends, end_widths, s)
             mask = thin_objects(a, mask, ends, prev, end_widths, s, asked=clicks)
         prob = 1.0 / (1.0 + np.exp(-np.clip(logit, -30, 30)))
         prob = prob.astype(np.float32)[labels]

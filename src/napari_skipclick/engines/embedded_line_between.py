@@ -68,7 +68,7 @@ def line_between(lab8: np.ndarray, a: Click, b: Click, s: EmbeddedSettings) -> W
 
     def width_at(t: float) -> float | None:
         y, x = (round(v) for v in start + t * along)
-        return _width_along(lab8, y, x, along, cos_limit, s)
+        return width_along(lab8, y, x, along, cos_limit, s)
 
     # most ways (across a skier, over snow) miss the line at two of the probes: read first
     misses = 0
@@ -94,7 +94,7 @@ def line_between(lab8: np.ndarray, a: Click, b: Click, s: EmbeddedSettings) -> W
     return WayLine(float(np.median(widths)), point(read[0]), point(read[-1]))
 
 
-def _width_along(
+def width_along(
     lab8: np.ndarray, y: int, x: int, along: np.ndarray, cos_limit: float, s: EmbeddedSettings
 ) -> float | None:
     """Width of the line through pixel ``(y, x)`` when it is thin and runs along ``along``."""

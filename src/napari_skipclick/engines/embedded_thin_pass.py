@@ -15,6 +15,7 @@ from .embedded_features import lab_float
 from .embedded_line_between import gaps_bridged, line_to_previous, way_covered, ways_to_moved
 from .embedded_line_ends import traced_ends
 from .embedded_pixel import colour_disks, line_disks, object_box, outside_share
+from .embedded_pole_click import SNAP, click_distance, pole_beside, pole_from_end, stands_out
 from .embedded_refine import connected_to_clicks, disk_labels
 from .embedded_thin import (
     LINE_STEPS,
@@ -23,19 +24,11 @@ from .embedded_thin import (
     lightness_around,
     lightness_difference,
     line_direction,
-    long_line,
-    ridge_width,
     thin_segment,
 )
 
 if TYPE_CHECKING:
     from .embedded_settings import EmbeddedSettings
-
-
-def line_width(lab8: np.ndarray, click: Click, s: EmbeddedSettings) -> float:
-    """Width of the line through ``click`` (embedded_thin.ridge_width), inf when none."""
-    lightness, inside = lightness_around(lab8, click, RIDGE_RADIUS)
-    return ridge_width(lightness, inside, s.ridge_strength)
 
 
 def thin_band(widths: list[float], s: EmbeddedSettings) -> tuple[float | None, bool]:
@@ -121,13 +114,15 @@ def thin_objects(
     if asked is not None:
         thin = ways_to_moved(thin, asked, clicks)
     partner = _line_held(a["lab"], thin, clicks, newest, widths, s) if flood or grows else None
-    line = partner is not None
     if partner is not None:
         thin = gaps_bridged(thin, clicks[newest], clicks[partner])
+    # the newest click reads a line on the way to the one before, or was moved onto one (at a
+    # pole's end: clicks_at_line_ends, clicks_at_pole_starts)
+    line = partner is not None or _moved(newest, clicks, asked)
     leaked = (held <= s.thin_held or line) and (flood or grows)
     # the newest click and the one before on one line, when that one alone could not tell a
     # pole (the first click, or one at a pole's end) from what it flooded
-    pair = line and (partner == min(widths) or _moved(partner, clicks, asked))
+    pair = partner is not None and (partner == min(widths) or _moved(partner, clicks, asked))
     keeps = leaked and (
         pair or _keeps_prior(thin, prev, clicks, reach, a["lab"], widths[newest], s, line)
     )
@@ -170,14 +165,17 @@ def _lone_line_click(
     its own direction while it stands out (``traced_ends``, as from two clicks on it); where
     ``mask`` flooded away from the click, the pole's pixels in the click's disk
     (``line_disks``) stand in for it. A pole is a long line that stands out from plain
-    surroundings (``stands_out``). A click that missed a pole by up to ``SNAP`` pixels and
-    flooded the snow beside it is read as a click on the pole (``pole_beside``); any other
-    click keeps ``mask``."""
+    surroundings (``stands_out``). A click that flooded the snow is read as a click on the
+    pole it missed by up to ``SNAP`` pixels (``pole_beside``), or on the pole that starts
+    near it, clicked at its tip or grip (``pole_from_end``; the straight way from the click to
+    the pole joins the two); any other click keeps ``mask``."""
     ((index, width),) = widths.items()
-    click = clicks[index]
+    click = asked = clicks[index]
     flooded = outside_share(mask, clicks, _reach(width, s)) > s.flood_share
     if not stands_out(a["lab"], click, width, s):
-        beside = pole_beside(a["lab"], click, s) if flooded else None
+        beside = None
+        if flooded:
+            beside = pole_beside(a["lab"], click, s) or pole_from_end(a["lab"], click, s)
         if beside is None:
             short = flooded and _short_line(a["lab"], click, width, s)
             piece = _line_piece(a["lab"], mask, click, width, s) if short else None
@@ -193,7 +191,9 @@ def _lone_line_click(
     lightness, inside = lightness_around(a["lab"], click, RIDGE_RADIUS)
     along = line_direction(lightness, round(inside.y), round(inside.x), width)
     ahead = Click(click.y + 2 * along[0], click.x + 2 * along[1], True)  # two pixels on
-    return mask | traced_ends(a["lab"], [*clicks, ahead], {index: width, len(clicks): width}, s)
+    pole = mask | traced_ends(a["lab"], [*clicks, ahead], {index: width, len(clicks): width}, s)
+    far = click_distance(click, asked) > SNAP  # the pole from its end
+    return ways_to_moved(pole, [asked], [click]) if far else pole
 
 
 def _short_line(lab8: np.ndarray, click: Click, width: float, s: EmbeddedSettings) -> bool:
@@ -232,41 +232,6 @@ def _reach(width: float, s: EmbeddedSettings) -> float:
     """How far from its clicks the mask of a thin object ``width`` pixels wide (at most
     ``thin_width``) may reach before it counts as a flood."""
     return s.leak_reach * max(s.band_min, s.band_factor * min(width, s.thin_width))
-
-
-#: pixels by which a lone click may miss a pole and still be read as a click on it
-SNAP = 2
-
-
-def pole_beside(lab8: np.ndarray, click: Click, s: EmbeddedSettings) -> tuple[Click, float] | None:
-    """A click on the pole that ``click`` missed by at most ``SNAP`` pixels, and the pole's
-    width, or None when no pole lies that close: the pixel of the disk around the click that
-    stands out most in lightness from the window around it (the middle of a pole two or
-    three pixels wide), when a pole passes there (``stands_out``)."""
-    lightness, inside = lightness_around(lab8, click, RIDGE_RADIUS)
-    cy, cx = round(inside.y), round(inside.x)
-    rows, cols = np.ogrid[: lightness.shape[0], : lightness.shape[1]]
-    disk = (rows - cy) ** 2 + (cols - cx) ** 2 <= SNAP**2
-    deviation = np.where(disk, np.abs(lightness - np.median(lightness)), -1.0)
-    y, x = np.unravel_index(int(np.argmax(deviation)), deviation.shape)
-    if (y, x) == (cy, cx):
-        return None
-    snapped = Click(float(click.y + y - cy), float(click.x + x - cx), True)
-    width = line_width(lab8, snapped, s)
-    return (snapped, width) if stands_out(lab8, snapped, width, s) else None
-
-
-def stands_out(lab8: np.ndarray, click: Click, width: float, s: EmbeddedSettings) -> bool:
-    """Whether ``click`` lies on a pole: a line at most ``thin_width`` wide (``width``) that
-    goes on along its direction (``long_line``) and stands out from its surroundings by
-    ``line_contrast`` times their spread (``contrast_to_surroundings``): a pole on snow, not
-    a ridge in the texture of a fish or a coat."""
-    if width > s.thin_width or s.line_contrast <= 0:
-        return False
-    lightness, inside = lightness_around(lab8, click, RIDGE_RADIUS + max(LINE_STEPS) + 1)
-    if contrast_to_surroundings(lightness, round(inside.y), round(inside.x)) < s.line_contrast:
-        return False
-    return long_line(lightness, inside, width, s.ridge_strength)
 
 
 def _line_contrast(lab8: np.ndarray, click: Click) -> float:
