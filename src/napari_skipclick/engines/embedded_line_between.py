@@ -130,7 +130,7 @@ def clicks_at_line_ends(
         here = clicks[i]
         for j in sorted(
             order[max(k - 1, 0) : k] + order[k + 1 : k + 2],
-            key=lambda j: float(np.hypot(clicks[j].y - here.y, clicks[j].x - here.x)),
+            key=lambda j: click_distance(clicks[j], here),
         ):
             pair = (min(i, j), max(i, j))
             if pair not in read:
@@ -141,6 +141,11 @@ def clicks_at_line_ends(
                 moved[i] = found.near_first if i < j else found.near_second
                 break
     return moved, out
+
+
+def click_distance(a: Click, b: Click) -> float:
+    """Distance in pixels between two clicks."""
+    return float(np.hypot(a.y - b.y, a.x - b.x))
 
 
 def line_to_previous(

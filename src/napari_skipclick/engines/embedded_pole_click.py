@@ -113,13 +113,16 @@ def pole_from_end(
             continue
         point = _snapped(lab8, Click(float(y), float(x), True))
         line = line_width(lab8, point, s)
-        contrast = pole_contrast(lab8, point, line, s)
-        if contrast <= 0 or (best is not None and (line, -contrast) >= best[:2]):
+        if line > s.thin_width or (best is not None and line > best[0]):
             continue
+        # the axis test first: it reads one Hessian, the pole test five
         lightness, inside = lightness_around(lab8, point, RIDGE_RADIUS)
         axis = line_direction(lightness, round(inside.y), round(inside.x), line)
         offset = np.array([point.y, point.x]) - here
         if abs(offset[0] * axis[1] - offset[1] * axis[0]) > START_OFF_AXIS:
+            continue
+        contrast = pole_contrast(lab8, point, line, s)
+        if contrast <= 0 or (best is not None and (line, -contrast) >= best[:2]):
             continue
         # on along the pole's axis, away from the click, to START_WAY from it
         far = (
@@ -130,11 +133,6 @@ def pole_from_end(
         if line_between(lab8, click, Click(*far, True), s) is not None:
             best = (line, -contrast, point)
     return None if best is None else (best[2], best[0])
-
-
-def click_distance(a: Click, b: Click) -> float:
-    """Distance in pixels between two clicks."""
-    return float(np.hypot(a.y - b.y, a.x - b.x))
 
 
 def clicks_at_pole_starts(

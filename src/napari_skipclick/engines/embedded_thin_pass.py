@@ -12,10 +12,16 @@ from ..checks import in_crop
 from ..shapes import median_width
 from ..types import Click
 from .embedded_features import lab_float
-from .embedded_line_between import gaps_bridged, line_to_previous, way_covered, ways_to_moved
+from .embedded_line_between import (
+    click_distance,
+    gaps_bridged,
+    line_to_previous,
+    way_covered,
+    ways_to_moved,
+)
 from .embedded_line_ends import traced_ends
 from .embedded_pixel import colour_disks, line_disks, object_box, outside_share
-from .embedded_pole_click import SNAP, click_distance, pole_beside, pole_from_end, stands_out
+from .embedded_pole_click import SNAP, pole_beside, pole_from_end, stands_out
 from .embedded_refine import connected_to_clicks, disk_labels
 from .embedded_thin import (
     LINE_STEPS,
