@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy import ndimage
-from thin_scenes import decode_clicks, long_pole_on_snow, slalom_frame
+from thin_scenes import decode_clicks, long_pole_on_snow, slalom_frame, two_poles_on_snow
 
 from napari_skipclick.engines.embedded import EmbeddedEngine
 from napari_skipclick.engines.embedded_pole_click import (
@@ -13,6 +13,7 @@ from napari_skipclick.engines.embedded_pole_click import (
     line_width,
     pole_from_end,
 )
+from napari_skipclick.engines.embedded_thin_pass import thin_objects
 from napari_skipclick.types import Click
 
 
@@ -120,3 +121,54 @@ def test_clicks_are_moved_onto_a_pole_they_start_only_on_an_object_of_lines(pole
     snowy = {0: line_width(lab, snow, s), 1: widths[1]}
     assert snowy[0] > s.thin_width
     assert clicks_at_pole_starts(lab, [snow, end], snowy, s) == ([snow, end], snowy)
+
+
+def test_poles_clicked_by_turns_at_their_ends_give_both_poles_not_the_snow():
+    # one pole's end, the other's, then the first's other end and the second's: the second
+    # click flooded 22,439 px of snow (the way between two poles reads no line)
+    image, first, second = two_poles_on_snow()
+    near = ndimage.binary_dilation(first | second, iterations=2)
+    ends = [(26, 38), (36, 198), (204, 122), (214, 292)]
+    engine = EmbeddedEngine()
+    for k in range(1, len(ends) + 1):
+        mask = decode_clicks(engine, image, [Click(*end, True) for end in ends[:k]])
+        assert np.count_nonzero(mask & ~near) <= 10, k
+        assert np.count_nonzero(mask & first) >= 150, k
+        if k >= 2:
+            assert np.count_nonzero(mask & second) >= 150, k
+    assert np.count_nonzero(mask & first) >= 250 and np.count_nonzero(mask & second) >= 250
+
+
+def test_poles_clicked_by_turns_on_the_slalom_frame_give_both_poles():
+    # the left glove, the right grip, the left tip, the right tip: the right grip flooded
+    # 1,828 px and the right tip 30,282 px
+    frame, pole = slalom_frame("poles")
+    near_pole = ndimage.binary_dilation(pole, iterations=2)
+    clicks = [Click(148, 303, True), Click(164, 356, True), Click(171, 327, True)]
+    clicks.append(Click(187, 419, True))
+    engine = EmbeddedEngine()
+    two = decode_clicks(engine, frame, clicks[:2])
+    assert np.count_nonzero(two) <= 100 and np.count_nonzero(two & ~near_pole) <= 25
+    assert np.count_nonzero(two[:, :320] & pole[:, :320]) >= 10  # the left pole
+    assert np.count_nonzero(two[:, 360:] & near_pole[:, 360:]) >= 8  # the right one
+    four = decode_clicks(engine, frame, clicks)
+    assert np.count_nonzero(four) <= 150 and np.count_nonzero(four & ~near_pole) <= 60
+    assert np.flatnonzero(four.any(axis=0))[-1] >= 415  # out to the right pole's tip
+    assert np.count_nonzero(four & pole) >= np.count_nonzero(two & pole) + 15
+
+
+def test_a_clicks_pole_is_added_only_to_an_object_of_lines():
+    # the same two clicks and the same flood; the previous mask is the first pole, or a
+    # wide mask around it (a board with a printed line is no object of lines)
+    image, first, second = two_poles_on_snow()
+    engine = EmbeddedEngine()
+    arrays, s = engine.encode(image).arrays, engine.settings
+    clicks = [Click(26, 38, True), Click(36, 198, True)]
+    widths = {i: line_width(arrays["lab"], c, s) for i, c in enumerate(clicks)}
+    flood = np.zeros(first.shape, bool)
+    flood[10:120, 20:260] = True
+    added = thin_objects(arrays, flood, clicks, first.astype(np.float32), widths, s)
+    assert np.all(added[first]) and np.count_nonzero(added & second) >= 150
+    assert np.count_nonzero(added & ~ndimage.binary_dilation(first | second, iterations=2)) <= 5
+    wide = ndimage.binary_dilation(first, iterations=6).astype(np.float32)
+    assert thin_objects(arrays, flood, clicks, wide, widths, s) is flood

@@ -78,6 +78,20 @@ def long_pole_on_snow(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return _finish(image), pole
 
 
+def two_poles_on_snow(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Two 2-pixel dark poles across textured snow, as a skier holds them: one from (30, 40)
+    to (200, 120), the other from (40, 200) to (210, 290); no clicks."""
+    rng = np.random.default_rng(seed)
+    shape = (240, 320)
+    snow = 215 + 30 * _texture(rng, shape, 3) + rng.normal(0, 6, shape)
+    image = np.repeat(snow[..., None], 3, axis=2) + np.array([-4.0, 0.0, 8.0])
+    first = _line(shape, (30.0, 40.0), (200.0, 120.0), 2.0)
+    second = _line(shape, (40.0, 200.0), (210.0, 290.0), 2.0)
+    for pole in (first, second):
+        image[pole] = np.array([120.0, 120.0, 130.0]) + rng.normal(0, 6, (int(pole.sum()), 3))
+    return _finish(image), first, second
+
+
 def bright_line_on_dark(seed: int = 1) -> tuple[np.ndarray, np.ndarray, list[Click]]:
     """A 3-pixel white line across dark textured trees; clicks at its two ends."""
     rng = np.random.default_rng(seed)

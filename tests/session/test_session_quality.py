@@ -7,7 +7,7 @@ import numpy as np
 from napari_skipclick.engines.base import Features
 from napari_skipclick.session import AnnotationSession, PropagationSettings
 from napari_skipclick.session.quality import THIN_WIDTH, ShapeHistory
-from napari_skipclick.shapes import median_width, skeleton_length
+from napari_skipclick.shapes import median_width, pieces, segment, skeleton_length, straight_share
 from napari_skipclick.types import Click, FrameStatus
 from support.engines import BACKGROUND, RED
 
@@ -40,6 +40,25 @@ def test_width_and_length_of_a_pole_and_of_a_body():
     )
     assert ShapeHistory.starting(pole).lengths == [skeleton_length(pole)]
     assert ShapeHistory.starting(body).lengths is None  # a wide object: its area alone
+
+
+def test_straight_lines_are_told_from_two_lines_side_by_side_a_bend_and_a_board():
+    diagonal = np.eye(60, dtype=bool)  # a one-pixel diagonal line, 8-connected
+    ends, width = segment(np.argwhere(diagonal))
+    assert width == 1.0 and np.allclose(sorted(ends[:, 0]), [0, 59], atol=0.5)
+    skis = bar(rows=(20, 22)) | bar(rows=(24, 26))  # two skis side by side, 2 px apart
+    assert len(pieces(skis)) == 1 and segment(np.argwhere(skis)) is None
+    bent = bar(rows=(50, 52), cols=(10, 40))
+    bent[20:52, 38:40] = True  # an arm bent at the elbow
+    assert segment(np.argwhere(bent)) is None
+    assert segment(np.argwhere(bar(rows=(20, 22), cols=(60, 70)))) is None  # too short to tell
+    poles = bar(rows=(20, 22), cols=(50, 90)) | bar(rows=(5, 7), cols=(10, 90))
+    assert straight_share(poles, 8) == 1.0
+    both = poles | bent
+    assert straight_share(both, 8) == np.count_nonzero(poles) / np.count_nonzero(both)
+    board = bar(rows=(10, 40), cols=(10, 90))  # straight, but 30 px wide
+    assert straight_share(board, 8) == 0.0 and straight_share(board, 40) == 1.0
+    assert straight_share(np.zeros((4, 4), bool), 8) == 0.0
 
 
 def test_a_frame_that_needed_review_is_no_reference_for_the_length():

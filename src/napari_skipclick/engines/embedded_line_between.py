@@ -205,6 +205,14 @@ def ways_to_moved(thin: np.ndarray, asked: list[Click], moved: list[Click]) -> n
     return out
 
 
+def with_way(mask: np.ndarray, a: Click, b: Click) -> np.ndarray:
+    """``mask`` with the straight way from click ``a`` to click ``b`` (one pixel wide)."""
+    points = _way_points(a, b, mask.shape)
+    out = mask.copy()
+    out[points[:, 0], points[:, 1]] = True
+    return out
+
+
 def _way_points(a: Click, b: Click, shape: tuple[int, ...]) -> np.ndarray:
     """The pixels (rows of y, x) on the straight way from click ``a`` to click ``b`` that lie
     in an image of ``shape``."""

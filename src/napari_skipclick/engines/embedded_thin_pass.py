@@ -9,19 +9,21 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..checks import in_crop
-from ..shapes import median_width
+from ..shapes import median_width, straight_share
 from ..types import Click
 from .embedded_features import lab_float
 from .embedded_line_between import (
     click_distance,
     gaps_bridged,
+    line_between,
     line_to_previous,
     way_covered,
     ways_to_moved,
+    with_way,
 )
 from .embedded_line_ends import traced_ends
 from .embedded_pixel import colour_disks, line_disks, object_box, outside_share
-from .embedded_pole_click import SNAP, pole_beside, pole_from_end, stands_out
+from .embedded_pole_click import SNAP, line_width, pole_beside, pole_from_end, stands_out
 from .embedded_refine import connected_to_clicks, disk_labels
 from .embedded_thin import (
     LINE_STEPS,
@@ -35,6 +37,11 @@ from .embedded_thin import (
 
 if TYPE_CHECKING:
     from .embedded_settings import EmbeddedSettings
+
+#: share of a previous mask's pixels that must lie on straight lines at most ``thin_width``
+#: wide (``shapes.straight_share``) for the object to count as poles, to which the pole of
+#: each new click is added
+LINES_SHARE = 0.9
 
 
 def thin_band(widths: list[float], s: EmbeddedSettings) -> tuple[float | None, bool]:
@@ -82,13 +89,32 @@ def thin_objects(
     """
     if len(widths) == 1:
         return _lone_line_click(a, mask, clicks, widths, s)
+    added = _pole_added(a, mask, clicks, prev, widths, s, asked)
+    if added is not None:
+        return added
+    thin = _thin_pass(a, mask, clicks, prev, widths, s, asked)
+    return mask if thin is None else thin
+
+
+def _thin_pass(
+    a: dict,
+    mask: np.ndarray,
+    clicks: list[Click],
+    prev: np.ndarray | None,
+    widths: dict[int, float],
+    s: EmbeddedSettings,
+    asked: list[Click] | None,
+) -> np.ndarray | None:
+    """The thin mask of two or more positive clicks where it replaces ``mask`` (or ``mask``
+    with the poles traced from the clicks on them), None where ``mask`` stands as it is
+    (arguments as ``thin_objects``)."""
     band, on_lines = thin_band(list(widths.values()), s)
     if band is None:
-        return mask
+        return None
     reach = s.leak_reach * band
     flood = outside_share(mask, clicks, reach) > s.flood_share
     if not (flood or on_lines):
-        return mask
+        return None
     y0, y1, x0, x1 = object_box(mask.shape, clicks, None, max(s.thin_margin, 3 * band + 2))
     lab = lab_float(a["lab"][y0:y1, x0:x1])
     shifted = [in_crop(click, (y0, y1, x0, x1)) for click in clicks]
@@ -132,7 +158,53 @@ def thin_objects(
     keeps = leaked and (
         pair or _keeps_prior(thin, prev, clicks, reach, a["lab"], widths[newest], s, line)
     )
-    return thin if keeps else mask | traced
+    if keeps:
+        return thin
+    return mask | traced if traced.any() else None
+
+
+def _pole_added(
+    a: dict,
+    mask: np.ndarray,
+    clicks: list[Click],
+    prev: np.ndarray | None,
+    widths: dict[int, float],
+    s: EmbeddedSettings,
+    asked: list[Click] | None,
+) -> np.ndarray | None:
+    """The previous mask and the pole of the newest click, where the object so far is poles
+    (``LINES_SHARE``),
+    the newest click is positive and alone reads a pole (``_lone_line_click``, at the pole
+    itself or at its tip or grip), and ``mask`` leaked: it is more than ``leak_ratio`` times
+    the two together; else None.
+
+    Poles clicked by turns (a pole's grip, the other pole's grip, the first one's tip) give
+    the two poles: the way between two clicks on different poles reads no line, and the
+    superpixel cut of them all floods the snow between (arguments as ``thin_objects``)."""
+    newest = max(widths)
+    if prev is None or newest != len(clicks) - 1:
+        return None
+    before = prev > 0.5
+    if straight_share(before, s.thin_width) < LINES_SHARE:
+        return None
+    if line_to_previous(a["lab"], clicks, newest, s) is not None:
+        return None  # on the line of the click before: the thin pass joins the two
+    click = clicks[newest] if asked is None else asked[newest]
+    width = line_width(a["lab"], click, s)
+    if stands_out(a["lab"], click, width, s):
+        return None  # on a line itself (a graphic on a board, too): the thin pass reads it
+    pole = _lone_line_click(a, mask, [click], {0: width}, s, flooded=True)
+    if pole is mask or not pole.any() or _thick(pole, s):
+        return None
+    added = before | pole
+    # the pole may be one clicked before, at its other end: the way to that click reads it
+    placed = clicks if asked is None else asked
+    for j in sorted(widths, reverse=True)[1:]:
+        way = line_between(a["lab"], placed[j], click, s)
+        if way is not None:
+            added = with_way(added, way.near_first, way.near_second)
+            break
+    return added if np.count_nonzero(mask) > s.leak_ratio * np.count_nonzero(added) else None
 
 
 def _moved(index: int, clicks: list[Click], asked: list[Click] | None) -> bool:
@@ -166,6 +238,7 @@ def _lone_line_click(
     clicks: list[Click],
     widths: dict[int, float],
     s: EmbeddedSettings,
+    flooded: bool | None = None,
 ) -> np.ndarray:
     """``mask`` with the pole under a lone positive click on one, traced on both ways along
     its own direction while it stands out (``traced_ends``, as from two clicks on it); where
@@ -174,10 +247,13 @@ def _lone_line_click(
     surroundings (``stands_out``). A click that flooded the snow is read as a click on the
     pole it missed by up to ``SNAP`` pixels (``pole_beside``), or on the pole that starts
     near it, clicked at its tip or grip (``pole_from_end``; the straight way from the click to
-    the pole joins the two); any other click keeps ``mask``."""
+    the pole joins the two); any other click keeps ``mask``. ``flooded`` says whether
+    ``mask`` flooded away from the click; None: measured (``outside_share``)."""
     ((index, width),) = widths.items()
     click = asked = clicks[index]
-    flooded = outside_share(mask, clicks, _reach(width, s)) > s.flood_share
+    measure = flooded is None
+    if measure:
+        flooded = outside_share(mask, clicks, _reach(width, s)) > s.flood_share
     if not stands_out(a["lab"], click, width, s):
         beside = None
         if flooded:
@@ -188,7 +264,8 @@ def _lone_line_click(
             return mask if piece is None else piece
         click, width = beside
         clicks = [*clicks[:index], click, *clicks[index + 1 :]]
-        flooded = outside_share(mask, clicks, _reach(width, s)) > s.flood_share
+        if measure:
+            flooded = outside_share(mask, clicks, _reach(width, s)) > s.flood_share
     if flooded:
         piece = _line_piece(a["lab"], mask, click, width, s)
         if piece is None:
