@@ -12,7 +12,8 @@ one as well as the object's size allows, the two probability maps are averaged
 (``Motion.background``) are taken out; otherwise the carried mask stands in and the frame
 asks for review. Either way, thin parts of the mask (lines, poles) are followed onto
 the new frame along their own line (``thin_parts``), whose pixels join the mask unless they
-move with the background.
+move with the background; a straight part that turned (a swinging pole) is found again as one
+line (``straight_parts``).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from ..types import Click
 from .appearance import ColourModel
 from .motion import Motion, estimate_motion, grown_box, move_points, warp_mask
 from .motion_background import Momentum
-from .thin_parts import follow_thin, thin_part
+from .straight_parts import with_thin_parts
 
 if TYPE_CHECKING:
     from .propagation import PropagationSettings
@@ -266,11 +267,7 @@ def carry_object(
         carried = strongest(prior, carried, area)
         fused = np.where(carried, np.maximum(prior, 0.51), np.minimum(prior, 0.49))
     if motion is not None and not motion.coasting and settings.thin.width:
-        # lines, poles and rims move by more than their width: followed along their line
-        thin = thin_part(previous, settings.thin)
-        if thin.any():
-            found = follow_thin(previous_image, image, previous, thin, motion, settings.thin)
-            fused[found] = np.maximum(fused[found], 0.51)
+        fused = with_thin_parts(fused, previous_image, image, previous, motion, settings.thin)
     mask = fused > 0.5
     confidence = float(probabilities[mask].mean()) if mask.any() else 0.0
     fused = fused.astype(np.float32)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy import ndimage
@@ -36,7 +37,9 @@ class ThinSettings:
     line strength at least ``line`` times that difference (a thin piece of the mask over
     something wider, a leg the mask lost most of, is not). A tile whose part lies within
     ``straight`` pixels (root mean square) of a straight line moves with the followed tiles
-    on that line when it cannot be followed itself (0: never). ``width`` 0 turns this off.
+    on that line when it cannot be followed itself (0: never). A part that is one straight
+    line (a pole) is looked for as a whole line turned by up to ``turn`` degrees
+    (``straight_parts``; 0: never). ``width`` 0 turns this off.
     """
 
     width: int = 7
@@ -49,14 +52,15 @@ class ThinSettings:
     separation: float = 1.0
     line: float = 0.8
     straight: float = 1.5
+    turn: float = 30.0
 
     def __post_init__(self) -> None:
         if self.width < 0 or self.min_length < 1 or self.tile < 1 or self.search < 0:
             raise ValueError("width and search must be >= 0, min_length and tile >= 1")
         if not 0 < self.strength <= 1:
             raise ValueError("strength must lie in (0, 1]")
-        if min(self.min_contrast, self.separation, self.line, self.straight) < 0:
-            raise ValueError("min_contrast, separation, line and straight must be >= 0")
+        if min(self.min_contrast, self.separation, self.line, self.straight, self.turn) < 0:
+            raise ValueError("min_contrast, separation, line, straight and turn must be >= 0")
 
 
 def thin_part(mask: np.ndarray, settings: ThinSettings) -> np.ndarray:
@@ -159,6 +163,50 @@ class _Tile:
     movable: bool = True
 
 
+class Channel(NamedTuple):
+    """The colour channel in which a thin part is a bright line (``part_channel``)."""
+
+    #: unit colour direction (part minus surroundings), None where the part does not stand
+    #: out from its surroundings
+    direction: np.ndarray | None
+    #: the part's median line strength in that channel (``line_strength``)
+    reference: float = 0.0
+    #: False for a thin piece of the mask over something wider: no line in the image
+    line: bool = True
+
+
+def part_channel(
+    previous_image: np.ndarray, previous: np.ndarray, here: np.ndarray, settings: ThinSettings
+) -> Channel:
+    """The channel of the part ``here`` (rows of y, x) of mask ``previous``: the colours of
+    ``previous_image`` projected onto the difference between the part's mean colour and its
+    surroundings' (a ring three pixels wide outside the mask). The part stands out when that
+    difference is at least ``settings.min_contrast`` and ``settings.separation`` times the
+    spread of the surroundings along it; it is a line when its median line strength is at
+    least ``settings.line`` times that difference."""
+    margin = settings.width + 3
+    b = _window(here, margin, previous.shape)
+    part = np.zeros((b[1] - b[0], b[3] - b[2]), bool)
+    part[here[:, 0] - b[0], here[:, 1] - b[2]] = True
+    before = previous_image[b[0] : b[1], b[2] : b[3]].astype(np.float32)
+    ring = ndimage.binary_dilation(part, iterations=3) & ~previous[b[0] : b[1], b[2] : b[3]]
+    if not ring.any():
+        return Channel(None, line=False)
+    direction = before[part].mean(axis=0) - before[ring].mean(axis=0)
+    contrast = float(np.linalg.norm(direction))
+    if contrast < settings.min_contrast:
+        return Channel(None)
+    direction /= contrast
+    if contrast < settings.separation * float(np.std(before[ring] @ direction)):
+        return Channel(
+            None
+        )  # no more different from its surroundings than they are among themselves
+    reference = float(np.median(line_strength(before @ direction, settings.width)[part]))
+    if reference <= 0 or reference < settings.line * contrast:
+        return Channel(None, line=False)
+    return Channel(direction, reference)
+
+
 def _follow_tile(
     previous_image: np.ndarray,
     image: np.ndarray,
@@ -171,24 +219,12 @@ def _follow_tile(
     the motion's displacement of the tile."""
     shape = previous.shape
     margin = settings.width + 3
-    b = _window(here, margin, shape)
-    part = np.zeros((b[1] - b[0], b[3] - b[2]), bool)
-    part[here[:, 0] - b[0], here[:, 1] - b[2]] = True
-    before = previous_image[b[0] : b[1], b[2] : b[3]].astype(np.float32)
-    ring = ndimage.binary_dilation(part, iterations=3) & ~previous[b[0] : b[1], b[2] : b[3]]
-    if not ring.any():
+    channel = part_channel(previous_image, previous, here, settings)
+    if not channel.line:
         return _Tile(here, movable=False)
-    direction = before[part].mean(axis=0) - before[ring].mean(axis=0)
-    contrast = float(np.linalg.norm(direction))
-    if contrast < settings.min_contrast:
+    if channel.direction is None:
         return _Tile(here)
-    direction /= contrast
-    if contrast < settings.separation * float(np.std(before[ring] @ direction)):
-        return _Tile(here)  # no more different from its surroundings than they are among themselves
-    reference = float(np.median(line_strength(before @ direction, settings.width)[part]))
-    if reference <= 0 or reference < settings.line * contrast:
-        # a thin piece of the mask over something wider is no line to follow
-        return _Tile(here, movable=False)
+    direction, reference = channel.direction, channel.reference
     # the new frame around where the motion puts the tile, searched for that line
     a = _window(here + step, margin + settings.search, shape)
     if a[1] <= a[0] or a[3] <= a[2]:

@@ -1,0 +1,67 @@
+"""Straight thin parts (poles) found again as whole lines when they turn between frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.ndimage import binary_dilation
+
+from napari_skipclick.session.motion import Motion
+from napari_skipclick.session.straight_parts import follow_straight
+from napari_skipclick.session.thin_parts import ThinSettings, thin_part
+from support.scenes import iou, line_mask
+from tool_loader import load_tool
+
+#: the tool's scene: a pole 2 px wide and 90 px long on snow, turning about its moving grip
+TOOL = load_tool("swinging_pole")
+SHAPE = TOOL.SHAPE
+swinging_pole = TOOL.swinging_pole
+
+
+def _still() -> Motion:
+    return Motion((0, SHAPE[0], 0, SHAPE[1]), np.zeros((2, *SHAPE), np.float32))
+
+
+def test_a_pole_that_turned_is_found_on_its_new_line_and_its_old_place_is_stale():
+    before, pole = swinging_pole(0, 10)
+    after, moved = swinging_pole(1, 10)
+    found = follow_straight(
+        before, after, pole, thin_part(pole, ThinSettings()), _still(), ThinSettings()
+    )
+    assert found.handled.sum() == pole.sum()
+    assert iou(found.pixels, moved) >= 0.6
+    # where the pole was (its tip 16 px from the new one) lies in the swept area
+    old_only = pole & ~binary_dilation(moved, iterations=2)
+    assert old_only.sum() >= 60 and found.stale[old_only].mean() >= 0.9
+    assert not (found.stale & found.pixels).any()
+
+
+@pytest.mark.parametrize(
+    "settings", [ThinSettings(), ThinSettings(turn=0.0)], ids=["still", "turn-off"]
+)
+def test_a_pole_that_only_moved_or_with_the_search_off_is_left_to_the_tiles(settings):
+    before, pole = swinging_pole(0, 0)
+    after, _ = swinging_pole(1, 0 if settings.turn else 10)
+    found = follow_straight(before, after, pole, thin_part(pole, settings), _still(), settings)
+    assert not found.handled.any() and not found.pixels.any()
+
+
+def test_a_bent_part_is_no_straight_line_to_search():
+    before, pole = swinging_pole(0, 10)
+    bent = pole | line_mask(SHAPE, (60, 80), (60, 130), 2.0)  # a second arm off the grip
+    after, _ = swinging_pole(1, 10)
+    found = follow_straight(before, after, bent, bent, _still(), ThinSettings())
+    assert not found.handled.any()
+
+
+@pytest.mark.parametrize("degrees", [4.0, 8.0, 12.0])
+def test_a_swinging_pole_is_kept_for_ten_frames_with_the_embedded_engine(degrees):
+    # the tip moves 6-19 px a frame: followed tile by tile alone (turn 0, as before the search),
+    # each tile searched 6 px around where the motion puts it, the pole was lost within a
+    # few frames and the mask grew into the snow
+    ious, sizes = TOOL.carried(degrees, 10, ThinSettings().turn)
+    assert min(ious) >= 0.4 and np.mean(ious) >= 0.65, ious
+    # the pole alone, no blob of snow around it, and most of its length (some 180 px)
+    assert min(sizes) >= 120 and max(sizes) <= 215, sizes
+    before, _ = TOOL.carried(degrees, 10, 0.0)
+    assert np.mean(ious) >= np.mean(before) + 0.25
