@@ -8,8 +8,8 @@ Decodes fixed clicks with the ``embedded`` engine of whichever ``napari_skipclic
 (put other sources first on ``PYTHONPATH`` for a "before" picture), shows the frame, the mask
 and the clicks in a napari viewer and saves the canvas: four clicks on the poles of giant-slalom
 frame 0, one click on its right pole, one near the hand and one at the tip of that pole (two
-clicks that read no line at the click), the click at the tip alone, and three along the board
-on frame 20 of the GoPro snowboard clip.
+clicks that read no line at the click), the click at the tip alone, the two poles clicked by
+turns at their ends, and three along the board on frame 20 of the GoPro snowboard clip.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ POLES = [Click(155, 309, True), Click(165, 320, True), Click(165, 361, True), Cl
 ONE_POLE_CLICK = [Click(176, 389, True)]
 GRIP_AND_TIP = [Click(164, 356, True), Click(187, 419, True)]
 TIP_ALONE = [Click(187, 419, True)]
+BY_TURNS = [Click(148, 303, True), Click(164, 356, True), Click(171, 327, True)]
+BY_TURNS.append(Click(187, 419, True))  # left glove, right grip, left tip, right tip
 BOARD = [Click(254, 405, True), Click(256, 440, True), Click(255, 470, True)]
 
 
@@ -78,6 +80,8 @@ def main() -> None:
     shoot(slalom, GRIP_AND_TIP, (175, 390), 4.5, grip_tip)
     tip = args.out / f"thin_slalom_tip_{args.suffix}.png"
     shoot(slalom, TIP_ALONE, (175, 390), 4.5, tip)
+    turns = args.out / f"thin_slalom_by_turns_{args.suffix}.png"
+    shoot(slalom, BY_TURNS, (168, 360), 4.0, turns)
     shoot(gopro, BOARD, (255, 440), 3.5, args.out / f"thin_gopro_board_{args.suffix}.png")
 
 
