@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
+from skimage.draw import polygon
 
 from ..shapes import pieces, segment
 from .motion import Motion
@@ -343,16 +344,20 @@ def _extent(
 
 def _sweep(shape: tuple[int, int], old: np.ndarray, new: np.ndarray) -> np.ndarray:
     """The area a segment swept from ends ``old`` to ends ``new`` (their convex hull), grown
-    by ``SWEEP_MARGIN`` pixels."""
-    from skimage.draw import polygon
-
+    by ``SWEEP_MARGIN`` pixels, in a frame of ``shape``."""
     points = np.concatenate([old, new])
-    centre = points.mean(axis=0)
-    order = np.argsort(np.arctan2(points[:, 0] - centre[0], points[:, 1] - centre[1]))
-    rows, cols = polygon(points[order, 0], points[order, 1], shape)
+    low = np.maximum(np.floor(points.min(axis=0)).astype(int) - SWEEP_MARGIN, 0)
+    high = np.minimum(np.ceil(points.max(axis=0)).astype(int) + SWEEP_MARGIN + 1, shape)
     out = np.zeros(shape, bool)
-    out[rows, cols] = True
-    for end in points:
-        y, x = (min(max(round(float(v)), 0), s - 1) for v, s in zip(end, shape, strict=True))
-        out[y, x] = True
-    return ndimage.binary_dilation(out, iterations=SWEEP_MARGIN)
+    if (high <= low).any():
+        return out
+    local = points - low
+    centre = local.mean(axis=0)
+    order = np.argsort(np.arctan2(local[:, 0] - centre[0], local[:, 1] - centre[1]))
+    box = tuple(high - low)
+    area = np.zeros(box, bool)
+    area[polygon(local[order, 0], local[order, 1], box)] = True
+    for end in np.rint(local).astype(int):
+        area[min(max(end[0], 0), box[0] - 1), min(max(end[1], 0), box[1] - 1)] = True
+    out[low[0] : high[0], low[1] : high[1]] = ndimage.binary_dilation(area, iterations=SWEEP_MARGIN)
+    return out
