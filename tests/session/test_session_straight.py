@@ -7,7 +7,7 @@ import pytest
 from scipy.ndimage import binary_dilation
 
 from napari_skipclick.session.motion import Motion
-from napari_skipclick.session.straight_parts import follow_straight
+from napari_skipclick.session.straight_parts import follow_straight, with_thin_parts
 from napari_skipclick.session.thin_parts import ThinSettings, thin_part
 from support.scenes import iou, line_mask
 from tool_loader import load_tool
@@ -65,3 +65,19 @@ def test_a_swinging_pole_is_kept_for_ten_frames_with_the_embedded_engine(degrees
     assert min(sizes) >= 120 and max(sizes) <= 215, sizes
     before, _ = TOOL.carried(degrees, 10, 0.0)
     assert np.mean(ious) >= np.mean(before) + 0.25
+
+
+def test_on_a_skier_with_a_pole_the_pole_moves_to_its_new_angle_and_the_body_stays():
+    # the engine kept the whole previous mask where it was (a body and its pole at the old
+    # angle): the pole's old pixels go, its new ones come, the body is left as it was
+    before, pole = swinging_pole(0, 10)
+    after, moved = swinging_pole(1, 10)
+    body = np.zeros(SHAPE, bool)
+    body[20:58, 60:100] = True  # the skier above the grip, 38 x 40 px
+    previous = body | pole
+    fused = np.where(previous, 0.9, 0.1).astype(np.float32)
+    out = with_thin_parts(fused, before, after, previous, _still(), ThinSettings()) > 0.5
+    assert np.all(out[body])
+    assert iou(out & ~body, moved & ~body) >= 0.6
+    old_only = pole & ~binary_dilation(moved, iterations=2)
+    assert not (out & old_only).any()
