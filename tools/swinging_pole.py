@@ -45,8 +45,11 @@ def swinging_pole(t: int, degrees: float) -> tuple[np.ndarray, np.ndarray]:
     return frame, pole
 
 
-def carried(degrees: float, n_frames: int, turn: float) -> tuple[list[float], list[int]]:
-    """The IoU with the true pole and the mask's pixels on frames 1..``n_frames``."""
+def propagated(
+    degrees: float, n_frames: int, turn: float
+) -> tuple[AnnotationSession, int, list[np.ndarray]]:
+    """The session with frame 0's pole propagated ``n_frames`` frames, the object's id and
+    the true poles."""
     frames, poles = zip(*(swinging_pole(t, degrees) for t in range(n_frames + 1)), strict=True)
     session = AnnotationSession(np.stack(frames), create_engine("embedded"))
     obj = session.add_object("object", "pole").id
@@ -56,6 +59,12 @@ def carried(degrees: float, n_frames: int, turn: float) -> tuple[list[float], li
     settings = dataclasses.replace(defaults, thin=dataclasses.replace(defaults.thin, turn=turn))
     for _ in session.propagate([obj], 0, n_frames=n_frames, settings=settings):
         pass
+    return session, obj, list(poles)
+
+
+def carried(degrees: float, n_frames: int, turn: float) -> tuple[list[float], list[int]]:
+    """The IoU with the true pole and the mask's pixels on frames 1..``n_frames``."""
+    session, obj, poles = propagated(degrees, n_frames, turn)
     ious, sizes = [], []
     for t in range(1, n_frames + 1):
         mask = session.labels.read(t) == obj

@@ -267,7 +267,15 @@ def carry_object(
         carried = strongest(prior, carried, area)
         fused = np.where(carried, np.maximum(prior, 0.51), np.minimum(prior, 0.49))
     if motion is not None and not motion.coasting and settings.thin.width:
-        fused = with_thin_parts(fused, previous_image, image, previous, motion, settings.thin)
+        fused, turned = with_thin_parts(
+            fused, previous_image, image, previous, motion, settings.thin
+        )
+        if turned:
+            # a line that turned left the clicks derived from the carried mask on the snow
+            # where it was: they describe the new mask instead
+            clicks = derive_clicks(fused > 0.5, settings)
+            if settings.click_depth >= 0:
+                clicks += carried_clicks(user_clicks, motion, fused > 0.5, settings.click_depth)
     mask = fused > 0.5
     confidence = float(probabilities[mask].mean()) if mask.any() else 0.0
     fused = fused.astype(np.float32)

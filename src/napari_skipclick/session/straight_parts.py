@@ -51,12 +51,12 @@ def with_thin_parts(
     previous: np.ndarray,
     motion: Motion,
     settings: ThinSettings,
-) -> np.ndarray:
+) -> tuple[np.ndarray, bool]:
     """The probabilities ``fused`` with the thin parts of ``previous`` (lines, poles, rims,
     which move by more than their width) followed onto ``image``: a straight part that
     turned as one line (``follow_straight``; the thin pixels of ``fused`` where it swept from
     are its old place, not the object, and an object that is such lines is them alone), the
-    rest tile by tile along their line (``follow_thin``).
+    rest tile by tile along their line (``follow_thin``); and whether a part turned so.
 
     Args:
         fused: the new frame's probabilities for the object (may be changed in place; the
@@ -69,7 +69,7 @@ def with_thin_parts(
     """
     thin = thin_part(previous, settings)
     if not thin.any():
-        return fused
+        return fused, False
     straight = follow_straight(previous_image, image, previous, thin, motion, settings)
     if straight.handled.any():
         if np.count_nonzero(straight.handled) >= LINES_ONLY * np.count_nonzero(previous):
@@ -81,7 +81,7 @@ def with_thin_parts(
     rest = thin & ~straight.handled
     found = follow_thin(previous_image, image, previous, rest, motion, settings)
     fused[found] = np.maximum(fused[found], 0.51)
-    return fused
+    return fused, bool(straight.handled.any())
 
 
 @dataclass(frozen=True)
