@@ -49,14 +49,17 @@ def pole_added(
     asked: list[Click] | None,
 ) -> np.ndarray | None:
     """The previous mask and the pole of the newest click, where the object so far is poles
-    (``LINES_SHARE``),
-    the newest click is positive and alone reads a pole (``_lone_line_click``, at the pole
-    itself or at its tip or grip), and ``mask`` leaked: it is more than ``leak_ratio`` times
-    the two together; else None.
+    (``LINES_SHARE``), the newest click is positive, reads no line back to the positive click
+    before it, is not itself on a pole that stands out, and alone reads a pole
+    (``lone_line_click``: a pole beside it, or one that starts at it, clicked at its tip or
+    grip), and ``mask`` leaked: it is more than ``leak_ratio`` times the two together; else
+    None. A line from an earlier positive click to the newest (the pole's other end) joins
+    them.
 
     Poles clicked by turns (a pole's grip, the other pole's grip, the first one's tip) give
     the two poles: the way between two clicks on different poles reads no line, and the
-    superpixel cut of them all floods the snow between (arguments as ``thin_objects``)."""
+    superpixel cut of them all floods the snow between (arguments as
+    ``embedded_thin_pass.thin_objects``)."""
     newest = max(widths)
     if prev is None or newest != len(clicks) - 1:
         return None
