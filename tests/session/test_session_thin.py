@@ -50,6 +50,18 @@ def test_the_thin_part_is_the_line_not_the_body_nor_a_short_spur():
     assert not thin_part(mask, ThinSettings(width=0)).any()
 
 
+@pytest.mark.parametrize("start", [0, 40], ids=["at-the-edge", "inside"])
+def test_a_thin_piece_is_as_long_at_the_frames_edge_as_inside_it(start):
+    # a line 2 px wide and as long as min_length counts, wherever it lies; its pieces were
+    # once grouped on a dilation that the frame's edge cut short, and one at the edge did not
+    settings = ThinSettings()
+    mask = np.zeros((60, 100), bool)
+    mask[30:32, start : start + settings.min_length] = True
+    assert thin_part(mask, settings).sum() == 2 * settings.min_length
+    mask[30:32, start + settings.min_length - 1] = False  # a pixel shorter
+    assert not thin_part(mask, settings).any()
+
+
 def _still(shape) -> Motion:
     """A motion that says nothing moved, on the whole frame."""
     return Motion((0, shape[0], 0, shape[1]), np.zeros((2, *shape), np.float32))

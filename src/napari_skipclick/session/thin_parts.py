@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import ndimage
 
+from ..shapes import pieces
 from .motion import Motion, grown_box
 from .motion_background import with_background
 
@@ -64,7 +65,9 @@ class ThinSettings:
 
 
 def thin_part(mask: np.ndarray, settings: ThinSettings) -> np.ndarray:
-    """Pixels of boolean ``mask`` in parts narrower than ``settings.width`` (frame shape)."""
+    """Pixels of boolean ``mask`` in parts narrower than ``settings.width`` (frame shape):
+    its pieces (``shapes.pieces``: those a few pixels apart are one) whose box is at least
+    ``settings.min_length`` pixels long on its longer side."""
     out = np.zeros(mask.shape, bool)
     radius = settings.width // 2
     box = grown_box(mask, radius + 1)
@@ -75,14 +78,9 @@ def thin_part(mask: np.ndarray, settings: ThinSettings) -> np.ndarray:
     disk = np.hypot(*np.mgrid[-radius : radius + 1, -radius : radius + 1]) <= radius + 0.5
     thin = crop & ~ndimage.binary_opening(crop, disk)
     # pieces a few pixels apart (a line with a gap) count as one part
-    groups, _ = ndimage.label(ndimage.binary_dilation(thin, iterations=2))
-    extents = [
-        max(rows.stop - rows.start, cols.stop - cols.start) - 4
-        for rows, cols in ndimage.find_objects(groups)
-    ]
-    long_enough = np.flatnonzero(np.array(extents) >= settings.min_length) + 1
-    thin &= np.isin(groups, long_enough)
-    out[y0:y1, x0:x1] = thin
+    for points in pieces(thin):
+        if int(np.ptp(points, axis=0).max()) + 1 >= settings.min_length:
+            out[points[:, 0] + y0, points[:, 1] + x0] = True
     return out
 
 
