@@ -172,18 +172,3 @@ def test_a_clicks_pole_is_added_only_to_an_object_of_lines():
     assert np.count_nonzero(added & ~ndimage.binary_dilation(first | second, iterations=2)) <= 5
     wide = ndimage.binary_dilation(first, iterations=6).astype(np.float32)
     assert thin_objects(arrays, flood, clicks, wide, widths, s) is flood
-
-
-@pytest.mark.parametrize("click", [(195, 338), (196, 336), (197, 341)])
-def test_a_lone_click_on_a_ski_by_the_boot_gives_the_ski_not_the_skier(click):
-    # giant-slalom frame 0, the left ski where it runs under the boot: the ski's dark colour
-    # fills the click's disk, and each of these clicks gave the whole skier (1,100-1,500 px)
-    frame, skis = slalom_frame("skis")
-    _, skier = slalom_frame("skier")
-    engine = EmbeddedEngine()
-    empty = np.zeros(skis.shape, np.float32)  # the session's prior of a new object
-    mask = engine.decode(engine.encode(frame), [Click(*click, True)], prev_mask=empty) > 0.5
-    near_ski = ndimage.binary_dilation(skis, iterations=2)
-    assert 10 <= np.count_nonzero(mask) <= 80
-    assert np.count_nonzero(mask & ~near_ski) <= 20
-    assert np.count_nonzero(mask & skier) <= 10

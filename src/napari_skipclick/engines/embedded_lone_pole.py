@@ -37,9 +37,6 @@ if TYPE_CHECKING:
 #: wide (``shapes.straight_share``) for the object to count as poles, to which the pole of
 #: each new click is added
 LINES_SHARE = 0.9
-#: share of a lone click's result in such lines for it to count as the line the click is on,
-#: going on beyond it, rather than a flood into something as thin (a small skier's limbs)
-LINE_RESULT_SHARE = 0.5
 
 
 def pole_added(
@@ -157,15 +154,13 @@ def _line_piece(
     """The line's pixels in the disk of a lone ``click`` on it (``line_disks``), to stand in
     for ``mask``, which reached away from the click. Where the line's colour fills the whole
     disk (a line as wide as the disk, or one blurred by motion or by scaling), a disk one pixel
-    wider than the line when ``mask`` is a flood: wider than a line (``_thick``), or no line
-    either (less than ``LINE_RESULT_SHARE`` of it in straight lines: a skier whose limbs are
-    as thin as the ski clicked under his boot); else None: ``mask``, a line that goes on
-    beyond the click, stands."""
+    wider than the line when ``mask`` is wider than a line (``_thick``: a flood), else None:
+    ``mask``, a line that goes on beyond the click, stands."""
     disk = disk_labels(mask.shape, [click], s.click_radius)
     line = line_disks(lab8, [click], disk, {0: width}, s) > 0
     if np.count_nonzero(line) < np.count_nonzero(disk):
         return line
-    if not _thick(mask, s) and straight_share(mask, s.thin_width) >= LINE_RESULT_SHARE:
+    if not _thick(mask, s):
         return None
     return disk_labels(mask.shape, [click], seed_radius(width, s)) > 0
 
