@@ -66,6 +66,22 @@ def test_limit_and_engine_options(tmp_path, capsys):
     assert "max_side=64" in result["engine_key"] and "beta=90.5" in result["engine_key"]
 
 
+def test_first_clicks_add_one_click_anywhere_to_the_table_and_json(tmp_path, capsys):
+    out = tmp_path / "r.json"
+    argv = ["--engine", "random-walker", "--option", "max_side=64", "--data", MINI]
+    assert run_eval(*argv, "--max-clicks", 1, "--first-clicks", 3, "--json", out) == 0
+    table = capsys.readouterr().out
+    first = json.loads(out.read_text())["first_clicks"]
+    assert first["clicks"] == 6 and [o["name"] for o in first["objects"]] == ["fullmoon", "teddy"]
+    ious = [v for o in first["objects"] for v in o["ious"]]
+    assert first["miou"] == pytest.approx(np.mean(ious), abs=1e-4)
+    assert "one click anywhere (6 single first clicks" in table
+    assert f"mIoU {first['miou']:.4f}" in table
+    assert run_eval(*argv, "--max-clicks", 1, "--json", out) == 0
+    assert "first_clicks" not in json.loads(out.read_text())
+    assert "one click anywhere" not in capsys.readouterr().out
+
+
 def _small_set(root: Path) -> Path:
     """A set with one good sample and one grayscale image."""
     (root / "images").mkdir(parents=True)
@@ -107,6 +123,7 @@ def test_bad_sample_is_skipped_with_warning_or_fails_with_strict(tmp_path, capsy
         (["--engine", "skipclick", "--checkpoint", "{missing}", "--data", "{mini}"], "neither"),
         (["--engine", "skipclick", "--precision", "fp8", "--data", "{mini}"], "one of fp32"),
         (["--engine", "random-walker", "--data", "{mini}", "--max-clicks", "0"], "at least 1"),
+        (["--engine", "random-walker", "--data", "{mini}", "--first-clicks", "-1"], "0 or more"),
         (["--engine", "random-walker", "--data", "{mini}", "--option", "x=1"], "no option 'x'"),
         (["--engine", "random-walker", "--data", "{mini}", "--option", "beta=hot"], "a number"),
         (["--engine", "random-walker", "--data", "{mini}", "--option", "beta"], "NAME=VALUE"),

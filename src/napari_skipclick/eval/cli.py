@@ -38,6 +38,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--json", type=Path, metavar="OUT", help="write the summary and per-sample results here"
     )
     parser.add_argument(
+        "--first-clicks",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also click each object once alone at N points spread along it (one click "
+        "anywhere: mean IoU, floods; default 0: off)",
+    )
+    parser.add_argument(
         "--strict",
         action="store_true",
         help="stop at the first unusable sample instead of skipping",
@@ -121,6 +129,13 @@ def format_table(summary: dict) -> str:
         f"p95 {_fmt(summary['latency_ms_p95'], '.1f')}  ({summary['n_decodes']} clicks)  "
         f"encode ms p50 {_fmt(summary['encode_ms_p50'], '.1f')}",
     ]
+    first = summary.get("first_clicks")
+    if first and first["clicks"]:
+        lines.append(
+            f"one click anywhere ({first['clicks']} single first clicks along the objects): "
+            f"mIoU {first['miou']:.4f}  IoU >= 0.5 {100 * first['half']:.1f} %  "
+            f"floods {first['floods']}"
+        )
     return "\n".join(lines)
 
 
@@ -146,8 +161,9 @@ def _machine() -> dict:
     }
 
 
-def _evaluate_all(engine, refs: list, args: argparse.Namespace) -> tuple[list, list, bool]:
-    """Run every usable sample; return results, skipped samples and whether Ctrl-C stopped it.
+def _evaluate_all(engine, refs: list, args: argparse.Namespace) -> tuple[list, list, list, bool]:
+    """Run every usable sample; return results, skipped samples, the single first clicks
+    (``--first-clicks``) and whether Ctrl-C stopped it.
 
     Raises ``SampleError`` under ``--strict`` and ``RuntimeError`` naming the sample when the
     engine fails.
@@ -155,9 +171,10 @@ def _evaluate_all(engine, refs: list, args: argparse.Namespace) -> tuple[list, l
     from tqdm import tqdm
 
     from .datasets import iter_samples
+    from .first_clicks import evaluate_first_clicks
     from .noc import evaluate_object, warm_up
 
-    results, skipped = [], []
+    results, skipped, firsts = [], [], []
     progress = tqdm(total=len(refs), file=sys.stderr, unit="obj", desc=f"eval {args.engine}")
     try:
         for ref, sample, message in iter_samples(refs, strict=args.strict):
@@ -171,6 +188,12 @@ def _evaluate_all(engine, refs: list, args: argparse.Namespace) -> tuple[list, l
                     result = evaluate_object(
                         engine, sample.name, sample.image, sample.mask, args.max_clicks
                     )
+                    if args.first_clicks > 0:
+                        firsts.append(
+                            evaluate_first_clicks(
+                                engine, sample.name, sample.image, sample.mask, args.first_clicks
+                            )
+                        )
                 except (RuntimeError, ValueError) as exc:
                     raise RuntimeError(f"engine failed on sample {ref.name}: {exc}") from exc
                 results.append(result)
@@ -178,10 +201,10 @@ def _evaluate_all(engine, refs: list, args: argparse.Namespace) -> tuple[list, l
                 progress.set_postfix(noc90=f"{mean90:.2f}")
             progress.update()
     except KeyboardInterrupt:
-        return results, skipped, True
+        return results, skipped, firsts, True
     finally:
         progress.close()
-    return results, skipped, False
+    return results, skipped, firsts, False
 
 
 def run(args: argparse.Namespace) -> int:
@@ -191,6 +214,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.max_clicks < 1:
         print("error: --max-clicks must be at least 1", file=sys.stderr)
+        return 2
+    if args.first_clicks < 0:
+        print("error: --first-clicks must be 0 or more", file=sys.stderr)
         return 2
     try:
         refs = read_manifest(args.data)
@@ -208,7 +234,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     try:
-        results, skipped, interrupted = _evaluate_all(engine, refs, args)
+        results, skipped, firsts, interrupted = _evaluate_all(engine, refs, args)
     except SampleError as exc:
         print(f"error: {exc} (--strict)", file=sys.stderr)
         return 2
@@ -233,6 +259,10 @@ def run(args: argparse.Namespace) -> int:
         "machine": _machine(),
     }
     summary.update(summarize_run(results, skipped, args.max_clicks))
+    if args.first_clicks > 0:
+        from .first_clicks import summarize_first_clicks
+
+        summary["first_clicks"] = summarize_first_clicks(firsts)
     if interrupted:
         print(f"interrupted: results of the first {len(results)} objects", file=sys.stderr)
     print(format_table(summary))
