@@ -196,9 +196,8 @@ def part_channel(
         return Channel(None)
     direction /= contrast
     if contrast < settings.separation * float(np.std(before[ring] @ direction)):
-        return Channel(
-            None
-        )  # no more different from its surroundings than they are among themselves
+        # no more different from its surroundings than they are among themselves
+        return Channel(None)
     reference = float(np.median(line_strength(before @ direction, settings.width)[part]))
     if reference <= 0 or reference < settings.line * contrast:
         return Channel(None, line=False)
