@@ -9,7 +9,13 @@ from scipy.ndimage import binary_dilation, gaussian_filter
 from napari_skipclick.session import AnnotationSession, PropagationSettings
 from napari_skipclick.session.motion import Motion
 from napari_skipclick.session.motion_background import Momentum
-from napari_skipclick.session.thin_parts import ThinSettings, follow_thin, thin_part
+from napari_skipclick.session.thin_parts import (
+    BUDGET_SLACK,
+    ThinSettings,
+    follow_thin,
+    line_budget,
+    thin_part,
+)
 from napari_skipclick.types import FrameStatus
 from support.engines import UpperPartEngine
 from support.scenes import iou, line_mask
@@ -258,6 +264,42 @@ def test_a_swinging_line_the_engine_never_sees_is_kept_frame_after_frame(width):
         assert min(kept) > 0.6, kept
 
 
+def _pole_with_glove(shape=(80, 120)):
+    """A pole 2 px wide (its mask on the previous frame), and a blob at its grip."""
+    pole = line_mask(shape, (10, 10), (70, 110), 2.0)
+    glove = np.zeros(shape, bool)
+    glove[4:16, 4:16] = True
+    return pole, glove & ~pole
+
+
+def test_a_line_object_keeps_its_pixels_its_found_line_first():
+    pole, glove = _pole_with_glove()
+    found = np.roll(pole, 1, axis=0)  # the line found again, a pixel lower
+    fused = np.where(pole | glove, 0.9, 0.1).astype(np.float32)
+    fused[found] = np.maximum(fused[found], 0.51)
+    settings = ThinSettings()
+    held = line_budget(fused.copy(), found, pole, thin_part(pole, settings), settings) > 0.5
+    area = int(pole.sum())
+    assert np.count_nonzero(held) == int(np.ceil(1.05 * area)) + BUDGET_SLACK
+    assert held[found].all()  # the line found on the new frame stays whole
+    assert np.count_nonzero(held & glove) < 0.2 * glove.sum()  # the swelling goes
+
+
+def test_an_object_that_is_not_mostly_lines_or_a_limit_switched_off_is_not_held():
+    pole, glove = _pole_with_glove()
+    body = np.zeros(pole.shape, bool)
+    body[20:60, 10:50] = True  # a skier holding the pole: the line is a small part of him
+    grown = np.where(pole | glove | body, 0.9, 0.1).astype(np.float32)
+    settings = ThinSettings()
+    none = np.zeros(pole.shape, bool)
+    skier = pole | body
+    kept = line_budget(grown.copy(), none, skier, thin_part(skier, settings), settings)
+    assert np.array_equal(kept, grown)
+    off = ThinSettings(line_share=0)
+    kept = line_budget(grown.copy(), none, pole, thin_part(pole, off), off)
+    assert np.array_equal(kept, grown)
+
+
 def test_thin_settings_reject_nonsense():
     with pytest.raises(ValueError):
         ThinSettings(width=-1)
@@ -269,3 +311,7 @@ def test_thin_settings_reject_nonsense():
         ThinSettings(line=-1)
     with pytest.raises(ValueError):
         ThinSettings(straight=-1)
+    with pytest.raises(ValueError):
+        ThinSettings(line_share=1.5)
+    with pytest.raises(ValueError):
+        ThinSettings(growth=-0.1)

@@ -23,7 +23,14 @@ from skimage.draw import polygon
 
 from ..shapes import pieces, segment
 from .motion import Motion
-from .thin_parts import ThinSettings, follow_thin, line_strength, part_channel, thin_part
+from .thin_parts import (
+    ThinSettings,
+    follow_thin,
+    line_budget,
+    line_strength,
+    part_channel,
+    thin_part,
+)
 
 #: largest shift, in pixels, of its centre beyond where the motion puts it
 REACH = 12
@@ -56,7 +63,8 @@ def with_thin_parts(
     which move by more than their width) followed onto ``image``: a straight part that
     turned as one line (``follow_straight``; the thin pixels of ``fused`` where it swept from
     are its old place, not the object, and an object that is such lines is them alone), the
-    rest tile by tile along their line (``follow_thin``); and whether a part turned so.
+    rest tile by tile along their line (``follow_thin``), a line object held to its budget
+    (``thin_parts.line_budget``); and whether a part turned so.
 
     Args:
         fused: the new frame's probabilities for the object (may be changed in place; the
@@ -81,6 +89,7 @@ def with_thin_parts(
     rest = thin & ~straight.handled
     found = follow_thin(previous_image, image, previous, rest, motion, settings)
     fused[found] = np.maximum(fused[found], 0.51)
+    fused = line_budget(fused, found | straight.pixels, previous, thin, settings)
     return fused, bool(straight.handled.any())
 
 

@@ -41,6 +41,13 @@ class ThinSettings:
     on that line when it cannot be followed itself (0: never). A part that is one straight
     line (a pole) is looked for as a whole line turned by up to ``turn`` degrees
     (``straight_parts``; 0: never). ``width`` 0 turns this off.
+
+    An object that is mostly lines (at least ``line_share`` of its mask in thin parts: a pole,
+    skis, a stick annotated on its own) keeps at most ``1 + growth`` times its pixels of the
+    previous frame, plus ``BUDGET_SLACK`` (``line_budget``; ``line_share`` 0: no limit): a
+    line a few pixels wide does not grow from one frame to the next, while the moved mask,
+    the engine, the colours and the line found again each add a pixel here and there, at a
+    glove, where it crosses a leg or a gate pole, frame after frame.
     """
 
     width: int = 7
@@ -54,6 +61,8 @@ class ThinSettings:
     line: float = 0.8
     straight: float = 1.5
     turn: float = 30.0
+    line_share: float = 0.5
+    growth: float = 0.05
 
     def __post_init__(self) -> None:
         if self.width < 0 or self.min_length < 1 or self.tile < 1 or self.search < 0:
@@ -62,6 +71,8 @@ class ThinSettings:
             raise ValueError("strength must lie in (0, 1]")
         if min(self.min_contrast, self.separation, self.line, self.straight, self.turn) < 0:
             raise ValueError("min_contrast, separation, line, straight and turn must be >= 0")
+        if not 0 <= self.line_share <= 1 or self.growth < 0:
+            raise ValueError("line_share must lie in [0, 1] and growth be >= 0")
 
 
 def thin_part(mask: np.ndarray, settings: ThinSettings) -> np.ndarray:
@@ -82,6 +93,43 @@ def thin_part(mask: np.ndarray, settings: ThinSettings) -> np.ndarray:
         if int(np.ptp(points, axis=0).max()) + 1 >= settings.min_length:
             out[points[:, 0] + y0, points[:, 1] + x0] = True
     return out
+
+
+#: pixels a line object may gain beyond its ``growth``: a pixel more length at either end of
+#: a pole one pixel wide, as its rasterisation alone gives or takes from frame to frame
+BUDGET_SLACK = 2
+
+
+def line_budget(
+    fused: np.ndarray,
+    found: np.ndarray,
+    previous: np.ndarray,
+    thin: np.ndarray,
+    settings: ThinSettings,
+) -> np.ndarray:
+    """``fused`` with a line object's mask held to its budget (see ``ThinSettings``).
+
+    Args:
+        fused: the new frame's probabilities for the object (changed in place and returned).
+        found: the pixels where its lines were found again on the new frame; they are kept
+            first, then the rest of the mask by probability.
+        previous: the object's mask on the previous frame.
+        thin: the thin part of ``previous`` (``thin_part``).
+        settings: ``line_share`` and ``growth``.
+    """
+    area = np.count_nonzero(previous)
+    if settings.line_share <= 0 or np.count_nonzero(thin) < settings.line_share * area:
+        return fused
+    budget = math.ceil((1.0 + settings.growth) * area) + BUDGET_SLACK
+    mask = fused > 0.5
+    if np.count_nonzero(mask) <= budget:
+        return fused
+    rows, cols = np.nonzero(mask)
+    # found pixels first (above any probability), each group by probability; ties in pixel order
+    rank = fused[rows, cols] + 2.0 * found[rows, cols]
+    cut = np.argsort(-rank, kind="stable")[budget:]
+    fused[rows[cut], cols[cut]] = np.minimum(fused[rows[cut], cols[cut]], 0.49)
+    return fused
 
 
 def line_strength(channel: np.ndarray, width: int) -> np.ndarray:
