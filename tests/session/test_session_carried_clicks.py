@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from napari_skipclick.session import AnnotationSession, PropagationSettings
-from napari_skipclick.session.carry import carried_clicks, derive_clicks
+from napari_skipclick.session.derived_clicks import carried_clicks, derive_clicks
 from napari_skipclick.session.motion import Motion, move_points
 from napari_skipclick.types import Click
 from support.engines import ColourEngine, moving_squares, red_box

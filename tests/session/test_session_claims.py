@@ -84,3 +84,37 @@ def test_pixels_of_an_object_not_carried_keep_their_owner(monkeypatch):
     assert (labels[21, 5:26] == upper).all() and (labels[23:25, 5:26] == upper).all()
     # a step reports the area the object keeps, without the row the other object holds
     assert {s.obj_id: s.area for s in steps}[upper] == int((labels == upper).sum())
+
+
+def _ski_under_boot() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Two still frames: a dark ski 3 px high and 120 px long with a dark boot of the same
+    colour standing on it, on grey snow; (frames, ski, boot)."""
+    frames = np.full((2, 80, 160, 3), 200, np.uint8)
+    ski = np.zeros((80, 160), bool)
+    ski[50:53, 20:140] = True
+    boot = np.zeros((80, 160), bool)
+    boot[25:50, 70:95] = True
+    frames[:, ski | boot] = 40
+    return frames, ski, boot
+
+
+@pytest.mark.parametrize("together", [True, False])
+def test_the_engines_answer_for_a_ski_does_not_take_the_boot_carried_with_it(together):
+    # the engine answers the ski's clicks with the ski and the boot on it (one dark region):
+    # carried alone, that answer is refused; carried with the boot, the boot's moved mask is
+    # not the ski's, and what is left of the answer is the ski
+    frames, ski, boot = _ski_under_boot()
+    session = AnnotationSession(frames, ColourEngine())
+    ski_id, boot_id = session.add_object().id, session.add_object().id
+    start = np.zeros(ski.shape, session.labels.dtype)
+    start[ski], start[boot] = ski_id, boot_id
+    session.labels.set_frame(0, start)
+    session.set_status(0, FrameStatus.REVIEWED)
+    ids = [ski_id, boot_id] if together else [ski_id]
+    steps = {s.obj_id: s for s in session.propagate(ids, 0, n_frames=1)}
+    labels = session.labels.read(1)
+    assert np.array_equal(labels == ski_id, ski)
+    if together:
+        assert steps[ski_id].ok and steps[ski_id].agreement == pytest.approx(1.0)
+    else:
+        assert not steps[ski_id].ok and "the engine's mask has" in steps[ski_id].reason

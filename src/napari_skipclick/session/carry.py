@@ -13,7 +13,9 @@ one as well as the object's size allows, the two probability maps are averaged
 asks for review. Either way, thin parts of the mask (lines, poles) are followed onto
 the new frame along their own line (``thin_parts``), whose pixels join the mask unless they
 move with the background; a straight part that turned (a swinging pole) is found again as one
-line (``straight_parts``).
+line (``straight_parts``). Objects carried onto a frame together are each moved first
+(``move_object``): the engine's answer for one does not take what the others' moved masks hold
+and its own does not (a ski's answer that runs up the boots of the skier carried with it).
 """
 
 from __future__ import annotations
@@ -26,17 +28,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import ndimage
 
-from ..checks import click_inside
 from ..engines.base import Engine, Features, ObjectMatcher, carried_decode
-from ..engines.embedded_refine import click_disks
 from ..types import Click
 from .appearance import ColourModel
-from .motion import Motion, estimate_motion, grown_box, move_points, warp_mask
+from .derived_clicks import carried_clicks, derive_clicks
+from .motion import Motion, estimate_motion, grown_box, warp_mask
 from .motion_background import Momentum
 from .straight_parts import with_thin_parts
 
 if TYPE_CHECKING:
-    from .propagation import PropagationSettings
+    from .propagation_settings import PropagationSettings
 
 
 @dataclass(frozen=True)
@@ -73,101 +74,6 @@ class Carried:
         return self.refusal is None
 
 
-def derive_clicks(mask: np.ndarray, settings: PropagationSettings) -> list[Click]:
-    """Clicks that describe ``mask`` for the next frame.
-
-    Positive: the most interior pixel (maximum of the Euclidean distance transform, EDT) of
-    each sizeable component (>= 10 % of the largest), then further interior pixels (EDT at
-    least ``settings.interior`` of the component's maximum: a player's legs as well as the
-    trunk) chosen farthest from those already taken, while they lie at least
-    ``max(10, max EDT)`` away. Negative: pixels on a ring at distance
-    ``clip(diagonal / 4, 8, 60)`` outside the mask (diagonal of its bounding box), spread
-    around it by farthest-point sampling.
-    """
-    mask = np.asarray(mask, bool)
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
-        return []
-    cols = np.flatnonzero(mask[rows[0] : rows[-1] + 1].any(axis=0))
-    diagonal = math.hypot(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)
-    radius = float(np.clip(diagonal / 4, 8, 60))
-    # Work in the mask's box grown by the ring radius: the same result, at the object's cost.
-    margin = math.ceil(radius) + 2
-    y0, x0 = max(int(rows[0]) - margin, 0), max(int(cols[0]) - margin, 0)
-    crop = mask[y0 : int(rows[-1]) + 1 + margin, x0 : int(cols[-1]) + 1 + margin]
-    clicks = [
-        Click(float(y + y0), float(x + x0), True) for y, x in _interior_points(crop, settings)
-    ]
-    if settings.max_negative:
-        outside = ndimage.distance_transform_edt(~crop)
-        ring = np.argwhere((outside >= radius) & (outside < radius + 1.5))
-        if ring.size:
-            negatives = _farthest_points(ring, [tuple(ring[0])], settings.max_negative, 1.0)
-            clicks += [Click(float(y + y0), float(x + x0), False) for y, x in negatives]
-    return clicks
-
-
-def _interior_points(mask: np.ndarray, settings: PropagationSettings) -> list[tuple[int, int]]:
-    """Positive click positions of ``mask`` (see ``derive_clicks``); the border is outside."""
-    inside = ndimage.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
-    components, count = ndimage.label(mask)
-    sizes = ndimage.sum_labels(mask, components, range(1, count + 1))
-    order = [int(i) + 1 for i in np.argsort(-sizes) if sizes[i] >= 0.1 * sizes.max()]
-    chosen: list[tuple[int, int]] = []
-    candidates = []
-    for label in order[: settings.max_positive]:
-        region = np.where(components == label, inside, 0.0)
-        peak = np.unravel_index(int(np.argmax(region)), mask.shape)
-        chosen.append((int(peak[0]), int(peak[1])))
-        candidates.append(np.argwhere(region >= settings.interior * region.max()))
-    spacing = max(10.0, float(inside.max()))
-    return _farthest_points(np.concatenate(candidates), chosen, settings.max_positive, spacing)
-
-
-def _farthest_points(
-    points: np.ndarray, chosen: list[tuple[int, int]], count: int, min_distance: float
-) -> list[tuple[int, int]]:
-    """Extend ``chosen`` with points farthest from it until ``count`` or closer than the limit."""
-    chosen = list(chosen[:count])
-    points = points.astype(np.float64)
-    nearest = np.full(len(points), np.inf)
-    for y, x in chosen:
-        nearest = np.minimum(nearest, np.hypot(points[:, 0] - y, points[:, 1] - x))
-    while len(chosen) < count and len(points):
-        best = int(np.argmax(nearest))
-        if nearest[best] < min_distance:
-            break
-        y, x = (int(v) for v in points[best])
-        chosen.append((y, x))
-        nearest = np.minimum(nearest, np.hypot(points[:, 0] - y, points[:, 1] - x))
-    return chosen
-
-
-def carried_clicks(
-    clicks: Sequence[Click], motion: Motion | None, carried: np.ndarray, depth: float
-) -> list[Click]:
-    """The user's clicks of the previous frame that still hold on the new one.
-
-    Each click moves with the motion (``move_points``); it holds where every pixel within
-    ``depth`` of it lies on its side of the carried mask ``carried``: inside for a positive
-    click, outside for a negative one. A click that lands near the mask's edge, where the
-    motion's error of a pixel or two decides its side, or off the frame, is left behind.
-    """
-    if not clicks or motion is None:
-        return []
-    moved = move_points(np.array([(c.y, c.x) for c in clicks]), motion)
-    landed = [
-        Click(float(y), float(x), click.positive)
-        for click, (y, x) in zip(clicks, moved, strict=True)
-        if click_inside(y, x, carried.shape)  # not off the frame or the motion's box (NaN)
-    ]
-    return [
-        click
-        for click, window, disk in click_disks(carried.shape, landed, depth)
-        if (carried[window] if click.positive else ~carried[window])[disk].all()
-    ]
-
-
 def boundary_pixels(mask: np.ndarray) -> int:
     """Pixels of ``mask`` that touch the outside (4-neighbourhood)."""
     return int(np.count_nonzero(mask & ~ndimage.binary_erosion(mask)))
@@ -191,6 +97,44 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     return np.count_nonzero(a & b) / union if union else 1.0
 
 
+@dataclass(frozen=True)
+class Moved:
+    """The previous mask moved onto the new frame: the ``motion`` (None for an empty mask),
+    the moved mask's probabilities ``prior`` and pixels ``carried``, and the object's
+    displacement ``shift`` (None when the mask did not move with one)."""
+
+    motion: Motion | None
+    prior: np.ndarray
+    carried: np.ndarray
+    shift: np.ndarray | None
+
+
+def move_object(
+    previous_image: np.ndarray,
+    image: np.ndarray,
+    previous: np.ndarray,
+    settings: PropagationSettings,
+    matched: np.ndarray | None = None,
+    momentum: Momentum | None = None,
+    course: np.ndarray | None = None,
+) -> Moved:
+    """The mask ``previous`` moved from ``previous_image`` onto ``image`` (arguments as
+    ``carry_object``'s); where the motion tore or squeezed it beyond ``max_area_ratio``, it
+    stays where it was."""
+    area = int(np.count_nonzero(previous))
+    band = settings.jitter * boundary_pixels(previous)
+    motion = estimate_motion(previous_image, image, previous, settings.motion, momentum, course)
+    shift = None if motion is None else motion.shift
+    prior = warp_mask(previous, motion) if motion is not None else previous.astype(np.float32)
+    if matched is not None:
+        prior = 0.5 * (prior + np.clip(np.asarray(matched, np.float32), 0.0, 1.0))
+    carried = prior > 0.5
+    if motion is not None and not within(int(carried.sum()), area, settings.max_area_ratio, band):
+        # the flow tore or squeezed the mask (a large change of appearance): do not trust it
+        return Moved(motion, previous.astype(np.float32), previous, None)
+    return Moved(motion, prior, carried, shift)
+
+
 def carry_object(
     previous_image: np.ndarray,
     image: np.ndarray,
@@ -203,6 +147,8 @@ def carry_object(
     momentum: Momentum | None = None,
     user_clicks: Sequence[Click] = (),
     course: np.ndarray | None = None,
+    moved: Moved | None = None,
+    others: np.ndarray | None = None,
 ) -> Carried:
     """Carry the boolean mask ``previous`` of ``previous_image`` onto ``image``.
 
@@ -224,19 +170,18 @@ def carry_object(
             clicks.
         course: the object's displacement on the step before (``Carried.shift``), or None:
             the object keeps its course unless the new frame says clearly otherwise.
+        moved: ``previous`` already moved onto ``image`` (``move_object``); None: moved here
+            with ``matched``, ``momentum`` and ``course``.
+        others: the pixels that the other objects carried onto ``image`` with this one hold
+            (their moved masks), or None: the engine's answer does not take them where this
+            object's moved mask does not hold them (a ski's answer that runs up the boots of
+            the skier carried with it).
     """
     area = int(np.count_nonzero(previous))
     band = settings.jitter * boundary_pixels(previous)
-    motion = estimate_motion(previous_image, image, previous, settings.motion, momentum, course)
-    shift = None if motion is None else motion.shift
-    prior = warp_mask(previous, motion) if motion is not None else previous.astype(np.float32)
-    if matched is not None:
-        prior = 0.5 * (prior + np.clip(np.asarray(matched, np.float32), 0.0, 1.0))
-    carried = prior > 0.5
-    if motion is not None and not within(int(carried.sum()), area, settings.max_area_ratio, band):
-        # the flow tore or squeezed the mask (a large change of appearance): do not trust it
-        carried, shift = previous, None
-        prior = previous.astype(np.float32)
+    if moved is None:
+        moved = move_object(previous_image, image, previous, settings, matched, momentum, course)
+    motion, prior, carried, shift = moved.motion, moved.prior, moved.carried, moved.shift
     likelihood = None
     if colours is not None and settings.colour_weight > 0:
         likelihood = colours.likelihood(image, carried, max(3.0, 0.1 * math.sqrt(area)))
@@ -244,6 +189,9 @@ def carry_object(
     if settings.click_depth >= 0:
         clicks += carried_clicks(user_clicks, motion, carried, settings.click_depth)
     probabilities = np.asarray(carried_decode(engine)(features, clicks, prior), np.float32)
+    if others is not None:
+        theirs = others & ~carried
+        probabilities[theirs] = np.minimum(probabilities[theirs], 0.49)
     decoded = probabilities > 0.5
     agreement = _iou(decoded, carried)
     expected = expected_agreement(carried, settings.jitter)

@@ -12,93 +12,18 @@ import numpy as np
 from ..engines.base import Engine, Features
 from ..types import FrameStatus
 from .appearance import ColourModel
-from .carry import Carried, carry_object, derive_clicks, matcher_of
+from .carry import Carried, Moved, carry_object, matcher_of, move_object
 from .claims import resolve
+from .derived_clicks import derive_clicks
 from .history import frame_change
 from .labels import object_edit
-from .motion import MotionSettings
+from .propagation_settings import PropagationSettings
 from .quality import ShapeHistory, assess
 from .results import StaleResultError
-from .thin_parts import ThinSettings
 from .track import Track
 
 if TYPE_CHECKING:
     from .annotation import AnnotationSession
-
-
-@dataclass(frozen=True)
-class PropagationSettings:
-    """How propagation carries an object and when a frame needs review.
-
-    The previous mask moves with the motion between the frames (``motion``); clicks derived
-    from it (at most ``max_positive`` inside, where the mask is at least ``interior`` of its
-    deepest, ``max_negative`` on a ring outside; see ``carry.derive_clicks``), the clicks the
-    user made on the previous frame, moved too, where they lie at least ``click_depth`` pixels
-    on their side of the moved mask (``carry.carried_clicks``; negative: never), and the moved
-    mask as prior go to the engine. When the engine's mask has an IoU with the moved mask of at
-    least ``min_agreement`` times what the object's size allows (boundaries ``jitter`` pixels
-    apart), the new probabilities are ``engine_weight`` times the engine's plus the rest times
-    the moved mask, mixed with ``colour_weight`` of the object's colour likelihood (its colours
-    on the start frame against those around it now); the engine and the colours decide only
-    within ``band`` times the square root of the area of the moved boundary (see
-    ``carry.fuse``). Otherwise the moved mask stands in. A frame needs review when that
-    happens, when the area differs from the previous frame's by more than ``max_area_ratio``
-    either way, from the area ``trend_frames`` frames before by more than ``max_trend_ratio``
-    (a leak that creeps, or a mask that an occluder wears away, a few per cent a frame), or
-    from the start frame's by more than ``max_drift_ratio`` (all widened by a band of
-    ``jitter`` pixels along the boundary, so small objects are judged by their size; a thin
-    object's length by the same limits, ``quality.ShapeHistory``), or when the confidence
-    (mean probability over the mask) is below ``min_confidence``. The object
-    goes on through such frames (short occlusions) and stops when its mask is empty or after
-    ``max_review_run`` frames in a row on which its track is in doubt: the motion carried it
-    because the engine disagreed, it coasted or still seemed hidden, or the confidence was low.
-    A frame that needs review for its area alone (the engine and the motion agree, the engine
-    is confident) is no doubt about the track: the object goes on, the frame marked, and the
-    run of doubtful frames starts again. An object that moved against the
-    background and seems to stall with it (an occluder passing in front, see
-    ``MotionSettings.stall``) coasts on with its earlier motion for at most ``max_coast``
-    frames in a row, each of them marked for review; then its measured motion is believed,
-    and frames still need review while the object seems as stopped as when the run began.
-    Thin parts of the mask (a kite's lines, a stick, a pole) are followed onto each frame
-    along their own line (``thin``, see ``thin_parts.ThinSettings``).
-    """
-
-    max_area_ratio: float = 1.5
-    max_trend_ratio: float = 1.5
-    trend_frames: int = 5
-    max_drift_ratio: float = 3.0
-    min_confidence: float = 0.6
-    max_positive: int = 5
-    interior: float = 0.25
-    max_negative: int = 4
-    click_depth: float = 3.0
-    min_agreement: float = 0.5
-    engine_weight: float = 0.5
-    jitter: float = 1.5
-    max_review_run: int = 10
-    max_coast: int = 10
-    colour_weight: float = 0.33
-    band: float = 0.05
-    motion: MotionSettings = field(default_factory=MotionSettings)
-    thin: ThinSettings = field(default_factory=ThinSettings)
-
-    def __post_init__(self) -> None:
-        if min(self.max_area_ratio, self.max_trend_ratio, self.max_drift_ratio) < 1:
-            raise ValueError("max_area_ratio, max_trend_ratio and max_drift_ratio must be >= 1")
-        if self.trend_frames < 2:
-            raise ValueError("trend_frames must be >= 2")
-        if not all(0 <= v <= 1 for v in (self.min_confidence, self.min_agreement)):
-            raise ValueError("min_confidence and min_agreement must lie in [0, 1]")
-        if not all(0 <= v <= 1 for v in (self.engine_weight, self.colour_weight)):
-            raise ValueError("engine_weight and colour_weight must lie in [0, 1]")
-        if self.band < 0:
-            raise ValueError("band must be >= 0")
-        if self.max_positive < 1 or self.max_negative < 0:
-            raise ValueError("need at least one positive click and no negative count below 0")
-        if not 0 < self.interior <= 1:
-            raise ValueError("interior must lie in (0, 1]")
-        if self.jitter < 0 or self.max_review_run < 1 or self.max_coast < 0:
-            raise ValueError("jitter must be >= 0, max_review_run >= 1 and max_coast >= 0")
 
 
 @dataclass(frozen=True)
@@ -178,10 +103,23 @@ def _steps(
             raise StaleResultError("the engine changed during propagation")
         features = session.features(t, engine)
         queue = list(active)
-        # every object is carried first; a pixel two of them claim goes to the stronger claim
+        # every object is moved first, then carried knowing where the others moved; a pixel
+        # two of them claim goes to the stronger claim
+        ready = {
+            obj_id: _ready(session, obj_id, t - direction, t, features, tracks[obj_id], run)
+            for obj_id in queue
+        }
+        moved = {k: v.moved.carried for k, v in ready.items() if v.moved is not None}
         outcomes = {
             obj_id: _carry(
-                session, obj_id, t - direction, t, features, colours[obj_id], tracks[obj_id], run
+                session,
+                t,
+                features,
+                colours[obj_id],
+                tracks[obj_id],
+                ready[obj_id],
+                _others(moved, obj_id),
+                run,
             )
             for obj_id in queue
         }
@@ -238,22 +176,32 @@ class _Carrying:
         return {"source_frame": self.source, **empty, "reason": self.stop}
 
 
-def _carry(
+@dataclass(frozen=True)
+class _Ready:
+    """One object ready to be carried from frame ``source``: its mask there, the clicks the
+    user made there, the engine's match of it on the new frame (or None) and the mask moved
+    onto the new frame; or, when it goes no further, why (``stop``, nothing else set)."""
+
+    source: int
+    previous: np.ndarray | None = None
+    user_clicks: list = field(default_factory=list)
+    matched: np.ndarray | None = None
+    moved: Moved | None = None
+    stop: str | None = None
+
+
+def _ready(
     session: AnnotationSession,
     obj_id: int,
     source: int,
     t: int,
     features: Features,
-    colours: ColourModel,
     track: Track,
     run: tuple[Engine, int, int, PropagationSettings],
-) -> _Carrying:
-    """Carry one object from frame ``source`` to ``t`` (nothing is written).
-
-    ``colours`` is its colour model from the start frame, ``track`` its motion so far; ``run``
-    is the engine, the session generation, the undo group of the propagation run and the
-    settings.
-    """
+) -> _Ready:
+    """Check that one object goes on from frame ``source`` to ``t`` and move its mask there
+    (nothing is written); ``track`` is its motion so far, ``run`` the engine, the session
+    generation, the undo group of the propagation run and the settings."""
     engine, _, _, settings = run
     with session.locked():
         if obj_id not in session.registry:
@@ -269,26 +217,60 @@ def _carry(
     if reason is None and not previous.any():
         reason = f"no mask on frame {source}"
     if reason is not None:
-        return _Carrying(source, stop=reason)
+        return _Ready(source, stop=reason)
     matcher = matcher_of(engine)
     matched = None
     if matcher is not None:
         matched = matcher.match_object(session.features(source, engine), features, previous)
-    carried = carry_object(
+    moved = move_object(
         session.image(source),
         session.image(t),
         previous,
+        settings,
+        matched,
+        track.momentum(settings.max_coast),
+        session.courses.expected(source, obj_id, t - source),
+    )
+    return _Ready(source, previous, user_clicks, matched, moved)
+
+
+def _others(moved: dict[int, np.ndarray], obj_id: int) -> np.ndarray | None:
+    """The pixels the moved masks of the objects other than ``obj_id`` hold, or None."""
+    rest = [mask for other, mask in moved.items() if other != obj_id]
+    return np.logical_or.reduce(rest) if rest else None
+
+
+def _carry(
+    session: AnnotationSession,
+    t: int,
+    features: Features,
+    colours: ColourModel,
+    track: Track,
+    ready: _Ready,
+    others: np.ndarray | None,
+    run: tuple[Engine, int, int, PropagationSettings],
+) -> _Carrying:
+    """Carry one object ``ready`` to go onto frame ``t`` (nothing is written); ``colours`` is
+    its colour model from the start frame, ``others`` what the other objects carried with it
+    hold there (``carry_object``)."""
+    if ready.moved is None:
+        return _Carrying(ready.source, stop=ready.stop)
+    engine, _, _, settings = run
+    carried = carry_object(
+        session.image(ready.source),
+        session.image(t),
+        ready.previous,
         features,
         engine,
         settings,
-        matched,
+        ready.matched,
         colours,
-        track.momentum(settings.max_coast),
-        user_clicks,
-        session.courses.expected(source, obj_id, t - source),
+        user_clicks=ready.user_clicks,
+        moved=ready.moved,
+        others=others,
     )
     hidden = track.update(carried, settings.motion)
-    return _Carrying(source, carried, int(previous.sum()), hidden)
+    return _Carrying(ready.source, carried, int(ready.previous.sum()), hidden)
 
 
 def _write(

@@ -12,7 +12,7 @@ from ..shapes import median_width, skeleton_length
 from .carry import Carried, boundary_pixels, within
 
 if TYPE_CHECKING:
-    from .propagation import PropagationSettings
+    from .propagation_settings import PropagationSettings
 
 
 #: the widest object, in pixels (twice the median distance of its pixels to the outside), whose
