@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..engines.base import Engine, Features
-from ..types import FrameStatus
+from ..types import Click, FrameStatus
 from .appearance import ColourModel
 from .carry import Carried, Moved, carry_object, matcher_of, move_object
 from .claims import resolve
@@ -179,13 +179,12 @@ class _Carrying:
 @dataclass(frozen=True)
 class _Ready:
     """One object ready to be carried from frame ``source``: its mask there, the clicks the
-    user made there, the engine's match of it on the new frame (or None) and the mask moved
-    onto the new frame; or, when it goes no further, why (``stop``, nothing else set)."""
+    user made there and the mask moved onto the new frame (with the engine's match of it,
+    ``carry.move_object``); or, when it goes no further, why (``stop``, nothing else set)."""
 
     source: int
     previous: np.ndarray | None = None
-    user_clicks: list = field(default_factory=list)
-    matched: np.ndarray | None = None
+    user_clicks: list[Click] = field(default_factory=list)
     moved: Moved | None = None
     stop: str | None = None
 
@@ -231,7 +230,7 @@ def _ready(
         track.momentum(settings.max_coast),
         session.courses.expected(source, obj_id, t - source),
     )
-    return _Ready(source, previous, user_clicks, matched, moved)
+    return _Ready(source, previous, user_clicks, moved)
 
 
 def _others(moved: dict[int, np.ndarray], obj_id: int) -> np.ndarray | None:
@@ -263,8 +262,7 @@ def _carry(
         features,
         engine,
         settings,
-        ready.matched,
-        colours,
+        colours=colours,
         user_clicks=ready.user_clicks,
         moved=ready.moved,
         others=others,

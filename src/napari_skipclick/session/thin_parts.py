@@ -115,7 +115,7 @@ def line_budget(
             first, then the rest of the mask by probability.
         previous: the object's mask on the previous frame.
         thin: the thin part of ``previous`` (``thin_part``).
-        settings: ``line_share`` and ``growth``.
+        settings: its ``line_share`` and ``growth``.
     """
     area = np.count_nonzero(previous)
     if settings.line_share <= 0 or np.count_nonzero(thin) < settings.line_share * area:
@@ -124,8 +124,7 @@ def line_budget(
     mask = fused > 0.5
     if np.count_nonzero(mask) <= budget:
         return fused
-    rows, cols = np.nonzero(mask)
-    # found pixels first (above any probability), each group by probability; ties in pixel order
+    rows, cols = np.nonzero(mask)  # found pixels first, each group by probability, then order
     rank = fused[rows, cols] + 2.0 * found[rows, cols]
     cut = np.argsort(-rank, kind="stable")[budget:]
     fused[rows[cut], cols[cut]] = np.minimum(fused[rows[cut], cols[cut]], 0.49)
