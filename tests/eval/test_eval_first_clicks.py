@@ -12,6 +12,7 @@ from napari_skipclick.eval.first_clicks import (
     spread_clicks,
     summarize_first_clicks,
 )
+from napari_skipclick.eval.noc import evaluate_object
 
 
 def bar_truth() -> np.ndarray:
@@ -28,8 +29,10 @@ class SplitEngine:
     def __init__(self, gt: np.ndarray) -> None:
         self.object = gt == 1
         self.priors: list[np.ndarray | None] = []
+        self.encodes = 0
 
     def encode(self, image: np.ndarray) -> Features:
+        self.encodes += 1
         return Features(image.shape[:2], {})
 
     def decode(self, features, clicks, prev_mask=None) -> np.ndarray:
@@ -73,3 +76,16 @@ def test_each_click_is_scored_alone_with_the_empty_prior():
     assert summary["clicks"] == 4 and summary["floods"] == 2 and summary["half"] == 0.5
     assert summary["miou"] == pytest.approx(np.mean(result.ious), abs=1e-4)
     assert summary["objects"][0]["clicks"] == [[c.y, c.x] for c in result.clicks]
+
+
+def test_the_noc_loops_features_serve_the_first_clicks_without_a_second_encode():
+    gt = bar_truth()
+    image = np.zeros((*gt.shape, 3), np.uint8)
+    engine = SplitEngine(gt)
+    kept = evaluate_object(engine, "bar", image, gt, max_clicks=1, keep_features=True)
+    assert kept.features is not None and "features" not in kept.to_dict()
+    result = evaluate_first_clicks(engine, "bar", image, gt, 4, kept.features)
+    assert engine.encodes == 1 and result.ious[2:] == [1.0, 1.0]
+    assert evaluate_object(engine, "bar", image, gt, max_clicks=1).features is None
+    evaluate_first_clicks(engine, "bar", image, gt, 4)
+    assert engine.encodes == 3  # without features given, it encodes the image itself

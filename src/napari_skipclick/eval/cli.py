@@ -186,14 +186,25 @@ def _evaluate_all(engine, refs: list, args: argparse.Namespace) -> tuple[list, l
                     if not results:
                         warm_up(engine, sample.image)
                     result = evaluate_object(
-                        engine, sample.name, sample.image, sample.mask, args.max_clicks
+                        engine,
+                        sample.name,
+                        sample.image,
+                        sample.mask,
+                        args.max_clicks,
+                        keep_features=args.first_clicks > 0,
                     )
                     if args.first_clicks > 0:
                         firsts.append(
                             evaluate_first_clicks(
-                                engine, sample.name, sample.image, sample.mask, args.first_clicks
+                                engine,
+                                sample.name,
+                                sample.image,
+                                sample.mask,
+                                args.first_clicks,
+                                result.features,
                             )
                         )
+                        result.features = None  # one image's features held at a time
                 except (RuntimeError, ValueError) as exc:
                     raise RuntimeError(f"engine failed on sample {ref.name}: {exc}") from exc
                 results.append(result)

@@ -16,7 +16,7 @@ import numpy as np
 from scipy import ndimage
 from skimage.morphology import skeletonize
 
-from ..engines.base import Engine
+from ..engines.base import Engine, Features
 from ..types import Click
 from .clicker import VOID, split_gt
 from .metrics import PROB_THRESHOLD, iou
@@ -72,16 +72,23 @@ def spread_clicks(gt: np.ndarray, count: int, void_value: int = VOID) -> list[Cl
 
 
 def evaluate_first_clicks(
-    engine: Engine, name: str, image: np.ndarray, gt: np.ndarray, count: int
+    engine: Engine,
+    name: str,
+    image: np.ndarray,
+    gt: np.ndarray,
+    count: int,
+    features: Features | None = None,
 ) -> FirstClicks:
     """Decode each of ``spread_clicks(gt, count)`` alone and score its mask.
 
     Args:
-        engine: the engine; it encodes ``image`` once.
+        engine: the engine; it encodes ``image`` once unless ``features`` are given.
         name: the object's name in the results.
         image: the image, uint8 ``(H, W, 3)``.
         gt: its ground truth (1 object, 0 background, 255 void).
         count: how many clicks.
+        features: the engine's features of ``image`` when already encoded (the NoC loop's,
+            ``evaluate_object``'s ``keep_features``), or None.
     """
     obj, valid = split_gt(gt)
     near = ndimage.distance_transform_edt(~obj) <= SLACK
@@ -89,7 +96,8 @@ def evaluate_first_clicks(
     clicks = spread_clicks(gt, count)
     if not clicks:
         return result
-    features = engine.encode(image)
+    if features is None:
+        features = engine.encode(image)
     empty = np.zeros(gt.shape, np.float32)  # the prior the widget gives a new object
     for click in clicks:
         mask = np.asarray(engine.decode(features, [click], prev_mask=empty)) > PROB_THRESHOLD

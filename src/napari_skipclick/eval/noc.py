@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..engines.base import Engine
+from ..engines.base import Engine, Features
 from ..types import Click
 from .clicker import VOID, Clicker
 from .metrics import NOC_THRESHOLDS, PROB_THRESHOLD, STOP_IOU, iou, noc
@@ -16,7 +16,8 @@ from .metrics import NOC_THRESHOLDS, PROB_THRESHOLD, STOP_IOU, iou, noc
 
 @dataclass
 class ObjectResult:
-    """Clicks, IoU after each click and timings of one object's simulated session."""
+    """Clicks, IoU after each click and timings of one object's simulated session; the image's
+    features when the loop was asked to keep them (``evaluate_object``'s ``keep_features``)."""
 
     name: str
     max_clicks: int
@@ -24,6 +25,7 @@ class ObjectResult:
     ious: list[float] = field(default_factory=list)
     encode_ms: float = 0.0
     decode_ms: list[float] = field(default_factory=list)
+    features: Features | None = field(default=None, repr=False, compare=False)
 
     def noc(self, percent: int) -> int:
         """Clicks needed to reach IoU ≥ ``percent`` % (the cap if never reached)."""
@@ -62,13 +64,15 @@ def evaluate_object(
     threshold: float = PROB_THRESHOLD,
     void_value: int = VOID,
     clock: Callable[[], float] = time.perf_counter,
+    keep_features: bool = False,
 ) -> ObjectResult:
     """Run the NoC protocol for one object and return its clicks, IoUs and timings.
 
     The engine encodes the image once; each click decodes with all clicks so far and the previous
     probabilities as ``prev_mask``. The first click gets the prior the annotation session gives
     an object without pixels (its mask on the frame: all zeros). The loop stops at IoU ≥
-    ``stop_iou`` or after ``max_clicks``.
+    ``stop_iou`` or after ``max_clicks``. With ``keep_features`` the result keeps the image's
+    features, so that further protocols on the image need not encode it again.
     """
     if max_clicks < 1:
         raise ValueError(f"max_clicks must be at least 1, got {max_clicks}")
@@ -77,6 +81,8 @@ def evaluate_object(
     start = clock()
     features = engine.encode(image)
     result.encode_ms = 1000.0 * (clock() - start)
+    if keep_features:
+        result.features = features
     pred = np.zeros(gt.shape, dtype=bool)
     prev = pred.astype(np.float32)  # the session's prior: the object's (empty) mask
     for _ in range(max_clicks):
