@@ -118,9 +118,21 @@ def move_object(
     momentum: Momentum | None = None,
     course: np.ndarray | None = None,
 ) -> Moved:
-    """The mask ``previous`` moved from ``previous_image`` onto ``image`` (arguments as
-    ``carry_object``'s); where the motion tore or squeezed it beyond ``max_area_ratio``, it
-    stays where it was."""
+    """The mask ``previous`` moved from ``previous_image`` onto ``image``; where the motion tore
+    or squeezed it beyond ``max_area_ratio``, it stays where it was.
+
+    Args:
+        previous_image: the frame ``previous`` belongs to, uint8 ``(H, W, 3)``.
+        image: the new frame, same shape.
+        previous: the object's boolean mask on ``previous_image``.
+        settings: the motion and area settings.
+        matched: an engine's own probability that each pixel of ``image`` shows the object
+            (see ``ObjectMatcher``), averaged with the motion-warped mask when given.
+        momentum: how the object and the background moved on the step before
+            (``Carried.momentum``), so that it coasts past an occluder (``estimate_motion``).
+        course: the object's displacement on the step before (``Carried.shift``), or None:
+            the object keeps its course unless the new frame says clearly otherwise.
+    """
     area = int(np.count_nonzero(previous))
     band = settings.jitter * boundary_pixels(previous)
     motion = estimate_motion(previous_image, image, previous, settings.motion, momentum, course)
@@ -139,15 +151,12 @@ def carry_object(
     previous_image: np.ndarray,
     image: np.ndarray,
     previous: np.ndarray,
+    moved: Moved,
     features: Features,
     engine: Engine,
     settings: PropagationSettings,
-    matched: np.ndarray | None = None,
     colours: ColourModel | None = None,
-    momentum: Momentum | None = None,
     user_clicks: Sequence[Click] = (),
-    course: np.ndarray | None = None,
-    moved: Moved | None = None,
     others: np.ndarray | None = None,
 ) -> Carried:
     """Carry the boolean mask ``previous`` of ``previous_image`` onto ``image``.
@@ -156,22 +165,15 @@ def carry_object(
         previous_image: the frame ``previous`` belongs to, uint8 ``(H, W, 3)``.
         image: the new frame, same shape.
         previous: the object's mask on ``previous_image``.
+        moved: ``previous`` moved onto ``image`` (``move_object``).
         features: the engine's features of ``image``.
         engine: decodes the derived clicks with the carried prior.
         settings: derived clicks, motion and agreement settings.
-        matched: an engine's own probability that each pixel of ``image`` shows the object
-            (see ``ObjectMatcher``), averaged with the motion-warped mask when given.
         colours: the object's colour model from the start frame, or None.
-        momentum: how the object and the background moved on the step before
-            (``Carried.momentum``), so that it coasts past an occluder (``estimate_motion``).
         user_clicks: the clicks the user made for the object on ``previous_image`` (a
             correction says what the object is, and is not, on the next frame too); those
             that hold there (``carried_clicks``, ``settings.click_depth``) join the derived
             clicks.
-        course: the object's displacement on the step before (``Carried.shift``), or None:
-            the object keeps its course unless the new frame says clearly otherwise.
-        moved: ``previous`` already moved onto ``image`` (``move_object``); None: moved here
-            with ``matched``, ``momentum`` and ``course``.
         others: the pixels that the other objects carried onto ``image`` with this one hold
             (their moved masks), or None: the engine's answer does not take them where this
             object's moved mask does not hold them (a ski's answer that runs up the boots of
@@ -179,8 +181,6 @@ def carry_object(
     """
     area = int(np.count_nonzero(previous))
     band = settings.jitter * boundary_pixels(previous)
-    if moved is None:
-        moved = move_object(previous_image, image, previous, settings, matched, momentum, course)
     motion, prior, carried, shift = moved.motion, moved.prior, moved.carried, moved.shift
     likelihood = None
     if colours is not None and settings.colour_weight > 0:

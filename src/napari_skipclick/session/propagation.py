@@ -259,13 +259,13 @@ def _carry(
         session.image(ready.source),
         session.image(t),
         ready.previous,
+        ready.moved,
         features,
         engine,
         settings,
-        colours=colours,
-        user_clicks=ready.user_clicks,
-        moved=ready.moved,
-        others=others,
+        colours,
+        ready.user_clicks,
+        others,
     )
     hidden = track.update(carried, settings.motion)
     return _Carrying(ready.source, carried, int(ready.previous.sum()), hidden)
