@@ -102,18 +102,18 @@ def _steps(
         if session.generation != generation:
             raise StaleResultError("the engine changed during propagation")
         features = session.features(t, engine)
+        images = (session.image(t - direction), session.image(t))  # read once for every object
         queue = list(active)
         # every object is moved first, then carried knowing where the others moved; a pixel
         # two of them claim goes to the stronger claim
         ready = {
-            obj_id: _ready(session, obj_id, t - direction, t, features, tracks[obj_id], run)
+            obj_id: _ready(session, obj_id, t - direction, t, images, features, tracks[obj_id], run)
             for obj_id in queue
         }
         moved = {k: v.moved.carried for k, v in ready.items() if v.moved is not None}
         outcomes = {
             obj_id: _carry(
-                session,
-                t,
+                images,
                 features,
                 colours[obj_id],
                 tracks[obj_id],
@@ -194,13 +194,15 @@ def _ready(
     obj_id: int,
     source: int,
     t: int,
+    images: tuple[np.ndarray, np.ndarray],
     features: Features,
     track: Track,
     run: tuple[Engine, int, int, PropagationSettings],
 ) -> _Ready:
     """Check that one object goes on from frame ``source`` to ``t`` and move its mask there
-    (nothing is written); ``track`` is its motion so far, ``run`` the engine, the session
-    generation, the undo group of the propagation run and the settings."""
+    (nothing is written); ``images`` are the two frames, ``features`` those of ``t``, ``track``
+    the object's motion so far, ``run`` the engine, the session generation, the undo group of
+    the propagation run and the settings."""
     engine, _, _, settings = run
     with session.locked():
         if obj_id not in session.registry:
@@ -222,8 +224,7 @@ def _ready(
     if matcher is not None:
         matched = matcher.match_object(session.features(source, engine), features, previous)
     moved = move_object(
-        session.image(source),
-        session.image(t),
+        *images,
         previous,
         settings,
         matched,
@@ -240,8 +241,7 @@ def _others(moved: dict[int, np.ndarray], obj_id: int) -> np.ndarray | None:
 
 
 def _carry(
-    session: AnnotationSession,
-    t: int,
+    images: tuple[np.ndarray, np.ndarray],
     features: Features,
     colours: ColourModel,
     track: Track,
@@ -249,15 +249,14 @@ def _carry(
     others: np.ndarray | None,
     run: tuple[Engine, int, int, PropagationSettings],
 ) -> _Carrying:
-    """Carry one object ``ready`` to go onto frame ``t`` (nothing is written); ``colours`` is
-    its colour model from the start frame, ``others`` what the other objects carried with it
-    hold there (``carry_object``)."""
+    """Carry one object ``ready`` to go from the first of ``images`` onto the second (nothing
+    is written); ``colours`` is its colour model from the start frame, ``others`` what the
+    other objects carried with it hold there (``carry_object``)."""
     if ready.moved is None:
         return _Carrying(ready.source, stop=ready.stop)
     engine, _, _, settings = run
     carried = carry_object(
-        session.image(ready.source),
-        session.image(t),
+        *images,
         ready.previous,
         ready.moved,
         features,
