@@ -65,7 +65,8 @@ class MotionSettings:
     ``track_residual`` (0: never) marks the pixels that the chosen motion tracks well: it
     explains the new frame there within that residual, and the pixel is textured
     (``texture``). Propagation keeps such pixels of the moved mask whatever the engine and
-    the colours say (a leg on clay of the same colour).
+    the colours say (a leg on clay of the same colour), and, when the object moves with its
+    surroundings (``Motion.background`` None), keeps such pixels beyond it out.
     """
 
     margin: float = 0.5

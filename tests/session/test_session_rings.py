@@ -1,0 +1,84 @@
+"""Where an object moves with its surroundings and the motion tracks the new frame well beyond
+it, the moved mask's answer holds: an engine whose boundary lies a pixel out does not grow a
+mask ring by ring, and an object that really grows still grows."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from napari_skipclick.engines.base import Features
+from napari_skipclick.session import AnnotationSession, PropagationSettings
+from napari_skipclick.session.motion import MotionSettings
+from napari_skipclick.types import FrameStatus
+from support.scenes import iou, snow
+
+FRAMES = 9
+
+
+class RingEngine:
+    """A test engine that answers with the prior grown by a pixel all round (an engine whose
+    boundary lies a pixel out), or with the truth of the frame when it is given one."""
+
+    name = "ring-test"
+    key = "ring-test"
+
+    def __init__(self, truth=None) -> None:
+        self.truth = truth
+
+    def encode(self, image):
+        return Features(image.shape[:2], {"t": int(image[0, 0, 0])})
+
+    def decode(self, features, clicks, prev_mask=None):
+        if self.truth is not None:
+            answer = self.truth[features.arrays["t"]]
+        else:
+            answer = ndimage.binary_dilation(np.asarray(prev_mask) > 0.5)
+        return np.where(answer, 0.95, 0.05).astype(np.float32)
+
+
+def scene(t: int, pan: int, grow: int) -> tuple[np.ndarray, np.ndarray]:
+    """Textured snow with a darker textured square on it; the camera pans ``pan`` px right per
+    frame (square and snow move together) and the square grows ``grow`` px each side."""
+    ground = snow(120, 200 + pan * FRAMES, seed=3)
+    frame = ground[:, pan * FRAMES - pan * t :][:, :200].copy()
+    mask = np.zeros((120, 200), bool)
+    mask[40 - grow * t : 80 + grow * t, 80 + pan * t - grow * t : 120 + pan * t + grow * t] = True
+    dark = snow(120, 200 + pan * FRAMES, seed=4)[:, pan * FRAMES - pan * t :][:, :200] // 3
+    frame[mask] = dark[mask]
+    frame[0, 0] = t  # the test engine reads the frame index here
+    return frame, mask
+
+
+def clip(pan: int, grow: int) -> tuple[np.ndarray, np.ndarray]:
+    """The frames and the square's masks of ``scene``."""
+    frames, masks = zip(*(scene(t, pan, grow) for t in range(FRAMES)), strict=True)
+    return np.stack(frames), np.stack(masks)
+
+
+def carry(engine: RingEngine, frames: np.ndarray, start: np.ndarray, track: float) -> list:
+    settings = PropagationSettings(
+        engine_weight=0.8, colour_weight=0, motion=MotionSettings(track_residual=track)
+    )
+    session = AnnotationSession(frames, engine)
+    obj = session.add_object().id
+    session.labels.set_frame(0, np.where(start, obj, 0).astype(session.labels.dtype))
+    session.set_status(0, FrameStatus.REVIEWED)
+    list(session.propagate([obj], 0, settings=settings))
+    return [session.labels.read(t) == obj for t in range(FRAMES)]
+
+
+def test_an_engine_a_pixel_out_does_not_grow_an_object_the_camera_pans_with():
+    frames, masks = clip(pan=2, grow=0)
+    held = carry(RingEngine(), frames, masks[0], MotionSettings().track_residual)
+    assert all(iou(m, t) >= 0.95 for m, t in zip(held, masks, strict=True))
+    # without the motion's answer the ring the engine adds stays, and the next one too
+    grown = carry(RingEngine(), frames, masks[0], 0.0)
+    assert grown[-1].sum() > 1.3 * masks[-1].sum()
+
+
+def test_an_object_that_grows_still_grows_where_the_motion_does_not_explain_the_frame():
+    frames, masks = clip(pan=0, grow=1)
+    carried = carry(RingEngine(truth=masks), frames, masks[0], MotionSettings().track_residual)
+    assert carried[-1].sum() > 1.4 * masks[0].sum()
+    assert all(iou(m, t) >= 0.95 for m, t in zip(carried, masks, strict=True))
