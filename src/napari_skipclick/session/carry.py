@@ -9,14 +9,15 @@ them all with the carried mask as its prior. When the engine's mask agrees with 
 one as well as the object's size allows, the two probability maps are averaged
 (``engine_weight``), pixels of the carried mask that the motion tracks well
 (``Motion.tracked``) are kept (and, when the object moves with its surroundings, such pixels
-beyond it are kept out), and pixels that move with the background (``Motion.background``) are
-taken out; otherwise the carried mask stands in and the frame asks for review. Either way,
-thin parts of the mask (lines, poles) are followed onto the new frame along their own line
-(``thin_parts``), whose pixels join the mask unless they move with the background; a straight
-part that turned (a swinging pole) is found again as one line (``straight_parts``). Objects
-carried onto a frame together are each moved first (``move_object``): the engine's answer for
-one does not take what the others' moved masks hold and its own does not (a ski's answer that
-runs up the boots of the skier carried with it).
+beyond it, ``Motion.outside``, are kept out), and pixels that move with the background
+(``Motion.background``) are taken out; otherwise the carried mask stands in and the frame asks
+for review. Either way, thin parts of the mask (lines, poles) are followed onto the new frame
+along their own line (``thin_parts``), whose pixels join the mask unless they move with the
+background; a straight part that turned (a swinging pole) is found again as one line
+(``straight_parts``). Objects carried onto a frame together are each moved first
+(``move_object``): the engine's answer for one does not take what the others' moved masks
+hold and its own does not (a ski's answer that runs up the boots of the skier carried with
+it).
 """
 
 from __future__ import annotations
@@ -204,16 +205,15 @@ def carry_object(
             crop = fused[y0:y1, x0:x1]  # a view: the changes below land in ``fused``
             if motion.tracked is not None:
                 # what the motion follows well stays, whatever the engine and colours say
-                moved_crop = carried[y0:y1, x0:x1]
-                kept = motion.tracked & moved_crop
+                kept = motion.tracked & carried[y0:y1, x0:x1]
                 crop[kept] = np.maximum(crop[kept], 0.51)
-                if motion.background is None:
-                    # the object moves with its surroundings (a camera panning over a standing
-                    # skier, a still frame): what the motion follows well beyond it stays out,
-                    # or the ring the engine and the colours each put a pixel out grows it
-                    # frame after frame
-                    out = motion.tracked & ~moved_crop
-                    crop[out] = np.minimum(crop[out], 0.49)
+            if motion.outside is not None and motion.background is None:
+                # the object moves with its surroundings (a camera panning over a standing
+                # skier, a still frame): what the motion follows well beyond it stays out, or
+                # the ring the engine and the colours each put a pixel out grows it frame
+                # after frame
+                out = motion.outside & ~carried[y0:y1, x0:x1]
+                crop[out] = np.minimum(crop[out], 0.49)
             if motion.background is not None:
                 # what moves with the background is not the object, whatever its colour
                 crop[motion.background] = np.minimum(crop[motion.background], 0.49)

@@ -20,13 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .motion_background import (
-    Momentum,
-    background_pixels,
-    background_shift,
-    stalls,
-    texture,
-)
+from .motion_background import Momentum, background_pixels, background_shift, stalls, texture
 
 
 @dataclass(frozen=True)
@@ -66,7 +60,8 @@ class MotionSettings:
     explains the new frame there within that residual, and the pixel is textured
     (``texture``). Propagation keeps such pixels of the moved mask whatever the engine and
     the colours say (a leg on clay of the same colour), and, when the object moves with its
-    surroundings (``Motion.background`` None), keeps such pixels beyond it out.
+    surroundings (``Motion.background`` None), keeps such pixels beyond it out
+    (``Motion.outside``).
     """
 
     margin: float = 0.5
@@ -111,8 +106,10 @@ class Motion:
     was not measured; ``coasting`` says the object moved on with its earlier relative motion
     because it seemed to stall against the background. ``tracked`` (the crop's shape, or None)
     marks the textured pixels whose motion explains the new frame well
-    (``MotionSettings.track_residual``). ``shift`` is the object's own displacement (rows,
-    columns, frame pixels; ``best_shift``), None with the ``"dense"`` model.
+    (``MotionSettings.track_residual``); ``outside`` (likewise) those of them that the dense
+    flow, too, brings from beyond the object (its mask below ``OUTSIDE`` there). ``shift``
+    is the object's own displacement (rows, columns, frame pixels; ``best_shift``), None
+    with the ``"dense"`` model.
     """
 
     box: tuple[int, int, int, int]
@@ -122,6 +119,7 @@ class Motion:
     coasting: bool = False
     tracked: np.ndarray | None = None
     shift: np.ndarray | None = None
+    outside: np.ndarray | None = None
 
 
 def grown_box(mask: np.ndarray, grow: int) -> tuple[int, int, int, int] | None:
@@ -211,6 +209,8 @@ def best_shift(
     return best
 
 
+#: the value of the (bilinear) mask below which a point lies beyond the object
+OUTSIDE = 0.25
 #: whole pixels searched around each candidate shift (in the downscaled crop)
 SEARCH = 2
 #: grey difference at which a pixel's error stops growing (it may be occluded)
@@ -261,6 +261,7 @@ def estimate_motion(
         after = resize(after, small, anti_aliasing=True, preserve_range=True)
         small_mask = resize(small_mask, small, order=1)
     flow = _flow(after, before, settings)
+    dense = flow
     background, measured, coasting, tracked, shift = None, None, False, None, None
     measurable = texture(after) >= settings.texture
     if settings.model != "dense":
@@ -283,16 +284,31 @@ def estimate_motion(
     if settings.track_residual > 0:
         tracked = (_residual(before, after, flow) <= settings.track_residual) & measurable
     if scale < 1.0:
-        # back to crop resolution: interpolate, and stretch the displacements by the scale
-        factors = np.array([size[0] / flow.shape[1], size[1] / flow.shape[2]], np.float32)
-        flow = np.stack([resize(f, size, order=1) for f in flow])
-        flow *= factors[:, None, None]
+        # back to crop resolution
+        flow, dense = _to_crop(flow, size), _to_crop(dense, size)
         if background is not None:
             background = resize(background.astype(np.float32), size, order=0) > 0.5
         if tracked is not None:
             tracked = resize(tracked.astype(np.float32), size, order=0) > 0.5
+    outside = None
+    if tracked is not None:
+        # tracked, and where the dense flow too comes from beyond the object: a zoom moves
+        # the object's edge off its shift by a fraction of a pixel, which the dense flow sees
+        source = _sample(mask[y0:y1, x0:x1].astype(np.float32), dense)
+        outside = tracked & (source < OUTSIDE)
     moved = None if shift is None else np.asarray(shift, np.float32) / scale
-    return Motion(box, flow.astype(np.float32), background, measured, coasting, tracked, moved)
+    return Motion(
+        box, flow.astype(np.float32), background, measured, coasting, tracked, moved, outside
+    )
+
+
+def _to_crop(flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A flow of a downscaled crop at the crop's ``size``: interpolated, and its displacements
+    stretched by the scale."""
+    from skimage.transform import resize
+
+    factors = np.array([size[0] / flow.shape[1], size[1] / flow.shape[2]], np.float32)
+    return np.stack([resize(f, size, order=1) for f in flow]) * factors[:, None, None]
 
 
 def _flow(after: np.ndarray, before: np.ndarray, settings: MotionSettings) -> np.ndarray:
