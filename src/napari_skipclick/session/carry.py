@@ -207,7 +207,7 @@ def carry_object(
                 # what the motion follows well stays, whatever the engine and colours say
                 kept = motion.tracked & carried[y0:y1, x0:x1]
                 crop[kept] = np.maximum(crop[kept], 0.51)
-            if motion.outside is not None and motion.background is None:
+            if motion.outside is not None:
                 # the object moves with its surroundings (a camera panning over a standing
                 # skier, a still frame): what the motion follows well beyond it stays out, or
                 # the ring the engine and the colours each put a pixel out grows it frame

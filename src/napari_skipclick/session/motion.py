@@ -106,8 +106,9 @@ class Motion:
     was not measured; ``coasting`` says the object moved on with its earlier relative motion
     because it seemed to stall against the background. ``tracked`` (the crop's shape, or None)
     marks the textured pixels whose motion explains the new frame well
-    (``MotionSettings.track_residual``); ``outside`` (likewise) those of them that the dense
-    flow, too, brings from beyond the object (its mask below ``OUTSIDE`` there). ``shift``
+    (``MotionSettings.track_residual``); ``outside`` (likewise; None also when the object's
+    motion and the background's can be told apart) those of them that the dense flow, too,
+    brings from beyond the object (its mask below ``OUTSIDE`` there). ``shift``
     is the object's own displacement (rows, columns, frame pixels; ``best_shift``), None
     with the ``"dense"`` model.
     """
@@ -284,16 +285,16 @@ def estimate_motion(
     if settings.track_residual > 0:
         tracked = (_residual(before, after, flow) <= settings.track_residual) & measurable
     if scale < 1.0:
-        # back to crop resolution
-        flow, dense = _to_crop(flow, size), _to_crop(dense, size)
+        flow = _to_crop(flow, size)  # back to crop resolution
         if background is not None:
             background = resize(background.astype(np.float32), size, order=0) > 0.5
         if tracked is not None:
             tracked = resize(tracked.astype(np.float32), size, order=0) > 0.5
     outside = None
-    if tracked is not None:
+    if tracked is not None and background is None:
         # tracked, and where the dense flow too comes from beyond the object: a zoom moves
         # the object's edge off its shift by a fraction of a pixel, which the dense flow sees
+        dense = _to_crop(dense, size) if scale < 1.0 else dense
         source = _sample(mask[y0:y1, x0:x1].astype(np.float32), dense)
         outside = tracked & (source < OUTSIDE)
     moved = None if shift is None else np.asarray(shift, np.float32) / scale
