@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from napari_skipclick.session import AnnotationSession, PropagationSettings
+from napari_skipclick.session import PropagationSettings
 from napari_skipclick.session.appearance import ColourModel
-from napari_skipclick.types import FrameStatus
 from support.engines import BACKGROUND, BLUE, RED, ColourEngine
+from support.sessions import started_session
 
 
 def test_the_colour_model_tells_the_object_from_its_surroundings():
@@ -49,10 +49,7 @@ def test_a_part_the_engine_does_not_segment_is_carried_for_ten_frames():
     # one derived click lands on the red body; the engine segments only the body, and the
     # blue part would fade to half probability in the first step and be lost
     frames = np.stack([two_colour_object(t)[0] for t in range(11)])
-    session = AnnotationSession(frames, SharpColourEngine())
-    obj = session.add_object().id
-    session.labels.set_frame(0, np.where(two_colour_object(0)[1], obj, 0).astype(np.uint32))
-    session.set_status(0, FrameStatus.REVIEWED)
+    session, obj = started_session(frames, two_colour_object(0)[1], SharpColourEngine())
     steps = list(
         session.propagate([obj], 0, n_frames=10, settings=PropagationSettings(max_positive=1))
     )

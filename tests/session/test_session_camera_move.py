@@ -11,9 +11,8 @@ from PIL import Image
 
 from napari_skipclick.engines import create_engine
 from napari_skipclick.eval.video_data import load_clip
-from napari_skipclick.session import AnnotationSession
-from napari_skipclick.types import FrameStatus
 from support.scenes import iou
+from support.sessions import started_session
 from tool_loader import load_tool
 
 SLALOM = Path(__file__).parents[1] / "data" / "giant_slalom"
@@ -35,10 +34,7 @@ def clip(tmp_path_factory):
 def carried(clip, value: int) -> tuple[np.ndarray, list[np.ndarray]]:
     """The truth of object ``value`` and its masks on frames 1.. carried from frame 0's."""
     truth = clip.masks == value
-    session = AnnotationSession(clip.frames, create_engine("embedded"))
-    obj = session.add_object().id
-    session.labels.set_frame(0, np.where(truth[0], obj, 0).astype(session.labels.dtype))
-    session.set_status(0, FrameStatus.REVIEWED)
+    session, obj = started_session(clip.frames, truth[0], create_engine("embedded"))
     list(session.propagate([obj], 0))
     return truth, [session.labels.read(t) == obj for t in range(1, FRAMES)]
 

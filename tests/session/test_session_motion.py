@@ -20,6 +20,7 @@ from napari_skipclick.session.motion_background import background_pixels
 from napari_skipclick.session.thin_parts import ThinSettings
 from napari_skipclick.types import Click, FrameStatus
 from support.scenes import iou, snow
+from support.sessions import started_session
 
 
 def pole_mask(t: int, shape=(120, 160), width: int = 3) -> np.ndarray:
@@ -112,10 +113,7 @@ def test_a_leak_into_a_panning_background_is_dropped():
     for separation in (0.0, MotionSettings().separation):
         motion = MotionSettings(separation=separation)
         settings = PropagationSettings(motion=motion, max_negative=0)
-        session = AnnotationSession(np.stack(frames), create_engine("embedded"))
-        obj = session.add_object().id
-        session.labels.set_frame(0, np.where(start, obj, 0).astype(session.labels.dtype))
-        session.set_status(0, FrameStatus.REVIEWED)
+        session, obj = started_session(np.stack(frames), start, create_engine("embedded"))
         list(session.propagate([obj], 0, settings=settings))
         results[separation] = [iou(session.labels.read(t) == obj, masks[t]) for t in range(1, 6)]
     kept, dropped = results[0.0], results[MotionSettings().separation]

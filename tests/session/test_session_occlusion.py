@@ -16,6 +16,7 @@ from napari_skipclick.session.thin_parts import ThinSettings
 from napari_skipclick.types import FrameStatus
 from support.engines import UpperPartEngine
 from support.scenes import iou, snow
+from support.sessions import started_session
 
 PAN = 8  # the camera follows the object: the ground slides 8 px left per frame
 TRUNK = 40  # width of the trunk that stands on the ground and passes in front of the object
@@ -92,10 +93,7 @@ def test_only_a_fast_object_that_loses_most_of_its_motion_stalls():
 @pytest.mark.parametrize("max_coast", [0, 2])
 def test_coasting_frames_ask_for_review_and_end_after_max_coast(max_coast):
     frames, mask = tree_pan(12)
-    session = AnnotationSession(frames, create_engine("embedded"))
-    obj = session.add_object().id
-    session.labels.set_frame(0, np.where(mask, obj, 0).astype(session.labels.dtype))
-    session.set_status(0, FrameStatus.REVIEWED)
+    session, obj = started_session(frames, mask, create_engine("embedded"))
     settings = PropagationSettings(max_coast=max_coast)
     steps = list(session.propagate([obj], 0, settings=settings))
     coasted = [s.frame for s in steps if s.reason and "occluder passing" in s.reason]
@@ -124,10 +122,7 @@ def test_frames_after_a_coasting_run_ask_for_review_while_the_object_seems_still
     # a wide trunk hides the square from frame 5 to 9; coasting ends after one frame, and
     # the motion then takes the mask along with the trunk, against the ground it stood still
     frames, mask = tree_pan(12, width=72)
-    session = AnnotationSession(frames, MotionOnlyEngine())
-    obj = session.add_object().id
-    session.labels.set_frame(0, np.where(mask, obj, 0).astype(session.labels.dtype))
-    session.set_status(0, FrameStatus.REVIEWED)
+    session, obj = started_session(frames, mask, MotionOnlyEngine())
     steps = list(session.propagate([obj], 0, settings=PropagationSettings(max_coast=1)))
     reasons = {s.frame: s.reason or "" for s in steps}
     coasted = [t for t, r in reasons.items() if "occluder passing" in r]
@@ -166,10 +161,7 @@ def test_what_the_motion_tracks_well_stays_where_engine_and_colours_lose_it():
         settings = PropagationSettings(
             motion=MotionSettings(track_residual=track), thin=ThinSettings(width=0)
         )
-        session = AnnotationSession(np.stack(frames), UpperPartEngine(LEG))
-        obj = session.add_object().id
-        session.labels.set_frame(0, np.where(masks[0], obj, 0).astype(session.labels.dtype))
-        session.set_status(0, FrameStatus.REVIEWED)
+        session, obj = started_session(np.stack(frames), masks[0], UpperPartEngine(LEG))
         list(session.propagate([obj], 0, settings=settings))
         legs = [
             (session.labels.read(t) == obj)[LEG:].sum() / masks[t][LEG:].sum() for t in range(6)

@@ -13,10 +13,10 @@ from scipy import ndimage
 
 from napari_skipclick.engines import create_engine
 from napari_skipclick.engines.base import Features
-from napari_skipclick.session import AnnotationSession, PropagationSettings
+from napari_skipclick.session import PropagationSettings
 from napari_skipclick.session.motion import MotionSettings
-from napari_skipclick.types import FrameStatus
 from support.scenes import iou, snow
+from support.sessions import started_session
 
 FRAMES = 9
 
@@ -65,10 +65,7 @@ def carry(engine: RingEngine, frames: np.ndarray, start: np.ndarray, track: floa
     settings = PropagationSettings(
         engine_weight=0.8, colour_weight=0, motion=MotionSettings(track_residual=track)
     )
-    session = AnnotationSession(frames, engine)
-    obj = session.add_object().id
-    session.labels.set_frame(0, np.where(start, obj, 0).astype(session.labels.dtype))
-    session.set_status(0, FrameStatus.REVIEWED)
+    session, obj = started_session(frames, start, engine)
     list(session.propagate([obj], 0, settings=settings))
     return [session.labels.read(t) == obj for t in range(FRAMES)]
 
@@ -125,10 +122,7 @@ def test_the_slalom_skier_carried_onto_the_same_frame_again_keeps_his_outline():
     data = Path(__file__).parents[1] / "data" / "giant_slalom"
     image = np.asarray(Image.open(data / "00000.jpg").convert("RGB"))
     skier = np.asarray(Image.open(data / "00000_obj3_skier.png")) == 1
-    session = AnnotationSession(np.stack([image, image]), create_engine("embedded"))
-    obj = session.add_object().id
-    session.labels.set_frame(0, np.where(skier, obj, 0).astype(session.labels.dtype))
-    session.set_status(0, FrameStatus.REVIEWED)
+    session, obj = started_session(np.stack([image, image]), skier, create_engine("embedded"))
     list(session.propagate([obj], 0))
     carried = session.labels.read(1) == obj
     # nothing moved, so nothing should change; the engine and the colours put his boundary

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.ndimage import binary_dilation, gaussian_filter
 
-from napari_skipclick.session import AnnotationSession, PropagationSettings
+from napari_skipclick.session import PropagationSettings
 from napari_skipclick.session.motion import Motion
 from napari_skipclick.session.motion_background import Momentum
 from napari_skipclick.session.thin_parts import (
@@ -16,9 +16,9 @@ from napari_skipclick.session.thin_parts import (
     line_budget,
     thin_part,
 )
-from napari_skipclick.types import FrameStatus
 from support.engines import UpperPartEngine
 from support.scenes import iou, line_mask
+from support.sessions import started_session
 
 BODY = 50  # the body's rows end here; the line hangs below it
 
@@ -246,10 +246,7 @@ def test_a_thin_piece_of_a_wider_bar_in_line_with_a_followed_line_stays_put():
 def _propagate(settings: PropagationSettings, n_frames: int = 8) -> list[float]:
     """IoU of the propagated line with the true line on frames 1..n_frames."""
     frames, masks, lines = zip(*(kite(t) for t in range(n_frames + 1)), strict=True)
-    session = AnnotationSession(np.stack(frames), UpperPartEngine(BODY))
-    obj = session.add_object().id
-    session.labels.set_frame(0, np.where(masks[0], obj, 0).astype(session.labels.dtype))
-    session.set_status(0, FrameStatus.REVIEWED)
+    session, obj = started_session(np.stack(frames), masks[0], UpperPartEngine(BODY))
     list(session.propagate([obj], 0, settings=settings))
     below = np.arange(masks[0].shape[0])[:, None] >= BODY
     return [iou((session.labels.read(t) == obj) & below, lines[t]) for t in range(1, n_frames + 1)]
