@@ -34,7 +34,7 @@ from ..engines.base import Engine, Features, ObjectMatcher, carried_decode
 from ..types import Click
 from .appearance import ColourModel
 from .derived_clicks import carried_clicks, derive_clicks
-from .motion import Motion, estimate_motion, grown_box, warp_mask
+from .motion import Motion, estimate_motion, grown_box, move_points, warp_mask
 from .motion_background import Momentum
 from .straight_parts import with_thin_parts
 
@@ -56,7 +56,8 @@ class Carried:
     ``confidence`` is the engine's mean probability over the new mask; ``momentum`` and
     ``coasting`` are the motion's (``Motion.momentum``, ``Motion.coasting``); ``shift`` is the
     object's displacement that moved the mask (``Motion.shift``), None when the mask did not
-    move with one.
+    move with one; ``in_frame`` the share of the previous mask that the motion keeps within
+    the frame (``Moved.visible``): 0 when the object has left it, and its mask is empty.
     """
 
     probabilities: np.ndarray
@@ -69,6 +70,12 @@ class Carried:
     momentum: Momentum | None = None
     coasting: bool = False
     shift: np.ndarray | None = None
+    in_frame: float = 1.0
+
+    @property
+    def left_frame(self) -> bool:
+        """Whether the object has left the frame: the motion moved all of it beyond an edge."""
+        return self.in_frame == 0.0
 
     @property
     def from_engine(self) -> bool:
@@ -102,13 +109,35 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
 @dataclass(frozen=True)
 class Moved:
     """The previous mask moved onto the new frame: the ``motion`` (None for an empty mask),
-    the moved mask's probabilities ``prior`` and pixels ``carried``, and the object's
-    displacement ``shift`` (None when the mask did not move with one)."""
+    the moved mask's probabilities ``prior`` and pixels ``carried``, the object's
+    displacement ``shift`` (None when the mask did not move with one) and ``visible``, how
+    many of the previous mask's pixels the motion keeps within the frame (``visible_pixels``;
+    the rest left it across an edge)."""
 
     motion: Motion | None
     prior: np.ndarray
     carried: np.ndarray
     shift: np.ndarray | None
+    visible: int
+
+
+def visible_pixels(mask: np.ndarray, motion: Motion) -> int:
+    """How many pixels of ``mask`` the ``motion`` keeps within the frame (``move_points``):
+    an object crossing an edge of the picture keeps only these, and none once it has left."""
+    area = int(np.count_nonzero(mask))
+    reach = float(np.abs(motion.flow).max(initial=0.0)) + 1.0
+    rows, cols = np.nonzero(mask)
+    height, width = mask.shape
+    if area == 0 or (
+        min(rows.min(), cols.min()) > reach
+        and rows.max() < height - 1 - reach
+        and cols.max() < width - 1 - reach
+    ):
+        return area  # no pixel can reach an edge
+    moved = move_points(np.stack([rows, cols], axis=1), motion)
+    limits = np.array([height, width]) - 0.5
+    kept = np.isnan(moved).any(axis=1) | ((moved >= -0.5) & (moved < limits)).all(axis=1)
+    return int(np.count_nonzero(kept))
 
 
 def move_object(
@@ -121,7 +150,9 @@ def move_object(
     course: np.ndarray | None = None,
 ) -> Moved:
     """The mask ``previous`` moved from ``previous_image`` onto ``image``; where the motion tore
-    or squeezed it beyond ``max_area_ratio``, it stays where it was.
+    or squeezed it beyond ``max_area_ratio`` (of the pixels it keeps within the frame,
+    ``visible_pixels``: an object crossing an edge of the picture shrinks), it stays where it
+    was.
 
     Args:
         previous_image: the frame ``previous`` belongs to, uint8 ``(H, W, 3)``.
@@ -138,15 +169,17 @@ def move_object(
     area = int(np.count_nonzero(previous))
     band = settings.jitter * boundary_pixels(previous)
     motion = estimate_motion(previous_image, image, previous, settings.motion, momentum, course)
-    shift = None if motion is None else motion.shift
-    prior = warp_mask(previous, motion) if motion is not None else previous.astype(np.float32)
+    if motion is None:
+        return Moved(None, previous.astype(np.float32), previous, None, area)
+    visible = visible_pixels(previous, motion)
+    prior = warp_mask(previous, motion)
     if matched is not None:
         prior = 0.5 * (prior + np.clip(np.asarray(matched, np.float32), 0.0, 1.0))
     carried = prior > 0.5
-    if motion is not None and not within(int(carried.sum()), area, settings.max_area_ratio, band):
+    if visible and not within(int(carried.sum()), visible, settings.max_area_ratio, band):
         # the flow tore or squeezed the mask (a large change of appearance): do not trust it
-        return Moved(motion, previous.astype(np.float32), previous, None)
-    return Moved(motion, prior, carried, shift)
+        return Moved(motion, previous.astype(np.float32), previous, None, area)
+    return Moved(motion, prior, carried, motion.shift, visible)
 
 
 def carry_object(
@@ -184,6 +217,11 @@ def carry_object(
     area = int(np.count_nonzero(previous))
     band = settings.jitter * boundary_pixels(previous)
     motion, prior, carried, shift = moved.motion, moved.prior, moved.carried, moved.shift
+    visible = moved.visible  # the object's area on the new frame, less what left the picture
+    if visible == 0:
+        # the motion moved all of it beyond an edge of the picture: nothing is left to find
+        empty = np.zeros(previous.shape, np.float32)
+        return Carried(empty, prior, [], 1.0, 1.0, None, 0.0, shift=shift, in_frame=0.0)
     likelihood = None
     if colours is not None and settings.colour_weight > 0:
         likelihood = colours.likelihood(image, carried, max(3.0, 0.1 * math.sqrt(area)))
@@ -197,7 +235,7 @@ def carry_object(
     decoded = probabilities > 0.5
     agreement = _iou(decoded, carried)
     expected = expected_agreement(carried, settings.jitter)
-    refusal = _refusal(agreement, expected, int(decoded.sum()), area, band, settings)
+    refusal = _refusal(agreement, expected, int(decoded.sum()), visible, band, settings)
     if refusal is None:
         fused = fuse(probabilities, prior, carried, likelihood, settings)
         if motion is not None:
@@ -221,7 +259,7 @@ def carry_object(
         # the engine lost the object (occlusion) or leaked: the motion carries it for review
         # no larger than before: a flow spread over texture (a board before trees) would
         # otherwise grow the mask frame after frame with nothing to check it
-        carried = strongest(prior, carried, area)
+        carried = strongest(prior, carried, visible)
         fused = np.where(carried, np.maximum(prior, 0.51), np.minimum(prior, 0.49))
     if motion is not None and not motion.coasting and settings.thin.width:
         fused, turned = with_thin_parts(
@@ -248,6 +286,7 @@ def carry_object(
         measured,
         coasting,
         shift,
+        visible / area if area else 1.0,
     )
 
 

@@ -32,9 +32,10 @@ class PropagationStep:
 
     ``status`` is frame ``frame``'s status after the step; ``ok`` is False when the quality
     check failed (``reason`` says why; the frame needs review); ``stopped`` says the object
-    goes no further. ``area`` is the object's area on the frame after the step: what the
-    overlap rule let it keep. ``agreement`` is the IoU of the engine's mask with the
-    motion-carried one.
+    goes no further (``reason`` says why: ``LEFT_FRAME`` when it left the picture, its mask
+    on ``frame`` empty and the frame passing). ``area`` is the object's area on the frame
+    after the step: what the overlap rule let it keep. ``agreement`` is the IoU of the
+    engine's mask with the motion-carried one.
     """
 
     frame: int
@@ -267,7 +268,7 @@ def _carry(
         others,
     )
     hidden = track.update(carried, settings.motion)
-    return _Carrying(ready.source, carried, int(ready.previous.sum()), hidden)
+    return _Carrying(ready.source, carried, ready.moved.visible, hidden)
 
 
 def _write(
@@ -292,6 +293,7 @@ def _write(
     """
     carried, source = carrying.carried, carrying.source
     _, generation, group, settings = run
+    shape.crossing(carried.in_frame)
     mask, area, ratio, confidence, reason, doubtful, length = assess(
         carried, carrying.previous_area, shape, settings, carrying.hidden
     )
@@ -323,11 +325,14 @@ def _write(
         "ok": reason is None,
         "doubtful": doubtful,
         "stopped": area == 0,
-        "reason": reason,
+        "reason": LEFT_FRAME if carried.left_frame else reason,
         "agreement": carried.agreement,
         "length": length,
     }
 
+
+#: why an object that the motion moved beyond an edge of the picture goes no further
+LEFT_FRAME = "the object left the picture"
 
 #: statuses of frames whose clicks propagation derived (re-propagating may replace them)
 _CARRIED = (FrameStatus.PROPAGATED, FrameStatus.NEEDS_REVIEW)

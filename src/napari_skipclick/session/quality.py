@@ -47,6 +47,15 @@ class ShapeHistory:
         if self.lengths is not None:
             self.lengths.append(length if ok else None)
 
+    def crossing(self, share: float) -> None:
+        """The object keeps only ``share`` of itself within the picture on the next frame (the
+        rest crossed an edge of it, ``Carried.in_frame``): every area and length recorded so
+        far is scaled by it, so that the part that left is not missed."""
+        if share < 1.0:
+            self.areas = [round(area * share) for area in self.areas]
+            if self.lengths is not None:
+                self.lengths = [None if n is None else round(n * share) for n in self.lengths]
+
     def area_references(self, previous_area: int, trend_frames: int) -> References:
         """The references of the area, with ``previous_area`` on the frame carried from."""
         back = min(trend_frames, len(self.areas))
@@ -96,8 +105,10 @@ def assess(
 
     Args:
         carried: what carrying the object produced.
-        previous_area: the object's area on the previous frame.
-        history: its shape on the frames of this run so far.
+        previous_area: the object's area on the previous frame, less what the motion moved
+            beyond an edge of the picture (``Moved.visible``).
+        history: its shape on the frames of this run so far, scaled to the part of the
+            object still in the picture (``ShapeHistory.crossing``).
         settings: the limits.
         hidden: the object still seems stopped against the background after a coasting run
             ended (it may still be behind the occluder).
@@ -116,7 +127,9 @@ def assess(
     band = settings.jitter * boundary_pixels(mask)
     length = skeleton_length(mask) if history.lengths is not None else None
     reason = None
-    if area == 0:
+    if carried.left_frame:
+        pass  # the motion moved it beyond an edge: it is gone, no doubt about the track
+    elif area == 0:
         reason = "the object vanished (empty mask)"
     elif carried.coasting:
         reason = (

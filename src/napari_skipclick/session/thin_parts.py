@@ -67,12 +67,10 @@ class ThinSettings:
     def __post_init__(self) -> None:
         if self.width < 0 or self.min_length < 1 or self.tile < 1 or self.search < 0:
             raise ValueError("width and search must be >= 0, min_length and tile >= 1")
-        if not 0 < self.strength <= 1:
-            raise ValueError("strength must lie in (0, 1]")
+        if not 0 < self.strength <= 1 or not 0 <= self.line_share <= 1 or self.growth < 0:
+            raise ValueError("strength must lie in (0, 1], line_share in [0, 1], growth >= 0")
         if min(self.min_contrast, self.separation, self.line, self.straight, self.turn) < 0:
             raise ValueError("min_contrast, separation, line, straight and turn must be >= 0")
-        if not 0 <= self.line_share <= 1 or self.growth < 0:
-            raise ValueError("line_share must lie in [0, 1] and growth be >= 0")
 
 
 def thin_part(mask: np.ndarray, settings: ThinSettings) -> np.ndarray:
@@ -281,7 +279,9 @@ def _follow_tile(
     xs = here[:, 1, None] + step[1] + dx[None, :] - a[2]
     inside = (ys >= 0) & (ys < line.shape[0]) & (xs >= 0) & (xs < line.shape[1])
     values = line[np.clip(ys, 0, line.shape[0] - 1), np.clip(xs, 0, line.shape[1] - 1)]
-    fit = np.where(inside, np.minimum(values, 1.0), 0.0).mean(axis=0)
+    # a pixel placed beyond the picture left it (a ski crossing an edge): it does not count
+    counted = np.maximum(inside.sum(axis=0), 1)
+    fit = np.where(inside, np.minimum(values, 1.0), 0.0).sum(axis=0) / counted
     best = int(np.argmax(fit - settings.drift * np.hypot(dy, dx)))
     if fit[best] < settings.strength:
         return _Tile(here)
@@ -289,8 +289,8 @@ def _follow_tile(
     moved = np.zeros(line.shape, bool)
     moved[ys[keep, best], xs[keep, best]] = True
     found = np.argwhere(ndimage.binary_dilation(moved) & (line >= settings.strength))
-    # as many pixels as the part had, the strongest on the line: the part keeps its width
-    found = found[np.argsort(-line[found[:, 0], found[:, 1]], kind="stable")[: len(here)]]
+    # as many pixels as the part keeps in the picture, the strongest on the line: its width
+    found = found[np.argsort(-line[found[:, 0], found[:, 1]], kind="stable")[: keep.sum()]]
     return _Tile(here, found + np.array([a[0], a[2]]), step + np.array([dy[best], dx[best]]))
 
 
