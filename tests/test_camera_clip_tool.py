@@ -6,7 +6,7 @@ import numpy as np
 from PIL import Image
 
 from napari_skipclick.eval.video_data import load_clip
-from tool_loader import run_tool
+from tool_loader import load_tool, run_tool
 
 
 def _frame(tmp_path):
@@ -54,3 +54,18 @@ def test_a_zoom_grows_the_objects_and_bad_input_is_refused(tmp_path):
     small = ("--labels", str(tmp_path / "small.png"), "--out", str(tmp_path / "new"))
     wrong = run_tool("camera_clip", *args[:2], *small, "--names", "a", check=False)
     assert wrong.returncode != 0 and "differ in size" in wrong.stderr
+
+
+def test_beyond_the_image_the_labels_repeat_its_edge_as_the_frame_does(tmp_path):
+    image = np.full((30, 40, 3), 200, np.uint8)
+    image[10:20, :8] = 20  # a dark object cut by the image's left edge
+    labels = np.zeros((30, 40), np.uint8)
+    labels[10:20, :8] = 1
+    out = tmp_path / "edge"
+    load_tool("camera_clip").write_clip(image, labels, ["board"], out, 3, (0.0, 4.0), 0, 0)
+    clip = load_clip(out)
+    # the camera pans left: the frame repeats the image's left column, object and all, and
+    # the truth says so (before, those columns showed the object with an empty truth)
+    dark = clip.frames[2, ..., 0] < 100
+    assert np.array_equal(clip.masks[2] == 1, dark)
+    assert np.count_nonzero(clip.masks[2] == 1) == 10 * 16

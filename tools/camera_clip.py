@@ -9,7 +9,8 @@ Usage::
 names the objects 1..K. Frame ``k`` is the frame seen by a camera that has panned ``k`` times
 ``--pan`` pixels (rows, columns), zoomed in by a factor ``(1 + zoom) ** k`` and rolled by ``k``
 times ``--roll`` degrees about the objects' centre: the image resampled bilinearly and saved as
-JPEG (``--quality``), the labels by their nearest pixel. ``DIR`` gets ``eval-video``'s layout
+JPEG (``--quality``), the labels by their nearest pixel; beyond the image's edges both repeat
+the edge, so a label there is what the frame shows. ``DIR`` gets ``eval-video``'s layout
 (``frames.csv``, ``objects.csv``, ``frames/``, ``masks/``), so
 
     skipclick eval-video --engine embedded --data PARENT_OF_DIR --clips NAME --first-frame gt
@@ -72,7 +73,9 @@ def write_clip(
     for k in range(frames):
         inverse = camera(centre, k, pan, zoom, roll).inverse
         frame = warp(image, inverse, order=1, mode="edge", preserve_range=True)
-        mask = warp(labels, inverse, order=0, mode="constant", cval=0, preserve_range=True)
+        # beyond the image the frame repeats its edge: so do the labels, or an object at the
+        # edge would show in a frame where its truth is empty
+        mask = warp(labels, inverse, order=0, mode="edge", preserve_range=True)
         name = f"{k:05d}"
         Image.fromarray(np.rint(frame).astype(np.uint8)).save(
             out / "frames" / f"{name}.jpg", quality=quality

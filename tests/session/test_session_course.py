@@ -7,7 +7,8 @@ import pytest
 
 from napari_skipclick.engines import create_engine
 from napari_skipclick.session import AnnotationSession
-from napari_skipclick.session.motion import MotionSettings, best_shift, estimate_motion, warp_mask
+from napari_skipclick.session.motion import MotionSettings, estimate_motion, warp_mask
+from napari_skipclick.session.object_shift import best_shift
 from napari_skipclick.types import FrameStatus
 from support.scenes import iou
 

@@ -56,8 +56,9 @@ class Carried:
     ``confidence`` is the engine's mean probability over the new mask; ``momentum`` and
     ``coasting`` are the motion's (``Motion.momentum``, ``Motion.coasting``); ``shift`` is the
     object's displacement that moved the mask (``Motion.shift``), None when the mask did not
-    move with one; ``in_frame`` the share of the previous mask that the motion keeps within
-    the frame (``Moved.visible``): 0 when the object has left it, and its mask is empty.
+    move with one; ``in_frame`` the object's area within the picture as the motion moves it
+    across an edge (``Moved.visible``), relative to its area on the previous frame: below 1
+    as it leaves, 0 when it has left (its mask is empty), above 1 as it enters.
     """
 
     probabilities: np.ndarray
@@ -110,20 +111,26 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
 class Moved:
     """The previous mask moved onto the new frame: the ``motion`` (None for an empty mask),
     the moved mask's probabilities ``prior`` and pixels ``carried``, the object's
-    displacement ``shift`` (None when the mask did not move with one) and ``visible``, how
-    many of the previous mask's pixels the motion keeps within the frame (``visible_pixels``;
-    the rest left it across an edge)."""
+    displacement ``shift`` (None when the mask did not move with one), ``visible``, its area
+    within the picture as the motion moves it across an edge (``in_picture``: what left it
+    does not count, what entered it does) and ``entering``, the pixels of ``carried`` that
+    came in from beyond an edge (None when none did)."""
 
     motion: Motion | None
     prior: np.ndarray
     carried: np.ndarray
     shift: np.ndarray | None
     visible: int
+    entering: np.ndarray | None = None
 
 
-def visible_pixels(mask: np.ndarray, motion: Motion) -> int:
-    """How many pixels of ``mask`` the ``motion`` keeps within the frame (``move_points``):
-    an object crossing an edge of the picture keeps only these, and none once it has left."""
+def in_picture(
+    mask: np.ndarray, motion: Motion, moved: np.ndarray
+) -> tuple[int, np.ndarray | None]:
+    """The object's area within the picture on the new frame as the ``motion`` moves it across
+    an edge, and the pixels of the moved mask ``moved`` (boolean, ``warp_mask``) that came in
+    from beyond an edge (None when none did): the pixels of ``mask`` that it keeps within
+    (``move_points``; none once the object has left) and those that came in count."""
     area = int(np.count_nonzero(mask))
     reach = float(np.abs(motion.flow).max(initial=0.0)) + 1.0
     rows, cols = np.nonzero(mask)
@@ -133,11 +140,19 @@ def visible_pixels(mask: np.ndarray, motion: Motion) -> int:
         and rows.max() < height - 1 - reach
         and cols.max() < width - 1 - reach
     ):
-        return area  # no pixel can reach an edge
-    moved = move_points(np.stack([rows, cols], axis=1), motion)
+        return area, None  # no pixel can cross an edge
     limits = np.array([height, width]) - 0.5
-    kept = np.isnan(moved).any(axis=1) | ((moved >= -0.5) & (moved < limits)).all(axis=1)
-    return int(np.count_nonzero(kept))
+    ahead = move_points(np.stack([rows, cols], axis=1), motion)
+    kept = np.isnan(ahead).any(axis=1) | ((ahead >= -0.5) & (ahead < limits)).all(axis=1)
+    y0, y1, x0, x1 = motion.box
+    rows, cols = np.nonzero(moved[y0:y1, x0:x1])
+    source = np.stack([rows + y0, cols + x0], axis=1) + motion.flow[:, rows, cols].T
+    came = ((source < -0.5) | (source >= limits)).any(axis=1)
+    if not came.any():
+        return int(np.count_nonzero(kept)), None
+    entering = np.zeros(mask.shape, bool)
+    entering[rows[came] + y0, cols[came] + x0] = True
+    return int(np.count_nonzero(kept) + np.count_nonzero(came)), entering
 
 
 def move_object(
@@ -150,9 +165,8 @@ def move_object(
     course: np.ndarray | None = None,
 ) -> Moved:
     """The mask ``previous`` moved from ``previous_image`` onto ``image``; where the motion tore
-    or squeezed it beyond ``max_area_ratio`` (of the pixels it keeps within the frame,
-    ``visible_pixels``: an object crossing an edge of the picture shrinks), it stays where it
-    was.
+    or squeezed it beyond ``max_area_ratio`` (of its area within the picture, ``in_picture``:
+    an object crossing an edge of the picture shrinks or grows), it stays where it was.
 
     Args:
         previous_image: the frame ``previous`` belongs to, uint8 ``(H, W, 3)``.
@@ -171,15 +185,15 @@ def move_object(
     motion = estimate_motion(previous_image, image, previous, settings.motion, momentum, course)
     if motion is None:
         return Moved(None, previous.astype(np.float32), previous, None, area)
-    visible = visible_pixels(previous, motion)
     prior = warp_mask(previous, motion)
+    visible, entering = in_picture(previous, motion, prior > 0.5)
     if matched is not None:
         prior = 0.5 * (prior + np.clip(np.asarray(matched, np.float32), 0.0, 1.0))
     carried = prior > 0.5
     if visible and not within(int(carried.sum()), visible, settings.max_area_ratio, band):
         # the flow tore or squeezed the mask (a large change of appearance): do not trust it
         return Moved(motion, previous.astype(np.float32), previous, None, area)
-    return Moved(motion, prior, carried, motion.shift, visible)
+    return Moved(motion, prior, carried, motion.shift, visible, entering)
 
 
 def carry_object(
@@ -225,10 +239,17 @@ def carry_object(
     likelihood = None
     if colours is not None and settings.colour_weight > 0:
         likelihood = colours.likelihood(image, carried, max(3.0, 0.1 * math.sqrt(area)))
-    clicks = derive_clicks(carried, settings)
+    # what came in from beyond an edge of the picture continues the object as it was at the
+    # edge: a guess the motion cannot check, no ground for clicks, unknown to the engine,
+    # and the engine says
+    entering = moved.entering
+    known, asked = carried, prior
+    if entering is not None:
+        known, asked = carried & ~entering, np.where(entering, 0.5, prior).astype(np.float32)
+    clicks = derive_clicks(known, settings)
     if settings.click_depth >= 0:
-        clicks += carried_clicks(user_clicks, motion, carried, settings.click_depth)
-    probabilities = np.asarray(carried_decode(engine)(features, clicks, prior), np.float32)
+        clicks += carried_clicks(user_clicks, motion, known, settings.click_depth)
+    probabilities = np.asarray(carried_decode(engine)(features, clicks, asked), np.float32)
     if others is not None:
         theirs = others & ~carried
         probabilities[theirs] = np.minimum(probabilities[theirs], 0.49)
@@ -243,7 +264,7 @@ def carry_object(
             crop = fused[y0:y1, x0:x1]  # a view: the changes below land in ``fused``
             if motion.tracked is not None:
                 # what the motion follows well stays, whatever the engine and colours say
-                kept = motion.tracked & carried[y0:y1, x0:x1]
+                kept = motion.tracked & known[y0:y1, x0:x1]
                 crop[kept] = np.maximum(crop[kept], 0.51)
             if motion.outside is not None:
                 # the object moves with its surroundings (a camera panning over a standing
@@ -255,15 +276,17 @@ def carry_object(
             if motion.background is not None:
                 # what moves with the background is not the object, whatever its colour
                 crop[motion.background] = np.minimum(crop[motion.background], 0.49)
+        if entering is not None:
+            fused[entering] = probabilities[entering]
     else:
         # the engine lost the object (occlusion) or leaked: the motion carries it for review
         # no larger than before: a flow spread over texture (a board before trees) would
         # otherwise grow the mask frame after frame with nothing to check it
-        carried = strongest(prior, carried, visible)
+        carried = strongest(prior, known, visible)
         fused = np.where(carried, np.maximum(prior, 0.51), np.minimum(prior, 0.49))
     if motion is not None and not motion.coasting and settings.thin.width:
         fused, turned = with_thin_parts(
-            fused, previous_image, image, previous, motion, settings.thin
+            fused, previous_image, image, previous, motion, settings.thin, visible
         )
         if turned:
             # a line that turned left the clicks derived from the carried mask on the snow

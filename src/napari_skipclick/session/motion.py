@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .motion_background import Momentum, background_pixels, background_shift, stalls, texture
+from .object_shift import best_shift
 
 
 @dataclass(frozen=True)
@@ -153,71 +154,8 @@ def _grey(image: np.ndarray) -> np.ndarray:
     return np.asarray(image, np.float32) @ weights
 
 
-def best_shift(
-    before: np.ndarray,
-    after: np.ndarray,
-    mask: np.ndarray,
-    dense: np.ndarray,
-    expected: np.ndarray | None = None,
-) -> np.ndarray:
-    """Displacement (rows, columns) that best maps the masked pixels of ``before`` onto ``after``.
-
-    Candidates: ``expected`` (the object's displacement on the step before, when known); the
-    peak of masked normalised cross-correlation of the object (grown by two pixels, so its
-    edges count), which the background's motion does not pull along; the median of the dense
-    backward flow ``dense`` over the object; no motion. Around each, the whole-pixel shift
-    within ``SEARCH`` pixels whose object pixels (the mask itself) differ least from the new
-    frame wins; each pixel's difference counts up to ``CAP`` (an occluder passing in front, or
-    a spurious correlation peak, cannot throw the object away), a pixel moved off the crop
-    counts ``CAP`` (it cannot be checked), and each pixel of departure from ``expected`` adds
-    ``INERTIA``: a plain object (a ski on snow) matches the snow anywhere, so its own pixels
-    alone do not tell where it went; the way it was going does.
-    """
-    from scipy.ndimage import binary_dilation
-    from skimage.registration import phase_cross_correlation
-
-    grown = binary_dilation(mask, iterations=2)
-    if grown.all() or not grown.any():
-        return np.zeros(2, np.float32)
-    peak = phase_cross_correlation(
-        after, before, reference_mask=np.ones_like(grown), moving_mask=grown
-    )
-    peak = np.asarray(peak[0] if isinstance(peak, tuple) else peak, np.float64)
-    median = -np.median(dense[:, grown], axis=1)
-    rows, cols = np.nonzero(mask)
-    values = before[rows, cols]
-    height, width = after.shape
-    best, best_error = np.zeros(2, np.float32), np.inf
-    tried = set()
-    candidates = [peak, median, np.zeros(2)]
-    if expected is not None:
-        candidates.insert(0, np.asarray(expected, np.float64))
-    for candidate in candidates:
-        cy, cx = (round(float(v)) for v in candidate)
-        for dy in range(cy - SEARCH, cy + SEARCH + 1):
-            for dx in range(cx - SEARCH, cx + SEARCH + 1):
-                if (dy, dx) in tried:
-                    continue
-                tried.add((dy, dx))
-                r, c = rows + dy, cols + dx
-                off = (r < 0) | (r >= height) | (c < 0) | (c >= width)
-                moved = after[np.clip(r, 0, height - 1), np.clip(c, 0, width - 1)]
-                error = float(np.where(off, CAP, np.minimum(np.abs(moved - values), CAP)).mean())
-                if expected is not None:
-                    error += INERTIA * math.hypot(dy - expected[0], dx - expected[1])
-                if error < best_error:
-                    best, best_error = np.array([dy, dx], np.float32), error
-    return best
-
-
 #: the value of the (bilinear) mask below which a point lies beyond the object
 OUTSIDE = 0.25
-#: whole pixels searched around each candidate shift (in the downscaled crop)
-SEARCH = 2
-#: grey difference at which a pixel's error stops growing (it may be occluded)
-CAP = 0.1
-#: error added per pixel (of the downscaled crop) that a shift departs from the expected one
-INERTIA = 0.0005
 
 
 def estimate_motion(
@@ -387,7 +325,10 @@ def move_points(points: np.ndarray, motion: Motion) -> np.ndarray:
 
 
 def warp_mask(mask: np.ndarray, motion: Motion) -> np.ndarray:
-    """``mask`` (H, W, bool or float) moved to the new frame: float32 in [0, 1], 0 off the box."""
+    """``mask`` (H, W, bool or float) moved to the new frame: float32 in [0, 1], 0 off the box.
+
+    What the motion brings in from beyond an edge of the picture continues the mask as it
+    was at that edge (an object entering the picture, or one a camera pans onto)."""
     from scipy.ndimage import map_coordinates
 
     y0, y1, x0, x1 = motion.box
@@ -395,6 +336,6 @@ def warp_mask(mask: np.ndarray, motion: Motion) -> np.ndarray:
     coords = np.stack([rows + motion.flow[0], cols + motion.flow[1]])
     out = np.zeros(mask.shape, np.float32)
     out[y0:y1, x0:x1] = map_coordinates(
-        np.asarray(mask, np.float32), coords, order=1, mode="constant", cval=0.0
+        np.asarray(mask, np.float32), coords, order=1, mode="nearest"
     )
     return np.clip(out, 0.0, 1.0)

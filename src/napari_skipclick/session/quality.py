@@ -48,13 +48,16 @@ class ShapeHistory:
             self.lengths.append(length if ok else None)
 
     def crossing(self, share: float) -> None:
-        """The object keeps only ``share`` of itself within the picture on the next frame (the
-        rest crossed an edge of it, ``Carried.in_frame``): every area and length recorded so
-        far is scaled by it, so that the part that left is not missed."""
-        if share < 1.0:
+        """The object's area within the picture changes by ``share`` on the next frame as it
+        crosses an edge of it (``Carried.in_frame``): every area and length recorded so far is
+        scaled by it, so that the part that left is not missed, nor the part that entered
+        taken for a leak."""
+        if share != 1.0:
             self.areas = [round(area * share) for area in self.areas]
             if self.lengths is not None:
-                self.lengths = [None if n is None else round(n * share) for n in self.lengths]
+                # a line crossing lengthwise shortens, one crossing broadside does not: no
+                # length is a reference until a frame passes again
+                self.lengths = [None] * len(self.lengths)
 
     def area_references(self, previous_area: int, trend_frames: int) -> References:
         """The references of the area, with ``previous_area`` on the frame carried from."""
@@ -63,12 +66,16 @@ class ShapeHistory:
 
     def length_references(self, trend_frames: int) -> References | None:
         """The references of a thin object's length, each the nearest frame that passed at or
-        before it; None for a wider object."""
+        before it; None for a wider object, or when no frame since it crossed an edge of the
+        picture passed (``crossing``)."""
         if self.lengths is None:
             return None
         back = min(trend_frames, len(self.lengths))
         passed = [(i, n) for i, n in enumerate(self.lengths) if n is not None]
-        trend = [n for i, n in passed if i <= len(self.lengths) - back][-1]
+        if not passed:
+            return None
+        earlier = [n for i, n in passed if i <= len(self.lengths) - back]
+        trend = earlier[-1] if earlier else passed[0][1]
         return passed[-1][1], trend, back, passed[0][1]
 
 

@@ -58,6 +58,7 @@ def with_thin_parts(
     previous: np.ndarray,
     motion: Motion,
     settings: ThinSettings,
+    visible: int | None = None,
 ) -> tuple[np.ndarray, bool]:
     """The probabilities ``fused`` with the thin parts of ``previous`` (lines, poles, rims,
     which move by more than their width) followed onto ``image``: a straight part that
@@ -74,6 +75,9 @@ def with_thin_parts(
         previous: the object's boolean mask on ``previous_image``.
         motion: the object's motion from ``previous_image`` to ``image``.
         settings: how thin parts are found and followed.
+        visible: the object's area within the picture on ``image`` as the motion moves it
+            across an edge (``carry.in_picture``), the line budget's base; None: the
+            area of ``previous``.
     """
     thin = thin_part(previous, settings)
     if not thin.any():
@@ -89,7 +93,7 @@ def with_thin_parts(
     rest = thin & ~straight.handled
     found = follow_thin(previous_image, image, previous, rest, motion, settings)
     fused[found] = np.maximum(fused[found], 0.51)
-    fused = line_budget(fused, found | straight.pixels, previous, thin, settings)
+    fused = line_budget(fused, found | straight.pixels, previous, thin, settings, visible)
     return fused, bool(straight.handled.any())
 
 

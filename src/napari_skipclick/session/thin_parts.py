@@ -93,8 +93,7 @@ def thin_part(mask: np.ndarray, settings: ThinSettings) -> np.ndarray:
     return out
 
 
-#: pixels a line object may gain beyond its ``growth``: a pixel more length at either end of
-#: a pole one pixel wide, as its rasterisation alone gives or takes from frame to frame
+#: pixels a line object may gain beyond its ``growth`` (a pole's ends, rasterised anew)
 BUDGET_SLACK = 2
 
 
@@ -104,6 +103,7 @@ def line_budget(
     previous: np.ndarray,
     thin: np.ndarray,
     settings: ThinSettings,
+    visible: int | None = None,
 ) -> np.ndarray:
     """``fused`` with a line object's mask held to its budget (see ``ThinSettings``).
 
@@ -114,11 +114,13 @@ def line_budget(
         previous: the object's mask on the previous frame.
         thin: the thin part of ``previous`` (``thin_part``).
         settings: its ``line_share`` and ``growth``.
+        visible: the object's area within the picture on the new frame as it crosses an edge,
+            the budget's base (None: the area of ``previous``).
     """
     area = np.count_nonzero(previous)
     if settings.line_share <= 0 or np.count_nonzero(thin) < settings.line_share * area:
         return fused
-    budget = math.ceil((1.0 + settings.growth) * area) + BUDGET_SLACK
+    budget = math.ceil((1.0 + settings.growth) * (visible or area)) + BUDGET_SLACK
     mask = fused > 0.5
     if np.count_nonzero(mask) <= budget:
         return fused
@@ -196,9 +198,8 @@ def follow_thin(
 
 @dataclass(frozen=True)
 class _Tile:
-    """One tile of a thin part: its pixels on the previous frame (``here``), and when it was
-    followed its pixels on the new frame and its shift. ``movable`` is False for a thin piece
-    of the mask over something wider (no line in the image): nothing moves it."""
+    """One tile of a thin part: its pixels on the previous frame (``here``), and on the new
+    one with its shift when it was followed; not ``movable``: a piece over something wider."""
 
     here: np.ndarray
     pixels: np.ndarray | None = None
@@ -209,8 +210,7 @@ class _Tile:
 class Channel(NamedTuple):
     """The colour channel in which a thin part is a bright line (``part_channel``)."""
 
-    #: unit colour direction (part minus surroundings), None where the part does not stand
-    #: out from its surroundings
+    #: unit colour direction (part minus surroundings); None: the part does not stand out
     direction: np.ndarray | None
     #: the part's median line strength in that channel (``line_strength``)
     reference: float = 0.0
