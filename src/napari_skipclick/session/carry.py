@@ -231,7 +231,7 @@ def carry_object(
     area = int(np.count_nonzero(previous))
     band = settings.jitter * boundary_pixels(previous)
     motion, prior, carried, shift = moved.motion, moved.prior, moved.carried, moved.shift
-    visible = moved.visible  # the object's area on the new frame, less what left the picture
+    visible = moved.visible  # its area within the picture as the motion moves it
     if visible == 0:
         # the motion moved all of it beyond an edge of the picture: nothing is left to find
         empty = np.zeros(previous.shape, np.float32)

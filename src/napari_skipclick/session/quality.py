@@ -112,10 +112,11 @@ def assess(
 
     Args:
         carried: what carrying the object produced.
-        previous_area: the object's area on the previous frame, less what the motion moved
-            beyond an edge of the picture (``Moved.visible``).
-        history: its shape on the frames of this run so far, scaled to the part of the
-            object still in the picture (``ShapeHistory.crossing``).
+        previous_area: the object's area on the previous frame, as the motion moves it
+            across an edge of the picture (``Moved.visible``: what left does not count, what
+            entered does).
+        history: its shape on the frames of this run so far, scaled to its area within the
+            picture (``ShapeHistory.crossing``).
         settings: the limits.
         hidden: the object still seems stopped against the background after a coasting run
             ended (it may still be behind the occluder).
