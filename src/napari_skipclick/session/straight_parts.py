@@ -26,6 +26,7 @@ from .motion import Motion
 from .thin_parts import (
     ThinSettings,
     follow_thin,
+    in_picture_mean,
     line_budget,
     line_strength,
     part_channel,
@@ -318,10 +319,7 @@ def _best(
         # the shift, and how far the turn moves the ends: the least change wins a tie
         moved = np.hypot(centre[0] + dy - predicted[0], centre[1] + dx - predicted[1])
         moved += abs(turn + offset) * float(t[-1])
-        # a point beyond the picture has left it: it says nothing about the placement (a
-        # ski crossing an edge is not turned onto a pole still wholly in the picture)
-        counted = np.maximum(inside.sum(axis=1), 1)
-        score = np.where(inside, values, 0.0).sum(axis=1) / counted - drift * moved
+        score = in_picture_mean(values, inside, axis=1) - drift * moved
         k = int(np.argmax(score))
         if best is None or score[k] > best[0]:
             place = np.array([centre[0] + dy[k], centre[1] + dx[k]])

@@ -1,12 +1,11 @@
 """Thin parts of a mask (lines, poles, sticks, rims) followed onto the next frame, tile by tile.
 
 A part a few pixels wide moves by more than its width between frames, so the moved mask misses
-it, and the engine, which sees regions, drops it. Such a part is a line in one colour channel:
-the projection of the colours onto the difference between the part's mean colour and its
-surroundings' on the previous frame, in which the part is bright whatever its colour. On the
-new frame each piece of the part is where that channel holds a line as strong as the piece's
-own, close to where the motion moved it; a straight line's pieces that cannot be found so
-move with the rest of the line.
+it, and the engine, which sees regions, drops it. Such a part is a line in one colour channel
+(the colours projected onto the difference between the part's mean colour and its
+surroundings'), bright whatever its colour. On the new frame each piece of the part is where
+that channel holds a line as strong as the piece's own, close to where the motion moved it;
+a straight line's pieces that cannot be found so move with the rest of the line.
 """
 
 from __future__ import annotations
@@ -45,9 +44,8 @@ class ThinSettings:
     An object that is mostly lines (at least ``line_share`` of its mask in thin parts: a pole,
     skis, a stick annotated on its own) keeps at most ``1 + growth`` times its pixels of the
     previous frame, plus ``BUDGET_SLACK`` (``line_budget``; ``line_share`` 0: no limit): a
-    line a few pixels wide does not grow from one frame to the next, while the moved mask,
-    the engine, the colours and the line found again each add a pixel here and there, at a
-    glove, where it crosses a leg or a gate pole, frame after frame.
+    line a few pixels wide does not grow, while the moved mask, the engine, the colours and
+    the line found again each add a pixel at a glove or where it crosses a leg or a gate pole.
     """
 
     width: int = 7
@@ -109,13 +107,11 @@ def line_budget(
 
     Args:
         fused: the new frame's probabilities for the object (changed in place and returned).
-        found: the pixels where its lines were found again on the new frame; they are kept
-            first, then the rest of the mask by probability.
+        found: where its lines were found again; kept first, then the rest by probability.
         previous: the object's mask on the previous frame.
         thin: the thin part of ``previous`` (``thin_part``).
         settings: its ``line_share`` and ``growth``.
-        visible: the object's area within the picture on the new frame as it crosses an edge,
-            the budget's base (None: the area of ``previous``).
+        visible: the budget's base, its area in the picture (None: the area of ``previous``).
     """
     area = np.count_nonzero(previous)
     if settings.line_share <= 0 or np.count_nonzero(thin) < settings.line_share * area:
@@ -129,6 +125,12 @@ def line_budget(
     cut = np.argsort(-rank, kind="stable")[budget:]
     fused[rows[cut], cols[cut]] = np.minimum(fused[rows[cut], cols[cut]], 0.49)
     return fused
+
+
+def in_picture_mean(values: np.ndarray, inside: np.ndarray, axis: int) -> np.ndarray:
+    """The mean of ``values`` along ``axis`` over the places ``inside`` the picture (0 where
+    none is): a place beyond it left the picture (a ski crossing an edge) and says nothing."""
+    return np.where(inside, values, 0.0).sum(axis=axis) / np.maximum(inside.sum(axis=axis), 1)
 
 
 def line_strength(channel: np.ndarray, width: int) -> np.ndarray:
@@ -279,9 +281,7 @@ def _follow_tile(
     xs = here[:, 1, None] + step[1] + dx[None, :] - a[2]
     inside = (ys >= 0) & (ys < line.shape[0]) & (xs >= 0) & (xs < line.shape[1])
     values = line[np.clip(ys, 0, line.shape[0] - 1), np.clip(xs, 0, line.shape[1] - 1)]
-    # a pixel placed beyond the picture left it (a ski crossing an edge): it does not count
-    counted = np.maximum(inside.sum(axis=0), 1)
-    fit = np.where(inside, np.minimum(values, 1.0), 0.0).sum(axis=0) / counted
+    fit = in_picture_mean(np.minimum(values, 1.0), inside, axis=0)
     best = int(np.argmax(fit - settings.drift * np.hypot(dy, dx)))
     if fit[best] < settings.strength:
         return _Tile(here)
