@@ -53,6 +53,20 @@ def test_a_plain_object_keeps_its_course():
     assert iou(moved, np.roll(mask, (1, -6), axis=(0, 1))) > 0.9
 
 
+def test_a_plain_object_leaving_the_picture_keeps_its_course_out_of_it():
+    # a ski on plain snow at the bottom edge, going 3 rows a frame down: half of it leaves the
+    # picture. Before, the pixels a shift moved beyond the picture counted as mismatched, so
+    # the ski stayed where it was (or climbed a row) and lingered at the edge for frames
+    plain = np.full((120, 160, 3), 220, np.uint8)
+    mask = np.zeros((120, 160), bool)
+    mask[114:, 50:100] = True
+    course = np.array([3.0, 0.0])
+    motion = estimate_motion(plain, plain, mask, MotionSettings(), course=course)
+    assert motion.shift == pytest.approx(course, abs=0.5)
+    moved = warp_mask(mask, motion) > 0.5
+    assert moved[117:, 50:100].all() and not moved[:117].any()
+
+
 def test_what_the_object_shows_beats_its_course():
     before, after, mask = textured_bar()
     dense = np.zeros((2, 90, 120), np.float32)

@@ -94,3 +94,20 @@ def test_the_clicks_of_a_frame_whose_pole_turned_lie_on_the_new_pole():
         clicks = session.clicks(t, obj)
         assert any(c.positive for c in clicks)
         assert all(mask[round(c.y), round(c.x)] == c.positive for c in clicks), t
+
+
+def test_a_pole_that_left_the_picture_is_not_found_on_a_line_beside_it():
+    # a pole along the bottom edge moves 3 rows down, out of the picture; 8 px above where it
+    # went lies a line of its colour turned by 8 degrees (a gate's shadow). Before, the
+    # search brought the pole back into the picture, turned, onto that line
+    from support.scenes import snow
+
+    previous_image, image = snow(100, 80, seed=12), snow(100, 80, seed=12)
+    pole = line_mask((100, 80), (98.0, 10.0), (98.0, 70.0), 3)
+    shadow = line_mask((100, 80), (94.0, 10.0), (85.6, 70.0), 3)
+    previous_image[pole] = 30
+    image[shadow] = 30
+    flow = np.stack([np.full((100, 80), -3.0), np.zeros((100, 80))]).astype(np.float32)
+    motion = Motion((0, 100, 0, 80), flow)
+    found = follow_straight(previous_image, image, pole, pole, motion, ThinSettings())
+    assert not found.pixels.any()

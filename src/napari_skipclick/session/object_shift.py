@@ -4,6 +4,7 @@ its pixels tried around a few candidates, the one that matches the new frame bes
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -31,9 +32,10 @@ def best_shift(
     within ``SEARCH`` pixels whose object pixels (the mask itself) differ least from the new
     frame wins; each pixel's difference counts up to ``CAP`` (an occluder passing in front, or
     a spurious correlation peak, cannot throw the object away), a pixel moved off the crop
-    counts ``CAP`` (it cannot be checked), and each pixel of departure from ``expected`` adds
-    ``INERTIA``: a plain object (a ski on snow) matches the snow anywhere, so its own pixels
-    alone do not tell where it went; the way it was going does.
+    counts ``CAP`` (it cannot be checked) unless ``expected`` moves it off too (it left the
+    picture as the object went: it does not count), and each pixel of departure from
+    ``expected`` adds ``INERTIA``: a plain object (a ski on snow) matches the snow anywhere, so
+    its own pixels alone do not tell where it went; the way it was going does.
     """
     from scipy.ndimage import binary_dilation
     from skimage.registration import phase_cross_correlation
@@ -51,6 +53,10 @@ def best_shift(
     height, width = after.shape
     best, best_error = np.zeros(2, np.float32), np.inf
     tried = set()
+    # the pixels the object's course moves beyond the crop have left the picture as it goes
+    gone = np.zeros(rows.shape, bool)
+    if expected is not None:
+        gone = _off(rows, cols, np.rint(expected).astype(int), after.shape)
     candidates = [peak, median, np.zeros(2)]
     if expected is not None:
         candidates.insert(0, np.asarray(expected, np.float64))
@@ -61,12 +67,22 @@ def best_shift(
                 if (dy, dx) in tried:
                     continue
                 tried.add((dy, dx))
-                r, c = rows + dy, cols + dx
-                off = (r < 0) | (r >= height) | (c < 0) | (c >= width)
-                moved = after[np.clip(r, 0, height - 1), np.clip(c, 0, width - 1)]
-                error = float(np.where(off, CAP, np.minimum(np.abs(moved - values), CAP)).mean())
+                off = _off(rows, cols, (dy, dx), after.shape)
+                r = np.clip(rows + dy, 0, height - 1)
+                moved = after[r, np.clip(cols + dx, 0, width - 1)]
+                cost = np.where(off, CAP, np.minimum(np.abs(moved - values), CAP))
+                kept = ~(off & gone)  # what left as the course says is no mismatch
+                error = float(cost[kept].mean()) if kept.any() else 0.0
                 if expected is not None:
                     error += INERTIA * math.hypot(dy - expected[0], dx - expected[1])
                 if error < best_error:
                     best, best_error = np.array([dy, dx], np.float32), error
     return best
+
+
+def _off(
+    rows: np.ndarray, cols: np.ndarray, shift: Sequence[int], shape: tuple[int, ...]
+) -> np.ndarray:
+    """Which pixels ``(rows, cols)`` moved by ``shift`` fall off an image of ``shape``."""
+    r, c = rows + shift[0], cols + shift[1]
+    return (r < 0) | (r >= shape[0]) | (c < 0) | (c >= shape[1])

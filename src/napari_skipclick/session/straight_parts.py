@@ -305,8 +305,12 @@ def _best(
     offset: float = 0.0,
 ) -> tuple[float, np.ndarray, float] | None:
     """The best of the placements ``centre + (dy, dx)`` (``dy``, ``dx`` in ``shifts``) turned
-    by each of ``turns`` from ``angle``: (score, centre, turn + ``offset``)."""
+    by each of ``turns`` from ``angle``: (score, centre, turn + ``offset``). The points that
+    the unturned placement at ``predicted`` puts beyond the picture (``strength`` reaches past
+    every placement but where the picture ends) have left it: they count nowhere."""
     height, width = strength.shape
+    ahead = predicted[:, None] + np.outer([math.sin(angle - offset), math.cos(angle - offset)], t)
+    present = (ahead >= -0.5).all(axis=0) & (ahead < np.array([[height], [width]]) - 0.5).all(0)
     dy, dx = (v.ravel() for v in np.meshgrid(shifts, shifts, indexing="ij"))
     best: tuple[float, np.ndarray, float] | None = None
     for turn in turns:
@@ -314,7 +318,7 @@ def _best(
         ys = centre[0] + dy[:, None] + t[None, :] * axis[0]
         xs = centre[1] + dx[:, None] + t[None, :] * axis[1]
         rows, cols = np.rint(ys).astype(int), np.rint(xs).astype(int)
-        inside = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
+        inside = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width) & present
         values = strength[np.clip(rows, 0, height - 1), np.clip(cols, 0, width - 1)]
         # the shift, and how far the turn moves the ends: the least change wins a tie
         moved = np.hypot(centre[0] + dy - predicted[0], centre[1] + dx - predicted[1])

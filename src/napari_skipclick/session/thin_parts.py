@@ -280,6 +280,8 @@ def _follow_tile(
     ys = here[:, 0, None] + step[0] + dy[None, :] - a[0]
     xs = here[:, 1, None] + step[1] + dx[None, :] - a[2]
     inside = (ys >= 0) & (ys < line.shape[0]) & (xs >= 0) & (xs < line.shape[1])
+    # what the motion moves beyond the picture left it: no search brings it back onto a line
+    inside &= inside[:, dy.size // 2, None]
     values = line[np.clip(ys, 0, line.shape[0] - 1), np.clip(xs, 0, line.shape[1] - 1)]
     fit = in_picture_mean(np.minimum(values, 1.0), inside, axis=0)
     best = int(np.argmax(fit - settings.drift * np.hypot(dy, dx)))
@@ -350,10 +352,8 @@ def _with_their_lines(
 
 def _on_background(tile: _Tile, motion: Motion) -> bool:
     """Whether the tile moved with the background rather than with the object (it found a
-    ridge of the background), when the two motions can be told apart (``motion.background``).
-
-    The tile's own shift decides: the flow of a line a pixel or two wide is its
-    surroundings'."""
+    ridge of the background), when the two motions can be told apart (``motion.background``):
+    its own shift decides, as the flow of a line a pixel or two wide is its surroundings'."""
     if motion.background is None or motion.momentum is None or tile.shift is None:
         return False
     momentum = motion.momentum
