@@ -1,5 +1,6 @@
 """Shape measures of a boolean mask that the engines and the session share: how wide and how
-long a thin object is, and which of its pieces are straight lines (poles)."""
+long a thin object is, and which of its pieces are straight lines (poles); and which points lie
+on the picture."""
 
 from __future__ import annotations
 
@@ -12,6 +13,13 @@ from skimage.morphology import skeletonize
 SEGMENT_SHARE = 0.8
 #: the shortest straight line, in pixels, whose direction can be told
 MIN_SEGMENT = 24
+
+
+def on_picture(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Which points ``(rows, cols)`` lie on a picture of ``shape`` (rows, columns, ...): those
+    that round to one of its pixels."""
+    height, width = shape[0] - 0.5, shape[1] - 0.5
+    return (rows >= -0.5) & (rows < height) & (cols >= -0.5) & (cols < width)
 
 
 def _cropped(mask: np.ndarray) -> np.ndarray:

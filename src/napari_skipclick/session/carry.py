@@ -31,6 +31,7 @@ import numpy as np
 from scipy import ndimage
 
 from ..engines.base import Engine, Features, ObjectMatcher, carried_decode
+from ..shapes import on_picture
 from ..types import Click
 from .appearance import ColourModel
 from .derived_clicks import carried_clicks, derive_clicks
@@ -141,13 +142,12 @@ def in_picture(
         and cols.max() < width - 1 - reach
     ):
         return area, None  # no pixel can cross an edge
-    limits = np.array([height, width]) - 0.5
     ahead = move_points(np.stack([rows, cols], axis=1), motion)
-    kept = np.isnan(ahead).any(axis=1) | ((ahead >= -0.5) & (ahead < limits)).all(axis=1)
+    kept = np.isnan(ahead).any(axis=1) | on_picture(ahead[:, 0], ahead[:, 1], mask.shape)
     y0, y1, x0, x1 = motion.box
     rows, cols = np.nonzero(moved[y0:y1, x0:x1])
-    source = np.stack([rows + y0, cols + x0], axis=1) + motion.flow[:, rows, cols].T
-    came = ((source < -0.5) | (source >= limits)).any(axis=1)
+    source = np.stack([rows + y0, cols + x0]) + motion.flow[:, rows, cols]
+    came = ~on_picture(source[0], source[1], mask.shape)
     if not came.any():
         return int(np.count_nonzero(kept)), None
     entering = np.zeros(mask.shape, bool)

@@ -4,9 +4,10 @@ its pixels tried around a few candidates, the one that matches the new frame bes
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
+
+from ..shapes import on_picture
 
 #: whole pixels searched around each candidate shift (in the downscaled crop)
 SEARCH = 2
@@ -56,7 +57,8 @@ def best_shift(
     # the pixels the object's course moves beyond the crop have left the picture as it goes
     gone = np.zeros(rows.shape, bool)
     if expected is not None:
-        gone = _off(rows, cols, np.rint(expected).astype(int), after.shape)
+        ey, ex = np.rint(expected).astype(int)
+        gone = ~on_picture(rows + ey, cols + ex, after.shape)
     candidates = [peak, median, np.zeros(2)]
     if expected is not None:
         candidates.insert(0, np.asarray(expected, np.float64))
@@ -67,7 +69,7 @@ def best_shift(
                 if (dy, dx) in tried:
                     continue
                 tried.add((dy, dx))
-                off = _off(rows, cols, (dy, dx), after.shape)
+                off = ~on_picture(rows + dy, cols + dx, after.shape)
                 r = np.clip(rows + dy, 0, height - 1)
                 moved = after[r, np.clip(cols + dx, 0, width - 1)]
                 cost = np.where(off, CAP, np.minimum(np.abs(moved - values), CAP))
@@ -78,11 +80,3 @@ def best_shift(
                 if error < best_error:
                     best, best_error = np.array([dy, dx], np.float32), error
     return best
-
-
-def _off(
-    rows: np.ndarray, cols: np.ndarray, shift: Sequence[int], shape: tuple[int, ...]
-) -> np.ndarray:
-    """Which pixels ``(rows, cols)`` moved by ``shift`` fall off an image of ``shape``."""
-    r, c = rows + shift[0], cols + shift[1]
-    return (r < 0) | (r >= shape[0]) | (c < 0) | (c >= shape[1])

@@ -21,7 +21,7 @@ import numpy as np
 from scipy import ndimage
 from skimage.draw import polygon
 
-from ..shapes import pieces, segment
+from ..shapes import on_picture, pieces, segment
 from .motion import Motion
 from .thin_parts import (
     ThinSettings,
@@ -215,8 +215,7 @@ def _follow_piece(
     centre_new = centre_new + origin
     ends_new = np.array([centre_new + start * axis, centre_new + stop * axis])
     new = _line_pixels(centre_new, axis, (start, stop), width)
-    inside = (new >= 0).all(axis=1) & (new < image.shape[:2]).all(axis=1)
-    return new[inside], ends_old, ends_new
+    return new[on_picture(new[:, 0], new[:, 1], image.shape)], ends_old, ends_new
 
 
 def _line_pixels(
@@ -308,9 +307,9 @@ def _best(
     by each of ``turns`` from ``angle``: (score, centre, turn + ``offset``). The points that
     the unturned placement at ``predicted`` puts beyond the picture (``strength`` reaches past
     every placement but where the picture ends) have left it: they count nowhere."""
-    height, width = strength.shape
     ahead = predicted[:, None] + np.outer([math.sin(angle - offset), math.cos(angle - offset)], t)
-    present = (ahead >= -0.5).all(axis=0) & (ahead < np.array([[height], [width]]) - 0.5).all(0)
+    present = on_picture(ahead[0], ahead[1], strength.shape)
+    height, width = strength.shape
     dy, dx = (v.ravel() for v in np.meshgrid(shifts, shifts, indexing="ij"))
     best: tuple[float, np.ndarray, float] | None = None
     for turn in turns:
@@ -318,7 +317,7 @@ def _best(
         ys = centre[0] + dy[:, None] + t[None, :] * axis[0]
         xs = centre[1] + dx[:, None] + t[None, :] * axis[1]
         rows, cols = np.rint(ys).astype(int), np.rint(xs).astype(int)
-        inside = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width) & present
+        inside = on_picture(rows, cols, strength.shape) & present
         values = strength[np.clip(rows, 0, height - 1), np.clip(cols, 0, width - 1)]
         # the shift, and how far the turn moves the ends: the least change wins a tie
         moved = np.hypot(centre[0] + dy - predicted[0], centre[1] + dx - predicted[1])

@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import ndimage
 
-from ..shapes import pieces
+from ..shapes import on_picture, pieces
 from .motion import Motion, grown_box
 from .motion_background import with_background
 
@@ -279,7 +279,7 @@ def _follow_tile(
     dy, dx = (v.ravel() for v in np.meshgrid(search, search, indexing="ij"))
     ys = here[:, 0, None] + step[0] + dy[None, :] - a[0]
     xs = here[:, 1, None] + step[1] + dx[None, :] - a[2]
-    inside = (ys >= 0) & (ys < line.shape[0]) & (xs >= 0) & (xs < line.shape[1])
+    inside = on_picture(ys, xs, line.shape)
     # what the motion moves beyond the picture left it: no search brings it back onto a line
     inside &= inside[:, dy.size // 2, None]
     values = line[np.clip(ys, 0, line.shape[0] - 1), np.clip(xs, 0, line.shape[1] - 1)]
@@ -345,7 +345,7 @@ def _with_their_lines(
         position = (here - centre) @ along
         new = np.rint(here + np.outer(base + turn * position, across) + slide * along)
         new = new.astype(int)
-        new = new[((new >= 0) & (new < shape)).all(axis=1)]
+        new = new[on_picture(new[:, 0], new[:, 1], shape)]
         settled.append(_Tile(here, new, base * across + slide * along))
     return settled
 
