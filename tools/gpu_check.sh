@@ -7,8 +7,9 @@
 #   tools/gpu_check.sh --device cpu --quick    # the same steps on a CPU, small (a test runs it)
 #
 # Options: --device D (cuda|cpu, default cuda), --quick (fewer frames and clicks),
-# --no-install (use $PYTHON, default python3, with the project already installed),
-# --out DIR (default gpu-check/). Exit status: 0 when every step ran and no test failed.
+# --no-install (run this checkout's src/ with $PYTHON, default python3, which has the
+# dependencies), --out DIR (default gpu-check/). Exit status: 0 when every step ran and no test
+# failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +32,9 @@ if [ "$install" = 1 ]; then
     .venv-gpu-check/bin/python -m pip install -q -e ".[testing]" || exit 1
     py=.venv-gpu-check/bin/python
 else
+    # the checkout's code, installed or not (a GPU machine with no package registry but torch,
+    # timm, numpy, scipy and scikit-image runs the check from the checkout as it is)
+    export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}"
     py=${PYTHON:-python3}
 fi
 

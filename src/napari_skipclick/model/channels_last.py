@@ -66,9 +66,22 @@ def conv1x1(x: torch.Tensor, layer: nn.Conv2d) -> torch.Tensor:
     return F.linear(x, weight, layer.bias)
 
 
-def group_norm1(x: torch.Tensor, layer: nn.GroupNorm) -> torch.Tensor:
-    """``GroupNorm(1, C)`` on channels-last input (statistics over all of H, W, C)."""
-    normed = F.layer_norm(x, x.shape[1:], eps=layer.eps)
+def group_norm1(x: torch.Tensor, layer: nn.GroupNorm, reduce: bool | None = None) -> torch.Tensor:
+    """``GroupNorm(1, C)`` on channels-last input (statistics over all of H, W, C).
+
+    ``reduce`` takes the statistics from a parallel reduction (default: on any device but the
+    CPU). On the CPU one ``layer_norm`` over ``(H, W, C)`` is fastest; on a GPU that kernel gives
+    each image's million values to one thread block (the neck took 9 of a click's 14 ms on an
+    H200, docs/benchmarks.md).
+    """
+    if reduce is None:
+        reduce = x.device.type != "cpu"
+    if reduce:
+        x = x.float()  # as layer_norm under autocast
+        var, mean = torch.var_mean(x, dim=tuple(range(1, x.ndim)), correction=0, keepdim=True)
+        normed = (x - mean).mul_(torch.rsqrt(var.add_(layer.eps)))
+    else:
+        normed = F.layer_norm(x, x.shape[1:], eps=layer.eps)
     return torch.addcmul(layer.bias, normed, layer.weight, out=normed)
 
 

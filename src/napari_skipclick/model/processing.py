@@ -103,7 +103,8 @@ def probabilities(
         width = state.image_size[1]
         lists.append([(y, width - x - 1, p) for y, x, p in scaled_clicks])
         prev = None if prev is None else with_flip(prev)
-    logits = model.decode(state, points_tensor(lists, device), prev).float()
+    # the click disks are drawn on the CPU (model/decoder.py): the points stay there
+    logits = model.decode(state, points_tensor(lists, torch.device("cpu")), prev).float()
     if flip:
         logits = 0.5 * (logits[:1] + torch.flip(logits[1:], dims=[3]))
     probs = resize_ac(torch.sigmoid(logits), original_size)
