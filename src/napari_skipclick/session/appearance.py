@@ -5,16 +5,24 @@ the user accepted, so colours a leak took on later do not become the object's); 
 background's from a ring around the carried mask on the frame it is carried to, so a
 background that changes (a panning camera, a tree in front) is known as it appears. The
 model says, per pixel near the object, how likely its colour is the object's rather than
-the surroundings'. It needs only the frames, so it works with every engine.
+the surroundings'. It needs only the frames, so it works with every engine. How well a new
+mask's colours match the object's, against the same measure on the start frame, tells a mask
+that slid onto something else (a glove beside a board that turned) from one that holds.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from scipy import ndimage
 
 #: quantisation of each RGB channel (16 levels: 4096 colour bins)
 LEVELS = 16
+
+#: the start match (``ColourModel.start_match``) up to which an object's colours do not stand out
+#: from those around it (0.5: the same colours), with room for rounding
+STANDS_OUT = 0.5 + 1e-6
 
 
 def colour_bins(image: np.ndarray) -> np.ndarray:
@@ -40,6 +48,17 @@ class ColourModel:
 
     def __init__(self, image: np.ndarray, mask: np.ndarray) -> None:
         self.object = _histogram(colour_bins(image)[mask])
+        #: the mean likelihood over ``mask`` on ``image`` itself (the start frame)
+        self.start_match = _mean_over(self.likelihood(image, mask, ring_width(mask)), mask)
+
+    def match(self, likelihood: np.ndarray, mask: np.ndarray) -> float | None:
+        """The mean of ``likelihood`` (:meth:`likelihood` on a new frame) over ``mask``, as a
+        share of :attr:`start_match`; None for an empty mask or an object whose colours did
+        not stand out on the start frame (a start match of 0.5 or less)."""
+        mean = _mean_over(likelihood, mask)
+        if mean is None or self.start_match is None or self.start_match <= STANDS_OUT:
+            return None
+        return mean / self.start_match
 
     def likelihood(self, image: np.ndarray, carried: np.ndarray, ring: float) -> np.ndarray:
         """Probability in [0, 1] per pixel that its colour is the object's rather than around.
@@ -64,3 +83,13 @@ class ColourModel:
             fg, bg = self.object[bins], _histogram(bins[around])[bins]
             out[y0:y1, x0:x1] = fg / np.maximum(fg + bg, 1e-12)
         return out
+
+
+def ring_width(mask: np.ndarray) -> float:
+    """How far from an object's boolean ``mask`` the background it is compared with begins."""
+    return max(3.0, 0.1 * math.sqrt(np.count_nonzero(mask)))
+
+
+def _mean_over(values: np.ndarray, mask: np.ndarray) -> float | None:
+    """The mean of ``values`` over boolean ``mask``, None where it is empty."""
+    return float(values[mask].mean()) if mask.any() else None

@@ -33,7 +33,7 @@ from scipy import ndimage
 from ..engines.base import Engine, Features, ObjectMatcher, carried_decode
 from ..shapes import on_picture
 from ..types import Click
-from .appearance import ColourModel
+from .appearance import ColourModel, ring_width
 from .derived_clicks import carried_clicks, derive_clicks
 from .motion import Motion, estimate_motion, grown_box, move_points, warp_mask
 from .motion_background import Momentum
@@ -59,7 +59,9 @@ class Carried:
     object's displacement that moved the mask (``Motion.shift``), None when the mask did not
     move with one; ``in_frame`` the object's area within the picture as the motion moves it
     across an edge (``Moved.visible``), relative to its area on the previous frame: below 1
-    as it leaves, 0 when it has left (its mask is empty), above 1 as it enters.
+    as it leaves, 0 when it has left (its mask is empty), above 1 as it enters;
+    ``colour_match`` how well the new mask's colours match the object's (``ColourModel.match``),
+    None without colours.
     """
 
     probabilities: np.ndarray
@@ -73,6 +75,7 @@ class Carried:
     coasting: bool = False
     shift: np.ndarray | None = None
     in_frame: float = 1.0
+    colour_match: float | None = None
 
     @property
     def left_frame(self) -> bool:
@@ -238,7 +241,7 @@ def carry_object(
         return Carried(empty, prior, [], 1.0, 1.0, None, 0.0, shift=shift, in_frame=0.0)
     likelihood = None
     if colours is not None and settings.colour_weight > 0:
-        likelihood = colours.likelihood(image, carried, max(3.0, 0.1 * math.sqrt(area)))
+        likelihood = colours.likelihood(image, carried, ring_width(previous))
     # what came in from beyond an edge of the picture continues the object as it was at the
     # edge: a guess the motion cannot check, no ground for clicks, unknown to the engine,
     # and the engine says
@@ -296,6 +299,7 @@ def carry_object(
                 clicks += carried_clicks(user_clicks, motion, fused > 0.5, settings.click_depth)
     mask = fused > 0.5
     confidence = float(probabilities[mask].mean()) if mask.any() else 0.0
+    colour_match = None if likelihood is None else colours.match(likelihood, mask)
     fused = fused.astype(np.float32)
     measured, coasting = (motion.momentum, motion.coasting) if motion else (None, False)
     return Carried(
@@ -310,6 +314,7 @@ def carry_object(
         coasting,
         shift,
         visible / area if area else 1.0,
+        colour_match,
     )
 
 

@@ -31,13 +31,16 @@ class PropagationSettings:
     from the start frame's by more than ``max_drift_ratio`` (all widened by a band of
     ``jitter`` pixels along the boundary, so small objects are judged by their size; a thin
     object's length by the same limits, ``quality.ShapeHistory``), or when the confidence
-    (mean probability over the mask) is below ``min_confidence``. The object
+    (mean probability over the mask) is below ``min_confidence``, or when the new mask's
+    colours match the object's less than ``min_colour_match`` times as well as its mask on the
+    start frame did (``appearance.ColourModel.match``: a mask that slid onto something else; not
+    checked with ``colour_weight`` 0, nor for an object whose colours do not stand out). The object
     goes on through such frames (short occlusions) and stops when its mask is empty or after
     ``max_review_run`` frames in a row on which its track is in doubt: the motion carried it
     because the engine disagreed, it coasted or still seemed hidden, or the confidence was low.
-    A frame that needs review for its area alone (the engine and the motion agree, the engine
-    is confident) is no doubt about the track: the object goes on, the frame marked, and the
-    run of doubtful frames starts again. An object that moved against the
+    A frame that needs review for its area, length or colours alone (the engine and the motion
+    agree, the engine is confident) is no doubt about the track: the object goes on, the frame
+    marked, and the run of doubtful frames starts again. An object that moved against the
     background and seems to stall with it (an occluder passing in front, see
     ``MotionSettings.stall``) coasts on with its earlier motion for at most ``max_coast``
     frames in a row, each of them marked for review; then its measured motion is believed,
@@ -51,6 +54,7 @@ class PropagationSettings:
     trend_frames: int = 5
     max_drift_ratio: float = 3.0
     min_confidence: float = 0.6
+    min_colour_match: float = 0.7
     max_positive: int = 5
     interior: float = 0.25
     max_negative: int = 4
@@ -70,8 +74,9 @@ class PropagationSettings:
             raise ValueError("max_area_ratio, max_trend_ratio and max_drift_ratio must be >= 1")
         if self.trend_frames < 2:
             raise ValueError("trend_frames must be >= 2")
-        if not all(0 <= v <= 1 for v in (self.min_confidence, self.min_agreement)):
-            raise ValueError("min_confidence and min_agreement must lie in [0, 1]")
+        shares = (self.min_confidence, self.min_agreement, self.min_colour_match)
+        if not all(0 <= v <= 1 for v in shares):
+            raise ValueError("min_confidence, min_agreement and min_colour_match must be in [0, 1]")
         if not all(0 <= v <= 1 for v in (self.engine_weight, self.colour_weight)):
             raise ValueError("engine_weight and colour_weight must lie in [0, 1]")
         if self.band < 0:

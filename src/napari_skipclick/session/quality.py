@@ -107,8 +107,8 @@ def assess(
 ) -> tuple[np.ndarray, int, float, float, str | None, bool, int | None]:
     """Mask, area, area ratio, confidence, why the frame needs review (or None), whether the
     track itself is in doubt (the engine disagreed, the object coasted or still seems hidden,
-    or the confidence is low; an area or length check alone is no doubt about the track), and
-    the mask's length for a thin object (else None).
+    or the confidence is low; an area, length or colour check alone is no doubt about the
+    track), and the mask's length for a thin object (else None).
 
     Args:
         carried: what carrying the object produced.
@@ -159,6 +159,12 @@ def assess(
             reason = _changed(length, lengths, settings, 2 * settings.jitter, "length")
         if reason is None and confidence < settings.min_confidence:
             reason = f"low confidence {confidence:.2f} (limit {settings.min_confidence:g})"
+        match = carried.colour_match
+        if reason is None and match is not None and match < settings.min_colour_match:
+            reason = (
+                f"its colours match the object's {match:.2f} as well as on the start frame "
+                f"(limit {settings.min_colour_match:g})"
+            )
     doubtful = (
         carried.coasting
         or hidden
