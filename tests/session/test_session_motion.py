@@ -9,7 +9,7 @@ from scipy import ndimage
 from napari_skipclick.engines import create_engine
 from napari_skipclick.engines.base import Features
 from napari_skipclick.session import AnnotationSession, PropagationSettings
-from napari_skipclick.session.carry import expected_agreement
+from napari_skipclick.session.mask_measures import expected_agreement
 from napari_skipclick.session.motion import MotionSettings, estimate_motion, warp_mask
 from napari_skipclick.session.motion_background import background_pixels
 from napari_skipclick.session.object_shift import best_shift

@@ -35,6 +35,7 @@ from ..shapes import on_picture
 from ..types import Click
 from .appearance import ColourModel, ring_width
 from .derived_clicks import carried_clicks, derive_clicks
+from .mask_measures import boundary_pixels, expected_agreement, iou, within
 from .motion import Motion, estimate_motion, grown_box, move_points, warp_mask
 from .motion_background import Momentum
 from .straight_parts import with_thin_parts
@@ -86,29 +87,6 @@ class Carried:
     def from_engine(self) -> bool:
         """Whether the engine's result was taken (it agreed with the carried mask)."""
         return self.refusal is None
-
-
-def boundary_pixels(mask: np.ndarray) -> int:
-    """Pixels of ``mask`` that touch the outside (4-neighbourhood)."""
-    return int(np.count_nonzero(mask & ~ndimage.binary_erosion(mask)))
-
-
-def expected_agreement(mask: np.ndarray, jitter: float) -> float:
-    """IoU two masks of this object reach when their boundaries differ by ``jitter`` pixels.
-
-    With area ``A`` and boundary length ``P`` that is ``(A - jitter P) / (A + jitter P)``: close
-    to 1 for a skier, low for a ski a few pixels wide, so each object is judged by its size.
-    """
-    area = int(np.count_nonzero(mask))
-    if area == 0:
-        return 0.0
-    band = jitter * boundary_pixels(mask)
-    return max((area - band) / (area + band), 0.0)
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    union = np.count_nonzero(a | b)
-    return np.count_nonzero(a & b) / union if union else 1.0
 
 
 @dataclass(frozen=True)
@@ -257,7 +235,7 @@ def carry_object(
         theirs = others & ~carried
         probabilities[theirs] = np.minimum(probabilities[theirs], 0.49)
     decoded = probabilities > 0.5
-    agreement = _iou(decoded, carried)
+    agreement = iou(decoded, carried)
     expected = expected_agreement(carried, settings.jitter)
     refusal = _refusal(agreement, expected, int(decoded.sum()), visible, band, settings)
     if refusal is None:
@@ -391,11 +369,6 @@ def fuse(
             limited[rows, cols] = np.where(outside, np.minimum(local, moved), local)
         fused = limited
     return fused.astype(np.float32)
-
-
-def within(area: int, reference: int, ratio: float, band: float) -> bool:
-    """Whether ``area`` lies within ``reference`` scaled by ``ratio`` either way, +- ``band``."""
-    return reference / ratio - band <= area <= reference * ratio + band
 
 
 def matcher_of(engine: Engine) -> ObjectMatcher | None:

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..shapes import median_width, skeleton_length
-from .carry import Carried, boundary_pixels, within
+from .carry import Carried
+from .mask_measures import boundary_pixels, within
 
 if TYPE_CHECKING:
     from .propagation_settings import PropagationSettings
