@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from napari_skipclick.session import PropagationSettings
 from napari_skipclick.session.appearance import ColourModel
@@ -109,3 +110,9 @@ def test_a_mask_that_holds_other_colours_than_the_object_is_marked_for_review():
     off = PropagationSettings(min_colour_match=0.0)
     session, obj = started_session(frames, square_that_turns_green(0)[1], SharpColourEngine())
     assert all(s.ok for s in session.propagate([obj], 0, n_frames=4, settings=off))
+
+
+@pytest.mark.parametrize("limit", [-0.1, 1.5])
+def test_a_colour_match_limit_outside_zero_to_one_is_refused(limit):
+    with pytest.raises(ValueError, match="min_colour_match"):
+        PropagationSettings(min_colour_match=limit)
