@@ -42,8 +42,9 @@ if [ "$quick" = 1 ]; then repeats=1 clicks=2 batch=2 warmup=0; else repeats=5 cl
 if [ "$device" = cuda ]; then batch_precision=fp16; else batch_precision=fp32; fi
 
 status=0
-# 1. the CUDA-marked tests (they skip where no CUDA device is present)
-"$py" -m pytest -m cuda -q -p no:cacheprovider tests/model \
+# 1. the CUDA-marked tests (they skip where no CUDA device is present): the model's, and a
+# session with SkipClick on the device (tests that need neither napari nor zarr)
+"$py" -m pytest -m cuda -q -p no:cacheprovider tests/model tests/session/test_session_skipclick.py \
     --junitxml="$out/cuda-tests.xml" > "$out/cuda-tests.log" 2>&1
 tests_rc=$?
 [ "$tests_rc" = 0 ] || [ "$tests_rc" = 5 ] || status=1
