@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import partial
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -21,26 +22,30 @@ from .derived import derived
 
 def _disks(
     points: torch.Tensor, height: int, width: int, radius: float
-) -> tuple[torch.Tensor, list[tuple[int, int, int, int, int]]]:
-    """Boolean disks ``(B, 2, H, W)`` and the window ``(b, y0, y1, x0, x1)`` drawn per click."""
-    points = points.detach().to("cpu", torch.float32)
+) -> tuple[np.ndarray, list[tuple[int, int, int, int, int]]]:
+    """Boolean disks ``(B, 2, H, W)`` and the window ``(b, y0, y1, x0, x1)`` drawn per click.
+
+    Drawn with NumPy in float32 (a few small arrays per click: torch's per-operation overhead
+    was most of a click's embedding on a GPU).
+    """
+    points = points.detach().to("cpu", torch.float32).numpy()
     batch, rows = points.shape[:2]
     half = rows // 2
-    maps = torch.zeros(batch, 2, height, width, dtype=torch.bool)
+    maps = np.zeros((batch, 2, height, width), dtype=bool)
     windows = []
-    limit = float(radius) ** 2
+    limit = np.float32(float(radius) ** 2)
     reach = int(radius) + 2
     for b in range(batch):
         for r in range(rows):
             y, x = points[b, r, 0], points[b, r, 1]
-            if max(float(y), float(x)) < 0:
+            if max(y, x) < 0:
                 continue
             y0, y1 = max(int(y) - reach, 0), min(int(y) + reach + 1, height)
             x0, x1 = max(int(x) - reach, 0), min(int(x) + reach + 1, width)
             if y0 >= y1 or x0 >= x1:
                 continue
-            dy = (torch.arange(y0, y1, dtype=torch.float32) - y) ** 2
-            dx = (torch.arange(x0, x1, dtype=torch.float32) - x) ** 2
+            dy = (np.arange(y0, y1, dtype=np.float32) - y) ** 2
+            dx = (np.arange(x0, x1, dtype=np.float32) - x) ** 2
             maps[b, 0 if r < half else 1, y0:y1, x0:x1] |= (dy[:, None] + dx[None, :]) <= limit
             windows.append((b, y0, y1, x0, x1))
     return maps, windows
@@ -52,7 +57,7 @@ def disk_maps(points: torch.Tensor, height: int, width: int, radius: float) -> t
     ``points`` is ``(B, 2M, 3)`` with rows ``(y, x, index)``; rows with ``max(y, x) < 0`` are
     padding. A pixel ``(i, j)`` is on when ``(i - y)^2 + (j - x)^2 <= radius^2`` in float32.
     """
-    return _disks(points, height, width, radius)[0].float()
+    return torch.from_numpy(_disks(points, height, width, radius)[0]).float()
 
 
 def disk_patches(
@@ -61,7 +66,7 @@ def disk_patches(
     """The patches that hold disk pixels: flat indices ``b * grid + cell`` and their pixels.
 
     Pixels come as ``(K, 2 * patch * patch)`` floats ordered (channel, row, column), the
-    layout of a patch-embedding weight; only the windows around the clicks are read.
+    layout of a patch-embedding weight; only the cells the clicks' windows touch are read.
     """
     maps, windows = _disks(points, height, width, radius)
     grid_h, grid_w = height // patch, width // patch
@@ -73,16 +78,17 @@ def disk_patches(
             for gx in range(x0 // patch, min((x1 - 1) // patch + 1, grid_w))
         }
     )
-    tiles = [
-        maps[b, :, gy * patch : (gy + 1) * patch, gx * patch : (gx + 1) * patch]
-        for b, gy, gx in cells
-    ]
-    if not tiles:
+    if not cells:
         return torch.zeros(0, dtype=torch.long), torch.zeros(0, 2 * patch * patch)
-    pixels = torch.stack(tiles).reshape(len(tiles), -1)
-    keep = pixels.any(dim=1)
-    index = torch.tensor([(b * grid_h + gy) * grid_w + gx for b, gy, gx in cells])
-    return index[keep], pixels[keep].float()
+    b, gy, gx = np.array(cells).T
+    # every cell's 2 x patch x patch pixels, read from a view of the maps split into cells
+    split = maps[:, :, : grid_h * patch, : grid_w * patch].reshape(
+        maps.shape[0], 2, grid_h, patch, grid_w, patch
+    )
+    pixels = split[b, :, gy, :, gx, :].reshape(len(cells), -1)  # (K, 2, patch, patch) flat
+    keep = pixels.any(axis=1)
+    index = (b * grid_h + gy) * grid_w + gx
+    return torch.from_numpy(index[keep]), torch.from_numpy(pixels[keep].astype(np.float32))
 
 
 def embed_clicks(
