@@ -116,3 +116,26 @@ def test_a_mask_that_holds_other_colours_than_the_object_is_marked_for_review():
 def test_a_colour_match_limit_outside_zero_to_one_is_refused(limit):
     with pytest.raises(ValueError, match="min_colour_match"):
         PropagationSettings(min_colour_match=limit)
+
+
+def test_without_colours_in_the_mix_no_colour_model_is_built(monkeypatch):
+    # with colour_weight 0 nothing reads the start frame's colours: neither the mix nor the
+    # review mark (the square that turns green passes), so they are not computed
+    import napari_skipclick.session.propagation as propagation
+
+    built = []
+
+    class CountedColourModel(ColourModel):
+        def __init__(self, image, mask):
+            built.append(1)
+            super().__init__(image, mask)
+
+    monkeypatch.setattr(propagation, "ColourModel", CountedColourModel)
+    frames = np.stack([square_that_turns_green(t)[0] for t in range(5)])
+    session, obj = started_session(frames, square_that_turns_green(0)[1], SharpColourEngine())
+    plain = PropagationSettings(colour_weight=0.0)
+    assert all(s.ok for s in session.propagate([obj], 0, n_frames=4, settings=plain))
+    assert not built
+    session, obj = started_session(frames, square_that_turns_green(0)[1], SharpColourEngine())
+    assert not all(s.ok for s in session.propagate([obj], 0, n_frames=4))
+    assert built == [1]

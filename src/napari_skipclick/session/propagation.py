@@ -91,8 +91,11 @@ def _steps(
         start_frame = session.labels.read(start)
         shapes = {obj: ShapeHistory.starting(start_frame == obj) for obj in active}
     # what each object looks like on the start frame: a leak does not teach the next steps
+    # (without colours in the mix, nothing reads it)
     start_image = session.image(start)
-    colours = {obj: ColourModel(start_image, start_frame == obj) for obj in active}
+    colours: dict[int, ColourModel | None] = dict.fromkeys(active)
+    if settings.colour_weight > 0:
+        colours = {obj: ColourModel(start_image, start_frame == obj) for obj in active}
     run = (engine, generation, group, settings)
     done = 0
     review_run = dict.fromkeys(active, 0)
@@ -244,15 +247,15 @@ def _others(moved: dict[int, np.ndarray], obj_id: int) -> np.ndarray | None:
 def _carry(
     images: tuple[np.ndarray, np.ndarray],
     features: Features,
-    colours: ColourModel,
+    colours: ColourModel | None,
     track: Track,
     ready: _Ready,
     others: np.ndarray | None,
     run: tuple[Engine, int, int, PropagationSettings],
 ) -> _Carrying:
     """Carry one object ``ready`` to go from the first of ``images`` onto the second (nothing
-    is written); ``colours`` is its colour model from the start frame, ``others`` what the
-    other objects carried with it hold there (``carry_object``)."""
+    is written); ``colours`` is its colour model from the start frame (None without colours),
+    ``others`` what the other objects carried with it hold there (``carry_object``)."""
     if ready.moved is None:
         return _Carrying(ready.source, stop=ready.stop)
     engine, _, _, settings = run
