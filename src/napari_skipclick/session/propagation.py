@@ -92,9 +92,9 @@ def _steps(
         shapes = {obj: ShapeHistory.starting(start_frame == obj) for obj in active}
     # what each object looks like on the start frame: a leak does not teach the next steps
     # (without colours in the mix, nothing reads it)
-    start_image = session.image(start)
     colours: dict[int, ColourModel | None] = dict.fromkeys(active)
     if settings.colour_weight > 0:
+        start_image = session.image(start)
         colours = {obj: ColourModel(start_image, start_frame == obj) for obj in active}
     run = (engine, generation, group, settings)
     done = 0
