@@ -93,6 +93,31 @@ def test_restarted_pure_runs_start_from_the_ground_truth_of_their_frame(tmp_path
     assert run_video(*argv, "--restart-every", 0) == 2
 
 
+def test_frames_between_keyframes_are_filled_from_both_ends(tmp_path, capsys):
+    out = tmp_path / "v.json"
+    argv = ["--engine", "embedded", "--data", MINI, "--first-frame", "gt", "--max-corrections", 0]
+    assert run_video(*argv, "--keyframes-every", 4, "--json", out) == 0
+    result = json.loads(out.read_text())
+    (record,) = result["objects"]
+    per_frame = record["per_frame"]
+    # keyframes 0, 4 and the last (7): frames 1-3 and 5-6 between them
+    assert result["keyframes_every"] == 4
+    assert len(per_frame["j_fill"]) == len(per_frame["j_forward"]) == 5
+    # frame 1 comes from frame 0 both ways, as in the pure run
+    assert per_frame["j_fill"][0] == pytest.approx(per_frame["j_forward"][0])
+    assert per_frame["j_forward"][0] == pytest.approx(per_frame["j_pure"][0])
+    # frame 3 is one step from keyframe 4 when filled, three from keyframe 0 when not
+    assert per_frame["j_fill"][2] > per_frame["j_forward"][2]
+    assert record["j_fill_mean"] == pytest.approx(np.mean(per_frame["j_fill"]), abs=1e-4)
+    assert record["j_fill_mean"] > record["j_forward_mean"]
+    assert result["overall"]["j_fill_mean"] == record["j_fill_mean"]
+    line = capsys.readouterr().out.splitlines()[-1]
+    assert line.startswith("between keyframes every 4 frames, J_fill (from both) / J_forward")
+    assert f"hockey:1 {record['j_fill_mean']:.3f}/{record['j_forward_mean']:.3f}" in line
+    assert run_video(*argv, "--keyframes-every", 0) == 2
+    assert "--keyframes-every must be >= 1" in capsys.readouterr().err
+
+
 def copy_mini(tmp_path: Path) -> Path:
     data = tmp_path / "set"
     shutil.copytree(MINI, data)

@@ -115,6 +115,12 @@ class FramePanel(QWidget):
             "Propagate ▶", "Propagate forward (Shift+Right)", lambda: self.propagate(1)
         )
         cancel = _button("Cancel", "Stop background work (Escape)", controller.cancel)
+        fill = _button(
+            "Fill between keyframes",
+            "Carry the objects into the frames between the keyframes (clicked, accepted or "
+            "imported frames) around this one, each frame from the nearer keyframe (Shift+F)",
+            self.fill,
+        )
         self.override_box = QCheckBox("clicks may take other objects' pixels")
         self.override_box.setToolTip(
             "Off: a pixel stays with the object that has it. On: the current object's new mask "
@@ -122,7 +128,9 @@ class FramePanel(QWidget):
         )
         self.override_box.toggled.connect(lambda on: setattr(controller, "override", on))
         self.current_only = QCheckBox("only the current object")
-        self.current_only.setToolTip("Propagate the current object only (else every object here)")
+        self.current_only.setToolTip(
+            "Propagate or fill the current object only (else every object here)"
+        )
 
         edit_row = QGridLayout()
         for column, widget in enumerate((self.sign_button, undo, redo)):
@@ -141,6 +149,7 @@ class FramePanel(QWidget):
         layout.addLayout(edit_row)
         layout.addWidget(self.override_box)
         layout.addLayout(propagate_row)
+        layout.addWidget(fill)
         layout.addWidget(self.current_only)
         for signal in (
             controller.statuses_changed,
@@ -158,6 +167,13 @@ class FramePanel(QWidget):
         current = self.controller.current_object
         only = [current] if self.current_only.isChecked() and current is not None else None
         self.controller.propagate(direction, n_frames, only)
+
+    def fill(self) -> None:
+        """Fill between the keyframes around this frame: every object on them, or only the
+        current one when ticked."""
+        current = self.controller.current_object
+        only = [current] if self.current_only.isChecked() and current is not None else None
+        self.controller.fill(only)
 
     def refresh(self, *_args: Any) -> None:
         session = self.controller.session

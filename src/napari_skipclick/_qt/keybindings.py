@@ -22,6 +22,7 @@ SHORTCUTS: tuple[tuple[int, str, str], ...] = (
     (KeyMod.Shift | KeyCode.KeyO, "previous_object", "select the previous object"),
     (KeyMod.Shift | KeyCode.RightArrow, "propagate_forward", "propagate forward"),
     (KeyMod.Shift | KeyCode.LeftArrow, "propagate_backward", "propagate backward"),
+    (KeyMod.Shift | KeyCode.KeyF, "fill", "fill the frames between the keyframes around this one"),
     (KeyCode.KeyN, "next_review", "go to the next frame that needs review, and say why"),
     (KeyMod.Shift | KeyCode.KeyN, "previous_review", "go to the previous frame that needs review"),
     (KeyCode.Enter, "accept", "accept the frame: mark it reviewed and save it"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..session import AnnotationSession, PropagationStep
+from ..session.fill import keyframes_around
 from ..types import FrameStatus
 from .workers import PropagationRun
 
@@ -39,23 +40,65 @@ class ControllerPropagation:
         if self.session is None or self._refuse_while_busy("start another propagation"):
             return
         if obj_ids is None:
-            on_frame = self.session.ids_on(self._frame)
-            obj_ids = [o.id for o in self.session.objects if o.id in on_frame]
+            obj_ids = self._objects_on(self._frame)
         if not obj_ids:
             self._warn(f"No object has a mask on frame {self._frame} to propagate")
             return
+        self._run_propagation(
+            f"Propagating {len(obj_ids)} object(s) from frame {self._frame} ...",
+            list(obj_ids),
+            self._frame,
+            n_frames=n_frames,
+            direction=direction,
+        )
+
+    def fill(self, obj_ids: list[int] | None = None) -> None:
+        """Fill the frames between the keyframes around the frame on screen (the last one at
+        or before it and the first after it) from both ends (``AnnotationSession.fill``)."""
+        if self.session is None or self._refuse_while_busy("fill between keyframes"):
+            return
+        start, end = keyframes_around(self.session.statuses(), self._frame)
+        if start is None or end is None:
+            where = "at or before" if start is None else "after"
+            self._warn(
+                f"No keyframe {where} frame {self._frame}: fill needs a clicked, accepted or "
+                "imported frame on each side"
+            )
+            return
+        if end - start < 2:
+            self._warn(f"No frame lies between keyframes {start} and {end}")
+            return
+        if obj_ids is None:
+            obj_ids = self._objects_on(start, end)
+        if not obj_ids:
+            self._warn(f"No object has a mask on keyframe {start} or {end} to fill from")
+            return
+        self._run_propagation(
+            f"Filling frames {start + 1}-{end - 1} from keyframes {start} and {end} ...",
+            list(obj_ids),
+            start,
+            end=end,
+        )
+
+    def _objects_on(self, *frames: int) -> list[int]:
+        """The IDs of the objects with pixels on any of ``frames``, in the objects' order."""
+        present = frozenset().union(*(self.session.ids_on(t) for t in frames))
+        return [o.id for o in self.session.objects if o.id in present]
+
+    def _run_propagation(
+        self, message: str, obj_ids: list[int], start: int, **options: Any
+    ) -> None:
+        """Start a ``PropagationRun`` in the background; the autosave pauses meanwhile."""
         self.saving.save()
         self.saving.paused = True
         self.loader.cancel()
-        run = PropagationRun(
-            self.session, list(obj_ids), self._frame, n_frames=n_frames, direction=direction
-        )
+        run = PropagationRun(self.session, obj_ids, start, **options)
         run.step.connect(lambda step, r=run: self._on_propagation_step(r, step))
         run.failed.connect(lambda error: self._error(f"Propagation failed: {error}"))
         run.finished.connect(lambda cancelled, r=run: self._on_propagation_finished(r, cancelled))
         self._propagation = run
         self.busy_changed.emit()
-        self._say(f"Propagating {len(obj_ids)} object(s) from frame {self._frame} ...")
+        self._say(message)
         run.start()
 
     def go_to_review(self, direction: int = 1) -> None:

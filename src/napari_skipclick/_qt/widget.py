@@ -62,6 +62,7 @@ class SkipClickWidget(QWidget):
                 "previous_object": lambda: self.controller.next_object(-1),
                 "propagate_forward": lambda: self.frame_panel.propagate(1),
                 "propagate_backward": lambda: self.frame_panel.propagate(-1),
+                "fill": self.frame_panel.fill,
                 "next_review": lambda: self.controller.go_to_review(1),
                 "previous_review": lambda: self.controller.go_to_review(-1),
                 "accept": self.controller.accept_frame,

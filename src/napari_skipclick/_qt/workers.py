@@ -304,7 +304,8 @@ class StoppableWorker:
 
 
 class PropagationRun(QObject, StoppableWorker):
-    """One propagation (``session.propagate``) iterated in a background thread; cancellable."""
+    """One propagation (``session.propagate``, or ``session.fill`` when the options hold an
+    ``end`` keyframe) iterated in a background thread; cancellable."""
 
     #: a ``PropagationStep``
     step = Signal(object)
@@ -326,7 +327,11 @@ class PropagationRun(QObject, StoppableWorker):
     def _run(
         self, session: AnnotationSession, obj_ids: list[int], start: int, options: dict[str, Any]
     ) -> Iterator[PropagationStep]:
-        steps = session.propagate(obj_ids, start, **options)
+        end = options.pop("end", None)  # a fill between two keyframes
+        if end is None:
+            steps = session.propagate(obj_ids, start, **options)
+        else:
+            steps = session.fill(obj_ids, start, end, **options)
         try:
             for step in steps:
                 yield step

@@ -42,6 +42,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="also propagate the ground truth of every Nth frame for N frames without "
         "corrections (J_restart: short runs, less at the mercy of one lost frame)",
     )
+    parser.add_argument(
+        "--keyframes-every",
+        type=int,
+        metavar="N",
+        help="also set the ground truth on every Nth frame and the last as keyframes and fill "
+        "the frames between from both ends (J_fill; J_forward: the same frames propagated "
+        "from the earlier keyframe alone)",
+    )
     add_engine_arguments(parser)  # the engine as the widget runs it (no NoC protocol default)
     parser.add_argument("--json", type=Path, metavar="OUT", help="write all results here")
 
@@ -79,6 +87,8 @@ def object_record(run) -> dict:
         "j_pure_mean": _mean(run.j_pure),
         "j_pure_last": round(run.j_pure[-1], 4) if n else None,
         "j_restart_mean": _mean(run.j_restart),
+        "j_fill_mean": _mean(run.j_fill),
+        "j_forward_mean": _mean(run.j_forward),
         "frames_below": sum(v < FRAME_IOU for v in run.j_corrected),
         "j_per_click": _gain_per_click(run.j_prop, run.j_corrected, run.corrections),
         "review_frames_pure": run.review_pure,
@@ -93,6 +103,8 @@ def object_record(run) -> dict:
             "j_corrected": [round(v, 4) for v in run.j_corrected],
             "j_pure": [round(v, 4) for v in run.j_pure],
             "j_restart": [round(v, 4) for v in run.j_restart],
+            "j_fill": [round(v, 4) for v in run.j_fill],
+            "j_forward": [round(v, 4) for v in run.j_forward],
         },
     }
 
@@ -118,7 +130,15 @@ def aggregate(records: list[dict]) -> dict:
             r["j_per_click"] * r["corrective_clicks"] for r in records if r["corrective_clicks"]
         )
         out["j_per_click"] = round(gained / corrective, 4)
-    for key in ("j_prop_mean", "j_prop_last", "j_pure_mean", "j_pure_last", "j_restart_mean"):
+    for key in (
+        "j_prop_mean",
+        "j_prop_last",
+        "j_pure_mean",
+        "j_pure_last",
+        "j_restart_mean",
+        "j_fill_mean",
+        "j_forward_mean",
+    ):
         out[key] = _mean([r[key] for r in records if r[key] is not None])
     return out
 
@@ -163,6 +183,18 @@ def format_table(summary: dict) -> str:
             for r in summary["objects"]
         ),
     ]
+    if summary.get("keyframes_every") is not None:
+
+        def pair(r: dict) -> str:
+            return "/".join(
+                "-" if r[k] is None else f"{r[k]:.3f}" for k in ("j_fill_mean", "j_forward_mean")
+            )
+
+        lines.append(
+            f"between keyframes every {summary['keyframes_every']} frames, J_fill (from both) / "
+            f"J_forward (the earlier alone): all {pair(summary['overall'])}  "
+            + "  ".join(f"{r['clip']}:{r['object']} {pair(r)}" for r in summary["objects"])
+        )
     return "\n".join(lines)
 
 
@@ -170,10 +202,16 @@ def _runs(engine, clips: list, args: argparse.Namespace) -> tuple[list, bool]:
     from tqdm import tqdm
 
     from ..engines.cache import FeatureCache
-    from .video_protocol import run_object
+    from .video_protocol import keyframes, run_object
 
     passes = 2 if args.restart_every is None else 3
     total = sum(passes * (len(c.frames) - 1) + 1 for c in clips for _ in c.objects)
+    if args.keyframes_every is not None:  # each frame between keyframes twice
+        total += sum(
+            2 * (len(c.frames) - len(keyframes(len(c.frames), args.keyframes_every)))
+            for c in clips
+            for _ in c.objects
+        )
     progress = tqdm(total=total, file=sys.stderr, unit="frame", desc=f"eval-video {args.engine}")
     runs = []
     try:
@@ -191,6 +229,7 @@ def _runs(engine, clips: list, args: argparse.Namespace) -> tuple[list, bool]:
                         args.max_corrections,
                         progress.update,
                         args.restart_every,
+                        args.keyframes_every,
                     )
                 )
     except KeyboardInterrupt:
@@ -210,9 +249,13 @@ def run(args: argparse.Namespace) -> int:
     if args.max_corrections < 0 or (args.frames is not None and args.frames < 2):
         print("error: --max-corrections must be >= 0 and --frames >= 2", file=sys.stderr)
         return 2
-    if args.restart_every is not None and args.restart_every < 1:
-        print("error: --restart-every must be >= 1", file=sys.stderr)
-        return 2
+    for flag, every in (
+        ("--restart-every", args.restart_every),
+        ("--keyframes-every", args.keyframes_every),
+    ):
+        if every is not None and every < 1:
+            print(f"error: {flag} must be >= 1", file=sys.stderr)
+            return 2
     selected = [c.strip() for c in args.clips.split(",") if c.strip()] if args.clips else None
     try:
         clips = [load_clip(args.data / n, args.frames) for n in clip_names(args.data, selected)]
@@ -250,6 +293,7 @@ def run(args: argparse.Namespace) -> int:
         "first_frame": args.first_frame,
         "max_corrections": args.max_corrections,
         "restart_every": args.restart_every,
+        "keyframes_every": args.keyframes_every,
         "frames_limit": args.frames,
         "interrupted": interrupted,
         "version": __version__,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -98,6 +99,8 @@ class ObjectRun:
     review_pure: list[int] = field(default_factory=list)
     pure_reached: int = 0
     j_restart: list[float] = field(default_factory=list)
+    j_fill: list[float] = field(default_factory=list)
+    j_forward: list[float] = field(default_factory=list)
     step_ms: list[float] = field(default_factory=list)
 
 
@@ -139,6 +142,7 @@ def run_object(
     max_corrections: int,
     tick: Callable[[], None] = lambda: None,
     restart_every: int | None = None,
+    keyframes_every: int | None = None,
 ) -> ObjectRun:
     """Run the protocol for object ``value`` of ``clip``; ``tick`` is called once per frame.
 
@@ -147,7 +151,11 @@ def run_object(
     previous one and corrected with at most ``max_corrections`` clicks until IoU ≥ 0.85. A second
     session propagates the frame-0 mask through the whole clip in one run without corrections.
     With ``restart_every`` N, the ground truth of frames 0, N, 2N, ... is also propagated for N
-    frames each without corrections (``ObjectRun.j_restart``, every frame once).
+    frames each without corrections (``ObjectRun.j_restart``, every frame once). With
+    ``keyframes_every`` N, the ground truth of frames 0, N, 2N, ... and the last are keyframes:
+    the frames between each two are filled from both (``AnnotationSession.fill``,
+    ``ObjectRun.j_fill``) and, for comparison, propagated from the earlier alone
+    (``ObjectRun.j_forward``).
     """
     gt = clip.ground_truth(value)
     run = ObjectRun(clip.name, value, clip.objects[value])
@@ -184,7 +192,51 @@ def run_object(
         tick()
     if restart_every is not None:
         run.j_restart = _restarted(clip, gt, engine, cache, restart_every, tick)
+    if keyframes_every is not None:
+        run.j_fill, run.j_forward = _filled(clip, gt, engine, cache, keyframes_every, tick)
     return run
+
+
+def keyframes(n_frames: int, every: int) -> list[int]:
+    """The keyframes of a clip of ``n_frames`` frames: 0, ``every``, 2 ``every``, ... and
+    the last frame."""
+    keys = list(range(0, n_frames, every))
+    return keys if keys[-1] == n_frames - 1 else [*keys, n_frames - 1]
+
+
+def _filled(
+    clip: VideoClip,
+    gt: np.ndarray,
+    engine: TimedEngine,
+    cache: FeatureCache,
+    every: int,
+    tick: Callable[[], None],
+) -> tuple[list[float], list[float]]:
+    """IoU on the frames between keyframes (``keyframes``, the ground truth set on them),
+    filled from both keyframes around them, and propagated from the earlier one alone
+    (frames in order; a frame neither run reached counts as empty)."""
+    filled: list[float] = []
+    forward: list[float] = []
+    keys = keyframes(len(gt), every)
+    for start, end in pairwise(keys):
+        if end - start < 2:
+            continue
+        both, obj = _session(clip, engine, cache)
+        set_start(both, obj, gt[start] == 1, start)
+        set_start(both, obj, gt[end] == 1, end)
+        if obj in both.ids_on(start) or obj in both.ids_on(end):
+            for _ in both.fill([obj], start, end):
+                pass
+        alone, lone = _session(clip, engine, cache)
+        set_start(alone, lone, gt[start] == 1, start)
+        for _ in alone.propagate([lone], start, n_frames=end - start - 1):
+            pass
+        for t in range(start + 1, end):
+            filled.append(frame_iou(gt[t], both.labels.read(t) == obj))
+            forward.append(frame_iou(gt[t], alone.labels.read(t) == lone))
+            tick()
+            tick()
+    return filled, forward
 
 
 def _restarted(

@@ -14,6 +14,7 @@ from ..checks import check_image, ids_in, made_by_user
 from ..engines.base import Engine, Features, features_key, working_grid
 from ..engines.cache import FeatureCache, frame_hash
 from ..types import Click, FrameStatus, ObjectInfo
+from . import fill as filling
 from . import propagation as prop
 from .clicks import ClickTable
 from .corrections import corrected, one_click_added
@@ -359,6 +360,18 @@ class AnnotationSession(SessionSaving, SessionUndo):
         """Carry the objects' masks from frame ``start`` frame by frame (generator)."""
         settings = settings or prop.PropagationSettings()
         return prop.run(self, list(obj_ids), start, n_frames, direction, settings)
+
+    def fill(
+        self,
+        obj_ids: Iterable[int],
+        start: int,
+        end: int,
+        *,
+        settings: prop.PropagationSettings | None = None,
+    ) -> Iterator[prop.PropagationStep]:
+        """Carry the objects' masks into the frames between keyframes ``start`` and ``end``
+        from both ends, each frame from the nearer one (generator; see ``session.fill``)."""
+        return filling.run(self, list(obj_ids), start, end, settings or prop.PropagationSettings())
 
     # -- steps of work done outside the session (propagation) ---------------------------------
 

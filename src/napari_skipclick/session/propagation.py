@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -60,8 +60,14 @@ def run(
     n_frames: int | None,
     direction: int,
     settings: PropagationSettings,
+    group: int | None = None,
+    reach: Mapping[int, int] | None = None,
 ) -> Iterator[PropagationStep]:
-    """Check the request, then return the generator that carries the objects frame by frame."""
+    """Check the request, then return the generator that carries the objects frame by frame.
+
+    ``group`` is the undo group of the run's edits (None: a new one); ``reach`` limits how
+    many frames an object goes (object ID -> frames; the others go ``n_frames``).
+    """
     if direction not in (1, -1):
         raise ValueError(f"direction must be +1 or -1, got {direction}")
     if n_frames is not None and n_frames < 1:
@@ -73,7 +79,8 @@ def run(
     if n_frames is not None:
         last = min(last, start + n_frames) if direction > 0 else max(last, start - n_frames)
     targets = list(range(start + direction, last + direction, direction))
-    return _steps(session, list(dict.fromkeys(obj_ids)), start, targets, direction, settings)
+    objects = list(dict.fromkeys(obj_ids))
+    return _steps(session, objects, start, targets, direction, settings, group, reach or {})
 
 
 def _steps(
@@ -83,11 +90,13 @@ def _steps(
     targets: list[int],
     direction: int,
     settings: PropagationSettings,
+    group: int | None,
+    reach: Mapping[int, int],
 ) -> Iterator[PropagationStep]:
     """The propagation generator: every target frame in order, each still active object."""
     with session.locked():
         engine, generation = session.engine, session.generation
-        group = session.history.new_group()
+        group = session.history.new_group() if group is None else group
         start_frame = session.labels.read(start)
         shapes = {obj: ShapeHistory.starting(start_frame == obj) for obj in active}
     # what each object looks like on the start frame: a leak does not teach the next steps
@@ -101,6 +110,7 @@ def _steps(
     review_run = dict.fromkeys(active, 0)
     tracks = {obj: Track() for obj in active}
     for index, t in enumerate(targets):
+        active = [obj for obj in active if reach.get(obj, len(targets)) > index]
         if not active:
             return
         if session.generation != generation:
@@ -149,7 +159,8 @@ def _steps(
                 fields["reason"] += f"; its track was in doubt on {count} frames in a row"
             if fields["stopped"]:
                 active.remove(obj_id)
-            pending = len(queue) - position - 1 + (len(targets) - index - 1) * len(active)
+            ahead = sum(min(reach.get(obj, len(targets)), len(targets)) for obj in active)
+            pending = len(queue) - position - 1 + ahead - (index + 1) * len(active)
             yield PropagationStep(
                 frame=t,
                 obj_id=obj_id,

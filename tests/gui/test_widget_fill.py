@@ -1,0 +1,51 @@
+"""Filling between keyframes in the real widget: the button, Shift+F, one undo step, refusals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from qtpy.QtCore import Qt
+from qtpy.QtWidgets import QPushButton
+
+from napari_skipclick.types import FrameStatus
+from support.widget import labels_of, press_key, simulated_clicks, wait_idle
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
+
+
+def test_shift_f_fills_the_frames_between_two_keyframes_from_both_ends(annotator, qtbot):
+    viewer, widget = annotator
+    controller = widget.controller
+    session = controller.session
+    skier = controller.add_object(name="skier").id
+    simulated_clicks(qtbot, controller, "skier", 0.5, max_clicks=4)
+    # the annotator's second keyframe: the skier carried to frame 6 and accepted there
+    for _ in session.propagate([skier], 0, n_frames=6):
+        pass
+    session.set_status(6, FrameStatus.REVIEWED)
+    controller.go_to_frame(8)
+    press_key(qtbot, viewer, Qt.Key.Key_F, Qt.KeyboardModifier.ShiftModifier)
+    assert controller.last_message.startswith("No keyframe after frame 8")
+    assert not controller.propagating
+
+    controller.go_to_frame(3)
+    wait_idle(qtbot, controller)
+    press_key(qtbot, viewer, Qt.Key.Key_F, Qt.KeyboardModifier.ShiftModifier)
+    assert controller.propagating
+    assert "Filling frames 1-5 from keyframes 0 and 6" in controller.last_message
+    qtbot.waitUntil(lambda: not controller.propagating, timeout=300_000)
+    wait_idle(qtbot, controller)
+    assert controller.last_message == "Propagation finished"
+    # one undo step holds the five frames, each with the skier
+    assert session.history.next_frames() == [1, 2, 3, 4, 5]
+    for t in range(1, 6):
+        assert session.status(t) in (FrameStatus.PROPAGATED, FrameStatus.NEEDS_REVIEW)
+        assert (labels_of(controller, t) == skier).sum() > 300, t
+    assert session.status(0) == FrameStatus.CLICKED and session.status(6) == FrameStatus.REVIEWED
+    np.testing.assert_array_equal(labels_of(controller, 3), np.asarray(session.labels[3]))
+
+    # the panel's button fills the same gap; from keyframe 6 there is none after it
+    buttons = {b.text(): b for b in widget.frame_panel.findChildren(QPushButton)}
+    controller.go_to_frame(6)
+    qtbot.mouseClick(buttons["Fill between keyframes"], Qt.MouseButton.LeftButton)
+    assert controller.last_message.startswith("No keyframe after frame 6")

@@ -1,0 +1,140 @@
+"""Filling the frames between two keyframes from both ends (``AnnotationSession.fill``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_skipclick.session import AnnotationSession
+from napari_skipclick.session.fill import keyframes_around, shares
+from napari_skipclick.types import Click, FrameStatus
+from support.engines import ColourEngine, moving_squares, red_box
+
+
+def red_mask(t: int) -> np.ndarray:
+    mask = np.zeros((64, 96), bool)
+    mask[red_box(t)] = True
+    return mask
+
+
+def keyed_session(ends: tuple[int, ...] = (0, 9)):
+    """The red square clicked on each frame of ``ends`` (keyframes)."""
+    session = AnnotationSession(moving_squares(12), ColourEngine())
+    obj = session.add_object().id
+    for t in ends:
+        session.set_clicks(t, obj, [Click(25, 15 + 2 * t, True)])
+    return session, obj
+
+
+def test_each_frame_between_is_carried_from_the_nearer_keyframe():
+    session, obj = keyed_session()
+    steps = list(session.fill([obj], 0, 9))
+    # the first half forward from frame 0, the second backward from frame 9
+    assert [s.frame for s in steps] == [1, 2, 3, 4, 8, 7, 6, 5]
+    assert [s.source_frame for s in steps] == [0, 1, 2, 3, 9, 8, 7, 6]
+    assert [(s.done, s.total) for s in steps] == [(k, 8) for k in range(1, 9)]
+    for t in range(10):
+        np.testing.assert_array_equal(session.labels[t] == obj, red_mask(t))
+    assert all(session.status(t) == FrameStatus.PROPAGATED for t in range(1, 9))
+    assert session.status(0) == session.status(9) == FrameStatus.CLICKED
+    assert not session.labels[10].any()
+    # both halves are one undo step
+    assert session.history.next_frames() == list(range(1, 9))
+    session.undo()
+    assert not any(session.labels[t].any() for t in range(1, 9))
+
+
+def test_an_odd_count_of_frames_gives_the_middle_one_to_the_first_keyframe():
+    assert shares(100, 100, 9, 3.0) == (5, 4)
+    assert shares(100, 120, 8, 3.0) == (4, 4)
+    assert shares(100, 300, 1, 3.0) == (1, 0)
+    assert shares(100, 0, 7, 3.0) == (7, 0)
+    assert shares(0, 100, 7, 3.0) == (0, 7)
+    assert shares(0, 0, 7, 3.0) == (0, 0)
+    # far less on one keyframe (leaving the picture, hidden): all from the other
+    assert shares(100, 301, 7, 3.0) == (0, 7)
+    assert shares(301, 100, 7, 3.0) == (7, 0)
+    session, obj = keyed_session((1, 11))
+    steps = list(session.fill([obj], 1, 11))
+    assert [s.frame for s in steps] == [2, 3, 4, 5, 6, 10, 9, 8, 7]
+
+
+def test_an_object_on_one_keyframe_only_is_carried_from_it_across_the_gap():
+    session, both = keyed_session()
+    start_only = session.add_object().id
+    session.set_clicks(0, start_only, [Click(45, 70, True)])  # the blue bar, on frame 0 only
+    steps = list(session.fill([both, start_only], 0, 9))
+    forward = [(s.frame, s.obj_id) for s in steps if s.source_frame < s.frame]
+    backward = [(s.frame, s.obj_id) for s in steps if s.source_frame > s.frame]
+    assert [t for t, o in forward if o == start_only] == list(range(1, 9))
+    assert [t for t, o in forward if o == both] == [1, 2, 3, 4]
+    assert [t for t, o in backward] == [8, 7, 6, 5] and {o for _, o in backward} == {both}
+    assert steps[-1].done == steps[-1].total == 16
+    bar = session.labels[0] == start_only
+    assert bar.sum() > 300
+    for t in range(1, 9):
+        np.testing.assert_array_equal(session.labels[t] == start_only, bar)
+        np.testing.assert_array_equal(session.labels[t] == both, red_mask(t))
+
+    end_only, obj = keyed_session((9,))
+    session_steps = list(end_only.fill([obj], 0, 9))
+    assert [s.frame for s in session_steps] == [8, 7, 6, 5, 4, 3, 2, 1]
+    np.testing.assert_array_equal(end_only.labels[1] == obj, red_mask(1))
+
+
+def test_an_object_that_shows_far_less_on_one_keyframe_is_carried_from_the_other():
+    session, obj = keyed_session((0,))
+    sliver = np.zeros((64, 96), np.uint8)
+    sliver[20:32, 38:40] = obj  # 24 of its 144 pixels: half hidden, or leaving the picture
+    session.labels.set_frame(9, sliver)
+    session.set_status(9, FrameStatus.REVIEWED)
+    steps = list(session.fill([obj], 0, 9))
+    assert [s.frame for s in steps] == list(range(1, 9))
+    assert all(s.source_frame == s.frame - 1 for s in steps)
+    np.testing.assert_array_equal(session.labels[8] == obj, red_mask(8))
+    # within the ratio, both ends carry their half
+    sliver[20:32, 28:40] = obj  # all 144 pixels
+    session.labels.set_frame(9, sliver)
+    assert [s.frame for s in session.fill([obj], 0, 9)] == [1, 2, 3, 4, 8, 7, 6, 5]
+
+
+def test_filling_stops_at_user_work_between_the_keyframes():
+    session, obj = keyed_session()
+    session.set_status(3, FrameStatus.REVIEWED)  # an empty reviewed frame: the object is gone
+    steps = list(session.fill([obj], 0, 9))
+    forward = [s for s in steps if s.source_frame < s.frame]
+    assert [s.frame for s in forward] == [1, 2, 3]
+    assert forward[-1].stopped and "reviewed" in forward[-1].reason
+    assert not session.labels[3].any()
+
+
+def test_bad_fill_requests_are_refused_at_once():
+    session, obj = keyed_session()
+    with pytest.raises(ValueError, match="no frame lies between"):
+        session.fill([obj], 4, 5)
+    with pytest.raises(ValueError, match="no frame lies between"):
+        session.fill([obj], 9, 0)
+    other = session.add_object().id
+    with pytest.raises(ValueError, match="none of the objects has a mask"):
+        session.fill([other], 0, 9)
+    with pytest.raises(KeyError):
+        session.fill([99], 0, 9)
+    with pytest.raises(IndexError):
+        session.fill([obj], 0, 40)
+    assert not session.labels[1].any()
+
+
+def test_the_keyframes_around_a_frame():
+    statuses = {
+        0: FrameStatus.CLICKED,
+        3: FrameStatus.PROPAGATED,
+        5: FrameStatus.REVIEWED,
+        8: FrameStatus.NEEDS_REVIEW,
+        12: FrameStatus.IMPORTED,
+    }
+    assert keyframes_around(statuses, 0) == (0, 5)
+    assert keyframes_around(statuses, 3) == (0, 5)
+    assert keyframes_around(statuses, 5) == (5, 12)
+    assert keyframes_around(statuses, 9) == (5, 12)
+    assert keyframes_around(statuses, 12) == (12, None)
+    assert keyframes_around({3: FrameStatus.PROPAGATED}, 3) == (None, None)
