@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -14,13 +14,13 @@ from ..checks import check_image, ids_in, made_by_user
 from ..engines.base import Engine, Features, features_key, working_grid
 from ..engines.cache import FeatureCache, frame_hash
 from ..types import Click, FrameStatus, ObjectInfo
-from . import fill as filling
 from . import propagation as prop
 from .clicks import ClickTable
 from .corrections import corrected, one_click_added
 from .history import FrameChange, History, TimedClicks, edit_change, frame_change
 from .labels import LabelVolume, object_edit
 from .priors import DecodePriors
+from .propagating import SessionPropagation
 from .results import EditResult, FeaturesNotReady, StaleResultError, split_inside
 from .saving import SessionSaving
 from .spurs import without_spur
@@ -31,7 +31,7 @@ from .undoing import SessionUndo
 from .zoom import decode_in_crop, zoom_box
 
 
-class AnnotationSession(SessionSaving, SessionUndo):
+class AnnotationSession(SessionSaving, SessionUndo, SessionPropagation):
     """Annotation state of one video: the API the napari widget drives (no napari/Qt here).
 
     Edits change memory only; ``commit``/``commit_all`` write them to the store and ``close``
@@ -345,33 +345,6 @@ class AnnotationSession(SessionSaving, SessionUndo):
             none = np.zeros((0, 0), self.labels.dtype)
             change = frame_change(t, none, none, {}, {}, self.status(t), FrameStatus(status))
             self.record(change)
-
-    # -- propagation ---------------------------------------------------------------------------
-
-    def propagate(
-        self,
-        obj_ids: Iterable[int],
-        start: int,
-        *,
-        n_frames: int | None = None,
-        direction: int = 1,
-        settings: prop.PropagationSettings | None = None,
-    ) -> Iterator[prop.PropagationStep]:
-        """Carry the objects' masks from frame ``start`` frame by frame (generator)."""
-        settings = settings or prop.PropagationSettings()
-        return prop.run(self, list(obj_ids), start, n_frames, direction, settings)
-
-    def fill(
-        self,
-        obj_ids: Iterable[int],
-        start: int,
-        end: int,
-        *,
-        settings: prop.PropagationSettings | None = None,
-    ) -> Iterator[prop.PropagationStep]:
-        """Carry the objects' masks into the frames between keyframes ``start`` and ``end``
-        from both ends, each frame from the nearer one (generator; see ``session.fill``)."""
-        return filling.run(self, list(obj_ids), start, end, settings or prop.PropagationSettings())
 
     # -- steps of work done outside the session (propagation) ---------------------------------
 

@@ -1,0 +1,40 @@
+"""The propagation half of ``AnnotationSession``: carrying masks frame by frame, and filling
+the frames between two keyframes from both ends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from . import fill as filling
+from . import propagation as prop
+
+
+class SessionPropagation:
+    """Propagation entry points (a mixin: the work is ``session.propagation`` and
+    ``session.fill``, which use the session's public steps)."""
+
+    def propagate(
+        self: Any,
+        obj_ids: Iterable[int],
+        start: int,
+        *,
+        n_frames: int | None = None,
+        direction: int = 1,
+        settings: prop.PropagationSettings | None = None,
+    ) -> Iterator[prop.PropagationStep]:
+        """Carry the objects' masks from frame ``start`` frame by frame (generator)."""
+        settings = settings or prop.PropagationSettings()
+        return prop.run(self, list(obj_ids), start, n_frames, direction, settings)
+
+    def fill(
+        self: Any,
+        obj_ids: Iterable[int],
+        start: int,
+        end: int,
+        *,
+        settings: prop.PropagationSettings | None = None,
+    ) -> Iterator[prop.PropagationStep]:
+        """Carry the objects' masks into the frames between keyframes ``start`` and ``end``
+        from both ends, each frame from the nearer one (generator; see ``session.fill``)."""
+        return filling.run(self, list(obj_ids), start, end, settings or prop.PropagationSettings())
