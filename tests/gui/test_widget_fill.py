@@ -1,4 +1,5 @@
-"""Filling between keyframes in the real widget: the button, Shift+F, one undo step, refusals."""
+"""Filling between keyframes in the real widget: the buttons, Shift+F / Shift+B, one undo step,
+refusals."""
 
 from __future__ import annotations
 
@@ -44,8 +45,18 @@ def test_shift_f_fills_the_frames_between_two_keyframes_from_both_ends(annotator
     assert session.status(0) == FrameStatus.CLICKED and session.status(6) == FrameStatus.REVIEWED
     np.testing.assert_array_equal(labels_of(controller, 3), np.asarray(session.labels[3]))
 
-    # the panel's button fills the same gap; from keyframe 6 there is none after it
+    # on keyframe 6 there is no gap after it; the gap before it is the same one (Shift+B, or
+    # the panel's button), and frame 0 has no gap before it
     buttons = {b.text(): b for b in widget.frame_panel.findChildren(QPushButton)}
     controller.go_to_frame(6)
-    qtbot.mouseClick(buttons["Fill between keyframes"], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(buttons["Fill ▶"], Qt.MouseButton.LeftButton)
     assert controller.last_message.startswith("No keyframe after frame 6")
+    qtbot.mouseClick(buttons["◀ Fill"], Qt.MouseButton.LeftButton)
+    assert "Filling frames 1-5 from keyframes 0 and 6" in controller.last_message
+    qtbot.waitUntil(lambda: not controller.propagating, timeout=300_000)
+    wait_idle(qtbot, controller)
+    assert session.history.next_frames() == [1, 2, 3, 4, 5]
+    np.testing.assert_array_equal(labels_of(controller, 3), np.asarray(session.labels[3]))
+    controller.go_to_frame(0)
+    press_key(qtbot, viewer, Qt.Key.Key_B, Qt.KeyboardModifier.ShiftModifier)
+    assert controller.last_message.startswith("No keyframe before frame 0")

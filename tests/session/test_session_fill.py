@@ -138,3 +138,8 @@ def test_the_keyframes_around_a_frame():
     assert keyframes_around(statuses, 9) == (5, 12)
     assert keyframes_around(statuses, 12) == (12, None)
     assert keyframes_around({3: FrameStatus.PROPAGATED}, 3) == (None, None)
+    # backward: on a keyframe, the gap before it; elsewhere the same gap
+    assert keyframes_around(statuses, 5, -1) == (0, 5)
+    assert keyframes_around(statuses, 9, -1) == (5, 12)
+    assert keyframes_around(statuses, 12, -1) == (5, 12)
+    assert keyframes_around(statuses, 0, -1) == (None, 0)

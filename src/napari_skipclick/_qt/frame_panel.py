@@ -115,11 +115,19 @@ class FramePanel(QWidget):
             "Propagate ▶", "Propagate forward (Shift+Right)", lambda: self.propagate(1)
         )
         cancel = _button("Cancel", "Stop background work (Escape)", controller.cancel)
-        fill = _button(
-            "Fill between keyframes",
-            "Carry the objects into the frames between the keyframes (clicked, accepted or "
-            "imported frames) around this one, each frame from the nearer keyframe (Shift+F)",
-            self.fill,
+        fill_back = _button(
+            "◀ Fill",
+            "Carry the objects into the frames between two keyframes (clicked, accepted or "
+            "imported frames), each frame from the nearer one: the gap before this frame "
+            "(Shift+B)",
+            lambda: self.fill(-1),
+        )
+        fill_ahead = _button(
+            "Fill ▶",
+            "Carry the objects into the frames between two keyframes (clicked, accepted or "
+            "imported frames), each frame from the nearer one: the gap after this frame "
+            "(Shift+F)",
+            lambda: self.fill(1),
         )
         self.override_box = QCheckBox("clicks may take other objects' pixels")
         self.override_box.setToolTip(
@@ -148,8 +156,12 @@ class FramePanel(QWidget):
         layout.addWidget(self.strip)
         layout.addLayout(edit_row)
         layout.addWidget(self.override_box)
+        fill_row = QHBoxLayout()
+        fill_row.addWidget(QLabel("between keyframes:"))
+        for widget in (fill_back, fill_ahead):
+            fill_row.addWidget(widget)
         layout.addLayout(propagate_row)
-        layout.addWidget(fill)
+        layout.addLayout(fill_row)
         layout.addWidget(self.current_only)
         for signal in (
             controller.statuses_changed,
@@ -168,12 +180,12 @@ class FramePanel(QWidget):
         only = [current] if self.current_only.isChecked() and current is not None else None
         self.controller.propagate(direction, n_frames, only)
 
-    def fill(self) -> None:
-        """Fill between the keyframes around this frame: every object on them, or only the
-        current one when ticked."""
+    def fill(self, direction: int) -> None:
+        """Fill the gap between keyframes after (+1) or before (-1) this frame: every object
+        on its keyframes, or only the current one when ticked."""
         current = self.controller.current_object
         only = [current] if self.current_only.isChecked() and current is not None else None
-        self.controller.fill(only)
+        self.controller.fill(direction, only)
 
     def refresh(self, *_args: Any) -> None:
         session = self.controller.session

@@ -52,14 +52,19 @@ class ControllerPropagation:
             direction=direction,
         )
 
-    def fill(self, obj_ids: list[int] | None = None) -> None:
-        """Fill the frames between the keyframes around the frame on screen (the last one at
-        or before it and the first after it) from both ends (``AnnotationSession.fill``)."""
+    def fill(self, direction: int = 1, obj_ids: list[int] | None = None) -> None:
+        """Fill the frames between the keyframes around the frame on screen from both ends
+        (``AnnotationSession.fill``): the gap after it (+1: from the last keyframe at or
+        before it to the first after it) or before it (-1: from the last keyframe before it
+        to the first at or after it); on a frame between keyframes both are that gap."""
         if self.session is None or self._refuse_while_busy("fill between keyframes"):
             return
-        start, end = keyframes_around(self.session.statuses(), self._frame)
+        start, end = keyframes_around(self.session.statuses(), self._frame, direction)
         if start is None or end is None:
-            where = "at or before" if start is None else "after"
+            if direction > 0:
+                where = "at or before" if start is None else "after"
+            else:
+                where = "before" if start is None else "at or after"
             self._warn(
                 f"No keyframe {where} frame {self._frame}: fill needs a clicked, accepted or "
                 "imported frame on each side"

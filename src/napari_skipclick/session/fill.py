@@ -29,12 +29,17 @@ if TYPE_CHECKING:
 KEYFRAME_STATUSES = (FrameStatus.CLICKED, FrameStatus.REVIEWED, FrameStatus.IMPORTED)
 
 
-def keyframes_around(statuses: Mapping[int, FrameStatus], t: int) -> tuple[int | None, int | None]:
-    """The last keyframe at or before frame ``t`` and the first after it (None where there is
-    none); ``statuses`` maps frames to their status (``AnnotationSession.statuses``)."""
+def keyframes_around(
+    statuses: Mapping[int, FrameStatus], t: int, direction: int = 1
+) -> tuple[int | None, int | None]:
+    """The two keyframes around frame ``t`` (None where there is none): with ``direction`` 1
+    the last at or before it and the first after it, with -1 the last before it and the first
+    at or after it (on a keyframe, the gap after it or the one before); ``statuses`` maps
+    frames to their status (``AnnotationSession.statuses``)."""
     keys = sorted(frame for frame, status in statuses.items() if status in KEYFRAME_STATUSES)
-    before = [frame for frame in keys if frame <= t]
-    after = [frame for frame in keys if frame > t]
+    split = t if direction > 0 else t - 1
+    before = [frame for frame in keys if frame <= split]
+    after = [frame for frame in keys if frame > split]
     return (before[-1] if before else None), (after[0] if after else None)
 
 
