@@ -109,8 +109,9 @@ def _steps(
     done = 0
     review_run = dict.fromkeys(active, 0)
     tracks = {obj: Track() for obj in active}
+    frames = {obj: min(reach.get(obj, len(targets)), len(targets)) for obj in active}
     for index, t in enumerate(targets):
-        active = [obj for obj in active if reach.get(obj, len(targets)) > index]
+        active = [obj for obj in active if frames[obj] > index]
         if not active:
             return
         if session.generation != generation:
@@ -159,8 +160,8 @@ def _steps(
                 fields["reason"] += f"; its track was in doubt on {count} frames in a row"
             if fields["stopped"]:
                 active.remove(obj_id)
-            ahead = sum(min(reach.get(obj, len(targets)), len(targets)) for obj in active)
-            pending = len(queue) - position - 1 + ahead - (index + 1) * len(active)
+            ahead = sum(frames[obj] - index - 1 for obj in active)
+            pending = len(queue) - position - 1 + ahead
             yield PropagationStep(
                 frame=t,
                 obj_id=obj_id,
