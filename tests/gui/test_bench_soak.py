@@ -23,6 +23,7 @@ def test_one_minute_soak_has_no_error_and_its_store_equals_the_session(tmp_path)
     assert done.returncode == 0, done.stdout[-2000:] + _crash_report(done.stderr)
     result = json.loads(out.read_text())
     assert result["finished"]
+    assert result["notification_popups"] == "none"  # none built in napari's status thread
     assert result["errors"]["error_messages"] == []
     assert result["counts"]["clicks"] > 0
     assert result["edits_applied"] > 0

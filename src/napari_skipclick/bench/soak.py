@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -115,6 +116,11 @@ def soak(
 ) -> dict[str, Any]:
     """Run the scripted session for ``minutes`` and return its figures.
 
+    napari shows no notification pop-ups meanwhile (``NAPARI_APPLICATION_GUI_NOTIFICATION_LEVEL``,
+    unless set): its cursor-status thread reads the layers while the GUI thread changes them, and
+    when such a read fails it builds the pop-up in that thread, which can crash Qt. The errors
+    are still counted (``ErrorLog`` listens to the notifications themselves).
+
     Args:
         minutes: how long to run (rounds are cut at that time).
         seed: seed of the scripted user's choices.
@@ -123,9 +129,14 @@ def soak(
         log: where a line per round goes.
         progress: called after each round with the figures so far.
     """
+    os.environ.setdefault("NAPARI_APPLICATION_GUI_NOTIFICATION_LEVEL", "none")
+    from napari.settings import get_settings
+
     from ..app import open_annotator
     from ..demo import wait_until
     from .soak_actions import SoakActions
+
+    popups = str(get_settings().application.gui_notification_level)
 
     with tempfile.TemporaryDirectory(prefix="skipclick-soak-") as tmp, ErrorLog() as errors:
         store = Path(tmp) / "soak.zarr"
@@ -184,6 +195,7 @@ def soak(
         "counts": dict(actions.counts),
         "edits_applied": actions.applied,
         "errors": errors.report(),
+        "notification_popups": popups,
         "rss_mib": {
             "warmed_up": warmed_up,
             "after_warmup": warm,
