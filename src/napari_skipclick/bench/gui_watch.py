@@ -13,9 +13,12 @@
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import logging
+import re
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -96,8 +99,8 @@ class Heartbeat:
             last = self._last
             late = last is not None and (time.perf_counter() - last) * 1000.0 > SAMPLE_AFTER_MS
             if late and self._sampled is None:
-                frame = sys._current_frames().get(self._gui_thread)
-                self._sampled = _where(frame) if frame is not None else "?"
+                stack = _stack_of(self._gui_thread)
+                self._sampled = _where(stack) if stack else "?"
 
     def culprits(self, top: int = 12) -> list[dict[str, Any]]:
         """Where the GUI thread was during stalls over ``SAMPLE_AFTER_MS``, longest first."""
@@ -146,17 +149,42 @@ class Heartbeat:
         return {phase: self.summary(phase) for phase in dict.fromkeys(p for p, _ in self.gaps)}
 
 
-def _where(frame: Any) -> str:
-    """The innermost frame of a stack, then the innermost frames of this package (the widget,
-    not the benchmark) that led there, compactly."""
-    import traceback
+#: a thread's heading and a frame's line in ``faulthandler``'s report
+_THREAD = re.compile(r"^(?:Current thread|Thread) (0x[0-9a-f]+)")
+_FRAME = re.compile(r'^\s+File "(.*)", line (\d+|\?+) in (.*)$')
 
-    stack = traceback.extract_stack(frame)
-    ours = [f for f in stack if "napari_skipclick" in f.filename and "/bench/" not in f.filename]
+
+def _stack_of(ident: int) -> list[tuple[str, int, str]]:
+    """The Python stack of thread ``ident`` (file, line, function; the outermost frame first),
+    read by ``faulthandler``, which walks the frames without making frame objects of them:
+    ``sys._current_frames()`` from the watchdog thread crashed the process once (CPython 3.11)
+    while the GUI thread unwound an exception."""
+    with tempfile.TemporaryFile("w+") as report:
+        faulthandler.dump_traceback(report, all_threads=True)
+        report.seek(0)
+        lines = report.read().splitlines()
+    stack: list[tuple[str, int, str]] = []
+    inside = False
+    for line in lines:
+        heading = _THREAD.match(line)
+        if heading:
+            inside = int(heading.group(1), 16) == ident
+            continue
+        frame = _FRAME.match(line)
+        if inside and frame:
+            number = frame.group(2)
+            stack.append((frame.group(1), int(number) if number.isdigit() else 0, frame.group(3)))
+    return stack[::-1]
+
+
+def _where(stack: list[tuple[str, int, str]]) -> str:
+    """The innermost frame of a stack (``_stack_of``), then the innermost frames of this
+    package (the widget, not the benchmark) that led there, compactly."""
+    ours = [f for f in stack if "napari_skipclick" in f[0] and "/bench/" not in f[0]]
     chosen = [*ours[-2:], stack[-1]] if ours and ours[-1] is not stack[-1] else ours[-3:]
     chosen = chosen or stack[-2:]
     return " < ".join(
-        f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in reversed(chosen)
+        f"{file.rsplit('/', 1)[-1]}:{line} {name}" for file, line, name in reversed(chosen)
     )
 
 

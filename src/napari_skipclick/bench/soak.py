@@ -118,8 +118,8 @@ def soak(
 
     napari shows no notification pop-ups meanwhile (``NAPARI_APPLICATION_GUI_NOTIFICATION_LEVEL``,
     unless set): its cursor-status thread reads the layers while the GUI thread changes them, and
-    when such a read fails it builds the pop-up in that thread, which can crash Qt. The errors
-    are still counted (``ErrorLog`` listens to the notifications themselves).
+    when such a read fails it builds the pop-up in that thread, while Qt widgets belong to the
+    GUI thread. The errors are still counted (``ErrorLog`` listens to the notifications).
 
     Args:
         minutes: how long to run (rounds are cut at that time).
