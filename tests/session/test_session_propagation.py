@@ -177,6 +177,23 @@ def test_a_thin_object_whose_engine_mask_floods_is_marked_with_the_areas_and_the
     assert all(s.ok for s in steps if s.frame != 2)
 
 
+def test_a_frame_that_needed_review_passes_when_propagated_again_for_every_object_in_doubt():
+    session, square = clicked_session(6)
+    bar = session.add_object().id
+    session.set_clicks(0, bar, [Click(45, 70, True)])
+    strict = PropagationSettings(min_confidence=0.95)  # the engine's 0.9 is too low
+    list(session.propagate([square, bar], 0, n_frames=3, settings=strict))
+    assert all(session.review_reasons(t).keys() == {square, bar} for t in (1, 2, 3))
+    list(session.propagate([square], 0, n_frames=3))
+    # the bar is still in doubt there
+    assert all(session.status(t) == FrameStatus.NEEDS_REVIEW for t in (1, 2, 3))
+    assert all(session.review_reasons(t).keys() == {bar} for t in (1, 2, 3))
+    list(session.propagate([bar], 0, n_frames=2))
+    assert [session.status(t) for t in (1, 2, 3)] == [
+        FrameStatus.PROPAGATED, FrameStatus.PROPAGATED, FrameStatus.NEEDS_REVIEW
+    ]  # fmt: skip
+
+
 def test_low_confidence_asks_for_review_and_a_long_run_of_it_stops_the_object():
     session, obj = clicked_session(engine=ColourEngine(confidence=0.55))
     steps = list(session.propagate([obj], 0, settings=PropagationSettings(max_review_run=3)))
