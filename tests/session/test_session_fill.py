@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from napari_skipclick.session import AnnotationSession
-from napari_skipclick.session.fill import keyframes_around, shares
+from napari_skipclick.session.fill import from_both, keyframes_around, shares
+from napari_skipclick.session.propagation_settings import PropagationSettings
 from napari_skipclick.types import Click, FrameStatus
-from support.engines import ColourEngine, moving_squares, red_box
+from support.engines import BACKGROUND, ColourEngine, moving_squares, red_box
 
 
 def red_mask(t: int) -> np.ndarray:
@@ -17,9 +18,13 @@ def red_mask(t: int) -> np.ndarray:
     return mask
 
 
-def keyed_session(ends: tuple[int, ...] = (0, 9)):
-    """The red square clicked on each frame of ``ends`` (keyframes)."""
-    session = AnnotationSession(moving_squares(12), ColourEngine())
+def keyed_session(ends: tuple[int, ...] = (0, 9), hidden: tuple[int, ...] = ()):
+    """The red square clicked on each frame of ``ends`` (keyframes), and painted over with the
+    background on the frames of ``hidden``."""
+    frames = moving_squares(12)
+    for t in hidden:
+        frames[t][red_box(t)] = BACKGROUND
+    session = AnnotationSession(frames, ColourEngine())
     obj = session.add_object().id
     for t in ends:
         session.set_clicks(t, obj, [Click(25, 15 + 2 * t, True)])
@@ -54,6 +59,8 @@ def test_an_odd_count_of_frames_gives_the_middle_one_to_the_first_keyframe():
     # far less on one keyframe (leaving the picture, hidden): all from the other
     assert shares(100, 301, 7, 3.0) == (0, 7)
     assert shares(301, 100, 7, 3.0) == (7, 0)
+    assert from_both(100, 300, 3.0) and not from_both(100, 301, 3.0)
+    assert not from_both(0, 100, 3.0) and not from_both(0, 0, 3.0)
     session, obj = keyed_session((1, 11))
     steps = list(session.fill([obj], 1, 11))
     assert [s.frame for s in steps] == [2, 3, 4, 5, 6, 10, 9, 8, 7]
@@ -106,6 +113,73 @@ def test_filling_stops_at_user_work_between_the_keyframes():
     assert [s.frame for s in forward] == [1, 2, 3]
     assert forward[-1].stopped and "reviewed" in forward[-1].reason
     assert not session.labels[3].any()
+
+
+#: stop an object on its first frame in doubt (the red square hidden), so that a half stops there
+STOP_IN_DOUBT = PropagationSettings(max_review_run=1)
+
+
+def test_where_the_forward_half_stops_the_backward_half_takes_over():
+    session, obj = keyed_session(hidden=(3,))
+    steps = list(session.fill([obj], 0, 9, settings=STOP_IN_DOUBT))
+    forward = [s for s in steps if s.source_frame < s.frame]
+    backward = [s for s in steps if s.source_frame > s.frame]
+    assert [s.frame for s in forward] == [1, 2, 3] and forward[-1].stopped
+    # down to the frame where the forward half stopped, not only its own half
+    assert [s.frame for s in backward] == [8, 7, 6, 5, 4, 3]
+    np.testing.assert_array_equal(session.labels[4] == obj, red_mask(4))
+    assert [s.done for s in steps] == list(range(1, 10)) and steps[-1].total == 9
+    assert session.history.next_frames() == list(range(1, 9))  # still one undo step
+
+
+def test_frames_that_need_review_up_to_the_end_of_a_half_are_taken_over_too():
+    session, obj = keyed_session(hidden=(3,))
+    steps = list(session.fill([obj], 0, 9))  # default settings: hidden frames need review
+    forward = [s for s in steps if s.source_frame < s.frame]
+    assert [(s.frame, s.ok, s.stopped) for s in forward] == [
+        (1, True, False), (2, True, False), (3, False, False), (4, False, False)
+    ]  # fmt: skip
+    backward = [s for s in steps if s.source_frame > s.frame]
+    assert [s.frame for s in backward] == [8, 7, 6, 5, 4, 3]
+    # the square seen again on frame 4: whole from the end, where the forward half had kept
+    # the part it coasted with
+    np.testing.assert_array_equal(session.labels[4] == obj, red_mask(4))
+    assert session.status(4) == FrameStatus.PROPAGATED
+
+    # the end carries it on only as long as its own track holds: hidden on frames 3 and 4,
+    # it stops on frame 4, and frame 3 keeps what the forward half made of it
+    session, obj = keyed_session(hidden=(3, 4))
+    steps = list(session.fill([obj], 0, 9))
+    backward = [s for s in steps if s.source_frame > s.frame]
+    assert [s.frame for s in backward] == [8, 7, 6, 5, 4] and backward[-1].stopped
+    forward_3 = next(s for s in steps if s.frame == 3)
+    assert forward_3.source_frame == 2 and session.labels[3].any()
+
+    # one frame that needs review at the end of a half is no loss: the motion often carries
+    # an object well for a frame
+    session, obj = keyed_session(hidden=(4,))
+    steps = list(session.fill([obj], 0, 9))
+    assert [(s.frame, s.ok) for s in steps if s.source_frame < s.frame][-1] == (4, False)
+    assert [s.frame for s in steps if s.source_frame > s.frame] == [8, 7, 6, 5]
+
+
+def test_where_the_backward_half_stops_the_forward_half_goes_on():
+    session, obj = keyed_session(hidden=(6,))
+    steps = list(session.fill([obj], 0, 9, settings=STOP_IN_DOUBT))
+    assert [(s.frame, s.source_frame) for s in steps] == [
+        (1, 0), (2, 1), (3, 2), (4, 3), (8, 9), (7, 8), (6, 7), (5, 4), (6, 5)
+    ]  # fmt: skip
+    np.testing.assert_array_equal(session.labels[5] == obj, red_mask(5))
+    assert steps[-1].done == steps[-1].total == 9
+
+
+def test_an_object_from_one_keyframe_is_not_taken_over_by_the_other():
+    session, obj = keyed_session((0,), hidden=(3,))
+    session.set_clicks(9, obj, [Click(25, 33, True)])  # a sliver: 24 of the 144 pixels
+    session.labels.set_frame(9, np.where(red_mask(9) & (np.arange(96) < 30), obj, 0))
+    steps = list(session.fill([obj], 0, 9, settings=STOP_IN_DOUBT))
+    assert [s.frame for s in steps] == [1, 2, 3]
+    assert not session.labels[4].any()
 
 
 def test_bad_fill_requests_are_refused_at_once():

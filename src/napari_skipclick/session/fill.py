@@ -8,13 +8,16 @@ farther than half the gap from a mask the annotator set. An object with a mask o
 the two keyframes is carried from that one across the whole gap, and so is one that shows far
 less on one keyframe than on the other (more than ``max_drift_ratio`` times less: it is leaving
 the picture there, entering it or hidden), from the keyframe that shows it: a sliver at an edge
-carried back does not grow into the whole object again. Both halves are one undo step.
+carried back does not grow into the whole object again. Where one half of an object carried
+from both ends loses it (it stops early, or two or more frames up to the end of the half need
+review), the other end carries it on over those frames as long as its own track holds. All of
+it is one undo step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import replace
+from collections.abc import Generator, Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,6 +30,9 @@ if TYPE_CHECKING:
 
 #: statuses of the frames an annotator set: the ends that ``fill`` carries from
 KEYFRAME_STATUSES = (FrameStatus.CLICKED, FrameStatus.REVIEWED, FrameStatus.IMPORTED)
+#: frames in a row that need review up to the end of a half for it to have lost the object
+#: (one such frame is no sign: the motion alone often carries an object well for a frame)
+LOST_RUN = 2
 
 
 def keyframes_around(
@@ -43,16 +49,19 @@ def keyframes_around(
     return (before[-1] if before else None), (after[0] if after else None)
 
 
+def from_both(start_area: int, end_area: int, max_ratio: float) -> bool:
+    """Whether an object with these areas on the two keyframes is carried from both: it is on
+    both, and neither area is more than ``max_ratio`` times the other."""
+    smaller, larger = sorted((start_area, end_area))
+    return smaller > 0 and larger <= max_ratio * smaller
+
+
 def shares(start_area: int, end_area: int, between: int, max_ratio: float) -> tuple[int, int]:
     """How many of the ``between`` frames an object is carried forward from the first keyframe
     and backward from the second, given its area on each: half each (the middle frame of an
-    odd count forward) when its areas are within ``max_ratio`` of each other, all from the
-    larger one when they are not (or when it is on one only), none from neither."""
-    if (
-        start_area
-        and end_area
-        and max(start_area, end_area) <= max_ratio * min(start_area, end_area)
-    ):
+    odd count forward) when it is carried from both (``from_both``), all from the larger one
+    when it is not (or when it is on one only), none from neither."""
+    if from_both(start_area, end_area, max_ratio):
         ahead = (between + 1) // 2
         return ahead, between - ahead
     if not start_area and not end_area:
@@ -85,7 +94,15 @@ def run(
     between = end - start - 1
     ratio = settings.max_drift_ratio
     plan = {obj: shares(*areas[obj], between, ratio) for obj in objects}
-    return _fill(session, start, end, plan, settings)
+    both = {obj for obj in objects if from_both(*areas[obj], ratio)}
+    return _fill(session, start, end, plan, both, settings)
+
+
+@dataclass
+class _Count:
+    """Steps yielded so far by a fill (its halves count on from each other)."""
+
+    done: int = 0
 
 
 def _fill(
@@ -93,25 +110,69 @@ def _fill(
     start: int,
     end: int,
     plan: dict[int, tuple[int, int]],
+    both: set[int],
     settings: prop.PropagationSettings,
 ) -> Iterator[prop.PropagationStep]:
     """Both halves, forward from ``start`` then backward from ``end``, in one undo group;
-    ``plan`` gives each object's frames each way (``shares``)."""
+    ``plan`` gives each object's frames each way (``shares``). Where one half lost an object
+    of ``both`` (``_half``) and the
+    other did not, the other goes on over the lost frames from where its half ended, as long
+    as its own track holds (it stops on its first frame in doubt)."""
     with session.locked():
         group = session.history.new_group()
-    halves = [(start, 1, {obj: ways[0] for obj, ways in plan.items()})]
-    halves.append((end, -1, {obj: ways[1] for obj, ways in plan.items()}))
-    done = 0
-    for index, (frame, direction, reach) in enumerate(halves):
-        going = [obj for obj, frames in reach.items() if frames > 0]
-        if not going:
-            continue
-        later = sum(sum(r.values()) for _, _, r in halves[index + 1 :])
-        n_frames = max(reach[obj] for obj in going)
-        steps = prop.run(session, going, frame, n_frames, direction, settings, group, reach)
-        try:
-            for step in steps:
-                done += 1
-                yield replace(step, done=done, total=done + (step.total - step.done) + later)
-        finally:
-            steps.close()
+    count = _Count()
+    ahead = {obj: ways[0] for obj, ways in plan.items()}
+    back = {obj: ways[1] for obj, ways in plan.items()}
+    lost = yield from _half(session, start, 1, ahead, settings, group, count, sum(back.values()))
+    lost_back = yield from _half(session, end, -1, back, settings, group, count, 0)
+    middle = start + (end - start) // 2  # the forward half's last frame (objects of ``both``)
+    taken = {obj: frame for obj, frame in lost.items() if obj in both and obj not in lost_back}
+    given = {obj: frame for obj, frame in lost_back.items() if obj in both and obj not in lost}
+    strict = replace(settings, max_review_run=1)
+    downward = {obj: middle + 1 - frame for obj, frame in taken.items()}
+    upward = {obj: frame - middle for obj, frame in given.items()}
+    later = sum(upward.values())
+    yield from _half(session, middle + 1, -1, downward, strict, group, count, later)
+    yield from _half(session, middle, 1, upward, strict, group, count, 0)
+
+
+def _half(
+    session: AnnotationSession,
+    frame: int,
+    direction: int,
+    reach: dict[int, int],
+    settings: prop.PropagationSettings,
+    group: int,
+    count: _Count,
+    later: int,
+) -> Generator[prop.PropagationStep, None, dict[int, int]]:
+    """One half: the objects of ``reach`` carried from ``frame`` in ``direction`` over as many
+    frames as it gives each (``propagation.run``), its steps counted on from ``count`` with
+    ``later`` steps still planned after it. Returns the frame where it lost each object that
+    it lost: the first of the frames that needed review from there to the end, when there
+    are ``LOST_RUN`` of them or the object stopped."""
+    going = [obj for obj, frames in reach.items() if frames > 0]
+    if not going:
+        return {}
+    doubts: dict[int, list[int]] = {}  # each object's frames in a row that needed review
+    stopped: set[int] = set()
+    n_frames = max(reach[obj] for obj in going)
+    steps = prop.run(session, going, frame, n_frames, direction, settings, group, reach)
+    try:
+        for step in steps:
+            count.done += 1
+            if step.ok and not step.stopped:
+                doubts.pop(step.obj_id, None)
+            else:
+                doubts.setdefault(step.obj_id, []).append(step.frame)
+            if step.stopped:
+                stopped.add(step.obj_id)
+            total = count.done + (step.total - step.done) + later
+            yield replace(step, done=count.done, total=total)
+    finally:
+        steps.close()
+    return {
+        obj: frames[0]
+        for obj, frames in doubts.items()
+        if obj in stopped or len(frames) >= LOST_RUN
+    }
