@@ -36,12 +36,16 @@ def test_shift_f_fills_the_frames_between_two_keyframes_from_both_ends(annotator
     assert "Filling frames 1-5 from keyframes 0 and 6" in controller.last_message
     qtbot.waitUntil(lambda: not controller.propagating, timeout=300_000)
     wait_idle(qtbot, controller)
-    assert controller.last_message == "Propagation finished"
     # one undo step holds the five frames, each with the skier
     assert session.history.next_frames() == [1, 2, 3, 4, 5]
     for t in range(1, 6):
         assert session.status(t) in (FrameStatus.PROPAGATED, FrameStatus.NEEDS_REVIEW)
         assert (labels_of(controller, t) == skier).sum() > 300, t
+    # the status line says how many frames it wrote and how many of them need review
+    review = sum(session.status(t) == FrameStatus.NEEDS_REVIEW for t in range(1, 6))
+    counted = {0: "none needs review", 1: "1 needs review (N: the next one)"}
+    expected = counted.get(review, f"{review} need review (N: the next one)")
+    assert controller.last_message == f"Propagation finished: 5 frames, {expected}"
     assert session.status(0) == FrameStatus.CLICKED and session.status(6) == FrameStatus.REVIEWED
     np.testing.assert_array_equal(labels_of(controller, 3), np.asarray(session.labels[3]))
 

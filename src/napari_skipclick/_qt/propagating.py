@@ -156,6 +156,7 @@ class ControllerPropagation:
             self.layers.refresh_labels()
         self.statuses_changed.emit()
         self.saving.refresh()
+        run.frames.add(step.frame)
         note = f" — stopped: {step.reason}" if step.stopped and step.reason else ""
         self._say(f"Propagation: frame {step.frame}, object {step.obj_id}{note}")
 
@@ -171,7 +172,7 @@ class ControllerPropagation:
         self.statuses_changed.emit()
         self.annotations_changed.emit(None)
         self.busy_changed.emit()
-        self._say("Propagation cancelled" if cancelled else "Propagation finished")
+        self._say(f"Propagation {'cancelled' if cancelled else 'finished'}: {_summary(run)}")
         self._request_features(self._frame)
 
     def _refuse_while_busy(self, what: str) -> bool:
@@ -183,6 +184,16 @@ class ControllerPropagation:
             self._warn(f"Cannot {what} while labels are imported: wait or cancel it (Escape)")
             return True
         return False
+
+
+def _summary(run: PropagationRun) -> str:
+    """How many frames ``run`` wrote and how many of them need review now."""
+    frames = sorted(run.frames)
+    review = [t for t in frames if run.session.status(t) == FrameStatus.NEEDS_REVIEW]
+    done = f"{len(frames)} frame{'s' * (len(frames) != 1)}"
+    if not review:
+        return f"{done}, none needs review"
+    return f"{done}, {len(review)} need{'s' * (len(review) == 1)} review (N: the next one)"
 
 
 def review_text(session: AnnotationSession, t: int) -> str:

@@ -320,6 +320,9 @@ class PropagationRun(QObject, StoppableWorker):
         progress = {"total": 0, "desc": "SkipClick: propagation"}
         # PyQt passes the keywords QObject does not take on to StoppableWorker
         super().__init__(run=self._run, args=(session, obj_ids, start, options), progress=progress)
+        self.session = session
+        #: the frames its steps wrote so far (the controller adds them as the steps arrive)
+        self.frames: set[int] = set()
         self.worker.yielded.connect(self._on_yielded)
         self.worker.errored.connect(self._on_error)  # reported once, there
         self.worker.finished.connect(lambda: self.finished.emit(self.cancelled))
