@@ -1,5 +1,5 @@
-"""Filling between keyframes in the real widget: the buttons, Shift+F / Shift+B, one undo step,
-refusals."""
+"""Filling between keyframes in the real widget: the buttons, Shift+F / Shift+B, *Fill all*,
+one undo step, refusals."""
 
 from __future__ import annotations
 
@@ -64,3 +64,21 @@ def test_shift_f_fills_the_frames_between_two_keyframes_from_both_ends(annotator
     controller.go_to_frame(0)
     press_key(qtbot, viewer, Qt.Key.Key_B, Qt.KeyboardModifier.ShiftModifier)
     assert controller.last_message.startswith("No keyframe before frame 0")
+
+    # a third keyframe, 9: *Fill all* fills both gaps, 1-5 and 7-8, in one run and undo step
+    for _ in session.propagate([skier], 6, n_frames=3):
+        pass
+    session.set_status(9, FrameStatus.REVIEWED)
+    qtbot.mouseClick(buttons["Fill all"], Qt.MouseButton.LeftButton)
+    assert controller.last_message.startswith("Filling 7 frames in 2 gaps between keyframes")
+    qtbot.waitUntil(lambda: not controller.propagating, timeout=300_000)
+    wait_idle(qtbot, controller)
+    assert session.history.next_frames() == [1, 2, 3, 4, 5, 7, 8]
+    assert controller.last_message.startswith("Propagation finished: 7 frames, ")
+    assert (labels_of(controller, 8) == skier).sum() > 300
+    # only the current object, which is on no keyframe: refused
+    controller.add_object(name="pole")
+    widget.frame_panel.current_only.setChecked(True)
+    qtbot.mouseClick(buttons["Fill all"], Qt.MouseButton.LeftButton)
+    assert controller.last_message.startswith("No two keyframes with frames between them")
+    assert not controller.propagating

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from napari_skipclick.session import AnnotationSession
-from napari_skipclick.session.fill import from_both, keyframes_around, shares
+from napari_skipclick.session.fill import from_both, gaps, keyframes_around, shares
 from napari_skipclick.session.propagation_settings import PropagationSettings
 from napari_skipclick.types import Click, FrameStatus
 from support.engines import BACKGROUND, ColourEngine, moving_squares, red_box
@@ -217,3 +217,41 @@ def test_the_keyframes_around_a_frame():
     assert keyframes_around(statuses, 9, -1) == (5, 12)
     assert keyframes_around(statuses, 12, -1) == (5, 12)
     assert keyframes_around(statuses, 0, -1) == (None, 0)
+
+
+def test_every_gap_between_keyframes_is_filled_in_one_run_and_one_undo_step():
+    session, obj = keyed_session((0, 4, 5, 11))
+    bar = session.add_object().id
+    session.set_clicks(5, bar, [Click(45, 70, True)])  # the blue bar on keyframe 5 only
+    steps = list(session.fill_all())
+    # 0-4 and 5-11 (4 and 5 have no frame between); the bar from 5 on, the square both ways
+    square_frames = [s.frame for s in steps if s.obj_id == obj]
+    assert square_frames == [1, 2, 3, 6, 7, 8, 10, 9]
+    assert [s.frame for s in steps if s.obj_id == bar] == [6, 7, 8, 9, 10]
+    assert [(s.done, s.total) for s in steps] == [(k, 13) for k in range(1, 14)]
+    for t in range(12):
+        np.testing.assert_array_equal(session.labels[t] == obj, red_mask(t))
+    assert session.history.next_frames() == [1, 2, 3, 6, 7, 8, 9, 10]
+    session.undo()
+    assert not any(session.labels[t].any() for t in (1, 2, 3, 6, 7, 8, 9, 10))
+
+    only_bar = list(session.fill_all([bar]))
+    assert {s.obj_id for s in only_bar} == {bar}
+    with pytest.raises(ValueError, match="no two keyframes"):
+        session.fill_all([session.add_object().id])  # an object on no keyframe
+    lone, _ = keyed_session((0, 1))
+    with pytest.raises(ValueError, match="no two keyframes"):
+        lone.fill_all()
+
+
+def test_the_gaps_between_keyframes():
+    statuses = {
+        0: FrameStatus.CLICKED,
+        1: FrameStatus.PROPAGATED,
+        3: FrameStatus.IMPORTED,
+        4: FrameStatus.REVIEWED,
+        6: FrameStatus.NEEDS_REVIEW,
+        9: FrameStatus.CLICKED,
+    }
+    assert gaps(statuses) == [(0, 3), (4, 9)]
+    assert gaps({2: FrameStatus.CLICKED}) == []

@@ -129,6 +129,12 @@ class FramePanel(QWidget):
             "(Shift+F)",
             lambda: self.fill(1),
         )
+        fill_every = _button(
+            "Fill all",
+            "Fill every gap between two keyframes of the clip, as ◀ Fill / Fill ▶ do, in one "
+            "run (one undo step)",
+            self.fill_all,
+        )
         self.override_box = QCheckBox("clicks may take other objects' pixels")
         self.override_box.setToolTip(
             "Off: a pixel stays with the object that has it. On: the current object's new mask "
@@ -158,7 +164,7 @@ class FramePanel(QWidget):
         layout.addWidget(self.override_box)
         fill_row = QHBoxLayout()
         fill_row.addWidget(QLabel("between keyframes:"))
-        for widget in (fill_back, fill_ahead):
+        for widget in (fill_back, fill_ahead, fill_every):
             fill_row.addWidget(widget)
         layout.addLayout(propagate_row)
         layout.addLayout(fill_row)
@@ -186,6 +192,13 @@ class FramePanel(QWidget):
         current = self.controller.current_object
         only = [current] if self.current_only.isChecked() and current is not None else None
         self.controller.fill(direction, only)
+
+    def fill_all(self) -> None:
+        """Fill every gap between keyframes: every object on its keyframes, or only the
+        current one when ticked."""
+        current = self.controller.current_object
+        only = [current] if self.current_only.isChecked() and current is not None else None
+        self.controller.fill_all(only)
 
     def refresh(self, *_args: Any) -> None:
         session = self.controller.session

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..session import AnnotationSession, PropagationStep
-from ..session.fill import keyframes_around
+from ..session.fill import gaps, keyframes_around
 from ..types import FrameStatus
 from .workers import PropagationRun
 
@@ -83,6 +83,29 @@ class ControllerPropagation:
             list(obj_ids),
             start,
             end=end,
+        )
+
+    def fill_all(self, obj_ids: list[int] | None = None) -> None:
+        """Fill every gap between two consecutive keyframes of the clip from both ends
+        (``AnnotationSession.fill_all``), with the objects on its keyframes (or ``obj_ids``
+        among them)."""
+        if self.session is None or self._refuse_while_busy("fill between keyframes"):
+            return
+        pairs = gaps(self.session.statuses())
+        present = self._objects_on(*{t for pair in pairs for t in pair})
+        obj_ids = present if obj_ids is None else [obj for obj in obj_ids if obj in present]
+        if not obj_ids:
+            self._warn(
+                "No two keyframes with frames between them hold an object to fill from "
+                "(a keyframe is a clicked, accepted or imported frame)"
+            )
+            return
+        between = sum(end - start - 1 for start, end in pairs)
+        self._run_propagation(
+            f"Filling {between} frames in {len(pairs)} gaps between keyframes ...",
+            list(obj_ids),
+            pairs[0][0],
+            every_gap=True,
         )
 
     def _objects_on(self, *frames: int) -> list[int]:

@@ -304,8 +304,9 @@ class StoppableWorker:
 
 
 class PropagationRun(QObject, StoppableWorker):
-    """One propagation (``session.propagate``, or ``session.fill`` when the options hold an
-    ``end`` keyframe) iterated in a background thread; cancellable."""
+    """One propagation (``session.propagate``; ``session.fill`` when the options hold an
+    ``end`` keyframe, ``session.fill_all`` when they hold ``every_gap=True``) iterated in a
+    background thread; cancellable."""
 
     #: a ``PropagationStep``
     step = Signal(object)
@@ -331,7 +332,9 @@ class PropagationRun(QObject, StoppableWorker):
         self, session: AnnotationSession, obj_ids: list[int], start: int, options: dict[str, Any]
     ) -> Iterator[PropagationStep]:
         end = options.pop("end", None)  # a fill between two keyframes
-        if end is None:
+        if options.pop("every_gap", False):
+            steps = session.fill_all(obj_ids, **options)
+        elif end is None:
             steps = session.propagate(obj_ids, start, **options)
         else:
             steps = session.fill(obj_ids, start, end, **options)

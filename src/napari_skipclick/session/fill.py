@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,6 +36,11 @@ KEYFRAME_STATUSES = (FrameStatus.CLICKED, FrameStatus.REVIEWED, FrameStatus.IMPO
 LOST_RUN = 2
 
 
+def keyframes(statuses: Mapping[int, FrameStatus]) -> list[int]:
+    """The keyframes in order, given each frame's status (``AnnotationSession.statuses``)."""
+    return sorted(frame for frame, status in statuses.items() if status in KEYFRAME_STATUSES)
+
+
 def keyframes_around(
     statuses: Mapping[int, FrameStatus], t: int, direction: int = 1
 ) -> tuple[int | None, int | None]:
@@ -42,7 +48,7 @@ def keyframes_around(
     the last at or before it and the first after it, with -1 the last before it and the first
     at or after it (on a keyframe, the gap after it or the one before); ``statuses`` maps
     frames to their status (``AnnotationSession.statuses``)."""
-    keys = sorted(frame for frame, status in statuses.items() if status in KEYFRAME_STATUSES)
+    keys = keyframes(statuses)
     split = t if direction > 0 else t - 1
     before = [frame for frame in keys if frame <= split]
     after = [frame for frame in keys if frame > split]
@@ -69,6 +75,27 @@ def shares(start_area: int, end_area: int, between: int, max_ratio: float) -> tu
     return (between, 0) if start_area >= end_area else (0, between)
 
 
+def gaps(statuses: Mapping[int, FrameStatus]) -> list[tuple[int, int]]:
+    """Every two consecutive keyframes with frames between them (``statuses`` maps frames to
+    their status, ``AnnotationSession.statuses``)."""
+    return [(start, end) for start, end in pairwise(keyframes(statuses)) if end - start >= 2]
+
+
+@dataclass(frozen=True)
+class _Gap:
+    """The frames between keyframes ``start`` and ``end`` and how each object is carried into
+    them: ``plan`` its frames each way (``shares``), ``both`` those carried from both ends."""
+
+    start: int
+    end: int
+    plan: dict[int, tuple[int, int]]
+    both: set[int]
+
+    @property
+    def steps(self) -> int:
+        return sum(sum(ways) for ways in self.plan.values())
+
+
 def run(
     session: AnnotationSession,
     obj_ids: list[int],
@@ -81,59 +108,106 @@ def run(
     start, end = session.labels.frame_index(start), session.labels.frame_index(end)
     if end - start < 2:
         raise ValueError(f"no frame lies between frames {start} and {end} (start < end - 1)")
+    gap = _gap(session, _objects(session, obj_ids), start, end, settings)
+    if gap is None:
+        raise ValueError(f"none of the objects has a mask on frame {start} or frame {end}")
+    return _fill_gaps(session, [gap], settings)
+
+
+def run_all(
+    session: AnnotationSession, obj_ids: list[int], settings: prop.PropagationSettings
+) -> Iterator[prop.PropagationStep]:
+    """Check the request, then return the generator that fills every gap between two
+    consecutive keyframes (``gaps``) with those of the objects that have a mask on either of
+    its keyframes, one gap after the other, in one undo group."""
+    objects = _objects(session, obj_ids)
+    found = [_gap(session, objects, *pair, settings) for pair in gaps(session.statuses())]
+    planned = [gap for gap in found if gap is not None]
+    if not planned:
+        raise ValueError(
+            "no two keyframes with frames between them hold a mask of the objects "
+            "(a keyframe is a clicked, reviewed or imported frame)"
+        )
+    return _fill_gaps(session, planned, settings)
+
+
+def _objects(session: AnnotationSession, obj_ids: list[int]) -> list[int]:
+    """``obj_ids`` without repeats, each checked (an unknown ID raises)."""
     for obj_id in obj_ids:
         session.object(obj_id)
-    objects = list(dict.fromkeys(obj_ids))
+    return list(dict.fromkeys(obj_ids))
+
+
+def _gap(
+    session: AnnotationSession,
+    objects: list[int],
+    start: int,
+    end: int,
+    settings: prop.PropagationSettings,
+) -> _Gap | None:
+    """How the ``objects`` with a mask on keyframe ``start`` or ``end`` are carried into the
+    frames between (None: no object has one)."""
     first, last = session.labels.read(start), session.labels.read(end)
     areas = {
         obj: (int(np.count_nonzero(first == obj)), int(np.count_nonzero(last == obj)))
         for obj in objects
     }
-    if not any(any(pair) for pair in areas.values()):
-        raise ValueError(f"none of the objects has a mask on frame {start} or frame {end}")
-    between = end - start - 1
-    ratio = settings.max_drift_ratio
-    plan = {obj: shares(*areas[obj], between, ratio) for obj in objects}
-    both = {obj for obj in objects if from_both(*areas[obj], ratio)}
-    return _fill(session, start, end, plan, both, settings)
+    areas = {obj: pair for obj, pair in areas.items() if any(pair)}
+    if not areas:
+        return None
+    between, ratio = end - start - 1, settings.max_drift_ratio
+    plan = {obj: shares(*pair, between, ratio) for obj, pair in areas.items()}
+    both = {obj for obj, pair in areas.items() if from_both(*pair, ratio)}
+    return _Gap(start, end, plan, both)
 
 
 @dataclass
 class _Count:
-    """Steps yielded so far by a fill (its halves count on from each other)."""
+    """Steps yielded so far by a fill (its halves and gaps count on from each other)."""
 
     done: int = 0
 
 
-def _fill(
-    session: AnnotationSession,
-    start: int,
-    end: int,
-    plan: dict[int, tuple[int, int]],
-    both: set[int],
-    settings: prop.PropagationSettings,
+def _fill_gaps(
+    session: AnnotationSession, planned: list[_Gap], settings: prop.PropagationSettings
 ) -> Iterator[prop.PropagationStep]:
-    """Both halves, forward from ``start`` then backward from ``end``, in one undo group;
-    ``plan`` gives each object's frames each way (``shares``). Where one half lost an object
-    of ``both`` (``_half``) and the
-    other did not, the other goes on over the lost frames from where its half ended, as long
-    as its own track holds (it stops on its first frame in doubt)."""
+    """The gaps one after the other, in one undo group, their steps counted together."""
     with session.locked():
         group = session.history.new_group()
     count = _Count()
+    for index, gap in enumerate(planned):
+        later = sum(other.steps for other in planned[index + 1 :])
+        yield from _fill(session, gap, settings, group, count, later)
+
+
+def _fill(
+    session: AnnotationSession,
+    gap: _Gap,
+    settings: prop.PropagationSettings,
+    group: int,
+    count: _Count,
+    later: int,
+) -> Iterator[prop.PropagationStep]:
+    """Both halves of ``gap``, forward from its start then backward from its end, in undo
+    group ``group``, counted on from ``count`` with ``later`` steps planned after the gap.
+    Where one half lost an object of ``gap.both`` (``_half``) and the other did not, the other
+    goes on over the lost frames from where its half ended, as long as its own track holds
+    (it stops on its first frame in doubt)."""
+    start, end, plan, both = gap.start, gap.end, gap.plan, gap.both
     ahead = {obj: ways[0] for obj, ways in plan.items()}
     back = {obj: ways[1] for obj, ways in plan.items()}
-    lost = yield from _half(session, start, 1, ahead, settings, group, count, sum(back.values()))
-    lost_back = yield from _half(session, end, -1, back, settings, group, count, 0)
+    planned_back = sum(back.values()) + later
+    lost = yield from _half(session, start, 1, ahead, settings, group, count, planned_back)
+    lost_back = yield from _half(session, end, -1, back, settings, group, count, later)
     middle = start + (end - start) // 2  # the forward half's last frame (objects of ``both``)
     taken = {obj: frame for obj, frame in lost.items() if obj in both and obj not in lost_back}
     given = {obj: frame for obj, frame in lost_back.items() if obj in both and obj not in lost}
     strict = replace(settings, max_review_run=1)
     downward = {obj: middle + 1 - frame for obj, frame in taken.items()}
     upward = {obj: frame - middle for obj, frame in given.items()}
-    later = sum(upward.values())
-    yield from _half(session, middle + 1, -1, downward, strict, group, count, later)
-    yield from _half(session, middle, 1, upward, strict, group, count, 0)
+    up_later = sum(upward.values()) + later
+    yield from _half(session, middle + 1, -1, downward, strict, group, count, up_later)
+    yield from _half(session, middle, 1, upward, strict, group, count, later)
 
 
 def _half(

@@ -38,3 +38,15 @@ class SessionPropagation:
         """Carry the objects' masks into the frames between keyframes ``start`` and ``end``
         from both ends, each frame from the nearer one (generator; see ``session.fill``)."""
         return filling.run(self, list(obj_ids), start, end, settings or prop.PropagationSettings())
+
+    def fill_all(
+        self: Any,
+        obj_ids: Iterable[int] | None = None,
+        *,
+        settings: prop.PropagationSettings | None = None,
+    ) -> Iterator[prop.PropagationStep]:
+        """Fill every gap between two consecutive keyframes as ``fill`` does, each with those
+        of the objects (None: all) that have a mask on one of its keyframes; one undo step
+        (generator; see ``session.fill``)."""
+        ids = [obj.id for obj in self.objects] if obj_ids is None else list(obj_ids)
+        return filling.run_all(self, ids, settings or prop.PropagationSettings())
