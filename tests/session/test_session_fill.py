@@ -132,34 +132,24 @@ def test_where_the_forward_half_stops_the_backward_half_takes_over():
     assert session.history.next_frames() == list(range(1, 9))  # still one undo step
 
 
-def test_frames_that_need_review_up_to_the_end_of_a_half_are_taken_over_too():
-    session, obj = keyed_session(hidden=(3,))
-    steps = list(session.fill([obj], 0, 9))  # default settings: hidden frames need review
-    forward = [s for s in steps if s.source_frame < s.frame]
-    assert [(s.frame, s.ok, s.stopped) for s in forward] == [
-        (1, True, False), (2, True, False), (3, False, False), (4, False, False)
-    ]  # fmt: skip
-    backward = [s for s in steps if s.source_frame > s.frame]
-    assert [s.frame for s in backward] == [8, 7, 6, 5, 4, 3]
-    # the square seen again on frame 4: whole from the end, where the forward half had kept
-    # the part it coasted with
-    np.testing.assert_array_equal(session.labels[4] == obj, red_mask(4))
-    assert session.status(4) == FrameStatus.PROPAGATED
-
-    # the end carries it on only as long as its own track holds: hidden on frames 3 and 4,
-    # it stops on frame 4, and frame 3 keeps what the forward half made of it
+def test_the_other_end_carries_on_only_while_its_own_track_holds():
+    # hidden on frames 3 and 4: the forward half stops on 3, the backward one carries the
+    # square on from frame 5 and stops on 4; frame 3 keeps what the forward half made of it
     session, obj = keyed_session(hidden=(3, 4))
-    steps = list(session.fill([obj], 0, 9))
+    steps = list(session.fill([obj], 0, 9, settings=STOP_IN_DOUBT))
     backward = [s for s in steps if s.source_frame > s.frame]
     assert [s.frame for s in backward] == [8, 7, 6, 5, 4] and backward[-1].stopped
     forward_3 = next(s for s in steps if s.frame == 3)
-    assert forward_3.source_frame == 2 and session.labels[3].any()
+    assert forward_3.source_frame == 2 and forward_3.stopped and session.labels[3].any()
 
-    # one frame that needs review at the end of a half is no loss: the motion often carries
-    # an object well for a frame
-    session, obj = keyed_session(hidden=(4,))
-    steps = list(session.fill([obj], 0, 9))
-    assert [(s.frame, s.ok) for s in steps if s.source_frame < s.frame][-1] == (4, False)
+
+def test_frames_that_need_review_without_a_stop_are_not_taken_over():
+    # (on a thin object the engine's mask is often refused for frames in a row while the
+    # motion carries it well: such marks are no loss)
+    session, obj = keyed_session(hidden=(3,))
+    steps = list(session.fill([obj], 0, 9))  # default settings: the object goes on
+    forward = [(s.frame, s.ok, s.stopped) for s in steps if s.source_frame < s.frame]
+    assert forward == [(1, True, False), (2, True, False), (3, False, False), (4, False, False)]
     assert [s.frame for s in steps if s.source_frame > s.frame] == [8, 7, 6, 5]
 
 

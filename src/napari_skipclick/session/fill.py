@@ -9,9 +9,9 @@ the two keyframes is carried from that one across the whole gap, and so is one t
 less on one keyframe than on the other (more than ``max_drift_ratio`` times less: it is leaving
 the picture there, entering it or hidden), from the keyframe that shows it: a sliver at an edge
 carried back does not grow into the whole object again. Where one half of an object carried
-from both ends loses it (it stops early, or two or more frames up to the end of the half need
-review), the other end carries it on over those frames as long as its own track holds. All of
-it is one undo step.
+from both ends loses it (it stops early: its mask vanished, or its track was in doubt on too
+many frames in a row), the other end carries it on over the frames left, as long as its own
+track holds. All of it is one undo step.
 """
 
 from __future__ import annotations
@@ -31,9 +31,6 @@ if TYPE_CHECKING:
 
 #: statuses of the frames an annotator set: the ends that ``fill`` carries from
 KEYFRAME_STATUSES = (FrameStatus.CLICKED, FrameStatus.REVIEWED, FrameStatus.IMPORTED)
-#: frames in a row that need review up to the end of a half for it to have lost the object
-#: (one such frame is no sign: the motion alone often carries an object well for a frame)
-LOST_RUN = 2
 
 
 def keyframes(statuses: Mapping[int, FrameStatus]) -> list[int]:
@@ -223,12 +220,13 @@ def _half(
     """One half: the objects of ``reach`` carried from ``frame`` in ``direction`` over as many
     frames as it gives each (``propagation.run``), its steps counted on from ``count`` with
     ``later`` steps still planned after it. Returns the frame where it lost each object that
-    it lost: the first of the frames that needed review from there to the end, when there
-    are ``LOST_RUN`` of them or the object stopped."""
+    stopped early: the first of the frames that needed review from there to the stop (frames
+    that need review without a stop are no loss: on a thin object the engine's mask is often
+    refused for frames in a row while the motion carries it well)."""
     going = [obj for obj, frames in reach.items() if frames > 0]
     if not going:
         return {}
-    doubts: dict[int, list[int]] = {}  # each object's frames in a row that needed review
+    failed: dict[int, int] = {}  # each object's first frame since the last one that passed
     stopped: set[int] = set()
     n_frames = max(reach[obj] for obj in going)
     steps = prop.run(session, going, frame, n_frames, direction, settings, group, reach)
@@ -236,17 +234,13 @@ def _half(
         for step in steps:
             count.done += 1
             if step.ok and not step.stopped:
-                doubts.pop(step.obj_id, None)
+                failed.pop(step.obj_id, None)
             else:
-                doubts.setdefault(step.obj_id, []).append(step.frame)
+                failed.setdefault(step.obj_id, step.frame)
             if step.stopped:
                 stopped.add(step.obj_id)
             total = count.done + (step.total - step.done) + later
             yield replace(step, done=count.done, total=total)
     finally:
         steps.close()
-    return {
-        obj: frames[0]
-        for obj, frames in doubts.items()
-        if obj in stopped or len(frames) >= LOST_RUN
-    }
+    return {obj: frame for obj, frame in failed.items() if obj in stopped}
