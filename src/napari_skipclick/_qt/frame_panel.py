@@ -181,24 +181,22 @@ class FramePanel(QWidget):
 
     def propagate(self, direction: int) -> None:
         """Propagate every object on this frame, or only the current one when ticked."""
-        n_frames = self.frames_spin.value() or None
-        current = self.controller.current_object
-        only = [current] if self.current_only.isChecked() and current is not None else None
-        self.controller.propagate(direction, n_frames, only)
+        self.controller.propagate(direction, self.frames_spin.value() or None, self._only())
 
     def fill(self, direction: int) -> None:
         """Fill the gap between keyframes after (+1) or before (-1) this frame: every object
         on its keyframes, or only the current one when ticked."""
-        current = self.controller.current_object
-        only = [current] if self.current_only.isChecked() and current is not None else None
-        self.controller.fill(direction, only)
+        self.controller.fill(direction, self._only())
 
     def fill_all(self) -> None:
         """Fill every gap between keyframes: every object on its keyframes, or only the
         current one when ticked."""
+        self.controller.fill_all(self._only())
+
+    def _only(self) -> list[int] | None:
+        """The current object when *only the current object* is ticked, else None (all)."""
         current = self.controller.current_object
-        only = [current] if self.current_only.isChecked() and current is not None else None
-        self.controller.fill_all(only)
+        return [current] if self.current_only.isChecked() and current is not None else None
 
     def refresh(self, *_args: Any) -> None:
         session = self.controller.session
