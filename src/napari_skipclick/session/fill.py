@@ -90,6 +90,7 @@ class _Gap:
 
     @property
     def steps(self) -> int:
+        """The steps planned: every object's frames both ways."""
         return sum(sum(ways) for ways in self.plan.values())
 
 
