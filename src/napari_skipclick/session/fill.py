@@ -228,7 +228,7 @@ def _half(
     if not going:
         return {}
     failed: dict[int, int] = {}  # each object's first frame since the last one that passed
-    stopped: set[int] = set()
+    lost: dict[int, int] = {}
     n_frames = max(reach[obj] for obj in going)
     steps = prop.run(session, going, frame, n_frames, direction, settings, group, reach)
     try:
@@ -239,9 +239,9 @@ def _half(
             else:
                 failed.setdefault(step.obj_id, step.frame)
             if step.stopped:
-                stopped.add(step.obj_id)
+                lost[step.obj_id] = failed[step.obj_id]
             total = count.done + (step.total - step.done) + later
             yield replace(step, done=count.done, total=total)
     finally:
         steps.close()
-    return {obj: frame for obj, frame in failed.items() if obj in stopped}
+    return lost

@@ -317,12 +317,11 @@ def _write(
         box, before, after = object_edit(session.labels.read(t), obj_id, mask, False, together)
         area = int(np.count_nonzero(after == obj_id))  # what the overlap rule let it keep
         status = session.status(t)
-        # a frame that needed review for this object only (an earlier run) passes now
-        others_in_doubt = set(session.review_reasons(t)) - {obj_id}
         if reason is not None:
             new_status = FrameStatus.NEEDS_REVIEW
         elif status in (FrameStatus.EMPTY, FrameStatus.PROPAGATED) or (
-            status == FrameStatus.NEEDS_REVIEW and not others_in_doubt
+            # a frame that needed review for this object only (an earlier run) passes now
+            status == FrameStatus.NEEDS_REVIEW and not set(session.review_reasons(t)) - {obj_id}
         ):
             new_status = FrameStatus.PROPAGATED
         else:
