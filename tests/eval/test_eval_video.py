@@ -15,6 +15,8 @@ from napari_skipclick import cli as main_cli
 from napari_skipclick.engines import create_engine
 from napari_skipclick.eval import video
 from napari_skipclick.eval.noc import evaluate_object
+from napari_skipclick.eval.video_data import load_clip
+from napari_skipclick.eval.video_protocol import frame_iou, set_start
 from napari_skipclick.session import AnnotationSession
 from napari_skipclick.types import Click
 
@@ -91,6 +93,30 @@ def test_restarted_pure_runs_start_from_the_ground_truth_of_their_frame(tmp_path
     assert result["overall"]["j_restart_mean"] == record["j_restart_mean"]
     assert f"{record['j_restart_mean']:7.3f}" in capsys.readouterr().out
     assert run_video(*argv, "--restart-every", 0) == 2
+
+
+def test_frames_propagated_from_the_truth_of_the_frame_before_measure_each_frame_alone(
+    tmp_path, capsys
+):
+    out = tmp_path / "v.json"
+    argv = ["--engine", "embedded", "--data", MINI, "--first-frame", "gt", "--frames", 5]
+    assert run_video(*argv, "--propagate-from", "truth", "--json", out) == 0
+    result = json.loads(out.read_text())
+    assert result["propagate_from"] == "truth"
+    assert "propagated from the truth mask of the frame before" in capsys.readouterr().out
+    j_prop = result["objects"][0]["per_frame"]["j_prop"]
+    # frame 3 is one step from frame 2's ground truth, whatever frame 2's corrections gave
+    clip = load_clip(MINI / "hockey", 5)
+    gt = clip.ground_truth(1)
+    session = AnnotationSession(clip.frames, create_engine("embedded"))
+    obj = session.add_object().id
+    set_start(session, obj, gt[2] == 1, 2)
+    list(session.propagate([obj], 2, n_frames=1))
+    assert j_prop[2] == pytest.approx(frame_iou(gt[3], session.labels.read(3) == obj), abs=1e-4)
+    # chained, frame 3 comes from frame 2 as its corrections left it
+    chained = tmp_path / "c.json"
+    assert run_video(*argv, "--json", chained) == 0
+    assert json.loads(chained.read_text())["propagate_from"] == "corrected"
 
 
 def test_frames_between_keyframes_are_filled_from_both_ends(tmp_path, capsys):

@@ -36,6 +36,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="corrective clicks per frame at most (default 5)",
     )
     parser.add_argument(
+        "--propagate-from",
+        choices=("corrected", "truth"),
+        default="corrected",
+        help="propagate each frame from the corrected mask of the frame before (as an "
+        "annotator does) or from its ground truth, so that a frame's corrections measure that "
+        "frame alone, with no error carried over from earlier corrections",
+    )
+    parser.add_argument(
         "--restart-every",
         type=int,
         metavar="N",
@@ -151,7 +159,8 @@ def format_table(summary: dict) -> str:
     )
     lines = [
         f"engine {summary['engine']}  data {summary['data']}  first frame "
-        f"{summary['first_frame']}  max corrections {summary['max_corrections']}",
+        f"{summary['first_frame']}  max corrections {summary['max_corrections']}  propagated "
+        f"from the {summary['propagate_from']} mask of the frame before",
         "",
         head,
     ]
@@ -230,6 +239,7 @@ def _runs(engine, clips: list, args: argparse.Namespace) -> tuple[list, bool]:
                         progress.update,
                         args.restart_every,
                         args.keyframes_every,
+                        args.propagate_from == "truth",
                     )
                 )
     except KeyboardInterrupt:
@@ -292,6 +302,7 @@ def run(args: argparse.Namespace) -> int:
         "clips": [c.name for c in clips],
         "first_frame": args.first_frame,
         "max_corrections": args.max_corrections,
+        "propagate_from": args.propagate_from,
         "restart_every": args.restart_every,
         "keyframes_every": args.keyframes_every,
         "frames_limit": args.frames,

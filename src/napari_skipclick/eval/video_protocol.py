@@ -143,12 +143,15 @@ def run_object(
     tick: Callable[[], None] = lambda: None,
     restart_every: int | None = None,
     keyframes_every: int | None = None,
+    from_truth: bool = False,
 ) -> ObjectRun:
     """Run the protocol for object ``value`` of ``clip``; ``tick`` is called once per frame.
 
     ``first_frame`` is ``"clicks"`` (the clicker until IoU ≥ 0.90, at most 20 clicks) or
     ``"gt"`` (the ground-truth mask is the start). Then each next frame is propagated from the
-    previous one and corrected with at most ``max_corrections`` clicks until IoU ≥ 0.85. A second
+    previous one and corrected with at most ``max_corrections`` clicks until IoU ≥ 0.85; with
+    ``from_truth``, from the ground truth of the previous one instead, in a session of its own
+    (no clicks of earlier frames), so that each frame's corrections measure it alone. A second
     session propagates the frame-0 mask through the whole clip in one run without corrections.
     With ``restart_every`` N, the ground truth of frames 0, N, 2N, ... is also propagated for N
     frames each without corrections (``ObjectRun.j_restart``, every frame once). With
@@ -168,6 +171,9 @@ def run_object(
     run.first_iou = frame_iou(gt[0], start_mask)
     tick()
     for t in range(1, len(gt)):
+        if from_truth:
+            session, obj = _session(clip, engine, cache)
+            set_start(session, obj, gt[t - 1] == 1, t - 1)
         session.features(t)  # encoded here, so the step time is the propagation alone
         begin = time.perf_counter()
         for _ in session.propagate([obj], t - 1, n_frames=1):
