@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 
 from napari_skipclick.checks import corrects
 from napari_skipclick.session import AnnotationSession
 from napari_skipclick.session.corrections import corrected, local_edit
 from napari_skipclick.types import Click
-from support.engines import ColourEngine, moving_squares, red_box
+from support.engines import BACKGROUND, ColourEngine, moving_squares, red_box
 
 
 def test_a_positive_correction_adds_only_the_engines_part_at_the_click():
@@ -28,6 +29,60 @@ def test_a_negative_correction_removes_only_near_the_click():
     edited = local_edit(before, after, Click(12, 6, False))
     assert not edited[10:14, 5:12].any()  # removed around the click
     assert edited[10:14, 40:75].all()  # the far end stays
+
+
+def _disk(shape: tuple[int, int], y: int, x: int, r: float) -> np.ndarray:
+    rows, cols = np.ogrid[: shape[0], : shape[1]]
+    return (rows - y) ** 2 + (cols - x) ** 2 <= r**2
+
+
+def test_a_positive_correction_that_floods_takes_what_the_engine_finds_at_the_click_alone():
+    before = np.zeros((80, 100), bool)
+    before[5:15, 5:15] = True
+    ball = _disk(before.shape, 50, 60, 5)
+    after = before.copy()
+    after[30:80, :] = True  # the answer to all clicks floods the court around the ball
+    asked = []
+
+    def alone() -> np.ndarray:
+        asked.append(True)
+        return ball
+
+    edited = local_edit(before, after, Click(50, 60, True), alone=alone)
+    np.testing.assert_array_equal(edited, before | ball)
+    assert asked == [True]
+    # without the engine's own answer the flood is taken, cut to the click's reach
+    assert np.count_nonzero(local_edit(before, after, Click(50, 60, True))) > 20 * ball.sum()
+
+
+def test_a_positive_correction_keeps_the_engines_part_that_is_no_flood():
+    before = np.zeros((80, 100), bool)
+    before[5:40, 40:60] = True
+    after = before.copy()
+    after[40:75, 42:58] = True  # a missed leg: 560 pixels
+    half = np.zeros_like(before)
+    half[40:60, 42:58] = True  # what the click alone finds: a third of the leg and more
+    edited = local_edit(before, after, Click(50, 50, True), alone=lambda: half)
+    np.testing.assert_array_equal(edited, after)
+    # an answer alone that misses the click, or holds almost nothing, says nothing either
+    speck = _disk(before.shape, 50, 50, 1)
+    for own in (np.zeros_like(before), speck):
+        edited = local_edit(before, after, Click(50, 50, True), alone=lambda own=own: own)
+        np.testing.assert_array_equal(edited, after)
+
+
+def test_a_small_correction_never_asks_the_engine_about_the_click_alone():
+    before = np.zeros((40, 60), bool)
+    before[10:20, 10:20] = True
+    after = before.copy()
+    after[10:20, 20:26] = True
+
+    def alone() -> np.ndarray:
+        raise AssertionError("decoded for a part that cannot be a flood")
+
+    edited = local_edit(before, after, Click(15, 22, True), alone=alone)
+    assert edited[10:20, 20:26].all()
+    assert np.array_equal(local_edit(before, before, Click(15, 30, False), alone=alone), before)
 
 
 def test_a_correction_changes_the_mask_even_where_the_engine_does_not():
@@ -89,3 +144,37 @@ def test_an_undone_propagation_leaves_no_local_corrections_behind():
     session.set_clicks(1, obj, [Click(25, left + 5, True)])
     session.set_clicks(1, obj, [Click(25, left + 5, True), Click(25, left, False)])
     assert not (session.labels[1] == obj).any()
+
+
+class _FloodingEngine(ColourEngine):
+    """Refining a mask (a prior with object pixels) it takes colours within 40 of a positive
+    click, so that a grey ball floods the dark court around it; on a fresh object, within 10."""
+
+    def decode(self, features, clicks, prev_mask=None):
+        refining = prev_mask is not None and (np.asarray(prev_mask) > 0.5).any()
+        image = features.arrays["image"]
+        mask = np.zeros(features.image_shape, bool)
+        for click in clicks:
+            y, x = round(click.y), round(click.x)
+            similar = (np.abs(image - image[y, x]) <= (40 if refining else 10)).all(axis=2)
+            parts, _ = ndimage.label(similar)
+            region = parts == parts[y, x]
+            mask = mask | region if click.positive else mask & ~region
+        self.decodes.append((list(clicks), None if prev_mask is None else prev_mask.copy()))
+        return np.where(mask, 0.9, 0.05).astype(np.float32)
+
+
+def test_a_positive_correction_on_a_ball_apart_from_a_propagated_mask_adds_the_ball():
+    video = moving_squares(4)
+    video[:, 4:12, 70:80] = np.add(BACKGROUND, 30)  # a grey ball in the dark
+    session = AnnotationSession(video, _FloodingEngine())
+    obj = session.add_object().id
+    session.set_clicks(0, obj, [Click(25, 15, True)])
+    list(session.propagate([obj], 0, n_frames=2))
+    np.testing.assert_array_equal(session.labels[2] == obj, _square(2))
+    session.set_clicks(2, obj, [*session.clicks(2, obj), Click(8, 75, True)])
+    ball = np.zeros_like(_square(2))
+    ball[4:12, 70:80] = True
+    np.testing.assert_array_equal(session.labels[2] == obj, _square(2) | ball)
+    clicks, prior = session.engine.decodes[-1]  # the click alone, on no mask
+    assert clicks == [Click(8, 75, True)] and not prior.any()

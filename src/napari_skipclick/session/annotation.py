@@ -276,25 +276,40 @@ class AnnotationSession(SessionSaving, SessionUndo, SessionPropagation):
             box = None  # the crop would be the whole frame
         if not kept:
             probabilities = np.zeros(self.frame_shape, np.float32)
-        elif box is not None:
-            probabilities = decode_in_crop(
-                engine, self.cache, self.frame_key(t), self.image(t), box, kept, belief
-            )
         else:
-            key = features_key(engine)
-            features = self.cache.get(self.frame_key(t), key) if cached_only else None
-            if cached_only and features is None:
-                raise FeaturesNotReady(f"the features of frame {t} are not cached")
-            probabilities = engine.decode(
-                features if features is not None else self.features(t, engine), kept, belief
-            )
-        probabilities = np.asarray(probabilities, np.float32)
-        if carried:
-            local = corrected(prior, probabilities, kept, previous, lambda: self.image(t))
-            probabilities = probabilities if local is None else local
+            decode = self._decoder(t, engine, box, cached_only)
+            probabilities = decode(kept, belief)
+            if carried:
+                alone = np.zeros(self.frame_shape, np.float32)  # a first click's prior
+                local = corrected(
+                    prior,
+                    probabilities,
+                    kept,
+                    previous,
+                    lambda: self.image(t),
+                    lambda click: decode([click], alone),
+                )
+                probabilities = probabilities if local is None else local
         if one_click_added(kept, previous):
             probabilities = without_spur(prior > 0, probabilities, kept)
         return EditResult(t, obj_id, kept, ignored, probabilities, generation, base, box)
+
+    def _decoder(
+        self, t: int, engine: Engine, box: tuple[int, int, int, int] | None, cached_only: bool
+    ) -> Callable[[Sequence[Click], np.ndarray], np.ndarray]:
+        """Decodes clicks with a prior on frame ``t``: in the zoom crop ``box`` when given,
+        else with the frame's features (with ``cached_only``, ``FeaturesNotReady`` if they are
+        not cached)."""
+        if box is not None:
+            image = self.image(t)
+            return lambda clicks, prior: decode_in_crop(
+                engine, self.cache, self.frame_key(t), image, box, clicks, prior
+            )
+        features = self.cache.get(self.frame_key(t), features_key(engine)) if cached_only else None
+        if cached_only and features is None:
+            raise FeaturesNotReady(f"the features of frame {t} are not cached")
+        features = self.features(t, engine) if features is None else features
+        return lambda clicks, prior: np.asarray(engine.decode(features, clicks, prior), np.float32)
 
     def apply(self, result: EditResult, *, override: bool = False) -> EditResult:
         """Write a computed result (clicks, pixels by the overlap rule, status, undo entry)."""

@@ -23,6 +23,10 @@ DISK_RADIUS = 4.0
 #: a correction's part reaches at most this many times the click's distance to the mask's
 #: other side (plus ``DISK_RADIUS``) from the click
 REACH = 4.0
+#: a positive correction's part is cut to the engine's answer to the click alone when it adds
+#: more than this many times as much (and that answer adds at least ``MIN_ALONE`` pixels)
+FLOOD = 10.0
+MIN_ALONE = 50
 
 
 def one_click_added(clicks: list[Click], previous: list[Click]) -> bool:
@@ -31,7 +35,11 @@ def one_click_added(clicks: list[Click], previous: list[Click]) -> bool:
 
 
 def local_edit(
-    before: np.ndarray, after: np.ndarray, click: Click, radius: float = DISK_RADIUS
+    before: np.ndarray,
+    after: np.ndarray,
+    click: Click,
+    radius: float = DISK_RADIUS,
+    alone: Callable[[], np.ndarray] | None = None,
 ) -> np.ndarray:
     """``before`` changed only where ``click`` asks: the part of ``after`` that holds it.
 
@@ -41,14 +49,30 @@ def local_edit(
     distance ``d`` to the mask's other side (``REACH * d + radius``): a click deep in a missed
     region may change much, a click near the boundary little. Where ``after`` changes nothing
     at the click, a disk of radius ``max(d, radius)`` is added or removed, so that a correction
-    always changes the mask.
+    always changes the mask. A positive click's part more than ``FLOOD`` times what the engine
+    segments at the click on its own (``alone``) is cut to that: ``after`` flooded the
+    surroundings of a small part (a ball between the legs, or far from the mask).
 
     Args:
         before: the mask the click corrects (bool, H×W).
         after: the engine's answer to all clicks (bool, H×W).
         click: the correction.
         radius: disk radius in pixels where ``after`` does not change at the click.
+        alone: returns the engine's answer (bool, H×W) to the click alone on a fresh object;
+            called only for a positive click whose part could be a flood.
     """
+    part = _part(before, after, click, radius)
+    if alone is not None and click.positive and part.sum() > FLOOD * MIN_ALONE:
+        own, at = alone(), (round(click.y), round(click.x))
+        if own[at] and after[at]:
+            restricted = _part(before, after & own, click, radius)
+            if MIN_ALONE <= restricted.sum() < part.sum() / FLOOD:
+                part = restricted
+    return (before | part) if click.positive else (before & ~part)
+
+
+def _part(before: np.ndarray, after: np.ndarray, click: Click, radius: float) -> np.ndarray:
+    """The pixels a correction changes (``local_edit``), before it is checked for a flood."""
     y, x = round(click.y), round(click.x)
     change = (after & ~before) if click.positive else (before & ~after)
     components, _ = ndimage.label(change)
@@ -57,10 +81,8 @@ def local_edit(
     d = other_side(before, click)
     d = radius if d is None else d
     if components[y, x]:
-        part = (components == components[y, x]) & (squared <= (REACH * d + radius) ** 2)
-    else:
-        part = squared <= max(d, radius) ** 2
-    return (before | part) if click.positive else (before & ~part)
+        return (components == components[y, x]) & (squared <= (REACH * d + radius) ** 2)
+    return squared <= max(d, radius) ** 2
 
 
 def corrected(
@@ -69,6 +91,7 @@ def corrected(
     clicks: list[Click],
     previous: list[Click],
     image: Callable[[], np.ndarray] | None = None,
+    alone: Callable[[Click], np.ndarray] | None = None,
 ) -> np.ndarray | None:
     """Probabilities of a carried mask after a correction, or None if ``clicks`` is not one.
 
@@ -77,7 +100,9 @@ def corrected(
     ``lines.line_through``) adds that line, not the engine's blob around the click or its
     flood of the snow or sky the line crosses; any other adds or removes the engine's answer
     around the click (``local_edit``). ``image`` returns the frame (uint8 RGB); it is read
-    only for a positive correction.
+    only for a positive correction. ``alone`` returns the engine's probabilities for one click
+    on a fresh object (no prior); it is called only when a positive correction's part may be
+    a flood (``local_edit``).
     """
     if not one_click_added(clicks, previous):
         return None
@@ -88,5 +113,9 @@ def corrected(
     line = None
     if click.positive and image is not None:
         line = line_through(image(), round(click.y), round(click.x))
-    mask = before | line if line is not None else local_edit(before, probabilities > 0.5, click)
+    if line is not None:
+        mask = before | line
+    else:
+        own = None if alone is None else lambda: alone(click) > 0.5
+        mask = local_edit(before, probabilities > 0.5, click, alone=own)
     return np.where(mask, np.maximum(probabilities, 0.75), np.minimum(probabilities, 0.25))
