@@ -85,6 +85,44 @@ def test_a_small_correction_never_asks_the_engine_about_the_click_alone():
     assert np.array_equal(local_edit(before, before, Click(15, 30, False), alone=alone), before)
 
 
+def _ski_on_snow() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A dark ski 3 px wide on snow, a mask of it one row too wide along its middle, and an
+    engine answer that drops the ski around a negative click on that row."""
+    image = np.full((40, 80, 3), 235, np.uint8)
+    image[20:23, 10:70] = (40, 30, 60)
+    ski = np.zeros((40, 80), bool)
+    ski[20:23, 10:70] = True
+    before = ski.copy()
+    before[19, 30:51] = True  # a row of snow along its edge
+    after = before.copy()
+    after[15:30, 28:53] = False
+    return image, ski, before, after
+
+
+def test_a_negative_correction_on_a_ski_removes_the_snow_not_the_ski():
+    image, ski, before, after = _ski_on_snow()
+    click = Click(19, 40, False)
+    edited = local_edit(before, after, click, image=lambda: image)
+    assert not edited[19, 33:48].any()  # the snow around the click is gone
+    np.testing.assert_array_equal(edited & ski, ski)  # and all of the ski stays
+    assert not (edited & ~before).any()
+    # a disk around the click, as on a wide object, takes the ski's width with it
+    assert not local_edit(before, after, click)[20:23, 35:45].any()
+    # the same through ``corrected``, which reads the frame for it
+    positive = Click(21, 15, True)
+    probabilities = np.where(after, 0.9, 0.1).astype(np.float32)
+    fixed = corrected(before, probabilities, [positive, click], [positive], lambda: image)
+    np.testing.assert_array_equal(fixed > 0.5, edited)
+
+
+def test_a_negative_correction_on_a_ski_where_nothing_looks_different_removes_one_pixel():
+    image, ski, before, after = _ski_on_snow()
+    image[19, 30:51] = (40, 30, 60)  # the row looks like the ski: nothing to tell them apart
+    edited = local_edit(before, after, Click(19, 40, False), image=lambda: image)
+    np.testing.assert_array_equal(edited, before & ~(np.arange(80) == 40)[None, :] | ski)
+    assert not edited[19, 40]
+
+
 def test_a_correction_changes_the_mask_even_where_the_engine_does_not():
     before = np.zeros((40, 40), bool)
     before[10:20, 10:20] = True

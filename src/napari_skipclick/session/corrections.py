@@ -4,7 +4,9 @@ A mask that propagation carried to a frame holds what the motion, the colour mod
 engine agreed on; the engine alone, decoding the frame's clicks again, does not reproduce it.
 So on such a mask a click that corrects it (positive outside, negative inside) takes from the
 engine's new answer only the connected part at the click, and keeps the rest of the mask; a
-positive click on a line (a pole, a kite line) adds the line, traced along its own colour.
+positive click on a line (a pole, a kite line) adds the line, traced along its own colour, and
+a negative click on a thin part of the mask (a ski, a pole) removes only the pixels there that
+look like the clicked one.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from scipy import ndimage
 from ..checks import corrects, other_side
 from ..types import Click
 from .lines import line_through
+from .motion import grown_box
+from .thin_parts import ThinSettings, thin_part
 
 #: radius in pixels of the disk a correction adds or removes where the engine changes nothing
 DISK_RADIUS = 4.0
@@ -40,6 +44,7 @@ def local_edit(
     click: Click,
     radius: float = DISK_RADIUS,
     alone: Callable[[], np.ndarray] | None = None,
+    image: Callable[[], np.ndarray] | None = None,
 ) -> np.ndarray:
     """``before`` changed only where ``click`` asks: the part of ``after`` that holds it.
 
@@ -51,7 +56,10 @@ def local_edit(
     at the click, a disk of radius ``max(d, radius)`` is added or removed, so that a correction
     always changes the mask. A positive click's part more than ``FLOOD`` times what the engine
     segments at the click on its own (``alone``) is cut to that: ``after`` flooded the
-    surroundings of a small part (a ball between the legs, or far from the mask).
+    surroundings of a small part (a ball between the legs, or far from the mask). A negative
+    click on a thin part of ``before`` (``thin_part``: a ski, a pole) removes only what looks
+    like the clicked pixel (``thin_cut``, with the frame from ``image``): a disk around a
+    pixel on a ski's edge would take the ski's width with it.
 
     Args:
         before: the mask the click corrects (bool, H×W).
@@ -60,15 +68,45 @@ def local_edit(
         radius: disk radius in pixels where ``after`` does not change at the click.
         alone: returns the engine's answer (bool, H×W) to the click alone on a fresh object;
             called only for a positive click whose part could be a flood.
+        image: returns the frame (uint8 RGB); read only for a negative click on a thin part.
     """
     part = _part(before, after, click, radius)
+    at = (round(click.y), round(click.x))
     if alone is not None and click.positive and part.sum() > FLOOD * MIN_ALONE:
-        own, at = alone(), (round(click.y), round(click.x))
+        own = alone()
         if own[at] and after[at]:
             restricted = _part(before, after & own, click, radius)
             if MIN_ALONE <= restricted.sum() < part.sum() / FLOOD:
                 part = restricted
+    if not click.positive and image is not None and thin_part(before, ThinSettings())[at]:
+        part = thin_cut(before, part, click, image())
     return (before | part) if click.positive else (before & ~part)
+
+
+def thin_cut(before: np.ndarray, part: np.ndarray, click: Click, image: np.ndarray) -> np.ndarray:
+    """What a negative ``click`` on a thin part of the mask ``before`` removes of ``part``: the
+    pixels no deeper in the mask than the click, whose colour is nearer the clicked pixel's
+    (the median of its 3×3 neighbourhood) than the rest of the mask's (its median), connected
+    to the click; at least the clicked pixel."""
+    y, x = round(click.y), round(click.x)
+    box = grown_box(part, 1 + ThinSettings().width)
+    if box is None:
+        return part
+    y0, y1, x0, x1 = box
+    crop, inside = part[y0:y1, x0:x1], before[y0:y1, x0:x1]
+    colours = image[y0:y1, x0:x1].astype(np.float32)
+    clicked = np.median(image[max(y - 1, 0) : y + 2, max(x - 1, 0) : x + 2].reshape(-1, 3), 0)
+    rest = before & ~part
+    own = np.median(image[rest], axis=0) if rest.any() else clicked
+    nearer = np.linalg.norm(colours - clicked, axis=2) < np.linalg.norm(colours - own, axis=2)
+    depth = ndimage.distance_transform_edt(np.pad(inside, 1))[1:-1, 1:-1]
+    limit = depth[y - y0, x - x0] + 0.5
+    components, _ = ndimage.label(crop & nearer & (depth <= limit))
+    out = np.zeros_like(part)
+    label = components[y - y0, x - x0]
+    out[y0:y1, x0:x1] = components == label if label else False
+    out[y, x] = True
+    return out
 
 
 def _part(before: np.ndarray, after: np.ndarray, click: Click, radius: float) -> np.ndarray:
@@ -117,5 +155,5 @@ def corrected(
         mask = before | line
     else:
         own = None if alone is None else lambda: alone(click) > 0.5
-        mask = local_edit(before, probabilities > 0.5, click, alone=own)
+        mask = local_edit(before, probabilities > 0.5, click, alone=own, image=image)
     return np.where(mask, np.maximum(probabilities, 0.75), np.minimum(probabilities, 0.25))
