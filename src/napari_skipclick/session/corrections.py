@@ -18,7 +18,7 @@ from scipy import ndimage
 
 from ..checks import corrects, other_side
 from ..types import Click
-from .lines import line_through
+from .lines import clicked_colour, line_through
 from .motion import grown_box
 from .thin_parts import ThinSettings, thin_part
 
@@ -95,7 +95,7 @@ def thin_cut(before: np.ndarray, part: np.ndarray, click: Click, image: np.ndarr
     y0, y1, x0, x1 = box
     crop, inside = part[y0:y1, x0:x1], before[y0:y1, x0:x1]
     colours = image[y0:y1, x0:x1].astype(np.float32)
-    clicked = np.median(image[max(y - 1, 0) : y + 2, max(x - 1, 0) : x + 2].reshape(-1, 3), 0)
+    clicked = clicked_colour(image, y, x)
     rest = before & ~part
     own = np.median(image[rest], axis=0) if rest.any() else clicked
     nearer = np.linalg.norm(colours - clicked, axis=2) < np.linalg.norm(colours - own, axis=2)
@@ -110,7 +110,8 @@ def thin_cut(before: np.ndarray, part: np.ndarray, click: Click, image: np.ndarr
 
 
 def _part(before: np.ndarray, after: np.ndarray, click: Click, radius: float) -> np.ndarray:
-    """The pixels a correction changes (``local_edit``), before it is checked for a flood."""
+    """The pixels a correction changes (``local_edit``), before the rules for a flood and for
+    a thin part."""
     y, x = round(click.y), round(click.x)
     change = (after & ~before) if click.positive else (before & ~after)
     components, _ = ndimage.label(change)

@@ -70,7 +70,7 @@ def line_through(
     rows, cols = np.ogrid[: window.shape[0], : window.shape[1]]
     distance = np.hypot(rows - cy, cols - cx)
     ring = (distance >= s.ring) & (distance <= 2 * s.ring)
-    clicked = np.median(window[max(cy - 1, 0) : cy + 2, max(cx - 1, 0) : cx + 2].reshape(-1, 3), 0)
+    clicked = clicked_colour(window, cy, cx)
     direction = clicked - np.median(window[ring], axis=0)
     contrast = float(np.linalg.norm(direction))
     if contrast < s.min_contrast:
@@ -110,3 +110,9 @@ def _component(mask: np.ndarray, at: tuple[int, int]) -> np.ndarray:
     labels, _ = ndimage.label(mask, np.ones((3, 3), bool))
     value = labels[at]
     return labels == value if value else np.zeros(mask.shape, bool)
+
+
+def clicked_colour(image: np.ndarray, y: int, x: int) -> np.ndarray:
+    """The colour of the pixel clicked at ``(y, x)`` of ``image`` (H×W×3): the median of its
+    3×3 neighbourhood (a pixel of a line a pixel wide may be half the background)."""
+    return np.median(image[max(y - 1, 0) : y + 2, max(x - 1, 0) : x + 2].reshape(-1, 3), 0)
