@@ -18,7 +18,7 @@ from scipy import ndimage
 
 from ..checks import corrects, other_side
 from ..types import Click
-from .lines import clicked_colour, line_through
+from .lines import LineSettings, clicked_colour, line_through
 from .motion import grown_box
 from .thin_parts import ThinSettings, thin_part
 
@@ -86,8 +86,9 @@ def local_edit(
 def thin_cut(before: np.ndarray, part: np.ndarray, click: Click, image: np.ndarray) -> np.ndarray:
     """What a negative ``click`` on a thin part of the mask ``before`` removes of ``part``: the
     pixels no deeper in the mask than the click, whose colour is nearer the clicked pixel's
-    (the median of its 3×3 neighbourhood) than the rest of the mask's (its median), connected
-    to the click; at least the clicked pixel."""
+    (``clicked_colour``) than the rest of the mask's (its median), connected to the click; at
+    least the clicked pixel. All of ``part`` where the two colours differ by less than
+    ``LineSettings.min_contrast`` (a remnant of the object, its shadow)."""
     y, x = round(click.y), round(click.x)
     box = grown_box(part, 1 + ThinSettings().width)
     if box is None:
@@ -98,6 +99,8 @@ def thin_cut(before: np.ndarray, part: np.ndarray, click: Click, image: np.ndarr
     clicked = clicked_colour(image, y, x)
     rest = before & ~part
     own = np.median(image[rest], axis=0) if rest.any() else clicked
+    if np.linalg.norm(clicked - own) < LineSettings().min_contrast:
+        return part  # nothing to tell the clicked pixel from the object by
     nearer = np.linalg.norm(colours - clicked, axis=2) < np.linalg.norm(colours - own, axis=2)
     depth = ndimage.distance_transform_edt(np.pad(inside, 1))[1:-1, 1:-1]
     limit = depth[y - y0, x - x0] + 0.5
