@@ -280,14 +280,13 @@ class AnnotationSession(SessionSaving, SessionUndo, SessionPropagation):
             decode = self._decoder(t, engine, box, cached_only)
             probabilities = decode(kept, belief)
             if carried:
-                alone = np.zeros(self.frame_shape, np.float32)  # a first click's prior
                 local = corrected(
                     prior,
                     probabilities,
                     kept,
                     previous,
                     lambda: self.image(t),
-                    lambda click: decode([click], alone),
+                    lambda click: decode([click], np.zeros(self.frame_shape, np.float32)),
                 )
                 probabilities = probabilities if local is None else local
         if one_click_added(kept, previous):

@@ -142,9 +142,9 @@ def corrected(
     ``lines.line_through``) adds that line, not the engine's blob around the click or its
     flood of the snow or sky the line crosses; any other adds or removes the engine's answer
     around the click (``local_edit``). ``image`` returns the frame (uint8 RGB); it is read
-    only for a positive correction. ``alone`` returns the engine's probabilities for one click
-    on a fresh object (no prior); it is called only when a positive correction's part may be
-    a flood (``local_edit``).
+    only for a positive correction or a negative one on a thin part. ``alone`` returns the
+    engine's probabilities for one click on a fresh object (an all-zero prior, as a first
+    click's); it is called only when a positive correction's part may be a flood.
     """
     if not one_click_added(clicks, previous):
         return None
