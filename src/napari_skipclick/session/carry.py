@@ -9,8 +9,9 @@ them all with the carried mask as its prior. When the engine's mask agrees with 
 one as well as the object's size allows, the two probability maps are averaged
 (``engine_weight``), pixels of the carried mask that the motion tracks well
 (``Motion.tracked``) are kept (and, when the object moves with its surroundings, such pixels
-beyond it, ``Motion.outside``, are kept out), and pixels that move with the background
-(``Motion.background``) are taken out; otherwise the carried mask stands in and the frame asks
+beyond it, ``Motion.outside``, are kept out), pixels that move with the background
+(``Motion.background``) are taken out and those beyond it that the background's shift
+explains (``Motion.explained``) kept out; otherwise the carried mask stands in and the frame asks
 for review. Either way, thin parts of the mask (lines, poles) are followed onto the new frame
 along their own line (``thin_parts``), whose pixels join the mask unless they move with the
 background; a straight part that turned (a swinging pole) is found again as one line
@@ -257,6 +258,12 @@ def carry_object(
             if motion.background is not None:
                 # what moves with the background is not the object, whatever its colour
                 crop[motion.background] = np.minimum(crop[motion.background], 0.49)
+            if motion.explained is not None:
+                # beyond the moved mask, what the background's shift explains stays out,
+                # however plain: the engine and the colours creep into a streaked background
+                # a ring a frame behind a rider the camera follows
+                out = motion.explained & ~carried[y0:y1, x0:x1]
+                crop[out] = np.minimum(crop[out], 0.49)
         if entering is not None:
             fused[entering] = probabilities[entering]
     else:

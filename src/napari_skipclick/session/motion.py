@@ -20,7 +20,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .motion_background import Momentum, background_pixels, background_shift, stalls, texture
+from .motion_background import (
+    Momentum,
+    background_pixels,
+    background_shift,
+    explained_by,
+    stalls,
+    texture,
+    textured_background,
+)
 from .object_shift import best_shift
 
 
@@ -63,6 +71,15 @@ class MotionSettings:
     the colours say (a leg on clay of the same colour), and, when the object moves with its
     surroundings (``Motion.background`` None), keeps such pixels beyond it out
     (``Motion.outside``).
+
+    ``explained_ratio`` (0: never) marks, when the object moves against the background (by
+    ``separation``), the pixels whose grey values the background's shift explains clearly
+    better than the object's: its residual (``track_residual`` at most) below that share of
+    the shift's and by ``min_gain``, where the background's motion was measured on texture
+    (``textured_background``). Unlike ``background_pixels`` this needs no flow at the pixel,
+    so no texture in every direction: a background streaked by a pan that follows a rider
+    still says which way it went. Propagation keeps such pixels beyond the moved mask out
+    (``Motion.explained``).
     """
 
     margin: float = 0.5
@@ -79,6 +96,7 @@ class MotionSettings:
     stall: float = 0.5
     stall_speed: float = 4.0
     track_residual: float = 0.025
+    explained_ratio: float = 0.5
 
     def __post_init__(self) -> None:
         if self.method not in ("ilk", "tvl1"):
@@ -91,6 +109,8 @@ class MotionSettings:
             raise ValueError("max_residual must be > 0 and min_gain >= 0")
         if min(self.separation, self.texture, self.track_residual) < 0:
             raise ValueError("separation, texture and track_residual must be >= 0")
+        if not 0 <= self.explained_ratio <= 1:
+            raise ValueError("explained_ratio must lie in [0, 1]")
         if not 0 <= self.stall < 1 or self.stall_speed < 0:
             raise ValueError("stall must lie in [0, 1) and stall_speed must be >= 0")
 
@@ -109,7 +129,10 @@ class Motion:
     marks the textured pixels whose motion explains the new frame well
     (``MotionSettings.track_residual``); ``outside`` (likewise; None also when the object's
     motion and the background's can be told apart) those of them that the dense flow, too,
-    brings from beyond the object (its mask below ``OUTSIDE`` there). ``shift``
+    brings from beyond the object (its mask below ``OUTSIDE`` there); ``explained``
+    (likewise; None also when the two motions cannot be told apart) those whose grey values
+    the background's shift explains clearly better than the object's
+    (``MotionSettings.explained_ratio``). ``shift``
     is the object's own displacement (rows, columns, frame pixels; ``best_shift``), None
     with the ``"dense"`` model.
     """
@@ -122,6 +145,7 @@ class Motion:
     tracked: np.ndarray | None = None
     shift: np.ndarray | None = None
     outside: np.ndarray | None = None
+    explained: np.ndarray | None = None
 
 
 def grown_box(mask: np.ndarray, grow: int) -> tuple[int, int, int, int] | None:
@@ -202,6 +226,7 @@ def estimate_motion(
     flow = _flow(after, before, settings)
     dense = flow
     background, measured, coasting, tracked, shift = None, None, False, None, None
+    explained = None
     measurable = texture(after) >= settings.texture
     if settings.model != "dense":
         inside = small_mask > 0.25
@@ -216,10 +241,18 @@ def estimate_motion(
             measured = Momentum((shift - moving) / scale, moving / scale)
         residual = _residual(before, after, flow)
         background = background_pixels(residual, measurable, moving, flow, shift, settings)
+        shift_error = _residual(before, after, _rigid(shift, flow.shape))
+        if (
+            background is not None
+            and settings.explained_ratio > 0
+            and textured_background(inside, measurable)
+        ):
+            moving_error = _residual(before, after, _rigid(moving, flow.shape))
+            explained = explained_by(moving_error, shift_error, settings)
         if coasting:
             flow = _rigid(shift, flow.shape)
         else:
-            flow = _choose(flow, residual, shift, before, after, settings)
+            flow = _choose(flow, residual, shift, shift_error, settings)
     if settings.track_residual > 0:
         tracked = (_residual(before, after, flow) <= settings.track_residual) & measurable
     if scale < 1.0:
@@ -228,6 +261,8 @@ def estimate_motion(
             background = resize(background.astype(np.float32), size, order=0) > 0.5
         if tracked is not None:
             tracked = resize(tracked.astype(np.float32), size, order=0) > 0.5
+        if explained is not None:
+            explained = resize(explained.astype(np.float32), size, order=0) > 0.5
     outside = None
     if tracked is not None and background is None:
         # tracked, and where the dense flow too comes from beyond the object: a zoom moves
@@ -237,7 +272,15 @@ def estimate_motion(
         outside = tracked & (source < OUTSIDE)
     moved = None if shift is None else np.asarray(shift, np.float32) / scale
     return Motion(
-        box, flow.astype(np.float32), background, measured, coasting, tracked, moved, outside
+        box,
+        flow.astype(np.float32),
+        background,
+        measured,
+        coasting,
+        tracked,
+        moved,
+        outside,
+        explained,
     )
 
 
@@ -285,16 +328,15 @@ def _choose(
     dense: np.ndarray,
     error_dense: np.ndarray,
     shift: np.ndarray,
-    before: np.ndarray,
-    after: np.ndarray,
+    error_rigid: np.ndarray,
     settings: MotionSettings,
 ) -> np.ndarray:
-    """Per pixel, the dense flow (whose residual is ``error_dense``) where it explains
-    ``after`` clearly better, else the shift."""
+    """Per pixel, the dense flow (whose residual is ``error_dense``) where it explains the
+    new frame clearly better than the ``shift`` (whose residual is ``error_rigid``), else the
+    shift."""
     rigid = _rigid(shift, dense.shape)
     if settings.model == "shift":
         return rigid
-    error_rigid = _residual(before, after, rigid)
     better = (error_dense <= settings.max_residual) & (
         error_dense + settings.min_gain < error_rigid
     )

@@ -30,16 +30,32 @@ class Momentum:
 BACKGROUND_GAP = 4
 
 
+#: the fewest pixels from which the background's motion is measured (``background_shift``)
+MIN_BACKGROUND = 50
+
+
+def _far(mask: np.ndarray) -> np.ndarray:
+    """The pixels of the crop farther than ``BACKGROUND_GAP`` pixels from ``mask``."""
+    from scipy.ndimage import binary_dilation
+
+    return ~binary_dilation(mask, iterations=BACKGROUND_GAP)
+
+
 def background_shift(mask: np.ndarray, dense: np.ndarray) -> np.ndarray | None:
     """The background's displacement (rows, columns): minus the median of the dense backward
     flow ``dense`` over the crop farther than ``BACKGROUND_GAP`` pixels from ``mask``; None
-    when fewer than 50 pixels lie that far."""
-    from scipy.ndimage import binary_dilation
-
-    far = ~binary_dilation(mask, iterations=BACKGROUND_GAP)
-    if np.count_nonzero(far) < 50:
+    when fewer than ``MIN_BACKGROUND`` pixels lie that far."""
+    far = _far(mask)
+    if np.count_nonzero(far) < MIN_BACKGROUND:
         return None
     return -np.median(dense[:, far], axis=1).astype(np.float32)
+
+
+def textured_background(mask: np.ndarray, measurable: np.ndarray) -> bool:
+    """Whether at least ``MIN_BACKGROUND`` of the pixels ``background_shift`` measures the
+    background's motion on are textured (``measurable``): a plain background's flow is
+    nought whatever it does, and a still corner of a shrinking object would match it."""
+    return np.count_nonzero(_far(mask) & measurable) >= MIN_BACKGROUND
 
 
 def stalls(
@@ -95,6 +111,22 @@ def background_pixels(
         return None
     along = with_background(-dense, moving, apart)
     return along & (residual <= settings.max_residual) & measurable
+
+
+def explained_by(
+    moving_error: np.ndarray, shift_error: np.ndarray, settings: MotionSettings
+) -> np.ndarray:
+    """Pixels whose grey values the background's shift explains well and clearly better than
+    the object's: ``moving_error`` and ``shift_error`` are the residuals under each
+    (``motion._residual``); the background's is at most ``settings.track_residual`` (as well
+    as the motion tracks a pixel), below ``settings.explained_ratio`` of the object's and by
+    ``settings.min_gain``. Meant for a background whose motion was measured on texture
+    (``textured_background``)."""
+    return (
+        (moving_error <= settings.track_residual)
+        & (moving_error + settings.min_gain < shift_error)
+        & (moving_error < settings.explained_ratio * shift_error)
+    )
 
 
 def with_background(displacement: np.ndarray, moving: np.ndarray, apart: float) -> np.ndarray:
