@@ -25,6 +25,7 @@ from .motion_background import (
     background_pixels,
     background_shift,
     explained_by,
+    far_from,
     stalls,
     texture,
     textured_background,
@@ -232,7 +233,8 @@ def estimate_motion(
         inside = small_mask > 0.25
         expected = None if course is None else np.asarray(course, np.float64) * scale
         shift = best_shift(before, after, inside, flow, expected)
-        moving = background_shift(inside, flow)
+        far = far_from(inside)
+        moving = background_shift(far, flow)
         if moving is not None:
             if momentum is not None:
                 stalled = stalls(shift - moving, moving, momentum, scale, settings)
@@ -245,7 +247,7 @@ def estimate_motion(
         if (
             background is not None
             and settings.explained_ratio > 0
-            and textured_background(inside, measurable)
+            and textured_background(far, measurable)
         ):
             moving_error = _residual(before, after, _rigid(moving, flow.shape))
             explained = explained_by(moving_error, shift_error, settings)

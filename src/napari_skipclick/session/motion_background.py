@@ -34,28 +34,29 @@ BACKGROUND_GAP = 4
 MIN_BACKGROUND = 50
 
 
-def _far(mask: np.ndarray) -> np.ndarray:
-    """The pixels of the crop farther than ``BACKGROUND_GAP`` pixels from ``mask``."""
+def far_from(mask: np.ndarray) -> np.ndarray:
+    """The pixels of the crop farther than ``BACKGROUND_GAP`` pixels from ``mask``: those the
+    background's motion is measured on."""
     from scipy.ndimage import binary_dilation
 
     return ~binary_dilation(mask, iterations=BACKGROUND_GAP)
 
 
-def background_shift(mask: np.ndarray, dense: np.ndarray) -> np.ndarray | None:
+def background_shift(far: np.ndarray, dense: np.ndarray) -> np.ndarray | None:
     """The background's displacement (rows, columns): minus the median of the dense backward
-    flow ``dense`` over the crop farther than ``BACKGROUND_GAP`` pixels from ``mask``; None
-    when fewer than ``MIN_BACKGROUND`` pixels lie that far."""
-    far = _far(mask)
+    flow ``dense`` over the pixels ``far`` from the object (``far_from``); None when fewer
+    than ``MIN_BACKGROUND`` pixels lie that far."""
     if np.count_nonzero(far) < MIN_BACKGROUND:
         return None
     return -np.median(dense[:, far], axis=1).astype(np.float32)
 
 
-def textured_background(mask: np.ndarray, measurable: np.ndarray) -> bool:
-    """Whether at least ``MIN_BACKGROUND`` of the pixels ``background_shift`` measures the
-    background's motion on are textured (``measurable``): a plain background's flow is
-    nought whatever it does, and a still corner of a shrinking object would match it."""
-    return np.count_nonzero(_far(mask) & measurable) >= MIN_BACKGROUND
+def textured_background(far: np.ndarray, measurable: np.ndarray) -> bool:
+    """Whether at least ``MIN_BACKGROUND`` of the pixels ``far`` from the object, which
+    ``background_shift`` measures the background's motion on, are textured
+    (``measurable``): a plain background's flow is nought whatever it does, and a still
+    corner of a shrinking object would match it."""
+    return np.count_nonzero(far & measurable) >= MIN_BACKGROUND
 
 
 def stalls(
