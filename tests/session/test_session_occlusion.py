@@ -13,6 +13,7 @@ from napari_skipclick.session import AnnotationSession, PropagationSettings, car
 from napari_skipclick.session.motion import MotionSettings, estimate_motion, warp_mask
 from napari_skipclick.session.motion_background import Momentum, stalls
 from napari_skipclick.session.thin_parts import ThinSettings
+from napari_skipclick.session.track import Track
 from napari_skipclick.types import FrameStatus
 from support.engines import UpperPartEngine
 from support.scenes import iou, snow
@@ -104,6 +105,39 @@ def test_coasting_frames_ask_for_review_and_end_after_max_coast(max_coast):
     assert all(session.status(t) is FrameStatus.NEEDS_REVIEW for t in coasted)
     runs = np.split(np.array(coasted), np.flatnonzero(np.diff(coasted) > 1) + 1)
     assert max(len(run) for run in runs) <= max_coast
+
+
+def _step(relative, refusal=None, coasting=False) -> carry.Carried:
+    """A carried step whose object moved ``relative`` against a background panning left."""
+    momentum = Momentum(np.array(relative, np.float32), np.array([0.0, -10.0], np.float32))
+    empty = np.zeros((4, 4), np.float32)
+    return carry.Carried(empty, empty, [], 1.0, 0.9, refusal, 0.9, momentum, coasting)
+
+
+def test_an_object_coasts_on_with_its_steady_motion_not_one_torn_step():
+    settings = MotionSettings()
+    track = Track()
+    for relative in ([0.0, 14.0], [-1.0, 13.0], [1.0, 15.0], [0.0, 14.0]):
+        track.update(_step(relative), settings)
+    # branches in front tear the flow: one step the engine still agrees with, slowed down
+    # but not stalled, and one it disagrees with
+    track.update(_step([4.0, 8.0]), settings)
+    torn = track.momentum(max_coast=10)
+    assert torn is not None and torn.relative == pytest.approx([4.0, 8.0])
+    assert torn.steady == pytest.approx([0.0, 14.0])  # the median of the last five
+    # the stall is judged against the last step, the object coasts on with the steady motion
+    pan = np.array([0.0, -10.0], np.float32)
+    assert stalls(np.array([0.0, 1.0]), pan, torn, 1.0, settings) == pytest.approx([0.0, 14.0])
+    assert stalls(np.array([0.0, 5.0]), pan, torn, 1.0, settings) is None
+    without = Momentum(torn.relative, torn.background)
+    assert stalls(np.array([0.0, 1.0]), pan, without, 1.0, settings) == pytest.approx([4.0, 8.0])
+    # a step the engine disagrees with adds no motion, and leaves none to coast on (as before)
+    track.update(_step([9.0, -4.0], refusal="the engine's mask left"), settings)
+    assert track.momentum(10) is None
+    # coasting steps add nothing to the steady motion
+    track.update(_step([0.0, 12.0]), settings)
+    track.update(_step([0.0, 14.0], coasting=True), settings)
+    assert track.momentum(10).steady == pytest.approx([0.5, 13.0])  # the last five
 
 
 class MotionOnlyEngine:

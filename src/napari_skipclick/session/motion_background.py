@@ -19,10 +19,13 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Momentum:
     """How an object moved on one step, in frame pixels (rows, columns): its displacement
-    relative to the background's (``relative``) and the background's (``background``)."""
+    relative to the background's (``relative``) and the background's (``background``);
+    ``steady``, when known, is its relative displacement over its last few steps (``Track``),
+    which it coasts on with: one step's can be torn by what passes in front of it."""
 
     relative: np.ndarray
     background: np.ndarray
+    steady: np.ndarray | None = None
 
 
 #: pixels (on the downscaled crop) between the object and the pixels whose flow is the
@@ -66,7 +69,8 @@ def stalls(
     scale: float,
     settings: MotionSettings,
 ) -> np.ndarray | None:
-    """The relative motion to coast on with (flow pixels), or None.
+    """The relative motion to coast on with (flow pixels: ``momentum.steady`` when known, else
+    ``momentum.relative``), or None.
 
     ``relative`` and ``moving`` are the object's motion against the background and the
     background's, now, in flow pixels (frame pixels times ``scale``); ``momentum`` is the step
@@ -84,7 +88,7 @@ def stalls(
     change = moving - np.asarray(momentum.background, np.float32) * scale
     if float(np.hypot(*change)) >= settings.stall * speed:
         return None
-    return before
+    return before if momentum.steady is None else np.asarray(momentum.steady, np.float32) * scale
 
 
 def background_pixels(

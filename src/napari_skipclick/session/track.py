@@ -4,7 +4,7 @@ the course it keeps from one run to the next."""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -12,24 +12,37 @@ from .carry import Carried
 from .motion import MotionSettings
 from .motion_background import Momentum
 
+#: steps over which an object's steady motion against the background is taken (the median of
+#: those the engine agreed with, ``Momentum.steady``)
+STEADY_STEPS = 5
+
 
 @dataclass
 class Track:
     """An object's motion against the background on its last step, how many steps in a row it
-    has coasted on with it, and the motion it had before its last coasting run began."""
+    has coasted on with it, the motion it had before its last coasting run began, and its
+    relative motions on the last ``STEADY_STEPS`` steps that did not coast (None where the
+    engine disagreed)."""
 
     last: Momentum | None = None
     coasted: int = 0
     before_coasting: Momentum | None = None
+    recent: list[np.ndarray | None] = field(default_factory=list)
 
     def momentum(self, max_coast: int) -> Momentum | None:
-        """The motion to coast on with; None when unknown or once ``max_coast`` steps in a
-        row coasted."""
-        return self.last if self.coasted < max_coast else None
+        """The last step's motion, with the steady motion to coast on with (the median of the
+        recent relative motions the engine agreed with); None when the last step's is unknown
+        or once ``max_coast`` steps in a row coasted."""
+        if self.last is None or self.coasted >= max_coast:
+            return None
+        kept = [r for r in self.recent if r is not None]
+        steady = np.median(kept, axis=0).astype(np.float32) if kept else None
+        return Momentum(self.last.relative, self.last.background, steady)
 
     def update(self, carried: Carried, settings: MotionSettings) -> bool:
         """Remember the step's motion, unless the engine disagreed with it (the flow may have
-        torn: a leak, a change of appearance) and it was not coasting.
+        torn: a leak, a change of appearance) and it was not coasting; a step that did not
+        coast also joins the recent ones the steady motion is taken over.
 
         Returns whether the object, after a coasting run ended, still keeps less than
         ``settings.stall`` of its motion against the background from before the run: it may
@@ -40,6 +53,10 @@ class Track:
         self.coasted = self.coasted + 1 if carried.coasting else 0
         trusted = carried.from_engine or carried.coasting
         self.last = carried.momentum if trusted else None
+        if not carried.coasting:
+            agreed = carried.momentum if carried.from_engine else None
+            relative = None if agreed is None else agreed.relative
+            self.recent = [*self.recent, relative][-STEADY_STEPS:]
         if carried.coasting or self.before_coasting is None:
             return False
         now = carried.momentum
