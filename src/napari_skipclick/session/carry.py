@@ -272,6 +272,7 @@ def carry_object(
         # otherwise grow the mask frame after frame with nothing to check it
         carried = strongest(prior, known, visible)
         fused = np.where(carried, np.maximum(prior, 0.51), np.minimum(prior, 0.49))
+    turned = False
     if motion is not None and not motion.coasting and settings.thin.width:
         fused, turned = with_thin_parts(
             fused, previous_image, image, previous, motion, settings.thin, visible
@@ -287,6 +288,8 @@ def carry_object(
     colour_match = None if likelihood is None else colours.match(likelihood, mask)
     fused = fused.astype(np.float32)
     measured, coasting = (motion.momentum, motion.coasting) if motion else (None, False)
+    if turned:
+        measured = None  # the shift of a line that swings is no speed against the background
     return Carried(
         fused,
         prior,

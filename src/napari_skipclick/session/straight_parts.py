@@ -4,9 +4,10 @@ A ski pole swings about the hand: between two frames its tip moves by many times
 and its direction turns by several degrees, so its tiles (``thin_parts.follow_thin``), each
 searched a few pixels around where the motion puts it, lose it, and the engine keeps a pole at
 the old angle. A straight part is instead looked for as one segment of the same length: over
-shifts of its centre and turns about it, the placement under which its points lie on the
-strongest line of the part's own colour channel (``thin_parts.line_strength``, the colours
-projected onto the difference between the part and its surroundings) wins, coarse to fine.
+shifts of its centre and turns about it or about the end it swings about
+(``straight_search``), the placement under which its points lie on the strongest line of the
+part's own colour channel (``thin_parts.line_strength``, the colours projected onto the
+difference between the part and its surroundings) wins, coarse to fine.
 The line then runs on or stops where that channel says (a pole that shortens as it turns
 towards the camera, or whose tip goes behind a leg). ``with_thin_parts`` follows a carried
 mask's thin parts so, and the rest tile by tile (``thin_parts.follow_thin``).
@@ -23,18 +24,16 @@ from skimage.draw import polygon
 
 from ..shapes import on_picture, pieces, segment
 from .motion import Motion
+from .straight_search import REACH, best_placement, pivots, points, search
 from .thin_parts import (
     ThinSettings,
     follow_thin,
-    in_picture_mean,
     line_budget,
     line_strength,
     part_channel,
     thin_part,
 )
 
-#: largest shift, in pixels, of its centre beyond where the motion puts it
-REACH = 12
 #: how much longer, as a share of its length, the part may become on the new frame
 GROWTH = 0.3
 #: the longest run of weak points, in pixels, that the line runs on across
@@ -124,9 +123,10 @@ def follow_straight(
     one straight line (``shapes.segment``) and stands out from its surroundings as
     ``follow_thin``'s tiles must (``min_contrast``, ``separation``, ``line``) is searched as
     one segment (see the module): shifts of up to ``REACH`` pixels around the motion's
-    displacement of its pixels and turns of up to ``settings.turn`` degrees (0: none is
-    searched); it is found where its points reach ``settings.strength`` of the part's own
-    line strength on average, a shift costing ``settings.drift`` per pixel.
+    displacement of its pixels and turns of up to ``settings.turn`` degrees about its centre
+    or the end it may swing about (``straight_search.pivots``; 0: none is searched); it is
+    found where its points reach ``settings.strength`` of the part's own line strength on
+    average, a shift costing ``settings.drift`` per pixel.
 
     Args:
         previous_image: the frame of ``previous``, uint8 ``(H, W, 3)``.
@@ -185,7 +185,9 @@ def _follow_piece(
     strength = np.minimum(line_strength(after, settings.width) / reference, 1.0)
     origin = np.array([y0, x0], np.float64)
     angle = math.atan2(along[0], along[1])
-    best = _search(strength, predicted - origin, angle, length, settings)
+    best = search(
+        strength, predicted - origin, angle, length, settings, pivots(previous, piece, ends_old)
+    )
     if best is None or best[0] < settings.strength:
         return None
     score, centre_new, turn = best
@@ -195,11 +197,11 @@ def _follow_piece(
     if abs(turn) < MIN_TURN * turn_step:
         return None
     shifts = np.arange(-REACH, REACH + 1.0)
-    still = _best(
+    still = best_placement(
         strength,
         predicted - origin,
         angle,
-        _points(length),
+        points(length),
         settings.drift,
         predicted - origin,
         shifts,
@@ -247,87 +249,6 @@ def _motion_step(piece: np.ndarray, motion: Motion) -> np.ndarray:
     if motion.shift is not None:
         return np.asarray(motion.shift, np.float64)
     return np.zeros(2)
-
-
-def _search(
-    strength: np.ndarray, predicted: np.ndarray, angle: float, length: float, s: ThinSettings
-) -> tuple[float, np.ndarray, float] | None:
-    """The best placement of a segment ``length`` long on ``strength`` (clipped to 1) that lay
-    at ``angle``: its score (mean strength at its points less ``drift`` per pixel of shift
-    from ``predicted``), centre and turn from ``angle``; shifts within ``REACH`` and turns
-    within ``s.turn`` degrees, first on a grid twice as coarse, then around its best."""
-    turn_step = math.atan2(1.0, length / 2)  # the ends move by one pixel
-    max_turn, drift = math.radians(s.turn), s.drift
-    t = _points(length)
-    coarse = _best(
-        strength,
-        predicted,
-        angle,
-        t,
-        drift,
-        predicted,
-        np.arange(-REACH, REACH + 1, 2.0),
-        np.arange(-(max_turn // (2 * turn_step)), max_turn // (2 * turn_step) + 1)
-        * (2 * turn_step),  # no turn among them
-    )
-    if coarse is None:
-        return None
-    _, centre, turn = coarse
-    fine = np.arange(-2.0, 3.0)
-    return _best(
-        strength,
-        centre,
-        angle + turn,
-        t,
-        drift,
-        predicted,
-        fine,
-        np.arange(-2, 3) * turn_step,
-        offset=turn,
-    )
-
-
-def _points(length: float) -> np.ndarray:
-    """Places along a segment ``length`` long, one pixel apart, from its centre."""
-    return np.linspace(-length / 2, length / 2, max(int(length) + 1, 2))
-
-
-def _best(
-    strength: np.ndarray,
-    centre: np.ndarray,
-    angle: float,
-    t: np.ndarray,
-    drift: float,
-    predicted: np.ndarray,
-    shifts: np.ndarray,
-    turns: np.ndarray,
-    offset: float = 0.0,
-) -> tuple[float, np.ndarray, float] | None:
-    """The best of the placements ``centre + (dy, dx)`` (``dy``, ``dx`` in ``shifts``) turned
-    by each of ``turns`` from ``angle``: (score, centre, turn + ``offset``). The points that
-    the unturned placement at ``predicted`` puts beyond the picture (``strength`` reaches past
-    every placement but where the picture ends) have left it: they count nowhere."""
-    ahead = predicted[:, None] + np.outer([math.sin(angle - offset), math.cos(angle - offset)], t)
-    present = on_picture(ahead[0], ahead[1], strength.shape)
-    height, width = strength.shape
-    dy, dx = (v.ravel() for v in np.meshgrid(shifts, shifts, indexing="ij"))
-    best: tuple[float, np.ndarray, float] | None = None
-    for turn in turns:
-        axis = np.array([math.sin(angle + turn), math.cos(angle + turn)])
-        ys = centre[0] + dy[:, None] + t[None, :] * axis[0]
-        xs = centre[1] + dx[:, None] + t[None, :] * axis[1]
-        rows, cols = np.rint(ys).astype(int), np.rint(xs).astype(int)
-        inside = on_picture(rows, cols, strength.shape) & present
-        values = strength[np.clip(rows, 0, height - 1), np.clip(cols, 0, width - 1)]
-        # the shift, and how far the turn moves the ends: the least change wins a tie
-        moved = np.hypot(centre[0] + dy - predicted[0], centre[1] + dx - predicted[1])
-        moved += abs(turn + offset) * float(t[-1])
-        score = in_picture_mean(values, inside, axis=1) - drift * moved
-        k = int(np.argmax(score))
-        if best is None or score[k] > best[0]:
-            place = np.array([centre[0] + dy[k], centre[1] + dx[k]])
-            best = (float(score[k]), place, turn + offset)
-    return best
 
 
 def _extent(
