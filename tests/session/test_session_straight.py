@@ -22,12 +22,19 @@ def _still() -> Motion:
     return Motion((0, SHAPE[0], 0, SHAPE[1]), np.zeros((2, *SHAPE), np.float32))
 
 
-def test_a_pole_that_turned_is_found_on_its_new_line_and_its_old_place_is_stale():
-    before, pole = swinging_pole(0, 10)
-    after, moved = swinging_pole(1, 10)
+def _swung(degrees: float):
+    """The tool's pole on frames 0 and 1 of a swing of ``degrees`` a frame, followed with no
+    motion to go by: what ``follow_straight`` found, the pole before and after."""
+    before, pole = swinging_pole(0, degrees)
+    after, moved = swinging_pole(1, degrees)
     found = follow_straight(
         before, after, pole, thin_part(pole, ThinSettings()), _still(), ThinSettings()
     )
+    return found, pole, moved
+
+
+def test_a_pole_that_turned_is_found_on_its_new_line_and_its_old_place_is_stale():
+    found, pole, moved = _swung(10)
     assert found.handled.sum() == pole.sum()
     assert iou(found.pixels, moved) >= 0.6
     # where the pole was (its tip 16 px from the new one) lies in the swept area
@@ -39,11 +46,7 @@ def test_a_pole_that_turned_is_found_on_its_new_line_and_its_old_place_is_stale(
 def test_a_pole_that_swung_about_its_grip_is_found_though_its_centre_moved_far():
     # 24 degrees about the grip move the pole's centre 19 px, beyond the 12 px searched
     # around where the motion (here none) puts it; turned about an end it lies there
-    before, pole = swinging_pole(0, 24)
-    after, moved = swinging_pole(1, 24)
-    found = follow_straight(
-        before, after, pole, thin_part(pole, ThinSettings()), _still(), ThinSettings()
-    )
+    found, pole, moved = _swung(24)
     assert found.handled.sum() == pole.sum()
     assert iou(found.pixels, moved) >= 0.6
 
