@@ -24,10 +24,10 @@ def pivots(previous: np.ndarray, piece: np.ndarray, ends: np.ndarray) -> tuple[i
     annotated alone)."""
     rest = previous.copy()
     rest[piece[:, 0], piece[:, 1]] = False
-    points = np.argwhere(rest)
-    if len(points) < ALONE * len(piece):
+    others = np.argwhere(rest)
+    if len(others) < ALONE * len(piece):
         return (-1, 1)
-    near = [float(np.min(np.sum((points - end) ** 2, axis=1))) for end in ends]
+    near = [float(np.min(np.sum((others - end) ** 2, axis=1))) for end in ends]
     return (-1,) if near[0] <= near[1] else (1,)
 
 
@@ -37,21 +37,22 @@ def search(
     angle: float,
     length: float,
     s: ThinSettings,
-    pivots: tuple[int, ...] = (),
+    swing: tuple[int, ...] = (),
 ) -> tuple[float, np.ndarray, float] | None:
     """The best placement of a segment ``length`` long on ``strength`` (clipped to 1) that lay
     at ``angle``: its score (mean strength at its points less ``drift`` per pixel of shift
     from where the turn puts it), centre and turn from ``angle``; shifts within ``REACH`` and
-    turns within ``s.turn`` degrees about its centre or either end (a pole swings about the
-    grip: turned about it, its centre moves by more than ``REACH``), first on a grid twice as
-    coarse, then around its best."""
+    turns within ``s.turn`` degrees about its centre and about each end ``swing`` names (-1:
+    the end behind the centre along ``angle``, 1: the one ahead; ``pivots``): a pole swings
+    about the grip, and turned about it its centre moves by more than ``REACH``. First on a
+    grid twice as coarse, then around its best."""
     turn_step = math.atan2(1.0, length / 2)  # the ends move by one pixel
     max_turn, drift = math.radians(s.turn), s.drift
     t = points(length)
     half = (length / 2) * np.array([math.sin(angle), math.cos(angle)])
     coarse_turns = np.arange(-(max_turn // (2 * turn_step)), max_turn // (2 * turn_step) + 1)
     best = None
-    for pivot in (None, *(predicted + sign * half for sign in pivots)):
+    for pivot in (None, *(predicted + sign * half for sign in swing)):
         found = best_placement(
             strength,
             predicted,
