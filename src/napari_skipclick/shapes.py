@@ -109,3 +109,11 @@ def straight_share(mask: np.ndarray, max_width: float) -> float:
             line = found is not None and found[1] <= max_width
         straight += len(points) if line else 0
     return straight / total
+
+
+def principal_axes(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The centre of ``points`` (``(N, 2)``, rows and columns) and unit vectors along and
+    across their principal direction."""
+    centre = points.mean(axis=0)
+    axes = np.linalg.svd(points - centre, full_matrices=False)[2]
+    return centre, axes[0], axes[1]

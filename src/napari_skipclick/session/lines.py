@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from .thin_parts import ThinSettings, line_strength, principal_axes, thin_part
+from ..shapes import principal_axes
+from .thin_parts import ThinSettings, line_strength, thin_part
 
 
 @dataclass(frozen=True)

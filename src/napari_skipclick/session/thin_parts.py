@@ -20,6 +20,7 @@ from scipy import ndimage
 from ..shapes import on_picture, pieces
 from .motion import Motion, grown_box
 from .motion_background import with_background
+from .tile_lines import Tile, with_their_lines
 
 
 @dataclass(frozen=True)
@@ -189,24 +190,13 @@ def follow_thin(
             _follow_tile(previous_image, image, previous, points[chosen], step, settings)
         )
     # a tile that moved with the background found a ridge of the background: not followed
-    results = [_Tile(t.here) if _on_background(t, motion) else t for t in results]
+    results = [Tile(t.here) if _on_background(t, motion) else t for t in results]
     if settings.straight:
-        results = _with_their_lines(results, thin.shape, settings)
+        results = with_their_lines(results, thin.shape, settings)
     for tile in results:
         if tile.pixels is not None:
             out[tile.pixels[:, 0], tile.pixels[:, 1]] = True
     return out
-
-
-@dataclass(frozen=True)
-class _Tile:
-    """One tile of a thin part: its pixels on the previous frame (``here``), and on the new
-    one with its shift when it was followed; not ``movable``: a piece over something wider."""
-
-    here: np.ndarray
-    pixels: np.ndarray | None = None
-    shift: np.ndarray | None = None
-    movable: bool = True
 
 
 class Channel(NamedTuple):
@@ -258,21 +248,21 @@ def _follow_tile(
     here: np.ndarray,
     step: np.ndarray,
     settings: ThinSettings,
-) -> _Tile:
+) -> Tile:
     """One tile's part ``here`` followed onto the new frame (see ``follow_thin``); ``step`` is
     the motion's displacement of the tile."""
     shape = previous.shape
     margin = settings.width + 3
     channel = part_channel(previous_image, previous, here, settings)
     if not channel.line:
-        return _Tile(here, movable=False)
+        return Tile(here, movable=False)
     if channel.direction is None:
-        return _Tile(here)
+        return Tile(here)
     direction, reference = channel.direction, channel.reference
     # the new frame around where the motion puts the tile, searched for that line
     a = _window(here + step, margin + settings.search, shape)
     if a[1] <= a[0] or a[3] <= a[2]:
-        return _Tile(here)  # the motion moves the tile off the frame
+        return Tile(here)  # the motion moves the tile off the frame
     after = image[a[0] : a[1], a[2] : a[3]].astype(np.float32)
     line = line_strength(after @ direction, settings.width) / reference
     search = np.arange(-settings.search, settings.search + 1)
@@ -286,71 +276,17 @@ def _follow_tile(
     fit = in_picture_mean(np.minimum(values, 1.0), inside, axis=0)
     best = int(np.argmax(fit - settings.drift * np.hypot(dy, dx)))
     if fit[best] < settings.strength:
-        return _Tile(here)
+        return Tile(here)
     keep = inside[:, best]
     moved = np.zeros(line.shape, bool)
     moved[ys[keep, best], xs[keep, best]] = True
     found = np.argwhere(ndimage.binary_dilation(moved) & (line >= settings.strength))
     # as many pixels as the part keeps in the picture, the strongest on the line: its width
     found = found[np.argsort(-line[found[:, 0], found[:, 1]], kind="stable")[: keep.sum()]]
-    return _Tile(here, found + np.array([a[0], a[2]]), step + np.array([dy[best], dx[best]]))
+    return Tile(here, found + np.array([a[0], a[2]]), step + np.array([dy[best], dx[best]]))
 
 
-def _with_their_lines(
-    tiles: list[_Tile], shape: tuple[int, int], settings: ThinSettings
-) -> list[_Tile]:
-    """``tiles`` with each straight one set by the line through the followed tiles on the same
-    straight line (within ``settings.straight`` pixels of it): across the line a shift and a
-    slight turn, along it their median shift. A tile that could not be followed moves with
-    that line; a followed tile more than ``OFF_LINE`` pixels off a line that at least
-    ``MIN_TILES`` other tiles agree on found some other ridge, and moves with the line
-    instead."""
-    followed = [tile for tile in tiles if tile.shift is not None]
-    if not followed:
-        return tiles
-    # every followed tile's pixels, labelled by its index in ``followed``, for medians at once
-    pixels = np.concatenate([tile.here for tile in followed]).astype(np.float64)
-    owner = np.repeat(np.arange(len(followed)), [len(tile.here) for tile in followed])
-    centres = np.array([tile.here.mean(axis=0) for tile in followed])
-    # a tile whose centre is farther from a line than this has not half its pixels near it
-    reach = settings.straight + settings.tile * math.sqrt(2)
-    settled = []
-    for tile in tiles:
-        here = tile.here
-        if len(here) < MIN_PIXELS or not tile.movable:
-            settled.append(tile)
-            continue
-        centre, along, across = principal_axes(here)
-        if np.sqrt(np.mean(((here - centre) @ across) ** 2)) > settings.straight:
-            settled.append(tile)  # bent (a hand round a pole): no one line
-            continue
-        # the followed tiles whose pixels lie (median) within ``straight`` of this tile's line
-        near = np.flatnonzero(np.abs((centres - centre) @ across) <= reach)
-        off = ndimage.median(np.abs((pixels - centre) @ across), owner, near)
-        mine = [
-            followed[i]
-            for i, distance in zip(near, np.atleast_1d(off), strict=True)
-            if followed[i] is not tile and distance <= settings.straight
-        ]
-        if not mine or (tile.shift is not None and len(mine) < MIN_TILES):
-            settled.append(tile)  # alone on its line, or followed and not overruled
-            continue
-        place = np.array([float(np.mean((other.here - centre) @ along)) for other in mine])
-        offset = np.array([float(other.shift @ across) for other in mine])
-        turn, base = _line_fit(place, offset, settings.tile)
-        if tile.shift is not None and abs(float(tile.shift @ across) - base) <= OFF_LINE:
-            settled.append(tile)
-            continue
-        slide = float(np.median([other.shift @ along for other in mine]))
-        position = (here - centre) @ along
-        new = np.rint(here + np.outer(base + turn * position, across) + slide * along)
-        new = new.astype(int)
-        new = new[on_picture(new[:, 0], new[:, 1], shape)]
-        settled.append(_Tile(here, new, base * across + slide * along))
-    return settled
-
-
-def _on_background(tile: _Tile, motion: Motion) -> bool:
+def _on_background(tile: Tile, motion: Motion) -> bool:
     """Whether the tile moved with the background rather than with the object (it found a
     ridge of the background), when the two motions can be told apart (``motion.background``):
     its own shift decides, as the flow of a line a pixel or two wide is its surroundings'."""
@@ -359,38 +295,6 @@ def _on_background(tile: _Tile, motion: Motion) -> bool:
     momentum = motion.momentum
     apart = float(np.hypot(*momentum.relative))
     return bool(with_background(tile.shift.astype(np.float32), momentum.background, apart))
-
-
-def principal_axes(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The centre of ``points`` (``(N, 2)``, rows and columns) and unit vectors along and
-    across their principal direction."""
-    centre = points.mean(axis=0)
-    axes = np.linalg.svd(points - centre, full_matrices=False)[2]
-    return centre, axes[0], axes[1]
-
-
-def _line_fit(place: np.ndarray, offset: np.ndarray, tile: int) -> tuple[float, float]:
-    """Slope and intercept of ``offset`` against ``place`` (least squares, once more without
-    the points more than ``OFF_LINE`` pixels off when at least two spanning two tiles are
-    left); slope 0 when the places span less than two tiles. The slope is at most
-    ``MAX_TURN`` (a line turns little between frames)."""
-    if np.ptp(place) < 2 * tile:
-        return 0.0, float(np.median(offset))
-    slope, intercept = np.polyfit(place, offset, 1)
-    keep = np.abs(offset - (slope * place + intercept)) <= OFF_LINE
-    if keep.sum() >= 2 and np.ptp(place[keep]) >= 2 * tile:
-        slope, intercept = np.polyfit(place[keep], offset[keep], 1)
-    return float(np.clip(slope, -MAX_TURN, MAX_TURN)), float(intercept)
-
-
-#: the fewest pixels of a tile's part that give it a direction
-MIN_PIXELS = 6
-#: pixels a followed tile may lie off the line through the others
-OFF_LINE = 2.0
-#: followed tiles on one line that can overrule one of them
-MIN_TILES = 3
-#: the largest turn (tangent of the angle) of a straight piece between two frames
-MAX_TURN = 0.1
 
 
 def _window(points: np.ndarray, margin: int, shape: tuple[int, int]) -> tuple[int, int, int, int]:
