@@ -51,20 +51,19 @@ def segment(points: np.ndarray) -> tuple[np.ndarray, float] | None:
     axis; a thin line's staircase stays within it)."""
     if len(points) < MIN_SEGMENT:
         return None
-    centre = points.mean(axis=0)
-    axes = np.linalg.svd(points - centre, full_matrices=False)[2]
-    offsets = (points - centre) @ axes[0]
+    centre, along, across = principal_axes(points)
+    offsets = (points - centre) @ along
     low, high = float(offsets.min()), float(offsets.max())
     length = high - low
     if length < MIN_SEGMENT:
         return None
     width = max(1.0, len(points) / (length + 1))
-    near = np.abs((points - centre) @ axes[1]) <= width / 4 + 1.0
+    near = np.abs((points - centre) @ across) <= width / 4 + 1.0
     # the share a band of that width, evenly filled, holds there
     even = min(1.0, 0.5 + 2.0 / width)
     if np.count_nonzero(near) < SEGMENT_SHARE * even * len(points):
         return None
-    return centre + np.outer([low, high], axes[0]), width
+    return centre + np.outer([low, high], along), width
 
 
 def pieces(mask: np.ndarray, gap: int = 2) -> list[np.ndarray]:
