@@ -314,3 +314,32 @@ def test_the_missed_part_around_a_deep_click_counts_as_object_colour():
         assert np.count_nonzero((mask > 0.5) & ~leg & (prev < 0.5)) <= 5
         taken.append(np.count_nonzero((mask > 0.5) & leg))
     assert taken[0] < 0.75 * leg.sum() < 0.8 * leg.sum() <= taken[1]
+
+
+def test_a_later_clicks_disk_wins_the_overlap_but_not_an_earlier_clicks_own_pixel():
+    from napari_skipclick.engines.embedded_refine import disk_labels
+
+    positive, negative = Click(10, 10, True), Click(11, 11, False)  # 1.4 px apart
+    disks = disk_labels((21, 21), [positive, negative], 3.0)
+    assert disks[10, 10] == 1 and disks[11, 11] == -1  # each keeps its own pixel
+    assert disks[9, 10] == -1 and disks[8, 8] == 1  # the overlap is the later click's
+    alone = _disk((21, 21), 10, 10, 3.0) & ~_disk((21, 21), 11, 11, 3.0)
+    alone[10, 10] = True
+    assert np.array_equal(disks == 1, alone)
+    # a later click on the same pixel wins it
+    assert (disk_labels((21, 21), [positive, Click(10, 10, False)], 3.0) <= 0).all()
+
+
+def test_a_negative_click_a_pixel_from_a_positive_one_keeps_the_object():
+    # giant-slalom frame 0: the first click on the poles lands on a pole pixel in the glove;
+    # the next, negative, one pixel beside it (the glove the answer took). Its disk, painted
+    # last, took the positive click's own pixel, and the mask, which must hold its positive
+    # clicks, was empty
+    frame = io.imread(DATA / "giant_slalom" / "00000.jpg")
+    engine = EmbeddedEngine()
+    features = engine.encode(frame)
+    first = Click(143, 298, True)
+    prob = engine.decode(features, [first], np.zeros(frame.shape[:2], np.float32))
+    prob = engine.decode(features, [first, Click(144, 299, False)], prob)
+    mask = prob > 0.5
+    assert mask[143, 298] and not mask[144, 299]

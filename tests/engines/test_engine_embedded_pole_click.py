@@ -172,3 +172,15 @@ def test_a_clicks_pole_is_added_only_to_an_object_of_lines():
     assert np.count_nonzero(added & ~ndimage.binary_dilation(first | second, iterations=2)) <= 5
     wide = ndimage.binary_dilation(first, iterations=6).astype(np.float32)
     assert thin_objects(arrays, flood, clicks, wide, widths, s) is flood
+
+
+def test_poles_clicked_each_on_itself_on_the_slalom_frame_give_both_poles_not_the_snow():
+    # a click on each pole itself: the second, on a line of its own that no line joins to the
+    # first click, was left to the thin pass, which reads lines between clicks, and the
+    # superpixel cut of the two flooded the snow between (41,193 px)
+    frame, pole = slalom_frame("poles")
+    near_pole = ndimage.binary_dilation(pole, iterations=2)
+    mask = decode_clicks(EmbeddedEngine(), frame, [Click(170, 326, True), Click(180, 400, True)])
+    assert np.count_nonzero(mask) <= 150 and np.count_nonzero(mask & ~near_pole) <= 40
+    assert np.count_nonzero(mask[:, :340] & pole[:, :340]) >= 20  # the left pole
+    assert np.count_nonzero(mask[:, 370:] & near_pole[:, 370:]) >= 30  # the right one

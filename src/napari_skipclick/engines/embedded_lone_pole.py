@@ -11,6 +11,7 @@ import numpy as np
 
 from ..shapes import median_width, straight_share
 from ..types import Click
+from .embedded_features import LAB_BINS
 from .embedded_line_between import (
     click_distance,
     line_between,
@@ -50,15 +51,16 @@ def pole_added(
 ) -> np.ndarray | None:
     """The previous mask and the pole of the newest click, where the object so far is poles
     (``LINES_SHARE``), the newest click is positive, reads no line back to the positive click
-    before it, is not itself on a pole that stands out, and alone reads a pole
-    (``lone_line_click``: a pole beside it, or one that starts at it, clicked at its tip or
-    grip), and ``mask`` leaked: it is more than ``leak_ratio`` times the two together; else
-    None. A line from an earlier positive click to the newest (the pole's other end) joins
-    them.
+    before it, and alone reads a pole (``lone_line_click``: a pole beside it, or one that
+    starts at it, clicked at its tip or grip; or the pole it is on, where ``mask`` is of the
+    frame's border colours, ``border_share``: a click on a line inside a board the cut holds
+    is left to the thin pass), and ``mask`` leaked: it is more than ``leak_ratio`` times the
+    two together; else None. A line from an earlier positive click to the newest (the pole's
+    other end) joins them.
 
-    Poles clicked by turns (a pole's grip, the other pole's grip, the first one's tip) give
-    the two poles: the way between two clicks on different poles reads no line, and the
-    superpixel cut of them all floods the snow between (arguments as
+    Poles clicked by turns (a pole's grip, the other pole's grip, the first one's tip; or
+    each pole on itself) give the two poles: the way between two clicks on different poles
+    reads no line, and the superpixel cut of them all floods the snow between (arguments as
     ``embedded_thin_pass.thin_objects``)."""
     newest = max(widths)
     if prev is None or newest != len(clicks) - 1:
@@ -70,8 +72,8 @@ def pole_added(
         return None  # on the line of the click before: the thin pass joins the two
     click = clicks[newest] if asked is None else asked[newest]
     width = line_width(a["lab"], click, s)
-    if stands_out(a["lab"], click, width, s):
-        return None  # on a line itself (a graphic on a board, too): the thin pass reads it
+    if stands_out(a["lab"], click, width, s) and border_share(a, mask) < BORDER_FLOOD:
+        return None  # on a line inside what the cut holds (a graphic on a board): thin pass
     pole = lone_line_click(a, mask, [click], {0: width}, s, flooded=True)
     if pole is mask or not pole.any() or _thick(pole, s):
         return None
@@ -84,6 +86,25 @@ def pole_added(
             added = with_way(added, way.near_first, way.near_second)
             break
     return added if np.count_nonzero(mask) > s.leak_ratio * np.count_nonzero(added) else None
+
+
+#: a colour is the border's when it holds at least this share of the border superpixels'
+#: pixels; a mask is a flood of the background when this share of its pixels are such
+BORDER_COLOUR = 1e-3
+BORDER_FLOOD = 0.5
+
+
+def border_share(a: dict, mask: np.ndarray) -> float:
+    """The share of ``mask``'s pixels whose colour bin is one of the frame's border colours
+    (``BORDER_COLOUR`` of the pixels of the superpixels at the border of the image or crop
+    ``a``): near 1 for a flood of snow around two poles, 0 for a dark board on white."""
+    if not mask.any():
+        return 0.0
+    at_border = np.isin(a["hist_segment"], np.flatnonzero(a["border"]))
+    bins, counts = a["hist_bin"][at_border], a["hist_count"][at_border]
+    border = np.bincount(bins, weights=counts, minlength=int(np.prod(LAB_BINS)))
+    border /= max(float(border.sum()), 1.0)
+    return float(np.mean(border[a["pixel_bin"][mask]] >= BORDER_COLOUR))
 
 
 def lone_line_click(

@@ -55,11 +55,20 @@ def click_disks(
 def disk_labels(
     shape: tuple[int, int], clicks: list[Click], radius: float | Sequence[float]
 ) -> np.ndarray:
-    """Image of +1 / -1 inside the disks around positive / negative clicks (later clicks win);
-    ``radius`` is one for all clicks or one per click."""
+    """Image of +1 / -1 inside the disks around positive / negative clicks (later clicks win),
+    each click keeping its own pixel (the later one of two on the same pixel); ``radius`` is
+    one for all clicks or one per click.
+
+    A negative click a pixel from a positive one (the edge of a pole beside the glove) took
+    the positive click's own pixel, and with it the whole object, which must hold its
+    positive clicks."""
     out = np.zeros(shape, dtype=np.int8)
     for click, window, disk in click_disks(shape, clicks, radius):
         out[window][disk] = 1 if click.positive else -1
+    for click in clicks:
+        y, x = round(click.y), round(click.x)
+        if 0 <= y < shape[0] and 0 <= x < shape[1]:
+            out[y, x] = 1 if click.positive else -1
     return out
 
 
