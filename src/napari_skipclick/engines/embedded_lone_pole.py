@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy import ndimage
 
 from ..shapes import median_width, straight_share
 from ..types import Click
@@ -72,11 +73,14 @@ def pole_added(
         return None  # on the line of the click before: the thin pass joins the two
     click = clicks[newest] if asked is None else asked[newest]
     width = line_width(a["lab"], click, s)
-    if stands_out(a["lab"], click, width, s) and border_share(a, mask) < BORDER_FLOOD:
-        return None  # on a line inside what the cut holds (a graphic on a board): thin pass
+    on_line = stands_out(a["lab"], click, width, s)
+    if on_line and border_share(a, mask) < BORDER_FLOOD:
+        return None  # a graphic on a board the cut holds: the thin pass reads it
     pole = lone_line_click(a, mask, [click], {0: width}, s, flooded=True)
     if pole is mask or not pole.any() or _thick(pole, s):
         return None
+    if on_line and (pole & ndimage.binary_dilation(before)).any():
+        return None  # more of a pole the object holds: the thin pass reads it
     added = before | pole
     # the pole may be one clicked before, at its other end: the way to that click reads it
     placed = clicks if asked is None else asked
