@@ -54,10 +54,11 @@ def pole_added(
     (``LINES_SHARE``), the newest click is positive, reads no line back to the positive click
     before it, and alone reads a pole (``lone_line_click``: a pole beside it, or one that
     starts at it, clicked at its tip or grip; or the pole it is on, where ``mask`` is of the
-    frame's border colours, ``border_share``: a click on a line inside a board the cut holds
-    is left to the thin pass), and ``mask`` leaked: it is more than ``leak_ratio`` times the
-    two together; else None. A line from an earlier positive click to the newest (the pole's
-    other end) joins them.
+    frame's border colours, ``border_share``, and that pole does not touch the previous
+    mask: a click on a line inside a board the cut holds, or on more of a pole the object
+    holds, is left to the thin pass), and ``mask`` leaked: it is more than ``leak_ratio``
+    times the two together; else None. A line from an earlier positive click to the newest
+    (the pole's other end) joins them.
 
     Poles clicked by turns (a pole's grip, the other pole's grip, the first one's tip; or
     each pole on itself) give the two poles: the way between two clicks on different poles
