@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from scipy import ndimage
@@ -292,3 +294,43 @@ def test_an_engine_hint_is_used_when_the_engine_offers_one():
     assert [s.frame for s in steps] == [1, 2, 3] and all(s.ok for s in steps)
     assert [m[:2] for m in engine.matches] == [(0, 1), (1, 2), (2, 3)]
     assert all(iou(session.labels[t] == obj, pole_mask(t)) == 1.0 for t in range(4))
+
+
+def zoomed(image: np.ndarray, scale: float) -> np.ndarray:
+    """``image`` seen by a camera that zoomed by ``scale`` about its centre (bilinear)."""
+    from skimage.transform import SimilarityTransform, warp
+
+    centre = np.array(image.shape[1::-1], float) / 2  # x, y
+    inverse = SimilarityTransform(scale=1 / scale, translation=centre * (1 - 1 / scale))
+    return warp(image, inverse, order=1, preserve_range=True).astype(np.uint8)
+
+
+def test_motion_measures_how_much_an_object_grows_or_shrinks():
+    image = snow(120, 200, seed=3)
+    mask = np.zeros((120, 200), bool)
+    mask[40:80, 70:130] = True
+    for scale in (0.99, 1.0, 1.02):
+        motion = estimate_motion(image, zoomed(image, scale), mask, MotionSettings())
+        assert motion.scale == pytest.approx(scale, abs=0.003)
+    shifted = estimate_motion(image, np.roll(image, (2, 5), axis=(0, 1)), mask, MotionSettings())
+    assert shifted.scale == pytest.approx(1.0, abs=0.003)
+    # an object on plain ground has nothing to measure its scale by
+    plain = np.full((120, 200, 3), 200, np.uint8)
+    assert estimate_motion(plain, plain, mask, MotionSettings()).scale is None
+    assert estimate_motion(image, image, mask, MotionSettings(shrink=0)).scale is None
+    with pytest.raises(ValueError):
+        MotionSettings(shrink=1.0)
+
+
+def test_only_an_object_that_shrinks_with_its_surroundings_shrinks():
+    image = snow(120, 200, seed=3)
+    mask = np.zeros((120, 200), bool)
+    mask[40:80, 70:130] = True
+    motion = estimate_motion(image, zoomed(image, 0.99), mask, MotionSettings())
+    assert motion.background is None  # the snow zooms with it
+    assert motion.shrinks(0.005) and not motion.shrinks(0.02) and not motion.shrinks(0)
+    grows = estimate_motion(image, zoomed(image, 1.01), mask, MotionSettings())
+    assert not grows.shrinks(0.005)
+    # against a background that moves otherwise its rim is its own: tracked, it stays
+    against = replace(motion, background=np.zeros_like(motion.tracked))
+    assert not against.shrinks(0.005)

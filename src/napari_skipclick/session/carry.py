@@ -9,7 +9,8 @@ them all with the carried mask as its prior. When the engine's mask agrees with 
 one as well as the object's size allows, the two probability maps are averaged
 (``engine_weight``), pixels of the carried mask that the motion tracks well
 (``Motion.tracked``) are kept (and, when the object moves with its surroundings, such pixels
-beyond it, ``Motion.outside``, are kept out), pixels that move with the background
+beyond it, ``Motion.outside``, are kept out, and those on its rim are not kept when it
+shrinks, ``Motion.shrinks``), pixels that move with the background
 (``Motion.background``) are taken out and those beyond it that the background's shift
 explains (``Motion.explained``) kept out; otherwise the carried mask stands in and the frame asks
 for review. Either way, thin parts of the mask (lines, poles) are followed onto the new frame
@@ -247,6 +248,11 @@ def carry_object(
             if motion.tracked is not None:
                 # what the motion follows well stays, whatever the engine and colours say
                 kept = motion.tracked & known[y0:y1, x0:x1]
+                if motion.shrinks(settings.motion.shrink):
+                    # ... except on the rim of an object that shrinks with its surroundings
+                    # (a camera zooming out), which the motion follows there as well: the
+                    # engine and the colours take off the sliver it lost
+                    kept &= ndimage.binary_erosion(known[y0:y1, x0:x1])
                 crop[kept] = np.maximum(crop[kept], 0.51)
             if motion.outside is not None:
                 # the object moves with its surroundings (a camera panning over a standing

@@ -30,6 +30,7 @@ from .motion_background import (
     texture,
     textured_background,
 )
+from .motion_scale import scale_change
 from .object_shift import best_shift
 
 
@@ -81,6 +82,12 @@ class MotionSettings:
     so no texture in every direction: a background streaked by a pan that follows a rider
     still says which way it went. Propagation keeps such pixels beyond the moved mask out
     (``Motion.explained``).
+
+    ``shrink`` (0: never) is the least share by which an object that moves with its
+    surroundings must shrink from one frame to the next (``Motion.scale``: a camera zooming
+    out) for the tracked pixels on its moved mask's rim no longer to hold it
+    (``Motion.shrinks``): the motion follows the surroundings there as well as the object,
+    and the rim moves in by a fraction of a pixel a frame, which no shift of a mask shows.
     """
 
     margin: float = 0.5
@@ -98,6 +105,7 @@ class MotionSettings:
     stall_speed: float = 4.0
     track_residual: float = 0.025
     explained_ratio: float = 0.5
+    shrink: float = 0.005
 
     def __post_init__(self) -> None:
         if self.method not in ("ilk", "tvl1"):
@@ -110,8 +118,8 @@ class MotionSettings:
             raise ValueError("max_residual must be > 0 and min_gain >= 0")
         if min(self.separation, self.texture, self.track_residual) < 0:
             raise ValueError("separation, texture and track_residual must be >= 0")
-        if not 0 <= self.explained_ratio <= 1:
-            raise ValueError("explained_ratio must lie in [0, 1]")
+        if not 0 <= self.explained_ratio <= 1 or not 0 <= self.shrink < 1:
+            raise ValueError("explained_ratio must lie in [0, 1] and shrink in [0, 1)")
         if not 0 <= self.stall < 1 or self.stall_speed < 0:
             raise ValueError("stall must lie in [0, 1) and stall_speed must be >= 0")
 
@@ -135,7 +143,8 @@ class Motion:
     the background's shift explains clearly better than the object's
     (``MotionSettings.explained_ratio``). ``shift``
     is the object's own displacement (rows, columns, frame pixels; ``best_shift``), None
-    with the ``"dense"`` model.
+    with the ``"dense"`` model. ``scale`` is its size on the new frame over its size on the
+    previous one (``motion_scale.scale_change``), None where too little of it is textured.
     """
 
     box: tuple[int, int, int, int]
@@ -147,6 +156,12 @@ class Motion:
     shift: np.ndarray | None = None
     outside: np.ndarray | None = None
     explained: np.ndarray | None = None
+    scale: float | None = None
+
+    def shrinks(self, least: float) -> bool:
+        """Whether the object moves with its surroundings (``background`` None) and shrinks
+        by at least ``least`` (a share of its size; 0: never counts)."""
+        return bool(least) and self.background is None and (self.scale or 1.0) <= 1.0 - least
 
 
 def grown_box(mask: np.ndarray, grow: int) -> tuple[int, int, int, int] | None:
@@ -226,9 +241,10 @@ def estimate_motion(
         small_mask = resize(small_mask, small, order=1)
     flow = _flow(after, before, settings)
     dense = flow
+    measurable = texture(after) >= settings.texture
+    growth = scale_change(dense, small_mask > 0.5, measurable) if settings.shrink else None
     background, measured, coasting, tracked, shift = None, None, False, None, None
     explained = None
-    measurable = texture(after) >= settings.texture
     if settings.model != "dense":
         inside = small_mask > 0.25
         expected = None if course is None else np.asarray(course, np.float64) * scale
@@ -283,6 +299,7 @@ def estimate_motion(
         moved,
         outside,
         explained,
+        growth,
     )
 
 
