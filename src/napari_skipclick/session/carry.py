@@ -247,12 +247,13 @@ def carry_object(
             crop = fused[y0:y1, x0:x1]  # a view: the changes below land in ``fused``
             if motion.tracked is not None:
                 # what the motion follows well stays, whatever the engine and colours say
-                kept = motion.tracked & known[y0:y1, x0:x1]
+                own = known[y0:y1, x0:x1]
+                kept = motion.tracked & own
                 if motion.shrinks(settings.motion.shrink):
                     # ... except on the rim of an object that shrinks with its surroundings
                     # (a camera zooming out), which the motion follows there as well: the
                     # engine and the colours take off the sliver it lost
-                    kept &= ndimage.binary_erosion(known[y0:y1, x0:x1])
+                    kept &= ndimage.binary_erosion(own)
                 crop[kept] = np.maximum(crop[kept], 0.51)
             if motion.outside is not None:
                 # the object moves with its surroundings (a camera panning over a standing

@@ -83,11 +83,10 @@ class MotionSettings:
     still says which way it went. Propagation keeps such pixels beyond the moved mask out
     (``Motion.explained``).
 
-    ``shrink`` (0: never) is the least share by which an object that moves with its
-    surroundings must shrink from one frame to the next (``Motion.scale``: a camera zooming
-    out) for the tracked pixels on its moved mask's rim no longer to hold it
-    (``Motion.shrinks``): the motion follows the surroundings there as well as the object,
-    and the rim moves in by a fraction of a pixel a frame, which no shift of a mask shows.
+    ``shrink`` (0: never): an object that moves with its surroundings and shrinks by at least
+    that share a frame (``Motion.shrinks``: a camera zooming out) is no longer held by the
+    tracked pixels of its moved mask's rim, where the motion follows the surroundings too
+    and the edge moves in by a fraction of a pixel a frame, which no shift of a mask shows.
     """
 
     margin: float = 0.5
@@ -159,8 +158,7 @@ class Motion:
     scale: float | None = None
 
     def shrinks(self, least: float) -> bool:
-        """Whether the object moves with its surroundings (``background`` None) and shrinks
-        by at least ``least`` (a share of its size; 0: never counts)."""
+        """Whether it moves with its surroundings and shrinks by ``least`` (0: never)."""
         return bool(least) and self.background is None and (self.scale or 1.0) <= 1.0 - least
 
 
@@ -242,7 +240,7 @@ def estimate_motion(
     flow = _flow(after, before, settings)
     dense = flow
     measurable = texture(after) >= settings.texture
-    growth = scale_change(dense, small_mask > 0.5, measurable) if settings.shrink else None
+    size_change = scale_change(dense, small_mask > 0.5, measurable) if settings.shrink else None
     background, measured, coasting, tracked, shift = None, None, False, None, None
     explained = None
     if settings.model != "dense":
@@ -299,7 +297,7 @@ def estimate_motion(
         moved,
         outside,
         explained,
-        growth,
+        size_change,
     )
 
 

@@ -31,8 +31,6 @@ def scale_change(flow: np.ndarray, inside: np.ndarray, textured: np.ndarray) -> 
     rows, cols = np.nonzero(used)
     dy, dx = rows - rows.mean(), cols - cols.mean()
     fy, fx = flow[0][used], flow[1][used]
-    spread = float((dy**2 + dx**2).sum())
-    if spread <= 0:
-        return None
+    spread = float((dy**2 + dx**2).sum())  # > 0: the pixels are many and distinct
     a = float((dy * (fy - fy.mean())).sum() + (dx * (fx - fx.mean())).sum()) / spread
     return 1.0 / (1.0 + a) if a > -1.0 else None
