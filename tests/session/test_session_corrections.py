@@ -124,6 +124,38 @@ def test_a_negative_correction_on_a_ski_where_nothing_looks_different_takes_the_
     assert not edited[19, 35:45].any() and not edited[20:23, 35:45].any()
 
 
+def _player_on_clay() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A player (white shirt, legs of skin) on a clay court, a mask that also holds the court
+    between the legs, and an engine answer that drops that court and the right leg with it."""
+    image = np.empty((80, 100, 3), np.uint8)
+    image[:] = (180, 90, 60)
+    image[10:40, 30:70] = (240, 240, 240)
+    image[40:70, 30:42] = image[40:70, 58:70] = (200, 150, 120)
+    player = np.zeros((80, 100), bool)
+    player[10:40, 30:70] = player[40:70, 30:42] = player[40:70, 58:70] = True
+    before = np.zeros_like(player)
+    before[10:70, 30:70] = True
+    after = before.copy()
+    after[40:70, 42:70] = False
+    return image, player, before, after
+
+
+def test_a_negative_correction_that_takes_much_keeps_what_looks_like_the_object():
+    image, player, before, after = _player_on_clay()
+    click = Click(55, 50, False)  # on the court between the legs
+    edited = local_edit(before, after, click, image=lambda: image)
+    np.testing.assert_array_equal(edited, player)  # the court is gone, the right leg stays
+    assert not local_edit(before, after, click)[40:70, 58:70].any()  # the engine's part: gone
+
+
+def test_a_negative_correction_on_what_looks_like_the_object_takes_the_engines_part():
+    image, _, before, after = _player_on_clay()
+    click = Click(55, 64, False)  # on the right leg itself
+    edited = local_edit(before, after, click, image=lambda: image)
+    np.testing.assert_array_equal(edited, local_edit(before, after, click))
+    assert not edited[40:70, 42:70].any()
+
+
 def test_a_correction_changes_the_mask_even_where_the_engine_does_not():
     before = np.zeros((40, 40), bool)
     before[10:20, 10:20] = True

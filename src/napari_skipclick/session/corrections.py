@@ -6,7 +6,8 @@ So on such a mask a click that corrects it (positive outside, negative inside) t
 engine's new answer only the connected part at the click, and keeps the rest of the mask; a
 positive click on a line (a pole, a kite line) adds the line, traced along its own colour, and
 a negative click on a thin part of the mask (a ski, a pole) removes only the pixels there that
-look like the clicked one.
+look like the clicked one, and one that would take a large part of the mask removes only the
+pixels of that part whose colours are the surroundings' rather than the rest of the object's.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from scipy import ndimage
 
 from ..checks import corrects, other_side
 from ..types import Click
+from .appearance import ColourModel, ring_width
 from .lines import LineSettings, clicked_colour, line_through
 from .motion import grown_box
 from .thin_parts import ThinSettings, thin_part
@@ -31,6 +33,9 @@ REACH = 4.0
 #: more than this many times as much (and that answer adds at least ``MIN_ALONE`` pixels)
 FLOOD = 10.0
 MIN_ALONE = 50
+#: a negative correction's part of more than this many pixels keeps what looks like the object
+#: (``background_cut``)
+LARGE_CUT = 200
 
 
 def one_click_added(clicks: list[Click], previous: list[Click]) -> bool:
@@ -59,7 +64,10 @@ def local_edit(
     surroundings of a small part (a ball between the legs, or far from the mask). A negative
     click on a thin part of ``before`` (``thin_part``: a ski, a pole) removes only what looks
     like the clicked pixel (``thin_cut``, with the frame from ``image``): a disk around a
-    pixel on a ski's edge would take the ski's width with it.
+    pixel on a ski's edge would take the ski's width with it. Any other negative click whose
+    part exceeds ``LARGE_CUT`` pixels removes only what looks like the surroundings
+    (``background_cut``): the engine's answer to a click on the court between a player's legs
+    takes a leg with it.
 
     Args:
         before: the mask the click corrects (bool, H×W).
@@ -68,7 +76,8 @@ def local_edit(
         radius: disk radius in pixels where ``after`` does not change at the click.
         alone: returns the engine's answer (bool, H×W) to the click alone on a fresh object;
             called only for a positive click whose part could be a flood.
-        image: returns the frame (uint8 RGB); read only for a negative click on a thin part.
+        image: returns the frame (uint8 RGB); read only for a negative click on a thin part
+            or with a large part.
     """
     part = _part(before, after, click, radius)
     at = (round(click.y), round(click.x))
@@ -78,8 +87,11 @@ def local_edit(
             restricted = _part(before, after & own, click, radius)
             if MIN_ALONE <= restricted.sum() < part.sum() / FLOOD:
                 part = restricted
-    if not click.positive and image is not None and thin_part(before, ThinSettings())[at]:
-        part = thin_cut(before, part, click, image())
+    if not click.positive and image is not None:
+        if thin_part(before, ThinSettings())[at]:
+            part = thin_cut(before, part, click, image())
+        elif np.count_nonzero(part) > LARGE_CUT:
+            part = background_cut(before, part, click, image())
     return (before | part) if click.positive else (before & ~part)
 
 
@@ -108,6 +120,26 @@ def thin_cut(before: np.ndarray, part: np.ndarray, click: Click, image: np.ndarr
     out = np.zeros_like(part)
     label = components[y - y0, x - x0]
     out[y0:y1, x0:x1] = components == label if label else False
+    out[y, x] = True
+    return out
+
+
+def background_cut(
+    before: np.ndarray, part: np.ndarray, click: Click, image: np.ndarray
+) -> np.ndarray:
+    """What a negative ``click`` removes of a large ``part`` of the mask ``before``: the
+    pixels whose colours are more likely those around the mask than those of the rest of it
+    (``ColourModel`` of ``before`` without ``part``, against a ring around ``before``), and the
+    clicked pixel. All of ``part`` when the clicked pixel's own colour looks like the object's
+    (the colours cannot tell what the click means) or nothing of the mask lies outside it."""
+    rest = before & ~part
+    if not rest.any():
+        return part
+    y, x = round(click.y), round(click.x)
+    likelihood = ColourModel(image, rest).likelihood(image, before, ring_width(before))
+    if likelihood[y, x] >= 0.5:
+        return part
+    out = part & (likelihood < 0.5)
     out[y, x] = True
     return out
 
