@@ -145,8 +145,8 @@ def background_cut(
 
 
 def _part(before: np.ndarray, after: np.ndarray, click: Click, radius: float) -> np.ndarray:
-    """The pixels a correction changes (``local_edit``), before the rules for a flood and for
-    a thin part."""
+    """The pixels a correction changes (``local_edit``), before the rules for a flood, a thin
+    part and a large negative part."""
     y, x = round(click.y), round(click.x)
     change = (after & ~before) if click.positive else (before & ~after)
     components, _ = ndimage.label(change)
@@ -174,9 +174,9 @@ def corrected(
     ``lines.line_through``) adds that line, not the engine's blob around the click or its
     flood of the snow or sky the line crosses; any other adds or removes the engine's answer
     around the click (``local_edit``). ``image`` returns the frame (uint8 RGB); it is read
-    only for a positive correction or a negative one on a thin part. ``alone`` returns the
-    engine's probabilities for one click on a fresh object (an all-zero prior, as a first
-    click's); it is called only when a positive correction's part may be a flood.
+    only for a positive correction or a negative one on a thin or a large part. ``alone``
+    returns the engine's probabilities for one click on a fresh object (an all-zero prior, as
+    a first click's); it is called only when a positive correction's part may be a flood.
     """
     if not one_click_added(clicks, previous):
         return None
