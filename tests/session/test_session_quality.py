@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 import numpy as np
 
 from napari_skipclick.engines.base import Features
 from napari_skipclick.session import AnnotationSession, PropagationSettings
-from napari_skipclick.session.quality import THIN_WIDTH, ShapeHistory
+from napari_skipclick.session.carry import Carried
+from napari_skipclick.session.quality import THIN_WIDTH, ShapeHistory, assess
 from napari_skipclick.shapes import median_width, pieces, segment, skeleton_length, straight_share
 from napari_skipclick.types import Click, FrameStatus
 from support.engines import BACKGROUND, RED
@@ -64,8 +68,8 @@ def test_straight_lines_are_told_from_two_lines_side_by_side_a_bend_and_a_board(
 def test_a_frame_that_needed_review_is_no_reference_for_the_length():
     history = ShapeHistory.starting(bar())
     start = history.lengths[0]
-    history.add(120, 80, ok=False)  # a torn mask the check refused
-    history.add(120, start + 1, ok=True)
+    history.add(120, None)  # a torn mask the check refused: no length to go by
+    history.add(120, start + 1)
     previous, trend, back, first = history.length_references(trend_frames=2)
     assert (previous, trend, back, first) == (start + 1, start, 2, start)
     assert history.areas == [120, 120, 120]
@@ -109,3 +113,48 @@ def test_a_wide_object_is_not_judged_by_its_length():
     )
     steps = list(session.propagate([obj], 0, settings=settings))
     assert all(s.ok for s in steps)  # its area within the limits, its length not checked
+
+
+def test_a_line_object_held_to_its_budget_is_marked_for_review():
+    frames = np.empty((5, 64, 96, 3), np.uint8)
+    frames[:] = BACKGROUND
+    frames[:, 20:23, 20:60] = RED  # a pole three pixels wide
+    frames[3:, 17:20, 30:42] = RED  # from frame 3 something red lies along it: it swells
+    session = AnnotationSession(frames, RedEngine())
+    obj = session.add_object().id
+    session.set_clicks(0, obj, [Click(21, 30, True)])
+    area = int((session.labels[0] == obj).sum())
+    steps = {s.frame: s for s in session.propagate([obj], 0)}
+    assert steps[1].ok and steps[2].ok
+    swollen = steps[3]
+    held = int((session.labels[3] == obj).sum())
+    # the budget keeps the pole near its size, and says that it did
+    assert area < held < area + 36
+    assert not swollen.ok and session.status(3) == FrameStatus.NEEDS_REVIEW
+    wanted = re.fullmatch(
+        rf"its line would grow to (\d+) pixels, held to {held} \(a pole or ski does not "
+        r"widen: what joined it may be background\)",
+        swollen.reason,
+    )
+    assert wanted and int(wanted[1]) > held + 20  # most of the red along it
+    assert not swollen.stopped and steps[4].frame == 4
+
+
+def test_a_frame_marked_for_its_line_budget_alone_is_a_reference_for_the_length():
+    pole = bar()
+    history = ShapeHistory.starting(pole)
+    area = int(pole.sum())
+    probabilities = np.where(pole, 0.9, 0.05).astype(np.float32)
+    held = Carried(probabilities, probabilities, [], 1.0, 0.5, None, 0.9, held_back=12)
+    settings = PropagationSettings()
+    *_, reason, doubtful, length = assess(held, area, history, settings)
+    assert reason == (
+        f"its line would grow to {area + 12} pixels, held to {area} "
+        "(a pole or ski does not widen: what joined it may be background)"
+    )
+    # the budget holds its pixels, not its extent: the length still counts
+    assert not doubtful and length == history.lengths[0]
+    *_, reason, doubtful, length = assess(replace(held, confidence=0.3), area, history, settings)
+    assert reason.startswith("low confidence") and doubtful and length is None
+    *_, reason, _, length = assess(replace(held, held_back=0), area, history, settings)
+    assert reason is None and length == history.lengths[0]

@@ -103,7 +103,7 @@ def test_on_a_skier_with_a_pole_the_pole_moves_to_its_new_angle_and_the_body_sta
     body[20:58, 60:100] = True  # the skier above the grip, 38 x 40 px
     previous = body | pole
     fused = np.where(previous, 0.9, 0.1).astype(np.float32)
-    fused, turned = with_thin_parts(fused, before, after, previous, _still(), ThinSettings())
+    fused, turned, _ = with_thin_parts(fused, before, after, previous, _still(), ThinSettings())
     out = fused > 0.5
     assert turned
     assert np.all(out[body])

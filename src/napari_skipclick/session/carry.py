@@ -64,7 +64,8 @@ class Carried:
     across an edge (``Moved.visible``), relative to its area on the previous frame: below 1
     as it leaves, 0 when it has left (its mask is empty), above 1 as it enters;
     ``colour_match`` how well the new mask's colours match the object's (``ColourModel.match``),
-    None without colours.
+    None without colours; ``held_back`` the pixels a line object's budget kept off the mask
+    (``thin_parts.line_budget``): the engine, the colours and the lines found wanted it larger.
     """
 
     probabilities: np.ndarray
@@ -79,6 +80,7 @@ class Carried:
     shift: np.ndarray | None = None
     in_frame: float = 1.0
     colour_match: float | None = None
+    held_back: int = 0
 
     @property
     def left_frame(self) -> bool:
@@ -279,9 +281,9 @@ def carry_object(
         # otherwise grow the mask frame after frame with nothing to check it
         carried = strongest(prior, known, visible)
         fused = np.where(carried, np.maximum(prior, 0.51), np.minimum(prior, 0.49))
-    turned = False
+    turned, held = False, 0
     if motion is not None and not motion.coasting and settings.thin.width:
-        fused, turned = with_thin_parts(
+        fused, turned, held = with_thin_parts(
             fused, previous_image, image, previous, motion, settings.thin, visible
         )
         if turned:
@@ -310,6 +312,7 @@ def carry_object(
         shift,
         visible / area if area else 1.0,
         colour_match,
+        held,
     )
 
 

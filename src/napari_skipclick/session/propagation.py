@@ -150,7 +150,7 @@ def _steps(
                 resolved = replace(carrying.carried, probabilities=claims[obj_id])
                 carrying = replace(carrying, carried=resolved)
                 fields = _write(session, obj_id, t, carrying, together, shapes[obj_id], run)
-            shapes[obj_id].add(fields["area"], fields.pop("length", None), fields["ok"])
+            shapes[obj_id].add(fields["area"], fields.pop("length", None))
             done += 1
             doubtful = fields.pop("doubtful", False)
             review_run[obj_id] = review_run[obj_id] + 1 if doubtful else 0

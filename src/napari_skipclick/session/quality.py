@@ -31,7 +31,8 @@ class ShapeHistory:
     """An object's shape on the frames of a propagation run so far, the start frame first: its
     areas and, for a thin object (``median_width`` at most ``THIN_WIDTH`` on the start frame),
     the lengths of its skeleton (``skeleton_length``; None on a frame that needed review, whose
-    shape is no reference); ``lengths`` is None for a wider object."""
+    shape is no reference, unless only its line budget held pixels back); ``lengths`` is None
+    for a wider object."""
 
     areas: list[int] = field(default_factory=list)
     lengths: list[int | None] | None = None
@@ -42,11 +43,12 @@ class ShapeHistory:
         thin = 0 < median_width(mask) <= THIN_WIDTH
         return cls([int(np.count_nonzero(mask))], [skeleton_length(mask)] if thin else None)
 
-    def add(self, area: int, length: int | None, ok: bool) -> None:
-        """Record the next frame's area and length (``assess``), and whether it passed."""
+    def add(self, area: int, length: int | None) -> None:
+        """Record the next frame's area and length (``assess``: None when the frame is no
+        reference for the shape)."""
         self.areas.append(area)
         if self.lengths is not None:
-            self.lengths.append(length if ok else None)
+            self.lengths.append(length)
 
     def crossing(self, share: float) -> None:
         """The object's area within the picture changes by ``share`` on the next frame as it
@@ -109,7 +111,9 @@ def assess(
     """Mask, area, area ratio, confidence, why the frame needs review (or None), whether the
     track itself is in doubt (the engine disagreed, the object coasted or still seems hidden,
     or the confidence is low; an area, length or colour check alone is no doubt about the
-    track), and the mask's length for a thin object (else None).
+    track), and the mask's length for the shape history: for a thin object on a frame that
+    passed or that only its line budget marked (the budget holds its pixels, not its extent),
+    else None.
 
     Args:
         carried: what carrying the object produced.
@@ -127,6 +131,9 @@ def assess(
     its whole area, so its length is checked by the same limits too, widened by ``jitter``
     pixels at either end: a board whose mask breaks into specks along a tree line, or a pole
     whose mask loses its ends, keeps its area within the band but not its length.
+    An object that is mostly lines needs review when its budget held pixels back
+    (``Carried.held_back``): held to it, its mask is what the budget kept, not what the frame
+    shows, and a pole or ski that swells so frame after frame stays within every other limit.
     """
     probabilities = carried.probabilities
     mask = probabilities > 0.5
@@ -136,6 +143,7 @@ def assess(
     band = settings.jitter * boundary_pixels(mask)
     length = skeleton_length(mask) if history.lengths is not None else None
     reason = None
+    held = False  # marked only because the line budget held pixels back
     if carried.left_frame:
         pass  # the motion moved it beyond an edge: it is gone, no doubt about the track
     elif area == 0:
@@ -166,10 +174,17 @@ def assess(
                 f"its colours match the object's {match:.2f} as well as on the start frame "
                 f"(limit {settings.min_colour_match:g})"
             )
+        held = reason is None and carried.held_back > 0
+        if held:
+            reason = (
+                f"its line would grow to {area + carried.held_back} pixels, held to {area} "
+                "(a pole or ski does not widen: what joined it may be background)"
+            )
     doubtful = (
         carried.coasting
         or hidden
         or not carried.from_engine
         or confidence < settings.min_confidence
     )
-    return mask, area, ratio, confidence, reason, doubtful, length
+    reference = length if reason is None or held else None
+    return mask, area, ratio, confidence, reason, doubtful, reference

@@ -59,13 +59,14 @@ def with_thin_parts(
     motion: Motion,
     settings: ThinSettings,
     visible: int | None = None,
-) -> tuple[np.ndarray, bool]:
+) -> tuple[np.ndarray, bool, int]:
     """The probabilities ``fused`` with the thin parts of ``previous`` (lines, poles, rims,
     which move by more than their width) followed onto ``image``: a straight part that
     turned as one line (``follow_straight``; the thin pixels of ``fused`` where it swept from
     are its old place, not the object, and an object that is such lines is them alone), the
     rest tile by tile along their line (``follow_thin``), a line object held to its budget
-    (``thin_parts.line_budget``); and whether a part turned so.
+    (``thin_parts.line_budget``); whether a part turned so; and how many pixels the budget
+    held back.
 
     Args:
         fused: the new frame's probabilities for the object (may be changed in place; the
@@ -81,7 +82,7 @@ def with_thin_parts(
     """
     thin = thin_part(previous, settings)
     if not thin.any():
-        return fused, False
+        return fused, False, 0
     straight = follow_straight(previous_image, image, previous, thin, motion, settings)
     if straight.handled.any():
         if np.count_nonzero(straight.handled) >= LINES_ONLY * np.count_nonzero(previous):
@@ -93,8 +94,10 @@ def with_thin_parts(
     rest = thin & ~straight.handled
     found = follow_thin(previous_image, image, previous, rest, motion, settings)
     fused[found] = np.maximum(fused[found], 0.51)
+    wanted = np.count_nonzero(fused > 0.5)
     fused = line_budget(fused, found | straight.pixels, previous, thin, settings, visible)
-    return fused, bool(straight.handled.any())
+    held = wanted - int(np.count_nonzero(fused > 0.5))
+    return fused, bool(straight.handled.any()), held
 
 
 @dataclass(frozen=True)
