@@ -9,6 +9,7 @@ from scipy.ndimage import binary_dilation, gaussian_filter
 from napari_skipclick.session import PropagationSettings
 from napari_skipclick.session.motion import Motion
 from napari_skipclick.session.motion_background import Momentum
+from napari_skipclick.session.straight_parts import with_thin_parts
 from napari_skipclick.session.thin_parts import (
     BUDGET_SLACK,
     ThinSettings,
@@ -312,3 +313,30 @@ def test_thin_settings_reject_nonsense():
         ThinSettings(line_share=1.5)
     with pytest.raises(ValueError):
         ThinSettings(growth=-0.1)
+
+
+def _ski_on_snow(t: int, shape=(64, 120)) -> tuple[np.ndarray, np.ndarray]:
+    """Frame ``t``: a grey ski 2 px wide on textured snow, 3 px further right each frame, its
+    shadow a darker row right below it; (frame, ski)."""
+    rng = np.random.default_rng(t)
+    noise = gaussian_filter(rng.normal(0, 1, shape), 1.0)
+    frame = np.repeat(np.clip(205 + 6 * noise / noise.std(), 0, 255)[..., None], 3, axis=2)
+    ski = np.zeros(shape, bool)
+    ski[30:32, 20 + 3 * t : 80 + 3 * t] = True
+    frame[ski] = 70
+    frame[np.roll(ski, 1, axis=0) & ~ski] = 50
+    return frame.astype(np.uint8), ski
+
+
+def test_a_line_object_keeps_its_own_shape_beside_a_darker_shadow():
+    before, ski = _ski_on_snow(0)
+    after, moved = _ski_on_snow(1)
+    flow = np.zeros((2, *ski.shape), np.float32)
+    flow[1] = -3.0  # the motion: 3 px right (the flow points back to the previous frame)
+    motion = Motion((0, ski.shape[0], 0, ski.shape[1]), flow)
+    # the engine and the moved mask agree on the ski; the followed line joins them
+    fused = np.where(moved, 0.9, 0.1).astype(np.float32)
+    out, _, _ = with_thin_parts(fused, before, after, ski, motion, ThinSettings())
+    # the ski's pixels, not the strongest dark row around them: its shadow stays out
+    assert iou(out > 0.5, moved) > 0.85
+    assert np.count_nonzero((out > 0.5) & ~moved) <= 0.1 * moved.sum()

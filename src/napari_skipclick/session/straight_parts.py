@@ -30,6 +30,7 @@ from .thin_parts import (
     follow_thin,
     line_budget,
     line_strength,
+    mostly_lines,
     part_channel,
     thin_part,
 )
@@ -64,7 +65,8 @@ def with_thin_parts(
     which move by more than their width) followed onto ``image``: a straight part that
     turned as one line (``follow_straight``; the thin pixels of ``fused`` where it swept from
     are its old place, not the object, and an object that is such lines is them alone), the
-    rest tile by tile along their line (``follow_thin``), a line object held to its budget
+    rest tile by tile along their line (``follow_thin``; for an object that is mostly lines,
+    each tile's shape kept where its shift puts it), a line object held to its budget
     (``thin_parts.line_budget``); whether a part turned so; and how many pixels the budget
     held back.
 
@@ -92,7 +94,8 @@ def with_thin_parts(
             fused[stale] = np.minimum(fused[stale], 0.49)
         fused[straight.pixels] = np.maximum(fused[straight.pixels], 0.51)
     rest = thin & ~straight.handled
-    found = follow_thin(previous_image, image, previous, rest, motion, settings)
+    exact = mostly_lines(previous, thin, settings)
+    found = follow_thin(previous_image, image, previous, rest, motion, settings, exact)
     fused[found] = np.maximum(fused[found], 0.51)
     wanted = np.count_nonzero(fused > 0.5)
     fused = line_budget(fused, found | straight.pixels, previous, thin, settings, visible)

@@ -46,7 +46,9 @@ class ThinSettings:
     skis, a stick annotated on its own) keeps at most ``1 + growth`` times its pixels of the
     previous frame, plus ``BUDGET_SLACK`` (``line_budget``; ``line_share`` 0: no limit): a
     line a few pixels wide does not grow, while the moved mask, the engine, the colours and
-    the line found again each add a pixel at a glove or where it crosses a leg or a gate pole.
+    the line found again each add a pixel at a glove or where it crosses a leg or a gate pole;
+    and its tiles keep their own shape where their shift puts them (``follow_thin``'s
+    ``exact``).
     """
 
     width: int = 7
@@ -96,6 +98,13 @@ def thin_part(mask: np.ndarray, settings: ThinSettings) -> np.ndarray:
 BUDGET_SLACK = 2
 
 
+def mostly_lines(mask: np.ndarray, thin: np.ndarray, settings: ThinSettings) -> bool:
+    """Whether the object of boolean ``mask`` is mostly lines: at least ``line_share`` of it
+    in its thin part ``thin`` (``thin_part``; a pole, skis, a stick annotated on its own)."""
+    area = np.count_nonzero(mask)
+    return settings.line_share > 0 and np.count_nonzero(thin) >= settings.line_share * area
+
+
 def line_budget(
     fused: np.ndarray,
     found: np.ndarray,
@@ -114,9 +123,9 @@ def line_budget(
         settings: its ``line_share`` and ``growth``.
         visible: the budget's base, its area in the picture (None: the area of ``previous``).
     """
-    area = np.count_nonzero(previous)
-    if settings.line_share <= 0 or np.count_nonzero(thin) < settings.line_share * area:
+    if not mostly_lines(previous, thin, settings):
         return fused
+    area = np.count_nonzero(previous)
     budget = math.ceil((1.0 + settings.growth) * (visible or area)) + BUDGET_SLACK
     mask = fused > 0.5
     if np.count_nonzero(mask) <= budget:
@@ -148,6 +157,7 @@ def follow_thin(
     thin: np.ndarray,
     motion: Motion,
     settings: ThinSettings,
+    exact: bool = False,
 ) -> np.ndarray:
     """Where the thin part ``thin`` of mask ``previous`` lies on ``image`` (frame shape).
 
@@ -162,7 +172,10 @@ def follow_thin(
     busy background), or that found another ridge, move with the line through those that
     could (``settings.straight``). A tile that moved with the background rather than with
     the object found a ridge of the background: it counts as not followed, before the lines
-    are fitted.
+    are fitted. With ``exact``, a tile's new pixels are its part's where the shift puts them,
+    no neighbours: for an object that is mostly lines (``mostly_lines``) the mask is the line's
+    own shape, and the strongest pixels beside it can be a darker shadow along a ski, onto
+    which a line re-fitted frame after frame slides.
 
     Args:
         previous_image: the frame of ``previous``, uint8 ``(H, W, 3)``.
@@ -172,6 +185,7 @@ def follow_thin(
         motion: the motion of the object from ``previous_image`` to ``image``, with the
             background's when it could be told apart (``Motion.background``, ``momentum``).
         settings: tiles, search, strength and contrast.
+        exact: keep each tile's shape where its shift puts it.
     """
     out = np.zeros(thin.shape, bool)
     points = np.argwhere(thin)
@@ -187,7 +201,7 @@ def follow_thin(
         chosen = (tiles == key).all(axis=1)
         step = np.rint(np.median(steps[chosen], axis=0)).astype(int)
         results.append(
-            _follow_tile(previous_image, image, previous, points[chosen], step, settings)
+            _follow_tile(previous_image, image, previous, points[chosen], step, settings, exact)
         )
     # a tile that moved with the background found a ridge of the background: not followed
     results = [Tile(t.here) if _on_background(t, motion) else t for t in results]
@@ -248,6 +262,7 @@ def _follow_tile(
     here: np.ndarray,
     step: np.ndarray,
     settings: ThinSettings,
+    exact: bool = False,
 ) -> Tile:
     """One tile's part ``here`` followed onto the new frame (see ``follow_thin``); ``step`` is
     the motion's displacement of the tile."""
@@ -280,9 +295,12 @@ def _follow_tile(
     keep = inside[:, best]
     moved = np.zeros(line.shape, bool)
     moved[ys[keep, best], xs[keep, best]] = True
-    found = np.argwhere(ndimage.binary_dilation(moved) & (line >= settings.strength))
-    # as many pixels as the part keeps in the picture, the strongest on the line: its width
-    found = found[np.argsort(-line[found[:, 0], found[:, 1]], kind="stable")[: keep.sum()]]
+    if exact:
+        found = np.argwhere(moved & (line >= settings.strength))
+    else:
+        found = np.argwhere(ndimage.binary_dilation(moved) & (line >= settings.strength))
+        # as many pixels as the part keeps in the picture, the strongest on the line: its width
+        found = found[np.argsort(-line[found[:, 0], found[:, 1]], kind="stable")[: keep.sum()]]
     return Tile(here, found + np.array([a[0], a[2]]), step + np.array([dy[best], dx[best]]))
 
 
