@@ -276,11 +276,13 @@ def test_a_line_object_keeps_its_pixels_its_found_line_first():
     fused = np.where(pole | glove, 0.9, 0.1).astype(np.float32)
     fused[found] = np.maximum(fused[found], 0.51)
     settings = ThinSettings()
-    held = line_budget(fused.copy(), found, pole, thin_part(pole, settings), settings) > 0.5
+    kept, cut = line_budget(fused.copy(), found, pole, thin_part(pole, settings), settings)
+    held = kept > 0.5
     area = int(pole.sum())
     assert np.count_nonzero(held) == int(np.ceil(1.05 * area)) + BUDGET_SLACK
     assert held[found].all()  # the line found on the new frame stays whole
     assert np.count_nonzero(held & glove) < 0.2 * glove.sum()  # the swelling goes
+    assert cut == np.count_nonzero(fused > 0.5) - np.count_nonzero(held)  # what it held back
 
 
 def test_an_object_that_is_not_mostly_lines_or_a_limit_switched_off_is_not_held():
@@ -291,11 +293,11 @@ def test_an_object_that_is_not_mostly_lines_or_a_limit_switched_off_is_not_held(
     settings = ThinSettings()
     none = np.zeros(pole.shape, bool)
     skier = pole | body
-    kept = line_budget(grown.copy(), none, skier, thin_part(skier, settings), settings)
-    assert np.array_equal(kept, grown)
+    kept, cut = line_budget(grown.copy(), none, skier, thin_part(skier, settings), settings)
+    assert np.array_equal(kept, grown) and cut == 0
     off = ThinSettings(line_share=0)
-    kept = line_budget(grown.copy(), none, pole, thin_part(pole, off), off)
-    assert np.array_equal(kept, grown)
+    kept, cut = line_budget(grown.copy(), none, pole, thin_part(pole, off), off)
+    assert np.array_equal(kept, grown) and cut == 0
 
 
 def test_thin_settings_reject_nonsense():

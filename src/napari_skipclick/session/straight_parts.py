@@ -97,11 +97,7 @@ def with_thin_parts(
     exact = mostly_lines(previous, thin, settings)
     found = follow_thin(previous_image, image, previous, rest, motion, settings, exact)
     fused[found] = np.maximum(fused[found], 0.51)
-    held = 0
-    if exact:  # a line object keeps its budget
-        wanted = np.count_nonzero(fused > 0.5)
-        fused = line_budget(fused, found | straight.pixels, previous, thin, settings, visible)
-        held = wanted - int(np.count_nonzero(fused > 0.5))
+    fused, held = line_budget(fused, found | straight.pixels, previous, thin, settings, visible)
     return fused, bool(straight.handled.any()), held
 
 

@@ -112,8 +112,9 @@ def line_budget(
     thin: np.ndarray,
     settings: ThinSettings,
     visible: int | None = None,
-) -> np.ndarray:
-    """``fused`` with a line object's mask held to its budget (see ``ThinSettings``).
+) -> tuple[np.ndarray, int]:
+    """``fused`` with a line object's mask held to its budget (see ``ThinSettings``), and how
+    many pixels the budget held back (0 for an object that is not mostly lines).
 
     Args:
         fused: the new frame's probabilities for the object (changed in place and returned).
@@ -124,17 +125,17 @@ def line_budget(
         visible: the budget's base, its area in the picture (None: the area of ``previous``).
     """
     if not mostly_lines(previous, thin, settings):
-        return fused
+        return fused, 0
     area = np.count_nonzero(previous)
     budget = math.ceil((1.0 + settings.growth) * (visible or area)) + BUDGET_SLACK
     mask = fused > 0.5
     if np.count_nonzero(mask) <= budget:
-        return fused
+        return fused, 0
     rows, cols = np.nonzero(mask)  # found pixels first, each group by probability, then order
     rank = fused[rows, cols] + 2.0 * found[rows, cols]
     cut = np.argsort(-rank, kind="stable")[budget:]
     fused[rows[cut], cols[cut]] = np.minimum(fused[rows[cut], cols[cut]], 0.49)
-    return fused
+    return fused, int(cut.size)
 
 
 def in_picture_mean(values: np.ndarray, inside: np.ndarray, axis: int) -> np.ndarray:
