@@ -35,3 +35,5 @@ def test_both_objects_are_carried_and_scored_together_and_alone(tmp_path):
         ]
         means = [float(line.split("mean")[1].split()[0]) for line in lines]
         assert min(means) >= 0.6, lines  # a whole-pixel pan of two plain objects is followed
+        areas = [float(line.split("area/truth mean")[1].split()[0]) for line in lines[:2]]
+        assert all(0.7 <= area <= 1.4 for area in areas), lines  # neither swells nor shrinks

@@ -1,6 +1,6 @@
 """Shape measures of a boolean mask that the engines and the session share: how wide and how
-long a thin object is, and which of its pieces are straight lines (poles); and which points lie
-on the picture."""
+long a thin object is, and which of its pieces are straight lines (poles); which points lie
+on the picture, and a mask's box."""
 
 from __future__ import annotations
 
@@ -20,6 +20,22 @@ def on_picture(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, ...]) -> np
     that round to one of its pixels."""
     height, width = shape[0] - 0.5, shape[1] - 0.5
     return (rows >= -0.5) & (rows < height) & (cols >= -0.5) & (cols < width)
+
+
+def grown_box(mask: np.ndarray, grow: int) -> tuple[int, int, int, int] | None:
+    """Bounding box ``(y0, y1, x0, x1)`` of ``mask`` grown by ``grow`` pixels, clipped to the
+    frame; None when the mask is empty."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask[rows[0] : rows[-1] + 1].any(axis=0))
+    height, width = mask.shape
+    return (
+        max(int(rows[0]) - grow, 0),
+        min(int(rows[-1]) + 1 + grow, height),
+        max(int(cols[0]) - grow, 0),
+        min(int(cols[-1]) + 1 + grow, width),
+    )
 
 
 def _cropped(mask: np.ndarray) -> np.ndarray:

@@ -322,6 +322,25 @@ def test_motion_measures_how_much_an_object_grows_or_shrinks():
         MotionSettings(shrink=1.0)
 
 
+def test_the_camera_zoom_is_measured_on_the_surroundings_which_a_leak_does_not_sway():
+    image = snow(120, 200, seed=3)
+    pole = np.zeros((120, 200), bool)
+    pole[58:62, 50:150] = True
+    image[pole] = (40, 40, 40)
+    for scale in (0.99, 1.02):
+        motion = estimate_motion(image, zoomed(image, scale), pole, MotionSettings())
+        assert motion.zoom == pytest.approx(scale, abs=0.005)
+    # something dark joins the pole along its upper edge: the pole's own flow reads it as a
+    # change of size, its surroundings do not
+    joined = image.copy()
+    joined[55:58, 60:140] = (40, 40, 40)
+    motion = estimate_motion(image, joined, pole, MotionSettings())
+    assert motion.zoom == pytest.approx(1.0, abs=0.005)
+    assert abs(motion.scale - 1.0) > 3 * abs(motion.zoom - 1.0)
+    plain = np.full((120, 200, 3), 200, np.uint8)
+    assert estimate_motion(plain, plain, pole, MotionSettings()).zoom is None
+
+
 def test_only_an_object_that_shrinks_with_its_surroundings_shrinks():
     image = snow(120, 200, seed=3)
     mask = np.zeros((120, 200), bool)

@@ -140,6 +140,35 @@ def test_a_line_object_held_to_its_budget_is_marked_for_review():
     assert not swollen.stopped and steps[4].frame == 4
 
 
+def test_a_line_object_held_to_its_budget_does_not_grow_frame_after_frame():
+    frames = np.empty((12, 64, 96, 3), np.uint8)
+    frames[:] = BACKGROUND
+    frames[:, 20:23, 20:60] = RED  # a pole three pixels wide
+    frames[1:, 17:20, 20:60] = RED  # from frame 1 on, something red lies all along it
+    session = AnnotationSession(frames, RedEngine())
+    obj = session.add_object().id
+    session.set_clicks(0, obj, [Click(21, 30, True)])
+    area = int((session.labels[0] == obj).sum())
+    steps = list(session.propagate([obj], 0))
+    assert len(steps) == 11 and not any(s.ok for s in steps)  # every frame held and marked
+    areas = [int((session.labels[s.frame] == obj).sum()) for s in steps]
+    # each frame fills its budget: grown from the one before, it would double in 15 frames
+    assert max(areas) <= np.ceil(1.05 * area) + 2 < 2 * area
+
+
+def test_the_expected_area_follows_the_frames_that_passed_and_the_measured_zoom():
+    history = ShapeHistory.starting(bar())
+    assert history.expected == 120.0
+    history.add(150, None, passed=False, scale=1.1)  # held back: only the zoom grows it
+    assert history.expected == 120.0 * 1.1**2
+    history.add(150, None, passed=False)  # no zoom measured
+    assert history.expected == 120.0 * 1.1**2
+    history.add(140, None, passed=True)  # a frame that passed is the new reference
+    assert history.expected == 140.0
+    history.crossing(0.5)  # half of it leaves the picture
+    assert history.expected == 70.0
+
+
 def test_a_frame_marked_for_its_line_budget_alone_is_a_reference_for_the_length():
     pole = bar()
     history = ShapeHistory.starting(pole)

@@ -285,6 +285,29 @@ def test_a_line_object_keeps_its_pixels_its_found_line_first():
     assert cut == np.count_nonzero(fused > 0.5) - np.count_nonzero(held)  # what it held back
 
 
+def test_a_line_budget_grows_from_its_expected_area_and_with_the_measured_zoom():
+    pole, glove = _pole_with_glove()
+    fused = np.where(pole | glove, 0.9, 0.1).astype(np.float32)
+    settings = ThinSettings()
+    thin = thin_part(pole, settings)
+    area = int(pole.sum())
+    none = np.zeros(pole.shape, bool)
+
+    def kept(**bases) -> int:
+        held, _ = line_budget(fused.copy(), none, pole, thin, settings, **bases)
+        return int(np.count_nonzero(held > 0.5))
+
+    # a mask that filled its budget on the frames before is no base to grow from
+    assert kept(expected=0.8 * area) == int(np.ceil(1.05 * 0.8 * area)) + BUDGET_SLACK
+    assert kept(expected=2.0 * area) == kept()  # the previous frame's area bounds it too
+    # half of it left the picture: its expected area counts by the same share
+    half = area // 2
+    assert kept(visible=half, expected=0.8 * area) == int(np.ceil(1.05 * 0.4 * area)) + 2
+    # a camera that zooms in by 10 % gives it 21 % more pixels, one that zooms out fewer
+    assert kept(scale=1.1) == int(np.ceil(1.05 * 1.21 * area)) + BUDGET_SLACK
+    assert kept(scale=0.9) == int(np.ceil(1.05 * 0.81 * area)) + BUDGET_SLACK
+
+
 def test_an_object_that_is_not_mostly_lines_or_a_limit_switched_off_is_not_held():
     pole, glove = _pole_with_glove()
     body = np.zeros(pole.shape, bool)

@@ -10,16 +10,15 @@ one as well as the object's size allows, the two probability maps are averaged
 (``engine_weight``), pixels of the carried mask that the motion tracks well
 (``Motion.tracked``) are kept (and, when the object moves with its surroundings, such pixels
 beyond it, ``Motion.outside``, are kept out, and those on its rim are not kept when it
-shrinks, ``Motion.shrinks``), pixels that move with the background
-(``Motion.background``) are taken out and those beyond it that the background's shift
-explains (``Motion.explained``) kept out; otherwise the carried mask stands in and the frame asks
-for review. Either way, thin parts of the mask (lines, poles) are followed onto the new frame
+shrinks, ``Motion.shrinks``), pixels that move with the background (``Motion.background``)
+are taken out and those beyond it that the background's shift explains
+(``Motion.explained``) kept out; otherwise the carried mask stands in and the frame asks for
+review. Either way, thin parts of the mask (lines, poles) are followed onto the new frame
 along their own line (``thin_parts``), whose pixels join the mask unless they move with the
 background; a straight part that turned (a swinging pole) is found again as one line
 (``straight_parts``). Objects carried onto a frame together are each moved first
 (``move_object``): the engine's answer for one does not take what the others' moved masks
-hold and its own does not (a ski's answer that runs up the boots of the skier carried with
-it).
+hold and its own does not (a ski's answer that runs up the boots of the skier carried with it).
 """
 
 from __future__ import annotations
@@ -33,12 +32,12 @@ import numpy as np
 from scipy import ndimage
 
 from ..engines.base import Engine, Features, ObjectMatcher, carried_decode
-from ..shapes import on_picture
+from ..shapes import grown_box, on_picture
 from ..types import Click
 from .appearance import ColourModel, ring_width
 from .derived_clicks import carried_clicks, derive_clicks
 from .mask_measures import boundary_pixels, expected_agreement, iou, within
-from .motion import Motion, estimate_motion, grown_box, move_points, warp_mask
+from .motion import Motion, estimate_motion, move_points, warp_mask
 from .motion_background import Momentum
 from .straight_parts import with_thin_parts
 
@@ -52,20 +51,20 @@ class Carried:
 
     ``probabilities`` is the new mask's probability map; ``prior`` the carried (warped) mask
     given to the engine; ``clicks`` the clicks derived from it, then the user's clicks carried
-    from the previous frame (``carried_clicks``); ``agreement`` the IoU of the
-    engine's mask with the carried one and ``expected`` the agreement the object's size allows;
+    from the previous frame (``carried_clicks``); ``agreement`` the IoU of the engine's mask
+    with the carried one and ``expected`` the agreement the object's size allows;
     ``refusal`` says why the carried mask replaced the engine's result (its IoU with the
     carried mask, or its area, with the limit), None when the engine's result was taken
-    (``from_engine``);
-    ``confidence`` is the engine's mean probability over the new mask; ``momentum`` and
-    ``coasting`` are the motion's (``Motion.momentum``, ``Motion.coasting``); ``shift`` is the
-    object's displacement that moved the mask (``Motion.shift``), None when the mask did not
-    move with one; ``in_frame`` the object's area within the picture as the motion moves it
-    across an edge (``Moved.visible``), relative to its area on the previous frame: below 1
-    as it leaves, 0 when it has left (its mask is empty), above 1 as it enters;
+    (``from_engine``); ``confidence`` is the engine's mean probability over the new mask;
+    ``momentum`` and ``coasting`` are the motion's (``Motion.momentum``, ``Motion.coasting``);
+    ``shift`` is the object's displacement that moved the mask (``Motion.shift``), None when
+    the mask did not move with one; ``in_frame`` the object's area within the picture as the
+    motion moves it across an edge (``Moved.visible``), relative to its area on the previous
+    frame: below 1 as it leaves, 0 when it has left (its mask is empty), above 1 as it enters;
     ``colour_match`` how well the new mask's colours match the object's (``ColourModel.match``),
     None without colours; ``held_back`` the pixels a line object's budget kept off the mask
-    (``thin_parts.line_budget``): the engine, the colours and the lines found wanted it larger.
+    (``thin_parts.line_budget``): the engine, the colours and the lines found wanted it larger;
+    ``zoom`` the camera's zoom the motion measured (``Motion.zoom``), None where unmeasured.
     """
 
     probabilities: np.ndarray
@@ -81,6 +80,7 @@ class Carried:
     in_frame: float = 1.0
     colour_match: float | None = None
     held_back: int = 0
+    zoom: float | None = None
 
     @property
     def left_frame(self) -> bool:
@@ -192,6 +192,7 @@ def carry_object(
     colours: ColourModel | None = None,
     user_clicks: Sequence[Click] = (),
     others: np.ndarray | None = None,
+    expected_area: float | None = None,
 ) -> Carried:
     """Carry the boolean mask ``previous`` of ``previous_image`` onto ``image``.
 
@@ -212,6 +213,8 @@ def carry_object(
             (their moved masks), or None: the engine's answer does not take them where this
             object's moved mask does not hold them (a ski's answer that runs up the boots of
             the skier carried with it).
+        expected_area: the area it is expected to have on ``previous_image``
+            (``quality.ShapeHistory.expected``), a line object's budget's base; None: none.
     """
     area = int(np.count_nonzero(previous))
     band = settings.jitter * boundary_pixels(previous)
@@ -284,7 +287,7 @@ def carry_object(
     turned, held = False, 0
     if motion is not None and not motion.coasting and settings.thin.width:
         fused, turned, held = with_thin_parts(
-            fused, previous_image, image, previous, motion, settings.thin, visible
+            fused, previous_image, image, previous, motion, settings.thin, visible, expected_area
         )
         if turned:
             # a line that turned left the clicks derived from the carried mask on the snow
@@ -313,6 +316,7 @@ def carry_object(
         visible / area if area else 1.0,
         colour_match,
         held,
+        None if motion is None else motion.zoom,
     )
 
 

@@ -18,10 +18,10 @@ import numpy as np
 from scipy import ndimage
 
 from ..checks import corrects, other_side
+from ..shapes import grown_box
 from ..types import Click
 from .appearance import ColourModel, ring_width
 from .lines import LineSettings, clicked_colour, line_through
-from .motion import grown_box
 from .thin_parts import ThinSettings, thin_part
 
 #: radius in pixels of the disk a correction adds or removes where the engine changes nothing

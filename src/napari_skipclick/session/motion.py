@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..shapes import grown_box
 from .motion_background import (
     Momentum,
     background_pixels,
@@ -137,13 +138,14 @@ class Motion:
     marks the textured pixels whose motion explains the new frame well
     (``MotionSettings.track_residual``); ``outside`` (likewise; None also when the object's
     motion and the background's can be told apart) those of them that the dense flow, too,
-    brings from beyond the object (its mask below ``OUTSIDE`` there); ``explained``
-    (likewise; None also when the two motions cannot be told apart) those whose grey values
-    the background's shift explains clearly better than the object's
-    (``MotionSettings.explained_ratio``). ``shift``
-    is the object's own displacement (rows, columns, frame pixels; ``best_shift``), None
-    with the ``"dense"`` model. ``scale`` is its size on the new frame over its size on the
-    previous one (``motion_scale.scale_change``), None where too little of it is textured.
+    brings from beyond the object (its mask below ``OUTSIDE`` there); ``explained`` (likewise;
+    None also when the two motions cannot be told apart) those whose grey values the
+    background's shift explains clearly better than the object's
+    (``MotionSettings.explained_ratio``). ``shift`` is the object's own displacement (rows,
+    columns, frame pixels; ``best_shift``), None with the ``"dense"`` model. ``scale`` is its
+    size on the new frame over its size on the previous one (``motion_scale.scale_change``),
+    None where too little of it is textured; ``zoom`` the same of its surroundings (``far_from``
+    it): a camera's zoom, which what joins or leaves the object's edge does not sway.
     """
 
     box: tuple[int, int, int, int]
@@ -156,26 +158,11 @@ class Motion:
     outside: np.ndarray | None = None
     explained: np.ndarray | None = None
     scale: float | None = None
+    zoom: float | None = None
 
     def shrinks(self, least: float) -> bool:
         """Whether it moves with its surroundings and shrinks by ``least`` (0: never)."""
         return bool(least) and self.background is None and (self.scale or 1.0) <= 1.0 - least
-
-
-def grown_box(mask: np.ndarray, grow: int) -> tuple[int, int, int, int] | None:
-    """Bounding box ``(y0, y1, x0, x1)`` of ``mask`` grown by ``grow`` pixels, clipped to the
-    frame; None when the mask is empty."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
-        return None
-    cols = np.flatnonzero(mask[rows[0] : rows[-1] + 1].any(axis=0))
-    height, width = mask.shape
-    return (
-        max(int(rows[0]) - grow, 0),
-        min(int(rows[-1]) + 1 + grow, height),
-        max(int(cols[0]) - grow, 0),
-        min(int(cols[-1]) + 1 + grow, width),
-    )
 
 
 def object_box(mask: np.ndarray, settings: MotionSettings) -> tuple[int, int, int, int] | None:
@@ -241,6 +228,7 @@ def estimate_motion(
     dense = flow
     measurable = texture(after) >= settings.texture
     size_change = scale_change(dense, small_mask > 0.5, measurable) if settings.shrink else None
+    zoom = scale_change(dense, far_from(small_mask > 0.25), measurable)
     background, measured, coasting, tracked, shift = None, None, False, None, None
     explained = None
     if settings.model != "dense":
@@ -298,6 +286,7 @@ def estimate_motion(
         outside,
         explained,
         size_change,
+        zoom,
     )
 
 

@@ -134,6 +134,7 @@ def _steps(
                 tracks[obj_id],
                 ready[obj_id],
                 _others(moved, obj_id),
+                shapes[obj_id].expected,
                 run,
             )
             for obj_id in queue
@@ -150,7 +151,8 @@ def _steps(
                 resolved = replace(carrying.carried, probabilities=claims[obj_id])
                 carrying = replace(carrying, carried=resolved)
                 fields = _write(session, obj_id, t, carrying, together, shapes[obj_id], run)
-            shapes[obj_id].add(fields["area"], fields.pop("length", None))
+            zoom = None if carrying.carried is None else carrying.carried.zoom
+            shapes[obj_id].add(fields["area"], fields.pop("length", None), fields["ok"], zoom)
             done += 1
             doubtful = fields.pop("doubtful", False)
             review_run[obj_id] = review_run[obj_id] + 1 if doubtful else 0
@@ -263,11 +265,13 @@ def _carry(
     track: Track,
     ready: _Ready,
     others: np.ndarray | None,
+    expected: float,
     run: tuple[Engine, int, int, PropagationSettings],
 ) -> _Carrying:
     """Carry one object ``ready`` to go from the first of ``images`` onto the second (nothing
     is written); ``colours`` is its colour model from the start frame (None without colours),
-    ``others`` what the other objects carried with it hold there (``carry_object``)."""
+    ``others`` what the other objects carried with it hold there, ``expected`` the area it is
+    expected to have (``ShapeHistory.expected``; both ``carry_object``)."""
     if ready.moved is None:
         return _Carrying(ready.source, stop=ready.stop)
     engine, _, _, settings = run
@@ -281,6 +285,7 @@ def _carry(
         colours,
         ready.user_clicks,
         others,
+        expected,
     )
     hidden = track.update(carried, settings.motion)
     return _Carrying(ready.source, carried, ready.moved.visible, hidden)

@@ -32,23 +32,33 @@ class ShapeHistory:
     areas and, for a thin object (``median_width`` at most ``THIN_WIDTH`` on the start frame),
     the lengths of its skeleton (``skeleton_length``; None on a frame that needed review, whose
     shape is no reference, unless only its line budget held pixels back); ``lengths`` is None
-    for a wider object."""
+    for a wider object. ``expected`` is the area it is expected to have on the last frame: its
+    area on the last frame that passed, grown or shrunk since by the camera's zoom as the motion
+    measured it (``Carried.zoom``) and by its crossings of the picture's edges (``crossing``),
+    the base of a line object's budget (``thin_parts.line_budget``)."""
 
     areas: list[int] = field(default_factory=list)
     lengths: list[int | None] | None = None
+    expected: float = 0.0
 
     @classmethod
     def starting(cls, mask: np.ndarray) -> ShapeHistory:
         """The history of a run that starts from boolean ``mask``."""
         thin = 0 < median_width(mask) <= THIN_WIDTH
-        return cls([int(np.count_nonzero(mask))], [skeleton_length(mask)] if thin else None)
+        area = int(np.count_nonzero(mask))
+        return cls([area], [skeleton_length(mask)] if thin else None, float(area))
 
-    def add(self, area: int, length: int | None) -> None:
+    def add(
+        self, area: int, length: int | None, passed: bool = True, scale: float | None = None
+    ) -> None:
         """Record the next frame's area and length (``assess``: None when the frame is no
-        reference for the shape)."""
+        reference for the shape); the area is the one expected from now on when the frame
+        ``passed`` the check, else the one expected so far grows or shrinks by ``scale`` (the
+        camera's zoom on the step, ``Carried.zoom``; None: unmeasured), squared."""
         self.areas.append(area)
         if self.lengths is not None:
             self.lengths.append(length)
+        self.expected = float(area) if passed else self.expected * (scale or 1.0) ** 2
 
     def crossing(self, share: float) -> None:
         """The object's area within the picture changes by ``share`` on the next frame as it
@@ -57,6 +67,7 @@ class ShapeHistory:
         taken for a leak."""
         if share != 1.0:
             self.areas = [round(area * share) for area in self.areas]
+            self.expected *= share
             if self.lengths is not None:
                 # a line crossing lengthwise shortens, one crossing broadside does not: no
                 # length is a reference until a frame passes again

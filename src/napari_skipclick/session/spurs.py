@@ -16,9 +16,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from ..shapes import principal_axes
+from ..shapes import grown_box, principal_axes
 from ..types import Click
-from .motion import grown_box
 from .thin_parts import ThinSettings, thin_part
 
 #: a spur holding this share of the mask or more is the object itself: left alone

@@ -60,6 +60,7 @@ def with_thin_parts(
     motion: Motion,
     settings: ThinSettings,
     visible: int | None = None,
+    expected: float | None = None,
 ) -> tuple[np.ndarray, bool, int]:
     """The probabilities ``fused`` with the thin parts of ``previous`` (lines, poles, rims,
     which move by more than their width) followed onto ``image``: a straight part that
@@ -67,8 +68,8 @@ def with_thin_parts(
     are its old place, not the object, and an object that is such lines is them alone), the
     rest tile by tile along their line (``follow_thin``; for an object that is mostly lines,
     each tile's shape kept where its shift puts it), a line object held to its budget
-    (``thin_parts.line_budget``); whether a part turned so; and how many pixels the budget
-    held back.
+    (``thin_parts.line_budget``, its base scaled by the camera's zoom, ``Motion.zoom``);
+    whether a part turned so; and how many pixels the budget held back.
 
     Args:
         fused: the new frame's probabilities for the object (may be changed in place; the
@@ -81,6 +82,8 @@ def with_thin_parts(
         visible: the object's area within the picture on ``image`` as the motion moves it
             across an edge (``carry.in_picture``), the line budget's base; None: the
             area of ``previous``.
+        expected: the object's expected area on ``previous_image``
+            (``quality.ShapeHistory.expected``), the line budget's other base; None: none.
     """
     thin = thin_part(previous, settings)
     if not thin.any():
@@ -97,7 +100,10 @@ def with_thin_parts(
     exact = mostly_lines(previous, thin, settings)
     found = follow_thin(previous_image, image, previous, rest, motion, settings, exact)
     fused[found] = np.maximum(fused[found], 0.51)
-    fused, held = line_budget(fused, found | straight.pixels, previous, thin, settings, visible)
+    lines = found | straight.pixels
+    fused, held = line_budget(
+        fused, lines, previous, thin, settings, visible, expected, motion.zoom
+    )
     return fused, bool(straight.handled.any()), held
 
 

@@ -17,8 +17,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy import ndimage
 
-from ..shapes import on_picture, pieces
-from .motion import Motion, grown_box
+from ..shapes import grown_box, on_picture, pieces
+from .motion import Motion
 from .motion_background import with_background
 from .tile_lines import Tile, with_their_lines
 
@@ -44,7 +44,10 @@ class ThinSettings:
 
     An object that is mostly lines (at least ``line_share`` of its mask in thin parts: a pole,
     skis, a stick annotated on its own) keeps at most ``1 + growth`` times its pixels of the
-    previous frame, plus ``BUDGET_SLACK`` (``line_budget``; ``line_share`` 0: no limit): a
+    previous frame, and no more than ``1 + growth`` times its expected area (its area on the
+    last frame that passed the quality check, grown or shrunk since by the camera's zoom,
+    ``quality.ShapeHistory.expected``), each scaled by the step's zoom and plus
+    ``BUDGET_SLACK`` (``line_budget``; ``line_share`` 0: no limit): a
     line a few pixels wide does not grow, while the moved mask, the engine, the colours and
     the line found again each add a pixel at a glove or where it crosses a leg or a gate pole;
     and its tiles keep their own shape where their shift puts them (``follow_thin``'s
@@ -112,9 +115,16 @@ def line_budget(
     thin: np.ndarray,
     settings: ThinSettings,
     visible: int | None = None,
+    expected: float | None = None,
+    scale: float | None = None,
 ) -> tuple[np.ndarray, int]:
     """``fused`` with a line object's mask held to its budget (see ``ThinSettings``), and how
     many pixels the budget held back (0 for an object that is not mostly lines).
+
+    The budget grows from the object's area on the previous frame, or from its expected area
+    where that is smaller: were it to grow from the previous frame's alone, a mask that fills
+    its budget on every frame (the engine and the colours add a pixel at a boot, a shadow,
+    a gate) would grow by ``growth`` a frame, twice its size in fifteen frames.
 
     Args:
         fused: the new frame's probabilities for the object (changed in place and returned).
@@ -122,12 +132,23 @@ def line_budget(
         previous: the object's mask on the previous frame.
         thin: the thin part of ``previous`` (``thin_part``).
         settings: its ``line_share`` and ``growth``.
-        visible: the budget's base, its area in the picture (None: the area of ``previous``).
+        visible: its area in the picture as the motion moves it (None: the area of
+            ``previous``).
+        expected: its expected area on the previous frame (``quality.ShapeHistory.expected``;
+            None: no other bound), taken in the picture by the same share as ``visible``.
+        scale: the size of its surroundings on the new frame over their size on the previous
+            one (``motion.Motion.zoom``; None: unmeasured): the budget's base grows or shrinks
+            by its square as a camera zooms in or out. Not the object's own: a leak along its
+            edge reads as a change of its size.
     """
     if not mostly_lines(previous, thin, settings):
         return fused, 0
     area = np.count_nonzero(previous)
-    budget = math.ceil((1.0 + settings.growth) * (visible or area)) + BUDGET_SLACK
+    base = float(visible or area)
+    if expected is not None and area:
+        base = min(base, expected * base / area)
+    base *= (scale or 1.0) ** 2
+    budget = math.ceil((1.0 + settings.growth) * base) + BUDGET_SLACK
     mask = fused > 0.5
     if np.count_nonzero(mask) <= budget:
         return fused, 0
