@@ -47,11 +47,10 @@ class ThinSettings:
     previous frame, and no more than ``1 + growth`` times its expected area (its area on the
     last frame that passed the quality check, grown or shrunk since by the camera's zoom,
     ``quality.ShapeHistory.expected``), each scaled by the step's zoom and plus
-    ``BUDGET_SLACK`` (``line_budget``; ``line_share`` 0: no limit): a
-    line a few pixels wide does not grow, while the moved mask, the engine, the colours and
-    the line found again each add a pixel at a glove or where it crosses a leg or a gate pole;
-    and its tiles keep their own shape where their shift puts them (``follow_thin``'s
-    ``exact``).
+    ``BUDGET_SLACK`` (``line_budget``; ``line_share`` 0: no limit): a line a few pixels wide
+    does not grow, while the moved mask, the engine, the colours and the line found again each
+    add a pixel at a glove or where it crosses a leg or a gate pole; and its tiles keep their
+    own shape where their shift puts them (``follow_thin``'s ``exact``).
     """
 
     width: int = 7
