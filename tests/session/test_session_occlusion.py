@@ -12,6 +12,7 @@ from napari_skipclick.engines.base import Features
 from napari_skipclick.session import AnnotationSession, PropagationSettings, carry
 from napari_skipclick.session.motion import MotionSettings, estimate_motion, warp_mask
 from napari_skipclick.session.motion_background import Momentum, stalls
+from napari_skipclick.session.motion_chain import Chain
 from napari_skipclick.session.thin_parts import ThinSettings
 from napari_skipclick.session.track import Track
 from napari_skipclick.types import FrameStatus
@@ -215,11 +216,12 @@ def test_an_object_the_engine_loses_is_carried_no_larger_than_it_was(monkeypatch
     frame; with no engine result to check it, the moved mask keeps its area, its strongest
     pixels, instead of growing frame after frame."""
 
-    def spreading(mask, motion):  # the square stays, a soft 2-pixel fringe joins it
-        ring = ndimage.binary_dilation(mask > 0.5, iterations=2) & ~(mask > 0.5)
-        return np.where(mask > 0.5, 1.0, np.where(ring, 0.6, 0.0)).astype(np.float32)
+    def spreading(chain):  # the square stays, a soft 2-pixel fringe joins it
+        mask = chain.anchor > 0.5
+        ring = ndimage.binary_dilation(mask, iterations=2) & ~mask
+        return np.where(mask, 1.0, np.where(ring, 0.6, 0.0)).astype(np.float32)
 
-    monkeypatch.setattr(carry, "warp_mask", spreading)
+    monkeypatch.setattr(Chain, "mask", spreading)
     frames = np.stack([snow(120, 200, seed=t) for t in range(5)])
     session = AnnotationSession(frames, UpperPartEngine(0))  # sees nothing: never trusted
     obj = session.add_object().id

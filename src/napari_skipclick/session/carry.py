@@ -13,12 +13,14 @@ beyond it, ``Motion.outside``, are kept out, and those on its rim are not kept w
 shrinks, ``Motion.shrinks``), pixels that move with the background (``Motion.background``)
 are taken out and those beyond it that the background's shift explains
 (``Motion.explained``) kept out; otherwise the carried mask stands in and the frame asks for
-review. Either way, thin parts of the mask (lines, poles) are followed onto the new frame
-along their own line (``thin_parts``), whose pixels join the mask unless they move with the
-background; a straight part that turned (a swinging pole) is found again as one line
-(``straight_parts``). Objects carried onto a frame together are each moved first
-(``move_object``): the engine's answer for one does not take what the others' moved masks
-hold and its own does not (a ski's answer that runs up the boots of the skier carried with it).
+review, moved from the last mask the engine agreed with through the steps' motions composed
+(``motion_chain``), not cut to whole pixels on every step. Either way, thin parts of the mask
+(lines, poles) are followed onto the new frame along their own line (``thin_parts``), whose
+pixels join the mask unless they move with the background; a straight part that turned (a
+swinging pole) is found again as one line (``straight_parts``). Objects carried onto a frame
+together are each moved first (``move_object``): the engine's answer for one does not take
+what the others' moved masks hold and its own does not (a ski's answer that runs up the boots
+of the skier carried with it).
 """
 
 from __future__ import annotations
@@ -36,9 +38,10 @@ from ..shapes import grown_box, on_picture
 from ..types import Click
 from .appearance import ColourModel, ring_width
 from .derived_clicks import carried_clicks, derive_clicks
-from .mask_measures import boundary_pixels, expected_agreement, iou, within
-from .motion import Motion, estimate_motion, move_points, warp_mask
+from .mask_measures import boundary_pixels, expected_agreement, iou, strongest, within
+from .motion import Motion, estimate_motion, move_points
 from .motion_background import Momentum
+from .motion_chain import Chain, follow
 from .straight_parts import with_thin_parts
 
 if TYPE_CHECKING:
@@ -100,7 +103,8 @@ class Moved:
     displacement ``shift`` (None when the mask did not move with one), ``visible``, its area
     within the picture as the motion moves it across an edge (``in_picture``: what left it
     does not count, what entered it does) and ``entering``, the pixels of ``carried`` that
-    came in from beyond an edge (None when none did)."""
+    came in from beyond an edge (None when none did); ``chain`` the motions that moved it since
+    the last mask the engine agreed with (``motion_chain``; None when the mask stayed)."""
 
     motion: Motion | None
     prior: np.ndarray
@@ -108,6 +112,7 @@ class Moved:
     shift: np.ndarray | None
     visible: int
     entering: np.ndarray | None = None
+    chain: Chain | None = None
 
 
 def in_picture(
@@ -148,6 +153,7 @@ def move_object(
     matched: np.ndarray | None = None,
     momentum: Momentum | None = None,
     course: np.ndarray | None = None,
+    chain: Chain | None = None,
 ) -> Moved:
     """The mask ``previous`` moved from ``previous_image`` onto ``image``; where the motion tore
     or squeezed it beyond ``max_area_ratio`` (of its area within the picture, ``in_picture``:
@@ -164,13 +170,17 @@ def move_object(
             (``Carried.momentum``), so that it coasts past an occluder (``estimate_motion``).
         course: the object's displacement on the step before (``Carried.shift``), or None:
             the object keeps its course unless the new frame says clearly otherwise.
+        chain: the motions that moved the object onto ``previous_image`` since the engine last
+            agreed with its mask (``Moved.chain``), or None: a mask the motion alone carried
+            is moved from that mask through them, at sub-pixel positions, not from ``previous``.
     """
     area = int(np.count_nonzero(previous))
     band = settings.jitter * boundary_pixels(previous)
     motion = estimate_motion(previous_image, image, previous, settings.motion, momentum, course)
     if motion is None:
         return Moved(None, previous.astype(np.float32), previous, None, area)
-    prior = warp_mask(previous, motion)
+    chain = follow(chain, previous, motion)
+    prior = chain.mask()
     visible, entering = in_picture(previous, motion, prior > 0.5)
     if matched is not None:
         prior = 0.5 * (prior + np.clip(np.asarray(matched, np.float32), 0.0, 1.0))
@@ -178,7 +188,7 @@ def move_object(
     if visible and not within(int(carried.sum()), visible, settings.max_area_ratio, band):
         # the flow tore or squeezed the mask (a large change of appearance): do not trust it
         return Moved(motion, previous.astype(np.float32), previous, None, area)
-    return Moved(motion, prior, carried, motion.shift, visible, entering)
+    return Moved(motion, prior, carried, motion.shift, visible, entering, chain)
 
 
 def carry_object(
@@ -345,19 +355,6 @@ def _refusal(
             f"{band:.0f} pixels along its boundary)"
         )
     return None
-
-
-def strongest(prior: np.ndarray, carried: np.ndarray, area: int) -> np.ndarray:
-    """``carried`` cut to its ``area`` pixels of highest ``prior`` (the moved mask's bilinear
-    values; ties in pixel order), or as it is when it holds no more."""
-    if area <= 0:
-        return np.zeros_like(carried)
-    if np.count_nonzero(carried) <= area:
-        return carried
-    values = np.where(carried, prior, -1.0).ravel()
-    out = np.zeros(carried.size, bool)
-    out[np.argpartition(-values, area - 1)[:area]] = True
-    return out.reshape(carried.shape)
 
 
 def fuse(

@@ -1,5 +1,6 @@
 """Measures of an object's mask that the carry and the quality check judge it by: its boundary,
-the agreement its size allows, and whether an area lies within limits."""
+the agreement its size allows, and whether an area lies within limits; and a mask cut to an
+area."""
 
 from __future__ import annotations
 
@@ -34,3 +35,16 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
 def within(area: int, reference: int, ratio: float, band: float) -> bool:
     """Whether ``area`` lies within ``reference`` scaled by ``ratio`` either way, +- ``band``."""
     return reference / ratio - band <= area <= reference * ratio + band
+
+
+def strongest(prior: np.ndarray, carried: np.ndarray, area: int) -> np.ndarray:
+    """``carried`` cut to its ``area`` pixels of highest ``prior`` (the moved mask's bilinear
+    values; ties in pixel order), or as it is when it holds no more."""
+    if area <= 0:
+        return np.zeros_like(carried)
+    if np.count_nonzero(carried) <= area:
+        return carried
+    values = np.where(carried, prior, -1.0).ravel()
+    out = np.zeros(carried.size, bool)
+    out[np.argpartition(-values, area - 1)[:area]] = True
+    return out.reshape(carried.shape)

@@ -373,17 +373,28 @@ def move_points(points: np.ndarray, motion: Motion) -> np.ndarray:
 
 
 def warp_mask(mask: np.ndarray, motion: Motion) -> np.ndarray:
-    """``mask`` (H, W, bool or float) moved to the new frame: float32 in [0, 1], 0 off the box.
+    """``mask`` (H, W, bool or float) moved to the new frame: float32 in [0, 1], 0 off the box
+    (``mask_at`` the motion's ``source_points``)."""
+    return mask_at(mask, motion.box, source_points(motion))
 
-    What the motion brings in from beyond an edge of the picture continues the mask as it
-    was at that edge (an object entering the picture, or one a camera pans onto)."""
-    from scipy.ndimage import map_coordinates
 
+def source_points(motion: Motion) -> np.ndarray:
+    """Where each pixel of the motion's box came from on the previous frame: ``(2, h, w)``,
+    rows and columns in frame coordinates."""
     y0, y1, x0, x1 = motion.box
     rows, cols = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-    coords = np.stack([rows + motion.flow[0], cols + motion.flow[1]])
-    out = np.zeros(mask.shape, np.float32)
+    return np.stack([rows + motion.flow[0], cols + motion.flow[1]])
+
+
+def mask_at(mask: np.ndarray, box: tuple[int, int, int, int], points: np.ndarray) -> np.ndarray:
+    """``mask`` (H, W, bool or float) sampled (bilinear) at ``points`` (rows, columns), one for
+    each pixel of ``box``: float32 in [0, 1], 0 off the box. A point beyond an edge of the
+    picture takes the value at that edge (an object entering the picture, or panned onto)."""
+    from scipy.ndimage import map_coordinates
+
+    y0, y1, x0, x1 = box
+    out = np.zeros(np.shape(mask), np.float32)
     out[y0:y1, x0:x1] = map_coordinates(
-        np.asarray(mask, np.float32), coords, order=1, mode="nearest"
+        np.asarray(mask, np.float32), points, order=1, mode="nearest"
     )
     return np.clip(out, 0.0, 1.0)

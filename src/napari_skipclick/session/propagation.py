@@ -108,7 +108,7 @@ def _steps(
     run = (engine, generation, group, settings)
     done = 0
     review_run = dict.fromkeys(active, 0)
-    tracks = {obj: Track() for obj in active}
+    tracks = {obj: Track(chained=shapes[obj].thin) for obj in active}
     frames = {obj: min(reach.get(obj, len(targets)), len(targets)) for obj in active}
     for index, t in enumerate(targets):
         active = [obj for obj in active if frames[obj] > index]
@@ -248,6 +248,7 @@ def _ready(
         matched,
         track.momentum(settings.max_coast),
         session.courses.expected(source, obj_id, t - source),
+        track.chain,
     )
     return _Ready(source, previous, user_clicks, moved)
 
@@ -288,6 +289,7 @@ def _carry(
         expected,
     )
     hidden = track.update(carried, settings.motion)
+    track.chain = None if carried.from_engine or not track.chained else ready.moved.chain
     return _Carrying(ready.source, carried, ready.moved.visible, hidden)
 
 

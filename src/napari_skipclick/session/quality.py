@@ -41,6 +41,11 @@ class ShapeHistory:
     lengths: list[int | None] | None = None
     expected: float = 0.0
 
+    @property
+    def thin(self) -> bool:
+        """Whether the object is thin (its length is followed)."""
+        return self.lengths is not None
+
     @classmethod
     def starting(cls, mask: np.ndarray) -> ShapeHistory:
         """The history of a run that starts from boolean ``mask``."""

@@ -11,6 +11,7 @@ import numpy as np
 from .carry import Carried
 from .motion import MotionSettings
 from .motion_background import Momentum
+from .motion_chain import Chain
 
 #: steps over which an object's steady motion against the background is taken (the median of
 #: those the engine agreed with, ``Momentum.steady``)
@@ -22,12 +23,16 @@ class Track:
     """An object's motion against the background on its last step, how many steps in a row it
     has coasted on with it, the motion it had before its last coasting run began, and its
     relative motions on the last ``STEADY_STEPS`` steps that did not coast (None where the
-    engine disagreed)."""
+    engine disagreed); ``chain``, the motions that carried its mask since the engine last
+    agreed with it (``Moved.chain``; None when the engine agreed on the last step), kept for
+    a ``chained`` object only (a thin one: ``ShapeHistory.thin``)."""
 
     last: Momentum | None = None
     coasted: int = 0
     before_coasting: Momentum | None = None
     recent: list[np.ndarray | None] = field(default_factory=list)
+    chain: Chain | None = None
+    chained: bool = False
 
     def momentum(self, max_coast: int) -> Momentum | None:
         """The last step's motion, with the steady motion to coast on with (the median of the

@@ -1,0 +1,82 @@
+"""A mask that the motion alone carries over several steps, moved from the last mask the
+engine agreed with through the steps' motions composed.
+
+Moved one step at a time, such a mask is cut to whole pixels on every frame (a pixel is in it
+or not) and the fraction of a pixel each step moves it is lost: a ski two pixels wide that a
+camera pans over by 0.4 px a frame does not move at all, and one that it zooms onto sheds or
+gains a pixel of width where rounding says so, frame after frame. A chain keeps, for every
+pixel of the latest frame, where it came from on the anchor frame, so that the mask is
+sampled from the anchor once, at sub-pixel positions. Where the chain's mask strays from the
+previous mask moved one step (a flow torn by a leak composes badly), the chain starts again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+from scipy.ndimage import map_coordinates
+
+from .motion import Motion, mask_at, source_points
+
+#: the share of a chain's mask that must lie within a pixel of the previous mask moved one step
+#: for the chain to go on (``follow``)
+AGREEMENT = 0.9
+
+
+@dataclass(frozen=True)
+class Chain:
+    """The mask ``anchor`` (float32, frame-sized) on the frame a chain starts from, and
+    ``source``, where each pixel of ``box`` (``(y0, y1, x0, x1)``) on the latest frame came from
+    on that frame (rows, columns; ``(2, y1 - y0, x1 - x0)``); ``steps`` the motions composed."""
+
+    anchor: np.ndarray
+    box: tuple[int, int, int, int]
+    source: np.ndarray
+    steps: int = 1
+
+    @classmethod
+    def starting(cls, mask: np.ndarray, motion: Motion) -> Chain:
+        """The chain of one step: ``mask`` (boolean or float) moved by ``motion``."""
+        return cls(np.asarray(mask, np.float32), motion.box, source_points(motion))
+
+    def then(self, motion: Motion) -> Chain:
+        """The chain one step further, ``motion`` moving its latest frame onto the next.
+
+        Each pixel of the next frame came from a point of the latest one (``motion``), which
+        came from the anchor frame by the chain's displacement there, interpolated; beyond the
+        chain's box its displacement continues as at the box's edge.
+        """
+        points = source_points(motion)
+        y0, _, x0, _ = self.box
+        height, width = self.source.shape[1:]
+        rows, cols = np.mgrid[0:height, 0:width].astype(np.float32)
+        local = points - np.array([y0, x0], np.float32)[:, None, None]
+        moved = [
+            map_coordinates(self.source[axis] - grid, local, order=1, mode="nearest")
+            for axis, grid in ((0, rows + y0), (1, cols + x0))
+        ]
+        return Chain(self.anchor, motion.box, points + np.stack(moved), self.steps + 1)
+
+    def mask(self) -> np.ndarray:
+        """The anchor's mask on the latest frame: float32 in [0, 1], 0 off the box."""
+        return mask_at(self.anchor, self.box, self.source)
+
+
+def follow(chain: Chain | None, previous: np.ndarray, motion: Motion) -> Chain:
+    """The chain that moves the boolean mask ``previous`` by ``motion``: ``chain`` (the motions
+    that carried it since its mask was last agreed, or None) one step further, unless at least
+    ``1 - AGREEMENT`` of its mask lies more than a pixel from ``previous`` moved one step (a
+    flow torn by a leak composes badly; a user or a line search changed the mask), when a chain
+    of one step from ``previous`` starts."""
+    fresh = Chain.starting(previous, motion)
+    if chain is None:
+        return fresh
+    longer = chain.then(motion)
+    y0, y1, x0, x1 = motion.box
+    ours = longer.mask()[y0:y1, x0:x1] > 0.5
+    near = ndimage.binary_dilation(fresh.mask()[y0:y1, x0:x1] > 0.5, np.ones((3, 3), bool))
+    if ours.any() and np.count_nonzero(ours & near) >= AGREEMENT * np.count_nonzero(ours):
+        return longer
+    return fresh

@@ -1,0 +1,135 @@
+"""A mask that the motion alone carries over several steps follows a fraction of a pixel a
+frame: it is moved from the last agreed mask through the motions composed."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from napari_skipclick.engines.base import Features
+from napari_skipclick.session import AnnotationSession, PropagationSettings
+from napari_skipclick.session import carry as carry_module
+from napari_skipclick.session.motion import Motion, warp_mask
+from napari_skipclick.session.motion_chain import Chain, follow
+from napari_skipclick.session.thin_parts import ThinSettings
+from napari_skipclick.types import FrameStatus
+from support.scenes import iou
+
+SHAPE = (64, 96)
+
+
+class FloodEngine:
+    """Answers every click with the whole frame: an engine whose mask of a ski on snow it cannot
+    tell apart floods the snow, so propagation never takes it."""
+
+    name = key = "flood-test"
+
+    def encode(self, image):
+        return Features(image.shape[:2], {})
+
+    def decode(self, features, clicks, prev_mask=None):
+        return np.full(features.image_shape, 0.95, np.float32)
+
+
+def panning(rows: float, cols: float, box=(0, 64, 0, 96)) -> Motion:
+    """A motion that moves everything in ``box`` by (``rows``, ``cols``) pixels."""
+    y0, y1, x0, x1 = box
+    flow = np.empty((2, y1 - y0, x1 - x0), np.float32)
+    flow[0], flow[1] = -rows, -cols  # backward: a new pixel came from where it was before
+    return Motion(box, flow)
+
+
+def ski(offset: int = 0) -> np.ndarray:
+    """A ski two pixels wide and 40 long, ``offset`` columns to the right."""
+    mask = np.zeros(SHAPE, bool)
+    mask[10:50, 30 + offset : 32 + offset] = True
+    return mask
+
+
+def test_a_chain_moves_a_mask_by_the_sum_of_its_steps_fractions():
+    motion = panning(0.0, 0.4)
+    stepped, chained, chain = ski(), ski(), None
+    for _ in range(5):
+        stepped = warp_mask(stepped, motion) > 0.5
+        chain = follow(chain, chained, motion)
+        chained = chain.mask() > 0.5  # what propagation writes on the frame
+    # moved and cut to whole pixels each step, the ski never moves: 0.4 px is lost each time
+    np.testing.assert_array_equal(stepped, ski())
+    assert chain.steps == 5
+    np.testing.assert_array_equal(chain.mask() > 0.5, ski(2))
+
+
+def test_a_chain_reads_its_displacement_beyond_its_box_at_the_box_edge():
+    chain = Chain.starting(ski(), panning(0.0, 1.0, box=(5, 55, 25, 40)))
+    longer = chain.then(panning(0.0, 1.0, box=(5, 55, 25, 45)))
+    np.testing.assert_array_equal(longer.mask() > 0.5, ski(2))
+
+
+def test_a_chain_that_strays_from_the_mask_moved_one_step_starts_again():
+    chain = Chain.starting(ski(), panning(0.0, 6.0))  # a flow torn by a leak
+    motion = panning(0.0, 0.4)
+    strayed = follow(chain, ski(), motion)
+    assert strayed.steps == 1  # started again from the previous mask
+    np.testing.assert_array_equal(strayed.mask() > 0.5, warp_mask(ski(), motion) > 0.5)
+    agreeing = follow(Chain.starting(ski(), panning(0.0, 0.4)), ski(), motion)
+    assert agreeing.steps == 2
+
+
+def panned_frames(n: int, step: float) -> tuple[np.ndarray, list[np.ndarray]]:
+    """``n`` frames of textured snow with a dark ski on it, a camera panning ``step`` px to
+    the right a frame, and the ski's mask on each (it moves with the snow)."""
+    rng = np.random.default_rng(3)
+    noise = ndimage.gaussian_filter(rng.normal(0, 1, SHAPE), 2.0)
+    scene = 200 + 40 * noise / noise.std()
+    truth = np.zeros(SHAPE, np.float64)
+    truth[10:50, 30:33] = 1.0
+    scene = np.where(truth > 0, 40.0, scene)
+    frames, masks = [], []
+    for t in range(n):
+        moved = ndimage.shift(scene, (0, step * t), order=1, mode="nearest")
+        frames.append(np.repeat(np.clip(moved, 0, 255)[..., None], 3, axis=2))
+        masks.append(ndimage.shift(truth, (0, step * t), order=1) > 0.5)
+    return np.stack(frames).astype(np.uint8), masks
+
+
+def test_a_ski_the_engine_never_sees_follows_a_slow_pan():
+    """The engine's mask floods the snow, so the motion carries the ski on every frame; the
+    camera pans 0.4 px a frame. Moved one step at a time and cut to whole pixels, the mask
+    kept only the steps its flow rounded to a whole pixel."""
+    frames, masks = panned_frames(8, 0.4)
+    session = AnnotationSession(frames, FloodEngine())
+    obj = session.add_object().id
+    session.labels.set_frame(0, np.where(masks[0], obj, 0).astype(session.labels.dtype))
+    session.set_status(0, FrameStatus.REVIEWED)
+    settings = PropagationSettings(thin=ThinSettings(width=0))
+    steps = list(session.propagate([obj], 0, n_frames=7, settings=settings))
+    assert [step.frame for step in steps] == list(range(1, 8))
+    assert all(not step.ok for step in steps)  # each frame asks for review
+    carried = session.labels.read(7) == obj
+    assert iou(carried, masks[7]) > 0.5  # before: 0 (it stayed on the columns of frame 0)
+    moved = np.nonzero(carried)[1].mean() - np.nonzero(masks[0])[1].mean()
+    assert moved > 1.5  # of the 2.8 px the camera panned; the flows measured about 2.3
+
+
+def test_a_wide_object_the_motion_carries_is_moved_one_step_at_a_time(monkeypatch):
+    """A fraction of a pixel is a small part of a wide object, and flows composed over many
+    frames through an occlusion or a leak carry it off: only a thin object is chained."""
+    frames, _ = panned_frames(6, 0.4)
+    block = np.zeros(SHAPE, bool)
+    block[14:46, 40:72] = True
+    session = AnnotationSession(frames, FloodEngine())
+    obj = session.add_object().id
+    session.labels.set_frame(0, np.where(block, obj, 0).astype(session.labels.dtype))
+    session.set_status(0, FrameStatus.REVIEWED)
+    chains = []
+    original = carry_module.follow
+
+    def recording(chain, previous, motion):
+        chains.append(chain)
+        return original(chain, previous, motion)
+
+    monkeypatch.setattr(carry_module, "follow", recording)
+    settings = PropagationSettings(thin=ThinSettings(width=0))
+    steps = list(session.propagate([obj], 0, n_frames=5, settings=settings))
+    assert len(steps) == 5 and all(not step.ok for step in steps)
+    assert len(chains) == 5 and all(chain is None for chain in chains)
