@@ -52,17 +52,17 @@ def test_a_chain_moves_a_mask_by_the_sum_of_its_steps_fractions():
     for _ in range(5):
         stepped = warp_mask(stepped, motion) > 0.5
         chain = follow(chain, chained, motion)
-        chained = chain.mask() > 0.5  # what propagation writes on the frame
+        chained = chain.mask > 0.5  # what propagation writes on the frame
     # moved and cut to whole pixels each step, the ski never moves: 0.4 px is lost each time
     np.testing.assert_array_equal(stepped, ski())
     assert chain.steps == 5
-    np.testing.assert_array_equal(chain.mask() > 0.5, ski(2))
+    np.testing.assert_array_equal(chain.mask > 0.5, ski(2))
 
 
 def test_a_chain_reads_its_displacement_beyond_its_box_at_the_box_edge():
     chain = Chain.starting(ski(), panning(0.0, 1.0, box=(5, 55, 25, 40)))
     longer = chain.then(panning(0.0, 1.0, box=(5, 55, 25, 45)))
-    np.testing.assert_array_equal(longer.mask() > 0.5, ski(2))
+    np.testing.assert_array_equal(longer.mask > 0.5, ski(2))
 
 
 def test_a_chain_that_strays_from_the_mask_moved_one_step_starts_again():
@@ -70,7 +70,7 @@ def test_a_chain_that_strays_from_the_mask_moved_one_step_starts_again():
     motion = panning(0.0, 0.4)
     strayed = follow(chain, ski(), motion)
     assert strayed.steps == 1  # started again from the previous mask
-    np.testing.assert_array_equal(strayed.mask() > 0.5, warp_mask(ski(), motion) > 0.5)
+    np.testing.assert_array_equal(strayed.mask > 0.5, warp_mask(ski(), motion) > 0.5)
     agreeing = follow(Chain.starting(ski(), panning(0.0, 0.4)), ski(), motion)
     assert agreeing.steps == 2
 

@@ -221,7 +221,7 @@ def test_an_object_the_engine_loses_is_carried_no_larger_than_it_was(monkeypatch
         ring = ndimage.binary_dilation(mask, iterations=2) & ~mask
         return np.where(mask, 1.0, np.where(ring, 0.6, 0.0)).astype(np.float32)
 
-    monkeypatch.setattr(Chain, "mask", spreading)
+    monkeypatch.setattr(Chain, "mask", property(spreading))
     frames = np.stack([snow(120, 200, seed=t) for t in range(5)])
     session = AnnotationSession(frames, UpperPartEngine(0))  # sees nothing: never trusted
     obj = session.add_object().id

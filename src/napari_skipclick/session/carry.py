@@ -180,7 +180,7 @@ def move_object(
     if motion is None:
         return Moved(None, previous.astype(np.float32), previous, None, area)
     chain = follow(chain, previous, motion)
-    prior = chain.mask()
+    prior = chain.mask
     visible, entering = in_picture(previous, motion, prior > 0.5)
     if matched is not None:
         prior = 0.5 * (prior + np.clip(np.asarray(matched, np.float32), 0.0, 1.0))

@@ -13,6 +13,7 @@ previous mask moved one step (a flow torn by a leak composes badly), the chain s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy import ndimage
@@ -59,8 +60,10 @@ class Chain:
         ]
         return Chain(self.anchor, motion.box, points + np.stack(moved), self.steps + 1)
 
+    @cached_property
     def mask(self) -> np.ndarray:
-        """The anchor's mask on the latest frame: float32 in [0, 1], 0 off the box."""
+        """The anchor's mask on the latest frame: float32 in [0, 1], 0 off the box (sampled
+        once: ``follow`` reads it, then the carry)."""
         return mask_at(self.anchor, self.box, self.source)
 
 
@@ -75,8 +78,8 @@ def follow(chain: Chain | None, previous: np.ndarray, motion: Motion) -> Chain:
         return fresh
     longer = chain.then(motion)
     y0, y1, x0, x1 = motion.box
-    ours = longer.mask()[y0:y1, x0:x1] > 0.5
-    near = ndimage.binary_dilation(fresh.mask()[y0:y1, x0:x1] > 0.5, np.ones((3, 3), bool))
+    ours = longer.mask[y0:y1, x0:x1] > 0.5
+    near = ndimage.binary_dilation(fresh.mask[y0:y1, x0:x1] > 0.5, np.ones((3, 3), bool))
     if ours.any() and np.count_nonzero(ours & near) >= AGREEMENT * np.count_nonzero(ours):
         return longer
     return fresh
