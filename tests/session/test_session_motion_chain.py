@@ -9,7 +9,7 @@ from scipy import ndimage
 from napari_skipclick.engines.base import Features
 from napari_skipclick.session import AnnotationSession, PropagationSettings
 from napari_skipclick.session import carry as carry_module
-from napari_skipclick.session.motion import Motion, warp_mask
+from napari_skipclick.session.motion import Motion, source_points, warp_mask
 from napari_skipclick.session.motion_chain import Chain, follow
 from napari_skipclick.session.thin_parts import ThinSettings
 from napari_skipclick.types import FrameStatus
@@ -55,7 +55,8 @@ def test_a_chain_moves_a_mask_by_the_sum_of_its_steps_fractions():
         chained = chain.mask > 0.5  # what propagation writes on the frame
     # moved and cut to whole pixels each step, the ski never moves: 0.4 px is lost each time
     np.testing.assert_array_equal(stepped, ski())
-    assert chain.steps == 5
+    # five steps composed: each pixel came from 2 px to its left on the first frame
+    np.testing.assert_allclose(chain.source[1], source_points(motion)[1] - 1.6, atol=1e-4)
     np.testing.assert_array_equal(chain.mask > 0.5, ski(2))
 
 
@@ -69,10 +70,11 @@ def test_a_chain_that_strays_from_the_mask_moved_one_step_starts_again():
     chain = Chain.starting(ski(), panning(0.0, 6.0))  # a flow torn by a leak
     motion = panning(0.0, 0.4)
     strayed = follow(chain, ski(), motion)
-    assert strayed.steps == 1  # started again from the previous mask
+    # started again from the previous mask: one step back, not 6.4 px
+    np.testing.assert_allclose(strayed.source, source_points(motion))
     np.testing.assert_array_equal(strayed.mask > 0.5, warp_mask(ski(), motion) > 0.5)
     agreeing = follow(Chain.starting(ski(), panning(0.0, 0.4)), ski(), motion)
-    assert agreeing.steps == 2
+    np.testing.assert_allclose(agreeing.source[1], source_points(motion)[1] - 0.4, atol=1e-4)
 
 
 def panned_frames(n: int, step: float) -> tuple[np.ndarray, list[np.ndarray]]:

@@ -30,12 +30,11 @@ AGREEMENT = 0.9
 class Chain:
     """The mask ``anchor`` (float32, frame-sized) on the frame a chain starts from, and
     ``source``, where each pixel of ``box`` (``(y0, y1, x0, x1)``) on the latest frame came from
-    on that frame (rows, columns; ``(2, y1 - y0, x1 - x0)``); ``steps`` the motions composed."""
+    on that frame (rows, columns; ``(2, y1 - y0, x1 - x0)``)."""
 
     anchor: np.ndarray
     box: tuple[int, int, int, int]
     source: np.ndarray
-    steps: int = 1
 
     @classmethod
     def starting(cls, mask: np.ndarray, motion: Motion) -> Chain:
@@ -58,7 +57,7 @@ class Chain:
             map_coordinates(self.source[axis] - grid, local, order=1, mode="nearest")
             for axis, grid in ((0, rows + y0), (1, cols + x0))
         ]
-        return Chain(self.anchor, motion.box, points + np.stack(moved), self.steps + 1)
+        return Chain(self.anchor, motion.box, points + np.stack(moved))
 
     @cached_property
     def mask(self) -> np.ndarray:
