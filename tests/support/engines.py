@@ -123,3 +123,16 @@ class SlowCarryEngine:
             if click.positive:
                 mask |= (yy - click.y) ** 2 + (xx - click.x) ** 2 <= 100
         return np.where(mask, 0.9, 0.05).astype(np.float32)
+
+
+class FloodEngine:
+    """Answers every click with the whole frame: an engine whose mask of a ski on snow it cannot
+    tell apart floods the snow, so propagation never takes it."""
+
+    name = key = "flood-test"
+
+    def encode(self, image):
+        return Features(image.shape[:2], {})
+
+    def decode(self, features, clicks, prev_mask=None):
+        return np.full(features.image_shape, 0.95, np.float32)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 from scipy.ndimage import gaussian_filter
 
 
@@ -29,3 +30,24 @@ def line_mask(
     along = ((rows - y0) * (y1 - y0) + (cols - x0) * (x1 - x0)) / length
     across = (-(rows - y0) * (x1 - x0) + (cols - x0) * (y1 - y0)) / length
     return (np.abs(across) <= width / 2) & (along >= 0) & (along <= length)
+
+
+#: the size of ``panned_frames``' frames
+PANNED_SHAPE = (64, 96)
+
+
+def panned_frames(n: int, step: float) -> tuple[np.ndarray, list[np.ndarray]]:
+    """``n`` frames of textured snow with a dark ski on it, a camera panning ``step`` px to
+    the right a frame, and the ski's mask on each (it moves with the snow)."""
+    rng = np.random.default_rng(3)
+    noise = ndimage.gaussian_filter(rng.normal(0, 1, PANNED_SHAPE), 2.0)
+    scene = 200 + 40 * noise / noise.std()
+    truth = np.zeros(PANNED_SHAPE, np.float64)
+    truth[10:50, 30:33] = 1.0
+    scene = np.where(truth > 0, 40.0, scene)
+    frames, masks = [], []
+    for t in range(n):
+        moved = ndimage.shift(scene, (0, step * t), order=1, mode="nearest")
+        frames.append(np.repeat(np.clip(moved, 0, 255)[..., None], 3, axis=2))
+        masks.append(ndimage.shift(truth, (0, step * t), order=1) > 0.5)
+    return np.stack(frames).astype(np.uint8), masks

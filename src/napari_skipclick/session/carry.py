@@ -34,14 +34,15 @@ import numpy as np
 from scipy import ndimage
 
 from ..engines.base import Engine, Features, ObjectMatcher, carried_decode
-from ..shapes import grown_box, on_picture
+from ..shapes import grown_box
 from ..types import Click
 from .appearance import ColourModel, ring_width
 from .derived_clicks import carried_clicks, derive_clicks
 from .mask_measures import boundary_pixels, expected_agreement, iou, strongest, within
-from .motion import Motion, estimate_motion, move_points
+from .motion import Motion, estimate_motion
 from .motion_background import Momentum
 from .motion_chain import Chain, follow
+from .picture_edges import in_picture
 from .straight_parts import with_thin_parts
 
 if TYPE_CHECKING:
@@ -67,7 +68,8 @@ class Carried:
     ``colour_match`` how well the new mask's colours match the object's (``ColourModel.match``),
     None without colours; ``held_back`` the pixels a line object's budget kept off the mask
     (``thin_parts.line_budget``): the engine, the colours and the lines found wanted it larger;
-    ``zoom`` the camera's zoom the motion measured (``Motion.zoom``), None where unmeasured.
+    ``zoom`` the camera's zoom the motion measured (``Motion.zoom``), None where unmeasured;
+    ``camera`` whether it moved with its surroundings' affine map (``Motion.camera``).
     """
 
     probabilities: np.ndarray
@@ -84,6 +86,7 @@ class Carried:
     colour_match: float | None = None
     held_back: int = 0
     zoom: float | None = None
+    camera: bool = False
 
     @property
     def left_frame(self) -> bool:
@@ -115,36 +118,6 @@ class Moved:
     chain: Chain | None = None
 
 
-def in_picture(
-    mask: np.ndarray, motion: Motion, moved: np.ndarray
-) -> tuple[int, np.ndarray | None]:
-    """The object's area within the picture on the new frame as the ``motion`` moves it across
-    an edge, and the pixels of the moved mask ``moved`` (boolean, ``warp_mask``) that came in
-    from beyond an edge (None when none did): the pixels of ``mask`` that it keeps within
-    (``move_points``; none once the object has left) and those that came in count."""
-    area = int(np.count_nonzero(mask))
-    reach = float(np.abs(motion.flow).max(initial=0.0)) + 1.0
-    rows, cols = np.nonzero(mask)
-    height, width = mask.shape
-    if area == 0 or (
-        min(rows.min(), cols.min()) > reach
-        and rows.max() < height - 1 - reach
-        and cols.max() < width - 1 - reach
-    ):
-        return area, None  # no pixel can cross an edge
-    ahead = move_points(np.stack([rows, cols], axis=1), motion)
-    kept = np.isnan(ahead).any(axis=1) | on_picture(ahead[:, 0], ahead[:, 1], mask.shape)
-    y0, y1, x0, x1 = motion.box
-    rows, cols = np.nonzero(moved[y0:y1, x0:x1])
-    source = np.stack([rows + y0, cols + x0]) + motion.flow[:, rows, cols]
-    came = ~on_picture(source[0], source[1], mask.shape)
-    if not came.any():
-        return int(np.count_nonzero(kept)), None
-    entering = np.zeros(mask.shape, bool)
-    entering[rows[came] + y0, cols[came] + x0] = True
-    return int(np.count_nonzero(kept) + np.count_nonzero(came)), entering
-
-
 def move_object(
     previous_image: np.ndarray,
     image: np.ndarray,
@@ -154,6 +127,7 @@ def move_object(
     momentum: Momentum | None = None,
     course: np.ndarray | None = None,
     chain: Chain | None = None,
+    thin: bool = False,
 ) -> Moved:
     """The mask ``previous`` moved from ``previous_image`` onto ``image``; where the motion tore
     or squeezed it beyond ``max_area_ratio`` (of its area within the picture, ``in_picture``:
@@ -173,10 +147,14 @@ def move_object(
         chain: the motions that moved the object onto ``previous_image`` since the engine last
             agreed with its mask (``Moved.chain``), or None: a mask the motion alone carried
             is moved from that mask through them, at sub-pixel positions, not from ``previous``.
+        thin: the object is thin (``ShapeHistory.thin``): moving with its surroundings, it
+            moves with their affine map (``estimate_motion``'s ``surroundings``).
     """
     area = int(np.count_nonzero(previous))
     band = settings.jitter * boundary_pixels(previous)
-    motion = estimate_motion(previous_image, image, previous, settings.motion, momentum, course)
+    motion = estimate_motion(
+        previous_image, image, previous, settings.motion, momentum, course, surroundings=thin
+    )
     if motion is None:
         return Moved(None, previous.astype(np.float32), previous, None, area)
     chain = follow(chain, previous, motion)
@@ -327,6 +305,7 @@ def carry_object(
         colour_match,
         held,
         None if motion is None else motion.zoom,
+        motion is not None and motion.camera,
     )
 
 

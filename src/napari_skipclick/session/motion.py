@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..shapes import grown_box
+from .flow_fields import affine, choose, dense_flow, residual, rigid, sample
 from .motion_background import (
     Momentum,
     background_pixels,
@@ -146,6 +147,8 @@ class Motion:
     size on the new frame over its size on the previous one (``motion_scale.scale_change``),
     None where too little of it is textured; ``zoom`` the same of its surroundings (``far_from``
     it): a camera's zoom, which what joins or leaves the object's edge does not sway.
+    ``camera`` says the object moved with its surroundings' affine map (``estimate_motion``'s
+    ``surroundings``) rather than with its whole-pixel ``shift``.
     """
 
     box: tuple[int, int, int, int]
@@ -159,6 +162,7 @@ class Motion:
     explained: np.ndarray | None = None
     scale: float | None = None
     zoom: float | None = None
+    camera: bool = False
 
     def shrinks(self, least: float) -> bool:
         """Whether it moves with its surroundings and shrinks by ``least`` (0: never)."""
@@ -190,6 +194,7 @@ def estimate_motion(
     settings: MotionSettings,
     momentum: Momentum | None = None,
     course: np.ndarray | None = None,
+    surroundings: bool = False,
 ) -> Motion | None:
     """Motion of the region around ``mask`` from image ``previous`` to ``current``.
 
@@ -205,6 +210,12 @@ def estimate_motion(
         course: the object's displacement (rows, columns, frame pixels) on the step
             before (``Motion.shift``), or None: the object keeps its course unless its pixels
             say clearly otherwise (``best_shift``).
+        surroundings: where the object moves with its surroundings (``Motion.background``
+            None), move it with their motion fitted as one affine map (a camera's pan, zoom
+            and roll, ``flow_fields.affine``) rather than its whole-pixel shift, unless the
+            shift explains its pixels clearly better (``_own_motion``: it moves on its own):
+            for a line a pixel or two wide, which a fraction of a pixel a frame soon moves
+            off itself (``Motion.camera``).
 
     Returns:
         The backward flow on the crop, or None when the mask is empty.
@@ -224,13 +235,13 @@ def estimate_motion(
         before = resize(before, small, anti_aliasing=True, preserve_range=True)
         after = resize(after, small, anti_aliasing=True, preserve_range=True)
         small_mask = resize(small_mask, small, order=1)
-    flow = _flow(after, before, settings)
+    flow = dense_flow(after, before, settings)
     dense = flow
     measurable = texture(after) >= settings.texture
     size_change = scale_change(dense, small_mask > 0.5, measurable) if settings.shrink else None
     zoom = scale_change(dense, far_from(small_mask > 0.25), measurable)
     background, measured, coasting, tracked, shift = None, None, False, None, None
-    explained = None
+    explained, moved_with = None, False
     if settings.model != "dense":
         inside = small_mask > 0.25
         expected = None if course is None else np.asarray(course, np.float64) * scale
@@ -243,22 +254,25 @@ def estimate_motion(
                 if stalled is not None:
                     shift, coasting = moving + stalled, True
             measured = Momentum((shift - moving) / scale, moving / scale)
-        residual = _residual(before, after, flow)
-        background = background_pixels(residual, measurable, moving, flow, shift, settings)
-        shift_error = _residual(before, after, _rigid(shift, flow.shape))
+        error = residual(before, after, flow)
+        background = background_pixels(error, measurable, moving, flow, shift, settings)
+        base = rigid(shift, flow.shape)
+        base_error = residual(before, after, base)
         if (
             background is not None
             and settings.explained_ratio > 0
             and textured_background(far, measurable)
         ):
-            moving_error = _residual(before, after, _rigid(moving, flow.shape))
-            explained = explained_by(moving_error, shift_error, settings)
-        if coasting:
-            flow = _rigid(shift, flow.shape)
-        else:
-            flow = _choose(flow, residual, shift, shift_error, settings)
+            moving_error = residual(before, after, rigid(moving, flow.shape))
+            explained = explained_by(moving_error, base_error, settings)
+        if surroundings and background is None and not coasting and settings.model == "hybrid":
+            camera = affine(flow, measurable & (error <= settings.max_residual))
+            camera_error = None if camera is None else residual(before, after, camera)
+            if camera is not None and not _own_motion(base_error, camera_error, inside, settings):
+                base, base_error, moved_with = camera, camera_error, True
+        flow = base if coasting else choose(flow, error, base, base_error, settings)
     if settings.track_residual > 0:
-        tracked = (_residual(before, after, flow) <= settings.track_residual) & measurable
+        tracked = (residual(before, after, flow) <= settings.track_residual) & measurable
     if scale < 1.0:
         flow = _to_crop(flow, size)  # back to crop resolution
         if background is not None:
@@ -272,7 +286,7 @@ def estimate_motion(
         # tracked, and where the dense flow too comes from beyond the object: a zoom moves
         # the object's edge off its shift by a fraction of a pixel, which the dense flow sees
         dense = _to_crop(dense, size) if scale < 1.0 else dense
-        source = _sample(mask[y0:y1, x0:x1].astype(np.float32), dense)
+        source = sample(mask[y0:y1, x0:x1].astype(np.float32), dense)
         outside = tracked & (source < OUTSIDE)
     moved = None if shift is None else np.asarray(shift, np.float32) / scale
     return Motion(
@@ -287,7 +301,24 @@ def estimate_motion(
         explained,
         size_change,
         zoom,
+        moved_with,
     )
+
+
+#: the share of the surroundings' error below which the object's own shift explains its
+#: pixels clearly better (``_own_motion``)
+OWN_SHARE = 0.5
+
+
+def _own_motion(
+    shift_error: np.ndarray, camera_error: np.ndarray, inside: np.ndarray, settings: MotionSettings
+) -> bool:
+    """Whether the object moves on its own, within ``separation`` of its surroundings: its
+    shift explains its pixels (``inside``) clearly better than their affine map, by
+    ``min_gain`` and to under ``OWN_SHARE`` of the map's error (the map, at a fraction of a
+    pixel, blurs a sharp edge a little where a whole-pixel shift does not)."""
+    own, camera = float(shift_error[inside].mean()), float(camera_error[inside].mean())
+    return own + settings.min_gain < camera and own < OWN_SHARE * camera
 
 
 def _to_crop(flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -297,56 +328,6 @@ def _to_crop(flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
     factors = np.array([size[0] / flow.shape[1], size[1] / flow.shape[2]], np.float32)
     return np.stack([resize(f, size, order=1) for f in flow]) * factors[:, None, None]
-
-
-def _flow(after: np.ndarray, before: np.ndarray, settings: MotionSettings) -> np.ndarray:
-    """Backward optical flow from ``after`` to ``before`` with the chosen method."""
-    from skimage.registration import optical_flow_ilk, optical_flow_tvl1
-
-    if settings.method == "ilk":
-        return optical_flow_ilk(after, before, radius=settings.radius, num_warp=settings.num_warp)
-    return optical_flow_tvl1(after, before, num_warp=settings.num_warp, num_iter=5)
-
-
-def _sample(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """``image`` read at ``q + flow[:, q]`` for every pixel ``q`` (bilinear, edges repeated)."""
-    from scipy.ndimage import map_coordinates
-
-    rows, cols = np.mgrid[: flow.shape[1], : flow.shape[2]].astype(np.float32)
-    coords = np.stack([rows + flow[0], cols + flow[1]])
-    return map_coordinates(image, coords, order=1, mode="nearest")
-
-
-def _residual(before: np.ndarray, after: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """How badly ``flow`` explains ``after``: the mean absolute grey difference between
-    ``after`` and ``before`` moved by it, over 5×5 pixels."""
-    from scipy.ndimage import uniform_filter
-
-    return uniform_filter(np.abs(_sample(before, flow) - after), 5)
-
-
-def _rigid(shift: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """The backward flow of ``shape`` that moves every pixel by ``shift``."""
-    return np.broadcast_to(-shift[:, None, None], shape).astype(np.float32)
-
-
-def _choose(
-    dense: np.ndarray,
-    error_dense: np.ndarray,
-    shift: np.ndarray,
-    error_rigid: np.ndarray,
-    settings: MotionSettings,
-) -> np.ndarray:
-    """Per pixel, the dense flow (whose residual is ``error_dense``) where it explains the
-    new frame clearly better than the ``shift`` (whose residual is ``error_rigid``), else the
-    shift."""
-    rigid = _rigid(shift, dense.shape)
-    if settings.model == "shift":
-        return rigid
-    better = (error_dense <= settings.max_residual) & (
-        error_dense + settings.min_gain < error_rigid
-    )
-    return np.where(better, dense, rigid)
 
 
 def move_points(points: np.ndarray, motion: Motion) -> np.ndarray:

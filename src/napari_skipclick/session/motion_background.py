@@ -104,7 +104,7 @@ def background_pixels(
     ``moving`` is the background's displacement (``background_shift``). When it differs from
     the object's ``shift`` by at least ``settings.separation``, a pixel moves with the
     background when its flow lies within a quarter of that difference of the background's
-    motion, explains the new frame (its ``residual``, see ``motion._residual``, at most
+    motion, explains the new frame (its ``residual``, see ``flow_fields.residual``, at most
     ``max_residual``) and can be measured (``measurable``: the new frame's structure tensor's
     smaller eigenvalue at least ``texture``). Returns None when the two motions are not that
     far apart (or there is too little background to tell: ``moving`` is None).
@@ -123,7 +123,7 @@ def explained_by(
 ) -> np.ndarray:
     """Pixels whose grey values the background's shift explains well and clearly better than
     the object's: ``moving_error`` and ``shift_error`` are the residuals under each
-    (``motion._residual``); the background's is at most ``settings.track_residual`` (as well
+    (``flow_fields.residual``); the background's is at most ``settings.track_residual`` (as well
     as the motion tracks a pixel), below ``settings.explained_ratio`` of the object's and by
     ``settings.min_gain``. Meant for a background whose motion was measured on texture
     (``textured_background``)."""

@@ -249,6 +249,7 @@ def _ready(
         track.momentum(settings.max_coast),
         session.courses.expected(source, obj_id, t - source),
         track.chain,
+        track.chained,
     )
     return _Ready(source, previous, user_clicks, moved)
 

@@ -80,7 +80,7 @@ def with_thin_parts(
         motion: the object's motion from ``previous_image`` to ``image``.
         settings: how thin parts are found and followed.
         visible: the object's area within the picture on ``image`` as the motion moves it
-            across an edge (``carry.in_picture``), the line budget's base; None: the
+            across an edge (``picture_edges.in_picture``), the line budget's base; None: the
             area of ``previous``.
         expected: the object's expected area on ``previous_image``
             (``quality.ShapeHistory.expected``), the line budget's other base; None: none.
