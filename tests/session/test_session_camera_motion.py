@@ -15,13 +15,9 @@ from napari_skipclick.session.motion import MotionSettings, estimate_motion, sou
 from napari_skipclick.session.thin_parts import ThinSettings
 from napari_skipclick.types import FrameStatus
 from support.engines import FloodEngine
-from support.scenes import iou, panned_frames
+from support.scenes import grey_rgb, iou, panned_frames
 
 SHAPE = (96, 128)
-
-
-def _rgb(grey: np.ndarray) -> np.ndarray:
-    return np.repeat(np.clip(grey, 0, 255)[..., None], 3, axis=2).astype(np.uint8)
 
 
 def _texture(seed: int, sigma: float = 1.5) -> np.ndarray:
@@ -54,7 +50,7 @@ def _zoomed_ski() -> tuple[np.ndarray, np.ndarray, np.ndarray, SimilarityTransfo
     move = SimilarityTransform(scale=1.015, translation=(64.0 + 1.3, 48.0 + 0.45))
     camera = SimilarityTransform(move.params @ about.params)  # (x, y) of frame 0 -> frame 1
     after = warp(scene, camera.inverse, order=1, mode="edge", preserve_range=True)
-    return _rgb(scene), _rgb(after), mask, camera
+    return grey_rgb(scene), grey_rgb(after), mask, camera
 
 
 def _source_error(surroundings: bool) -> tuple[bool, np.ndarray]:
@@ -90,9 +86,8 @@ def test_an_object_that_moves_on_its_own_keeps_its_shift():
     moved = ndimage.shift(patch, (0, 1), order=0)
     ground = ndimage.shift(scene, (0, 0.3), order=1, mode="nearest")
     after = np.where(moved, ndimage.shift(own, (0, 1), order=0), ground)
-    motion = estimate_motion(
-        _rgb(np.where(patch, own, scene)), _rgb(after), patch, MotionSettings(), surroundings=True
-    )
+    before = grey_rgb(np.where(patch, own, scene))
+    motion = estimate_motion(before, grey_rgb(after), patch, MotionSettings(), surroundings=True)
     assert motion.background is None and not motion.camera
     np.testing.assert_allclose(motion.shift, (0, 1))
 

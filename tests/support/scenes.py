@@ -7,12 +7,16 @@ from scipy import ndimage
 from scipy.ndimage import gaussian_filter
 
 
+def grey_rgb(grey: np.ndarray) -> np.ndarray:
+    """Grey levels clipped to [0, 255] as a uint8 RGB image."""
+    return np.repeat(np.clip(grey, 0, 255)[..., None], 3, axis=2).astype(np.uint8)
+
+
 def snow(height: int, width: int, seed: int = 0) -> np.ndarray:
     """Bright textured snow: smooth noise around grey level 220, as uint8 RGB."""
     rng = np.random.default_rng(seed)
     noise = gaussian_filter(rng.normal(0, 1, (height, width)), 2.0)
-    grey = np.clip(220 + 60 * noise / noise.std(), 0, 255)
-    return np.repeat(grey[..., None], 3, axis=2).astype(np.uint8)
+    return grey_rgb(220 + 60 * noise / noise.std())
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -48,6 +52,6 @@ def panned_frames(n: int, step: float) -> tuple[np.ndarray, list[np.ndarray]]:
     frames, masks = [], []
     for t in range(n):
         moved = ndimage.shift(scene, (0, step * t), order=1, mode="nearest")
-        frames.append(np.repeat(np.clip(moved, 0, 255)[..., None], 3, axis=2))
+        frames.append(grey_rgb(moved))
         masks.append(ndimage.shift(truth, (0, step * t), order=1) > 0.5)
-    return np.stack(frames).astype(np.uint8), masks
+    return np.stack(frames), masks

@@ -267,9 +267,10 @@ def estimate_motion(
             explained = explained_by(moving_error, base_error, settings)
         if surroundings and background is None and not coasting and settings.model == "hybrid":
             camera = affine(flow, measurable & (error <= settings.max_residual))
-            camera_error = None if camera is None else residual(before, after, camera)
-            if camera is not None and not _own_motion(base_error, camera_error, inside, settings):
-                base, base_error, moved_with = camera, camera_error, True
+            if camera is not None:
+                camera_error = residual(before, after, camera)
+                if not _own_motion(base_error, camera_error, inside, settings):
+                    base, base_error, moved_with = camera, camera_error, True
         flow = base if coasting else choose(flow, error, base, base_error, settings)
     if settings.track_residual > 0:
         tracked = (residual(before, after, flow) <= settings.track_residual) & measurable
