@@ -8,6 +8,7 @@ import pytest
 from napari_skipclick.engines import create_engine
 from napari_skipclick.session import AnnotationSession
 from napari_skipclick.session.motion import MotionSettings, estimate_motion, warp_mask
+from napari_skipclick.session.motion_chain import Chain
 from napari_skipclick.session.object_shift import best_shift
 from napari_skipclick.types import FrameStatus
 from support.scenes import iou
@@ -123,12 +124,21 @@ def test_the_course_holds_from_one_run_to_the_next():
 
 
 def test_a_deleted_object_leaves_no_course():
-    """Deleting an object drops its courses; other objects keep theirs."""
+    """Deleting an object drops its courses and its chain; other objects keep theirs, a chain
+    only for the frame and the mask it carried the object onto."""
     frames = np.full((2, 60, 120, 3), 220, np.uint8)
     session = AnnotationSession(frames, create_engine("embedded"))
     kept, deleted = session.add_object().id, session.add_object().id
+    mask = np.zeros((60, 120), bool)
+    mask[20:22, 30:60] = True
+    chain = Chain(mask.astype(np.float32), (0, 60, 0, 120), np.mgrid[0:60, 0:120] * 1.0)
     for obj in (kept, deleted):
         session.courses.remember(1, obj, 1, np.array([0.0, -4.0]))
+        session.courses.remember_chain(1, obj, chain, mask)
     session.delete_object(deleted)
     assert session.courses.expected(1, deleted, 1) is None
+    assert session.courses.chain(1, deleted, mask) is None
     assert session.courses.expected(1, kept, 1) == pytest.approx((0, -4))
+    assert session.courses.chain(1, kept, mask) is chain
+    assert session.courses.chain(0, kept, mask) is None
+    assert session.courses.chain(1, kept, np.roll(mask, 1)) is None

@@ -136,3 +136,20 @@ class FloodEngine:
 
     def decode(self, features, clicks, prev_mask=None):
         return np.full(features.image_shape, 0.95, np.float32)
+
+
+class LooseEngine:
+    """Answers with the prior it is given, grown by ``slack`` pixels, with probability
+    ``confidence``: an engine whose answer for a line a few pixels wide on plain snow is a
+    pixel or two loose."""
+
+    def __init__(self, slack: int, confidence: float = 0.9) -> None:
+        self.slack, self.confidence = slack, confidence
+        self.name = self.key = f"loose-test-{slack}-{confidence}"
+
+    def encode(self, image):
+        return Features(image.shape[:2], {})
+
+    def decode(self, features, clicks, prev_mask=None):
+        grown = ndimage.binary_dilation(np.asarray(prev_mask) > 0.25, iterations=self.slack)
+        return np.where(grown, self.confidence, 0.05).astype(np.float32)

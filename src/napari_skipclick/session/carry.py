@@ -14,18 +14,19 @@ shrinks, ``Motion.shrinks``), pixels that move with the background (``Motion.bac
 are taken out and those beyond it that the background's shift explains
 (``Motion.explained``) kept out; otherwise the carried mask stands in and the frame asks for
 review, moved from the last mask the engine agreed with through the steps' motions composed
-(``motion_chain``), not cut to whole pixels on every step. Either way, thin parts of the mask
-(lines, poles) are followed onto the new frame along their own line (``thin_parts``), whose
-pixels join the mask unless they move with the background; a straight part that turned (a
-swinging pole) is found again as one line (``straight_parts``). Objects carried onto a frame
-together are each moved first (``move_object``): the engine's answer for one does not take
-what the others' moved masks hold and its own does not (a ski's answer that runs up the boots
-of the skier carried with it).
+(``motion_chain``), not cut to whole pixels on every step. An object of lines that moves with
+its surroundings' affine map (``Motion.placed``) is what the map carries (``MAPPED``), each
+pixel taken whole from where it came from (``Chain.pixels``), not held to its earlier size.
+The thin parts of any other mask (lines, poles) are followed onto the new frame along their
+own line (``thin_parts``), whose pixels join the mask unless they move with the background; a
+straight part that turned (a swinging pole) is found again as one line (``straight_parts``).
+Objects carried onto a frame together are each moved first (``move_object``): the engine's
+answer for one does not take what the others' moved masks hold and its own does not (a ski's
+answer that runs up the boots of the skier carried with it).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -34,16 +35,17 @@ import numpy as np
 from scipy import ndimage
 
 from ..engines.base import Engine, Features, ObjectMatcher, carried_decode
-from ..shapes import grown_box
 from ..types import Click
 from .appearance import ColourModel, ring_width
 from .derived_clicks import carried_clicks, derive_clicks
+from .fusion import fuse
 from .mask_measures import boundary_pixels, expected_agreement, iou, strongest, within
 from .motion import Motion, estimate_motion
 from .motion_background import Momentum
 from .motion_chain import Chain, follow
 from .picture_edges import in_picture
 from .straight_parts import with_thin_parts
+from .thin_parts import mostly_lines, thin_part
 
 if TYPE_CHECKING:
     from .propagation_settings import PropagationSettings
@@ -58,7 +60,8 @@ class Carried:
     from the previous frame (``carried_clicks``); ``agreement`` the IoU of the engine's mask
     with the carried one and ``expected`` the agreement the object's size allows;
     ``refusal`` says why the carried mask replaced the engine's result (its IoU with the
-    carried mask, or its area, with the limit), None when the engine's result was taken
+    carried mask, or its area, with the limit; ``MAPPED`` for an object of lines its
+    surroundings' map moved, ``Moved.mapped``), None when the engine's result was taken
     (``from_engine``); ``confidence`` is the engine's mean probability over the new mask;
     ``momentum`` and ``coasting`` are the motion's (``Motion.momentum``, ``Motion.coasting``);
     ``shift`` is the object's displacement that moved the mask (``Motion.shift``), None when
@@ -107,7 +110,9 @@ class Moved:
     within the picture as the motion moves it across an edge (``in_picture``: what left it
     does not count, what entered it does) and ``entering``, the pixels of ``carried`` that
     came in from beyond an edge (None when none did); ``chain`` the motions that moved it since
-    the last mask the engine agreed with (``motion_chain``; None when the mask stayed)."""
+    the last mask the engine agreed with (``motion_chain``; None when the mask stayed);
+    ``mapped`` whether it is an object of lines that its surroundings' affine map moved
+    and places (``Motion.placed``, ``thin_parts.mostly_lines``): the map alone carries it."""
 
     motion: Motion | None
     prior: np.ndarray
@@ -116,6 +121,7 @@ class Moved:
     visible: int
     entering: np.ndarray | None = None
     chain: Chain | None = None
+    mapped: bool = False
 
 
 def move_object(
@@ -159,14 +165,19 @@ def move_object(
         return Moved(None, previous.astype(np.float32), previous, None, area)
     chain = follow(chain, previous, motion)
     prior = chain.mask
-    visible, entering = in_picture(previous, motion, prior > 0.5)
+    # moved with its surroundings' map, an object of lines is the pixels the map puts it on,
+    # each whole (a line one pixel wide keeps its width); the engine is still given the
+    # bilinear prior, whose soft edge its answers are used to
+    mapped = motion.placed and _lines_only(previous, settings)
+    pixels = chain.pixels if mapped else prior > 0.5
+    visible, entering = in_picture(previous, motion, pixels)
     if matched is not None:
         prior = 0.5 * (prior + np.clip(np.asarray(matched, np.float32), 0.0, 1.0))
-    carried = prior > 0.5
+    carried = pixels if mapped else prior > 0.5
     if visible and not within(int(carried.sum()), visible, settings.max_area_ratio, band):
         # the flow tore or squeezed the mask (a large change of appearance): do not trust it
         return Moved(motion, previous.astype(np.float32), previous, None, area)
-    return Moved(motion, prior, carried, motion.shift, visible, entering, chain)
+    return Moved(motion, prior, carried, motion.shift, visible, entering, chain, mapped)
 
 
 def carry_object(
@@ -233,6 +244,9 @@ def carry_object(
     agreement = iou(decoded, carried)
     expected = expected_agreement(carried, settings.jitter)
     refusal = _refusal(agreement, expected, int(decoded.sum()), visible, band, settings)
+    mapped = moved.mapped
+    if mapped:
+        refusal = MAPPED
     if refusal is None:
         fused = fuse(probabilities, prior, carried, likelihood, settings)
         if motion is not None:
@@ -269,11 +283,16 @@ def carry_object(
     else:
         # the engine lost the object (occlusion) or leaked: the motion carries it for review
         # no larger than before: a flow spread over texture (a board before trees) would
-        # otherwise grow the mask frame after frame with nothing to check it
-        carried = strongest(prior, known, visible)
+        # otherwise grow the mask frame after frame with nothing to check it (an object of
+        # lines the map moved has the size the map gives it: a camera zooming in lengthens a
+        # pole)
+        carried = known if mapped else strongest(prior, known, visible)
         fused = np.where(carried, np.maximum(prior, 0.51), np.minimum(prior, 0.49))
+        if mapped and entering is not None:
+            # what came in from beyond an edge the map cannot place: the engine says
+            fused[entering] = probabilities[entering]
     turned, held = False, 0
-    if motion is not None and not motion.coasting and settings.thin.width:
+    if motion is not None and not motion.coasting and not mapped and settings.thin.width:
         fused, turned, held = with_thin_parts(
             fused, previous_image, image, previous, motion, settings.thin, visible, expected_area
         )
@@ -309,6 +328,21 @@ def carry_object(
     )
 
 
+#: why an object of lines (a pole, skis) that moved with its surroundings' affine map is
+#: carried by the map alone (``Motion.placed``): the map places it to a tenth of a pixel, and
+#: the engine's answer for a line a few pixels wide, loose by a pixel or two, would undo that
+#: (its agreement with the carried mask tells little at that width: ``expected_agreement``)
+MAPPED = (
+    "it moves with its surroundings (a camera's pan, zoom or roll), whose map places a line "
+    "this thin better than the engine"
+)
+
+
+def _lines_only(mask: np.ndarray, settings: PropagationSettings) -> bool:
+    """Whether the object of boolean ``mask`` is mostly lines (``thin_parts.mostly_lines``)."""
+    return mostly_lines(mask, thin_part(mask, settings.thin), settings.thin)
+
+
 def _refusal(
     agreement: float,
     expected: float,
@@ -334,41 +368,6 @@ def _refusal(
             f"{band:.0f} pixels along its boundary)"
         )
     return None
-
-
-def fuse(
-    probabilities: np.ndarray,
-    prior: np.ndarray,
-    carried: np.ndarray,
-    likelihood: np.ndarray | None,
-    settings: PropagationSettings,
-) -> np.ndarray:
-    """The new probabilities from the engine's, the carried mask's and the colour model's.
-
-    All three are evidence: the engine sees the new frame, the motion remembers the shape, the
-    colours say what the object looked like. The engine's share is ``engine_weight`` of the
-    mix with the carried mask, the colours' ``colour_weight`` of the result. Deeper inside the
-    carried mask than ``band`` times the square root of its area (at least 2 pixels), nothing
-    removes the object (a part the engine's clicks did not reach stays); farther out, nothing
-    adds to it (a leak into the background stops there).
-    """
-    weight = settings.engine_weight
-    fused = weight * probabilities + (1.0 - weight) * prior
-    if likelihood is not None and settings.colour_weight > 0:
-        fused = (1.0 - settings.colour_weight) * fused + settings.colour_weight * likelihood
-    if settings.band > 0:
-        reach = max(2.0, settings.band * math.sqrt(np.count_nonzero(carried)))
-        limited = np.minimum(fused, prior)  # far out, only the motion adds
-        box = grown_box(carried, math.ceil(reach) + 1)
-        if box is not None:
-            rows, cols = slice(box[0], box[1]), slice(box[2], box[3])
-            crop, local, moved = carried[rows, cols], fused[rows, cols], prior[rows, cols]
-            inside = ndimage.distance_transform_edt(crop) > reach
-            outside = ndimage.distance_transform_edt(~crop) > reach
-            local = np.where(inside, np.maximum(local, moved), local)
-            limited[rows, cols] = np.where(outside, np.minimum(local, moved), local)
-        fused = limited
-    return fused.astype(np.float32)
 
 
 def matcher_of(engine: Engine) -> ObjectMatcher | None:

@@ -148,7 +148,8 @@ class Motion:
     None where too little of it is textured; ``zoom`` the same of its surroundings (``far_from``
     it): a camera's zoom, which what joins or leaves the object's edge does not sway.
     ``camera`` says the object moved with its surroundings' affine map (``estimate_motion``'s
-    ``surroundings``) rather than with its whole-pixel ``shift``.
+    ``surroundings``) rather than with its whole-pixel ``shift``; ``placed`` that the map
+    also explains the object's own pixels clearly better than the shift (``_placed``).
     """
 
     box: tuple[int, int, int, int]
@@ -163,6 +164,7 @@ class Motion:
     scale: float | None = None
     zoom: float | None = None
     camera: bool = False
+    placed: bool = False
 
     def shrinks(self, least: float) -> bool:
         """Whether it moves with its surroundings and shrinks by ``least`` (0: never)."""
@@ -241,7 +243,7 @@ def estimate_motion(
     size_change = scale_change(dense, small_mask > 0.5, measurable) if settings.shrink else None
     zoom = scale_change(dense, far_from(small_mask > 0.25), measurable)
     background, measured, coasting, tracked, shift = None, None, False, None, None
-    explained, moved_with = None, False
+    explained, moved_with, placed = None, False, False
     if settings.model != "dense":
         inside = small_mask > 0.25
         expected = None if course is None else np.asarray(course, np.float64) * scale
@@ -270,6 +272,7 @@ def estimate_motion(
             if camera is not None:
                 camera_error = residual(before, after, camera)
                 if not _own_motion(base_error, camera_error, inside, settings):
+                    placed = _placed(base_error, camera_error, inside)
                     base, base_error, moved_with = camera, camera_error, True
         flow = base if coasting else choose(flow, error, base, base_error, settings)
     if settings.track_residual > 0:
@@ -303,6 +306,7 @@ def estimate_motion(
         size_change,
         zoom,
         moved_with,
+        placed,
     )
 
 
@@ -320,6 +324,17 @@ def _own_motion(
     pixel, blurs a sharp edge a little where a whole-pixel shift does not)."""
     own, camera = float(shift_error[inside].mean()), float(camera_error[inside].mean())
     return own + settings.min_gain < camera and own < OWN_SHARE * camera
+
+
+#: the share of its shift's error below which its surroundings' map places an object
+PLACED_SHARE = 0.9
+
+
+def _placed(shift_error: np.ndarray, camera_error: np.ndarray, inside: np.ndarray) -> bool:
+    """Whether the surroundings' affine map explains the object's pixels (``inside``) to under
+    ``PLACED_SHARE`` of its shift's error: a pole swinging about its planted tip is explained
+    by neither (within a few per cent), a ski the camera moves over by the map (0.5–0.8)."""
+    return float(camera_error[inside].mean()) < PLACED_SHARE * float(shift_error[inside].mean())
 
 
 def _to_crop(flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -368,15 +383,18 @@ def source_points(motion: Motion) -> np.ndarray:
     return np.stack([rows + motion.flow[0], cols + motion.flow[1]])
 
 
-def mask_at(mask: np.ndarray, box: tuple[int, int, int, int], points: np.ndarray) -> np.ndarray:
-    """``mask`` (H, W, bool or float) sampled (bilinear) at ``points`` (rows, columns), one for
-    each pixel of ``box``: float32 in [0, 1], 0 off the box. A point beyond an edge of the
-    picture takes the value at that edge (an object entering the picture, or panned onto)."""
+def mask_at(
+    mask: np.ndarray, box: tuple[int, int, int, int], points: np.ndarray, order: int = 1
+) -> np.ndarray:
+    """``mask`` (H, W, bool or float) sampled at ``points`` (rows, columns), one for each pixel
+    of ``box``: float32 in [0, 1], 0 off the box; bilinear (``order`` 1) or at the nearest
+    pixel (``order`` 0). A point beyond an edge of the picture takes the value at that edge
+    (an object entering the picture, or panned onto)."""
     from scipy.ndimage import map_coordinates
 
     y0, y1, x0, x1 = box
     out = np.zeros(np.shape(mask), np.float32)
     out[y0:y1, x0:x1] = map_coordinates(
-        np.asarray(mask, np.float32), points, order=1, mode="nearest"
+        np.asarray(mask, np.float32), points, order=order, mode="nearest"
     )
     return np.clip(out, 0.0, 1.0)

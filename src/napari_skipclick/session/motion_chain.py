@@ -61,24 +61,31 @@ class Chain:
 
     @cached_property
     def mask(self) -> np.ndarray:
-        """The anchor's mask on the latest frame: float32 in [0, 1], 0 off the box (sampled
-        once: ``follow`` reads it, then the carry)."""
+        """The anchor's mask on the latest frame, sampled bilinear: float32 in [0, 1], 0 off
+        the box."""
         return mask_at(self.anchor, self.box, self.source)
+
+    @cached_property
+    def pixels(self) -> np.ndarray:
+        """The anchor's pixels on the latest frame, each taken from the nearest pixel where it
+        came from (boolean): a line one pixel wide keeps its width, where the bilinear
+        ``mask`` falls below one half between two pixels on both sides of it."""
+        return mask_at(self.anchor, self.box, self.source, order=0) > 0.5
 
 
 def follow(chain: Chain | None, previous: np.ndarray, motion: Motion) -> Chain:
     """The chain that moves the boolean mask ``previous`` by ``motion``: ``chain`` (the motions
     that carried it since its mask was last agreed, or None) one step further, unless at least
-    ``1 - AGREEMENT`` of its mask lies more than a pixel from ``previous`` moved one step (a
-    flow torn by a leak composes badly; a user or a line search changed the mask), when a chain
-    of one step from ``previous`` starts."""
+    ``1 - AGREEMENT`` of its pixels (``Chain.pixels``) lie more than a pixel from those of
+    ``previous`` moved one step (a flow torn by a leak composes badly; a user or a line search
+    changed the mask), when a chain of one step from ``previous`` starts."""
     fresh = Chain.starting(previous, motion)
     if chain is None:
         return fresh
     longer = chain.then(motion)
     y0, y1, x0, x1 = motion.box
-    ours = longer.mask[y0:y1, x0:x1] > 0.5
-    near = ndimage.binary_dilation(fresh.mask[y0:y1, x0:x1] > 0.5, np.ones((3, 3), bool))
+    ours = longer.pixels[y0:y1, x0:x1]
+    near = ndimage.binary_dilation(fresh.pixels[y0:y1, x0:x1], np.ones((3, 3), bool))
     if ours.any() and np.count_nonzero(ours & near) >= AGREEMENT * np.count_nonzero(ours):
         return longer
     return fresh

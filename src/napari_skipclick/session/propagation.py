@@ -108,7 +108,14 @@ def _steps(
     run = (engine, generation, group, settings)
     done = 0
     review_run = dict.fromkeys(active, 0)
-    tracks = {obj: Track(chained=shapes[obj].thin) for obj in active}
+    # a thin object's chain goes on from the run before while its mask is as that run left it
+    tracks = {
+        obj: Track(
+            chain=session.courses.chain(start, obj, start_frame == obj) if shape.thin else None,
+            chained=shape.thin,
+        )
+        for obj, shape in shapes.items()
+    }
     frames = {obj: min(reach.get(obj, len(targets)), len(targets)) for obj in active}
     for index, t in enumerate(targets):
         active = [obj for obj in active if frames[obj] > index]
@@ -151,6 +158,9 @@ def _steps(
                 resolved = replace(carrying.carried, probabilities=claims[obj_id])
                 carrying = replace(carrying, carried=resolved)
                 fields = _write(session, obj_id, t, carrying, together, shapes[obj_id], run)
+                if tracks[obj_id].chained:
+                    written = session.labels.read(t) == obj_id
+                    session.courses.remember_chain(t, obj_id, tracks[obj_id].chain, written)
             zoom = None if carrying.carried is None else carrying.carried.zoom
             shapes[obj_id].add(fields["area"], fields.pop("length", None), fields["ok"], zoom)
             done += 1

@@ -24,7 +24,7 @@ class PropagationSettings:
     the moved mask, mixed with ``colour_weight`` of the object's colour likelihood (its colours
     on the start frame against those around it now); the engine and the colours decide only
     within ``band`` times the square root of the area of the moved boundary (see
-    ``carry.fuse``). Otherwise the moved mask stands in. A frame needs review when that
+    ``fusion.fuse``). Otherwise the moved mask stands in. A frame needs review when that
     happens, when the area differs from the previous frame's by more than ``max_area_ratio``
     either way, from the area ``trend_frames`` frames before by more than ``max_trend_ratio``
     (a leak that creeps, or a mask that an occluder wears away, a few per cent a frame), or

@@ -125,10 +125,10 @@ def assess(
     hidden: bool = False,
 ) -> tuple[np.ndarray, int, float, float, str | None, bool, int | None]:
     """Mask, area, area ratio, confidence, why the frame needs review (or None), whether the
-    track itself is in doubt (the engine disagreed, unless the object moved with its
-    surroundings' affine map, ``Carried.camera``: a ski on plain snow the camera pans over,
-    whose place the picture around it tells; the object coasted or still seems hidden, or the
-    confidence is low; an area, length or colour check alone is no doubt about the track),
+    track itself is in doubt (the engine disagreed or its confidence is low, unless the object
+    moved with its surroundings' affine map, ``Carried.camera``: a ski on plain snow the camera
+    pans over, whose place the picture around it tells; the object coasted or still seems
+    hidden; an area, length or colour check alone is no doubt about the track),
     and the mask's length for the shape history: for a thin object on a frame that
     passed or that only its line budget marked (the budget holds its pixels, not its extent),
     else None.
@@ -202,7 +202,7 @@ def assess(
         carried.coasting
         or hidden
         or not (carried.from_engine or carried.camera)
-        or confidence < settings.min_confidence
+        or (confidence < settings.min_confidence and not carried.camera)
     )
     reference = length if reason is None or held else None
     return mask, area, ratio, confidence, reason, doubtful, reference

@@ -3,6 +3,7 @@ the course it keeps from one run to the next."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from dataclasses import dataclass, field
 
@@ -76,12 +77,35 @@ class Courses:
     """How far each object moved onto each frame that propagation carried it to
     (``Carried.shift``): the course the next step from that frame expects, within a run and
     when the user propagates one frame at a time and corrects in between (the motion between
-    two frames does not change with a correction). Thread-safe; not saved (a hint, not an
-    annotation)."""
+    two frames does not change with a correction); and the chain that carried a thin object's
+    mask onto the last frame a run left it on (``Track.chain``), which the next run from there
+    goes on with while that mask is unchanged: propagated one frame at a time, a thin object
+    moves as in one run, not cut to whole pixels at every frame. Thread-safe; not saved (a
+    hint, not an annotation)."""
 
     def __init__(self) -> None:
         self._moves: dict[tuple[int, int], tuple[int, np.ndarray]] = {}
+        self._chains: dict[int, tuple[int, Chain, bytes]] = {}
         self._lock = threading.Lock()
+
+    def remember_chain(self, t: int, obj_id: int, chain: Chain | None, mask: np.ndarray) -> None:
+        """Object ``obj_id``'s mask ``mask`` (boolean, frame-sized) on frame ``t``, carried
+        there by ``chain`` (None: not by a chain, which forgets the object's)."""
+        with self._lock:
+            if chain is None:
+                self._chains.pop(obj_id, None)
+            else:
+                self._chains[obj_id] = (t, chain, _fingerprint(mask))
+
+    def chain(self, t: int, obj_id: int, mask: np.ndarray) -> Chain | None:
+        """The chain that carried object ``obj_id`` onto frame ``t`` on the last step it was
+        carried; None unless that step was onto ``t`` and its mask there is still ``mask`` (a
+        correction, an undo or another run since starts afresh)."""
+        with self._lock:
+            kept = self._chains.get(obj_id)
+        if kept is None or kept[0] != t or kept[2] != _fingerprint(mask):
+            return None
+        return kept[1]
 
     def remember(self, t: int, obj_id: int, direction: int, shift: np.ndarray | None) -> None:
         """Object ``obj_id`` moved by ``shift`` (rows, columns; None: unknown) onto frame
@@ -93,9 +117,10 @@ class Courses:
                 self._moves[(t, obj_id)] = (direction, np.asarray(shift, np.float32).copy())
 
     def forget(self, obj_id: int) -> None:
-        """Drop every move of object ``obj_id`` (it was deleted)."""
+        """Drop every move and the chain of object ``obj_id`` (it was deleted)."""
         with self._lock:
             self._moves = {key: move for key, move in self._moves.items() if key[1] != obj_id}
+            self._chains.pop(obj_id, None)
 
     def expected(self, t: int, obj_id: int, direction: int) -> np.ndarray | None:
         """The displacement the object is expected to make from frame ``t`` to
@@ -107,3 +132,11 @@ class Courses:
             return None
         came, shift = move
         return shift if came == direction else -shift
+
+
+def _fingerprint(mask: np.ndarray) -> bytes:
+    """A digest of boolean ``mask`` (its shape and pixels) that tells it from any other."""
+    mask = np.asarray(mask, bool)
+    digest = hashlib.blake2b(str(mask.shape).encode(), digest_size=20)
+    digest.update(np.packbits(mask).tobytes())
+    return digest.digest()
