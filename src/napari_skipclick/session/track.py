@@ -3,12 +3,12 @@ the course it keeps from one run to the next."""
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..engines.cache import frame_hash
 from .carry import Carried
 from .motion import MotionSettings
 from .motion_background import Momentum
@@ -85,7 +85,7 @@ class Courses:
 
     def __init__(self) -> None:
         self._moves: dict[tuple[int, int], tuple[int, np.ndarray]] = {}
-        self._chains: dict[int, tuple[int, Chain, bytes]] = {}
+        self._chains: dict[int, tuple[int, Chain, str]] = {}
         self._lock = threading.Lock()
 
     def remember_chain(self, t: int, obj_id: int, chain: Chain | None, mask: np.ndarray) -> None:
@@ -95,7 +95,7 @@ class Courses:
             if chain is None:
                 self._chains.pop(obj_id, None)
             else:
-                self._chains[obj_id] = (t, chain, _fingerprint(mask))
+                self._chains[obj_id] = (t, chain, frame_hash(np.asarray(mask, bool)))
 
     def chain(self, t: int, obj_id: int, mask: np.ndarray) -> Chain | None:
         """The chain that carried object ``obj_id`` onto frame ``t`` on the last step it was
@@ -103,7 +103,7 @@ class Courses:
         correction, an undo or another run since starts afresh)."""
         with self._lock:
             kept = self._chains.get(obj_id)
-        if kept is None or kept[0] != t or kept[2] != _fingerprint(mask):
+        if kept is None or kept[0] != t or kept[2] != frame_hash(np.asarray(mask, bool)):
             return None
         return kept[1]
 
@@ -132,11 +132,3 @@ class Courses:
             return None
         came, shift = move
         return shift if came == direction else -shift
-
-
-def _fingerprint(mask: np.ndarray) -> bytes:
-    """A digest of boolean ``mask`` (its shape and pixels) that tells it from any other."""
-    mask = np.asarray(mask, bool)
-    digest = hashlib.blake2b(str(mask.shape).encode(), digest_size=20)
-    digest.update(np.packbits(mask).tobytes())
-    return digest.digest()
