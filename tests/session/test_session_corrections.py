@@ -249,3 +249,30 @@ def test_a_positive_correction_on_a_ball_apart_from_a_propagated_mask_adds_the_b
     np.testing.assert_array_equal(session.labels[2] == obj, _square(2) | ball)
     clicks, prior = session.engine.decodes[-1]  # the click alone, on no mask
     assert clicks == [Click(8, 75, True)] and not prior.any()
+
+
+def _pole_on_snow() -> tuple[np.ndarray, np.ndarray]:
+    """A dark pole two pixels wide running down and right across plain snow, and its mask."""
+    image = np.full((60, 60, 3), 230, np.uint8)
+    pole = np.zeros((60, 60), bool)
+    for k in range(50):
+        pole[5 + k, 5 + k : 7 + k] = True
+    image[pole] = (50, 50, 60)
+    return image, pole
+
+
+def test_a_negative_correction_on_a_pole_two_pixels_wide_removes_the_clicked_pixel_alone():
+    """Every pixel of a line this thin is part snow: its colours tell nothing, and the engine's
+    part (or a disk) takes the pole's length with it."""
+    image, pole = _pole_on_snow()
+    click = Click(30, 31, False)  # the pole's right pixel on row 30
+    after = pole.copy()
+    after[22:39] = False  # the engine drops the pole around the click
+    probabilities = np.where(after, 0.9, 0.1).astype(np.float32)
+    fixed = corrected(pole.astype(np.float32), probabilities, [click], [], lambda: image) > 0.5
+    expected = pole.copy()
+    expected[30, 31] = False
+    np.testing.assert_array_equal(fixed, expected)
+    # a mask wider than two pixels around the click keeps the rules for thin parts
+    wide = pole | np.roll(pole, 2, axis=1) | np.roll(pole, 4, axis=1)
+    assert np.count_nonzero(wide & ~local_edit(wide, after & wide, click, image=lambda: image)) > 1

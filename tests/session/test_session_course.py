@@ -125,13 +125,14 @@ def test_the_course_holds_from_one_run_to_the_next():
 
 def test_a_deleted_object_leaves_no_course():
     """Deleting an object drops its courses and its chain; other objects keep theirs, a chain
-    only for the frame and the mask it carried the object onto."""
+    only for the frame it carried the object onto, edited to a mask changed since within its
+    box, none for one changed beyond it."""
     frames = np.full((2, 60, 120, 3), 220, np.uint8)
     session = AnnotationSession(frames, create_engine("embedded"))
     kept, deleted = session.add_object().id, session.add_object().id
     mask = np.zeros((60, 120), bool)
     mask[20:22, 30:60] = True
-    chain = Chain(mask.astype(np.float32), (0, 60, 0, 120), np.mgrid[0:60, 0:120] * 1.0)
+    chain = Chain(mask.astype(np.float32), (10, 40, 20, 80), np.mgrid[10:40, 20:80] * 1.0)
     for obj in (kept, deleted):
         session.courses.remember(1, obj, 1, np.array([0.0, -4.0]))
         session.courses.remember_chain(1, obj, chain, mask)
@@ -141,4 +142,7 @@ def test_a_deleted_object_leaves_no_course():
     assert session.courses.expected(1, kept, 1) == pytest.approx((0, -4))
     assert session.courses.chain(1, kept, mask) is chain
     assert session.courses.chain(0, kept, mask) is None
-    assert session.courses.chain(1, kept, np.roll(mask, 1)) is None
+    moved = np.roll(mask, 1, axis=1)
+    np.testing.assert_array_equal(session.courses.chain(1, kept, moved).pixels, moved)
+    moved[50, 100] = True  # beyond the chain's box
+    assert session.courses.chain(1, kept, moved) is None

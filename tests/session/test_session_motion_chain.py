@@ -103,3 +103,30 @@ def test_a_wide_object_the_motion_carries_is_moved_one_step_at_a_time(monkeypatc
     steps = list(session.propagate([obj], 0, n_frames=5, settings=settings))
     assert len(steps) == 5 and all(not step.ok for step in steps)
     assert len(chains) == 5 and all(chain is None for chain in chains)
+
+
+def test_a_correction_on_a_chains_latest_frame_goes_back_onto_its_anchor():
+    """The ski's top erased on the chain's latest frame: the edited chain holds the erased mask
+    there and moves it on by its fractions; restarted from the erased whole-pixel mask, it lost
+    the 0.4 px the chain had moved."""
+    motion = panning(0.0, 0.4)
+    chain = None
+    for _ in range(4):
+        chain = follow(chain, ski(), motion)
+    erased = chain.pixels.copy()
+    erased[10:14] = False
+    edited = chain.edited(erased)
+    np.testing.assert_array_equal(edited.pixels, erased)
+    later, restarted, strayed = edited, Chain.starting(erased, motion), 0
+    for _ in range(3):
+        chain, later = chain.then(motion), later.then(motion)
+        expected = chain.pixels.copy()
+        expected[10:14] = False
+        np.testing.assert_array_equal(later.pixels, expected)
+        strayed += not np.array_equal(restarted.pixels, expected)
+        restarted = restarted.then(motion)
+    assert strayed
+    # a change beyond the chain's box: nothing says where it came from
+    beyond = erased.copy()
+    beyond[PANNED_SHAPE[0] - 1, PANNED_SHAPE[1] - 1] = True
+    assert Chain(chain.anchor, (0, 50, 0, 60), chain.source[:, :50, :60]).edited(beyond) is None

@@ -93,3 +93,15 @@ def test_the_session_takes_the_spur_away_with_the_click_and_undo_brings_it_back(
     assert not _spur(after).any() and after[BODY].all()
     session.undo()
     np.testing.assert_array_equal(session.labels.read(0) == obj, before)
+
+
+def test_an_object_of_lines_has_no_spurs():
+    """A pole with a wider grip halfway along: its thin parts are two pieces, each under half of
+    the mask, and a negative click on one removes only what the engine removes, not the piece."""
+    pole = np.zeros(SHAPE, bool)
+    pole[5:85, 44:46] = True
+    pole[40:49, 40:49] = True  # the grip, wider than a thin part
+    click = Click(20, 44, False)
+    answer = _holed(pole, click, radius=1.0)
+    out = without_spur(pole, answer, [click]) > 0.5
+    np.testing.assert_array_equal(out, answer > 0.5)

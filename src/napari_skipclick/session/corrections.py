@@ -8,6 +8,9 @@ positive click on a line (a pole, a kite line) adds the line, traced along its o
 a negative click on a thin part of the mask (a ski, a pole) removes only the pixels there that
 look like the clicked one, and one that would take a large part of the mask removes only the
 pixels of that part whose colours are the surroundings' rather than the rest of the object's.
+On an object of lines where it is a pixel or two wide (a pole), a negative click removes only
+the clicked pixel: every pixel of such a line is part background, so its colours tell nothing,
+and the line on either side of the click is as much the object as before.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from ..shapes import grown_box
 from ..types import Click
 from .appearance import ColourModel, ring_width
 from .lines import LineSettings, clicked_colour, line_through
-from .thin_parts import ThinSettings, thin_part
+from .thin_parts import ThinSettings, mostly_lines, thin_part
 
 #: radius in pixels of the disk a correction adds or removes where the engine changes nothing
 DISK_RADIUS = 4.0
@@ -36,6 +39,9 @@ MIN_ALONE = 50
 #: a negative correction's part of more than this many pixels keeps what looks like the object
 #: (``background_cut``)
 LARGE_CUT = 200
+#: pixels within this many of a negative click on an object of lines that must all touch the
+#: background for it to remove the clicked pixel alone (``on_narrow_line``)
+NARROW_REACH = 2
 
 
 def one_click_added(clicks: list[Click], previous: list[Click]) -> bool:
@@ -64,10 +70,11 @@ def local_edit(
     surroundings of a small part (a ball between the legs, or far from the mask). A negative
     click on a thin part of ``before`` (``thin_part``: a ski, a pole) removes only what looks
     like the clicked pixel (``thin_cut``, with the frame from ``image``): a disk around a
-    pixel on a ski's edge would take the ski's width with it. Any other negative click whose
-    part exceeds ``LARGE_CUT`` pixels removes only what looks like the surroundings
-    (``background_cut``): the engine's answer to a click on the court between a player's legs
-    takes a leg with it.
+    pixel on a ski's edge would take the ski's width with it; one on an object of lines where
+    it is at most two pixels wide (``on_narrow_line``) removes the clicked pixel alone. Any
+    other negative click whose part exceeds ``LARGE_CUT`` pixels removes only what looks like
+    the surroundings (``background_cut``): the engine's answer to a click on the court between
+    a player's legs takes a leg with it.
 
     Args:
         before: the mask the click corrects (bool, H×W).
@@ -79,8 +86,12 @@ def local_edit(
         image: returns the frame (uint8 RGB); read only for a negative click on a thin part
             or with a large part.
     """
-    part = _part(before, after, click, radius)
     at = (round(click.y), round(click.x))
+    if not click.positive and on_narrow_line(before, at):
+        edited = before.copy()
+        edited[at] = False
+        return edited
+    part = _part(before, after, click, radius)
     if alone is not None and click.positive and part.sum() > FLOOD * MIN_ALONE:
         own = alone()
         if own[at] and after[at]:
@@ -93,6 +104,25 @@ def local_edit(
         elif np.count_nonzero(part) > LARGE_CUT:
             part = background_cut(before, part, click, image())
     return (before | part) if click.positive else (before & ~part)
+
+
+def on_narrow_line(mask: np.ndarray, at: tuple[int, int]) -> bool:
+    """Whether ``at`` (row, column) lies on a line of the boolean ``mask`` at most two pixels
+    wide (every pixel of the mask within ``NARROW_REACH`` of it touches the background), and
+    the object is one of lines (``thin_parts.mostly_lines``)."""
+    y, x = at
+    reach = NARROW_REACH + 1  # the neighbours that tell whether a pixel touches the background
+    y0, x0 = max(y - reach, 0), max(x - reach, 0)
+    crop = mask[y0 : y + reach + 1, x0 : x + reach + 1]
+    inner = ndimage.binary_erosion(crop, np.ones((3, 3), bool))  # touching nothing but mask
+    near = inner[
+        max(y - NARROW_REACH - y0, 0) : y + NARROW_REACH + 1 - y0,
+        max(x - NARROW_REACH - x0, 0) : x + NARROW_REACH + 1 - x0,
+    ]
+    if not mask[y, x] or near.any():
+        return False
+    settings = ThinSettings()
+    return mostly_lines(mask, thin_part(mask, settings), settings)
 
 
 def thin_cut(before: np.ndarray, part: np.ndarray, click: Click, image: np.ndarray) -> np.ndarray:

@@ -8,6 +8,9 @@ gains a pixel of width where rounding says so, frame after frame. A chain keeps,
 pixel of the latest frame, where it came from on the anchor frame, so that the mask is
 sampled from the anchor once, at sub-pixel positions. Where the chain's mask strays from the
 previous mask moved one step (a flow torn by a leak composes badly), the chain starts again.
+A correction on the latest frame goes back onto the anchor (``Chain.edited``), so that the
+chain goes on with it: restarted from the corrected whole-pixel mask, a line a pixel or two
+wide lands up to half a pixel off, and half of it misses on the next frame.
 """
 
 from __future__ import annotations
@@ -71,6 +74,32 @@ class Chain:
         came from (boolean): a line one pixel wide keeps its width, where the bilinear
         ``mask`` falls below one half between two pixels on both sides of it."""
         return mask_at(self.anchor, self.box, self.source, order=0) > 0.5
+
+    def edited(self, mask: np.ndarray) -> Chain | None:
+        """The chain whose pixels on its latest frame are (nearly) the boolean ``mask``: each
+        anchor pixel that a pixel where they differ came from takes the value that most of the
+        pixels coming from it have in ``mask`` (a tie keeps it in the mask). Under a zoom onto
+        the object several pixels come from one anchor pixel, and a correction of one of them
+        may stay or take the others with it. None when ``mask`` differs beyond the chain's box
+        (nothing says where those pixels came from)."""
+        differ = mask != self.pixels
+        if not differ.any():
+            return self
+        y0, y1, x0, x1 = self.box
+        inside = differ[y0:y1, x0:x1]
+        if np.count_nonzero(inside) != np.count_nonzero(differ):
+            return None
+        height, width = mask.shape
+        rows = np.clip(np.rint(self.source[0]), 0, height - 1).astype(np.intp)
+        cols = np.clip(np.rint(self.source[1]), 0, width - 1).astype(np.intp)
+        origin = (rows * width + cols).ravel()  # the anchor pixel each box pixel came from
+        touched = np.unique(origin[inside.ravel()])
+        held = mask[y0:y1, x0:x1].ravel().astype(np.float64)
+        votes = np.bincount(origin, weights=held, minlength=height * width)[touched]
+        counts = np.bincount(origin, minlength=height * width)[touched]
+        anchor = self.anchor.copy()
+        anchor.flat[touched] = votes >= 0.5 * counts
+        return Chain(anchor, self.box, self.source)
 
 
 def follow(chain: Chain | None, previous: np.ndarray, motion: Motion) -> Chain:

@@ -8,7 +8,9 @@ the mask before the click, ``thin_parts.thin_part``) is removed along its straig
 far as the new mask stays thin there, so one click takes the whole spur away.
 
 The object's own thin parts are safe: a spur holding at least ``MAX_SHARE`` of the mask is
-the object itself (a pole, a ski), and the line of a positive click is never removed.
+the object itself (a pole, a ski), an object of lines (``thin_parts.mostly_lines``) has no
+spurs (its thin parts are the object, however its widths split them), and the line of a
+positive click is never removed.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from scipy import ndimage
 
 from ..shapes import grown_box, principal_axes
 from ..types import Click
-from .thin_parts import ThinSettings, thin_part
+from .thin_parts import ThinSettings, mostly_lines, thin_part
 
 #: a spur holding this share of the mask or more is the object itself: left alone
 MAX_SHARE = 0.5
@@ -35,7 +37,8 @@ _EIGHT = np.ones((3, 3), bool)
 
 
 def without_spur(before: np.ndarray, probabilities: np.ndarray, clicks: list[Click]) -> np.ndarray:
-    """``probabilities`` with the spur under the newest click removed when it is negative.
+    """``probabilities`` with the spur under the newest click removed when it is negative
+    (and the object is not one of lines).
 
     Args:
         before: the object's mask before the click (bool, H×W).
@@ -56,7 +59,10 @@ def without_spur(before: np.ndarray, probabilities: np.ndarray, clicks: list[Cli
     local = thin_part(before[y0 : y + reach + 1, x0 : x + reach + 1], short)
     if not local[max(y - 1 - y0, 0) : y + 2 - y0, max(x - 1 - x0, 0) : x + 2 - x0].any():
         return probabilities
-    labels, _ = ndimage.label(thin_part(before, settings), _EIGHT)
+    thin = thin_part(before, settings)
+    if mostly_lines(before, thin, settings):
+        return probabilities
+    labels, _ = ndimage.label(thin, _EIGHT)
     under = labels[max(y - 1, 0) : y + 2, max(x - 1, 0) : x + 2]
     spur = np.isin(labels, under[under > 0])
     if not spur.any() or np.count_nonzero(spur) >= MAX_SHARE * np.count_nonzero(before):

@@ -79,9 +79,9 @@ class Courses:
     when the user propagates one frame at a time and corrects in between (the motion between
     two frames does not change with a correction); and the chain that carried a thin object's
     mask onto the last frame a run left it on (``Track.chain``), which the next run from there
-    goes on with while that mask is unchanged: propagated one frame at a time, a thin object
-    moves as in one run, not cut to whole pixels at every frame. Thread-safe; not saved (a
-    hint, not an annotation)."""
+    goes on with, edited to a correction of that mask since (``Chain.edited``): propagated one
+    frame at a time, a thin object moves as in one run, not cut to whole pixels at every
+    frame, corrected or not. Thread-safe; not saved (a hint, not an annotation)."""
 
     def __init__(self) -> None:
         self._moves: dict[tuple[int, int], tuple[int, np.ndarray]] = {}
@@ -99,13 +99,15 @@ class Courses:
 
     def chain(self, t: int, obj_id: int, mask: np.ndarray) -> Chain | None:
         """The chain that carried object ``obj_id`` onto frame ``t`` on the last step it was
-        carried; None unless that step was onto ``t`` and its mask there is still ``mask`` (a
-        correction, an undo or another run since starts afresh)."""
+        carried, edited to its mask there now, ``mask``, when that changed since (a correction,
+        an undo: ``Chain.edited``); None unless that step was onto ``t``, or when ``mask``
+        changed beyond the chain's box."""
         with self._lock:
             kept = self._chains.get(obj_id)
-        if kept is None or kept[0] != t or kept[2] != frame_hash(np.asarray(mask, bool)):
+        if kept is None or kept[0] != t:
             return None
-        return kept[1]
+        mask = np.asarray(mask, bool)
+        return kept[1] if kept[2] == frame_hash(mask) else kept[1].edited(mask)
 
     def remember(self, t: int, obj_id: int, direction: int, shift: np.ndarray | None) -> None:
         """Object ``obj_id`` moved by ``shift`` (rows, columns; None: unknown) onto frame
