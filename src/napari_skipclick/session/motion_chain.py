@@ -95,8 +95,8 @@ class Chain:
         origin = (rows * width + cols).ravel()  # the anchor pixel each box pixel came from
         touched = np.unique(origin[inside.ravel()])
         held = mask[y0:y1, x0:x1].ravel().astype(np.float64)
-        votes = np.bincount(origin, weights=held, minlength=height * width)[touched]
-        counts = np.bincount(origin, minlength=height * width)[touched]
+        votes = np.bincount(origin, weights=held)[touched]
+        counts = np.bincount(origin)[touched]
         anchor = self.anchor.copy()
         anchor.flat[touched] = votes >= 0.5 * counts
         return Chain(anchor, self.box, self.source)
