@@ -2,29 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
-from scipy.ndimage import gaussian_filter
-
-from tool_loader import load_tool, run_tool
-
-
-def _clip(tmp_path):
-    """A textured frame with a dark box and a bright bar beside it, panned over 3 frames."""
-    rng = np.random.default_rng(1)
-    grey = 150 + 40 * gaussian_filter(rng.normal(0, 1, (60, 90)), 1.5)
-    image = np.clip(np.stack([grey] * 3, axis=-1), 0, 255).astype(np.uint8)
-    labels = np.zeros((60, 90), np.uint8)
-    labels[15:35, 20:40] = 1
-    labels[38:42, 20:70] = 2
-    image[labels == 1] = (30, 40, 50)
-    image[labels == 2] = (240, 240, 230)
-    load_tool("camera_clip").write_clip(
-        image, labels, ["box", "bar"], tmp_path / "panned", frames=3, pan=(1, 2), zoom=0, roll=0
-    )
+from tool_loader import run_tool, write_panned_clip
 
 
 def test_both_objects_are_carried_and_scored_together_and_alone(tmp_path):
-    _clip(tmp_path)
+    write_panned_clip(tmp_path, 3)
     for extra in ((), ("--alone",)):
         lines = run_tool("carried_together", "--data", str(tmp_path), *extra).stdout.splitlines()
         assert [line.split()[:2] for line in lines] == [

@@ -193,3 +193,20 @@ def test_a_thin_object_corrected_between_runs_goes_on_with_its_course():
         expected = whole.labels.read(t) == obj
         expected[rows] = False
         np.testing.assert_array_equal(one.labels.read(t) == obj, expected)
+
+
+def test_a_thin_object_corrected_in_the_middle_of_a_run_goes_on_with_its_course():
+    """Propagated over 12 frames in one run, the ski is erased at its top on frame 6 and
+    propagated again from there: each later frame is the first run's with the top left out.
+    Only the last frame's chain was kept, and the run from frame 6 restarted from its
+    whole-pixel mask, a column off."""
+    whole, _, obj, _ = _panned_ski_sessions()
+    expected = {t: whole.labels.read(t) == obj for t in range(7, 13)}
+    rows = np.flatnonzero((whole.labels.read(6) == obj).any(axis=1))[:3]
+    erased = np.array(whole.labels.read(6))
+    erased[rows] = 0
+    whole.labels.set_frame(6, erased)
+    list(whole.propagate([obj], 6, n_frames=6, settings=THIN_SETTINGS))
+    for t, mask in expected.items():
+        mask[rows] = False
+        np.testing.assert_array_equal(whole.labels.read(t) == obj, mask)

@@ -10,6 +10,7 @@ from napari_skipclick.session import AnnotationSession
 from napari_skipclick.session.motion import MotionSettings, estimate_motion, warp_mask
 from napari_skipclick.session.motion_chain import Chain
 from napari_skipclick.session.object_shift import best_shift
+from napari_skipclick.session.track import KEPT_CHAINS
 from napari_skipclick.types import FrameStatus
 from support.scenes import iou
 
@@ -146,3 +147,17 @@ def test_a_deleted_object_leaves_no_course():
     np.testing.assert_array_equal(session.courses.chain(1, kept, moved).pixels, moved)
     moved[50, 100] = True  # beyond the chain's box
     assert session.courses.chain(1, kept, moved) is None
+
+
+def test_the_chains_of_the_last_frames_an_object_was_carried_onto_are_kept():
+    frames = np.full((2, 60, 120, 3), 220, np.uint8)
+    courses = AnnotationSession(frames, create_engine("embedded")).courses
+    mask = np.zeros((60, 120), bool)
+    mask[20:22, 30:60] = True
+    chain = Chain(mask.astype(np.float32), (0, 60, 0, 120), np.mgrid[0:60, 0:120] * 1.0)
+    for t in range(KEPT_CHAINS + 1):
+        courses.remember_chain(t, 1, chain, mask)
+    assert courses.chain(0, 1, mask) is None  # the oldest beyond the limit
+    assert all(courses.chain(t, 1, mask) is chain for t in range(1, KEPT_CHAINS + 1))
+    courses.remember_chain(5, 1, None, mask)  # the engine's answer taken there
+    assert courses.chain(5, 1, mask) is None and courses.chain(6, 1, mask) is chain

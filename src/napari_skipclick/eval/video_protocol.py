@@ -111,7 +111,7 @@ def frame_iou(gt: np.ndarray, pred: np.ndarray) -> float:
     return float(iou(gt, pred))
 
 
-def _click_until(
+def click_until(
     session: AnnotationSession, t: int, obj: int, gt: np.ndarray, target: float, budget: int
 ) -> tuple[int, float]:
     """Clicker clicks added to frame ``t``'s clicks until IoU ≥ ``target``; (clicks, IoU)."""
@@ -166,7 +166,7 @@ def run_object(
     if first_frame == "gt":
         set_start(session, obj, gt[0] == 1)
     else:
-        run.first_clicks, _ = _click_until(session, 0, obj, gt[0], FIRST_IOU, FIRST_MAX_CLICKS)
+        run.first_clicks, _ = click_until(session, 0, obj, gt[0], FIRST_IOU, FIRST_MAX_CLICKS)
     start_mask = session.labels.read(0) == obj
     run.first_iou = frame_iou(gt[0], start_mask)
     tick()
@@ -180,7 +180,7 @@ def run_object(
             pass
         run.step_ms.append(1000.0 * (time.perf_counter() - begin))
         run.j_prop.append(frame_iou(gt[t], session.labels.read(t) == obj))
-        used, score = _click_until(session, t, obj, gt[t], FRAME_IOU, max_corrections)
+        used, score = click_until(session, t, obj, gt[t], FRAME_IOU, max_corrections)
         run.corrections.append(used)
         run.j_corrected.append(score)
         tick()

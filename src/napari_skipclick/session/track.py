@@ -14,6 +14,9 @@ from .motion import MotionSettings
 from .motion_background import Momentum
 from .motion_chain import Chain
 
+#: frames an object's chains are kept for (``Courses.remember_chain``; each holds where every
+#: pixel of the object's box came from: about 0.5 MB for a box of 250 × 250 pixels)
+KEPT_CHAINS = 32
 #: steps over which an object's steady motion against the background is taken (the median of
 #: those the engine agreed with, ``Momentum.steady``)
 STEADY_STEPS = 5
@@ -77,37 +80,41 @@ class Courses:
     """How far each object moved onto each frame that propagation carried it to
     (``Carried.shift``): the course the next step from that frame expects, within a run and
     when the user propagates one frame at a time and corrects in between (the motion between
-    two frames does not change with a correction); and the chain that carried a thin object's
-    mask onto the last frame a run left it on (``Track.chain``), which the next run from there
-    goes on with, edited to a correction of that mask since (``Chain.edited``): propagated one
-    frame at a time, a thin object moves as in one run, not cut to whole pixels at every
-    frame, corrected or not. Thread-safe; not saved (a hint, not an annotation)."""
+    two frames does not change with a correction); and the chains that carried a thin object's
+    mask onto the frames runs left it on (``Track.chain``), which a run from one of them goes
+    on with, edited to a correction of that mask since (``Chain.edited``): propagated one
+    frame at a time, or again from a frame corrected in the middle of a run, a thin object
+    moves as in one run, not cut to whole pixels there. Thread-safe; not saved (a hint, not
+    an annotation)."""
 
     def __init__(self) -> None:
         self._moves: dict[tuple[int, int], tuple[int, np.ndarray]] = {}
-        self._chains: dict[int, tuple[int, Chain, str]] = {}
+        self._chains: dict[int, dict[int, tuple[Chain, str]]] = {}
         self._lock = threading.Lock()
 
     def remember_chain(self, t: int, obj_id: int, chain: Chain | None, mask: np.ndarray) -> None:
         """Object ``obj_id``'s mask ``mask`` (boolean, frame-sized) on frame ``t``, carried
-        there by ``chain`` (None: not by a chain, which forgets the object's)."""
+        there by ``chain`` (None: not by a chain, which forgets the object's there); the
+        object's chains on the ``KEPT_CHAINS`` frames it was carried onto last are kept."""
         with self._lock:
-            if chain is None:
-                self._chains.pop(obj_id, None)
-            else:
-                self._chains[obj_id] = (t, chain, frame_hash(np.asarray(mask, bool)))
+            chains = self._chains.setdefault(obj_id, {})
+            chains.pop(t, None)
+            if chain is not None:
+                chains[t] = (chain, frame_hash(np.asarray(mask, bool)))
+            while len(chains) > KEPT_CHAINS:
+                del chains[next(iter(chains))]
 
     def chain(self, t: int, obj_id: int, mask: np.ndarray) -> Chain | None:
-        """The chain that carried object ``obj_id`` onto frame ``t`` on the last step it was
-        carried, edited to its mask there now, ``mask``, when that changed since (a correction,
-        an undo: ``Chain.edited``); None unless that step was onto ``t``, or when ``mask``
-        changed beyond the chain's box."""
+        """The chain that carried object ``obj_id`` onto frame ``t`` the last time it was
+        carried there, edited to its mask there now, ``mask``, when that changed since (a
+        correction, an undo: ``Chain.edited``); None when no kept chain carried it there, or
+        ``mask`` changed beyond the chain's box."""
         with self._lock:
-            kept = self._chains.get(obj_id)
-        if kept is None or kept[0] != t:
+            kept = self._chains.get(obj_id, {}).get(t)
+        if kept is None:
             return None
         mask = np.asarray(mask, bool)
-        return kept[1] if kept[2] == frame_hash(mask) else kept[1].edited(mask)
+        return kept[0] if kept[1] == frame_hash(mask) else kept[0].edited(mask)
 
     def remember(self, t: int, obj_id: int, direction: int, shift: np.ndarray | None) -> None:
         """Object ``obj_id`` moved by ``shift`` (rows, columns; None: unknown) onto frame
