@@ -17,6 +17,7 @@ from napari_skipclick.session.thin_parts import ThinSettings
 from napari_skipclick.types import FrameStatus
 from support.engines import FloodEngine, LooseEngine
 from support.scenes import grey_rgb, iou, panned_frames
+from support.sessions import erase_top_and_propagate
 
 SHAPE = (96, 128)
 
@@ -202,11 +203,4 @@ def test_a_thin_object_corrected_in_the_middle_of_a_run_goes_on_with_its_course(
     whole-pixel mask, a column off."""
     whole, _, obj, _ = _panned_ski_sessions()
     expected = {t: whole.labels.read(t) == obj for t in range(7, 13)}
-    rows = np.flatnonzero((whole.labels.read(6) == obj).any(axis=1))[:3]
-    erased = np.array(whole.labels.read(6))
-    erased[rows] = 0
-    whole.labels.set_frame(6, erased)
-    list(whole.propagate([obj], 6, n_frames=6, settings=THIN_SETTINGS))
-    for t, mask in expected.items():
-        mask[rows] = False
-        np.testing.assert_array_equal(whole.labels.read(t) == obj, mask)
+    erase_top_and_propagate(whole, obj, expected, THIN_SETTINGS)

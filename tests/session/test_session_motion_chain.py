@@ -4,6 +4,7 @@ frame: it is moved from the last agreed mask through the motions composed."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from napari_skipclick.session import AnnotationSession, PropagationSettings
 from napari_skipclick.session import carry as carry_module
@@ -130,3 +131,34 @@ def test_a_correction_on_a_chains_latest_frame_goes_back_onto_its_anchor():
     beyond = erased.copy()
     beyond[PANNED_SHAPE[0] - 1, PANNED_SHAPE[1] - 1] = True
     assert Chain(chain.anchor, (0, 50, 0, 60), chain.source[:, :50, :60]).edited(beyond) is None
+
+
+def _long_chain(cols: float) -> Chain:
+    """A ski moved five steps of ``cols`` px to the right, each step's motion composed."""
+    chain, mask = None, ski()
+    for _ in range(5):
+        chain = follow(chain, mask, panning(0.0, cols))
+        mask = chain.pixels
+    return chain
+
+
+def test_a_chain_read_back_from_its_arrays_is_the_same_chain():
+    """Exactly: rounded even to 1/32 px, a line a pixel wide carried on lands elsewhere."""
+    chain = _long_chain(0.37)
+    back = Chain.from_arrays(chain.arrays())
+    assert back.box == chain.box
+    np.testing.assert_array_equal(back.anchor, chain.anchor)
+    np.testing.assert_array_equal(back.source, chain.source)
+
+
+def test_arrays_that_do_not_describe_a_chain_are_refused():
+    arrays = _long_chain(0.4).arrays()
+    for broken in (
+        {k: v for k, v in arrays.items() if k != "box"},
+        {**arrays, "box": np.array([0, 200, 0, 96])},  # beyond the frame
+        {**arrays, "source": arrays["source"][:, :-1]},  # not the box's size
+        {**arrays, "source": arrays["source"].astype(np.float16)},  # not exact
+        {**arrays, "corner": np.array([60, 0])},  # the anchor's pixels beyond the frame
+    ):
+        with pytest.raises(ValueError):
+            Chain.from_arrays(broken)

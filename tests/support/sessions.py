@@ -17,3 +17,20 @@ def started_session(frames: np.ndarray, start: np.ndarray, engine) -> tuple[Anno
     session.labels.set_frame(0, np.where(start, obj, 0).astype(session.labels.dtype))
     session.set_status(0, FrameStatus.REVIEWED)
     return session, obj
+
+
+def erase_top_and_propagate(
+    session: AnnotationSession, obj: int, expected: dict[int, np.ndarray], settings, frame: int = 6
+) -> None:
+    """Erase the object's top three rows on ``frame``, propagate again from there over the
+    frames of ``expected`` (frame -> the object's boolean mask from one run without the erase),
+    and check that each is that mask with the three rows left out."""
+    rows = np.flatnonzero((session.labels.read(frame) == obj).any(axis=1))[:3]
+    erased = np.array(session.labels.read(frame))
+    erased[rows] = 0
+    session.labels.set_frame(frame, erased)
+    list(session.propagate([obj], frame, n_frames=len(expected), settings=settings))
+    for t, mask in expected.items():
+        mask = mask.copy()
+        mask[rows] = False
+        np.testing.assert_array_equal(session.labels.read(t) == obj, mask)

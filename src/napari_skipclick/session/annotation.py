@@ -68,7 +68,7 @@ class AnnotationSession(SessionSaving, SessionUndo, SessionPropagation):
         #: frame -> object -> why propagation marked the frame for review
         self._review_reasons: dict[int, dict[int, str]] = {}
         #: how far propagation moved each object onto each frame: the next step's course
-        self.courses = Courses()
+        self.courses = Courses(lambda: self.store)
         self._priors = DecodePriors()
         self._init_saving()
         if store is not None:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .labels import LabelVolume
     from .state import ObjectRegistry
     from .store_protocol import Store
+    from .track import Courses
 
 
 class UnsavedChangesError(RuntimeError):
@@ -54,6 +55,7 @@ class SessionSaving:
     labels: LabelVolume
     registry: ObjectRegistry
     _clicks: ClickTable
+    courses: Courses
     _status: dict[int, FrameStatus]
     _carried: dict[int, set[int]]
     _review_reasons: dict[int, dict[int, str]]
@@ -84,7 +86,8 @@ class SessionSaving:
 
     def commit(self, t: int) -> None:
         """Write frame ``t`` (labels, clicks, status, which masks propagation made) durably to
-        the store; no-op without one."""
+        the store, and the courses that changed since the last commit (``Courses.records``);
+        no-op without one."""
         if self.store is None:
             return
         t = self.labels.frame_index(t)
@@ -106,6 +109,13 @@ class SessionSaving:
             self.store.commit_frame(
                 t, labels, status, clicks, engine_key=engine_key, carried=carried, review=review
             )
+            courses = self.courses.records()
+            for frame, record in courses.items():
+                try:
+                    self.store.write_courses(frame, record)
+                except Exception:
+                    self.courses.unsaved([f for f in courses if f >= frame])
+                    raise
             with self._lock:
                 if self._version(t) == version:  # not changed while writing
                     self.labels.mark_clean(t)
@@ -154,13 +164,14 @@ class SessionSaving:
         self.store.close()
 
     def save_to(self, store: Store) -> None:
-        """Write the whole annotation (every frame, the object list) into ``store`` and save
-        there from now on; the previous store is released.
+        """Write the whole annotation (every frame, the object list, the courses) into
+        ``store`` and save there from now on; the previous store is released.
 
         For a store that cannot be written (full disk, lost drive): frames it still holds are
         read from it. Raises the new store's error and keeps the previous store if it fails.
         """
         with self._commit_lock:
+            self.courses.resave_all()  # read from the old store before the switch
             with self._lock:
                 old = self.store
                 frames = set(self.labels.stored_frames()) | set(self.labels.in_memory())

@@ -18,7 +18,8 @@ ClickRecord = tuple[float, float, bool, float]
 
 
 class Store(Protocol):
-    """A video's saved annotations: labels per frame, objects, classes, statuses and clicks."""
+    """A video's saved annotations: labels per frame, objects, classes, statuses and clicks,
+    and the courses propagation moved the objects along (a hint for the next run)."""
 
     @property
     def path(self) -> Path:
@@ -79,6 +80,20 @@ class Store(Protocol):
             carried: the objects whose mask on this frame propagation made.
             review: why propagation marked the frame *needs review*, per object ID.
         """
+        ...
+
+    def read_courses(self, t: int) -> Mapping[int, Mapping[str, np.ndarray]]:
+        """How propagation moved each object onto frame ``t``: object ID -> named arrays
+        (``track.Courses.record``); empty when none were saved or they cannot be read."""
+        ...
+
+    def course_index(self) -> Mapping[int, Mapping[int, set[str]]]:
+        """Frame -> object ID -> the names of the courses saved for it, for every frame with
+        saved courses (without reading them)."""
+        ...
+
+    def write_courses(self, t: int, record: Mapping[int, Mapping[str, np.ndarray]]) -> None:
+        """Replace frame ``t``'s saved courses durably (an empty ``record`` removes them)."""
         ...
 
     def write_objects(self, objects: Sequence[ObjectInfo], classes: Sequence[str]) -> None:

@@ -4,7 +4,9 @@ the course it keeps from one run to the next."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -13,6 +15,9 @@ from .carry import Carried
 from .motion import MotionSettings
 from .motion_background import Momentum
 from .motion_chain import Chain
+
+if TYPE_CHECKING:
+    from .store_protocol import Store
 
 #: frames an object's chains are kept for (``Courses.remember_chain``; each holds where every
 #: pixel of the object's box came from: about 0.5 MB for a box of 250 × 250 pixels)
@@ -76,6 +81,10 @@ class Track:
         return False
 
 
+#: a frame's saved courses: object ID -> named arrays (``Courses.records``)
+CourseRecord = Mapping[int, Mapping[str, np.ndarray]]
+
+
 class Courses:
     """How far each object moved onto each frame that propagation carried it to
     (``Carried.shift``): the course the next step from that frame expects, within a run and
@@ -84,25 +93,37 @@ class Courses:
     mask onto the frames runs left it on (``Track.chain``), which a run from one of them goes
     on with, edited to a correction of that mask since (``Chain.edited``): propagated one
     frame at a time, or again from a frame corrected in the middle of a run, a thin object
-    moves as in one run, not cut to whole pixels there. Thread-safe; not saved (a hint, not
-    an annotation)."""
+    moves as in one run, not cut to whole pixels there. Thread-safe.
 
-    def __init__(self) -> None:
+    Saved in the store (``records``, written by the session's commits) and read back frame by
+    frame the first time a frame's are asked for, so that a project reopened goes on as it was
+    left; the store keeps the chains of the same ``KEPT_CHAINS`` frames per object as memory
+    does. A hint, not an annotation: what cannot be read back is left out, not an error.
+
+    Args:
+        store: gives the store the courses are saved in (the session's, which may change), or
+            None when there is none.
+    """
+
+    def __init__(self, store: Callable[[], Store | None] | None = None) -> None:
         self._moves: dict[tuple[int, int], tuple[int, np.ndarray]] = {}
-        self._chains: dict[int, dict[int, tuple[Chain, str]]] = {}
-        self._lock = threading.Lock()
+        #: object -> frame -> (chain, hash of the mask it carried there); None: saved, not read
+        self._chains: dict[int, dict[int, tuple[Chain, str] | None]] = {}
+        self._lock = threading.RLock()
+        self._store = store or (lambda: None)
+        self._indexed = False  # whether the saved chains' frames are known
+        self._read: set[int] = set()  # frames whose saved courses were read
+        self._changed: set[int] = set()  # frames whose courses changed since ``records``
+        self._forgotten: set[int] = set()
 
     def remember_chain(self, t: int, obj_id: int, chain: Chain | None, mask: np.ndarray) -> None:
         """Object ``obj_id``'s mask ``mask`` (boolean, frame-sized) on frame ``t``, carried
         there by ``chain`` (None: not by a chain, which forgets the object's there); the
         object's chains on the ``KEPT_CHAINS`` frames it was carried onto last are kept."""
+        kept = None if chain is None else (chain, frame_hash(np.asarray(mask, bool)))
         with self._lock:
-            chains = self._chains.setdefault(obj_id, {})
-            chains.pop(t, None)
-            if chain is not None:
-                chains[t] = (chain, frame_hash(np.asarray(mask, bool)))
-            while len(chains) > KEPT_CHAINS:
-                del chains[next(iter(chains))]
+            self._read_saved(t)
+            self._keep(obj_id, t, kept)
 
     def chain(self, t: int, obj_id: int, mask: np.ndarray) -> Chain | None:
         """The chain that carried object ``obj_id`` onto frame ``t`` the last time it was
@@ -110,6 +131,7 @@ class Courses:
         correction, an undo: ``Chain.edited``); None when no kept chain carried it there, or
         ``mask`` changed beyond the chain's box."""
         with self._lock:
+            self._read_saved(t)
             kept = self._chains.get(obj_id, {}).get(t)
         if kept is None:
             return None
@@ -120,24 +142,137 @@ class Courses:
         """Object ``obj_id`` moved by ``shift`` (rows, columns; None: unknown) onto frame
         ``t`` from frame ``t - direction``."""
         with self._lock:
+            self._read_saved(t)
+            self._changed.add(t)
             if shift is None:
                 self._moves.pop((t, obj_id), None)
             else:
                 self._moves[(t, obj_id)] = (direction, np.asarray(shift, np.float32).copy())
 
     def forget(self, obj_id: int) -> None:
-        """Drop every move and the chain of object ``obj_id`` (it was deleted)."""
+        """Drop every move and the chains of object ``obj_id`` (it was deleted); those saved
+        are saved again without it by the next commit (``records``)."""
         with self._lock:
+            self._index_saved()
+            self._forgotten.add(obj_id)
+            moved = {t for t, obj in self._moves if obj == obj_id}
+            self._changed |= moved | set(self._chains.pop(obj_id, {}))
             self._moves = {key: move for key, move in self._moves.items() if key[1] != obj_id}
-            self._chains.pop(obj_id, None)
 
     def expected(self, t: int, obj_id: int, direction: int) -> np.ndarray | None:
         """The displacement the object is expected to make from frame ``t`` to
         ``t + direction``: its last move onto ``t``, reversed when it came from the other
         side; None when unknown."""
         with self._lock:
+            self._read_saved(t)
             move = self._moves.get((t, obj_id))
         if move is None:
             return None
         came, shift = move
         return shift if came == direction else -shift
+
+    def records(self) -> dict[int, CourseRecord]:
+        """The courses of every frame whose courses changed since they were last asked for,
+        to save: object by object, the move onto the frame (``direction``, ``shift``) and the
+        chain (``Chain.arrays`` and the ``mask`` hash it was carried to); an empty record
+        removes a frame's. ``unsaved`` puts back those that could not be written."""
+        with self._lock:
+            changed, self._changed = sorted(self._changed), set()
+            records = {}
+            for t in changed:
+                self._read_saved(t)
+                record: dict[int, dict[str, np.ndarray]] = {}
+                for (frame, obj), (direction, shift) in self._moves.items():
+                    if frame == t:
+                        record[obj] = {"direction": np.array(direction, np.int64), "shift": shift}
+                for obj, chains in self._chains.items():
+                    kept = chains.get(t)
+                    if kept is not None:
+                        arrays = record.setdefault(obj, {})
+                        arrays.update(kept[0].arrays(), mask=np.array(kept[1]))
+                records[t] = record
+            return records
+
+    def resave_all(self) -> None:
+        """Read every frame's saved courses and count every frame with courses as changed, so
+        that the next commits write them all: into another store (``save_to``)."""
+        with self._lock:
+            store = self._store()
+            for t in [] if store is None else store.course_index():
+                self._read_saved(t)
+            self._changed |= {t for t, _ in self._moves}
+            self._changed |= {t for chains in self._chains.values() for t in chains}
+
+    def unsaved(self, frames: Iterable[int]) -> None:
+        """The courses of ``frames`` were not saved (``records``): the next commit tries again."""
+        with self._lock:
+            self._changed.update(frames)
+
+    def _keep(self, obj_id: int, t: int, kept: tuple[Chain, str] | None) -> None:
+        """Set object ``obj_id``'s chain on frame ``t`` (None: none) as its newest, dropping its
+        oldest beyond ``KEPT_CHAINS`` (the lock held)."""
+        chains = self._chains.setdefault(obj_id, {})
+        had = t in chains
+        chains.pop(t, None)
+        if kept is not None:
+            chains[t] = kept
+        if had or kept is not None:
+            self._changed.add(t)
+        while len(chains) > KEPT_CHAINS:
+            oldest = next(iter(chains))
+            del chains[oldest]
+            self._changed.add(oldest)
+
+    def _index_saved(self) -> None:
+        """Learn, once, on which frames the store holds each object's chains, oldest frame
+        first, so that the same are kept and dropped as in memory (the lock held)."""
+        if self._indexed:
+            return
+        self._indexed = True
+        store = self._store()
+        if store is None:
+            return
+        for t, objects in sorted(store.course_index().items()):
+            for obj, names in objects.items():
+                if "source" in names and obj not in self._forgotten:
+                    chains = self._chains.setdefault(obj, {})
+                    chains[t] = None
+                    while len(chains) > KEPT_CHAINS:
+                        oldest = next(iter(chains))
+                        del chains[oldest]
+                        self._changed.add(oldest)
+
+    def _read_saved(self, t: int) -> None:
+        """Take in frame ``t``'s saved courses the first time the frame is touched (the lock
+        held): a move or chain set since stays; one that cannot be read is left out."""
+        self._index_saved()
+        store = self._store()
+        if store is None or t in self._read:
+            return
+        self._read.add(t)
+        for obj, arrays in store.read_courses(t).items():
+            if obj in self._forgotten:
+                continue
+            try:
+                move = _saved_move(arrays)
+                chain = Chain.from_arrays(arrays) if "source" in arrays else None
+                mask_hash = str(arrays["mask"]) if chain is not None else ""
+            except (KeyError, TypeError, ValueError):
+                continue
+            if move is not None:
+                self._moves.setdefault((t, obj), move)
+            chains = self._chains.get(obj, {})
+            if chain is not None and t in chains and chains[t] is None:
+                chains[t] = (chain, mask_hash)
+
+
+def _saved_move(arrays: Mapping[str, np.ndarray]) -> tuple[int, np.ndarray] | None:
+    """The saved move (direction, shift) among a frame's ``arrays`` for one object, None when
+    none was saved; raises ``ValueError`` for a damaged one."""
+    if "shift" not in arrays:
+        return None
+    direction = int(arrays["direction"])
+    shift = np.asarray(arrays["shift"], np.float32)
+    if direction not in (1, -1) or shift.shape != (2,) or not np.isfinite(shift).all():
+        raise ValueError("not a saved move")
+    return direction, shift

@@ -2,7 +2,8 @@
 
 ``AnnotationStore`` is the entry point; the modules beside it hold its layout on disk
 (``layout``), the per-frame journal (``txn``), durable file writes (``files``), the
-single-writer lock (``lock``), the checks of what is read back (``checks``) and its errors.
+single-writer lock (``lock``), the checks of what is read back (``checks``), its errors, and
+the courses propagation saved for its next run (``courses``).
 """
 
 from .errors import StoreCorruptError, StoreError, StoreLockedError, StoreMismatchError

@@ -17,6 +17,7 @@ import numpy as np
 import zarr
 
 from ...types import FrameStatus, ObjectInfo, VideoInfo
+from . import courses
 from .checks import (
     check_clicks,
     check_labels,
@@ -230,6 +231,15 @@ class AnnotationStore:
             if r.get("review")
         }
 
+    def read_courses(self, t: int) -> dict[int, dict[str, np.ndarray]]:
+        """Frame ``t``'s saved courses (``write_courses``); empty when none or unreadable."""
+        return courses.read_courses(courses.course_path(self.path, self._check_frame(t)))
+
+    def course_index(self) -> dict[int, dict[int, set[str]]]:
+        """Frame -> object ID -> the names of its saved courses (no array is read)."""
+        frames = range(self.video.n_frames)
+        return {t: o for t, o in courses.course_index(self.path).items() if t in frames}
+
     def frame_record(self, t: int) -> dict | None:
         """The stored record of frame ``t`` (status, clicks, commit time, engine) or None."""
         t = self._check_frame(t)
@@ -325,6 +335,20 @@ class AnnotationStore:
                 ) from e
             self._records[t] = record
             self._damaged.pop(t, None)
+
+    def write_courses(self, t: int, record: Mapping[int, Mapping[str, np.ndarray]]) -> None:
+        """Replace frame ``t``'s courses (durable; an empty ``record`` removes them): per object
+        ID, named arrays (``session.track.Courses.records``; ``courses``)."""
+        self._check_writable()
+        path = courses.course_path(self.path, self._check_frame(t))
+        with self._write_lock:
+            self._check_writable()
+            try:
+                courses.write_courses(path, record)
+            except OSError as e:
+                raise StoreError(
+                    f"could not save how the objects moved onto frame {t}: {e.strerror or e}"
+                ) from e
 
     def write_objects(self, objects: Sequence[ObjectInfo], classes: Sequence[str]) -> None:
         """Replace the object and class lists (durable)."""
