@@ -105,3 +105,29 @@ def test_an_object_of_lines_has_no_spurs():
     answer = _holed(pole, click, radius=1.0)
     out = without_spur(pole, answer, [click]) > 0.5
     np.testing.assert_array_equal(out, answer > 0.5)
+
+
+def test_a_correction_finds_the_masks_thin_parts_once(monkeypatch):
+    """A negative click on a carried mask's spur passes through the corrections' rules and the
+    spur's: they share one search of the whole mask's thin parts (tens of milliseconds on a
+    frame-sized mask), not one each."""
+    from napari_skipclick.session import corrections, spurs, thin_parts
+
+    searched = []
+    real = thin_parts.thin_part
+
+    def counted(mask, settings):
+        if mask.shape == SHAPE and settings == thin_parts.ThinSettings():
+            searched.append(int(mask.sum()))
+        return real(mask, settings)
+
+    monkeypatch.setattr(thin_parts, "thin_part", counted)
+    for module in (spurs, corrections):  # those that call it by their own name
+        monkeypatch.setattr(module, "thin_part", counted, raising=False)
+    session = AnnotationSession(np.zeros((1, *SHAPE, 3), np.uint8), _HoleEngine())
+    obj = session.add_object(name="skier").id
+    before = _body_with_spur()
+    session.labels.set_frame(0, np.where(before, obj, 0).astype(session.labels.dtype))
+    session.mark_carried(0, obj)
+    session.set_clicks(0, obj, [Click(20, 60, False)])
+    assert searched == [int(before.sum())]

@@ -26,6 +26,7 @@ from .saving import SessionSaving
 from .spurs import without_spur
 from .state import ObjectRegistry
 from .store_protocol import Store
+from .thin_parts import thin_part_of
 from .track import Courses
 from .undoing import SessionUndo
 from .zoom import decode_in_crop, zoom_box
@@ -152,9 +153,8 @@ class AnnotationSession(SessionSaving, SessionUndo, SessionPropagation):
             self._mark_objects_changed()
 
     def mark_carried(self, t: int, obj_id: int, reason: str | None = None) -> None:
-        """Note that propagation made the object's mask on frame ``t``: a click that corrects
-        it changes it only around the click (``session.corrections``); ``reason`` says why the
-        frame needs review for this object (None: it passed the quality check)."""
+        """Note that propagation made the object's mask on frame ``t`` (a correction changes it
+        only around the click: ``corrections``); ``reason``: why it needs review (None: none)."""
         with self._lock:
             t = self.labels.frame_index(t)
             self._carried.setdefault(t, set()).add(obj_id)
@@ -165,8 +165,7 @@ class AnnotationSession(SessionSaving, SessionUndo, SessionPropagation):
 
     def review_reasons(self, t: int) -> dict[int, str]:
         """Why propagation marked frame ``t`` *needs review*: object ID -> reason, {} when the
-        frame does not need review. The store keeps the reasons with the frame (a store
-        written before it did holds none)."""
+        frame does not need review (the store keeps them with the frame)."""
         with self._lock:
             t = self.labels.frame_index(t)
             if self.status(t) != FrameStatus.NEEDS_REVIEW:
@@ -230,7 +229,7 @@ class AnnotationSession(SessionSaving, SessionUndo, SessionPropagation):
         """The clicks the user made for the object on frame ``t``.
 
         Where propagation carried the object to ``t``, it wrote the clicks it derived there
-        first, all at one time; the user's are those made later. Elsewhere all are the user's.
+        first, all at one time; the user's are those made later (elsewhere, all).
         """
         with self._lock:
             timed = list(self._clicks.on(t).get(obj_id, []))
@@ -267,11 +266,11 @@ class AnnotationSession(SessionSaving, SessionUndo, SessionPropagation):
             belief = prior if carried else self._priors.prior((generation, t, obj_id), prior > 0)
             previous = [c for c, _ in self._clicks.on(t).get(obj_id, [])]
         kept, ignored = split_inside(clicks, self.frame_shape)
+        thin = thin_part_of(prior > 0)  # the rules a correction passes through share it
         if zoom and not clicks:
             kept = prop.derive_clicks(prior > 0, prop.PropagationSettings())
-        box = None
-        if zoom and kept:
-            box = zoom_box(prior > 0, kept, grid=working_grid(engine, self.frame_shape))
+        grid = working_grid(engine, self.frame_shape)
+        box = zoom_box(prior > 0, kept, grid=grid) if zoom and kept else None
         if box == (0, self.frame_shape[0], 0, self.frame_shape[1]):
             box = None  # the crop would be the whole frame
         if not kept:
@@ -287,10 +286,11 @@ class AnnotationSession(SessionSaving, SessionUndo, SessionPropagation):
                     previous,
                     lambda: self.image(t),
                     lambda click: decode([click], np.zeros(self.frame_shape, np.float32)),
+                    thin,
                 )
                 probabilities = probabilities if local is None else local
         if one_click_added(kept, previous):
-            probabilities = without_spur(prior > 0, probabilities, kept)
+            probabilities = without_spur(prior > 0, probabilities, kept, thin)
         return EditResult(t, obj_id, kept, ignored, probabilities, generation, base, box)
 
     def _decoder(

@@ -25,7 +25,7 @@ from ..shapes import grown_box
 from ..types import Click
 from .appearance import ColourModel, ring_width
 from .lines import LineSettings, clicked_colour, line_through
-from .thin_parts import ThinSettings, mostly_lines, thin_part
+from .thin_parts import ThinSettings, mostly_lines, thin_part_of
 
 #: radius in pixels of the disk a correction adds or removes where the engine changes nothing
 DISK_RADIUS = 4.0
@@ -56,6 +56,7 @@ def local_edit(
     radius: float = DISK_RADIUS,
     alone: Callable[[], np.ndarray] | None = None,
     image: Callable[[], np.ndarray] | None = None,
+    thin: Callable[[], np.ndarray] | None = None,
 ) -> np.ndarray:
     """``before`` changed only where ``click`` asks: the part of ``after`` that holds it.
 
@@ -85,9 +86,11 @@ def local_edit(
             called only for a positive click whose part could be a flood.
         image: returns the frame (uint8 RGB); read only for a negative click on a thin part
             or with a large part.
+        thin: returns the thin part of ``before`` (``thin_part_of``), or None.
     """
     at = (round(click.y), round(click.x))
-    if not click.positive and on_narrow_line(before, at):
+    thin = thin or thin_part_of(before)
+    if not click.positive and on_narrow_line(before, at, thin):
         edited = before.copy()
         edited[at] = False
         return edited
@@ -99,17 +102,20 @@ def local_edit(
             if MIN_ALONE <= restricted.sum() < part.sum() / FLOOD:
                 part = restricted
     if not click.positive and image is not None:
-        if thin_part(before, ThinSettings())[at]:
+        if thin()[at]:
             part = thin_cut(before, part, click, image())
         elif np.count_nonzero(part) > LARGE_CUT:
             part = background_cut(before, part, click, image())
     return (before | part) if click.positive else (before & ~part)
 
 
-def on_narrow_line(mask: np.ndarray, at: tuple[int, int]) -> bool:
+def on_narrow_line(
+    mask: np.ndarray, at: tuple[int, int], thin: Callable[[], np.ndarray] | None = None
+) -> bool:
     """Whether ``at`` (row, column) lies on a line of the boolean ``mask`` at most two pixels
     wide (every pixel of the mask within ``NARROW_REACH`` of it touches the background), and
-    the object is one of lines (``thin_parts.mostly_lines``)."""
+    the object is one of lines (``thin_parts.mostly_lines``; ``thin`` returns the mask's
+    thin part, ``thin_part_of``, or None)."""
     y, x = at
     reach = NARROW_REACH + 1  # the neighbours that tell whether a pixel touches the background
     y0, x0 = max(y - reach, 0), max(x - reach, 0)
@@ -121,8 +127,7 @@ def on_narrow_line(mask: np.ndarray, at: tuple[int, int]) -> bool:
     ]
     if not mask[y, x] or near.any():
         return False
-    settings = ThinSettings()
-    return mostly_lines(mask, thin_part(mask, settings), settings)
+    return mostly_lines(mask, (thin or thin_part_of(mask))(), ThinSettings())
 
 
 def thin_cut(before: np.ndarray, part: np.ndarray, click: Click, image: np.ndarray) -> np.ndarray:
@@ -196,6 +201,7 @@ def corrected(
     previous: list[Click],
     image: Callable[[], np.ndarray] | None = None,
     alone: Callable[[Click], np.ndarray] | None = None,
+    thin: Callable[[], np.ndarray] | None = None,
 ) -> np.ndarray | None:
     """Probabilities of a carried mask after a correction, or None if ``clicks`` is not one.
 
@@ -207,6 +213,7 @@ def corrected(
     only for a positive correction or a negative one on a thin or a large part. ``alone``
     returns the engine's probabilities for one click on a fresh object (an all-zero prior, as
     a first click's); it is called only when a positive correction's part may be a flood.
+    ``thin`` returns the thin part of the ``prior`` mask (``thin_part_of``), or None.
     """
     if not one_click_added(clicks, previous):
         return None
@@ -221,5 +228,5 @@ def corrected(
         mask = before | line
     else:
         own = None if alone is None else lambda: alone(click) > 0.5
-        mask = local_edit(before, probabilities > 0.5, click, alone=own, image=image)
+        mask = local_edit(before, probabilities > 0.5, click, alone=own, image=image, thin=thin)
     return np.where(mask, np.maximum(probabilities, 0.75), np.minimum(probabilities, 0.25))

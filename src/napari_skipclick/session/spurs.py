@@ -15,12 +15,14 @@ positive click is never removed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy import ndimage
 
 from ..shapes import grown_box, principal_axes
 from ..types import Click
-from .thin_parts import ThinSettings, mostly_lines, thin_part
+from .thin_parts import ThinSettings, mostly_lines, thin_part, thin_part_of
 
 #: a spur holding this share of the mask or more is the object itself: left alone
 MAX_SHARE = 0.5
@@ -36,7 +38,12 @@ KEEP_NEAR = 2.0
 _EIGHT = np.ones((3, 3), bool)
 
 
-def without_spur(before: np.ndarray, probabilities: np.ndarray, clicks: list[Click]) -> np.ndarray:
+def without_spur(
+    before: np.ndarray,
+    probabilities: np.ndarray,
+    clicks: list[Click],
+    thin: Callable[[], np.ndarray] | None = None,
+) -> np.ndarray:
     """``probabilities`` with the spur under the newest click removed when it is negative
     (and the object is not one of lines).
 
@@ -45,6 +52,7 @@ def without_spur(before: np.ndarray, probabilities: np.ndarray, clicks: list[Cli
         probabilities: the engine's answer to ``clicks`` (float, H×W).
         clicks: all clicks; only the last one, when negative and on a thin part of
             ``before``, removes anything.
+        thin: returns the thin part of ``before`` (``thin_part_of``), or None.
     """
     if not clicks or clicks[-1].positive or not before.any():
         return probabilities
@@ -59,7 +67,7 @@ def without_spur(before: np.ndarray, probabilities: np.ndarray, clicks: list[Cli
     local = thin_part(before[y0 : y + reach + 1, x0 : x + reach + 1], short)
     if not local[max(y - 1 - y0, 0) : y + 2 - y0, max(x - 1 - x0, 0) : x + 2 - x0].any():
         return probabilities
-    thin = thin_part(before, settings)
+    thin = (thin or thin_part_of(before))()
     if mostly_lines(before, thin, settings):
         return probabilities
     labels, _ = ndimage.label(thin, _EIGHT)

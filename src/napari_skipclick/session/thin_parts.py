@@ -10,7 +10,9 @@ a straight line's pieces that cannot be found so move with the rest of the line.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -74,6 +76,12 @@ class ThinSettings:
             raise ValueError("strength must lie in (0, 1], line_share in [0, 1], growth >= 0")
         if min(self.min_contrast, self.separation, self.line, self.straight, self.turn) < 0:
             raise ValueError("min_contrast, separation, line, straight and turn must be >= 0")
+
+
+def thin_part_of(mask: np.ndarray) -> Callable[[], np.ndarray]:
+    """``thin_part`` of the boolean ``mask`` with the default settings, computed at the first
+    call only: the rules one click passes through (``corrections``, ``spurs``) share it."""
+    return functools.cache(lambda: thin_part(mask, ThinSettings()))
 
 
 def thin_part(mask: np.ndarray, settings: ThinSettings) -> np.ndarray:
