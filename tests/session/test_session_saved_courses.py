@@ -64,11 +64,23 @@ def test_each_objects_move_onto_a_frame_is_read_back(tmp_path):
     reopened.close()
 
 
-def test_a_deleted_objects_courses_are_not_read_back(tmp_path):
-    """Its ID may be given to a new object after reopening: that one starts afresh."""
+def test_a_deleted_objects_courses_are_not_read_back(tmp_path, monkeypatch):
+    """Its ID may be given to a new object after reopening: that one starts afresh. Also when
+    deleted after reopening, where it has no pixels left, and on frames where only its move
+    was saved (its chains kept on the last 3)."""
+    monkeypatch.setattr(track, "KEPT_CHAINS", 3)
     session, frames, obj = _panned_ski_run(tmp_path / "s.zarr")
-    session.delete_object(obj)
     session.close()
+    saved = AnnotationStore.open(tmp_path / "s.zarr").course_index()
+    assert all(obj in saved[t] for t in range(1, 13))
+    reopened = _reopened(tmp_path / "s.zarr", frames)
+    gone = np.array(reopened.labels.read(12))
+    gone[gone == obj] = 0
+    reopened.labels.set_frame(12, gone)  # erased: a frame delete_object does not rewrite
+    reopened.delete_object(obj)
+    reopened.close()
+    index = AnnotationStore.open(tmp_path / "s.zarr").course_index()
+    assert not any(obj in objects for objects in index.values())
     reopened = _reopened(tmp_path / "s.zarr", frames)
     assert reopened.add_object().id == obj
     for t in range(1, 13):

@@ -150,10 +150,11 @@ class Courses:
                 self._moves[(t, obj_id)] = (direction, np.asarray(shift, np.float32).copy())
 
     def forget(self, obj_id: int) -> None:
-        """Drop every move and the chains of object ``obj_id`` (it was deleted); those saved
-        are saved again without it by the next commit (``records``)."""
+        """Drop every move and the chains of object ``obj_id`` (it was deleted); the frames
+        that saved some are saved again without them by the next commit (``records``): a new
+        object given its ID after reopening starts afresh."""
         with self._lock:
-            self._index_saved()
+            self._read_all_saved()
             self._forgotten.add(obj_id)
             moved = {t for t, obj in self._moves if obj == obj_id}
             self._changed |= moved | set(self._chains.pop(obj_id, {}))
@@ -197,9 +198,7 @@ class Courses:
         """Read every frame's saved courses and count every frame with courses as changed, so
         that the next commits write them all: into another store (``save_to``)."""
         with self._lock:
-            store = self._store()
-            for t in [] if store is None else store.course_index():
-                self._read_saved(t)
+            self._read_all_saved()
             self._changed |= {t for t, _ in self._moves}
             self._changed |= {t for chains in self._chains.values() for t in chains}
 
@@ -222,6 +221,12 @@ class Courses:
             oldest = next(iter(chains))
             del chains[oldest]
             self._changed.add(oldest)
+
+    def _read_all_saved(self) -> None:
+        """Take in every frame's saved courses (the lock held)."""
+        store = self._store()
+        for t in [] if store is None else store.course_index():
+            self._read_saved(t)
 
     def _index_saved(self) -> None:
         """Learn, once, on which frames the store holds each object's chains, oldest frame
