@@ -33,6 +33,19 @@ def test_courses_are_read_back_after_reopening(tmp_path):
                 assert back[obj][name].dtype == array.dtype
 
 
+def test_the_index_names_each_frames_objects_and_arrays(tmp_path):
+    with AnnotationStore.open_or_create(tmp_path / "s.zarr", VIDEO) as store:
+        store.write_courses(2, _record())
+        store.write_courses(5, {3: _record()[3]})
+        folder = store.path / "courses"
+        (folder / "7abc.npz").write_bytes(b"foreign")
+        (folder / "000009.npz").write_bytes((folder / "000005.npz").read_bytes())  # no frame 9
+        assert store.course_index() == {
+            2: {3: {"direction", "shift"}, 70000: {"anchor", "mask"}},
+            5: {3: {"direction", "shift"}},
+        }
+
+
 def test_an_empty_record_removes_the_frames_courses(tmp_path):
     with AnnotationStore.open_or_create(tmp_path / "s.zarr", VIDEO) as store:
         store.write_courses(4, _record())

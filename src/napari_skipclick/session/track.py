@@ -217,6 +217,11 @@ class Courses:
             chains[t] = kept
         if had or kept is not None:
             self._changed.add(t)
+        self._trim(chains)
+
+    def _trim(self, chains: dict[int, tuple[Chain, str] | None]) -> None:
+        """Drop an object's oldest ``chains`` beyond ``KEPT_CHAINS``; their frames are saved
+        again without them (the lock held)."""
         while len(chains) > KEPT_CHAINS:
             oldest = next(iter(chains))
             del chains[oldest]
@@ -242,10 +247,7 @@ class Courses:
                 if "source" in names and obj not in self._forgotten:
                     chains = self._chains.setdefault(obj, {})
                     chains[t] = None
-                    while len(chains) > KEPT_CHAINS:
-                        oldest = next(iter(chains))
-                        del chains[oldest]
-                        self._changed.add(oldest)
+                    self._trim(chains)
 
     def _read_saved(self, t: int) -> None:
         """Take in frame ``t``'s saved courses the first time the frame is touched (the lock

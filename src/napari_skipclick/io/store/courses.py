@@ -19,13 +19,11 @@ from .files import remove_durably, write_atomic
 
 COURSES = "courses"
 
-#: a frame's courses: object ID -> named arrays
-CourseRecord = Mapping[int, Mapping[str, np.ndarray]]
 
-
-def course_index(root: Path) -> dict[int, dict[int, set[str]]]:
-    """Frame -> object ID -> the names of the arrays saved for it, for every frame with saved
-    courses in the store at ``root`` (from the files' directories; no array is read)."""
+def course_index(root: Path, n_frames: int) -> dict[int, dict[int, set[str]]]:
+    """Frame -> object ID -> the names of the arrays saved for it, for every frame (below
+    ``n_frames``) with saved courses in the store at ``root`` (from the files' directories; no
+    array is read)."""
     index: dict[int, dict[int, set[str]]] = {}
     folder = root / COURSES
     if not folder.is_dir():
@@ -35,6 +33,8 @@ def course_index(root: Path) -> dict[int, dict[int, set[str]]]:
     except OSError:  # a lost drive: no hints
         return index
     for path in paths:
+        if not path.stem.isdigit() or int(path.stem) >= n_frames:
+            continue  # not a frame's
         try:
             with zipfile.ZipFile(path) as saved:
                 names = saved.namelist()
@@ -53,7 +53,7 @@ def course_path(root: Path, t: int) -> Path:
     return root / COURSES / f"{t:06d}.npz"
 
 
-def write_courses(path: Path, record: CourseRecord) -> None:
+def write_courses(path: Path, record: Mapping[int, Mapping[str, np.ndarray]]) -> None:
     """Replace the file ``path`` by ``record`` (removed when the record is empty); raises
     ``ValueError`` for arrays that cannot be saved without pickling and ``OSError`` when the
     disk refuses."""
@@ -78,9 +78,7 @@ def read_courses(path: Path) -> dict[int, dict[str, np.ndarray]]:
     try:
         with np.load(path, allow_pickle=False) as saved:
             named = {key: saved[key] for key in saved.files}
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):  # none saved, or damaged
         return {}
     record: dict[int, dict[str, np.ndarray]] = {}
     for key, array in named.items():

@@ -237,8 +237,7 @@ class AnnotationStore:
 
     def course_index(self) -> dict[int, dict[int, set[str]]]:
         """Frame -> object ID -> the names of its saved courses (no array is read)."""
-        frames = range(self.video.n_frames)
-        return {t: o for t, o in courses.course_index(self.path).items() if t in frames}
+        return courses.course_index(self.path, self.video.n_frames)
 
     def frame_record(self, t: int) -> dict | None:
         """The stored record of frame ``t`` (status, clicks, commit time, engine) or None."""
@@ -346,9 +345,7 @@ class AnnotationStore:
             try:
                 courses.write_courses(path, record)
             except OSError as e:
-                raise StoreError(
-                    f"could not save how the objects moved onto frame {t}: {e.strerror or e}"
-                ) from e
+                raise StoreError(f"could not save frame {t}'s courses: {e.strerror or e}") from e
 
     def write_objects(self, objects: Sequence[ObjectInfo], classes: Sequence[str]) -> None:
         """Replace the object and class lists (durable)."""
