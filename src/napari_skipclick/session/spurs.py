@@ -67,10 +67,10 @@ def without_spur(
     local = thin_part(before[y0 : y + reach + 1, x0 : x + reach + 1], short)
     if not local[max(y - 1 - y0, 0) : y + 2 - y0, max(x - 1 - x0, 0) : x + 2 - x0].any():
         return probabilities
-    thin = (thin or thin_part_of(before))()
-    if mostly_lines(before, thin, settings):
+    parts = (thin or thin_part_of(before))()
+    if mostly_lines(before, parts, settings):
         return probabilities
-    labels, _ = ndimage.label(thin, _EIGHT)
+    labels, _ = ndimage.label(parts, _EIGHT)
     under = labels[max(y - 1, 0) : y + 2, max(x - 1, 0) : x + 2]
     spur = np.isin(labels, under[under > 0])
     if not spur.any() or np.count_nonzero(spur) >= MAX_SHARE * np.count_nonzero(before):

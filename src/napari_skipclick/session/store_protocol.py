@@ -84,7 +84,7 @@ class Store(Protocol):
 
     def read_courses(self, t: int) -> Mapping[int, Mapping[str, np.ndarray]]:
         """How propagation moved each object onto frame ``t``: object ID -> named arrays
-        (``track.Courses.record``); empty when none were saved or they cannot be read."""
+        (``track.Courses.records``); empty when none were saved or they cannot be read."""
         ...
 
     def course_index(self) -> Mapping[int, Mapping[int, set[str]]]:

@@ -179,19 +179,19 @@ class Courses:
         removes a frame's. ``unsaved`` puts back those that could not be written."""
         with self._lock:
             changed, self._changed = sorted(self._changed), set()
-            records = {}
+            records: dict[int, dict[int, dict[str, np.ndarray]]] = {}
             for t in changed:
                 self._read_saved(t)
-                record: dict[int, dict[str, np.ndarray]] = {}
-                for (frame, obj), (direction, shift) in self._moves.items():
-                    if frame == t:
-                        record[obj] = {"direction": np.array(direction, np.int64), "shift": shift}
-                for obj, chains in self._chains.items():
+                records[t] = {}
+            for (t, obj), (direction, shift) in self._moves.items():  # one pass over them all
+                if t in records:
+                    records[t][obj] = {"direction": np.array(direction, np.int64), "shift": shift}
+            for obj, chains in self._chains.items():
+                for t, record in records.items():
                     kept = chains.get(t)
                     if kept is not None:
                         arrays = record.setdefault(obj, {})
                         arrays.update(kept[0].arrays(), mask=np.array(kept[1]))
-                records[t] = record
             return records
 
     def resave_all(self) -> None:
