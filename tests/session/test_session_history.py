@@ -8,20 +8,7 @@ from napari_skipclick.session import AnnotationSession
 from napari_skipclick.session.history import History, changed_box, frame_change
 from napari_skipclick.types import Click, FrameStatus
 from support.engines import ColourEngine, moving_squares
-
-
-def snapshot(session: AnnotationSession) -> tuple:
-    """Everything undo must restore: all labels, clicks, statuses and objects."""
-    labels = np.stack([session.labels[t].copy() for t in range(session.n_frames)])
-    clicks = {
-        (t, o.id): session.clicks(t, o.id) for t in range(session.n_frames) for o in session.objects
-    }
-    return labels, clicks, session.statuses(), session.objects
-
-
-def assert_same(a: tuple, b: tuple) -> None:
-    np.testing.assert_array_equal(a[0], b[0])
-    assert a[1:] == b[1:]
+from support.sessions import assert_same, snapshot
 
 
 def test_undo_and_redo_are_exact_over_a_mixed_sequence():

@@ -1,4 +1,5 @@
-"""Sessions set up where a propagation run starts, as the session tests need them."""
+"""Sessions set up where a propagation run starts, and snapshots of everything undo restores,
+as the session tests need them."""
 
 from __future__ import annotations
 
@@ -34,3 +35,17 @@ def erase_top_and_propagate(
         mask = mask.copy()
         mask[rows] = False
         np.testing.assert_array_equal(session.labels.read(t) == obj, mask)
+
+
+def snapshot(session: AnnotationSession) -> tuple:
+    """Everything undo must restore: all labels, clicks, statuses and objects."""
+    labels = np.stack([session.labels[t].copy() for t in range(session.n_frames)])
+    clicks = {
+        (t, o.id): session.clicks(t, o.id) for t in range(session.n_frames) for o in session.objects
+    }
+    return labels, clicks, session.statuses(), session.objects
+
+
+def assert_same(a: tuple, b: tuple) -> None:
+    np.testing.assert_array_equal(a[0], b[0])
+    assert a[1:] == b[1:]

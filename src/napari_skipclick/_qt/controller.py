@@ -156,6 +156,7 @@ class AnnotationController(ControllerObjects, ControllerHistory, ControllerPropa
         self.closing.emit()
         self.stop_propagation()
         self.stop_import()
+        self.stop_delete()
         session = self.session
         save_for_close(session, self.writer, self.unsaved_handler)
         self.loader.set_session(None)
@@ -187,9 +188,10 @@ class AnnotationController(ControllerObjects, ControllerHistory, ControllerPropa
 
     @property
     def idle(self) -> bool:
-        """No click waiting, no features being computed, no propagation or import running."""
+        """No click waiting, no features being computed, no propagation, import or deletion
+        running."""
         busy = self.edits.busy or self.loader.busy or self.propagating
-        return not (busy or self.labels_import is not None)
+        return not (busy or self.labels_import is not None or self.objects_delete is not None)
 
     def clicks(self, t: int, obj_id: int) -> list[Click]:
         """The object's clicks on frame ``t``, including ones still waiting to be decoded."""

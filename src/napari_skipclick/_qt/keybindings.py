@@ -28,7 +28,7 @@ SHORTCUTS: tuple[tuple[int, str, str], ...] = (
     (KeyMod.Shift | KeyCode.KeyN, "previous_review", "go to the previous frame that needs review"),
     (KeyCode.Enter, "accept", "accept the frame: mark it reviewed and save it"),
     (KeyCode.KeyR, "zoom", "zoom mode on/off (decode in a crop around the object)"),
-    (KeyCode.Escape, "cancel", "stop background work (propagation, prefetch)"),
+    (KeyCode.Escape, "cancel", "stop background work (propagation, import, deletion, prefetch)"),
 )
 
 #: actions that other layers' own bindings would otherwise take (Labels: Ctrl+Z)

@@ -2,7 +2,8 @@
 
 A mixin of ``AnnotationController`` (it uses the controller's session, layers and signals);
 the object list is written by the autosave like the frames. Importing a Labels layer (new
-objects from another tool) runs in a worker (``imports.LabelsImport``).
+objects from another tool) and deleting objects run in workers (``imports.LabelsImport``,
+``deleting.ObjectsDelete``).
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..types import ObjectInfo
+from .deleting import ObjectsDelete, start_delete
 from .imports import LabelsImport, start_import
 
-#: seconds closing waits for a cancelled import to end
+#: seconds closing waits for a cancelled import or deletion to end
 STOP_IMPORT_S = 300.0
 
 
@@ -25,6 +27,8 @@ class ControllerObjects:
     current_object: int | None
     #: the import running in a worker, if any
     labels_import: LabelsImport | None = None
+    #: the deletion running in a worker, if any
+    objects_delete: ObjectsDelete | None = None
 
     def add_object(self, class_name: str | None = None, name: str | None = None) -> ObjectInfo:
         info = self._need_session().add_object(class_name, name)
@@ -59,14 +63,34 @@ class ControllerObjects:
         self._need_session().add_class(name)
         self.objects_changed.emit()
 
-    def delete_object(self, obj_id: int) -> None:
-        if self._refuse_while_busy("delete an object"):
-            return
-        self.edits.discard(obj_id=obj_id)
-        self._need_session().delete_object(obj_id)
-        if self.current_object == obj_id:
-            self.current_object = None
-        self._after_history_change(None)
+    def delete_object(self, obj_id: int) -> ObjectsDelete | None:
+        """Delete the object on every frame, in a worker (``delete_objects``)."""
+        return self.delete_objects([obj_id])
+
+    def delete_objects(self, ids: list[int]) -> ObjectsDelete | None:
+        """Delete the objects ``ids`` on every frame, in a worker (progress in the activity
+        dock; Escape cancels it: the object being deleted is kept); each is one undoable step."""
+        if not ids or self._refuse_while_busy("delete an object"):
+            return None
+        session = self._need_session()
+        for obj_id in ids:
+            session.object(obj_id)  # KeyError for an unknown object, before anything starts
+            self.edits.discard(obj_id=obj_id)
+        self.objects_delete = start_delete(self, ids)
+        return self.objects_delete
+
+    def cancel_delete(self) -> None:
+        """Stop a deletion between frames (the object being deleted is kept)."""
+        if self.objects_delete is not None:
+            self.objects_delete.cancel()
+
+    def stop_delete(self) -> None:
+        """Cancel the deletion and wait until its worker has ended (before closing)."""
+        run, self.objects_delete = self.objects_delete, None
+        if run is not None:
+            run.cancel()
+            if not run.wait(STOP_IMPORT_S):
+                raise TimeoutError(f"the deletion did not stop within {STOP_IMPORT_S:.0f} s")
 
     def import_labels(self, layer: Any) -> LabelsImport | None:
         """Import the labelled frames of a Labels ``layer`` of the video's shape (read and

@@ -134,8 +134,8 @@ class ObjectsPanel(QWidget):
             self.controller.import_labels(layer)
 
     def delete_selected(self) -> None:
-        for obj_id in self.selected_ids():
-            self.controller.delete_object(obj_id)
+        """Delete the selected objects (in a worker)."""
+        self.controller.delete_objects(self.selected_ids())
 
     def selected_ids(self) -> list[int]:
         rows = sorted({index.row() for index in self.table.selectedIndexes()})

@@ -28,6 +28,7 @@ class ControllerPropagation:
     edits: Any
     _frame: int
     labels_import: Any
+    objects_delete: Any
 
     @property
     def propagating(self) -> bool:
@@ -164,9 +165,11 @@ class ControllerPropagation:
         self.busy_changed.emit()
 
     def cancel(self) -> None:
-        """Stop background work: propagation, an import, feature prefetch and waiting clicks."""
+        """Stop background work: propagation, an import, a deletion, feature prefetch and
+        waiting clicks."""
         self.cancel_propagation()
         self.cancel_import()
+        self.cancel_delete()
         self.loader.cancel()
         self.edits.discard()
         self._sync_prompts()
@@ -199,12 +202,16 @@ class ControllerPropagation:
         self._request_features(self._frame)
 
     def _refuse_while_busy(self, what: str) -> bool:
-        """Refuse (saying why) while a propagation or an import writes to the session."""
+        """Refuse (saying why) while a propagation, an import or a deletion writes to the
+        session."""
         if self.propagating:
             self._warn(f"Cannot {what} while propagation runs: cancel it first (Escape)")
             return True
         if self.labels_import is not None:
             self._warn(f"Cannot {what} while labels are imported: wait or cancel it (Escape)")
+            return True
+        if self.objects_delete is not None:
+            self._warn(f"Cannot {what} while objects are deleted: wait or cancel it (Escape)")
             return True
         return False
 

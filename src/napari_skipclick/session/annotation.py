@@ -17,6 +17,7 @@ from ..types import Click, FrameStatus, ObjectInfo
 from . import propagation as prop
 from .clicks import ClickTable
 from .corrections import corrected, one_click_added
+from .deleting import SessionDeleting
 from .history import FrameChange, History, TimedClicks, edit_change, frame_change
 from .labels import LabelVolume, object_edit
 from .priors import DecodePriors
@@ -32,7 +33,7 @@ from .undoing import SessionUndo
 from .zoom import decode_in_crop, zoom_box
 
 
-class AnnotationSession(SessionSaving, SessionUndo, SessionPropagation):
+class AnnotationSession(SessionSaving, SessionUndo, SessionDeleting, SessionPropagation):
     """Annotation state of one video: the API the napari widget drives (no napari/Qt here).
 
     Edits change memory only; ``commit``/``commit_all`` write them to the store and ``close``
@@ -134,24 +135,6 @@ class AnnotationSession(SessionSaving, SessionUndo, SessionPropagation):
     def set_object_class(self, obj_id: int, class_name: str) -> ObjectInfo:
         return self._change_objects(self.registry.set_class, obj_id, class_name)
 
-    def delete_object(self, obj_id: int) -> None:
-        """Remove the object, its pixels and clicks on every frame (one undoable edit; the
-        frames are written by the next commit)."""
-        with self._lock:
-            info = self.registry.get(obj_id)
-            changes = []
-            for t in self.frames_of(obj_id):
-                edit = object_edit(self.labels.read(t), obj_id, None, False)
-                changes.append(self._change(t, edit, {obj_id: []}, clicked=False))
-            for change in changes:
-                self._set_state(change, after=True)
-            self.registry.remove(obj_id)
-            for objects in self._carried.values():
-                objects.discard(obj_id)
-            self.courses.forget(obj_id)
-            self.history.push(changes, removed_object=info)
-            self._mark_objects_changed()
-
     def mark_carried(self, t: int, obj_id: int, reason: str | None = None) -> None:
         """Note that propagation made the object's mask on frame ``t`` (a correction changes it
         only around the click: ``corrections``); ``reason``: why it needs review (None: none)."""
@@ -173,14 +156,21 @@ class AnnotationSession(SessionSaving, SessionUndo, SessionPropagation):
             reasons = self._review_reasons.get(t, {})
             return {obj: reasons[obj] for obj in sorted(reasons) if obj in self.registry}
 
+    def frames_with_labels(self) -> list[int]:
+        """The frames that may hold pixels or clicks of some object: stored, changed in
+        memory, with a status or with clicks (sorted)."""
+        with self._lock:
+            frames = set(self.labels.stored_frames()) | set(self.labels.in_memory())
+            return sorted(frames | set(self._status) | self._clicks.frames())
+
     def frames_of(self, obj_id: int) -> list[int]:
         """Frames where the object has pixels or clicks (reads unseen store frames once)."""
         with self._lock:
-            candidates = set(self.labels.stored_frames()) | set(self.labels.in_memory())
-            candidates |= set(self._status) | self._clicks.frames()
-            return sorted(
-                t for t in candidates if obj_id in self.ids_on(t) or self._clicks.on(t).get(obj_id)
-            )
+            return [
+                t
+                for t in self.frames_with_labels()
+                if obj_id in self.ids_on(t) or self._clicks.on(t).get(obj_id)
+            ]
 
     def ids_on(self, t: int) -> frozenset[int]:
         """IDs of the objects that have pixels on frame ``t`` (cached per frame version)."""

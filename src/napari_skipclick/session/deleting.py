@@ -1,0 +1,80 @@
+"""Deleting an object: its pixels and clicks leave every frame, in one undoable step.
+
+A long video's delete reads every frame that may hold the object (from the store, for those
+not in memory), so it runs frame by frame (``deleting``): the session's lock is held for one
+frame at a time, a caller (the widget's worker) shows progress and may stop it between frames,
+and a delete stopped before its end changes nothing. The object leaves the registry first, so
+that no edit of it is taken while its frames are cleared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .clicks import ClickTable
+from .history import FrameChange, History, TimedClicks
+from .labels import LabelVolume, object_edit
+from .state import ObjectRegistry
+from .track import Courses
+
+
+class SessionDeleting:
+    """Deleting objects (a mixin: it uses the session's state)."""
+
+    history: History
+    labels: LabelVolume
+    registry: ObjectRegistry
+    courses: Courses
+    _clicks: ClickTable
+    _carried: dict[int, set[int]]
+    _lock: Any
+    _mark_objects_changed: Callable[[], None]  # the session's (``SessionSaving``)
+    ids_on: Callable[[int], frozenset[int]]
+    frames_with_labels: Callable[[], list[int]]
+    _change: Callable[..., FrameChange]
+    _set_state: Callable[..., None]
+
+    def delete_object(self, obj_id: int) -> None:
+        """Remove the object, its pixels and clicks on every frame (one undoable edit; the
+        frames are written by the next commit). ``KeyError`` for an unknown object."""
+        for _ in self.deleting(obj_id):
+            pass
+
+    def deleting(self, obj_id: int) -> Iterator[int]:
+        """``delete_object`` frame by frame: yields each frame of ``frames_with_labels`` once
+        it was looked at (and cleared, where the object was). Closing the iterator before its
+        end (``close``, or dropping it) puts back every frame it cleared and the object: the
+        session is as before. Other threads wait for one frame at most.
+
+        Args:
+            obj_id: the object to delete (``KeyError`` if there is none: nothing changes).
+        """
+        with self._lock:
+            info = self.registry.remove(obj_id)  # edits of it are refused from here on
+            self._mark_objects_changed()
+            frames = self.frames_with_labels()
+        changes: list[FrameChange] = []
+        ended = False
+        try:
+            for t in frames:
+                with self._lock:
+                    if obj_id in self.ids_on(t) or self._clicks.on(t).get(obj_id):
+                        edit = object_edit(self.labels.read(t), obj_id, None, False)
+                        cleared: dict[int, TimedClicks] = {obj_id: []}
+                        changes.append(self._change(t, edit, cleared, clicked=False))
+                        self._set_state(changes[-1], after=True)
+                yield t
+            self.courses.forget(obj_id)  # reads the saved courses of every frame: not locked
+            with self._lock:
+                for objects in self._carried.values():
+                    objects.discard(obj_id)
+                self.history.push(changes, removed_object=info)
+            ended = True
+        finally:
+            if not ended:
+                with self._lock:
+                    for change in reversed(changes):
+                        self._set_state(change, after=False)
+                    self.registry.restore(info)
+                    self._mark_objects_changed()

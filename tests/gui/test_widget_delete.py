@@ -1,0 +1,85 @@
+"""Deleting objects in the widget: the frames are read and cleared in a worker (a long video's
+delete would pause the viewer), Escape puts back the object being deleted, and clicks wait."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from napari_skipclick.types import Click
+from support.widget import click, labels_of, wait_idle
+
+pytestmark = [pytest.mark.gui]
+
+
+def _two_objects(qtbot, controller) -> tuple[int, int]:
+    """The skier clicked on frame 0 and a second object on frames 0 and 3."""
+    controller.add_object(name="skier")
+    click(qtbot, controller, 144, 335)
+    skier = controller.current_object
+    other = controller.add_object(name="pole").id
+    click(qtbot, controller, 300, 600)
+    controller.session.set_clicks(3, other, [Click(300, 600, True)])
+    return skier, other
+
+
+def _watched(session, gate: threading.Event | None = None) -> list[bool]:
+    """Make ``session.deleting`` note, frame by frame, whether it runs on the GUI thread (and
+    wait for ``gate`` before its first frame)."""
+    on_gui: list[bool] = []
+    real = session.deleting
+
+    def deleting(obj_id):
+        steps = real(obj_id)
+        try:
+            for t in steps:
+                if gate is not None:
+                    gate.wait(30)
+                on_gui.append(threading.current_thread() is threading.main_thread())
+                yield t
+        finally:
+            steps.close()
+
+    session.deleting = deleting
+    return on_gui
+
+
+def test_objects_are_deleted_in_a_worker(annotator, qtbot):
+    _, widget = annotator
+    controller, panel = widget.controller, widget.objects_panel
+    _, other = _two_objects(qtbot, controller)
+    on_gui = _watched(controller.session)
+    panel.table.selectAll()
+    panel.delete_selected()
+    assert controller.objects_delete is not None and not controller.idle
+    qtbot.waitUntil(lambda: controller.objects_delete is None, timeout=30_000)
+    assert on_gui and not any(on_gui)
+    assert controller.session.objects == [] and panel.table.rowCount() == 0
+    assert not labels_of(controller, 0).any() and controller.current_object is None
+    assert controller.last_message == "Deleted 2 object(s)"
+    controller.undo()  # each object is its own step: the last one deleted comes back
+    assert [o.id for o in controller.session.objects] == [other]
+    assert controller.session.frames_of(other) == [0, 3]
+
+
+def test_escape_puts_back_the_object_being_deleted(annotator, qtbot):
+    _, widget = annotator
+    controller = widget.controller
+    skier, other = _two_objects(qtbot, controller)
+    before = labels_of(controller, 0).copy()
+    gate = threading.Event()
+    _watched(controller.session, gate)
+    run = controller.delete_object(other)
+    assert run is not None
+    click_refused = controller._refuse_while_busy("edit clicks")
+    controller.cancel()  # Escape
+    gate.set()
+    assert run.wait(30)
+    qtbot.waitUntil(lambda: controller.objects_delete is None, timeout=30_000)
+    assert click_refused
+    assert [o.id for o in controller.session.objects] == [skier, other]
+    assert (labels_of(controller, 0) == before).all()
+    assert controller.session.frames_of(other) == [0, 3]
+    assert controller.last_message == "Deleted 0 object(s); cancelled, 1 object(s) kept"
+    wait_idle(qtbot, controller)

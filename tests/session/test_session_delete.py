@@ -1,0 +1,81 @@
+"""Deleting an object frame by frame: a delete stopped early changes nothing, each frame is
+read from the store once, and an unknown object is refused before anything changes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_skipclick.io.store import AnnotationStore
+from napari_skipclick.session import AnnotationSession
+from napari_skipclick.types import Click, FrameStatus, VideoInfo
+from support.engines import ColourEngine, moving_squares
+from support.sessions import assert_same, snapshot
+
+
+def _annotated(n_frames: int = 6) -> tuple[AnnotationSession, int, int]:
+    """Two objects propagated over ``n_frames`` moving squares, one frame reviewed."""
+    session = AnnotationSession(moving_squares(n_frames), ColourEngine())
+    red, blue = session.add_object().id, session.add_object().id
+    session.set_clicks(0, red, [Click(25, 15, True)])
+    session.set_clicks(0, blue, [Click(45, 70, True)])
+    list(session.propagate([red, blue], 0))
+    session.set_status(2, FrameStatus.REVIEWED)
+    return session, red, blue
+
+
+def test_a_deletion_stopped_between_frames_changes_nothing():
+    session, red, _ = _annotated()
+    before = snapshot(session)
+    steps = session.deleting(red)
+    assert [next(steps), next(steps), next(steps)] == [0, 1, 2]
+    assert red not in {o.id for o in session.objects}  # no edit of it is taken meanwhile
+    assert not (session.labels.read(0) == red).any()
+    steps.close()  # Escape in the widget
+    assert_same(snapshot(session), before)
+    assert session.undo() is not None  # the last edit is still the status change
+    assert session.status(2) != FrameStatus.REVIEWED
+
+
+def test_a_deletion_run_to_its_end_is_one_undoable_edit():
+    session, red, blue = _annotated()
+    before = snapshot(session)
+    assert list(session.deleting(red)) == session.frames_with_labels()
+    assert [o.id for o in session.objects] == [blue] and session.frames_of(red) == []
+    session.undo()
+    assert_same(snapshot(session), before)
+
+
+def test_an_unknown_object_is_refused_before_anything_changes():
+    session, _, _ = _annotated()
+    before = snapshot(session)
+    with pytest.raises(KeyError):
+        session.delete_object(99)
+    assert_same(snapshot(session), before)
+
+
+def test_each_stored_frame_is_read_once(tmp_path):
+    """A reopened project keeps few frames in memory: before, a delete read each stored frame
+    three times (to find the object, to cut it, to write the frame)."""
+    frames = moving_squares(12)
+    video = VideoInfo("squares.mp4", *frames.shape[:3], 25.0, "squares")
+    store = AnnotationStore.open_or_create(tmp_path / "s.zarr", video)
+    session = AnnotationSession(frames, ColourEngine(), store=store)
+    red, blue = session.add_object().id, session.add_object().id
+    session.set_clicks(0, red, [Click(25, 15, True)])
+    session.set_clicks(0, blue, [Click(45, 70, True)])
+    list(session.propagate([red, blue], 0))
+    expected = {t: session.labels.read(t) == blue for t in range(12)}
+    session.close()
+    store = AnnotationStore.open(tmp_path / "s.zarr", readonly=False)
+    reads = []
+    real = store.read_labels
+    store.read_labels = lambda t: reads.append(t) or real(t)
+    # room for one frame in memory
+    session = AnnotationSession(frames, ColourEngine(), store=store, labels_max_mib=0.01)
+    session.delete_object(red)
+    assert sorted(reads) == session.labels.stored_frames() == list(range(12))
+    for t in range(12):
+        assert not (session.labels.read(t) == red).any()
+        np.testing.assert_array_equal(session.labels.read(t) == blue, expected[t])
+    session.close()

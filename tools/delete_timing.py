@@ -1,0 +1,74 @@
+"""How long deleting an object takes on a long video saved to a store.
+
+Usage::
+
+    python tools/delete_timing.py [--frames 1000] [--every 2] [--height 480] [--width 854]
+
+A store of ``--frames`` black frames is written with two objects (boxes) on every
+``--every``-th frame; a session opened from it (nothing in memory, as after reopening a
+project) deletes one object. Printed: the seconds the deletion took (every frame that may hold
+the object is read from the store: ``AnnotationSession.deleting``), its undo, and the commit
+that writes the cleared frames.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from napari_skipclick.engines import create_engine
+from napari_skipclick.io.store import AnnotationStore
+from napari_skipclick.session import AnnotationSession
+from napari_skipclick.types import VideoInfo
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=1000)
+    parser.add_argument("--every", type=int, default=2)
+    parser.add_argument("--height", type=int, default=480)
+    parser.add_argument("--width", type=int, default=854)
+    args = parser.parse_args()
+    n, h, w = args.frames, args.height, args.width
+    frames = np.zeros((n, h, w, 3), np.uint8)
+    video = VideoInfo("black.mp4", n, h, w, 25.0, "black")
+    engine = create_engine("embedded")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "s.zarr"
+        session = AnnotationSession(
+            frames, engine, store=AnnotationStore.open_or_create(path, video)
+        )
+        first, second = session.add_object().id, session.add_object().id
+        labels = np.zeros((h, w), session.labels.dtype)
+        labels[h // 5 : 2 * h // 5, w // 8 : w // 3] = first
+        labels[3 * h // 5 : 4 * h // 5, w // 2 : 3 * w // 5] = second
+        for t in range(0, n, args.every):
+            session.labels.set_frame(t, labels)
+        session.close()
+        session = AnnotationSession(
+            frames, engine, store=AnnotationStore.open(path, readonly=False)
+        )
+        timings = {}
+        for name, step in [
+            ("delete", lambda: session.delete_object(first)),
+            ("undo", session.undo),
+            ("redo", session.redo),
+            ("commit", session.commit_all),
+        ]:
+            start = time.perf_counter()
+            step()
+            timings[name] = time.perf_counter() - start
+        session.close()
+    on = len(range(0, n, args.every))
+    print(
+        f"{n} frames {h}x{w}, the object on {on}: "
+        + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in timings.items())
+    )
+
+
+if __name__ == "__main__":
+    main()
