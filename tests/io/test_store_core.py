@@ -313,3 +313,23 @@ def test_which_masks_propagation_made_survive_reopening_and_status_changes(tmp_p
     with AnnotationStore.open(tmp_path / "s") as store:
         assert store.carried_masks() == {(1, 1), (1, 2)}
         assert store.frame_record(1)["carried"] == [1, 2]
+
+
+def test_the_object_ids_of_each_frame_are_noted_with_its_commit(tmp_path):
+    """A session learns which objects a saved frame holds without reading its labels."""
+    with AnnotationStore.open_or_create(tmp_path / "s", VIDEO) as store:
+        store.commit_frame(0, frame_labels(0), FrameStatus.CLICKED, {})
+        store.commit_frame(1, np.zeros((24, 32), np.uint32), FrameStatus.CLICKED, {})
+        store.set_status(0, FrameStatus.REVIEWED)
+        store.set_status(2, FrameStatus.REVIEWED)  # a status alone: no labels, IDs unknown
+        assert store.frame_ids(0) == {1, 2, 70000} and store.frame_ids(1) == frozenset()
+        assert store.frame_ids(2) is None and store.frame_ids(3) is None
+    # a record written before the IDs were noted: unknown, read the labels
+    record = tmp_path / "s" / "frames" / "000000.json"
+    doc = json.loads(record.read_text())
+    del doc["ids"]
+    record.write_text(json.dumps(doc))
+    with AnnotationStore.open(tmp_path / "s") as store:
+        assert store.frame_ids(0) is None and store.frame_ids(1) == frozenset()
+        with pytest.raises(IndexError):
+            store.frame_ids(6)

@@ -3,7 +3,6 @@ read from the store once, and an unknown object is refused before anything chang
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from napari_skipclick.io.store import AnnotationStore
@@ -54,9 +53,10 @@ def test_an_unknown_object_is_refused_before_anything_changes():
     assert_same(snapshot(session), before)
 
 
-def test_each_stored_frame_is_read_once(tmp_path):
-    """A reopened project keeps few frames in memory: before, a delete read each stored frame
-    three times (to find the object, to cut it, to write the frame)."""
+def _reopened_with_reads(tmp_path) -> tuple[AnnotationSession, list[int], dict, int, int]:
+    """A store of 12 frames: red propagated over all, blue clicked on frame 0 only; reopened
+    with room for one frame in memory (a long video's project), the frames its store reads
+    noted. Returns the session, the reads, blue's masks, red and blue."""
     frames = moving_squares(12)
     video = VideoInfo("squares.mp4", *frames.shape[:3], 25.0, "squares")
     store = AnnotationStore.open_or_create(tmp_path / "s.zarr", video)
@@ -64,18 +64,34 @@ def test_each_stored_frame_is_read_once(tmp_path):
     red, blue = session.add_object().id, session.add_object().id
     session.set_clicks(0, red, [Click(25, 15, True)])
     session.set_clicks(0, blue, [Click(45, 70, True)])
-    list(session.propagate([red, blue], 0))
-    expected = {t: session.labels.read(t) == blue for t in range(12)}
+    list(session.propagate([red], 0))
+    masks = {t: session.labels.read(t) == blue for t in range(12)}
     session.close()
     store = AnnotationStore.open(tmp_path / "s.zarr", readonly=False)
-    reads = []
+    reads: list[int] = []
     real = store.read_labels
     store.read_labels = lambda t: reads.append(t) or real(t)
-    # room for one frame in memory
     session = AnnotationSession(frames, ColourEngine(), store=store, labels_max_mib=0.01)
+    return session, reads, masks, red, blue
+
+
+def test_a_reopened_project_knows_each_objects_frames_without_reading_them(tmp_path):
+    """The store notes the IDs on each frame it saves (the Objects panel lists every object's
+    frames when a project opens: before, that read every saved frame on the GUI thread)."""
+    session, reads, _, red, blue = _reopened_with_reads(tmp_path)
+    assert session.frames_of(red) == list(range(12)) and session.frames_of(blue) == [0]
+    assert reads == []
+    session.close()
+
+
+def test_a_deletion_reads_each_frame_of_the_object_once_and_no_other(tmp_path):
+    """Before, a delete read each stored frame three times (to find the object, to cut it,
+    to write the frame: a long video's project keeps few frames in memory)."""
+    session, reads, _, red, blue = _reopened_with_reads(tmp_path)
+    session.delete_object(blue)
+    assert reads == [0]
+    reads.clear()
     session.delete_object(red)
-    assert sorted(reads) == session.labels.stored_frames() == list(range(12))
-    for t in range(12):
-        assert not (session.labels.read(t) == red).any()
-        np.testing.assert_array_equal(session.labels.read(t) == blue, expected[t])
+    assert sorted(reads) == list(range(1, 12))  # frame 0, cleared of blue, is in memory
+    assert not any(session.ids_on(t) for t in session.frames_with_labels())
     session.close()

@@ -173,13 +173,16 @@ class AnnotationSession(SessionSaving, SessionUndo, SessionDeleting, SessionProp
             ]
 
     def ids_on(self, t: int) -> frozenset[int]:
-        """IDs of the objects that have pixels on frame ``t`` (cached per frame version)."""
+        """IDs of the objects that have pixels on frame ``t`` (cached per frame version; a
+        frame unchanged since it was saved is not read: the store noted its IDs)."""
         t = self.labels.frame_index(t)
         with self._lock:
             version = self.labels.version(t)
             cached = self._ids.get(t)
             if cached is None or cached[0] != version:
-                cached = self._ids[t] = (version, ids_in(self.labels.read(t)))
+                ids = self.labels.saved_ids(t)
+                ids = ids_in(self.labels.read(t)) if ids is None else ids
+                cached = self._ids[t] = (version, ids)
             return cached[1]
 
     # -- features ------------------------------------------------------------------------------

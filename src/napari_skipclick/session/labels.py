@@ -82,6 +82,16 @@ class LabelVolume:
     def is_dirty(self, t: int) -> bool:
         return self.frame_index(t) in self._dirty
 
+    def saved_ids(self, t: int) -> frozenset[int] | None:
+        """The object IDs on frame ``t`` as the store noted them when it was saved, while the
+        frame is unchanged since it was read (no write in this session); None when unknown
+        (then read the frame)."""
+        t = self.frame_index(t)
+        with self._lock:
+            if self._store is None or t not in self._stored or self._versions.get(t, 0):
+                return None
+            return self._store.frame_ids(t)
+
     def version(self, t: int) -> int:
         """A counter that grows with every write of frame ``t``."""
         return self._versions.get(self.frame_index(t), 0)

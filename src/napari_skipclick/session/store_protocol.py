@@ -58,6 +58,11 @@ class Store(Protocol):
         """Saved ``(H, W)`` labels of frame ``t``."""
         ...
 
+    def frame_ids(self, t: int) -> frozenset[int] | None:
+        """The object IDs in frame ``t``'s saved labels; None when the store does not know
+        them without reading the labels."""
+        ...
+
     def commit_frame(
         self,
         t: int,

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import zarr
 
+from ...checks import ids_in
 from ...types import FrameStatus, ObjectInfo, VideoInfo
 from . import courses
 from .checks import (
@@ -41,14 +42,13 @@ from .layout import (
     video_from_doc,
 )
 from .lock import StoreLock
+from .records import FrameRecords
 from .txn import FrameJournal, frame_name, parse_frame_record, utc_now
 
 __all__ = ["AnnotationStore"]
 
-ClickRecord = tuple[float, float, bool, float]
 
-
-class AnnotationStore:
+class AnnotationStore(FrameRecords):
     """One video's annotations on disk; open with :meth:`open_or_create` or :meth:`open`."""
 
     def __init__(self, path: Path, manifest: dict, readonly: bool, lock: StoreLock | None) -> None:
@@ -196,41 +196,6 @@ class AnnotationStore:
             raise self._objects_doc
         return self._objects_doc
 
-    def statuses(self) -> dict[int, FrameStatus]:
-        """Status of every frame whose status is not EMPTY (damaged records are left out)."""
-        return {
-            t: FrameStatus(r["status"])
-            for t, r in sorted(self._records.items())
-            if r["status"] != FrameStatus.EMPTY.value
-        }
-
-    def clicks(self, t: int) -> dict[int, list[ClickRecord]]:
-        """Clicks of frame ``t`` per object id, in order: ``(y, x, positive, unix_time)``."""
-        t = self._check_frame(t)
-        if t in self._damaged:
-            raise self._damaged[t]
-        record = self._records.get(t)
-        if record is None:
-            return {}
-        return {
-            int(k): [(float(y), float(x), bool(p), float(s)) for y, x, p, s in v]
-            for k, v in record["clicks"].items()
-        }
-
-    def carried_masks(self) -> set[tuple[int, int]]:
-        """``(frame, object)`` pairs whose stored mask propagation made: a corrective click
-        changes such a mask only around itself (``session.corrections``)."""
-        return {(t, obj) for t, r in self._records.items() for obj in r.get("carried", ())}
-
-    def review_reasons(self) -> dict[int, dict[int, str]]:
-        """Frame -> object id -> why propagation marked the frame *needs review*, for the
-        frames whose record holds reasons (records from before reasons were kept hold none)."""
-        return {
-            t: {int(obj): reason for obj, reason in r["review"].items()}
-            for t, r in sorted(self._records.items())
-            if r.get("review")
-        }
-
     def read_courses(self, t: int) -> dict[int, dict[str, np.ndarray]]:
         """Frame ``t``'s saved courses (``write_courses``); empty when none or unreadable."""
         return courses.read_courses(courses.course_path(self.path, self._check_frame(t)))
@@ -238,20 +203,6 @@ class AnnotationStore:
     def course_index(self) -> dict[int, dict[int, set[str]]]:
         """Frame -> object ID -> the names of its saved courses (no array is read)."""
         return courses.course_index(self.path, self.video.n_frames)
-
-    def frame_record(self, t: int) -> dict | None:
-        """The stored record of frame ``t`` (status, clicks, commit time, engine) or None."""
-        t = self._check_frame(t)
-        if t in self._damaged:
-            raise self._damaged[t]
-        record = self._records.get(t)
-        return None if record is None else dict(record)
-
-    def annotated_frames(self) -> list[int]:
-        """Frames with committed labels (including those whose record is damaged)."""
-        frames = {t for t, r in self._records.items() if r["labels"]}
-        frames |= {t for t in self._damaged if self._journal.chunk_path(t).exists()}
-        return sorted(frames)
 
     @property
     def manifest(self) -> dict:
@@ -294,6 +245,7 @@ class AnnotationStore:
             "clicks": check_clicks(clicks, (self.video.height, self.video.width)),
             "engine_key": engine_key if engine_key is not None else self._engine_key(),
             "carried": check_object_ids(carried),
+            "ids": sorted(ids_in(data)),
             "review": check_review_reasons(review or {}),
             "time": utc_now(),
             "commit": uuid.uuid4().hex,
@@ -323,6 +275,7 @@ class AnnotationStore:
             record.update(status=status.value, time=utc_now(), commit=uuid.uuid4().hex)
             record.setdefault("engine_key", None)
             record.setdefault("carried", [])
+            record.setdefault("ids", None)
             record.setdefault("review", {})
             try:
                 self._journal.recover(t)

@@ -58,6 +58,7 @@ def parse_frame_record(doc: Any, path: Path) -> dict:
             "clicks": clicks,
             "engine_key": doc.get("engine_key"),
             "carried": sorted({int(k) for k in doc.get("carried", ())}),
+            "ids": None if doc.get("ids") is None else sorted({int(k) for k in doc["ids"]}),
             "review": {str(int(k)): str(v) for k, v in doc.get("review", {}).items()},
             "time": doc.get("time"),
             "commit": str(doc.get("commit", "")),

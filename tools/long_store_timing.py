@@ -1,14 +1,16 @@
-"""How long deleting an object takes on a long video saved to a store.
+"""How long a reopened project of a long video takes to list its objects' frames and to
+delete an object.
 
 Usage::
 
-    python tools/delete_timing.py [--frames 1000] [--every 2] [--height 480] [--width 854]
+    python tools/long_store_timing.py [--frames 1000] [--every 2] [--height 480] [--width 854]
 
 A store of ``--frames`` black frames is written with two objects (boxes) on every
 ``--every``-th frame; a session opened from it (nothing in memory, as after reopening a
-project) deletes one object. Printed: the seconds the deletion took (every frame that may hold
-the object is read from the store: ``AnnotationSession.deleting``), its undo, and the commit
-that writes the cleared frames.
+project) lists each object's frames (``frames_of``: the Objects panel does it when the project
+opens), then deletes one object. Printed: the seconds each step took: the listing, the
+deletion (``AnnotationSession.deleting``), its undo and redo, and the commit that writes the
+cleared frames.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ def main() -> None:
         )
         timings = {}
         for name, step in [
+            ("frames", lambda: [session.frames_of(o.id) for o in session.objects]),
             ("delete", lambda: session.delete_object(first)),
             ("undo", session.undo),
             ("redo", session.redo),

@@ -1,0 +1,79 @@
+"""What the frame records of a store say: statuses, clicks, the object IDs on each frame, the
+masks propagation made and why it marked frames for review (``docs/store-format.md``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ...types import FrameStatus
+from .errors import StoreCorruptError
+
+#: one click as stored: row, column, positive, unix time
+ClickRecord = tuple[float, float, bool, float]
+
+
+class FrameRecords:
+    """The record queries of ``AnnotationStore`` (a mixin: it holds the records)."""
+
+    _records: dict[int, dict]
+    _damaged: dict[int, StoreCorruptError]
+    _check_frame: Callable[[int], int]  # the store's: IndexError outside the video
+    chunk_path: Callable[[int], Path]
+
+    def statuses(self) -> dict[int, FrameStatus]:
+        """Status of every frame whose status is not EMPTY (damaged records are left out)."""
+        return {
+            t: FrameStatus(r["status"])
+            for t, r in sorted(self._records.items())
+            if r["status"] != FrameStatus.EMPTY.value
+        }
+
+    def clicks(self, t: int) -> dict[int, list[ClickRecord]]:
+        """Clicks of frame ``t`` per object id, in order: ``(y, x, positive, unix_time)``."""
+        t = self._check_frame(t)
+        if t in self._damaged:
+            raise self._damaged[t]
+        record = self._records.get(t)
+        if record is None:
+            return {}
+        return {
+            int(k): [(float(y), float(x), bool(p), float(s)) for y, x, p, s in v]
+            for k, v in record["clicks"].items()
+        }
+
+    def frame_ids(self, t: int) -> frozenset[int] | None:
+        """The object IDs in frame ``t``'s saved labels, as its commit noted them: None when
+        unknown (a damaged record, or one from before the IDs were noted)."""
+        t = self._check_frame(t)
+        record = None if t in self._damaged else self._records.get(t)
+        ids = None if record is None else record.get("ids")
+        return None if ids is None else frozenset(ids)
+
+    def carried_masks(self) -> set[tuple[int, int]]:
+        """``(frame, object)`` pairs whose stored mask propagation made: a corrective click
+        changes such a mask only around itself (``session.corrections``)."""
+        return {(t, obj) for t, r in self._records.items() for obj in r.get("carried", ())}
+
+    def review_reasons(self) -> dict[int, dict[int, str]]:
+        """Frame -> object id -> why propagation marked the frame *needs review*, for the
+        frames whose record holds reasons (records from before reasons were kept hold none)."""
+        return {
+            t: {int(obj): reason for obj, reason in r["review"].items()}
+            for t, r in sorted(self._records.items())
+            if r.get("review")
+        }
+
+    def frame_record(self, t: int) -> dict | None:
+        """The stored record of frame ``t`` (status, clicks, commit time, engine) or None."""
+        t = self._check_frame(t)
+        if t in self._damaged:
+            raise self._damaged[t]
+        record = self._records.get(t)
+        return None if record is None else dict(record)
+
+    def annotated_frames(self) -> list[int]:
+        """Frames with committed labels (including those whose record is damaged)."""
+        frames = {t for t, r in self._records.items() if r["labels"]}
+        frames |= {t for t in self._damaged if self.chunk_path(t).exists()}
+        return sorted(frames)
