@@ -88,9 +88,7 @@ class ControllerObjects:
         """Cancel the deletion and wait until its worker has ended (before closing)."""
         run, self.objects_delete = self.objects_delete, None
         if run is not None:
-            run.cancel()
-            if not run.wait(STOP_IMPORT_S):
-                raise TimeoutError(f"the deletion did not stop within {STOP_IMPORT_S:.0f} s")
+            run.stop(STOP_IMPORT_S, "deletion")
 
     def import_labels(self, layer: Any) -> LabelsImport | None:
         """Import the labelled frames of a Labels ``layer`` of the video's shape (read and
@@ -109,6 +107,4 @@ class ControllerObjects:
         """Cancel the import and wait until its worker has ended (before closing the session)."""
         run, self.labels_import = self.labels_import, None
         if run is not None:
-            run.cancel()
-            if not run.wait(STOP_IMPORT_S):
-                raise TimeoutError(f"the import did not stop within {STOP_IMPORT_S:.0f} s")
+            run.stop(STOP_IMPORT_S, "import")

@@ -157,9 +157,7 @@ class ControllerPropagation:
         run = self._propagation
         if run is None:
             return
-        run.cancel()
-        if not run.wait(STOP_TIMEOUT_S):
-            raise TimeoutError(f"the propagation did not stop within {STOP_TIMEOUT_S:.0f} s")
+        run.stop(STOP_TIMEOUT_S, "propagation")
         self._propagation = None
         self.saving.paused = False
         self.busy_changed.emit()

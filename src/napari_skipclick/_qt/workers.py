@@ -298,6 +298,13 @@ class StoppableWorker:
         self._stop.set()
         self.worker.quit()
 
+    def stop(self, timeout: float, what: str) -> None:
+        """``cancel`` and wait until the worker's thread has ended (before closing the
+        session); ``TimeoutError`` naming ``what`` after ``timeout`` seconds."""
+        self.cancel()
+        if not self.wait(timeout):
+            raise TimeoutError(f"the {what} did not stop within {timeout:.0f} s")
+
     @property
     def cancelled(self) -> bool:
         return self._stop.is_set()
