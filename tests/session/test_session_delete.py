@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from napari_skipclick.io.store import AnnotationStore
-from napari_skipclick.session import AnnotationSession
+from napari_skipclick.session import AnnotationSession, annotation
 from napari_skipclick.types import Click, FrameStatus, VideoInfo
 from support.engines import ColourEngine, moving_squares
 from support.sessions import assert_same, snapshot
@@ -95,3 +95,15 @@ def test_a_deletion_reads_each_frame_of_the_object_once_and_no_other(tmp_path):
     assert sorted(reads) == list(range(1, 12))  # frame 0, cleared of blue, is in memory
     assert not any(session.ids_on(t) for t in session.frames_with_labels())
     session.close()
+
+
+def test_the_cleared_frames_ids_are_known_when_the_deletion_ends(monkeypatch):
+    """The widget's Objects panel lists each object's frames on the GUI thread when a
+    deletion ends: the IDs of the frames it cleared must not be searched for there (100
+    cleared 1080p frames took 430 ms)."""
+    session, red, blue = _annotated()
+    session.delete_object(red)
+    searched = []
+    monkeypatch.setattr(annotation, "ids_in", lambda frame: searched.append(frame) or set())
+    assert session.frames_of(blue) == list(range(6))
+    assert searched == []

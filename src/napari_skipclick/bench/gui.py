@@ -201,6 +201,7 @@ def run(args: argparse.Namespace) -> int:
         "scrub": "switching frames during a background encode",
         "import": f"importing {args.autosave_frames} labelled 1080p frames",
         "autosave": f"autosaving {args.autosave_frames} dirty 1080p frames",
+        "delete": f"deleting an object on {args.autosave_frames} 1080p frames",
         "propagate": "propagating",
     }
     stalls = {names[phase]: summary for phase, summary in beat.by_phase().items()}

@@ -2,7 +2,8 @@
 
 - switches frames during a background encode (``scrub``),
 - autosaves 100 dirty 1080p frames (``autosave``: a labelled layer imported through the
-  widget's import path makes them dirty; the autosave timer then writes them),
+  widget's import path makes them dirty; the autosave timer then writes them), then deletes
+  one of the imported objects on all of them through the Objects panel,
 - propagates (``propagate``).
 
 Clicking is measured with the click latency (``gui.bench_clicks``). Each function runs one
@@ -71,7 +72,8 @@ def autosave(beat: Heartbeat, n_frames: int) -> dict[str, Any]:
     """A generated 1080p clip with a store; ``n_frames`` labelled frames imported through the
     widget's import path; the time from the import applied until the autosave has written
     every frame. The import itself (reading the layer in a worker, then one undoable step on
-    the GUI thread) is measured as its own phase."""
+    the GUI thread) and the deletion of the first imported object on every frame (the Objects
+    panel's Delete, a worker) are measured as their own phases."""
     from ..app import open_annotator
     from ..demo import wait_until
     from .reader import make_clip
@@ -100,7 +102,16 @@ def autosave(beat: Heartbeat, n_frames: int) -> dict[str, Any]:
         start = time.perf_counter()
         wait_until(lambda: not session.dirty_frames(), timeout=1200)
         saved_s = time.perf_counter() - start
+        beat.phase = "delete"
+        start = time.perf_counter()
+        panel.table.selectRow(0)
+        deleted = panel.selected_ids()
+        panel.delete_selected()  # the panel's Delete button
+        wait_until(lambda: controller.objects_delete is None)
+        deleted_s = time.perf_counter() - start
         beat.stop()
+        if deleted[0] in session.ids_on(n_frames - 1):
+            raise RuntimeError("the deletion ended with the object on the last frame")
         stored = len(session.store.annotated_frames())
         controller.close_session()
         viewer.close()
@@ -108,6 +119,7 @@ def autosave(beat: Heartbeat, n_frames: int) -> dict[str, Any]:
         "frames": n_frames,
         "import_seconds": imported_s,
         "autosave_seconds_after_import": saved_s,
+        "delete_seconds": deleted_s,
         "frames_in_store": stored,
     }
 

@@ -64,6 +64,7 @@ class SessionDeleting:
                         cleared: dict[int, TimedClicks] = {obj_id: []}
                         changes.append(self._change(t, edit, cleared, clicked=False))
                         self._set_state(changes[-1], after=True)
+                        self.ids_on(t)  # computed here, not by the first reader (the widget)
                 yield t
             self.courses.forget(obj_id)  # reads the saved courses of every frame: not locked
             with self._lock:
