@@ -99,11 +99,18 @@ def test_a_deletion_reads_each_frame_of_the_object_once_and_no_other(tmp_path):
 
 def test_the_cleared_frames_ids_are_known_when_the_deletion_ends(monkeypatch):
     """The widget's Objects panel lists each object's frames on the GUI thread when a
-    deletion ends: the IDs of the frames it cleared must not be searched for there (100
-    cleared 1080p frames took 430 ms)."""
+    deletion ends or is stopped: the IDs of the frames it cleared or put back must not be
+    searched for there (100 cleared 1080p frames took 430 ms)."""
     session, red, blue = _annotated()
+    searched: list[int] = []
+    real = annotation.ids_in
+    monkeypatch.setattr(annotation, "ids_in", lambda frame: searched.append(1) or real(frame))
+    assert session.frames_of(red) == list(range(6))  # every frame's IDs known
+    steps = session.deleting(red)
+    next(steps), next(steps)
+    steps.close()  # stopped: the two frames it cleared are put back
+    searched.clear()
+    assert session.frames_of(red) == list(range(6)) and searched == []
     session.delete_object(red)
-    searched = []
-    monkeypatch.setattr(annotation, "ids_in", lambda frame: searched.append(frame) or set())
-    assert session.frames_of(blue) == list(range(6))
-    assert searched == []
+    searched.clear()
+    assert session.frames_of(blue) == list(range(6)) and searched == []

@@ -77,5 +77,6 @@ class SessionDeleting:
                 with self._lock:
                     for change in reversed(changes):
                         self._set_state(change, after=False)
+                        self.ids_on(change.frame)  # as above: found here, not by the widget
                     self.registry.restore(info)
                     self._mark_objects_changed()
