@@ -53,12 +53,11 @@ def start_delete(controller: Any, ids: Sequence[int]) -> ObjectsDelete:
     session = controller.session
     run = ObjectsDelete(session, ids)
 
-    def done(deleted: list[int] | None) -> None:
+    def done(deleted: list[int]) -> None:
         if controller.objects_delete is run:
             controller.objects_delete = None
         if controller.session is not session:
             return  # the session ended meanwhile
-        deleted = deleted or []
         if controller.current_object in deleted:
             controller.current_object = None
         controller._after_history_change(None)
