@@ -9,7 +9,7 @@ from napari.utils import progress
 from qtpy.QtCore import QObject, Signal
 
 from napari_skipclick._qt.activity import ActivityProgress
-from napari_skipclick._qt.workers import StoppableWorker
+from napari_skipclick._qt.stoppable import StoppableWorker
 
 pytestmark = [pytest.mark.gui]
 

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from napari_skipclick.types import Click
-from support.widget import click, labels_of, wait_idle
+from support.widget import click, labels_of, wait_idle, watch_steps
 
 pytestmark = [pytest.mark.gui]
 
@@ -24,36 +24,15 @@ def _two_objects(qtbot, controller) -> tuple[int, int]:
     return skier, other
 
 
-def _watched(session, gate: threading.Event | None = None) -> list[bool]:
-    """Make ``session.deleting`` note, frame by frame, whether it runs on the GUI thread (and
-    wait for ``gate`` before its first frame)."""
-    on_gui: list[bool] = []
-    real = session.deleting
-
-    def deleting(obj_id):
-        steps = real(obj_id)
-        try:
-            for t in steps:
-                if gate is not None:
-                    gate.wait(30)
-                on_gui.append(threading.current_thread() is threading.main_thread())
-                yield t
-        finally:
-            steps.close()
-
-    session.deleting = deleting
-    return on_gui
-
-
 def test_objects_are_deleted_in_a_worker(annotator, qtbot):
     _, widget = annotator
     controller, panel = widget.controller, widget.objects_panel
     _, other = _two_objects(qtbot, controller)
-    on_gui = _watched(controller.session)
+    on_gui = watch_steps(controller.session, "deleting")
     panel.table.selectAll()
     panel.delete_selected()
-    assert controller.objects_delete is not None and not controller.idle
-    qtbot.waitUntil(lambda: controller.objects_delete is None, timeout=30_000)
+    assert controller.background_edit is not None and not controller.idle
+    qtbot.waitUntil(lambda: controller.background_edit is None, timeout=30_000)
     assert on_gui and not any(on_gui)
     assert controller.session.objects == [] and panel.table.rowCount() == 0
     assert not labels_of(controller, 0).any() and controller.current_object is None
@@ -69,14 +48,14 @@ def test_escape_puts_back_the_object_being_deleted(annotator, qtbot):
     skier, other = _two_objects(qtbot, controller)
     before = labels_of(controller, 0).copy()
     gate = threading.Event()
-    _watched(controller.session, gate)
+    watch_steps(controller.session, "deleting", gate)
     run = controller.delete_object(other)
     assert run is not None
     click_refused = controller._refuse_while_busy("edit clicks")
     controller.cancel()  # Escape
     gate.set()
     assert run.wait(30)
-    qtbot.waitUntil(lambda: controller.objects_delete is None, timeout=30_000)
+    qtbot.waitUntil(lambda: controller.background_edit is None, timeout=30_000)
     assert click_refused
     assert [o.id for o in controller.session.objects] == [skier, other]
     assert (labels_of(controller, 0) == before).all()

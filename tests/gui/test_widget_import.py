@@ -58,7 +58,7 @@ def test_the_import_runs_in_a_worker_and_the_gui_thread_only_shows_it(
 
     monkeypatch.setattr(imports, "import_frames", import_frames)
     controller.import_labels(layer)
-    qtbot.waitUntil(lambda: controller.labels_import is None, timeout=60_000)
+    qtbot.waitUntil(lambda: controller.background_edit is None, timeout=60_000)
     wait_idle(qtbot, controller)
     assert imported_on == [False]  # the undoable import step ran in the worker thread
     assert controller.frame == 5  # the GUI went to the first imported frame ...
@@ -91,10 +91,10 @@ def test_escape_cancels_an_import_while_the_layer_is_read(annotator, qtbot):
     data[:, 10:20, 10:20] = 3
     go = threading.Event()
     run = controller.import_labels(_SlowLayer(data, go))
-    assert run is not None and controller.labels_import is run
+    assert run is not None and controller.background_edit is run
     controller.cancel()  # Escape
     go.set()
     assert run.wait(30)
-    qtbot.waitUntil(lambda: controller.labels_import is None, timeout=30_000)
+    qtbot.waitUntil(lambda: controller.background_edit is None, timeout=30_000)
     assert not session.objects and not session.can_undo  # nothing of it was imported
     assert not labels_of(controller, 0).any()

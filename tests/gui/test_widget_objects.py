@@ -54,7 +54,7 @@ def test_objects_panel_add_rename_class_delete_and_undo(annotator, qtbot):
     assert color_for(first.id) != color_for(second.id)
     before = labels_of(controller, 0).copy()
     panel.delete_selected()  # in a worker
-    qtbot.waitUntil(lambda: controller.objects_delete is None, timeout=30_000)
+    qtbot.waitUntil(lambda: controller.background_edit is None, timeout=30_000)
     assert [o.id for o in controller.session.objects] == [second.id]
     assert not (labels_of(controller, 0) == first.id).any()
     controller.undo()  # the object comes back with its pixels and the same ID

@@ -97,7 +97,7 @@ def test_delete_object_and_undo_leave_the_commits_to_the_writer(saving, qtbot, m
     monkeypatch.setattr(store, "commit_frame", record)
     obj = controller.current_object
     controller.delete_object(obj)  # in a worker
-    qtbot.waitUntil(lambda: controller.objects_delete is None, timeout=30_000)
+    qtbot.waitUntil(lambda: controller.background_edit is None, timeout=30_000)
     assert controller.save_state.pending == 2  # frame 0 and the object list
     controller.undo()
     controller.save()

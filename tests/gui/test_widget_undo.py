@@ -1,14 +1,17 @@
 """Undo and redo in the widget do only cheap work on the GUI thread: the edit's frame is shown,
-the object table and colours are rebuilt only when the object list changed."""
+the object table and colours are rebuilt only when the object list changed; an undo or redo of
+many frames runs in a worker, and Escape cancels it with nothing changed."""
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 import pytest
 
 from napari_skipclick._qt.objects_panel import FRAMES_COLUMN
 from napari_skipclick.frame_lists import frame_ranges
-from support.widget import click, labels_of, wait_idle
+from support.widget import click, labels_of, wait_idle, watch_steps
 
 pytestmark = [pytest.mark.gui]
 
@@ -42,3 +45,63 @@ def test_undo_redo_show_the_edit_without_rebuilding_the_objects(annotator, qtbot
     np.testing.assert_array_equal(labels_of(controller, 3), on_3)
     assert frames_cell() == frame_ranges([0, 3])
     assert rebuilt == []  # the objects did not change: no colour map or table rebuilt
+
+
+def _deleted_on_ten_frames(controller) -> tuple[int, np.ndarray]:
+    """An object with pixels on frames 0-9, deleted (one edit of ten frames: its undo is
+    large). Returns its id and its labels on frame 9."""
+    session = controller.session
+    obj = controller.add_object(name="pole").id
+    for t in range(10):
+        labels = np.zeros(session.frame_shape, session.labels.dtype)
+        labels[100 + 5 * t : 160 + 5 * t, 300:306] = obj
+        session.labels.set_frame(t, labels)
+    on_9 = session.labels.read(9).copy()
+    session.delete_object(obj)
+    controller._after_history_change(None)
+    return obj, on_9
+
+
+def test_a_large_undo_and_redo_run_in_a_worker(annotator, qtbot):
+    _, widget = annotator
+    controller = widget.controller
+    obj, on_9 = _deleted_on_ten_frames(controller)
+    on_gui = watch_steps(controller.session, "undoing")
+    controller.undo()
+    assert controller.background_edit is not None and not controller.idle
+    assert controller._refuse_while_busy("edit clicks")  # clicks wait for it
+    qtbot.waitUntil(lambda: controller.background_edit is None, timeout=30_000)
+    assert len(on_gui) == 10 and not any(on_gui)
+    assert [o.id for o in controller.session.objects] == [obj]
+    np.testing.assert_array_equal(labels_of(controller, 9), on_9)
+    assert controller.session.frames_of(obj) == list(range(10))
+    assert widget.objects_panel.table.rowCount() == 1
+    assert controller.last_message == "Undid an edit on frame 0" and controller.frame == 0
+    controller.redo()
+    qtbot.waitUntil(lambda: controller.background_edit is None, timeout=30_000)
+    assert len(on_gui) == 20 and not any(on_gui)
+    assert controller.session.objects == [] and not labels_of(controller, 9).any()
+    wait_idle(qtbot, controller)
+
+
+def test_escape_cancels_a_large_undo_and_nothing_changes(annotator, qtbot):
+    _, widget = annotator
+    controller = widget.controller
+    obj, _ = _deleted_on_ten_frames(controller)
+    gate = threading.Event()
+    watch_steps(controller.session, "undoing", gate)
+    controller.undo()
+    run = controller.background_edit
+    assert run is not None
+    controller.cancel()  # Escape
+    gate.set()
+    assert run.wait(30)
+    qtbot.waitUntil(lambda: controller.background_edit is None, timeout=30_000)
+    assert controller.session.objects == []
+    assert not any(controller.session.labels.read(t).any() for t in range(10))
+    assert controller.session.can_undo and not controller.session.can_redo
+    assert controller.last_message == "Undo cancelled: nothing changed"
+    controller.undo()  # the undo is still there to take
+    qtbot.waitUntil(lambda: controller.background_edit is None, timeout=30_000)
+    assert controller.session.frames_of(obj) == list(range(10))
+    wait_idle(qtbot, controller)

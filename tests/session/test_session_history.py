@@ -6,6 +6,7 @@ import numpy as np
 
 from napari_skipclick.session import AnnotationSession
 from napari_skipclick.session.history import History, changed_box, frame_change
+from napari_skipclick.session.undoing import run_to_end
 from napari_skipclick.types import Click, FrameStatus
 from support.engines import ColourEngine, moving_squares
 from support.sessions import assert_same, snapshot
@@ -80,3 +81,53 @@ def test_history_keeps_only_changed_boxes_and_is_bounded():
     while history.pop_undo():
         undone += 1
     assert undone == 3
+
+
+def _propagated_then_deleted() -> tuple[AnnotationSession, int, list[tuple]]:
+    """Red and blue propagated over 6 frames (one undo group), then red deleted. Returns the
+    session, red's id and the snapshots before the run, before the delete and at the end."""
+    session = AnnotationSession(moving_squares(6), ColourEngine())
+    red, blue = session.add_object().id, session.add_object().id
+    session.set_clicks(0, red, [Click(25, 15, True)])
+    session.set_clicks(0, blue, [Click(45, 70, True)])
+    states = [snapshot(session)]
+    list(session.propagate([red, blue], 0))
+    states.append(snapshot(session))
+    session.delete_object(red)
+    states.append(snapshot(session))
+    return session, red, states
+
+
+def test_undoing_yields_each_changed_frame_and_returns_undos_frame():
+    session, red, states = _propagated_then_deleted()
+    reference, _, _ = _propagated_then_deleted()
+    frames = session.history.next_frames()
+    steps = session.undoing()
+    first = next(steps)
+    assert red in {o.id for o in session.objects}  # the deleted object is back from the start
+    assert sorted({first, *list(steps)}) == frames
+    assert_same(snapshot(session), states[1])
+    assert run_to_end(session.undoing()) == (reference.undo(), reference.undo())[1]
+    assert_same(snapshot(session), states[0])
+
+
+def test_an_undo_or_redo_stopped_between_frames_changes_nothing():
+    session, red, states = _propagated_then_deleted()
+    to_undo = session.history.next_frames()
+    steps = session.undoing()  # the delete
+    done = [next(steps), next(steps)]
+    assert all((session.labels.read(t) == red).any() for t in done)
+    steps.close()  # Escape in the widget
+    assert_same(snapshot(session), states[2])
+    assert session.history.next_frames() == to_undo and not session.can_redo
+    session.undo(), session.undo()  # the delete, then the run
+    assert_same(snapshot(session), states[0])
+    to_redo = session.history.next_frames(redo=True)
+    steps = session.undoing(redo=True)  # the run
+    next(steps), next(steps)
+    steps.close()
+    assert_same(snapshot(session), states[0])
+    assert session.history.next_frames(redo=True) == to_redo
+    session.redo(), session.redo()
+    assert_same(snapshot(session), states[2])
+    assert not session.can_redo

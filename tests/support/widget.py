@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -76,3 +77,29 @@ def press_key(qtbot, viewer, key, modifier=None) -> None:
     qtbot.keyClick(canvas, key, none if modifier is None else modifier)
     if modifier is not None and modifier != none:
         qtbot.keyRelease(canvas, Qt.Key.Key_Control, none)
+
+
+def watch_steps(obj, name: str, gate: threading.Event | None = None) -> list[bool]:
+    """Make the generator method ``name`` of ``obj`` (e.g. ``session.deleting``) note, step by
+    step, whether it runs on the GUI thread (and wait for ``gate`` before its first step).
+    Returns the notes; the method's return value and early closing are kept."""
+    on_gui: list[bool] = []
+    real = getattr(obj, name)
+
+    def watched(*args, **kwargs):
+        steps = real(*args, **kwargs)
+        try:
+            while True:
+                try:
+                    item = next(steps)
+                except StopIteration as stop:
+                    return stop.value
+                if gate is not None:
+                    gate.wait(30)
+                on_gui.append(threading.current_thread() is threading.main_thread())
+                yield item
+        finally:
+            steps.close()
+
+    setattr(obj, name, watched)
+    return on_gui

@@ -155,8 +155,7 @@ class AnnotationController(ControllerObjects, ControllerHistory, ControllerPropa
             return
         self.closing.emit()
         self.stop_propagation()
-        self.stop_import()
-        self.stop_delete()
+        self.stop_background_edit()
         session = self.session
         save_for_close(session, self.writer, self.unsaved_handler)
         self.loader.set_session(None)
@@ -188,10 +187,10 @@ class AnnotationController(ControllerObjects, ControllerHistory, ControllerPropa
 
     @property
     def idle(self) -> bool:
-        """No click waiting, no features being computed, no propagation, import or deletion
-        running."""
+        """No click waiting, no features being computed, no propagation, import, deletion or
+        undo running."""
         busy = self.edits.busy or self.loader.busy or self.propagating
-        return not (busy or self.labels_import is not None or self.objects_delete is not None)
+        return not (busy or self.background_edit is not None)
 
     def clicks(self, t: int, obj_id: int) -> list[Click]:
         """The object's clicks on frame ``t``, including ones still waiting to be decoded."""

@@ -13,14 +13,17 @@ from collections.abc import Generator, Sequence
 from typing import Any
 
 from ..session import AnnotationSession
-from .workers import StoppableWorker
+from .stoppable import SessionEditWorker
 
 
-class ObjectsDelete(StoppableWorker):
-    """The deletion of ``ids`` running in a worker thread; ``cancel`` stops it between frames.
+class ObjectsDelete(SessionEditWorker):
+    """The deletion of ``ids`` running in a worker thread; ``cancel`` stops it between frames
+    (the object being deleted is put back).
 
     Its result is the IDs deleted, in order.
     """
+
+    doing = "objects are deleted"
 
     def __init__(self, session: AnnotationSession, ids: Sequence[int]) -> None:
         self.ids = list(ids)
@@ -29,20 +32,12 @@ class ObjectsDelete(StoppableWorker):
         progress = {"total": total, "desc": f"SkipClick: deleting {names}"}
         super().__init__(self._run, (session,), progress)
 
-    def cancel(self) -> None:
-        """Stop after the frame in progress; the object being deleted is put back. The worker
-        is not told to quit: it must resume once, in its thread, to put the object back."""
-        self._stop.set()
-
     def _run(self, session: AnnotationSession) -> Generator[int, None, list[int]]:
         deleted: list[int] = []
         for obj_id in self.ids:
-            steps = session.deleting(obj_id)
-            for t in steps:
-                yield t
-                if self.cancelled:
-                    steps.close()  # puts this object back
-                    return deleted
+            ended, _ = yield from self.until_cancelled(session.deleting(obj_id))
+            if not ended:
+                return deleted
             deleted.append(obj_id)
         return deleted
 
@@ -54,8 +49,8 @@ def start_delete(controller: Any, ids: Sequence[int]) -> ObjectsDelete:
     run = ObjectsDelete(session, ids)
 
     def done(deleted: list[int]) -> None:
-        if controller.objects_delete is run:
-            controller.objects_delete = None
+        if controller.background_edit is run:
+            controller.background_edit = None
         if controller.session is not session:
             return  # the session ended meanwhile
         if controller.current_object in deleted:
@@ -66,8 +61,8 @@ def start_delete(controller: Any, ids: Sequence[int]) -> ObjectsDelete:
         controller._say(f"Deleted {len(deleted)} object(s){cancelled}")
 
     def failed(exc: Exception) -> None:
-        if controller.objects_delete is run:
-            controller.objects_delete = None
+        if controller.background_edit is run:
+            controller.background_edit = None
         controller._after_history_change(None)
         controller._error(f"Cannot delete: {exc}")
 

@@ -16,7 +16,7 @@ import numpy as np
 from ..checks import ids_in
 from ..session import AnnotationSession
 from ..session.imports import import_frames
-from .workers import StoppableWorker
+from .stoppable import StoppableWorker
 
 #: what an import gives back: the frames imported and the number of new objects
 _Imported = tuple[list[int], int]
@@ -55,6 +55,8 @@ class LabelsImport(StoppableWorker):
     """One layer's import running in a worker thread; ``cancel`` stops it between frames
     (nothing is imported then; once importing began, it completes)."""
 
+    doing = "labels are imported"
+
     def __init__(self, session: AnnotationSession, data: Any, name: str) -> None:
         self.name = name
         progress = {"total": session.n_frames, "desc": f"SkipClick: importing {name}"}
@@ -84,8 +86,8 @@ def start_import(controller: Any, layer: Any) -> LabelsImport:
     run = LabelsImport(session, layer.data, layer.name)
 
     def done(result: _Imported | None) -> None:
-        if controller.labels_import is run:
-            controller.labels_import = None
+        if controller.background_edit is run:
+            controller.background_edit = None
         if result is None or controller.session is not session:
             return  # cancelled, or the session ended meanwhile
         frames, added = result
@@ -93,8 +95,8 @@ def start_import(controller: Any, layer: Any) -> LabelsImport:
         controller._say(f"Imported {len(frames)} frame(s) of {layer.name} ({added} new object(s))")
 
     def failed(exc: Exception) -> None:
-        if controller.labels_import is run:
-            controller.labels_import = None
+        if controller.background_edit is run:
+            controller.background_edit = None
         controller._error(f"Cannot import {layer.name}: {exc}")
 
     run.worker.returned.connect(done)

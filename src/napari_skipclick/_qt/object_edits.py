@@ -3,7 +3,8 @@
 A mixin of ``AnnotationController`` (it uses the controller's session, layers and signals);
 the object list is written by the autosave like the frames. Importing a Labels layer (new
 objects from another tool) and deleting objects run in workers (``imports.LabelsImport``,
-``deleting.ObjectsDelete``).
+``deleting.ObjectsDelete``); the one such worker running, if any (an undo of many frames,
+``undoing.HistoryStep``, too), is ``background_edit``.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from typing import Any
 from ..types import ObjectInfo
 from .deleting import ObjectsDelete, start_delete
 from .imports import LabelsImport, start_import
+from .stoppable import StoppableWorker
 
-#: seconds closing waits for a cancelled import or deletion to end
-STOP_IMPORT_S = 300.0
+#: seconds closing waits for a cancelled import, deletion or undo to end
+STOP_EDIT_S = 300.0
 
 
 class ControllerObjects:
@@ -25,10 +27,9 @@ class ControllerObjects:
     layers: Any
     edits: Any
     current_object: int | None
-    #: the import running in a worker, if any
-    labels_import: LabelsImport | None = None
-    #: the deletion running in a worker, if any
-    objects_delete: ObjectsDelete | None = None
+    #: the import, deletion or undo of a large edit running in a worker, if any: while it
+    #: runs, other edits are refused (``_refuse_while_busy``)
+    background_edit: StoppableWorker | None = None
 
     def add_object(self, class_name: str | None = None, name: str | None = None) -> ObjectInfo:
         info = self._need_session().add_object(class_name, name)
@@ -76,35 +77,26 @@ class ControllerObjects:
         for obj_id in ids:
             session.object(obj_id)  # KeyError for an unknown object, before anything starts
             self.edits.discard(obj_id=obj_id)
-        self.objects_delete = start_delete(self, ids)
-        return self.objects_delete
-
-    def cancel_delete(self) -> None:
-        """Stop a deletion between frames (the object being deleted is kept)."""
-        if self.objects_delete is not None:
-            self.objects_delete.cancel()
-
-    def stop_delete(self) -> None:
-        """Cancel the deletion and wait until its worker has ended (before closing)."""
-        run, self.objects_delete = self.objects_delete, None
-        if run is not None:
-            run.stop(STOP_IMPORT_S, "deletion")
+        run = self.background_edit = start_delete(self, ids)
+        return run
 
     def import_labels(self, layer: Any) -> LabelsImport | None:
         """Import the labelled frames of a Labels ``layer`` of the video's shape (read and
         imported in a worker, one undoable step; objects named after the layer)."""
         if self.session is None or self._refuse_while_busy("import labels"):
             return None
-        self.labels_import = start_import(self, layer)
-        return self.labels_import
+        run = self.background_edit = start_import(self, layer)
+        return run
 
-    def cancel_import(self) -> None:
-        """Stop an import that is still reading its layer (nothing of it is imported)."""
-        if self.labels_import is not None:
-            self.labels_import.cancel()
+    def cancel_background_edit(self) -> None:
+        """Stop the import, deletion or undo running in a worker (between frames; what it
+        did is put back: ``ObjectsDelete``, ``HistoryStep``, ``LabelsImport``)."""
+        if self.background_edit is not None:
+            self.background_edit.cancel()
 
-    def stop_import(self) -> None:
-        """Cancel the import and wait until its worker has ended (before closing the session)."""
-        run, self.labels_import = self.labels_import, None
+    def stop_background_edit(self) -> None:
+        """Cancel the import, deletion or undo and wait until its worker has ended (before
+        closing the session)."""
+        run, self.background_edit = self.background_edit, None
         if run is not None:
-            run.stop(STOP_IMPORT_S, "import")
+            run.stop(STOP_EDIT_S)

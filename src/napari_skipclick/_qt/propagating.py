@@ -27,8 +27,7 @@ class ControllerPropagation:
     loader: Any
     edits: Any
     _frame: int
-    labels_import: Any
-    objects_delete: Any
+    background_edit: Any
 
     @property
     def propagating(self) -> bool:
@@ -157,17 +156,16 @@ class ControllerPropagation:
         run = self._propagation
         if run is None:
             return
-        run.stop(STOP_TIMEOUT_S, "propagation")
+        run.stop(STOP_TIMEOUT_S)
         self._propagation = None
         self.saving.paused = False
         self.busy_changed.emit()
 
     def cancel(self) -> None:
-        """Stop background work: propagation, an import, a deletion, feature prefetch and
-        waiting clicks."""
+        """Stop background work: propagation, an import, a deletion or a large undo, feature
+        prefetch and waiting clicks."""
         self.cancel_propagation()
-        self.cancel_import()
-        self.cancel_delete()
+        self.cancel_background_edit()
         self.loader.cancel()
         self.edits.discard()
         self._sync_prompts()
@@ -200,16 +198,14 @@ class ControllerPropagation:
         self._request_features(self._frame)
 
     def _refuse_while_busy(self, what: str) -> bool:
-        """Refuse (saying why) while a propagation, an import or a deletion writes to the
-        session."""
+        """Refuse (saying why) while a propagation, an import, a deletion or an undo writes
+        to the session."""
         if self.propagating:
             self._warn(f"Cannot {what} while propagation runs: cancel it first (Escape)")
             return True
-        if self.labels_import is not None:
-            self._warn(f"Cannot {what} while labels are imported: wait or cancel it (Escape)")
-            return True
-        if self.objects_delete is not None:
-            self._warn(f"Cannot {what} while objects are deleted: wait or cancel it (Escape)")
+        if self.background_edit is not None:
+            doing = self.background_edit.doing
+            self._warn(f"Cannot {what} while {doing}: wait or cancel it (Escape)")
             return True
         return False
 

@@ -1,16 +1,42 @@
 """Undo and redo in the controller, and showing any change made at once to the session.
 
 A mixin of ``AnnotationController`` (it uses the controller's session, layers, edit queue and
-signals). The session's undo is a cheap patch write; what the GUI thread does after it is kept
-to what changed: the frame of the edit is shown (napari reads it), the labels layer is
-refreshed only when the frame on screen changed, the object table only when the object list
-changed (else only the Frames column of the changed frames), and saving goes through the
-store writer.
+signals). An undo or redo of a few frames (a click edit, a short propagation) is a cheap patch
+write and runs at once on the GUI thread; a larger one (a long propagation run, a deletion on
+a long video, whose frames may have to be read back from the store) runs frame by frame in a
+worker (``HistoryStep``, progress in the activity dock, Escape cancels it: nothing changes).
+What the GUI thread does after it is kept to what changed: the frame of the edit is shown
+(napari reads it), the labels layer is refreshed only when the frame on screen changed, the
+object table only when the object list changed (else only the Frames column of the changed
+frames), and saving goes through the store writer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from typing import Any
+
+from ..session import AnnotationSession
+from .stoppable import SessionEditWorker
+
+#: an undo or redo that changes more frames than this runs in a worker
+SYNC_FRAMES = 8
+
+
+class HistoryStep(SessionEditWorker):
+    """One undo (``redo``: redo) running frame by frame in a worker thread (``cancel`` stops
+    it between frames and puts back what it changed). Its result: whether it ran to its end,
+    and the frame ``AnnotationSession.undo`` returns."""
+
+    def __init__(self, session: AnnotationSession, redo: bool) -> None:
+        self.redo = redo
+        self.doing = f"an edit is {'redone' if redo else 'undone'}"
+        changes = sum(len(e.changes) for e in session.history.next_edits(redo))
+        desc = f"SkipClick: {'redoing' if redo else 'undoing'} an edit of {changes} frame(s)"
+        super().__init__(self._run, (session,), {"total": changes, "desc": desc})
+
+    def _run(self, session: AnnotationSession) -> Generator[int, None, tuple[bool, Any]]:
+        return (yield from self.until_cancelled(session.undoing(redo=self.redo)))
 
 
 class ControllerHistory:
@@ -21,6 +47,7 @@ class ControllerHistory:
     edits: Any
     saving: Any
     current_object: int | None
+    background_edit: Any
     _frame: int
 
     def undo(self) -> None:
@@ -41,7 +68,48 @@ class ControllerHistory:
         session = self.session
         with session.locked():  # a worker (an import) may push an edit meanwhile
             frames, objects = session.history.next_frames(redo=redo), session.objects
-            t = session.redo() if redo else session.undo()
+            if len(frames) <= SYNC_FRAMES:
+                t = session.redo() if redo else session.undo()
+        if len(frames) > SYNC_FRAMES:
+            # clicks still waiting would push edits while the undo stacks are taken apart
+            self.edits.discard()
+            self.background_edit = self._start_history_step(redo, frames, objects)
+            self.busy_changed.emit()
+            return
+        self._show_history_step(redo, t, frames, objects)
+
+    def _start_history_step(self, redo: bool, frames: list[int], objects: list) -> HistoryStep:
+        session = self.session
+        run = HistoryStep(session, redo)
+
+        def done(result: tuple[bool, Any]) -> None:
+            if self.background_edit is run:
+                self.background_edit = None
+            self.busy_changed.emit()
+            if self.session is not session:
+                return  # the session ended meanwhile
+            ended, t = result
+            if ended:
+                self._show_history_step(redo, t, frames, objects)
+            else:
+                self._say(f"{'Redo' if redo else 'Undo'} cancelled: nothing changed")
+
+        def failed(exc: Exception) -> None:
+            if self.background_edit is run:
+                self.background_edit = None
+            self.busy_changed.emit()
+            if self.session is session:
+                self._after_history_change(None)
+            self._error(f"Cannot {'redo' if redo else 'undo'}: {exc}")
+
+        run.worker.returned.connect(done)
+        run.worker.errored.connect(failed)
+        run.start()
+        return run
+
+    def _show_history_step(
+        self, redo: bool, t: int | None, frames: list[int], objects: list
+    ) -> None:
         if t is None:
             self._say("Nothing to redo" if redo else "Nothing to undo")
             return

@@ -11,9 +11,8 @@ replaced session, engine or request are dropped.
   short (the p90 of its last ``RECENT_DECODES`` decodes under ``SYNC_DECODE_S``), the frame's
   features are cached and nothing else waits, a click is decoded at once on the GUI thread
   instead (one click, no thread hand-over, never an encode): that is the low-latency path.
-- ``StoppableWorker``: a generator in a ``thread_worker`` that the GUI thread can stop between
-  items and wait for; ``PropagationRun`` (one ``session.propagate`` run) and the labels import
-  are such workers, and closing waits for their threads to end (``wait``).
+- ``PropagationRun``: one ``session.propagate`` run, a ``stoppable.StoppableWorker`` (closing
+  waits for its thread to end).
 """
 
 from __future__ import annotations
@@ -21,12 +20,12 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from napari.qt.threading import GeneratorWorker, create_worker
-from qtpy.QtCore import QObject, Qt, Signal
+from napari.qt.threading import GeneratorWorker
+from qtpy.QtCore import QObject, Signal
 
 from ..checks import describe_error
 from ..session import (
@@ -37,7 +36,7 @@ from ..session import (
     StaleResultError,
 )
 from ..types import Click
-from .activity import ActivityProgress
+from .stoppable import StoppableWorker
 
 #: decodes known to take less than this run at once on the GUI thread (one click at a time)
 SYNC_DECODE_S = 0.05
@@ -259,62 +258,12 @@ class EditQueue(QObject):
             self.busy_changed.emit(False)
 
 
-class StoppableWorker:
-    """A generator run in napari's ``thread_worker`` (progress in the activity dock) that the
-    GUI thread can stop between items (``cancel``; the generator checks ``cancelled``) and wait
-    for (``wait``, e.g. before closing the session). Errors are left to the caller's handler of
-    ``worker.errored``.
-
-    Args:
-        run: the generator function, called with ``args`` in the worker thread.
-        args: its arguments.
-        progress: the progress bar's ``desc`` and ``total`` (0 or left out: unknown); each
-            item the generator yields is one step (``activity.ActivityProgress``).
-    """
-
-    def __init__(self, run: Callable[..., Iterator[Any]], args: tuple, progress: dict) -> None:
-        self._stop = threading.Event()
-        self._ended = threading.Event()
-        self._progress = progress
-        self.bar: ActivityProgress | None = None  # shown from ``start``
-        self.worker = create_worker(run, *args, _ignore_errors=True)
-        # set in the worker thread itself, so that the GUI thread can wait for it
-        self.worker.finished.connect(self._ended.set, Qt.ConnectionType.DirectConnection)
-
-    def start(self) -> None:
-        """Show the progress bar and start the worker (on the GUI thread)."""
-        # kept here: a signal holds only a weak reference to a bound method's object
-        self.bar = ActivityProgress(self._progress["desc"], self._progress.get("total", 0))
-        self.worker.yielded.connect(self.bar.advance)
-        self.worker.finished.connect(self.bar.close)
-        self.worker.start()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the worker's thread has ended (True) or ``timeout`` s passed (False)."""
-        return self._ended.wait(timeout)
-
-    def cancel(self) -> None:
-        """Stop after the item in progress."""
-        self._stop.set()
-        self.worker.quit()
-
-    def stop(self, timeout: float, what: str) -> None:
-        """``cancel`` and wait until the worker's thread has ended (before closing the
-        session); ``TimeoutError`` naming ``what`` after ``timeout`` seconds."""
-        self.cancel()
-        if not self.wait(timeout):
-            raise TimeoutError(f"the {what} did not stop within {timeout:.0f} s")
-
-    @property
-    def cancelled(self) -> bool:
-        return self._stop.is_set()
-
-
 class PropagationRun(QObject, StoppableWorker):
     """One propagation (``session.propagate``; ``session.fill`` when the options hold an
     ``end`` keyframe, ``session.fill_all`` when they hold ``every_gap=True``) iterated in a
     background thread; cancellable."""
 
+    doing = "propagation runs"
     #: a ``PropagationStep``
     step = Signal(object)
     #: error message

@@ -202,6 +202,8 @@ def run(args: argparse.Namespace) -> int:
         "import": f"importing {args.autosave_frames} labelled 1080p frames",
         "autosave": f"autosaving {args.autosave_frames} dirty 1080p frames",
         "delete": f"deleting an object on {args.autosave_frames} 1080p frames",
+        "undo": f"undoing that deletion on {args.autosave_frames} 1080p frames",
+        "redo": f"redoing that deletion on {args.autosave_frames} 1080p frames",
         "propagate": "propagating",
     }
     stalls = {names[phase]: summary for phase, summary in beat.by_phase().items()}

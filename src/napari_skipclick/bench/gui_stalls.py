@@ -3,7 +3,8 @@
 - switches frames during a background encode (``scrub``),
 - autosaves 100 dirty 1080p frames (``autosave``: a labelled layer imported through the
   widget's import path makes them dirty; the autosave timer then writes them), then deletes
-  one of the imported objects on all of them through the Objects panel,
+  one of the imported objects on all of them through the Objects panel, undoes and redoes
+  that deletion,
 - propagates (``propagate``).
 
 Clicking is measured with the click latency (``gui.bench_clicks``). Each function runs one
@@ -70,10 +71,11 @@ def propagate(widget: Any, beat: Heartbeat, n_frames: int) -> dict[str, Any]:
 
 def autosave(beat: Heartbeat, n_frames: int) -> dict[str, Any]:
     """A generated 1080p clip with a store; ``n_frames`` labelled frames imported through the
-    widget's import path; the time from the import applied until the autosave has written
-    every frame. The import itself (reading the layer in a worker, then one undoable step on
-    the GUI thread) and the deletion of the first imported object on every frame (the Objects
-    panel's Delete, a worker) are measured as their own phases."""
+        widget's import path; the time from the import applied until the autosave has written
+        every frame. The import itself (reading the layer in a worker, then one undoable step on
+        the GUI thread) and the deletion of the first imported object on every frame (the Objects
+        panel's Delete, a worker), its undo and its redo (each after the autosave wrote the frames
+    before it) are measured as their own phases."""
     from ..app import open_annotator
     from ..demo import wait_until
     from .reader import make_clip
@@ -94,7 +96,7 @@ def autosave(beat: Heartbeat, n_frames: int) -> dict[str, Any]:
         panel.import_selected_layer()  # the panel's Import button
         # the import's own end (not ``session.ids_on``: it waits for the session's lock, which
         # the import's worker holds frame after frame, and would stall the loop itself)
-        wait_until(lambda: controller.labels_import is None)
+        wait_until(lambda: controller.background_edit is None)
         imported_s = time.perf_counter() - start
         if not session.ids_on(n_frames - 1):
             raise RuntimeError("the import ended without the last frame's objects")
@@ -107,11 +109,21 @@ def autosave(beat: Heartbeat, n_frames: int) -> dict[str, Any]:
         panel.table.selectRow(0)
         deleted = panel.selected_ids()
         panel.delete_selected()  # the panel's Delete button
-        wait_until(lambda: controller.objects_delete is None)
+        wait_until(lambda: controller.background_edit is None)
         deleted_s = time.perf_counter() - start
-        beat.stop()
         if deleted[0] in session.ids_on(n_frames - 1):
             raise RuntimeError("the deletion ended with the object on the last frame")
+        history_s = {}
+        for phase, step in (("undo", controller.undo), ("redo", controller.redo)):
+            wait_until(lambda: not session.dirty_frames(), timeout=1200)
+            beat.phase = phase
+            start = time.perf_counter()
+            step()  # the Undo and Redo buttons' (and Ctrl+Z's) action
+            wait_until(lambda: controller.idle)
+            history_s[phase] = time.perf_counter() - start
+        beat.stop()
+        if deleted[0] in session.ids_on(n_frames - 1):
+            raise RuntimeError("the redo ended with the object on the last frame")
         stored = len(session.store.annotated_frames())
         controller.close_session()
         viewer.close()
@@ -120,6 +132,8 @@ def autosave(beat: Heartbeat, n_frames: int) -> dict[str, Any]:
         "import_seconds": imported_s,
         "autosave_seconds_after_import": saved_s,
         "delete_seconds": deleted_s,
+        "undo_seconds": history_s["undo"],
+        "redo_seconds": history_s["redo"],
         "frames_in_store": stored,
     }
 

@@ -149,15 +149,20 @@ class History:
         self._groups += 1
         return self._groups
 
-    def next_frames(self, redo: bool = False) -> list[int]:
-        """The frames that the next undo (``redo``: redo) changes, sorted (read-only)."""
+    def next_edits(self, redo: bool = False) -> list[Edit]:
+        """The edits that the next undo (``redo``: redo) takes, as ``pop_undo`` (``pop_redo``)
+        would return them (read-only)."""
         stack = self._redo if redo else self._undo
         edits: list[Edit] = []
         for edit in reversed(stack):
             if edits and not _same_group(edits[0], edit):
                 break
             edits.append(edit)
-        return sorted({change.frame for edit in edits for change in edit.changes})
+        return edits
+
+    def next_frames(self, redo: bool = False) -> list[int]:
+        """The frames that the next undo (``redo``: redo) changes, sorted (read-only)."""
+        return sorted({c.frame for edit in self.next_edits(redo) for c in edit.changes})
 
     def pop_undo(self) -> list[Edit]:
         """The edits to undo, most recent first (a whole group), moved to the redo stack."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Generator
+from typing import Any, TypeVar
 
 from ..types import FrameStatus
 from .clicks import ClickTable
-from .history import FrameChange, History, first_frame
+from .history import Edit, FrameChange, History, first_frame
 from .labels import LabelVolume
 from .state import ObjectRegistry
 
@@ -23,6 +23,7 @@ class SessionUndo:
     _meta_dirty: set[int]
     _lock: Any
     _mark_objects_changed: Callable[[], None]  # the session's (``SessionSaving``)
+    ids_on: Callable[[int], frozenset[int]]
 
     @property
     def can_undo(self) -> bool:
@@ -34,27 +35,59 @@ class SessionUndo:
 
     def undo(self) -> int | None:
         """Undo the last edit (a propagation run at once) exactly; returns a frame it changed."""
-        with self._lock:
-            edits = self.history.pop_undo()
-            for edit in edits:
-                if edit.removed_object is not None:
-                    self.registry.restore(edit.removed_object)
-                    self._mark_objects_changed()
-                for change in reversed(edit.changes):
-                    self._set_state(change, after=False)
-            return first_frame(edits[::-1])
+        return run_to_end(self.undoing())
 
     def redo(self) -> int | None:
         """Redo the last undone edit (or run); returns a frame it changed, or None."""
+        return run_to_end(self.undoing(redo=True))
+
+    def undoing(self, *, redo: bool = False) -> Generator[int, None, int | None]:
+        """``undo`` (``redo``) frame by frame: yields each frame once it was changed, returns
+        the frame ``undo`` returns. The session's lock is held for one frame at a time (other
+        threads wait for one frame at most); an object the edit deleted is back (undo) or
+        gone (redo) from the start. Closing the iterator before its end puts back every frame
+        it changed, the object and the undo stacks: the session is as before.
+
+        Args:
+            redo: redo the last undone edit instead of undoing the last edit.
+        """
         with self._lock:
-            edits = self.history.pop_redo()
-            for edit in edits:
-                for change in edit.changes:
-                    self._set_state(change, after=True)
-                if edit.removed_object is not None:
-                    self.registry.remove(edit.removed_object.id)
-                    self._mark_objects_changed()
-            return first_frame(edits)
+            edits = self.history.pop_redo() if redo else self.history.pop_undo()
+            self._object_steps(edits, redo)
+        changes = [c for e in edits for c in (e.changes if redo else reversed(e.changes))]
+        done: list[FrameChange] = []
+        ended = False
+        try:
+            for change in changes:
+                with self._lock:
+                    self._set_state(change, after=redo)
+                    done.append(change)
+                    self.ids_on(change.frame)  # found here, not by the first reader (the GUI)
+                yield change.frame
+            ended = True
+        finally:
+            if not ended:
+                with self._lock:
+                    for change in reversed(done):
+                        self._set_state(change, after=not redo)
+                        self.ids_on(change.frame)
+                    self._object_steps(edits, not redo)
+                    if redo:  # the edits go back to the stack they came from
+                        self.history.pop_undo()
+                    else:
+                        self.history.pop_redo()
+        return first_frame(edits if redo else edits[::-1])
+
+    def _object_steps(self, edits: list[Edit], remove: bool) -> None:
+        """Take out (``remove``) or bring back the objects that ``edits`` deleted."""
+        for edit in edits:
+            if edit.removed_object is None:
+                continue
+            if remove:
+                self.registry.remove(edit.removed_object.id)
+            else:
+                self.registry.restore(edit.removed_object)
+            self._mark_objects_changed()
 
     def record(self, change: FrameChange, group: int | None = None) -> None:
         """Apply ``change`` and push it on the undo stack.
@@ -81,3 +114,15 @@ class SessionUndo:
         else:
             self._status[t] = status
         self._meta_dirty.add(t)
+
+
+_Result = TypeVar("_Result")
+
+
+def run_to_end(steps: Generator[Any, None, _Result]) -> _Result:
+    """Exhaust the generator ``steps``; its return value."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value
