@@ -45,14 +45,9 @@ class ObjectsDelete(SessionEditWorker):
 def start_delete(controller: Any, ids: Sequence[int]) -> ObjectsDelete:
     """Delete the objects ``ids`` of the controller's session in a worker (each one undoable
     step), then show the result on the GUI thread."""
-    session = controller.session
-    run = ObjectsDelete(session, ids)
+    run = ObjectsDelete(controller.session, ids)
 
     def done(deleted: list[int]) -> None:
-        if controller.background_edit is run:
-            controller.background_edit = None
-        if controller.session is not session:
-            return  # the session ended meanwhile
         if controller.current_object in deleted:
             controller.current_object = None
         controller._after_history_change(None)
@@ -60,13 +55,5 @@ def start_delete(controller: Any, ids: Sequence[int]) -> ObjectsDelete:
         cancelled = f"; cancelled, {left} object(s) kept" if left else ""
         controller._say(f"Deleted {len(deleted)} object(s){cancelled}")
 
-    def failed(exc: Exception) -> None:
-        if controller.background_edit is run:
-            controller.background_edit = None
-        controller._after_history_change(None)
-        controller._error(f"Cannot delete: {exc}")
-
-    run.worker.returned.connect(done)
-    run.worker.errored.connect(failed)
-    run.start()
+    controller._start_background_edit(run, done, "delete")
     return run

@@ -82,25 +82,14 @@ class LabelsImport(StoppableWorker):
 def start_import(controller: Any, layer: Any) -> LabelsImport:
     """Import ``layer``'s labelled frames into the controller's session in a worker (one
     undoable step; objects are named after the layer), then show them on the GUI thread."""
-    session = controller.session
-    run = LabelsImport(session, layer.data, layer.name)
+    run = LabelsImport(controller.session, layer.data, layer.name)
 
     def done(result: _Imported | None) -> None:
-        if controller.background_edit is run:
-            controller.background_edit = None
-        if result is None or controller.session is not session:
-            return  # cancelled, or the session ended meanwhile
+        if result is None:
+            return  # cancelled
         frames, added = result
         controller._after_history_change(frames[0] if frames else None, frames)
         controller._say(f"Imported {len(frames)} frame(s) of {layer.name} ({added} new object(s))")
 
-    def failed(exc: Exception) -> None:
-        if controller.background_edit is run:
-            controller.background_edit = None
-        controller._error(f"Cannot import {layer.name}: {exc}")
-
-    run.worker.returned.connect(done)
-    run.worker.aborted.connect(lambda: done(None))
-    run.worker.errored.connect(failed)
-    run.start()
+    controller._start_background_edit(run, done, f"import {layer.name}")
     return run

@@ -9,6 +9,7 @@ objects from another tool) and deleting objects run in workers (``imports.Labels
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..types import ObjectInfo
@@ -77,15 +78,44 @@ class ControllerObjects:
         for obj_id in ids:
             session.object(obj_id)  # KeyError for an unknown object, before anything starts
             self.edits.discard(obj_id=obj_id)
-        run = self.background_edit = start_delete(self, ids)
-        return run
+        return start_delete(self, ids)
 
     def import_labels(self, layer: Any) -> LabelsImport | None:
         """Import the labelled frames of a Labels ``layer`` of the video's shape (read and
         imported in a worker, one undoable step; objects named after the layer)."""
         if self.session is None or self._refuse_while_busy("import labels"):
             return None
-        run = self.background_edit = start_import(self, layer)
+        return start_import(self, layer)
+
+    def _start_background_edit(
+        self, run: StoppableWorker, done: Callable[[Any], None], what: str
+    ) -> StoppableWorker:
+        """Run ``run`` as the ``background_edit``: ``done`` gets its result on the GUI thread
+        (None when napari aborted it), unless the session ended meanwhile; an error is shown
+        as "Cannot ``what``", after the session's state is shown again."""
+        session = self.session
+
+        def ended() -> bool:
+            if self.background_edit is run:
+                self.background_edit = None
+            self.busy_changed.emit()
+            return self.session is session
+
+        def returned(result: Any) -> None:
+            if ended():
+                done(result)
+
+        def failed(exc: Exception) -> None:
+            if ended():
+                self._after_history_change(None)
+            self._error(f"Cannot {what}: {exc}")
+
+        run.worker.returned.connect(returned)
+        run.worker.aborted.connect(lambda: returned(None))
+        run.worker.errored.connect(failed)
+        self.background_edit = run
+        run.start()
+        self.busy_changed.emit()
         return run
 
     def cancel_background_edit(self) -> None:

@@ -47,7 +47,6 @@ class ControllerHistory:
     edits: Any
     saving: Any
     current_object: int | None
-    background_edit: Any
     _frame: int
 
     def undo(self) -> None:
@@ -73,38 +72,21 @@ class ControllerHistory:
         if len(frames) > SYNC_FRAMES:
             # clicks still waiting would push edits while the undo stacks are taken apart
             self.edits.discard()
-            self.background_edit = self._start_history_step(redo, frames, objects)
-            self.busy_changed.emit()
+            self._start_history_step(redo, frames, objects)
             return
         self._show_history_step(redo, t, frames, objects)
 
     def _start_history_step(self, redo: bool, frames: list[int], objects: list) -> HistoryStep:
-        session = self.session
-        run = HistoryStep(session, redo)
+        run = HistoryStep(self.session, redo)
 
         def done(result: tuple[bool, Any]) -> None:
-            if self.background_edit is run:
-                self.background_edit = None
-            self.busy_changed.emit()
-            if self.session is not session:
-                return  # the session ended meanwhile
             ended, t = result
             if ended:
                 self._show_history_step(redo, t, frames, objects)
             else:
                 self._say(f"{'Redo' if redo else 'Undo'} cancelled: nothing changed")
 
-        def failed(exc: Exception) -> None:
-            if self.background_edit is run:
-                self.background_edit = None
-            self.busy_changed.emit()
-            if self.session is session:
-                self._after_history_change(None)
-            self._error(f"Cannot {'redo' if redo else 'undo'}: {exc}")
-
-        run.worker.returned.connect(done)
-        run.worker.errored.connect(failed)
-        run.start()
+        self._start_background_edit(run, done, "redo" if redo else "undo")
         return run
 
     def _show_history_step(

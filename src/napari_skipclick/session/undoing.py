@@ -46,7 +46,9 @@ class SessionUndo:
         the frame ``undo`` returns. The session's lock is held for one frame at a time (other
         threads wait for one frame at most); an object the edit deleted is back (undo) or
         gone (redo) from the start. Closing the iterator before its end puts back every frame
-        it changed, the object and the undo stacks: the session is as before.
+        it changed, the object and the undo stacks: the session is as before. No other edit
+        may be recorded until it ends (the widget refuses edits meanwhile): the stacks it put
+        back would no longer be where it took them from.
 
         Args:
             redo: redo the last undone edit instead of undoing the last edit.
