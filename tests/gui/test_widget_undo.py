@@ -105,3 +105,19 @@ def test_escape_cancels_a_large_undo_and_nothing_changes(annotator, qtbot):
     qtbot.waitUntil(lambda: controller.background_edit is None, timeout=30_000)
     assert controller.session.frames_of(obj) == list(range(10))
     wait_idle(qtbot, controller)
+
+
+def test_closing_during_a_large_undo_leaves_the_session_as_before_it(annotator, qtbot):
+    _, widget = annotator
+    controller = widget.controller
+    _deleted_on_ten_frames(controller)
+    session = controller.session
+    gate = threading.Event()
+    watch_steps(session, "undoing", gate)
+    controller.undo()
+    threading.Timer(0.5, gate.set).start()  # the worker is in its first frame meanwhile
+    controller.close_session()  # cancels the undo and waits for it, then saves
+    assert controller.session is None and controller.background_edit is None
+    assert session.objects == []
+    assert not any(session.labels.read(t).any() for t in range(10))
+    assert session.can_undo and not session.can_redo
