@@ -89,7 +89,7 @@ class ControllerObjects:
 
     def _start_background_edit(
         self, run: StoppableWorker, done: Callable[[Any], None], what: str
-    ) -> StoppableWorker:
+    ) -> None:
         """Run ``run`` as the ``background_edit``: ``done`` gets its result on the GUI thread
         (None when napari aborted it), unless the session ended meanwhile; an error is shown
         as "Cannot ``what``", after the session's state is shown again."""
@@ -116,7 +116,6 @@ class ControllerObjects:
         self.background_edit = run
         run.start()
         self.busy_changed.emit()
-        return run
 
     def cancel_background_edit(self) -> None:
         """Stop the import, deletion or undo running in a worker (between frames; what it

@@ -67,16 +67,16 @@ class ControllerHistory:
         session = self.session
         with session.locked():  # a worker (an import) may push an edit meanwhile
             frames, objects = session.history.next_frames(redo=redo), session.objects
-            if len(frames) <= SYNC_FRAMES:
-                t = session.redo() if redo else session.undo()
-        if len(frames) > SYNC_FRAMES:
+            large = len(frames) > SYNC_FRAMES
+            t = None if large else session.redo() if redo else session.undo()
+        if large:
             # clicks still waiting would push edits while the undo stacks are taken apart
             self.edits.discard()
             self._start_history_step(redo, frames, objects)
-            return
-        self._show_history_step(redo, t, frames, objects)
+        else:
+            self._show_history_step(redo, t, frames, objects)
 
-    def _start_history_step(self, redo: bool, frames: list[int], objects: list) -> HistoryStep:
+    def _start_history_step(self, redo: bool, frames: list[int], objects: list) -> None:
         run = HistoryStep(self.session, redo)
 
         def done(result: tuple[bool, Any]) -> None:
@@ -87,7 +87,6 @@ class ControllerHistory:
                 self._say(f"{'Redo' if redo else 'Undo'} cancelled: nothing changed")
 
         self._start_background_edit(run, done, "redo" if redo else "undo")
-        return run
 
     def _show_history_step(
         self, redo: bool, t: int | None, frames: list[int], objects: list
