@@ -32,7 +32,9 @@ def test_objects_are_deleted_in_a_worker(annotator, qtbot):
     panel.table.selectAll()
     panel.delete_selected()
     assert controller.background_edit is not None and not controller.idle
+    assert "working" in widget.frame_panel.frame_label.text()
     qtbot.waitUntil(lambda: controller.background_edit is None, timeout=30_000)
+    assert "working" not in widget.frame_panel.frame_label.text()
     assert on_gui and not any(on_gui)
     assert controller.session.objects == [] and panel.table.rowCount() == 0
     assert not labels_of(controller, 0).any() and controller.current_object is None
