@@ -11,6 +11,7 @@ import pytest
 
 from napari_skipclick._qt.objects_panel import FRAMES_COLUMN
 from napari_skipclick.frame_lists import frame_ranges
+from napari_skipclick.types import FrameStatus
 from support.widget import click, labels_of, wait_idle, watch_steps
 
 pytestmark = [pytest.mark.gui]
@@ -121,3 +122,23 @@ def test_closing_during_a_large_undo_leaves_the_session_as_before_it(annotator, 
     assert session.objects == []
     assert not any(session.labels.read(t).any() for t in range(10))
     assert session.can_undo and not session.can_redo
+
+
+def test_undos_asked_for_during_a_large_undo_follow_it(annotator, qtbot):
+    _, widget = annotator
+    controller = widget.controller
+    session = controller.session
+    session.set_status(20, FrameStatus.REVIEWED)  # the edit before the deletion
+    obj, _ = _deleted_on_ten_frames(controller)
+    gate = threading.Event()
+    watch_steps(session, "undoing", gate)
+    controller.undo()  # the deletion: in a worker, held at its first frame
+    controller.undo()  # Ctrl+Z again meanwhile: queued, not refused
+    assert controller.last_message == "Undo queued: an edit is undone"
+    assert session.status(20) == FrameStatus.REVIEWED
+    gate.set()
+    qtbot.waitUntil(lambda: controller.background_edit is None, timeout=30_000)
+    wait_idle(qtbot, controller)
+    assert controller.session.frames_of(obj) == list(range(10))
+    assert session.status(20) != FrameStatus.REVIEWED  # the queued undo followed
+    assert controller.frame == 20  # the view went to the frame the queued undo changed

@@ -30,6 +30,8 @@ class HistoryStep(SessionEditWorker):
 
     def __init__(self, session: AnnotationSession, redo: bool) -> None:
         self.redo = redo
+        #: undos (False) and redos (True) asked for while it runs, taken in order after it
+        self.queued: list[bool] = []
         self.doing = f"an edit is {'redone' if redo else 'undone'}"
         changes = sum(len(e.changes) for e in session.history.next_edits(redo))
         desc = f"SkipClick: {'redoing' if redo else 'undoing'} an edit of {changes} frame(s)"
@@ -48,6 +50,7 @@ class ControllerHistory:
     saving: Any
     current_object: int | None
     _frame: int
+    background_edit: Any
 
     def undo(self) -> None:
         self._history_step(redo=False)
@@ -55,15 +58,22 @@ class ControllerHistory:
     def redo(self) -> None:
         self._history_step(redo=True)
 
-    def _history_step(self, *, redo: bool) -> None:
+    def _history_step(self, *, redo: bool) -> HistoryStep | None:
+        """Undo (``redo``: redo) at once, or in a worker when large (returned); while such a
+        worker runs, the step is queued after it (Ctrl+Z held down on a long run's undo)."""
+        running = self.background_edit
+        if isinstance(running, HistoryStep) and not running.cancelled:
+            running.queued.append(redo)
+            self._say(f"{'Redo' if redo else 'Undo'} queued: {running.doing}")
+            return None
         if self.session is None or self._refuse_while_busy("undo or redo"):
-            return
+            return None
         waiting = self.edits.pending(self._frame, self.current_object or 0)
         if not redo and waiting is not None:
             self.edits.discard(self._frame, self.current_object)
             self._sync_prompts()
             self._say("Undid clicks that were waiting for features")
-            return
+            return None
         session = self.session
         with session.locked():  # a worker (an import) may push an edit meanwhile
             frames, objects = session.history.next_frames(redo=redo), session.objects
@@ -72,21 +82,28 @@ class ControllerHistory:
         if large:
             # clicks still waiting would push edits while the undo stacks are taken apart
             self.edits.discard()
-            self._start_history_step(redo, frames, objects)
-        else:
-            self._show_history_step(redo, t, frames, objects)
+            return self._start_history_step(redo, frames, objects)
+        self._show_history_step(redo, t, frames, objects)
+        return None
 
-    def _start_history_step(self, redo: bool, frames: list[int], objects: list) -> None:
+    def _start_history_step(self, redo: bool, frames: list[int], objects: list) -> HistoryStep:
         run = HistoryStep(self.session, redo)
 
         def done(result: tuple[bool, Any]) -> None:
             ended, t = result
-            if ended:
-                self._show_history_step(redo, t, frames, objects)
-            else:
+            if not ended:  # Escape: the steps queued after it go too
                 self._say(f"{'Redo' if redo else 'Undo'} cancelled: nothing changed")
+                return
+            self._show_history_step(redo, t, frames, objects)
+            queued = list(run.queued)
+            while queued:
+                later = self._history_step(redo=queued.pop(0))
+                if later is not None:  # a large one again: the rest waits for it
+                    later.queued.extend(queued)
+                    break
 
         self._start_background_edit(run, done, "redo" if redo else "undo")
+        return run
 
     def _show_history_step(
         self, redo: bool, t: int | None, frames: list[int], objects: list
