@@ -33,7 +33,7 @@ class SessionDeleting:
     ids_on: Callable[[int], frozenset[int]]
     frames_with_labels: Callable[[], list[int]]
     _change: Callable[..., FrameChange]
-    _set_state: Callable[..., None]
+    _set_state_and_ids: Callable[..., None]
 
     def delete_object(self, obj_id: int) -> None:
         """Remove the object, its pixels and clicks on every frame (one undoable edit; the
@@ -63,8 +63,7 @@ class SessionDeleting:
                         edit = object_edit(self.labels.read(t), obj_id, None, False)
                         cleared: dict[int, TimedClicks] = {obj_id: []}
                         changes.append(self._change(t, edit, cleared, clicked=False))
-                        self._set_state(changes[-1], after=True)
-                        self.ids_on(t)  # computed here, not by the first reader (the widget)
+                        self._set_state_and_ids(changes[-1], after=True)
                 yield t
             self.courses.forget(obj_id)  # reads the saved courses of every frame: not locked
             with self._lock:
@@ -76,7 +75,6 @@ class SessionDeleting:
             if not ended:
                 with self._lock:
                     for change in reversed(changes):
-                        self._set_state(change, after=False)
-                        self.ids_on(change.frame)  # as above: found here, not by the widget
+                        self._set_state_and_ids(change, after=False)
                     self.registry.restore(info)
                     self._mark_objects_changed()

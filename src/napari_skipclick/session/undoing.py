@@ -62,17 +62,15 @@ class SessionUndo:
         try:
             for change in changes:
                 with self._lock:
-                    self._set_state(change, after=redo)
+                    self._set_state_and_ids(change, after=redo)
                     done.append(change)
-                    self.ids_on(change.frame)  # found here, not by the first reader (the GUI)
                 yield change.frame
             ended = True
         finally:
             if not ended:
                 with self._lock:
                     for change in reversed(done):
-                        self._set_state(change, after=not redo)
-                        self.ids_on(change.frame)
+                        self._set_state_and_ids(change, after=not redo)
                     self._object_steps(edits, not redo)
                     if redo:  # the edits go back to the stack they came from
                         self.history.pop_undo()
@@ -103,6 +101,13 @@ class SessionUndo:
         with self._lock:
             self._set_state(change, after=True)
             self.history.push([change], group=group)
+
+    def _set_state_and_ids(self, change: FrameChange, *, after: bool) -> None:
+        """``_set_state`` in a frame-by-frame run (``undoing``, ``deleting``): the frame's
+        object IDs are found here, in the run's thread, not by their first reader (the
+        widget, on the GUI thread)."""
+        self._set_state(change, after=after)
+        self.ids_on(change.frame)
 
     def _set_state(self, change: FrameChange, *, after: bool) -> None:
         t = change.frame
