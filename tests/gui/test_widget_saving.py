@@ -14,8 +14,8 @@ from napari_skipclick._qt.unsaved import Choice, Resolution, UnsavedDialog, ask_
 from napari_skipclick.engines import create_engine
 from napari_skipclick.io.store import AnnotationStore, StoreError
 from napari_skipclick.session import UnsavedChangesError
-from napari_skipclick.types import FrameStatus
-from support.widget import click, labels_of, sample_widget, wait_idle
+from napari_skipclick.types import Click, FrameStatus
+from support.widget import click, labels_of, sample_widget, wait_idle, watch_steps
 
 pytestmark = [pytest.mark.gui]
 
@@ -104,6 +104,34 @@ def test_delete_object_and_undo_leave_the_commits_to_the_writer(saving, qtbot, m
     qtbot.waitUntil(lambda: controller.save_state.saved, timeout=30_000)
     assert gui_commits == []
     assert [o.id for o in store.objects()] == [obj] and (store.read_labels(0) == obj).any()
+
+
+def test_the_store_gets_a_deletion_only_once_it_ended(saving, qtbot, tmp_path):
+    """A deletion running in a worker is not saved by the autosave meanwhile (a crash then
+    left frames cleared on disk and others not, and the object gone from the list: pixels of
+    an object that no longer existed); export waits for it too."""
+    widget, _ = saving
+    controller = widget.controller
+    session, store = controller.session, controller.session.store
+    pole = controller.add_object(name="pole").id
+    session.set_clicks(3, pole, [Click(300, 600, True)])
+    assert controller.flush()
+    gate = threading.Event()
+    watch_steps(session, "deleting", gate)
+    run = controller.delete_object(pole)
+    qtbot.waitUntil(lambda: session.edit_open, timeout=30_000)
+    controller.flush()  # the autosave's turn: nothing of the deletion is written
+    assert not controller.save_state.saved and controller.save_state.pending > 0
+    assert pole in [o.id for o in store.objects()] and pole in store.frame_ids(3)
+    widget.export_panel.folder_edit.setText(str(tmp_path / "export"))
+    widget.export_panel.export()
+    assert widget.export_panel.worker is None
+    assert controller.last_message.startswith("Cannot export while objects are deleted")
+    gate.set()
+    assert run.wait(30)
+    qtbot.waitUntil(lambda: controller.background_edit is None, timeout=30_000)
+    qtbot.waitUntil(lambda: controller.save_state.saved, timeout=30_000)
+    assert pole not in [o.id for o in store.objects()] and pole not in store.frame_ids(3)
 
 
 def test_a_failed_save_says_so_keeps_the_frames_and_is_retried(saving, qtbot, monkeypatch):

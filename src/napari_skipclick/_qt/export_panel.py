@@ -134,6 +134,8 @@ class ExportPanel(QWidget):
         if session is None or session.store is None:
             show_error("Export needs a session saved to a store: choose a store and press Apply")
             return
+        if self.controller.refuse_while_editing("export"):
+            return
         folder = self.folder_edit.text().strip()
         if not folder:
             show_error("Choose an export folder first")

@@ -87,6 +87,15 @@ class ControllerObjects:
             return None
         return start_import(self, layer)
 
+    def refuse_while_editing(self, what: str) -> bool:
+        """Refuse (saying why) while the ``background_edit`` runs (the store gets none of it
+        until it ends: ``AnnotationSession.saved_whole``)."""
+        if self.background_edit is None:
+            return False
+        doing = self.background_edit.doing
+        self._warn(f"Cannot {what} while {doing}: wait or cancel it (Escape)")
+        return True
+
     def _start_background_edit(
         self, run: StoppableWorker, done: Callable[[Any], None], what: str
     ) -> None:

@@ -203,11 +203,7 @@ class ControllerPropagation:
         if self.propagating:
             self._warn(f"Cannot {what} while propagation runs: cancel it first (Escape)")
             return True
-        if self.background_edit is not None:
-            doing = self.background_edit.doing
-            self._warn(f"Cannot {what} while {doing}: wait or cancel it (Escape)")
-            return True
-        return False
+        return self.refuse_while_editing(what)
 
 
 def _summary(run: PropagationRun) -> str:

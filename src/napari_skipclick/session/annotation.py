@@ -75,6 +75,7 @@ class AnnotationSession(SessionSaving, SessionUndo, SessionDeleting, SessionProp
         self._init_saving()
         if store is not None:
             self.registry = ObjectRegistry(store.objects(), store.classes() or classes)
+            self._list_unlisted_objects()
             self._status = {int(t): FrameStatus(s) for t, s in store.statuses().items()}
             for t, obj in store.carried_masks():
                 self._carried.setdefault(t, set()).add(obj)

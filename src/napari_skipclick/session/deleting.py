@@ -10,6 +10,7 @@ that no edit of it is taken while its frames are cleared.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 from .clicks import ClickTable
@@ -34,6 +35,7 @@ class SessionDeleting:
     frames_with_labels: Callable[[], list[int]]
     _change: Callable[..., FrameChange]
     _set_state_and_ids: Callable[..., None]
+    saved_whole: Callable[[], AbstractContextManager[None]]  # the session's (``SessionSaving``)
 
     def delete_object(self, obj_id: int) -> None:
         """Remove the object, its pixels and clicks on every frame (one undoable edit; the
@@ -50,31 +52,32 @@ class SessionDeleting:
         Args:
             obj_id: the object to delete (``KeyError`` if there is none: nothing changes).
         """
-        with self._lock:
-            info = self.registry.remove(obj_id)  # edits of it are refused from here on
-            self._mark_objects_changed()
-            frames = self.frames_with_labels()
-        changes: list[FrameChange] = []
-        ended = False
-        try:
-            for t in frames:
-                with self._lock:
-                    if obj_id in self.ids_on(t) or self._clicks.on(t).get(obj_id):
-                        edit = object_edit(self.labels.read(t), obj_id, None, False)
-                        cleared: dict[int, TimedClicks] = {obj_id: []}
-                        changes.append(self._change(t, edit, cleared, clicked=False))
-                        self._set_state_and_ids(changes[-1], after=True)
-                yield t
-            self.courses.forget(obj_id)  # reads the saved courses of every frame: not locked
+        with self.saved_whole():  # the store keeps the object until the deletion ends
             with self._lock:
-                for objects in self._carried.values():
-                    objects.discard(obj_id)
-                self.history.push(changes, removed_object=info)
-            ended = True
-        finally:
-            if not ended:
+                info = self.registry.remove(obj_id)  # edits of it are refused from here on
+                self._mark_objects_changed()
+                frames = self.frames_with_labels()
+            changes: list[FrameChange] = []
+            ended = False
+            try:
+                for t in frames:
+                    with self._lock:
+                        if obj_id in self.ids_on(t) or self._clicks.on(t).get(obj_id):
+                            edit = object_edit(self.labels.read(t), obj_id, None, False)
+                            cleared: dict[int, TimedClicks] = {obj_id: []}
+                            changes.append(self._change(t, edit, cleared, clicked=False))
+                            self._set_state_and_ids(changes[-1], after=True)
+                    yield t
+                self.courses.forget(obj_id)  # reads the saved courses of every frame: not locked
                 with self._lock:
-                    for change in reversed(changes):
-                        self._set_state_and_ids(change, after=False)
-                    self.registry.restore(info)
-                    self._mark_objects_changed()
+                    for objects in self._carried.values():
+                        objects.discard(obj_id)
+                    self.history.push(changes, removed_object=info)
+                ended = True
+            finally:
+                if not ended:
+                    with self._lock:
+                        for change in reversed(changes):
+                            self._set_state_and_ids(change, after=False)
+                        self.registry.restore(info)
+                        self._mark_objects_changed()

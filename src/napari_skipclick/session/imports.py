@@ -63,23 +63,24 @@ def import_frames(
             f"frames {taken[:10]} already hold labels in this session; import only into "
             "frames without labels"
         )
-    with session.locked():
-        added = []
-        for oid in sorted(ids - {o.id for o in session.objects}):
-            name, class_name = names.get(oid, (f"object {oid}", "object"))
-            info = ObjectInfo(oid, name, class_name, color_for(oid))
-            session.import_object(info)
-            added.append(info)
-        group = session.history.new_group()
-    for t, (box, after) in sorted(patches.items()):
+    with session.saved_whole():  # the store gets the whole import or none of it
         with session.locked():
-            if session.ids_on(t):
-                continue  # labelled meanwhile: that edit is kept
-            before = np.zeros_like(after)  # the frame holds no labels
-            status = session.status(t)
-            change = FrameChange(t, box, before, after, {}, {}, status, FrameStatus.IMPORTED)
-            session.record(change, group=group)
-            session.ids_on(t)  # computed here, not by the first reader (the widget's table)
+            added = []
+            for oid in sorted(ids - {o.id for o in session.objects}):
+                name, class_name = names.get(oid, (f"object {oid}", "object"))
+                info = ObjectInfo(oid, name, class_name, color_for(oid))
+                session.import_object(info)
+                added.append(info)
+            group = session.history.new_group()
+        for t, (box, after) in sorted(patches.items()):
+            with session.locked():
+                if session.ids_on(t):
+                    continue  # labelled meanwhile: that edit is kept
+                before = np.zeros_like(after)  # the frame holds no labels
+                status = session.status(t)
+                change = FrameChange(t, box, before, after, {}, {}, status, FrameStatus.IMPORTED)
+                session.record(change, group=group)
+                session.ids_on(t)  # computed here, not by the first reader (the widget's table)
     return added
 
 

@@ -10,13 +10,23 @@ Rules:
   it was written.
 - ``close`` never drops unsaved changes silently: it raises :class:`UnsavedChangesError` and
   keeps the store open unless told to discard.
+- The store never holds half an edit: while a frame-by-frame edit is open (``saved_whole``: a
+  deletion, an undo or redo, an import) commits write nothing, so that a crash meanwhile
+  leaves the store as it was before the edit. Within a commit, an object the store still
+  lists stays listed until its frames are written: a crash between two writes never leaves
+  pixels of an object the store does not list.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from ..colors import color_for
+from ..types import ObjectInfo
 
 if TYPE_CHECKING:
     from ..engines.base import Engine
@@ -66,6 +76,26 @@ class SessionSaving:
         self._meta_dirty: set[int] = set()
         self._objects_dirty = False
         self._objects_version = 0
+        self._wide_version = -1  # the version whose list with the stored objects was written
+        self._open_edits = 0  # frame-by-frame edits open (``saved_whole``)
+
+    @contextmanager
+    def saved_whole(self) -> Iterator[None]:
+        """Open a frame-by-frame edit (a deletion, an undo, an import) for the ``with`` block:
+        until it ends, or is put back, ``commit`` and ``commit_all`` write nothing (the frames
+        stay dirty), so that the store holds all of the edit or none of it."""
+        with self._lock:
+            self._open_edits += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._open_edits -= 1
+
+    @property
+    def edit_open(self) -> bool:
+        """Whether a frame-by-frame edit is open (``saved_whole``): nothing is committed."""
+        return self._open_edits > 0
 
     def dirty_frames(self) -> list[int]:
         """Frames changed since their last commit (labels, clicks or status)."""
@@ -84,15 +114,21 @@ class SessionSaving:
             return 0
         return len(self.dirty_frames()) + int(self.objects_dirty)
 
-    def commit(self, t: int) -> None:
+    def commit(self, t: int) -> bool:
         """Write frame ``t`` (labels, clicks, status, which masks propagation made) durably to
         the store, and the courses that changed since the last commit (``Courses.records``);
-        no-op without one."""
+        no-op without one. Writes nothing and returns False while an edit is open
+        (``saved_whole``). A changed object list is written first, with the objects the store
+        still lists."""
         if self.store is None:
-            return
+            return False
         t = self.labels.frame_index(t)
         with self._commit_lock:
+            if not self._write_objects(final=False):
+                return False
             with self._lock:
+                if self._open_edits:
+                    return False
                 clicks = {
                     obj: [(c.y, c.x, c.positive, when) for c, when in timed]
                     for obj, timed in self._clicks.on(t).items()
@@ -120,40 +156,70 @@ class SessionSaving:
                 if self._version(t) == version:  # not changed while writing
                     self.labels.mark_clean(t)
                     self._meta_dirty.discard(t)
+        return True
 
     def commit_all(self) -> list[int]:
-        """Commit the object list if it changed, then every frame changed since its last
-        commit; returns those frames. Raises the store's error at the first failed write."""
-        self.commit_objects()
-        frames = self.dirty_frames() if self.store is not None else []
-        for t in frames:
-            self.commit(t)
-        return frames
+        """Commit every frame changed since its last commit and the object list if it
+        changed; returns the frames written. Raises the store's error at the first failed
+        write. While an edit is open (``saved_whole``) it writes nothing: [] (an edit opened
+        meanwhile stops it after the frames written so far)."""
+        if self.store is None:
+            return []
+        written: list[int] = []
+        with self._commit_lock:
+            for t in self.dirty_frames():
+                if not self.commit(t):
+                    return written
+                written.append(t)
+            self.commit_objects()
+        return written
 
     def commit_objects(self) -> None:
-        """Write the object and class lists to the store if they changed (raises on failure)."""
-        if self.store is None:
-            return
+        """Write the object and class lists to the store if they changed (raises on failure);
+        nothing while an edit is open (``saved_whole``)."""
+        if self.store is not None:
+            self._write_objects(final=True)
+
+    def _write_objects(self, *, final: bool) -> bool:
+        """Write the object and class lists if they changed; not ``final``: with the objects
+        the store lists and the session no longer has (their pixels may still be in stored
+        frames), once per change. False while an edit is open (nothing written)."""
+        assert self.store is not None
         with self._commit_lock:
             with self._lock:
-                if not self._objects_dirty:
-                    return
+                if self._open_edits:
+                    return False
+                if not self._objects_dirty or (
+                    not final and self._wide_version == self._objects_version
+                ):
+                    return True
                 objects, classes = self.registry.objects, self.registry.classes
                 version = self._objects_version
+            gone = [] if final else self._gone_from(objects)
+            if gone:
+                objects = sorted([*objects, *gone], key=lambda o: o.id)
+                classes = list(dict.fromkeys([*classes, *(o.class_name for o in gone)]))
             self.store.write_objects(objects, classes)
             with self._lock:
                 if self._objects_version == version:
-                    self._objects_dirty = False
+                    if gone:
+                        self._wide_version = version
+                    else:
+                        self._objects_dirty = False
+        return True
 
     def close(self, *, discard: bool = False) -> None:
         """Commit everything, then release the store.
 
         Raises :class:`UnsavedChangesError` when a commit fails: the store stays open and the
         changes stay in memory, to save again or ``save_to`` another store. With ``discard``
-        what cannot be saved is dropped and the store is released anyway.
+        what cannot be saved is dropped and the store is released anyway. ``RuntimeError``
+        while an edit is open (``saved_whole``), unless ``discard``: end or stop it first.
         """
         if self.store is None:
             return
+        if not discard:
+            self._refuse_open_edit("close the store")
         try:
             self.commit_all()
         except Exception as exc:
@@ -168,8 +234,10 @@ class SessionSaving:
         ``store`` and save there from now on; the previous store is released.
 
         For a store that cannot be written (full disk, lost drive): frames it still holds are
-        read from it. Raises the new store's error and keeps the previous store if it fails.
+        read from it. Raises the new store's error and keeps the previous store if it fails;
+        ``RuntimeError`` while an edit is open (``saved_whole``).
         """
+        self._refuse_open_edit("save to another store")
         with self._commit_lock:
             self.courses.resave_all()  # read from the old store before the switch
             with self._lock:
@@ -190,6 +258,37 @@ class SessionSaving:
                 self._clicks.use_store(store)
         if old is not None:
             old.close()
+
+    def _gone_from(self, objects: list[ObjectInfo]) -> list[ObjectInfo]:
+        """The objects the store lists and ``objects`` lacks."""
+        assert self.store is not None
+        try:
+            stored = self.store.objects()
+        except Exception:  # the stored list cannot be read (damaged): ours replaces it
+            return []
+        kept = {o.id for o in objects}
+        return [o for o in stored if o.id not in kept]
+
+    def _list_unlisted_objects(self) -> None:
+        """List the objects whose pixels a committed frame holds (as its record noted) but the
+        store's list lacks, named so: a crash of an earlier version between two writes could
+        leave them. They can then be seen and deleted, and no new object takes their IDs."""
+        assert self.store is not None
+        found: set[int] = set()
+        for t in self.store.annotated_frames():
+            found |= self.store.frame_ids(t) or frozenset()
+        for obj_id in sorted(found - {o.id for o in self.registry.objects}):
+            class_name = (self.registry.classes or ["object"])[0]
+            name = f"object {obj_id} (pixels with no object)"
+            self.registry.restore(ObjectInfo(obj_id, name, class_name, color_for(obj_id)))
+            self._mark_objects_changed()
+
+    def _refuse_open_edit(self, what: str) -> None:
+        if self.edit_open:
+            raise RuntimeError(
+                f"cannot {what} while an edit runs frame by frame (a deletion, an undo or an "
+                "import): let it end or stop it first"
+            )
 
     def _mark_objects_changed(self) -> None:
         """The object or class list changed: it is written by the next ``commit_all``."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 from ..types import FrameStatus
@@ -24,6 +25,7 @@ class SessionUndo:
     _lock: Any
     _mark_objects_changed: Callable[[], None]  # the session's (``SessionSaving``)
     ids_on: Callable[[int], frozenset[int]]
+    saved_whole: Callable[[], AbstractContextManager[None]]  # the session's (``SessionSaving``)
 
     @property
     def can_undo(self) -> bool:
@@ -53,29 +55,30 @@ class SessionUndo:
         Args:
             redo: redo the last undone edit instead of undoing the last edit.
         """
-        with self._lock:
-            edits = self.history.pop_redo() if redo else self.history.pop_undo()
-            self._object_steps(edits, redo)
-        changes = [c for e in edits for c in (e.changes if redo else reversed(e.changes))]
-        done: list[FrameChange] = []
-        ended = False
-        try:
-            for change in changes:
-                with self._lock:
-                    self._set_state_and_ids(change, after=redo)
-                    done.append(change)
-                yield change.frame
-            ended = True
-        finally:
-            if not ended:
-                with self._lock:
-                    for change in reversed(done):
-                        self._set_state_and_ids(change, after=not redo)
-                    self._object_steps(edits, not redo)
-                    if redo:  # the edits go back to the stack they came from
-                        self.history.pop_undo()
-                    else:
-                        self.history.pop_redo()
+        with self.saved_whole():  # the store gets all of it or none
+            with self._lock:
+                edits = self.history.pop_redo() if redo else self.history.pop_undo()
+                self._object_steps(edits, redo)
+            changes = [c for e in edits for c in (e.changes if redo else reversed(e.changes))]
+            done: list[FrameChange] = []
+            ended = False
+            try:
+                for change in changes:
+                    with self._lock:
+                        self._set_state_and_ids(change, after=redo)
+                        done.append(change)
+                    yield change.frame
+                ended = True
+            finally:
+                if not ended:
+                    with self._lock:
+                        for change in reversed(done):
+                            self._set_state_and_ids(change, after=not redo)
+                        self._object_steps(edits, not redo)
+                        if redo:  # the edits go back to the stack they came from
+                            self.history.pop_undo()
+                        else:
+                            self.history.pop_redo()
         return first_frame(edits if redo else edits[::-1])
 
     def _object_steps(self, edits: list[Edit], remove: bool) -> None:

@@ -1,0 +1,187 @@
+"""The store never holds half an edit: while a deletion, an undo or an import runs frame by
+frame, commits write nothing; and within one commit a crash never leaves pixels of an object
+that the store does not list (the store is reopened as after a crash)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_skipclick.io.store import AnnotationStore
+from napari_skipclick.session import AnnotationSession
+from napari_skipclick.session.imports import import_frames
+from napari_skipclick.types import Click, VideoInfo
+from support.engines import ColourEngine, moving_squares
+
+N_FRAMES = 8
+
+
+class PowerCut(Exception):
+    """The process dies in the middle of a write."""
+
+
+def _saved(tmp_path) -> tuple[AnnotationSession, int, int]:
+    """A store of 8 frames: red propagated over all, blue clicked on frame 0; all saved."""
+    frames = moving_squares(N_FRAMES)
+    video = VideoInfo("squares.mp4", *frames.shape[:3], 25.0, "squares")
+    store = AnnotationStore.open_or_create(tmp_path / "s.zarr", video)
+    session = AnnotationSession(frames, ColourEngine(), store=store)
+    red, blue = session.add_object().id, session.add_object().id
+    session.set_clicks(0, red, [Click(25, 15, True)])
+    session.set_clicks(0, blue, [Click(45, 70, True)])
+    list(session.propagate([red], 0))
+    session.commit_all()
+    return session, red, blue
+
+
+def _on_disk(session: AnnotationSession) -> tuple[list[int], list[set[int]]]:
+    """What a session opened on the store after a crash sees: the object IDs listed and the
+    IDs in each frame's pixels."""
+    path = session.store.path
+    session.store.close()
+    store = AnnotationStore.open(path)
+    try:
+        listed = [o.id for o in store.objects()]
+        pixels = [set(np.unique(store.read_labels(t)).tolist()) - {0} for t in range(N_FRAMES)]
+    finally:
+        store.close()
+    return listed, pixels
+
+
+def test_a_deletion_under_way_is_not_saved_until_it_ends(tmp_path):
+    session, red, blue = _saved(tmp_path)
+    steps = session.deleting(red)
+    next(steps), next(steps), next(steps)  # frames 0..2 cleared in memory
+    assert session.edit_open
+    assert session.commit_all() == [] and session.commit(0) is False  # the autosave's turn
+    assert session.dirty_frames() == [0, 1, 2] and session.objects_dirty
+    list(steps)
+    assert not session.edit_open
+    assert session.commit_all() == list(range(N_FRAMES))
+    assert _on_disk(session) == ([blue], [{blue}] + [set()] * (N_FRAMES - 1))
+
+
+def test_a_crash_during_a_deletion_leaves_the_store_as_before_it(tmp_path):
+    session, red, blue = _saved(tmp_path)
+    steps = session.deleting(red)
+    for _ in range(4):
+        next(steps)
+    session.commit_all()
+    assert _on_disk(session) == ([red, blue], [{red, blue}] + [{red}] * (N_FRAMES - 1))
+
+
+@pytest.mark.parametrize("redo", [False, True])
+def test_an_undo_or_redo_under_way_is_not_saved_until_it_ends(tmp_path, redo):
+    session, red, blue = _saved(tmp_path)
+    session.delete_object(red)
+    session.commit_all()
+    if redo:
+        session.undo()
+        session.commit_all()
+    on_disk_before = [o.id for o in session.store.objects()]
+    steps = session.undoing(redo=redo)
+    next(steps), next(steps)
+    assert session.commit_all() == []
+    assert [o.id for o in session.store.objects()] == on_disk_before
+    steps.close()  # stopped: put back, nothing to save but what it marked
+    session.commit_all()
+    list(session.undoing(redo=redo))
+    session.commit_all()
+    expected = [blue] if redo else [red, blue]
+    assert [o.id for o in session.store.objects()] == expected
+
+
+def test_an_import_is_saved_whole(tmp_path):
+    session, red, blue = _saved(tmp_path)
+    session.delete_object(red)
+    session.commit_all()
+    real, saved_meanwhile = session.record, []
+
+    def record_and_autosave(change, group=None):
+        real(change, group=group)
+        saved_meanwhile.extend(session.commit_all())  # the writer's turn between two frames
+
+    session.record = record_and_autosave
+    labels = np.zeros(session.frame_shape, np.uint16)
+    labels[5:15, 5:15] = 7
+    import_frames(session, {3: labels, 4: labels})
+    assert saved_meanwhile == []
+    session.commit_all()
+    listed, pixels = _on_disk(session)
+    assert listed == [blue, 7] and pixels[3] == pixels[4] == {7}
+
+
+def _dying_after(session: AnnotationSession, writes: int) -> None:
+    """The store's process dies at its ``writes + 1``-th write (frames or the object list)."""
+    store, count = session.store, [0]
+
+    def dying(real):
+        def write(*args, **kwargs):
+            count[0] += 1
+            if count[0] > writes:
+                raise PowerCut
+            return real(*args, **kwargs)
+
+        return write
+
+    store.commit_frame = dying(store.commit_frame)
+    store.write_objects = dying(store.write_objects)
+
+
+@pytest.mark.parametrize("writes", range(N_FRAMES + 2))  # the list, each frame, the list
+def test_a_crash_while_a_deletion_is_saved_leaves_no_pixels_of_an_unlisted_object(tmp_path, writes):
+    session, red, _ = _saved(tmp_path)
+    session.delete_object(red)
+    _dying_after(session, writes)
+    with pytest.raises(PowerCut):
+        session.commit_all()
+    listed, pixels = _on_disk(session)
+    assert set().union(*pixels) <= set(listed)
+
+
+@pytest.mark.parametrize("writes", range(N_FRAMES + 1))  # the list, then each frame
+def test_a_crash_while_an_undone_deletion_is_saved_leaves_no_pixels_of_an_unlisted_object(
+    tmp_path, writes
+):
+    session, red, _ = _saved(tmp_path)
+    session.delete_object(red)
+    session.commit_all()
+    session.undo()
+    _dying_after(session, writes)
+    with pytest.raises(PowerCut):
+        session.commit_all()
+    listed, pixels = _on_disk(session)
+    assert set().union(*pixels) <= set(listed)
+
+
+def test_the_store_is_not_closed_or_switched_under_an_edit(tmp_path):
+    session, red, blue = _saved(tmp_path)
+    steps = session.deleting(red)
+    next(steps)
+    with pytest.raises(RuntimeError, match="let it end or stop it first"):
+        session.close()
+    with pytest.raises(RuntimeError, match="let it end or stop it first"):
+        session.save_to(session.store)
+    steps.close()
+    session.close()  # the deletion was put back: nothing lost, nothing to write but marks
+    assert _on_disk(session)[0] == [red, blue]
+
+
+def test_pixels_of_an_unlisted_object_are_listed_again_on_opening(tmp_path):
+    """A store an earlier version left with pixels of an object its list lacks (a crash
+    between two writes): the object is listed again, so that it can be seen and deleted, and
+    a new object does not take its ID (it would own those pixels)."""
+    session, red, blue = _saved(tmp_path)
+    session.store.write_objects([session.object(blue)], session.classes)
+    frames, path = session.frames, session.store.path
+    session.store.close()
+    reopened = AnnotationSession(
+        frames, ColourEngine(), store=AnnotationStore.open(path, readonly=False)
+    )
+    assert [o.id for o in reopened.objects] == [red, blue]
+    assert reopened.object(red).name == f"object {red} (pixels with no object)"
+    assert reopened.objects_dirty  # the repaired list is written by the next commit
+    assert reopened.add_object().id == blue + 1
+    reopened.delete_object(red)
+    reopened.commit_all()
+    assert _on_disk(reopened) == ([blue, blue + 1], [{blue}] + [set()] * (N_FRAMES - 1))
