@@ -10,7 +10,7 @@ import numpy as np
 
 from ._layer_data import labels_video_info
 from .colors import color_for
-from .types import FrameStatus, ObjectInfo
+from .types import DEFAULT_CLASS, FrameStatus, ObjectInfo
 
 
 def _objects(metadata: dict, existing: list[ObjectInfo], ids: Iterable[int]) -> list[ObjectInfo]:
@@ -28,7 +28,7 @@ def _objects(metadata: dict, existing: list[ObjectInfo], ids: Iterable[int]) -> 
         )
     objects = {o.id: o for o in (given or existing)}
     for oid in sorted(set(ids) - set(objects)):
-        objects[oid] = ObjectInfo(oid, f"object {oid}", "object", color_for(oid))
+        objects[oid] = ObjectInfo(oid, f"object {oid}", DEFAULT_CLASS, color_for(oid))
     return sorted(objects.values(), key=lambda o: o.id)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .engines.registry import DEFAULT_ENGINE, add_engine_arguments, options_from_args
@@ -22,6 +22,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     add_engine_arguments(parser, default=DEFAULT_ENGINE)
     parser.add_argument("--cache", help="feature cache folder (e.g. filled by precompute)")
+    parser.add_argument(
+        "--classes",
+        type=class_names,
+        default=[],
+        help="comma-separated classes of the objects (e.g. skier,ski,pole), added to the "
+        "store's; the default class 'object' goes when no object has it",
+    )
+
+
+def class_names(text: str) -> list[str]:
+    """The class names of a comma-separated list (``--classes``)."""
+    names = [name.strip() for name in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"an empty class name in {text!r}")
+    return names
 
 
 def open_annotator(
@@ -31,6 +46,7 @@ def open_annotator(
     engine: str = DEFAULT_ENGINE,
     options: Mapping[str, Any] | None = None,
     cache: str | None = None,
+    classes: Sequence[str] = (),
     show: bool = True,
     viewer: Any = None,
 ) -> tuple[Any, Any]:
@@ -42,6 +58,8 @@ def open_annotator(
         engine: a registry engine name.
         options: that engine's options (see ``napari_skipclick.engines.ENGINES``).
         cache: a feature cache folder (for example filled by ``skipclick precompute``).
+        classes: class names the objects may have, added to the store's (the default class
+            goes when no object has it: ``AnnotationSession.use_classes``).
         show: show the window (False for tests and scripted runs).
         viewer: an empty viewer to use instead of a new one (tests pass napari's
             ``make_napari_viewer()``, which keeps plugin registrations apart between tests).
@@ -75,6 +93,8 @@ def open_annotator(
     if widget.start(image, model, store) is None:
         viewer.close()
         raise RuntimeError(widget.controller.last_message)
+    if classes:
+        widget.controller.use_classes(list(classes))
     return viewer, widget
 
 
@@ -99,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
             engine=args.engine,
             options=options_from_args(args),
             cache=args.cache,
+            classes=args.classes,
         )
     except Exception as exc:
         print(f"skipclick annotate: {exc}", file=sys.stderr)

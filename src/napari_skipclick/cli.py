@@ -22,6 +22,8 @@ Start with `skipclick annotate`:
   skipclick annotate VIDEO --store OUT.zarr
                                       your video; annotations are saved to OUT.zarr and
                                       resumed from it next time
+  skipclick annotate VIDEO --store OUT.zarr --classes skier,ski,pole
+                                      the same, objects of your classes
   skipclick annotate VIDEO --engine skipclick
                                       the SkipClick model (its weights are downloaded once)
 

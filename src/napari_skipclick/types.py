@@ -26,6 +26,10 @@ class FrameStatus(str, enum.Enum):
     IMPORTED = "imported"
 
 
+#: the class of a new session's objects until others are added, and of imported objects
+DEFAULT_CLASS = "object"
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     """An annotated object: stable integer ID (the label value), display name, class, RGB colour.

@@ -19,6 +19,10 @@ pytestmark = [pytest.mark.gui, pytest.mark.slow]
 def test_cli_arguments():
     args = build_parser().parse_args(["annotate", "run.mp4", "--store", "s.zarr"])
     assert (args.video, args.store, args.engine) == ("run.mp4", "s.zarr", "embedded")
+    args = build_parser().parse_args(["annotate", "--classes", "skier, ski,pole"])
+    assert args.classes == ["skier", "ski", "pole"]
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["annotate", "--classes", "skier,,pole"])
     args = build_parser().parse_args(["demo", "--screenshot", "d.png", "--exit"])
     assert str(args.screenshot) == "d.png" and args.exit
 
@@ -27,7 +31,9 @@ def test_annotate_opens_the_sample_and_the_demo_runs_end_to_end(
     make_napari_viewer, qtbot, tmp_path
 ):
     store_path = tmp_path / "demo.zarr"
-    viewer, widget = open_annotator(store=str(store_path), viewer=make_napari_viewer())
+    viewer, widget = open_annotator(
+        store=str(store_path), classes=["skier", "ski", "pole"], viewer=make_napari_viewer()
+    )
     controller = widget.controller
     try:
         names = [layer.name for layer in viewer.layers]
@@ -37,6 +43,8 @@ def test_annotate_opens_the_sample_and_the_demo_runs_end_to_end(
         assert widget.setup_panel.store_edit.text() == str(store_path)
         assert viewer.layers.selection.active.name == "SkipClick prompts"
         assert viewer.layers.selection.active.mode == "add"
+        assert controller.session.classes == ["skier", "ski", "pole"]  # "object" went
+        assert widget.objects_panel.class_combo.currentText() == "skier"
 
         demo.annotate(widget, log=lambda _text: None)
         session = controller.session
@@ -56,6 +64,7 @@ def test_annotate_opens_the_sample_and_the_demo_runs_end_to_end(
         for t in range(11):
             np.testing.assert_array_equal(store.read_labels(t), labels[t])
         assert [o.name for o in store.objects()] == ["skis", "poles", "skier"]
+        assert store.classes() == ["skier", "ski", "pole"]
 
 
 def test_annotate_reports_an_unreadable_video(tmp_path, capsys):

@@ -64,6 +64,31 @@ def test_objects_panel_add_rename_class_delete_and_undo(annotator, qtbot):
     assert controller.add_object().id == second.id + 1
 
 
+def test_classes_are_renamed_and_removed_in_the_panel(annotator, qtbot):
+    _, widget = annotator
+    controller, panel = widget.controller, widget.objects_panel
+    panel.class_edit.setText("sky")
+    panel.add_class()
+    panel.add_object()  # of class "sky", the one chosen
+    obj = controller.current_object
+    panel.class_combo.setCurrentText("sky")
+    panel.rename_class()  # no new name typed: says what to do
+    assert controller.last_message == "Type the new name of class 'sky' first, then Rename"
+    panel.class_edit.setText("ski")
+    panel.rename_class()
+    assert controller.session.classes == ["object", "ski"]
+    assert panel.class_combo.currentText() == "ski" and panel.class_edit.text() == ""
+    assert panel.table.cellWidget(0, 2).currentText() == "ski"
+    assert controller.session.object(obj).class_name == "ski"
+    panel.remove_class()  # an object has it: refused, said why
+    assert controller.session.classes == ["object", "ski"]
+    assert controller.last_message.startswith("class 'ski' is the class of 1 object(s)")
+    panel.class_combo.setCurrentText("object")
+    panel.remove_class()
+    assert controller.session.classes == ["ski"]
+    assert [panel.class_combo.itemText(i) for i in range(panel.class_combo.count())] == ["ski"]
+
+
 def test_shortcuts_typed_on_the_canvas_act(annotator, qtbot):
     viewer, widget = annotator
     controller, panel = widget.controller, widget.objects_panel

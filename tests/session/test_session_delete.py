@@ -7,9 +7,9 @@ import pytest
 
 from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.session import AnnotationSession, annotation
-from napari_skipclick.types import Click, FrameStatus, VideoInfo
+from napari_skipclick.types import Click, FrameStatus
 from support.engines import ColourEngine, moving_squares
-from support.sessions import assert_same, snapshot
+from support.sessions import assert_same, snapshot, two_objects_in_store
 
 
 def _annotated(n_frames: int = 6) -> tuple[AnnotationSession, int, int]:
@@ -57,14 +57,8 @@ def _reopened_with_reads(tmp_path) -> tuple[AnnotationSession, list[int], dict, 
     """A store of 12 frames: red propagated over all, blue clicked on frame 0 only; reopened
     with room for one frame in memory (a long video's project), the frames its store reads
     noted. Returns the session, the reads, blue's masks, red and blue."""
-    frames = moving_squares(12)
-    video = VideoInfo("squares.mp4", *frames.shape[:3], 25.0, "squares")
-    store = AnnotationStore.open_or_create(tmp_path / "s.zarr", video)
-    session = AnnotationSession(frames, ColourEngine(), store=store)
-    red, blue = session.add_object().id, session.add_object().id
-    session.set_clicks(0, red, [Click(25, 15, True)])
-    session.set_clicks(0, blue, [Click(45, 70, True)])
-    list(session.propagate([red], 0))
+    session, red, blue = two_objects_in_store(tmp_path / "s.zarr", 12)
+    frames = session.frames
     masks = {t: session.labels.read(t) == blue for t in range(12)}
     session.close()
     store = AnnotationStore.open(tmp_path / "s.zarr", readonly=False)

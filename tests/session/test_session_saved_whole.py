@@ -10,8 +10,8 @@ import pytest
 from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.session import AnnotationSession
 from napari_skipclick.session.imports import import_frames
-from napari_skipclick.types import Click, VideoInfo
-from support.engines import ColourEngine, moving_squares
+from support.engines import ColourEngine
+from support.sessions import two_objects_in_store
 
 N_FRAMES = 8
 
@@ -22,14 +22,7 @@ class PowerCut(Exception):
 
 def _saved(tmp_path) -> tuple[AnnotationSession, int, int]:
     """A store of 8 frames: red propagated over all, blue clicked on frame 0; all saved."""
-    frames = moving_squares(N_FRAMES)
-    video = VideoInfo("squares.mp4", *frames.shape[:3], 25.0, "squares")
-    store = AnnotationStore.open_or_create(tmp_path / "s.zarr", video)
-    session = AnnotationSession(frames, ColourEngine(), store=store)
-    red, blue = session.add_object().id, session.add_object().id
-    session.set_clicks(0, red, [Click(25, 15, True)])
-    session.set_clicks(0, blue, [Click(45, 70, True)])
-    list(session.propagate([red], 0))
+    session, red, blue = two_objects_in_store(tmp_path / "s.zarr", N_FRAMES)
     session.commit_all()
     return session, red, blue
 

@@ -3,10 +3,29 @@ as the session tests need them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.session import AnnotationSession
-from napari_skipclick.types import FrameStatus
+from napari_skipclick.types import Click, FrameStatus, VideoInfo
+from support.engines import ColourEngine, moving_squares
+
+
+def two_objects_in_store(path: Path, n_frames: int) -> tuple[AnnotationSession, int, int]:
+    """A session saving to a new store at ``path`` over ``n_frames`` moving squares: red
+    propagated over every frame (each committed), blue clicked on frame 0 (not committed).
+    Returns the session, red and blue."""
+    frames = moving_squares(n_frames)
+    video = VideoInfo("squares.mp4", *frames.shape[:3], 25.0, "squares")
+    store = AnnotationStore.open_or_create(path, video)
+    session = AnnotationSession(frames, ColourEngine(), store=store)
+    red, blue = session.add_object().id, session.add_object().id
+    session.set_clicks(0, red, [Click(25, 15, True)])
+    session.set_clicks(0, blue, [Click(45, 70, True)])
+    list(session.propagate([red], 0))
+    return session, red, blue
 
 
 def started_session(frames: np.ndarray, start: np.ndarray, engine) -> tuple[AnnotationSession, int]:

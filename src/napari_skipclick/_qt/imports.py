@@ -16,6 +16,7 @@ import numpy as np
 from ..checks import ids_in
 from ..session import AnnotationSession
 from ..session.imports import import_frames
+from ..types import DEFAULT_CLASS
 from .stoppable import StoppableWorker
 
 #: what an import gives back: the frames imported and the number of new objects
@@ -74,7 +75,7 @@ class LabelsImport(StoppableWorker):
             if self.cancelled:
                 return None
         ids = sorted(set().union(*(ids_in(labels) for labels in frames.values())))
-        names = {i: (f"{name} {i}", "object") for i in ids}
+        names = {i: (f"{name} {i}", DEFAULT_CLASS) for i in ids}
         added = import_frames(session, frames, names)  # one undoable step, frame by frame
         return sorted(frames), len(added)
 

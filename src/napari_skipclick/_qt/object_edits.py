@@ -65,6 +65,21 @@ class ControllerObjects:
         self._need_session().add_class(name)
         self.objects_changed.emit()
 
+    def rename_class(self, name: str, new_name: str) -> None:
+        """Rename class ``name`` (its objects follow); ``ValueError`` for a name taken."""
+        self._need_session().rename_class(name, new_name)
+        self.objects_changed.emit()
+
+    def remove_class(self, name: str) -> None:
+        """Remove class ``name``; ``ValueError`` while an object has it, or the last one."""
+        self._need_session().remove_class(name)
+        self.objects_changed.emit()
+
+    def use_classes(self, names: list[str]) -> None:
+        """Add the classes ``names`` the session lacks (``AnnotationSession.use_classes``)."""
+        self._need_session().use_classes(names)
+        self.objects_changed.emit()
+
     def delete_object(self, obj_id: int) -> ObjectsDelete | None:
         """Delete the object on every frame, in a worker (``delete_objects``)."""
         return self.delete_objects([obj_id])

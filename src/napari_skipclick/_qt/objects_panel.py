@@ -47,6 +47,14 @@ class ObjectsPanel(QWidget):
         self.class_edit.returnPressed.connect(self.add_class)
         add_class = QPushButton("Add class")
         add_class.clicked.connect(self.add_class)
+        rename_class = QPushButton("Rename")
+        rename_class.setToolTip(
+            "Rename the class chosen in the list to the name typed below (its objects follow)"
+        )
+        rename_class.clicked.connect(self.rename_class)
+        remove_class = QPushButton("Remove")
+        remove_class.setToolTip("Remove the class chosen in the list (no object may have it)")
+        remove_class.clicked.connect(self.remove_class)
         self.add_button = QPushButton("Add object (M)")
         self.add_button.clicked.connect(self.add_object)
         self.delete_button = QPushButton("Delete")
@@ -67,8 +75,11 @@ class ObjectsPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         classes = QHBoxLayout()
         classes.addWidget(self.class_combo, 1)
-        classes.addWidget(self.class_edit, 1)
-        classes.addWidget(add_class)
+        classes.addWidget(rename_class)
+        classes.addWidget(remove_class)
+        new_class = QHBoxLayout()
+        new_class.addWidget(self.class_edit, 1)
+        new_class.addWidget(add_class)
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.delete_button)
@@ -86,6 +97,7 @@ class ObjectsPanel(QWidget):
         imports.addWidget(self.import_combo, 1)
         imports.addWidget(self.import_button)
         layout.addLayout(classes)
+        layout.addLayout(new_class)
         layout.addWidget(self.table)
         layout.addLayout(buttons)
         layout.addLayout(imports)
@@ -104,13 +116,37 @@ class ObjectsPanel(QWidget):
         name = self.class_edit.text().strip()
         if not name or self.controller.session is None:
             return
-        try:
-            self.controller.add_class(name)
-        except ValueError as exc:
-            self.controller._warn(str(exc))
+        if not self._edit_classes(self.controller.add_class, name):
             return
         self.class_edit.clear()
         self.class_combo.setCurrentText(name)
+
+    def rename_class(self) -> None:
+        """Rename the class chosen in the list to the name typed in the field."""
+        name, new_name = self.class_combo.currentText(), self.class_edit.text().strip()
+        if self.controller.session is None or not name:
+            return
+        if not new_name:
+            self.controller._warn(f"Type the new name of class {name!r} first, then Rename")
+            return
+        if self._edit_classes(self.controller.rename_class, name, new_name):
+            self.class_edit.clear()
+            self.class_combo.setCurrentText(new_name)
+
+    def remove_class(self) -> None:
+        """Remove the class chosen in the list."""
+        name = self.class_combo.currentText()
+        if self.controller.session is not None and name:
+            self._edit_classes(self.controller.remove_class, name)
+
+    def _edit_classes(self, edit: Any, *args: str) -> bool:
+        """``edit(*args)``; a refusal (``ValueError``) is shown. Whether it was done."""
+        try:
+            edit(*args)
+        except ValueError as exc:
+            self.controller._warn(str(exc))
+            return False
+        return True
 
     def add_object(self) -> None:
         if self.controller.session is None:

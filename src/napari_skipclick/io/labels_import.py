@@ -17,7 +17,7 @@ import numpy as np
 
 from ..checks import ids_in
 from ..colors import color_for
-from ..types import FrameStatus, ObjectInfo
+from ..types import DEFAULT_CLASS, FrameStatus, ObjectInfo
 from .store import AnnotationStore, StoreError
 
 Progress = Callable[[int, int], None]
@@ -332,7 +332,7 @@ def check_import(
             progress(k + 1, 2 * len(source.frames))
     unknown = sorted(seen - set(source.objects))
     for oid in unknown:
-        source.objects[oid] = (f"object {oid}", "object")
+        source.objects[oid] = (f"object {oid}", DEFAULT_CLASS)
     stored = {o.id: o for o in store.objects()}
     clash = [i for i in sorted(seen) if i in stored and stored[i].name != source.objects[i][0]]
     if clash:

@@ -13,13 +13,14 @@ import numpy as np
 from ..checks import check_image, ids_in, made_by_user
 from ..engines.base import Engine, Features, features_key, working_grid
 from ..engines.cache import FeatureCache, frame_hash
-from ..types import Click, FrameStatus, ObjectInfo
+from ..types import DEFAULT_CLASS, Click, FrameStatus
 from . import propagation as prop
 from .clicks import ClickTable
 from .corrections import corrected, one_click_added
 from .deleting import SessionDeleting
 from .history import FrameChange, History, TimedClicks, edit_change, frame_change
 from .labels import LabelVolume, object_edit
+from .objects import SessionObjects
 from .priors import DecodePriors
 from .propagating import SessionPropagation
 from .results import EditResult, FeaturesNotReady, StaleResultError, split_inside
@@ -33,7 +34,9 @@ from .undoing import SessionUndo
 from .zoom import decode_in_crop, zoom_box
 
 
-class AnnotationSession(SessionSaving, SessionUndo, SessionDeleting, SessionPropagation):
+class AnnotationSession(
+    SessionObjects, SessionSaving, SessionUndo, SessionDeleting, SessionPropagation
+):
     """Annotation state of one video: the API the napari widget drives (no napari/Qt here).
 
     Edits change memory only; ``commit``/``commit_all`` write them to the store and ``close``
@@ -47,7 +50,7 @@ class AnnotationSession(SessionSaving, SessionUndo, SessionDeleting, SessionProp
         *,
         store: Store | None = None,
         cache: FeatureCache | None = None,
-        classes: Sequence[str] = ("object",),
+        classes: Sequence[str] = (DEFAULT_CLASS,),
         labels_max_mib: float = 512,
         history_max: int = 10_000,
     ) -> None:
@@ -104,37 +107,6 @@ class AnnotationSession(SessionSaving, SessionUndo, SessionDeleting, SessionProp
         with self._lock:
             self.engine = engine
             self.generation += 1
-
-    # -- objects and classes -------------------------------------------------------------------
-
-    @property
-    def objects(self) -> list[ObjectInfo]:
-        with self._lock:
-            return self.registry.objects
-
-    @property
-    def classes(self) -> list[str]:
-        with self._lock:
-            return self.registry.classes
-
-    def object(self, obj_id: int) -> ObjectInfo:
-        return self.registry.get(obj_id)
-
-    def add_class(self, name: str) -> None:
-        self._change_objects(self.registry.add_class, name)
-
-    def add_object(self, class_name: str | None = None, name: str | None = None) -> ObjectInfo:
-        return self._change_objects(self.registry.add_object, class_name, name)
-
-    def import_object(self, info: ObjectInfo) -> None:
-        """Register an object under its own ID and class (labels imported from elsewhere)."""
-        self._change_objects(self.registry.restore, info)
-
-    def rename_object(self, obj_id: int, name: str) -> ObjectInfo:
-        return self._change_objects(self.registry.rename, obj_id, name)
-
-    def set_object_class(self, obj_id: int, class_name: str) -> ObjectInfo:
-        return self._change_objects(self.registry.set_class, obj_id, class_name)
 
     def mark_carried(self, t: int, obj_id: int, reason: str | None = None) -> None:
         """Note that propagation made the object's mask on frame ``t`` (a correction changes it
@@ -385,10 +357,3 @@ class AnnotationSession(SessionSaving, SessionUndo, SessionDeleting, SessionProp
         """Frame ``t`` changed by ``edit`` (see ``object_edit``) and new clicks, with its status."""
         frame, current, status = self.labels.read(t), self._clicks.on(t), self.status(t)
         return edit_change(t, frame, edit, current, clicks, status, clicked)
-
-    def _change_objects(self, change: Callable[..., Any], *args: Any) -> Any:
-        """``change(*args)`` on the object registry; the lists are written by the next commit."""
-        with self._lock:
-            result = change(*args)
-            self._mark_objects_changed()
-            return result

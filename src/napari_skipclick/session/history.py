@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -182,6 +182,16 @@ class History:
             self._push_undo(edit)
             edits.append(edit)
         return edits
+
+    def rename_class(self, name: str, new_name: str) -> None:
+        """A deleted object of class ``name`` that an undo (or redo) brings back comes back
+        of class ``new_name`` (the class was renamed meanwhile)."""
+        for stack in (self._undo, self._redo):
+            for index, edit in enumerate(stack):
+                info = edit.removed_object
+                if info is not None and info.class_name == name:
+                    info = replace(info, class_name=new_name)
+                    stack[index] = replace(edit, removed_object=info)
 
     def _push_undo(self, edit: Edit) -> None:
         self._undo.append(edit)

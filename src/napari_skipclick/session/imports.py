@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..checks import ids_in
-from ..types import FrameStatus, ObjectInfo
+from ..types import DEFAULT_CLASS, FrameStatus, ObjectInfo
 from .history import FrameChange
 from .state import color_for
 
@@ -67,7 +67,7 @@ def import_frames(
         with session.locked():
             added = []
             for oid in sorted(ids - {o.id for o in session.objects}):
-                name, class_name = names.get(oid, (f"object {oid}", "object"))
+                name, class_name = names.get(oid, (f"object {oid}", DEFAULT_CLASS))
                 info = ObjectInfo(oid, name, class_name, color_for(oid))
                 session.import_object(info)
                 added.append(info)

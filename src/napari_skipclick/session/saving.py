@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..colors import color_for
-from ..types import ObjectInfo
+from ..types import DEFAULT_CLASS, ObjectInfo
 
 if TYPE_CHECKING:
     from ..engines.base import Engine
@@ -278,7 +278,7 @@ class SessionSaving:
         for t in self.store.annotated_frames():
             found |= self.store.frame_ids(t) or frozenset()
         for obj_id in sorted(found - {o.id for o in self.registry.objects}):
-            class_name = (self.registry.classes or ["object"])[0]
+            class_name = (self.registry.classes or [DEFAULT_CLASS])[0]
             name = f"object {obj_id} (pixels with no object)"
             self.registry.restore(ObjectInfo(obj_id, name, class_name, color_for(obj_id)))
             self._mark_objects_changed()

@@ -52,6 +52,35 @@ class ObjectRegistry:
             raise ValueError(f"class {name!r} already exists")
         self._classes.append(name)
 
+    def rename_class(self, name: str, new_name: str) -> list[ObjectInfo]:
+        """Rename class ``name`` in place (its position stays); its objects follow. Returns
+        them, renamed."""
+        self._check_class(name)
+        new_name = new_name.strip()
+        if not new_name:
+            raise ValueError("a class name cannot be empty")
+        if new_name != name and new_name in self._classes:
+            raise ValueError(f"class {new_name!r} already exists")
+        self._classes[self._classes.index(name)] = new_name
+        for obj_id, info in self._objects.items():
+            if info.class_name == name:
+                self._objects[obj_id] = replace(info, class_name=new_name)
+        return [info for info in self.objects if info.class_name == new_name]
+
+    def remove_class(self, name: str) -> None:
+        """Remove class ``name``, which no object may have, and not the last class."""
+        self._check_class(name)
+        users = [info.name for info in self.objects if info.class_name == name]
+        if users:
+            shown = ", ".join(users[:3]) + (" …" if len(users) > 3 else "")
+            raise ValueError(
+                f"class {name!r} is the class of {len(users)} object(s) ({shown}): give them "
+                "another class first"
+            )
+        if len(self._classes) == 1:
+            raise ValueError("the last class cannot be removed: add another one first")
+        self._classes.remove(name)
+
     def add_object(self, class_name: str | None = None, name: str | None = None) -> ObjectInfo:
         """Create an object with the next free ID; the class must exist (default: the first)."""
         if class_name is None:

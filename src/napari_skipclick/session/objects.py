@@ -1,0 +1,91 @@
+"""The objects and classes of ``AnnotationSession``: add, rename, change class; add, rename
+and remove classes. The lists are written to the store by the next commit, like the frames."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..types import DEFAULT_CLASS, ObjectInfo
+from .history import History
+from .state import ObjectRegistry
+
+
+class SessionObjects:
+    """Objects and classes (a mixin: it uses the session's registry and lock)."""
+
+    registry: ObjectRegistry
+    history: History
+    _lock: Any
+    _mark_objects_changed: Callable[[], None]  # the session's (``SessionSaving``)
+
+    @property
+    def objects(self) -> list[ObjectInfo]:
+        with self._lock:
+            return self.registry.objects
+
+    @property
+    def classes(self) -> list[str]:
+        with self._lock:
+            return self.registry.classes
+
+    def object(self, obj_id: int) -> ObjectInfo:
+        return self.registry.get(obj_id)
+
+    def add_class(self, name: str) -> None:
+        self._change_objects(self.registry.add_class, name)
+
+    def rename_class(self, name: str, new_name: str) -> list[ObjectInfo]:
+        """Rename the class ``name``; its objects take the new name. Returns those objects.
+
+        Args:
+            name: a class of the session (``ValueError`` otherwise).
+            new_name: a name no other class has, not empty (``ValueError`` otherwise).
+        """
+        with self._lock:
+            renamed = self._change_objects(self.registry.rename_class, name, new_name)
+            self.history.rename_class(name, new_name.strip())
+            return renamed
+
+    def remove_class(self, name: str) -> None:
+        """Remove the class ``name``: ``ValueError`` while an object has it (give them another
+        class first) and for the last class."""
+        self._change_objects(self.registry.remove_class, name)
+
+    def use_classes(self, names: Sequence[str]) -> None:
+        """Add the classes ``names`` that the session lacks, in order. The default class
+        (``DEFAULT_CLASS``, a new store's) goes when it is not named and no object has it.
+
+        Args:
+            names: class names (``ValueError`` for an empty one: nothing changes).
+        """
+        names = [name.strip() for name in names]
+        if not all(names):
+            raise ValueError("a class name cannot be empty")
+        with self._lock:
+            for name in dict.fromkeys(names):
+                if name not in self.registry.classes:
+                    self.add_class(name)
+            unused = set(self.registry.classes) - {o.class_name for o in self.registry.objects}
+            if names and DEFAULT_CLASS in unused and DEFAULT_CLASS not in names:
+                self.remove_class(DEFAULT_CLASS)
+
+    def add_object(self, class_name: str | None = None, name: str | None = None) -> ObjectInfo:
+        return self._change_objects(self.registry.add_object, class_name, name)
+
+    def import_object(self, info: ObjectInfo) -> None:
+        """Register an object under its own ID and class (labels imported from elsewhere)."""
+        self._change_objects(self.registry.restore, info)
+
+    def rename_object(self, obj_id: int, name: str) -> ObjectInfo:
+        return self._change_objects(self.registry.rename, obj_id, name)
+
+    def set_object_class(self, obj_id: int, class_name: str) -> ObjectInfo:
+        return self._change_objects(self.registry.set_class, obj_id, class_name)
+
+    def _change_objects(self, change: Callable[..., Any], *args: Any) -> Any:
+        """``change(*args)`` on the object registry; the lists are written by the next commit."""
+        with self._lock:
+            result = change(*args)
+            self._mark_objects_changed()
+            return result

@@ -1,0 +1,93 @@
+"""Classes: renamed (their objects follow) and removed (not while an object has one), a
+taxonomy given up front (``use_classes``), all written to the store with the object list."""
+
+from __future__ import annotations
+
+import pytest
+
+from napari_skipclick.io.store import AnnotationStore
+from napari_skipclick.session import AnnotationSession
+from napari_skipclick.types import DEFAULT_CLASS, VideoInfo
+from support.engines import ColourEngine, moving_squares
+
+
+def _session(tmp_path) -> AnnotationSession:
+    frames = moving_squares(3)
+    video = VideoInfo("squares.mp4", *frames.shape[:3], 25.0, "squares")
+    store = AnnotationStore.open_or_create(tmp_path / "s.zarr", video)
+    return AnnotationSession(frames, ColourEngine(), store=store, classes=("sky", "pole"))
+
+
+def test_a_renamed_class_keeps_its_place_and_its_objects(tmp_path):
+    session = _session(tmp_path)
+    a, b = session.add_object("sky").id, session.add_object("pole").id
+    renamed = session.rename_class("sky", " ski ")
+    assert session.classes == ["ski", "pole"] and [o.id for o in renamed] == [a]
+    assert session.object(a).class_name == "ski" and session.object(b).class_name == "pole"
+    session.commit_all()
+    assert session.store.classes() == ["ski", "pole"]
+    assert [o.class_name for o in session.store.objects()] == ["ski", "pole"]
+
+
+def test_a_deleted_object_comes_back_of_its_renamed_class(tmp_path):
+    session = _session(tmp_path)
+    obj = session.add_object("sky").id
+    session.delete_object(obj)
+    session.rename_class("sky", "ski")
+    session.undo()
+    assert session.object(obj).class_name == "ski" and session.classes == ["ski", "pole"]
+    session.rename_class("ski", "skis")  # the deletion waits on the redo stack
+    session.redo()
+    session.undo()
+    assert session.object(obj).class_name == "skis" and session.classes == ["skis", "pole"]
+
+
+@pytest.mark.parametrize(
+    ("name", "new_name", "message"),
+    [("sky", "pole", "already exists"), ("sky", "  ", "cannot be empty"), ("sun", "x", "unknown")],
+)
+def test_a_rename_that_cannot_be_done_changes_nothing(tmp_path, name, new_name, message):
+    session = _session(tmp_path)
+    session.add_object("sky")
+    with pytest.raises(ValueError, match=message):
+        session.rename_class(name, new_name)
+    assert session.classes == ["sky", "pole"] and session.objects[0].class_name == "sky"
+
+
+def test_a_class_is_removed_only_when_no_object_has_it_and_never_the_last(tmp_path):
+    session = _session(tmp_path)
+    obj = session.add_object("pole", name="left pole").id
+    with pytest.raises(
+        ValueError, match=r"class 'pole' is the class of 1 object\(s\) \(left pole\)"
+    ):
+        session.remove_class("pole")
+    session.remove_class("sky")
+    assert session.classes == ["pole"]
+    session.delete_object(obj)
+    with pytest.raises(ValueError, match="the last class"):
+        session.remove_class("pole")
+    session.commit_all()
+    assert session.store.classes() == ["pole"]
+
+
+def test_classes_given_up_front_replace_the_unused_default(tmp_path):
+    frames = moving_squares(3)
+    session = AnnotationSession(frames, ColourEngine())
+    assert session.classes == [DEFAULT_CLASS]
+    session.use_classes(["skier", " ski", "pole", "ski"])
+    assert session.classes == ["skier", "ski", "pole"]
+    session.use_classes(["skier", "gate"])  # more later: added, none removed
+    assert session.classes == ["skier", "ski", "pole", "gate"]
+
+
+def test_the_default_class_stays_while_an_object_has_it_or_it_is_named(tmp_path):
+    session = AnnotationSession(moving_squares(3), ColourEngine())
+    session.add_object()
+    session.use_classes(["skier"])
+    assert session.classes == [DEFAULT_CLASS, "skier"]
+    named = AnnotationSession(moving_squares(3), ColourEngine())
+    named.use_classes(["skier", DEFAULT_CLASS])
+    assert named.classes == [DEFAULT_CLASS, "skier"]
+    with pytest.raises(ValueError, match="cannot be empty"):
+        named.use_classes(["gate", ""])
+    assert named.classes == [DEFAULT_CLASS, "skier"]
