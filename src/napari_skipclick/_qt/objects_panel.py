@@ -41,7 +41,7 @@ class ObjectsPanel(QWidget):
         #: object id -> frames where it has pixels or clicks (kept up to date edit by edit)
         self._frames: dict[int, set[int]] = {}
         self.class_combo = QComboBox()
-        self.class_combo.setToolTip("Class of new objects")
+        self.class_combo.setToolTip("Class of new objects (Rename and Remove act on it)")
         self.class_edit = QLineEdit()
         self.class_edit.setPlaceholderText("new class")
         self.class_edit.returnPressed.connect(self.add_class)
