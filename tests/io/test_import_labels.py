@@ -163,3 +163,16 @@ def test_zarr_array_import(tmp_path, capsys):
     with AnnotationStore.open(store) as s:
         assert s.annotated_frames() == [1, 5] and (s.read_labels(1) == 2).sum() == 25
         assert s.statuses()[1] == FrameStatus.IMPORTED
+
+
+def test_an_import_keeps_a_deletion_still_to_finish(tmp_path, capsys):
+    from napari_skipclick.types import ObjectInfo
+
+    store = new_store(tmp_path / "s.zarr")
+    with AnnotationStore.open(store, readonly=False) as s:  # a crash left object 1 half deleted
+        s.write_objects([ObjectInfo(1, "ski", "ski", (1, 2, 3))], ["ski"], leaving=[1])
+    ann = {"id": 1, "image_id": 1, "category_id": 1, "segmentation": box(1, 1, 6, 12)}
+    code, err = run_import(store, coco(tmp_path / "a.json", [{**ann, "track_id": 2}]), capsys)
+    assert code == 0, err
+    with AnnotationStore.open(store) as s:
+        assert len(s.objects()) == 2 and s.leaving() == [1]

@@ -14,6 +14,7 @@ from napari_skipclick._reader import read_store
 from napari_skipclick.io.store import (
     FORMAT_VERSION,
     AnnotationStore,
+    StoreCorruptError,
     StoreError,
     StoreLockedError,
     StoreMismatchError,
@@ -333,3 +334,32 @@ def test_the_object_ids_of_each_frame_are_noted_with_its_commit(tmp_path):
         assert store.frame_ids(0) is None and store.frame_ids(1) == frozenset()
         with pytest.raises(IndexError):
             store.frame_ids(6)
+
+
+def test_objects_being_deleted_are_listed_as_leaving_and_named_in_problems(tmp_path):
+    path = tmp_path / "s.zarr"
+    skier = ObjectInfo(1, "skier", "person", (0, 255, 0))
+    ski = ObjectInfo(2, "ski", "ski", (1, 2, 3))
+    with AnnotationStore.open_or_create(path, VIDEO) as store:
+        store.write_objects([skier, ski], ["person", "ski"], leaving=[2])
+        assert store.leaving() == [2] and store.objects() == [skier, ski]
+        with pytest.raises(ValueError, match="must be listed"):
+            store.write_objects([skier], ["person"], leaving=[2])
+    store = AnnotationStore.open(path)
+    assert store.leaving() == [2]
+    assert store.problems == [
+        "object 2 (ski) was being deleted and some frames still hold it: opening the store for "
+        "annotation finishes the deletion"
+    ]
+    store.close()
+    with AnnotationStore.open(path, readonly=False) as store:
+        store.write_objects([skier], ["person"])  # the deletion written to its end
+        assert store.leaving() == [] and store.problems == []
+    doc = json.loads((path / "objects.json").read_text())
+    assert "leaving" not in doc
+    doc["leaving"] = [5]  # not listed: the list is damaged
+    (path / "objects.json").write_text(json.dumps(doc))
+    store = AnnotationStore.open(path)
+    with pytest.raises(StoreCorruptError, match="leaving"):
+        store.leaving()
+    store.close()

@@ -387,7 +387,9 @@ def import_labels(
     classes = list(
         dict.fromkeys([*store.classes(), *source.classes, *(o.class_name for o in names.values())])
     )
-    store.write_objects(list(names.values()), classes)
+    imported = {o.id for o in report.objects}
+    leaving = [i for i in store.leaving() if i not in imported]  # deletions still to finish
+    store.write_objects(list(names.values()), classes, leaving=leaving)
     total = len(report.frames)
     for k, t in enumerate(report.frames):  # frames without any label are not imported
         labels = _frame_labels(source, t, (v.height, v.width))[0]

@@ -40,7 +40,8 @@ class AnnotationSession(
     """Annotation state of one video: the API the napari widget drives (no napari/Qt here).
 
     Edits change memory only; ``commit``/``commit_all`` write them to the store and ``close``
-    saves and releases it (rules in ``session.saving``).
+    saves and releases it (rules in ``session.saving``). Opening a store finishes a deletion
+    that a crash left half written there (``finish_deletions``).
     """
 
     def __init__(
@@ -83,6 +84,7 @@ class AnnotationSession(
             for t, obj in store.carried_masks():
                 self._carried.setdefault(t, set()).add(obj)
             self._review_reasons = store.review_reasons()
+            self.finish_deletions(store.leaving())
         else:
             self.registry = ObjectRegistry((), classes)
             self._status = {}

@@ -9,7 +9,7 @@ that no edit of it is taken while its frames are cleared.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -42,6 +42,18 @@ class SessionDeleting:
         frames are written by the next commit). ``KeyError`` for an unknown object."""
         for _ in self.deleting(obj_id):
             pass
+
+    def finish_deletions(self, leaving: Iterable[int]) -> list[int]:
+        """Delete the listed objects ``leaving`` whose deletion a crash left half written in
+        the store (``Store.leaving``): their pixels and clicks leave the frames that still
+        hold them, to be written by the next commit. Not undoable (an undo would bring back
+        only what the crash left); returns the objects deleted."""
+        finished = [obj_id for obj_id in leaving if obj_id in self.registry]
+        for obj_id in finished:
+            self.delete_object(obj_id)
+        if finished:
+            self.history.clear()
+        return finished
 
     def deleting(self, obj_id: int) -> Iterator[int]:
         """``delete_object`` frame by frame: yields each frame of ``frames_with_labels`` once

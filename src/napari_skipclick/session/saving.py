@@ -13,8 +13,9 @@ Rules:
 - The store never holds half an edit: while a frame-by-frame edit is open (``saved_whole``: a
   deletion, an undo or redo, an import) commits write nothing, so that a crash meanwhile
   leaves the store as it was before the edit. Within a commit, an object the store still
-  lists stays listed until its frames are written: a crash between two writes never leaves
-  pixels of an object the store does not list.
+  lists stays listed, marked as leaving, until its frames are written: a crash between two
+  writes never leaves pixels of an object the store does not list, and the next session on
+  the store finishes the deletion (``finish_deletions``).
 """
 
 from __future__ import annotations
@@ -183,7 +184,8 @@ class SessionSaving:
     def _write_objects(self, *, final: bool) -> bool:
         """Write the object and class lists if they changed; not ``final``: with the objects
         the store lists and the session no longer has (their pixels may still be in stored
-        frames), once per change. False while an edit is open (nothing written)."""
+        frames), marked as leaving, once per change. False while an edit is open (nothing
+        written)."""
         assert self.store is not None
         with self._commit_lock:
             with self._lock:
@@ -199,7 +201,7 @@ class SessionSaving:
             if gone:
                 objects = sorted([*objects, *gone], key=lambda o: o.id)
                 classes = list(dict.fromkeys([*classes, *(o.class_name for o in gone)]))
-            self.store.write_objects(objects, classes)
+            self.store.write_objects(objects, classes, leaving=[o.id for o in gone])
             with self._lock:
                 if self._objects_version == version:
                     if gone:

@@ -34,6 +34,10 @@ class Store(Protocol):
         """The saved class names, in order."""
         ...
 
+    def leaving(self) -> list[int]:
+        """IDs of saved objects whose deletion was being written (frames may still hold them)."""
+        ...
+
     def statuses(self) -> dict[int, FrameStatus]:
         """The status of every frame that is not EMPTY."""
         ...
@@ -101,8 +105,11 @@ class Store(Protocol):
         """Replace frame ``t``'s saved courses durably (an empty ``record`` removes them)."""
         ...
 
-    def write_objects(self, objects: Sequence[ObjectInfo], classes: Sequence[str]) -> None:
-        """Replace the saved object and class lists."""
+    def write_objects(
+        self, objects: Sequence[ObjectInfo], classes: Sequence[str], leaving: Sequence[int] = ()
+    ) -> None:
+        """Replace the saved object and class lists; ``leaving``: listed objects whose
+        deletion is being written."""
         ...
 
     def close(self) -> None:

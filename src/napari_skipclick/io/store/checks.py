@@ -77,11 +77,16 @@ def check_review_reasons(reasons: Mapping[Any, Any]) -> dict[str, str]:
     return out
 
 
-def objects_doc(objects: Sequence[ObjectInfo], classes: Sequence[str]) -> dict:
-    """JSON document of objects and classes; ``ValueError`` for bad ids or colours."""
+def objects_doc(
+    objects: Sequence[ObjectInfo], classes: Sequence[str], leaving: Sequence[int] = ()
+) -> dict:
+    """JSON document of objects and classes, and the IDs of listed objects whose deletion is
+    being written (``leaving``, left out when empty); ``ValueError`` for bad ids or colours."""
     ids = [o.id for o in objects]
     if len(set(ids)) != len(ids) or any(not 1 <= int(i) <= 2**32 - 1 for i in ids):
         raise ValueError(f"object ids must be unique and in 1..4294967295, got {ids}")
+    if not set(leaving) <= set(ids):
+        raise ValueError(f"leaving objects {sorted(leaving)} must be listed, got {ids}")
     for o in objects:
         if len(o.color) != 3 or any(not 0 <= int(c) <= 255 for c in o.color):
             raise ValueError(f"object {o.id} colour must be three values 0..255: {o.color}")
@@ -94,21 +99,28 @@ def objects_doc(objects: Sequence[ObjectInfo], classes: Sequence[str]) -> dict:
         }
         for o in objects
     ]
-    return {"objects": entries, "classes": [str(c) for c in classes], "modified": utc_now()}
+    doc = {"objects": entries, "classes": [str(c) for c in classes], "modified": utc_now()}
+    if leaving:
+        doc["leaving"] = sorted(int(i) for i in leaving)
+    return doc
 
 
 def load_objects(path: Path, root: Path) -> dict:
-    """``{"objects": [ObjectInfo], "classes": [str]}`` from objects.json (empty if absent)."""
+    """``{"objects": [ObjectInfo], "classes": [str], "leaving": [int]}`` from objects.json
+    (empty if absent; ``leaving``: listed objects whose deletion was being written)."""
     try:
         doc = read_json(path, root)
     except FileNotFoundError:
-        return {"objects": [], "classes": []}
+        return {"objects": [], "classes": [], "leaving": []}
     try:
         objects = [
             ObjectInfo(int(o["id"]), str(o["name"]), str(o["class_name"]), tuple(o["color"]))
             for o in doc["objects"]
         ]
         classes = [str(c) for c in doc["classes"]]
+        leaving = [int(i) for i in doc.get("leaving", [])]
+        if not set(leaving) <= {o.id for o in objects}:
+            raise ValueError(f"leaving objects {leaving} are not all listed")
     except (KeyError, TypeError, ValueError) as e:
         raise StoreCorruptError(f"{path} has an invalid entry: {e!r}", str(path)) from e
-    return {"objects": objects, "classes": classes}
+    return {"objects": objects, "classes": classes, "leaving": leaving}

@@ -148,6 +148,13 @@ class AnnotationStore(FrameRecords):
         damaged = [str(e) for _, e in sorted(self._damaged.items())]
         if isinstance(self._objects_doc, StoreCorruptError):
             damaged.append(str(self._objects_doc))
+        else:
+            names = {o.id: o.name for o in self._objects_doc["objects"]}
+            damaged += [
+                f"object {i} ({names[i]}) was being deleted and some frames still hold it: "
+                "opening the store for annotation finishes the deletion"
+                for i in self._objects_doc["leaving"]
+            ]
         return [*self._notes, *damaged]
 
     # ------------------------------------------------------------------ reading
@@ -190,6 +197,12 @@ class AnnotationStore(FrameRecords):
     def classes(self) -> list[str]:
         """Class names in stored order."""
         return list(self._objects()["classes"])
+
+    def leaving(self) -> list[int]:
+        """IDs of listed objects whose deletion was being written: a crash, or a writer still
+        at work, left some of their frames with pixels (an annotation session that opens the
+        store finishes the deletion)."""
+        return list(self._objects()["leaving"])
 
     def _objects(self) -> dict:
         if isinstance(self._objects_doc, StoreCorruptError):
@@ -300,10 +313,13 @@ class AnnotationStore(FrameRecords):
             except OSError as e:
                 raise StoreError(f"could not save frame {t}'s courses: {e.strerror or e}") from e
 
-    def write_objects(self, objects: Sequence[ObjectInfo], classes: Sequence[str]) -> None:
-        """Replace the object and class lists (durable)."""
+    def write_objects(
+        self, objects: Sequence[ObjectInfo], classes: Sequence[str], leaving: Sequence[int] = ()
+    ) -> None:
+        """Replace the object and class lists (durable); ``leaving``: IDs of listed objects
+        whose deletion is being written (their frames follow)."""
         self._check_writable()
-        doc = objects_doc(objects, classes)
+        doc = objects_doc(objects, classes, leaving)
         with self._write_lock:
             self._check_writable()
             try:
