@@ -293,3 +293,22 @@ def test_closing_during_propagation_with_a_full_disk_keeps_the_frames(saving, qt
     with AnnotationStore.open(path) as store:
         for t in propagated:
             np.testing.assert_array_equal(store.read_labels(t), np.asarray(session.labels[t]))
+
+
+def test_opening_a_store_finishes_a_deletion_a_crash_left_half_saved(saving, qtbot, feature_cache):
+    widget, path = saving
+    controller = widget.controller
+    skier = controller.current_object
+    image = controller.layers.image_layer
+    controller.close_session()
+    with AnnotationStore.open(path, readonly=False) as store:  # the list a crash left
+        store.write_objects(store.objects(), store.classes(), leaving=[skier])
+        assert store.read_labels(0).any()  # frame 0 not written yet
+    controller.start_session(
+        image, create_engine("embedded"), store_path=str(path), cache=feature_cache
+    )
+    assert f"repaired: the deletion of object {skier} finished" in controller.last_message
+    assert controller.session.objects == [] and not labels_of(controller, 0).any()
+    assert controller.flush()  # the autosave writes it
+    with AnnotationStore.open(path) as store:
+        assert store.objects() == [] and store.leaving() == [] and not store.read_labels(0).any()

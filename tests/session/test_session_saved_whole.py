@@ -160,6 +160,7 @@ def test_a_deletion_a_crash_left_half_saved_is_finished_on_opening(tmp_path, wri
     assert store.leaving() == [red] and "was being deleted" in store.problems[0]
     reopened = AnnotationSession(frames, ColourEngine(), store=store)
     assert [o.id for o in reopened.objects] == [blue]
+    assert reopened.repaired == [f"the deletion of object {red} finished"]
     assert not any(red in reopened.ids_on(t) for t in range(N_FRAMES))
     assert not reopened.history.can_undo  # an undo would bring back what the crash left
     reopened.commit_all()
@@ -194,6 +195,7 @@ def test_pixels_of_an_unlisted_object_are_listed_again_on_opening(tmp_path):
     )
     assert [o.id for o in reopened.objects] == [red, blue]
     assert reopened.object(red).name == f"object {red} (pixels with no object)"
+    assert reopened.repaired == [f"object {red} listed again (pixels with no object)"]
     assert reopened.objects_dirty  # the repaired list is written by the next commit
     assert reopened.add_object().id == blue + 1
     reopened.delete_object(red)

@@ -123,7 +123,8 @@ class AnnotationController(ControllerObjects, ControllerHistory, ControllerPropa
         self._request_features(self._frame)
         store = session.store
         where = f"saving to {store.path}" if store is not None else "not saved (no store chosen)"
-        self._say(f"Annotating {session.n_frames} frame(s) with {engine.name}; {where}")
+        repaired = f"; repaired: {', '.join(session.repaired)}" if session.repaired else ""
+        self._say(f"Annotating {session.n_frames} frame(s) with {engine.name}; {where}{repaired}")
         return session
 
     def switch_engine(self, engine: Engine) -> None:

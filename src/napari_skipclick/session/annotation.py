@@ -79,15 +79,19 @@ class AnnotationSession(
         self._init_saving()
         if store is not None:
             self.registry = ObjectRegistry(store.objects(), store.classes() or classes)
-            self._list_unlisted_objects()
+            listed = self._list_unlisted_objects()
             self._status = {int(t): FrameStatus(s) for t, s in store.statuses().items()}
             for t, obj in store.carried_masks():
                 self._carried.setdefault(t, set()).add(obj)
             self._review_reasons = store.review_reasons()
-            self.finish_deletions(store.leaving())
+            finished = self.finish_deletions(store.leaving())
+            #: what opening the store repaired, in words (empty for a sound store)
+            self.repaired = [f"object {i} listed again (pixels with no object)" for i in listed]
+            self.repaired += [f"the deletion of object {i} finished" for i in finished]
         else:
             self.registry = ObjectRegistry((), classes)
             self._status = {}
+            self.repaired = []
 
     # -- facts ---------------------------------------------------------------------------------
 

@@ -271,19 +271,22 @@ class SessionSaving:
         kept = {o.id for o in objects}
         return [o for o in stored if o.id not in kept]
 
-    def _list_unlisted_objects(self) -> None:
+    def _list_unlisted_objects(self) -> list[int]:
         """List the objects whose pixels a committed frame holds (as its record noted) but the
         store's list lacks, named so: a crash of an earlier version between two writes could
-        leave them. They can then be seen and deleted, and no new object takes their IDs."""
+        leave them. They can then be seen and deleted, and no new object takes their IDs.
+        Returns their IDs."""
         assert self.store is not None
         found: set[int] = set()
         for t in self.store.annotated_frames():
             found |= self.store.frame_ids(t) or frozenset()
-        for obj_id in sorted(found - {o.id for o in self.registry.objects}):
+        unlisted = sorted(found - {o.id for o in self.registry.objects})
+        for obj_id in unlisted:
             class_name = (self.registry.classes or [DEFAULT_CLASS])[0]
             name = f"object {obj_id} (pixels with no object)"
             self.registry.restore(ObjectInfo(obj_id, name, class_name, color_for(obj_id)))
             self._mark_objects_changed()
+        return unlisted
 
     def _refuse_open_edit(self, what: str) -> None:
         if self.edit_open:
