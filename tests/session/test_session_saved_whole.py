@@ -121,13 +121,20 @@ def _dying_after(session: AnnotationSession, writes: int) -> None:
     store.write_objects = dying(store.write_objects)
 
 
-@pytest.mark.parametrize("writes", range(N_FRAMES + 2))  # the list, each frame, the list
-def test_a_crash_while_a_deletion_is_saved_leaves_no_pixels_of_an_unlisted_object(tmp_path, writes):
-    session, red, _ = _saved(tmp_path)
+def _deletion_cut_short(tmp_path, writes: int) -> tuple[AnnotationSession, int, int]:
+    """``_saved``'s session, red deleted and the commit of the deletion dying at its
+    ``writes + 1``-th write."""
+    session, red, blue = _saved(tmp_path)
     session.delete_object(red)
     _dying_after(session, writes)
     with pytest.raises(PowerCut):
         session.commit_all()
+    return session, red, blue
+
+
+@pytest.mark.parametrize("writes", range(N_FRAMES + 2))  # the list, each frame, the list
+def test_a_crash_while_a_deletion_is_saved_leaves_no_pixels_of_an_unlisted_object(tmp_path, writes):
+    session, _, _ = _deletion_cut_short(tmp_path, writes)
     listed, pixels = _on_disk(session)
     assert set().union(*pixels) <= set(listed)
 
@@ -149,11 +156,7 @@ def test_a_crash_while_an_undone_deletion_is_saved_leaves_no_pixels_of_an_unlist
 
 @pytest.mark.parametrize("writes", range(1, N_FRAMES + 2))  # the list, each frame, the list
 def test_a_deletion_a_crash_left_half_saved_is_finished_on_opening(tmp_path, writes):
-    session, red, blue = _saved(tmp_path)
-    session.delete_object(red)
-    _dying_after(session, writes)
-    with pytest.raises(PowerCut):
-        session.commit_all()
+    session, red, blue = _deletion_cut_short(tmp_path, writes)
     frames, path = session.frames, session.store.path
     session.store.close()
     store = AnnotationStore.open(path, readonly=False)
