@@ -9,8 +9,9 @@ A store of ``--frames`` black frames is written with two objects (boxes) on ever
 ``--every``-th frame; a session opened from it (nothing in memory, as after reopening a
 project) lists each object's frames (``frames_of``: the Objects panel does it when the project
 opens), then deletes one object. Printed: the seconds each step took: the listing, the
-deletion (``AnnotationSession.deleting``), its undo and redo, and the commit that writes the
-cleared frames.
+deletion (``AnnotationSession.deleting``), its undo and redo, the commit that writes the
+cleared frames, and opening the store again after a crash cut the deletion's commit short
+(the session finishes the deletion as it opens, ``finish_deletions``).
 """
 
 from __future__ import annotations
@@ -65,6 +66,15 @@ def main() -> None:
             start = time.perf_counter()
             step()
             timings[name] = time.perf_counter() - start
+        session.undo()  # the object back on its frames, saved, then its deletion cut short
+        session.commit_all()
+        session.store.write_objects(session.objects, session.classes, leaving=[first])
+        session.close()
+        start = time.perf_counter()
+        session = AnnotationSession(
+            frames, engine, store=AnnotationStore.open(path, readonly=False)
+        )
+        timings["reopen"] = time.perf_counter() - start
         session.close()
     on = len(range(0, n, args.every))
     print(
