@@ -155,21 +155,24 @@ def test_a_crash_while_an_undone_deletion_is_saved_leaves_no_pixels_of_an_unlist
 
 
 @pytest.mark.parametrize("writes", range(1, N_FRAMES + 2))  # the list, each frame, the list
-def test_a_deletion_a_crash_left_half_saved_is_finished_on_opening(tmp_path, writes):
+def test_a_deletion_a_crash_left_half_saved_stays_marked_until_it_is_finished(tmp_path, writes):
     session, red, blue = _deletion_cut_short(tmp_path, writes)
     frames, path = session.frames, session.store.path
     session.store.close()
     store = AnnotationStore.open(path, readonly=False)
     assert store.leaving() == [red] and "was being deleted" in store.problems[0]
     reopened = AnnotationSession(frames, ColourEngine(), store=store)
-    assert [o.id for o in reopened.objects] == [blue]
-    assert reopened.repaired == [f"the deletion of object {red} finished"]
+    assert [o.id for o in reopened.objects] == [red, blue]
+    assert reopened.unfinished_deletions == [red]
+    added = reopened.add_object().id
+    reopened.commit_all()  # another change to the list keeps the mark
+    assert store.leaving() == [red]
+    assert reopened.finish_deletions() == [red] and reopened.unfinished_deletions == []
     assert not any(red in reopened.ids_on(t) for t in range(N_FRAMES))
-    assert not reopened.history.can_undo  # an undo would bring back what the crash left
     reopened.commit_all()
-    assert reopened.store.leaving() == [] and reopened.store.problems == []
-    assert all(red not in reopened.store.clicks(t) for t in range(N_FRAMES))
-    assert _on_disk(reopened) == ([blue], [{blue}] + [set()] * (N_FRAMES - 1))
+    assert store.leaving() == [] and store.problems == []
+    assert all(red not in store.clicks(t) for t in range(N_FRAMES))
+    assert _on_disk(reopened) == ([blue, added], [{blue}] + [set()] * (N_FRAMES - 1))
 
 
 def test_the_store_is_not_closed_or_switched_under_an_edit(tmp_path):

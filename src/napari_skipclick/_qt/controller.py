@@ -125,6 +125,8 @@ class AnnotationController(ControllerObjects, ControllerHistory, ControllerPropa
         where = f"saving to {store.path}" if store is not None else "not saved (no store chosen)"
         repaired = f"; repaired: {', '.join(session.repaired)}" if session.repaired else ""
         self._say(f"Annotating {session.n_frames} frame(s) with {engine.name}; {where}{repaired}")
+        if session.unfinished_deletions:  # a crash cut their deletion short: finish it
+            self.delete_objects(session.unfinished_deletions)
         return session
 
     def switch_engine(self, engine: Engine) -> None:

@@ -40,8 +40,9 @@ class AnnotationSession(
     """Annotation state of one video: the API the napari widget drives (no napari/Qt here).
 
     Edits change memory only; ``commit``/``commit_all`` write them to the store and ``close``
-    saves and releases it (rules in ``session.saving``). Opening a store finishes a deletion
-    that a crash left half written there (``finish_deletions``).
+    saves and releases it (rules in ``session.saving``). A deletion that a crash left half
+    written in the store stays marked there until ``finish_deletions`` (the widget runs it as
+    it opens the store).
     """
 
     def __init__(
@@ -84,10 +85,9 @@ class AnnotationSession(
             for t, obj in store.carried_masks():
                 self._carried.setdefault(t, set()).add(obj)
             self._review_reasons = store.review_reasons()
-            finished = self.finish_deletions(store.leaving())
+            self._leaving = set(store.leaving())
             #: what opening the store repaired, in words (empty for a sound store)
             self.repaired = [f"object {i} listed again (pixels with no object)" for i in listed]
-            self.repaired += [f"the deletion of object {i} finished" for i in finished]
         else:
             self.registry = ObjectRegistry((), classes)
             self._status = {}

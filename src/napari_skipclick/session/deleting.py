@@ -9,7 +9,7 @@ that no edit of it is taken while its frames are cleared.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -29,6 +29,7 @@ class SessionDeleting:
     courses: Courses
     _clicks: ClickTable
     _carried: dict[int, set[int]]
+    _leaving: set[int]  # the session's (``SessionSaving``)
     _lock: Any
     _mark_objects_changed: Callable[[], None]  # the session's (``SessionSaving``)
     ids_on: Callable[[int], frozenset[int]]
@@ -43,16 +44,18 @@ class SessionDeleting:
         for _ in self.deleting(obj_id):
             pass
 
-    def finish_deletions(self, leaving: Iterable[int]) -> list[int]:
-        """Delete the listed objects ``leaving`` whose deletion a crash left half written in
-        the store (``Store.leaving``): their pixels and clicks leave the frames that still
-        hold them, to be written by the next commit. Not undoable (an undo would bring back
-        only what the crash left); returns the objects deleted."""
-        finished = [obj_id for obj_id in leaving if obj_id in self.registry]
+    @property
+    def unfinished_deletions(self) -> list[int]:
+        """Objects whose deletion a crash left half written in the store (``Store.leaving``):
+        the store keeps them marked so until they are deleted (``finish_deletions``)."""
+        return sorted(i for i in self._leaving if i in self.registry)
+
+    def finish_deletions(self) -> list[int]:
+        """Delete the ``unfinished_deletions`` (each one undoable step; the next commit writes
+        the frames that still held them); returns their IDs."""
+        finished = self.unfinished_deletions
         for obj_id in finished:
             self.delete_object(obj_id)
-        if finished:
-            self.history.clear()
         return finished
 
     def deleting(self, obj_id: int) -> Iterator[int]:
@@ -84,6 +87,7 @@ class SessionDeleting:
                 with self._lock:
                     for objects in self._carried.values():
                         objects.discard(obj_id)
+                    self._leaving.discard(obj_id)
                     self.history.push(changes, removed_object=info)
                 ended = True
             finally:

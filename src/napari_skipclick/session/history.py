@@ -144,12 +144,6 @@ class History:
         self._redo.clear()
         self._push_undo(edit)
 
-    def clear(self) -> None:
-        """Forget every edit: nothing to undo or redo."""
-        self._undo.clear()
-        self._redo.clear()
-        self._nbytes = 0
-
     def new_group(self) -> int:
         """A fresh group number for edits that undo together (e.g. one propagation run)."""
         self._groups += 1

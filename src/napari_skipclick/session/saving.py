@@ -14,8 +14,8 @@ Rules:
   deletion, an undo or redo, an import) commits write nothing, so that a crash meanwhile
   leaves the store as it was before the edit. Within a commit, an object the store still
   lists stays listed, marked as leaving, until its frames are written: a crash between two
-  writes never leaves pixels of an object the store does not list, and the next session on
-  the store finishes the deletion (``finish_deletions``).
+  writes never leaves pixels of an object the store does not list; a session on such a store
+  keeps the mark on what it opened with until it deletes them (``finish_deletions``).
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ class SessionSaving:
         self._objects_version = 0
         self._wide_version = -1  # the version whose list with the stored objects was written
         self._open_edits = 0  # frame-by-frame edits open (``saved_whole``)
+        self._leaving: set[int] = set()  # listed objects whose deletion a crash cut short
 
     @contextmanager
     def saved_whole(self) -> Iterator[None]:
@@ -197,11 +198,12 @@ class SessionSaving:
                     return True
                 objects, classes = self.registry.objects, self.registry.classes
                 version = self._objects_version
+                leaving = [o.id for o in objects if o.id in self._leaving]
             gone = [] if final else self._gone_from(objects)
             if gone:
                 objects = sorted([*objects, *gone], key=lambda o: o.id)
                 classes = list(dict.fromkeys([*classes, *(o.class_name for o in gone)]))
-            self.store.write_objects(objects, classes, leaving=[o.id for o in gone])
+            self.store.write_objects(objects, classes, leaving=leaving + [o.id for o in gone])
             with self._lock:
                 if self._objects_version == version:
                     if gone:
