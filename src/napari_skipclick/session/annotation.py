@@ -85,7 +85,6 @@ class AnnotationSession(
             for t, obj in store.carried_masks():
                 self._carried.setdefault(t, set()).add(obj)
             self._review_reasons = store.review_reasons()
-            self._leaving = set(store.leaving())
             #: what opening the store repaired, in words (empty for a sound store)
             self.repaired = [f"object {i} listed again (pixels with no object)" for i in listed]
         else:

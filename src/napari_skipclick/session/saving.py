@@ -79,7 +79,8 @@ class SessionSaving:
         self._objects_version = 0
         self._wide_version = -1  # the version whose list with the stored objects was written
         self._open_edits = 0  # frame-by-frame edits open (``saved_whole``)
-        self._leaving: set[int] = set()  # listed objects whose deletion a crash cut short
+        #: listed objects whose deletion a crash cut short (the store's mark, kept until done)
+        self._leaving: set[int] = set(self.store.leaving()) if self.store is not None else set()
 
     @contextmanager
     def saved_whole(self) -> Iterator[None]:

@@ -85,8 +85,7 @@ def objects_doc(
     ids = [o.id for o in objects]
     if len(set(ids)) != len(ids) or any(not 1 <= int(i) <= 2**32 - 1 for i in ids):
         raise ValueError(f"object ids must be unique and in 1..4294967295, got {ids}")
-    if not set(leaving) <= set(ids):
-        raise ValueError(f"leaving objects {sorted(leaving)} must be listed, got {ids}")
+    _check_leaving(leaving, ids)
     for o in objects:
         if len(o.color) != 3 or any(not 0 <= int(c) <= 255 for c in o.color):
             raise ValueError(f"object {o.id} colour must be three values 0..255: {o.color}")
@@ -105,6 +104,12 @@ def objects_doc(
     return doc
 
 
+def _check_leaving(leaving: Sequence[int], ids: Sequence[int]) -> None:
+    """``ValueError`` unless every object being deleted (``leaving``) is listed (``ids``)."""
+    if not set(leaving) <= set(ids):
+        raise ValueError(f"leaving objects {sorted(leaving)} must be listed, got {list(ids)}")
+
+
 def load_objects(path: Path, root: Path) -> dict:
     """``{"objects": [ObjectInfo], "classes": [str], "leaving": [int]}`` from objects.json
     (empty if absent; ``leaving``: listed objects whose deletion was being written)."""
@@ -119,8 +124,7 @@ def load_objects(path: Path, root: Path) -> dict:
         ]
         classes = [str(c) for c in doc["classes"]]
         leaving = [int(i) for i in doc.get("leaving", [])]
-        if not set(leaving) <= {o.id for o in objects}:
-            raise ValueError(f"leaving objects {leaving} are not all listed")
+        _check_leaving(leaving, [o.id for o in objects])
     except (KeyError, TypeError, ValueError) as e:
         raise StoreCorruptError(f"{path} has an invalid entry: {e!r}", str(path)) from e
     return {"objects": objects, "classes": classes, "leaving": leaving}

@@ -200,8 +200,8 @@ class AnnotationStore(FrameRecords):
 
     def leaving(self) -> list[int]:
         """IDs of listed objects whose deletion was being written: a crash, or a writer still
-        at work, left some of their frames with pixels (an annotation session that opens the
-        store finishes the deletion)."""
+        at work, left some of their frames with pixels (``AnnotationSession.finish_deletions``
+        ends it; the widget runs it as it opens the store)."""
         return list(self._objects()["leaving"])
 
     def _objects(self) -> dict:
