@@ -307,6 +307,7 @@ def test_opening_a_store_finishes_a_deletion_a_crash_left_half_saved(saving, qtb
     controller.start_session(
         image, create_engine("embedded"), store_path=str(path), cache=feature_cache
     )
+    assert f"finishing the deletion of object {skier}" in controller.last_message
     assert controller.background_edit is not None  # the deletion runs in a worker
     qtbot.waitUntil(lambda: controller.background_edit is None, timeout=60_000)
     assert controller.last_message == "Deleted 1 object(s)"

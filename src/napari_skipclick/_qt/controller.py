@@ -123,10 +123,16 @@ class AnnotationController(ControllerObjects, ControllerHistory, ControllerPropa
         self._request_features(self._frame)
         store = session.store
         where = f"saving to {store.path}" if store is not None else "not saved (no store chosen)"
-        repaired = f"; repaired: {', '.join(session.repaired)}" if session.repaired else ""
-        self._say(f"Annotating {session.n_frames} frame(s) with {engine.name}; {where}{repaired}")
-        if session.unfinished_deletions:  # a crash cut their deletion short: finish it
-            self.delete_objects(session.unfinished_deletions)
+        notes = [f"; repaired: {', '.join(session.repaired)}"] if session.repaired else []
+        unfinished = session.unfinished_deletions  # a crash cut their deletion short
+        notes += [
+            f"; finishing the deletion of object {i} (a crash cut it short)" for i in unfinished
+        ]
+        self._say(
+            f"Annotating {session.n_frames} frame(s) with {engine.name}; {where}{''.join(notes)}"
+        )
+        if unfinished:
+            self.delete_objects(unfinished)
         return session
 
     def switch_engine(self, engine: Engine) -> None:
