@@ -312,7 +312,7 @@ def test_opening_a_store_finishes_a_deletion_a_crash_left_half_saved(saving, qtb
     assert any(f"finishing the deletion of object {skier}" in text for text in said)
     assert controller.background_edit is not None  # the deletion runs in a worker
     qtbot.waitUntil(lambda: controller.background_edit is None, timeout=60_000)
-    assert controller.last_message == "Deleted 1 object(s)"
+    assert "Deleted 1 object(s)" in said
     assert controller.session.objects == [] and not labels_of(controller, 0).any()
     assert controller.flush()  # the autosave writes it
     with AnnotationStore.open(path) as store:
