@@ -101,7 +101,7 @@ def ids_in(frame: np.ndarray) -> frozenset[int]:
     if top < 1:
         return frozenset()
     if top < 1 << 16 and frame.dtype.kind == "u":
-        return frozenset(int(i) for i in np.flatnonzero(np.bincount(frame.ravel()))[1:] if i)
+        return frozenset(int(i) for i in np.flatnonzero(np.bincount(frame.ravel())) if i)
     return frozenset(int(i) for i in np.unique(frame) if i)
 
 

@@ -300,6 +300,7 @@ def test_ids_on_a_frame_follow_its_edits(session):
     assert session.ids_on(0) == {other.id}
     big = np.array([[0, 70_000], [3, 3]], np.uint32)  # IDs beyond the bincount range
     assert ids_in(big) == {3, 70_000} and ids_in(np.zeros((2, 2), np.int64)) == frozenset()
+    assert ids_in(np.full((2, 2), 5, np.uint32)) == {5}  # no background pixel left
 
 
 def test_cached_only_compute_never_encodes():
