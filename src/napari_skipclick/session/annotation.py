@@ -21,6 +21,7 @@ from .deleting import SessionDeleting
 from .history import FrameChange, History, TimedClicks, edit_change, frame_change
 from .labels import LabelVolume, object_edit
 from .objects import SessionObjects
+from .painting import SessionPainting
 from .priors import DecodePriors
 from .propagating import SessionPropagation
 from .results import EditResult, FeaturesNotReady, StaleResultError, split_inside
@@ -35,9 +36,17 @@ from .zoom import decode_in_crop, zoom_box
 
 
 class AnnotationSession(
-    SessionObjects, SessionSaving, SessionUndo, SessionDeleting, SessionPropagation
+    SessionObjects,
+    SessionSaving,
+    SessionUndo,
+    SessionDeleting,
+    SessionPainting,
+    SessionPropagation,
 ):
     """Annotation state of one video: the API the napari widget drives (no napari/Qt here).
+
+    Masks come from clicks (``set_clicks``), propagation (``propagate``, ``fill``) and painting
+    by hand (``paint``); each edit is undoable.
 
     Edits change memory only; ``commit``/``commit_all`` write them to the store and ``close``
     saves and releases it (rules in ``session.saving``). A deletion that a crash left half

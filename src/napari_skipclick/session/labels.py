@@ -178,29 +178,37 @@ class LabelVolume:
         return out
 
     def __setitem__(self, key: Any, value: Any) -> None:
+        with self._lock:
+            for t, (_, frame) in self.written(key, value).items():
+                self._swap(t, frame)
+
+    def written(self, key: Any, value: Any) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """What ``labels[key] = value`` would do, without doing it: frame index -> (the frame
+        as it is, read-only; the frame after, a new writable array). ``key`` is napari's
+        indexing: a frame index, slice or index array first."""
         first, rest = self._split(key)
         with self._lock:
             if np.ndim(first) == 0 and not isinstance(first, slice):
-                t = self.frame_index(int(first))
-                frame = self._copy(t)
-                frame[rest] = value
-                self._swap(t, frame)
-                return
-            if isinstance(first, slice):
-                frames = range(self.shape[0])[first]
-                values = np.broadcast_to(value, (len(frames), *self._zeros[rest].shape))
-                for i, t in enumerate(frames):
-                    frame = self._copy(t)
-                    frame[rest] = values[i]
-                    self._swap(t, frame)
-                return
-            times = np.asarray(first)
-            values = np.broadcast_to(np.asarray(value), times.shape)
-            for t in np.unique(times):
-                sel = times == t
-                frame = self._copy(int(t))
-                frame[tuple(np.asarray(r)[sel] for r in rest)] = values[sel]
-                self._swap(int(t), frame)
+                times, values = [int(first)], [value]
+                rests = [rest]
+            elif isinstance(first, slice):
+                times = list(range(self.shape[0])[first])
+                values = np.broadcast_to(value, (len(times), *self._zeros[rest].shape))
+                rests = [rest] * len(times)
+            else:
+                given = np.asarray(first)
+                every = np.broadcast_to(np.asarray(value), given.shape)
+                times = [int(t) for t in np.unique(given)]
+                chosen = [given == t for t in times]
+                values = [every[sel] for sel in chosen]
+                rests = [tuple(np.asarray(r)[sel] for r in rest) for sel in chosen]
+            out = {}
+            for t, where, what in zip(times, rests, values, strict=True):
+                before = self.read(t)
+                after = before.copy()
+                after[where] = what
+                out[t] = (before, after)
+            return out
 
     # -- internals ---------------------------------------------------------------------------
 

@@ -239,6 +239,8 @@ def _ready(
             reason = f"frame {t} is {session.status(t).value}"
         elif session.clicks(t, obj_id) and session.status(t) not in _CARRIED:
             reason = f"frame {t} has clicks for this object"
+        elif session.own_mask(t, obj_id):
+            reason = f"frame {t} holds your own mask of this object"
         else:
             reason = None
             previous = session.labels.read(source) == obj_id

@@ -1,0 +1,123 @@
+"""Painting by hand: pixels set with a brush, an eraser or a fill, as undoable edits.
+
+Where a click cannot give the mask (a pole a pixel wide against a dark tree), the annotator
+paints it. A painted stroke is an edit like a click's: it goes on the undo stack (a stroke's
+dabs as one step, through a ``History.new_group`` number), makes the frame the annotator's work
+(*clicked*) and is saved with the frame. A painted mask is the annotator's own, as a clicked
+one is: propagation stops at it rather than overwrite it (``own_mask``). The object's clicks
+stay. Its next click on that frame is decoded with the painted mask as the prior
+(``priors.DecodePriors``); where propagation made the mask, the click corrects it around
+itself only (``corrections``), so a fix painted elsewhere stays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..checks import ids_in
+from ..types import FrameStatus
+from .clicks import ClickTable
+from .history import FrameChange, frame_change
+from .labels import LabelVolume
+from .state import ObjectRegistry
+
+
+def ids(registry: ObjectRegistry) -> list[int]:
+    """The IDs of the listed objects."""
+    return [info.id for info in registry.objects]
+
+
+class SessionPainting:
+    """Pixels painted by hand (a mixin: it uses the session's state)."""
+
+    labels: LabelVolume
+    registry: ObjectRegistry
+    _clicks: ClickTable
+    _lock: Any
+    status: Callable[[int], FrameStatus]
+    ids_on: Callable[[int], frozenset[int]]
+    record: Callable[..., None]
+
+    def paint(
+        self,
+        t: int,
+        box: tuple[int, int, int, int],
+        painted: np.ndarray,
+        values: np.ndarray | int,
+        *,
+        group: int | None = None,
+    ) -> bool:
+        """Set the ``painted`` pixels of frame ``t``'s rows ``box[0]:box[1]`` and columns
+        ``box[2]:box[3]`` to ``values`` (one undoable edit); returns whether a pixel changed.
+
+        Args:
+            t: the frame.
+            box: ``(y0, y1, x0, x1)`` within the frame.
+            painted: boolean ``(y1 - y0, x1 - x0)``: the pixels the brush touched.
+            values: the labels there: an object's ID, 0 to erase, or an array of the box's
+                shape.
+            group: undo group (``History.new_group``): a stroke's dabs undo together.
+
+        Raises:
+            ValueError: a box outside the frame, a ``painted`` or ``values`` of another shape,
+                or a label that is no object's ID (nothing changes).
+        """
+        t = self.labels.frame_index(t)
+        y0, y1, x0, x1 = (int(v) for v in box)
+        height, width = self.labels.shape[1:]
+        if not (0 <= y0 <= y1 <= height and 0 <= x0 <= x1 <= width):
+            raise ValueError(f"box {box} lies outside the {height}x{width} frame")
+        painted = np.asarray(painted, bool)
+        if painted.shape != (y1 - y0, x1 - x0):
+            raise ValueError(f"painted pixels of shape {painted.shape} for box {box}")
+        values = np.broadcast_to(np.asarray(values), painted.shape)
+        if values.dtype.kind not in "iub":
+            raise ValueError(f"labels must be integers, got {values.dtype}")
+        with self._lock:
+            labels = values[painted]
+            lowest = int(labels.min()) if labels.size else 0
+            bad = {lowest} if lowest < 0 else ids_in(labels.astype(np.uint64))
+            bad -= set(ids(self.registry))
+            if bad:
+                listed = ", ".join(str(i) for i in ids(self.registry)) or "none yet"
+                raise ValueError(
+                    f"label {min(bad)} is no object's ID: paint with an object's ID ({listed}) "
+                    "or 0 to erase"
+                )
+            change = self._painted_change(t, (y0, y1, x0, x1), painted, values)
+            if change is None:
+                return False
+            self.record(change, group=group)
+        return True
+
+    def own_mask(self, t: int, obj_id: int) -> bool:
+        """Whether the object has pixels on a frame the annotator worked on (*clicked*: clicks
+        or paint): propagation stops there rather than overwrite them."""
+        t = self.labels.frame_index(t)
+        with self._lock:
+            return self.status(t) == FrameStatus.CLICKED and obj_id in self.ids_on(t)
+
+    def _painted_change(
+        self,
+        t: int,
+        box: tuple[int, int, int, int],
+        painted: np.ndarray,
+        values: np.ndarray,
+    ) -> FrameChange | None:
+        """Frame ``t`` with the painted pixels set (None: none changed); its status becomes
+        *clicked* (the annotator's work), or empty when it is left with no pixels and no
+        clicks."""
+        y0, y1, x0, x1 = box
+        frame = self.labels.read(t)
+        before = frame[y0:y1, x0:x1]
+        after = before.copy()
+        after[painted] = values[painted].astype(after.dtype)
+        if np.array_equal(before, after):
+            return None
+        clicks = any(self._clicks.on(t).values())
+        left = np.count_nonzero(frame) - np.count_nonzero(before) + np.count_nonzero(after)
+        status = FrameStatus.CLICKED if clicks or left else FrameStatus.EMPTY
+        return frame_change(t, before, after, {}, {}, self.status(t), status, (y0, x0))
