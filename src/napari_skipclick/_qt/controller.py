@@ -4,7 +4,8 @@ The controller owns no annotation state of its own: objects, clicks, labels, sta
 live in the session, and the layers (``layers.AnnotationLayers``) show them. It turns point
 edits into session edits (decoded in a worker), follows the time slider, prefetches features,
 undoes, accepts and saves frames (through ``saving.Autosave``: never on the GUI thread), and
-runs propagation in the background.
+runs propagation in the background. Painting on the labels layer by hand becomes session edits
+too (``painting``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .feature_loader import FeatureLoader
 from .frames import layer_frames, open_session
 from .layers import AnnotationLayers
 from .object_edits import ControllerObjects
+from .painting import ControllerPainting, PaintedLabels
 from .propagating import ControllerPropagation
 from .saving import Autosave, SaveState, StoreWriter
 from .undoing import ControllerHistory
@@ -33,7 +35,9 @@ from .workers import EditQueue, PropagationRun
 PREFETCH = 3
 
 
-class AnnotationController(ControllerObjects, ControllerHistory, ControllerPropagation, QObject):
+class AnnotationController(
+    ControllerObjects, ControllerHistory, ControllerPropagation, ControllerPainting, QObject
+):
     """Drives one annotation session inside a napari viewer (GUI thread only)."""
 
     session_changed = Signal()
@@ -82,6 +86,7 @@ class AnnotationController(ControllerObjects, ControllerHistory, ControllerPropa
         #: asked when closing cannot save everything (the widget's dialog); None: raise
         self.unsaved_handler: UnsavedHandler | None = None
         self.objects_changed.connect(self.saving.schedule)
+        self.current_object_changed.connect(self._paint_with_current)
         viewer.dims.events.current_step.connect(self._on_dims_changed)
         viewer.layers.events.removed.connect(self._on_layer_removed)
 
@@ -108,9 +113,11 @@ class AnnotationController(ControllerObjects, ControllerHistory, ControllerPropa
         self.saving.set_session(session)
         self.loader.set_session(session)
         self.edits.set_session(session)
+        labels = PaintedLabels(session.labels, self._on_labels_written)
         self.layers = AnnotationLayers(
-            self.viewer, image_layer, session.labels, self._on_clicks_edited, self.positive
+            self.viewer, image_layer, labels, self._on_clicks_edited, self.positive
         )
+        self._attach_painting()
         self.layers.set_objects(session.objects)
         self.current_object = session.objects[0].id if session.objects else None
         self._frame = self.layers.frame_on_screen()

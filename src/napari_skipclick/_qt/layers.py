@@ -53,6 +53,7 @@ class AnnotationLayers:
         self.positive = bool(positive)
         self.default_positive = self.positive
         self._on_edit = on_edit
+        self._painting: tuple[Callable[..., None], Callable[[int], None]] | None = None
         self._border_color: tuple[float, ...] | None = None
         scale = np.asarray(image_layer.scale, float)
         translate = np.asarray(image_layer.translate, float)
@@ -90,6 +91,7 @@ class AnnotationLayers:
             )
         layer.data = data
         layer.scale, layer.translate = scale, translate
+        layer.editable = True
         return layer
 
     def _prompts_layer(self, scale: np.ndarray, translate: np.ndarray, size: float) -> Any:
@@ -125,8 +127,13 @@ class AnnotationLayers:
         try:
             self.prompts.events.data.disconnect(self._on_data)
             self.prompts.mouse_drag_callbacks.remove(self._on_press)
+            if self._painting is not None:
+                self.labels.events.paint.disconnect(self._painting[0])
+                self.labels.events.selected_label.disconnect(self._on_label_chosen)
         except (ValueError, RuntimeError):
             pass
+        self._painting = None
+        self.labels.editable = False  # no session takes a paint any more
         display, self.display = self.display, None
         if display is not None:
             display.stop()
@@ -251,6 +258,24 @@ class AnnotationLayers:
         """Colour each object's ID in the labels layer (ID ``i`` in ``color_for(i)``)."""
         colors = labels_colormap(info.id for info in objects)
         self.labels.colormap = DirectLabelColormap(color_dict=colors)
+
+    def follow_painting(
+        self, on_stroke_end: Callable[..., None], on_label_chosen: Callable[[int], None]
+    ) -> None:
+        """Call ``on_stroke_end`` when a stroke painted on the labels layer ends, and
+        ``on_label_chosen(label)`` when the label to paint with is chosen in its controls."""
+        self._painting = (on_stroke_end, on_label_chosen)
+        self.labels.events.paint.connect(on_stroke_end)
+        self.labels.events.selected_label.connect(self._on_label_chosen)
+
+    def _on_label_chosen(self, _event: Any = None) -> None:
+        if self._painting is not None:
+            self._painting[1](int(self.labels.selected_label))
+
+    def paint_with(self, obj_id: int) -> None:
+        """The label that the brush and fill of the labels layer paint: object ``obj_id``."""
+        if self.labels.selected_label != obj_id:
+            self.labels.selected_label = obj_id
 
     def refresh_labels(self) -> None:
         """Re-read the labels of the frame on screen (its extent and highlight stay)."""

@@ -1,0 +1,111 @@
+"""Painting by hand on the "SkipClick labels" layer: napari's brush, eraser, fill and polygon
+become session edits (``AnnotationSession.paint``).
+
+napari writes a stroke into its layer's data one dab at a time (``data[key] = region``) and
+emits ``events.paint`` when the stroke ends. The layer's data is a ``PaintedLabels``: it reads
+the session's labels (each frame as a copy napari may draw into) and hands every write to the
+controller, which makes it a session edit in the stroke's undo group, so that one Ctrl+Z takes
+back the whole stroke; the frame becomes *clicked* and is saved as any edit is. A write the
+session refuses (a label that is no object's ID, a background job writing) changes nothing:
+the frame is shown again as it is, and the status line says why. The brush paints the current
+object: choosing an object sets the layer's label, and choosing an object's label in the
+layer's controls makes it the current object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..session.history import changed_box
+from ..session.labels import LabelVolume
+
+
+class PaintedLabels:
+    """The labels layer's data: the session's ``LabelVolume`` to read, and every write handed
+    to ``on_write(key, value)`` instead of written."""
+
+    def __init__(self, volume: LabelVolume, on_write: Callable[[Any, Any], None]) -> None:
+        self.volume = volume
+        self.on_write = on_write
+        self.shape = volume.shape
+        self.dtype = volume.dtype
+        self.ndim = volume.ndim
+
+    def __len__(self) -> int:
+        return len(self.volume)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        return self.volume.__array__(dtype, copy)
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        out = self.volume[key]
+        # napari draws a stroke into the slice it holds: its own copy, never the session's frame
+        return out if out.flags.writeable else out.copy()
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.on_write(key, value)
+
+
+class ControllerPainting:
+    """Painting by hand in the ``AnnotationController`` (a mixin)."""
+
+    session: Any
+    layers: Any
+    saving: Any
+    current_object: int | None
+    #: the undo group of the stroke being painted (None: between strokes)
+    _stroke: int | None = None
+
+    def _attach_painting(self) -> None:
+        """Follow painting on the new session's labels layer."""
+        self._stroke = None
+        self.layers.follow_painting(self._on_stroke_end, self._on_paint_label_chosen)
+
+    def _on_labels_written(self, key: Any, value: Any) -> None:
+        """napari painted into the labels layer: make it a session edit, or show the frame
+        as it is when it cannot be one."""
+        if self.session is None or self.layers is None:
+            return
+        if self._refuse_while_busy("paint"):
+            self.layers.refresh_labels()
+            return
+        session = self.session
+        if self._stroke is None:
+            self._stroke = session.history.new_group()
+        frames: list[int] = []
+        try:
+            for t, (before, after) in session.labels.written(key, value).items():
+                box = changed_box(before, after)
+                if box is None:
+                    continue
+                y0, y1, x0, x1 = box
+                painted = before[y0:y1, x0:x1] != after[y0:y1, x0:x1]
+                if session.paint(t, box, painted, after[y0:y1, x0:x1], group=self._stroke):
+                    frames.append(t)
+        except (ValueError, IndexError) as exc:
+            self._warn(f"Not painted: {exc}")
+            self.layers.refresh_labels()  # napari shows the dab it drew: show the frame as it is
+        if frames:
+            self.statuses_changed.emit()
+            self.annotations_changed.emit(frames)
+            self.saving.schedule()
+            self._say(f"Frame {frames[0]}: painted by hand (undo: Ctrl+Z)")
+
+    def _on_stroke_end(self, _event: Any = None) -> None:
+        """A stroke ended: the next one is an undo step of its own."""
+        self._stroke = None
+
+    def _paint_with_current(self) -> None:
+        """The brush paints the current object."""
+        if self.layers is not None and self.current_object is not None:
+            self.layers.paint_with(self.current_object)
+
+    def _on_paint_label_chosen(self, label: int) -> None:
+        """An object's label chosen in the labels layer's controls makes it current."""
+        if self.session is None or label == self.current_object:
+            return
+        if label in {info.id for info in self.session.objects}:
+            self.select_object(label)

@@ -1,0 +1,100 @@
+"""Painting by hand on the "SkipClick labels" layer: napari's brush and eraser become session
+edits (one undo step a stroke, saved), the brush paints the current object, and a label that is
+no object is refused with nothing changed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_skipclick.engines import create_engine
+from napari_skipclick.io.store import AnnotationStore
+from napari_skipclick.types import FrameStatus
+from support.widget import click, labels_of, sample_widget, wait_idle
+
+pytestmark = [pytest.mark.gui]
+
+
+def _stroke(layer, points: list[tuple[int, int, int]], label: int) -> None:
+    """Paint ``label`` with the layer's brush at ``points`` (frame, row, column) as one stroke,
+    as napari does for a mouse drag (its paint event fires at the end)."""
+    with layer.block_history():
+        for point in points:
+            layer.paint(point, label)
+
+
+@pytest.fixture
+def painter(make_napari_viewer, qtbot, feature_cache, tmp_path):
+    """(controller, store path): the sample saving to a store, the skier clicked on frame 0."""
+    viewer = make_napari_viewer()
+    image, widget = sample_widget(viewer)
+    controller = widget.controller
+    path = tmp_path / "run.zarr"
+    controller.start_session(
+        image, create_engine("embedded"), store_path=str(path), cache=feature_cache
+    )
+    wait_idle(qtbot, controller)
+    controller.add_object(name="skier")
+    click(qtbot, controller, 144, 335)
+    yield controller, path
+    controller.close_session()
+
+
+def test_a_brush_stroke_is_one_undoable_saved_edit_of_the_current_object(painter, qtbot):
+    controller, path = painter
+    pole = controller.add_object(name="pole").id
+    layer = controller.layers.labels
+    assert layer.selected_label == pole  # the brush paints the current object
+    before = labels_of(controller, 0).copy()
+    layer.brush_size = 3
+    _stroke(layer, [(0, 150, 300), (0, 150, 302), (0, 150, 304)], layer.selected_label)
+    painted = labels_of(controller, 0)
+    assert (painted[149:152, 299:306] == pole).all()
+    assert np.array_equal(painted[painted != pole], before[painted != pole])
+    assert controller.session.status(0) == FrameStatus.CLICKED
+    assert controller.flush()
+    with AnnotationStore.open(path) as store:
+        assert np.array_equal(store.read_labels(0), painted)
+    controller.undo()  # the whole stroke
+    assert np.array_equal(labels_of(controller, 0), before)
+    assert controller.flush()
+    with AnnotationStore.open(path) as store:
+        assert np.array_equal(store.read_labels(0), before)
+
+
+def test_the_eraser_takes_pixels_off_the_object(painter):
+    controller, _ = painter
+    skier = controller.current_object
+    layer = controller.layers.labels
+    layer.brush_size = 5
+    mask = labels_of(controller, 0) == skier
+    y, x = (int(v) for v in np.argwhere(mask)[len(np.argwhere(mask)) // 2])
+    _stroke(layer, [(0, y, x)], 0)
+    after = labels_of(controller, 0) == skier
+    assert not after[y - 1 : y + 2, x - 1 : x + 2].any()  # a disk 5 px across
+    assert np.count_nonzero(mask & ~after) <= 25 and np.array_equal(after, mask & after)
+
+
+def test_a_label_that_is_no_object_paints_nothing(painter):
+    controller, _ = painter
+    layer = controller.layers.labels
+    before = labels_of(controller, 0).copy()
+    layer.brush_size = 3
+    _stroke(layer, [(0, 300, 600)], 9)
+    assert np.array_equal(labels_of(controller, 0), before)
+    assert "Not painted: label 9 is no object's ID" in controller.last_message
+    assert not (np.asarray(layer._slice.image.raw) == 9).any()  # nor shown
+
+
+def test_choosing_an_object_or_its_label_keeps_both_in_step(painter):
+    controller, _ = painter
+    skier = controller.current_object
+    pole = controller.add_object(name="pole").id
+    layer = controller.layers.labels
+    assert layer.selected_label == pole
+    layer.selected_label = skier
+    assert controller.current_object == skier
+    controller.select_object(pole)
+    assert layer.selected_label == pole
+    layer.selected_label = 42  # no object: the current one stays
+    assert controller.current_object == pole
