@@ -61,6 +61,29 @@ def test_indexing_like_numpy():
         np.asarray(labels)
 
 
+def test_patches_say_what_a_write_would_change_without_writing_it():
+    labels = LabelVolume((3, 6, 8))
+    labels[1, 2, 3] = 5
+    dab = np.full((1, 3, 3), 4, np.uint32)  # napari's brush: its box of the frame, repainted
+    brush = (slice(1, 2), slice(1, 4), slice(2, 5))
+    (t, (box, before, after)), *others = labels.patches(brush, dab).items()
+    assert not others and t == 1 and box == (1, 4, 2, 5)
+    assert before[1, 1] == 5 and (after == 4).all() and not before.flags.writeable
+    assert labels[1, 2, 3] == 5  # nothing written
+    reference = np.asarray(labels).copy()
+    for key, value in [
+        (brush, dab),
+        ((slice(0, 2), slice(-2, None)), 7),  # rows only, from the end
+        ((0, slice(None, None, 2), slice(1, 3)), 8),  # a step: the whole frame
+        ((np.array([2, 2]), np.array([0, 5]), np.array([7, 1])), np.array([1, 2])),
+    ]:
+        labels[key] = value
+        reference[key] = value
+        np.testing.assert_array_equal(np.asarray(labels), reference)
+    box, _, _ = labels.patches((0, slice(None, None, 2), slice(1, 3)), 8)[0]
+    assert box == (0, 6, 0, 8)
+
+
 def test_versions_grow_with_writes_and_zero_frames_need_no_memory():
     labels = LabelVolume((3, 4, 4))
     assert labels.version(1) == 0

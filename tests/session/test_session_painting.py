@@ -30,10 +30,27 @@ def test_the_dabs_of_one_stroke_undo_together_and_make_the_frame_clicked():
     assert np.count_nonzero(mask) == 25 + 25 - 3 * 1  # the dabs overlap on 3 pixels
     assert session.status(1) == FrameStatus.CLICKED
     assert session.frames_of(obj) == [1]
+    (edit,) = session.history.next_edits()  # the dabs folded into one patch
+    assert len(edit.changes) == 1 and edit.changes[0].box == (10, 17, 10, 19)
     assert session.undo() == 1  # the whole stroke
     assert_same(snapshot(session), before)
     assert session.redo() == 1
     assert np.array_equal(session.labels.read(1) == obj, mask)
+
+
+def test_a_stroke_through_two_frames_undoes_on_both_and_strokes_stay_apart():
+    session = AnnotationSession(moving_squares(4), ColourEngine())
+    obj = session.add_object().id
+    session.paint(0, (0, 2, 0, 2), np.ones((2, 2), bool), obj)  # a stroke of its own
+    before = snapshot(session)
+    dab = np.full((2, 3, 3), obj, np.uint32)  # napari's brush with "n edit dim" 3
+    stroke = session.history.new_group()
+    assert session.paint_at((slice(1, 3), slice(5, 8), slice(5, 8)), dab, group=stroke) == [1, 2]
+    assert session.paint_at((slice(1, 3), slice(6, 9), slice(6, 9)), dab, group=stroke) == [1, 2]
+    assert session.history.next_frames() == [1, 2]
+    session.undo()
+    assert_same(snapshot(session), before)  # the earlier stroke stays
+    assert session.labels.read(0)[:2, :2].all()
 
 
 def test_erasing_every_pixel_of_a_frame_leaves_it_empty():

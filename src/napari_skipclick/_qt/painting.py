@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 
-from ..session.history import changed_box
 from ..session.labels import LabelVolume
 
 
@@ -77,14 +76,7 @@ class ControllerPainting:
             self._stroke = session.history.new_group()
         frames: list[int] = []
         try:
-            for t, (before, after) in session.labels.written(key, value).items():
-                box = changed_box(before, after)
-                if box is None:
-                    continue
-                y0, y1, x0, x1 = box
-                painted = before[y0:y1, x0:x1] != after[y0:y1, x0:x1]
-                if session.paint(t, box, painted, after[y0:y1, x0:x1], group=self._stroke):
-                    frames.append(t)
+            frames = session.paint_at(key, value, group=self._stroke)
         except (ValueError, IndexError) as exc:
             self._warn(f"Not painted: {exc}")
             self.layers.refresh_labels()  # napari shows the dab it drew: show the frame as it is

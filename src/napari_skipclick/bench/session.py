@@ -1,4 +1,5 @@
-"""``skipclick bench-session``: session cost per click and per propagation step, feature cache.
+"""``skipclick bench-session``: session cost per click, per brush dab and per propagation step,
+feature cache.
 
 A stand-in engine draws an ellipse for the clicks; its decode time is measured and taken
 out, so the figures are what the session adds on top of any engine's decode: derived clicks,
@@ -17,6 +18,7 @@ SIZES = {"480p": (480, 854), "1080p": (1080, 1920)}
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the benchmark's options to ``parser``."""
     parser.add_argument("--clicks", type=int, default=30, help="click edits timed per size")
+    parser.add_argument("--dabs", type=int, default=60, help="brush dabs timed per size")
     parser.add_argument("--steps", type=int, default=20, help="propagation frames timed")
     parser.add_argument("--cache-frames", type=int, default=10, help="disk cache entries timed")
     parser.add_argument("--dir", type=Path, help="folder for the disk cache (default: temporary)")
@@ -87,6 +89,38 @@ def click_costs(height: int, width: int, n_clicks: int) -> dict:
     return {"click_edit_ms": _median_ms(edits), "undo_ms": _median_ms(undos)}
 
 
+def paint_costs(height: int, width: int, n_dabs: int) -> dict:
+    """Median ms per brush dab painted by hand as napari's Labels layer writes it (its box of
+    the frame, a disk 11 px across set to the object; ``AnnotationSession.paint_at``), the
+    dabs one diagonal stroke (each folded into the stroke's one undo patch), and ms to undo
+    that stroke."""
+    import time
+
+    import numpy as np
+
+    from ..session import AnnotationSession
+
+    session = AnnotationSession(np.zeros((2, height, width, 3), np.uint8), _InstantEngine())
+    obj = session.add_object().id
+    yy, xx = np.ogrid[-5:6, -5:6]
+    disk = yy**2 + xx**2 <= 30
+    stroke, times = session.history.new_group(), []
+    for i in range(n_dabs):
+        y, x = (height // 4 + 2 * i) % (height - 11), (width // 4 + 3 * i) % (width - 11)
+        key = (slice(0, 1), slice(y, y + 11), slice(x, x + 11))
+        region = np.array(session.labels[key])
+        region[0][disk] = obj
+        start = time.perf_counter()
+        session.paint_at(key, region, group=stroke)
+        times.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    session.undo()
+    return {
+        "paint_dab_ms": _median_ms(times),
+        "undo_stroke_ms": _median_ms([time.perf_counter() - start]),
+    }
+
+
 def propagation_cost(height: int, width: int, n_steps: int) -> dict:
     """Median ms per propagated (frame, object) step, features ready, decode taken out."""
     import time
@@ -152,6 +186,7 @@ def run(args: argparse.Namespace) -> int:
     results: dict = {}
     for name, (height, width) in SIZES.items():
         results[name] = click_costs(height, width, args.clicks)
+        results[name].update(paint_costs(height, width, args.dabs))
         results[name].update(propagation_cost(height, width, args.steps))
     with tempfile.TemporaryDirectory() as tmp:
         results["feature_cache"] = cache_costs(args.dir or Path(tmp), args.cache_frames)

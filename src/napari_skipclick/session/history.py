@@ -114,6 +114,22 @@ def next_status(
     return status
 
 
+def merged_change(first: FrameChange, then: FrameChange, frame: np.ndarray) -> FrameChange:
+    """One change of a frame for ``first`` followed by ``then`` (no clicks changed by either);
+    ``frame`` is the frame's labels after both."""
+    boxes = (first.box, then.box)
+    y0, x0 = min(b[0] for b in boxes), min(b[2] for b in boxes)
+    y1, x1 = max(b[1] for b in boxes), max(b[3] for b in boxes)
+    after = frame[y0:y1, x0:x1].copy()
+    before = after.copy()
+    for change in (then, first):  # the older one last: it holds what was there at the start
+        b = change.box
+        before[b[0] - y0 : b[1] - y0, b[2] - x0 : b[3] - x0] = change.labels_before
+    return FrameChange(
+        first.frame, (y0, y1, x0, x1), before, after, {}, {}, first.status_before, then.status_after
+    )
+
+
 class History:
     """Undo and redo stacks bounded by a number of edits and by the bytes of their patches."""
 
@@ -143,6 +159,22 @@ class History:
         edit = Edit(tuple(changes), removed_object, sum(c.nbytes for c in changes), group)
         self._redo.clear()
         self._push_undo(edit)
+
+    def fold(self, change: FrameChange, group: int | None, frame: np.ndarray) -> bool:
+        """Fold ``change``, just applied, into the last edit when that is one change of the
+        same ``group`` on the same frame (the dabs of a painted stroke: one patch to undo);
+        ``frame`` is that frame after it. Returns False (nothing done) otherwise."""
+        last = self._undo[-1] if self._undo else None
+        if group is None or last is None or last.group != group or len(last.changes) != 1:
+            return False
+        first = last.changes[0]
+        if first.frame != change.frame or first.clicks_after or change.clicks_after:
+            return False
+        merged = merged_change(first, change, frame)
+        self._redo.clear()
+        self._undo[-1] = replace(last, changes=(merged,), nbytes=merged.nbytes)
+        self._nbytes += merged.nbytes - last.nbytes
+        return True
 
     def new_group(self) -> int:
         """A fresh group number for edits that undo together (e.g. one propagation run)."""

@@ -179,35 +179,41 @@ class LabelVolume:
 
     def __setitem__(self, key: Any, value: Any) -> None:
         with self._lock:
-            for t, (_, frame) in self.written(key, value).items():
-                self._swap(t, frame)
+            for t, (box, _, patch) in self.patches(key, value).items():
+                self.write(t, box, patch)
 
-    def written(self, key: Any, value: Any) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """What ``labels[key] = value`` would do, without doing it: frame index -> (the frame
-        as it is, read-only; the frame after, a new writable array). ``key`` is napari's
-        indexing: a frame index, slice or index array first."""
+    def patches(
+        self, key: Any, value: Any
+    ) -> dict[int, tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]]:
+        """What ``labels[key] = value`` would do, without doing it: frame index -> (the box
+        ``(y0, y1, x0, x1)`` it may change, that box of the frame as it is, read-only, and as
+        it would be, a new array). ``key`` is napari's indexing: a frame index, slice or index
+        array first; rows and columns as slices give their own box (a brush's dab), anything
+        else the whole frame."""
         first, rest = self._split(key)
+        box, inner = _box_of(rest, self.shape[1:])
+        y0, y1, x0, x1 = box
         with self._lock:
             if np.ndim(first) == 0 and not isinstance(first, slice):
-                times, values = [int(first)], [value]
-                rests = [rest]
+                times, values, inners = [int(first)], [value], [inner]
             elif isinstance(first, slice):
                 times = list(range(self.shape[0])[first])
-                values = np.broadcast_to(value, (len(times), *self._zeros[rest].shape))
-                rests = [rest] * len(times)
+                region = self._zeros[y0:y1, x0:x1][inner].shape
+                values = np.broadcast_to(value, (len(times), *region))
+                inners = [inner] * len(times)
             else:
                 given = np.asarray(first)
                 every = np.broadcast_to(np.asarray(value), given.shape)
                 times = [int(t) for t in np.unique(given)]
                 chosen = [given == t for t in times]
                 values = [every[sel] for sel in chosen]
-                rests = [tuple(np.asarray(r)[sel] for r in rest) for sel in chosen]
+                inners = [tuple(np.asarray(r)[sel] for r in inner) for sel in chosen]
             out = {}
-            for t, where, what in zip(times, rests, values, strict=True):
-                before = self.read(t)
+            for t, where, what in zip(times, inners, values, strict=True):
+                before = self.read(t)[y0:y1, x0:x1]
                 after = before.copy()
                 after[where] = what
-                out[t] = (before, after)
+                out[t] = (box, before, after)
             return out
 
     # -- internals ---------------------------------------------------------------------------
@@ -272,6 +278,19 @@ def overlay(
     claim = mask if override else mask & free
     out[claim] = obj_id
     return out
+
+
+def _box_of(rest: tuple, shape: tuple[int, ...]) -> tuple[tuple[int, int, int, int], tuple]:
+    """The box ``(y0, y1, x0, x1)`` of a frame of ``shape`` (rows, columns) that the index
+    ``rest`` into it may touch, and the index within that box: slices of step 1 give their own
+    box, anything else (index arrays, steps) the whole frame and ``rest`` itself."""
+    full = [(0, n, 1) for n in shape]
+    if len(rest) <= 2 and all(isinstance(r, slice) for r in rest):
+        spans = [r.indices(n) for r, n in zip(rest, shape, strict=False)] + full[len(rest) :]
+        if all(step == 1 for _, _, step in spans):
+            (y0, y1, _), (x0, x1, _) = spans
+            return (y0, max(y0, y1), x0, max(x0, x1)), ()
+    return (0, shape[0], 0, shape[1]), rest
 
 
 def object_edit(

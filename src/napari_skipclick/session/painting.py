@@ -2,12 +2,12 @@
 
 Where a click cannot give the mask (a pole a pixel wide against a dark tree), the annotator
 paints it. A painted stroke is an edit like a click's: it goes on the undo stack (a stroke's
-dabs as one step, through a ``History.new_group`` number), makes the frame the annotator's work
-(*clicked*) and is saved with the frame. A painted mask is the annotator's own, as a clicked
-one is: propagation stops at it rather than overwrite it (``own_mask``). The object's clicks
-stay. Its next click on that frame is decoded with the painted mask as the prior
-(``priors.DecodePriors``); where propagation made the mask, the click corrects it around
-itself only (``corrections``), so a fix painted elsewhere stays.
+dabs as one step through a ``History.new_group`` number, folded into one patch per frame),
+makes the frame the annotator's work (*clicked*) and is saved with the frame. A painted mask
+is the annotator's own, as a clicked one is: propagation stops at it rather than overwrite it
+(``own_mask``). The object's clicks stay. Its next click on that frame is decoded with the
+painted mask as the prior (``priors.DecodePriors``); where propagation made the mask, the
+click corrects it around itself only (``corrections``), so a fix painted elsewhere stays.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 from ..checks import ids_in
 from ..types import FrameStatus
 from .clicks import ClickTable
-from .history import FrameChange, frame_change
+from .history import FrameChange, changed_box, frame_change
 from .labels import LabelVolume
 from .state import ObjectRegistry
 
@@ -90,8 +90,26 @@ class SessionPainting:
             change = self._painted_change(t, (y0, y1, x0, x1), painted, values)
             if change is None:
                 return False
-            self.record(change, group=group)
+            self.record(change, group=group, fold=True)
         return True
+
+    def paint_at(self, key: Any, value: Any, *, group: int | None = None) -> list[int]:
+        """``paint`` what ``labels[key] = value`` would write (napari's Labels layer writes a
+        brush's dab, an eraser's, a fill or a polygon so: a frame index, slice or index array
+        first); returns the frames where a pixel changed. ``ValueError`` as ``paint`` (the
+        frames before the refused one keep their paint)."""
+        frames = []
+        for t, (box, before, after) in self.labels.patches(key, value).items():
+            inner = changed_box(before, after)
+            if inner is None:
+                continue
+            y0, y1, x0, x1 = inner
+            top, _, left, _ = box
+            painted = before[y0:y1, x0:x1] != after[y0:y1, x0:x1]
+            at = (top + y0, top + y1, left + x0, left + x1)
+            if self.paint(t, at, painted, after[y0:y1, x0:x1], group=group):
+                frames.append(t)
+        return frames
 
     def own_mask(self, t: int, obj_id: int) -> bool:
         """Whether the object has pixels on a frame the annotator worked on (*clicked*: clicks
