@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from qtpy.QtCore import Qt
 
 from napari_skipclick.engines import create_engine
 from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.types import FrameStatus
-from support.widget import click, labels_of, sample_widget, wait_idle
+from support.widget import click, labels_of, press_key, sample_widget, wait_idle
 
 pytestmark = [pytest.mark.gui]
 
@@ -98,3 +99,13 @@ def test_choosing_an_object_or_its_label_keeps_both_in_step(painter):
     assert layer.selected_label == pole
     layer.selected_label = 42  # no object: the current one stays
     assert controller.current_object == pole
+
+
+def test_m_on_the_labels_layer_adds_an_object_to_paint(painter, qtbot):
+    controller, _ = painter
+    viewer = controller.viewer
+    viewer.layers.selection.active = controller.layers.labels
+    press_key(qtbot, viewer, Qt.Key.Key_M)  # napari's "new label" there: here a new object
+    new = controller.session.objects[-1].id
+    assert len(controller.session.objects) == 2
+    assert controller.current_object == new == controller.layers.labels.selected_label

@@ -13,7 +13,9 @@ def test_bench_session_reports_all_figures(tmp_path, monkeypatch, capsys):
     parser = argparse.ArgumentParser()
     bench.configure(parser)
     out = tmp_path / "session.json"
-    args = parser.parse_args(["--clicks", "4", "--dabs", "5", "--steps", "3", "--cache-frames", "2"])
+    args = parser.parse_args(
+        ["--clicks", "4", "--dabs", "5", "--steps", "3", "--cache-frames", "2"]
+    )
     args.json, args.dir = out, tmp_path / "cache"
     args.dir.mkdir()
     assert bench.run(args) == 0

@@ -31,8 +31,9 @@ SHORTCUTS: tuple[tuple[int, str, str], ...] = (
     (KeyCode.Escape, "cancel", "stop background work (propagation, import, deletion, prefetch)"),
 )
 
-#: actions that other layers' own bindings would otherwise take (Labels: Ctrl+Z)
-_ON_LAYERS = {"undo", "redo"}
+#: actions that the SkipClick layers' own bindings would otherwise take (Labels: Ctrl+Z, and
+#: M, napari's "new label", which would paint with a label that is no object)
+_ON_LAYERS = {"undo", "redo", "new_object"}
 
 
 class KeyBindings:
@@ -44,7 +45,7 @@ class KeyBindings:
         self._bound: list[tuple[Any, int]] = []
 
     def bind(self, layers: tuple[Any, ...] = ()) -> None:
-        """(Re)bind every shortcut on the viewer, and undo/redo on ``layers``."""
+        """(Re)bind every shortcut on the viewer, and those of ``_ON_LAYERS`` on ``layers``."""
         self.unbind()
         for key, name, _ in SHORTCUTS:
             targets = (self.viewer, *layers) if name in _ON_LAYERS else (self.viewer,)
