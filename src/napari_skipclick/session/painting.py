@@ -25,11 +25,6 @@ from .labels import LabelVolume
 from .state import ObjectRegistry
 
 
-def ids(registry: ObjectRegistry) -> list[int]:
-    """The IDs of the listed objects."""
-    return [info.id for info in registry.objects]
-
-
 class SessionPainting:
     """Pixels painted by hand (a mixin: it uses the session's state)."""
 
@@ -79,10 +74,10 @@ class SessionPainting:
         with self._lock:
             labels = values[painted]
             lowest = int(labels.min()) if labels.size else 0
-            bad = {lowest} if lowest < 0 else ids_in(labels.astype(np.uint64))
-            bad -= set(ids(self.registry))
+            found = {lowest} if lowest < 0 else ids_in(labels.astype(np.uint64))
+            bad = {i for i in found if i not in self.registry}
             if bad:
-                listed = ", ".join(str(i) for i in ids(self.registry)) or "none yet"
+                listed = ", ".join(str(o.id) for o in self.registry.objects) or "none yet"
                 raise ValueError(
                     f"label {min(bad)} is no object's ID: paint with an object's ID ({listed}) "
                     "or 0 to erase"
