@@ -1,4 +1,5 @@
-"""Widget test fixtures: one feature cache, and the sample video in a viewer with the widget."""
+"""Widget test fixtures: one feature cache, the sample video in a viewer with the widget, and
+the same saving to a store."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 
 from napari_skipclick.engines import create_engine
 from napari_skipclick.engines.cache import FeatureCache
-from support.widget import sample_widget, wait_idle
+from support.widget import click, sample_widget, wait_idle
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +28,24 @@ def annotator(make_napari_viewer, qtbot, feature_cache):
     widget.controller.cancel()
     wait_idle(qtbot, widget.controller)
     widget.controller.close_session()
+
+
+@pytest.fixture
+def saving(make_napari_viewer, qtbot, feature_cache, tmp_path):
+    """(widget, store path): the sample saving to a store, one object clicked on frame 0 and
+    everything on disk."""
+    viewer = make_napari_viewer()
+    image, widget = sample_widget(viewer)
+    controller = widget.controller
+    path = tmp_path / "run.zarr"
+    controller.start_session(
+        image, create_engine("embedded"), store_path=str(path), cache=feature_cache
+    )
+    wait_idle(qtbot, controller)
+    controller.add_object(name="skier")
+    click(qtbot, controller, 144, 335)
+    assert controller.flush()
+    yield widget, path
+    if controller.session is not None:
+        controller.unsaved_handler = None
+        controller.close_session()

@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 from qtpy.QtCore import Qt
 
-from napari_skipclick.engines import create_engine
 from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.types import FrameStatus
-from support.widget import click, labels_of, press_key, sample_widget, wait_idle
+from support.widget import labels_of, press_key
 
 pytestmark = [pytest.mark.gui]
 
@@ -24,25 +23,9 @@ def _stroke(layer, points: list[tuple[int, int, int]], label: int) -> None:
             layer.paint(point, label)
 
 
-@pytest.fixture
-def painter(make_napari_viewer, qtbot, feature_cache, tmp_path):
-    """(controller, store path): the sample saving to a store, the skier clicked on frame 0."""
-    viewer = make_napari_viewer()
-    image, widget = sample_widget(viewer)
+def test_a_brush_stroke_is_one_undoable_saved_edit_of_the_current_object(saving, qtbot):
+    widget, path = saving
     controller = widget.controller
-    path = tmp_path / "run.zarr"
-    controller.start_session(
-        image, create_engine("embedded"), store_path=str(path), cache=feature_cache
-    )
-    wait_idle(qtbot, controller)
-    controller.add_object(name="skier")
-    click(qtbot, controller, 144, 335)
-    yield controller, path
-    controller.close_session()
-
-
-def test_a_brush_stroke_is_one_undoable_saved_edit_of_the_current_object(painter, qtbot):
-    controller, path = painter
     pole = controller.add_object(name="pole").id
     layer = controller.layers.labels
     assert layer.selected_label == pole  # the brush paints the current object
@@ -63,8 +46,8 @@ def test_a_brush_stroke_is_one_undoable_saved_edit_of_the_current_object(painter
         assert np.array_equal(store.read_labels(0), before)
 
 
-def test_the_eraser_takes_pixels_off_the_object(painter):
-    controller, _ = painter
+def test_the_eraser_takes_pixels_off_the_object(saving):
+    controller = saving[0].controller
     skier = controller.current_object
     layer = controller.layers.labels
     layer.brush_size = 5
@@ -76,8 +59,8 @@ def test_the_eraser_takes_pixels_off_the_object(painter):
     assert np.count_nonzero(mask & ~after) <= 25 and np.array_equal(after, mask & after)
 
 
-def test_a_label_that_is_no_object_paints_nothing(painter):
-    controller, _ = painter
+def test_a_label_that_is_no_object_paints_nothing(saving):
+    controller = saving[0].controller
     layer = controller.layers.labels
     before = labels_of(controller, 0).copy()
     layer.brush_size = 3
@@ -87,8 +70,8 @@ def test_a_label_that_is_no_object_paints_nothing(painter):
     assert not (np.asarray(layer._slice.image.raw) == 9).any()  # nor shown
 
 
-def test_choosing_an_object_or_its_label_keeps_both_in_step(painter):
-    controller, _ = painter
+def test_choosing_an_object_or_its_label_keeps_both_in_step(saving):
+    controller = saving[0].controller
     skier = controller.current_object
     pole = controller.add_object(name="pole").id
     layer = controller.layers.labels
@@ -101,8 +84,8 @@ def test_choosing_an_object_or_its_label_keeps_both_in_step(painter):
     assert controller.current_object == pole
 
 
-def test_m_on_the_labels_layer_adds_an_object_to_paint(painter, qtbot):
-    controller, _ = painter
+def test_m_on_the_labels_layer_adds_an_object_to_paint(saving, qtbot):
+    controller = saving[0].controller
     viewer = controller.viewer
     viewer.layers.selection.active = controller.layers.labels
     press_key(qtbot, viewer, Qt.Key.Key_M)  # napari's "new label" there: here a new object

@@ -15,30 +15,9 @@ from napari_skipclick.engines import create_engine
 from napari_skipclick.io.store import AnnotationStore, StoreError
 from napari_skipclick.session import UnsavedChangesError
 from napari_skipclick.types import Click, FrameStatus
-from support.widget import click, labels_of, sample_widget, wait_idle, watch_steps
+from support.widget import labels_of, watch_steps
 
 pytestmark = [pytest.mark.gui]
-
-
-@pytest.fixture
-def saving(make_napari_viewer, qtbot, feature_cache, tmp_path):
-    """(widget, store path): the sample saving to a store, one object clicked on frame 0 and
-    everything on disk."""
-    viewer = make_napari_viewer()
-    image, widget = sample_widget(viewer)
-    controller = widget.controller
-    path = tmp_path / "run.zarr"
-    controller.start_session(
-        image, create_engine("embedded"), store_path=str(path), cache=feature_cache
-    )
-    wait_idle(qtbot, controller)
-    controller.add_object(name="skier")
-    click(qtbot, controller, 144, 335)
-    assert controller.flush()
-    yield widget, path
-    if controller.session is not None:
-        controller.unsaved_handler = None
-        controller.close_session()
 
 
 def _full_disk(monkeypatch, store) -> None:
