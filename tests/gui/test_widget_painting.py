@@ -10,7 +10,7 @@ from qtpy.QtCore import Qt
 
 from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.types import FrameStatus
-from support.widget import labels_of, press_key
+from support.widget import labels_of, press_key, wait_idle
 
 pytestmark = [pytest.mark.gui]
 
@@ -92,3 +92,18 @@ def test_m_on_the_labels_layer_adds_an_object_to_paint(saving, qtbot):
     new = controller.session.objects[-1].id
     assert len(controller.session.objects) == 2
     assert controller.current_object == new == controller.layers.labels.selected_label
+
+
+def test_a_stroke_while_propagation_runs_paints_nothing(saving, qtbot):
+    controller = saving[0].controller
+    controller.propagate(1, 10)
+    assert controller.propagating
+    layer = controller.layers.labels
+    before = labels_of(controller, 0).copy()
+    layer.brush_size = 3
+    _stroke(layer, [(0, 300, 600)], controller.current_object)
+    assert "Cannot paint while propagation runs" in controller.last_message
+    assert np.array_equal(labels_of(controller, 0), before)
+    assert not (np.asarray(layer._slice.image.raw)[299:302, 599:602] == before.max()).any()
+    qtbot.waitUntil(lambda: not controller.propagating, timeout=300_000)
+    wait_idle(qtbot, controller)
