@@ -131,3 +131,26 @@ def test_an_undo_or_redo_stopped_between_frames_changes_nothing():
     session.redo(), session.redo()
     assert_same(snapshot(session), states[2])
     assert not session.can_redo
+
+
+def test_a_folded_stroke_keeps_the_byte_bound_and_undoes_to_its_start():
+    history = History(max_mib=1500 / 2**20)
+    clicked = FrameStatus.CLICKED
+    zeros, ones = np.zeros((4, 4), np.uint32), np.ones((4, 4), np.uint32)
+    history.push([frame_change(0, zeros, ones, {}, {}, FrameStatus.EMPTY, clicked)])
+    stroke = history.new_group()
+    frame = np.zeros((16, 16), np.uint32)
+    frame[:8, :8] = 2  # the first dab
+    first = frame_change(1, np.zeros((8, 8), np.uint32), frame[:8, :8], {}, {}, clicked, clicked)
+    history.push([first], group=stroke)
+    frame[8:, 8:] = 2  # the second dab, folded: one patch of both boxes
+    second = frame_change(
+        1, np.zeros((8, 8), np.uint32), frame[8:, 8:], {}, {}, clicked, clicked, (8, 8)
+    )
+    assert history.fold(second, stroke, frame)
+    assert not history.fold(second, stroke + 1, frame)  # another stroke: an edit of its own
+    (edit,) = history.pop_undo()
+    (change,) = edit.changes
+    assert change.box == (0, 16, 0, 16) and not change.labels_before.any()
+    np.testing.assert_array_equal(change.labels_after, frame)
+    assert not history.can_undo  # 2 KiB of patches: the click edit before went

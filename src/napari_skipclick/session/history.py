@@ -172,8 +172,9 @@ class History:
             return False
         merged = merged_change(first, change, frame)
         self._redo.clear()
-        self._undo[-1] = replace(last, changes=(merged,), nbytes=merged.nbytes)
-        self._nbytes += merged.nbytes - last.nbytes
+        self._undo.pop()
+        self._nbytes -= last.nbytes
+        self._push_undo(replace(last, changes=(merged,), nbytes=merged.nbytes))
         return True
 
     def new_group(self) -> int:
