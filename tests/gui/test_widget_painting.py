@@ -107,3 +107,15 @@ def test_a_stroke_while_propagation_runs_paints_nothing(saving, qtbot):
     assert not (np.asarray(layer._slice.image.raw)[299:302, 599:602] == before.max()).any()
     qtbot.waitUntil(lambda: not controller.propagating, timeout=300_000)
     wait_idle(qtbot, controller)
+
+
+def test_the_fill_bucket_gives_an_object_region_to_the_current_object(saving):
+    controller = saving[0].controller
+    skier = controller.current_object
+    mask = labels_of(controller, 0) == skier
+    other = controller.add_object(name="other").id
+    y, x = (int(v) for v in np.argwhere(mask)[0])
+    controller.layers.labels.fill((0, y, x), other)  # napari's fill: the skier's piece there
+    after = labels_of(controller, 0)
+    assert after[y, x] == other and controller.session.frames_of(other) == [0]
+    assert np.array_equal((after == other) | (after == skier), mask)  # within the skier only
