@@ -119,3 +119,16 @@ def test_the_fill_bucket_gives_an_object_region_to_the_current_object(saving):
     after = labels_of(controller, 0)
     assert after[y, x] == other and controller.session.frames_of(other) == [0]
     assert np.array_equal((after == other) | (after == skier), mask)  # within the skier only
+
+
+def test_a_press_on_the_labels_layer_starts_a_new_stroke(saving):
+    controller = saving[0].controller
+    layer = controller.layers.labels
+    obj = controller.current_object
+    dab = np.full((1, 3, 3), obj, np.uint32)
+    layer.data[0:1, 300:303, 600:603] = dab  # napari's write of a stroke whose end it never said
+    layer.mouse_drag_callbacks[0](layer, None)  # the next press
+    layer.data[0:1, 310:313, 600:603] = dab
+    controller.undo()  # the second stroke alone
+    frame = labels_of(controller, 0)
+    assert (frame[300:303, 600:603] == obj).all() and not (frame[310:313, 600:603] == obj).any()

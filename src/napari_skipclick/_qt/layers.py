@@ -130,6 +130,7 @@ class AnnotationLayers:
             if self._painting is not None:
                 self.labels.events.paint.disconnect(self._painting[0])
                 self.labels.events.selected_label.disconnect(self._on_label_chosen)
+                self.labels.mouse_drag_callbacks.remove(self._on_labels_press)
         except (ValueError, RuntimeError):
             pass
         self._painting = None
@@ -262,11 +263,19 @@ class AnnotationLayers:
     def follow_painting(
         self, on_stroke_end: Callable[..., None], on_label_chosen: Callable[[int], None]
     ) -> None:
-        """Call ``on_stroke_end`` when a stroke painted on the labels layer ends, and
-        ``on_label_chosen(label)`` when the label to paint with is chosen in its controls."""
+        """Call ``on_stroke_end`` when a stroke painted on the labels layer ends (or the next
+        press on it starts one), and ``on_label_chosen(label)`` when the label to paint with is
+        chosen in its controls."""
         self._painting = (on_stroke_end, on_label_chosen)
         self.labels.events.paint.connect(on_stroke_end)
         self.labels.events.selected_label.connect(self._on_label_chosen)
+        self.labels.mouse_drag_callbacks.insert(0, self._on_labels_press)
+
+    def _on_labels_press(self, _layer: Any, _event: Any) -> None:
+        """A press on the labels layer starts a new stroke: one whose end napari did not
+        report (an aborted stroke emits no paint event) ends here."""
+        if self._painting is not None:
+            self._painting[0]()
 
     def _on_label_chosen(self, _event: Any = None) -> None:
         if self._painting is not None:
