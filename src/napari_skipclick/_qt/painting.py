@@ -1,5 +1,5 @@
 """Painting by hand on the "SkipClick labels" layer: napari's brush, eraser, fill and polygon
-become session edits (``AnnotationSession.paint``).
+become session edits (``AnnotationSession.paint_at``).
 
 napari writes a stroke into its layer's data one dab at a time (``data[key] = region``) and
 emits ``events.paint`` when the stroke ends. The layer's data is a ``PaintedLabels``: it reads
