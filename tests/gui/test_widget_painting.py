@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from qtpy.QtCore import Qt
 
+from napari_skipclick._qt.objects_panel import FRAMES_COLUMN, ID_COLUMN
 from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.types import FrameStatus
 from support.widget import labels_of, press_key, wait_idle
@@ -36,6 +37,10 @@ def test_a_brush_stroke_is_one_undoable_saved_edit_of_the_current_object(saving,
     assert (painted[149:152, 299:306] == pole).all()
     assert np.array_equal(painted[painted != pole], before[painted != pole])
     assert controller.session.status(0) == FrameStatus.CLICKED
+    table = widget.objects_panel.table  # the stroke's end shows it in the objects' frames
+    (row,) = [r for r in range(table.rowCount()) if table.item(r, ID_COLUMN).text() == str(pole)]
+    assert table.item(row, FRAMES_COLUMN).text() == "0"
+    assert controller.last_message.startswith("Frame 0: painted by hand")
     assert controller.flush()
     with AnnotationStore.open(path) as store:
         assert np.array_equal(store.read_labels(0), painted)

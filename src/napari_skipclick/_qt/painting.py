@@ -57,10 +57,12 @@ class ControllerPainting:
     current_object: int | None
     #: the undo group of the stroke being painted (None: between strokes)
     _stroke: int | None = None
+    #: the frames the stroke being painted changed, shown in the widget when it ends
+    _painted: set[int]
 
     def _attach_painting(self) -> None:
         """Follow painting on the new session's labels layer."""
-        self._stroke = None
+        self._stroke, self._painted = None, set()
         self.layers.follow_painting(self._on_stroke_end, self._on_paint_label_chosen)
 
     def _on_labels_written(self, key: Any, value: Any) -> None:
@@ -81,14 +83,19 @@ class ControllerPainting:
             self._warn(f"Not painted: {exc}")
             self.layers.refresh_labels()  # napari shows the dab it drew: show the frame as it is
         if frames:
-            self.statuses_changed.emit()
-            self.annotations_changed.emit(frames)
-            self.saving.schedule()
-            self._say(f"Frame {frames[0]}: painted by hand (undo: Ctrl+Z)")
+            self._painted.update(frames)
+            self.saving.schedule()  # at once: the save line never calls a painted frame saved
 
     def _on_stroke_end(self, _event: Any = None) -> None:
-        """A stroke ended: the next one is an undo step of its own."""
+        """A stroke ended: the next one is an undo step of its own, and the frame strip and
+        the objects' frames show what it painted (once a stroke, not once a dab: reading a
+        1080p frame's IDs again takes 5 ms)."""
         self._stroke = None
+        frames, self._painted = sorted(self._painted), set()
+        if frames:
+            self.statuses_changed.emit()
+            self.annotations_changed.emit(frames)
+            self._say(f"Frame {frames[0]}: painted by hand (undo: Ctrl+Z)")
 
     def _paint_with_current(self) -> None:
         """The brush paints the current object."""
@@ -99,5 +106,5 @@ class ControllerPainting:
         """An object's label chosen in the labels layer's controls makes it current."""
         if self.session is None or label == self.current_object:
             return
-        if label in {info.id for info in self.session.objects}:
+        if label in self.session.registry:
             self.select_object(label)
