@@ -51,6 +51,19 @@ def test_objects_have_stable_ids_classes_and_colours(session):
         session.object(1)
 
 
+def test_an_object_may_take_an_id_never_given_before(session):
+    first = session.add_object().id
+    session.delete_object(first)
+    assert session.add_object(obj_id=9).id == 9  # a label painted in napari's controls
+    assert session.add_object().id == 10  # the next ones follow it
+    for taken in (first, 9, 10):  # deleted (undo may bring it back) or listed
+        with pytest.raises(ValueError, match=f"ID {taken} was given before"):
+            session.add_object(obj_id=taken)
+    with pytest.raises(ValueError, match="does not fit the labels"):
+        session.add_object(obj_id=2**32)
+    assert [o.id for o in session.objects] == [9, 10]
+
+
 def test_clicks_write_the_object_pixels_and_status(session):
     obj = session.add_object()
     assert session.status(0) == FrameStatus.EMPTY

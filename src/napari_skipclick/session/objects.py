@@ -70,8 +70,11 @@ class SessionObjects:
             if names and DEFAULT_CLASS in unused and DEFAULT_CLASS not in names:
                 self.remove_class(DEFAULT_CLASS)
 
-    def add_object(self, class_name: str | None = None, name: str | None = None) -> ObjectInfo:
-        return self._change_objects(self.registry.add_object, class_name, name)
+    def add_object(
+        self, class_name: str | None = None, name: str | None = None, obj_id: int | None = None
+    ) -> ObjectInfo:
+        """Add an object (``ObjectRegistry.add_object``: ``obj_id`` defaults to the next ID)."""
+        return self._change_objects(self.registry.add_object, class_name, name, obj_id)
 
     def import_object(self, info: ObjectInfo) -> None:
         """Register an object under its own ID and class (labels imported from elsewhere)."""

@@ -5,10 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
+import numpy as np
+
 from ..colors import COLORS, color_for
 from ..types import ObjectInfo
 
-__all__ = ["COLORS", "ObjectRegistry", "color_for"]
+__all__ = ["COLORS", "LARGEST_ID", "ObjectRegistry", "color_for"]
+
+#: the largest object ID: the labels are uint32 (``LabelVolume``, the store)
+LARGEST_ID = int(np.iinfo(np.uint32).max)
 
 
 class ObjectRegistry:
@@ -81,15 +86,36 @@ class ObjectRegistry:
             raise ValueError("the last class cannot be removed: add another one first")
         self._classes.remove(name)
 
-    def add_object(self, class_name: str | None = None, name: str | None = None) -> ObjectInfo:
-        """Create an object with the next free ID; the class must exist (default: the first)."""
+    @property
+    def next_id(self) -> int:
+        """The ID the next object gets: one above every ID given so far."""
+        return self._next_id
+
+    def add_object(
+        self, class_name: str | None = None, name: str | None = None, obj_id: int | None = None
+    ) -> ObjectInfo:
+        """Create an object; the class must exist (default: the first).
+
+        Args:
+            class_name: its class (default: the first class).
+            name: its name (default: the class and the ID).
+            obj_id: its ID (default: ``next_id``); an ID below ``next_id`` was given before
+                (an object deleted may come back with undo) and raises ``ValueError``.
+        """
         if class_name is None:
             if not self._classes:
                 raise ValueError("add a class before adding objects")
             class_name = self._classes[0]
         self._check_class(class_name)
-        obj_id = self._next_id
-        self._next_id += 1
+        obj_id = self._next_id if obj_id is None else int(obj_id)
+        if obj_id < self._next_id:
+            raise ValueError(
+                f"ID {obj_id} was given before (an object deleted keeps its ID): "
+                f"new objects start at {self._next_id}"
+            )
+        if obj_id > LARGEST_ID:
+            raise ValueError(f"ID {obj_id} does not fit the labels (largest {LARGEST_ID})")
+        self._next_id = obj_id + 1
         info = ObjectInfo(obj_id, name or f"{class_name} {obj_id}", class_name, color_for(obj_id))
         self._objects[obj_id] = info
         return info
