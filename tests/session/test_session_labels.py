@@ -82,6 +82,11 @@ def test_patches_say_what_a_write_would_change_without_writing_it():
         np.testing.assert_array_equal(np.asarray(labels), reference)
     box, _, _ = labels.patches((0, slice(None, None, 2), slice(1, 3)), 8)[0]
     assert box == (0, 6, 0, 8)
+    assert labels.frames_of(brush) == [1] and labels.frames_of((-1, 2)) == [2]
+    assert labels.frames_of((slice(1, None), 0)) == [1, 2]
+    assert labels.frames_of((np.array([2, 0, 2]), np.array([0, 1, 2]))) == [0, 2]
+    with pytest.raises(IndexError):
+        labels.frames_of((3, 0, 0))
 
 
 def test_versions_grow_with_writes_and_zero_frames_need_no_memory():

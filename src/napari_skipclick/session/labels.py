@@ -193,18 +193,17 @@ class LabelVolume:
         first, rest = self._split(key)
         box, inner = _box_of(rest, self.shape[1:])
         y0, y1, x0, x1 = box
+        times = self._times(first)
         with self._lock:
             if np.ndim(first) == 0 and not isinstance(first, slice):
-                times, values, inners = [int(first)], [value], [inner]
+                values, inners = [value], [inner]
             elif isinstance(first, slice):
-                times = list(range(self.shape[0])[first])
                 region = self._zeros[y0:y1, x0:x1][inner].shape
                 values = np.broadcast_to(value, (len(times), *region))
                 inners = [inner] * len(times)
             else:
                 given = np.asarray(first)
                 every = np.broadcast_to(np.asarray(value), given.shape)
-                times = [int(t) for t in np.unique(given)]
                 chosen = [given == t for t in times]
                 values = [every[sel] for sel in chosen]
                 inners = [tuple(np.asarray(r)[sel] for r in inner) for sel in chosen]
@@ -216,7 +215,19 @@ class LabelVolume:
                 out[t] = (box, before, after)
             return out
 
+    def frames_of(self, key: Any) -> list[int]:
+        """The frames that ``labels[key] = ...`` writes (napari's indexing, as ``patches``)."""
+        return sorted({self.frame_index(t) for t in self._times(self._split(key)[0])})
+
     # -- internals ---------------------------------------------------------------------------
+
+    def _times(self, first: Any) -> list[int]:
+        """The frame indices that the first element of a key names."""
+        if np.ndim(first) == 0 and not isinstance(first, slice):
+            return [int(first)]
+        if isinstance(first, slice):
+            return list(range(self.shape[0])[first])
+        return [int(t) for t in np.unique(np.asarray(first))]
 
     def _split(self, key: Any) -> tuple[Any, tuple]:
         if not isinstance(key, tuple):
