@@ -1,6 +1,6 @@
 """Painting by hand on the "SkipClick labels" layer: napari's brush and eraser become session
-edits (one undo step a stroke, saved), the brush paints the current object, and a label that is
-no object is refused with nothing changed."""
+edits (one undo step a stroke, saved), the brush paints the current object, a new label becomes a
+new object, and a label of no object (a deleted one's) is refused with nothing changed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from qtpy.QtCore import Qt
 
 from napari_skipclick._qt.objects_panel import FRAMES_COLUMN, ID_COLUMN
 from napari_skipclick.io.store import AnnotationStore
-from napari_skipclick.types import FrameStatus
+from napari_skipclick.types import Click, FrameStatus
 from support.widget import labels_of, press_key, wait_idle
 
 pytestmark = [pytest.mark.gui]
@@ -64,15 +64,55 @@ def test_the_eraser_takes_pixels_off_the_object(saving):
     assert np.count_nonzero(mask & ~after) <= 25 and np.array_equal(after, mask & after)
 
 
-def test_a_label_that_is_no_object_paints_nothing(saving):
+def test_painting_with_a_new_label_adds_that_object(saving):
     controller = saving[0].controller
     layer = controller.layers.labels
     before = labels_of(controller, 0).copy()
+    layer.selected_label = 9  # typed in the layer's label box: no object yet
     layer.brush_size = 3
-    _stroke(layer, [(0, 300, 600)], 9)
+    _stroke(layer, [(0, 300, 600), (0, 300, 603)], 9)
+    info = controller.session.object(9)
+    assert controller.current_object == 9 and info.class_name == controller.session.classes[0]
+    assert controller.session.frames_of(9) == [0]
+    assert (labels_of(controller, 0)[299:302, 599:605] == 9).all()
+    assert controller.last_message.startswith("Added object 9 (")
+    controller.undo()  # the paint; the object stays listed, as one added with M
     assert np.array_equal(labels_of(controller, 0), before)
-    assert "Not painted: label 9 is no object's ID" in controller.last_message
-    assert not (np.asarray(layer._slice.image.raw) == 9).any()  # nor shown
+    assert 9 in controller.session.registry
+
+
+def test_a_label_that_is_no_object_paints_nothing(saving, qtbot):
+    controller = saving[0].controller
+    gone = controller.add_object(name="gone").id
+    controller.delete_object(gone)  # its ID is never given again (undo may bring it back)
+    qtbot.waitUntil(lambda: controller.background_edit is None, timeout=30_000)
+    layer = controller.layers.labels
+    before = labels_of(controller, 0).copy()
+    layer.selected_label = gone
+    layer.brush_size = 3
+    _stroke(layer, [(0, 300, 600)], gone)
+    assert np.array_equal(labels_of(controller, 0), before)
+    assert f"Not painted: label {gone} is no object's ID" in controller.last_message
+    assert not (np.asarray(layer._slice.image.raw) == gone).any()  # nor shown
+    assert gone not in controller.session.registry
+
+
+def test_a_stroke_on_a_frame_whose_click_waits_paints_nothing(saving, qtbot):
+    controller = saving[0].controller
+    skier = controller.current_object
+    clicks = [*controller.clicks(0, skier), Click(160, 330, True)]
+    controller.submit_clicks(0, skier, clicks)  # decoded in a worker: its mask comes later
+    assert controller.edits.pending(0, skier) == clicks
+    layer = controller.layers.labels
+    before = labels_of(controller, 0).copy()
+    layer.brush_size = 3
+    _stroke(layer, [(0, 300, 600)], skier)  # the mask decoded later would replace it
+    assert "Not painted: a click on frame 0 waits for its mask" in controller.last_message
+    assert np.array_equal(labels_of(controller, 0), before)
+    wait_idle(qtbot, controller)
+    assert controller.clicks(0, skier) == clicks
+    _stroke(layer, [(0, 300, 600)], skier)  # once it shows
+    assert (labels_of(controller, 0)[299:302, 599:602] == skier).all()
 
 
 def test_choosing_an_object_or_its_label_keeps_both_in_step(saving):

@@ -32,8 +32,11 @@ class ControllerObjects:
     #: runs, other edits are refused (``_refuse_while_busy``)
     background_edit: StoppableWorker | None = None
 
-    def add_object(self, class_name: str | None = None, name: str | None = None) -> ObjectInfo:
-        info = self._need_session().add_object(class_name, name)
+    def add_object(
+        self, class_name: str | None = None, name: str | None = None, obj_id: int | None = None
+    ) -> ObjectInfo:
+        """Add an object (``AnnotationSession.add_object``) and make it the current one."""
+        info = self._need_session().add_object(class_name, name, obj_id)
         self.layers.set_objects(self.session.objects)
         self.objects_changed.emit()
         self.select_object(info.id)

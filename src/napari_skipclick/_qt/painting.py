@@ -5,11 +5,12 @@ napari writes a stroke into its layer's data one dab at a time (``data[key] = re
 emits ``events.paint`` when the stroke ends. The layer's data is a ``PaintedLabels``: it reads
 the session's labels (each frame as a copy napari may draw into) and hands every write to the
 controller, which makes it a session edit in the stroke's undo group, so that one Ctrl+Z takes
-back the whole stroke; the frame becomes *clicked* and is saved as any edit is. A write the
-session refuses (a label that is no object's ID, a background job writing) changes nothing:
-the frame is shown again as it is, and the status line says why. The brush paints the current
-object: choosing an object sets the layer's label, and choosing an object's label in the
-layer's controls makes it the current object.
+back the whole stroke; the frame becomes *clicked* and is saved as any edit is. A write that
+cannot be one (a deleted object's label, a background job writing, a frame whose click waits
+for its mask) changes nothing: the frame is shown again as it is, and the status line says why.
+The brush paints the current object: choosing an object sets the layer's label, and choosing
+an object's label in the layer's controls makes it the current object; painting with a label
+above every ID given so far adds that object.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..session.labels import LabelVolume
+from ..types import ObjectInfo
 
 
 class PaintedLabels:
@@ -54,15 +56,18 @@ class ControllerPainting:
     session: Any
     layers: Any
     saving: Any
+    edits: Any
     current_object: int | None
     #: the undo group of the stroke being painted (None: between strokes)
     _stroke: int | None = None
     #: the frames the stroke being painted changed, shown in the widget when it ends
     _painted: set[int]
+    #: the object the stroke being painted added for its new label, if any
+    _added: ObjectInfo | None = None
 
     def _attach_painting(self) -> None:
         """Follow painting on the new session's labels layer."""
-        self._stroke, self._painted = None, set()
+        self._stroke, self._painted, self._added = None, set(), None
         self.layers.follow_painting(self._on_stroke_end, self._on_paint_label_chosen)
 
     def _on_labels_written(self, key: Any, value: Any) -> None:
@@ -74,10 +79,16 @@ class ControllerPainting:
             self.layers.refresh_labels()
             return
         session = self.session
-        if self._stroke is None:
-            self._stroke = session.history.new_group()
         frames: list[int] = []
         try:
+            waiting = set(self.edits.waiting_frames()) & set(session.labels.frames_of(key))
+            if waiting:  # its mask, decoded later, would replace the paint
+                raise ValueError(
+                    f"a click on frame {min(waiting)} waits for its mask: paint once it shows"
+                )
+            self._add_object_for_new_label(value)
+            if self._stroke is None:
+                self._stroke = session.history.new_group()
             frames = session.paint_at(key, value, group=self._stroke)
         except (ValueError, IndexError) as exc:
             self._warn(f"Not painted: {exc}")
@@ -86,16 +97,32 @@ class ControllerPainting:
             self._painted.update(frames)
             self.saving.schedule()  # at once: the save line never calls a painted frame saved
 
+    def _add_object_for_new_label(self, value: Any) -> None:
+        """Painting with a label chosen in the layer's controls that no object has, above
+        every ID given so far, adds an object with that ID (as painting a new label makes a
+        new segment in napari); a label of a deleted object stays refused."""
+        label = int(self.layers.labels.selected_label)
+        registry = self.session.registry
+        if label < registry.next_id or not np.any(np.asarray(value) == label):
+            return
+        self._added = self.add_object(obj_id=label)
+
     def _on_stroke_end(self, _event: Any = None) -> None:
         """A stroke ended: the next one is an undo step of its own, and the frame strip and
         the objects' frames show what it painted (once a stroke, not once a dab: reading a
         1080p frame's IDs again takes 5 ms)."""
         self._stroke = None
         frames, self._painted = sorted(self._painted), set()
+        added, self._added = self._added, None
         if frames:
             self.statuses_changed.emit()
             self.annotations_changed.emit(frames)
             self._say(f"Frame {frames[0]}: painted by hand (undo: Ctrl+Z)")
+        if added is not None:
+            self._say(
+                f"Added object {added.id} ({added.class_name}) for the label you painted with: "
+                "name it and choose its class in the Objects panel"
+            )
 
     def _paint_with_current(self) -> None:
         """The brush paints the current object."""
