@@ -143,14 +143,33 @@ def test_a_folded_stroke_keeps_the_byte_bound_and_undoes_to_its_start():
     frame[:8, :8] = 2  # the first dab
     first = frame_change(1, np.zeros((8, 8), np.uint32), frame[:8, :8], {}, {}, clicked, clicked)
     history.push([first], group=stroke)
-    frame[8:, 8:] = 2  # the second dab, folded: one patch of both boxes
+    frame[8:, 8:] = 2  # the second dab
     second = frame_change(
         1, np.zeros((8, 8), np.uint32), frame[8:, 8:], {}, {}, clicked, clicked, (8, 8)
     )
-    assert history.fold(second, stroke, frame)
-    assert not history.fold(second, stroke + 1, frame)  # another stroke: an edit of its own
+    history.push([second], group=stroke)
+    assert history.fold_group(stroke + 1, lambda t: frame) == 0  # another stroke: nothing
+    assert history.fold_group(stroke, lambda t: frame) == 2  # one patch of both boxes
     (edit,) = history.pop_undo()
     (change,) = edit.changes
     assert change.box == (0, 16, 0, 16) and not change.labels_before.any()
     np.testing.assert_array_equal(change.labels_after, frame)
     assert not history.can_undo  # 2 KiB of patches: the click edit before went
+
+
+def test_only_a_stroke_of_label_patches_folds():
+    history = History()
+    zeros, ones = np.zeros((2, 2), np.uint32), np.ones((2, 2), np.uint32)
+    group = history.new_group()
+    clicks = {1: [(Click(0, 0, True), 0.0)]}
+    for clicks_after in ({}, clicks):  # a dab, then an edit of clicks in the same group
+        history.push(
+            [
+                frame_change(
+                    0, zeros, ones, {}, clicks_after, FrameStatus.EMPTY, FrameStatus.CLICKED
+                )
+            ],
+            group=group,
+        )
+    assert history.fold_group(group, lambda t: ones) == 0
+    assert len(history.pop_undo()) == 2

@@ -30,6 +30,8 @@ def test_the_dabs_of_one_stroke_undo_together_and_make_the_frame_clicked():
     assert np.count_nonzero(mask) == 25 + 25 - 3 * 1  # the dabs overlap on 3 pixels
     assert session.status(1) == FrameStatus.CLICKED
     assert session.frames_of(obj) == [1]
+    assert len(session.history.next_edits()) == 2  # a patch a dab while the stroke goes on
+    session.end_stroke(stroke)
     (edit,) = session.history.next_edits()  # the dabs folded into one patch
     assert len(edit.changes) == 1 and edit.changes[0].box == (10, 17, 10, 19)
     assert session.undo() == 1  # the whole stroke
@@ -48,9 +50,15 @@ def test_a_stroke_through_two_frames_undoes_on_both_and_strokes_stay_apart():
     assert session.paint_at((slice(1, 3), slice(5, 8), slice(5, 8)), dab, group=stroke) == [1, 2]
     assert session.paint_at((slice(1, 3), slice(6, 9), slice(6, 9)), dab, group=stroke) == [1, 2]
     assert session.history.next_frames() == [1, 2]
+    session.end_stroke(stroke)
+    (edit,) = session.history.next_edits()  # one patch per frame
+    assert [(c.frame, c.box) for c in edit.changes] == [(1, (5, 9, 5, 9)), (2, (5, 9, 5, 9))]
+    after = snapshot(session)
     session.undo()
     assert_same(snapshot(session), before)  # the earlier stroke stays
     assert session.labels.read(0)[:2, :2].all()
+    session.redo()
+    assert_same(snapshot(session), after)
 
 
 def test_erasing_every_pixel_of_a_frame_leaves_it_empty():
@@ -61,6 +69,10 @@ def test_erasing_every_pixel_of_a_frame_leaves_it_empty():
     assert not session.labels.read(2).any()
     assert session.status(2) == FrameStatus.EMPTY
     assert not session.paint(2, (0, 4, 0, 4), _square(4), 0)  # nothing changed: no edit
+    session.paint(2, (0, 4, 0, 4), _square(4), obj)
+    session.paint(2, (10, 14, 10, 14), _square(4), obj)
+    session.paint(2, (0, 4, 0, 4), _square(4), 0)  # its box emptied, pixels left elsewhere
+    assert session.status(2) == FrameStatus.CLICKED
 
 
 @pytest.mark.parametrize(

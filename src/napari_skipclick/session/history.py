@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -114,19 +115,22 @@ def next_status(
     return status
 
 
-def merged_change(first: FrameChange, then: FrameChange, frame: np.ndarray) -> FrameChange:
-    """One change of a frame for ``first`` followed by ``then`` (no clicks changed by either);
-    ``frame`` is the frame's labels after both."""
-    boxes = (first.box, then.box)
+def merged_change(changes: Sequence[FrameChange], frame: np.ndarray) -> FrameChange:
+    """One change of a frame for ``changes`` made one after another (oldest first, none of
+    them changing clicks); ``frame`` is the frame's labels after them all."""
+    boxes = [c.box for c in changes if c.box[0] < c.box[1] and c.box[2] < c.box[3]] or [
+        (0, 0, 0, 0)
+    ]
     y0, x0 = min(b[0] for b in boxes), min(b[2] for b in boxes)
     y1, x1 = max(b[1] for b in boxes), max(b[3] for b in boxes)
     after = frame[y0:y1, x0:x1].copy()
     before = after.copy()
-    for change in (then, first):  # the older one last: it holds what was there at the start
+    for change in reversed(changes):  # the oldest last: it holds what was there at the start
         b = change.box
         before[b[0] - y0 : b[1] - y0, b[2] - x0 : b[3] - x0] = change.labels_before
+    first, last = changes[0], changes[-1]
     return FrameChange(
-        first.frame, (y0, y1, x0, x1), before, after, {}, {}, first.status_before, then.status_after
+        first.frame, (y0, y1, x0, x1), before, after, {}, {}, first.status_before, last.status_after
     )
 
 
@@ -160,22 +164,32 @@ class History:
         self._redo.clear()
         self._push_undo(edit)
 
-    def fold(self, change: FrameChange, group: int | None, frame: np.ndarray) -> bool:
-        """Fold ``change``, just applied, into the last edit when that is one change of the
-        same ``group`` on the same frame (the dabs of a painted stroke: one patch to undo);
-        ``frame`` is that frame after it. Returns False (nothing done) otherwise."""
-        last = self._undo[-1] if self._undo else None
-        if group is None or last is None or last.group != group or len(last.changes) != 1:
-            return False
-        first = last.changes[0]
-        if first.frame != change.frame or first.clicks_after or change.clicks_after:
-            return False
-        merged = merged_change(first, change, frame)
-        self._redo.clear()
-        self._undo.pop()
-        self._nbytes -= last.nbytes
-        self._push_undo(replace(last, changes=(merged,), nbytes=merged.nbytes))
-        return True
+    def fold_group(self, group: int, read: Callable[[int], np.ndarray]) -> int:
+        """Fold the edits of ``group`` on top of the undo stack (a painted stroke's dabs: label
+        patches alone) into one edit of one patch per frame, so that undoing them rewrites each
+        frame once; ``read(t)`` gives frame ``t``'s labels as they are now. Returns how many
+        edits were folded (0: fewer than two, or one changes clicks or removes an object)."""
+        run: list[Edit] = []
+        for edit in reversed(self._undo):
+            if edit.group != group:
+                break
+            run.append(edit)
+        run.reverse()  # oldest first
+        changes = [change for edit in run for change in edit.changes]
+        if len(run) < 2 or any(
+            edit.removed_object is not None
+            or any(c.clicks_before or c.clicks_after for c in edit.changes)
+            for edit in run
+        ):
+            return 0
+        by_frame: dict[int, list[FrameChange]] = {}
+        for change in changes:
+            by_frame.setdefault(change.frame, []).append(change)
+        merged = tuple(merged_change(chain, read(t)) for t, chain in by_frame.items())
+        for _ in run:
+            self._nbytes -= self._undo.pop().nbytes
+        self._push_undo(Edit(merged, nbytes=sum(c.nbytes for c in merged), group=group))
+        return len(run)
 
     def new_group(self) -> int:
         """A fresh group number for edits that undo together (e.g. one propagation run)."""

@@ -2,12 +2,13 @@
 
 Where a click cannot give the mask (a pole a pixel wide against a dark tree), the annotator
 paints it. A painted stroke is an edit like a click's: it goes on the undo stack (a stroke's
-dabs as one step through a ``History.new_group`` number, folded into one patch per frame),
-makes the frame the annotator's work (*clicked*) and is saved with the frame. A painted mask
-is the annotator's own, as a clicked one is: propagation stops at it rather than overwrite it
-(``own_mask``). The object's clicks stay. Its next click on that frame is decoded with the
-painted mask as the prior (``priors.DecodePriors``); where propagation made the mask, the
-click corrects it around itself only (``corrections``), so a fix painted elsewhere stays.
+dabs as one step through a ``History.new_group`` number; ``end_stroke`` folds them into one
+patch per frame), makes the frame the annotator's work (*clicked*) and is saved with the
+frame. A painted mask is the annotator's own, as a clicked one is: propagation stops at it
+rather than overwrite it (``own_mask``). The object's clicks stay. Its next click on that frame
+is decoded with the painted mask as the prior (``priors.DecodePriors``); where propagation made
+the mask, the click corrects it around itself only (``corrections``), so a fix painted
+elsewhere stays.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 from ..checks import ids_in
 from ..types import FrameStatus
 from .clicks import ClickTable
-from .history import FrameChange, changed_box, frame_change
+from .history import FrameChange, History, changed_box, frame_change
 from .labels import LabelVolume
 from .state import ObjectRegistry
 
@@ -35,6 +36,7 @@ class SessionPainting:
     status: Callable[[int], FrameStatus]
     ids_on: Callable[[int], frozenset[int]]
     record: Callable[..., None]
+    history: History
 
     def paint(
         self,
@@ -54,7 +56,8 @@ class SessionPainting:
             painted: boolean ``(y1 - y0, x1 - x0)``: the pixels the brush touched.
             values: the labels there: an object's ID, 0 to erase, or an array of the box's
                 shape.
-            group: undo group (``History.new_group``): a stroke's dabs undo together.
+            group: undo group (``History.new_group``): a stroke's dabs undo together
+                (``end_stroke`` folds them).
 
         Raises:
             ValueError: a box outside the frame, a ``painted`` or ``values`` of another shape,
@@ -85,8 +88,16 @@ class SessionPainting:
             change = self._painted_change(t, (y0, y1, x0, x1), painted, values)
             if change is None:
                 return False
-            self.record(change, group=group, fold=True)
+            self.record(change, group=group)
         return True
+
+    def end_stroke(self, group: int) -> None:
+        """The stroke painted in undo group ``group`` ended: its dabs fold into one patch per
+        frame (``History.fold_group``), so that undoing it rewrites each frame once. Until
+        then each dab is a patch of its own box, so a dab costs the same at the end of a long
+        stroke as at its start."""
+        with self._lock:
+            self.history.fold_group(group, self.labels.read)
 
     def paint_at(self, key: Any, value: Any, *, group: int | None = None) -> list[int]:
         """``paint`` what ``labels[key] = value`` would write (napari's Labels layer writes a
@@ -131,6 +142,7 @@ class SessionPainting:
         if np.array_equal(before, after):
             return None
         clicks = any(self._clicks.on(t).values())
-        left = np.count_nonzero(frame) - np.count_nonzero(before) + np.count_nonzero(after)
+        # pixels left on the frame: the whole frame is counted only when the box has none left
+        left = after.any() or np.count_nonzero(frame) > np.count_nonzero(before)
         status = FrameStatus.CLICKED if clicks or left else FrameStatus.EMPTY
         return frame_change(t, before, after, {}, {}, self.status(t), status, (y0, x0))

@@ -92,7 +92,7 @@ class SessionUndo:
                 self.registry.restore(edit.removed_object)
             self._mark_objects_changed()
 
-    def record(self, change: FrameChange, group: int | None = None, fold: bool = False) -> None:
+    def record(self, change: FrameChange, group: int | None = None) -> None:
         """Apply ``change`` and push it on the undo stack.
 
         Hold ``locked`` from the read that ``change`` was built from until this call.
@@ -100,13 +100,10 @@ class SessionUndo:
         Args:
             change: the frame change (see ``history.frame_change``).
             group: undo group (``history.new_group()``): edits of one group undo together.
-            fold: fold it into the last edit when that changed the same frame in the same
-                group (``History.fold``: a painted stroke's dabs, one patch to undo).
         """
         with self._lock:
             self._set_state(change, after=True)
-            if not (fold and self.history.fold(change, group, self.labels.read(change.frame))):
-                self.history.push([change], group=group)
+            self.history.push([change], group=group)
 
     def _set_state_and_ids(self, change: FrameChange, *, after: bool) -> None:
         """``_set_state`` in a frame-by-frame run (``undoing``, ``deleting``): the frame's
