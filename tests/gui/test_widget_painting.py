@@ -41,6 +41,8 @@ def test_a_brush_stroke_is_one_undoable_saved_edit_of_the_current_object(saving,
     (row,) = [r for r in range(table.rowCount()) if table.item(r, ID_COLUMN).text() == str(pole)]
     assert table.item(row, FRAMES_COLUMN).text() == "0"
     assert controller.last_message.startswith("Frame 0: painted by hand")
+    (edit,) = controller.session.history.next_edits()  # its end folded the dabs: one patch
+    assert len(edit.changes) == 1 and edit.changes[0].box == (149, 152, 299, 306)
     assert controller.flush()
     with AnnotationStore.open(path) as store:
         assert np.array_equal(store.read_labels(0), painted)

@@ -111,7 +111,9 @@ class ControllerPainting:
         """A stroke ended: the next one is an undo step of its own, and the frame strip and
         the objects' frames show what it painted (once a stroke, not once a dab: reading a
         1080p frame's IDs again takes 5 ms)."""
-        self._stroke = None
+        stroke, self._stroke = self._stroke, None
+        if stroke is not None and self.session is not None:
+            self.session.end_stroke(stroke)  # one patch per frame for its undo
         frames, self._painted = sorted(self._painted), set()
         added, self._added = self._added, None
         if frames:
