@@ -24,6 +24,6 @@ def test_bench_session_reports_all_figures(tmp_path, monkeypatch, capsys):
     tiny = results["tiny"]
     assert tiny["steps"] == 3
     assert tiny["click_edit_ms"] >= 0 and tiny["propagation_step_ms"] >= 0
-    assert tiny["paint_dab_ms"] >= 0 and tiny["undo_stroke_ms"] >= 0
+    assert tiny["paint_dab_ms"] >= 0 and tiny["undo_stroke_ms"] >= 0 and tiny["end_stroke_ms"] >= 0
     cache = results["feature_cache"]
     assert cache["features_mib"] == 12.0 and 5.9 <= cache["disk_mib_per_frame"] <= 6.1

@@ -1,0 +1,75 @@
+"""How long painting by hand takes: each dab of a long brush stroke, its end, and its undo.
+
+Usage::
+
+    python tools/stroke_timing.py [--size 2160x3840] [--dabs 300] [--step 6,11] [--frames 1]
+
+A session saving to a store (in a temporary folder, as the widget's) of black frames of
+``--size``; one stroke of ``--dabs`` dabs, each a disk 11 px across written as napari's Labels
+layer writes it (``AnnotationSession.paint_at`` with the dab's box), each ``--step`` rows and
+columns from the one before, through ``--frames`` frames at once (napari's *n edit dim* 3 when
+more than one). Printed: the median, p95 and the mean of the last ten dabs' ms, then the ms of
+``end_stroke`` and of undoing the stroke.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from napari_skipclick.engines import create_engine
+from napari_skipclick.io.store import AnnotationStore
+from napari_skipclick.session import AnnotationSession
+from napari_skipclick.types import VideoInfo
+
+
+def _pair(text: str, sep: str) -> tuple[int, int]:
+    first, second = text.split(sep)
+    return int(first), int(second)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="2160x3840", help="frame height x width")
+    parser.add_argument("--dabs", type=int, default=300)
+    parser.add_argument("--step", default="6,11", help="rows,columns between dabs")
+    parser.add_argument("--frames", type=int, default=1, help="frames each dab paints")
+    args = parser.parse_args()
+    (h, w), (dy, dx), n = _pair(args.size, "x"), _pair(args.step, ","), args.frames
+    frames = np.zeros((max(n, 2), h, w, 3), np.uint8)
+    video = VideoInfo("black.mp4", len(frames), h, w, 25.0, "black")
+    with tempfile.TemporaryDirectory() as tmp:
+        store = AnnotationStore.open_or_create(Path(tmp) / "s.zarr", video)
+        session = AnnotationSession(frames, create_engine("embedded"), store=store)
+        obj = session.add_object().id
+        yy, xx = np.ogrid[-5:6, -5:6]
+        disk = yy**2 + xx**2 <= 30
+        stroke, times = session.history.new_group(), []
+        for i in range(args.dabs):
+            y, x = (h // 8 + dy * i) % (h - 11), (w // 8 + dx * i) % (w - 11)
+            key = (slice(0, n), slice(y, y + 11), slice(x, x + 11))
+            region = np.array(session.labels[key])
+            region[:, disk] = obj
+            start = time.perf_counter()
+            session.paint_at(key, region, group=stroke)
+            times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        session.end_stroke(stroke)
+        ended = time.perf_counter()
+        session.undo()
+        undone = time.perf_counter()
+        store.close()
+    ms = np.array(times) * 1e3
+    print(
+        f"{h}x{w}, {args.dabs} dabs through {n} frame(s): dab median {np.median(ms):.2f} ms, "
+        f"p95 {np.percentile(ms, 95):.2f} ms, last ten {ms[-10:].mean():.2f} ms; "
+        f"end {1e3 * (ended - start):.1f} ms; undo {1e3 * (undone - ended):.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
