@@ -25,7 +25,7 @@ def test_one_minute_soak_has_no_error_and_its_store_equals_the_session(tmp_path)
     assert result["finished"]
     assert result["notification_popups"] == "none"  # none built in napari's status thread
     assert result["errors"]["error_messages"] == []
-    assert result["counts"]["clicks"] > 0
+    assert result["counts"]["clicks"] > 0 and result["counts"]["strokes"] > 0
     assert result["edits_applied"] > 0
     assert result["frames_annotated"] > 0
     assert result["frames_differing"] == []

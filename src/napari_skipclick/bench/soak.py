@@ -4,7 +4,8 @@ e.g. Xvfb), the embedded engine on the sample giant-slalom clip, saved to a stor
 It runs rounds until ``--minutes`` have passed (the last round is cut at that time). A round
 is 8 bursts of 5-20 clicks fired without waiting for each mask (about 100 clicks) on 8 frames
 (a window that moves 1 frame a round) and up to 12 objects; between its first bursts come two
-propagations over 1-3 frames (every third one cancelled), in every second round an undo/redo
+propagations over 1-3 frames (every third one cancelled) and two strokes of the labels layer's
+brush (or eraser, fill, a new label, 3 frames at once), in every second round an undo/redo
 storm, in every third a drag of the time slider over frames whose features are computed in the
 background, and in every eighth an engine switch and an export. See ``soak_actions`` for how
 each is done.
@@ -223,7 +224,10 @@ def _round(actions: Any, index: int, deadline: float, errors: ErrorLog) -> None:
     def propagate() -> None:
         actions.propagate(cancel=actions.counts["propagations"] % 3 == 2)
 
-    extras: list[tuple[str, Callable[[], None]]] = [("propagate", propagate)]
+    extras: list[tuple[str, Callable[[], None]]] = [
+        ("propagate", propagate),
+        ("paint", actions.paint_stroke),
+    ]
     if index % 2 == 0:
         extras.append(("undo-redo", actions.undo_storm))
     if index % 3 == 1:
@@ -234,6 +238,7 @@ def _round(actions: Any, index: int, deadline: float, errors: ErrorLog) -> None:
             ("export", lambda: actions.export(index // EXTRA_EVERY)),
         ]
     extras += [("propagate", propagate)] * (PROPAGATIONS - 1)
+    extras.append(("paint", actions.paint_stroke))
     plan: list[tuple[str, Callable[[], None]]] = []
     for _burst in range(BURSTS):  # the other actions early in the round, between bursts
         plan.append(("clicks", actions.click_burst))

@@ -164,6 +164,63 @@ class SoakActions:
         self.counts["undo_redo_storms"] += 1
         self.wait_edits()
 
+    def paint_stroke(self) -> None:
+        """A stroke of 3-15 dabs with the labels layer's brush on the frame on screen, as a
+        mouse drag makes it (``Labels.paint`` under ``block_history``, whose end emits the
+        stroke's paint event), near an object: mostly painting the current object, else
+        erasing, painting a new label (a new object) or through 3 frames at once; or one fill of
+        a piece of an object (a fill of the background would take the whole frame).
+        Then the frame on screen must show the session's labels (a refused stroke is taken
+        off the screen too)."""
+        self.beat.phase = "paint"
+        obj = self._object()
+        self.controller.select_object(obj)
+        layer = self.controller.layers.labels
+        t = self.controller.frame
+        height, width = self.session.frame_shape
+        home_y, home_x = self.homes[obj]
+        y, x = home_y, (home_x + 3.0 * t) % width
+        kind = self.rng.choice(
+            ["brush", "eraser", "new label", "3 frames", "fill"], p=[0.55, 0.2, 0.1, 0.05, 0.1]
+        )
+        label = obj
+        if kind == "eraser":
+            label = 0
+        elif kind == "new label" and len(self.session.objects) < MAX_OBJECTS:
+            label = self.session.registry.next_id
+            layer.selected_label = label  # typed in the layer's label box
+        point = (t, float(np.clip(y, 0, height - 1)), float(np.clip(x, 0, width - 1)))
+        objects_before = len(self.session.objects)
+        owned = np.argwhere(self.session.labels.read(t))
+        if kind == "fill" and len(owned):  # an object's piece goes to this one
+            row, column = owned[int(self.rng.integers(0, len(owned)))]
+            layer.fill((t, int(row), int(column)), label)
+        else:
+            layer.brush_size = int(self.rng.integers(2, 11))
+            layer.n_edit_dimensions = 3 if kind == "3 frames" else 2
+            dy, dx = self.rng.normal(0, 4, size=2)
+            with layer.block_history():  # its end: the stroke's end
+                for _ in range(int(self.rng.integers(3, 16))):
+                    layer.paint(point, label)
+                    y, x = float(np.clip(point[1] + dy, 0, height - 1)), point[2] + dx
+                    point = (t, y, float(np.clip(x, 0, width - 1)))
+                    if self.rng.random() >= PILE_SHARE:
+                        self.spin(float(self.rng.uniform(0.0, 0.02)))
+            layer.n_edit_dimensions = 2
+        added = len(self.session.objects) - objects_before
+        if added:
+            self.homes[self.controller.current_object] = (home_y, home_x)
+            self.counts["objects_added"] += added
+        message = self.controller.last_message
+        refused = message.startswith(("Not painted", "Cannot paint"))
+        self.counts["strokes_refused" if refused else "strokes"] += 1
+        self.counts[f"strokes: {kind}"] += 1
+        shown = np.asarray(layer._slice.image.raw)
+        if shown.shape == self.session.frame_shape and not np.array_equal(
+            shown, self.session.labels.read(t)
+        ):
+            self.errors.record(f"frame {t} shows other labels than the session's after a {kind}")
+
     def propagate(self, cancel: bool) -> None:
         """Propagate the objects (or the current one) of an annotated frame of the window over
         1-3 frames, through the frame panel; ``cancel`` stops it after a moment."""
