@@ -175,6 +175,22 @@ def test_a_deletion_a_crash_left_half_saved_stays_marked_until_it_is_finished(tm
     assert _on_disk(reopened) == ([blue, added], [{blue}] + [set()] * (N_FRAMES - 1))
 
 
+def test_an_unfinished_deletion_given_up_keeps_the_object_for_good(tmp_path):
+    session, red, blue = _deletion_cut_short(tmp_path, 1)  # the list written, no frame yet
+    frames, path = session.frames, session.store.path
+    session.store.close()
+    store = AnnotationStore.open(path, readonly=False)
+    reopened = AnnotationSession(frames, ColourEngine(), store=store)
+    assert reopened.keep_objects([red, blue]) == [red]  # blue was never being deleted
+    assert reopened.unfinished_deletions == [] and reopened.keep_objects([red]) == []
+    reopened.commit_all()
+    assert store.leaving() == [] and store.problems == []
+    store.close()
+    again = AnnotationSession(frames, ColourEngine(), store=AnnotationStore.open(path))
+    assert [o.id for o in again.objects] == [red, blue] and again.unfinished_deletions == []
+    assert any(red in again.ids_on(t) for t in range(N_FRAMES))
+
+
 def test_the_store_is_not_closed_or_switched_under_an_edit(tmp_path):
     session, red, blue = _saved(tmp_path)
     steps = session.deleting(red)

@@ -9,7 +9,7 @@ that no edit of it is taken while its frames are cleared.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -57,6 +57,18 @@ class SessionDeleting:
         for obj_id in finished:
             self.delete_object(obj_id)
         return finished
+
+    def keep_objects(self, ids: Iterable[int]) -> list[int]:
+        """Give up the unfinished deletions of ``ids`` (``unfinished_deletions``; others are
+        ignored): each stays an object as any other, with what the crash left of it, and the
+        next commit lists it so (a later opening no longer deletes it, nor the work done on it
+        meanwhile). Returns the IDs whose deletion was given up."""
+        with self._lock:
+            kept = sorted(set(ids) & set(self.unfinished_deletions))
+            if kept:
+                self._leaving.difference_update(kept)
+                self._mark_objects_changed()
+            return kept
 
     def deleting(self, obj_id: int) -> Iterator[int]:
         """``delete_object`` frame by frame: yields each frame of ``frames_with_labels`` once
