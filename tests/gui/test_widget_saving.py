@@ -13,7 +13,7 @@ from PIL import Image
 from napari_skipclick._qt.unsaved import Choice, Resolution, UnsavedDialog, ask_unsaved
 from napari_skipclick.engines import create_engine
 from napari_skipclick.io.store import AnnotationStore, StoreError
-from napari_skipclick.session import UnsavedChangesError
+from napari_skipclick.session import AnnotationSession, UnsavedChangesError
 from napari_skipclick.types import Click, FrameStatus
 from support.widget import labels_of, watch_steps
 
@@ -296,3 +296,32 @@ def test_opening_a_store_finishes_a_deletion_a_crash_left_half_saved(saving, qtb
     assert controller.flush()  # the autosave writes it
     with AnnotationStore.open(path) as store:
         assert store.objects() == [] and store.leaving() == [] and not store.read_labels(0).any()
+
+
+def test_escape_on_the_deletion_a_crash_left_keeps_the_object_for_good(
+    saving, qtbot, feature_cache, monkeypatch
+):
+    widget, path = saving
+    controller = widget.controller
+    skier = controller.current_object
+    image = controller.layers.image_layer
+    controller.close_session()
+    with AnnotationStore.open(path, readonly=False) as store:  # the list a crash left
+        store.write_objects(store.objects(), store.classes(), leaving=[skier])
+    gate = threading.Event()
+    monkeypatch.setattr(AnnotationSession, "deleting", AnnotationSession.deleting)  # put back
+    watch_steps(AnnotationSession, "deleting", gate)  # held at its first frame
+    controller.start_session(
+        image, create_engine("embedded"), store_path=str(path), cache=feature_cache
+    )
+    assert controller.background_edit is not None  # finishing the deletion
+    controller.cancel()  # Escape
+    gate.set()
+    qtbot.waitUntil(lambda: controller.background_edit is None, timeout=60_000)
+    assert controller.last_message.endswith("their deletion is given up)")
+    session = controller.session
+    assert [o.id for o in session.objects] == [skier] and session.unfinished_deletions == []
+    assert (labels_of(controller, 0) == skier).any()  # what the crash left
+    assert controller.flush()  # the list without the mark: the next opening keeps it
+    with AnnotationStore.open(path) as store:
+        assert store.leaving() == [] and [o.id for o in store.objects()] == [skier]

@@ -4,7 +4,9 @@ from the store, which would pause the viewer for seconds on the GUI thread.
 The worker runs ``session.deleting`` object after object (progress in napari's activity
 dock; Escape or closing the session cancels it between frames: the object being deleted is
 put back, those deleted before stay deleted, each its own undoable step). The GUI thread
-only shows the result.
+only shows the result. Escape on the deletion that opening a store finishes (a crash cut it
+short) keeps the object for good; closing the session leaves that deletion to the next
+opening.
 """
 
 from __future__ import annotations
@@ -50,9 +52,14 @@ def start_delete(controller: Any, ids: Sequence[int]) -> ObjectsDelete:
     def done(deleted: list[int]) -> None:
         if controller.current_object in deleted:
             controller.current_object = None
+        # a deletion a crash cut short, cancelled: the object is kept, so a later opening must
+        # not delete it (nor what is done on it meanwhile)
+        given_up = controller.session.keep_objects(set(run.ids) - set(deleted))
         controller._after_history_change(None)
         left = len(run.ids) - len(deleted)
         cancelled = f"; cancelled, {left} object(s) kept" if left else ""
+        if given_up:
+            cancelled += " (as the crash left them: their deletion is given up)"
         controller._say(f"Deleted {len(deleted)} object(s){cancelled}")
 
     controller._start_background_edit(run, done, "delete")
