@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from qtpy.QtCore import Qt
 
+from napari_skipclick._qt.keybindings import new_label_button
 from napari_skipclick._qt.objects_panel import FRAMES_COLUMN, ID_COLUMN
 from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.types import Click, FrameStatus
@@ -136,6 +137,16 @@ def test_m_on_the_labels_layer_adds_an_object_to_paint(saving, qtbot):
     viewer = controller.viewer
     viewer.layers.selection.active = controller.layers.labels
     press_key(qtbot, viewer, Qt.Key.Key_M)  # napari's "new label" there: here a new object
+    new = controller.session.objects[-1].id
+    assert len(controller.session.objects) == 2
+    assert controller.current_object == new == controller.layers.labels.selected_label
+
+
+def test_the_new_button_of_the_labels_controls_adds_an_object(saving, qtbot):
+    controller = saving[0].controller
+    button = new_label_button(controller.viewer, controller.layers.labels)
+    assert button is not None and button.text() == "new"
+    button.click()  # napari's own slot cannot find a free label in this layer's data
     new = controller.session.objects[-1].id
     assert len(controller.session.objects) == 2
     assert controller.current_object == new == controller.layers.labels.selected_label

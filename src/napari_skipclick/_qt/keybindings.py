@@ -3,11 +3,13 @@
 Keys follow napari's conventions: Ctrl (Cmd on macOS) + Z / Ctrl + Shift + Z undo and redo as
 in the Labels layer, M makes a new object like napari's "new label", the arrow keys (napari's
 own) step through frames. Keys of the Points layer (P, S, Z, A, 1-5, Delete) are left alone.
+The *new* button beside the label box of the labels layer's controls adds an object too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
 from app_model.types import KeyCode, KeyMod
@@ -45,13 +47,20 @@ class KeyBindings:
         self._bound: list[tuple[Any, int]] = []
 
     def bind(self, layers: tuple[Any, ...] = ()) -> None:
-        """(Re)bind every shortcut on the viewer, and those of ``_ON_LAYERS`` on ``layers``."""
+        """(Re)bind every shortcut on the viewer, and those of ``_ON_LAYERS`` on ``layers``;
+        the *new* button of a Labels layer's controls among them adds an object, as M does."""
         self.unbind()
         for key, name, _ in SHORTCUTS:
             targets = (self.viewer, *layers) if name in _ON_LAYERS else (self.viewer,)
             for target in targets:
                 target.bind_key(key, self._handler(name), overwrite=True)
                 self._bound.append((target, key))
+        for layer in layers:
+            button = new_label_button(self.viewer, layer)
+            if button is not None:
+                with suppress(TypeError):  # none connected
+                    button.clicked.disconnect()  # napari's, and ours of an earlier binding
+                button.clicked.connect(self._handler("new_object"))
 
     def unbind(self) -> None:
         for target, key in self._bound:
@@ -66,3 +75,16 @@ class KeyBindings:
 
         handler.__doc__ = f"SkipClick: {name.replace('_', ' ')}"
         return handler
+
+
+def new_label_button(viewer: Any, layer: Any) -> Any:
+    """The *new* button beside the label box in the controls of the Labels ``layer``, or None
+    (no Qt window, another layer type, a napari without it). napari's own slot looks for an
+    unused label in the layer's data, which it cannot do in data that is no numpy array."""
+    try:
+        controls = viewer.window._qt_viewer.controls.widgets[layer]
+    except (AttributeError, KeyError):
+        return None
+    from qtpy.QtWidgets import QPushButton
+
+    return controls.findChild(QPushButton, "newLabelButton")
