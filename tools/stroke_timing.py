@@ -5,11 +5,11 @@ Usage::
     python tools/stroke_timing.py [--size 2160x3840] [--dabs 300] [--step 6,11] [--frames 1]
 
 A session saving to a store (in a temporary folder, as the widget's) of black frames of
-``--size``; one stroke of ``--dabs`` dabs, each a disk 11 px across written as napari's Labels
-layer writes it (``AnnotationSession.paint_at`` with the dab's box), each ``--step`` rows and
-columns from the one before, through ``--frames`` frames at once (napari's *n edit dim* 3 when
-more than one). Printed: the median, p95 and the mean of the last ten dabs' ms, then the ms of
-``end_stroke`` and of undoing the stroke.
+``--size``; one stroke of ``--dabs`` dabs (``bench.session.timed_stroke``: each a disk 11 px
+across written as napari's Labels layer writes it), from an eighth of the frame's height and
+width, each ``--step`` rows and columns from the one before, through ``--frames`` frames at
+once (napari's *n edit dim* 3 when more than one). Printed: the median, p95 and the mean of
+the last ten dabs' ms, then the ms of ``end_stroke`` and of undoing the stroke.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from napari_skipclick.bench.session import timed_stroke
 from napari_skipclick.engines import create_engine
 from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.session import AnnotationSession
@@ -46,17 +47,7 @@ def main() -> None:
         store = AnnotationStore.open_or_create(Path(tmp) / "s.zarr", video)
         session = AnnotationSession(frames, create_engine("embedded"), store=store)
         obj = session.add_object().id
-        yy, xx = np.ogrid[-5:6, -5:6]
-        disk = yy**2 + xx**2 <= 30
-        stroke, times = session.history.new_group(), []
-        for i in range(args.dabs):
-            y, x = (h // 8 + dy * i) % (h - 11), (w // 8 + dx * i) % (w - 11)
-            key = (slice(0, n), slice(y, y + 11), slice(x, x + 11))
-            region = np.array(session.labels[key])
-            region[:, disk] = obj
-            start = time.perf_counter()
-            session.paint_at(key, region, group=stroke)
-            times.append(time.perf_counter() - start)
+        stroke, times = timed_stroke(session, obj, args.dabs, (h // 8, w // 8), (dy, dx), n)
         start = time.perf_counter()
         session.end_stroke(stroke)
         ended = time.perf_counter()

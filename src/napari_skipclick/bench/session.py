@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 SIZES = {"480p": (480, 854), "1080p": (1080, 1920)}
 
@@ -89,11 +90,43 @@ def click_costs(height: int, width: int, n_clicks: int) -> dict:
     return {"click_edit_ms": _median_ms(edits), "undo_ms": _median_ms(undos)}
 
 
+def timed_stroke(
+    session: Any,
+    obj: int,
+    n_dabs: int,
+    start: tuple[int, int],
+    step: tuple[int, int],
+    frames: int = 1,
+) -> tuple[int, list[float]]:
+    """Paint one stroke of object ``obj`` as napari's Labels layer writes a brush's dabs (each
+    a disk 11 px across in its box of the frame, ``AnnotationSession.paint_at``) through the
+    first ``frames`` frames, the first dab at ``start`` (row, column), each next one ``step``
+    rows and columns on (wrapping at the frame's edges); returns the stroke's undo group and
+    the seconds each dab took."""
+    import time
+
+    import numpy as np
+
+    height, width = session.frame_shape
+    yy, xx = np.ogrid[-5:6, -5:6]
+    disk = yy**2 + xx**2 <= 30
+    stroke, times = session.history.new_group(), []
+    for i in range(n_dabs):
+        y = (start[0] + step[0] * i) % (height - 11)
+        x = (start[1] + step[1] * i) % (width - 11)
+        key = (slice(0, frames), slice(y, y + 11), slice(x, x + 11))
+        region = np.array(session.labels[key])
+        region[:, disk] = obj
+        began = time.perf_counter()
+        session.paint_at(key, region, group=stroke)
+        times.append(time.perf_counter() - began)
+    return stroke, times
+
+
 def paint_costs(height: int, width: int, n_dabs: int) -> dict:
-    """Median ms per brush dab painted by hand as napari's Labels layer writes it (its box of
-    the frame, a disk 11 px across set to the object; ``AnnotationSession.paint_at``), the
-    dabs one diagonal stroke, ms to end it (its dabs folded into one undo patch,
-    ``end_stroke``), and ms to undo it."""
+    """Median ms per brush dab painted by hand (``timed_stroke``), the dabs one diagonal
+    stroke, ms to end it (its dabs folded into one undo patch, ``end_stroke``), and ms to undo
+    it."""
     import time
 
     import numpy as np
@@ -102,17 +135,7 @@ def paint_costs(height: int, width: int, n_dabs: int) -> dict:
 
     session = AnnotationSession(np.zeros((2, height, width, 3), np.uint8), _InstantEngine())
     obj = session.add_object().id
-    yy, xx = np.ogrid[-5:6, -5:6]
-    disk = yy**2 + xx**2 <= 30
-    stroke, times = session.history.new_group(), []
-    for i in range(n_dabs):
-        y, x = (height // 4 + 2 * i) % (height - 11), (width // 4 + 3 * i) % (width - 11)
-        key = (slice(0, 1), slice(y, y + 11), slice(x, x + 11))
-        region = np.array(session.labels[key])
-        region[0][disk] = obj
-        start = time.perf_counter()
-        session.paint_at(key, region, group=stroke)
-        times.append(time.perf_counter() - start)
+    stroke, times = timed_stroke(session, obj, n_dabs, (height // 4, width // 4), (2, 3))
     start = time.perf_counter()
     session.end_stroke(stroke)
     ended = time.perf_counter()

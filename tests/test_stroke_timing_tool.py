@@ -1,0 +1,15 @@
+"""tools/stroke_timing.py: the dabs of one brush stroke, its end and its undo, timed."""
+
+from __future__ import annotations
+
+import re
+
+from tool_loader import run_tool
+
+
+def test_stroke_timing_prints_the_dabs_the_end_and_the_undo():
+    args = ("--size", "60x80", "--dabs", "12", "--step", "2,3", "--frames", "2")
+    line = run_tool("stroke_timing", *args).stdout.strip()
+    assert line.startswith("60x80, 12 dabs through 2 frame(s): dab median "), line
+    figures = [float(v) for v in re.findall(r"(\d+\.\d+) ms", line)]
+    assert len(figures) == 5 and all(f >= 0 for f in figures), line
