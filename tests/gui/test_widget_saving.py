@@ -274,7 +274,10 @@ def test_closing_during_propagation_with_a_full_disk_keeps_the_frames(saving, qt
             np.testing.assert_array_equal(store.read_labels(t), np.asarray(session.labels[t]))
 
 
-def test_opening_a_store_finishes_a_deletion_a_crash_left_half_saved(saving, qtbot, feature_cache):
+def _deletion_cut_short(saving) -> tuple:
+    """Close the session of ``saving`` and leave its store as a crash during the deletion of
+    its object leaves it (the list written with the object marked, no frame yet); returns
+    the controller, the object, and a call that opens the store again."""
     widget, path = saving
     controller = widget.controller
     skier = controller.current_object
@@ -283,11 +286,21 @@ def test_opening_a_store_finishes_a_deletion_a_crash_left_half_saved(saving, qtb
     with AnnotationStore.open(path, readonly=False) as store:  # the list a crash left
         store.write_objects(store.objects(), store.classes(), leaving=[skier])
         assert store.read_labels(0).any()  # frame 0 not written yet
+
+    def reopen(cache) -> None:
+        controller.start_session(
+            image, create_engine("embedded"), store_path=str(path), cache=cache
+        )
+
+    return controller, skier, reopen
+
+
+def test_opening_a_store_finishes_a_deletion_a_crash_left_half_saved(saving, qtbot, feature_cache):
+    controller, skier, reopen = _deletion_cut_short(saving)
+    path = saving[1]
     said: list[str] = []
     controller.message.connect(said.append)
-    controller.start_session(
-        image, create_engine("embedded"), store_path=str(path), cache=feature_cache
-    )
+    reopen(feature_cache)
     assert any(f"finishing the deletion of object {skier}" in text for text in said)
     assert controller.background_edit is not None  # the deletion runs in a worker
     qtbot.waitUntil(lambda: controller.background_edit is None, timeout=60_000)
@@ -301,19 +314,12 @@ def test_opening_a_store_finishes_a_deletion_a_crash_left_half_saved(saving, qtb
 def test_escape_on_the_deletion_a_crash_left_keeps_the_object_for_good(
     saving, qtbot, feature_cache, monkeypatch
 ):
-    widget, path = saving
-    controller = widget.controller
-    skier = controller.current_object
-    image = controller.layers.image_layer
-    controller.close_session()
-    with AnnotationStore.open(path, readonly=False) as store:  # the list a crash left
-        store.write_objects(store.objects(), store.classes(), leaving=[skier])
+    controller, skier, reopen = _deletion_cut_short(saving)
+    path = saving[1]
     gate = threading.Event()
     monkeypatch.setattr(AnnotationSession, "deleting", AnnotationSession.deleting)  # put back
     watch_steps(AnnotationSession, "deleting", gate)  # held at its first frame
-    controller.start_session(
-        image, create_engine("embedded"), store_path=str(path), cache=feature_cache
-    )
+    reopen(feature_cache)
     assert controller.background_edit is not None  # finishing the deletion
     controller.cancel()  # Escape
     gate.set()
