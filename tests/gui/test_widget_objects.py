@@ -20,6 +20,20 @@ from support.widget import click, labels_of, press_key, wait_idle
 pytestmark = [pytest.mark.gui]
 
 
+def test_objects_made_without_m_are_of_the_class_selected_too(annotator, qtbot):
+    _, widget = annotator
+    controller, panel = widget.controller, widget.objects_panel
+    panel.class_edit.setText("pole")
+    panel.add_class()
+    assert panel.class_combo.currentText() == "pole" and controller.current_object is None
+    click(qtbot, controller, 144, 335)  # the first click makes an object
+    layer = controller.layers.labels
+    layer.selected_label = 7  # a new label typed in the labels layer's controls
+    with layer.block_history():
+        layer.paint((0, 300, 600), 7)
+    assert [(o.id, o.class_name) for o in controller.session.objects] == [(1, "pole"), (7, "pole")]
+
+
 def test_objects_panel_add_rename_class_delete_and_undo(annotator, qtbot):
     _, widget = annotator
     controller, panel = widget.controller, widget.objects_panel

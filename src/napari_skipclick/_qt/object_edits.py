@@ -32,11 +32,18 @@ class ControllerObjects:
     #: runs, other edits are refused (``_refuse_while_busy``)
     background_edit: StoppableWorker | None = None
 
+    @staticmethod
+    def new_object_class() -> str | None:
+        """The class of new objects (the Objects panel sets its choice; None: the first)."""
+        return None
+
     def add_object(
         self, class_name: str | None = None, name: str | None = None, obj_id: int | None = None
     ) -> ObjectInfo:
-        """Add an object (``AnnotationSession.add_object``) and make it the current one."""
-        info = self._need_session().add_object(class_name, name, obj_id)
+        """Add an object (``AnnotationSession.add_object``; ``class_name`` defaults to
+        ``new_object_class``) and make it the current one."""
+        session = self._need_session()
+        info = session.add_object(class_name or self.new_object_class(), name, obj_id)
         self.layers.set_objects(self.session.objects)
         self.objects_changed.emit()
         self.select_object(info.id)

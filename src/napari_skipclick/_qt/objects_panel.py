@@ -37,6 +37,7 @@ class ObjectsPanel(QWidget):
     def __init__(self, controller: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
+        controller.new_object_class = self.class_of_new_objects  # M, a first click, a new label
         self._updating = False
         #: object id -> frames where it has pixels or clicks (kept up to date edit by edit)
         self._frames: dict[int, set[int]] = {}
@@ -152,7 +153,13 @@ class ObjectsPanel(QWidget):
         if self.controller.session is None:
             self.controller._warn("Start a session first")
             return
-        self.controller.add_object(self.class_combo.currentText() or None)
+        self.controller.add_object()
+
+    def class_of_new_objects(self) -> str | None:
+        """The class chosen in the list (None when it is none of the session's classes)."""
+        name = self.class_combo.currentText()
+        session = self.controller.session
+        return name if session is not None and name in session.classes else None
 
     def refresh_import_layers(self, *_: Any) -> None:
         """List the Labels layers that could be imported into the session."""
