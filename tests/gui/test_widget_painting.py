@@ -190,3 +190,16 @@ def test_a_press_on_the_labels_layer_starts_a_new_stroke(saving):
     controller.undo()  # the second stroke alone
     frame = labels_of(controller, 0)
     assert (frame[300:303, 600:603] == obj).all() and not (frame[310:313, 600:603] == obj).any()
+
+
+def test_an_undo_ends_a_stroke_napari_never_ended(saving):
+    controller = saving[0].controller
+    layer = controller.layers.labels
+    obj = controller.current_object
+    dab = np.full((1, 3, 3), obj, np.uint32)
+    for x in (600, 604, 608):  # three dabs, no paint event, no press after them
+        layer.data[0:1, 300:303, x : x + 3] = dab
+    controller.undo()
+    (edit,) = controller.session.history.next_edits(redo=True)  # folded first: one patch
+    assert len(edit.changes) == 1 and edit.changes[0].box == (300, 303, 600, 611)
+    assert not (labels_of(controller, 0)[300:303, 600:611] == obj).any()

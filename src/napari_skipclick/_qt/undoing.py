@@ -13,7 +13,7 @@ frames), and saving goes through the store writer.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 from ..session import AnnotationSession
@@ -51,6 +51,7 @@ class ControllerHistory:
     current_object: int | None
     _frame: int
     background_edit: Any
+    _on_stroke_end: Callable[[], None]  # the controller's (``ControllerPainting``)
 
     def undo(self) -> None:
         self._history_step(redo=False)
@@ -68,6 +69,7 @@ class ControllerHistory:
             return None
         if self.session is None or self._refuse_while_busy("undo or redo"):
             return None
+        self._on_stroke_end()  # a stroke napari never ended: its dabs fold, one patch to undo
         waiting = self.edits.pending(self._frame, self.current_object or 0)
         if not redo and waiting is not None:
             self.edits.discard(self._frame, self.current_object)
