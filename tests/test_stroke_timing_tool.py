@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tool_loader import run_tool
 
 
-def test_stroke_timing_prints_the_dabs_the_end_and_the_undo():
-    args = ("--size", "60x80", "--dabs", "12", "--step", "2,3", "--frames", "2")
+@pytest.mark.parametrize("unfolded", [(), ("--unfolded",)])
+def test_stroke_timing_prints_the_dabs_the_end_and_the_undo(unfolded):
+    args = ("--size", "60x80", "--dabs", "12", "--step", "2,3", "--frames", "2", *unfolded)
     line = run_tool("stroke_timing", *args).stdout.strip()
     assert line.startswith("60x80, 12 dabs through 2 frame(s): dab median "), line
     figures = [float(v) for v in re.findall(r"(\d+\.\d+) ms", line)]

@@ -3,13 +3,15 @@
 Usage::
 
     python tools/stroke_timing.py [--size 2160x3840] [--dabs 300] [--step 6,11] [--frames 1]
+                                  [--unfolded]
 
 A session saving to a store (in a temporary folder, as the widget's) of black frames of
 ``--size``; one stroke of ``--dabs`` dabs (``bench.session.timed_stroke``: each a disk 11 px
 across written as napari's Labels layer writes it), from an eighth of the frame's height and
 width, each ``--step`` rows and columns from the one before, through ``--frames`` frames at
 once (napari's *n edit dim* 3 when more than one). Printed: the median, p95 and the mean of
-the last ten dabs' ms, then the ms of ``end_stroke`` and of undoing the stroke.
+the last ten dabs' ms, then the ms of ``end_stroke`` and of undoing the stroke (with
+``--unfolded``, undone without ``end_stroke``: a patch a dab).
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ def main() -> None:
     parser.add_argument("--dabs", type=int, default=300)
     parser.add_argument("--step", default="6,11", help="rows,columns between dabs")
     parser.add_argument("--frames", type=int, default=1, help="frames each dab paints")
+    parser.add_argument(
+        "--unfolded", action="store_true", help="undo without ending the stroke first"
+    )
     args = parser.parse_args()
     (h, w), (dy, dx), n = _pair(args.size, "x"), _pair(args.step, ","), args.frames
     frames = np.zeros((max(n, 2), h, w, 3), np.uint8)
@@ -49,7 +54,8 @@ def main() -> None:
         obj = session.add_object().id
         stroke, times = timed_stroke(session, obj, args.dabs, (h // 8, w // 8), (dy, dx), n)
         start = time.perf_counter()
-        session.end_stroke(stroke)
+        if not args.unfolded:
+            session.end_stroke(stroke)
         ended = time.perf_counter()
         session.undo()
         undone = time.perf_counter()
