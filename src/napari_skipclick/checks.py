@@ -13,6 +13,9 @@ import numpy as np
 
 from .types import Click
 
+#: the largest label, so the largest object ID: labels are uint32 (the session, the store)
+LARGEST_LABEL = int(np.iinfo(np.uint32).max)
+
 
 def check_image(image: np.ndarray) -> np.ndarray:
     """Return ``image`` as contiguous uint8 ``(H, W, 3)`` or raise a clear ``ValueError``."""

@@ -5,15 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-import numpy as np
-
+from ..checks import LARGEST_LABEL
 from ..colors import COLORS, color_for
 from ..types import ObjectInfo
 
-__all__ = ["COLORS", "LARGEST_ID", "ObjectRegistry", "color_for"]
-
-#: the largest object ID: the labels are uint32 (``LabelVolume``, the store)
-LARGEST_ID = int(np.iinfo(np.uint32).max)
+__all__ = ["COLORS", "ObjectRegistry", "color_for"]
 
 
 class ObjectRegistry:
@@ -113,8 +109,8 @@ class ObjectRegistry:
                 f"ID {obj_id} was given before (an object deleted keeps its ID): "
                 f"new objects start at {self._next_id}"
             )
-        if obj_id > LARGEST_ID:
-            raise ValueError(f"ID {obj_id} does not fit the labels (largest {LARGEST_ID})")
+        if obj_id > LARGEST_LABEL:
+            raise ValueError(f"ID {obj_id} does not fit the labels (largest {LARGEST_LABEL})")
         self._next_id = obj_id + 1
         info = ObjectInfo(obj_id, name or f"{class_name} {obj_id}", class_name, color_for(obj_id))
         self._objects[obj_id] = info

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ...checks import click_inside
+from ...checks import LARGEST_LABEL, click_inside
 from ...types import ObjectInfo
 from .errors import StoreCorruptError
 from .files import read_json
@@ -26,8 +26,8 @@ def check_labels(labels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
         return arr.astype(np.uint32)
     if arr.dtype.kind not in "iu":
         raise ValueError(f"labels must be integers, got dtype {arr.dtype}")
-    if arr.size and (arr.min() < 0 or arr.max() > np.iinfo(np.uint32).max):
-        raise ValueError("labels must lie in 0..4294967295")
+    if arr.size and (arr.min() < 0 or arr.max() > LARGEST_LABEL):
+        raise ValueError(f"labels must lie in 0..{LARGEST_LABEL}")
     return np.ascontiguousarray(arr, dtype=np.uint32)
 
 
