@@ -33,11 +33,14 @@ def test_undo_and_redo_are_exact_over_a_mixed_sequence():
     for expected in reversed(states[:-1]):
         assert session.undo() is not None
         assert_same(snapshot(session), expected)
-    assert session.undo() is None and not session.can_undo
+    assert session.undo() is None and session.objects == [red]  # blue's addition undone
+    assert session.undo() is None and session.objects == [] and not session.can_undo
+    assert session.redo() is None and session.redo() is None  # the objects come back first
+    assert session.objects == [red, blue]
     for expected in states[1:]:
         assert session.redo() is not None
         assert_same(snapshot(session), expected)
-    assert session.redo() is None
+    assert session.redo() is None and not session.can_redo
 
 
 def test_a_propagation_run_undoes_at_once_and_a_new_edit_clears_redo():

@@ -92,7 +92,7 @@ def test_a_paint_the_session_cannot_take_changes_nothing(box, painted, value, me
     with pytest.raises(ValueError, match=message):
         session.paint(0, box, painted, value)
     assert_same(snapshot(session), before)
-    assert not session.history.can_undo
+    assert [e.changes for e in session.history.next_edits()] == [()]  # the object's addition
 
 
 def test_propagation_stops_at_a_mask_painted_by_hand():

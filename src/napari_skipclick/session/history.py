@@ -34,12 +34,22 @@ class FrameChange:
 
 @dataclass(frozen=True)
 class Edit:
-    """One undoable step: frame changes, plus an object removed by it (if any)."""
+    """One undoable step: frame changes, plus an object removed by it and objects added by it
+    (as they were when they last left the session: undo and redo bring them back so)."""
 
     changes: tuple[FrameChange, ...]
     removed_object: ObjectInfo | None = None
     nbytes: int = field(default=0, compare=False)
     group: int | None = None  # consecutive edits of one group are undone and redone together
+    added_objects: tuple[ObjectInfo, ...] = ()
+    #: the objects were added for the next edit (a first click, a new label painted): if it
+    #: edits one of them, the two are undone together
+    joins_next: bool = False
+
+    @property
+    def changes_objects(self) -> bool:
+        """Whether undoing or redoing it adds or removes objects."""
+        return self.removed_object is not None or bool(self.added_objects)
 
 
 def changed_box(before: np.ndarray, after: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -158,29 +168,58 @@ class History:
         changes: list[FrameChange],
         removed_object: ObjectInfo | None = None,
         group: int | None = None,
+        added_objects: tuple[ObjectInfo, ...] = (),
+        joins_next: bool = False,
     ) -> None:
-        """Record a new edit; this clears the redo stack."""
-        edit = Edit(tuple(changes), removed_object, sum(c.nbytes for c in changes), group)
+        """Record a new edit; this clears the redo stack.
+
+        Args:
+            changes: the frame changes (none for an object added alone).
+            removed_object: the object the edit deleted.
+            group: undo group (``new_group``): edits of one group undo together.
+            added_objects: the objects the edit added.
+            joins_next: ``added_objects`` were added for the next edit: it joins their group
+                if it edits one of them (else each is undone alone).
+        """
+        edit = Edit(
+            tuple(changes),
+            removed_object,
+            sum(c.nbytes for c in changes),
+            group,
+            tuple(added_objects),
+            joins_next,
+        )
         self._redo.clear()
-        self._push_undo(edit)
+        self._push_undo(self._joined(edit))
+
+    def _joined(self, edit: Edit) -> Edit:
+        """``edit``, in one group with the objects added for it on top of the undo stack
+        (``joins_next``) if it edits one of them; the top no longer waits for a next edit."""
+        top = self._undo[-1] if self._undo else None
+        if top is None or not top.joins_next:
+            return edit
+        ids = [info.id for info in top.added_objects]
+        if not any(_edits_object(change, ids) for change in edit.changes):
+            self._undo[-1] = replace(top, joins_next=False)
+            return edit
+        group = self.new_group() if edit.group is None else edit.group
+        self._undo[-1] = replace(top, joins_next=False, group=group)
+        return replace(edit, group=group)
 
     def fold_group(self, group: int, read: Callable[[int], np.ndarray]) -> int:
         """Fold the edits of ``group`` on top of the undo stack (a painted stroke's dabs: label
         patches alone) into one edit of one patch per frame, so that undoing them rewrites each
         frame once; ``read(t)`` gives frame ``t``'s labels as they are now. Returns how many
-        edits were folded (0: fewer than two, or one changes clicks or removes an object)."""
+        edits were folded (0: fewer than two, or one changes clicks). The run ends below at an
+        edit that adds or removes objects (a new label's object): it stays one of its own."""
         run: list[Edit] = []
         for edit in reversed(self._undo):
-            if edit.group != group:
+            if edit.group != group or edit.changes_objects:
                 break
             run.append(edit)
         run.reverse()  # oldest first
         changes = [change for edit in run for change in edit.changes]
-        if len(run) < 2 or any(
-            edit.removed_object is not None
-            or any(c.clicks_before or c.clicks_after for c in edit.changes)
-            for edit in run
-        ):
+        if len(run) < 2 or any(c.clicks_before or c.clicks_after for c in changes):
             return 0
         by_frame: dict[int, list[FrameChange]] = {}
         for change in changes:
@@ -231,14 +270,30 @@ class History:
         return edits
 
     def rename_class(self, name: str, new_name: str) -> None:
-        """A deleted object of class ``name`` that an undo (or redo) brings back comes back
-        of class ``new_name`` (the class was renamed meanwhile)."""
+        """An object of class ``name`` that an undo (or redo) brings back comes back of class
+        ``new_name`` (the class was renamed meanwhile)."""
+        self._replace_objects(
+            lambda info: replace(info, class_name=new_name) if info.class_name == name else info
+        )
+
+    def remember_object(self, info: ObjectInfo) -> None:
+        """The object ``info.id`` is now ``info`` (renamed, of another class): an undo or redo
+        that takes it out and brings it back brings it so."""
+        self._replace_objects(lambda known: info if known.id == info.id else known)
+
+    def _replace_objects(self, new: Callable[[ObjectInfo], ObjectInfo]) -> None:
+        """Replace each object ``info`` that an edit of either stack adds or removes with
+        ``new(info)``."""
         for stack in (self._undo, self._redo):
             for index, edit in enumerate(stack):
-                info = edit.removed_object
-                if info is not None and info.class_name == name:
-                    info = replace(info, class_name=new_name)
-                    stack[index] = replace(edit, removed_object=info)
+                if not edit.changes_objects:
+                    continue
+                removed = edit.removed_object
+                stack[index] = replace(
+                    edit,
+                    removed_object=None if removed is None else new(removed),
+                    added_objects=tuple(new(info) for info in edit.added_objects),
+                )
 
     def _push_undo(self, edit: Edit) -> None:
         self._undo.append(edit)
@@ -247,6 +302,13 @@ class History:
             len(self._undo) > self.max_edits or self._nbytes > self.max_bytes
         ):
             self._nbytes -= self._undo.popleft().nbytes
+
+
+def _edits_object(change: FrameChange, ids: Sequence[int]) -> bool:
+    """Whether ``change`` gives one of the objects ``ids`` clicks or pixels."""
+    return any(obj in change.clicks_after for obj in ids) or bool(
+        np.isin(change.labels_after, ids).any()
+    )
 
 
 def _same_group(first: Edit, other: Edit) -> bool:

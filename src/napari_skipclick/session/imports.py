@@ -68,10 +68,9 @@ def import_frames(
             added = []
             for oid in sorted(ids - {o.id for o in session.objects}):
                 name, class_name = names.get(oid, (f"object {oid}", DEFAULT_CLASS))
-                info = ObjectInfo(oid, name, class_name, color_for(oid))
-                session.import_object(info)
-                added.append(info)
+                added.append(ObjectInfo(oid, name, class_name, color_for(oid)))
             group = session.history.new_group()
+            session.import_objects(added, group)  # undone with the frames
         for t, (box, after) in sorted(patches.items()):
             with session.locked():
                 if session.ids_on(t):

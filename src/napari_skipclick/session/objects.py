@@ -71,20 +71,47 @@ class SessionObjects:
                 self.remove_class(DEFAULT_CLASS)
 
     def add_object(
-        self, class_name: str | None = None, name: str | None = None, obj_id: int | None = None
+        self,
+        class_name: str | None = None,
+        name: str | None = None,
+        obj_id: int | None = None,
+        *,
+        with_next_edit: bool = False,
     ) -> ObjectInfo:
-        """Add an object (``ObjectRegistry.add_object``: ``obj_id`` defaults to the next ID)."""
-        return self._change_objects(self.registry.add_object, class_name, name, obj_id)
+        """Add an object: an undoable step (its ID is not given again once undone).
 
-    def import_object(self, info: ObjectInfo) -> None:
-        """Register an object under its own ID and class (labels imported from elsewhere)."""
-        self._change_objects(self.registry.restore, info)
+        Args:
+            class_name: its class (default: the first).
+            name: its name (default: the class and the ID).
+            obj_id: its ID (default: the next; ``ObjectRegistry.add_object``).
+            with_next_edit: added for the next edit (a first click, a new label painted): if
+                that edit is of this object, one undo takes back both.
+        """
+        with self._lock:
+            info = self._change_objects(self.registry.add_object, class_name, name, obj_id)
+            self.history.push([], added_objects=(info,), joins_next=with_next_edit)
+            return info
+
+    def import_objects(self, infos: Sequence[ObjectInfo], group: int | None = None) -> None:
+        """Register objects under their own IDs and classes (labels imported from elsewhere):
+        an undoable step, of undo group ``group`` (the import's frames)."""
+        with self._lock:
+            for info in infos:
+                self._change_objects(self.registry.restore, info)
+            if infos:
+                self.history.push([], group=group, added_objects=tuple(infos))
 
     def rename_object(self, obj_id: int, name: str) -> ObjectInfo:
-        return self._change_objects(self.registry.rename, obj_id, name)
+        return self._remembered(self._change_objects(self.registry.rename, obj_id, name))
 
     def set_object_class(self, obj_id: int, class_name: str) -> ObjectInfo:
-        return self._change_objects(self.registry.set_class, obj_id, class_name)
+        return self._remembered(self._change_objects(self.registry.set_class, obj_id, class_name))
+
+    def _remembered(self, info: ObjectInfo) -> ObjectInfo:
+        """``info``, the object as it is now, also for the undo steps that add or delete it."""
+        with self._lock:
+            self.history.remember_object(info)
+        return info
 
     def _change_objects(self, change: Callable[..., Any], *args: Any) -> Any:
         """``change(*args)`` on the object registry; the lists are written by the next commit."""

@@ -81,16 +81,21 @@ class SessionUndo:
                             self.history.pop_redo()
         return first_frame(edits if redo else edits[::-1])
 
-    def _object_steps(self, edits: list[Edit], remove: bool) -> None:
-        """Take out (``remove``) or bring back the objects that ``edits`` deleted."""
+    def _object_steps(self, edits: list[Edit], redo: bool) -> None:
+        """The objects that ``edits`` added or deleted: out or back as they are redone
+        (``redo``) or undone."""
         for edit in edits:
-            if edit.removed_object is None:
-                continue
-            if remove:
-                self.registry.remove(edit.removed_object.id)
-            else:
-                self.registry.restore(edit.removed_object)
-            self._mark_objects_changed()
+            deleted = () if edit.removed_object is None else (edit.removed_object,)
+            leaving, coming = deleted, edit.added_objects
+            if not redo:
+                leaving, coming = coming, leaving
+            for info in leaving:
+                if info.id in self.registry:
+                    self.registry.remove(info.id)
+            for info in coming:
+                self.registry.restore(info)
+            if leaving or coming:
+                self._mark_objects_changed()
 
     def record(self, change: FrameChange, group: int | None = None) -> None:
         """Apply ``change`` and push it on the undo stack.
