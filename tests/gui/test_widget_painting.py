@@ -79,9 +79,14 @@ def test_painting_with_a_new_label_adds_that_object(saving):
     assert controller.session.frames_of(9) == [0]
     assert (labels_of(controller, 0)[299:302, 599:605] == 9).all()
     assert controller.last_message.startswith("Added object 9 (")
-    controller.undo()  # the paint; the object stays listed, as one added with M
+    painted = labels_of(controller, 0).copy()
+    controller.undo()  # one undo: the stroke and the object it made
     assert np.array_equal(labels_of(controller, 0), before)
-    assert 9 in controller.session.registry
+    assert 9 not in controller.session.registry and controller.current_object != 9
+    assert controller.last_message.startswith("Undid an edit on frame 0 and adding object 9 (")
+    controller.redo()
+    assert np.array_equal(labels_of(controller, 0), painted)
+    assert controller.session.object(9) == info
 
 
 def test_a_label_that_is_no_object_paints_nothing(saving, qtbot):

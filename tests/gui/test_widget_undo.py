@@ -48,9 +48,10 @@ def test_undo_redo_show_the_edit_without_rebuilding_the_objects(annotator, qtbot
     assert rebuilt == []  # the objects did not change: no colour map or table rebuilt
 
 
-def _deleted_on_ten_frames(controller) -> tuple[int, np.ndarray]:
+def _deleted_on_ten_frames(controller, edit_before=None) -> tuple[int, np.ndarray]:
     """An object with pixels on frames 0-9, deleted (one edit of ten frames: its undo is
-    large). Returns its id and its labels on frame 9."""
+    large), ``edit_before()`` (if given) the edit just before the deletion. Returns its id and
+    its labels on frame 9."""
     session = controller.session
     obj = controller.add_object(name="pole").id
     for t in range(10):
@@ -58,6 +59,8 @@ def _deleted_on_ten_frames(controller) -> tuple[int, np.ndarray]:
         labels[100 + 5 * t : 160 + 5 * t, 300:306] = obj
         session.labels.set_frame(t, labels)
     on_9 = session.labels.read(9).copy()
+    if edit_before is not None:
+        edit_before()
     session.delete_object(obj)
     controller._after_history_change(None)
     return obj, on_9
@@ -128,8 +131,9 @@ def test_undos_asked_for_during_a_large_undo_follow_it(annotator, qtbot):
     _, widget = annotator
     controller = widget.controller
     session = controller.session
-    session.set_status(20, FrameStatus.REVIEWED)  # the edit before the deletion
-    obj, _ = _deleted_on_ten_frames(controller)
+    obj, _ = _deleted_on_ten_frames(
+        controller, lambda: session.set_status(20, FrameStatus.REVIEWED)
+    )
     gate = threading.Event()
     watch_steps(session, "undoing", gate)
     controller.undo()  # the deletion: in a worker, held at its first frame
@@ -142,3 +146,41 @@ def test_undos_asked_for_during_a_large_undo_follow_it(annotator, qtbot):
     assert controller.session.frames_of(obj) == list(range(10))
     assert session.status(20) != FrameStatus.REVIEWED  # the queued undo followed
     assert controller.frame == 20  # the view went to the frame the queued undo changed
+
+
+def test_one_undo_takes_back_a_first_click_and_the_object_it_made(annotator, qtbot):
+    _, widget = annotator
+    controller = widget.controller
+    assert controller.current_object is None and controller.session.objects == []
+    click(qtbot, controller, 144, 335)  # no object yet: the click makes one
+    obj = controller.current_object
+    assert obj is not None and (labels_of(controller, 0) == obj).any()
+    assert widget.objects_panel.table.rowCount() == 1
+    controller.undo()
+    assert controller.session.objects == [] and controller.current_object is None
+    assert widget.objects_panel.table.rowCount() == 0
+    assert not labels_of(controller, 0).any()
+    assert controller.last_message.startswith(f"Undid an edit on frame 0 and adding object {obj}")
+    assert controller.layers.prompts.data.size == 0
+    controller.redo()
+    assert [o.id for o in controller.session.objects] == [obj]
+    assert (labels_of(controller, 0) == obj).any()
+    assert widget.objects_panel.table.rowCount() == 1
+
+
+def test_an_object_added_with_m_is_undone_on_its_own(annotator, qtbot):
+    _, widget = annotator
+    controller = widget.controller
+    skier = controller.add_object(name="skier").id
+    click(qtbot, controller, 144, 335)
+    pole = controller.add_object(name="pole").id
+    assert controller.current_object == pole and widget.objects_panel.table.rowCount() == 2
+    on_0 = labels_of(controller, 0).copy()
+    controller.undo()
+    assert [o.id for o in controller.session.objects] == [skier]
+    assert controller.current_object == skier and widget.objects_panel.table.rowCount() == 1
+    assert controller.last_message == f"Undid adding object {pole} (pole)"
+    np.testing.assert_array_equal(labels_of(controller, 0), on_0)  # the skier's mask stays
+    controller.redo()
+    assert controller.last_message == f"Redid adding object {pole} (pole)"
+    assert [o.id for o in controller.session.objects] == [skier, pole]

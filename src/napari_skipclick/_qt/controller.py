@@ -235,7 +235,7 @@ class AnnotationController(
             self._sync_prompts()
             return
         if self.current_object is None:
-            info = self.session.add_object(self.new_object_class())
+            info = self.session.add_object(self.new_object_class(), with_next_edit=True)
             self.current_object = info.id
             self.layers.set_objects(self.session.objects)
             self.objects_changed.emit()

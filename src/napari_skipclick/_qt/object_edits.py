@@ -38,12 +38,19 @@ class ControllerObjects:
         return None
 
     def add_object(
-        self, class_name: str | None = None, name: str | None = None, obj_id: int | None = None
+        self,
+        class_name: str | None = None,
+        name: str | None = None,
+        obj_id: int | None = None,
+        *,
+        with_next_edit: bool = False,
     ) -> ObjectInfo:
-        """Add an object (``AnnotationSession.add_object``; ``class_name`` defaults to
-        ``new_object_class``) and make it the current one."""
+        """Add an object (``AnnotationSession.add_object``, an undo step; ``class_name``
+        defaults to ``new_object_class``) and make it the current one."""
         session = self._need_session()
-        info = session.add_object(class_name or self.new_object_class(), name, obj_id)
+        info = session.add_object(
+            class_name or self.new_object_class(), name, obj_id, with_next_edit=with_next_edit
+        )
         self.layers.set_objects(self.session.objects)
         self.objects_changed.emit()
         self.select_object(info.id)

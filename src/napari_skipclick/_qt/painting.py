@@ -105,7 +105,7 @@ class ControllerPainting:
         registry = self.session.registry
         if label < registry.next_id or not np.any(np.asarray(value) == label):
             return
-        self._added = self.add_object(obj_id=label)
+        self._added = self.add_object(obj_id=label, with_next_edit=True)  # undone with it
 
     def _on_stroke_end(self, _event: Any = None) -> None:
         """A stroke ended: the next one is an undo step of its own, and the frame strip and

@@ -17,6 +17,7 @@ from collections.abc import Callable, Generator
 from typing import Any
 
 from ..session import AnnotationSession
+from ..session.history import Edit, first_frame
 from .stoppable import SessionEditWorker
 
 #: an undo or redo that changes more frames than this runs in a worker
@@ -78,25 +79,27 @@ class ControllerHistory:
             return None
         session = self.session
         with session.locked():  # a worker (an import) may push an edit meanwhile
+            edits = session.history.next_edits(redo=redo)
             frames, objects = session.history.next_frames(redo=redo), session.objects
             large = len(frames) > SYNC_FRAMES
-            t = None if large else session.redo() if redo else session.undo()
+            if edits and not large:
+                step = session.redo if redo else session.undo
+                step()
         if large:
             # clicks still waiting would push edits while the undo stacks are taken apart
             self.edits.discard()
-            return self._start_history_step(redo, frames, objects)
-        self._show_history_step(redo, t, frames, objects)
+            return self._start_history_step(redo, edits, objects)
+        self._show_history_step(redo, edits, objects)
         return None
 
-    def _start_history_step(self, redo: bool, frames: list[int], objects: list) -> HistoryStep:
+    def _start_history_step(self, redo: bool, edits: list[Edit], objects: list) -> HistoryStep:
         run = HistoryStep(self.session, redo)
 
         def done(result: tuple[bool, Any]) -> None:
-            ended, t = result
-            if not ended:  # Escape: the steps queued after it go too
+            if not result[0]:  # Escape: the steps queued after it go too
                 self._say(f"{'Redo' if redo else 'Undo'} cancelled: nothing changed")
                 return
-            self._show_history_step(redo, t, frames, objects)
+            self._show_history_step(redo, edits, objects)
             queued = list(run.queued)
             while queued:
                 later = self._history_step(redo=queued.pop(0))
@@ -107,16 +110,19 @@ class ControllerHistory:
         self._start_background_edit(run, done, "redo" if redo else "undo")
         return run
 
-    def _show_history_step(
-        self, redo: bool, t: int | None, frames: list[int], objects: list
-    ) -> None:
-        if t is None:
+    def _show_history_step(self, redo: bool, edits: list[Edit], objects: list) -> None:
+        """Show the undo (``redo``: redo) of ``edits`` (the objects were ``objects`` before)."""
+        if not edits:
             self._say("Nothing to redo" if redo else "Nothing to undo")
             return
+        frames = sorted({c.frame for edit in edits for c in edit.changes})
         for changed in frames:
             self.edits.discard(t=changed)
+        for gone in {o.id for o in objects} - {o.id for o in self.session.objects}:
+            self.edits.discard(obj_id=gone)  # its clicks waiting for a mask
+        t = first_frame(edits if redo else edits[::-1])
         self._after_history_change(t, frames, objects)
-        self._say(f"{'Redid' if redo else 'Undid'} an edit on frame {t}")
+        self._say(f"{'Redid' if redo else 'Undid'} {step_words(edits, redo, t)}")
 
     def _after_history_change(
         self, t: int | None, frames: list[int] | None = None, objects: list | None = None
@@ -141,3 +147,15 @@ class ControllerHistory:
         self._sync_prompts()
         self.statuses_changed.emit()
         self.saving.schedule()
+
+
+def step_words(edits: list[Edit], redo: bool, t: int | None) -> str:
+    """What undoing (``redo``: redoing) ``edits`` did, in words ("an edit on frame 4 and
+    adding object 7 (skis 7)"); ``t``: the frame it shows."""
+    added = [info for edit in edits for info in edit.added_objects]
+    words = [] if t is None else [f"an edit on frame {t}"]
+    if added:
+        shown = ", ".join(f"{info.id} ({info.name})" for info in added[:3])
+        more = " …" if len(added) > 3 else ""
+        words.append(f"adding object{'s' * (len(added) > 1)} {shown}{more}")
+    return " and ".join(words) or "an edit"
