@@ -13,10 +13,18 @@ from ..types import Click, FrameStatus, ObjectInfo
 #: clicks of one object on one frame, each with the unix time it was made
 TimedClicks = list[tuple[Click, float]]
 
+#: a change keeps only its changed pixels (their places in its box and their labels) when they
+#: are fewer than this share of the box: a stroke across a frame changes a band of a large box
+SPARSE_SHARE = 0.25
+
 
 @dataclass(frozen=True)
 class FrameChange:
-    """How one frame changed: the label patch in ``box`` and the clicks/status of some objects."""
+    """How one frame changed: the labels in ``box`` and the clicks/status of some objects.
+
+    The labels are the box's patches before and after, or (``where`` given) the labels before
+    and after of the changed pixels alone, ``where`` their row-major places in the box.
+    """
 
     frame: int
     box: tuple[int, int, int, int]  # y0, y1, x0, x1
@@ -26,10 +34,22 @@ class FrameChange:
     clicks_after: dict[int, TimedClicks]
     status_before: FrameStatus
     status_after: FrameStatus
+    where: np.ndarray | None = None
 
     @property
     def nbytes(self) -> int:
-        return int(self.labels_before.nbytes + self.labels_after.nbytes)
+        places = 0 if self.where is None else self.where.nbytes
+        return int(self.labels_before.nbytes + self.labels_after.nbytes + places)
+
+    def paste(self, region: np.ndarray, *, after: bool) -> None:
+        """Write the labels before (``after``: after) the change into ``region``, the frame's
+        ``box`` (a view of it)."""
+        labels = self.labels_after if after else self.labels_before
+        if self.where is None:
+            region[...] = labels
+        else:
+            rows, cols = np.divmod(self.where, region.shape[1])
+            region[rows, cols] = labels
 
 
 @dataclass(frozen=True)
@@ -72,19 +92,22 @@ def frame_change(
     status_after: FrameStatus,
     origin: tuple[int, int] = (0, 0),
 ) -> FrameChange:
-    """Record labels ``before`` -> ``after`` (a patch at ``origin``), keeping the changed box."""
+    """Record labels ``before`` -> ``after`` (a patch at ``origin``), keeping the changed box
+    (only its changed pixels when they are few: ``SPARSE_SHARE``)."""
     box = changed_box(before, after) or (0, 0, 0, 0)
     y0, y1, x0, x1 = box
     oy, ox = origin
+    before, after = before[y0:y1, x0:x1], after[y0:y1, x0:x1]
+    changed = before != after
+    where = None
+    if np.count_nonzero(changed) < SPARSE_SHARE * changed.size:
+        where = np.flatnonzero(changed).astype(np.int32 if changed.size < 2**31 else np.int64)
+        before, after = before[changed], after[changed]
+    else:
+        before, after = before.copy(), after.copy()
+    box = (y0 + oy, y1 + oy, x0 + ox, x1 + ox)
     return FrameChange(
-        frame,
-        (y0 + oy, y1 + oy, x0 + ox, x1 + ox),
-        before[y0:y1, x0:x1].copy(),
-        after[y0:y1, x0:x1].copy(),
-        clicks_before,
-        clicks_after,
-        status_before,
-        status_after,
+        frame, box, before, after, clicks_before, clicks_after, status_before, status_after, where
     )
 
 
@@ -133,14 +156,14 @@ def merged_change(changes: Sequence[FrameChange], frame: np.ndarray) -> FrameCha
     ]
     y0, x0 = min(b[0] for b in boxes), min(b[2] for b in boxes)
     y1, x1 = max(b[1] for b in boxes), max(b[3] for b in boxes)
-    after = frame[y0:y1, x0:x1].copy()
+    after = frame[y0:y1, x0:x1]
     before = after.copy()
     for change in reversed(changes):  # the oldest last: it holds what was there at the start
         b = change.box
-        before[b[0] - y0 : b[1] - y0, b[2] - x0 : b[3] - x0] = change.labels_before
+        change.paste(before[b[0] - y0 : b[1] - y0, b[2] - x0 : b[3] - x0], after=False)
     first, last = changes[0], changes[-1]
-    return FrameChange(
-        first.frame, (y0, y1, x0, x1), before, after, {}, {}, first.status_before, last.status_after
+    return frame_change(
+        first.frame, before, after, {}, {}, first.status_before, last.status_after, (y0, x0)
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -121,11 +121,19 @@ class LabelVolume:
 
     def write(self, t: int, box: tuple[int, int, int, int], patch: np.ndarray) -> None:
         """Write ``patch`` into frame ``t`` rows ``box[0]:box[1]``, columns ``box[2]:box[3]``."""
+        self.update(t, box, lambda region: np.copyto(region, patch, casting="unsafe"))
+
+    def update(
+        self, t: int, box: tuple[int, int, int, int], change: Callable[[np.ndarray], None]
+    ) -> None:
+        """Let ``change`` write into frame ``t``'s rows ``box[0]:box[1]``, columns
+        ``box[2]:box[3]`` (a view it gets), in a new copy of the frame: readers of the frame
+        as it was never see it change."""
         t = self.frame_index(t)
         y0, y1, x0, x1 = box
         with self._lock:
             frame = self._copy(t)
-            frame[y0:y1, x0:x1] = patch
+            change(frame[y0:y1, x0:x1])
             self._swap(t, frame)
 
     def set_frame(self, t: int, labels: np.ndarray) -> None:

@@ -119,9 +119,8 @@ class SessionUndo:
 
     def _set_state(self, change: FrameChange, *, after: bool) -> None:
         t = change.frame
-        patch = change.labels_after if after else change.labels_before
-        if patch.size:
-            self.labels.write(t, change.box, patch)
+        if change.labels_after.size:
+            self.labels.update(t, change.box, lambda region: change.paste(region, after=after))
         self._clicks.set(t, change.clicks_after if after else change.clicks_before)
         status = change.status_after if after else change.status_before
         if status == FrameStatus.EMPTY:
