@@ -16,3 +16,5 @@ def test_stroke_timing_prints_the_dabs_the_end_and_the_undo(unfolded):
     assert line.startswith("60x80, 12 dabs through 2 frame(s): dab median "), line
     figures = [float(v) for v in re.findall(r"(\d+\.\d+) ms", line)]
     assert len(figures) == 5 and all(f >= 0 for f in figures), line
+    kept = float(re.search(r"undo record (\d+\.\d+) MB", line).group(1))
+    assert 0 < kept < 2 * 60 * 80 * 4 * 2 / 1e6, line  # at most both frames, before and after

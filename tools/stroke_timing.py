@@ -10,8 +10,8 @@ A session saving to a store (in a temporary folder, as the widget's) of black fr
 across written as napari's Labels layer writes it), from an eighth of the frame's height and
 width, each ``--step`` rows and columns from the one before, through ``--frames`` frames at
 once (napari's *n edit dim* 3 when more than one). Printed: the median, p95 and the mean of
-the last ten dabs' ms, then the ms of ``end_stroke`` and of undoing the stroke (with
-``--unfolded``, undone without ``end_stroke``: a patch a dab).
+the last ten dabs' ms, then the ms of ``end_stroke``, the MB its undo record keeps, and the ms
+of undoing the stroke (with ``--unfolded``, undone without ``end_stroke``: a patch a dab).
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ def main() -> None:
         if not args.unfolded:
             session.end_stroke(stroke)
         ended = time.perf_counter()
+        kept = sum(edit.nbytes for edit in session.history.next_edits()) / 1e6
         session.undo()
         undone = time.perf_counter()
         store.close()
@@ -64,7 +65,8 @@ def main() -> None:
     print(
         f"{h}x{w}, {args.dabs} dabs through {n} frame(s): dab median {np.median(ms):.2f} ms, "
         f"p95 {np.percentile(ms, 95):.2f} ms, last ten {ms[-10:].mean():.2f} ms; "
-        f"end {1e3 * (ended - start):.1f} ms; undo {1e3 * (undone - ended):.1f} ms"
+        f"end {1e3 * (ended - start):.1f} ms, undo record {kept:.2f} MB; "
+        f"undo {1e3 * (undone - ended):.1f} ms"
     )
 
 
