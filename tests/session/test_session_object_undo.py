@@ -74,23 +74,40 @@ def test_a_stroke_of_a_new_label_and_its_object_undo_together():
     assert (session.labels.read(1)[20:24, 10:41] == 7).all()
 
 
-def test_an_object_comes_back_with_the_name_and_class_it_was_given_last():
+def test_renaming_an_object_and_changing_its_class_are_undo_steps():
     session = AnnotationSession(moving_squares(3), ColourEngine(), classes=("skier", "pole"))
     obj = session.add_object("skier")
-    session.set_clicks(0, obj.id, [Click(25, 15, True)])
     session.rename_object(obj.id, "left pole")
     session.set_object_class(obj.id, "pole")
-    session.undo(), session.undo()  # the click, the object
-    session.redo(), session.redo()
-    assert session.object(obj.id).name == "left pole"
-    assert session.object(obj.id).class_name == "pole"
-    session.delete_object(obj.id)
+    session.rename_object(obj.id, "left pole")  # the same name: no step
     session.undo()
-    session.rename_object(obj.id, "right pole")
-    session.redo(), session.undo()  # deleted again, then back
-    assert session.object(obj.id).name == "right pole"
-    session.rename_class("pole", "poles")
-    session.undo(), session.undo()  # the click, the object
+    assert (session.object(obj.id).name, session.object(obj.id).class_name) == (
+        "left pole",
+        "skier",
+    )
+    session.undo()
+    assert session.object(obj.id) == obj
+    session.undo()
+    assert session.objects == [] and not session.can_undo
+    session.redo(), session.redo(), session.redo()
+    assert (session.object(obj.id).name, session.object(obj.id).class_name) == (
+        "left pole",
+        "pole",
+    )
+    assert not session.can_redo
+
+
+def test_a_class_renamed_holds_for_the_steps_that_bring_its_objects_back():
+    session = AnnotationSession(moving_squares(3), ColourEngine(), classes=("skier", "pole"))
+    obj = session.add_object("skier")
+    session.set_object_class(obj.id, "pole")
+    session.delete_object(obj.id)
+    session.rename_class("pole", "poles")  # not an undo step
+    session.rename_class("skier", "racer")
+    session.undo()  # the deletion
+    assert session.object(obj.id).class_name == "poles"
+    session.undo()  # the class change
+    assert session.object(obj.id).class_name == "racer"
     session.redo()
     assert session.object(obj.id).class_name == "poles"
 

@@ -54,8 +54,8 @@ class FrameChange:
 
 @dataclass(frozen=True)
 class Edit:
-    """One undoable step: frame changes, plus an object removed by it and objects added by it
-    (as they were when they last left the session: undo and redo bring them back so)."""
+    """One undoable step: frame changes, plus an object removed by it, objects added by it and
+    objects it renamed or gave another class (each as before and after)."""
 
     changes: tuple[FrameChange, ...]
     removed_object: ObjectInfo | None = None
@@ -65,11 +65,12 @@ class Edit:
     #: the objects were added for the next edit (a first click, a new label painted): if it
     #: edits one of them, the two are undone together
     joins_next: bool = False
+    renamed: tuple[tuple[ObjectInfo, ObjectInfo], ...] = ()
 
     @property
     def changes_objects(self) -> bool:
-        """Whether undoing or redoing it adds or removes objects."""
-        return self.removed_object is not None or bool(self.added_objects)
+        """Whether undoing or redoing it adds, removes, renames or reclassifies objects."""
+        return self.removed_object is not None or bool(self.added_objects or self.renamed)
 
 
 def changed_box(before: np.ndarray, after: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -193,6 +194,7 @@ class History:
         group: int | None = None,
         added_objects: tuple[ObjectInfo, ...] = (),
         joins_next: bool = False,
+        renamed: tuple[tuple[ObjectInfo, ObjectInfo], ...] = (),
     ) -> None:
         """Record a new edit; this clears the redo stack.
 
@@ -203,6 +205,7 @@ class History:
             added_objects: the objects the edit added.
             joins_next: ``added_objects`` were added for the next edit: it joins their group
                 if it edits one of them (else each is undone alone).
+            renamed: objects before and after the edit renamed them or changed their class.
         """
         edit = Edit(
             tuple(changes),
@@ -211,6 +214,7 @@ class History:
             group,
             tuple(added_objects),
             joins_next,
+            tuple(renamed),
         )
         self._redo.clear()
         self._push_undo(self._joined(edit))
@@ -234,7 +238,7 @@ class History:
         patches alone) into one edit of one patch per frame, so that undoing them rewrites each
         frame once; ``read(t)`` gives frame ``t``'s labels as they are now. Returns how many
         edits were folded (0: fewer than two, or one changes clicks). The run ends below at an
-        edit that adds or removes objects (a new label's object): it stays one of its own."""
+        edit that changes objects (a new label's object): it stays one of its own."""
         run: list[Edit] = []
         for edit in reversed(self._undo):
             if edit.group != group or edit.changes_objects:
@@ -299,14 +303,9 @@ class History:
             lambda info: replace(info, class_name=new_name) if info.class_name == name else info
         )
 
-    def remember_object(self, info: ObjectInfo) -> None:
-        """The object ``info.id`` is now ``info`` (renamed, of another class): an undo or redo
-        that takes it out and brings it back brings it so."""
-        self._replace_objects(lambda known: info if known.id == info.id else known)
-
     def _replace_objects(self, new: Callable[[ObjectInfo], ObjectInfo]) -> None:
-        """Replace each object ``info`` that an edit of either stack adds or removes with
-        ``new(info)``."""
+        """Replace each object ``info`` that an edit of either stack adds, removes, renames or
+        gives another class with ``new(info)``."""
         for stack in (self._undo, self._redo):
             for index, edit in enumerate(stack):
                 if not edit.changes_objects:
@@ -316,6 +315,7 @@ class History:
                     edit,
                     removed_object=None if removed is None else new(removed),
                     added_objects=tuple(new(info) for info in edit.added_objects),
+                    renamed=tuple((new(old), new(info)) for old, info in edit.renamed),
                 )
 
     def _push_undo(self, edit: Edit) -> None:

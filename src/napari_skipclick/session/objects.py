@@ -102,16 +102,23 @@ class SessionObjects:
                 self.history.push([], group=group, added_objects=tuple(infos))
 
     def rename_object(self, obj_id: int, name: str) -> ObjectInfo:
-        return self._remembered(self._change_objects(self.registry.rename, obj_id, name))
+        """Rename the object (an undoable step; ``ValueError`` for an empty name)."""
+        return self._object_step(self.registry.rename, obj_id, name)
 
     def set_object_class(self, obj_id: int, class_name: str) -> ObjectInfo:
-        return self._remembered(self._change_objects(self.registry.set_class, obj_id, class_name))
+        """Give the object another class of the session (an undoable step)."""
+        return self._object_step(self.registry.set_class, obj_id, class_name)
 
-    def _remembered(self, info: ObjectInfo) -> ObjectInfo:
-        """``info``, the object as it is now, also for the undo steps that add or delete it."""
+    def _object_step(
+        self, change: Callable[[int, str], ObjectInfo], obj_id: int, value: str
+    ) -> ObjectInfo:
+        """``change(obj_id, value)`` on the registry: an undo step when it changed the object."""
         with self._lock:
-            self.history.remember_object(info)
-        return info
+            before = self.registry.get(obj_id)
+            after = self._change_objects(change, obj_id, value)
+            if after != before:
+                self.history.push([], renamed=((before, after),))
+            return after
 
     def _change_objects(self, change: Callable[..., Any], *args: Any) -> Any:
         """``change(*args)`` on the object registry; the lists are written by the next commit."""

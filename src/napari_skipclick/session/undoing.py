@@ -83,7 +83,7 @@ class SessionUndo:
 
     def _object_steps(self, edits: list[Edit], redo: bool) -> None:
         """The objects that ``edits`` added or deleted: out or back as they are redone
-        (``redo``) or undone."""
+        (``redo``) or undone; those it renamed or reclassified: as after or before."""
         for edit in edits:
             deleted = () if edit.removed_object is None else (edit.removed_object,)
             leaving, coming = deleted, edit.added_objects
@@ -94,7 +94,10 @@ class SessionUndo:
                     self.registry.remove(info.id)
             for info in coming:
                 self.registry.restore(info)
-            if leaving or coming:
+            for before, after in edit.renamed:
+                if before.id in self.registry:
+                    self.registry.restore(after if redo else before)
+            if leaving or coming or edit.renamed:
                 self._mark_objects_changed()
 
     def record(self, change: FrameChange, group: int | None = None) -> None:
