@@ -52,6 +52,18 @@ def test_objects_panel_add_rename_class_delete_and_undo(annotator, qtbot):
     assert controller.session.object(first.id).name == "skier"
     panel.table.cellWidget(1, 2).setCurrentText("athlete")
     assert controller.session.object(second.id).class_name == "athlete"
+    controller.undo()  # the class change, then the name: each an undo step
+    assert controller.session.object(second.id).class_name == "object"
+    assert panel.table.cellWidget(1, 2).currentText() == "object"
+    assert controller.last_message == (
+        f"Undid changing object {second.id}'s class (object → athlete)"
+    )
+    controller.undo()
+    assert panel.table.item(0, 1).text() == controller.session.object(first.id).name != "skier"
+    assert controller.last_message.startswith(f"Undid renaming object {first.id} (")
+    controller.redo(), controller.redo()
+    assert panel.table.item(0, 1).text() == "skier"
+    assert panel.table.cellWidget(1, 2).currentText() == "athlete"
     panel.table.selectRow(0)
     assert controller.current_object == first.id
     click(qtbot, controller, 144, 335)

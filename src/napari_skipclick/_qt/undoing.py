@@ -122,7 +122,7 @@ class ControllerHistory:
             self.edits.discard(obj_id=gone)  # its clicks waiting for a mask
         t = first_frame(edits if redo else edits[::-1])
         self._after_history_change(t, frames, objects)
-        self._say(f"{'Redid' if redo else 'Undid'} {step_words(edits, redo, t)}")
+        self._say(f"{'Redid' if redo else 'Undid'} {step_words(edits, t)}")
 
     def _after_history_change(
         self, t: int | None, frames: list[int] | None = None, objects: list | None = None
@@ -149,13 +149,20 @@ class ControllerHistory:
         self.saving.schedule()
 
 
-def step_words(edits: list[Edit], redo: bool, t: int | None) -> str:
-    """What undoing (``redo``: redoing) ``edits`` did, in words ("an edit on frame 4 and
-    adding object 7 (skis 7)"); ``t``: the frame it shows."""
+def step_words(edits: list[Edit], t: int | None) -> str:
+    """What ``edits`` did, in words, for the status line after their undo or redo ("an edit on
+    frame 4 and adding object 7 (skis 7)"); ``t``: the frame that it shows."""
     added = [info for edit in edits for info in edit.added_objects]
     words = [] if t is None else [f"an edit on frame {t}"]
     if added:
         shown = ", ".join(f"{info.id} ({info.name})" for info in added[:3])
         more = " …" if len(added) > 3 else ""
         words.append(f"adding object{'s' * (len(added) > 1)} {shown}{more}")
+    for before, after in (pair for edit in edits for pair in edit.renamed):
+        if before.name != after.name:
+            words.append(f"renaming object {after.id} ({before.name} → {after.name})")
+        if before.class_name != after.class_name:
+            words.append(
+                f"changing object {after.id}'s class ({before.class_name} → {after.class_name})"
+            )
     return " and ".join(words) or "an edit"
