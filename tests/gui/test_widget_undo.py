@@ -172,15 +172,17 @@ def test_an_object_added_with_m_is_undone_on_its_own(annotator, qtbot):
     _, widget = annotator
     controller = widget.controller
     skier = controller.add_object(name="skier").id
-    click(qtbot, controller, 144, 335)
     pole = controller.add_object(name="pole").id
-    assert controller.current_object == pole and widget.objects_panel.table.rowCount() == 2
+    click(qtbot, controller, 144, 335)
+    gate = controller.add_object(name="gate").id
+    assert controller.current_object == gate and widget.objects_panel.table.rowCount() == 3
     on_0 = labels_of(controller, 0).copy()
     controller.undo()
-    assert [o.id for o in controller.session.objects] == [skier]
-    assert controller.current_object == skier and widget.objects_panel.table.rowCount() == 1
-    assert controller.last_message == f"Undid adding object {pole} (pole)"
-    np.testing.assert_array_equal(labels_of(controller, 0), on_0)  # the skier's mask stays
-    controller.redo()
-    assert controller.last_message == f"Redid adding object {pole} (pole)"
     assert [o.id for o in controller.session.objects] == [skier, pole]
+    # the object current before M is current again (not the first listed)
+    assert controller.current_object == pole and widget.objects_panel.table.rowCount() == 2
+    assert controller.last_message == f"Undid adding object {gate} (gate)"
+    np.testing.assert_array_equal(labels_of(controller, 0), on_0)  # the pole's mask stays
+    controller.redo()
+    assert controller.last_message == f"Redid adding object {gate} (gate)"
+    assert [o.id for o in controller.session.objects] == [skier, pole, gate]

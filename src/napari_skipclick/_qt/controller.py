@@ -3,9 +3,8 @@
 The controller owns no annotation state of its own: objects, clicks, labels, statuses and undo
 live in the session, and the layers (``layers.AnnotationLayers``) show them. It turns point
 edits into session edits (decoded in a worker), follows the time slider, prefetches features,
-undoes, accepts and saves frames (through ``saving.Autosave``: never on the GUI thread), and
-runs propagation in the background. Painting on the labels layer by hand becomes session edits
-too (``painting``).
+undoes, accepts and saves frames (through ``saving.Autosave``: never on the GUI thread), runs
+propagation in the background, and makes painting on the labels layer session edits too.
 """
 
 from __future__ import annotations
@@ -64,6 +63,8 @@ class AnnotationController(
         self.cache = FeatureCache()
         self.layers: AnnotationLayers | None = None
         self.current_object: int | None = None
+        #: object -> the object current when it was added (current again if an undo takes it out)
+        self.current_before: dict[int, int | None] = {}
         self.positive = True
         self.zoom = False
         self._override = False
@@ -86,6 +87,7 @@ class AnnotationController(
         #: asked when closing cannot save everything (the widget's dialog); None: raise
         self.unsaved_handler: UnsavedHandler | None = None
         self.objects_changed.connect(self.saving.schedule)
+        self.session_changed.connect(self.current_before.clear)
         self.current_object_changed.connect(self._paint_with_current)
         viewer.dims.events.current_step.connect(self._on_dims_changed)
         viewer.layers.events.removed.connect(self._on_layer_removed)
@@ -235,11 +237,7 @@ class AnnotationController(
             self._sync_prompts()
             return
         if self.current_object is None:
-            info = self.session.add_object(self.new_object_class(), with_next_edit=True)
-            self.current_object = info.id
-            self.layers.set_objects(self.session.objects)
-            self.objects_changed.emit()
-            self.current_object_changed.emit()
+            self.add_object_for_click()
         clicks, outside = self.layers.take_clicks()
         if outside:
             height, width = self.session.frame_shape

@@ -28,6 +28,7 @@ class ControllerObjects:
     layers: Any
     edits: Any
     current_object: int | None
+    current_before: dict[int, int | None]  # the controller's
     #: the import, deletion or undo of a large edit running in a worker, if any: while it
     #: runs, other edits are refused (``_refuse_while_busy``)
     background_edit: StoppableWorker | None = None
@@ -51,10 +52,21 @@ class ControllerObjects:
         info = session.add_object(
             class_name or self.new_object_class(), name, obj_id, with_next_edit=with_next_edit
         )
+        self.current_before[info.id] = self.current_object
         self.layers.set_objects(self.session.objects)
         self.objects_changed.emit()
         self.select_object(info.id)
         return info
+
+    def add_object_for_click(self) -> None:
+        """A click with no current object: add one for it (undone with the click) and make it
+        current, keeping the click on the prompts layer."""
+        info = self._need_session().add_object(self.new_object_class(), with_next_edit=True)
+        self.current_before[info.id] = None
+        self.current_object = info.id
+        self.layers.set_objects(self.session.objects)
+        self.objects_changed.emit()
+        self.current_object_changed.emit()
 
     def select_object(self, obj_id: int | None) -> None:
         if obj_id == self.current_object:

@@ -50,6 +50,7 @@ class ControllerHistory:
     edits: Any
     saving: Any
     current_object: int | None
+    current_before: dict[int, int | None]  # the controller's
     _frame: int
     background_edit: Any
     _on_stroke_end: Callable[[], None]  # the controller's (``ControllerPainting``)
@@ -124,6 +125,15 @@ class ControllerHistory:
         self._after_history_change(t, frames, objects)
         self._say(f"{'Redid' if redo else 'Undid'} {step_words(edits, t)}")
 
+    def _current_instead(self, gone: int | None, ids: list[int]) -> int | None:
+        """The object current instead of ``gone``, which left the ``ids``: the one current
+        when ``gone`` was added (None too: a first click made it) if it is still there, else
+        the first."""
+        before = self.current_before.get(gone, -1) if gone is not None else -1
+        if before is None or before in ids:
+            return before
+        return ids[0] if ids else None
+
     def _after_history_change(
         self, t: int | None, frames: list[int] | None = None, objects: list | None = None
     ) -> None:
@@ -134,7 +144,7 @@ class ControllerHistory:
         if objects is None or session.objects != objects:
             ids = [o.id for o in session.objects]
             if self.current_object not in ids:
-                self.current_object = ids[0] if ids else None
+                self.current_object = self._current_instead(self.current_object, ids)
                 self.current_object_changed.emit()
             self.layers.set_objects(session.objects)
             self.objects_changed.emit()
