@@ -113,6 +113,16 @@ def test_classes_are_renamed_and_removed_in_the_panel(annotator, qtbot):
     panel.remove_class()
     assert controller.session.classes == ["ski"]
     assert [panel.class_combo.itemText(i) for i in range(panel.class_combo.count())] == ["ski"]
+    controller.undo()  # the removal: the class list in the panel follows
+    assert controller.last_message == "Undid removing class object"
+    assert [panel.class_combo.itemText(i) for i in range(panel.class_combo.count())] == [
+        "object",
+        "ski",
+    ]
+    controller.undo()  # the rename: the object's class too
+    assert controller.last_message == "Undid renaming class sky → ski"
+    assert panel.table.cellWidget(0, 2).currentText() == "sky"
+    assert controller.session.classes == ["object", "sky"]
 
 
 def test_shortcuts_typed_on_the_canvas_act(annotator, qtbot):

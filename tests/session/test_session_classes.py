@@ -29,17 +29,41 @@ def test_a_renamed_class_keeps_its_place_and_its_objects(tmp_path):
     assert [o.class_name for o in session.store.objects()] == ["ski", "pole"]
 
 
-def test_a_deleted_object_comes_back_of_its_renamed_class(tmp_path):
+def test_class_list_edits_are_undone_in_order_with_the_objects(tmp_path):
     session = _session(tmp_path)
     obj = session.add_object("sky").id
     session.delete_object(obj)
     session.rename_class("sky", "ski")
+    session.add_class("gate")
+    session.remove_class("pole")
+    assert session.classes == ["ski", "gate"]
     session.undo()
-    assert session.object(obj).class_name == "ski" and session.classes == ["ski", "pole"]
-    session.rename_class("ski", "skis")  # the deletion waits on the redo stack
+    assert session.classes == ["ski", "pole", "gate"]  # back in its place
+    session.undo()
+    assert session.classes == ["ski", "pole"]
+    session.undo()  # the rename: the objects follow, also the one deleted meanwhile
+    assert session.classes == ["sky", "pole"]
+    session.undo()
+    assert session.object(obj).class_name == "sky"
+    for _ in range(4):
+        session.redo()
+    assert session.classes == ["ski", "gate"] and session.objects == []
+    session.undo(), session.undo()  # the removal, the addition
+    session.rename_class("ski", "skis")  # a new step: the redo stack goes
+    assert not session.can_redo
+    session.undo(), session.undo(), session.undo()  # the renames, the deletion
+    assert session.object(obj).class_name == "sky" and session.classes == ["sky", "pole"]
+
+
+def test_the_classes_a_session_starts_with_are_no_undo_step_and_stay(tmp_path):
+    session = AnnotationSession(moving_squares(2), ColourEngine())
+    session.add_class("gate")
+    session.use_classes(["skier", "ski"])  # the taxonomy given up front
+    assert session.classes == ["gate", "skier", "ski"]
+    session.undo()  # the class added before
+    assert session.classes == ["skier", "ski"] and not session.can_undo
     session.redo()
-    session.undo()
-    assert session.object(obj).class_name == "skis" and session.classes == ["skis", "pole"]
+    assert session.classes == ["skier", "gate", "ski"]  # at the place it was added at
 
 
 @pytest.mark.parametrize(

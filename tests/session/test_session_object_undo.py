@@ -97,21 +97,6 @@ def test_renaming_an_object_and_changing_its_class_are_undo_steps():
     assert not session.can_redo
 
 
-def test_a_class_renamed_holds_for_the_steps_that_bring_its_objects_back():
-    session = AnnotationSession(moving_squares(3), ColourEngine(), classes=("skier", "pole"))
-    obj = session.add_object("skier")
-    session.set_object_class(obj.id, "pole")
-    session.delete_object(obj.id)
-    session.rename_class("pole", "poles")  # not an undo step
-    session.rename_class("skier", "racer")
-    session.undo()  # the deletion
-    assert session.object(obj.id).class_name == "poles"
-    session.undo()  # the class change
-    assert session.object(obj.id).class_name == "racer"
-    session.redo()
-    assert session.object(obj.id).class_name == "poles"
-
-
 def test_undoing_an_import_takes_out_the_objects_it_added():
     session = AnnotationSession(moving_squares(4), ColourEngine())
     mine = session.add_object()

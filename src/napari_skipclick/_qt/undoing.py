@@ -17,7 +17,7 @@ from collections.abc import Callable, Generator
 from typing import Any
 
 from ..session import AnnotationSession
-from ..session.history import Edit, first_frame
+from ..session.history import ClassListChange, Edit, first_frame
 from .stoppable import SessionEditWorker
 
 #: an undo or redo that changes more frames than this runs in a worker
@@ -122,6 +122,8 @@ class ControllerHistory:
         for gone in {o.id for o in objects} - {o.id for o in self.session.objects}:
             self.edits.discard(obj_id=gone)  # its clicks waiting for a mask
         t = first_frame(edits if redo else edits[::-1])
+        if any(edit.classes is not None for edit in edits):
+            objects = None  # the class list changed: the Objects panel shows it again
         self._after_history_change(t, frames, objects)
         self._say(f"{'Redid' if redo else 'Undid'} {step_words(edits, t)}")
 
@@ -175,4 +177,12 @@ def step_words(edits: list[Edit], t: int | None) -> str:
             words.append(
                 f"changing object {after.id}'s class ({before.class_name} → {after.class_name})"
             )
+    words += [_class_words(edit.classes) for edit in edits if edit.classes is not None]
     return " and ".join(words) or "an edit"
+
+
+def _class_words(step: ClassListChange) -> str:
+    """A change of the class list in words ("adding class ski")."""
+    if step.new_name is not None:
+        return f"renaming class {step.name} → {step.new_name}"
+    return f"{'removing' if step.removed else 'adding'} class {step.name}"

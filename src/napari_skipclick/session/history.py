@@ -53,9 +53,21 @@ class FrameChange:
 
 
 @dataclass(frozen=True)
+class ClassListChange:
+    """An edit of the class list: the class ``name`` added at place ``index``, removed from it
+    (``removed``), or renamed ``new_name`` (its objects follow)."""
+
+    name: str
+    index: int
+    new_name: str | None = None
+    removed: bool = False
+
+
+@dataclass(frozen=True)
 class Edit:
-    """One undoable step: frame changes, plus an object removed by it, objects added by it and
-    objects it renamed or gave another class (each as before and after)."""
+    """One undoable step: frame changes, plus an object removed by it, objects added by it,
+    objects it renamed or gave another class (each as before and after) and the class list it
+    changed."""
 
     changes: tuple[FrameChange, ...]
     removed_object: ObjectInfo | None = None
@@ -66,11 +78,13 @@ class Edit:
     #: edits one of them, the two are undone together
     joins_next: bool = False
     renamed: tuple[tuple[ObjectInfo, ObjectInfo], ...] = ()
+    classes: ClassListChange | None = None
 
     @property
     def changes_objects(self) -> bool:
-        """Whether undoing or redoing it adds, removes, renames or reclassifies objects."""
-        return self.removed_object is not None or bool(self.added_objects or self.renamed)
+        """Whether undoing or redoing it changes objects or the class list."""
+        changed = self.added_objects or self.renamed or self.classes
+        return self.removed_object is not None or bool(changed)
 
 
 def changed_box(before: np.ndarray, after: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -195,6 +209,7 @@ class History:
         added_objects: tuple[ObjectInfo, ...] = (),
         joins_next: bool = False,
         renamed: tuple[tuple[ObjectInfo, ObjectInfo], ...] = (),
+        classes: ClassListChange | None = None,
     ) -> None:
         """Record a new edit; this clears the redo stack.
 
@@ -206,6 +221,7 @@ class History:
             joins_next: ``added_objects`` were added for the next edit: it joins their group
                 if it edits one of them (else each is undone alone).
             renamed: objects before and after the edit renamed them or changed their class.
+            classes: the class list before and after the edit.
         """
         edit = Edit(
             tuple(changes),
@@ -215,6 +231,7 @@ class History:
             tuple(added_objects),
             joins_next,
             tuple(renamed),
+            classes,
         )
         self._redo.clear()
         self._push_undo(self._joined(edit))
@@ -295,28 +312,6 @@ class History:
             self._push_undo(edit)
             edits.append(edit)
         return edits
-
-    def rename_class(self, name: str, new_name: str) -> None:
-        """An object of class ``name`` that an undo (or redo) brings back comes back of class
-        ``new_name`` (the class was renamed meanwhile)."""
-        self._replace_objects(
-            lambda info: replace(info, class_name=new_name) if info.class_name == name else info
-        )
-
-    def _replace_objects(self, new: Callable[[ObjectInfo], ObjectInfo]) -> None:
-        """Replace each object ``info`` that an edit of either stack adds, removes, renames or
-        gives another class with ``new(info)``."""
-        for stack in (self._undo, self._redo):
-            for index, edit in enumerate(stack):
-                if not edit.changes_objects:
-                    continue
-                removed = edit.removed_object
-                stack[index] = replace(
-                    edit,
-                    removed_object=None if removed is None else new(removed),
-                    added_objects=tuple(new(info) for info in edit.added_objects),
-                    renamed=tuple((new(old), new(info)) for old, info in edit.renamed),
-                )
 
     def _push_undo(self, edit: Edit) -> None:
         self._undo.append(edit)

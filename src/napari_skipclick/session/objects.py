@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..types import DEFAULT_CLASS, ObjectInfo
-from .history import History
+from .history import ClassListChange, History
 from .state import ObjectRegistry
 
 
@@ -33,10 +33,15 @@ class SessionObjects:
         return self.registry.get(obj_id)
 
     def add_class(self, name: str) -> None:
-        self._change_objects(self.registry.add_class, name)
+        """Add the class ``name`` at the end of the list (an undoable step)."""
+        with self._lock:
+            self._change_objects(self.registry.add_class, name)
+            step = ClassListChange(name.strip(), len(self.registry.classes) - 1)
+            self.history.push([], classes=step)
 
     def rename_class(self, name: str, new_name: str) -> list[ObjectInfo]:
-        """Rename the class ``name``; its objects take the new name. Returns those objects.
+        """Rename the class ``name`` (an undoable step); its objects take the new name. Returns
+        those objects.
 
         Args:
             name: a class of the session (``ValueError`` otherwise).
@@ -44,17 +49,23 @@ class SessionObjects:
         """
         with self._lock:
             renamed = self._change_objects(self.registry.rename_class, name, new_name)
-            self.history.rename_class(name, new_name.strip())
+            index = self.registry.classes.index(new_name.strip())
+            if new_name.strip() != name:
+                self.history.push([], classes=ClassListChange(name, index, new_name.strip()))
             return renamed
 
     def remove_class(self, name: str) -> None:
-        """Remove the class ``name``: ``ValueError`` while an object has it (give them another
-        class first) and for the last class."""
-        self._change_objects(self.registry.remove_class, name)
+        """Remove the class ``name`` (an undoable step): ``ValueError`` while an object has it
+        (give them another class first) and for the last class."""
+        with self._lock:
+            index = self.registry.classes.index(name) if name in self.registry.classes else -1
+            self._change_objects(self.registry.remove_class, name)
+            self.history.push([], classes=ClassListChange(name, index, removed=True))
 
     def use_classes(self, names: Sequence[str]) -> None:
         """Add the classes ``names`` that the session lacks, in order. The default class
-        (``DEFAULT_CLASS``, a new store's) goes when it is not named and no object has it.
+        (``DEFAULT_CLASS``, a new store's) goes when it is not named and no object has it. The
+        taxonomy a session starts with: not an undo step.
 
         Args:
             names: class names (``ValueError`` for an empty one: nothing changes).
@@ -65,10 +76,10 @@ class SessionObjects:
         with self._lock:
             for name in dict.fromkeys(names):
                 if name not in self.registry.classes:
-                    self.add_class(name)
+                    self._change_objects(self.registry.add_class, name)
             unused = set(self.registry.classes) - {o.class_name for o in self.registry.objects}
             if names and DEFAULT_CLASS in unused and DEFAULT_CLASS not in names:
-                self.remove_class(DEFAULT_CLASS)
+                self._change_objects(self.registry.remove_class, DEFAULT_CLASS)
 
     def add_object(
         self,

@@ -68,6 +68,19 @@ class ObjectRegistry:
                 self._objects[obj_id] = replace(info, class_name=new_name)
         return [info for info in self.objects if info.class_name == new_name]
 
+    def insert_class(self, name: str, index: int) -> None:
+        """Put the class ``name`` back at place ``index`` (undo and redo); nothing if it is
+        there."""
+        if name not in self._classes:
+            self._classes.insert(max(index, 0), name)
+
+    def drop_class(self, name: str) -> None:
+        """Take out the class ``name`` (undo and redo) unless an object has it or it is the
+        last."""
+        used = any(o.class_name == name for o in self._objects.values())
+        if name in self._classes and not used and len(self._classes) > 1:
+            self._classes.remove(name)
+
     def remove_class(self, name: str) -> None:
         """Remove class ``name``, which no object may have, and not the last class."""
         self._check_class(name)

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from ..types import FrameStatus
 from .clicks import ClickTable
-from .history import Edit, FrameChange, History, first_frame
+from .history import ClassListChange, Edit, FrameChange, History, first_frame
 from .labels import LabelVolume
 from .state import ObjectRegistry
 
@@ -83,8 +83,11 @@ class SessionUndo:
 
     def _object_steps(self, edits: list[Edit], redo: bool) -> None:
         """The objects that ``edits`` added or deleted: out or back as they are redone
-        (``redo``) or undone; those it renamed or reclassified: as after or before."""
+        (``redo``) or undone; those it renamed or reclassified, and the class list: as after or
+        before."""
         for edit in edits:
+            if edit.classes is not None:
+                self._class_list_step(edit.classes, redo)
             deleted = () if edit.removed_object is None else (edit.removed_object,)
             leaving, coming = deleted, edit.added_objects
             if not redo:
@@ -99,6 +102,18 @@ class SessionUndo:
                     self.registry.restore(after if redo else before)
             if leaving or coming or edit.renamed:
                 self._mark_objects_changed()
+
+    def _class_list_step(self, step: ClassListChange, redo: bool) -> None:
+        """The class list as after ``step`` (``redo``) or before it."""
+        if step.new_name is not None:
+            old, new = (step.name, step.new_name) if redo else (step.new_name, step.name)
+            if old in self.registry.classes and new not in self.registry.classes:
+                self.registry.rename_class(old, new)
+        elif redo != step.removed:  # the class comes back
+            self.registry.insert_class(step.name, step.index)
+        else:
+            self.registry.drop_class(step.name)
+        self._mark_objects_changed()
 
     def record(self, change: FrameChange, group: int | None = None) -> None:
         """Apply ``change`` and push it on the undo stack.
