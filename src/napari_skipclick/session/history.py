@@ -221,7 +221,7 @@ class History:
             joins_next: ``added_objects`` were added for the next edit: it joins their group
                 if it edits one of them (else each is undone alone).
             renamed: objects before and after the edit renamed them or changed their class.
-            classes: the class list before and after the edit.
+            classes: the edit of the class list (a class added, removed or renamed).
         """
         edit = Edit(
             tuple(changes),
