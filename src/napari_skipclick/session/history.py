@@ -89,7 +89,11 @@ class Edit:
 
 def changed_box(before: np.ndarray, after: np.ndarray) -> tuple[int, int, int, int] | None:
     """Smallest (y0, y1, x0, x1) box holding every pixel that differs, or None if none does."""
-    diff = before != after
+    return _box_of(before != after)
+
+
+def _box_of(diff: np.ndarray) -> tuple[int, int, int, int] | None:
+    """Smallest (y0, y1, x0, x1) box holding every True pixel of ``diff``, or None."""
     rows = np.flatnonzero(diff.any(axis=1))
     if rows.size == 0:
         return None
@@ -109,11 +113,10 @@ def frame_change(
 ) -> FrameChange:
     """Record labels ``before`` -> ``after`` (a patch at ``origin``), keeping the changed box
     (only its changed pixels when they are few: ``SPARSE_SHARE``)."""
-    box = changed_box(before, after) or (0, 0, 0, 0)
-    y0, y1, x0, x1 = box
+    diff = before != after
+    y0, y1, x0, x1 = _box_of(diff) or (0, 0, 0, 0)
     oy, ox = origin
-    before, after = before[y0:y1, x0:x1], after[y0:y1, x0:x1]
-    changed = before != after
+    before, after, changed = before[y0:y1, x0:x1], after[y0:y1, x0:x1], diff[y0:y1, x0:x1]
     where = None
     if np.count_nonzero(changed) < SPARSE_SHARE * changed.size:
         where = np.flatnonzero(changed).astype(np.int32 if changed.size < 2**31 else np.int64)
