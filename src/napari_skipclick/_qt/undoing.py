@@ -131,10 +131,9 @@ class ControllerHistory:
         """The object current instead of ``gone``, which left the ``ids``: the one current
         when ``gone`` was added (None too: a first click made it) if it is still there, else
         the first."""
-        before = self.current_before.get(gone, -1) if gone is not None else -1
-        if before is None or before in ids:
-            return before
-        return ids[0] if ids else None
+        first = ids[0] if ids else None
+        before = self.current_before.get(gone, first) if gone is not None else first
+        return before if before is None or before in ids else first
 
     def _after_history_change(
         self, t: int | None, frames: list[int] | None = None, objects: list | None = None
