@@ -52,3 +52,33 @@ def test_the_plugin_widget_knows_its_layers_through_napari_proxies(
     viewer.layers.remove(image)  # the annotated layer: the session ends ...
     assert controller.session is None
     assert data.frame(2).shape == (480, 854, 3)  # ... and its video is not closed under it
+
+
+def test_the_plugin_widget_touches_no_private_napari_attribute(
+    make_napari_viewer, qtbot, feature_cache
+):
+    """napari warns (FutureWarning) when a plugin's widget reads its viewer's private
+    attributes: a session started in the widget napari builds must give no such warning, and
+    the *new* button of the labels controls still adds an object."""
+    import warnings
+
+    from napari_skipclick._qt.keybindings import new_label_button
+    from napari_skipclick.engines import create_engine
+    from support.widget import wait_idle
+
+    viewer = make_napari_viewer()
+    data, kwargs, _ = giant_slalom()[0]
+    image = viewer.add_image(data, **kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        _, widget = viewer.window.add_plugin_dock_widget("napari-skipclick", "SkipClick annotation")
+        controller = widget.controller
+        controller.start_session(image, create_engine("embedded"), cache=feature_cache)
+        wait_idle(qtbot, controller)
+        assert controller.session.objects == []
+        button = new_label_button(controller.layers.labels)
+        assert button is not None and new_label_button(controller.layers.prompts) is None
+        button.click()
+    assert [o.id for o in controller.session.objects] == [1]
+    assert controller.current_object == 1 == controller.layers.labels.selected_label
+    controller.close_session()

@@ -149,7 +149,7 @@ def test_m_on_the_labels_layer_adds_an_object_to_paint(saving, qtbot):
 
 def test_the_new_button_of_the_labels_controls_adds_an_object(saving, qtbot):
     controller = saving[0].controller
-    button = new_label_button(controller.viewer, controller.layers.labels)
+    button = new_label_button(controller.layers.labels)
     assert button is not None and button.text() == "new"
     button.click()  # napari's own slot cannot find a free label in this layer's data
     new = controller.session.objects[-1].id

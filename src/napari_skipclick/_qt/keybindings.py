@@ -14,6 +14,8 @@ from typing import Any
 
 from app_model.types import KeyCode, KeyMod
 
+from .._layer_data import unwrapped
+
 #: (key, action name, what it does) — the table in docs/usage.md lists the same keys
 SHORTCUTS: tuple[tuple[int, str, str], ...] = (
     (KeyCode.KeyT, "toggle_sign", "switch the next clicks between positive and negative"),
@@ -56,7 +58,7 @@ class KeyBindings:
                 target.bind_key(key, self._handler(name), overwrite=True)
                 self._bound.append((target, key))
         for layer in layers:
-            button = new_label_button(self.viewer, layer)
+            button = new_label_button(layer)
             if button is not None:
                 with suppress(TypeError):  # none connected
                     button.clicked.disconnect()  # napari's, and ours of an earlier binding
@@ -77,14 +79,21 @@ class KeyBindings:
         return handler
 
 
-def new_label_button(viewer: Any, layer: Any) -> Any:
+def new_label_button(layer: Any) -> Any:
     """The *new* button beside the label box in the controls of the Labels ``layer``, or None
     (no Qt window, another layer type, a napari without it). napari's own slot looks for an
-    unused label in the layer's data, which it cannot do in data that is no numpy array."""
-    try:
-        controls = viewer.window._qt_viewer.controls.widgets[layer]
-    except (AttributeError, KeyError):
-        return None
-    from qtpy.QtWidgets import QPushButton
+    unused label in the layer's data, which it cannot do in data that is no numpy array.
 
-    return controls.findChild(QPushButton, "newLabelButton")
+    Found through Qt's widget tree (the button's name, the controls' ``layer``), not through
+    the viewer's private Qt attributes, which napari warns against in plugins."""
+    from qtpy.QtWidgets import QApplication, QPushButton
+
+    layer = unwrapped(layer)  # napari gives a plugin's widget proxies of its layers
+    for window in QApplication.topLevelWidgets():
+        for button in window.findChildren(QPushButton, "newLabelButton"):
+            owner = button.parent()
+            while owner is not None and unwrapped(getattr(owner, "layer", None)) is not layer:
+                owner = owner.parent()
+            if owner is not None:
+                return button
+    return None
