@@ -62,3 +62,29 @@ def test_download_puts_the_checkpoint_path_in_its_field(panel, qtbot, monkeypatc
     assert fetched == ["skipclick"]
     assert panel.engine_combo.currentText() == "skipclick"
     qtbot.waitUntil(panel.download_button.isEnabled, timeout=10_000)
+
+
+def test_the_dock_scrolls_on_a_short_screen_and_gives_spare_height_to_the_objects(
+    make_napari_viewer, qtbot
+):
+    """Its four panels need about 950 pixels: on a 768-pixel laptop screen they scroll (the
+    window is not pushed past the screen), with the save state still in sight; a tall dock
+    gives its spare height to the objects table."""
+    from qtpy.QtWidgets import QScrollArea
+
+    widget = SkipClickWidget(make_napari_viewer())
+    qtbot.addWidget(widget)
+    widget.show()
+    assert widget.minimumSizeHint().height() < 300
+    (scroll,) = widget.findChildren(QScrollArea)
+    table = widget.objects_panel.table
+    widget.resize(420, 600)
+    qtbot.waitUntil(lambda: widget.height() == 600)
+    assert scroll.verticalScrollBar().maximum() > 0  # the panels scroll ...
+    assert scroll.isAncestorOf(widget.export_panel) and not scroll.isAncestorOf(widget.save_label)
+    assert widget.save_label.geometry().bottom() < widget.height()  # ... the save state stays
+    short = table.height()
+    widget.resize(420, 1600)
+    qtbot.waitUntil(lambda: widget.height() == 1600)
+    assert scroll.verticalScrollBar().maximum() == 0
+    assert table.height() > short + 300

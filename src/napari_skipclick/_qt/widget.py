@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from qtpy.QtWidgets import QGroupBox, QLabel, QVBoxLayout, QWidget
+from qtpy.QtCore import Qt
+from qtpy.QtWidgets import QFrame, QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from .._layer_data import unwrapped
 from .controller import AnnotationController
@@ -35,18 +36,9 @@ class SkipClickWidget(QWidget):
         self.save_label.setWordWrap(True)
         self.controller.unsaved_handler = lambda error: ask_unsaved(self, error)
         layout = QVBoxLayout(self)
-        for title, panel in (
-            ("Session", self.setup_panel),
-            ("Objects", self.objects_panel),
-            ("Frame", self.frame_panel),
-            ("Export", self.export_panel),
-        ):
-            box = QGroupBox(title)
-            QVBoxLayout(box).addWidget(panel)
-            layout.addWidget(box)
+        layout.addWidget(self._panels(), stretch=1)
         layout.addWidget(self.save_label)
         layout.addWidget(self.status_label)
-        layout.addStretch(1)
         self.setup_panel.start_requested.connect(self._on_start_requested)
         self.controller.message.connect(self.status_label.setText)
         self.controller.save_state_changed.connect(self._on_save_state)
@@ -72,6 +64,29 @@ class SkipClickWidget(QWidget):
             },
         )
         self.keys.bind()
+
+    def _panels(self) -> QScrollArea:
+        """The four panels in a scroll area: on a short screen (a 768-pixel laptop) the dock
+        scrolls instead of pushing the window past the screen; spare height goes to the
+        objects table. The save state and the last message stay in sight below it."""
+        panels = QWidget()
+        layout = QVBoxLayout(panels)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for title, panel in (
+            ("Session", self.setup_panel),
+            ("Objects", self.objects_panel),
+            ("Frame", self.frame_panel),
+            ("Export", self.export_panel),
+        ):
+            box = QGroupBox(title)
+            QVBoxLayout(box).addWidget(panel)
+            layout.addWidget(box, stretch=int(panel is self.objects_panel))
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(panels)
+        return scroll
 
     def start(self, image_layer: Any, engine: Any, store_path: str | None = None) -> Any:
         """Start annotating ``image_layer`` with ``engine`` (what the Start button ends in)."""
