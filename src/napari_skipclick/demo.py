@@ -1,7 +1,8 @@
 """``skipclick demo``: a short scripted annotation of the sample ski video in the real widget.
 
-Three objects on frame 0 (skier, skis, poles) from scripted clicks on the prompts layer, the
-poles in zoom mode, propagation over the next 10 frames, everything saved to a zarr store.
+Three objects on frame 0 (skier, skis, poles; classes ``CLASSES``) from scripted clicks on the
+prompts layer, the poles in zoom mode, propagation over the next 10 frames, everything saved to
+a zarr store.
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-#: (object name, clicks (row, column, positive) on frame 0 of the sample video, zoom mode);
-#: thin objects first, so that the skier's mask does not take their pixels
-SCRIPT: tuple[tuple[str, tuple[tuple[float, float, bool], ...], bool], ...] = (
+#: the classes of the demo's objects (``skipclick annotate --classes skier,ski,pole``)
+CLASSES = ("skier", "ski", "pole")
+
+#: (object name, class, clicks (row, column, positive) on frame 0 of the sample video, zoom
+#: mode); thin objects first, so that the skier's mask does not take their pixels
+SCRIPT: tuple[tuple[str, str, tuple[tuple[float, float, bool], ...], bool], ...] = (
     (
         "skis",
+        "ski",
         (
             (195, 364, True),
             (188, 348, False),
@@ -29,10 +34,12 @@ SCRIPT: tuple[tuple[str, tuple[tuple[float, float, bool], ...], bool], ...] = (
     ),
     (
         "poles",
+        "pole",
         ((183, 408, True), (174, 385, True), (165, 361, True), (155, 309, True), (165, 320, True)),
         True,
     ),
     (
+        "skier",
         "skier",
         (
             (144, 335, True),
@@ -70,12 +77,13 @@ def wait_until(condition: Any, timeout: float = 600.0) -> None:
 
 
 def annotate(widget: Any, log: Any = print) -> None:
-    """Run ``SCRIPT`` on frame 0 through the prompts layer, then propagate and save."""
+    """Run ``SCRIPT`` on frame 0 through the prompts layer, then propagate and save (the
+    session's classes must hold ``CLASSES``)."""
     controller = widget.controller
     controller.go_to_frame(0)
     wait_until(lambda: controller.idle)
-    for name, clicks, zoom in SCRIPT:
-        controller.add_object(name=name)
+    for name, class_name, clicks, zoom in SCRIPT:
+        controller.add_object(class_name, name=name)
         if controller.zoom != zoom:
             controller.toggle_zoom()
         for y, x, positive in clicks:
@@ -105,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     if args.store and Path(args.store).exists():
         print(f"skipclick demo: {args.store} exists; give a new folder", file=sys.stderr)
         return 2
-    viewer, widget = open_annotator(store=store)
+    viewer, widget = open_annotator(store=store, classes=CLASSES)
     viewer.window.resize(1500, 950)
     start = time.perf_counter()
     annotate(widget)

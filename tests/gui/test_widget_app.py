@@ -32,7 +32,7 @@ def test_annotate_opens_the_sample_and_the_demo_runs_end_to_end(
 ):
     store_path = tmp_path / "demo.zarr"
     viewer, widget = open_annotator(
-        store=str(store_path), classes=["skier", "ski", "pole"], viewer=make_napari_viewer()
+        store=str(store_path), classes=demo.CLASSES, viewer=make_napari_viewer()
     )
     controller = widget.controller
     try:
@@ -48,7 +48,11 @@ def test_annotate_opens_the_sample_and_the_demo_runs_end_to_end(
 
         demo.annotate(widget, log=lambda _text: None)
         session = controller.session
-        assert [o.name for o in session.objects] == ["skis", "poles", "skier"]
+        assert [(o.name, o.class_name) for o in session.objects] == [
+            ("skis", "ski"),
+            ("poles", "pole"),
+            ("skier", "skier"),
+        ]
         assert set(np.unique(np.asarray(session.labels[0]))) == {0, 1, 2, 3}
         skier = np.asarray(session.labels[0]) == session.objects[2].id
         assert iou(skier, ground_truth("skier")) >= 0.7  # the demo shows a whole skier

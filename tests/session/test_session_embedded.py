@@ -163,7 +163,7 @@ def test_the_demos_pole_clicks_in_zoom_mode_keep_to_the_poles_on_the_sample_vide
     truth = imread(DATA / "00000_obj2_poles.png") == 1
     session = AnnotationSession(frame, EmbeddedEngine())
     poles = session.add_object(name="poles")
-    ((_, clicks, zoom),) = [entry for entry in SCRIPT if entry[0] == "poles"]
+    ((_, _, clicks, zoom),) = [entry for entry in SCRIPT if entry[0] == "poles"]
     for k in range(1, len(clicks) + 1):
         mask = session.set_clicks(0, poles.id, [Click(*c) for c in clicks[:k]], zoom=zoom).mask
     near = ndimage.binary_dilation(truth, iterations=2)
