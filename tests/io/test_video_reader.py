@@ -250,6 +250,17 @@ def test_info_and_fingerprint(videos, tmp_path):
     assert open_video(videos["ntsc"]).info.fingerprint != info.fingerprint
 
 
+def test_a_relative_path_is_kept_absolute(videos, tmp_path, monkeypatch):
+    """A store records the video's path: given relative (``annotate clip.mp4``), it must still
+    lead to the video from another working folder."""
+    (tmp_path / "frames").mkdir()
+    Image.fromarray(synthetic_frame(0)).save(tmp_path / "frames" / "0.png")
+    monkeypatch.chdir(videos["mp4"].parent)
+    assert open_video("clip.mp4").info.path == str(videos["mp4"])
+    monkeypatch.chdir(tmp_path / "frames")
+    assert open_video("../frames").info.path == str(tmp_path / "frames")
+
+
 def test_frame_hash_depends_on_content_shape_and_dtype():
     frame = synthetic_frame(3)
     assert frame_hash(frame) == frame_hash(frame.copy())

@@ -8,6 +8,7 @@ decoded on demand: seek to the keyframe before it, decode forward, keep a small 
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import weakref
 from collections import OrderedDict
@@ -61,9 +62,10 @@ def open_video(
     """Open a video file or a folder of frames lazily; raise ``VideoError`` if it cannot be read.
 
     ``fps`` is used for frame folders only (they carry no frame rate); ``cache_bytes`` bounds the
-    memory of decoded RGB frames kept for re-use.
+    memory of decoded RGB frames kept for re-use. The video's ``info.path`` is absolute, so a
+    store that records it finds the video from any working folder.
     """
-    path = Path(path).expanduser()
+    path = Path(os.path.abspath(Path(path).expanduser()))
     if path.is_dir():
         source: FrameSource = FrameFolderSource(path, FRAME_FOLDER_SUFFIXES, fps=fps)
     elif path.exists() and not path.is_file():
