@@ -81,7 +81,11 @@ def test_overlapping_instances_are_reported_and_refused(tmp_path, capsys):
     source = coco(tmp_path / "a.json", anns)
     code, err = run_import(store, source, capsys)
     assert code == 1 and "overlap on 1 frame(s)" in err and "frame 2" in err
+    assert "--allow-overlaps" in err
     assert unchanged(store)
+    code, dry = run_import(store, source, capsys, "--dry-run")  # says what the import would
+    assert code == 1 and dry == err
+    assert run_import(store, source, capsys, "--dry-run", "--allow-overlaps")[0] == 0
     code, _ = run_import(store, source, capsys, "--allow-overlaps")
     assert code == 0
     with AnnotationStore.open(store) as s:
@@ -119,8 +123,10 @@ def test_frames_already_labelled_need_replace(tmp_path, capsys):
     labels[5, 0:3, 0:3] = 4
     np.save(tmp_path / "l.npy", labels)
     code, err = run_import(store, tmp_path / "l.npy", capsys)
-    assert code == 1 and "already holds labels on frames [5]" in err
+    assert code == 1 and "already holds labels on frames [5]" in err and "--replace" in err
     assert unchanged(store)
+    assert run_import(store, tmp_path / "l.npy", capsys, "--dry-run") == (code, err)
+    assert run_import(store, tmp_path / "l.npy", capsys, "--dry-run", "--replace")[0] == 0
     assert run_import(store, tmp_path / "l.npy", capsys, "--replace")[0] == 0
     with AnnotationStore.open(store) as s:
         assert s.read_labels(5).max() == 4 and [o.name for o in s.objects()] == ["object 4"]
@@ -176,3 +182,71 @@ def test_an_import_keeps_a_deletion_still_to_finish(tmp_path, capsys):
     assert code == 0, err
     with AnnotationStore.open(store) as s:
         assert len(s.objects()) == 2 and s.leaving() == [1]
+
+
+def frame_folder(path: Path, n: int = 6) -> Path:
+    """A video of ``n`` 20x30 frames as a folder of PNGs."""
+    from PIL import Image
+
+    path.mkdir()
+    for t in range(n):
+        Image.fromarray(np.full((20, 30, 3), 10 * t, np.uint8)).save(path / f"{t:05d}.png")
+    return path
+
+
+def test_a_failed_import_into_a_new_store_leaves_no_store(tmp_path, capsys):
+    video = frame_folder(tmp_path / "video")
+    labels = np.zeros((6, 20, 30), np.int32)
+    labels[2, 3:6, 3:6] = -3
+    np.save(tmp_path / "neg.npy", labels)
+    store = tmp_path / "new.zarr"
+    code, err = run_import(store, tmp_path / "neg.npy", capsys, "--video", str(video))
+    assert code == 1 and "frame 2 holds the label -3" in err and "IDs are 1 to" in err
+    assert not store.exists()  # a later annotate --store new.zarr is not told it exists
+    code, err = run_import(store, tmp_path / "nothing", capsys, "--video", str(video))
+    assert code == 1 and "does not exist" in err and not store.exists()
+    labels[2, 3:6, 3:6] = 4
+    np.save(tmp_path / "good.npy", labels)
+    assert run_import(store, tmp_path / "good.npy", capsys, "--video", str(video))[0] == 0
+    with AnnotationStore.open(store) as s:
+        assert s.annotated_frames() == [2] and s.video.path == str(video)
+
+
+def test_labels_beyond_the_video_end_are_named_and_empty_ones_left_out(tmp_path, capsys):
+    store = new_store(tmp_path / "s.zarr")
+    labels = np.zeros((9, 20, 30), np.uint16)  # the video has 6 frames
+    labels[1, 4:9, 4:9] = 2
+    np.save(tmp_path / "long.npy", labels)
+    code, err = run_import(store, tmp_path / "long.npy", capsys)
+    assert code == 0, err
+    with AnnotationStore.open(store) as s:
+        assert s.annotated_frames() == [1, 5]
+    labels[7, 0, 0] = 3
+    np.save(tmp_path / "past.npy", labels)
+    code, err = run_import(store, tmp_path / "past.npy", capsys, "--replace")
+    assert code == 1 and "frames [7] hold labels" in err and "has 6 frames (0..5)" in err
+
+
+def test_values_a_label_cannot_hold_are_refused(tmp_path, capsys):
+    store = new_store(tmp_path / "s.zarr")
+    labels = np.zeros((6, 20, 30), np.uint64)
+    labels[3, 0, 0] = 2**32 + 1  # it would wrap around to object 1
+    np.save(tmp_path / "big.npy", labels)
+    code, err = run_import(store, tmp_path / "big.npy", capsys)
+    assert code == 1 and f"frame 3 holds the label {2**32 + 1}" in err
+    assert unchanged(store)
+
+
+def test_an_unreadable_png_is_named(tmp_path, capsys):
+    from PIL import Image
+
+    store = new_store(tmp_path / "s.zarr")
+    folder = tmp_path / "labels"
+    folder.mkdir()
+    for t in (1, 2):
+        Image.fromarray(np.full((20, 30), t, np.uint8)).save(folder / f"{t:05d}.png")
+    data = (folder / "00002.png").read_bytes()
+    (folder / "00002.png").write_bytes(data[: len(data) // 2])
+    code, err = run_import(store, folder, capsys)
+    assert code == 1 and "00002.png: not a readable PNG" in err
+    assert unchanged(store)

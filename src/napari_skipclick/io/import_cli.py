@@ -34,6 +34,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Import; the summary goes to stdout, progress and errors to stderr."""
+    import shutil
     import tempfile
     from contextlib import nullcontext
     from pathlib import Path
@@ -44,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from .video import VideoError, open_video
 
     scratch = tempfile.TemporaryDirectory() if args.dry_run else nullcontext(None)
+    made = not args.dry_run and not Path(args.store).exists()  # a new store: gone on failure
     try:
         with scratch as tmp:
             exists = is_store(Path(args.store))
@@ -61,7 +63,13 @@ def run(args: argparse.Namespace) -> int:
                 source = read_labels_source(args.source, (v.height, v.width))
                 with progress_bar("import", "step", args.quiet) as progress:
                     if args.dry_run:
-                        report = check_import(store, source, progress)
+                        report = check_import(
+                            store,
+                            source,
+                            progress,
+                            allow_overlaps=args.allow_overlaps,
+                            replace=args.replace,
+                        )
                     else:
                         report = import_labels(
                             store,
@@ -71,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
                             progress=progress,
                         )
     except (StoreError, VideoError, OSError) as e:
+        if made and is_store(Path(args.store)):
+            shutil.rmtree(args.store, ignore_errors=True)  # checked before writing: still empty
         print(f"skipclick import-labels: error: {e}", file=sys.stderr)
         return 1
     verb = "would import" if args.dry_run else "imported"
