@@ -217,3 +217,24 @@ def test_skipclick_export_dispatch(store, tmp_path):
 
     assert main(["export", str(store.path), "--format", "png", str(tmp_path / "o"), "--quiet"]) == 0
     assert (tmp_path / "o" / "labels" / "000004.png").is_file()
+
+
+def test_yolo_data_yaml_is_found_from_any_folder_and_names_each_split(store, tmp_path):
+    """Ultralytics takes the yaml's own folder as the root when it has no ``path`` (``path: .``
+    is the folder training runs from); ``val`` is a split of its own wherever there is one."""
+    import yaml
+
+    out = tmp_path / "plain"
+    export_store(store, "yolo-seg", out, with_images=False)
+    text = (out / "data.yaml").read_text()
+    data = yaml.safe_load(text)
+    assert "path" not in data and data["train"] == data["val"] == "images"
+    assert "# :" not in text
+    out = tmp_path / "ab"
+    export_store(store, "yolo-seg", out, with_images=False, split="a=0.5,b=0.5", seed=1)
+    data = yaml.safe_load((out / "data.yaml").read_text())
+    assert (data["train"], data["val"]) == ("images/a", "images/b")
+    for file in (out / "labels").rglob("*.txt"):  # objects on the image's edge: still 0..1
+        for line in file.read_text().splitlines():
+            xy = np.asarray(line.split()[1:], float)
+            assert xy.min() >= 0 and xy.max() <= 1

@@ -17,24 +17,34 @@ def label_lines(plan: Plan, item, labels) -> list[str]:
         polygon = mask_to_polygon(labels == oid)
         if len(polygon) < 3:
             continue
-        xy = [f"{x / width:.6f} {y / height:.6f}" for y, x in polygon]
+        # contours run up to half a pixel outside the mask: kept within the image (0..1)
+        xy = [f"{_unit(x / width)} {_unit(y / height)}" for y, x in polygon]
         lines.append(f"{plan.category(item, oid) - 1} {' '.join(xy)}")
     return lines
 
 
-def data_yaml(plan: Plan) -> str:
-    """``data.yaml``: dataset root, the image folder of each split, class names, provenance.
+def _unit(value: float) -> str:
+    """``value`` within 0..1, written with 6 decimals."""
+    return f"{min(max(value, 0.0), 1.0):.6f}"
 
-    The provenance is one JSON line in a comment (YAML readers ignore it).
+
+def data_yaml(plan: Plan) -> str:
+    """``data.yaml``: the image folder of each split, class names, provenance.
+
+    No ``path`` key: Ultralytics then takes the yaml's own folder as the dataset root, from any
+    working folder (``path: .`` would mean the folder it is run from). Without ``val`` or
+    ``valid`` splits, ``val`` is the first split other than ``train`` and ``test`` (else the
+    training images). The provenance is one JSON line in a comment (YAML readers ignore it).
     """
     splits = [s for s in plan.splits if s] or [""]
     folders = {s: f"images/{s}" if s else "images" for s in splits}
     train = folders.get("train", folders[splits[0]])
-    val = folders.get("val", folders.get("valid", train))
-    lines = ["path: .", f"train: {train}", f"val: {val}"]
+    others = [f for s, f in folders.items() if s not in ("train", "test") and f != train]
+    val = folders.get("val", folders.get("valid", others[0] if others else train))
+    lines = [f"train: {train}", f"val: {val}"]
     if "test" in folders:
         lines.append(f"test: {folders['test']}")
-    lines += [f"# {s}: {f}" for s, f in folders.items() if s not in ("train", "val", "test")]
+    lines += [f"# {s}: {f}" for s, f in folders.items() if f not in (train, val) and s != "test"]
     lines.append("names:")
     lines += [f"  {i}: {json.dumps(n)}" for i, n in enumerate(plan.names)]
     lines.append(f"# provenance: {json.dumps(plan.provenance())}")
