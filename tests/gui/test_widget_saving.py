@@ -331,3 +331,35 @@ def test_escape_on_the_deletion_a_crash_left_keeps_the_object_for_good(
     assert controller.flush()  # the list without the mark: the next opening keeps it
     with AnnotationStore.open(path) as store:
         assert store.leaving() == [] and [o.id for o in store.objects()] == [skier]
+
+
+def test_a_store_refused_on_apply_leaves_the_session_as_it_was(saving, qtbot, tmp_path):
+    """Apply with the store of another video: refused before the running session is closed,
+    which goes on saving; the same store for another video is refused the same way."""
+    from napari_skipclick.io.store import StoreMismatchError
+    from napari_skipclick.types import VideoInfo
+    from support.widget import click, wait_idle
+
+    widget, path = saving
+    controller = widget.controller
+    session, layers = controller.session, controller.layers
+    other = tmp_path / "other.zarr"
+    AnnotationStore.open_or_create(other, VideoInfo("/v/other.mp4", 3, 8, 8, 25.0, "fp")).close()
+    image = layers.image_layer
+    engine = session.engine
+    with pytest.raises(StoreMismatchError, match="belongs to another video"):
+        controller.start_session(image, engine, store_path=str(other))
+    assert widget.start(image, engine, str(other)) is None  # the Apply button's way
+    assert "Cannot start" in controller.last_message
+    assert controller.session is session and controller.layers is layers
+    assert not session.store.readonly
+    twin = controller.viewer.add_image(np.zeros((3, 8, 8, 3), np.uint8), rgb=True, name="small")
+    with pytest.raises(StoreMismatchError):
+        controller.start_session(twin, engine, store_path=str(path))
+    assert controller.session is session
+    click(qtbot, controller, 170, 335)  # the session goes on, and saves
+    wait_idle(qtbot, controller)
+    assert controller.flush()
+    with AnnotationStore.open(path) as store:
+        assert np.array_equal(store.read_labels(0), labels_of(controller, 0))
+        assert len(store.clicks(0)[controller.current_object]) == 2

@@ -20,7 +20,7 @@ from ..engines.cache import FeatureCache
 from ..session import AnnotationSession, EditResult
 from ..types import Click, FrameStatus
 from .feature_loader import FeatureLoader
-from .frames import layer_frames, open_session
+from .frames import layer_frames, open_in_place_of
 from .layers import AnnotationLayers
 from .object_edits import ControllerObjects
 from .painting import ControllerPainting, PaintedLabels
@@ -104,14 +104,16 @@ class AnnotationController(
     ) -> AnnotationSession:
         """Annotate ``image_layer`` with ``engine``; ``store_path`` autosaves to a zarr store.
 
-        The previous session is saved and closed first. Raises the store's errors (another
-        video, in use, not writable) and ``ValueError`` for an image layer it cannot use.
+        The previous session is saved and closed once the new one is open. Raises the store's
+        errors (another video, in use, not writable: the previous session goes on) and
+        ``ValueError`` for an image layer it cannot use.
         """
         frames = layer_frames(image_layer)
-        self.close_session()
         if cache is not None:
             self.cache = cache
-        self.session = session = open_session(image_layer, frames, engine, store_path, self.cache)
+        self.session = session = open_in_place_of(
+            self.session, self.close_session, image_layer, frames, engine, store_path, self.cache
+        )
         self.saving.set_session(session)
         self.loader.set_session(session)
         self.edits.set_session(session)

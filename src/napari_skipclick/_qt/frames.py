@@ -3,6 +3,7 @@ the layer holds, and the session on them with its store."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -93,3 +94,34 @@ def open_session(
         if store is not None:
             store.close()
         raise
+
+
+def open_in_place_of(
+    session: AnnotationSession | None,
+    close: Callable[[], None],
+    image_layer: Any,
+    frames: Any,
+    engine: Engine,
+    store_path: str | None,
+    cache: FeatureCache,
+) -> AnnotationSession:
+    """A new session (``open_session``) in place of ``session``, which ``close()`` ends only
+    once the new one is open: a store refused (another video, in use, not writable) leaves it
+    as it was, still on show. On the same store (whose lock it holds) it is ended first, once
+    the store is known to be the new video's."""
+    from pathlib import Path
+
+    from ..io.store import check_same_video
+
+    store = None if session is None else session.store
+    if store is not None and store_path and Path(store_path).resolve() == store.path.resolve():
+        check_same_video(store.path, store.video, layer_video_info(image_layer, frames))
+        close()
+        return open_session(image_layer, frames, engine, store_path, cache)
+    new = open_session(image_layer, frames, engine, store_path, cache)
+    try:
+        close()
+    except BaseException:  # its changes could not be saved and the user kept it open
+        new.close(discard=True)
+        raise
+    return new

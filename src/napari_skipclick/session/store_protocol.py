@@ -11,7 +11,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ..types import FrameStatus, ObjectInfo
+from ..types import FrameStatus, ObjectInfo, VideoInfo
 
 #: one stored click: row, column, positive?, unix time it was made
 ClickRecord = tuple[float, float, bool, float]
@@ -24,6 +24,11 @@ class Store(Protocol):
     @property
     def path(self) -> Path:
         """Where the store lives (shown to the user)."""
+        ...
+
+    @property
+    def video(self) -> VideoInfo:
+        """The video the store belongs to."""
         ...
 
     def objects(self) -> list[ObjectInfo]:

@@ -7,7 +7,7 @@ the courses propagation saved for its next run (``courses``).
 """
 
 from .errors import StoreCorruptError, StoreError, StoreLockedError, StoreMismatchError
-from .layout import FORMAT_VERSION, is_store
+from .layout import FORMAT_VERSION, check_same_video, is_store
 from .store import AnnotationStore
 
 __all__ = [
@@ -17,5 +17,6 @@ __all__ = [
     "StoreError",
     "StoreLockedError",
     "StoreMismatchError",
+    "check_same_video",
     "is_store",
 ]

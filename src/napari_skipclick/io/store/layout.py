@@ -159,14 +159,9 @@ def _fallback_manifest(p: Path) -> dict:
     return {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, "video": video}
 
 
-def resume_manifest(p: Path, video: VideoInfo, key: str | None, checkpoint: str | None) -> dict:
-    """Check that the store at ``p`` belongs to ``video`` and record this session in it."""
-    try:
-        manifest = load_manifest(p, fallback=False)
-    except StoreCorruptError:
-        manifest = _fallback_manifest(p)  # repaired below if the video matches
-        manifest["repaired"] = utc_now()
-    stored = video_from_doc(manifest.get("video"), p / MANIFEST)
+def check_same_video(p: Path, stored: VideoInfo, video: VideoInfo) -> None:
+    """``StoreMismatchError`` unless the store at ``p``, made for ``stored``, is ``video``'s
+    (the same fingerprint and size; the file may have moved)."""
     shape = (video.n_frames, video.height, video.width)
     if stored.fingerprint != video.fingerprint or (
         (stored.n_frames, stored.height, stored.width) != shape
@@ -178,6 +173,16 @@ def resume_manifest(p: Path, video: VideoInfo, key: str | None, checkpoint: str 
             f"{video.width}x{video.height}, fingerprint {video.fingerprint[:16]}). "
             "Open that video, or choose another store path."
         )
+
+
+def resume_manifest(p: Path, video: VideoInfo, key: str | None, checkpoint: str | None) -> dict:
+    """Check that the store at ``p`` belongs to ``video`` and record this session in it."""
+    try:
+        manifest = load_manifest(p, fallback=False)
+    except StoreCorruptError:
+        manifest = _fallback_manifest(p)  # repaired below if the video matches
+        manifest["repaired"] = utc_now()
+    check_same_video(p, video_from_doc(manifest.get("video"), p / MANIFEST), video)
     manifest["video"] = video_doc(video)  # the file may have moved
     manifest["package_version"] = __version__
     manifest["modified"] = utc_now()
