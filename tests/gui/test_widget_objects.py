@@ -178,6 +178,41 @@ def test_shortcuts_typed_on_the_canvas_act(annotator, qtbot):
     assert KeyBinding.from_int(KeyCode.KeyT) not in viewer.keymap
 
 
+def test_shortcuts_act_whichever_session_layer_is_selected(annotator, qtbot):
+    """napari's layer keys would take Enter and Escape on the Labels layer (its polygon tool)
+    and O on the Image layer (a 3D plane): ours act there, except Enter and Escape while the
+    Labels layer draws a polygon."""
+    viewer, widget = annotator
+    controller = widget.controller
+    layers = controller.layers
+    click(qtbot, controller, 144, 335)
+    first = controller.current_object
+    controller.add_object(name="second")
+    for layer in (layers.labels, layers.prompts, layers.image_layer):
+        viewer.layers.selection.active = layer
+        controller.session.set_status(0, FrameStatus.CLICKED)
+        press_key(qtbot, viewer, Qt.Key.Key_Return)  # Enter: accept the frame
+        assert controller.session.status(0) == FrameStatus.REVIEWED, layer.name
+        current = controller.current_object
+        press_key(qtbot, viewer, Qt.Key.Key_O)  # O: the next object
+        assert controller.current_object != current, layer.name
+    controller.select_object(first)
+    viewer.layers.selection.active = layers.labels
+    layers.labels.mode = "polygon"  # napari's Enter closes the polygon there
+    controller.session.set_status(0, FrameStatus.CLICKED)
+    press_key(qtbot, viewer, Qt.Key.Key_Return)
+    assert controller.session.status(0) == FrameStatus.CLICKED
+    layers.labels.mode = "paint"
+    press_key(qtbot, viewer, Qt.Key.Key_Return)
+    assert controller.session.status(0) == FrameStatus.REVIEWED
+    widget.frame_panel.frames_spin.setValue(20)
+    press_key(qtbot, viewer, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)  # propagate
+    assert controller.propagating
+    press_key(qtbot, viewer, Qt.Key.Key_Escape)  # Escape with the Labels layer selected
+    qtbot.waitUntil(lambda: not controller.propagating, timeout=120_000)
+    assert controller.last_message.startswith("Propagation cancelled")
+
+
 def test_start_without_image_or_with_bad_store_explains(make_napari_viewer, tmp_path):
     viewer = make_napari_viewer()
     widget = SkipClickWidget(viewer)

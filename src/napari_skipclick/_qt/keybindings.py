@@ -2,7 +2,8 @@
 
 Keys follow napari's conventions: Ctrl (Cmd on macOS) + Z / Ctrl + Shift + Z undo and redo as
 in the Labels layer, M makes a new object like napari's "new label", the arrow keys (napari's
-own) step through frames. Keys of the Points layer (P, S, Z, A, 1-5, Delete) are left alone.
+own) step through frames. Keys of the Points layer (P, S, Z, A, 1-5, Delete) are left alone, and
+so are Enter and Escape of the Labels layer's polygon mode.
 The *new* button beside the label box of the labels layer's controls adds an object too.
 """
 
@@ -35,36 +36,59 @@ SHORTCUTS: tuple[tuple[int, str, str], ...] = (
     (KeyCode.Escape, "cancel", "stop background work (propagation, import, deletion, prefetch)"),
 )
 
-#: actions that the SkipClick layers' own bindings would otherwise take (Labels: Ctrl+Z, and
-#: M, napari's "new label", which would paint with a label that is no object)
-_ON_LAYERS = {"undo", "redo", "new_object"}
+#: keys a Labels layer needs in its polygon mode (Enter closes the polygon, Escape drops it):
+#: left to napari there while that mode is on
+_POLYGON_KEYS = {int(KeyCode.Enter), int(KeyCode.Escape)}
 
 
 class KeyBindings:
-    """Binds ``SHORTCUTS`` to callables on a viewer (and on given layers); ``unbind`` restores."""
+    """Binds ``SHORTCUTS`` to callables on a viewer and on given layers (the session's, where
+    napari's layer keys would otherwise take them: M and Ctrl+Z on a Labels layer, Enter and
+    Escape there outside its polygon mode, O on an Image layer); ``unbind`` restores."""
 
     def __init__(self, viewer: Any, actions: dict[str, Callable[[], None]]) -> None:
         self.viewer = viewer
         self.actions = actions
         self._bound: list[tuple[Any, int]] = []
+        self._watched: list[Any] = []  # Labels layers whose mode decides the polygon keys
 
     def bind(self, layers: tuple[Any, ...] = ()) -> None:
-        """(Re)bind every shortcut on the viewer, and those of ``_ON_LAYERS`` on ``layers``;
-        the *new* button of a Labels layer's controls among them adds an object, as M does."""
+        """(Re)bind every shortcut on the viewer and on ``layers``; the *new* button of a
+        Labels layer's controls among them adds an object, as M does."""
         self.unbind()
         for key, name, _ in SHORTCUTS:
-            targets = (self.viewer, *layers) if name in _ON_LAYERS else (self.viewer,)
-            for target in targets:
-                target.bind_key(key, self._handler(name), overwrite=True)
-                self._bound.append((target, key))
+            for target in (self.viewer, *layers):
+                if not (int(key) in _POLYGON_KEYS and getattr(target, "mode", None) == "polygon"):
+                    self._bind(target, key, name)
         for layer in layers:
             button = new_label_button(layer)
             if button is not None:
                 with suppress(TypeError):  # none connected
                     button.clicked.disconnect()  # napari's, and ours of an earlier binding
                 button.clicked.connect(self._handler("new_object"))
+                layer.events.mode.connect(self._on_labels_mode)
+                self._watched.append(layer)
+
+    def _bind(self, target: Any, key: int, name: str) -> None:
+        target.bind_key(key, self._handler(name), overwrite=True)
+        self._bound.append((target, key))
+
+    def _on_labels_mode(self, event: Any) -> None:
+        """Enter and Escape go to napari while the Labels layer draws a polygon, else to us."""
+        layer = event.source
+        for key, name, _ in SHORTCUTS:
+            if int(key) not in _POLYGON_KEYS:
+                continue
+            if layer.mode == "polygon":
+                layer.bind_key(key, None)
+                self._bound = [b for b in self._bound if b != (layer, key)]
+            elif (layer, key) not in self._bound:
+                self._bind(layer, key, name)
 
     def unbind(self) -> None:
+        for layer in self._watched:
+            layer.events.mode.disconnect(self._on_labels_mode)
+        self._watched.clear()
         for target, key in self._bound:
             target.bind_key(key, None)
         self._bound.clear()

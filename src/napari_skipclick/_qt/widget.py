@@ -125,7 +125,8 @@ class SkipClickWidget(QWidget):
 
     def _on_session_changed(self) -> None:
         layers = self.controller.layers
-        self.keys.bind((layers.labels, layers.prompts) if layers is not None else ())
+        own = (layers.labels, layers.prompts, layers.image_layer) if layers is not None else ()
+        self.keys.bind(own)
         if self.controller.session is not None:
             self.setup_panel.start_button.setText("Apply")
 
