@@ -7,7 +7,7 @@ from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QPushButton
 
 from napari_skipclick.types import FrameStatus
-from support.widget import press_key
+from support.widget import press_key, wait_idle
 
 pytestmark = [pytest.mark.gui]
 
@@ -27,6 +27,10 @@ def test_n_and_shift_n_go_to_the_frames_that_need_review_and_say_why(annotator, 
     assert "Frame 3 needs review (1 of 2): left pole: area changed by a factor 2.10" in (
         controller.last_message
     )
+    assert not controller.session.has_features(3)
+    wait_idle(qtbot, controller)  # frame 3's features arrive: the reason stays in sight
+    assert controller.session.has_features(3)
+    assert controller.last_message.startswith("Frame 3 needs review (1 of 2): left pole")
     qtbot.waitUntil(lambda: "left pole: area changed" in widget.frame_panel.frame_label.toolTip())
 
     press_key(qtbot, viewer, Qt.Key.Key_N)

@@ -69,7 +69,7 @@ class AnnotationController(
         self.zoom = False
         self._override = False
         self.prefetch = PREFETCH
-        self.last_message = ""
+        self.last_message, self._passing = "", True
         self._frame = 0
         self._propagation: PropagationRun | None = None
         self.loader = FeatureLoader()
@@ -139,9 +139,8 @@ class AnnotationController(
         notes += [
             f"; finishing the deletion of object {i} (a crash cut it short)" for i in unfinished
         ]
-        self._say(
-            f"Annotating {session.n_frames} frame(s) with {engine.name}; {where}{''.join(notes)}"
-        )
+        text = f"Annotating {session.n_frames} frame(s) with {engine.name}; {where}"
+        self._say(text + "".join(notes), passing=not notes)
         if unfinished:
             self.delete_objects(unfinished)
         return session
@@ -207,8 +206,7 @@ class AnnotationController(
 
     @property
     def idle(self) -> bool:
-        """No click waiting, no features being computed, no propagation, import, deletion or
-        undo running."""
+        """No click, features, propagation, import, deletion or undo in flight."""
         busy = self.edits.busy or self.loader.busy or self.propagating
         return not (busy or self.background_edit is not None)
 
@@ -262,7 +260,8 @@ class AnnotationController(
     def submit_clicks(self, t: int, obj_id: int, clicks: list[Click], zoom: bool = False) -> None:
         """Make ``clicks`` the object's clicks on frame ``t`` (decoded when features are ready)."""
         ready = zoom or t in self.loader.ready_frames
-        self._say(f"Frame {t}: decoding ..." if ready else f"Frame {t}: waiting for features ...")
+        words = "decoding ..." if ready else "waiting for features ..."
+        self._say(f"Frame {t}: {words}", passing=True)
         self.edits.submit(t, obj_id, clicks, zoom=zoom, override=self._override)
         if not ready:
             self.loader.request([t])
@@ -295,7 +294,7 @@ class AnnotationController(
         self.statuses_changed.emit()
         self.annotations_changed.emit([result.frame])
         self.saving.schedule()
-        self._say(f"Frame {result.frame}: object {result.obj_id} updated")
+        self._say(f"Frame {result.frame}: object {result.obj_id} updated", passing=True)
 
     def _on_edit_failed(self, t: int, obj_id: int, error: str) -> None:
         self._error(f"Frame {t}, object {obj_id}: {error}")
@@ -324,8 +323,8 @@ class AnnotationController(
 
     def _on_features_ready(self, t: int) -> None:
         self.edits.kick()
-        if t == self._frame:
-            self._say(f"Frame {t}: features ready")
+        if t == self._frame and self._passing:
+            self._say(f"Frame {t}: features ready", passing=True)
 
     def _on_features_failed(self, t: int, error: str) -> None:
         self._error(f"Frame {t}: computing features failed: {error}")
@@ -387,8 +386,9 @@ class AnnotationController(
         elif self.layers is None or not self.layers.shows(event.value.data):
             release_layer_data(event.value, self.viewer.layers)
 
-    def _say(self, text: str) -> None:
-        self.last_message = text
+    def _say(self, text: str, passing: bool = False) -> None:
+        """Show ``text``; ``passing``: "features ready" may replace it (a review reason stays)."""
+        self.last_message, self._passing = text, passing
         self.message.emit(text)
 
     def _warn(self, text: str) -> None:
