@@ -238,3 +238,26 @@ def test_yolo_data_yaml_is_found_from_any_folder_and_names_each_split(store, tmp
         for line in file.read_text().splitlines():
             xy = np.asarray(line.split()[1:], float)
             assert xy.min() >= 0 and xy.max() <= 1
+
+
+def test_exports_that_would_mislead_are_refused(store, tmp_path, capsys):
+    """A store given twice, frames past the video's end, a choice that matches no frame, a split
+    that gets no frame and a range written backwards: each says why, and nothing is written."""
+    out = tmp_path / "out"
+    cases = {
+        "given twice": [str(store.path), str(store.path)],
+        "frames [5, 6, 7] are past the end of the video (frames 0..4)": ["--frames", "2-7"],
+        "nothing to export: no annotated frame among the frames": ["--frames", "1"],
+        "split 'val' would get no frames": ["--split", "train=0.8,val=0.2", "--split-by", "video"],
+    }
+    for words, extra in cases.items():
+        args = [*extra, str(out)] if words == "given twice" else [str(store.path), str(out), *extra]
+        assert cli([*args, "--format", "numpy"]) == 1, words
+        assert words in capsys.readouterr().err
+        assert not out.exists()
+    with pytest.raises(SystemExit):
+        cli([str(store.path), "--format", "numpy", str(out), "--frames", "5-2"])
+    assert "the range 5-2 runs backwards" in capsys.readouterr().err
+    assert cli([str(store.path), "--format", "numpy", str(out)]) == 0
+    assert cli([str(store.path), "--format", "numpy", str(out)]) == 1
+    assert "--overwrite" in capsys.readouterr().err

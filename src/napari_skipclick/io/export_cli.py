@@ -15,6 +15,10 @@ def parse_frames(text: str) -> list[int]:
     try:
         for part in filter(None, (p.strip() for p in text.split(","))):
             first, _, last = part.partition("-")
+            if int(last or first) < int(first):
+                raise argparse.ArgumentTypeError(
+                    f"the range {part} runs backwards: write it as {last}-{first}"
+                )
             frames.extend(range(int(first), int(last or first) + 1))
     except ValueError:
         raise argparse.ArgumentTypeError(f"frames must look like 0-10,15, not {text!r}") from None

@@ -185,6 +185,7 @@ def plan_export(
     if split_by not in SPLIT_BY:
         raise ValueError(f"split_by must be one of {SPLIT_BY}, not {split_by!r}")
     frames = None if frames is None else list(frames)
+    _check_asked(stores, frames)
     statuses = None if statuses is None else [FrameStatus(s).value for s in statuses]
     names: list[str] = []
     objects = [categories(store, names)[1] for store in stores]
@@ -200,7 +201,32 @@ def plan_export(
         else:
             splits = split_frames(chosen, split, seed)
         items.extend(Item(store, video, t, splits[t]) for t in chosen)
+    if not items:
+        asked = " among the frames and statuses asked for" if frames or statuses else ""
+        raise ExportError(f"nothing to export: no annotated frame{asked}")
+    empty = [name for name in split or {} if not any(i.split == name for i in items)]
+    if empty:
+        raise ExportError(
+            f"the split {empty[0]!r} would get no frames ({len(items)} frames of "
+            f"{len(stores)} video(s), split by {split_by}): give fewer splits, or more frames"
+        )
     return Plan(stores, items, names, objects, statuses, split, split_by, seed)
+
+
+def _check_asked(stores: Sequence[AnnotationStore], frames: list[int] | None) -> None:
+    """``ExportError`` for a store given twice (its frames twice over, perhaps in two splits)
+    and for frames asked for that no video has."""
+    paths = [store.path.resolve() for store in stores]
+    twice = [p for k, p in enumerate(paths) if p in paths[:k]]
+    if twice:
+        raise ExportError(f"the store {twice[0]} is given twice: give each store once")
+    longest = max(store.video.n_frames for store in stores)
+    outside = sorted({t for t in frames or () if not 0 <= t < longest})
+    if outside:
+        raise ExportError(
+            f"frames {outside[:5]}{' …' if len(outside) > 5 else ''} are past the end of the "
+            f"video{'s' * (len(stores) > 1)} (frames 0..{longest - 1})"
+        )
 
 
 class ExportRun:
@@ -220,7 +246,10 @@ class ExportRun:
         self.written: list[Path] = []
         clashes = sorted({n.split("/")[0] for n in names if (out / n).exists()})
         if clashes and not overwrite:
-            raise ExportError(f"{out} already holds {', '.join(clashes)}; choose another folder")
+            raise ExportError(
+                f"{out} already holds {', '.join(clashes)}; choose another folder or overwrite "
+                "(--overwrite)"
+            )
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as e:
