@@ -174,3 +174,19 @@ def test_closing_during_propagation_saves_everything(make_napari_viewer, qtbot, 
         for t in [0, *session.statuses()]:
             np.testing.assert_array_equal(store.read_labels(t), np.asarray(session.labels[t]))
         assert store.statuses() == session.statuses()
+
+
+def test_a_run_stopped_by_your_own_clicks_counts_only_what_it_wrote_and_says_why(annotator, qtbot):
+    _, widget = annotator
+    controller = widget.controller
+    controller.add_object(name="skier")
+    click(qtbot, controller, 144, 335)
+    skier = controller.current_object
+    controller.submit_clicks(3, skier, [Click(150.0, 340.0, True)])  # your own work on frame 3
+    wait_idle(qtbot, controller)
+    mine = np.asarray(controller.session.labels[3]).copy()
+    controller.propagate(1, 10)
+    qtbot.waitUntil(lambda: not controller.propagating, timeout=120_000)
+    assert controller.last_message.startswith("Propagation finished: 2 frames, ")
+    assert controller.last_message.endswith("; skier stopped: frame 3 has clicks for this object")
+    np.testing.assert_array_equal(np.asarray(controller.session.labels[3]), mine)

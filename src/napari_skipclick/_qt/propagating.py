@@ -178,8 +178,11 @@ class ControllerPropagation:
             self.layers.refresh_labels()
         self.statuses_changed.emit()
         self.saving.refresh()
-        run.frames.add(step.frame)
+        if step.written:
+            run.frames.add(step.frame)
         note = f" — stopped: {step.reason}" if step.stopped and step.reason else ""
+        if note and step.obj_id in self.session.registry:
+            run.stops.append(f"{self.session.object(step.obj_id).name} {note[3:]}")
         self._say(f"Propagation: frame {step.frame}, object {step.obj_id}{note}")
 
     def _on_propagation_finished(self, run: PropagationRun, cancelled: bool) -> None:
@@ -207,13 +210,15 @@ class ControllerPropagation:
 
 
 def _summary(run: PropagationRun) -> str:
-    """How many frames ``run`` wrote and how many of them need review now."""
+    """How many frames ``run`` wrote, how many of them need review now, and why objects
+    stopped before its end."""
     frames = sorted(run.frames)
     review = [t for t in frames if run.session.status(t) == FrameStatus.NEEDS_REVIEW]
     done = f"{len(frames)} frame{'s' * (len(frames) != 1)}"
+    stops = "".join(f"; {stop}" for stop in run.stops[:3]) + ("; …" if len(run.stops) > 3 else "")
     if not review:
-        return f"{done}, none needs review"
-    return f"{done}, {len(review)} need{'s' * (len(review) == 1)} review (N: the next one)"
+        return f"{done}, none needs review{stops}"
+    return f"{done}, {len(review)} need{'s' * (len(review) == 1)} review (N: the next one){stops}"
 
 
 def review_text(session: AnnotationSession, t: int) -> str:

@@ -280,6 +280,8 @@ class PropagationRun(QObject, StoppableWorker):
         self.session = session
         #: the frames its steps wrote so far (the controller adds them as the steps arrive)
         self.frames: set[int] = set()
+        #: why objects stopped before the run's end, as the controller words them
+        self.stops: list[str] = []
         self.worker.yielded.connect(self._on_yielded)
         self.worker.errored.connect(self._on_error)  # reported once, there
         self.worker.finished.connect(lambda: self.finished.emit(self.cancelled))

@@ -35,7 +35,9 @@ class PropagationStep:
     goes no further (``reason`` says why: ``LEFT_FRAME`` when it left the picture, its mask
     on ``frame`` empty and the frame passing). ``area`` is the object's area on the frame
     after the step: what the overlap rule let it keep. ``agreement`` is the IoU of the
-    engine's mask with the motion-carried one.
+    engine's mask with the motion-carried one. ``written`` is False for an object stopped
+    before frame ``frame`` (its clicks or mask there, the frame reviewed, the object deleted):
+    the step wrote nothing.
     """
 
     frame: int
@@ -51,6 +53,7 @@ class PropagationStep:
     done: int
     total: int
     agreement: float = 1.0
+    written: bool = True  # False when the object stopped before the frame (nothing written)
 
 
 def run(
@@ -201,7 +204,7 @@ class _Carrying:
     def stopped(self) -> dict[str, Any]:
         """The step's fields of an object that goes no further."""
         empty = {"area": 0, "area_ratio": 0.0, "confidence": 0.0, "ok": True, "stopped": True}
-        return {"source_frame": self.source, **empty, "reason": self.stop}
+        return {"source_frame": self.source, **empty, "reason": self.stop, "written": False}
 
 
 @dataclass(frozen=True)
