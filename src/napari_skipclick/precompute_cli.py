@@ -30,7 +30,7 @@ from .engines.precompute import (
     video_length,
 )
 from .engines.registry import add_engine_arguments, options_from_args
-from .io.video import is_frame_folder, is_video_file
+from .io.video import is_frame_folder, is_label_folder, is_video_file
 
 #: exit status when nothing could start (bad arguments, no cluster, no engine, cache refused)
 SETUP_FAILED = 2
@@ -94,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
         spec = EngineSpec.of(args.engine, **options_from_args(args))
     except ValueError as exc:
         return _fail(str(exc))
-    videos, failures = expand_inputs(args.inputs)
+    videos, failures, skipped = expand_inputs(args.inputs)
+    _say_found(videos, skipped)
     cache_dir = str(Path(args.cache).expanduser().resolve())
     try:
         client, cluster = connect(args.scheduler, args.workers, args.timeout)
@@ -108,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
             return _fail(str(exc))
         except Exception as exc:
             return _fail(f"cannot start the {args.engine} engine: {describe_error(exc)}")
-        print(f"engine key: {engine_key}", file=sys.stderr)
+        print(f"engine key: {short_key(engine_key)}", file=sys.stderr)
         try:
             report = precompute(
                 client, videos, spec, cache_dir, frames, args.chunk, args.batch,
@@ -129,20 +130,23 @@ def run(args: argparse.Namespace) -> int:
     return _summarise(report, cache_dir)
 
 
-def expand_inputs(inputs: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Videos (absolute paths) named by ``inputs``, and one failure line per unusable input.
+def expand_inputs(inputs: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
+    """Videos (absolute paths) named by ``inputs``, one failure line per unusable input, and
+    the folders of label images a search passed over.
 
     A video file or frame folder is taken as is; another folder is searched (recursively) for
-    video files and frame folders.
+    video files and frame folders, leaving out folders of label images (``is_label_folder``:
+    a data set's ``masks/`` beside its ``frames/``).
     """
     videos: list[str] = []
     failures: list[str] = []
+    skipped: list[str] = []
     for text in inputs:
         path = Path(text).expanduser().resolve()
         if is_video_file(path) or is_frame_folder(path):
             found = [path]
         elif path.is_dir():
-            found = _videos_in(path)
+            found = _videos_in(path, skipped)
             if not found:
                 failures.append(f"{text}: no video files or frame folders in this folder")
         elif path.exists():
@@ -152,19 +156,34 @@ def expand_inputs(inputs: Sequence[str]) -> tuple[list[str], list[str]]:
             found = []
             failures.append(f"{text}: no such file or folder")
         videos.extend(str(p) for p in found if str(p) not in videos)
-    return videos, failures
+    return videos, failures, skipped
 
 
-def _videos_in(folder: Path) -> list[Path]:
+def _videos_in(folder: Path, skipped: list[str]) -> list[Path]:
     found = []
     for path in sorted(folder.iterdir()):
         if path.name.startswith("."):
             continue
-        if is_video_file(path) or is_frame_folder(path):
+        if is_label_folder(path):
+            skipped.append(str(path))
+        elif is_video_file(path) or is_frame_folder(path):
             found.append(path)
         elif path.is_dir():
-            found.extend(_videos_in(path))
+            found.extend(_videos_in(path, skipped))
     return found
+
+
+def _say_found(videos: Sequence[str], skipped: Sequence[str]) -> None:
+    """Name the videos a run encodes (ten at most) and the label folders it passed over."""
+    import os
+
+    root = os.path.commonpath(videos) if len(videos) > 1 else ""
+    names = [os.path.relpath(v, root) if root else v for v in videos[:10]]  # bmx-trees/frames
+    shown = ", ".join(names) + (" …" if len(videos) > 10 else "")
+    print(f"videos: {len(videos)} ({shown})", file=sys.stderr)
+    if skipped:
+        names = ", ".join(skipped[:3]) + (" …" if len(skipped) > 3 else "")
+        print(f"left out {len(skipped)} folder(s) of label images: {names}", file=sys.stderr)
 
 
 def connect(scheduler: str | None, workers: int, timeout: float) -> tuple[Any, Any]:
@@ -180,13 +199,34 @@ def connect(scheduler: str | None, workers: int, timeout: float) -> tuple[Any, A
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True)
         except Exception as exc:  # e.g. no free port, workers that fail to start
             raise OSError(f"cannot start a local dask cluster: {describe_error(exc)}") from exc
-        return Client(cluster), cluster
+        client = Client(cluster)
+        client.run(_quiet_worker_log)
+        return client, cluster
     try:
         return Client(scheduler, timeout=timeout), None
     except (OSError, TimeoutError) as exc:
         raise OSError(
             f"cannot reach the dask scheduler at {scheduler} within {timeout:g} s: {exc}"
         ) from exc
+
+
+def _quiet_worker_log() -> None:
+    """On a local worker: no traceback of a failed task on the terminal (an unreadable video,
+    a cache that refuses writes); the run's summary names each failure once. The workers of
+    a scheduler given with ``--scheduler`` log as their owner set them up."""
+    import logging
+
+    logging.getLogger("distributed.worker").setLevel(logging.CRITICAL)
+
+
+def short_key(key: str) -> str:
+    """An engine key as the terminal shows it: the engine and a digest of its options."""
+    import hashlib
+
+    if len(key) <= 80:
+        return key
+    name = key.split("{", 1)[0].rstrip("-")
+    return f"{name} (options {hashlib.sha256(key.encode()).hexdigest()[:12]})"
 
 
 def dashboard_link(client: Any) -> str:

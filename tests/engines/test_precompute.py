@@ -13,6 +13,7 @@ import time
 import numpy as np
 import pytest
 import zarr
+from PIL import Image
 
 from napari_skipclick.cli import main
 from napari_skipclick.engines import create_engine
@@ -295,3 +296,51 @@ def test_an_all_zero_array_is_a_complete_entry(tmp_path):
     assert not zeros.arrays["a"].any()
     cache.put("0" * 32, TEST_ENGINE_KEY, zeros)
     assert cache.get("0" * 32, TEST_ENGINE_KEY) is not None
+
+
+def test_a_data_set_folder_gives_its_clips_not_their_mask_folders(tmp_path, precompute):
+    """``precompute DATA`` on a data set laid out as clip/frames + clip/masks encodes the
+    frames only, and names the clips it found and the label folders it left out."""
+    for clip in ("hockey", "tennis"):
+        frame_folder(tmp_path / "data" / clip / "frames")
+        masks = tmp_path / "data" / clip / "masks"
+        masks.mkdir()
+        for t in range(5):
+            labels = np.zeros((48, 64), np.uint8)
+            labels[10:30, 4 + 5 * t : 24 + 5 * t] = 1
+            labels[0, 0] = 255  # void, as in davis2016_video
+            Image.fromarray(labels).save(masks / f"{t:05d}.png")
+    cache = tmp_path / "cache"
+    status, out, err = precompute(
+        str(tmp_path / "data"), "--engine", "embedded", "--cache", str(cache)
+    )
+    assert status == 0 and "10 frame(s) encoded" in out
+    assert "videos: 2 (hockey/frames, tennis/frames)" in err
+    assert "left out 2 folder(s) of label images" in err and "hockey/masks" in err
+
+
+def test_a_long_engine_key_is_shown_short():
+    from napari_skipclick.precompute_cli import short_key
+
+    key = 'embedded-0.1.0-{"band_factor": 1.0, ' + '"x": 1, ' * 40 + "}"
+    shown = short_key(key)
+    assert shown.startswith("embedded-0.1.0 (options ") and len(shown) < 40
+    assert short_key(key.replace("1.0", "2.0")) != shown
+    assert short_key("skipclick-abc") == "skipclick-abc"
+
+
+@pytest.mark.slow
+def test_local_workers_print_no_traceback_of_a_failed_task(capfd):
+    """A bad video fails on a worker process: the summary names it, the terminal shows no
+    worker's 'Compute Failed' traceback."""
+    from napari_skipclick.precompute_cli import connect
+
+    client, cluster = connect(None, 1, 30)
+    try:
+        future = client.submit(int, "no number", pure=False)
+        assert isinstance(future.exception(), ValueError)
+        time.sleep(0.5)  # the worker's log line would be written by now
+    finally:
+        client.close()
+        cluster.close()
+    assert "Compute Failed" not in capfd.readouterr().err

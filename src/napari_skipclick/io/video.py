@@ -56,6 +56,27 @@ def is_frame_folder(path: str | Path) -> bool:
     )
 
 
+def is_label_folder(path: str | Path) -> bool:
+    """True if ``path`` is a frame folder whose first image is a label image, not a frame: a
+    palette or bilevel PNG, or a single-channel one with at most 16 values (object IDs, as in
+    DAVIS ``Annotations/`` and ``masks/`` folders)."""
+    from PIL import Image
+
+    if not is_frame_folder(path):
+        return False
+    first = min(
+        (p for p in Path(path).iterdir() if p.suffix.lower() in FRAME_FOLDER_SUFFIXES),
+        key=lambda p: p.name,
+    )
+    try:
+        with Image.open(first) as image:
+            if image.mode in ("P", "1"):
+                return True
+            return image.mode in ("L", "I", "I;16") and len(np.unique(np.asarray(image))) <= 16
+    except (OSError, ValueError):  # unreadable: left to the reader to report
+        return False
+
+
 def open_video(
     path: str | Path, *, fps: float = 25.0, cache_bytes: int = _DEFAULT_CACHE_BYTES
 ) -> VideoArray:
