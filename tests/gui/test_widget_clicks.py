@@ -170,3 +170,34 @@ def test_moving_or_deleting_a_point_decodes_again(annotator, qtbot):
     wait_idle(qtbot, controller)
     assert controller.session.clicks(0, obj) == [Click(144.0, 335.0, True)]
     assert len(prompts.data) == 1 and prompts.features["positive"].tolist() == [True]
+
+
+def test_zoom_mode_refines_your_clicked_mask_and_leaves_other_frames_alone(annotator, qtbot):
+    """R refines the current object where you clicked it; on a reviewed frame or one that
+    propagation filled it only switches the mode (no mask, click or status changes)."""
+    _, widget = annotator
+    controller = widget.controller
+    session = controller.session
+    controller.add_object(name="skis")
+    click(qtbot, controller, 195, 364)
+    skis = controller.current_object
+    controller.propagate(1, 1)
+    qtbot.waitUntil(lambda: not controller.propagating, timeout=120_000)
+    controller.accept_frame()  # frame 0: reviewed
+    before = {t: (labels_of(controller, t).copy(), session.clicks(t, skis)) for t in (0, 1)}
+    statuses = {t: session.status(t) for t in (0, 1)}
+    for t in (0, 1):
+        controller.go_to_frame(t)
+        wait_idle(qtbot, controller)
+        controller.toggle_zoom()
+        wait_idle(qtbot, controller)
+        assert controller.zoom and controller.last_message == "Zoom mode on"
+        assert session.status(t) == statuses[t] and session.clicks(t, skis) == before[t][1]
+        np.testing.assert_array_equal(labels_of(controller, t), before[t][0])
+        controller.toggle_zoom()
+    session.set_status(0, FrameStatus.CLICKED)  # your frame again: R refines it in a crop
+    controller.go_to_frame(0)
+    wait_idle(qtbot, controller)
+    controller.toggle_zoom()
+    wait_idle(qtbot, controller)
+    assert controller.last_message == f"Frame 0: object {skis} updated"

@@ -275,14 +275,14 @@ class AnnotationController(
             self.refine_zoom()
 
     def refine_zoom(self) -> None:
-        """Re-decode the current object's clicks on this frame in a crop around it."""
-        if self.session is None or self.current_object is None:
+        """Re-decode the current object's clicks on this frame in a crop around it, if you
+        clicked it here (a propagated, reviewed or imported mask stays as it is)."""
+        t, obj, session = self._frame, self.current_object, self.session
+        if session is None or obj is None or self._refuse_while_busy("refine"):
             return
-        if self._refuse_while_busy("refine"):
-            return
-        clicks = self.clicks(self._frame, self.current_object)
-        if clicks:
-            self.submit_clicks(self._frame, self.current_object, clicks, zoom=True)
+        yours = self.edits.pending(t, obj) is not None or session.user_clicks(t, obj)
+        if yours and session.status(t) == FrameStatus.CLICKED:
+            self.submit_clicks(t, obj, self.clicks(t, obj), zoom=True)
 
     def _on_edit_applied(self, result: EditResult) -> None:
         if result.message:
