@@ -42,6 +42,8 @@ def test_objects_are_deleted_in_a_worker(annotator, qtbot):
     controller.undo()  # each object is its own step: the last one deleted comes back
     assert [o.id for o in controller.session.objects] == [other]
     assert controller.session.frames_of(other) == [0, 3]
+    wait_idle(qtbot, controller)
+    assert controller.last_message == f"Undid deleting object {other} (pole) from 2 frames"
 
 
 def test_escape_puts_back_the_object_being_deleted(annotator, qtbot):

@@ -190,3 +190,18 @@ def test_a_run_stopped_by_your_own_clicks_counts_only_what_it_wrote_and_says_why
     assert controller.last_message.startswith("Propagation finished: 2 frames, ")
     assert controller.last_message.endswith("; skier stopped: frame 3 has clicks for this object")
     np.testing.assert_array_equal(np.asarray(controller.session.labels[3]), mine)
+
+
+def test_the_undo_of_a_propagation_names_its_frames(annotator, qtbot):
+    _, widget = annotator
+    controller = widget.controller
+    controller.add_object(name="skier")
+    click(qtbot, controller, 144, 335)
+    controller.propagate(1, 3)
+    qtbot.waitUntil(lambda: not controller.propagating, timeout=120_000)
+    controller.undo()
+    wait_idle(qtbot, controller)
+    assert controller.last_message == "Undid an edit of 3 frames (1-3)"
+    controller.redo()
+    wait_idle(qtbot, controller)
+    assert controller.last_message == "Redid an edit of 3 frames (1-3)"

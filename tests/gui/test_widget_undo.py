@@ -80,11 +80,13 @@ def test_a_large_undo_and_redo_run_in_a_worker(annotator, qtbot):
     np.testing.assert_array_equal(labels_of(controller, 9), on_9)
     assert controller.session.frames_of(obj) == list(range(10))
     assert widget.objects_panel.table.rowCount() == 1
-    assert controller.last_message == "Undid an edit on frame 0" and controller.frame == 0
+    words = f"deleting object {obj} (pole) from 10 frames"
+    assert controller.last_message == f"Undid {words}" and controller.frame == 0
     controller.redo()
     qtbot.waitUntil(lambda: controller.background_edit is None, timeout=30_000)
     assert len(on_gui) == 20 and not any(on_gui)
     assert controller.session.objects == [] and not labels_of(controller, 9).any()
+    assert controller.last_message == f"Redid {words}"
     wait_idle(qtbot, controller)
 
 

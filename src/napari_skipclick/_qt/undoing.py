@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from typing import Any
 
+from ..frame_lists import frame_ranges
 from ..session import AnnotationSession
 from ..session.history import ClassListChange, Edit, first_frame
 from .stoppable import SessionEditWorker
@@ -162,13 +163,21 @@ class ControllerHistory:
 
 def step_words(edits: list[Edit], t: int | None) -> str:
     """What ``edits`` did, in words, for the status line after their undo or redo ("an edit on
-    frame 4 and adding object 7 (skis 7)"); ``t``: the frame that it shows."""
+    frame 4 and adding object 7 (skis 7)", "an edit of 19 frames (21-39)", "deleting object
+    3 (skis) from 12 frames"); ``t``: the frame that it shows (one frame changed)."""
+    frames = sorted({change.frame for edit in edits for change in edit.changes})
+    removed = [edit.removed_object for edit in edits if edit.removed_object is not None]
+    if removed:
+        words = [f"deleting {_objects_words(removed)}"]
+        if frames:
+            words[0] += f" from {len(frames)} frame{'s' * (len(frames) > 1)}"
+    elif len(frames) > 1:
+        words = [f"an edit of {len(frames)} frames ({frame_ranges(frames)})"]
+    else:
+        words = [] if t is None else [f"an edit on frame {t}"]
     added = [info for edit in edits for info in edit.added_objects]
-    words = [] if t is None else [f"an edit on frame {t}"]
     if added:
-        shown = ", ".join(f"{info.id} ({info.name})" for info in added[:3])
-        more = " …" if len(added) > 3 else ""
-        words.append(f"adding object{'s' * (len(added) > 1)} {shown}{more}")
+        words.append(f"adding {_objects_words(added)}")
     for before, after in (pair for edit in edits for pair in edit.renamed):
         if before.name != after.name:
             words.append(f"renaming object {after.id} ({before.name} → {after.name})")
@@ -178,6 +187,12 @@ def step_words(edits: list[Edit], t: int | None) -> str:
             )
     words += [_class_words(edit.classes) for edit in edits if edit.classes is not None]
     return " and ".join(words) or "an edit"
+
+
+def _objects_words(objects: list) -> str:
+    """Objects in words ("object 7 (skis 7)", "objects 3 (ski), 4 (pole) …")."""
+    shown = ", ".join(f"{info.id} ({info.name})" for info in objects[:3])
+    return f"object{'s' * (len(objects) > 1)} {shown}{' …' if len(objects) > 3 else ''}"
 
 
 def _class_words(step: ClassListChange) -> str:
