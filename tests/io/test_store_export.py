@@ -175,7 +175,10 @@ def test_cli_export(store, tmp_path, capsys):
     doc = json.loads((out / "annotations.json").read_text())
     assert [im["frame_index"] for im in doc["images"]] == [0, 2]
     assert cli([str(tmp_path / "nowhere"), "--format", "png", str(out)]) == 1
-    assert "not a napari-skipclick store" in capsys.readouterr().err
+    assert "nowhere does not exist" in capsys.readouterr().err
+    (tmp_path / "photos").mkdir()
+    assert cli([str(tmp_path / "photos"), "--format", "png", str(out)]) == 1
+    assert "photos is not a napari-skipclick store" in capsys.readouterr().err
     assert cli([str(store.path), "--format", "numpy", str(out), "--status", "clicked"]) == 0
     assert np.load(out / "frames.npy").tolist() == [4]
     with pytest.raises(SystemExit):
@@ -197,7 +200,11 @@ def test_failed_export_leaves_nothing(store, tmp_path, monkeypatch):
     chunk.write_bytes(good[:-7])
     with pytest.raises(StoreCorruptError, match=r"c\.2\.0\.0"):
         export_png(store, tmp_path / "png")
-    assert not list((tmp_path / "png").rglob("*.*"))
+    assert not (tmp_path / "png").exists()  # nor the folder it made
+    (tmp_path / "kept").mkdir()
+    with pytest.raises(StoreCorruptError):
+        export_png(store, tmp_path / "kept")
+    assert (tmp_path / "kept").is_dir() and not list((tmp_path / "kept").iterdir())
     chunk.write_bytes(good)
 
     def full(*args):
@@ -207,7 +214,7 @@ def test_failed_export_leaves_nothing(store, tmp_path, monkeypatch):
     with pytest.raises(ExportError, match="No space left"):
         export_numpy(store, tmp_path / "np")
     monkeypatch.undo()
-    assert not [p for p in (tmp_path / "np").iterdir()]
+    assert not (tmp_path / "np").exists()
     export_numpy(store, tmp_path / "np")  # and the retry works
     assert np.load(tmp_path / "np" / "frames.npy").tolist() == [0, 2, 3, 4]
 
@@ -258,6 +265,9 @@ def test_exports_that_would_mislead_are_refused(store, tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli([str(store.path), "--format", "numpy", str(out), "--frames", "5-2"])
     assert "the range 5-2 runs backwards" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli([str(store.path), "--format", "coco", str(out), "--quality", "0"])
+    assert "JPEG quality is an integer in 1..100, not '0'" in capsys.readouterr().err
     assert cli([str(store.path), "--format", "numpy", str(out)]) == 0
     assert cli([str(store.path), "--format", "numpy", str(out)]) == 1
     assert "--overwrite" in capsys.readouterr().err

@@ -25,6 +25,13 @@ def parse_frames(text: str) -> list[int]:
     return frames
 
 
+def jpeg_quality(text: str) -> int:
+    """``--quality``: an integer in 1..100."""
+    if not text.strip().isdigit() or not 1 <= int(text) <= 100:
+        raise argparse.ArgumentTypeError(f"JPEG quality is an integer in 1..100, not {text!r}")
+    return int(text)
+
+
 def split_arg(text: str) -> dict[str, float]:
     """``train=0.8,val=0.2`` for argparse."""
     from .export.split import parse_split
@@ -69,7 +76,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--image-format", choices=("jpg", "png"), default="jpg", help="jpg (quality 95) or png"
     )
-    parser.add_argument("--quality", type=int, default=95, help="JPEG quality (default 95)")
+    parser.add_argument(
+        "--quality", type=jpeg_quality, default=95, help="JPEG quality, 1..100 (default 95)"
+    )
     parser.add_argument(
         "--video", help="read the frames from this video, not the one the store records (moved)"
     )

@@ -15,7 +15,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         required=True,
         metavar="PATH",
         help="a folder of label PNGs (index or palette), a COCO json (RLE or polygons), "
-        "or a (T, H, W) .npy file or zarr array",
+        "a YOLO segmentation dataset (its folder, with data.yaml), or a (T, H, W) .npy file or "
+        "zarr array",
     )
     parser.add_argument(
         "--video", help="the labels' video (needed to create STORE; checked against it if given)"

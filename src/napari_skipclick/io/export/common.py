@@ -10,6 +10,7 @@ import datetime as dt
 import io
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -250,6 +251,7 @@ class ExportRun:
                 f"{out} already holds {', '.join(clashes)}; choose another folder or overwrite "
                 "(--overwrite)"
             )
+        self._made = not out.exists()  # removed again if the export fails
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -263,6 +265,10 @@ class ExportRun:
             return
         for path in self.written:  # a partial export is worse than none
             path.unlink(missing_ok=True)
+        if self._made:  # and the folders it made, once empty (nothing else was in them)
+            for folder in [*sorted(self.out.rglob("*"), reverse=True), self.out]:
+                with suppress(OSError):
+                    folder.rmdir()
         if isinstance(error, OSError):
             raise ExportError(f"export to {self.out} failed: {error.strerror or error}") from error
 

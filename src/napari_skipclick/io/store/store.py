@@ -103,6 +103,8 @@ class AnnotationStore(FrameRecords):
     def open(cls, path: str | Path, *, readonly: bool = True) -> AnnotationStore:
         """Open an existing store; writable opens take the lock and finish interrupted commits."""
         p = Path(path).expanduser().absolute()
+        if not p.exists():
+            raise StoreError(f"{p} does not exist")
         if not is_store(p):
             raise StoreError(f"{p} is not a napari-skipclick store (no {MANIFEST} and {LABELS}/)")
         if readonly:
