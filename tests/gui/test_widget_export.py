@@ -10,6 +10,7 @@ from PIL import Image
 from pycocotools import mask as mask_utils
 
 from napari_skipclick.engines import create_engine
+from napari_skipclick.types import Click
 from support.widget import click, labels_of, sample_widget, wait_idle
 
 pytestmark = [pytest.mark.gui]
@@ -74,7 +75,7 @@ def test_export_without_store_is_refused(make_napari_viewer, qtbot):
 
 
 def test_export_panel_offers_every_format_with_images_and_splits(annotated, qtbot, tmp_path):
-    widget, _, _ = annotated
+    widget, obj, _ = annotated
     panel = widget.export_panel
     formats = [panel.format_combo.itemText(i) for i in range(panel.format_combo.count())]
     assert formats == ["coco", "yolo-seg", "davis", "png", "numpy"]
@@ -84,6 +85,11 @@ def test_export_panel_offers_every_format_with_images_and_splits(annotated, qtbo
     assert panel.images_check.isChecked()  # the labels name image files: written by default
     panel.split_edit.setText("train=0.5,val=0.5")
     panel.split_by_combo.setCurrentText("frames")
+    _run_export(qtbot, widget, "yolo-seg", tmp_path / "one")  # one frame: val would be empty
+    assert not (tmp_path / "one").exists()
+    session = widget.controller.session
+    for t in (1, 2, 3):  # frames enough for both splits
+        session.set_clicks(t, obj, [Click(144.0, 335.0, True)])
     _run_export(qtbot, widget, "yolo-seg", tmp_path / "yolo")
     (label,) = (tmp_path / "yolo" / "labels").rglob("000000.txt")
     split = label.parent.name
