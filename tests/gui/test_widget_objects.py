@@ -41,7 +41,9 @@ def test_objects_panel_add_rename_class_delete_and_undo(annotator, qtbot):
     panel.add_class()
     assert controller.session.classes == ["object", "athlete"]
     assert panel.class_combo.currentText() == "athlete"
+    assert controller.last_message == "Added class athlete"
     panel.add_object()
+    assert controller.last_message == "Added object 1 (athlete 1, class athlete)"
     panel.class_combo.setCurrentText("object")
     panel.add_object()
     first, second = controller.session.objects
@@ -50,8 +52,10 @@ def test_objects_panel_add_rename_class_delete_and_undo(annotator, qtbot):
     assert panel.table.rowCount() == 2
     panel.table.item(0, 1).setText("skier")  # rename by editing the name cell
     assert controller.session.object(first.id).name == "skier"
+    assert controller.last_message == f"Renamed object {first.id} ({first.name} → skier)"
     panel.table.cellWidget(1, 2).setCurrentText("athlete")
     assert controller.session.object(second.id).class_name == "athlete"
+    assert controller.last_message == f"Object {second.id} ({second.name}): class object → athlete"
     controller.undo()  # the class change, then the name: each an undo step
     assert controller.session.object(second.id).class_name == "object"
     assert panel.table.cellWidget(1, 2).currentText() == "object"
@@ -103,6 +107,7 @@ def test_classes_are_renamed_and_removed_in_the_panel(annotator, qtbot):
     panel.class_edit.setText("ski")
     panel.rename_class()
     assert controller.session.classes == ["object", "ski"]
+    assert controller.last_message == "Renamed class sky → ski"
     assert panel.class_combo.currentText() == "ski" and panel.class_edit.text() == ""
     assert panel.table.cellWidget(0, 2).currentText() == "ski"
     assert controller.session.object(obj).class_name == "ski"
@@ -112,6 +117,7 @@ def test_classes_are_renamed_and_removed_in_the_panel(annotator, qtbot):
     panel.class_combo.setCurrentText("object")
     panel.remove_class()
     assert controller.session.classes == ["ski"]
+    assert controller.last_message == "Removed class object"
     assert [panel.class_combo.itemText(i) for i in range(panel.class_combo.count())] == ["ski"]
     controller.undo()  # the removal: the class list in the panel follows
     assert controller.last_message == "Undid removing class object"

@@ -56,6 +56,7 @@ class ControllerObjects:
         self.layers.set_objects(self.session.objects)
         self.objects_changed.emit()
         self.select_object(info.id)
+        self._say(f"Added object {info.id} ({info.name}, class {info.class_name})")
         return info
 
     def add_object_for_click(self) -> None:
@@ -83,26 +84,36 @@ class ControllerObjects:
         self.select_object(ids[(index + step) % len(ids)])
 
     def rename_object(self, obj_id: int, name: str) -> None:
-        self._need_session().rename_object(obj_id, name)
-        self.objects_changed.emit()
+        session = self._need_session()
+        before = session.object(obj_id).name
+        session.rename_object(obj_id, name)
+        self._objects_edited(f"Renamed object {obj_id} ({before} → {name})")
 
     def set_object_class(self, obj_id: int, class_name: str) -> None:
-        self._need_session().set_object_class(obj_id, class_name)
-        self.objects_changed.emit()
+        session = self._need_session()
+        before = session.object(obj_id)
+        session.set_object_class(obj_id, class_name)
+        words = f"{before.class_name} → {class_name}"
+        self._objects_edited(f"Object {obj_id} ({before.name}): class {words}")
 
     def add_class(self, name: str) -> None:
         self._need_session().add_class(name)
-        self.objects_changed.emit()
+        self._objects_edited(f"Added class {name}")
 
     def rename_class(self, name: str, new_name: str) -> None:
         """Rename class ``name`` (its objects follow); ``ValueError`` for a name taken."""
         self._need_session().rename_class(name, new_name)
-        self.objects_changed.emit()
+        self._objects_edited(f"Renamed class {name} → {new_name}")
 
     def remove_class(self, name: str) -> None:
         """Remove class ``name``; ``ValueError`` while an object has it, or the last one."""
         self._need_session().remove_class(name)
+        self._objects_edited(f"Removed class {name}")
+
+    def _objects_edited(self, words: str) -> None:
+        """Show an edit of the object or class list (an undo step: Ctrl+Z takes it back)."""
         self.objects_changed.emit()
+        self._say(words)
 
     def use_classes(self, names: list[str]) -> None:
         """Add the classes ``names`` the session lacks (``AnnotationSession.use_classes``)."""
