@@ -64,6 +64,8 @@ def open_annotator(
         viewer: an empty viewer to use instead of a new one (tests pass napari's
             ``make_napari_viewer()``, which keeps plugin registrations apart between tests).
 
+    A store that holds annotations opens on the frame its last edit was saved to.
+
     Returns ``(viewer, widget)``. Raises ``VideoError`` for an unreadable video, ``ValueError``
     for a bad engine option and the store's errors for a store that belongs to another video or
     is in use.
@@ -95,6 +97,10 @@ def open_annotator(
         raise RuntimeError(widget.controller.last_message)
     if classes:
         widget.controller.use_classes(list(classes))
+    store_of = widget.controller.session.store
+    resumed = None if store_of is None else store_of.last_saved_frame()
+    if resumed:  # a store resumed: on the frame its last edit went to
+        widget.controller.go_to_frame(resumed)
     return viewer, widget
 
 

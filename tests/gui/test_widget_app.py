@@ -69,6 +69,13 @@ def test_annotate_opens_the_sample_and_the_demo_runs_end_to_end(
             np.testing.assert_array_equal(store.read_labels(t), labels[t])
         assert [o.name for o in store.objects()] == ["skis", "poles", "skier"]
         assert store.classes() == ["skier", "ski", "pole"]
+        last = store.last_saved_frame()
+    assert last == 10  # the propagation's end
+    viewer, widget = open_annotator(store=str(store_path), viewer=make_napari_viewer())
+    try:  # the store resumed where its last edit went
+        assert widget.controller.frame == last == viewer.dims.current_step[0]
+    finally:
+        widget.controller.close_session()
 
 
 def test_annotate_reports_an_unreadable_video(tmp_path, capsys):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import time
 
 import numpy as np
 import pytest
@@ -363,3 +364,17 @@ def test_objects_being_deleted_are_listed_as_leaving_and_named_in_problems(tmp_p
     with pytest.raises(StoreCorruptError, match="leaving"):
         store.leaving()
     store.close()
+
+
+def test_the_last_saved_frame_is_where_the_last_commit_went(tmp_path):
+    with AnnotationStore.open_or_create(tmp_path / "s.zarr", VIDEO) as store:
+        assert store.last_saved_frame() is None
+        labels = np.zeros((VIDEO.height, VIDEO.width), np.uint32)
+        labels[0, 0] = 1
+        for t in (3, 1, 2):
+            store.commit_frame(t, labels, FrameStatus.CLICKED, {})
+            time.sleep(0.002)  # records carry milliseconds
+        assert store.last_saved_frame() == 2
+        store.commit_frame(1, labels, FrameStatus.REVIEWED, {})
+        assert store.last_saved_frame() == 1
+    assert AnnotationStore.open(tmp_path / "s.zarr").last_saved_frame() == 1

@@ -77,3 +77,8 @@ class FrameRecords:
         frames = {t for t, r in self._records.items() if r["labels"]}
         frames |= {t for t in self._damaged if self.chunk_path(t).exists()}
         return sorted(frames)
+
+    def last_saved_frame(self) -> int | None:
+        """The frame whose record was saved last (where the last edit went), or None."""
+        timed = [(r["time"], t) for t, r in self._records.items() if r["labels"] and r["time"]]
+        return max(timed)[1] if timed else None
