@@ -205,3 +205,26 @@ def test_the_undo_of_a_propagation_names_its_frames(annotator, qtbot):
     controller.redo()
     wait_idle(qtbot, controller)
     assert controller.last_message == "Redid an edit of 3 frames (1-3)"
+
+
+def test_clicks_propagation_derived_are_drawn_small_and_yours_full_size(annotator, qtbot):
+    _, widget = annotator
+    controller = widget.controller
+    controller.add_object(name="skier")
+    click(qtbot, controller, 144, 335)
+    skier = controller.current_object
+    prompts = controller.layers.prompts
+    full = controller.layers.point_size
+    np.testing.assert_allclose(prompts.size, [full])
+    controller.propagate(1, 1)
+    qtbot.waitUntil(lambda: not controller.propagating, timeout=120_000)
+    controller.go_to_frame(1)
+    wait_idle(qtbot, controller)
+    derived = controller.session.derived_clicks(1, skier)
+    assert derived and derived == controller.session.clicks(1, skier)
+    np.testing.assert_allclose(prompts.size, full / 3)  # propagation's: small
+    click(qtbot, controller, 150, 340)  # a correction of yours: full size
+    wait_idle(qtbot, controller)
+    sizes = dict(zip(map(tuple, np.asarray(prompts.data)), prompts.size, strict=True))
+    assert sizes[(150.0, 340.0)] == full
+    assert all(sizes[(c.y, c.x)] == full / 3 for c in derived)

@@ -335,9 +335,9 @@ class AnnotationController(
     def _sync_prompts(self) -> None:
         if self.layers is None or self.session is None:
             return
-        obj = self.current_object
-        clicks = self.clicks(self._frame, obj) if obj is not None else []
-        self.layers.show_clicks(clicks, obj)
+        t, obj = self._frame, self.current_object
+        clicks = self.clicks(t, obj) if obj is not None else []
+        self.layers.show_clicks(clicks, obj, self.session.derived_clicks(t, obj) if clicks else [])
 
     # -- accept, save --------------------------------------------------------------------------
 

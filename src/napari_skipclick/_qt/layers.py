@@ -55,13 +55,14 @@ class AnnotationLayers:
         self._on_edit = on_edit
         self._painting: tuple[Callable[..., None], Callable[[int], None]] | None = None
         self._border_color: tuple[float, ...] | None = None
+        self._derived_shown: list[bool] = []  # per point shown: derived by propagation
         scale = np.asarray(image_layer.scale, float)
         translate = np.asarray(image_layer.translate, float)
         if image_layer.ndim == 2:
             scale, translate = np.r_[1.0, scale], np.r_[0.0, translate]
         self.labels = self._labels_layer(labels_data, scale[-3:], translate[-3:])
         height, width = labels_data.shape[1:]
-        size = max(5.0, 0.012 * max(height, width))
+        self.point_size = size = max(5.0, 0.012 * max(height, width))
         self.prompts = self._prompts_layer(scale[-2:], translate[-2:], size)
         self.prompts.events.data.connect(self._on_data)
         self.prompts.mouse_drag_callbacks.insert(0, self._on_press)
@@ -211,13 +212,18 @@ class AnnotationLayers:
         inside = [c for i, c in enumerate(clicks) if i not in set(outside)]
         return inside, [clicks[i] for i in outside]
 
-    def show_clicks(self, clicks: Sequence[Click], obj_id: int | None) -> None:
+    def show_clicks(
+        self, clicks: Sequence[Click], obj_id: int | None, derived: Sequence[Click] = ()
+    ) -> None:
         """Replace the points by ``clicks`` (without triggering a decode), bordered in the colour
-        of object ``obj_id``."""
+        of object ``obj_id``; those among ``derived`` (propagation's, not the user's) are drawn
+        at a third of the size, so they neither hide a thin mask nor pass for your clicks."""
         color = None
         if obj_id is not None:
             color = (*(c / 255 for c in color_for(obj_id)), 1.0)
-        if list(clicks) == self.read_clicks() and color == self._border_color:
+        kinds = [c in derived for c in clicks]
+        same = list(clicks) == self.read_clicks() and kinds == self._derived_shown
+        if same and color == self._border_color:
             return
         self.syncing = True
         try:
@@ -225,6 +231,9 @@ class AnnotationLayers:
             self.prompts.selected_data = set()
             self.prompts.data = coords
             self.prompts.features = {"positive": np.array([c.positive for c in clicks], bool)}
+            if len(coords):
+                self.prompts.size = np.where(kinds, self.point_size / 3, self.point_size)
+            self._derived_shown = kinds
             self.set_default_sign(self.default_positive)
             if color is not None:
                 self._border_color = color

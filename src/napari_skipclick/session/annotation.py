@@ -217,6 +217,11 @@ class AnnotationSession(
         mine = made_by_user([when for _, when in timed], carried)
         return [c for (c, _), by_user in zip(timed, mine, strict=True) if by_user]
 
+    def derived_clicks(self, t: int, obj_id: int) -> list[Click]:
+        """The clicks propagation derived for the object on frame ``t`` (not the user's)."""
+        mine = self.user_clicks(t, obj_id)
+        return [c for c in self.clicks(t, obj_id) if c not in mine]
+
     def compute(
         self,
         t: int,
