@@ -271,3 +271,27 @@ def test_exports_that_would_mislead_are_refused(store, tmp_path, capsys):
     assert cli([str(store.path), "--format", "numpy", str(out)]) == 0
     assert cli([str(store.path), "--format", "numpy", str(out)]) == 1
     assert "--overwrite" in capsys.readouterr().err
+
+
+def test_videos_are_named_after_their_clip_not_a_generic_frame_folder(tmp_path):
+    from napari_skipclick.io.export.common import video_names
+
+    stores = []
+    for k, path in enumerate(["/data/hockey/frames", "/data/tennis/frames", "/v/run1.mp4"]):
+        video = VideoInfo(path, 2, 30, 40, 25.0, f"fp-{k}")
+        stores.append(AnnotationStore.open_or_create(tmp_path / f"{k}.zarr", video))
+    try:
+        assert video_names(stores) == ["hockey", "tennis", "run1"]
+        labels = np.zeros((30, 40), np.uint32)
+        labels[3:9, 4:12] = 1
+        for store in stores:
+            store.commit_frame(1, labels, FrameStatus.CLICKED, {})
+        export_store(stores, "png", tmp_path / "png")
+        names = sorted(
+            p.relative_to(tmp_path / "png" / "labels")
+            for p in (tmp_path / "png" / "labels").rglob("*.png")
+        )
+        assert [p.parts[0] for p in names] == ["hockey", "run1", "tennis"]
+    finally:
+        for store in stores:
+            store.close()

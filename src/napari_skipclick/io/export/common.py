@@ -160,11 +160,20 @@ class Plan:
         }
 
 
+#: names of frame folders that say nothing of their clip (``hockey/frames``): the clip is the
+#: folder above
+GENERIC_FOLDERS = {"frames", "images", "imgs", "img", "jpg", "jpegs", "rgb", "color", "480p"}
+
+
 def video_names(stores: Sequence[AnnotationStore]) -> list[str]:
-    """One unique, file-system-safe name per store, from its video file (else its folder)."""
+    """One unique, file-system-safe name per store, from its video file (else its folder):
+    ``run1`` for ``run1.mp4``, ``hockey`` for the frame folder ``hockey/frames``."""
     names: list[str] = []
     for store in stores:
-        base = Path(store.video.path).stem or store.path.stem
+        video = Path(store.video.path)
+        if video.name.lower() in GENERIC_FOLDERS and video.parent.name:
+            video = video.parent
+        base = video.stem or store.path.stem
         base = "".join(c if c.isalnum() or c in "-_." else "_" for c in base) or "video"
         name, k = base, 2
         while name in names:
