@@ -39,9 +39,15 @@ def video_layer_data(path: str | Path) -> LayerData:
     """napari LayerData for a video: the lazy ``VideoArray`` as an RGB image layer.
 
     ``metadata["video_info"]`` holds the ``VideoInfo`` and ``metadata["path"]`` the path.
+    What the user should know of the file (``VideoArray.notes``) is shown as a warning.
     Raises ``VideoError`` with the reason if the video cannot be read.
     """
     video = open_video(path)
+    if video.notes:
+        from napari.utils.notifications import show_warning
+
+        for note in video.notes:  # a truncated file: fewer frames than its header says
+            show_warning(note)
     name = video.path.stem if video.path.is_file() else video.path.name
     kwargs = {
         "name": name,

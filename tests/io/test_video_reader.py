@@ -140,6 +140,30 @@ def test_frame_count_ignores_a_lying_header(videos, tmp_path):
     video = open_video(liar)
     assert len(video) == 30
     np.testing.assert_array_equal(video[29], decode_all(videos["avi"])[29])
+    assert video.notes == [
+        "liar.avi: the file declares 999 frames, 30 can be read (truncated or damaged?): only "
+        "those are shown"
+    ]
+    assert open_video(videos["avi"]).notes == open_video(videos["mkv"]).notes == []
+
+
+def test_a_truncated_file_says_so_where_it_is_opened(videos, tmp_path, monkeypatch):
+    """An mp4 cut short (a download that stopped) still opens, with the frames it holds, and
+    napari's reader says that the file declares more."""
+    from napari_skipclick import _reader
+
+    from napari_skipclick._sample_data import sample_video_path
+
+    data = sample_video_path().read_bytes()  # its index comes first: a cut file still opens
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 3])
+    video = open_video(cut)
+    assert 0 < len(video) < 127 and video.notes
+    assert "declares 127 frames" in video.notes[0]
+    shown = []
+    monkeypatch.setattr("napari.utils.notifications.show_warning", shown.append)
+    layer_data, _, _ = _reader.video_layer_data(cut)
+    assert shown == video.notes and len(layer_data) == len(video)
 
 
 def test_opening_decodes_only_the_first_frame(videos):

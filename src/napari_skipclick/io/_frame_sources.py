@@ -32,6 +32,7 @@ class FrameSource(Protocol):
     fps: float
     n_decoded: int
     n_seeks: int
+    notes: list[str]  # what a user should know of the file (frames that cannot be read)
 
     def read(self, index: int) -> np.ndarray: ...
 
@@ -73,6 +74,13 @@ class VideoFileSource:
             self._codec = _open_decoder(self._stream, name)
             self._pts, self._keyframes = _scan_timestamps(self._container, self._stream, name)
             self.n_frames = len(self._pts)
+            declared = int(self._stream.frames or 0)
+            self.notes: list[str] = []
+            if declared > self.n_frames:
+                self.notes.append(
+                    f"{name}: the file declares {declared} frames, {self.n_frames} can be read "
+                    "(truncated or damaged?): only those are shown"
+                )
             self.fps = _frame_rate(self._stream, self._pts)
             self._position: int | None = None  # last frame index decoded; None: seek first
             self._frames = iter(())
@@ -289,6 +297,7 @@ class FrameFolderSource:
         self.fps = float(fps)
         self.n_decoded = 0
         self.n_seeks = 0
+        self.notes: list[str] = []
         try:
             files = [
                 p

@@ -135,6 +135,8 @@ class VideoArray:
         # layer removed from the viewer), whichever comes first
         self._release = weakref.finalize(self, source.close)
         self.shape = (source.n_frames, source.height, source.width, 3)
+        #: what a user should know of the file (a header that declares frames it lacks)
+        self.notes = list(source.notes)
         try:
             self.info = VideoInfo(
                 path=str(source.path),
