@@ -151,7 +151,6 @@ def test_a_truncated_file_says_so_where_it_is_opened(videos, tmp_path, monkeypat
     """An mp4 cut short (a download that stopped) still opens, with the frames it holds, and
     napari's reader says that the file declares more."""
     from napari_skipclick import _reader
-
     from napari_skipclick._sample_data import sample_video_path
 
     data = sample_video_path().read_bytes()  # its index comes first: a cut file still opens
