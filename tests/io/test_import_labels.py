@@ -250,3 +250,34 @@ def test_an_unreadable_png_is_named(tmp_path, capsys):
     code, err = run_import(store, folder, capsys)
     assert code == 1 and "00002.png: not a readable PNG" in err
     assert unchanged(store)
+
+
+def test_per_object_mask_files_import_as_objects_on_their_frame(tmp_path, capsys):
+    """``FRAME_objID_NAME.png`` (one binary mask per object, as DAVIS-style data sets ship
+    them): each file is object ID of frame FRAME, named NAME; 255 is void."""
+    from PIL import Image
+
+    store = new_store(tmp_path / "s.zarr")
+    folder = tmp_path / "masks"
+    folder.mkdir()
+    skier = np.zeros((20, 30), np.uint8)
+    skier[2:12, 5:15] = 1
+    skier[0, 0] = 255  # void
+    pole = np.zeros((20, 30), np.uint8)
+    pole[8, 3:20] = 1  # crosses the skier
+    Image.fromarray(skier).save(folder / "00002_obj3_skier.png")
+    Image.fromarray(pole).save(folder / "00002_obj2_poles.png")
+    Image.fromarray(pole).save(folder / "00004_obj2_poles.png")
+    code, err = run_import(store, folder, capsys)
+    assert code == 1 and "overlap on 1 frame(s)" in err
+    code, err = run_import(store, folder, capsys, "--allow-overlaps")
+    assert code == 0, err
+    with AnnotationStore.open(store) as s:
+        assert [(o.id, o.name, o.class_name) for o in s.objects()] == [
+            (2, "poles", "poles"),
+            (3, "skier", "skier"),
+        ]
+        assert s.annotated_frames() == [2, 4, 5]
+        labels = s.read_labels(2)
+        assert labels[8, 10] == 2 and labels[5, 10] == 3 and labels[0, 0] == 0
+        assert (s.read_labels(4) == 2).sum() == 17

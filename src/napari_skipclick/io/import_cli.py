@@ -14,7 +14,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         dest="source",
         required=True,
         metavar="PATH",
-        help="a folder of label PNGs (index or palette), a COCO json (RLE or polygons), "
+        help="a folder of label PNGs (index or palette) or of per-object masks "
+        "(FRAME_objID_NAME.png), a COCO json (RLE or polygons), "
         "a YOLO segmentation dataset (its folder, with data.yaml), or a (T, H, W) .npy file or "
         "zarr array",
     )

@@ -44,10 +44,16 @@ def frame_number(name: str) -> int:
     return int(digits[-1])
 
 
+#: a per-object mask file: ``FRAME_objID[_NAME].png`` (``00000_obj2_poles.png``)
+_OBJECT_FILE = re.compile(r"^(\d+)_obj(\d+)(?:_(.+))?$")
+
+
 def _png_folder(path: Path) -> LabelSource:
     files = sorted(path.glob("*.png"))
     if not files:
         raise LabelsImportError(f"{path} holds no PNG label images")
+    if all(_OBJECT_FILE.match(f.stem) for f in files):
+        return _object_masks(path, files)
     frames: dict[int, Callable[[], np.ndarray]] = {}
     for file in files:
         t = frame_number(file.name)
@@ -55,6 +61,34 @@ def _png_folder(path: Path) -> LabelSource:
             raise LabelsImportError(f"{path}: two label images for frame {t}")
         frames[t] = lambda file=file: _png(file)
     return LabelSource(path, frames)
+
+
+def _object_masks(path: Path, files: list[Path]) -> LabelSource:
+    """One mask per object and frame, ``FRAME_objID[_NAME].png`` (0 background, 255 void, any
+    other value the object); the object ``ID`` is named and classed ``NAME``. On a frame the
+    larger masks are drawn first, so where two overlap the smaller keeps the pixels."""
+    source = LabelSource(path, {})
+    per_frame: dict[int, list[tuple[int, Path]]] = {}
+    for file in files:
+        frame, oid, name = _OBJECT_FILE.match(file.stem).groups()  # type: ignore[union-attr]
+        if int(oid) == 0:
+            raise LabelsImportError(f"{file}: object ID 0 is the background")
+        per_frame.setdefault(int(frame), []).append((int(oid), file))
+        name = name or f"object {int(oid)}"
+        source.objects.setdefault(int(oid), (name, name))
+    for t, masks in per_frame.items():
+        source.frames[t] = lambda masks=masks: _larger_first(masks)
+    source.classes = list(dict.fromkeys(c for _, c in source.objects.values()))
+    return source
+
+
+def _larger_first(masks: list[tuple[int, Path]]) -> list[tuple[int, np.ndarray]]:
+    """The objects' masks of one frame, read, larger first."""
+    read = []
+    for oid, file in masks:
+        png = _png(file)
+        read.append((oid, (png != 0) & (png != 255)))
+    return sorted(read, key=lambda item: -int(item[1].sum()))
 
 
 def _png(file: Path) -> np.ndarray:
