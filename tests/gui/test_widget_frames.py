@@ -176,29 +176,35 @@ def test_closing_during_propagation_saves_everything(make_napari_viewer, qtbot, 
         assert store.statuses() == session.statuses()
 
 
-def test_a_run_stopped_by_your_own_clicks_counts_only_what_it_wrote_and_says_why(annotator, qtbot):
-    _, widget = annotator
-    controller = widget.controller
+def _skier(qtbot, controller) -> int:
+    """The skier, clicked on frame 0: its ID."""
     controller.add_object(name="skier")
     click(qtbot, controller, 144, 335)
-    skier = controller.current_object
+    return controller.current_object
+
+
+def _propagate(qtbot, controller, n_frames: int) -> None:
+    """Propagate forward over ``n_frames`` and wait for the run's end."""
+    controller.propagate(1, n_frames)
+    qtbot.waitUntil(lambda: not controller.propagating, timeout=120_000)
+
+
+def test_a_run_stopped_by_your_own_clicks_counts_only_what_it_wrote_and_says_why(annotator, qtbot):
+    controller = annotator[1].controller
+    skier = _skier(qtbot, controller)
     controller.submit_clicks(3, skier, [Click(150.0, 340.0, True)])  # your own work on frame 3
     wait_idle(qtbot, controller)
     mine = np.asarray(controller.session.labels[3]).copy()
-    controller.propagate(1, 10)
-    qtbot.waitUntil(lambda: not controller.propagating, timeout=120_000)
+    _propagate(qtbot, controller, 10)
     assert controller.last_message.startswith("Propagation finished: 2 frames, ")
     assert controller.last_message.endswith("; skier stopped: frame 3 has clicks for this object")
     np.testing.assert_array_equal(np.asarray(controller.session.labels[3]), mine)
 
 
 def test_the_undo_of_a_propagation_names_its_frames(annotator, qtbot):
-    _, widget = annotator
-    controller = widget.controller
-    controller.add_object(name="skier")
-    click(qtbot, controller, 144, 335)
-    controller.propagate(1, 3)
-    qtbot.waitUntil(lambda: not controller.propagating, timeout=120_000)
+    controller = annotator[1].controller
+    _skier(qtbot, controller)
+    _propagate(qtbot, controller, 3)
     controller.undo()
     wait_idle(qtbot, controller)
     assert controller.last_message == "Undid an edit of 3 frames (1-3)"
@@ -208,16 +214,12 @@ def test_the_undo_of_a_propagation_names_its_frames(annotator, qtbot):
 
 
 def test_clicks_propagation_derived_are_drawn_small_and_yours_full_size(annotator, qtbot):
-    _, widget = annotator
-    controller = widget.controller
-    controller.add_object(name="skier")
-    click(qtbot, controller, 144, 335)
-    skier = controller.current_object
+    controller = annotator[1].controller
+    skier = _skier(qtbot, controller)
     prompts = controller.layers.prompts
     full = controller.layers.point_size
     np.testing.assert_allclose(prompts.size, [full])
-    controller.propagate(1, 1)
-    qtbot.waitUntil(lambda: not controller.propagating, timeout=120_000)
+    _propagate(qtbot, controller, 1)
     controller.go_to_frame(1)
     wait_idle(qtbot, controller)
     derived = controller.session.derived_clicks(1, skier)
