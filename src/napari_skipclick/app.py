@@ -92,9 +92,11 @@ def open_annotator(
     widget.setup_panel.store_edit.setText(store or "")
     widget.setup_panel.cache_dir_edit.setText(cache or "")
     widget._apply_cache_settings()
-    if widget.start(image, model, store) is None:
+    try:  # the error is the caller's to show (once)
+        widget.controller.start_session(image, model, store_path=store)
+    except Exception:
         viewer.close()
-        raise RuntimeError(widget.controller.last_message)
+        raise
     if classes:
         widget.controller.use_classes(list(classes))
     store_of = widget.controller.session.store

@@ -87,3 +87,16 @@ def test_annotate_reports_an_unreadable_video(tmp_path, capsys):
     assert "skipclick annotate:" in capsys.readouterr().err
     assert main(["annotate", str(tmp_path / "missing.mp4")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_annotate_with_a_store_of_another_video_raises_its_error_once(
+    make_napari_viewer, tmp_path, capsys
+):
+    from napari_skipclick.io.store import StoreMismatchError
+    from napari_skipclick.types import VideoInfo
+
+    other = tmp_path / "other.zarr"
+    AnnotationStore.open_or_create(other, VideoInfo("/v/o.mp4", 3, 8, 8, 25.0, "fp")).close()
+    with pytest.raises(StoreMismatchError, match="belongs to another video"):
+        open_annotator(store=str(other), viewer=make_napari_viewer())
+    assert "Cannot start" not in capsys.readouterr().err  # the caller says it, once
