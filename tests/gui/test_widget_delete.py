@@ -66,3 +66,26 @@ def test_escape_puts_back_the_object_being_deleted(annotator, qtbot):
     assert controller.session.frames_of(other) == [0, 3]
     assert controller.last_message == "Deleted 0 object(s); cancelled, 1 object(s) kept"
     wait_idle(qtbot, controller)
+
+
+def test_the_next_object_in_the_list_is_current_once_the_current_one_is_deleted(
+    annotator, qtbot
+):
+    """As in any list, the row after a deleted one is selected (the one before it at the end),
+    after a deletion and after its redo."""
+    _, widget = annotator
+    controller, panel = widget.controller, widget.objects_panel
+    first, middle, last = (controller.add_object(name=n).id for n in ("skier", "ski", "pole"))
+    controller.select_object(middle)
+    controller.delete_object(middle)
+    qtbot.waitUntil(lambda: controller.background_edit is None, timeout=30_000)
+    assert controller.current_object == last and panel.selected_ids() == [last]
+    controller.undo()
+    wait_idle(qtbot, controller)
+    controller.select_object(middle)
+    controller.redo()  # the deletion again
+    wait_idle(qtbot, controller)
+    assert controller.current_object == last
+    controller.delete_object(last)
+    qtbot.waitUntil(lambda: controller.background_edit is None, timeout=30_000)
+    assert controller.current_object == first  # the last row went: the one before it

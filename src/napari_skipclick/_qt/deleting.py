@@ -48,14 +48,13 @@ def start_delete(controller: Any, ids: Sequence[int]) -> ObjectsDelete:
     """Delete the objects ``ids`` of the controller's session in a worker (each one undoable
     step), then show the result on the GUI thread."""
     run = ObjectsDelete(controller.session, ids)
+    listed = list(controller.session.objects)  # a deleted current object's neighbour follows
 
     def done(deleted: list[int]) -> None:
-        if controller.current_object in deleted:
-            controller.current_object = None
         # a deletion a crash cut short, cancelled: the object is kept, so a later opening must
         # not delete it (nor what is done on it meanwhile)
         given_up = controller.session.keep_objects(set(run.ids) - set(deleted))
-        controller._after_history_change(None)
+        controller._after_history_change(None, objects=listed)
         left = len(run.ids) - len(deleted)
         cancelled = f"; cancelled, {left} object(s) kept" if left else ""
         if given_up:

@@ -125,28 +125,41 @@ class ControllerHistory:
         t = first_frame(edits if redo else edits[::-1])
         if any(edit.classes is not None for edit in edits):
             objects = None  # the class list changed: the Objects panel shows it again
-        self._after_history_change(t, frames, objects)
+        unadded = set() if redo else {info.id for edit in edits for info in edit.added_objects}
+        self._after_history_change(t, frames, objects, unadded)
         self._say(f"{'Redid' if redo else 'Undid'} {step_words(edits, t)}")
 
-    def _current_instead(self, gone: int | None, ids: list[int]) -> int | None:
-        """The object current instead of ``gone``, which left the ``ids``: the one current
-        when ``gone`` was added (None too: a first click made it) if it is still there, else
-        the first."""
-        first = ids[0] if ids else None
-        before = self.current_before.get(gone, first) if gone is not None else first
-        return before if before is None or before in ids else first
+    def _current_instead(
+        self, gone: int | None, ids: list[int], listed: list[int], unadded: set[int]
+    ) -> int | None:
+        """The object current instead of ``gone``, which left the ``ids`` (``listed`` before):
+        if an undo took back its addition (``unadded``), the one current when it was added
+        (None too: a first click made it) if it is still there; else its neighbour in the
+        list (``neighbour``: it was deleted)."""
+        if gone in unadded and gone in self.current_before:
+            before = self.current_before[gone]
+            if before is None or before in ids:
+                return before
+        return neighbour(gone, listed, ids)
 
     def _after_history_change(
-        self, t: int | None, frames: list[int] | None = None, objects: list | None = None
+        self,
+        t: int | None,
+        frames: list[int] | None = None,
+        objects: list | None = None,
+        unadded: set[int] | None = None,
     ) -> None:
         """Show a change made at once to the session (undo, redo, import, deletion): go to
         frame ``t`` and refresh only what changed: the ``frames`` (None: any) and the object
-        list unless it still equals ``objects`` (None: it may have changed)."""
+        list unless it still equals ``objects`` (None: it may have changed); ``unadded``: the
+        objects whose addition an undo took back."""
         session = self.session
         if objects is None or session.objects != objects:
             ids = [o.id for o in session.objects]
             if self.current_object not in ids:
-                self.current_object = self._current_instead(self.current_object, ids)
+                listed = [o.id for o in objects or ()]
+                gone, unadded = self.current_object, unadded or set()
+                self.current_object = self._current_instead(gone, ids, listed, unadded)
                 self.current_object_changed.emit()
             self.layers.set_objects(session.objects)
             self.objects_changed.emit()
@@ -159,6 +172,18 @@ class ControllerHistory:
         self._sync_prompts()
         self.statuses_changed.emit()
         self.saving.schedule()
+
+
+def neighbour(gone: int | None, listed: list[int], ids: list[int]) -> int | None:
+    """The object after ``gone`` in the list before (``listed``) that is still among the
+    ``ids``, else the nearest before it, as a list selects the next row once one is deleted;
+    the first of the ``ids`` when ``gone`` was not listed (None when there is none)."""
+    if gone in listed:
+        k = listed.index(gone)
+        for other in [*listed[k + 1 :], *reversed(listed[:k])]:
+            if other in ids:
+                return other
+    return ids[0] if ids else None
 
 
 def step_words(edits: list[Edit], t: int | None) -> str:
