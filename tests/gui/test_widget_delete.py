@@ -68,9 +68,7 @@ def test_escape_puts_back_the_object_being_deleted(annotator, qtbot):
     wait_idle(qtbot, controller)
 
 
-def test_the_next_object_in_the_list_is_current_once_the_current_one_is_deleted(
-    annotator, qtbot
-):
+def test_the_next_object_in_the_list_is_current_once_the_current_one_is_deleted(annotator, qtbot):
     """As in any list, the row after a deleted one is selected (the one before it at the end),
     after a deletion and after its redo."""
     _, widget = annotator

@@ -295,3 +295,37 @@ def test_videos_are_named_after_their_clip_not_a_generic_frame_folder(tmp_path):
     finally:
         for store in stores:
             store.close()
+
+
+def test_a_video_given_that_is_not_the_annotated_one_is_warned_of(tmp_path, capsys):
+    """``--video`` of the same size but another file (another clip, or the same frames encoded
+    again: no way to tell) exports with a warning; a moved copy of the file, without one."""
+    import shutil
+
+    from napari_skipclick.io import open_video
+
+    def folder(name: str, level: int):
+        path = tmp_path / name
+        path.mkdir()
+        for t in range(5):
+            Image.fromarray(np.full((30, 40, 3), level + t, np.uint8)).save(path / f"{t}.png")
+        return path
+
+    annotated, other = folder("clip", 10), folder("other", 90)
+    with open_video(annotated) as video:
+        info = video.info
+    with AnnotationStore.open_or_create(tmp_path / "s.zarr", info) as s:
+        s.commit_frame(1, labels_for(1), FrameStatus.CLICKED, {})
+    moved = tmp_path / "moved"
+    shutil.copytree(annotated, moved)
+    store = str(tmp_path / "s.zarr")
+    assert (
+        cli([store, str(tmp_path / "a"), "--format", "png", "--with-images", "--video", str(moved)])
+        == 0
+    )
+    assert "warning" not in capsys.readouterr().err
+    assert (
+        cli([store, str(tmp_path / "b"), "--format", "png", "--with-images", "--video", str(other)])
+        == 0
+    )
+    assert "is not the file s.zarr was annotated on" in capsys.readouterr().err
