@@ -378,3 +378,20 @@ def test_the_last_saved_frame_is_where_the_last_commit_went(tmp_path):
         store.commit_frame(1, labels, FrameStatus.REVIEWED, {})
         assert store.last_saved_frame() == 1
     assert AnnotationStore.open(tmp_path / "s.zarr").last_saved_frame() == 1
+
+
+def test_a_relative_video_path_that_exists_is_recorded_absolute(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "run1.mp4").write_bytes(b"x")
+    monkeypatch.chdir(tmp_path)
+    video = replace(VIDEO, path="runs/run1.mp4")
+    with AnnotationStore.open_or_create(tmp_path / "s.zarr", video) as store:
+        assert store.video.path == str(tmp_path / "runs" / "run1.mp4")
+    monkeypatch.chdir(tmp_path / "runs")  # resumed from elsewhere: the path stays as it was
+    with AnnotationStore.open_or_create(tmp_path / "s.zarr", replace(video, path="run1.mp4")) as s:
+        assert s.video.path == str(tmp_path / "runs" / "run1.mp4")
+    missing = replace(VIDEO, path="nowhere.mp4", fingerprint="other")
+    with AnnotationStore.open_or_create(tmp_path / "t.zarr", missing) as store:
+        assert store.video.path == "nowhere.mp4"  # nothing there to make absolute

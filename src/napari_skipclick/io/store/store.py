@@ -7,10 +7,12 @@ as it was or as committed. The file layout is documented in ``docs/store-format.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import uuid
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -81,9 +83,14 @@ class AnnotationStore(FrameRecords):
         engine_key: str | None = None,
         checkpoint_sha256: str | None = None,
     ) -> AnnotationStore:
-        """Create a store for ``video`` at ``path``, or resume the one already there."""
+        """Create a store for ``video`` at ``path``, or resume the one already there.
+
+        A relative ``video.path`` that exists from the working folder is recorded absolute, so
+        the store finds its video from any folder."""
         if video.n_frames < 1 or video.height < 1 or video.width < 1:
             raise ValueError(f"a video needs at least one frame of at least 1x1 pixels: {video}")
+        if video.path and not os.path.isabs(video.path) and os.path.exists(video.path):
+            video = replace(video, path=os.path.abspath(video.path))
         p = Path(path).expanduser().absolute()
         if not is_store(p):
             check_new_location(p)
