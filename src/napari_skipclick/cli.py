@@ -7,6 +7,7 @@ heavy libraries, so that ``skipclick --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from importlib import import_module
 
@@ -83,7 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``skipclick`` console script."""
     args = build_parser().parse_args(argv)
-    return int(import_module(args._module).run(args) or 0)
+    try:
+        return int(import_module(args._module).run(args) or 0)
+    except BrokenPipeError:  # the reader of the output left (``| head``): stop, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return 1
 
 
 if __name__ == "__main__":

@@ -104,3 +104,18 @@ def test_info_on_several_stores_adds_a_total_and_names_what_is_no_store(tmp_path
         str(tmp_path / "run1.zarr"),
         str(tmp_path / "run2.zarr"),
     ]
+
+
+def test_output_cut_short_by_its_reader_ends_without_a_traceback(tmp_path):
+    """``skipclick info STORES --json | head -1``: the reader leaves, the command stops quietly."""
+    import subprocess
+    import sys
+
+    make_store(tmp_path / "run.zarr")
+    stores = [str(tmp_path / "run.zarr")] * 60  # more output than a pipe holds
+    command = [sys.executable, "-m", "napari_skipclick.cli", "info", *stores, "--json", "--quiet"]
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert run.stdout.readline().strip() == b"["
+    run.stdout.close()  # as head does once it has its line
+    assert run.wait(timeout=120) == 1
+    assert b"Traceback" not in run.stderr.read()
