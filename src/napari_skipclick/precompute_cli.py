@@ -200,7 +200,7 @@ def connect(scheduler: str | None, workers: int, timeout: float) -> tuple[Any, A
         except Exception as exc:  # e.g. no free port, workers that fail to start
             raise OSError(f"cannot start a local dask cluster: {describe_error(exc)}") from exc
         client = Client(cluster)
-        client.run(_quiet_worker_log)
+        client.run(quiet_worker_log)
         return client, cluster
     try:
         return Client(scheduler, timeout=timeout), None
@@ -210,10 +210,11 @@ def connect(scheduler: str | None, workers: int, timeout: float) -> tuple[Any, A
         ) from exc
 
 
-def _quiet_worker_log() -> None:
+def quiet_worker_log() -> None:
     """On a local worker: no traceback of a failed task on the terminal (an unreadable video,
-    a cache that refuses writes); the run's summary names each failure once. The workers of
-    a scheduler given with ``--scheduler`` log as their owner set them up."""
+    a cache that refuses writes; the run's summary names each failure once) nor of a heartbeat
+    that finds the scheduler gone as the cluster closes. The workers of a scheduler given with
+    ``--scheduler`` log as their owner set them up."""
     import logging
 
     logging.getLogger("distributed.worker").setLevel(logging.CRITICAL)

@@ -92,7 +92,7 @@ def _time_run(video: str, spec: Any, frames: Any, workers: int, chunk: int, batc
     from distributed import Client, LocalCluster
 
     from ..engines.precompute import prepare_worker
-    from ..precompute_cli import precompute
+    from ..precompute_cli import precompute, quiet_worker_log
 
     with tempfile.TemporaryDirectory(prefix="skipclick-bench-") as cache:
         began = time.perf_counter()
@@ -103,6 +103,7 @@ def _time_run(video: str, spec: Any, frames: Any, workers: int, chunk: int, batc
             Client(cluster) as client,
         ):
             client.wait_for_workers(workers)
+            client.run(quiet_worker_log)  # no heartbeat tracebacks as the cluster closes
             started = time.perf_counter()
             addresses = list(client.scheduler_info()["workers"])
             keys = client.gather(
