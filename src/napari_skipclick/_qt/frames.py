@@ -4,6 +4,7 @@ the layer holds, and the session on them with its store."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -109,12 +110,10 @@ def open_in_place_of(
     once the new one is open: a store refused (another video, in use, not writable) leaves it
     as it was, still on show. On the same store (whose lock it holds) it is ended first, once
     the store is known to be the new video's."""
-    from pathlib import Path
-
     from ..io.store import check_same_video
 
     store = None if session is None else session.store
-    if store is not None and store_path and Path(store_path).resolve() == store.path.resolve():
+    if store is not None and store_path and _same_path(store_path, store.path):
         check_same_video(store.path, store.video, layer_video_info(image_layer, frames))
         close()
         return open_session(image_layer, frames, engine, store_path, cache)
@@ -125,3 +124,8 @@ def open_in_place_of(
         new.close(discard=True)
         raise
     return new
+
+
+def _same_path(path: str, other: Path) -> bool:
+    """Whether ``path`` (as typed: ``~`` and relative parts allowed) names ``other``."""
+    return Path(path).expanduser().resolve() == Path(other).resolve()
