@@ -1,5 +1,5 @@
-"""Labels that exist, read for an import: label PNGs (index or palette), COCO json (RLE or
-polygons), YOLO segmentation datasets, numpy or zarr arrays.
+"""Labels that exist, read for an import: label PNGs (index or palette) or per-object mask PNGs,
+COCO json (RLE or polygons), YOLO segmentation datasets, numpy or zarr arrays.
 
 ``read_labels_source(path, shape)`` opens the labels and their objects; ``frame_labels`` reads
 one frame's labels, checked (size, values); ``labels_import`` checks and writes them.
@@ -290,8 +290,8 @@ def _object_ids(
 def read_labels_source(path: str | Path, shape: tuple[int, int]) -> LabelSource:
     """Open labels at ``path`` for a video of frame size ``shape`` = (H, W).
 
-    ``path`` is a folder of label PNGs (index or palette; frame number from the file name),
-    a COCO json (RLE or polygons), a YOLO segmentation dataset (folder with ``data.yaml``),
+    ``path`` is a folder of label PNGs (index or palette; frame number from the file name) or
+    of per-object masks (``FRAME_objID_NAME.png``), a COCO json (RLE or polygons), a YOLO segmentation dataset (folder with ``data.yaml``),
     a ``.npy`` file or a zarr array of shape (T, H, W) (an exported ``labels.npy`` maps its
     rows to frames with the ``frames.npy`` beside it).
     """
