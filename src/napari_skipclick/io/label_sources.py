@@ -291,9 +291,10 @@ def read_labels_source(path: str | Path, shape: tuple[int, int]) -> LabelSource:
     """Open labels at ``path`` for a video of frame size ``shape`` = (H, W).
 
     ``path`` is a folder of label PNGs (index or palette; frame number from the file name) or
-    of per-object masks (``FRAME_objID_NAME.png``), a COCO json (RLE or polygons), a YOLO segmentation dataset (folder with ``data.yaml``),
-    a ``.npy`` file or a zarr array of shape (T, H, W) (an exported ``labels.npy`` maps its
-    rows to frames with the ``frames.npy`` beside it).
+    of per-object masks (``FRAME_objID_NAME.png``), a COCO json (RLE or polygons), a YOLO
+    segmentation dataset (folder with ``data.yaml``), a ``.npy`` file or a zarr array of shape
+    (T, H, W) (an exported ``labels.npy`` maps its rows to frames with the ``frames.npy``
+    beside it).
     """
     path = Path(path)
     if not path.exists():
