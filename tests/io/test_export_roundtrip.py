@@ -67,8 +67,10 @@ def assert_same_labels(back: AnnotationStore, frames=FRAMES) -> None:
 
 def test_coco_with_images_round_trip(store, tmp_path):
     out = tmp_path / "coco"
-    export_store(store, "coco", out, split="train=0.8,val=0.2")
+    written = export_store(store, "coco", out, split="train=0.8,val=0.2")
     docs = {s: json.loads((out / f"annotations_{s}.json").read_text()) for s in ("train", "val")}
+    files = {out / im["file_name"] for d in docs.values() for im in d["images"]}
+    assert set(written) == files | {out / f"annotations_{s}.json" for s in docs}  # all listed
     frames = sorted(im["frame_index"] for d in docs.values() for im in d["images"])
     assert frames == list(FRAMES) and all(d["images"] for d in docs.values())
     with open_video(SAMPLE) as video:

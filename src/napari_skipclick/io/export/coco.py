@@ -23,6 +23,7 @@ def write_coco(plan: Plan, out: Path, run_args: dict, images: FrameImages | None
     names = [_annotation_file(s) for s in plan.splits] + (["images"] if images else [])
     with ExportRun(out, names, len(plan.items), **run_args) as run:
         docs = {s: {"images": [], "annotations": []} for s in plan.splits}
+        written: list[Path] = []
         info = {id(s): {o.id: o for o in s.objects()} for s in plan.stores}
         for image_id, item in enumerate(plan.items, start=1):
             v = item.store.video
@@ -59,13 +60,13 @@ def write_coco(plan: Plan, out: Path, run_args: dict, images: FrameImages | None
                     }
                 )
             if images is not None:
-                run.write(out / file_name, images.encode(item.store, item.t))
+                written.append(run.write(out / file_name, images.encode(item.store, item.t)))
             run.step()
         categories = [
             {"id": i + 1, "name": n, "supercategory": "object"} for i, n in enumerate(plan.names)
         ]
         info_doc = {"description": "napari-skipclick export", **plan.provenance()}
-        return [
+        return written + [
             run.write(
                 out / _annotation_file(split),
                 json.dumps(
