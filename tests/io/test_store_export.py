@@ -329,3 +329,12 @@ def test_a_video_given_that_is_not_the_annotated_one_is_warned_of(tmp_path, caps
         == 0
     )
     assert "is not the file s.zarr was annotated on" in capsys.readouterr().err
+
+
+def test_a_damaged_object_list_is_named_once(store, tmp_path, capsys):
+    (store.path / "objects.json").write_text("{bad")
+    assert cli([str(store.path), str(tmp_path / "out"), "--format", "numpy"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("objects.json") == 1 and "damaged" in err
+    assert "error: the damage named above stops it" in err
+    assert not (tmp_path / "out").exists()

@@ -100,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
     from .progress import progress_bar
     from .store import AnnotationStore, StoreError
 
+    shown: set[str] = set()  # the stores' problems, said once
     try:
         stores = [AnnotationStore.open(path, readonly=True) for path in args.stores]
         if args.video and len(stores) > 1:
@@ -108,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
         for store in stores:
             for problem in store.problems:
                 print(f"warning: {store.path.name}: {problem}", file=sys.stderr)
+                shown.add(problem)
         if args.video and args.with_images is not False:
             _warn_other_video(stores[0], args.video)
         with progress_bar(f"export {args.format}", "frame", args.quiet) as progress:
@@ -128,7 +130,8 @@ def run(args: argparse.Namespace) -> int:
                 progress=progress,
             )
     except (StoreError, OSError, ValueError) as e:
-        print(f"skipclick export: error: {e}", file=sys.stderr)
+        why = "the damage named above stops it" if str(e) in shown else e
+        print(f"skipclick export: error: {why}", file=sys.stderr)
         return 1
     for path in written:
         print(path)
