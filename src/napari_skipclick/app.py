@@ -99,8 +99,8 @@ def open_annotator(
         raise
     if classes:
         widget.controller.use_classes(list(classes))
-    store_of = widget.controller.session.store
-    resumed = None if store_of is None else store_of.last_saved_frame()
+    saved_to = widget.controller.session.store
+    resumed = None if saved_to is None else saved_to.last_saved_frame()
     if resumed:  # a store resumed: on the frame its last edit went to
         widget.controller.go_to_frame(resumed)
     return viewer, widget

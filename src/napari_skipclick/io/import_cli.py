@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
                         )
     except (StoreError, VideoError, OSError) as e:
         if made and is_store(Path(args.store)):
-            shutil.rmtree(args.store, ignore_errors=True)  # checked before writing: still empty
+            shutil.rmtree(args.store, ignore_errors=True)  # a new store the import left unfilled
         print(f"skipclick import-labels: error: {e}", file=sys.stderr)
         return 1
     verb = "would import" if args.dry_run else "imported"
