@@ -94,6 +94,27 @@ def made_by_user(times: list[float], carried: bool) -> list[bool]:
     return [True] * len(times)
 
 
+#: the largest object ID: labels are stored as uint32
+MAX_OBJECT_ID = int(np.iinfo(np.uint32).max)
+
+
+def label_values_problem(labels: np.ndarray) -> str | None:
+    """Why ``labels`` cannot be object IDs (a float array, a negative value, one above
+    ``MAX_OBJECT_ID`` that uint32 would wrap around to another object), or None."""
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "iub":
+        return f"labels are {labels.dtype} values, not integers"
+    if labels.dtype.kind == "b" or not labels.size:
+        return None
+    low, high = int(labels.min()), int(labels.max())
+    if low < 0 or high > MAX_OBJECT_ID:
+        return (
+            f"it holds the label {low if low < 0 else high}; object IDs are 1 to "
+            f"{MAX_OBJECT_ID} (0: background)"
+        )
+    return None
+
+
 def ids_in(frame: np.ndarray) -> frozenset[int]:
     """Object IDs present in a label frame: its non-zero values (0 is the background).
 

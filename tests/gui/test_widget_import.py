@@ -98,3 +98,23 @@ def test_escape_cancels_an_import_while_the_layer_is_read(annotator, qtbot):
     qtbot.waitUntil(lambda: controller.background_edit is None, timeout=30_000)
     assert not session.objects and not session.can_undo  # nothing of it was imported
     assert not labels_of(controller, 0).any()
+
+
+@pytest.mark.parametrize("value", [-4, 2**32 + 1])
+def test_a_layer_holding_values_that_are_no_object_ids_is_refused(annotator, qtbot, value):
+    """As ``skipclick import-labels``: a negative label, or one uint32 would wrap around to
+    another object's ID, is refused, said why, and nothing changes."""
+    viewer, widget = annotator
+    controller, panel = widget.controller, widget.objects_panel
+    objects = list(controller.session.objects)
+    data = np.zeros((127, 480, 854), np.int64)
+    data[61, 5:10, 5:10] = value
+    viewer.add_labels(data, name="odd")
+    panel.import_selected_layer()
+    qtbot.waitUntil(lambda: controller.background_edit is None, timeout=30_000)
+    wait_idle(qtbot, controller)
+    assert f"frame 61: it holds the label {value}" in controller.last_message
+    assert controller.session.objects == objects
+    assert not labels_of(controller, 61).any()
+    assert controller.session.status(61) == FrameStatus.EMPTY
+    assert controller.flush()

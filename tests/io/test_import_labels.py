@@ -201,7 +201,7 @@ def test_a_failed_import_into_a_new_store_leaves_no_store(tmp_path, capsys):
     np.save(tmp_path / "neg.npy", labels)
     store = tmp_path / "new.zarr"
     code, err = run_import(store, tmp_path / "neg.npy", capsys, "--video", str(video))
-    assert code == 1 and "frame 2 holds the label -3" in err and "IDs are 1 to" in err
+    assert code == 1 and "frame 2: it holds the label -3" in err and "IDs are 1 to" in err
     assert not store.exists()  # a later annotate --store new.zarr is not told it exists
     code, err = run_import(store, tmp_path / "nothing", capsys, "--video", str(video))
     assert code == 1 and "does not exist" in err and not store.exists()
@@ -233,7 +233,7 @@ def test_values_a_label_cannot_hold_are_refused(tmp_path, capsys):
     labels[3, 0, 0] = 2**32 + 1  # it would wrap around to object 1
     np.save(tmp_path / "big.npy", labels)
     code, err = run_import(store, tmp_path / "big.npy", capsys)
-    assert code == 1 and f"frame 3 holds the label {2**32 + 1}" in err
+    assert code == 1 and f"frame 3: it holds the label {2**32 + 1}" in err
     assert unchanged(store)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..checks import label_values_problem
 from .store import StoreError
 
 
@@ -332,11 +333,7 @@ def frame_labels(source: LabelSource, t: int, shape: tuple[int, int]) -> tuple[n
         raise LabelsImportError(
             f"{source.path}: frame {t} labels have shape {labels.shape}, the video {shape}"
         )
-    if labels.dtype.kind != "b" and labels.size:
-        low, high = int(labels.min()), int(labels.max())
-        if low < 0 or high > np.iinfo(np.uint32).max:
-            raise LabelsImportError(
-                f"{source.path}: frame {t} holds the label {low if low < 0 else high}; object "
-                f"IDs are 1 to {np.iinfo(np.uint32).max} (0: background)"
-            )
+    problem = label_values_problem(labels)
+    if problem is not None:
+        raise LabelsImportError(f"{source.path}: frame {t}: {problem}")
     return labels.astype(np.uint32), 0

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..checks import ids_in
+from ..checks import ids_in, label_values_problem
 from ..types import DEFAULT_CLASS, FrameStatus, ObjectInfo
 from .history import FrameChange
 from .state import color_for
@@ -39,7 +39,8 @@ def import_frames(
             "object N" of class "object").
 
     Returns the objects registered for new IDs. Raises ``ValueError`` (and changes nothing)
-    for a frame of another size or outside the video, or a frame that already has labels.
+    for a frame of another size or outside the video, values that are no object IDs
+    (``checks.label_values_problem``), or a frame that already has labels.
     """
     names = names or {}
     shape = session.frame_shape
@@ -51,6 +52,9 @@ def import_frames(
             raise ValueError(f"frame {t} has labels of shape {labels.shape}, the video {shape}")
         if not 0 <= t < session.n_frames:
             raise ValueError(f"frame {t} is outside the video's 0..{session.n_frames - 1}")
+        problem = label_values_problem(labels)
+        if problem is not None:
+            raise ValueError(f"frame {t}: {problem}")
         found = ids_in(labels)
         if found:
             box = _box(labels)
