@@ -29,6 +29,10 @@ def test_manifest_is_valid_and_discovered():
     assert [w.layer_types for w in contributions.writers] == [["labels"]]
     readers = {r.plugin_name for r in pm.iter_compatible_readers(str(sample_video_path()))}
     assert PLUGIN in readers
+    folder = sample_video_path().parent  # a frame folder or a store: any directory
+    assert PLUGIN in {r.plugin_name for r in pm.iter_compatible_readers(str(folder))}
+    for other in ("photo.tif", "frame.jpg", "notes.txt"):  # napari's own files: never asked
+        assert PLUGIN not in {r.plugin_name for r in pm.iter_compatible_readers(other)}, other
 
 
 def test_manifest_python_names_import():
