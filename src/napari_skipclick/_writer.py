@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ._layer_data import labels_video_info
+from .checks import label_values_problem
 from .colors import color_for
 from .types import DEFAULT_CLASS, FrameStatus, ObjectInfo
 
@@ -37,16 +38,22 @@ def write_labels(path: str, data: Any, meta: dict) -> list[str]:
 
     Frames whose labels differ from the store are committed (status kept, or "clicked" for
     new frames; clicks kept only where the labels are unchanged). The store may already exist
-    for the same video (it is updated); one for another video is refused.
+    for the same video (it is updated); one for another video is refused. Labels that are no
+    object IDs (floats, negative, past uint32) are refused before anything is written; errors
+    are ``StoreError``s, which napari shows (a ``ValueError`` would read as "not a writer").
     """
     from .io.export import object_ids_in
-    from .io.store import AnnotationStore
+    from .io.store import AnnotationStore, StoreError
 
     if isinstance(data, (list, tuple)):  # multiscale: the full-resolution level
         data = data[0]
-    if data.ndim not in (2, 3):
-        raise ValueError(f"a SkipClick store holds (T, H, W) or (H, W) labels, not {data.shape}")
+    if data.ndim not in (2, 3):  # StoreError: napari would take a ValueError for "not mine"
+        raise StoreError(f"a SkipClick store holds (T, H, W) or (H, W) labels, not {data.shape}")
     frames = data[None] if data.ndim == 2 else data
+    for t in range(frames.shape[0]):  # checked before the store is made or changed
+        problem = label_values_problem(np.asarray(frames[t]))
+        if problem is not None:
+            raise StoreError(f"cannot save the labels as a SkipClick store: frame {t}: {problem}")
     metadata = dict(meta.get("metadata") or {})
     video = labels_video_info(metadata, tuple(int(s) for s in frames.shape))
     with AnnotationStore.open_or_create(path, video) as store:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from napari_skipclick._writer import write_labels
-from napari_skipclick.io.store import AnnotationStore, StoreMismatchError
+from napari_skipclick.io.store import AnnotationStore, StoreError, StoreMismatchError
 from napari_skipclick.types import FrameStatus, ObjectInfo, VideoInfo
 
 PLUGIN = "napari-skipclick"
@@ -62,8 +62,27 @@ def test_writer_keeps_store_objects_video_and_refuses_another_video(tmp_path):
     assert store.clicks(2) == {2: [(12.0, 6.0, True, 1.0)]}
     with pytest.raises(StoreMismatchError):
         write_labels(str(path), painted((4, 20, 30)), {})
-    with pytest.raises(ValueError, match="T, H, W"):
+    with pytest.raises(StoreError, match="T, H, W"):
         write_labels(str(tmp_path / "x.zarr"), np.zeros((1, 2, 3, 4), np.uint8), {})
     single = tmp_path / "one.zarr"
     write_labels(str(single), painted()[0], {"metadata": {}})
     assert AnnotationStore.open(single).read_labels(0).sum() == painted()[0].sum()
+
+
+def test_labels_that_are_no_object_ids_are_refused_before_a_store_is_made(
+    make_napari_viewer, tmp_path
+):
+    """napari takes a writer's ValueError for "not a valid writer" and hides it: the refusal
+    is a StoreError that reaches the user, and no half-made store is left."""
+    import napari
+
+    labels = np.zeros((3, 20, 30), np.int64)
+    labels[1, 2, 2] = -1
+    with pytest.raises(StoreError, match="frame 1: it holds the label -1"):
+        write_labels(str(tmp_path / "neg.zarr"), labels, {})
+    assert not (tmp_path / "neg.zarr").exists()
+    viewer = make_napari_viewer()
+    layer = viewer.add_labels(labels)
+    with pytest.raises(StoreError, match="it holds the label -1"):
+        napari.save_layers(str(tmp_path / "gui.zarr"), [layer], plugin="napari-skipclick")
+    assert not (tmp_path / "gui.zarr").exists()
