@@ -45,7 +45,7 @@ def test_shift_f_fills_the_frames_between_two_keyframes_from_both_ends(annotator
     review = sum(session.status(t) == FrameStatus.NEEDS_REVIEW for t in range(1, 6))
     counted = {0: "none needs review", 1: "1 needs review (N: the next one)"}
     expected = counted.get(review, f"{review} need review (N: the next one)")
-    assert controller.last_message == f"Propagation finished: 5 frames, {expected}"
+    assert controller.last_message == f"Fill finished: 5 frames, {expected}"
     assert session.status(0) == FrameStatus.CLICKED and session.status(6) == FrameStatus.REVIEWED
     np.testing.assert_array_equal(labels_of(controller, 3), np.asarray(session.labels[3]))
 
@@ -74,7 +74,7 @@ def test_shift_f_fills_the_frames_between_two_keyframes_from_both_ends(annotator
     qtbot.waitUntil(lambda: not controller.propagating, timeout=300_000)
     wait_idle(qtbot, controller)
     assert session.history.next_frames() == [1, 2, 3, 4, 5, 7, 8]
-    assert controller.last_message.startswith("Propagation finished: 7 frames, ")
+    assert controller.last_message.startswith("Fill finished: 7 frames, ")
     assert (labels_of(controller, 8) == skier).sum() > 300
     # only the current object, which is on no keyframe: refused
     controller.add_object(name="pole")

@@ -102,7 +102,8 @@ class ControllerPropagation:
             return
         between = sum(end - start - 1 for start, end in pairs)
         self._run_propagation(
-            f"Filling {between} frames in {len(pairs)} gaps between keyframes ...",
+            f"Filling {between} frames in {len(pairs)} gap{'s' * (len(pairs) != 1)} between "
+            "keyframes ...",
             list(obj_ids),
             pairs[0][0],
             every_gap=True,
@@ -122,7 +123,7 @@ class ControllerPropagation:
         self.loader.cancel()
         run = PropagationRun(self.session, obj_ids, start, **options)
         run.step.connect(lambda step, r=run: self._on_propagation_step(r, step))
-        run.failed.connect(lambda error: self._error(f"Propagation failed: {error}"))
+        run.failed.connect(lambda error, r=run: self._error(f"{r.what} failed: {error}"))
         run.finished.connect(lambda cancelled, r=run: self._on_propagation_finished(r, cancelled))
         self._propagation = run
         self.busy_changed.emit()
@@ -197,7 +198,7 @@ class ControllerPropagation:
         self.statuses_changed.emit()
         self.annotations_changed.emit(None)
         self.busy_changed.emit()
-        self._say(f"Propagation {'cancelled' if cancelled else 'finished'}: {_summary(run)}")
+        self._say(f"{run.what} {'cancelled' if cancelled else 'finished'}: {_summary(run)}")
         self._request_features(self._frame)
 
     def _refuse_while_busy(self, what: str) -> bool:

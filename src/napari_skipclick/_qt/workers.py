@@ -274,7 +274,9 @@ class PropagationRun(QObject, StoppableWorker):
     def __init__(
         self, session: AnnotationSession, obj_ids: list[int], start: int, **options: Any
     ) -> None:
-        progress = {"total": 0, "desc": "SkipClick: propagation"}
+        #: what it is, for the user: a fill between keyframes, or a propagation
+        self.what = "Fill" if options.get("every_gap") or "end" in options else "Propagation"
+        progress = {"total": 0, "desc": f"SkipClick: {self.what.lower()}"}
         # PyQt passes the keywords QObject does not take on to StoppableWorker
         super().__init__(run=self._run, args=(session, obj_ids, start, options), progress=progress)
         self.session = session
