@@ -25,16 +25,13 @@ class LabelsImportError(StoreError):
 
 @dataclass
 class LabelSource:
-    """Labels read from ``path``: frame -> ``(H, W)`` uint32 labels, and the objects' names."""
+    """Labels read from ``path``: frame -> its labels (read and checked by ``frame_labels``),
+    and the objects' names."""
 
     path: Path
     frames: dict[int, Callable[[], np.ndarray]]  # frame -> reads its labels
     objects: dict[int, tuple[str, str]] = field(default_factory=dict)  # id -> (name, class)
     classes: list[str] = field(default_factory=list)
-
-    def labels(self, t: int) -> np.ndarray:
-        """Labels of frame ``t`` as ``(H, W)`` uint32."""
-        return np.asarray(self.frames[t](), dtype=np.uint32)
 
 
 def frame_number(name: str) -> int:
