@@ -7,7 +7,7 @@ metadata keys, the ``VideoInfo`` of a layer and its fingerprint are defined once
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .colors import color_for
+from .session.labels import LabelVolume
 from .types import VideoInfo
 
 if TYPE_CHECKING:
@@ -125,15 +126,59 @@ def labels_colormap(ids: Iterable[int]) -> dict[int | None, tuple[float, float, 
     return colors
 
 
+class PaintedLabels:
+    """A labels layer's data: a ``LabelVolume`` to read, and every write napari makes (a
+    brush's dab, an eraser's, a fill, a polygon) handed to ``on_write(key, value)``.
+
+    The session's widget makes each write a session edit; a store opened by the reader writes
+    into its ``LabelVolume``, which keeps painted frames in memory until the layer is saved.
+
+    Args:
+        volume: the labels napari shows.
+        on_write: called with napari's ``data[key] = value`` instead of writing.
+    """
+
+    def __init__(self, volume: LabelVolume, on_write: Callable[[Any, Any], None]) -> None:
+        self.volume = volume
+        self.on_write = on_write
+        self.shape = volume.shape
+        self.dtype = volume.dtype
+        self.ndim = volume.ndim
+
+    def __len__(self) -> int:
+        return len(self.volume)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        return self.volume.__array__(dtype, copy)
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        out = self.volume[key]
+        # napari draws a stroke into the slice it holds: its own copy, never the volume's frame
+        return out if out.flags.writeable else out.copy()
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.on_write(key, value)
+
+
 def store_layer_data(store: AnnotationStore) -> tuple[Any, dict[str, Any], str]:
-    """napari LayerData of an open store: its labels (lazy) as a labels layer with its objects."""
+    """napari LayerData of an open store: its labels as a labels layer with its objects.
+
+    The labels are read lazily (a ``LabelVolume`` over the store); frames painted in napari
+    are held in memory until the layer is saved with the napari writer.
+    """
     from .io.store import StoreCorruptError
 
     try:
         objects, classes = store.objects(), store.classes()
     except StoreCorruptError:
         objects, classes = [], []
-    data = store.labels if store.video.n_frames > 1 else store.read_labels(0)
+    # napari paints into the layer's data, the store is read-only: painted frames are copies
+    video = store.video
+    if video.n_frames > 1:
+        volume = LabelVolume((video.n_frames, video.height, video.width), store=store)
+        data: Any = PaintedLabels(volume, volume.__setitem__)
+    else:
+        data = store.read_labels(0)
     meta: dict[str, Any] = {
         "name": STORE_LAYER_NAME,
         "metadata": {

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._layer_data import labels_video_info
+from ._layer_data import STATUSES, PaintedLabels, labels_video_info
 from .checks import label_values_problem
 from .colors import color_for
 from .types import DEFAULT_CLASS, FrameStatus, ObjectInfo
@@ -33,11 +33,21 @@ def _objects(metadata: dict, existing: list[ObjectInfo], ids: Iterable[int]) -> 
     return sorted(objects.values(), key=lambda o: o.id)
 
 
+def _layer_statuses(metadata: dict) -> dict[int, FrameStatus]:
+    """Frame statuses a layer's metadata gives (the reader's, from a store); none if unreadable."""
+    try:
+        return {int(t): FrameStatus(s) for t, s in (metadata.get(STATUSES) or {}).items()}
+    except (TypeError, ValueError, AttributeError):
+        return {}
+
+
 def write_labels(path: str, data: Any, meta: dict) -> list[str]:
     """Save labels (H, W) or (T, H, W) into the store at ``path``; return the written path.
 
-    Frames whose labels differ from the store are committed (status kept, or "clicked" for
-    new frames; clicks kept only where the labels are unchanged). The store may already exist
+    Frames whose labels differ from the store are committed, with the status the layer's
+    metadata gives them (a store's layer: the reader's), else the store's, else "clicked";
+    frames painted in napari since the store was opened become "clicked", as in a session.
+    Clicks are kept only where the labels are unchanged. The store may already exist
     for the same video (it is updated); one for another video is refused. Labels that are no
     object IDs (floats, negative, past uint32) are refused before anything is written; errors
     are ``StoreError``s, which napari shows (a ``ValueError`` would read as "not a writer").
@@ -47,6 +57,7 @@ def write_labels(path: str, data: Any, meta: dict) -> list[str]:
 
     if isinstance(data, (list, tuple)):  # multiscale: the full-resolution level
         data = data[0]
+    painted = set(data.volume.dirty_frames()) if isinstance(data, PaintedLabels) else set()
     if data.ndim not in (2, 3):  # StoreError: napari would take a ValueError for "not mine"
         raise StoreError(f"a SkipClick store holds (T, H, W) or (H, W) labels, not {data.shape}")
     frames = data[None] if data.ndim == 2 else data
@@ -59,7 +70,7 @@ def write_labels(path: str, data: Any, meta: dict) -> list[str]:
     with AnnotationStore.open_or_create(path, video) as store:
         ids: set[int] = set()
         annotated = set(store.annotated_frames())
-        statuses = store.statuses()
+        statuses = {**store.statuses(), **_layer_statuses(metadata)}
         for t in range(video.n_frames):
             labels = np.asarray(frames[t])
             ids.update(object_ids_in(labels))
@@ -67,7 +78,8 @@ def write_labels(path: str, data: Any, meta: dict) -> list[str]:
                 continue
             if t not in annotated and not labels.any():
                 continue
-            store.commit_frame(t, labels, statuses.get(t, FrameStatus.CLICKED), {})
+            status = FrameStatus.CLICKED if t in painted else statuses.get(t, FrameStatus.CLICKED)
+            store.commit_frame(t, labels, status, {})
         objects = _objects(metadata, store.objects(), ids)
         classes = list(
             dict.fromkeys(

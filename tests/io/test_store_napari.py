@@ -86,3 +86,39 @@ def test_labels_that_are_no_object_ids_are_refused_before_a_store_is_made(
     with pytest.raises(StoreError, match="it holds the label -1"):
         napari.save_layers(str(tmp_path / "gui.zarr"), [layer], plugin="napari-skipclick")
     assert not (tmp_path / "gui.zarr").exists()
+
+
+@pytest.mark.gui
+def test_a_store_opened_in_napari_takes_paint_and_saves_it(make_napari_viewer, tmp_path):
+    """The reader's store is read-only: napari's brush and fill paint copies of the frames,
+    the store changes only when the layer is saved (frames painted become *clicked*, the
+    others keep the statuses the layer was read with, in the same store or a new one)."""
+    video = VideoInfo("/videos/a.mp4", 3, 20, 30, 25.0, "fp-a")
+    path = tmp_path / "s.zarr"
+    with AnnotationStore.open_or_create(path, video) as store:
+        store.write_objects([ObjectInfo(2, "skier", "person", (9, 9, 9))], ["person"])
+        store.commit_frame(0, painted()[0], FrameStatus.NEEDS_REVIEW, {})
+        store.commit_frame(2, painted()[2], FrameStatus.REVIEWED, {2: [(12.0, 6.0, True, 1.0)]})
+    viewer = make_napari_viewer()
+    [layer] = viewer.open(str(path), plugin=PLUGIN)
+    assert layer.editable
+    viewer.dims.set_point(0, 2)
+    layer.mode, layer.brush_size = "paint", 3
+    layer.paint((2, 3, 20), 2)  # a brush dab
+    layer.fill((2, 18, 2), 2)  # the background flooded
+    assert layer.data[2, 3, 20] == 2 and layer.data[2, 18, 2] == 2
+    layer.paint((1, 5, 5), 2)
+    layer.undo()  # napari's own undo takes the dab on frame 1 back
+    assert not np.asarray(layer.data[1]).any()
+    assert (AnnotationStore.open(path).read_labels(2) == painted()[2]).all()  # not saved yet
+
+    copy = tmp_path / "copy.zarr"
+    viewer.layers.save(str(copy), plugin=PLUGIN)
+    viewer.layers.save(str(path), plugin=PLUGIN)
+    for saved in (path, copy):
+        store = AnnotationStore.open(saved)
+        labels = store.read_labels(2)
+        assert labels[3, 20] == 2 and labels[18, 2] == 2 and labels[0, 0] == 300
+        assert store.annotated_frames() == [0, 2]
+        assert store.statuses() == {0: FrameStatus.NEEDS_REVIEW, 2: FrameStatus.CLICKED}
+        assert store.video == video and {o.id: o.name for o in store.objects()}[2] == "skier"

@@ -14,7 +14,7 @@ from typing import Any
 from napari.utils.notifications import show_error, show_warning
 from qtpy.QtCore import QObject, Signal
 
-from .._layer_data import release_layer_data
+from .._layer_data import PaintedLabels, release_layer_data
 from ..engines.base import Engine
 from ..engines.cache import FeatureCache
 from ..session import AnnotationSession, EditResult
@@ -23,7 +23,7 @@ from .feature_loader import FeatureLoader
 from .frames import layer_frames, open_in_place_of
 from .layers import AnnotationLayers
 from .object_edits import ControllerObjects
-from .painting import ControllerPainting, PaintedLabels
+from .painting import ControllerPainting
 from .propagating import ControllerPropagation
 from .saving import Autosave, SaveState, StoreWriter
 from .undoing import ControllerHistory

@@ -2,52 +2,23 @@
 become session edits (``AnnotationSession.paint_at``).
 
 napari writes a stroke into its layer's data one dab at a time (``data[key] = region``) and
-emits ``events.paint`` when the stroke ends. The layer's data is a ``PaintedLabels``: it reads
-the session's labels (each frame as a copy napari may draw into) and hands every write to the
-controller, which makes it a session edit in the stroke's undo group, so that one Ctrl+Z takes
-back the whole stroke; the frame becomes *clicked* and is saved as any edit is. A write that
-cannot be one (a deleted object's label, a background job writing, a frame whose click waits
-for its mask) changes nothing: the frame is shown again as it is, and the status line says why.
-The brush paints the current object: choosing an object sets the layer's label, and choosing
-an object's label in the layer's controls makes it the current object; painting with a label
-above every ID given so far adds that object.
-"""
+emits ``events.paint`` when the stroke ends. The layer's data is a ``PaintedLabels``
+(``_layer_data``): it reads the session's labels (each frame as a copy napari may draw into)
+and hands every write to the controller, which makes it a session edit in the stroke's undo
+group, so that one Ctrl+Z takes back the whole stroke; the frame becomes *clicked* and is saved
+as any edit is. A write that cannot be one (a deleted object's label, a background job writing,
+a frame whose click waits for its mask) changes nothing: the frame is shown again as it is, and
+the status line says why. The brush paints the current object: choosing an object sets the
+layer's label, and choosing an object's label in the layer's controls makes it the current
+object; painting with a label above every ID given so far adds that object."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ..session.labels import LabelVolume
 from ..types import ObjectInfo
-
-
-class PaintedLabels:
-    """The labels layer's data: the session's ``LabelVolume`` to read, and every write handed
-    to ``on_write(key, value)`` instead of written."""
-
-    def __init__(self, volume: LabelVolume, on_write: Callable[[Any, Any], None]) -> None:
-        self.volume = volume
-        self.on_write = on_write
-        self.shape = volume.shape
-        self.dtype = volume.dtype
-        self.ndim = volume.ndim
-
-    def __len__(self) -> int:
-        return len(self.volume)
-
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        return self.volume.__array__(dtype, copy)
-
-    def __getitem__(self, key: Any) -> np.ndarray:
-        out = self.volume[key]
-        # napari draws a stroke into the slice it holds: its own copy, never the session's frame
-        return out if out.flags.writeable else out.copy()
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        self.on_write(key, value)
 
 
 class ControllerPainting:
