@@ -75,10 +75,7 @@ def labels_video_info(metadata: dict[str, Any], shape: tuple[int, int, int]) -> 
     info = video_info_from_metadata(metadata, shape)
     if info is not None:
         return info
-    t, h, w = shape
-    return VideoInfo(
-        path="", n_frames=t, height=h, width=w, fps=0.0, fingerprint=f"labels-layer:{t}x{h}x{w}"
-    )
+    return VideoInfo.of_labels(*shape)
 
 
 def content_fingerprint(frames: Any) -> str:

@@ -44,6 +44,10 @@ class ObjectInfo:
     color: tuple[int, int, int]
 
 
+#: how the fingerprint of ``VideoInfo.of_labels`` begins
+LABELS_ONLY = "labels-layer:"
+
+
 @dataclass(frozen=True)
 class VideoInfo:
     """Facts about a video or frame folder that a store records to recognise it again."""
@@ -54,3 +58,15 @@ class VideoInfo:
     width: int
     fps: float
     fingerprint: str
+
+    @classmethod
+    def of_labels(cls, n_frames: int, height: int, width: int) -> VideoInfo:
+        """The stand-in for a video known only by the size of its labels (a plain napari Labels
+        layer saved as a store): the first video of that size opened with it replaces it."""
+        fingerprint = f"{LABELS_ONLY}{n_frames}x{height}x{width}"
+        return cls("", n_frames, height, width, 0.0, fingerprint)
+
+    @property
+    def labels_only(self) -> bool:
+        """Whether this is ``of_labels``' stand-in, not a video that was read."""
+        return self.fingerprint.startswith(LABELS_ONLY)

@@ -122,3 +122,23 @@ def test_a_store_opened_in_napari_takes_paint_and_saves_it(make_napari_viewer, t
         assert store.annotated_frames() == [0, 2]
         assert store.statuses() == {0: FrameStatus.NEEDS_REVIEW, 2: FrameStatus.CLICKED}
         assert store.video == video and {o.id: o.name for o in store.objects()}[2] == "skier"
+
+
+def test_a_plain_labels_layers_store_is_taken_by_the_first_video_of_its_size(tmp_path):
+    """A Labels layer that knows no video is saved as a store of its size; the video then
+    opened with it (the widget's Store field, ``annotate --store``) makes it its own."""
+    path = tmp_path / "plain.zarr"
+    write_labels(str(path), painted(), {})
+    assert AnnotationStore.open(path).video.labels_only
+    with pytest.raises(StoreMismatchError, match="another video"):  # not a video of 4 frames
+        AnnotationStore.open_or_create(path, VideoInfo("/v/b.mp4", 4, 20, 30, 25.0, "fp-b"))
+    video = VideoInfo("/videos/a.mp4", 3, 20, 30, 25.0, "fp-a")
+    with AnnotationStore.open_or_create(path, video) as store:
+        assert store.video == video
+        np.testing.assert_array_equal(store.read_labels(2), painted()[2])
+    assert AnnotationStore.open(path).video == video  # recorded: now a.mp4's store only
+    with pytest.raises(StoreMismatchError):
+        AnnotationStore.open_or_create(path, VideoInfo("/v/c.mp4", 3, 20, 30, 25.0, "fp-c"))
+    with pytest.raises(StoreMismatchError):  # nor does a plain layer overwrite a video's store
+        write_labels(str(path), np.zeros((3, 20, 30), np.uint32), {})
+    np.testing.assert_array_equal(AnnotationStore.open(path).read_labels(2), painted()[2])

@@ -140,8 +140,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _warn_other_video(store, video: str) -> None:
     """Warn when ``--video`` is not the file the store was annotated on (another fingerprint):
-    the same frames encoded again are fine, another clip of the same size is not."""
+    the same frames encoded again are fine, another clip of the same size is not. A store
+    saved from a plain labels layer knows no video to compare with."""
     from .video import VideoError, open_video
+
+    if store.video.labels_only:
+        return
 
     try:
         with open_video(video) as opened:

@@ -161,11 +161,11 @@ def _fallback_manifest(p: Path) -> dict:
 
 def check_same_video(p: Path, stored: VideoInfo, video: VideoInfo) -> None:
     """``StoreMismatchError`` unless the store at ``p``, made for ``stored``, is ``video``'s
-    (the same fingerprint and size; the file may have moved)."""
+    (the same fingerprint and size; the file may have moved). A store saved from a plain
+    labels layer (``stored.labels_only``) is any video's of its size."""
     shape = (video.n_frames, video.height, video.width)
-    if stored.fingerprint != video.fingerprint or (
-        (stored.n_frames, stored.height, stored.width) != shape
-    ):
+    same_size = (stored.n_frames, stored.height, stored.width) == shape
+    if not same_size or (stored.fingerprint != video.fingerprint and not stored.labels_only):
         raise StoreMismatchError(
             f"the store {p} belongs to another video: {stored.path} "
             f"({stored.n_frames} frames {stored.width}x{stored.height}, fingerprint "
