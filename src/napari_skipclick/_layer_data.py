@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .checks import MAX_OBJECT_ID
 from .colors import color_for
 from .session.labels import LabelVolume
 from .types import VideoInfo
@@ -112,12 +113,15 @@ def release_layer_data(removed: Any, remaining: Any) -> bool:
 
 def labels_colormap(ids: Iterable[int]) -> dict[int | None, tuple[float, float, float, float]]:
     """A labels layer's ``colormap`` dict: object ID ``i`` in ``color_for(i)``, 0 transparent,
-    IDs without an object (not in ``ids``) grey."""
+    IDs without an object (not in ``ids``) grey, as are labels past ``MAX_OBJECT_ID`` (another
+    tool's store): napari cannot draw a table that holds them."""
     colors: dict[int | None, tuple[float, float, float, float]] = {
         None: (0.5, 0.5, 0.5, 1.0),
         0: (0.0, 0.0, 0.0, 0.0),
     }
     for obj_id in ids:
+        if obj_id > MAX_OBJECT_ID:
+            continue
         red, green, blue = color_for(obj_id)
         colors[int(obj_id)] = (red / 255, green / 255, blue / 255, 1.0)
     return colors

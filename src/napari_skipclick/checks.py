@@ -94,13 +94,15 @@ def made_by_user(times: list[float], carried: bool) -> list[bool]:
     return [True] * len(times)
 
 
-#: the largest object ID: labels are stored as uint32
-MAX_OBJECT_ID = int(np.iinfo(np.uint32).max)
+#: the largest object ID. napari draws a labels layer's colours through a table of 2**16
+#: entries (larger labels only with numba, which is no dependency: its compiler adds 1-2 s to
+#: the first frame a session draws); stores keep uint32 labels (``LARGEST_LABEL``)
+MAX_OBJECT_ID = (1 << 16) - 1
 
 
 def label_values_problem(labels: np.ndarray) -> str | None:
     """Why ``labels`` cannot be object IDs (a float array, a negative value, one above
-    ``MAX_OBJECT_ID`` that uint32 would wrap around to another object), or None."""
+    ``MAX_OBJECT_ID``, which napari could not draw or uint32 would wrap around), or None."""
     labels = np.asarray(labels)
     if labels.dtype.kind not in "iub":
         return f"labels are {labels.dtype} values, not integers"
@@ -108,9 +110,10 @@ def label_values_problem(labels: np.ndarray) -> str | None:
         return None
     low, high = int(labels.min()), int(labels.max())
     if low < 0 or high > MAX_OBJECT_ID:
+        renumber = "" if low < 0 else " (renumber: skimage.segmentation.relabel_sequential)"
         return (
             f"it holds the label {low if low < 0 else high}; object IDs are 1 to "
-            f"{MAX_OBJECT_ID} (0: background)"
+            f"{MAX_OBJECT_ID} (0: background){renumber}"
         )
     return None
 

@@ -235,6 +235,11 @@ def test_values_a_label_cannot_hold_are_refused(tmp_path, capsys):
     code, err = run_import(store, tmp_path / "big.npy", capsys)
     assert code == 1 and f"frame 3: it holds the label {2**32 + 1}" in err
     assert unchanged(store)
+    labels[3, 0, 0] = 65_536  # a uint32 label, but past what napari can draw
+    np.save(tmp_path / "big.npy", labels)
+    code, err = run_import(store, tmp_path / "big.npy", capsys)
+    assert "it holds the label 65536; object IDs are 1 to 65535" in err
+    assert code == 1 and "relabel_sequential" in err and unchanged(store)
 
 
 def test_an_unreadable_png_is_named(tmp_path, capsys):

@@ -142,3 +142,23 @@ def test_a_plain_labels_layers_store_is_taken_by_the_first_video_of_its_size(tmp
     with pytest.raises(StoreMismatchError):  # nor does a plain layer overwrite a video's store
         write_labels(str(path), np.zeros((3, 20, 30), np.uint32), {})
     np.testing.assert_array_equal(AnnotationStore.open(path).read_labels(2), painted()[2])
+
+
+@pytest.mark.gui
+def test_a_store_with_ids_past_what_napari_draws_opens_and_draws(make_napari_viewer, tmp_path):
+    """Another tool's store may hold uint32 labels past 65535, which napari cannot colour
+    without numba: the layer opens and draws them grey; our own writer refuses them."""
+    video = VideoInfo("/videos/a.mp4", 3, 20, 30, 25.0, "fp-a")
+    labels = painted()[2]
+    labels[0:4, 0:4] = 70_000
+    path = tmp_path / "s.zarr"
+    with AnnotationStore.open_or_create(path, video) as store:
+        store.write_objects([ObjectInfo(70_000, "far", "object", (1, 2, 3))], ["object"])
+        store.commit_frame(2, labels, FrameStatus.CLICKED, {})
+    viewer = make_napari_viewer()
+    [layer] = viewer.open(str(path), plugin=PLUGIN)
+    viewer.dims.set_point(0, 2)
+    viewer.screenshot()  # raised "Please install numba" with a colour for 70000
+    assert tuple(layer.get_color(70_000)) == (0.5, 0.5, 0.5, 1.0)
+    with pytest.raises(StoreError, match="label 70000; object IDs are 1 to 65535"):
+        write_labels(str(tmp_path / "new.zarr"), labels, {})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from ..checks import LARGEST_LABEL
+from ..checks import MAX_OBJECT_ID
 from ..colors import COLORS, color_for
 from ..types import ObjectInfo
 
@@ -122,8 +122,8 @@ class ObjectRegistry:
                 f"ID {obj_id} was given before (an object deleted keeps its ID): "
                 f"new objects start at {self._next_id}"
             )
-        if obj_id > LARGEST_LABEL:
-            raise ValueError(f"ID {obj_id} does not fit the labels (largest {LARGEST_LABEL})")
+        if obj_id > MAX_OBJECT_ID:
+            raise ValueError(f"ID {obj_id} is above {MAX_OBJECT_ID}, the largest object ID")
         self._next_id = obj_id + 1
         info = ObjectInfo(obj_id, name or f"{class_name} {obj_id}", class_name, color_for(obj_id))
         self._objects[obj_id] = info
