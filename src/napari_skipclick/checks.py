@@ -95,8 +95,8 @@ def made_by_user(times: list[float], carried: bool) -> list[bool]:
 
 
 #: the largest object ID. napari draws a labels layer's colours through a table of 2**16
-#: entries (larger labels only with numba, which is no dependency: its compiler adds 1-2 s to
-#: the first frame a session draws); stores keep uint32 labels (``LARGEST_LABEL``)
+#: entries (larger labels only with numba, which is no dependency: a 200 MB install whose
+#: compiler runs when a session draws its first frame); stores keep uint32 labels
 MAX_OBJECT_ID = (1 << 16) - 1
 
 
