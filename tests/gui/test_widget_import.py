@@ -118,3 +118,41 @@ def test_a_layer_holding_values_that_are_no_object_ids_is_refused(annotator, qtb
     assert not labels_of(controller, 61).any()
     assert controller.session.status(61) == FrameStatus.EMPTY
     assert controller.flush()
+
+
+def test_ids_the_session_gave_other_objects_take_new_ones(annotator, qtbot):
+    """A model's labels 1 and 2 are not the session's skier (1) nor its deleted object (2):
+    they become new objects under new IDs, and the message says which; a layer of the
+    session's own objects (names in its metadata, as the reader gives a store's) comes back
+    as those objects."""
+    viewer, widget = annotator
+    controller, panel = widget.controller, widget.objects_panel
+    skier = controller.add_object(name="skier")
+    gone = controller.add_object(name="ski")
+    controller.delete_objects([gone.id])
+    qtbot.waitUntil(lambda: controller.background_edit is None, timeout=30_000)
+    data = np.zeros((127, 480, 854), np.uint8)
+    data[10, 100:140, 200:260] = skier.id
+    data[10, 300:310, 500:600] = gone.id
+    data[10, 400:420, 100:140] = 5
+    viewer.add_labels(data, name="model")
+    panel.import_selected_layer()
+    qtbot.waitUntil(lambda: controller.session.status(10) == FrameStatus.IMPORTED, timeout=30_000)
+    wait_idle(qtbot, controller)
+    named = {o.id: o.name for o in controller.session.objects}
+    assert named == {skier.id: "skier", 5: "model 5", 6: f"model {skier.id}", 7: f"model {gone.id}"}
+    labels = labels_of(controller, 10)
+    assert (labels[100:140, 200:260] == 6).all() and (labels[300:310, 500:600] == 7).all()
+    assert (labels[400:420, 100:140] == 5).all()
+    assert f"took new ones: {skier.id} → 6, {gone.id} → 7" in controller.last_message
+
+    own = np.zeros((127, 480, 854), np.uint32)
+    own[11, 50:80, 50:80] = skier.id
+    objects = [{"id": skier.id, "name": "skier", "class_name": skier.class_name}]
+    viewer.add_labels(own, name="store", metadata={"objects": objects})
+    panel.import_combo.setCurrentText("store")
+    panel.import_selected_layer()
+    qtbot.waitUntil(lambda: controller.session.status(11) == FrameStatus.IMPORTED, timeout=30_000)
+    wait_idle(qtbot, controller)
+    assert (labels_of(controller, 11)[50:80, 50:80] == skier.id).all()
+    assert len(controller.session.objects) == 4

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from napari_skipclick.session import AnnotationSession
-from napari_skipclick.session.imports import import_frames
+from napari_skipclick.session.imports import fresh_ids, import_frames
 from napari_skipclick.types import Click, FrameStatus
 from support.engines import ColourEngine, moving_squares, red_box
 
@@ -43,3 +43,22 @@ def test_propagation_starts_from_imported_labels_and_leaves_them():
     assert session.status(2) == FrameStatus.PROPAGATED
     np.testing.assert_array_equal(session.labels.read(4), labels)  # imported: not overwritten
     assert session.status(4) == FrameStatus.IMPORTED
+
+
+def test_ids_given_to_other_objects_are_refused_and_fresh_ids_renumbers_them():
+    session = AnnotationSession(moving_squares(6), ColourEngine())
+    skier = session.add_object(name="skier")
+    gone = session.add_object()
+    session.delete_object(gone.id)
+    labels = np.zeros(session.frame_shape, np.uint32)
+    labels[10:20, 10:20] = gone.id
+    with pytest.raises(ValueError, match=rf"IDs \[{gone.id}\] were given to other objects"):
+        import_frames(session, {2: labels})  # a deleted object's ID is never given again
+    labels[10:20, 10:20] = skier.id
+    with pytest.raises(ValueError, match="were given to other objects"):
+        import_frames(session, {2: labels}, {skier.id: ("model 1", "object")})
+    assert session.ids_on(2) == frozenset() and [o.id for o in session.objects] == [skier.id]
+    import_frames(session, {2: labels}, {skier.id: ("skier", "object")})  # the skier's own
+    assert session.ids_on(2) == {skier.id}
+    names = {skier.id: ("model 1", "object"), gone.id: ("model 2", "object"), 4: ("m", "object")}
+    assert fresh_ids(session, {skier.id, gone.id, 4}, names) == {skier.id: 5, gone.id: 6, 4: 4}

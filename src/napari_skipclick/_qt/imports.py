@@ -13,14 +13,16 @@ from typing import Any
 
 import numpy as np
 
+from .._layer_data import OBJECTS
 from ..checks import ids_in
 from ..session import AnnotationSession
-from ..session.imports import import_frames
+from ..session.imports import fresh_ids, import_frames
 from ..types import DEFAULT_CLASS
 from .stoppable import StoppableWorker
 
-#: what an import gives back: the frames imported and the number of new objects
-_Imported = tuple[list[int], int]
+#: what an import gives back: the frames imported, the number of new objects, and the layer's
+#: IDs that took new ones (the session gave them to other objects) -> the new IDs
+_Imported = tuple[list[int], int, dict[int, int]]
 
 
 def labelled_frames(data: Any, n_frames: int) -> Iterator[tuple[int, np.ndarray | None]]:
@@ -34,6 +36,26 @@ def labelled_frames(data: Any, n_frames: int) -> Iterator[tuple[int, np.ndarray 
         labels = np.asarray(data[t])
         keep = np.issubdtype(labels.dtype, np.integer) and labels.any()
         yield t, labels if keep else None
+
+
+def layer_object_names(layer: Any) -> dict[int, tuple[str, str]]:
+    """ID -> (name, class) of the objects a layer's metadata lists (a store's layer opened
+    by the reader): labels of this session's own store come back as their objects."""
+    try:
+        return {
+            int(o["id"]): (str(o["name"]), str(o["class_name"]))
+            for o in getattr(layer, "metadata", {}).get(OBJECTS) or []
+        }
+    except (TypeError, KeyError, ValueError):
+        return {}
+
+
+def _relabelled(labels: np.ndarray, moved: dict[int, int]) -> np.ndarray:
+    """``labels`` with each ID of ``moved`` replaced by its new one."""
+    out = labels.astype(np.promote_types(labels.dtype, np.uint32))  # holds the new IDs
+    for old, new in moved.items():
+        out[labels == old] = new
+    return out
 
 
 def candidate_layers(viewer: Any, controller: Any) -> list[Any]:
@@ -58,8 +80,15 @@ class LabelsImport(StoppableWorker):
 
     doing = "labels are imported"
 
-    def __init__(self, session: AnnotationSession, data: Any, name: str) -> None:
+    def __init__(
+        self,
+        session: AnnotationSession,
+        data: Any,
+        name: str,
+        named: dict[int, tuple[str, str]] | None = None,
+    ) -> None:
         self.name = name
+        self.named = named or {}
         progress = {"total": session.n_frames, "desc": f"SkipClick: importing {name}"}
         # errors are reported once, by ``start_import``
         super().__init__(self._run, (session, data, name), progress)
@@ -74,23 +103,32 @@ class LabelsImport(StoppableWorker):
             yield t
             if self.cancelled:
                 return None
-        ids = sorted(set().union(*(ids_in(labels) for labels in frames.values())))
-        names = {i: (f"{name} {i}", DEFAULT_CLASS) for i in ids}
+        ids = set().union(*(ids_in(labels) for labels in frames.values()))
+        names = {i: self.named.get(i, (f"{name} {i}", DEFAULT_CLASS)) for i in ids}
+        given = fresh_ids(session, ids, names)  # IDs the session gave other objects: new ones
+        moved = {i: j for i, j in given.items() if i != j}
+        if moved:
+            frames = {t: _relabelled(labels, moved) for t, labels in frames.items()}
+            names = {given[i]: named for i, named in names.items()}
         added = import_frames(session, frames, names)  # one undoable step, frame by frame
-        return sorted(frames), len(added)
+        return sorted(frames), len(added), moved
 
 
 def start_import(controller: Any, layer: Any) -> LabelsImport:
     """Import ``layer``'s labelled frames into the controller's session in a worker (one
     undoable step; objects are named after the layer), then show them on the GUI thread."""
-    run = LabelsImport(controller.session, layer.data, layer.name)
+    run = LabelsImport(controller.session, layer.data, layer.name, layer_object_names(layer))
 
     def done(result: _Imported | None) -> None:
         if result is None:
             return  # cancelled
-        frames, added = result
+        frames, added, moved = result
         controller._after_history_change(frames[0] if frames else None, frames)
-        controller._say(f"Imported {len(frames)} frame(s) of {layer.name} ({added} new object(s))")
+        said = f"Imported {len(frames)} frame(s) of {layer.name} ({added} new object(s))"
+        if moved:
+            renumbered = ", ".join(f"{i} → {j}" for i, j in sorted(moved.items()))
+            said += f"; IDs this session gave other objects took new ones: {renumbered}"
+        controller._say(said)
 
     controller._start_background_edit(run, done, f"import {layer.name}")
     return run

@@ -36,11 +36,13 @@ def import_frames(
         session: the session to import into.
         frames: labels per frame; 0 is the background, every other value an object ID.
         names: object ID -> (name, class) for IDs that are not objects yet (default
-            "object N" of class "object").
+            "object N" of class "object"). An ID that is an object takes the labels as its
+            own, unless ``names`` gives it another name.
 
     Returns the objects registered for new IDs. Raises ``ValueError`` (and changes nothing)
     for a frame of another size or outside the video, values that are no object IDs
-    (``checks.label_values_problem``), or a frame that already has labels.
+    (``checks.label_values_problem``), a frame that already has labels, or IDs that
+    ``clashing_ids`` finds (``fresh_ids`` gives them new ones).
     """
     names = names or {}
     shape = session.frame_shape
@@ -61,6 +63,12 @@ def import_frames(
             y0, y1, x0, x1 = box
             patches[int(t)] = box, labels[y0:y1, x0:x1].astype(session.labels.dtype)
             ids |= found
+    clash = clashing_ids(session, ids, names)
+    if clash:
+        raise ValueError(
+            f"IDs {clash[:10]} were given to other objects in this session (deleted objects "
+            "keep their IDs): give the labels other IDs (fresh_ids)"
+        )
     taken = sorted(t for t in patches if session.ids_on(t))  # each frame under the lock
     if taken:
         raise ValueError(
@@ -85,6 +93,31 @@ def import_frames(
                 session.record(change, group=group)
                 session.ids_on(t)  # computed here, not by the first reader (the widget's table)
     return added
+
+
+def clashing_ids(
+    session: AnnotationSession, ids: set[int], names: Mapping[int, tuple[str, str]]
+) -> list[int]:
+    """The IDs of ``ids`` the session gave to other objects: listed under a name other than
+    ``names`` gives, or given before and no longer listed (deleted; an ID is never reused)."""
+    listed = {o.id: o.name for o in session.objects}
+    return sorted(
+        i
+        for i in ids
+        if (i in listed and i in names and names[i][0] != listed[i])
+        or (i not in listed and i < session.registry.next_id)
+    )
+
+
+def fresh_ids(
+    session: AnnotationSession, ids: set[int], names: Mapping[int, tuple[str, str]]
+) -> dict[int, int]:
+    """Labels ID -> session ID: each of ``clashing_ids`` gets a new one, above every ID given
+    so far and every one of ``ids``; the others keep theirs."""
+    clash = clashing_ids(session, ids, names)
+    first = max([session.registry.next_id, *(i + 1 for i in ids)])
+    new = dict(zip(clash, range(first, first + len(clash)), strict=True))
+    return {i: new.get(i, i) for i in ids}
 
 
 def _box(labels: np.ndarray) -> tuple[int, int, int, int]:
