@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -165,6 +166,32 @@ def test_disk_cache_is_bounded(tmp_path):
     assert sizes <= 0.3 * 2**20
     assert cache.get("f4", engine.key) is not None
     assert cache.get("f0", engine.key) is None
+
+
+def test_a_cache_folder_that_holds_other_things_loses_none_of_them(tmp_path):
+    """A project folder given as the cache (``--cache .``): its stores, other zarr folders and
+    temporary-looking files are never taken for entries to trim or half-written ones."""
+    store = tmp_path / "stores" / "run.zarr"
+    (store / "labels").mkdir(parents=True)
+    (store / "skipclick.json").write_text("{}")
+    other = tmp_path / "0123456789abcdef" / "mine.zarr"  # an engine-like folder, not an entry
+    other.mkdir(parents=True)
+    (other / "data").write_bytes(b"x" * 400_000)
+    leftover = tmp_path / "notes" / ".draft.tmp"
+    leftover.parent.mkdir()
+    leftover.write_text("keep me")
+    old = time.time() - 7200
+    for path in (store, other, leftover):
+        os.utime(path, (old, old))
+    engine = CountingEngine(floats=64 * 1024)
+    cache = FeatureCache(max_mib=0, disk_path=tmp_path, disk_max_mib=0.3)
+    for i in range(5):
+        cache.get_or_compute(f"f{i}", engine, image(i))
+        time.sleep(0.01)
+    assert cache.remove_stale_temporaries() == 0
+    assert (store / "skipclick.json").is_file() and (other / "data").is_file()
+    assert leftover.read_text() == "keep me"
+    assert cache.get("f4", engine.key) is not None and cache.get("f0", engine.key) is None
 
 
 def test_concurrent_requests_encode_once():

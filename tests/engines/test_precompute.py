@@ -159,7 +159,8 @@ def precompute(scheduler, capsys):
 
 def test_a_rerun_skips_cached_frames_and_redoes_a_damaged_one(tmp_path, precompute):
     video, cache = frame_folder(tmp_path / "clip"), tmp_path / "cache"
-    old, young = cache / "k" / ".x.zarr.1.tmp", cache / "k" / ".y.zarr.2.tmp"  # killed writers
+    hexes = [(f"{n:032x}", f"{n + 9:032x}") for n in (1, 2)]
+    old, young = (cache / ("e" * 16) / f".{a}.zarr.{b}.tmp" for a, b in hexes)  # killed writers
     old.mkdir(parents=True)
     young.mkdir()
     os.utime(old, (time.time() - 7200, time.time() - 7200))

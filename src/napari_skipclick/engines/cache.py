@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import shutil
 import threading
 import time
@@ -24,8 +25,27 @@ _MIB = 1 << 20
 _HALF_MAX = float(np.finfo(np.float16).max)
 
 
+#: the cache's own names under its folder: ENGINE(16 hex)/FRAME(32 hex).zarr, and the
+#: temporaries of one written (``.NAME.zarr.UUID.tmp``) or removed (``.del``). Nothing else in
+#: the folder (a project folder given as the cache: its stores, its data) is ever removed.
+_ENGINE_DIR = re.compile(r"[0-9a-f]{16}")
+_ENTRY = re.compile(r"[0-9a-f]{32}\.zarr")
+_TEMPORARY = re.compile(r"\.[0-9a-f]{32}\.zarr\.[0-9a-f]{32}\.(tmp|del)")
+
+
 def _short_hash(text: str, size: int = 16) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:size]
+
+
+def _own(folder: Path, name: re.Pattern) -> list[Path]:
+    """The paths ``ENGINE/NAME`` under the cache ``folder`` that the cache made."""
+    return [
+        path
+        for engine in folder.iterdir()
+        if engine.is_dir() and _ENGINE_DIR.fullmatch(engine.name)
+        for path in engine.iterdir()
+        if name.fullmatch(path.name)
+    ]
 
 
 def _to_numpy(value: Any) -> tuple[np.ndarray, dict[str, Any]]:
@@ -253,8 +273,8 @@ class FeatureCache:
             return 0
         removed = 0
         now = time.time()
-        for path in self.disk_path.glob("*/.*"):
-            if path.suffix in (".tmp", ".del") and now - _mtime(path) > max_age_s:
+        for path in _own(self.disk_path, _TEMPORARY):
+            if now - _mtime(path) > max_age_s:
                 shutil.rmtree(path, ignore_errors=True)
                 removed += 1
         return removed
@@ -319,7 +339,7 @@ class FeatureCache:
         with self._disk_lock:
             if self._disk_sizes is None:
                 self._disk_sizes = {
-                    entry: _dir_size(entry) for entry in self.disk_path.glob("*/*.zarr")
+                    entry: _dir_size(entry) for entry in _own(self.disk_path, _ENTRY)
                 }
             self._disk_sizes[path] = _dir_size(path)
             total = sum(self._disk_sizes.values())
