@@ -7,7 +7,7 @@ import inspect
 import numpy as np
 import pytest
 
-from napari_skipclick.io.store import AnnotationStore
+from napari_skipclick.io.store import AnnotationStore, StoreLockedError
 from napari_skipclick.session import AnnotationSession, PropagationSettings
 from napari_skipclick.session.store_protocol import Store
 from napari_skipclick.types import Click, FrameStatus, VideoInfo
@@ -316,3 +316,27 @@ def test_masks_propagation_made_stay_locally_corrected_after_reopening(tmp_path,
     mask = resumed.labels[2] == obj
     assert not mask[20:32, left : left + 2].any() and mask[20:32, left + 10 : left + 12].all()
     resumed.close()
+
+
+def test_one_store_takes_one_session_and_only_its_own_video(tmp_path, frames):
+    """Two sessions on one store would give ID 1 to two objects, each commit erasing the
+    other's: the second is refused until the first is closed. Frames of another size are
+    refused before anything is written (the store would stay locked with unsaved frames)."""
+    store = AnnotationStore.open_or_create(tmp_path / "s.zarr", video_info(frames))
+    first = AnnotationSession(frames, ColourEngine(), store=store)
+    first.add_object(name="A")
+    with pytest.raises(StoreLockedError, match="in use by another session"):
+        AnnotationSession(frames, ColourEngine(), store=store)
+    with pytest.raises(StoreLockedError):
+        AnnotationSession(frames, ColourEngine()).save_to(store)
+    first.close()
+    store = AnnotationStore.open_or_create(tmp_path / "s.zarr", video_info(frames))
+    second = AnnotationSession(frames, ColourEngine(), store=store)
+    assert [o.name for o in second.objects] == ["A"]
+    second.close()
+    store = AnnotationStore.open_or_create(tmp_path / "s.zarr", video_info(frames))
+    with pytest.raises(ValueError, match="is of a video of 12 frames"):
+        AnnotationSession(frames[:, :-1], ColourEngine(), store=store)
+    with pytest.raises(ValueError, match="is of a video of 12 frames"):
+        AnnotationSession(frames[:3], ColourEngine()).save_to(store)
+    store.close()

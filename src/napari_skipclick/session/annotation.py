@@ -28,7 +28,7 @@ from .results import EditResult, FeaturesNotReady, StaleResultError, split_insid
 from .saving import SessionSaving
 from .spurs import without_spur
 from .state import ObjectRegistry
-from .store_protocol import Store
+from .store_protocol import Store, check_store_fits
 from .thin_parts import thin_part_of
 from .track import Courses
 from .undoing import SessionUndo
@@ -68,6 +68,9 @@ class AnnotationSession(
         shape = tuple(frames.shape)
         if len(shape) != 4 or shape[3] != 3:
             raise ValueError(f"frames must be (T, H, W, 3) RGB, got shape {shape}")
+        if store is not None:
+            check_store_fits(store, shape)
+            store.claim(self)
         self.frames = frames
         self.engine = engine
         self.store = store

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..colors import color_for
 from ..types import DEFAULT_CLASS, ObjectInfo
+from .store_protocol import check_store_fits
 
 if TYPE_CHECKING:
     from ..engines.base import Engine
@@ -243,6 +244,8 @@ class SessionSaving:
         ``RuntimeError`` while an edit is open (``saved_whole``).
         """
         self._refuse_open_edit("save to another store")
+        check_store_fits(store, (self.n_frames, *self.frame_shape))
+        store.claim(self)
         with self._commit_lock:
             self.courses.resave_all()  # read from the old store before the switch
             with self._lock:

@@ -117,6 +117,24 @@ class Store(Protocol):
         deletion is being written."""
         ...
 
-    def close(self) -> None:
-        """Release the store (its lock); further writes fail."""
+    def claim(self, owner: object) -> None:
+        """Note that ``owner`` (a session) saves into the store until it is closed; raise an
+        error (``StoreLockedError``) when another session not closed does."""
         ...
+
+    def close(self) -> None:
+        """Release the store (its lock, its owner); further writes fail."""
+        ...
+
+
+def check_store_fits(store: Store, shape: tuple[int, ...]) -> None:
+    """``ValueError`` unless ``store`` is of a video of ``shape``'s frames ``(T, H, W, ...)``:
+    a store of another video is refused before anything is written into it."""
+    video = store.video
+    if (video.n_frames, video.height, video.width) != tuple(shape[:3]):
+        t, h, w = shape[:3]
+        raise ValueError(
+            f"the store {store.path} is of a video of {video.n_frames} frames "
+            f"{video.width}x{video.height} ({video.path or 'a labels layer'}), these frames "
+            f"are {t} of {w}x{h}: open the store with its video, or choose another store"
+        )

@@ -29,7 +29,7 @@ from .checks import (
     load_objects,
     objects_doc,
 )
-from .errors import DECODE_ERRORS, StoreCorruptError, StoreError
+from .errors import DECODE_ERRORS, StoreCorruptError, StoreError, StoreLockedError
 from .files import DurableLocalStore, read_json, write_json
 from .layout import (
     LABELS,
@@ -60,6 +60,7 @@ class AnnotationStore(FrameRecords):
         self._write_lock = threading.RLock()  # one write at a time from any thread
         self._manifest = manifest
         self._lock = lock
+        self._owner: weakref.ref | None = None  # the session saving into this store
         self._finalizer = weakref.finalize(self, lock.release) if lock else None
         self.video = video_from_doc(manifest.get("video"), path / MANIFEST)
         self._labels = open_labels(path, self.video, readonly)
@@ -361,9 +362,25 @@ class AnnotationStore(FrameRecords):
             yield self
 
     # ------------------------------------------------------------------ closing
-    def close(self) -> None:
-        """Release the writer lock (after a write in progress in another thread finishes)."""
+    def claim(self, owner: object) -> None:
+        """Note that ``owner`` (an ``AnnotationSession``) saves into this store until the store
+        is closed. ``StoreLockedError`` when another one, alive, does (two sessions on one
+        store give the same IDs to different objects, and each commit overwrites the other's
+        object list)."""
         with self._write_lock:
+            current = self._owner() if self._owner is not None else None
+            if current is not None and current is not owner:
+                raise StoreLockedError(
+                    f"the store {self.path} is in use by another session in this process: "
+                    "close that session first (session.close())"
+                )
+            self._owner = weakref.ref(owner)
+
+    def close(self) -> None:
+        """Release the writer lock (after a write in progress in another thread finishes) and
+        the session that saved into the store."""
+        with self._write_lock:
+            self._owner = None
             if self._lock is not None and self._lock.held:
                 self._lock.release()
 
