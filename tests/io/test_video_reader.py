@@ -311,6 +311,27 @@ def test_frame_folder_natural_sort(tmp_path):
     assert open_video(tmp_path)[4].shape == (H, W, 3)
 
 
+def test_one_photo_is_a_video_of_one_frame(tmp_path):
+    """A JPEG or PNG file opens as one frame (PyAV could not decode a still JPEG: annotate,
+    and exports with images of a photo's store, failed)."""
+    for name in ("photo.jpg", "photo.png"):
+        Image.fromarray(synthetic_frame(4)).save(tmp_path / name, quality=100)
+        video = open_video(tmp_path / name)
+        assert video.shape == (1, H, W, 3) and video.info.path == str(tmp_path / name)
+        assert np.abs(video[0].astype(int) - synthetic_frame(4)).mean() < 3
+    (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
+    with pytest.raises(VideoError, match=r"broken\.jpg: not a readable image"):
+        open_video(tmp_path / "broken.jpg")
+
+
+def test_16_bit_frames_are_scaled_to_8_bits_not_clipped(tmp_path):
+    grey = (np.arange(H * W).reshape(H, W) % 256).astype(np.uint16) * 257
+    Image.fromarray(grey).save(tmp_path / "f0.png")  # mode I;16: clipped to white before
+    frame = open_video(tmp_path)[0]
+    np.testing.assert_array_equal(frame[..., 0], grey // 257)
+    assert (frame[..., 0] == frame[..., 2]).all()
+
+
 @pytest.mark.timeout(20)
 def test_bad_inputs_raise_video_error(tmp_path, videos):
     (tmp_path / "empty.mp4").write_bytes(b"")

@@ -9,7 +9,7 @@ import hashlib
 import re
 from fractions import Fraction
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -214,6 +214,17 @@ class VideoFileSource:
             yield from frames
 
 
+def _rgb8(image: Any) -> np.ndarray:
+    """A PIL image as ``(H, W, 3) uint8``. 16-bit grey (PNG, TIFF) is scaled from its full
+    range (``value / 257``), the same for every frame: PIL's own conversion clips it at 255,
+    white wherever the frame is not almost black."""
+    if image.mode.startswith("I"):  # "I;16", "I;16B", "I" (32-bit integers)
+        grey = np.asarray(image).astype(np.float64) / 257.0
+        grey = np.clip(np.rint(grey), 0, 255).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=2)
+    return np.asarray(image.convert("RGB"))
+
+
 def _reason(exc: BaseException) -> str:
     text = getattr(exc, "strerror", None) or str(exc)
     return text.split(": '")[0].strip() or type(exc).__name__
@@ -288,7 +299,8 @@ def _frame_rate(stream, pts: np.ndarray) -> float:
 
 
 class FrameFolderSource:
-    """A folder of JPEG/PNG frames, naturally sorted by file name; all frames the same size."""
+    """A folder of JPEG/PNG frames, naturally sorted by file name; all frames the same size.
+    A single image file (``path`` a file) is a video of one frame."""
 
     def __init__(self, path: Path, suffixes: tuple[str, ...], *, fps: float) -> None:
         from PIL import Image, UnidentifiedImageError
@@ -299,11 +311,15 @@ class FrameFolderSource:
         self.n_seeks = 0
         self.notes: list[str] = []
         try:
-            files = [
-                p
-                for p in path.iterdir()
-                if p.suffix.lower() in suffixes and not p.name.startswith(".") and p.is_file()
-            ]
+            files = (
+                [path]
+                if path.is_file()
+                else [
+                    p
+                    for p in path.iterdir()
+                    if p.suffix.lower() in suffixes and not p.name.startswith(".") and p.is_file()
+                ]
+            )
         except OSError as exc:
             raise VideoError(f"{path}: cannot list the folder ({_reason(exc)})") from exc
         if not files:
@@ -332,7 +348,7 @@ class FrameFolderSource:
         file = self._files[index]
         try:
             with Image.open(file) as image:
-                rgb = np.asarray(image.convert("RGB"))
+                rgb = _rgb8(image)
         except OSError as exc:
             raise VideoError(f"{file.name}: not a readable image ({_reason(exc)})") from exc
         self.n_decoded += 1
