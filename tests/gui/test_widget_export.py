@@ -101,3 +101,28 @@ def test_export_panel_offers_every_format_with_images_and_splits(annotated, qtbo
     panel.folder_edit.setText(str(tmp_path / "bad"))
     panel.export()
     assert panel.worker is None and not (tmp_path / "bad").exists()
+
+
+def test_a_photo_layer_from_an_array_exports_with_its_images(
+    make_napari_viewer, qtbot, feature_cache, tmp_path
+):
+    """A photo added as an array has no file to read again: the export's images are the
+    session's frames (it failed: "from_array does not exist")."""
+    viewer = make_napari_viewer()
+    photo = np.zeros((60, 80, 3), np.uint8)
+    photo[20:40, 30:50] = (220, 30, 30)
+    image = viewer.add_image(photo, name="from_array", rgb=True)
+    from napari_skipclick._qt.widget import SkipClickWidget
+
+    widget = SkipClickWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    widget.controller.start_session(
+        image, create_engine("embedded"), store_path=str(tmp_path / "p.zarr"), cache=feature_cache
+    )
+    wait_idle(qtbot, widget.controller)
+    widget.controller.add_object(name="box")
+    click(qtbot, widget.controller, 30, 40)
+    _run_export(qtbot, widget, "coco", tmp_path / "coco")
+    (jpg,) = (tmp_path / "coco" / "images").glob("*.jpg")
+    assert np.abs(np.asarray(Image.open(jpg)).astype(int) - photo).mean() < 3
+    widget.controller.close_session()

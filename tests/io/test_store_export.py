@@ -338,3 +338,26 @@ def test_a_damaged_object_list_is_named_once(store, tmp_path, capsys):
     assert err.count("objects.json") == 1 and "damaged" in err
     assert "error: the damage named above stops it" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_images_come_from_the_frames_given_and_a_store_without_a_video_says_so(tmp_path):
+    """A store saved from a plain labels layer records no video: its export with images is
+    refused with the reason (it read whatever images the working folder held); frames
+    given as an array (the widget's session) are written as they are."""
+    path = tmp_path / "plain.zarr"
+    with AnnotationStore.open_or_create(path, VideoInfo.of_labels(5, 30, 40)) as s:
+        s.commit_frame(1, labels_for(1), FrameStatus.CLICKED, {})
+    with pytest.raises(ExportError, match=r"records no video .* give the video"):
+        export_store(path, "coco", tmp_path / "c1")
+    assert not (tmp_path / "c1").exists()
+    frames = np.random.default_rng(0).integers(0, 256, (5, 30, 40, 3), dtype=np.uint8)
+    export_store(
+        path,
+        "png",
+        tmp_path / "c2",
+        with_images=True,
+        image_format="png",
+        videos={str(path): frames},
+    )
+    (image,) = (tmp_path / "c2" / "images").glob("*.png")
+    np.testing.assert_array_equal(np.asarray(Image.open(image)), frames[1])

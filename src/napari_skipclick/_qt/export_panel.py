@@ -47,7 +47,9 @@ def _export(
     cancel: threading.Event,
 ) -> tuple[list[Path], str | None]:
     """Writer-thread job: save what is unsaved, then export the session's store holding its
-    commits (one committed state). Returns the written paths and, on failure, why."""
+    commits (one committed state), images from the session's frames (what the annotator saw,
+    whether or not the layer came from a file). Returns the written paths and, on failure,
+    why."""
     from ..io.export import export_store
 
     store = session.store
@@ -60,6 +62,7 @@ def _export(
                 out,
                 progress=lambda done, total: signals.step.emit(done, total),
                 cancel=cancel.is_set,
+                videos={str(store.path): session.frames},
                 **options,
             )
     except Exception as exc:  # reported in the GUI, never lost in the writer thread

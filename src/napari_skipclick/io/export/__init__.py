@@ -78,7 +78,8 @@ def export_store(
             davis, off for png and numpy).
         image_format: ``"jpg"`` or ``"png"``.
         quality: JPEG quality.
-        videos: store path -> video to read frames from, for a video that has moved.
+        videos: store path -> where to read its frames: a video file or frame folder (a video
+            that has moved), or the frames themselves (a `(T, H, W, 3)` uint8 array-like).
         overwrite: replace an earlier export.
         progress: called as ``progress(done, total)`` after each frame.
         cancel: polled after each frame; true stops and removes what was written.

@@ -303,7 +303,8 @@ class FrameImages:
         image_format: ``"jpg"`` (quality ``quality``) or ``"png"`` (lossless).
         quality: JPEG quality, 1..100.
         videos: per store path, a video file or frame folder to read instead of the recorded
-            one (for a video that has moved).
+            one (for a video that has moved), or the frames themselves, a ``(T, H, W, 3)``
+            uint8 array-like (the widget's session: what the annotator saw).
     """
 
     def __init__(
@@ -316,6 +317,7 @@ class FrameImages:
         self.suffix, self.quality = f".{image_format}", quality
         self._sources = dict(videos or {})
         self._open: dict[str, Any] = {}
+        self._opened: list[Any] = []  # the videos this object opened, to close
 
     def frame(self, store: AnnotationStore, t: int) -> np.ndarray:
         """Frame ``t`` of ``store``'s video as ``(H, W, 3) uint8``."""
@@ -324,13 +326,22 @@ class FrameImages:
             from ..video import VideoError, open_video
 
             source = self._sources.get(key, store.video.path)
-            try:
-                video = open_video(source)
-            except (VideoError, OSError) as e:
+            if hasattr(source, "shape"):  # the frames themselves
+                video, source = source, "the frames given"
+            elif not source:
                 raise ExportError(
-                    f"cannot read the frames of {store.path.name} from {source}: {e}; "
-                    "give the video's new place, or export without images"
-                ) from e
+                    f"{store.path.name} records no video (it was saved from a labels layer): "
+                    "give the video (--video), or export without images"
+                )
+            else:
+                try:
+                    video = open_video(source)
+                except (VideoError, OSError) as e:
+                    raise ExportError(
+                        f"cannot read the frames of {store.path.name} from {source}: {e}; "
+                        "give the video's new place, or export without images"
+                    ) from e
+                self._opened.append(video)
             v = store.video
             if tuple(video.shape) != (v.n_frames, v.height, v.width, 3):
                 raise ExportError(
@@ -353,8 +364,8 @@ class FrameImages:
         return buffer.getvalue()
 
     def close(self) -> None:
-        """Release the videos."""
-        for video in self._open.values():
+        """Release the videos it opened."""
+        for video in self._opened:
             close = getattr(video, "close", None)
             if close is not None:
                 close()
