@@ -66,7 +66,8 @@ def layer_video_info(layer: Any, frames: Any) -> VideoInfo:
     info = video_info_from_metadata(layer.metadata, shape)
     if info is not None:
         return info
-    path = getattr(layer.source, "path", None) or layer.metadata.get(PATH) or layer.name
+    # no file for a layer made from an array: a store records none rather than the layer's name
+    path = getattr(layer.source, "path", None) or layer.metadata.get(PATH) or ""
     fps = float(layer.metadata.get(FPS, 25.0))
     return VideoInfo(str(path), *shape, fps, content_fingerprint(frames))
 

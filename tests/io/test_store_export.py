@@ -347,7 +347,7 @@ def test_images_come_from_the_frames_given_and_a_store_without_a_video_says_so(t
     path = tmp_path / "plain.zarr"
     with AnnotationStore.open_or_create(path, VideoInfo.of_labels(5, 30, 40)) as s:
         s.commit_frame(1, labels_for(1), FrameStatus.CLICKED, {})
-    with pytest.raises(ExportError, match=r"records no video .* give the video"):
+    with pytest.raises(ExportError, match=r"records no video file .* give the video"):
         export_store(path, "coco", tmp_path / "c1")
     assert not (tmp_path / "c1").exists()
     frames = np.random.default_rng(0).integers(0, 256, (5, 30, 40, 3), dtype=np.uint8)

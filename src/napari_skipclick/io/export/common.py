@@ -330,8 +330,8 @@ class FrameImages:
                 video, source = source, "the frames given"
             elif not source:
                 raise ExportError(
-                    f"{store.path.name} records no video (it was saved from a labels layer): "
-                    "give the video (--video), or export without images"
+                    f"{store.path.name} records no video file (it was made from a napari layer "
+                    "that had none): give the video (--video), or export without images"
                 )
             else:
                 try:

@@ -167,9 +167,10 @@ def check_same_video(p: Path, stored: VideoInfo, video: VideoInfo) -> None:
     same_size = (stored.n_frames, stored.height, stored.width) == shape
     if not same_size or (stored.fingerprint != video.fingerprint and not stored.labels_only):
         raise StoreMismatchError(
-            f"the store {p} belongs to another video: {stored.path} "
+            f"the store {p} belongs to another video: {stored.path or 'a layer without a file'} "
             f"({stored.n_frames} frames {stored.width}x{stored.height}, fingerprint "
-            f"{stored.fingerprint[:16]}), not {video.path} ({video.n_frames} frames "
+            f"{stored.fingerprint[:16]}), not {video.path or 'a layer without a file'} "
+            f"({video.n_frames} frames "
             f"{video.width}x{video.height}, fingerprint {video.fingerprint[:16]}). "
             "Open that video, or choose another store path."
         )
