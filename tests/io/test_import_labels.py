@@ -205,6 +205,12 @@ def test_a_failed_import_into_a_new_store_leaves_no_store(tmp_path, capsys):
     assert not store.exists()  # a later annotate --store new.zarr is not told it exists
     code, err = run_import(store, tmp_path / "nothing", capsys, "--video", str(video))
     assert code == 1 and "does not exist" in err and not store.exists()
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    (tmp_path / "noise.npy").write_bytes(b"\x93NUMPY" + bytes(range(200)))
+    for bad in ("objects.npy", "noise.npy"):  # refused, never unpickled
+        code, err = run_import(store, tmp_path / bad, capsys, "--video", str(video))
+        assert code == 1 and f"{bad} is not a readable .npy array of labels" in err
+        assert "Traceback" not in err and not store.exists()
     labels[2, 3:6, 3:6] = 4
     np.save(tmp_path / "good.npy", labels)
     assert run_import(store, tmp_path / "good.npy", capsys, "--video", str(video))[0] == 0

@@ -129,7 +129,10 @@ def _name_objects(source: LabelSource) -> None:
 
 def _array(path: Path) -> LabelSource:
     if path.suffix == ".npy":
-        array = np.load(path, mmap_mode="r")
+        try:  # never unpickles: object arrays and other files are refused
+            array = np.load(path, mmap_mode="r")
+        except (ValueError, OSError, EOFError) as e:
+            raise LabelsImportError(f"{path} is not a readable .npy array of labels: {e}") from e
     else:
         import zarr
 
