@@ -382,3 +382,18 @@ def test_every_step_compares_with_the_object_colours_on_the_start_frame(monkeypa
     # one model, from the accepted start mask: what later masks took on is not the object
     assert len(built) == 1
     assert np.array_equal(built[0][0], session.image(0)) and np.array_equal(built[0][1], start)
+
+
+@pytest.mark.parametrize("shape", [(4, 1, 40, 3), (4, 40, 1, 3), (3, 1, 1, 3)])
+def test_frames_one_pixel_high_or_wide_propagate_and_fill(shape):
+    """No motion can be measured on such frames (numpy's gradient raised): the object is
+    carried where it was."""
+    frames = np.zeros(shape, np.uint8)
+    frames[..., 0] = 200
+    session = AnnotationSession(frames, ColourEngine())
+    obj = session.add_object()
+    session.set_clicks(0, obj.id, [Click(0, 0, True)])
+    assert len(list(session.propagate([obj.id], 0, n_frames=shape[0] - 1))) == shape[0] - 1
+    session.set_clicks(shape[0] - 1, obj.id, [Click(0, 0, True)])
+    list(session.fill([obj.id], 0, shape[0] - 1))
+    assert all(session.labels.read(t)[0, 0] == obj.id for t in range(shape[0]))

@@ -220,7 +220,8 @@ def estimate_motion(
             off itself (``Motion.camera``).
 
     Returns:
-        The backward flow on the crop, or None when the mask is empty.
+        The backward flow on the crop, or None when the mask is empty or the crop is one
+        pixel high or wide (a frame that thin: no gradient, so no motion, can be measured).
     """
     from skimage.transform import resize
 
@@ -229,6 +230,8 @@ def estimate_motion(
         return None
     y0, y1, x0, x1 = box
     size = (y1 - y0, x1 - x0)
+    if min(size) < 2:
+        return None
     before, after = _grey(previous[y0:y1, x0:x1]), _grey(current[y0:y1, x0:x1])
     small_mask = mask[y0:y1, x0:x1].astype(np.float32)
     scale = min(1.0, settings.max_side / max(size))
