@@ -136,6 +136,22 @@ def test_pick_device_prefers_cuda_then_mps_then_cpu(monkeypatch):
     assert pick_device(None) == torch.device("cuda")
 
 
+def test_a_device_that_is_not_there_is_named_with_the_choices(monkeypatch):
+    """torch's own errors list its internal backends, or ask for an NVIDIA driver."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="'gpu': choose auto, cpu, cuda"):
+        pick_device("gpu")
+    for name in ("cuda", "cuda:0", "mps"):
+        with pytest.raises(ValueError, match=r"this machine has no .*choose auto or cpu"):
+            pick_device(name)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert pick_device("cuda:0") == torch.device("cuda:0")
+    with pytest.raises(ValueError, match="has 1 CUDA device"):
+        pick_device("cuda:3")
+
+
 def test_official_package_names_get_inert_stand_ins(tmp_path, monkeypatch):
     """Even a global under ``isegm.`` that would run code is replaced, never called."""
     import sys

@@ -31,9 +31,30 @@ class _Placeholder:
 
 
 def pick_device(device: str | torch.device | None = None) -> torch.device:
-    """``device`` as a ``torch.device``; None or ``auto`` picks CUDA, then Apple MPS, then CPU."""
+    """``device`` as a ``torch.device``; None or ``auto`` picks CUDA, then Apple MPS, then CPU.
+
+    Raises ``ValueError`` for a name that is no device (``gpu``) and for CUDA or MPS on a
+    machine that has none, with the choices (torch's own errors name its internal backends).
+    """
     if device is not None and device != "auto":
-        return torch.device(device)
+        try:
+            chosen = torch.device(device)
+        except (RuntimeError, TypeError) as e:
+            raise ValueError(f"device {device!r}: choose auto, cpu, cuda (cuda:N) or mps") from e
+        mps = getattr(torch.backends, "mps", None)
+        available = {
+            "cuda": torch.cuda.is_available(),
+            "mps": mps is not None and mps.is_available(),
+        }
+        if not available.get(chosen.type, True):
+            raise ValueError(
+                f"device {device!r}: this machine has no {chosen.type.upper()}; choose auto or cpu"
+            )
+        if chosen.type == "cuda" and (chosen.index or 0) >= torch.cuda.device_count():
+            raise ValueError(
+                f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)"
+            )
+        return chosen
     if torch.cuda.is_available():
         return torch.device("cuda")
     mps = getattr(torch.backends, "mps", None)
