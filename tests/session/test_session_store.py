@@ -340,3 +340,23 @@ def test_one_store_takes_one_session_and_only_its_own_video(tmp_path, frames):
     with pytest.raises(ValueError, match="is of a video of 12 frames"):
         AnnotationSession(frames[:3], ColourEngine()).save_to(store)
     store.close()
+
+
+def test_a_closed_session_refuses_edits_that_would_be_saved_nowhere(tmp_path, frames):
+    store = AnnotationStore.open_or_create(tmp_path / "s.zarr", video_info(frames))
+    session = AnnotationSession(frames, ColourEngine(), store=store, classes="skier")
+    assert session.registry.classes == ["skier"]  # one name, not five letters
+    obj = session.add_object()
+    with pytest.raises(ValueError, match="object IDs start at 1"):
+        session.add_object(obj_id=0)
+    session.close()
+    for edit in (
+        lambda: session.set_clicks(0, obj.id, [Click(25, 17, True)]),
+        lambda: session.add_object(),
+        lambda: session.rename_object(obj.id, "B"),
+    ):
+        with pytest.raises(RuntimeError, match="the session was closed"):
+            edit()
+    session.close()  # closing again is harmless
+    with AnnotationStore.open(tmp_path / "s.zarr") as reopened:
+        assert [o.name for o in reopened.objects()] == [obj.name]

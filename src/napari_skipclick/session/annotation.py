@@ -61,7 +61,7 @@ class AnnotationSession(
         *,
         store: Store | None = None,
         cache: FeatureCache | None = None,
-        classes: Sequence[str] = (DEFAULT_CLASS,),
+        classes: str | Sequence[str] = (DEFAULT_CLASS,),
         labels_max_mib: float = 512,
         history_max: int = 10_000,
     ) -> None:

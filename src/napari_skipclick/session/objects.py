@@ -8,7 +8,7 @@ from typing import Any
 
 from ..types import DEFAULT_CLASS, ObjectInfo
 from .history import ClassListChange, History
-from .state import ObjectRegistry
+from .state import ObjectRegistry, class_names
 
 
 class SessionObjects:
@@ -18,6 +18,7 @@ class SessionObjects:
     history: History
     _lock: Any
     _mark_objects_changed: Callable[[], None]  # the session's (``SessionSaving``)
+    _refuse_closed: Callable[[], None]  # the session's (``SessionSaving``)
 
     @property
     def objects(self) -> list[ObjectInfo]:
@@ -70,7 +71,7 @@ class SessionObjects:
         Args:
             names: class names (``ValueError`` for an empty one: nothing changes).
         """
-        names = [name.strip() for name in names]
+        names = [name.strip() for name in class_names(names)]
         if not all(names):
             raise ValueError("a class name cannot be empty")
         with self._lock:
@@ -134,6 +135,7 @@ class SessionObjects:
     def _change_objects(self, change: Callable[..., Any], *args: Any) -> Any:
         """``change(*args)`` on the object registry; the lists are written by the next commit."""
         with self._lock:
+            self._refuse_closed()
             result = change(*args)
             self._mark_objects_changed()
             return result

@@ -80,6 +80,7 @@ class SessionSaving:
         self._objects_version = 0
         self._wide_version = -1  # the version whose list with the stored objects was written
         self._open_edits = 0  # frame-by-frame edits open (``saved_whole``)
+        self.closed = False  # its store released by ``close``: edits are refused
         #: listed objects whose deletion a crash cut short (the store's mark, kept until done)
         self._leaving: set[int] = set(self.store.leaving()) if self.store is not None else set()
 
@@ -234,6 +235,15 @@ class SessionSaving:
                     self.dirty_frames(), self.objects_dirty, self.store.path, exc
                 ) from exc
         self.store.close()
+        self.closed = True
+
+    def _refuse_closed(self) -> None:
+        """``RuntimeError`` once ``close`` released the store: an edit would be saved nowhere."""
+        if self.closed:
+            raise RuntimeError(
+                f"the session was closed (its store {self.store.path} released): "
+                "start a new AnnotationSession to edit"
+            )
 
     def save_to(self, store: Store) -> None:
         """Write the whole annotation (every frame, the object list, the courses) into

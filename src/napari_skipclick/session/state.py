@@ -12,13 +12,20 @@ from ..types import ObjectInfo
 __all__ = ["COLORS", "ObjectRegistry", "color_for"]
 
 
+def class_names(classes: str | Iterable[str]) -> list[str]:
+    """Class names as a list; one string is one name (``"skier"``, not five letters)."""
+    return [classes] if isinstance(classes, str) else list(classes)
+
+
 class ObjectRegistry:
     """The objects (stable IDs, never reused) and the editable list of class names."""
 
-    def __init__(self, objects: Iterable[ObjectInfo] = (), classes: Iterable[str] = ()) -> None:
+    def __init__(
+        self, objects: Iterable[ObjectInfo] = (), classes: str | Iterable[str] = ()
+    ) -> None:
         self._objects: dict[int, ObjectInfo] = {}
         self._classes: list[str] = []
-        for name in classes:
+        for name in class_names(classes):
             self.add_class(name)
         for info in objects:
             if info.class_name not in self._classes:
@@ -117,6 +124,8 @@ class ObjectRegistry:
             class_name = self._classes[0]
         self._check_class(class_name)
         obj_id = self._next_id if obj_id is None else int(obj_id)
+        if obj_id < 1:
+            raise ValueError(f"object IDs start at 1 (0 is the background), not {obj_id}")
         if obj_id < self._next_id:
             raise ValueError(
                 f"ID {obj_id} was given before (an object deleted keeps its ID): "

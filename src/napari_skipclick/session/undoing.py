@@ -24,6 +24,7 @@ class SessionUndo:
     _meta_dirty: set[int]
     _lock: Any
     _mark_objects_changed: Callable[[], None]  # the session's (``SessionSaving``)
+    _refuse_closed: Callable[[], None]  # the session's (``SessionSaving``)
     ids_on: Callable[[int], frozenset[int]]
     saved_whole: Callable[[], AbstractContextManager[None]]  # the session's (``SessionSaving``)
 
@@ -136,6 +137,7 @@ class SessionUndo:
         self.ids_on(change.frame)
 
     def _set_state(self, change: FrameChange, *, after: bool) -> None:
+        self._refuse_closed()
         t = change.frame
         if change.labels_after.size:
             self.labels.update(t, change.box, lambda region: change.paste(region, after=after))
