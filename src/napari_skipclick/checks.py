@@ -29,6 +29,22 @@ def check_image(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
+def as_click(value: object, i: int = 0) -> Click:
+    """``value`` — a ``Click`` or a ``(y, x, positive)`` sequence — as a ``Click`` of floats
+    and a bool; ``ValueError`` naming click ``i`` for anything else (two numbers, a sign that
+    is a string: ``"False"`` would read as positive)."""
+    try:
+        y, x, positive = value  # type: ignore[misc]
+    except (TypeError, ValueError):
+        raise ValueError(f"click {i} must be (y, x, positive), not {value!r}") from None
+    if not isinstance(positive, (bool, np.bool_)) and positive not in (0, 1):
+        raise ValueError(f"click {i}: its sign must be True or False, not {positive!r}")
+    try:
+        return Click(float(y), float(x), bool(positive))
+    except (TypeError, ValueError):
+        raise ValueError(f"click {i} must have numbers for y and x, not {value!r}") from None
+
+
 def click_inside(y: float, x: float, shape: tuple[int, int]) -> bool:
     """Whether a click at row ``y``, column ``x`` lies inside an image of ``shape`` (H, W).
 

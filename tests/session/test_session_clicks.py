@@ -131,6 +131,20 @@ def test_clicks_outside_the_image_are_ignored_with_a_message(session):
     assert session.set_clicks(0, obj.id, [RED_CLICK]).message is None
 
 
+def test_clicks_and_frames_that_are_not_are_refused_by_name(session):
+    """Two numbers, a sign written as text ("False" read as positive) and a frame 1.7 (read as
+    frame 1) are refused, and nothing changes."""
+    obj = session.add_object()
+    with pytest.raises(ValueError, match=r"click 0 must be \(y, x, positive\), not \(15, 20\)"):
+        session.set_clicks(0, obj.id, [(15, 20)])
+    with pytest.raises(ValueError, match="click 1: its sign must be True or False, not 'False'"):
+        session.set_clicks(0, obj.id, [RED_CLICK, Click(15, 20, "False")])
+    with pytest.raises(IndexError, match=r"frame 1\.7 is not a frame index"):
+        session.set_clicks(1.7, obj.id, [RED_CLICK])
+    assert not session.labels[0].any() and not session.labels[1].any()
+    assert session.set_clicks(np.int64(1), obj.id, [(*RED_CLICK[:2], np.True_)]).clicks
+
+
 def test_overlap_rule_earlier_pixels_win_unless_override():
     engine = ColourEngine(tolerance=255)  # every click selects the whole frame
     session = AnnotationSession(moving_squares(2), engine)

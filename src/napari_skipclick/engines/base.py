@@ -8,7 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..checks import check_image, click_inside
+from ..checks import as_click, check_image, click_inside
 from ..types import Click
 
 
@@ -102,16 +102,15 @@ def check_clicks(clicks: Sequence[Click | tuple], shape: tuple[int, int]) -> lis
     """Return clicks as ``Click`` tuples; raise ``ValueError`` for one outside ``shape`` (H, W)."""
     height, width = shape
     checked = []
-    for i, click in enumerate(clicks):
-        y, x, positive = click
-        y, x = float(y), float(x)
+    for i, value in enumerate(clicks):
+        y, x, positive = as_click(value, i)
         if not (np.isfinite(y) and np.isfinite(x)):
             raise ValueError(f"click {i} has a non-finite coordinate: ({y}, {x})")
         if not click_inside(y, x, shape):
             raise ValueError(
                 f"click {i} at (y={y:g}, x={x:g}) lies outside the {height}x{width} image"
             )
-        checked.append(Click(y, x, bool(positive)))
+        checked.append(Click(y, x, positive))
     return checked
 
 

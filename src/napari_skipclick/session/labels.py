@@ -99,6 +99,8 @@ class LabelVolume:
     def frame_index(self, t: int) -> int:
         """``t`` as a frame index in ``[0, T)`` (negative counts from the end); else IndexError."""
         n = self.shape[0]
+        if not isinstance(t, (int, np.integer)):
+            raise IndexError(f"frame {t!r} is not a frame index (an integer)")
         if not -n <= t < n:
             raise IndexError(f"frame {t} is out of range for {n} frames")
         return int(t) % n

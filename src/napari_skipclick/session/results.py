@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..checks import click_inside
+from ..checks import as_click, click_inside
 from ..types import Click
 
 
@@ -59,7 +59,7 @@ def split_inside(
 ) -> tuple[list[Click], list[Click]]:
     """Clicks inside the (H, W) image, and those outside it (or not finite)."""
     kept, ignored = [], []
-    for y, x, positive in clicks:
-        click = Click(float(y), float(x), bool(positive))
+    for i, value in enumerate(clicks):
+        click = as_click(value, i)
         (kept if click_inside(click.y, click.x, shape) else ignored).append(click)
     return kept, ignored
