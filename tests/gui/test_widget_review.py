@@ -18,7 +18,7 @@ def test_n_and_shift_n_go_to_the_frames_that_need_review_and_say_why(annotator, 
     session = controller.session
     pole = controller.add_object(name="left pole").id
     session.set_status(3, FrameStatus.NEEDS_REVIEW)
-    session.mark_carried(3, pole, "area changed by a factor 2.10 (limit 1.5)")
+    session.mark_carried(3, pole, "area changed by a factor 2.10 (limits 0.67-1.5)")
     session.set_status(7, FrameStatus.NEEDS_REVIEW)  # as from a store of an older version
     session.set_status(5, FrameStatus.PROPAGATED)
 

@@ -92,7 +92,7 @@ def test_a_thin_object_that_loses_half_its_length_is_marked_for_it():
     shortened = by_frame[4]
     # half the area is within what a thin object's boundary may jitter, half the length is not
     assert (session.labels[4] == obj).sum() == area // 2
-    assert shortened.reason == "length changed by a factor 0.49 (limit 1.5)"
+    assert shortened.reason == "length changed by a factor 0.49 (limits 0.67-1.5)"
     assert session.status(4) == FrameStatus.NEEDS_REVIEW
     assert session.review_reasons(4) == {obj: shortened.reason}
     # frames marked for review are no reference: the pole stays short of what it was

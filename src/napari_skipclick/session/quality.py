@@ -113,7 +113,10 @@ def _changed(
     )
     for reference, limit, verb, when in checks:
         if reference and not within(value, reference, limit, band):
-            return f"{what} {verb} by a factor {value / reference:.2f}{when} (limit {limit:g})"
+            factor = value / reference  # the limit holds either way: 0.67 to 1.5 for 1.5
+            return (
+                f"{what} {verb} by a factor {factor:.2f}{when} (limits {1 / limit:.2f}-{limit:g})"
+            )
     return None
 
 
