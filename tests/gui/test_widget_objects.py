@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import types
+
+import dask
 import numpy as np
 import pytest
 from app_model.types import KeyBinding, KeyCode
@@ -246,6 +249,29 @@ def test_layer_frames_convert_any_image_layer():
     with pytest.raises(ValueError, match="2D image or a"):
         LayerFrames(np.zeros((2, 2, 4, 5)), rgb=False, contrast_limits=(0, 1))
     assert frame_ranges([0, 1, 2, 5, 7, 8]) == "0-2, 5, 7-8"
+
+
+def test_a_lazy_stack_of_images_of_other_sizes_is_named_at_its_frame():
+    """napari's reader of a folder of photos promises every frame the first one's size: the
+    frame that is not is refused with the reason (a click there failed on a mask shape)."""
+    import dask.array as da
+
+    from napari_skipclick._qt.frames import layer_frames
+
+    sizes = [(40, 50), (30, 50), (40, 50)]
+    parts = [
+        da.from_delayed(
+            dask.delayed(np.zeros)((*size, 3), np.uint8), shape=(40, 50, 3), dtype=np.uint8
+        )
+        for size in sizes
+    ]
+    layer = types.SimpleNamespace(
+        data=da.stack(parts), rgb=True, contrast_limits=(0, 255), multiscale=False, metadata={}
+    )
+    frames = layer_frames(layer)
+    assert frames[0].shape == (40, 50, 3)
+    with pytest.raises(ValueError, match="frame 1 of the layer is 50x30, the layer says 50x40"):
+        frames[1]  # noqa: B018 (reading it is the test)
 
 
 def test_apply_switches_engine_keeps_work_and_uses_cache_setting(annotator, qtbot):

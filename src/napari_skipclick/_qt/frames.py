@@ -52,6 +52,13 @@ class LayerFrames:
         if not 0 <= t < self.shape[0]:
             raise IndexError(f"frame {t} is outside 0..{self.shape[0] - 1}")
         frame = np.asarray(self._data if self._single else self._data[t])
+        if frame.shape[:2] != self.shape[1:3]:  # a lazy stack that promised another size
+            height, width = self.shape[1:3]
+            raise ValueError(
+                f"frame {t} of the layer is {frame.shape[1]}x{frame.shape[0]}, the layer says "
+                f"{width}x{height}: it stacks images of different sizes (napari's reader of a "
+                "folder does); open each image on its own"
+            )
         frame = frame[..., :3] if self._rgb else np.repeat(frame[..., None], 3, axis=-1)
         return self._to_uint8(frame)
 
@@ -64,12 +71,16 @@ class LayerFrames:
 
 
 def layer_frames(layer: Any) -> Any:
-    """The frames of a napari Image layer: its own data when already ``(T, H, W, 3) uint8``
-    (the video itself when the layer shows it through a ``VideoDisplay``)."""
+    """The frames of a napari Image layer: its own data when already a ``(T, H, W, 3) uint8``
+    numpy array or our video (the video itself when the layer shows it through a
+    ``VideoDisplay``); a ``LayerFrames`` otherwise, which also checks each lazy frame's size."""
     data = (
         layer.data[0] if getattr(layer, "multiscale", False) else shown_data(unwrapped(layer.data))
     )
-    if layer.rgb and data.ndim == 4 and data.shape[-1] == 3 and data.dtype == np.uint8:
+    from ..io.video import VideoArray
+
+    whole = isinstance(data, (np.ndarray, VideoArray))  # not a lazy stack of other arrays
+    if whole and layer.rgb and data.ndim == 4 and data.shape[-1] == 3 and data.dtype == np.uint8:
         return data
     return LayerFrames(data, rgb=bool(layer.rgb), contrast_limits=tuple(layer.contrast_limits))
 
