@@ -271,7 +271,7 @@ def test_a_lazy_stack_of_images_of_other_sizes_is_named_at_its_frame():
     frames = layer_frames(layer)
     assert frames[0].shape == (40, 50, 3)
     with pytest.raises(ValueError, match="frame 1 of the layer is 50x30, the layer says 50x40"):
-        frames[1]  # noqa: B018 (reading it is the test)
+        frames[1]
 
 
 def test_apply_switches_engine_keeps_work_and_uses_cache_setting(annotator, qtbot):
