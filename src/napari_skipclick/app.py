@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -116,10 +117,27 @@ def look_at(viewer: Any, centre: tuple[float, ...], zoom: float) -> None:
     camera.zoom = zoom
 
 
+def no_display() -> str | None:
+    """Why napari cannot open a window here (Linux without an X or Wayland display: Qt would
+    abort the process with a core dump), or None."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "no display to open napari on (DISPLAY is not set): run it on a desktop, under "
+        "xvfb-run (skipclick demo --screenshot demo.png --exit), or script a session in Python"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """Open the viewer and run napari's event loop until the window closes."""
     import napari
 
+    why = no_display()
+    if why is not None:
+        print(f"skipclick annotate: {why}", file=sys.stderr)
+        return 2
     try:
         open_annotator(
             args.video,

@@ -107,8 +107,12 @@ def run(args: argparse.Namespace) -> int:
 
     import napari
 
-    from .app import look_at, open_annotator
+    from .app import look_at, no_display, open_annotator
 
+    why = no_display()
+    if why is not None:
+        print(f"skipclick demo: {why}", file=sys.stderr)
+        return 2
     store = args.store or str(Path(tempfile.mkdtemp(prefix="skipclick-demo-")) / "demo.zarr")
     if args.store and Path(args.store).exists():
         print(f"skipclick demo: {args.store} exists; give a new folder", file=sys.stderr)

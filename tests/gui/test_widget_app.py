@@ -89,6 +89,19 @@ def test_annotate_reports_an_unreadable_video(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
+def test_annotate_and_demo_without_a_display_say_so(monkeypatch, capsys):
+    """Qt aborts the whole process (a core dump) when Linux has no display to open on."""
+    from napari_skipclick.cli import main
+
+    monkeypatch.setattr("sys.platform", "linux")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["annotate"]) == 2
+    assert "no display to open napari on" in capsys.readouterr().err
+    assert main(["demo", "--exit"]) == 2
+    assert "xvfb-run" in capsys.readouterr().err
+
+
 def test_annotate_with_a_store_of_another_video_raises_its_error_once(
     make_napari_viewer, tmp_path, capsys
 ):
