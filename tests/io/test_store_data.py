@@ -68,3 +68,17 @@ def test_filters_transform_array_video_and_pickling(annotated):
     assert [m.shape[0] for _, m, _ in loader] == [2, 1]
     with pytest.raises(ValueError, match="shape"):
         SkipClickDataset(path, pixels[:3])
+
+
+def test_a_moved_video_and_frames_past_the_end_are_said(annotated, tmp_path):
+    from napari_skipclick.io.video import VideoError
+
+    store, pixels, _ = annotated
+    with pytest.raises(ValueError, match=r"frames \[99\] are outside the video's 0\.\.3"):
+        SkipClickDataset(store, frames=[1, 99])
+    (tmp_path / "frames").rename(tmp_path / "moved")
+    data = SkipClickDataset(store)
+    with pytest.raises(VideoError, match="if it moved, give its new place"):
+        data[0]
+    moved = SkipClickDataset(store, video=tmp_path / "moved")
+    np.testing.assert_allclose(moved[0][0].permute(1, 2, 0).numpy() * 255, pixels[1], atol=1e-3)

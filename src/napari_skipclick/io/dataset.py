@@ -43,6 +43,13 @@ class SkipClickDataset(Dataset):
         self.store_path = Path(store.path if isinstance(store, AnnotationStore) else store)
         self._store: AnnotationStore | None = None
         opened = self.store
+        if frames is not None:
+            frames = [int(t) for t in frames]
+            past = [t for t in frames if not 0 <= t < opened.video.n_frames]
+            if past:
+                raise ValueError(
+                    f"frames {past[:10]} are outside the video's 0..{opened.video.n_frames - 1}"
+                )
         self.frames = select_frames(opened, frames, statuses)
         self.class_names, self._class_of = categories(opened)
         self.transform = transform
@@ -62,9 +69,20 @@ class SkipClickDataset(Dataset):
     def video(self) -> Any:
         """The frames, opened lazily (again in each worker process)."""
         if self._video is None:
-            from .video import open_video
+            from .video import VideoError, open_video
 
-            self._video = open_video(self._video_source)
+            name = self.store_path.name
+            if not self._video_source:
+                raise ValueError(
+                    f"{name} records no video file: give it, SkipClickDataset(store, video=PATH)"
+                )
+            try:
+                self._video = open_video(self._video_source)
+            except VideoError as e:
+                raise VideoError(
+                    f"cannot read the video of {name}: {e}; if it moved, give its new place: "
+                    "SkipClickDataset(store, video=PATH)"
+                ) from e
             self._check_video(self._video)
         return self._video
 
