@@ -210,6 +210,9 @@ def test_concurrent_requests_encode_once():
     assert len(results) == 4 and all(r is results[0] for r in results)
 
 
-def test_negative_sizes_are_refused():
+def test_negative_sizes_and_a_file_for_the_folder_are_refused(tmp_path):
     with pytest.raises(ValueError):
         FeatureCache(max_mib=-1)
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(ValueError, match=r"cache folder .*afile is a file"):
+        FeatureCache(disk_path=tmp_path / "afile")

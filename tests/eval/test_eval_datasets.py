@@ -100,6 +100,9 @@ def test_iter_samples_skips_or_raises(bad_set):
 def test_manifest_problems(tmp_path):
     with pytest.raises(DatasetError, match="does not exist"):
         read_manifest(tmp_path / "nowhere")
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(DatasetError, match="is a file, not a folder"):
+        read_manifest(tmp_path / "afile")
     with pytest.raises(DatasetError, match=r"no manifest\.csv"):
         read_manifest(tmp_path)
     (tmp_path / "manifest.csv").write_text("name,img,mask\na,a.png,a.png\n")

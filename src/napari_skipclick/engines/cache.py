@@ -131,6 +131,8 @@ class FeatureCache:
         self._disk_lock = threading.Lock()
         self._disk_sizes: dict[Path, int] | None = None
         if self.disk_path is not None:
+            if self.disk_path.exists() and not self.disk_path.is_dir():
+                raise ValueError(f"the feature cache folder {self.disk_path} is a file")
             self.disk_path.mkdir(parents=True, exist_ok=True)
             if (self.disk_path / KEEP_ALL_MARKER).is_file():
                 self.disk_max_bytes = None

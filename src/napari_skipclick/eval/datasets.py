@@ -51,7 +51,8 @@ def read_manifest(root: str | Path) -> list[SampleRef]:
     root = Path(root)
     manifest = root / "manifest.csv"
     if not root.is_dir():
-        raise DatasetError(f"data folder {root} does not exist")
+        why = "is a file, not a folder" if root.exists() else "does not exist"
+        raise DatasetError(f"data folder {root} {why}")
     if not manifest.is_file():
         raise DatasetError(f"no manifest.csv in {root} (expected columns name,image,mask,...)")
     with manifest.open(newline="", encoding="utf-8") as handle:

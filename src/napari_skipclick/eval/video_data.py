@@ -44,7 +44,8 @@ def clip_names(root: str | Path, selected: list[str] | None = None) -> list[str]
     """Clip folders of ``root`` (those holding ``frames.csv``), or the ``selected`` ones."""
     root = Path(root)
     if not root.is_dir():
-        raise VideoDataError(f"data folder {root} does not exist")
+        why = "is a file, not a folder" if root.exists() else "does not exist"
+        raise VideoDataError(f"data folder {root} {why}")
     found = sorted(p.name for p in root.iterdir() if (p / "frames.csv").is_file())
     if selected is None:
         if not found:
