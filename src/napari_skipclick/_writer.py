@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._layer_data import STATUSES, PaintedLabels, labels_video_info
+from ._layer_data import STATUSES, STORE, PaintedLabels, labels_video_info
 from .checks import label_values_problem
 from .colors import color_for
 from .types import DEFAULT_CLASS, FrameStatus, ObjectInfo
@@ -49,7 +49,7 @@ def write_labels(path: str, data: Any, meta: dict) -> list[str]:
     frames painted in napari since the store was opened become "clicked", as in a session.
     Clicks are kept only where the labels are unchanged. The store may already exist
     for the same video (it is updated); one for another video is refused. Labels that are no
-    object IDs (floats, negative, past uint32) are refused before anything is written; errors
+    object IDs (floats, negative, past 65535) are refused before anything is written; errors
     are ``StoreError``s, which napari shows (a ``ValueError`` would read as "not a writer").
     """
     from .io.export import object_ids_in
@@ -57,7 +57,6 @@ def write_labels(path: str, data: Any, meta: dict) -> list[str]:
 
     if isinstance(data, (list, tuple)):  # multiscale: the full-resolution level
         data = data[0]
-    painted = set(data.volume.dirty_frames()) if isinstance(data, PaintedLabels) else set()
     if data.ndim not in (2, 3):  # StoreError: napari would take a ValueError for "not mine"
         raise StoreError(f"a SkipClick store holds (T, H, W) or (H, W) labels, not {data.shape}")
     frames = data[None] if data.ndim == 2 else data
@@ -66,6 +65,10 @@ def write_labels(path: str, data: Any, meta: dict) -> list[str]:
         if problem is not None:
             raise StoreError(f"cannot save the labels as a SkipClick store: frame {t}: {problem}")
     metadata = dict(meta.get("metadata") or {})
+    # a store opened by the reader: the frames napari painted into since (the widget's own
+    # layer's frames changed since saved are session edits of any kind, not paint)
+    reader_paint = isinstance(data, PaintedLabels) and STORE in metadata
+    painted = set(data.volume.dirty_frames()) if reader_paint else set()
     video = labels_video_info(metadata, tuple(int(s) for s in frames.shape))
     with AnnotationStore.open_or_create(path, video) as store:
         ids: set[int] = set()

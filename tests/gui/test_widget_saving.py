@@ -363,3 +363,26 @@ def test_a_store_refused_on_apply_leaves_the_session_as_it_was(saving, qtbot, tm
     with AnnotationStore.open(path) as store:
         assert np.array_equal(store.read_labels(0), labels_of(controller, 0))
         assert len(store.clicks(0)[controller.current_object]) == 2
+
+
+def test_napari_writer_saves_the_session_layer_with_its_video_objects_and_classes(
+    saving, qtbot, tmp_path
+):
+    """*Save Selected Layers* on "SkipClick labels": the store it writes names the video the
+    session annotates (the widget takes it for that video) and keeps the objects' names and
+    classes (it wrote "object 1" of class "object" for a store of no video)."""
+    widget, path = saving
+    controller = widget.controller
+    skier = controller.session.objects[0]
+    controller.rename_object(skier.id, "Anna")
+    controller.add_class("person")
+    controller.set_object_class(skier.id, "person")
+    copy = tmp_path / "copy.zarr"
+    controller.layers.labels.save(str(copy), plugin="napari-skipclick")
+    with AnnotationStore.open(copy) as saved, AnnotationStore.open(path) as own:
+        assert saved.video == own.video
+        assert [(o.id, o.name, o.class_name) for o in saved.objects()] == [
+            (skier.id, "Anna", "person")
+        ]
+        assert "person" in saved.classes()
+        np.testing.assert_array_equal(saved.read_labels(0), labels_of(controller, 0))

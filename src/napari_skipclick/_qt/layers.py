@@ -5,17 +5,18 @@ slider is the frame."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 from napari.layers.base import ActionType
 from napari.utils.colormaps import DirectLabelColormap
 
-from .._layer_data import labels_colormap, unwrapped
+from .._layer_data import CLASSES, OBJECTS, VIDEO, VIDEO_INFO, labels_colormap, unwrapped
 from ..checks import click_inside
 from ..colors import color_for
 from ..io.video import VideoArray
-from ..types import Click, ObjectInfo
+from ..types import Click, ObjectInfo, VideoInfo
 from .display import VideoDisplay, shown_data
 
 PROMPTS_LAYER = "SkipClick prompts"
@@ -61,6 +62,8 @@ class AnnotationLayers:
         if image_layer.ndim == 2:
             scale, translate = np.r_[1.0, scale], np.r_[0.0, translate]
         self.labels = self._labels_layer(labels_data, scale[-3:], translate[-3:])
+        info = image_layer.metadata.get(VIDEO_INFO)  # the video it shows, for napari's writer
+        self.labels.metadata = {VIDEO: asdict(info)} if isinstance(info, VideoInfo) else {}
         height, width = labels_data.shape[1:]
         self.point_size = size = max(5.0, 0.012 * max(height, width))
         self.prompts = self._prompts_layer(scale[-2:], translate[-2:], size)
@@ -263,6 +266,12 @@ class AnnotationLayers:
             self.syncing = False
 
     # -- labels ----------------------------------------------------------------------------------
+
+    def note_objects(self, objects: Sequence[ObjectInfo], classes: Sequence[str]) -> None:
+        """Keep the objects and classes in the labels layer's metadata, as the reader gives a
+        store's layer: napari's writer (*Save Selected Layers*) saves them with the labels."""
+        self.labels.metadata[OBJECTS] = [asdict(o) for o in objects]
+        self.labels.metadata[CLASSES] = list(classes)
 
     def set_objects(self, objects: Sequence[ObjectInfo]) -> None:
         """Colour each object's ID in the labels layer (ID ``i`` in ``color_for(i)``)."""

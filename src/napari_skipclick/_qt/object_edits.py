@@ -27,11 +27,19 @@ class ControllerObjects:
     session: Any
     layers: Any
     edits: Any
+    saving: Any
     current_object: int | None
     current_before: dict[int, int | None]  # the controller's
     #: the import, deletion or undo of a large edit running in a worker, if any: while it
     #: runs, other edits are refused (``_refuse_while_busy``)
     background_edit: StoppableWorker | None = None
+
+    def _objects_noted(self) -> None:
+        """The object or class list changed: save it, and note it in the labels layer's
+        metadata, which napari's writer saves with the labels (names, classes)."""
+        self.saving.schedule()
+        if self.session is not None and self.layers is not None:
+            self.layers.note_objects(self.session.objects, self.session.registry.classes)
 
     @staticmethod
     def new_object_class() -> str | None:
