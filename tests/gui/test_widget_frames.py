@@ -197,7 +197,9 @@ def test_a_run_stopped_by_your_own_clicks_counts_only_what_it_wrote_and_says_why
     mine = np.asarray(controller.session.labels[3]).copy()
     _propagate(qtbot, controller, 10)
     assert controller.last_message.startswith("Propagation finished: 2 frames, ")
-    assert controller.last_message.endswith("; skier stopped: frame 3 has clicks for this object")
+    assert controller.last_message.endswith(
+        "; skier stopped: frame 3 has your clicks for this object"
+    )
     np.testing.assert_array_equal(np.asarray(controller.session.labels[3]), mine)
 
 

@@ -95,6 +95,22 @@ def test_a_paint_the_session_cannot_take_changes_nothing(box, painted, value, me
     assert [e.changes for e in session.history.next_edits()] == [()]  # the object's addition
 
 
+def test_a_run_stopped_by_your_eraser_says_so_not_that_you_clicked():
+    """The clicks propagation derived on a frame stay when you erase part of its mask there:
+    the next run stops at your edit and names it (it said "has clicks for this object")."""
+    session = AnnotationSession(moving_squares(8), ColourEngine())
+    red = session.add_object().id
+    session.set_clicks(0, red, [Click(25, 15, True)])
+    list(session.propagate([red], 0, n_frames=4))
+    assert session.clicks(3, red) and not session.user_clicks(3, red)
+    rows, cols = red_box(3)
+    top = (rows.start, rows.start + 2, cols.start, cols.stop)
+    session.paint(3, top, np.ones((2, cols.stop - cols.start), bool), 0)  # the eraser
+    steps = list(session.propagate([red], 0, n_frames=4))
+    assert steps[-1].stopped
+    assert "frame 3 holds your own edit of this object (brush or eraser)" in steps[-1].reason
+
+
 def test_propagation_stops_at_a_mask_painted_by_hand():
     session = AnnotationSession(moving_squares(8), ColourEngine())
     red = session.add_object().id

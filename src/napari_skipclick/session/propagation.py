@@ -240,8 +240,11 @@ def _ready(
             reason = "the object was deleted"
         elif session.status(t) in (FrameStatus.REVIEWED, FrameStatus.IMPORTED):
             reason = f"frame {t} is {session.status(t).value}"
+        elif session.user_clicks(t, obj_id) and session.status(t) not in _CARRIED:
+            reason = f"frame {t} has your clicks for this object"
         elif session.clicks(t, obj_id) and session.status(t) not in _CARRIED:
-            reason = f"frame {t} has clicks for this object"
+            # the clicks propagation derived there, on a frame you painted or erased since
+            reason = f"frame {t} holds your own edit of this object (brush or eraser)"
         elif session.own_mask(t, obj_id):
             reason = f"frame {t} holds your own mask of this object"
         else:
