@@ -297,7 +297,7 @@ def test_videos_are_named_after_their_clip_not_a_generic_frame_folder(tmp_path):
             store.close()
 
 
-def test_a_video_given_that_is_not_the_annotated_one_is_warned_of(tmp_path, capsys):
+def test_a_video_given_that_is_not_the_annotated_one_is_warned_of(tmp_path, capsys, monkeypatch):
     """``--video`` of the same size but another file (another clip, or the same frames encoded
     again: no way to tell) exports with a warning; a moved copy of the file, without one."""
     import shutil
@@ -329,6 +329,15 @@ def test_a_video_given_that_is_not_the_annotated_one_is_warned_of(tmp_path, caps
         == 0
     )
     assert "is not the file s.zarr was annotated on" in capsys.readouterr().err
+    from napari_skipclick.io import video as video_module
+
+    opened = []
+    real_open = video_module.open_video
+    monkeypatch.setattr(
+        video_module, "open_video", lambda *a, **k: opened.append(a[0]) or real_open(*a, **k)
+    )
+    cli([store, str(tmp_path / "c"), "--format", "png", "--with-images", "--video", str(other)])
+    assert opened == [str(other)]  # once: its long index is not scanned twice
 
 
 def test_a_damaged_object_list_is_named_once(store, tmp_path, capsys):

@@ -110,8 +110,6 @@ def run(args: argparse.Namespace) -> int:
             for problem in store.problems:
                 print(f"warning: {store.path.name}: {problem}", file=sys.stderr)
                 shown.add(problem)
-        if args.video and args.with_images is not False:
-            _warn_other_video(stores[0], args.video)
         with progress_bar(f"export {args.format}", "frame", args.quiet) as progress:
             written = export_store(
                 stores,
@@ -126,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
                 image_format=args.image_format,
                 quality=args.quality,
                 videos=videos,
+                warn=lambda text: print(f"warning: {text}", file=sys.stderr),
                 overwrite=args.overwrite,
                 progress=progress,
             )
@@ -136,26 +135,3 @@ def run(args: argparse.Namespace) -> int:
     for path in written:
         print(path)
     return 0
-
-
-def _warn_other_video(store, video: str) -> None:
-    """Warn when ``--video`` is not the file the store was annotated on (another fingerprint):
-    the same frames encoded again are fine, another clip of the same size is not. A store
-    saved from a plain labels layer knows no video to compare with."""
-    from .video import VideoError, open_video
-
-    if store.video.labels_only:
-        return
-
-    try:
-        with open_video(video) as opened:
-            fingerprint = opened.info.fingerprint
-    except VideoError:
-        return  # the export says why it cannot read it
-    if fingerprint != store.video.fingerprint:
-        print(
-            f"warning: {video} is not the file {store.path.name} was annotated on (fingerprint "
-            f"{fingerprint[:16]}, the store's {store.video.fingerprint[:16]}): check that its "
-            "frames are the annotated ones (the same video encoded again is fine)",
-            file=sys.stderr,
-        )

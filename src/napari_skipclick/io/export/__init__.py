@@ -59,6 +59,7 @@ def export_store(
     image_format: str = "jpg",
     quality: int = 95,
     videos: dict[str, Any] | None = None,
+    warn: Callable[[str], None] | None = None,
     overwrite: bool = False,
     progress: Progress | None = None,
     cancel: Cancel | None = None,
@@ -80,6 +81,8 @@ def export_store(
         quality: JPEG quality.
         videos: store path -> where to read its frames: a video file or frame folder (a video
             that has moved), or the frames themselves (a `(T, H, W, 3)` uint8 array-like).
+        warn: called with what the user should check, e.g. a video of ``videos`` that is not
+            the file annotated (another fingerprint; the same frames encoded again are fine).
         overwrite: replace an earlier export.
         progress: called as ``progress(done, total)`` after each frame.
         cancel: polled after each frame; true stops and removes what was written.
@@ -99,7 +102,7 @@ def export_store(
         split = parse_split(split)
     plan = plan_export(opened, frames, statuses, split, split_by, seed)
     use_images = images_by_default if with_images is None else with_images
-    images = FrameImages(image_format, quality, videos) if use_images else None
+    images = FrameImages(image_format, quality, videos, warn) if use_images else None
     run_args = {"overwrite": overwrite, "progress": progress, "cancel": cancel}
     try:
         return writer(plan, Path(out), run_args, images)

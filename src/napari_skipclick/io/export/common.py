@@ -305,10 +305,17 @@ class FrameImages:
         videos: per store path, a video file or frame folder to read instead of the recorded
             one (for a video that has moved), or the frames themselves, a ``(T, H, W, 3)``
             uint8 array-like (the widget's session: what the annotator saw).
+        warn: called when a video of ``videos`` is not the file the store was annotated on
+            (another fingerprint: another clip of the same size, or the same frames encoded
+            again); None: not checked.
     """
 
     def __init__(
-        self, image_format: str = "jpg", quality: int = 95, videos: dict[str, Any] | None = None
+        self,
+        image_format: str = "jpg",
+        quality: int = 95,
+        videos: dict[str, Any] | None = None,
+        warn: Callable[[str], None] | None = None,
     ) -> None:
         if image_format not in IMAGE_FORMATS:
             raise ValueError(f"image format must be one of {IMAGE_FORMATS}, not {image_format!r}")
@@ -318,6 +325,7 @@ class FrameImages:
         self._sources = dict(videos or {})
         self._open: dict[str, Any] = {}
         self._opened: list[Any] = []  # the videos this object opened, to close
+        self._warn = warn
 
     def frame(self, store: AnnotationStore, t: int) -> np.ndarray:
         """Frame ``t`` of ``store``'s video as ``(H, W, 3) uint8``."""
@@ -342,6 +350,8 @@ class FrameImages:
                         "give the video's new place, or export without images"
                     ) from e
                 self._opened.append(video)
+                if key in self._sources:
+                    self._check_same_file(store, source, video.info.fingerprint)
             v = store.video
             if tuple(video.shape) != (v.n_frames, v.height, v.width, 3):
                 raise ExportError(
@@ -350,6 +360,18 @@ class FrameImages:
                 )
             self._open[key] = video
         return np.asarray(self._open[key][t])
+
+    def _check_same_file(self, store: AnnotationStore, source: Any, fingerprint: str) -> None:
+        """Warn when the video given for ``store`` is not the file annotated (a store saved
+        from a labels layer knows none to compare with)."""
+        stored = store.video.fingerprint
+        if self._warn is None or store.video.labels_only or fingerprint == stored:
+            return
+        self._warn(
+            f"{source} is not the file {store.path.name} was annotated on (fingerprint "
+            f"{fingerprint[:16]}, the store's {stored[:16]}): check that its frames are the "
+            "annotated ones (the same video encoded again is fine)"
+        )
 
     def encode(self, store: AnnotationStore, t: int) -> bytes:
         """The image file's bytes for frame ``t``."""
