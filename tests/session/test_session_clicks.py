@@ -357,3 +357,11 @@ def test_the_other_side_of_a_mask_from_a_click():
     assert other_side(mask, Click(10, 35, True), within=6) == pytest.approx(6.0)
     assert other_side(np.zeros_like(mask), Click(5, 5, True)) is None
     assert other_side(np.ones_like(mask), Click(5, 5, False)) is None
+
+
+def test_frames_that_no_engine_reads_are_refused_when_the_session_starts():
+    """uint16 frames or a list of frames failed only at the first click."""
+    with pytest.raises(ValueError, match="frames must be uint8 RGB, got uint16"):
+        AnnotationSession(np.zeros((2, 8, 8, 3), np.uint16), ColourEngine())
+    with pytest.raises(ValueError, match=r"array-like .* not list"):
+        AnnotationSession([np.zeros((8, 8, 3), np.uint8)], ColourEngine())

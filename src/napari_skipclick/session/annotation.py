@@ -65,9 +65,19 @@ class AnnotationSession(
         labels_max_mib: float = 512,
         history_max: int = 10_000,
     ) -> None:
+        if not hasattr(frames, "shape") or not hasattr(frames, "dtype"):
+            raise ValueError(
+                "frames must be an array-like (T, H, W, 3) uint8 (a numpy array, open_video(...)), "
+                f"not {type(frames).__name__}"
+            )
         shape = tuple(frames.shape)
         if len(shape) != 4 or shape[3] != 3:
             raise ValueError(f"frames must be (T, H, W, 3) RGB, got shape {shape}")
+        if np.dtype(frames.dtype) != np.uint8:  # refused here, not at the first click
+            raise ValueError(
+                f"frames must be uint8 RGB, got {np.dtype(frames.dtype)}: scale them to 0..255 "
+                "first (what the engines see)"
+            )
         if store is not None:
             check_store_fits(store, shape)
             store.claim(self)
