@@ -119,6 +119,34 @@ def test_pickle_that_runs_code_is_refused(tmp_path):
     assert not marker.exists()
 
 
+def test_a_checkpoint_in_the_legacy_format_loads_and_its_code_never_runs(tmp_path, tiny):
+    """torch.save(..., _use_new_zipfile_serialization=False), PyTorch before 1.6: it was
+    refused as "truncated or corrupt"; one that holds code is still refused, unrun."""
+    path = tmp_path / "legacy.pth"
+    config = tiny.config.to_checkpoint_config()
+    torch.save(
+        {"state_dict": tiny.state_dict(), "config": config},
+        path,
+        _use_new_zipfile_serialization=False,
+    )
+    model = load_skipclick(path, backbone_arch=ARCH)
+    assert torch.equal(model.state_dict()["fuse.weight"], tiny.state_dict()["fuse.weight"])
+    marker = tmp_path / "pwned"
+    evil = tmp_path / "evil.pth"
+    torch.save(
+        {"state_dict": {}, "config": {"x": _Exploit(marker)}},
+        evil,
+        _use_new_zipfile_serialization=False,
+    )
+    with pytest.raises(CheckpointError, match="legacy file holding more than tensors"):
+        load_skipclick(evil, backbone_arch=ARCH)
+    assert not marker.exists()
+    state = dict(tiny.state_dict())
+    state["fuse.weight"] = torch.zeros(48, 100)
+    with pytest.raises(CheckpointError, match=r"checkpoint .*shape\.pth does not match"):
+        load_skipclick(_save(tmp_path / "shape.pth", state, config), backbone_arch=ARCH)
+
+
 def test_sha256_of_file(tmp_path):
     path = tmp_path / "f.bin"
     path.write_bytes(b"abc")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,14 @@ def _safe_torch_load(path: Path) -> Any:
     """``torch.load(weights_only=True)`` with inert stand-ins for the official package's names."""
     from torch.serialization import get_unsafe_globals_in_checkpoint, safe_globals
 
+    if not zipfile.is_zipfile(path):  # PyTorch's legacy format (before 1.6), or no checkpoint
+        try:  # weights_only reads tensors and plain containers only, and runs nothing
+            return torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:
+            raise CheckpointError(
+                f"{path} is not a readable PyTorch checkpoint (truncated or corrupt, or a legacy "
+                f"file holding more than tensors): {exc}"
+            ) from None
     try:
         names = get_unsafe_globals_in_checkpoint(path)
     except Exception as exc:
@@ -110,7 +119,9 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
     return dict(state), payload["config"]
 
 
-def check_state_dict(model: torch.nn.Module, state: Mapping[str, torch.Tensor]) -> None:
+def check_state_dict(
+    model: torch.nn.Module, state: Mapping[str, torch.Tensor], path: str | os.PathLike = ""
+) -> None:
     """Raise :class:`CheckpointError` naming missing/extra keys and shape mismatches."""
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
@@ -127,8 +138,10 @@ def check_state_dict(model: torch.nn.Module, state: Mapping[str, torch.Tensor]) 
                 f"model shape {tuple(expected[key].shape)}"
             )
     if problems:
+        where = f"{path} " if path else ""
         raise CheckpointError(
-            "checkpoint does not match the architecture in its config: " + "; ".join(problems)
+            f"checkpoint {where}does not match the architecture in its config: "
+            + "; ".join(problems)
         )
 
 
@@ -152,7 +165,7 @@ def load_skipclick(
         model = build_model(config)
     except ConfigError as exc:
         raise CheckpointError(f"{path}: {exc}") from None
-    check_state_dict(model, state)
+    check_state_dict(model, state, path)
     model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
     return model.to(pick_device(device))
 
