@@ -231,6 +231,11 @@ def test_a_read_only_cache_folder_is_refused(tmp_path, precompute, monkeypatch):
         cache.chmod(0o755)
     assert status == 2 and f"cache folder {cache} is not writable" in err and out == ""
     assert list(cache.iterdir()) == []
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    status, out, err = precompute(str(video), "--engine", "embedded", "--cache", str(afile))
+    assert status == 2 and f"--cache {afile} is a file, not a folder" in err
+    assert "dashboard" not in err  # said before any worker started
 
 
 def test_a_full_disk_stops_the_run_without_a_torn_entry(
