@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     videos, failures, skipped = expand_inputs(args.inputs)
     _say_found(videos, skipped)
     cache_dir = str(Path(args.cache).expanduser().resolve())
-    if args.scheduler is None and Path(cache_dir).is_file():  # said before workers start
+    if Path(cache_dir).is_file():  # said before any worker starts
         return _fail(f"--cache {cache_dir} is a file, not a folder")
     try:
         client, cluster = connect(args.scheduler, args.workers, args.timeout)
