@@ -114,3 +114,12 @@ def test_manifest_problems(tmp_path):
     (tmp_path / "manifest.csv").write_text("name,image,mask\n")
     with pytest.raises(DatasetError, match="lists no samples"):
         read_manifest(tmp_path)
+
+
+def test_a_manifest_from_a_spreadsheet_is_read(tmp_path):
+    """A byte-order mark (Excel's *CSV UTF-8*) made "name" a missing column."""
+    text = "\ufeffname, image, mask\r\na, img/a.jpg, gt/a.png\r\n"
+    (tmp_path / "manifest.csv").write_bytes(text.encode())
+    [ref] = read_manifest(tmp_path)
+    assert ref.name == "a" and ref.image_path == tmp_path / "img" / "a.jpg"
+    assert ref.mask_path == tmp_path / "gt" / "a.png"

@@ -178,6 +178,50 @@ def test_bad_data_sets_exit_with_a_clear_message(tmp_path, capsys, damage, messa
     assert "error: clip hockey" in err and message in err
 
 
+def _rewrite(path: Path, change) -> None:
+    path.write_bytes(change(path.read_text()).encode("utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (
+            lambda clip: _rewrite(clip / "frames.csv", lambda t: t + "8,frames/00007.jpg\n"),
+            "frames.csv line 10: no mask given",
+        ),
+        (
+            lambda clip: _rewrite(clip / "frames.csv", lambda t: t.replace("masks/00003.png", "")),
+            "frames.csv line 5: no mask given",
+        ),
+        (
+            lambda clip: (clip / "objects.csv").write_text("1,player\n"),
+            "objects.csv lacks the column(s) value; found 1, player",
+        ),
+        (
+            lambda clip: (clip / "objects.csv").write_text("value,name\n1,a\n1,b\n"),
+            "objects.csv line 3: object value 1 is listed twice",
+        ),
+    ],
+)
+def test_csv_files_that_cannot_be_used_are_named_with_their_line(tmp_path, capsys, damage, message):
+    damage(copy_mini(tmp_path))
+    rc = main_cli.main(["eval-video", "--engine", "embedded", "--data", str(tmp_path / "set")])
+    err = capsys.readouterr().err
+    assert rc == 2 and message in err and "Traceback" not in err
+
+
+def test_csv_files_from_a_spreadsheet_are_read(tmp_path):
+    """Excel's *CSV UTF-8* starts with a byte-order mark; spaces after commas are common."""
+    clip = copy_mini(tmp_path)
+    _rewrite(clip / "frames.csv", lambda t: "\ufeff" + t.replace(",", ", ").replace("\n", "\r\n"))
+    (clip / "objects.csv").write_bytes("\ufeffvalue, name\r\n1, player\r\n".encode())
+    out = tmp_path / "v.json"
+    argv = ["--engine", "embedded", "--data", clip.parent, "--frames", 2, "--first-frame", "gt"]
+    assert run_video(*argv, "--json", out) == 0
+    (record,) = json.loads(out.read_text())["objects"]
+    assert record["name"] == "player" and record["frames"] == 2
+
+
 def test_unknown_clip_and_missing_folder(tmp_path, capsys):
     assert run_video("--engine", "embedded", "--data", MINI, "--clips", "tennis") == 2
     assert "no clip tennis" in capsys.readouterr().err

@@ -7,7 +7,6 @@ A sample that breaks a rule raises ``SampleError``; its message names the sample
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .clicker import VOID
+from .tables import read_table
 
 REQUIRED_COLUMNS = ("name", "image", "mask")
 _ALLOWED_MASK_VALUES = (0, 1, VOID)
@@ -55,25 +55,16 @@ def read_manifest(root: str | Path) -> list[SampleRef]:
         raise DatasetError(f"data folder {root} {why}")
     if not manifest.is_file():
         raise DatasetError(f"no manifest.csv in {root} (expected columns name,image,mask,...)")
-    with manifest.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise DatasetError(
-                f"{manifest} lacks the column(s) {', '.join(missing)}; "
-                f"found {', '.join(reader.fieldnames or []) or 'no header'}"
-            )
-        rows = list(reader)
     refs = []
     seen: set[str] = set()
-    for line, row in enumerate(rows, start=2):
-        name = (row["name"] or "").strip()
+    for line, row in read_table(manifest, REQUIRED_COLUMNS, DatasetError):
+        name = row["name"]
         if not name or not row["image"] or not row["mask"]:
             raise DatasetError(f"{manifest} line {line}: name, image and mask must not be empty")
         if name in seen:
             raise DatasetError(f"{manifest} line {line}: sample name {name!r} occurs twice")
         seen.add(name)
-        refs.append(SampleRef(name, root / row["image"].strip(), root / row["mask"].strip()))
+        refs.append(SampleRef(name, root / row["image"], root / row["mask"]))
     if not refs:
         raise DatasetError(f"{manifest} lists no samples")
     return refs

@@ -9,13 +9,13 @@ with a message that names the clip, the frame and the rule.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .clicker import VOID
+from .tables import read_table
 
 REQUIRED_COLUMNS = ("frame", "image", "mask")
 
@@ -61,12 +61,12 @@ def clip_names(root: str | Path, selected: list[str] | None = None) -> list[str]
 
 def _rows(clip_dir: Path) -> list[dict[str, str]]:
     path = clip_dir / "frames.csv"
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise VideoDataError(f"{path} lacks the column(s) {', '.join(missing)}")
-        rows = list(reader)
+    rows = []
+    for line, row in read_table(path, REQUIRED_COLUMNS, VideoDataError):
+        empty = [c for c in REQUIRED_COLUMNS if not row[c]]
+        if empty:
+            raise VideoDataError(f"{path} line {line}: no {' and no '.join(empty)} given")
+        rows.append(row)
     if not rows:
         raise VideoDataError(f"{path} lists no frames")
     return rows
@@ -76,17 +76,19 @@ def _objects(clip_dir: Path) -> dict[int, str]:
     path = clip_dir / "objects.csv"
     if not path.is_file():
         return {1: "object"}
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    objects = {}
-    for line, row in enumerate(rows, start=2):
+    objects: dict[int, str] = {}
+    for line, row in read_table(path, ("value",), VideoDataError):
         try:
-            value = int(row.get("value") or "")
+            value = int(row["value"])
         except ValueError:
-            raise VideoDataError(f"{path} line {line}: value must be an integer") from None
+            raise VideoDataError(
+                f"{path} line {line}: value must be an integer, not {row['value']!r}"
+            ) from None
         if not 1 <= value < VOID:
             raise VideoDataError(f"{path} line {line}: object value {value} outside 1..254")
-        objects[value] = (row.get("name") or "").strip() or f"object {value}"
+        if value in objects:
+            raise VideoDataError(f"{path} line {line}: object value {value} is listed twice")
+        objects[value] = row.get("name", "") or f"object {value}"
     if not objects:
         raise VideoDataError(f"{path} lists no objects")
     return objects
@@ -122,8 +124,8 @@ def load_clip(clip_dir: str | Path, n_frames: int | None = None) -> VideoClip:
     frames, masks = [], []
     for row in rows:
         where = f"clip {name}, frame {row['frame']}"
-        image = _read(clip_dir / row["image"].strip(), "image", where, "RGB")
-        mask = _read(clip_dir / row["mask"].strip(), "mask", where, "L")
+        image = _read(clip_dir / row["image"], "image", where, "RGB")
+        mask = _read(clip_dir / row["mask"], "mask", where, "L")
         if mask.shape != image.shape[:2]:
             raise VideoDataError(
                 f"{where}: mask size {mask.shape[1]}x{mask.shape[0]} differs from image size "
