@@ -127,10 +127,12 @@ def test_bad_sample_is_skipped_with_warning_or_fails_with_strict(tmp_path, capsy
         (["--engine", "random-walker", "--data", "{mini}", "--option", "x=1"], "no option 'x'"),
         (["--engine", "random-walker", "--data", "{mini}", "--option", "beta=hot"], "a number"),
         (["--engine", "random-walker", "--data", "{mini}", "--option", "beta"], "NAME=VALUE"),
+        (["--engine", "random-walker", "--data", "{mini}", "--json", "{tmp}"], "is a folder; give"),
+        (["--engine", "random-walker", "--data", "{mini}", "--limit", "0"], "--limit must be at"),
     ],
 )
 def test_argument_errors(tmp_path, capsys, extra, message):
-    argv = [a.format(missing=tmp_path / "missing", mini=MINI) for a in extra]
+    argv = [a.format(missing=tmp_path / "missing", mini=MINI, tmp=tmp_path) for a in extra]
     assert run_eval(*argv) == 2
     assert message in capsys.readouterr().err
 

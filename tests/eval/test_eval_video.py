@@ -227,6 +227,8 @@ def test_unknown_clip_and_missing_folder(tmp_path, capsys):
     assert "no clip tennis" in capsys.readouterr().err
     assert run_video("--engine", "embedded", "--data", tmp_path / "nope") == 2
     assert "does not exist" in capsys.readouterr().err
+    assert run_video("--engine", "embedded", "--data", MINI, "--json", tmp_path) == 2
+    assert "is a folder; give a file name" in capsys.readouterr().err  # before, not after, a run
 
 
 def test_two_objects_listed_in_objects_csv(tmp_path):

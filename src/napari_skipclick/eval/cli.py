@@ -19,6 +19,14 @@ from ..engines.registry import (
 EVAL_DEFAULTS = {"protocol": "noc"}
 
 
+def prepare_json(path: Path) -> None:
+    """Make the folder of the ``--json`` file, and refuse (``OSError``) a path that is a
+    folder, before the run: not after it, when the results would be lost."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise IsADirectoryError(f"--json {path} is a folder; give a file name")
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``skipclick eval``."""
     parser.add_argument(
@@ -229,15 +237,18 @@ def run(args: argparse.Namespace) -> int:
     if args.first_clicks < 0:
         print("error: --first-clicks must be 0 or more", file=sys.stderr)
         return 2
+    if args.limit is not None and args.limit < 1:
+        print("error: --limit must be at least 1", file=sys.stderr)
+        return 2
     try:
         refs = read_manifest(args.data)
         if args.json is not None:
-            args.json.parent.mkdir(parents=True, exist_ok=True)
+            prepare_json(args.json)
     except (DatasetError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.limit is not None:
-        refs = refs[: max(args.limit, 0)]
+        refs = refs[: args.limit]
     try:
         engine, options = build_engine(args)
     except (ValueError, OSError, RuntimeError) as exc:  # RuntimeError: weights not available

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..engines.registry import add_engine_arguments, options_from_args
-from .cli import _machine, _percentile
+from .cli import _machine, _percentile, prepare_json
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -270,7 +270,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         clips = [load_clip(args.data / n, args.frames) for n in clip_names(args.data, selected)]
         if args.json is not None:
-            args.json.parent.mkdir(parents=True, exist_ok=True)
+            prepare_json(args.json)
     except (VideoDataError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
