@@ -311,3 +311,28 @@ def test_review_marks_are_scored_against_the_frames_that_lost_the_object():
     assert precision == pytest.approx(1 / 2)  # frame 4 was marked but fine
     run.j_pure, run.pure_reached, run.review_pure = [0.9, 0.8], 2, []
     assert review_scores(run) == (None, None)
+
+
+def test_ctrl_c_after_the_first_object_says_the_results_are_partial(tmp_path, capsys, monkeypatch):
+    from napari_skipclick.eval import video_protocol
+
+    clip = copy_mini(tmp_path)
+    (clip / "objects.csv").write_text("value,name\n1,player\n2,ghost\n")
+    for path in sorted((clip / "masks").glob("*.png")):
+        mask = np.asarray(Image.open(path)).copy()
+        mask[:, :100][mask[:, :100] == 1] = 2
+        Image.fromarray(mask).save(path)
+    real, calls = video_protocol.run_object, []
+
+    def interrupted_second(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(video_protocol, "run_object", interrupted_second)
+    out = tmp_path / "v.json"
+    argv = ["--engine", "embedded", "--data", clip.parent, "--frames", 2, "--first-frame", "gt"]
+    assert run_video(*argv, "--json", out) == 130
+    assert "interrupted: results of the first 1 objects" in capsys.readouterr().err
+    assert json.loads(out.read_text())["interrupted"]

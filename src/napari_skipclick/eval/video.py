@@ -320,4 +320,6 @@ def run(args: argparse.Namespace) -> int:
     print(format_table(summary))
     if args.json is not None:
         args.json.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    if interrupted:  # as skipclick eval says it
+        print(f"interrupted: results of the first {len(runs)} objects", file=sys.stderr)
     return 130 if interrupted else 0
