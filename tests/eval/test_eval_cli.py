@@ -54,6 +54,8 @@ def test_random_walker_on_grabcut_mini(tmp_path, capsys):
     assert result["later_clicks"] == len(falls)
     assert result["worse_clicks"] == sum(f < -result["worse_drop"] for f in falls)
     assert f"{result['worse_clicks']} of {result['later_clicks']}" in captured.out
+    # two clicks allowed: no IoU after five clicks is known (it read the last click's IoU)
+    assert result["miou5"] is None and "mIoU@5 -" in captured.out
 
 
 def test_limit_and_engine_options(tmp_path, capsys):

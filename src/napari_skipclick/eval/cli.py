@@ -94,7 +94,8 @@ def summarize_run(results: list, skipped: list[dict], max_clicks: int) -> dict:
     worse, later = worse_clicks(curves)
     summary.update(
         miou1=mean_iou_at(curves, 1),
-        miou5=mean_iou_at(curves, 5),
+        # None under --max-clicks 5: the last IoU of curves cut short is no IoU after 5 clicks
+        miou5=mean_iou_at(curves, 5) if max_clicks >= 5 else None,
         worse_drop=WORSE_DROP,
         worse_clicks=worse,
         later_clicks=later,
@@ -130,8 +131,8 @@ def format_table(summary: dict) -> str:
         f">={summary['max_clicks']:<8d}"
         + "".join(f"{summary[f'fails{p}']:8d}" for p in (80, 85, 90, 95)),
         "",
-        f"mIoU@1 {summary['miou1']:.4f}  mIoU@5 {summary['miou5']:.4f}  clicks that lowered "
-        f"IoU by more than {summary['worse_drop']:g}: "
+        f"mIoU@1 {summary['miou1']:.4f}  mIoU@5 {_fmt(summary['miou5'], '.4f')}  "
+        f"clicks that lowered IoU by more than {summary['worse_drop']:g}: "
         f"{summary['worse_clicks']} of {summary['later_clicks']}",
         f"decode ms p50 {_fmt(summary['latency_ms_p50'], '.1f')}  "
         f"p95 {_fmt(summary['latency_ms_p95'], '.1f')}  ({summary['n_decodes']} clicks)  "
