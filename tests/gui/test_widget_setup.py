@@ -88,3 +88,29 @@ def test_the_dock_scrolls_on_a_short_screen_and_gives_spare_height_to_the_object
     qtbot.waitUntil(lambda: widget.height() == 1600)
     assert scroll.verticalScrollBar().maximum() == 0
     assert table.height() > short + 300
+
+
+def test_the_docks_close_button_ends_the_session_and_frees_its_store(
+    make_napari_viewer, qtbot, tmp_path, feature_cache
+):
+    """napari takes a closed dock's widget out without a close event: the session went on
+    unseen, holding the store's lock, so a new widget could not open that store."""
+    from napari_skipclick._sample_data import giant_slalom
+    from napari_skipclick.engines import create_engine
+    from napari_skipclick.io.store import AnnotationStore
+    from support.widget import wait_idle
+
+    viewer = make_napari_viewer()
+    data, kwargs, _ = giant_slalom()[0]
+    image = viewer.add_image(data, **kwargs)
+    dock, widget = viewer.window.add_plugin_dock_widget("napari-skipclick", "SkipClick annotation")
+    store = tmp_path / "run.zarr"
+    widget.controller.start_session(
+        image, create_engine("embedded"), store_path=str(store), cache=feature_cache
+    )
+    wait_idle(qtbot, widget.controller)
+    widget.controller.add_object(name="skier")
+    dock.title.close_button.click()
+    qtbot.waitUntil(lambda: widget.controller.session is None, timeout=10_000)
+    with AnnotationStore.open_or_create(store, data.info) as reopened:  # its lock is free
+        assert [o.name for o in reopened.objects()] == ["skier"]  # saved as it closed

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from qtpy.QtCore import Qt
+from qtpy.QtCore import QEvent, Qt
 from qtpy.QtWidgets import QFrame, QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from .._layer_data import unwrapped
@@ -20,6 +20,8 @@ from .unsaved import ask_unsaved
 
 class SkipClickWidget(QWidget):
     """Click-based video annotation: clicks on "SkipClick prompts" become masks per object."""
+
+    _docked = False  # placed in a dock (or any parent) at some time, and still there
 
     def __init__(self, napari_viewer: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -136,9 +138,23 @@ class SkipClickWidget(QWidget):
 
     def closeEvent(self, event: Any) -> None:
         """Save everything before the widget goes (asking what to do if saving fails)."""
+        self._end()
+        super().closeEvent(event)
+
+    def event(self, event: Any) -> bool:
+        """The dock's close button (napari takes the widget out of its dock, with no close
+        event) ends the session as closing does: it went on unseen, holding its store."""
+        if event.type() == QEvent.Type.ParentChange:
+            if self.parent() is not None:
+                self._docked = True
+            elif self._docked:
+                self._docked = False
+                self._end()
+        return super().event(event)
+
+    def _end(self) -> None:
         self.controller.close_session()
         self.keys.unbind()
-        super().closeEvent(event)
 
 
 def _store_path(session: Any) -> str | None:
