@@ -108,3 +108,22 @@ def test_the_cleared_frames_ids_are_known_when_the_deletion_ends(monkeypatch):
     session.delete_object(red)
     searched.clear()
     assert session.frames_of(blue) == list(range(6)) and searched == []
+
+
+def test_undoing_a_deletion_gives_propagations_clicks_back_to_propagation(tmp_path):
+    """The clicks propagation derived on the frames it carried the object to became the
+    user's after a delete and its undo (drawn full size, counted as the user's in the store)."""
+    session = AnnotationSession(moving_squares(6), ColourEngine())
+    red = session.add_object().id
+    session.set_clicks(0, red, [Click(25, 15, True)])
+    list(session.propagate([red], 0, n_frames=4))
+    derived = {t: session.derived_clicks(t, red) for t in range(1, 5)}
+    assert all(derived.values()) and not any(session.user_clicks(t, red) for t in derived)
+    session.delete_object(red)
+    session.undo()
+    for t in derived:
+        assert session.derived_clicks(t, red) == derived[t] and not session.user_clicks(t, red)
+    assert session.user_clicks(0, red) == [Click(25, 15, True)]
+    session.redo()  # deleted again, then back: still propagation's
+    session.undo()
+    assert all(session.derived_clicks(t, red) == derived[t] for t in derived)

@@ -97,10 +97,11 @@ class SessionDeleting:
                     yield t
                 self.courses.forget(obj_id)  # reads the saved courses of every frame: not locked
                 with self._lock:
+                    carried = tuple(sorted(t for t, ids in self._carried.items() if obj_id in ids))
                     for objects in self._carried.values():
                         objects.discard(obj_id)
                     self._leaving.discard(obj_id)
-                    self.history.push(changes, removed_object=info)
+                    self.history.push(changes, removed_object=info, carried_frames=carried)
                 ended = True
             finally:
                 if not ended:

@@ -79,6 +79,9 @@ class Edit:
     joins_next: bool = False
     renamed: tuple[tuple[ObjectInfo, ObjectInfo], ...] = ()
     classes: ClassListChange | None = None
+    #: the frames where propagation had carried ``removed_object``'s mask: an undo puts the
+    #: mark back (the clicks it derived there stay its own, not the user's)
+    carried_frames: tuple[int, ...] = ()
 
     @property
     def changes_objects(self) -> bool:
@@ -213,6 +216,7 @@ class History:
         joins_next: bool = False,
         renamed: tuple[tuple[ObjectInfo, ObjectInfo], ...] = (),
         classes: ClassListChange | None = None,
+        carried_frames: tuple[int, ...] = (),
     ) -> None:
         """Record a new edit; this clears the redo stack.
 
@@ -225,6 +229,7 @@ class History:
                 if it edits one of them (else each is undone alone).
             renamed: objects before and after the edit renamed them or changed their class.
             classes: the edit of the class list (a class added, removed or renamed).
+            carried_frames: where propagation had carried ``removed_object``'s mask.
         """
         edit = Edit(
             tuple(changes),
@@ -235,6 +240,7 @@ class History:
             joins_next,
             tuple(renamed),
             classes,
+            tuple(carried_frames),
         )
         self._redo.clear()
         self._push_undo(self._joined(edit))

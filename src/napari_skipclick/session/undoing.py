@@ -22,6 +22,7 @@ class SessionUndo:
     _clicks: ClickTable
     _status: dict[int, FrameStatus]
     _meta_dirty: set[int]
+    _carried: dict[int, set[int]]  # frame -> objects whose mask propagation made there
     _lock: Any
     _mark_objects_changed: Callable[[], None]  # the session's (``SessionSaving``)
     _refuse_closed: Callable[[], None]  # the session's (``SessionSaving``)
@@ -98,6 +99,13 @@ class SessionUndo:
                     self.registry.remove(info.id)
             for info in coming:
                 self.registry.restore(info)
+            if edit.removed_object is not None:  # where propagation had carried its mask
+                obj_id = edit.removed_object.id
+                for t in edit.carried_frames:
+                    if redo:
+                        self._carried.get(t, set()).discard(obj_id)
+                    else:
+                        self._carried.setdefault(t, set()).add(obj_id)
             for before, after in edit.renamed:
                 if before.id in self.registry:
                     self.registry.restore(after if redo else before)
