@@ -117,6 +117,21 @@ def test_clicks_outside_the_image_are_ignored_with_a_message(annotator, qtbot):
     assert (labels_of(controller, 0) == controller.current_object).any()
 
 
+def test_a_click_past_the_videos_end_is_ignored_with_a_message(annotator, qtbot):
+    """A longer video in the viewer sets the slider's range: on frame 200 of it, a click on
+    the 127-frame clip went to its frame 126, not on screen."""
+    viewer, widget = annotator
+    controller = widget.controller
+    viewer.add_image(np.zeros((220, 480, 854), np.uint8), name="longer")
+    viewer.layers.selection.active = controller.layers.prompts
+    controller.add_object(name="skier")
+    viewer.dims.set_current_step(0, 200)
+    click(qtbot, controller, 144, 335)
+    assert "Frame 200 is past the annotated video's end (0-126)" in controller.last_message
+    assert len(controller.layers.prompts.data) == 0
+    assert not labels_of(controller, 126).any() and not controller.session.clicks(126, 1)
+
+
 def test_undo_redo_restore_clicks_and_masks_exactly(annotator, qtbot):
     viewer, widget = annotator
     controller = widget.controller

@@ -175,6 +175,15 @@ class AnnotationLayers:
         data_point = self.labels.world_to_data(self.viewer.dims.point)
         return int(np.clip(round(float(data_point[0])), 0, n_frames - 1))
 
+    def slider_past_end(self) -> int | None:
+        """The frame the time slider is on when the annotated video has none such (a longer
+        layer in the viewer sets the slider's range), else None."""
+        n_frames = self.labels.data.shape[0]
+        if n_frames == 1:
+            return None
+        t = round(float(self.labels.world_to_data(self.viewer.dims.point)[0]))
+        return None if 0 <= t < n_frames else t
+
     def go_to_frame(self, t: int) -> None:
         """Move the time slider to frame ``t`` (clipped to the video)."""
         t = int(np.clip(t, 0, self.labels.data.shape[0] - 1))

@@ -1,0 +1,92 @@
+"""Clicks in the ``AnnotationController`` (a mixin): the points of "SkipClick prompts" become
+the current object's clicks on the frame shown, decoded in a worker; the sign of the next
+clicks, the overlap rule and zoom mode.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..types import Click, FrameStatus
+
+
+class ControllerClicks:
+    """The clicks of the ``AnnotationController``."""
+
+    session: Any
+    layers: Any
+    edits: Any
+    loader: Any
+    positive: bool
+    zoom: bool
+    current_object: int | None
+    _frame: int
+    _override: bool
+    mode_changed: Any
+
+    def toggle_sign(self) -> None:
+        """Switch the sign that the next clicks get (positive <-> negative)."""
+        self.positive = not self.positive
+        if self.layers is not None:
+            self.layers.set_sign(self.positive)
+        self.mode_changed.emit()
+        self._say(f"Next clicks are {'positive' if self.positive else 'negative'}")
+
+    def _on_clicks_edited(self) -> None:
+        """The user added, moved or deleted a point of the prompts layer."""
+        if self._refuse_while_busy("edit clicks"):
+            self._sync_prompts()
+            return
+        past = self.layers.slider_past_end()
+        if past is not None:  # the click would go to the video's last frame, not shown
+            last = self.session.n_frames - 1
+            self._warn(f"Frame {past} is past the annotated video's end (0-{last}): click ignored")
+            self._sync_prompts()
+            return
+        if self.current_object is None:
+            self.add_object_for_click()
+        clicks, outside = self.layers.take_clicks()
+        if outside:
+            height, width = self.session.frame_shape
+            where = ", ".join(f"(y={c.y:.0f}, x={c.x:.0f})" for c in outside)
+            self._warn(f"Ignored click outside the {height}x{width} image: {where}")
+            if clicks == self.clicks(self._frame, self.current_object):
+                return
+        self.submit_clicks(self._frame, self.current_object, clicks, zoom=self.zoom)
+
+    @property
+    def override(self) -> bool:
+        """Whether new masks may take pixels that other objects own (else earlier ones win)."""
+        return self._override
+
+    @override.setter
+    def override(self, value: bool) -> None:
+        self._override = bool(value)
+        self.mode_changed.emit()
+
+    def submit_clicks(self, t: int, obj_id: int, clicks: list[Click], zoom: bool = False) -> None:
+        """Make ``clicks`` the object's clicks on frame ``t`` (decoded when features are ready)."""
+        ready = zoom or t in self.loader.ready_frames
+        words = "decoding ..." if ready else "waiting for features ..."
+        self._say(f"Frame {t}: {words}", passing=True)
+        self.edits.submit(t, obj_id, clicks, zoom=zoom, override=self._override)
+        if not ready:
+            self.loader.request([t])
+
+    def toggle_zoom(self) -> None:
+        """Switch zoom mode: clicks are decoded in a crop around the object (small objects)."""
+        self.zoom = not self.zoom
+        self.mode_changed.emit()
+        self._say(f"Zoom mode {'on' if self.zoom else 'off'}")
+        if self.zoom:
+            self.refine_zoom()
+
+    def refine_zoom(self) -> None:
+        """Re-decode the current object's clicks on this frame in a crop around it, if you
+        clicked it here (a propagated, reviewed or imported mask stays as it is)."""
+        t, obj, session = self._frame, self.current_object, self.session
+        if session is None or obj is None or self._refuse_while_busy("refine"):
+            return
+        yours = self.edits.pending(t, obj) is not None or session.user_clicks(t, obj)
+        if yours and session.status(t) == FrameStatus.CLICKED:
+            self.submit_clicks(t, obj, self.clicks(t, obj), zoom=True)
