@@ -114,3 +114,21 @@ def test_the_docks_close_button_ends_the_session_and_frees_its_store(
     qtbot.waitUntil(lambda: widget.controller.session is None, timeout=10_000)
     with AnnotationStore.open_or_create(store, data.info) as reopened:  # its lock is free
         assert [o.name for o in reopened.objects()] == ["skier"]  # saved as it closed
+
+
+def test_a_renamed_layer_stays_chosen_and_listed(make_napari_viewer):
+    """The image list went by name: a renamed video read as no image ("Open a video or image
+    first"), a renamed Labels layer could not be imported."""
+    import numpy as np
+
+    viewer = make_napari_viewer()
+    viewer.add_image(np.zeros((2, 8, 8), np.uint8), name="first")
+    second = viewer.add_image(np.zeros((2, 8, 8), np.uint8), name="second")  # renamed below
+    widget = SkipClickWidget(viewer)
+    panel = widget.setup_panel
+    panel.image_combo.setCurrentIndex(1)
+    second.name = "my video"
+    assert panel.image_combo.currentText() == "my video"
+    assert panel.image_layer().name == "my video"
+    viewer.layers.remove("first")
+    assert panel.image_layer().name == "my video"

@@ -104,6 +104,7 @@ class ObjectsPanel(QWidget):
         layout.addLayout(imports)
         controller.viewer.layers.events.inserted.connect(self.refresh_import_layers)
         controller.viewer.layers.events.removed.connect(self.refresh_import_layers)
+        controller.viewer.layers.events.renamed.connect(self.refresh_import_layers)
         controller.session_changed.connect(self.refresh_import_layers)
         controller.objects_changed.connect(self.refresh)
         controller.session_changed.connect(self.refresh)

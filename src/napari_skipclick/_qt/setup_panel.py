@@ -22,6 +22,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from .._layer_data import unwrapped
 from ..engines.registry import DEFAULT_ENGINE, ENGINES, EngineEntry, EngineOption
 
 
@@ -142,7 +143,9 @@ class SetupPanel(QWidget):
         self.engine_combo.currentTextChanged.connect(self._show_option_rows)
         self.engine_combo.setCurrentText(DEFAULT_ENGINE)
         self._show_option_rows(self.engine_combo.currentText())
-        for event in (viewer.layers.events.inserted, viewer.layers.events.removed):
+        self._image_layers: list[Any] = []  # the layers listed, in the list's order
+        events = viewer.layers.events
+        for event in (events.inserted, events.removed, events.renamed):
             event.connect(self.refresh_layers)
         self.refresh_layers()
 
@@ -180,22 +183,28 @@ class SetupPanel(QWidget):
                 widget.setVisible(name == engine)
 
     def refresh_layers(self, _event: Any = None) -> None:
-        """List the viewer's image layers (keeping the current choice when it still exists)."""
-        current = self.image_combo.currentText()
-        names = [layer.name for layer in self.viewer.layers if type(layer).__name__ == "Image"]
+        """List the viewer's image layers, keeping the chosen one while it is there (renamed
+        too: the choice is the layer, not its name)."""
+        chosen = self.image_layer()
+        layers = [layer for layer in self.viewer.layers if type(layer).__name__ == "Image"]
+        self._image_layers = layers
         self.image_combo.clear()
-        self.image_combo.addItems(names)
-        if current in names:
-            self.image_combo.setCurrentText(current)
+        self.image_combo.addItems([layer.name for layer in layers])
+        for i, layer in enumerate(layers):
+            if chosen is not None and unwrapped(layer) is unwrapped(chosen):
+                self.image_combo.setCurrentIndex(i)
 
     def cache_settings(self) -> tuple[float, str | None]:
         """Memory bound (MiB) and disk folder (or None) of the feature cache."""
         return float(self.cache_spin.value()), self.cache_dir_edit.text().strip() or None
 
     def image_layer(self) -> Any:
-        name = self.image_combo.currentText()
-        matches = [layer for layer in self.viewer.layers if layer.name == name]
-        return matches[0] if matches else None
+        """The image layer chosen, if it is still in the viewer."""
+        i = self.image_combo.currentIndex()
+        if not 0 <= i < len(self._image_layers):
+            return None
+        chosen = unwrapped(self._image_layers[i])
+        return next((lay for lay in self.viewer.layers if unwrapped(lay) is chosen), None)
 
     def show_engine(self, name: str, options: Mapping[str, Any]) -> None:
         """Select engine ``name`` and show ``options`` (those without a field are kept)."""
