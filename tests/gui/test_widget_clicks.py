@@ -216,3 +216,11 @@ def test_zoom_mode_refines_your_clicked_mask_and_leaves_other_frames_alone(annot
     controller.toggle_zoom()
     wait_idle(qtbot, controller)
     assert controller.last_message == f"Frame 0: object {skis} updated"
+
+
+def test_back_from_3d_the_prompts_take_clicks_again(annotator):
+    viewer, widget = annotator
+    prompts = widget.controller.layers.prompts
+    viewer.dims.ndisplay = 3
+    viewer.dims.ndisplay = 2
+    assert prompts.mode == "add"  # napari left it in pan_zoom: clicks added no point

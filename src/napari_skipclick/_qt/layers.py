@@ -68,6 +68,7 @@ class AnnotationLayers:
         self.point_size = size = max(5.0, 0.012 * max(height, width))
         self.prompts = self._prompts_layer(scale[-2:], translate[-2:], size)
         self.prompts.events.data.connect(self._on_data)
+        viewer.dims.events.ndisplay.connect(self._on_ndisplay)
         self.prompts.mouse_drag_callbacks.insert(0, self._on_press)
         self.set_sign(self.positive)
         viewer.layers.selection.active = self.prompts
@@ -119,6 +120,12 @@ class AnnotationLayers:
         layer.mode = "add"
         return layer
 
+    def _on_ndisplay(self, _event: Any = None) -> None:
+        """Back in 2D, clicks add points again (napari's 3D view set the points to pan and zoom,
+        and left them so)."""
+        if self.viewer.dims.ndisplay == 2 and self.prompts.mode == "pan_zoom":
+            self.prompts.mode = "add"
+
     def _existing(self, name: str, kind: str) -> Any:
         for layer in self.viewer.layers:
             if layer.name == name and type(layer).__name__ == kind:
@@ -129,6 +136,7 @@ class AnnotationLayers:
         """Stop reporting point edits (the layers stay in the viewer); the image layer shows
         its video directly again."""
         try:
+            self.viewer.dims.events.ndisplay.disconnect(self._on_ndisplay)
             self.prompts.events.data.disconnect(self._on_data)
             self.prompts.mouse_drag_callbacks.remove(self._on_press)
             if self._painting is not None:
