@@ -25,3 +25,18 @@ def test_only_long_runs_show_a_progress_bar_in_the_activity_dock(qtbot, frames, 
         assert len(bars) == int(progress)
     assert sorted(ready) == list(range(frames))
     assert all(session.has_features(t) for t in range(frames))
+
+
+def test_frames_the_slider_passed_over_are_dropped(qtbot):
+    """A fast drag asked for every frame it passed: 117 stayed queued behind the one shown,
+    encoded for 47 s on two cores while clicks elsewhere waited."""
+    session = AnnotationSession(moving_squares(30), ColourEngine())
+    loader = FeatureLoader()
+    loader.set_session(session)
+    ready: list[int] = []
+    loader.ready.connect(ready.append)
+    with qtbot.waitSignal(loader.busy_changed, timeout=30_000, check_params_cb=lambda b: not b):
+        for t in range(0, 30, 2):  # the drag, faster than any encode
+            loader.request([t, t + 1], only=True)
+    assert 28 in ready and 29 in ready
+    assert len(ready) <= 6  # the first frames it was already on, then the last ones

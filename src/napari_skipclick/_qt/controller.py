@@ -262,7 +262,8 @@ class AnnotationController(
         if self.session is None or self.propagating:
             return
         wanted = [t, *self.edits.waiting_frames(), *range(t + 1, t + 1 + self.prefetch)]
-        self.loader.request([f for f in wanted if f not in self.loader.ready_frames])
+        # the slider moved: what it passed over is dropped from the queue
+        self.loader.request([f for f in wanted if f not in self.loader.ready_frames], only=True)
 
     def _on_features_ready(self, t: int) -> None:
         self.edits.kick()

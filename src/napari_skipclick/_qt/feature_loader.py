@@ -58,13 +58,15 @@ class FeatureLoader(QObject):
         self.ready_frames.difference_update(frames)
         self.request(frames)
 
-    def request(self, frames: Iterable[int]) -> None:
-        """Put ``frames`` at the head of the queue (first = most urgent) and start if idle."""
+    def request(self, frames: Iterable[int], *, only: bool = False) -> None:
+        """Put ``frames`` at the head of the queue (first = most urgent) and start if idle;
+        with ``only`` they become the whole queue (the slider moved on: the frames it passed
+        over are not wanted any more)."""
         if self._session is None:
             return
         frames = [int(t) for t in frames if 0 <= int(t) < self._session.n_frames]
         with self._lock:
-            rest = [t for t in self._queue if t not in frames]
+            rest = [] if only else [t for t in self._queue if t not in frames]
             self._queue = list(dict.fromkeys(frames)) + rest
         if self._worker is None and frames:
             self._start()
