@@ -132,3 +132,21 @@ def test_a_renamed_layer_stays_chosen_and_listed(make_napari_viewer):
     assert panel.image_layer().name == "my video"
     viewer.layers.remove("first")
     assert panel.image_layer().name == "my video"
+
+
+def test_a_second_widget_cannot_take_the_first_ones_layers(annotator, qtbot):
+    """Its Start took the first session's layers by name: that session ended with "a layer of
+    the session was removed", its work gone from the screen."""
+    from napari_skipclick.engines import create_engine
+
+    viewer, first = annotator
+    session = first.controller.session
+    second = SkipClickWidget(viewer)
+    image = first.controller.layers.image_layer
+    with pytest.raises(ValueError, match="another SkipClick widget annotates in this viewer"):
+        second.controller.start_session(image, create_engine("embedded"))
+    assert first.controller.session is session and not session.closed
+    first.controller.close_session()  # closed, its layers free: the second may start
+    second.controller.start_session(image, create_engine("embedded"))
+    assert second.controller.session is not None
+    second.controller.close_session()

@@ -22,7 +22,7 @@ from ..types import Click, FrameStatus
 from .clicking import ControllerClicks
 from .feature_loader import FeatureLoader
 from .frames import layer_frames, open_in_place_of
-from .layers import AnnotationLayers
+from .layers import AnnotationLayers, layers_in_use
 from .object_edits import ControllerObjects
 from .painting import ControllerPainting
 from .propagating import ControllerPropagation
@@ -112,8 +112,11 @@ class AnnotationController(
 
         The previous session is saved and closed once the new one is open. Raises the store's
         errors (another video, in use, not writable: the previous session goes on) and
-        ``ValueError`` for an image layer it cannot use.
+        ``ValueError`` for an image layer it cannot use, or while another widget's session
+        holds the viewer's SkipClick layers.
         """
+        if layers_in_use(self.viewer, self.layers):
+            raise ValueError("another SkipClick widget annotates in this viewer: close it first")
         frames = layer_frames(image_layer)
         if cache is not None:
             self.cache = cache

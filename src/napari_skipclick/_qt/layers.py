@@ -135,8 +135,8 @@ class AnnotationLayers:
     def detach(self) -> None:
         """Stop reporting point edits (the layers stay in the viewer); the image layer shows
         its video directly again."""
+        self.viewer.dims.events.ndisplay.disconnect(self._on_ndisplay)
         try:
-            self.viewer.dims.events.ndisplay.disconnect(self._on_ndisplay)
             self.prompts.events.data.disconnect(self._on_data)
             self.prompts.mouse_drag_callbacks.remove(self._on_press)
             if self._painting is not None:
@@ -324,3 +324,17 @@ class AnnotationLayers:
     def refresh_labels(self) -> None:
         """Re-read the labels of the frame on screen (its extent and highlight stay)."""
         self.labels.refresh(extent=False, highlight=False)
+
+
+def layers_in_use(viewer: Any, mine: AnnotationLayers | None) -> bool:
+    """Whether the viewer's "SkipClick prompts" layer reports to another session's layers
+    than ``mine`` (another widget's: starting here would take its layers from under it)."""
+    for layer in viewer.layers:
+        if layer.name != PROMPTS_LAYER:
+            continue
+        for callback in unwrapped(layer).mouse_drag_callbacks:
+            owner = getattr(callback, "__self__", None)
+            if isinstance(owner, AnnotationLayers) and owner is not mine:
+                return True
+    return False
+
