@@ -7,6 +7,7 @@ import pytest
 from napari_skipclick._qt.widget import SkipClickWidget
 from napari_skipclick._sample_data import giant_slalom
 from napari_skipclick.io import VideoError
+from support.widget import click
 
 pytestmark = [pytest.mark.gui]
 
@@ -29,8 +30,15 @@ def test_removing_the_annotated_layer_ends_the_session(annotator, qtbot):
     viewer, widget = annotator
     controller = widget.controller
     image = controller.layers.image_layer
+    controller.add_object(name="skier")
+    click(qtbot, controller, 144, 335)
+    prompts = controller.layers.prompts
     viewer.layers.remove(image)
     assert controller.session is None
+    # the widget says so: Start (not Apply), no session (not "no store chosen"), no old points
+    assert widget.setup_panel.start_button.text() == "Start annotating"
+    assert widget.save_label.text() == "No session running"
+    assert len(prompts.data) == 0
 
 
 def test_the_plugin_widget_knows_its_layers_through_napari_proxies(

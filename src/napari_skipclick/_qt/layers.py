@@ -147,6 +147,7 @@ class AnnotationLayers:
             pass
         self._painting = None
         self.labels.editable = False  # no session takes a paint any more
+        self.prompts.data = np.empty((0, 2))  # the clicks were the session's
         display, self.display = self.display, None
         if display is not None:
             display.stop()

@@ -109,12 +109,14 @@ class SaveState:
         pending: frames (plus one for a changed object list) not on disk yet.
         saving: whether the writer is writing or about to.
         error: why the last save failed (None: it did not).
+        running: whether a session runs at all.
     """
 
     store: bool = False
     pending: int = 0
     saving: bool = False
     error: str | None = None
+    running: bool = True
 
     @property
     def saved(self) -> bool:
@@ -123,6 +125,8 @@ class SaveState:
 
     def text(self) -> str:
         """One line for the widget."""
+        if not self.running:
+            return "No session running"
         if not self.store:
             return "Not saved: no store chosen"
         n = f"{self.pending} frame{'s' if self.pending != 1 else ''}"
@@ -205,6 +209,7 @@ class Autosave(QObject):
             pending=session.unsaved if store else 0,
             saving=store and self.writer.busy,
             error=self._error if store else None,
+            running=session is not None,
         )
         if force or state != self._state:
             self._state = state

@@ -129,8 +129,8 @@ class SkipClickWidget(QWidget):
         layers = self.controller.layers
         own = (layers.labels, layers.prompts, layers.image_layer) if layers is not None else ()
         self.keys.bind(own)
-        if self.controller.session is not None:
-            self.setup_panel.start_button.setText("Apply")
+        running = self.controller.session is not None
+        self.setup_panel.start_button.setText("Apply" if running else "Start annotating")
 
     def _on_save_state(self, state: Any) -> None:
         self.save_label.setText(state.text())
