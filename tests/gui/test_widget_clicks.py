@@ -224,3 +224,18 @@ def test_back_from_3d_the_prompts_take_clicks_again(annotator):
     viewer.dims.ndisplay = 3
     viewer.dims.ndisplay = 2
     assert prompts.mode == "add"  # napari left it in pan_zoom: clicks added no point
+
+
+def test_a_click_in_a_rolled_view_is_no_click(annotator, qtbot):
+    """napari's roll puts time and rows on screen: a point there is no point of any frame
+    (it was stored on the slider's frame at the slider's column)."""
+    viewer, widget = annotator
+    controller = widget.controller
+    controller.add_object(name="skier")
+    viewer.dims.roll()
+    controller.layers.prompts.add([144, 335])
+    assert "Clicks need a frame on screen" in controller.last_message
+    assert not controller.session.clicks(0, controller.current_object)
+    viewer.dims.order = (0, 1, 2)
+    click(qtbot, controller, 144, 335)
+    assert controller.session.clicks(0, controller.current_object)

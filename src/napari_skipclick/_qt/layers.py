@@ -184,6 +184,12 @@ class AnnotationLayers:
         data_point = self.labels.world_to_data(self.viewer.dims.point)
         return int(np.clip(round(float(data_point[0])), 0, n_frames - 1))
 
+    def frame_in_view(self) -> bool:
+        """Whether the view shows a frame's rows and columns (napari's roll of the axes can
+        put time on screen instead, where a click is no point of any frame)."""
+        dims = self.viewer.dims
+        return set(dims.order[-2:]) == {dims.ndim - 2, dims.ndim - 1}
+
     def slider_past_end(self) -> int | None:
         """The frame the time slider is on when the annotated video has none such (a longer
         layer in the viewer sets the slider's range), else None."""
