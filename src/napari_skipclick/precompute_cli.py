@@ -180,6 +180,8 @@ def _say_found(videos: Sequence[str], skipped: Sequence[str]) -> None:
     import os
 
     root = os.path.commonpath(videos) if len(videos) > 1 else ""
+    if os.path.dirname(root) == root:  # only the file system's root in common: full paths
+        root = ""
     names = [os.path.relpath(v, root) if root else v for v in videos[:10]]  # bmx-trees/frames
     shown = ", ".join(names) + (" …" if len(videos) > 10 else "")
     print(f"videos: {len(videos)} ({shown})", file=sys.stderr)

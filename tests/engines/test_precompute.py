@@ -350,3 +350,10 @@ def test_local_workers_print_no_traceback_of_a_failed_task(capfd):
         client.close()
         cluster.close()
     assert "Compute Failed" not in capfd.readouterr().err
+
+
+def test_videos_with_only_the_root_in_common_are_named_in_full(capsys):
+    from napari_skipclick.precompute_cli import _say_found
+
+    _say_found(["/data/a/x.mp4", "/tmp/b/y.mp4"], [])  # it said "data/a/x.mp4, tmp/b/y.mp4"
+    assert "videos: 2 (/data/a/x.mp4, /tmp/b/y.mp4)" in capsys.readouterr().err
