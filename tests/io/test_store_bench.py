@@ -27,3 +27,11 @@ def test_bench_store_small(tmp_path, capsys):
     assert result["object_pixels_480p"] == [123, 93, 1377]  # the giant-slalom masks
     assert "| export png with images, 3 frames |" in capsys.readouterr().out
     assert list(tmp_path.iterdir()) == [out]  # the work folder is removed
+
+
+def test_a_work_folder_that_is_not_there_is_named(tmp_path, capsys):
+    parser = argparse.ArgumentParser()
+    bench.configure(parser)
+    args = parser.parse_args(["--commits", "1", "--dir", str(tmp_path / "nowhere")])
+    assert bench.run(args) == 2  # a FileNotFoundError traceback before
+    assert f"--dir {tmp_path / 'nowhere'} is no folder" in capsys.readouterr().err

@@ -146,6 +146,9 @@ def run(args: argparse.Namespace) -> int:
 
     from .reader import machine
 
+    if args.dir is not None and not args.dir.is_dir():
+        print(f"skipclick bench-store: --dir {args.dir} is no folder", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory(prefix="skipclick-bench-store-", dir=args.dir) as tmp:
         result = measure(Path(tmp), args.masks, args.commits, args.frames)
     result["machine"] = machine()
