@@ -16,11 +16,11 @@ import numpy as np
 
 from .checks import MAX_OBJECT_ID
 from .colors import color_for
-from .session.labels import LabelVolume
 from .types import VideoInfo
 
 if TYPE_CHECKING:
     from .io.store import AnnotationStore
+    from .session.labels import LabelVolume
 
 #: metadata key: the :class:`VideoInfo` of an image layer opened by our reader
 VIDEO_INFO = "video_info"
@@ -169,6 +169,7 @@ def store_layer_data(store: AnnotationStore) -> tuple[Any, dict[str, Any], str]:
     are held in memory until the layer is saved with the napari writer.
     """
     from .io.store import StoreCorruptError
+    from .session.labels import LabelVolume  # here: the reader stays light to import
 
     try:
         objects, classes = store.objects(), store.classes()

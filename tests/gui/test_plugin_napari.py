@@ -133,3 +133,16 @@ def test_viewer_reports_a_broken_video_clearly(make_napari_viewer, tmp_path):
     with pytest.raises(ValueError, match=r"broken\.mp4: not a readable video"):
         viewer.open(broken, plugin=PLUGIN)
     assert len(viewer.layers) == 0
+
+
+def test_the_reader_module_is_light_to_import():
+    """napari imports it to ask whether it reads a file: no session, engine or scikit-image."""
+    import subprocess
+    import sys
+
+    heavy = ("torch", "skimage", "napari_skipclick.session", "napari_skipclick.engines")
+    code = (
+        f"import sys, napari_skipclick._reader; print([m for m in {heavy!r} if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
