@@ -232,3 +232,24 @@ def test_clicks_propagation_derived_are_drawn_small_and_yours_full_size(annotato
     sizes = dict(zip(map(tuple, np.asarray(prompts.data)), prompts.size, strict=True))
     assert sizes[(150.0, 340.0)] == full
     assert all(sizes[(c.y, c.x)] == full / 3 for c in derived)
+
+
+def test_a_photo_shows_no_controls_that_work_across_frames(
+    make_napari_viewer, qtbot, feature_cache
+):
+    """ "Frame 0 / 0" and a Propagate that did nothing ("0 frames") on a single image."""
+    from napari_skipclick._qt.widget import SkipClickWidget
+
+    viewer = make_napari_viewer()
+    image = viewer.add_image(np.zeros((40, 60, 3), np.uint8), rgb=True, name="photo")
+    widget = SkipClickWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    panel = widget.frame_panel
+    assert all(not w.isHidden() for w in panel.video_only)  # no session yet: all shown
+    widget.controller.start_session(image, create_engine("embedded"), cache=feature_cache)
+    wait_idle(qtbot, widget.controller)
+    assert panel.frame_label.text().startswith("Image · ")
+    assert all(w.isHidden() for w in panel.video_only)
+    widget.controller.close_session()
+    widget.controller.session_changed.emit()
+    assert all(not w.isHidden() for w in panel.video_only)

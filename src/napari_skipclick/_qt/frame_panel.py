@@ -163,12 +163,18 @@ class FramePanel(QWidget):
         layout.addLayout(edit_row)
         layout.addWidget(self.override_box)
         fill_row = QHBoxLayout()
-        fill_row.addWidget(QLabel("between keyframes:"))
+        between = QLabel("between keyframes:")
+        fill_row.addWidget(between)
         for widget in (fill_back, fill_ahead, fill_every):
             fill_row.addWidget(widget)
         layout.addLayout(propagate_row)
         layout.addLayout(fill_row)
         layout.addWidget(self.current_only)
+        #: what works across frames, hidden for a single image (a photo)
+        self.video_only = [
+            self.strip, previous_review, next_review, back, self.frames_spin, forward,
+            between, fill_back, fill_ahead, fill_every, self.current_only,
+        ]  # fmt: skip
         for signal in (
             controller.statuses_changed,
             controller.frame_changed,
@@ -205,6 +211,8 @@ class FramePanel(QWidget):
         self.zoom_button.setChecked(self.controller.zoom)
         self.override_box.setChecked(self.controller.override)
         self.sign_button.setText("Clicks: positive (T)" if positive else "Clicks: negative (T)")
+        for widget in self.video_only:
+            widget.setVisible(session is None or session.n_frames > 1)
         if session is None:
             self.frame_label.setText("No session: choose an image and press Start")
             self.frame_label.setToolTip("")
@@ -213,7 +221,8 @@ class FramePanel(QWidget):
         t = self.controller.frame
         status = session.status(t)
         busy = " · working …" if not self.controller.idle else ""
-        self.frame_label.setText(f"Frame {t} / {session.n_frames - 1} · {status.value}{busy}")
+        where = f"Frame {t} / {session.n_frames - 1}" if session.n_frames > 1 else "Image"
+        self.frame_label.setText(f"{where} · {status.value}{busy}")
         needs_review = status is FrameStatus.NEEDS_REVIEW
         self.frame_label.setToolTip(review_text(session, t) if needs_review else "")
         self.strip.set_state(session.n_frames, t, session.statuses())

@@ -344,4 +344,3 @@ def layers_in_use(viewer: Any, mine: AnnotationLayers | None) -> bool:
             if isinstance(owner, AnnotationLayers) and owner is not mine:
                 return True
     return False
-
