@@ -292,3 +292,25 @@ def test_per_object_mask_files_import_as_objects_on_their_frame(tmp_path, capsys
         labels = s.read_labels(2)
         assert labels[8, 10] == 2 and labels[5, 10] == 3 and labels[0, 0] == 0
         assert (s.read_labels(4) == 2).sum() == 17
+
+
+def test_void_in_davis_style_masks_is_background_when_said(tmp_path, capsys):
+    """Masks of 0/1/255 (255 void, as the evaluation data): 255 became object 255, a training
+    object; a note says so, and ``--void 255`` reads it as background."""
+    from PIL import Image
+
+    folder = tmp_path / "masks"
+    folder.mkdir()
+    mask = np.zeros((20, 30), np.uint8)
+    mask[4:9, 4:9] = 1
+    mask[0:2, :] = 255
+    Image.fromarray(mask).save(folder / "00002.png")
+    main(["import-labels", str(tmp_path / "a.zarr"), "--from", str(folder), "--quiet",
+          "--video", str(frame_folder(tmp_path / "video"))])  # fmt: skip
+    assert "label 255 is an object here; if it marks void" in capsys.readouterr().out
+    store = new_store(tmp_path / "b.zarr")
+    code, _ = run_import(store, folder, capsys, "--void", "255")
+    assert code == 0
+    with AnnotationStore.open(store) as s:
+        assert [o.id for o in s.objects()] == [1]
+        assert set(np.unique(s.read_labels(2))) == {0, 1}

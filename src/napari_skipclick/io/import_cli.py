@@ -30,6 +30,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--replace", action="store_true", help="overwrite frames the store already labels"
     )
+    parser.add_argument(
+        "--void",
+        type=int,
+        metavar="VALUE",
+        help="a label value that marks void, imported as background (255 in DAVIS-style masks)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="check only; write nothing")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -62,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
                 raise StoreError(f"{args.store} is no store yet: give its video with --video")
             with store:
                 v = store.video
-                source = read_labels_source(args.source, (v.height, v.width))
+                source = read_labels_source(args.source, (v.height, v.width), args.void)
                 with progress_bar("import", "step", args.quiet) as progress:
                     if args.dry_run:
                         report = check_import(
@@ -91,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
     )
     for o in report.objects:
         print(f"  {o.id}: {o.name} ({o.class_name})")
+    if args.void is None and any(o.id == 255 for o in report.objects):
+        print("  label 255 is an object here; if it marks void (DAVIS-style masks): --void 255")
     if report.overlaps:
         pixels = sum(report.overlaps.values())
         print(f"  overlaps on {len(report.overlaps)} frame(s), {pixels} px (smaller instance kept)")

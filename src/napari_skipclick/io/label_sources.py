@@ -32,6 +32,8 @@ class LabelSource:
     frames: dict[int, Callable[[], np.ndarray]]  # frame -> reads its labels
     objects: dict[int, tuple[str, str]] = field(default_factory=dict)  # id -> (name, class)
     classes: list[str] = field(default_factory=list)
+    #: a label value that marks void, read as background (255 in DAVIS-style masks)
+    void: int | None = None
 
 
 def frame_number(name: str) -> int:
@@ -288,8 +290,11 @@ def _object_ids(
     return ids
 
 
-def read_labels_source(path: str | Path, shape: tuple[int, int]) -> LabelSource:
-    """Open labels at ``path`` for a video of frame size ``shape`` = (H, W).
+def read_labels_source(
+    path: str | Path, shape: tuple[int, int], void: int | None = None
+) -> LabelSource:
+    """Open labels at ``path`` for a video of frame size ``shape`` = (H, W); ``void``: a
+    label value read as background (an index image's void, 255 in DAVIS-style masks).
 
     ``path`` is a folder of label PNGs (index or palette; frame number from the file name) or
     of per-object masks (``FRAME_objID_NAME.png``), a COCO json (RLE or polygons), a YOLO
@@ -314,6 +319,7 @@ def read_labels_source(path: str | Path, shape: tuple[int, int]) -> LabelSource:
             "zarr array"
         )
     _name_objects(source)
+    source.void = void
     return source
 
 
@@ -329,6 +335,8 @@ def frame_labels(source: LabelSource, t: int, shape: tuple[int, int]) -> tuple[n
             labels[mask] = oid
         return labels, overlap
     labels = np.asarray(raw)
+    if source.void is not None:
+        labels = np.where(labels == source.void, 0, labels)
     if labels.shape != shape:
         raise LabelsImportError(
             f"{source.path}: frame {t} labels have shape {labels.shape}, the video {shape}"
