@@ -172,12 +172,14 @@ class Motion:
 
 
 def object_box(mask: np.ndarray, settings: MotionSettings) -> tuple[int, int, int, int] | None:
-    """The object's bounding box grown by the motion margin, clipped to the frame; None if empty."""
+    """The object's bounding box grown by the motion margin, clipped to the frame; None if
+    empty, or under 2 pixels a side (a frame that thin: no gradient, no motion to measure)."""
     box = grown_box(mask, 0)
     if box is None:
         return None
     size = max(box[1] - box[0], box[3] - box[2])
-    return grown_box(mask, max(settings.min_margin, math.ceil(settings.margin * size)))
+    box = grown_box(mask, max(settings.min_margin, math.ceil(settings.margin * size)))
+    return box if min(box[1] - box[0], box[3] - box[2]) >= 2 else None
 
 
 def _grey(image: np.ndarray) -> np.ndarray:
@@ -219,9 +221,7 @@ def estimate_motion(
             for a line a pixel or two wide, which a fraction of a pixel a frame soon moves
             off itself (``Motion.camera``).
 
-    Returns:
-        The backward flow on the crop, or None when the mask is empty or the crop is one
-        pixel high or wide (a frame that thin: no gradient, so no motion, can be measured).
+    Returns the backward flow on the crop, or None when ``object_box`` finds no box.
     """
     from skimage.transform import resize
 
@@ -230,8 +230,6 @@ def estimate_motion(
         return None
     y0, y1, x0, x1 = box
     size = (y1 - y0, x1 - x0)
-    if min(size) < 2:
-        return None
     before, after = _grey(previous[y0:y1, x0:x1]), _grey(current[y0:y1, x0:x1])
     small_mask = mask[y0:y1, x0:x1].astype(np.float32)
     scale = min(1.0, settings.max_side / max(size))
@@ -354,8 +352,7 @@ def move_points(points: np.ndarray, motion: Motion) -> np.ndarray:
 
     The flow is backward (a new pixel ``q`` came from ``q + flow[:, q]``), so each point ``p``
     moves to the ``q`` with ``q + flow[:, q] = p``, found by two fixed-point steps from
-    ``p - flow[:, p]``. A point outside the motion's box, where the motion is unknown, comes
-    back as NaN.
+    ``p - flow[:, p]``. A point outside the motion's box (motion unknown) comes back as NaN.
     """
     y0, y1, x0, x1 = motion.box
     points = np.asarray(points, np.float64).reshape(-1, 2)
