@@ -13,7 +13,7 @@ import numpy as np
 
 from .types import Click
 
-#: the largest label, so the largest object ID: labels are uint32 (the session, the store)
+#: the largest label a store holds: labels are uint32 (object IDs stop at ``MAX_OBJECT_ID``)
 LARGEST_LABEL = int(np.iinfo(np.uint32).max)
 
 

@@ -135,6 +135,6 @@ def check_store_fits(store: Store, shape: tuple[int, ...]) -> None:
         t, h, w = shape[:3]
         raise ValueError(
             f"the store {store.path} is of a video of {video.n_frames} frames "
-            f"{video.width}x{video.height} ({video.path or 'a labels layer'}), these frames "
-            f"are {t} of {w}x{h}: open the store with its video, or choose another store"
+            f"{video.width}x{video.height} ({video.path or 'a layer without a file'}), these "
+            f"frames are {t} of {w}x{h}: open the store with its video, or choose another store"
         )
