@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .clicker import VOID
-from .tables import read_table
+from .tables import check_folder, read_table
 
 REQUIRED_COLUMNS = ("name", "image", "mask")
 _ALLOWED_MASK_VALUES = (0, 1, VOID)
@@ -50,9 +50,7 @@ def read_manifest(root: str | Path) -> list[SampleRef]:
     """Return the rows of ``root/manifest.csv``; raise ``DatasetError`` if it cannot be used."""
     root = Path(root)
     manifest = root / "manifest.csv"
-    if not root.is_dir():
-        why = "is a file, not a folder" if root.exists() else "does not exist"
-        raise DatasetError(f"data folder {root} {why}")
+    check_folder(root, DatasetError)
     if not manifest.is_file():
         raise DatasetError(f"no manifest.csv in {root} (expected columns name,image,mask,...)")
     refs = []

@@ -1,6 +1,6 @@
-"""The CSV files of evaluation data sets (``manifest.csv``, ``frames.csv``, ``objects.csv``),
-read one way: a byte-order mark (Excel's *CSV UTF-8*) and spaces around names and values
-ignored, missing columns named with those found, empty cells as empty strings.
+"""The folder and CSV files of evaluation data sets (``manifest.csv``, ``frames.csv``,
+``objects.csv``), read one way: a byte-order mark (Excel's *CSV UTF-8*) and spaces around names
+and values ignored, missing columns named with those found, empty cells as empty strings.
 """
 
 from __future__ import annotations
@@ -8,6 +8,13 @@ from __future__ import annotations
 import csv
 from collections.abc import Sequence
 from pathlib import Path
+
+
+def check_folder(root: Path, error: type[Exception]) -> None:
+    """``error`` unless the data set's folder ``root`` is a folder (a file, or nothing there)."""
+    if not root.is_dir():
+        why = "is a file, not a folder" if root.exists() else "does not exist"
+        raise error(f"data folder {root} {why}")
 
 
 def read_table(

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .clicker import VOID
-from .tables import read_table
+from .tables import check_folder, read_table
 
 REQUIRED_COLUMNS = ("frame", "image", "mask")
 
@@ -43,9 +43,7 @@ class VideoClip:
 def clip_names(root: str | Path, selected: list[str] | None = None) -> list[str]:
     """Clip folders of ``root`` (those holding ``frames.csv``), or the ``selected`` ones."""
     root = Path(root)
-    if not root.is_dir():
-        why = "is a file, not a folder" if root.exists() else "does not exist"
-        raise VideoDataError(f"data folder {root} {why}")
+    check_folder(root, VideoDataError)
     found = sorted(p.name for p in root.iterdir() if (p / "frames.csv").is_file())
     if selected is None:
         if not found:
