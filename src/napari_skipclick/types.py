@@ -70,3 +70,11 @@ class VideoInfo:
     def labels_only(self) -> bool:
         """Whether this is ``of_labels``' stand-in, not a video that was read."""
         return self.fingerprint.startswith(LABELS_ONLY)
+
+    def takes(self, video: VideoInfo) -> bool:
+        """Whether a store made for this video is ``video``'s: the same size and fingerprint
+        (the file may have moved), or this is a stand-in of that size (``of_labels``)."""
+        size = (self.n_frames, self.height, self.width)
+        if size != (video.n_frames, video.height, video.width):
+            return False
+        return self.fingerprint == video.fingerprint or self.labels_only

@@ -360,3 +360,26 @@ def test_a_closed_session_refuses_edits_that_would_be_saved_nowhere(tmp_path, fr
     session.close()  # closing again is harmless
     with AnnotationStore.open(tmp_path / "s.zarr") as reopened:
         assert [o.name for o in reopened.objects()] == [obj.name]
+
+
+def test_frames_of_another_video_of_the_same_size_are_refused(tmp_path):
+    """open_video's frames know their video: a store of another clip of the same size took
+    their annotations silently."""
+    from PIL import Image
+
+    from napari_skipclick.io.video import open_video
+
+    def clip(name: str, level: int):
+        folder = tmp_path / name
+        folder.mkdir()
+        for t in range(3):
+            Image.fromarray(np.full((24, 32, 3), level + t, np.uint8)).save(folder / f"{t}.png")
+        return open_video(folder)
+
+    first, second = clip("a", 10), clip("b", 90)
+    store = AnnotationStore.open_or_create(tmp_path / "a.zarr", first.info)
+    with pytest.raises(ValueError, match="belongs to another video"):
+        AnnotationSession(second, ColourEngine(), store=store)
+    store.close()
+    with AnnotationStore.open_or_create(tmp_path / "a.zarr", first.info) as store:
+        AnnotationSession(first, ColourEngine(), store=store).close()  # its own video: taken

@@ -79,7 +79,7 @@ class AnnotationSession(
                 "first (what the engines see)"
             )
         if store is not None:
-            check_store_fits(store, shape)
+            check_store_fits(store, shape, getattr(frames, "info", None))
             store.claim(self)
         self.frames = frames
         self.engine = engine

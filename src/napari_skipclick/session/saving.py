@@ -254,7 +254,9 @@ class SessionSaving:
         ``RuntimeError`` while an edit is open (``saved_whole``).
         """
         self._refuse_open_edit("save to another store")
-        check_store_fits(store, (self.n_frames, *self.frame_shape))
+        check_store_fits(
+            store, (self.n_frames, *self.frame_shape), getattr(self.frames, "info", None)
+        )
         store.claim(self)
         with self._commit_lock:
             self.courses.resave_all()  # read from the old store before the switch

@@ -127,10 +127,16 @@ class Store(Protocol):
         ...
 
 
-def check_store_fits(store: Store, shape: tuple[int, ...]) -> None:
-    """``ValueError`` unless ``store`` is of a video of ``shape``'s frames ``(T, H, W, ...)``:
-    a store of another video is refused before anything is written into it."""
+def check_store_fits(store: Store, shape: tuple[int, ...], info: object = None) -> None:
+    """``ValueError`` unless ``store`` is of a video of ``shape``'s frames ``(T, H, W, ...)``
+    and, when the frames know their video (``info``, a ``VideoInfo``: ``open_video``'s), of
+    that video: a store of another video is refused before anything is written into it."""
     video = store.video
+    if isinstance(info, VideoInfo) and not video.takes(info):
+        raise ValueError(
+            f"the store {store.path} belongs to another video ({video.path}, fingerprint "
+            f"{video.fingerprint[:16]}), not {info.path} (fingerprint {info.fingerprint[:16]})"
+        )
     if (video.n_frames, video.height, video.width) != tuple(shape[:3]):
         t, h, w = shape[:3]
         raise ValueError(

@@ -163,9 +163,7 @@ def check_same_video(p: Path, stored: VideoInfo, video: VideoInfo) -> None:
     """``StoreMismatchError`` unless the store at ``p``, made for ``stored``, is ``video``'s
     (the same fingerprint and size; the file may have moved). A store saved from a plain
     labels layer (``stored.labels_only``) is any video's of its size."""
-    shape = (video.n_frames, video.height, video.width)
-    same_size = (stored.n_frames, stored.height, stored.width) == shape
-    if not same_size or (stored.fingerprint != video.fingerprint and not stored.labels_only):
+    if not stored.takes(video):
         raise StoreMismatchError(
             f"the store {p} belongs to another video: {stored.path or 'a layer without a file'} "
             f"({stored.n_frames} frames {stored.width}x{stored.height}, fingerprint "
