@@ -132,15 +132,16 @@ def check_store_fits(store: Store, shape: tuple[int, ...], info: object = None) 
     and, when the frames know their video (``info``, a ``VideoInfo``: ``open_video``'s), of
     that video: a store of another video is refused before anything is written into it."""
     video = store.video
+    named = video.path or "a layer without a file"
     if isinstance(info, VideoInfo) and not video.takes(info):
         raise ValueError(
-            f"the store {store.path} belongs to another video ({video.path}, fingerprint "
+            f"the store {store.path} belongs to another video ({named}, fingerprint "
             f"{video.fingerprint[:16]}), not {info.path} (fingerprint {info.fingerprint[:16]})"
         )
     if (video.n_frames, video.height, video.width) != tuple(shape[:3]):
         t, h, w = shape[:3]
         raise ValueError(
             f"the store {store.path} is of a video of {video.n_frames} frames "
-            f"{video.width}x{video.height} ({video.path or 'a layer without a file'}), these "
+            f"{video.width}x{video.height} ({named}), these "
             f"frames are {t} of {w}x{h}: open the store with its video, or choose another store"
         )
