@@ -16,7 +16,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "video",
         nargs="?",
-        help="video file or frame folder (default: the sample giant-slalom clip)",
+        help="video file, frame folder or one photo (default: the sample giant-slalom clip)",
     )
     parser.add_argument(
         "--store", help="zarr store folder for the annotations (created or resumed)"
