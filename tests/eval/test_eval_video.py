@@ -188,6 +188,18 @@ def _rewrite(path: Path, change) -> None:
             lambda clip: (clip / "objects.csv").write_text("value,name\n1,a\n1,b\n"),
             "objects.csv line 3: object value 1 is listed twice",
         ),
+        (
+            lambda clip: _rewrite(clip / "frames.csv", lambda t: t.replace("\n1,", "\nx1,")),
+            "frames.csv line 3: frame must be an integer, not 'x1'",
+        ),
+        (
+            lambda clip: _rewrite(clip / "frames.csv", lambda t: t + t.splitlines()[2] + "\n"),
+            "frames.csv line 10: frame 1 is listed twice",
+        ),
+        (
+            lambda clip: _rewrite(clip / "frames.csv", lambda t: "\n".join(t.splitlines()[:2])),
+            "frames.csv lists 1 frame(s); a clip needs 2 or more",
+        ),
     ],
 )
 def test_bad_data_sets_exit_with_a_clear_message(tmp_path, capsys, damage, message):
@@ -325,3 +337,12 @@ def test_ctrl_c_after_the_first_object_says_the_results_are_partial(tmp_path, ca
     assert run_video(*argv, "--json", out) == 130
     assert "interrupted: results of the first 1 objects" in capsys.readouterr().err
     assert json.loads(out.read_text())["interrupted"]
+
+
+def test_frames_are_taken_in_the_order_of_their_frame_column(tmp_path):
+    """A frames.csv written in another order was evaluated in the file's order."""
+    clip = copy_mini(tmp_path)
+    lines = (clip / "frames.csv").read_text().splitlines()
+    (clip / "frames.csv").write_text("\n".join([lines[0], *reversed(lines[1:])]) + "\n")
+    shuffled, ordered = load_clip(clip), load_clip(MINI / "hockey")
+    assert all(np.array_equal(a, b) for a, b in zip(shuffled.masks, ordered.masks, strict=True))

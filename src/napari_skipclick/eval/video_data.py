@@ -58,16 +58,26 @@ def clip_names(root: str | Path, selected: list[str] | None = None) -> list[str]
 
 
 def _rows(clip_dir: Path) -> list[dict[str, str]]:
+    """The rows of ``frames.csv`` in frame order (its ``frame`` column, not the file's order),
+    at least two: a clip is frames to propagate through."""
     path = clip_dir / "frames.csv"
-    rows = []
+    rows: dict[int, dict[str, str]] = {}
     for line, row in read_table(path, REQUIRED_COLUMNS, VideoDataError):
         empty = [c for c in REQUIRED_COLUMNS if not row[c]]
         if empty:
             raise VideoDataError(f"{path} line {line}: no {' and no '.join(empty)} given")
-        rows.append(row)
-    if not rows:
-        raise VideoDataError(f"{path} lists no frames")
-    return rows
+        try:
+            t = int(row["frame"])
+        except ValueError:
+            raise VideoDataError(
+                f"{path} line {line}: frame must be an integer, not {row['frame']!r}"
+            ) from None
+        if t in rows:
+            raise VideoDataError(f"{path} line {line}: frame {t} is listed twice")
+        rows[t] = row
+    if len(rows) < 2:
+        raise VideoDataError(f"{path} lists {len(rows)} frame(s); a clip needs 2 or more")
+    return [rows[t] for t in sorted(rows)]
 
 
 def _objects(clip_dir: Path) -> dict[int, str]:
