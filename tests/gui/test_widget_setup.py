@@ -137,6 +137,8 @@ def test_a_renamed_layer_stays_chosen_and_listed(make_napari_viewer):
 def test_a_second_widget_cannot_take_the_first_ones_layers(annotator, qtbot):
     """Its Start took the first session's layers by name: that session ended with "a layer of
     the session was removed", its work gone from the screen."""
+    from app_model.types import KeyBinding, KeyCode
+
     from napari_skipclick.engines import create_engine
 
     viewer, first = annotator
@@ -146,6 +148,8 @@ def test_a_second_widget_cannot_take_the_first_ones_layers(annotator, qtbot):
     with pytest.raises(ValueError, match="another SkipClick widget annotates in this viewer"):
         second.controller.start_session(image, create_engine("embedded"))
     assert first.controller.session is session and not session.closed
+    second.close()  # it took no shortcut from the first, so closing it leaves them bound
+    assert KeyBinding.from_int(KeyCode.KeyM) in viewer.keymap
     first.controller.close_session()  # closed, its layers free: the second may start
     second.controller.start_session(image, create_engine("embedded"))
     assert second.controller.session is not None

@@ -13,6 +13,7 @@ from .controller import AnnotationController
 from .export_panel import ExportPanel
 from .frame_panel import FramePanel
 from .keybindings import KeyBindings
+from .layers import layers_in_use
 from .objects_panel import ObjectsPanel
 from .setup_panel import SetupPanel
 from .unsaved import ask_unsaved
@@ -65,7 +66,8 @@ class SkipClickWidget(QWidget):
                 "cancel": self.controller.cancel,
             },
         )
-        self.keys.bind()
+        if not layers_in_use(napari_viewer, None):  # another widget's session keeps its keys
+            self.keys.bind()
 
     def _panels(self) -> QScrollArea:
         """The four panels in a scroll area: on a short screen (a 768-pixel laptop) the dock
