@@ -328,7 +328,8 @@ def _summarise(report: Report, cache_dir: str) -> int:
     if report.stopped:
         print(
             f"skipclick precompute: stopped: {report.stopped}\n  the entries written are "
-            "complete; make room and run the same command again to go on",
+            "complete; fix that (room on the disk, permission to write) and run the same command "
+            "again to go on",
             file=sys.stderr,
         )
     if report.failures:
