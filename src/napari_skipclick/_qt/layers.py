@@ -176,13 +176,17 @@ class AnnotationLayers:
             labels[axis] = FRAME_AXIS_LABEL
             self.viewer.dims.axis_labels = labels
 
+    def _slider_frame(self) -> int | None:
+        """The annotated video's frame index at the time slider (maybe outside the video: a
+        longer layer sets the slider's range); None for a single image."""
+        if self.labels.data.shape[0] == 1:
+            return None
+        return round(float(self.labels.world_to_data(self.viewer.dims.point)[0]))
+
     def frame_on_screen(self) -> int:
         """The frame the time slider shows."""
-        n_frames = self.labels.data.shape[0]
-        if n_frames == 1:
-            return 0
-        data_point = self.labels.world_to_data(self.viewer.dims.point)
-        return int(np.clip(round(float(data_point[0])), 0, n_frames - 1))
+        t = self._slider_frame()
+        return 0 if t is None else int(np.clip(t, 0, self.labels.data.shape[0] - 1))
 
     def frame_in_view(self) -> bool:
         """Whether the view shows a frame's rows and columns (napari's roll of the axes can
@@ -193,11 +197,8 @@ class AnnotationLayers:
     def slider_past_end(self) -> int | None:
         """The frame the time slider is on when the annotated video has none such (a longer
         layer in the viewer sets the slider's range), else None."""
-        n_frames = self.labels.data.shape[0]
-        if n_frames == 1:
-            return None
-        t = round(float(self.labels.world_to_data(self.viewer.dims.point)[0]))
-        return None if 0 <= t < n_frames else t
+        t = self._slider_frame()
+        return None if t is None or 0 <= t < self.labels.data.shape[0] else t
 
     def go_to_frame(self, t: int) -> None:
         """Move the time slider to frame ``t`` (clipped to the video)."""
