@@ -90,3 +90,29 @@ def test_the_plugin_widget_touches_no_private_napari_attribute(
     assert [o.id for o in controller.session.objects] == [1]
     assert controller.current_object == 1 == controller.layers.labels.selected_label
     controller.close_session()
+
+
+def test_a_removed_layer_is_told_but_closing_the_viewer_is_not(
+    make_napari_viewer, qtbot, feature_cache, monkeypatch
+):
+    """napari's close takes every layer out before its window goes: that ended the session
+    with the notice "a layer of the session was removed" on every close."""
+    from napari_skipclick._qt import controller as controller_module
+    from napari_skipclick.engines import create_engine
+    from support.widget import sample_widget, wait_idle
+
+    told: list[str] = []
+    monkeypatch.setattr(controller_module, "show_warning", told.append)
+    for close in (False, True):
+        viewer = make_napari_viewer()
+        image, widget = sample_widget(viewer)
+        controller = widget.controller
+        controller.start_session(image, create_engine("embedded"), cache=feature_cache)
+        wait_idle(qtbot, controller)
+        if close:
+            viewer.close()
+        else:
+            viewer.layers.remove(controller.layers.prompts)
+        assert controller.session is None
+        qtbot.wait(20)
+        assert told == [controller_module.LAYER_REMOVED]  # the removal once, the close never

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from napari.utils.notifications import show_error, show_warning
-from qtpy.QtCore import QObject, Signal
+from qtpy.QtCore import QObject, QTimer, Signal
 
 from .._layer_data import PaintedLabels, release_layer_data
 from ..engines.base import Engine
@@ -33,6 +33,10 @@ from .workers import EditQueue, PropagationRun
 
 #: frames after the current one whose features are computed ahead
 PREFETCH = 3
+
+
+#: what a session ended by a removed layer says
+LAYER_REMOVED = "A layer of the session was removed: press Start to annotate again"
 
 
 class AnnotationController(
@@ -327,11 +331,18 @@ class AnnotationController(
         """A removed layer of the session ends it (saving); any other video layer releases its
         file (the session's own video is released once its workers let go of it)."""
         if self.layers is not None and self.layers.holds(event.value):
-            self._warn("A layer of the session was removed: press Start to annotate again")
             self.close_session()
             self.session_changed.emit()
+            self._say(LAYER_REMOVED)
+            QTimer.singleShot(0, self._warn_layer_removed)
         elif self.layers is None or not self.layers.shows(event.value.data):
             release_layer_data(event.value, self.viewer.layers)
+
+    def _warn_layer_removed(self) -> None:
+        """The notice of a removed layer, unless the viewer is closing: napari's close takes
+        every layer out, one by one, before its window goes."""
+        if len(self.viewer.layers) and self.session is None:
+            show_warning(LAYER_REMOVED)
 
     def _say(self, text: str, passing: bool = False) -> None:
         """Show ``text``; ``passing``: "features ready" may replace it (a review reason stays)."""
