@@ -247,6 +247,29 @@ def test_yolo_data_yaml_is_found_from_any_folder_and_names_each_split(store, tmp
             assert xy.min() >= 0 and xy.max() <= 1
 
 
+def test_the_default_class_no_object_has_is_not_exported(tmp_path):
+    """Classes added in the widget come after a new store's default *object*: COCO and YOLO
+    got a category and class 0 that nothing is labelled with; one an object has stays."""
+    import yaml
+
+    for owner in ("skier", "object"):
+        path = tmp_path / f"{owner}.zarr"
+        with AnnotationStore.open_or_create(path, VIDEO) as s:
+            s.write_objects([ObjectInfo(1, "a", owner, (200, 10, 10))], ["object", "skier"])
+            s.commit_frame(0, labels_for(0, ids=(1,)), FrameStatus.REVIEWED, {})
+        store = AnnotationStore.open(path)
+        [coco] = export_coco(store, tmp_path / f"coco-{owner}")
+        doc = json.loads(coco.read_text())
+        expected = ["skier"] if owner == "skier" else ["object", "skier"]
+        assert [c["name"] for c in doc["categories"]] == expected
+        names = {c["id"]: c["name"] for c in doc["categories"]}
+        assert {names[a["category_id"]] for a in doc["annotations"]} == {owner}
+        out = tmp_path / f"yolo-{owner}"
+        export_store(store, "yolo-seg", out, with_images=False)
+        data = yaml.safe_load((out / "data.yaml").read_text())
+        assert list(data["names"].values()) == expected
+
+
 def test_exports_that_would_mislead_are_refused(store, tmp_path, capsys):
     """A store given twice, frames past the video's end, a choice that matches no frame, a split
     that gets no frame and a range written backwards: each says why, and nothing is written."""

@@ -19,7 +19,7 @@ import numpy as np
 
 from ... import __version__
 from ...checks import ids_in
-from ...types import FrameStatus
+from ...types import DEFAULT_CLASS, FrameStatus
 from ..store import AnnotationStore, StoreError
 from ..store.files import write_atomic
 from .split import split_frames, split_videos
@@ -48,12 +48,17 @@ def categories(
 
     ``names`` (extended in place) shares one class list between several stores. Classes of
     objects missing from the class list are appended; label ids without an object entry map
-    to the category :data:`UNLABELLED`, added only when needed (see ``category_of``).
+    to the category :data:`UNLABELLED`, added only when needed (see ``category_of``). The
+    default class of a new store (``DEFAULT_CLASS``) is left out while no object has it: the
+    classes a user added in the widget came after it.
     """
     names = [] if names is None else names
-    names.extend(c for c in store.classes() if c not in names)
+    objects = store.objects()
+    used = {obj.class_name for obj in objects}
+    listed = [c for c in store.classes() if c != DEFAULT_CLASS or c in used]
+    names.extend(c for c in listed if c not in names)
     by_object: dict[int, int] = {}
-    for obj in store.objects():
+    for obj in objects:
         if obj.class_name not in names:
             names.append(obj.class_name)
         by_object[obj.id] = names.index(obj.class_name) + 1
