@@ -85,7 +85,7 @@ def test_first_clicks_add_one_click_anywhere_to_the_table_and_json(tmp_path, cap
 
 
 def _small_set(root: Path) -> Path:
-    """A set with one good sample and one grayscale image."""
+    """A set with one good sample and one whose mask says 128."""
     (root / "images").mkdir(parents=True)
     (root / "masks").mkdir()
     rng = np.random.default_rng(0)
@@ -94,9 +94,9 @@ def _small_set(root: Path) -> Path:
     Image.fromarray(rng.integers(0, 256, (10, 12, 3), dtype=np.uint8)).save(root / "images/a.png")
     Image.fromarray(rng.integers(0, 256, (10, 12), dtype=np.uint8)).save(root / "images/g.png")
     Image.fromarray(mask).save(root / "masks/a.png")
-    Image.fromarray(mask).save(root / "masks/g.png")
+    Image.fromarray(mask * 128).save(root / "masks/g.png")
     (root / "manifest.csv").write_text(
-        "name,image,mask\ngood,images/a.png,masks/a.png\ngray,images/g.png,masks/g.png\n"
+        "name,image,mask\ngood,images/a.png,masks/a.png\nodd,images/g.png,masks/g.png\n"
     )
     return root
 
@@ -106,13 +106,13 @@ def test_bad_sample_is_skipped_with_warning_or_fails_with_strict(tmp_path, capsy
     out = tmp_path / "r.json"
     assert run_eval("--engine", "random-walker", "--data", data, "--json", out) == 0
     err = capsys.readouterr().err
-    assert "warning: skipped gray: image g.png is grayscale" in err
+    assert "warning: skipped odd: mask has value(s) 128" in err
     result = json.loads(out.read_text())
     assert result["n"] == 1 and result["n_skipped"] == 1
-    assert result["skipped"][0]["name"] == "gray"
+    assert result["skipped"][0]["name"] == "odd"
 
     assert run_eval("--engine", "random-walker", "--data", data, "--strict") == 2
-    assert "gray: image g.png is grayscale" in capsys.readouterr().err
+    assert "odd: mask has value(s) 128" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

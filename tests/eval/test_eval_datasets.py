@@ -47,8 +47,6 @@ def make_set(root, samples):
 
 
 BAD_SAMPLES = {
-    "gray": ((_rgb()[..., 0], _good_mask()), "is grayscale"),
-    "rgba": ((np.dstack([_rgb(), np.full((H, W), 255, np.uint8)]), _good_mask()), "is RGBA"),
     "noimage": ((None, _good_mask()), "image file .* is missing"),
     "nomask": ((_rgb(), None), "mask file .* is missing"),
     "garbage": ((b"not an image at all", _good_mask()), "cannot read image file"),
@@ -86,6 +84,24 @@ def test_good_sample_loads(bad_set):
     sample = load_sample(ref)
     assert sample.image.shape == (H, W, 3) and sample.image.dtype == np.uint8
     np.testing.assert_array_equal(sample.mask, _good_mask())
+
+
+def test_grey_alpha_and_palette_images_are_read_as_the_widget_reads_a_photo(tmp_path):
+    """Such images were refused (a COCO set has grey photos); 16-bit grey was clipped white."""
+    grey = _rgb()[..., 0]
+    deep = grey.astype(np.uint16) * 257
+    rgba = np.dstack([_rgb(), np.full((H, W), 9, np.uint8)])
+    samples = {"grey": (grey, _good_mask()), "deep": (deep, _good_mask())}
+    samples["rgba"] = (rgba, _good_mask())
+    root = make_set(tmp_path / "set", samples)
+    Image.fromarray(grey).convert("P").save(root / "images/palette.png")
+    with open(root / "manifest.csv", "a") as manifest:
+        manifest.write(f"palette,images/palette.png,masks/grey.png,{H},{W}\n")
+    images = {ref.name: load_sample(ref).image for ref in read_manifest(root)}
+    assert all(image.shape == (H, W, 3) and image.dtype == np.uint8 for image in images.values())
+    for name in ("grey", "deep", "palette"):
+        np.testing.assert_array_equal(images[name], np.repeat(grey[..., None], 3, axis=2))
+    np.testing.assert_array_equal(images["rgba"], _rgb())
 
 
 def test_iter_samples_skips_or_raises(bad_set):

@@ -63,7 +63,9 @@ def test_eval_video_on_the_mini_clip(tmp_path, capsys):
     for name in ("decode", "step", "encode"):
         latency = result["latency_ms"][name]
         assert latency["n"] > 0 and 0 < latency["p50"] <= latency["p95"]
-    assert f"{record['cpf']:7.3f}" in captured.out.splitlines()[-4]
+    row, overall_row = captured.out.splitlines()[-5:-3]
+    assert f"{record['cpf']:7.3f}" in overall_row
+    assert row.split()[:3] == ["hockey", "1", record["name"]]  # the object's value and name
     assert captured.out.splitlines()[-1].startswith("review marks of the pure run")
     assert record["pure_frames_reached"] <= 7
 
@@ -139,7 +141,7 @@ def test_frames_between_keyframes_are_filled_from_both_ends(tmp_path, capsys):
     assert result["overall"]["j_fill_mean"] == record["j_fill_mean"]
     line = capsys.readouterr().out.splitlines()[-1]
     assert line.startswith("between keyframes every 4 frames, J_fill (from both) / J_forward")
-    assert f"hockey:1 {record['j_fill_mean']:.3f}/{record['j_forward_mean']:.3f}" in line
+    assert f"hockey:1 {record['name']} {record['j_fill_mean']:.3f}/{record['j_forward_mean']:.3f}" in line
     assert run_video(*argv, "--keyframes-every", 0) == 2
     assert "--keyframes-every must be >= 1" in capsys.readouterr().err
 

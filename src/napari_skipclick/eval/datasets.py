@@ -1,6 +1,7 @@
 """Evaluation sets described by a ``manifest.csv`` (``name,image,mask,...``), validated per sample.
 
-Paths in the manifest are relative to its folder. Images must be 8-bit RGB; masks single-channel
+Paths in the manifest are relative to its folder. Images are read as 8-bit RGB (``io.rgb8``: grey,
+alpha and palettes as the widget reads a photo); masks single-channel
 8-bit with the image's size, 1 = object, 0 = background, 255 = void, and at least one object pixel.
 A sample that breaks a rule raises ``SampleError``; its message names the sample and the rule.
 """
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..io import rgb8
 from .clicker import VOID
 from .tables import check_folder, read_table
 
@@ -85,16 +87,7 @@ def _open(path: Path, what: str, name: str):
 def load_sample(ref: SampleRef) -> Sample:
     """Read and validate one sample; raise ``SampleError`` saying why if it is unusable."""
     name = ref.name
-    picture = _open(ref.image_path, "image", name)
-    if picture.mode != "RGB":
-        kind = {"L": "grayscale", "LA": "grayscale", "RGBA": "RGBA", "P": "palette"}.get(
-            picture.mode, f"mode {picture.mode}"
-        )
-        raise SampleError(
-            f"{name}: image {ref.image_path.name} is {kind}, expected 8-bit RGB "
-            "(convert it to RGB; the evaluation does not guess colours)"
-        )
-    image = np.asarray(picture, dtype=np.uint8)
+    image = rgb8(_open(ref.image_path, "image", name))
 
     mask_picture = _open(ref.mask_path, "mask", name)
     if mask_picture.mode not in ("L", "P"):

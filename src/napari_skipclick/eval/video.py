@@ -151,10 +151,15 @@ def aggregate(records: list[dict]) -> dict:
     return out
 
 
+def object_label(record: dict) -> str:
+    """An object of the table: its value in the masks and its name (``2 poles``), cut to 13."""
+    return f"{record['object']} {record['name']}"[:13]
+
+
 def format_table(summary: dict) -> str:
     """Per-clip and overall rows printed on stdout."""
     head = (
-        f"{'clip':<16}{'obj':>4}{'frames':>7}{'clicks0':>8}{'CPF':>7}{'clk/fr':>7}"
+        f"{'clip':<16}{'object':<14}{'frames':>7}{'clicks0':>8}{'CPF':>7}{'clk/fr':>7}"
         f"{'Jprop':>7}{'last':>7}{'Jpure':>7}{'last':>7}{'Jrst':>7}{'J/clk':>7}{'<.85':>6}"
     )
     lines = [
@@ -170,12 +175,12 @@ def format_table(summary: dict) -> str:
         cells += [r["j_pure_mean"], r["j_pure_last"], r["j_restart_mean"], r["j_per_click"]]
         numbers = "".join("      -" if v is None else f"{v:7.3f}" for v in cells)
         return (
-            f"{label:<16}{obj:>4}{r['frames']:>7}{r['first_clicks']:>8}{numbers}"
+            f"{label:<16}{obj:<14}{r['frames']:>7}{r['first_clicks']:>8}{numbers}"
             f"{r['frames_below']:>6}"
         )
 
     for r in summary["objects"]:
-        lines.append(row(r["clip"], str(r["object"]), r))
+        lines.append(row(r["clip"], object_label(r), r))
     lines.append(row("all", "", summary["overall"]))
     lat = summary["latency_ms"]
 
@@ -188,7 +193,8 @@ def format_table(summary: dict) -> str:
         + "  ".join(f"{k} {lat[k]['p50']}/{lat[k]['p95']}" for k in ("decode", "step", "encode")),
         "review marks of the pure run (recall/precision on frames below J 0.5): "
         + "  ".join(
-            f"{r['clip']}:{r['object']} {share(r['review_recall'])}/{share(r['review_precision'])}"
+            f"{r['clip']}:{object_label(r)} "
+            f"{share(r['review_recall'])}/{share(r['review_precision'])}"
             for r in summary["objects"]
         ),
     ]
@@ -202,7 +208,7 @@ def format_table(summary: dict) -> str:
         lines.append(
             f"between keyframes every {summary['keyframes_every']} frames, J_fill (from both) / "
             f"J_forward (the earlier alone): all {pair(summary['overall'])}  "
-            + "  ".join(f"{r['clip']}:{r['object']} {pair(r)}" for r in summary["objects"])
+            + "  ".join(f"{r['clip']}:{object_label(r)} {pair(r)}" for r in summary["objects"])
         )
     return "\n".join(lines)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..io import rgb8
 from .clicker import VOID
 from .tables import check_folder, read_table
 
@@ -110,7 +111,7 @@ def _read(path: Path, what: str, where: str, mode: str) -> np.ndarray:
     try:
         with Image.open(path) as picture:
             if mode == "RGB":
-                return np.asarray(picture.convert("RGB"), np.uint8)
+                return rgb8(picture)
             if picture.mode not in ("L", "P"):
                 raise VideoDataError(
                     f"{where}: mask {path.name} has mode {picture.mode}, expected a "

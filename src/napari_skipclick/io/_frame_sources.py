@@ -214,8 +214,10 @@ class VideoFileSource:
             yield from frames
 
 
-def _rgb8(image: Any) -> np.ndarray:
-    """A PIL image as ``(H, W, 3) uint8``. 16-bit grey (PNG, TIFF) is scaled from its full
+def rgb8(image: Any) -> np.ndarray:
+    """A PIL image as ``(H, W, 3) uint8`` (the one rule for photos, frames and evaluation
+    images: grey repeated, alpha dropped, a palette looked up). 16-bit grey (PNG, TIFF) is
+    scaled from its full
     range (``value / 257``), the same for every frame: PIL's own conversion clips it at 255,
     white wherever the frame is not almost black."""
     if image.mode.startswith("I"):  # "I;16", "I;16B", "I" (32-bit integers)
@@ -348,7 +350,7 @@ class FrameFolderSource:
         file = self._files[index]
         try:
             with Image.open(file) as image:
-                rgb = _rgb8(image)
+                rgb = rgb8(image)
         except OSError as exc:
             raise VideoError(f"{file.name}: not a readable image ({_reason(exc)})") from exc
         self.n_decoded += 1
