@@ -386,3 +386,20 @@ def test_napari_writer_saves_the_session_layer_with_its_video_objects_and_classe
         ]
         assert "person" in saved.classes()
         np.testing.assert_array_equal(saved.read_labels(0), labels_of(controller, 0))
+
+
+def test_napari_writer_saves_the_session_layer_with_its_frame_statuses(saving, qtbot, tmp_path):
+    """*Save Selected Layers* into another store wrote every frame *clicked*: a reviewed
+    frame and propagated ones lost the statuses the session gave them."""
+    widget, _ = saving
+    controller = widget.controller
+    controller.propagate(1, 2)
+    qtbot.waitUntil(lambda: not controller.propagating, timeout=120_000)
+    controller.accept_frame()  # frame 0: reviewed
+    session = controller.session
+    expected = session.statuses()
+    assert expected[0] == FrameStatus.REVIEWED and expected[1] != FrameStatus.CLICKED
+    copy = tmp_path / "copy.zarr"
+    controller.layers.labels.save(str(copy), plugin="napari-skipclick")
+    with AnnotationStore.open(copy) as saved:
+        assert saved.statuses() == expected

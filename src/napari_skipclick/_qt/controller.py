@@ -97,6 +97,7 @@ class AnnotationController(
         #: asked when closing cannot save everything (the widget's dialog); None: raise
         self.unsaved_handler: UnsavedHandler | None = None
         self.objects_changed.connect(self._objects_noted)
+        self.statuses_changed.connect(self._statuses_noted)
         self.session_changed.connect(self.current_before.clear)
         self.current_object_changed.connect(self._paint_with_current)
         viewer.dims.events.current_step.connect(self._on_dims_changed)

@@ -4,7 +4,7 @@ slider is the frame."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -12,11 +12,19 @@ import numpy as np
 from napari.layers.base import ActionType
 from napari.utils.colormaps import DirectLabelColormap
 
-from .._layer_data import CLASSES, OBJECTS, VIDEO, VIDEO_INFO, labels_colormap, unwrapped
+from .._layer_data import (
+    CLASSES,
+    OBJECTS,
+    STATUSES,
+    VIDEO,
+    VIDEO_INFO,
+    labels_colormap,
+    unwrapped,
+)
 from ..checks import click_inside
 from ..colors import color_for
 from ..io.video import VideoArray
-from ..types import Click, ObjectInfo, VideoInfo
+from ..types import Click, FrameStatus, ObjectInfo, VideoInfo
 from .display import VideoDisplay, shown_data
 
 PROMPTS_LAYER = "SkipClick prompts"
@@ -297,6 +305,11 @@ class AnnotationLayers:
         store's layer: napari's writer (*Save Selected Layers*) saves them with the labels."""
         self.labels.metadata[OBJECTS] = [asdict(o) for o in objects]
         self.labels.metadata[CLASSES] = list(classes)
+
+    def note_statuses(self, statuses: Mapping[int, FrameStatus]) -> None:
+        """Keep the frame statuses in the labels layer's metadata too: *Save Selected Layers*
+        writes each frame with its status (it wrote them all *clicked*)."""
+        self.labels.metadata[STATUSES] = {t: status.value for t, status in statuses.items()}
 
     def set_objects(self, objects: Sequence[ObjectInfo]) -> None:
         """Colour each object's ID in the labels layer (ID ``i`` in ``color_for(i)``)."""

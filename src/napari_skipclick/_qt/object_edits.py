@@ -41,6 +41,12 @@ class ControllerObjects:
         if self.session is not None and self.layers is not None:
             self.layers.note_objects(self.session.objects, self.session.registry.classes)
 
+    def _statuses_noted(self) -> None:
+        """The frame statuses changed: note them in the labels layer's metadata, which
+        napari's writer saves with the labels."""
+        if self.session is not None and self.layers is not None:
+            self.layers.note_statuses(self.session.statuses())
+
     @staticmethod
     def new_object_class() -> str | None:
         """The class of new objects (the Objects panel sets its choice; None: the first)."""
