@@ -141,7 +141,8 @@ def test_frames_between_keyframes_are_filled_from_both_ends(tmp_path, capsys):
     assert result["overall"]["j_fill_mean"] == record["j_fill_mean"]
     line = capsys.readouterr().out.splitlines()[-1]
     assert line.startswith("between keyframes every 4 frames, J_fill (from both) / J_forward")
-    assert f"hockey:1 {record['name']} {record['j_fill_mean']:.3f}/{record['j_forward_mean']:.3f}" in line
+    pair = f"{record['j_fill_mean']:.3f}/{record['j_forward_mean']:.3f}"
+    assert f"hockey:1 {record['name']} {pair}" in line
     assert run_video(*argv, "--keyframes-every", 0) == 2
     assert "--keyframes-every must be >= 1" in capsys.readouterr().err
 
