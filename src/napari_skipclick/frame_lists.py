@@ -1,8 +1,14 @@
-"""Frame lists as text, for people: ``[0, 1, 2, 5, 7, 8]`` -> ``"0-2, 5, 7-8"``."""
+"""Frame lists as text, both ways: for people (``[0, 1, 2, 5, 7, 8]`` -> ``"0-2, 5, 7-8"``) and
+from the command line (``--frames 0-10,15``, ``100-`` to the end, ``0:100`` as Python slices
+it), one syntax for every command."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+
+#: what a frame list looks like, said by every refusal
+FRAMES_SYNTAX = "0-10,15 (ranges inclusive), 100- (to the end) or 0:100 (100 left out)"
 
 
 def frame_ranges(frames: Iterable[int]) -> str:
@@ -18,3 +24,61 @@ def frame_ranges(frames: Iterable[int]) -> str:
         parts.append(str(frames[i]) if i == j else f"{frames[i]}-{frames[j]}")
         i = j + 1
     return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class FrameSelection:
+    """Frames given as text, read by :func:`parse_frames`; a video's length completes the
+    open ranges (``100-``)."""
+
+    text: str
+    #: ``(start, stop)`` with ``stop`` left out (``None``: to the video's end)
+    parts: tuple[tuple[int, int | None], ...]
+
+    def frames(self, length: int) -> list[int]:
+        """The frames of a video of ``length`` frames, in the order given, each once; frames
+        named past its end are kept (see :meth:`past_the_end`)."""
+        chosen: dict[int, None] = {}
+        for start, stop in self.parts:
+            chosen.update(dict.fromkeys(range(start, length if stop is None else stop)))
+        return list(chosen)
+
+    def past_the_end(self, length: int) -> None:
+        """``ValueError`` naming the video's length when a frame asked for is past it."""
+        outside = [t for t in self.frames(length) if t >= length]
+        outside += [start for start, stop in self.parts if stop is None and start >= length]
+        if outside:
+            raise ValueError(
+                f"--frames {self.text} is out of range: the video has {length} "
+                f"frames (0 to {length - 1})"
+            )
+
+
+def parse_frames(text: str) -> FrameSelection:
+    """Read ``--frames``: comma-separated frames ``N``, ranges ``A-B`` (inclusive), ``A-`` (to
+    the end) and slices ``A:B`` (``B`` left out; either side may be empty). ``ValueError``
+    that shows the syntax otherwise."""
+    parts: list[tuple[int, int | None]] = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        sep = ":" if ":" in part else "-"
+        first, found, last = part.partition(sep)
+        try:
+            start = int(first) if first.strip() else 0
+            stop = int(last) + (sep == "-") if last.strip() else None
+        except ValueError:
+            raise ValueError(f"--frames must look like {FRAMES_SYNTAX}; not {text!r}") from None
+        if not found:
+            stop = start + 1
+        if start < 0 or (sep == "-" and not first.strip()):
+            raise ValueError(f"--frames counts from 0 and must not be negative, not {text!r}")
+        if stop == start:
+            raise ValueError(f"--frames {part} names no frame (its end is left out)")
+        if stop is not None and stop < start:
+            order = f"{last}{sep}{first}" if sep == "-" else f"{last}:{first}"
+            raise ValueError(f"--frames {part} runs backwards: write it as {order}")
+        parts.append((start, stop))
+    if not parts:
+        raise ValueError(f"--frames names no frame; it looks like {FRAMES_SYNTAX}")
+    return FrameSelection(text.strip(), tuple(parts))

@@ -23,13 +23,12 @@ from .engines.precompute import (
     Chunk,
     EngineSpec,
     encode_chunk,
-    frame_range,
-    parse_frames,
     plan_chunks,
     prepare_worker,
     video_length,
 )
 from .engines.registry import add_engine_arguments, options_from_args
+from .frame_lists import FRAMES_SYNTAX, FrameSelection, parse_frames
 from .io.video import is_frame_folder, is_label_folder, is_video_file
 
 #: exit status when nothing could start (bad arguments, no cluster, no engine, cache refused)
@@ -53,7 +52,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     where.add_argument(
         "--workers", type=int, default=2, help="worker processes of the local cluster (2)"
     )
-    parser.add_argument("--frames", help="frames A:B of every video (B excluded; default all)")
+    parser.add_argument(
+        "--frames", help=f"only these frames of every video: {FRAMES_SYNTAX} (default: all)"
+    )
     parser.add_argument("--chunk", type=int, default=16, help="frames per task (16)")
     parser.add_argument("--batch", type=int, default=8, help="frames per encode batch (8)")
     parser.add_argument(
@@ -88,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
             "needs dask.distributed: pip install distributed (or reinstall napari-skipclick)"
         )
     try:
-        frames = parse_frames(args.frames)
+        frames = None if args.frames is None else parse_frames(args.frames)
         if args.chunk < 1 or args.batch < 1 or (args.scheduler is None and args.workers < 1):
             raise ValueError("--chunk, --batch and --workers must be at least 1")
         spec = EngineSpec.of(args.engine, **options_from_args(args))
@@ -257,13 +258,14 @@ def precompute(
     videos: Sequence[str],
     spec: EngineSpec,
     cache_dir: str,
-    frames: tuple[int | None, int | None] = (None, None),
+    frames: FrameSelection | None = None,
     chunk: int = 16,
     batch: int = 8,
     *,
     progress: bool = True,
 ) -> Report:
-    """Encode ``frames`` of every video into ``cache_dir`` on the cluster of ``client``.
+    """Encode ``frames`` of every video (default all) into ``cache_dir`` on the cluster of
+    ``client``.
 
     A video that cannot be read or is shorter than ``frames`` is a failure; the others go on.
     A chunk whose worker dies is retried by dask. The run stops when the cache folder refuses a
@@ -278,7 +280,11 @@ def precompute(
     lengths = client.map(video_length, list(videos), pure=False)
     for video, future in zip(videos, lengths, strict=True):
         try:
-            chunks += plan_chunks(video, frame_range(frames, future.result(), video), chunk)
+            length = future.result()
+            if frames is not None:
+                frames.past_the_end(length)
+            wanted = range(length) if frames is None else frames.frames(length)
+            chunks += plan_chunks(video, wanted, chunk)
         except Exception as exc:
             report.failures.append(f"{video}: {describe_error(exc)}")
     futures = client.map(

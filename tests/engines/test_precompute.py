@@ -21,8 +21,6 @@ from napari_skipclick.engines.cache import FeatureCache
 from napari_skipclick.engines.precompute import (
     Chunk,
     EngineSpec,
-    frame_range,
-    parse_frames,
     plan_chunks,
     worker_engine,
 )
@@ -37,21 +35,18 @@ from support.precompute import (
 )
 
 
-def test_frames_are_parsed_planned_and_checked_against_the_length():
-    assert parse_frames("3:10") == (3, 10) and parse_frames(":4") == (None, 4)
-    assert parse_frames(None) == (None, None)
-    for bad in ("3", "a:b", "5:2", "-1:3"):
-        with pytest.raises(ValueError, match="--frames"):
-            parse_frames(bad)
-    assert frame_range((None, None), 127, "clip.mp4") == range(127)
-    with pytest.raises(ValueError, match=r"clip\.mp4.*has 127 frames \(0 to 126\)"):
-        frame_range((100, 200), 127, "clip.mp4")
-    with pytest.raises(ValueError, match="has 127 frames"):
-        frame_range((127, None), 127, "clip.mp4")
+def test_chunks_are_runs_of_consecutive_frames():
     assert plan_chunks("v", range(3, 10), 3) == [
         Chunk("v", 3, 6),
         Chunk("v", 6, 9),
         Chunk("v", 9, 10),
+    ]
+    # 0-2,5,7-8 (a frame list with gaps): a chunk never spans a frame not asked for
+    assert plan_chunks("v", [7, 0, 1, 2, 5, 8, 1], 2) == [
+        Chunk("v", 0, 2),
+        Chunk("v", 2, 3),
+        Chunk("v", 5, 6),
+        Chunk("v", 7, 9),
     ]
 
 
@@ -196,9 +191,11 @@ def test_frames_out_of_range_name_the_length(tmp_path, precompute):
     video = frame_folder(tmp_path / "clip")
     args = [str(video), "--engine", "embedded", "--cache", str(tmp_path / "c")]
     status, _, err = precompute(*args, "--frames", "2:9")
-    assert status == 1 and "--frames 2:9 is out of range; the video has 5 frames (0 to 4)" in err
+    assert status == 1 and "--frames 2:9 is out of range: the video has 5 frames (0 to 4)" in err
+    status, _, err = precompute(*args, "--frames", "5-")
+    assert status == 1 and "--frames 5- is out of range" in err
     status, _, err = precompute(*args, "--frames", "4:2")
-    assert status == 2 and "the end must come after the start" in err
+    assert status == 2 and "4:2 runs backwards: write it as 2:4" in err
 
 
 @pytest.mark.slow  # imports torch in a worker

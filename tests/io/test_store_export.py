@@ -174,6 +174,8 @@ def test_cli_export(store, tmp_path, capsys):
     assert "export coco" in captured.err  # progress on stderr
     doc = json.loads((out / "annotations.json").read_text())
     assert [im["frame_index"] for im in doc["images"]] == [0, 2]
+    assert cli([str(store.path), "--format", "numpy", str(tmp_path / "end"), "--frames", "3-"]) == 0
+    assert np.load(tmp_path / "end" / "frames.npy").tolist() == [3, 4]  # to the video's end
     assert cli([str(tmp_path / "nowhere"), "--format", "png", str(out)]) == 1
     assert "nowhere does not exist" in capsys.readouterr().err
     (tmp_path / "photos").mkdir()
@@ -287,7 +289,7 @@ def test_exports_that_would_mislead_are_refused(store, tmp_path, capsys):
         assert not out.exists()
     with pytest.raises(SystemExit):
         cli([str(store.path), "--format", "numpy", str(out), "--frames", "5-2"])
-    assert "the range 5-2 runs backwards" in capsys.readouterr().err
+    assert "--frames: 5-2 runs backwards: write it as 2-5" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli([str(store.path), "--format", "coco", str(out), "--quality", "0"])
     assert "JPEG quality is an integer in 1..100, not '0'" in capsys.readouterr().err

@@ -31,7 +31,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="full-size SkipClick with random weights (instead of --engine)",
     )
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="counts to time")
-    parser.add_argument("--frames", default="0:8", help="frames A:B of the video (0:8)")
+    parser.add_argument("--frames", default="0:8", help="frames, as precompute takes them (0:8)")
     parser.add_argument("--chunk", type=int, default=2, help="frames per task (2)")
     parser.add_argument("--batch", type=int, default=2, help="frames per encode batch (2)")
     parser.add_argument("--json", help="write the results to this JSON file")
@@ -47,7 +47,8 @@ def random_skipclick(device: str | None = None, variant: str = "skipclick") -> A
 def run(args: argparse.Namespace) -> int:
     """Time the runs and print (and optionally save) frames/s per worker count."""
     from .._sample_data import sample_video_path
-    from ..engines.precompute import EngineSpec, parse_frames
+    from ..engines.precompute import EngineSpec
+    from ..frame_lists import parse_frames
     from ..io.video import open_video
 
     video = str(Path(args.video or sample_video_path()).resolve())

@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
@@ -33,8 +33,6 @@ __all__ = [
     "ChunkResult",
     "EngineSpec",
     "encode_chunk",
-    "frame_range",
-    "parse_frames",
     "plan_chunks",
     "prepare_worker",
     "video_length",
@@ -99,45 +97,18 @@ class CacheWriteError(OSError):
     """A feature entry could not be written to the cache folder (full, read-only): stop the run."""
 
 
-def parse_frames(text: str | None) -> tuple[int | None, int | None]:
-    """``"A:B"`` (either side may be empty) as ``(A, B)``; raise ``ValueError`` otherwise."""
-    if not text:
-        return None, None
-    parts = text.split(":")
-    if len(parts) != 2:
-        raise ValueError(f"--frames must look like A:B (e.g. 0:100), got {text!r}")
-    try:
-        start, stop = (int(p) if p.strip() else None for p in parts)
-    except ValueError:
-        raise ValueError(f"--frames must hold integers, like 0:100; got {text!r}") from None
-    if (start is not None and start < 0) or (stop is not None and stop < 0):
-        raise ValueError(f"--frames counts from 0 and must not be negative, got {text!r}")
-    if start is not None and stop is not None and stop <= start:
-        raise ValueError(f"--frames {text}: the end must come after the start")
-    return start, stop
-
-
-def frame_range(frames: tuple[int | None, int | None], length: int, video: str) -> range:
-    """The frames to compute of a ``length``-frame video; ``ValueError`` naming its length."""
-    start, stop = frames
-    start = 0 if start is None else start
-    stop = length if stop is None else stop
-    if start >= length or stop > length:
-        raise ValueError(
-            f"{video}: --frames {start}:{stop} is out of range; "
-            f"the video has {length} frames (0 to {length - 1})"
-        )
-    return range(start, stop)
-
-
-def plan_chunks(video: str, frames: range, chunk: int) -> list[Chunk]:
-    """``frames`` of ``video`` cut into chunks of at most ``chunk`` frames."""
+def plan_chunks(video: str, frames: Sequence[int], chunk: int) -> list[Chunk]:
+    """``frames`` of ``video`` cut into chunks of at most ``chunk`` consecutive frames."""
     if chunk < 1:
         raise ValueError(f"chunk size must be >= 1, got {chunk}")
-    return [
-        Chunk(video, start, min(start + chunk, frames.stop))
-        for start in range(frames.start, frames.stop, chunk)
-    ]
+    chunks: list[Chunk] = []
+    for t in sorted(set(frames)):
+        last = chunks[-1] if chunks else None
+        if last is not None and last.stop == t and last.size < chunk:
+            chunks[-1] = Chunk(video, last.start, t + 1)
+        else:
+            chunks.append(Chunk(video, t, t + 1))
+    return chunks
 
 
 # -- inside a worker process ----------------------------------------------------------------

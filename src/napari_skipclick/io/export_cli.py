@@ -5,24 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..frame_lists import FRAMES_SYNTAX, FrameSelection, parse_frames
+
 FORMATS = ("coco", "yolo-seg", "davis", "png", "numpy")
 STATUSES = ("clicked", "propagated", "needs review", "reviewed", "imported")
 
 
-def parse_frames(text: str) -> list[int]:
-    """Frame list like ``0-10,15,20-22`` (ranges inclusive)."""
-    frames: list[int] = []
+def frames_arg(text: str) -> FrameSelection:
+    """``--frames`` for argparse: ``0-10,15``, ``100-``, ``0:100`` (``frame_lists``)."""
     try:
-        for part in filter(None, (p.strip() for p in text.split(","))):
-            first, _, last = part.partition("-")
-            if int(last or first) < int(first):
-                raise argparse.ArgumentTypeError(
-                    f"the range {part} runs backwards: write it as {last}-{first}"
-                )
-            frames.extend(range(int(first), int(last or first) + 1))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"frames must look like 0-10,15, not {text!r}") from None
-    return frames
+        return parse_frames(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--frames ")) from None
 
 
 def jpeg_quality(text: str) -> int:
@@ -56,7 +50,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "png (label images), numpy (arrays)",
     )
     parser.add_argument(
-        "--frames", type=parse_frames, help="only these frames, e.g. 0-10,15 (default: all)"
+        "--frames", type=frames_arg, help=f"only these frames: {FRAMES_SYNTAX} (default: all)"
     )
     parser.add_argument(
         "--status",
@@ -115,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
                 stores,
                 args.format,
                 args.out,
-                frames=args.frames,
+                frames=_frames(args.frames, stores),
                 statuses=args.status,
                 split=args.split,
                 split_by=args.split_by,
@@ -135,3 +129,10 @@ def run(args: argparse.Namespace) -> int:
     for path in written:
         print(path)
     return 0
+
+
+def _frames(selection: FrameSelection | None, stores: list) -> list[int] | None:
+    """The frames ``--frames`` names, its open ranges to the end of the longest video."""
+    if selection is None:
+        return None
+    return selection.frames(max(store.video.n_frames for store in stores))

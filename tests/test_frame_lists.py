@@ -1,0 +1,56 @@
+"""Frame lists on the command line: one syntax for precompute, export and bench-precompute."""
+
+from __future__ import annotations
+
+import pytest
+
+from napari_skipclick.frame_lists import FRAMES_SYNTAX, frame_ranges, parse_frames
+
+
+@pytest.mark.parametrize(
+    ("text", "frames"),
+    [
+        ("0-3,7", [0, 1, 2, 3, 7]),  # export's ranges, inclusive
+        ("2:5", [2, 3, 4]),  # precompute's slices, the end left out
+        (":2, 8-", [0, 1, 8, 9]),  # open ends: from 0, to the video's end
+        ("4,1-2,2", [4, 1, 2]),  # in the order given, each once
+        ("8:", [8, 9]),
+    ],
+)
+def test_each_form_names_its_frames(text, frames):
+    assert parse_frames(text).frames(10) == frames
+
+
+def test_frames_past_the_end_are_kept_and_named():
+    selection = parse_frames("8-12")
+    assert selection.frames(10) == [8, 9, 10, 11, 12]
+    with pytest.raises(ValueError, match=r"8-12 is out of range: the video has 10 frames \(0 to 9"):
+        selection.past_the_end(10)
+    with pytest.raises(ValueError, match="12- is out of range"):
+        parse_frames("12-").past_the_end(10)
+    parse_frames("0:10,9-").past_the_end(10)  # all inside: no error
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("5-2", "5-2 runs backwards: write it as 2-5"),
+        ("5:2", "5:2 runs backwards: write it as 2:5"),
+        ("3:3", "3:3 names no frame"),
+        ("-1:3", "must not be negative"),
+        ("-3", "must not be negative"),
+        ("a-b", "must look like"),
+        ("1-2-3", "must look like"),
+        (" , ", "names no frame"),
+    ],
+)
+def test_bad_lists_say_why_and_show_the_syntax(text, message):
+    with pytest.raises(ValueError, match=message) as info:
+        parse_frames(text)
+    if "must look like" in message:
+        assert FRAMES_SYNTAX in str(info.value)
+
+
+def test_a_list_written_for_people_reads_back():
+    frames = [0, 1, 2, 5, 7, 8]
+    assert parse_frames(frame_ranges(frames)).frames(10) == frames
