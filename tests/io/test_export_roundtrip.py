@@ -136,3 +136,36 @@ def test_png_and_numpy_round_trip(store, tmp_path):
     images = np.load(tmp_path / "np" / "images.npy")
     assert images.shape == (len(FRAMES), 480, 854, 3)
     assert_same_labels(reimport(tmp_path / "np", tmp_path / "np" / "labels.npy"))
+
+
+def test_yolo_polygons_lie_where_other_tools_read_them(store, tmp_path):
+    """Ultralytics and pycocotools read polygon coordinates as pixel edges (pixel ``i`` covers
+    ``i..i+1``): the polygons were half a pixel up and left of the masks, a quarter of a
+    2-pixel pole; a mask of the whole image did not reach the right and bottom edges."""
+    from pycocotools import mask as mask_utils
+
+    out = tmp_path / "yolo"
+    export_store(store, "yolo-seg", out, with_images=False)
+    truth = sample_labels(0)
+    seen = set()
+    for line in (out / "labels" / "000000.txt").read_text().splitlines():
+        values = line.split()
+        xy = np.asarray(values[1:], float).reshape(-1, 2) * (854, 480)
+        rle = mask_utils.frPyObjects([xy.ravel().tolist()], 480, 854)
+        drawn = mask_utils.decode(mask_utils.merge(rle)).astype(bool)
+        oid = np.bincount(truth[drawn]).argmax()
+        iou = (drawn & (truth == oid)).sum() / (drawn | (truth == oid)).sum()
+        assert iou >= 0.9, (oid, iou)
+        seen.add(int(oid))
+    assert seen == {1, 2, 3}
+    with AnnotationStore.open_or_create(tmp_path / "all.zarr", store_video(store)) as whole:
+        whole.write_objects(OBJECTS[:1], ["ski"])
+        whole.commit_frame(0, np.ones((480, 854), np.uint32), FrameStatus.REVIEWED, {})
+    export_store(AnnotationStore.open(tmp_path / "all.zarr"), "yolo-seg", tmp_path / "all")
+    xy = np.asarray((tmp_path / "all/labels/000000.txt").read_text().split()[1:], float)
+    assert (xy.min(), xy.max()) == (0.0, 1.0)
+
+
+def store_video(path: Path):
+    with AnnotationStore.open(path) as opened:
+        return opened.video

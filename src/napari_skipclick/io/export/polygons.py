@@ -4,6 +4,9 @@ A YOLO label line holds one polygon per instance. A mask with several parts or w
 written, as Ultralytics' own converters do, as one polygon whose parts are joined by zero-width
 bridges: the outline runs to the nearest point of the next part, around it, and back the
 same way. Filled with the even-odd rule, the bridges add no area and the holes stay empty.
+
+Polygons are in pixel-edge coordinates, as COCO, Ultralytics and pycocotools read them: pixel
+``(r, c)`` covers ``r..r+1`` by ``c..c+1``, so a mask of the whole image runs from 0 to its size.
 """
 
 from __future__ import annotations
@@ -19,13 +22,15 @@ TOLERANCE = 0.3
 def mask_outlines(mask: np.ndarray) -> list[np.ndarray]:
     """Closed outlines ``(N, 2)`` (row, col) of every part and hole of a boolean mask.
 
-    Outlines run along pixel edges' midpoints (marching squares at level 0.5 on the padded
-    mask), simplified to within :data:`TOLERANCE` pixels; the biggest comes first.
+    Outlines run along the midpoints of the pixels' edges (marching squares at level 0.5 on
+    the padded mask), in pixel-edge coordinates, simplified to within :data:`TOLERANCE`
+    pixels; the biggest comes first.
     """
     padded = np.pad(np.asarray(mask, dtype=np.float32), 1)
     outlines = []
     for contour in measure.find_contours(padded, 0.5):
-        contour = measure.approximate_polygon(contour - 1.0, tolerance=TOLERANCE)
+        # padded centre coordinates -> pixel-edge coordinates: -1 for the pad, +0.5
+        contour = measure.approximate_polygon(contour - 0.5, tolerance=TOLERANCE)
         if len(contour) >= 4:  # closed: first point repeated last, so 3+ corners
             outlines.append(contour[:-1])
     outlines.sort(key=lambda c: -_area(c))
@@ -60,12 +65,13 @@ def mask_to_polygon(mask: np.ndarray) -> np.ndarray:
 
 
 def polygon_to_mask(polygon: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Fill a polygon ``(N, 2)`` (row, col) with the even-odd rule into a boolean mask.
+    """Fill a polygon ``(N, 2)`` (row, col, pixel-edge coordinates) with the even-odd rule
+    into a boolean mask.
 
-    A pixel belongs to the mask when its centre lies inside the polygon.
+    A pixel belongs to the mask when its centre (``r + 0.5, c + 0.5``) lies inside the polygon.
     """
     mask = np.zeros(shape, dtype=bool)
     if len(polygon) >= 3:
-        rows, cols = fill_polygon(polygon[:, 0], polygon[:, 1], shape)
+        rows, cols = fill_polygon(polygon[:, 0] - 0.5, polygon[:, 1] - 0.5, shape)
         mask[rows, cols] = True
     return mask

@@ -17,7 +17,7 @@ def label_lines(plan: Plan, item, labels) -> list[str]:
         polygon = mask_to_polygon(labels == oid)
         if len(polygon) < 3:
             continue
-        # contours run up to half a pixel outside the mask: kept within the image (0..1)
+        # pixel-edge coordinates: a mask of the whole image runs from 0 to 1 (kept within)
         xy = [f"{_unit(x / width)} {_unit(y / height)}" for y, x in polygon]
         lines.append(f"{plan.category(item, oid) - 1} {' '.join(xy)}")
     return lines
