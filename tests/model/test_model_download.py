@@ -107,3 +107,18 @@ def test_html_page_copied_into_the_cache_is_not_taken_for_weights(cache, monkeyp
     target.write_text("<html><body>Error 404</body></html>")
     with pytest.raises(WeightsError, match=r"HTML page.*Delete .*download --force skipclick"):
         resolve_checkpoint("skipclick")
+
+
+def test_a_file_named_as_a_release_in_the_working_folder_is_not_taken_for_it(
+    cache, monkeypatch, tmp_path
+):
+    """``skipclick`` run from ``.venv/bin`` (or a folder with a script of that name) loaded
+    the ``skipclick`` command as its checkpoint: "not a readable PyTorch checkpoint"."""
+    serve_as(monkeypatch, "skipclick", "http://127.0.0.1:9/unused")
+    here = tmp_path / "bin"
+    here.mkdir()
+    (here / "skipclick").write_text("#!/usr/bin/env python\n")
+    monkeypatch.chdir(here)
+    with pytest.raises(WeightsError, match="not downloaded yet"):
+        resolve_checkpoint("skipclick", download=False)
+    assert resolve_checkpoint("./skipclick") == Path("./skipclick")  # a path: the file

@@ -220,11 +220,16 @@ def _remedy(path: Path, entry: ReleasedCheckpoint) -> str:
 
 
 def resolve_checkpoint(name_or_path: str | os.PathLike, *, download: bool = True) -> Path:
-    """A local checkpoint path for a file path or a released name (downloaded if allowed)."""
-    candidate = Path(name_or_path).expanduser()
-    if candidate.is_file():
-        return candidate
+    """A local checkpoint path for a file path or a released name (downloaded if allowed).
+
+    A released name (``skipclick``) means the release even where the working folder holds a
+    file of that name (a script, the ``skipclick`` command in ``.venv/bin``): write such a
+    file as a path (``./skipclick``).
+    """
     key = str(name_or_path)
+    candidate = Path(name_or_path).expanduser()
+    if candidate.is_file() and key not in CHECKPOINTS:
+        return candidate
     if key in CHECKPOINTS:
         cached = cached_path(key)
         if cached.is_file():
