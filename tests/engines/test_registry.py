@@ -92,6 +92,20 @@ def test_command_line_flags_and_items_become_typed_options():
         _parse("--engine", "skipclick", "--precision", "fp8")
 
 
+def test_a_flag_names_every_engine_that_takes_it_with_its_default():
+    """``--max-side`` works for the embedded engine too, but its help named only the random
+    walker and its default (none), not the embedded engine's 1280."""
+    parser = argparse.ArgumentParser()
+    add_engine_arguments(parser, default="embedded")
+    text = " ".join(parser.format_help().split())
+    assert "--max-side MAX_SIDE random-walker, embedded:" in text
+    assert "(default random-walker none, embedded 1280)" in text
+    assert "(default skipclick)" in text  # one engine: its default alone
+    args = _parse("--engine", "embedded", "--max-side", "320")
+    assert options_from_args(args) == {"max_side": 320}
+    create_engine("random-walker", max_side=0)  # 0: full size, as for the embedded engine
+
+
 def test_the_registry_imports_no_engine():
     code = (
         "import sys; from napari_skipclick.engines import ENGINES, create_engine;"

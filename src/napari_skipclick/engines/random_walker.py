@@ -34,8 +34,8 @@ class RandomWalkerEngine:
     ) -> None:
         if beta <= 0 or radius < 0:
             raise ValueError(f"beta must be positive and radius non-negative: {beta}, {radius}")
-        if max_side is not None and max_side < 8:
-            raise ValueError(f"max_side must be at least 8 pixels, got {max_side}")
+        if max_side is not None and (max_side < 0 or 0 < max_side < 8):
+            raise ValueError(f"max_side must be at least 8 pixels (0: full size), got {max_side}")
         self.beta = float(beta)
         self.radius = float(radius)
         self.max_side = max_side

@@ -202,7 +202,8 @@ _RANDOM_WALKER_OPTIONS = (
         "max_side",
         int,
         None,
-        "solve on the image downsized to this longer side (none: full size)",
+        "longest side in pixels the engine works at: a larger image is downsized (0 or none: "
+        "full size)",
         flag=True,
     ),
     EngineOption("border_background", bool, True, "seed the image border as background"),
@@ -274,12 +275,16 @@ def create_engine(name: str, **options: Any) -> Any:
 
 
 def flag_options() -> dict[str, list[tuple[str, EngineOption]]]:
-    """Flag options by name, each with the engines that take it."""
+    """Flag options by name, each with every engine that takes an option of that name (the
+    engine that made it a flag first)."""
+    flagged = {o.name for entry in ENGINES.values() for o in entry.options if o.flag}
     flags: dict[str, list[tuple[str, EngineOption]]] = {}
     for entry in ENGINES.values():
         for option in entry.options:
-            if option.flag:
+            if option.name in flagged:
                 flags.setdefault(option.name, []).append((entry.name, option))
+    for owners in flags.values():
+        owners.sort(key=lambda owner: not owner[1].flag)
     return flags
 
 
@@ -306,16 +311,19 @@ def add_engine_arguments(
     )
     for name, owners in flag_options().items():
         option = owners[0][1]
-        engines = ", ".join(engine for engine, _ in owners)
         choices = ",".join(map(str, option.choices))
         metavar = f"{{{choices}}}" if choices else name.upper()
-        shown = option_defaults.get(name, option.default)
+        shown = [option_defaults.get(name, o.default) for _, o in owners]
+        shown = ["none" if value is None else str(value) for value in shown]
+        if len(owners) > 1:
+            shown = [f"{engine} {value}" for (engine, _), value in zip(owners, shown, strict=True)]
+        engines = ", ".join(engine for engine, _ in owners)
         group.add_argument(
             option.flag_name,
             dest=name,
             type=_argparse_type(option),
             metavar=metavar,
-            help=f"{engines}: {option.help} (default {'none' if shown is None else shown})",
+            help=f"{engines}: {option.help} (default {', '.join(shown)})",
         )
     group.add_argument(
         "--option",

@@ -21,12 +21,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="folder with one folder per clip (frames.csv, frames/, masks/)",
     )
     parser.add_argument("--clips", metavar="A,B", help="evaluate only these clips")
-    parser.add_argument("--frames", type=int, metavar="N", help="only the first N frames")
+    parser.add_argument(
+        "--frames", type=int, metavar="N", help="only the first N frames (default: all)"
+    )
     parser.add_argument(
         "--first-frame",
         choices=("clicks", "gt"),
         default="clicks",
-        help="start from simulated clicks (IoU 0.90, at most 20) or the ground truth",
+        help="start from simulated clicks (IoU 0.90, at most 20) or the ground truth "
+        "(default clicks)",
     )
     parser.add_argument(
         "--max-corrections",
@@ -41,7 +44,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default="corrected",
         help="propagate each frame from the corrected mask of the frame before (as an "
         "annotator does) or from its ground truth, so that a frame's corrections measure that "
-        "frame alone, with no error carried over from earlier corrections",
+        "frame alone, with no error carried over from earlier corrections (default corrected)",
     )
     parser.add_argument(
         "--restart-every",

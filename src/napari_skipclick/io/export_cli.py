@@ -68,7 +68,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     images.add_argument("--no-images", dest="with_images", action="store_false", help="labels only")
     parser.add_argument(
-        "--image-format", choices=("jpg", "png"), default="jpg", help="jpg (quality 95) or png"
+        "--image-format",
+        choices=("jpg", "png"),
+        default="jpg",
+        help="jpg (quality 95) or png (default jpg)",
     )
     parser.add_argument(
         "--quality", type=jpeg_quality, default=95, help="JPEG quality, 1..100 (default 95)"
