@@ -53,12 +53,45 @@ def test_truncated_file(tmp_path):
         load_skipclick(path, backbone_arch=ARCH)
 
 
-@pytest.mark.parametrize("content", [b"hello, not a checkpoint\n", os.urandom(4096), b""])
-def test_not_a_checkpoint(tmp_path, content):
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"hello, not a checkpoint\n", "neither a zip archive nor a pickle"),
+        (os.urandom(4096), "not a PyTorch checkpoint|not a readable PyTorch checkpoint"),
+        (b"", "is empty"),
+        (b"<!DOCTYPE html><html><body>Error 404</body></html>", "web page"),
+        (b"\x80\x02K\x65.", "not a readable PyTorch checkpoint"),  # a pickle of 101
+    ],
+)
+def test_not_a_checkpoint(tmp_path, content, message):
+    """Each says what the file is; none repeats torch's advice to load it with
+    ``weights_only=False``, which could run code from it (an empty file said nothing)."""
     path = tmp_path / "junk.pth"
     path.write_bytes(content)
-    with pytest.raises(CheckpointError):
+    with pytest.raises(CheckpointError, match=message) as info:
         load_skipclick(path, backbone_arch=ARCH)
+    assert "weights_only" not in str(info.value) and not str(info.value).endswith(": ")
+
+
+def test_a_checkpoint_with_changed_bytes_is_refused(tmp_path):
+    """torch read the changed bytes as weights, with no word: the masks were wrong."""
+    import zipfile
+
+    data = bytearray((TINY / "checkpoint.pth").read_bytes())
+    with zipfile.ZipFile(TINY / "checkpoint.pth") as archive:
+        member = max(archive.infolist(), key=lambda info: info.compress_size)
+    start = member.header_offset + 30 + len(member.filename.encode()) + len(member.extra)
+    start += member.compress_size // 2
+    data[start : start + 64] = bytes(b ^ 0xFF for b in data[start : start + 64])
+    path = tmp_path / "changed.pth"
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="is damaged: .* fails its checksum"):
+        load_skipclick(path, backbone_arch=ARCH)
+
+
+def test_a_folder_is_named_as_one(tmp_path):
+    with pytest.raises(CheckpointError, match="is a folder: give the checkpoint file"):
+        load_skipclick(tmp_path, backbone_arch=ARCH)
 
 
 def test_torch_file_without_state_dict(tmp_path):

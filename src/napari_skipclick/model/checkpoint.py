@@ -64,23 +64,67 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
     return torch.device("cpu")
 
 
+def _reason(exc: BaseException) -> str:
+    """What went wrong, without torch's advice to load the file with ``weights_only=False``
+    (which could run code from it)."""
+    text = str(exc)
+    if "WeightsUnpickler error:" in text:
+        text = text.rsplit("WeightsUnpickler error:", 1)[1]
+    text = text.split("Re-running `torch.load`")[0].strip()
+    return text or type(exc).__name__
+
+
+def _not_a_pickle(path: Path) -> str | None:
+    """Why a file that is no zip archive is no PyTorch file at all, if it plainly is not."""
+    with open(path, "rb") as file:
+        head = file.read(64)
+    if not head:
+        return "is empty"
+    if head[:2] == b"PK":
+        return "is truncated or corrupt: a zip archive without its end (copy or download it again)"
+    if head.lstrip()[:1] == b"<":
+        return "is a web page (HTML), not a checkpoint: a download that went wrong?"
+    if head[:1] != b"\x80":  # every pickle since protocol 2 starts so; PyTorch's legacy files too
+        return "is not a PyTorch checkpoint (neither a zip archive nor a pickle)"
+    return None
+
+
+def _check_archive(path: Path) -> None:
+    """``CheckpointError`` for a zip checkpoint whose members fail their CRC: torch reads
+    changed bytes as weights without a word (the masks are then wrong)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise CheckpointError(f"{path} is truncated or damaged: {_reason(exc)}") from None
+    if bad is not None:
+        raise CheckpointError(
+            f"{path} is damaged: {bad} fails its checksum (the file changed after it was "
+            "written; copy or download it again)"
+        )
+
+
 def _safe_torch_load(path: Path) -> Any:
     """``torch.load(weights_only=True)`` with inert stand-ins for the official package's names."""
     from torch.serialization import get_unsafe_globals_in_checkpoint, safe_globals
 
     if not zipfile.is_zipfile(path):  # PyTorch's legacy format (before 1.6), or no checkpoint
+        problem = _not_a_pickle(path)
+        if problem is not None:
+            raise CheckpointError(f"{path} {problem}")
         try:  # weights_only reads tensors and plain containers only, and runs nothing
             return torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:
             raise CheckpointError(
                 f"{path} is not a readable PyTorch checkpoint (truncated or corrupt, or a legacy "
-                f"file holding more than tensors): {exc}"
+                f"file holding more than tensors): {_reason(exc)}"
             ) from None
+    _check_archive(path)
     try:
         names = get_unsafe_globals_in_checkpoint(path)
     except Exception as exc:
         raise CheckpointError(
-            f"{path} is not a readable PyTorch checkpoint (truncated or corrupt?): {exc}"
+            f"{path} is not a readable PyTorch checkpoint (truncated or corrupt?): {_reason(exc)}"
         ) from None
     foreign = sorted(n for n in names if not n.startswith(_PLACEHOLDER_PREFIX))
     if foreign:
@@ -97,12 +141,16 @@ def _safe_torch_load(path: Path) -> Any:
         with safe_globals(stand_ins):
             return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise CheckpointError(f"{path} could not be read as a PyTorch checkpoint: {exc}") from None
+        raise CheckpointError(
+            f"{path} could not be read as a PyTorch checkpoint: {_reason(exc)}"
+        ) from None
 
 
 def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Return ``(state_dict, config)`` of a checkpoint without executing code from it."""
     path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"{path} is a folder: give the checkpoint file (.pth) in it")
     if not path.is_file():
         raise CheckpointError(f"checkpoint file not found: {path}")
     payload = _safe_torch_load(path)
