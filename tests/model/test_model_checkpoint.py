@@ -85,7 +85,7 @@ def test_a_checkpoint_with_changed_bytes_is_refused(tmp_path):
     data[start : start + 64] = bytes(b ^ 0xFF for b in data[start : start + 64])
     path = tmp_path / "changed.pth"
     path.write_bytes(bytes(data))
-    with pytest.raises(CheckpointError, match="is damaged: .* fails its checksum"):
+    with pytest.raises(CheckpointError, match=r"is damaged: .* fails its checksum"):
         load_skipclick(path, backbone_arch=ARCH)
 
 
