@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from napari_skipclick.engines import Engine, Features, create_engine
-from napari_skipclick.engines.skipclick import SkipClickEngine
+from napari_skipclick.engines.skipclick import SkipClickEngine, weights_id
 from napari_skipclick.model.weights import file_sha256
 from napari_skipclick.types import Click
 from support.tiny import ARCH, TINY
@@ -33,8 +33,22 @@ def demo(engine, fixture):
 def test_engine_follows_protocol_and_key(engine):
     assert isinstance(engine, Engine)
     assert engine.name == "skipclick"
-    sha = file_sha256(TINY / "checkpoint.pth")
+    sha = weights_id(TINY / "checkpoint.pth", ARCH)
     assert engine.key.startswith(f"skipclick/{sha[:16]}/fp32/cpu/448x448/demo/")
+    assert weights_id(TINY / "checkpoint.pth") == file_sha256(TINY / "checkpoint.pth")
+
+
+def test_another_backbone_architecture_keys_other_features(engine):
+    """The key named the file alone: features precomputed with one architecture were taken by
+    a session given another (other heads, other interpolation), unseen."""
+    for change in ({"num_heads": ARCH["num_heads"] // 2}, {"interpolate_antialias": False}):
+        other = create_engine(
+            "skipclick",
+            checkpoint=TINY / "checkpoint.pth",
+            device="cpu",
+            backbone_arch={**ARCH, **change},
+        )
+        assert other.features_key != engine.features_key and other.key != engine.key
 
 
 def test_decode_matches_official_demo(engine, fixture, demo):

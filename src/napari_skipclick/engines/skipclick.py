@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -57,7 +59,7 @@ class SkipClickEngine:
     ) -> None:
         path = resolve_checkpoint(checkpoint)
         model = load_skipclick(path, backbone_arch=backbone_arch, device=pick_device(device))
-        self._setup(model, file_sha256(path), precision, input_size, protocol)
+        self._setup(model, weights_id(path, backbone_arch), precision, input_size, protocol)
 
     @classmethod
     def from_model(
@@ -234,3 +236,13 @@ class SkipClickEngine:
     ) -> np.ndarray | None:
         """Where the object masked on ``source`` lies on ``target`` (see ``skipclick_match``)."""
         return match_object(source, target, mask, self.model.grid_of(*self.internal_size))
+
+
+def weights_id(path: Path, backbone_arch: dict[str, Any] | None = None) -> str:
+    """What identifies a checkpoint's outputs: its SHA-256, and the architecture given for an
+    ``extractor_type`` the loader does not know (another one gives other features)."""
+    digest = file_sha256(path)
+    if not backbone_arch:
+        return digest
+    arch = json.dumps(backbone_arch, sort_keys=True, default=str)
+    return hashlib.sha256(f"{digest}/{arch}".encode()).hexdigest()
