@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import http.server
 import shutil
 import threading
@@ -122,3 +123,63 @@ def test_a_file_named_as_a_release_in_the_working_folder_is_not_taken_for_it(
     with pytest.raises(WeightsError, match="not downloaded yet"):
         resolve_checkpoint("skipclick", download=False)
     assert resolve_checkpoint("./skipclick") == Path("./skipclick")  # a path: the file
+
+
+def test_a_download_is_readable_by_others_and_pooch_logs_no_hash(
+    server, cache, monkeypatch, caplog
+):
+    """pooch's temporary file became the checkpoint with mode 0600 (a shared cache's other
+    users could not read it), and pooch logged its hash "to use as known_hash"."""
+    import logging
+    import stat
+
+    base, _ = server
+    target = serve_as(monkeypatch, "frozen", f"{base}/good.pth")
+    umask = os.umask(0o022)
+    try:
+        with caplog.at_level(logging.INFO):
+            fetch_checkpoint("frozen", progressbar=False)
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+    assert "known_hash" not in caplog.text
+
+
+def test_each_failed_download_says_its_own_cause(server, cache, monkeypatch):
+    """A missing file on the server and a hash that differs were told "if this machine is
+    offline, download it elsewhere"."""
+    base, _ = server
+    serve_as(monkeypatch, "frozen", f"{base}/missing.pth")
+    with pytest.raises(WeightsError, match="the server answered 404") as info:
+        fetch_checkpoint("frozen", progressbar=False)
+    assert "offline" not in str(info.value)
+    entry = replace(CHECKPOINTS["frozen"], url=f"{base}/good.pth", sha256="0" * 64)
+    monkeypatch.setitem(CHECKPOINTS, "frozen", entry)
+    with pytest.raises(WeightsError, match="differs from the released one"):
+        fetch_checkpoint("frozen", progressbar=False)
+    assert not list(cache.glob("*.download"))
+
+
+def test_the_command_names_a_bad_cache_folder_and_unknown_names_first(
+    server, cache, monkeypatch, capsys, tmp_path
+):
+    base, _ = server
+    serve_as(monkeypatch, "frozen", f"{base}/good.pth")
+    assert main(["download", "frozen", "nope"]) == 2  # nothing downloaded before the refusal
+    assert "unknown checkpoint 'nope'" in capsys.readouterr().err
+    assert not weights.cached_path("frozen").exists()
+    assert main(["download", "frozen"]) == 0
+    with open(weights.cached_path("frozen"), "r+b") as fh:  # one byte changed, same size
+        fh.seek(1000)
+        byte = fh.read(1)
+        fh.seek(1000)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+    capsys.readouterr()
+    assert main(["download", "--list", "frozen"]) == 0
+    listed = capsys.readouterr().out
+    assert "damaged: skipclick download --force frozen" in listed and "baseline" not in listed
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    monkeypatch.setenv(weights.CACHE_ENV, str(afile))
+    assert main(["download", "--list"]) == 2
+    assert f"$SKIPCLICK_CACHE_DIR {afile} is a file, not a folder" in capsys.readouterr().err

@@ -69,10 +69,15 @@ def cache_dir() -> Path:
     """Folder for downloaded checkpoints: ``$SKIPCLICK_CACHE_DIR`` or the OS cache folder."""
     override = os.environ.get(CACHE_ENV)
     if override:
-        return Path(override).expanduser()
-    import pooch
+        folder = Path(override).expanduser()
+    else:
+        import pooch
 
-    return Path(pooch.os_cache("napari-skipclick"))
+        folder = Path(pooch.os_cache("napari-skipclick"))
+    if folder.exists() and not folder.is_dir():
+        where = f"${CACHE_ENV}" if override else "the checkpoint cache folder"
+        raise WeightsError(f"{where} {folder} is a file, not a folder: give a folder")
+    return folder
 
 
 def cached_path(name: str) -> Path:
@@ -109,6 +114,9 @@ def fetch_checkpoint(name: str, *, progressbar: bool = True, force: bool = False
 
     partial = target.with_name(f"{target.name}.download")
     partial.unlink(missing_ok=True)
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel("WARNING")  # pooch logs each file's hash "to use as known_hash"
     try:
         path = Path(
             pooch.retrieve(
@@ -119,21 +127,43 @@ def fetch_checkpoint(name: str, *, progressbar: bool = True, force: bool = False
                 progressbar=progressbar,
             )
         )
-    except Exception as exc:  # requests/network/hash errors all mean: not available now
-        partial.unlink(missing_ok=True)
-        raise WeightsError(
-            f"could not download the {name!r} checkpoint from {entry.url} "
-            f"({exc.__class__.__name__}: {exc}). If this machine is offline, download it "
-            f"elsewhere, then pass its path, or copy it to {target}."
-        ) from None
-    try:
-        check_checkpoint_file(path, entry.min_bytes, source=entry.url)
+        check_checkpoint_file(path, entry.min_bytes, source=f"the download from {entry.url}")
     except WeightsError:
-        path.unlink(missing_ok=True)
+        partial.unlink(missing_ok=True)
         raise
+    except BaseException as exc:  # network, server and hash errors; Ctrl+C: nothing is kept
+        partial.unlink(missing_ok=True)
+        if not isinstance(exc, Exception):
+            raise
+        raise WeightsError(_download_failed(name, entry, target, exc)) from None
+    finally:
+        logger.setLevel(level)
     os.replace(path, target)
+    _readable_by_all(target)
     _write_sidecar(target)
     return target
+
+
+def _download_failed(name: str, entry: ReleasedCheckpoint, target: Path, exc: Exception) -> str:
+    """Why a download failed, and what to do: only a network error means "offline"."""
+    text = f"could not download the {name!r} checkpoint from {entry.url}"
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    if status is not None:
+        return f"{text}: the server answered {status} ({exc}); try again later"
+    if "hash" in str(exc).lower() and isinstance(exc, ValueError):
+        return f"{text}: the file differs from the released one ({exc}); try again later"
+    return (
+        f"{text} ({exc.__class__.__name__}: {exc}). If this machine is offline, download it "
+        f"elsewhere, then pass its path, or copy it to {target}."
+    )
+
+
+def _readable_by_all(path: Path) -> None:
+    """The mode a new file gets from the umask (pooch's temporary file was made 0600: other
+    users of a shared cache could not read it)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
 
 
 def sidecar_path(path: Path) -> Path:
@@ -150,21 +180,21 @@ def check_checkpoint_file(path: Path, min_bytes: int, *, source: str) -> None:
     size = path.stat().st_size
     head = path.read_bytes()[:256] if size < 2**16 else _head(path)
     if head.lstrip()[:1] == b"<":
-        raise WeightsError(f"{source} sent an HTML page, not a checkpoint ({size} bytes)")
+        raise WeightsError(f"{source} is an HTML page, not a checkpoint ({size} bytes)")
     if size < min_bytes:
         raise WeightsError(
-            f"{source} sent {size} bytes, fewer than a checkpoint has ({min_bytes} or more)"
+            f"{source} holds {size} bytes, fewer than a checkpoint has ({min_bytes} or more)"
         )
     if not zipfile.is_zipfile(path):
-        raise WeightsError(f"{source} sent a file that is not a PyTorch checkpoint (not a zip)")
+        raise WeightsError(f"{source} is not a PyTorch checkpoint (not a zip)")
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
             bad = archive.testzip()
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise WeightsError(f"{source} sent a damaged or truncated checkpoint: {exc}") from None
+        raise WeightsError(f"{source} is a damaged or truncated checkpoint: {exc}") from None
     if bad is not None or not any(n.endswith("/data.pkl") or n == "data.pkl" for n in names):
-        raise WeightsError(f"{source} sent a damaged or incomplete PyTorch checkpoint")
+        raise WeightsError(f"{source} is a damaged or incomplete PyTorch checkpoint")
 
 
 def verified(path: Path, entry: ReleasedCheckpoint) -> Path:

@@ -15,7 +15,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="released checkpoints to download (default: skipclick); see --list",
     )
     parser.add_argument("--all", action="store_true", help="download all released checkpoints")
-    parser.add_argument("--list", action="store_true", help="list released checkpoints and exit")
+    parser.add_argument(
+        "--list",
+        action="store_true",
+        help="list the checkpoints (named, or all), their state, exit",
+    )
     parser.add_argument(
         "--force", action="store_true", help="download again even if a cached copy exists"
     )
@@ -23,27 +27,50 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Download the requested checkpoints; print where they are."""
-    from .weights import (
-        CACHE_ENV,
-        CHECKPOINTS,
-        WeightsError,
-        cache_dir,
-        cached_path,
-        fetch_checkpoint,
-    )
+    from .weights import CHECKPOINTS, WeightsError, fetch_checkpoint
 
-    if args.list:
-        print(f"cache folder: {cache_dir()} (override with ${CACHE_ENV})")
-        for entry in CHECKPOINTS.values():
-            state = "downloaded" if cached_path(entry.name).is_file() else "not downloaded"
-            print(f"  {entry.name:<13} {state:<15} {entry.description}\n  {'':<13} {entry.url}")
-        return 0
     names = list(CHECKPOINTS) if args.all else (args.names or ["skipclick"])
-    status = 0
+    unknown = [name for name in names if name not in CHECKPOINTS]
+    if unknown:  # before any download
+        print(
+            f"error: unknown checkpoint {', '.join(map(repr, unknown))}; released ones: "
+            f"{', '.join(CHECKPOINTS)} (skipclick download --list)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        if args.list:
+            _list(names if args.names else list(CHECKPOINTS))
+            return 0
+        status = 0
+        for name in names:
+            try:
+                print(f"{name}: {fetch_checkpoint(name, force=args.force)}")
+            except WeightsError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                status = 1
+        return status
+    except WeightsError as exc:  # the cache folder itself
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nskipclick download: interrupted; the partial file was removed", file=sys.stderr)
+        return 130
+
+
+def _list(names: list[str]) -> None:
+    """Each checkpoint and its state, checked as a load checks it (a changed file is
+    *damaged*, not *downloaded*)."""
+    from .weights import CACHE_ENV, CHECKPOINTS, WeightsError, cache_dir, cached_path, verified
+
+    print(f"cache folder: {cache_dir()} (override with ${CACHE_ENV})")
     for name in names:
-        try:
-            print(f"{name}: {fetch_checkpoint(name, force=args.force)}")
-        except WeightsError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            status = 1
-    return status
+        entry, path = CHECKPOINTS[name], cached_path(name)
+        state = "not downloaded"
+        if path.is_file():
+            try:
+                verified(path, entry)
+                state = "downloaded"
+            except WeightsError:
+                state = f"damaged: skipclick download --force {name}"
+        print(f"  {name:<13} {state:<15} {entry.description}\n  {'':<13} {entry.url}")
