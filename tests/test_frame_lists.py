@@ -54,3 +54,16 @@ def test_bad_lists_say_why_and_show_the_syntax(text, message):
 def test_a_list_written_for_people_reads_back():
     frames = [0, 1, 2, 5, 7, 8]
     assert parse_frames(frame_ranges(frames)).frames(10) == frames
+
+
+def test_bench_precompute_refuses_a_bad_list_in_one_line(capsys):
+    """It was a traceback (ValueError) before any cluster started."""
+    import argparse
+
+    from napari_skipclick.bench import precompute as bench
+
+    parser = argparse.ArgumentParser()
+    bench.configure(parser)
+    assert bench.run(parser.parse_args(["--engine", "embedded", "--frames", "5-2"])) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --frames 5-2 runs backwards") and "Traceback" not in err

@@ -136,3 +136,24 @@ def test_bench_child_process_mode_times_one_path(tmp_path):
     assert logits[0].shape[:3] == (3, 1, 1)
     np.testing.assert_array_equal(logits[0], logits[1])
     assert not np.array_equal(logits[0][0], logits[0][2])
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--checkpoint", "missing.pth"], "neither an existing file nor a released name"),
+        (["--checkpoint", str(TINY / "checkpoint.pth")], "unknown extractor_type"),
+        (["--random-weights", "--variant", "nope"], "unknown variant 'nope'"),
+        (["--random-weights", "--device", "gpu"], "'gpu': choose auto, cpu, cuda"),
+        (["--model", "embedded", "--checkpoint", "x.pth"], "--checkpoint: options of --model"),
+    ],
+)
+def test_bench_says_what_is_wrong_in_one_line(argv, message, capsys):
+    """Each was a traceback; an embedded bench ignored --checkpoint without a word."""
+    from napari_skipclick.bench import model as bench
+
+    parser = argparse.ArgumentParser()
+    bench.configure(parser)
+    assert bench.run(parser.parse_args([*argv, "--size", "56", "--repeats", "1"])) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and "Traceback" not in err

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import sys
 import time
 
 from ..engines.registry import ENGINES, create_engine
@@ -109,13 +110,29 @@ def _peak_memory_mb(device) -> dict[str, float]:
 
 
 def _build_engine(args):
-    """The engine to time: a registry engine, or SkipClick with random full-size weights."""
+    """The engine to time: a registry engine, or SkipClick with random full-size weights.
+
+    ``ValueError`` (and the loader's errors) for options its engine does not take."""
     if args.model != "skipclick":
+        given = [f for f in ("checkpoint", "backbone_arch", "device") if getattr(args, f)]
+        given += ["precision"] * (args.precision != _SKIPCLICK.option("precision").default)
+        given += ["random_weights"] * args.random_weights
+        if given:
+            flags = ", ".join("--" + name.replace("_", "-") for name in given)
+            raise ValueError(f"{flags}: options of --model skipclick, not of {args.model}")
         return create_engine(args.model)
     device = args.device or "auto"
     if args.random_weights or not args.checkpoint:
         from ..engines.skipclick import SkipClickEngine
+        from ..model import released_config
 
+        released_config(args.variant)  # an unknown variant, named before anything is built
+        if not args.random_weights:
+            print(
+                f"no --checkpoint: the {args.variant} architecture with random weights "
+                "(the same work per frame and per click as the released weights)",
+                file=sys.stderr,
+            )
         return SkipClickEngine.random(args.variant, device, args.precision)
     options = {"checkpoint": args.checkpoint, "device": device, "precision": args.precision}
     if args.backbone_arch:
@@ -182,9 +199,16 @@ def run(args: argparse.Namespace) -> int:
     """Run the benchmark and print (and optionally save) the figures."""
     import torch
 
+    from ..model import CheckpointError
+    from ..model.weights import WeightsError
+
     if args.threads:
         torch.set_num_threads(args.threads)
-    engine = _build_engine(args)
+    try:
+        engine = _build_engine(args)
+    except (ValueError, CheckpointError, WeightsError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     device = getattr(engine, "device", torch.device("cpu"))
     timer = _Timer(device)
     image = _test_image(args.size)

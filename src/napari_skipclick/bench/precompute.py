@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -47,20 +48,26 @@ def random_skipclick(device: str | None = None, variant: str = "skipclick") -> A
 def run(args: argparse.Namespace) -> int:
     """Time the runs and print (and optionally save) frames/s per worker count."""
     from .._sample_data import sample_video_path
+    from ..checks import describe_error
     from ..engines.precompute import EngineSpec
     from ..frame_lists import parse_frames
-    from ..io.video import open_video
+    from ..io.video import VideoError, open_video
 
     video = str(Path(args.video or sample_video_path()).resolve())
-    if args.random_weights:
-        device = getattr(args, "device", None)
-        device = None if device in (None, "auto") else device
-        spec = EngineSpec.of("skipclick", factory=f"{__name__}:random_skipclick", device=device)
-    else:
-        spec = EngineSpec.of(args.engine, **options_from_args(args))
-    frames = parse_frames(args.frames)
-    with open_video(video) as clip:
-        shape = list(clip.shape)
+    try:
+        if args.random_weights:
+            device = getattr(args, "device", None)
+            device = None if device in (None, "auto") else device
+            factory = f"{__name__}:random_skipclick"
+            spec = EngineSpec.of("skipclick", factory=factory, device=device)
+        else:
+            spec = EngineSpec.of(args.engine, **options_from_args(args))
+        frames = parse_frames(args.frames)
+        with open_video(video) as clip:
+            shape = list(clip.shape)
+    except (ValueError, VideoError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     results: dict[str, Any] = {
         "video": str(video),
         "video_shape": shape,
@@ -73,8 +80,12 @@ def run(args: argparse.Namespace) -> int:
         "runs": [],
     }
     for workers in args.workers:
-        results["runs"].append(_time_run(video, spec, frames, workers, args.chunk, args.batch))
-        run = results["runs"][-1]
+        try:
+            run = _time_run(video, spec, frames, workers, args.chunk, args.batch)
+        except Exception as exc:  # the engine or the run failed in a worker: said in one line
+            print(f"error: {workers} worker(s): {describe_error(exc)}", file=sys.stderr)
+            return 1
+        results["runs"].append(run)
         print(
             f"{workers} worker(s): {run['frames']} frames in {run['seconds']:.1f} s = "
             f"{run['frames_per_s']:.3f} frames/s (cluster start {run['start_s']:.1f} s, "
