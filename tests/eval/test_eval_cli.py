@@ -186,3 +186,14 @@ def test_ctrl_c_keeps_finished_objects(monkeypatch, tmp_path, capsys):
     assert "interrupted" in capsys.readouterr().err
     result = json.loads(out.read_text())
     assert result["interrupted"] and [s["name"] for s in result["samples"]] == ["fullmoon"]
+
+
+def test_ctrl_c_on_the_first_object_says_so(monkeypatch, tmp_path, capsys):
+    """It said "no usable sample in the data set": the data set was fine."""
+    from napari_skipclick.eval.datasets import load_sample, read_manifest
+
+    first = load_sample(read_manifest(MINI)[0]).image.shape[:2]
+    monkeypatch.setattr(cli, "create_engine", lambda *a, **k: ScriptedEngine(interrupt_shape=first))
+    assert run_eval("--engine", "random-walker", "--data", MINI, "--max-clicks", 2) == 130
+    err = capsys.readouterr().err
+    assert "interrupted before the first object was done" in err and "no usable" not in err

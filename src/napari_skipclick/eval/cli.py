@@ -264,9 +264,12 @@ def run(args: argparse.Namespace) -> int:
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    if not results and interrupted:
+        print("interrupted before the first object was done: no results", file=sys.stderr)
+        return 130
     if not results:
         print("error: no usable sample in the data set", file=sys.stderr)
-        return 130 if interrupted else 1
+        return 1
 
     resolved = engine_entry(args.engine).resolve(options)
     summary = {
