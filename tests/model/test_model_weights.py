@@ -62,6 +62,11 @@ def test_cached_file_is_used_without_download(cache, monkeypatch):
     target = cache / CHECKPOINTS["skipclick"].filename
     shutil.copy(TINY / "checkpoint.pth", target)
     assert resolve_checkpoint("skipclick") == target
+    # load_skipclick takes the released name too, as the docs say every such API does
+    from napari_skipclick.model import load_skipclick
+    from support.tiny import ARCH
+
+    assert load_skipclick("skipclick", backbone_arch=ARCH, device="cpu").config is not None
 
 
 def test_offline_download_gives_clear_message(monkeypatch):

@@ -330,7 +330,8 @@ def add_engine_arguments(
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="any engine option, repeatable (e.g. max_side=320; docs/engines.md lists them)",
+        help="any engine option, repeatable (e.g. max_side=320; docs/engines.md lists the "
+        "embedded engine's, docs/model.md the skipclick engine's)",
     )
 
 

@@ -206,7 +206,14 @@ def load_skipclick(
     backbone_arch: Mapping[str, Any] | None = None,
     device: str | torch.device | None = None,
 ) -> SkipClickModel:
-    """Build SkipClick from a checkpoint's own config and load its weights (eval mode)."""
+    """Build SkipClick from a checkpoint's own config and load its weights (eval mode).
+
+    ``path``: a checkpoint file or a released name (``skipclick``: downloaded on first use).
+    """
+    from .weights import CHECKPOINTS, resolve_checkpoint
+
+    if str(path) in CHECKPOINTS:
+        path = resolve_checkpoint(path)
     state, raw_config = read_checkpoint(path)
     try:
         config = SkipClickConfig.from_checkpoint_config(raw_config, backbone_arch)
