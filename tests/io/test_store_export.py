@@ -221,6 +221,40 @@ def test_failed_export_leaves_nothing(store, tmp_path, monkeypatch):
     assert np.load(tmp_path / "np" / "frames.npy").tolist() == [0, 2, 3, 4]
 
 
+def test_an_overwrite_replaces_the_earlier_export_only_once_it_is_done(store, tmp_path):
+    """A failed or cancelled ``--overwrite`` deleted the earlier export's files it had begun
+    to replace (annotations.json listing images that were gone); a complete one left the
+    frames it no longer held (Ultralytics trained on frames left out on purpose)."""
+    out = tmp_path / "yolo"
+    export_store(store, "yolo-seg", out, with_images=False)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert len([p for p in before if p.parts[0] == "labels"]) == 4
+    calls = []
+    with pytest.raises(ExportCancelled):
+        export_store(
+            store, "yolo-seg", out, with_images=False, overwrite=True,
+            progress=lambda d, n: calls.append(d), cancel=lambda: len(calls) >= 2,
+        )  # fmt: skip
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before  # the earlier export whole, nothing of the cancelled one
+    export_store(store, "yolo-seg", out, with_images=False, overwrite=True, frames=[0, 2])
+    assert sorted(p.name for p in (out / "labels").iterdir()) == ["000000.txt", "000002.txt"]
+    assert sorted(p.name for p in out.iterdir()) == ["data.yaml", "labels"]  # no stage left
+
+
+def test_a_numpy_export_onto_a_full_disk_fails_with_a_message(store, tmp_path, monkeypatch):
+    """Its memory map was written onto a full disk: the process died (SIGBUS), the widget's
+    napari with it. The file's blocks are taken first, so a full disk is an error."""
+
+    def full(fd, offset, length):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("os.posix_fallocate", full, raising=False)
+    with pytest.raises(ExportError, match="No space left"):
+        export_numpy(store, tmp_path / "np")
+    assert not (tmp_path / "np").exists()
+
+
 def test_skipclick_export_dispatch(store, tmp_path):
     from napari_skipclick.cli import main
 

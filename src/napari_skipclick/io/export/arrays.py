@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -34,11 +36,11 @@ def write_numpy(plan: Plan, out: Path, run_args: dict, images: FrameImages | Non
             if images is not None:
                 arrays["images"] = ((height, width, 3), np.uint8)
             for kind, (shape, dtype) in arrays.items():
-                tmp = out / f".{prefix[split]}{kind}.npy.partial"
-                run.written.append(tmp)
+                final = out / f"{prefix[split]}{kind}.npy"
                 array = np.lib.format.open_memmap(
-                    tmp, mode="w+", dtype=dtype, shape=(len(items), *shape)
+                    run.staged(final), mode="w+", dtype=dtype, shape=(len(items), *shape)
                 )
+                _reserve(run.staged(final), array.offset)
                 for k, item in enumerate(items):
                     if kind == "labels":
                         array[k] = item.store.read_labels(item.t)
@@ -47,10 +49,26 @@ def write_numpy(plan: Plan, out: Path, run_args: dict, images: FrameImages | Non
                         array[k] = images.frame(item.store, item.t)
                 array.flush()
                 del array
-                final = out / f"{prefix[split]}{kind}.npy"
-                run.written.append(final)
-                tmp.replace(final)
             frames = np.asarray([i.t for i in items], dtype=np.int64)
             run.write(out / f"{prefix[split]}frames.npy", _npy_bytes(frames))
         run.write(out / "objects.json", objects_doc(plan))
     return [out / n for n in names]
+
+
+def _reserve(path: Path, offset: int) -> None:
+    """Give the array file its disk blocks now: a memory map written onto a full disk kills
+    the process (SIGBUS, the napari of the widget's export with it) instead of raising
+    ``OSError`` (no space left)."""
+    size = path.stat().st_size
+    with open(path, "r+b") as file:
+        try:
+            os.posix_fallocate(file.fileno(), 0, size)
+            return
+        except (AttributeError, OSError) as exc:  # no posix_fallocate, or not on this disk
+            if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+                raise
+        file.seek(offset)
+        zeros = bytes(1 << 22)
+        for start in range(offset, size, len(zeros)):
+            file.write(zeros[: min(len(zeros), size - start)])
+        file.flush()
