@@ -10,7 +10,7 @@ import pytest
 from napari_skipclick.io.store import AnnotationStore, StoreLockedError
 from napari_skipclick.session import AnnotationSession, PropagationSettings
 from napari_skipclick.session.store_protocol import Store
-from napari_skipclick.types import Click, FrameStatus, VideoInfo
+from napari_skipclick.types import Click, FrameStatus, ObjectInfo, VideoInfo
 from support.engines import RED, ColourEngine, moving_squares
 
 
@@ -129,6 +129,61 @@ def test_a_slow_store_write_does_not_hold_the_session_lock(tmp_path, frames, mon
         monkeypatch.setattr(store, name, real)
     assert session.commit_all() == [1] and session.unsaved == 0
     store.close()
+
+
+def test_save_to_that_fails_midway_loses_no_edit_and_can_be_tried_again(
+    tmp_path, frames, monkeypatch
+):
+    """A frame written into the new store before another failed was marked saved and could
+    leave memory: the session then read it from the old store, the edit gone."""
+    from napari_skipclick.io.store import StoreError
+
+    store = AnnotationStore.open_or_create(tmp_path / "s.zarr", video_info(frames))
+    session = AnnotationSession(frames, ColourEngine(), store=store)
+    session.labels.max_bytes = 0  # frames leave memory as soon as they are saved
+    obj = session.add_object(name="skier")
+    for t in (0, 1, 2):
+        session.set_clicks(t, obj.id, [Click(25, 15 + 5 * t, True)])
+    edits = {t: np.asarray(session.labels[t]).copy() for t in (0, 1, 2)}
+    other = AnnotationStore.open_or_create(tmp_path / "other.zarr", video_info(frames))
+    real = other.commit_frame
+
+    def fills_up(t, *args, **kwargs):
+        if t == 2:
+            raise StoreError("could not save: No space left on device")
+        real(t, *args, **kwargs)
+
+    monkeypatch.setattr(other, "commit_frame", fills_up)
+    with pytest.raises(StoreError, match="No space left"):
+        session.save_to(other)
+    assert session.store is store and session.dirty_frames() == [0, 1, 2]
+    for t, labels in edits.items():
+        np.testing.assert_array_equal(np.asarray(session.labels[t]), labels)
+    monkeypatch.undo()
+    session.save_to(other)  # the store it half wrote takes it again
+    session.close()
+    with AnnotationStore.open(tmp_path / "other.zarr") as back:
+        for t, labels in edits.items():
+            np.testing.assert_array_equal(back.read_labels(t), labels)
+
+
+def test_save_to_a_store_of_other_annotations_is_refused(tmp_path, frames):
+    """It mixed the two: the other store's objects lost their names, its frames stayed."""
+    info = video_info(frames)
+    with AnnotationStore.open_or_create(tmp_path / "theirs.zarr", info) as theirs:
+        labels = np.zeros(frames.shape[1:3], np.uint32)
+        labels[:4, :4] = 7
+        theirs.write_objects([ObjectInfo(7, "old pole", "pole", (1, 2, 3))], ["pole"])
+        theirs.commit_frame(5, labels, FrameStatus.REVIEWED, {})
+    session = AnnotationSession(frames, ColourEngine())
+    session.set_clicks(0, session.add_object(name="skier").id, [Click(25, 15, True)])
+    target = AnnotationStore.open_or_create(tmp_path / "theirs.zarr", info)
+    with pytest.raises(ValueError, match=r"already holds other annotations .*old pole"):
+        session.save_to(target)
+    assert session.store is None
+    target.close()
+    with AnnotationStore.open(tmp_path / "theirs.zarr") as kept:
+        assert [o.name for o in kept.objects()] == ["old pole"] and kept.annotated_frames() == [5]
 
 
 def test_close_with_a_failing_store_raises_and_keeps_everything(tmp_path, frames, monkeypatch):

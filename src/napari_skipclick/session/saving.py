@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..colors import color_for
 from ..types import DEFAULT_CLASS, ObjectInfo
-from .store_protocol import check_store_fits
+from .store_protocol import check_store_fits, check_store_takes
 
 if TYPE_CHECKING:
     from ..engines.base import Engine
@@ -125,15 +125,20 @@ class SessionSaving:
         no-op without one. Writes nothing and returns False while an edit is open
         (``saved_whole``). A changed object list is written first, with the objects the store
         still lists."""
+        return self._commit(t, mark_clean=True) is not None
+
+    def _commit(self, t: int, *, mark_clean: bool) -> tuple[int, int] | None:
+        """``commit``; returns the frame's version written (None: nothing written). Without
+        ``mark_clean`` the frame stays to be committed (``save_to`` marks it once all went)."""
         if self.store is None:
-            return False
+            return None
         t = self.labels.frame_index(t)
         with self._commit_lock:
             if not self._write_objects(final=False):
-                return False
+                return None
             with self._lock:
                 if self._open_edits:
-                    return False
+                    return None
                 clicks = {
                     obj: [(c.y, c.x, c.positive, when) for c, when in timed]
                     for obj, timed in self._clicks.on(t).items()
@@ -157,11 +162,17 @@ class SessionSaving:
                 except Exception:
                     self.courses.unsaved([f for f in courses if f >= frame])
                     raise
-            with self._lock:
-                if self._version(t) == version:  # not changed while writing
+            if mark_clean:
+                self._mark_committed({t: version})
+        return version
+
+    def _mark_committed(self, versions: dict[int, tuple[int, int]]) -> None:
+        """Frames written at these versions are clean, unless changed while being written."""
+        with self._lock:
+            for t, version in versions.items():
+                if self._version(t) == version:
                     self.labels.mark_clean(t)
                     self._meta_dirty.discard(t)
-        return True
 
     def commit_all(self) -> list[int]:
         """Commit every frame changed since its last commit and the object list if it
@@ -257,25 +268,34 @@ class SessionSaving:
         check_store_fits(
             store, (self.n_frames, *self.frame_shape), getattr(self.frames, "info", None)
         )
+        with self._lock:
+            frames = set(self.labels.stored_frames()) | set(self.labels.in_memory())
+            frames |= set(self._status) | self._clicks.frames()
+        check_store_takes(store, frames, self.objects)
         store.claim(self)
         with self._commit_lock:
             self.courses.resave_all()  # read from the old store before the switch
             with self._lock:
                 old = self.store
-                frames = set(self.labels.stored_frames()) | set(self.labels.in_memory())
-                frames |= set(self._status) | self._clicks.frames()
                 self.store = store
                 self._meta_dirty |= frames
                 self._mark_objects_changed()
-            try:
-                self.commit_all()  # clean frames are read from the old store meanwhile
-            except Exception:
+            versions: dict[int, tuple[int, int]] = {}
+            try:  # clean frames are read from the old store meanwhile
+                for t in self.dirty_frames():
+                    version = self._commit(t, mark_clean=False)
+                    if version is None:
+                        raise RuntimeError("an edit was opened while saving to another store")
+                    versions[t] = version
+                self.commit_objects()
+            except BaseException:  # the old store goes on; every frame is committed again
                 with self._lock:
                     self.store = old
                 raise
-            with self._lock:
+            with self._lock:  # frames are read from the new store, then may leave memory
                 self.labels.use_store(store)
                 self._clicks.use_store(store)
+                self._mark_committed(versions)
         if old is not None:
             old.close()
 

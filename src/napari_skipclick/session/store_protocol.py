@@ -145,3 +145,19 @@ def check_store_fits(store: Store, shape: tuple[int, ...], info: object = None) 
             f"{video.width}x{video.height} ({named}), these "
             f"frames are {t} of {w}x{h}: open the store with its video, or choose another store"
         )
+
+
+def check_store_takes(store: Store, frames: Iterable[int], objects: Iterable[ObjectInfo]) -> None:
+    """``ValueError`` unless ``store`` holds nothing a session of ``frames`` and ``objects``
+    would merge with: frames it does not have, objects it does not list (by ID and name). A
+    store this session already wrote into (an earlier try that failed) takes it again."""
+    ours = {(o.id, o.name) for o in objects}
+    theirs = [o for o in store.objects() if (o.id, o.name) not in ours]
+    extra = sorted(set(store.annotated_frames()) - set(frames))
+    if theirs or extra:
+        held = [f"{len(extra)} annotated frames"] * bool(extra)
+        held += [f"the objects {', '.join(o.name for o in theirs[:3])}"] * bool(theirs)
+        raise ValueError(
+            f"the store {store.path} already holds other annotations ({' and '.join(held)}): "
+            "saving into it would mix them with this session's; choose a new store"
+        )
