@@ -153,9 +153,13 @@ def test_crash_at_every_step_of_a_commit(tmp_path, monkeypatch):
         store._lock.release()  # the process is gone; so is its kernel lock
         reader = AnnotationStore.open(path)  # readable before any recovery
         assert reader.read_labels(0)[0, 0] == 7
+        before = state(reader)  # one version, not the new labels with the old record
+        (path / "pending" / "000002 (conflicted copy).prev").write_bytes(b"")  # a sync tool's
         reopened = AnnotationStore.open_or_create(path, VIDEO)
+        assert state(reopened) == before  # what it read is what recovery restored
         seen.add(state(reopened))
         assert reopened.problems == []
+        (path / "pending" / "000002 (conflicted copy).prev").unlink()  # left alone: not ours
         assert_clean(path)
         commit_v2(reopened)
         assert state(reopened) == "v2"

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +99,18 @@ def _relative(path: Path, root: Path) -> str:
 
 
 class DurableLocalStore(LocalStore):
-    """zarr ``LocalStore`` whose writes are atomic and fsynced (the stock one does not fsync)."""
+    """zarr ``LocalStore`` whose writes are atomic and fsynced (the stock one does not fsync).
+
+    ``redirect`` (a read-only open's) gives, for a key, another key to read instead: the last
+    complete version of a frame whose commit was interrupted (``FrameJournal.read_instead``).
+    """
+
+    redirect: Callable[[str], str | None] | None = None
+
+    async def get(self, key: str, prototype: Any = None, byte_range: Any = None) -> Buffer | None:
+        """The value of ``key``, or of the key ``redirect`` names instead."""
+        other = self.redirect(key) if self.redirect is not None else None
+        return await super().get(key if other is None else other, prototype, byte_range)
 
     def _write(self, key: str, value: Buffer, exclusive: bool) -> None:
         path = self.root / key

@@ -72,6 +72,7 @@ class AnnotationStore(FrameRecords):
             self._journal.recover_all()
         else:
             self._notes += self._journal.describe_interrupted()
+            self._labels.store.redirect = self._journal.read_instead
         self.refresh()
 
     # ------------------------------------------------------------------ opening

@@ -169,11 +169,30 @@ class FrameJournal:
             for marker in sorted(self.pending.glob("*.json")):
                 if marker.stem.isdigit():
                     self.recover(int(marker.stem))
-            for prev in self.pending.glob("*.prev"):
-                if not self._marker(int(prev.stem)).exists():
+            for prev in self.pending.glob("*.prev"):  # not a digit: no file of ours (a copy)
+                if prev.stem.isdigit() and not self._marker(int(prev.stem)).exists():
                     remove_durably(prev)
         for directory in (self.root, self.frames, self.pending, self.root / "labels"):
             clean_temporaries(directory)
+
+    def read_instead(self, key: str) -> str | None:
+        """For a read-only open: the key to read for ``key`` when it is the labels chunk of a
+        frame whose commit was interrupted (or is under way), the frame's last complete version
+        (``pending/NNNNNN.prev``; a key that does not exist, read as empty, when it had none).
+        Its record is that version's too: new labels never go with an old status."""
+        name = key.rpartition("/")[2]
+        if not key.startswith("labels/c.") or name.count(".") != 3:
+            return None
+        t = name.split(".")[1]
+        if not t.isdigit() or not self._marker(int(t)).exists():
+            return None
+        txn = self._interrupted(int(t))
+        if txn is None:
+            return None
+        prev = self._prev(int(t))
+        if prev.exists():
+            return prev.relative_to(self.root).as_posix()
+        return None if txn.get("had_chunk") is not False else f"pending/{t}.none"
 
     def describe_interrupted(self) -> list[str]:
         """Messages for unfinished commits, as seen read-only (a writable open fixes them)."""
@@ -184,6 +203,7 @@ class FrameJournal:
             if marker.stem.isdigit() and self._interrupted(int(marker.stem)) is not None:
                 out.append(
                     f"frame {int(marker.stem)}: a commit was interrupted or is in progress; "
-                    "opening the store for writing restores the last complete version"
+                    "its last complete version is read, and opening the store for writing "
+                    "restores it"
                 )
         return out
