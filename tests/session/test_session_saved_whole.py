@@ -223,3 +223,23 @@ def test_pixels_of_an_unlisted_object_are_listed_again_on_opening(tmp_path):
     reopened.delete_object(red)
     reopened.commit_all()
     assert _on_disk(reopened) == ([blue, blue + 1], [{blue}] + [set()] * (N_FRAMES - 1))
+
+
+def test_a_damaged_object_list_is_started_again_and_kept_aside(tmp_path):
+    """A truncated objects.json made the store unopenable for annotation (a deleted one was
+    repaired): its objects are listed again from the frames, and the damaged file kept."""
+    session, red, blue = _saved(tmp_path)
+    frames, path = session.frames, session.store.path
+    session.store.close()
+    damaged = (path / "objects.json").read_bytes()[:25]
+    (path / "objects.json").write_bytes(damaged)
+    reopened = AnnotationSession(
+        frames, ColourEngine(), store=AnnotationStore.open(path, readonly=False)
+    )
+    assert [o.id for o in reopened.objects] == [red, blue]
+    assert reopened.repaired[0].startswith("the object list was damaged")
+    reopened.rename_object(red, "skier")
+    reopened.close()
+    assert (path / "objects.json.damaged").read_bytes() == damaged
+    with AnnotationStore.open(path) as back:
+        assert next((o.id, o.name) for o in back.objects()) == (red, "skier")

@@ -27,7 +27,7 @@ from .propagating import SessionPropagation
 from .results import EditResult, FeaturesNotReady, StaleResultError, split_inside
 from .saving import SessionSaving
 from .spurs import without_spur
-from .state import ObjectRegistry
+from .state import ObjectRegistry, stored_registry
 from .store_protocol import Store, check_store_fits
 from .thin_parts import thin_part_of
 from .track import Courses
@@ -101,7 +101,7 @@ class AnnotationSession(
         self._priors = DecodePriors()
         self._init_saving()
         if store is not None:
-            self.registry = ObjectRegistry(store.objects(), store.classes() or classes)
+            self.registry, damaged = stored_registry(store, classes)
             listed = self._list_unlisted_objects()
             self._status = {int(t): FrameStatus(s) for t, s in store.statuses().items()}
             for t, obj in store.carried_masks():
@@ -109,6 +109,7 @@ class AnnotationSession(
             self._review_reasons = store.review_reasons()
             #: what opening the store repaired, in words (empty for a sound store)
             self.repaired = [f"object {i} listed again (pixels with no object)" for i in listed]
+            self.repaired[:0] = [damaged] if damaged else []
         else:
             self.registry = ObjectRegistry((), classes)
             self._status = {}

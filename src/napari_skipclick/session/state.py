@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from typing import Any
 
 from ..checks import MAX_OBJECT_ID
 from ..colors import COLORS, color_for
@@ -162,3 +163,14 @@ class ObjectRegistry:
     def _check_class(self, class_name: str) -> None:
         if class_name not in self._classes:
             raise ValueError(f"unknown class {class_name!r}; add it first")
+
+
+def stored_registry(store: Any, classes: Sequence[str]) -> tuple[ObjectRegistry, str]:
+    """The store's objects and classes, and what was repaired: a damaged object list (a
+    truncated ``objects.json``, kept as ``objects.json.damaged`` when the list is written
+    again) starts empty; the session lists the objects its frames hold again."""
+    try:
+        return ObjectRegistry(store.objects(), store.classes() or classes), ""
+    except Exception as exc:  # StoreCorruptError (the session does not import io)
+        note = f"the object list was damaged ({exc}): its objects are listed again, unnamed"
+        return ObjectRegistry((), classes), note

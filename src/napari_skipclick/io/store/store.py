@@ -212,7 +212,9 @@ class AnnotationStore(FrameRecords):
     def leaving(self) -> list[int]:
         """IDs of listed objects whose deletion was being written: a crash, or a writer still
         at work, left some of their frames with pixels (``AnnotationSession.finish_deletions``
-        ends it; the widget runs it as it opens the store)."""
+        ends it; the widget runs it as it opens the store). None known of a damaged list."""
+        if isinstance(self._objects_doc, StoreCorruptError):
+            return []
         return list(self._objects()["leaving"])
 
     def _objects(self) -> dict:
@@ -334,6 +336,8 @@ class AnnotationStore(FrameRecords):
         with self._write_lock:
             self._check_writable()
             try:
+                if isinstance(self._objects_doc, StoreCorruptError):  # kept, not overwritten
+                    os.replace(self.path / OBJECTS, self.path / f"{OBJECTS}.damaged")
                 write_json(self.path / OBJECTS, doc)
             except OSError as e:
                 raise StoreError(f"could not save the object list: {e.strerror or e}") from e
