@@ -35,6 +35,16 @@ def test_propagation_over_ten_frames_fills_them_and_sets_statuses(annotator, qtb
     controller.layers.prompts.add([300, 600])  # refused while propagating
     assert "while propagation runs" in controller.last_message
     assert len(controller.layers.prompts.data) == shown
+    # object and class list edits too: they went between the run's frames in the undo
+    # history (one Ctrl+Z no longer took the run back); the table shows the list again
+    panel = widget.objects_panel
+    panel.table.item(0, 1).setText("Anna")
+    assert "Cannot rename an object while propagation runs" in controller.last_message
+    assert panel.table.item(0, 1).text() == "skier"
+    assert controller.add_object(name="helmet") is None
+    panel.class_edit.setText("ski")
+    panel.add_class()
+    assert "ski" not in controller.session.classes and panel.class_edit.text() == "ski"
     qtbot.waitUntil(lambda: not controller.propagating, timeout=300_000)
     wait_idle(qtbot, controller)
 

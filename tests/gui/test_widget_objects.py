@@ -56,6 +56,11 @@ def test_objects_panel_add_rename_class_delete_and_undo(annotator, qtbot):
     panel.table.item(0, 1).setText("skier")  # rename by editing the name cell
     assert controller.session.object(first.id).name == "skier"
     assert controller.last_message == f"Renamed object {first.id} ({first.name} → skier)"
+    panel.table.item(0, 1).setText("   ")  # a blank name: refused, the name shown again
+    assert panel.table.item(0, 1).text() == "skier"
+    assert controller.last_message == f"An object needs a name: object {first.id} stays 'skier'"
+    panel.table.item(0, 1).setText("skier ")  # the same name: no edit, no undo step
+    assert controller.last_message.startswith("An object needs a name")
     panel.table.cellWidget(1, 2).setCurrentText("athlete")
     assert controller.session.object(second.id).class_name == "athlete"
     assert controller.last_message == f"Object {second.id} ({second.name}): class object → athlete"

@@ -59,10 +59,13 @@ class ControllerObjects:
         obj_id: int | None = None,
         *,
         with_next_edit: bool = False,
-    ) -> ObjectInfo:
+    ) -> ObjectInfo | None:
         """Add an object (``AnnotationSession.add_object``, an undo step; ``class_name``
-        defaults to ``new_object_class``) and make it the current one."""
+        defaults to ``new_object_class``) and make it the current one. None: refused while a
+        propagation or a background edit runs (its undo step must stay one)."""
         session = self._need_session()
+        if self._refused_list_edit("add an object"):
+            return None
         info = session.add_object(
             class_name or self.new_object_class(), name, obj_id, with_next_edit=with_next_edit
         )
@@ -98,31 +101,63 @@ class ControllerObjects:
         self.select_object(ids[(index + step) % len(ids)])
 
     def rename_object(self, obj_id: int, name: str) -> None:
+        """Rename an object; an empty name is refused (the table shows the name again), the
+        same name is no edit."""
         session = self._need_session()
         before = session.object(obj_id).name
+        if not name.strip() or name.strip() == before:
+            if not name.strip():
+                self._warn(f"An object needs a name: object {obj_id} stays {before!r}")
+            self.objects_changed.emit()  # the table shows the name it has
+            return
+        if self._refused_list_edit("rename an object"):
+            return
         session.rename_object(obj_id, name)
-        self._objects_edited(f"Renamed object {obj_id} ({before} → {name})")
+        self._objects_edited(f"Renamed object {obj_id} ({before} → {name.strip()})")
 
     def set_object_class(self, obj_id: int, class_name: str) -> None:
         session = self._need_session()
         before = session.object(obj_id)
+        if class_name == before.class_name or self._refused_list_edit("change a class"):
+            return
         session.set_object_class(obj_id, class_name)
         words = f"{before.class_name} → {class_name}"
         self._objects_edited(f"Object {obj_id} ({before.name}): class {words}")
 
-    def add_class(self, name: str) -> None:
+    def add_class(self, name: str) -> bool:
+        """Add a class; ``ValueError`` for a name taken. False: refused while a run goes on."""
+        if self._refused_list_edit("add a class"):
+            return False
         self._need_session().add_class(name)
         self._objects_edited(f"Added class {name}")
+        return True
 
-    def rename_class(self, name: str, new_name: str) -> None:
-        """Rename class ``name`` (its objects follow); ``ValueError`` for a name taken."""
+    def rename_class(self, name: str, new_name: str) -> bool:
+        """Rename class ``name`` (its objects follow); ``ValueError`` for a name taken. False:
+        refused while a run goes on."""
+        if self._refused_list_edit("rename a class"):
+            return False
         self._need_session().rename_class(name, new_name)
         self._objects_edited(f"Renamed class {name} → {new_name}")
+        return True
 
-    def remove_class(self, name: str) -> None:
-        """Remove class ``name``; ``ValueError`` while an object has it, or the last one."""
+    def remove_class(self, name: str) -> bool:
+        """Remove class ``name``; ``ValueError`` while an object has it, or the last one.
+        False: refused while a run goes on."""
+        if self._refused_list_edit("remove a class"):
+            return False
         self._need_session().remove_class(name)
         self._objects_edited(f"Removed class {name}")
+        return True
+
+    def _refused_list_edit(self, what: str) -> bool:
+        """Refuse an edit of the object or class list (saying why) while a propagation or a
+        background edit runs: it went between the run's frames in the undo history, and one
+        Ctrl+Z no longer took the run back. The panel shows the list as it is again."""
+        if not self._refuse_while_busy(what):
+            return False
+        self.objects_changed.emit()
+        return True
 
     def _objects_edited(self, words: str) -> None:
         """Show an edit of the object or class list (an undo step: Ctrl+Z takes it back)."""

@@ -144,11 +144,10 @@ class ObjectsPanel(QWidget):
     def _edit_classes(self, edit: Any, *args: str) -> bool:
         """``edit(*args)``; a refusal (``ValueError``) is shown. Whether it was done."""
         try:
-            edit(*args)
+            return edit(*args)
         except ValueError as exc:
             self.controller._warn(str(exc))
             return False
-        return True
 
     def add_object(self) -> None:
         if self.controller.session is None:
@@ -267,9 +266,7 @@ class ObjectsPanel(QWidget):
         if self._updating or item.column() != NAME_COLUMN:
             return
         obj_id = int(self.table.item(item.row(), ID_COLUMN).text())
-        name = item.text().strip()
-        if name:
-            self.controller.rename_object(obj_id, name)
+        self.controller.rename_object(obj_id, item.text().strip())
 
     def _on_selection_changed(self) -> None:
         if self._updating:

@@ -101,6 +101,8 @@ class SoakActions:
         ids = [o.id for o in self.session.objects]
         if not ids or (len(ids) < MAX_OBJECTS and self.rng.random() < 0.15):
             info = self.controller.add_object(name=f"soak {len(ids) + 1}")
+            if info is None:  # refused while a propagation runs
+                return int(self.rng.choice(ids))
             height, width = self.session.frame_shape
             self.homes[info.id] = (
                 float(self.rng.uniform(0.2, 0.8) * height),
