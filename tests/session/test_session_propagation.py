@@ -397,3 +397,19 @@ def test_frames_one_pixel_high_or_wide_propagate_and_fill(shape):
     session.set_clicks(shape[0] - 1, obj.id, [Click(0, 0, True)])
     list(session.fill([obj.id], 0, shape[0] - 1))
     assert all(session.labels.read(t)[0, 0] == obj.id for t in range(shape[0]))
+
+
+def test_a_run_closed_at_a_step_leaves_no_frame_with_some_of_its_objects():
+    """Cancel (the generator closed) right after the first object's step of a frame left that
+    frame holding it alone, marked propagated: the other objects were missing from it."""
+    session = AnnotationSession(moving_squares(6), ColourEngine())
+    red, blue = session.add_object().id, session.add_object().id
+    session.set_clicks(0, red, [Click(25, 15, True)])
+    session.set_clicks(0, blue, [Click(45, 70, True)])
+    steps = session.propagate([red, blue], 0, n_frames=4)
+    first = next(steps)
+    assert (first.frame, first.obj_id) == (1, red)
+    steps.close()  # Escape in the widget
+    held = set(np.unique(session.labels.read(1))) - {0}
+    assert held == {red, blue}
+    assert not session.labels.read(2).any()  # and nothing further

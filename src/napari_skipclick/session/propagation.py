@@ -153,6 +153,9 @@ def _steps(
             {k: v.carried.probabilities for k, v in outcomes.items() if v.carried is not None}
         )
         together = set(claims)
+        # every object of the frame is written before its steps are told: a run cancelled
+        # (closed) at a step leaves no frame with only some of its objects
+        steps: list[PropagationStep] = []
         for position, obj_id in enumerate(queue):
             carrying = outcomes[obj_id]
             if carrying.carried is None:
@@ -177,14 +180,17 @@ def _steps(
                 active.remove(obj_id)
             ahead = sum(frames[obj] - index - 1 for obj in active)
             pending = len(queue) - position - 1 + ahead
-            yield PropagationStep(
-                frame=t,
-                obj_id=obj_id,
-                status=session.status(t),
-                done=done,
-                total=done + pending,
-                **fields,
+            steps.append(
+                PropagationStep(
+                    frame=t,
+                    obj_id=obj_id,
+                    status=session.status(t),
+                    done=done,
+                    total=done + pending,
+                    **fields,
+                )
             )
+        yield from steps
         if session.store is not None and t in session.dirty_frames():
             session.commit(t)
 
