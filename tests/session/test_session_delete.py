@@ -127,3 +127,27 @@ def test_undoing_a_deletion_gives_propagations_clicks_back_to_propagation(tmp_pa
     session.redo()  # deleted again, then back: still propagation's
     session.undo()
     assert all(session.derived_clicks(t, red) == derived[t] for t in derived)
+
+
+def test_a_frame_in_review_for_the_deleted_object_alone_is_propagated_again():
+    """It stayed *needs review* with "no reason kept" and nothing left to review; a frame in
+    review for another object too stays so. Undo puts the review back."""
+    session = AnnotationSession(moving_squares(6), ColourEngine())
+    red, blue = session.add_object().id, session.add_object().id
+    session.set_clicks(0, red, [Click(25, 15, True)])
+    session.set_clicks(0, blue, [Click(45, 70, True)])
+    list(session.propagate([red, blue], 0, n_frames=3))
+    for t in (1, 2, 3):
+        session.set_status(t, FrameStatus.PROPAGATED)
+    session.mark_carried(2, red, "red was in doubt")
+    session.mark_carried(3, red, "red was in doubt")
+    session.mark_carried(3, blue, "blue was in doubt")
+    for t in (2, 3):
+        session.set_status(t, FrameStatus.NEEDS_REVIEW)
+    session.delete_object(red)
+    assert session.status(2) == FrameStatus.PROPAGATED
+    assert session.status(3) == FrameStatus.NEEDS_REVIEW
+    assert session.review_reasons(3) == {blue: "blue was in doubt"}
+    session.undo()
+    assert session.status(2) == FrameStatus.NEEDS_REVIEW
+    assert session.review_reasons(2) == {red: "red was in doubt"}

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from typing import Any
 
+from ..types import FrameStatus
 from .clicks import ClickTable
 from .history import FrameChange, History, TimedClicks
 from .labels import LabelVolume, object_edit
@@ -29,6 +31,7 @@ class SessionDeleting:
     courses: Courses
     _clicks: ClickTable
     _carried: dict[int, set[int]]
+    _review_reasons: dict[int, dict[int, str]]
     _leaving: set[int]  # the session's (``SessionSaving``)
     _lock: Any
     _mark_objects_changed: Callable[[], None]  # the session's (``SessionSaving``)
@@ -70,6 +73,15 @@ class SessionDeleting:
                 self._mark_objects_changed()
             return kept
 
+    def _reviewed_for_others(self, change: FrameChange, obj_id: int) -> FrameChange:
+        """A frame that needed review for the deleted object alone needs it no longer: it
+        goes back to *propagated* (it said "no reason kept", with nothing left to review)."""
+        reasons = self._review_reasons.get(change.frame, {})
+        others = [obj for obj in reasons if obj != obj_id and obj in self.registry]
+        if change.status_after != FrameStatus.NEEDS_REVIEW or obj_id not in reasons or others:
+            return change
+        return replace(change, status_after=FrameStatus.PROPAGATED)
+
     def deleting(self, obj_id: int) -> Iterator[int]:
         """``delete_object`` frame by frame: yields each frame of ``frames_with_labels`` once
         it was looked at (and cleared, where the object was). Closing the iterator before its
@@ -92,7 +104,8 @@ class SessionDeleting:
                         if obj_id in self.ids_on(t) or self._clicks.on(t).get(obj_id):
                             edit = object_edit(self.labels.read(t), obj_id, None, False)
                             cleared: dict[int, TimedClicks] = {obj_id: []}
-                            changes.append(self._change(t, edit, cleared, clicked=False))
+                            change = self._change(t, edit, cleared, clicked=False)
+                            changes.append(self._reviewed_for_others(change, obj_id))
                             self._set_state_and_ids(changes[-1], after=True)
                     yield t
                 self.courses.forget(obj_id)  # reads the saved courses of every frame: not locked
