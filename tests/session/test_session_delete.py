@@ -151,3 +151,22 @@ def test_a_frame_in_review_for_the_deleted_object_alone_is_propagated_again():
     session.undo()
     assert session.status(2) == FrameStatus.NEEDS_REVIEW
     assert session.review_reasons(2) == {red: "red was in doubt"}
+
+
+def test_a_deleted_objects_id_is_not_given_again_after_reopening(tmp_path):
+    """The store kept no next ID: after reopening, a new object took a deleted one's ID
+    (and its colour), and exports before and after used one ID for two objects."""
+    session, red, blue = two_objects_in_store(tmp_path / "s.zarr", 4)
+    session.delete_object(blue)
+    frames, path = session.frames, session.store.path
+    session.close()
+    with AnnotationStore.open(path) as stored:
+        assert stored.next_object_id() == blue + 1
+    reopened = AnnotationSession(
+        frames, ColourEngine(), store=AnnotationStore.open(path, readonly=False)
+    )
+    assert reopened.add_object().id == blue + 1
+    reopened.close()
+    with AnnotationStore.open(path, readonly=False) as store:  # another writer keeps it too
+        store.write_objects([reopened.object(red)], ["object"])
+        assert store.next_object_id() == blue + 2

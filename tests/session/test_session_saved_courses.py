@@ -3,6 +3,8 @@ reopened goes on as it was left."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -65,9 +67,9 @@ def test_each_objects_move_onto_a_frame_is_read_back(tmp_path):
 
 
 def test_a_deleted_objects_courses_are_not_read_back(tmp_path, monkeypatch):
-    """Its ID may be given to a new object after reopening: that one starts afresh. Also when
-    deleted after reopening, where it has no pixels left, and on frames where only its move
-    was saved (its chains kept on the last 3)."""
+    """Its ID may be given to a new object after reopening a store written before the next ID
+    was kept: that one starts afresh. Also when deleted after reopening, where it has no
+    pixels left, and on frames where only its move was saved (its chains kept on the last 3)."""
     monkeypatch.setattr(track, "KEPT_CHAINS", 3)
     session, frames, obj = _panned_ski_run(tmp_path / "s.zarr")
     session.close()
@@ -81,6 +83,10 @@ def test_a_deleted_objects_courses_are_not_read_back(tmp_path, monkeypatch):
     reopened.close()
     index = AnnotationStore.open(tmp_path / "s.zarr").course_index()
     assert not any(obj in objects for objects in index.values())
+    listed = tmp_path / "s.zarr" / "objects.json"
+    doc = json.loads(listed.read_text())
+    assert doc.pop("next_id") == obj + 1  # kept: a new object would not get the ID again
+    listed.write_text(json.dumps(doc))  # a store from before the next ID was kept
     reopened = _reopened(tmp_path / "s.zarr", frames)
     assert reopened.add_object().id == obj
     for t in range(1, 13):

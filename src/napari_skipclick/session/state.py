@@ -22,7 +22,10 @@ class ObjectRegistry:
     """The objects (stable IDs, never reused) and the editable list of class names."""
 
     def __init__(
-        self, objects: Iterable[ObjectInfo] = (), classes: str | Iterable[str] = ()
+        self,
+        objects: Iterable[ObjectInfo] = (),
+        classes: str | Iterable[str] = (),
+        next_id: int = 1,
     ) -> None:
         self._objects: dict[int, ObjectInfo] = {}
         self._classes: list[str] = []
@@ -32,7 +35,7 @@ class ObjectRegistry:
             if info.class_name not in self._classes:
                 self._classes.append(info.class_name)
             self._objects[info.id] = info
-        self._next_id = max(self._objects, default=0) + 1
+        self._next_id = max(max(self._objects, default=0) + 1, int(next_id))
 
     @property
     def objects(self) -> list[ObjectInfo]:
@@ -170,7 +173,8 @@ def stored_registry(store: Any, classes: Sequence[str]) -> tuple[ObjectRegistry,
     truncated ``objects.json``, kept as ``objects.json.damaged`` when the list is written
     again) starts empty; the session lists the objects its frames hold again."""
     try:
-        return ObjectRegistry(store.objects(), store.classes() or classes), ""
+        objects, names = store.objects(), store.classes() or classes
+        return ObjectRegistry(objects, names, store.next_object_id()), ""
     except Exception as exc:  # StoreCorruptError (the session does not import io)
         note = f"the object list was damaged ({exc}): its objects are listed again, unnamed"
         return ObjectRegistry((), classes), note

@@ -39,6 +39,10 @@ class Store(Protocol):
         """The saved class names, in order."""
         ...
 
+    def next_object_id(self) -> int:
+        """The ID the next object gets: above every ID given so far (deleted objects' too)."""
+        ...
+
     def leaving(self) -> list[int]:
         """IDs of saved objects whose deletion was being written (frames may still hold them)."""
         ...
@@ -111,10 +115,14 @@ class Store(Protocol):
         ...
 
     def write_objects(
-        self, objects: Sequence[ObjectInfo], classes: Sequence[str], leaving: Sequence[int] = ()
+        self,
+        objects: Sequence[ObjectInfo],
+        classes: Sequence[str],
+        leaving: Sequence[int] = (),
+        next_id: int = 1,
     ) -> None:
         """Replace the saved object and class lists; ``leaving``: listed objects whose
-        deletion is being written."""
+        deletion is being written; ``next_id``: the ID the next object gets."""
         ...
 
     def claim(self, owner: object) -> None:

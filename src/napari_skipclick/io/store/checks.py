@@ -78,10 +78,15 @@ def check_review_reasons(reasons: Mapping[Any, Any]) -> dict[str, str]:
 
 
 def objects_doc(
-    objects: Sequence[ObjectInfo], classes: Sequence[str], leaving: Sequence[int] = ()
+    objects: Sequence[ObjectInfo],
+    classes: Sequence[str],
+    leaving: Sequence[int] = (),
+    next_id: int = 1,
 ) -> dict:
-    """JSON document of objects and classes, and the IDs of listed objects whose deletion is
-    being written (``leaving``, left out when empty); ``ValueError`` for bad ids or colours."""
+    """JSON document of objects and classes, the IDs of listed objects whose deletion is
+    being written (``leaving``, left out when empty) and the ID the next object gets
+    (``next_id``: above every ID given so far, deleted objects' too); ``ValueError`` for bad
+    ids or colours."""
     ids = [o.id for o in objects]
     if len(set(ids)) != len(ids) or any(not 1 <= int(i) <= 2**32 - 1 for i in ids):
         raise ValueError(f"object ids must be unique and in 1..4294967295, got {ids}")
@@ -99,6 +104,7 @@ def objects_doc(
         for o in objects
     ]
     doc = {"objects": entries, "classes": [str(c) for c in classes], "modified": utc_now()}
+    doc["next_id"] = max(int(next_id), max(ids, default=0) + 1)
     if leaving:
         doc["leaving"] = sorted(int(i) for i in leaving)
     return doc
@@ -111,12 +117,14 @@ def _check_leaving(leaving: Sequence[int], ids: Sequence[int]) -> None:
 
 
 def load_objects(path: Path, root: Path) -> dict:
-    """``{"objects": [ObjectInfo], "classes": [str], "leaving": [int]}`` from objects.json
-    (empty if absent; ``leaving``: listed objects whose deletion was being written)."""
+    """``{"objects": [ObjectInfo], "classes": [str], "leaving": [int], "next_id": int}`` from
+    objects.json (empty if absent; ``leaving``: listed objects whose deletion was being
+    written; ``next_id``: the ID the next object gets, one above the largest listed in a file
+    from before it was kept)."""
     try:
         doc = read_json(path, root)
     except FileNotFoundError:
-        return {"objects": [], "classes": [], "leaving": []}
+        return {"objects": [], "classes": [], "leaving": [], "next_id": 1}
     try:
         objects = [
             ObjectInfo(int(o["id"]), str(o["name"]), str(o["class_name"]), tuple(o["color"]))
@@ -125,6 +133,7 @@ def load_objects(path: Path, root: Path) -> dict:
         classes = [str(c) for c in doc["classes"]]
         leaving = [int(i) for i in doc.get("leaving", [])]
         _check_leaving(leaving, [o.id for o in objects])
+        next_id = max(int(doc.get("next_id", 1)), max((o.id for o in objects), default=0) + 1)
     except (KeyError, TypeError, ValueError) as e:
         raise StoreCorruptError(f"{path} has an invalid entry: {e!r}", str(path)) from e
-    return {"objects": objects, "classes": classes, "leaving": leaving}
+    return {"objects": objects, "classes": classes, "leaving": leaving, "next_id": next_id}

@@ -1,12 +1,13 @@
-"""What the frame records of a store say: statuses, clicks, the object IDs on each frame, the
-masks propagation made and why it marked frames for review (``docs/store-format.md``)."""
+"""What the frame records and the object list of a store say: statuses, clicks, the object IDs
+on each frame, the masks propagation made and why it marked frames for review; the objects,
+classes and IDs given (``docs/store-format.md``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
-from ...types import FrameStatus
+from ...types import FrameStatus, ObjectInfo
 from .errors import StoreCorruptError
 
 #: one click as stored: row, column, positive, unix time
@@ -18,6 +19,7 @@ class FrameRecords:
 
     _records: dict[int, dict]
     _damaged: dict[int, StoreCorruptError]
+    _objects_doc: dict | StoreCorruptError
     _check_frame: Callable[[int], int]  # the store's: IndexError outside the video
     chunk_path: Callable[[int], Path]
 
@@ -82,3 +84,30 @@ class FrameRecords:
         """The frame whose record was saved last (where the last edit went), or None."""
         timed = [(r["time"], t) for t, r in self._records.items() if r["labels"] and r["time"]]
         return max(timed)[1] if timed else None
+
+    def objects(self) -> list[ObjectInfo]:
+        """Annotated objects in stored order."""
+        return list(self._objects()["objects"])
+
+    def classes(self) -> list[str]:
+        """Class names in stored order."""
+        return list(self._objects()["classes"])
+
+    def next_object_id(self) -> int:
+        """The ID the next object gets: above every ID the store has given (1: none known)."""
+        if isinstance(self._objects_doc, StoreCorruptError):
+            return 1
+        return int(self._objects_doc["next_id"])
+
+    def leaving(self) -> list[int]:
+        """IDs of listed objects whose deletion was being written: a crash, or a writer still
+        at work, left some of their frames with pixels (``AnnotationSession.finish_deletions``
+        ends it; the widget runs it as it opens the store). None known of a damaged list."""
+        if isinstance(self._objects_doc, StoreCorruptError):
+            return []
+        return list(self._objects()["leaving"])
+
+    def _objects(self) -> dict:
+        if isinstance(self._objects_doc, StoreCorruptError):
+            raise self._objects_doc
+        return self._objects_doc

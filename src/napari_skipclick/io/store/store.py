@@ -201,27 +201,6 @@ class AnnotationStore(FrameRecords):
                 f"the labels of frame {t} ({chunk}) are damaged or truncated: {e}", str(chunk)
             ) from e
 
-    def objects(self) -> list[ObjectInfo]:
-        """Annotated objects in stored order."""
-        return list(self._objects()["objects"])
-
-    def classes(self) -> list[str]:
-        """Class names in stored order."""
-        return list(self._objects()["classes"])
-
-    def leaving(self) -> list[int]:
-        """IDs of listed objects whose deletion was being written: a crash, or a writer still
-        at work, left some of their frames with pixels (``AnnotationSession.finish_deletions``
-        ends it; the widget runs it as it opens the store). None known of a damaged list."""
-        if isinstance(self._objects_doc, StoreCorruptError):
-            return []
-        return list(self._objects()["leaving"])
-
-    def _objects(self) -> dict:
-        if isinstance(self._objects_doc, StoreCorruptError):
-            raise self._objects_doc
-        return self._objects_doc
-
     def read_courses(self, t: int) -> dict[int, dict[str, np.ndarray]]:
         """Frame ``t``'s saved courses (``write_courses``); empty when none or unreadable."""
         return courses.read_courses(courses.course_path(self.path, self._check_frame(t)))
@@ -327,12 +306,17 @@ class AnnotationStore(FrameRecords):
                 raise StoreError(f"could not save frame {t}'s courses: {e.strerror or e}") from e
 
     def write_objects(
-        self, objects: Sequence[ObjectInfo], classes: Sequence[str], leaving: Sequence[int] = ()
+        self,
+        objects: Sequence[ObjectInfo],
+        classes: Sequence[str],
+        leaving: Sequence[int] = (),
+        next_id: int = 1,
     ) -> None:
         """Replace the object and class lists (durable); ``leaving``: IDs of listed objects
-        whose deletion is being written (their frames follow)."""
+        whose deletion is being written (their frames follow); ``next_id``: the ID the next
+        object gets (never below the one kept: a deleted object's ID is not given again)."""
         self._check_writable()
-        doc = objects_doc(objects, classes, leaving)
+        doc = objects_doc(objects, classes, leaving, max(next_id, self.next_object_id()))
         with self._write_lock:
             self._check_writable()
             try:
