@@ -47,6 +47,8 @@ def test_export_button_writes_coco_equal_to_the_labels(annotated, qtbot, tmp_pat
     widget, obj, labels = annotated
     assert (labels == obj).any()
     _run_export(qtbot, widget, "coco", tmp_path / "coco")
+    # said where the user looks, with where the files went (a notification alone, before)
+    assert widget.controller.last_message.endswith(f" file(s) to {tmp_path / 'coco'}")
     doc = json.loads((tmp_path / "coco" / "annotations.json").read_text())
     (ann,) = [a for a in doc["annotations"] if a["image_id"] == doc["images"][0]["id"]]
     decoded = mask_utils.decode(ann["segmentation"]).astype(bool)
@@ -126,3 +128,17 @@ def test_a_photo_layer_from_an_array_exports_with_its_images(
     (jpg,) = (tmp_path / "coco" / "images").glob("*.jpg")
     assert np.abs(np.asarray(Image.open(jpg)).astype(int) - photo).mean() < 3
     widget.controller.close_session()
+
+
+def test_export_is_refused_while_a_propagation_runs(annotated, qtbot, tmp_path):
+    """It wrote the frames the run had reached so far, and said "Exported"."""
+    widget, _, _ = annotated
+    controller = widget.controller
+    controller.propagate(1, 3)
+    assert controller.propagating
+    panel = widget.export_panel
+    panel.folder_edit.setText(str(tmp_path / "mid"))
+    panel.export()
+    assert panel.worker is None and not (tmp_path / "mid").exists()
+    assert "Cannot export while propagation runs" in controller.last_message
+    qtbot.waitUntil(lambda: not controller.propagating, timeout=120_000)

@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from napari.utils.notifications import show_error, show_info
+from napari.utils.notifications import show_info
 from qtpy.QtCore import QObject, Signal
 from qtpy.QtWidgets import (
     QCheckBox,
@@ -79,6 +79,7 @@ class ExportPanel(QWidget):
     def __init__(self, controller: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
+        self._folder: Path | None = None  # where the running export writes
         self.format_combo = QComboBox()
         self.format_combo.addItems(FORMATS)
         self.format_combo.setToolTip(
@@ -135,27 +136,31 @@ class ExportPanel(QWidget):
         """Export the session's store, everything edited so far included, on the writer."""
         session = self.controller.session
         if session is None or session.store is None:
-            show_error("Export needs a session saved to a store: choose a store and press Apply")
+            self.controller._error(
+                "Export needs a session saved to a store: choose a store and press Apply"
+            )
             return
-        if self.controller.refuse_while_editing("export"):
+        if self.controller._refuse_while_busy("export"):  # a run's frames: half of them
             return
         folder = self.folder_edit.text().strip()
         if not folder:
-            show_error("Choose an export folder first")
+            self.controller._error("Choose an export folder first")
             return
         try:
             options = self.options()
         except ValueError as exc:
-            show_error(f"Cannot export: {exc}")
+            self.controller._error(f"Cannot export: {exc}")
             return
         fmt = self.format_combo.currentText()
         self._cancel.clear()
         self._pbar = ActivityProgress(f"SkipClick: exporting {fmt}")
         self.export_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
+        self._folder = Path(folder)
         self.worker = self.controller.writer.submit(
-            _export, session, fmt, Path(folder), options, self._progress, self._cancel
+            _export, session, fmt, self._folder, options, self._progress, self._cancel
         )
+        self.controller._say(f"Exporting {fmt} to {folder} …")
 
     def options(self) -> dict[str, Any]:
         """The export options chosen in the panel; ``ValueError`` for a malformed split."""
@@ -189,9 +194,10 @@ class ExportPanel(QWidget):
         self.export_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         if error is None:
-            show_info(f"Exported {len(paths)} file(s)")
+            self.controller._say(f"Exported {len(paths)} file(s) to {self._folder}")
+            show_info(self.controller.last_message)
         else:
-            show_error(f"Export failed: {error}")
+            self.controller._error(f"Export failed: {error}")
 
     def _browse(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Export folder")
