@@ -300,6 +300,14 @@ def test_apply_switches_engine_keeps_work_and_uses_cache_setting(annotator, qtbo
     assert controller.session.clicks(0, obj)[0][:2] == (144.0, 335.0)
     click(qtbot, controller, 134, 363, positive=False)  # the new engine decodes the next click
     assert len(controller.session.clicks(0, obj)) == 2
+    # Apply while a propagation runs: refused (it cancelled the run without a word)
+    controller.propagate(1, 2)
+    assert controller.propagating
+    engine = controller.session.engine
+    widget._on_start_requested(controller.layers.image_layer, create_engine("embedded"), "")
+    assert "Cannot apply new settings while propagation runs" in controller.last_message
+    assert controller.propagating and controller.session.engine is engine
+    qtbot.waitUntil(lambda: not controller.propagating, timeout=120_000)
 
 
 def test_earlier_objects_keep_their_pixels_unless_overridden(annotator, qtbot):

@@ -101,8 +101,10 @@ class SkipClickWidget(QWidget):
             return None
 
     def _on_start_requested(self, image_layer: Any, engine: Any, store_path: str) -> None:
-        self._apply_cache_settings()
         session = self.controller.session
+        if session is not None and self.controller._refuse_while_busy("apply new settings"):
+            return  # Apply cancelled a running propagation without a word
+        self._apply_cache_settings()
         same_data = session is not None and self.controller.layers is not None
         same_data = same_data and unwrapped(self.controller.layers.image_layer) is unwrapped(
             image_layer
