@@ -100,10 +100,7 @@ def open_annotator(
         raise
     if classes:
         widget.controller.use_classes(list(classes))
-    saved_to = widget.controller.session.store
-    resumed = None if saved_to is None else saved_to.last_saved_frame()
-    if resumed:  # a store resumed: on the frame its last edit went to
-        widget.controller.go_to_frame(resumed)
+    widget.controller.go_to_last_edit()  # a store resumed: on the frame its last edit went to
     return viewer, widget
 
 

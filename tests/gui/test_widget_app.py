@@ -8,6 +8,7 @@ import pytest
 from napari_skipclick import demo
 from napari_skipclick.app import open_annotator
 from napari_skipclick.cli import build_parser
+from napari_skipclick.engines import create_engine
 from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.types import FrameStatus
 from support.scenes import iou
@@ -72,7 +73,15 @@ def test_annotate_opens_the_sample_and_the_demo_runs_end_to_end(
         last = store.last_saved_frame()
     assert last == 10  # the propagation's end
     viewer, widget = open_annotator(store=str(store_path), viewer=make_napari_viewer())
+    image = widget.controller.layers.image_layer
     try:  # the store resumed where its last edit went
+        assert widget.controller.frame == last == viewer.dims.current_step[0]
+    finally:
+        widget.controller.close_session()
+    # Start in the panel resumes it the same way (it opened on frame 0)
+    viewer.dims.set_current_step(0, 0)
+    widget.start(image, create_engine("embedded"), str(store_path))
+    try:
         assert widget.controller.frame == last == viewer.dims.current_step[0]
     finally:
         widget.controller.close_session()

@@ -235,6 +235,13 @@ class AnnotationController(
         if self.layers is not None:
             self.layers.go_to_frame(t)
 
+    def go_to_last_edit(self) -> None:
+        """Show the frame the store's last saved edit went to (a store resumed); none: stay."""
+        store = None if self.session is None else self.session.store
+        resumed = None if store is None else store.last_saved_frame()
+        if resumed:
+            self.go_to_frame(resumed)
+
     def _on_edit_applied(self, result: EditResult) -> None:
         if result.message:
             self._warn(result.message.capitalize())

@@ -95,10 +95,12 @@ class SkipClickWidget(QWidget):
     def start(self, image_layer: Any, engine: Any, store_path: str | None = None) -> Any:
         """Start annotating ``image_layer`` with ``engine`` (what the Start button ends in)."""
         try:
-            return self.controller.start_session(image_layer, engine, store_path=store_path)
+            session = self.controller.start_session(image_layer, engine, store_path=store_path)
         except Exception as exc:
             self.controller._error(f"Cannot start: {exc}")
             return None
+        self.controller.go_to_last_edit()  # as `skipclick annotate` resumes a store
+        return session
 
     def _on_start_requested(self, image_layer: Any, engine: Any, store_path: str) -> None:
         session = self.controller.session
