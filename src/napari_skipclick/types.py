@@ -26,6 +26,15 @@ class FrameStatus(str, enum.Enum):
     IMPORTED = "imported"
 
 
+class DamagedDataError(Exception):
+    """Saved data that cannot be read back (a truncated or changed file); ``path`` names the
+    file. The store's ``StoreCorruptError`` is one: a session reads such a frame as empty."""
+
+    def __init__(self, message: str, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 #: the class of a new session's objects until others are added, and of imported objects
 DEFAULT_CLASS = "object"
 

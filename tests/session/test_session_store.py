@@ -438,3 +438,28 @@ def test_frames_of_another_video_of_the_same_size_are_refused(tmp_path):
     store.close()
     with AnnotationStore.open_or_create(tmp_path / "a.zarr", first.info) as store:
         AnnotationSession(first, ColourEngine(), store=store).close()  # its own video: taken
+
+
+def test_a_frame_whose_saved_labels_are_damaged_is_annotated_again(tmp_path, frames):
+    """A truncated chunk made clicks, painting, propagation across it, deleting an object and
+    ``save_to`` raise: the session could not go on. It reads as empty and is saved anew."""
+    path = tmp_path / "s.zarr"
+    store = AnnotationStore.open_or_create(path, video_info(frames))
+    session = AnnotationSession(frames, ColourEngine(), store=store)
+    obj = session.add_object(name="skier")
+    for t in (0, 2):
+        session.set_clicks(t, obj.id, [Click(25, 15 + 2 * t, True)])
+    session.close()
+    chunk = AnnotationStore.open(path).chunk_path(2)
+    chunk.write_bytes(chunk.read_bytes()[:-9])
+    session = AnnotationSession(
+        frames, ColourEngine(), store=AnnotationStore.open(path, readonly=False)
+    )
+    assert not session.labels.read(2).any() and "frame 2" in session.labels.unreadable[2]
+    list(session.propagate([obj.id], 0, n_frames=3))  # across it
+    session.set_clicks(2, obj.id, [Click(25, 19, True)])
+    redone = np.asarray(session.labels[2]).copy()
+    assert (redone == obj.id).any()
+    session.close()
+    with AnnotationStore.open(path) as back:
+        np.testing.assert_array_equal(back.read_labels(2), redone)

@@ -272,6 +272,12 @@ class AnnotationController(
         self._sync_prompts()
         self.frame_changed.emit(t)
         self._request_features(t)
+        self.session.labels.read(t)  # napari reads it to draw it: a damaged file is told
+        if t in self.session.labels.unreadable:
+            self._warn(
+                f"Frame {t}'s saved labels cannot be read ({self.session.labels.unreadable[t]}):"
+                " it shows empty; annotate it again (its next save replaces the file)"
+            )
 
     def _request_features(self, t: int) -> None:
         if self.session is None or self.propagating:

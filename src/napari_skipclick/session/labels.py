@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..types import DamagedDataError
+
 if TYPE_CHECKING:
     from .store_protocol import Store
 
@@ -52,6 +54,8 @@ class LabelVolume:
         self._lock = threading.RLock()
         self._zeros = np.zeros(self.shape[1:], self.dtype)
         self._zeros.flags.writeable = False
+        #: frames whose saved labels could not be read (damaged): read as empty, and why
+        self.unreadable: dict[int, str] = {}
 
     def __len__(self) -> int:
         return self.shape[0]
@@ -115,7 +119,11 @@ class LabelVolume:
                 return frame
             if t not in self._stored:
                 return self._zeros
-            frame = np.array(self._store.read_labels(t), dtype=self.dtype)
+            try:
+                frame = np.array(self._store.read_labels(t), dtype=self.dtype)
+            except DamagedDataError as exc:  # read as empty: clicks, painting, propagation
+                frame = np.zeros(self.shape[1:], self.dtype)  # and deletion go on over it;
+                self.unreadable[t] = str(exc)  # the frame's next commit replaces the file
             frame.flags.writeable = False
             self._frames[t] = frame
             self._evict()

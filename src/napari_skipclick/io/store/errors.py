@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ...types import DamagedDataError
+
 
 class StoreError(Exception):
     """A store cannot be opened, created or written (permissions, full disk, bad input)."""
@@ -15,11 +17,11 @@ class StoreLockedError(StoreError):
     """The store is open for writing by another live process or viewer."""
 
 
-class StoreCorruptError(StoreError):
+class StoreCorruptError(StoreError, DamagedDataError):
     """A file of the store is damaged or truncated; ``path`` names it."""
 
     def __init__(self, message: str, path: str | None = None) -> None:
-        super().__init__(message)
+        StoreError.__init__(self, message)
         self.path = path
 
 
