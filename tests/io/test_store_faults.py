@@ -203,6 +203,22 @@ def test_damaged_frame_record(tmp_path):
     assert AnnotationStore.open(path).problems == []
 
 
+def test_a_deleted_chunk_is_named_not_read_as_an_empty_frame(tmp_path):
+    """Its record says the frame holds objects: it read as zeros, with no problem named, and
+    was exported as a frame without objects (a negative example)."""
+    path = tmp_path / "s"
+    make_store(path).close()
+    chunk = path / "labels" / "c.2.0.0"
+    chunk.unlink()
+    store = AnnotationStore.open(path)
+    assert any("labels of frame 2" in p and "are missing" in p for p in store.problems)
+    with pytest.raises(StoreCorruptError, match=r"frame 2 .*c\.2\.0\.0.* missing"):
+        store.read_labels(2)
+    with AnnotationStore.open_or_create(path, VIDEO) as writer:
+        commit_v2(writer)  # committed again: the frame is whole
+        assert state(writer) == "v2" and writer.problems == []
+
+
 def test_truncated_chunk(tmp_path):
     path = tmp_path / "s"
     make_store(path).close()

@@ -152,11 +152,19 @@ class AnnotationStore(FrameRecords):
         except StoreCorruptError as e:
             objects = e
         self._records, self._damaged, self._objects_doc = records, damaged, objects
+        #: frames whose record names objects and whose labels file is gone (deleted by hand)
+        self._missing = {
+            t: f"the labels of frame {t} ({self.chunk_path(t)}) are missing: its record says "
+            f"it holds objects {r['ids']}"
+            for t, r in records.items()
+            if r["labels"] and r.get("ids") and not self.chunk_path(t).exists()
+        }
 
     @property
     def problems(self) -> list[str]:
         """What is damaged or unfinished in the store; everything else reads normally."""
         damaged = [str(e) for _, e in sorted(self._damaged.items())]
+        damaged += [text for _, text in sorted(self._missing.items())]
         if isinstance(self._objects_doc, StoreCorruptError):
             damaged.append(str(self._objects_doc))
         else:
@@ -190,6 +198,8 @@ class AnnotationStore(FrameRecords):
     def read_labels(self, t: int) -> np.ndarray:
         """(H, W) uint32 labels of frame ``t``; zeros if never written."""
         t = self._check_frame(t)
+        if t in self._missing:
+            raise StoreCorruptError(self._missing[t], str(self.chunk_path(t)))
         try:
             return np.asarray(self._labels[t], dtype=np.uint32)
         except OSError as e:  # the disk or the permissions, not the data
@@ -263,10 +273,11 @@ class AnnotationStore(FrameRecords):
                 self._reload_record(t)
                 raise StoreError(
                     f"could not save frame {t} to the store {self.path}: {e.strerror or e}; "
-                    "the previous version of the frame is kept"
+                    "the frame on disk is as it was before"
                 ) from e
             self._records[t] = record
             self._damaged.pop(t, None)
+            self._missing.pop(t, None)
 
     def set_status(self, t: int, status: FrameStatus) -> None:
         """Change frame ``t``'s status (durable); its labels and clicks are kept."""
@@ -292,6 +303,7 @@ class AnnotationStore(FrameRecords):
                 ) from e
             self._records[t] = record
             self._damaged.pop(t, None)
+            self._missing.pop(t, None)
 
     def write_courses(self, t: int, record: Mapping[int, Mapping[str, np.ndarray]]) -> None:
         """Replace frame ``t``'s courses (durable; an empty ``record`` removes them): per object
