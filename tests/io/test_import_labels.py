@@ -314,3 +314,25 @@ def test_void_in_davis_style_masks_is_background_when_said(tmp_path, capsys):
     with AnnotationStore.open(store) as s:
         assert [o.id for o in s.objects()] == [1]
         assert set(np.unique(s.read_labels(2))) == {0, 1}
+
+
+def test_an_import_that_fails_midway_names_the_frames_it_changed(tmp_path, capsys, monkeypatch):
+    """It said "the previous version of the frame is kept" of the frame that failed, and
+    nothing of the frames before it, which it had replaced."""
+    from napari_skipclick.io.store import StoreError
+
+    store = new_store(tmp_path / "s.zarr")
+    labels = np.zeros((6, 20, 30), np.uint8)
+    labels[1:6, 0:3, 0:3] = 4
+    np.save(tmp_path / "l.npy", labels)
+    real = AnnotationStore.commit_frame
+
+    def full_at_4(self, t, *args, **kwargs):
+        if t == 4:
+            raise StoreError("could not save frame 4: No space left on device")
+        return real(self, t, *args, **kwargs)
+
+    monkeypatch.setattr(AnnotationStore, "commit_frame", full_at_4)
+    code, err = run_import(store, tmp_path / "l.npy", capsys, "--replace")
+    assert code != 0 and "No space left" in err
+    assert "frames 1-3 were imported" in err and "frames 4-5 were not" in err

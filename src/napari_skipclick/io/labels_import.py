@@ -15,9 +15,10 @@ import numpy as np
 
 from ..checks import ids_in
 from ..colors import color_for
+from ..frame_lists import frame_ranges
 from ..types import DEFAULT_CLASS, FrameStatus, ObjectInfo
 from .label_sources import LabelsImportError, LabelSource, frame_labels, read_labels_source
-from .store import AnnotationStore
+from .store import AnnotationStore, StoreError
 
 __all__ = [
     "ImportReport",
@@ -133,7 +134,9 @@ def import_labels(
         replace: overwrite frames that already hold labels in the store.
         progress: called as ``progress(done, total)``.
 
-    Everything is checked before anything is written: on any error nothing changes.
+    Everything is checked before anything is written: on bad input nothing changes. A
+    store that fails midway (a full disk) keeps the frames written before it failed; the
+    ``StoreError`` names them and those left.
     """
     report = check_import(store, source, progress, allow_overlaps=allow_overlaps, replace=replace)
     v = store.video
@@ -148,7 +151,21 @@ def import_labels(
     total = len(report.frames)
     for k, t in enumerate(report.frames):  # frames without any label are not imported
         labels = frame_labels(source, t, (v.height, v.width))[0]
-        store.commit_frame(t, labels, FrameStatus.IMPORTED, {})
+        try:
+            store.commit_frame(t, labels, FrameStatus.IMPORTED, {})
+        except StoreError as exc:
+            raise StoreError(_cut_short(exc, report.frames[:k], report.frames[k:])) from exc
         if progress is not None:
             progress(total + k + 1, 2 * total)
     return report
+
+
+def _cut_short(exc: StoreError, done: list[int], left: list[int]) -> str:
+    """What an import that failed midway changed: the frames written before it failed."""
+    if not done:
+        return f"{exc}; nothing was imported"
+    return (
+        f"{exc}; the import stopped there: frames {frame_ranges(done)} were imported (they "
+        f"replace what the store held), frames {frame_ranges(left)} were not: free space and "
+        "run the same command with --replace to finish"
+    )
