@@ -53,3 +53,28 @@ def test_n_and_shift_n_go_to_the_frames_that_need_review_and_say_why(annotator, 
     buttons = {b.text(): b for b in widget.frame_panel.findChildren(QPushButton)}
     qtbot.mouseClick(buttons["Review ▶"], Qt.MouseButton.LeftButton)  # the panel's button
     qtbot.waitUntil(lambda: controller.frame == 7)
+
+
+def test_the_frame_strip_shows_the_status_of_the_frame_on_screen_too(qtbot):
+    """Its white marker covered the frame's cell: the status of the frame on screen was the
+    one the strip never showed."""
+    from qtpy.QtGui import QColor
+
+    from napari_skipclick._qt.frame_panel import STATUS_COLORS, FrameStrip
+
+    strip = FrameStrip()
+    qtbot.addWidget(strip)
+    strip.resize(100, 18)
+    strip.set_state(10, 3, {3: FrameStatus.REVIEWED, 4: FrameStatus.NEEDS_REVIEW})
+    image = strip.grab().toImage()
+    assert (image.width(), image.height()) == (100, 18)
+
+    def shows(x: int, y: int, name: str) -> bool:  # within a few levels (the screen's colours)
+        got, want = image.pixelColor(x, y), QColor(name)
+        pairs = ((got.red(), want.red()), (got.green(), want.green()), (got.blue(), want.blue()))
+        return all(abs(a - b) <= 8 for a, b in pairs)
+
+    x = 35  # the middle of frame 3's cell
+    assert shows(x, 9, STATUS_COLORS[FrameStatus.REVIEWED])
+    assert shows(x, 1, "white") and shows(x, 16, "white")
+    assert shows(45, 1, STATUS_COLORS[FrameStatus.NEEDS_REVIEW])

@@ -57,8 +57,11 @@ class FrameStrip(QWidget):
             for t, status in self.statuses.items():
                 x0, x1 = self._x(t), max(self._x(t + 1), self._x(t) + 1)
                 painter.fillRect(QRect(x0, 0, x1 - x0, height), QColor(STATUS_COLORS[status]))
+            # the frame on screen: white above and below, its own status seen between them
             x = self._x(self.current)
-            painter.fillRect(QRect(x, 0, max(2, self._x(self.current + 1) - x), height), Qt.white)
+            wide, bar = max(2, self._x(self.current + 1) - x), max(2, height // 4)
+            painter.fillRect(QRect(x, 0, wide, bar), Qt.white)
+            painter.fillRect(QRect(x, height - bar, wide, bar), Qt.white)
         painter.end()
 
     def _x(self, t: int) -> int:
