@@ -394,3 +394,24 @@ def test_a_relative_video_path_that_exists_is_recorded_absolute(tmp_path, monkey
     missing = replace(VIDEO, path="nowhere.mp4", fingerprint="other")
     with AnnotationStore.open_or_create(tmp_path / "t.zarr", missing) as store:
         assert store.video.path == "nowhere.mp4"  # nothing there to make absolute
+
+
+def test_a_store_on_a_read_only_location_says_how_to_use_it(tmp_path, monkeypatch):
+    """It said "cannot lock the store …: Read-only file system: '.lock'"."""
+    import errno
+
+    from napari_skipclick.io.store import lock
+
+    path = tmp_path / "s.zarr"
+    AnnotationStore.open_or_create(path, VIDEO).close()
+    real_open = lock.os.open
+
+    def read_only(name, flags, *args):
+        if str(name).endswith(".lock"):
+            raise OSError(errno.EROFS, "Read-only file system", str(name))
+        return real_open(name, flags, *args)
+
+    monkeypatch.setattr(lock.os, "open", read_only)
+    with pytest.raises(StoreError, match=r"cannot be written here .*Open it read-only"):
+        AnnotationStore.open(path, readonly=False)
+    AnnotationStore.open(path).close()  # read-only opens take no lock

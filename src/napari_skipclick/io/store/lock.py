@@ -6,6 +6,7 @@ or by a second viewer in this process, raises :class:`StoreLockedError`.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
@@ -100,6 +101,12 @@ class StoreLock:
             else:
                 self._acquire_exclusive()
         except OSError as e:
+            if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise StoreError(
+                    f"the store {self.path.parent} cannot be written here ({e.strerror}): "
+                    "annotating needs a writable folder. Open it read-only (napari's File > "
+                    "Open, skipclick info, export) or copy it somewhere writable"
+                ) from e
             raise StoreError(f"cannot lock the store {self.path.parent}: {e}") from e
 
     def _check_owner(self, owner: dict, *, locked_by_kernel: bool) -> None:
