@@ -146,3 +146,31 @@ def test_the_reader_module_is_light_to_import():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.gui
+def test_a_store_the_reader_opened_keeps_its_layer_when_a_session_starts(
+    make_napari_viewer, qtbot, tmp_path
+):
+    """Both are named "SkipClick labels": Start took the reader's layer for the session, its
+    store and the paint not saved yet gone."""
+    from napari_skipclick._layer_data import STORE
+    from napari_skipclick.engines import create_engine
+    from napari_skipclick.io.store import AnnotationStore
+    from support.widget import sample_widget, wait_idle
+
+    info = VideoInfo("/elsewhere/clip.mp4", 4, 30, 40, 25.0, "fp-read")
+    with AnnotationStore.open_or_create(tmp_path / "other.zarr", info) as store:
+        store.commit_frame(1, np.ones((30, 40), np.uint32), "clicked", {})
+    viewer = make_napari_viewer()
+    [read] = viewer.open(str(tmp_path / "other.zarr"), plugin=PLUGIN)
+    read.paint((1, 5, 5), 2)  # held in memory until saved
+    image, widget = sample_widget(viewer)
+    widget.controller.start_session(image, create_engine("embedded"))
+    wait_idle(qtbot, widget.controller)
+    try:
+        assert STORE in read.metadata and read.data.shape == (4, 30, 40)
+        assert read.data[1][5, 5] == 2  # the paint is still there
+        assert widget.controller.layers.labels is not read
+    finally:
+        widget.controller.close_session()

@@ -16,6 +16,7 @@ from .._layer_data import (
     CLASSES,
     OBJECTS,
     STATUSES,
+    STORE,
     VIDEO,
     VIDEO_INFO,
     labels_colormap,
@@ -135,8 +136,11 @@ class AnnotationLayers:
             self.prompts.mode = "add"
 
     def _existing(self, name: str, kind: str) -> Any:
+        """A layer of an earlier session to use again; never a store the reader opened (it
+        bears the same name: its paint not saved yet would be lost)."""
         for layer in self.viewer.layers:
-            if layer.name == name and type(layer).__name__ == kind:
+            own = STORE not in layer.metadata
+            if layer.name == name and type(layer).__name__ == kind and own:
                 return layer
         return None
 
