@@ -114,6 +114,16 @@ def test_the_docks_close_button_ends_the_session_and_frees_its_store(
     qtbot.waitUntil(lambda: widget.controller.session is None, timeout=10_000)
     with AnnotationStore.open_or_create(store, data.info) as reopened:  # its lock is free
         assert [o.name for o in reopened.objects()] == ["skier"]  # saved as it closed
+    # a new dock: the closed one's controller still took the viewer's layer removals for its
+    # own (it closed the video of the new session's layer, which raised and stayed open)
+    _, again = viewer.window.add_plugin_dock_widget("napari-skipclick", "SkipClick annotation")
+    again.controller.start_session(
+        image, create_engine("embedded"), store_path=str(store), cache=feature_cache
+    )
+    wait_idle(qtbot, again.controller)
+    viewer.layers.remove(image)
+    assert again.controller.session is None
+    AnnotationStore.open_or_create(store, data.info).close()  # its lock is free again
 
 
 def test_a_renamed_layer_stays_chosen_and_listed(make_napari_viewer):

@@ -171,6 +171,16 @@ class AnnotationController(
         self.edits.kick()
         self._say(f"Engine: {engine.name}")
 
+    def release_viewer(self) -> None:
+        """Stop following the viewer's slider and layers (the widget is gone: a closed dock's
+        controller took a later session's layer removals for its own)."""
+        viewer = self.viewer
+        for event, handler in (
+            (viewer.dims.events.current_step, self._on_dims_changed),
+            (viewer.layers.events.removed, self._on_layer_removed),
+        ):
+            event.disconnect(handler)
+
     def use_cache(self, cache: FeatureCache) -> None:
         """Keep frame features in ``cache`` from now on (the running session too)."""
         self.cache = cache

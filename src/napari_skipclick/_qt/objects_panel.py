@@ -102,9 +102,9 @@ class ObjectsPanel(QWidget):
         layout.addWidget(self.table)
         layout.addLayout(buttons)
         layout.addLayout(imports)
-        controller.viewer.layers.events.inserted.connect(self.refresh_import_layers)
-        controller.viewer.layers.events.removed.connect(self.refresh_import_layers)
-        controller.viewer.layers.events.renamed.connect(self.refresh_import_layers)
+        events = controller.viewer.layers.events
+        for event in (events.inserted, events.removed, events.renamed):
+            event.connect(self.refresh_import_layers)
         controller.session_changed.connect(self.refresh_import_layers)
         controller.objects_changed.connect(self.refresh)
         controller.session_changed.connect(self.refresh)
@@ -160,6 +160,12 @@ class ObjectsPanel(QWidget):
         name = self.class_combo.currentText()
         session = self.controller.session
         return name if session is not None and name in session.classes else None
+
+    def release_viewer(self) -> None:
+        """Stop following the viewer's layers (the widget is gone)."""
+        events = self.controller.viewer.layers.events
+        for event in (events.inserted, events.removed, events.renamed):
+            event.disconnect(self.refresh_import_layers)
 
     def refresh_import_layers(self, *_: Any) -> None:
         """List the Labels layers that could be imported into the session."""

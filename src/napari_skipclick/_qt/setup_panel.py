@@ -144,10 +144,17 @@ class SetupPanel(QWidget):
         self.engine_combo.setCurrentText(DEFAULT_ENGINE)
         self._show_option_rows(self.engine_combo.currentText())
         self._image_layers: list[Any] = []  # the layers listed, in the list's order
+        self._viewer = viewer
         events = viewer.layers.events
         for event in (events.inserted, events.removed, events.renamed):
             event.connect(self.refresh_layers)
         self.refresh_layers()
+
+    def release_viewer(self) -> None:
+        """Stop following the viewer's layers (the widget is gone)."""
+        events = self._viewer.layers.events
+        for event in (events.inserted, events.removed, events.renamed):
+            event.disconnect(self.refresh_layers)
 
     def _add_option_rows(self, form: QFormLayout, entry: EngineEntry) -> None:
         """One form row per flag option of ``entry`` (shown while the engine is selected)."""

@@ -161,6 +161,9 @@ class SkipClickWidget(QWidget):
     def _end(self) -> None:
         self.controller.close_session()
         self.keys.unbind()
+        self.controller.release_viewer()
+        self.setup_panel.release_viewer()
+        self.objects_panel.release_viewer()
 
 
 def _store_path(session: Any) -> str | None:
