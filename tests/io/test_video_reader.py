@@ -233,6 +233,10 @@ def test_asarray_refuses_huge_videos(videos):
     with pytest.raises(VideoError, match="index frames instead"):
         np.asarray(video)
     assert video[:3].shape == (3, H, W, 3)
+    # a slice of every frame (napari's 3D view) was loaded whatever its size: 7 GB, frozen
+    with pytest.raises(VideoError, match=r"refusing to load \d+ frames .*view the video in 2D"):
+        video[:]
+    assert video[:, : H // 10].shape == (len(video), H // 10, W, 3)
 
 
 def test_closed_video_refuses_reads(videos):

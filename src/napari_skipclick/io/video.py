@@ -256,6 +256,13 @@ class VideoArray:
         indices = _frame_indices(head, len(self))
         if not indices:
             return np.empty((0, *self.shape[1:]), dtype=self.dtype)[(slice(None), *rest)]
+        per_frame = np.broadcast_to(np.zeros((), self.dtype), self.shape[1:])[rest].nbytes
+        if len(indices) * per_frame > self.max_array_bytes:  # napari's 3D view asks for all
+            raise VideoError(
+                f"{self.path.name}: refusing to load {len(indices)} frames "
+                f"({len(indices) * per_frame / 2**30:.1f} GiB) into memory at once (napari's "
+                "3D view asks for every frame): view the video in 2D"
+            )
         frames = [self.frame(t)[rest] if rest else self.frame(t) for t in indices]
         return np.stack(frames)
 
