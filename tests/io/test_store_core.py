@@ -111,6 +111,9 @@ def test_resume_same_video_and_refuse_other(tmp_path):
         assert store.manifest["engines_used"][0]["key"] == "embedded"
     with pytest.raises(StoreMismatchError, match=r"belongs to another video.*run1\.mp4"):
         AnnotationStore.open_or_create(path, OTHER)
+    reread = VideoInfo(moved.path, *list(vars(VIDEO).values())[1:-1], "fp-napari-reader")
+    with pytest.raises(StoreMismatchError, match="same file read another way"):
+        AnnotationStore.open_or_create(path, reread)  # napari's own reader: other frames
     # the refused open released the lock and changed nothing
     with AnnotationStore.open_or_create(path, VIDEO) as store:
         assert store.annotated_frames() == [1, 2]
@@ -181,7 +184,7 @@ def test_closed_store_refuses_writes(tmp_path):
 def test_second_writer_in_this_process_is_refused(tmp_path):
     path = tmp_path / "s"
     first = AnnotationStore.open_or_create(path, VIDEO)
-    with pytest.raises(StoreLockedError, match="another viewer in this process"):
+    with pytest.raises(StoreLockedError, match="a session in this process, which saves it"):
         AnnotationStore.open_or_create(path, VIDEO)
     with pytest.raises(StoreLockedError):
         AnnotationStore.open(path, readonly=False)

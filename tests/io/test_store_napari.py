@@ -130,7 +130,7 @@ def test_a_plain_labels_layers_store_is_taken_by_the_first_video_of_its_size(tmp
     path = tmp_path / "plain.zarr"
     write_labels(str(path), painted(), {})
     assert AnnotationStore.open(path).video.labels_only
-    with pytest.raises(StoreMismatchError, match="another video"):  # not a video of 4 frames
+    with pytest.raises(StoreMismatchError, match="fingerprint labels-layer:3x20x30"):  # whole
         AnnotationStore.open_or_create(path, VideoInfo("/v/b.mp4", 4, 20, 30, 25.0, "fp-b"))
     video = VideoInfo("/videos/a.mp4", 3, 20, 30, 25.0, "fp-a")
     with AnnotationStore.open_or_create(path, video) as store:
@@ -139,8 +139,8 @@ def test_a_plain_labels_layers_store_is_taken_by_the_first_video_of_its_size(tmp
     assert AnnotationStore.open(path).video == video  # recorded: now a.mp4's store only
     with pytest.raises(StoreMismatchError):
         AnnotationStore.open_or_create(path, VideoInfo("/v/c.mp4", 3, 20, 30, 25.0, "fp-c"))
-    with pytest.raises(StoreMismatchError):  # nor does a plain layer overwrite a video's store
-        write_labels(str(path), np.zeros((3, 20, 30), np.uint32), {})
+    with pytest.raises(StoreMismatchError, match="a plain Labels layer is never saved into"):
+        write_labels(str(path), np.zeros((3, 20, 30), np.uint32), {})  # nor overwrites it
     np.testing.assert_array_equal(AnnotationStore.open(path).read_labels(2), painted()[2])
 
 

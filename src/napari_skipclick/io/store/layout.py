@@ -164,14 +164,30 @@ def check_same_video(p: Path, stored: VideoInfo, video: VideoInfo) -> None:
     (the same fingerprint and size; the file may have moved). A store saved from a plain
     labels layer (``stored.labels_only``) is any video's of its size."""
     if not stored.takes(video):
+        if video.labels_only and not stored.labels_only:  # a plain Labels layer saved
+            raise StoreMismatchError(
+                f"the store {p} is the store of a video ({stored.path or 'a layer'}): a plain "
+                "Labels layer is never saved into it (its empty frames would erase the video's "
+                "labels); save it to a new store, or import it in the widget (Import labels)"
+            )
+        advice = "Open that video, or choose another store path."
+        if stored.path and video.path and Path(stored.path) == Path(video.path):
+            advice = (  # napari's own reader decodes the file to other frames than PyAV's
+                "It is the same file read another way (napari's own reader?): open it with "
+                "napari-skipclick (File > Open with Plugin > SkipClick, or skipclick annotate)."
+            )
         raise StoreMismatchError(
             f"the store {p} belongs to another video: {stored.path or 'a layer without a file'} "
             f"({stored.n_frames} frames {stored.width}x{stored.height}, fingerprint "
-            f"{stored.fingerprint[:16]}), not {video.path or 'a layer without a file'} "
+            f"{_short(stored)}), not {video.path or 'a layer without a file'} "
             f"({video.n_frames} frames "
-            f"{video.width}x{video.height}, fingerprint {video.fingerprint[:16]}). "
-            "Open that video, or choose another store path."
+            f"{video.width}x{video.height}, fingerprint {_short(video)}). {advice}"
         )
+
+
+def _short(video: VideoInfo) -> str:
+    """A fingerprint as a message shows it: a hash's first 16 digits, a stand-in whole."""
+    return video.fingerprint if video.labels_only else video.fingerprint[:16]
 
 
 def resume_manifest(p: Path, video: VideoInfo, key: str | None, checkpoint: str | None) -> dict:

@@ -53,7 +53,7 @@ def _describe(owner: dict) -> str:
     when = owner.get("time")
     since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(when)) if when else "unknown time"
     if owner.get("pid") == os.getpid() and owner.get("host") == socket.gethostname():
-        return f"another viewer in this process (since {since})"
+        return f"a session in this process, which saves it itself (since {since})"
     return f"process {owner.get('pid', '?')} on host {owner.get('host', '?')} (since {since})"
 
 
