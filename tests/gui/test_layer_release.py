@@ -116,3 +116,17 @@ def test_a_removed_layer_is_told_but_closing_the_viewer_is_not(
         assert controller.session is None
         qtbot.wait(20)
         assert told == [controller_module.LAYER_REMOVED]  # the removal once, the close never
+
+
+def test_the_labels_and_clicks_follow_the_image_scaled_or_moved(annotator, qtbot):
+    """They stayed where the image had been: a click landed on other pixels than it showed."""
+    _, widget = annotator
+    layers = widget.controller.layers
+    image = layers.image_layer
+    image.scale = (1, 3, 3)
+    image.translate = (0, 10, 20)
+    assert tuple(layers.labels.scale) == (1, 3, 3) and tuple(layers.prompts.scale) == (3, 3)
+    assert tuple(layers.labels.translate) == (0, 10, 20)
+    assert tuple(layers.prompts.translate) == (10, 20)
+    world = image.data_to_world((0, 144, 335))  # the skier, where the screen shows it
+    assert tuple(layers.labels.world_to_data(world)) == pytest.approx((0, 144, 335))

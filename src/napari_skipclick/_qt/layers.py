@@ -66,10 +66,7 @@ class AnnotationLayers:
         self._painting: tuple[Callable[..., None], Callable[[int], None]] | None = None
         self._border_color: tuple[float, ...] | None = None
         self._derived_shown: list[bool] = []  # per point shown: derived by propagation
-        scale = np.asarray(image_layer.scale, float)
-        translate = np.asarray(image_layer.translate, float)
-        if image_layer.ndim == 2:
-            scale, translate = np.r_[1.0, scale], np.r_[0.0, translate]
+        scale, translate = self._placement()
         self.labels = self._labels_layer(labels_data, scale[-3:], translate[-3:])
         info = image_layer.metadata.get(VIDEO_INFO)  # the video it shows, for napari's writer
         self.labels.metadata = {VIDEO: asdict(info)} if isinstance(info, VideoInfo) else {}
@@ -78,6 +75,8 @@ class AnnotationLayers:
         self.prompts = self._prompts_layer(scale[-2:], translate[-2:], size)
         self.prompts.events.data.connect(self._on_data)
         viewer.dims.events.ndisplay.connect(self._on_ndisplay)
+        for event in (image_layer.events.scale, image_layer.events.translate):
+            event.connect(self._follow_image)
         self.prompts.mouse_drag_callbacks.insert(0, self._on_press)
         self.set_sign(self.positive)
         viewer.layers.selection.active = self.prompts
@@ -144,10 +143,27 @@ class AnnotationLayers:
                 return layer
         return None
 
+    def _placement(self) -> tuple[np.ndarray, np.ndarray]:
+        """The image layer's scale and translate, with a time axis for a single image."""
+        scale = np.asarray(self.image_layer.scale, float)
+        translate = np.asarray(self.image_layer.translate, float)
+        if self.image_layer.ndim == 2:
+            scale, translate = np.r_[1.0, scale], np.r_[0.0, translate]
+        return scale, translate
+
+    def _follow_image(self, _event: Any = None) -> None:
+        """The image layer was scaled or moved: the labels and the clicks go with it (they
+        stayed where it had been)."""
+        scale, translate = self._placement()
+        self.labels.scale, self.labels.translate = scale[-3:], translate[-3:]
+        self.prompts.scale, self.prompts.translate = scale[-2:], translate[-2:]
+
     def detach(self) -> None:
         """Stop reporting point edits (the layers stay in the viewer); the image layer shows
         its video directly again."""
         self.viewer.dims.events.ndisplay.disconnect(self._on_ndisplay)
+        for event in (self.image_layer.events.scale, self.image_layer.events.translate):
+            event.disconnect(self._follow_image)
         try:
             self.prompts.events.data.disconnect(self._on_data)
             self.prompts.mouse_drag_callbacks.remove(self._on_press)
