@@ -266,6 +266,10 @@ def test_damaged_array_metadata(tmp_path):
     (path / "labels" / "zarr.json").write_text("{")
     with pytest.raises(StoreCorruptError, match=r"labels/zarr\.json"):
         AnnotationStore.open(path)
+    # opened for annotation, it is written again from the store's video: the labels are kept
+    with AnnotationStore.open_or_create(path, VIDEO) as repaired:
+        assert state(repaired) == "v1" and "written again" in repaired.problems[0]
+    assert AnnotationStore.open(path).problems == []
 
 
 def test_newer_format_is_refused(tmp_path):

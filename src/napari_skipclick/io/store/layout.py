@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import numpy as np
 import zarr
 from zarr.codecs import ZstdCodec
+from zarr.storage import LocalStore
 
 from ... import __version__
 from ...types import VideoInfo
@@ -99,18 +101,7 @@ def create_layout(p: Path, video: VideoInfo, key: str | None, checkpoint: str | 
     now = utc_now()
     store = DurableLocalStore(p)
     zarr.create_group(store, attributes={"napari_skipclick": {"format_version": FORMAT_VERSION}})
-    zarr.create_array(
-        store,
-        name=LABELS,
-        shape=(video.n_frames, video.height, video.width),
-        chunks=(1, video.height, video.width),
-        dtype="uint32",
-        fill_value=0,
-        compressors=ZstdCodec(level=3, checksum=True),
-        chunk_key_encoding={"name": "default", "separator": "."},
-        dimension_names=("t", "y", "x"),
-        attributes={"napari_skipclick": {"video": video_doc(video)}},
-    )
+    _create_labels(store, video)
     write_json(p / OBJECTS, {"objects": [], "classes": [], "modified": now})
     manifest = {
         "format": FORMAT_NAME,
@@ -209,8 +200,41 @@ def resume_manifest(p: Path, video: VideoInfo, key: str | None, checkpoint: str 
     return manifest
 
 
-def open_labels(p: Path, video: VideoInfo, readonly: bool) -> zarr.Array:
-    """Open the (T, H, W) uint32 labels array and check it matches ``video``."""
+def _create_labels(store: Any, video: VideoInfo) -> None:
+    """The (T, H, W) uint32 labels array of ``video``, one zstd chunk per frame."""
+    zarr.create_array(
+        store,
+        name=LABELS,
+        shape=(video.n_frames, video.height, video.width),
+        chunks=(1, video.height, video.width),
+        dtype="uint32",
+        fill_value=0,
+        compressors=ZstdCodec(level=3, checksum=True),
+        chunk_key_encoding={"name": "default", "separator": "."},
+        dimension_names=("t", "y", "x"),
+        attributes={"napari_skipclick": {"video": video_doc(video)}},
+    )
+
+
+def repair_labels_metadata(p: Path, video: VideoInfo) -> str:
+    """Write ``labels/zarr.json`` again from the store's video (the format fixes every field
+    of it); the labels' chunks are kept. Returns what was repaired, in words."""
+    with tempfile.TemporaryDirectory() as scratch:
+        _create_labels(LocalStore(scratch), video)
+        write_json(p / LABELS / "zarr.json", read_json(Path(scratch) / LABELS / "zarr.json", p))
+    return f"{LABELS}/zarr.json was damaged: written again from the store's video (labels kept)"
+
+
+def open_labels(
+    p: Path, video: VideoInfo, readonly: bool, repairs: list[str] | None = None
+) -> zarr.Array:
+    """Open the (T, H, W) uint32 labels array and check it matches ``video``. Opened for
+    writing with ``repairs`` given, damaged metadata is written again (noted in it)."""
+    if repairs is not None and not readonly:
+        try:
+            return open_labels(p, video, readonly)
+        except StoreCorruptError:  # labels/zarr.json: the store's video says what it was
+            repairs.append(repair_labels_metadata(p, video))
     where = p / LABELS / "zarr.json"
     try:
         arr = zarr.open_array(

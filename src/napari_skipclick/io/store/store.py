@@ -63,7 +63,7 @@ class AnnotationStore(FrameRecords):
         self._owner: weakref.ref | None = None  # the session saving into this store
         self._finalizer = weakref.finalize(self, lock.release) if lock else None
         self.video = video_from_doc(manifest.get("video"), path / MANIFEST)
-        self._labels = open_labels(path, self.video, readonly)
+        self._labels = open_labels(path, self.video, readonly, self._notes)
         self._labels_ro = self._labels if readonly else None
         self._journal = FrameJournal(path, self._labels, readonly)
         if manifest.get("damaged"):
