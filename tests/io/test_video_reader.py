@@ -408,3 +408,34 @@ def test_video_file_is_released_when_the_array_is_collected(tmp_path, monkeypatc
     del explicit
     gc.collect()
     assert closed == [1, 1]  # closed once, never twice
+
+
+def _read_in_child(video, t: int) -> bytes:
+    return video.frame(t).tobytes()
+
+
+def test_a_video_read_before_a_fork_is_read_in_the_child_and_pickles_as_its_path():
+    """A DataLoader worker forked after the dataset had read a frame hung for ever in FFmpeg
+    (the parent's decoder, whose threads the fork had not copied); under spawn the video could
+    not be pickled at all."""
+    import multiprocessing
+    import pickle
+
+    from napari_skipclick._sample_data import sample_video_path
+
+    video = open_video(sample_video_path())  # large enough for FFmpeg's decoding threads
+    video.frame(3)
+    fork = multiprocessing.get_context("fork")
+    here, there = fork.Pipe()
+    child = fork.Process(target=lambda: there.send([_read_in_child(video, t) for t in (60, 20)]))
+    child.start()  # inherits ``video`` as it is, as a DataLoader worker inherits its dataset
+    try:
+        assert here.poll(60), "the child hung reading the video"
+        read = here.recv()
+    finally:
+        child.join(10)
+        child.kill()
+    expected = {t: video.frame(t).tobytes() for t in (20, 60)}  # the parent reads on as well
+    assert read == [expected[60], expected[20]]
+    copy = pickle.loads(pickle.dumps(video))
+    assert copy.path == video.path and copy.frame(20).tobytes() == expected[20]

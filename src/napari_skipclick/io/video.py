@@ -99,7 +99,24 @@ def open_video(
         raise VideoError(f"{path.name}: the file is empty")
     else:
         source = VideoFileSource(path)
-    return VideoArray(source, cache_bytes=cache_bytes)
+    reopen = (lambda: VideoFileSource(path)) if isinstance(source, VideoFileSource) else None
+    return VideoArray(source, cache_bytes=cache_bytes, reopen=reopen, fps=fps)
+
+
+#: every open video, to make each one a decoder of its own in a forked child process
+_OPEN: weakref.WeakSet[VideoArray] = weakref.WeakSet()
+#: decoders a forked child inherited: never used nor freed there (FFmpeg's free waits for the
+#: parent's decoding threads, which a fork does not copy: a DataLoader worker hung for ever)
+_INHERITED: list[Any] = []
+
+
+def _after_fork_in_child() -> None:
+    for video in list(_OPEN):
+        video._forked()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def frame_hash(frame: np.ndarray) -> str:
@@ -123,8 +140,18 @@ class VideoArray:
     #: ``np.asarray(video)`` refuses videos larger than this (index frames instead)
     max_array_bytes = 2**30
 
-    def __init__(self, source: FrameSource, *, cache_bytes: int = _DEFAULT_CACHE_BYTES) -> None:
+    def __init__(
+        self,
+        source: FrameSource,
+        *,
+        cache_bytes: int = _DEFAULT_CACHE_BYTES,
+        reopen: Any = None,
+        fps: float = 25.0,
+    ) -> None:
         self._source = source
+        #: makes the same source anew (a forked child's own decoder); None: the source has none
+        self._reopen, self._stale = reopen, False
+        self._open_args = (cache_bytes, fps)
         self._lock = threading.RLock()  # decoding (the source)
         self._cache_lock = threading.Lock()  # the cache's dictionary and ``_last``
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
@@ -152,6 +179,29 @@ class VideoArray:
         except BaseException:
             self._release()
             raise
+        _OPEN.add(self)
+
+    def __reduce__(self) -> tuple:
+        """Pickled as its path: a process of its own (a DataLoader worker started by spawn)
+        opens the video again."""
+        cache_bytes, fps = self._open_args
+        return (_reopened, (str(self.path), fps, cache_bytes))
+
+    def _forked(self) -> None:
+        """In a forked child: new locks (a thread of the parent may have held them), and a
+        decoder of its own on the next read; the inherited one is kept, never freed here."""
+        self._lock, self._cache_lock = threading.RLock(), threading.Lock()
+        if self._reopen is not None and not self._closed:
+            _INHERITED.append(self._source)
+            self._release.detach()
+            self._stale = True
+
+    def _fresh_source(self) -> None:
+        """Open the child's own decoder (the lock held)."""
+        if self._stale:
+            self._source = self._reopen()
+            self._release = weakref.finalize(self, self._source.close)
+            self._stale = False
 
     @property
     def path(self) -> Path:
@@ -207,6 +257,7 @@ class VideoArray:
             cached = self.peek(t)  # decoded by another thread while this one waited
             if cached is not None:
                 return cached
+            self._fresh_source()
             last = self._last
             if last is not None and t < last:
                 # stepping back: decoding from the keyframe passes the frames before t anyway,
@@ -334,3 +385,8 @@ def _frame_indices(head: Any, n: int) -> list[int]:
     if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
         raise IndexError(f"unsupported frame index: {head!r}")
     return [_normalise_index(int(i), n) for i in arr]
+
+
+def _reopened(path: str, fps: float, cache_bytes: int) -> VideoArray:
+    """``VideoArray.__reduce__``: the video at ``path`` opened again."""
+    return open_video(path, fps=fps, cache_bytes=cache_bytes)
