@@ -82,3 +82,31 @@ def test_a_moved_video_and_frames_past_the_end_are_said(annotated, tmp_path):
         data[0]
     moved = SkipClickDataset(store, video=tmp_path / "moved")
     np.testing.assert_allclose(moved[0][0].permute(1, 2, 0).numpy() * 255, pixels[1], atol=1e-3)
+
+
+def test_datasets_of_several_stores_share_one_class_list(annotated, tmp_path):
+    """Each store numbered its own classes: in a ConcatDataset class 1 was a person in one
+    store and a rider in the other."""
+    path, _, labels = annotated
+    with AnnotationStore.open(path) as first:
+        video = first.video
+    other = tmp_path / "other.zarr"
+    with AnnotationStore.open_or_create(other, video) as store:
+        objects = [
+            ObjectInfo(1, "rider", "rider", (1, 2, 3)),
+            ObjectInfo(2, "a", "person", (4, 5, 6)),
+        ]
+        store.write_objects(objects, ["rider", "person"])
+        store.commit_frame(
+            0,
+            (labels > 0).astype(np.uint32) * np.where(labels == 7, 2, 1),
+            FrameStatus.REVIEWED,
+            {},
+        )
+    names: list[str] = []
+    sets = [SkipClickDataset(p, class_names=names) for p in (path, other)]
+    assert names == ["person", "ski", "rider"] and all(d.class_names is names for d in sets)
+    _, _, ids = sets[1][0]  # the rider (label 1) and the person (label 2)
+    assert [names[i - 1] for i in ids.tolist()] == ["rider", "person"]
+    _, _, ids = sets[0][0]
+    assert [names[i - 1] for i in ids.tolist()] == ["ski", "person"]

@@ -28,7 +28,8 @@ class SkipClickDataset(Dataset):
     ``video``: an array-like ``(T, H, W, 3)`` uint8 (e.g. ``open_video(...)``) or a path;
     default: the video path recorded in the store. ``statuses`` / ``frames`` restrict the
     frames (e.g. ``statuses=["reviewed"]``); ``transform(image, masks, class_ids)`` is applied
-    to each item.
+    to each item. ``class_names``: one list given to the datasets of several stores (a
+    ``ConcatDataset``), extended in place, so that a class has one id in all of them.
     """
 
     def __init__(
@@ -39,6 +40,7 @@ class SkipClickDataset(Dataset):
         statuses: Iterable[FrameStatus | str] | None = None,
         frames: Iterable[int] | None = None,
         transform: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], Item] | None = None,
+        class_names: list[str] | None = None,
     ) -> None:
         self.store_path = Path(store.path if isinstance(store, AnnotationStore) else store)
         self._store: AnnotationStore | None = None
@@ -51,7 +53,7 @@ class SkipClickDataset(Dataset):
                     f"frames {past[:10]} are outside the video's 0..{opened.video.n_frames - 1}"
                 )
         self.frames = select_frames(opened, frames, statuses)
-        self.class_names, self._class_of = categories(opened)
+        self.class_names, self._class_of = categories(opened, class_names)
         self.transform = transform
         self._video_source = opened.video.path if video is None else video
         self._video: Any = None if isinstance(self._video_source, (str, Path)) else video
