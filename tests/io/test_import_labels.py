@@ -336,3 +336,40 @@ def test_an_import_that_fails_midway_names_the_frames_it_changed(tmp_path, capsy
     code, err = run_import(store, tmp_path / "l.npy", capsys, "--replace")
     assert code != 0 and "No space left" in err
     assert "frames 1-3 were imported" in err and "frames 4-5 were not" in err
+
+
+def test_an_export_of_several_videos_is_refused_not_mixed(tmp_path, capsys):
+    """A numpy or COCO export of two stores imported into one: frames of the other video
+    replaced this one's (numpy), or were refused for "overlaps" (COCO)."""
+    store = tmp_path / "s.zarr"
+    AnnotationStore.open_or_create(store, VIDEO).close()
+    labels = np.zeros((2, 20, 30), np.uint32)
+    labels[:, 2:5, 2:5] = 1
+    np.save(tmp_path / "labels.npy", labels)
+    np.save(tmp_path / "frames.npy", np.array([3, 3]))  # frame 3 of two videos
+    code, err = run_import(store, tmp_path / "labels.npy", capsys)
+    assert code != 0 and "lists frames [3] more than once: an export of several videos" in err
+    images = [
+        {"id": i, "file_name": f"images/{v}/000003.jpg", "height": 20, "width": 30,
+         "frame_index": 3, "video": v}
+        for i, v in ((1, "run1"), (2, "run2"))
+    ]  # fmt: skip
+    doc = {"images": images, "annotations": [], "categories": [{"id": 1, "name": "ski"}]}
+    (tmp_path / "two.json").write_text(json.dumps(doc))
+    code, err = run_import(store, tmp_path / "two.json", capsys)
+    assert code != 0 and "holds frames of several videos (run1, run2)" in err
+    with AnnotationStore.open(store) as kept:
+        assert kept.annotated_frames() == []
+
+
+def test_a_coco_crowd_region_is_no_object(tmp_path, capsys):
+    """``iscrowd`` regions became objects, exported again as instances (iscrowd 0)."""
+    store = tmp_path / "s.zarr"
+    AnnotationStore.open_or_create(store, VIDEO).close()
+    crowd = {"id": 2, "image_id": 1, "category_id": 1, "segmentation": box(10, 10, 18, 28),
+             "iscrowd": 1}  # fmt: skip
+    ski = {"id": 1, "image_id": 1, "category_id": 1, "segmentation": box(2, 2, 6, 8)}
+    assert run_import(store, coco(tmp_path / "c.json", [ski, crowd]), capsys)[0] == 0
+    with AnnotationStore.open(store) as back:
+        assert [o.name for o in back.objects()] == ["ski 1"]
+        assert set(np.unique(back.read_labels(2))) == {0, 1}

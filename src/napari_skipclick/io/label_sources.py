@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,11 +151,27 @@ def _array(path: Path) -> LabelSource:
     index = path.with_name(path.name.replace("labels", "frames"))
     if path.suffix == ".npy" and index != path and index.is_file():  # our numpy export
         frames = [int(t) for t in np.load(index)]
+        twice = sorted(t for t, n in Counter(frames).items() if n > 1)
+        if twice:
+            raise LabelsImportError(
+                f"{index} lists frames {twice[:5]} more than once: an export of several "
+                "videos; import each video's labels from an export of its store alone"
+            )
         if len(frames) != array.shape[0]:
             raise LabelsImportError(
                 f"{index} lists {len(frames)} frames, {path} holds {len(array)}"
             )
     return LabelSource(path, {t: (lambda k=k: array[k]) for k, t in enumerate(frames)})
+
+
+def _one_video(path: Path, videos: list[str]) -> None:
+    """``LabelsImportError`` for an export of several videos (their frames would mix)."""
+    if len(set(videos)) > 1:
+        names = ", ".join(sorted(set(videos))[:4])
+        raise LabelsImportError(
+            f"{path} holds frames of several videos ({names}): import each video's labels "
+            "from an export of its store alone"
+        )
 
 
 def _coco(path: Path, shape: tuple[int, int]) -> LabelSource:
@@ -167,10 +184,17 @@ def _coco(path: Path, shape: tuple[int, int]) -> LabelSource:
     except (ValueError, KeyError, TypeError) as e:
         raise LabelsImportError(f"{path} is not a COCO instances file: {e!r}") from e
     height, width = shape
-    frame_of = {}
+    _one_video(path, [str(im["video"]) for im in images if im.get("video") is not None])
+    frame_of: dict[int, int] = {}
     for im in images:
         t = im.get("frame_index", im.get("frame"))
-        frame_of[im["id"]] = int(t) if t is not None else frame_number(im["file_name"])
+        t = int(t) if t is not None else frame_number(im["file_name"])
+        if t in frame_of.values():
+            raise LabelsImportError(
+                f"{path}: two images are frame {t} ({im['file_name']} and another): frames of "
+                "several videos? Import each video's frames from an export of its store alone"
+            )
+        frame_of[im["id"]] = t
         if (im.get("height", height), im.get("width", width)) != (height, width):
             raise LabelsImportError(
                 f"{path}: image {im['file_name']} is {im['width']}x{im['height']}, "
@@ -178,6 +202,8 @@ def _coco(path: Path, shape: tuple[int, int]) -> LabelSource:
             )
     per_frame: dict[int, list[dict]] = {}
     for ann in annotations:
+        if ann.get("iscrowd"):  # a crowd region: no instance to carry over
+            continue
         if ann["category_id"] not in categories:
             raise LabelsImportError(
                 f"{path}: annotation {ann.get('id')} has category id {ann['category_id']}, "
