@@ -373,3 +373,27 @@ def test_a_coco_crowd_region_is_no_object(tmp_path, capsys):
     with AnnotationStore.open(store) as back:
         assert [o.name for o in back.objects()] == ["ski 1"]
         assert set(np.unique(back.read_labels(2))) == {0, 1}
+
+
+def test_a_dry_run_with_the_video_writes_nothing_and_takes_no_lock(tmp_path, capsys):
+    """With --video it opened the store for writing: it rewrote the manifest, and failed
+    while an annotator had the store open."""
+    from PIL import Image
+
+    from napari_skipclick.io import open_video
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for t in range(6):
+        Image.fromarray(np.full((20, 30, 3), 10 * t, np.uint8)).save(folder / f"{t:05d}.png")
+    with open_video(folder) as video:
+        info = video.info
+    store = tmp_path / "s.zarr"
+    labels = np.zeros((6, 20, 30), np.uint8)
+    labels[2, 0:3, 0:3] = 4
+    np.save(tmp_path / "l.npy", labels)
+    with AnnotationStore.open_or_create(store, info):  # an annotator has it open
+        manifest = (store / "skipclick.json").read_bytes()
+        args = ("--video", str(folder), "--dry-run")
+        code, _ = run_import(store, tmp_path / "l.npy", capsys, *args)
+    assert code == 0 and (store / "skipclick.json").read_bytes() == manifest

@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from .labels_import import check_import, import_labels, read_labels_source
     from .progress import progress_bar
     from .store import AnnotationStore, StoreError, is_store
+    from .store.layout import check_same_video
     from .video import VideoError, open_video
 
     scratch = tempfile.TemporaryDirectory() if args.dry_run else nullcontext(None)
@@ -57,7 +58,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         with scratch as tmp:
             exists = is_store(Path(args.store))
-            if args.video:
+            if args.video and args.dry_run and exists:  # checked, nothing written, no lock
+                with open_video(args.video) as video:
+                    info = video.info
+                store = AnnotationStore.open(args.store)
+                check_same_video(Path(args.store), store.video, info)
+            elif args.video:
                 with open_video(args.video) as video:
                     info = video.info
                 where = Path(tmp) / "check.zarr" if tmp and not exists else args.store
