@@ -279,6 +279,7 @@ def test_per_object_mask_files_import_as_objects_on_their_frame(tmp_path, capsys
     Image.fromarray(skier).save(folder / "00002_obj3_skier.png")
     Image.fromarray(pole).save(folder / "00002_obj2_poles.png")
     Image.fromarray(pole).save(folder / "00004_obj2_poles.png")
+    Image.fromarray(pole).save(folder / "00001_obj9.png")  # unnamed: of the default class
     code, err = run_import(store, folder, capsys)
     assert code == 1 and "overlap on 1 frame(s)" in err
     code, err = run_import(store, folder, capsys, "--allow-overlaps")
@@ -287,8 +288,9 @@ def test_per_object_mask_files_import_as_objects_on_their_frame(tmp_path, capsys
         assert [(o.id, o.name, o.class_name) for o in s.objects()] == [
             (2, "poles", "poles"),
             (3, "skier", "skier"),
+            (9, "object 9", "object"),  # its class was "object 9": a class per object
         ]
-        assert s.annotated_frames() == [2, 4, 5]
+        assert s.annotated_frames() == [1, 2, 4, 5]
         labels = s.read_labels(2)
         assert labels[8, 10] == 2 and labels[5, 10] == 3 and labels[0, 0] == 0
         assert (s.read_labels(4) == 2).sum() == 17

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..checks import label_values_problem
+from ..types import DEFAULT_CLASS
 from .store import StoreError
 
 
@@ -75,8 +76,9 @@ def _object_masks(path: Path, files: list[Path]) -> LabelSource:
         if int(oid) == 0:
             raise LabelsImportError(f"{file}: object ID 0 is the background")
         per_frame.setdefault(int(frame), []).append((int(oid), file))
-        name = name or f"object {int(oid)}"
-        source.objects.setdefault(int(oid), (name, name))
+        # a name is the object's class too; unnamed, it is an object of the default class
+        named = (name, name) if name else (f"object {int(oid)}", DEFAULT_CLASS)
+        source.objects.setdefault(int(oid), named)
     for t, masks in per_frame.items():
         source.frames[t] = lambda masks=masks: _larger_first(masks)
     source.classes = list(dict.fromkeys(c for _, c in source.objects.values()))
