@@ -169,3 +169,23 @@ def test_yolo_polygons_lie_where_other_tools_read_them(store, tmp_path):
 def store_video(path: Path):
     with AnnotationStore.open(path) as opened:
         return opened.video
+
+
+def test_a_split_davis_sequence_of_several_videos_is_named_from_its_own(store, tmp_path):
+    """Its folder is VIDEO-NNNNN, which named no video of objects.json: the import named the
+    objects after the last video's (a rider and a board on the slalom frames)."""
+    from napari_skipclick.types import VideoInfo
+
+    other = tmp_path / "snow.zarr"
+    with AnnotationStore.open_or_create(
+        other, VideoInfo("/v/snow.mp4", 10, 480, 854, 24.0, "s")
+    ) as s:
+        s.write_objects([ObjectInfo(1, "rider", "rider", (1, 2, 3))], ["rider"])
+        s.commit_frame(0, sample_labels(0).clip(0, 1), FrameStatus.REVIEWED, {})
+    out = tmp_path / "davis"
+    both = [AnnotationStore.open(store), AnnotationStore.open(other)]
+    export_store(both, "davis", out, with_images=False, split="a=0.5,b=0.5")
+    sequence = sorted((out / "Annotations").glob("giant_slalom-*"))[0]
+    back = reimport(tmp_path, sequence)
+    names = {o.id: (o.name, o.class_name) for o in back.objects()}
+    assert names == {o.id: (o.name, o.class_name) for o in OBJECTS}

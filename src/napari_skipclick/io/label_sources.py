@@ -124,7 +124,11 @@ def _name_objects(source: LabelSource) -> None:
         except (ValueError, KeyError, TypeError) as e:
             raise LabelsImportError(f"{doc_path} does not describe objects: {e!r}") from e
         videos = {o[3] for o in objects}
-        wanted = next((p.name for p in (source.path, folder) if p.name in videos), None)
+        # a split DAVIS export names its sequences VIDEO-NNNNN (a block of the video's frames)
+        names = [n for p in (source.path, folder) for n in (p.name, re.sub(r"-\d+$", "", p.name))]
+        wanted = next((n for n in names if n in videos), None)
+        if wanted is None and len(videos - {None}) > 1:
+            return  # several videos, none of them this one's: no names rather than wrong ones
         for oid, name, class_name, video in objects:
             if wanted is None or video == wanted:
                 source.objects[oid] = (str(name), str(class_name))
