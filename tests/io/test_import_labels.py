@@ -11,7 +11,7 @@ import pytest
 from napari_skipclick.cli import main
 from napari_skipclick.io.export.split import parse_split, split_frames, split_videos
 from napari_skipclick.io.store import AnnotationStore
-from napari_skipclick.types import FrameStatus, VideoInfo
+from napari_skipclick.types import FrameStatus, ObjectInfo, VideoInfo
 
 VIDEO = VideoInfo("/videos/run.mp4", 6, 20, 30, 25.0, "fp-import")
 
@@ -399,3 +399,23 @@ def test_a_dry_run_with_the_video_writes_nothing_and_takes_no_lock(tmp_path, cap
         args = ("--video", str(folder), "--dry-run")
         code, _ = run_import(store, tmp_path / "l.npy", capsys, *args)
     assert code == 0 and (store / "skipclick.json").read_bytes() == manifest
+
+
+def test_unnamed_labels_of_a_stores_ids_are_its_objects(tmp_path, capsys):
+    """Masks fixed in another tool and saved as plain label PNGs (no names) could not replace
+    the frames of the store they came from: "ids already name other objects"."""
+    from PIL import Image
+
+    store = new_store(tmp_path / "s.zarr")
+    with AnnotationStore.open(store, readonly=False) as s:
+        s.write_objects([ObjectInfo(1, "skis", "ski", (1, 2, 3))], ["ski"])
+    folder = tmp_path / "fixed"
+    folder.mkdir()
+    fixed = np.zeros((20, 30), np.uint8)
+    fixed[2:9, 2:5] = 1
+    Image.fromarray(fixed).save(folder / "00005.png")
+    code, err = run_import(store, folder, capsys, "--replace")
+    assert code == 0, err
+    with AnnotationStore.open(store) as s:
+        assert [(o.id, o.name, o.class_name) for o in s.objects()] == [(1, "skis", "ski")]
+        np.testing.assert_array_equal(s.read_labels(5), fixed)

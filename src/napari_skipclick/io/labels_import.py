@@ -67,10 +67,11 @@ def check_import(
             overlaps[t] = overlap
         if progress is not None:
             progress(k + 1, 2 * len(source.frames))
-    unknown = sorted(seen - set(source.objects))
-    for oid in unknown:
-        source.objects[oid] = (f"object {oid}", DEFAULT_CLASS)
     stored = {o.id: o for o in store.objects()}
+    for oid in sorted(seen - set(source.objects)):  # unnamed: the store's object of that id
+        known = stored.get(oid)
+        named = (known.name, known.class_name) if known else (f"object {oid}", DEFAULT_CLASS)
+        source.objects[oid] = named
     clash = [i for i in sorted(seen) if i in stored and stored[i].name != source.objects[i][0]]
     if clash:
         raise LabelsImportError(
