@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import ExportError, ExportRun, FrameImages, Plan
+from .common import ExportError, FrameImages, Plan
 from .png import objects_doc
+from .run import ExportRun
 
 
 def _npy_bytes(array: np.ndarray) -> bytes:

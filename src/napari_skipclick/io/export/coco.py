@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import ExportRun, FrameImages, Plan, object_ids_in
+from .common import FrameImages, Plan, object_ids_in
+from .run import ExportRun
 
 
 def _annotation_file(split: str) -> str:

@@ -8,12 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
-import shutil
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +20,6 @@ from ... import __version__
 from ...checks import ids_in
 from ...types import DEFAULT_CLASS, FrameStatus
 from ..store import AnnotationStore, StoreError
-from ..store.files import write_atomic
 from .split import split_frames, split_videos
 
 #: category given to label ids that have no object entry in the store
@@ -34,10 +29,6 @@ SPLIT_BY = ("frames", "video")
 
 Progress = Callable[[int, int], None]
 Cancel = Callable[[], bool]
-
-
-#: the hidden folder an export is written into before it is moved into place
-STAGE_PREFIX = ".skipclick-export-"
 
 
 class ExportError(StoreError):
@@ -249,88 +240,6 @@ def _check_asked(stores: Sequence[AnnotationStore], frames: list[int] | None) ->
             f"frames {outside[:5]}{' …' if len(outside) > 5 else ''} are past the end of the "
             f"video{'s' * (len(stores) > 1)} (frames 0..{longest - 1})"
         )
-
-
-class ExportRun:
-    """One export in progress: refuses to overwrite, reports progress, undoes on any error.
-
-    Files are written into a hidden folder inside ``out`` and moved into place once the
-    export is complete: a failed or cancelled export leaves nothing, and an export made with
-    ``overwrite`` replaces the earlier one's files and folders of the same names (frames it
-    no longer holds go with them) only then; until then the earlier export stays whole.
-    """
-
-    def __init__(
-        self,
-        out: Path,
-        names: Sequence[str],
-        total: int,
-        overwrite: bool,
-        progress: Progress | None,
-        cancel: Cancel | None,
-    ) -> None:
-        self.out, self.total, self.done = out, total, 0
-        self.progress, self.cancel = progress, cancel
-        self.names = sorted({n.split("/")[0] for n in names})
-        clashes = [n for n in self.names if (out / n).exists()]
-        if clashes and not overwrite:
-            raise ExportError(
-                f"{out} already holds {', '.join(clashes)}; choose another folder or overwrite "
-                "(--overwrite)"
-            )
-        self._made = not out.exists()  # removed again if the export fails
-        self._stage = out / f"{STAGE_PREFIX}{uuid.uuid4().hex[:12]}"
-        try:
-            self._stage.mkdir(parents=True)
-        except OSError as e:
-            raise ExportError(f"cannot create the export folder {out}: {e.strerror or e}") from e
-
-    def __enter__(self) -> ExportRun:
-        return self
-
-    def __exit__(self, kind: type | None, error: BaseException | None, tb: object) -> None:
-        if error is None:
-            try:
-                self._publish()
-                return
-            except OSError as exc:
-                error = exc
-        shutil.rmtree(self._stage, ignore_errors=True)  # a partial export is worse than none
-        if self._made:
-            with suppress(OSError):
-                self.out.rmdir()
-        if isinstance(error, OSError):
-            raise ExportError(f"export to {self.out} failed: {error.strerror or error}") from error
-
-    def _publish(self) -> None:
-        """Move the finished export into ``out``, each earlier entry of its names aside first."""
-        replaced = self._stage / ".replaced"
-        for name in self.names:
-            if not (self._stage / name).exists():
-                continue
-            if (self.out / name).exists() or (self.out / name).is_symlink():
-                replaced.mkdir(exist_ok=True)
-                os.replace(self.out / name, replaced / name)
-            os.replace(self._stage / name, self.out / name)
-        shutil.rmtree(self._stage, ignore_errors=True)
-
-    def staged(self, path: Path) -> Path:
-        """Where ``path`` (inside the export folder) is written until the export is done."""
-        return self._stage / path.relative_to(self.out)
-
-    def step(self) -> None:
-        """Count one frame done; raise :class:`ExportCancelled` if cancelled."""
-        if self.cancel is not None and self.cancel():
-            raise ExportCancelled(f"export to {self.out} cancelled")
-        self.done += 1
-        if self.progress is not None:
-            self.progress(self.done, self.total)
-
-    def write(self, path: Path, data: bytes) -> Path:
-        """Write one output file (atomically, no fsync: exports can be redone); returns
-        ``path``, where it is once the export is done."""
-        write_atomic(self.staged(path), data, durable=False)
-        return path
 
 
 class FrameImages:

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from ...colors import color_for
-from .common import ExportError, ExportRun, FrameImages, Plan
+from .common import ExportError, FrameImages, Plan
+from .run import ExportRun
 
 
 def palette() -> list[int]:

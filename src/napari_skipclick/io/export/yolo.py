@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .common import ExportRun, FrameImages, Plan, object_ids_in
+from .common import FrameImages, Plan, object_ids_in
 from .polygons import mask_to_polygon
+from .run import ExportRun
 
 
 def label_lines(plan: Plan, item, labels) -> list[str]:
