@@ -15,7 +15,7 @@ from napari_skipclick.engines import create_engine
 from napari_skipclick.io.store import AnnotationStore, StoreError
 from napari_skipclick.session import AnnotationSession, UnsavedChangesError
 from napari_skipclick.types import Click, FrameStatus
-from support.widget import labels_of, watch_steps
+from support.widget import click, labels_of, watch_steps
 
 pytestmark = [pytest.mark.gui]
 
@@ -403,3 +403,22 @@ def test_napari_writer_saves_the_session_layer_with_its_frame_statuses(saving, q
     controller.layers.labels.save(str(copy), plugin="napari-skipclick")
     with AnnotationStore.open(copy) as saved:
         assert saved.statuses() == expected
+
+
+def test_a_frame_whose_saved_labels_are_damaged_is_told_when_read(saving, qtbot):
+    """It showed empty without a word (the session reads it as empty and goes on)."""
+    widget, path = saving
+    controller = widget.controller
+    store = controller.session.store
+    controller.go_to_frame(3)
+    click(qtbot, controller, 144, 335)  # frame 3 annotated and saved
+    assert controller.flush()
+    chunk = store.chunk_path(3)
+    chunk.write_bytes(chunk.read_bytes()[:-9])
+    image = controller.layers.image_layer
+    controller.close_session()
+    controller.start_session(image, create_engine("embedded"), store_path=str(path))
+    controller.go_to_frame(0)
+    controller.go_to_frame(3)  # napari reads the frame to draw it
+    controller.session.labels.read(3)
+    qtbot.waitUntil(lambda: "Frame 3's saved labels cannot be read" in controller.last_message)

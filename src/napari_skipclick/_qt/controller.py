@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from napari.utils.notifications import show_error, show_warning
-from qtpy.QtCore import QObject, QTimer, Signal
+from qtpy.QtCore import QObject, Qt, QTimer, Signal
 
 from .._layer_data import PaintedLabels, release_layer_data
 from ..engines.base import Engine
@@ -64,6 +64,8 @@ class AnnotationController(
     save_state_changed = Signal(object)
     #: the session is about to close (work that holds the store, e.g. an export, stops)
     closing = Signal()
+    #: a frame whose saved labels are damaged was read (from any thread): frame, why
+    frame_unreadable = Signal(int, str)
 
     def __init__(self, viewer: Any) -> None:
         super().__init__()
@@ -97,6 +99,8 @@ class AnnotationController(
         #: asked when closing cannot save everything (the widget's dialog); None: raise
         self.unsaved_handler: UnsavedHandler | None = None
         self.objects_changed.connect(self._objects_noted)
+        queued = Qt.ConnectionType.QueuedConnection  # told once the reader let go of its lock
+        self.frame_unreadable.connect(self._on_frame_unreadable, queued)
         self.statuses_changed.connect(self._statuses_noted)
         self.session_changed.connect(self.current_before.clear)
         self.current_object_changed.connect(self._paint_with_current)
@@ -131,6 +135,7 @@ class AnnotationController(
         self.saving.set_session(session)
         self.loader.set_session(session)
         self.edits.set_session(session)
+        session.labels.on_unreadable = self.frame_unreadable.emit
         labels = PaintedLabels(session.labels, self._on_labels_written)
         self.layers = AnnotationLayers(
             self.viewer, image_layer, labels, self._on_clicks_edited, self.positive
@@ -282,12 +287,6 @@ class AnnotationController(
         self._sync_prompts()
         self.frame_changed.emit(t)
         self._request_features(t)
-        self.session.labels.read(t)  # napari reads it to draw it: a damaged file is told
-        if t in self.session.labels.unreadable:
-            self._warn(
-                f"Frame {t}'s saved labels cannot be read ({self.session.labels.unreadable[t]}):"
-                " it shows empty; annotate it again (its next save replaces the file)"
-            )
 
     def _request_features(self, t: int) -> None:
         if self.session is None or self.propagating:
@@ -361,6 +360,12 @@ class AnnotationController(
             QTimer.singleShot(0, self._warn_layer_removed)
         elif self.layers is None or not self.layers.shows(event.value.data):
             release_layer_data(event.value, self.viewer.layers)
+
+    def _on_frame_unreadable(self, t: int, why: str) -> None:
+        self._warn(
+            f"Frame {t}'s saved labels cannot be read ({why}): it shows empty; annotate it "
+            "again (its next save replaces the file)"
+        )
 
     def _warn_layer_removed(self) -> None:
         """The notice of a removed layer, unless the viewer is closing: napari's close takes

@@ -56,6 +56,8 @@ class LabelVolume:
         self._zeros.flags.writeable = False
         #: frames whose saved labels could not be read (damaged): read as empty, and why
         self.unreadable: dict[int, str] = {}
+        #: told ``(frame, why)`` when such a frame is read (from the reading thread)
+        self.on_unreadable: Callable[[int, str], None] | None = None
 
     def __len__(self) -> int:
         return self.shape[0]
@@ -124,6 +126,8 @@ class LabelVolume:
             except DamagedDataError as exc:  # read as empty: clicks, painting, propagation
                 frame = np.zeros(self.shape[1:], self.dtype)  # and deletion go on over it;
                 self.unreadable[t] = str(exc)  # the frame's next commit replaces the file
+                if self.on_unreadable is not None:
+                    self.on_unreadable(t, str(exc))
             frame.flags.writeable = False
             self._frames[t] = frame
             self._evict()
