@@ -48,3 +48,29 @@ def test_an_error_after_cancel_is_reported(qtbot):
     assert run.cancelled
     assert len(failures) == 1 and "No space left" in failures[0]
     assert not np.any(session.labels.read(1))
+
+
+def test_the_end_of_a_run_reads_no_frame_again_on_the_gui_thread(annotator, qtbot, monkeypatch):
+    """It rebuilt the Frames column from every frame's labels on the GUI thread: a 418 ms
+    freeze after 50 frames at 1080p, 1.5 s after 20 at 4K."""
+    import threading
+
+    from napari_skipclick.session import annotation
+    from support.widget import click
+
+    _, widget = annotator
+    controller = widget.controller
+    controller.add_object(name="skier")
+    click(qtbot, controller, 144, 335)
+    counted = []
+    real = annotation.ids_in
+
+    def ids_in(frame):
+        counted.append(threading.current_thread() is threading.main_thread())
+        return real(frame)
+
+    monkeypatch.setattr(annotation, "ids_in", ids_in)
+    controller.propagate(1, 3)
+    qtbot.waitUntil(lambda: not controller.propagating, timeout=120_000)
+    assert counted and not any(counted)  # all found in the run's thread
+    assert widget.objects_panel.table.item(0, 3).text() == "0-3"

@@ -196,7 +196,9 @@ class ControllerPropagation:
             self.layers.refresh_labels()
             self._sync_prompts()
         self.statuses_changed.emit()
-        self.annotations_changed.emit(None)
+        # only its frames changed (a full refresh read every frame's IDs again on the GUI
+        # thread: 0.4-1.5 s); a cancelled run may have written a frame it did not report
+        self.annotations_changed.emit(None if cancelled else sorted(run.frames))
         self.busy_changed.emit()
         self._say(f"{run.what} {'cancelled' if cancelled else 'finished'}: {_summary(run)}")
         self._request_features(self._frame)

@@ -190,6 +190,7 @@ def _steps(
                     **fields,
                 )
             )
+        session.ids_on(t)  # found in the run's thread: the widget reads them when it ends
         yield from steps
         if session.store is not None and t in session.dirty_frames():
             session.commit(t)
