@@ -176,3 +176,23 @@ def test_only_a_stroke_of_label_patches_folds():
         )
     assert history.fold_group(group, lambda t: ones) == 0
     assert len(history.pop_undo()) == 2
+
+
+def test_a_step_past_the_byte_bound_is_kept_whole_and_older_ones_go_whole():
+    """The bound dropped the oldest edits one by one, those of the run on top too: an undo
+    took back frames 7-50 of a 50-frame run, frames 1-6 stayed propagated for good."""
+    history = History(max_mib=1000 / 2**20)
+    zeros, ones = np.zeros((5, 5), np.uint32), np.ones((5, 5), np.uint32)  # 200 bytes a change
+
+    def change(t: int):
+        return frame_change(t, zeros, ones, {}, {}, FrameStatus.EMPTY, FrameStatus.CLICKED)
+
+    older = history.new_group()
+    for t in range(3):
+        history.push([change(t)], group=older)  # 600 bytes: within the bound
+    run = history.new_group()
+    for t in range(10, 18):  # 1,600 bytes: over the bound alone
+        history.push([change(t)], group=run)
+    edits = history.pop_undo()
+    assert sorted(c.frame for e in edits for c in e.changes) == list(range(10, 18))
+    assert not history.can_undo  # the older step went whole, not frame by frame

@@ -323,12 +323,19 @@ class History:
         return edits
 
     def _push_undo(self, edit: Edit) -> None:
+        """Put ``edit`` on top; past the bounds, the oldest steps go, each whole (a run cut
+        was undone only in part, its first frames for good). The newest step stays whole,
+        past the bounds if it must, until the next step."""
         self._undo.append(edit)
         self._nbytes += edit.nbytes
         while len(self._undo) > 1 and (
             len(self._undo) > self.max_edits or self._nbytes > self.max_bytes
         ):
-            self._nbytes -= self._undo.popleft().nbytes
+            oldest = self._undo[0]
+            if oldest is edit or _same_group(oldest, edit):
+                break
+            while self._undo and (self._undo[0] is oldest or _same_group(oldest, self._undo[0])):
+                self._nbytes -= self._undo.popleft().nbytes
 
 
 def _edits_object(change: FrameChange, ids: Sequence[int]) -> bool:
