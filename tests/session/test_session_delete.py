@@ -3,6 +3,7 @@ read from the store once, and an unknown object is refused before anything chang
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from napari_skipclick.io.store import AnnotationStore
@@ -170,3 +171,19 @@ def test_a_deleted_objects_id_is_not_given_again_after_reopening(tmp_path):
     with AnnotationStore.open(path, readonly=False) as store:  # another writer keeps it too
         store.write_objects([reopened.object(red)], ["object"])
         assert store.next_object_id() == blue + 2
+
+
+def test_frames_emptied_by_a_deletion_are_no_longer_annotated(tmp_path):
+    """They stayed "annotated" (skipclick info counted them) and were exported as negative
+    examples, frames the user had never marked as holding nothing."""
+    from napari_skipclick.io.export import export_store
+
+    session, red, _ = two_objects_in_store(tmp_path / "s.zarr", 5)
+    session.commit_all()
+    session.delete_object(red)
+    path = session.store.path
+    session.close()
+    with AnnotationStore.open(path) as store:
+        assert store.annotated_frames() == [0]  # blue's frame; red's others hold nothing now
+        export_store(store, "numpy", tmp_path / "np")
+    assert np.load(tmp_path / "np" / "frames.npy").tolist() == [0]

@@ -75,8 +75,10 @@ class FrameRecords:
         return None if record is None else dict(record)
 
     def annotated_frames(self) -> list[int]:
-        """Frames with committed labels (including those whose record is damaged)."""
-        frames = {t for t, r in self._records.items() if r["labels"]}
+        """Frames with committed labels (including those whose record is damaged); not a
+        frame emptied since (its objects deleted: status *empty*, no IDs), which was counted
+        and exported as a negative example the user never made."""
+        frames = {t for t, r in self._records.items() if r["labels"] and not _emptied(r)}
         frames |= {t for t in self._damaged if self.chunk_path(t).exists()}
         return sorted(frames)
 
@@ -111,3 +113,8 @@ class FrameRecords:
         if isinstance(self._objects_doc, StoreCorruptError):
             raise self._objects_doc
         return self._objects_doc
+
+
+def _emptied(record: dict) -> bool:
+    """Whether a committed frame holds nothing any more: status *empty* and no object IDs."""
+    return record["status"] == FrameStatus.EMPTY.value and record.get("ids") == []
