@@ -89,6 +89,17 @@ def test_a_checkpoint_with_changed_bytes_is_refused(tmp_path):
         load_skipclick(path, backbone_arch=ARCH)
 
 
+def test_a_zip_that_is_no_checkpoint_is_named(tmp_path):
+    """A zip of other files (a dataset, a folder of images) is named as such, not a torch error."""
+    import zipfile
+
+    path = tmp_path / "images.pth"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("frame.txt", "not weights")
+    with pytest.raises(CheckpointError, match=r"zip archive without a PyTorch checkpoint's"):
+        load_skipclick(path, backbone_arch=ARCH)
+
+
 def test_a_folder_is_named_as_one(tmp_path):
     with pytest.raises(CheckpointError, match="is a folder: give the checkpoint file"):
         load_skipclick(tmp_path, backbone_arch=ARCH)

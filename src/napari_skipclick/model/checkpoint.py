@@ -10,6 +10,7 @@ from typing import Any
 
 import torch
 
+from .checkpoint_bytes import archive_problem, not_a_checkpoint
 from .config import ConfigError, SkipClickConfig
 from .skipclick import SkipClickModel
 
@@ -74,44 +75,14 @@ def _reason(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-def _not_a_pickle(path: Path) -> str | None:
-    """Why a file that is no zip archive is no PyTorch file at all, if it plainly is not."""
-    with open(path, "rb") as file:
-        head = file.read(64)
-    if not head:
-        return "is empty"
-    if head[:2] == b"PK":
-        return "is truncated or corrupt: a zip archive without its end (copy or download it again)"
-    if head.lstrip()[:1] == b"<":
-        return "is a web page (HTML), not a checkpoint: a download that went wrong?"
-    if head[:1] != b"\x80":  # every pickle since protocol 2 starts so; PyTorch's legacy files too
-        return "is not a PyTorch checkpoint (neither a zip archive nor a pickle)"
-    return None
-
-
-def _check_archive(path: Path) -> None:
-    """``CheckpointError`` for a zip checkpoint whose members fail their CRC: torch reads
-    changed bytes as weights without a word (the masks are then wrong)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            bad = archive.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise CheckpointError(f"{path} is truncated or damaged: {_reason(exc)}") from None
-    if bad is not None:
-        raise CheckpointError(
-            f"{path} is damaged: {bad} fails its checksum (the file changed after it was "
-            "written; copy or download it again)"
-        )
-
-
 def _safe_torch_load(path: Path) -> Any:
     """``torch.load(weights_only=True)`` with inert stand-ins for the official package's names."""
     from torch.serialization import get_unsafe_globals_in_checkpoint, safe_globals
 
-    if not zipfile.is_zipfile(path):  # PyTorch's legacy format (before 1.6), or no checkpoint
-        problem = _not_a_pickle(path)
-        if problem is not None:
-            raise CheckpointError(f"{path} {problem}")
+    problem = not_a_checkpoint(path)
+    if problem is not None:
+        raise CheckpointError(f"{path} {problem}")
+    if not zipfile.is_zipfile(path):  # PyTorch's legacy format (before 1.6)
         try:  # weights_only reads tensors and plain containers only, and runs nothing
             return torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:
@@ -119,7 +90,9 @@ def _safe_torch_load(path: Path) -> Any:
                 f"{path} is not a readable PyTorch checkpoint (truncated or corrupt, or a legacy "
                 f"file holding more than tensors): {_reason(exc)}"
             ) from None
-    _check_archive(path)
+    problem = archive_problem(path)
+    if problem is not None:
+        raise CheckpointError(f"{path} {problem}")
     try:
         names = get_unsafe_globals_in_checkpoint(path)
     except Exception as exc:

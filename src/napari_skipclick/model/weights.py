@@ -9,6 +9,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .checkpoint_bytes import archive_problem, is_web_page
+
 #: environment variable that overrides where downloaded checkpoints are kept
 CACHE_ENV = "SKIPCLICK_CACHE_DIR"
 _BASE_URL = "https://mediastore.rz.uni-augsburg.de/get/{}/"
@@ -178,8 +180,7 @@ def check_checkpoint_file(path: Path, min_bytes: int, *, source: str) -> None:
     transfers and empty files.
     """
     size = path.stat().st_size
-    head = path.read_bytes()[:256] if size < 2**16 else _head(path)
-    if head.lstrip()[:1] == b"<":
+    if size and is_web_page(path):
         raise WeightsError(f"{source} is an HTML page, not a checkpoint ({size} bytes)")
     if size < min_bytes:
         raise WeightsError(
@@ -187,14 +188,9 @@ def check_checkpoint_file(path: Path, min_bytes: int, *, source: str) -> None:
         )
     if not zipfile.is_zipfile(path):
         raise WeightsError(f"{source} is not a PyTorch checkpoint (not a zip)")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-            bad = archive.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise WeightsError(f"{source} is a damaged or truncated checkpoint: {exc}") from None
-    if bad is not None or not any(n.endswith("/data.pkl") or n == "data.pkl" for n in names):
-        raise WeightsError(f"{source} is a damaged or incomplete PyTorch checkpoint")
+    problem = archive_problem(path)
+    if problem is not None:
+        raise WeightsError(f"{source} {problem}")
 
 
 def verified(path: Path, entry: ReleasedCheckpoint) -> Path:
@@ -235,11 +231,6 @@ def _write_sidecar(path: Path) -> None:
     tmp = sidecar_path(path).with_suffix(".tmp")
     tmp.write_text(json.dumps(record) + "\n")
     os.replace(tmp, sidecar_path(path))
-
-
-def _head(path: Path) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read(256)
 
 
 def _remedy(path: Path, entry: ReleasedCheckpoint) -> str:

@@ -1,0 +1,61 @@
+"""What a file's bytes say about it being a PyTorch checkpoint, before torch reads it.
+
+One rule for the loader (:mod:`.checkpoint`) and the download check (:mod:`.weights`): what
+servers and copies hand out instead of weights (web pages, empty or cut files, changed bytes).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+
+def _head(path: Path, size: int = 256) -> bytes:
+    with open(path, "rb") as file:
+        return file.read(size)
+
+
+def is_web_page(path: Path) -> bool:
+    """Whether ``path`` holds an HTML or XML page (what a login wall or proxy returns)."""
+    return _head(path).lstrip()[:1] == b"<"
+
+
+def not_a_checkpoint(path: Path) -> str | None:
+    """Why ``path`` plainly is no PyTorch checkpoint (a sentence after its name), else None.
+
+    A zip archive and a pickle (PyTorch's legacy format) pass; their contents are checked by
+    :func:`archive_problem` and by torch.
+    """
+    head = _head(path, 64)
+    if not head:
+        return "is empty"
+    if zipfile.is_zipfile(path):
+        return None
+    if head[:2] == b"PK":
+        return "is truncated or corrupt: a zip archive without its end (copy or download it again)"
+    if is_web_page(path):
+        return "is a web page (HTML), not a checkpoint: a download that went wrong?"
+    if head[:1] != b"\x80":  # every pickle since protocol 2 starts so; PyTorch's legacy files too
+        return "is not a PyTorch checkpoint (neither a zip archive nor a pickle)"
+    return None
+
+
+def archive_problem(path: Path) -> str | None:
+    """Why the zip checkpoint ``path`` cannot be trusted (a sentence after its name), else None.
+
+    Checks each member's CRC: torch reads changed bytes as weights without a word.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        return f"is truncated or damaged: {exc}"
+    if bad is not None:
+        return (
+            f"is damaged: {bad} fails its checksum (the file changed after it was written; "
+            "copy or download it again)"
+        )
+    if not any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
+        return "is a zip archive without a PyTorch checkpoint's data.pkl"
+    return None
