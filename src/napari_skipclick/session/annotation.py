@@ -25,6 +25,7 @@ from .painting import SessionPainting
 from .priors import DecodePriors
 from .propagating import SessionPropagation
 from .results import EditResult, FeaturesNotReady, StaleResultError, split_inside
+from .review import SessionReview
 from .saving import SessionSaving
 from .spurs import without_spur
 from .state import ObjectRegistry, stored_registry
@@ -42,6 +43,7 @@ class AnnotationSession(
     SessionDeleting,
     SessionPainting,
     SessionPropagation,
+    SessionReview,
 ):
     """Annotation state of one video: the API the napari widget drives (no napari/Qt here).
 
@@ -135,27 +137,6 @@ class AnnotationSession(
         with self._lock:
             self.engine = engine
             self.generation += 1
-
-    def mark_carried(self, t: int, obj_id: int, reason: str | None = None) -> None:
-        """Note that propagation made the object's mask on frame ``t`` (a correction changes it
-        only around the click: ``corrections``); ``reason``: why it needs review (None: none)."""
-        with self._lock:
-            t = self.labels.frame_index(t)
-            self._carried.setdefault(t, set()).add(obj_id)
-            if reason is None:
-                self._review_reasons.get(t, {}).pop(obj_id, None)
-            else:
-                self._review_reasons.setdefault(t, {})[obj_id] = reason
-
-    def review_reasons(self, t: int) -> dict[int, str]:
-        """Why propagation marked frame ``t`` *needs review*: object ID -> reason, {} when the
-        frame does not need review (the store keeps them with the frame)."""
-        with self._lock:
-            t = self.labels.frame_index(t)
-            if self.status(t) != FrameStatus.NEEDS_REVIEW:
-                return {}
-            reasons = self._review_reasons.get(t, {})
-            return {obj: reasons[obj] for obj in sorted(reasons) if obj in self.registry}
 
     def frames_with_labels(self) -> list[int]:
         """The frames that may hold pixels or clicks of some object: stored, changed in
@@ -389,4 +370,5 @@ class AnnotationSession(
     ) -> FrameChange:
         """Frame ``t`` changed by ``edit`` (see ``object_edit``) and new clicks, with its status."""
         frame, current, status = self.labels.read(t), self._clicks.on(t), self.status(t)
-        return edit_change(t, frame, edit, current, clicks, status, clicked)
+        change = edit_change(t, frame, edit, current, clicks, status, clicked)
+        return self._still_in_review(change, clicks) if clicked else change

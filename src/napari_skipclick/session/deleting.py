@@ -38,6 +38,8 @@ class SessionDeleting:
     ids_on: Callable[[int], frozenset[int]]
     frames_with_labels: Callable[[], list[int]]
     _change: Callable[..., FrameChange]
+    _in_doubt: Callable[..., list[int]]
+    settled_status: Callable[[int], FrameStatus]
     _set_state_and_ids: Callable[..., None]
     saved_whole: Callable[[], AbstractContextManager[None]]  # the session's (``SessionSaving``)
 
@@ -77,10 +79,10 @@ class SessionDeleting:
         """A frame that needed review for the deleted object alone needs it no longer: it
         goes back to *propagated* (it said "no reason kept", with nothing left to review)."""
         reasons = self._review_reasons.get(change.frame, {})
-        others = [obj for obj in reasons if obj != obj_id and obj in self.registry]
+        others = self._in_doubt(change.frame, (obj_id,))
         if change.status_after != FrameStatus.NEEDS_REVIEW or obj_id not in reasons or others:
             return change
-        return replace(change, status_after=FrameStatus.PROPAGATED)
+        return replace(change, status_after=self.settled_status(change.frame))
 
     def deleting(self, obj_id: int) -> Iterator[int]:
         """``delete_object`` frame by frame: yields each frame of ``frames_with_labels`` once

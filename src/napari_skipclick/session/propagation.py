@@ -247,7 +247,7 @@ def _ready(
             reason = "the object was deleted"
         elif session.status(t) in (FrameStatus.REVIEWED, FrameStatus.IMPORTED):
             reason = f"frame {t} is {session.status(t).value}"
-        elif session.user_clicks(t, obj_id) and session.status(t) not in _CARRIED:
+        elif session.user_clicks(t, obj_id):  # on a frame still in review for others, too
             reason = f"frame {t} has your clicks for this object"
         elif session.clicks(t, obj_id) and session.status(t) not in _CARRIED:
             # the clicks propagation derived there, on a frame you painted or erased since
@@ -352,11 +352,11 @@ def _write(
         status = session.status(t)
         if reason is not None:
             new_status = FrameStatus.NEEDS_REVIEW
-        elif status in (FrameStatus.EMPTY, FrameStatus.PROPAGATED) or (
-            # a frame that needed review for this object only (an earlier run) passes now
-            status == FrameStatus.NEEDS_REVIEW and not set(session.review_reasons(t)) - {obj_id}
-        ):
+        elif status in (FrameStatus.EMPTY, FrameStatus.PROPAGATED):
             new_status = FrameStatus.PROPAGATED
+        elif status == FrameStatus.NEEDS_REVIEW and not set(session.review_reasons(t)) - {obj_id}:
+            # a frame that needed review for this object only (an earlier run) passes now
+            new_status = session.settled_status(t)
         else:
             new_status = status
         clicks_before = {obj_id: session.timed_clicks(t, obj_id)}

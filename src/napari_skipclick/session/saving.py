@@ -21,7 +21,7 @@ Rules:
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -71,6 +71,7 @@ class SessionSaving:
     _status: dict[int, FrameStatus]
     _carried: dict[int, set[int]]
     _review_reasons: dict[int, dict[int, str]]
+    _in_doubt: Callable[..., list[int]]
     _lock: Any
 
     def _init_saving(self) -> None:
@@ -147,11 +148,8 @@ class SessionSaving:
                 labels = self.labels.read(t)  # read-only: later writes replace, never change it
                 status, engine_key, version = self.status(t), self.engine.key, self._version(t)
                 carried = sorted(self._carried.get(t, ()))
-                review = {
-                    obj: reason
-                    for obj, reason in self._review_reasons.get(t, {}).items()
-                    if obj in self.registry
-                }
+                # the objects still in doubt (those you corrected there are settled)
+                review = {obj: self._review_reasons[t][obj] for obj in self._in_doubt(t)}
             self.store.commit_frame(
                 t, labels, status, clicks, engine_key=engine_key, carried=carried, review=review
             )

@@ -1,0 +1,71 @@
+"""A frame in review for several objects: correcting one settles that object's doubt alone."""
+
+from __future__ import annotations
+
+from napari_skipclick.io.store import AnnotationStore
+from napari_skipclick.session import AnnotationSession, PropagationSettings
+from napari_skipclick.types import Click, FrameStatus, VideoInfo
+from support.engines import ColourEngine, moving_squares, red_box
+
+STRICT = PropagationSettings(min_confidence=0.95)  # the engine's 0.9 asks for review everywhere
+
+
+def two_objects_in_review(store=None):
+    frames = moving_squares(6)
+    session = AnnotationSession(frames, ColourEngine(), store=store)
+    square, bar = session.add_object().id, session.add_object().id
+    session.set_clicks(0, square, [Click(25, 15, True)])
+    session.set_clicks(0, bar, [Click(45, 70, True)])
+    list(session.propagate([square, bar], 0, n_frames=3, settings=STRICT))
+    assert session.review_reasons(2).keys() == {square, bar}
+    return session, square, bar
+
+
+def correct(session: AnnotationSession, t: int, obj: int, square: int) -> None:
+    """One more positive click inside the object, as the widget adds a correction."""
+    ys, xs = red_box(t) if obj == square else (slice(45, 46), slice(70, 71))
+    click = Click((ys.start + ys.stop) // 2, (xs.start + xs.stop) // 2, True)
+    session.set_clicks(t, obj, [*session.clicks(t, obj), click])
+
+
+def test_correcting_one_object_keeps_the_frame_in_review_for_the_others():
+    session, square, bar = two_objects_in_review()
+    reason = session.review_reasons(2)[bar]
+    correct(session, 2, square, square)
+    assert session.user_clicks(2, square)
+    assert session.status(2) == FrameStatus.NEEDS_REVIEW
+    assert session.review_reasons(2) == {bar: reason}
+    session.undo()
+    assert session.review_reasons(2).keys() == {square, bar}
+    session.redo()
+    correct(session, 2, bar, square)  # the last object in doubt: the frame is your work now
+    assert session.status(2) == FrameStatus.CLICKED and session.review_reasons(2) == {}
+
+
+def test_propagation_keeps_your_correction_and_settles_the_others_as_your_frame():
+    session, square, bar = two_objects_in_review()
+    correct(session, 2, square, square)
+    corrected = session.labels[2] == square
+    steps = list(session.propagate([square], 1, n_frames=2))
+    assert steps[0].frame == 2 and steps[0].stopped and "has your clicks" in steps[0].reason
+    assert (session.labels[2] == square).sum() == corrected.sum()
+    list(session.propagate([bar], 1, n_frames=1))  # the bar in doubt passes this time
+    assert session.status(2) == FrameStatus.CLICKED and session.review_reasons(2) == {}
+
+
+def test_the_settled_doubt_is_read_back_from_the_store(tmp_path):
+    frames = moving_squares(6)
+    info = VideoInfo("squares.mp4", 6, 64, 96, 25.0, "fingerprint-squares")
+    path = tmp_path / "squares.zarr"
+    session, square, bar = two_objects_in_review(AnnotationStore.open_or_create(path, info))
+    correct(session, 2, square, square)
+    session.close()
+    stored = AnnotationStore.open_or_create(path, info)
+    assert stored.review_reasons()[2].keys() == {bar}  # what `skipclick info` lists
+    stored.close()
+    resumed = AnnotationSession(
+        frames, ColourEngine(), store=AnnotationStore.open_or_create(path, info)
+    )
+    assert resumed.status(2) == FrameStatus.NEEDS_REVIEW
+    assert resumed.review_reasons(2).keys() == {bar}
+    resumed.close()
