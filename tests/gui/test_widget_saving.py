@@ -422,3 +422,20 @@ def test_a_frame_whose_saved_labels_are_damaged_is_told_when_read(saving, qtbot)
     controller.go_to_frame(3)  # napari reads the frame to draw it
     controller.session.labels.read(3)
     qtbot.waitUntil(lambda: "Frame 3's saved labels cannot be read" in controller.last_message)
+
+
+def test_opening_a_store_an_import_left_unfinished_says_how_to_finish_it(saving, feature_cache):
+    """``skipclick import-labels`` killed midway: Start names the import and its command."""
+    from napari_skipclick.io.store.import_mark import begin_import
+
+    widget, path = saving
+    controller = widget.controller
+    image = controller.layers.image_layer
+    controller.close_session()
+    begin_import(path, "/data/masks", [1, 2, 3], ["--void", "255"])
+    controller.start_session(
+        image, create_engine("embedded"), store_path=str(path), cache=feature_cache
+    )
+    message = controller.last_message
+    assert "an import of /data/masks into frames 1-3 was cut short" in message
+    assert f"skipclick import-labels {path} --from /data/masks --void 255 --replace" in message

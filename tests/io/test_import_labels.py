@@ -419,3 +419,39 @@ def test_unnamed_labels_of_a_stores_ids_are_its_objects(tmp_path, capsys):
     with AnnotationStore.open(store) as s:
         assert [(o.id, o.name, o.class_name) for o in s.objects()] == [(1, "skis", "ski")]
         np.testing.assert_array_equal(s.read_labels(5), fixed)
+
+
+def test_an_import_cut_short_is_named_by_the_store_until_finished(tmp_path, capsys, monkeypatch):
+    """A process killed midway left frames *imported* and nothing to say the import was
+    unfinished: the store names it, with the command that finishes it."""
+    import shlex
+
+    store = new_store(tmp_path / "s.zarr")
+    labels = np.zeros((6, 20, 30), np.uint8)
+    labels[1:6, 0:3, 0:3] = 4
+    labels[1:6, 5, 5] = 255
+    np.save(tmp_path / "l.npy", labels)
+    real = AnnotationStore.commit_frame
+
+    class Killed(BaseException):
+        """The process ends here (kill -9, the power gone): nothing after it runs."""
+
+    def killed_at_4(self, t, *args, **kwargs):
+        if t == 4:
+            raise Killed
+        return real(self, t, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(AnnotationStore, "commit_frame", killed_at_4)
+        with pytest.raises(Killed):
+            run_import(store, tmp_path / "l.npy", capsys, "--replace", "--void", "255")
+    with AnnotationStore.open(store) as s:
+        (problem,) = [p for p in s.problems if "cut short" in p]
+    assert "into frames 1-5 was cut short" in problem
+    command = problem.split("`")[1]
+    assert command.endswith("--void 255 --replace")
+    assert main([*shlex.split(command)[1:], "--quiet"]) == 0
+    capsys.readouterr()
+    with AnnotationStore.open(store) as s:
+        assert s.problems == []
+        assert all(s.statuses()[t] == FrameStatus.IMPORTED for t in range(1, 6))

@@ -17,6 +17,7 @@ from qtpy.QtCore import QObject, Qt, QTimer, Signal
 from .._layer_data import PaintedLabels, release_layer_data
 from ..engines.base import Engine
 from ..engines.cache import FeatureCache
+from ..io.store import interrupted_import
 from ..session import AnnotationSession, EditResult
 from ..types import Click, FrameStatus
 from .clicking import ControllerClicks
@@ -154,6 +155,8 @@ class AnnotationController(
         store = session.store
         where = f"saving to {store.path}" if store is not None else "not saved (no store chosen)"
         notes = [f"; repaired: {', '.join(session.repaired)}"] if session.repaired else []
+        cut_short = interrupted_import(store.path) if store is not None else None
+        notes += [f"; {cut_short}"] if cut_short else []
         unfinished = session.unfinished_deletions  # a crash cut their deletion short
         notes += [
             f"; finishing the deletion of object {i} (a crash cut it short)" for i in unfinished

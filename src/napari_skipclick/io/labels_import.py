@@ -19,6 +19,7 @@ from ..frame_lists import frame_ranges
 from ..types import DEFAULT_CLASS, FrameStatus, ObjectInfo
 from .label_sources import LabelsImportError, LabelSource, frame_labels, read_labels_source
 from .store import AnnotationStore, StoreError
+from .store.import_mark import begin_import, end_import
 
 __all__ = [
     "ImportReport",
@@ -150,6 +151,9 @@ def import_labels(
     leaving = [i for i in store.leaving() if i not in imported]  # deletions still to finish
     store.write_objects(list(names.values()), classes, leaving=leaving)
     total = len(report.frames)
+    options = [*(["--void", str(source.void)] if source.void is not None else [])]
+    options += ["--allow-overlaps"] if allow_overlaps else []
+    begin_import(store.path, str(source.path), report.frames, options)
     for k, t in enumerate(report.frames):  # frames without any label are not imported
         labels = frame_labels(source, t, (v.height, v.width))[0]
         try:
@@ -158,6 +162,7 @@ def import_labels(
             raise StoreError(_cut_short(exc, report.frames[:k], report.frames[k:])) from exc
         if progress is not None:
             progress(total + k + 1, 2 * total)
+    end_import(store.path)
     return report
 
 

@@ -31,6 +31,7 @@ from .checks import (
 )
 from .errors import DECODE_ERRORS, StoreCorruptError, StoreError, StoreLockedError
 from .files import DurableLocalStore, read_json, write_json
+from .import_mark import interrupted_import
 from .layout import (
     LABELS,
     MANIFEST,
@@ -174,7 +175,8 @@ class AnnotationStore(FrameRecords):
                 "opening the store for annotation finishes the deletion"
                 for i in self._objects_doc["leaving"]
             ]
-        return [*self._notes, *damaged]
+        unfinished = [text for text in [interrupted_import(self.path)] if text]
+        return [*self._notes, *damaged, *unfinished]
 
     # ------------------------------------------------------------------ reading
     @property

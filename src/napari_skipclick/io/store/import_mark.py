@@ -1,0 +1,49 @@
+"""The mark an import of labels leaves in a store while it writes frames.
+
+An import writes frame after frame (``io.labels_import``): a process killed midway leaves
+frames with the status *imported* and nothing to say that the import is unfinished. The mark
+(``import-in-progress.json`` at the store's root) is written before the first frame and
+removed after the last; a store holding it names the import in its ``problems``.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from ...frame_lists import frame_ranges
+from .errors import StoreCorruptError
+from .files import read_json, remove_durably, write_json
+
+IMPORT_MARK = "import-in-progress.json"
+
+
+def begin_import(store: Path, source: str, frames: list[int], options: list[str]) -> None:
+    """Mark that labels of ``source`` are about to be written into ``frames`` of ``store``;
+    ``options``: those of ``skipclick import-labels`` that read them so (``--void 255``)."""
+    doc = {"source": source, "frames": frame_ranges(frames), "options": options}
+    write_json(store / IMPORT_MARK, doc)
+
+
+def end_import(store: Path) -> None:
+    """Remove the mark: every frame of the import was written."""
+    remove_durably(store / IMPORT_MARK)
+
+
+def interrupted_import(store: Path) -> str | None:
+    """What an import cut short (killed, the power gone) left in ``store``, in words, or None."""
+    path = store / IMPORT_MARK
+    if not path.is_file():
+        return None
+    try:
+        doc = read_json(path, store)
+        source, frames = str(doc["source"]), str(doc["frames"])
+        options = [str(o) for o in doc["options"]]
+    except (StoreCorruptError, KeyError, TypeError):
+        source, frames, options = "SOURCE", "some frames", []
+    command = shlex.join(["skipclick", "import-labels", str(store), "--from", source, *options])
+    return (
+        f"an import of {source} into frames {frames} was cut short: some of those frames hold "
+        f"its labels (status imported), the others not; run `{command} --replace` to finish "
+        f"it, or delete {path} to keep the store as it is"
+    )
