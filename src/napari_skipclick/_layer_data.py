@@ -30,6 +30,8 @@ PATH = "path"
 VIDEO = "video"
 #: metadata key: the store a labels layer was read from
 STORE = "skipclick_store"
+#: metadata key: the store the session of the widget's labels layer saves into
+SAVED_IN = "skipclick_saved_in"
 #: metadata keys: objects (dicts), classes, frame statuses and problems of a store's layer
 OBJECTS, CLASSES, STATUSES, PROBLEMS = "objects", "classes", "statuses", "problems"
 #: metadata key: frames per second, when a layer brings its own

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ._layer_data import STATUSES, STORE, PaintedLabels, labels_video_info
+from ._layer_data import SAVED_IN, STATUSES, STORE, PaintedLabels, labels_video_info
 from .checks import label_values_problem
 from .colors import color_for
+from .frame_lists import frame_ranges
 from .types import DEFAULT_CLASS, FrameStatus, ObjectInfo
 
 
@@ -44,16 +47,21 @@ def _layer_statuses(metadata: dict) -> dict[int, FrameStatus]:
 def write_labels(path: str, data: Any, meta: dict) -> list[str]:
     """Save labels (H, W) or (T, H, W) into the store at ``path``; return the written path.
 
-    Frames whose labels differ from the store are committed, with the status the layer's
-    metadata gives them (a store's layer: the reader's), else the store's, else "clicked";
-    frames painted in napari since the store was opened become "clicked", as in a session.
-    Clicks are kept only where the labels are unchanged. The store may already exist
-    for the same video (it is updated); one for another video is refused. Labels that are no
-    object IDs (floats, negative, past 65535) are refused before anything is written; errors
-    are ``StoreError``s, which napari shows (a ``ValueError`` would read as "not a writer").
+    A new store gets every labelled frame. A frame whose labels equal those of the store the
+    layer was read from (the reader's layer) is copied with all its commit holds (clicks,
+    status, engine, propagation's marks and courses); any other frame is committed with the
+    status the layer's metadata gives it, else the store's, else "clicked" (frames painted in
+    napari: "clicked"), and no clicks. Saved back into the store it was read from, a layer
+    writes the frames painted in napari alone (what others saved there since stays). Into
+    another existing store of the same video it writes only what looks like an edit of it: a
+    store with a frame the layer holds none of the objects of, or naming an ID otherwise, is
+    refused (``StoreError``), as is a store of another video. Labels that are no object IDs (floats,
+    negative, past 65535) are refused before anything is written; errors are ``StoreError``s,
+    which napari shows (a ``ValueError`` would read as "not a writer").
     """
     from .io.export import object_ids_in
     from .io.store import AnnotationStore, StoreError
+    from .io.store.frame_copy import copy_frame, same_commit
 
     if isinstance(data, (list, tuple)):  # multiscale: the full-resolution level
         data = data[0]
@@ -70,20 +78,33 @@ def write_labels(path: str, data: Any, meta: dict) -> list[str]:
     reader_paint = isinstance(data, PaintedLabels) and STORE in metadata
     painted = set(data.volume.dirty_frames()) if reader_paint else set()
     video = labels_video_info(metadata, tuple(int(s) for s in frames.shape))
-    with AnnotationStore.open_or_create(path, video) as store:
+    with AnnotationStore.open_or_create(path, video) as store, _source(metadata, store) as source:
+        own = reader_paint and _same_path(metadata[STORE], store.path)
+        layer_objects = _objects(metadata, [], ())
+        if not own:
+            _check_nothing_lost(store, frames, layer_objects)
+        source_frames = set(source.annotated_frames()) if source is not None else set()
         ids: set[int] = set()
         annotated = set(store.annotated_frames())
         statuses = {**store.statuses(), **_layer_statuses(metadata)}
-        for t in range(video.n_frames):
+        for t in sorted(painted) if own else range(video.n_frames):
             labels = np.asarray(frames[t])
             ids.update(object_ids_in(labels))
             if t in annotated and np.array_equal(labels, store.read_labels(t)):
                 continue
             if t not in annotated and not labels.any():
                 continue
+            if t not in painted and t in source_frames and same_commit(source, t, labels):
+                copy_frame(source, store, t, labels)
+                continue
             status = FrameStatus.CLICKED if t in painted else statuses.get(t, FrameStatus.CLICKED)
             store.commit_frame(t, labels, status, {})
-        objects = _objects(metadata, store.objects(), ids)
+        if own:  # the store's objects as they are now, with any the paint added
+            known = store.objects()
+            added = [o for o in layer_objects if o.id in ids - {k.id for k in known}]
+            objects = _objects({}, [*known, *added], ids)
+        else:
+            objects = _objects(metadata, store.objects(), ids)
         classes = list(
             dict.fromkeys(
                 [*(metadata.get("classes") or store.classes()), *(o.class_name for o in objects)]
@@ -91,3 +112,56 @@ def write_labels(path: str, data: Any, meta: dict) -> list[str]:
         )
         store.write_objects(objects, classes)
         return [str(store.path)]
+
+
+def _same_path(a: str, b: Path) -> bool:
+    try:
+        return Path(a).resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+@contextmanager
+def _source(metadata: dict, target: Any) -> Iterator[Any]:
+    """The store the layer was read from or its session saves into, opened read-only (None:
+    none, it is gone, it is ``target``, or it is another video's)."""
+    from .io.store import AnnotationStore, StoreError, is_store
+
+    where = metadata.get(STORE) or metadata.get(SAVED_IN)
+    if not where or _same_path(where, target.path) or not is_store(Path(where)):
+        yield None
+        return
+    try:
+        source = AnnotationStore.open(where)
+    except StoreError:
+        yield None
+        return
+    with source:
+        yield source if source.video.fingerprint == target.video.fingerprint else None
+
+
+def _check_nothing_lost(store: Any, frames: Any, objects: list[ObjectInfo]) -> None:
+    """``StoreError`` if saving ``frames`` into ``store`` (not the layer's own) would leave a
+    frame it annotates with none of its objects (a layer of other annotations; an object
+    erased in napari from a frame that holds others is an edit), or give an ID another name."""
+    from .io.export import object_ids_in
+    from .io.store import StoreError
+
+    known = {o.id: o for o in store.objects()}
+    renamed = [
+        f"object {o.id} is {known[o.id].name!r} there, {o.name!r} in the layer"
+        for o in objects
+        if o.id in known and (o.name, o.class_name) != (known[o.id].name, known[o.id].class_name)
+    ]
+    lost = []
+    for t in store.annotated_frames():
+        held = store.frame_ids(t)
+        held = held if held is not None else frozenset(object_ids_in(store.read_labels(t)))
+        if held and not held & set(object_ids_in(np.asarray(frames[t]))):
+            lost.append(t)  # none of its objects left: another annotation, not an erased one
+    if renamed or lost:
+        held = [f"frames {frame_ranges(lost)} hold objects the layer has none of"] * bool(lost)
+        raise StoreError(
+            f"{store.path} already holds other annotations ({'; '.join(held + renamed[:3])}): "
+            "saving this layer into it would erase or rename them; save it as a new store"
+        )

@@ -399,10 +399,14 @@ def test_napari_writer_saves_the_session_layer_with_its_frame_statuses(saving, q
     session = controller.session
     expected = session.statuses()
     assert expected[0] == FrameStatus.REVIEWED and expected[1] != FrameStatus.CLICKED
+    assert controller.flush()
     copy = tmp_path / "copy.zarr"
     controller.layers.labels.save(str(copy), plugin="napari-skipclick")
     with AnnotationStore.open(copy) as saved:
         assert saved.statuses() == expected
+        # the frames the session had saved keep their clicks (they were all dropped)
+        assert saved.clicks(0) == session.store.clicks(0) != {}
+        assert saved.clicks(1) == session.store.clicks(1) != {}
 
 
 def test_a_frame_whose_saved_labels_are_damaged_is_told_when_read(saving, qtbot):

@@ -162,3 +162,97 @@ def test_a_store_with_ids_past_what_napari_draws_opens_and_draws(make_napari_vie
     assert tuple(layer.get_color(70_000)) == (0.5, 0.5, 0.5, 1.0)
     with pytest.raises(StoreError, match="label 70000; object IDs are 1 to 65535"):
         write_labels(str(tmp_path / "new.zarr"), labels, {})
+
+
+SKIER = ObjectInfo(2, "skier", "person", (9, 9, 9))
+
+
+def _annotated_store(path, video, frames=(0, 2), obj=SKIER):
+    """A store whose frames hold ``obj`` with a click, a propagated frame's marks and courses."""
+    with AnnotationStore.open_or_create(path, video) as store:
+        store.write_objects([obj], [obj.class_name])
+        for t in frames:
+            labels = np.zeros((20, 30), np.uint32)
+            labels[10:15, 5:25] = obj.id
+            store.commit_frame(
+                t, labels, FrameStatus.NEEDS_REVIEW, {obj.id: [(12.0, 6.0, True, 1.0 + t)]},
+                engine_key="embedded", carried=[obj.id], review={obj.id: "in doubt"},
+            )  # fmt: skip
+            store.write_courses(t, {obj.id: {"shift": np.array([1.0, 2.0])}})
+    return path
+
+
+def test_a_store_saved_under_a_new_path_keeps_every_frames_commit(tmp_path):
+    """Saved as a new store, the reader's layer lost every click, propagation's marks and the
+    courses; a painted frame alone is the annotator's now (clicked, no clicks)."""
+    from napari_skipclick._reader import read_store
+
+    video = VideoInfo("/videos/a.mp4", 3, 20, 30, 25.0, "fp-a")
+    source = _annotated_store(tmp_path / "s.zarr", video)
+    [(data, meta, _)] = read_store(str(source))
+    data[2, 0:2, 0:2] = 2  # napari's brush on frame 2
+    write_labels(str(tmp_path / "new.zarr"), data, meta)
+    with AnnotationStore.open(tmp_path / "new.zarr") as new, AnnotationStore.open(source) as old:
+        assert new.clicks(0) == old.clicks(0) and new.frame_record(0)["engine_key"] == "embedded"
+        assert new.review_reasons() == {0: {2: "in doubt"}}
+        assert (0, 2) in new.carried_masks() and new.read_courses(0).keys() == {2}
+        assert new.statuses() == {0: FrameStatus.NEEDS_REVIEW, 2: FrameStatus.CLICKED}
+        assert new.clicks(2) == {} and new.read_labels(2)[0, 0] == 2
+
+
+def test_the_widgets_layer_saved_as_a_new_store_keeps_the_clicks_of_saved_frames(tmp_path):
+    from napari_skipclick._layer_data import SAVED_IN, VIDEO
+
+    video = VideoInfo("/videos/a.mp4", 3, 20, 30, 25.0, "fp-a")
+    source = _annotated_store(tmp_path / "s.zarr", video)
+    with AnnotationStore.open(source) as store:
+        labels = np.stack([store.read_labels(t) for t in range(3)])
+    meta = {"metadata": {VIDEO: dict(video.__dict__), SAVED_IN: str(source)}}
+    write_labels(str(tmp_path / "new.zarr"), labels, meta)
+    with AnnotationStore.open(tmp_path / "new.zarr") as new:
+        assert new.clicks(2) == {2: [(12.0, 6.0, True, 3.0)]}
+
+
+def test_a_layer_of_other_annotations_is_not_saved_over_a_store(tmp_path):
+    """Annotator 1's layer saved onto annotator 2's store of the same video emptied its frames
+    (statuses kept) and renamed its objects, without a word."""
+    from napari_skipclick._reader import read_store
+
+    video = VideoInfo("/videos/a.mp4", 3, 20, 30, 25.0, "fp-a")
+    first = _annotated_store(tmp_path / "one.zarr", video, frames=(0,))
+    second = _annotated_store(
+        tmp_path / "two.zarr", video, frames=(2,), obj=ObjectInfo(2, "pole", "pole", (1, 1, 1))
+    )
+    [(data, meta, _)] = read_store(str(first))
+    with pytest.raises(StoreError, match=r"frames 2 hold objects the layer has none of"):
+        write_labels(str(second), data, meta)
+    with AnnotationStore.open(second) as store:
+        labels = np.stack([store.read_labels(t) for t in range(3)])  # the same frames
+    with pytest.raises(StoreError, match=r"object 2 is 'pole' there, 'skier' in the layer"):
+        write_labels(str(second), labels, meta)
+    with AnnotationStore.open(second) as store:
+        assert store.read_labels(2).any() and store.objects()[0].name == "pole"
+
+
+def test_a_store_saved_back_keeps_what_others_saved_there_since(tmp_path):
+    """Saved back into the store it was read from, the layer rolled back every frame another
+    session had saved since it was opened."""
+    from napari_skipclick._reader import read_store
+
+    video = VideoInfo("/videos/a.mp4", 3, 20, 30, 25.0, "fp-a")
+    path = _annotated_store(tmp_path / "s.zarr", video, frames=(0,))
+    [(data, meta, _)] = read_store(str(path))
+    data[0, 0:2, 0:2] = 2  # napari's brush
+    with AnnotationStore.open_or_create(path, video) as store:  # another session, meanwhile
+        pole = ObjectInfo(3, "pole", "pole", (1, 1, 1))
+        store.write_objects([*store.objects(), pole], ["person", "pole"])
+        labels = np.zeros((20, 30), np.uint32)
+        labels[1:3, 20:29] = 3
+        store.commit_frame(2, labels, FrameStatus.CLICKED, {3: [(2.0, 25.0, True, 9.0)]})
+    write_labels(str(path), data, meta)
+    with AnnotationStore.open(path) as store:
+        assert [o.id for o in store.objects()] == [2, 3]
+        assert (
+            store.clicks(2) == {3: [(2.0, 25.0, True, 9.0)]} and (store.read_labels(2) == 3).any()
+        )
+        assert store.read_labels(0)[0, 0] == 2 and store.statuses()[0] == FrameStatus.CLICKED

@@ -153,6 +153,7 @@ class AnnotationController(
         self.frame_changed.emit(self._frame)
         self._request_features(self._frame)
         store = session.store
+        self.layers.note_store(str(store.path) if store is not None else None)
         where = f"saving to {store.path}" if store is not None else "not saved (no store chosen)"
         notes = [f"; repaired: {', '.join(session.repaired)}"] if session.repaired else []
         cut_short = interrupted_import(store.path) if store is not None else None

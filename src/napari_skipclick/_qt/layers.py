@@ -15,6 +15,7 @@ from napari.utils.colormaps import DirectLabelColormap
 from .._layer_data import (
     CLASSES,
     OBJECTS,
+    SAVED_IN,
     STATUSES,
     STORE,
     VIDEO,
@@ -325,6 +326,14 @@ class AnnotationLayers:
         store's layer: napari's writer (*Save Selected Layers*) saves them with the labels."""
         self.labels.metadata[OBJECTS] = [asdict(o) for o in objects]
         self.labels.metadata[CLASSES] = list(classes)
+
+    def note_store(self, path: str | None) -> None:
+        """Keep the store the session saves into in the labels layer's metadata: saved as a new
+        store, frames it holds unchanged keep their clicks (``_writer``)."""
+        if path is None:
+            self.labels.metadata.pop(SAVED_IN, None)
+        else:
+            self.labels.metadata[SAVED_IN] = path
 
     def note_statuses(self, statuses: Mapping[int, FrameStatus]) -> None:
         """Keep the frame statuses in the labels layer's metadata too: *Save Selected Layers*

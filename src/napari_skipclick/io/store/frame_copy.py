@@ -1,0 +1,42 @@
+"""Copying a frame's whole commit from one store into another (a store saved under a new path).
+
+A commit is the frame's labels with their clicks, status, engine, the masks propagation made,
+why it needs review, and the courses propagation saved: a copy keeps them together, so the
+new store's clicks reproduce its masks as the old store's did.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...types import FrameStatus
+from .errors import StoreCorruptError
+from .store import AnnotationStore
+
+
+def copy_frame(
+    source: AnnotationStore, target: AnnotationStore, t: int, labels: np.ndarray
+) -> None:
+    """Commit ``labels`` (equal to ``source``'s frame ``t``) into ``target`` with everything
+    ``source``'s commit of frame ``t`` holds."""
+    record = source.frame_record(t) or {}
+    target.commit_frame(
+        t,
+        labels,
+        FrameStatus(record.get("status", FrameStatus.CLICKED.value)),
+        source.clicks(t),
+        engine_key=record.get("engine_key"),
+        carried=record.get("carried", ()),
+        review={int(obj): str(why) for obj, why in (record.get("review") or {}).items()},
+    )
+    courses = source.read_courses(t)
+    if courses:
+        target.write_courses(t, courses)
+
+
+def same_commit(source: AnnotationStore, t: int, labels: np.ndarray) -> bool:
+    """Whether ``source``'s commit of frame ``t`` (an annotated frame) holds exactly ``labels``."""
+    try:
+        return bool(np.array_equal(labels, source.read_labels(t)))
+    except StoreCorruptError:  # a damaged frame is no commit to copy
+        return False
