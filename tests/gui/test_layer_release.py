@@ -130,3 +130,23 @@ def test_the_labels_and_clicks_follow_the_image_scaled_or_moved(annotator, qtbot
     assert tuple(layers.prompts.translate) == (10, 20)
     world = image.data_to_world((0, 144, 335))  # the skier, where the screen shows it
     assert tuple(layers.labels.world_to_data(world)) == pytest.approx((0, 144, 335))
+
+
+def test_start_on_another_video_puts_it_and_its_masks_on_top(annotator, qtbot, feature_cache):
+    """Start on a second video reused the labels layer where it was, under the new opaque
+    image: the masks were drawn and clicked on unseen; back on the first, it showed the second."""
+    import numpy as np
+
+    from napari_skipclick.engines import create_engine
+    from support.widget import wait_idle
+
+    viewer, widget = annotator
+    controller = widget.controller
+    first = controller.layers.image_layer
+    second = viewer.add_image(np.zeros((3, 48, 64, 3), np.uint8), rgb=True, name="second")
+    for image in (second, first):
+        controller.close_session()
+        controller.start_session(image, create_engine("embedded"), cache=feature_cache)
+        wait_idle(qtbot, controller)
+        names = [layer.name for layer in viewer.layers]
+        assert names[-3:] == [image.name, "SkipClick labels", "SkipClick prompts"], names

@@ -68,6 +68,7 @@ class AnnotationLayers:
         self._border_color: tuple[float, ...] | None = None
         self._derived_shown: list[bool] = []  # per point shown: derived by propagation
         scale, translate = self._placement()
+        self._to_top(image_layer)  # the video annotated, over another one opened since
         self.labels = self._labels_layer(labels_data, scale[-3:], translate[-3:])
         info = image_layer.metadata.get(VIDEO_INFO)  # the video it shows, for napari's writer
         self.labels.metadata = {VIDEO: asdict(info)} if isinstance(info, VideoInfo) else {}
@@ -106,7 +107,12 @@ class AnnotationLayers:
         layer.data = data
         layer.scale, layer.translate = scale, translate
         layer.editable = True
+        self._to_top(layer)  # over the image it annotates (it was under one opened later)
         return layer
+
+    def _to_top(self, layer: Any) -> None:
+        layers = self.viewer.layers
+        layers.move(layers.index(layer), len(layers))
 
     def _prompts_layer(self, scale: np.ndarray, translate: np.ndarray, size: float) -> Any:
         layer = self._existing(PROMPTS_LAYER, "Points")
