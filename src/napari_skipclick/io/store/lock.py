@@ -88,9 +88,13 @@ class StoreLock:
         return doc if isinstance(doc, dict) else {}
 
     def _locked_error(self, owner: dict) -> StoreLockedError:
+        text = f"the store {self.path.parent} is open for writing by {_describe(owner)}. "
+        if owner.get("host", socket.gethostname()) == socket.gethostname():
+            # the process is alive (the lock of one that ended is taken over): deleting the
+            # file would let two writers in
+            return StoreLockedError(text + "Close it there first.")
         return StoreLockedError(
-            f"the store {self.path.parent} is open for writing by {_describe(owner)}. "
-            f"Close it there first; if that process is gone, delete {self.path}."
+            text + f"Close it there first; if that machine's process is gone, delete {self.path}."
         )
 
     def acquire(self) -> None:
