@@ -28,6 +28,25 @@ from ..frame_lists import frame_ranges
 from ..types import ObjectInfo
 from .imports import candidate_layers
 
+
+class ObjectTable(QTableWidget):
+    """The objects table: a letter typed on it is a shortcut (T, R, N, M …), passed on to
+    napari; a name is edited by a double click or F2 (a letter opened the editor and went
+    into the name while its shortcut ran too)."""
+
+    def __init__(self) -> None:
+        super().__init__(0, 4)
+        triggers = QAbstractItemView.EditTrigger
+        self.setEditTriggers(triggers.DoubleClicked | triggers.EditKeyPressed)
+
+    def keyPressEvent(self, event: Any) -> None:
+        plain = not event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier
+        if plain and event.text().isprintable() and event.text().strip():
+            event.ignore()  # to the window: napari's key bindings
+            return
+        super().keyPressEvent(event)
+
+
 ID_COLUMN, NAME_COLUMN, CLASS_COLUMN, FRAMES_COLUMN = range(4)
 
 
@@ -61,7 +80,7 @@ class ObjectsPanel(QWidget):
         self.delete_button = QPushButton("Delete")
         self.delete_button.setToolTip("Delete the selected object on every frame (undo: Ctrl+Z)")
         self.delete_button.clicked.connect(self.delete_selected)
-        self.table = QTableWidget(0, 4)
+        self.table = ObjectTable()
         self.table.setHorizontalHeaderLabels(["ID", "Name", "Class", "Frames"])
         self.table.verticalHeader().setVisible(False)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

@@ -6,7 +6,15 @@ import os
 from typing import Any
 
 from qtpy.QtCore import QEvent, Qt
-from qtpy.QtWidgets import QFrame, QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidget
+from qtpy.QtWidgets import (
+    QAbstractButton,
+    QFrame,
+    QGroupBox,
+    QLabel,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .._layer_data import unwrapped
 from .controller import AnnotationController
@@ -68,6 +76,17 @@ class SkipClickWidget(QWidget):
         )
         if not layers_in_use(napari_viewer, None):  # another widget's session keeps its keys
             self.keys.bind()
+        for button in self.findChildren(QAbstractButton):
+            # a clicked button kept the keyboard: Space (napari's pan) clicked it again
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+    def keyPressEvent(self, event: Any) -> None:
+        """Enter that confirmed a field of the dock (a class name, a frame count, a folder)
+        ends here: in napari's window it marked the frame on screen *reviewed*."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def _panels(self) -> QScrollArea:
         """The four panels in a scroll area: on a short screen (a 768-pixel laptop) the dock
