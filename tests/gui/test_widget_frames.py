@@ -263,3 +263,18 @@ def test_a_photo_shows_no_controls_that_work_across_frames(
     widget.controller.close_session()
     widget.controller.session_changed.emit()
     assert all(not w.isHidden() for w in panel.video_only)
+
+
+def test_zoom_mode_switched_during_a_propagation_says_it_switched(annotator, qtbot):
+    """R switched zoom on while the only message said "Cannot refine while propagation runs"."""
+    _, widget = annotator
+    controller = widget.controller
+    controller.switch_engine(SlowCarryEngine(delay=0.05))
+    controller.add_object(name="skier")
+    click(qtbot, controller, 144, 335)
+    controller.propagate(1, None)
+    qtbot.waitUntil(lambda: controller.session.status(2) != FrameStatus.EMPTY, timeout=120_000)
+    controller.toggle_zoom()
+    assert controller.zoom and controller.last_message.startswith("Zoom mode on (for the next")
+    controller.cancel()
+    wait_idle(qtbot, controller)

@@ -186,7 +186,11 @@ def test_shortcuts_typed_on_the_canvas_act(annotator, qtbot):
     qtbot.waitUntil(lambda: not controller.propagating, timeout=120_000)
     assert controller.session.status(1) != FrameStatus.EMPTY
     assert controller.session.status(2) == FrameStatus.EMPTY
+    wait_idle(qtbot, controller)
     press_key(qtbot, viewer, Qt.Key.Key_Escape)  # Escape: cancel background work
+    assert controller.last_message == "Nothing to cancel"  # it said "Cancelled"
+    controller.propagate(1, 3)
+    press_key(qtbot, viewer, Qt.Key.Key_Escape)
     assert controller.last_message == "Cancelled"
     widget.close()
     assert KeyBinding.from_int(KeyCode.KeyT) not in viewer.keymap

@@ -157,6 +157,21 @@ def test_the_new_button_of_the_labels_controls_adds_an_object(saving, qtbot):
     assert controller.current_object == new == controller.layers.labels.selected_label
 
 
+def test_the_new_button_is_napari_s_again_once_the_widget_is_closed(saving, qtbot):
+    """It still called the closed widget ("Start a session first"), napari's action gone."""
+    import numpy as np
+
+    widget = saving[0]
+    controller = widget.controller
+    layer = controller.layers.labels
+    button = new_label_button(layer)
+    widget.close()
+    said = controller.last_message
+    layer.data = np.full((2, 8, 8), 6, np.int32)  # a plain labels layer now
+    button.click()
+    assert layer.selected_label == 7 and controller.last_message == said
+
+
 def test_a_stroke_while_propagation_runs_paints_nothing(saving, qtbot):
     controller = saving[0].controller
     controller.propagate(1, 10)

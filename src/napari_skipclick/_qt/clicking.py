@@ -23,6 +23,8 @@ class ControllerClicks:
     _frame: int
     _override: bool
     mode_changed: Any
+    propagating: bool  # the controller's (``ControllerPropagation``)
+    background_edit: Any  # the controller's (``ControllerObjects``)
 
     def toggle_sign(self) -> None:
         """Switch the sign that the next clicks get (positive <-> negative)."""
@@ -81,8 +83,10 @@ class ControllerClicks:
         """Switch zoom mode: clicks are decoded in a crop around the object (small objects)."""
         self.zoom = not self.zoom
         self.mode_changed.emit()
-        self._say(f"Zoom mode {'on' if self.zoom else 'off'}")
-        if self.zoom:
+        busy = self.propagating or self.background_edit is not None
+        later = " (for the next clicks: this frame's mask stays while work runs)" * busy
+        self._say(f"Zoom mode {'on' if self.zoom else 'off'}{later}")
+        if self.zoom and not busy:  # a refusal would read as if the mode had not changed
             self.refine_zoom()
 
     def refine_zoom(self) -> None:

@@ -51,6 +51,7 @@ class KeyBindings:
         self.actions = actions
         self._bound: list[tuple[Any, int]] = []
         self._watched: list[Any] = []  # Labels layers whose mode decides the polygon keys
+        self._buttons: list[tuple[Any, Any]] = []  # (*new* button, its Labels layer) taken
 
     def bind(self, layers: tuple[Any, ...] = ()) -> None:
         """(Re)bind every shortcut on the viewer and on ``layers``; the *new* button of a
@@ -66,6 +67,7 @@ class KeyBindings:
                 with suppress(TypeError):  # none connected
                     button.clicked.disconnect()  # napari's, and ours of an earlier binding
                 button.clicked.connect(self._handler("new_object"))
+                self._buttons.append((button, layer))
                 layer.events.mode.connect(self._on_labels_mode)
                 self._watched.append(layer)
 
@@ -92,6 +94,11 @@ class KeyBindings:
         for target, key in self._bound:
             target.bind_key(key, None)
         self._bound.clear()
+        for button, layer in self._buttons:  # napari's own *new* again (it still called us)
+            with suppress(TypeError, RuntimeError):  # none connected; the controls are gone
+                button.clicked.disconnect()
+                button.clicked.connect(_napari_new_label(layer))
+        self._buttons.clear()
 
     def _handler(self, name: str) -> Callable[[Any], None]:
         action = self.actions[name]
@@ -101,6 +108,15 @@ class KeyBindings:
 
         handler.__doc__ = f"SkipClick: {name.replace('_', ' ')}"
         return handler
+
+
+def _napari_new_label(layer: Any) -> Callable[[], None]:
+    """What napari's *new* button does for ``layer`` (its Labels key binding M)."""
+    try:
+        from napari.layers.labels._labels_key_bindings import new_label
+    except ImportError:  # another napari: the button then does nothing, as napari's would fail
+        return lambda: None
+    return lambda: new_label(layer)
 
 
 def new_label_button(layer: Any) -> Any:

@@ -28,6 +28,7 @@ class ControllerPropagation:
     edits: Any
     _frame: int
     background_edit: Any
+    idle: bool  # the controller's
 
     @property
     def propagating(self) -> bool:
@@ -165,12 +166,13 @@ class ControllerPropagation:
     def cancel(self) -> None:
         """Stop background work: propagation, an import, a deletion or a large undo, feature
         prefetch and waiting clicks."""
+        idle = self.idle
         self.cancel_propagation()
         self.cancel_background_edit()
         self.loader.cancel()
         self.edits.discard()
         self._sync_prompts()
-        self._say("Cancelled")
+        self._say("Nothing to cancel" if idle else "Cancelled")
 
     def _on_propagation_step(self, run: PropagationRun, step: PropagationStep) -> None:
         if run is not self._propagation:
