@@ -332,6 +332,18 @@ def test_exports_that_would_mislead_are_refused(store, tmp_path, capsys):
     assert "--overwrite" in capsys.readouterr().err
 
 
+def test_two_stores_of_one_video_are_not_exported_as_two_videos(store, tmp_path, capsys):
+    """They were named "A" and "A-2": the same frames went into train and val with other
+    labels, without a word."""
+    import shutil
+
+    copy = tmp_path / "second.zarr"
+    shutil.copytree(store.path, copy)
+    out = tmp_path / "out"
+    assert cli([str(store.path), str(copy), str(out), "--format", "numpy"]) == 1
+    assert "annotate the same video" in capsys.readouterr().err and not out.exists()
+
+
 def test_videos_are_named_after_their_clip_not_a_generic_frame_folder(tmp_path):
     from napari_skipclick.io.export.common import video_names
 

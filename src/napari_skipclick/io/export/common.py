@@ -227,12 +227,22 @@ def plan_export(
 
 
 def _check_asked(stores: Sequence[AnnotationStore], frames: list[int] | None) -> None:
-    """``ExportError`` for a store given twice (its frames twice over, perhaps in two splits)
-    and for frames asked for that no video has."""
+    """``ExportError`` for a store given twice or two stores of one video (its frames twice
+    over, perhaps in two splits) and for frames asked for that no video has."""
     paths = [store.path.resolve() for store in stores]
     twice = [p for k, p in enumerate(paths) if p in paths[:k]]
     if twice:
         raise ExportError(f"the store {twice[0]} is given twice: give each store once")
+    seen: dict[str, Path] = {}
+    for store, path in zip(stores, paths, strict=True):
+        first = seen.setdefault(store.video.fingerprint, path)
+        if first != path and not store.video.labels_only:
+            raise ExportError(
+                f"the stores {first} and {path} annotate the same video ({store.video.path}): "
+                "its frames would be exported twice, perhaps into two splits, with different "
+                "labels. Export one of them, or bring one into the other first (the widget's "
+                "Import labels, or skipclick import-labels)"
+            )
     longest = max(store.video.n_frames for store in stores)
     outside = sorted({t for t in frames or () if not 0 <= t < longest})
     if outside:
