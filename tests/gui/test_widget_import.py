@@ -25,6 +25,8 @@ def test_labels_layer_is_imported_as_objects_and_undone_in_one_step(annotator, q
     data[4, 300:310, 500:600] = 9
     viewer.add_labels(data, name="model output")
     viewer.add_labels(np.zeros((5, 480, 854), np.uint8), name="wrong shape")
+    other = {"video": {"path": "/v/other.mp4", "fingerprint": "fp-other"}}  # another video's
+    viewer.add_labels(np.zeros((127, 480, 854), np.uint8), name="other video", metadata=other)
     assert [panel.import_combo.itemText(i) for i in range(panel.import_combo.count())] == [
         "model output"
     ]

@@ -455,3 +455,24 @@ def test_an_import_cut_short_is_named_by_the_store_until_finished(tmp_path, caps
     with AnnotationStore.open(store) as s:
         assert s.problems == []
         assert all(s.statuses()[t] == FrameStatus.IMPORTED for t in range(1, 6))
+
+
+def test_labels_exported_from_another_video_are_refused(tmp_path, capsys):
+    """An export of video B imported into A's store without a word (only the size was
+    checked): its objects.json says which video its masks are of."""
+    from napari_skipclick.io.export import export_store
+
+    other = VideoInfo("/videos/other.mp4", 6, 20, 30, 25.0, "fp-other")
+    with AnnotationStore.open_or_create(tmp_path / "b.zarr", other) as store:
+        labels = np.zeros((20, 30), np.uint32)
+        labels[2:5, 2:5] = 1
+        store.commit_frame(1, labels, FrameStatus.CLICKED, {})
+    with AnnotationStore.open(tmp_path / "b.zarr") as store:
+        export_store(store, "png", tmp_path / "exported", with_images=False)
+    store = new_store(tmp_path / "a.zarr")
+    code, err = run_import(store, tmp_path / "exported" / "labels", capsys)
+    assert code != 0 and "holds labels of /videos/other.mp4" in err
+    assert unchanged(store)
+    run_import(new_store(tmp_path / "b2.zarr", other), tmp_path / "exported" / "labels", capsys)
+    with AnnotationStore.open(tmp_path / "b2.zarr") as store:
+        assert 1 in store.annotated_frames()  # its own video's store takes them

@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from .._layer_data import OBJECTS
+from .._layer_data import OBJECTS, VIDEO
 from ..checks import ids_in
 from ..session import AnnotationSession
 from ..session.imports import fresh_ids, import_frames
-from ..types import DEFAULT_CLASS
+from ..types import DEFAULT_CLASS, VideoInfo
 from .stoppable import StoppableWorker
 
 #: what an import gives back: the frames imported, the number of new objects, and the layer's
@@ -59,7 +59,8 @@ def _relabelled(labels: np.ndarray, moved: dict[int, int]) -> np.ndarray:
 
 
 def candidate_layers(viewer: Any, controller: Any) -> list[Any]:
-    """Labels layers of the session's video shape, other than the session's own."""
+    """Labels layers of the session's video shape, other than the session's own; not a layer
+    that says it holds another video's labels (a store of it, opened by the reader)."""
     session, layers = controller.session, controller.layers
     if session is None or layers is None:
         return []
@@ -71,7 +72,15 @@ def candidate_layers(viewer: Any, controller: Any) -> list[Any]:
         if layer.__class__.__name__ == "Labels"
         and not layers.holds(layer)
         and tuple(layer.data.shape) in wanted
+        and not _of_another_video(layer, getattr(session.frames, "info", None))
     ]
+
+
+def _of_another_video(layer: Any, info: VideoInfo | None) -> bool:
+    theirs = (layer.metadata.get(VIDEO) or {}).get("fingerprint")
+    if info is None or not theirs or str(theirs).startswith("labels-layer:"):
+        return False
+    return theirs != info.fingerprint
 
 
 class LabelsImport(StoppableWorker):

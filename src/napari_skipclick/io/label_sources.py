@@ -36,6 +36,8 @@ class LabelSource:
     classes: list[str] = field(default_factory=list)
     #: a label value that marks void, read as background (255 in DAVIS-style masks)
     void: int | None = None
+    #: the video the labels were exported from (``objects.json``'s provenance), if known
+    video: dict | None = None
 
 
 def frame_number(name: str) -> int:
@@ -133,6 +135,10 @@ def _name_objects(source: LabelSource) -> None:
             if wanted is None or video == wanted:
                 source.objects[oid] = (str(name), str(class_name))
         source.classes = [str(c["name"]) for c in doc.get("categories", [])]
+        exported = (doc.get("info") or {}).get("videos") or []
+        source.video = next(
+            (v.get("video") for v in exported if wanted is None or v.get("name") == wanted), None
+        )
         return
 
 

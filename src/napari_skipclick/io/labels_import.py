@@ -16,7 +16,7 @@ import numpy as np
 from ..checks import ids_in
 from ..colors import color_for
 from ..frame_lists import frame_ranges
-from ..types import DEFAULT_CLASS, FrameStatus, ObjectInfo
+from ..types import DEFAULT_CLASS, FrameStatus, ObjectInfo, VideoInfo
 from .label_sources import LabelsImportError, LabelSource, frame_labels, read_labels_source
 from .store import AnnotationStore, StoreError
 from .store.import_mark import begin_import, end_import
@@ -54,6 +54,7 @@ def check_import(
     would refuse (``allow_overlaps``, ``replace``: as :func:`import_labels`)."""
     v = store.video
     shape = (v.height, v.width)
+    _check_same_video(source, v)
     _check_frames_inside(source, v.n_frames)
     seen: set[int] = set()
     overlaps: dict[int, int] = {}
@@ -98,6 +99,20 @@ def check_import(
             "(--allow-overlaps; the smaller instance then keeps the pixels)"
         )
     return ImportReport(labelled, objects, overlaps)
+
+
+def _check_same_video(source: LabelSource, video: VideoInfo) -> None:
+    """``LabelsImportError`` for labels exported from another video than ``video``'s (their
+    export's ``objects.json`` says which): masks of the same size, of other frames."""
+    theirs = source.video or {}
+    fingerprint = theirs.get("fingerprint")
+    if not fingerprint or video.labels_only or str(fingerprint).startswith("labels-layer:"):
+        return
+    if fingerprint != video.fingerprint:
+        raise LabelsImportError(
+            f"{source.path} holds labels of {theirs.get('path') or 'another video'} (its "
+            f"export says so), not of {video.path}: import them into that video's store"
+        )
 
 
 def _check_frames_inside(source: LabelSource, n_frames: int) -> None:
