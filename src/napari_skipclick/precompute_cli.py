@@ -119,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
                 progress=not args.no_progress,
             )  # fmt: skip
         except KeyboardInterrupt:
+            _quiet_dask()  # its shutdown after Ctrl+C logs tracebacks of its own
             print(
                 "\nskipclick precompute: interrupted; the frames written are kept, run the same "
                 "command again to go on",
@@ -131,6 +132,17 @@ def run(args: argparse.Namespace) -> int:
             cluster.close()
     report.failures[:0] = failures
     return _summarise(report, cache_dir)
+
+
+def _quiet_dask() -> None:
+    """Silence dask's and tornado's loggers: a cluster stopped by Ctrl+C logs errors of its
+    own (a callback of ``distributed.utils.sync``, workers killed) that are no failure here."""
+    import logging
+
+    names = ["tornado", "distributed", *logging.root.manager.loggerDict]  # children set levels
+    for name in names:
+        if name.split(".")[0] in ("tornado", "distributed"):
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
 def expand_inputs(inputs: Sequence[str]) -> tuple[list[str], list[str], list[str]]:

@@ -354,3 +354,27 @@ def test_videos_with_only_the_root_in_common_are_named_in_full(capsys):
 
     _say_found(["/data/a/x.mp4", "/tmp/b/y.mp4"], [])  # it said "data/a/x.mp4, tmp/b/y.mp4"
     assert "videos: 2 (/data/a/x.mp4, /tmp/b/y.mp4)" in capsys.readouterr().err
+
+
+def test_ctrl_c_says_what_is_kept_and_shows_no_dask_traceback(
+    tmp_path, precompute, monkeypatch, request
+):
+    """dask logged a traceback of its own (a callback of its ``sync``) after the message."""
+    import functools
+    import logging
+
+    from napari_skipclick import precompute_cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(precompute_cli, "precompute", interrupted)
+    for name in [*logging.root.manager.loggerDict, "tornado.application"]:
+        if name.split(".")[0] in ("tornado", "distributed"):  # put back after the test
+            logger = logging.getLogger(name)
+            request.addfinalizer(functools.partial(logger.setLevel, logger.level))
+    status, _, err = precompute(str(frame_folder(tmp_path / "clip")), "--engine", "embedded",
+                                "--cache", str(tmp_path / "cache"))  # fmt: skip
+    assert status == 130 and "interrupted; the frames written are kept" in err
+    assert not logging.getLogger("tornado.application").isEnabledFor(logging.ERROR)
+    assert not logging.getLogger("distributed.scheduler").isEnabledFor(logging.CRITICAL)
