@@ -257,7 +257,12 @@ def test_damaged_objects_and_manifest(tmp_path):
         AnnotationStore.open_or_create(path, VideoInfo("/v/other.mp4", 4, 16, 20, 30.0, "x"))
     with AnnotationStore.open_or_create(path, VIDEO) as writer:  # same video: repaired
         assert state(writer) == "v1"
-    assert "repaired" in AnnotationStore.open(path).manifest
+        # said (the widget's start names it), not only kept in the manifest
+        assert writer.repairs == ["skipclick.json was damaged or missing: written again from "
+                                  "labels/zarr.json"]  # fmt: skip
+        assert writer.repairs[0] in writer.problems
+    reopened = AnnotationStore.open(path)
+    assert "repaired" in reopened.manifest and reopened.repairs == []
 
 
 def test_damaged_array_metadata(tmp_path):
@@ -269,6 +274,7 @@ def test_damaged_array_metadata(tmp_path):
     # opened for annotation, it is written again from the store's video: the labels are kept
     with AnnotationStore.open_or_create(path, VIDEO) as repaired:
         assert state(repaired) == "v1" and "written again" in repaired.problems[0]
+        assert repaired.repairs == repaired.problems[:1]
     assert AnnotationStore.open(path).problems == []
 
 

@@ -463,3 +463,15 @@ def test_a_frame_whose_saved_labels_are_damaged_is_annotated_again(tmp_path, fra
     session.close()
     with AnnotationStore.open(path) as back:
         np.testing.assert_array_equal(back.read_labels(2), redone)
+
+
+def test_a_manifest_written_again_on_opening_is_in_what_the_session_repaired(tmp_path, frames):
+    """The widget's start names ``session.repaired``: a rebuilt manifest was not in it."""
+    path = tmp_path / "annotations.zarr"
+    AnnotationStore.open_or_create(path, video_info(frames)).close()
+    (path / "skipclick.json").write_text("{\x00")
+    session = AnnotationSession(
+        frames, ColourEngine(), store=AnnotationStore.open_or_create(path, video_info(frames))
+    )
+    assert session.repaired[0].startswith("skipclick.json was damaged or missing")
+    session.close()

@@ -111,7 +111,7 @@ class AnnotationSession(
             self._review_reasons = store.review_reasons()
             #: what opening the store repaired, in words (empty for a sound store)
             self.repaired = [f"object {i} listed again (pixels with no object)" for i in listed]
-            self.repaired[:0] = [damaged] if damaged else []
+            self.repaired[:0] = [*getattr(store, "repairs", []), *([damaged] if damaged else [])]
         else:
             self.registry = ObjectRegistry((), classes)
             self._status = {}

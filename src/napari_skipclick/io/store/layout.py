@@ -181,13 +181,19 @@ def _short(video: VideoInfo) -> str:
     return video.fingerprint if video.labels_only else video.fingerprint[:16]
 
 
+#: key of an opened manifest (never written) listing what opening the store repaired
+REPAIRS = "_repairs"
+
+
 def resume_manifest(p: Path, video: VideoInfo, key: str | None, checkpoint: str | None) -> dict:
     """Check that the store at ``p`` belongs to ``video`` and record this session in it."""
+    repairs = []
     try:
         manifest = load_manifest(p, fallback=False)
     except StoreCorruptError:
         manifest = _fallback_manifest(p)  # repaired below if the video matches
         manifest["repaired"] = utc_now()
+        repairs.append(f"{MANIFEST} was damaged or missing: written again from {LABELS}/zarr.json")
     check_same_video(p, video_from_doc(manifest.get("video"), p / MANIFEST), video)
     manifest["video"] = video_doc(video)  # the file may have moved
     manifest["package_version"] = __version__
@@ -197,6 +203,7 @@ def resume_manifest(p: Path, video: VideoInfo, key: str | None, checkpoint: str 
         write_json(p / MANIFEST, manifest)
     except OSError as e:
         raise StoreError(f"cannot write to the store {p}: {e.strerror or e}") from e
+    manifest[REPAIRS] = repairs  # for this opening only (not written)
     return manifest
 
 

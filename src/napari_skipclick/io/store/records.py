@@ -1,6 +1,6 @@
 """What the frame records and the object list of a store say: statuses, clicks, the object IDs
 on each frame, the masks propagation made and why it marked frames for review; the objects,
-classes and IDs given (``docs/store-format.md``)."""
+classes and IDs given (``docs/store-format.md``); and its problems."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ...types import FrameStatus, ObjectInfo
 from .errors import StoreCorruptError
+from .import_mark import interrupted_import
 
 #: one click as stored: row, column, positive, unix time
 ClickRecord = tuple[float, float, bool, float]
@@ -22,6 +23,28 @@ class FrameRecords:
     _objects_doc: dict | StoreCorruptError
     _check_frame: Callable[[int], int]  # the store's: IndexError outside the video
     chunk_path: Callable[[int], Path]
+    path: Path
+    repairs: list[str]
+    _notes: list[str]  # problems found on opening
+    _missing: dict[int, str]  # frames whose labels file is gone
+
+    @property
+    def problems(self) -> list[str]:
+        """What is damaged, unfinished or was repaired in the store; everything else reads
+        normally."""
+        damaged = [str(e) for _, e in sorted(self._damaged.items())]
+        damaged += [text for _, text in sorted(self._missing.items())]
+        if isinstance(self._objects_doc, StoreCorruptError):
+            damaged.append(str(self._objects_doc))
+        else:
+            names = {o.id: o.name for o in self._objects_doc["objects"]}
+            damaged += [
+                f"object {i} ({names[i]}) was being deleted and some frames still hold it: "
+                "opening the store for annotation finishes the deletion"
+                for i in self._objects_doc["leaving"]
+            ]
+        unfinished = [text for text in [interrupted_import(self.path)] if text]
+        return [*self.repairs, *self._notes, *damaged, *unfinished]
 
     def statuses(self) -> dict[int, FrameStatus]:
         """Status of every frame whose status is not EMPTY (damaged records are left out)."""

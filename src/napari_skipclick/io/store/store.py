@@ -31,11 +31,11 @@ from .checks import (
 )
 from .errors import DECODE_ERRORS, StoreCorruptError, StoreError, StoreLockedError
 from .files import DurableLocalStore, read_json, write_json
-from .import_mark import interrupted_import
 from .layout import (
     LABELS,
     MANIFEST,
     OBJECTS,
+    REPAIRS,
     check_new_location,
     create_layout,
     is_store,
@@ -58,13 +58,15 @@ class AnnotationStore(FrameRecords):
         self.path = path
         self.readonly = readonly
         self._notes: list[str] = []  # problems found on opening
+        #: what opening the store for annotation repaired, in words (empty: nothing)
+        self.repairs: list[str] = manifest.pop(REPAIRS, [])
         self._write_lock = threading.RLock()  # one write at a time from any thread
         self._manifest = manifest
         self._lock = lock
         self._owner: weakref.ref | None = None  # the session saving into this store
         self._finalizer = weakref.finalize(self, lock.release) if lock else None
         self.video = video_from_doc(manifest.get("video"), path / MANIFEST)
-        self._labels = open_labels(path, self.video, readonly, self._notes)
+        self._labels = open_labels(path, self.video, readonly, self.repairs)
         self._labels_ro = self._labels if readonly else None
         self._journal = FrameJournal(path, self._labels, readonly)
         if manifest.get("damaged"):
@@ -160,23 +162,6 @@ class AnnotationStore(FrameRecords):
             for t, r in records.items()
             if r["labels"] and r.get("ids") and not self.chunk_path(t).exists()
         }
-
-    @property
-    def problems(self) -> list[str]:
-        """What is damaged or unfinished in the store; everything else reads normally."""
-        damaged = [str(e) for _, e in sorted(self._damaged.items())]
-        damaged += [text for _, text in sorted(self._missing.items())]
-        if isinstance(self._objects_doc, StoreCorruptError):
-            damaged.append(str(self._objects_doc))
-        else:
-            names = {o.id: o.name for o in self._objects_doc["objects"]}
-            damaged += [
-                f"object {i} ({names[i]}) was being deleted and some frames still hold it: "
-                "opening the store for annotation finishes the deletion"
-                for i in self._objects_doc["leaving"]
-            ]
-        unfinished = [text for text in [interrupted_import(self.path)] if text]
-        return [*self._notes, *damaged, *unfinished]
 
     # ------------------------------------------------------------------ reading
     @property
