@@ -392,7 +392,7 @@ def test_audio_only_and_unknown_codec(tmp_path, videos):
 def test_video_file_is_released_when_the_array_is_collected(tmp_path, monkeypatch):
     import gc
 
-    from napari_skipclick.io._frame_sources import VideoFileSource
+    from napari_skipclick.io._video_file import VideoFileSource
 
     closed = []
     real_close = VideoFileSource.close

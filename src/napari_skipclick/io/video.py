@@ -18,7 +18,9 @@ from typing import Any
 import numpy as np
 
 from ..types import VideoInfo
-from ._frame_sources import FrameFolderSource, FrameSource, VideoError, VideoFileSource
+from ._frame_sources import FrameSource, VideoError
+from ._image_sources import FrameFolderSource
+from ._video_file import VideoFileSource
 
 __all__ = [
     "FRAME_FOLDER_SUFFIXES",

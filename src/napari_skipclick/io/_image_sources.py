@@ -1,0 +1,104 @@
+"""Image frame sources behind ``VideoArray``: a folder of JPEG/PNG frames or one photo."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._frame_sources import VideoError, reason
+
+
+def natural_key(name: str) -> list:
+    """Sort key that orders ``frame2`` before ``frame10`` (case-insensitive)."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
+
+
+def rgb8(image: Any) -> np.ndarray:
+    """A PIL image as ``(H, W, 3) uint8`` (the one rule for photos, frames and evaluation
+    images: grey repeated, alpha dropped, a palette looked up). 16-bit grey (PNG, TIFF) is
+    scaled from its full
+    range (``value / 257``), the same for every frame: PIL's own conversion clips it at 255,
+    white wherever the frame is not almost black."""
+    if image.mode.startswith("I"):  # "I;16", "I;16B", "I" (32-bit integers)
+        grey = np.asarray(image).astype(np.float64) / 257.0
+        grey = np.clip(np.rint(grey), 0, 255).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=2)
+    return np.asarray(image.convert("RGB"))
+
+
+class FrameFolderSource:
+    """A folder of JPEG/PNG frames, naturally sorted by file name; all frames the same size.
+    A single image file (``path`` a file) is a video of one frame."""
+
+    def __init__(self, path: Path, suffixes: tuple[str, ...], *, fps: float) -> None:
+        from PIL import Image, UnidentifiedImageError
+
+        self.path = path
+        self.fps = float(fps)
+        self.n_decoded = 0
+        self.n_seeks = 0
+        self.notes: list[str] = []
+        try:
+            files = (
+                [path]
+                if path.is_file()
+                else [
+                    p
+                    for p in path.iterdir()
+                    if p.suffix.lower() in suffixes and not p.name.startswith(".") and p.is_file()
+                ]
+            )
+        except OSError as exc:
+            raise VideoError(f"{path}: cannot list the folder ({reason(exc)})") from exc
+        if not files:
+            raise VideoError(f"{path}: the folder has no {'/'.join(suffixes)} frames")
+        self._files = sorted(files, key=lambda p: natural_key(p.name))
+        self.n_frames = len(self._files)
+        sizes = []
+        for file in self._files:
+            try:
+                with Image.open(file) as image:
+                    sizes.append(image.size)
+            except (OSError, UnidentifiedImageError) as exc:
+                raise VideoError(f"{file.name}: not a readable image ({reason(exc)})") from exc
+        width, height = sizes[0]
+        for file, size in zip(self._files, sizes, strict=True):
+            if size != (width, height):
+                raise VideoError(
+                    f"{path}: frames differ in size: {self._files[0].name} is {width}x{height}, "
+                    f"{file.name} is {size[0]}x{size[1]}"
+                )
+        self.height, self.width = height, width
+
+    def read(self, index: int) -> np.ndarray:
+        from PIL import Image
+
+        file = self._files[index]
+        try:
+            with Image.open(file) as image:
+                rgb = rgb8(image)
+        except OSError as exc:
+            raise VideoError(f"{file.name}: not a readable image ({reason(exc)})") from exc
+        self.n_decoded += 1
+        return rgb
+
+    def keyframe_before(self, index: int) -> int:
+        """Every image decodes on its own."""
+        return index
+
+    def fingerprint(self) -> str:
+        """sha256 over frame count, size, every file's name and byte size, first and last file."""
+        digest = hashlib.sha256(b"napari-skipclick frames v1\0")
+        digest.update(f"{self.n_frames}|{self.height}|{self.width}\0".encode())
+        for file in self._files:
+            digest.update(f"{file.name}|{file.stat().st_size}\0".encode())
+        for file in dict.fromkeys([self._files[0], self._files[-1]]):
+            digest.update(file.read_bytes())
+        return digest.hexdigest()
+
+    def close(self) -> None:
+        """Nothing to release: files are opened per read."""

@@ -1,0 +1,206 @@
+"""A video file read through PyAV: one index scan on open, seek + decode forward on read."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from ._frame_sources import VideoError, reason
+from ._video_index import frame_rate, scan_timestamps
+
+_MIB = 2**20
+#: seeking costs about as much as decoding this many frames; closer targets decode forward
+_SEEK_COST_FRAMES = 4
+
+
+class VideoFileSource:
+    """A video file read through PyAV: one index scan on open, seek + decode forward on read."""
+
+    def __init__(self, path: Path) -> None:
+        import av
+
+        self.path = path
+        self.n_decoded = 0
+        self.n_seeks = 0
+        name = path.name
+        try:
+            self._container = av.open(str(path), "r")
+        except av.error.EOFError as exc:
+            raise VideoError(
+                f"{name}: the file ends before any video data (empty or truncated)"
+            ) from exc
+        except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
+            raise VideoError(
+                f"{name}: not a readable video ({reason(exc)}); the file is damaged, "
+                "truncated or not a video"
+            ) from exc
+        try:
+            self._stream = _pick_video_stream(self._container, name)
+            self._codec = _open_decoder(self._stream, name)
+            self._pts, self._keyframes = scan_timestamps(self._container, self._stream, name)
+            self.n_frames = len(self._pts)
+            declared = int(self._stream.frames or 0)
+            self.notes: list[str] = []
+            if declared > self.n_frames:
+                self.notes.append(
+                    f"{name}: the file declares {declared} frames, {self.n_frames} can be read "
+                    "(truncated or damaged?): only those are shown"
+                )
+            self.fps = frame_rate(self._stream, self._pts)
+            self._position: int | None = None  # last frame index decoded; None: seek first
+            self._frames = iter(())
+            self._pending = None
+            self._target = 0
+            first = self._decode_to(0)
+            # display rotation (phone videos): quarter turns counter-clockwise, as players show it
+            self._quarter_turns = round((getattr(first, "rotation", 0) or 0) / 90) % 4
+            self._raw_size = (first.height, first.width)
+            turned = self._quarter_turns % 2 == 1
+            self.height, self.width = self._raw_size[::-1] if turned else self._raw_size
+        except BaseException:
+            self._container.close()
+            raise
+        self._first_rgb: np.ndarray | None = self._to_rgb(first)
+
+    def read(self, index: int) -> np.ndarray:
+        """Decode frame ``index`` (presentation order) as an ``(H, W, 3) uint8`` array."""
+        if index == 0 and self._first_rgb is not None:  # decoded on open; handed over once
+            rgb, self._first_rgb = self._first_rgb, None
+            return rgb
+        return self._to_rgb(self._decode_to(index))
+
+    def keyframe_before(self, index: int) -> int:
+        """The last keyframe at or before ``index``: where decoding frame ``index`` starts."""
+        return int(self._keyframes[np.searchsorted(self._keyframes, index, side="right") - 1])
+
+    def fingerprint(self) -> str:
+        """sha256 over size, frame count, frame size and the file's first and last MiB."""
+        size = self.path.stat().st_size
+        digest = hashlib.sha256(b"napari-skipclick video v1\0")
+        digest.update(f"{size}|{self.n_frames}|{self.height}|{self.width}\0".encode())
+        with open(self.path, "rb") as fh:
+            digest.update(fh.read(_MIB))
+            fh.seek(max(0, size - _MIB))
+            digest.update(fh.read(_MIB))
+        return digest.hexdigest()
+
+    def close(self) -> None:
+        self._frames = iter(())
+        self._container.close()
+
+    def _to_rgb(self, frame) -> np.ndarray:
+        height, width = self._raw_size
+        if (frame.height, frame.width) != (height, width):
+            rgb = frame.to_ndarray(format="rgb24", width=width, height=height)
+        else:
+            rgb = frame.to_ndarray(format="rgb24")
+        if self._quarter_turns:
+            rgb = np.ascontiguousarray(np.rot90(rgb, self._quarter_turns))
+        return rgb
+
+    def _decode_to(self, index: int):
+        """Decoded frame ``index``: the last frame whose pts is at most that frame's pts."""
+        target = int(self._pts[index])
+        key = int(np.searchsorted(self._keyframes, index, side="right")) - 1
+        position = self._position
+        seeked = (
+            position is None
+            or index <= position
+            or int(self._keyframes[key]) > position + _SEEK_COST_FRAMES
+        )
+        if seeked:
+            self._seek(int(self._keyframes[key]))
+        while True:
+            frame, late = self._decode_forward(target)
+            if not late:
+                self._position = index
+                return frame
+            if seeked and key == 0:
+                if frame is None:
+                    raise VideoError(f"{self.path.name}: frame {index} could not be decoded")
+                self._position = None
+                return frame
+            # the decoder started past the target (open GOP, corrupt packets): start earlier
+            key = key - 1 if seeked else key
+            self._seek(int(self._keyframes[key]))
+            seeked = True
+
+    def _decode_forward(self, target: int):
+        """Decode up to pts ``target``; return (frame, late).
+
+        ``frame`` is the frame with pts == target, else the last one before it (``late`` False);
+        if the first frame decoded is already past the target, or none is left, ``late`` is True.
+        """
+        self._target = target
+        previous = None
+        while (frame := self._next_frame()) is not None:
+            pts = frame.pts if frame.pts is not None else frame.dts
+            if pts is None or pts == target:
+                return frame, False
+            if pts > target:
+                if previous is None:
+                    return frame, True
+                self._pending = frame
+                return previous, False
+            previous = frame
+        return previous, previous is None
+
+    def _next_frame(self):
+        if self._pending is not None:
+            frame, self._pending = self._pending, None
+            return frame
+        return next(self._frames, None)
+
+    def _seek(self, keyframe_index: int) -> None:
+        self._container.seek(int(self._pts[keyframe_index]), stream=self._stream, backward=True)
+        self._codec.flush_buffers()
+        self.n_seeks += 1
+        self._frames = self._decoded_frames()
+        self._pending = None
+        self._position = None
+
+    def _decoded_frames(self):
+        """Frames decoded from the current demux position on; corrupt packets are skipped."""
+        import av
+
+        skipping = None  # the decoder's setting may be left over from before the seek
+        for packet in self._container.demux(self._stream):
+            # frames shown before the target are not needed: let the decoder drop the
+            # non-reference ones (B-frames) instead of decoding them
+            skip = packet.pts is not None and packet.pts < self._target
+            if skip != skipping:
+                self._codec.skip_frame = "NONREF" if skip else "DEFAULT"
+                skipping = skip
+            try:
+                frames = self._codec.decode(packet)
+            except av.FFmpegError:
+                continue
+            self.n_decoded += len(frames)
+            yield from frames
+
+
+def _pick_video_stream(container, name: str):
+    streams = [s for s in container.streams.video if not _is_cover_art(s)]
+    if not streams:
+        raise VideoError(f"{name}: the file has no video stream")
+    return streams[0]
+
+
+def _is_cover_art(stream) -> bool:
+    try:
+        import av
+
+        return bool(stream.disposition & av.stream.Disposition.attached_pic)
+    except (AttributeError, TypeError):
+        return False
+
+
+def _open_decoder(stream, name: str):
+    codec = stream.codec_context
+    codec_name = getattr(codec, "name", None) if codec is not None else None
+    if not codec_name or codec_name == "none":
+        raise VideoError(f"{name}: unsupported video codec (no decoder available)")
+    codec.thread_type = "AUTO"
+    return codec
