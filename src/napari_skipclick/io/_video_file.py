@@ -40,6 +40,7 @@ class VideoFileSource:
             self._stream = _pick_video_stream(self._container, name)
             self._codec = _open_decoder(self._stream, name)
             self._pts, self._keyframes = scan_timestamps(self._container, self._stream, name)
+            self._key_pts = self._pts[self._keyframes]
             self.n_frames = len(self._pts)
             declared = int(self._stream.frames or 0)
             self.notes: list[str] = []
@@ -72,8 +73,23 @@ class VideoFileSource:
         return self._to_rgb(self._decode_to(index))
 
     def keyframe_before(self, index: int) -> int:
-        """The last keyframe at or before ``index``: where decoding frame ``index`` starts."""
-        return int(self._keyframes[np.searchsorted(self._keyframes, index, side="right") - 1])
+        """The keyframe where decoding frame ``index`` starts."""
+        return int(self._keyframes[self._start_key(index)])
+
+    def _start_key(self, index: int) -> int:
+        """The keyframe (its number in ``_keyframes``) to seek to for frame ``index``: the last
+        one at or before every frame that shares the frame's timestamp, so that the frame can be
+        told from them by counting; one that shares its timestamp with another keyframe is
+        passed over (the demuxer may land on either)."""
+        first = int(np.searchsorted(self._pts, self._pts[index]))
+        key = int(np.searchsorted(self._keyframes, first, side="right")) - 1
+        key_pts = self._key_pts
+        while key > 0 and (
+            key_pts[key - 1] == key_pts[key]
+            or (key + 1 < len(key_pts) and key_pts[key + 1] == key_pts[key])
+        ):
+            key -= 1
+        return key
 
     def fingerprint(self) -> str:
         """sha256 over size, frame count, frame size and the file's first and last MiB."""
@@ -101,9 +117,11 @@ class VideoFileSource:
         return rgb
 
     def _decode_to(self, index: int):
-        """Decoded frame ``index``: the last frame whose pts is at most that frame's pts."""
+        """Decoded frame ``index``: the frame with that frame's pts (the n-th of those that
+        share it), else the last frame decoded before it (a corrupt packet)."""
         target = int(self._pts[index])
-        key = int(np.searchsorted(self._keyframes, index, side="right")) - 1
+        first = int(np.searchsorted(self._pts, target))  # the first frame with that pts
+        key = self._start_key(index)
         position = self._position
         seeked = (
             position is None
@@ -113,7 +131,9 @@ class VideoFileSource:
         if seeked:
             self._seek(int(self._keyframes[key]))
         while True:
-            frame, late = self._decode_forward(target)
+            # frames with the target's pts still to come before it
+            rank = index - (first if seeked else max(first, position + 1))
+            frame, late = self._decode_forward(target, rank)
             if not late:
                 self._position = index
                 return frame
@@ -127,23 +147,25 @@ class VideoFileSource:
             self._seek(int(self._keyframes[key]))
             seeked = True
 
-    def _decode_forward(self, target: int):
+    def _decode_forward(self, target: int, rank: int):
         """Decode up to pts ``target``; return (frame, late).
 
-        ``frame`` is the frame with pts == target, else the last one before it (``late`` False);
-        if the first frame decoded is already past the target, or none is left, ``late`` is True.
+        ``frame`` is the frame with pts == target after ``rank`` others with it, else the last
+        one before it (``late`` False); if the first frame decoded is already past the target,
+        or none is left, ``late`` is True.
         """
         self._target = target
         previous = None
         while (frame := self._next_frame()) is not None:
             pts = frame.pts if frame.pts is not None else frame.dts
-            if pts is None or pts == target:
+            if pts is None or (pts == target and rank == 0):
                 return frame, False
             if pts > target:
                 if previous is None:
                     return frame, True
                 self._pending = frame
                 return previous, False
+            rank -= pts == target
             previous = frame
         return previous, previous is None
 

@@ -1,0 +1,74 @@
+"""Frame ``t`` is the ``t``-th frame PyAV decodes, whatever the file's timestamps say: frames that
+share a timestamp, B-frames in containers without presentation timestamps, MPEG-TS seeking."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from napari_skipclick.io import open_video
+
+W, H = 128, 96
+
+
+def numbered(i: int) -> np.ndarray:
+    """A frame showing ``i`` as six black or white 20-pixel blocks in its top 16 rows."""
+    frame = np.zeros((H, W, 3), np.uint8)
+    for bit in range(6):
+        frame[:16, bit * 20 : (bit + 1) * 20] = 255 * ((i >> bit) & 1)
+    frame[16:, :, 1] = (i * 9) % 256
+    return frame
+
+
+def number_of(frame: np.ndarray) -> int:
+    """The number ``numbered`` wrote into ``frame``."""
+    return sum(1 << bit for bit in range(6) if frame[8, bit * 20 + 10].mean() > 128)
+
+
+def write_numbered(
+    path: Path, n: int, *, rate: int = 25, fmt: str | None = None, **options: str
+) -> Path:
+    """H.264 frames 0..n-1 (x264 ``options``, e.g. ``bf``, ``g``) in the container of ``path``."""
+    with av.open(str(path), "w", format=fmt) as container:
+        stream = container.add_stream("libx264", rate=Fraction(rate))
+        stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
+        stream.options = {"x264-params": "scenecut=0", **options}
+        for i in range(n):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(numbered(i), format="rgb24")))
+        container.mux(stream.encode(None))
+    return path
+
+
+def decoded_numbers(path: Path) -> list[int]:
+    """The frames PyAV decodes from the start, in its order."""
+    with av.open(str(path)) as container:
+        return [number_of(f.to_ndarray(format="rgb24")) for f in container.decode(video=0)]
+
+
+def assert_reads_every_frame(path: Path, n: int) -> None:
+    """Sequential, backward and random reads all show frame ``t`` as the ``t``-th decoded."""
+    assert decoded_numbers(path) == list(range(n))
+    video = open_video(path, cache_bytes=0)
+    assert len(video) == n
+    assert [number_of(video[t]) for t in range(n)] == list(range(n))
+    backward = open_video(path, cache_bytes=0)
+    assert [number_of(backward[t]) for t in reversed(range(n))] == list(reversed(range(n)))
+    jumps = np.random.default_rng(7).permutation(n).tolist()
+    jumping = open_video(path, cache_bytes=0)
+    assert [number_of(jumping[t]) for t in jumps] == jumps
+
+
+@pytest.mark.parametrize("gop", ["12", "1"])  # keyframes every 12 frames; every frame a keyframe
+def test_frames_that_share_a_timestamp_are_all_read(tmp_path, gop):
+    """A 2400 fps clip in Matroska (millisecond timestamps): two or three frames per
+    timestamp; 11 of 24 frames were shown, the others dropped."""
+    path = write_numbered(tmp_path / "highspeed.mkv", 24, rate=2400, bf="0", g=gop)
+    with av.open(str(path)) as container:
+        stamps = [p.pts for p in container.demux(video=0) if p.size]
+    assert len(set(stamps)) < len(stamps)
+    assert_reads_every_frame(path, 24)
+    assert open_video(path).fps == 2400.0
