@@ -55,6 +55,7 @@ def assert_reads_every_frame(path: Path, n: int) -> None:
     video = open_video(path, cache_bytes=0)
     assert len(video) == n
     assert [number_of(video[t]) for t in range(n)] == list(range(n))
+    assert video.n_seeks == 1 and video.n_decoded <= n + 4  # playback: each frame decoded once
     backward = open_video(path, cache_bytes=0)
     assert [number_of(backward[t]) for t in reversed(range(n))] == list(reversed(range(n)))
     jumps = np.random.default_rng(7).permutation(n).tolist()
@@ -72,3 +73,14 @@ def test_frames_that_share_a_timestamp_are_all_read(tmp_path, gop):
     assert len(set(stamps)) < len(stamps)
     assert_reads_every_frame(path, 24)
     assert open_video(path).fps == 2400.0
+
+
+@pytest.mark.parametrize("name", ["cam.MTS", "open_gop.ts"])
+def test_mpeg_ts_with_b_frames_reads_every_frame(tmp_path, name):
+    """MPEG-TS seeks by decode timestamps, to any packet: seeking to the first frame's pts
+    landed on frame 12's keyframe, and frames 0-12 all showed frame 12."""
+    options = {"bf": "3", "g": "12"}
+    if name == "open_gop.ts":
+        options["x264-params"] = "scenecut=0:open-gop=1"
+    path = write_numbered(tmp_path / name, 30, fmt="mpegts", **options)
+    assert_reads_every_frame(path, 30)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -39,8 +40,10 @@ class VideoFileSource:
         try:
             self._stream = _pick_video_stream(self._container, name)
             self._codec = _open_decoder(self._stream, name)
-            self._pts, self._keyframes = scan_timestamps(self._container, self._stream, name)
+            self._index = scan_timestamps(self._container, self._stream, name)
+            self._pts, self._keyframes = self._index.pts, self._index.keyframes
             self._key_pts = self._pts[self._keyframes]
+            self._seek_by_dts = False  # MPEG-TS: seeking to a pts lands on a later packet
             self.n_frames = len(self._pts)
             declared = int(self._stream.frames or 0)
             self.notes: list[str] = []
@@ -129,7 +132,7 @@ class VideoFileSource:
             or int(self._keyframes[key]) > position + _SEEK_COST_FRAMES
         )
         if seeked:
-            self._seek(int(self._keyframes[key]))
+            self._seek(key)
         while True:
             # frames with the target's pts still to come before it
             rank = index - (first if seeked else max(first, position + 1))
@@ -137,14 +140,11 @@ class VideoFileSource:
             if not late:
                 self._position = index
                 return frame
-            if seeked and key == 0:
-                if frame is None:
-                    raise VideoError(f"{self.path.name}: frame {index} could not be decoded")
-                self._position = None
-                return frame
+            if seeked and key == 0:  # from the first packet on, nothing came out before it
+                raise VideoError(f"{self.path.name}: frame {index} could not be decoded")
             # the decoder started past the target (open GOP, corrupt packets): start earlier
             key = key - 1 if seeked else key
-            self._seek(int(self._keyframes[key]))
+            self._seek(key)
             seeked = True
 
     def _decode_forward(self, target: int, rank: int):
@@ -175,20 +175,40 @@ class VideoFileSource:
             return frame
         return next(self._frames, None)
 
-    def _seek(self, keyframe_index: int) -> None:
-        self._container.seek(int(self._pts[keyframe_index]), stream=self._stream, backward=True)
-        self._codec.flush_buffers()
+    def _seek(self, key: int) -> None:
+        """Seek to keyframe number ``key``, or to one before it: the demuxer must land on a
+        keyframe at or before it (MPEG-TS seeks by decode timestamps, to any packet)."""
+        import av
+
+        index = self._index
+        by_pts, by_dts = int(self._key_pts[key]), int(index.key_dts[key])
+        tries = [by_pts, by_dts, index.start][1 if self._seek_by_dts else 0 :]
         self.n_seeks += 1
-        self._frames = self._decoded_frames()
         self._pending = None
         self._position = None
+        for stamp in [index.start] if key == 0 else tries:
+            try:
+                self._container.seek(stamp, stream=self._stream, backward=True)
+            except av.FFmpegError:
+                continue
+            self._codec.flush_buffers()
+            packets = self._container.demux(self._stream)
+            landed = next((packet for packet in packets if packet.size), None)
+            if landed is not None and landed.is_keyframe:
+                at = landed.pts if landed.pts is not None else landed.dts
+                if at is not None and at <= by_pts:
+                    self._seek_by_dts |= stamp == by_dts != by_pts
+                    self._frames = self._decoded_frames(itertools.chain([landed], packets))
+                    return
+        frame = int(self._keyframes[key])
+        raise VideoError(f"{self.path.name}: seeking does not find the keyframe of frame {frame}")
 
-    def _decoded_frames(self):
-        """Frames decoded from the current demux position on; corrupt packets are skipped."""
+    def _decoded_frames(self, packets):
+        """Frames decoded from ``packets`` on; corrupt packets are skipped."""
         import av
 
         skipping = None  # the decoder's setting may be left over from before the seek
-        for packet in self._container.demux(self._stream):
+        for packet in packets:
             # frames shown before the target are not needed: let the decoder drop the
             # non-reference ones (B-frames) instead of decoding them
             skip = packet.pts is not None and packet.pts < self._target

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
@@ -9,23 +10,40 @@ import numpy as np
 from ._frame_sources import VideoError, reason
 
 
-def scan_timestamps(container, stream, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Demux (without decoding) every packet: frame pts in presentation order and keyframe
-    frame indices. Frames that share a timestamp (a 2400 fps clip in Matroska's milliseconds)
-    are all kept, in decode order."""
+@dataclass(frozen=True)
+class VideoIndex:
+    """What the demux scan found: enough to find any frame without decoding the others."""
+
+    #: each frame's pts, in presentation order (frames that share one in decode order)
+    pts: np.ndarray
+    #: frame numbers of the keyframes, ascending (frame 0 always among them)
+    keyframes: np.ndarray
+    #: each keyframe's decode timestamp (its pts where it has none): MPEG-TS seeks by these
+    key_dts: np.ndarray
+    #: a timestamp at or before every packet: seeking there lands on the first packet
+    start: int
+
+
+def scan_timestamps(container, stream, name: str) -> VideoIndex:
+    """Demux (without decoding) every packet into a ``VideoIndex``. Frames that share a
+    timestamp (a 2400 fps clip in Matroska's milliseconds) are all kept, in decode order."""
     import av
 
     stamps: list[int] = []
-    keys: list[int] = []  # packet numbers
+    keys: list[tuple[int, int]] = []  # (packet number, decode timestamp)
+    start = None
     try:
         for packet in container.demux(stream):
-            if packet.size == 0 or packet.is_discard:
+            if packet.size == 0:
+                continue
+            start = min((t for t in (packet.pts, packet.dts, start) if t is not None), default=None)
+            if packet.is_discard:
                 continue
             ts = packet.pts if packet.pts is not None else packet.dts
             if ts is None:
                 raise VideoError(f"{name}: video packets carry no timestamps; remux the file")
             if packet.is_keyframe:
-                keys.append(len(stamps))
+                keys.append((len(stamps), packet.dts if packet.dts is not None else ts))
             stamps.append(ts)
     except av.FFmpegError as exc:
         if not stamps:
@@ -36,8 +54,11 @@ def scan_timestamps(container, stream, name: str) -> tuple[np.ndarray, np.ndarra
     order = np.argsort(packet_pts, kind="stable")
     frame_of_packet = np.empty_like(order)
     frame_of_packet[order] = np.arange(len(order))
-    keyframes = np.unique(np.concatenate([[0], frame_of_packet[keys]])).astype(np.int64)
-    return packet_pts[order], keyframes
+    key_frames = {int(frame_of_packet[n]): dts for n, dts in keys}
+    key_frames.setdefault(0, start)  # no keyframe first: decode from the first packet
+    keyframes = np.asarray(sorted(key_frames), dtype=np.int64)
+    key_dts = np.asarray([key_frames[k] for k in keyframes], dtype=np.int64)
+    return VideoIndex(packet_pts[order], keyframes, key_dts, int(start))
 
 
 def frame_rate(stream, pts: np.ndarray) -> float:
