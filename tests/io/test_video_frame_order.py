@@ -84,3 +84,14 @@ def test_mpeg_ts_with_b_frames_reads_every_frame(tmp_path, name):
         options["x264-params"] = "scenecut=0:open-gop=1"
     path = write_numbered(tmp_path / name, 30, fmt="mpegts", **options)
     assert_reads_every_frame(path, 30)
+
+
+@pytest.mark.parametrize("x264", ["scenecut=0", "scenecut=0:open-gop=1"])
+def test_h264_with_b_frames_in_avi_reads_every_frame(tmp_path, x264):
+    """AVI stores no presentation timestamps: its packets' pts count them in decode order, and
+    frames matched by pts came out as 0, 0, 0, 1, 3, 4, 4, 5, ..."""
+    path = write_numbered(tmp_path / "h264_b.avi", 30, bf="3", g="12", **{"x264-params": x264})
+    with av.open(str(path)) as container:
+        stamps = [p.pts for p in container.demux(video=0) if p.size]
+    assert stamps == sorted(stamps)  # decode order, though frames are shown in another
+    assert_reads_every_frame(path, 30)

@@ -122,6 +122,8 @@ class VideoFileSource:
     def _decode_to(self, index: int):
         """Decoded frame ``index``: the frame with that frame's pts (the n-th of those that
         share it), else the last frame decoded before it (a corrupt packet)."""
+        if self._index.counted:
+            return self._count_to(index)
         target = int(self._pts[index])
         first = int(np.searchsorted(self._pts, target))  # the first frame with that pts
         key = self._start_key(index)
@@ -146,6 +148,30 @@ class VideoFileSource:
             key = key - 1 if seeked else key
             self._seek(key)
             seeked = True
+
+    def _count_to(self, index: int):
+        """Decoded frame ``index`` where frames are counted: the ``index``-th the decoder gives
+        from the start. After a seek the first frame must be the keyframe landed on (its pts,
+        its packet's); else counting starts from the first packet."""
+        key = self._start_key(index)
+        position = self._position
+        far = position is None or self._keyframes[key] > position + _SEEK_COST_FRAMES
+        if far or index <= position:
+            for start in dict.fromkeys([key, 0]):
+                ordinal = self._seek(start)
+                frame = self._next_frame()
+                if frame is not None and frame.pts == self._pts[ordinal]:
+                    break
+            else:
+                raise VideoError(f"{self.path.name}: frame {index} could not be decoded")
+        else:
+            ordinal, frame = position + 1, self._next_frame()
+        while frame is not None and ordinal < index:
+            ordinal, frame = ordinal + 1, self._next_frame()
+        if frame is None:
+            raise VideoError(f"{self.path.name}: frame {index} could not be decoded")
+        self._position = index
+        return frame
 
     def _decode_forward(self, target: int, rank: int):
         """Decode up to pts ``target``; return (frame, late).
@@ -175,9 +201,10 @@ class VideoFileSource:
             return frame
         return next(self._frames, None)
 
-    def _seek(self, key: int) -> None:
+    def _seek(self, key: int) -> int:
         """Seek to keyframe number ``key``, or to one before it: the demuxer must land on a
-        keyframe at or before it (MPEG-TS seeks by decode timestamps, to any packet)."""
+        keyframe at or before it (MPEG-TS seeks by decode timestamps, to any packet). Returns
+        the frame landed on where frames are counted."""
         import av
 
         index = self._index
@@ -196,10 +223,12 @@ class VideoFileSource:
             landed = next((packet for packet in packets if packet.size), None)
             if landed is not None and landed.is_keyframe:
                 at = landed.pts if landed.pts is not None else landed.dts
-                if at is not None and at <= by_pts:
+                ordinal = int(np.searchsorted(self._pts, at)) if at is not None else 0
+                known = not index.counted or (ordinal < len(self._pts) and self._pts[ordinal] == at)
+                if at is not None and at <= by_pts and known:
                     self._seek_by_dts |= stamp == by_dts != by_pts
                     self._frames = self._decoded_frames(itertools.chain([landed], packets))
-                    return
+                    return ordinal
         frame = int(self._keyframes[key])
         raise VideoError(f"{self.path.name}: seeking does not find the keyframe of frame {frame}")
 
@@ -208,10 +237,11 @@ class VideoFileSource:
         import av
 
         skipping = None  # the decoder's setting may be left over from before the seek
+        counted = self._index.counted  # a frame the decoder drops would not be counted
         for packet in packets:
             # frames shown before the target are not needed: let the decoder drop the
             # non-reference ones (B-frames) instead of decoding them
-            skip = packet.pts is not None and packet.pts < self._target
+            skip = packet.pts is not None and packet.pts < self._target and not counted
             if skip != skipping:
                 self._codec.skip_frame = "NONREF" if skip else "DEFAULT"
                 skipping = skip

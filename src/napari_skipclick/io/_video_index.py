@@ -22,6 +22,9 @@ class VideoIndex:
     key_dts: np.ndarray
     #: a timestamp at or before every packet: seeking there lands on the first packet
     start: int
+    #: the codec reorders frames but the packets' pts are their decode order (H.264 with
+    #: B-frames in AVI): frames are counted as they come out of the decoder, not matched by pts
+    counted: bool
 
 
 def scan_timestamps(container, stream, name: str) -> VideoIndex:
@@ -30,8 +33,10 @@ def scan_timestamps(container, stream, name: str) -> VideoIndex:
     import av
 
     stamps: list[int] = []
-    keys: list[tuple[int, int]] = []  # (packet number, decode timestamp)
+    keys: list[tuple[int, int, bool]] = []  # (packet number, decode timestamp, closed GOP)
     start = None
+    delays: set[int] = set()  # pts - dts
+    codec = stream.codec_context.name if stream.codec_context.has_b_frames else None
     try:
         for packet in container.demux(stream):
             if packet.size == 0:
@@ -42,23 +47,48 @@ def scan_timestamps(container, stream, name: str) -> VideoIndex:
             ts = packet.pts if packet.pts is not None else packet.dts
             if ts is None:
                 raise VideoError(f"{name}: video packets carry no timestamps; remux the file")
+            if packet.pts is not None and packet.dts is not None:
+                delays.add(packet.pts - packet.dts)
             if packet.is_keyframe:
-                keys.append((len(stamps), packet.dts if packet.dts is not None else ts))
+                dts = packet.dts if packet.dts is not None else ts
+                keys.append((len(stamps), dts, _starts_closed_gop(packet, codec)))
             stamps.append(ts)
     except av.FFmpegError as exc:
         if not stamps:
             raise VideoError(f"{name}: not a readable video ({reason(exc)})") from exc
     if not stamps:
         raise VideoError(f"{name}: the video has no frames")
+    counted = codec is not None and len(delays) <= 1
     packet_pts = np.asarray(stamps, dtype=np.int64)
     order = np.argsort(packet_pts, kind="stable")
     frame_of_packet = np.empty_like(order)
     frame_of_packet[order] = np.arange(len(order))
-    key_frames = {int(frame_of_packet[n]): dts for n, dts in keys}
+    # counting frames needs a keyframe that nothing after it precedes on screen
+    key_frames = {int(frame_of_packet[n]): dts for n, dts, closed in keys if closed or not counted}
     key_frames.setdefault(0, start)  # no keyframe first: decode from the first packet
     keyframes = np.asarray(sorted(key_frames), dtype=np.int64)
     key_dts = np.asarray([key_frames[k] for k in keyframes], dtype=np.int64)
-    return VideoIndex(packet_pts[order], keyframes, key_dts, int(start))
+    return VideoIndex(packet_pts[order], keyframes, key_dts, int(start), counted)
+
+
+def _starts_closed_gop(packet, codec: str | None) -> bool:
+    """False for an H.264/HEVC keyframe (in Annex B, as AVI stores it) that is not an IDR
+    picture: frames after it in the file may be shown before it (an open GOP), which a decoder
+    that starts there drops, so frames could not be counted from it."""
+    if codec not in ("h264", "hevc"):
+        return True
+    data = memoryview(packet)[:4096].tobytes()
+    at = data.find(b"\x00\x00\x01")
+    if at < 0:
+        return True  # length-prefixed (MP4, Matroska): their pts say the order
+    while 0 <= at < len(data) - 3:
+        header = data[at + 3]
+        if codec == "h264" and 1 <= header & 0x1F <= 5:  # the first slice
+            return header & 0x1F == 5
+        if codec == "hevc" and (header >> 1) & 0x3F < 32:
+            return 16 <= (header >> 1) & 0x3F <= 20  # BLA or IDR
+        at = data.find(b"\x00\x00\x01", at + 3)
+    return False
 
 
 def frame_rate(stream, pts: np.ndarray) -> float:
