@@ -95,3 +95,24 @@ def test_h264_with_b_frames_in_avi_reads_every_frame(tmp_path, x264):
         stamps = [p.pts for p in container.demux(video=0) if p.size]
     assert stamps == sorted(stamps)  # decode order, though frames are shown in another
     assert_reads_every_frame(path, 30)
+
+
+def test_a_losslessly_trimmed_mp4_is_not_called_truncated(tmp_path):
+    """``ffmpeg -ss 0.2 -c copy`` keeps the packets before the cut (the keyframe they need) and
+    an edit list hides them: the header's 30 frames are not a sign of damage."""
+    full = write_numbered(tmp_path / "full.mp4", 30)
+    trimmed = tmp_path / "trimmed.mp4"
+    with av.open(str(full)) as source, av.open(str(trimmed), "w") as target:
+        stream = target.add_stream_from_template(source.streams.video[0])
+        for packet in source.demux(video=0):
+            if packet.size:
+                packet.pts -= 5 * 512  # five frames of 1/12800 s ticks
+                packet.dts -= 5 * 512
+                packet.stream = stream
+                target.mux(packet)
+    with av.open(str(trimmed)) as container:
+        assert container.streams.video[0].frames == 30
+    video = open_video(trimmed)
+    assert decoded_numbers(trimmed) == list(range(5, 30))
+    assert [number_of(video[t]) for t in range(len(video))] == list(range(5, 30))
+    assert video.notes == []

@@ -47,7 +47,7 @@ class VideoFileSource:
             self.n_frames = len(self._pts)
             declared = int(self._stream.frames or 0)
             self.notes: list[str] = []
-            if declared > self.n_frames:
+            if declared > self.n_frames + self._index.discarded:  # not an edit list's cut
                 self.notes.append(
                     f"{name}: the file declares {declared} frames, {self.n_frames} can be read "
                     "(truncated or damaged?): only those are shown"

@@ -25,6 +25,8 @@ class VideoIndex:
     #: the codec reorders frames but the packets' pts are their decode order (H.264 with
     #: B-frames in AVI): frames are counted as they come out of the decoder, not matched by pts
     counted: bool
+    #: packets an edit list leaves out (a losslessly trimmed MP4): decoded, never shown
+    discarded: int
 
 
 def scan_timestamps(container, stream, name: str) -> VideoIndex:
@@ -36,6 +38,7 @@ def scan_timestamps(container, stream, name: str) -> VideoIndex:
     keys: list[tuple[int, int, bool]] = []  # (packet number, decode timestamp, closed GOP)
     start = None
     delays: set[int] = set()  # pts - dts
+    discarded = 0
     codec = stream.codec_context.name if stream.codec_context.has_b_frames else None
     try:
         for packet in container.demux(stream):
@@ -43,6 +46,7 @@ def scan_timestamps(container, stream, name: str) -> VideoIndex:
                 continue
             start = min((t for t in (packet.pts, packet.dts, start) if t is not None), default=None)
             if packet.is_discard:
+                discarded += 1
                 continue
             ts = packet.pts if packet.pts is not None else packet.dts
             if ts is None:
@@ -68,7 +72,7 @@ def scan_timestamps(container, stream, name: str) -> VideoIndex:
     key_frames.setdefault(0, start)  # no keyframe first: decode from the first packet
     keyframes = np.asarray(sorted(key_frames), dtype=np.int64)
     key_dts = np.asarray([key_frames[k] for k in keyframes], dtype=np.int64)
-    return VideoIndex(packet_pts[order], keyframes, key_dts, int(start), counted)
+    return VideoIndex(packet_pts[order], keyframes, key_dts, int(start), counted, discarded)
 
 
 def _starts_closed_gop(packet, codec: str | None) -> bool:
