@@ -10,7 +10,7 @@ import av
 import numpy as np
 import pytest
 
-from napari_skipclick.io import open_video
+from napari_skipclick.io import VideoError, open_video
 
 W, H = 128, 96
 
@@ -116,3 +116,21 @@ def test_a_losslessly_trimmed_mp4_is_not_called_truncated(tmp_path):
     assert decoded_numbers(trimmed) == list(range(5, 30))
     assert [number_of(video[t]) for t in range(len(video))] == list(range(5, 30))
     assert video.notes == []
+
+
+def test_an_mp4_cut_inside_its_index_says_it_ends_early(tmp_path):
+    """An MP4 with its index first (``+faststart``) cut after 40-300 bytes opens with no video
+    stream: 'the file has no video stream' sent users looking for a codec problem."""
+    path = tmp_path / "clip.mp4"
+    with av.open(str(path), "w", options={"movflags": "+faststart"}) as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
+        for i in range(5):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(numbered(i), format="rgb24")))
+        container.mux(stream.encode(None))
+    data = path.read_bytes()
+    assert data[36:40] == b"moov"
+    for size in (40, 100, 200, 300):
+        (tmp_path / "cut.mp4").write_bytes(data[:size])
+        with pytest.raises(VideoError, match=r"cut\.mp4: the file ends before any video data"):
+            open_video(tmp_path / "cut.mp4")

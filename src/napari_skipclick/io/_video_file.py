@@ -255,6 +255,9 @@ class VideoFileSource:
 
 def _pick_video_stream(container, name: str):
     streams = [s for s in container.streams.video if not _is_cover_art(s)]
+    if not streams and not (container.streams.audio or container.streams.subtitles):
+        # an MP4 cut inside its index (moov) before the video track: no stream, or a data one
+        raise VideoError(f"{name}: the file ends before any video data (empty or truncated)")
     if not streams:
         raise VideoError(f"{name}: the file has no video stream")
     return streams[0]
