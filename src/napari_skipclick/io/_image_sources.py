@@ -11,6 +11,8 @@ import numpy as np
 
 from ._frame_sources import VideoError, reason
 
+_EXIF_ORIENTATION = 0x0112
+
 
 def natural_key(name: str) -> list:
     """Sort key that orders ``frame2`` before ``frame10`` (case-insensitive)."""
@@ -30,9 +32,31 @@ def rgb8(image: Any) -> np.ndarray:
     return np.asarray(image.convert("RGB"))
 
 
+def upright(image: Any) -> Any:
+    """``image`` turned as its EXIF orientation says (phone photos), as viewers and training
+    tools show it; unchanged without one."""
+    from PIL import ImageOps
+
+    return ImageOps.exif_transpose(image) if _orientation(image) != 1 else image
+
+
+def _upright_size(image: Any) -> tuple[int, int]:
+    """``(width, height)`` of ``image`` once upright (read from the header, not decoded)."""
+    width, height = image.size
+    return (height, width) if _orientation(image) in (5, 6, 7, 8) else (width, height)
+
+
+def _orientation(image: Any) -> int:
+    try:
+        return int(image.getexif().get(_EXIF_ORIENTATION, 1))
+    except (OSError, ValueError, TypeError, SyntaxError):  # a damaged EXIF block: as stored
+        return 1
+
+
 class FrameFolderSource:
     """A folder of JPEG/PNG frames, naturally sorted by file name; all frames the same size.
-    A single image file (``path`` a file) is a video of one frame."""
+    A single image file (``path`` a file) is a video of one frame. Frames are turned upright
+    as their EXIF orientation says."""
 
     def __init__(self, path: Path, suffixes: tuple[str, ...], *, fps: float) -> None:
         from PIL import Image, UnidentifiedImageError
@@ -62,7 +86,7 @@ class FrameFolderSource:
         for file in self._files:
             try:
                 with Image.open(file) as image:
-                    sizes.append(image.size)
+                    sizes.append(_upright_size(image))
             except (OSError, UnidentifiedImageError) as exc:
                 raise VideoError(f"{file.name}: not a readable image ({reason(exc)})") from exc
         width, height = sizes[0]
@@ -80,7 +104,7 @@ class FrameFolderSource:
         file = self._files[index]
         try:
             with Image.open(file) as image:
-                rgb = rgb8(image)
+                rgb = rgb8(upright(image))
         except OSError as exc:
             raise VideoError(f"{file.name}: not a readable image ({reason(exc)})") from exc
         self.n_decoded += 1

@@ -1,0 +1,50 @@
+"""Frames read from image files: EXIF orientation, TIFF stacks, mixed suffixes, label folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from napari_skipclick.io import open_video
+
+W, H = 64, 48
+
+
+def pattern(i: int) -> np.ndarray:
+    """An asymmetric frame (a bright top-left corner) whose content encodes ``i``."""
+    frame = np.full((H, W, 3), (i * 20) % 256, np.uint8)
+    frame[:12, :16] = 255
+    frame[-8:, :, 2] = 60
+    return frame
+
+
+def save_sideways(path: Path, frame: np.ndarray) -> None:
+    """``frame`` as a phone saves it: pixels stored turned, EXIF orientation 6 to turn back."""
+    image = Image.fromarray(np.ascontiguousarray(np.rot90(frame, 1)))
+    exif = image.getexif()
+    exif[0x0112] = 6
+    image.save(path, exif=exif, quality=98)
+
+
+def test_exif_orientation_is_applied_to_photos_and_frame_folders(tmp_path):
+    """Phone photos stored sideways opened sideways, so exported masks did not fit the images
+    that training tools (which apply EXIF) load."""
+    save_sideways(tmp_path / "IMG_0001.jpg", pattern(1))
+    with Image.open(tmp_path / "IMG_0001.jpg") as image:
+        assert image.size == (H, W)  # stored sideways
+        expected = np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+    photo = open_video(tmp_path / "IMG_0001.jpg")
+    assert photo.shape == (1, H, W, 3)
+    np.testing.assert_array_equal(photo[0], expected)
+    assert np.abs(photo[0].astype(int) - pattern(1)).mean() < 3
+    # a folder of sideways and upright frames: one size once upright, not "differ in size"
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    save_sideways(folder / "0.jpg", pattern(0))
+    Image.fromarray(pattern(1)).save(folder / "1.png")
+    video = open_video(folder)
+    assert video.shape == (2, H, W, 3)
+    assert np.abs(video[0].astype(int) - pattern(0)).mean() < 3
+    np.testing.assert_array_equal(video[1], pattern(1))
