@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image, ImageOps
 
-from napari_skipclick.io import open_video
+from napari_skipclick.io import VideoError, open_video
 
 W, H = 64, 48
 
@@ -48,3 +49,30 @@ def test_exif_orientation_is_applied_to_photos_and_frame_folders(tmp_path):
     assert video.shape == (2, H, W, 3)
     assert np.abs(video[0].astype(int) - pattern(0)).mean() < 3
     np.testing.assert_array_equal(video[1], pattern(1))
+
+
+def test_a_tiff_stack_opens_as_a_video_of_its_pages(tmp_path):
+    """FFmpeg reads a multi-page TIFF's first page only: it opened as one frame, silently."""
+    frames = [pattern(i) for i in range(6)]
+    Image.fromarray(frames[0]).save(
+        tmp_path / "stack.tif",
+        save_all=True,
+        append_images=[Image.fromarray(f) for f in frames[1:]],
+    )
+    video = open_video(tmp_path / "stack.tif", fps=10)
+    assert video.shape == (6, H, W, 3) and video.fps == 10.0
+    for t in (3, 0, 5, 1):
+        np.testing.assert_array_equal(video[t], frames[t])
+    # 16-bit greyscale pages (microscopy) are scaled as 16-bit frames are
+    grey = [(np.arange(H * W).reshape(H, W) * (i + 1) % 65536).astype(np.uint16) for i in range(3)]
+    pages = [Image.fromarray(g) for g in grey]
+    pages[0].save(tmp_path / "grey.tiff", save_all=True, append_images=pages[1:])
+    stack = open_video(tmp_path / "grey.tiff")
+    assert len(stack) == 3
+    np.testing.assert_array_equal(stack[2][..., 0], np.rint(grey[2] / 257).astype(np.uint8))
+    # pages of another size are refused by name, as frames of a folder are
+    Image.fromarray(frames[0]).save(
+        tmp_path / "mixed.tif", save_all=True, append_images=[Image.fromarray(frames[1][:20])]
+    )
+    with pytest.raises(VideoError, match=r"mixed\.tif is 64x48, mixed\.tif page 2 is 64x20"):
+        open_video(tmp_path / "mixed.tif")

@@ -1,4 +1,4 @@
-"""Image frame sources behind ``VideoArray``: a folder of JPEG/PNG frames or one photo."""
+"""Image frame sources behind ``VideoArray``: a folder of JPEG/PNG frames, one photo, a TIFF."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import numpy as np
 from ._frame_sources import VideoError, reason
 
 _EXIF_ORIENTATION = 0x0112
+#: image files whose pages are frames (a TIFF stack from a microscope or a camera)
+PAGED_SUFFIXES = (".tif", ".tiff")
 
 
 def natural_key(name: str) -> list:
@@ -46,6 +48,10 @@ def _upright_size(image: Any) -> tuple[int, int]:
     return (height, width) if _orientation(image) in (5, 6, 7, 8) else (width, height)
 
 
+def _name(file: Path, page: int) -> str:
+    return f"{file.name} page {page + 1}" if page else file.name
+
+
 def _orientation(image: Any) -> int:
     try:
         return int(image.getexif().get(_EXIF_ORIENTATION, 1))
@@ -55,8 +61,8 @@ def _orientation(image: Any) -> int:
 
 class FrameFolderSource:
     """A folder of JPEG/PNG frames, naturally sorted by file name; all frames the same size.
-    A single image file (``path`` a file) is a video of one frame. Frames are turned upright
-    as their EXIF orientation says."""
+    A single image file (``path`` a file) is a video of one frame, a TIFF a video of its
+    pages. Frames are turned upright as their EXIF orientation says."""
 
     def __init__(self, path: Path, suffixes: tuple[str, ...], *, fps: float) -> None:
         from PIL import Image, UnidentifiedImageError
@@ -81,32 +87,38 @@ class FrameFolderSource:
         if not files:
             raise VideoError(f"{path}: the folder has no {'/'.join(suffixes)} frames")
         self._files = sorted(files, key=lambda p: natural_key(p.name))
-        self.n_frames = len(self._files)
+        self._frames: list[tuple[Path, int]] = []  # (file, page)
         sizes = []
         for file in self._files:
             try:
                 with Image.open(file) as image:
-                    sizes.append(_upright_size(image))
-            except (OSError, UnidentifiedImageError) as exc:
+                    paged = file.suffix.lower() in PAGED_SUFFIXES
+                    for page in range(getattr(image, "n_frames", 1) if paged else 1):
+                        image.seek(page)
+                        self._frames.append((file, page))
+                        sizes.append(_upright_size(image))
+            except (OSError, UnidentifiedImageError, EOFError) as exc:
                 raise VideoError(f"{file.name}: not a readable image ({reason(exc)})") from exc
+        self.n_frames = len(self._frames)
         width, height = sizes[0]
-        for file, size in zip(self._files, sizes, strict=True):
+        for frame, size in zip(self._frames, sizes, strict=True):
             if size != (width, height):
                 raise VideoError(
-                    f"{path}: frames differ in size: {self._files[0].name} is {width}x{height}, "
-                    f"{file.name} is {size[0]}x{size[1]}"
+                    f"{path}: frames differ in size: {_name(*self._frames[0])} is "
+                    f"{width}x{height}, {_name(*frame)} is {size[0]}x{size[1]}"
                 )
         self.height, self.width = height, width
 
     def read(self, index: int) -> np.ndarray:
         from PIL import Image
 
-        file = self._files[index]
+        file, page = self._frames[index]
         try:
             with Image.open(file) as image:
+                image.seek(page)
                 rgb = rgb8(upright(image))
-        except OSError as exc:
-            raise VideoError(f"{file.name}: not a readable image ({reason(exc)})") from exc
+        except (OSError, EOFError) as exc:
+            raise VideoError(f"{_name(file, page)}: not a readable image ({reason(exc)})") from exc
         self.n_decoded += 1
         return rgb
 

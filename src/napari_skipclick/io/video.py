@@ -19,7 +19,7 @@ import numpy as np
 
 from ..types import VideoInfo
 from ._frame_sources import FrameSource, VideoError
-from ._image_sources import FrameFolderSource
+from ._image_sources import PAGED_SUFFIXES, FrameFolderSource
 from ._video_file import VideoFileSource
 
 __all__ = [
@@ -82,16 +82,17 @@ def is_label_folder(path: str | Path) -> bool:
 def open_video(
     path: str | Path, *, fps: float = 25.0, cache_bytes: int = _DEFAULT_CACHE_BYTES
 ) -> VideoArray:
-    """Open a video file, a folder of frames or one image (JPEG/PNG, a video of one frame)
-    lazily; raise ``VideoError`` if it cannot be read.
+    """Open a video file, a folder of frames, one image (JPEG/PNG, a video of one frame) or a
+    TIFF (a video of its pages) lazily; raise ``VideoError`` if it cannot be read.
 
     ``fps`` is used for frame folders only (they carry no frame rate); ``cache_bytes`` bounds the
     memory of decoded RGB frames kept for re-use. The video's ``info.path`` is absolute, so a
     store that records it finds the video from any working folder.
     """
     path = Path(os.path.abspath(Path(path).expanduser()))
-    if path.is_dir() or (path.is_file() and path.suffix.lower() in FRAME_FOLDER_SUFFIXES):
-        # a folder of frames, or one photo: a video of one frame
+    image_suffixes = FRAME_FOLDER_SUFFIXES + PAGED_SUFFIXES
+    if path.is_dir() or (path.is_file() and path.suffix.lower() in image_suffixes):
+        # a folder of frames, one photo (a video of one frame) or a TIFF stack (of its pages)
         source: FrameSource = FrameFolderSource(path, FRAME_FOLDER_SUFFIXES, fps=fps)
     elif path.exists() and not path.is_file():
         raise VideoError(f"{path} is neither a regular file nor a directory")
