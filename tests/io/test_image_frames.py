@@ -76,3 +76,19 @@ def test_a_tiff_stack_opens_as_a_video_of_its_pages(tmp_path):
     )
     with pytest.raises(VideoError, match=r"mixed\.tif is 64x48, mixed\.tif page 2 is 64x20"):
         open_video(tmp_path / "mixed.tif")
+
+
+def test_a_frame_folder_names_the_images_it_leaves_out(tmp_path):
+    """A folder of .png/.jpg/.JPEG/.bmp/.tif frames opened as 4 frames of 6 without a word."""
+    for i, name in enumerate(["000.png", "001.jpg", "002.JPEG", "003.bmp", "004.tif", "005.png"]):
+        Image.fromarray(pattern(i)).save(tmp_path / name, quality=98)
+    (tmp_path / "notes.txt").write_text("not an image")
+    video = open_video(tmp_path)
+    assert len(video) == 4
+    assert video.notes == [
+        f"{tmp_path.name}: 2 image file(s) left out, only .jpg/.jpeg/.png files are frames: "
+        "003.bmp, 004.tif"
+    ]
+    (tmp_path / "003.bmp").unlink()
+    (tmp_path / "004.tif").unlink()
+    assert open_video(tmp_path).notes == []

@@ -14,6 +14,8 @@ from ._frame_sources import VideoError, reason
 _EXIF_ORIENTATION = 0x0112
 #: image files whose pages are frames (a TIFF stack from a microscope or a camera)
 PAGED_SUFFIXES = (".tif", ".tiff")
+#: images a frame folder does not read, named in its notes when there are any
+_OTHER_IMAGE_SUFFIXES = (".bmp", ".tif", ".tiff", ".gif", ".webp")
 
 
 def natural_key(name: str) -> list:
@@ -46,6 +48,23 @@ def _upright_size(image: Any) -> tuple[int, int]:
     """``(width, height)`` of ``image`` once upright (read from the header, not decoded)."""
     width, height = image.size
     return (height, width) if _orientation(image) in (5, 6, 7, 8) else (width, height)
+
+
+def _left_out_note(folder: Path, suffixes: tuple[str, ...]) -> list[str]:
+    """A note naming the images in ``folder`` that are not frames (other suffixes), if any."""
+    left_out = sorted(
+        (p.name for p in folder.iterdir() if p.suffix.lower() in _OTHER_IMAGE_SUFFIXES),
+        key=natural_key,
+    )
+    if not left_out:
+        return []
+    names = ", ".join(left_out[:5]) + (
+        f" and {len(left_out) - 5} more" if len(left_out) > 5 else ""
+    )
+    return [
+        f"{folder.name}: {len(left_out)} image file(s) left out, only {'/'.join(suffixes)} files "
+        f"are frames: {names}"
+    ]
 
 
 def _name(file: Path, page: int) -> str:
@@ -86,6 +105,8 @@ class FrameFolderSource:
             raise VideoError(f"{path}: cannot list the folder ({reason(exc)})") from exc
         if not files:
             raise VideoError(f"{path}: the folder has no {'/'.join(suffixes)} frames")
+        if path.is_dir():
+            self.notes.extend(_left_out_note(path, suffixes))
         self._files = sorted(files, key=lambda p: natural_key(p.name))
         self._frames: list[tuple[Path, int]] = []  # (file, page)
         sizes = []
