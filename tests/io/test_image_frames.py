@@ -92,3 +92,32 @@ def test_a_frame_folder_names_the_images_it_leaves_out(tmp_path):
     (tmp_path / "003.bmp").unlink()
     (tmp_path / "004.tif").unlink()
     assert open_video(tmp_path).notes == []
+
+
+def test_a_folder_is_judged_a_label_folder_by_more_than_its_first_image(tmp_path):
+    """A greyscale camera's frames whose first one is black (warm-up) were taken for label
+    images, and ``skipclick precompute PARENT`` skipped the folder."""
+    from napari_skipclick.io.video import is_label_folder
+
+    camera = tmp_path / "ir_camera"
+    camera.mkdir()
+    ramp = np.arange(H * W).reshape(H, W) % 256
+    for i in range(12):
+        grey = np.zeros((H, W), np.uint8) if i == 0 else ((ramp + 7 * i) % 256).astype(np.uint8)
+        Image.fromarray(grey).save(camera / f"frame{i}.png")
+    assert not is_label_folder(camera)
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    for i in range(12):
+        ids = np.zeros((H, W), np.uint8)
+        ids[i : i + 10, 5:20] = 1 if i < 11 else 0  # the object gone in the last mask
+        image = Image.fromarray(ids).convert("P")
+        image.save(masks / f"{i:05d}.png")
+    assert is_label_folder(masks)
+    grey_ids = tmp_path / "grey_ids"
+    grey_ids.mkdir()
+    for i in range(3):
+        Image.fromarray((np.indices((H, W))[1] // 16 * 40).astype(np.uint8)).save(
+            grey_ids / f"{i}.png"
+        )
+    assert is_label_folder(grey_ids)

@@ -36,6 +36,20 @@ def rgb8(image: Any) -> np.ndarray:
     return np.asarray(image.convert("RGB"))
 
 
+def is_label_image(file: Path) -> bool:
+    """True for a label image, not a frame: a palette or bilevel PNG, or a single-channel one
+    with at most 16 values (object IDs, as in DAVIS ``Annotations/`` and ``masks/`` folders)."""
+    from PIL import Image
+
+    try:
+        with Image.open(file) as image:
+            if image.mode in ("P", "1"):
+                return True
+            return image.mode in ("L", "I", "I;16") and len(np.unique(np.asarray(image))) <= 16
+    except (OSError, ValueError):  # unreadable: left to the reader to report
+        return False
+
+
 def upright(image: Any) -> Any:
     """``image`` turned as its EXIF orientation says (phone photos), as viewers and training
     tools show it; unchanged without one."""

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..types import VideoInfo
 from ._frame_sources import FrameSource, VideoError
-from ._image_sources import PAGED_SUFFIXES, FrameFolderSource
+from ._image_sources import PAGED_SUFFIXES, FrameFolderSource, is_label_image, natural_key
 from ._video_file import VideoFileSource
 
 __all__ = [
@@ -59,24 +59,17 @@ def is_frame_folder(path: str | Path) -> bool:
 
 
 def is_label_folder(path: str | Path) -> bool:
-    """True if ``path`` is a frame folder whose first image is a label image, not a frame: a
-    palette or bilevel PNG, or a single-channel one with at most 16 values (object IDs, as in
-    DAVIS ``Annotations/`` and ``masks/`` folders)."""
-    from PIL import Image
-
+    """True if ``path`` is a frame folder of label images, not frames: five images spread over
+    it (first, last and between, in name order) are all label images (``is_label_image``; one
+    is not enough: a camera's first frame may be black)."""
     if not is_frame_folder(path):
         return False
-    first = min(
+    files = sorted(
         (p for p in Path(path).iterdir() if p.suffix.lower() in FRAME_FOLDER_SUFFIXES),
-        key=lambda p: p.name,
+        key=lambda p: natural_key(p.name),
     )
-    try:
-        with Image.open(first) as image:
-            if image.mode in ("P", "1"):
-                return True
-            return image.mode in ("L", "I", "I;16") and len(np.unique(np.asarray(image))) <= 16
-    except (OSError, ValueError):  # unreadable: left to the reader to report
-        return False
+    spread = sorted({round(k * (len(files) - 1) / 4) for k in range(5)})
+    return all(is_label_image(files[i]) for i in spread)
 
 
 def open_video(
