@@ -134,3 +134,14 @@ def test_an_mp4_cut_inside_its_index_says_it_ends_early(tmp_path):
         (tmp_path / "cut.mp4").write_bytes(data[:size])
         with pytest.raises(VideoError, match=r"cut\.mp4: the file ends before any video data"):
             open_video(tmp_path / "cut.mp4")
+
+
+def test_a_jump_to_a_keyframe_decodes_from_that_keyframe(tmp_path):
+    """Jumps seek to the keyframe itself, not to one before it (B-frames make an MP4's first
+    decode timestamp negative: seeking by decode timestamps landed a whole GOP early)."""
+    path = write_numbered(tmp_path / "clip.mp4", 36, bf="3", g="12")
+    video = open_video(path, cache_bytes=0)
+    for t in (24, 12, 30):
+        decoded = video.n_decoded
+        assert number_of(video[t]) == t
+        assert video.n_decoded - decoded <= (1 if t % 12 == 0 else t % 12 + 4)

@@ -226,7 +226,7 @@ class VideoFileSource:
                 ordinal = int(np.searchsorted(self._pts, at)) if at is not None else 0
                 known = not index.counted or (ordinal < len(self._pts) and self._pts[ordinal] == at)
                 if at is not None and at <= by_pts and known:
-                    self._seek_by_dts |= stamp == by_dts != by_pts
+                    self._seek_by_dts |= key > 0 and stamp == by_dts != by_pts
                     self._frames = self._decoded_frames(itertools.chain([landed], packets))
                     return ordinal
         frame = int(self._keyframes[key])
