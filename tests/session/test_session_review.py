@@ -69,3 +69,30 @@ def test_the_settled_doubt_is_read_back_from_the_store(tmp_path):
     assert resumed.status(2) == FrameStatus.NEEDS_REVIEW
     assert resumed.review_reasons(2).keys() == {bar}
     resumed.close()
+
+
+def test_undo_puts_back_the_reasons_a_propagation_changed():
+    """Undo restored masks and statuses but not the reasons: a frame in review again read
+    "no reason kept", and frames kept the reasons of the run undone."""
+    session, square, bar = two_objects_in_review()
+    before = {t: session.review_reasons(t) for t in (1, 2, 3)}
+    list(session.propagate([square], 0, n_frames=3))  # the square passes: only the bar left
+    assert all(session.review_reasons(t).keys() == {bar} for t in (1, 2, 3))
+    session.undo()
+    assert {t: session.review_reasons(t) for t in (1, 2, 3)} == before
+    session.redo()
+    assert all(session.review_reasons(t).keys() == {bar} for t in (1, 2, 3))
+    session.undo()
+    session.undo()  # the first run too: no reasons left anywhere
+    assert all(session.reasons_on(t) == {} for t in (1, 2, 3))
+
+
+def test_a_frame_corrected_but_still_in_review_is_a_keyframe_to_fill_from():
+    """A correction makes a frame a keyframe; one that stayed in review for another object
+    was none: Fill said there was no keyframe after it."""
+    session, square, _ = two_objects_in_review()
+    correct(session, 3, square, square)
+    assert session.status(3) == FrameStatus.NEEDS_REVIEW
+    assert session.keyframe_statuses()[3] == FrameStatus.CLICKED
+    steps = list(session.fill_all([square]))
+    assert {s.frame for s in steps} == {1, 2}

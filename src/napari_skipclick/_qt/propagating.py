@@ -60,7 +60,7 @@ class ControllerPropagation:
         to the first at or after it); on a frame between keyframes both are that gap."""
         if self.session is None or self._refuse_while_busy("fill between keyframes"):
             return
-        start, end = keyframes_around(self.session.statuses(), self._frame, direction)
+        start, end = keyframes_around(self.session.keyframe_statuses(), self._frame, direction)
         if start is None or end is None:
             if direction > 0:
                 where = "at or before" if start is None else "after"
@@ -92,7 +92,7 @@ class ControllerPropagation:
         among them)."""
         if self.session is None or self._refuse_while_busy("fill between keyframes"):
             return
-        pairs = gaps(self.session.statuses())
+        pairs = gaps(self.session.keyframe_statuses())
         present = self._objects_on(*{t for pair in pairs for t in pair})
         obj_ids = present if obj_ids is None else [obj for obj in obj_ids if obj in present]
         if not obj_ids:

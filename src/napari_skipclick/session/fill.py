@@ -119,7 +119,7 @@ def run_all(
     consecutive keyframes (``gaps``) with those of the objects that have a mask on either of
     its keyframes, one gap after the other, in one undo group."""
     objects = _objects(session, obj_ids)
-    found = [_gap(session, objects, *pair, settings) for pair in gaps(session.statuses())]
+    found = [_gap(session, objects, *pair, settings) for pair in gaps(session.keyframe_statuses())]
     planned = [gap for gap in found if gap is not None]
     if not planned:
         raise ValueError(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -35,6 +35,9 @@ class FrameChange:
     status_before: FrameStatus
     status_after: FrameStatus
     where: np.ndarray | None = None
+    #: why the frame needs review, object by object, before and after (None: unchanged)
+    review_before: Mapping[int, str] | None = None
+    review_after: Mapping[int, str] | None = None
 
     @property
     def nbytes(self) -> int:
@@ -183,8 +186,14 @@ def merged_change(changes: Sequence[FrameChange], frame: np.ndarray) -> FrameCha
         b = change.box
         change.paste(before[b[0] - y0 : b[1] - y0, b[2] - x0 : b[3] - x0], after=False)
     first, last = changes[0], changes[-1]
-    return frame_change(
+    change = frame_change(
         first.frame, before, after, {}, {}, first.status_before, last.status_after, (y0, x0)
+    )
+    reviews = [c for c in changes if c.review_after is not None]
+    if not reviews:
+        return change
+    return replace(
+        change, review_before=reviews[0].review_before, review_after=reviews[-1].review_after
     )
 
 

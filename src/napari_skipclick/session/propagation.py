@@ -250,8 +250,9 @@ def _ready(
         elif session.user_clicks(t, obj_id):  # on a frame still in review for others, too
             reason = f"frame {t} has your clicks for this object"
         elif session.clicks(t, obj_id) and session.status(t) not in _CARRIED:
-            # the clicks propagation derived there, on a frame you painted or erased since
-            reason = f"frame {t} holds your own edit of this object (brush or eraser)"
+            # derived clicks on a frame you worked on since: painted, or corrected another
+            # object there (the frame and its masks are yours)
+            reason = f"frame {t} is your work (you clicked or painted there): its mask stays"
         elif session.own_mask(t, obj_id):
             reason = f"frame {t} holds your own mask of this object"
         else:
@@ -365,8 +366,10 @@ def _write(
         change = frame_change(
             t, before, after, clicks_before, clicks_after, status, new_status, (box[0], box[2])
         )
-        session.record(change, group)
+        review_before = session.reasons_on(t)
         session.mark_carried(t, obj_id, reason)
+        change = replace(change, review_before=review_before, review_after=session.reasons_on(t))
+        session.record(change, group)  # undo puts the reasons back with the mask
         session.courses.remember(t, obj_id, t - source, carried.shift)
     return {
         "source_frame": source,

@@ -29,6 +29,7 @@ class SessionReview:
     _review_reasons: dict[int, dict[int, str]]
     _lock: Any
     status: Callable[[int], FrameStatus]
+    statuses: Callable[[], dict[int, FrameStatus]]
     user_clicks: Callable[..., list]
 
     def mark_carried(self, t: int, obj_id: int, reason: str | None = None) -> None:
@@ -41,6 +42,12 @@ class SessionReview:
                 self._review_reasons.get(t, {}).pop(obj_id, None)
             else:
                 self._review_reasons.setdefault(t, {})[obj_id] = reason
+
+    def reasons_on(self, t: int) -> dict[int, str]:
+        """Every reason for review kept with frame ``t`` (of objects corrected since too): what
+        a change records to put back on undo."""
+        with self._lock:
+            return dict(self._review_reasons.get(self.labels.frame_index(t), {}))
 
     def review_reasons(self, t: int) -> dict[int, str]:
         """Why propagation marked frame ``t`` *needs review*: object ID -> reason, {} when the
@@ -57,9 +64,23 @@ class SessionReview:
         corrected some object with clicks, else *propagated*."""
         with self._lock:
             t = self.labels.frame_index(t)
-            clicked = [obj for obj in self._clicks.on(t) if obj in self.registry]
-            corrected = any(self.user_clicks(t, obj) for obj in clicked)
-            return FrameStatus.CLICKED if corrected else FrameStatus.PROPAGATED
+            return FrameStatus.CLICKED if self._corrected(t) else FrameStatus.PROPAGATED
+
+    def keyframe_statuses(self) -> dict[int, FrameStatus]:
+        """``statuses`` as filling between keyframes reads them: a frame still in review for
+        some object but corrected with your clicks for another is *clicked* there (a keyframe,
+        as a correction makes any other frame)."""
+        with self._lock:
+            statuses = self.statuses()
+            for t, status in statuses.items():
+                if status == FrameStatus.NEEDS_REVIEW and self._corrected(t):
+                    statuses[t] = FrameStatus.CLICKED
+            return statuses
+
+    def _corrected(self, t: int) -> bool:
+        """Whether you corrected some object on frame ``t`` with clicks."""
+        clicked = [obj for obj in self._clicks.on(t) if obj in self.registry]
+        return any(self.user_clicks(t, obj) for obj in clicked)
 
     def _in_doubt(self, t: int, settled: Iterable[int] = ()) -> list[int]:
         """The objects frame ``t`` is in review for, less ``settled`` and those you corrected."""

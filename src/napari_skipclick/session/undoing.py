@@ -23,6 +23,7 @@ class SessionUndo:
     _status: dict[int, FrameStatus]
     _meta_dirty: set[int]
     _carried: dict[int, set[int]]  # frame -> objects whose mask propagation made there
+    _review_reasons: dict[int, dict[int, str]]  # frame -> object -> why it needs review
     _lock: Any
     _mark_objects_changed: Callable[[], None]  # the session's (``SessionSaving``)
     _refuse_closed: Callable[[], None]  # the session's (``SessionSaving``)
@@ -155,6 +156,9 @@ class SessionUndo:
             self._status.pop(t, None)
         else:
             self._status[t] = status
+        review = change.review_after if after else change.review_before
+        if review is not None:
+            self._review_reasons[t] = dict(review)
         self._meta_dirty.add(t)
 
 
