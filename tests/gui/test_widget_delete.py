@@ -33,6 +33,7 @@ def test_objects_are_deleted_in_a_worker(annotator, qtbot):
     panel.delete_selected()
     assert controller.background_edit is not None and not controller.idle
     assert "working" in widget.frame_panel.frame_label.text()
+    assert controller.last_message == "Wait while objects are deleted (Escape cancels)"
     qtbot.waitUntil(lambda: controller.background_edit is None, timeout=30_000)
     assert "working" not in widget.frame_panel.frame_label.text()
     assert on_gui and not any(on_gui)

@@ -229,6 +229,7 @@ class ControllerObjects:
         self.background_edit = run
         run.start()
         self.busy_changed.emit()
+        self._say(f"Wait while {run.doing} (Escape cancels)")  # the last message stood
 
     def cancel_background_edit(self) -> None:
         """Stop the import, deletion or undo running in a worker (between frames; what it
