@@ -78,6 +78,7 @@ class AnnotationController(
         self.current_object: int | None = None
         #: object -> the object current when it was added (current again if an undo takes it out)
         self.current_before: dict[int, int | None] = {}
+        self._failures_told: set[tuple[int, str]] = set()  # frames whose encode failed, shown
         self.positive = True
         self.zoom = False
         self._override = False
@@ -104,6 +105,7 @@ class AnnotationController(
         self.frame_unreadable.connect(self._on_frame_unreadable, queued)
         self.statuses_changed.connect(self._statuses_noted)
         self.session_changed.connect(self.current_before.clear)
+        self.session_changed.connect(self._failures_told.clear)
         self.current_object_changed.connect(self._paint_with_current)
         viewer.dims.events.current_step.connect(self._on_dims_changed)
         viewer.layers.events.removed.connect(self._on_layer_removed)
@@ -305,7 +307,14 @@ class AnnotationController(
             self._say(f"Frame {t}: features ready", passing=True)
 
     def _on_features_failed(self, t: int, error: str) -> None:
-        self._error(f"Frame {t}: computing features failed: {error}")
+        """A frame that cannot be encoded (an unreadable image): a notification once, the
+        status line when prefetch or a click meets it again."""
+        text = f"Frame {t}: computing features failed: {error}"
+        if (t, error) in self._failures_told:
+            self._say(text)
+        else:
+            self._failures_told.add((t, error))
+            self._error(text)
         self.edits.discard(t=t)
         if t == self._frame:
             self._sync_prompts()
