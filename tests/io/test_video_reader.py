@@ -439,3 +439,15 @@ def test_a_video_read_before_a_fork_is_read_in_the_child_and_pickles_as_its_path
     assert read == [expected[60], expected[20]]
     copy = pickle.loads(pickle.dumps(video))
     assert copy.path == video.path and copy.frame(20).tobytes() == expected[20]
+
+
+def test_12_bit_camera_frames_in_16_bit_files_are_scaled_from_their_range(tmp_path):
+    """A 12-bit camera's frames saved as 16-bit PNGs (0..4095) came out almost black (values
+    up to 16 of 255): the engine found nothing in them."""
+    for t in range(3):
+        grey = ((np.arange(H * W).reshape(H, W) * (t + 1)) % 4096).astype(np.uint16)
+        Image.fromarray(grey).save(tmp_path / f"f{t}.png")
+    video = open_video(tmp_path)
+    last = ((np.arange(H * W).reshape(H, W) * 3) % 4096).astype(np.float64)
+    np.testing.assert_array_equal(video[2][..., 0], np.rint(last * 255 / 4095).astype(np.uint8))
+    assert any("16-bit frames holding 12-bit data" in note for note in video.notes)

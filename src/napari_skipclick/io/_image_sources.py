@@ -23,14 +23,13 @@ def natural_key(name: str) -> list:
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
 
 
-def rgb8(image: Any) -> np.ndarray:
+def rgb8(image: Any, full: int = 65535) -> np.ndarray:
     """A PIL image as ``(H, W, 3) uint8`` (the one rule for photos, frames and evaluation
     images: grey repeated, alpha dropped, a palette looked up). 16-bit grey (PNG, TIFF) is
-    scaled from its full
-    range (``value / 257``), the same for every frame: PIL's own conversion clips it at 255,
-    white wherever the frame is not almost black."""
+    scaled from ``0..full`` (default the full 16-bit range, ``value / 257``), the same for every
+    frame: PIL's own conversion clips it at 255, white wherever the frame is not almost black."""
     if image.mode.startswith("I"):  # "I;16", "I;16B", "I" (32-bit integers)
-        grey = np.asarray(image).astype(np.float64) / 257.0
+        grey = np.asarray(image).astype(np.float64) * (255.0 / full)
         grey = np.clip(np.rint(grey), 0, 255).astype(np.uint8)
         return np.repeat(grey[..., None], 3, axis=2)
     return np.asarray(image.convert("RGB"))
@@ -123,7 +122,7 @@ class FrameFolderSource:
             self.notes.extend(_left_out_note(path, suffixes))
         self._files = sorted(files, key=lambda p: natural_key(p.name))
         self._frames: list[tuple[Path, int]] = []  # (file, page)
-        sizes = []
+        sizes, wide = [], False  # wide: 16-bit frames among them
         for file in self._files:
             try:
                 with Image.open(file) as image:
@@ -132,6 +131,7 @@ class FrameFolderSource:
                         image.seek(page)
                         self._frames.append((file, page))
                         sizes.append(_upright_size(image))
+                        wide = wide or image.mode.startswith("I")
             except (OSError, UnidentifiedImageError, EOFError) as exc:
                 raise VideoError(f"{file.name}: not a readable image ({reason(exc)})") from exc
         self.n_frames = len(self._frames)
@@ -143,6 +143,7 @@ class FrameFolderSource:
                     f"{width}x{height}, {_name(*frame)} is {size[0]}x{size[1]}"
                 )
         self.height, self.width = height, width
+        self._full = self._data_range() if wide else 65535  # what 16-bit frames span
 
     def read(self, index: int) -> np.ndarray:
         from PIL import Image
@@ -151,11 +152,31 @@ class FrameFolderSource:
         try:
             with Image.open(file) as image:
                 image.seek(page)
-                rgb = rgb8(upright(image))
+                rgb = rgb8(upright(image), self._full)
         except (OSError, EOFError) as exc:
             raise VideoError(f"{_name(file, page)}: not a readable image ({reason(exc)})") from exc
         self.n_decoded += 1
         return rgb
+
+    def _data_range(self) -> int:
+        """The range 16-bit frames use, ``2**bits - 1``: a 12-bit camera's frames in 16-bit
+        files (0..4095) scaled from 0..65535 were black. Found from five frames spread over
+        the video (the brightest of them), the same for every frame."""
+        from PIL import Image
+
+        picks = sorted({round(k * (self.n_frames - 1) / 4) for k in range(5)})
+        brightest = 0
+        for file, page in (self._frames[k] for k in picks):
+            with Image.open(file) as image:
+                image.seek(page)
+                brightest = max(brightest, int(np.asarray(image).max()))
+        bits = min(16, max(8, brightest.bit_length()))
+        if bits < 16:
+            self.notes.append(
+                f"{self.path.name}: 16-bit frames holding {bits}-bit data (values up to "
+                f"{brightest}): scaled from 0..{2**bits - 1}"
+            )
+        return 2**bits - 1
 
     def keyframe_before(self, index: int) -> int:
         """Every image decodes on its own."""
