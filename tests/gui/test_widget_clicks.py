@@ -57,6 +57,7 @@ def test_three_objects_on_frame0_match_ground_truth(annotator, qtbot):
     controller.select_object(ids["poles"])
     assert len(prompts.data) == 1 and prompts.features["positive"].all()
     np.testing.assert_allclose(prompts.face_color, [POSITIVE_COLOR])
+    assert prompts.face_color[0, 3] < 0.5  # see-through: the pole under the click stays seen
     controller.select_object(ids["skis"])
     skis_clicks = controller.session.clicks(0, ids["skis"])
     np.testing.assert_allclose(prompts.data, [(c.y, c.x) for c in skis_clicks])

@@ -33,8 +33,9 @@ PROMPTS_LAYER = "SkipClick prompts"
 LABELS_LAYER = "SkipClick labels"
 #: label of the time slider of a video
 FRAME_AXIS_LABEL = "frame"
-POSITIVE_COLOR = np.array([0.15, 0.85, 0.15, 1.0], np.float32)
-NEGATIVE_COLOR = np.array([0.95, 0.15, 0.15, 1.0], np.float32)
+#: a click's fill by sign, see-through: a thin pole or ski under the point stays visible
+POSITIVE_COLOR = np.array([0.15, 0.85, 0.15, 0.4], np.float32)
+NEGATIVE_COLOR = np.array([0.95, 0.15, 0.15, 0.4], np.float32)
 #: point edits that change the clicks (not selection or highlight changes)
 _EDITS = (ActionType.ADDED, ActionType.REMOVED, ActionType.CHANGED)
 
