@@ -54,10 +54,12 @@ def write_labels(path: str, data: Any, meta: dict) -> list[str]:
     napari: "clicked"), and no clicks. Saved back into the store it was read from, a layer
     writes the frames painted in napari alone (what others saved there since stays). Into
     another existing store of the same video it writes only what looks like an edit of it: a
-    store with a frame the layer holds none of the objects of, or naming an ID otherwise, is
-    refused (``StoreError``), as is a store of another video. Labels that are no object IDs (floats,
-    negative, past 65535) are refused before anything is written; errors are ``StoreError``s,
-    which napari shows (a ``ValueError`` would read as "not a writer").
+    store with a frame the layer holds none of the objects of (and its own store never
+    annotated), or naming an ID otherwise, is refused (``StoreError``), as is a store of
+    another video; a plain layer's store is overwritten, as napari overwrites a file. Labels
+    that are no object IDs (floats, negative, past 65535) are refused before anything is
+    written; errors are ``StoreError``s, which napari shows (a ``ValueError`` would read as
+    "not a writer").
     """
     from .io.export import object_ids_in
     from .io.store import AnnotationStore, StoreError
@@ -81,9 +83,9 @@ def write_labels(path: str, data: Any, meta: dict) -> list[str]:
     with AnnotationStore.open_or_create(path, video) as store, _source(metadata, store) as source:
         own = reader_paint and _same_path(metadata[STORE], store.path)
         layer_objects = _objects(metadata, [], ())
-        if not own:
-            _check_nothing_lost(store, frames, layer_objects)
         source_frames = set(source.annotated_frames()) if source is not None else set()
+        if not own and not store.video.labels_only:  # a plain layer's store: napari's overwrite
+            _check_nothing_lost(store, frames, layer_objects, source_frames)
         ids: set[int] = set()
         annotated = set(store.annotated_frames())
         statuses = {**store.statuses(), **_layer_statuses(metadata)}
@@ -140,10 +142,13 @@ def _source(metadata: dict, target: Any) -> Iterator[Any]:
         yield source if source.video.fingerprint == target.video.fingerprint else None
 
 
-def _check_nothing_lost(store: Any, frames: Any, objects: list[ObjectInfo]) -> None:
-    """``StoreError`` if saving ``frames`` into ``store`` (not the layer's own) would leave a
-    frame it annotates with none of its objects (a layer of other annotations; an object
-    erased in napari from a frame that holds others is an edit), or give an ID another name."""
+def _check_nothing_lost(
+    store: Any, frames: Any, objects: list[ObjectInfo], cleared: set[int]
+) -> None:
+    """``StoreError`` if saving ``frames`` into ``store`` (a video's, not the layer's own)
+    would leave a frame it annotates with none of its objects, or give an ID another name: a
+    layer of other annotations. An edit is no loss: an object erased from a frame that holds
+    others, or a frame the layer's own store annotated (``cleared``: it was cleared since)."""
     from .io.export import object_ids_in
     from .io.store import StoreError
 
@@ -157,7 +162,7 @@ def _check_nothing_lost(store: Any, frames: Any, objects: list[ObjectInfo]) -> N
     for t in store.annotated_frames():
         held = store.frame_ids(t)
         held = held if held is not None else frozenset(object_ids_in(store.read_labels(t)))
-        if held and not held & set(object_ids_in(np.asarray(frames[t]))):
+        if t not in cleared and held and not held & set(object_ids_in(np.asarray(frames[t]))):
             lost.append(t)  # none of its objects left: another annotation, not an erased one
     if renamed or lost:
         held = [f"frames {frame_ranges(lost)} hold objects the layer has none of"] * bool(lost)

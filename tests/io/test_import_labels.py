@@ -469,10 +469,14 @@ def test_labels_exported_from_another_video_are_refused(tmp_path, capsys):
         store.commit_frame(1, labels, FrameStatus.CLICKED, {})
     with AnnotationStore.open(tmp_path / "b.zarr") as store:
         export_store(store, "png", tmp_path / "exported", with_images=False)
+        export_store(store, "coco", tmp_path / "coco", with_images=False)
+        export_store(store, "yolo-seg", tmp_path / "yolo", with_images=False)
     store = new_store(tmp_path / "a.zarr")
-    code, err = run_import(store, tmp_path / "exported" / "labels", capsys)
-    assert code != 0 and "holds labels of /videos/other.mp4" in err
-    assert unchanged(store)
+    for source in (tmp_path / "exported" / "labels", tmp_path / "coco" / "annotations.json",
+                   tmp_path / "yolo"):  # fmt: skip
+        code, err = run_import(store, source, capsys, "--allow-overlaps")
+        assert code != 0 and "holds labels of /videos/other.mp4" in err, source
+        assert unchanged(store)
     run_import(new_store(tmp_path / "b2.zarr", other), tmp_path / "exported" / "labels", capsys)
     with AnnotationStore.open(tmp_path / "b2.zarr") as store:
         assert 1 in store.annotated_frames()  # its own video's store takes them

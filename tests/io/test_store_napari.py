@@ -256,3 +256,24 @@ def test_a_store_saved_back_keeps_what_others_saved_there_since(tmp_path):
             store.clicks(2) == {3: [(2.0, 25.0, True, 9.0)]} and (store.read_labels(2) == 3).any()
         )
         assert store.read_labels(0)[0, 0] == 2 and store.statuses()[0] == FrameStatus.CLICKED
+
+
+def test_a_frame_cleared_in_the_layer_is_saved_again_not_refused(tmp_path):
+    """A store saved as a new one, then a frame cleared in napari: saving it again was refused
+    as another annotator's store; a plain layer's store the same (napari overwrites files)."""
+    from napari_skipclick._reader import read_store
+
+    video = VideoInfo("/videos/a.mp4", 3, 20, 30, 25.0, "fp-a")
+    source = _annotated_store(tmp_path / "s.zarr", video)
+    [(data, meta, _)] = read_store(str(source))
+    write_labels(str(tmp_path / "copy.zarr"), data, meta)
+    data[2] = 0  # the wrong mask of frame 2 cleared
+    write_labels(str(tmp_path / "copy.zarr"), data, meta)
+    with AnnotationStore.open(tmp_path / "copy.zarr") as copy:
+        assert not copy.read_labels(2).any() and copy.read_labels(0).any()
+    plain = painted()
+    write_labels(str(tmp_path / "plain.zarr"), plain, {})
+    plain[0] = 0  # the only object of frame 0 erased
+    write_labels(str(tmp_path / "plain.zarr"), plain, {})
+    with AnnotationStore.open(tmp_path / "plain.zarr") as store:
+        assert not store.read_labels(0).any()

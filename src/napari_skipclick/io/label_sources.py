@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -135,10 +136,7 @@ def _name_objects(source: LabelSource) -> None:
             if wanted is None or video == wanted:
                 source.objects[oid] = (str(name), str(class_name))
         source.classes = [str(c["name"]) for c in doc.get("categories", [])]
-        exported = (doc.get("info") or {}).get("videos") or []
-        source.video = next(
-            (v.get("video") for v in exported if wanted is None or v.get("name") == wanted), None
-        )
+        source.video = exported_video(doc.get("info"), wanted)
         return
 
 
@@ -184,6 +182,18 @@ def _one_video(path: Path, videos: list[str]) -> None:
             f"{path} holds frames of several videos ({names}): import each video's labels "
             "from an export of its store alone"
         )
+
+
+def exported_video(provenance: Any, name: str | None = None) -> dict | None:
+    """The video (``VideoInfo`` as a dict) that one of our exports' provenance names: the one
+    called ``name``, or its only one; None when unknown."""
+    videos = provenance.get("videos") if isinstance(provenance, dict) else None
+    if not isinstance(videos, list):
+        return None
+    found = [v.get("video") for v in videos if isinstance(v, dict)]
+    if name is not None:
+        found = [v.get("video") for v in videos if isinstance(v, dict) and v.get("name") == name]
+    return found[0] if len(found) == 1 and isinstance(found[0], dict) else None
 
 
 def _coco(path: Path, shape: tuple[int, int]) -> LabelSource:
@@ -238,7 +248,9 @@ def _coco(path: Path, shape: tuple[int, int]) -> LabelSource:
     for anns in per_frame.values():
         for ann in anns:
             ann["decode"] = lambda ann=ann: decode(ann)
-    return _instances(path, per_frame, categories)
+    source = _instances(path, per_frame, categories)
+    source.video = exported_video(doc.get("info"))  # our exports say which video
+    return source
 
 
 def _yolo(path: Path, shape: tuple[int, int]) -> LabelSource:
@@ -246,9 +258,11 @@ def _yolo(path: Path, shape: tuple[int, int]) -> LabelSource:
     import yaml
 
     from .export.polygons import polygon_to_mask
+    from .export.yolo import PROVENANCE_LINE
 
     try:
-        names = yaml.safe_load((path / "data.yaml").read_text())["names"]
+        text = (path / "data.yaml").read_text()
+        names = yaml.safe_load(text)["names"]
         names = dict(enumerate(names)) if isinstance(names, list) else names
         categories = {int(k) + 1: str(v) for k, v in names.items()}
     except (yaml.YAMLError, KeyError, TypeError, AttributeError, ValueError) as e:
@@ -281,7 +295,13 @@ def _yolo(path: Path, shape: tuple[int, int]) -> LabelSource:
             )
     if not per_frame:
         raise LabelsImportError(f"{path / 'labels'} holds no label files")
-    return _instances(path, per_frame, categories)
+    source = _instances(path, per_frame, categories)
+    lines = [line for line in text.splitlines() if line.startswith(PROVENANCE_LINE)]
+    try:  # our exports say which video in a comment line
+        source.video = exported_video(json.loads(lines[0][len(PROVENANCE_LINE) :]))
+    except (IndexError, ValueError):
+        source.video = None
+    return source
 
 
 def _instances(

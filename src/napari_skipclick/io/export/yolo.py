@@ -9,6 +9,9 @@ from .common import FrameImages, Plan, object_ids_in
 from .polygons import mask_to_polygon
 from .run import ExportRun
 
+#: the comment line of ``data.yaml`` that holds the export's provenance (JSON)
+PROVENANCE_LINE = "# provenance: "
+
 
 def label_lines(plan: Plan, item, labels) -> list[str]:
     """One ``class x1 y1 x2 y2 ...`` line per object (class index from 0, coordinates in 0..1)."""
@@ -48,7 +51,7 @@ def data_yaml(plan: Plan) -> str:
     lines += [f"# {s}: {f}" for s, f in folders.items() if f not in (train, val) and s != "test"]
     lines.append("names:")
     lines += [f"  {i}: {json.dumps(n)}" for i, n in enumerate(plan.names)]
-    lines.append(f"# provenance: {json.dumps(plan.provenance())}")
+    lines.append(f"{PROVENANCE_LINE}{json.dumps(plan.provenance())}")
     return "\n".join(lines) + "\n"
 
 
