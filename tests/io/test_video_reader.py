@@ -451,3 +451,16 @@ def test_12_bit_camera_frames_in_16_bit_files_are_scaled_from_their_range(tmp_pa
     last = ((np.arange(H * W).reshape(H, W) * 3) % 4096).astype(np.float64)
     np.testing.assert_array_equal(video[2][..., 0], np.rint(last * 255 / 4095).astype(np.uint8))
     assert any("16-bit frames holding 12-bit data" in note for note in video.notes)
+    # a dim 12-bit video (sampled frames up to 1500) is scaled as 12-bit: a flash keeps detail
+    for t in range(9):
+        grey = np.full((H, W), 1500 if t != 3 else 3000, np.uint16)
+        grey[0, 0] = 0
+        Image.fromarray(grey).save(tmp_path / f"f{t}.png")
+    dim = open_video(tmp_path)
+    assert dim[3][5, 5, 0] == round(3000 * 255 / 4095) and dim[0][5, 5, 0] < dim[3][5, 5, 0]
+
+
+def test_floating_point_frames_are_refused_not_read_black(tmp_path):
+    Image.fromarray(np.full((H, W), 0.5, np.float32)).save(tmp_path / "f32.tif")
+    with pytest.raises(VideoError, match=r"f32\.tif: floating-point pixels"):
+        open_video(tmp_path / "f32.tif")

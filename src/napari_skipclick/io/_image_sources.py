@@ -132,6 +132,11 @@ class FrameFolderSource:
                         self._frames.append((file, page))
                         sizes.append(_upright_size(image))
                         wide = wide or image.mode.startswith("I")
+                        if image.mode == "F":  # read as black by Pillow's RGB conversion
+                            raise VideoError(
+                                f"{_name(file, page)}: floating-point pixels (a measurement, "
+                                "not a picture): save the frames as 8- or 16-bit images"
+                            )
             except (OSError, UnidentifiedImageError, EOFError) as exc:
                 raise VideoError(f"{file.name}: not a readable image ({reason(exc)})") from exc
         self.n_frames = len(self._frames)
@@ -159,9 +164,10 @@ class FrameFolderSource:
         return rgb
 
     def _data_range(self) -> int:
-        """The range 16-bit frames use, ``2**bits - 1``: a 12-bit camera's frames in 16-bit
-        files (0..4095) scaled from 0..65535 were black. Found from five frames spread over
-        the video (the brightest of them), the same for every frame."""
+        """The range 16-bit frames use, ``2**bits - 1`` for a camera's depth of 10, 12, 14 or
+        16 bits: a 12-bit camera's frames in 16-bit files (0..4095) scaled from 0..65535 were
+        black. Found from five frames spread over the video (the brightest of them), the same
+        for every frame."""
         from PIL import Image
 
         picks = sorted({round(k * (self.n_frames - 1) / 4) for k in range(5)})
@@ -170,7 +176,9 @@ class FrameFolderSource:
             with Image.open(file) as image:
                 image.seek(page)
                 brightest = max(brightest, int(np.asarray(image).max()))
-        bits = min(16, max(8, brightest.bit_length()))
+        # a camera's depth (10, 12, 14 bits), not the sampled frames' own: a brighter frame
+        # (a flash) keeps its detail, a dim video is not stretched
+        bits = next(b for b in (10, 12, 14, 16) if brightest.bit_length() <= b)
         if bits < 16:
             self.notes.append(
                 f"{self.path.name}: 16-bit frames holding {bits}-bit data (values up to "
