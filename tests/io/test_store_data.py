@@ -82,6 +82,14 @@ def test_a_moved_video_and_frames_past_the_end_are_said(annotated, tmp_path):
         data[0]
     moved = SkipClickDataset(store, video=tmp_path / "moved")
     np.testing.assert_allclose(moved[0][0].permute(1, 2, 0).numpy() * 255, pixels[1], atol=1e-3)
+    other = tmp_path / "other"  # another clip of the same size: its frames are no fit
+    other.mkdir()
+    for t, frame in enumerate(pixels[::-1]):
+        Image.fromarray(frame).save(other / f"{t:05d}.png")
+    with pytest.raises(ValueError, match="is not the video of the store"):
+        SkipClickDataset(store, video=open_video(other))
+    with pytest.raises(ValueError, match="is not the video of the store"):
+        SkipClickDataset(store, video=other)[0]
 
 
 def test_datasets_of_several_stores_share_one_class_list(annotated, tmp_path):

@@ -93,6 +93,12 @@ class SkipClickDataset(Dataset):
         expected = (v.n_frames, v.height, v.width, 3)
         if tuple(video.shape) != expected:
             raise ValueError(f"the video has shape {tuple(video.shape)}, the store {expected}")
+        info = getattr(video, "info", None)  # a VideoArray knows its content's fingerprint
+        if info is not None and not v.labels_only and info.fingerprint != v.fingerprint:
+            raise ValueError(
+                f"{info.path} is not the video of the store {self.store.path} (made for "
+                f"{v.path}; its fingerprint differs): the masks would fit other frames"
+            )
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
