@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..checks import ids_in
 from ..types import Click, FrameStatus, ObjectInfo
 
 #: clicks of one object on one frame, each with the unix time it was made
@@ -170,6 +171,25 @@ def next_status(
     if (clicked and has_clicks) or status == FrameStatus.EMPTY:
         return FrameStatus.CLICKED
     return status
+
+
+def ids_after_change(
+    ids: frozenset[int], change: FrameChange, after: bool, frame: Callable[[], np.ndarray]
+) -> frozenset[int]:
+    """The object IDs of a frame that held ``ids`` once ``change`` was applied (``after``) or
+    undone: those written come in, those overwritten go unless ``frame()`` (the frame now)
+    still holds them elsewhere."""
+    written, replaced = (
+        (change.labels_after, change.labels_before)
+        if after
+        else (change.labels_before, change.labels_after)
+    )
+    gained = ids_in(written)
+    gone = ids_in(replaced) - gained
+    if gone:
+        now = frame()
+        gone = frozenset(i for i in gone if not (now == i).any())
+    return (ids | gained) - gone
 
 
 def merged_change(changes: Sequence[FrameChange], frame: np.ndarray) -> FrameChange:

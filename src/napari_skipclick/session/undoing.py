@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from ..types import FrameStatus
 from .clicks import ClickTable
-from .history import ClassListChange, Edit, FrameChange, History, first_frame
+from .history import ClassListChange, Edit, FrameChange, History, first_frame, ids_after_change
 from .labels import LabelVolume
 from .state import ObjectRegistry
 
@@ -23,6 +23,7 @@ class SessionUndo:
     _status: dict[int, FrameStatus]
     _meta_dirty: set[int]
     _carried: dict[int, set[int]]  # frame -> objects whose mask propagation made there
+    _ids: dict[int, tuple[int, frozenset[int]]]  # frame -> (labels version, its object IDs)
     _review_reasons: dict[int, dict[int, str]]  # frame -> object -> why it needs review
     _lock: Any
     _mark_objects_changed: Callable[[], None]  # the session's (``SessionSaving``)
@@ -149,7 +150,12 @@ class SessionUndo:
         self._refuse_closed()
         t = change.frame
         if change.labels_after.size:
+            cached = self._ids.get(t)
+            known = cached[1] if cached and cached[0] == self.labels.version(t) else None
             self.labels.update(t, change.box, lambda region: change.paste(region, after=after))
+            if known is not None:  # the frame's IDs from the change alone (a 4K frame: 48 ms)
+                ids = ids_after_change(known, change, after, lambda: self.labels.read(t))
+                self._ids[t] = (self.labels.version(t), ids)
         self._clicks.set(t, change.clicks_after if after else change.clicks_before)
         status = change.status_after if after else change.status_before
         if status == FrameStatus.EMPTY:
