@@ -17,7 +17,7 @@ from .._layer_data import OBJECTS, VIDEO
 from ..checks import ids_in
 from ..session import AnnotationSession
 from ..session.imports import fresh_ids, import_frames
-from ..types import DEFAULT_CLASS, VideoInfo
+from ..types import DEFAULT_CLASS, LABELS_ONLY, VideoInfo
 from .stoppable import StoppableWorker
 
 #: what an import gives back: the frames imported, the number of new objects, and the layer's
@@ -78,7 +78,7 @@ def candidate_layers(viewer: Any, controller: Any) -> list[Any]:
 
 def _of_another_video(layer: Any, info: VideoInfo | None) -> bool:
     theirs = (layer.metadata.get(VIDEO) or {}).get("fingerprint")
-    if info is None or not theirs or str(theirs).startswith("labels-layer:"):
+    if info is None or not theirs or str(theirs).startswith(LABELS_ONLY):
         return False
     return theirs != info.fingerprint
 

@@ -94,7 +94,7 @@ class SkipClickDataset(Dataset):
         if tuple(video.shape) != expected:
             raise ValueError(f"the video has shape {tuple(video.shape)}, the store {expected}")
         info = getattr(video, "info", None)  # a VideoArray knows its content's fingerprint
-        if info is not None and not v.labels_only and info.fingerprint != v.fingerprint:
+        if info is not None and not v.takes(info):
             raise ValueError(
                 f"{info.path} is not the video of the store {self.store.path} (made for "
                 f"{v.path}; its fingerprint differs): the masks would fit other frames"

@@ -181,9 +181,11 @@ def exported_video(provenance: Any, name: str | None = None) -> dict | None:
     videos = provenance.get("videos") if isinstance(provenance, dict) else None
     if not isinstance(videos, list):
         return None
-    found = [v.get("video") for v in videos if isinstance(v, dict)]
-    if name is not None:
-        found = [v.get("video") for v in videos if isinstance(v, dict) and v.get("name") == name]
+    found = [
+        v.get("video")
+        for v in videos
+        if isinstance(v, dict) and (name is None or v.get("name") == name)
+    ]
     return found[0] if len(found) == 1 and isinstance(found[0], dict) else None
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from ..checks import ids_in
 from ..colors import color_for
 from ..frame_lists import frame_ranges
-from ..types import DEFAULT_CLASS, FrameStatus, ObjectInfo, VideoInfo
+from ..types import DEFAULT_CLASS, LABELS_ONLY, FrameStatus, ObjectInfo, VideoInfo
 from .label_sources import LabelsImportError, LabelSource, frame_labels, read_labels_source
 from .store import AnnotationStore, StoreError
 from .store.import_mark import begin_import, end_import
@@ -106,7 +106,7 @@ def _check_same_video(source: LabelSource, video: VideoInfo) -> None:
     export's ``objects.json`` says which): masks of the same size, of other frames."""
     theirs = source.video or {}
     fingerprint = theirs.get("fingerprint")
-    if not fingerprint or video.labels_only or str(fingerprint).startswith("labels-layer:"):
+    if not fingerprint or video.labels_only or str(fingerprint).startswith(LABELS_ONLY):
         return
     if fingerprint != video.fingerprint:
         raise LabelsImportError(
