@@ -135,7 +135,7 @@ def test_numpy_equals_the_labels(store, tmp_path):
     assert labels.dtype == np.uint32 and frames.tolist() == [0, 2, 3, 4]
     for i, t in enumerate(frames):
         np.testing.assert_array_equal(labels[i], store.read_labels(int(t)))
-    assert not list((tmp_path / "np").glob(".*"))
+    assert not list((tmp_path / "np").glob(".skipclick-export-*"))  # no stage left
 
 
 def test_existing_export_is_kept_and_cancel_cleans_up(store, tmp_path):
@@ -181,10 +181,11 @@ def test_cli_export(store, tmp_path, capsys):
     (tmp_path / "photos").mkdir()
     assert cli([str(tmp_path / "photos"), "--format", "png", str(out)]) == 1
     assert "photos is not a napari-skipclick store" in capsys.readouterr().err
-    assert cli([str(store.path), "--format", "numpy", str(out), "--status", "clicked"]) == 0
-    assert np.load(out / "frames.npy").tolist() == [4]
+    clicked = tmp_path / "clicked"
+    assert cli([str(store.path), "--format", "numpy", str(clicked), "--status", "clicked"]) == 0
+    assert np.load(clicked / "frames.npy").tolist() == [4]
     with pytest.raises(SystemExit):
-        cli([str(store.path), "--format", "numpy", str(out), "--frames", "a-b"])
+        cli([str(store.path), "--format", "numpy", str(clicked), "--frames", "a-b"])
 
 
 def test_cli_module_is_light():
@@ -239,7 +240,38 @@ def test_an_overwrite_replaces_the_earlier_export_only_once_it_is_done(store, tm
     assert after == before  # the earlier export whole, nothing of the cancelled one
     export_store(store, "yolo-seg", out, with_images=False, overwrite=True, frames=[0, 2])
     assert sorted(p.name for p in (out / "labels").iterdir()) == ["000000.txt", "000002.txt"]
-    assert sorted(p.name for p in out.iterdir()) == ["data.yaml", "labels"]  # no stage left
+    # no stage left; the record of what the export wrote
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".skipclick-export.json",
+        "data.yaml",
+        "labels",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "stale"),
+    [
+        ("coco", "coco", ["annotations_train.json", "annotations_val.json"]),
+        ("numpy", "numpy", ["train_labels.npy", "val_labels.npy", "val_frames.npy"]),
+        ("coco", "png", ["annotations_train.json"]),
+    ],
+)
+def test_an_overwrite_takes_the_earlier_exports_other_files_with_it(
+    store, tmp_path, first, second, stale
+):
+    """An export with a train/val split overwritten by one without left
+    ``annotations_train.json`` and ``train_labels.npy`` beside the new export, naming frames
+    it no longer held: a training script read the old split."""
+    out = tmp_path / "out"
+    export_store(store, first, out, with_images=False, split={"train": 0.5, "val": 0.5})
+    assert all((out / name).exists() for name in stale)
+    with pytest.raises(ExportError, match="already holds"):  # not a word said before
+        export_store(store, second, out, with_images=False, frames=[0, 2])
+    export_store(store, second, out, with_images=False, frames=[0, 2], overwrite=True)
+    assert not [name for name in stale if (out / name).exists()]
+    (out / "notes.txt").write_text("mine")  # not the export's: never touched
+    export_store(store, second, out, with_images=False, frames=[0], overwrite=True)
+    assert (out / "notes.txt").read_text() == "mine"
 
 
 def test_a_numpy_export_onto_a_full_disk_fails_with_a_message(store, tmp_path, monkeypatch):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import uuid
@@ -14,6 +15,8 @@ from .common import Cancel, ExportCancelled, ExportError, Progress
 
 #: the hidden folder an export is written into before it is moved into place
 STAGE_PREFIX = ".skipclick-export-"
+#: the file in an export folder naming what its export wrote (what ``overwrite`` replaces)
+RECORD = ".skipclick-export.json"
 
 
 class ExportRun:
@@ -21,8 +24,10 @@ class ExportRun:
 
     Files are written into a hidden folder inside ``out`` and moved into place once the
     export is complete: a failed or cancelled export leaves nothing, and an export made with
-    ``overwrite`` replaces the earlier one's files and folders of the same names (frames it
-    no longer holds go with them) only then; until then the earlier export stays whole.
+    ``overwrite`` replaces the earlier one only then: its files and folders of the same names
+    (frames it no longer holds go with them) and those the earlier export wrote and this one
+    does not (``RECORD`` names them: another split's annotations, another format's files);
+    until then the earlier export stays whole.
     """
 
     def __init__(
@@ -37,7 +42,8 @@ class ExportRun:
         self.out, self.total, self.done = out, total, 0
         self.progress, self.cancel = progress, cancel
         self.names = sorted({n.split("/")[0] for n in names})
-        clashes = [n for n in self.names if (out / n).exists()]
+        self._earlier = [n for n in _recorded(out) if (out / n).exists() or (out / n).is_symlink()]
+        clashes = sorted({*self._earlier, *(n for n in self.names if (out / n).exists())})
         if clashes and not overwrite:
             raise ExportError(
                 f"{out} already holds {', '.join(clashes)}; choose another folder or overwrite "
@@ -68,15 +74,17 @@ class ExportRun:
             raise ExportError(f"export to {self.out} failed: {error.strerror or error}") from error
 
     def _publish(self) -> None:
-        """Move the finished export into ``out``, each earlier entry of its names aside first."""
+        """Move the finished export into ``out``, each earlier entry of its names aside first,
+        and the earlier export's other entries with them; record what it wrote."""
         replaced = self._stage / ".replaced"
-        for name in self.names:
-            if not (self._stage / name).exists():
-                continue
+        published = [n for n in self.names if (self._stage / n).exists()]
+        for name in sorted({*published, *self._earlier}):
             if (self.out / name).exists() or (self.out / name).is_symlink():
                 replaced.mkdir(exist_ok=True)
                 os.replace(self.out / name, replaced / name)
-            os.replace(self._stage / name, self.out / name)
+            if name in published:
+                os.replace(self._stage / name, self.out / name)
+        write_atomic(self.out / RECORD, json.dumps({"written": published}).encode(), durable=False)
         shutil.rmtree(self._stage, ignore_errors=True)
 
     def staged(self, path: Path) -> Path:
@@ -96,3 +104,17 @@ class ExportRun:
         ``path``, where it is once the export is done."""
         write_atomic(self.staged(path), data, durable=False)
         return path
+
+
+def _recorded(out: Path) -> list[str]:
+    """The top-level names the export in ``out`` wrote (its ``RECORD``; none without one)."""
+    try:
+        names = json.loads((out / RECORD).read_text(encoding="utf-8"))["written"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    if not isinstance(names, list):
+        return []
+    # names only: a record edited to point elsewhere ("..", "/") removes nothing outside
+    return [
+        n for n in names if isinstance(n, str) and n and Path(n).name == n and not n.startswith(".")
+    ]
