@@ -163,6 +163,15 @@ class PaintedLabels:
     def __setitem__(self, key: Any, value: Any) -> None:
         self.on_write(key, value)
 
+    def __deepcopy__(self, memo: dict) -> np.ndarray:
+        """A copy is the labels as they are now, in memory (napari's *Duplicate Layer*): a
+        layer of its own that paints nowhere else."""
+        return np.array(self.volume)
+
+    def astype(self, dtype: Any) -> np.ndarray:
+        """The labels in memory as ``dtype`` (napari's *Convert datatype*)."""
+        return np.asarray(self.volume).astype(dtype)
+
 
 def store_layer_data(store: AnnotationStore) -> tuple[Any, dict[str, Any], str]:
     """napari LayerData of an open store: its labels as a labels layer with its objects.

@@ -150,3 +150,88 @@ def test_start_on_another_video_puts_it_and_its_masks_on_top(annotator, qtbot, f
         wait_idle(qtbot, controller)
         names = [layer.name for layer in viewer.layers]
         assert names[-3:] == [image.name, "SkipClick labels", "SkipClick prompts"], names
+
+
+def test_the_labels_and_clicks_follow_the_image_rotated_or_sheared(annotator, qtbot):
+    """Only scale and translate were followed: on an image rotated (a phone video turned
+    upright in napari) a click landed on another pixel and the masks lay unrotated over it."""
+    import numpy as np
+
+    _, widget = annotator
+    layers = widget.controller.layers
+    image = layers.image_layer
+    image.rotate = 30
+    image.shear = [0.0, 0.0, 0.2]
+    world = image.data_to_world((0, 144, 335))
+    assert tuple(layers.labels.world_to_data(world)) == pytest.approx((0, 144, 335))
+    assert tuple(layers.prompts.world_to_data(world[1:])) == pytest.approx((144, 335))
+    image.affine = np.diag([1.0, 2.0, 0.5, 1.0])
+    world = image.data_to_world((0, 200, 100))
+    assert tuple(layers.labels.world_to_data(world)) == pytest.approx((0, 200, 100))
+    assert tuple(layers.prompts.world_to_data(world[1:])) == pytest.approx((200, 100))
+
+
+def test_a_session_without_a_store_leaves_its_labels_to_the_next(annotator, qtbot, feature_cache):
+    """Start again (or Apply on another video) after a session with no store took its labels
+    layer over: the masks were gone without a question."""
+    import numpy as np
+
+    from napari_skipclick.engines import create_engine
+    from support.widget import wait_idle
+
+    viewer, widget = annotator
+    controller = widget.controller
+    image = controller.layers.image_layer
+    controller.add_object(name="skier")
+    click(qtbot, controller, 144, 335)
+    wait_idle(qtbot, controller)
+    earlier = controller.layers.labels
+    painted = int(np.count_nonzero(earlier.data[0]))
+    assert painted > 0
+    controller.close_session()
+    controller.start_session(image, create_engine("embedded"), cache=feature_cache)
+    wait_idle(qtbot, controller)
+    assert controller.layers.labels is not earlier
+    assert earlier in viewer.layers and earlier.name == "SkipClick labels (not saved)"
+    assert int(np.count_nonzero(earlier.data[0])) == painted
+    assert not np.asarray(controller.layers.labels.data[0]).any()
+    controller.close_session()  # nothing of its own: its layer is the next session's again
+    assert controller.layers is None
+    assert [n for n in (layer.name for layer in viewer.layers) if "(not saved)" in n] == [
+        "SkipClick labels (not saved)"
+    ]
+
+
+def test_the_session_labels_are_not_replaced_and_copy_as_plain_arrays(annotator, qtbot):
+    """``labels.data = ...`` cut the layer off the session (masks no longer shown, paint saved
+    nowhere, "All changes saved"); Duplicate Layer and Convert datatype raised errors."""
+    import numpy as np
+    from napari.layers._layer_actions import _convert_dtype, _duplicate_layer
+
+    from support.widget import wait_idle
+
+    viewer, widget = annotator
+    controller = widget.controller
+    labels = controller.layers.labels
+    session_data = labels.data
+    labels.data = np.zeros(labels.data.shape, np.uint8)
+    assert labels.data is session_data
+    controller.add_object(name="skier")
+    click(qtbot, controller, 144, 335)
+    wait_idle(qtbot, controller)
+    viewer.layers.selection.active = labels
+    _convert_dtype(viewer.layers, "uint16")
+    assert labels.data is session_data  # the session's, as before
+    _duplicate_layer(viewer.layers)
+    copy = viewer.layers[f"{labels.name} copy"]
+    assert isinstance(copy.data, np.ndarray)
+    np.testing.assert_array_equal(copy.data[0], np.asarray(labels.data[0]))
+    copy.data[0, :5, :5] = 7  # a layer of its own: the session's labels stay
+    assert not np.asarray(labels.data[0][:5, :5] == 7).any()
+    viewer.layers.selection.active = controller.layers.image_layer
+    _duplicate_layer(viewer.layers)  # the video shown through the widget's display
+    video_copy = viewer.layers[f"{controller.layers.image_layer.name} copy"]
+    assert video_copy.data.shape == controller.layers.image_layer.data.shape
+    np.testing.assert_array_equal(
+        np.asarray(video_copy.data[2]), np.asarray(controller.layers.image_layer.data.video[2])
+    )

@@ -74,6 +74,13 @@ class VideoDisplay:
     def size(self) -> int:
         return int(np.prod(self.shape))
 
+    def __deepcopy__(self, memo: dict) -> VideoArray:
+        """A copy is the video itself opened again (napari's *Duplicate Layer*), with no
+        reader thread or display of its own."""
+        from copy import deepcopy
+
+        return deepcopy(self.video, memo)
+
     def __len__(self) -> int:
         return self.shape[0]
 

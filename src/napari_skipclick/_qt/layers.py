@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,8 @@ from ..colors import color_for
 from ..io.video import VideoArray
 from ..types import Click, FrameStatus, ObjectInfo, VideoInfo
 from .display import VideoDisplay, shown_data
+from .labels_keeping import keep_session_data, set_aside_unsaved
+from .placement import PARTS, place, placement
 
 PROMPTS_LAYER = "SkipClick prompts"
 LABELS_LAYER = "SkipClick labels"
@@ -68,18 +71,20 @@ class AnnotationLayers:
         self._painting: tuple[Callable[..., None], Callable[[int], None]] | None = None
         self._border_color: tuple[float, ...] | None = None
         self._derived_shown: list[bool] = []  # per point shown: derived by propagation
-        scale, translate = self._placement()
         self._to_top(image_layer)  # the video annotated, over another one opened since
-        self.labels = self._labels_layer(labels_data, scale[-3:], translate[-3:])
+        self._labels_data = labels_data
+        self.labels = self._labels_layer(labels_data)
+        self._keep_data = partial(keep_session_data, self.labels, labels_data)
+        self.labels.events.data.connect(self._keep_data)
         info = image_layer.metadata.get(VIDEO_INFO)  # the video it shows, for napari's writer
         self.labels.metadata = {VIDEO: asdict(info)} if isinstance(info, VideoInfo) else {}
         height, width = labels_data.shape[1:]
         self.point_size = size = max(5.0, 0.012 * max(height, width))
-        self.prompts = self._prompts_layer(scale[-2:], translate[-2:], size)
+        self.prompts = self._prompts_layer(size)
         self.prompts.events.data.connect(self._on_data)
         viewer.dims.events.ndisplay.connect(self._on_ndisplay)
-        for event in (image_layer.events.scale, image_layer.events.translate):
-            event.connect(self._follow_image)
+        for part in PARTS:
+            getattr(image_layer.events, part).connect(self._follow_image)
         self.prompts.mouse_drag_callbacks.insert(0, self._on_press)
         self.set_sign(self.positive)
         viewer.layers.selection.active = self.prompts
@@ -99,14 +104,14 @@ class AnnotationLayers:
         layer.data = display
         return display
 
-    def _labels_layer(self, data: Any, scale: np.ndarray, translate: np.ndarray) -> Any:
+    def _labels_layer(self, data: Any) -> Any:
         layer = self._existing(LABELS_LAYER, "Labels")
         if layer is None:
             return self.viewer.add_labels(
-                data, name=LABELS_LAYER, scale=scale, translate=translate, opacity=0.6
+                data, name=LABELS_LAYER, opacity=0.6, **placement(self.image_layer, 3)
             )
         layer.data = data
-        layer.scale, layer.translate = scale, translate
+        place(layer, self.image_layer, 3)
         layer.editable = True
         self._to_top(layer)  # over the image it annotates (it was under one opened later)
         return layer
@@ -115,7 +120,7 @@ class AnnotationLayers:
         layers = self.viewer.layers
         layers.move(layers.index(layer), len(layers))
 
-    def _prompts_layer(self, scale: np.ndarray, translate: np.ndarray, size: float) -> Any:
+    def _prompts_layer(self, size: float) -> Any:
         layer = self._existing(PROMPTS_LAYER, "Points")
         if layer is not None:
             self.viewer.layers.remove(layer)
@@ -123,8 +128,7 @@ class AnnotationLayers:
             np.empty((0, 2)),
             ndim=2,
             name=PROMPTS_LAYER,
-            scale=scale,
-            translate=translate,
+            **placement(self.image_layer, 2),
             size=size,
             features={"positive": np.zeros(0, bool)},
             feature_defaults={"positive": True},
@@ -151,28 +155,20 @@ class AnnotationLayers:
                 return layer
         return None
 
-    def _placement(self) -> tuple[np.ndarray, np.ndarray]:
-        """The image layer's scale and translate, with a time axis for a single image."""
-        scale = np.asarray(self.image_layer.scale, float)
-        translate = np.asarray(self.image_layer.translate, float)
-        if self.image_layer.ndim == 2:
-            scale, translate = np.r_[1.0, scale], np.r_[0.0, translate]
-        return scale, translate
-
     def _follow_image(self, _event: Any = None) -> None:
-        """The image layer was scaled or moved: the labels and the clicks go with it (they
-        stayed where it had been)."""
-        scale, translate = self._placement()
-        self.labels.scale, self.labels.translate = scale[-3:], translate[-3:]
-        self.prompts.scale, self.prompts.translate = scale[-2:], translate[-2:]
+        """The image layer was scaled, moved, rotated or sheared: the labels and the clicks go
+        with it (they stayed where it had been)."""
+        place(self.labels, self.image_layer, 3)
+        place(self.prompts, self.image_layer, 2)
 
     def detach(self) -> None:
         """Stop reporting point edits (the layers stay in the viewer); the image layer shows
         its video directly again."""
         self.viewer.dims.events.ndisplay.disconnect(self._on_ndisplay)
-        for event in (self.image_layer.events.scale, self.image_layer.events.translate):
-            event.disconnect(self._follow_image)
+        for part in PARTS:
+            getattr(self.image_layer.events, part).disconnect(self._follow_image)
         try:
+            self.labels.events.data.disconnect(self._keep_data)
             self.prompts.events.data.disconnect(self._on_data)
             self.prompts.mouse_drag_callbacks.remove(self._on_press)
             if self._painting is not None:
@@ -183,6 +179,7 @@ class AnnotationLayers:
             pass
         self._painting = None
         self.labels.editable = False  # no session takes a paint any more
+        set_aside_unsaved(self.viewer, self.labels, self._labels_data)
         self.prompts.data = np.empty((0, 2))  # the clicks were the session's
         display, self.display = self.display, None
         if display is not None:
