@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
 from napari_skipclick.io import VideoError, open_video
+from support.scenes import save_sideways
 
 W, H = 64, 48
 
@@ -19,14 +18,6 @@ def pattern(i: int) -> np.ndarray:
     frame[:12, :16] = 255
     frame[-8:, :, 2] = 60
     return frame
-
-
-def save_sideways(path: Path, frame: np.ndarray) -> None:
-    """``frame`` as a phone saves it: pixels stored turned, EXIF orientation 6 to turn back."""
-    image = Image.fromarray(np.ascontiguousarray(np.rot90(frame, 1)))
-    exif = image.getexif()
-    exif[0x0112] = 6
-    image.save(path, exif=exif, quality=98)
 
 
 def test_exif_orientation_is_applied_to_photos_and_frame_folders(tmp_path):

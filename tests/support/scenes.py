@@ -1,6 +1,8 @@
-"""Synthetic scenes and the mask overlap the tests share."""
+"""Synthetic scenes, image files and the mask overlap the tests share."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
@@ -10,6 +12,16 @@ from scipy.ndimage import gaussian_filter
 def grey_rgb(grey: np.ndarray) -> np.ndarray:
     """Grey levels clipped to [0, 255] as a uint8 RGB image."""
     return np.repeat(np.clip(grey, 0, 255)[..., None], 3, axis=2).astype(np.uint8)
+
+
+def save_sideways(path: Path, frame: np.ndarray) -> None:
+    """``frame`` as a phone saves it: pixels stored turned, EXIF orientation 6 to turn back."""
+    from PIL import Image
+
+    image = Image.fromarray(np.ascontiguousarray(np.rot90(frame, 1)))
+    exif = image.getexif()
+    exif[0x0112] = 6
+    image.save(path, exif=exif, quality=98)
 
 
 def snow(height: int, width: int, seed: int = 0) -> np.ndarray:

@@ -1,8 +1,10 @@
 """Evaluation sets described by a ``manifest.csv`` (``name,image,mask,...``), validated per sample.
 
-Paths in the manifest are relative to its folder. Images are read as 8-bit RGB (``io.rgb8``: grey,
-alpha and palettes as the widget reads a photo); masks single-channel
-8-bit with the image's size, 1 = object, 0 = background, 255 = void, and at least one object pixel.
+Paths in the manifest are relative to its folder. Images are read as the widget reads a photo:
+turned upright as their EXIF orientation says (``io.upright``), then 8-bit RGB (``io.rgb8``:
+grey, alpha and palettes); masks as stored (label PNGs, as ``import-labels`` reads them),
+single-channel 8-bit with the image's size, 1 = object, 0 = background, 255 = void, and at least
+one object pixel.
 A sample that breaks a rule raises ``SampleError``; its message names the sample and the rule.
 """
 
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import rgb8
+from ..io import rgb8, upright
 from .clicker import VOID
 from .tables import check_folder, read_table
 
@@ -87,7 +89,7 @@ def _open(path: Path, what: str, name: str):
 def load_sample(ref: SampleRef) -> Sample:
     """Read and validate one sample; raise ``SampleError`` saying why if it is unusable."""
     name = ref.name
-    image = rgb8(_open(ref.image_path, "image", name))
+    image = rgb8(upright(_open(ref.image_path, "image", name)))
 
     mask_picture = _open(ref.mask_path, "mask", name)
     if mask_picture.mode not in ("L", "P"):

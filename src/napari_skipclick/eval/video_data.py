@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import rgb8
+from ..io import rgb8, upright
 from .clicker import VOID
 from .tables import check_folder, read_table
 
@@ -111,7 +111,7 @@ def _read(path: Path, what: str, where: str, mode: str) -> np.ndarray:
     try:
         with Image.open(path) as picture:
             if mode == "RGB":
-                return rgb8(picture)
+                return rgb8(upright(picture))  # as the widget reads a frame
             if picture.mode not in ("L", "P"):
                 raise VideoDataError(
                     f"{where}: mask {path.name} has mode {picture.mode}, expected a "
