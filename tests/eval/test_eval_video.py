@@ -229,6 +229,10 @@ def test_csv_files_from_a_spreadsheet_are_read(tmp_path):
 def test_unknown_clip_and_missing_folder(tmp_path, capsys):
     assert run_video("--engine", "embedded", "--data", MINI, "--clips", "tennis") == 2
     assert "no clip tennis" in capsys.readouterr().err
+    # a clip given twice counted twice in the overall row, its two runs merged in the JSON
+    argv = ["--engine", "embedded", "--data", MINI, "--frames", 2, "--first-frame", "gt"]
+    assert run_video(*argv, "--clips", "hockey, hockey") == 2
+    assert "--clips names hockey twice; give each clip once" in capsys.readouterr().err
     assert run_video("--engine", "embedded", "--data", tmp_path / "nope") == 2
     assert "does not exist" in capsys.readouterr().err
     assert run_video("--engine", "embedded", "--data", MINI, "--json", tmp_path) == 2

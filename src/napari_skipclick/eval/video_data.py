@@ -42,7 +42,8 @@ class VideoClip:
 
 
 def clip_names(root: str | Path, selected: list[str] | None = None) -> list[str]:
-    """Clip folders of ``root`` (those holding ``frames.csv``), or the ``selected`` ones."""
+    """Clip folders of ``root`` (those holding ``frames.csv``), or the ``selected`` ones (each
+    once: a clip given twice would count twice in the overall figures)."""
     root = Path(root)
     check_folder(root, VideoDataError)
     found = sorted(p.name for p in root.iterdir() if (p / "frames.csv").is_file())
@@ -50,6 +51,9 @@ def clip_names(root: str | Path, selected: list[str] | None = None) -> list[str]
         if not found:
             raise VideoDataError(f"{root} holds no clip folder with a frames.csv")
         return found
+    twice = [name for k, name in enumerate(selected) if name in selected[:k]]
+    if twice:
+        raise VideoDataError(f"--clips names {twice[0]} twice; give each clip once")
     missing = [name for name in selected if name not in found]
     if missing:
         raise VideoDataError(
