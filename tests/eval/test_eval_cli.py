@@ -115,6 +115,32 @@ def test_bad_sample_is_skipped_with_warning_or_fails_with_strict(tmp_path, capsy
     assert "odd: mask has value(s) 128" in capsys.readouterr().err
 
 
+def test_a_json_that_cannot_be_written_is_refused_before_the_run(tmp_path, capsys, monkeypatch):
+    """``--json /proc/x.json`` ran everything, then died with a traceback (results lost);
+    ``--json DIR/manifest.csv`` replaced the data set's manifest."""
+    data = _small_set(tmp_path / "set")
+    manifest = (data / "manifest.csv").read_text()
+    argv = ["--engine", "random-walker", "--data", data, "--max-clicks", 2]
+    for target, message in (
+        (data / "manifest.csv", "is a file of the data set in"),
+        (data / "masks" / "a.png", "is a file of the data set in"),
+        (Path("/proc/skipclick.json"), "cannot write --json /proc/skipclick.json"),
+    ):
+        assert run_eval(*argv, "--json", target) == 2
+        out, err = capsys.readouterr()
+        assert message in err and not out  # before the run
+    assert (data / "manifest.csv").read_text() == manifest
+    assert run_eval(*argv, "--json", data / "results.json") == 0  # a new file in it is fine
+    assert run_eval(*argv, "--json", data / "results.json") == 0  # and replaced: no data file
+    # the file cannot be written after all: one line, the table kept
+    monkeypatch.setattr(cli, "prepare_json", lambda *_: None)
+    capsys.readouterr()
+    assert run_eval(*argv, "--json", "/proc/skipclick.json") == 1
+    out, err = capsys.readouterr()
+    assert out.startswith("engine random-walker") and "Traceback" not in err
+    assert "error: cannot write --json /proc/skipclick.json: " in err
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [

@@ -237,6 +237,22 @@ def test_unknown_clip_and_missing_folder(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
     assert run_video("--engine", "embedded", "--data", MINI, "--json", tmp_path) == 2
     assert "is a folder; give a file name" in capsys.readouterr().err  # before, not after, a run
+    data = copy_mini(tmp_path).parent
+    for own in ("hockey/frames.csv", "hockey/masks/00000.png"):  # replaced by the results
+        assert run_video("--engine", "embedded", "--data", data, "--json", data / own) == 2
+        assert "is a file of the data set" in capsys.readouterr().err
+    assert (data / "hockey/frames.csv").read_text() == (MINI / "hockey/frames.csv").read_text()
+    assert run_video("--engine", "embedded", "--data", MINI, "--json", "/proc/sc.json") == 2
+    assert "cannot write --json /proc/sc.json" in capsys.readouterr().err
+
+
+def test_results_that_cannot_be_written_at_the_end_leave_the_table(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(video, "prepare_json", lambda *_: None)
+    argv = ["--engine", "embedded", "--data", MINI, "--frames", 2, "--first-frame", "gt"]
+    assert run_video(*argv, "--json", "/proc/sc.json") == 1
+    out, err = capsys.readouterr()
+    assert out.startswith("engine embedded") and "Traceback" not in err
+    assert "error: cannot write --json /proc/sc.json: " in err
 
 
 def test_two_objects_listed_in_objects_csv(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,40 @@ from ..engines.registry import (
 EVAL_DEFAULTS = {"protocol": "noc"}
 
 
-def prepare_json(path: Path) -> None:
-    """Make the folder of the ``--json`` file, and refuse (``OSError``) a path that is a
-    folder, before the run: not after it, when the results would be lost."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def prepare_json(path: Path, data: Path) -> None:
+    """Check before the run (not after it, when the results would be lost) that the ``--json``
+    file can be written: no folder, no file of the data set (an existing file in its folder
+    ``data`` other than an earlier result, a ``.json``: the CSV files, images, masks), its
+    folder made and writable. ``OSError`` saying why not; an earlier result is replaced."""
     if path.is_dir():
         raise IsADirectoryError(f"--json {path} is a folder; give a file name")
+    own = path.exists() and path.suffix.lower() != ".json"
+    if own and path.resolve().is_relative_to(data.resolve()):
+        raise FileExistsError(
+            f"--json {path} is a file of the data set in {data}; write the results elsewhere"
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            path.open("ab").close()  # writable; left as it is until the results replace it
+        else:
+            tempfile.TemporaryFile(dir=path.parent).close()
+    except OSError as exc:
+        raise OSError(f"cannot write --json {path}: {exc.strerror or exc}") from None
+
+
+def write_json(path: Path, summary: dict) -> bool:
+    """Write ``summary`` to ``path``; False, having said why in one line, when it cannot."""
+    try:
+        path.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    except OSError as exc:
+        print(
+            f"error: cannot write --json {path}: {exc.strerror or exc}; the table above holds "
+            "the results",
+            file=sys.stderr,
+        )
+        return False
+    return True
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -244,7 +273,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         refs = read_manifest(args.data)
         if args.json is not None:
-            prepare_json(args.json)
+            prepare_json(args.json, args.data)
     except (DatasetError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -292,6 +321,6 @@ def run(args: argparse.Namespace) -> int:
     if interrupted:
         print(f"interrupted: results of the first {len(results)} objects", file=sys.stderr)
     print(format_table(summary))
-    if args.json is not None:
-        args.json.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    if args.json is not None and not write_json(args.json, summary):
+        return 1
     return 130 if interrupted else 0

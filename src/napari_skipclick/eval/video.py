@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from ..engines.registry import add_engine_arguments, options_from_args
-from .cli import _machine, _percentile, prepare_json
+from .cli import _machine, _percentile, prepare_json, write_json
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -279,7 +278,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         clips = [load_clip(args.data / n, args.frames) for n in clip_names(args.data, selected)]
         if args.json is not None:
-            prepare_json(args.json)
+            prepare_json(args.json, args.data)
     except (VideoDataError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -327,8 +326,9 @@ def run(args: argparse.Namespace) -> int:
         "objects": records,
     }
     print(format_table(summary))
-    if args.json is not None:
-        args.json.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    written = args.json is None or write_json(args.json, summary)
     if interrupted:  # as skipclick eval says it
         print(f"interrupted: results of the first {len(runs)} objects", file=sys.stderr)
+    if not written:
+        return 1
     return 130 if interrupted else 0
