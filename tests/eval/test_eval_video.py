@@ -382,3 +382,42 @@ def test_frames_stored_sideways_are_turned_upright_as_the_widget_reads_them(tmp_
     _rewrite(clip / "frames.csv", lambda t: t.replace("frames/00001.jpg", "frames/sideways.png"))
     loaded = load_clip(clip, 3)
     np.testing.assert_array_equal(loaded.frames[1], upright)
+
+
+def _renumber(text: str, change) -> str:
+    """``frames.csv`` with each frame number ``t`` turned into ``change(t)`` (None: left out)."""
+    head, *rows = text.splitlines()
+    out = [head]
+    for row in rows:
+        number, rest = row.split(",", 1)
+        if change(int(number)) is not None:
+            out.append(f"{change(int(number))},{rest}")
+    return "\n".join(out) + "\n"
+
+
+def test_frames_are_reported_by_their_number_in_frames_csv(tmp_path):
+    """Frames numbered 10..17: the JSON's review_frames_pure said [1, 2, 4, 5], positions in
+    the clip, while error messages named frames by their number."""
+    from napari_skipclick.eval.video_protocol import ObjectRun
+
+    clip = copy_mini(tmp_path)
+    _rewrite(clip / "frames.csv", lambda text: _renumber(text, lambda t: t + 10))
+    assert load_clip(clip).first_frame == 10 and load_clip(MINI / "hockey").first_frame == 0
+    run = ObjectRun("hockey", 1, "player", load_clip(clip, 6).first_frame)
+    run.j_pure, run.pure_reached, run.review_pure = [0.2, 0.3, 0.9, 0.1, 0.2], 5, [1, 2, 4, 5]
+    record = video.object_record(run)
+    assert record["first_frame"] == 10 and record["review_frames_pure"] == [11, 12, 14, 15]
+    assert record["review_recall"] == 1.0  # scored on the same frames
+
+
+def test_a_gap_in_the_frame_numbers_is_refused_unless_the_frames_stop_before_it(tmp_path, capsys):
+    """Frames 0, 1, 2, 4, 5, 6, 7 were propagated across the missing frame 3 as if
+    consecutive, without a word."""
+    clip = copy_mini(tmp_path)
+    _rewrite(clip / "frames.csv", lambda text: _renumber(text, lambda t: None if t == 3 else t))
+    argv = ["--engine", "embedded", "--data", clip.parent, "--first-frame", "gt"]
+    assert run_video(*argv) == 2
+    err = capsys.readouterr().err
+    assert "clip hockey: frames.csv has no frame 3 (frames 0 to 7): propagation runs" in err
+    assert "or evaluate the 3 frames before it (--frames 3)" in err
+    assert len(load_clip(clip, 3).frames) == 3

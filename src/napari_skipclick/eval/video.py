@@ -87,6 +87,7 @@ def object_record(run) -> dict:
         "object": run.value,
         "name": run.name,
         "frames": n + 1,
+        "first_frame": run.first_frame,  # the frame column's number of the clip's first frame
         "first_clicks": run.first_clicks,
         "first_iou": round(run.first_iou, 4),
         "corrective_clicks": sum(run.corrections),
@@ -101,7 +102,7 @@ def object_record(run) -> dict:
         "j_forward_mean": _mean(run.j_forward),
         "frames_below": sum(v < FRAME_IOU for v in run.j_corrected),
         "j_per_click": _gain_per_click(run.j_prop, run.j_corrected, run.corrections),
-        "review_frames_pure": run.review_pure,
+        "review_frames_pure": [run.first_frame + t for t in run.review_pure],
         "pure_frames_reached": run.pure_reached,
         "review_recall": None if recall is None else round(recall, 4),
         "review_precision": None if precision is None else round(precision, 4),

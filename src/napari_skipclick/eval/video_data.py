@@ -1,10 +1,11 @@
 """Video evaluation sets: one folder per clip with ``frames.csv``, ``frames/`` and ``masks/``.
 
 ``frames.csv`` lists ``frame,image,mask,...`` (paths relative to the clip folder), one row per
-frame in order. Masks are single-channel 8-bit PNGs of the frame's size: 0 background, 255 void
-and object values 1..K. Without ``objects.csv`` a clip has one object, value 1; with it
-(``value,name``) the listed values are the objects. Anything else raises ``VideoDataError``
-with a message that names the clip, the frame and the rule.
+frame, numbered consecutively from any number (a gap is refused: propagating across a missing
+frame is another protocol). Masks are single-channel 8-bit PNGs of the frame's size:
+0 background, 255 void and object values 1..K. Without ``objects.csv`` a clip has one object,
+value 1; with it (``value,name``) the listed values are the objects. Anything else raises
+``VideoDataError`` with a message that names the clip, the frame and the rule.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..frame_lists import frame_ranges
 from ..io import rgb8, upright
 from .clicker import VOID
 from .tables import check_folder, read_table
@@ -27,12 +29,14 @@ class VideoDataError(ValueError):
 
 @dataclass(frozen=True)
 class VideoClip:
-    """A loaded clip: frames ``(T, H, W, 3)`` uint8, masks ``(T, H, W)`` uint8, its objects."""
+    """A loaded clip: frames ``(T, H, W, 3)`` uint8, masks ``(T, H, W)`` uint8, its objects,
+    and the number ``frames.csv`` gives its first frame (the others follow it)."""
 
     name: str
     frames: np.ndarray
     masks: np.ndarray
     objects: dict[int, str]
+    first_frame: int = 0
 
     def ground_truth(self, value: int) -> np.ndarray:
         """Masks of object ``value`` coded 1 object, 0 background, 255 void, ``(T, H, W)``."""
@@ -62,9 +66,9 @@ def clip_names(root: str | Path, selected: list[str] | None = None) -> list[str]
     return list(selected)
 
 
-def _rows(clip_dir: Path) -> list[dict[str, str]]:
-    """The rows of ``frames.csv`` in frame order (its ``frame`` column, not the file's order),
-    at least two: a clip is frames to propagate through."""
+def _rows(clip_dir: Path) -> list[tuple[int, dict[str, str]]]:
+    """The frame numbers and rows of ``frames.csv`` in frame order (its ``frame`` column, not
+    the file's order), at least two: a clip is frames to propagate through."""
     path = clip_dir / "frames.csv"
     rows: dict[int, dict[str, str]] = {}
     for line, row in read_table(path, REQUIRED_COLUMNS, VideoDataError):
@@ -82,7 +86,20 @@ def _rows(clip_dir: Path) -> list[dict[str, str]]:
         rows[t] = row
     if len(rows) < 2:
         raise VideoDataError(f"{path} lists {len(rows)} frame(s); a clip needs 2 or more")
-    return [rows[t] for t in sorted(rows)]
+    return sorted(rows.items())
+
+
+def _check_consecutive(name: str, numbers: list[int]) -> None:
+    """``VideoDataError`` naming the frames missing between the first and the last."""
+    missing = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers))
+    if missing:
+        before = missing[0] - numbers[0]
+        hint = f", or evaluate the {before} frames before it (--frames {before})" * (before >= 2)
+        raise VideoDataError(
+            f"clip {name}: frames.csv has no frame {frame_ranges(missing)} (frames "
+            f"{numbers[0]} to {numbers[-1]}): propagation runs through consecutive frames; "
+            f"list every frame{hint}"
+        )
 
 
 def _objects(clip_dir: Path) -> dict[int, str]:
@@ -131,12 +148,13 @@ def load_clip(clip_dir: str | Path, n_frames: int | None = None) -> VideoClip:
     clip_dir = Path(clip_dir)
     name = clip_dir.name
     rows = _rows(clip_dir)[:n_frames]
+    _check_consecutive(name, [t for t, _ in rows])
     objects = _objects(clip_dir)
     allowed = np.zeros(256, bool)
     allowed[[0, VOID, *objects]] = True
     frames, masks = [], []
-    for row in rows:
-        where = f"clip {name}, frame {row['frame']}"
+    for t, row in rows:
+        where = f"clip {name}, frame {t}"
         image = _read(clip_dir / row["image"], "image", where, "RGB")
         mask = _read(clip_dir / row["mask"], "mask", where, "L")
         if mask.shape != image.shape[:2]:
@@ -162,4 +180,4 @@ def load_clip(clip_dir: str | Path, n_frames: int | None = None) -> VideoClip:
     for value in objects:
         if not np.any(masks_array[0] == value):
             raise VideoDataError(f"clip {name}: object {value} has no pixels on the first frame")
-    return VideoClip(name, np.stack(frames), masks_array, objects)
+    return VideoClip(name, np.stack(frames), masks_array, objects, rows[0][0])

@@ -85,11 +85,13 @@ class TimedEngine:
 
 @dataclass
 class ObjectRun:
-    """One object of one clip through the protocol; frame lists start at frame 1."""
+    """One object of one clip through the protocol. Frames are positions in the clip (0 its
+    first, numbered ``first_frame`` in frames.csv); the per-frame lists start at frame 1."""
 
     clip: str
     value: int
     name: str
+    first_frame: int = 0
     first_clicks: int = 0
     first_iou: float = 0.0
     j_prop: list[float] = field(default_factory=list)
@@ -161,7 +163,7 @@ def run_object(
     (``ObjectRun.j_forward``).
     """
     gt = clip.ground_truth(value)
-    run = ObjectRun(clip.name, value, clip.objects[value])
+    run = ObjectRun(clip.name, value, clip.objects[value], clip.first_frame)
     session, obj = _session(clip, engine, cache)
     if first_frame == "gt":
         set_start(session, obj, gt[0] == 1)
