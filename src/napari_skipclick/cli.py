@@ -86,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(import_module(args._module).run(args) or 0)
+    except KeyboardInterrupt:  # Ctrl+C: the command cleaned up after itself; one line, as eval
+        print(f"skipclick {args.command}: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # the reader of the output left (``| head``): stop, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
         return 1

@@ -480,3 +480,34 @@ def test_labels_exported_from_another_video_are_refused(tmp_path, capsys):
     run_import(new_store(tmp_path / "b2.zarr", other), tmp_path / "exported" / "labels", capsys)
     with AnnotationStore.open(tmp_path / "b2.zarr") as store:
         assert 1 in store.annotated_frames()  # its own video's store takes them
+
+
+def test_ctrl_c_says_so_in_one_line_and_leaves_no_new_store(tmp_path, capsys, monkeypatch):
+    """It printed a KeyboardInterrupt traceback."""
+    labels = np.zeros((6, 20, 30), np.uint8)
+    labels[1:6, 0:3, 0:3] = 4
+    np.save(tmp_path / "l.npy", labels)
+    real = AnnotationStore.commit_frame
+
+    def ctrl_c_at_4(self, t, *args, **kwargs):
+        if t == 4:
+            raise KeyboardInterrupt
+        return real(self, t, *args, **kwargs)
+
+    def ctrl_c_import(store: Path, *extra: str) -> tuple[int | None, str]:
+        try:
+            return run_import(store, tmp_path / "l.npy", capsys, *extra)
+        except KeyboardInterrupt:  # out of skipclick: the traceback
+            return None, ""
+
+    monkeypatch.setattr(AnnotationStore, "commit_frame", ctrl_c_at_4)
+    video = frame_folder(tmp_path / "video")
+    new = tmp_path / "new.zarr"
+    code, err = ctrl_c_import(new, "--video", str(video))
+    assert (code, err) == (130, "skipclick import-labels: interrupted\n")
+    assert not new.exists()  # as after a failure
+    store = new_store(tmp_path / "s.zarr")
+    code, err = ctrl_c_import(store, "--replace")
+    assert (code, err) == (130, "skipclick import-labels: interrupted\n")
+    with AnnotationStore.open(store) as s:  # the store names what was cut short
+        assert any("was cut short" in p for p in s.problems)

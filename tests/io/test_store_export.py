@@ -294,6 +294,24 @@ def test_skipclick_export_dispatch(store, tmp_path):
     assert (tmp_path / "o" / "labels" / "000004.png").is_file()
 
 
+def test_ctrl_c_says_so_in_one_line_and_leaves_nothing(store, tmp_path, capsys, monkeypatch):
+    """It printed a KeyboardInterrupt traceback."""
+    from napari_skipclick.cli import main
+    from napari_skipclick.io.export.run import ExportRun
+
+    def ctrl_c(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ExportRun, "step", ctrl_c)
+    out = tmp_path / "o"
+    try:
+        code = main(["export", str(store.path), "--format", "png", str(out), "--quiet"])
+    except KeyboardInterrupt:  # out of skipclick: the traceback
+        code = None
+    assert (code, capsys.readouterr().err) == (130, "skipclick export: interrupted\n")
+    assert not out.exists()
+
+
 def test_yolo_data_yaml_is_found_from_any_folder_and_names_each_split(store, tmp_path):
     """Ultralytics takes the yaml's own folder as the root when it has no ``path`` (``path: .``
     is the folder training runs from); ``val`` is a split of its own wherever there is one."""

@@ -92,9 +92,11 @@ def run(args: argparse.Namespace) -> int:
                             replace=args.replace,
                             progress=progress,
                         )
-    except (StoreError, VideoError, OSError) as e:
+    except (StoreError, VideoError, OSError, KeyboardInterrupt) as e:
         if made and is_store(Path(args.store)):
             shutil.rmtree(args.store, ignore_errors=True)  # a new store the import left unfilled
+        if isinstance(e, KeyboardInterrupt):
+            raise  # Ctrl+C: said by skipclick's main, as for every command
         print(f"skipclick import-labels: error: {e}", file=sys.stderr)
         return 1
     verb = "would import" if args.dry_run else "imported"
