@@ -327,6 +327,14 @@ def test_yolo_data_yaml_is_found_from_any_folder_and_names_each_split(store, tmp
     export_store(store, "yolo-seg", out, with_images=False, split="a=0.5,b=0.5", seed=1)
     data = yaml.safe_load((out / "data.yaml").read_text())
     assert (data["train"], data["val"]) == ("images/a", "images/b")
+    # no split to train on: train and val were both images/val, without a word
+    out = tmp_path / "valtest"
+    with pytest.raises(ExportError, match=r"the splits val, test leave no images to train on"):
+        export_store(store, "yolo-seg", out, with_images=False, split="val=0.5,test=0.5")
+    assert not out.exists()
+    export_store(store, "yolo-seg", out, with_images=False, split="val=0.5,b=0.5", seed=1)
+    data = yaml.safe_load((out / "data.yaml").read_text())
+    assert (data["train"], data["val"]) == ("images/b", "images/val")
     for file in (out / "labels").rglob("*.txt"):  # objects on the image's edge: still 0..1
         for line in file.read_text().splitlines():
             xy = np.asarray(line.split()[1:], float)

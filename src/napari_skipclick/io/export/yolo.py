@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .common import FrameImages, Plan, object_ids_in
+from .common import ExportError, FrameImages, Plan, object_ids_in
 from .polygons import mask_to_polygon
 from .run import ExportRun
 
@@ -32,19 +32,37 @@ def _unit(value: float) -> str:
     return f"{min(max(value, 0.0), 1.0):.6f}"
 
 
-def data_yaml(plan: Plan) -> str:
-    """``data.yaml``: the image folder of each split, class names, provenance.
+def split_folders(plan: Plan) -> tuple[str, str, dict[str, str]]:
+    """The image folders of ``data.yaml``'s ``train`` and ``val`` and of every split.
 
-    No ``path`` key: Ultralytics then takes the yaml's own folder as the dataset root, from any
-    working folder (``path: .`` would mean the folder it is run from). Without ``val`` or
-    ``valid`` splits, ``val`` is the first split other than ``train`` and ``test`` (else the
-    training images). The provenance is one JSON line in a comment (YAML readers ignore it).
+    ``train`` is the ``train`` split, else the first split not named ``val``, ``valid`` or
+    ``test``; splits without one are an ``ExportError`` (it trained on the validation images).
+    ``val`` is the ``val`` or ``valid`` split, else the first split other than ``train`` and
+    ``test`` (else the training images).
     """
     splits = [s for s in plan.splits if s] or [""]
     folders = {s: f"images/{s}" if s else "images" for s in splits}
-    train = folders.get("train", folders[splits[0]])
+    trainable = [s for s in splits if s not in ("val", "valid", "test")]
+    if not trainable:
+        raise ExportError(
+            f"yolo-seg: the splits {', '.join(splits)} leave no images to train on (data.yaml's "
+            "train); name a split train, e.g. train=0.8,val=0.2"
+        )
+    train = folders["train" if "train" in folders else trainable[0]]
     others = [f for s, f in folders.items() if s not in ("train", "test") and f != train]
     val = folders.get("val", folders.get("valid", others[0] if others else train))
+    return train, val, folders
+
+
+def data_yaml(plan: Plan) -> str:
+    """``data.yaml``: the image folder of each split (``split_folders``), class names,
+    provenance.
+
+    No ``path`` key: Ultralytics then takes the yaml's own folder as the dataset root, from any
+    working folder (``path: .`` would mean the folder it is run from). The provenance is one
+    JSON line in a comment (YAML readers ignore it).
+    """
+    train, val, folders = split_folders(plan)
     lines = [f"train: {train}", f"val: {val}"]
     if "test" in folders:
         lines.append(f"test: {folders['test']}")
@@ -61,6 +79,7 @@ def write_yolo(plan: Plan, out: Path, run_args: dict, images: FrameImages | None
     Frames without objects get an empty label file (Ultralytics reads them as background).
     """
     names = ["labels", "data.yaml"] + (["images"] if images else [])
+    split_folders(plan)  # its refusal before anything is written
     with ExportRun(out, names, len(plan.items), **run_args) as run:
         written = []
         for item in plan.items:
