@@ -26,6 +26,7 @@ def test_frames_past_the_end_are_kept_and_named():
     assert selection.frames(10) == [8, 9, 10, 11, 12]
     with pytest.raises(ValueError, match=r"8-12 is out of range: the video has 10 frames \(0 to 9"):
         selection.past_the_end(10)
+    assert parse_frames("12-").frames(10) == [12]  # an open range's start, not nothing
     with pytest.raises(ValueError, match="12- is out of range"):
         parse_frames("12-").past_the_end(10)
     parse_frames("0:10,9-").past_the_end(10)  # all inside: no error

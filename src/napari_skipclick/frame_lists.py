@@ -37,17 +37,17 @@ class FrameSelection:
 
     def frames(self, length: int) -> list[int]:
         """The frames of a video of ``length`` frames, in the order given, each once; frames
-        named past its end are kept (see :meth:`past_the_end`)."""
+        named past its end are kept, an open range's start among them (``200-`` of 127
+        frames: ``[200]``, not nothing; see :meth:`past_the_end`)."""
         chosen: dict[int, None] = {}
         for start, stop in self.parts:
-            chosen.update(dict.fromkeys(range(start, length if stop is None else stop)))
+            end = max(length, start + 1) if stop is None else stop
+            chosen.update(dict.fromkeys(range(start, end)))
         return list(chosen)
 
     def past_the_end(self, length: int) -> None:
         """``ValueError`` naming the video's length when a frame asked for is past it."""
-        outside = [t for t in self.frames(length) if t >= length]
-        outside += [start for start, stop in self.parts if stop is None and start >= length]
-        if outside:
+        if any(t >= length for t in self.frames(length)):
             raise ValueError(
                 f"--frames {self.text} is out of range: the video has {length} "
                 f"frames (0 to {length - 1})"

@@ -370,7 +370,9 @@ def test_exports_that_would_mislead_are_refused(store, tmp_path, capsys):
     out = tmp_path / "out"
     cases = {
         "given twice": [str(store.path), str(store.path)],
-        "frames [5, 6, 7] are past the end of the video (frames 0..4)": ["--frames", "2-7"],
+        "frames [5, 6, 7] are past the end of the video (it has 5": ["--frames", "2-7"],
+        # it said "nothing to export: no annotated frame": the open range came to no frame
+        "frames [8] are past the end of the video (it has 5 frames, 0..4)": ["--frames", "8-"],
         "nothing to export: no annotated frame among the frames": ["--frames", "1"],
         "split 'val' would get no frames": ["--split", "train=0.8,val=0.2", "--split-by", "video"],
     }

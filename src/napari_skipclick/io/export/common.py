@@ -215,7 +215,11 @@ def plan_export(
             splits = split_frames(chosen, split, seed)
         items.extend(Item(store, video, t, splits[t]) for t in chosen)
     if not items:
-        asked = " among the frames and statuses asked for" if frames or statuses else ""
+        asked = (
+            " among the frames and statuses asked for"
+            if frames is not None or statuses is not None
+            else ""
+        )
         raise ExportError(f"nothing to export: no annotated frame{asked}")
     empty = [name for name in split or {} if not any(i.split == name for i in items)]
     if empty:
@@ -246,9 +250,10 @@ def _check_asked(stores: Sequence[AnnotationStore], frames: list[int] | None) ->
     longest = max(store.video.n_frames for store in stores)
     outside = sorted({t for t in frames or () if not 0 <= t < longest})
     if outside:
+        longest_of = "the longest has" if len(stores) > 1 else "it has"
         raise ExportError(
             f"frames {outside[:5]}{' …' if len(outside) > 5 else ''} are past the end of the "
-            f"video{'s' * (len(stores) > 1)} (frames 0..{longest - 1})"
+            f"video{'s' * (len(stores) > 1)} ({longest_of} {longest} frames, 0..{longest - 1})"
         )
 
 
