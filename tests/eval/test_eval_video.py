@@ -173,7 +173,15 @@ def _rewrite(path: Path, change) -> None:
         ),
         (
             lambda clip: (clip / "objects.csv").write_text("value,name\n1,player\n2,stick\n"),
-            "clip hockey: object 2 has no pixels on the first frame",
+            "clip hockey: object 2 has no pixels on the first frame\n",  # no hint: not 0/255
+        ),
+        (  # the masks saved 0/255: eval's hint, which eval-video did not give
+            lambda clip: [
+                Image.fromarray(np.asarray(Image.open(p)) * 255).save(p)
+                for p in (clip / "masks").glob("*.png")
+            ],
+            "clip hockey: object 1 has no pixels on the first frame (is the object coded 255? "
+            "it must be 1)",
         ),
         (
             lambda clip: _rewrite(clip / "frames.csv", lambda t: t + "8,frames/00007.jpg\n"),
@@ -229,6 +237,10 @@ def test_csv_files_from_a_spreadsheet_are_read(tmp_path):
 def test_unknown_clip_and_missing_folder(tmp_path, capsys):
     assert run_video("--engine", "embedded", "--data", MINI, "--clips", "tennis") == 2
     assert "no clip tennis" in capsys.readouterr().err
+    assert run_video("--engine", "embedded", "--data", MINI, "--frames", 1) == 2
+    assert capsys.readouterr().err == "error: --frames must be >= 2\n"  # not --max-corrections
+    assert run_video("--engine", "embedded", "--data", MINI, "--max-corrections", -1) == 2
+    assert capsys.readouterr().err == "error: --max-corrections must be >= 0\n"
     # a clip given twice counted twice in the overall row, its two runs merged in the JSON
     argv = ["--engine", "embedded", "--data", MINI, "--frames", 2, "--first-frame", "gt"]
     assert run_video(*argv, "--clips", "hockey, hockey") == 2

@@ -123,7 +123,7 @@ def summarize_run(results: list, skipped: list[dict], max_clicks: int) -> dict:
     worse, later = worse_clicks(curves)
     summary.update(
         miou1=mean_iou_at(curves, 1),
-        # None under --max-clicks 5: the last IoU of curves cut short is no IoU after 5 clicks
+        # None below --max-clicks 5: the last IoU of curves cut short is no IoU after 5 clicks
         miou5=mean_iou_at(curves, 5) if max_clicks >= 5 else None,
         worse_drop=WORSE_DROP,
         worse_clicks=worse,

@@ -111,9 +111,16 @@ def load_sample(ref: SampleRef) -> Sample:
             f"{name}: mask has value(s) {shown}; allowed are 0 background, 1 object, 255 void"
         )
     if not np.any(mask == 1):
-        hint = " (is the object coded 255? it must be 1)" if np.any(mask == VOID) else ""
-        raise SampleError(f"{name}: mask has no object pixels (value 1){hint}")
+        raise SampleError(f"{name}: mask has no object pixels (value 1){void_hint(mask)}")
     return Sample(name, image, mask)
+
+
+def void_hint(mask: np.ndarray, value: int = 1) -> str:
+    """For a mask lacking object ``value``: a hint when it holds void (255) and no object at
+    all, as masks saved 0/255 do; else nothing."""
+    if np.any(mask == VOID) and not np.any((mask > 0) & (mask < VOID)):
+        return f" (is the object coded 255? it must be {value})"
+    return ""
 
 
 def iter_samples(

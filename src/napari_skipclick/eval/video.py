@@ -265,15 +265,14 @@ def run(args: argparse.Namespace) -> int:
     from .video_data import VideoDataError, clip_names, load_clip
     from .video_protocol import TimedEngine
 
-    if args.max_corrections < 0 or (args.frames is not None and args.frames < 2):
-        print("error: --max-corrections must be >= 0 and --frames >= 2", file=sys.stderr)
-        return 2
-    for flag, every in (
-        ("--restart-every", args.restart_every),
-        ("--keyframes-every", args.keyframes_every),
+    for flag, value, least in (
+        ("--max-corrections", args.max_corrections, 0),
+        ("--frames", args.frames, 2),  # a clip is frames to propagate through
+        ("--restart-every", args.restart_every, 1),
+        ("--keyframes-every", args.keyframes_every, 1),
     ):
-        if every is not None and every < 1:
-            print(f"error: {flag} must be >= 1", file=sys.stderr)
+        if value is not None and value < least:  # each says only what is wrong
+            print(f"error: {flag} must be >= {least}", file=sys.stderr)
             return 2
     selected = [c.strip() for c in args.clips.split(",") if c.strip()] if args.clips else None
     try:

@@ -18,6 +18,7 @@ import numpy as np
 from ..frame_lists import frame_ranges
 from ..io import rgb8, upright
 from .clicker import VOID
+from .datasets import void_hint
 from .tables import check_folder, read_table
 
 REQUIRED_COLUMNS = ("frame", "image", "mask")
@@ -179,5 +180,8 @@ def load_clip(clip_dir: str | Path, n_frames: int | None = None) -> VideoClip:
     masks_array = np.stack(masks)
     for value in objects:
         if not np.any(masks_array[0] == value):
-            raise VideoDataError(f"clip {name}: object {value} has no pixels on the first frame")
+            raise VideoDataError(
+                f"clip {name}: object {value} has no pixels on the first frame"
+                f"{void_hint(masks_array[0], value)}"
+            )
     return VideoClip(name, np.stack(frames), masks_array, objects, rows[0][0])
