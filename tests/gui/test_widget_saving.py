@@ -443,3 +443,30 @@ def test_opening_a_store_an_import_left_unfinished_says_how_to_finish_it(saving,
     message = controller.last_message
     assert "an import of /data/masks into frames 1-3 was cut short" in message
     assert f"skipclick import-labels {path} --from /data/masks --void 255 --replace" in message
+
+
+def test_closing_saves_a_click_still_waiting_for_its_features(saving, qtbot, monkeypatch):
+    """A click on a frame whose features were not computed yet was dropped when the window
+    closed, while the save line said "All changes saved"."""
+    from qtpy.QtCore import QTimer
+
+    widget, path = saving
+    controller = widget.controller
+    obj = controller.current_object
+    session = controller.session
+    released, has = [False], session.has_features
+    monkeypatch.setattr(session, "has_features", lambda t: (released[0] or t != 12) and has(t))
+    controller.go_to_frame(12)
+    controller.layers.prompts.add([150, 330])
+    assert controller.edits.pending(12, obj) is not None
+    assert controller.save_state.pending == 1 and widget.save_label.text() != "All changes saved"
+
+    def features_come() -> None:  # during the close
+        released[0] = True
+        controller.edits.kick()
+
+    QTimer.singleShot(200, features_come)
+    controller.close_session()
+    with AnnotationStore.open(path) as store:
+        assert [(c[0], c[1]) for c in store.clicks(12)[obj]] == [(150, 330)]
+        assert store.read_labels(12).any()

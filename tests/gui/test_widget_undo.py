@@ -188,3 +188,42 @@ def test_an_object_added_with_m_is_undone_on_its_own(annotator, qtbot):
     controller.redo()
     assert controller.last_message == f"Redid adding object {gate} (gate)"
     assert [o.id for o in controller.session.objects] == [skier, pole, gate]
+
+
+def _held_back(monkeypatch, session, frame: int) -> list[bool]:
+    """Make ``frame``'s features look not ready (a click there waits) until the flag is set."""
+    released = [False]
+    has = session.has_features
+    monkeypatch.setattr(
+        session, "has_features", lambda t: (released[0] or int(t) != frame) and has(t)
+    )
+    return released
+
+
+def test_undo_takes_back_a_click_still_waiting_on_another_frame_first(
+    annotator, qtbot, monkeypatch
+):
+    """Ctrl+Z on frame 11 while a click on frame 10 waited for features undid the second click
+    on frame 0; the waiting click then landed and that undo could never be redone."""
+    _, widget = annotator
+    controller = widget.controller
+    controller.add_object(name="skier")
+    obj = controller.current_object
+    click(qtbot, controller, 144, 335)
+    click(qtbot, controller, 166, 335)
+    released = _held_back(monkeypatch, controller.session, 10)
+    controller.go_to_frame(10)
+    controller.layers.prompts.add([150, 330])
+    controller.go_to_frame(11)
+    assert controller.edits.pending(10, obj) is not None
+    controller.undo()
+    assert controller.last_message == "Undid clicks on frame 10 that were waiting for features"
+    released[0] = True
+    controller.edits.kick()
+    wait_idle(qtbot, controller)
+    assert len(controller.session.clicks(0, obj)) == 2  # the edits before it untouched
+    assert controller.session.clicks(10, obj) == []
+    controller.undo()  # the next one is frame 0's second click
+    assert len(controller.session.clicks(0, obj)) == 1
+    controller.redo()
+    assert len(controller.session.clicks(0, obj)) == 2

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..frame_lists import frame_ranges
 from ..types import Click, FrameStatus
+
+#: seconds a closing session waits for clicks still to be decoded (an encode or two)
+CLOSE_WAIT_S = 60.0
 
 
 class ControllerClicks:
@@ -25,6 +29,20 @@ class ControllerClicks:
     mode_changed: Any
     propagating: bool  # the controller's (``ControllerPropagation``)
     background_edit: Any  # the controller's (``ControllerObjects``)
+
+    def finish_waiting_clicks(self) -> None:
+        """Decode the clicks still waiting for their frame's features (the session closes:
+        they were dropped while the save line said all saved); warn of any left."""
+        if not self.edits.busy:
+            return
+        self.loader.request(self.edits.waiting_frames())
+        self._say("Closing: decoding the clicks that wait for their frame's features ...")
+        left = self.edits.finish(CLOSE_WAIT_S)
+        if left:
+            self._warn(
+                f"Clicks on frame(s) {frame_ranges(left)} still waited for their frame's "
+                f"features after {CLOSE_WAIT_S:.0f} s: they are not saved"
+            )
 
     def toggle_sign(self) -> None:
         """Switch the sign that the next clicks get (positive <-> negative)."""

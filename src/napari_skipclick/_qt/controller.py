@@ -35,7 +35,6 @@ from .workers import EditQueue, PropagationRun
 #: frames after the current one whose features are computed ahead
 PREFETCH = 3
 
-
 #: what a session ended by a removed layer says
 LAYER_REMOVED = "A layer of the session was removed: press Start to annotate again"
 
@@ -95,7 +94,7 @@ class AnnotationController(
         self.edits.failed.connect(self._on_edit_failed)
         self.edits.waiting.connect(self.loader.refetch)
         self.edits.busy_changed.connect(lambda _: self.busy_changed.emit())
-        self.saving = Autosave(self)
+        self.saving = Autosave(self, self.edits)
         self.saving.state_changed.connect(self.save_state_changed)
         self.saving.failed.connect(self._on_save_failed)
         #: asked when closing cannot save everything (the widget's dialog); None: raise
@@ -210,6 +209,7 @@ class AnnotationController(
         self.closing.emit()
         self.stop_propagation()
         self.stop_background_edit()
+        self.finish_waiting_clicks()
         session = self.session
         save_for_close(session, self.writer, self.unsaved_handler)
         self.loader.set_session(None)

@@ -147,10 +147,14 @@ class Autosave(QObject):
     #: a save failed with this message (once per new failure)
     failed = Signal(str)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, edits: Any = None) -> None:
         super().__init__(parent)
         self.writer = StoreWriter()
         self.session: AnnotationSession | None = None
+        #: the clicks waiting to be decoded (``workers.EditQueue``): pending too, not saved
+        self.edits = edits
+        if edits is not None:
+            edits.busy_changed.connect(self._on_busy)
         self.paused = False  # while a propagation runs (it writes its own frames)
         self._error: str | None = None
         self._state = SaveState()
@@ -206,7 +210,7 @@ class Autosave(QObject):
         store = session is not None and session.store is not None
         state = SaveState(
             store=store,
-            pending=session.unsaved if store else 0,
+            pending=self._pending(session) if store else 0,
             saving=store and self.writer.busy,
             error=self._error if store else None,
             running=session is not None,
@@ -214,6 +218,12 @@ class Autosave(QObject):
         if force or state != self._state:
             self._state = state
             self.state_changed.emit(state)
+
+    def _pending(self, session: AnnotationSession) -> int:
+        """Frames changed and not on disk, those whose clicks wait to be decoded among them,
+        plus one for a changed object list."""
+        waiting = self.edits.waiting_frames() if self.edits is not None else []
+        return len({*session.dirty_frames(), *waiting}) + int(session.objects_dirty)
 
     def _on_busy(self, _busy: bool) -> None:
         self.refresh()

@@ -73,11 +73,11 @@ class ControllerHistory:
         if self.session is None or self._refuse_while_busy("undo or redo"):
             return None
         self._on_stroke_end()  # a stroke napari never ended: its dabs fold, one patch to undo
-        waiting = self.edits.pending(self._frame, self.current_object or 0)
+        waiting = self.edits.newest()  # clicks not decoded yet go first, the newest first
         if not redo and waiting is not None:
-            self.edits.discard(self._frame, self.current_object)
+            self.edits.discard(*waiting)
             self._sync_prompts()
-            self._say("Undid clicks that were waiting for features")
+            self._say(f"Undid clicks on frame {waiting[0]} that were waiting for features")
             return None
         session = self.session
         with session.locked():  # a worker (an import) may push an edit meanwhile

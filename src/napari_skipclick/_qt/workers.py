@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from napari.qt.threading import GeneratorWorker
-from qtpy.QtCore import QObject, Signal
+from qtpy.QtCore import QCoreApplication, QEventLoop, QObject, Signal
 
 from ..checks import describe_error
 from ..session import (
@@ -168,6 +168,23 @@ class EditQueue(QObject):
         with self._lock:
             request = self._requests.get((int(t), int(obj_id)))
         return None if request is None else list(request.clicks)
+
+    def newest(self) -> tuple[int, int] | None:
+        """(frame, object) of the newest request still waiting or running, or None."""
+        with self._lock:
+            requests = list(self._requests.values())
+        newest = max(requests, key=lambda r: r.serial, default=None)
+        return None if newest is None else (newest.frame, newest.obj_id)
+
+    def finish(self, timeout: float) -> list[int]:
+        """Run Qt's event loop, without user input, until every request is applied or failed
+        (at most ``timeout`` s); returns the frames of those still waiting."""
+        app = QCoreApplication.instance()
+        deadline = time.monotonic() + timeout
+        while self.busy and time.monotonic() < deadline:
+            app.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents, 50)
+            time.sleep(0.005)
+        return self.waiting_frames()
 
     def waiting_frames(self) -> list[int]:
         with self._lock:
