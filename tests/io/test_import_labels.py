@@ -482,8 +482,9 @@ def test_labels_exported_from_another_video_are_refused(tmp_path, capsys):
         assert 1 in store.annotated_frames()  # its own video's store takes them
 
 
-def test_ctrl_c_says_so_in_one_line_and_leaves_no_new_store(tmp_path, capsys, monkeypatch):
-    """It printed a KeyboardInterrupt traceback."""
+def test_ctrl_c_says_so_in_one_line_and_keeps_the_frames_imported(tmp_path, capsys, monkeypatch):
+    """It printed a KeyboardInterrupt traceback; then a new store cut short was removed, while
+    the message of a failure there said its frames were kept for --replace to finish."""
     labels = np.zeros((6, 20, 30), np.uint8)
     labels[1:6, 0:3, 0:3] = 4
     np.save(tmp_path / "l.npy", labels)
@@ -502,12 +503,40 @@ def test_ctrl_c_says_so_in_one_line_and_leaves_no_new_store(tmp_path, capsys, mo
 
     monkeypatch.setattr(AnnotationStore, "commit_frame", ctrl_c_at_4)
     video = frame_folder(tmp_path / "video")
-    new = tmp_path / "new.zarr"
-    code, err = ctrl_c_import(new, "--video", str(video))
-    assert (code, err) == (130, "skipclick import-labels: interrupted\n")
-    assert not new.exists()  # as after a failure
-    store = new_store(tmp_path / "s.zarr")
-    code, err = ctrl_c_import(store, "--replace")
-    assert (code, err) == (130, "skipclick import-labels: interrupted\n")
-    with AnnotationStore.open(store) as s:  # the store names what was cut short
-        assert any("was cut short" in p for p in s.problems)
+    stores = {tmp_path / "new.zarr": ("--video", str(video)), new_store(tmp_path / "s.zarr"): ()}
+    for store, extra in stores.items():
+        code, err = ctrl_c_import(store, *extra, "--replace")
+        assert code == 130 and err.count("\n") == 1, err
+        assert "interrupted: the frames imported are kept" in err and "--replace" in err
+        with AnnotationStore.open(store) as s:  # the store names what was cut short
+            assert any("was cut short" in p for p in s.problems)
+            assert {1, 2, 3} <= set(s.annotated_frames())
+    monkeypatch.setattr(AnnotationStore, "commit_frame", real)
+    assert run_import(tmp_path / "new.zarr", tmp_path / "l.npy", capsys, "--replace")[0] == 0
+
+
+def test_a_failed_import_removes_only_a_store_it_made_itself(tmp_path, capsys, monkeypatch):
+    """Two imports into one new store name: the one that failed removed the store the other
+    had just made and filled (it decided "new" before it took the lock)."""
+    labels = np.zeros((6, 20, 30), np.uint8)
+    labels[1:6, 0:3, 0:3] = 4
+    np.save(tmp_path / "l.npy", labels)
+    video = frame_folder(tmp_path / "video")
+    target = tmp_path / "race.zarr"
+    real_open = AnnotationStore.open_or_create
+
+    def other_process_first(path, info, **kwargs):  # the other import made it meanwhile
+        if not target.exists():
+            with real_open(target, VIDEO) as other:  # another video's store, with a frame
+                other.commit_frame(5, np.ones((20, 30), np.uint32), FrameStatus.CLICKED, {})
+        return real_open(path, info, **kwargs)
+
+    monkeypatch.setattr(AnnotationStore, "open_or_create", other_process_first)
+    code, err = run_import(target, tmp_path / "l.npy", capsys, "--video", str(video))
+    assert code == 1 and "error" in err
+    assert target.exists()  # not this import's to remove
+    monkeypatch.setattr(AnnotationStore, "open_or_create", real_open)
+    (tmp_path / "bad.npy").write_bytes(b"not an array")
+    fresh = tmp_path / "fresh.zarr"  # a store it made, refused before a frame: removed
+    assert run_import(fresh, tmp_path / "bad.npy", capsys, "--video", str(video))[0] == 1
+    assert not fresh.exists()

@@ -49,12 +49,12 @@ def run(args: argparse.Namespace) -> int:
 
     from .labels_import import check_import, import_labels, read_labels_source
     from .progress import progress_bar
-    from .store import AnnotationStore, StoreError, is_store
+    from .store import AnnotationStore, StoreError, interrupted_import, is_store
     from .store.layout import check_same_video
     from .video import VideoError, open_video
 
     scratch = tempfile.TemporaryDirectory() if args.dry_run else nullcontext(None)
-    made = not args.dry_run and not Path(args.store).exists()  # a new store: gone on failure
+    store = None
     try:
         with scratch as tmp:
             exists = is_store(Path(args.store))
@@ -93,9 +93,17 @@ def run(args: argparse.Namespace) -> int:
                             progress=progress,
                         )
     except (StoreError, VideoError, OSError, KeyboardInterrupt) as e:
-        if made and is_store(Path(args.store)):
-            shutil.rmtree(args.store, ignore_errors=True)  # a new store the import left unfilled
+        begun = store is not None and interrupted_import(store.path) is not None
+        if store is not None and store.created and not args.dry_run and not begun:
+            shutil.rmtree(store.path, ignore_errors=True)  # made by this import, left unfilled
         if isinstance(e, KeyboardInterrupt):
+            if begun:
+                print(
+                    f"skipclick import-labels: interrupted: the frames imported are kept in "
+                    f"{args.store}; run the same command with --replace to finish",
+                    file=sys.stderr,
+                )
+                return 130
             raise  # Ctrl+C: said by skipclick's main, as for every command
         print(f"skipclick import-labels: error: {e}", file=sys.stderr)
         return 1

@@ -57,6 +57,8 @@ class AnnotationStore(FrameRecords):
     def __init__(self, path: Path, manifest: dict, readonly: bool, lock: StoreLock | None) -> None:
         self.path = path
         self.readonly = readonly
+        #: whether ``open_or_create`` made it (under its lock: not another process)
+        self.created = False
         self._notes: list[str] = []  # problems found on opening
         #: what opening the store for annotation repaired, in words (empty: nothing)
         self.repairs: list[str] = manifest.pop(REPAIRS, [])
@@ -104,12 +106,17 @@ class AnnotationStore(FrameRecords):
             except OSError as e:
                 raise StoreError(f"cannot create the store directory {p}: {e.strerror or e}") from e
 
+        created = [False]
+
         def manifest() -> dict:
             if is_store(p):  # decided under the lock: another process may just have created it
                 return resume_manifest(p, video, engine_key, checkpoint_sha256)
+            created[0] = True
             return create_layout(p, video, engine_key, checkpoint_sha256)
 
-        return cls._open_locked(p, manifest)
+        store = cls._open_locked(p, manifest)
+        store.created = created[0]
+        return store
 
     @classmethod
     def open(cls, path: str | Path, *, readonly: bool = True) -> AnnotationStore:
