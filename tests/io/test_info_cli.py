@@ -119,3 +119,23 @@ def test_output_cut_short_by_its_reader_ends_without_a_traceback(tmp_path):
     run.stdout.close()  # as head does once it has its line
     assert run.wait(timeout=120) == 1
     assert b"Traceback" not in run.stderr.read()
+
+
+def test_a_damaged_object_list_or_missing_chunk_is_named_once_and_the_rest_summarised(
+    tmp_path, capsys
+):
+    """A truncated objects.json refused the whole store (exit 2, nothing summarised); a label
+    chunk removed was named twice under problems."""
+    path = tmp_path / "run1.zarr"
+    make_store(path)
+    AnnotationStore.open(path).chunk_path(4).unlink()
+    objects = path / "objects.json"
+    objects.write_bytes(objects.read_bytes()[:20])
+    assert main(["info", str(path), "--quiet", "--json"]) == 0
+    (summary,) = json.loads(capsys.readouterr().out)
+    assert summary["annotated"] == 15 and summary["objects"] == [] and summary["classes"] == []
+    assert any("objects.json" in p for p in summary["problems"])
+    frame_4 = [p for p in summary["problems"] if "frame 4" in p]
+    assert len(frame_4) == 1, summary["problems"]
+    assert main(["info", str(tmp_path / "nowhere")]) == 2
+    assert capsys.readouterr().out == ""  # the error alone, on stderr

@@ -119,6 +119,20 @@ def test_resume_same_video_and_refuse_other(tmp_path):
         assert store.annotated_frames() == [1, 2]
 
 
+def test_a_moved_video_is_noted_in_the_labels_copy_too(tmp_path):
+    """Resumed with a moved video, the manifest had the new path but the copy kept with the
+    labels the old one: once the manifest was damaged, info and export named the old path."""
+    path = tmp_path / "s.zarr"
+    with AnnotationStore.open_or_create(path, VIDEO) as store:
+        store.commit_frame(1, frame_labels(1), FrameStatus.CLICKED, {})
+    moved = VideoInfo("/elsewhere/run1.mp4", *list(vars(VIDEO).values())[1:])
+    AnnotationStore.open_or_create(path, moved).close()
+    (path / "skipclick.json").write_text("{")  # the manifest damaged
+    with AnnotationStore.open(path) as store:
+        assert store.video.path == "/elsewhere/run1.mp4"
+        np.testing.assert_array_equal(store.read_labels(1), frame_labels(1))
+
+
 def test_refuses_foreign_directory_and_file(tmp_path):
     (tmp_path / "photos").mkdir()
     (tmp_path / "photos" / "a.jpg").write_bytes(b"x")

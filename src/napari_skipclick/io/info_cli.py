@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
             failed = True
     if args.json:
         print(json.dumps(summaries, indent=2))
-    else:
+    elif summaries:  # none readable: the errors alone, no blank line on stdout
         texts = [report(s, None if args.all else SHOWN) for s in summaries]
         if len(summaries) > 1:
             texts.append(total(summaries))

@@ -33,9 +33,9 @@ def summarise(store: AnnotationStore, progress: Callable[[int, int], None] | Non
     """
     problems = list(store.problems)
     try:
-        objects = store.objects()
+        objects, classes = store.objects(), store.classes()
     except StoreError:  # the object list is damaged: named in ``problems`` already
-        objects = []
+        objects, classes = [], []
     frames = store.annotated_frames()
     area: Counter[int] = Counter()
     seen: Counter[int] = Counter()
@@ -43,7 +43,8 @@ def summarise(store: AnnotationStore, progress: Callable[[int, int], None] | Non
         try:
             values, counts = np.unique(store.read_labels(t), return_counts=True)
         except StoreError as e:
-            problems.append(str(e))
+            if str(e) not in problems:  # a frame the store found damaged on opening: once
+                problems.append(str(e))
             continue
         finally:
             if progress is not None:
@@ -73,7 +74,7 @@ def summarise(store: AnnotationStore, progress: Callable[[int, int], None] | Non
             "width": video.width,
             "fps": video.fps,
         },
-        "classes": store.classes(),
+        "classes": classes,
         "objects": [
             {
                 "id": o.id,

@@ -194,8 +194,11 @@ def resume_manifest(p: Path, video: VideoInfo, key: str | None, checkpoint: str 
         manifest = _fallback_manifest(p)  # repaired below if the video matches
         manifest["repaired"] = utc_now()
         repairs.append(f"{MANIFEST} was damaged or missing: written again from {LABELS}/zarr.json")
-    check_same_video(p, video_from_doc(manifest.get("video"), p / MANIFEST), video)
+    stored = video_from_doc(manifest.get("video"), p / MANIFEST)
+    check_same_video(p, stored, video)
     manifest["video"] = video_doc(video)  # the file may have moved
+    if stored.path != video.path:  # and the copy the labels keep (a damaged manifest's stand-in)
+        _note_labels_video(p, video)
     manifest["package_version"] = __version__
     manifest["modified"] = utc_now()
     note_engine(manifest, key, checkpoint)
@@ -205,6 +208,16 @@ def resume_manifest(p: Path, video: VideoInfo, key: str | None, checkpoint: str 
         raise StoreError(f"cannot write to the store {p}: {e.strerror or e}") from e
     manifest[REPAIRS] = repairs  # for this opening only (not written)
     return manifest
+
+
+def _note_labels_video(p: Path, video: VideoInfo) -> None:
+    """Write ``video`` into the labels array's attributes; damaged ones are left to the repair
+    that opening the labels makes."""
+    try:
+        labels = zarr.open_array(DurableLocalStore(p), path=LABELS, mode="r+")
+        labels.update_attributes({"napari_skipclick": {"video": video_doc(video)}})
+    except (OSError, *DECODE_ERRORS):
+        return
 
 
 def _create_labels(store: Any, video: VideoInfo) -> None:
