@@ -318,23 +318,30 @@ def test_void_in_davis_style_masks_is_background_when_said(tmp_path, capsys):
         assert set(np.unique(s.read_labels(2))) == {0, 1}
 
 
+def cut_at_frame_4(tmp_path: Path, monkeypatch, error: BaseException):
+    """Labels of frames 1-5 in ``l.npy``, whose import raises ``error`` at frame 4; returns
+    the store's own ``commit_frame``."""
+    labels = np.zeros((6, 20, 30), np.uint8)
+    labels[1:6, 0:3, 0:3] = 4
+    np.save(tmp_path / "l.npy", labels)
+    real = AnnotationStore.commit_frame
+
+    def cut(self, t, *args, **kwargs):
+        if t == 4:
+            raise error
+        return real(self, t, *args, **kwargs)
+
+    monkeypatch.setattr(AnnotationStore, "commit_frame", cut)
+    return real
+
+
 def test_an_import_that_fails_midway_names_the_frames_it_changed(tmp_path, capsys, monkeypatch):
     """It said "the previous version of the frame is kept" of the frame that failed, and
     nothing of the frames before it, which it had replaced."""
     from napari_skipclick.io.store import StoreError
 
     store = new_store(tmp_path / "s.zarr")
-    labels = np.zeros((6, 20, 30), np.uint8)
-    labels[1:6, 0:3, 0:3] = 4
-    np.save(tmp_path / "l.npy", labels)
-    real = AnnotationStore.commit_frame
-
-    def full_at_4(self, t, *args, **kwargs):
-        if t == 4:
-            raise StoreError("could not save frame 4: No space left on device")
-        return real(self, t, *args, **kwargs)
-
-    monkeypatch.setattr(AnnotationStore, "commit_frame", full_at_4)
+    cut_at_frame_4(tmp_path, monkeypatch, StoreError("could not save frame 4: No space left"))
     code, err = run_import(store, tmp_path / "l.npy", capsys, "--replace")
     assert code != 0 and "No space left" in err
     assert "frames 1-3 were imported" in err and "frames 4-5 were not" in err
@@ -485,15 +492,7 @@ def test_labels_exported_from_another_video_are_refused(tmp_path, capsys):
 def test_ctrl_c_says_so_in_one_line_and_keeps_the_frames_imported(tmp_path, capsys, monkeypatch):
     """It printed a KeyboardInterrupt traceback; then a new store cut short was removed, while
     the message of a failure there said its frames were kept for --replace to finish."""
-    labels = np.zeros((6, 20, 30), np.uint8)
-    labels[1:6, 0:3, 0:3] = 4
-    np.save(tmp_path / "l.npy", labels)
-    real = AnnotationStore.commit_frame
-
-    def ctrl_c_at_4(self, t, *args, **kwargs):
-        if t == 4:
-            raise KeyboardInterrupt
-        return real(self, t, *args, **kwargs)
+    real = cut_at_frame_4(tmp_path, monkeypatch, KeyboardInterrupt())
 
     def ctrl_c_import(store: Path, *extra: str) -> tuple[int | None, str]:
         try:
@@ -501,7 +500,6 @@ def test_ctrl_c_says_so_in_one_line_and_keeps_the_frames_imported(tmp_path, caps
         except KeyboardInterrupt:  # out of skipclick: the traceback
             return None, ""
 
-    monkeypatch.setattr(AnnotationStore, "commit_frame", ctrl_c_at_4)
     video = frame_folder(tmp_path / "video")
     stores = {tmp_path / "new.zarr": ("--video", str(video)), new_store(tmp_path / "s.zarr"): ()}
     for store, extra in stores.items():
