@@ -335,6 +335,24 @@ def test_which_masks_propagation_made_survive_reopening_and_status_changes(tmp_p
         assert store.frame_record(1)["carried"] == [1, 2]
 
 
+def test_which_masks_the_user_painted_survive_reopening(tmp_path):
+    with AnnotationStore.open_or_create(tmp_path / "s", VIDEO) as store:
+        clicked, propagated = FrameStatus.CLICKED, FrameStatus.PROPAGATED
+        store.commit_frame(0, frame_labels(0), clicked, {}, carried=[1, 2], painted=[2])
+        store.commit_frame(1, frame_labels(1), propagated, {}, carried=[1])
+        store.set_status(1, FrameStatus.REVIEWED)
+        assert store.painted_masks() == {(0, 2)} and store.frame_record(1)["painted"] == []
+    # a record written before the field existed: a clicked frame's carried objects may have
+    # been painted (the frame stays the user's), another frame's were not
+    for t in (0, 1):
+        record = tmp_path / "s" / "frames" / f"00000{t}.json"
+        doc = json.loads(record.read_text())
+        del doc["painted"]
+        record.write_text(json.dumps(doc))
+    with AnnotationStore.open(tmp_path / "s") as store:
+        assert store.painted_masks() == {(0, 1), (0, 2)}
+
+
 def test_the_object_ids_of_each_frame_are_noted_with_its_commit(tmp_path):
     """A session learns which objects a saved frame holds without reading its labels."""
     with AnnotationStore.open_or_create(tmp_path / "s", VIDEO) as store:

@@ -94,8 +94,10 @@ class AnnotationSession(
         self._clicks = ClickTable(store)
         self._hashes: dict[int, str] = {}
         self._ids: dict[int, tuple[int, frozenset[int]]] = {}
-        #: frame -> objects whose mask there propagation made (corrections are local)
+        #: frame -> objects whose mask there propagation made (corrections are local), and
+        #: those whose pixels there the user painted or erased (``review``: whose work it is)
         self._carried: dict[int, set[int]] = {}
+        self._painted: dict[int, set[int]] = {}
         #: frame -> object -> why propagation marked the frame for review
         self._review_reasons: dict[int, dict[int, str]] = {}
         #: how far propagation moved each object onto each frame: the next step's course
@@ -108,6 +110,8 @@ class AnnotationSession(
             self._status = {int(t): FrameStatus(s) for t, s in store.statuses().items()}
             for t, obj in store.carried_masks():
                 self._carried.setdefault(t, set()).add(obj)
+            for t, obj in store.painted_masks():
+                self._painted.setdefault(t, set()).add(obj)
             self._review_reasons = store.review_reasons()
             #: what opening the store repaired, in words (empty for a sound store)
             self.repaired = [f"object {i} listed again (pixels with no object)" for i in listed]
@@ -238,10 +242,7 @@ class AnnotationSession(
             self.registry.get(obj_id)
             engine, generation, base = self.engine, self.generation, self._version(t)
             prior = (self.labels.read(t) == obj_id).astype(np.float32)
-            carried_here = self._carried.get(t, set())
-            if not prior.any():
-                carried_here.discard(obj_id)  # the carried mask is gone (undo, erase)
-            carried = obj_id in carried_here
+            carried = self._carried_mask(t, obj_id)
             # a carried mask stays the reference that each correction edits locally
             belief = prior if carried else self._priors.prior((generation, t, obj_id), prior > 0)
             previous = [c for c, _ in self._clicks.on(t).get(obj_id, [])]
@@ -301,7 +302,8 @@ class AnnotationSession(
             old = {c: when for c, when in self._clicks.on(t).get(obj_id, [])}
             now = time.time()
             timed = [(c, old.get(c, now)) for c in result.clicks]
-            self.record(self._change(t, edit, {obj_id: timed}))
+            zoomed = result.zoom_box is not None
+            self.record(self._change(t, edit, {obj_id: timed}, zoomed=zoomed))
             mask = self.labels.read(t) == obj_id
             self._priors.remember((result.generation, t, obj_id), result.probabilities, mask)
         return result
@@ -367,8 +369,10 @@ class AnnotationSession(
         clicks: dict[int, TimedClicks],
         *,
         clicked: bool = True,
+        zoomed: bool = False,
     ) -> FrameChange:
-        """Frame ``t`` changed by ``edit`` (see ``object_edit``) and new clicks, with its status."""
+        """Frame ``t`` changed by ``edit`` (see ``object_edit``) and new clicks (``zoomed``: a
+        refinement in a zoom crop), with its status and marks (``review``)."""
         frame, current, status = self.labels.read(t), self._clicks.on(t), self.status(t)
         change = edit_change(t, frame, edit, current, clicks, status, clicked)
-        return self._still_in_review(change, clicks) if clicked else change
+        return self._after_edit(change, zoomed)

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import replace
 from typing import Any
 
-from ..types import FrameStatus
 from .clicks import ClickTable
-from .history import FrameChange, History, TimedClicks
+from .history import FrameChange, History, Marks, TimedClicks
 from .labels import LabelVolume, object_edit
 from .state import ObjectRegistry
 from .track import Courses
@@ -30,16 +28,13 @@ class SessionDeleting:
     registry: ObjectRegistry
     courses: Courses
     _clicks: ClickTable
-    _carried: dict[int, set[int]]
-    _review_reasons: dict[int, dict[int, str]]
     _leaving: set[int]  # the session's (``SessionSaving``)
     _lock: Any
     _mark_objects_changed: Callable[[], None]  # the session's (``SessionSaving``)
     ids_on: Callable[[int], frozenset[int]]
     frames_with_labels: Callable[[], list[int]]
     _change: Callable[..., FrameChange]
-    _in_doubt: Callable[..., list[int]]
-    settled_status: Callable[[int], FrameStatus]
+    marks_on: Callable[[int], Marks]
     _set_state_and_ids: Callable[..., None]
     saved_whole: Callable[[], AbstractContextManager[None]]  # the session's (``SessionSaving``)
 
@@ -75,15 +70,6 @@ class SessionDeleting:
                 self._mark_objects_changed()
             return kept
 
-    def _reviewed_for_others(self, change: FrameChange, obj_id: int) -> FrameChange:
-        """A frame that needed review for the deleted object alone needs it no longer: it
-        goes back to *propagated* (it said "no reason kept", with nothing left to review)."""
-        reasons = self._review_reasons.get(change.frame, {})
-        others = self._in_doubt(change.frame, (obj_id,))
-        if change.status_after != FrameStatus.NEEDS_REVIEW or obj_id not in reasons or others:
-            return change
-        return replace(change, status_after=self.settled_status(change.frame))
-
     def deleting(self, obj_id: int) -> Iterator[int]:
         """``delete_object`` frame by frame: yields each frame of ``frames_with_labels`` once
         it was looked at (and cleared, where the object was). Closing the iterator before its
@@ -103,20 +89,18 @@ class SessionDeleting:
             try:
                 for t in frames:
                     with self._lock:
-                        if obj_id in self.ids_on(t) or self._clicks.on(t).get(obj_id):
+                        marks = self.marks_on(t)
+                        held = self.ids_on(t) | marks.carried | marks.painted
+                        if obj_id in held or self._clicks.on(t).get(obj_id):
                             edit = object_edit(self.labels.read(t), obj_id, None, False)
                             cleared: dict[int, TimedClicks] = {obj_id: []}
-                            change = self._change(t, edit, cleared, clicked=False)
-                            changes.append(self._reviewed_for_others(change, obj_id))
+                            changes.append(self._change(t, edit, cleared, clicked=False))
                             self._set_state_and_ids(changes[-1], after=True)
                     yield t
-                self.courses.forget(obj_id)  # reads the saved courses of every frame: not locked
+                courses = self.courses.forget(obj_id)  # reads every frame's saved: not locked
                 with self._lock:
-                    carried = tuple(sorted(t for t, ids in self._carried.items() if obj_id in ids))
-                    for objects in self._carried.values():
-                        objects.discard(obj_id)
                     self._leaving.discard(obj_id)
-                    self.history.push(changes, removed_object=info, carried_frames=carried)
+                    self.history.push(changes, removed_object=info, courses=courses)
                 ended = True
             finally:
                 if not ended:

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..checks import ids_in
 from ..types import Click, FrameStatus, ObjectInfo
+
+if TYPE_CHECKING:
+    from .track import ForgottenCourses
 
 #: clicks of one object on one frame, each with the unix time it was made
 TimedClicks = list[tuple[Click, float]]
@@ -17,6 +20,16 @@ TimedClicks = list[tuple[Click, float]]
 #: a change keeps only its changed pixels (their places in its box and their labels) when they
 #: are fewer than this share of the box: a stroke across a frame changes a band of a large box
 SPARSE_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class Marks:
+    """Whose masks a frame holds, beyond its pixels and clicks: the objects whose mask there
+    propagation made (``carried``) and those whose pixels there the user painted or erased
+    (``painted``)."""
+
+    carried: frozenset[int] = frozenset()
+    painted: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,9 @@ class FrameChange:
     #: why the frame needs review, object by object, before and after (None: unchanged)
     review_before: Mapping[int, str] | None = None
     review_after: Mapping[int, str] | None = None
+    #: the frame's marks before and after (None: unchanged)
+    marks_before: Marks | None = None
+    marks_after: Marks | None = None
 
     @property
     def nbytes(self) -> int:
@@ -83,9 +99,8 @@ class Edit:
     joins_next: bool = False
     renamed: tuple[tuple[ObjectInfo, ObjectInfo], ...] = ()
     classes: ClassListChange | None = None
-    #: the frames where propagation had carried ``removed_object``'s mask: an undo puts the
-    #: mark back (the clicks it derived there stay its own, not the user's)
-    carried_frames: tuple[int, ...] = ()
+    #: the courses propagation had moved ``removed_object`` along: an undo puts them back
+    courses: ForgottenCourses | None = field(default=None, compare=False)
 
     @property
     def changes_objects(self) -> bool:
@@ -173,25 +188,6 @@ def next_status(
     return status
 
 
-def ids_after_change(
-    ids: frozenset[int], change: FrameChange, after: bool, frame: Callable[[], np.ndarray]
-) -> frozenset[int]:
-    """The object IDs of a frame that held ``ids`` once ``change`` was applied (``after``) or
-    undone: those written come in, those overwritten go unless ``frame()`` (the frame now)
-    still holds them elsewhere."""
-    written, replaced = (
-        (change.labels_after, change.labels_before)
-        if after
-        else (change.labels_before, change.labels_after)
-    )
-    gained = ids_in(written)
-    gone = ids_in(replaced) - gained
-    if gone:
-        now = frame()
-        gone = frozenset(i for i in gone if not (now == i).any())
-    return (ids | gained) - gone
-
-
 def merged_change(changes: Sequence[FrameChange], frame: np.ndarray) -> FrameChange:
     """One change of a frame for ``changes`` made one after another (oldest first, none of
     them changing clicks); ``frame`` is the frame's labels after them all."""
@@ -210,11 +206,15 @@ def merged_change(changes: Sequence[FrameChange], frame: np.ndarray) -> FrameCha
         first.frame, before, after, {}, {}, first.status_before, last.status_after, (y0, x0)
     )
     reviews = [c for c in changes if c.review_after is not None]
-    if not reviews:
-        return change
-    return replace(
-        change, review_before=reviews[0].review_before, review_after=reviews[-1].review_after
-    )
+    if reviews:
+        change = replace(
+            change, review_before=reviews[0].review_before, review_after=reviews[-1].review_after
+        )
+    marks = [c for c in changes if c.marks_after is not None]
+    if marks:
+        first_marks, last_marks = marks[0].marks_before, marks[-1].marks_after
+        change = replace(change, marks_before=first_marks, marks_after=last_marks)
+    return change
 
 
 class History:
@@ -245,7 +245,7 @@ class History:
         joins_next: bool = False,
         renamed: tuple[tuple[ObjectInfo, ObjectInfo], ...] = (),
         classes: ClassListChange | None = None,
-        carried_frames: tuple[int, ...] = (),
+        courses: ForgottenCourses | None = None,
     ) -> None:
         """Record a new edit; this clears the redo stack.
 
@@ -258,7 +258,7 @@ class History:
                 if it edits one of them (else each is undone alone).
             renamed: objects before and after the edit renamed them or changed their class.
             classes: the edit of the class list (a class added, removed or renamed).
-            carried_frames: where propagation had carried ``removed_object``'s mask.
+            courses: the courses propagation had moved ``removed_object`` along.
         """
         edit = Edit(
             tuple(changes),
@@ -269,7 +269,7 @@ class History:
             joins_next,
             tuple(renamed),
             classes,
-            tuple(carried_frames),
+            courses,
         )
         self._redo.clear()
         self._push_undo(self._joined(edit))

@@ -14,6 +14,7 @@ elsewhere stays.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,7 @@ import numpy as np
 from ..checks import ids_in
 from ..types import FrameStatus
 from .clicks import ClickTable
-from .history import FrameChange, History, changed_box, frame_change
+from .history import FrameChange, History, Marks, changed_box, frame_change
 from .labels import LabelVolume
 from .state import ObjectRegistry
 
@@ -35,6 +36,7 @@ class SessionPainting:
     _lock: Any
     status: Callable[[int], FrameStatus]
     ids_on: Callable[[int], frozenset[int]]
+    marks_on: Callable[[int], Marks]
     record: Callable[..., None]
     history: History
 
@@ -133,7 +135,8 @@ class SessionPainting:
     ) -> FrameChange | None:
         """Frame ``t`` with the painted pixels set (None: none changed); its status becomes
         *clicked* (the annotator's work), or empty when it is left with no pixels and no
-        clicks."""
+        clicks. The objects whose pixels changed are marked painted there (``Marks``): the
+        frame stays the annotator's while one of them is on it."""
         y0, y1, x0, x1 = box
         frame = self.labels.read(t)
         before = frame[y0:y1, x0:x1]
@@ -145,4 +148,11 @@ class SessionPainting:
         # pixels left on the frame: the whole frame is counted only when the box has none left
         left = after.any() or np.count_nonzero(frame) > np.count_nonzero(before)
         status = FrameStatus.CLICKED if clicks or left else FrameStatus.EMPTY
-        return frame_change(t, before, after, {}, {}, self.status(t), status, (y0, x0))
+        change = frame_change(t, before, after, {}, {}, self.status(t), status, (y0, x0))
+        marks = self.marks_on(t)
+        changed = before != after
+        touched = ids_in(before[changed]) | ids_in(after[changed])
+        if touched <= marks.painted:
+            return change
+        painted = replace(marks, painted=marks.painted | touched)
+        return replace(change, marks_before=marks, marks_after=painted)

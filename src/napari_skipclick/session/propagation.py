@@ -366,10 +366,8 @@ def _write(
         change = frame_change(
             t, before, after, clicks_before, clicks_after, status, new_status, (box[0], box[2])
         )
-        review_before = session.reasons_on(t)
-        session.mark_carried(t, obj_id, reason)
-        change = replace(change, review_before=review_before, review_after=session.reasons_on(t))
-        session.record(change, group)  # undo puts the reasons back with the mask
+        change = session.carried_change(change, obj_id, reason)
+        session.record(change, group)  # undo puts the marks and reasons back with the mask
         session.courses.remember(t, obj_id, t - source, carried.shift)
     return {
         "source_frame": source,

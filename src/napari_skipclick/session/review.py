@@ -1,47 +1,83 @@
-"""Why frames need review, object by object.
+"""Why frames need review, object by object, and whose work a frame is.
 
 Propagation marks a frame *needs review* with a reason for each object in doubt there. One
 frame status holds them all, so the rule of what settles a review lives here: correcting an
 object with clicks settles that object's doubt alone; the frame stays in review while another
 object is still in doubt, and becomes *clicked* (your work) once none is.
+
+A frame is your work while it holds some: an object there with clicks you made, with pixels
+you painted or erased, or with a mask propagation did not make. Each frame notes the objects
+whose mask propagation made there and those you painted (``history.Marks``: undone with the
+edits and saved with the frame). A click edit or a deletion that takes the last of your work
+off a frame gives it back to propagation: *needs review* while an object there is still in
+doubt, else *propagated*.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
+
+from ..checks import made_by_user
 from ..types import FrameStatus
 from .clicks import ClickTable
-from .history import FrameChange
+from .history import FrameChange, Marks, TimedClicks, frame_change
 from .labels import LabelVolume
 from .state import ObjectRegistry
 
+#: the statuses a click edit or a deletion takes from one to another by the rules here
+_YOURS_OR_PROPAGATIONS = (FrameStatus.CLICKED, FrameStatus.PROPAGATED, FrameStatus.NEEDS_REVIEW)
+
 
 class SessionReview:
-    """The reasons for review kept per frame and object (a mixin: it uses the session's state)."""
+    """The reasons for review kept per frame and object, and the marks of whose masks a frame
+    holds (a mixin: it uses the session's state)."""
 
     labels: LabelVolume
     registry: ObjectRegistry
     _carried: dict[int, set[int]]
+    _painted: dict[int, set[int]]
     _clicks: ClickTable
     _review_reasons: dict[int, dict[int, str]]
     _lock: Any
     status: Callable[[int], FrameStatus]
     statuses: Callable[[], dict[int, FrameStatus]]
-    user_clicks: Callable[..., list]
+    ids_on: Callable[[int], frozenset[int]]
+    record: Callable[..., None]
 
-    def mark_carried(self, t: int, obj_id: int, reason: str | None = None) -> None:
-        """Note that propagation made the object's mask on frame ``t`` (a correction changes it
-        only around the click: ``corrections``); ``reason``: why it needs review (None: none)."""
+    def marks_on(self, t: int) -> Marks:
+        """Frame ``t``'s marks: the objects whose mask there propagation made, and those whose
+        pixels there you painted or erased."""
         with self._lock:
             t = self.labels.frame_index(t)
-            self._carried.setdefault(t, set()).add(obj_id)
-            if reason is None:
-                self._review_reasons.get(t, {}).pop(obj_id, None)
-            else:
-                self._review_reasons.setdefault(t, {})[obj_id] = reason
+            carried, painted = self._carried.get(t, ()), self._painted.get(t, ())
+            return Marks(frozenset(carried), frozenset(painted))
+
+    def carried_change(self, change: FrameChange, obj_id: int, reason: str | None) -> FrameChange:
+        """``change`` (propagation writing the object's mask on its frame) with the object
+        marked carried there (a correction changes its mask only around the click:
+        ``corrections``) and ``reason`` why the frame needs review for it (None: none) kept
+        with the frame; undo takes both back. Call under ``locked``."""
+        marks, reasons = self.marks_on(change.frame), self.reasons_on(change.frame)
+        after = {obj: why for obj, why in reasons.items() if obj != obj_id}
+        if reason is not None:
+            after[obj_id] = reason
+        carried = replace(marks, carried=marks.carried | {obj_id})
+        change = replace(change, review_before=reasons, review_after=after)
+        return replace(change, marks_before=marks, marks_after=carried)
+
+    def mark_carried(self, t: int, obj_id: int, reason: str | None = None) -> None:
+        """Note, as an undoable edit of its own, that propagation made the object's mask on
+        frame ``t`` (``carried_change``); ``reason``: why it needs review (None: none)."""
+        with self._lock:
+            t = self.labels.frame_index(t)
+            none = np.zeros((0, 0), self.labels.dtype)
+            status = self.status(t)
+            change = frame_change(t, none, none, {}, {}, status, status)
+            self.record(self.carried_change(change, obj_id, reason))
 
     def reasons_on(self, t: int) -> dict[int, str]:
         """Every reason for review kept with frame ``t`` (of objects corrected since too): what
@@ -60,44 +96,95 @@ class SessionReview:
             return {obj: self._review_reasons[t][obj] for obj in self._in_doubt(t)}
 
     def settled_status(self, t: int) -> FrameStatus:
-        """The status of frame ``t`` once no object there is in doubt: *clicked* where you
-        corrected some object with clicks, else *propagated*."""
+        """The status of frame ``t`` once no object there is in doubt: *clicked* where it holds
+        your work, else *propagated*."""
         with self._lock:
             t = self.labels.frame_index(t)
-            return FrameStatus.CLICKED if self._corrected(t) else FrameStatus.PROPAGATED
+            return FrameStatus.CLICKED if self._yours(t) else FrameStatus.PROPAGATED
 
     def keyframe_statuses(self) -> dict[int, FrameStatus]:
         """``statuses`` as filling between keyframes reads them: a frame still in review for
-        some object but corrected with your clicks for another is *clicked* there (a keyframe,
-        as a correction makes any other frame)."""
+        some object but holding your work (a correction of another object) is *clicked* there
+        (a keyframe, as a correction makes any other frame)."""
         with self._lock:
             statuses = self.statuses()
             for t, status in statuses.items():
-                if status == FrameStatus.NEEDS_REVIEW and self._corrected(t):
+                if status == FrameStatus.NEEDS_REVIEW and self._yours(t):
                     statuses[t] = FrameStatus.CLICKED
             return statuses
 
-    def _corrected(self, t: int) -> bool:
-        """Whether you corrected some object on frame ``t`` with clicks."""
-        clicked = [obj for obj in self._clicks.on(t) if obj in self.registry]
-        return any(self.user_clicks(t, obj) for obj in clicked)
+    def _carried_mask(self, t: int, obj_id: int) -> bool:
+        """Whether the object's mask on frame ``t`` is one propagation made, still there: once
+        it is gone (erased, taken by another object), clicks decode a new mask, yours."""
+        return obj_id in self._carried.get(t, ()) and obj_id in self.ids_on(t)
 
-    def _in_doubt(self, t: int, settled: Iterable[int] = ()) -> list[int]:
-        """The objects frame ``t`` is in review for, less ``settled`` and those you corrected."""
-        reasons, settled = self._review_reasons.get(t, {}), set(settled)
+    def _after_edit(self, change: FrameChange, zoomed: bool = False) -> FrameChange:
+        """``change`` (a click edit, or a deletion: the object's clicks emptied) with the marks
+        and the status of its frame after it.
+
+        An object the edit leaves without clicks (its mask cleared, or deleted) loses its
+        marks there; a carried one whose mask was gone, or that the edit refined in a zoom
+        crop (``zoomed``: a mask you asked for), is no longer carried: its clicks are yours.
+        The status follows the module's rules; others change as ``history.next_status`` says.
+        """
+        t, status, before = change.frame, change.status_after, change.status_before
+        marks = self.marks_on(t)
+        gone = {obj for obj, timed in change.clicks_after.items() if not timed}
+        lost = {obj for obj in change.clicks_after if zoomed or not self._carried_mask(t, obj)}
+        after = Marks(marks.carried - gone - lost, marks.painted - gone)
+        if after != marks:
+            change = replace(change, marks_before=marks, marks_after=after)
+        settled = status in (FrameStatus.EMPTY, FrameStatus.PROPAGATED)
+        if settled or before not in _YOURS_OR_PROPAGATIONS:
+            return change
+        reasons = self._review_reasons.get(t, {})
+        if status == FrameStatus.NEEDS_REVIEW and reasons.keys().isdisjoint(change.clicks_after):
+            return change  # it settles no doubt: a deletion of an object not in doubt there
+        doubt, yours = self._in_doubt(t, change, after), self._yours(t, change, after)
+        if doubt and (before == FrameStatus.NEEDS_REVIEW or not yours):
+            status = FrameStatus.NEEDS_REVIEW
+        else:
+            status = FrameStatus.CLICKED if yours else FrameStatus.PROPAGATED
+        return replace(change, status_after=status)
+
+    def _yours(self, t: int, change: FrameChange | None = None, marks: Marks | None = None) -> bool:
+        """Whether frame ``t`` holds your work (as after ``change`` with ``marks``): a listed
+        object there with clicks you made, pixels you painted or a mask propagation did not
+        make."""
+        clicks, marks, gone = self._after(t, change, marks)
+        objects = ({obj for obj in self.ids_on(t) if obj in self.registry} - gone) | set(clicks)
+        return any(
+            obj not in marks.carried or obj in marks.painted or _by_user(clicks.get(obj, []), True)
+            for obj in objects
+        )
+
+    def _in_doubt(
+        self, t: int, change: FrameChange | None = None, marks: Marks | None = None
+    ) -> list[int]:
+        """The objects frame ``t`` is in review for (as after ``change`` with ``marks``): those
+        with a reason there, less those you corrected with clicks and those the edit cleared."""
+        clicks, marks, gone = self._after(t, change, marks)
         return [
             obj
-            for obj in sorted(reasons)
-            if obj in self.registry and obj not in settled and not self.user_clicks(t, obj)
+            for obj in sorted(self._review_reasons.get(t, {}))
+            if obj in self.registry
+            and obj not in gone
+            and not _by_user(clicks.get(obj, []), obj in marks.carried)
         ]
 
-    def _still_in_review(self, change: FrameChange, corrected: Iterable[int]) -> FrameChange:
-        """``change`` (a click edit of the ``corrected`` objects) with the frame left in review
-        while other objects there are still in doubt."""
-        if (
-            change.status_before == FrameStatus.NEEDS_REVIEW
-            and change.status_after == FrameStatus.CLICKED
-            and self._in_doubt(change.frame, corrected)
-        ):
-            return replace(change, status_after=FrameStatus.NEEDS_REVIEW)
-        return change
+    def _after(
+        self, t: int, change: FrameChange | None, marks: Marks | None
+    ) -> tuple[dict[int, TimedClicks], Marks, set[int]]:
+        """Frame ``t`` as after ``change`` (None: as it is): the listed objects' clicks, the
+        marks (None: as they are) and the objects the edit left without clicks."""
+        edited = {} if change is None else change.clicks_after
+        clicks = {**self._clicks.on(t), **edited}
+        listed = {obj: timed for obj, timed in clicks.items() if timed and obj in self.registry}
+        marks = self.marks_on(t) if marks is None else marks
+        return listed, marks, {obj for obj, timed in edited.items() if not timed}
+
+
+def _by_user(timed: TimedClicks, carried: bool) -> bool:
+    """Whether an object's clicks ``timed`` on a frame (carried there: ``carried``) hold one
+    the user made (``checks.made_by_user``)."""
+    return any(made_by_user([when for _, when in timed], carried))

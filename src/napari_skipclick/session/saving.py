@@ -70,6 +70,7 @@ class SessionSaving:
     courses: Courses
     _status: dict[int, FrameStatus]
     _carried: dict[int, set[int]]
+    _painted: dict[int, set[int]]
     _review_reasons: dict[int, dict[int, str]]
     _in_doubt: Callable[..., list[int]]
     _lock: Any
@@ -121,7 +122,7 @@ class SessionSaving:
         return len(self.dirty_frames()) + int(self.objects_dirty)
 
     def commit(self, t: int) -> bool:
-        """Write frame ``t`` (labels, clicks, status, which masks propagation made) durably to
+        """Write frame ``t`` (labels, clicks, status, its marks: ``history.Marks``) durably to
         the store, and the courses that changed since the last commit (``Courses.records``);
         no-op without one. Writes nothing and returns False while an edit is open
         (``saved_whole``). A changed object list is written first, with the objects the store
@@ -148,10 +149,18 @@ class SessionSaving:
                 labels = self.labels.read(t)  # read-only: later writes replace, never change it
                 status, engine_key, version = self.status(t), self.engine.key, self._version(t)
                 carried = sorted(self._carried.get(t, ()))
+                painted = sorted(self._painted.get(t, ()))
                 # the objects still in doubt (those you corrected there are settled)
                 review = {obj: self._review_reasons[t][obj] for obj in self._in_doubt(t)}
             self.store.commit_frame(
-                t, labels, status, clicks, engine_key=engine_key, carried=carried, review=review
+                t,
+                labels,
+                status,
+                clicks,
+                engine_key=engine_key,
+                carried=carried,
+                painted=painted,
+                review=review,
             )
             courses = self.courses.records()
             for frame, record in courses.items():

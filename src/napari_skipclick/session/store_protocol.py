@@ -59,6 +59,10 @@ class Store(Protocol):
         """``(frame, object)`` pairs whose saved mask propagation made."""
         ...
 
+    def painted_masks(self) -> set[tuple[int, int]]:
+        """``(frame, object)`` pairs whose saved pixels the user painted or erased."""
+        ...
+
     def review_reasons(self) -> dict[int, dict[int, str]]:
         """Frame -> object ID -> why propagation marked the frame *needs review*."""
         ...
@@ -85,6 +89,7 @@ class Store(Protocol):
         *,
         engine_key: str | None = None,
         carried: Iterable[int] = (),
+        painted: Iterable[int] = (),
         review: Mapping[int, str] | None = None,
     ) -> None:
         """Save frame ``t``'s labels, status and clicks durably (replacing what was saved).
@@ -96,6 +101,7 @@ class Store(Protocol):
             clicks: its clicks per object ID.
             engine_key: the engine whose masks these are.
             carried: the objects whose mask on this frame propagation made.
+            painted: the objects whose pixels on this frame the user painted or erased.
             review: why propagation marked the frame *needs review*, per object ID.
         """
         ...

@@ -83,6 +83,11 @@ class Track:
 
 #: a frame's saved courses: object ID -> named arrays (``Courses.records``)
 CourseRecord = Mapping[int, Mapping[str, np.ndarray]]
+#: an object's courses, as ``Courses.forget`` dropped them: its moves by (frame, object), and
+#: its chains by frame
+ForgottenCourses = tuple[
+    dict[tuple[int, int], tuple[int, np.ndarray]], dict[int, tuple[Chain, str] | None]
+]
 
 
 class Courses:
@@ -149,16 +154,30 @@ class Courses:
             else:
                 self._moves[(t, obj_id)] = (direction, np.asarray(shift, np.float32).copy())
 
-    def forget(self, obj_id: int) -> None:
+    def forget(self, obj_id: int) -> ForgottenCourses:
         """Drop every move and the chains of object ``obj_id`` (it was deleted); the frames
         that saved some are saved again without them by the next commit (``records``): a new
-        object given its ID after reopening starts afresh."""
+        object given its ID after reopening starts afresh. Returns what it dropped
+        (``restore`` puts it back)."""
         with self._lock:
             self._read_all_saved()
             self._forgotten.add(obj_id)
-            moved = {t for t, obj in self._moves if obj == obj_id}
-            self._changed |= moved | set(self._chains.pop(obj_id, {}))
+            moves = {key: move for key, move in self._moves.items() if key[1] == obj_id}
+            chains = self._chains.pop(obj_id, {})
+            self._changed |= {t for t, _ in moves} | set(chains)
             self._moves = {key: move for key, move in self._moves.items() if key[1] != obj_id}
+            return moves, chains
+
+    def restore(self, obj_id: int, forgotten: ForgottenCourses) -> None:
+        """Put back the courses of object ``obj_id`` that ``forget`` dropped (its deletion was
+        undone); the next commit saves them again."""
+        moves, chains = forgotten
+        with self._lock:
+            self._forgotten.discard(obj_id)
+            self._moves.update(moves)
+            if chains:
+                self._chains[obj_id] = dict(chains)
+            self._changed |= {t for t, _ in moves} | set(chains)
 
     def expected(self, t: int, obj_id: int, direction: int) -> np.ndarray | None:
         """The displacement the object is expected to make from frame ``t`` to

@@ -6,11 +6,15 @@ from collections.abc import Callable, Generator
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
+import numpy as np
+
+from ..checks import ids_in
 from ..types import FrameStatus
 from .clicks import ClickTable
-from .history import ClassListChange, Edit, FrameChange, History, first_frame, ids_after_change
+from .history import ClassListChange, Edit, FrameChange, History, first_frame
 from .labels import LabelVolume
 from .state import ObjectRegistry
+from .track import Courses
 
 
 class SessionUndo:
@@ -19,10 +23,12 @@ class SessionUndo:
     history: History
     labels: LabelVolume
     registry: ObjectRegistry
+    courses: Courses
     _clicks: ClickTable
     _status: dict[int, FrameStatus]
     _meta_dirty: set[int]
     _carried: dict[int, set[int]]  # frame -> objects whose mask propagation made there
+    _painted: dict[int, set[int]]  # frame -> objects whose pixels the user painted there
     _ids: dict[int, tuple[int, frozenset[int]]]  # frame -> (labels version, its object IDs)
     _review_reasons: dict[int, dict[int, str]]  # frame -> object -> why it needs review
     _lock: Any
@@ -101,13 +107,12 @@ class SessionUndo:
                     self.registry.remove(info.id)
             for info in coming:
                 self.registry.restore(info)
-            if edit.removed_object is not None:  # where propagation had carried its mask
+            if edit.courses is not None and edit.removed_object is not None:
                 obj_id = edit.removed_object.id
-                for t in edit.carried_frames:
-                    if redo:
-                        self._carried.get(t, set()).discard(obj_id)
-                    else:
-                        self._carried.setdefault(t, set()).add(obj_id)
+                if redo:
+                    self.courses.forget(obj_id)
+                else:
+                    self.courses.restore(obj_id, edit.courses)
             for before, after in edit.renamed:
                 if before.id in self.registry:
                     self.registry.restore(after if redo else before)
@@ -165,7 +170,29 @@ class SessionUndo:
         review = change.review_after if after else change.review_before
         if review is not None:
             self._review_reasons[t] = dict(review)
+        marks = change.marks_after if after else change.marks_before
+        if marks is not None:
+            self._carried[t], self._painted[t] = set(marks.carried), set(marks.painted)
         self._meta_dirty.add(t)
+
+
+def ids_after_change(
+    ids: frozenset[int], change: FrameChange, after: bool, frame: Callable[[], np.ndarray]
+) -> frozenset[int]:
+    """The object IDs of a frame that held ``ids`` once ``change`` was applied (``after``) or
+    undone: those written come in, those overwritten go unless ``frame()`` (the frame now)
+    still holds them elsewhere."""
+    written, replaced = (
+        (change.labels_after, change.labels_before)
+        if after
+        else (change.labels_before, change.labels_after)
+    )
+    gained = ids_in(written)
+    gone = ids_in(replaced) - gained
+    if gone:
+        now = frame()
+        gone = frozenset(i for i in gone if not (now == i).any())
+    return (ids | gained) - gone
 
 
 _Result = TypeVar("_Result")

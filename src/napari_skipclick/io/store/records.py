@@ -1,6 +1,7 @@
 """What the frame records and the object list of a store say: statuses, clicks, the object IDs
-on each frame, the masks propagation made and why it marked frames for review; the objects,
-classes and IDs given (``docs/store-format.md``); and its problems."""
+on each frame, the masks propagation made, those the user painted and why propagation marked
+frames for review; the objects, classes and IDs given (``docs/store-format.md``); and its
+problems."""
 
 from __future__ import annotations
 
@@ -79,6 +80,11 @@ class FrameRecords:
         """``(frame, object)`` pairs whose stored mask propagation made: a corrective click
         changes such a mask only around itself (``session.corrections``)."""
         return {(t, obj) for t, r in self._records.items() for obj in r.get("carried", ())}
+
+    def painted_masks(self) -> set[tuple[int, int]]:
+        """``(frame, object)`` pairs whose stored pixels the user painted or erased: the frame
+        stays the user's while one of them is on it (``session.review``)."""
+        return {(t, obj) for t, r in self._records.items() for obj in r.get("painted", ())}
 
     def review_reasons(self) -> dict[int, dict[int, str]]:
         """Frame -> object id -> why propagation marked the frame *needs review*, for the

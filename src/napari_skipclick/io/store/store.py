@@ -234,12 +234,14 @@ class AnnotationStore(FrameRecords):
         *,
         engine_key: str | None = None,
         carried: Iterable[int] = (),
+        painted: Iterable[int] = (),
         review: Mapping[int, str] | None = None,
     ) -> None:
         """Write frame ``t``'s labels, status and clicks (replacing its clicks); durable on return.
 
         ``carried`` lists the objects whose mask on this frame propagation made (see
-        ``carried_masks``); ``review`` says, object by object, why propagation marked the
+        ``carried_masks``), ``painted`` those whose pixels the user painted or erased (see
+        ``painted_masks``); ``review`` says, object by object, why propagation marked the
         frame *needs review* (see ``review_reasons``). Raises ``ValueError`` for bad input and
         :class:`StoreError` when the disk refuses the write, in which case the frame keeps its
         previous commit and a retry may follow.
@@ -254,6 +256,7 @@ class AnnotationStore(FrameRecords):
             "clicks": check_clicks(clicks, (self.video.height, self.video.width)),
             "engine_key": engine_key if engine_key is not None else self._engine_key(),
             "carried": check_object_ids(carried),
+            "painted": check_object_ids(painted),
             "ids": sorted(ids_in(data)),
             "review": check_review_reasons(review or {}),
             "time": utc_now(),
@@ -285,6 +288,7 @@ class AnnotationStore(FrameRecords):
             record.update(status=status.value, time=utc_now(), commit=uuid.uuid4().hex)
             record.setdefault("engine_key", None)
             record.setdefault("carried", [])
+            record.setdefault("painted", [])
             record.setdefault("ids", None)
             record.setdefault("review", {})
             try:

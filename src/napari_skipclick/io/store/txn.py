@@ -58,6 +58,7 @@ def parse_frame_record(doc: Any, path: Path) -> dict:
             "clicks": clicks,
             "engine_key": doc.get("engine_key"),
             "carried": sorted({int(k) for k in doc.get("carried", ())}),
+            "painted": _painted(doc),
             "ids": None if doc.get("ids") is None else sorted({int(k) for k in doc["ids"]}),
             "review": {str(int(k)): str(v) for k, v in doc.get("review", {}).items()},
             "time": doc.get("time"),
@@ -65,6 +66,16 @@ def parse_frame_record(doc: Any, path: Path) -> dict:
         }
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise StoreCorruptError(f"frame record {path} is invalid: {e!r}", str(path)) from e
+
+
+def _painted(doc: dict) -> list[int]:
+    """The objects a frame record says the user painted; a record from before they were kept
+    counts every carried object of a *clicked* frame (it may have been painted: the frame
+    stays the user's)."""
+    if "painted" in doc:
+        return sorted({int(k) for k in doc["painted"]})
+    clicked = doc["status"] == FrameStatus.CLICKED.value
+    return sorted({int(k) for k in doc.get("carried", ())}) if clicked else []
 
 
 def _link_or_copy(src: Path, dst: Path) -> None:
