@@ -29,7 +29,7 @@ from .engines.precompute import (
 )
 from .engines.registry import add_engine_arguments, options_from_args
 from .frame_lists import FRAMES_SYNTAX, FrameSelection, parse_frames
-from .io.video import is_frame_folder, is_label_folder, is_video_file
+from .io.video import FRAME_FOLDER_SUFFIXES, is_frame_folder, is_label_folder, is_video_file
 
 #: exit status when nothing could start (bad arguments, no cluster, no engine, cache refused)
 SETUP_FAILED = 2
@@ -95,8 +95,8 @@ def run(args: argparse.Namespace) -> int:
         spec = EngineSpec.of(args.engine, **options_from_args(args))
     except ValueError as exc:
         return _fail(str(exc))
-    videos, failures, skipped = expand_inputs(args.inputs)
-    _say_found(videos, skipped)
+    found = expand_inputs(args.inputs)
+    _say_found(found)
     cache_dir = str(Path(args.cache).expanduser().resolve())
     if Path(cache_dir).is_file():  # said before any worker starts
         return _fail(f"--cache {cache_dir} is a file, not a folder")
@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"engine key: {short_key(engine_key)}", file=sys.stderr)
         try:
             report = precompute(
-                client, videos, spec, cache_dir, frames, args.chunk, args.batch,
+                client, found.videos, spec, cache_dir, frames, args.chunk, args.batch,
                 progress=not args.no_progress,
             )  # fmt: skip
         except KeyboardInterrupt:
@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         client.close()
         if cluster is not None:
             cluster.close()
-    report.failures[:0] = failures
+    report.failures[:0] = found.failures
     return _summarise(report, cache_dir)
 
 
@@ -145,62 +145,82 @@ def _quiet_dask() -> None:
             logging.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
-def expand_inputs(inputs: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
-    """Videos (absolute paths) named by ``inputs``, one failure line per unusable input, and
-    the folders of label images a search passed over.
+@dataclass
+class Found:
+    """The videos named on the command line (absolute paths), and what their search left out."""
+
+    videos: list[str] = field(default_factory=list)
+    #: one line per unusable input
+    failures: list[str] = field(default_factory=list)
+    #: folders of label images
+    label_folders: list[str] = field(default_factory=list)
+    #: images beside video files (a cover): a folder holding videos is no frame folder
+    stray_images: list[str] = field(default_factory=list)
+
+
+def expand_inputs(inputs: Sequence[str]) -> Found:
+    """The videos named by ``inputs``, one failure line per unusable input, and what a search
+    left out.
 
     A video file or frame folder is taken as is; another folder is searched (recursively) for
     video files and frame folders, leaving out folders of label images (``is_label_folder``:
-    a data set's ``masks/`` beside its ``frames/``).
+    a data set's ``masks/`` beside its ``frames/``) and the images beside video files.
     """
-    videos: list[str] = []
-    failures: list[str] = []
-    skipped: list[str] = []
+    found = Found()
     for text in inputs:
         path = Path(text).expanduser().resolve()
         if is_video_file(path) or is_frame_folder(path):
-            found = [path]
+            videos = [path]
         elif path.is_dir():
-            found = _videos_in(path, skipped)
-            if not found:
-                failures.append(f"{text}: no video files or frame folders in this folder")
+            videos = _videos_in(path, found)
+            if not videos:
+                found.failures.append(f"{text}: no video files or frame folders in this folder")
         elif path.exists():
-            found = []
-            failures.append(f"{text}: not a video file (by its suffix) nor a folder")
+            videos = []
+            found.failures.append(f"{text}: not a video file (by its suffix) nor a folder")
         else:
-            found = []
-            failures.append(f"{text}: no such file or folder")
-        videos.extend(str(p) for p in found if str(p) not in videos)
-    return videos, failures, skipped
+            videos = []
+            found.failures.append(f"{text}: no such file or folder")
+        found.videos.extend(str(p) for p in videos if str(p) not in found.videos)
+    return found
 
 
-def _videos_in(folder: Path, skipped: list[str]) -> list[Path]:
-    found = []
+def _videos_in(folder: Path, found: Found) -> list[Path]:
+    videos = []
     for path in sorted(folder.iterdir()):
         if path.name.startswith("."):
             continue
         if is_label_folder(path):
-            skipped.append(str(path))
+            found.label_folders.append(str(path))
         elif is_video_file(path) or is_frame_folder(path):
-            found.append(path)
+            videos.append(path)
         elif path.is_dir():
-            found.extend(_videos_in(path, skipped))
-    return found
+            videos.extend(_videos_in(path, found))
+        elif path.suffix.lower() in FRAME_FOLDER_SUFFIXES:  # no frame folder: it holds videos
+            found.stray_images.append(str(path))
+    return videos
 
 
-def _say_found(videos: Sequence[str], skipped: Sequence[str]) -> None:
-    """Name the videos a run encodes (ten at most) and the label folders it passed over."""
+def _say_found(found: Found) -> None:
+    """Name the videos a run encodes (ten at most) and what their search left out."""
     import os
 
+    videos = found.videos
     root = os.path.commonpath(videos) if len(videos) > 1 else ""
     if os.path.dirname(root) == root:  # only the file system's root in common: full paths
         root = ""
-    names = [os.path.relpath(v, root) if root else v for v in videos[:10]]  # bmx-trees/frames
-    shown = ", ".join(names) + (" …" if len(videos) > 10 else "")
-    print(f"videos: {len(videos)} ({shown})", file=sys.stderr)
-    if skipped:
-        names = ", ".join(skipped[:3]) + (" …" if len(skipped) > 3 else "")
-        print(f"left out {len(skipped)} folder(s) of label images: {names}", file=sys.stderr)
+    names = [os.path.relpath(v, root) if root else v for v in videos]  # bmx-trees/frames
+    print(f"videos: {len(videos)} ({_listed(names, 10)})", file=sys.stderr)
+    for what, paths in (
+        ("folder(s) of label images", found.label_folders),
+        ("image(s) beside video files (a folder of videos is no frame folder)", found.stray_images),
+    ):
+        if paths:
+            print(f"left out {len(paths)} {what}: {_listed(paths, 3)}", file=sys.stderr)
+
+
+def _listed(names: Sequence[str], most: int) -> str:
+    return ", ".join(names[:most]) + (" …" if len(names) > most else "")
 
 
 def connect(scheduler: str | None, workers: int, timeout: float) -> tuple[Any, Any]:

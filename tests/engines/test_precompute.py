@@ -13,7 +13,6 @@ import time
 import numpy as np
 import pytest
 import zarr
-from PIL import Image
 
 from napari_skipclick.cli import main
 from napari_skipclick.engines import create_engine
@@ -117,16 +116,6 @@ def test_concurrent_writers_never_show_a_torn_entry(tmp_path):
 # -- the command, on an in-process cluster -------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def scheduler():
-    """Address of a local dask cluster whose 2 workers are threads of this process."""
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-    ) as cluster:
-        yield cluster.scheduler_address
-
-
 def wait_until_idle(address: str, timeout: float = 60) -> None:
     """Wait until no worker of the cluster at ``address`` runs a task."""
     from distributed import Client
@@ -138,18 +127,6 @@ def wait_until_idle(address: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while any(client.run(executing).values()) and time.monotonic() < deadline:
             time.sleep(0.05)
-
-
-@pytest.fixture
-def precompute(scheduler, capsys):
-    """Run ``skipclick precompute ARGS`` on the cluster; return (exit status, stdout, stderr)."""
-
-    def run(*args: str) -> tuple[int, str, str]:
-        status = main(["precompute", *args, "--scheduler", scheduler, "--no-progress"])
-        out, err = capsys.readouterr()
-        return status, out, err
-
-    return run
 
 
 def test_a_rerun_skips_cached_frames_and_redoes_a_damaged_one(tmp_path, precompute):
@@ -301,27 +278,6 @@ def test_an_all_zero_array_is_a_complete_entry(tmp_path):
     assert cache.get("0" * 32, TEST_ENGINE_KEY) is not None
 
 
-def test_a_data_set_folder_gives_its_clips_not_their_mask_folders(tmp_path, precompute):
-    """``precompute DATA`` on a data set laid out as clip/frames + clip/masks encodes the
-    frames only, and names the clips it found and the label folders it left out."""
-    for clip in ("hockey", "tennis"):
-        frame_folder(tmp_path / "data" / clip / "frames")
-        masks = tmp_path / "data" / clip / "masks"
-        masks.mkdir()
-        for t in range(5):
-            labels = np.zeros((48, 64), np.uint8)
-            labels[10:30, 4 + 5 * t : 24 + 5 * t] = 1
-            labels[0, 0] = 255  # void, as in davis2016_video
-            Image.fromarray(labels).save(masks / f"{t:05d}.png")
-    cache = tmp_path / "cache"
-    status, out, err = precompute(
-        str(tmp_path / "data"), "--engine", "embedded", "--cache", str(cache)
-    )
-    assert status == 0 and "10 frame(s) encoded" in out
-    assert "videos: 2 (hockey/frames, tennis/frames)" in err
-    assert "left out 2 folder(s) of label images" in err and "hockey/masks" in err
-
-
 def test_a_long_engine_key_is_shown_short():
     from napari_skipclick.precompute_cli import short_key
 
@@ -347,13 +303,6 @@ def test_local_workers_print_no_traceback_of_a_failed_task(capfd):
         client.close()
         cluster.close()
     assert "Compute Failed" not in capfd.readouterr().err
-
-
-def test_videos_with_only_the_root_in_common_are_named_in_full(capsys):
-    from napari_skipclick.precompute_cli import _say_found
-
-    _say_found(["/data/a/x.mp4", "/tmp/b/y.mp4"], [])  # it said "data/a/x.mp4, tmp/b/y.mp4"
-    assert "videos: 2 (/data/a/x.mp4, /tmp/b/y.mp4)" in capsys.readouterr().err
 
 
 def test_ctrl_c_says_what_is_kept_and_shows_no_dask_traceback(

@@ -15,15 +15,34 @@ from napari_skipclick.engines.cache import FeatureCache
 from napari_skipclick.io import frame_hash, open_video
 
 
+def moving_square(t: int, size: tuple[int, int] = (48, 64), shade: int = 0) -> np.ndarray:
+    """Frame ``t`` of a bright square moving right on a grey ``30 + shade`` background."""
+    frame = np.full((*size, 3), 30 + shade, np.uint8)
+    frame[10:30, 4 + 5 * t : 24 + 5 * t] = (220, (40 + 10 * t) % 256, 40)
+    return frame
+
+
 def frame_folder(folder: Path, n_frames: int = 5, size: tuple[int, int] = (48, 64)) -> Path:
     """A folder of ``n_frames`` distinct small PNG frames (a bright square moving right)."""
     folder.mkdir(parents=True)
-    height, width = size
     for t in range(n_frames):
-        frame = np.full((height, width, 3), 30, np.uint8)
-        frame[10:30, 4 + 5 * t : 24 + 5 * t] = (220, 40 + 10 * t, 40)
-        Image.fromarray(frame).save(folder / f"{t:05d}.png")
+        Image.fromarray(moving_square(t, size)).save(folder / f"{t:05d}.png")
     return folder
+
+
+def video_file(path: Path, n_frames: int, shade: int = 0) -> Path:
+    """An H.264 file of ``n_frames`` (at most 12) distinct 64x48 frames (a square moving right
+    on a grey that ``shade`` brightens: two videos of other shades share no frame)."""
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for t in range(n_frames):
+            frame = av.VideoFrame.from_ndarray(moving_square(t, shade=shade), format="rgb24")
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
 
 
 def cached_frames(cache_dir: Path, video: Path, engine_key: str | None = None) -> list[bool]:

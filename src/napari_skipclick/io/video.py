@@ -48,14 +48,23 @@ def is_video_file(path: str | Path) -> bool:
 
 
 def is_frame_folder(path: str | Path) -> bool:
-    """True if ``path`` is a directory holding at least one JPEG/PNG file."""
+    """True if ``path`` is a directory holding at least one JPEG/PNG file and no video file."""
     path = Path(path)
-    if not path.is_dir():
+    if not path.is_dir() or _holds_videos(path):
         return False
     return any(
         p.suffix.lower() in FRAME_FOLDER_SUFFIXES and not p.name.startswith(".")
         for p in path.iterdir()
     )
+
+
+def _holds_videos(folder: Path) -> bool:
+    """True if the directory ``folder`` holds a video file (not hidden): a folder of videos, never
+    a frame folder, whatever images lie beside them (a cover); False if it cannot be listed."""
+    try:
+        return any(is_video_file(p) for p in folder.iterdir() if not p.name.startswith("."))
+    except OSError:
+        return False
 
 
 def is_label_folder(path: str | Path) -> bool:
@@ -84,6 +93,8 @@ def open_video(
     """
     path = Path(os.path.abspath(Path(path).expanduser()))
     image_suffixes = FRAME_FOLDER_SUFFIXES + PAGED_SUFFIXES
+    if path.is_dir() and _holds_videos(path):
+        raise VideoError(f"{path}: a folder of video files, not of frames: open one of them")
     if path.is_dir() or (path.is_file() and path.suffix.lower() in image_suffixes):
         # a folder of frames, one photo (a video of one frame) or a TIFF stack (of its pages)
         source: FrameSource = FrameFolderSource(path, FRAME_FOLDER_SUFFIXES, fps=fps)
