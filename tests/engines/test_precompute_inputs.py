@@ -1,6 +1,9 @@
-"""``skipclick precompute``: the videos it finds in folders and what it leaves out."""
+"""``skipclick precompute``: the videos it finds in folders, what it leaves out, and a worker's
+open videos."""
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import pytest
@@ -56,3 +59,21 @@ def test_videos_with_only_the_root_in_common_are_named_in_full(capsys):
 
     _say_found(Found(["/data/a/x.mp4", "/tmp/b/y.mp4"]))  # it said "data/a/x.mp4, tmp/b/y.mp4"
     assert "videos: 2 (/data/a/x.mp4, /tmp/b/y.mp4)" in capsys.readouterr().err
+
+
+def test_a_worker_opens_a_video_replaced_on_disk_again(tmp_path):
+    """A long-lived worker kept its open copy of a replaced video: a 10-frame video replaced by
+    a 12-frame one was planned as 10 frames and encoded from the old content."""
+    from napari_skipclick.engines.precompute import Chunk, EngineSpec, encode_chunk, video_length
+
+    video, cache = video_file(tmp_path / "ok.mp4", 10), tmp_path / "cache"
+    assert video_length(str(video)) == 10
+    os.replace(video_file(tmp_path / ".new.mp4", 12, shade=60), video)  # cp new .tmp; mv .tmp
+    assert video_length(str(video)) == 12
+    result = encode_chunk(Chunk(str(video), 0, 12), EngineSpec.of("embedded"), str(cache))
+    assert (result.encoded, result.cached) == (12, 0)
+    assert cached_frames(cache, video) == [True] * 12
+    with video.open("r+b") as rewritten:  # rewritten in place: same inode, other size
+        rewritten.truncate(video.stat().st_size // 2)
+    with pytest.raises(VideoError):
+        video_length(str(video))

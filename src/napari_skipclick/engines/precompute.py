@@ -115,7 +115,8 @@ def plan_chunks(video: str, frames: Sequence[int], chunk: int) -> list[Chunk]:
 
 _lock = threading.Lock()
 _engines: dict[str, Engine] = {}
-_videos: OrderedDict[str, VideoArray] = OrderedDict()
+#: open videos by path, with the stamp (``_stamp``) of the file or folder when it was opened
+_videos: OrderedDict[str, tuple[tuple[int, int, int] | None, VideoArray]] = OrderedDict()
 
 
 def worker_engine(spec: EngineSpec) -> Engine:
@@ -129,15 +130,28 @@ def worker_engine(spec: EngineSpec) -> Engine:
 
 
 def _video(path: str) -> VideoArray:
-    """The video at ``path``, kept open for the next chunks of the same video."""
+    """The video at ``path``, kept open for the next chunks of the same video while its file (or
+    folder) is unchanged: a video replaced or rewritten on disk is opened again."""
+    stamp = _stamp(path)  # before opening: a change after it is seen on the next chunk
     with _lock:
-        video = _videos.pop(path, None)
-        if video is None or video.closed:
-            video = open_video(path)
-        _videos[path] = video
+        entry = _videos.pop(path, None)
+        if entry is None or entry[0] != stamp or entry[1].closed:
+            # an old copy is not closed: another thread may be reading it (freed when unused)
+            entry = (stamp, open_video(path))
+        _videos[path] = entry
         while len(_videos) > _OPEN_VIDEOS:
-            _videos.popitem(last=False)[1].close()
-        return video
+            _videos.popitem(last=False)[1][1].close()
+        return entry[1]
+
+
+def _stamp(path: str) -> tuple[int, int, int] | None:
+    """Modification time, size and inode of a video file or frame folder (a frame added,
+    removed or renamed changes a folder's); None if it cannot be read (opening says why)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size, info.st_ino
 
 
 def prepare_worker(spec: EngineSpec, cache_dir: str) -> str:
