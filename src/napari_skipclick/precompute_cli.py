@@ -113,19 +113,18 @@ def run(args: argparse.Namespace) -> int:
         except Exception as exc:
             return _fail(f"cannot start the {args.engine} engine: {describe_error(exc)}")
         print(f"engine key: {short_key(engine_key)}", file=sys.stderr)
-        try:
-            report = precompute(
-                client, found.videos, spec, cache_dir, frames, args.chunk, args.batch,
-                progress=not args.no_progress,
-            )  # fmt: skip
-        except KeyboardInterrupt:
-            _quiet_dask()  # its shutdown after Ctrl+C logs tracebacks of its own
-            print(
-                "\nskipclick precompute: interrupted; the frames written are kept, run the same "
-                "command again to go on",
-                file=sys.stderr,
-            )
-            return 130
+        report = precompute(
+            client, found.videos, spec, cache_dir, frames, args.chunk, args.batch,
+            progress=not args.no_progress,
+        )  # fmt: skip
+    except KeyboardInterrupt:  # while the engine starts too (a checkpoint that loads for long)
+        _quiet_dask()  # its shutdown after Ctrl+C logs tracebacks of its own
+        print(
+            "\nskipclick precompute: interrupted; the frames written are kept, run the same "
+            "command again to go on",
+            file=sys.stderr,
+        )
+        return 130
     finally:
         client.close()
         if cluster is not None:
@@ -229,16 +228,14 @@ def connect(scheduler: str | None, workers: int, timeout: float) -> tuple[Any, A
     Local workers are processes with one thread each. Returns ``(client, cluster or None)``;
     raises ``OSError`` with the address when the scheduler cannot be reached.
     """
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if scheduler is None:
         try:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True)
+            cluster = local_cluster(workers)
         except Exception as exc:  # e.g. no free port, workers that fail to start
             raise OSError(f"cannot start a local dask cluster: {describe_error(exc)}") from exc
-        client = Client(cluster)
-        client.run(quiet_worker_log)
-        return client, cluster
+        return Client(cluster), cluster
     try:
         return Client(scheduler, timeout=timeout), None
     except (OSError, TimeoutError) as exc:
@@ -247,14 +244,28 @@ def connect(scheduler: str | None, workers: int, timeout: float) -> tuple[Any, A
         ) from exc
 
 
-def quiet_worker_log() -> None:
-    """On a local worker: no traceback of a failed task on the terminal (an unreadable video,
-    a cache that refuses writes; the run's summary names each failure once) nor of a heartbeat
-    that finds the scheduler gone as the cluster closes. The workers of a scheduler given with
-    ``--scheduler`` log as their owner set them up."""
+def local_cluster(workers: int, **options: Any) -> Any:
+    """A dask ``LocalCluster`` of ``workers`` processes with one thread each, each set up by
+    :func:`dask_setup`; ``options`` go to ``LocalCluster``."""
+    from distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, preload=[__name__], **options
+    )
+
+
+def dask_setup(worker: Any) -> None:
+    """dask's preload hook, run in each worker of the local cluster as it starts (a restarted
+    one too). No traceback on the terminal of a failed task (an unreadable video, a cache that
+    refuses writes; the run's summary names each failure once) nor of a heartbeat that finds
+    the scheduler gone as the cluster closes; and Ctrl+C, which the terminal sends the workers
+    too, is ignored there: the command stops them itself (each printed two tracebacks). The
+    workers of a scheduler given with ``--scheduler`` are their owner's."""
     import logging
+    import signal
 
     logging.getLogger("distributed.worker").setLevel(logging.CRITICAL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def short_key(key: str) -> str:

@@ -1,9 +1,12 @@
-"""``skipclick precompute`` on worker processes: a worker killed mid-chunk has its chunk retried."""
+"""``skipclick precompute`` on worker processes: a worker killed mid-chunk has its chunk retried,
+and Ctrl+C at the terminal reaches the workers too."""
 
 from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -50,3 +53,26 @@ def test_a_killed_worker_has_its_chunk_retried(tmp_path):
     assert report.ok, report.failures
     assert report.encoded == 5
     assert cached_frames(cache, video) == [True] * 5
+
+
+def test_ctrl_c_at_the_terminal_prints_one_line_and_no_worker_traceback(tmp_path):
+    """A terminal's Ctrl+C goes to every process of its group: below the command's one line,
+    each worker of the local cluster printed two tracebacks (KeyboardInterrupt and
+    CancelledError, "Process Dask Worker process (from Nanny)")."""
+    video = frame_folder(tmp_path / "clip", 60, (240, 320))
+    command = [sys.executable, "-m", "napari_skipclick.cli", "precompute", str(video),
+               "--engine", "embedded", "--cache", str(tmp_path / "cache"), "--workers", "1",
+               "--no-progress"]  # fmt: skip
+    run = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        said = [next(line for line in run.stderr if line.startswith("engine key"))]
+        time.sleep(0.5)  # frames being encoded
+        os.killpg(run.pid, signal.SIGINT)  # what a terminal does
+        said.append(run.communicate(timeout=60)[1])
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+    err = "".join(said)
+    assert run.returncode == 130, err
+    assert "interrupted; the frames written are kept" in err
+    assert "Traceback" not in err, err

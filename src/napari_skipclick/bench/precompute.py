@@ -101,21 +101,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _time_run(video: str, spec: Any, frames: Any, workers: int, chunk: int, batch: int) -> dict:
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     from ..engines.precompute import prepare_worker
-    from ..precompute_cli import precompute, quiet_worker_log
+    from ..precompute_cli import local_cluster, precompute
 
     with tempfile.TemporaryDirectory(prefix="skipclick-bench-") as cache:
         began = time.perf_counter()
         with (
-            LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-            ) as cluster,
+            local_cluster(workers, dashboard_address=None) as cluster,  # quiet as it closes
             Client(cluster) as client,
         ):
             client.wait_for_workers(workers)
-            client.run(quiet_worker_log)  # no heartbeat tracebacks as the cluster closes
             started = time.perf_counter()
             addresses = list(client.scheduler_info()["workers"])
             keys = client.gather(
