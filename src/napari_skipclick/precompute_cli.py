@@ -29,6 +29,7 @@ from .engines.precompute import (
 )
 from .engines.registry import add_engine_arguments, options_from_args
 from .frame_lists import FRAMES_SYNTAX, FrameSelection, parse_frames
+from .io.progress import new_bar
 from .io.video import FRAME_FOLDER_SUFFIXES, is_frame_folder, is_label_folder, is_video_file
 
 #: exit status when nothing could start (bad arguments, no cluster, no engine, cache refused)
@@ -315,7 +316,6 @@ def precompute(
     write (full, read-only): entries written so far stay valid.
     """
     from distributed import as_completed
-    from tqdm import tqdm
 
     report = Report()
     began = time.perf_counter()
@@ -334,9 +334,9 @@ def precompute(
         encode_chunk, chunks, spec=spec, cache_dir=cache_dir, batch=batch, pure=False
     )
     by_key = dict(zip((f.key for f in futures), chunks, strict=True))
-    bar = tqdm(
-        total=sum(c.size for c in chunks), unit="frame", desc="precompute",
-        file=sys.stderr, disable=not progress, dynamic_ncols=True, bar_format=BAR_FORMAT,
+    bar = new_bar(
+        "precompute", "frame", quiet=not progress, total=sum(c.size for c in chunks),
+        dynamic_ncols=True, bar_format=BAR_FORMAT,
     )  # fmt: skip
     try:
         for future in as_completed(futures):

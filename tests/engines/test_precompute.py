@@ -278,6 +278,20 @@ def test_an_all_zero_array_is_a_complete_entry(tmp_path):
     assert cache.get("0" * 32, TEST_ENGINE_KEY) is not None
 
 
+def test_progress_in_a_log_is_whole_lines(tmp_path, scheduler, capsys, monkeypatch):
+    """The bar's ``\\r`` updates made a log file (stderr not a terminal) one endless line."""
+    from napari_skipclick.io import progress
+
+    monkeypatch.setattr(progress, "LOG_INTERVAL", 0.0, raising=False)  # a line per update
+    video, cache = frame_folder(tmp_path / "clip"), tmp_path / "cache"
+    args = [str(video), "--engine", "embedded", "--cache", str(cache), "--chunk", "1"]
+    assert main(["precompute", *args, "--scheduler", scheduler]) == 0
+    err = capsys.readouterr().err
+    assert "\r" not in err
+    lines = [line for line in err.splitlines() if line.startswith("precompute:")]
+    assert len(lines) >= 2 and "| 5/5 [" in lines[-1] and lines[-1].endswith("cached=0]")
+
+
 def test_a_long_engine_key_is_shown_short():
     from napari_skipclick.precompute_cli import short_key
 

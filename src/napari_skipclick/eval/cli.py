@@ -206,14 +206,13 @@ def _evaluate_all(engine, refs: list, args: argparse.Namespace) -> tuple[list, l
     Raises ``SampleError`` under ``--strict`` and ``RuntimeError`` naming the sample when the
     engine fails.
     """
-    from tqdm import tqdm
-
+    from ..io.progress import new_bar
     from .datasets import iter_samples
     from .first_clicks import evaluate_first_clicks
     from .noc import evaluate_object, warm_up
 
     results, skipped, firsts = [], [], []
-    progress = tqdm(total=len(refs), file=sys.stderr, unit="obj", desc=f"eval {args.engine}")
+    progress = new_bar(f"eval {args.engine}", "obj", total=len(refs))
     try:
         for ref, sample, message in iter_samples(refs, strict=args.strict):
             if sample is None:

@@ -217,9 +217,8 @@ def format_table(summary: dict) -> str:
 
 
 def _runs(engine, clips: list, args: argparse.Namespace) -> tuple[list, bool]:
-    from tqdm import tqdm
-
     from ..engines.cache import FeatureCache
+    from ..io.progress import new_bar
     from .video_protocol import keyframes, run_object
 
     passes = 2 if args.restart_every is None else 3
@@ -230,7 +229,7 @@ def _runs(engine, clips: list, args: argparse.Namespace) -> tuple[list, bool]:
             for c in clips
             for _ in c.objects
         )
-    progress = tqdm(total=total, file=sys.stderr, unit="frame", desc=f"eval-video {args.engine}")
+    progress = new_bar(f"eval-video {args.engine}", "frame", total=total)
     runs = []
     try:
         for clip in clips:
