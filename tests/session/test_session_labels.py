@@ -122,6 +122,34 @@ def test_clean_frames_are_evicted_and_read_back_from_the_store():
     assert labels.nbytes_in_memory <= 3.5 * frame_mib * 2**20
 
 
+@pytest.mark.parametrize("with_store", [True, False])
+def test_changed_frames_past_the_limit_are_held_compressed(with_store):
+    """A deletion or undo of many frames, saved only once it ends, held each frame it changed
+    whole: 31.6 MiB a 4K frame, past any limit (gigabytes, out of memory)."""
+    store = FakeStore({t: np.full((100, 100), 7, np.uint32) for t in range(20)})
+    frame_bytes = 100 * 100 * 4
+    labels = LabelVolume(
+        (20, 100, 100), store=store if with_store else None, max_mib=3.5 * frame_bytes / 2**20
+    )
+    first = None
+    for t in range(20):
+        labels[t, t : t + 3, :] = t + 1  # every frame changed, none committed
+        first = labels[0] if first is None else first
+        assert labels.nbytes_in_memory <= 3.5 * frame_bytes
+    assert labels.dirty_frames() == list(range(20)) and labels.in_memory() == list(range(20))
+    for t in range(20):
+        frame = labels[t]
+        assert (frame[t : t + 3] == t + 1).all()
+        assert (frame[t + 3 :] == (7 if with_store else 0)).all()
+    assert (first[0:3] == 1).all() and not first.flags.writeable  # a reader's array kept
+    if with_store:  # committed: the store's copy from now on
+        for t in range(19):
+            labels[t]
+        store.frames[4] = np.array(labels[4])
+        labels.mark_clean(4)
+        assert labels[4][4, 0] == 5 and not labels.is_dirty(4)
+
+
 def test_overlay_rule_keeps_other_objects_unless_override():
     frame = np.array([[1, 1, 2, 0], [0, 2, 2, 0]], np.uint32)
     mask = np.array([[0, 1, 1, 1], [0, 0, 0, 0]], bool)
