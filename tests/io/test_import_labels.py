@@ -538,3 +538,8 @@ def test_a_failed_import_removes_only_a_store_it_made_itself(tmp_path, capsys, m
     fresh = tmp_path / "fresh.zarr"  # a store it made, refused before a frame: removed
     assert run_import(fresh, tmp_path / "bad.npy", capsys, "--video", str(video))[0] == 1
     assert not fresh.exists()
+    kept = tmp_path / "project"  # a folder of hidden entries may become a store: they stay
+    (kept / ".git").mkdir(parents=True)
+    (kept / ".notes").write_text("mine")
+    assert run_import(kept, tmp_path / "bad.npy", capsys, "--video", str(video))[0] == 1
+    assert sorted(e.name for e in kept.iterdir()) == [".git", ".notes"]

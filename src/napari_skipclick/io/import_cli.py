@@ -42,7 +42,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Import; the summary goes to stdout, progress and errors to stderr."""
-    import shutil
     import tempfile
     from contextlib import nullcontext
     from pathlib import Path
@@ -50,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from .labels_import import check_import, import_labels, read_labels_source
     from .progress import progress_bar
     from .store import AnnotationStore, StoreError, interrupted_import, is_store
-    from .store.layout import check_same_video
+    from .store.layout import check_same_video, remove_new_store
     from .video import VideoError, open_video
 
     scratch = tempfile.TemporaryDirectory() if args.dry_run else nullcontext(None)
@@ -95,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     except (StoreError, VideoError, OSError, KeyboardInterrupt) as e:
         begun = store is not None and interrupted_import(store.path) is not None
         if store is not None and store.created and not args.dry_run and not begun:
-            shutil.rmtree(store.path, ignore_errors=True)  # made by this import, left unfilled
+            remove_new_store(store.path)  # made by this import, left unfilled
         if isinstance(e, KeyboardInterrupt):
             if begun:
                 print(

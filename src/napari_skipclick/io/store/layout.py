@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from dataclasses import asdict
@@ -76,6 +77,20 @@ def check_new_location(p: Path) -> None:
                 f"{p} is a directory that is not a napari-skipclick store "
                 f"(it holds {', '.join(foreign[:5])}); choose an empty or new path"
             )
+
+
+def remove_new_store(p: Path) -> None:
+    """Take away what creating a store at ``p`` wrote (a store made, then left unfilled), and
+    the folder once empty: never anything else the folder holds (``check_new_location`` lets
+    a folder of hidden entries, ``.git``, become a store)."""
+    for name in CREATION_ENTRIES | {MANIFEST}:
+        entry = p / name
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        p.rmdir()
 
 
 def note_engine(manifest: dict, key: str | None, checkpoint: str | None) -> None:
