@@ -55,14 +55,48 @@ def test_export_button_writes_coco_equal_to_the_labels(annotated, qtbot, tmp_pat
     np.testing.assert_array_equal(decoded, labels == obj)
 
 
-def test_export_button_writes_png_and_refuses_to_overwrite(annotated, qtbot, tmp_path):
+def _answer(monkeypatch, yes: bool) -> list[str]:
+    """Answer the panel's question whether to replace an earlier export; returns the asked."""
+    from qtpy.QtWidgets import QMessageBox
+
+    asked: list[str] = []
+
+    def question(_parent, _title, text, *args):
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes if yes else QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    return asked
+
+
+def test_export_button_writes_png_and_keeps_an_earlier_export_unless_told(
+    annotated, qtbot, tmp_path, monkeypatch
+):
     widget, _, labels = annotated
     _run_export(qtbot, widget, "png", tmp_path / "png")
     (png,) = sorted((tmp_path / "png" / "labels").glob("*.png"))
     np.testing.assert_array_equal(np.asarray(Image.open(png)), labels)
     before = png.stat().st_mtime_ns
-    _run_export(qtbot, widget, "png", tmp_path / "png")  # exists: refused, nothing lost
+    asked = _answer(monkeypatch, yes=False)
+    _run_export(qtbot, widget, "png", tmp_path / "png")  # exists: asked, kept, nothing lost
+    assert len(asked) == 1 and "labels" in asked[0]
     assert png.stat().st_mtime_ns == before
+    assert widget.controller.last_message.startswith("Not exported")
+
+
+def test_an_earlier_export_is_replaced_when_the_user_agrees(
+    annotated, qtbot, tmp_path, monkeypatch
+):
+    """Once exports recorded what they wrote, the panel (no --overwrite) could never export
+    into a folder again, not even in another format."""
+    widget, _, _ = annotated
+    out = tmp_path / "out"
+    _run_export(qtbot, widget, "coco", out)
+    asked = _answer(monkeypatch, yes=True)
+    _run_export(qtbot, widget, "png", out)
+    qtbot.waitUntil(lambda: widget.export_panel.worker is None, timeout=60_000)
+    assert len(asked) == 1 and "annotations.json" in asked[0]
+    assert not (out / "annotations.json").exists() and list((out / "labels").glob("*.png"))
 
 
 def test_export_without_store_is_refused(make_napari_viewer, qtbot):

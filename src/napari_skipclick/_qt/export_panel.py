@@ -20,6 +20,7 @@ from qtpy.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -45,12 +46,12 @@ def _export(
     options: dict[str, Any],
     signals: _Progress,
     cancel: threading.Event,
-) -> tuple[list[Path], str | None]:
+) -> tuple[list[Path], str | None, bool]:
     """Writer-thread job: save what is unsaved, then export the session's store holding its
     commits (one committed state), images from the session's frames (what the annotator saw,
-    whether or not the layer came from a file). Returns the written paths and, on failure,
-    why."""
-    from ..io.export import export_store
+    whether or not the layer came from a file). Returns the written paths, on failure why,
+    and whether it failed on an earlier export in ``out`` (to replace if the user agrees)."""
+    from ..io.export import ExportExists, export_store
 
     store = session.store
     try:
@@ -66,9 +67,9 @@ def _export(
                 **options,
             )
     except Exception as exc:  # reported in the GUI, never lost in the writer thread
-        result: tuple[list[Path], str | None] = ([], f"{exc}")
+        result: tuple[list[Path], str | None, bool] = ([], f"{exc}", isinstance(exc, ExportExists))
     else:
-        result = (paths, None)
+        result = (paths, None, False)
     signals.done.emit(result)
     return result
 
@@ -80,6 +81,11 @@ class ExportPanel(QWidget):
         super().__init__(parent)
         self.controller = controller
         self._folder: Path | None = None  # where the running export writes
+        self._asked: tuple[Any, str, dict[str, Any]] = (
+            None,
+            "",
+            {},
+        )  # its session, format, options
         self.format_combo = QComboBox()
         self.format_combo.addItems(FORMATS)
         self.format_combo.setToolTip(
@@ -151,14 +157,17 @@ class ExportPanel(QWidget):
         except ValueError as exc:
             self.controller._error(f"Cannot export: {exc}")
             return
-        fmt = self.format_combo.currentText()
+        self._start(session, self.format_combo.currentText(), Path(folder), options)
+
+    def _start(self, session: Any, fmt: str, folder: Path, options: dict[str, Any]) -> None:
+        """Run the export on the store writer, with a progress bar."""
         self._cancel.clear()
         self._pbar = ActivityProgress(f"SkipClick: exporting {fmt}")
         self.export_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        self._folder = Path(folder)
+        self._folder, self._asked = folder, (session, fmt, options)
         self.worker = self.controller.writer.submit(
-            _export, session, fmt, self._folder, options, self._progress, self._cancel
+            _export, session, fmt, folder, options, self._progress, self._cancel
         )
         self.controller._say(f"Exporting {fmt} to {folder} …")
 
@@ -185,19 +194,36 @@ class ExportPanel(QWidget):
         if self._pbar is not None:
             self._pbar.set(done, total)
 
-    def _on_done(self, result: tuple[list[Path], str | None]) -> None:
-        paths, error = result
+    def _on_done(self, result: tuple[list[Path], str | None, bool]) -> None:
+        paths, error, exists = result
         if self._pbar is not None:
             self._pbar.close()
             self._pbar = None
         self.worker = None
         self.export_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
+        session, fmt, options = self._asked
         if error is None:
             self.controller._say(f"Exported {len(paths)} file(s) to {self._folder}")
             show_info(self.controller.last_message)
+        elif exists and session is self.controller.session and self._replace_earlier(error):
+            self._start(session, fmt, self._folder, {**options, "overwrite": True})
+        elif exists:
+            self.controller._say(f"Not exported: {self._folder} keeps its earlier export")
         else:
             self.controller._error(f"Export failed: {error}")
+
+    def _replace_earlier(self, error: str) -> bool:
+        """Ask whether to replace the earlier export in the folder (the CLI's ``--overwrite``);
+        it stays whole until the new one is complete."""
+        held = error.split(" already holds ", 1)[-1].split(";", 1)[0]
+        answer = QMessageBox.question(
+            self,
+            "Replace the earlier export?",
+            f"{self._folder} holds an earlier export ({held}). Replace it? It stays as it is "
+            "until the new export is complete.",
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def _browse(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Export folder")

@@ -35,6 +35,10 @@ class ExportError(StoreError):
     """An export cannot be written (existing files, ids a format cannot hold, the disk)."""
 
 
+class ExportExists(ExportError):
+    """The output folder holds an earlier export: replace it only when asked (``overwrite``)."""
+
+
 class ExportCancelled(ExportError):
     """The export was cancelled; the files it had written are removed."""
 

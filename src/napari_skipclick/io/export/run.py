@@ -11,7 +11,7 @@ from contextlib import suppress
 from pathlib import Path
 
 from ..store.files import write_atomic
-from .common import Cancel, ExportCancelled, ExportError, Progress
+from .common import Cancel, ExportCancelled, ExportError, ExportExists, Progress
 
 #: the hidden folder an export is written into before it is moved into place
 STAGE_PREFIX = ".skipclick-export-"
@@ -45,7 +45,7 @@ class ExportRun:
         self._earlier = [n for n in _recorded(out) if (out / n).exists() or (out / n).is_symlink()]
         clashes = sorted({*self._earlier, *(n for n in self.names if (out / n).exists())})
         if clashes and not overwrite:
-            raise ExportError(
+            raise ExportExists(
                 f"{out} already holds {', '.join(clashes)}; choose another folder or overwrite "
                 "(--overwrite)"
             )
