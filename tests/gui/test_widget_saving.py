@@ -470,3 +470,34 @@ def test_closing_saves_a_click_still_waiting_for_its_features(saving, qtbot, mon
     with AnnotationStore.open(path) as store:
         assert [(c[0], c[1]) for c in store.clicks(12)[obj]] == [(150, 330)]
         assert store.read_labels(12).any()
+
+
+def test_closing_with_features_that_never_come_lets_the_user_drop_the_clicks(
+    saving, qtbot, monkeypatch
+):
+    """An encode that hung froze the closing window for 60 s, with no way out."""
+    from qtpy.QtCore import QTimer
+    from qtpy.QtWidgets import QApplication, QProgressDialog
+
+    widget, _ = saving
+    controller = widget.controller
+    session = controller.session
+    has = session.has_features
+    monkeypatch.setattr(session, "has_features", lambda t: t != 12 and has(t))
+    warned = []
+    monkeypatch.setattr(controller, "_warn", warned.append)
+    controller.go_to_frame(12)
+    controller.layers.prompts.add([150, 330])
+
+    def press_drop() -> None:
+        dialogs = [w for w in QApplication.topLevelWidgets() if isinstance(w, QProgressDialog)]
+        if dialogs and dialogs[0].isVisible():
+            dialogs[0].cancel()
+        else:
+            QTimer.singleShot(50, press_drop)
+
+    QTimer.singleShot(100, press_drop)
+    controller.close_session()
+    assert controller.session is None
+    assert warned == ["Clicks on frame(s) 12, waiting for their frame's features, were dropped: "
+                      "they are not saved"]  # fmt: skip

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from qtpy.QtCore import Qt
+from qtpy.QtWidgets import QProgressDialog
+
 from ..frame_lists import frame_ranges
 from ..types import Click, FrameStatus
 
@@ -32,17 +35,32 @@ class ControllerClicks:
 
     def finish_waiting_clicks(self) -> None:
         """Decode the clicks still waiting for their frame's features (the session closes:
-        they were dropped while the save line said all saved); warn of any left."""
+        they were dropped while the save line said all saved), in a modal dialog whose button
+        drops them (features that never come froze the window); warn of any left."""
         if not self.edits.busy:
             return
+        frames = frame_ranges(self.edits.waiting_frames())
         self.loader.request(self.edits.waiting_frames())
-        self._say("Closing: decoding the clicks that wait for their frame's features ...")
-        left = self.edits.finish(CLOSE_WAIT_S)
+        dialog = QProgressDialog(
+            f"Closing: decoding your clicks on frame(s) {frames}, which wait for their "
+            "frame's features ...",
+            "Drop them",
+            0,
+            0,
+        )
+        dialog.setWindowTitle("SkipClick")
+        dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
+        dialog.show()
+        left = self.edits.finish(CLOSE_WAIT_S, dialog.wasCanceled)
+        dropped = dialog.wasCanceled()
+        dialog.close()
         if left:
-            self._warn(
-                f"Clicks on frame(s) {frame_ranges(left)} still waited for their frame's "
-                f"features after {CLOSE_WAIT_S:.0f} s: they are not saved"
+            what = (
+                "waiting for their frame's features, were dropped"
+                if dropped
+                else f"still waited for their frame's features after {CLOSE_WAIT_S:.0f} s"
             )
+            self._warn(f"Clicks on frame(s) {frame_ranges(left)}, {what}: they are not saved")
 
     def toggle_sign(self) -> None:
         """Switch the sign that the next clicks get (positive <-> negative)."""

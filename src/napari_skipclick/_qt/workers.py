@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,13 +176,14 @@ class EditQueue(QObject):
         newest = max(requests, key=lambda r: r.serial, default=None)
         return None if newest is None else (newest.frame, newest.obj_id)
 
-    def finish(self, timeout: float) -> list[int]:
-        """Run Qt's event loop, without user input, until every request is applied or failed
-        (at most ``timeout`` s); returns the frames of those still waiting."""
+    def finish(self, timeout: float, stop: Callable[[], bool]) -> list[int]:
+        """Run Qt's event loop until every request is applied or failed, ``stop()`` or
+        ``timeout`` s (a modal dialog of the caller's takes the user's input); returns the
+        frames of those still waiting."""
         app = QCoreApplication.instance()
         deadline = time.monotonic() + timeout
-        while self.busy and time.monotonic() < deadline:
-            app.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents, 50)
+        while self.busy and not stop() and time.monotonic() < deadline:
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
             time.sleep(0.005)
         return self.waiting_frames()
 
