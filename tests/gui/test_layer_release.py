@@ -195,6 +195,9 @@ def test_a_session_without_a_store_leaves_its_labels_to_the_next(annotator, qtbo
     assert earlier in viewer.layers and earlier.name == "SkipClick labels (not saved)"
     assert int(np.count_nonzero(earlier.data[0])) == painted
     assert not np.asarray(controller.layers.labels.data[0]).any()
+    earlier.data[0, :10, :10] = 5  # by code: into its own labels, never the new session's
+    assert (np.asarray(earlier.data[0])[:10, :10] == 5).all()
+    assert not np.asarray(controller.layers.labels.data[0]).any()
     controller.close_session()  # nothing of its own: its layer is the next session's again
     assert controller.layers is None
     assert [n for n in (layer.name for layer in viewer.layers) if "(not saved)" in n] == [

@@ -21,6 +21,7 @@ from .._layer_data import (
     STORE,
     VIDEO,
     VIDEO_INFO,
+    PaintedLabels,
     labels_colormap,
     unwrapped,
 )
@@ -180,6 +181,8 @@ class AnnotationLayers:
         self._painting = None
         self.labels.editable = False  # no session takes a paint any more
         set_aside_unsaved(self.viewer, self.labels, self._labels_data)
+        if isinstance(self._labels_data, PaintedLabels):  # written by code: into its own labels,
+            self._labels_data.on_write = self._labels_data.volume.__setitem__  # not the next
         self.prompts.data = np.empty((0, 2))  # the clicks were the session's
         display, self.display = self.display, None
         if display is not None:
