@@ -30,7 +30,7 @@ from .engines.precompute import (
 from .engines.registry import add_engine_arguments, options_from_args
 from .frame_lists import FRAMES_SYNTAX, FrameSelection, parse_frames
 from .io.progress import new_bar
-from .io.video import FRAME_FOLDER_SUFFIXES, is_frame_folder, is_label_folder, is_video_file
+from .precompute_inputs import expand_inputs, say_found
 
 #: exit status when nothing could start (bad arguments, no cluster, no engine, cache refused)
 SETUP_FAILED = 2
@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _fail(str(exc))
     found = expand_inputs(args.inputs)
-    _say_found(found)
+    say_found(found)
     cache_dir = str(Path(args.cache).expanduser().resolve())
     if Path(cache_dir).is_file():  # said before any worker starts
         return _fail(f"--cache {cache_dir} is a file, not a folder")
@@ -143,84 +143,6 @@ def _quiet_dask() -> None:
     for name in names:
         if name.split(".")[0] in ("tornado", "distributed"):
             logging.getLogger(name).setLevel(logging.CRITICAL + 1)
-
-
-@dataclass
-class Found:
-    """The videos named on the command line (absolute paths), and what their search left out."""
-
-    videos: list[str] = field(default_factory=list)
-    #: one line per unusable input
-    failures: list[str] = field(default_factory=list)
-    #: folders of label images
-    label_folders: list[str] = field(default_factory=list)
-    #: images beside video files (a cover): a folder holding videos is no frame folder
-    stray_images: list[str] = field(default_factory=list)
-
-
-def expand_inputs(inputs: Sequence[str]) -> Found:
-    """The videos named by ``inputs``, one failure line per unusable input, and what a search
-    left out.
-
-    A video file or frame folder is taken as is; another folder is searched (recursively) for
-    video files and frame folders, leaving out folders of label images (``is_label_folder``:
-    a data set's ``masks/`` beside its ``frames/``) and the images beside video files.
-    """
-    found = Found()
-    for text in inputs:
-        path = Path(text).expanduser().resolve()
-        if is_video_file(path) or is_frame_folder(path):
-            videos = [path]
-        elif path.is_dir():
-            videos = _videos_in(path, found)
-            if not videos:
-                found.failures.append(f"{text}: no video files or frame folders in this folder")
-        elif path.exists():
-            videos = []
-            found.failures.append(f"{text}: not a video file (by its suffix) nor a folder")
-        else:
-            videos = []
-            found.failures.append(f"{text}: no such file or folder")
-        found.videos.extend(str(p) for p in videos if str(p) not in found.videos)
-    return found
-
-
-def _videos_in(folder: Path, found: Found) -> list[Path]:
-    videos = []
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith("."):
-            continue
-        if is_label_folder(path):
-            found.label_folders.append(str(path))
-        elif is_video_file(path) or is_frame_folder(path):
-            videos.append(path)
-        elif path.is_dir():
-            videos.extend(_videos_in(path, found))
-        elif path.suffix.lower() in FRAME_FOLDER_SUFFIXES:  # no frame folder: it holds videos
-            found.stray_images.append(str(path))
-    return videos
-
-
-def _say_found(found: Found) -> None:
-    """Name the videos a run encodes (ten at most) and what their search left out."""
-    import os
-
-    videos = found.videos
-    root = os.path.commonpath(videos) if len(videos) > 1 else ""
-    if os.path.dirname(root) == root:  # only the file system's root in common: full paths
-        root = ""
-    names = [os.path.relpath(v, root) if root else v for v in videos]  # bmx-trees/frames
-    print(f"videos: {len(videos)} ({_listed(names, 10)})", file=sys.stderr)
-    for what, paths in (
-        ("folder(s) of label images", found.label_folders),
-        ("image(s) beside video files (a folder of videos is no frame folder)", found.stray_images),
-    ):
-        if paths:
-            print(f"left out {len(paths)} {what}: {_listed(paths, 3)}", file=sys.stderr)
-
-
-def _listed(names: Sequence[str], most: int) -> str:
-    return ", ".join(names[:most]) + (" …" if len(names) > most else "")
 
 
 def connect(scheduler: str | None, workers: int, timeout: float) -> tuple[Any, Any]:

@@ -9,8 +9,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from napari_skipclick._reader import napari_get_reader
+from napari_skipclick.cli import main
 from napari_skipclick.io import VideoError, open_video
+from napari_skipclick.io.video import is_frame_folder
 from support.precompute import cached_frames, frame_folder, video_file
+
+RULE = "a folder holding more images than videos is a frame folder, else a folder of videos"
 
 
 def test_a_data_set_folder_gives_its_clips_not_their_mask_folders(tmp_path, precompute):
@@ -47,17 +52,16 @@ def test_a_folder_of_videos_with_a_cover_image_gives_its_videos(tmp_path, precom
     )
     assert status == 0 and "7 frame(s) encoded, 0 already cached" in out
     assert "videos: 2 (snow.mp4, tennis.mp4)" in err
-    left_out = "left out 1 image(s) beside video files (a folder of videos is no frame folder)"
-    assert f"{left_out}: {day / 'cover.jpg'}" in err
+    assert f"left out 1 image(s) beside videos ({RULE}): {day / 'cover.jpg'}" in err
     assert [cached_frames(cache, v) for v in videos] == [[True] * 3, [True] * 4]
-    with pytest.raises(VideoError, match="a folder of video files, not of frames"):
+    with pytest.raises(VideoError, match="a folder of videos, not of frames"):
         open_video(day)
 
 
 def test_videos_with_only_the_root_in_common_are_named_in_full(capsys):
-    from napari_skipclick.precompute_cli import Found, _say_found
+    from napari_skipclick.precompute_inputs import Found, say_found
 
-    _say_found(Found(["/data/a/x.mp4", "/tmp/b/y.mp4"]))  # it said "data/a/x.mp4, tmp/b/y.mp4"
+    say_found(Found(["/data/a/x.mp4", "/tmp/b/y.mp4"]))  # it said "data/a/x.mp4, tmp/b/y.mp4"
     assert "videos: 2 (/data/a/x.mp4, /tmp/b/y.mp4)" in capsys.readouterr().err
 
 
@@ -77,3 +81,26 @@ def test_a_worker_opens_a_video_replaced_on_disk_again(tmp_path):
         rewritten.truncate(video.stat().st_size // 2)
     with pytest.raises(VideoError):
         video_length(str(video))
+
+
+def test_a_frame_folder_holding_its_source_video_is_read_as_its_frames(tmp_path, precompute):
+    """ffmpeg run in a video's own folder writes the frames beside it: such a folder was taken
+    for a folder of videos, so a store made of it could not be exported with images, labels
+    not imported into it (``--video``), and napari's reader refused it."""
+    clip = frame_folder(tmp_path / "clip", 5)
+    video_file(clip / "source.mp4", 3)
+    assert is_frame_folder(clip) and napari_get_reader(str(clip)) is not None
+    with open_video(clip) as video:
+        assert len(video) == 5 and video.notes == [
+            "clip: 1 video file(s) left out, only .jpg/.jpeg/.png files are frames: source.mp4"
+        ]
+    labels = np.zeros((5, 48, 64), np.int32)
+    labels[2, 3:6, 3:6] = 1
+    np.save(tmp_path / "labels.npy", labels)
+    command = ["import-labels", str(tmp_path / "s.zarr"), "--from", str(tmp_path / "labels.npy")]
+    assert main([*command, "--video", str(clip), "--quiet"]) == 0
+    cache = tmp_path / "cache"
+    status, out, err = precompute(str(clip), "--engine", "embedded", "--cache", str(cache))
+    assert status == 0 and "5 frame(s) encoded" in out and "videos: 1 (" in err
+    assert f"left out 1 video file(s) beside frames ({RULE}): {clip / 'source.mp4'}" in err
+    assert cached_frames(cache, clip) == [True] * 5

@@ -115,3 +115,27 @@ def test_a_folder_is_judged_a_label_folder_by_more_than_its_first_image(tmp_path
             grey_ids / f"{i}.png"
         )
     assert is_label_folder(grey_ids)
+
+
+def folder_of(path, images: int = 0, videos: int = 0):
+    """A folder of ``images`` PNGs and ``videos`` (empty) .mp4 files; returns what the rule
+    makes of it."""
+    from napari_skipclick.io._folders import Folder
+
+    path.mkdir()
+    for i in range(images):
+        Image.fromarray(pattern(i)).save(path / f"{i:03d}.png")
+    for i in range(videos):
+        (path / f"v{i}.mp4").write_bytes(b"")
+    held = Folder.of(path)
+    return "frames" if held.is_frames else "videos" if held.is_videos else None
+
+
+def test_a_folder_is_a_frame_folder_when_it_holds_more_images_than_video_files(tmp_path):
+    """A folder of frames beside their source video (ffmpeg run in the video's folder) was
+    taken for a folder of videos; a folder of videos beside a cover stays one."""
+    assert folder_of(tmp_path / "ffmpeg", images=12, videos=1) == "frames"
+    assert folder_of(tmp_path / "cover", images=1, videos=2) == "videos"
+    assert folder_of(tmp_path / "even", images=1, videos=1) == "videos"
+    assert folder_of(tmp_path / "frames", images=2) == "frames"
+    assert folder_of(tmp_path / "empty") is None

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ._folders import Folder
 from ._frame_sources import VideoError, reason
 
 _EXIF_ORIENTATION = 0x0112
@@ -64,20 +65,21 @@ def _upright_size(image: Any) -> tuple[int, int]:
 
 
 def _left_out_note(folder: Path, suffixes: tuple[str, ...]) -> list[str]:
-    """A note naming the images in ``folder`` that are not frames (other suffixes), if any."""
-    left_out = sorted(
-        (p.name for p in folder.iterdir() if p.suffix.lower() in _OTHER_IMAGE_SUFFIXES),
-        key=natural_key,
-    )
+    """A note naming the files in ``folder`` that are not frames, if any: images of other
+    suffixes, and video files beside the frames (``Folder.left_out``: ffmpeg's frames of a
+    video, written beside it)."""
+    images = [p.name for p in folder.iterdir() if p.suffix.lower() in _OTHER_IMAGE_SUFFIXES]
+    held = Folder.of(folder)
+    videos = [p.name for p in held.left_out] if held is not None and held.is_frames else []
+    left_out = sorted(images, key=natural_key) + sorted(videos, key=natural_key)
     if not left_out:
         return []
+    counts = ((len(images), "image"), (len(videos), "video"))
+    what = " and ".join(f"{n} {kind} file(s)" for n, kind in counts if n)
     names = ", ".join(left_out[:5]) + (
         f" and {len(left_out) - 5} more" if len(left_out) > 5 else ""
     )
-    return [
-        f"{folder.name}: {len(left_out)} image file(s) left out, only {'/'.join(suffixes)} files "
-        f"are frames: {names}"
-    ]
+    return [f"{folder.name}: {what} left out, only {'/'.join(suffixes)} files are frames: {names}"]
 
 
 def _name(file: Path, page: int) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..types import VideoInfo
+from ._folders import FRAME_FOLDER_SUFFIXES, VIDEO_SUFFIXES, Folder, is_frame_folder, is_video_file
 from ._frame_sources import FrameSource, VideoError
 from ._image_sources import PAGED_SUFFIXES, FrameFolderSource, is_label_image, natural_key
 from ._video_file import VideoFileSource
@@ -33,38 +34,7 @@ __all__ = [
     "open_video",
 ]
 
-#: file name suffixes read as video files (lower case)
-VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
-#: file name suffixes of the frames of a frame folder (lower case)
-FRAME_FOLDER_SUFFIXES = (".jpg", ".jpeg", ".png")
-
 _DEFAULT_CACHE_BYTES = 128 * 2**20
-
-
-def is_video_file(path: str | Path) -> bool:
-    """True if ``path`` is an existing file with a video suffix (content is not checked)."""
-    path = Path(path)
-    return path.suffix.lower() in VIDEO_SUFFIXES and path.is_file()
-
-
-def is_frame_folder(path: str | Path) -> bool:
-    """True if ``path`` is a directory holding at least one JPEG/PNG file and no video file."""
-    path = Path(path)
-    if not path.is_dir() or _holds_videos(path):
-        return False
-    return any(
-        p.suffix.lower() in FRAME_FOLDER_SUFFIXES and not p.name.startswith(".")
-        for p in path.iterdir()
-    )
-
-
-def _holds_videos(folder: Path) -> bool:
-    """True if the directory ``folder`` holds a video file (not hidden): a folder of videos, never
-    a frame folder, whatever images lie beside them (a cover); False if it cannot be listed."""
-    try:
-        return any(is_video_file(p) for p in folder.iterdir() if not p.name.startswith("."))
-    except OSError:
-        return False
 
 
 def is_label_folder(path: str | Path) -> bool:
@@ -93,8 +63,12 @@ def open_video(
     """
     path = Path(os.path.abspath(Path(path).expanduser()))
     image_suffixes = FRAME_FOLDER_SUFFIXES + PAGED_SUFFIXES
-    if path.is_dir() and _holds_videos(path):
-        raise VideoError(f"{path}: a folder of video files, not of frames: open one of them")
+    held = Folder.of(path)
+    if held is not None and held.is_videos:  # the images beside its videos (a cover) are no video
+        raise VideoError(
+            f"{path}: a folder of videos, not of frames (no more images than videos): open "
+            "one of them"
+        )
     if path.is_dir() or (path.is_file() and path.suffix.lower() in image_suffixes):
         # a folder of frames, one photo (a video of one frame) or a TIFF stack (of its pages)
         source: FrameSource = FrameFolderSource(path, FRAME_FOLDER_SUFFIXES, fps=fps)

@@ -1,0 +1,83 @@
+"""What a folder is: a frame folder (a video of its images) or a folder of videos.
+
+One rule, for ``open_video`` and its frame reader, napari's reader and ``skipclick precompute``:
+a folder is a *frame folder* when it holds more JPEG/PNG images than video files; the video files
+beside its frames are left out (``ffmpeg -i source.mp4 %05d.jpg`` run in the video's own folder).
+Otherwise, holding any video, it is a *folder of videos*; the images beside them (a cover) are
+left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+#: file name suffixes read as video files (lower case)
+VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
+#: file name suffixes of the frames of a frame folder (lower case)
+FRAME_FOLDER_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+def is_video_file(path: str | Path) -> bool:
+    """True if ``path`` is an existing file with a video suffix (content is not checked)."""
+    path = Path(path)
+    return path.suffix.lower() in VIDEO_SUFFIXES and path.is_file()
+
+
+@dataclass(frozen=True)
+class Folder:
+    """What a directory holds, as far as the rule needs it (hidden entries ignored)."""
+
+    path: Path
+    #: its JPEG/PNG files, in no particular order
+    images: tuple[Path, ...] = ()
+    #: its video files
+    video_files: tuple[Path, ...] = ()
+
+    @classmethod
+    def of(cls, path: str | Path) -> Folder | None:
+        """What the directory ``path`` holds; None if it is no directory or cannot be listed."""
+        path = Path(path)
+        entries = _entries(path)
+        if entries is None:
+            return None
+        images = tuple(
+            p for p in entries if p.suffix.lower() in FRAME_FOLDER_SUFFIXES and p.is_file()
+        )
+        video_files = tuple(p for p in entries if is_video_file(p))
+        return cls(path, images, video_files)
+
+    @property
+    def videos(self) -> int:
+        return len(self.video_files)
+
+    @property
+    def is_frames(self) -> bool:
+        """A frame folder: more images than videos."""
+        return len(self.images) > self.videos
+
+    @property
+    def is_videos(self) -> bool:
+        """A folder of videos: some video, and at least as many videos as images."""
+        return self.videos > 0 and not self.is_frames
+
+    @property
+    def left_out(self) -> tuple[Path, ...]:
+        """What the rule leaves out: video files beside frames, or images beside videos."""
+        if self.is_frames:
+            return self.video_files
+        return self.images if self.is_videos else ()
+
+
+def _entries(path: Path) -> list[Path] | None:
+    try:
+        return [p for p in path.iterdir() if not p.name.startswith(".")] if path.is_dir() else None
+    except OSError:
+        return None
+
+
+def is_frame_folder(path: str | Path) -> bool:
+    """True if ``path`` is a frame folder: a directory holding more JPEG/PNG images than videos
+    (see the module's rule)."""
+    found = Folder.of(path)
+    return found is not None and found.is_frames
