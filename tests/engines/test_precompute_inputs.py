@@ -104,3 +104,20 @@ def test_a_frame_folder_holding_its_source_video_is_read_as_its_frames(tmp_path,
     assert status == 0 and "5 frame(s) encoded" in out and "videos: 1 (" in err
     assert f"left out 1 video file(s) beside frames ({RULE}): {clip / 'source.mp4'}" in err
     assert cached_frames(cache, clip) == [True] * 5
+
+
+def test_a_folder_of_frame_folders_with_a_cover_image_gives_its_clips(tmp_path, precompute):
+    """A folder of one image and two clips' frame folders was taken for a video of one frame:
+    "videos: 1", 1 frame encoded, exit 0, the clips never encoded."""
+    top = tmp_path / "N"
+    clips = [frame_folder(top / "clipA", 3), frame_folder(top / "clipB", 4, (40, 64))]
+    Image.fromarray(np.zeros((48, 64, 3), np.uint8)).save(top / "cover.jpg")
+    assert not is_frame_folder(top) and napari_get_reader(str(top)) is None
+    with pytest.raises(VideoError, match="a folder of videos, not of frames"):
+        open_video(top)
+    cache = tmp_path / "cache"
+    status, out, err = precompute(str(top), "--engine", "embedded", "--cache", str(cache))
+    assert status == 0 and "7 frame(s) encoded, 0 already cached" in out
+    assert "videos: 2 (clipA, clipB)" in err
+    assert f"left out 1 image(s) beside videos ({RULE}): {top / 'cover.jpg'}" in err
+    assert [cached_frames(cache, c) for c in clips] == [[True] * 3, [True] * 4]

@@ -117,9 +117,9 @@ def test_a_folder_is_judged_a_label_folder_by_more_than_its_first_image(tmp_path
     assert is_label_folder(grey_ids)
 
 
-def folder_of(path, images: int = 0, videos: int = 0):
-    """A folder of ``images`` PNGs and ``videos`` (empty) .mp4 files; returns what the rule
-    makes of it."""
+def folder_of(path, images: int = 0, videos: int = 0, subfolders: tuple[str, ...] = ()):
+    """A folder of ``images`` PNGs, ``videos`` (empty) .mp4 files and the given subfolders
+    (paths below it, each holding one PNG); returns what the rule makes of it."""
     from napari_skipclick.io._folders import Folder
 
     path.mkdir()
@@ -127,6 +127,9 @@ def folder_of(path, images: int = 0, videos: int = 0):
         Image.fromarray(pattern(i)).save(path / f"{i:03d}.png")
     for i in range(videos):
         (path / f"v{i}.mp4").write_bytes(b"")
+    for sub in subfolders:
+        (path / sub).mkdir(parents=True)
+        Image.fromarray(pattern(0)).save(path / sub / "000.png")
     held = Folder.of(path)
     return "frames" if held.is_frames else "videos" if held.is_videos else None
 
@@ -139,3 +142,11 @@ def test_a_folder_is_a_frame_folder_when_it_holds_more_images_than_video_files(t
     assert folder_of(tmp_path / "even", images=1, videos=1) == "videos"
     assert folder_of(tmp_path / "frames", images=2) == "frames"
     assert folder_of(tmp_path / "empty") is None
+
+
+def test_subfolders_of_frames_or_videos_are_videos_of_their_folder(tmp_path):
+    """A folder of a cover image and clips' frame folders was read as a video of one frame."""
+    assert folder_of(tmp_path / "clips", images=1, subfolders=("a", "b")) == "videos"
+    assert folder_of(tmp_path / "deep", images=1, subfolders=("2023/day1",)) == "videos"
+    assert folder_of(tmp_path / "masks", images=12, subfolders=("masks",)) == "frames"
+    assert folder_of(tmp_path / "one", images=1, subfolders=("empty/.hidden",)) == "frames"

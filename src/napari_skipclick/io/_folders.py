@@ -1,14 +1,16 @@
 """What a folder is: a frame folder (a video of its images) or a folder of videos.
 
 One rule, for ``open_video`` and its frame reader, napari's reader and ``skipclick precompute``:
-a folder is a *frame folder* when it holds more JPEG/PNG images than video files; the video files
-beside its frames are left out (``ffmpeg -i source.mp4 %05d.jpg`` run in the video's own folder).
-Otherwise, holding any video, it is a *folder of videos*; the images beside them (a cover) are
-left out.
+a folder is a *frame folder* when it holds more JPEG/PNG images than videos, a video being a
+video file or a subfolder that holds images or video files (a clip's frame folder, a day's
+videos); the video files beside its frames are left out (``ffmpeg -i source.mp4 %05d.jpg`` run in
+the video's own folder). Otherwise, holding any video, it is a *folder of videos*; the images
+beside them (a cover) are left out.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +35,9 @@ class Folder:
     images: tuple[Path, ...] = ()
     #: its video files
     video_files: tuple[Path, ...] = ()
+    #: subfolders holding images or video files (at any depth); counted only as far as the
+    #: rule needs (a folder of many frames is not searched below)
+    video_folders: tuple[Path, ...] = ()
 
     @classmethod
     def of(cls, path: str | Path) -> Folder | None:
@@ -45,11 +50,21 @@ class Folder:
             p for p in entries if p.suffix.lower() in FRAME_FOLDER_SUFFIXES and p.is_file()
         )
         video_files = tuple(p for p in entries if is_video_file(p))
-        return cls(path, images, video_files)
+        subfolders = sorted(p for p in entries if p.is_dir())
+        video_folders: list[Path] = []
+        for seen, sub in enumerate(subfolders):  # looked into only while they count
+            videos = len(video_files) + len(video_folders)
+            if len(images) > videos + len(subfolders) - seen or 0 < videos >= len(images):
+                break  # a frame folder, or a folder of videos, whatever the subfolders left hold
+            if _holds_media(sub, set()):
+                video_folders.append(sub)
+        return cls(path, images, video_files, tuple(video_folders))
 
     @property
     def videos(self) -> int:
-        return len(self.video_files)
+        """Its videos: video files and subfolders holding images or video files (counted as
+        far as the rule needs)."""
+        return len(self.video_files) + len(self.video_folders)
 
     @property
     def is_frames(self) -> bool:
@@ -74,6 +89,20 @@ def _entries(path: Path) -> list[Path] | None:
         return [p for p in path.iterdir() if not p.name.startswith(".")] if path.is_dir() else None
     except OSError:
         return None
+
+
+def _holds_media(path: Path, seen: set[str]) -> bool:
+    """True if ``path`` holds an image or video file, or a subfolder that does (symbolic links
+    that lead back to a folder already seen are not followed again)."""
+    real = os.path.realpath(path)
+    if real in seen:
+        return False
+    seen.add(real)
+    entries = _entries(path) or []
+    suffixes = FRAME_FOLDER_SUFFIXES + VIDEO_SUFFIXES
+    if any(p.suffix.lower() in suffixes and p.is_file() for p in entries):
+        return True
+    return any(_holds_media(p, seen) for p in sorted(entries) if p.is_dir())
 
 
 def is_frame_folder(path: str | Path) -> bool:

@@ -66,8 +66,8 @@ def open_video(
     held = Folder.of(path)
     if held is not None and held.is_videos:  # the images beside its videos (a cover) are no video
         raise VideoError(
-            f"{path}: a folder of videos, not of frames (no more images than videos): open "
-            "one of them"
+            f"{path}: a folder of videos, not of frames (no more images than videos: video "
+            "files, subfolders of frames or videos): open one of them"
         )
     if path.is_dir() or (path.is_file() and path.suffix.lower() in image_suffixes):
         # a folder of frames, one photo (a video of one frame) or a TIFF stack (of its pages)
