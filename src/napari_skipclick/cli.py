@@ -83,11 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``skipclick`` console script."""
-    args = build_parser().parse_args(argv)
+    name = "skipclick"
     try:
+        args = build_parser().parse_args(argv)  # imports every command's module: a while
+        name = f"skipclick {args.command}"
         return int(import_module(args._module).run(args) or 0)
     except KeyboardInterrupt:  # Ctrl+C: the command cleaned up after itself; one line, as eval
-        print(f"skipclick {args.command}: interrupted", file=sys.stderr)
+        print(f"{name}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader of the output left (``| head``): stop, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit

@@ -12,7 +12,7 @@ import argparse
 import contextlib
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,11 @@ from .precompute_inputs import expand_inputs, say_found
 
 #: exit status when nothing could start (bad arguments, no cluster, no engine, cache refused)
 SETUP_FAILED = 2
+#: what Ctrl+C stopping a run says (its exit status is 130)
+INTERRUPTED = (
+    "\nskipclick precompute: interrupted; the frames written are kept, run the same command "
+    "again to go on"
+)
 #: progress bar: frames done, elapsed, time left, frames per second (also below 1 frame/s)
 BAR_FORMAT = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_noinv_fmt}{postfix}]"
 
@@ -101,37 +106,83 @@ def run(args: argparse.Namespace) -> int:
     cache_dir = str(Path(args.cache).expanduser().resolve())
     if Path(cache_dir).is_file():  # said before any worker starts
         return _fail(f"--cache {cache_dir} is a file, not a folder")
+    client = cluster = None
+    interrupted = False
     try:
-        client, cluster = connect(args.scheduler, args.workers, args.timeout)
-    except (OSError, TimeoutError, ValueError) as exc:
-        return _fail(str(exc))
-    try:
-        print(f"dask dashboard: {dashboard_link(client)}", file=sys.stderr)
         try:
-            engine_key = client.submit(prepare_worker, spec, cache_dir, pure=False).result()
-        except CacheWriteError as exc:
+            # a local cluster starts whole (half started it could not be closed): Ctrl+C then
+            with ctrl_c_held() if args.scheduler is None else contextlib.nullcontext():
+                client, cluster = connect(args.scheduler, args.workers, args.timeout)
+        except (OSError, TimeoutError, ValueError) as exc:
             return _fail(str(exc))
-        except Exception as exc:
-            return _fail(f"cannot start the {args.engine} engine: {describe_error(exc)}")
-        print(f"engine key: {short_key(engine_key)}", file=sys.stderr)
-        report = precompute(
-            client, found.videos, spec, cache_dir, frames, args.chunk, args.batch,
-            progress=not args.no_progress,
-        )  # fmt: skip
+        outcome = _encode(client, args, spec, cache_dir, frames, found.videos)
     except KeyboardInterrupt:  # while the engine starts too (a checkpoint that loads for long)
-        _quiet_dask()  # its shutdown after Ctrl+C logs tracebacks of its own
-        print(
-            "\nskipclick precompute: interrupted; the frames written are kept, run the same "
-            "command again to go on",
-            file=sys.stderr,
-        )
-        return 130
+        interrupted = True
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-    report.failures[:0] = found.failures
-    return _summarise(report, cache_dir)
+        with ctrl_c_held(raise_after=False) as came:  # another Ctrl+C: said once, closed all same
+            if interrupted:
+                _quiet_dask()  # its shutdown after Ctrl+C logs tracebacks of its own
+                print(INTERRUPTED, file=sys.stderr)
+            if client is not None:
+                client.close()
+            if cluster is not None:
+                cluster.close()
+    if interrupted or came:  # came: as the cluster closed after the run
+        if not interrupted:
+            print(INTERRUPTED, file=sys.stderr)
+        return 130
+    if isinstance(outcome, int):
+        return outcome
+    outcome.failures[:0] = found.failures
+    return _summarise(outcome, cache_dir)
+
+
+def _encode(
+    client: Any,
+    args: argparse.Namespace,
+    spec: EngineSpec,
+    cache_dir: str,
+    frames: FrameSelection | None,
+    videos: Sequence[str],
+) -> Report | int:
+    """Start the engine on the workers and encode the videos: the run's report, or its exit
+    status when the engine cannot start."""
+    print(f"dask dashboard: {dashboard_link(client)}", file=sys.stderr)
+    try:
+        engine_key = client.submit(prepare_worker, spec, cache_dir, pure=False).result()
+    except CacheWriteError as exc:
+        return _fail(str(exc))
+    except Exception as exc:
+        return _fail(f"cannot start the {args.engine} engine: {describe_error(exc)}")
+    print(f"engine key: {short_key(engine_key)}", file=sys.stderr)
+    return precompute(
+        client, videos, spec, cache_dir, frames, args.chunk, args.batch,
+        progress=not args.no_progress,
+    )  # fmt: skip
+
+
+@contextlib.contextmanager
+def ctrl_c_held(*, raise_after: bool = True) -> Iterator[list[bool]]:
+    """Ctrl+C held back while the block runs (in the main thread; elsewhere, or where SIGINT
+    is ignored, nothing changes): the block is never cut short (a local cluster half started
+    cannot be closed, and dask's exit hook then prints its own traceback). Yields a list that
+    holds True once Ctrl+C came; then ``KeyboardInterrupt`` is raised after the block, unless
+    ``raise_after`` is False."""
+    import signal
+    import threading
+
+    came: list[bool] = []
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous == signal.SIG_IGN:
+        yield came
+        return
+    signal.signal(signal.SIGINT, lambda *_: came.append(True))
+    try:
+        yield came
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
+    if came and raise_after:
+        raise KeyboardInterrupt
 
 
 def _quiet_dask() -> None:
@@ -169,12 +220,40 @@ def connect(scheduler: str | None, workers: int, timeout: float) -> tuple[Any, A
 
 def local_cluster(workers: int, **options: Any) -> Any:
     """A dask ``LocalCluster`` of ``workers`` processes with one thread each, each set up by
-    :func:`dask_setup`; ``options`` go to ``LocalCluster``."""
+    :func:`dask_setup`; ``options`` go to ``LocalCluster``.
+
+    SIGINT is blocked in this thread while the cluster starts: the threads it starts then (its
+    event loop, and those that spawn the worker processes, restarted ones too) inherit the
+    mask, and so do the workers (a signal mask is kept by fork and exec, and Python leaves it
+    as it finds it): a terminal's Ctrl+C, sent to every process of its group, never reaches a
+    worker, not even while it imports, before :func:`dask_setup` runs. A Ctrl+C meanwhile
+    reaches this process as soon as the mask is restored, or at once through another thread.
+    """
     from distributed import LocalCluster
 
-    return LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, preload=[__name__], **options
-    )
+    with _sigint_blocked():
+        return LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, preload=[__name__], **options
+        )
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: dask_setup alone
+        yield
+        return
+    from multiprocessing import resource_tracker
+
+    # started here if not yet: starting it unblocks SIGINT in the thread that does (the event
+    # loop's, as the first worker starts), and workers spawned from there got Ctrl+C again
+    resource_tracker.ensure_running()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def dask_setup(worker: Any) -> None:
@@ -182,8 +261,9 @@ def dask_setup(worker: Any) -> None:
     one too). No traceback on the terminal of a failed task (an unreadable video, a cache that
     refuses writes; the run's summary names each failure once) nor of a heartbeat that finds
     the scheduler gone as the cluster closes; and Ctrl+C, which the terminal sends the workers
-    too, is ignored there: the command stops them itself (each printed two tracebacks). The
-    workers of a scheduler given with ``--scheduler`` are their owner's."""
+    too, is ignored there (where :func:`local_cluster` could not block it from the start): the
+    command stops them itself (each printed two tracebacks). The workers of a scheduler given
+    with ``--scheduler`` are their owner's."""
     import logging
     import signal
 

@@ -55,24 +55,53 @@ def test_a_killed_worker_has_its_chunk_retried(tmp_path):
     assert cached_frames(cache, video) == [True] * 5
 
 
-def test_ctrl_c_at_the_terminal_prints_one_line_and_no_worker_traceback(tmp_path):
-    """A terminal's Ctrl+C goes to every process of its group: below the command's one line,
-    each worker of the local cluster printed two tracebacks (KeyboardInterrupt and
-    CancelledError, "Process Dask Worker process (from Nanny)")."""
+def interrupted_at_the_terminal(tmp_path, after: str, delay: float, again: bool = False) -> str:
+    """Run ``skipclick precompute`` with a local cluster of 2 workers, and press Ctrl+C as a
+    terminal does (SIGINT to every process of its group) ``delay`` s after the command says
+    ``after``; with ``again``, a second time as soon as it says it is interrupted. Returns its
+    stderr once it has exited with status 130."""
     video = frame_folder(tmp_path / "clip", 60, (240, 320))
     command = [sys.executable, "-m", "napari_skipclick.cli", "precompute", str(video),
-               "--engine", "embedded", "--cache", str(tmp_path / "cache"), "--workers", "1",
+               "--engine", "embedded", "--cache", str(tmp_path / "cache"), "--workers", "2",
                "--no-progress"]  # fmt: skip
     run = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    said = []
     try:
-        said = [next(line for line in run.stderr if line.startswith("engine key"))]
-        time.sleep(0.5)  # frames being encoded
+        said += [next(line for line in run.stderr if line.startswith(after))]
+        time.sleep(delay)
         os.killpg(run.pid, signal.SIGINT)  # what a terminal does
+        if again:
+            said += [next(line for line in run.stderr if "interrupted" in line)]
+            os.killpg(run.pid, signal.SIGINT)  # while the cluster closes
         said.append(run.communicate(timeout=60)[1])
     finally:
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
     err = "".join(said)
     assert run.returncode == 130, err
+    return err
+
+
+def test_ctrl_c_at_the_terminal_prints_one_line_and_no_worker_traceback(tmp_path):
+    """A terminal's Ctrl+C goes to every process of its group: below the command's one line,
+    each worker of the local cluster printed two tracebacks (KeyboardInterrupt and
+    CancelledError, "Process Dask Worker process (from Nanny)")."""
+    err = interrupted_at_the_terminal(tmp_path, "engine key", 0.5)  # frames being encoded
     assert "interrupted; the frames written are kept" in err
     assert "Traceback" not in err, err
+
+
+def test_ctrl_c_while_the_local_cluster_starts_prints_one_line(tmp_path):
+    """Ctrl+C while the workers started (importing, before their setup ignored it) printed a
+    traceback of each, and one of dask's exit hook ("Exception ignored in atexit callback
+    close_clusters ... AssertionError: Status.init") for the cluster it cut short."""
+    err = interrupted_at_the_terminal(tmp_path, "videos: 1", 0.3)
+    assert err.count("interrupted") == 1 and "interrupted; the frames written are kept" in err
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+
+
+def test_a_second_ctrl_c_as_the_cluster_closes_says_nothing_more(tmp_path):
+    """A second Ctrl+C cut the closing short and said "skipclick precompute: interrupted"
+    below the first line."""
+    err = interrupted_at_the_terminal(tmp_path, "engine key", 0.3, again=True)
+    assert err.count("interrupted") == 1 and "Traceback" not in err, err
