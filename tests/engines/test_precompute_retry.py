@@ -60,7 +60,7 @@ def interrupted_at_the_terminal(tmp_path, after: str, delay: float, again: bool 
     terminal does (SIGINT to every process of its group) ``delay`` s after the command says
     ``after``; with ``again``, a second time as soon as it says it is interrupted. Returns its
     stderr once it has exited with status 130."""
-    video = frame_folder(tmp_path / "clip", 60, (240, 320))
+    video = frame_folder(tmp_path / "clip", 400, (240, 320))  # not all encoded by the Ctrl+C
     command = [sys.executable, "-m", "napari_skipclick.cli", "precompute", str(video),
                "--engine", "embedded", "--cache", str(tmp_path / "cache"), "--workers", "2",
                "--no-progress"]  # fmt: skip
