@@ -96,3 +96,43 @@ def test_a_frame_corrected_but_still_in_review_is_a_keyframe_to_fill_from():
     assert session.keyframe_statuses()[3] == FrameStatus.CLICKED
     steps = list(session.fill_all([square]))
     assert {s.frame for s in steps} == {1, 2}
+
+
+def test_an_object_cleared_from_a_frame_in_review_is_in_doubt_no_longer():
+    """The cleared object, with no mask there, stayed in doubt: once the other object was
+    corrected the frame stayed *needs review*, and deleting the cleared object left it so
+    with no reason listed."""
+    session, square, bar = two_objects_in_review()
+    reason = session.review_reasons(2)[bar]
+    session.set_clicks(2, square, [])  # the square cleared from frame 2
+    assert session.status(2) == FrameStatus.NEEDS_REVIEW
+    assert session.review_reasons(2) == {bar: reason}
+    correct(session, 2, bar, square)
+    assert session.status(2) == FrameStatus.CLICKED and session.review_reasons(2) == {}
+    session.delete_object(square)
+    assert session.status(2) == FrameStatus.CLICKED
+    session.undo()  # the deletion
+    session.undo()  # the correction: in review for the bar alone again
+    assert session.status(2) == FrameStatus.NEEDS_REVIEW
+    assert session.review_reasons(2) == {bar: reason}
+
+
+def test_deleting_the_object_a_saved_frame_was_left_in_review_for_settles_it(tmp_path):
+    """A store saved the frame in review for an object cleared there (no mask, no marks):
+    deleting that object skipped the frame, which stayed *needs review* with no reason."""
+    frames = moving_squares(6)
+    info = VideoInfo("squares.mp4", 6, 64, 96, 25.0, "fingerprint-squares")
+    path = tmp_path / "squares.zarr"
+    session, square, bar = two_objects_in_review(AnnotationStore.open_or_create(path, info))
+    session.set_clicks(2, square, [])
+    correct(session, 2, bar, square)
+    session.close()
+    store = AnnotationStore.open_or_create(path, info)
+    labels, clicks = store.read_labels(2), store.clicks(2)
+    store.commit_frame(
+        2, labels, FrameStatus.NEEDS_REVIEW, clicks, carried=[bar], review={square: "doubt"}
+    )
+    resumed = AnnotationSession(frames, ColourEngine(), store=store)
+    resumed.delete_object(square)
+    assert resumed.status(2) == FrameStatus.CLICKED  # the bar you corrected there
+    resumed.close()

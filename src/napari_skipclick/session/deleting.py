@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
+from ..types import FrameStatus
 from .clicks import ClickTable
 from .history import FrameChange, History, Marks, TimedClicks
 from .labels import LabelVolume, object_edit
@@ -35,6 +36,8 @@ class SessionDeleting:
     frames_with_labels: Callable[[], list[int]]
     _change: Callable[..., FrameChange]
     marks_on: Callable[[int], Marks]
+    reasons_on: Callable[[int], dict[int, str]]
+    status: Callable[[int], FrameStatus]
     _set_state_and_ids: Callable[..., None]
     saved_whole: Callable[[], AbstractContextManager[None]]  # the session's (``SessionSaving``)
 
@@ -70,6 +73,16 @@ class SessionDeleting:
                 self._mark_objects_changed()
             return kept
 
+    def _holds(self, t: int, obj_id: int) -> bool:
+        """Whether frame ``t`` holds anything of the object that its deletion takes: pixels,
+        clicks, marks, or a reason why the frame needs review (which the deletion settles)."""
+        marks = self.marks_on(t)
+        if obj_id in self.ids_on(t) | marks.carried | marks.painted:
+            return True
+        if self._clicks.on(t).get(obj_id):
+            return True
+        return self.status(t) == FrameStatus.NEEDS_REVIEW and obj_id in self.reasons_on(t)
+
     def deleting(self, obj_id: int) -> Iterator[int]:
         """``delete_object`` frame by frame: yields each frame of ``frames_with_labels`` once
         it was looked at (and cleared, where the object was). Closing the iterator before its
@@ -89,9 +102,7 @@ class SessionDeleting:
             try:
                 for t in frames:
                     with self._lock:
-                        marks = self.marks_on(t)
-                        held = self.ids_on(t) | marks.carried | marks.painted
-                        if obj_id in held or self._clicks.on(t).get(obj_id):
+                        if self._holds(t, obj_id):
                             edit = object_edit(self.labels.read(t), obj_id, None, False)
                             cleared: dict[int, TimedClicks] = {obj_id: []}
                             changes.append(self._change(t, edit, cleared, clicked=False))

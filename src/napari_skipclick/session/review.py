@@ -5,6 +5,10 @@ frame status holds them all, so the rule of what settles a review lives here: co
 object with clicks settles that object's doubt alone; the frame stays in review while another
 object is still in doubt, and becomes *clicked* (your work) once none is.
 
+An object is in doubt on a frame while it has a reason there, its mask there is still the one
+propagation made (or lost: its carried mark) and you have not corrected it with clicks:
+clearing it there or deleting it ends its marks and its doubt.
+
 A frame is your work while it holds some: an object there with clicks you made, with pixels
 you painted or erased, or with a mask propagation did not make. Each frame notes the objects
 whose mask propagation made there and those you painted (``history.Marks``: undone with the
@@ -162,14 +166,17 @@ class SessionReview:
         self, t: int, change: FrameChange | None = None, marks: Marks | None = None
     ) -> list[int]:
         """The objects frame ``t`` is in review for (as after ``change`` with ``marks``): those
-        with a reason there, less those you corrected with clicks and those the edit cleared."""
+        with a reason there whose mask propagation made (or lost) there, less those you
+        corrected with clicks. Clearing an object there (its clicks and mask) or deleting it
+        ends its carried mark: it is in doubt no longer."""
         clicks, marks, gone = self._after(t, change, marks)
         return [
             obj
             for obj in sorted(self._review_reasons.get(t, {}))
             if obj in self.registry
+            and obj in marks.carried
             and obj not in gone
-            and not _by_user(clicks.get(obj, []), obj in marks.carried)
+            and not _by_user(clicks.get(obj, []), True)
         ]
 
     def _after(
