@@ -353,6 +353,20 @@ def test_which_masks_the_user_painted_survive_reopening(tmp_path):
         assert store.painted_masks() == {(0, 1), (0, 2)}
 
 
+def test_the_frames_the_user_accepted_before_an_edit_survive_reopening(tmp_path):
+    with AnnotationStore.open_or_create(tmp_path / "s", VIDEO) as store:
+        store.commit_frame(0, frame_labels(0), FrameStatus.CLICKED, {}, accepted=True)
+        store.commit_frame(1, frame_labels(1), FrameStatus.CLICKED, {})
+        store.set_status(0, FrameStatus.REVIEWED)
+        assert store.accepted_frames() == {0} and store.frame_record(1)["accepted"] is False
+    record = tmp_path / "s" / "frames" / "000000.json"  # a record from before the field
+    doc = json.loads(record.read_text())
+    del doc["accepted"]
+    record.write_text(json.dumps(doc))
+    with AnnotationStore.open(tmp_path / "s") as store:
+        assert store.accepted_frames() == set()
+
+
 def test_the_object_ids_of_each_frame_are_noted_with_its_commit(tmp_path):
     """A session learns which objects a saved frame holds without reading its labels."""
     with AnnotationStore.open_or_create(tmp_path / "s", VIDEO) as store:

@@ -1,5 +1,6 @@
 """Whose work a frame is: the marks of the masks propagation made and of those the user
-painted, what takes the last of the user's work off a frame, and undo keeping the marks."""
+painted, what takes the last of the user's work off a frame, and undo keeping the marks. A
+frame the user accepted (*reviewed*) or imported stays theirs whatever edits follow."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.session import AnnotationSession, PropagationSettings
 from napari_skipclick.session.fill import keyframes
 from napari_skipclick.session.history import Marks
+from napari_skipclick.session.imports import import_frames
 from napari_skipclick.types import Click, FrameStatus, VideoInfo
 from support.engines import ColourEngine, moving_squares, red_box
 
@@ -149,3 +151,76 @@ def test_undoing_a_deletion_puts_the_objects_courses_back():
     np.testing.assert_array_equal(session.courses.expected(3, red, 1), course)
     session.redo()
     assert session.courses.expected(3, red, 1) is None
+
+
+def written_on(session: AnnotationSession, t: int, objects: list[int]) -> list[bool]:
+    """Whether propagating ``objects`` again from frame 0 writes them on frame ``t``."""
+    return [s.written for s in session.propagate(objects, 0, n_frames=4) if s.frame == t]
+
+
+def test_taking_back_a_correction_on_a_reviewed_frame_leaves_it_yours():
+    """The frame became *propagated* and the next propagation rewrote both masks."""
+    session, red, blue = two_propagated()
+    session.set_status(3, FrameStatus.REVIEWED)
+    derived = session.clicks(3, blue)
+    correct(session, 3, blue)
+    assert session.status(3) == FrameStatus.CLICKED
+    session.set_clicks(3, blue, derived)  # the correction taken back
+    assert session.status(3) == FrameStatus.CLICKED and session.marks_on(3).accepted
+    labels = np.array(session.labels[3])
+    assert written_on(session, 3, [red, blue]) == [False, False]
+    np.testing.assert_array_equal(session.labels[3], labels)
+    session.undo()  # the propagation
+    session.undo()  # the take-back
+    session.undo()  # the correction: the frame is as you accepted it
+    assert session.status(3) == FrameStatus.REVIEWED and not session.marks_on(3).accepted
+    session.undo()  # the acceptance
+    session.set_clicks(3, blue, [*derived, Click(47, 72, True)])
+    session.set_clicks(3, blue, derived)
+    assert session.status(3) == FrameStatus.PROPAGATED  # never accepted: propagation's
+
+
+def test_deleting_an_object_you_clicked_on_a_reviewed_frame_leaves_it_yours():
+    session, red, blue = two_propagated(STRICT)
+    session.set_status(2, FrameStatus.REVIEWED)
+    extra = session.add_object().id
+    session.set_clicks(2, extra, [Click(5, 5, True)])
+    session.delete_object(extra)
+    assert session.status(2) == FrameStatus.CLICKED and session.review_reasons(2) == {}
+    assert written_on(session, 2, [red, blue]) == [False, False]
+    session.set_clicks(2, red, [])  # clearing an object there: still yours, not in review
+    assert session.status(2) == FrameStatus.CLICKED
+
+
+def test_an_imported_frame_stays_yours_when_what_you_imported_goes():
+    session = AnnotationSession(moving_squares(6), ColourEngine())
+    red = session.add_object().id
+    session.set_clicks(0, red, [Click(25, 15, True)])
+    labels = np.zeros((64, 96), np.int32)
+    labels[44:48, 60:80] = 5  # the blue bar, imported
+    import_frames(session, {3: labels})
+    session.set_clicks(3, 5, [Click(45, 70, True)])
+    list(session.propagate([red], 0, n_frames=4))  # red carried onto the clicked frame
+    assert red in session.marks_on(3).carried
+    session.delete_object(5)
+    assert session.status(3) == FrameStatus.CLICKED
+    assert written_on(session, 3, [red]) == [False]
+
+
+def test_the_acceptance_is_saved_and_given_back_only_by_you(tmp_path):
+    path = tmp_path / "s.zarr"
+    session, red, _ = two_propagated(store=AnnotationStore.open_or_create(path, INFO))
+    session.set_status(3, FrameStatus.REVIEWED)
+    derived = session.clicks(3, red)
+    correct(session, 3, red)
+    session.close()
+    resumed = AnnotationSession(
+        moving_squares(6), ColourEngine(), store=AnnotationStore.open_or_create(path, INFO)
+    )
+    resumed.set_clicks(3, red, derived)
+    assert resumed.status(3) == FrameStatus.CLICKED and resumed.marks_on(3).accepted
+    resumed.set_status(3, FrameStatus.PROPAGATED)  # you give it to propagation
+    assert not resumed.marks_on(3).accepted
+    resumed.undo()
+    assert resumed.marks_on(3).accepted
+    resumed.close()

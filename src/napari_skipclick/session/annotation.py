@@ -95,9 +95,11 @@ class AnnotationSession(
         self._hashes: dict[int, str] = {}
         self._ids: dict[int, tuple[int, frozenset[int]]] = {}
         #: frame -> objects whose mask there propagation made (corrections are local), and
-        #: those whose pixels there the user painted or erased (``review``: whose work it is)
+        #: those whose pixels there the user painted or erased; the frames the user accepted
+        #: before an edit made them *clicked* (``review``: whose work it is)
         self._carried: dict[int, set[int]] = {}
         self._painted: dict[int, set[int]] = {}
+        self._accepted: set[int] = set()
         #: frame -> object -> why propagation marked the frame for review
         self._review_reasons: dict[int, dict[int, str]] = {}
         #: how far propagation moved each object onto each frame: the next step's course
@@ -112,6 +114,7 @@ class AnnotationSession(
                 self._carried.setdefault(t, set()).add(obj)
             for t, obj in store.painted_masks():
                 self._painted.setdefault(t, set()).add(obj)
+            self._accepted = set(store.accepted_frames())
             self._review_reasons = store.review_reasons()
             #: what opening the store repaired, in words (empty for a sound store)
             self.repaired = [f"object {i} listed again (pixels with no object)" for i in listed]
@@ -335,12 +338,13 @@ class AnnotationSession(
             return dict(sorted(self._status.items()))
 
     def set_status(self, t: int, status: FrameStatus) -> None:
-        """Set frame ``t``'s status (undoable)."""
+        """Set frame ``t``'s status (undoable; a status none of yours gives back a frame you
+        accepted: ``review``)."""
         t = self.labels.frame_index(t)
         with self._lock:
             none = np.zeros((0, 0), self.labels.dtype)
             change = frame_change(t, none, none, {}, {}, self.status(t), FrameStatus(status))
-            self.record(change)
+            self.record(self._status_given(change))
 
     # -- steps of work done outside the session (propagation) ---------------------------------
 

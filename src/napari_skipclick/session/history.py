@@ -25,11 +25,13 @@ SPARSE_SHARE = 0.25
 @dataclass(frozen=True)
 class Marks:
     """Whose masks a frame holds, beyond its pixels and clicks: the objects whose mask there
-    propagation made (``carried``) and those whose pixels there the user painted or erased
-    (``painted``)."""
+    propagation made (``carried``), those whose pixels there the user painted or erased
+    (``painted``), and whether the user accepted the frame (*reviewed* or *imported*) before
+    an edit made it *clicked* (``accepted``: it stays the user's)."""
 
     carried: frozenset[int] = frozenset()
     painted: frozenset[int] = frozenset()
+    accepted: bool = False
 
 
 @dataclass(frozen=True)

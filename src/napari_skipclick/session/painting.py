@@ -24,6 +24,7 @@ from ..types import FrameStatus
 from .clicks import ClickTable
 from .history import FrameChange, History, Marks, changed_box, frame_change
 from .labels import LabelVolume
+from .review import accepted_after
 from .state import ObjectRegistry
 
 
@@ -136,7 +137,8 @@ class SessionPainting:
         """Frame ``t`` with the painted pixels set (None: none changed); its status becomes
         *clicked* (the annotator's work), or empty when it is left with no pixels and no
         clicks. The objects whose pixels changed are marked painted there (``Marks``): the
-        frame stays the annotator's while one of them is on it."""
+        frame stays the annotator's while one of them is on it (and, accepted before the
+        stroke, while it holds anything: ``review.accepted_after``)."""
         y0, y1, x0, x1 = box
         frame = self.labels.read(t)
         before = frame[y0:y1, x0:x1]
@@ -152,7 +154,8 @@ class SessionPainting:
         marks = self.marks_on(t)
         changed = before != after
         touched = ids_in(before[changed]) | ids_in(after[changed])
-        if touched <= marks.painted:
+        accepted = accepted_after(marks, change.status_before, status)
+        if touched <= marks.painted and accepted == marks.accepted:
             return change
-        painted = replace(marks, painted=marks.painted | touched)
+        painted = replace(marks, painted=marks.painted | touched, accepted=accepted)
         return replace(change, marks_before=marks, marks_after=painted)

@@ -10,11 +10,13 @@ propagation made (or lost: its carried mark) and you have not corrected it with 
 clearing it there or deleting it ends its marks and its doubt.
 
 A frame is your work while it holds some: an object there with clicks you made, with pixels
-you painted or erased, or with a mask propagation did not make. Each frame notes the objects
-whose mask propagation made there and those you painted (``history.Marks``: undone with the
-edits and saved with the frame). A click edit or a deletion that takes the last of your work
-off a frame gives it back to propagation: *needs review* while an object there is still in
-doubt, else *propagated*.
+you painted or erased, or with a mask propagation did not make; and a frame you accepted
+(*reviewed*) or imported is yours whatever edits follow (the ``accepted`` mark, set when an
+edit makes it *clicked*) until it is left empty, an undo takes it back past the acceptance or
+you give it another status. Each frame notes the objects whose mask propagation made there and
+those you painted (``history.Marks``: undone with the edits and saved with the frame). A click
+edit or a deletion that takes the last of your work off a frame gives it back to propagation:
+*needs review* while an object there is still in doubt, else *propagated*.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from .state import ObjectRegistry
 
 #: the statuses a click edit or a deletion takes from one to another by the rules here
 _YOURS_OR_PROPAGATIONS = (FrameStatus.CLICKED, FrameStatus.PROPAGATED, FrameStatus.NEEDS_REVIEW)
+#: the statuses by which you accept a frame as it is: it stays yours whatever edits follow
+ACCEPTED = (FrameStatus.REVIEWED, FrameStatus.IMPORTED)
 
 
 class SessionReview:
@@ -44,6 +48,7 @@ class SessionReview:
     registry: ObjectRegistry
     _carried: dict[int, set[int]]
     _painted: dict[int, set[int]]
+    _accepted: set[int]  # the frames you accepted before an edit made them *clicked*
     _clicks: ClickTable
     _review_reasons: dict[int, dict[int, str]]
     _lock: Any
@@ -53,12 +58,12 @@ class SessionReview:
     record: Callable[..., None]
 
     def marks_on(self, t: int) -> Marks:
-        """Frame ``t``'s marks: the objects whose mask there propagation made, and those whose
-        pixels there you painted or erased."""
+        """Frame ``t``'s marks: the objects whose mask there propagation made, those whose
+        pixels there you painted or erased, and whether you accepted it before an edit."""
         with self._lock:
             t = self.labels.frame_index(t)
             carried, painted = self._carried.get(t, ()), self._painted.get(t, ())
-            return Marks(frozenset(carried), frozenset(painted))
+            return Marks(frozenset(carried), frozenset(painted), t in self._accepted)
 
     def carried_change(self, change: FrameChange, obj_id: int, reason: str | None) -> FrameChange:
         """``change`` (propagation writing the object's mask on its frame) with the object
@@ -129,13 +134,15 @@ class SessionReview:
         An object the edit leaves without clicks (its mask cleared, or deleted) loses its
         marks there; a carried one whose mask was gone, or that the edit refined in a zoom
         crop (``zoomed``: a mask you asked for), is no longer carried: its clicks are yours.
-        The status follows the module's rules; others change as ``history.next_status`` says.
+        A frame you accepted stays so (``accepted_after``). The status follows the module's
+        rules; others change as ``history.next_status`` says.
         """
         t, status, before = change.frame, change.status_after, change.status_before
         marks = self.marks_on(t)
         gone = {obj for obj, timed in change.clicks_after.items() if not timed}
         lost = {obj for obj in change.clicks_after if zoomed or not self._carried_mask(t, obj)}
-        after = Marks(marks.carried - gone - lost, marks.painted - gone)
+        accepted = accepted_after(marks, before, status)
+        after = Marks(marks.carried - gone - lost, marks.painted - gone, accepted)
         if after != marks:
             change = replace(change, marks_before=marks, marks_after=after)
         settled = status in (FrameStatus.EMPTY, FrameStatus.PROPAGATED)
@@ -152,10 +159,12 @@ class SessionReview:
         return replace(change, status_after=status)
 
     def _yours(self, t: int, change: FrameChange | None = None, marks: Marks | None = None) -> bool:
-        """Whether frame ``t`` holds your work (as after ``change`` with ``marks``): a listed
-        object there with clicks you made, pixels you painted or a mask propagation did not
-        make."""
+        """Whether frame ``t`` holds your work (as after ``change`` with ``marks``): you accepted
+        it, or a listed object there has clicks you made, pixels you painted or a mask
+        propagation did not make."""
         clicks, marks, gone = self._after(t, change, marks)
+        if marks.accepted:
+            return True
         objects = ({obj for obj in self.ids_on(t) if obj in self.registry} - gone) | set(clicks)
         return any(
             obj not in marks.carried or obj in marks.painted or _by_user(clicks.get(obj, []), True)
@@ -179,6 +188,15 @@ class SessionReview:
             and not _by_user(clicks.get(obj, []), True)
         ]
 
+    def _status_given(self, change: FrameChange) -> FrameChange:
+        """``change`` (you setting the frame's status) with the frame no longer noted accepted
+        where the status given is not one of yours (*clicked*, *reviewed*, *imported*)."""
+        marks = self.marks_on(change.frame)
+        if not marks.accepted or change.status_after in (FrameStatus.CLICKED, *ACCEPTED):
+            return change
+        after = replace(marks, accepted=False)
+        return replace(change, marks_before=marks, marks_after=after)
+
     def _after(
         self, t: int, change: FrameChange | None, marks: Marks | None
     ) -> tuple[dict[int, TimedClicks], Marks, set[int]]:
@@ -189,6 +207,15 @@ class SessionReview:
         listed = {obj: timed for obj, timed in clicks.items() if timed and obj in self.registry}
         marks = self.marks_on(t) if marks is None else marks
         return listed, marks, {obj for obj, timed in edited.items() if not timed}
+
+
+def accepted_after(marks: Marks, before: FrameStatus, after: FrameStatus) -> bool:
+    """Whether a frame with ``marks`` is noted accepted once an edit (clicks, a deletion, a
+    stroke) took its status from ``before`` to ``after``: a frame you accepted (*reviewed*,
+    *imported*) stays yours when the edit makes it *clicked*, until it is left empty."""
+    if after == FrameStatus.EMPTY:
+        return False
+    return marks.accepted or (before in ACCEPTED and after not in ACCEPTED)
 
 
 def _by_user(timed: TimedClicks, carried: bool) -> bool:

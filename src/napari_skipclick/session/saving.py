@@ -71,6 +71,7 @@ class SessionSaving:
     _status: dict[int, FrameStatus]
     _carried: dict[int, set[int]]
     _painted: dict[int, set[int]]
+    _accepted: set[int]
     _review_reasons: dict[int, dict[int, str]]
     _in_doubt: Callable[..., list[int]]
     _lock: Any
@@ -149,7 +150,7 @@ class SessionSaving:
                 labels = self.labels.read(t)  # read-only: later writes replace, never change it
                 status, engine_key, version = self.status(t), self.engine.key, self._version(t)
                 carried = sorted(self._carried.get(t, ()))
-                painted = sorted(self._painted.get(t, ()))
+                painted, accepted = sorted(self._painted.get(t, ())), t in self._accepted
                 # the objects still in doubt (those you corrected there are settled)
                 review = {obj: self._review_reasons[t][obj] for obj in self._in_doubt(t)}
             self.store.commit_frame(
@@ -160,6 +161,7 @@ class SessionSaving:
                 engine_key=engine_key,
                 carried=carried,
                 painted=painted,
+                accepted=accepted,
                 review=review,
             )
             courses = self.courses.records()

@@ -63,6 +63,11 @@ class Store(Protocol):
         """``(frame, object)`` pairs whose saved pixels the user painted or erased."""
         ...
 
+    def accepted_frames(self) -> set[int]:
+        """The frames the user accepted (*reviewed*, *imported*) before an edit made them
+        *clicked*: they stay the user's."""
+        ...
+
     def review_reasons(self) -> dict[int, dict[int, str]]:
         """Frame -> object ID -> why propagation marked the frame *needs review*."""
         ...
@@ -90,6 +95,7 @@ class Store(Protocol):
         engine_key: str | None = None,
         carried: Iterable[int] = (),
         painted: Iterable[int] = (),
+        accepted: bool = False,
         review: Mapping[int, str] | None = None,
     ) -> None:
         """Save frame ``t``'s labels, status and clicks durably (replacing what was saved).
@@ -102,6 +108,7 @@ class Store(Protocol):
             engine_key: the engine whose masks these are.
             carried: the objects whose mask on this frame propagation made.
             painted: the objects whose pixels on this frame the user painted or erased.
+            accepted: the user accepted the frame before an edit made it *clicked*.
             review: why propagation marked the frame *needs review*, per object ID.
         """
         ...

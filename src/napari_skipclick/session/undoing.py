@@ -29,6 +29,7 @@ class SessionUndo:
     _meta_dirty: set[int]
     _carried: dict[int, set[int]]  # frame -> objects whose mask propagation made there
     _painted: dict[int, set[int]]  # frame -> objects whose pixels the user painted there
+    _accepted: set[int]  # frames the user accepted before an edit made them *clicked*
     _ids: dict[int, tuple[int, frozenset[int]]]  # frame -> (labels version, its object IDs)
     _review_reasons: dict[int, dict[int, str]]  # frame -> object -> why it needs review
     _lock: Any
@@ -173,6 +174,10 @@ class SessionUndo:
         marks = change.marks_after if after else change.marks_before
         if marks is not None:
             self._carried[t], self._painted[t] = set(marks.carried), set(marks.painted)
+            if marks.accepted:
+                self._accepted.add(t)
+            else:
+                self._accepted.discard(t)
         self._meta_dirty.add(t)
 
 

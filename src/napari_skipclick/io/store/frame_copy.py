@@ -28,6 +28,7 @@ def copy_frame(
         engine_key=record.get("engine_key"),
         carried=record.get("carried", ()),
         painted=record.get("painted", ()),
+        accepted=bool(record.get("accepted", False)),
         review={int(obj): str(why) for obj, why in (record.get("review") or {}).items()},
     )
     courses = source.read_courses(t)

@@ -86,6 +86,11 @@ class FrameRecords:
         stays the user's while one of them is on it (``session.review``)."""
         return {(t, obj) for t, r in self._records.items() for obj in r.get("painted", ())}
 
+    def accepted_frames(self) -> set[int]:
+        """The frames the user accepted (*reviewed*, *imported*) before an edit made them
+        *clicked*: they stay the user's (``session.review``)."""
+        return {t for t, r in self._records.items() if r.get("accepted")}
+
     def review_reasons(self) -> dict[int, dict[int, str]]:
         """Frame -> object id -> why propagation marked the frame *needs review*, for the
         frames whose record holds reasons (records from before reasons were kept hold none)."""

@@ -235,16 +235,18 @@ class AnnotationStore(FrameRecords):
         engine_key: str | None = None,
         carried: Iterable[int] = (),
         painted: Iterable[int] = (),
+        accepted: bool = False,
         review: Mapping[int, str] | None = None,
     ) -> None:
         """Write frame ``t``'s labels, status and clicks (replacing its clicks); durable on return.
 
         ``carried`` lists the objects whose mask on this frame propagation made (see
         ``carried_masks``), ``painted`` those whose pixels the user painted or erased (see
-        ``painted_masks``); ``review`` says, object by object, why propagation marked the
-        frame *needs review* (see ``review_reasons``). Raises ``ValueError`` for bad input and
-        :class:`StoreError` when the disk refuses the write, in which case the frame keeps its
-        previous commit and a retry may follow.
+        ``painted_masks``), ``accepted`` whether the user accepted it before an edit made it
+        *clicked* (``accepted_frames``); ``review`` says, object by object, why propagation
+        marked the frame *needs review* (see ``review_reasons``). Raises ``ValueError`` for
+        bad input and :class:`StoreError` when the disk refuses the write, in which case the
+        frame keeps its previous commit and a retry may follow.
         """
         self._check_writable()
         t = self._check_frame(t)
@@ -257,6 +259,7 @@ class AnnotationStore(FrameRecords):
             "engine_key": engine_key if engine_key is not None else self._engine_key(),
             "carried": check_object_ids(carried),
             "painted": check_object_ids(painted),
+            "accepted": bool(accepted),
             "ids": sorted(ids_in(data)),
             "review": check_review_reasons(review or {}),
             "time": utc_now(),
@@ -289,6 +292,7 @@ class AnnotationStore(FrameRecords):
             record.setdefault("engine_key", None)
             record.setdefault("carried", [])
             record.setdefault("painted", [])
+            record.setdefault("accepted", False)
             record.setdefault("ids", None)
             record.setdefault("review", {})
             try:

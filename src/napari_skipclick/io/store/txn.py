@@ -59,6 +59,7 @@ def parse_frame_record(doc: Any, path: Path) -> dict:
             "engine_key": doc.get("engine_key"),
             "carried": sorted({int(k) for k in doc.get("carried", ())}),
             "painted": _painted(doc),
+            "accepted": bool(doc.get("accepted", False)),
             "ids": None if doc.get("ids") is None else sorted({int(k) for k in doc["ids"]}),
             "review": {str(int(k)): str(v) for k, v in doc.get("review", {}).items()},
             "time": doc.get("time"),
