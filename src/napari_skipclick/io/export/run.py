@@ -78,13 +78,15 @@ class ExportRun:
         and the earlier export's other entries with them; record what it wrote."""
         replaced = self._stage / ".replaced"
         published = [n for n in self.names if (self._stage / n).exists()]
+        record = json.dumps({"written": published}).encode()
+        write_atomic(self._stage / RECORD, record, durable=False)  # a full disk: nothing moved
         for name in sorted({*published, *self._earlier}):
             if (self.out / name).exists() or (self.out / name).is_symlink():
                 replaced.mkdir(exist_ok=True)
                 os.replace(self.out / name, replaced / name)
             if name in published:
                 os.replace(self._stage / name, self.out / name)
-        write_atomic(self.out / RECORD, json.dumps({"written": published}).encode(), durable=False)
+        os.replace(self._stage / RECORD, self.out / RECORD)
         shutil.rmtree(self._stage, ignore_errors=True)
 
     def staged(self, path: Path) -> Path:
