@@ -64,7 +64,15 @@ def interrupted_at_the_terminal(tmp_path, after: str, delay: float, again: bool 
     command = [sys.executable, "-m", "napari_skipclick.cli", "precompute", str(video),
                "--engine", "embedded", "--cache", str(tmp_path / "cache"), "--workers", "2",
                "--no-progress"]  # fmt: skip
-    run = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    run = subprocess.Popen(
+        command,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        # Ctrl+C as in a terminal: a shell's background job (``cmd &``, as CI may run the
+        # tests) ignores SIGINT, and the command would inherit that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     said = []
     try:
         said += [next(line for line in run.stderr if line.startswith(after))]
