@@ -15,7 +15,7 @@ from napari_skipclick.engines import create_engine
 from napari_skipclick.io.store import AnnotationStore, StoreError
 from napari_skipclick.session import AnnotationSession, UnsavedChangesError
 from napari_skipclick.types import Click, FrameStatus
-from support.widget import click, labels_of, watch_steps
+from support.widget import click, hold_back_features, labels_of, watch_steps
 
 pytestmark = [pytest.mark.gui]
 
@@ -454,8 +454,7 @@ def test_closing_saves_a_click_still_waiting_for_its_features(saving, qtbot, mon
     controller = widget.controller
     obj = controller.current_object
     session = controller.session
-    released, has = [False], session.has_features
-    monkeypatch.setattr(session, "has_features", lambda t: (released[0] or t != 12) and has(t))
+    released = hold_back_features(monkeypatch, session, 12)
     controller.go_to_frame(12)
     controller.layers.prompts.add([150, 330])
     assert controller.edits.pending(12, obj) is not None
@@ -482,8 +481,7 @@ def test_closing_with_features_that_never_come_lets_the_user_drop_the_clicks(
     widget, _ = saving
     controller = widget.controller
     session = controller.session
-    has = session.has_features
-    monkeypatch.setattr(session, "has_features", lambda t: t != 12 and has(t))
+    hold_back_features(monkeypatch, session, 12)
     warned = []
     monkeypatch.setattr(controller, "_warn", warned.append)
     controller.go_to_frame(12)

@@ -12,7 +12,7 @@ import pytest
 from napari_skipclick._qt.objects_panel import FRAMES_COLUMN
 from napari_skipclick.frame_lists import frame_ranges
 from napari_skipclick.types import FrameStatus
-from support.widget import click, labels_of, wait_idle, watch_steps
+from support.widget import click, hold_back_features, labels_of, wait_idle, watch_steps
 
 pytestmark = [pytest.mark.gui]
 
@@ -190,16 +190,6 @@ def test_an_object_added_with_m_is_undone_on_its_own(annotator, qtbot):
     assert [o.id for o in controller.session.objects] == [skier, pole, gate]
 
 
-def _held_back(monkeypatch, session, frame: int) -> list[bool]:
-    """Make ``frame``'s features look not ready (a click there waits) until the flag is set."""
-    released = [False]
-    has = session.has_features
-    monkeypatch.setattr(
-        session, "has_features", lambda t: (released[0] or int(t) != frame) and has(t)
-    )
-    return released
-
-
 def test_undo_takes_back_a_click_still_waiting_on_another_frame_first(
     annotator, qtbot, monkeypatch
 ):
@@ -211,7 +201,7 @@ def test_undo_takes_back_a_click_still_waiting_on_another_frame_first(
     obj = controller.current_object
     click(qtbot, controller, 144, 335)
     click(qtbot, controller, 166, 335)
-    released = _held_back(monkeypatch, controller.session, 10)
+    released = hold_back_features(monkeypatch, controller.session, 10)
     controller.go_to_frame(10)
     controller.layers.prompts.add([150, 330])
     controller.go_to_frame(11)

@@ -103,3 +103,12 @@ def watch_steps(obj, name: str, gate: threading.Event | None = None) -> list[boo
 
     setattr(obj, name, watched)
     return on_gui
+
+
+def hold_back_features(monkeypatch, session, frame: int) -> list[bool]:
+    """Make ``frame``'s features look not ready (a click there waits) until the returned
+    flag is set (``flag[0] = True``)."""
+    flag = [False]
+    has = session.has_features
+    monkeypatch.setattr(session, "has_features", lambda t: (flag[0] or int(t) != frame) and has(t))
+    return flag

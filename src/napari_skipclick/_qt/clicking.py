@@ -39,11 +39,11 @@ class ControllerClicks:
         drops them (features that never come froze the window); warn of any left."""
         if not self.edits.busy:
             return
-        frames = frame_ranges(self.edits.waiting_frames())
-        self.loader.request(self.edits.waiting_frames())
+        waiting = self.edits.waiting_frames()
+        self.loader.request(waiting)
         dialog = QProgressDialog(
-            f"Closing: decoding your clicks on frame(s) {frames}, which wait for their "
-            "frame's features ...",
+            f"Closing: decoding your clicks on frame(s) {frame_ranges(waiting)}, which wait for "
+            "their frame's features ...",
             "Drop them",
             0,
             0,
