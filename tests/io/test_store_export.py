@@ -501,3 +501,21 @@ def test_images_come_from_the_frames_given_and_a_store_without_a_video_says_so(t
     )
     (image,) = (tmp_path / "c2" / "images").glob("*.png")
     np.testing.assert_array_equal(np.asarray(Image.open(image)), frames[1])
+
+
+def test_an_export_never_writes_into_a_store(store, tmp_path, capsys):
+    """``export a.zarr b.zarr --format png --overwrite`` (the output folder forgotten) made
+    the second store the output: its labels array was replaced by PNGs, and it said done."""
+    import shutil
+
+    other = tmp_path / "b.zarr"
+    shutil.copytree(store.path, other)
+    before = {p.relative_to(other) for p in other.rglob("*")}
+    for out in (other, other / "exports", store.path):
+        assert cli([str(store.path), str(out), "--format", "png", "--overwrite"]) == 1
+        assert "an export never writes into a store" in capsys.readouterr().err
+    assert {p.relative_to(other) for p in other.rglob("*")} == before
+    with AnnotationStore.open(other) as kept:
+        np.testing.assert_array_equal(kept.read_labels(0), labels_for(0))
+    with pytest.raises(ExportError, match="is a SkipClick annotation store"):
+        export_numpy(store, store.path, overwrite=True)

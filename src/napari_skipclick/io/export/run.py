@@ -11,6 +11,7 @@ from contextlib import suppress
 from pathlib import Path
 
 from ..store.files import write_atomic
+from ..store.layout import is_store
 from .common import Cancel, ExportCancelled, ExportError, ExportExists, Progress
 
 #: the hidden folder an export is written into before it is moved into place
@@ -39,6 +40,7 @@ class ExportRun:
         progress: Progress | None,
         cancel: Cancel | None,
     ) -> None:
+        _check_not_a_store(out)
         self.out, self.total, self.done = out, total, 0
         self.progress, self.cancel = progress, cancel
         self.names = sorted({n.split("/")[0] for n in names})
@@ -106,6 +108,18 @@ class ExportRun:
         ``path``, where it is once the export is done."""
         write_atomic(self.staged(path), data, durable=False)
         return path
+
+
+def _check_not_a_store(out: Path) -> None:
+    """``ExportError`` if ``out`` is an annotation store or lies inside one: an export there
+    (with ``overwrite``) replaced the store's labels or objects with its own files."""
+    for folder in (out, *out.resolve().parents):
+        if is_store(folder):
+            where = "is" if folder == out else f"lies in {folder}, which is"
+            raise ExportError(
+                f"{out} {where} a SkipClick annotation store: an export never writes into a "
+                "store; choose another folder"
+            )
 
 
 def _recorded(out: Path) -> list[str]:
