@@ -519,3 +519,23 @@ def test_an_export_never_writes_into_a_store(store, tmp_path, capsys):
         np.testing.assert_array_equal(kept.read_labels(0), labels_for(0))
     with pytest.raises(ExportError, match="is a SkipClick annotation store"):
         export_numpy(store, store.path, overwrite=True)
+
+
+def test_yolo_class_names_past_the_basic_plane_read_back(store, tmp_path):
+    """An emoji in a class name was written as a JSON surrogate pair, which YAML reads as two
+    broken characters (or refuses): the import of the export then failed."""
+    import yaml
+
+    from napari_skipclick.io.label_instances import yolo_source
+
+    names = ["滑雪者 🎿", 'a "quoted" \\ name', "ski"]
+    objects = [ObjectInfo(o.id, o.name, n, o.color) for o, n in zip(OBJECTS, names, strict=True)]
+    with AnnotationStore.open_or_create(tmp_path / "e.zarr", VIDEO) as s:
+        s.write_objects(objects, names)
+        s.commit_frame(0, labels_for(0), FrameStatus.REVIEWED, {})
+    out = tmp_path / "yolo"
+    export_store(tmp_path / "e.zarr", "yolo-seg", out, with_images=False)
+    text = (out / "data.yaml").read_text(encoding="utf-8")
+    assert list(yaml.safe_load(text)["names"].values()) == names
+    assert yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["names"][0]
+    assert yolo_source(out, (30, 40)).classes == names

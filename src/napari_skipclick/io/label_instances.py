@@ -87,7 +87,7 @@ def yolo_source(path: Path, shape: tuple[int, int]) -> LabelSource:
     from .export.yolo import PROVENANCE_LINE
 
     try:
-        text = (path / "data.yaml").read_text()
+        text = (path / "data.yaml").read_text(encoding="utf-8")
         names = yaml.safe_load(text)["names"]
         names = dict(enumerate(names)) if isinstance(names, list) else names
         categories = {int(k) + 1: str(v) for k, v in names.items()}

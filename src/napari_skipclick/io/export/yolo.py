@@ -68,7 +68,8 @@ def data_yaml(plan: Plan) -> str:
         lines.append(f"test: {folders['test']}")
     lines += [f"# {s}: {f}" for s, f in folders.items() if f not in (train, val) and s != "test"]
     lines.append("names:")
-    lines += [f"  {i}: {json.dumps(n)}" for i, n in enumerate(plan.names)]
+    # JSON strings are YAML double-quoted ones; unescaped, as YAML reads no \u surrogate pairs
+    lines += [f"  {i}: {json.dumps(n, ensure_ascii=False)}" for i, n in enumerate(plan.names)]
     lines.append(f"{PROVENANCE_LINE}{json.dumps(plan.provenance())}")
     return "\n".join(lines) + "\n"
 
