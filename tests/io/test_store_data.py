@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ import torch
 from PIL import Image
 
 from napari_skipclick.io.dataset import SkipClickDataset
+from napari_skipclick.io.export import export_store
 from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.io.video import open_video
 from napari_skipclick.types import FrameStatus, ObjectInfo
@@ -82,14 +84,32 @@ def test_a_moved_video_and_frames_past_the_end_are_said(annotated, tmp_path):
         data[0]
     moved = SkipClickDataset(store, video=tmp_path / "moved")
     np.testing.assert_allclose(moved[0][0].permute(1, 2, 0).numpy() * 255, pixels[1], atol=1e-3)
-    other = tmp_path / "other"  # another clip of the same size: its frames are no fit
-    other.mkdir()
-    for t, frame in enumerate(pixels[::-1]):
-        Image.fromarray(frame).save(other / f"{t:05d}.png")
-    with pytest.raises(ValueError, match="is not the video of the store"):
-        SkipClickDataset(store, video=open_video(other))
-    with pytest.raises(ValueError, match="is not the video of the store"):
-        SkipClickDataset(store, video=other)[0]
+    with pytest.raises(ValueError, match=r"has shape \(3, 24, 32, 3\), but s.zarr"):
+        SkipClickDataset(store, video=pixels[:3])
+
+
+def test_another_file_of_the_video_is_taken_with_a_warning_as_export_takes_it(annotated, tmp_path):
+    """The Dataset refused a re-encoded copy of the video that export took with a warning."""
+    store, pixels, _ = annotated
+    again = tmp_path / "again"  # the same frames, another file: another fingerprint
+    again.mkdir()
+    for t, frame in enumerate(pixels):
+        Image.fromarray(frame).save(again / f"{t:05d}.png", compress_level=1)
+    assert open_video(again).info.fingerprint != open_video(tmp_path / "frames").info.fingerprint
+    with pytest.warns(UserWarning, match="the same video encoded again is fine"):
+        data = SkipClickDataset(store, video=open_video(again))
+    np.testing.assert_allclose(data[0][0].permute(1, 2, 0).numpy() * 255, pixels[1], atol=1e-3)
+    with pytest.warns(UserWarning, match="is not the file s.zarr was annotated on"):
+        SkipClickDataset(store, video=again)[0]
+    with pytest.warns(UserWarning, match="is not the file s.zarr was annotated on"):
+        export_store(
+            store,
+            "png",
+            tmp_path / "out",
+            with_images=True,
+            videos={str(store): again},
+            warn=warnings.warn,
+        )
 
 
 def test_datasets_of_several_stores_share_one_class_list(annotated, tmp_path):

@@ -7,6 +7,7 @@ bool (N, H, W) one per object present in the frame, ``class_ids`` int64 (N,) whe
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,8 @@ import torch
 from torch.utils.data import Dataset
 
 from ..types import FrameStatus
-from .export import categories, category_of, object_ids_in, select_frames
+from .export import ExportError, categories, category_of, object_ids_in, select_frames
+from .export.common import check_video
 from .store import AnnotationStore
 
 Item = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
@@ -89,16 +91,13 @@ class SkipClickDataset(Dataset):
         return self._video
 
     def _check_video(self, video: Any) -> None:
-        v = self.store.video
-        expected = (v.n_frames, v.height, v.width, 3)
-        if tuple(video.shape) != expected:
-            raise ValueError(f"the video has shape {tuple(video.shape)}, the store {expected}")
-        info = getattr(video, "info", None)  # a VideoArray knows its content's fingerprint
-        if info is not None and not v.takes(info):
-            raise ValueError(
-                f"{info.path} is not the video of the store {self.store.path} (made for "
-                f"{v.path}; its fingerprint differs): the masks would fit other frames"
-            )
+        """As an export checks a video given: another size is refused, another file (another
+        clip of the same size, or the same frames encoded again) warned of."""
+        source = getattr(getattr(video, "info", None), "path", None) or "the video given"
+        try:
+            check_video(self.store, source, video, _warn)
+        except ExportError as e:
+            raise ValueError(str(e)) from e
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
@@ -126,3 +125,7 @@ class SkipClickDataset(Dataset):
         if self.transform is not None:
             return self.transform(image, masks, class_ids)
         return image, masks, class_ids
+
+
+def _warn(text: str) -> None:
+    warnings.warn(text, stacklevel=4)

@@ -261,6 +261,29 @@ def _check_asked(stores: Sequence[AnnotationStore], frames: list[int] | None) ->
         )
 
 
+def check_video(
+    store: AnnotationStore, source: Any, video: Any, warn: Callable[[str], None] | None
+) -> None:
+    """Refuse (``ExportError``) frames ``video`` of ``source`` whose size is not the store's;
+    with ``warn``, warn when a video file is not the one annotated (another fingerprint:
+    another clip of the same size, or the same frames encoded again; a store saved from a
+    labels layer knows none to compare with, frames given as an array carry none)."""
+    v = store.video
+    if tuple(video.shape) != (v.n_frames, v.height, v.width, 3):
+        raise ExportError(
+            f"{source} has shape {tuple(video.shape)}, but {store.path.name} was "
+            f"annotated on {v.n_frames} frames of {v.width}x{v.height}"
+        )
+    info = getattr(video, "info", None)  # a VideoArray knows its content's fingerprint
+    if warn is None or info is None or v.labels_only or info.fingerprint == v.fingerprint:
+        return
+    warn(
+        f"{source} is not the file {store.path.name} was annotated on (fingerprint "
+        f"{info.fingerprint[:16]}, the store's {v.fingerprint[:16]}): check that its frames "
+        "are the annotated ones (the same video encoded again is fine)"
+    )
+
+
 class FrameImages:
     """Writes exported frames as image files, read lazily from each store's video.
 
@@ -315,28 +338,9 @@ class FrameImages:
                         "give the video's new place, or export without images"
                     ) from e
                 self._opened.append(video)
-                if key in self._sources:
-                    self._check_same_file(store, source, video.info.fingerprint)
-            v = store.video
-            if tuple(video.shape) != (v.n_frames, v.height, v.width, 3):
-                raise ExportError(
-                    f"{source} has shape {tuple(video.shape)}, but {store.path.name} was "
-                    f"annotated on {v.n_frames} frames of {v.width}x{v.height}"
-                )
+            check_video(store, source, video, self._warn if key in self._sources else None)
             self._open[key] = video
         return np.asarray(self._open[key][t])
-
-    def _check_same_file(self, store: AnnotationStore, source: Any, fingerprint: str) -> None:
-        """Warn when the video given for ``store`` is not the file annotated (a store saved
-        from a labels layer knows none to compare with)."""
-        stored = store.video.fingerprint
-        if self._warn is None or store.video.labels_only or fingerprint == stored:
-            return
-        self._warn(
-            f"{source} is not the file {store.path.name} was annotated on (fingerprint "
-            f"{fingerprint[:16]}, the store's {stored[:16]}): check that its frames are the "
-            "annotated ones (the same video encoded again is fine)"
-        )
 
     def encode(self, store: AnnotationStore, t: int) -> bytes:
         """The image file's bytes for frame ``t``."""
