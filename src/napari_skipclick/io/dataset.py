@@ -2,7 +2,8 @@
 
 Each item is ``(image, masks, class_ids)``: ``image`` float32 (3, H, W) in [0, 1], ``masks``
 bool (N, H, W) one per object present in the frame, ``class_ids`` int64 (N,) where class
-``i + 1`` is ``dataset.class_names[i]``. Frames and labels are read lazily, per item.
+``i + 1`` is ``dataset.class_names[i]``. Frames and labels are read lazily, per item, by the
+rules of an export (``export.taken``): the store may be written meanwhile.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ import torch
 from torch.utils.data import Dataset
 
 from ..types import FrameStatus
-from .export import ExportError, categories, category_of, object_ids_in, select_frames
+from .export import ExportError, object_ids_in, read_taken, select_frames, take_objects
 from .export.common import check_video
-from .store import AnnotationStore
+from .store import AnnotationStore, StoreError
 
 Item = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
@@ -54,8 +55,12 @@ class SkipClickDataset(Dataset):
                 raise ValueError(
                     f"frames {past[:10]} are outside the video's 0..{opened.video.n_frames - 1}"
                 )
+        for problem in opened.problems:
+            warnings.warn(f"{opened.path.name}: {problem}", stacklevel=2)
         self.frames = select_frames(opened, frames, statuses)
-        self.class_names, self._class_of = categories(opened, class_names)
+        self._statuses = None if statuses is None else [FrameStatus(s).value for s in statuses]
+        self.class_names = [] if class_names is None else class_names
+        [self._objects] = take_objects([opened], [self.frames], self.class_names)
         self.transform = transform
         self._video_source = opened.video.path if video is None else video
         self._video: Any = None if isinstance(self._video_source, (str, Path)) else video
@@ -111,20 +116,38 @@ class SkipClickDataset(Dataset):
 
     def object_ids(self, index: int) -> list[int]:
         """Object ids of the masks of item ``index``, in order."""
-        labels = self.store.read_labels(self.frames[index])
-        return object_ids_in(labels)
+        return object_ids_in(self._read(index)[1])
 
     def __getitem__(self, index: int) -> Item:
-        t = self.frames[index]
-        labels = self.store.read_labels(t)
+        t, labels = self._read(index)
         ids = np.array(object_ids_in(labels), dtype=np.uint32)
         image = torch.from_numpy(np.array(self.video[t], dtype=np.float32)).permute(2, 0, 1) / 255
         masks = torch.from_numpy(labels[None] == ids[:, None, None])
-        classes = [category_of(int(i), self.class_names, self._class_of) for i in ids]
+        classes = [self._objects.category(int(i)) for i in ids]
         class_ids = torch.tensor(classes, dtype=torch.int64)
         if self.transform is not None:
             return self.transform(image, masks, class_ids)
         return image, masks, class_ids
+
+    def _read(self, index: int) -> tuple[int, np.ndarray]:
+        """The frame of item ``index`` and its labels (``export.read_taken``); a frame whose
+        status is no longer one asked for (the store was written since the dataset was made)
+        is served as the next one that still is, with a warning."""
+        n = len(self.frames)
+        for k in range(n):
+            t = self.frames[(index + k) % n]
+            read = read_taken(self.store, t, self._statuses, self._objects)
+            if read is not None:
+                return t, read[0]
+            warnings.warn(
+                f"frame {t} of {self.store_path.name} changed status since the dataset was "
+                "made: the next frame that did not is served instead",
+                stacklevel=3,
+            )
+        raise StoreError(
+            f"no frame of the dataset of {self.store_path.name} has the status asked for any "
+            "more: make the dataset again"
+        )
 
 
 def _warn(text: str) -> None:

@@ -17,21 +17,19 @@ from .coco import write_coco
 from .common import (
     IMAGE_FORMATS,
     SPLIT_BY,
-    UNLABELLED,
     Cancel,
     ExportCancelled,
     ExportError,
     ExportExists,
     FrameImages,
     Progress,
-    categories,
-    category_of,
     object_ids_in,
     plan_export,
     select_frames,
 )
 from .png import write_davis, write_png
 from .split import parse_split
+from .taken import UNLABELLED, TakenObjects, read_taken, take_objects
 from .yolo import write_yolo
 
 Writer = Callable[..., list[Path]]
@@ -121,11 +119,12 @@ __all__ = [
     "ExportCancelled",
     "ExportError",
     "ExportExists",
-    "categories",
-    "category_of",
+    "TakenObjects",
     "export_store",
     "object_ids_in",
     "parse_split",
     "plan_export",
+    "read_taken",
     "select_frames",
+    "take_objects",
 ]

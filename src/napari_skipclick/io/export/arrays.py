@@ -33,27 +33,50 @@ def write_numpy(plan: Plan, out: Path, run_args: dict, images: FrameImages | Non
     with ExportRun(out, names, len(plan.items), **run_args) as run:
         for split in plan.splits:
             items = [i for i in plan.items if i.split == split]
-            arrays = {"labels": ((height, width), np.uint32)}
+            final = out / f"{prefix[split]}labels.npy"
+            labels = _array(run.staged(final), (len(items), height, width), np.uint32)
+            held = []  # the items the export holds (a frame may be left out as it is read)
+            for item in items:
+                taken = plan.read(item)
+                if taken is not None:
+                    labels[len(held)] = taken
+                    held.append(item)
+                run.step()
+            labels.flush()
+            del labels
+            if len(held) < len(items):
+                _shrink(run.staged(final), len(held))
             if images is not None:
-                arrays["images"] = ((height, width, 3), np.uint8)
-            for kind, (shape, dtype) in arrays.items():
-                final = out / f"{prefix[split]}{kind}.npy"
-                array = np.lib.format.open_memmap(
-                    run.staged(final), mode="w+", dtype=dtype, shape=(len(items), *shape)
-                )
-                _reserve(run.staged(final), array.offset)
-                for k, item in enumerate(items):
-                    if kind == "labels":
-                        array[k] = item.store.read_labels(item.t)
-                        run.step()
-                    else:
-                        array[k] = images.frame(item.store, item.t)
+                final = out / f"{prefix[split]}images.npy"
+                array = _array(run.staged(final), (len(held), height, width, 3), np.uint8)
+                for k, item in enumerate(held):
+                    array[k] = images.frame(item.store, item.t)
                 array.flush()
                 del array
-            frames = np.asarray([i.t for i in items], dtype=np.int64)
+            frames = np.asarray([i.t for i in held], dtype=np.int64)
             run.write(out / f"{prefix[split]}frames.npy", _npy_bytes(frames))
         run.write(out / "objects.json", objects_doc(plan))
     return [out / n for n in names]
+
+
+def _array(path: Path, shape: tuple[int, ...], dtype: type) -> np.memmap:
+    """A new array file at ``path``, mapped, its disk space taken (``_reserve``)."""
+    array = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
+    _reserve(path, array.offset)
+    return array
+
+
+def _shrink(path: Path, rows: int) -> None:
+    """Keep only the first ``rows`` rows of the array file at ``path`` (row by row: memory
+    stays bounded)."""
+    old = np.load(path, mmap_mode="r")
+    part = path.with_name(f"{path.name}.part")
+    new = _array(part, (rows, *old.shape[1:]), old.dtype)
+    for k in range(rows):
+        new[k] = old[k]
+    new.flush()
+    del new, old
+    os.replace(part, path)
 
 
 def _reserve(path: Path, offset: int) -> None:

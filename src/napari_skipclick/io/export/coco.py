@@ -25,8 +25,13 @@ def write_coco(plan: Plan, out: Path, run_args: dict, images: FrameImages | None
     with ExportRun(out, names, len(plan.items), **run_args) as run:
         docs = {s: {"images": [], "annotations": []} for s in plan.splits}
         written: list[Path] = []
-        info = {id(s): {o.id: o for o in s.objects()} for s in plan.stores}
-        for image_id, item in enumerate(plan.items, start=1):
+        info = [{o.id: o for o in taken.objects} for taken in plan.objects]
+        for item in plan.items:
+            labels = plan.read(item)
+            if labels is None:  # its status changed since the export began
+                run.step()
+                continue
+            image_id = len(plan.exported)
             v = item.store.video
             file_name = f"images/{item.stem(plan.multi)}{suffix}"
             doc = docs[item.split]
@@ -40,10 +45,9 @@ def write_coco(plan: Plan, out: Path, run_args: dict, images: FrameImages | None
                     "frame_index": item.t,
                 }
             )
-            labels = item.store.read_labels(item.t)
             for oid in object_ids_in(labels):
                 rle = mask_utils.encode(np.asfortranarray(labels == oid, dtype=np.uint8))
-                obj = info[id(item.store)].get(oid)
+                obj = info[plan.stores.index(item.store)].get(oid)
                 doc["annotations"].append(
                     {
                         "id": len(doc["annotations"]) + 1,

@@ -10,7 +10,7 @@ import datetime as dt
 import io
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +18,11 @@ import numpy as np
 
 from ... import __version__
 from ...checks import ids_in
-from ...types import DEFAULT_CLASS, FrameStatus
+from ...types import FrameStatus
 from ..store import AnnotationStore, StoreError
 from .split import split_frames, split_videos
+from .taken import TakenObjects, kept, read_taken, snapshot_status, take_objects
 
-#: category given to label ids that have no object entry in the store
-UNLABELLED = "unlabelled"
 IMAGE_FORMATS = ("jpg", "png")
 SPLIT_BY = ("frames", "video")
 
@@ -43,42 +42,9 @@ class ExportCancelled(ExportError):
     """The export was cancelled; the files it had written are removed."""
 
 
-def categories(
-    store: AnnotationStore, names: list[str] | None = None
-) -> tuple[list[str], dict[int, int]]:
-    """Class names (category ``i + 1`` is ``names[i]``) and object id -> category id.
-
-    ``names`` (extended in place) shares one class list between several stores. Classes of
-    objects missing from the class list are appended; label ids without an object entry map
-    to the category :data:`UNLABELLED`, added only when needed (see ``category_of``). The
-    default class of a new store (``DEFAULT_CLASS``) is left out while no object has it: the
-    classes a user added in the widget came after it.
-    """
-    names = [] if names is None else names
-    objects = store.objects()
-    used = {obj.class_name for obj in objects}
-    listed = [c for c in store.classes() if c != DEFAULT_CLASS or c in used]
-    names.extend(c for c in listed if c not in names)
-    by_object: dict[int, int] = {}
-    for obj in objects:
-        if obj.class_name not in names:
-            names.append(obj.class_name)
-        by_object[obj.id] = names.index(obj.class_name) + 1
-    return names, by_object
-
-
 def object_ids_in(labels: np.ndarray) -> list[int]:
     """Sorted non-zero label ids present in ``labels`` (the rule: ``checks.ids_in``)."""
     return sorted(ids_in(labels))
-
-
-def category_of(oid: int, names: list[str], by_object: dict[int, int]) -> int:
-    """Category id of label ``oid``; unknown ids get the :data:`UNLABELLED` category."""
-    if oid not in by_object:
-        if UNLABELLED not in names:
-            names.append(UNLABELLED)
-        by_object[oid] = names.index(UNLABELLED) + 1
-    return by_object[oid]
 
 
 def select_frames(
@@ -86,15 +52,15 @@ def select_frames(
     frames: Iterable[int] | None = None,
     statuses: Iterable[FrameStatus | str] | None = None,
 ) -> list[int]:
-    """Annotated frames to export, optionally only ``frames`` and/or those with ``statuses``."""
+    """Annotated frames to export, optionally only ``frames`` and/or those with ``statuses``
+    (``taken.kept``; reading each frame keeps to the same rule: ``taken.read_taken``)."""
     chosen = store.annotated_frames()
     if frames is not None:
         wanted = {int(t) for t in frames}
         chosen = [t for t in chosen if t in wanted]
     if statuses is not None:
-        keep = {FrameStatus(s) for s in statuses}
-        status_of = store.statuses()
-        chosen = [t for t in chosen if status_of.get(t, FrameStatus.EMPTY) in keep]
+        keep = [FrameStatus(s).value for s in statuses]
+        chosen = [t for t in chosen if kept(snapshot_status(store, t), keep)]
     return chosen
 
 
@@ -119,11 +85,13 @@ class Plan:
     stores: list[AnnotationStore]
     items: list[Item]
     names: list[str]  # shared class names: category i + 1 is names[i]
-    objects: list[dict[int, int]]  # per store: object id -> category id
+    objects: list[TakenObjects]  # per store: the objects taken, their categories
     statuses: list[str] | None
     split: dict[str, float] | None
     split_by: str
     seed: int
+    #: the items read so far that the export holds, with their status as read
+    exported: list[tuple[Item, str]] = field(default_factory=list)
 
     @property
     def multi(self) -> bool:
@@ -135,24 +103,42 @@ class Plan:
         """Split names in the given order ([""] without splits)."""
         return list(self.split) if self.split else [""]
 
+    def taken(self, item: Item) -> TakenObjects:
+        """The objects taken of ``item``'s store."""
+        return self.objects[self.stores.index(item.store)]
+
     def category(self, item: Item, oid: int) -> int:
-        """Category id of label ``oid`` of ``item``'s store."""
-        return category_of(oid, self.names, self.objects[self.stores.index(item.store)])
+        """Category id of label ``oid`` of ``item``'s store (one ``read`` gave)."""
+        return self.taken(item).category(oid)
+
+    def peek(self, item: Item) -> np.ndarray | None:
+        """``item``'s labels as the export takes them, or None when it leaves the frame out
+        (``taken.read_taken``: its status changed since the export began, or it holds
+        nothing any more)."""
+        read = read_taken(item.store, item.t, self.statuses, self.taken(item))
+        return None if read is None else read[0]
+
+    def read(self, item: Item) -> np.ndarray | None:
+        """As ``peek``, counting a frame the export holds in its provenance."""
+        read = read_taken(item.store, item.t, self.statuses, self.taken(item))
+        if read is None:
+            return None
+        self.exported.append((item, read[1]))
+        return read[0]
 
     def provenance(self) -> dict[str, Any]:
-        """Where the export comes from: software, stores, videos (with fingerprints), frames."""
+        """Where the export comes from: software, stores, videos (with fingerprints), the
+        frames exported and their statuses as read."""
         videos = []
         for store in self.stores:
-            status_of = store.statuses()
-            frames = [i.t for i in self.items if i.store is store]
-            counts = Counter(status_of.get(t, FrameStatus.EMPTY).value for t in frames)
+            statuses = [status for i, status in self.exported if i.store is store]
             videos.append(
                 {
                     "name": next((i.video for i in self.items if i.store is store), ""),
                     "store": str(store.path),
                     "video": asdict(store.video),
-                    "frames": len(frames),
-                    "frame_statuses": dict(sorted(counts.items())),
+                    "frames": len(statuses),
+                    "frame_statuses": dict(sorted(Counter(statuses).items())),
                 }
             )
         return {
@@ -204,13 +190,13 @@ def plan_export(
     frames = None if frames is None else list(frames)
     _check_asked(stores, frames)
     statuses = None if statuses is None else [FrameStatus(s).value for s in statuses]
-    names: list[str] = []
-    objects = [categories(store, names)[1] for store in stores]
     videos = video_names(stores)
     by_video = split_videos(videos, split, seed) if split and split_by == "video" else {}
     items: list[Item] = []
-    for store, video in zip(stores, videos, strict=True):
-        chosen = select_frames(store, frames, statuses)
+    selected = [select_frames(store, frames, statuses) for store in stores]
+    names: list[str] = []
+    objects = take_objects(stores, selected, names)
+    for store, video, chosen in zip(stores, videos, selected, strict=True):
         if not split:
             splits = dict.fromkeys(chosen, "")
         elif split_by == "video":

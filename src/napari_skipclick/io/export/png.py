@@ -34,20 +34,22 @@ def label_png(labels: np.ndarray, mode: str, colours: list[int]) -> bytes:
 
 
 def _largest_id(plan: Plan) -> int:
-    return max((int(i.store.read_labels(i.t).max(initial=0)) for i in plan.items), default=0)
+    """The largest label id the export will write (``Plan.peek``)."""
+    peeked = (plan.peek(item) for item in plan.items)
+    return max((int(labels.max(initial=0)) for labels in peeked if labels is not None), default=0)
 
 
 def objects_doc(plan: Plan, **extra: object) -> bytes:
     """``objects.json``: objects with their category, categories, frames and provenance."""
     objects = []
-    for store, by_object in zip(plan.stores, plan.objects, strict=True):
+    for store, taken in zip(plan.stores, plan.objects, strict=True):
         name = next((i.video for i in plan.items if i.store is store), store.path.stem)
-        for o in store.objects():
-            objects.append({**asdict(o), "category_id": by_object[o.id], "video": name})
+        for o in taken.objects:
+            objects.append({**asdict(o), "category_id": taken.category(o.id), "video": name})
     doc = {
         "objects": objects,
         "categories": [{"id": i + 1, "name": n} for i, n in enumerate(plan.names)],
-        "frames": [{"video": i.video, "frame": i.t, "split": i.split} for i in plan.items],
+        "frames": [{"video": i.video, "frame": i.t, "split": i.split} for i, _ in plan.exported],
         "info": plan.provenance(),
         **extra,
     }
@@ -69,8 +71,11 @@ def write_png(plan: Plan, out: Path, run_args: dict, images: FrameImages | None)
         colours = palette()
         written = []
         for item in plan.items:
+            labels = plan.read(item)
+            if labels is None:  # its status changed since the export began
+                run.step()
+                continue
             stem = "/".join(filter(None, [item.split, item.stem(plan.multi)]))
-            labels = item.store.read_labels(item.t)
             data = label_png(labels, mode, colours)
             written.append(run.write(out / "labels" / f"{stem}.png", data))
             if images is not None:
@@ -97,12 +102,15 @@ def write_davis(plan: Plan, out: Path, run_args: dict, images: FrameImages | Non
         sequences: dict[str, list[str]] = {s: [] for s in plan.splits}
         written, previous, sequence = [], None, ""
         for item in plan.items:
+            labels = plan.read(item)
+            if labels is None:  # its status changed since the export began
+                run.step()
+                continue
             if (item.video, item.split) != previous:  # a new run of frames: a new sequence
                 blocks = item.split and plan.split_by == "frames"
                 sequence = f"{item.video}-{item.t:05d}" if blocks else item.video
                 sequences[item.split].append(sequence)
             previous = (item.video, item.split)
-            labels = item.store.read_labels(item.t)
             data = label_png(labels, "palette", colours)
             name = f"{item.t:05d}"
             written.append(run.write(out / "Annotations" / sequence / f"{name}.png", data))

@@ -84,8 +84,12 @@ def write_yolo(plan: Plan, out: Path, run_args: dict, images: FrameImages | None
     with ExportRun(out, names, len(plan.items), **run_args) as run:
         written = []
         for item in plan.items:
+            labels = plan.read(item)
+            if labels is None:  # its status changed since the export began
+                run.step()
+                continue
             stem = "/".join(filter(None, [item.split, item.stem(plan.multi, sep="_")]))
-            lines = label_lines(plan, item, item.store.read_labels(item.t))
+            lines = label_lines(plan, item, labels)
             text = "".join(f"{line}\n" for line in lines).encode("ascii")
             written.append(run.write(out / "labels" / f"{stem}.txt", text))
             if images is not None:

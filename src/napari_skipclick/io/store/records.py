@@ -5,15 +5,29 @@ problems."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
 
 from ...types import FrameStatus, ObjectInfo
-from .errors import StoreCorruptError
+from .errors import StoreCorruptError, StoreError
 from .import_mark import interrupted_import
+from .txn import FrameJournal, frame_name, parse_frame_record
 
 #: one click as stored: row, column, positive, unix time
 ClickRecord = tuple[float, float, bool, float]
+
+
+class CommittedFrame(NamedTuple):
+    """One commit of a frame: its labels and record (None: it has none, or ``damage`` says
+    why it cannot be read)."""
+
+    labels: np.ndarray
+    record: dict | None
+    damage: StoreCorruptError | None = None
 
 
 class FrameRecords:
@@ -28,6 +42,8 @@ class FrameRecords:
     repairs: list[str]
     _notes: list[str]  # problems found on opening
     _missing: dict[int, str]  # frames whose labels file is gone
+    _journal: FrameJournal
+    read_labels: Callable[[int], np.ndarray]
 
     @property
     def problems(self) -> list[str]:
@@ -108,11 +124,32 @@ class FrameRecords:
         record = self._records.get(t)
         return None if record is None else dict(record)
 
+    def read_frame(self, t: int) -> CommittedFrame:
+        """Frame ``t``'s labels and record as they are now, from one commit (while another
+        process writes the store, its labels never go with an earlier or later status)."""
+        t = self._check_frame(t)
+        try:
+            labels, raw = self._journal.read_committed(t, self.read_labels)
+        except OSError as e:
+            raise StoreError(f"cannot read frame {t} of the store {self.path}: {e}") from e
+        if raw is None:
+            return CommittedFrame(labels, None)
+        path = self.path / "frames" / frame_name(t)
+        try:
+            doc = json.loads(raw.decode("utf-8"))
+        except ValueError as e:  # not UTF-8, not JSON
+            damage = StoreCorruptError(f"frame record {path} is damaged: {e}", str(path))
+            return CommittedFrame(labels, None, damage)
+        try:
+            return CommittedFrame(labels, parse_frame_record(doc, path))
+        except StoreCorruptError as e:
+            return CommittedFrame(labels, None, e)
+
     def annotated_frames(self) -> list[int]:
         """Frames with committed labels (including those whose record is damaged); not a
         frame emptied since (its objects deleted: status *empty*, no IDs), which was counted
         and exported as a negative example the user never made."""
-        frames = {t for t, r in self._records.items() if r["labels"] and not _emptied(r)}
+        frames = {t for t, r in self._records.items() if annotated(r)}
         frames |= {t for t in self._damaged if self.chunk_path(t).exists()}
         return sorted(frames)
 
@@ -149,6 +186,8 @@ class FrameRecords:
         return self._objects_doc
 
 
-def _emptied(record: dict) -> bool:
-    """Whether a committed frame holds nothing any more: status *empty* and no object IDs."""
-    return record["status"] == FrameStatus.EMPTY.value and record.get("ids") == []
+def annotated(record: dict) -> bool:
+    """Whether a frame record is of committed labels that still hold something: not a frame
+    emptied since (status *empty*, no object IDs)."""
+    emptied = record["status"] == FrameStatus.EMPTY.value and record.get("ids") == []
+    return bool(record["labels"]) and not emptied

@@ -12,6 +12,8 @@ import contextlib
 import datetime as dt
 import os
 import shutil
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,8 @@ from .files import (
 )
 
 _STATUSES = {s.value for s in FrameStatus}
+#: how often a frame is read again while a writer commits it before reading gives up
+READ_TRIES = 200
 
 
 def utc_now() -> str:
@@ -205,6 +209,33 @@ class FrameJournal:
         if prev.exists():
             return prev.relative_to(self.root).as_posix()
         return None if txn.get("had_chunk") is not False else f"pending/{t}.none"
+
+    def read_committed(
+        self, t: int, read_labels: Callable[[int], np.ndarray]
+    ) -> tuple[np.ndarray, bytes | None]:
+        """Frame ``t``'s labels (``read_labels(t)``) and its record file's bytes (None: no
+        record) from one commit, read beside a writer at work: read again until neither the
+        record nor the journal entry changed while the labels were read. A journal entry that
+        stays (an interrupted commit) is read past only by a read-only open, whose labels are
+        then its record's version (``read_instead``)."""
+        for attempt in range(READ_TRIES):
+            record, marker = self._bytes(self.frames / frame_name(t)), self._bytes(self._marker(t))
+            labels = read_labels(t)
+            same = (
+                self._bytes(self._marker(t)) == marker
+                and self._bytes(self.frames / frame_name(t)) == record
+            )
+            if same and (marker is None or self.readonly):
+                return labels, record
+            time.sleep(min(0.001 * attempt, 0.02))
+        raise OSError(f"frame {t} kept changing while it was read ({READ_TRIES} tries)")
+
+    @staticmethod
+    def _bytes(path: Path) -> bytes | None:
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            return None
 
     def describe_interrupted(self) -> list[str]:
         """Messages for unfinished commits, as seen read-only (a writable open fixes them)."""
