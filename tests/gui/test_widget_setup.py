@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from qtpy.QtCore import Qt
 
@@ -46,6 +47,38 @@ def test_shown_options_come_back_typed_and_hidden_ones_are_kept(panel):
     assert panel.engine_options() == {**options, "precision": "fp32"}
     panel.fields["skipclick"]["checkpoint"].widget.setText("")
     assert panel.engine_options()["checkpoint"] == "skipclick"
+
+
+def test_an_option_given_with_a_checkpoint_goes_with_it(panel):
+    """``annotate --option backbone_arch=...`` stayed hidden in the panel and was applied to
+    any other checkpoint chosen there, which then failed to load."""
+    arch = {"embed_dim": 48, "depth": 2}
+    panel.show_engine("skipclick", {"checkpoint": "tiny.pth", "backbone_arch": arch})
+    field = panel.fields["skipclick"]["checkpoint"]
+    assert "backbone_arch" in field.widget.toolTip()
+    assert panel.engine_options()["backbone_arch"] == arch
+    panel.fields["skipclick"]["device"].set_value("cuda")  # another field: it stays
+    assert panel.engine_options()["backbone_arch"] == arch
+    field.set_value("vits.pth")
+    assert "backbone_arch" not in panel.engine_options()
+    field.set_value("tiny.pth")  # chosen again: it comes back
+    assert panel.engine_options()["backbone_arch"] == arch
+
+
+def test_an_engine_that_cannot_be_built_is_said_once(panel, qtbot, monkeypatch, tmp_path):
+    """A bad checkpoint printed napari's traceback and showed a second notification (under
+    pytest-qt: an exception in the Qt event loop, which fails the test)."""
+    from napari_skipclick._qt import setup_panel
+
+    shown = []
+    monkeypatch.setattr(setup_panel, "show_error", shown.append)
+    panel.viewer.add_image(np.zeros((2, 32, 32), np.uint8))
+    bad = tmp_path / "bad.pth"
+    bad.write_bytes(b"<html>not a checkpoint</html>")
+    panel.show_engine("skipclick", {"checkpoint": str(bad)})
+    panel.request_start()
+    qtbot.waitUntil(panel.start_button.isEnabled, timeout=30_000)
+    assert len(shown) == 1 and shown[0].startswith("Cannot use engine 'skipclick': ")
 
 
 def test_download_puts_the_checkpoint_path_in_its_field(panel, qtbot, monkeypatch, tmp_path):

@@ -95,7 +95,8 @@ class SetupPanel(QWidget):
     The engine list and each engine's fields come from the registry: one row per option marked
     ``flag``, shown while its engine is selected (a file field with a browse button for paths,
     plus *Download* for an engine that needs weights). Options set from outside without a
-    field (``show_engine``) are kept.
+    field (``show_engine``) are kept while the files given with them (the checkpoint they
+    describe) stay in their fields.
     """
 
     #: image layer, engine, store path ("" = none)
@@ -106,7 +107,10 @@ class SetupPanel(QWidget):
         self.viewer = viewer
         self._engine_worker: Any = None
         self._download_worker: Any = None
-        self._hidden_options: dict[str, dict[str, Any]] = {name: {} for name in ENGINES}
+        #: per engine: options given without a field, and the file fields' values given with them
+        self._hidden_options: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+            name: ({}, {}) for name in ENGINES
+        }
         self.fields: dict[str, dict[str, OptionField]] = {}
         self.download_button: QPushButton | None = None
         self.image_combo = QComboBox()
@@ -214,18 +218,33 @@ class SetupPanel(QWidget):
         return next((lay for lay in self.viewer.layers if unwrapped(lay) is chosen), None)
 
     def show_engine(self, name: str, options: Mapping[str, Any]) -> None:
-        """Select engine ``name`` and show ``options`` (those without a field are kept)."""
+        """Select engine ``name`` and show ``options``; those without a field (a checkpoint's
+        ``backbone_arch``) are kept while the file fields show what was given with them."""
         self.engine_combo.setCurrentText(name)
         fields = self.fields[name]
         for option, value in options.items():
             if option in fields:
                 fields[option].set_value(value)
-        self._hidden_options[name] = {k: v for k, v in options.items() if k not in fields}
+        hidden = {k: v for k, v in options.items() if k not in fields}
+        self._hidden_options[name] = (hidden, self._file_values(name))
+        for field in fields.values():
+            if field.option.type is Path:
+                words = ", ".join(f"{k}={v}" for k, v in hidden.items())
+                also = f"\nGiven with this file (kept while it is chosen): {words}" * bool(hidden)
+                field.widget.setToolTip(f"{field.option.help}{also}")
+
+    def _file_values(self, name: str) -> dict[str, Any]:
+        """What the file fields of engine ``name`` show (the checkpoint), as text."""
+        fields = self.fields[name].values()
+        return {f.option.name: f.widget.text() for f in fields if f.option.type is Path}
 
     def engine_options(self) -> dict[str, Any]:
-        """The selected engine's options as the fields show them; ``ValueError`` if one is bad."""
+        """The selected engine's options as the fields show them; ``ValueError`` if one is bad.
+        Options given without a field go with the file they were given with: another
+        checkpoint chosen since does not get the first one's ``backbone_arch``."""
         name = self.engine_combo.currentText()
-        options = dict(self._hidden_options[name])
+        hidden, files = self._hidden_options[name]
+        options = dict(hidden) if self._file_values(name) == files else {}
         options.update({option: field.value() for option, field in self.fields[name].items()})
         return options
 
@@ -243,8 +262,12 @@ class SetupPanel(QWidget):
             return
         store = self.store_edit.text().strip()
         self.start_button.setEnabled(False)
-        worker = create_worker(
-            _build_engine, name, options, _progress={"desc": f"SkipClick: loading {name}"}
+        worker = create_worker(  # errors: said once, below, not also as napari's traceback
+            _build_engine,
+            name,
+            options,
+            _progress={"desc": f"SkipClick: loading {name}"},
+            _ignore_errors=True,
         )
         worker.returned.connect(lambda engine: self.start_requested.emit(layer, engine, store))
         worker.errored.connect(lambda exc: show_error(f"Cannot use engine {name!r}: {exc}"))
@@ -260,7 +283,10 @@ class SetupPanel(QWidget):
         released = text if text in CHECKPOINTS else str(field.option.default)
         self.download_button.setEnabled(False)
         worker = create_worker(
-            _download, released, _progress={"desc": "SkipClick: downloading weights"}
+            _download,
+            released,
+            _progress={"desc": "SkipClick: downloading weights"},
+            _ignore_errors=True,
         )
         worker.returned.connect(lambda path: self._on_downloaded(engine, field, path))
         worker.errored.connect(lambda exc: show_error(f"Download failed: {exc}"))
