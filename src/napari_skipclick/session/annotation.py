@@ -15,6 +15,7 @@ from ..engines.base import Engine, Features, features_key, working_grid
 from ..engines.cache import FeatureCache, frame_hash
 from ..types import DEFAULT_CLASS, Click, FrameStatus
 from . import propagation as prop
+from .absent import SessionAbsent
 from .clicks import ClickTable
 from .corrections import corrected, one_click_added
 from .deleting import SessionDeleting
@@ -42,6 +43,7 @@ class AnnotationSession(
     SessionUndo,
     SessionDeleting,
     SessionPainting,
+    SessionAbsent,
     SessionPropagation,
     SessionReview,
 ):
@@ -96,10 +98,12 @@ class AnnotationSession(
         self._ids: dict[int, tuple[int, frozenset[int]]] = {}
         #: frame -> objects whose mask there propagation made (corrections are local), and
         #: those whose pixels there the user painted or erased; the frames the user accepted
-        #: before an edit made them *clicked* (``review``: whose work it is)
+        #: before an edit made them *clicked* (``review``: whose work it is); frame -> objects
+        #: the user marked not on it (``absent``)
         self._carried: dict[int, set[int]] = {}
         self._painted: dict[int, set[int]] = {}
         self._accepted: set[int] = set()
+        self._absent: dict[int, set[int]] = {}
         #: frame -> object -> why propagation marked the frame for review
         self._review_reasons: dict[int, dict[int, str]] = {}
         #: how far propagation moved each object onto each frame: the next step's course
@@ -114,6 +118,8 @@ class AnnotationSession(
                 self._carried.setdefault(t, set()).add(obj)
             for t, obj in store.painted_masks():
                 self._painted.setdefault(t, set()).add(obj)
+            for t, obj in store.absent_marks():
+                self._absent.setdefault(t, set()).add(obj)
             self._accepted = set(store.accepted_frames())
             self._review_reasons = store.review_reasons()
             #: what opening the store repaired, in words (empty for a sound store)

@@ -40,6 +40,7 @@ class SessionDeleting:
     status: Callable[[int], FrameStatus]
     _set_state_and_ids: Callable[..., None]
     saved_whole: Callable[[], AbstractContextManager[None]]  # the session's (``SessionSaving``)
+    _absent_settled: Callable[[FrameChange], FrameChange]  # the session's (``SessionAbsent``)
 
     def delete_object(self, obj_id: int) -> None:
         """Remove the object, its pixels and clicks on every frame (one undoable edit; the
@@ -75,9 +76,10 @@ class SessionDeleting:
 
     def _holds(self, t: int, obj_id: int) -> bool:
         """Whether frame ``t`` holds anything of the object that its deletion takes: pixels,
-        clicks, marks, or a reason why the frame needs review (which the deletion settles)."""
+        clicks, marks (its absent mark too), or a reason why the frame needs review (which
+        the deletion settles)."""
         marks = self.marks_on(t)
-        if obj_id in self.ids_on(t) | marks.carried | marks.painted:
+        if obj_id in self.ids_on(t) | marks.carried | marks.painted | marks.absent:
             return True
         if self._clicks.on(t).get(obj_id):
             return True
@@ -105,7 +107,8 @@ class SessionDeleting:
                         if self._holds(t, obj_id):
                             edit = object_edit(self.labels.read(t), obj_id, None, False)
                             cleared: dict[int, TimedClicks] = {obj_id: []}
-                            changes.append(self._change(t, edit, cleared, clicked=False))
+                            change = self._change(t, edit, cleared, clicked=False)
+                            changes.append(self._absent_settled(change))
                             self._set_state_and_ids(changes[-1], after=True)
                     yield t
                 courses = self.courses.forget(obj_id)  # reads every frame's saved: not locked

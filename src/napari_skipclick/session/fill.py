@@ -8,7 +8,10 @@ farther than half the gap from a mask the annotator set. An object with a mask o
 the two keyframes is carried from that one across the whole gap, and so is one that shows far
 less on one keyframe than on the other (more than ``max_drift_ratio`` times less: it is leaving
 the picture there, entering it or hidden), from the keyframe that shows it: a sliver at an edge
-carried back does not grow into the whole object again. Where one half of an object carried
+carried back does not grow into the whole object again. A keyframe where the annotator marked
+the object absent (``session.absent``) knows it is not there: the object is carried from the
+other end over that end's half of the gap only, as if it were on both, and the frames nearer
+the absent keyframe are left as they are. Where one half of an object carried
 from both ends loses it (it stops early: its mask vanished, or its track was in doubt on too
 many frames in a row), the other end carries it on over the frames left, as long as its own
 track holds. All of it is one undo step.
@@ -59,17 +62,36 @@ def from_both(start_area: int, end_area: int, max_ratio: float) -> bool:
     return smaller > 0 and larger <= max_ratio * smaller
 
 
-def shares(start_area: int, end_area: int, between: int, max_ratio: float) -> tuple[int, int]:
+def shares(
+    start_area: int,
+    end_area: int,
+    between: int,
+    max_ratio: float,
+    absent: tuple[bool, bool] = (False, False),
+) -> tuple[int, int]:
     """How many of the ``between`` frames an object is carried forward from the first keyframe
-    and backward from the second, given its area on each: half each (the middle frame of an
-    odd count forward) when it is carried from both (``from_both``), all from the larger one
-    when it is not (or when it is on one only), none from neither."""
+    and backward from the second.
+
+    Half each (the middle frame of an odd count forward) when it is carried from both
+    (``from_both``); all from the larger one when it is not (or when it is on one only); none
+    from neither. A keyframe the object is marked absent on (``absent``: the first's, the
+    second's) takes its half from the other end: that end carries it over its own half only.
+
+    Args:
+        start_area: the object's area on the first keyframe.
+        end_area: its area on the second.
+        between: the frames between the two.
+        max_ratio: ``from_both``'s limit.
+        absent: whether it is marked absent on the first keyframe, on the second.
+    """
+    ahead = (between + 1) // 2
     if from_both(start_area, end_area, max_ratio):
-        ahead = (between + 1) // 2
         return ahead, between - ahead
     if not start_area and not end_area:
         return 0, 0
-    return (between, 0) if start_area >= end_area else (0, between)
+    if start_area >= end_area:
+        return (ahead if absent[1] else between), 0
+    return 0, (between - ahead if absent[0] else between)
 
 
 def gaps(statuses: Mapping[int, FrameStatus]) -> list[tuple[int, int]]:
@@ -146,6 +168,7 @@ def _gap(
     """How the ``objects`` with a mask on keyframe ``start`` or ``end`` are carried into the
     frames between (None: no object has one)."""
     first, last = session.labels.read(start), session.labels.read(end)
+    absent = session.marks_on(start).absent, session.marks_on(end).absent
     areas = {
         obj: (int(np.count_nonzero(first == obj)), int(np.count_nonzero(last == obj)))
         for obj in objects
@@ -154,7 +177,10 @@ def _gap(
     if not areas:
         return None
     between, ratio = end - start - 1, settings.max_drift_ratio
-    plan = {obj: shares(*pair, between, ratio) for obj, pair in areas.items()}
+    plan = {
+        obj: shares(*pair, between, ratio, (obj in absent[0], obj in absent[1]))
+        for obj, pair in areas.items()
+    }
     both = {obj for obj, pair in areas.items() if from_both(*pair, ratio)}
     return _Gap(start, end, plan, both)
 

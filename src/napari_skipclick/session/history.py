@@ -26,12 +26,14 @@ SPARSE_SHARE = 0.25
 class Marks:
     """Whose masks a frame holds, beyond its pixels and clicks: the objects whose mask there
     propagation made (``carried``), those whose pixels there the user painted or erased
-    (``painted``), and whether the user accepted the frame (*reviewed* or *imported*) before
-    an edit made it *clicked* (``accepted``: it stays the user's)."""
+    (``painted``), whether the user accepted the frame (*reviewed* or *imported*) before an
+    edit made it *clicked* (``accepted``: it stays the user's), and the objects the user
+    marked not on the frame (``absent``: propagation writes none of them there)."""
 
     carried: frozenset[int] = frozenset()
     painted: frozenset[int] = frozenset()
     accepted: bool = False
+    absent: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)

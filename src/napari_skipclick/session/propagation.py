@@ -245,6 +245,8 @@ def _ready(
     with session.locked():
         if obj_id not in session.registry:
             reason = "the object was deleted"
+        elif obj_id in session.marks_on(t).absent:  # ``session.absent``
+            reason = f"you marked it absent on frame {t}"
         elif session.status(t) in (FrameStatus.REVIEWED, FrameStatus.IMPORTED):
             reason = f"frame {t} is {session.status(t).value}"
         elif session.user_clicks(t, obj_id):  # on a frame still in review for others, too

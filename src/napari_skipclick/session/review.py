@@ -10,7 +10,8 @@ propagation made (or lost: its carried mark) and you have not corrected it with 
 clearing it there or deleting it ends its marks and its doubt.
 
 A frame is your work while it holds some: an object there with clicks you made, with pixels
-you painted or erased, or with a mask propagation did not make; and a frame you accepted
+you painted or erased, with a mask propagation did not make, or that you marked not on the
+frame (``absent``: ``session.absent``); and a frame you accepted
 (*reviewed*) or imported is yours whatever edits follow (the ``accepted`` mark, set when an
 edit makes it *clicked*) until it is left empty, an undo takes it back past the acceptance or
 you give it another status. Each frame notes the objects whose mask propagation made there and
@@ -49,6 +50,7 @@ class SessionReview:
     _carried: dict[int, set[int]]
     _painted: dict[int, set[int]]
     _accepted: set[int]  # the frames you accepted before an edit made them *clicked*
+    _absent: dict[int, set[int]]  # frame -> objects you marked not on it
     _clicks: ClickTable
     _review_reasons: dict[int, dict[int, str]]
     _lock: Any
@@ -59,11 +61,13 @@ class SessionReview:
 
     def marks_on(self, t: int) -> Marks:
         """Frame ``t``'s marks: the objects whose mask there propagation made, those whose
-        pixels there you painted or erased, and whether you accepted it before an edit."""
+        pixels there you painted or erased, whether you accepted it before an edit, and the
+        objects you marked not on it."""
         with self._lock:
             t = self.labels.frame_index(t)
             carried, painted = self._carried.get(t, ()), self._painted.get(t, ())
-            return Marks(frozenset(carried), frozenset(painted), t in self._accepted)
+            absent = frozenset(self._absent.get(t, ()))
+            return Marks(frozenset(carried), frozenset(painted), t in self._accepted, absent)
 
     def carried_change(self, change: FrameChange, obj_id: int, reason: str | None) -> FrameChange:
         """``change`` (propagation writing the object's mask on its frame) with the object
@@ -142,7 +146,8 @@ class SessionReview:
         gone = {obj for obj, timed in change.clicks_after.items() if not timed}
         lost = {obj for obj in change.clicks_after if zoomed or not self._carried_mask(t, obj)}
         accepted = accepted_after(marks, before, status)
-        after = Marks(marks.carried - gone - lost, marks.painted - gone, accepted)
+        carried, painted = marks.carried - gone - lost, marks.painted - gone
+        after = replace(marks, carried=carried, painted=painted, accepted=accepted)
         if after != marks:
             change = replace(change, marks_before=marks, marks_after=after)
         settled = status in (FrameStatus.EMPTY, FrameStatus.PROPAGATED)
@@ -160,10 +165,10 @@ class SessionReview:
 
     def _yours(self, t: int, change: FrameChange | None = None, marks: Marks | None = None) -> bool:
         """Whether frame ``t`` holds your work (as after ``change`` with ``marks``): you accepted
-        it, or a listed object there has clicks you made, pixels you painted or a mask
-        propagation did not make."""
+        it, you marked a listed object not on it, or a listed object there has clicks you
+        made, pixels you painted or a mask propagation did not make."""
         clicks, marks, gone = self._after(t, change, marks)
-        if marks.accepted:
+        if marks.accepted or any(obj in self.registry for obj in marks.absent):
             return True
         objects = ({obj for obj in self.ids_on(t) if obj in self.registry} - gone) | set(clicks)
         return any(

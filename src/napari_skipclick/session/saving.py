@@ -72,6 +72,7 @@ class SessionSaving:
     _carried: dict[int, set[int]]
     _painted: dict[int, set[int]]
     _accepted: set[int]
+    _absent: dict[int, set[int]]
     _review_reasons: dict[int, dict[int, str]]
     _in_doubt: Callable[..., list[int]]
     _lock: Any
@@ -151,6 +152,7 @@ class SessionSaving:
                 status, engine_key, version = self.status(t), self.engine.key, self._version(t)
                 carried = sorted(self._carried.get(t, ()))
                 painted, accepted = sorted(self._painted.get(t, ())), t in self._accepted
+                absent = sorted(self._absent.get(t, ()))
                 # the objects still in doubt (those you corrected there are settled)
                 review = {obj: self._review_reasons[t][obj] for obj in self._in_doubt(t)}
             self.store.commit_frame(
@@ -162,6 +164,7 @@ class SessionSaving:
                 carried=carried,
                 painted=painted,
                 accepted=accepted,
+                absent=absent,
                 review=review,
             )
             courses = self.courses.records()

@@ -63,6 +63,10 @@ class Store(Protocol):
         """``(frame, object)`` pairs whose saved pixels the user painted or erased."""
         ...
 
+    def absent_marks(self) -> set[tuple[int, int]]:
+        """``(frame, object)`` pairs where the user marked the object not on the frame."""
+        ...
+
     def accepted_frames(self) -> set[int]:
         """The frames the user accepted (*reviewed*, *imported*) before an edit made them
         *clicked*: they stay the user's."""
@@ -96,6 +100,7 @@ class Store(Protocol):
         carried: Iterable[int] = (),
         painted: Iterable[int] = (),
         accepted: bool = False,
+        absent: Iterable[int] = (),
         review: Mapping[int, str] | None = None,
     ) -> None:
         """Save frame ``t``'s labels, status and clicks durably (replacing what was saved).
@@ -109,6 +114,7 @@ class Store(Protocol):
             carried: the objects whose mask on this frame propagation made.
             painted: the objects whose pixels on this frame the user painted or erased.
             accepted: the user accepted the frame before an edit made it *clicked*.
+            absent: the objects the user marked not on this frame.
             review: why propagation marked the frame *needs review*, per object ID.
         """
         ...

@@ -30,6 +30,7 @@ class SessionUndo:
     _carried: dict[int, set[int]]  # frame -> objects whose mask propagation made there
     _painted: dict[int, set[int]]  # frame -> objects whose pixels the user painted there
     _accepted: set[int]  # frames the user accepted before an edit made them *clicked*
+    _absent: dict[int, set[int]]  # frame -> objects the user marked not on it
     _ids: dict[int, tuple[int, frozenset[int]]]  # frame -> (labels version, its object IDs)
     _review_reasons: dict[int, dict[int, str]]  # frame -> object -> why it needs review
     _lock: Any
@@ -37,6 +38,7 @@ class SessionUndo:
     _refuse_closed: Callable[[], None]  # the session's (``SessionSaving``)
     ids_on: Callable[[int], frozenset[int]]
     saved_whole: Callable[[], AbstractContextManager[None]]  # the session's (``SessionSaving``)
+    _absent_settled: Callable[[FrameChange], FrameChange]  # the session's (``SessionAbsent``)
 
     @property
     def can_undo(self) -> bool:
@@ -135,13 +137,16 @@ class SessionUndo:
     def record(self, change: FrameChange, group: int | None = None) -> None:
         """Apply ``change`` and push it on the undo stack.
 
-        Hold ``locked`` from the read that ``change`` was built from until this call.
+        Hold ``locked`` from the read that ``change`` was built from until this call. An
+        edit that gives an object marked absent on the frame pixels or clicks there ends the
+        mark (``absent``).
 
         Args:
             change: the frame change (see ``history.frame_change``).
             group: undo group (``history.new_group()``): edits of one group undo together.
         """
         with self._lock:
+            change = self._absent_settled(change)
             self._set_state(change, after=True)
             self.history.push([change], group=group)
 
@@ -174,6 +179,7 @@ class SessionUndo:
         marks = change.marks_after if after else change.marks_before
         if marks is not None:
             self._carried[t], self._painted[t] = set(marks.carried), set(marks.painted)
+            self._absent[t] = set(marks.absent)
             if marks.accepted:
                 self._accepted.add(t)
             else:

@@ -1,7 +1,7 @@
 """What the frame records and the object list of a store say: statuses, clicks, the object IDs
-on each frame, the masks propagation made, those the user painted and why propagation marked
-frames for review; the objects, classes and IDs given (``docs/store-format.md``); and its
-problems."""
+on each frame, the masks propagation made, those the user painted, the objects the user marked
+not on a frame and why propagation marked frames for review; the objects, classes and IDs given
+(``docs/store-format.md``); and its problems."""
 
 from __future__ import annotations
 
@@ -101,6 +101,11 @@ class FrameRecords:
         """``(frame, object)`` pairs whose stored pixels the user painted or erased: the frame
         stays the user's while one of them is on it (``session.review``)."""
         return {(t, obj) for t, r in self._records.items() for obj in r.get("painted", ())}
+
+    def absent_marks(self) -> set[tuple[int, int]]:
+        """``(frame, object)`` pairs where the user marked the object not on the frame:
+        propagation writes it nowhere there (``session.absent``)."""
+        return {(t, obj) for t, r in self._records.items() for obj in r.get("absent", ())}
 
     def accepted_frames(self) -> set[int]:
         """The frames the user accepted (*reviewed*, *imported*) before an edit made them

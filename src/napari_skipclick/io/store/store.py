@@ -236,17 +236,19 @@ class AnnotationStore(FrameRecords):
         carried: Iterable[int] = (),
         painted: Iterable[int] = (),
         accepted: bool = False,
+        absent: Iterable[int] = (),
         review: Mapping[int, str] | None = None,
     ) -> None:
         """Write frame ``t``'s labels, status and clicks (replacing its clicks); durable on return.
 
-        ``carried`` lists the objects whose mask on this frame propagation made (see
-        ``carried_masks``), ``painted`` those whose pixels the user painted or erased (see
-        ``painted_masks``), ``accepted`` whether the user accepted it before an edit made it
-        *clicked* (``accepted_frames``); ``review`` says, object by object, why propagation
-        marked the frame *needs review* (see ``review_reasons``). Raises ``ValueError`` for
-        bad input and :class:`StoreError` when the disk refuses the write, in which case the
-        frame keeps its previous commit and a retry may follow.
+        ``carried`` lists the objects whose mask on this frame propagation made
+        (``carried_masks``), ``painted`` those whose pixels the user painted or erased
+        (``painted_masks``), ``accepted`` whether the user accepted it before an edit made it
+        *clicked* (``accepted_frames``), ``absent`` the objects the user marked not on it
+        (``absent_marks``); ``review`` why propagation marked it *needs review*, object by
+        object (``review_reasons``). Raises ``ValueError`` for bad input and
+        :class:`StoreError` when the disk refuses the write (the frame keeps its previous
+        commit; a retry may follow).
         """
         self._check_writable()
         t = self._check_frame(t)
@@ -260,6 +262,7 @@ class AnnotationStore(FrameRecords):
             "carried": check_object_ids(carried),
             "painted": check_object_ids(painted),
             "accepted": bool(accepted),
+            "absent": check_object_ids(absent),
             "ids": sorted(ids_in(data)),
             "review": check_review_reasons(review or {}),
             "time": utc_now(),
@@ -286,15 +289,11 @@ class AnnotationStore(FrameRecords):
         status = FrameStatus(status)
         with self._write_lock:
             self._check_writable()
-            empty = {"frame": t, "labels": self._journal.chunk_path(t).exists(), "clicks": {}}
-            record = dict(self._records.get(t) or empty)
+            labels = self._journal.chunk_path(t).exists()
+            empty = {"frame": t, "labels": labels, "clicks": {}, "engine_key": None, "ids": None}
+            empty.update(carried=[], painted=[], accepted=False, absent=[], review={})
+            record = dict(self._records.get(t) or empty)  # a record read or written has all
             record.update(status=status.value, time=utc_now(), commit=uuid.uuid4().hex)
-            record.setdefault("engine_key", None)
-            record.setdefault("carried", [])
-            record.setdefault("painted", [])
-            record.setdefault("accepted", False)
-            record.setdefault("ids", None)
-            record.setdefault("review", {})
             try:
                 self._journal.recover(t)
                 write_json(self.path / "frames" / frame_name(t), record)

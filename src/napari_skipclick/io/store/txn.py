@@ -64,6 +64,7 @@ def parse_frame_record(doc: Any, path: Path) -> dict:
             "carried": sorted({int(k) for k in doc.get("carried", ())}),
             "painted": _painted(doc),
             "accepted": bool(doc.get("accepted", False)),
+            "absent": sorted({int(k) for k in doc.get("absent", ())}),
             "ids": None if doc.get("ids") is None else sorted({int(k) for k in doc["ids"]}),
             "review": {str(int(k)): str(v) for k, v in doc.get("review", {}).items()},
             "time": doc.get("time"),
