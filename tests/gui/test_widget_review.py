@@ -7,7 +7,7 @@ from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QPushButton
 
 from napari_skipclick.types import FrameStatus
-from support.widget import press_key, wait_idle
+from support.widget import click, labels_of, press_key, wait_idle
 
 pytestmark = [pytest.mark.gui]
 
@@ -78,3 +78,38 @@ def test_the_frame_strip_shows_the_status_of_the_frame_on_screen_too(qtbot):
     assert shows(x, 9, STATUS_COLORS[FrameStatus.REVIEWED])
     assert shows(x, 1, "white") and shows(x, 16, "white")
     assert shows(45, 1, STATUS_COLORS[FrameStatus.NEEDS_REVIEW])
+
+
+def test_h_says_the_object_is_not_on_the_frame_and_propagation_keeps_off_it(annotator, qtbot):
+    """A skier behind a gate panel: negative clicks on the mask propagation carried there
+    left specks the frame then kept as yours, deleting the points let the next propagation
+    put the mask back, and nothing said "not on this frame"."""
+    viewer, widget = annotator
+    controller = widget.controller
+    session = controller.session
+    skier = controller.add_object(name="skier").id
+    click(qtbot, controller, 144, 335)
+    controller.propagate(1, 3)
+    wait_idle(qtbot, controller)
+    assert (labels_of(controller, 2) == skier).any()
+    controller.go_to_frame(2)
+    press_key(qtbot, viewer, Qt.Key.Key_H)
+    assert not (labels_of(controller, 2) == skier).any()
+    assert not session.clicks(2, skier) and controller.layers.prompts.data.size == 0
+    assert skier in session.marks_on(2).absent
+    assert (
+        controller.last_message == f"Object {skier} (skier) marked not on frame 2; Ctrl+Z undoes it"
+    )
+    controller.go_to_frame(0)
+    controller.propagate(1, 3)
+    wait_idle(qtbot, controller)
+    assert not (labels_of(controller, 2) == skier).any()  # propagation kept off frame 2
+    assert (labels_of(controller, 1) == skier).any()
+    controller.undo()  # the propagation
+    controller.undo()  # the mark: the carried mask is back
+    wait_idle(qtbot, controller)
+    assert (labels_of(controller, 2) == skier).any() and not session.marks_on(2).absent
+    buttons = {b.text(): b for b in widget.frame_panel.findChildren(QPushButton)}
+    controller.go_to_frame(2)
+    qtbot.mouseClick(buttons["Not here (H)"], Qt.MouseButton.LeftButton)  # the panel's button
+    assert skier in session.marks_on(2).absent

@@ -5,6 +5,7 @@ clicks, the overlap rule and zoom mode.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from qtpy.QtCore import Qt
@@ -30,6 +31,8 @@ class ControllerClicks:
     _frame: int
     _override: bool
     mode_changed: Any
+    _after_history_change: Callable[..., None]  # the controller's (``ControllerHistory``)
+    _refuse_while_busy: Callable[[str], bool]  # the controller's (``ControllerPropagation``)
     propagating: bool  # the controller's (``ControllerPropagation``)
     background_edit: Any  # the controller's (``ControllerObjects``)
 
@@ -61,6 +64,22 @@ class ControllerClicks:
                 else f"still waited for their frame's features after {CLOSE_WAIT_S:.0f} s"
             )
             self._warn(f"Clicks on frame(s) {frame_ranges(left)}, {what}: they are not saved")
+
+    def mark_absent(self) -> None:
+        """The current object is not on the frame shown (hidden, out of view): its mask and
+        clicks there go, its clicks waiting there too, and propagation no longer carries it
+        onto the frame (``AnnotationSession.mark_absent``; one undoable step)."""
+        t, obj, session = self._frame, self.current_object, self.session
+        if session is None or self._refuse_while_busy("mark an object absent"):
+            return
+        if obj is None:
+            self._warn("Select the object that is not on this frame first")
+            return
+        self.edits.discard(t, obj)
+        session.mark_absent(t, obj)
+        self._after_history_change(None, [t], session.objects)
+        name = session.registry.get(obj).name
+        self._say(f"Object {obj} ({name}) marked not on frame {t}; Ctrl+Z undoes it")
 
     def toggle_sign(self) -> None:
         """Switch the sign that the next clicks get (positive <-> negative)."""

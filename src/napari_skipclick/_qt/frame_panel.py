@@ -107,6 +107,12 @@ class FramePanel(QWidget):
             "Go to the next frame that needs review and say why it does (N)",
             lambda: controller.go_to_review(1),
         )
+        absent = _button(
+            "Not here (H)",
+            "The current object is not on this frame (hidden, out of view): its mask and clicks "
+            "here go, and propagation and fill no longer carry it onto this frame",
+            controller.mark_absent,
+        )
         self.frames_spin = QSpinBox()
         self.frames_spin.setRange(0, 100000)
         self.frames_spin.setValue(10)
@@ -156,6 +162,7 @@ class FramePanel(QWidget):
         edit_row.addWidget(self.zoom_button, 1, 1, 1, 2)
         edit_row.addWidget(previous_review, 2, 0)
         edit_row.addWidget(next_review, 2, 1)
+        edit_row.addWidget(absent, 2, 2)
         propagate_row = QHBoxLayout()
         for widget in (back, self.frames_spin, forward, cancel):
             propagate_row.addWidget(widget)

@@ -32,6 +32,7 @@ SHORTCUTS: tuple[tuple[int, str, str], ...] = (
     (KeyCode.KeyN, "next_review", "go to the next frame that needs review, and say why"),
     (KeyMod.Shift | KeyCode.KeyN, "previous_review", "go to the previous frame that needs review"),
     (KeyCode.Enter, "accept", "accept the frame: mark it reviewed and save it"),
+    (KeyCode.KeyH, "absent", "the current object is not on this frame (hidden, out of view)"),
     (KeyCode.KeyR, "zoom", "zoom mode on/off (decode in a crop around the object)"),
     (KeyCode.Escape, "cancel", "stop background work (propagation, import, deletion, prefetch)"),
 )

@@ -70,6 +70,7 @@ class SkipClickWidget(QWidget):
                 "next_review": lambda: self.controller.go_to_review(1),
                 "previous_review": lambda: self.controller.go_to_review(-1),
                 "accept": self.controller.accept_frame,
+                "absent": self.controller.mark_absent,
                 "zoom": self.controller.toggle_zoom,
                 "cancel": self.controller.cancel,
             },
