@@ -116,14 +116,21 @@ def frame_iou(gt: np.ndarray, pred: np.ndarray) -> float:
 def click_until(
     session: AnnotationSession, t: int, obj: int, gt: np.ndarray, target: float, budget: int
 ) -> tuple[int, float]:
-    """Clicker clicks added to frame ``t``'s clicks until IoU ≥ ``target``; (clicks, IoU)."""
+    """Clicker clicks added to frame ``t``'s clicks until IoU ≥ ``target``; (corrections, IoU).
+
+    Where the ground truth holds no pixel of the object, the user marks it absent there
+    instead (``AnnotationSession.mark_absent``: one key press in the widget), one correction.
+    """
     clicker = Clicker(gt)
     pred = session.labels.read(t) == obj
     score = frame_iou(gt, pred)
     used = 0
     while score < target and used < budget:
-        click = clicker.next_click(pred)
-        session.set_clicks(t, obj, [*session.clicks(t, obj), click])
+        if np.any(gt == 1):
+            click = clicker.next_click(pred)
+            session.set_clicks(t, obj, [*session.clicks(t, obj), click])
+        else:
+            session.mark_absent(t, obj)
         used += 1
         pred = session.labels.read(t) == obj
         score = frame_iou(gt, pred)
