@@ -139,3 +139,17 @@ def test_a_damaged_object_list_or_missing_chunk_is_named_once_and_the_rest_summa
     assert len(frame_4) == 1, summary["problems"]
     assert main(["info", str(tmp_path / "nowhere")]) == 2
     assert capsys.readouterr().out == ""  # the error alone, on stderr
+
+
+def test_info_lists_the_frames_where_an_object_is_marked_not_here(tmp_path, capsys):
+    path = tmp_path / "run1.zarr"
+    make_store(path)
+    with AnnotationStore.open_or_create(path, VIDEO) as store:
+        for t in (20, 21, 22, 25):  # the pole out of view
+            store.commit_frame(t, labels_with(), FrameStatus.CLICKED, {}, absent=[2])
+    assert main(["info", str(path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "pole: marked not here on frame(s) 20-22, 25" in out and "skier: marked" not in out
+    assert main(["info", str(path), "--quiet", "--json"]) == 0
+    (summary,) = json.loads(capsys.readouterr().out)
+    assert [o["absent"] for o in summary["objects"]] == [[], [20, 21, 22, 25]]

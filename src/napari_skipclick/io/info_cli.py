@@ -98,6 +98,11 @@ def report(summary: dict, shown: int | None = SHOWN) -> str:
         )
     if not summary["objects"]:
         lines.append("      (no objects)")
+    for o in summary["objects"]:
+        if o.get("absent"):
+            lines.append(
+                f"      {o['name']}: marked not here on frame(s) {frame_ranges(o['absent'])}"
+            )
     counts = ", ".join(f"{status} {n}" for status, n in sorted(summary["statuses"].items()))
     lines += ["", f"frames  {summary['annotated']} of {v['frames']} annotated ({counts or '-'})"]
     review = summary["needs_review"]

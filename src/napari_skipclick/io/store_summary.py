@@ -23,8 +23,9 @@ def summarise(store: AnnotationStore, progress: Callable[[int, int], None] | Non
 
     Returns:
         ``store`` (path), ``video`` (path, frames, height, width, fps), ``objects`` (id, name,
-        class, frames with pixels, pixels, and the clicks the user made, not those
-        propagation derived), ``classes``, ``statuses`` (status ->
+        class, frames with pixels, pixels, the clicks the user made, not those
+        propagation derived, and the frames where the user marked it not on the frame),
+        ``classes``, ``statuses`` (status ->
         number of frames), ``annotated`` (frames with labels), ``needs_review`` (frame ->
         object id -> reason; empty for a frame whose reasons the store does not hold),
         ``labels_without_object`` (label values on frames that no object owns) and
@@ -59,6 +60,9 @@ def summarise(store: AnnotationStore, progress: Callable[[int, int], None] | Non
     for t in statuses:
         for obj, made in store.clicks(t).items():
             clicks[obj] += sum(made_by_user([c[3] for c in made], (t, obj) in carried))
+    absent: dict[int, list[int]] = {}
+    for t, obj in sorted(store.absent_marks()):
+        absent.setdefault(obj, []).append(t)
     reasons = store.review_reasons()
     needs_review = {
         t: reasons.get(t) or {} for t, s in statuses.items() if s == FrameStatus.NEEDS_REVIEW
@@ -83,6 +87,7 @@ def summarise(store: AnnotationStore, progress: Callable[[int, int], None] | Non
                 "frames": seen[o.id],
                 "pixels": area[o.id],
                 "clicks": clicks[o.id],
+                "absent": absent.get(o.id, []),
             }
             for o in objects
         ],
