@@ -55,6 +55,23 @@ def test_a_worker_process_builds_each_engine_once():
     assert worker_engine(EngineSpec.of("embedded", compactness=5.0)) is not worker_engine(spec)
 
 
+def test_a_checkpoint_path_is_sent_absolute_and_a_replaced_one_builds_a_new_engine(
+    tmp_path, monkeypatch
+):
+    """``--checkpoint ck.pth`` was looked for in each worker's working folder, and a worker
+    kept the engine of a checkpoint replaced at the same path (``download --force``)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ck.pth").write_bytes(b"old weights")
+    spec = EngineSpec.of("stand-in", factory="types:SimpleNamespace", checkpoint="ck.pth")
+    assert dict(spec.options)["checkpoint"] == str(tmp_path / "ck.pth")
+    assert dict(EngineSpec.of("skipclick", checkpoint="frozen").options)["checkpoint"] == "frozen"
+    first = worker_engine(spec)
+    assert worker_engine(spec) is first
+    (tmp_path / "new.pth").write_bytes(b"new weights")
+    os.replace(tmp_path / "new.pth", tmp_path / "ck.pth")
+    assert worker_engine(spec) is not first
+
+
 def test_concurrent_writers_never_show_a_torn_entry(tmp_path):
     """Processes and threads write the same entries; readers see each complete or not at all."""
     keys = [f"{i:032x}" for i in range(24)]

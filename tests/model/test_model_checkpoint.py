@@ -182,13 +182,29 @@ def test_a_checkpoint_in_the_legacy_format_loads_and_its_code_never_runs(tmp_pat
         evil,
         _use_new_zipfile_serialization=False,
     )
-    with pytest.raises(CheckpointError, match="legacy file holding more than tensors"):
+    with pytest.raises(CheckpointError, match="legacy file holding more than tensors") as info:
         load_skipclick(evil, backbone_arch=ARCH)
     assert not marker.exists()
+    assert "unsupported GLOBAL posix.system" in str(info.value)  # the cause, not torch's preface
     state = dict(tiny.state_dict())
     state["fuse.weight"] = torch.zeros(48, 100)
     with pytest.raises(CheckpointError, match=r"checkpoint .*shape\.pth does not match"):
         load_skipclick(_save(tmp_path / "shape.pth", state, config), backbone_arch=ARCH)
+
+
+def test_a_plain_pickle_is_refused_in_one_line_without_warnings(tmp_path):
+    """A ``.pkl`` (pickle protocol 4) gave torch's multi-line message and a UserWarning."""
+    import pickle
+    import warnings
+
+    path = tmp_path / "plain.pkl"
+    path.write_bytes(pickle.dumps({"state_dict": {}}, protocol=4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(CheckpointError) as info:
+            read_checkpoint(path)
+    assert "\n" not in str(info.value) and "Unsupported operand" in str(info.value)
+    assert "weights_only" not in str(info.value) and "documentation" not in str(info.value)
 
 
 def test_sha256_of_file(tmp_path):
@@ -216,6 +232,9 @@ def test_a_device_that_is_not_there_is_named_with_the_choices(monkeypatch):
         pick_device("gpu")
     for name in ("cuda", "cuda:0", "mps"):
         with pytest.raises(ValueError, match=r"this machine has no .*choose auto or cpu"):
+            pick_device(name)
+    for name in ("xpu", "hpu", "meta", "xla", "ipu", "vulkan"):  # torch's tracebacks, or late
+        with pytest.raises(ValueError, match=rf"'{name}' is not supported: choose auto, cpu"):
             pick_device(name)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
-import shutil
-import threading
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,43 +16,9 @@ from napari_skipclick.model.weights import (
     resolve_checkpoint,
     sidecar_path,
 )
-
-TINY = Path(__file__).parents[1] / "data" / "official_tiny" / "checkpoint.pth"
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture
-def server(tmp_path):
-    """A local HTTP server (127.0.0.1 only) with a checkpoint, an HTML page and a truncated file."""
-    root = tmp_path / "www"
-    root.mkdir()
-    shutil.copy(TINY, root / "good.pth")
-    (root / "page.pth").write_text("<!DOCTYPE html><html><body>Login required</body></html>\n")
-    (root / "truncated.pth").write_bytes(TINY.read_bytes()[: TINY.stat().st_size // 2])
-    handler = functools.partial(QuietHandler, directory=str(root))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", root
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture
-def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv(weights.CACHE_ENV, str(tmp_path / "cache"))
-    return tmp_path / "cache"
-
-
-def serve_as(monkeypatch, name: str, url: str) -> Path:
-    """Point the released checkpoint ``name`` at ``url`` (the tiny fixture is ≈ 3 MiB)."""
-    entry = replace(CHECKPOINTS[name], url=url, min_bytes=2**20)
-    monkeypatch.setitem(CHECKPOINTS, name, entry)
-    return weights.cached_path(name)
+from support.download import TINY_FILE as TINY
+from support.download import serve_as
+from support.tiny import tiny_release
 
 
 def test_download_is_checked_recorded_and_verified_on_every_load(server, cache, monkeypatch):
@@ -153,7 +114,7 @@ def test_each_failed_download_says_its_own_cause(server, cache, monkeypatch):
     with pytest.raises(WeightsError, match="the server answered 404") as info:
         fetch_checkpoint("frozen", progressbar=False)
     assert "offline" not in str(info.value)
-    entry = replace(CHECKPOINTS["frozen"], url=f"{base}/good.pth", sha256="0" * 64)
+    entry = tiny_release("frozen", url=f"{base}/good.pth", sha256="0" * 64)
     monkeypatch.setitem(CHECKPOINTS, "frozen", entry)
     with pytest.raises(WeightsError, match="differs from the released one"):
         fetch_checkpoint("frozen", progressbar=False)

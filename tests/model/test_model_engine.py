@@ -144,6 +144,30 @@ def test_half_precision_is_refused_on_cpu():
         SkipClickEngine(TINY / "checkpoint.pth", "cpu", "bf16", backbone_arch=ARCH)
 
 
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"device": "cuda"}, "this machine has no CUDA"),
+        ({"device": "xpu"}, "not supported"),
+        ({"device": "cpu", "precision": "bf16"}, "needs a GPU"),
+        ({"device": "cpu", "protocol": "zoom"}, "protocol"),
+    ],
+)
+def test_device_and_precision_are_refused_before_the_checkpoint_is_fetched(
+    monkeypatch, settings, message
+):
+    """``--device cuda`` on a machine without CUDA downloaded the 613 MB checkpoint first."""
+    from napari_skipclick.engines import skipclick
+
+    def never(*args, **kwargs):
+        raise AssertionError("the checkpoint was looked for before the settings were checked")
+
+    monkeypatch.setattr(skipclick, "resolve_checkpoint", never)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match=message):
+        SkipClickEngine("skipclick", **settings)
+
+
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize(("precision", "tolerance"), [("bf16", 0.05), ("fp16", 0.01)])

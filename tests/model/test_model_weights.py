@@ -5,12 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from napari_skipclick.model import weights
 from napari_skipclick.model.weights import (
     CHECKPOINTS,
     WeightsError,
@@ -18,13 +16,9 @@ from napari_skipclick.model.weights import (
     fetch_checkpoint,
     resolve_checkpoint,
 )
-from support.tiny import TINY
+from support.tiny import TINY, tiny_release
 
-
-@pytest.fixture(autouse=True)
-def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv(weights.CACHE_ENV, str(tmp_path / "cache"))
-    return tmp_path / "cache"
+pytestmark = pytest.mark.usefixtures("cache")  # $SKIPCLICK_CACHE_DIR (conftest)
 
 
 def test_registry_lists_the_four_released_checkpoints():
@@ -57,7 +51,7 @@ def test_cached_file_is_used_without_download(cache, monkeypatch):
         raise AssertionError("must not download")
 
     monkeypatch.setattr(pooch, "retrieve", fail)
-    monkeypatch.setitem(CHECKPOINTS, "skipclick", replace(CHECKPOINTS["skipclick"], min_bytes=1))
+    monkeypatch.setitem(CHECKPOINTS, "skipclick", tiny_release("skipclick"))
     cache.mkdir()
     target = cache / CHECKPOINTS["skipclick"].filename
     shutil.copy(TINY / "checkpoint.pth", target)

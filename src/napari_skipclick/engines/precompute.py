@@ -56,7 +56,12 @@ class EngineSpec:
 
     @classmethod
     def of(cls, name: str, factory: str | None = None, **options: Any) -> EngineSpec:
-        """A spec from keyword options."""
+        """A spec from keyword options; a checkpoint path is made absolute, as workers in
+        other working folders must read it (a released name stays a name)."""
+        from ..model.weights import portable_checkpoint
+
+        if options.get("checkpoint") is not None:
+            options["checkpoint"] = portable_checkpoint(options["checkpoint"])
         return cls(name, tuple(sorted(options.items())), factory)
 
     def build(self) -> Engine:
@@ -114,19 +119,42 @@ def plan_chunks(video: str, frames: Sequence[int], chunk: int) -> list[Chunk]:
 # -- inside a worker process ----------------------------------------------------------------
 
 _lock = threading.Lock()
-_engines: dict[str, Engine] = {}
+#: engines by spec, with the stamp (``_stamp``) of their checkpoint file when built
+_engines: dict[str, tuple[tuple[int, int, int] | None, Engine]] = {}
 #: open videos by path, with the stamp (``_stamp``) of the file or folder when it was opened
 _videos: OrderedDict[str, tuple[tuple[int, int, int] | None, VideoArray]] = OrderedDict()
 
 
 def worker_engine(spec: EngineSpec) -> Engine:
-    """The engine of ``spec``, built once per process and kept."""
+    """The engine of ``spec``, built once per process and kept while its checkpoint file is
+    unchanged: a checkpoint replaced at the same path (``skipclick download --force``, a new
+    training run) builds a new engine."""
     key = repr(spec)  # options may hold dicts (a backbone architecture): not hashable
+    stamp = _checkpoint_stamp(spec)
     with _lock:
-        engine = _engines.get(key)
-        if engine is None:
-            engine = _engines[key] = spec.build()
-        return engine
+        entry = _engines.get(key)
+        if entry is None or entry[0] != stamp:
+            entry = _engines[key] = (stamp, spec.build())
+        return entry[1]
+
+
+def _checkpoint_stamp(spec: EngineSpec) -> tuple[int, int, int] | None:
+    """The stamp of the checkpoint file ``spec`` names (a released name: its cached copy), or
+    None for an engine without one."""
+    from ..model.weights import WeightsError, checkpoint_file
+
+    options = dict(spec.options)
+    if spec.factory is None:
+        from .registry import engine_entry
+
+        options = {o.name: o.default for o in engine_entry(spec.name).options} | options
+    checkpoint = options.get("checkpoint")
+    if checkpoint is None:
+        return None
+    try:
+        return _stamp(str(checkpoint_file(checkpoint)))
+    except WeightsError:  # the cache folder is unusable: building says so
+        return None
 
 
 def _video(path: str) -> VideoArray:

@@ -57,8 +57,10 @@ class SkipClickEngine:
         protocol: str = "demo",
         backbone_arch: dict[str, Any] | None = None,
     ) -> None:
+        chosen = pick_device(device)
+        _check_settings(precision, protocol, chosen)  # before a checkpoint is downloaded
         path = resolve_checkpoint(checkpoint)
-        model = load_skipclick(path, backbone_arch=backbone_arch, device=pick_device(device))
+        model = load_skipclick(path, backbone_arch=backbone_arch, device=chosen)
         self._setup(model, weights_id(path, backbone_arch), precision, input_size, protocol)
 
     @classmethod
@@ -98,14 +100,11 @@ class SkipClickEngine:
         input_size: int,
         protocol: str,
     ) -> None:
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {sorted(PRECISIONS)}, got {precision!r}")
-        if protocol not in PROTOCOLS:
-            raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
+        _check_settings(precision, protocol, model.mean.device)
         model.grid_of(input_size, input_size)  # a positive multiple of the patch size
         self.model = model
         self.device = model.mean.device
-        self.decoder = self._decoder_for(model, precision)
+        self.decoder = fast_decoder(model) if precision == "fast" else model
         self.precision = precision
         self.protocol = protocol
         self.flip = protocol == "noc"
@@ -113,23 +112,6 @@ class SkipClickEngine:
         self.internal_size = (int(input_size), int(input_size))
         self._lock = threading.Lock()
         self._states: OrderedDict[int, tuple[Features, DecoderState]] = OrderedDict()
-
-    @staticmethod
-    def _decoder_for(model: SkipClickModel, precision: str) -> SkipClickModel:
-        """The model that decodes clicks: ``model``, or its fast copy for ``precision="fast"``."""
-        on_cpu = model.mean.device.type == "cpu"
-        if precision in ("bf16", "fp16") and on_cpu:
-            raise ValueError(f"precision {precision} needs a GPU; use fp32 or fast on the CPU")
-        if precision != "fast":
-            return model
-        if not on_cpu:
-            raise ValueError("precision fast is the CPU decoder; use bf16 or fp16 on a GPU")
-        if not bf16_matmul_supported():
-            raise ValueError(
-                "precision fast needs a CPU with native bfloat16 (AVX-512 BF16 or AMX); "
-                "this one has neither: use fp32"
-            )
-        return fast_decoder(model)
 
     @property
     def key(self) -> str:
@@ -236,6 +218,24 @@ class SkipClickEngine:
     ) -> np.ndarray | None:
         """Where the object masked on ``source`` lies on ``target`` (see ``skipclick_match``)."""
         return match_object(source, target, mask, self.model.grid_of(*self.internal_size))
+
+
+def _check_settings(precision: str, protocol: str, device: torch.device) -> None:
+    """Raise ``ValueError`` for a precision or protocol unknown, or not for ``device``."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {sorted(PRECISIONS)}, got {precision!r}")
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
+    on_cpu = device.type == "cpu"
+    if precision in ("bf16", "fp16") and on_cpu:
+        raise ValueError(f"precision {precision} needs a GPU; use fp32 or fast on the CPU")
+    if precision == "fast" and not on_cpu:
+        raise ValueError("precision fast is the CPU decoder; use bf16 or fp16 on a GPU")
+    if precision == "fast" and not bf16_matmul_supported():
+        raise ValueError(
+            "precision fast needs a CPU with native bfloat16 (AVX-512 BF16 or AMX); "
+            "this one has neither: use fp32"
+        )
 
 
 def weights_id(path: Path, backbone_arch: dict[str, Any] | None = None) -> str:

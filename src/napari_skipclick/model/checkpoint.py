@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
+import warnings
 import zipfile
 from collections.abc import Mapping
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from .checkpoint_bytes import archive_problem, not_a_checkpoint
-from .config import ConfigError, SkipClickConfig
+from .config import ConfigError, DinoV2Arch, SkipClickConfig
 from .skipclick import SkipClickModel
 
 #: checkpoints pickle objects of the official package; only these names get inert stand-ins
@@ -32,23 +34,32 @@ class _Placeholder:
         self.state = state
 
 
+#: device types the model runs on (docs/model.md, *Devices and precision*)
+DEVICE_TYPES = ("cpu", "cuda", "mps")
+_DEVICE_CHOICES = "choose auto, cpu, cuda (cuda:N) or mps"
+
+
 def pick_device(device: str | torch.device | None = None) -> torch.device:
     """``device`` as a ``torch.device``; None or ``auto`` picks CUDA, then Apple MPS, then CPU.
 
-    Raises ``ValueError`` for a name that is no device (``gpu``) and for CUDA or MPS on a
-    machine that has none, with the choices (torch's own errors name its internal backends).
+    Raises ``ValueError`` with the choices for a name that is no device (``gpu``), a device
+    type this package does not run on (``xpu``, ``meta``) and CUDA or MPS on a machine that has
+    none (torch's own errors name its internal backends, or come only when a tensor moves).
     """
     if device is not None and device != "auto":
         try:
             chosen = torch.device(device)
         except (RuntimeError, TypeError) as e:
-            raise ValueError(f"device {device!r}: choose auto, cpu, cuda (cuda:N) or mps") from e
+            raise ValueError(f"device {device!r}: {_DEVICE_CHOICES}") from e
+        if chosen.type not in DEVICE_TYPES:
+            raise ValueError(f"device {device!r} is not supported: {_DEVICE_CHOICES}")
         mps = getattr(torch.backends, "mps", None)
         available = {
+            "cpu": True,
             "cuda": torch.cuda.is_available(),
             "mps": mps is not None and mps.is_available(),
         }
-        if not available.get(chosen.type, True):
+        if not available[chosen.type]:
             raise ValueError(
                 f"device {device!r}: this machine has no {chosen.type.upper()}; choose auto or cpu"
             )
@@ -66,13 +77,22 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
 
 
 def _reason(exc: BaseException) -> str:
-    """What went wrong, without torch's advice to load the file with ``weights_only=False``
-    (which could run code from it)."""
+    """What went wrong, on one line: torch's own cause (``unsupported GLOBAL posix.system``),
+    without its advice to load the file with ``weights_only=False`` (which could run code from
+    it), its request to file an issue, or its pointer to the documentation."""
     text = str(exc)
-    if "WeightsUnpickler error:" in text:
-        text = text.rsplit("WeightsUnpickler error:", 1)[1]
-    text = text.split("Re-running `torch.load`")[0].strip()
+    for boilerplate_end in ("from a trusted source.", "WeightsUnpickler error:"):
+        text = text.rsplit(boilerplate_end, 1)[-1]
+    text = " ".join(text.split("Check the documentation of torch.load")[0].split())
     return text or type(exc).__name__
+
+
+def _torch_load(path: Path) -> Any:
+    """``torch.load(weights_only=True)`` on the CPU, without torch's warnings about the pickle
+    protocol (a refusal says why in its error)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.load(path, map_location="cpu", weights_only=True)
 
 
 def _safe_torch_load(path: Path) -> Any:
@@ -84,7 +104,7 @@ def _safe_torch_load(path: Path) -> Any:
         raise CheckpointError(f"{path} {problem}")
     if not zipfile.is_zipfile(path):  # PyTorch's legacy format (before 1.6)
         try:  # weights_only reads tensors and plain containers only, and runs nothing
-            return torch.load(path, map_location="cpu", weights_only=True)
+            return _torch_load(path)
         except Exception as exc:
             raise CheckpointError(
                 f"{path} is not a readable PyTorch checkpoint (truncated or corrupt, or a legacy "
@@ -112,7 +132,7 @@ def _safe_torch_load(path: Path) -> Any:
     ]
     try:
         with safe_globals(stand_ins):
-            return torch.load(path, map_location="cpu", weights_only=True)
+            return _torch_load(path)
     except Exception as exc:
         raise CheckpointError(
             f"{path} could not be read as a PyTorch checkpoint: {_reason(exc)}"
@@ -141,7 +161,10 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
 
 
 def check_state_dict(
-    model: torch.nn.Module, state: Mapping[str, torch.Tensor], path: str | os.PathLike = ""
+    model: torch.nn.Module,
+    state: Mapping[str, torch.Tensor],
+    path: str | os.PathLike = "",
+    against: str = "the architecture in its config",
 ) -> None:
     """Raise :class:`CheckpointError` naming missing/extra keys and shape mismatches."""
     expected = model.state_dict()
@@ -160,10 +183,7 @@ def check_state_dict(
             )
     if problems:
         where = f"{path} " if path else ""
-        raise CheckpointError(
-            f"checkpoint {where}does not match the architecture in its config: "
-            + "; ".join(problems)
-        )
+        raise CheckpointError(f"checkpoint {where}does not match {against}: " + "; ".join(problems))
 
 
 def build_model(config: SkipClickConfig) -> SkipClickModel:
@@ -171,6 +191,40 @@ def build_model(config: SkipClickConfig) -> SkipClickModel:
     model = SkipClickModel(config)
     model.eval().requires_grad_(False)
     return model
+
+
+def _checked(
+    path: Path, backbone_arch: Mapping[str, Any] | DinoV2Arch | None, *, meta: bool = False
+) -> tuple[SkipClickModel, dict[str, torch.Tensor]]:
+    """The model the checkpoint's config describes and its state dict, checked to match (on
+    the meta device when ``meta``: shapes only, no memory)."""
+    state, raw_config = read_checkpoint(path)
+    try:
+        config = SkipClickConfig.from_checkpoint_config(raw_config, backbone_arch)
+        with torch.device("meta") if meta else nullcontext():
+            model = build_model(config)
+    except ConfigError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
+    check_state_dict(model, state, path)
+    return model, state
+
+
+def check_checkpoint(path: str | os.PathLike, expected: SkipClickConfig) -> None:
+    """Raise :class:`CheckpointError` unless ``path`` loads as :func:`load_skipclick` loads
+    it and holds the keys and shapes of the ``expected`` architecture (a released model's).
+
+    Reads the file (safely, as loading does) but builds no weights: the models are shapes.
+    """
+    path = Path(path)
+    model, state = _checked(path, expected.dinov2, meta=True)
+    if model.config.extractor_type != expected.extractor_type:
+        raise CheckpointError(
+            f"{path} holds a {model.config.extractor_type!r} model, not the expected "
+            f"{expected.extractor_type!r}"
+        )
+    with torch.device("meta"):
+        reference = build_model(expected)
+    check_state_dict(reference, state, path, against="the expected (released) architecture")
 
 
 def load_skipclick(
@@ -185,17 +239,12 @@ def load_skipclick(
     """
     from .weights import CHECKPOINTS, resolve_checkpoint
 
+    chosen = pick_device(device)  # before a download
     if str(path) in CHECKPOINTS:
         path = resolve_checkpoint(path)
-    state, raw_config = read_checkpoint(path)
-    try:
-        config = SkipClickConfig.from_checkpoint_config(raw_config, backbone_arch)
-        model = build_model(config)
-    except ConfigError as exc:
-        raise CheckpointError(f"{path}: {exc}") from None
-    check_state_dict(model, state, path)
+    model, state = _checked(Path(path), backbone_arch)
     model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
-    return model.to(pick_device(device))
+    return model.to(chosen)
 
 
 def save_skipclick(model: SkipClickModel, path: str | os.PathLike) -> None:

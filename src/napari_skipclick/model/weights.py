@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import os
+import shutil
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .checkpoint_bytes import archive_problem, is_web_page
+from .config import SkipClickConfig, released_config
+from .download_folder import new_download_folder
 
 #: environment variable that overrides where downloaded checkpoints are kept
 CACHE_ENV = "SKIPCLICK_CACHE_DIR"
@@ -18,6 +23,10 @@ _BASE_URL = "https://mediastore.rz.uni-augsburg.de/get/{}/"
 
 class WeightsError(RuntimeError):
     """A checkpoint that is neither a local file nor downloadable right now, or a bad download."""
+
+
+class CacheFolderError(WeightsError):
+    """The cache folder itself is unusable (a file, read-only): no checkpoint can be fetched."""
 
 
 #: smallest plausible released checkpoint: the lightest one holds a ViT-B/14 (≈ 330 MiB)
@@ -32,6 +41,7 @@ class ReleasedCheckpoint:
     description: str
     url: str
     filename: str
+    architecture: SkipClickConfig = field(repr=False)  # its keys and shapes: a download's check
     sha256: str | None = None  # not published: the first download's hash is recorded instead
     min_bytes: int = MIN_RELEASED_BYTES
 
@@ -44,24 +54,28 @@ CHECKPOINTS: dict[str, ReleasedCheckpoint] = {
             "SkipClick: frozen DINOv2, intermediate features, skip connections (recommended)",
             _BASE_URL.format("MQjMyFYnZ7"),
             "full_model_skipclick.pth",
+            released_config("skipclick"),
         ),
         ReleasedCheckpoint(
             "intermediate",
             "frozen DINOv2 with fused intermediate features, no skip connections",
             _BASE_URL.format("aOa4lakFcM"),
             "skipclick_intermediate.pth",
+            released_config("intermediate"),
         ),
         ReleasedCheckpoint(
             "frozen",
             "frozen DINOv2, single feature map",
             _BASE_URL.format("2JipuNEGYO"),
             "skipclick_frozen.pth",
+            released_config("frozen"),
         ),
         ReleasedCheckpoint(
             "baseline",
             "baseline with a fine-tuned DINOv2, single feature map",
             _BASE_URL.format("Gf3Aza1fSE"),
             "skipclick_baseline.pth",
+            released_config("baseline"),
         ),
     )
 }
@@ -78,7 +92,7 @@ def cache_dir() -> Path:
         folder = Path(pooch.os_cache("napari-skipclick"))
     if folder.exists() and not folder.is_dir():
         where = f"${CACHE_ENV}" if override else "the checkpoint cache folder"
-        raise WeightsError(f"{where} {folder} is a file, not a folder: give a folder")
+        raise CacheFolderError(f"{where} {folder} is a file, not a folder: give a folder")
     return folder
 
 
@@ -105,8 +119,10 @@ def fetch_checkpoint(name: str, *, progressbar: bool = True, force: bool = False
         progressbar: show pooch's progress bar.
         force: download again even if a cached copy exists.
 
-    A download is kept only if it is a PyTorch zip checkpoint of plausible size; its size and
-    SHA-256 are then recorded beside it and checked on every later use.
+    A download is kept only if it loads as the loader loads it, with the released model's keys
+    and shapes; its size and SHA-256 are then recorded beside it and checked on every later use.
+    It is written in a folder of its own (:mod:`.download_folder`), removed whatever happens;
+    one left by a killed process is removed by a later download.
     """
     entry = _entry(name)
     target = cached_path(name)
@@ -114,8 +130,13 @@ def fetch_checkpoint(name: str, *, progressbar: bool = True, force: bool = False
         return verified(target, entry)
     import pooch
 
-    partial = target.with_name(f"{target.name}.download")
-    partial.unlink(missing_ok=True)
+    try:
+        folder = new_download_folder(target)
+    except OSError as exc:
+        raise CacheFolderError(
+            f"cannot write to the checkpoint cache folder {target.parent}: "
+            f"{exc.strerror or exc}; set ${CACHE_ENV} to a writable folder"
+        ) from None
     logger = pooch.get_logger()
     level = logger.level
     logger.setLevel("WARNING")  # pooch logs each file's hash "to use as known_hash"
@@ -124,36 +145,46 @@ def fetch_checkpoint(name: str, *, progressbar: bool = True, force: bool = False
             pooch.retrieve(
                 entry.url,
                 known_hash=entry.sha256,
-                fname=partial.name,
-                path=target.parent,
+                fname=target.name,
+                path=folder,
                 progressbar=progressbar,
             )
         )
-        check_checkpoint_file(path, entry.min_bytes, source=f"the download from {entry.url}")
+        check_candidate(path, entry, source=f"the download from {entry.url}")
+        _readable_by_all(path)
+        _install(path, target)
     except WeightsError:
-        partial.unlink(missing_ok=True)
         raise
-    except BaseException as exc:  # network, server and hash errors; Ctrl+C: nothing is kept
-        partial.unlink(missing_ok=True)
-        if not isinstance(exc, Exception):
-            raise
+    except Exception as exc:  # network, server and hash errors
         raise WeightsError(_download_failed(name, entry, target, exc)) from None
-    finally:
+    finally:  # Ctrl+C too: nothing partial is kept
+        shutil.rmtree(folder, ignore_errors=True)
         logger.setLevel(level)
-    os.replace(path, target)
-    _readable_by_all(target)
-    _write_sidecar(target)
     return target
 
 
+def _install(path: Path, target: Path) -> None:
+    """Move the checked download ``path`` to ``target`` and record it. The old record goes
+    first: if this is cut, the new file is checked and recorded on its first use."""
+    sidecar_path(target).unlink(missing_ok=True)
+    os.replace(path, target)
+    _record(target)
+
+
 def _download_failed(name: str, entry: ReleasedCheckpoint, target: Path, exc: Exception) -> str:
-    """Why a download failed, and what to do: only a network error means "offline"."""
+    """Why a download failed, and what to do: only a failed connection means "offline"."""
+    import requests
+
     text = f"could not download the {name!r} checkpoint from {entry.url}"
     status = getattr(getattr(exc, "response", None), "status_code", None)
     if status is not None:
         return f"{text}: the server answered {status} ({exc}); try again later"
     if "hash" in str(exc).lower() and isinstance(exc, ValueError):
         return f"{text}: the file differs from the released one ({exc}); try again later"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.Timeout):
+        return f"{text}: the transfer broke off ({exc.__class__.__name__}); try again"
+    if isinstance(exc, OSError) and exc.filename is not None:  # the disk's error, not the net's
+        return f"{text}: {exc.filename}: {exc.strerror or exc}"
     return (
         f"{text} ({exc.__class__.__name__}: {exc}). If this machine is offline, download it "
         f"elsewhere, then pass its path, or copy it to {target}."
@@ -193,19 +224,39 @@ def check_checkpoint_file(path: Path, min_bytes: int, *, source: str) -> None:
         raise WeightsError(f"{source} {problem}")
 
 
-def verified(path: Path, entry: ReleasedCheckpoint) -> Path:
-    """``path`` after checking it against its recorded size and SHA-256 (recorded if absent)."""
+def check_candidate(path: Path, entry: ReleasedCheckpoint, *, source: str) -> None:
+    """Raise :class:`WeightsError` unless ``path`` can stand for ``entry``: a zip checkpoint of
+    plausible size (cheap, byte-level) that loads as the loader loads it, with the released
+    architecture's keys and shapes (reading the file, but building no weights)."""
+    from .checkpoint import CheckpointError, check_checkpoint
+
+    check_checkpoint_file(path, entry.min_bytes, source=source)
+    try:
+        check_checkpoint(path, entry.architecture)
+    except CheckpointError as exc:
+        raise WeightsError(str(exc).replace(str(path), source)) from None
+
+
+def verified(path: Path, entry: ReleasedCheckpoint, *, record: bool = True) -> Path:
+    """``path`` after checking it against its recorded size and SHA-256.
+
+    A file without a record (copied by hand into the cache) is checked as a download is, then
+    recorded when ``record`` and the folder takes it; in a read-only folder it is checked on
+    every use instead.
+    """
     sidecar = sidecar_path(path)
-    if not sidecar.is_file():  # copied by hand into the cache: check it once, then record it
+    if not sidecar.is_file():
         try:
-            check_checkpoint_file(path, entry.min_bytes, source=str(path))
+            check_candidate(path, entry, source=str(path))
         except WeightsError as exc:
             raise WeightsError(f"{exc}. {_remedy(path, entry)}") from None
-        _write_sidecar(path)
+        if record:
+            with contextlib.suppress(OSError):  # read-only shared cache: checked on each use
+                _record(path)
         return path
     try:
-        record = json.loads(sidecar.read_text())
-        size, digest = int(record["size"]), str(record["sha256"])
+        record_ = json.loads(sidecar.read_text())
+        size, digest = int(record_["size"]), str(record_["sha256"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise WeightsError(f"{sidecar} is unreadable ({exc}). {_remedy(path, entry)}") from None
     if path.stat().st_size != size or file_sha256(path) != digest:
@@ -218,7 +269,15 @@ def verified(path: Path, entry: ReleasedCheckpoint) -> Path:
 
 
 def file_sha256(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
+    """Hex SHA-256 of a file, read in chunks; remembered for the file's size, modification
+    time and inode, so that checking a checkpoint and naming its weights read it once."""
+    info = os.stat(path)
+    stamp = (info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev)
+    return _sha256(os.path.abspath(path), stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _sha256(path: str, stamp: tuple[int, int, int, int]) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 22), b""):
@@ -226,7 +285,8 @@ def file_sha256(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def _write_sidecar(path: Path) -> None:
+def _record(path: Path) -> None:
+    """Write ``path``'s size and SHA-256 beside it (``OSError`` if the folder refuses)."""
     record = {"size": path.stat().st_size, "sha256": file_sha256(path)}
     tmp = sidecar_path(path).with_suffix(".tmp")
     tmp.write_text(json.dumps(record) + "\n")
@@ -238,6 +298,23 @@ def _remedy(path: Path, entry: ReleasedCheckpoint) -> str:
         f"Delete {path} (and {sidecar_path(path).name}), or download it again with "
         f"`skipclick download --force {entry.name}`."
     )
+
+
+def checkpoint_file(name_or_path: str | os.PathLike) -> Path:
+    """The absolute path of the file a checkpoint argument names, neither downloaded nor
+    checked: a released name's place in the cache, else the path itself (the rule of
+    :func:`resolve_checkpoint`)."""
+    key = str(name_or_path)
+    if key in CHECKPOINTS:
+        return cached_path(key).absolute()
+    return Path(key).expanduser().absolute()
+
+
+def portable_checkpoint(name_or_path: str | os.PathLike) -> str:
+    """A checkpoint argument that means the same in another working folder (a dask worker's):
+    a released name as it is, a path made absolute."""
+    key = str(name_or_path)
+    return key if key in CHECKPOINTS else str(checkpoint_file(key))
 
 
 def resolve_checkpoint(name_or_path: str | os.PathLike, *, download: bool = True) -> Path:

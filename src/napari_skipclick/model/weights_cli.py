@@ -26,8 +26,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Download the requested checkpoints; print where they are."""
-    from .weights import CHECKPOINTS, WeightsError, fetch_checkpoint
+    """Download the requested checkpoints; print where they are.
+
+    Exit status 1 when a checkpoint failed, 2 for a usage error refused before any download:
+    an unknown name, or a cache folder that cannot be used (a file, read-only).
+    """
+    from .weights import CHECKPOINTS, CacheFolderError, WeightsError, fetch_checkpoint
 
     names = list(CHECKPOINTS) if args.all else (args.names or ["skipclick"])
     unknown = [name for name in names if name not in CHECKPOINTS]
@@ -46,11 +50,13 @@ def run(args: argparse.Namespace) -> int:
         for name in names:
             try:
                 print(f"{name}: {fetch_checkpoint(name, force=args.force)}")
+            except CacheFolderError:
+                raise
             except WeightsError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 status = 1
         return status
-    except WeightsError as exc:  # the cache folder itself
+    except CacheFolderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -60,8 +66,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _list(names: list[str]) -> None:
     """Each checkpoint and its state, checked as a load checks it (a changed file is
-    *damaged*, not *downloaded*)."""
-    from .weights import CACHE_ENV, CHECKPOINTS, WeightsError, cache_dir, cached_path, verified
+    *damaged*, not *downloaded*); writes nothing."""
+    from .weights import (
+        CACHE_ENV,
+        CHECKPOINTS,
+        WeightsError,
+        cache_dir,
+        cached_path,
+        sidecar_path,
+        verified,
+    )
 
     print(f"cache folder: {cache_dir()} (override with ${CACHE_ENV})")
     for name in names:
@@ -69,8 +83,10 @@ def _list(names: list[str]) -> None:
         state = "not downloaded"
         if path.is_file():
             try:
-                verified(path, entry)
+                verified(path, entry, record=False)
                 state = "downloaded"
+                if not sidecar_path(path).is_file():
+                    state += " (no record: checked on each use)"
             except WeightsError:
                 state = f"damaged: skipclick download --force {name}"
-        print(f"  {name:<13} {state:<15} {entry.description}\n  {'':<13} {entry.url}")
+        print(f"  {name}: {state}\n      {entry.description}\n      {entry.url}")
