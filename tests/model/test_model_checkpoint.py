@@ -269,3 +269,17 @@ def test_official_package_names_get_inert_stand_ins(tmp_path, monkeypatch):
     assert not marker.exists()
     assert torch.equal(state["a"], torch.zeros(1))
     assert type(config["p"]).pickled_name == "isegm.evil.run"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"embed_dim": "48"}, "embed_dim must be an int, got '48'"),
+        ({"qkv_bias": 1}, "qkv_bias must be true or false"),
+        ({"emb_dim": 48}, "unknown DINOv2 architecture key\\(s\\) 'emb_dim'"),
+    ],
+)
+def test_a_backbone_arch_of_wrong_types_or_unknown_keys_is_named(change, message):
+    """``"embed_dim": "48"`` gave a confusing message and unknown keys were silently ignored."""
+    with pytest.raises(CheckpointError, match=message):
+        load_skipclick(TINY / "checkpoint.pth", backbone_arch={**ARCH, **change}, device="cpu")

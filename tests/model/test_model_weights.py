@@ -156,3 +156,18 @@ def test_bench_says_what_is_wrong_in_one_line(argv, message, capsys):
     assert bench.run(parser.parse_args([*argv, "--size", "56", "--repeats", "1"])) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--size", "0"), ("--repeats", "0"), ("--clicks", "0")]
+)
+def test_bench_refuses_counts_out_of_range_in_one_line(flag, value, capsys):
+    """``--size 0`` ended in ``ValueError: high <= 0``, ``--repeats 0`` in an IndexError."""
+    from napari_skipclick.bench import model as bench
+
+    parser = argparse.ArgumentParser(prog="skipclick bench")
+    bench.configure(parser)
+    with pytest.raises(SystemExit) as info:
+        parser.parse_args([flag, value])
+    assert info.value.code == 2
+    assert f"argument {flag}: " in capsys.readouterr().err

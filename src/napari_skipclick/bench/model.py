@@ -22,6 +22,22 @@ from ..engines.registry import ENGINES, create_engine
 _SKIPCLICK = ENGINES["skipclick"]
 
 
+def _at_least(minimum: int):
+    """An argparse type: an int of ``minimum`` or more (a one-line usage error otherwise)."""
+
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    convert.__name__ = f"integer >= {minimum}"
+    return convert
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the subcommand's arguments."""
     parser.add_argument("--model", default="skipclick", choices=list(ENGINES), help="engine")
@@ -29,21 +45,27 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variant", default="skipclick", help="released architecture to build")
     parser.add_argument("--checkpoint", help="SkipClick checkpoint path or released name")
     parser.add_argument("--backbone-arch", help="JSON file with a DINOv2 architecture dict")
-    parser.add_argument("--size", type=int, default=448, help="side of the square test image")
+    parser.add_argument(
+        "--size", type=_at_least(1), default=448, help="side of the square test image"
+    )
     parser.add_argument("--device", help="cpu, cuda, mps (default: best available)")
     precision = _SKIPCLICK.option("precision")
     parser.add_argument("--precision", default=precision.default, choices=precision.choices)
-    parser.add_argument("--repeats", type=int, default=5, help="frames to encode")
-    parser.add_argument("--clicks", type=int, default=5, help="clicks per frame")
-    parser.add_argument("--batch", type=int, default=0, help="also time batched encode of N frames")
-    parser.add_argument("--threads", type=int, help="torch CPU threads")
+    parser.add_argument("--repeats", type=_at_least(1), default=5, help="frames to encode")
+    parser.add_argument("--clicks", type=_at_least(1), default=5, help="clicks per frame")
+    parser.add_argument(
+        "--batch", type=_at_least(0), default=0, help="also time batched encode of N frames"
+    )
+    parser.add_argument("--threads", type=_at_least(1), help="torch CPU threads")
     parser.add_argument("--json", help="write the results to this JSON file")
     parser.add_argument("--official-src", help="checkout of Schorob/skipclick to compare with")
     parser.add_argument("--dinov2-src", help="checkout of facebookresearch/dinov2 (official path)")
     parser.add_argument(
-        "--warmup", type=int, default=2, help="untimed clicks before the model path"
+        "--warmup", type=_at_least(0), default=2, help="untimed clicks before the model path"
     )
-    parser.add_argument("--rounds", type=int, default=1, help="ours/official child process pairs")
+    parser.add_argument(
+        "--rounds", type=_at_least(1), default=1, help="ours/official child process pairs"
+    )
     parser.add_argument(
         "--fixture",
         help="official tiny fixture folder (tests/data/official_tiny): with --precision fast, "

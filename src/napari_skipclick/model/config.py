@@ -37,12 +37,47 @@ class DinoV2Arch:
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> DinoV2Arch:
-        """Build from a dict such as ``tiny_config.json["dinov2_tiny_architecture"]``."""
-        known = {f.name for f in fields(cls)}
+        """Build from a dict such as ``tiny_config.json["dinov2_tiny_architecture"]``.
+
+        Raises :class:`ConfigError` naming a key that is unknown (those of
+        :data:`IGNORED_ARCH_KEYS` excepted), missing, or of the wrong type (``"48"``).
+        """
+        types = {f.name: f.type for f in fields(cls)}
+        unknown = sorted(set(values) - set(types) - IGNORED_ARCH_KEYS)
+        if unknown:
+            raise ConfigError(
+                f"unknown DINOv2 architecture key(s) {', '.join(map(repr, unknown))}; "
+                f"known: {', '.join(types)}"
+            )
+        taken = {k: v for k, v in values.items() if k in types}
+        for key, value in taken.items():
+            if not _is_type(value, types[key]):
+                raise ConfigError(
+                    f"DINOv2 architecture {key} must be {_ARCH_TYPE_NAMES[types[key]]}, "
+                    f"got {value!r}"
+                )
         try:
-            return cls(**{k: v for k, v in values.items() if k in known})
+            return cls(**taken)
         except TypeError as exc:
             raise ConfigError(f"incomplete DINOv2 architecture {dict(values)}: {exc}") from None
+
+
+#: DINOv2 constructor arguments that change nothing at inference, and a free-text ``note``
+IGNORED_ARCH_KEYS = frozenset(
+    {"block_chunks", "drop_path_rate", "drop_path_uniform", "weight_init", "note"}
+)
+_ARCH_TYPE_NAMES = {"int": "an int", "float": "a number", "bool": "true or false", "str": "text"}
+
+
+def _is_type(value: Any, kind: str) -> bool:
+    """Whether ``value`` fits a field annotated ``kind`` (an int is a number, a bool no int)."""
+    if kind == "bool":
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    if kind == "float":
+        return isinstance(value, int | float)
+    return isinstance(value, {"int": int, "str": str}[kind])
 
 
 def _hub_arch(embed_dim: int, depth: int, num_heads: int, registers: int) -> DinoV2Arch:
