@@ -150,3 +150,22 @@ def test_subfolders_of_frames_or_videos_are_videos_of_their_folder(tmp_path):
     assert folder_of(tmp_path / "deep", images=1, subfolders=("2023/day1",)) == "videos"
     assert folder_of(tmp_path / "masks", images=12, subfolders=("masks",)) == "frames"
     assert folder_of(tmp_path / "one", images=1, subfolders=("empty/.hidden",)) == "frames"
+
+
+def test_names_with_other_digits_than_ascii_ones_sort_as_text(tmp_path):
+    """``IMG_1²2.jpg`` (a superscript two) crashed opening the folder: invalid literal for
+    int()."""
+    from napari_skipclick.io._image_sources import natural_key
+
+    names = ["IMG_10.jpg", "IMG_1²2.jpg", "IMG_2.jpg", "IMG_1.jpg", "IMG_①.jpg"]
+    for t, name in enumerate(names):
+        Image.fromarray(pattern(t)).save(tmp_path / name)
+    video = open_video(tmp_path)
+    assert video.shape[0] == len(names)
+    assert sorted(names, key=natural_key) == [
+        "IMG_1.jpg",
+        "IMG_1²2.jpg",
+        "IMG_2.jpg",
+        "IMG_10.jpg",
+        "IMG_①.jpg",
+    ]

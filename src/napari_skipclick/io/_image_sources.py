@@ -20,8 +20,10 @@ _OTHER_IMAGE_SUFFIXES = (".bmp", ".tif", ".tiff", ".gif", ".webp")
 
 
 def natural_key(name: str) -> list:
-    """Sort key that orders ``frame2`` before ``frame10`` (case-insensitive)."""
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
+    """Sort key that orders ``frame2`` before ``frame10`` (case-insensitive). Numbers are runs
+    of ASCII digits: ``²``, ``①`` or ``٣`` are text (``int()`` refused some, a crash)."""
+    parts = re.split(r"([0-9]+)", name)
+    return [int(part) if k % 2 else part.lower() for k, part in enumerate(parts)]
 
 
 def rgb8(image: Any, full: int = 65535) -> np.ndarray:
