@@ -152,6 +152,23 @@ def test_subfolders_of_frames_or_videos_are_videos_of_their_folder(tmp_path):
     assert folder_of(tmp_path / "one", images=1, subfolders=("empty/.hidden",)) == "frames"
 
 
+def test_a_16_bit_photo_among_8_bit_ones_is_scaled_from_its_own_range(tmp_path):
+    """A 16-bit PNG in a folder of 8-bit photos came out white: the 8-bit frames sampled for
+    the range (up to 255) made it 0..1023."""
+    for t in range(6):
+        Image.fromarray(pattern(t)).save(tmp_path / f"a_{t}.png")
+    deep = np.full((H, W), 30000, np.uint16)
+    deep[0, 0] = 60000
+    Image.fromarray(deep).save(tmp_path / "a_3.png")  # a frame the old sampling left out
+    video = open_video(tmp_path)
+    assert video[3][5, 5, 0] == round(30000 / 257)
+    assert not any("16-bit" in note for note in video.notes)  # full 16-bit data: no note
+    Image.fromarray((deep // 16).astype(np.uint16)).save(tmp_path / "a_3.png")  # 12-bit data
+    video = open_video(tmp_path)
+    assert video[3][5, 5, 0] == round(30000 / 16 * 255 / 4095)
+    assert any("1 of its 6 frames are 16-bit, holding 12-bit data" in n for n in video.notes)
+
+
 def test_names_with_other_digits_than_ascii_ones_sort_as_text(tmp_path):
     """``IMG_1²2.jpg`` (a superscript two) crashed opening the folder: invalid literal for
     int()."""

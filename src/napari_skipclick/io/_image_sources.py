@@ -38,6 +38,13 @@ def rgb8(image: Any, full: int = 65535) -> np.ndarray:
     return np.asarray(image.convert("RGB"))
 
 
+def depth_range(brightest: int) -> int:
+    """The range ``2**bits - 1`` of the camera depth (10, 12, 14 or 16 bits) that 16-bit data
+    whose brightest value is ``brightest`` use: a 12-bit camera's frames in 16-bit files
+    (0..4095) scaled from 0..65535 came out almost black."""
+    return 2 ** next((b for b in (10, 12, 14) if brightest.bit_length() <= b), 16) - 1
+
+
 def is_label_image(file: Path) -> bool:
     """True for a label image, not a frame: a palette or bilevel PNG, or a single-channel one
     with at most 16 values (object IDs, as in DAVIS ``Annotations/`` and ``masks/`` folders)."""
@@ -126,7 +133,8 @@ class FrameFolderSource:
             self.notes.extend(_left_out_note(path, suffixes))
         self._files = sorted(files, key=lambda p: natural_key(p.name))
         self._frames: list[tuple[Path, int]] = []  # (file, page)
-        sizes, wide = [], False  # wide: 16-bit frames among them
+        sizes: list[tuple[int, int]] = []
+        wide: list[int] = []  # the 16-bit frames among them
         for file in self._files:
             try:
                 with Image.open(file) as image:
@@ -135,7 +143,8 @@ class FrameFolderSource:
                         image.seek(page)
                         self._frames.append((file, page))
                         sizes.append(_upright_size(image))
-                        wide = wide or image.mode.startswith("I")
+                        if image.mode.startswith("I"):
+                            wide.append(len(self._frames) - 1)
                         if image.mode == "F":  # read as black by Pillow's RGB conversion
                             raise VideoError(
                                 f"{_name(file, page)}: floating-point pixels (a measurement, "
@@ -152,7 +161,7 @@ class FrameFolderSource:
                     f"{width}x{height}, {_name(*frame)} is {size[0]}x{size[1]}"
                 )
         self.height, self.width = height, width
-        self._full = self._data_range() if wide else 65535  # what 16-bit frames span
+        self._full = self._data_range(wide) if wide else 65535  # what 16-bit frames span
 
     def read(self, index: int) -> np.ndarray:
         from PIL import Image
@@ -167,14 +176,13 @@ class FrameFolderSource:
         self.n_decoded += 1
         return rgb
 
-    def _data_range(self) -> int:
-        """The range 16-bit frames use, ``2**bits - 1`` for a camera's depth of 10, 12, 14 or
-        16 bits: a 12-bit camera's frames in 16-bit files (0..4095) scaled from 0..65535 were
-        black. Found from five frames spread over the video (the brightest of them), the same
-        for every frame."""
+    def _data_range(self, wide: list[int]) -> int:
+        """The range the 16-bit frames ``wide`` use (``depth_range``), the same for each of
+        them: found from the brightest of five of them spread over the video (8-bit frames
+        beside them are not sampled: their 255 made a 16-bit photo's range 0..1023, white)."""
         from PIL import Image
 
-        picks = sorted({round(k * (self.n_frames - 1) / 4) for k in range(5)})
+        picks = sorted({wide[round(k * (len(wide) - 1) / 4)] for k in range(5)})
         brightest = 0
         for file, page in (self._frames[k] for k in picks):
             with Image.open(file) as image:
@@ -182,13 +190,18 @@ class FrameFolderSource:
                 brightest = max(brightest, int(np.asarray(image).max()))
         # a camera's depth (10, 12, 14 bits), not the sampled frames' own: a brighter frame
         # (a flash) keeps its detail, a dim video is not stretched
-        bits = next(b for b in (10, 12, 14, 16) if brightest.bit_length() <= b)
-        if bits < 16:
-            self.notes.append(
-                f"{self.path.name}: 16-bit frames holding {bits}-bit data (values up to "
-                f"{brightest}): scaled from 0..{2**bits - 1}"
+        full = depth_range(brightest)
+        if full < 65535:
+            which = (
+                f"{len(wide)} of its {self.n_frames} frames are 16-bit, holding"
+                if len(wide) < self.n_frames
+                else "16-bit frames holding"
             )
-        return 2**bits - 1
+            self.notes.append(
+                f"{self.path.name}: {which} {full.bit_length()}-bit data (values up to "
+                f"{brightest}): scaled from 0..{full}"
+            )
+        return full
 
     def keyframe_before(self, index: int) -> int:
         """Every image decodes on its own."""
