@@ -152,3 +152,16 @@ def test_a_manifest_from_a_spreadsheet_is_read(tmp_path):
     [ref] = read_manifest(tmp_path)
     assert ref.name == "a" and ref.image_path == tmp_path / "img" / "a.jpg"
     assert ref.mask_path == tmp_path / "gt" / "a.png"
+
+
+def test_a_12_bit_image_in_a_16_bit_file_is_read_from_its_range(tmp_path):
+    """Read as if 16-bit (value / 257), a 12-bit camera's image came out almost black, though
+    the widget reads the same photo from 0..4095."""
+    from napari_skipclick.io import open_video
+
+    deep = (_rgb()[..., 0].astype(np.uint16) * 16).astype(np.uint16)  # 0..4080
+    root = make_set(tmp_path / "set", {"deep": (deep, _good_mask())})
+    [ref] = read_manifest(root)
+    image = load_sample(ref).image
+    np.testing.assert_array_equal(image, open_video(ref.image_path)[0])
+    assert image.max() > 200

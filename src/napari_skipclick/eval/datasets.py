@@ -1,10 +1,10 @@
 """Evaluation sets described by a ``manifest.csv`` (``name,image,mask,...``), validated per sample.
 
-Paths in the manifest are relative to its folder. Images are read as the widget reads a photo:
-turned upright as their EXIF orientation says (``io.upright``), then 8-bit RGB (``io.rgb8``:
-grey, alpha and palettes); masks as stored (label PNGs, as ``import-labels`` reads them),
-single-channel 8-bit with the image's size, 1 = object, 0 = background, 255 = void, and at least
-one object pixel.
+Paths in the manifest are relative to its folder. Images are read as the widget reads a photo
+(``io.photo_rgb``: upright as their EXIF orientation says, 8-bit RGB from grey, alpha, palettes
+and 16-bit grey of a 10..16-bit camera); masks as stored (label PNGs, as ``import-labels``
+reads them), single-channel 8-bit with the image's size, 1 = object, 0 = background, 255 = void,
+and at least one object pixel.
 A sample that breaks a rule raises ``SampleError``; its message names the sample and the rule.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import rgb8, upright
+from ..io import photo_rgb
 from .clicker import VOID
 from .tables import check_folder, read_table
 
@@ -89,7 +89,7 @@ def _open(path: Path, what: str, name: str):
 def load_sample(ref: SampleRef) -> Sample:
     """Read and validate one sample; raise ``SampleError`` saying why if it is unusable."""
     name = ref.name
-    image = rgb8(upright(_open(ref.image_path, "image", name)))
+    image = photo_rgb(_open(ref.image_path, "image", name))
 
     mask_picture = _open(ref.mask_path, "mask", name)
     if mask_picture.mode not in ("L", "P"):

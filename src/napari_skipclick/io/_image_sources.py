@@ -45,6 +45,13 @@ def depth_range(brightest: int) -> int:
     return 2 ** next((b for b in (10, 12, 14) if brightest.bit_length() <= b), 16) - 1
 
 
+def photo_rgb(image: Any) -> np.ndarray:
+    """One photo (a PIL image) as the widget reads it: upright, ``rgb8``, 16-bit grey scaled
+    from its camera depth (``depth_range`` of its own brightest value)."""
+    wide = image.mode.startswith("I")
+    return rgb8(upright(image), depth_range(int(np.asarray(image).max())) if wide else 65535)
+
+
 def is_label_image(file: Path) -> bool:
     """True for a label image, not a frame: a palette or bilevel PNG, or a single-channel one
     with at most 16 values (object IDs, as in DAVIS ``Annotations/`` and ``masks/`` folders)."""
