@@ -96,12 +96,12 @@ def test_another_file_of_the_video_is_taken_with_a_warning_as_export_takes_it(an
     for t, frame in enumerate(pixels):
         Image.fromarray(frame).save(again / f"{t:05d}.png", compress_level=1)
     assert open_video(again).info.fingerprint != open_video(tmp_path / "frames").info.fingerprint
-    with pytest.warns(UserWarning, match="the same video encoded again is fine"):
+    with pytest.warns(UserWarning, match="the same frames saved again are fine"):
         data = SkipClickDataset(store, video=open_video(again))
     np.testing.assert_allclose(data[0][0].permute(1, 2, 0).numpy() * 255, pixels[1], atol=1e-3)
-    with pytest.warns(UserWarning, match="is not the file s.zarr was annotated on"):
+    with pytest.warns(UserWarning, match="is not the folder of photos s.zarr was annotated on"):
         SkipClickDataset(store, video=again)[0]
-    with pytest.warns(UserWarning, match="is not the file s.zarr was annotated on"):
+    with pytest.warns(UserWarning, match="is not the folder of photos s.zarr was annotated on"):
         export_store(
             store,
             "png",

@@ -459,7 +459,7 @@ def test_a_video_given_that_is_not_the_annotated_one_is_warned_of(tmp_path, caps
         cli([store, str(tmp_path / "b"), "--format", "png", "--with-images", "--video", str(other)])
         == 0
     )
-    assert "is not the file s.zarr was annotated on" in capsys.readouterr().err
+    assert "is not the folder of photos s.zarr was annotated on" in capsys.readouterr().err
     from napari_skipclick.io import video as video_module
 
     opened = []

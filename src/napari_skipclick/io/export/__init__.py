@@ -80,8 +80,10 @@ def export_store(
         quality: JPEG quality.
         videos: store path -> where to read its frames: a video file or frame folder (a video
             that has moved), or the frames themselves (a `(T, H, W, 3)` uint8 array-like).
-        warn: called with what the user should check, e.g. a video of ``videos`` that is not
-            the file annotated (another fingerprint; the same frames encoded again are fine).
+        warn: called with what the user should check, e.g. frames read (the store's video or
+            one of ``videos``) that are not the file or folder annotated (another fingerprint:
+            a folder's photo renamed or replaced; the same frames encoded again are fine);
+            default: a Python warning.
         overwrite: replace an earlier export.
         progress: called as ``progress(done, total)`` after each frame.
         cancel: polled after each frame; true stops and removes what was written.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -251,9 +252,10 @@ def check_video(
     store: AnnotationStore, source: Any, video: Any, warn: Callable[[str], None] | None
 ) -> None:
     """Refuse (``ExportError``) frames ``video`` of ``source`` whose size is not the store's;
-    with ``warn``, warn when a video file is not the one annotated (another fingerprint:
-    another clip of the same size, or the same frames encoded again; a store saved from a
-    labels layer knows none to compare with, frames given as an array carry none)."""
+    with ``warn``, warn when they are not the file or folder annotated (another fingerprint:
+    another clip of the same size, the same frames encoded again, a folder's photo renamed
+    or replaced; a store saved from a labels layer knows none to compare with, frames given
+    as an array carry none). The one rule for a video given and for the store's own."""
     v = store.video
     if tuple(video.shape) != (v.n_frames, v.height, v.width, 3):
         raise ExportError(
@@ -263,10 +265,19 @@ def check_video(
     info = getattr(video, "info", None)  # a VideoArray knows its content's fingerprint
     if warn is None or info is None or v.labels_only or info.fingerprint == v.fingerprint:
         return
+    fingerprints = f"fingerprint {info.fingerprint[:16]}, the store's {v.fingerprint[:16]}"
+    if Path(info.path).is_dir():
+        warn(
+            f"{source} is not the folder of photos {store.path.name} was annotated on "
+            f"({fingerprints}): its photos were renamed, replaced, added to or edited since (or "
+            "it is another folder), so a frame may now be another photo than the one "
+            "annotated, exported with that one's masks: check the images against the masks "
+            "(the same frames saved again are fine), or put the photos back as they were"
+        )
+        return
     warn(
-        f"{source} is not the file {store.path.name} was annotated on (fingerprint "
-        f"{info.fingerprint[:16]}, the store's {v.fingerprint[:16]}): check that its frames "
-        "are the annotated ones (the same video encoded again is fine)"
+        f"{source} is not the file {store.path.name} was annotated on ({fingerprints}): "
+        "check that its frames are the annotated ones (the same video encoded again is fine)"
     )
 
 
@@ -279,9 +290,8 @@ class FrameImages:
         videos: per store path, a video file or frame folder to read instead of the recorded
             one (for a video that has moved), or the frames themselves, a ``(T, H, W, 3)``
             uint8 array-like (the widget's session: what the annotator saw).
-        warn: called when a video of ``videos`` is not the file the store was annotated on
-            (another fingerprint: another clip of the same size, or the same frames encoded
-            again); None: not checked.
+        warn: called when the frames read are not the file or folder the store was annotated
+            on (``check_video``), the store's own or one of ``videos``; None: a Python warning.
     """
 
     def __init__(
@@ -299,7 +309,7 @@ class FrameImages:
         self._sources = dict(videos or {})
         self._open: dict[str, Any] = {}
         self._opened: list[Any] = []  # the videos this object opened, to close
-        self._warn = warn
+        self._warn = warn or _python_warning
 
     def frame(self, store: AnnotationStore, t: int) -> np.ndarray:
         """Frame ``t`` of ``store``'s video as ``(H, W, 3) uint8``."""
@@ -324,7 +334,7 @@ class FrameImages:
                         "give the video's new place, or export without images"
                     ) from e
                 self._opened.append(video)
-            check_video(store, source, video, self._warn if key in self._sources else None)
+            check_video(store, source, video, self._warn)
             self._open[key] = video
         return np.asarray(self._open[key][t])
 
@@ -347,3 +357,7 @@ class FrameImages:
             if close is not None:
                 close()
         self._open.clear()
+
+
+def _python_warning(text: str) -> None:
+    warnings.warn(text, UserWarning, stacklevel=5)

@@ -1,0 +1,61 @@
+"""Exports whose frames are read from a source changed since it was annotated: a folder of
+photos with a photo renamed or replaced is exported with a warning naming what changed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from napari_skipclick.io import open_video
+from napari_skipclick.io.export import export_store
+from napari_skipclick.io.export_cli import run
+from napari_skipclick.io.store import AnnotationStore
+from napari_skipclick.types import FrameStatus
+
+H, W = 24, 32
+
+
+def photos(folder, names):
+    """A folder of photos, ``names`` in order, each a flat grey of its own level."""
+    folder.mkdir()
+    for k, name in enumerate(names):
+        Image.fromarray(np.full((H, W, 3), 20 * k, np.uint8)).save(folder / name)
+    return folder
+
+
+def annotated(tmp_path, source):
+    """A store of ``source`` with its last frame annotated; returns its path."""
+    with open_video(source) as video:
+        info = video.info
+    labels = np.zeros((H, W), np.uint32)
+    labels[4:9, 5:12] = 1
+    with AnnotationStore.open_or_create(tmp_path / "s.zarr", info) as store:
+        store.commit_frame(info.n_frames - 1, labels, FrameStatus.CLICKED, {})
+    return tmp_path / "s.zarr"
+
+
+def cli(*argv) -> int:
+    import argparse
+
+    from napari_skipclick.io.export_cli import configure
+
+    parser = argparse.ArgumentParser()
+    configure(parser)
+    return run(parser.parse_args([str(a) for a in argv]))
+
+
+def test_a_folder_whose_photo_was_renamed_exports_with_a_warning(tmp_path, capsys):
+    """``mv IMG_9.jpg IMG_99.jpg`` in an annotated folder: the export paired IMG_9's mask
+    with IMG_10, silently; the store's own folder is now checked as a folder given is."""
+    folder = photos(tmp_path / "same", ["IMG_3.jpg", "IMG_9.jpg", "IMG_10.jpg"])
+    store = annotated(tmp_path, folder)
+    assert cli(store, tmp_path / "a", "--format", "coco") == 0
+    assert "warning" not in capsys.readouterr().err  # unchanged: no warning
+    (folder / "IMG_9.jpg").rename(folder / "IMG_99.jpg")
+    assert cli(store, tmp_path / "b", "--format", "coco") == 0
+    err = capsys.readouterr().err
+    assert "is not the folder of photos s.zarr was annotated on" in err
+    assert "a frame may now be another photo than the one annotated" in err
+    with pytest.warns(UserWarning, match="a frame may now be another photo"):
+        export_store(AnnotationStore.open(store, readonly=True), "coco", tmp_path / "c")
