@@ -146,14 +146,14 @@ def test_split_parsing_and_blocks():
         with pytest.raises(ValueError):
             parse_split(bad)
     frames = list(range(100))
-    split = split_frames(frames, {"train": 0.8, "val": 0.2}, seed=1)
+    [split] = split_frames([frames], {"train": 0.8, "val": 0.2}, seed=1)
     assert sum(v == "val" for v in split.values()) == 20
     # every run of one split is at least one whole block (100 frames / 20 blocks = 5 frames)
     changes = [t for t in frames[1:] if split[t] != split[t - 1]]
     runs = np.diff([0, *changes, len(frames)])
     assert runs.min() >= 5
-    assert split_frames(frames, {"train": 0.8, "val": 0.2}, seed=1) == split
-    assert split_frames(frames, {"train": 0.8, "val": 0.2}, seed=2) != split
+    assert split_frames([frames], {"train": 0.8, "val": 0.2}, seed=1) == [split]
+    assert split_frames([frames], {"train": 0.8, "val": 0.2}, seed=2) != [split]
     videos = split_videos(["a", "b", "c", "d", "e"], {"train": 0.6, "val": 0.4}, seed=0)
     assert sorted(videos.values()) == ["train", "train", "train", "val", "val"]
 

@@ -197,13 +197,14 @@ def plan_export(
     selected = [select_frames(store, frames, statuses) for store in stores]
     names: list[str] = []
     objects = take_objects(stores, selected, names)
-    for store, video, chosen in zip(stores, videos, selected, strict=True):
+    by_frame = split_frames(selected, split, seed) if split and split_by == "frames" else []
+    for k, (store, video, chosen) in enumerate(zip(stores, videos, selected, strict=True)):
         if not split:
             splits = dict.fromkeys(chosen, "")
         elif split_by == "video":
             splits = dict.fromkeys(chosen, by_video[video])
         else:
-            splits = split_frames(chosen, split, seed)
+            splits = by_frame[k]
         items.extend(Item(store, video, t, splits[t]) for t in chosen)
     if not items:
         asked = (

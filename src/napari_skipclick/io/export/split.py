@@ -2,7 +2,8 @@
 
 Neighbouring video frames are near-duplicates. A random split by frame puts frame ``t`` in
 train and frame ``t + 1`` in val, so validation scores measure memory, not generalisation.
-Splitting by contiguous blocks of frames (the default) or by whole videos avoids that.
+Splitting by contiguous blocks of frames (the default; the blocks of all the videos exported are
+drawn as one pool) or by whole videos avoids that.
 """
 
 from __future__ import annotations
@@ -70,15 +71,24 @@ def _assign(n: int, split: dict[str, float], seed: int) -> list[str]:
     return assigned
 
 
-def split_frames(frames: Sequence[int], split: dict[str, float], seed: int) -> dict[int, str]:
-    """Frame -> split: contiguous blocks of the (sorted) frames, blocks drawn with ``seed``."""
-    frames = sorted(frames)
-    if not frames:
-        return {}
-    n_blocks = min(len(frames), BLOCKS_PER_VIDEO)
-    bounds = np.linspace(0, len(frames), n_blocks + 1).round().astype(int)
-    names = _assign(n_blocks, split, seed)
-    return {t: names[b] for b in range(n_blocks) for t in frames[bounds[b] : bounds[b + 1]]}
+def split_frames(
+    videos: Sequence[Sequence[int]], split: dict[str, float], seed: int
+) -> list[dict[int, str]]:
+    """Per video, frame -> split: each video's (sorted) frames cut into contiguous blocks,
+    the blocks of all videos drawn into the splits as one pool with ``seed`` (videos split one
+    by one with one seed put every single-frame video in the same split)."""
+    blocks: list[list[int]] = []  # the frames of each block, of every video in turn
+    owner: list[int] = []  # the video of each block
+    for k, frames in enumerate(videos):
+        frames = sorted(frames)
+        n_blocks = min(len(frames), BLOCKS_PER_VIDEO)
+        bounds = np.linspace(0, len(frames), n_blocks + 1).round().astype(int)
+        blocks.extend(frames[bounds[b] : bounds[b + 1]] for b in range(n_blocks))
+        owner.extend([k] * n_blocks)
+    splits: list[dict[int, str]] = [{} for _ in videos]
+    for k, block, name in zip(owner, blocks, _assign(len(blocks), split, seed), strict=True):
+        splits[k].update(dict.fromkeys(block, name))
+    return splits
 
 
 def split_videos(videos: Sequence[str], split: dict[str, float], seed: int) -> dict[str, str]:

@@ -1,7 +1,9 @@
-"""Exports whose frames are read from a source changed since it was annotated: a folder of
-photos with a photo renamed or replaced is exported with a warning naming what changed."""
+"""Exports of photos: a folder of photos with a photo renamed or replaced since it was
+annotated is exported with a warning; stores of one photo each are split as one pool."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
@@ -24,15 +26,15 @@ def photos(folder, names):
     return folder
 
 
-def annotated(tmp_path, source):
-    """A store of ``source`` with its last frame annotated; returns its path."""
+def annotated(tmp_path, source, name="s.zarr"):
+    """A store ``name`` of ``source`` with its last frame annotated; returns its path."""
     with open_video(source) as video:
         info = video.info
     labels = np.zeros((H, W), np.uint32)
     labels[4:9, 5:12] = 1
-    with AnnotationStore.open_or_create(tmp_path / "s.zarr", info) as store:
+    with AnnotationStore.open_or_create(tmp_path / name, info) as store:
         store.commit_frame(info.n_frames - 1, labels, FrameStatus.CLICKED, {})
-    return tmp_path / "s.zarr"
+    return tmp_path / name
 
 
 def cli(*argv) -> int:
@@ -59,3 +61,18 @@ def test_a_folder_whose_photo_was_renamed_exports_with_a_warning(tmp_path, capsy
     assert "a frame may now be another photo than the one annotated" in err
     with pytest.warns(UserWarning, match="a frame may now be another photo"):
         export_store(AnnotationStore.open(store, readonly=True), "coco", tmp_path / "c")
+
+
+def test_a_frame_split_divides_the_frames_of_several_single_photo_stores(tmp_path):
+    """One store per photo (photos of different sizes), ``--split`` by frames: every store
+    was split alone with one seed, each photo went to train and the export failed, "the
+    split 'val' would get no frames"."""
+    folder = photos(tmp_path / "photos", [f"IMG_{k}.jpg" for k in range(10)])
+    stores = [annotated(tmp_path, folder / f"IMG_{k}.jpg", f"{k}.zarr") for k in range(10)]
+    out = tmp_path / "out"
+    export_store(stores, "coco", out, with_images=False, split="train=0.8,val=0.2")
+    counts = {
+        name: len(json.loads((out / f"annotations_{name}.json").read_text())["images"])
+        for name in ("train", "val")
+    }
+    assert counts == {"train": 8, "val": 2}
