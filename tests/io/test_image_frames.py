@@ -186,3 +186,23 @@ def test_names_with_other_digits_than_ascii_ones_sort_as_text(tmp_path):
         "IMG_10.jpg",
         "IMG_①.jpg",
     ]
+
+
+def test_every_unreadable_file_of_a_folder_is_named_with_what_to_do(tmp_path):
+    """Only the first unreadable file was named: moved aside, the next one blocked the folder
+    again; a folder of photos of different sizes did not say to open them one by one."""
+    for t in range(3):
+        Image.fromarray(pattern(t)).save(tmp_path / f"{t}.png")
+    for k in range(7):
+        (tmp_path / f"bad{k}.jpg").write_bytes(b"not a jpeg")
+    with pytest.raises(VideoError) as refused:
+        open_video(tmp_path)
+    text = str(refused.value)
+    assert "7 file(s) are not readable images: bad0.jpg (" in text
+    assert "bad4.jpg (" in text and "and 2 more" in text and "bad5.jpg" not in text
+    assert "Move them out of the folder" in text
+    for k in range(7):
+        (tmp_path / f"bad{k}.jpg").unlink()
+    Image.fromarray(pattern(0)[:20]).save(tmp_path / "small.png")
+    with pytest.raises(VideoError, match="photos of different sizes are one store each, open"):
+        open_video(tmp_path)

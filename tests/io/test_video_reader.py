@@ -361,7 +361,7 @@ def test_bad_inputs_raise_video_error(tmp_path, videos):
         "no_frames.avi": "no frames",
         "empty_dir": "has no .jpg/.jpeg/.png frames",
         "mixed": "frames differ in size: 0.png is 64x48, 1.png is 32x48",
-        "broken": "1.png: not a readable image",
+        "broken": r"1 file\(s\) are not readable images: 1.png \(",
     }
     for name, message in cases.items():
         with pytest.raises(VideoError, match=message):

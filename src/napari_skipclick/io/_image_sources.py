@@ -17,6 +17,11 @@ _EXIF_ORIENTATION = 0x0112
 PAGED_SUFFIXES = (".tif", ".tiff")
 #: images a frame folder does not read, named in its notes when there are any
 _OTHER_IMAGE_SUFFIXES = (".bmp", ".tif", ".tiff", ".gif", ".webp")
+#: what to do with a folder of photos of different sizes
+_ONE_BY_ONE = (
+    ": photos of different sizes are one store each, open them one by one "
+    "(skipclick annotate PHOTO --store PHOTO.zarr)"
+)
 
 
 def natural_key(name: str) -> list:
@@ -98,6 +103,19 @@ def _left_out_note(folder: Path, suffixes: tuple[str, ...]) -> list[str]:
     return [f"{folder.name}: {what} left out, only {'/'.join(suffixes)} files are frames: {names}"]
 
 
+def _unreadable_text(path: Path, unreadable: list[tuple[str, str]]) -> str:
+    """The refusal of a photo, or a frame folder holding files that cannot be read (``(name,
+    why)``): the first five named, then a count, and what to do."""
+    if path.is_file():
+        return f"{unreadable[0][0]}: not a readable image ({unreadable[0][1]})"
+    names = "; ".join(f"{name} ({why})" for name, why in unreadable[:5])
+    more = f"; and {len(unreadable) - 5} more" if len(unreadable) > 5 else ""
+    return (
+        f"{path}: {len(unreadable)} file(s) are not readable images: {names}{more}. Move them "
+        "out of the folder (or repair them) and open it again"
+    )
+
+
 def _name(file: Path, page: int) -> str:
     return f"{file.name} page {page + 1}" if page else file.name
 
@@ -142,6 +160,7 @@ class FrameFolderSource:
         self._frames: list[tuple[Path, int]] = []  # (file, page)
         sizes: list[tuple[int, int]] = []
         wide: list[int] = []  # the 16-bit frames among them
+        unreadable: list[tuple[str, str]] = []  # (name, why)
         for file in self._files:
             try:
                 with Image.open(file) as image:
@@ -158,7 +177,9 @@ class FrameFolderSource:
                                 "not a picture): save the frames as 8- or 16-bit images"
                             )
             except (OSError, UnidentifiedImageError, EOFError) as exc:
-                raise VideoError(f"{file.name}: not a readable image ({reason(exc)})") from exc
+                unreadable.append((file.name, reason(exc)))
+        if unreadable:
+            raise VideoError(_unreadable_text(path, unreadable))
         self.n_frames = len(self._frames)
         width, height = sizes[0]
         for frame, size in zip(self._frames, sizes, strict=True):
@@ -166,6 +187,7 @@ class FrameFolderSource:
                 raise VideoError(
                     f"{path}: frames differ in size: {_name(*self._frames[0])} is "
                     f"{width}x{height}, {_name(*frame)} is {size[0]}x{size[1]}"
+                    + (_ONE_BY_ONE if path.is_dir() else "")
                 )
         self.height, self.width = height, width
         self._full = self._data_range(wide) if wide else 65535  # what 16-bit frames span
