@@ -176,19 +176,33 @@ def check_same_video(p: Path, stored: VideoInfo, video: VideoInfo) -> None:
                 "Labels layer is never saved into it (its empty frames would erase the video's "
                 "labels); save it to a new store, or import it in the widget (Import labels)"
             )
-        advice = "Open that video, or choose another store path."
-        if stored.path and video.path and Path(stored.path) == Path(video.path):
-            advice = (  # napari's own reader decodes the file to other frames than PyAV's
-                "It is the same file read another way (napari's own reader?): open it with "
-                "napari-skipclick (File > Open with Plugin > SkipClick, or skipclick annotate)."
-            )
         raise StoreMismatchError(
             f"the store {p} belongs to another video: {stored.path or 'a layer without a file'} "
             f"({stored.n_frames} frames {stored.width}x{stored.height}, fingerprint "
             f"{_short(stored)}), not {video.path or 'a layer without a file'} "
             f"({video.n_frames} frames "
-            f"{video.width}x{video.height}, fingerprint {_short(video)}). {advice}"
+            f"{video.width}x{video.height}, fingerprint {_short(video)}). "
+            f"{_mismatch_advice(stored, video)}"
         )
+
+
+def _mismatch_advice(stored: VideoInfo, video: VideoInfo) -> str:
+    """What to do when a store of ``stored`` is opened with ``video``, another one."""
+    if not (stored.path and video.path and Path(stored.path) == Path(video.path)):
+        return "Open that video, or choose another store path."
+    change = video.n_frames - stored.n_frames
+    if change and Path(video.path).is_dir():  # photos added to a folder, or removed
+        done, undo = ("added to", "take them out") if change > 0 else ("removed from", "put back")
+        return (
+            f"{abs(change)} photo(s) were {done} the folder since it was annotated: {undo} "
+            f"the {abs(change)} photo(s) to go on with this store (it keeps the photos "
+            "annotated by their place in name order), or choose another store path to "
+            "annotate the folder as it is now."
+        )
+    return (  # napari's own reader decodes the file to other frames than PyAV's
+        "It is the same file read another way (napari's own reader?): open it with "
+        "napari-skipclick (File > Open with Plugin > SkipClick, or skipclick annotate)."
+    )
 
 
 def _short(video: VideoInfo) -> str:

@@ -1,5 +1,6 @@
-"""Exports of photos: a folder of photos with a photo renamed or replaced since it was
-annotated is exported with a warning; stores of one photo each are split as one pool."""
+"""Stores of photos, a folder's or one photo's: a folder changed since it was annotated
+(exported with a warning, refused with what changed), stores of one photo each (split as one
+pool)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from PIL import Image
 from napari_skipclick.io import open_video
 from napari_skipclick.io.export import export_store
 from napari_skipclick.io.export_cli import run
-from napari_skipclick.io.store import AnnotationStore
+from napari_skipclick.io.store import AnnotationStore, StoreMismatchError
 from napari_skipclick.types import FrameStatus
 
 H, W = 24, 32
@@ -76,3 +77,23 @@ def test_a_frame_split_divides_the_frames_of_several_single_photo_stores(tmp_pat
         for name in ("train", "val")
     }
     assert counts == {"train": 8, "val": 2}
+
+
+def test_a_folder_with_photos_added_or_removed_is_refused_saying_so(tmp_path):
+    """A photo added to an annotated folder: the refusal said "It is the same file read
+    another way (napari's own reader?)"."""
+    folder = photos(tmp_path / "same", ["IMG_3.jpg", "IMG_9.jpg", "IMG_10.jpg"])
+    store = annotated(tmp_path, folder)
+    Image.fromarray(np.zeros((H, W, 3), np.uint8)).save(folder / "IMG_11.jpg")
+    Image.fromarray(np.zeros((H, W, 3), np.uint8)).save(folder / "IMG_12.jpg")
+    with open_video(folder) as video, pytest.raises(StoreMismatchError) as refused:
+        AnnotationStore.open_or_create(store, video.info)
+    assert "2 photo(s) were added to the folder since it was annotated" in str(refused.value)
+    assert "napari's own reader" not in str(refused.value)
+    for name in ("IMG_11.jpg", "IMG_12.jpg", "IMG_3.jpg"):
+        (folder / name).unlink()
+    with (
+        open_video(folder) as video,
+        pytest.raises(StoreMismatchError, match=r"1 photo\(s\) were removed"),
+    ):
+        AnnotationStore.open_or_create(store, video.info)
