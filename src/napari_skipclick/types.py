@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 
@@ -67,6 +67,9 @@ class VideoInfo:
     width: int
     fps: float
     fingerprint: str
+    #: fingerprints earlier versions gave the same content (a photo's held its file name),
+    #: never written into a store: a store recording one of them is this video's
+    former: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @classmethod
     def of_labels(cls, n_frames: int, height: int, width: int) -> VideoInfo:
@@ -81,9 +84,11 @@ class VideoInfo:
         return self.fingerprint.startswith(LABELS_ONLY)
 
     def takes(self, video: VideoInfo) -> bool:
-        """Whether a store made for this video is ``video``'s: the same size and fingerprint
-        (the file may have moved), or this is a stand-in of that size (``of_labels``)."""
+        """Whether a store made for this video is ``video``'s: the same size and fingerprint,
+        or one ``video`` had before (the file may have moved), or this is a stand-in of that
+        size (``of_labels``)."""
         size = (self.n_frames, self.height, self.width)
         if size != (video.n_frames, video.height, video.width):
             return False
-        return self.fingerprint == video.fingerprint or self.labels_only
+        same = self.fingerprint == video.fingerprint or self.fingerprint in video.former
+        return same or self.labels_only

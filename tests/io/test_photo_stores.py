@@ -97,3 +97,29 @@ def test_a_folder_with_photos_added_or_removed_is_refused_saying_so(tmp_path):
         pytest.raises(StoreMismatchError, match=r"1 photo\(s\) were removed"),
     ):
         AnnotationStore.open_or_create(store, video.info)
+
+
+def test_a_renamed_photo_keeps_its_store_and_old_stores_still_open(tmp_path, capsys):
+    """``mv photo.jpg photo_renamed.jpg`` orphaned the photo's store: its fingerprint held
+    the file name. A store made before (the name in its fingerprint) still opens, and is
+    written with the fingerprint of now."""
+    folder = photos(tmp_path / "photos", ["photo.jpg"])
+    store = annotated(tmp_path, folder / "photo.jpg")
+    (folder / "photo.jpg").rename(folder / "photo_renamed.jpg")
+    with open_video(folder / "photo_renamed.jpg") as video:
+        info = video.info
+    with AnnotationStore.open_or_create(store, info) as opened:
+        assert opened.annotated_frames() == [0]
+    # a store made before: its manifest records the fingerprint with the name
+    [old] = info.former
+    manifest = json.loads((store / "skipclick.json").read_text())
+    manifest["video"]["fingerprint"] = old
+    (store / "skipclick.json").write_text(json.dumps(manifest))
+    assert cli(store, tmp_path / "out", "--format", "coco") == 0
+    assert "warning" not in capsys.readouterr().err  # the same photo
+    with AnnotationStore.open_or_create(store, info) as opened:
+        assert opened.annotated_frames() == [0]
+    assert json.loads((store / "skipclick.json").read_text())["video"]["fingerprint"] == (
+        info.fingerprint
+    )
+    assert "former" not in json.loads((store / "skipclick.json").read_text())["video"]

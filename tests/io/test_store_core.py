@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -111,7 +112,7 @@ def test_resume_same_video_and_refuse_other(tmp_path):
         assert store.manifest["engines_used"][0]["key"] == "embedded"
     with pytest.raises(StoreMismatchError, match=r"belongs to another video.*run1\.mp4"):
         AnnotationStore.open_or_create(path, OTHER)
-    reread = VideoInfo(moved.path, *list(vars(VIDEO).values())[1:-1], "fp-napari-reader")
+    reread = dataclasses.replace(moved, fingerprint="fp-napari-reader")
     with pytest.raises(StoreMismatchError, match="same file read another way"):
         AnnotationStore.open_or_create(path, reread)  # napari's own reader: other frames
     # the refused open released the lock and changed nothing

@@ -237,11 +237,22 @@ class FrameFolderSource:
         return index
 
     def fingerprint(self) -> str:
-        """sha256 over frame count, size, every file's name and byte size, first and last file."""
-        digest = hashlib.sha256(b"napari-skipclick frames v1\0")
+        """sha256 over frame count, size, every file's byte size (and name, in a folder,
+        where the names set the order: a photo renamed is the same photo), first and last
+        file."""
+        return self._fingerprint(named=self.path.is_dir())
+
+    def former_fingerprints(self) -> tuple[str, ...]:
+        """A photo's or TIFF's fingerprint as earlier versions made it: with its file name."""
+        return () if self.path.is_dir() else (self._fingerprint(named=True),)
+
+    def _fingerprint(self, named: bool) -> str:
+        kind = b"frames" if named else b"image"
+        digest = hashlib.sha256(b"napari-skipclick " + kind + b" v1\0")
         digest.update(f"{self.n_frames}|{self.height}|{self.width}\0".encode())
         for file in self._files:
-            digest.update(f"{file.name}|{file.stat().st_size}\0".encode())
+            name = f"{file.name}|" if named else ""
+            digest.update(f"{name}{file.stat().st_size}\0".encode())
         for file in dict.fromkeys([self._files[0], self._files[-1]]):
             digest.update(file.read_bytes())
         return digest.hexdigest()

@@ -105,6 +105,10 @@ class VideoFileSource:
             digest.update(fh.read(_MIB))
         return digest.hexdigest()
 
+    def former_fingerprints(self) -> tuple[str, ...]:
+        """None: a video file's fingerprint never changed."""
+        return ()
+
     def close(self) -> None:
         self._frames = iter(())
         self._container.close()

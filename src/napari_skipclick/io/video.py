@@ -155,6 +155,7 @@ class VideoArray:
                 width=source.width,
                 fps=source.fps,
                 fingerprint=source.fingerprint(),
+                former=source.former_fingerprints(),
             )
             self._remember(0, source.read(0))  # decoded while opening (validates the codec)
         except BaseException:

@@ -11,7 +11,7 @@ import io
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from ... import __version__
 from ...checks import ids_in
 from ...types import FrameStatus
 from ..store import AnnotationStore, StoreError
+from ..store.layout import video_doc
 from .split import split_frames, split_videos
 from .taken import TakenObjects, kept, read_taken, snapshot_status, take_objects
 
@@ -137,7 +138,7 @@ class Plan:
                 {
                     "name": next((i.video for i in self.items if i.store is store), ""),
                     "store": str(store.path),
-                    "video": asdict(store.video),
+                    "video": video_doc(store.video),
                     "frames": len(statuses),
                     "frame_statuses": dict(sorted(Counter(statuses).items())),
                 }
@@ -264,7 +265,7 @@ def check_video(
             f"annotated on {v.n_frames} frames of {v.width}x{v.height}"
         )
     info = getattr(video, "info", None)  # a VideoArray knows its content's fingerprint
-    if warn is None or info is None or v.labels_only or info.fingerprint == v.fingerprint:
+    if warn is None or info is None or v.labels_only or v.takes(info):
         return
     fingerprints = f"fingerprint {info.fingerprint[:16]}, the store's {v.fingerprint[:16]}"
     if Path(info.path).is_dir():

@@ -47,8 +47,11 @@ def is_store(path: str | Path) -> bool:
 
 
 def video_doc(video: VideoInfo) -> dict[str, Any]:
-    """JSON form of a :class:`VideoInfo`."""
-    return asdict(video)
+    """JSON form of a :class:`VideoInfo` (its former fingerprints left out: a store opened
+    with one is written with the fingerprint of now)."""
+    doc = asdict(video)
+    del doc["former"]
+    return doc
 
 
 def video_from_doc(doc: Any, where: Path) -> VideoInfo:
