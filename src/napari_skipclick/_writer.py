@@ -94,13 +94,14 @@ def write_labels(path: str, data: Any, meta: dict) -> list[str]:
             ids.update(object_ids_in(labels))
             if t in annotated and np.array_equal(labels, store.read_labels(t)):
                 continue
+            if t not in painted and t in source_frames and same_commit(source, t, labels):
+                copy_frame(source, store, t, labels)  # a frame of absent marks alone too
+                continue
             if t not in annotated and not labels.any():
                 continue
-            if t not in painted and t in source_frames and same_commit(source, t, labels):
-                copy_frame(source, store, t, labels)
-                continue
             status = FrameStatus.CLICKED if t in painted else statuses.get(t, FrameStatus.CLICKED)
-            store.commit_frame(t, labels, status, {})
+            absent = _absent_kept(store if own else source, t, labels)
+            store.commit_frame(t, labels, status, {}, absent=absent)
         if own:  # the store's objects as they are now, with any the paint added
             known = store.objects()
             added = [o for o in layer_objects if o.id in ids - {k.id for k in known}]
@@ -114,6 +115,20 @@ def write_labels(path: str, data: Any, meta: dict) -> list[str]:
         )
         store.write_objects(objects, classes)
         return [str(store.path)]
+
+
+def _absent_kept(source: Any, t: int, labels: np.ndarray) -> list[int]:
+    """The objects the frame's record in ``source`` (None: none) marks not on frame ``t`` that
+    ``labels`` still holds no pixel of: painting another object there keeps those marks."""
+    from .io.export import object_ids_in
+    from .io.store import StoreError
+
+    try:
+        record = None if source is None else source.frame_record(t)
+    except StoreError:
+        return []
+    held = set(object_ids_in(labels))
+    return [obj for obj in (record or {}).get("absent", ()) if obj not in held]
 
 
 def _same_path(a: str, b: Path) -> bool:

@@ -277,3 +277,24 @@ def test_a_frame_cleared_in_the_layer_is_saved_again_not_refused(tmp_path):
     write_labels(str(tmp_path / "plain.zarr"), plain, {})
     with AnnotationStore.open(tmp_path / "plain.zarr") as store:
         assert not store.read_labels(0).any()
+
+
+def test_saving_the_readers_layer_keeps_the_objects_marked_not_here(tmp_path):
+    """A frame holding absent marks alone was left out of a new store (the object then
+    propagated back onto it, the export lost the negative example), and a frame painted in
+    napari lost its marks when saved back."""
+    from napari_skipclick._reader import read_store
+
+    video = VideoInfo("/videos/a.mp4", 3, 20, 30, 25.0, "fp-a")
+    source = _annotated_store(tmp_path / "s.zarr", video, frames=(0,))
+    with AnnotationStore.open_or_create(source, video) as store:
+        store.commit_frame(1, np.zeros((20, 30), np.uint32), FrameStatus.CLICKED, {}, absent=[2])
+        store.commit_frame(2, np.zeros((20, 30), np.uint32), FrameStatus.CLICKED, {}, absent=[2])
+    [(data, meta, _)] = read_store(str(source))
+    write_labels(str(tmp_path / "new.zarr"), data, meta)
+    with AnnotationStore.open(tmp_path / "new.zarr") as new:
+        assert new.absent_marks() == {(1, 2), (2, 2)} and new.annotated_frames() == [0, 1, 2]
+    data[2, 0:2, 0:2] = 3  # napari's brush: another object on frame 2
+    write_labels(str(source), data, meta)
+    with AnnotationStore.open(source) as store:
+        assert store.absent_marks() == {(1, 2), (2, 2)} and store.read_labels(2)[0, 0] == 3
