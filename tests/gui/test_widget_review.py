@@ -100,6 +100,8 @@ def test_h_says_the_object_is_not_on_the_frame_and_propagation_keeps_off_it(anno
     assert (
         controller.last_message == f"Object {skier} (skier) marked not on frame 2; Ctrl+Z undoes it"
     )
+    press_key(qtbot, viewer, Qt.Key.Key_H)  # again: no step to undo is made, and it says so
+    assert controller.last_message == f"Object {skier} (skier) is marked not on frame 2 already"
     controller.go_to_frame(0)
     controller.propagate(1, 3)
     wait_idle(qtbot, controller)

@@ -108,7 +108,10 @@ def test_a_run_stopped_by_your_eraser_says_so_not_that_you_clicked():
     session.paint(3, top, np.ones((2, cols.stop - cols.start), bool), 0)  # the eraser
     steps = list(session.propagate([red], 0, n_frames=4))
     assert steps[-1].stopped
-    assert "frame 3 is your work (you clicked or painted there)" in steps[-1].reason
+    assert (
+        "frame 3 is your work (you clicked, painted or marked an object not here)"
+        in steps[-1].reason
+    )
 
 
 def test_propagation_stops_at_a_mask_painted_by_hand():

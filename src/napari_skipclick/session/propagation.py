@@ -252,9 +252,10 @@ def _ready(
         elif session.user_clicks(t, obj_id):  # on a frame still in review for others, too
             reason = f"frame {t} has your clicks for this object"
         elif session.clicks(t, obj_id) and session.status(t) not in _CARRIED:
-            # derived clicks on a frame you worked on since: painted, or corrected another
-            # object there (the frame and its masks are yours)
-            reason = f"frame {t} is your work (you clicked or painted there): its mask stays"
+            # derived clicks on a frame you worked on since: painted, corrected another object
+            # there or marked one not there (the frame and its masks are yours)
+            reason = f"frame {t} is your work (you clicked, painted or marked an object not "
+            reason += "here): its mask stays"
         elif session.own_mask(t, obj_id):
             reason = f"frame {t} holds your own mask of this object"
         else:
