@@ -70,8 +70,25 @@ def layer_video_info(layer: Any, frames: Any) -> VideoInfo:
         return info
     # no file for a layer made from an array: a store records none rather than the layer's name
     path = getattr(layer.source, "path", None) or layer.metadata.get(PATH) or ""
+    if turned_photo(path):  # napari's reader showed it as stored: the file's frames differ
+        path = ""
     fps = float(layer.metadata.get(FPS, 25.0))
     return VideoInfo(str(path), *shape, fps, content_fingerprint(frames))
+
+
+def turned_photo(path: str | Path) -> bool:
+    """Whether ``path`` is a photo that its EXIF orientation turns or mirrors: napari's own
+    reader shows it as stored, where ``open_video`` (and an export reading it) turns it
+    upright, as its camera meant it."""
+    if Path(path).suffix.lower() not in (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp"):
+        return False
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return image.getexif().get(0x0112, 1) not in (0, 1)  # 0x0112: Orientation
+    except (OSError, ValueError):
+        return False
 
 
 def labels_video_info(metadata: dict[str, Any], shape: tuple[int, int, int]) -> VideoInfo:

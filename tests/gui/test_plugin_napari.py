@@ -174,3 +174,34 @@ def test_a_store_the_reader_opened_keeps_its_layer_when_a_session_starts(
         assert widget.controller.layers.labels is not read
     finally:
         widget.controller.close_session()
+
+
+@pytest.mark.gui
+def test_a_phone_photo_napari_shows_sideways_is_told_and_not_recorded(
+    make_napari_viewer, tmp_path, monkeypatch
+):
+    """A portrait photo opened with napari's own reader is shown as stored (EXIF ignored): it
+    was annotated sideways without a word, and its store named the photo, whose frames (turned
+    upright when read) the masks did not fit: its export failed on the shapes."""
+    import napari.utils.notifications
+
+    from napari_skipclick._qt.widget import SkipClickWidget
+    from napari_skipclick.engines import create_engine
+    from napari_skipclick.io.store import AnnotationStore
+
+    photo = tmp_path / "portrait.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # turn 90° clockwise to show
+    Image.fromarray(np.full((40, 60, 3), 90, np.uint8)).save(photo, exif=exif)
+    viewer = make_napari_viewer()
+    [layer] = viewer.open(photo, plugin="napari")
+    assert layer.data.shape[:2] == (40, 60)  # as stored
+    warned = []
+    monkeypatch.setattr(napari.utils.notifications, "show_warning", warned.append)
+    widget = SkipClickWidget(viewer)
+    store = tmp_path / "p.zarr"
+    widget.controller.start_session(layer, create_engine("embedded"), store_path=str(store))
+    assert any("portrait.jpg as stored, not upright" in w for w in warned)
+    widget.controller.close_session()
+    with AnnotationStore.open(store) as opened:
+        assert opened.video.path == ""

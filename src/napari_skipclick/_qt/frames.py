@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .._layer_data import layer_video_info, unwrapped
+from .._layer_data import VIDEO_INFO, layer_video_info, turned_photo, unwrapped
 from ..engines.base import Engine
 from ..engines.cache import FeatureCache
 from ..session import AnnotationSession
@@ -94,6 +94,15 @@ def open_session(
     Raises the store's errors (another video, in use, not writable); the store is closed again
     when the session cannot be made.
     """
+    path = getattr(image_layer.source, "path", None)
+    if path and VIDEO_INFO not in image_layer.metadata and turned_photo(path):
+        from napari.utils.notifications import show_warning
+
+        show_warning(
+            f"napari's own reader shows {Path(path).name} as stored, not upright as its camera "
+            "meant it (EXIF orientation): your masks fit what you see, not the photo. To "
+            f"annotate it upright: skipclick annotate {path}"
+        )
     store = None
     if store_path:
         from ..io.store import AnnotationStore
