@@ -144,3 +144,18 @@ def test_the_command_names_a_bad_cache_folder_and_unknown_names_first(
     monkeypatch.setenv(weights.CACHE_ENV, str(afile))
     assert main(["download", "--list"]) == 2
     assert f"$SKIPCLICK_CACHE_DIR {afile} is a file, not a folder" in capsys.readouterr().err
+
+
+def test_a_mirror_named_by_the_environment_serves_the_release(server, cache, monkeypatch):
+    """A lab whose machines cannot reach the release's server had no way to name its own copy
+    of the files: ``$SKIPCLICK_WEIGHTS_MIRROR`` is a web folder holding them by file name."""
+    base, root = server
+    target = serve_as(monkeypatch, "frozen", "http://127.0.0.1:9/unreachable.pth")
+    (root / CHECKPOINTS["frozen"].filename).write_bytes(TINY.read_bytes())
+    monkeypatch.setenv(weights.MIRROR_ENV, f"{base}/")
+    assert fetch_checkpoint("frozen", progressbar=False) == target
+    assert target.read_bytes() == TINY.read_bytes()
+    target.unlink()
+    monkeypatch.setenv(weights.MIRROR_ENV, f"{base}/nowhere")
+    with pytest.raises(WeightsError, match=rf"from {base}/nowhere/{target.name}"):
+        fetch_checkpoint("frozen", progressbar=False)

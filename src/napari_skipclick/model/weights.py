@@ -9,7 +9,7 @@ import json
 import os
 import shutil
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .checkpoint_bytes import archive_problem, is_web_page
@@ -18,6 +18,8 @@ from .download_folder import new_download_folder
 
 #: environment variable that overrides where downloaded checkpoints are kept
 CACHE_ENV = "SKIPCLICK_CACHE_DIR"
+#: environment variable naming a web folder (a lab's mirror) holding the released files by name
+MIRROR_ENV = "SKIPCLICK_WEIGHTS_MIRROR"
 _BASE_URL = "https://mediastore.rz.uni-augsburg.de/get/{}/"
 
 
@@ -119,8 +121,11 @@ def fetch_checkpoint(name: str, *, progressbar: bool = True, force: bool = False
         progressbar: show pooch's progress bar.
         force: download again even if a cached copy exists.
 
-    A download is kept only if it loads as the loader loads it, with the released model's keys
-    and shapes; its size and SHA-256 are then recorded beside it and checked on every later use.
+    The file comes from the release's address, or from ``$SKIPCLICK_WEIGHTS_MIRROR/FILENAME``
+    where that variable names a mirror (a web folder of the released files, e.g. a lab's
+    server for machines without internet access). A download is kept only if it loads as the
+    loader loads it, with the released model's keys and shapes; its size and SHA-256 are then
+    recorded beside it and checked on every later use.
     It is written in a folder of its own (:mod:`.download_folder`), removed whatever happens;
     one left by a killed process is removed by a later download.
     """
@@ -128,6 +133,8 @@ def fetch_checkpoint(name: str, *, progressbar: bool = True, force: bool = False
     target = cached_path(name)
     if target.is_file() and not force:
         return verified(target, entry)
+    mirror = os.environ.get(MIRROR_ENV, "").strip().rstrip("/")
+    entry = replace(entry, url=f"{mirror}/{entry.filename}") if mirror else entry
     import pooch
 
     try:
