@@ -70,6 +70,9 @@ class VideoInfo:
     #: fingerprints earlier versions gave the same content (a photo's held its file name),
     #: never written into a store: a store recording one of them is this video's
     former: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    #: a frame folder's file names in frame order, as read (empty for a video file, a photo,
+    #: or a store's video): a new store records them (``frame_files.json``)
+    frame_files: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @classmethod
     def of_labels(cls, n_frames: int, height: int, width: int) -> VideoInfo:

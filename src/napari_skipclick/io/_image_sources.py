@@ -246,6 +246,11 @@ class FrameFolderSource:
         """A photo's or TIFF's fingerprint as earlier versions made it: with its file name."""
         return () if self.path.is_dir() else (self._fingerprint(named=True),)
 
+    def frame_files(self) -> tuple[str, ...]:
+        """A folder's file names in frame order (none for one photo or a TIFF: its path
+        names it)."""
+        return tuple(file.name for file, _ in self._frames) if self.path.is_dir() else ()
+
     def _fingerprint(self, named: bool) -> str:
         kind = b"frames" if named else b"image"
         digest = hashlib.sha256(b"napari-skipclick " + kind + b" v1\0")

@@ -109,6 +109,10 @@ class VideoFileSource:
         """None: a video file's fingerprint never changed."""
         return ()
 
+    def frame_files(self) -> tuple[str, ...]:
+        """None: a video file's frames are no files."""
+        return ()
+
     def close(self) -> None:
         self._frames = iter(())
         self._container.close()

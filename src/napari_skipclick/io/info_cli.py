@@ -87,6 +87,7 @@ def report(summary: dict, shown: int | None = SHOWN) -> str:
     lines = [
         f"store   {summary['store']}",
         f"video   {v['path']}  {v['frames']} frames  {v['width']}x{v['height']}  {v['fps']:g} fps",
+        *([f"files   {v['first_file']} … {v['last_file']}"] if "first_file" in v else []),
         f"classes {', '.join(summary['classes']) or '-'}",
         "",
         f"{'id':>4}  {'name':20s} {'class':14s} {'frames':>7} {'pixels':>12} {'clicks':>7}",

@@ -22,7 +22,8 @@ def summarise(store: AnnotationStore, progress: Callable[[int, int], None] | Non
             are read to count each object's frames and pixels.
 
     Returns:
-        ``store`` (path), ``video`` (path, frames, height, width, fps), ``objects`` (id, name,
+        ``store`` (path), ``video`` (path, frames, height, width, fps; a frame folder's
+        first and last file names when the store records them), ``objects`` (id, name,
         class, frames with pixels, pixels, the clicks the user made, not those
         propagation derived, and the frames where the user marked it not on the frame),
         ``classes``, ``statuses`` (status ->
@@ -68,6 +69,7 @@ def summarise(store: AnnotationStore, progress: Callable[[int, int], None] | Non
         t: reasons.get(t) or {} for t, s in statuses.items() if s == FrameStatus.NEEDS_REVIEW
     }
     video = store.video
+    files = store.frame_files()
     known = {o.id for o in objects}
     return {
         "store": str(store.path),
@@ -77,6 +79,7 @@ def summarise(store: AnnotationStore, progress: Callable[[int, int], None] | Non
             "height": video.height,
             "width": video.width,
             "fps": video.fps,
+            **({"first_file": files[0], "last_file": files[-1]} if files else {}),
         },
         "classes": classes,
         "objects": [

@@ -156,6 +156,7 @@ class VideoArray:
                 fps=source.fps,
                 fingerprint=source.fingerprint(),
                 former=source.former_fingerprints(),
+                frame_files=source.frame_files(),
             )
             self._remember(0, source.read(0))  # decoded while opening (validates the codec)
         except BaseException:

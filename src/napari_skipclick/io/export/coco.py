@@ -43,6 +43,7 @@ def write_coco(plan: Plan, out: Path, run_args: dict, images: FrameImages | None
                     "width": v.width,
                     "video": item.video,
                     "frame_index": item.t,
+                    **plan.original(item),
                 }
             )
             for oid in object_ids_in(labels):

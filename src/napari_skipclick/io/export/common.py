@@ -21,6 +21,7 @@ from ... import __version__
 from ...checks import ids_in
 from ...types import FrameStatus
 from ..store import AnnotationStore, StoreError
+from ..store.frame_files import renamed_text
 from ..store.layout import video_doc
 from .split import split_frames, split_videos
 from .taken import TakenObjects, kept, read_taken, snapshot_status, take_objects
@@ -94,6 +95,8 @@ class Plan:
     seed: int
     #: the items read so far that the export holds, with their status as read
     exported: list[tuple[Item, str]] = field(default_factory=list)
+    #: per store, its frame folder's file names when annotated (``originals``)
+    files: dict[Path, tuple[str, ...] | None] = field(default_factory=dict)
 
     @property
     def multi(self) -> bool:
@@ -128,12 +131,28 @@ class Plan:
         self.exported.append((item, read[1]))
         return read[0]
 
+    def originals(self, store: AnnotationStore) -> tuple[str, ...] | None:
+        """The file names ``store``'s frames had in its folder when annotated (None: it
+        records none, a video file's store or one made before they were recorded)."""
+        if store.path not in self.files:
+            self.files[store.path] = store.frame_files()
+        return self.files[store.path]
+
+    def original(self, item: Item) -> dict[str, str]:
+        """``{"original_file_name": name}`` of ``item``'s frame (``originals``), or nothing."""
+        files = self.originals(item.store)
+        return {"original_file_name": files[item.t]} if files else {}
+
     def provenance(self) -> dict[str, Any]:
         """Where the export comes from: software, stores, videos (with fingerprints), the
-        frames exported and their statuses as read."""
+        frames exported, their statuses as read and, from a frame folder, their file names."""
         videos = []
         for store in self.stores:
             statuses = [status for i, status in self.exported if i.store is store]
+            files = self.originals(store)
+            originals = {
+                str(i.t): files[i.t] for i, _ in self.exported if files and i.store is store
+            }
             videos.append(
                 {
                     "name": next((i.video for i in self.items if i.store is store), ""),
@@ -141,6 +160,7 @@ class Plan:
                     "video": video_doc(store.video),
                     "frames": len(statuses),
                     "frame_statuses": dict(sorted(Counter(statuses).items())),
+                    **({"original_file_names": originals} if files else {}),
                 }
             )
         return {
@@ -269,12 +289,14 @@ def check_video(
         return
     fingerprints = f"fingerprint {info.fingerprint[:16]}, the store's {v.fingerprint[:16]}"
     if Path(info.path).is_dir():
+        recorded = store.frame_files()  # which frames' names changed, when the store knows
+        renamed = f". {renamed_text(recorded, info.frame_files)}" if recorded else ""
         warn(
             f"{source} is not the folder of photos {store.path.name} was annotated on "
             f"({fingerprints}): its photos were renamed, replaced, added to or edited since (or "
             "it is another folder), so a frame may now be another photo than the one "
             "annotated, exported with that one's masks: check the images against the masks "
-            "(the same frames saved again are fine), or put the photos back as they were"
+            f"(the same frames saved again are fine), or put the photos back as they were{renamed}"
         )
         return
     warn(

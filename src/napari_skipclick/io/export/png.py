@@ -49,7 +49,10 @@ def objects_doc(plan: Plan, **extra: object) -> bytes:
     doc = {
         "objects": objects,
         "categories": [{"id": i + 1, "name": n} for i, n in enumerate(plan.names)],
-        "frames": [{"video": i.video, "frame": i.t, "split": i.split} for i, _ in plan.exported],
+        "frames": [
+            {"video": i.video, "frame": i.t, "split": i.split, **plan.original(i)}
+            for i, _ in plan.exported
+        ],
         "info": plan.provenance(),
         **extra,
     }

@@ -18,6 +18,7 @@ from ... import __version__
 from ...types import VideoInfo
 from .errors import DECODE_ERRORS, StoreCorruptError, StoreError, StoreMismatchError
 from .files import DurableLocalStore, read_json, write_json
+from .frame_files import FRAME_FILES, record_frame_files
 from .lock import LOCK_NAME
 from .txn import utc_now
 
@@ -27,7 +28,7 @@ MANIFEST = "skipclick.json"
 OBJECTS = "objects.json"
 LABELS = "labels"
 #: entries a store directory may hold before its manifest is written (interrupted creation)
-CREATION_ENTRIES = {"zarr.json", LABELS, OBJECTS, "frames", "pending", LOCK_NAME}
+CREATION_ENTRIES = {"zarr.json", LABELS, OBJECTS, FRAME_FILES, "frames", "pending", LOCK_NAME}
 
 
 def is_store(path: str | Path) -> bool:
@@ -48,9 +49,9 @@ def is_store(path: str | Path) -> bool:
 
 def video_doc(video: VideoInfo) -> dict[str, Any]:
     """JSON form of a :class:`VideoInfo` (its former fingerprints left out: a store opened
-    with one is written with the fingerprint of now)."""
+    with one is written with the fingerprint of now; its frame files too)."""
     doc = asdict(video)
-    del doc["former"]
+    del doc["former"], doc["frame_files"]  # the names are a file of their own (FRAME_FILES)
     return doc
 
 
@@ -121,6 +122,7 @@ def create_layout(p: Path, video: VideoInfo, key: str | None, checkpoint: str | 
     zarr.create_group(store, attributes={"napari_skipclick": {"format_version": FORMAT_VERSION}})
     _create_labels(store, video)
     write_json(p / OBJECTS, {"objects": [], "classes": [], "modified": now})
+    record_frame_files(p, video)
     manifest = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -228,6 +230,7 @@ def resume_manifest(p: Path, video: VideoInfo, key: str | None, checkpoint: str 
         repairs.append(f"{MANIFEST} was damaged or missing: written again from {LABELS}/zarr.json")
     stored = video_from_doc(manifest.get("video"), p / MANIFEST)
     check_same_video(p, stored, video)
+    record_frame_files(p, video)  # a store made before they were recorded
     manifest["video"] = video_doc(video)  # the file may have moved
     if stored.path != video.path:  # and the copy the labels keep (a damaged manifest's stand-in)
         _note_labels_video(p, video)

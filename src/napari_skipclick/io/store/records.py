@@ -12,8 +12,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ...types import FrameStatus, ObjectInfo
+from ...types import FrameStatus, ObjectInfo, VideoInfo
 from .errors import StoreCorruptError, StoreError
+from .frame_files import read_frame_files
 from .import_mark import interrupted_import
 from .txn import FrameJournal, frame_name, parse_frame_record
 
@@ -39,6 +40,7 @@ class FrameRecords:
     _check_frame: Callable[[int], int]  # the store's: IndexError outside the video
     chunk_path: Callable[[int], Path]
     path: Path
+    video: VideoInfo
     repairs: list[str]
     _notes: list[str]  # problems found on opening
     _missing: dict[int, str]  # frames whose labels file is gone
@@ -62,6 +64,11 @@ class FrameRecords:
             ]
         unfinished = [text for text in [interrupted_import(self.path)] if text]
         return [*self.repairs, *self._notes, *damaged, *unfinished]
+
+    def frame_files(self) -> tuple[str, ...] | None:
+        """A frame folder's file names when annotated, frame by frame (``frame_files.json``);
+        None when the store records none (a video file's, one made before they were)."""
+        return read_frame_files(self.path, self.video)
 
     def statuses(self) -> dict[int, FrameStatus]:
         """Status of every frame whose status is not EMPTY (damaged records are left out)."""
