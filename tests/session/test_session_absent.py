@@ -1,6 +1,7 @@
 """An object marked not on a frame (``AnnotationSession.mark_absent``): it is cleared there as
-one undoable step, the frame is the user's work, propagation and fill do not write it back,
-an edit that gives it pixels there ends the mark, and the store keeps it."""
+one undoable step, the frame is the user's work, propagation and fill do not write it back
+(propagation through such frames: test_session_absent_gap.py), an edit that gives it pixels
+there ends the mark, and the store keeps it."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def propagated(
     return session, ids
 
 
-def test_an_object_marked_absent_is_cleared_and_propagation_stops_there():
+def test_an_object_marked_absent_is_cleared_and_propagation_writes_nothing_there():
     """Clearing its clicks left the frame saying nothing: propagation wrote it back."""
     session, ids = propagated("red", "blue")
     red, blue = ids["red"], ids["blue"]
@@ -45,8 +46,12 @@ def test_an_object_marked_absent_is_cleared_and_propagation_stops_there():
     assert blue in session.ids_on(3) and session.marks_on(3).absent == {red}
     assert session.status(3) == FrameStatus.CLICKED  # your work: a keyframe
     steps = {s.frame: s for s in session.propagate([red, blue], 0, n_frames=6) if s.obj_id == red}
-    assert steps[3].stopped and not steps[3].written
-    assert steps[3].reason == "you marked it absent on frame 3"
+    assert not steps[3].written and not steps[3].stopped
+    assert steps[3].reason == "you marked it absent on frame 3; it goes on"
+    assert red not in session.ids_on(3) and red in session.ids_on(4)
+    no_coast = PropagationSettings(max_coast=0)
+    steps = {s.frame: s for s in session.propagate([red], 0, n_frames=6, settings=no_coast)}
+    assert steps[3].stopped and steps[3].reason == "you marked it absent on frame 3"
     assert max(steps) == 3 and red not in session.ids_on(3)
 
 
@@ -165,5 +170,5 @@ def test_absent_marks_are_saved_and_read_back(tmp_path):
     resumed = AnnotationSession(moving_squares(8), ColourEngine(), store=store)
     assert resumed.marks_on(4).absent == {red} and resumed.status(4) == FrameStatus.CLICKED
     steps = [s for s in resumed.propagate([red], 0, n_frames=6) if s.frame == 4]
-    assert steps[0].stopped and not steps[0].written and red not in resumed.ids_on(4)
+    assert not steps[0].written and red not in resumed.ids_on(4)
     resumed.close()

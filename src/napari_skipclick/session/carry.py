@@ -104,7 +104,8 @@ class Carried:
 
 @dataclass(frozen=True)
 class Moved:
-    """The previous mask moved onto the new frame: the ``motion`` (None for an empty mask),
+    """The previous mask moved onto the new frame: the ``motion`` (None for an empty mask, and
+    for one moved across frames it is marked absent on, ``ready.moved_across``),
     the moved mask's probabilities ``prior`` and pixels ``carried``, the object's
     displacement ``shift`` (None when the mask did not move with one), ``visible``, its area
     within the picture as the motion moves it across an edge (``in_picture``: what left it

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..engines.base import Engine, Features
-from ..types import Click, FrameStatus
+from ..types import FrameStatus
 from .appearance import ColourModel
-from .carry import Carried, Moved, carry_object, matcher_of, move_object
+from .carry import Carried, carry_object
 from .claims import resolve
 from .derived_clicks import derive_clicks
 from .history import frame_change
 from .labels import object_edit
 from .propagation_settings import PropagationSettings
 from .quality import ShapeHistory, assess
+from .ready import Ready, prepare, reappears
 from .results import StaleResultError
 from .track import Track
 
@@ -36,8 +37,9 @@ class PropagationStep:
     on ``frame`` empty and the frame passing). ``area`` is the object's area on the frame
     after the step: what the overlap rule let it keep. ``agreement`` is the IoU of the
     engine's mask with the motion-carried one. ``written`` is False for an object stopped
-    before frame ``frame`` (its clicks or mask there, the frame reviewed, the object deleted):
-    the step wrote nothing.
+    before frame ``frame`` (its clicks or mask there, the frame reviewed, the object deleted)
+    or going on past a frame you marked it absent on (not ``stopped``; ``ready``): the step
+    wrote nothing. ``source_frame`` is the last frame it has a mask on.
     """
 
     frame: int
@@ -53,7 +55,7 @@ class PropagationStep:
     done: int
     total: int
     agreement: float = 1.0
-    written: bool = True  # False when the object stopped before the frame (nothing written)
+    written: bool = True  # False when nothing was written on the frame
 
 
 def run(
@@ -83,7 +85,7 @@ def run(
         last = min(last, start + n_frames) if direction > 0 else max(last, start - n_frames)
     targets = list(range(start + direction, last + direction, direction))
     objects = list(dict.fromkeys(obj_ids))
-    return _steps(session, objects, start, targets, direction, settings, group, reach or {})
+    return _steps(session, objects, start, targets, settings, group, reach or {})
 
 
 def _steps(
@@ -91,7 +93,6 @@ def _steps(
     active: list[int],
     start: int,
     targets: list[int],
-    direction: int,
     settings: PropagationSettings,
     group: int | None,
     reach: Mapping[int, int],
@@ -120,6 +121,7 @@ def _steps(
         for obj, shape in shapes.items()
     }
     frames = {obj: min(reach.get(obj, len(targets)), len(targets)) for obj in active}
+    sources = dict.fromkeys(active, start)  # the last frame each has a mask on
     for index, t in enumerate(targets):
         active = [obj for obj in active if frames[obj] > index]
         if not active:
@@ -127,18 +129,22 @@ def _steps(
         if session.generation != generation:
             raise StaleResultError("the engine changed during propagation")
         features = session.features(t, engine)
-        images = (session.image(t - direction), session.image(t))  # read once for every object
         queue = list(active)
+        image = session.image(t)
+        before = {source: session.image(source) for source in {sources[o] for o in queue}}
+        images = {obj_id: (before[sources[obj_id]], image) for obj_id in queue}
         # every object is moved first, then carried knowing where the others moved; a pixel
         # two of them claim goes to the stronger claim
         ready = {
-            obj_id: _ready(session, obj_id, t - direction, t, images, features, tracks[obj_id], run)
+            obj_id: prepare(
+                session, obj_id, sources[obj_id], t, images[obj_id], features, tracks[obj_id], run
+            )
             for obj_id in queue
         }
         moved = {k: v.moved.carried for k, v in ready.items() if v.moved is not None}
         outcomes = {
             obj_id: _carry(
-                images,
+                images[obj_id],
                 features,
                 colours[obj_id],
                 tracks[obj_id],
@@ -159,7 +165,7 @@ def _steps(
         for position, obj_id in enumerate(queue):
             carrying = outcomes[obj_id]
             if carrying.carried is None:
-                fields = carrying.stopped()
+                fields = carrying.unwritten()
             else:
                 resolved = replace(carrying.carried, probabilities=claims[obj_id])
                 carrying = replace(carrying, carried=resolved)
@@ -167,11 +173,11 @@ def _steps(
                 if tracks[obj_id].chained:
                     written = session.labels.read(t) == obj_id
                     session.courses.remember_chain(t, obj_id, tracks[obj_id].chain, written)
-            zoom = None if carrying.carried is None else carrying.carried.zoom
-            shapes[obj_id].add(fields["area"], fields.pop("length", None), fields["ok"], zoom)
+                sources[obj_id] = t
+                zoom = resolved.zoom
+                shapes[obj_id].add(fields["area"], fields.pop("length"), fields["ok"], zoom)
+                review_run[obj_id] = review_run[obj_id] + 1 if fields.pop("doubtful") else 0
             done += 1
-            doubtful = fields.pop("doubtful", False)
-            review_run[obj_id] = review_run[obj_id] + 1 if doubtful else 0
             if review_run[obj_id] >= settings.max_review_run and not fields["stopped"]:
                 fields["stopped"] = True
                 count = review_run[obj_id]
@@ -199,88 +205,23 @@ def _steps(
 @dataclass(frozen=True)
 class _Carrying:
     """One object carried from frame ``source``: what carrying produced, its area on ``source``
-    and whether it still seems hidden after coasting (``Track.update``); or, when the object
-    goes no further, no result and why (``stop``)."""
+    and whether it still seems hidden after coasting (``Track.update``); or no result and why:
+    the object goes no further (``stop``) or passes over a frame it is marked absent on
+    (``passed``; ``Ready``)."""
 
     source: int
     carried: Carried | None = None
     previous_area: int = 0
     hidden: bool = False
     stop: str | None = None
+    passed: str | None = None
 
-    def stopped(self) -> dict[str, Any]:
-        """The step's fields of an object that goes no further."""
-        empty = {"area": 0, "area_ratio": 0.0, "confidence": 0.0, "ok": True, "stopped": True}
-        return {"source_frame": self.source, **empty, "reason": self.stop, "written": False}
-
-
-@dataclass(frozen=True)
-class _Ready:
-    """One object ready to be carried from frame ``source``: its mask there, the clicks the
-    user made there and the mask moved onto the new frame (with the engine's match of it,
-    ``carry.move_object``); or, when it goes no further, why (``stop``, nothing else set)."""
-
-    source: int
-    previous: np.ndarray | None = None
-    user_clicks: list[Click] = field(default_factory=list)
-    moved: Moved | None = None
-    stop: str | None = None
-
-
-def _ready(
-    session: AnnotationSession,
-    obj_id: int,
-    source: int,
-    t: int,
-    images: tuple[np.ndarray, np.ndarray],
-    features: Features,
-    track: Track,
-    run: tuple[Engine, int, int, PropagationSettings],
-) -> _Ready:
-    """Check that one object goes on from frame ``source`` to ``t`` and move its mask there
-    (nothing is written); ``images`` are the two frames, ``features`` those of ``t``, ``track``
-    the object's motion so far, ``run`` the engine, the session generation, the undo group of
-    the propagation run and the settings."""
-    engine, _, _, settings = run
-    with session.locked():
-        if obj_id not in session.registry:
-            reason = "the object was deleted"
-        elif obj_id in session.marks_on(t).absent:  # ``session.absent``
-            reason = f"you marked it absent on frame {t}"
-        elif session.status(t) in (FrameStatus.REVIEWED, FrameStatus.IMPORTED):
-            reason = f"frame {t} is {session.status(t).value}"
-        elif session.user_clicks(t, obj_id):  # on a frame still in review for others, too
-            reason = f"frame {t} has your clicks for this object"
-        elif session.clicks(t, obj_id) and session.status(t) not in _CARRIED:
-            # derived clicks on a frame you worked on since: painted, corrected another object
-            # there or marked one not there (the frame and its masks are yours)
-            reason = f"frame {t} is your work (you clicked, painted or marked an object not "
-            reason += "here): its mask stays"
-        elif session.own_mask(t, obj_id):
-            reason = f"frame {t} holds your own mask of this object"
-        else:
-            reason = None
-            previous = session.labels.read(source) == obj_id
-            user_clicks = session.user_clicks(source, obj_id)
-    if reason is None and not previous.any():
-        reason = f"no mask on frame {source}"
-    if reason is not None:
-        return _Ready(source, stop=reason)
-    matcher = matcher_of(engine)
-    matched = None
-    if matcher is not None:
-        matched = matcher.match_object(session.features(source, engine), features, previous)
-    moved = move_object(
-        *images,
-        previous,
-        settings,
-        matched,
-        track.momentum(settings.max_coast),
-        session.courses.expected(source, obj_id, t - source),
-        track.chain,
-        track.chained,
-    )
-    return _Ready(source, previous, user_clicks, moved)
+    def unwritten(self) -> dict[str, Any]:
+        """The step's fields of an object carried nowhere: stopped, or passing over a frame."""
+        empty = {"area": 0, "area_ratio": 0.0, "confidence": 0.0, "ok": True}
+        stopped, reason = self.passed is None, self.stop or self.passed
+        fields = {"stopped": stopped, "reason": reason, "written": False}
+        return {"source_frame": self.source, **empty, **fields}
 
 
 def _others(moved: dict[int, np.ndarray], obj_id: int) -> np.ndarray | None:
@@ -294,7 +235,7 @@ def _carry(
     features: Features,
     colours: ColourModel | None,
     track: Track,
-    ready: _Ready,
+    ready: Ready,
     others: np.ndarray | None,
     expected: float,
     run: tuple[Engine, int, int, PropagationSettings],
@@ -304,7 +245,7 @@ def _carry(
     ``others`` what the other objects carried with it hold there, ``expected`` the area it is
     expected to have (``ShapeHistory.expected``; both ``carry_object``)."""
     if ready.moved is None:
-        return _Carrying(ready.source, stop=ready.stop)
+        return _Carrying(ready.source, stop=ready.stop, passed=ready.passed)
     engine, _, _, settings = run
     carried = carry_object(
         *images,
@@ -341,7 +282,8 @@ def _write(
     ``t`` (from an earlier run) may be taken, every other object's stay theirs (the overlap
     rule). ``shape`` is the object's shape on the frames of the run so far (the start frame
     first). The derived clicks become the object's clicks on ``t``, so a corrective click
-    adds to them.
+    adds to them. Carried across frames it is marked absent on, the frame needs review and its
+    track is in doubt (``ready.reappears``).
     """
     carried, source = carrying.carried, carrying.source
     _, generation, group, settings = run
@@ -349,6 +291,9 @@ def _write(
     mask, area, ratio, confidence, reason, doubtful, length = assess(
         carried, carrying.previous_area, shape, settings, carrying.hidden
     )
+    reappearing = None if carried.left_frame else reappears(t, source)
+    if reappearing is not None:
+        reason, doubtful = reappearing if reason is None else f"{reappearing}; {reason}", True
     with session.locked():
         session.check_current(generation, t)
         box, before, after = object_edit(session.labels.read(t), obj_id, mask, False, together)
@@ -371,7 +316,7 @@ def _write(
         )
         change = session.carried_change(change, obj_id, reason)
         session.record(change, group)  # undo puts the marks and reasons back with the mask
-        session.courses.remember(t, obj_id, t - source, carried.shift)
+        session.courses.remember(t, obj_id, 1 if t > source else -1, carried.shift)
     return {
         "source_frame": source,
         "area": area,
@@ -388,9 +333,6 @@ def _write(
 
 #: why an object that the motion moved beyond an edge of the picture goes no further
 LEFT_FRAME = "the object left the picture"
-
-#: statuses of frames whose clicks propagation derived (re-propagating may replace them)
-_CARRIED = (FrameStatus.PROPAGATED, FrameStatus.NEEDS_REVIEW)
 
 __all__ = [
     "PropagationSettings",

@@ -37,7 +37,8 @@ class PropagationSettings:
     checked with ``colour_weight`` 0, nor for an object whose colours do not stand out). The object
     goes on through such frames (short occlusions) and stops when its mask is empty or after
     ``max_review_run`` frames in a row on which its track is in doubt: the motion carried it
-    because the engine disagreed, it coasted or still seemed hidden, or the confidence was low.
+    because the engine disagreed, it coasted or still seemed hidden, it reappeared after frames
+    marked absent, or the confidence was low.
     A frame that needs review for its area, length or colours alone (the engine and the motion
     agree, the engine is confident) is no doubt about the track: the object goes on, the frame
     marked, and the run of doubtful frames starts again. An object that moved against the
@@ -45,6 +46,9 @@ class PropagationSettings:
     ``MotionSettings.stall``) coasts on with its earlier motion for at most ``max_coast``
     frames in a row, each of them marked for review; then its measured motion is believed,
     and frames still need review while the object seems as stopped as when the run began.
+    Through at most ``max_coast`` frames in a row where you marked it absent it goes on too,
+    writing nothing there, onto the next frame with the motion it is expected to keep, which
+    needs review (``ready``).
     Thin parts of the mask (a kite's lines, a stick, a pole) are followed onto each frame
     along their own line (``thin``, see ``thin_parts.ThinSettings``).
     """

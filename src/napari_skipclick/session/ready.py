@@ -1,0 +1,156 @@
+"""Whether an object goes on from one frame of a propagation run to the next, and its mask
+moved there (nothing is written): the stop rules of docs/annotation.md, *Propagation*.
+
+An object goes on through a run of frames where you marked it absent (``Marks.absent``: a
+skier behind a gate panel), writing nothing there, for at most ``max_coast`` frames in a row;
+on the first frame after the run its mask from the frame before the run is moved on with the
+motion its track expects over the gap (``expected_step``, as it coasts past an occluder) and
+the frame needs review (``reappears``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy import ndimage
+
+from ..engines.base import Engine, Features
+from ..shapes import on_picture
+from ..types import Click, FrameStatus
+from .carry import Moved, matcher_of, move_object
+from .propagation_settings import PropagationSettings
+from .track import Track
+
+if TYPE_CHECKING:
+    from .annotation import AnnotationSession
+
+
+@dataclass(frozen=True)
+class Ready:
+    """One object ready to be carried from frame ``source``: its mask there, the clicks the
+    user made there and the mask moved onto the new frame (with the engine's match of it,
+    ``carry.move_object``); or, when it goes no further, why (``stop``, nothing else set); or,
+    on a frame where it is marked absent that it goes on past, why (``passed``, nothing else
+    set: nothing is written there)."""
+
+    source: int
+    previous: np.ndarray | None = None
+    user_clicks: list[Click] = field(default_factory=list)
+    moved: Moved | None = None
+    stop: str | None = None
+    passed: str | None = None
+
+
+def prepare(
+    session: AnnotationSession,
+    obj_id: int,
+    source: int,
+    t: int,
+    images: tuple[np.ndarray, np.ndarray],
+    features: Features,
+    track: Track,
+    run: tuple[Engine, int, int, PropagationSettings],
+) -> Ready:
+    """Check that one object goes on from frame ``source`` (the last it has a mask on: the
+    frames between are those it is marked absent on) to ``t`` and move its mask there
+    (nothing is written); ``images`` are the two frames, ``features`` those of ``t``,
+    ``track`` the object's motion so far, ``run`` the engine, the session generation, the
+    undo group of the propagation run and the settings."""
+    engine, _, _, settings = run
+    direction = 1 if t > source else -1
+    with session.locked():
+        if obj_id not in session.registry:
+            reason = "the object was deleted"
+        elif obj_id in session.marks_on(t).absent:  # ``session.absent``
+            hidden = abs(t - source)  # this frame and those before it since ``source``
+            if hidden <= settings.max_coast:
+                return Ready(source, passed=f"you marked it absent on frame {t}; it goes on")
+            reason = f"you marked it absent on frame {t}"
+            if hidden > 1:
+                first, last = sorted((t, source + direction))
+                reason = f"you marked it absent on frames {first}-{last}: more than max_coast "
+                reason += f"({settings.max_coast}) frames in a row to carry it across"
+        elif session.status(t) in (FrameStatus.REVIEWED, FrameStatus.IMPORTED):
+            reason = f"frame {t} is {session.status(t).value}"
+        elif session.user_clicks(t, obj_id):  # on a frame still in review for others, too
+            reason = f"frame {t} has your clicks for this object"
+        elif session.clicks(t, obj_id) and session.status(t) not in CARRIED:
+            # derived clicks on a frame you worked on since: painted, corrected another object
+            # there or marked one not there (the frame and its masks are yours)
+            reason = f"frame {t} is your work (you clicked, painted or marked an object not "
+            reason += "here): its mask stays"
+        elif session.own_mask(t, obj_id):
+            reason = f"frame {t} holds your own mask of this object"
+        else:
+            reason = None
+            previous = session.labels.read(source) == obj_id
+            user_clicks = session.user_clicks(source, obj_id)
+    if reason is None and not previous.any():
+        reason = f"no mask on frame {source}"
+    if reason is not None:
+        return Ready(source, stop=reason)
+    matcher = matcher_of(engine)
+    matched = None
+    if matcher is not None:
+        matched = matcher.match_object(session.features(source, engine), features, previous)
+    course = session.courses.expected(source, obj_id, direction)
+    if abs(t - source) > 1:
+        step = expected_step(track, course, settings.max_coast)
+        moved = moved_across(previous, step, abs(t - source), matched)
+        return Ready(source, previous, user_clicks, moved)
+    moved = move_object(
+        *images,
+        previous,
+        settings,
+        matched,
+        track.momentum(settings.max_coast),
+        course,
+        track.chain,
+        track.chained,
+    )
+    return Ready(source, previous, user_clicks, moved)
+
+
+def expected_step(track: Track, course: np.ndarray | None, max_coast: int) -> np.ndarray | None:
+    """The displacement (rows, columns, frame pixels) the object is expected to make on each
+    step while hidden: the background's on its last step plus its steady motion against it,
+    as when it coasts (``Track.momentum``); else its ``course`` (its last move, ``Courses``);
+    None when neither is known."""
+    momentum = track.momentum(max_coast)
+    if momentum is None:
+        return course
+    relative = momentum.relative if momentum.steady is None else momentum.steady
+    return np.asarray(momentum.background + relative, np.float32)
+
+
+def moved_across(
+    previous: np.ndarray, step: np.ndarray | None, steps: int, matched: np.ndarray | None
+) -> Moved:
+    """Boolean mask ``previous`` moved ``steps`` frames on by ``step`` a frame
+    (``expected_step``; None: it stays), averaged with the engine's ``matched`` probabilities
+    when given (as in ``move_object``). No motion was measured; ``Moved.shift`` is ``step``,
+    the course the next step expects."""
+    shift = np.zeros(2, np.float32) if step is None else np.asarray(step, np.float32)
+    total = shift * steps
+    prior = ndimage.shift(previous.astype(np.float32), total, order=1, mode="constant")
+    rows, cols = np.nonzero(previous)
+    visible = int(np.count_nonzero(on_picture(rows + total[0], cols + total[1], previous.shape)))
+    if matched is not None:
+        prior = 0.5 * (prior + np.clip(np.asarray(matched, np.float32), 0.0, 1.0))
+    prior = prior.astype(np.float32)
+    return Moved(None, prior, prior > 0.5, None if step is None else shift, visible)
+
+
+def reappears(t: int, source: int) -> str | None:
+    """Why frame ``t``, carried onto from frame ``source``, needs review: the object reappears
+    there after the frames between, on which it is marked absent; None when there are none."""
+    hidden = abs(t - source) - 1
+    if hidden == 0:
+        return None
+    return f"it reappears after {hidden} frame(s) you marked it absent"
+
+
+#: statuses of frames whose clicks propagation derived (re-propagating may replace them)
+CARRIED = (FrameStatus.PROPAGATED, FrameStatus.NEEDS_REVIEW)
