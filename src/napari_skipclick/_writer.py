@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,7 @@ def write_labels(path: str, data: Any, meta: dict) -> list[str]:
     from .io.export import object_ids_in
     from .io.store import AnnotationStore, StoreError
     from .io.store.frame_copy import copy_frame, same_commit
+    from .io.store.frame_files import record_frame_files
 
     if isinstance(data, (list, tuple)):  # multiscale: the full-resolution level
         data = data[0]
@@ -81,6 +82,8 @@ def write_labels(path: str, data: Any, meta: dict) -> list[str]:
     painted = set(data.volume.dirty_frames()) if reader_paint else set()
     video = labels_video_info(metadata, tuple(int(s) for s in frames.shape))
     with AnnotationStore.open_or_create(path, video) as store, _source(metadata, store) as source:
+        if source is not None and source.frame_files() is not None:  # a frame folder's names
+            record_frame_files(store.path, replace(store.video, frame_files=source.frame_files()))
         own = reader_paint and _same_path(metadata[STORE], store.path)
         layer_objects = _objects(metadata, [], ())
         source_frames = set(source.annotated_frames()) if source is not None else set()

@@ -175,3 +175,20 @@ def test_info_shows_the_first_and_last_photo(tmp_path):
         "IMG_10.jpg",
     )
     assert "files   IMG_3.jpg … IMG_10.jpg" in report(summary)
+
+
+def test_a_damaged_record_is_written_again_and_the_napari_writer_copies_the_names(tmp_path):
+    """A damaged record read as none for good (it was never written again), and a store saved
+    from the reader's layer with napari's writer recorded no names."""
+    from napari_skipclick._reader import read_store
+    from napari_skipclick._writer import write_labels
+
+    folder = photos(tmp_path / "same", NAMES)
+    store = annotated(tmp_path, folder)
+    (store / "frame_files.json").write_text('{"files": [')
+    with AnnotationStore.open_or_create(store, info_of(folder)) as opened:
+        assert opened.frame_files() == ("IMG_3.jpg", "IMG_9.jpg", "IMG_10.jpg")
+    [(data, meta, _)] = read_store(str(store))
+    write_labels(str(tmp_path / "new.zarr"), data, meta)
+    with AnnotationStore.open(tmp_path / "new.zarr") as new:
+        assert new.frame_files() == ("IMG_3.jpg", "IMG_9.jpg", "IMG_10.jpg")

@@ -19,9 +19,10 @@ SHOWN = 5
 
 
 def record_frame_files(p: Path, video: VideoInfo) -> None:
-    """Write ``video``'s frame file names into the store at ``p`` (once: an existing record is
-    kept); nothing for a video that has none (a video file, a photo)."""
-    if video.frame_files and not (p / FRAME_FILES).exists():
+    """Write ``video``'s frame file names into the store at ``p`` (once: a readable record of
+    ``video`` is kept; a damaged one, or another video's, is written again); nothing for a
+    video that has none (a video file, a photo)."""
+    if video.frame_files and read_frame_files(p, video) is None:
         doc = {"fingerprint": video.fingerprint, "files": list(video.frame_files)}
         write_json(p / FRAME_FILES, doc)
 
