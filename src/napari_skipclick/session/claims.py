@@ -1,7 +1,10 @@
 """Objects carried onto one frame together: a pixel that several of them claim goes to the one
-whose evidence is strongest, not to the one carried first."""
+whose evidence is strongest, not to the one carried first; an object of lines that its
+surroundings' map places (``carry.MAPPED``) before any other."""
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 import numpy as np
 
@@ -9,13 +12,20 @@ import numpy as np
 LOST = 0.49
 
 
-def resolve(probabilities: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
+def resolve(
+    probabilities: dict[int, np.ndarray], firm: Collection[int] = ()
+) -> dict[int, np.ndarray]:
     """Each object's probabilities, capped at ``LOST`` where another object claims the pixel
-    with a higher probability.
+    with a higher probability, or where one of ``firm`` claims it and this object is not.
 
     Args:
         probabilities: per object id, its probability map on the frame (all the same shape);
             a pixel is claimed where it is above 0.5.
+        firm: the ids whose claims go before the others' (an object of lines the camera's map
+            places: its pixels are taken whole from where the map says they came from, each
+            claimed at barely above 0.5 where a line a pixel wide falls between two pixels,
+            while an engine's answer for a skier beside it is a pixel or two loose at his boots
+            and gloves and would take them); among them, the higher probability wins.
 
     Ties go to the object listed first. Pixels that only one object claims are unchanged.
     """
@@ -27,7 +37,8 @@ def resolve(probabilities: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
     contested = claimed.sum(axis=0) > 1
     if not contested.any():
         return dict(probabilities)
-    winner = np.argmax(np.where(claimed, stack, -1.0), axis=0)
+    rank = stack + np.array([i in firm for i in ids], np.float32)[:, None, None]
+    winner = np.argmax(np.where(claimed, rank, -1.0), axis=0)
     out = {}
     for index, obj_id in enumerate(ids):
         lost = contested & claimed[index] & (winner != index)

@@ -12,7 +12,7 @@ import numpy as np
 from ..engines.base import Engine, Features
 from ..types import FrameStatus
 from .appearance import ColourModel
-from .carry import Carried, carry_object
+from .carry import MAPPED, Carried, carry_object
 from .claims import resolve
 from .derived_clicks import derive_clicks
 from .history import frame_change
@@ -134,7 +134,7 @@ def _steps(
         before = {source: session.image(source) for source in {sources[o] for o in queue}}
         images = {obj_id: (before[sources[obj_id]], image) for obj_id in queue}
         # every object is moved first, then carried knowing where the others moved; a pixel
-        # two of them claim goes to the stronger claim
+        # two of them claim goes to the stronger claim, an object of lines the map places first
         ready = {
             obj_id: prepare(
                 session, obj_id, sources[obj_id], t, images[obj_id], features, tracks[obj_id], run
@@ -155,9 +155,9 @@ def _steps(
             )
             for obj_id in queue
         }
-        claims = resolve(
-            {k: v.carried.probabilities for k, v in outcomes.items() if v.carried is not None}
-        )
+        made = {k: v.carried for k, v in outcomes.items() if v.carried is not None}
+        firm = {k for k, c in made.items() if c.refusal == MAPPED}  # ``claims.resolve``
+        claims = resolve({k: c.probabilities for k, c in made.items()}, firm)
         together = set(claims)
         # every object of the frame is written before its steps are told: a run cancelled
         # (closed) at a step leaves no frame with only some of its objects
