@@ -112,3 +112,20 @@ def test_backward_propagation_goes_on_through_them_too():
         "it reappears after 2 frame(s) you marked it absent"
     )
     assert red_iou(session, 0, red) > 0.9
+
+
+def test_an_unknown_motion_or_a_start_where_it_is_absent_stops_it_at_once():
+    """Marked absent from the frame after the one clicked, its motion was unknown: its mask was
+    left where it was, landed on background where it reappeared, and that was carried for ten
+    more frames. A run started on a frame where it is marked absent said "it goes on" for every
+    marked frame before it stopped."""
+    session, red, _ = clicked(1, 2)
+    steps = steps_of(list(session.propagate([red], 0, n_frames=7)), red)
+    assert steps[3].stopped and not steps[3].written and red not in session.ids_on(3)
+    assert steps[3].reason.startswith("its motion is not known to carry it across frames 1-2")
+    session, red, _ = clicked()
+    list(session.propagate([red], 0, n_frames=7))
+    session.mark_absent(2, red)
+    session.mark_absent(3, red)
+    steps = steps_of(list(session.propagate([red], 2, n_frames=5)), red)
+    assert list(steps) == [3] and steps[3].stopped and steps[3].reason == "no mask on frame 2"

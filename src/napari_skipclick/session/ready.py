@@ -63,6 +63,8 @@ def prepare(
     with session.locked():
         if obj_id not in session.registry:
             reason = "the object was deleted"
+        elif obj_id in session.marks_on(t).absent and obj_id not in session.ids_on(source):
+            reason = f"no mask on frame {source}"  # a run started where it is marked absent
         elif obj_id in session.marks_on(t).absent:  # ``session.absent``
             hidden = abs(t - source)  # this frame and those before it since ``source``
             if hidden <= settings.max_coast:
@@ -98,6 +100,13 @@ def prepare(
     course = session.courses.expected(source, obj_id, direction)
     if abs(t - source) > 1:
         step = expected_step(track, course, settings.max_coast)
+        if step is None:  # left where it was, it lands on background the next frames carry
+            first, last = sorted((source + direction, t - direction))
+            return Ready(
+                source,
+                stop=f"its motion is not known to carry it across frames {first}-{last}, where "
+                "you marked it absent: click it where it shows again",
+            )
         moved = moved_across(previous, step, abs(t - source), matched)
         return Ready(source, previous, user_clicks, moved)
     moved = move_object(
