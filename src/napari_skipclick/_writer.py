@@ -82,8 +82,9 @@ def write_labels(path: str, data: Any, meta: dict) -> list[str]:
     painted = set(data.volume.dirty_frames()) if reader_paint else set()
     video = labels_video_info(metadata, tuple(int(s) for s in frames.shape))
     with AnnotationStore.open_or_create(path, video) as store, _source(metadata, store) as source:
-        if source is not None and source.frame_files() is not None:  # a frame folder's names
-            record_frame_files(store.path, replace(store.video, frame_files=source.frame_files()))
+        names = None if source is None else source.frame_files()  # a frame folder's names
+        if names is not None:
+            record_frame_files(store.path, replace(store.video, frame_files=names))
         own = reader_paint and _same_path(metadata[STORE], store.path)
         layer_objects = _objects(metadata, [], ())
         source_frames = set(source.annotated_frames()) if source is not None else set()

@@ -76,13 +76,12 @@ class ControllerClicks:
             self._warn("Select the object that is not on this frame first")
             return
         name = session.registry.get(obj).name
-        marked = obj in session.marks_on(t).absent and self.edits.pending(t, obj) is None
-        if marked and not session.clicks(t, obj) and obj not in session.ids_on(t):
+        self.edits.discard(t, obj)
+        changed = session.mark_absent(t, obj)
+        self._after_history_change(None, [t], session.objects)
+        if not changed:  # no step to undo was made
             self._say(f"Object {obj} ({name}) is marked not on frame {t} already")
             return
-        self.edits.discard(t, obj)
-        session.mark_absent(t, obj)
-        self._after_history_change(None, [t], session.objects)
         self._say(f"Object {obj} ({name}) marked not on frame {t}; Ctrl+Z undoes it")
 
     def toggle_sign(self) -> None:

@@ -41,12 +41,14 @@ class SessionAbsent:
     record: Callable[..., None]
     _in_doubt: Callable[..., list[int]]
 
-    def mark_absent(self, t: int, obj_id: int) -> None:
+    def mark_absent(self, t: int, obj_id: int) -> bool:
         """Mark the object not on frame ``t``, as one undoable step: its pixels and clicks
         there are cleared, its reason for review and its doubt there end, and the frame is
         your work: *clicked* (*needs review* while another object there is still in doubt; a
         *reviewed* or *imported* frame keeps its status). Nothing changes when it is marked so
         already.
+
+        Returns whether it changed the session (False: it was marked so already).
 
         Args:
             t: the frame (negative counts from the end).
@@ -64,7 +66,7 @@ class SessionAbsent:
                 raise ValueError(f"cannot mark object {obj_id} absent: no object has that ID")
             marks, timed = self.marks_on(t), self._clicks.on(t).get(obj_id, [])
             if obj_id in marks.absent and not timed and obj_id not in self.ids_on(t):
-                return
+                return False
             (y0, _, x0, _), before, after = object_edit(self.labels.read(t), obj_id, None, False)
             cleared: dict[int, TimedClicks] = {obj_id: []}
             status = self.status(t)
@@ -93,6 +95,7 @@ class SessionAbsent:
                 review_after=settled,
             )
             self.record(change)
+            return True
 
     def _absent_settled(self, change: FrameChange) -> FrameChange:
         """``change`` (an edit about to be recorded) with the absent marks of its frame that

@@ -63,10 +63,10 @@ def prepare(
     with session.locked():
         if obj_id not in session.registry:
             reason = "the object was deleted"
-        elif obj_id in session.marks_on(t).absent and obj_id not in session.ids_on(source):
-            reason = f"no mask on frame {source}"  # a run started where it is marked absent
         elif obj_id in session.marks_on(t).absent:  # ``session.absent``
             hidden = abs(t - source)  # this frame and those before it since ``source``
+            if obj_id not in session.ids_on(source):  # a run started where it is absent
+                return Ready(source, stop=f"no mask on frame {source}")
             if hidden <= settings.max_coast:
                 return Ready(source, passed=f"you marked it absent on frame {t}; it goes on")
             reason = f"you marked it absent on frame {t}"
