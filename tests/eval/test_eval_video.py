@@ -383,19 +383,6 @@ def test_frames_are_taken_in_the_order_of_their_frame_column(tmp_path):
     assert all(np.array_equal(a, b) for a, b in zip(shuffled.masks, ordered.masks, strict=True))
 
 
-def test_frames_stored_sideways_are_turned_upright_as_the_widget_reads_them(tmp_path):
-    """A clip from a phone (frames stored turned, EXIF orientation 6) was read as stored:
-    "mask size 214x120 differs from image size 120x214"."""
-    from support.scenes import save_sideways
-
-    clip = copy_mini(tmp_path)
-    upright = np.asarray(Image.open(clip / "frames" / "00001.jpg").convert("RGB"))
-    save_sideways(clip / "frames" / "sideways.png", upright)
-    _rewrite(clip / "frames.csv", lambda t: t.replace("frames/00001.jpg", "frames/sideways.png"))
-    loaded = load_clip(clip, 3)
-    np.testing.assert_array_equal(loaded.frames[1], upright)
-
-
 def _renumber(text: str, change) -> str:
     """``frames.csv`` with each frame number ``t`` turned into ``change(t)`` (None: left out)."""
     head, *rows = text.splitlines()

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..frame_lists import frame_ranges
-from ..io import rgb8, upright
+from ..io import rgb8, upright, wide_range
 from .clicker import VOID
 from .datasets import void_hint
 from .tables import check_folder, read_table
@@ -125,7 +125,25 @@ def _objects(clip_dir: Path) -> dict[int, str]:
     return objects
 
 
-def _read(path: Path, what: str, where: str, mode: str) -> np.ndarray:
+def _frames_range(clip_dir: Path, rows: list[tuple[int, dict[str, str]]]) -> int:
+    """The range the clip's 16-bit frames are scaled from, the same for each (``wide_range``
+    over every frame ``frames.csv`` lists, as the widget reads a folder of them); 65535 when
+    none is 16-bit. A file that cannot be read is left to ``_read`` to name."""
+    from PIL import Image, UnidentifiedImageError
+
+    wide: list[tuple[Path, int]] = []
+    for _, row in rows:
+        path = clip_dir / row["image"]
+        try:
+            with Image.open(path) as picture:
+                if picture.mode.startswith("I"):
+                    wide.append((path, 0))
+        except (UnidentifiedImageError, OSError):
+            continue
+    return wide_range(wide)[0] if wide else 65535
+
+
+def _read(path: Path, what: str, where: str, mode: str, full: int = 65535) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
     if not path.is_file():
@@ -133,7 +151,7 @@ def _read(path: Path, what: str, where: str, mode: str) -> np.ndarray:
     try:
         with Image.open(path) as picture:
             if mode == "RGB":
-                return rgb8(upright(picture))  # as the widget reads a frame
+                return rgb8(upright(picture), full)  # as the widget reads a frame
             if picture.mode not in ("L", "P"):
                 raise VideoDataError(
                     f"{where}: mask {path.name} has mode {picture.mode}, expected a "
@@ -148,7 +166,9 @@ def load_clip(clip_dir: str | Path, n_frames: int | None = None) -> VideoClip:
     """Read and check one clip (its first ``n_frames`` frames when given)."""
     clip_dir = Path(clip_dir)
     name = clip_dir.name
-    rows = _rows(clip_dir)[:n_frames]
+    every = _rows(clip_dir)
+    full = _frames_range(clip_dir, every)  # from the whole clip: the same with --frames
+    rows = every[:n_frames]
     _check_consecutive(name, [t for t, _ in rows])
     objects = _objects(clip_dir)
     allowed = np.zeros(256, bool)
@@ -156,7 +176,7 @@ def load_clip(clip_dir: str | Path, n_frames: int | None = None) -> VideoClip:
     frames, masks = [], []
     for t, row in rows:
         where = f"clip {name}, frame {t}"
-        image = _read(clip_dir / row["image"], "image", where, "RGB")
+        image = _read(clip_dir / row["image"], "image", where, "RGB", full)
         mask = _read(clip_dir / row["mask"], "mask", where, "L")
         if mask.shape != image.shape[:2]:
             raise VideoDataError(

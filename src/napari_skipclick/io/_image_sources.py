@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,22 @@ def depth_range(brightest: int) -> int:
     whose brightest value is ``brightest`` use: a 12-bit camera's frames in 16-bit files
     (0..4095) scaled from 0..65535 came out almost black."""
     return 2 ** next((b for b in (10, 12, 14) if brightest.bit_length() <= b), 16) - 1
+
+
+def wide_range(frames: Sequence[tuple[Path, int]]) -> tuple[int, int]:
+    """The range (``depth_range``) that the 16-bit frames ``frames`` (file, page; in frame
+    order) of one video share, and the brightest value sampled: found from five of them spread
+    over the video, so a brighter frame (a flash) keeps its detail and a dim video is not
+    stretched. The one rule for a frame folder and an evaluation clip."""
+    from PIL import Image
+
+    picks = sorted({round(k * (len(frames) - 1) / 4) for k in range(5)})
+    brightest = 0
+    for file, page in (frames[k] for k in picks):
+        with Image.open(file) as image:
+            image.seek(page)
+            brightest = max(brightest, int(np.asarray(image).max()))
+    return depth_range(brightest), brightest
 
 
 def photo_rgb(image: Any) -> np.ndarray:
@@ -206,20 +223,9 @@ class FrameFolderSource:
         return rgb
 
     def _data_range(self, wide: list[int]) -> int:
-        """The range the 16-bit frames ``wide`` use (``depth_range``), the same for each of
-        them: found from the brightest of five of them spread over the video (8-bit frames
-        beside them are not sampled: their 255 made a 16-bit photo's range 0..1023, white)."""
-        from PIL import Image
-
-        picks = sorted({wide[round(k * (len(wide) - 1) / 4)] for k in range(5)})
-        brightest = 0
-        for file, page in (self._frames[k] for k in picks):
-            with Image.open(file) as image:
-                image.seek(page)
-                brightest = max(brightest, int(np.asarray(image).max()))
-        # a camera's depth (10, 12, 14 bits), not the sampled frames' own: a brighter frame
-        # (a flash) keeps its detail, a dim video is not stretched
-        full = depth_range(brightest)
+        """The range the 16-bit frames ``wide`` use (``wide_range``; 8-bit frames beside them
+        are not sampled: their 255 made a 16-bit photo's range 0..1023, white)."""
+        full, brightest = wide_range([self._frames[k] for k in wide])
         if full < 65535:
             which = (
                 f"{len(wide)} of its {self.n_frames} frames are 16-bit, holding"
