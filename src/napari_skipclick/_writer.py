@@ -146,6 +146,7 @@ def _same_path(a: str, b: Path) -> bool:
 def _source(metadata: dict, target: Any) -> Iterator[Any]:
     """The store the layer was read from or its session saves into, opened read-only (None:
     none, it is gone, it is ``target``, or it is another video's)."""
+    from .io.fingerprints import same_video
     from .io.store import AnnotationStore, StoreError, is_store
 
     where = metadata.get(STORE) or metadata.get(SAVED_IN)
@@ -158,7 +159,7 @@ def _source(metadata: dict, target: Any) -> Iterator[Any]:
         yield None
         return
     with source:
-        yield source if source.video.fingerprint == target.video.fingerprint else None
+        yield source if same_video(source.video, target.video) else None
 
 
 def _check_nothing_lost(

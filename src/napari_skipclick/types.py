@@ -82,6 +82,11 @@ class VideoInfo:
         return cls("", n_frames, height, width, 0.0, fingerprint)
 
     @property
+    def forms(self) -> tuple[str, ...]:
+        """Every fingerprint this video has had: the one of now, then its ``former``."""
+        return (self.fingerprint, *self.former)
+
+    @property
     def labels_only(self) -> bool:
         """Whether this is ``of_labels``' stand-in, not a video that was read."""
         return self.fingerprint.startswith(LABELS_ONLY)
@@ -93,5 +98,5 @@ class VideoInfo:
         size = (self.n_frames, self.height, self.width)
         if size != (video.n_frames, video.height, video.width):
             return False
-        same = self.fingerprint == video.fingerprint or self.fingerprint in video.former
+        same = self.fingerprint in video.forms
         return same or self.labels_only

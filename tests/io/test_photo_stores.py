@@ -11,8 +11,10 @@ import pytest
 from PIL import Image
 
 from napari_skipclick.io import open_video
-from napari_skipclick.io.export import export_store
+from napari_skipclick.io.export import ExportError, export_store
 from napari_skipclick.io.export_cli import run
+from napari_skipclick.io.label_sources import LabelsImportError, read_labels_source
+from napari_skipclick.io.labels_import import import_labels
 from napari_skipclick.io.store import AnnotationStore, StoreMismatchError
 from napari_skipclick.types import FrameStatus
 
@@ -36,6 +38,15 @@ def annotated(tmp_path, source, name="s.zarr"):
     with AnnotationStore.open_or_create(tmp_path / name, info) as store:
         store.commit_frame(info.n_frames - 1, labels, FrameStatus.CLICKED, {})
     return tmp_path / name
+
+
+def made_before(store, info):
+    """Make ``store`` one made before a photo's fingerprint lost its file name: its manifest
+    records the old form (``info.former``)."""
+    [old] = info.former
+    manifest = json.loads((store / "skipclick.json").read_text())
+    manifest["video"]["fingerprint"] = old
+    (store / "skipclick.json").write_text(json.dumps(manifest))
 
 
 def cli(*argv) -> int:
@@ -110,11 +121,7 @@ def test_a_renamed_photo_keeps_its_store_and_old_stores_still_open(tmp_path, cap
         info = video.info
     with AnnotationStore.open_or_create(store, info) as opened:
         assert opened.annotated_frames() == [0]
-    # a store made before: its manifest records the fingerprint with the name
-    [old] = info.former
-    manifest = json.loads((store / "skipclick.json").read_text())
-    manifest["video"]["fingerprint"] = old
-    (store / "skipclick.json").write_text(json.dumps(manifest))
+    made_before(store, info)
     assert cli(store, tmp_path / "out", "--format", "coco") == 0
     assert "warning" not in capsys.readouterr().err  # the same photo
     with AnnotationStore.open_or_create(store, info) as opened:
@@ -123,3 +130,38 @@ def test_a_renamed_photo_keeps_its_store_and_old_stores_still_open(tmp_path, cap
         info.fingerprint
     )
     assert "former" not in json.loads((store / "skipclick.json").read_text())["video"]
+
+
+def _import(store, export):
+    """Import the PNG export ``export`` into ``store``, replacing what it holds."""
+    with AnnotationStore.open(store, readonly=False) as opened:
+        import_labels(opened, read_labels_source(export / "labels", (H, W)), replace=True)
+
+
+def test_a_photo_store_made_before_is_known_as_that_photo_s_by_export_and_import(tmp_path):
+    """A store made before a photo's fingerprint lost its file name (the old form) and one
+    made after were compared as fingerprints: export took both (the photo twice), import
+    refused the old store's export as "labels of another video"."""
+    folder = photos(tmp_path / "photos", ["photo.jpg", "other.jpg"])
+    with open_video(folder / "photo.jpg") as video:
+        info = video.info
+    old, new = annotated(tmp_path, info.path, "old.zarr"), annotated(tmp_path, info.path)
+    made_before(old, info)
+    both = [AnnotationStore.open(p, readonly=True) for p in (old, new)]
+    with pytest.raises(ExportError, match="annotate the same video"):
+        export_store(both, "coco", tmp_path / "both", with_images=False)
+    for source, target in ((old, new), (new, old)):
+        export_store(AnnotationStore.open(source, readonly=True), "png", tmp_path / source.stem)
+        _import(target, tmp_path / source.stem)  # the same photo: imported
+    # another photo of the same size is still another video
+    other = annotated(tmp_path, folder / "other.jpg", "other.zarr")
+    with pytest.raises(LabelsImportError, match="holds labels of"):
+        _import(other, tmp_path / "old")
+    # a record as an export or a layer writes it (JSON) is compared the same way
+    from napari_skipclick.io.fingerprints import same_video
+
+    recorded = json.loads((old / "skipclick.json").read_text())["video"]
+    assert same_video(info, recorded)
+    assert same_video(recorded, AnnotationStore.open(new, readonly=True).video)
+    with open_video(folder / "other.jpg") as video:
+        assert not same_video(video.info, recorded)

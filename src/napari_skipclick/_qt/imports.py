@@ -15,6 +15,7 @@ import numpy as np
 
 from .._layer_data import OBJECTS, VIDEO
 from ..checks import ids_in
+from ..io.fingerprints import same_video
 from ..session import AnnotationSession
 from ..session.imports import fresh_ids, import_frames
 from ..types import DEFAULT_CLASS, LABELS_ONLY, VideoInfo
@@ -77,10 +78,11 @@ def candidate_layers(viewer: Any, controller: Any) -> list[Any]:
 
 
 def _of_another_video(layer: Any, info: VideoInfo | None) -> bool:
-    theirs = (layer.metadata.get(VIDEO) or {}).get("fingerprint")
-    if info is None or not theirs or str(theirs).startswith(LABELS_ONLY):
+    theirs = layer.metadata.get(VIDEO) or {}
+    fingerprint = theirs.get("fingerprint")
+    if info is None or not fingerprint or str(fingerprint).startswith(LABELS_ONLY):
         return False
-    return theirs != info.fingerprint
+    return not same_video(info, theirs)
 
 
 class LabelsImport(StoppableWorker):

@@ -17,6 +17,7 @@ from ..checks import ids_in
 from ..colors import color_for
 from ..frame_lists import frame_ranges
 from ..types import DEFAULT_CLASS, LABELS_ONLY, FrameStatus, ObjectInfo, VideoInfo
+from .fingerprints import same_video
 from .label_sources import LabelsImportError, LabelSource, frame_labels, read_labels_source
 from .store import AnnotationStore, StoreError
 from .store.import_mark import begin_import, end_import
@@ -108,7 +109,7 @@ def _check_same_video(source: LabelSource, video: VideoInfo) -> None:
     fingerprint = theirs.get("fingerprint")
     if not fingerprint or video.labels_only or str(fingerprint).startswith(LABELS_ONLY):
         return
-    if fingerprint != video.fingerprint:
+    if not same_video(video, theirs):
         raise LabelsImportError(
             f"{source.path} holds labels of {theirs.get('path') or 'another video'} (its "
             f"export says so), not of {video.path}: import them into that video's store"

@@ -20,6 +20,7 @@ import numpy as np
 from ... import __version__
 from ...checks import ids_in
 from ...types import FrameStatus
+from ..fingerprints import known_forms
 from ..store import AnnotationStore, StoreError
 from ..store.frame_files import renamed_text
 from ..store.layout import video_doc
@@ -250,10 +251,14 @@ def _check_asked(stores: Sequence[AnnotationStore], frames: list[int] | None) ->
     twice = [p for k, p in enumerate(paths) if p in paths[:k]]
     if twice:
         raise ExportError(f"the store {twice[0]} is given twice: give each store once")
-    seen: dict[str, Path] = {}
+    seen: dict[str, Path] = {}  # each fingerprint a video is known by -> its first store
     for store, path in zip(stores, paths, strict=True):
-        first = seen.setdefault(store.video.fingerprint, path)
-        if first != path and not store.video.labels_only:
+        if store.video.labels_only:
+            continue
+        forms = known_forms(store.video)  # a photo's store made before: its name in it
+        first = next((seen[f] for f in forms if f in seen), path)
+        seen.update(dict.fromkeys(forms, first))
+        if first != path:
             raise ExportError(
                 f"the stores {first} and {path} annotate the same video ({store.video.path}): "
                 "its frames would be exported twice, perhaps into two splits, with different "
