@@ -35,7 +35,9 @@ def known_forms(video: Record) -> frozenset[str]:
 
 def same_video(a: Record, b: Record) -> bool:
     """Whether records ``a`` and ``b`` are of one video (``known_forms`` shared; ``b``'s file
-    is not read when ``a`` knows its fingerprint)."""
+    is not read when ``a`` knows its fingerprint, no file when they are the same)."""
+    if _fingerprint(a) == _fingerprint(b):
+        return True
     forms = known_forms(a)
     return _fingerprint(b) in forms or not forms.isdisjoint(known_forms(b))
 
