@@ -138,3 +138,29 @@ def test_datasets_of_several_stores_share_one_class_list(annotated, tmp_path):
     assert [names[i - 1] for i in ids.tolist()] == ["rider", "person"]
     _, _, ids = sets[0][0]
     assert [names[i - 1] for i in ids.tolist()] == ["ski", "person"]
+
+
+def test_a_store_s_problems_are_warned_of_by_an_export_from_python_as_by_the_dataset(
+    annotated, tmp_path, capsys
+):
+    """``export_store`` from Python said nothing of a store's problems (an object being
+    deleted, a damaged frame), which ``skipclick export`` and the Dataset warn of."""
+    from napari_skipclick import cli
+
+    path, _, _ = annotated
+    with AnnotationStore.open(path, readonly=False) as store:
+        store.write_objects(store.objects(), store.classes(), leaving=[4])
+    with pytest.warns(UserWarning) as by_dataset:
+        SkipClickDataset(path)
+    said = [str(w.message) for w in by_dataset]
+    leaving = "s.zarr: object 4 (ski) was being deleted"
+    assert said and all(text.startswith(leaving) for text in said)
+    with pytest.warns(UserWarning) as by_export:
+        export_store(path, "png", tmp_path / "out")
+    assert [str(w.message) for w in by_export] == said
+    assert by_export[0].filename == __file__  # the warning points at the caller
+    assert cli.main(["export", str(path), str(tmp_path / "cli"), "--format", "png"]) == 0
+    err = capsys.readouterr().err
+    assert [line for line in err.splitlines() if line.startswith("warning")] == [
+        f"warning: {text}" for text in said
+    ]

@@ -18,7 +18,14 @@ import torch
 from torch.utils.data import Dataset
 
 from ..types import FrameStatus
-from .export import ExportError, object_ids_in, read_taken, select_frames, take_objects
+from .export import (
+    ExportError,
+    object_ids_in,
+    problem_warnings,
+    read_taken,
+    select_frames,
+    take_objects,
+)
 from .export.common import check_video
 from .store import AnnotationStore, StoreError
 
@@ -55,8 +62,8 @@ class SkipClickDataset(Dataset):
                 raise ValueError(
                     f"frames {past[:10]} are outside the video's 0..{opened.video.n_frames - 1}"
                 )
-        for problem in opened.problems:
-            warnings.warn(f"{opened.path.name}: {problem}", stacklevel=2)
+        for text in problem_warnings(opened):
+            warnings.warn(text, stacklevel=2)
         self.frames = select_frames(opened, frames, statuses)
         self._statuses = None if statuses is None else [FrameStatus(s).value for s in statuses]
         self.class_names = [] if class_names is None else class_names

@@ -97,16 +97,17 @@ def run(args: argparse.Namespace) -> int:
     from .progress import progress_bar
     from .store import AnnotationStore, StoreError
 
-    shown: set[str] = set()  # the stores' problems, said once
+    shown: list[str] = []  # the warnings (the stores' problems first), said once
+
+    def warn(text: str) -> None:
+        print(f"warning: {text}", file=sys.stderr)
+        shown.append(text)
+
     try:
         stores = [AnnotationStore.open(path, readonly=True) for path in args.stores]
         if args.video and len(stores) > 1:
             raise ValueError("--video names the video of one store; export the stores one by one")
         videos = {str(stores[0].path): args.video} if args.video else None
-        for store in stores:
-            for problem in store.problems:
-                print(f"warning: {store.path.name}: {problem}", file=sys.stderr)
-                shown.add(problem)
         with progress_bar(f"export {args.format}", "frame", args.quiet) as progress:
             written = export_store(
                 stores,
@@ -121,12 +122,13 @@ def run(args: argparse.Namespace) -> int:
                 image_format=args.image_format,
                 quality=args.quality,
                 videos=videos,
-                warn=lambda text: print(f"warning: {text}", file=sys.stderr),
+                warn=warn,
                 overwrite=args.overwrite,
                 progress=progress,
             )
     except (StoreError, OSError, ValueError) as e:
-        why = "the damage named above stops it" if str(e) in shown else e
+        named = any(text.endswith(f": {e}") for text in shown)  # a store's problem
+        why = "the damage named above stops it" if named else e
         print(f"skipclick export: error: {why}", file=sys.stderr)
         return 1
     for path in written:

@@ -6,6 +6,7 @@ splits the frames; one module per format writes them.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from .common import (
 )
 from .png import write_davis, write_png
 from .split import parse_split
-from .taken import UNLABELLED, TakenObjects, read_taken, take_objects
+from .taken import UNLABELLED, TakenObjects, problem_warnings, read_taken, take_objects
 from .yolo import write_yolo
 
 Writer = Callable[..., list[Path]]
@@ -80,10 +81,11 @@ def export_store(
         quality: JPEG quality.
         videos: store path -> where to read its frames: a video file or frame folder (a video
             that has moved), or the frames themselves (a `(T, H, W, 3)` uint8 array-like).
-        warn: called with what the user should check, e.g. frames read (the store's video or
-            one of ``videos``) that are not the file or folder annotated (another fingerprint:
-            a folder's photo renamed or replaced; the same frames encoded again are fine);
-            default: a Python warning.
+        warn: called with what the user should check: each store's problems (what is
+            damaged, unfinished or was repaired, ``AnnotationStore.problems``), frames read (the
+            store's video or one of ``videos``) that are not the file or folder annotated
+            (another fingerprint: a folder's photo renamed or replaced; the same frames encoded
+            again are fine); default: a Python warning.
         overwrite: replace an earlier export.
         progress: called as ``progress(done, total)`` after each frame.
         cancel: polled after each frame; true stops and removes what was written.
@@ -99,6 +101,11 @@ def export_store(
         s if isinstance(s, AnnotationStore) else AnnotationStore.open(s, readonly=True)
         for s in many
     ]
+    for text in (text for store in opened for text in problem_warnings(store)):
+        if warn is None:
+            warnings.warn(text, UserWarning, stacklevel=2)
+        else:
+            warn(text)
     if isinstance(split, str):
         split = parse_split(split)
     plan = plan_export(opened, frames, statuses, split, split_by, seed)
@@ -126,6 +133,7 @@ __all__ = [
     "object_ids_in",
     "parse_split",
     "plan_export",
+    "problem_warnings",
     "read_taken",
     "select_frames",
     "take_objects",

@@ -55,6 +55,13 @@ class TakenObjects:
         return np.where(np.isin(labels, out), 0, labels).astype(labels.dtype) if out else labels
 
 
+def problem_warnings(store: AnnotationStore) -> list[str]:
+    """What to warn of before taking anything from ``store``: each of its ``problems`` (what
+    is damaged, unfinished or was repaired), named with the store. The one rule for an export
+    (Python or ``skipclick export``) and the training ``Dataset``."""
+    return [f"{store.path.name}: {problem}" for problem in store.problems]
+
+
 def take_objects(
     stores: Sequence[AnnotationStore], frames: Sequence[Iterable[int]], names: list[str]
 ) -> list[TakenObjects]:
