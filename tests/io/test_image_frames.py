@@ -206,3 +206,26 @@ def test_every_unreadable_file_of_a_folder_is_named_with_what_to_do(tmp_path):
     Image.fromarray(pattern(0)[:20]).save(tmp_path / "small.png")
     with pytest.raises(VideoError, match="photos of different sizes are one store each, open"):
         open_video(tmp_path)
+
+
+def test_a_photo_cut_short_is_named_when_the_folder_is_opened(tmp_path):
+    """A JPEG or PNG cut short (a copy interrupted) passed the folder's check and was told
+    only when its frame was shown; a photo with data after its end (a phone's motion photo)
+    is whole."""
+    noise = np.random.default_rng(0).integers(0, 256, (4, H, W, 3), dtype=np.uint8)
+    for t in range(4):  # noise: cut at two thirds, a file is cut in its pixels, not its header
+        Image.fromarray(noise[t]).save(tmp_path / f"{t}.{'png' if t % 2 else 'jpg'}")
+    motion = (tmp_path / "0.jpg").read_bytes() + b"ftypmp42" + bytes(range(256)) * 8
+    (tmp_path / "0.jpg").write_bytes(motion)
+    with open_video(tmp_path) as video:
+        np.testing.assert_array_equal(video[0], np.asarray(Image.open(tmp_path / "0.jpg")))
+    for name in ("2.jpg", "3.png"):
+        data = (tmp_path / name).read_bytes()
+        (tmp_path / name).write_bytes(data[: len(data) * 2 // 3])
+    with pytest.raises(VideoError) as refused:
+        open_video(tmp_path)
+    text = str(refused.value)
+    assert "2 file(s) are not readable images: 2.jpg (" in text and "; 3.png (" in text
+    assert "truncated" in text
+    with pytest.raises(VideoError, match=r"^2.jpg: not a readable image \(.*truncated"):
+        open_video(tmp_path / "2.jpg")  # a photo alone: refused as it is opened, named

@@ -18,6 +18,8 @@ _EXIF_ORIENTATION = 0x0112
 PAGED_SUFFIXES = (".tif", ".tiff")
 #: images a frame folder does not read, named in its notes when there are any
 _OTHER_IMAGE_SUFFIXES = (".bmp", ".tif", ".tiff", ".gif", ".webp")
+#: how a whole file of each format ends (JPEG's end-of-image marker, PNG's IEND chunk)
+_FILE_ENDS = {"JPEG": b"\xff\xd9", "PNG": b"IEND\xaeB`\x82"}
 #: what to do with a folder of photos of different sizes
 _ONE_BY_ONE = (
     ": photos of different sizes are one store each, open them one by one "
@@ -133,6 +135,21 @@ def _unreadable_text(path: Path, unreadable: list[tuple[str, str]]) -> str:
     )
 
 
+def _check_whole(file: Path, image: Any) -> None:
+    """``OSError`` if ``file`` (opened as ``image``, a JPEG or PNG) was cut short (a copy
+    interrupted): its format's end is not at the file's end (zero padding aside) and decoding
+    it fails. Reads 64 bytes; decodes only a file with data past its end (a phone's motion
+    photo, its video after the picture), which is whole when it decodes."""
+    end = _FILE_ENDS.get(image.format)
+    if end is None:
+        return
+    with file.open("rb") as raw:
+        raw.seek(max(0, file.stat().st_size - 64))
+        if raw.read().rstrip(b"\0").endswith(end):
+            return
+    image.load()  # a cut-short file: "image file is truncated"
+
+
 def _name(file: Path, page: int) -> str:
     return f"{file.name} page {page + 1}" if page else file.name
 
@@ -182,6 +199,8 @@ class FrameFolderSource:
             try:
                 with Image.open(file) as image:
                     paged = file.suffix.lower() in PAGED_SUFFIXES
+                    if not paged:
+                        _check_whole(file, image)
                     for page in range(getattr(image, "n_frames", 1) if paged else 1):
                         image.seek(page)
                         self._frames.append((file, page))
