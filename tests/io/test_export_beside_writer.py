@@ -148,3 +148,26 @@ def test_a_frame_whose_record_is_damaged_is_counted_as_damaged(path, tmp_path):
     assert doc["info"]["videos"][0]["frame_statuses"] == {"damaged": 1, "reviewed": 2}
     doc = coco(AnnotationStore.open(path), tmp_path / "reviewed", statuses=["reviewed"])
     assert [im["frame_index"] for im in doc["images"]] == [0, 2]
+
+
+def test_a_large_id_written_meanwhile_never_wraps_in_a_label_png(path, tmp_path):
+    """PNG and DAVIS exports chose palette PNGs from the ids the frames held before writing
+    them: gate (id 300), painted meanwhile by the annotator beside, was written as 44."""
+    from napari_skipclick.io.export import ExportError
+
+    big = ObjectInfo(300, "gate", "gate", (4, 5, 6))
+    with AnnotationStore.open(path, readonly=False) as store:
+        store.write_objects([SKIER, big], ["person", "gate"])
+    opened = AnnotationStore.open(path)
+
+    def paint_meanwhile(done: int, total: int) -> None:
+        if done == 1:
+            with AnnotationStore.open(path, readonly=False) as writer:
+                writer.commit_frame(2, box(1, y=2) + box(300, y=12), FrameStatus.REVIEWED, {})
+
+    export_store(opened, "png", tmp_path / "png", progress=paint_meanwhile)
+    written = np.asarray(Image.open(tmp_path / "png" / "labels" / "000002.png"))
+    np.testing.assert_array_equal(written, box(1, y=2) + box(300, y=12))
+    assert json.loads((tmp_path / "png" / "objects.json").read_text())["png_mode"] == "uint16"
+    with pytest.raises(ExportError, match="300 does not fit a DAVIS palette PNG"):
+        export_store(opened, "davis", tmp_path / "davis")

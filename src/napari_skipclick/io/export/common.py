@@ -117,15 +117,10 @@ class Plan:
         """Category id of label ``oid`` of ``item``'s store (one ``read`` gave)."""
         return self.taken(item).category(oid)
 
-    def peek(self, item: Item) -> np.ndarray | None:
-        """``item``'s labels as the export takes them, or None when it leaves the frame out
-        (``taken.read_taken``: its status changed since the export began, or it holds
-        nothing any more)."""
-        read = read_taken(item.store, item.t, self.statuses, self.taken(item))
-        return None if read is None else read[0]
-
     def read(self, item: Item) -> np.ndarray | None:
-        """As ``peek``, counting a frame the export holds in its provenance."""
+        """``item``'s labels as the export takes them, counted in its provenance, or None when
+        it leaves the frame out (``taken.read_taken``: its status changed since the export
+        began, or it holds nothing any more)."""
         read = read_taken(item.store, item.t, self.statuses, self.taken(item))
         if read is None:
             return None

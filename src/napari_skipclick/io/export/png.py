@@ -34,9 +34,9 @@ def label_png(labels: np.ndarray, mode: str, colours: list[int]) -> bytes:
 
 
 def _largest_id(plan: Plan) -> int:
-    """The largest label id the export will write (``Plan.peek``)."""
-    peeked = (plan.peek(item) for item in plan.items)
-    return max((int(labels.max(initial=0)) for labels in peeked if labels is not None), default=0)
+    """The largest label id the export can write (``TakenObjects.ids``, taken once: an
+    object's pixels written meanwhile, the annotator beside, never exceed it)."""
+    return max((max(taken.ids, default=0) for taken in plan.objects), default=0)
 
 
 def objects_doc(plan: Plan, **extra: object) -> bytes:
@@ -62,8 +62,9 @@ def objects_doc(plan: Plan, **extra: object) -> bytes:
 def write_png(plan: Plan, out: Path, run_args: dict, images: FrameImages | None) -> list[Path]:
     """Write ``labels/[SPLIT/]NAME.png`` per frame, ``objects.json`` and optionally images.
 
-    Palette ("P") PNGs coloured like the objects when every exported id is below 256,
-    otherwise 16-bit greyscale PNGs (ids up to 65535; larger ids: use numpy).
+    Palette ("P") PNGs coloured like the objects when every id the export can write (the
+    objects taken, ``_largest_id``) is below 256, otherwise 16-bit greyscale PNGs (ids up to
+    65535; larger ids: use numpy).
     """
     names = ["labels", "objects.json"] + (["images"] if images else [])
     with ExportRun(out, names, len(plan.items), **run_args) as run:

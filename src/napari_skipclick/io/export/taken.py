@@ -41,6 +41,12 @@ class TakenObjects:
     unlabelled: frozenset[int]  # ids the chosen frames held with no object entry
     unlabelled_category: int | None  # their category (None: there are none)
 
+    @property
+    def ids(self) -> frozenset[int]:
+        """Every label id that frames read against these objects can hold (``labels`` leaves
+        the others out): what an export can write, whatever is written meanwhile."""
+        return frozenset(self.by_object) | self.unlabelled
+
     def category(self, oid: int) -> int:
         """Category id of taken label ``oid`` (one ``labels`` keeps)."""
         if oid in self.by_object:
