@@ -112,7 +112,7 @@ def test_exports_name_each_frames_original_photo(tmp_path):
     provenance = json.loads(line[len(PROVENANCE_LINE) :])
     assert provenance["videos"][0]["original_file_names"] == originals
 
-    for fmt in ("png", "davis", "numpy"):
+    for fmt in ("png", "davis", "numpy", "yolo-seg"):  # yolo-seg: not in a comment alone
         export_store(store, fmt, tmp_path / fmt)
         doc = json.loads((tmp_path / fmt / "objects.json").read_text())
         assert [(f["frame"], f["original_file_name"]) for f in doc["frames"]] == [
@@ -120,6 +120,11 @@ def test_exports_name_each_frames_original_photo(tmp_path):
             (2, "IMG_10.jpg"),
         ]
         assert doc["info"]["videos"][0]["original_file_names"] == originals
+    labels = {
+        f["original_file_name"]: tmp_path / "yolo-seg" / "labels" / f"{f['frame']:06d}.txt"
+        for f in doc["frames"]
+    }
+    assert all(path.is_file() for path in labels.values())  # each label file, its photo
 
 
 def test_a_video_files_export_names_no_original(tmp_path):

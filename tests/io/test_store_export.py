@@ -245,6 +245,7 @@ def test_an_overwrite_replaces_the_earlier_export_only_once_it_is_done(store, tm
         ".skipclick-export.json",
         "data.yaml",
         "labels",
+        "objects.json",
     ]
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from .common import ExportError, FrameImages, Plan, object_ids_in
+from .png import objects_doc
 from .polygons import mask_to_polygon
 from .run import ExportRun
 
@@ -75,11 +76,13 @@ def data_yaml(plan: Plan) -> str:
 
 
 def write_yolo(plan: Plan, out: Path, run_args: dict, images: FrameImages | None) -> list[Path]:
-    """Write ``images/[SPLIT/]NAME.jpg``, ``labels/[SPLIT/]NAME.txt`` and ``data.yaml``.
+    """Write ``images/[SPLIT/]NAME.jpg``, ``labels/[SPLIT/]NAME.txt``, ``data.yaml`` and
+    ``objects.json`` (as the other formats but COCO: the objects, and each frame exported with,
+    from a folder of photos, its original file name; Ultralytics reads only ``data.yaml``).
 
     Frames without objects get an empty label file (Ultralytics reads them as background).
     """
-    names = ["labels", "data.yaml"] + (["images"] if images else [])
+    names = ["labels", "data.yaml", "objects.json"] + (["images"] if images else [])
     split_folders(plan)  # its refusal before anything is written
     with ExportRun(out, names, len(plan.items), **run_args) as run:
         written = []
@@ -97,4 +100,5 @@ def write_yolo(plan: Plan, out: Path, run_args: dict, images: FrameImages | None
                 written.append(run.write(path, images.encode(item.store, item.t)))
             run.step()
         written.append(run.write(out / "data.yaml", data_yaml(plan).encode("utf-8")))
+        written.append(run.write(out / "objects.json", objects_doc(plan)))
         return written
