@@ -6,9 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from napari_skipclick.engines.cache import FeatureCache
 from napari_skipclick.engines.embedded import EmbeddedEngine
-from napari_skipclick.engines.embedded_growth import drop_unasked_growth
+from napari_skipclick.engines.embedded_growth import drop_far_growth, drop_unasked_growth
 from napari_skipclick.engines.embedded_zoom import crop_features, zoom_box
+from napari_skipclick.session.zoom import decode_in_crop
+from napari_skipclick.session.zoom import zoom_box as session_zoom_box
 from napari_skipclick.types import Click
 
 
@@ -86,6 +89,49 @@ def test_large_additions_no_click_asked_for_are_undone():
     assert np.array_equal(drop_unasked_growth(np.zeros_like(before), after, clicks, 0.25), after)
 
 
+def test_a_zoom_refinement_without_a_new_click_moves_the_edge_and_adds_no_pieces():
+    """R re-decodes the clicks the mask came from in a crop: its colours take in three small
+    blocks of the object's colour beside the mask (each under ``guard_share`` of it, together
+    more); they go, while the edge the crop shows better still moves both ways."""
+    rng = np.random.default_rng(0)
+    image = np.full((480, 854, 3), 150.0) + rng.normal(0, 6, (480, 854, 3))
+    truth = np.zeros((480, 854), bool)
+    truth[200:240, 400:440] = True
+    blocks = np.zeros_like(truth)  # 144 + 144 + 192 px, touching the mask
+    blocks[188:200, 403:415] = blocks[188:200, 423:435] = blocks[210:226, 388:400] = True
+    image[truth | blocks] = (60, 60, 70)
+    image = np.clip(image, 0, 255).astype(np.uint8)
+    prior = np.zeros((480, 854), np.float32)
+    prior[200:243, 400:437] = 1.0  # 3 px beyond the object's lower edge, 3 px short of its right
+    clicks = [Click(210, 410, True), Click(230, 425, True), Click(220, 300, False)]
+    box = session_zoom_box(prior > 0, clicks)
+
+    def refine(engine: EmbeddedEngine) -> np.ndarray:
+        cache = FeatureCache()
+        return decode_in_crop(engine, cache, "frame", image, box, clicks, prior) > 0.5
+
+    mask = refine(EmbeddedEngine())
+    assert not mask[blocks].any()
+    assert mask[200:240, 437:440].all() and not mask[240:243].any()  # the edge moved both ways
+    assert np.array_equal(mask, truth)
+    assert refine(EmbeddedEngine(settle_reach=0))[blocks].all()  # without the guard: taken
+
+
+def test_far_growth_goes_only_where_no_click_corrects_the_mask():
+    before = np.zeros((60, 80), bool)
+    before[10:30, 10:30] = True
+    after = before.copy()
+    after[10:30, 30:33] = True  # the edge settling 3 px out: kept
+    after[30:50, 12:20] = True  # 160 px reaching 20 px out: undone
+    after[12:28, 12:14] = False  # removals stay
+    clicks = [Click(20, 20, True), Click(50, 60, False)]
+    out = drop_far_growth(before, after, clicks, 8.0)
+    assert out[10:30, 30:33].all() and not out[30:50].any() and not out[12:28, 12:14].any()
+    # a positive click outside the mask, or a negative one inside it, asks for a change
+    for click in (Click(40, 15, True), Click(15, 15, False)):
+        assert np.array_equal(drop_far_growth(before, after, [*clicks, click], 8.0), after)
+
+
 def test_propagation_decodes_without_the_guard_a_moving_object_grows_where_it_moves():
     rng = np.random.default_rng(3)
     image = np.full((120, 160, 3), 150.0) + rng.normal(0, 6, (120, 160, 3))
@@ -110,10 +156,10 @@ def test_a_negative_second_click_adds_no_large_part_a_positive_one_no_flood(monk
     answer[10:30, 10:30] = 0.9
     answer[35:60, 0:80] = 0.9  # 2,000 pixels no positive click lies in: five times the mask
     monkeypatch.setattr(engine, "_zoomed", lambda *args: answer)
-    negative = [Click(20, 20, True), Click(5, 70, False)]
+    negative = [Click(20, 20, True), Click(28, 28, False)]  # corrects the mask: inside it
     mask = engine.decode(features, negative, prior) > 0.5
     assert mask[10:30, 10:30].all() and not mask[35:60].any()
-    positive = [Click(20, 20, True), Click(15, 25, True)]
+    positive = [Click(20, 20, True), Click(5, 70, True)]  # corrects the mask: outside it
     mask = engine.decode(features, positive, prior) > 0.5
     assert mask[10:30, 10:30].all() and not mask[35:60].any()  # a flood: undone
     assert (engine.decode_carried(features, negative, prior) > 0.5)[35:60].all()

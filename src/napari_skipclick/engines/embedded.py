@@ -20,7 +20,7 @@ from .embedded_graph import (
     min_cut,
     superpixel_pair_weights,
 )
-from .embedded_growth import drop_unasked_growth, guard_growth
+from .embedded_growth import drop_far_growth, drop_unasked_growth, guard_growth
 from .embedded_line_between import clicks_at_line_ends
 from .embedded_pixel import line_disks
 from .embedded_pole_click import clicks_at_pole_starts, line_width
@@ -134,15 +134,17 @@ class EmbeddedEngine:
         s = self.settings
         if not guard or prev is None:
             return out
+        before, mask = prev > 0.5, out > 0.5
         if len(clicks) >= s.guard_after:
-            mask = guard_growth(prev > 0.5, out > 0.5, clicks, s.guard_share, s.flood_factor)
+            mask = guard_growth(before, mask, clicks, s.guard_share, s.flood_factor)
         else:
             # a negative click asks for no growth, however early it comes; an early positive
             # click may add much to a rough mask, but not a flood
             share = s.early_guard_share if clicks[-1].positive else s.guard_share
-            if share <= 0:
-                return out
-            mask = drop_unasked_growth(prev > 0.5, out > 0.5, clicks, share)
+            if share > 0:
+                mask = drop_unasked_growth(before, mask, clicks, share)
+        if s.settle_reach > 0:
+            mask = drop_far_growth(before, mask, clicks, s.settle_reach)
         return np.where(mask, np.maximum(out, 0.75), np.minimum(out, 0.25))
 
     def _zoomed(self, arrays: dict, clicks: list[Click], prev: np.ndarray | None) -> np.ndarray:

@@ -1,13 +1,15 @@
 """Guards of the embedded engine against growth the clicks did not ask for: large additions
-that hold no positive click, and the parts of the newest positive click's addition far thicker
-than the missing part the click can have asked for (a flood into the background)."""
+that hold no positive click, the parts of the newest positive click's addition far thicker
+than the missing part the click can have asked for (a flood into the background), and, where
+no click corrects the previous mask (a zoom refinement of the clicks it came from), whatever
+reaches beyond its boundary's settling."""
 
 from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage
 
-from ..checks import other_side
+from ..checks import corrects, other_side
 from ..types import Click
 from .embedded_refine import connected_to_clicks
 
@@ -30,6 +32,29 @@ def drop_unasked_growth(
     asked = {int(components[round(c.y), round(c.x)]) for c in clicks if c.positive}
     undo = [k for k in np.flatnonzero(sizes > share * area) if k != 0 and k not in asked]
     return after & ~np.isin(components, undo) if undo else after
+
+
+def drop_far_growth(
+    before: np.ndarray, after: np.ndarray, clicks: list[Click], reach: float
+) -> np.ndarray:
+    """``after`` without the additions that reach beyond ``reach`` when no click asks for any.
+
+    Where no click corrects ``before`` (every positive click inside it, every negative one
+    outside: a re-decode of the clicks it came from, as the zoom refinement is), nothing asks
+    the object to grow, and an addition is only the boundary settling. Each connected part
+    that ``after`` adds to ``before`` and whose farthest pixel lies more than ``reach`` pixels
+    from ``before`` is new ground (a block of background the crop's colours took in) and goes
+    back to background, however small. Removals stay.
+    """
+    if not before.any() or any(corrects(before, click) for click in clicks):
+        return after
+    components, count = ndimage.label(after & ~before)
+    if count == 0:
+        return after
+    distance = ndimage.distance_transform_edt(~before)
+    farthest = ndimage.maximum(distance, components, np.arange(1, count + 1))
+    far = np.flatnonzero(np.asarray(farthest) > reach) + 1
+    return after & ~np.isin(components, far) if far.size else after
 
 
 def _depth(region: np.ndarray) -> np.ndarray:

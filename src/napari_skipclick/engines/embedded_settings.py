@@ -137,6 +137,11 @@ class EmbeddedSettings:
         "an addition no positive click lies in is undone when larger than this share of the"
         " mask (0: never)",
     )
+    settle_reach: float = _setting(
+        8.0,
+        "where no click corrects the previous mask (a zoom refinement), an addition reaching"
+        " farther than this many pixels from it is undone (0: never)",
+    )
     flood_factor: float = _setting(
         2.0,
         "the newest positive click's addition is undone where thicker than this many times the"
