@@ -213,6 +213,18 @@ def test_a_run_stopped_by_your_own_clicks_counts_only_what_it_wrote_and_says_why
     np.testing.assert_array_equal(np.asarray(controller.session.labels[3]), mine)
 
 
+def test_a_run_that_ends_where_an_object_is_marked_absent_says_so(annotator, qtbot):
+    controller = annotator[1].controller
+    skier = _skier(qtbot, controller)
+    for t in (2, 3):
+        controller.session.mark_absent(t, skier)
+    _propagate(qtbot, controller, 3)
+    assert controller.last_message.startswith("Propagation finished: 1 frame, ")
+    assert controller.last_message.endswith(
+        "; skier: the run ended where you marked it absent (frames 2-3)"
+    )
+
+
 def test_the_undo_of_a_propagation_names_its_frames(annotator, qtbot):
     controller = annotator[1].controller
     _skier(qtbot, controller)

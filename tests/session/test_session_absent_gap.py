@@ -90,6 +90,20 @@ def test_a_run_of_absent_frames_longer_than_max_coast_stops_the_object():
     assert not any(red in session.ids_on(t) for t in range(3, 8))
 
 
+def test_a_run_that_ends_where_it_is_marked_absent_says_so():
+    """The run's last steps said only "it goes on": the end of the run named no object."""
+    session, red, blue = clicked(5, 6, 7)
+    steps = list(session.propagate([red, blue], 0, n_frames=7))
+    mine = steps_of(steps, red)
+    assert not mine[7].written and not mine[7].stopped and mine[7].ended_absent
+    assert mine[7].summary == "the run ended where you marked it absent (frames 5-7)"
+    assert [s.frame for s in steps if s.summary] == [7]  # the others' steps say nothing
+    assert mine[6].summary is None and not mine[6].ended_absent
+    session, red, _ = clicked(7)
+    steps = steps_of(list(session.propagate([red], 0, n_frames=7)), red)
+    assert steps[7].summary == "the run ended where you marked it absent (frame 7)"
+
+
 def test_the_frame_where_it_reappears_counts_towards_a_run_of_doubt():
     session, red, blue = clicked(3, 4)
     settings = PropagationSettings(max_review_run=1)

@@ -183,9 +183,11 @@ class ControllerPropagation:
         self.saving.refresh()
         if step.written:
             run.frames.add(step.frame)
-        note = f" — stopped: {step.reason}" if step.stopped and step.reason else ""
-        if note and step.obj_id in self.session.registry:
-            run.stops.append(f"{self.session.object(step.obj_id).name} {note[3:]}")
+        said = step.summary and (f"stopped: {step.summary}" if step.stopped else step.summary)
+        if said and step.obj_id in self.session.registry:
+            name = self.session.object(step.obj_id).name
+            run.stops.append(f"{name} {said}" if step.stopped else f"{name}: {said}")
+        note = f" — {said}" if said else ""
         self._say(f"Propagation: frame {step.frame}, object {step.obj_id}{note}")
 
     def _on_propagation_finished(self, run: PropagationRun, cancelled: bool) -> None:
@@ -215,8 +217,8 @@ class ControllerPropagation:
 
 
 def _summary(run: PropagationRun) -> str:
-    """How many frames ``run`` wrote, how many of them need review now, and why objects
-    stopped before its end."""
+    """How many frames ``run`` wrote, how many of them need review now, why objects stopped
+    before its end, and which it ended on frames marked absent (``PropagationStep.summary``)."""
     frames = sorted(run.frames)
     review = [t for t in frames if run.session.status(t) == FrameStatus.NEEDS_REVIEW]
     done = f"{len(frames)} frame{'s' * (len(frames) != 1)}"

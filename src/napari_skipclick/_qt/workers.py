@@ -300,7 +300,8 @@ class PropagationRun(QObject, StoppableWorker):
         self.session = session
         #: the frames its steps wrote so far (the controller adds them as the steps arrive)
         self.frames: set[int] = set()
-        #: why objects stopped before the run's end, as the controller words them
+        #: why objects stopped before the run's end, or that it ended where they are marked
+        #: absent, as the controller words them
         self.stops: list[str] = []
         self.worker.yielded.connect(self._on_yielded)
         self.worker.errored.connect(self._on_error)  # reported once, there

@@ -39,7 +39,10 @@ class PropagationStep:
     engine's mask with the motion-carried one. ``written`` is False for an object stopped
     before frame ``frame`` (its clicks or mask there, the frame reviewed, the object deleted)
     or going on past a frame you marked it absent on (not ``stopped``; ``ready``): the step
-    wrote nothing. ``source_frame`` is the last frame it has a mask on.
+    wrote nothing. ``source_frame`` is the last frame it has a mask on. ``ended_absent``: the
+    run ended on a frame the object is marked absent on, which it went on past (``reason``
+    names the frames, from the last it has a mask on); ``summary`` is what a summary of the
+    run says of the step.
     """
 
     frame: int
@@ -56,6 +59,13 @@ class PropagationStep:
     total: int
     agreement: float = 1.0
     written: bool = True  # False when nothing was written on the frame
+    ended_absent: bool = False
+
+    @property
+    def summary(self) -> str | None:
+        """Why the object goes no further (stopped), or that the run ended where it is marked
+        absent; None when the step is no end of the object."""
+        return self.reason if self.stopped or self.ended_absent else None
 
 
 def run(
@@ -166,6 +176,8 @@ def _steps(
             carrying = outcomes[obj_id]
             if carrying.carried is None:
                 fields = carrying.unwritten()
+                if carrying.passed is not None and frames[obj_id] == index + 1:
+                    fields.update(ended_absent=True, reason=_ended_absent(carrying.source, t))
             else:
                 resolved = replace(carrying.carried, probabilities=claims[obj_id])
                 carrying = replace(carrying, carried=resolved)
@@ -222,6 +234,14 @@ class _Carrying:
         stopped, reason = self.passed is None, self.stop or self.passed
         fields = {"stopped": stopped, "reason": reason, "written": False}
         return {"source_frame": self.source, **empty, **fields}
+
+
+def _ended_absent(source: int, t: int) -> str:
+    """Why a run that ended on frame ``t``, where the object is marked absent as on the frames
+    since ``source`` (the last it has a mask on), says so."""
+    first, last = sorted((source + (1 if t > source else -1), t))
+    where = f"frame {t}" if first == last else f"frames {first}-{last}"
+    return f"the run ended where you marked it absent ({where})"
 
 
 def _others(moved: dict[int, np.ndarray], obj_id: int) -> np.ndarray | None:
