@@ -135,6 +135,21 @@ def test_an_accepted_frame_keeps_its_status():
     assert session.status(2) == FrameStatus.REVIEWED and not session.labels[2].any()
 
 
+def test_the_empty_status_is_refused_on_a_frame_with_an_absent_mark():
+    """It left the frame *clicked* without a word, and pushed an undo step that did nothing:
+    the next undo took that back instead of the mark."""
+    session, ids = propagated("red")
+    red = ids["red"]
+    session.mark_absent(2, red)
+    with pytest.raises(ValueError, match=r"cannot set frame 2 empty: .*object\(s\) 1 \("):
+        session.set_status(2, FrameStatus.EMPTY)
+    assert session.status(2) == FrameStatus.CLICKED and session.marks_on(2).absent == {red}
+    session.undo()  # the mark, the last step
+    assert session.marks_on(2).absent == set() and red in session.ids_on(2)
+    session.set_status(2, FrameStatus.EMPTY)  # no mark: any status may be given
+    assert session.status(2) == FrameStatus.EMPTY
+
+
 def test_unknown_objects_and_frames_are_refused():
     session, ids = propagated("red")
     with pytest.raises(ValueError, match="object 99"):

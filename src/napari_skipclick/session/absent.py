@@ -97,6 +97,19 @@ class SessionAbsent:
             self.record(change)
             return True
 
+    def _refuse_empty(self, t: int, status: FrameStatus) -> None:
+        """Raise ``ValueError`` when ``status`` (given to frame ``t``) is *empty* while an
+        object is marked absent there: the mark is your work, which a status does not take
+        back (an undo does, or an edit that gives the object pixels or clicks there)."""
+        absent = sorted(obj for obj in self.marks_on(t).absent if obj in self.registry)
+        if status != FrameStatus.EMPTY or not absent:
+            return
+        names = ", ".join(f"{obj} ({self.registry.get(obj).name})" for obj in absent)
+        raise ValueError(
+            f"cannot set frame {t} empty: you marked object(s) {names} not on it; undo the "
+            "mark, or click the object there, to end it"
+        )
+
     def _absent_settled(self, change: FrameChange) -> FrameChange:
         """``change`` (an edit about to be recorded) with the absent marks of its frame that
         it ends: of the objects it gives pixels or clicks there (you changed your mind) and of

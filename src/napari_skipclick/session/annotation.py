@@ -345,9 +345,10 @@ class AnnotationSession(
 
     def set_status(self, t: int, status: FrameStatus) -> None:
         """Set frame ``t``'s status (undoable; a status none of yours gives back a frame you
-        accepted: ``review``)."""
+        accepted: ``review``). ``ValueError`` for *empty* on a frame with an absent mark."""
         t = self.labels.frame_index(t)
         with self._lock:
+            self._refuse_empty(t, FrameStatus(status))
             none = np.zeros((0, 0), self.labels.dtype)
             change = frame_change(t, none, none, {}, {}, self.status(t), FrameStatus(status))
             self.record(self._status_given(change))
