@@ -217,3 +217,28 @@ def test_undo_takes_back_a_click_still_waiting_on_another_frame_first(
     assert len(controller.session.clicks(0, obj)) == 1
     controller.redo()
     assert len(controller.session.clicks(0, obj)) == 2
+
+
+def test_undo_takes_back_a_not_here_made_after_a_waiting_click_first(annotator, qtbot, monkeypatch):
+    """The waiting click always went first: Ctrl+Z after *Not here* on frame 0 dropped the
+    click made before it on frame 10 and left the mark."""
+    controller = annotator[1].controller
+    controller.add_object(name="skier")
+    obj = controller.current_object
+    click(qtbot, controller, 144, 335)
+    mask = labels_of(controller, 0).copy()
+    released = hold_back_features(monkeypatch, controller.session, 10)
+    controller.go_to_frame(10)
+    controller.layers.prompts.add([150, 330])
+    controller.go_to_frame(0)
+    controller.mark_absent()
+    assert controller.session.marks_on(0).absent == {obj}
+    controller.undo()
+    assert controller.session.marks_on(0).absent == set()
+    np.testing.assert_array_equal(labels_of(controller, 0), mask)
+    assert controller.edits.pending(10, obj) is not None  # the click still waits
+    controller.undo()  # now the waiting click is the newest action
+    assert controller.last_message == "Undid clicks on frame 10 that were waiting for features"
+    released[0] = True
+    wait_idle(qtbot, controller)
+    assert controller.session.clicks(10, obj) == [] and controller.session.clicks(0, obj)

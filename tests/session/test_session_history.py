@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from napari_skipclick.session import AnnotationSession
@@ -196,3 +198,22 @@ def test_a_step_past_the_byte_bound_is_kept_whole_and_older_ones_go_whole():
     edits = history.pop_undo()
     assert sorted(c.frame for e in edits for c in e.changes) == list(range(10, 18))
     assert not history.can_undo  # the older step went whole, not frame by frame
+
+
+def test_an_edit_keeps_the_place_among_the_users_actions_it_was_asked_for_at():
+    """Clicks waiting for features are decoded after later edits: each step keeps the stamp of
+    when it was asked for, and a redo is an action of its own."""
+    session = AnnotationSession(moving_squares(6), ColourEngine())
+    red = session.add_object().id
+    asked = session.history.tick()  # a click asked for now, decoded below
+    session.mark_absent(3, red)
+    absent = session.history.newest_stamp
+    assert absent > asked
+    result = session.compute(0, red, [Click(25, 15, True)])
+    session.apply(replace(result, stamp=asked))
+    assert session.history.newest_stamp == asked  # the click's place, not its decode's
+    session.undo()
+    session.undo()
+    assert session.history.newest_stamp < asked
+    session.redo()
+    assert session.history.newest_stamp > absent  # the redo is the newest action

@@ -73,13 +73,15 @@ class ControllerHistory:
         if self.session is None or self._refuse_while_busy("undo or redo"):
             return None
         self._on_stroke_end()  # a stroke napari never ended: its dabs fold, one patch to undo
-        waiting = self.edits.newest()  # clicks not decoded yet go first, the newest first
-        if not redo and waiting is not None:
-            self.edits.discard(*waiting)
-            self._sync_prompts()
-            self._say(f"Undid clicks on frame {waiting[0]} that were waiting for features")
-            return None
         session = self.session
+        # clicks not decoded yet go first, the newest first, when made after the edit the undo
+        # would take back (a *Not here* made while they wait goes first)
+        waiting = self.edits.newest()
+        if not redo and waiting is not None and waiting.stamp > session.history.newest_stamp:
+            self.edits.discard(waiting.frame, waiting.obj_id)
+            self._sync_prompts()
+            self._say(f"Undid clicks on frame {waiting.frame} that were waiting for features")
+            return None
         with session.locked():  # a worker (an import) may push an edit meanwhile
             edits = session.history.next_edits(redo=redo)
             frames, objects = session.history.next_frames(redo=redo), session.objects

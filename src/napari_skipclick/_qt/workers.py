@@ -21,7 +21,7 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from napari.qt.threading import GeneratorWorker
@@ -46,8 +46,9 @@ RECENT_DECODES = 5
 
 @dataclass(frozen=True)
 class EditRequest:
-    """The clicks an object should have on a frame, whether to zoom in, and whether its mask may
-    take pixels that other objects own (``override``)."""
+    """The clicks an object should have on a frame, whether to zoom in, whether its mask may
+    take pixels that other objects own (``override``), and when it was asked for among the
+    session's edits (``stamp``: ``History.tick``; its undo step keeps it)."""
 
     frame: int
     obj_id: int
@@ -55,6 +56,7 @@ class EditRequest:
     zoom: bool
     serial: int
     override: bool = False
+    stamp: int = 0
 
 
 #: what a decode gives back: the session it ran for, the request, its result or its error
@@ -101,13 +103,18 @@ class EditQueue(QObject):
         *,
         zoom: bool = False,
         override: bool = False,
+        stamp: int | None = None,
     ) -> None:
-        """Ask for ``clicks`` to become the object's clicks on frame ``t`` (newest ask wins)."""
+        """Ask for ``clicks`` to become the object's clicks on frame ``t`` (newest ask wins),
+        asked for now (``stamp``: None) or at ``stamp`` (``History.tick``)."""
+        if stamp is None:
+            stamp = 0 if self._session is None else self._session.history.tick()
         with self._lock:
             self._serial += 1
             key = (int(t), int(obj_id))
             self._requests.pop(key, None)
-            request = EditRequest(key[0], key[1], tuple(clicks), zoom, self._serial, override)
+            clicked = tuple(clicks)
+            request = EditRequest(*key, clicked, zoom, self._serial, override, stamp)
             self._requests[key] = request
         if not self._decode_now(request):
             self.kick()
@@ -169,12 +176,11 @@ class EditQueue(QObject):
             request = self._requests.get((int(t), int(obj_id)))
         return None if request is None else list(request.clicks)
 
-    def newest(self) -> tuple[int, int] | None:
-        """(frame, object) of the newest request still waiting or running, or None."""
+    def newest(self) -> EditRequest | None:
+        """The newest request still waiting or running, or None."""
         with self._lock:
             requests = list(self._requests.values())
-        newest = max(requests, key=lambda r: r.serial, default=None)
-        return None if newest is None else (newest.frame, newest.obj_id)
+        return max(requests, key=lambda r: r.serial, default=None)
 
     def finish(self, timeout: float, stop: Callable[[], bool]) -> list[int]:
         """Run Qt's event loop until every request is applied or failed, ``stop()`` or
@@ -248,12 +254,10 @@ class EditQueue(QObject):
             self.failed.emit(request.frame, request.obj_id, f"{type(result).__name__}: {result}")
             return
         try:
-            session.apply(result, override=request.override)
+            session.apply(replace(result, stamp=request.stamp), override=request.override)
         except StaleResultError:
-            clicks = list(request.clicks)
-            self.submit(
-                request.frame, request.obj_id, clicks, zoom=request.zoom, override=request.override
-            )
+            clicks, zoom, override = list(request.clicks), request.zoom, request.override
+            self.submit(*key, clicks, zoom=zoom, override=override, stamp=request.stamp)
             return
         except Exception as exc:
             with self._lock:

@@ -19,14 +19,14 @@ from .absent import SessionAbsent
 from .clicks import ClickTable
 from .corrections import corrected, one_click_added
 from .deleting import SessionDeleting
-from .history import FrameChange, History, TimedClicks, edit_change, frame_change
+from .history import FrameChange, History, TimedClicks, frame_change
 from .labels import LabelVolume, object_edit
 from .objects import SessionObjects
 from .painting import SessionPainting
 from .priors import DecodePriors
 from .propagating import SessionPropagation
 from .results import EditResult, FeaturesNotReady, StaleResultError, split_inside
-from .review import SessionReview
+from .review import SessionReview, edit_change
 from .saving import SessionSaving
 from .spurs import without_spur
 from .state import ObjectRegistry, stored_registry
@@ -312,7 +312,8 @@ class AnnotationSession(
             now = time.time()
             timed = [(c, old.get(c, now)) for c in result.clicks]
             zoomed = result.zoom_box is not None
-            self.record(self._change(t, edit, {obj_id: timed}, zoomed=zoomed))
+            change = self._change(t, edit, {obj_id: timed}, zoomed=zoomed)
+            self.record(change, stamp=result.stamp)
             mask = self.labels.read(t) == obj_id
             self._priors.remember((result.generation, t, obj_id), result.probabilities, mask)
         return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -105,6 +106,9 @@ class Edit:
     classes: ClassListChange | None = None
     #: the courses propagation had moved ``removed_object`` along: an undo puts them back
     courses: ForgottenCourses | None = field(default=None, compare=False)
+    #: when the user made it, in the order of their actions (``History.tick``); a redo makes
+    #: it again
+    stamp: int = field(default=0, compare=False)
 
     @property
     def changes_objects(self) -> bool:
@@ -155,43 +159,6 @@ def frame_change(
     )
 
 
-def edit_change(
-    t: int,
-    frame: np.ndarray,
-    edit: tuple[tuple[int, int, int, int], np.ndarray, np.ndarray],
-    current: dict[int, TimedClicks],
-    clicks: dict[int, TimedClicks],
-    status: FrameStatus,
-    clicked: bool,
-) -> FrameChange:
-    """Frame ``t`` (labels ``frame``, clicks ``current``, ``status``) changed by ``edit`` (see
-    ``labels.object_edit``) and by new ``clicks`` of some objects, with its next status."""
-    box, before, after = edit
-    clicks_before = {obj: list(current.get(obj, [])) for obj in clicks}
-    others = any(timed for obj, timed in current.items() if obj not in clicks)
-    has_clicks = others or any(clicks.values())
-    pixels = np.count_nonzero(frame) - np.count_nonzero(before) + np.count_nonzero(after)
-    new_status = next_status(status, has_clicks, pixels > 0, clicked)
-    return frame_change(
-        t, before, after, clicks_before, clicks, status, new_status, (box[0], box[2])
-    )
-
-
-def next_status(
-    status: FrameStatus, has_clicks: bool, has_pixels: bool, clicked: bool
-) -> FrameStatus:
-    """A frame's status after an edit.
-
-    A click edit (``clicked``) makes a frame with clicks CLICKED; a frame left with neither
-    clicks nor pixels becomes EMPTY; otherwise the status stays (EMPTY becomes CLICKED).
-    """
-    if not has_clicks and not has_pixels:
-        return FrameStatus.EMPTY
-    if (clicked and has_clicks) or status == FrameStatus.EMPTY:
-        return FrameStatus.CLICKED
-    return status
-
-
 def merged_change(changes: Sequence[FrameChange], frame: np.ndarray) -> FrameChange:
     """One change of a frame for ``changes`` made one after another (oldest first, none of
     them changing clicks); ``frame`` is the frame's labels after them all."""
@@ -231,6 +198,7 @@ class History:
         self._redo: list[Edit] = []
         self._nbytes = 0
         self._groups = 0
+        self._ticks = itertools.count(1)
 
     @property
     def can_undo(self) -> bool:
@@ -239,6 +207,17 @@ class History:
     @property
     def can_redo(self) -> bool:
         return bool(self._redo)
+
+    def tick(self) -> int:
+        """A stamp for an action made now (thread-safe): a later action gets a larger one.
+        An edit asked for now and recorded later (clicks waiting for a frame's features) is
+        pushed with it, so that it keeps its place among the user's actions."""
+        return next(self._ticks)
+
+    @property
+    def newest_stamp(self) -> int:
+        """The stamp of the edit the next undo takes back first (0: none)."""
+        return self._undo[-1].stamp if self._undo else 0
 
     def push(
         self,
@@ -250,6 +229,7 @@ class History:
         renamed: tuple[tuple[ObjectInfo, ObjectInfo], ...] = (),
         classes: ClassListChange | None = None,
         courses: ForgottenCourses | None = None,
+        stamp: int | None = None,
     ) -> None:
         """Record a new edit; this clears the redo stack.
 
@@ -263,6 +243,7 @@ class History:
             renamed: objects before and after the edit renamed them or changed their class.
             classes: the edit of the class list (a class added, removed or renamed).
             courses: the courses propagation had moved ``removed_object`` along.
+            stamp: when the user asked for the edit (``tick``); None: now.
         """
         edit = Edit(
             tuple(changes),
@@ -274,6 +255,7 @@ class History:
             tuple(renamed),
             classes,
             courses,
+            self.tick() if stamp is None else stamp,
         )
         self._redo.clear()
         self._push_undo(self._joined(edit))
@@ -313,7 +295,8 @@ class History:
         merged = tuple(merged_change(chain, read(t)) for t, chain in by_frame.items())
         for _ in run:
             self._nbytes -= self._undo.pop().nbytes
-        self._push_undo(Edit(merged, nbytes=sum(c.nbytes for c in merged), group=group))
+        nbytes, stamp = sum(c.nbytes for c in merged), max(edit.stamp for edit in run)
+        self._push_undo(Edit(merged, nbytes=nbytes, group=group, stamp=stamp))
         return len(run)
 
     def new_group(self) -> int:
@@ -347,10 +330,11 @@ class History:
         return edits
 
     def pop_redo(self) -> list[Edit]:
-        """The edits to redo, oldest first (a whole group), moved back to the undo stack."""
+        """The edits to redo, oldest first (a whole group), moved back to the undo stack, each
+        stamped now (``tick``: the redo is the user's newest action)."""
         edits: list[Edit] = []
         while self._redo and (not edits or _same_group(edits[0], self._redo[-1])):
-            edit = self._redo.pop()
+            edit = replace(self._redo.pop(), stamp=self.tick())
             self._push_undo(edit)
             edits.append(edit)
         return edits

@@ -26,7 +26,8 @@ class EditResult:
     ``clicks`` are the clicks inside the image (the ones kept); ``ignored`` the ones outside
     it, with ``message`` saying so. ``mask`` is the decoded mask before the overlap rule;
     ``generation`` and ``base_version`` tie the result to the engine and the frame state it
-    was computed from.
+    was computed from. ``stamp`` is when the user asked for the edit (``History.tick``; None:
+    when it is applied): its undo step keeps that place among their actions.
     """
 
     frame: int
@@ -37,6 +38,7 @@ class EditResult:
     generation: int
     base_version: tuple[int, int]
     zoom_box: tuple[int, int, int, int] | None = None
+    stamp: int | None = None
 
     @property
     def mask(self) -> np.ndarray:

@@ -139,7 +139,7 @@ class SessionReview:
         marks there; a carried one whose mask was gone, or that the edit refined in a zoom
         crop (``zoomed``: a mask you asked for), is no longer carried: its clicks are yours.
         A frame you accepted stays so (``accepted_after``). The status follows the module's
-        rules; others change as ``history.next_status`` says.
+        rules; others change as ``next_status`` says.
         """
         t, status, before = change.frame, change.status_after, change.status_before
         marks = self.marks_on(t)
@@ -227,3 +227,40 @@ def _by_user(timed: TimedClicks, carried: bool) -> bool:
     """Whether an object's clicks ``timed`` on a frame (carried there: ``carried``) hold one
     the user made (``checks.made_by_user``)."""
     return any(made_by_user([when for _, when in timed], carried))
+
+
+def edit_change(
+    t: int,
+    frame: np.ndarray,
+    edit: tuple[tuple[int, int, int, int], np.ndarray, np.ndarray],
+    current: dict[int, TimedClicks],
+    clicks: dict[int, TimedClicks],
+    status: FrameStatus,
+    clicked: bool,
+) -> FrameChange:
+    """Frame ``t`` (labels ``frame``, clicks ``current``, ``status``) changed by ``edit`` (see
+    ``labels.object_edit``) and by new ``clicks`` of some objects, with its next status."""
+    box, before, after = edit
+    clicks_before = {obj: list(current.get(obj, [])) for obj in clicks}
+    others = any(timed for obj, timed in current.items() if obj not in clicks)
+    has_clicks = others or any(clicks.values())
+    pixels = np.count_nonzero(frame) - np.count_nonzero(before) + np.count_nonzero(after)
+    new_status = next_status(status, has_clicks, pixels > 0, clicked)
+    return frame_change(
+        t, before, after, clicks_before, clicks, status, new_status, (box[0], box[2])
+    )
+
+
+def next_status(
+    status: FrameStatus, has_clicks: bool, has_pixels: bool, clicked: bool
+) -> FrameStatus:
+    """A frame's status after an edit.
+
+    A click edit (``clicked``) makes a frame with clicks CLICKED; a frame left with neither
+    clicks nor pixels becomes EMPTY; otherwise the status stays (EMPTY becomes CLICKED).
+    """
+    if not has_clicks and not has_pixels:
+        return FrameStatus.EMPTY
+    if (clicked and has_clicks) or status == FrameStatus.EMPTY:
+        return FrameStatus.CLICKED
+    return status

@@ -134,7 +134,9 @@ class SessionUndo:
             self.registry.drop_class(step.name)
         self._mark_objects_changed()
 
-    def record(self, change: FrameChange, group: int | None = None) -> None:
+    def record(
+        self, change: FrameChange, group: int | None = None, stamp: int | None = None
+    ) -> None:
         """Apply ``change`` and push it on the undo stack.
 
         Hold ``locked`` from the read that ``change`` was built from until this call. An
@@ -144,11 +146,12 @@ class SessionUndo:
         Args:
             change: the frame change (see ``history.frame_change``).
             group: undo group (``history.new_group()``): edits of one group undo together.
+            stamp: when the user asked for it (``history.tick()``); None: now.
         """
         with self._lock:
             change = self._absent_settled(change)
             self._set_state(change, after=True)
-            self.history.push([change], group=group)
+            self.history.push([change], group=group, stamp=stamp)
 
     def _set_state_and_ids(self, change: FrameChange, *, after: bool) -> None:
         """``_set_state`` in a frame-by-frame run (``undoing``, ``deleting``): the frame's
