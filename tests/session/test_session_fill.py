@@ -147,7 +147,9 @@ def test_frames_that_need_review_without_a_stop_are_not_taken_over():
     # (on a thin object the engine's mask is often refused for frames in a row while the
     # motion carries it well: such marks are no loss)
     session, obj = keyed_session(hidden=(3,))
-    steps = list(session.fill([obj], 0, 9))  # default settings: the object goes on
+    # the object goes on (the motion leaves a rim of it on frame 3, which the engine does not
+    # find on frame 4: with the default drift limit it is lost there, ``quality.lost``)
+    steps = list(session.fill([obj], 0, 9, settings=PropagationSettings(max_drift_ratio=10.0)))
     forward = [(s.frame, s.ok, s.stopped) for s in steps if s.source_frame < s.frame]
     assert forward == [(1, True, False), (2, True, False), (3, False, False), (4, False, False)]
     assert [s.frame for s in steps if s.source_frame > s.frame] == [8, 7, 6, 5]

@@ -307,7 +307,9 @@ def _write(
     """
     carried, source = carrying.carried, carrying.source
     _, generation, group, settings = run
-    shape.crossing(carried.in_frame)
+    if shape.crossing(carried.in_frame):  # all of it but a sliver has left the picture
+        nothing = np.zeros_like(carried.probabilities)
+        carried = replace(carried, probabilities=nothing, in_frame=0.0)
     mask, area, ratio, confidence, reason, doubtful, length = assess(
         carried, carrying.previous_area, shape, settings, carrying.hidden
     )

@@ -35,10 +35,11 @@ class PropagationSettings:
     colours match the object's less than ``min_colour_match`` times as well as its mask on the
     start frame did (``appearance.ColourModel.match``: a mask that slid onto something else; not
     checked with ``colour_weight`` 0, nor for an object whose colours do not stand out). The object
-    goes on through such frames (short occlusions) and stops when its mask is empty or after
-    ``max_review_run`` frames in a row on which its track is in doubt: the motion carried it
-    because the engine disagreed, it coasted or still seemed hidden, it reappeared after frames
-    marked absent, or the confidence was low.
+    goes on through such frames (short occlusions) and stops when its mask is empty, when the
+    engine loses it after its mask shrank below ``1/max_drift_ratio`` of the area expected
+    (``quality.lost``), or after ``max_review_run`` frames in a row on which its track is in
+    doubt: the motion carried it because the engine disagreed, it coasted or still seemed
+    hidden, it reappeared after frames marked absent, or the confidence was low.
     A frame that needs review for its area, length or colours alone (the engine and the motion
     agree, the engine is confident) is no doubt about the track: the object goes on, the frame
     marked, and the run of doubtful frames starts again. An object that moved against the

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..shapes import median_width, skeleton_length
-from .carry import Carried
+from .carry import MAPPED, Carried
 from .mask_measures import boundary_pixels, within
 
 if TYPE_CHECKING:
@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 #: length the quality check follows: a ski, a pole, a board seen edge-on, a stick
 THIN_WIDTH = 4.0
 
+
+#: the share of an object's area on the start frame at or below which one crossing out of the
+#: picture has left it (``ShapeHistory.crossing``): what the motion keeps within is a sliver,
+#: most often a rim of background its mask held, which the engine and the motion then carried
+#: on as the object onto every frame before ``max_review_run`` stopped it
+GONE_SHARE = 0.05
 
 #: the references a value is checked against: its value on the previous frame, the value
 #: ``trend_frames`` before and how many frames back that is, and the start frame's value
@@ -35,11 +41,13 @@ class ShapeHistory:
     for a wider object. ``expected`` is the area it is expected to have on the last frame: its
     area on the last frame that passed, grown or shrunk since by the camera's zoom as the motion
     measured it (``Carried.zoom``) and by its crossings of the picture's edges (``crossing``),
-    the base of a line object's budget (``thin_parts.line_budget``)."""
+    the base of a line object's budget (``thin_parts.line_budget``). ``inside`` is its area
+    within the picture against the start frame's, as its crossings changed it."""
 
     areas: list[int] = field(default_factory=list)
     lengths: list[int | None] | None = None
     expected: float = 0.0
+    inside: float = 1.0
 
     @property
     def thin(self) -> bool:
@@ -65,11 +73,13 @@ class ShapeHistory:
             self.lengths.append(length)
         self.expected = float(area) if passed else self.expected * (scale or 1.0) ** 2
 
-    def crossing(self, share: float) -> None:
+    def crossing(self, share: float) -> bool:
         """The object's area within the picture changes by ``share`` on the next frame as it
         crosses an edge of it (``Carried.in_frame``): every area and length recorded so far is
         scaled by it, so that the part that left is not missed, nor the part that entered
-        taken for a leak."""
+        taken for a leak. Returns whether it has left: crossing out, at most ``GONE_SHARE`` of
+        its area on the start frame stays within the picture."""
+        self.inside *= share
         if share != 1.0:
             self.areas = [round(area * share) for area in self.areas]
             self.expected *= share
@@ -77,6 +87,7 @@ class ShapeHistory:
                 # a line crossing lengthwise shortens, one crossing broadside does not: no
                 # length is a reference until a frame passes again
                 self.lengths = [None] * len(self.lengths)
+        return share < 1.0 and self.inside <= GONE_SHARE
 
     def area_references(self, previous_area: int, trend_frames: int) -> References:
         """The references of the area, with ``previous_area`` on the frame carried from."""
@@ -118,6 +129,23 @@ def _changed(
                 f"{what} {verb} by a factor {factor:.2f}{when} (limits {1 / limit:.2f}-{limit:g})"
             )
     return None
+
+
+def lost(
+    carried: Carried, previous_area: int, history: ShapeHistory, settings: PropagationSettings
+) -> bool:
+    """Whether the object is lost: the engine no longer finds it (the motion alone carries it,
+    not as an object of lines its surroundings' map places: ``carry.MAPPED``) after its mask
+    had shrunk to ``previous_area`` pixels on the frame before (as the motion moves it), less
+    than ``1/max_drift_ratio`` of the area expected (``ShapeHistory.expected``: on the last
+    frame that passed, grown or shrunk since by the camera's zoom and its crossings of the
+    picture's edges). What the engine still found is a rim that an occluder did not cover
+    yet, or a speck of background; carried on, it was written on every frame up to
+    ``max_review_run`` (an object coming out from behind something, propagated backward). An
+    object hidden at once, its mask whole on the frame before, goes on: it may show again."""
+    if carried.from_engine or carried.refusal == MAPPED:
+        return False
+    return previous_area * settings.max_drift_ratio < history.expected
 
 
 def assess(
@@ -179,6 +207,14 @@ def assess(
             "the object still seems stopped against the background after coasting "
             f"{settings.max_coast} frames (still behind the occluder?)"
         )
+    elif lost(carried, previous_area, history, settings):
+        mask = np.zeros_like(mask)
+        reason = (
+            f"{carried.refusal}, after its mask had shrunk to {previous_area} pixels, under "
+            f"1/{settings.max_drift_ratio:g} of the {history.expected:.0f} expected: it is not "
+            "here (hidden, or not in view yet): click it where it shows"
+        )
+        area = 0
     elif not carried.from_engine:
         reason = f"{carried.refusal}; the motion carried it"
     else:

@@ -1,0 +1,100 @@
+"""An object that comes into view late (first clicked on a frame after the first), propagated
+backward: where the frames say it is not there yet, it stops, the frame marked, instead of a
+rim or speck of it being carried onto earlier frames for ``max_review_run`` frames."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from napari_skipclick.engines import create_engine
+from napari_skipclick.session import AnnotationSession
+from napari_skipclick.session.carry import MAPPED, Carried
+from napari_skipclick.session.propagation import LEFT_FRAME
+from napari_skipclick.session.propagation_settings import PropagationSettings
+from napari_skipclick.session.quality import ShapeHistory, lost
+from napari_skipclick.types import FrameStatus
+from support.scenes import snow
+
+HEIGHT, WIDTH, SIZE = 100, 160, 30
+
+
+def entering(speed: int, n_frames: int = 12) -> tuple[np.ndarray, np.ndarray]:
+    """A dark textured square on still snow coming in across the right edge ``speed`` columns
+    a frame from frame 1 on (nothing of it shows on frames 0-1); frames and its masks."""
+    ground, body = snow(HEIGHT, 2 * WIDTH, seed=5)[:, :WIDTH], snow(SIZE, SIZE, seed=6) // 3
+    frames = np.repeat(ground[None], n_frames, axis=0)
+    masks = np.zeros((n_frames, HEIGHT, WIDTH), bool)
+    for t in range(n_frames):
+        left = WIDTH - speed * (t - 1)
+        lo, hi = max(left, 0), min(left + SIZE, WIDTH)
+        if lo < hi:
+            frames[t, 35 : 35 + SIZE, lo:hi] = body[:, lo - left : hi - left]
+            masks[t, 35 : 35 + SIZE, lo:hi] = True
+    return frames, masks
+
+
+def emerging(n_frames: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """The square moving 6 columns a frame out from behind a plain panel (columns 20-69) in
+    front of it: hidden on frames 2-5, whole from frame 10; frames and its masks."""
+    ground, body = snow(HEIGHT, 200, seed=5), snow(SIZE, SIZE, seed=6) // 3
+    frames = np.repeat(ground[None], n_frames, axis=0)
+    masks = np.zeros((n_frames, HEIGHT, 200), bool)
+    for t in range(n_frames):
+        left = 40 + 6 * (t - 5)
+        frames[t, 35 : 35 + SIZE, left : left + SIZE] = body
+        masks[t, 35 : 35 + SIZE, left : left + SIZE] = True
+    frames[:, :, 20:70] = 200
+    masks[:, :, 20:70] = False
+    return frames, masks
+
+
+def backward_from_last(frames: np.ndarray, masks: np.ndarray) -> tuple[AnnotationSession, dict]:
+    """The object's true mask set on the last frame, propagated backward to frame 0; returns
+    the session and the steps by frame."""
+    session = AnnotationSession(frames, create_engine("embedded"))
+    obj = session.add_object().id
+    last = len(frames) - 1
+    session.labels.set_frame(last, np.where(masks[last], obj, 0).astype(session.labels.dtype))
+    session.set_status(last, FrameStatus.REVIEWED)
+    return session, {s.frame: s for s in session.propagate([obj], last, direction=-1)}
+
+
+def test_an_object_coming_in_across_an_edge_leaves_no_speck_before_it_shows():
+    """The mask's rim of snow stayed in the picture as the square left it (backward): 7 pixels
+    of snow were carried onto every frame before, each marked for review."""
+    frames, masks = entering(speed=12)
+    session, steps = backward_from_last(frames, masks)
+    gone = max(t for t in range(len(frames)) if not masks[t].any())
+    assert min(steps) == gone and steps[gone].stopped and steps[gone].reason == LEFT_FRAME
+    assert all(not session.labels.read(t).any() for t in range(gone + 1))
+    assert all(steps[t].area > 0 for t in steps if t > gone)
+
+
+def test_an_object_coming_out_from_behind_a_panel_stops_where_it_is_hidden():
+    """Behind the panel the engine's mask shrank to a rim, which the motion then carried onto
+    eight frames, up to frame 0, each marked for review."""
+    frames, masks = emerging()
+    session, steps = backward_from_last(frames, masks)
+    stop = min(steps)
+    assert steps[stop].stopped and "it is not here" in steps[stop].reason
+    assert not masks[stop].any() and session.status(stop) == FrameStatus.NEEDS_REVIEW
+    assert not session.labels.read(stop).any()
+    assert stop >= 4  # at most one frame with nothing of it in view keeps a mask (marked)
+    marked = [t for t in steps if not masks[t].any() and session.labels.read(t).any()]
+    assert all(session.status(t) == FrameStatus.NEEDS_REVIEW for t in marked)
+    assert len(marked) <= 1
+
+
+def test_only_an_object_the_engine_loses_after_it_shrank_to_a_rim_is_lost():
+    history = ShapeHistory([900], None, 900.0)
+    settings = PropagationSettings()
+    empty = np.zeros((4, 4), np.float32)
+
+    def carried(refusal: str | None) -> Carried:
+        return Carried(empty, empty, [], 0.1, 0.9, refusal, 0.9)
+
+    assert lost(carried("the engine's mask disagrees"), 299, history, settings)
+    # a mask whole on the frame before goes on (hidden at once, it may show again)
+    assert not lost(carried("the engine's mask disagrees"), 300, history, settings)
+    assert not lost(carried(None), 10, history, settings)  # the engine still finds it
+    assert not lost(carried(MAPPED), 10, history, settings)  # a line its surroundings place
