@@ -3,6 +3,7 @@ is in doubt (docs/annotation.md, *Quality measure*)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -42,12 +43,14 @@ class ShapeHistory:
     area on the last frame that passed, grown or shrunk since by the camera's zoom as the motion
     measured it (``Carried.zoom``) and by its crossings of the picture's edges (``crossing``),
     the base of a line object's budget (``thin_parts.line_budget``). ``inside`` is its area
-    within the picture against the start frame's, as its crossings changed it."""
+    within the picture against the start frame's, as its crossings changed it, and
+    ``start_boundary`` the pixels of its boundary on the start frame (``growth``)."""
 
     areas: list[int] = field(default_factory=list)
     lengths: list[int | None] | None = None
     expected: float = 0.0
     inside: float = 1.0
+    start_boundary: int = 0
 
     @property
     def thin(self) -> bool:
@@ -59,7 +62,8 @@ class ShapeHistory:
         """The history of a run that starts from boolean ``mask``."""
         thin = 0 < median_width(mask) <= THIN_WIDTH
         area = int(np.count_nonzero(mask))
-        return cls([area], [skeleton_length(mask)] if thin else None, float(area))
+        lengths = [skeleton_length(mask)] if thin else None
+        return cls([area], lengths, float(area), start_boundary=boundary_pixels(mask))
 
     def add(
         self, area: int, length: int | None, passed: bool = True, scale: float | None = None
@@ -129,6 +133,27 @@ def _changed(
                 f"{what} {verb} by a factor {factor:.2f}{when} (limits {1 / limit:.2f}-{limit:g})"
             )
     return None
+
+
+def growth(area: int, history: ShapeHistory, settings: PropagationSettings) -> str | None:
+    """Why ``area`` grew too much since the start frame (the cumulative growth check), or None:
+    more than ``max_trend_ratio`` times the start frame's area (as the crossings of the
+    picture's edges changed it since), widened by ``jitter`` pixels along the start frame's
+    boundary (scaled alike). The other checks widen their limits by the band of the new mask's
+    boundary, which a leak into a busy background (tree trunks, a graffiti wall) makes ragged:
+    the band grew with the leak, and a mask that grew 8 % a frame passed every check up to
+    three times its start area. The start frame's boundary is the object's own, whatever the
+    run did since. The camera's zoom is not counted (``Carried.zoom``, measured on the
+    surroundings, compounds its errors over a run): a camera zooming in, or an object coming
+    closer, 1.5 times its area or more is marked, and goes on."""
+    start = history.areas[0]  # as the crossings changed it
+    band = settings.jitter * history.start_boundary * math.sqrt(history.inside)
+    if not start or area <= start * settings.max_trend_ratio + band:
+        return None
+    return (
+        f"area grew by a factor {area / start:.2f} since the start frame (limit "
+        f"{settings.max_trend_ratio:g}, give or take {band:.0f} pixels along its boundary there)"
+    )
 
 
 def lost(
@@ -219,7 +244,7 @@ def assess(
         reason = f"{carried.refusal}; the motion carried it"
     else:
         areas = history.area_references(previous_area, settings.trend_frames)
-        reason = _changed(area, areas, settings, band, "area")
+        reason = _changed(area, areas, settings, band, "area") or growth(area, history, settings)
         lengths = history.length_references(settings.trend_frames)
         if reason is None and length is not None and lengths is not None:
             reason = _changed(length, lengths, settings, 2 * settings.jitter, "length")
