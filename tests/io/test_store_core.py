@@ -21,6 +21,7 @@ from napari_skipclick.io.store import (
     StoreMismatchError,
     is_store,
 )
+from napari_skipclick.io.store.frame_copy import copy_frame
 from napari_skipclick.session import color_for
 from napari_skipclick.types import FrameStatus, ObjectInfo, VideoInfo
 
@@ -301,9 +302,13 @@ def test_why_frames_need_review_survives_reopening_and_status_changes(tmp_path):
     with AnnotationStore.open_or_create(tmp_path / "s", VIDEO) as store:
         store.commit_frame(0, frame_labels(0), FrameStatus.CLICKED, {})
         review = {2: why, 1: "low confidence"}
-        store.commit_frame(1, frame_labels(1), FrameStatus.NEEDS_REVIEW, {}, review=review)
+        settled = {3: "drift"}  # an object corrected there since: in doubt no longer
+        store.commit_frame(
+            1, frame_labels(1), FrameStatus.NEEDS_REVIEW, {}, review=review, settled=settled
+        )
         store.set_status(1, FrameStatus.REVIEWED)
         assert store.review_reasons() == {1: {1: "low confidence", 2: why}}
+        assert store.settled_reasons() == {1: settled}
         with pytest.raises(ValueError, match="object ids"):
             store.commit_frame(2, frame_labels(2), FrameStatus.NEEDS_REVIEW, {}, review={0: why})
         with pytest.raises(ValueError, match="non-empty text"):
@@ -311,13 +316,19 @@ def test_why_frames_need_review_survives_reopening_and_status_changes(tmp_path):
         assert 2 not in store.review_reasons() and store.frame_record(2) is None
     with AnnotationStore.open(tmp_path / "s") as store:
         assert store.review_reasons() == {1: {1: "low confidence", 2: why}}
+        assert store.settled_reasons() == {1: {3: "drift"}}
+        with AnnotationStore.open_or_create(tmp_path / "copy", VIDEO) as copy:  # saved as
+            copy_frame(store, copy, 1, store.read_labels(1))
+            assert copy.review_reasons() == store.review_reasons()
+            assert copy.settled_reasons() == store.settled_reasons()
     # a record written before reasons were kept holds none
     record = tmp_path / "s" / "frames" / "000001.json"
     doc = json.loads(record.read_text())
-    del doc["review"]
+    del doc["review"], doc["settled"]
     record.write_text(json.dumps(doc))
     with AnnotationStore.open(tmp_path / "s") as store:
         assert store.review_reasons() == {} and store.frame_record(1)["review"] == {}
+        assert store.settled_reasons() == {} and store.frame_record(1)["settled"] == {}
 
 
 def test_which_masks_propagation_made_survive_reopening_and_status_changes(tmp_path):

@@ -71,6 +71,36 @@ def test_the_settled_doubt_is_read_back_from_the_store(tmp_path):
     resumed.close()
 
 
+def test_taking_a_correction_back_after_reopening_restores_its_reason(tmp_path):
+    """The store kept the reasons of the objects still in doubt only: taking back the
+    correction of an object in a later session left its frame *propagated*, no reason, where
+    the same session put it back in review for that object."""
+    frames = moving_squares(6)
+    info = VideoInfo("squares.mp4", 6, 64, 96, 25.0, "fingerprint-squares")
+
+    def corrected_then_taken_back(path, reopen: bool) -> tuple[FrameStatus, dict]:
+        session, square, bar = two_objects_in_review(AnnotationStore.open_or_create(path, info))
+        reasons, derived = session.review_reasons(2), session.clicks(2, square)
+        session.set_clicks(2, bar, [])  # the bar cleared there: the square alone in doubt
+        correct(session, 2, square, square)
+        assert session.status(2) == FrameStatus.CLICKED  # your work now
+        if reopen:
+            session.close()
+            with AnnotationStore.open(path) as stored:  # `skipclick info`: no doubt there
+                assert 2 not in stored.review_reasons()
+            store = AnnotationStore.open_or_create(path, info)
+            session = AnnotationSession(frames, ColourEngine(), store=store)
+        session.set_clicks(2, square, derived)  # the correction taken back by hand
+        assert session.review_reasons(2) == {square: reasons[square]}
+        result = session.status(2), session.review_reasons(2)
+        session.close()
+        return result
+
+    same = corrected_then_taken_back(tmp_path / "same.zarr", reopen=False)
+    assert same[0] == FrameStatus.NEEDS_REVIEW
+    assert corrected_then_taken_back(tmp_path / "reopened.zarr", reopen=True) == same
+
+
 def test_undo_puts_back_the_reasons_a_propagation_changed():
     """Undo restored masks and statuses but not the reasons: a frame in review again read
     "no reason kept", and frames kept the reasons of the run undone."""

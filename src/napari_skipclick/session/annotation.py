@@ -121,7 +121,8 @@ class AnnotationSession(
             for t, obj in store.absent_marks():
                 self._absent.setdefault(t, set()).add(obj)
             self._accepted = set(store.accepted_frames())
-            self._review_reasons = store.review_reasons()
+            for t, reasons in [*store.settled_reasons().items(), *store.review_reasons().items()]:
+                self._review_reasons.setdefault(t, {}).update(reasons)
             #: what opening the store repaired, in words (empty for a sound store)
             self.repaired = [f"object {i} listed again (pixels with no object)" for i in listed]
             self.repaired[:0] = [*getattr(store, "repairs", []), *([damaged] if damaged else [])]

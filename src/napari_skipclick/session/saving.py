@@ -153,8 +153,7 @@ class SessionSaving:
                 carried = sorted(self._carried.get(t, ()))
                 painted, accepted = sorted(self._painted.get(t, ())), t in self._accepted
                 absent = sorted(self._absent.get(t, ()))
-                # the objects still in doubt (those you corrected there are settled)
-                review = {obj: self._review_reasons[t][obj] for obj in self._in_doubt(t)}
+                review, settled = self._stored_reasons(t)
             self.store.commit_frame(
                 t,
                 labels,
@@ -166,6 +165,7 @@ class SessionSaving:
                 accepted=accepted,
                 absent=absent,
                 review=review,
+                settled=settled,
             )
             courses = self.courses.records()
             for frame, record in courses.items():
@@ -177,6 +177,19 @@ class SessionSaving:
             if mark_clean:
                 self._mark_committed({t: version})
         return version
+
+    def _stored_reasons(self, t: int) -> tuple[dict[int, str], dict[int, str]]:
+        """Frame ``t``'s reasons for review as its commit keeps them: those of the objects
+        still in doubt, and those of listed objects no longer in doubt (corrected since), so
+        that taking a correction back in a later session restores the reason as it would now
+        (``SessionReview``). Call under the session lock."""
+        reasons = self._review_reasons.get(t, {})
+        doubt = set(self._in_doubt(t))
+        review = {obj: why for obj, why in reasons.items() if obj in doubt}
+        settled = {
+            obj: why for obj, why in reasons.items() if obj not in doubt and obj in self.registry
+        }
+        return review, settled
 
     def _mark_committed(self, versions: dict[int, tuple[int, int]]) -> None:
         """Frames written at these versions are clean, unless changed while being written."""

@@ -76,6 +76,10 @@ class Store(Protocol):
         """Frame -> object ID -> why propagation marked the frame *needs review*."""
         ...
 
+    def settled_reasons(self) -> dict[int, dict[int, str]]:
+        """Frame -> object ID -> the reason for review of an object no longer in doubt there."""
+        ...
+
     def annotated_frames(self) -> list[int]:
         """Frames with saved labels."""
         ...
@@ -102,6 +106,7 @@ class Store(Protocol):
         accepted: bool = False,
         absent: Iterable[int] = (),
         review: Mapping[int, str] | None = None,
+        settled: Mapping[int, str] | None = None,
     ) -> None:
         """Save frame ``t``'s labels, status and clicks durably (replacing what was saved).
 
@@ -115,7 +120,8 @@ class Store(Protocol):
             painted: the objects whose pixels on this frame the user painted or erased.
             accepted: the user accepted the frame before an edit made it *clicked*.
             absent: the objects the user marked not on this frame.
-            review: why propagation marked the frame *needs review*, per object ID.
+            review: why propagation marked the frame *needs review*, per object ID in doubt.
+            settled: the reasons of objects no longer in doubt there (corrected since).
         """
         ...
 

@@ -1,9 +1,9 @@
 """Copying a frame's whole commit from one store into another (a store saved under a new path).
 
 A commit is the frame's labels with their clicks, status, engine, the masks propagation made,
-those the user painted and the objects the user marked not on it, why it needs review, and the
-courses propagation saved: a copy keeps them together, so the new store's clicks reproduce its
-masks as the old store's did.
+those the user painted and the objects the user marked not on it, why it needs review (and
+needed it for objects corrected since), and the courses propagation saved: a copy keeps them
+together, so the new store's clicks reproduce its masks as the old store's did.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ def copy_frame(
         accepted=bool(record.get("accepted", False)),
         absent=record.get("absent", ()),
         review={int(obj): str(why) for obj, why in (record.get("review") or {}).items()},
+        settled={int(obj): str(why) for obj, why in (record.get("settled") or {}).items()},
     )
     courses = source.read_courses(t)
     if courses:

@@ -122,10 +122,20 @@ class FrameRecords:
     def review_reasons(self) -> dict[int, dict[int, str]]:
         """Frame -> object id -> why propagation marked the frame *needs review*, for the
         frames whose record holds reasons (records from before reasons were kept hold none)."""
+        return self._reasons("review")
+
+    def settled_reasons(self) -> dict[int, dict[int, str]]:
+        """Frame -> object id -> why propagation had marked the frame *needs review* for an
+        object no longer in doubt there (corrected since): taking the correction back puts
+        the frame back in review for it (records from before they were kept hold none)."""
+        return self._reasons("settled")
+
+    def _reasons(self, key: str) -> dict[int, dict[int, str]]:
+        """Frame -> object id -> reason, from the records' ``key`` field (frames with some)."""
         return {
-            t: {int(obj): reason for obj, reason in r["review"].items()}
+            t: {int(obj): reason for obj, reason in r[key].items()}
             for t, r in sorted(self._records.items())
-            if r.get("review")
+            if r.get(key)
         }
 
     def frame_record(self, t: int) -> dict | None:

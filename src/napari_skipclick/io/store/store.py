@@ -238,6 +238,7 @@ class AnnotationStore(FrameRecords):
         accepted: bool = False,
         absent: Iterable[int] = (),
         review: Mapping[int, str] | None = None,
+        settled: Mapping[int, str] | None = None,
     ) -> None:
         """Write frame ``t``'s labels, status and clicks (replacing its clicks); durable on return.
 
@@ -246,9 +247,10 @@ class AnnotationStore(FrameRecords):
         (``painted_masks``), ``accepted`` whether the user accepted it before an edit made it
         *clicked* (``accepted_frames``), ``absent`` the objects the user marked not on it
         (``absent_marks``); ``review`` why propagation marked it *needs review*, object by
-        object (``review_reasons``). Raises ``ValueError`` for bad input and
-        :class:`StoreError` when the disk refuses the write (the frame keeps its previous
-        commit; a retry may follow).
+        object (``review_reasons``), and ``settled`` those of objects no longer in doubt there
+        (``settled_reasons``). Raises ``ValueError`` for bad input and :class:`StoreError`
+        when the disk refuses the write (the frame keeps its previous commit; a retry may
+        follow).
         """
         self._check_writable()
         t = self._check_frame(t)
@@ -265,6 +267,7 @@ class AnnotationStore(FrameRecords):
             "absent": check_object_ids(absent),
             "ids": sorted(ids_in(data)),
             "review": check_review_reasons(review or {}),
+            "settled": check_review_reasons(settled or {}),
             "time": utc_now(),
             "commit": uuid.uuid4().hex,
         }
@@ -291,7 +294,7 @@ class AnnotationStore(FrameRecords):
             self._check_writable()
             labels = self._journal.chunk_path(t).exists()
             empty = {"frame": t, "labels": labels, "clicks": {}, "engine_key": None, "ids": None}
-            empty.update(carried=[], painted=[], accepted=False, absent=[], review={})
+            empty.update(carried=[], painted=[], accepted=False, absent=[], review={}, settled={})
             record = dict(self._records.get(t) or empty)  # a record read or written has all
             record.update(status=status.value, time=utc_now(), commit=uuid.uuid4().hex)
             try:

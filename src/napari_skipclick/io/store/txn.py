@@ -67,6 +67,7 @@ def parse_frame_record(doc: Any, path: Path) -> dict:
             "absent": sorted({int(k) for k in doc.get("absent", ())}),
             "ids": None if doc.get("ids") is None else sorted({int(k) for k in doc["ids"]}),
             "review": {str(int(k)): str(v) for k, v in doc.get("review", {}).items()},
+            "settled": {str(int(k)): str(v) for k, v in doc.get("settled", {}).items()},
             "time": doc.get("time"),
             "commit": str(doc.get("commit", "")),
         }
