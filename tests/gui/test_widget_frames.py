@@ -256,6 +256,23 @@ def test_clicks_propagation_derived_are_drawn_small_and_yours_full_size(annotato
     assert all(sizes[(c.y, c.x)] == full / 3 for c in derived)
 
 
+def test_your_click_on_the_spot_of_a_derived_one_is_drawn_as_yours(annotator, qtbot):
+    """It counted as propagation's, drawn small as the derived click beneath it."""
+    controller = annotator[1].controller
+    skier = _skier(qtbot, controller)
+    _propagate(qtbot, controller, 1)
+    controller.go_to_frame(1)
+    wait_idle(qtbot, controller)
+    derived = controller.session.derived_clicks(1, skier)
+    spot = next(c for c in derived if c.positive)
+    click(qtbot, controller, spot.y, spot.x)
+    wait_idle(qtbot, controller)
+    assert controller.session.user_clicks(1, skier) == [spot]
+    full = controller.layers.point_size
+    sizes = [full / 3] * len(derived) + [full]  # propagation's first, then yours
+    np.testing.assert_allclose(controller.layers.prompts.size, sizes)
+
+
 def test_a_photo_shows_no_controls_that_work_across_frames(
     make_napari_viewer, qtbot, feature_cache
 ):

@@ -100,6 +100,22 @@ def test_taking_back_the_last_correction_puts_the_doubt_back():
     assert session.status(2) == FrameStatus.NEEDS_REVIEW and session.review_reasons(2) == reasons
 
 
+def test_your_click_on_the_spot_of_a_derived_click_is_yours():
+    """A click at the coordinates of one propagation derived took that click's time: it
+    counted as propagation's, and the object's doubt stayed."""
+    session, red, _ = two_propagated(STRICT)
+    t = 2
+    derived, reasons = session.derived_clicks(t, red), session.review_reasons(t)
+    assert red in reasons
+    spot = next(c for c in derived if c.positive)
+    session.set_clicks(t, red, [*session.clicks(t, red), Click(spot.y, spot.x, True)])
+    assert session.user_clicks(t, red) == [spot]
+    assert session.derived_clicks(t, red) == derived
+    assert red not in session.review_reasons(t)  # its doubt settled
+    session.set_clicks(t, red, session.clicks(t, red))  # the same clicks again: times kept
+    assert session.user_clicks(t, red) == [spot]
+
+
 def test_undo_puts_back_the_carried_mark_that_an_erase_and_a_click_took():
     """The mark stayed gone: the frame in review listed no reason, the derived clicks counted
     as the user's and the frame as corrected (a keyframe)."""

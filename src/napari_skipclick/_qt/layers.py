@@ -280,12 +280,17 @@ class AnnotationLayers:
         self, clicks: Sequence[Click], obj_id: int | None, derived: Sequence[Click] = ()
     ) -> None:
         """Replace the points by ``clicks`` (without triggering a decode), bordered in the colour
-        of object ``obj_id``; those among ``derived`` (propagation's, not the user's) are drawn
-        at a third of the size, so they neither hide a thin mask nor pass for your clicks."""
+        of object ``obj_id``; those among ``derived`` (propagation's, each one click: not yours
+        on its very spot) are drawn at a third of the size, so they neither hide a thin mask
+        nor pass for your clicks."""
         color = None
         if obj_id is not None:
             color = (*(c / 255 for c in color_for(obj_id)), 1.0)
-        kinds = [c in derived for c in clicks]
+        unmatched, kinds = list(derived), []
+        for c in clicks:
+            kinds.append(c in unmatched)
+            if kinds[-1]:
+                unmatched.remove(c)
         same = list(clicks) == self.read_clicks() and kinds == self._derived_shown
         if same and color == self._border_color:
             return

@@ -16,7 +16,7 @@ from ..engines.cache import FeatureCache, frame_hash
 from ..types import DEFAULT_CLASS, Click, FrameStatus
 from . import propagation as prop
 from .absent import SessionAbsent
-from .clicks import ClickTable
+from .clicks import ClickTable, timed_anew
 from .corrections import corrected, one_click_added
 from .deleting import SessionDeleting
 from .history import FrameChange, History, TimedClicks, frame_change
@@ -220,16 +220,19 @@ class AnnotationSession(
         Where propagation carried the object to ``t``, it wrote the clicks it derived there
         first, all at one time; the user's are those made later (elsewhere, all).
         """
+        return self._clicks_by(t, obj_id, user=True)
+
+    def derived_clicks(self, t: int, obj_id: int) -> list[Click]:
+        """The clicks propagation derived for the object on frame ``t`` (not the user's)."""
+        return self._clicks_by(t, obj_id, user=False)
+
+    def _clicks_by(self, t: int, obj_id: int, *, user: bool) -> list[Click]:
+        """The object's clicks on frame ``t`` the user made (``user``), else propagation."""
         with self._lock:
             timed = list(self._clicks.on(t).get(obj_id, []))
             carried = obj_id in self._carried.get(t, set())
         mine = made_by_user([when for _, when in timed], carried)
-        return [c for (c, _), by_user in zip(timed, mine, strict=True) if by_user]
-
-    def derived_clicks(self, t: int, obj_id: int) -> list[Click]:
-        """The clicks propagation derived for the object on frame ``t`` (not the user's)."""
-        mine = self.user_clicks(t, obj_id)
-        return [c for c in self.clicks(t, obj_id) if c not in mine]
+        return [c for (c, _), by_user in zip(timed, mine, strict=True) if by_user == user]
 
     def compute(
         self,
@@ -309,9 +312,8 @@ class AnnotationSession(
                 raise StaleResultError(f"object {obj_id} was deleted")
             self.check_current(result.generation, t, result.base_version)
             edit = object_edit(self.labels.read(t), obj_id, result.mask, override)
-            old = {c: when for c, when in self._clicks.on(t).get(obj_id, [])}
-            now = time.time()
-            timed = [(c, old.get(c, now)) for c in result.clicks]
+            previous = self._clicks.on(t).get(obj_id, [])
+            timed = timed_anew(previous, result.clicks, time.time())
             zoomed = result.zoom_box is not None
             change = self._change(t, edit, {obj_id: timed}, zoomed=zoomed)
             self.record(change, stamp=result.stamp)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..types import Click
@@ -58,3 +59,16 @@ class ClickTable:
     def frames(self) -> set[int]:
         """Frames read so far that hold clicks."""
         return {t for t, clicks in self._frames.items() if clicks}
+
+
+def timed_anew(previous: TimedClicks, clicks: Sequence[Click], now: float) -> TimedClicks:
+    """``clicks`` replacing ``previous`` (an object's clicks on a frame), each with its time:
+    a click keeps the time of an equal one among ``previous``, each of those times given once
+    and in order, and any other is made ``now``. A click you add on the very spot of another
+    (one propagation derived there) is yours, made ``now``."""
+    unused = list(previous)
+    timed = []
+    for click in clicks:
+        when = next((k for k, (c, _) in enumerate(unused) if c == click), None)
+        timed.append((click, now if when is None else unused.pop(when)[1]))
+    return timed
