@@ -15,7 +15,7 @@ from napari_skipclick.engines import create_engine
 from napari_skipclick.io.store import AnnotationStore, StoreError
 from napari_skipclick.session import AnnotationSession, UnsavedChangesError
 from napari_skipclick.types import Click, FrameStatus
-from support.widget import click, hold_back_features, labels_of, watch_steps
+from support.widget import click, hold_back_features, labels_of, wait_idle, watch_steps
 
 pytestmark = [pytest.mark.gui]
 
@@ -499,3 +499,18 @@ def test_closing_with_features_that_never_come_lets_the_user_drop_the_clicks(
     assert controller.session is None
     assert warned == ["Clicks on frame(s) 12, waiting for their frame's features, were dropped: "
                       "they are not saved"]  # fmt: skip
+
+
+def test_a_store_whose_last_edit_went_to_frame_0_resumes_there(saving, qtbot):
+    """Frame 0 counted as no frame: Start left the viewer on the frame it showed."""
+    widget, path = saving  # the last edit: a click on frame 0
+    controller = widget.controller
+    image = controller.layers.image_layer
+    controller.close_session()
+    with AnnotationStore.open(path) as store:
+        assert store.resume_frame() == 0
+    viewer = widget.viewer
+    viewer.dims.set_current_step(0, 3)
+    widget.start(image, create_engine("embedded"), str(path))
+    wait_idle(qtbot, controller)
+    assert controller.frame == 0 == viewer.dims.current_step[0]

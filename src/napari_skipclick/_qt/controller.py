@@ -257,10 +257,10 @@ class AnnotationController(
             self.layers.go_to_frame(t)
 
     def go_to_last_edit(self) -> None:
-        """Show the frame the store's last saved edit went to (a store resumed); none: stay."""
+        """Show the frame a resumed store's last edit went to (``resume_frame``); none: stay."""
         store = None if self.session is None else self.session.store
-        resumed = None if store is None else store.last_saved_frame()
-        if resumed:
+        resumed = None if store is None else store.resume_frame()
+        if resumed is not None:
             self.go_to_frame(resumed)
 
     def _on_edit_applied(self, result: EditResult) -> None:

@@ -85,6 +85,10 @@ class SessionSaving:
         self._wide_version = -1  # the version whose list with the stored objects was written
         self._open_edits = 0  # frame-by-frame edits open (``saved_whole``)
         self.closed = False  # its store released by ``close``: edits are refused
+        #: the frame the last edit went to (an undo or redo: the frame it showed), and the
+        #: one last noted in the store (``Store.note_last_edit``: where it resumes)
+        self._last_edit: int | None = None
+        self._last_edit_noted: int | None = None
         #: listed objects whose deletion a crash cut short (the store's mark, kept until done)
         self._leaving: set[int] = set(self.store.leaving()) if self.store is not None else set()
 
@@ -201,7 +205,8 @@ class SessionSaving:
 
     def commit_all(self) -> list[int]:
         """Commit every frame changed since its last commit and the object list if it
-        changed; returns the frames written. Raises the store's error at the first failed
+        changed, then note the frame of the last edit (where the store resumes); returns the
+        frames written. Raises the store's error at the first failed
         write. While an edit is open (``saved_whole``) it writes nothing: [] (an edit opened
         meanwhile stops it after the frames written so far)."""
         if self.store is None:
@@ -213,6 +218,11 @@ class SessionSaving:
                     return written
                 written.append(t)
             self.commit_objects()
+            with self._lock:
+                last = self._last_edit
+            if last is not None and last != self._last_edit_noted:
+                self.store.note_last_edit(last)  # once its frames are saved
+                self._last_edit_noted = last
         return written
 
     def commit_objects(self) -> None:
@@ -322,6 +332,7 @@ class SessionSaving:
                 self.labels.use_store(store)
                 self._clicks.use_store(store)
                 self._mark_committed(versions)
+                self._last_edit_noted = None  # noted in the new store by the next commit_all
         if old is not None:
             old.close()
 

@@ -125,6 +125,10 @@ class Store(Protocol):
         """
         ...
 
+    def note_last_edit(self, t: int) -> None:
+        """Note frame ``t`` as the one the last edit went to: a resumed store opens there."""
+        ...
+
     def read_courses(self, t: int) -> Mapping[int, Mapping[str, np.ndarray]]:
         """How propagation moved each object onto frame ``t``: object ID -> named arrays
         (``track.Courses.records``); empty when none were saved or they cannot be read."""

@@ -33,6 +33,7 @@ class SessionUndo:
     _absent: dict[int, set[int]]  # frame -> objects the user marked not on it
     _ids: dict[int, tuple[int, frozenset[int]]]  # frame -> (labels version, its object IDs)
     _review_reasons: dict[int, dict[int, str]]  # frame -> object -> why it needs review
+    _last_edit: int | None  # the frame the last edit went to (``SessionSaving``)
     _lock: Any
     _mark_objects_changed: Callable[[], None]  # the session's (``SessionSaving``)
     _refuse_closed: Callable[[], None]  # the session's (``SessionSaving``)
@@ -92,7 +93,10 @@ class SessionUndo:
                             self.history.pop_undo()
                         else:
                             self.history.pop_redo()
-        return first_frame(edits if redo else edits[::-1])
+        shown = first_frame(edits if redo else edits[::-1])
+        with self._lock:
+            self._last_edit = self._last_edit if shown is None else shown
+        return shown
 
     def _object_steps(self, edits: list[Edit], redo: bool) -> None:
         """The objects that ``edits`` added or deleted: out or back as they are redone
@@ -152,6 +156,7 @@ class SessionUndo:
             change = self._absent_settled(change)
             self._set_state(change, after=True)
             self.history.push([change], group=group, stamp=stamp)
+            self._last_edit = change.frame
 
     def _set_state_and_ids(self, change: FrameChange, *, after: bool) -> None:
         """``_set_state`` in a frame-by-frame run (``undoing``, ``deleting``): the frame's

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -16,6 +16,7 @@ from ...types import FrameStatus, ObjectInfo, VideoInfo
 from .errors import StoreCorruptError, StoreError
 from .frame_files import read_frame_files
 from .import_mark import interrupted_import
+from .last_edit import read_last_edit, write_last_edit
 from .txn import FrameJournal, frame_name, parse_frame_record
 
 #: one click as stored: row, column, positive, unix time
@@ -38,6 +39,8 @@ class FrameRecords:
     _damaged: dict[int, StoreCorruptError]
     _objects_doc: dict | StoreCorruptError
     _check_frame: Callable[[int], int]  # the store's: IndexError outside the video
+    _check_writable: Callable[[], None]  # the store's: refuses a read-only store
+    _write_lock: Any  # the store's: one write at a time
     chunk_path: Callable[[int], Path]
     path: Path
     video: VideoInfo
@@ -176,9 +179,31 @@ class FrameRecords:
         return sorted(frames)
 
     def last_saved_frame(self) -> int | None:
-        """The frame whose record was saved last (where the last edit went), or None."""
+        """The frame whose record was saved last, or None."""
         timed = [(r["time"], t) for t, r in self._records.items() if r["labels"] and r["time"]]
         return max(timed)[1] if timed else None
+
+    def resume_frame(self) -> int | None:
+        """The frame a resumed store opens on: the one its last edit went to, as the session
+        noted it (``note_last_edit``; an undo or redo: the frame it showed), unless a frame
+        was saved after the note (another writer): then, as without a note, the frame saved
+        last. None when the store holds no saved frame and no note."""
+        noted = read_last_edit(self.path, self.video.n_frames)
+        times = [r["time"] for r in self._records.values() if r["labels"] and r["time"]]
+        if noted is not None and noted[1] >= max(times, default=""):
+            return noted[0]
+        return self.last_saved_frame()
+
+    def note_last_edit(self, t: int) -> None:
+        """Note frame ``t`` as the one the last edit went to (durable: ``resume_frame``)."""
+        self._check_writable()
+        t = self._check_frame(t)
+        with self._write_lock:
+            self._check_writable()
+            try:
+                write_last_edit(self.path, t)
+            except OSError as e:
+                raise StoreError(f"could not note the frame of the last edit: {e}") from e
 
     def objects(self) -> list[ObjectInfo]:
         """Annotated objects in stored order."""
