@@ -143,3 +143,35 @@ def test_an_unknown_motion_or_a_start_where_it_is_absent_stops_it_at_once():
     session.mark_absent(3, red)
     steps = steps_of(list(session.propagate([red], 2, n_frames=5)), red)
     assert list(steps) == [3] and steps[3].stopped and steps[3].reason == "no mask on frame 2"
+
+
+def encoded_frames(session: AnnotationSession) -> list[int]:
+    """The frames ``session``'s engine encodes from now on, in order."""
+    encoded: list[int] = []
+    engine, encode = session.engine, session.engine.encode
+    frames = [session.image(t) for t in range(session.n_frames)]
+
+    def recording(image: np.ndarray):
+        encoded.extend(t for t, frame in enumerate(frames) if np.array_equal(frame, image))
+        return encode(image)
+
+    engine.encode = recording
+    return encoded
+
+
+def test_a_frame_every_object_passes_over_or_stops_at_is_not_encoded():
+    """Nothing decodes it: each frame the run only passed cost a whole encode (a second with
+    SkipClick)."""
+    session, red, blue = clicked(3, 4)
+    session.mark_absent(3, blue)
+    session.mark_absent(4, blue)
+    encoded = encoded_frames(session)
+    steps = list(session.propagate([red, blue], 0, n_frames=7))
+    assert {(s.frame, s.written) for s in steps if s.frame in (3, 4)} == {(3, False), (4, False)}
+    assert sorted(encoded) == [1, 2, 5, 6, 7]
+    assert red in session.ids_on(5) and blue in session.ids_on(7)
+    session, red, _ = clicked()
+    session.set_status(2, FrameStatus.REVIEWED)
+    encoded = encoded_frames(session)
+    steps = steps_of(list(session.propagate([red], 0, n_frames=7)), red)
+    assert max(steps) == 2 and steps[2].stopped and 2 not in encoded

@@ -19,7 +19,7 @@ from .history import frame_change
 from .labels import object_edit
 from .propagation_settings import PropagationSettings
 from .quality import ShapeHistory, assess
-from .ready import Ready, prepare, reappears
+from .ready import Ready, decided, prepare, reappears
 from .results import StaleResultError
 from .track import Track
 
@@ -138,33 +138,13 @@ def _steps(
             return
         if session.generation != generation:
             raise StaleResultError("the engine changed during propagation")
-        features = session.features(t, engine)
         queue = list(active)
-        image = session.image(t)
-        before = {source: session.image(source) for source in {sources[o] for o in queue}}
-        images = {obj_id: (before[sources[obj_id]], image) for obj_id in queue}
-        # every object is moved first, then carried knowing where the others moved; a pixel
-        # two of them claim goes to the stronger claim, an object of lines the map places first
-        ready = {
-            obj_id: prepare(
-                session, obj_id, sources[obj_id], t, images[obj_id], features, tracks[obj_id], run
-            )
-            for obj_id in queue
-        }
-        moved = {k: v.moved.carried for k, v in ready.items() if v.moved is not None}
-        outcomes = {
-            obj_id: _carry(
-                images[obj_id],
-                features,
-                colours[obj_id],
-                tracks[obj_id],
-                ready[obj_id],
-                _others(moved, obj_id),
-                shapes[obj_id].expected,
-                run,
-            )
-            for obj_id in queue
-        }
+        with session.locked():
+            decisions = {obj: decided(session, obj, sources[obj], t, settings) for obj in queue}
+        if None in decisions.values():  # an object steps onto ``t``
+            outcomes = _carried(session, queue, t, sources, tracks, colours, shapes, run)
+        else:  # every object passes over ``t`` or stops there: ``t`` is not even encoded
+            outcomes = {obj: _unmoved(d) for obj, d in decisions.items() if d is not None}
         made = {k: v.carried for k, v in outcomes.items() if v.carried is not None}
         firm = {k for k, c in made.items() if c.refusal == MAPPED}  # ``claims.resolve``
         claims = resolve({k: c.probabilities for k, c in made.items()}, firm)
@@ -244,6 +224,53 @@ def _ended_absent(source: int, t: int) -> str:
     return f"the run ended where you marked it absent ({where})"
 
 
+def _carried(
+    session: AnnotationSession,
+    queue: list[int],
+    t: int,
+    sources: dict[int, int],
+    tracks: dict[int, Track],
+    colours: dict[int, ColourModel | None],
+    shapes: dict[int, ShapeHistory],
+    run: tuple[Engine, int, int, PropagationSettings],
+) -> dict[int, _Carrying]:
+    """Each object of ``queue`` carried from its source frame onto ``t`` with ``t``'s
+    features (encoded here on a cache miss), or why it is not (nothing is written).
+
+    Every object is moved first, then carried knowing where the others moved; a pixel two of
+    them claim goes to the stronger claim, an object of lines the map places first.
+    """
+    features = session.features(t, run[0])
+    image = session.image(t)
+    before = {source: session.image(source) for source in {sources[o] for o in queue}}
+    images = {obj_id: (before[sources[obj_id]], image) for obj_id in queue}
+    ready = {
+        obj_id: prepare(
+            session, obj_id, sources[obj_id], t, images[obj_id], features, tracks[obj_id], run
+        )
+        for obj_id in queue
+    }
+    moved = {k: v.moved.carried for k, v in ready.items() if v.moved is not None}
+    return {
+        obj_id: _carry(
+            images[obj_id],
+            features,
+            colours[obj_id],
+            tracks[obj_id],
+            ready[obj_id],
+            _others(moved, obj_id),
+            shapes[obj_id].expected,
+            run,
+        )
+        for obj_id in queue
+    }
+
+
+def _unmoved(ready: Ready) -> _Carrying:
+    """An object ``ready`` says goes no further, or passes over the frame: not carried."""
+    return _Carrying(ready.source, stop=ready.stop, passed=ready.passed)
+
+
 def _others(moved: dict[int, np.ndarray], obj_id: int) -> np.ndarray | None:
     """The pixels the moved masks of the objects other than ``obj_id`` hold, or None."""
     rest = [mask for other, mask in moved.items() if other != obj_id]
@@ -265,7 +292,7 @@ def _carry(
     ``others`` what the other objects carried with it hold there, ``expected`` the area it is
     expected to have (``ShapeHistory.expected``; both ``carry_object``)."""
     if ready.moved is None:
-        return _Carrying(ready.source, stop=ready.stop, passed=ready.passed)
+        return _unmoved(ready)
     engine, _, _, settings = run
     carried = carry_object(
         *images,

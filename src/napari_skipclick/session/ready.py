@@ -43,6 +43,44 @@ class Ready:
     passed: str | None = None
 
 
+def decided(
+    session: AnnotationSession, obj_id: int, source: int, t: int, settings: PropagationSettings
+) -> Ready | None:
+    """Whether one object steps from frame ``source`` (the last it has a mask on: the frames
+    between are those it is marked absent on) onto ``t``: None when it does (``prepare``
+    moves it, with ``t``'s features), else why not: it stops (``Ready.stop``) or passes over
+    ``t`` (``Ready.passed``), reading neither frame nor features. Call under
+    ``session.locked()``."""
+    direction = 1 if t > source else -1
+    if obj_id not in session.registry:
+        reason = "the object was deleted"
+    elif obj_id in session.marks_on(t).absent:  # ``session.absent``
+        hidden = abs(t - source)  # this frame and those before it since ``source``
+        if obj_id not in session.ids_on(source):  # a run started where it is absent
+            return Ready(source, stop=f"no mask on frame {source}")
+        if hidden <= settings.max_coast:
+            return Ready(source, passed=f"you marked it absent on frame {t}; it goes on")
+        reason = f"you marked it absent on frame {t}"
+        if hidden > 1:
+            first, last = sorted((t, source + direction))
+            reason = f"you marked it absent on frames {first}-{last}: more than max_coast "
+            reason += f"({settings.max_coast}) frames in a row to carry it across"
+    elif session.status(t) in (FrameStatus.REVIEWED, FrameStatus.IMPORTED):
+        reason = f"frame {t} is {session.status(t).value}"
+    elif session.user_clicks(t, obj_id):  # on a frame still in review for others, too
+        reason = f"frame {t} has your clicks for this object"
+    elif session.clicks(t, obj_id) and session.status(t) not in CARRIED:
+        # derived clicks on a frame you worked on since: painted, corrected another object
+        # there or marked one not there (the frame and its masks are yours)
+        reason = f"frame {t} is your work (you clicked, painted or marked an object not "
+        reason += "here): its mask stays"
+    elif session.own_mask(t, obj_id):
+        reason = f"frame {t} holds your own mask of this object"
+    else:
+        return None
+    return Ready(source, stop=reason)
+
+
 def prepare(
     session: AnnotationSession,
     obj_id: int,
@@ -53,46 +91,20 @@ def prepare(
     track: Track,
     run: tuple[Engine, int, int, PropagationSettings],
 ) -> Ready:
-    """Check that one object goes on from frame ``source`` (the last it has a mask on: the
-    frames between are those it is marked absent on) to ``t`` and move its mask there
-    (nothing is written); ``images`` are the two frames, ``features`` those of ``t``,
-    ``track`` the object's motion so far, ``run`` the engine, the session generation, the
-    undo group of the propagation run and the settings."""
+    """Check that one object goes on from frame ``source`` to ``t`` (``decided``) and move its
+    mask there (nothing is written); ``images`` are the two frames, ``features`` those of
+    ``t``, ``track`` the object's motion so far, ``run`` the engine, the session generation,
+    the undo group of the propagation run and the settings."""
     engine, _, _, settings = run
     direction = 1 if t > source else -1
     with session.locked():
-        if obj_id not in session.registry:
-            reason = "the object was deleted"
-        elif obj_id in session.marks_on(t).absent:  # ``session.absent``
-            hidden = abs(t - source)  # this frame and those before it since ``source``
-            if obj_id not in session.ids_on(source):  # a run started where it is absent
-                return Ready(source, stop=f"no mask on frame {source}")
-            if hidden <= settings.max_coast:
-                return Ready(source, passed=f"you marked it absent on frame {t}; it goes on")
-            reason = f"you marked it absent on frame {t}"
-            if hidden > 1:
-                first, last = sorted((t, source + direction))
-                reason = f"you marked it absent on frames {first}-{last}: more than max_coast "
-                reason += f"({settings.max_coast}) frames in a row to carry it across"
-        elif session.status(t) in (FrameStatus.REVIEWED, FrameStatus.IMPORTED):
-            reason = f"frame {t} is {session.status(t).value}"
-        elif session.user_clicks(t, obj_id):  # on a frame still in review for others, too
-            reason = f"frame {t} has your clicks for this object"
-        elif session.clicks(t, obj_id) and session.status(t) not in CARRIED:
-            # derived clicks on a frame you worked on since: painted, corrected another object
-            # there or marked one not there (the frame and its masks are yours)
-            reason = f"frame {t} is your work (you clicked, painted or marked an object not "
-            reason += "here): its mask stays"
-        elif session.own_mask(t, obj_id):
-            reason = f"frame {t} holds your own mask of this object"
-        else:
-            reason = None
-            previous = session.labels.read(source) == obj_id
-            user_clicks = session.user_clicks(source, obj_id)
-    if reason is None and not previous.any():
-        reason = f"no mask on frame {source}"
-    if reason is not None:
-        return Ready(source, stop=reason)
+        ready = decided(session, obj_id, source, t, settings)
+        if ready is not None:
+            return ready
+        previous = session.labels.read(source) == obj_id
+        user_clicks = session.user_clicks(source, obj_id)
+    if not previous.any():
+        return Ready(source, stop=f"no mask on frame {source}")
     matcher = matcher_of(engine)
     matched = None
     if matcher is not None:
