@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,31 @@ def test_a_transfer_cut_off_is_told_as_such_not_offline(cache, monkeypatch):
     with pytest.raises(WeightsError, match="the transfer broke off") as info:
         fetch_checkpoint("baseline")
     assert "offline" not in str(info.value)
+
+
+def test_a_copy_without_its_record_in_a_read_only_cache_is_read_once_a_use(cache, monkeypatch):
+    """Each use loaded its weights twice (once for the check, once for the model) and read all
+    its bytes three times for their checksums; the check reads shapes now, the checksums are
+    read once for each version of the file."""
+    from napari_skipclick.engines.skipclick import SkipClickEngine
+    from support.tiny import ARCH
+
+    target = serve_as(monkeypatch, "frozen", "http://127.0.0.1:9/unused")
+    cache.mkdir()
+    target.write_bytes(TINY_FILE.read_bytes())
+    _refuse_writes_in(monkeypatch, cache)
+    loads, checksums = [], []
+    load, testzip = torch.load, zipfile.ZipFile.testzip
+    monkeypatch.setattr(torch, "load", lambda *a, **k: loads.append(k) or load(*a, **k))
+    monkeypatch.setattr(zipfile.ZipFile, "testzip", lambda z: checksums.append(1) or testzip(z))
+    for use in range(1, 3):
+        SkipClickEngine("frozen", device="cpu", backbone_arch=ARCH)
+        assert len([k for k in loads if not k.get("mmap")]) == use  # the model's weights
+        assert len(checksums) == 1
+    assert not sidecar_path(target).exists()
+    damaged = bytearray(target.read_bytes())
+    damaged[len(damaged) // 2] ^= 0xFF
+    target.write_bytes(bytes(damaged))
+    os.utime(target, ns=(1, 1))  # another version of the file, whatever the clock's grain
+    with pytest.raises(WeightsError, match="fails its checksum"):
+        resolve_checkpoint("frozen")

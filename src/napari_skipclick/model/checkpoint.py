@@ -87,16 +87,18 @@ def _reason(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-def _torch_load(path: Path) -> Any:
+def _torch_load(path: Path, mmap: bool = False) -> Any:
     """``torch.load(weights_only=True)`` on the CPU, without torch's warnings about the pickle
-    protocol (a refusal says why in its error)."""
+    protocol (a refusal says why in its error); ``mmap``: the tensors are mapped from the file,
+    not read."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        return torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
 
 
-def _safe_torch_load(path: Path) -> Any:
-    """``torch.load(weights_only=True)`` with inert stand-ins for the official package's names."""
+def _safe_torch_load(path: Path, mmap: bool = False) -> Any:
+    """``torch.load(weights_only=True)`` with inert stand-ins for the official package's names
+    (``mmap``: a zip checkpoint's tensors mapped from the file, not read; ``_torch_load``)."""
     from torch.serialization import get_unsafe_globals_in_checkpoint, safe_globals
 
     problem = not_a_checkpoint(path)
@@ -132,21 +134,25 @@ def _safe_torch_load(path: Path) -> Any:
     ]
     try:
         with safe_globals(stand_ins):
-            return _torch_load(path)
+            return _torch_load(path, mmap)
     except Exception as exc:
         raise CheckpointError(
             f"{path} could not be read as a PyTorch checkpoint: {_reason(exc)}"
         ) from None
 
 
-def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Return ``(state_dict, config)`` of a checkpoint without executing code from it."""
+def read_checkpoint(
+    path: str | os.PathLike, *, shapes_only: bool = False
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Return ``(state_dict, config)`` of a checkpoint without executing code from it
+    (``shapes_only``: the tensors of a zip checkpoint mapped from the file, their data not
+    read)."""
     path = Path(path)
     if path.is_dir():
         raise CheckpointError(f"{path} is a folder: give the checkpoint file (.pth) in it")
     if not path.is_file():
         raise CheckpointError(f"checkpoint file not found: {path}")
-    payload = _safe_torch_load(path)
+    payload = _safe_torch_load(path, mmap=shapes_only)
     if not isinstance(payload, Mapping) or "state_dict" not in payload:
         kind = type(payload).__name__
         raise CheckpointError(f"{path} is not a SkipClick checkpoint (no 'state_dict' in a {kind})")
@@ -197,8 +203,8 @@ def _checked(
     path: Path, backbone_arch: Mapping[str, Any] | DinoV2Arch | None, *, meta: bool = False
 ) -> tuple[SkipClickModel, dict[str, torch.Tensor]]:
     """The model the checkpoint's config describes and its state dict, checked to match (on
-    the meta device when ``meta``: shapes only, no memory)."""
-    state, raw_config = read_checkpoint(path)
+    the meta device when ``meta``: shapes only, neither memory nor the tensors' data read)."""
+    state, raw_config = read_checkpoint(path, shapes_only=meta)
     try:
         config = SkipClickConfig.from_checkpoint_config(raw_config, backbone_arch)
         with torch.device("meta") if meta else nullcontext():
@@ -213,7 +219,8 @@ def check_checkpoint(path: str | os.PathLike, expected: SkipClickConfig) -> None
     """Raise :class:`CheckpointError` unless ``path`` loads as :func:`load_skipclick` loads
     it and holds the keys and shapes of the ``expected`` architecture (a released model's).
 
-    Reads the file (safely, as loading does) but builds no weights: the models are shapes.
+    Reads the file (safely, as loading does) but neither its tensors' data nor weights: the
+    models are shapes. So a check before a load reads the weights once, in the load.
     """
     path = Path(path)
     model, state = _checked(path, expected.dinov2, meta=True)

@@ -6,8 +6,20 @@ servers and copies hand out instead of weights (web pages, empty or cut files, c
 
 from __future__ import annotations
 
+import functools
+import os
 import zipfile
 from pathlib import Path
+
+#: what tells one version of a file from another without reading it
+Stamp = tuple[str, int, int, int, int]
+
+
+def file_stamp(path: str | os.PathLike) -> Stamp:
+    """``path`` made absolute, with its size, modification time and inode: what a fact read
+    from the file's bytes is remembered under (a copy over it, or an edit, is another stamp)."""
+    info = os.stat(path)
+    return os.path.abspath(path), info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev
 
 
 def _head(path: Path, size: int = 256) -> bytes:
@@ -43,8 +55,20 @@ def not_a_checkpoint(path: Path) -> str | None:
 def archive_problem(path: Path) -> str | None:
     """Why the zip checkpoint ``path`` cannot be trusted (a sentence after its name), else None.
 
-    Checks each member's CRC: torch reads changed bytes as weights without a word.
+    Checks each member's CRC: torch reads changed bytes as weights without a word. Remembered
+    for the file's :func:`file_stamp`, so that checking a checkpoint and loading it read all
+    its bytes once.
     """
+    try:
+        stamp = file_stamp(path)
+    except OSError as exc:
+        return f"is truncated or damaged: {exc}"
+    return _archive_problem(stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _archive_problem(stamp: Stamp) -> str | None:
+    path = stamp[0]
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()

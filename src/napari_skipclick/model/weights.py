@@ -12,7 +12,7 @@ import zipfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .checkpoint_bytes import archive_problem, is_web_page
+from .checkpoint_bytes import Stamp, archive_problem, file_stamp, is_web_page
 from .config import SkipClickConfig, released_config
 from .download_folder import new_download_folder
 
@@ -276,17 +276,15 @@ def verified(path: Path, entry: ReleasedCheckpoint, *, record: bool = True) -> P
 
 
 def file_sha256(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file, read in chunks; remembered for the file's size, modification
-    time and inode, so that checking a checkpoint and naming its weights read it once."""
-    info = os.stat(path)
-    stamp = (info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev)
-    return _sha256(os.path.abspath(path), stamp)
+    """Hex SHA-256 of a file, read in chunks; remembered for the file's :func:`file_stamp`,
+    so that checking a checkpoint and naming its weights read it once."""
+    return _sha256(file_stamp(path))
 
 
 @functools.lru_cache(maxsize=8)
-def _sha256(path: str, stamp: tuple[int, int, int, int]) -> str:
+def _sha256(stamp: Stamp) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with open(stamp[0], "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 22), b""):
             digest.update(chunk)
     return digest.hexdigest()
