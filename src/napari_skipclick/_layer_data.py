@@ -157,24 +157,33 @@ class PaintedLabels:
     Args:
         volume: the labels napari shows.
         on_write: called with napari's ``data[key] = value`` instead of writing.
+        shown_as: the dtype napari reads (the volume's when None): ``checks.LAYER_DTYPE``
+            where every label is an object ID (the widget's session).
     """
 
-    def __init__(self, volume: LabelVolume, on_write: Callable[[Any, Any], None]) -> None:
+    def __init__(
+        self,
+        volume: LabelVolume,
+        on_write: Callable[[Any, Any], None],
+        shown_as: np.dtype | None = None,
+    ) -> None:
         self.volume = volume
         self.on_write = on_write
         self.shape = volume.shape
-        self.dtype = volume.dtype
+        self.dtype = volume.dtype if shown_as is None else np.dtype(shown_as)
         self.ndim = volume.ndim
 
     def __len__(self) -> int:
         return len(self.volume)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        return self.volume.__array__(dtype, copy)
+        return self.volume.__array__(self.dtype if dtype is None else dtype, copy)
 
     def __getitem__(self, key: Any) -> np.ndarray:
         out = self.volume[key]
         # napari draws a stroke into the slice it holds: its own copy, never the volume's frame
+        if out.dtype != self.dtype:
+            return out.astype(self.dtype)  # a new array: the copy
         return out if out.flags.writeable else out.copy()
 
     def __setitem__(self, key: Any, value: Any) -> None:

@@ -114,6 +114,9 @@ def made_by_user(times: list[float], carried: bool) -> list[bool]:
 #: entries (larger labels only with numba, which is no dependency: a 200 MB install whose
 #: compiler runs when a session draws its first frame); stores keep uint32 labels
 MAX_OBJECT_ID = (1 << 16) - 1
+#: the dtype the widget's labels layer gives napari: it holds every object ID, and napari
+#: draws its frames as they are (uint32 frames it maps to a texture first: 50 ms a 4K frame)
+LAYER_DTYPE = np.dtype(np.uint16)
 
 
 def label_values_problem(labels: np.ndarray) -> str | None:

@@ -44,7 +44,7 @@ def test_three_objects_on_frame0_match_ground_truth(annotator, qtbot):
     simulated_clicks(qtbot, controller, "skier", MIN_IOU["skier"])
 
     labels = labels_of(controller, 0)
-    assert labels.dtype == np.uint32 and labels.shape == (480, 854)
+    assert labels.dtype == np.uint16 and labels.shape == (480, 854)  # the layer gives uint16
     assert set(np.unique(labels)) == {0, *ids.values()}
     for name, minimum in MIN_IOU.items():
         assert iou(labels == ids[name], ground_truth(name)) >= minimum, name

@@ -15,6 +15,7 @@ from napari.utils.notifications import show_error, show_warning
 from qtpy.QtCore import QObject, Qt, QTimer, Signal
 
 from .._layer_data import PaintedLabels, release_layer_data
+from ..checks import LAYER_DTYPE
 from ..engines.base import Engine
 from ..engines.cache import FeatureCache
 from ..io.store import interrupted_import
@@ -138,7 +139,7 @@ class AnnotationController(
         self.loader.set_session(session)
         self.edits.set_session(session)
         session.labels.on_unreadable = self.frame_unreadable.emit
-        labels = PaintedLabels(session.labels, self._on_labels_written)
+        labels = PaintedLabels(session.labels, self._on_labels_written, LAYER_DTYPE)
         self.layers = AnnotationLayers(
             self.viewer, image_layer, labels, self._on_clicks_edited, self.positive
         )
