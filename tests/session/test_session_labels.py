@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -201,3 +204,24 @@ def test_readers_never_see_a_torn_or_changing_frame_while_a_thread_writes():
     changed = sum(not np.array_equal(frame, copy) for frame, copy in seen)
     assert changed == 0, f"{changed} arrays handed to readers changed after they were read"
     assert not labels.read(2).flags.writeable
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="reads the RSS from /proc")
+def test_a_first_write_of_a_frame_copies_no_empty_frame():
+    """Each first click on a frame (each frame propagation reaches) copied a whole empty frame
+    and then wrote its box: 31.6 MiB of memory a 4K frame, whatever the object's size. Its new
+    frame is the system's zero pages, given as they are written."""
+
+    def rss_mib() -> float:
+        return (
+            int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGESIZE") / 2**20
+        )
+
+    labels = LabelVolume((12, 2160, 3840), max_mib=4096)
+    before = rss_mib()
+    for t in range(10):
+        labels.write(t, (100, 110, 200, 230), np.full((10, 30), 3, np.uint32))
+        assert (labels.read(t) == 3).sum() == 300 and labels.is_dirty(t)
+    assert rss_mib() - before < 100  # ten whole frames: 316 MiB
+    labels.write(0, (0, 1, 0, 1), np.ones((1, 1), np.uint32))  # a frame held: copied, as ever
+    assert labels.read(0)[0, 0] == 1 and (labels.read(0) == 3).sum() == 300

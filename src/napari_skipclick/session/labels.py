@@ -125,17 +125,23 @@ class LabelVolume:
             if frame is not None:
                 self._frames.move_to_end(t)
                 return frame
-            if t in self._packed:
-                frame = np.frombuffer(_PACKING.decode(self._packed.pop(t)), self.dtype)
-                frame = frame.reshape(self.shape[1:]).copy()
-            elif t in self._stored:
-                frame = self._stored_frame(t)
-            else:
+            if t not in self._packed and t not in self._stored:
                 return self._zeros
+            frame = self._load(t)
             frame.flags.writeable = False
             self._frames[t] = frame
             self._evict()
             return frame
+
+    def _load(self, t: int) -> np.ndarray:
+        """Frame ``t``, not in memory, as a new array (unpacked, read from the store, or
+        zeros: memory the system gives page by page as it is written)."""
+        if t in self._packed:
+            frame = np.frombuffer(_PACKING.decode(self._packed.pop(t)), self.dtype)
+            return frame.reshape(self.shape[1:]).copy()
+        if t in self._stored:
+            return self._stored_frame(t)
+        return np.zeros(self.shape[1:], self.dtype)
 
     def _stored_frame(self, t: int) -> np.ndarray:
         """Frame ``t`` read from the store (empty when damaged, noted in ``unreadable``)."""
@@ -277,8 +283,11 @@ class LabelVolume:
         return first, tuple(key[1:])
 
     def _copy(self, t: int) -> np.ndarray:
-        """A private, writable copy of frame ``t`` (call under the lock, then ``_swap``)."""
-        return self.read(t).copy()
+        """A private, writable copy of frame ``t`` (call under the lock, then ``_swap``): the
+        frame in memory is copied, as readers may hold it (``read``); one not in memory (never
+        written, packed or stored) is loaded as a new array, which nobody holds."""
+        frame = self._frames.get(t)
+        return self._load(t) if frame is None else frame.copy()
 
     def _swap(self, t: int, frame: np.ndarray) -> None:
         """Make ``frame`` frame ``t`` (read-only from now on) and count the write."""
