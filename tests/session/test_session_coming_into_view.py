@@ -68,6 +68,7 @@ def test_an_object_coming_in_across_an_edge_leaves_no_speck_before_it_shows():
     assert min(steps) == gone and steps[gone].stopped and steps[gone].reason == LEFT_FRAME
     assert all(not session.labels.read(t).any() for t in range(gone + 1))
     assert all(steps[t].area > 0 for t in steps if t > gone)
+    assert session.frames_of(1) == list(range(gone + 1, len(frames)))
 
 
 def test_an_object_coming_out_from_behind_a_panel_stops_where_it_is_hidden():
@@ -79,6 +80,7 @@ def test_an_object_coming_out_from_behind_a_panel_stops_where_it_is_hidden():
     assert steps[stop].stopped and "it is not here" in steps[stop].reason
     assert not masks[stop].any() and session.status(stop) == FrameStatus.NEEDS_REVIEW
     assert not session.labels.read(stop).any()
+    assert stop not in session.frames_of(1)  # no clicks of it are left there either
     assert stop >= 4  # at most one frame with nothing of it in view keeps a mask (marked)
     marked = [t for t in steps if not masks[t].any() and session.labels.read(t).any()]
     assert all(session.status(t) == FrameStatus.NEEDS_REVIEW for t in marked)

@@ -359,7 +359,9 @@ def _write(
             new_status = status
         clicks_before = {obj_id: session.timed_clicks(t, obj_id)}
         now = time.time()
-        clicks_after = {obj_id: [(c, now) for c in carried.clicks]}
+        # an object found gone (lost, or out of the picture) keeps no clicks on ``t`` either
+        kept = carried.clicks if mask.any() else []
+        clicks_after = {obj_id: [(c, now) for c in kept]}
         change = frame_change(
             t, before, after, clicks_before, clicks_after, status, new_status, (box[0], box[2])
         )
