@@ -26,6 +26,11 @@ class FrameStatus(str, enum.Enum):
     IMPORTED = "imported"
 
 
+#: the statuses an export can take frames by (``skipclick export --status``, the Export panel's
+#: boxes); an export that names none takes every annotated frame
+EXPORT_STATUSES = tuple(s.value for s in FrameStatus if s is not FrameStatus.EMPTY)
+
+
 class DamagedDataError(Exception):
     """Saved data that cannot be read back (a truncated or changed file); ``path`` names the
     file. The store's ``StoreCorruptError`` is one: a session reads such a frame as empty."""

@@ -10,7 +10,7 @@ from PIL import Image
 from pycocotools import mask as mask_utils
 
 from napari_skipclick.engines import create_engine
-from napari_skipclick.types import Click
+from napari_skipclick.types import EXPORT_STATUSES, Click, FrameStatus
 from support.widget import click, labels_of, sample_widget, wait_idle
 
 pytestmark = [pytest.mark.gui]
@@ -176,3 +176,34 @@ def test_export_is_refused_while_a_propagation_runs(annotated, qtbot, tmp_path):
     assert panel.worker is None and not (tmp_path / "mid").exists()
     assert "Cannot export while propagation runs" in controller.last_message
     qtbot.waitUntil(lambda: not controller.propagating, timeout=120_000)
+
+
+def test_export_panel_chooses_frames_by_status_and_says_how_many_of_each(
+    annotated, qtbot, tmp_path
+):
+    """The panel exported every annotated frame, *needs review* ones too, with no choice and
+    no word of it: it has the CLI's --status choice (every status by default, as the CLI
+    without --status) and says how many frames of which status it exported."""
+    widget, obj, _ = annotated
+    session, panel = widget.controller.session, widget.export_panel
+    for t in (1, 2):
+        session.set_clicks(t, obj, [Click(144.0, 335.0, True)])
+    session.set_status(2, FrameStatus.NEEDS_REVIEW)
+    widget.controller.statuses_changed.emit()
+    assert list(panel.status_checks) == list(EXPORT_STATUSES)
+    assert all(check.isChecked() for check in panel.status_checks.values())
+    assert panel.status_checks["needs review"].text() == "needs review (1)"
+    assert panel.status_checks["clicked"].text() == "clicked (2)"
+    _run_export(qtbot, widget, "numpy", tmp_path / "all")
+    assert np.load(tmp_path / "all" / "frames.npy").tolist() == [0, 1, 2]
+    assert "Exported 3 frames (2 clicked, 1 needs review): " in widget.controller.last_message
+    panel.status_checks["needs review"].setChecked(False)
+    _run_export(qtbot, widget, "numpy", tmp_path / "sure")
+    assert np.load(tmp_path / "sure" / "frames.npy").tolist() == [0, 1]
+    assert "Exported 2 frames (2 clicked): " in widget.controller.last_message
+    for check in panel.status_checks.values():
+        check.setChecked(False)
+    panel.folder_edit.setText(str(tmp_path / "none"))
+    panel.export()
+    assert panel.worker is None and not (tmp_path / "none").exists()
+    assert "check the status" in widget.controller.last_message

@@ -3,7 +3,9 @@
 An export is a job of the store writer: it runs after the saves asked for before it, writes
 what is still unsaved, then reads the session's own store while holding its commits, so that
 every exported frame (record and labels) comes from one committed state. Saves asked for
-meanwhile wait for it; closing the session cancels it first.
+meanwhile wait for it; closing the session cancels it first. Its status boxes are the CLI's
+``--status``: every box checked (the default) takes every annotated frame, as no ``--status``
+does; the status line then says how many frames of each status were exported.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from qtpy.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
+    QGridLayout,
     QHBoxLayout,
     QLineEdit,
     QMessageBox,
@@ -28,6 +31,7 @@ from qtpy.QtWidgets import (
 )
 
 from ..io.export import EXPORTERS, FORMATS, IMAGE_FORMATS, SPLIT_BY, parse_split
+from ..types import EXPORT_STATUSES
 from .activity import ActivityProgress
 
 
@@ -35,8 +39,16 @@ class _Progress(QObject):
     """Carries (done, total) and the end of an export from the writer thread to the GUI."""
 
     step = Signal(int, int)
-    #: (written paths, why it failed or None)
+    #: (written paths, why it failed or None, whether an earlier export is in the way,
+    #: frames exported per status)
     done = Signal(object)
+
+
+def status_words(counts: dict[str, int]) -> str:
+    """``56 frames (20 clicked, 36 needs review)``: how many frames of each status."""
+    total = sum(counts.values())
+    each = ", ".join(f"{n} {status}" for status, n in counts.items())
+    return f"{total} frame{'s' * (total != 1)}" + (f" ({each})" if each else "")
 
 
 def _export(
@@ -46,14 +58,16 @@ def _export(
     options: dict[str, Any],
     signals: _Progress,
     cancel: threading.Event,
-) -> tuple[list[Path], str | None, bool]:
+) -> tuple[list[Path], str | None, bool, dict[str, int]]:
     """Writer-thread job: save what is unsaved, then export the session's store holding its
     commits (one committed state), images from the session's frames (what the annotator saw,
     whether or not the layer came from a file). Returns the written paths, on failure why,
-    and whether it failed on an earlier export in ``out`` (to replace if the user agrees)."""
+    whether it failed on an earlier export in ``out`` (to replace if the user agrees) and
+    how many frames of each status it exported."""
     from ..io.export import ExportExists, export_store
 
     store = session.store
+    counts: dict[str, int] = {}
     try:
         session.commit_all()
         with store.hold_commits():
@@ -64,18 +78,25 @@ def _export(
                 progress=lambda done, total: signals.step.emit(done, total),
                 cancel=cancel.is_set,
                 videos={str(store.path): session.frames},
+                counted=counts.update,
                 **options,
             )
     except Exception as exc:  # reported in the GUI, never lost in the writer thread
-        result: tuple[list[Path], str | None, bool] = ([], f"{exc}", isinstance(exc, ExportExists))
+        result: tuple[list[Path], str | None, bool, dict[str, int]] = (
+            [],
+            f"{exc}",
+            isinstance(exc, ExportExists),
+            {},
+        )
     else:
-        result = (paths, None, False)
+        result = (paths, None, False, counts)
     signals.done.emit(result)
     return result
 
 
 class ExportPanel(QWidget):
-    """Format, output folder, Export and Cancel; saves pending edits before exporting."""
+    """Format, output folder, the statuses of the frames to export, Export and Cancel; saves
+    pending edits before exporting."""
 
     def __init__(self, controller: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -107,6 +128,17 @@ class ExportPanel(QWidget):
         self.seed_spin = QSpinBox()
         self.seed_spin.setRange(0, 2**31 - 1)
         self.seed_spin.setPrefix("seed ")
+        #: status -> its box (checked: its frames are exported); each says how many frames
+        #: of the session have it
+        self.status_checks = {status: QCheckBox(status) for status in EXPORT_STATUSES}
+        statuses = QGridLayout()
+        for k, (status, check) in enumerate(self.status_checks.items()):
+            check.setChecked(True)
+            check.setToolTip(
+                f"export the frames whose status is {status} (every box checked: every "
+                "annotated frame, as skipclick export without --status)"
+            )
+            statuses.addWidget(check, k // 2, k % 2)
         self.format_combo.currentTextChanged.connect(self._on_format)
         self._on_format(self.format_combo.currentText())
         self.folder_edit = QLineEdit()
@@ -129,6 +161,7 @@ class ExportPanel(QWidget):
             for widget in widgets:
                 row.addWidget(widget)
             layout.addLayout(row)
+        layout.insertLayout(1, statuses)
         #: the running export (a future of the store writer), or None
         self.worker: Any = None
         self._pbar: Any = None
@@ -137,6 +170,17 @@ class ExportPanel(QWidget):
         self._progress.step.connect(self._on_step)
         self._progress.done.connect(self._on_done)
         controller.closing.connect(self.cancel)
+        controller.statuses_changed.connect(self.count_statuses)
+        controller.session_changed.connect(self.count_statuses)
+        self.count_statuses()
+
+    def count_statuses(self) -> None:
+        """Each status box says how many frames of the session have its status."""
+        session = self.controller.session
+        statuses = [] if session is None else list(session.statuses().values())
+        for status, check in self.status_checks.items():
+            n = sum(s.value == status for s in statuses)
+            check.setText(f"{status} ({n})")
 
     def export(self) -> None:
         """Export the session's store, everything edited so far included, on the writer."""
@@ -172,15 +216,25 @@ class ExportPanel(QWidget):
         self.controller._say(f"Exporting {fmt} to {folder} …")
 
     def options(self) -> dict[str, Any]:
-        """The export options chosen in the panel; ``ValueError`` for a malformed split."""
+        """The export options chosen in the panel; ``ValueError`` for a malformed split or
+        no status checked."""
         text = self.split_edit.text().strip()
         return {
+            "statuses": self.statuses(),
             "with_images": self.images_check.isChecked(),
             "image_format": self.image_format_combo.currentText(),
             "split": parse_split(text) if text else None,
             "split_by": self.split_by_combo.currentText(),
             "seed": self.seed_spin.value(),
         }
+
+    def statuses(self) -> list[str] | None:
+        """The statuses checked; None when all are (every annotated frame, the CLI's default
+        without ``--status``); ``ValueError`` when none is."""
+        checked = [status for status, check in self.status_checks.items() if check.isChecked()]
+        if not checked:
+            raise ValueError("check the status of the frames to export")
+        return None if len(checked) == len(self.status_checks) else checked
 
     def _on_format(self, fmt: str) -> None:
         """Each format's default for images (on where labels refer to image files)."""
@@ -194,8 +248,8 @@ class ExportPanel(QWidget):
         if self._pbar is not None:
             self._pbar.set(done, total)
 
-    def _on_done(self, result: tuple[list[Path], str | None, bool]) -> None:
-        paths, error, exists = result
+    def _on_done(self, result: tuple[list[Path], str | None, bool, dict[str, int]]) -> None:
+        paths, error, exists, counts = result
         if self._pbar is not None:
             self._pbar.close()
             self._pbar = None
@@ -204,7 +258,9 @@ class ExportPanel(QWidget):
         self.cancel_button.setEnabled(False)
         session, fmt, options = self._asked
         if error is None:
-            self.controller._say(f"Exported {len(paths)} file(s) to {self._folder}")
+            self.controller._say(
+                f"Exported {status_words(counts)}: {len(paths)} file(s) to {self._folder}"
+            )
             show_info(self.controller.last_message)
         elif exists and session is self.controller.session and self._replace_earlier(error):
             self._start(session, fmt, self._folder, {**options, "overwrite": True})

@@ -6,9 +6,9 @@ import argparse
 import sys
 
 from ..frame_lists import FRAMES_SYNTAX, FrameSelection, parse_frames
+from ..types import EXPORT_STATUSES
 
 FORMATS = ("coco", "yolo-seg", "davis", "png", "numpy")
-STATUSES = ("clicked", "propagated", "needs review", "reviewed", "imported")
 
 
 def frames_arg(text: str) -> FrameSelection:
@@ -55,7 +55,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--status",
         action="append",
-        choices=STATUSES,
+        choices=EXPORT_STATUSES,
         help="only frames with this status (repeatable; default: every annotated frame)",
     )
     images = parser.add_mutually_exclusive_group()

@@ -63,6 +63,7 @@ def export_store(
     overwrite: bool = False,
     progress: Progress | None = None,
     cancel: Cancel | None = None,
+    counted: Callable[[dict[str, int]], None] | None = None,
 ) -> list[Path]:
     """Export one or several stores (open, or paths) in format ``fmt`` to the folder ``out``.
 
@@ -89,6 +90,8 @@ def export_store(
         overwrite: replace an earlier export.
         progress: called as ``progress(done, total)`` after each frame.
         cancel: polled after each frame; true stops and removes what was written.
+        counted: called once the export is written with how many frames of each status it
+            holds (as read: ``{"clicked": 20, "needs review": 36}``).
 
     Returns the written files. Raises :class:`ExportError` (with the reason) and writes
     nothing when the export cannot be done.
@@ -113,10 +116,13 @@ def export_store(
     images = FrameImages(image_format, quality, videos, warn) if use_images else None
     run_args = {"overwrite": overwrite, "progress": progress, "cancel": cancel}
     try:
-        return writer(plan, Path(out), run_args, images)
+        written = writer(plan, Path(out), run_args, images)
     finally:
         if images is not None:
             images.close()
+    if counted is not None:
+        counted(plan.frame_statuses())
+    return written
 
 
 __all__ = [

@@ -139,12 +139,17 @@ class Plan:
         files = self.originals(item.store)
         return {"original_file_name": files[item.t]} if files else {}
 
+    def frame_statuses(self, store: AnnotationStore | None = None) -> dict[str, int]:
+        """How many frames of each status the export holds (as read), of ``store`` or all."""
+        statuses = [status for i, status in self.exported if store is None or i.store is store]
+        return dict(sorted(Counter(statuses).items()))
+
     def provenance(self) -> dict[str, Any]:
         """Where the export comes from: software, stores, videos (with fingerprints), the
         frames exported, their statuses as read and, from a frame folder, their file names."""
         videos = []
         for store in self.stores:
-            statuses = [status for i, status in self.exported if i.store is store]
+            statuses = self.frame_statuses(store)
             files = self.originals(store)
             originals = {
                 str(i.t): files[i.t] for i, _ in self.exported if files and i.store is store
@@ -154,8 +159,8 @@ class Plan:
                     "name": next((i.video for i in self.items if i.store is store), ""),
                     "store": str(store.path),
                     "video": video_doc(store.video),
-                    "frames": len(statuses),
-                    "frame_statuses": dict(sorted(Counter(statuses).items())),
+                    "frames": sum(statuses.values()),
+                    "frame_statuses": statuses,
                     **({"original_file_names": originals} if files else {}),
                 }
             )
