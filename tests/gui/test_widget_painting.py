@@ -172,6 +172,29 @@ def test_the_new_button_is_napari_s_again_once_the_widget_is_closed(saving, qtbo
     assert layer.selected_label == 7 and controller.last_message == said
 
 
+def test_a_refused_stroke_warns_once_not_once_a_dab(saving, qtbot, monkeypatch):
+    """napari writes a stroke in dabs: a refused stroke warned once per dab (a brush drag
+    across the frame: a pile of notifications); once a stroke now, and the next stroke again."""
+    from napari_skipclick._qt import controller as controller_module
+
+    warned: list[str] = []
+    monkeypatch.setattr(controller_module, "show_warning", warned.append)
+    controller = saving[0].controller
+    skier = controller.current_object
+    controller.submit_clicks(0, skier, [*controller.clicks(0, skier), Click(160, 330, True)])
+    layer = controller.layers.labels
+    before = labels_of(controller, 0).copy()
+    layer.brush_size = 3
+    _stroke(layer, [(0, 300, x) for x in range(560, 600, 4)], skier)
+    assert warned == ["Not painted: a click on frame 0 waits for its mask: paint once it shows"]
+    assert np.array_equal(labels_of(controller, 0), before)
+    _stroke(layer, [(0, 320, x) for x in range(560, 600, 4)], skier)
+    assert len(warned) == 2  # a new stroke is told again
+    wait_idle(qtbot, controller)
+    _stroke(layer, [(0, 300, 600), (0, 300, 603)], skier)  # once the mask shows: painted
+    assert (labels_of(controller, 0)[299:302, 599:605] == skier).all() and len(warned) == 2
+
+
 def test_a_stroke_while_propagation_runs_paints_nothing(saving, qtbot):
     controller = saving[0].controller
     controller.propagate(1, 10)

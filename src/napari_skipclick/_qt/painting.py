@@ -8,9 +8,10 @@ and hands every write to the controller, which makes it a session edit in the st
 group, so that one Ctrl+Z takes back the whole stroke; the frame becomes *clicked* and is saved
 as any edit is. A write that cannot be one (a deleted object's label, a background job writing,
 a frame whose click waits for its mask) changes nothing: the frame is shown again as it is, and
-the status line says why. The brush paints the current object: choosing an object sets the
-layer's label, and choosing an object's label in the layer's controls makes it the current
-object; painting with a label above every ID given so far adds that object."""
+the status line says why, once a stroke (napari writes a stroke in dabs: it warned once a dab);
+the rest of a refused stroke is refused too. The brush paints the current object: choosing an
+object sets the layer's label, and choosing an object's label in the layer's controls makes it
+the current object; painting with a label above every ID given so far adds that object."""
 
 from __future__ import annotations
 
@@ -35,10 +36,12 @@ class ControllerPainting:
     _painted: set[int]
     #: the object the stroke being painted added for its new label, if any
     _added: ObjectInfo | None = None
+    #: whether the stroke being painted was refused (its later dabs are, without a word)
+    _refused: bool = False
 
     def _attach_painting(self) -> None:
         """Follow painting on the new session's labels layer."""
-        self._stroke, self._painted, self._added = None, set(), None
+        self._stroke, self._painted, self._added, self._refused = None, set(), None, False
         self.layers.follow_painting(self._on_stroke_end, self._on_paint_label_chosen)
 
     def _on_labels_written(self, key: Any, value: Any) -> None:
@@ -46,7 +49,8 @@ class ControllerPainting:
         as it is when it cannot be one."""
         if self.session is None or self.layers is None:
             return
-        if self._refuse_while_busy("paint"):
+        if self._refused or self._refuse_while_busy("paint"):
+            self._refused = True
             self.layers.refresh_labels()
             return
         session = self.session
@@ -62,6 +66,7 @@ class ControllerPainting:
                 self._stroke = session.history.new_group()
             frames = session.paint_at(key, value, group=self._stroke)
         except (ValueError, IndexError) as exc:
+            self._refused = True
             self._warn(f"Not painted: {exc}")
             self.layers.refresh_labels()  # napari shows the dab it drew: show the frame as it is
         if frames:
@@ -82,7 +87,7 @@ class ControllerPainting:
         """A stroke ended: the next one is an undo step of its own, and the frame strip and
         the objects' frames show what it painted (once a stroke, not once a dab: reading a
         1080p frame's IDs again takes 5 ms)."""
-        stroke, self._stroke = self._stroke, None
+        stroke, self._stroke, self._refused = self._stroke, None, False
         if stroke is not None and self.session is not None:
             self.session.end_stroke(stroke)  # one patch per frame for its undo
         frames, self._painted = sorted(self._painted), set()
