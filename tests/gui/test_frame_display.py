@@ -98,12 +98,12 @@ def test_a_mask_of_a_frame_not_on_screen_leaves_the_labels_layer_alone(annotator
 def test_a_frame_that_cannot_be_encoded_is_notified_once(annotator, monkeypatch):
     """An unreadable image in a frame folder: prefetch and stepping met it again and again,
     each time with a new error notification (six while stepping over it)."""
-    from napari_skipclick._qt import controller as controller_module
+    from napari_skipclick._qt import messages
 
     _, widget = annotator
     controller = widget.controller
     shown: list[str] = []
-    monkeypatch.setattr(controller_module, "show_error", shown.append)
+    monkeypatch.setattr(messages, "show_error", shown.append)
     for _ in range(3):
         controller.loader.failed.emit(5, "cannot identify image file 'frames/00005.png'")
     assert len(shown) == 1 and controller.last_message.startswith("Frame 5: computing features")

@@ -98,11 +98,13 @@ def test_a_removed_layer_is_told_but_closing_the_viewer_is_not(
     """napari's close takes every layer out before its window goes: that ended the session
     with the notice "a layer of the session was removed" on every close."""
     from napari_skipclick._qt import controller as controller_module
+    from napari_skipclick._qt import messages
     from napari_skipclick.engines import create_engine
     from support.widget import sample_widget, wait_idle
 
     told: list[str] = []
     monkeypatch.setattr(controller_module, "show_warning", told.append)
+    monkeypatch.setattr(messages, "show_warning", told.append)
     for close in (False, True):
         viewer = make_napari_viewer()
         image, widget = sample_widget(viewer)

@@ -175,10 +175,10 @@ def test_the_new_button_is_napari_s_again_once_the_widget_is_closed(saving, qtbo
 def test_a_refused_stroke_warns_once_not_once_a_dab(saving, qtbot, monkeypatch):
     """napari writes a stroke in dabs: a refused stroke warned once per dab (a brush drag
     across the frame: a pile of notifications); once a stroke now, and the next stroke again."""
-    from napari_skipclick._qt import controller as controller_module
+    from napari_skipclick._qt import messages
 
     warned: list[str] = []
-    monkeypatch.setattr(controller_module, "show_warning", warned.append)
+    monkeypatch.setattr(messages, "show_warning", warned.append)
     controller = saving[0].controller
     skier = controller.current_object
     controller.submit_clicks(0, skier, [*controller.clicks(0, skier), Click(160, 330, True)])

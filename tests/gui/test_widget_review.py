@@ -115,3 +115,29 @@ def test_h_says_the_object_is_not_on_the_frame_and_propagation_keeps_off_it(anno
     controller.go_to_frame(2)
     qtbot.mouseClick(buttons["Not here (H)"], Qt.MouseButton.LeftButton)  # the panel's button
     assert skier in session.marks_on(2).absent
+
+
+def test_the_status_line_says_the_frame_on_screen_after_a_step(annotator, qtbot):
+    """Stepping 35 -> 36 (features computed ahead) left "Frame 35: object 2 updated" on the
+    status line: it says the frame on screen now, its status and its features' state; a
+    message about no frame (or a review reason said after the step) stays."""
+    _, widget = annotator
+    controller = widget.controller
+    controller.add_object(name="skier")
+    click(qtbot, controller, 144, 335)
+    assert controller.last_message == f"Frame 0: object {controller.current_object} updated"
+    qtbot.waitUntil(lambda: 1 in controller.loader.ready_frames, timeout=60_000)
+    controller.session.set_status(1, FrameStatus.NEEDS_REVIEW)
+    controller.go_to_frame(1)
+    assert controller.last_message == "Frame 1 (needs review): features ready"
+    controller.go_to_frame(9)  # not computed ahead
+    assert controller.last_message == "Frame 9 (empty): computing features …"
+    wait_idle(qtbot, controller)
+    assert controller.last_message == "Frame 9 (empty): features ready"
+    controller.accept_frame()
+    controller.go_to_frame(0)  # "Frame 9 reviewed" names the frame left
+    assert controller.last_message == "Frame 0 (clicked): features ready"
+    controller.toggle_sign()  # about no frame: it stays
+    controller.go_to_frame(1)
+    assert controller.last_message == "Next clicks are negative"
+    controller.toggle_sign()

@@ -80,9 +80,9 @@ class ControllerClicks:
         changed = session.mark_absent(t, obj)
         self._after_history_change(None, [t], session.objects)
         if not changed:  # no step to undo was made
-            self._say(f"Object {obj} ({name}) is marked not on frame {t} already")
+            self._say(f"Object {obj} ({name}) is marked not on frame {t} already", frame=t)
             return
-        self._say(f"Object {obj} ({name}) marked not on frame {t}; Ctrl+Z undoes it")
+        self._say(f"Object {obj} ({name}) marked not on frame {t}; Ctrl+Z undoes it", frame=t)
 
     def toggle_sign(self) -> None:
         """Switch the sign that the next clicks get (positive <-> negative)."""
@@ -132,7 +132,7 @@ class ControllerClicks:
         """Make ``clicks`` the object's clicks on frame ``t`` (decoded when features are ready)."""
         ready = zoom or t in self.loader.ready_frames
         words = "decoding ..." if ready else "waiting for features ..."
-        self._say(f"Frame {t}: {words}", passing=True)
+        self._say(f"Frame {t}: {words}", passing=True, frame=t)
         self.edits.submit(t, obj_id, clicks, zoom=zoom, override=self._override)
         if not ready:
             self.loader.request([t])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from napari.utils.notifications import show_error, show_warning
+from napari.utils.notifications import show_warning
 from qtpy.QtCore import QObject, Qt, QTimer, Signal
 
 from .._layer_data import PaintedLabels, release_layer_data
@@ -25,6 +25,7 @@ from .clicking import ControllerClicks
 from .feature_loader import FeatureLoader
 from .frames import layer_frames, open_in_place_of
 from .layers import AnnotationLayers, layers_in_use
+from .messages import ControllerMessages
 from .object_edits import ControllerObjects
 from .painting import ControllerPainting
 from .propagating import ControllerPropagation
@@ -46,6 +47,7 @@ class AnnotationController(
     ControllerHistory,
     ControllerPropagation,
     ControllerPainting,
+    ControllerMessages,
     QObject,
 ):
     """Drives one annotation session inside a napari viewer (GUI thread only)."""
@@ -83,7 +85,7 @@ class AnnotationController(
         self.zoom = False
         self._override = False
         self.prefetch = PREFETCH
-        self.last_message, self._passing = "", True
+        self.last_message, self._passing, self._said_about = "", True, None
         self._frame = 0
         self._propagation: PropagationRun | None = None
         self.loader = FeatureLoader()
@@ -274,7 +276,11 @@ class AnnotationController(
         self.statuses_changed.emit()
         self.annotations_changed.emit([result.frame])
         self.saving.schedule()
-        self._say(f"Frame {result.frame}: object {result.obj_id} updated", passing=True)
+        self._say(
+            f"Frame {result.frame}: object {result.obj_id} updated",
+            passing=True,
+            frame=result.frame,
+        )
 
     def _on_edit_failed(self, t: int, obj_id: int, error: str) -> None:
         self._error(f"Frame {t}, object {obj_id}: {error}")
@@ -294,6 +300,7 @@ class AnnotationController(
         self._sync_prompts()
         self.frame_changed.emit(t)
         self._request_features(t)
+        self._frame_shown(t)
 
     def _request_features(self, t: int) -> None:
         if self.session is None or self.propagating:
@@ -305,17 +312,17 @@ class AnnotationController(
     def _on_features_ready(self, t: int) -> None:
         self.edits.kick()
         if t == self._frame and self._passing:
-            self._say(f"Frame {t}: features ready", passing=True)
+            self._say_frame(t)
 
     def _on_features_failed(self, t: int, error: str) -> None:
         """A frame that cannot be encoded (an unreadable image): a notification once, the
         status line when prefetch or a click meets it again."""
         text = f"Frame {t}: computing features failed: {error}"
         if (t, error) in self._failures_told:
-            self._say(text)
+            self._say(text, frame=t)
         else:
             self._failures_told.add((t, error))
-            self._error(text)
+            self._error(text, frame=t)
         self.edits.discard(t=t)
         if t == self._frame:
             self._sync_prompts()
@@ -337,7 +344,7 @@ class AnnotationController(
         self.statuses_changed.emit()
         self.save()
         saving = "saving" if self.session.store is not None else "not saved (no store)"
-        self._say(f"Frame {self._frame} reviewed, {saving}")
+        self._say(f"Frame {self._frame} reviewed, {saving}", frame=self._frame)
 
     def save(self) -> None:
         """Write every changed frame to the store in the background (the store writer).
@@ -386,16 +393,3 @@ class AnnotationController(
         every layer out, one by one, before its window goes."""
         if len(self.viewer.layers) and self.session is None:
             show_warning(LAYER_REMOVED)
-
-    def _say(self, text: str, passing: bool = False) -> None:
-        """Show ``text``; ``passing``: "features ready" may replace it (a review reason stays)."""
-        self.last_message, self._passing = text, passing
-        self.message.emit(text)
-
-    def _warn(self, text: str) -> None:
-        self._say(text)
-        show_warning(text)
-
-    def _error(self, text: str) -> None:
-        self._say(text)
-        show_error(text)

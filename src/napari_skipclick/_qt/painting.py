@@ -95,7 +95,7 @@ class ControllerPainting:
         if frames:
             self.statuses_changed.emit()
             self.annotations_changed.emit(frames)
-            self._say(f"Frame {frames[0]}: painted by hand (undo: Ctrl+Z)")
+            self._say(f"Frame {frames[0]}: painted by hand (undo: Ctrl+Z)", frame=frames[0])
         if added is not None:
             self._say(
                 f"Added object {added.id} ({added.class_name}) for the label you painted with: "

@@ -147,7 +147,7 @@ class ControllerPropagation:
         t = min(ahead, key=lambda frame: abs(frame - self._frame))
         self.go_to_frame(t)
         where = f"{marked.index(t) + 1} of {len(marked)}"
-        self._say(f"Frame {t} needs review ({where}): {review_text(self.session, t)}")
+        self._say(f"Frame {t} needs review ({where}): {review_text(self.session, t)}", frame=t)
 
     def cancel_propagation(self) -> None:
         if self._propagation is not None:

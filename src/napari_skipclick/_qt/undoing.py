@@ -80,7 +80,10 @@ class ControllerHistory:
         if not redo and waiting is not None and waiting.stamp > session.history.newest_stamp:
             self.edits.discard(waiting.frame, waiting.obj_id)
             self._sync_prompts()
-            self._say(f"Undid clicks on frame {waiting.frame} that were waiting for features")
+            self._say(
+                f"Undid clicks on frame {waiting.frame} that were waiting for features",
+                frame=waiting.frame,
+            )
             return None
         with session.locked():  # a worker (an import) may push an edit meanwhile
             edits = session.history.next_edits(redo=redo)
@@ -129,7 +132,7 @@ class ControllerHistory:
             objects = None  # the class list changed: the Objects panel shows it again
         unadded = set() if redo else {info.id for edit in edits for info in edit.added_objects}
         self._after_history_change(t, frames, objects, unadded)
-        self._say(f"{'Redid' if redo else 'Undid'} {step_words(edits, t)}")
+        self._say(f"{'Redid' if redo else 'Undid'} {step_words(edits, t)}", frame=t)
 
     def _current_instead(
         self, gone: int | None, ids: list[int], listed: list[int], unadded: set[int]
