@@ -7,7 +7,7 @@ import pytest
 from qtpy.QtCore import Qt
 from vispy.util import keys
 
-from napari_skipclick._qt.layers import NEGATIVE_COLOR, POSITIVE_COLOR
+from napari_skipclick._qt.prompt_points import NEGATIVE_COLOR, POSITIVE_COLOR
 from napari_skipclick.types import Click, FrameStatus
 from support.scenes import iou
 from support.widget import (
@@ -240,3 +240,37 @@ def test_a_click_in_a_rolled_view_is_no_click(annotator, qtbot):
     viewer.dims.order = (0, 1, 2)
     click(qtbot, controller, 144, 335)
     assert controller.session.clicks(0, controller.current_object)
+
+
+def test_napari_s_status_thread_never_sees_the_points_half_replaced(annotator):
+    """napari works out the status bar's text in a thread of its own (``get_value``): the
+    points replaced in steps (data, then sizes) showed it 3 points with sizes of the 11 before
+    ("operands could not be broadcast together with shapes (3,2) (11,2)"). Asked in the
+    middle of a replacement, it now sees the points as they are once replaced."""
+    import threading
+
+    layers = annotator[1].controller.layers
+    prompts = layers.prompts
+    layers.show_clicks([Click(100.0 + 10 * i, 200.0, True) for i in range(11)], 1)
+    clicks = [Click(100.0, 200.0, True), Click(300.0, 300.0, True), Click(320.0, 300.0, False)]
+    near = (100.0, 200.0 + 0.3 * layers.point_size)  # on the first point at full size only
+    asked: list = []
+
+    def in_the_middle(event) -> None:
+        if len(prompts.data) == len(clicks) and not asked:  # the data is replaced, not the rest
+            thread = threading.Thread(target=lambda: asked.append(prompts.get_value(near)))
+            thread.start()
+            thread.join(0.5)
+            asked.append(thread)
+
+    prompts.events.data.connect(in_the_middle)
+    try:
+        layers.show_clicks(clicks, 2, derived=clicks[:1])  # the first drawn small
+    finally:
+        prompts.events.data.disconnect(in_the_middle)
+    thread = next(a for a in asked if isinstance(a, threading.Thread))
+    thread.join(5)
+    (seen,) = [a for a in asked if not isinstance(a, threading.Thread)]
+    assert prompts.get_value(near) is None  # the small point is not under the cursor
+    assert seen == prompts.get_value(near)
+    assert prompts.size.tolist() == [layers.point_size / 3, layers.point_size, layers.point_size]

@@ -10,6 +10,7 @@ from functools import partial
 from typing import Any
 
 import numpy as np
+from napari.layers import Labels, Points
 from napari.layers.base import ActionType
 from napari.utils.colormaps import DirectLabelColormap
 
@@ -32,14 +33,12 @@ from ..types import Click, FrameStatus, ObjectInfo, VideoInfo
 from .display import VideoDisplay, shown_data
 from .labels_keeping import keep_session_data, set_aside_unsaved
 from .placement import PARTS, place, placement
+from .prompt_points import PromptPoints
 
 PROMPTS_LAYER = "SkipClick prompts"
 LABELS_LAYER = "SkipClick labels"
 #: label of the time slider of a video
 FRAME_AXIS_LABEL = "frame"
-#: a click's fill by sign, see-through: a thin pole or ski under the point stays visible
-POSITIVE_COLOR = np.array([0.15, 0.85, 0.15, 0.4], np.float32)
-NEGATIVE_COLOR = np.array([0.95, 0.15, 0.15, 0.4], np.float32)
 #: point edits that change the clicks (not selection or highlight changes)
 _EDITS = (ActionType.ADDED, ActionType.REMOVED, ActionType.CHANGED)
 
@@ -106,7 +105,7 @@ class AnnotationLayers:
         return display
 
     def _labels_layer(self, data: Any) -> Any:
-        layer = self._existing(LABELS_LAYER, "Labels")
+        layer = self._existing(LABELS_LAYER, Labels)
         if layer is None:
             return self.viewer.add_labels(
                 data, name=LABELS_LAYER, opacity=0.6, **placement(self.image_layer, 3)
@@ -121,23 +120,12 @@ class AnnotationLayers:
         layers = self.viewer.layers
         layers.move(layers.index(layer), len(layers))
 
-    def _prompts_layer(self, size: float) -> Any:
-        layer = self._existing(PROMPTS_LAYER, "Points")
+    def _prompts_layer(self, size: float) -> PromptPoints:
+        layer = self._existing(PROMPTS_LAYER, Points)
         if layer is not None:
             self.viewer.layers.remove(layer)
-        layer = self.viewer.add_points(
-            np.empty((0, 2)),
-            ndim=2,
-            name=PROMPTS_LAYER,
-            **placement(self.image_layer, 2),
-            size=size,
-            features={"positive": np.zeros(0, bool)},
-            feature_defaults={"positive": True},
-            face_color="positive",
-            face_color_cycle={True: POSITIVE_COLOR, False: NEGATIVE_COLOR},
-            border_width=0.15,
-            border_color="white",
-        )
+        layer = PromptPoints(size, name=PROMPTS_LAYER, **placement(self.image_layer, 2))
+        self.viewer.add_layer(layer)
         layer.mode = "add"
         return layer
 
@@ -147,12 +135,12 @@ class AnnotationLayers:
         if self.viewer.dims.ndisplay == 2 and self.prompts.mode == "pan_zoom":
             self.prompts.mode = "add"
 
-    def _existing(self, name: str, kind: str) -> Any:
+    def _existing(self, name: str, kind: type) -> Any:
         """A layer of an earlier session to use again; never a store the reader opened (it
         bears the same name: its paint not saved yet would be lost)."""
         for layer in self.viewer.layers:
             own = STORE not in layer.metadata
-            if layer.name == name and type(layer).__name__ == kind and own:
+            if layer.name == name and isinstance(layer, kind) and own:
                 return layer
         return None
 
@@ -183,7 +171,7 @@ class AnnotationLayers:
         set_aside_unsaved(self.viewer, self.labels, self._labels_data)
         if isinstance(self._labels_data, PaintedLabels):  # written by code: into its own labels,
             self._labels_data.on_write = self._labels_data.volume.__setitem__  # not the next
-        self.prompts.data = np.empty((0, 2))  # the clicks were the session's
+        self.prompts.replace(np.empty((0, 2)), [], np.empty(0), None)  # the session's clicks
         display, self.display = self.display, None
         if display is not None:
             display.stop()
@@ -297,18 +285,12 @@ class AnnotationLayers:
         self.syncing = True
         try:
             coords = np.array([(c.y, c.x) for c in clicks], float).reshape(-1, 2)
-            self.prompts.selected_data = set()
-            self.prompts.data = coords
-            self.prompts.features = {"positive": np.array([c.positive for c in clicks], bool)}
-            if len(coords):
-                self.prompts.size = np.where(kinds, self.point_size / 3, self.point_size)
+            sizes = np.where(kinds, self.point_size / 3, self.point_size)
+            self.prompts.replace(coords, [c.positive for c in clicks], sizes, color)
             self._derived_shown = kinds
             self.set_default_sign(self.default_positive)
             if color is not None:
                 self._border_color = color
-                self.prompts.current_border_color = np.asarray(color, np.float32)
-                if len(coords):
-                    self.prompts.border_color = np.tile(color, (len(coords), 1))
         finally:
             self.syncing = False
 
@@ -326,8 +308,7 @@ class AnnotationLayers:
         """Delete points by index without triggering a decode."""
         self.syncing = True
         try:
-            self.prompts.selected_data = set(int(i) for i in indices)
-            self.prompts.remove_selected()
+            self.prompts.remove_at([int(i) for i in indices])
         finally:
             self.syncing = False
 
