@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from napari.utils import progress as napari_progress
 
@@ -40,3 +43,35 @@ def test_frames_the_slider_passed_over_are_dropped(qtbot):
             loader.request([t, t + 1], only=True)
     assert 28 in ready and 29 in ready
     assert len(ready) <= 6  # the first frames it was already on, then the last ones
+
+
+class _SlowEncodeEngine(ColourEngine):
+    """Encodes a frame in ``delay`` seconds and says when an encode begins and ends."""
+
+    name = key = "slow-encode-test"
+
+    def __init__(self, delay: float = 1.0) -> None:
+        super().__init__()
+        self.delay = delay
+        self.began, self.ended = threading.Event(), threading.Event()
+
+    def encode(self, image):
+        self.began.set()
+        time.sleep(self.delay)
+        features = super().encode(image)
+        self.ended.set()
+        return features
+
+
+def test_closing_waits_for_the_frame_whose_features_are_computing(annotator, qtbot):
+    """Closing left the loader's thread computing a frame; when Python then exited, its end
+    went to signals deleted by then: "RuntimeError in aborted thread: wrapped C/C++ object of
+    type GeneratorWorkerSignals has been deleted". Closing waits for it: nothing runs on."""
+    _, widget = annotator
+    controller = widget.controller
+    engine = _SlowEncodeEngine()
+    controller.switch_engine(engine)  # the frame on screen: computed again, slowly
+    assert engine.began.wait(10) and not engine.ended.is_set()
+    controller.close_session()
+    assert engine.ended.is_set()  # its frame was done before the session ended
+    assert not controller.loader.busy and not controller.edits.busy

@@ -21,7 +21,7 @@ from ..engines.cache import FeatureCache
 from ..io.store import interrupted_import
 from ..session import AnnotationSession, EditResult
 from ..types import Click, FrameStatus
-from .clicking import ControllerClicks
+from .clicking import CLOSE_WAIT_S, ControllerClicks
 from .feature_loader import FeatureLoader
 from .frames import layer_frames, open_in_place_of
 from .layers import AnnotationLayers, layers_in_use
@@ -213,6 +213,10 @@ class AnnotationController(
         self.stop_propagation()
         self.stop_background_edit()
         self.finish_waiting_clicks()
+        # a decode or a frame's features still computing when Python exits emits into signals
+        # deleted by then ("RuntimeError in aborted thread"): they end with the session
+        self.edits.stop(CLOSE_WAIT_S)
+        self.loader.stop(CLOSE_WAIT_S)
         session = self.session
         save_for_close(session, self.writer, self.unsaved_handler)
         self.loader.set_session(None)

@@ -15,6 +15,7 @@ from qtpy.QtCore import QObject, Signal
 from ..checks import describe_error
 from ..session import AnnotationSession
 from .activity import ActivityProgress
+from .stoppable import end_event
 
 #: frames a feature request needs for a progress bar in napari's activity dock
 PROGRESS_FROM = 8
@@ -37,6 +38,7 @@ class FeatureLoader(QObject):
         self._session: AnnotationSession | None = None
         self._epoch = 0
         self._worker: Any = None
+        self._ended = threading.Event()  # set once the worker's thread has ended
         self._bar: ActivityProgress | None = None  # the progress bar of a long run
         #: frames reported ready for the current engine (a hint: the cache may drop them, then
         #: the edit queue reports the frames it waits for and they are ``refetch``-ed)
@@ -81,6 +83,19 @@ class FeatureLoader(QObject):
         if self._worker is not None:
             self._worker.quit()
 
+    def stop(self, timeout: float) -> bool:
+        """``cancel`` and wait until the worker's thread has ended (the session closes: a
+        thread still computing a frame when Python exits emits into signals deleted by then,
+        "RuntimeError in aborted thread"); False when it still runs after ``timeout`` s."""
+        self.cancel()
+        if self._worker is None:
+            return True
+        if not self._ended.wait(timeout):
+            return False
+        self._worker = None  # its end, told later, is no news
+        self.busy_changed.emit(False)
+        return True
+
     def _take(self, epoch: int) -> int | None:
         with self._lock:
             if epoch != self._epoch or not self._queue:
@@ -110,7 +125,7 @@ class FeatureLoader(QObject):
             worker.finished.connect(self._bar.close)
         worker.yielded.connect(self._on_yielded)
         worker.finished.connect(lambda w=worker: self._on_finished(w))
-        self._worker = worker
+        self._worker, self._ended = worker, end_event(worker)
         self.busy_changed.emit(True)
         worker.start()
 

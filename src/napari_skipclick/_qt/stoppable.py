@@ -4,6 +4,7 @@
   dock; the propagation run and the labels import are such workers.
 - ``SessionEditWorker``: one that edits the session through a generator that puts back what it
   did when cancelled (a deletion, the undo or redo of a large edit).
+- ``end_event``: what the GUI thread waits on for a worker's thread to end.
 """
 
 from __future__ import annotations
@@ -16,6 +17,14 @@ from napari.qt.threading import create_worker
 from qtpy.QtCore import Qt
 
 from .activity import ActivityProgress
+
+
+def end_event(worker: Any) -> threading.Event:
+    """An event set in ``worker``'s own thread once it has ended, which the GUI thread can
+    wait for without running Qt's event loop (keep it: the signal holds it weakly)."""
+    ended = threading.Event()
+    worker.finished.connect(ended.set, Qt.ConnectionType.DirectConnection)
+    return ended
 
 
 class StoppableWorker:
@@ -36,12 +45,10 @@ class StoppableWorker:
 
     def __init__(self, run: Callable[..., Iterator[Any]], args: tuple, progress: dict) -> None:
         self._stop = threading.Event()
-        self._ended = threading.Event()
         self._progress = progress
         self.bar: ActivityProgress | None = None  # shown from ``start``
         self.worker = create_worker(run, *args, _ignore_errors=True)
-        # set in the worker thread itself, so that the GUI thread can wait for it
-        self.worker.finished.connect(self._ended.set, Qt.ConnectionType.DirectConnection)
+        self._ended = end_event(self.worker)
 
     def start(self) -> None:
         """Show the progress bar and start the worker (on the GUI thread)."""

@@ -36,7 +36,7 @@ from ..session import (
     StaleResultError,
 )
 from ..types import Click
-from .stoppable import StoppableWorker
+from .stoppable import StoppableWorker, end_event
 
 #: decodes known to take less than this run at once on the GUI thread (one click at a time)
 SYNC_DECODE_S = 0.05
@@ -82,6 +82,7 @@ class EditQueue(QObject):
         self._session: AnnotationSession | None = None
         self._serial = 0
         self._worker: Any = None
+        self._ended = threading.Event()  # set once the worker's thread has ended
         self._again = False
         #: engine key -> seconds of its recent decodes (decide where the next one runs)
         self._decode_seconds: dict[str, deque[float]] = {}
@@ -206,6 +207,19 @@ class EditQueue(QObject):
         if not self.busy:
             self.busy_changed.emit(False)
 
+    def stop(self, timeout: float) -> bool:
+        """Drop every request and wait until the worker's thread has ended (the session
+        closes, ``FeatureLoader.stop``); False when it still runs after ``timeout`` s."""
+        self.discard()
+        if self._worker is None:
+            return True
+        self._worker.quit()
+        if not self._ended.wait(timeout):
+            return False
+        self._worker = None  # its end, told later, is no news
+        self.busy_changed.emit(False)
+        return True
+
     def kick(self) -> None:
         """Start the worker (or make it look again) for requests whose features are ready."""
         if self._session is None:
@@ -218,7 +232,7 @@ class EditQueue(QObject):
         worker = GeneratorWorker(self._run, self._session)
         worker.yielded.connect(self._on_yielded)
         worker.finished.connect(lambda w=worker: self._on_finished(w))
-        self._worker = worker
+        self._worker, self._ended = worker, end_event(worker)
         self._again = False
         self.busy_changed.emit(True)
         worker.start()
