@@ -274,3 +274,27 @@ def test_napari_s_status_thread_never_sees_the_points_half_replaced(annotator):
     assert prompts.get_value(near) is None  # the small point is not under the cursor
     assert seen == prompts.get_value(near)
     assert prompts.size.tolist() == [layers.point_size / 3, layers.point_size, layers.point_size]
+
+
+def test_a_step_changes_only_what_differs_in_the_prompts(annotator):
+    """Each step re-set the prompts' data, signs, sizes and border colours (each a re-slice or
+    a recolouring on the GUI thread): only what differs is set now, and they show the same."""
+    layers = annotator[1].controller.layers
+    prompts = layers.prompts
+    layers.show_clicks([Click(100.0, 200.0, True), Click(120.0, 220.0, False)], 1)
+    told: list[str] = []
+    prompts.events.border_color.connect(lambda _e: told.append("border"))
+    moved = [Click(104.0, 203.0, True), Click(125.0, 221.0, False)]  # the next frame's
+    layers.show_clicks(moved, 1)
+    assert told == []
+    np.testing.assert_allclose(prompts.data, [[104.0, 203.0], [125.0, 221.0]])
+    np.testing.assert_allclose(prompts.face_color, [POSITIVE_COLOR, NEGATIVE_COLOR])
+    assert prompts.size.tolist() == [layers.point_size] * 2
+    layers.show_clicks(moved, 1, derived=moved[1:])  # what differs is set
+    assert told == [] and prompts.size.tolist() == [layers.point_size, layers.point_size / 3]
+    layers.show_clicks(moved, 2)
+    assert told == ["border"] and prompts.size.tolist() == [layers.point_size] * 2
+    same = [Click(100.0, 200.0, True)] * 3
+    layers.show_clicks(same, 2)
+    layers.show_clicks(same[:1], 2)  # one point is not three points at the same place
+    assert len(prompts.data) == 1 and len(prompts.size) == 1

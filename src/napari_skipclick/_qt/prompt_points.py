@@ -56,20 +56,40 @@ class PromptPoints(Points):
         border: tuple[float, ...] | None,
     ) -> None:
         """Make the points ``coords`` (``(N, 2)``) with these signs and sizes, bordered in
-        ``border`` (None: the border colours stay), in one update."""
+        ``border`` (None: the border colours stay), in one update. What is already so is left
+        alone: each change re-slices the layer or recolours it, on the GUI thread (a step to
+        the next frame changed the data, the signs, the sizes and the borders, 20 ms)."""
+        signs = np.asarray(positive, bool)
         with self.updating:
             self.selected_data = set()
-            self.data = coords
-            self.features = {"positive": np.asarray(positive, bool)}
-            if len(coords):
+            if border is not None and not _same(self.current_border_color, border):
+                self.current_border_color = np.asarray(border, np.float32)  # new points' too
+            if not _same(self.data, coords):
+                self.data = coords
+            if not _same(self.features["positive"], signs):
+                self.features = {"positive": signs}
+            if len(coords) and not _same(self.size, sizes):
                 self.size = sizes
-            if border is not None:
-                self.current_border_color = np.asarray(border, np.float32)
-                if len(coords):
-                    self.border_color = np.tile(border, (len(coords), 1))
+            if border is not None and len(coords) and not _same(self.border_color, border):
+                self.border_color = np.tile(border, (len(coords), 1))
 
     def remove_at(self, indices: list[int]) -> None:
         """Delete the points at ``indices`` in one update."""
         with self.updating:
             self.selected_data = set(indices)
             self.remove_selected()
+
+
+def _same(shown: Any, wanted: Any) -> bool:
+    """Whether the layer's ``shown`` values are ``wanted`` (which may be one value for every
+    point), as napari keeps them (colours as float32)."""
+    shown, wanted = np.asarray(shown), np.asarray(wanted)
+    if wanted.ndim == shown.ndim and wanted.shape != shown.shape:
+        return False  # as many points: one point is no value for every point
+    try:
+        wanted = np.broadcast_to(wanted, shown.shape)
+    except ValueError:
+        return False
+    if "f" in (shown.dtype.kind, wanted.dtype.kind):
+        return bool(np.allclose(shown, wanted, rtol=0, atol=1e-6))
+    return bool(np.array_equal(shown, wanted))
