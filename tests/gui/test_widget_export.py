@@ -207,3 +207,25 @@ def test_export_panel_chooses_frames_by_status_and_says_how_many_of_each(
     panel.export()
     assert panel.worker is None and not (tmp_path / "none").exists()
     assert "check the status" in widget.controller.last_message
+
+
+def test_a_cancelled_export_is_said_to_be_cancelled_not_failed(
+    annotated, qtbot, tmp_path, monkeypatch
+):
+    """Cancel was reported as an error ('Export failed: ... cancelled')."""
+    import napari_skipclick.io.export as export
+
+    widget, _, _ = annotated
+    real = export.export_store
+
+    def cancelled_as_it_starts(*args, **kwargs):
+        widget.export_panel.cancel()  # the user presses Cancel as the export begins
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(export, "export_store", cancelled_as_it_starts)
+    errors = []
+    monkeypatch.setattr(widget.controller, "_error", errors.append)
+    _run_export(qtbot, widget, "png", tmp_path / "png")
+    assert not errors
+    assert widget.controller.last_message.startswith("Export cancelled")
+    assert not (tmp_path / "png").exists() or not any((tmp_path / "png").iterdir())

@@ -58,13 +58,14 @@ def _export(
     options: dict[str, Any],
     signals: _Progress,
     cancel: threading.Event,
-) -> tuple[list[Path], str | None, bool, dict[str, int]]:
+) -> tuple[list[Path], str | None, str | None, dict[str, int]]:
     """Writer-thread job: save what is unsaved, then export the session's store holding its
     commits (one committed state), images from the session's frames (what the annotator saw,
     whether or not the layer came from a file). Returns the written paths, on failure why,
-    whether it failed on an earlier export in ``out`` (to replace if the user agrees) and
-    how many frames of each status it exported."""
-    from ..io.export import ExportExists, export_store
+    what kind of failure it was (``"exists"``: an earlier export in ``out``, to replace if the
+    user agrees; ``"cancelled"``: the user cancelled it) and how many frames of each status it
+    exported."""
+    from ..io.export import ExportCancelled, ExportExists, export_store
 
     store = session.store
     counts: dict[str, int] = {}
@@ -82,14 +83,16 @@ def _export(
                 **options,
             )
     except Exception as exc:  # reported in the GUI, never lost in the writer thread
-        result: tuple[list[Path], str | None, bool, dict[str, int]] = (
+        kinds = {ExportExists: "exists", ExportCancelled: "cancelled"}
+        kind = next((name for cls, name in kinds.items() if isinstance(exc, cls)), None)
+        result: tuple[list[Path], str | None, str | None, dict[str, int]] = (
             [],
             f"{exc}",
-            isinstance(exc, ExportExists),
+            kind,
             {},
         )
     else:
-        result = (paths, None, False, counts)
+        result = (paths, None, None, counts)
     signals.done.emit(result)
     return result
 
@@ -248,8 +251,8 @@ class ExportPanel(QWidget):
         if self._pbar is not None:
             self._pbar.set(done, total)
 
-    def _on_done(self, result: tuple[list[Path], str | None, bool, dict[str, int]]) -> None:
-        paths, error, exists, counts = result
+    def _on_done(self, result: tuple[list[Path], str | None, str | None, dict[str, int]]) -> None:
+        paths, error, kind, counts = result
         if self._pbar is not None:
             self._pbar.close()
             self._pbar = None
@@ -262,10 +265,14 @@ class ExportPanel(QWidget):
                 f"Exported {status_words(counts)}: {len(paths)} file(s) to {self._folder}"
             )
             show_info(self.controller.last_message)
-        elif exists and session is self.controller.session and self._replace_earlier(error):
+        elif (
+            kind == "exists" and session is self.controller.session and self._replace_earlier(error)
+        ):
             self._start(session, fmt, self._folder, {**options, "overwrite": True})
-        elif exists:
+        elif kind == "exists":
             self.controller._say(f"Not exported: {self._folder} keeps its earlier export")
+        elif kind == "cancelled":
+            self.controller._say(f"Export cancelled: nothing of it is left in {self._folder}")
         else:
             self.controller._error(f"Export failed: {error}")
 
