@@ -141,3 +141,40 @@ def test_the_status_line_says_the_frame_on_screen_after_a_step(annotator, qtbot)
     controller.go_to_frame(1)
     assert controller.last_message == "Next clicks are negative"
     controller.toggle_sign()
+
+
+def test_n_finds_the_frames_a_run_went_on_to_write_after_an_object_stopped_in_doubt(
+    make_napari_viewer, qtbot
+):
+    """The run went on for the other objects: those frames were *propagated*, the stopped
+    object missing from them unmarked, N skipped them and the run's end said none needed
+    review."""
+    from napari_skipclick._qt.widget import SkipClickWidget
+    from napari_skipclick.types import Click
+    from support.engines import ColourEngine, moving_squares
+
+    viewer = make_napari_viewer()
+    image = viewer.add_image(moving_squares(8), rgb=True, name="squares")
+    widget = SkipClickWidget(viewer)
+    viewer.window.add_dock_widget(widget, name="SkipClick")
+    controller = widget.controller
+    controller.start_session(image, ColourEngine())
+    wait_idle(qtbot, controller)
+    session = controller.session
+    red, blue = controller.add_object(name="red").id, controller.add_object(name="blue").id
+    session.set_clicks(0, red, [Click(25, 15, True)])
+    session.set_clicks(0, blue, [Click(45, 70, True)])
+    for t in (1, 2):  # from the frame after the one clicked: its motion across them is unknown
+        session.mark_absent(t, red)
+    controller.go_to_frame(0)
+    controller.propagate(1, 5)
+    qtbot.waitUntil(lambda: not controller.propagating, timeout=60_000)
+    assert controller.last_message.startswith("Propagation finished: 5 frames, 3 need review")
+    assert "red stopped: its motion is not known" in controller.last_message
+    press_key(qtbot, viewer, Qt.Key.Key_N)
+    qtbot.waitUntil(lambda: controller.frame == 3)
+    assert "Frame 3 needs review (1 of 3): red: stopped on frame 3 (its motion is not known" in (
+        controller.last_message
+    )
+    wait_idle(qtbot, controller)
+    controller.close_session()

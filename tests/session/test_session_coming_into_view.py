@@ -13,39 +13,7 @@ from napari_skipclick.session.propagation import LEFT_FRAME
 from napari_skipclick.session.propagation_settings import PropagationSettings
 from napari_skipclick.session.quality import ShapeHistory, lost
 from napari_skipclick.types import FrameStatus
-from support.scenes import snow
-
-HEIGHT, WIDTH, SIZE = 100, 160, 30
-
-
-def entering(speed: int, n_frames: int = 12) -> tuple[np.ndarray, np.ndarray]:
-    """A dark textured square on still snow coming in across the right edge ``speed`` columns
-    a frame from frame 1 on (nothing of it shows on frames 0-1); frames and its masks."""
-    ground, body = snow(HEIGHT, 2 * WIDTH, seed=5)[:, :WIDTH], snow(SIZE, SIZE, seed=6) // 3
-    frames = np.repeat(ground[None], n_frames, axis=0)
-    masks = np.zeros((n_frames, HEIGHT, WIDTH), bool)
-    for t in range(n_frames):
-        left = WIDTH - speed * (t - 1)
-        lo, hi = max(left, 0), min(left + SIZE, WIDTH)
-        if lo < hi:
-            frames[t, 35 : 35 + SIZE, lo:hi] = body[:, lo - left : hi - left]
-            masks[t, 35 : 35 + SIZE, lo:hi] = True
-    return frames, masks
-
-
-def emerging(n_frames: int = 16) -> tuple[np.ndarray, np.ndarray]:
-    """The square moving 6 columns a frame out from behind a plain panel (columns 20-69) in
-    front of it: hidden on frames 2-5, whole from frame 10; frames and its masks."""
-    ground, body = snow(HEIGHT, 200, seed=5), snow(SIZE, SIZE, seed=6) // 3
-    frames = np.repeat(ground[None], n_frames, axis=0)
-    masks = np.zeros((n_frames, HEIGHT, 200), bool)
-    for t in range(n_frames):
-        left = 40 + 6 * (t - 5)
-        frames[t, 35 : 35 + SIZE, left : left + SIZE] = body
-        masks[t, 35 : 35 + SIZE, left : left + SIZE] = True
-    frames[:, :, 20:70] = 200
-    masks[:, :, 20:70] = False
-    return frames, masks
+from support.scenes import emerging, entering
 
 
 def backward_from_last(frames: np.ndarray, masks: np.ndarray) -> tuple[AnnotationSession, dict]:

@@ -67,3 +67,38 @@ def panned_frames(n: int, step: float) -> tuple[np.ndarray, list[np.ndarray]]:
         frames.append(grey_rgb(moved))
         masks.append(ndimage.shift(truth, (0, step * t), order=1) > 0.5)
     return np.stack(frames), masks
+
+
+#: the size of the frames of ``entering`` (rows, columns) and ``emerging`` (rows), and of
+#: their square
+HEIGHT, WIDTH, SIZE = 100, 160, 30
+
+
+def entering(speed: int, n_frames: int = 12) -> tuple[np.ndarray, np.ndarray]:
+    """A dark textured square on still snow coming in across the right edge ``speed`` columns
+    a frame from frame 1 on (nothing of it shows on frames 0-1); frames and its masks."""
+    ground, body = snow(HEIGHT, 2 * WIDTH, seed=5)[:, :WIDTH], snow(SIZE, SIZE, seed=6) // 3
+    frames = np.repeat(ground[None], n_frames, axis=0)
+    masks = np.zeros((n_frames, HEIGHT, WIDTH), bool)
+    for t in range(n_frames):
+        left = WIDTH - speed * (t - 1)
+        lo, hi = max(left, 0), min(left + SIZE, WIDTH)
+        if lo < hi:
+            frames[t, 35 : 35 + SIZE, lo:hi] = body[:, lo - left : hi - left]
+            masks[t, 35 : 35 + SIZE, lo:hi] = True
+    return frames, masks
+
+
+def emerging(n_frames: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """The square moving 6 columns a frame out from behind a plain panel (columns 20-69) in
+    front of it: hidden on frames 2-5, whole from frame 10; frames and its masks."""
+    ground, body = snow(HEIGHT, 200, seed=5), snow(SIZE, SIZE, seed=6) // 3
+    frames = np.repeat(ground[None], n_frames, axis=0)
+    masks = np.zeros((n_frames, HEIGHT, 200), bool)
+    for t in range(n_frames):
+        left = 40 + 6 * (t - 5)
+        frames[t, 35 : 35 + SIZE, left : left + SIZE] = body
+        masks[t, 35 : 35 + SIZE, left : left + SIZE] = True
+    frames[:, :, 20:70] = 200
+    masks[:, :, 20:70] = False
+    return frames, masks

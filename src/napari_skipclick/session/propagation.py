@@ -19,7 +19,7 @@ from .history import frame_change
 from .labels import object_edit
 from .propagation_settings import PropagationSettings
 from .quality import ShapeHistory, assess
-from .ready import Ready, decided, prepare, reappears
+from .ready import LEFT_FRAME, Ready, decided, mark_not_carried, not_carried, prepare, reappears
 from .results import StaleResultError
 from .track import Track
 
@@ -31,12 +31,13 @@ if TYPE_CHECKING:
 class PropagationStep:
     """One object carried to one frame; ``done``/``total`` give the progress of the whole run.
 
-    ``status`` is frame ``frame``'s status after the step; ``ok`` is False when the quality
-    check failed (``reason`` says why; the frame needs review); ``stopped`` says the object
-    goes no further (``reason`` says why: ``LEFT_FRAME`` when it left the picture, its mask
-    on ``frame`` empty and the frame passing). ``area`` is the object's area on the frame
-    after the step: what the overlap rule let it keep. ``agreement`` is the IoU of the
-    engine's mask with the motion-carried one. ``written`` is False for an object stopped
+    ``status`` is frame ``frame``'s status once the run wrote every object there; ``ok`` is
+    False when the quality check failed (``reason`` says why; the frame needs review);
+    ``stopped`` says the object goes no further (``reason`` says why: ``LEFT_FRAME`` when it
+    left the picture, its mask on ``frame`` empty and the frame passing). ``area`` is the
+    object's area on the frame after the step: what the overlap rule let it keep.
+    ``agreement`` is the IoU of the engine's mask with the motion-carried one. ``written`` is
+    False for an object stopped
     before frame ``frame`` (its clicks or mask there, the frame reviewed, the object deleted)
     or going on past a frame you marked it absent on (not ``stopped``; ``ready``): the step
     wrote nothing. ``source_frame`` is the last frame it has a mask on. ``ended_absent``: the
@@ -132,6 +133,7 @@ def _steps(
     }
     frames = {obj: min(reach.get(obj, len(targets)), len(targets)) for obj in active}
     sources = dict.fromkeys(active, start)  # the last frame each has a mask on
+    stops: dict[int, str] = {}  # stopped in doubt: why later frames need review for them
     for index, t in enumerate(targets):
         active = [obj for obj in active if frames[obj] > index]
         if not active:
@@ -176,6 +178,9 @@ def _steps(
                 fields["reason"] += f"; its track was in doubt on {count} frames in a row"
             if fields["stopped"]:
                 active.remove(obj_id)
+                doubt = carrying.carried is not None or carrying.doubt
+                if (why := not_carried(t, fields["reason"], doubt)) is not None:
+                    stops[obj_id] = why
             ahead = sum(frames[obj] - index - 1 for obj in active)
             pending = len(queue) - position - 1 + ahead
             steps.append(
@@ -188,6 +193,10 @@ def _steps(
                     **fields,
                 )
             )
+        written = {step.obj_id for step in steps if step.written}
+        behind = {obj: why for obj, why in stops.items() if frames[obj] > index}
+        if mark_not_carried(session, behind, sources, t, written, run):
+            steps = [replace(step, status=session.status(t)) for step in steps]
         session.ids_on(t)  # found in the run's thread: the widget reads them when it ends
         yield from steps
         if session.store is not None and t in session.dirty_frames():
@@ -199,7 +208,7 @@ class _Carrying:
     """One object carried from frame ``source``: what carrying produced, its area on ``source``
     and whether it still seems hidden after coasting (``Track.update``); or no result and why:
     the object goes no further (``stop``) or passes over a frame it is marked absent on
-    (``passed``; ``Ready``)."""
+    (``passed``; ``Ready``); ``doubt``: the stop leaves its track in doubt (``Ready.doubt``)."""
 
     source: int
     carried: Carried | None = None
@@ -207,6 +216,7 @@ class _Carrying:
     hidden: bool = False
     stop: str | None = None
     passed: str | None = None
+    doubt: bool = False
 
     def unwritten(self) -> dict[str, Any]:
         """The step's fields of an object carried nowhere: stopped, or passing over a frame."""
@@ -268,7 +278,7 @@ def _carried(
 
 def _unmoved(ready: Ready) -> _Carrying:
     """An object ``ready`` says goes no further, or passes over the frame: not carried."""
-    return _Carrying(ready.source, stop=ready.stop, passed=ready.passed)
+    return _Carrying(ready.source, stop=ready.stop, passed=ready.passed, doubt=ready.doubt)
 
 
 def _others(moved: dict[int, np.ndarray], obj_id: int) -> np.ndarray | None:
@@ -381,9 +391,6 @@ def _write(
         "length": length,
     }
 
-
-#: why an object that the motion moved beyond an edge of the picture goes no further
-LEFT_FRAME = "the object left the picture"
 
 __all__ = [
     "PropagationSettings",

@@ -5,7 +5,8 @@ An object goes on through a run of frames where you marked it absent (``Marks.ab
 skier behind a gate panel), writing nothing there, for at most ``max_coast`` frames in a row;
 on the first frame after the run its mask from the frame before the run is moved on with the
 motion its track expects over the gap (``expected_step``, as it coasts past an occluder) and
-the frame needs review (``reappears``).
+the frame needs review (``reappears``). An object that stopped in doubt leaves each frame the
+run goes on to write for the others in review for it (``not_carried``, ``mark_not_carried``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ class Ready:
     user made there and the mask moved onto the new frame (with the engine's match of it,
     ``carry.move_object``); or, when it goes no further, why (``stop``, nothing else set); or,
     on a frame where it is marked absent that it goes on past, why (``passed``, nothing else
-    set: nothing is written there)."""
+    set: nothing is written there). ``doubt``: the stop leaves its track in doubt (its motion
+    is not known to carry it across frames marked absent): it may be on the frames ahead
+    (``not_carried``)."""
 
     source: int
     previous: np.ndarray | None = None
@@ -41,6 +44,7 @@ class Ready:
     moved: Moved | None = None
     stop: str | None = None
     passed: str | None = None
+    doubt: bool = False
 
 
 def decided(
@@ -118,6 +122,7 @@ def prepare(
                 source,
                 stop=f"its motion is not known to carry it across frames {first}-{last}, where "
                 "you marked it absent: click it where it shows again",
+                doubt=True,
             )
         moved = moved_across(previous, step, abs(t - source), matched)
         return Ready(source, previous, user_clicks, moved)
@@ -172,6 +177,48 @@ def reappears(t: int, source: int) -> str | None:
         return None
     return f"it reappears after {hidden} frame(s) you marked it absent"
 
+
+def not_carried(t: int, reason: str | None, doubt: bool) -> str | None:
+    """Why each frame a run writes for its other objects after one stopped on frame ``t`` for
+    ``reason`` needs review for it, as long as it is not carried there: a stop in ``doubt`` (a
+    step that wrote it and found it in doubt, lost or vanished, or ``Ready.doubt``) leaves it
+    maybe on those frames, not shown. None for a stop that says it is not there, or is yours:
+    it left the picture (``LEFT_FRAME``), you marked it absent, your work or a missing mask
+    stopped it."""
+    if not doubt or reason is None or reason == LEFT_FRAME:
+        return None
+    return f"stopped on frame {t} ({reason}); not carried here"
+
+
+def mark_not_carried(
+    session: AnnotationSession,
+    stops: dict[int, str],
+    sources: dict[int, int],
+    t: int,
+    written: set[int],
+    run: tuple[Engine, int, int, PropagationSettings],
+) -> bool:
+    """Mark frame ``t``, which a run wrote for the objects ``written``, *needs review* for
+    each other object of ``stops`` (stopped earlier in the run: object ID -> why,
+    ``not_carried``) that would have stepped onto it (``decided``, from ``sources``: the last
+    frame each has a mask on; not where you marked it absent or your work holds it), as its
+    own reason (``session.mark_carried``, in the run's undo group): a click of it there or
+    *Not here* settles it. Returns whether any was marked."""
+    if not written:
+        return False
+    _, _, group, settings = run
+    marked = False
+    with session.locked():
+        for obj_id, reason in stops.items():
+            if obj_id in written or decided(session, obj_id, sources[obj_id], t, settings):
+                continue  # carried there, or it would not have been (absent there, your work)
+            session.mark_carried(t, obj_id, reason, group)
+            marked = True
+    return marked
+
+
+#: why an object that the motion moved beyond an edge of the picture goes no further
+LEFT_FRAME = "the object left the picture"
 
 #: statuses of frames whose clicks propagation derived (re-propagating may replace them)
 CARRIED = (FrameStatus.PROPAGATED, FrameStatus.NEEDS_REVIEW)

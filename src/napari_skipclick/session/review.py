@@ -82,15 +82,20 @@ class SessionReview:
         change = replace(change, review_before=reasons, review_after=after)
         return replace(change, marks_before=marks, marks_after=carried)
 
-    def mark_carried(self, t: int, obj_id: int, reason: str | None = None) -> None:
-        """Note, as an undoable edit of its own, that propagation made the object's mask on
-        frame ``t`` (``carried_change``); ``reason``: why it needs review (None: none)."""
+    def mark_carried(
+        self, t: int, obj_id: int, reason: str | None = None, group: int | None = None
+    ) -> None:
+        """Note, as an undoable edit (of undo group ``group``; None: one of its own), that
+        propagation made the object's mask on frame ``t``, or lost it there
+        (``carried_change``); ``reason``: why the frame needs review for it (None: none; the
+        frame's status stays), which makes it *needs review*."""
         with self._lock:
             t = self.labels.frame_index(t)
             none = np.zeros((0, 0), self.labels.dtype)
             status = self.status(t)
-            change = frame_change(t, none, none, {}, {}, status, status)
-            self.record(self.carried_change(change, obj_id, reason))
+            after = status if reason is None else FrameStatus.NEEDS_REVIEW
+            change = frame_change(t, none, none, {}, {}, status, after)
+            self.record(self.carried_change(change, obj_id, reason), group)
 
     def reasons_on(self, t: int) -> dict[int, str]:
         """Every reason for review kept with frame ``t`` (of objects corrected since too): what

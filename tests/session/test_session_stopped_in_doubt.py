@@ -1,0 +1,180 @@
+"""Objects a propagation run stopped in doubt (lost, its track in doubt, its motion unknown):
+the frames the run goes on to write for the other objects need review for them, where they
+are not carried. Those frames were *propagated*, the stopped object missing from them
+without a word: Review skipped them and an export wrote them as negative examples."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from napari_skipclick.engines import create_engine
+from napari_skipclick.session import (
+    AnnotationSession,
+    PropagationSettings,
+    PropagationStep,
+    propagation,
+)
+from napari_skipclick.session.propagation import LEFT_FRAME
+from napari_skipclick.types import Click, FrameStatus
+from support.engines import ColourEngine, moving_squares
+from support.scenes import emerging, entering, snow
+from support.sessions import assert_same, snapshot
+
+
+def with_still_square(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``frames`` with a dark textured square standing still in their lower right corner, away
+    from the scene's own square; the frames and its mask."""
+    frames = frames.copy()
+    width = frames.shape[2]
+    still = np.zeros(frames.shape[1:3], bool)
+    still[70:94, width - 34 : width - 10] = True
+    frames[:, still] = (snow(24, 24, seed=11) // 3).reshape(-1, 3)
+    return frames, still
+
+
+def propagated_back(
+    frames: np.ndarray, masks: np.ndarray
+) -> tuple[AnnotationSession, int, int, list[PropagationStep], tuple]:
+    """The scene's square (its true mask) and a still square set on the last frame, both
+    propagated backward to frame 0 with the embedded engine. Returns the session, the two
+    IDs, the run's steps and a snapshot from before the run."""
+    frames, still = with_still_square(frames)
+    session = AnnotationSession(frames, create_engine("embedded"))
+    square, other = session.add_object(name="square").id, session.add_object(name="still").id
+    last = len(frames) - 1
+    labels = np.where(masks[last], square, np.where(still, other, 0))
+    session.labels.set_frame(last, labels.astype(session.labels.dtype))
+    session.set_status(last, FrameStatus.REVIEWED)
+    before = snapshot(session)
+    steps = list(session.propagate([square, other], last, direction=-1))
+    assert all(s.written and not s.stopped for s in steps if s.obj_id == other)
+    return session, square, other, steps, before
+
+
+def stopped(steps: list[PropagationStep], obj_id: int) -> PropagationStep:
+    """The object's last step: where it stopped (propagated backward, the lowest frame)."""
+    return min((s for s in steps if s.obj_id == obj_id), key=lambda s: s.frame)
+
+
+def test_the_frames_after_an_object_was_lost_need_review_for_it():
+    session, square, other, steps, _ = propagated_back(*emerging())
+    last = stopped(steps, square)  # lost behind the panel
+    stop = last.frame
+    assert last.stopped and "it is not here" in last.reason
+    for t in range(stop):
+        assert square not in session.ids_on(t) and other in session.ids_on(t)
+        assert session.status(t) == FrameStatus.NEEDS_REVIEW
+        reason = session.review_reasons(t)[square]
+        assert reason.startswith(f"stopped on frame {stop} (") and "it is not here" in reason
+        assert reason.endswith("; not carried here")
+        assert other not in session.review_reasons(t)
+
+
+def test_the_steps_of_the_other_objects_tell_the_status_the_frame_ends_with():
+    """The widget follows the run by its steps: they said *propagated* for frames the run then
+    marked for the lost object."""
+    _, square, other, steps, _ = propagated_back(*emerging())
+    stop = stopped(steps, square).frame
+    told = [s.status for s in steps if s.obj_id == other and s.frame < stop]
+    assert told and all(status == FrameStatus.NEEDS_REVIEW for status in told)
+
+
+def test_a_click_of_the_object_or_not_here_settles_it_and_undo_puts_it_back():
+    session, square, _, steps, before = propagated_back(*emerging())
+    stop = stopped(steps, square).frame
+    clicked, absent = stop - 1, stop - 2
+    reason = session.review_reasons(clicked)[square]
+    session.set_clicks(clicked, square, [Click(50, 40, True)])
+    assert session.status(clicked) == FrameStatus.CLICKED
+    assert session.review_reasons(clicked) == {}
+    assert session.mark_absent(absent, square)
+    assert session.status(absent) == FrameStatus.CLICKED and session.review_reasons(absent) == {}
+    session.undo()
+    session.undo()
+    for t in (clicked, absent):
+        assert session.status(t) == FrameStatus.NEEDS_REVIEW
+        assert session.review_reasons(t) == {square: reason}
+    session.undo()  # the run, with its marks
+    assert_same(snapshot(session), before)
+    assert all(not session.reasons_on(t) for t in range(session.n_frames))
+
+
+def test_a_click_of_another_object_there_leaves_the_frame_in_review():
+    session, square, other, steps, _ = propagated_back(*emerging())
+    t = stopped(steps, square).frame - 1
+    session.set_clicks(t, other, [Click(82, 178, True)])
+    assert session.status(t) == FrameStatus.NEEDS_REVIEW
+    assert list(session.review_reasons(t)) == [square]
+
+
+def test_the_frames_after_an_object_left_the_picture_need_no_review():
+    frames, masks = entering(speed=12)
+    # four more frames before it comes in: the run goes on over them for the still square
+    frames = np.concatenate([np.repeat(frames[:1], 4, axis=0), frames])
+    masks = np.concatenate([np.repeat(masks[:1], 4, axis=0), masks])
+    session, square, _, steps, _ = propagated_back(frames, masks)
+    last = stopped(steps, square)
+    stop = last.frame
+    assert last.stopped and last.reason == LEFT_FRAME and stop >= 4
+    assert all(session.status(t) == FrameStatus.PROPAGATED for t in range(stop))
+    assert all(not session.reasons_on(t) for t in range(stop))
+
+
+def squares(*absent: int) -> tuple[AnnotationSession, int, int]:
+    """The red square and the blue bar of ``moving_squares`` clicked on frame 0 of 8, the
+    square marked absent on the frames ``absent``; the session and the two IDs."""
+    session = AnnotationSession(moving_squares(8), ColourEngine())
+    red, blue = session.add_object().id, session.add_object().id
+    session.set_clicks(0, red, [Click(25, 15, True)])
+    session.set_clicks(0, blue, [Click(45, 70, True)])
+    for t in absent:
+        session.mark_absent(t, red)
+    return session, red, blue
+
+
+def test_a_stop_where_its_motion_is_unknown_leaves_the_frames_from_there_in_review():
+    session, red, blue = squares(1, 2)
+    steps = [s for s in session.propagate([red, blue], 0, n_frames=5) if s.obj_id == red]
+    assert steps[-1].frame == 3 and steps[-1].stopped and not steps[-1].written
+    for t in (3, 4, 5):  # frame 3 too: it is not carried there either
+        assert session.status(t) == FrameStatus.NEEDS_REVIEW
+        reason = session.review_reasons(t)[red]
+        assert reason.startswith("stopped on frame 3 (its motion is not known")
+
+
+def test_a_stop_where_you_marked_it_absent_leaves_the_frames_after_it_as_they_are():
+    session, red, blue = squares(2)
+    settings = PropagationSettings(max_coast=0)
+    steps = [s for s in session.propagate([red, blue], 0, n_frames=5, settings=settings)]
+    assert [s.frame for s in steps if s.obj_id == red and s.stopped] == [2]
+    assert all(session.status(t) == FrameStatus.PROPAGATED for t in (3, 4, 5))
+
+
+def reappearing_in_doubt(reach: int | None = None) -> tuple[AnnotationSession, int]:
+    """The red square marked absent on frames 2 and 5 and propagated with the blue bar from
+    frame 0 over 6 frames (the square over ``reach`` only, as a fill carries it:
+    ``propagation.run``; None: 6): the frame it reappears on, 3, stops it (its track in doubt
+    there, ``max_review_run`` 1). Returns the session and the square's ID."""
+    session, red, blue = squares(2, 5)
+    settings = PropagationSettings(max_review_run=1)
+    frames = {} if reach is None else {red: reach}
+    steps = list(propagation.run(session, [red, blue], 0, 6, 1, settings, reach=frames))
+    last = [s for s in steps if s.obj_id == red][-1]
+    assert last.frame == 3 and last.stopped and "in doubt on 1 frames in a row" in last.reason
+    assert all(s.written for s in steps if s.obj_id == blue)
+    return session, red
+
+
+def test_a_stop_after_its_track_was_in_doubt_marks_no_frame_where_you_marked_it_absent():
+    session, red = reappearing_in_doubt()
+    for t in (4, 6):
+        assert session.status(t) == FrameStatus.NEEDS_REVIEW
+        assert session.review_reasons(t)[red].startswith("stopped on frame 3 (it reappears")
+    assert session.marks_on(5).absent == {red} and session.review_reasons(5) == {}
+
+
+def test_it_marks_no_frame_beyond_the_frames_it_would_have_gone_to():
+    """A fill carries an object over its half of the gap only (``reach``)."""
+    session, red = reappearing_in_doubt(reach=4)
+    assert session.review_reasons(4)[red].startswith("stopped on frame 3")
+    assert session.status(6) == FrameStatus.PROPAGATED and session.review_reasons(6) == {}
