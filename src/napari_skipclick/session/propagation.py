@@ -37,13 +37,12 @@ class PropagationStep:
     left the picture, its mask on ``frame`` empty and the frame passing). ``area`` is the
     object's area on the frame after the step: what the overlap rule let it keep.
     ``agreement`` is the IoU of the engine's mask with the motion-carried one. ``written`` is
-    False for an object stopped
-    before frame ``frame`` (its clicks or mask there, the frame reviewed, the object deleted)
-    or going on past a frame you marked it absent on (not ``stopped``; ``ready``): the step
-    wrote nothing. ``source_frame`` is the last frame it has a mask on. ``ended_absent``: the
-    run ended on a frame the object is marked absent on, which it went on past (``reason``
-    names the frames, from the last it has a mask on); ``summary`` is what a summary of the
-    run says of the step.
+    False for an object stopped before frame ``frame`` (its clicks or mask there, the frame
+    reviewed, the object deleted) or going on past a frame you marked it absent on (not
+    ``stopped``; ``ready``): the step wrote nothing. ``source_frame`` is the last frame it has
+    a mask on. ``ended_absent``: the run ended on a frame the object is marked absent on,
+    which it went on past (``reason`` names the frames, from the last it has a mask on);
+    ``summary`` is what a summary of the run says of the step.
     """
 
     frame: int
