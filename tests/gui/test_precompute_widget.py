@@ -61,7 +61,7 @@ def test_the_widget_opens_with_features_ready_and_encodes_nothing(
     encodes = count_encodes(engine)
     controller.start_session(image, engine)
     wait_idle(qtbot, controller)
-    assert controller.last_message == "Frame 0: features ready"
+    assert controller.last_message == "Frame 0 (empty): features ready"
     assert all(controller.session.has_features(t) for t in range(FRAMES))
     assert encodes == [] and entries(precomputed) == before
     controller.prefetch = 0
@@ -81,7 +81,7 @@ def test_annotate_cache_option_reads_the_precomputed_features(
         assert widget.setup_panel.cache_dir_edit.text() == str(precomputed)
         assert controller.cache.disk_path == precomputed
         wait_idle(qtbot, controller)
-        assert controller.last_message == "Frame 0: features ready"
+        assert controller.last_message == "Frame 0 (empty): features ready"
         assert entries(precomputed) == before  # frames 0-3 read, none encoded
     finally:
         controller.close_session()
