@@ -9,18 +9,7 @@ import numpy as np
 from napari_skipclick.session import AnnotationSession, PropagationSettings, PropagationStep
 from napari_skipclick.types import Click, FrameStatus
 from support.engines import ColourEngine, moving_squares, red_box
-
-
-def clicked(*absent: int) -> tuple[AnnotationSession, int, int]:
-    """The red square and the blue bar clicked on frame 0 of 8, the square marked absent on
-    the frames ``absent``; returns the session and the two IDs."""
-    session = AnnotationSession(moving_squares(8), ColourEngine())
-    red, blue = session.add_object().id, session.add_object().id
-    session.set_clicks(0, red, [Click(25, 15, True)])
-    session.set_clicks(0, blue, [Click(45, 70, True)])
-    for t in absent:
-        session.mark_absent(t, red)
-    return session, red, blue
+from support.sessions import clicked_squares
 
 
 def red_iou(session: AnnotationSession, t: int, red: int) -> float:
@@ -37,7 +26,7 @@ def steps_of(steps: list[PropagationStep], obj_id: int) -> dict[int, Propagation
 
 def test_the_object_goes_on_through_frames_marked_absent_and_reappears_for_review():
     """It stopped at frame 3, and had to be clicked again on frame 5 and propagated again."""
-    session, red, blue = clicked(3, 4)
+    session, red, blue = clicked_squares(3, 4)
     steps = steps_of(list(session.propagate([red, blue], 0, n_frames=7)), red)
     assert sorted(steps) == list(range(1, 8))
     for t in (3, 4):
@@ -57,8 +46,8 @@ def test_the_object_goes_on_through_frames_marked_absent_and_reappears_for_revie
 
 
 def test_the_other_objects_are_unaffected():
-    session, red, blue = clicked(3, 4)
-    alone, red_alone, blue_alone = clicked()
+    session, red, blue = clicked_squares(3, 4)
+    alone, red_alone, blue_alone = clicked_squares()
     mine = steps_of(list(session.propagate([red, blue], 0, n_frames=7)), blue)
     theirs = steps_of(list(alone.propagate([red_alone, blue_alone], 0, n_frames=7)), blue_alone)
     assert all(step.ok and step.written for step in mine.values()) and len(mine) == 7
@@ -68,7 +57,7 @@ def test_the_other_objects_are_unaffected():
 
 
 def test_undo_takes_the_whole_run_back_as_one_step():
-    session, red, blue = clicked(3, 4)
+    session, red, blue = clicked_squares(3, 4)
     list(session.propagate([red, blue], 0, n_frames=7))
     assert red in session.ids_on(5) and session.status(5) == FrameStatus.NEEDS_REVIEW
     session.undo()
@@ -78,7 +67,7 @@ def test_undo_takes_the_whole_run_back_as_one_step():
 
 
 def test_a_run_of_absent_frames_longer_than_max_coast_stops_the_object():
-    session, red, blue = clicked(3, 4)
+    session, red, blue = clicked_squares(3, 4)
     settings = PropagationSettings(max_coast=1)
     steps = steps_of(list(session.propagate([red, blue], 0, n_frames=7, settings=settings)), red)
     assert max(steps) == 4 and not steps[3].stopped
@@ -92,20 +81,20 @@ def test_a_run_of_absent_frames_longer_than_max_coast_stops_the_object():
 
 def test_a_run_that_ends_where_it_is_marked_absent_says_so():
     """The run's last steps said only "it goes on": the end of the run named no object."""
-    session, red, blue = clicked(5, 6, 7)
+    session, red, blue = clicked_squares(5, 6, 7)
     steps = list(session.propagate([red, blue], 0, n_frames=7))
     mine = steps_of(steps, red)
     assert not mine[7].written and not mine[7].stopped and mine[7].ended_absent
     assert mine[7].summary == "the run ended where you marked it absent (frames 5-7)"
     assert [s.frame for s in steps if s.summary] == [7]  # the others' steps say nothing
     assert mine[6].summary is None and not mine[6].ended_absent
-    session, red, _ = clicked(7)
+    session, red, _ = clicked_squares(7)
     steps = steps_of(list(session.propagate([red], 0, n_frames=7)), red)
     assert steps[7].summary == "the run ended where you marked it absent (frame 7)"
 
 
 def test_the_frame_where_it_reappears_counts_towards_a_run_of_doubt():
-    session, red, blue = clicked(3, 4)
+    session, red, blue = clicked_squares(3, 4)
     settings = PropagationSettings(max_review_run=1)
     steps = steps_of(list(session.propagate([red, blue], 0, n_frames=7, settings=settings)), red)
     assert max(steps) == 5 and steps[5].stopped and steps[5].written
@@ -133,11 +122,11 @@ def test_an_unknown_motion_or_a_start_where_it_is_absent_stops_it_at_once():
     left where it was, landed on background where it reappeared, and that was carried for ten
     more frames. A run started on a frame where it is marked absent said "it goes on" for every
     marked frame before it stopped."""
-    session, red, _ = clicked(1, 2)
+    session, red, _ = clicked_squares(1, 2)
     steps = steps_of(list(session.propagate([red], 0, n_frames=7)), red)
     assert steps[3].stopped and not steps[3].written and red not in session.ids_on(3)
     assert steps[3].reason.startswith("its motion is not known to carry it across frames 1-2")
-    session, red, _ = clicked()
+    session, red, _ = clicked_squares()
     list(session.propagate([red], 0, n_frames=7))
     session.mark_absent(2, red)
     session.mark_absent(3, red)
@@ -162,7 +151,7 @@ def encoded_frames(session: AnnotationSession) -> list[int]:
 def test_a_frame_every_object_passes_over_or_stops_at_is_not_encoded():
     """Nothing decodes it: each frame the run only passed cost a whole encode (a second with
     SkipClick)."""
-    session, red, blue = clicked(3, 4)
+    session, red, blue = clicked_squares(3, 4)
     session.mark_absent(3, blue)
     session.mark_absent(4, blue)
     encoded = encoded_frames(session)
@@ -170,7 +159,7 @@ def test_a_frame_every_object_passes_over_or_stops_at_is_not_encoded():
     assert {(s.frame, s.written) for s in steps if s.frame in (3, 4)} == {(3, False), (4, False)}
     assert sorted(encoded) == [1, 2, 5, 6, 7]
     assert red in session.ids_on(5) and blue in session.ids_on(7)
-    session, red, _ = clicked()
+    session, red, _ = clicked_squares()
     session.set_status(2, FrameStatus.REVIEWED)
     encoded = encoded_frames(session)
     steps = steps_of(list(session.propagate([red], 0, n_frames=7)), red)

@@ -16,9 +16,8 @@ from napari_skipclick.session import (
 )
 from napari_skipclick.session.propagation import LEFT_FRAME
 from napari_skipclick.types import Click, FrameStatus
-from support.engines import ColourEngine, moving_squares
 from support.scenes import emerging, entering, snow
-from support.sessions import assert_same, snapshot
+from support.sessions import assert_same, clicked_squares, snapshot
 
 
 def with_still_square(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -120,20 +119,8 @@ def test_the_frames_after_an_object_left_the_picture_need_no_review():
     assert all(not session.reasons_on(t) for t in range(stop))
 
 
-def squares(*absent: int) -> tuple[AnnotationSession, int, int]:
-    """The red square and the blue bar of ``moving_squares`` clicked on frame 0 of 8, the
-    square marked absent on the frames ``absent``; the session and the two IDs."""
-    session = AnnotationSession(moving_squares(8), ColourEngine())
-    red, blue = session.add_object().id, session.add_object().id
-    session.set_clicks(0, red, [Click(25, 15, True)])
-    session.set_clicks(0, blue, [Click(45, 70, True)])
-    for t in absent:
-        session.mark_absent(t, red)
-    return session, red, blue
-
-
 def test_a_stop_where_its_motion_is_unknown_leaves_the_frames_from_there_in_review():
-    session, red, blue = squares(1, 2)
+    session, red, blue = clicked_squares(1, 2)
     steps = [s for s in session.propagate([red, blue], 0, n_frames=5) if s.obj_id == red]
     assert steps[-1].frame == 3 and steps[-1].stopped and not steps[-1].written
     for t in (3, 4, 5):  # frame 3 too: it is not carried there either
@@ -143,7 +130,7 @@ def test_a_stop_where_its_motion_is_unknown_leaves_the_frames_from_there_in_revi
 
 
 def test_a_stop_where_you_marked_it_absent_leaves_the_frames_after_it_as_they_are():
-    session, red, blue = squares(2)
+    session, red, blue = clicked_squares(2)
     settings = PropagationSettings(max_coast=0)
     steps = [s for s in session.propagate([red, blue], 0, n_frames=5, settings=settings)]
     assert [s.frame for s in steps if s.obj_id == red and s.stopped] == [2]
@@ -155,7 +142,7 @@ def reappearing_in_doubt(reach: int | None = None) -> tuple[AnnotationSession, i
     frame 0 over 6 frames (the square over ``reach`` only, as a fill carries it:
     ``propagation.run``; None: 6): the frame it reappears on, 3, stops it (its track in doubt
     there, ``max_review_run`` 1). Returns the session and the square's ID."""
-    session, red, blue = squares(2, 5)
+    session, red, blue = clicked_squares(2, 5)
     settings = PropagationSettings(max_review_run=1)
     frames = {} if reach is None else {red: reach}
     steps = list(propagation.run(session, [red, blue], 0, 6, 1, settings, reach=frames))

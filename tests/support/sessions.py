@@ -28,6 +28,18 @@ def two_objects_in_store(path: Path, n_frames: int) -> tuple[AnnotationSession, 
     return session, red, blue
 
 
+def clicked_squares(*absent: int) -> tuple[AnnotationSession, int, int]:
+    """The red square and the blue bar of ``moving_squares`` clicked on frame 0 of 8, the
+    square marked absent on the frames ``absent``; returns the session and the two IDs."""
+    session = AnnotationSession(moving_squares(8), ColourEngine())
+    red, blue = session.add_object().id, session.add_object().id
+    session.set_clicks(0, red, [Click(25, 15, True)])
+    session.set_clicks(0, blue, [Click(45, 70, True)])
+    for t in absent:
+        session.mark_absent(t, red)
+    return session, red, blue
+
+
 def started_session(frames: np.ndarray, start: np.ndarray, engine) -> tuple[AnnotationSession, int]:
     """A session on ``frames`` with ``engine`` and one object whose mask on frame 0 is the
     boolean ``start``, that frame reviewed: where a propagation run starts. Returns the session
