@@ -229,3 +229,26 @@ def test_a_photo_cut_short_is_named_when_the_folder_is_opened(tmp_path):
     assert "truncated" in text
     with pytest.raises(VideoError, match=r"^2.jpg: not a readable image \(.*truncated"):
         open_video(tmp_path / "2.jpg")  # a photo alone: refused as it is opened, named
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_a_tiff_cut_short_is_named_when_it_is_opened(tmp_path, dtype):
+    """A TIFF stack cut short opened with the pages it still had (a 16-bit one's range
+    read by a traceback), its last page failing when shown; or with its last IFD gone, as
+    fewer pages. Its IFDs and pixel data are checked against the file's size, and a TIFF whose
+    end holds nothing of its pages (zero padding) is whole."""
+    noise = np.random.default_rng(1).integers(0, 4000, (3, H, W)).astype(dtype)
+    pages = [Image.fromarray(page) for page in noise]
+    stack = tmp_path / "stack.tif"
+    pages[0].save(stack, save_all=True, append_images=pages[1:])
+    data = stack.read_bytes()
+    stack.write_bytes(data + bytes(16))
+    with open_video(stack) as video:
+        assert video.shape[0] == 3
+    for cut, what in ((len(data) - 100, "page 3's pixel data"), (len(data) // 2, "page 2's")):
+        stack.write_bytes(data[:cut])
+        with pytest.raises(VideoError) as refused:
+            open_video(stack)
+        text = str(refused.value)
+        assert text.startswith("stack.tif: not a readable image (the file is truncated: ")
+        assert what in text and f"the file has {cut} bytes)" in text

@@ -12,6 +12,7 @@ import numpy as np
 
 from ._folders import Folder
 from ._frame_sources import VideoError, reason
+from ._tiff_ends import tiff_cut_short
 
 _EXIF_ORIENTATION = 0x0112
 #: image files whose pages are frames (a TIFF stack from a microscope or a camera)
@@ -136,10 +137,16 @@ def _unreadable_text(path: Path, unreadable: list[tuple[str, str]]) -> str:
 
 
 def _check_whole(file: Path, image: Any) -> None:
-    """``OSError`` if ``file`` (opened as ``image``, a JPEG or PNG) was cut short (a copy
-    interrupted): its format's end is not at the file's end (zero padding aside) and decoding
-    it fails. Reads 64 bytes; decodes only a file with data past its end (a phone's motion
-    photo, its video after the picture), which is whole when it decodes."""
+    """``OSError`` if ``file`` (opened as ``image``, a JPEG, PNG or TIFF) was cut short (a copy
+    interrupted). A TIFF: a page's IFD or pixel data end past the file's end (its IFDs read,
+    nothing decoded). A JPEG or PNG: its format's end is not at the file's end (zero padding
+    aside) and decoding it fails. Reads 64 bytes; decodes only a file with data past its end
+    (a phone's motion photo, its video after the picture), which is whole when it decodes."""
+    if image.format == "TIFF":
+        cut = tiff_cut_short(file)
+        if cut is not None:
+            raise OSError(f"the file is truncated: {cut}")
+        return
     end = _FILE_ENDS.get(image.format)
     if end is None:
         return
@@ -199,8 +206,7 @@ class FrameFolderSource:
             try:
                 with Image.open(file) as image:
                     paged = file.suffix.lower() in PAGED_SUFFIXES
-                    if not paged:
-                        _check_whole(file, image)
+                    _check_whole(file, image)
                     for page in range(getattr(image, "n_frames", 1) if paged else 1):
                         image.seek(page)
                         self._frames.append((file, page))
