@@ -229,3 +229,26 @@ def test_a_cancelled_export_is_said_to_be_cancelled_not_failed(
     assert not errors
     assert widget.controller.last_message.startswith("Export cancelled")
     assert not (tmp_path / "png").exists() or not any((tmp_path / "png").iterdir())
+
+
+def test_the_store_s_problems_are_said_in_the_status_line_of_the_export(annotated, qtbot, tmp_path):
+    """The export's warnings (the store's problems) went to Python's warnings from the
+    writer thread, not to the panel: an import cut short was exported without a word."""
+    from napari_skipclick.io.store.import_mark import begin_import
+
+    widget, obj, labels = annotated
+    store = widget.controller.session.store.path
+    begin_import(store, "/data/masks", [1, 2], [])  # an import killed midway
+    _run_export(qtbot, widget, "png", tmp_path / "png")
+    said = widget.status_label.text()
+    assert said == widget.controller.last_message
+    assert said.startswith("Exported 1 frame (1 clicked): ") and f"to {tmp_path / 'png'}" in said
+    assert ". Check: run.zarr: an import of /data/masks into frames 1-2 was cut short" in said
+    (png,) = sorted((tmp_path / "png" / "labels").glob("*.png"))
+    np.testing.assert_array_equal(np.asarray(Image.open(png)) == obj, labels == obj)
+    # the Python API still warns
+    from napari_skipclick.io.export import export_store
+    from napari_skipclick.io.store import AnnotationStore
+
+    with pytest.warns(UserWarning, match="an import of /data/masks into frames 1-2 was cut"):
+        export_store(AnnotationStore.open(store, readonly=True), "png", tmp_path / "api")

@@ -5,7 +5,9 @@ what is still unsaved, then reads the session's own store while holding its comm
 every exported frame (record and labels) comes from one committed state. Saves asked for
 meanwhile wait for it; closing the session cancels it first. Its status boxes are the CLI's
 ``--status``: every box checked (the default) takes every annotated frame, as no ``--status``
-does; the status line then says how many frames of each status were exported.
+does; the status line then says how many frames of each status were exported. What the
+export warns of (the store's problems, frames that are not the ones annotated) is said in the
+status line as it comes and again with the export's end, and shown as a warning.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class _Progress(QObject):
     """Carries (done, total) and the end of an export from the writer thread to the GUI."""
 
     step = Signal(int, int)
+    #: what the export warns of (a store problem, frames not the ones annotated)
+    warned = Signal(str)
     #: (written paths, why it failed or None, whether an earlier export is in the way,
     #: frames exported per status)
     done = Signal(object)
@@ -79,6 +83,7 @@ def _export(
                 progress=lambda done, total: signals.step.emit(done, total),
                 cancel=cancel.is_set,
                 videos={str(store.path): session.frames},
+                warn=signals.warned.emit,
                 counted=counts.update,
                 **options,
             )
@@ -105,6 +110,7 @@ class ExportPanel(QWidget):
         super().__init__(parent)
         self.controller = controller
         self._folder: Path | None = None  # where the running export writes
+        self._warnings: list[str] = []  # what the running export warned of
         self._asked: tuple[Any, str, dict[str, Any]] = (
             None,
             "",
@@ -171,6 +177,7 @@ class ExportPanel(QWidget):
         self._cancel = threading.Event()
         self._progress = _Progress()
         self._progress.step.connect(self._on_step)
+        self._progress.warned.connect(self._on_warned)
         self._progress.done.connect(self._on_done)
         controller.closing.connect(self.cancel)
         controller.statuses_changed.connect(self.count_statuses)
@@ -209,6 +216,7 @@ class ExportPanel(QWidget):
     def _start(self, session: Any, fmt: str, folder: Path, options: dict[str, Any]) -> None:
         """Run the export on the store writer, with a progress bar."""
         self._cancel.clear()
+        self._warnings = []
         self._pbar = ActivityProgress(f"SkipClick: exporting {fmt}")
         self.export_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
@@ -251,6 +259,15 @@ class ExportPanel(QWidget):
         if self._pbar is not None:
             self._pbar.set(done, total)
 
+    def _on_warned(self, text: str) -> None:
+        """Say what the running export warns of as it comes; its end says it again."""
+        self._warnings.append(text)
+        self.controller._warn(f"Export: {text}")
+
+    def _checks(self) -> str:
+        """What the export warned of, to end its last message with (nothing when none)."""
+        return f". Check: {'; '.join(self._warnings)}" if self._warnings else ""
+
     def _on_done(self, result: tuple[list[Path], str | None, str | None, dict[str, int]]) -> None:
         paths, error, kind, counts = result
         if self._pbar is not None:
@@ -260,9 +277,10 @@ class ExportPanel(QWidget):
         self.export_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         session, fmt, options = self._asked
+        checks = self._checks()
         if error is None:
             self.controller._say(
-                f"Exported {status_words(counts)}: {len(paths)} file(s) to {self._folder}"
+                f"Exported {status_words(counts)}: {len(paths)} file(s) to {self._folder}{checks}"
             )
             show_info(self.controller.last_message)
         elif (
@@ -270,11 +288,13 @@ class ExportPanel(QWidget):
         ):
             self._start(session, fmt, self._folder, {**options, "overwrite": True})
         elif kind == "exists":
-            self.controller._say(f"Not exported: {self._folder} keeps its earlier export")
+            self.controller._say(f"Not exported: {self._folder} keeps its earlier export{checks}")
         elif kind == "cancelled":
-            self.controller._say(f"Export cancelled: nothing of it is left in {self._folder}")
+            self.controller._say(
+                f"Export cancelled: nothing of it is left in {self._folder}{checks}"
+            )
         else:
-            self.controller._error(f"Export failed: {error}")
+            self.controller._error(f"Export failed: {error}{checks}")
 
     def _replace_earlier(self, error: str) -> bool:
         """Ask whether to replace the earlier export in the folder (the CLI's ``--overwrite``);
