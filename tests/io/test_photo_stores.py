@@ -165,3 +165,36 @@ def test_a_photo_store_made_before_is_known_as_that_photo_s_by_export_and_import
     assert same_video(recorded, AnnotationStore.open(new, readonly=True).video)
     with open_video(folder / "other.jpg") as video:
         assert not same_video(video.info, recorded)
+
+
+def test_a_photo_renamed_since_a_store_of_the_old_form_was_made_keeps_that_store(tmp_path, capsys):
+    """``mv photo.jpg photo_renamed.jpg`` after a store recorded the photo's fingerprint in
+    the old form (its name in it): the store was refused as another video's, its labels
+    orphaned. The old form made of the renamed photo under the name the store records is the
+    store's fingerprint: the same photo."""
+    folder = photos(tmp_path / "photos", ["photo.jpg", "other.jpg"])
+    with open_video(folder / "photo.jpg") as video:
+        made_before(annotated(tmp_path, video.info.path), video.info)
+    store = tmp_path / "s.zarr"
+    recorded = json.loads((store / "skipclick.json").read_text())["video"]
+    (folder / "photo.jpg").rename(folder / "photo_renamed.jpg")
+    from napari_skipclick.io.fingerprints import same_video
+
+    with open_video(folder / "photo_renamed.jpg") as video:
+        info = video.info
+    assert same_video(info, recorded) and same_video(recorded, info)
+    # exported with the renamed photo's frames: the photo annotated, no warning
+    assert cli(store, tmp_path / "out", "--format", "coco", "--video", info.path) == 0
+    assert "warning" not in capsys.readouterr().err
+    # another photo, under its own name or the name the store records, is another video
+    for name in ("other.jpg", "photo.jpg"):
+        (folder / "other.jpg").rename(folder / name)
+        with open_video(folder / name) as video:
+            assert not same_video(video.info, recorded) and not same_video(recorded, video.info)
+            with pytest.raises(StoreMismatchError, match="belongs to another video"):
+                AnnotationStore.open_or_create(store, video.info)
+        (folder / name).rename(folder / "other.jpg")
+    with AnnotationStore.open_or_create(store, info) as opened:
+        assert opened.annotated_frames() == [0]
+    rewritten = json.loads((store / "skipclick.json").read_text())["video"]
+    assert (rewritten["fingerprint"], rewritten["path"]) == (info.fingerprint, info.path)

@@ -273,22 +273,25 @@ class FrameFolderSource:
         file."""
         return self._fingerprint(named=self.path.is_dir())
 
-    def former_fingerprints(self) -> tuple[str, ...]:
-        """A photo's or TIFF's fingerprint as earlier versions made it: with its file name."""
-        return () if self.path.is_dir() else (self._fingerprint(named=True),)
+    def former_fingerprints(self, name: str | None = None) -> tuple[str, ...]:
+        """A photo's or TIFF's fingerprint as earlier versions made it: with its file name, or
+        with ``name`` (one it had before: the photo renamed since)."""
+        return () if self.path.is_dir() else (self._fingerprint(named=True, name=name),)
 
     def frame_files(self) -> tuple[str, ...]:
         """A folder's file names in frame order (none for one photo or a TIFF: its path
         names it)."""
         return tuple(file.name for file, _ in self._frames) if self.path.is_dir() else ()
 
-    def _fingerprint(self, named: bool) -> str:
+    def _fingerprint(self, named: bool, name: str | None = None) -> str:
+        """The fingerprint with every file's name (``named``; ``name`` for one photo's) or
+        none."""
         kind = b"frames" if named else b"image"
         digest = hashlib.sha256(b"napari-skipclick " + kind + b" v1\0")
         digest.update(f"{self.n_frames}|{self.height}|{self.width}\0".encode())
         for file in self._files:
-            name = f"{file.name}|" if named else ""
-            digest.update(f"{name}{file.stat().st_size}\0".encode())
+            label = f"{name or file.name}|" if named else ""
+            digest.update(f"{label}{file.stat().st_size}\0".encode())
         for file in dict.fromkeys([self._files[0], self._files[-1]]):
             digest.update(file.read_bytes())
         return digest.hexdigest()

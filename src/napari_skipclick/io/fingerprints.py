@@ -3,7 +3,9 @@
 A photo's or TIFF's fingerprint held its file name before; it no longer does (a photo renamed
 is the same photo). A store or an export made before records the old form, so two records
 are of one video when the fingerprints are equal or are two forms of one photo: the forms
-found from the photo that a record names, when the file is still the one it recorded.
+found from the photo that a record names, when the file is still the one it recorded, or the
+old form made from the photo one record names under the name the other record gives (the
+photo renamed since the old form was recorded).
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ def known_forms(video: Record) -> frozenset[str]:
     fingerprint = _fingerprint(video)
     forms = video.forms if isinstance(video, VideoInfo) else ()
     if len(forms) < 2:
-        path = video.path if isinstance(video, VideoInfo) else video.get("path")
-        forms = _file_forms(str(path or ""))
+        source = _photo(_path(video))
+        forms = () if source is None else (source.fingerprint(), *source.former_fingerprints())
     return frozenset(forms) if fingerprint in forms else frozenset((fingerprint,))
 
 
@@ -39,23 +41,43 @@ def same_video(a: Record, b: Record) -> bool:
     if _fingerprint(a) == _fingerprint(b):
         return True
     forms = known_forms(a)
-    return _fingerprint(b) in forms or not forms.isdisjoint(known_forms(b))
+    if _fingerprint(b) in forms or not forms.isdisjoint(known_forms(b)):
+        return True
+    return renamed_photo(a, b) or renamed_photo(b, a)
+
+
+def takes(stored: VideoInfo, video: VideoInfo) -> bool:
+    """Whether a store made for ``stored`` is ``video``'s: ``VideoInfo.takes``, or
+    ``renamed_photo`` (a store of the old form whose photo was renamed since)."""
+    return stored.takes(video) or renamed_photo(stored, video)
+
+
+def renamed_photo(old: Record, new: Record) -> bool:
+    """Whether ``old`` records in the old form (its file name in its fingerprint) the photo or
+    TIFF that ``new`` names under another name: that form made of ``new``'s file with
+    ``old``'s file name is ``old``'s fingerprint (the same bytes; ``new``'s file is read)."""
+    name, path = Path(_path(old)).name, _path(new)
+    if not name or not path or Path(path).name == name:
+        return False
+    source = _photo(path)
+    return source is not None and _fingerprint(old) in source.former_fingerprints(name)
 
 
 def _fingerprint(video: Record) -> str:
     return video.fingerprint if isinstance(video, VideoInfo) else str(video.get("fingerprint"))
 
 
-def _file_forms(path: str) -> tuple[str, ...]:
-    """The forms of the fingerprint of the photo or TIFF at ``path`` (none for a folder, a
-    video file, or a file gone or unreadable: theirs never changed, or cannot be known)."""
+def _path(video: Record) -> str:
+    return video.path if isinstance(video, VideoInfo) else str(video.get("path") or "")
+
+
+def _photo(path: str) -> FrameFolderSource | None:
+    """The photo or TIFF at ``path`` (None for a folder, a video file, or a file gone or
+    unreadable: their fingerprints never changed, or cannot be known)."""
     p = Path(path)
     if not path or p.suffix.lower() not in FRAME_FOLDER_SUFFIXES + PAGED_SUFFIXES:
-        return ()
+        return None
     try:
-        if not p.is_file():
-            return ()
-        source = FrameFolderSource(p, FRAME_FOLDER_SUFFIXES, fps=25.0)
-        return (source.fingerprint(), *source.former_fingerprints())
+        return FrameFolderSource(p, FRAME_FOLDER_SUFFIXES, fps=25.0) if p.is_file() else None
     except (VideoError, OSError):
-        return ()
+        return None

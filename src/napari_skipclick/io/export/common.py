@@ -20,7 +20,7 @@ import numpy as np
 from ... import __version__
 from ...checks import ids_in
 from ...types import FrameStatus
-from ..fingerprints import known_forms
+from ..fingerprints import known_forms, takes
 from ..store import AnnotationStore, StoreError
 from ..store.frame_files import renamed_text
 from ..store.layout import video_doc
@@ -290,7 +290,7 @@ def check_video(
             f"annotated on {v.n_frames} frames of {v.width}x{v.height}"
         )
     info = getattr(video, "info", None)  # a VideoArray knows its content's fingerprint
-    if warn is None or info is None or v.labels_only or v.takes(info):
+    if warn is None or info is None or v.labels_only or takes(v, info):
         return
     fingerprints = f"fingerprint {info.fingerprint[:16]}, the store's {v.fingerprint[:16]}"
     if Path(info.path).is_dir():

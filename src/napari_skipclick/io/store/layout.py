@@ -16,6 +16,7 @@ from zarr.storage import LocalStore
 
 from ... import __version__
 from ...types import VideoInfo
+from ..fingerprints import takes
 from .errors import DECODE_ERRORS, StoreCorruptError, StoreError, StoreMismatchError
 from .files import DurableLocalStore, read_json, write_json
 from .frame_files import FRAME_FILES, record_frame_files
@@ -174,7 +175,7 @@ def check_same_video(p: Path, stored: VideoInfo, video: VideoInfo) -> None:
     """``StoreMismatchError`` unless the store at ``p``, made for ``stored``, is ``video``'s
     (the same fingerprint and size; the file may have moved). A store saved from a plain
     labels layer (``stored.labels_only``) is any video's of its size."""
-    if not stored.takes(video):
+    if not takes(stored, video):
         if video.labels_only and not stored.labels_only:  # a plain Labels layer saved
             raise StoreMismatchError(
                 f"the store {p} is the store of a video ({stored.path or 'a layer'}): a plain "
