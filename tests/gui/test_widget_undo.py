@@ -242,3 +242,29 @@ def test_undo_takes_back_a_not_here_made_after_a_waiting_click_first(annotator, 
     released[0] = True
     wait_idle(qtbot, controller)
     assert controller.session.clicks(10, obj) == [] and controller.session.clicks(0, obj)
+
+
+def test_undo_takes_back_a_not_here_made_before_a_waiting_click_was_decoded_first(
+    annotator, qtbot, monkeypatch
+):
+    """A click decoded after a *Not here* made while it waited was pushed above the mark:
+    Ctrl+Z took back the click on frame 10, the older action, and left the mark on frame 0."""
+    controller = annotator[1].controller
+    controller.add_object(name="skier")
+    obj = controller.current_object
+    click(qtbot, controller, 144, 335)
+    released = hold_back_features(monkeypatch, controller.session, 10)
+    controller.go_to_frame(10)
+    controller.layers.prompts.add([150, 330])
+    controller.go_to_frame(0)
+    controller.mark_absent()
+    released[0] = True
+    wait_idle(qtbot, controller)
+    qtbot.waitUntil(lambda: controller.edits.pending(10, obj) is None, timeout=10_000)
+    assert controller.session.clicks(10, obj)  # decoded after the mark
+    controller.undo()
+    assert controller.session.marks_on(0).absent == set()
+    assert controller.session.clicks(10, obj)  # the click, made before the mark, stays
+    controller.undo()
+    assert controller.session.clicks(10, obj) == []
+    assert not (labels_of(controller, 10) == obj).any()

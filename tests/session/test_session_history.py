@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 import numpy as np
@@ -10,7 +11,7 @@ from napari_skipclick.session import AnnotationSession
 from napari_skipclick.session.history import History, changed_box, frame_change
 from napari_skipclick.session.undoing import run_to_end
 from napari_skipclick.types import Click, FrameStatus
-from support.engines import ColourEngine, moving_squares
+from support.engines import ColourEngine, HeldEngine, moving_squares
 from support.sessions import assert_same, snapshot
 
 
@@ -211,9 +212,63 @@ def test_an_edit_keeps_the_place_among_the_users_actions_it_was_asked_for_at():
     assert absent > asked
     result = session.compute(0, red, [Click(25, 15, True)])
     session.apply(replace(result, stamp=asked))
-    assert session.history.newest_stamp == asked  # the click's place, not its decode's
+    assert session.history.newest_stamp == absent  # the click went below the newer mark
     session.undo()
+    assert session.history.newest_stamp == asked  # the click's place, not its decode's
     session.undo()
     assert session.history.newest_stamp < asked
     session.redo()
     assert session.history.newest_stamp > absent  # the redo is the newest action
+
+
+def test_a_click_decoded_after_newer_actions_is_undone_after_them():
+    """A click made while its frame's features were computed was decoded after the actions
+    made meanwhile and its undo step pushed above them: Ctrl+Z took back the click first and
+    left *Not here* and the class change, the user's newer actions."""
+    session = AnnotationSession(moving_squares(6), HeldEngine(), classes=("thing", "car"))
+    red, blue = session.add_object().id, session.add_object().id
+    asked = session.history.tick()  # the click on frame 0 is made; its features are computed
+    results = []
+    decode = threading.Thread(
+        target=lambda: results.append(session.compute(0, red, [Click(25, 15, True)]))
+    )
+    decode.start()
+    assert session.engine.started.wait(10)
+    session.mark_absent(3, blue)  # newer actions, made while the click waits
+    session.set_object_class(blue, "car")
+    session.engine.release.set()
+    decode.join(10)
+    session.apply(replace(results[0], stamp=asked))
+    assert session.clicks(0, red) and session.marks_on(3).absent == {blue}
+    session.undo()  # the class change, the newest action
+    assert session.object(blue).class_name == "thing" and session.clicks(0, red)
+    session.undo()  # Not here
+    assert session.marks_on(3).absent == set() and session.clicks(0, red)
+    session.undo()  # the click, the oldest
+    assert session.clicks(0, red) == [] and not (session.labels.read(0) == red).any()
+    for _ in range(3):
+        session.redo()
+    assert session.clicks(0, red) and session.marks_on(3).absent == {blue}
+    assert session.object(blue).class_name == "car"
+
+
+def test_a_late_edit_stays_above_a_newer_one_of_its_frame_and_keeps_groups_whole():
+    """A late edit goes below newer steps only where they undo apart from it: one that changed
+    its frame (its patch was made on top of it) stays below it, a group is passed whole."""
+    history = History()
+    zeros, ones = np.zeros((5, 5), np.uint32), np.ones((5, 5), np.uint32)
+
+    def change(t: int):
+        return frame_change(t, zeros, ones, {}, {}, FrameStatus.EMPTY, FrameStatus.CLICKED)
+
+    early, late = history.tick(), history.tick()
+    history.push([change(1)])  # made after both
+    run = history.new_group()
+    history.push([change(2)], group=run)
+    history.push([change(3)], group=run)
+    history.push([change(2)], stamp=late)  # frame 2 changed by the run: stays on top
+    history.push([change(5)], stamp=early)  # apart from all: at the bottom
+    undone = []
+    while history.can_undo:
+        undone.append([c.frame for e in history.pop_undo() for c in e.changes])
+    assert undone == [[2], [3, 2], [1], [5]]

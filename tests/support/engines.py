@@ -125,6 +125,21 @@ class SlowCarryEngine:
         return np.where(mask, 0.9, 0.05).astype(np.float32)
 
 
+class HeldEngine(ColourEngine):
+    """A ``ColourEngine`` whose encodes wait until ``release`` is set (``started`` is set as
+    one begins): a frame's features still being computed, as on a slow CPU."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started, self.release = threading.Event(), threading.Event()
+
+    def encode(self, image: np.ndarray) -> Features:
+        self.started.set()
+        if not self.release.wait(30):
+            raise TimeoutError("the test never released the encode")
+        return super().encode(image)
+
+
 class FloodEngine:
     """Answers every click with the whole frame: an engine whose mask of a ski on snow it cannot
     tell apart floods the snow, so propagation never takes it."""

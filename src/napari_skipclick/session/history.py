@@ -211,7 +211,7 @@ class History:
     def tick(self) -> int:
         """A stamp for an action made now (thread-safe): a later action gets a larger one.
         An edit asked for now and recorded later (clicks waiting for a frame's features) is
-        pushed with it, so that it keeps its place among the user's actions."""
+        pushed with it, so that it keeps its place among the user's actions (``push``)."""
         return next(self._ticks)
 
     @property
@@ -243,7 +243,11 @@ class History:
             renamed: objects before and after the edit renamed them or changed their class.
             classes: the edit of the class list (a class added, removed or renamed).
             courses: the courses propagation had moved ``removed_object`` along.
-            stamp: when the user asked for the edit (``tick``); None: now.
+            stamp: when the user asked for the edit (``tick``); None: now. An edit asked
+                for before the newest ones (clicks decoded late) goes below them, each group
+                whole, down to one that changed a frame it changes (whose patch it was made
+                on) or changed objects as it does: undo takes the user's actions back newest
+                first.
         """
         edit = Edit(
             tuple(changes),
@@ -258,7 +262,22 @@ class History:
             self.tick() if stamp is None else stamp,
         )
         self._redo.clear()
-        self._push_undo(self._joined(edit))
+        at = self._place(edit)
+        self._push_undo(self._joined(edit) if at == len(self._undo) else edit, at)
+
+    def _place(self, edit: Edit) -> int:
+        """Where ``edit`` goes in the undo stack: below the steps on top made after it that
+        undo apart from it (``_apart``), each group whole."""
+        at = len(self._undo)
+        while at and self._undo[at - 1].stamp > edit.stamp:
+            below = at - 1
+            while below and _same_group(self._undo[below - 1], self._undo[at - 1]):
+                below -= 1
+            step = [self._undo[i] for i in range(below, at)]
+            if not all(e.stamp > edit.stamp and _apart(e, edit) for e in step):
+                break
+            at = below
+        return at
 
     def _joined(self, edit: Edit) -> Edit:
         """``edit``, in one group with the objects added for it on top of the undo stack
@@ -339,17 +358,18 @@ class History:
             edits.append(edit)
         return edits
 
-    def _push_undo(self, edit: Edit) -> None:
-        """Put ``edit`` on top; past the bounds, the oldest steps go, each whole (a run cut
-        was undone only in part, its first frames for good). The newest step stays whole,
-        past the bounds if it must, until the next step."""
-        self._undo.append(edit)
+    def _push_undo(self, edit: Edit, at: int | None = None) -> None:
+        """Put ``edit`` on top (or at place ``at``); past the bounds, the oldest steps go, each
+        whole (a run cut was undone only in part, its first frames for good). The step on top
+        stays whole, past the bounds if it must, until the next step."""
+        self._undo.insert(len(self._undo) if at is None else at, edit)
         self._nbytes += edit.nbytes
+        top = self._undo[-1]
         while len(self._undo) > 1 and (
             len(self._undo) > self.max_edits or self._nbytes > self.max_bytes
         ):
             oldest = self._undo[0]
-            if oldest is edit or _same_group(oldest, edit):
+            if oldest is top or _same_group(oldest, top):
                 break
             while self._undo and (self._undo[0] is oldest or _same_group(oldest, self._undo[0])):
                 self._nbytes -= self._undo.popleft().nbytes
@@ -360,6 +380,14 @@ def _edits_object(change: FrameChange, ids: Sequence[int]) -> bool:
     return any(obj in change.clicks_after for obj in ids) or bool(
         np.isin(change.labels_after, ids).any()
     )
+
+
+def _apart(first: Edit, other: Edit) -> bool:
+    """Whether the two edits undo in either order alike: no frame in common, and not both
+    changing objects or the class list."""
+    frames = {c.frame for c in first.changes}
+    shared = any(c.frame in frames for c in other.changes)
+    return not shared and not (first.changes_objects and other.changes_objects)
 
 
 def _same_group(first: Edit, other: Edit) -> bool:
