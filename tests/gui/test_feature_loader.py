@@ -9,8 +9,10 @@ import pytest
 from napari.utils import progress as napari_progress
 
 from napari_skipclick._qt.feature_loader import PROGRESS_FROM, FeatureLoader
+from napari_skipclick.engines.base import features_key
 from napari_skipclick.session import AnnotationSession
 from support.engines import ColourEngine, moving_squares
+from support.tiny import tiny_engine, watch_blocks
 
 pytestmark = [pytest.mark.gui]
 
@@ -75,3 +77,21 @@ def test_closing_waits_for_the_frame_whose_features_are_computing(annotator, qtb
     controller.close_session()
     assert engine.ended.is_set()  # its frame was done before the session ended
     assert not controller.loader.busy and not controller.edits.busy
+
+
+def test_closing_stops_a_skipclick_encode_at_its_next_block_and_caches_nothing(annotator, qtbot):
+    """Closing waited for the whole encode of the frame on screen (seconds for SkipClick on a
+    CPU): it stops at the backbone's next block, the thread ends, nothing is cached."""
+    controller = annotator[1].controller
+    engine = tiny_engine()
+    ran = watch_blocks(engine, lambda index: time.sleep(0.3))  # a CPU encode: 12 slow blocks
+    session, t = controller.session, controller.frame
+    controller.switch_engine(engine)  # the frame on screen is encoded again, slowly
+    qtbot.waitUntil(lambda: len(ran) >= 2, timeout=30_000)
+    controller.close_session()
+    assert len(ran) < len(engine.model.dinov2.blocks)  # closed before the encode's end
+    assert not controller.loader.busy  # its thread has ended: nothing is written later
+    blocks = len(ran)
+    qtbot.wait(700)
+    assert len(ran) == blocks
+    assert not session.cache.contains(session.frame_key(t), features_key(engine))

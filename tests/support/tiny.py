@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,3 +33,29 @@ def tiny_release(name: str, **changes) -> ReleasedCheckpoint:
         read_checkpoint(TINY / "checkpoint.pth")[1], ARCH
     )
     return replace(CHECKPOINTS[name], architecture=config, min_bytes=2**20, **changes)
+
+
+def tiny_engine(input_size: int = 112):
+    """A SkipClick engine on the tiny checkpoint, on the CPU."""
+    from napari_skipclick.engines.skipclick import SkipClickEngine
+
+    return SkipClickEngine(
+        TINY / "checkpoint.pth", device="cpu", input_size=input_size, backbone_arch=ARCH
+    )
+
+
+def watch_blocks(engine, before: Callable[[int], None]) -> list[int]:
+    """The DINOv2 blocks the engine's encodes run, in order (each calls ``before(index)``
+    first: it may wait), as a list that grows as they run."""
+    ran: list[int] = []
+
+    def hook(index: int) -> Callable[..., None]:
+        def run(module, inputs) -> None:
+            ran.append(index)
+            before(index)
+
+        return run
+
+    for index, block in enumerate(engine.model.dinov2.blocks):
+        block.register_forward_pre_hook(hook(index))
+    return ran

@@ -12,6 +12,7 @@ from typing import Any
 from napari.qt.threading import create_worker
 from qtpy.QtCore import QObject, Signal
 
+from ..cancel import EncodeCancelled, stopping_when
 from ..checks import describe_error
 from ..session import AnnotationSession
 from .activity import ActivityProgress
@@ -39,6 +40,7 @@ class FeatureLoader(QObject):
         self._epoch = 0
         self._worker: Any = None
         self._ended = threading.Event()  # set once the worker's thread has ended
+        self._stopping = threading.Event()  # set: the worker's encode stops (``stop``)
         self._bar: ActivityProgress | None = None  # the progress bar of a long run
         #: frames reported ready for the current engine (a hint: the cache may drop them, then
         #: the edit queue reports the frames it waits for and they are ``refetch``-ed)
@@ -84,9 +86,12 @@ class FeatureLoader(QObject):
             self._worker.quit()
 
     def stop(self, timeout: float) -> bool:
-        """``cancel`` and wait until the worker's thread has ended (the session closes: a
-        thread still computing a frame when Python exits emits into signals deleted by then,
-        "RuntimeError in aborted thread"); False when it still runs after ``timeout`` s."""
+        """``cancel``, stop the frame in progress at the encode's next step (the SkipClick
+        backbone's next block: ``cancel.stopping_when``; nothing of it is cached) and wait
+        until the worker's thread has ended (the session closes: a thread still computing a
+        frame when Python exits emits into signals deleted by then, "RuntimeError in aborted
+        thread"); False when it still runs after ``timeout`` s."""
+        self._stopping.set()
         self.cancel()
         if self._worker is None:
             return True
@@ -102,10 +107,15 @@ class FeatureLoader(QObject):
                 return None
             return self._queue.pop(0)
 
-    def _run(self, session: AnnotationSession, epoch: int) -> Iterator[tuple[int, int, str | None]]:
+    def _run(
+        self, session: AnnotationSession, epoch: int, stopping: threading.Event
+    ) -> Iterator[tuple[int, int, str | None]]:
         while (t := self._take(epoch)) is not None:
             try:
-                session.features(t)
+                with stopping_when(stopping):
+                    session.features(t)
+            except EncodeCancelled:
+                return
             except Exception as exc:
                 yield epoch, t, describe_error(exc)
             else:
@@ -116,7 +126,8 @@ class FeatureLoader(QObject):
             total, epoch = len(self._queue), self._epoch
         # napari's activity dock shows long runs; its progress bar costs the GUI thread
         # 150-250 ms to create, too much at every frame change (the frame and the next ones)
-        worker = create_worker(self._run, self._session, epoch)
+        self._stopping = threading.Event()
+        worker = create_worker(self._run, self._session, epoch, self._stopping)
         # kept here: a signal holds only a weak reference to a bound method's object
         self._bar = None
         if total >= PROGRESS_FROM:

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..cancel import stop_if_asked
 from .blocks import Block
 from .config import DinoV2Arch
 
@@ -109,6 +110,7 @@ class DinoV2(nn.Module):
         tokens = self.prepare_tokens(x)
         outputs = {}
         for i, block in enumerate(self.blocks[: max(indices) + 1]):
+            stop_if_asked()  # closing the session stops a CPU encode here, not seconds later
             tokens = block(tokens)
             if i in wanted:
                 outputs[i] = tokens[:, self.num_prefix_tokens :]
