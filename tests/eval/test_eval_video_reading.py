@@ -6,9 +6,10 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
-from napari_skipclick.eval.video_data import load_clip
+from napari_skipclick.eval.video_data import VideoDataError, load_clip
 from napari_skipclick.io import open_video
 
 MINI = Path(__file__).parents[1] / "data" / "davis_video_mini"
@@ -54,3 +55,22 @@ def test_16_bit_frames_are_scaled_from_the_range_the_widget_finds_for_the_clip(t
         loaded = load_clip(clip, n_frames)
         np.testing.assert_array_equal(loaded.frames, widget[: len(loaded.frames)])
     assert loaded.frames[0].max() > 128  # not the near-black value / 257
+
+
+def test_a_damaged_16_bit_frame_is_named(tmp_path):
+    """A 16-bit frame damaged inside (bytes overwritten, not cut short) escaped the clip's
+    range sampling as a bare traceback naming no file."""
+    clip = copy_mini(tmp_path)
+    deep = clip / "deep"
+    deep.mkdir()
+    for k, name in enumerate(sorted(p.name for p in (clip / "frames").glob("*.jpg"))):
+        grey = np.asarray(Image.open(clip / "frames" / name).convert("L"), np.uint16)
+        Image.fromarray(grey * 16).save(deep / f"{k:05d}.png")
+    _rewrite(clip / "frames.csv", lambda t: t.replace("frames/", "deep/").replace(".jpg", ".png"))
+    data = bytearray((deep / "00000.png").read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 40] = b"\x55" * 40
+    (deep / "00000.png").write_bytes(bytes(data))
+    with pytest.raises(
+        VideoDataError, match=r"clip hockey: cannot read image file\(s\) 00000.png \("
+    ):
+        load_clip(clip)

@@ -252,3 +252,36 @@ def test_a_tiff_cut_short_is_named_when_it_is_opened(tmp_path, dtype):
         text = str(refused.value)
         assert text.startswith("stack.tif: not a readable image (the file is truncated: ")
         assert what in text and f"the file has {cut} bytes)" in text
+
+
+def _overwrite_middle(path) -> None:
+    """Bytes in the middle of ``path`` overwritten (its compressed pixels damaged), its
+    length and its end kept: not cut short."""
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 40] = b"\x55" * 40
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_a_damaged_16_bit_frame_is_named_when_it_is_opened(tmp_path, suffix):
+    """A 16-bit PNG or TIFF damaged inside, not cut short, escaped the range sampling as a
+    bare traceback that named no file ("decoder error -2")."""
+    folder = tmp_path / "deep"
+    folder.mkdir()
+    noise = np.random.default_rng(2).integers(0, 4000, (3, H, W)).astype(np.uint16)
+    kwargs = {"compression": "tiff_deflate"} if suffix == ".tif" else {}
+    for t in range(3):
+        Image.fromarray(noise[t]).save(folder / f"{t}{suffix}", **kwargs)
+    damaged = folder / f"1{suffix}"
+    _overwrite_middle(damaged)
+    before = damaged.read_bytes()
+    with pytest.raises(VideoError, match=rf"^1\{suffix}: not a readable image \(.+\)$"):
+        open_video(damaged)
+    if suffix == ".png":  # a folder of PNG frames, the damaged one among them
+        with pytest.raises(VideoError) as refused:
+            open_video(folder)
+        text = str(refused.value)
+        assert "1 file(s) are not readable images: 1.png (" in text
+        assert "Move them out of the folder" in text
+    assert damaged.read_bytes() == before  # nothing lost: the file as it was

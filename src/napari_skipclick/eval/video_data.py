@@ -128,7 +128,8 @@ def _objects(clip_dir: Path) -> dict[int, str]:
 def _frames_range(clip_dir: Path, rows: list[tuple[int, dict[str, str]]]) -> int:
     """The range the clip's 16-bit frames are scaled from, the same for each (``wide_range``
     over every frame ``frames.csv`` lists, as the widget reads a folder of them); 65535 when
-    none is 16-bit. A file that cannot be read is left to ``_read`` to name."""
+    none is 16-bit. A file that cannot be opened is left to ``_read`` to name; a sampled one
+    that opens but does not decode (damaged inside) is named here."""
     from PIL import Image, UnidentifiedImageError
 
     wide: list[tuple[Path, int]] = []
@@ -140,7 +141,13 @@ def _frames_range(clip_dir: Path, rows: list[tuple[int, dict[str, str]]]) -> int
                     wide.append((path, 0))
         except (UnidentifiedImageError, OSError):
             continue
-    return wide_range(wide)[0] if wide else 65535
+    if not wide:
+        return 65535
+    full, _, unreadable = wide_range(wide)
+    if unreadable:
+        names = "; ".join(f"{name} ({why})" for name, why in unreadable)
+        raise VideoDataError(f"clip {clip_dir.name}: cannot read image file(s) {names}")
+    return full
 
 
 def _read(path: Path, what: str, where: str, mode: str, full: int = 65535) -> np.ndarray:

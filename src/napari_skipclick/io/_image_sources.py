@@ -54,20 +54,26 @@ def depth_range(brightest: int) -> int:
     return 2 ** next((b for b in (10, 12, 14) if brightest.bit_length() <= b), 16) - 1
 
 
-def wide_range(frames: Sequence[tuple[Path, int]]) -> tuple[int, int]:
+def wide_range(frames: Sequence[tuple[Path, int]]) -> tuple[int, int, list[tuple[str, str]]]:
     """The range (``depth_range``) that the 16-bit frames ``frames`` (file, page; in frame
-    order) of one video share, and the brightest value sampled: found from five of them spread
-    over the video, so a brighter frame (a flash) keeps its detail and a dim video is not
-    stretched. The one rule for a frame folder and an evaluation clip."""
+    order) of one video share, the brightest value sampled, and the sampled frames that do not
+    decode (``(name, why)``: damaged inside, left out of the range for the caller to name):
+    found from five of them spread over the video, so a brighter frame (a flash) keeps its
+    detail and a dim video is not stretched. The one rule for a frame folder and an
+    evaluation clip."""
     from PIL import Image
 
     picks = sorted({round(k * (len(frames) - 1) / 4) for k in range(5)})
     brightest = 0
+    unreadable: list[tuple[str, str]] = []
     for file, page in (frames[k] for k in picks):
-        with Image.open(file) as image:
-            image.seek(page)
-            brightest = max(brightest, int(np.asarray(image).max()))
-    return depth_range(brightest), brightest
+        try:
+            with Image.open(file) as image:
+                image.seek(page)
+                brightest = max(brightest, int(np.asarray(image).max()))
+        except (OSError, EOFError) as exc:  # corrupt compressed data, bytes overwritten
+            unreadable.append((_name(file, page), reason(exc)))
+    return depth_range(brightest), brightest, unreadable
 
 
 def photo_rgb(image: Any) -> np.ndarray:
@@ -249,8 +255,11 @@ class FrameFolderSource:
 
     def _data_range(self, wide: list[int]) -> int:
         """The range the 16-bit frames ``wide`` use (``wide_range``; 8-bit frames beside them
-        are not sampled: their 255 made a 16-bit photo's range 0..1023, white)."""
-        full, brightest = wide_range([self._frames[k] for k in wide])
+        are not sampled: their 255 made a 16-bit photo's range 0..1023, white). A sampled
+        frame that does not decode is refused as other unreadable files are."""
+        full, brightest, unreadable = wide_range([self._frames[k] for k in wide])
+        if unreadable:
+            raise VideoError(_unreadable_text(self.path, unreadable))
         if full < 65535:
             which = (
                 f"{len(wide)} of its {self.n_frames} frames are 16-bit, holding"
