@@ -198,3 +198,24 @@ def test_a_photo_renamed_since_a_store_of_the_old_form_was_made_keeps_that_store
         assert opened.annotated_frames() == [0]
     rewritten = json.loads((store / "skipclick.json").read_text())["video"]
     assert (rewritten["fingerprint"], rewritten["path"]) == (info.fingerprint, info.path)
+
+
+def test_stores_of_a_photo_from_before_and_after_it_was_renamed_are_not_exported_twice(tmp_path):
+    """A store of the old form (the photo's name in its fingerprint) whose photo was renamed
+    since, and a store of the renamed photo: export compared the forms read from the files,
+    did not know them as one photo's and exported it twice."""
+    folder = photos(tmp_path / "photos", ["photo.jpg", "other.jpg"])
+    with open_video(folder / "photo.jpg") as video:
+        made_before(annotated(tmp_path, video.info.path, "old.zarr"), video.info)
+    (folder / "photo.jpg").rename(folder / "photo_renamed.jpg")
+    annotated(tmp_path, folder / "photo_renamed.jpg", "new.zarr")
+    other = annotated(tmp_path, folder / "other.jpg", "other.zarr")
+    for names in (("old", "other", "new"), ("new", "old")):
+        stores = [AnnotationStore.open(tmp_path / f"{n}.zarr", readonly=True) for n in names]
+        with pytest.raises(ExportError, match="annotate the same video"):
+            export_store(stores, "coco", tmp_path / "out", with_images=False)
+    # another photo of the same size beside the old store is another video: both exported
+    old = AnnotationStore.open(tmp_path / "old.zarr", readonly=True)
+    both = [old, AnnotationStore.open(other, readonly=True)]
+    export_store(both, "coco", tmp_path / "two", with_images=False)
+    assert len(json.loads((tmp_path / "two" / "annotations.json").read_text())["images"]) == 2

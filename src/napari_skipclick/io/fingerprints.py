@@ -10,7 +10,7 @@ photo renamed since the old form was recorded).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +41,33 @@ def same_video(a: Record, b: Record) -> bool:
     if _fingerprint(a) == _fingerprint(b):
         return True
     forms = known_forms(a)
-    if _fingerprint(b) in forms or not forms.isdisjoint(known_forms(b)):
+    return _fingerprint(b) in forms or _same(a, b, forms, known_forms(b))
+
+
+def first_of_video(records: Sequence[Record]) -> list[int]:
+    """For each of ``records``, the index of the first of them of its video (``same_video``,
+    each record's forms found once: stores given to one export)."""
+    forms = [known_forms(record) for record in records]
+    firsts: list[int] = []
+    for k, record in enumerate(records):
+        firsts.append(
+            next(
+                (j for j in dict.fromkeys(firsts) if _same(records[j], record, forms[j], forms[k])),
+                k,
+            )
+        )
+    return firsts
+
+
+def _same(a: Record, b: Record, forms_a: frozenset[str], forms_b: frozenset[str]) -> bool:
+    """``same_video`` of ``a`` and ``b`` known by ``forms_a`` and ``forms_b``: a form shared,
+    or one the old form of the other's photo, renamed since (``renamed_photo``). That is tried
+    only for a record whose file no longer holds it (one form): a photo still as recorded has
+    both forms, the same bytes under another name share its nameless one: two such read no
+    file."""
+    if not forms_a.isdisjoint(forms_b):
         return True
-    return renamed_photo(a, b) or renamed_photo(b, a)
+    return (len(forms_a) < 2 and renamed_photo(a, b)) or (len(forms_b) < 2 and renamed_photo(b, a))
 
 
 def takes(stored: VideoInfo, video: VideoInfo) -> bool:

@@ -20,7 +20,7 @@ import numpy as np
 from ... import __version__
 from ...checks import ids_in
 from ...types import FrameStatus
-from ..fingerprints import known_forms, takes
+from ..fingerprints import first_of_video, takes
 from ..store import AnnotationStore, StoreError
 from ..store.frame_files import renamed_text
 from ..store.layout import video_doc
@@ -251,19 +251,15 @@ def _check_asked(stores: Sequence[AnnotationStore], frames: list[int] | None) ->
     twice = [p for k, p in enumerate(paths) if p in paths[:k]]
     if twice:
         raise ExportError(f"the store {twice[0]} is given twice: give each store once")
-    seen: dict[str, Path] = {}  # each fingerprint a video is known by -> its first store
-    for store, path in zip(stores, paths, strict=True):
-        if store.video.labels_only:
-            continue
-        forms = known_forms(store.video)  # a photo's store made before: its name in it
-        first = next((seen[f] for f in forms if f in seen), path)
-        seen.update(dict.fromkeys(forms, first))
-        if first != path:
+    read = [k for k, store in enumerate(stores) if not store.video.labels_only]
+    firsts = first_of_video([stores[k].video for k in read])  # a photo's old form known too
+    for k, first in zip(read, firsts, strict=True):
+        if read[first] != k:
             raise ExportError(
-                f"the stores {first} and {path} annotate the same video ({store.video.path}): "
-                "its frames would be exported twice, perhaps into two splits, with different "
-                "labels. Export one of them, or bring one into the other first (the widget's "
-                "Import labels, or skipclick import-labels)"
+                f"the stores {paths[read[first]]} and {paths[k]} annotate the same video "
+                f"({stores[k].video.path}): its frames would be exported twice, perhaps into "
+                "two splits, with different labels. Export one of them, or bring one into the "
+                "other first (the widget's Import labels, or skipclick import-labels)"
             )
     longest = max(store.video.n_frames for store in stores)
     outside = sorted({t for t in frames or () if not 0 <= t < longest})
