@@ -23,6 +23,9 @@ class VideoFileSource:
         import av
 
         self.path = path
+        #: this source's own colour converter: PyAV's default one is kept per thread, and a
+        #: forked child (a DataLoader worker) that used the parent's hung in its dead threads
+        self._reformatter = av.video.reformatter.VideoReformatter()
         self.n_decoded = 0
         self.n_seeks = 0
         name = path.name
@@ -119,10 +122,10 @@ class VideoFileSource:
 
     def _to_rgb(self, frame) -> np.ndarray:
         height, width = self._raw_size
-        if (frame.height, frame.width) != (height, width):
-            rgb = frame.to_ndarray(format="rgb24", width=width, height=height)
-        else:
-            rgb = frame.to_ndarray(format="rgb24")
+        # a frame of another size (a stream whose size changes) is scaled to the first's
+        rgb = self._reformatter.reformat(
+            frame, width=width, height=height, format="rgb24"
+        ).to_ndarray()
         if self._quarter_turns:
             rgb = np.ascontiguousarray(np.rot90(rgb, self._quarter_turns))
         return rgb
