@@ -165,3 +165,25 @@ def test_it_marks_no_frame_beyond_the_frames_it_would_have_gone_to():
     session, red = reappearing_in_doubt(reach=4)
     assert session.review_reasons(4)[red].startswith("stopped on frame 3")
     assert session.status(6) == FrameStatus.PROPAGATED and session.review_reasons(6) == {}
+
+
+def test_a_stop_where_another_objects_mask_covers_it_leaves_the_frames_after_it_in_review():
+    """The overlap rule took all of the square's pixels on frame 3 (another object's mask
+    covers it there): the engine found it, so the frame passed and the frames after it were
+    *propagated* with the square missing, without a word."""
+    session, red, blue = clicked_squares()
+    cover = session.add_object(name="cover").id
+    frame = np.array(session.labels.read(3))
+    frame[18:34, 14:30] = cover  # over the square on frame 3 (columns 16-27)
+    session.labels.set_frame(3, frame)
+    steps = [s for s in session.propagate([red, blue], 0, n_frames=5) if s.obj_id == red]
+    last = steps[-1]
+    assert last.frame == 3 and last.stopped and last.area == 0
+    assert "another object's mask" in last.reason
+    assert red not in session.ids_on(3) and cover in session.ids_on(3)
+    assert session.review_reasons(3)[red] == last.reason
+    for t in (4, 5):
+        assert blue in session.ids_on(t) and red not in session.ids_on(t)
+        assert session.status(t) == FrameStatus.NEEDS_REVIEW
+        reason = session.review_reasons(t)[red]
+        assert reason == f"stopped on frame 3 ({last.reason}); not carried here"

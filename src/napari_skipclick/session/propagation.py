@@ -18,7 +18,7 @@ from .derived_clicks import derive_clicks
 from .history import frame_change
 from .labels import object_edit
 from .propagation_settings import PropagationSettings
-from .quality import ShapeHistory, assess
+from .quality import ShapeHistory, assess, covered
 from .ready import LEFT_FRAME, Ready, decided, mark_not_carried, not_carried, prepare, reappears
 from .results import StaleResultError
 from .track import Track
@@ -339,7 +339,8 @@ def _write(
     rule). ``shape`` is the object's shape on the frames of the run so far (the start frame
     first). The derived clicks become the object's clicks on ``t``, so a corrective click
     adds to them. Carried across frames it is marked absent on, the frame needs review and its
-    track is in doubt (``ready.reappears``).
+    track is in doubt (``ready.reappears``); left nothing by the overlap rule, it stops and
+    the frame needs review for it (``quality.covered``).
     """
     carried, source = carrying.carried, carrying.source
     _, generation, group, settings = run
@@ -356,6 +357,8 @@ def _write(
         session.check_current(generation, t)
         box, before, after = object_edit(session.labels.read(t), obj_id, mask, False, together)
         area = int(np.count_nonzero(after == obj_id))  # what the overlap rule let it keep
+        if area == 0 and mask.any():  # another object's mask holds all of it: it may be here
+            reason = covered(int(np.count_nonzero(mask))) + (f"; {reason}" if reason else "")
         status = session.status(t)
         if reason is not None:
             new_status = FrameStatus.NEEDS_REVIEW

@@ -173,6 +173,16 @@ def lost(
     return previous_area * settings.max_drift_ratio < history.expected
 
 
+def covered(pixels: int) -> str:
+    """Why a frame needs review where the overlap rule left an object none of the ``pixels`` of
+    its mask there: another object's mask (one not carried with it: yours, or an earlier
+    run's) holds them all. The object stops there, and may still be in view."""
+    return (
+        f"another object's mask holds all {pixels} pixels of its mask here (the overlap rule): "
+        "it may still be in view, in front of that object"
+    )
+
+
 def assess(
     carried: Carried,
     previous_area: int,
