@@ -187,3 +187,13 @@ def test_a_stop_where_another_objects_mask_covers_it_leaves_the_frames_after_it_
         assert session.status(t) == FrameStatus.NEEDS_REVIEW
         reason = session.review_reasons(t)[red]
         assert reason == f"stopped on frame 3 ({last.reason}); not carried here"
+
+
+def test_the_frame_it_stopped_on_after_its_track_was_in_doubt_says_why_it_stopped():
+    """The step said why (``max_review_run``) but the frame's reason, which Review and the
+    store show, only what its check found."""
+    session, red = reappearing_in_doubt()
+    reason = session.review_reasons(3)[red]
+    assert reason.startswith("it reappears after 1 frame(s) you marked it absent")
+    assert reason.endswith("; its track was in doubt on 1 frames in a row")
+    assert session.review_reasons(4)[red] == f"stopped on frame 3 ({reason}); not carried here"

@@ -44,3 +44,9 @@ def resolve(
         lost = contested & claimed[index] & (winner != index)
         out[obj_id] = np.where(lost, np.minimum(stack[index], LOST), stack[index])
     return out
+
+
+def held_by_others(moved: dict[int, np.ndarray], obj_id: int) -> np.ndarray | None:
+    """The pixels the moved masks of the objects other than ``obj_id`` hold, or None."""
+    rest = [mask for other, mask in moved.items() if other != obj_id]
+    return np.logical_or.reduce(rest) if rest else None

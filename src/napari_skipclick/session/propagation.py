@@ -13,7 +13,7 @@ from ..engines.base import Engine, Features
 from ..types import FrameStatus
 from .appearance import ColourModel
 from .carry import MAPPED, Carried, carry_object
-from .claims import resolve
+from .claims import held_by_others, resolve
 from .derived_clicks import derive_clicks
 from .history import frame_change
 from .labels import object_edit
@@ -162,19 +162,17 @@ def _steps(
             else:
                 resolved = replace(carrying.carried, probabilities=claims[obj_id])
                 carrying = replace(carrying, carried=resolved)
-                fields = _write(session, obj_id, t, carrying, together, shapes[obj_id], run)
+                fields = _write(
+                    session, obj_id, t, carrying, together, shapes[obj_id], review_run[obj_id], run
+                )
                 if tracks[obj_id].chained:
                     written = session.labels.read(t) == obj_id
                     session.courses.remember_chain(t, obj_id, tracks[obj_id].chain, written)
                 sources[obj_id] = t
                 zoom = resolved.zoom
                 shapes[obj_id].add(fields["area"], fields.pop("length"), fields["ok"], zoom)
-                review_run[obj_id] = review_run[obj_id] + 1 if fields.pop("doubtful") else 0
+                review_run[obj_id] = fields.pop("in_doubt")
             done += 1
-            if review_run[obj_id] >= settings.max_review_run and not fields["stopped"]:
-                fields["stopped"] = True
-                count = review_run[obj_id]
-                fields["reason"] += f"; its track was in doubt on {count} frames in a row"
             if fields["stopped"]:
                 active.remove(obj_id)
                 doubt = carrying.carried is not None or carrying.doubt
@@ -267,7 +265,7 @@ def _carried(
             colours[obj_id],
             tracks[obj_id],
             ready[obj_id],
-            _others(moved, obj_id),
+            held_by_others(moved, obj_id),
             shapes[obj_id].expected,
             run,
         )
@@ -278,12 +276,6 @@ def _carried(
 def _unmoved(ready: Ready) -> _Carrying:
     """An object ``ready`` says goes no further, or passes over the frame: not carried."""
     return _Carrying(ready.source, stop=ready.stop, passed=ready.passed, doubt=ready.doubt)
-
-
-def _others(moved: dict[int, np.ndarray], obj_id: int) -> np.ndarray | None:
-    """The pixels the moved masks of the objects other than ``obj_id`` hold, or None."""
-    rest = [mask for other, mask in moved.items() if other != obj_id]
-    return np.logical_or.reduce(rest) if rest else None
 
 
 def _carry(
@@ -327,11 +319,13 @@ def _write(
     carrying: _Carrying,
     together: set[int],
     shape: ShapeHistory,
+    in_doubt: int,
     run: tuple[Engine, int, int, PropagationSettings],
 ) -> dict[str, Any]:
     """Check and write one carried object on frame ``t``; returns the step's fields,
-    ``doubtful``: whether the frame counts towards ``max_review_run``, and ``length``: the
-    object's length for its shape history (``quality.assess``).
+    ``in_doubt``: the frames in a row its track is in doubt on up to ``t`` (``in_doubt`` up to
+    the frame before; ``max_review_run`` of them stop it, the frame's reason saying so), and
+    ``length``: the object's length for its shape history (``quality.assess``).
 
     ``carrying`` is what ``_carry`` produced, its probabilities after ``claims.resolve``;
     ``together`` holds the ids of the objects carried onto ``t`` with it: their pixels on
@@ -353,12 +347,16 @@ def _write(
     reappearing = None if carried.left_frame else reappears(t, source)
     if reappearing is not None:
         reason, doubtful = reappearing if reason is None else f"{reappearing}; {reason}", True
+    in_doubt = in_doubt + 1 if doubtful else 0
     with session.locked():
         session.check_current(generation, t)
         box, before, after = object_edit(session.labels.read(t), obj_id, mask, False, together)
         area = int(np.count_nonzero(after == obj_id))  # what the overlap rule let it keep
         if area == 0 and mask.any():  # another object's mask holds all of it: it may be here
             reason = covered(int(np.count_nonzero(mask))) + (f"; {reason}" if reason else "")
+        stopped = area == 0 or in_doubt >= settings.max_review_run
+        if area and stopped:
+            reason = f"{reason}; its track was in doubt on {in_doubt} frames in a row"
         status = session.status(t)
         if reason is not None:
             new_status = FrameStatus.NEEDS_REVIEW
@@ -386,8 +384,8 @@ def _write(
         "area_ratio": ratio,
         "confidence": confidence,
         "ok": reason is None,
-        "doubtful": doubtful,
-        "stopped": area == 0,
+        "in_doubt": in_doubt,
+        "stopped": stopped,
         "reason": LEFT_FRAME if carried.left_frame else reason,
         "agreement": carried.agreement,
         "length": length,
