@@ -28,7 +28,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=class_names,
         default=[],
         help="comma-separated classes of the objects (e.g. skier,ski,pole), added to the "
-        "store's; the default class 'object' goes when no object has it",
+        "store's but for those renamed or removed in it; the default class 'object' goes when "
+        "no object has it",
     )
 
 
@@ -59,8 +60,9 @@ def open_annotator(
         engine: a registry engine name.
         options: that engine's options (see ``napari_skipclick.engines.ENGINES``).
         cache: a feature cache folder (for example filled by ``skipclick precompute``).
-        classes: class names the objects may have, added to the store's (the default class
-            goes when no object has it: ``AnnotationSession.use_classes``).
+        classes: class names the objects may have, added to the store's but for those renamed
+            or removed in it (the default class goes when no object has it:
+            ``AnnotationSession.use_classes``).
         show: show the window (False for tests and scripted runs).
         viewer: an empty viewer to use instead of a new one (tests pass napari's
             ``make_napari_viewer()``, which keeps plugin registrations apart between tests).

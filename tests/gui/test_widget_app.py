@@ -11,6 +11,7 @@ from napari_skipclick.cli import build_parser
 from napari_skipclick.engines import create_engine
 from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.types import FrameStatus
+from support.precompute import frame_folder
 from support.scenes import iou
 from support.widget import ground_truth
 
@@ -122,3 +123,33 @@ def test_annotate_with_a_store_of_another_video_raises_its_error_once(
     with pytest.raises(StoreMismatchError, match="belongs to another video"):
         open_annotator(store=str(other), viewer=make_napari_viewer())
     assert "Cannot start" not in capsys.readouterr().err  # the caller says it, once
+
+
+def test_annotate_again_with_its_classes_keeps_those_renamed_or_removed(
+    make_napari_viewer, tmp_path
+):
+    video, store = str(frame_folder(tmp_path / "frames", 3)), str(tmp_path / "s.zarr")
+    classes = build_parser().parse_args(["annotate", "--classes", "skier,ski,pole,gate"]).classes
+    _, widget = open_annotator(video, store=store, classes=classes, viewer=make_napari_viewer())
+    panel = widget.objects_panel
+    panel.class_combo.setCurrentText("pole")
+    panel.class_edit.setText("poles")
+    panel.rename_class()
+    panel.class_combo.setCurrentText("gate")
+    panel.remove_class()
+    assert widget.controller.session.classes == ["skier", "ski", "poles"]
+    widget.controller.close_session()
+    _, widget = open_annotator(
+        video, store=store, classes=[*classes, "flag"], viewer=make_napari_viewer()
+    )
+    controller, panel = widget.controller, widget.objects_panel
+    try:
+        assert controller.session.classes == ["skier", "ski", "poles", "flag"]
+        items = [panel.class_combo.itemText(i) for i in range(panel.class_combo.count())]
+        assert items == controller.session.classes
+        assert "not added again: pole, gate" in controller.last_message
+    finally:
+        controller.close_session()
+    with AnnotationStore.open(store) as saved:
+        assert saved.classes() == ["skier", "ski", "poles", "flag"]
+        assert saved.dropped_classes() == ["pole", "gate"]

@@ -115,3 +115,53 @@ def test_the_default_class_stays_while_an_object_has_it_or_it_is_named(tmp_path)
     with pytest.raises(ValueError, match="cannot be empty"):
         named.use_classes(["gate", ""])
     assert named.classes == [DEFAULT_CLASS, "skier"]
+
+
+def test_a_taxonomy_given_again_keeps_the_classes_renamed_or_removed(tmp_path):
+    session = _session(tmp_path)
+    session.use_classes(["skier", "ski", "pole", "gate"])
+    session.add_object("pole")
+    session.rename_class("pole", "poles")
+    session.remove_class("gate")
+    session.close()
+    path = tmp_path / "s.zarr"
+    with AnnotationStore.open(path) as store:
+        assert store.dropped_classes() == ["pole", "gate"]
+    store = AnnotationStore.open(path, readonly=False)
+    reopened = AnnotationSession(moving_squares(3), ColourEngine(), store=store)
+    written = (path / "objects.json").read_bytes()
+    left_out = reopened.use_classes(["skier", "ski", "pole", "gate"])
+    assert left_out == ["pole", "gate"]
+    assert reopened.classes == ["sky", "poles", "skier", "ski"]
+    reopened.commit_all()
+    assert (path / "objects.json").read_bytes() == written  # nothing changed: not written
+    assert reopened.use_classes(["pole", "flag"]) == ["pole"]  # a new name is still added
+    assert reopened.classes == ["sky", "poles", "skier", "ski", "flag"]
+    reopened.add_class("gate")  # added by hand: back, and no longer left out
+    assert reopened.use_classes(["gate"]) == [] and reopened.registry.dropped == ["pole"]
+    reopened.undo()  # the addition taken back: left out again
+    assert reopened.registry.dropped == ["pole", "gate"]
+    reopened.close()
+
+
+def test_undoing_a_rename_or_removal_gives_its_name_back_to_the_taxonomy(tmp_path):
+    session = _session(tmp_path)
+    session.rename_class("pole", "poles")
+    session.remove_class("sky")
+    session.undo(), session.undo()
+    assert session.classes == ["sky", "pole"] and session.registry.dropped == ["poles"]
+    assert session.use_classes(["pole", "sky", "poles"]) == ["poles"]
+    session.commit_all()
+    assert session.store.dropped_classes() == ["poles"]
+    session.close()
+
+
+def test_a_writer_that_knows_no_dropped_classes_keeps_the_stored_ones(tmp_path):
+    session = _session(tmp_path)
+    session.remove_class("sky")
+    session.close()
+    with AnnotationStore.open(tmp_path / "s.zarr", readonly=False) as store:
+        store.write_objects([], ["pole"])  # e.g. an import of labels
+        assert store.dropped_classes() == ["sky"]
+        store.write_objects([], ["pole", "sky"])  # back in the list: no longer dropped
+        assert store.dropped_classes() == []

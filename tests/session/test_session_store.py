@@ -313,7 +313,7 @@ def test_object_list_that_fails_to_write_stays_pending_and_is_retried(tmp_path, 
     session = AnnotationSession(frames, ColourEngine(), store=store)
     real_write = store.write_objects
 
-    def full_disk(objects, classes, leaving=(), next_id=1):
+    def full_disk(objects, classes, leaving=(), next_id=1, dropped=None):
         raise StoreError("could not save the object list: No space left on device")
 
     monkeypatch.setattr(store, "write_objects", full_disk)

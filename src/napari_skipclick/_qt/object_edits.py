@@ -165,9 +165,16 @@ class ControllerObjects:
         self._say(words)
 
     def use_classes(self, names: list[str]) -> None:
-        """Add the classes ``names`` the session lacks (``AnnotationSession.use_classes``)."""
-        self._need_session().use_classes(names)
+        """Add the classes ``names`` the session lacks (``AnnotationSession.use_classes``);
+        the status line names those left out as renamed or removed in the store."""
+        left_out = self._need_session().use_classes(names)
         self.objects_changed.emit()
+        if left_out:
+            listed = ", ".join(left_out)
+            self._say(
+                f"Classes not added again: {listed} (renamed or removed in this store; "
+                "Add class brings one back)"
+            )
 
     def delete_object(self, obj_id: int) -> ObjectsDelete | None:
         """Delete the object on every frame, in a worker (``delete_objects``)."""

@@ -63,10 +63,12 @@ class SessionObjects:
             self._change_objects(self.registry.remove_class, name)
             self.history.push([], classes=ClassListChange(name, index, removed=True))
 
-    def use_classes(self, names: Sequence[str]) -> None:
-        """Add the classes ``names`` that the session lacks, in order. The default class
-        (``DEFAULT_CLASS``, a new store's) goes when it is not named and no object has it. The
-        taxonomy a session starts with: not an undo step.
+    def use_classes(self, names: Sequence[str]) -> list[str]:
+        """Add the classes ``names`` that the session lacks, in order, but for those renamed
+        away or removed (``ObjectRegistry.dropped``: a store reopened with the taxonomy it
+        started with keeps the annotator's edits). The default class (``DEFAULT_CLASS``, a new
+        store's) goes when it is not named and no object has it. The taxonomy a session starts
+        with: not an undo step. Returns the names left out as dropped.
 
         Args:
             names: class names (``ValueError`` for an empty one: nothing changes).
@@ -75,12 +77,15 @@ class SessionObjects:
         if not all(names):
             raise ValueError("a class name cannot be empty")
         with self._lock:
+            known, dropped = self.registry.classes, self.registry.dropped
+            left_out = [name for name in dict.fromkeys(names) if name in dropped]
             for name in dict.fromkeys(names):
-                if name not in self.registry.classes:
+                if name not in known and name not in dropped:
                     self._change_objects(self.registry.add_class, name)
             unused = set(self.registry.classes) - {o.class_name for o in self.registry.objects}
             if names and DEFAULT_CLASS in unused and DEFAULT_CLASS not in names:
-                self._change_objects(self.registry.remove_class, DEFAULT_CLASS)
+                self._change_objects(self.registry.remove_class, DEFAULT_CLASS, remember=False)
+            return left_out
 
     def add_object(
         self,
@@ -132,10 +137,11 @@ class SessionObjects:
                 self.history.push([], renamed=((before, after),))
             return after
 
-    def _change_objects(self, change: Callable[..., Any], *args: Any) -> Any:
-        """``change(*args)`` on the object registry; the lists are written by the next commit."""
+    def _change_objects(self, change: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``change(*args, **kwargs)`` on the object registry; the lists are written by the
+        next commit."""
         with self._lock:
             self._refuse_closed()
-            result = change(*args)
+            result = change(*args, **kwargs)
             self._mark_objects_changed()
             return result

@@ -247,13 +247,16 @@ class SessionSaving:
                     return True
                 objects, classes = self.registry.objects, self.registry.classes
                 next_id, version = self.registry.next_id, self._objects_version
+                dropped = self.registry.dropped
                 leaving = [o.id for o in objects if o.id in self._leaving]
             gone = [] if final else self._gone_from(objects)
             if gone:
                 objects = sorted([*objects, *gone], key=lambda o: o.id)
                 classes = list(dict.fromkeys([*classes, *(o.class_name for o in gone)]))
             leaving += [o.id for o in gone]
-            self.store.write_objects(objects, classes, leaving=leaving, next_id=next_id)
+            self.store.write_objects(
+                objects, classes, leaving=leaving, next_id=next_id, dropped=dropped
+            )
             with self._lock:
                 if self._objects_version == version:
                     if gone:

@@ -19,21 +19,23 @@ def class_names(classes: str | Iterable[str]) -> list[str]:
 
 
 class ObjectRegistry:
-    """The objects (stable IDs, never reused) and the editable list of class names."""
+    """The objects (stable IDs, never reused), the editable list of class names and the names
+    that left it (``dropped``)."""
 
     def __init__(
         self,
         objects: Iterable[ObjectInfo] = (),
         classes: str | Iterable[str] = (),
         next_id: int = 1,
+        dropped: Iterable[str] = (),
     ) -> None:
         self._objects: dict[int, ObjectInfo] = {}
         self._classes: list[str] = []
+        self._dropped = list(dict.fromkeys(dropped))
         for name in class_names(classes):
             self.add_class(name)
         for info in objects:
-            if info.class_name not in self._classes:
-                self._classes.append(info.class_name)
+            self._enter(info.class_name)
             self._objects[info.id] = info
         self._next_id = max(max(self._objects, default=0) + 1, int(next_id))
 
@@ -45,6 +47,12 @@ class ObjectRegistry:
     @property
     def classes(self) -> list[str]:
         return list(self._classes)
+
+    @property
+    def dropped(self) -> list[str]:
+        """Class names renamed away or removed (and not back since), oldest first: a taxonomy
+        given again (``AnnotationSession.use_classes``) does not add them back."""
+        return list(self._dropped)
 
     def __contains__(self, obj_id: int) -> bool:
         return obj_id in self._objects
@@ -62,7 +70,7 @@ class ObjectRegistry:
             raise ValueError("a class name cannot be empty")
         if name in self._classes:
             raise ValueError(f"class {name!r} already exists")
-        self._classes.append(name)
+        self._enter(name)
 
     def rename_class(self, name: str, new_name: str) -> list[ObjectInfo]:
         """Rename class ``name`` in place (its position stays); its objects follow. Returns
@@ -73,7 +81,9 @@ class ObjectRegistry:
             raise ValueError("a class name cannot be empty")
         if new_name != name and new_name in self._classes:
             raise ValueError(f"class {new_name!r} already exists")
-        self._classes[self._classes.index(name)] = new_name
+        if new_name != name:
+            self._classes[self._classes.index(name)] = new_name
+            self._dropped = [*(n for n in self._dropped if n not in (name, new_name)), name]
         for obj_id, info in self._objects.items():
             if info.class_name == name:
                 self._objects[obj_id] = replace(info, class_name=new_name)
@@ -84,16 +94,18 @@ class ObjectRegistry:
         there."""
         if name not in self._classes:
             self._classes.insert(max(index, 0), name)
+            self._dropped = [n for n in self._dropped if n != name]
 
     def drop_class(self, name: str) -> None:
         """Take out the class ``name`` (undo and redo) unless an object has it or it is the
         last."""
         used = any(o.class_name == name for o in self._objects.values())
         if name in self._classes and not used and len(self._classes) > 1:
-            self._classes.remove(name)
+            self._leave(name)
 
-    def remove_class(self, name: str) -> None:
-        """Remove class ``name``, which no object may have, and not the last class."""
+    def remove_class(self, name: str, *, remember: bool = True) -> None:
+        """Remove class ``name``, which no object may have, and not the last class;
+        ``remember``: note it in ``dropped``."""
         self._check_class(name)
         users = [info.name for info in self.objects if info.class_name == name]
         if users:
@@ -104,7 +116,10 @@ class ObjectRegistry:
             )
         if len(self._classes) == 1:
             raise ValueError("the last class cannot be removed: add another one first")
-        self._classes.remove(name)
+        if remember:
+            self._leave(name)
+        else:
+            self._classes.remove(name)
 
     @property
     def next_id(self) -> int:
@@ -158,10 +173,21 @@ class ObjectRegistry:
 
     def restore(self, info: ObjectInfo) -> None:
         """Put back a removed object under its own ID (used by undo)."""
-        if info.class_name not in self._classes:
-            self._classes.append(info.class_name)
+        self._enter(info.class_name)
         self._objects[info.id] = info
         self._next_id = max(self._next_id, info.id + 1)
+
+    def _enter(self, name: str) -> None:
+        """Put the class ``name`` at the end of the list, if it is not there, back from
+        ``dropped``."""
+        if name not in self._classes:
+            self._classes.append(name)
+            self._dropped = [n for n in self._dropped if n != name]
+
+    def _leave(self, name: str) -> None:
+        """Take the class ``name`` out of the list and note it in ``dropped``."""
+        self._classes.remove(name)
+        self._dropped = [*(n for n in self._dropped if n != name), name]
 
     def _check_class(self, class_name: str) -> None:
         if class_name not in self._classes:
@@ -174,7 +200,8 @@ def stored_registry(store: Any, classes: Sequence[str]) -> tuple[ObjectRegistry,
     again) starts empty; the session lists the objects its frames hold again."""
     try:
         objects, names = store.objects(), store.classes() or classes
-        return ObjectRegistry(objects, names, store.next_object_id()), ""
+        dropped = store.dropped_classes()
+        return ObjectRegistry(objects, names, store.next_object_id(), dropped), ""
     except Exception as exc:  # StoreCorruptError (the session does not import io)
         note = f"the object list was damaged ({exc}): its objects are listed again, unnamed"
         return ObjectRegistry((), classes), note

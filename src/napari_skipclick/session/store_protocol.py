@@ -39,6 +39,10 @@ class Store(Protocol):
         """The saved class names, in order."""
         ...
 
+    def dropped_classes(self) -> list[str]:
+        """The saved class names renamed away or removed (``ObjectRegistry.dropped``)."""
+        ...
+
     def next_object_id(self) -> int:
         """The ID the next object gets: above every ID given so far (deleted objects' too)."""
         ...
@@ -149,9 +153,11 @@ class Store(Protocol):
         classes: Sequence[str],
         leaving: Sequence[int] = (),
         next_id: int = 1,
+        dropped: Sequence[str] | None = None,
     ) -> None:
         """Replace the saved object and class lists; ``leaving``: listed objects whose
-        deletion is being written; ``next_id``: the ID the next object gets."""
+        deletion is being written; ``next_id``: the ID the next object gets; ``dropped``: class
+        names renamed away or removed (None: the ones kept)."""
         ...
 
     def claim(self, owner: object) -> None:

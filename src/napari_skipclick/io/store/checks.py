@@ -82,11 +82,13 @@ def objects_doc(
     classes: Sequence[str],
     leaving: Sequence[int] = (),
     next_id: int = 1,
+    dropped: Sequence[str] = (),
 ) -> dict:
     """JSON document of objects and classes, the IDs of listed objects whose deletion is
-    being written (``leaving``, left out when empty) and the ID the next object gets
-    (``next_id``: above every ID given so far, deleted objects' too); ``ValueError`` for bad
-    ids or colours."""
+    being written (``leaving``, left out when empty), the ID the next object gets
+    (``next_id``: above every ID given so far, deleted objects' too) and the class names
+    renamed away or removed (``dropped``: those not in ``classes``, left out when none);
+    ``ValueError`` for bad ids or colours."""
     ids = [o.id for o in objects]
     if len(set(ids)) != len(ids) or any(not 1 <= int(i) <= 2**32 - 1 for i in ids):
         raise ValueError(f"object ids must be unique and in 1..4294967295, got {ids}")
@@ -107,6 +109,9 @@ def objects_doc(
     doc["next_id"] = max(int(next_id), max(ids, default=0) + 1)
     if leaving:
         doc["leaving"] = sorted(int(i) for i in leaving)
+    gone = [str(c) for c in dict.fromkeys(dropped) if c not in doc["classes"]]
+    if gone:
+        doc["dropped_classes"] = gone
     return doc
 
 
@@ -117,14 +122,15 @@ def _check_leaving(leaving: Sequence[int], ids: Sequence[int]) -> None:
 
 
 def load_objects(path: Path, root: Path) -> dict:
-    """``{"objects": [ObjectInfo], "classes": [str], "leaving": [int], "next_id": int}`` from
-    objects.json (empty if absent; ``leaving``: listed objects whose deletion was being
-    written; ``next_id``: the ID the next object gets, one above the largest listed in a file
-    from before it was kept)."""
+    """``{"objects": [ObjectInfo], "classes": [str], "leaving": [int], "next_id": int,
+    "dropped": [str]}`` from objects.json (empty if absent; ``leaving``: listed objects whose
+    deletion was being written; ``next_id``: the ID the next object gets, one above the largest
+    listed in a file from before it was kept; ``dropped``: class names renamed away or
+    removed, none in a file from before they were kept)."""
     try:
         doc = read_json(path, root)
     except FileNotFoundError:
-        return {"objects": [], "classes": [], "leaving": [], "next_id": 1}
+        return {"objects": [], "classes": [], "leaving": [], "next_id": 1, "dropped": []}
     try:
         objects = [
             ObjectInfo(int(o["id"]), str(o["name"]), str(o["class_name"]), tuple(o["color"]))
@@ -134,6 +140,13 @@ def load_objects(path: Path, root: Path) -> dict:
         leaving = [int(i) for i in doc.get("leaving", [])]
         _check_leaving(leaving, [o.id for o in objects])
         next_id = max(int(doc.get("next_id", 1)), max((o.id for o in objects), default=0) + 1)
+        dropped = [str(c) for c in doc.get("dropped_classes", [])]
     except (KeyError, TypeError, ValueError) as e:
         raise StoreCorruptError(f"{path} has an invalid entry: {e!r}", str(path)) from e
-    return {"objects": objects, "classes": classes, "leaving": leaving, "next_id": next_id}
+    return {
+        "objects": objects,
+        "classes": classes,
+        "leaving": leaving,
+        "next_id": next_id,
+        "dropped": dropped,
+    }

@@ -213,6 +213,13 @@ class FrameRecords:
         """Class names in stored order."""
         return list(self._objects()["classes"])
 
+    def dropped_classes(self) -> list[str]:
+        """Class names the annotator renamed away or removed, oldest first (none in a damaged
+        list or in a store from before they were kept)."""
+        if isinstance(self._objects_doc, StoreCorruptError):
+            return []
+        return list(self._objects_doc["dropped"])
+
     def next_object_id(self) -> int:
         """The ID the next object gets: above every ID the store has given (1: none known)."""
         if isinstance(self._objects_doc, StoreCorruptError):

@@ -327,12 +327,15 @@ class AnnotationStore(FrameRecords):
         classes: Sequence[str],
         leaving: Sequence[int] = (),
         next_id: int = 1,
+        dropped: Sequence[str] | None = None,
     ) -> None:
         """Replace the object and class lists (durable); ``leaving``: IDs of listed objects
         whose deletion is being written (their frames follow); ``next_id``: the ID the next
-        object gets (never below the one kept: a deleted object's ID is not given again)."""
+        object gets (never below the one kept: a deleted object's ID is not given again);
+        ``dropped``: class names renamed away or removed (None: the ones kept)."""
         self._check_writable()
-        doc = objects_doc(objects, classes, leaving, max(next_id, self.next_object_id()))
+        kept = self.dropped_classes() if dropped is None else dropped
+        doc = objects_doc(objects, classes, leaving, max(next_id, self.next_object_id()), kept)
         with self._write_lock:
             self._check_writable()
             try:
