@@ -47,6 +47,24 @@ def test_objects_are_deleted_in_a_worker(annotator, qtbot):
     assert controller.last_message == f"Undid deleting object {other} (pole) from 2 frames"
 
 
+def test_undoing_a_deletion_counts_the_frames_the_object_was_on(annotator, qtbot):
+    """Review notes of the object (a propagation's stop: "not carried here") on frames it had
+    no mask on go with it, but it was not on those frames."""
+    _, widget = annotator
+    controller = widget.controller
+    _, other = _two_objects(qtbot, controller)
+    for t in range(4, 9):
+        controller.session.mark_carried(t, other, "not carried here")
+    controller.delete_object(other)
+    qtbot.waitUntil(lambda: controller.background_edit is None, timeout=30_000)
+    assert all(other not in controller.session.review_reasons(t) for t in range(4, 9))
+    controller.undo()
+    wait_idle(qtbot, controller)
+    assert controller.session.frames_of(other) == [0, 3]
+    assert controller.last_message == f"Undid deleting object {other} (pole) from 2 frames"
+    assert controller.session.review_reasons(6) == {other: "not carried here"}
+
+
 def test_escape_puts_back_the_object_being_deleted(annotator, qtbot):
     _, widget = annotator
     controller = widget.controller

@@ -194,13 +194,21 @@ def neighbour(gone: int | None, listed: list[int], ids: list[int]) -> int | None
 def step_words(edits: list[Edit], t: int | None) -> str:
     """What ``edits`` did, in words, for the status line after their undo or redo ("an edit on
     frame 4 and adding object 7 (skis 7)", "an edit of 19 frames (21-39)", "deleting object
-    3 (skis) from 12 frames"); ``t``: the frame that it shows (one frame changed)."""
+    3 (skis) from 12 frames": those where it had pixels or clicks, not those where only a
+    review note of it went); ``t``: the frame that it shows (one frame changed)."""
     frames = sorted({change.frame for edit in edits for change in edit.changes})
     removed = [edit.removed_object for edit in edits if edit.removed_object is not None]
     if removed:
         words = [f"deleting {_objects_words(removed)}"]
-        if frames:
-            words[0] += f" from {len(frames)} frame{'s' * (len(frames) > 1)}"
+        held = {
+            change.frame
+            for edit in edits
+            if edit.removed_object is not None
+            for change in edit.changes
+            if change.held(edit.removed_object.id)
+        }
+        if held:
+            words[0] += f" from {len(held)} frame{'s' * (len(held) > 1)}"
     elif len(frames) > 1:
         words = [f"an edit of {len(frames)} frames ({frame_ranges(frames)})"]
     else:

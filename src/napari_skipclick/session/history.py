@@ -66,6 +66,10 @@ class FrameChange:
         places = 0 if self.where is None else self.where.nbytes
         return int(self.labels_before.nbytes + self.labels_after.nbytes + places)
 
+    def held(self, obj_id: int) -> bool:
+        """Whether the object had pixels or clicks on the frame before the change."""
+        return bool(self.clicks_before.get(obj_id)) or bool(np.any(self.labels_before == obj_id))
+
     def paste(self, region: np.ndarray, *, after: bool) -> None:
         """Write the labels before (``after``: after) the change into ``region``, the frame's
         ``box`` (a view of it)."""
