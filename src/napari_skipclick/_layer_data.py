@@ -37,8 +37,11 @@ OBJECTS, CLASSES, STATUSES, PROBLEMS = "objects", "classes", "statuses", "proble
 #: metadata key: frames per second, when a layer brings its own
 FPS = "fps"
 
-#: name of the labels layer made from a store
-STORE_LAYER_NAME = "SkipClick labels"
+
+def store_layer_name(path: str | Path) -> str:
+    """The name of the labels layer made from the store at ``path``: after its folder, so that
+    stores opened together, and the session's own "SkipClick labels", are told apart."""
+    return f"SkipClick labels ({Path(path).name})"
 
 
 def video_metadata(info: VideoInfo, path: str | Path) -> dict[str, Any]:
@@ -220,7 +223,7 @@ def store_layer_data(store: AnnotationStore) -> tuple[Any, dict[str, Any], str]:
     else:
         data = store.read_labels(0)
     meta: dict[str, Any] = {
-        "name": STORE_LAYER_NAME,
+        "name": store_layer_name(store.path),
         "metadata": {
             STORE: str(store.path),
             VIDEO: asdict(store.video),

@@ -78,7 +78,7 @@ def test_reader_opens_a_store_as_labels(tmp_path):
     assert reader is not None
     [(data, kwargs, layer_type)] = reader(str(tmp_path / "run.zarr"))
     assert layer_type == "labels" and data.shape == (127, 480, 854)
-    assert kwargs["name"] == "SkipClick labels"
+    assert kwargs["name"] == "SkipClick labels (run.zarr)"
     np.testing.assert_array_equal(np.asarray(data[3]), labels)
     assert not np.asarray(data[4]).any()
 

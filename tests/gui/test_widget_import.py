@@ -10,7 +10,8 @@ import pytest
 from napari_skipclick._qt import imports
 from napari_skipclick._qt.objects_panel import FRAMES_COLUMN
 from napari_skipclick.frame_lists import frame_ranges
-from napari_skipclick.types import FrameStatus
+from napari_skipclick.io.store import AnnotationStore
+from napari_skipclick.types import FrameStatus, ObjectInfo
 from support.widget import labels_of, wait_idle
 
 pytestmark = [pytest.mark.gui]
@@ -41,6 +42,33 @@ def test_labels_layer_is_imported_as_objects_and_undone_in_one_step(annotator, q
     assert session.status(3) == FrameStatus.IMPORTED
     controller.undo()  # the whole import is one step
     assert not labels_of(controller, 3).any() and not labels_of(controller, 4).any()
+
+
+def test_stores_opened_beside_the_session_are_named_after_their_folder(annotator, qtbot, tmp_path):
+    """Two annotators' stores opened by the reader (docs/export.md, *Merging*) are told apart
+    in the Import labels list, and from the session's own layer."""
+    viewer, widget = annotator
+    controller, panel = widget.controller, widget.objects_panel
+    info = controller.session.frames.info
+    for name, t in (("anna.zarr", 20), ("ben.zarr", 30)):
+        labels = np.zeros((480, 854), np.uint32)
+        labels[100:140, 200:260] = 4
+        with AnnotationStore.open_or_create(tmp_path / name, info) as store:
+            store.write_objects([ObjectInfo(4, name, "skier", (9, 9, 9))], ["skier"])
+            store.commit_frame(t, labels, FrameStatus.CLICKED, {})
+        viewer.open(str(tmp_path / name), plugin="napari-skipclick")
+    names = [layer.name for layer in viewer.layers]
+    assert "SkipClick labels (anna.zarr)" in names and "SkipClick labels (ben.zarr)" in names
+    assert controller.layers.labels.name == "SkipClick labels"
+    listed = [panel.import_combo.itemText(i) for i in range(panel.import_combo.count())]
+    assert listed == ["SkipClick labels (anna.zarr)", "SkipClick labels (ben.zarr)"]
+    panel.import_combo.setCurrentText("SkipClick labels (ben.zarr)")
+    panel.import_selected_layer()
+    qtbot.waitUntil(lambda: controller.session.status(30) == FrameStatus.IMPORTED, timeout=30_000)
+    wait_idle(qtbot, controller)
+    assert (labels_of(controller, 30)[100:140, 200:260] == 4).all()
+    assert not labels_of(controller, 20).any()  # anna's store was not the one chosen
+    assert controller.session.object(4).name == "ben.zarr"
 
 
 def test_the_import_runs_in_a_worker_and_the_gui_thread_only_shows_it(

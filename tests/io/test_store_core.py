@@ -287,7 +287,7 @@ def test_store_layer_data(tmp_path):
         store.write_objects([ObjectInfo(2, "skier", "person", (0, 255, 0))], ["person"])
         store.commit_frame(4, frame_labels(4), FrameStatus.REVIEWED, {})
     [(data, meta, kind)] = read_store(str(path))
-    assert kind == "labels" and meta["name"] == "SkipClick labels"
+    assert kind == "labels" and meta["name"] == "SkipClick labels (s.zarr)"
     assert data.shape == (6, 24, 32)
     np.testing.assert_array_equal(np.asarray(data[4]), frame_labels(4))
     assert meta["metadata"]["objects"][0]["name"] == "skier"

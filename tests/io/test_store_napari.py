@@ -39,7 +39,7 @@ def test_save_labels_layer_with_the_plugin_and_reopen(make_napari_viewer, tmp_pa
     assert not AnnotationStore.open(path).read_labels(2)[10:15, 5:25].any()
 
     [reopened] = viewer.open(str(path), plugin=PLUGIN)
-    assert reopened.name == "SkipClick labels" and reopened._type_string == "labels"
+    assert reopened.name == "SkipClick labels (saved.zarr)" and reopened._type_string == "labels"
     np.testing.assert_array_equal(np.asarray(reopened.data), np.asarray(layer.data))
     assert [o["name"] for o in reopened.metadata["objects"]] == [
         "object 1",
