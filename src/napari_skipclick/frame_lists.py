@@ -45,12 +45,13 @@ class FrameSelection:
             chosen.update(dict.fromkeys(range(start, end)))
         return list(chosen)
 
-    def past_the_end(self, length: int) -> None:
-        """``ValueError`` naming the video's length when a frame asked for is past it."""
+    def past_the_end(self, length: int, videos: int = 1) -> None:
+        """``ValueError`` naming the frames as written and the video's length (the longest of
+        ``videos``) when a frame asked for is past it."""
         if any(t >= length for t in self.frames(length)):
+            video = "the video has" if videos == 1 else f"the longest of the {videos} videos has"
             raise ValueError(
-                f"--frames {self.text} is out of range: the video has {length} "
-                f"frames (0 to {length - 1})"
+                f"--frames {self.text} is out of range: {video} {length} frames (0 to {length - 1})"
             )
 
 

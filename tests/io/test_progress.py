@@ -44,3 +44,12 @@ def test_in_a_terminal_the_bar_is_redrawn_in_place(monkeypatch):
         progress(1, 2)
         progress(2, 2)
     assert terminal.getvalue().startswith("\rexport png:") and "2/2" in terminal.getvalue()
+
+
+def test_a_command_refused_before_its_first_step_shows_no_bar(capsys):
+    try:
+        with progress_bar("export png", "frame", quiet=False):
+            raise ValueError("refused")
+    except ValueError:
+        pass
+    assert capsys.readouterr().err == ""

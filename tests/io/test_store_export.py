@@ -371,16 +371,19 @@ def test_exports_that_would_mislead_are_refused(store, tmp_path, capsys):
     out = tmp_path / "out"
     cases = {
         "given twice": [str(store.path), str(store.path)],
-        "frames [5, 6, 7] are past the end of the video (it has 5": ["--frames", "2-7"],
-        # it said "nothing to export: no annotated frame": the open range came to no frame
-        "frames [8] are past the end of the video (it has 5 frames, 0..4)": ["--frames", "8-"],
+        "--frames 2-7 is out of range: the video has 5 frames (0 to 4)": ["--frames", "2-7"],
+        # it said "nothing to export: no annotated frame": the open range came to no frame;
+        # then "frames [8] are past the end": not the range written
+        "--frames 8- is out of range: the video has 5 frames (0 to 4)": ["--frames", "8-"],
         "nothing to export: no annotated frame among the frames": ["--frames", "1"],
         "split 'val' would get no frames": ["--split", "train=0.8,val=0.2", "--split-by", "video"],
     }
     for words, extra in cases.items():
         args = [*extra, str(out)] if words == "given twice" else [str(store.path), str(out), *extra]
         assert cli([*args, "--format", "numpy"]) == 1, words
-        assert words in capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert words in err
+        assert "export numpy" not in err  # no empty progress bar before the refusal
         assert not out.exists()
     with pytest.raises(SystemExit):
         cli([str(store.path), "--format", "numpy", str(out), "--frames", "5-2"])

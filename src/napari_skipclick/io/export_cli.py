@@ -108,12 +108,13 @@ def run(args: argparse.Namespace) -> int:
         if args.video and len(stores) > 1:
             raise ValueError("--video names the video of one store; export the stores one by one")
         videos = {str(stores[0].path): args.video} if args.video else None
+        frames = _frames(args.frames, stores)
         with progress_bar(f"export {args.format}", "frame", args.quiet) as progress:
             written = export_store(
                 stores,
                 args.format,
                 args.out,
-                frames=_frames(args.frames, stores),
+                frames=frames,
                 statuses=args.status,
                 split=args.split,
                 split_by=args.split_by,
@@ -137,7 +138,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _frames(selection: FrameSelection | None, stores: list) -> list[int] | None:
-    """The frames ``--frames`` names, its open ranges to the end of the longest video."""
+    """The frames ``--frames`` names, its open ranges to the end of the longest video;
+    ``ValueError`` that says ``--frames`` as written when one is past that end."""
     if selection is None:
         return None
-    return selection.frames(max(store.video.n_frames for store in stores))
+    longest = max(store.video.n_frames for store in stores)
+    selection.past_the_end(longest, len(stores))
+    return selection.frames(longest)

@@ -29,17 +29,21 @@ def new_bar(desc: str, unit: str, *, quiet: bool = False, **options: Any) -> Any
 @contextmanager
 def progress_bar(desc: str, unit: str, quiet: bool) -> Iterator[Callable[[int, int], None]]:
     """A progress bar (``new_bar``) as a ``progress(done, total)`` callback, as the export,
-    import and summary functions take it; closed when the block ends."""
-    bar = new_bar(desc, unit, quiet=quiet)
+    import and summary functions take it: drawn from their first progress on (a refusal before
+    it shows no empty bar), closed when the block ends."""
+    bars: list[Any] = []
 
     def progress(done: int, total: int) -> None:
-        bar.total = total
-        bar.update(done - bar.n)
+        if not bars:
+            bars.append(new_bar(desc, unit, quiet=quiet))
+        bars[0].total = total
+        bars[0].update(done - bars[0].n)
 
     try:
         yield progress
     finally:
-        bar.close()
+        for bar in bars:
+            bar.close()
 
 
 class _Lines:
