@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from napari_skipclick.session import LabelVolume
-from napari_skipclick.session.labels import overlay
+from napari_skipclick.session.label_edits import overlay
 
 
 class FakeStore:

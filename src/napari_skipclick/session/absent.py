@@ -22,7 +22,8 @@ from ..checks import ids_in
 from ..types import FrameStatus
 from .clicks import ClickTable
 from .history import FrameChange, Marks, TimedClicks, frame_change
-from .labels import LabelVolume, object_edit
+from .label_edits import object_edit
+from .labels import LabelVolume
 from .review import ACCEPTED, accepted_after
 from .state import ObjectRegistry
 

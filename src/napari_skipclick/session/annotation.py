@@ -20,7 +20,8 @@ from .clicks import ClickTable, timed_anew
 from .corrections import corrected, one_click_added
 from .deleting import SessionDeleting
 from .history import FrameChange, History, TimedClicks, frame_change
-from .labels import LabelVolume, object_edit
+from .label_edits import object_edit
+from .labels import LabelVolume
 from .objects import SessionObjects
 from .painting import SessionPainting
 from .priors import DecodePriors

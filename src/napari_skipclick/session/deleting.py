@@ -16,7 +16,8 @@ from typing import Any
 from ..types import FrameStatus
 from .clicks import ClickTable
 from .history import FrameChange, History, Marks, TimedClicks
-from .labels import LabelVolume, object_edit
+from .label_edits import object_edit
+from .labels import LabelVolume
 from .state import ObjectRegistry
 from .track import Courses
 

@@ -16,7 +16,7 @@ from .carry import MAPPED, Carried, carry_object
 from .claims import held_by_others, resolve
 from .derived_clicks import derive_clicks
 from .history import frame_change
-from .labels import object_edit
+from .label_edits import object_edit
 from .propagation_settings import PropagationSettings
 from .quality import ShapeHistory, assess, covered
 from .ready import LEFT_FRAME, Ready, decided, mark_not_carried, not_carried, prepare, reappears

@@ -244,7 +244,7 @@ def edit_change(
     clicked: bool,
 ) -> FrameChange:
     """Frame ``t`` (labels ``frame``, clicks ``current``, ``status``) changed by ``edit`` (see
-    ``labels.object_edit``) and by new ``clicks`` of some objects, with its next status."""
+    ``label_edits.object_edit``) and by new ``clicks`` of some objects, with its next status."""
     box, before, after = edit
     clicks_before = {obj: list(current.get(obj, [])) for obj in clicks}
     others = any(timed for obj, timed in current.items() if obj not in clicks)
