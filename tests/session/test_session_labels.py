@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -225,3 +226,68 @@ def test_a_first_write_of_a_frame_copies_no_empty_frame():
     assert rss_mib() - before < 100  # ten whole frames: 316 MiB
     labels.write(0, (0, 1, 0, 1), np.ones((1, 1), np.uint32))  # a frame held: copied, as ever
     assert labels.read(0)[0, 0] == 1 and (labels.read(0) == 3).sum() == 300
+
+
+class SlowStore(FakeStore):
+    """A store whose first read of frame ``slow`` waits until ``go`` is set (a slow disk)."""
+
+    def __init__(self, frames: dict[int, np.ndarray], slow: int) -> None:
+        super().__init__(frames)
+        self.slow, self.started, self.go = slow, threading.Event(), threading.Event()
+
+    def read_labels(self, t: int) -> np.ndarray:
+        if t == self.slow and not self.started.is_set():
+            self.started.set()
+            self.go.wait(10)
+        return super().read_labels(t)
+
+
+def test_a_slow_read_delays_no_other_frame_and_a_write_during_it_wins():
+    """A frame read from the store held the volume's lock: every other read and write (the
+    frame on screen, a save) waited for a slow disk; and the read, once back, must not put
+    back the frame as it was before a write made during it."""
+    store = SlowStore({t: np.full((6, 8), t + 1, np.uint32) for t in range(4)}, slow=1)
+    labels = LabelVolume((4, 6, 8), store=store)
+    reader = threading.Thread(target=labels.read, args=(1,))
+    reader.start()
+    assert store.started.wait(5)
+    got: list[int] = []
+    other = threading.Thread(target=lambda: got.append(int(labels.read(2)[0, 0])))
+    other.start()
+    other.join(2)
+    writer = threading.Thread(target=labels.write, args=(1, (0, 2, 0, 2), np.full((2, 2), 9)))
+    writer.start()
+    writer.join(2)
+    written = not writer.is_alive()
+    store.go.set()
+    reader.join(5)
+    writer.join(5)
+    assert got == [3], "a read of another frame waited for the slow read"
+    assert written, "a write of the frame waited for its slow read"
+    frame = labels.read(1)
+    assert (frame[:2, :2] == 9).all() and (frame[2:] == 2).all()
+    assert labels.is_dirty(1)
+
+
+def test_a_reader_holding_the_lock_gets_the_frame_another_thread_reads():
+    """A second reader of a frame waits for the read under way: one that holds the volume's
+    lock (a write reads the frame it changes) must get it all the same, not wait forever."""
+    store = SlowStore({t: np.full((6, 8), t + 1, np.uint32) for t in range(4)}, slow=1)
+    labels = LabelVolume((4, 6, 8), store=store)
+    reader = threading.Thread(target=labels.read, args=(1,))
+    reader.start()
+    assert store.started.wait(5)
+    got: list[int] = []
+
+    def under_the_lock() -> None:
+        with labels._lock:
+            got.append(int(labels.read(1)[0, 0]))
+
+    second = threading.Thread(target=under_the_lock)
+    second.start()
+    second.join(0.3)
+    store.go.set()
+    second.join(5)
+    reader.join(5)
+    assert not second.is_alive() and not reader.is_alive(), "the two readers wait for each other"
+    assert got == [2] and store.reads == 1  # one read from the store, for both

@@ -300,6 +300,7 @@ class AnnotationController(
         if t == self._frame:
             return
         self._frame = t
+        self.layers.frame_shown(t)
         self.save()
         self._sync_prompts()
         self.frame_changed.emit(t)

@@ -29,6 +29,7 @@ from .._layer_data import (
 from ..checks import click_inside
 from ..colors import color_for
 from ..io.video import VideoArray
+from ..session.labels_ahead import LabelsAhead
 from ..types import Click, FrameStatus, ObjectInfo, VideoInfo
 from .display import VideoDisplay, shown_data
 from .labels_keeping import keep_session_data, set_aside_unsaved
@@ -91,6 +92,9 @@ class AnnotationLayers:
         if labels_data.shape[0] > 1:
             self._label_frame_axis()
         self.display = self._display_video(unwrapped(image_layer))
+        volume = getattr(labels_data, "volume", None)
+        self.ahead = LabelsAhead(volume) if volume is not None and len(volume) > 1 else None
+        self.frame_shown(self.frame_on_screen())
 
     def _display_video(self, layer: Any) -> VideoDisplay | None:
         """Show the image layer's lazy video through a ``VideoDisplay`` (None: not a video)."""
@@ -172,6 +176,8 @@ class AnnotationLayers:
         if isinstance(self._labels_data, PaintedLabels):  # written by code: into its own labels,
             self._labels_data.on_write = self._labels_data.volume.__setitem__  # not the next
         self.prompts.replace(np.empty((0, 2)), [], np.empty(0), None)  # the session's clicks
+        if self.ahead is not None:
+            self.ahead.stop()
         display, self.display = self.display, None
         if display is not None:
             display.stop()
@@ -223,6 +229,11 @@ class AnnotationLayers:
         layer in the viewer sets the slider's range), else None."""
         t = self._slider_frame()
         return None if t is None or 0 <= t < self.labels.data.shape[0] else t
+
+    def frame_shown(self, t: int) -> None:
+        """Frame ``t`` is on screen: the labels of the next frames are read ahead."""
+        if self.ahead is not None:
+            self.ahead.shown(t)
 
     def go_to_frame(self, t: int) -> None:
         """Move the time slider to frame ``t`` (clipped to the video)."""

@@ -3,7 +3,9 @@
 Thread safety is copy-on-write per frame: a frame array handed out by ``read`` or indexing is
 read-only and never changes afterwards; a write builds a new array for the frame and swaps it
 in under the volume's lock. A reader on any thread (napari drawing, a commit, a worker) sees
-each frame as it was after some complete write, never half of one.
+each frame as it was after some complete write, never half of one. A frame is read from the
+store outside the lock (other frames are read and written meanwhile; a second reader of the
+frame waits for the read under way), and a read that a write of its frame overtook is dropped.
 """
 
 from __future__ import annotations
@@ -24,6 +26,16 @@ if TYPE_CHECKING:
 _MIB = 1 << 20
 #: how changed frames past the memory bound are held: LZ4 (a 4K frame in ~14 ms, back in ~25)
 _PACKING = Blosc(cname="lz4", clevel=1, shuffle=Blosc.SHUFFLE)
+
+
+class _Read:
+    """A frame's read from the store under way, as of the frame's ``version``: other readers of
+    the frame wait for ``done`` and take its ``frame`` (None: the read failed)."""
+
+    def __init__(self, version: int) -> None:
+        self.version = version
+        self.frame: np.ndarray | None = None
+        self.done = threading.Event()
 
 
 class LabelVolume:
@@ -58,6 +70,7 @@ class LabelVolume:
         self._dirty: set[int] = set()
         self._versions: dict[int, int] = {}
         self._lock = threading.RLock()
+        self._reading: dict[int, _Read] = {}  # frames being read from the store
         self._zeros = np.zeros(self.shape[1:], self.dtype)
         self._zeros.flags.writeable = False
         #: frames whose saved labels could not be read (damaged): read as empty, and why
@@ -118,20 +131,56 @@ class LabelVolume:
         return int(t) % n
 
     def read(self, t: int) -> np.ndarray:
-        """Frame ``t`` (H, W), read-only: a later write replaces the frame, never this array."""
+        """Frame ``t`` (H, W), read-only: a later write replaces the frame, never this array.
+
+        A frame only the store holds is read without holding the volume's lock: a slow disk
+        delays no other frame's read or write, a second reader of the frame waits for the
+        read under way (which hands its frame over without the lock), and a write of ``t``
+        during the read wins.
+        """
+        t = self.frame_index(t)
+        while True:
+            with self._lock:
+                frame = self._in_memory(t)
+                if frame is not None:
+                    return frame
+                read = under_way = self._reading.get(t)
+                if under_way is None:
+                    self._reading[t] = read = _Read(self._versions.get(t, 0))
+            if under_way is not None:
+                under_way.done.wait()
+            else:
+                try:
+                    read.frame = self._stored_frame(t)
+                finally:
+                    self._reading.pop(t, None)
+                    read.done.set()
+            with self._lock:  # not written meanwhile: the frame read is the frame
+                if read.frame is not None and self._versions.get(t, 0) == read.version:
+                    return self._in_memory(t) if self.held(t) else self._hold(t, read.frame)
+
+    def _in_memory(self, t: int) -> np.ndarray | None:
+        """Frame ``t`` if reading it needs no store (call under the lock), else None."""
+        frame = self._frames.get(t)
+        if frame is not None:
+            self._frames.move_to_end(t)
+            return frame
+        if t in self._packed:  # in memory, compressed
+            return self._hold(t, self._load(t))
+        return None if t in self._stored else self._zeros
+
+    def held(self, t: int) -> bool:
+        """Whether reading frame ``t`` needs no read from the store."""
         t = self.frame_index(t)
         with self._lock:
-            frame = self._frames.get(t)
-            if frame is not None:
-                self._frames.move_to_end(t)
-                return frame
-            if t not in self._packed and t not in self._stored:
-                return self._zeros
-            frame = self._load(t)
-            frame.flags.writeable = False
-            self._frames[t] = frame
-            self._evict()
-            return frame
+            return t in self._frames or t in self._packed or t not in self._stored
+
+    def _hold(self, t: int, frame: np.ndarray) -> np.ndarray:
+        """Keep ``frame``, just loaded, as frame ``t`` in memory (call under the lock)."""
+        frame.flags.writeable = False
+        self._frames[t] = frame
+        self._evict()
+        return frame
 
     def _load(self, t: int) -> np.ndarray:
         """Frame ``t``, not in memory, as a new array (unpacked, read from the store, or
