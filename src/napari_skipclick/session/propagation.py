@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -12,7 +12,7 @@ import numpy as np
 from ..engines.base import Engine, Features
 from ..types import FrameStatus
 from .appearance import ColourModel
-from .carry import MAPPED, Carried, carry_object
+from .carry import MAPPED, carry_object
 from .claims import held_by_others, resolve
 from .derived_clicks import derive_clicks
 from .history import frame_change
@@ -21,51 +21,11 @@ from .propagation_settings import PropagationSettings
 from .quality import ShapeHistory, assess, covered
 from .ready import LEFT_FRAME, Ready, decided, mark_not_carried, not_carried, prepare, reappears
 from .results import StaleResultError
+from .steps import Carrying, PropagationStep, ended_absent
 from .track import Track
 
 if TYPE_CHECKING:
     from .annotation import AnnotationSession
-
-
-@dataclass(frozen=True)
-class PropagationStep:
-    """One object carried to one frame; ``done``/``total`` give the progress of the whole run.
-
-    ``status`` is frame ``frame``'s status once the run wrote every object there; ``ok`` is
-    False when the quality check failed (``reason`` says why; the frame needs review);
-    ``stopped`` says the object goes no further (``reason`` says why: ``LEFT_FRAME`` when it
-    left the picture, its mask on ``frame`` empty and the frame passing). ``area`` is the
-    object's area on the frame after the step: what the overlap rule let it keep.
-    ``agreement`` is the IoU of the engine's mask with the motion-carried one. ``written`` is
-    False for an object stopped before frame ``frame`` (its clicks or mask there, the frame
-    reviewed, the object deleted) or going on past a frame you marked it absent on (not
-    ``stopped``; ``ready``): the step wrote nothing. ``source_frame`` is the last frame it has
-    a mask on. ``ended_absent``: the run ended on a frame the object is marked absent on,
-    which it went on past (``reason`` names the frames, from the last it has a mask on);
-    ``summary`` is what a summary of the run says of the step.
-    """
-
-    frame: int
-    obj_id: int
-    status: FrameStatus
-    source_frame: int
-    area: int
-    area_ratio: float
-    confidence: float
-    ok: bool
-    stopped: bool
-    reason: str | None
-    done: int
-    total: int
-    agreement: float = 1.0
-    written: bool = True  # False when nothing was written on the frame
-    ended_absent: bool = False
-
-    @property
-    def summary(self) -> str | None:
-        """Why the object goes no further (stopped), or that the run ended where it is marked
-        absent; None when the step is no end of the object."""
-        return self.reason if self.stopped or self.ended_absent else None
 
 
 def run(
@@ -145,7 +105,7 @@ def _steps(
         if None in decisions.values():  # an object steps onto ``t``
             outcomes = _carried(session, queue, t, sources, tracks, colours, shapes, run)
         else:  # every object passes over ``t`` or stops there: ``t`` is not even encoded
-            outcomes = {obj: _unmoved(d) for obj, d in decisions.items() if d is not None}
+            outcomes = {obj: Carrying.unmoved(d) for obj, d in decisions.items() if d is not None}
         made = {k: v.carried for k, v in outcomes.items() if v.carried is not None}
         firm = {k for k, c in made.items() if c.refusal == MAPPED}  # ``claims.resolve``
         claims = resolve({k: c.probabilities for k, c in made.items()}, firm)
@@ -158,7 +118,7 @@ def _steps(
             if carrying.carried is None:
                 fields = carrying.unwritten()
                 if carrying.passed is not None and frames[obj_id] == index + 1:
-                    fields.update(ended_absent=True, reason=_ended_absent(carrying.source, t))
+                    fields.update(ended_absent=True, reason=ended_absent(carrying.source, t))
             else:
                 resolved = replace(carrying.carried, probabilities=claims[obj_id])
                 carrying = replace(carrying, carried=resolved)
@@ -200,37 +160,6 @@ def _steps(
             session.commit(t)
 
 
-@dataclass(frozen=True)
-class _Carrying:
-    """One object carried from frame ``source``: what carrying produced, its area on ``source``
-    and whether it still seems hidden after coasting (``Track.update``); or no result and why:
-    the object goes no further (``stop``) or passes over a frame it is marked absent on
-    (``passed``; ``Ready``); ``doubt``: the stop leaves its track in doubt (``Ready.doubt``)."""
-
-    source: int
-    carried: Carried | None = None
-    previous_area: int = 0
-    hidden: bool = False
-    stop: str | None = None
-    passed: str | None = None
-    doubt: bool = False
-
-    def unwritten(self) -> dict[str, Any]:
-        """The step's fields of an object carried nowhere: stopped, or passing over a frame."""
-        empty = {"area": 0, "area_ratio": 0.0, "confidence": 0.0, "ok": True}
-        stopped, reason = self.passed is None, self.stop or self.passed
-        fields = {"stopped": stopped, "reason": reason, "written": False}
-        return {"source_frame": self.source, **empty, **fields}
-
-
-def _ended_absent(source: int, t: int) -> str:
-    """Why a run that ended on frame ``t``, where the object is marked absent as on the frames
-    since ``source`` (the last it has a mask on), says so."""
-    first, last = sorted((source + (1 if t > source else -1), t))
-    where = f"frame {t}" if first == last else f"frames {first}-{last}"
-    return f"the run ended where you marked it absent ({where})"
-
-
 def _carried(
     session: AnnotationSession,
     queue: list[int],
@@ -240,7 +169,7 @@ def _carried(
     colours: dict[int, ColourModel | None],
     shapes: dict[int, ShapeHistory],
     run: tuple[Engine, int, int, PropagationSettings],
-) -> dict[int, _Carrying]:
+) -> dict[int, Carrying]:
     """Each object of ``queue`` carried from its source frame onto ``t`` with ``t``'s
     features (encoded here on a cache miss), or why it is not (nothing is written).
 
@@ -273,11 +202,6 @@ def _carried(
     }
 
 
-def _unmoved(ready: Ready) -> _Carrying:
-    """An object ``ready`` says goes no further, or passes over the frame: not carried."""
-    return _Carrying(ready.source, stop=ready.stop, passed=ready.passed, doubt=ready.doubt)
-
-
 def _carry(
     images: tuple[np.ndarray, np.ndarray],
     features: Features,
@@ -287,13 +211,13 @@ def _carry(
     others: np.ndarray | None,
     expected: float,
     run: tuple[Engine, int, int, PropagationSettings],
-) -> _Carrying:
+) -> Carrying:
     """Carry one object ``ready`` to go from the first of ``images`` onto the second (nothing
     is written); ``colours`` is its colour model from the start frame (None without colours),
     ``others`` what the other objects carried with it hold there, ``expected`` the area it is
     expected to have (``ShapeHistory.expected``; both ``carry_object``)."""
     if ready.moved is None:
-        return _unmoved(ready)
+        return Carrying.unmoved(ready)
     engine, _, _, settings = run
     carried = carry_object(
         *images,
@@ -309,14 +233,14 @@ def _carry(
     )
     hidden = track.update(carried, settings.motion)
     track.chain = None if carried.from_engine or not track.chained else ready.moved.chain
-    return _Carrying(ready.source, carried, ready.moved.visible, hidden)
+    return Carrying(ready.source, carried, ready.moved.visible, hidden)
 
 
 def _write(
     session: AnnotationSession,
     obj_id: int,
     t: int,
-    carrying: _Carrying,
+    carrying: Carrying,
     together: set[int],
     shape: ShapeHistory,
     in_doubt: int,
