@@ -98,7 +98,7 @@ def test_the_frame_where_it_reappears_counts_towards_a_run_of_doubt():
     settings = PropagationSettings(max_review_run=1)
     steps = steps_of(list(session.propagate([red, blue], 0, n_frames=7, settings=settings)), red)
     assert max(steps) == 5 and steps[5].stopped and steps[5].written
-    assert steps[5].reason.endswith("; its track was in doubt on 1 frames in a row")
+    assert steps[5].reason.endswith("; its track was in doubt on this frame")
 
 
 def test_backward_propagation_goes_on_through_them_too():

@@ -280,7 +280,8 @@ def _write(
             reason = covered(int(np.count_nonzero(mask))) + (f"; {reason}" if reason else "")
         stopped = area == 0 or in_doubt >= settings.max_review_run
         if area and stopped:
-            reason = f"{reason}; its track was in doubt on {in_doubt} frames in a row"
+            frames = "on this frame" if in_doubt == 1 else f"on {in_doubt} frames in a row"
+            reason = f"{reason}; its track was in doubt {frames}"
         status = session.status(t)
         if reason is not None:
             new_status = FrameStatus.NEEDS_REVIEW
