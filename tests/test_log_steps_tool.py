@@ -1,0 +1,46 @@
+"""tools/log_steps.py and tools/replay.py: the steps of eval-video's runs logged, and stop
+rules replayed on them offline."""
+
+from __future__ import annotations
+
+import json
+
+from tool_loader import ROOT, load_tool, run_tool
+
+DATA = ROOT / "tests" / "data" / "davis_video_mini"
+
+
+def test_every_frame_of_the_pure_and_restart_runs_is_logged(tmp_path):
+    out = tmp_path / "hockey.json"
+    run_tool("log_steps", str(DATA / "hockey"), str(out), "--restart-every", "4")
+    rows = json.loads(out.read_text())
+    starts = {tuple(r["run"]) for r in rows}
+    runs = {run: [r["frame"] for r in rows if tuple(r["run"]) == run] for run in starts}
+    assert runs == {(0, None): list(range(1, 8)), (0, 4): [1, 2, 3, 4], (4, 3): [5, 6, 7]}
+    assert all(0.5 < r["j"] <= 1.0 and not r["empty"] for r in rows)
+    assert all({"doubtful", "grown", "expected", "coasting"} <= set(r) for r in rows)
+
+
+def row(frame: int, j: float, doubtful: bool) -> dict:
+    """A logged step of the pure run from frame 0."""
+    return dict(
+        run=[0, None],
+        frame=frame,
+        j=j,
+        empty=False,
+        ok=True,
+        stopped=False,
+        reason=None,
+        doubtful=doubtful,
+    )
+
+
+def test_a_rule_stops_on_the_third_frame_that_counts_and_empties_the_frames_after():
+    replay = load_tool("replay")
+    doubts = [False, True, True, True, True]
+    js = [0.9, 0.2, 0.1, 0.1, 0.4]
+    rows = [row(t + 1, j, d) for t, (j, d) in enumerate(zip(js, doubts, strict=True))]
+    scores, stops = replay.replay(rows, replay.RULES["track in doubt"], 3)
+    assert stops == [("pure", 4)] and scores["pure"] == [0.9, 0.2, 0.1, 0.1, 0.0]
+    scores, stops = replay.replay(rows, replay.RULES["track in doubt"], 5)
+    assert stops == [] and scores["pure"] == [r["j"] for r in rows]

@@ -1,0 +1,86 @@
+"""Replay stop rules offline on the steps ``log_steps.py`` logged, and score J as if each held.
+
+Usage::
+
+    python tools/replay.py bmx-trees.json hockey.json kite-surf.json tennis.json [--run 3]
+
+Under each rule of ``RULES`` an object stops on the ``--run``-th frame in a row that counts
+(a frame the run goes on from: not one it stopped on). A stop keeps the mask of the frame it
+stops on and leaves the later frames of its run empty, so J follows frame for frame from the
+logged run: an empty frame scores 1 where the truth is empty, else 0. Prints, per file and for
+all of them, ``J_pure`` and ``J_restart`` (the mean J over the frames of the pure runs and of the
+restarts) and the runs each rule stops, with the frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from itertools import groupby
+
+#: the starts of the reasons of a frame on which the object coasted or still seemed hidden
+COAST = ("the object seems to stop", "the object still seems stopped", "it reappears")
+
+#: the share of the colour match below which the colours do not match (``min_colour_match``)
+MIN_COLOUR = 0.7
+
+
+def _coasting(row: dict) -> bool:
+    """Whether the object coasted or still seemed hidden on the frame."""
+    return row.get("coasting", (row["reason"] or "").startswith(COAST))
+
+
+def _slid(row: dict) -> bool:
+    """The engine disagreed (not a coast), or the colours do not match."""
+    refused = row.get("refused", False) and not _coasting(row)
+    return refused or (row.get("colour") or 1.0) < MIN_COLOUR
+
+
+RULES: dict[str, Callable[[dict], bool]] = {
+    "none": lambda r: False,
+    "track in doubt": lambda r: r.get("doubtful", False),
+    "needs review, grown 1.5": lambda r: not r["ok"] and r.get("grown", 0) > 1.5,
+    "slid": _slid,
+    "slid, grown 1.5": lambda r: _slid(r) and r.get("grown", 0) > 1.5,
+}
+
+
+def replay(rows: list[dict], counts: Callable[[dict], bool], run: int) -> tuple[dict, list]:
+    """The J of every frame of the pure runs and of the restarts under one rule, and its stops."""
+    scores: dict[str, list[float]] = {"pure": [], "restart": []}
+    stops = []
+    for (start, n), steps in groupby(rows, key=lambda r: tuple(r["run"])):
+        kind = "pure" if n is None else "restart"
+        in_row, stop = 0, None
+        for row in steps:
+            scores[kind].append(row["j"] if stop is None else float(row["empty"]))
+            in_row = in_row + 1 if counts(row) else 0
+            if stop is None and in_row >= run and not row["stopped"]:
+                stop = row["frame"]
+                stops.append(("pure" if n is None else f"restart from {start}", stop))
+    return scores, stops
+
+
+def main() -> None:
+    """Print each rule's J on each file and on all of them."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("logs", nargs="+", help="JSON files of log_steps.py")
+    parser.add_argument("--run", type=int, default=3, help="frames in a row that stop")
+    args = parser.parse_args()
+    totals: dict[str, list[tuple[float, float]]] = {}
+    for path in args.logs:
+        with open(path) as log:
+            rows = json.load(log)
+        for name, counts in RULES.items():
+            scores, stops = replay(rows, counts, args.run)
+            pure, restart = (sum(v) / len(v) for v in (scores["pure"], scores["restart"]))
+            totals.setdefault(name, []).append((pure, restart))
+            print(f"{path:16s} {name:24s} J_pure {pure:.4f}  J_restart {restart:.4f}  {stops}")
+    for name, values in totals.items():
+        pure, restart = (sum(v) / len(values) for v in zip(*values, strict=True))
+        print(f"{'all':16s} {name:24s} J_pure {pure:.4f}  J_restart {restart:.4f}")
+
+
+if __name__ == "__main__":
+    main()
