@@ -44,3 +44,18 @@ def test_a_rule_stops_on_the_third_frame_that_counts_and_empties_the_frames_afte
     assert stops == [("pure", 4)] and scores["pure"] == [0.9, 0.2, 0.1, 0.1, 0.0]
     scores, stops = replay.replay(rows, replay.RULES["track in doubt"], 5)
     assert stops == [] and scores["pure"] == [r["j"] for r in rows]
+
+
+def test_a_speck_counts_towards_a_stop_unless_something_hides_it():
+    """``quality.shrunk``: under a third of the area expected, neither coasting nor hidden."""
+    replay = load_tool("replay")
+    areas, js = [800, 100, 90, 90, 90], [0.9, 0.2, 0.1, 0.1, 0.4]
+    rows = [
+        {**row(t + 1, j, False), "area": area, "expected": 900.0, "coasting": False}
+        for t, (j, area) in enumerate(zip(js, areas, strict=True))
+    ]
+    scores, stops = replay.replay(rows, replay.RULES["shrunk under expected/3"], 3)
+    assert stops == [("pure", 4)] and scores["pure"] == [0.9, 0.2, 0.1, 0.1, 0.0]
+    hidden = [{**r, "coasting": True} for r in rows]
+    scores, stops = replay.replay(hidden, replay.RULES["shrunk under expected/3"], 3)
+    assert stops == [] and scores["pure"] == js

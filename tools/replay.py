@@ -25,6 +25,9 @@ COAST = ("the object seems to stop", "the object still seems stopped", "it reapp
 #: the share of the colour match below which the colours do not match (``min_colour_match``)
 MIN_COLOUR = 0.7
 
+#: the factor under which an area has shrunk against the one expected (``max_drift_ratio``)
+DRIFT = 3.0
+
 
 def _coasting(row: dict) -> bool:
     """Whether the object coasted or still seemed hidden on the frame."""
@@ -37,12 +40,20 @@ def _slid(row: dict) -> bool:
     return refused or (row.get("colour") or 1.0) < MIN_COLOUR
 
 
+def _shrunk(row: dict) -> bool:
+    """The mask is under 1/``DRIFT`` of the area expected, the object not coasting or hidden."""
+    area, expected = row.get("area", 0), row.get("expected", 0.0)
+    return area > 0 and area * DRIFT < expected and not _coasting(row)
+
+
 RULES: dict[str, Callable[[dict], bool]] = {
     "none": lambda r: False,
     "track in doubt": lambda r: r.get("doubtful", False),
     "needs review, grown 1.5": lambda r: not r["ok"] and r.get("grown", 0) > 1.5,
     "slid": _slid,
     "slid, grown 1.5": lambda r: _slid(r) and r.get("grown", 0) > 1.5,
+    "shrunk under start/3": lambda r: 0 < r.get("grown", 1.0) < 1 / DRIFT,
+    "shrunk under expected/3": _shrunk,
 }
 
 

@@ -102,3 +102,35 @@ def emerging(n_frames: int = 16) -> tuple[np.ndarray, np.ndarray]:
     frames[:, :, 20:70] = 200
     masks[:, :, 20:70] = False
     return frames, masks
+
+
+def behind_crest(n_frames: int = 12, size: int = 44) -> tuple[np.ndarray, np.ndarray]:
+    """A dark textured square (``size`` pixels a side) standing on snow that a plain crest in
+    front of it rises over, 8 rows a frame from frame 1, up to its top edge, where a 5-pixel
+    notch of it stays in view (the top of a skier's helmet); frames and its masks."""
+    ground, body = snow(HEIGHT, WIDTH, seed=5), snow(size, size, seed=6) // 3
+    frames = np.repeat(ground[None], n_frames, axis=0)
+    masks = np.zeros((n_frames, HEIGHT, WIDTH), bool)
+    top, left, notch = 35, 60, 60 + size // 2 - 2
+    frames[:, top : top + size, left : left + size] = body
+    masks[:, top : top + size, left : left + size] = True
+    for t in range(n_frames):
+        shown = np.zeros((HEIGHT, WIDTH), bool)
+        shown[: max(top, top + size - 8 * t)] = True
+        shown[top : top + 5, notch : notch + 5] = True
+        frames[t][~shown] = 200
+        masks[t] &= shown
+    return frames, masks
+
+
+def receding(n_frames: int = 22) -> tuple[np.ndarray, np.ndarray]:
+    """The dark square on still snow moving 3 columns a frame away from the camera: its side
+    shrinks 5 % a frame (to a ninth of its area on frame 21); frames and its masks."""
+    ground, body = snow(HEIGHT, WIDTH, seed=5), snow(SIZE, SIZE, seed=6) // 3
+    frames = np.repeat(ground[None], n_frames, axis=0)
+    masks = np.zeros((n_frames, HEIGHT, WIDTH), bool)
+    for t in range(n_frames):
+        side, left = round(SIZE * 0.95**t), 20 + 3 * t
+        frames[t, 35 : 35 + side, left : left + side] = body[:side, :side]
+        masks[t, 35 : 35 + side, left : left + side] = True
+    return frames, masks

@@ -18,7 +18,7 @@ from .derived_clicks import derive_clicks
 from .history import frame_change
 from .label_edits import object_edit
 from .propagation_settings import PropagationSettings
-from .quality import ShapeHistory, assess, covered
+from .quality import ShapeHistory, assess, covered, shrunk, stop_in_doubt
 from .ready import LEFT_FRAME, Ready, decided, mark_not_carried, not_carried, prepare, reappears
 from .results import StaleResultError
 from .steps import Carrying, PropagationStep, ended_absent
@@ -132,6 +132,7 @@ def _steps(
                 zoom = resolved.zoom
                 shapes[obj_id].add(fields["area"], fields.pop("length"), fields["ok"], zoom)
                 review_run[obj_id] = fields.pop("in_doubt")
+                shapes[obj_id].shrunk = fields.pop("shrunk")
             done += 1
             if fields["stopped"]:
                 active.remove(obj_id)
@@ -248,8 +249,10 @@ def _write(
 ) -> dict[str, Any]:
     """Check and write one carried object on frame ``t``; returns the step's fields,
     ``in_doubt``: the frames in a row its track is in doubt on up to ``t`` (``in_doubt`` up to
-    the frame before; ``max_review_run`` of them stop it, the frame's reason saying so), and
-    ``length``: the object's length for its shape history (``quality.assess``).
+    the frame before; ``max_review_run`` of them stop it, the frame's reason saying so),
+    ``shrunk``: those its mask was shrunk on (``quality.shrunk``, ``ShapeHistory.shrunk`` up
+    to the frame before; ``max_shrunk_run`` of them stop it), and ``length``: the object's
+    length for its shape history (``quality.assess``).
 
     ``carrying`` is what ``_carry`` produced, its probabilities after ``claims.resolve``;
     ``together`` holds the ids of the objects carried onto ``t`` with it: their pixels on
@@ -268,6 +271,8 @@ def _write(
     mask, area, ratio, confidence, reason, doubtful, length = assess(
         carried, carrying.previous_area, shape, settings, carrying.hidden
     )
+    small = shrunk(area, carried, shape, settings, carrying.hidden)  # ``max_shrunk_run``
+    shrinking = shape.shrunk + 1 if small else 0
     reappearing = None if carried.left_frame else reappears(t, source)
     if reappearing is not None:
         reason, doubtful = reappearing if reason is None else f"{reappearing}; {reason}", True
@@ -279,9 +284,9 @@ def _write(
         if area == 0 and mask.any():  # another object's mask holds all of it: it may be here
             reason = covered(int(np.count_nonzero(mask))) + (f"; {reason}" if reason else "")
         stopped = area == 0 or in_doubt >= settings.max_review_run
+        stopped = stopped or shrinking >= settings.max_shrunk_run
         if area and stopped:
-            frames = "on this frame" if in_doubt == 1 else f"on {in_doubt} frames in a row"
-            reason = f"{reason}; its track was in doubt {frames}"
+            reason = f"{reason}; {stop_in_doubt(in_doubt, shrinking, shape, settings)}"
         status = session.status(t)
         if reason is not None:
             new_status = FrameStatus.NEEDS_REVIEW
@@ -310,6 +315,7 @@ def _write(
         "confidence": confidence,
         "ok": reason is None,
         "in_doubt": in_doubt,
+        "shrunk": shrinking,
         "stopped": stopped,
         "reason": LEFT_FRAME if carried.left_frame else reason,
         "agreement": carried.agreement,

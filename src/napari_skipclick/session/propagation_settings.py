@@ -39,7 +39,10 @@ class PropagationSettings:
     engine loses it after its mask shrank below ``1/max_drift_ratio`` of the area expected
     (``quality.lost``), or after ``max_review_run`` frames in a row on which its track is in
     doubt: the motion carried it because the engine disagreed, it coasted or still seemed
-    hidden, it reappeared after frames marked absent, or the confidence was low.
+    hidden, it reappeared after frames marked absent, or the confidence was low; or after
+    ``max_shrunk_run`` frames in a row on which the engine kept a mask under
+    ``1/max_drift_ratio`` of the area expected while nothing seemed to hide it
+    (``quality.shrunk``: a speck of background, not the object).
     A frame that needs review for its area, length or colours alone (the engine and the motion
     agree, the engine is confident) is no doubt about the track: the object goes on, the frame
     marked, and the run of doubtful frames starts again. An object that moved against the
@@ -68,6 +71,7 @@ class PropagationSettings:
     engine_weight: float = 0.5
     jitter: float = 1.5
     max_review_run: int = 10
+    max_shrunk_run: int = 3
     max_coast: int = 10
     colour_weight: float = 0.33
     band: float = 0.05
@@ -90,5 +94,7 @@ class PropagationSettings:
             raise ValueError("need at least one positive click and no negative count below 0")
         if not 0 < self.interior <= 1:
             raise ValueError("interior must lie in (0, 1]")
-        if self.jitter < 0 or self.max_review_run < 1 or self.max_coast < 0:
-            raise ValueError("jitter must be >= 0, max_review_run >= 1 and max_coast >= 0")
+        if self.jitter < 0 or min(self.max_review_run, self.max_shrunk_run) < 1:
+            raise ValueError("jitter must be >= 0, max_review_run and max_shrunk_run >= 1")
+        if self.max_coast < 0:
+            raise ValueError("max_coast must be >= 0")

@@ -43,14 +43,16 @@ class ShapeHistory:
     area on the last frame that passed, grown or shrunk since by the camera's zoom as the motion
     measured it (``Carried.zoom``) and by its crossings of the picture's edges (``crossing``),
     the base of a line object's budget (``thin_parts.line_budget``). ``inside`` is its area
-    within the picture against the start frame's, as its crossings changed it, and
-    ``start_boundary`` the pixels of its boundary on the start frame (``growth``)."""
+    within the picture against the start frame's, as its crossings changed it,
+    ``start_boundary`` the pixels of its boundary on the start frame (``growth``) and
+    ``shrunk`` the frames in a row up to the last on which its mask was ``shrunk``."""
 
     areas: list[int] = field(default_factory=list)
     lengths: list[int | None] | None = None
     expected: float = 0.0
     inside: float = 1.0
     start_boundary: int = 0
+    shrunk: int = 0
 
     @property
     def thin(self) -> bool:
@@ -171,6 +173,41 @@ def lost(
     if carried.from_engine or carried.refusal == MAPPED:
         return False
     return previous_area * settings.max_drift_ratio < history.expected
+
+
+def shrunk(
+    area: int, carried: Carried, history: ShapeHistory, settings: PropagationSettings, hidden: bool
+) -> bool:
+    """Whether the object's new mask of ``area`` pixels is under ``1/max_drift_ratio`` of the
+    area expected (``ShapeHistory.expected``, as in ``lost``) while nothing hides it: it
+    neither coasted nor still seems ``hidden`` (an occluder in front shrinks it, and it may show
+    again). ``max_shrunk_run`` such frames in a row stop it: what the engine keeps finding is a
+    speck of background (a skier gone behind a snow crest, a rigid blob of snow carried on
+    with the camera), not the object. A rider behind tree trunks coasts; one riding away
+    shrinks slowly, its frames passing and the area expected following it."""
+    if area == 0 or carried.coasting or hidden:
+        return False
+    return area * settings.max_drift_ratio < history.expected
+
+
+def stop_in_doubt(
+    in_doubt: int, shrinking: int, history: ShapeHistory, settings: PropagationSettings
+) -> str:
+    """Why an object whose mask is written on the frame stops there: its mask was ``shrunk``
+    on ``shrinking`` frames in a row (``max_shrunk_run``), or its track was in doubt on
+    ``in_doubt`` (``max_review_run``)."""
+    if shrinking >= settings.max_shrunk_run:
+        return (
+            f"its mask was under 1/{settings.max_drift_ratio:g} of the {history.expected:.0f} "
+            f"pixels expected {_in_a_row(shrinking)}: what the engine finds is not the object "
+            "(hidden?): click it where it shows"
+        )
+    return f"its track was in doubt {_in_a_row(in_doubt)}"
+
+
+def _in_a_row(frames: int) -> str:
+    """On how many frames in a row, ending on this one."""
+    return "on this frame" if frames == 1 else f"on {frames} frames in a row"
 
 
 def covered(pixels: int) -> str:
