@@ -86,7 +86,9 @@ def export_store(
             damaged, unfinished or was repaired, ``AnnotationStore.problems``), frames read (the
             store's video or one of ``videos``) that are not the file or folder annotated
             (another fingerprint: a folder's photo renamed or replaced; the same frames encoded
-            again are fine); default: a Python warning.
+            again are fine), the hidden folders of exports killed outright that were
+            removed from ``out`` or left there (``run.clear_dead_stages``); default: a
+            Python warning.
         overwrite: replace an earlier export.
         progress: called as ``progress(done, total)`` after each frame.
         cancel: polled after each frame; true stops and removes what was written.
@@ -104,17 +106,15 @@ def export_store(
         s if isinstance(s, AnnotationStore) else AnnotationStore.open(s, readonly=True)
         for s in many
     ]
+    say = warn or _python_warning
     for text in (text for store in opened for text in problem_warnings(store)):
-        if warn is None:
-            warnings.warn(text, UserWarning, stacklevel=2)
-        else:
-            warn(text)
+        say(text)
     if isinstance(split, str):
         split = parse_split(split)
     plan = plan_export(opened, frames, statuses, split, split_by, seed)
     use_images = images_by_default if with_images is None else with_images
     images = FrameImages(image_format, quality, videos, warn) if use_images else None
-    run_args = {"overwrite": overwrite, "progress": progress, "cancel": cancel}
+    run_args = {"overwrite": overwrite, "progress": progress, "cancel": cancel, "warn": say}
     try:
         written = writer(plan, Path(out), run_args, images)
     finally:
@@ -123,6 +123,10 @@ def export_store(
     if counted is not None:
         counted(plan.frame_statuses())
     return written
+
+
+def _python_warning(text: str) -> None:
+    warnings.warn(text, UserWarning, stacklevel=3)
 
 
 __all__ = [

@@ -5,19 +5,23 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from pathlib import Path
 
 from ..store.files import write_atomic
 from ..store.layout import is_store
+from ..store.lock import process_gone, this_process
 from .common import Cancel, ExportCancelled, ExportError, ExportExists, Progress
 
 #: the hidden folder an export is written into before it is moved into place
 STAGE_PREFIX = ".skipclick-export-"
 #: the file in an export folder naming what its export wrote (what ``overwrite`` replaces)
 RECORD = ".skipclick-export.json"
+#: the file in a hidden folder naming the process writing into it (``clear_dead_stages``)
+OWNER = ".owner.json"
 
 
 class ExportRun:
@@ -28,7 +32,8 @@ class ExportRun:
     ``overwrite`` replaces the earlier one only then: its files and folders of the same names
     (frames it no longer holds go with them) and those the earlier export wrote and this one
     does not (``RECORD`` names them: another split's annotations, another format's files);
-    until then the earlier export stays whole.
+    until then the earlier export stays whole. Hidden folders that exports killed outright
+    (``kill -9``, out of memory) left in ``out`` are removed first (``clear_dead_stages``).
     """
 
     def __init__(
@@ -39,6 +44,7 @@ class ExportRun:
         overwrite: bool,
         progress: Progress | None,
         cancel: Cancel | None,
+        warn: Callable[[str], None] | None = None,
     ) -> None:
         _check_not_a_store(out)
         self.out, self.total, self.done = out, total, 0
@@ -52,10 +58,14 @@ class ExportRun:
                 "(--overwrite)"
             )
         self._made = not out.exists()  # removed again if the export fails
+        if not self._made:
+            clear_dead_stages(out, warn)
         self._stage = out / f"{STAGE_PREFIX}{uuid.uuid4().hex[:12]}"
         try:
             self._stage.mkdir(parents=True)
+            (self._stage / OWNER).write_text(json.dumps(this_process()), encoding="utf-8")
         except OSError as e:
+            self._remove_stage()
             raise ExportError(f"cannot create the export folder {out}: {e.strerror or e}") from e
 
     def __enter__(self) -> ExportRun:
@@ -68,12 +78,16 @@ class ExportRun:
                 return
             except OSError as exc:
                 error = exc
-        shutil.rmtree(self._stage, ignore_errors=True)  # a partial export is worse than none
+        self._remove_stage()  # a partial export is worse than none
+        if isinstance(error, OSError):
+            raise ExportError(f"export to {self.out} failed: {error.strerror or error}") from error
+
+    def _remove_stage(self) -> None:
+        """Remove the hidden folder, and ``out`` when this export made it."""
+        shutil.rmtree(self._stage, ignore_errors=True)
         if self._made:
             with suppress(OSError):
                 self.out.rmdir()
-        if isinstance(error, OSError):
-            raise ExportError(f"export to {self.out} failed: {error.strerror or error}") from error
 
     def _publish(self) -> None:
         """Move the finished export into ``out``, each earlier entry of its names aside first,
@@ -120,6 +134,40 @@ def _check_not_a_store(out: Path) -> None:
                 f"{out} {where} a SkipClick annotation store: an export never writes into a "
                 "store; choose another folder"
             )
+
+
+def clear_dead_stages(out: Path, warn: Callable[[str], None] | None) -> None:
+    """Remove the hidden folders in ``out`` of exports whose process has ended without
+    removing them (killed outright); tell ``warn`` of each, and of those it cannot know
+    the process of (another host's, or written before folders named theirs), which stay."""
+    for stage in sorted(out.glob(f"{STAGE_PREFIX}*")):
+        if stage.is_symlink() or not stage.is_dir():
+            continue
+        try:
+            owner = json.loads((stage / OWNER).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            owner = None
+        if isinstance(owner, dict) and process_gone(owner):
+            shutil.rmtree(stage, ignore_errors=True)
+            text = (
+                f"removed {stage}, left by an export into {out} that was stopped before it "
+                f"could clean up (process {owner['pid']} has ended)"
+            )
+        elif isinstance(owner, dict) and owner.get("host") == socket.gethostname():
+            continue  # a live export's
+        elif isinstance(owner, dict):
+            text = (
+                f"{stage} is an export into {out} by process {owner.get('pid')} on host "
+                f"{owner.get('host')}: delete it if that export is no longer running"
+            )
+        else:
+            text = (
+                f"{stage} is left by an export into {out} that names no process (made by an "
+                "older version, or stopped as it began): delete it if no export into "
+                f"{out} is running"
+            )
+        if warn is not None:
+            warn(text)
 
 
 def _recorded(out: Path) -> list[str]:

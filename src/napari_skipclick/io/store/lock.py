@@ -49,6 +49,22 @@ def _pid_alive(pid: int, start: str | None) -> bool:
     return start is None or now_start is None or now_start == start
 
 
+def this_process() -> dict:
+    """What names this process to another one: pid, host and start time (``process_gone``)."""
+    pid = os.getpid()
+    return {"pid": pid, "host": socket.gethostname(), "start": _process_start(pid)}
+
+
+def process_gone(owner: dict) -> bool:
+    """Whether the process ``this_process`` named in ``owner`` has ended: only one on this
+    host can be known to (another host's, or an unreadable record: not gone). On Windows none
+    is: ``os.kill(pid, 0)`` would end the process there."""
+    pid = owner.get("pid")
+    if os.name == "nt" or owner.get("host") != socket.gethostname() or not isinstance(pid, int):
+        return False
+    return not _pid_alive(pid, owner.get("start"))
+
+
 def _describe(owner: dict) -> str:
     when = owner.get("time")
     since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(when)) if when else "unknown time"
@@ -71,14 +87,7 @@ class StoreLock:
         return self._fd is not None
 
     def _owner_doc(self) -> dict:
-        pid = os.getpid()
-        return {
-            "pid": pid,
-            "host": socket.gethostname(),
-            "start": _process_start(pid),
-            "time": time.time(),
-            "token": self._token,
-        }
+        return {**this_process(), "time": time.time(), "token": self._token}
 
     def _read_owner(self) -> dict:
         try:
