@@ -6,6 +6,7 @@ import argparse
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -543,3 +544,17 @@ def test_yolo_class_names_past_the_basic_plane_read_back(store, tmp_path):
     assert list(yaml.safe_load(text)["names"].values()) == names
     assert yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["names"][0]
     assert yolo_source(out, (30, 40)).classes == names
+
+
+@pytest.mark.parametrize("key", ["gs.zarr", "relative Path", "absolute"])
+def test_videos_are_keyed_by_the_store_path_as_given(store, tmp_path, monkeypatch, key):
+    monkeypatch.chdir(tmp_path)
+    key = {"gs.zarr": "gs.zarr", "relative Path": Path("gs.zarr")}.get(key, tmp_path / "gs.zarr")
+    frames = np.random.default_rng(0).integers(0, 255, (5, 30, 40, 3), dtype=np.uint8)
+    export_store(
+        "gs.zarr", "png", "out", with_images=True, image_format="png", videos={key: frames}
+    )
+    np.testing.assert_array_equal(np.array(Image.open("out/images/000002.png")), frames[2])
+    with pytest.raises(ExportError, match=r"other\.zarr, which is none of the stores"):
+        export_store("gs.zarr", "png", "out2", with_images=True, videos={"other.zarr": frames})
+    assert not (tmp_path / "out2").exists()

@@ -24,6 +24,7 @@ from .common import (
     ExportExists,
     FrameImages,
     Progress,
+    check_video_keys,
     object_ids_in,
     plan_export,
     select_frames,
@@ -58,7 +59,7 @@ def export_store(
     with_images: bool | None = None,
     image_format: str = "jpg",
     quality: int = 95,
-    videos: dict[str, Any] | None = None,
+    videos: dict[str | Path, Any] | None = None,
     warn: Callable[[str], None] | None = None,
     overwrite: bool = False,
     progress: Progress | None = None,
@@ -80,8 +81,9 @@ def export_store(
             davis, off for png and numpy).
         image_format: ``"jpg"`` or ``"png"``.
         quality: JPEG quality.
-        videos: store path -> where to read its frames: a video file or frame folder (a video
-            that has moved), or the frames themselves (a `(T, H, W, 3)` uint8 array-like).
+        videos: store path (relative or absolute, str or Path; one of ``stores``) -> where
+            to read its frames: a video file or frame folder (a video that has moved), or the
+            frames themselves (a `(T, H, W, 3)` uint8 array-like).
         warn: called with what the user should check: each store's problems (what is
             damaged, unfinished or was repaired, ``AnnotationStore.problems``), frames read (the
             store's video or one of ``videos``) that are not the file or folder annotated
@@ -111,6 +113,7 @@ def export_store(
         say(text)
     if isinstance(split, str):
         split = parse_split(split)
+    check_video_keys(opened, videos)
     plan = plan_export(opened, frames, statuses, split, split_by, seed)
     use_images = images_by_default if with_images is None else with_images
     images = FrameImages(image_format, quality, videos, warn) if use_images else None

@@ -306,15 +306,31 @@ def check_video(
     )
 
 
+def check_video_keys(
+    stores: Sequence[AnnotationStore], videos: dict[str | Path, Any] | None
+) -> None:
+    """``ExportError`` for a key of ``videos`` that names none of ``stores`` (a store path,
+    relative or absolute, str or Path; ``FrameImages`` reads each by its resolved path)."""
+    given = {store.path.resolve() for store in stores}
+    unknown = [key for key in videos or {} if Path(key).resolve() not in given]
+    if unknown:
+        raise ExportError(
+            f"videos names {unknown[0]}, which is none of the stores exported "
+            f"({', '.join(str(store.path) for store in stores)}): key each video by its "
+            "store's path"
+        )
+
+
 class FrameImages:
     """Writes exported frames as image files, read lazily from each store's video.
 
     Args:
         image_format: ``"jpg"`` (quality ``quality``) or ``"png"`` (lossless).
         quality: JPEG quality, 1..100.
-        videos: per store path, a video file or frame folder to read instead of the recorded
-            one (for a video that has moved), or the frames themselves, a ``(T, H, W, 3)``
-            uint8 array-like (the widget's session: what the annotator saw).
+        videos: per store path (as given or absolute: ``video_sources``), a video file or
+            frame folder to read instead of the recorded one (for a video that has moved), or
+            the frames themselves, a ``(T, H, W, 3)`` uint8 array-like (the widget's session:
+            what the annotator saw).
         warn: called when the frames read are not the file or folder the store was annotated
             on (``check_video``), the store's own or one of ``videos``; None: a Python warning.
     """
@@ -323,7 +339,7 @@ class FrameImages:
         self,
         image_format: str = "jpg",
         quality: int = 95,
-        videos: dict[str, Any] | None = None,
+        videos: dict[str | Path, Any] | None = None,
         warn: Callable[[str], None] | None = None,
     ) -> None:
         if image_format not in IMAGE_FORMATS:
@@ -331,14 +347,14 @@ class FrameImages:
         if not 1 <= quality <= 100:
             raise ValueError(f"JPEG quality must be in 1..100, not {quality}")
         self.suffix, self.quality = f".{image_format}", quality
-        self._sources = dict(videos or {})
-        self._open: dict[str, Any] = {}
+        self._sources = {Path(key).resolve(): source for key, source in (videos or {}).items()}
+        self._open: dict[Path, Any] = {}
         self._opened: list[Any] = []  # the videos this object opened, to close
         self._warn = warn or _python_warning
 
     def frame(self, store: AnnotationStore, t: int) -> np.ndarray:
         """Frame ``t`` of ``store``'s video as ``(H, W, 3) uint8``."""
-        key = str(store.path)
+        key = store.path.resolve()
         if key not in self._open:
             from ..video import VideoError, open_video
 
