@@ -430,7 +430,8 @@ def test_unnamed_labels_of_a_stores_ids_are_its_objects(tmp_path, capsys):
 
 def test_an_import_cut_short_is_named_by_the_store_until_finished(tmp_path, capsys, monkeypatch):
     """A process killed midway left frames *imported* and nothing to say the import was
-    unfinished: the store names it, with the command that finishes it."""
+    unfinished: the store names it, with the command that finishes it, from any folder (it
+    named the labels as typed, relative to the folder the import was started in)."""
     import shlex
 
     store = new_store(tmp_path / "s.zarr")
@@ -450,8 +451,11 @@ def test_an_import_cut_short_is_named_by_the_store_until_finished(tmp_path, caps
 
     with monkeypatch.context() as patch:
         patch.setattr(AnnotationStore, "commit_frame", killed_at_4)
+        patch.chdir(tmp_path)
         with pytest.raises(Killed):
-            run_import(store, tmp_path / "l.npy", capsys, "--replace", "--void", "255")
+            run_import(Path("s.zarr"), Path("l.npy"), capsys, "--replace", "--void", "255")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
     with AnnotationStore.open(store) as s:
         (problem,) = [p for p in s.problems if "cut short" in p]
     assert "into frames 1-5 was cut short" in problem

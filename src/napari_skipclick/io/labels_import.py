@@ -169,7 +169,7 @@ def import_labels(
     total = len(report.frames)
     options = [*(["--void", str(source.void)] if source.void is not None else [])]
     options += ["--allow-overlaps"] if allow_overlaps else []
-    begin_import(store.path, str(source.path), report.frames, options)
+    begin_import(store.path, source.path, report.frames, options)
     for k, t in enumerate(report.frames):  # frames without any label are not imported
         labels = frame_labels(source, t, (v.height, v.width))[0]
         try:

@@ -18,10 +18,15 @@ from .files import read_json, remove_durably, write_json
 IMPORT_MARK = "import-in-progress.json"
 
 
-def begin_import(store: Path, source: str, frames: list[int], options: list[str]) -> None:
+def begin_import(store: Path, source: str | Path, frames: list[int], options: list[str]) -> None:
     """Mark that labels of ``source`` are about to be written into ``frames`` of ``store``;
-    ``options``: those of ``skipclick import-labels`` that read them so (``--void 255``)."""
-    doc = {"source": source, "frames": frame_ranges(frames), "options": options}
+    ``options``: those of ``skipclick import-labels`` that read them so (``--void 255``).
+    The source is recorded absolute: the command that finishes the import works anywhere."""
+    doc = {
+        "source": str(Path(source).resolve()),
+        "frames": frame_ranges(frames),
+        "options": options,
+    }
     write_json(store / IMPORT_MARK, doc)
 
 
