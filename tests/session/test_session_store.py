@@ -475,3 +475,24 @@ def test_a_manifest_written_again_on_opening_is_in_what_the_session_repaired(tmp
     )
     assert session.repaired[0].startswith("skipclick.json was damaged or missing")
     session.close()
+
+
+def test_a_store_opened_without_an_engine_lists_the_engine_that_wrote_it(tmp_path, frames):
+    """The session API as docs/annotation.md shows it left ``engines_used`` empty though
+    every frame record named its engine."""
+    import json
+
+    path = tmp_path / "annotations.zarr"
+    engine = ColourEngine()
+    with AnnotationStore.open_or_create(path, video_info(frames)) as store:
+        session = AnnotationSession(frames, engine, store=store, classes=("skier",))
+        red = session.add_object("skier")
+        session.set_clicks(0, red.id, [Click(25, 15, True)])
+        session.commit(0)
+        session.set_clicks(1, red.id, [Click(25, 15, True)])
+        session.commit(1)
+        session.close()
+    manifest = json.loads((path / "skipclick.json").read_text())
+    assert json.loads((path / "frames" / "000000.json").read_text())["engine_key"] == engine.key
+    assert [e["key"] for e in manifest["engines_used"]] == [engine.key]
+    assert manifest["engine"]["key"] == engine.key

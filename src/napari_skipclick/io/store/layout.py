@@ -110,6 +110,20 @@ def note_engine(manifest: dict, key: str | None, checkpoint: str | None) -> None
         used.append({"key": key, "checkpoint_sha256": checkpoint, "first_used": utc_now()})
 
 
+def note_engine_used(p: Path, manifest: dict, key: str | None) -> None:
+    """Record engine ``key``, about to write a frame of the store at ``p``, in its manifest
+    (written) the first time it does: a store opened without naming its engine (``engine_key``
+    of ``open_or_create``) lists every engine that worked on it all the same, and names it
+    its engine; the engine it was opened with stays its engine."""
+    used = manifest.setdefault("engines_used", [])
+    if key is None or any(e.get("key") == key for e in used):
+        return
+    used.append({"key": key, "checkpoint_sha256": None, "first_used": utc_now()})
+    if (manifest.get("engine") or {}).get("key") is None:
+        manifest["engine"] = {"key": key, "checkpoint_sha256": None}
+    write_json(p / MANIFEST, manifest)
+
+
 def create_layout(p: Path, video: VideoInfo, key: str | None, checkpoint: str | None) -> dict:
     """Write an empty store for ``video`` into the (locked) directory ``p``; return its manifest."""
     for name in CREATION_ENTRIES - {LOCK_NAME}:  # leftovers of an interrupted creation

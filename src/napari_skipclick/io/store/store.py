@@ -40,6 +40,7 @@ from .layout import (
     create_layout,
     is_store,
     load_manifest,
+    note_engine_used,
     open_labels,
     resume_manifest,
     video_from_doc,
@@ -274,6 +275,7 @@ class AnnotationStore(FrameRecords):
         with self._write_lock:
             self._check_writable()
             try:
+                note_engine_used(self.path, self._manifest, engine_key)
                 self._journal.commit(t, data, record)
             except OSError as e:
                 self._reload_record(t)
