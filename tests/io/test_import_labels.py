@@ -547,3 +547,23 @@ def test_a_failed_import_removes_only_a_store_it_made_itself(tmp_path, capsys, m
     (kept / ".notes").write_text("mine")
     assert run_import(kept, tmp_path / "bad.npy", capsys, "--video", str(video))[0] == 1
     assert sorted(e.name for e in kept.iterdir()) == [".git", ".notes"]
+
+
+def test_an_import_into_a_store_records_when_and_by_which_version(tmp_path, capsys):
+    """It wrote frames but left the manifest's ``modified`` and ``package_version`` as a
+    session had left them."""
+    import json
+
+    from napari_skipclick import __version__
+
+    store = new_store(tmp_path / "s.zarr")
+    manifest = json.loads((store / "skipclick.json").read_text())
+    manifest.update(modified="2020-01-01T00:00:00.000Z", package_version="0.0.1")
+    (store / "skipclick.json").write_text(json.dumps(manifest))
+    labels = np.zeros((6, 20, 30), np.uint8)
+    labels[1, 0:3, 0:3] = 4
+    np.save(tmp_path / "l.npy", labels)
+    assert run_import(store, tmp_path / "l.npy", capsys)[0] == 0
+    manifest = json.loads((store / "skipclick.json").read_text())
+    assert manifest["modified"] > "2020-01-01T00:00:00.000Z"
+    assert manifest["package_version"] == __version__

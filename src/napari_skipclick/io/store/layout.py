@@ -249,14 +249,21 @@ def resume_manifest(p: Path, video: VideoInfo, key: str | None, checkpoint: str 
     manifest["video"] = video_doc(video)  # the file may have moved
     if stored.path != video.path:  # and the copy the labels keep (a damaged manifest's stand-in)
         _note_labels_video(p, video)
+    note_engine(manifest, key, checkpoint)
+    opened_for_writing(p, manifest)
+    manifest[REPAIRS] = repairs  # for this opening only (not written)
+    return manifest
+
+
+def opened_for_writing(p: Path, manifest: dict) -> dict:
+    """Record in the manifest of the store at ``p`` (written) that it is opened for writing
+    now, by this version (``modified``, ``package_version``); return it."""
     manifest["package_version"] = __version__
     manifest["modified"] = utc_now()
-    note_engine(manifest, key, checkpoint)
     try:
         write_json(p / MANIFEST, manifest)
     except OSError as e:
         raise StoreError(f"cannot write to the store {p}: {e.strerror or e}") from e
-    manifest[REPAIRS] = repairs  # for this opening only (not written)
     return manifest
 
 

@@ -42,6 +42,7 @@ from .layout import (
     load_manifest,
     note_engine_used,
     open_labels,
+    opened_for_writing,
     resume_manifest,
     video_from_doc,
 )
@@ -121,7 +122,8 @@ class AnnotationStore(FrameRecords):
 
     @classmethod
     def open(cls, path: str | Path, *, readonly: bool = True) -> AnnotationStore:
-        """Open an existing store; writable opens take the lock and finish interrupted commits."""
+        """Open an existing store; writable opens take the lock, finish interrupted commits and
+        record the opening in the manifest (``modified``, ``package_version``)."""
         p = Path(path).expanduser().absolute()
         if not p.exists():
             raise StoreError(f"{p} does not exist")
@@ -129,7 +131,7 @@ class AnnotationStore(FrameRecords):
             raise StoreError(f"{p} is not a napari-skipclick store (no {MANIFEST} and {LABELS}/)")
         if readonly:
             return cls(p, load_manifest(p, fallback=True), True, None)
-        return cls._open_locked(p, lambda: load_manifest(p, fallback=False))
+        return cls._open_locked(p, lambda: opened_for_writing(p, load_manifest(p, fallback=False)))
 
     @classmethod
     def _open_locked(cls, p: Path, manifest: Callable[[], dict]) -> AnnotationStore:
