@@ -558,3 +558,20 @@ def test_videos_are_keyed_by_the_store_path_as_given(store, tmp_path, monkeypatc
     with pytest.raises(ExportError, match=r"other\.zarr, which is none of the stores"):
         export_store("gs.zarr", "png", "out2", with_images=True, videos={"other.zarr": frames})
     assert not (tmp_path / "out2").exists()
+
+
+def test_python_callers_give_one_status_or_the_frames_as_text(store, tmp_path):
+    """``statuses="reviewed"`` said *'r' is not a valid FrameStatus*, ``frames="0-3"`` raised
+    a TypeError."""
+    from napari_skipclick.io.dataset import SkipClickDataset
+
+    export_numpy(store, tmp_path / "a", statuses="reviewed", frames="0-3")
+    assert np.load(tmp_path / "a" / "frames.npy").tolist() == [0, 3]
+    export_numpy(store, tmp_path / "b", frames="2-")
+    assert np.load(tmp_path / "b" / "frames.npy").tolist() == [2, 3, 4]
+    assert SkipClickDataset(store, statuses="reviewed", frames="0-3").frames == [0, 3]
+    with pytest.raises(ValueError, match=r"statuses are among clicked, .*; not 'revewed'"):
+        export_numpy(store, tmp_path / "c", statuses="revewed")
+    with pytest.raises(ValueError, match="frames: must look like 0-10,15"):
+        export_numpy(store, tmp_path / "c", frames="first three")
+    assert not (tmp_path / "c").exists()

@@ -26,6 +26,7 @@ from .export import (
     select_frames,
     take_objects,
 )
+from .export.asked import asked_frames, asked_statuses
 from .export.common import check_video
 from .store import AnnotationStore, StoreError
 
@@ -37,9 +38,10 @@ class SkipClickDataset(Dataset):
 
     ``video``: an array-like ``(T, H, W, 3)`` uint8 (e.g. ``open_video(...)``) or a path;
     default: the video path recorded in the store. ``statuses`` / ``frames`` restrict the
-    frames (e.g. ``statuses=["reviewed"]``); ``transform(image, masks, class_ids)`` is applied
-    to each item. ``class_names``: one list given to the datasets of several stores (a
-    ``ConcatDataset``), extended in place, so that a class has one id in all of them.
+    frames (``statuses="reviewed"`` or a list, ``frames="0-99"`` or a list);
+    ``transform(image, masks, class_ids)`` is applied to each item. ``class_names``: one
+    list given to the datasets of several stores (a ``ConcatDataset``), extended in place, so
+    that a class has one id in all of them.
     """
 
     def __init__(
@@ -47,16 +49,16 @@ class SkipClickDataset(Dataset):
         store: str | Path | AnnotationStore,
         video: Any = None,
         *,
-        statuses: Iterable[FrameStatus | str] | None = None,
-        frames: Iterable[int] | None = None,
+        statuses: str | Iterable[FrameStatus | str] | None = None,
+        frames: str | int | Iterable[int] | None = None,
         transform: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], Item] | None = None,
         class_names: list[str] | None = None,
     ) -> None:
         self.store_path = Path(store.path if isinstance(store, AnnotationStore) else store)
         self._store: AnnotationStore | None = None
         opened = self.store
+        frames = asked_frames(frames, opened.video.n_frames)
         if frames is not None:
-            frames = [int(t) for t in frames]
             past = [t for t in frames if not 0 <= t < opened.video.n_frames]
             if past:
                 raise ValueError(
@@ -65,7 +67,7 @@ class SkipClickDataset(Dataset):
         for text in problem_warnings(opened):
             warnings.warn(text, stacklevel=2)
         self.frames = select_frames(opened, frames, statuses)
-        self._statuses = None if statuses is None else [FrameStatus(s).value for s in statuses]
+        self._statuses = asked_statuses(statuses)
         self.class_names = [] if class_names is None else class_names
         [self._objects] = take_objects([opened], [self.frames], self.class_names)
         self.transform = transform

@@ -51,8 +51,8 @@ def export_store(
     fmt: str,
     out: str | Path,
     *,
-    frames: Iterable[int] | None = None,
-    statuses: Iterable[FrameStatus | str] | None = None,
+    frames: str | int | Iterable[int] | None = None,
+    statuses: str | Iterable[FrameStatus | str] | None = None,
     split: dict[str, float] | str | None = None,
     split_by: str = "frames",
     seed: int = 0,
@@ -72,8 +72,9 @@ def export_store(
         stores: a store or several (one video each); paths are opened read-only.
         fmt: one of :data:`FORMATS`.
         out: output folder (created; existing outputs are refused unless ``overwrite``).
-        frames: only these frame indices (default: every annotated frame).
-        statuses: only frames with these statuses.
+        frames: only these frame indices, or the command line's text (``"0-10,15"``,
+            ``"100-"``; default: every annotated frame).
+        statuses: only frames with these statuses (one, or a list).
         split: e.g. ``{"train": 0.8, "val": 0.2}`` or ``"train=0.8,val=0.2"``.
         split_by: ``"frames"`` (contiguous blocks of frames) or ``"video"`` (whole videos).
         seed: seed of the split's random draw.

@@ -24,6 +24,7 @@ from ..fingerprints import first_of_video, takes
 from ..store import AnnotationStore, StoreError
 from ..store.frame_files import renamed_text
 from ..store.layout import video_doc
+from .asked import asked_frames, asked_statuses
 from .split import split_frames, split_videos
 from .taken import TakenObjects, kept, read_taken, snapshot_status, take_objects
 
@@ -53,17 +54,19 @@ def object_ids_in(labels: np.ndarray) -> list[int]:
 
 def select_frames(
     store: AnnotationStore,
-    frames: Iterable[int] | None = None,
-    statuses: Iterable[FrameStatus | str] | None = None,
+    frames: str | int | Iterable[int] | None = None,
+    statuses: str | Iterable[FrameStatus | str] | None = None,
 ) -> list[int]:
     """Annotated frames to export, optionally only ``frames`` and/or those with ``statuses``
-    (``taken.kept``; reading each frame keeps to the same rule: ``taken.read_taken``)."""
+    (as ``asked`` reads them; ``taken.kept``; reading each frame keeps to the same rule:
+    ``taken.read_taken``)."""
     chosen = store.annotated_frames()
+    frames = asked_frames(frames, store.video.n_frames)
     if frames is not None:
-        wanted = {int(t) for t in frames}
+        wanted = set(frames)
         chosen = [t for t in chosen if t in wanted]
-    if statuses is not None:
-        keep = [FrameStatus(s).value for s in statuses]
+    keep = asked_statuses(statuses)
+    if keep is not None:
         chosen = [t for t in chosen if kept(snapshot_status(store, t), keep)]
     return chosen
 
@@ -200,19 +203,20 @@ def video_names(stores: Sequence[AnnotationStore]) -> list[str]:
 
 def plan_export(
     stores: AnnotationStore | Sequence[AnnotationStore],
-    frames: Iterable[int] | None = None,
-    statuses: Iterable[FrameStatus | str] | None = None,
+    frames: str | int | Iterable[int] | None = None,
+    statuses: str | Iterable[FrameStatus | str] | None = None,
     split: dict[str, float] | None = None,
     split_by: str = "frames",
     seed: int = 0,
 ) -> Plan:
-    """Choose and name the frames of an export, and give each its split."""
+    """Choose and name the frames of an export, and give each its split; ``frames`` and
+    ``statuses`` as ``asked`` reads them (a list, one, or the command line's text)."""
     stores = [stores] if isinstance(stores, AnnotationStore) else list(stores)
     if split_by not in SPLIT_BY:
         raise ValueError(f"split_by must be one of {SPLIT_BY}, not {split_by!r}")
-    frames = None if frames is None else list(frames)
+    frames = asked_frames(frames, max(store.video.n_frames for store in stores))
     _check_asked(stores, frames)
-    statuses = None if statuses is None else [FrameStatus(s).value for s in statuses]
+    statuses = asked_statuses(statuses)
     videos = video_names(stores)
     by_video = split_videos(videos, split, seed) if split and split_by == "video" else {}
     items: list[Item] = []
