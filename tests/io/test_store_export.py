@@ -575,3 +575,13 @@ def test_python_callers_give_one_status_or_the_frames_as_text(store, tmp_path):
     with pytest.raises(ValueError, match="frames: must look like 0-10,15"):
         export_numpy(store, tmp_path / "c", frames="first three")
     assert not (tmp_path / "c").exists()
+
+
+def test_a_damaged_object_list_stops_an_export_saying_the_way_forward(store, tmp_path, capsys):
+    """It said only *the damage named above stops it*."""
+    (store.path / "objects.json").write_text('{"objects": [')
+    assert cli([str(store.path), str(tmp_path / "o"), "--format", "png", "--quiet"]) == 1
+    error = capsys.readouterr().err.splitlines()[-1]
+    assert error.startswith("skipclick export: error: the damage named above stops it. Open")
+    assert "Open gs.zarr for annotation" in error
+    assert not (tmp_path / "o").exists()

@@ -128,13 +128,21 @@ def run(args: argparse.Namespace) -> int:
                 progress=progress,
             )
     except (StoreError, OSError, ValueError) as e:
-        named = any(text.endswith(f": {e}") for text in shown)  # a store's problem
-        why = "the damage named above stops it" if named else e
-        print(f"skipclick export: error: {why}", file=sys.stderr)
+        print(f"skipclick export: error: {_unless_shown(str(e), shown)}", file=sys.stderr)
         return 1
     for path in written:
         print(path)
     return 0
+
+
+def _unless_shown(why: str, shown: list[str]) -> str:
+    """``why`` the export failed, a store's problem warned of above (``STORE: problem``) not
+    said again: only what follows it (the way forward)."""
+    for text in shown:
+        problem = text.partition(": ")[2]
+        if problem and why.startswith(problem):
+            return f"the damage named above stops it{why.removeprefix(problem)}"
+    return why
 
 
 def _frames(selection: FrameSelection | None, stores: list) -> list[int] | None:

@@ -68,6 +68,20 @@ def problem_warnings(store: AnnotationStore) -> list[str]:
     return [f"{store.path.name}: {problem}" for problem in store.problems]
 
 
+def _objects(store: AnnotationStore) -> list[ObjectInfo]:
+    """``store``'s objects; ``StoreCorruptError`` with the way forward when its list is damaged
+    (store-format.md, *Damage*: a session lists the objects again)."""
+    try:
+        return store.objects()
+    except StoreCorruptError as exc:
+        raise StoreCorruptError(
+            f"{exc}. Open {store.path.name} for annotation (the widget, or an "
+            "AnnotationSession) to list its objects again from its frames (unnamed, the "
+            "damaged file kept beside it), then export again",
+            exc.path,
+        ) from exc
+
+
 def take_objects(
     stores: Sequence[AnnotationStore], frames: Sequence[Iterable[int]], names: list[str]
 ) -> list[TakenObjects]:
@@ -82,7 +96,7 @@ def take_objects(
     taken = []
     for store, chosen in zip(stores, frames, strict=True):
         leaving = set(store.leaving())
-        objects = tuple(o for o in store.objects() if o.id not in leaving)
+        objects = tuple(o for o in _objects(store) if o.id not in leaving)
         used = {o.class_name for o in objects}
         listed = [c for c in store.classes() if c != DEFAULT_CLASS or c in used]
         names.extend(c for c in listed if c not in names)
