@@ -585,3 +585,26 @@ def test_a_damaged_object_list_stops_an_export_saying_the_way_forward(store, tmp
     assert error.startswith("skipclick export: error: the damage named above stops it. Open")
     assert "Open gs.zarr for annotation" in error
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (["--format", "png", "--image-format", "png"], "--image-format choose how images"),
+        (["--format", "numpy", "--quality", "50"], "(numpy without --with-images)"),
+        (["--format", "coco", "--no-images", "--quality", "50"], "writes none (--no-images)"),
+        (["--format", "coco", "--image-format", "png", "--quality", "5"], "PNG images are"),
+    ],
+)
+def test_image_options_an_export_would_not_use_are_refused(store, tmp_path, capsys, options, said):
+    """They were ignored without a word: no images, or a PNG's quality."""
+    assert cli([str(store.path), str(tmp_path / "o"), *options, "--quiet"]) == 1
+    assert said in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_frames_of_another_length_are_refused_saying_labels_export_without_images(store, tmp_path):
+    trimmed = np.zeros((3, 30, 40, 3), np.uint8)
+    with pytest.raises(ExportError, match=r"has shape .*\(--no-images\) to write the labels"):
+        export_store(store, "coco", tmp_path / "o", videos={store.path: trimmed})
+    export_store(store, "coco", tmp_path / "o", with_images=False, videos={store.path: trimmed})

@@ -70,11 +70,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--image-format",
         choices=("jpg", "png"),
-        default="jpg",
-        help="jpg (quality 95) or png (default jpg)",
+        help="jpg (quality 95) or png (default jpg); only with images",
     )
     parser.add_argument(
-        "--quality", type=jpeg_quality, default=95, help="JPEG quality, 1..100 (default 95)"
+        "--quality", type=jpeg_quality, help="JPEG quality, 1..100 (default 95); only with jpg"
     )
     parser.add_argument(
         "--video", help="read the frames from this video, not the one the store records (moved)"
@@ -120,8 +119,7 @@ def run(args: argparse.Namespace) -> int:
                 split_by=args.split_by,
                 seed=args.seed,
                 with_images=args.with_images,
-                image_format=args.image_format,
-                quality=args.quality,
+                **_image_options(args),
                 videos=videos,
                 warn=warn,
                 overwrite=args.overwrite,
@@ -133,6 +131,26 @@ def run(args: argparse.Namespace) -> int:
     for path in written:
         print(path)
     return 0
+
+
+def _image_options(args: argparse.Namespace) -> dict:
+    """``--image-format`` and ``--quality`` as given, for ``export_store``; ``ValueError`` for
+    one the export would not use (no images written, or ``--quality`` of PNG images)."""
+    from .export import EXPORTERS
+
+    given = {"image_format": args.image_format, "quality": args.quality}
+    given = {name: value for name, value in given.items() if value is not None}
+    images = EXPORTERS[args.format][1] if args.with_images is None else args.with_images
+    if given and not images:
+        flags = " and ".join(f"--{name.replace('_', '-')}" for name in given)
+        why = "--no-images" if args.with_images is False else f"{args.format} without --with-images"
+        raise ValueError(
+            f"{flags} choose how images are written, and this export writes none ({why}): "
+            f"add --with-images, or leave {flags} out"
+        )
+    if args.quality is not None and args.image_format == "png":
+        raise ValueError("--quality is JPEG's; PNG images are lossless: leave --quality out")
+    return given
 
 
 def _unless_shown(why: str, shown: list[str]) -> str:

@@ -379,7 +379,13 @@ class FrameImages:
                         "give the video's new place, or export without images"
                     ) from e
                 self._opened.append(video)
-            check_video(store, source, video, self._warn)
+            try:
+                check_video(store, source, video, self._warn)
+            except ExportError as exc:
+                raise ExportError(
+                    f"{exc}: give the video it was annotated on, or export without images "
+                    "(--no-images) to write the labels alone"
+                ) from exc
             self._open[key] = video
         return np.asarray(self._open[key][t])
 
