@@ -197,3 +197,32 @@ def test_a_second_widget_cannot_take_the_first_ones_layers(annotator, qtbot):
     second.controller.start_session(image, create_engine("embedded"))
     assert second.controller.session is not None
     second.controller.close_session()
+
+
+def test_the_tiny_checkpoint_starts_from_the_dock(panel, qtbot, monkeypatch):
+    """A checkpoint whose extractor_type is no torch.hub name could not be used from the dock:
+    no field took its DINOv2 architecture. Now the file gives all but the number of heads, which
+    the *Options* line gives as ``skipclick annotate --option`` does."""
+    from napari_skipclick._qt import setup_panel
+    from support.tiny import ARCH, TINY
+
+    shown = []
+    monkeypatch.setattr(setup_panel, "show_error", shown.append)
+    started = []
+    panel.start_requested.connect(lambda layer, engine, store: started.append(engine))
+    panel.viewer.add_image(np.zeros((2, 32, 32), np.uint8))
+    panel.show_engine("skipclick", {"checkpoint": str(TINY / "checkpoint.pth"), "device": "cpu"})
+    panel.request_start()  # the heads are in no tensor: said, with the option to give
+    qtbot.waitUntil(panel.start_button.isEnabled, timeout=30_000)
+    assert not started and len(shown) == 1 and '"num_heads": N' in shown[0]
+    panel.options_edit.setText('backbone_arch={"num_heads": 3} input_size=112')
+    panel.request_start()
+    qtbot.waitUntil(lambda: bool(started), timeout=60_000)
+    assert len(shown) == 1
+    (engine,) = started
+    assert engine.model.config.dinov2.num_heads == ARCH["num_heads"] == 3
+    assert engine.model.config.dinov2.embed_dim == ARCH["embed_dim"]
+    assert engine.internal_size == (112, 112)
+    panel.options_edit.setText("input_size=big")
+    with pytest.raises(ValueError, match="input_size"):
+        panel.engine_options()

@@ -23,7 +23,14 @@ from qtpy.QtWidgets import (
 )
 
 from .._layer_data import unwrapped
-from ..engines.registry import DEFAULT_ENGINE, ENGINES, EngineEntry, EngineOption
+from ..engines.registry import (
+    DEFAULT_ENGINE,
+    ENGINES,
+    EngineEntry,
+    EngineOption,
+    parse_option_items,
+    split_option_items,
+)
 
 
 class OptionField:
@@ -118,6 +125,12 @@ class SetupPanel(QWidget):
         for index, entry in enumerate(ENGINES.values()):
             self.engine_combo.addItem(entry.name)
             self.engine_combo.setItemData(index, entry.description, Qt.ToolTipRole)
+        self.options_edit = QLineEdit()
+        self.options_edit.setPlaceholderText('NAME=VALUE ... (backbone_arch={"num_heads": 3})')
+        self.options_edit.setToolTip(
+            "Any option of the selected engine, as skipclick annotate --option takes it; "
+            "over the fields above"
+        )
         self.store_edit = QLineEdit()
         self.store_edit.setPlaceholderText("folder of the zarr store (empty: not saved)")
         browse_store = QPushButton("…")
@@ -141,6 +154,7 @@ class SetupPanel(QWidget):
         self._option_rows: dict[str, list[QWidget]] = {}
         for entry in ENGINES.values():
             self._add_option_rows(form, entry)
+        form.addRow("Options", self.options_edit)
         form.addRow("Store", _row(self.store_edit, browse_store))
         form.addRow("Cache", _row(self.cache_spin, self.cache_dir_edit))
         form.addRow(self.start_button)
@@ -241,11 +255,14 @@ class SetupPanel(QWidget):
     def engine_options(self) -> dict[str, Any]:
         """The selected engine's options as the fields show them; ``ValueError`` if one is bad.
         Options given without a field go with the file they were given with: another
-        checkpoint chosen since does not get the first one's ``backbone_arch``."""
+        checkpoint chosen since does not get the first one's ``backbone_arch``. The *Options*
+        line (``NAME=VALUE`` items, as ``--option`` takes them) comes last."""
         name = self.engine_combo.currentText()
         hidden, files = self._hidden_options[name]
         options = dict(hidden) if self._file_values(name) == files else {}
         options.update({option: field.value() for option, field in self.fields[name].items()})
+        items = split_option_items(self.options_edit.text())
+        options.update(parse_option_items(ENGINES[name], items))
         return options
 
     def request_start(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from importlib import import_module
@@ -355,6 +356,15 @@ def parse_option_items(entry: EngineEntry, items: Iterable[str]) -> dict[str, An
             raise ValueError(f"--option expects NAME=VALUE, got {item!r}")
         options[name.strip()] = entry.option(name.strip()).parse(text)
     return options
+
+
+def split_option_items(text: str) -> list[str]:
+    """A line of ``NAME=VALUE`` items separated by spaces (a value may hold spaces, as JSON
+    does: an item starts only where a space is followed by ``NAME=``)."""
+    return [item.strip() for item in _ITEM_START.split(text) if item.strip()]
+
+
+_ITEM_START = re.compile(r"\s+(?=[A-Za-z_]\w*=)")
 
 
 def options_from_args(args: argparse.Namespace) -> dict[str, Any]:

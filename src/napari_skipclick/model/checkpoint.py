@@ -12,8 +12,9 @@ from typing import Any
 
 import torch
 
+from .backbone_infer import backbone_arch_for
 from .checkpoint_bytes import archive_problem, not_a_checkpoint
-from .config import ConfigError, DinoV2Arch, SkipClickConfig
+from .config import ConfigError, DinoV2Arch, SkipClickConfig, extractor_type
 from .skipclick import SkipClickModel
 
 #: checkpoints pickle objects of the official package; only these names get inert stand-ins
@@ -206,7 +207,8 @@ def _checked(
     the meta device when ``meta``: shapes only, neither memory nor the tensors' data read)."""
     state, raw_config = read_checkpoint(path, shapes_only=meta)
     try:
-        config = SkipClickConfig.from_checkpoint_config(raw_config, backbone_arch)
+        arch = backbone_arch_for(extractor_type(raw_config), state, backbone_arch)
+        config = SkipClickConfig.from_checkpoint_config(raw_config, arch)
         with torch.device("meta") if meta else nullcontext():
             model = build_model(config)
     except ConfigError as exc:

@@ -108,6 +108,13 @@ def _value(params: Mapping[str, Any], name: str, default: Any) -> Any:
     return default
 
 
+def extractor_type(config: Mapping[str, Any]) -> str:
+    """The DINOv2 name an official ``config`` entry gives (the official default if none)."""
+    params = config.get("params") if isinstance(config, Mapping) else None
+    found = _value(params, "extractor_type", None) if isinstance(params, Mapping) else None
+    return "dinov2_vitb14_reg" if found is None else str(found)
+
+
 def _pair(value: Any, name: str) -> tuple[int, int]:
     if isinstance(value, int):
         return (value, value)
@@ -168,7 +175,7 @@ class SkipClickConfig:
         for name in ("use_conv_stack", "use_rgb_conv"):
             if _value(params, name, False):
                 raise ConfigError(f"unsupported SkipClick option {name}=True")
-        extractor = str(_value(params, "extractor_type", "dinov2_vitb14_reg"))
+        extractor = extractor_type(config)
         if backbone_arch is not None:
             arch = (
                 backbone_arch
