@@ -205,3 +205,22 @@ def test_a_phone_photo_napari_shows_sideways_is_told_and_not_recorded(
     widget.controller.close_session()
     with AnnotationStore.open(store) as opened:
         assert opened.video.path == ""
+
+
+def test_a_folder_of_16_bit_tiff_frames_opens_as_a_video(make_napari_viewer, tmp_path):
+    """napari said the plugin "refused the file" for a folder of 16-bit TIFF frames (a
+    microscope's or a camera's), though the plugin reads a TIFF's own pages as frames."""
+    folder = tmp_path / "tif16"
+    folder.mkdir()
+    for t in range(3):
+        frame = np.full((24, 32), 1000 * t, np.uint16)
+        frame[8:16, 10:20] = 4000  # 12-bit data: scaled from 0..4095
+        Image.fromarray(frame).save(folder / f"{t:03d}.tif")
+    viewer = make_napari_viewer()
+    [layer] = viewer.open(folder, plugin=PLUGIN)
+    assert isinstance(layer.data, VideoArray)
+    assert layer.data.shape == (3, 24, 32, 3)
+    frames = np.asarray(layer.data[:])
+    scaled = [round(v * 255 / 4095) for v in (0, 1000, 2000, 4000)]
+    assert [int(f[0, 0, 0]) for f in frames] == scaled[:3]
+    assert (frames[:, 8:16, 10:20] == scaled[3]).all()

@@ -285,3 +285,23 @@ def test_a_damaged_16_bit_frame_is_named_when_it_is_opened(tmp_path, suffix):
         assert "1 file(s) are not readable images: 1.png (" in text
         assert "Move them out of the folder" in text
     assert damaged.read_bytes() == before  # nothing lost: the file as it was
+
+
+def test_tiff_frames_are_a_folders_frames_only_without_jpeg_or_png(tmp_path):
+    """A folder of TIFF frames was no frame folder (refused); beside JPEG/PNG frames a TIFF
+    stays left out, so such a folder's frames (and fingerprint) are as before."""
+    from napari_skipclick.io.video import is_frame_folder
+
+    for i in range(3):
+        Image.fromarray(pattern(i)).save(tmp_path / f"{i}.tif")
+    assert is_frame_folder(tmp_path)
+    video = open_video(tmp_path)
+    assert len(video) == 3 and video.notes == []
+    np.testing.assert_array_equal(video[2], pattern(2))
+    Image.fromarray(pattern(3)).save(tmp_path / "3.png")
+    video = open_video(tmp_path)
+    assert len(video) == 1
+    assert video.notes == [
+        f"{tmp_path.name}: 3 image file(s) left out, only .jpg/.jpeg/.png files are frames: "
+        "0.tif, 1.tif, 2.tif"
+    ]

@@ -359,7 +359,7 @@ def test_bad_inputs_raise_video_error(tmp_path, videos):
         "text.mkv": "not a readable video",
         "truncated.mp4": "damaged, truncated or not a video",
         "no_frames.avi": "no frames",
-        "empty_dir": "has no .jpg/.jpeg/.png frames",
+        "empty_dir": "has no .jpg/.jpeg/.png/.tif/.tiff frames",
         "mixed": "frames differ in size: 0.png is 64x48, 1.png is 32x48",
         "broken": r"1 file\(s\) are not readable images: 1.png \(",
     }

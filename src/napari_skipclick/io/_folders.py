@@ -1,7 +1,9 @@
 """What a folder is: a frame folder (a video of its images) or a folder of videos.
 
 One rule, for ``open_video`` and its frame reader, napari's reader and ``skipclick precompute``:
-a folder is a *frame folder* when it holds more JPEG/PNG images than videos, a video being a
+a folder is a *frame folder* when it holds more images than videos (its images: its JPEG/PNG
+files, or its TIFF files when it holds no JPEG/PNG, as a microscope or camera writes 16-bit
+frames), a video being a
 video file or a subfolder that holds images or video files (a clip's frame folder, a day's
 videos); the video files beside its frames are left out (``ffmpeg -i source.mp4 %05d.jpg`` run in
 the video's own folder). Otherwise, holding any video, it is a *folder of videos*; the images
@@ -18,6 +20,8 @@ from pathlib import Path
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
 #: file name suffixes of the frames of a frame folder (lower case)
 FRAME_FOLDER_SUFFIXES = (".jpg", ".jpeg", ".png")
+#: TIFF suffixes: a file's pages are frames; a folder's frames when it holds no JPEG/PNG
+TIFF_SUFFIXES = (".tif", ".tiff")
 
 
 def is_video_file(path: str | Path) -> bool:
@@ -31,13 +35,16 @@ class Folder:
     """What a directory holds, as far as the rule needs it (hidden entries ignored)."""
 
     path: Path
-    #: its JPEG/PNG files, in no particular order
+    #: its frame images (``frame_suffixes``), in no particular order
     images: tuple[Path, ...] = ()
     #: its video files
     video_files: tuple[Path, ...] = ()
     #: subfolders holding images or video files (at any depth); counted only as far as the
     #: rule needs (a folder of many frames is not searched below)
     video_folders: tuple[Path, ...] = ()
+    #: the suffixes of its frames: JPEG/PNG; TIFF when it holds TIFF files and no JPEG/PNG
+    #: (both when it holds neither)
+    frame_suffixes: tuple[str, ...] = FRAME_FOLDER_SUFFIXES
 
     @classmethod
     def of(cls, path: str | Path) -> Folder | None:
@@ -46,9 +53,11 @@ class Folder:
         entries = _entries(path)
         if entries is None:
             return None
-        images = tuple(
-            p for p in entries if p.suffix.lower() in FRAME_FOLDER_SUFFIXES and p.is_file()
-        )
+        suffixes = FRAME_FOLDER_SUFFIXES
+        images = tuple(p for p in entries if p.suffix.lower() in suffixes and p.is_file())
+        if not images:
+            suffixes = TIFF_SUFFIXES
+            images = tuple(p for p in entries if p.suffix.lower() in suffixes and p.is_file())
         video_files = tuple(p for p in entries if is_video_file(p))
         subfolders = sorted(p for p in entries if p.is_dir())
         video_folders: list[Path] = []
@@ -58,7 +67,8 @@ class Folder:
                 break  # a frame folder, or a folder of videos, whatever the subfolders left hold
             if _holds_media(sub, set()):
                 video_folders.append(sub)
-        return cls(path, images, video_files, tuple(video_folders))
+        suffixes = suffixes if images else FRAME_FOLDER_SUFFIXES + TIFF_SUFFIXES  # none: either
+        return cls(path, images, video_files, tuple(video_folders), suffixes)
 
     @property
     def videos(self) -> int:
@@ -99,14 +109,14 @@ def _holds_media(path: Path, seen: set[str]) -> bool:
         return False
     seen.add(real)
     entries = _entries(path) or []
-    suffixes = FRAME_FOLDER_SUFFIXES + VIDEO_SUFFIXES
+    suffixes = FRAME_FOLDER_SUFFIXES + TIFF_SUFFIXES + VIDEO_SUFFIXES
     if any(p.suffix.lower() in suffixes and p.is_file() for p in entries):
         return True
     return any(_holds_media(p, seen) for p in sorted(entries) if p.is_dir())
 
 
 def is_frame_folder(path: str | Path) -> bool:
-    """True if ``path`` is a frame folder: a directory holding more JPEG/PNG images than videos
-    (see the module's rule)."""
+    """True if ``path`` is a frame folder: a directory holding more JPEG/PNG (or, without
+    those, TIFF) images than videos (see the module's rule)."""
     found = Folder.of(path)
     return found is not None and found.is_frames

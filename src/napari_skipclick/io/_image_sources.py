@@ -1,4 +1,5 @@
-"""Image frame sources behind ``VideoArray``: a folder of JPEG/PNG frames, one photo, a TIFF."""
+"""Image frame sources behind ``VideoArray``: a folder of JPEG/PNG (or TIFF) frames, one photo,
+a TIFF."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from ._folders import Folder
+from ._folders import TIFF_SUFFIXES, Folder
 from ._frame_sources import VideoError, reason
 from ._tiff_ends import tiff_cut_short
 
 _EXIF_ORIENTATION = 0x0112
 #: image files whose pages are frames (a TIFF stack from a microscope or a camera)
-PAGED_SUFFIXES = (".tif", ".tiff")
-#: images a frame folder does not read, named in its notes when there are any
+PAGED_SUFFIXES = TIFF_SUFFIXES
+#: images a frame folder does not read (TIFFs: beside JPEG/PNG frames), named in its notes
 _OTHER_IMAGE_SUFFIXES = (".bmp", ".tif", ".tiff", ".gif", ".webp")
 #: how a whole file of each format ends (JPEG's end-of-image marker, PNG's IEND chunk)
 _FILE_ENDS = {"JPEG": b"\xff\xd9", "PNG": b"IEND\xaeB`\x82"}
@@ -115,7 +116,11 @@ def _left_out_note(folder: Path, suffixes: tuple[str, ...]) -> list[str]:
     """A note naming the files in ``folder`` that are not frames, if any: images of other
     suffixes, and video files beside the frames (``Folder.left_out``: ffmpeg's frames of a
     video, written beside it)."""
-    images = [p.name for p in folder.iterdir() if p.suffix.lower() in _OTHER_IMAGE_SUFFIXES]
+    images = [
+        p.name
+        for p in folder.iterdir()
+        if p.suffix.lower() in _OTHER_IMAGE_SUFFIXES and p.suffix.lower() not in suffixes
+    ]
     held = Folder.of(folder)
     videos = [p.name for p in held.left_out] if held is not None and held.is_frames else []
     left_out = sorted(images, key=natural_key) + sorted(videos, key=natural_key)
@@ -175,7 +180,8 @@ def _orientation(image: Any) -> int:
 
 
 class FrameFolderSource:
-    """A folder of JPEG/PNG frames, naturally sorted by file name; all frames the same size.
+    """A folder of frames (files of ``suffixes``: JPEG/PNG, or TIFF, each page a frame),
+    naturally sorted by file name; all frames the same size.
     A single image file (``path`` a file) is a video of one frame, a TIFF a video of its
     pages. Frames are turned upright as their EXIF orientation says."""
 

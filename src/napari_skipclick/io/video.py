@@ -43,10 +43,7 @@ def is_label_folder(path: str | Path) -> bool:
     is not enough: a camera's first frame may be black)."""
     if not is_frame_folder(path):
         return False
-    files = sorted(
-        (p for p in Path(path).iterdir() if p.suffix.lower() in FRAME_FOLDER_SUFFIXES),
-        key=lambda p: natural_key(p.name),
-    )
+    files = sorted(Folder.of(path).images, key=lambda p: natural_key(p.name))
     spread = sorted({round(k * (len(files) - 1) / 4) for k in range(5)})
     return all(is_label_image(files[i]) for i in spread)
 
@@ -54,8 +51,9 @@ def is_label_folder(path: str | Path) -> bool:
 def open_video(
     path: str | Path, *, fps: float = 25.0, cache_bytes: int = _DEFAULT_CACHE_BYTES
 ) -> VideoArray:
-    """Open a video file, a folder of frames, one image (JPEG/PNG, a video of one frame) or a
-    TIFF (a video of its pages) lazily; raise ``VideoError`` if it cannot be read.
+    """Open a video file, a folder of frames (JPEG/PNG, or TIFF without those), one image
+    (JPEG/PNG, a video of one frame) or a TIFF (a video of its pages) lazily; raise
+    ``VideoError`` if it cannot be read.
 
     ``fps`` is used for frame folders only (they carry no frame rate); ``cache_bytes`` bounds the
     memory of decoded RGB frames kept for re-use. The video's ``info.path`` is absolute, so a
@@ -71,7 +69,8 @@ def open_video(
         )
     if path.is_dir() or (path.is_file() and path.suffix.lower() in image_suffixes):
         # a folder of frames, one photo (a video of one frame) or a TIFF stack (of its pages)
-        source: FrameSource = FrameFolderSource(path, FRAME_FOLDER_SUFFIXES, fps=fps)
+        suffixes = held.frame_suffixes if held is not None else FRAME_FOLDER_SUFFIXES
+        source: FrameSource = FrameFolderSource(path, suffixes, fps=fps)
     elif path.exists() and not path.is_file():
         raise VideoError(f"{path} is neither a regular file nor a directory")
     elif not path.exists():
