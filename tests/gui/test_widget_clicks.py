@@ -298,3 +298,25 @@ def test_a_step_changes_only_what_differs_in_the_prompts(annotator):
     layers.show_clicks(same, 2)
     layers.show_clicks(same[:1], 2)  # one point is not three points at the same place
     assert len(prompts.data) == 1 and len(prompts.size) == 1
+
+
+def test_napari_saves_the_prompts_as_points_to_csv(annotator, qtbot, tmp_path):
+    """The layer's type read "promptpoints": napari found no writer for it ("No data
+    written!") and the layer list showed no points icon."""
+    import csv
+
+    viewer, widget = annotator
+    controller = widget.controller
+    controller.add_object(name="skier")
+    click(qtbot, controller, 144, 335)
+    click(qtbot, controller, 40, 60, positive=False)
+    prompts = controller.layers.prompts
+    viewer.layers.selection = {prompts}
+    target = tmp_path / "clicks.csv"
+    written = viewer.layers.save(str(target), selected=True)
+    assert written == [str(target)]
+    with target.open() as f:
+        rows = list(csv.DictReader(f))
+    assert [(float(r["axis-0"]), float(r["axis-1"])) for r in rows] == [(144, 335), (40, 60)]
+    assert [float(r["positive"]) for r in rows] == [1.0, 0.0]
+    assert prompts.as_layer_data_tuple()[2] == "points"

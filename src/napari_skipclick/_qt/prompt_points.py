@@ -43,6 +43,12 @@ class PromptPoints(Points):
             **kwargs,
         )
 
+    @property
+    def _type_string(self) -> str:
+        """napari's name of the layer's type, from the class name unless told: ``points``, so
+        its writers (*Save Selected Layers* to CSV) and the layer list's icon take it."""
+        return "points"
+
     def get_value(self, *args: Any, **kwargs: Any) -> Any:
         """napari's ``get_value``, once a replacement of the points has ended."""
         with self.updating:
