@@ -95,3 +95,26 @@ def test_closing_stops_a_skipclick_encode_at_its_next_block_and_caches_nothing(a
     qtbot.wait(700)
     assert len(ran) == blocks
     assert not session.cache.contains(session.frame_key(t), features_key(engine))
+
+
+def test_stopping_the_edits_stops_a_zoom_crop_encode_at_its_next_block(qtbot):
+    """Closing after *Drop them* still waited for a zoom crop's whole encode (the edit
+    worker's, in ``decode_in_crop``): it stops at the backbone's next block, as the loader's."""
+    from napari_skipclick._qt.workers import EditQueue
+    from napari_skipclick.types import Click
+
+    engine = tiny_engine()
+    session = AnnotationSession(moving_squares(2, 400, 600), engine)  # a crop: 200x200
+    obj = session.add_object(name="square").id
+    queue = EditQueue()
+    queue.set_session(session)
+    ran = watch_blocks(engine, lambda index: time.sleep(0.3))
+    queue.submit(0, obj, [Click(26, 16, True)], zoom=True)
+    qtbot.waitUntil(lambda: len(ran) >= 2, timeout=30_000)
+    assert queue.stop(30)
+    assert len(ran) < len(engine.model.dinov2.blocks)  # stopped before the encode's end
+    assert not queue.busy
+    blocks = len(ran)
+    qtbot.wait(700)
+    assert len(ran) == blocks  # nothing runs on
+    assert not session.has_features(0)  # the encode stopped was the crop's, not the frame's

@@ -27,6 +27,7 @@ from typing import Any
 from napari.qt.threading import GeneratorWorker
 from qtpy.QtCore import QCoreApplication, QEventLoop, QObject, Signal
 
+from ..cancel import EncodeCancelled, stopping_when
 from ..checks import describe_error
 from ..session import (
     AnnotationSession,
@@ -83,6 +84,7 @@ class EditQueue(QObject):
         self._serial = 0
         self._worker: Any = None
         self._ended = threading.Event()  # set once the worker's thread has ended
+        self._stopping = threading.Event()  # set: the worker's encode stops (``stop``)
         self._again = False
         #: engine key -> seconds of its recent decodes (decide where the next one runs)
         self._decode_seconds: dict[str, deque[float]] = {}
@@ -208,8 +210,11 @@ class EditQueue(QObject):
             self.busy_changed.emit(False)
 
     def stop(self, timeout: float) -> bool:
-        """Drop every request and wait until the worker's thread has ended (the session
-        closes, ``FeatureLoader.stop``); False when it still runs after ``timeout`` s."""
+        """Drop every request, stop a zoom crop's encode in progress at its next step (as
+        ``FeatureLoader.stop`` does: ``cancel.stopping_when``; nothing of it is cached) and
+        wait until the worker's thread has ended (the session closes); False when it still
+        runs after ``timeout`` s."""
+        self._stopping.set()
         self.discard()
         if self._worker is None:
             return True
@@ -229,7 +234,8 @@ class EditQueue(QObject):
             return
         if not self._requests:
             return
-        worker = GeneratorWorker(self._run, self._session)
+        self._stopping = threading.Event()
+        worker = GeneratorWorker(self._run, self._session, self._stopping)
         worker.yielded.connect(self._on_yielded)
         worker.finished.connect(lambda w=worker: self._on_finished(w))
         self._worker, self._ended = worker, end_event(worker)
@@ -247,11 +253,15 @@ class EditQueue(QObject):
                 return request
         return None
 
-    def _run(self, session: AnnotationSession) -> Iterator[_Outcome]:
+    def _run(self, session: AnnotationSession, stopping: threading.Event) -> Iterator[_Outcome]:
         done: set[int] = set()
         while (request := self._take(session, done)) is not None:
             done.add(request.serial)
-            yield self._compute(session, request)
+            with stopping_when(stopping):
+                outcome = self._compute(session, request)
+            if isinstance(outcome[2], EncodeCancelled):
+                return  # stopped: its requests were dropped
+            yield outcome
 
     # -- GUI thread ------------------------------------------------------------------------------
 
