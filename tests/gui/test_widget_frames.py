@@ -307,3 +307,54 @@ def test_zoom_mode_switched_during_a_propagation_says_it_switched(annotator, qtb
     assert controller.zoom and controller.last_message.startswith("Zoom mode on (for the next")
     controller.cancel()
     wait_idle(qtbot, controller)
+
+
+def test_propagating_past_the_videos_ends_says_there_is_nothing_to_do(
+    make_napari_viewer, qtbot, feature_cache
+):
+    """Shift+→ on a one-frame video said "Propagation finished: 0 frames, none needs review"
+    and Shift+F warned of keyframes; so did the last frame going forward."""
+    from napari_skipclick._qt.widget import SkipClickWidget
+
+    viewer = make_napari_viewer()
+    frame = np.zeros((1, 40, 60, 3), np.uint8)
+    frame[0, 10:30, 20:40] = 200
+    image = viewer.add_image(frame, rgb=True, name="one frame")
+    widget = SkipClickWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    controller = widget.controller
+    controller.start_session(image, create_engine("embedded"), cache=feature_cache)
+    wait_idle(qtbot, controller)
+    controller.add_object(name="square")
+    click(qtbot, controller, 20, 30)
+    for action, what in (
+        (lambda: controller.propagate(1), "propagate"),
+        (lambda: controller.propagate(-1), "propagate"),
+        (lambda: controller.fill(1), "fill"),
+        (controller.fill_all, "fill"),
+    ):
+        action()
+        assert not controller.propagating
+        assert controller.last_message == f"Nothing to {what}: the video has one frame"
+    controller.close_session()
+
+
+def test_propagating_from_the_last_frame_forward_says_it_is_the_last(annotator, qtbot):
+    _, widget = annotator
+    controller = widget.controller
+    last = controller.session.n_frames - 1
+    controller.go_to_frame(last)
+    wait_idle(qtbot, controller)
+    controller.add_object(name="skier")
+    click(qtbot, controller, 144, 335)
+    for direction, action, what in (
+        (1, controller.propagate, "propagate"),
+        (1, controller.fill, "fill"),
+    ):
+        action(direction)
+        assert not controller.propagating
+        assert controller.last_message == f"Nothing to {what}: frame {last} is the video's last"
+    controller.go_to_frame(0)
+    wait_idle(qtbot, controller)
+    controller.propagate(-1)
+    assert controller.last_message == "Nothing to propagate: frame 0 is the video's first"

@@ -40,6 +40,8 @@ class ControllerPropagation:
         """Carry the objects' masks from the frame on screen forward (+1) or backward (-1)."""
         if self.session is None or self._refuse_while_busy("start another propagation"):
             return
+        if self._no_frame_past("propagate", direction):
+            return
         if obj_ids is None:
             obj_ids = self._objects_on(self._frame)
         if not obj_ids:
@@ -59,6 +61,8 @@ class ControllerPropagation:
         before it to the first after it) or before it (-1: from the last keyframe before it
         to the first at or after it); on a frame between keyframes both are that gap."""
         if self.session is None or self._refuse_while_busy("fill between keyframes"):
+            return
+        if self._no_frame_past("fill", direction):
             return
         start, end = keyframes_around(self.session.keyframe_statuses(), self._frame, direction)
         if start is None or end is None:
@@ -92,6 +96,8 @@ class ControllerPropagation:
         among them)."""
         if self.session is None or self._refuse_while_busy("fill between keyframes"):
             return
+        if self._no_frame_past("fill", 0):
+            return
         pairs = gaps(self.session.keyframe_statuses())
         present = self._objects_on(*{t for pair in pairs for t in pair})
         obj_ids = present if obj_ids is None else [obj for obj in obj_ids if obj in present]
@@ -109,6 +115,19 @@ class ControllerPropagation:
             pairs[0][0],
             every_gap=True,
         )
+
+    def _no_frame_past(self, what: str, direction: int) -> bool:
+        """Say that there is nothing to ``what`` (and return True) on a video of one frame, or
+        from its last frame forward (+1) or its first backward (-1)."""
+        last = self.session.n_frames - 1
+        if last == 0:
+            self._warn(f"Nothing to {what}: the video has one frame")
+        elif direction and self._frame == (last if direction > 0 else 0):
+            end = "last" if direction > 0 else "first"
+            self._warn(f"Nothing to {what}: frame {self._frame} is the video's {end}")
+        else:
+            return False
+        return True
 
     def _objects_on(self, *frames: int) -> list[int]:
         """The IDs of the objects with pixels on any of ``frames``, in the objects' order."""
