@@ -320,3 +320,20 @@ def test_napari_saves_the_prompts_as_points_to_csv(annotator, qtbot, tmp_path):
     assert [(float(r["axis-0"]), float(r["axis-1"])) for r in rows] == [(144, 335), (40, 60)]
     assert [float(r["positive"]) for r in rows] == [1.0, 0.0]
     assert prompts.as_layer_data_tuple()[2] == "points"
+
+
+def test_a_click_in_the_3d_view_says_clicks_need_the_2d_view(annotator, qtbot):
+    """napari's 3D view puts the prompts in pan-and-zoom: a click there was dropped silently."""
+    viewer, widget = annotator
+    controller = widget.controller
+    controller.add_object(name="skier")
+    viewer.dims.ndisplay = 3
+    _canvas_click(viewer)
+    assert controller.last_message.startswith("Clicks need the 2D view")
+    assert not controller.session.clicks(0, controller.current_object)
+    viewer.dims.ndisplay = 2
+    controller._say("")
+    _canvas_click(viewer)  # a 2D click is a click, and says nothing of 3D
+    wait_idle(qtbot, controller)
+    assert controller.session.clicks(0, controller.current_object)
+    assert "2D view" not in controller.last_message

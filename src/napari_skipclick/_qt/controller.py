@@ -143,7 +143,7 @@ class AnnotationController(
         session.labels.on_unreadable = self.frame_unreadable.emit
         labels = PaintedLabels(session.labels, self._on_labels_written, LAYER_DTYPE)
         self.layers = AnnotationLayers(
-            self.viewer, image_layer, labels, self._on_clicks_edited, self.positive
+            self.viewer, image_layer, labels, self._on_clicks_edited, self.positive, self._say
         )
         self._attach_painting()
         self.layers.set_objects(session.objects)

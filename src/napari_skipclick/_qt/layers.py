@@ -4,7 +4,7 @@ slider is the frame."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict
 from functools import partial
 from typing import Any
@@ -50,7 +50,8 @@ class AnnotationLayers:
     The prompts layer is 2D ``(y, x)`` in the image's pixel coordinates and holds the clicks of
     the current frame and object; its ``positive`` feature is each click's sign. A user's edit
     of its points calls ``on_edit``; Ctrl/Cmd-click or a right click adds a point of the sign
-    opposite to ``positive``. The labels layer shows object ID ``i`` in ``color_for(i)``.
+    opposite to ``positive``; a click in the 3D view (no point) is told to ``say``. The labels
+    layer shows object ID ``i`` in ``color_for(i)``.
     A lazy video's image layer shows it through a ``VideoDisplay`` while the layers are
     attached (napari's slicing then never decodes a frame on the GUI thread).
     """
@@ -61,7 +62,8 @@ class AnnotationLayers:
         image_layer: Any,
         labels_data: Any,
         on_edit: Callable[[], None],
-        positive: bool = True,
+        positive: bool,
+        say: Callable[[str], None],
     ) -> None:
         self.viewer = viewer
         self.image_layer = image_layer
@@ -69,6 +71,7 @@ class AnnotationLayers:
         self.positive = bool(positive)
         self.default_positive = self.positive
         self._on_edit = on_edit
+        self._say = say
         self._painting: tuple[Callable[..., None], Callable[[int], None]] | None = None
         self._border_color: tuple[float, ...] | None = None
         self._derived_shown: list[bool] = []  # per point shown: derived by propagation
@@ -87,6 +90,7 @@ class AnnotationLayers:
         for part in PARTS:
             getattr(image_layer.events, part).connect(self._follow_image)
         self.prompts.mouse_drag_callbacks.insert(0, self._on_press)
+        self.prompts.mouse_drag_callbacks.append(self._on_press_in_3d)
         self.set_sign(self.positive)
         viewer.layers.selection.active = self.prompts
         if labels_data.shape[0] > 1:
@@ -164,6 +168,7 @@ class AnnotationLayers:
             self.labels.events.data.disconnect(self._keep_data)
             self.prompts.events.data.disconnect(self._on_data)
             self.prompts.mouse_drag_callbacks.remove(self._on_press)
+            self.prompts.mouse_drag_callbacks.remove(self._on_press_in_3d)
             if self._painting is not None:
                 self.labels.events.paint.disconnect(self._painting[0])
                 self.labels.events.selected_label.disconnect(self._on_label_chosen)
@@ -257,6 +262,19 @@ class AnnotationLayers:
             return
         if "Control" in event.modifiers or getattr(event, "button", 1) == 2:
             self.set_default_sign(not self.positive)
+
+    def _on_press_in_3d(self, layer: Any, event: Any) -> Iterator[None]:
+        """A click (a press let go where it was: a drag turns the view) in napari's 3D view
+        adds no point: say that clicks need the 2D view."""
+        if self.viewer.dims.ndisplay != 3:
+            return
+        moved = False
+        yield
+        while event.type == "mouse_move":
+            moved = True
+            yield
+        if not moved:
+            self._say("Clicks need the 2D view: switch back to 2D (the viewer's 2D/3D button)")
 
     def _on_data(self, event: Any) -> None:
         if self.syncing or event.action not in _EDITS:
