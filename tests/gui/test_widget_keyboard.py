@@ -46,3 +46,21 @@ def test_space_after_a_dock_button_does_not_click_it_again(annotator, qtbot):
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert len(controller.session.objects) == 1
     assert not button.hasFocus() and button.focusPolicy() == Qt.FocusPolicy.NoFocus
+
+
+def test_o_names_the_object_it_makes_current(annotator, qtbot):
+    """O changed the current object and said nothing: the status line kept the last message."""
+    from support.widget import press_key
+
+    viewer, widget = annotator
+    controller = widget.controller
+    skier = controller.add_object(name="skier").id
+    skis = controller.add_object(name="skis").id
+    press_key(qtbot, viewer, Qt.Key.Key_O)
+    assert controller.current_object == skier
+    assert controller.last_message.startswith(f"Object {skier} (skier, class ")
+    assert controller.last_message.endswith("is current: 1 of 2")
+    assert widget.status_label.text() == controller.last_message
+    press_key(qtbot, viewer, Qt.Key.Key_O, Qt.KeyboardModifier.ShiftModifier)
+    assert controller.current_object == skis
+    assert controller.last_message.endswith("is current: 2 of 2")

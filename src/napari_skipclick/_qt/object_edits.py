@@ -94,11 +94,18 @@ class ControllerObjects:
         self.current_object_changed.emit()
 
     def next_object(self, step: int = 1) -> None:
+        """Make the next (``step`` 1) or previous (-1) object in the list current, and name it
+        in the status line (O / Shift+O)."""
         if self.session is None or not self.session.objects:
             return
-        ids = [o.id for o in self.session.objects]
+        objects = self.session.objects
+        ids = [o.id for o in objects]
         index = ids.index(self.current_object) if self.current_object in ids else -step
-        self.select_object(ids[(index + step) % len(ids)])
+        index = (index + step) % len(ids)
+        self.select_object(ids[index])
+        info = objects[index]
+        where = f"{index + 1} of {len(ids)}"
+        self._say(f"Object {info.id} ({info.name}, class {info.class_name}) is current: {where}")
 
     def rename_object(self, obj_id: int, name: str) -> None:
         """Rename an object; an empty name is refused (the table shows the name again), the
