@@ -91,7 +91,7 @@ def open_annotator(
     if image.ndim > 2:
         viewer.dims.set_current_step(0, 0)
     _, widget = viewer.window.add_plugin_dock_widget("napari-skipclick", "SkipClick annotation")
-    widget.setup_panel.show_engine(engine, options)
+    widget.setup_panel.show_engine(engine, options, model)
     widget.setup_panel.store_edit.setText(store or "")
     widget.setup_panel.cache_dir_edit.setText(cache or "")
     widget._apply_cache_settings()

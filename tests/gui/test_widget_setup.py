@@ -226,3 +226,39 @@ def test_the_tiny_checkpoint_starts_from_the_dock(panel, qtbot, monkeypatch):
     panel.options_edit.setText("input_size=big")
     with pytest.raises(ValueError, match="input_size"):
         panel.engine_options()
+
+
+def test_apply_with_unchanged_settings_does_not_load_the_engine_again(
+    make_napari_viewer, qtbot, monkeypatch
+):
+    """Apply built (for SkipClick: loaded from its checkpoint) a new engine though nothing in
+    the panel had changed; the session's frames are still shown again (Apply goes through)."""
+    from napari_skipclick._qt import setup_panel
+    from support.widget import wait_idle
+
+    built = []
+    build = setup_panel._build_engine
+    monkeypatch.setattr(
+        setup_panel,
+        "_build_engine",
+        lambda name, options: built.append(name) or build(name, options),
+    )
+    viewer = make_napari_viewer()
+    viewer.add_image(np.zeros((2, 32, 32), np.uint8))
+    widget = SkipClickWidget(viewer)
+    panel, controller = widget.setup_panel, widget.controller
+    panel.engine_combo.setCurrentText("random-walker")
+    panel.request_start()
+    qtbot.waitUntil(lambda: controller.session is not None, timeout=30_000)
+    engine = controller.session.engine
+    with qtbot.waitSignal(panel.start_requested, timeout=10_000) as applied:
+        panel.request_start()  # Apply, nothing changed
+    assert applied.args[1] is engine and controller.session.engine is engine
+    assert built == ["random-walker"]
+    panel.fields["random-walker"]["max_side"].set_value(64)  # a change: built anew
+    with qtbot.waitSignal(panel.start_requested, timeout=30_000) as applied:
+        panel.request_start()
+    assert applied.args[1] is not engine and controller.session.engine is applied.args[1]
+    assert built == ["random-walker"] * 2
+    wait_idle(qtbot, controller)
+    controller.close_session()

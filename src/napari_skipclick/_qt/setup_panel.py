@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,8 @@ class SetupPanel(QWidget):
         self._hidden_options: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             name: ({}, {}) for name in ENGINES
         }
+        #: the engine built last, its name and resolved options (Apply with them reuses it)
+        self._built: tuple[str, dict[str, Any], weakref.ref] | None = None
         self.fields: dict[str, dict[str, OptionField]] = {}
         self.download_button: QPushButton | None = None
         self.image_combo = QComboBox()
@@ -231,9 +234,12 @@ class SetupPanel(QWidget):
         chosen = unwrapped(self._image_layers[i])
         return next((lay for lay in self.viewer.layers if unwrapped(lay) is chosen), None)
 
-    def show_engine(self, name: str, options: Mapping[str, Any]) -> None:
+    def show_engine(self, name: str, options: Mapping[str, Any], engine: Any = None) -> None:
         """Select engine ``name`` and show ``options``; those without a field (a checkpoint's
-        ``backbone_arch``) are kept while the file fields show what was given with them."""
+        ``backbone_arch``) are kept while the file fields show what was given with them.
+        ``engine``: the one built with them, which Apply with these settings uses again."""
+        if engine is not None:
+            self._remember(name, dict(options), engine)
         self.engine_combo.setCurrentText(name)
         fields = self.fields[name]
         for option, value in options.items():
@@ -278,6 +284,10 @@ class SetupPanel(QWidget):
             show_error(f"Cannot use engine {name!r}: {exc}")
             return
         store = self.store_edit.text().strip()
+        built = self._built_with(name, options)
+        if built is not None:  # Apply with unchanged settings: the engine is not loaded again
+            self.start_requested.emit(layer, built, store)
+            return
         self.start_button.setEnabled(False)
         worker = create_worker(  # errors: said once, below, not also as napari's traceback
             _build_engine,
@@ -286,11 +296,23 @@ class SetupPanel(QWidget):
             _progress={"desc": f"SkipClick: loading {name}"},
             _ignore_errors=True,
         )
+        worker.returned.connect(lambda engine: self._remember(name, options, engine))
         worker.returned.connect(lambda engine: self.start_requested.emit(layer, engine, store))
         worker.errored.connect(lambda exc: show_error(f"Cannot use engine {name!r}: {exc}"))
         worker.finished.connect(lambda: self.start_button.setEnabled(True))
         self._engine_worker = worker
         worker.start()
+
+    def _remember(self, name: str, options: dict[str, Any], engine: Any) -> None:
+        """Note ``engine`` as built with ``options`` (held weakly: a session ended frees it)."""
+        self._built = (name, ENGINES[name].resolve(options), weakref.ref(engine))
+
+    def _built_with(self, name: str, options: dict[str, Any]) -> Any:
+        """The engine built last if it was built with these settings and still exists."""
+        if self._built is None or self._built[0] != name:
+            return None
+        same = self._built[1] == ENGINES[name].resolve(options)
+        return self._built[2]() if same else None
 
     def download_weights(self, engine: str, field: OptionField) -> None:
         """Fetch the released checkpoint in a worker and put its path in ``field``."""
