@@ -337,3 +337,21 @@ def test_a_click_in_the_3d_view_says_clicks_need_the_2d_view(annotator, qtbot):
     wait_idle(qtbot, controller)
     assert controller.session.clicks(0, controller.current_object)
     assert "2D view" not in controller.last_message
+
+
+@pytest.mark.parametrize(("side", "size"), [(20, 0.5), (120, 3.0), (480, 5.76), (1000, 12.0)])
+def test_a_click_is_drawn_small_on_a_small_frame(make_napari_viewer, qtbot, side, size):
+    """Points were at least 5 px: on a 20x20 frame one covered a quarter of its width."""
+    from napari_skipclick._qt.widget import SkipClickWidget
+    from napari_skipclick.engines import create_engine
+
+    viewer = make_napari_viewer()
+    image = viewer.add_image(np.zeros((2, side, side, 3), np.uint8), rgb=True)
+    widget = SkipClickWidget(viewer)
+    controller = widget.controller
+    controller.start_session(image, create_engine("random-walker"))
+    wait_idle(qtbot, controller)
+    controller.add_object(name="dot")
+    click(qtbot, controller, side // 2, side // 2)
+    assert controller.layers.prompts.size.tolist() == pytest.approx([size])
+    controller.close_session()

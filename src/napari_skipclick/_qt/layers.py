@@ -82,8 +82,8 @@ class AnnotationLayers:
         self.labels.events.data.connect(self._keep_data)
         info = image_layer.metadata.get(VIDEO_INFO)  # the video it shows, for napari's writer
         self.labels.metadata = {VIDEO: asdict(info)} if isinstance(info, VideoInfo) else {}
-        height, width = labels_data.shape[1:]
-        self.point_size = size = max(5.0, 0.012 * max(height, width))
+        side = max(labels_data.shape[1:])  # 1.2 % of it, at least 5 px (1/40 of a small frame)
+        self.point_size = size = max(0.012 * side, min(5.0, side / 40))
         self.prompts = self._prompts_layer(size)
         self.prompts.events.data.connect(self._on_data)
         viewer.dims.events.ndisplay.connect(self._on_ndisplay)
