@@ -35,6 +35,7 @@ class ControllerClicks:
     _refuse_while_busy: Callable[[str], bool]  # the controller's (``ControllerPropagation``)
     propagating: bool  # the controller's (``ControllerPropagation``)
     background_edit: Any  # the controller's (``ControllerObjects``)
+    add_object_for_click: Callable[[], bool]  # the controller's (``ControllerObjects``)
 
     def finish_waiting_clicks(self) -> None:
         """Decode the clicks still waiting for their frame's features (the session closes:
@@ -107,8 +108,9 @@ class ControllerClicks:
             self._warn(f"Frame {past} is past the annotated video's end (0-{last}): click ignored")
             self._sync_prompts()
             return
-        if self.current_object is None:
-            self.add_object_for_click()
+        if self.current_object is None and not self.add_object_for_click():
+            self._sync_prompts()  # the click made no object: its point goes
+            return
         clicks, outside = self.layers.take_clicks()
         if outside:
             height, width = self.session.frame_shape

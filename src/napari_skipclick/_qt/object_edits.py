@@ -62,9 +62,12 @@ class ControllerObjects:
     ) -> ObjectInfo | None:
         """Add an object (``AnnotationSession.add_object``, an undo step; ``class_name``
         defaults to ``new_object_class``) and make it the current one. None: refused while a
-        propagation or a background edit runs (its undo step must stay one)."""
+        propagation or a background edit runs (its undo step must stay one), or no ID is free
+        (a warning says so)."""
         session = self._need_session()
         if self._refused_list_edit("add an object"):
+            return None
+        if obj_id is None and self._no_free_id():
             return None
         info = session.add_object(
             class_name or self.new_object_class(), name, obj_id, with_next_edit=with_next_edit
@@ -76,15 +79,27 @@ class ControllerObjects:
         self._say(f"Added object {info.id} ({info.name}, class {info.class_name})")
         return info
 
-    def add_object_for_click(self) -> None:
+    def _no_free_id(self) -> bool:
+        """Whether every object ID is taken (``ObjectRegistry.new_id``), warning if so."""
+        try:
+            self._need_session().registry.new_id()
+        except ValueError as exc:
+            self._warn(f"No object added: {exc}")
+            return True
+        return False
+
+    def add_object_for_click(self) -> bool:
         """A click with no current object: add one for it (undone with the click) and make it
-        current, keeping the click on the prompts layer."""
+        current, keeping the click on the prompts layer. False: no ID is free (warned)."""
+        if self._no_free_id():
+            return False
         info = self._need_session().add_object(self.new_object_class(), with_next_edit=True)
         self.current_before[info.id] = None
         self.current_object = info.id
         self.layers.set_objects(self.session.objects)
         self.objects_changed.emit()
         self.current_object_changed.emit()
+        return True
 
     def select_object(self, obj_id: int | None) -> None:
         if obj_id == self.current_object:

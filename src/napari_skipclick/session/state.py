@@ -19,8 +19,12 @@ def class_names(classes: str | Iterable[str]) -> list[str]:
 
 
 class ObjectRegistry:
-    """The objects (stable IDs, never reused), the editable list of class names and the names
-    that left it (``dropped``)."""
+    """The objects (stable IDs), the editable list of class names and the names that left it
+    (``dropped``).
+
+    A new object gets the ID above every ID given so far; once that would pass
+    ``MAX_OBJECT_ID`` (an object 65535 imported or painted), the smallest ID no object of
+    this session has had, so that an object deleted here comes back under its own ID."""
 
     def __init__(
         self,
@@ -38,6 +42,8 @@ class ObjectRegistry:
             self._enter(info.class_name)
             self._objects[info.id] = info
         self._next_id = max(max(self._objects, default=0) + 1, int(next_id))
+        #: every ID an object of this session has had (deleted ones' too)
+        self._given: set[int] = set(self._objects)
 
     @property
     def objects(self) -> list[ObjectInfo]:
@@ -123,8 +129,21 @@ class ObjectRegistry:
 
     @property
     def next_id(self) -> int:
-        """The ID the next object gets: one above every ID given so far."""
+        """One above every ID given so far (the store keeps it)."""
         return self._next_id
+
+    def new_id(self) -> int:
+        """The ID the next object gets: ``next_id`` up to ``MAX_OBJECT_ID``, then the smallest
+        ID not given in this session; ``ValueError`` when every ID is taken."""
+        if self._next_id <= MAX_OBJECT_ID:
+            return self._next_id
+        free = next((i for i in range(1, MAX_OBJECT_ID + 1) if i not in self._given), None)
+        if free is None:
+            raise ValueError(
+                f"all {MAX_OBJECT_ID} object IDs are taken (deleted objects keep theirs until "
+                "the session is closed): delete objects, close and reopen the store"
+            )
+        return free
 
     def add_object(
         self, class_name: str | None = None, name: str | None = None, obj_id: int | None = None
@@ -134,7 +153,7 @@ class ObjectRegistry:
         Args:
             class_name: its class (default: the first class).
             name: its name (default: the class and the ID).
-            obj_id: its ID (default: ``next_id``); an ID below ``next_id`` was given before
+            obj_id: its ID (default: ``new_id``); an ID below ``next_id`` was given before
                 (an object deleted may come back with undo) and raises ``ValueError``.
         """
         if class_name is None:
@@ -142,17 +161,9 @@ class ObjectRegistry:
                 raise ValueError("add a class before adding objects")
             class_name = self._classes[0]
         self._check_class(class_name)
-        obj_id = self._next_id if obj_id is None else int(obj_id)
-        if obj_id < 1:
-            raise ValueError(f"object IDs start at 1 (0 is the background), not {obj_id}")
-        if obj_id < self._next_id:
-            raise ValueError(
-                f"ID {obj_id} was given before (an object deleted keeps its ID): "
-                f"new objects start at {self._next_id}"
-            )
-        if obj_id > MAX_OBJECT_ID:
-            raise ValueError(f"ID {obj_id} is above {MAX_OBJECT_ID}, the largest object ID")
-        self._next_id = obj_id + 1
+        obj_id = self.new_id() if obj_id is None else self._checked_id(int(obj_id))
+        self._next_id = max(self._next_id, obj_id + 1)
+        self._given.add(obj_id)
         info = ObjectInfo(obj_id, name or f"{class_name} {obj_id}", class_name, color_for(obj_id))
         self._objects[obj_id] = info
         return info
@@ -176,6 +187,20 @@ class ObjectRegistry:
         self._enter(info.class_name)
         self._objects[info.id] = info
         self._next_id = max(self._next_id, info.id + 1)
+        self._given.add(info.id)
+
+    def _checked_id(self, obj_id: int) -> int:
+        """``obj_id`` if a new object may have it; ``ValueError`` saying why not."""
+        if obj_id < 1:
+            raise ValueError(f"object IDs start at 1 (0 is the background), not {obj_id}")
+        if obj_id < self._next_id:
+            raise ValueError(
+                f"ID {obj_id} was given before (an object deleted keeps its ID): "
+                f"new objects start at {self._next_id}"
+            )
+        if obj_id > MAX_OBJECT_ID:
+            raise ValueError(f"ID {obj_id} is above {MAX_OBJECT_ID}, the largest object ID")
+        return obj_id
 
     def _enter(self, name: str) -> None:
         """Put the class ``name`` at the end of the list, if it is not there, back from
