@@ -22,6 +22,7 @@ from ..io.store import interrupted_import
 from ..session import AnnotationSession, EditResult
 from ..types import Click, FrameStatus
 from .clicking import CLOSE_WAIT_S, ControllerClicks
+from .contrast import ContrastFollowing
 from .feature_loader import FeatureLoader
 from .frames import layer_frames, open_in_place_of
 from .layers import AnnotationLayers, layers_in_use
@@ -90,6 +91,7 @@ class AnnotationController(
         self._propagation: PropagationRun | None = None
         self.loader = FeatureLoader()
         self.edits = EditQueue()
+        self.contrast = ContrastFollowing(self)
         self.loader.ready.connect(self._on_features_ready)
         self.loader.failed.connect(self._on_features_failed)
         self.loader.busy_changed.connect(lambda _: self.busy_changed.emit())
@@ -146,6 +148,7 @@ class AnnotationController(
             self.viewer, image_layer, labels, self._on_clicks_edited, self.positive, self._say
         )
         self._attach_painting()
+        self.contrast.follow(image_layer, frames)
         self.layers.set_objects(session.objects)
         self.current_object = session.objects[0].id if session.objects else None
         self._frame = self.layers.frame_on_screen()
@@ -177,6 +180,7 @@ class AnnotationController(
         if self.session is None:
             return
         self.cancel_propagation()
+        self.contrast.apply()  # Apply reads the layer's contrast limits again
         self.loader.set_session(None)
         self.session.set_engine(engine)
         self.loader.set_session(self.session)
@@ -221,6 +225,7 @@ class AnnotationController(
         save_for_close(session, self.writer, self.unsaved_handler)
         self.loader.set_session(None)
         self.edits.set_session(None)
+        self.contrast.stop()
         if self.layers is not None:
             self.layers.detach()
         if session.store is not None:

@@ -42,6 +42,22 @@ class LayerFrames:
         n_frames = 1 if self._single else int(data.shape[0])
         self.shape = (n_frames, int(height), int(width), 3)
 
+    @property
+    def scaled(self) -> bool:
+        """Whether the contrast limits scale the frames (not for uint8 data)."""
+        return np.dtype(getattr(self._data, "dtype", np.uint8)) != np.uint8
+
+    @property
+    def contrast_limits(self) -> tuple[float, float]:
+        return self._limits
+
+    def set_contrast_limits(self, limits: tuple[float, float]) -> bool:
+        """Scale with ``limits`` from now on; whether the frames change."""
+        limits = (float(limits[0]), float(limits[1]))
+        changed = self.scaled and limits != self._limits
+        self._limits = limits
+        return changed
+
     def __len__(self) -> int:
         return self.shape[0]
 

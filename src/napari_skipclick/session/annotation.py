@@ -196,6 +196,12 @@ class AnnotationSession(
             key = self._hashes[t] = frame_hash(self.image(t))
         return key
 
+    def frames_rescaled(self) -> None:
+        """The frames' pixels changed (the contrast limits they are scaled with): their
+        hashes, which key their features in the cache, are computed again."""
+        with self._lock:
+            self._hashes.clear()
+
     def features(self, t: int, engine: Engine | None = None) -> Features:
         """Features of frame ``t`` (encodes on a cache miss: call from a worker thread)."""
         engine = engine or self.engine
