@@ -302,7 +302,9 @@ class AnnotationController(
         if self.session is None or self.layers is None:
             return
         t = self.layers.frame_on_screen()
-        if t == self._frame:
+        if t == self._frame:  # or past the video's end, where no clicks show
+            self._sync_prompts()
+            self.frame_changed.emit(t)
             return
         self._frame = t
         self.layers.frame_shown(t)
@@ -341,7 +343,8 @@ class AnnotationController(
         if self.layers is None or self.session is None:
             return
         t, obj = self._frame, self.current_object
-        clicks = self.clicks(t, obj) if obj is not None else []
+        shown = obj is not None and self.layers.slider_past_end() is None
+        clicks = self.clicks(t, obj) if shown else []
         self.layers.show_clicks(clicks, obj, self.session.derived_clicks(t, obj) if clicks else [])
 
     # -- accept, save --------------------------------------------------------------------------

@@ -232,6 +232,14 @@ class FramePanel(QWidget):
         status = session.status(t)
         busy = " · working …" if not self.controller.idle else ""
         where = f"Frame {t} / {session.n_frames - 1}" if session.n_frames > 1 else "Image"
+        layers = self.controller.layers
+        past = None if layers is None else layers.slider_past_end()
+        if past is not None:  # a longer layer in the viewer sets the slider's range
+            end = f"past the video's end (frames 0–{session.n_frames - 1})"
+            self.frame_label.setText(f"Frame {past}: {end}")
+            self.frame_label.setToolTip("")
+            self.strip.set_state(session.n_frames, t, session.statuses())
+            return
         self.frame_label.setText(f"{where} · {status.value}{busy}")
         needs_review = status is FrameStatus.NEEDS_REVIEW
         self.frame_label.setToolTip(review_text(session, t) if needs_review else "")
