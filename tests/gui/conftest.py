@@ -16,6 +16,16 @@ def feature_cache() -> FeatureCache:
     return FeatureCache(max_mib=512)
 
 
+@pytest.fixture(autouse=True)
+def recovery_in_tmp(tmp_path, monkeypatch):
+    """Recovery stores of sessions with no store go to the test's folder, not the user's."""
+    from napari_skipclick._qt import labels_keeping
+
+    monkeypatch.setattr(
+        labels_keeping, "recovery_folder", lambda: tmp_path / "recovered", raising=False
+    )
+
+
 @pytest.fixture
 def annotator(make_napari_viewer, qtbot, feature_cache):
     """(viewer, widget) with the sample video on frame 0 and a session on the embedded engine."""
