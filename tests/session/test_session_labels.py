@@ -242,15 +242,22 @@ class SlowStore(FakeStore):
         return super().read_labels(t)
 
 
-def test_a_slow_read_delays_no_other_frame_and_a_write_during_it_wins():
-    """A frame read from the store held the volume's lock: every other read and write (the
-    frame on screen, a save) waited for a slow disk; and the read, once back, must not put
-    back the frame as it was before a write made during it."""
+def _frame_1_read_slowly() -> tuple[SlowStore, LabelVolume, threading.Thread]:
+    """A volume of 4 frames whose frame 1 a thread is reading from a store that holds the
+    read until ``store.go`` is set."""
     store = SlowStore({t: np.full((6, 8), t + 1, np.uint32) for t in range(4)}, slow=1)
     labels = LabelVolume((4, 6, 8), store=store)
     reader = threading.Thread(target=labels.read, args=(1,))
     reader.start()
     assert store.started.wait(5)
+    return store, labels, reader
+
+
+def test_a_slow_read_delays_no_other_frame_and_a_write_during_it_wins():
+    """A frame read from the store held the volume's lock: every other read and write (the
+    frame on screen, a save) waited for a slow disk; and the read, once back, must not put
+    back the frame as it was before a write made during it."""
+    store, labels, reader = _frame_1_read_slowly()
     got: list[int] = []
     other = threading.Thread(target=lambda: got.append(int(labels.read(2)[0, 0])))
     other.start()
@@ -272,11 +279,7 @@ def test_a_slow_read_delays_no_other_frame_and_a_write_during_it_wins():
 def test_a_reader_holding_the_lock_gets_the_frame_another_thread_reads():
     """A second reader of a frame waits for the read under way: one that holds the volume's
     lock (a write reads the frame it changes) must get it all the same, not wait forever."""
-    store = SlowStore({t: np.full((6, 8), t + 1, np.uint32) for t in range(4)}, slow=1)
-    labels = LabelVolume((4, 6, 8), store=store)
-    reader = threading.Thread(target=labels.read, args=(1,))
-    reader.start()
-    assert store.started.wait(5)
+    store, labels, reader = _frame_1_read_slowly()
     got: list[int] = []
 
     def under_the_lock() -> None:
