@@ -63,7 +63,7 @@ def test_shift_f_fills_the_frames_between_two_keyframes_from_both_ends(annotator
     np.testing.assert_array_equal(labels_of(controller, 3), np.asarray(session.labels[3]))
     controller.go_to_frame(0)
     press_key(qtbot, viewer, Qt.Key.Key_B, Qt.KeyboardModifier.ShiftModifier)
-    assert controller.last_message.startswith("No keyframe before frame 0")
+    assert controller.last_message.startswith("Nothing to fill: frame 0 is the video's first")
 
     # a third keyframe, 9: *Fill all* fills both gaps, 1-5 and 7-8, in one run and undo step
     for _ in session.propagate([skier], 6, n_frames=3):
