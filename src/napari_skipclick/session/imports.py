@@ -99,24 +99,25 @@ def clashing_ids(
     session: AnnotationSession, ids: set[int], names: Mapping[int, tuple[str, str]]
 ) -> list[int]:
     """The IDs of ``ids`` the session gave to other objects: listed under a name other than
-    ``names`` gives, or given before and no longer listed (deleted; an ID is never reused)."""
+    ``names`` gives, or no longer listed and given before (deleted objects keep their IDs:
+    ``ObjectRegistry.was_given``)."""
     listed = {o.id: o.name for o in session.objects}
     return sorted(
         i
         for i in ids
         if (i in listed and i in names and names[i][0] != listed[i])
-        or (i not in listed and i < session.registry.next_id)
+        or (i not in listed and session.registry.was_given(i))
     )
 
 
 def fresh_ids(
     session: AnnotationSession, ids: set[int], names: Mapping[int, tuple[str, str]]
 ) -> dict[int, int]:
-    """Labels ID -> session ID: each of ``clashing_ids`` gets a new one, above every ID given
-    so far and every one of ``ids``; the others keep theirs."""
+    """Labels ID -> session ID: each of ``clashing_ids`` gets a new one by the registry's rule
+    (``ObjectRegistry.new_ids``), none of ``ids``; the others keep theirs. ``ValueError`` when
+    too few IDs are free."""
     clash = clashing_ids(session, ids, names)
-    first = max([session.registry.next_id, *(i + 1 for i in ids)])
-    new = dict(zip(clash, range(first, first + len(clash)), strict=True))
+    new = dict(zip(clash, session.registry.new_ids(len(clash), ids), strict=True))
     return {i: new.get(i, i) for i in ids}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from itertools import chain, islice
 from typing import Any
 
 from ..checks import MAX_OBJECT_ID
@@ -135,15 +136,28 @@ class ObjectRegistry:
     def new_id(self) -> int:
         """The ID the next object gets: ``next_id`` up to ``MAX_OBJECT_ID``, then the smallest
         ID not given in this session; ``ValueError`` when every ID is taken."""
-        if self._next_id <= MAX_OBJECT_ID:
-            return self._next_id
-        free = next((i for i in range(1, MAX_OBJECT_ID + 1) if i not in self._given), None)
-        if free is None:
+        return self.new_ids(1)[0]
+
+    def new_ids(self, count: int, besides: Iterable[int] = ()) -> list[int]:
+        """``count`` IDs for new objects by ``new_id``'s rule, none of ``besides`` (IDs about to
+        be used) and above all of them while that stays within ``MAX_OBJECT_ID``;
+        ``ValueError`` when too few are free."""
+        besides = set(besides)
+        start = max([self._next_id, *(i + 1 for i in besides)])
+        below = (i for i in range(1, start) if not self.was_given(i) and i not in besides)
+        ids = list(islice(chain(range(start, MAX_OBJECT_ID + 1), below), count))
+        if len(ids) < count:
             raise ValueError(
                 f"all {MAX_OBJECT_ID} object IDs are taken (deleted objects keep theirs until "
                 "the session is closed): delete objects, close and reopen the store"
             )
-        return free
+        return ids
+
+    def was_given(self, obj_id: int) -> bool:
+        """Whether an object of this session has had ``obj_id`` (a deleted one keeps it): any
+        ID below ``next_id`` while that is within ``MAX_OBJECT_ID``, then the IDs given in
+        this session."""
+        return obj_id in self._given or (self._next_id <= MAX_OBJECT_ID and obj_id < self._next_id)
 
     def add_object(
         self, class_name: str | None = None, name: str | None = None, obj_id: int | None = None
