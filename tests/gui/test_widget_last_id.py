@@ -46,3 +46,27 @@ def test_after_id_65535_m_and_clicks_make_objects_until_no_id_is_free(
     assert controller.current_object is None
     assert not controller.session.objects
     assert np.array_equal(labels_of(controller, 0), before)
+
+
+def test_after_id_65535_painting_with_a_label_never_given_adds_that_object(saving, qtbot):
+    """Painting with label 9 was refused as a deleted object's label once 65535 was given."""
+    controller = saving[0].controller
+    skier = controller.current_object
+    gone = controller.add_object(name="gone").id
+    controller.add_object(obj_id=MAX_OBJECT_ID)
+    controller.delete_object(gone)  # its ID stays given
+    qtbot.waitUntil(lambda: controller.background_edit is None, timeout=30_000)
+    layer = controller.layers.labels
+    layer.brush_size = 3
+    layer.selected_label = 9  # typed in the layer's label box: never given
+    with layer.block_history():
+        layer.paint((0, 300, 600), 9)
+    assert (labels_of(controller, 0)[299:302, 599:602] == 9).all()
+    assert controller.session.object(9).id == 9 and controller.current_object == 9
+    assert [o.id for o in controller.session.objects] == [skier, 9, MAX_OBJECT_ID]
+    before = labels_of(controller, 0).copy()
+    layer.selected_label = gone
+    with layer.block_history():
+        layer.paint((0, 200, 500), gone)
+    assert np.array_equal(labels_of(controller, 0), before)  # a deleted object's ID: refused
+    assert f"label {gone} is no object's ID" in controller.last_message

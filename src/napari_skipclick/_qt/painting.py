@@ -11,7 +11,7 @@ a frame whose click waits for its mask) changes nothing: the frame is shown agai
 the status line says why, once a stroke (napari writes a stroke in dabs: it warned once a dab);
 the rest of a refused stroke is refused too. The brush paints the current object: choosing an
 object sets the layer's label, and choosing an object's label in the layer's controls makes it
-the current object; painting with a label above every ID given so far adds that object."""
+the current object; painting with a label no object has had adds that object."""
 
 from __future__ import annotations
 
@@ -74,12 +74,11 @@ class ControllerPainting:
             self.saving.schedule()  # at once: the save line never calls a painted frame saved
 
     def _add_object_for_new_label(self, value: Any) -> None:
-        """Painting with a label chosen in the layer's controls that no object has, above
-        every ID given so far, adds an object with that ID (as painting a new label makes a
-        new segment in napari); a label of a deleted object stays refused."""
+        """Painting with a label chosen in the layer's controls that no object of the session
+        has had (``ObjectRegistry.was_given``) adds an object with that ID (as painting a new
+        label makes a new segment in napari); a label of a deleted object stays refused."""
         label = int(self.layers.labels.selected_label)
-        registry = self.session.registry
-        if label < registry.next_id or not np.any(np.asarray(value) == label):
+        if self.session.registry.was_given(label) or not np.any(np.asarray(value) == label):
             return
         self._added = self.add_object(obj_id=label, with_next_edit=True)  # undone with it
 

@@ -167,8 +167,8 @@ class ObjectRegistry:
         Args:
             class_name: its class (default: the first class).
             name: its name (default: the class and the ID).
-            obj_id: its ID (default: ``new_id``); an ID below ``next_id`` was given before
-                (an object deleted may come back with undo) and raises ``ValueError``.
+            obj_id: its ID (default: ``new_id``); an ID given before (``was_given``: an
+                object deleted may come back with undo) raises ``ValueError``.
         """
         if class_name is None:
             if not self._classes:
@@ -207,11 +207,8 @@ class ObjectRegistry:
         """``obj_id`` if a new object may have it; ``ValueError`` saying why not."""
         if obj_id < 1:
             raise ValueError(f"object IDs start at 1 (0 is the background), not {obj_id}")
-        if obj_id < self._next_id:
-            raise ValueError(
-                f"ID {obj_id} was given before (an object deleted keeps its ID): "
-                f"new objects start at {self._next_id}"
-            )
+        if self.was_given(obj_id):
+            raise ValueError(f"ID {obj_id} was given before (an object deleted keeps its ID)")
         if obj_id > MAX_OBJECT_ID:
             raise ValueError(f"ID {obj_id} is above {MAX_OBJECT_ID}, the largest object ID")
         return obj_id
