@@ -47,11 +47,12 @@ class ContrastFollowing(QObject):
         key, changed)."""
         self._timer.stop()
         frames, controller = self._frames, self._controller
-        if frames is None or not frames.set_contrast_limits(self._layer.contrast_limits):
+        if frames is None:
             return
-        session = controller.session
+        limits, session = self._layer.contrast_limits, controller.session
+        if not session.rescale_frames(lambda: frames.set_contrast_limits(limits)):
+            return
         controller.loader.set_session(session)  # features computing with the old limits go
-        session.frames_rescaled()
         controller._request_features(controller._frame)
         controller.edits.kick()
         low, high = frames.contrast_limits

@@ -10,15 +10,16 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import check_image, ids_in, made_by_user
-from ..engines.base import Engine, Features, features_key, working_grid
-from ..engines.cache import FeatureCache, frame_hash
+from ..checks import ids_in, made_by_user
+from ..engines.base import Engine, features_key, working_grid
+from ..engines.cache import FeatureCache
 from ..types import DEFAULT_CLASS, Click, FrameStatus
 from . import propagation as prop
 from .absent import SessionAbsent
 from .clicks import ClickTable, timed_anew
 from .corrections import corrected, one_click_added
 from .deleting import SessionDeleting
+from .frame_keys import SessionFrames
 from .history import FrameChange, History, TimedClicks, frame_change
 from .label_edits import object_edit
 from .labels import LabelVolume
@@ -47,6 +48,7 @@ class AnnotationSession(
     SessionAbsent,
     SessionPropagation,
     SessionReview,
+    SessionFrames,
 ):
     """Annotation state of one video: the API the napari widget drives (no napari/Qt here).
 
@@ -182,34 +184,6 @@ class AnnotationSession(
                 cached = self._ids[t] = (version, ids)
             return cached[1]
 
-    # -- features ------------------------------------------------------------------------------
-
-    def image(self, t: int) -> np.ndarray:
-        """Frame ``t`` as a uint8 (H, W, 3) array."""
-        return check_image(np.asarray(self.frames[self.labels.frame_index(t)]))
-
-    def frame_key(self, t: int) -> str:
-        """Content hash of frame ``t`` (computed once per frame)."""
-        t = self.labels.frame_index(t)
-        key = self._hashes.get(t)
-        if key is None:
-            key = self._hashes[t] = frame_hash(self.image(t))
-        return key
-
-    def frames_rescaled(self) -> None:
-        """The frames' pixels changed (the contrast limits they are scaled with): their
-        hashes, which key their features in the cache, are computed again."""
-        with self._lock:
-            self._hashes.clear()
-
-    def features(self, t: int, engine: Engine | None = None) -> Features:
-        """Features of frame ``t`` (encodes on a cache miss: call from a worker thread)."""
-        engine = engine or self.engine
-        return self.cache.get_or_compute(self.frame_key(t), engine, self.image(t))
-
-    def has_features(self, t: int) -> bool:
-        return self.cache.contains(self.frame_key(t), features_key(self.engine))
-
     # -- clicks -> masks -----------------------------------------------------------------------
 
     def clicks(self, t: int, obj_id: int) -> list[Click]:
@@ -301,9 +275,9 @@ class AnnotationSession(
         else with the frame's features (with ``cached_only``, ``FeaturesNotReady`` if they are
         not cached)."""
         if box is not None:
-            image = self.image(t)
+            key, image = self.keyed_image(t)
             return lambda clicks, prior: decode_in_crop(
-                engine, self.cache, self.frame_key(t), image, box, clicks, prior
+                engine, self.cache, key, image, box, clicks, prior
             )
         features = self.cache.get(self.frame_key(t), features_key(engine)) if cached_only else None
         if cached_only and features is None:
