@@ -40,14 +40,13 @@ def set_aside_unsaved(viewer: Any, layer: Any, data: Any) -> None:
         return
     layer.name = f"{layer.name} (not saved)"
     try:
-        copy = f"a copy is in the store {recover(layer)}"
+        copy = f"a copy, which closing the window keeps, is in the store {recover(layer)}"
     except Exception as exc:  # a full disk, a cache folder that is a file
         show_warning(f"The session's labels could not be copied to a recovery store: {exc}")
-        copy = "no copy could be saved"
+        copy = "no copy could be saved: closing the window loses them"
     show_info(
         f"The session's labels are in no store: they stay in the layer {layer.name!r} while "
-        f"the window is open (File > Save Selected Layers saves them); {copy} (closing the "
-        "window loses them otherwise)"
+        f"the window is open (File > Save Selected Layers saves them); {copy}"
     )
 
 
