@@ -8,7 +8,8 @@ from dataclasses import replace
 import numpy as np
 
 from napari_skipclick.session import AnnotationSession
-from napari_skipclick.session.history import History, changed_box, frame_change
+from napari_skipclick.session.frame_changes import changed_box, frame_change
+from napari_skipclick.session.history import History
 from napari_skipclick.session.undoing import run_to_end
 from napari_skipclick.types import Click, FrameStatus
 from support.engines import ColourEngine, HeldEngine, moving_squares

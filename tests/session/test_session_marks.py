@@ -9,7 +9,7 @@ import numpy as np
 from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.session import AnnotationSession, PropagationSettings
 from napari_skipclick.session.fill import keyframes
-from napari_skipclick.session.history import Marks
+from napari_skipclick.session.frame_changes import Marks
 from napari_skipclick.session.imports import import_frames
 from napari_skipclick.types import Click, FrameStatus, VideoInfo
 from support.engines import ColourEngine, moving_squares, red_box

@@ -7,7 +7,7 @@ import numpy as np
 
 from napari_skipclick.bench.session import timed_stroke
 from napari_skipclick.session import AnnotationSession
-from napari_skipclick.session.history import SPARSE_SHARE, frame_change
+from napari_skipclick.session.frame_changes import SPARSE_SHARE, frame_change
 from napari_skipclick.types import FrameStatus
 from support.engines import ColourEngine
 from support.sessions import assert_same, snapshot

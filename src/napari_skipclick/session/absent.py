@@ -2,14 +2,14 @@
 
 Clearing an object's clicks or erasing its pixels leaves a frame that says nothing about it,
 which propagation and fill then write the object onto again. ``mark_absent`` clears the object
-there and marks it *absent* (``history.Marks.absent``, saved with the frame): the frame is your
-work (``review``), propagation writes nothing of it there and goes on past a short run of such
-frames, the frame after them needing review (``ready``), fill does not carry the object past
-it where it bounds a gap (a keyframe: ``fill.shares``; a frame still in review for another
-object is none, and a fill goes through it as propagation does), and an export writes it,
-even with nothing else on it, as a negative example. The mark holds until an edit gives the
-object pixels or clicks there again (you changed your mind), the object is deleted, or an
-undo takes it back.
+there and marks it *absent* (``frame_changes.Marks.absent``, saved with the frame): the frame
+is your work (``review``), propagation writes nothing of it there and goes on past a short run
+of such frames, the frame after them needing review (``ready``), fill does not carry the object
+past it where it bounds a gap (a keyframe: ``fill.shares``; a frame still in review for another
+object is none, and a fill goes through it as propagation does), and an export writes it, even
+with nothing else on it, as a negative example. The mark holds until an edit gives the object
+pixels or clicks there again (you changed your mind), the object is deleted, or an undo takes
+it back.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 from ..checks import ids_in
 from ..types import FrameStatus
 from .clicks import ClickTable
-from .history import FrameChange, Marks, TimedClicks, frame_change
+from .frame_changes import FrameChange, Marks, TimedClicks, frame_change
 from .label_edits import object_edit
 from .labels import LabelVolume
 from .review import ACCEPTED, accepted_after

@@ -19,8 +19,9 @@ from .absent import SessionAbsent
 from .clicks import ClickTable, timed_anew
 from .corrections import corrected, one_click_added
 from .deleting import SessionDeleting
+from .frame_changes import FrameChange, TimedClicks, frame_change
 from .frame_keys import SessionFrames
-from .history import FrameChange, History, TimedClicks, frame_change
+from .history import History
 from .label_edits import object_edit
 from .labels import LabelVolume
 from .objects import SessionObjects

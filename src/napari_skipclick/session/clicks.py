@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..types import Click
-from .history import TimedClicks
+from .frame_changes import TimedClicks
 
 if TYPE_CHECKING:
     from .store_protocol import Store

@@ -15,7 +15,8 @@ from typing import Any
 
 from ..types import FrameStatus
 from .clicks import ClickTable
-from .history import FrameChange, History, Marks, TimedClicks
+from .frame_changes import FrameChange, Marks, TimedClicks
+from .history import History
 from .label_edits import object_edit
 from .labels import LabelVolume
 from .state import ObjectRegistry

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..checks import ids_in, label_values_problem
 from ..types import DEFAULT_CLASS, FrameStatus, ObjectInfo
-from .history import FrameChange
+from .frame_changes import FrameChange
 from .state import color_for
 
 if TYPE_CHECKING:

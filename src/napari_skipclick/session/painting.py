@@ -22,7 +22,8 @@ import numpy as np
 from ..checks import ids_in
 from ..types import FrameStatus
 from .clicks import ClickTable
-from .history import FrameChange, History, Marks, changed_box, frame_change
+from .frame_changes import FrameChange, Marks, changed_box, frame_change
+from .history import History
 from .labels import LabelVolume
 from .review import accepted_after
 from .state import ObjectRegistry

@@ -15,7 +15,7 @@ from .appearance import ColourModel
 from .carry import MAPPED, carry_object
 from .claims import held_by_others, resolve
 from .derived_clicks import derive_clicks
-from .history import frame_change
+from .frame_changes import frame_change
 from .label_edits import object_edit
 from .propagation_settings import PropagationSettings
 from .quality import ShapeHistory, assess, covered, shrunk, stop_in_doubt

@@ -15,7 +15,7 @@ frame (``absent``: ``session.absent``); and a frame you accepted
 (*reviewed*) or imported is yours whatever edits follow (the ``accepted`` mark, set when an
 edit makes it *clicked*) until it is left empty, an undo takes it back past the acceptance or
 you give it another status. Each frame notes the objects whose mask propagation made there and
-those you painted (``history.Marks``: undone with the edits and saved with the frame). A click
+those you painted (``frame_changes.Marks``: undone with the edits and saved with the frame). A click
 edit or a deletion that takes the last of your work off a frame gives it back to propagation:
 *needs review* while an object there is still in doubt, else *propagated*.
 """
@@ -31,7 +31,7 @@ import numpy as np
 from ..checks import made_by_user
 from ..types import FrameStatus
 from .clicks import ClickTable
-from .history import FrameChange, Marks, TimedClicks, frame_change
+from .frame_changes import FrameChange, Marks, TimedClicks, frame_change
 from .labels import LabelVolume
 from .state import ObjectRegistry
 

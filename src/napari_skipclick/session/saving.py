@@ -128,7 +128,7 @@ class SessionSaving:
         return len(self.dirty_frames()) + int(self.objects_dirty)
 
     def commit(self, t: int) -> bool:
-        """Write frame ``t`` (labels, clicks, status, its marks: ``history.Marks``) durably to
+        """Write frame ``t`` (labels, clicks, status, its marks: ``frame_changes.Marks``) durably to
         the store, and the courses that changed since the last commit (``Courses.records``);
         no-op without one. Writes nothing and returns False while an edit is open
         (``saved_whole``). A changed object list is written first, with the objects the store

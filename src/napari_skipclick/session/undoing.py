@@ -11,7 +11,8 @@ import numpy as np
 from ..checks import ids_in
 from ..types import FrameStatus
 from .clicks import ClickTable
-from .history import ClassListChange, Edit, FrameChange, History, first_frame
+from .frame_changes import FrameChange
+from .history import ClassListChange, Edit, History, first_frame
 from .labels import LabelVolume
 from .state import ObjectRegistry
 from .track import Courses
@@ -148,7 +149,7 @@ class SessionUndo:
         mark (``absent``).
 
         Args:
-            change: the frame change (see ``history.frame_change``).
+            change: the frame change (see ``frame_changes.frame_change``).
             group: undo group (``history.new_group()``): edits of one group undo together.
             stamp: when the user asked for it (``history.tick()``); None: now.
         """
