@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-import uuid
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
@@ -18,19 +17,12 @@ from pathlib import Path
 import numpy as np
 import zarr
 
-from ...checks import ids_in
 from ...types import FrameStatus, ObjectInfo, VideoInfo
 from . import courses
-from .checks import (
-    check_clicks,
-    check_labels,
-    check_object_ids,
-    check_review_reasons,
-    load_objects,
-    objects_doc,
-)
+from .checks import check_labels, load_objects, objects_doc
 from .errors import DECODE_ERRORS, StoreCorruptError, StoreError, StoreLockedError
 from .files import DurableLocalStore, read_json, write_json
+from .frame_record import frame_record, status_record
 from .layout import (
     LABELS,
     MANIFEST,
@@ -48,7 +40,7 @@ from .layout import (
 )
 from .lock import StoreLock
 from .records import FrameRecords
-from .txn import FrameJournal, frame_name, parse_frame_record, utc_now
+from .txn import FrameJournal, frame_name, parse_frame_record
 
 __all__ = ["AnnotationStore"]
 
@@ -258,22 +250,19 @@ class AnnotationStore(FrameRecords):
         self._check_writable()
         t = self._check_frame(t)
         data = check_labels(labels, (self.video.height, self.video.width))
-        record = {
-            "frame": t,
-            "status": FrameStatus(status).value,
-            "labels": True,
-            "clicks": check_clicks(clicks, (self.video.height, self.video.width)),
-            "engine_key": engine_key if engine_key is not None else self._engine_key(),
-            "carried": check_object_ids(carried),
-            "painted": check_object_ids(painted),
-            "accepted": bool(accepted),
-            "absent": check_object_ids(absent),
-            "ids": sorted(ids_in(data)),
-            "review": check_review_reasons(review or {}),
-            "settled": check_review_reasons(settled or {}),
-            "time": utc_now(),
-            "commit": uuid.uuid4().hex,
-        }
+        record = frame_record(
+            t,
+            data,
+            status,
+            clicks,
+            engine_key if engine_key is not None else self._engine_key(),
+            carried=carried,
+            painted=painted,
+            accepted=accepted,
+            absent=absent,
+            review=review,
+            settled=settled,
+        )
         with self._write_lock:
             self._check_writable()
             try:
@@ -297,10 +286,7 @@ class AnnotationStore(FrameRecords):
         with self._write_lock:
             self._check_writable()
             labels = self._journal.chunk_path(t).exists()
-            empty = {"frame": t, "labels": labels, "clicks": {}, "engine_key": None, "ids": None}
-            empty.update(carried=[], painted=[], accepted=False, absent=[], review={}, settled={})
-            record = dict(self._records.get(t) or empty)  # a record read or written has all
-            record.update(status=status.value, time=utc_now(), commit=uuid.uuid4().hex)
+            record = status_record(t, self._records.get(t), labels, status)
             try:
                 self._journal.recover(t)
                 write_json(self.path / "frames" / frame_name(t), record)
