@@ -24,6 +24,7 @@ from ..types import Click, FrameStatus
 from .clicking import CLOSE_WAIT_S, ControllerClicks
 from .contrast import ContrastFollowing
 from .feature_loader import FeatureLoader
+from .frame_following import ControllerFrames
 from .frames import layer_frames, open_in_place_of
 from .layers import AnnotationLayers, layers_in_use
 from .messages import ControllerMessages
@@ -48,6 +49,7 @@ class AnnotationController(
     ControllerHistory,
     ControllerPropagation,
     ControllerPainting,
+    ControllerFrames,
     ControllerMessages,
     QObject,
 ):
@@ -81,7 +83,7 @@ class AnnotationController(
         self.current_object: int | None = None
         #: object -> the object current when it was added (current again if an undo takes it out)
         self.current_before: dict[int, int | None] = {}
-        self._failures_told: set[tuple[int, str]] = set()  # frames whose encode failed, shown
+        self._failures_told: set[tuple[int, str]] = set()  # ControllerFrames
         self.positive = True
         self.zoom = False
         self._override = False
@@ -296,48 +298,7 @@ class AnnotationController(
         if t == self._frame and obj_id == self.current_object:
             self._sync_prompts()
 
-    # -- frames and features ---------------------------------------------------------------------
-
-    def _on_dims_changed(self, _event: Any = None) -> None:
-        if self.session is None or self.layers is None:
-            return
-        t = self.layers.frame_on_screen()
-        if t == self._frame:  # or past the video's end, where no clicks show
-            self._sync_prompts()
-            self.frame_changed.emit(t)
-            return
-        self._frame = t
-        self.layers.frame_shown(t)
-        self.save()
-        self._sync_prompts()
-        self.frame_changed.emit(t)
-        self._request_features(t)
-        self._frame_shown(t)
-
-    def _request_features(self, t: int) -> None:
-        if self.session is None or self.propagating:
-            return
-        wanted = [t, *self.edits.waiting_frames(), *range(t + 1, t + 1 + self.prefetch)]
-        # the slider moved: what it passed over is dropped from the queue
-        self.loader.request([f for f in wanted if f not in self.loader.ready_frames], only=True)
-
-    def _on_features_ready(self, t: int) -> None:
-        self.edits.kick()
-        if t == self._frame and self._passing:
-            self._say_frame(t)
-
-    def _on_features_failed(self, t: int, error: str) -> None:
-        """A frame that cannot be encoded (an unreadable image): a notification once, the
-        status line when prefetch or a click meets it again."""
-        text = f"Frame {t}: computing features failed: {error}"
-        if (t, error) in self._failures_told:
-            self._say(text, frame=t)
-        else:
-            self._failures_told.add((t, error))
-            self._error(text, frame=t)
-        self.edits.discard(t=t)
-        if t == self._frame:
-            self._sync_prompts()
+    # -- clicks on screen ------------------------------------------------------------------------
 
     def _sync_prompts(self) -> None:
         if self.layers is None or self.session is None:
