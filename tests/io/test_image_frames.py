@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image, ImageFile, ImageOps
 
 from napari_skipclick.io import VideoError, open_video
 from support.scenes import save_sideways
@@ -305,3 +305,48 @@ def test_tiff_frames_are_a_folders_frames_only_without_jpeg_or_png(tmp_path):
         f"{tmp_path.name}: 3 image file(s) left out, only .jpg/.jpeg/.png files are frames: "
         "0.tif, 1.tif, 2.tif"
     ]
+
+
+def _png_with_exif_after_pixels(path, frame: np.ndarray, orientation: int) -> None:
+    """A PNG whose eXIf chunk follows its pixels (as some tools write it), not in its header."""
+    import struct
+    import zlib
+
+    Image.fromarray(frame).save(path)
+    data = path.read_bytes()
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    body = exif.tobytes()
+    chunk = struct.pack(">I", len(body)) + b"eXIf" + body
+    chunk += struct.pack(">I", zlib.crc32(b"eXIf" + body) & 0xFFFFFFFF)
+    end = data.rindex(b"IEND") - 4
+    path.write_bytes(data[:end] + chunk + data[end:])
+
+
+def test_opening_a_png_folder_reads_headers_only(tmp_path, monkeypatch):
+    """The orientation of each PNG frame was read by decoding the whole frame as the folder
+    opened (Pillow looks for an eXIf chunk past the pixels): a folder of long-clip frames
+    was decoded twice. An eXIf chunk past the pixels is still found, from the chunk list."""
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for t in range(3):
+        Image.fromarray(pattern(t)).save(folder / f"{t}.png")
+    sideways = tmp_path / "sideways"
+    sideways.mkdir()
+    for t in range(2):
+        _png_with_exif_after_pixels(sideways / f"{t}.png", np.rot90(pattern(t)).copy(), 6)
+    loads = []
+    real_load = ImageFile.ImageFile.load
+
+    def counting_load(self):
+        loads.append(getattr(self, "filename", ""))
+        return real_load(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", counting_load)
+    video = open_video(folder)
+    assert video.shape == (3, H, W, 3)
+    assert set(loads) <= {str(folder / "0.png")}  # only the first frame, read as it opens
+    np.testing.assert_array_equal(video[2], pattern(2))
+    turned = open_video(sideways)
+    assert turned.shape[1:3] == (H, W)  # the eXIf past the pixels still turns them upright
+    assert np.abs(turned[1].astype(int) - pattern(1)).mean() < 3

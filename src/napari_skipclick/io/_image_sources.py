@@ -173,10 +173,38 @@ def _name(file: Path, page: int) -> str:
 
 
 def _orientation(image: Any) -> int:
+    """``image``'s EXIF orientation, 1 without one. A PNG is not decoded for it: Pillow
+    decodes the pixels to look for an eXIf chunk after them, so only a PNG whose chunk list
+    holds one (``_png_has_exif``) is asked."""
+    if image.format == "PNG" and "exif" not in image.info and not _png_has_exif(image):
+        return 1
     try:
         return int(image.getexif().get(_EXIF_ORIENTATION, 1))
     except (OSError, ValueError, TypeError, SyntaxError):  # a damaged EXIF block: as stored
         return 1
+
+
+def _png_has_exif(image: Any) -> bool:
+    """Whether the PNG file ``image`` was opened from has an eXIf chunk: its chunk headers
+    read (8 bytes each), nothing decoded. True when the list cannot be read, to ask Pillow."""
+    name = getattr(image, "filename", "")
+    if not name:
+        return True
+    try:
+        with open(name, "rb") as raw:
+            raw.seek(8)  # the PNG signature
+            while header := raw.read(8):
+                if len(header) < 8:
+                    return False
+                kind = header[4:]
+                if kind == b"eXIf":
+                    return True
+                if kind == b"IEND":
+                    return False
+                raw.seek(int.from_bytes(header[:4], "big") + 4, 1)  # data and CRC
+    except OSError:
+        return True
+    return False
 
 
 class FrameFolderSource:
