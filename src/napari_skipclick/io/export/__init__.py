@@ -84,7 +84,8 @@ def export_store(
         quality: JPEG quality.
         videos: store path (relative or absolute, str or Path; one of ``stores``) -> where
             to read its frames: a video file or frame folder (a video that has moved), or the
-            frames themselves (a `(T, H, W, 3)` uint8 array-like).
+            frames themselves (a `(T, H, W, 3)` uint8 array-like). Read only when images are
+            written: labels alone come from the store.
         warn: called with what the user should check: each store's problems (what is
             damaged, unfinished or was repaired, ``AnnotationStore.problems``), frames read (the
             store's video or one of ``videos``) that are not the file or folder annotated
