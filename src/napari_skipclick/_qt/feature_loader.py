@@ -16,7 +16,7 @@ from ..cancel import EncodeCancelled, stopping_when
 from ..checks import describe_error
 from ..session import AnnotationSession
 from .activity import ActivityProgress
-from .stoppable import end_event
+from .stoppable import WorkerThread
 
 #: frames a feature request needs for a progress bar in napari's activity dock
 PROGRESS_FROM = 8
@@ -39,7 +39,7 @@ class FeatureLoader(QObject):
         self._session: AnnotationSession | None = None
         self._epoch = 0
         self._worker: Any = None
-        self._ended = threading.Event()  # set once the worker's thread has ended
+        self._thread: WorkerThread | None = None  # the worker's, to stop it (``stop``)
         self._stopping = threading.Event()  # set: the worker's encode stops (``stop``)
         self._bar: ActivityProgress | None = None  # the progress bar of a long run
         #: frames reported ready for the current engine (a hint: the cache may drop them, then
@@ -88,14 +88,15 @@ class FeatureLoader(QObject):
     def stop(self, timeout: float) -> bool:
         """``cancel``, stop the frame in progress at the encode's next step (the SkipClick
         backbone's next block: ``cancel.stopping_when``; nothing of it is cached) and wait
-        until the worker's thread has ended (the session closes: a thread still computing a
-        frame when Python exits emits into signals deleted by then, "RuntimeError in aborted
-        thread"); False when it still runs after ``timeout`` s."""
+        until the worker's thread has ended, if it started (``WorkerThread.end``; the session
+        closes: a thread still computing a frame when Python exits emits into signals deleted
+        by then, "RuntimeError in aborted thread"); False when it still runs after
+        ``timeout`` s."""
         self._stopping.set()
         self.cancel()
-        if self._worker is None:
+        if self._worker is None or self._thread is None:
             return True
-        if not self._ended.wait(timeout):
+        if not self._thread.end(timeout):
             return False
         self._worker = None  # its end, told later, is no news
         self.busy_changed.emit(False)
@@ -136,7 +137,7 @@ class FeatureLoader(QObject):
             worker.finished.connect(self._bar.close)
         worker.yielded.connect(self._on_yielded)
         worker.finished.connect(lambda w=worker: self._on_finished(w))
-        self._worker, self._ended = worker, end_event(worker)
+        self._worker, self._thread = worker, WorkerThread(worker)
         self.busy_changed.emit(True)
         worker.start()
 

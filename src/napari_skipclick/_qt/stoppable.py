@@ -4,7 +4,8 @@
   dock; the propagation run and the labels import are such workers.
 - ``SessionEditWorker``: one that edits the session through a generator that puts back what it
   did when cancelled (a deletion, the undo or redo of a large edit).
-- ``end_event``: what the GUI thread waits on for a worker's thread to end.
+- ``WorkerThread``: whether a worker's thread started and ended, which the GUI thread waits on
+  (``end``: only for a thread that started).
 """
 
 from __future__ import annotations
@@ -13,18 +14,48 @@ import threading
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
-from napari.qt.threading import create_worker
+from napari.qt.threading import GeneratorWorker, create_worker
 from qtpy.QtCore import Qt
 
 from .activity import ActivityProgress
 
 
-def end_event(worker: Any) -> threading.Event:
-    """An event set in ``worker``'s own thread once it has ended, which the GUI thread can
-    wait for without running Qt's event loop (keep it: the signal holds it weakly)."""
-    ended = threading.Event()
-    worker.finished.connect(ended.set, Qt.ConnectionType.DirectConnection)
-    return ended
+class WorkerThread:
+    """Whether a napari generator worker's thread started and ended, seen from the GUI thread.
+
+    Inside Qt's event loop napari starts a worker from a timer on the GUI thread: a GUI thread
+    that waits for a worker it asked to start just now waits for a thread that cannot start
+    (closing right after Apply or a frame change waited the whole timeout). ``end`` quits a
+    worker whose thread has not started (it then ends as it starts, its generator untouched)
+    and waits only for one that started. Keep this object: the signals hold it weakly.
+    """
+
+    def __init__(self, worker: GeneratorWorker) -> None:
+        self._worker = worker
+        self._lock = threading.Lock()
+        self._started = False
+        self._ended = threading.Event()
+        # both called in the worker's own thread, which the GUI thread may be blocked waiting on
+        worker.started.connect(self._on_started, Qt.ConnectionType.DirectConnection)
+        worker.finished.connect(self._ended.set, Qt.ConnectionType.DirectConnection)
+
+    def _on_started(self) -> None:
+        with self._lock:
+            self._started = True
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the worker's thread has ended (True) or ``timeout`` s passed (False)."""
+        return self._ended.wait(timeout)
+
+    def end(self, timeout: float) -> bool:
+        """Make sure the worker runs nothing more: quit it if its thread has not started (its
+        generator never runs; nothing to wait for), else wait until its thread has ended;
+        False when it still runs after ``timeout`` s."""
+        with self._lock:  # the thread cannot start in between: a quit worker never runs
+            if not self._started:
+                self._worker.quit()
+                return True
+        return self.wait(timeout)
 
 
 class StoppableWorker:
@@ -48,7 +79,7 @@ class StoppableWorker:
         self._progress = progress
         self.bar: ActivityProgress | None = None  # shown from ``start``
         self.worker = create_worker(run, *args, _ignore_errors=True)
-        self._ended = end_event(self.worker)
+        self._thread = WorkerThread(self.worker)
 
     def start(self) -> None:
         """Show the progress bar and start the worker (on the GUI thread)."""
@@ -60,7 +91,7 @@ class StoppableWorker:
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the worker's thread has ended (True) or ``timeout`` s passed (False)."""
-        return self._ended.wait(timeout)
+        return self._thread.wait(timeout)
 
     def cancel(self) -> None:
         """Stop after the item in progress."""
@@ -68,10 +99,11 @@ class StoppableWorker:
         self.worker.quit()
 
     def stop(self, timeout: float) -> None:
-        """``cancel`` and wait until the worker's thread has ended (before closing the
-        session); ``TimeoutError`` saying what it does (``doing``) after ``timeout`` seconds."""
+        """``cancel`` and wait until the worker's thread has ended, if it started (before
+        closing the session: ``WorkerThread.end``); ``TimeoutError`` saying what it does
+        (``doing``) after ``timeout`` seconds."""
         self.cancel()
-        if not self.wait(timeout):
+        if not self._thread.end(timeout):
             raise TimeoutError(f"did not stop within {timeout:.0f} s: {self.doing}")
 
     @property

@@ -37,7 +37,7 @@ from ..session import (
     StaleResultError,
 )
 from ..types import Click
-from .stoppable import StoppableWorker, end_event
+from .stoppable import StoppableWorker, WorkerThread
 
 #: decodes known to take less than this run at once on the GUI thread (one click at a time)
 SYNC_DECODE_S = 0.05
@@ -83,7 +83,7 @@ class EditQueue(QObject):
         self._session: AnnotationSession | None = None
         self._serial = 0
         self._worker: Any = None
-        self._ended = threading.Event()  # set once the worker's thread has ended
+        self._thread: WorkerThread | None = None  # the worker's, to stop it (``stop``)
         self._stopping = threading.Event()  # set: the worker's encode stops (``stop``)
         self._again = False
         #: engine key -> seconds of its recent decodes (decide where the next one runs)
@@ -212,14 +212,14 @@ class EditQueue(QObject):
     def stop(self, timeout: float) -> bool:
         """Drop every request, stop a zoom crop's encode in progress at its next step (as
         ``FeatureLoader.stop`` does: ``cancel.stopping_when``; nothing of it is cached) and
-        wait until the worker's thread has ended (the session closes); False when it still
-        runs after ``timeout`` s."""
+        wait until the worker's thread has ended, if it started (``WorkerThread.end``; the
+        session closes); False when it still runs after ``timeout`` s."""
         self._stopping.set()
         self.discard()
-        if self._worker is None:
+        if self._worker is None or self._thread is None:
             return True
         self._worker.quit()
-        if not self._ended.wait(timeout):
+        if not self._thread.end(timeout):
             return False
         self._worker = None  # its end, told later, is no news
         self.busy_changed.emit(False)
@@ -238,7 +238,7 @@ class EditQueue(QObject):
         worker = GeneratorWorker(self._run, self._session, self._stopping)
         worker.yielded.connect(self._on_yielded)
         worker.finished.connect(lambda w=worker: self._on_finished(w))
-        self._worker, self._ended = worker, end_event(worker)
+        self._worker, self._thread = worker, WorkerThread(worker)
         self._again = False
         self.busy_changed.emit(True)
         worker.start()
