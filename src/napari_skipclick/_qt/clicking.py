@@ -98,11 +98,11 @@ class ControllerClicks:
         if self._refuse_while_busy("edit clicks"):
             self._sync_prompts()
             return
-        if not self.layers.frame_in_view():
+        if not self.layers.slider.frame_in_view():
             self._warn("Clicks need a frame on screen: the view shows another axis (roll it back)")
             self._sync_prompts()
             return
-        past = self.layers.slider_past_end()
+        past = self.layers.slider.past_end()
         if past is not None:  # the click would go to the video's last frame, not shown
             last = self.session.n_frames - 1
             self._warn(f"Frame {past} is past the annotated video's end (0-{last}): click ignored")

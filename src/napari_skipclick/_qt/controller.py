@@ -153,7 +153,7 @@ class AnnotationController(
         self.contrast.follow(image_layer, frames)
         self.layers.set_objects(session.objects)
         self.current_object = session.objects[0].id if session.objects else None
-        self._frame = self.layers.frame_on_screen()
+        self._frame = self.layers.slider.frame_on_screen()
         self._sync_prompts()
         self.session_changed.emit()
         self.objects_changed.emit()
@@ -268,7 +268,7 @@ class AnnotationController(
 
     def go_to_frame(self, t: int) -> None:
         if self.layers is not None:
-            self.layers.go_to_frame(t)
+            self.layers.slider.go_to_frame(t)
 
     def go_to_last_edit(self) -> None:
         """Show the frame a resumed store's last edit went to (``resume_frame``); none: stay."""
@@ -304,7 +304,7 @@ class AnnotationController(
         if self.layers is None or self.session is None:
             return
         t, obj = self._frame, self.current_object
-        shown = obj is not None and self.layers.slider_past_end() is None
+        shown = obj is not None and self.layers.slider.past_end() is None
         clicks = self.clicks(t, obj) if shown else []
         self.layers.show_clicks(clicks, obj, self.session.derived_clicks(t, obj) if clicks else [])
 

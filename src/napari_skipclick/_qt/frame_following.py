@@ -24,7 +24,7 @@ class ControllerFrames:
     def _on_dims_changed(self, _event: Any = None) -> None:
         if self.session is None or self.layers is None:
             return
-        t = self.layers.frame_on_screen()
+        t = self.layers.slider.frame_on_screen()
         if t == self._frame:  # or past the video's end, where no clicks show
             self._sync_prompts()
             self.frame_changed.emit(t)

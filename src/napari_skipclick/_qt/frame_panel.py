@@ -233,7 +233,7 @@ class FramePanel(QWidget):
         busy = " · working …" if not self.controller.idle else ""
         where = f"Frame {t} / {session.n_frames - 1}" if session.n_frames > 1 else "Image"
         layers = self.controller.layers
-        past = None if layers is None else layers.slider_past_end()
+        past = None if layers is None else layers.slider.past_end()
         if past is not None:  # a longer layer in the viewer sets the slider's range
             end = f"past the video's end (frames 0–{session.n_frames - 1})"
             self.frame_label.setText(f"Frame {past}: {end}")

@@ -1,6 +1,6 @@
 """The two layers the widget drives, "SkipClick prompts" (Points) and "SkipClick labels", kept in
 step with the viewer: point edits reach the controller, session state is shown, the time
-slider is the frame."""
+slider is the frame (`TimeSlider`)."""
 
 from __future__ import annotations
 
@@ -35,11 +35,10 @@ from .display import VideoDisplay, shown_data
 from .labels_keeping import keep_session_data, set_aside_unsaved
 from .placement import PARTS, place, placement
 from .prompt_points import PromptPoints
+from .time_slider import TimeSlider
 
 PROMPTS_LAYER = "SkipClick prompts"
 LABELS_LAYER = "SkipClick labels"
-#: label of the time slider of a video
-FRAME_AXIS_LABEL = "frame"
 #: point edits that change the clicks (not selection or highlight changes)
 _EDITS = (ActionType.ADDED, ActionType.REMOVED, ActionType.CHANGED)
 
@@ -93,12 +92,13 @@ class AnnotationLayers:
         self.prompts.mouse_drag_callbacks.append(self._on_press_in_3d)
         self.set_sign(self.positive)
         viewer.layers.selection.active = self.prompts
+        self.slider = TimeSlider(viewer, self.labels)
         if labels_data.shape[0] > 1:
-            self._label_frame_axis()
+            self.slider.label_frame_axis()
         self.display = self._display_video(unwrapped(image_layer))
         volume = getattr(labels_data, "volume", None)
         self.ahead = LabelsAhead(volume) if volume is not None and len(volume) > 1 else None
-        self.frame_shown(self.frame_on_screen())
+        self.frame_shown(self.slider.frame_on_screen())
 
     def _display_video(self, layer: Any) -> VideoDisplay | None:
         """Show the image layer's lazy video through a ``VideoDisplay`` (None: not a video)."""
@@ -203,49 +203,10 @@ class AnnotationLayers:
 
     # -- frames ----------------------------------------------------------------------------------
 
-    def _label_frame_axis(self) -> None:
-        """Name the time slider "frame" (napari shows the axis number otherwise)."""
-        axis = self.viewer.dims.ndim - 3
-        if axis >= 0:
-            labels = list(self.viewer.dims.axis_labels)
-            labels[axis] = FRAME_AXIS_LABEL
-            self.viewer.dims.axis_labels = labels
-
-    def _slider_frame(self) -> int | None:
-        """The annotated video's frame index at the time slider (maybe outside the video: a
-        longer layer sets the slider's range); None for a single image."""
-        if self.labels.data.shape[0] == 1:
-            return None
-        return round(float(self.labels.world_to_data(self.viewer.dims.point)[0]))
-
-    def frame_on_screen(self) -> int:
-        """The frame the time slider shows."""
-        t = self._slider_frame()
-        return 0 if t is None else int(np.clip(t, 0, self.labels.data.shape[0] - 1))
-
-    def frame_in_view(self) -> bool:
-        """Whether the view shows a frame's rows and columns (napari's roll of the axes can
-        put time on screen instead, where a click is no point of any frame)."""
-        dims = self.viewer.dims
-        return set(dims.order[-2:]) == {dims.ndim - 2, dims.ndim - 1}
-
-    def slider_past_end(self) -> int | None:
-        """The frame the time slider is on when the annotated video has none such (a longer
-        layer in the viewer sets the slider's range), else None."""
-        t = self._slider_frame()
-        return None if t is None or 0 <= t < self.labels.data.shape[0] else t
-
     def frame_shown(self, t: int) -> None:
         """Frame ``t`` is on screen: the labels of the next frames are read ahead."""
         if self.ahead is not None:
             self.ahead.shown(t)
-
-    def go_to_frame(self, t: int) -> None:
-        """Move the time slider to frame ``t`` (clipped to the video)."""
-        t = int(np.clip(t, 0, self.labels.data.shape[0] - 1))
-        axis = self.viewer.dims.ndim - 3
-        if axis >= 0:
-            self.viewer.dims.set_current_step(axis, t)
 
     # -- prompts ---------------------------------------------------------------------------------
 
