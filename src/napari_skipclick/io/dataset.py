@@ -27,7 +27,7 @@ from .export import (
     take_objects,
 )
 from .export.asked import asked_frames, asked_statuses
-from .export.common import check_video
+from .export.images import check_video
 from .store import AnnotationStore, StoreError
 
 Item = tuple[torch.Tensor, torch.Tensor, torch.Tensor]

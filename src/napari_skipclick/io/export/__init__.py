@@ -16,19 +16,18 @@ from ..store import AnnotationStore
 from .arrays import write_numpy
 from .coco import write_coco
 from .common import (
-    IMAGE_FORMATS,
     SPLIT_BY,
     Cancel,
     ExportCancelled,
     ExportError,
     ExportExists,
-    FrameImages,
     Progress,
     check_video_keys,
     object_ids_in,
     plan_export,
     select_frames,
 )
+from .images import IMAGE_FORMATS, FrameImages
 from .png import write_davis, write_png
 from .split import parse_split
 from .taken import UNLABELLED, TakenObjects, problem_warnings, read_taken, take_objects

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import ExportError, FrameImages, Plan
+from .common import ExportError, Plan
+from .images import FrameImages
 from .png import objects_doc
 from .run import ExportRun
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import FrameImages, Plan, object_ids_in
+from .common import Plan, object_ids_in
+from .images import FrameImages
 from .run import ExportRun
 
 

@@ -1,4 +1,4 @@
-"""What every export shares: which frames, their names and splits, classes, provenance, images.
+"""What every export shares: which frames, their names and splits, classes, provenance.
 
 An export reads each store frame by frame (memory stays bounded), reports progress through
 ``progress(done, total)`` and stops when ``cancel()`` returns true, removing what it wrote.
@@ -7,8 +7,6 @@ An export reads each store frame by frame (memory stays bounded), reports progre
 from __future__ import annotations
 
 import datetime as dt
-import io
-import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,15 +18,13 @@ import numpy as np
 from ... import __version__
 from ...checks import ids_in
 from ...types import FrameStatus
-from ..fingerprints import first_of_video, takes
+from ..fingerprints import first_of_video
 from ..store import AnnotationStore, StoreError
-from ..store.frame_files import renamed_text
 from ..store.layout import video_doc
 from .asked import asked_frames, asked_statuses
 from .split import split_frames, split_videos
 from .taken import TakenObjects, kept, read_taken, snapshot_status, take_objects
 
-IMAGE_FORMATS = ("jpg", "png")
 SPLIT_BY = ("frames", "video")
 
 Progress = Callable[[int, int], None]
@@ -275,41 +271,6 @@ def _check_asked(stores: Sequence[AnnotationStore], frames: list[int] | None) ->
         )
 
 
-def check_video(
-    store: AnnotationStore, source: Any, video: Any, warn: Callable[[str], None] | None
-) -> None:
-    """Refuse (``ExportError``) frames ``video`` of ``source`` whose size is not the store's;
-    with ``warn``, warn when they are not the file or folder annotated (another fingerprint:
-    another clip of the same size, the same frames encoded again, a folder's photo renamed
-    or replaced; a store saved from a labels layer knows none to compare with, frames given
-    as an array carry none). The one rule for a video given and for the store's own."""
-    v = store.video
-    if tuple(video.shape) != (v.n_frames, v.height, v.width, 3):
-        raise ExportError(
-            f"{source} has shape {tuple(video.shape)}, but {store.path.name} was "
-            f"annotated on {v.n_frames} frames of {v.width}x{v.height}"
-        )
-    info = getattr(video, "info", None)  # a VideoArray knows its content's fingerprint
-    if warn is None or info is None or v.labels_only or takes(v, info):
-        return
-    fingerprints = f"fingerprint {info.fingerprint[:16]}, the store's {v.fingerprint[:16]}"
-    if Path(info.path).is_dir():
-        recorded = store.frame_files()  # which frames' names changed, when the store knows
-        renamed = f". {renamed_text(recorded, info.frame_files)}" if recorded else ""
-        warn(
-            f"{source} is not the folder of photos {store.path.name} was annotated on "
-            f"({fingerprints}): its photos were renamed, replaced, added to or edited since (or "
-            "it is another folder), so a frame may now be another photo than the one "
-            "annotated, exported with that one's masks: check the images against the masks "
-            f"(the same frames saved again are fine), or put the photos back as they were{renamed}"
-        )
-        return
-    warn(
-        f"{source} is not the file {store.path.name} was annotated on ({fingerprints}): "
-        "check that its frames are the annotated ones (the same video encoded again is fine)"
-    )
-
-
 def check_video_keys(
     stores: Sequence[AnnotationStore], videos: dict[str | Path, Any] | None
 ) -> None:
@@ -323,92 +284,3 @@ def check_video_keys(
             f"({', '.join(str(store.path) for store in stores)}): key each video by its "
             "store's path"
         )
-
-
-class FrameImages:
-    """Writes exported frames as image files, read lazily from each store's video.
-
-    Args:
-        image_format: ``"jpg"`` (quality ``quality``) or ``"png"`` (lossless).
-        quality: JPEG quality, 1..100.
-        videos: per store path (as given or absolute: ``video_sources``), a video file or
-            frame folder to read instead of the recorded one (for a video that has moved), or
-            the frames themselves, a ``(T, H, W, 3)`` uint8 array-like (the widget's session:
-            what the annotator saw).
-        warn: called when the frames read are not the file or folder the store was annotated
-            on (``check_video``), the store's own or one of ``videos``; None: a Python warning.
-    """
-
-    def __init__(
-        self,
-        image_format: str = "jpg",
-        quality: int = 95,
-        videos: dict[str | Path, Any] | None = None,
-        warn: Callable[[str], None] | None = None,
-    ) -> None:
-        if image_format not in IMAGE_FORMATS:
-            raise ValueError(f"image format must be one of {IMAGE_FORMATS}, not {image_format!r}")
-        if not 1 <= quality <= 100:
-            raise ValueError(f"JPEG quality must be in 1..100, not {quality}")
-        self.suffix, self.quality = f".{image_format}", quality
-        self._sources = {Path(key).resolve(): source for key, source in (videos or {}).items()}
-        self._open: dict[Path, Any] = {}
-        self._opened: list[Any] = []  # the videos this object opened, to close
-        self._warn = warn or _python_warning
-
-    def frame(self, store: AnnotationStore, t: int) -> np.ndarray:
-        """Frame ``t`` of ``store``'s video as ``(H, W, 3) uint8``."""
-        key = store.path.resolve()
-        if key not in self._open:
-            from ..video import VideoError, open_video
-
-            source = self._sources.get(key, store.video.path)
-            if hasattr(source, "shape"):  # the frames themselves
-                video, source = source, "the frames given"
-            elif not source:
-                raise ExportError(
-                    f"{store.path.name} records no video file (it was made from a napari layer "
-                    "that had none): give the video (--video), or export without images"
-                )
-            else:
-                try:
-                    video = open_video(source)
-                except (VideoError, OSError) as e:
-                    raise ExportError(
-                        f"cannot read the frames of {store.path.name} from {source}: {e}; "
-                        "give the video's new place, or export without images"
-                    ) from e
-                self._opened.append(video)
-            try:
-                check_video(store, source, video, self._warn)
-            except ExportError as exc:
-                raise ExportError(
-                    f"{exc}: give the video it was annotated on, or export without images "
-                    "(--no-images) to write the labels alone"
-                ) from exc
-            self._open[key] = video
-        return np.asarray(self._open[key][t])
-
-    def encode(self, store: AnnotationStore, t: int) -> bytes:
-        """The image file's bytes for frame ``t``."""
-        from PIL import Image
-
-        buffer = io.BytesIO()
-        image = Image.fromarray(self.frame(store, t))
-        if self.suffix == ".jpg":
-            image.save(buffer, format="JPEG", quality=self.quality)
-        else:
-            image.save(buffer, format="PNG")
-        return buffer.getvalue()
-
-    def close(self) -> None:
-        """Release the videos it opened."""
-        for video in self._opened:
-            close = getattr(video, "close", None)
-            if close is not None:
-                close()
-        self._open.clear()
-
-
-def _python_warning(text: str) -> None:
-    warnings.warn(text, UserWarning, stacklevel=5)

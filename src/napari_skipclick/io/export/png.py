@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from ...colors import color_for
-from .common import ExportError, FrameImages, Plan
+from .common import ExportError, Plan
+from .images import FrameImages
 from .run import ExportRun
 
 

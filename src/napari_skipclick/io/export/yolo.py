@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .common import ExportError, FrameImages, Plan, object_ids_in
+from .common import ExportError, Plan, object_ids_in
+from .images import FrameImages
 from .png import objects_doc
 from .polygons import mask_to_polygon
 from .run import ExportRun
