@@ -14,7 +14,7 @@ from ._layer_data import SAVED_IN, STATUSES, STORE, PaintedLabels, labels_video_
 from .checks import label_values_problem
 from .colors import color_for
 from .frame_lists import frame_ranges
-from .types import DEFAULT_CLASS, FrameStatus, ObjectInfo
+from .types import DEFAULT_CLASS, FrameRecord, FrameStatus, ObjectInfo
 
 
 def _objects(metadata: dict, existing: list[ObjectInfo], ids: Iterable[int]) -> list[ObjectInfo]:
@@ -105,7 +105,7 @@ def write_labels(path: str, data: Any, meta: dict) -> list[str]:
                 continue
             status = FrameStatus.CLICKED if t in painted else statuses.get(t, FrameStatus.CLICKED)
             absent = _absent_kept(store if own else source, t, labels)
-            store.commit_frame(t, labels, status, {}, absent=absent)
+            store.commit_frame(t, labels, FrameRecord(status, absent=absent))
         if own:  # the store's objects as they are now, with any the paint added
             known = store.objects()
             added = [o for o in layer_objects if o.id in ids - {k.id for k in known}]

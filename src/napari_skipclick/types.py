@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -24,6 +25,33 @@ class FrameStatus(str, enum.Enum):
     NEEDS_REVIEW = "needs review"
     REVIEWED = "reviewed"
     IMPORTED = "imported"
+
+
+#: one stored click: row, column, positive?, unix time it was made
+ClickRecord = tuple[float, float, bool, float]
+
+
+@dataclass(frozen=True)
+class FrameRecord:
+    """What a commit saves of a frame beside its labels (a store checks it as it writes).
+
+    ``clicks``: per object ID, in the order made; ``engine_key``: the engine whose masks
+    these are (None: the store's last); ``carried``: the objects whose mask propagation made;
+    ``painted``: those whose pixels the user painted or erased; ``accepted``: the user
+    accepted the frame before an edit made it *clicked*; ``absent``: the objects the user
+    marked not on it; ``review``: why propagation marked it *needs review*, per object in
+    doubt; ``settled``: the reasons of objects no longer in doubt there (corrected since).
+    """
+
+    status: FrameStatus
+    clicks: Mapping[int, Sequence[ClickRecord]] = field(default_factory=dict)
+    engine_key: str | None = None
+    carried: Collection[int] = ()
+    painted: Collection[int] = ()
+    accepted: bool = False
+    absent: Collection[int] = ()
+    review: Mapping[int, str] = field(default_factory=dict)
+    settled: Mapping[int, str] = field(default_factory=dict)
 
 
 #: the statuses an export can take frames by (``skipclick export --status``, the Export panel's

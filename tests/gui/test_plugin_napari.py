@@ -10,7 +10,7 @@ from PIL import Image
 from napari_skipclick._reader import napari_get_reader
 from napari_skipclick._sample_data import sample_video_path
 from napari_skipclick.io import VideoArray
-from napari_skipclick.types import VideoInfo
+from napari_skipclick.types import FrameRecord, VideoInfo
 
 PLUGIN = "napari-skipclick"
 
@@ -67,7 +67,9 @@ def make_store(path, video_info: VideoInfo) -> np.ndarray:
     labels[100:200, 300:400] = 1
     with AnnotationStore.open_or_create(path, video_info) as store:
         store.write_objects([ObjectInfo(1, "skier", "person", (255, 0, 0))], ["person"])
-        store.commit_frame(3, labels, FrameStatus.CLICKED, {1: [(150.0, 350.0, True, 0.0)]})
+        store.commit_frame(
+            3, labels, FrameRecord(FrameStatus.CLICKED, {1: [(150.0, 350.0, True, 0.0)]})
+        )
     return labels
 
 
@@ -161,7 +163,7 @@ def test_a_store_the_reader_opened_keeps_its_layer_when_a_session_starts(
 
     info = VideoInfo("/elsewhere/clip.mp4", 4, 30, 40, 25.0, "fp-read")
     with AnnotationStore.open_or_create(tmp_path / "other.zarr", info) as store:
-        store.commit_frame(1, np.ones((30, 40), np.uint32), "clicked", {})
+        store.commit_frame(1, np.ones((30, 40), np.uint32), FrameRecord("clicked", {}))
     viewer = make_napari_viewer()
     [read] = viewer.open(str(tmp_path / "other.zarr"), plugin=PLUGIN)
     read.paint((1, 5, 5), 2)  # held in memory until saved

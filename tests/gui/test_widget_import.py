@@ -11,7 +11,7 @@ from napari_skipclick._qt import imports
 from napari_skipclick._qt.objects_panel import FRAMES_COLUMN
 from napari_skipclick.frame_lists import frame_ranges
 from napari_skipclick.io.store import AnnotationStore
-from napari_skipclick.types import FrameStatus, ObjectInfo
+from napari_skipclick.types import FrameRecord, FrameStatus, ObjectInfo
 from support.widget import labels_of, wait_idle
 
 pytestmark = [pytest.mark.gui]
@@ -55,7 +55,7 @@ def test_stores_opened_beside_the_session_are_named_after_their_folder(annotator
         labels[100:140, 200:260] = 4
         with AnnotationStore.open_or_create(tmp_path / name, info) as store:
             store.write_objects([ObjectInfo(4, name, "skier", (9, 9, 9))], ["skier"])
-            store.commit_frame(t, labels, FrameStatus.CLICKED, {})
+            store.commit_frame(t, labels, FrameRecord(FrameStatus.CLICKED, {}))
         viewer.open(str(tmp_path / name), plugin="napari-skipclick")
     names = [layer.name for layer in viewer.layers]
     assert "SkipClick labels (anna.zarr)" in names and "SkipClick labels (ben.zarr)" in names

@@ -11,7 +11,7 @@ from PIL import Image
 from napari_skipclick.io.dataset import SkipClickDataset
 from napari_skipclick.io.export import export_store
 from napari_skipclick.io.store import AnnotationStore
-from napari_skipclick.types import FrameStatus, ObjectInfo, VideoInfo
+from napari_skipclick.types import FrameRecord, FrameStatus, ObjectInfo, VideoInfo
 
 VIDEO = VideoInfo("", 4, 20, 30, 24.0, "fp-beside")
 SKIER = ObjectInfo(1, "skier", "person", (1, 2, 3))
@@ -29,7 +29,7 @@ def path(tmp_path):
     with AnnotationStore.open_or_create(tmp_path / "s.zarr", VIDEO) as store:
         store.write_objects([SKIER], ["person"])
         for t in (0, 1, 2):
-            store.commit_frame(t, box(1, y=t), FrameStatus.REVIEWED, {})
+            store.commit_frame(t, box(1, y=t), FrameRecord(FrameStatus.REVIEWED, {}))
     return tmp_path / "s.zarr"
 
 
@@ -47,7 +47,9 @@ def test_a_frame_whose_status_changed_after_the_export_began_is_left_out(path, t
     review*: it was exported with the new mask, counted as reviewed."""
     opened = AnnotationStore.open(path)  # what `skipclick export` does first
     with AnnotationStore.open(path, readonly=False) as writer:
-        writer.commit_frame(1, box(1, y=12), FrameStatus.NEEDS_REVIEW, {}, review={1: "drift"})
+        writer.commit_frame(
+            1, box(1, y=12), FrameRecord(FrameStatus.NEEDS_REVIEW, {}, review={1: "drift"})
+        )
     doc = coco(opened, tmp_path / "coco", statuses=["reviewed"])
     assert [im["frame_index"] for im in doc["images"]] == [0, 2]
     assert doc["info"]["videos"][0]["frames"] == 2
@@ -62,7 +64,7 @@ def test_a_frame_whose_status_changed_after_the_export_began_is_left_out(path, t
 def test_the_dataset_serves_no_frame_whose_status_changed_since_it_was_made(path):
     data = SkipClickDataset(path, pixels(0), statuses=["reviewed"])
     with AnnotationStore.open(path, readonly=False) as writer:
-        writer.commit_frame(1, box(1, y=12), FrameStatus.NEEDS_REVIEW, {})
+        writer.commit_frame(1, box(1, y=12), FrameRecord(FrameStatus.NEEDS_REVIEW, {}))
     with pytest.warns(UserWarning, match="frame 1 of s.zarr changed status"):
         _, masks, _ = data[1]
     assert (masks[0].numpy() == (box(1, y=2) == 1)).all()  # frame 2 instead
@@ -77,7 +79,7 @@ def test_a_frame_is_read_with_the_record_of_its_commit_while_a_writer_commits_it
     def commit_meanwhile(t):
         if not calls:
             with AnnotationStore.open(path, readonly=False) as writer:
-                writer.commit_frame(t, box(1, y=12), FrameStatus.NEEDS_REVIEW, {})
+                writer.commit_frame(t, box(1, y=12), FrameRecord(FrameStatus.NEEDS_REVIEW, {}))
         calls.append(t)
         return read_labels(t)
 
@@ -90,7 +92,7 @@ def test_a_frame_is_read_with_the_record_of_its_commit_while_a_writer_commits_it
 def add_gate(path) -> None:
     with AnnotationStore.open(path, readonly=False) as writer:
         writer.write_objects([SKIER, GATE], ["person", "gate"])
-        writer.commit_frame(0, box(1) + box(2, y=12), FrameStatus.REVIEWED, {})
+        writer.commit_frame(0, box(1) + box(2, y=12), FrameRecord(FrameStatus.REVIEWED, {}))
 
 
 def test_objects_added_after_the_dataset_was_made_are_left_out(path):
@@ -121,7 +123,7 @@ def test_objects_added_after_the_export_began_are_left_out(path, tmp_path):
 
 def test_pixels_without_an_object_have_the_unlabelled_class_from_the_start(path):
     with AnnotationStore.open(path, readonly=False) as writer:
-        writer.commit_frame(2, box(9), FrameStatus.REVIEWED, {})  # 9: no object
+        writer.commit_frame(2, box(9), FrameRecord(FrameStatus.REVIEWED, {}))  # 9: no object
     data = SkipClickDataset(path, pixels(0))
     assert data.class_names == ["person", "unlabelled"]
     assert data[2][2].tolist() == [2]
@@ -131,7 +133,7 @@ def test_an_object_being_deleted_is_warned_of_and_not_served(path, tmp_path):
     """The Dataset served the masks of an object half-way through its deletion, silently."""
     with AnnotationStore.open(path, readonly=False) as writer:
         writer.write_objects([SKIER, GATE], ["person", "gate"])
-        writer.commit_frame(0, box(1) + box(2, y=12), FrameStatus.REVIEWED, {})
+        writer.commit_frame(0, box(1) + box(2, y=12), FrameRecord(FrameStatus.REVIEWED, {}))
         writer.write_objects([SKIER, GATE], ["person", "gate"], leaving=[2])
     with pytest.warns(UserWarning, match=r"object 2 \(gate\) was being deleted"):
         data = SkipClickDataset(path, pixels(0))
@@ -163,7 +165,9 @@ def test_a_large_id_written_meanwhile_never_wraps_in_a_label_png(path, tmp_path)
     def paint_meanwhile(done: int, total: int) -> None:
         if done == 1:
             with AnnotationStore.open(path, readonly=False) as writer:
-                writer.commit_frame(2, box(1, y=2) + box(300, y=12), FrameStatus.REVIEWED, {})
+                writer.commit_frame(
+                    2, box(1, y=2) + box(300, y=12), FrameRecord(FrameStatus.REVIEWED, {})
+                )
 
     export_store(opened, "png", tmp_path / "png", progress=paint_meanwhile)
     written = np.asarray(Image.open(tmp_path / "png" / "labels" / "000002.png"))

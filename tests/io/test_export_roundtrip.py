@@ -16,7 +16,7 @@ from napari_skipclick.io import open_video
 from napari_skipclick.io.export import export_store
 from napari_skipclick.io.export.polygons import polygon_to_mask
 from napari_skipclick.io.store import AnnotationStore
-from napari_skipclick.types import FrameStatus, ObjectInfo
+from napari_skipclick.types import FrameRecord, FrameStatus, ObjectInfo
 
 SAMPLE = Path(napari_skipclick.__file__).parent / "sample_data" / "giant_slalom.mp4"
 GT = Path(__file__).parents[1] / "data" / "giant_slalom"
@@ -45,7 +45,7 @@ def store(tmp_path_factory):
     with AnnotationStore.open_or_create(path, info) as s:
         s.write_objects(OBJECTS, ["person", "ski", "pole"])
         for t in FRAMES:
-            s.commit_frame(t, sample_labels(t), FrameStatus.REVIEWED, {})
+            s.commit_frame(t, sample_labels(t), FrameRecord(FrameStatus.REVIEWED, {}))
     return path
 
 
@@ -160,7 +160,7 @@ def test_yolo_polygons_lie_where_other_tools_read_them(store, tmp_path):
     assert seen == {1, 2, 3}
     with AnnotationStore.open_or_create(tmp_path / "all.zarr", store_video(store)) as whole:
         whole.write_objects(OBJECTS[:1], ["ski"])
-        whole.commit_frame(0, np.ones((480, 854), np.uint32), FrameStatus.REVIEWED, {})
+        whole.commit_frame(0, np.ones((480, 854), np.uint32), FrameRecord(FrameStatus.REVIEWED, {}))
     export_store(AnnotationStore.open(tmp_path / "all.zarr"), "yolo-seg", tmp_path / "all")
     xy = np.asarray((tmp_path / "all/labels/000000.txt").read_text().split()[1:], float)
     assert (xy.min(), xy.max()) == (0.0, 1.0)
@@ -181,7 +181,7 @@ def test_a_split_davis_sequence_of_several_videos_is_named_from_its_own(store, t
         other, VideoInfo("/v/snow.mp4", 10, 480, 854, 24.0, "s")
     ) as s:
         s.write_objects([ObjectInfo(1, "rider", "rider", (1, 2, 3))], ["rider"])
-        s.commit_frame(0, sample_labels(0).clip(0, 1), FrameStatus.REVIEWED, {})
+        s.commit_frame(0, sample_labels(0).clip(0, 1), FrameRecord(FrameStatus.REVIEWED, {}))
     out = tmp_path / "davis"
     both = [AnnotationStore.open(store), AnnotationStore.open(other)]
     export_store(both, "davis", out, with_images=False, split="a=0.5,b=0.5")

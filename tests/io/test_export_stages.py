@@ -12,7 +12,7 @@ from napari_skipclick.io.export import export_store
 from napari_skipclick.io.export.run import OWNER, STAGE_PREFIX
 from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.io.store.lock import this_process
-from napari_skipclick.types import FrameStatus, VideoInfo
+from napari_skipclick.types import FrameRecord, FrameStatus, VideoInfo
 
 KILLED = """
 import os, signal, sys
@@ -27,7 +27,7 @@ def test_the_next_export_removes_a_killed_exports_folder_only(tmp_path):
     video = VideoInfo("/videos/v.mp4", 3, 8, 8, 24.0, "fp-stages")
     with AnnotationStore.open_or_create(tmp_path / "v.zarr", video) as s:
         for t in range(3):
-            s.commit_frame(t, np.full((8, 8), 1, np.uint32), FrameStatus.CLICKED, {})
+            s.commit_frame(t, np.full((8, 8), 1, np.uint32), FrameRecord(FrameStatus.CLICKED, {}))
     out = tmp_path / "out"
     out.mkdir()
     killed = subprocess.run([sys.executable, "-c", KILLED, str(tmp_path / "v.zarr"), str(out)])

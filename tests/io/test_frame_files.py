@@ -17,7 +17,7 @@ from napari_skipclick.io.export.yolo import PROVENANCE_LINE
 from napari_skipclick.io.info_cli import report
 from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.io.store_summary import summarise
-from napari_skipclick.types import FrameStatus, VideoInfo
+from napari_skipclick.types import FrameRecord, FrameStatus, VideoInfo
 
 H, W = 24, 32
 NAMES = ["IMG_10.jpg", "IMG_3.jpg", "IMG_9.jpg"]  # frames in natural order: 3, 9, 10
@@ -39,7 +39,7 @@ def annotated(tmp_path, source, frames=(1, 2)):
     labels[4:9, 5:12] = 1
     with AnnotationStore.open_or_create(tmp_path / "s.zarr", info) as store:
         for t in frames:
-            store.commit_frame(t, labels, FrameStatus.CLICKED, {})
+            store.commit_frame(t, labels, FrameRecord(FrameStatus.CLICKED, {}))
     return tmp_path / "s.zarr"
 
 
@@ -132,7 +132,7 @@ def test_a_video_files_export_names_no_original(tmp_path):
     labels = np.zeros((H, W), np.uint32)
     labels[2:5, 2:5] = 1
     with AnnotationStore.open_or_create(tmp_path / "s.zarr", video) as store:
-        store.commit_frame(0, labels, FrameStatus.CLICKED, {})
+        store.commit_frame(0, labels, FrameRecord(FrameStatus.CLICKED, {}))
         export_store(store, "coco", tmp_path / "coco", with_images=False)
         export_store(store, "png", tmp_path / "png")
     doc = json.loads((tmp_path / "coco" / "annotations.json").read_text())

@@ -11,7 +11,7 @@ import pytest
 from napari_skipclick.cli import main
 from napari_skipclick.io.export.split import parse_split, split_frames, split_videos
 from napari_skipclick.io.store import AnnotationStore
-from napari_skipclick.types import FrameStatus, ObjectInfo, VideoInfo
+from napari_skipclick.types import FrameRecord, FrameStatus, ObjectInfo, VideoInfo
 
 VIDEO = VideoInfo("/videos/run.mp4", 6, 20, 30, 25.0, "fp-import")
 
@@ -20,7 +20,7 @@ def new_store(path: Path, video: VideoInfo = VIDEO) -> Path:
     with AnnotationStore.open_or_create(path, video) as store:
         labels = np.zeros((20, 30), np.uint32)
         labels[2:5, 2:5] = 1
-        store.commit_frame(5, labels, FrameStatus.CLICKED, {})
+        store.commit_frame(5, labels, FrameRecord(FrameStatus.CLICKED, {}))
     return path
 
 
@@ -477,7 +477,7 @@ def test_labels_exported_from_another_video_are_refused(tmp_path, capsys):
     with AnnotationStore.open_or_create(tmp_path / "b.zarr", other) as store:
         labels = np.zeros((20, 30), np.uint32)
         labels[2:5, 2:5] = 1
-        store.commit_frame(1, labels, FrameStatus.CLICKED, {})
+        store.commit_frame(1, labels, FrameRecord(FrameStatus.CLICKED, {}))
     with AnnotationStore.open(tmp_path / "b.zarr") as store:
         export_store(store, "png", tmp_path / "exported", with_images=False)
         export_store(store, "coco", tmp_path / "coco", with_images=False)
@@ -530,7 +530,9 @@ def test_a_failed_import_removes_only_a_store_it_made_itself(tmp_path, capsys, m
     def other_process_first(path, info, **kwargs):  # the other import made it meanwhile
         if not target.exists():
             with real_open(target, VIDEO) as other:  # another video's store, with a frame
-                other.commit_frame(5, np.ones((20, 30), np.uint32), FrameStatus.CLICKED, {})
+                other.commit_frame(
+                    5, np.ones((20, 30), np.uint32), FrameRecord(FrameStatus.CLICKED, {})
+                )
         return real_open(path, info, **kwargs)
 
     monkeypatch.setattr(AnnotationStore, "open_or_create", other_process_first)

@@ -8,7 +8,7 @@ import numpy as np
 
 from napari_skipclick.cli import main
 from napari_skipclick.io.store import AnnotationStore
-from napari_skipclick.types import FrameStatus, ObjectInfo, VideoInfo
+from napari_skipclick.types import FrameRecord, FrameStatus, ObjectInfo, VideoInfo
 
 VIDEO = VideoInfo("/videos/run1.mp4", 30, 24, 32, 25.0, "sha256:info")
 WHY = "the engine's mask has 1,320 pixels where the object had 120"
@@ -36,7 +36,7 @@ def make_store(path) -> None:
             1: [(5.0, 5.0, True, 0.0), (20.0, 20.0, False, 1.0)],
             2: [(16.0, 12.0, True, 2.0)],
         }
-        store.commit_frame(0, labels_with(skier, pole), FrameStatus.CLICKED, clicks)
+        store.commit_frame(0, labels_with(skier, pole), FrameRecord(FrameStatus.CLICKED, clicks))
         # propagation's derived clicks come first, at one time; a correction on frame 1 later
         derived = [(16.0, 12.0, True, 5.0), (16.0, 20.0, True, 5.0), (22.0, 2.0, False, 5.0)]
         corrected = {2: [*derived, (16.0, 24.0, True, 9.0)]}
@@ -45,10 +45,14 @@ def make_store(path) -> None:
             status = FrameStatus.NEEDS_REVIEW if review else FrameStatus.PROPAGATED
             made = corrected if t == 1 else {2: derived}
             store.commit_frame(
-                t, labels_with(skier, pole), status, made, carried=[1, 2], review=review
+                t,
+                labels_with(skier, pole),
+                FrameRecord(status, made, carried=[1, 2], review=review),
             )
         store.commit_frame(
-            14, labels_with(skier, (9, slice(0, 2), slice(0, 2))), FrameStatus.REVIEWED, {}
+            14,
+            labels_with(skier, (9, slice(0, 2), slice(0, 2))),
+            FrameRecord(FrameStatus.REVIEWED, {}),
         )
 
 
@@ -146,7 +150,7 @@ def test_info_lists_the_frames_where_an_object_is_marked_not_here(tmp_path, caps
     make_store(path)
     with AnnotationStore.open_or_create(path, VIDEO) as store:
         for t in (20, 21, 22, 25):  # the pole out of view
-            store.commit_frame(t, labels_with(), FrameStatus.CLICKED, {}, absent=[2])
+            store.commit_frame(t, labels_with(), FrameRecord(FrameStatus.CLICKED, {}, absent=[2]))
     assert main(["info", str(path), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "pole: marked not here on frame(s) 20-22, 25" in out and "skier: marked" not in out

@@ -16,7 +16,7 @@ from napari_skipclick.io.export_cli import run
 from napari_skipclick.io.label_sources import LabelsImportError, read_labels_source
 from napari_skipclick.io.labels_import import import_labels
 from napari_skipclick.io.store import AnnotationStore, StoreMismatchError
-from napari_skipclick.types import FrameStatus
+from napari_skipclick.types import FrameRecord, FrameStatus
 
 H, W = 24, 32
 
@@ -36,7 +36,7 @@ def annotated(tmp_path, source, name="s.zarr"):
     labels = np.zeros((H, W), np.uint32)
     labels[4:9, 5:12] = 1
     with AnnotationStore.open_or_create(tmp_path / name, info) as store:
-        store.commit_frame(info.n_frames - 1, labels, FrameStatus.CLICKED, {})
+        store.commit_frame(info.n_frames - 1, labels, FrameRecord(FrameStatus.CLICKED, {}))
     return tmp_path / name
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.io.store.frame_copy import copy_frame
-from napari_skipclick.types import FrameStatus, VideoInfo
+from napari_skipclick.types import FrameRecord, FrameStatus, VideoInfo
 
 VIDEO = VideoInfo("/videos/run1.mp4", 6, 24, 32, 25.0, "sha256:aaaa")
 
@@ -22,9 +22,11 @@ def labels() -> np.ndarray:
 
 def test_absent_marks_survive_reopening_a_status_change_and_a_copy(tmp_path):
     with AnnotationStore.open_or_create(tmp_path / "s", VIDEO) as store:
-        store.commit_frame(0, labels(), FrameStatus.CLICKED, {}, absent=[1])
-        store.commit_frame(1, np.zeros_like(labels()), FrameStatus.CLICKED, {}, absent=[2, 1])
-        store.commit_frame(2, labels(), FrameStatus.PROPAGATED, {})
+        store.commit_frame(0, labels(), FrameRecord(FrameStatus.CLICKED, {}, absent=[1]))
+        store.commit_frame(
+            1, np.zeros_like(labels()), FrameRecord(FrameStatus.CLICKED, {}, absent=[2, 1])
+        )
+        store.commit_frame(2, labels(), FrameRecord(FrameStatus.PROPAGATED, {}))
         store.set_status(1, FrameStatus.REVIEWED)
         assert store.frame_record(1)["absent"] == [1, 2]
         assert store.frame_record(2)["absent"] == []
@@ -39,7 +41,7 @@ def test_absent_marks_survive_reopening_a_status_change_and_a_copy(tmp_path):
 
 def test_a_record_from_before_absent_marks_holds_none(tmp_path):
     with AnnotationStore.open_or_create(tmp_path / "s", VIDEO) as store:
-        store.commit_frame(0, labels(), FrameStatus.CLICKED, {}, absent=[1])
+        store.commit_frame(0, labels(), FrameRecord(FrameStatus.CLICKED, {}, absent=[1]))
     record = tmp_path / "s" / "frames" / "000000.json"
     doc = json.loads(record.read_text())
     del doc["absent"]

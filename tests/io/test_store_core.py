@@ -23,7 +23,7 @@ from napari_skipclick.io.store import (
 )
 from napari_skipclick.io.store.frame_copy import copy_frame
 from napari_skipclick.session import color_for
-from napari_skipclick.types import FrameStatus, ObjectInfo, VideoInfo
+from napari_skipclick.types import FrameRecord, FrameStatus, ObjectInfo, VideoInfo
 
 VIDEO = VideoInfo("/videos/run1.mp4", 6, 24, 32, 25.0, "sha256:aaaa")
 OTHER = VideoInfo("/videos/run2.mp4", 6, 24, 32, 25.0, "sha256:bbbb")
@@ -51,9 +51,11 @@ def test_round_trip_of_everything(tmp_path):
     ) as store:
         assert not store.readonly and store.video == VIDEO
         store.write_objects(objects, ["ski", "person", "pole"])
-        store.commit_frame(0, frame_labels(0), FrameStatus.CLICKED, clicks)
-        store.commit_frame(3, frame_labels(3), FrameStatus.PROPAGATED, {}, engine_key="embedded")
-        store.commit_frame(5, np.zeros((24, 32), np.uint8), FrameStatus.REVIEWED, {})
+        store.commit_frame(0, frame_labels(0), FrameRecord(FrameStatus.CLICKED, clicks))
+        store.commit_frame(
+            3, frame_labels(3), FrameRecord(FrameStatus.PROPAGATED, {}, engine_key="embedded")
+        )
+        store.commit_frame(5, np.zeros((24, 32), np.uint8), FrameRecord(FrameStatus.REVIEWED, {}))
         store.set_status(3, FrameStatus.NEEDS_REVIEW)
         store.set_status(4, FrameStatus.NEEDS_REVIEW)
     assert is_store(path)
@@ -88,13 +90,17 @@ def test_round_trip_of_everything(tmp_path):
     assert manifest["video"]["fingerprint"] == VIDEO.fingerprint
     assert manifest["created"] <= manifest["modified"]
     with pytest.raises(StoreError, match="read-only"):
-        store.commit_frame(1, frame_labels(1), FrameStatus.CLICKED, {})
+        store.commit_frame(1, frame_labels(1), FrameRecord(FrameStatus.CLICKED, {}))
 
 
 def test_commit_replaces_clicks_and_labels(tmp_path):
     with AnnotationStore.open_or_create(tmp_path / "s", VIDEO) as store:
-        store.commit_frame(2, frame_labels(1), FrameStatus.CLICKED, {1: [(1, 1, True, 0)]})
-        store.commit_frame(2, frame_labels(2), FrameStatus.CLICKED, {2: [(2, 2, False, 0)]})
+        store.commit_frame(
+            2, frame_labels(1), FrameRecord(FrameStatus.CLICKED, {1: [(1, 1, True, 0)]})
+        )
+        store.commit_frame(
+            2, frame_labels(2), FrameRecord(FrameStatus.CLICKED, {2: [(2, 2, False, 0)]})
+        )
         assert store.clicks(2) == {2: [(2.0, 2.0, False, 0.0)]}
         np.testing.assert_array_equal(store.read_labels(2), frame_labels(2))
         assert not list((tmp_path / "s" / "pending").iterdir())
@@ -103,12 +109,14 @@ def test_commit_replaces_clicks_and_labels(tmp_path):
 def test_resume_same_video_and_refuse_other(tmp_path):
     path = tmp_path / "s.zarr"
     with AnnotationStore.open_or_create(path, VIDEO) as store:
-        store.commit_frame(1, frame_labels(1), FrameStatus.CLICKED, {1: [(1, 2, True, 3)]})
+        store.commit_frame(
+            1, frame_labels(1), FrameRecord(FrameStatus.CLICKED, {1: [(1, 2, True, 3)]})
+        )
     moved = VideoInfo("/elsewhere/run1.mp4", *list(vars(VIDEO).values())[1:])
     with AnnotationStore.open_or_create(path, moved, engine_key="embedded") as store:
         np.testing.assert_array_equal(store.read_labels(1), frame_labels(1))
         assert store.clicks(1) == {1: [(1.0, 2.0, True, 3.0)]}
-        store.commit_frame(2, frame_labels(2), FrameStatus.CLICKED, {})
+        store.commit_frame(2, frame_labels(2), FrameRecord(FrameStatus.CLICKED, {}))
         assert store.manifest["video"]["path"] == "/elsewhere/run1.mp4"
         assert store.manifest["engines_used"][0]["key"] == "embedded"
     with pytest.raises(StoreMismatchError, match=r"belongs to another video.*run1\.mp4"):
@@ -126,7 +134,7 @@ def test_a_moved_video_is_noted_in_the_labels_copy_too(tmp_path):
     labels the old one: once the manifest was damaged, info and export named the old path."""
     path = tmp_path / "s.zarr"
     with AnnotationStore.open_or_create(path, VIDEO) as store:
-        store.commit_frame(1, frame_labels(1), FrameStatus.CLICKED, {})
+        store.commit_frame(1, frame_labels(1), FrameRecord(FrameStatus.CLICKED, {}))
     moved = VideoInfo("/elsewhere/run1.mp4", *list(vars(VIDEO).values())[1:])
     AnnotationStore.open_or_create(path, moved).close()
     (path / "skipclick.json").write_text("{")  # the manifest damaged
@@ -154,13 +162,13 @@ def test_interrupted_creation_is_redone(tmp_path):
     (path / "skipclick.json").unlink()  # as if killed before the manifest was written
     assert not is_store(path)
     with AnnotationStore.open_or_create(path, VIDEO) as store:
-        store.commit_frame(0, frame_labels(0), FrameStatus.CLICKED, {})
+        store.commit_frame(0, frame_labels(0), FrameRecord(FrameStatus.CLICKED, {}))
     assert AnnotationStore.open(path).annotated_frames() == [0]
 
 
 def test_bad_input_is_refused_and_changes_nothing(tmp_path):
     with AnnotationStore.open_or_create(tmp_path / "s", VIDEO) as store:
-        store.commit_frame(0, frame_labels(0), FrameStatus.CLICKED, {})
+        store.commit_frame(0, frame_labels(0), FrameRecord(FrameStatus.CLICKED, {}))
         bad = [
             ((0, np.zeros((24, 31), np.uint32), {}), "shape"),
             ((0, np.zeros((24, 32), np.float32), {}), "integers"),
@@ -173,11 +181,13 @@ def test_bad_input_is_refused_and_changes_nothing(tmp_path):
         ]
         for (t, labels, clicks), message in bad:
             with pytest.raises(ValueError, match=message):
-                store.commit_frame(t, labels, FrameStatus.CLICKED, clicks)
+                store.commit_frame(t, labels, FrameRecord(FrameStatus.CLICKED, clicks))
         with pytest.raises(ValueError, match="positive integers"):
-            store.commit_frame(0, frame_labels(1), FrameStatus.PROPAGATED, {}, carried=[0])
+            store.commit_frame(
+                0, frame_labels(1), FrameRecord(FrameStatus.PROPAGATED, {}, carried=[0])
+            )
         with pytest.raises(IndexError):
-            store.commit_frame(6, frame_labels(1), FrameStatus.CLICKED, {})
+            store.commit_frame(6, frame_labels(1), FrameRecord(FrameStatus.CLICKED, {}))
         with pytest.raises(IndexError):
             store.read_labels(-1)
         with pytest.raises(ValueError, match="unique"):
@@ -235,7 +245,7 @@ def test_live_lock_of_another_process_then_stale_takeover(tmp_path):
         assert json.loads((path / ".lock").read_text())["pid"] == proc.pid
         with AnnotationStore.open_or_create(path, VIDEO) as store:
             assert json.loads((path / ".lock").read_text())["pid"] == os.getpid()
-            store.commit_frame(0, frame_labels(0), FrameStatus.CLICKED, {})
+            store.commit_frame(0, frame_labels(0), FrameRecord(FrameStatus.CLICKED, {}))
         assert not (path / ".lock").exists()
     finally:
         if proc.is_alive():  # a killed child may have died holding the event's internal lock
@@ -285,7 +295,7 @@ def test_store_layer_data(tmp_path):
     path = tmp_path / "s.zarr"
     with AnnotationStore.open_or_create(path, VIDEO) as store:
         store.write_objects([ObjectInfo(2, "skier", "person", (0, 255, 0))], ["person"])
-        store.commit_frame(4, frame_labels(4), FrameStatus.REVIEWED, {})
+        store.commit_frame(4, frame_labels(4), FrameRecord(FrameStatus.REVIEWED, {}))
     [(data, meta, kind)] = read_store(str(path))
     assert kind == "labels" and meta["name"] == "SkipClick labels (s.zarr)"
     assert data.shape == (6, 24, 32)
@@ -300,19 +310,25 @@ def test_store_layer_data(tmp_path):
 def test_why_frames_need_review_survives_reopening_and_status_changes(tmp_path):
     why = "the engine's mask has 1,320 pixels where the object had 120"
     with AnnotationStore.open_or_create(tmp_path / "s", VIDEO) as store:
-        store.commit_frame(0, frame_labels(0), FrameStatus.CLICKED, {})
+        store.commit_frame(0, frame_labels(0), FrameRecord(FrameStatus.CLICKED, {}))
         review = {2: why, 1: "low confidence"}
         settled = {3: "drift"}  # an object corrected there since: in doubt no longer
         store.commit_frame(
-            1, frame_labels(1), FrameStatus.NEEDS_REVIEW, {}, review=review, settled=settled
+            1,
+            frame_labels(1),
+            FrameRecord(FrameStatus.NEEDS_REVIEW, {}, review=review, settled=settled),
         )
         store.set_status(1, FrameStatus.REVIEWED)
         assert store.review_reasons() == {1: {1: "low confidence", 2: why}}
         assert store.settled_reasons() == {1: settled}
         with pytest.raises(ValueError, match="object ids"):
-            store.commit_frame(2, frame_labels(2), FrameStatus.NEEDS_REVIEW, {}, review={0: why})
+            store.commit_frame(
+                2, frame_labels(2), FrameRecord(FrameStatus.NEEDS_REVIEW, {}, review={0: why})
+            )
         with pytest.raises(ValueError, match="non-empty text"):
-            store.commit_frame(2, frame_labels(2), FrameStatus.NEEDS_REVIEW, {}, review={1: ""})
+            store.commit_frame(
+                2, frame_labels(2), FrameRecord(FrameStatus.NEEDS_REVIEW, {}, review={1: ""})
+            )
         assert 2 not in store.review_reasons() and store.frame_record(2) is None
     with AnnotationStore.open(tmp_path / "s") as store:
         assert store.review_reasons() == {1: {1: "low confidence", 2: why}}
@@ -333,8 +349,10 @@ def test_why_frames_need_review_survives_reopening_and_status_changes(tmp_path):
 
 def test_which_masks_propagation_made_survive_reopening_and_status_changes(tmp_path):
     with AnnotationStore.open_or_create(tmp_path / "s", VIDEO) as store:
-        store.commit_frame(0, frame_labels(0), FrameStatus.CLICKED, {})
-        store.commit_frame(1, frame_labels(1), FrameStatus.PROPAGATED, {}, carried=[2, 1, 2])
+        store.commit_frame(0, frame_labels(0), FrameRecord(FrameStatus.CLICKED, {}))
+        store.commit_frame(
+            1, frame_labels(1), FrameRecord(FrameStatus.PROPAGATED, {}, carried=[2, 1, 2])
+        )
         store.set_status(1, FrameStatus.REVIEWED)
         assert store.carried_masks() == {(1, 1), (1, 2)}
     # a record written before the field existed reads as "none carried"
@@ -350,8 +368,10 @@ def test_which_masks_propagation_made_survive_reopening_and_status_changes(tmp_p
 def test_which_masks_the_user_painted_survive_reopening(tmp_path):
     with AnnotationStore.open_or_create(tmp_path / "s", VIDEO) as store:
         clicked, propagated = FrameStatus.CLICKED, FrameStatus.PROPAGATED
-        store.commit_frame(0, frame_labels(0), clicked, {}, carried=[1, 2], painted=[2])
-        store.commit_frame(1, frame_labels(1), propagated, {}, carried=[1])
+        store.commit_frame(
+            0, frame_labels(0), FrameRecord(clicked, {}, carried=[1, 2], painted=[2])
+        )
+        store.commit_frame(1, frame_labels(1), FrameRecord(propagated, {}, carried=[1]))
         store.set_status(1, FrameStatus.REVIEWED)
         assert store.painted_masks() == {(0, 2)} and store.frame_record(1)["painted"] == []
     # a record written before the field existed: a clicked frame's carried objects may have
@@ -367,8 +387,8 @@ def test_which_masks_the_user_painted_survive_reopening(tmp_path):
 
 def test_the_frames_the_user_accepted_before_an_edit_survive_reopening(tmp_path):
     with AnnotationStore.open_or_create(tmp_path / "s", VIDEO) as store:
-        store.commit_frame(0, frame_labels(0), FrameStatus.CLICKED, {}, accepted=True)
-        store.commit_frame(1, frame_labels(1), FrameStatus.CLICKED, {})
+        store.commit_frame(0, frame_labels(0), FrameRecord(FrameStatus.CLICKED, {}, accepted=True))
+        store.commit_frame(1, frame_labels(1), FrameRecord(FrameStatus.CLICKED, {}))
         store.set_status(0, FrameStatus.REVIEWED)
         assert store.accepted_frames() == {0} and store.frame_record(1)["accepted"] is False
     record = tmp_path / "s" / "frames" / "000000.json"  # a record from before the field
@@ -382,8 +402,8 @@ def test_the_frames_the_user_accepted_before_an_edit_survive_reopening(tmp_path)
 def test_the_object_ids_of_each_frame_are_noted_with_its_commit(tmp_path):
     """A session learns which objects a saved frame holds without reading its labels."""
     with AnnotationStore.open_or_create(tmp_path / "s", VIDEO) as store:
-        store.commit_frame(0, frame_labels(0), FrameStatus.CLICKED, {})
-        store.commit_frame(1, np.zeros((24, 32), np.uint32), FrameStatus.CLICKED, {})
+        store.commit_frame(0, frame_labels(0), FrameRecord(FrameStatus.CLICKED, {}))
+        store.commit_frame(1, np.zeros((24, 32), np.uint32), FrameRecord(FrameStatus.CLICKED, {}))
         store.set_status(0, FrameStatus.REVIEWED)
         store.set_status(2, FrameStatus.REVIEWED)  # a status alone: no labels, IDs unknown
         assert store.frame_ids(0) == {1, 2, 70000} and store.frame_ids(1) == frozenset()
@@ -434,10 +454,10 @@ def test_the_last_saved_frame_is_where_the_last_commit_went(tmp_path):
         labels = np.zeros((VIDEO.height, VIDEO.width), np.uint32)
         labels[0, 0] = 1
         for t in (3, 1, 2):
-            store.commit_frame(t, labels, FrameStatus.CLICKED, {})
+            store.commit_frame(t, labels, FrameRecord(FrameStatus.CLICKED, {}))
             time.sleep(0.002)  # records carry milliseconds
         assert store.last_saved_frame() == 2
-        store.commit_frame(1, labels, FrameStatus.REVIEWED, {})
+        store.commit_frame(1, labels, FrameRecord(FrameStatus.REVIEWED, {}))
         assert store.last_saved_frame() == 1
     assert AnnotationStore.open(tmp_path / "s.zarr").last_saved_frame() == 1
 

@@ -25,7 +25,7 @@ CHILD = textwrap.dedent(
     import sys
     import numpy as np
     from napari_skipclick.io.store import AnnotationStore
-    from napari_skipclick.types import FrameStatus, ObjectInfo, VideoInfo
+    from napari_skipclick.types import FrameRecord, FrameStatus, ObjectInfo, VideoInfo
 
     path, start = sys.argv[1], int(sys.argv[2])
     T, H, W = 7, 60, 80
@@ -44,7 +44,7 @@ CHILD = textwrap.dedent(
             store.write_objects([ObjectInfo(1, f"obj{k}", "thing", (k % 256, 0, 0))], ["thing"])
             print(f"objects {k}", flush=True)
         clicks = {1 + k % 3: [(float(k % H), 1.0, True, float(k)), (2.0, 3.0, False, float(k))]}
-        store.commit_frame(k % T, pattern(k), FrameStatus.CLICKED, clicks)
+        store.commit_frame(k % T, pattern(k), FrameRecord(FrameStatus.CLICKED, clicks))
         print(f"commit {k}", flush=True)
     """
 )

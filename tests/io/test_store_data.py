@@ -14,7 +14,7 @@ from napari_skipclick.io.dataset import SkipClickDataset
 from napari_skipclick.io.export import export_store
 from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.io.video import open_video
-from napari_skipclick.types import FrameStatus, ObjectInfo
+from napari_skipclick.types import FrameRecord, FrameStatus, ObjectInfo
 
 
 @pytest.fixture
@@ -35,8 +35,8 @@ def annotated(tmp_path):
             ObjectInfo(7, "skier", "person", (4, 5, 6)),
         ]
         store.write_objects(objects, ["person", "ski"])
-        store.commit_frame(1, labels, FrameStatus.REVIEWED, {})
-        store.commit_frame(3, (labels == 7) * 7, FrameStatus.PROPAGATED, {})
+        store.commit_frame(1, labels, FrameRecord(FrameStatus.REVIEWED, {}))
+        store.commit_frame(3, (labels == 7) * 7, FrameRecord(FrameStatus.PROPAGATED, {}))
         store.set_status(2, FrameStatus.NEEDS_REVIEW)  # a status alone is no sample
     return tmp_path / "s.zarr", pixels, labels
 
@@ -128,8 +128,7 @@ def test_datasets_of_several_stores_share_one_class_list(annotated, tmp_path):
         store.commit_frame(
             0,
             (labels > 0).astype(np.uint32) * np.where(labels == 7, 2, 1),
-            FrameStatus.REVIEWED,
-            {},
+            FrameRecord(FrameStatus.REVIEWED, {}),
         )
     names: list[str] = []
     sets = [SkipClickDataset(p, class_names=names) for p in (path, other)]

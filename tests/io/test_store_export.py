@@ -18,7 +18,7 @@ from napari_skipclick.colors import color_for
 from napari_skipclick.io import export_cli
 from napari_skipclick.io.export import ExportCancelled, ExportError, export_store
 from napari_skipclick.io.store import AnnotationStore, StoreCorruptError
-from napari_skipclick.types import FrameStatus, ObjectInfo, VideoInfo
+from napari_skipclick.types import FrameRecord, FrameStatus, ObjectInfo, VideoInfo
 
 VIDEO = VideoInfo("/videos/gs.mp4", 5, 30, 40, 24.0, "fp-export")
 OBJECTS = [
@@ -42,10 +42,12 @@ def labels_for(t: int, ids=(1, 2, 3)) -> np.ndarray:
 def store(tmp_path):
     with AnnotationStore.open_or_create(tmp_path / "gs.zarr", VIDEO) as s:
         s.write_objects(OBJECTS, ["person", "ski", "pole"])
-        s.commit_frame(0, labels_for(0), FrameStatus.REVIEWED, {})
-        s.commit_frame(2, labels_for(2), FrameStatus.PROPAGATED, {})
-        s.commit_frame(3, np.zeros((30, 40), np.uint32), FrameStatus.REVIEWED, {})
-        s.commit_frame(4, labels_for(4, ids=(3, 9)), FrameStatus.CLICKED, {})  # 9: no object
+        s.commit_frame(0, labels_for(0), FrameRecord(FrameStatus.REVIEWED, {}))
+        s.commit_frame(2, labels_for(2), FrameRecord(FrameStatus.PROPAGATED, {}))
+        s.commit_frame(3, np.zeros((30, 40), np.uint32), FrameRecord(FrameStatus.REVIEWED, {}))
+        s.commit_frame(
+            4, labels_for(4, ids=(3, 9)), FrameRecord(FrameStatus.CLICKED, {})
+        )  # 9: no object
     return AnnotationStore.open(tmp_path / "gs.zarr")
 
 
@@ -119,8 +121,8 @@ def test_png_palette_indices_are_the_ids(store, tmp_path):
 
 def test_png_falls_back_to_16_bit_for_large_ids(tmp_path):
     with AnnotationStore.open_or_create(tmp_path / "s", VIDEO) as s:
-        s.commit_frame(1, labels_for(1, ids=(5, 300, 65535)), FrameStatus.CLICKED, {})
-        s.commit_frame(2, labels_for(2, ids=(70000,)), FrameStatus.CLICKED, {})
+        s.commit_frame(1, labels_for(1, ids=(5, 300, 65535)), FrameRecord(FrameStatus.CLICKED, {}))
+        s.commit_frame(2, labels_for(2, ids=(70000,)), FrameRecord(FrameStatus.CLICKED, {}))
         export_png(s, tmp_path / "png", frames=[1])
         image = Image.open(tmp_path / "png" / "labels" / "000001.png")
         assert image.mode.startswith("I")
@@ -352,7 +354,7 @@ def test_the_default_class_no_object_has_is_not_exported(tmp_path):
         path = tmp_path / f"{owner}.zarr"
         with AnnotationStore.open_or_create(path, VIDEO) as s:
             s.write_objects([ObjectInfo(1, "a", owner, (200, 10, 10))], ["object", "skier"])
-            s.commit_frame(0, labels_for(0, ids=(1,)), FrameStatus.REVIEWED, {})
+            s.commit_frame(0, labels_for(0, ids=(1,)), FrameRecord(FrameStatus.REVIEWED, {}))
         store = AnnotationStore.open(path)
         [coco] = export_coco(store, tmp_path / f"coco-{owner}")
         doc = json.loads(coco.read_text())
@@ -421,7 +423,7 @@ def test_videos_are_named_after_their_clip_not_a_generic_frame_folder(tmp_path):
         labels = np.zeros((30, 40), np.uint32)
         labels[3:9, 4:12] = 1
         for store in stores:
-            store.commit_frame(1, labels, FrameStatus.CLICKED, {})
+            store.commit_frame(1, labels, FrameRecord(FrameStatus.CLICKED, {}))
         export_store(stores, "png", tmp_path / "png")
         names = sorted(
             p.relative_to(tmp_path / "png" / "labels")
@@ -451,7 +453,7 @@ def test_a_video_given_that_is_not_the_annotated_one_is_warned_of(tmp_path, caps
     with open_video(annotated) as video:
         info = video.info
     with AnnotationStore.open_or_create(tmp_path / "s.zarr", info) as s:
-        s.commit_frame(1, labels_for(1), FrameStatus.CLICKED, {})
+        s.commit_frame(1, labels_for(1), FrameRecord(FrameStatus.CLICKED, {}))
     moved = tmp_path / "moved"
     shutil.copytree(annotated, moved)
     store = str(tmp_path / "s.zarr")
@@ -491,7 +493,7 @@ def test_images_come_from_the_frames_given_and_a_store_without_a_video_says_so(t
     given as an array (the widget's session) are written as they are."""
     path = tmp_path / "plain.zarr"
     with AnnotationStore.open_or_create(path, VideoInfo.of_labels(5, 30, 40)) as s:
-        s.commit_frame(1, labels_for(1), FrameStatus.CLICKED, {})
+        s.commit_frame(1, labels_for(1), FrameRecord(FrameStatus.CLICKED, {}))
     with pytest.raises(ExportError, match=r"records no video file .* give the video"):
         export_store(path, "coco", tmp_path / "c1")
     assert not (tmp_path / "c1").exists()
@@ -537,7 +539,7 @@ def test_yolo_class_names_past_the_basic_plane_read_back(store, tmp_path):
     objects = [ObjectInfo(o.id, o.name, n, o.color) for o, n in zip(OBJECTS, names, strict=True)]
     with AnnotationStore.open_or_create(tmp_path / "e.zarr", VIDEO) as s:
         s.write_objects(objects, names)
-        s.commit_frame(0, labels_for(0), FrameStatus.REVIEWED, {})
+        s.commit_frame(0, labels_for(0), FrameRecord(FrameStatus.REVIEWED, {}))
     out = tmp_path / "yolo"
     export_store(tmp_path / "e.zarr", "yolo-seg", out, with_images=False)
     text = (out / "data.yaml").read_text(encoding="utf-8")

@@ -16,7 +16,7 @@ from napari_skipclick.io.store import (
     StoreError,
     StoreMismatchError,
 )
-from napari_skipclick.types import FrameStatus, ObjectInfo, VideoInfo
+from napari_skipclick.types import FrameRecord, FrameStatus, ObjectInfo, VideoInfo
 
 VIDEO = VideoInfo("/videos/run1.mp4", 4, 16, 20, 30.0, "fp-1")
 #: two versions of frame 2: (labels, clicks, status)
@@ -58,8 +58,8 @@ class FaultInjector:
 
 def make_store(path) -> AnnotationStore:
     store = AnnotationStore.open_or_create(path, VIDEO)
-    store.commit_frame(2, V1[0], V1[2], V1[1])
-    store.commit_frame(0, V1[0] * 7, FrameStatus.REVIEWED, {})
+    store.commit_frame(2, V1[0], FrameRecord(V1[2], V1[1]))
+    store.commit_frame(0, V1[0] * 7, FrameRecord(FrameStatus.REVIEWED, {}))
     return store
 
 
@@ -73,7 +73,7 @@ def state(store: AnnotationStore) -> str:
 
 
 def commit_v2(store: AnnotationStore) -> None:
-    store.commit_frame(2, V2[0], V2[2], V2[1])
+    store.commit_frame(2, V2[0], FrameRecord(V2[2], V2[1]))
 
 
 def assert_clean(path) -> None:

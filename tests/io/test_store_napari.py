@@ -7,7 +7,7 @@ import pytest
 
 from napari_skipclick._writer import write_labels
 from napari_skipclick.io.store import AnnotationStore, StoreError, StoreMismatchError
-from napari_skipclick.types import FrameStatus, ObjectInfo, VideoInfo
+from napari_skipclick.types import FrameRecord, FrameStatus, ObjectInfo, VideoInfo
 
 PLUGIN = "napari-skipclick"
 
@@ -53,7 +53,9 @@ def test_writer_keeps_store_objects_video_and_refuses_another_video(tmp_path):
     path = tmp_path / "s.zarr"
     with AnnotationStore.open_or_create(path, video) as store:
         store.write_objects([ObjectInfo(2, "skier", "person", (9, 9, 9))], ["person"])
-        store.commit_frame(2, painted()[2], FrameStatus.REVIEWED, {2: [(12.0, 6.0, True, 1.0)]})
+        store.commit_frame(
+            2, painted()[2], FrameRecord(FrameStatus.REVIEWED, {2: [(12.0, 6.0, True, 1.0)]})
+        )
     meta = {"metadata": {"video_info": video}}
     assert write_labels(str(path), painted(), meta) == [str(path)]
     store = AnnotationStore.open(path)
@@ -97,8 +99,10 @@ def test_a_store_opened_in_napari_takes_paint_and_saves_it(make_napari_viewer, t
     path = tmp_path / "s.zarr"
     with AnnotationStore.open_or_create(path, video) as store:
         store.write_objects([ObjectInfo(2, "skier", "person", (9, 9, 9))], ["person"])
-        store.commit_frame(0, painted()[0], FrameStatus.NEEDS_REVIEW, {})
-        store.commit_frame(2, painted()[2], FrameStatus.REVIEWED, {2: [(12.0, 6.0, True, 1.0)]})
+        store.commit_frame(0, painted()[0], FrameRecord(FrameStatus.NEEDS_REVIEW, {}))
+        store.commit_frame(
+            2, painted()[2], FrameRecord(FrameStatus.REVIEWED, {2: [(12.0, 6.0, True, 1.0)]})
+        )
     viewer = make_napari_viewer()
     [layer] = viewer.open(str(path), plugin=PLUGIN)
     assert layer.editable
@@ -154,7 +158,7 @@ def test_a_store_with_ids_past_what_napari_draws_opens_and_draws(make_napari_vie
     path = tmp_path / "s.zarr"
     with AnnotationStore.open_or_create(path, video) as store:
         store.write_objects([ObjectInfo(70_000, "far", "object", (1, 2, 3))], ["object"])
-        store.commit_frame(2, labels, FrameStatus.CLICKED, {})
+        store.commit_frame(2, labels, FrameRecord(FrameStatus.CLICKED, {}))
     viewer = make_napari_viewer()
     [layer] = viewer.open(str(path), plugin=PLUGIN)
     viewer.dims.set_point(0, 2)
@@ -174,10 +178,14 @@ def _annotated_store(path, video, frames=(0, 2), obj=SKIER):
         for t in frames:
             labels = np.zeros((20, 30), np.uint32)
             labels[10:15, 5:25] = obj.id
-            store.commit_frame(
-                t, labels, FrameStatus.NEEDS_REVIEW, {obj.id: [(12.0, 6.0, True, 1.0 + t)]},
-                engine_key="embedded", carried=[obj.id], review={obj.id: "in doubt"},
-            )  # fmt: skip
+            record = FrameRecord(
+                FrameStatus.NEEDS_REVIEW,
+                {obj.id: [(12.0, 6.0, True, 1.0 + t)]},
+                engine_key="embedded",
+                carried=[obj.id],
+                review={obj.id: "in doubt"},
+            )
+            store.commit_frame(t, labels, record)
             store.write_courses(t, {obj.id: {"shift": np.array([1.0, 2.0])}})
     return path
 
@@ -248,7 +256,9 @@ def test_a_store_saved_back_keeps_what_others_saved_there_since(tmp_path):
         store.write_objects([*store.objects(), pole], ["person", "pole"])
         labels = np.zeros((20, 30), np.uint32)
         labels[1:3, 20:29] = 3
-        store.commit_frame(2, labels, FrameStatus.CLICKED, {3: [(2.0, 25.0, True, 9.0)]})
+        store.commit_frame(
+            2, labels, FrameRecord(FrameStatus.CLICKED, {3: [(2.0, 25.0, True, 9.0)]})
+        )
     write_labels(str(path), data, meta)
     with AnnotationStore.open(path) as store:
         assert [o.id for o in store.objects()] == [2, 3]
@@ -288,8 +298,12 @@ def test_saving_the_readers_layer_keeps_the_objects_marked_not_here(tmp_path):
     video = VideoInfo("/videos/a.mp4", 3, 20, 30, 25.0, "fp-a")
     source = _annotated_store(tmp_path / "s.zarr", video, frames=(0,))
     with AnnotationStore.open_or_create(source, video) as store:
-        store.commit_frame(1, np.zeros((20, 30), np.uint32), FrameStatus.CLICKED, {}, absent=[2])
-        store.commit_frame(2, np.zeros((20, 30), np.uint32), FrameStatus.CLICKED, {}, absent=[2])
+        store.commit_frame(
+            1, np.zeros((20, 30), np.uint32), FrameRecord(FrameStatus.CLICKED, {}, absent=[2])
+        )
+        store.commit_frame(
+            2, np.zeros((20, 30), np.uint32), FrameRecord(FrameStatus.CLICKED, {}, absent=[2])
+        )
     [(data, meta, _)] = read_store(str(source))
     write_labels(str(tmp_path / "new.zarr"), data, meta)
     with AnnotationStore.open(tmp_path / "new.zarr") as new:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from napari_skipclick.io.store import AnnotationStore, StoreCorruptError, StoreError
-from napari_skipclick.types import FrameStatus, VideoInfo
+from napari_skipclick.types import FrameRecord, FrameStatus, VideoInfo
 
 VIDEO = VideoInfo("/videos/run1.mp4", 3, 16, 20, 30.0, "fp-read")
 
@@ -18,7 +18,7 @@ def make_store(path: Path) -> Path:
     labels = np.zeros((16, 20), np.uint32)
     labels[2:6, 3:9] = 1
     with AnnotationStore.open_or_create(path, VIDEO) as store:
-        store.commit_frame(1, labels, FrameStatus.CLICKED, {})
+        store.commit_frame(1, labels, FrameRecord(FrameStatus.CLICKED, {}))
     return path
 
 

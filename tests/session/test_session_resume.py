@@ -6,7 +6,7 @@ import numpy as np
 
 from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.session import AnnotationSession
-from napari_skipclick.types import Click, FrameStatus, VideoInfo
+from napari_skipclick.types import Click, FrameRecord, FrameStatus, VideoInfo
 from support.engines import ColourEngine, moving_squares
 
 INFO = VideoInfo("squares.mp4", 6, 64, 96, 25.0, "fingerprint-squares")
@@ -40,7 +40,7 @@ def test_the_store_resumes_where_the_last_undo_or_redo_went(tmp_path):
     with AnnotationStore.open_or_create(path, INFO) as store:
         assert store.resume_frame() == shown
         # a frame another writer saves later (an import) is where the store resumes then
-        store.commit_frame(5, np.zeros((64, 96), np.uint32), FrameStatus.IMPORTED, {})
+        store.commit_frame(5, np.zeros((64, 96), np.uint32), FrameRecord(FrameStatus.IMPORTED, {}))
         assert store.resume_frame() == 5
 
 
@@ -48,7 +48,7 @@ def test_a_store_noted_nothing_resumes_on_the_frame_saved_last(tmp_path):
     with AnnotationStore.open_or_create(tmp_path / "s.zarr", INFO) as store:
         assert store.resume_frame() is None
         labels = np.ones((64, 96), np.uint32)
-        store.commit_frame(3, labels, FrameStatus.CLICKED, {})
+        store.commit_frame(3, labels, FrameRecord(FrameStatus.CLICKED, {}))
         assert store.resume_frame() == 3
         store.note_last_edit(0)  # frame 0 is a frame
         assert store.resume_frame() == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.session import AnnotationSession, PropagationSettings
-from napari_skipclick.types import Click, FrameStatus, VideoInfo
+from napari_skipclick.types import Click, FrameRecord, FrameStatus, VideoInfo
 from support.engines import ColourEngine, moving_squares, red_box
 
 STRICT = PropagationSettings(min_confidence=0.95)  # the engine's 0.9 asks for review everywhere
@@ -160,7 +160,9 @@ def test_deleting_the_object_a_saved_frame_was_left_in_review_for_settles_it(tmp
     store = AnnotationStore.open_or_create(path, info)
     labels, clicks = store.read_labels(2), store.clicks(2)
     store.commit_frame(
-        2, labels, FrameStatus.NEEDS_REVIEW, clicks, carried=[bar], review={square: "doubt"}
+        2,
+        labels,
+        FrameRecord(FrameStatus.NEEDS_REVIEW, clicks, carried=[bar], review={square: "doubt"}),
     )
     resumed = AnnotationSession(frames, ColourEngine(), store=store)
     resumed.delete_object(square)

@@ -10,7 +10,7 @@ import pytest
 from napari_skipclick.io.store import AnnotationStore, StoreLockedError
 from napari_skipclick.session import AnnotationSession, PropagationSettings
 from napari_skipclick.session.store_protocol import Store
-from napari_skipclick.types import Click, FrameStatus, ObjectInfo, VideoInfo
+from napari_skipclick.types import Click, FrameRecord, FrameStatus, ObjectInfo, VideoInfo
 from support.engines import RED, ColourEngine, moving_squares
 
 
@@ -174,7 +174,7 @@ def test_save_to_a_store_of_other_annotations_is_refused(tmp_path, frames):
         labels = np.zeros(frames.shape[1:3], np.uint32)
         labels[:4, :4] = 7
         theirs.write_objects([ObjectInfo(7, "old pole", "pole", (1, 2, 3))], ["pole"])
-        theirs.commit_frame(5, labels, FrameStatus.REVIEWED, {})
+        theirs.commit_frame(5, labels, FrameRecord(FrameStatus.REVIEWED, {}))
     session = AnnotationSession(frames, ColourEngine())
     session.set_clicks(0, session.add_object(name="skier").id, [Click(25, 15, True)])
     target = AnnotationStore.open_or_create(tmp_path / "theirs.zarr", info)

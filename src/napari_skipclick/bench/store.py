@@ -64,7 +64,7 @@ def measure(work: Path, masks_dir: Path, n_commits: int, n_frames: int) -> dict:
     from ..io.export import FORMATS, export_store
     from ..io.store import AnnotationStore
     from ..io.video import open_video
-    from ..types import FrameStatus, ObjectInfo, VideoInfo
+    from ..types import FrameRecord, FrameStatus, ObjectInfo, VideoInfo
 
     masks = object_masks(masks_dir)
     big = masks.repeat(3, axis=1).repeat(3, axis=2)[:, :1080, 115 : 115 + 1920]  # 1080p
@@ -74,7 +74,9 @@ def measure(work: Path, masks_dir: Path, n_commits: int, n_frames: int) -> dict:
         for t in range(n_commits):
             labels = frame_labels(big, t)
             start = time.perf_counter()
-            store.commit_frame(t, labels, FrameStatus.CLICKED, {1: [(540.0, 960.0, True, 0.0)]})
+            store.commit_frame(
+                t, labels, FrameRecord(FrameStatus.CLICKED, {1: [(540.0, 960.0, True, 0.0)]})
+            )
             times.append(time.perf_counter() - start)
 
     objects = [
@@ -90,7 +92,7 @@ def measure(work: Path, masks_dir: Path, n_commits: int, n_frames: int) -> dict:
         store.write_objects(objects, ["person", "ski", "pole"])
         for t in range(n_frames):
             clicks = {i: [(200.0, 400.0, True, 0.0), (210.0, 405.0, False, 1.0)] for i in (1, 2, 3)}
-            store.commit_frame(t, frame_labels(masks, t), FrameStatus.CLICKED, clicks)
+            store.commit_frame(t, frame_labels(masks, t), FrameRecord(FrameStatus.CLICKED, clicks))
     exports = {}
     for fmt in FORMATS:
         for images in (False, True):

@@ -16,7 +16,7 @@ import numpy as np
 from ..checks import ids_in
 from ..colors import color_for
 from ..frame_lists import frame_ranges
-from ..types import DEFAULT_CLASS, LABELS_ONLY, FrameStatus, ObjectInfo, VideoInfo
+from ..types import DEFAULT_CLASS, LABELS_ONLY, FrameRecord, FrameStatus, ObjectInfo, VideoInfo
 from .fingerprints import same_video
 from .label_sources import LabelsImportError, LabelSource, frame_labels, read_labels_source
 from .store import AnnotationStore, StoreError
@@ -173,7 +173,7 @@ def import_labels(
     for k, t in enumerate(report.frames):  # frames without any label are not imported
         labels = frame_labels(source, t, (v.height, v.width))[0]
         try:
-            store.commit_frame(t, labels, FrameStatus.IMPORTED, {})
+            store.commit_frame(t, labels, FrameRecord(FrameStatus.IMPORTED))
         except StoreError as exc:
             raise StoreError(_cut_short(exc, report.frames[:k], report.frames[k:])) from exc
         if progress is not None:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..colors import color_for
-from ..types import DEFAULT_CLASS, ObjectInfo
+from ..types import DEFAULT_CLASS, FrameRecord, ObjectInfo
 from .store_protocol import check_store_fits, check_store_takes
 
 if TYPE_CHECKING:
@@ -153,24 +153,20 @@ class SessionSaving:
                     if timed
                 }
                 labels = self.labels.read(t)  # read-only: later writes replace, never change it
-                status, engine_key, version = self.status(t), self.engine.key, self._version(t)
-                carried = sorted(self._carried.get(t, ()))
-                painted, accepted = sorted(self._painted.get(t, ())), t in self._accepted
-                absent = sorted(self._absent.get(t, ()))
+                version = self._version(t)
                 review, settled = self._stored_reasons(t)
-            self.store.commit_frame(
-                t,
-                labels,
-                status,
-                clicks,
-                engine_key=engine_key,
-                carried=carried,
-                painted=painted,
-                accepted=accepted,
-                absent=absent,
-                review=review,
-                settled=settled,
-            )
+                saved = FrameRecord(
+                    self.status(t),
+                    clicks,
+                    engine_key=self.engine.key,
+                    carried=sorted(self._carried.get(t, ())),
+                    painted=sorted(self._painted.get(t, ())),
+                    accepted=t in self._accepted,
+                    absent=sorted(self._absent.get(t, ())),
+                    review=review,
+                    settled=settled,
+                )
+            self.store.commit_frame(t, labels, saved)
             courses = self.courses.records()
             for frame, record in courses.items():
                 try:

@@ -11,10 +11,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ..types import FrameStatus, ObjectInfo, VideoInfo
-
-#: one stored click: row, column, positive?, unix time it was made
-ClickRecord = tuple[float, float, bool, float]
+from ..types import ClickRecord, FrameRecord, FrameStatus, ObjectInfo, VideoInfo
 
 
 class Store(Protocol):
@@ -97,36 +94,9 @@ class Store(Protocol):
         them without reading the labels."""
         ...
 
-    def commit_frame(
-        self,
-        t: int,
-        labels: np.ndarray,
-        status: FrameStatus,
-        clicks: Mapping[int, Sequence[ClickRecord]],
-        *,
-        engine_key: str | None = None,
-        carried: Iterable[int] = (),
-        painted: Iterable[int] = (),
-        accepted: bool = False,
-        absent: Iterable[int] = (),
-        review: Mapping[int, str] | None = None,
-        settled: Mapping[int, str] | None = None,
-    ) -> None:
-        """Save frame ``t``'s labels, status and clicks durably (replacing what was saved).
-
-        Args:
-            t: the frame.
-            labels: its ``(H, W)`` labels.
-            status: its status.
-            clicks: its clicks per object ID.
-            engine_key: the engine whose masks these are.
-            carried: the objects whose mask on this frame propagation made.
-            painted: the objects whose pixels on this frame the user painted or erased.
-            accepted: the user accepted the frame before an edit made it *clicked*.
-            absent: the objects the user marked not on this frame.
-            review: why propagation marked the frame *needs review*, per object ID in doubt.
-            settled: the reasons of objects no longer in doubt there (corrected since).
-        """
+    def commit_frame(self, t: int, labels: np.ndarray, record: FrameRecord) -> None:
+        """Save frame ``t``'s ``(H, W)`` labels with ``record`` (its status, clicks and marks)
+        durably, replacing what was saved."""
         ...
 
     def note_last_edit(self, t: int) -> None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...types import FrameStatus
 from .errors import StoreCorruptError
+from .frame_record import read_record
 from .store import AnnotationStore
 
 
@@ -20,20 +20,7 @@ def copy_frame(
 ) -> None:
     """Commit ``labels`` (equal to ``source``'s frame ``t``) into ``target`` with everything
     ``source``'s commit of frame ``t`` holds."""
-    record = source.frame_record(t) or {}
-    target.commit_frame(
-        t,
-        labels,
-        FrameStatus(record.get("status", FrameStatus.CLICKED.value)),
-        source.clicks(t),
-        engine_key=record.get("engine_key"),
-        carried=record.get("carried", ()),
-        painted=record.get("painted", ()),
-        accepted=bool(record.get("accepted", False)),
-        absent=record.get("absent", ()),
-        review={int(obj): str(why) for obj, why in (record.get("review") or {}).items()},
-        settled={int(obj): str(why) for obj, why in (record.get("settled") or {}).items()},
-    )
+    target.commit_frame(t, labels, read_record(source.frame_record(t), source.clicks(t)))
     courses = source.read_courses(t)
     if courses:
         target.write_courses(t, courses)

@@ -4,48 +4,52 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from ...checks import ids_in
-from ...types import FrameStatus
+from ...types import ClickRecord, FrameRecord, FrameStatus
 from .checks import check_clicks, check_object_ids, check_review_reasons
 from .txn import utc_now
 
 
-def frame_record(
-    t: int,
-    labels: np.ndarray,
-    status: FrameStatus,
-    clicks: Mapping[int, Sequence[tuple[float, float, bool, float]]],
-    engine_key: str | None,
-    *,
-    carried: Iterable[int] = (),
-    painted: Iterable[int] = (),
-    accepted: bool = False,
-    absent: Iterable[int] = (),
-    review: Mapping[int, str] | None = None,
-    settled: Mapping[int, str] | None = None,
-) -> dict:
-    """The record of frame ``t`` committed with ``labels`` (checked, ``(H, W)``; the fields as
-    ``AnnotationStore.commit_frame`` takes them); ``ValueError`` for bad input."""
+def frame_record(t: int, labels: np.ndarray, record: FrameRecord, engine_key: str | None) -> dict:
+    """The record of frame ``t`` committed with ``labels`` (checked, ``(H, W)``) and ``record``,
+    its engine ``engine_key`` (``record``'s, or the store's last); ``ValueError`` for bad input."""
     return {
         "frame": t,
-        "status": FrameStatus(status).value,
+        "status": FrameStatus(record.status).value,
         "labels": True,
-        "clicks": check_clicks(clicks, labels.shape),
+        "clicks": check_clicks(record.clicks, labels.shape),
         "engine_key": engine_key,
-        "carried": check_object_ids(carried),
-        "painted": check_object_ids(painted),
-        "accepted": bool(accepted),
-        "absent": check_object_ids(absent),
+        "carried": check_object_ids(record.carried),
+        "painted": check_object_ids(record.painted),
+        "accepted": bool(record.accepted),
+        "absent": check_object_ids(record.absent),
         "ids": sorted(ids_in(labels)),
-        "review": check_review_reasons(review or {}),
-        "settled": check_review_reasons(settled or {}),
+        "review": check_review_reasons(record.review or {}),
+        "settled": check_review_reasons(record.settled or {}),
         "time": utc_now(),
         "commit": uuid.uuid4().hex,
     }
+
+
+def read_record(record: dict | None, clicks: Mapping[int, Sequence[ClickRecord]]) -> FrameRecord:
+    """A frame's saved ``record`` (None: it has none) with its ``clicks``, as a commit takes it
+    again (a frame copied into another store)."""
+    record = record or {}
+    return FrameRecord(
+        FrameStatus(record.get("status", FrameStatus.CLICKED.value)),
+        clicks,
+        engine_key=record.get("engine_key"),
+        carried=record.get("carried", ()),
+        painted=record.get("painted", ()),
+        accepted=bool(record.get("accepted", False)),
+        absent=record.get("absent", ()),
+        review={int(obj): str(why) for obj, why in (record.get("review") or {}).items()},
+        settled={int(obj): str(why) for obj, why in (record.get("settled") or {}).items()},
+    )
 
 
 def status_record(t: int, record: dict | None, labels: bool, status: FrameStatus) -> dict:

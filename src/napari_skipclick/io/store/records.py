@@ -12,15 +12,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ...types import FrameStatus, ObjectInfo, VideoInfo
+from ...types import ClickRecord, FrameStatus, ObjectInfo, VideoInfo
 from .errors import StoreCorruptError, StoreError
 from .frame_files import read_frame_files
 from .import_mark import interrupted_import
 from .last_edit import read_last_edit, write_last_edit
 from .txn import FrameJournal, frame_name, parse_frame_record
-
-#: one click as stored: row, column, positive, unix time
-ClickRecord = tuple[float, float, bool, float]
 
 
 class CommittedFrame(NamedTuple):

@@ -10,14 +10,14 @@ import contextlib
 import os
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import zarr
 
-from ...types import FrameStatus, ObjectInfo, VideoInfo
+from ...types import FrameRecord, FrameStatus, ObjectInfo, VideoInfo
 from . import courses
 from .checks import check_labels, load_objects, objects_doc
 from .errors import DECODE_ERRORS, StoreCorruptError, StoreError, StoreLockedError
@@ -220,61 +220,33 @@ class AnnotationStore(FrameRecords):
         if self._lock is None or not self._lock.held:
             raise StoreError(f"the store {self.path} is closed")
 
-    def commit_frame(
-        self,
-        t: int,
-        labels: np.ndarray,
-        status: FrameStatus,
-        clicks: Mapping[int, Sequence[tuple[float, float, bool, float]]],
-        *,
-        engine_key: str | None = None,
-        carried: Iterable[int] = (),
-        painted: Iterable[int] = (),
-        accepted: bool = False,
-        absent: Iterable[int] = (),
-        review: Mapping[int, str] | None = None,
-        settled: Mapping[int, str] | None = None,
-    ) -> None:
-        """Write frame ``t``'s labels, status and clicks (replacing its clicks); durable on return.
-
-        ``carried`` lists the objects whose mask on this frame propagation made
-        (``carried_masks``), ``painted`` those whose pixels the user painted or erased
-        (``painted_masks``), ``accepted`` whether the user accepted it before an edit made it
-        *clicked* (``accepted_frames``), ``absent`` the objects the user marked not on it
-        (``absent_marks``); ``review`` why propagation marked it *needs review*, object by
-        object (``review_reasons``), and ``settled`` those of objects no longer in doubt there
-        (``settled_reasons``). Raises ``ValueError`` for bad input and :class:`StoreError`
-        when the disk refuses the write (the frame keeps its previous commit; a retry may
-        follow).
+    def commit_frame(self, t: int, labels: np.ndarray, record: FrameRecord) -> None:
+        """Write frame ``t``'s labels with ``record`` (its status, clicks and marks, replacing
+        what was saved); durable on return. ``record.carried`` is read back by
+        ``carried_masks``, ``painted`` by ``painted_masks``, ``accepted`` by
+        ``accepted_frames``, ``absent`` by ``absent_marks``, ``review`` by ``review_reasons``
+        and ``settled`` by ``settled_reasons``. Raises ``ValueError`` for bad input and
+        :class:`StoreError` when the disk refuses the write (the frame keeps its previous
+        commit; a retry may follow).
         """
         self._check_writable()
         t = self._check_frame(t)
         data = check_labels(labels, (self.video.height, self.video.width))
-        record = frame_record(
-            t,
-            data,
-            status,
-            clicks,
-            engine_key if engine_key is not None else self._engine_key(),
-            carried=carried,
-            painted=painted,
-            accepted=accepted,
-            absent=absent,
-            review=review,
-            settled=settled,
-        )
+        engine_key = record.engine_key
+        used = engine_key if engine_key is not None else self._engine_key()
+        saved = frame_record(t, data, record, used)
         with self._write_lock:
             self._check_writable()
             try:
                 note_engine_used(self.path, self._manifest, engine_key)
-                self._journal.commit(t, data, record)
+                self._journal.commit(t, data, saved)
             except OSError as e:
                 self._reload_record(t)
                 raise StoreError(
                     f"could not save frame {t} to the store {self.path}: {e.strerror or e}; "
                     "the frame on disk is as it was before"
                 ) from e
-            self._records[t] = record
+            self._records[t] = saved
             self._damaged.pop(t, None)
             self._missing.pop(t, None)
 
