@@ -33,7 +33,7 @@ from .review import SessionReview, edit_change
 from .saving import SessionSaving
 from .spurs import without_spur
 from .state import ObjectRegistry, stored_registry
-from .store_protocol import Store, check_store_fits
+from .store_protocol import Store, check_store_fits, check_store_ids
 from .thin_parts import thin_part_of
 from .track import Courses
 from .undoing import SessionUndo
@@ -88,6 +88,7 @@ class AnnotationSession(
             )
         if store is not None:
             check_store_fits(store, shape, getattr(frames, "info", None))
+            check_store_ids(store)
             store.claim(self)
         self.frames = frames
         self.engine = engine

@@ -11,12 +11,20 @@ from ..checks import MAX_OBJECT_ID
 from ..colors import COLORS, color_for
 from ..types import ObjectInfo
 
-__all__ = ["COLORS", "ObjectRegistry", "color_for"]
+__all__ = ["COLORS", "ObjectRegistry", "color_for", "within_limit"]
 
 
 def class_names(classes: str | Iterable[str]) -> list[str]:
     """Class names as a list; one string is one name (``"skier"``, not five letters)."""
     return [classes] if isinstance(classes, str) else list(classes)
+
+
+def within_limit(obj_id: int) -> int:
+    """``obj_id`` if an object may have it (napari draws it: ``MAX_OBJECT_ID``); ``ValueError``
+    naming it and the limit."""
+    if obj_id > MAX_OBJECT_ID:
+        raise ValueError(f"ID {obj_id} is above {MAX_OBJECT_ID}, the largest object ID")
+    return obj_id
 
 
 class ObjectRegistry:
@@ -41,7 +49,7 @@ class ObjectRegistry:
             self.add_class(name)
         for info in objects:
             self._enter(info.class_name)
-            self._objects[info.id] = info
+            self._objects[within_limit(info.id)] = info
         self._next_id = max(max(self._objects, default=0) + 1, int(next_id))
         #: every ID an object of this session has had (deleted ones' too)
         self._given: set[int] = set(self._objects)
@@ -197,7 +205,9 @@ class ObjectRegistry:
         return self._objects.pop(self.get(obj_id).id)
 
     def restore(self, info: ObjectInfo) -> None:
-        """Put back a removed object under its own ID (used by undo)."""
+        """Put back a removed object under its own ID (undo; an object a store's frames hold
+        that its list lacks); ``ValueError`` for an ID above ``MAX_OBJECT_ID``."""
+        within_limit(info.id)
         self._enter(info.class_name)
         self._objects[info.id] = info
         self._next_id = max(self._next_id, info.id + 1)
@@ -209,9 +219,7 @@ class ObjectRegistry:
             raise ValueError(f"object IDs start at 1 (0 is the background), not {obj_id}")
         if self.was_given(obj_id):
             raise ValueError(f"ID {obj_id} was given before (an object deleted keeps its ID)")
-        if obj_id > MAX_OBJECT_ID:
-            raise ValueError(f"ID {obj_id} is above {MAX_OBJECT_ID}, the largest object ID")
-        return obj_id
+        return within_limit(obj_id)
 
     def _enter(self, name: str) -> None:
         """Put the class ``name`` at the end of the list, if it is not there, back from

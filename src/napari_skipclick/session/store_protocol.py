@@ -11,6 +11,7 @@ from typing import Protocol
 
 import numpy as np
 
+from ..checks import MAX_OBJECT_ID
 from ..types import ClickRecord, FrameRecord, FrameStatus, ObjectInfo, VideoInfo
 
 
@@ -173,4 +174,25 @@ def check_store_takes(store: Store, frames: Iterable[int], objects: Iterable[Obj
         raise ValueError(
             f"the store {store.path} already holds other annotations ({' and '.join(held)}): "
             "saving into it would mix them with this session's; choose a new store"
+        )
+
+
+def check_store_ids(store: Store) -> None:
+    """``ValueError`` when ``store`` lists, or its frames hold, an object ID above
+    ``MAX_OBJECT_ID`` (a store another tool wrote): a session could neither show nor keep that
+    object, so none opens and the store is left as it is."""
+    try:
+        ids = {o.id for o in store.objects()}
+    except Exception:  # a damaged list (StoreCorruptError): the frames still tell
+        ids = set()
+    for t in store.annotated_frames():
+        ids |= store.frame_ids(t) or frozenset()
+    above = sorted(i for i in ids if i > MAX_OBJECT_ID)
+    if above:
+        more = f" (and {len(above) - 1} more above it)" if len(above) > 1 else ""
+        raise ValueError(
+            f"the store {store.path} holds object ID {above[0]}{more}, above {MAX_OBJECT_ID}, "
+            "the largest object ID (what napari draws): no session was opened and the store "
+            f"is left as it is. Renumber its objects to 1..{MAX_OBJECT_ID} in the tool that "
+            "wrote it (skimage.segmentation.relabel_sequential renumbers labels), then open it"
         )
