@@ -189,7 +189,7 @@ class SoakActions:
         if kind == "eraser":
             label = 0
         elif kind == "new label" and len(self.session.objects) < MAX_OBJECTS:
-            label = self.session.registry.next_id
+            label = self.session.registry.new_id()  # the ID a new object gets
             layer.selected_label = label  # typed in the layer's label box
         point = (t, float(np.clip(y, 0, height - 1)), float(np.clip(x, 0, width - 1)))
         objects_before = len(self.session.objects)
