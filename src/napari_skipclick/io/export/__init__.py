@@ -117,7 +117,7 @@ def export_store(
     check_video_keys(opened, videos)
     plan = plan_export(opened, frames, statuses, split, split_by, seed)
     use_images = images_by_default if with_images is None else with_images
-    images = FrameImages(image_format, quality, videos, warn) if use_images else None
+    images = FrameImages(image_format, quality, videos, warn=say) if use_images else None
     run_args = {"overwrite": overwrite, "progress": progress, "cancel": cancel, "warn": say}
     try:
         written = writer(plan, Path(out), run_args, images)

@@ -4,7 +4,6 @@ frames read are the ones annotated."""
 from __future__ import annotations
 
 import io
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -65,7 +64,7 @@ class FrameImages:
             the frames themselves, a ``(T, H, W, 3)`` uint8 array-like (the widget's session:
             what the annotator saw).
         warn: called when the frames read are not the file or folder the store was annotated
-            on (``check_video``), the store's own or one of ``videos``; None: a Python warning.
+            on (``check_video``), the store's own or one of ``videos``.
     """
 
     def __init__(
@@ -73,7 +72,8 @@ class FrameImages:
         image_format: str = "jpg",
         quality: int = 95,
         videos: dict[str | Path, Any] | None = None,
-        warn: Callable[[str], None] | None = None,
+        *,
+        warn: Callable[[str], None],
     ) -> None:
         if image_format not in IMAGE_FORMATS:
             raise ValueError(f"image format must be one of {IMAGE_FORMATS}, not {image_format!r}")
@@ -83,7 +83,7 @@ class FrameImages:
         self._sources = {Path(key).resolve(): source for key, source in (videos or {}).items()}
         self._open: dict[Path, Any] = {}
         self._opened: list[Any] = []  # the videos this object opened, to close
-        self._warn = warn or _python_warning
+        self._warn = warn
 
     def frame(self, store: AnnotationStore, t: int) -> np.ndarray:
         """Frame ``t`` of ``store``'s video as ``(H, W, 3) uint8``."""
@@ -137,7 +137,3 @@ class FrameImages:
             if close is not None:
                 close()
         self._open.clear()
-
-
-def _python_warning(text: str) -> None:
-    warnings.warn(text, UserWarning, stacklevel=5)
