@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -44,8 +44,18 @@ def _layer_statuses(metadata: dict) -> dict[int, FrameStatus]:
         return {}
 
 
-def write_labels(path: str, data: Any, meta: dict) -> list[str]:
+def write_labels(
+    path: str,
+    data: Any,
+    meta: dict,
+    *,
+    only: Collection[int] | None = None,
+    on_frame: Callable[[int], None] | None = None,
+) -> list[str]:
     """Save labels (H, W) or (T, H, W) into the store at ``path``; return the written path.
+
+    ``only``: the frames to read and write (None: all); a session's frames left out are those
+    it never changed. ``on_frame`` is called with each of them as its turn comes (progress).
 
     A new store gets every labelled frame. A frame whose labels equal those of the store the
     layer was read from (the reader's layer) is copied with all its commit holds (clicks,
@@ -71,7 +81,8 @@ def write_labels(path: str, data: Any, meta: dict) -> list[str]:
     if data.ndim not in (2, 3):  # StoreError: napari would take a ValueError for "not mine"
         raise StoreError(f"a SkipClick store holds (T, H, W) or (H, W) labels, not {data.shape}")
     frames = data[None] if data.ndim == 2 else data
-    for t in range(frames.shape[0]):  # checked before the store is made or changed
+    wanted = range(frames.shape[0]) if only is None else sorted(only)
+    for t in wanted:  # checked before the store is made or changed
         problem = label_values_problem(np.asarray(frames[t]))
         if problem is not None:
             raise StoreError(f"cannot save the labels as a SkipClick store: frame {t}: {problem}")
@@ -93,7 +104,9 @@ def write_labels(path: str, data: Any, meta: dict) -> list[str]:
         ids: set[int] = set()
         annotated = set(store.annotated_frames())
         statuses = {**store.statuses(), **_layer_statuses(metadata)}
-        for t in sorted(painted) if own else range(video.n_frames):
+        for t in sorted(painted) if own else wanted:
+            if on_frame is not None:
+                on_frame(t)
             labels = np.asarray(frames[t])
             ids.update(object_ids_in(labels))
             if t in annotated and np.array_equal(labels, store.read_labels(t)):

@@ -19,11 +19,12 @@ def feature_cache() -> FeatureCache:
 @pytest.fixture(autouse=True)
 def recovery_in_tmp(tmp_path, monkeypatch):
     """Recovery stores of sessions with no store go to the test's folder, not the user's."""
-    from napari_skipclick._qt import labels_keeping
+    from napari_skipclick._qt.labels_keeping import RecoveryWrite
+    from napari_skipclick.io import recovered
 
-    monkeypatch.setattr(
-        labels_keeping, "recovery_folder", lambda: tmp_path / "recovered", raising=False
-    )
+    monkeypatch.setattr(recovered, "recovery_folder", lambda: tmp_path / "recovered")
+    yield
+    assert RecoveryWrite.wait_all(timeout=60)  # none outlives its test's folder
 
 
 @pytest.fixture

@@ -312,3 +312,27 @@ def test_saving_the_readers_layer_keeps_the_objects_marked_not_here(tmp_path):
     write_labels(str(source), data, meta)
     with AnnotationStore.open(source) as store:
         assert store.absent_marks() == {(1, 2), (2, 2)} and store.read_labels(2)[0, 0] == 3
+
+
+class FramesRead(np.ndarray):
+    """Labels that note every frame read."""
+
+    read: list[int]
+
+    def __getitem__(self, key):
+        if isinstance(key, int):
+            self.read.append(key)
+        return super().__getitem__(key)
+
+
+def test_the_writer_reads_and_writes_only_the_frames_it_is_given(tmp_path):
+    """A session's recovery copy writes its changed frames alone, each reported as it goes
+    (a long clip's other frames, never changed, were read one by one)."""
+    labels = painted((5, 20, 30)).view(FramesRead)
+    labels.read = []
+    reported: list[int] = []
+    write_labels(str(tmp_path / "some.zarr"), labels, {}, only=[2, 0], on_frame=reported.append)
+    assert reported == [0, 2] and set(labels.read) == {0, 2}
+    with AnnotationStore.open(tmp_path / "some.zarr") as store:
+        assert store.annotated_frames() == [0, 2] and store.video.n_frames == 5
+        np.testing.assert_array_equal(store.read_labels(2), painted((5, 20, 30))[2])

@@ -1,18 +1,27 @@
 """The session's labels layer keeps the session's labels: its data is not replaced while the
-session runs, and labels no store holds are not taken over by the next session."""
+session runs, and labels no store holds are not taken over by the next session: they stay in
+a layer of their own and are copied to a recovery store (``io.recovered``) in a thread that
+is no daemon, so that a closing window neither waits for the copy nor ends it."""
 
 from __future__ import annotations
 
-import time
+import contextlib
+import copy
+import sys
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from napari.utils.notifications import show_info, show_warning
+from qtpy.QtCore import QTimer
 
 from .._layer_data import SAVED_IN, unwrapped
+from .._writer import write_labels
+from ..io import recovered
+from .activity import ActivityProgress
 
-#: the cache folder's folder of stores that keep labels no store held when their session ended
-RECOVERED = "recovered"
+#: milliseconds between two looks of the GUI thread at a recovery write's progress
+FOLLOW_MS = 100
 
 
 def keep_session_data(layer: Any, data: Any, _event: Any = None) -> None:
@@ -31,8 +40,8 @@ def keep_session_data(layer: Any, data: Any, _event: Any = None) -> None:
 def set_aside_unsaved(viewer: Any, layer: Any, data: Any) -> None:
     """When a session without a store ends with labels, rename its ``layer`` so that they stay
     in a layer of their own (the next session took the layer over, its labels gone with no
-    question asked), and write them to a recovery store: the session may end because the
-    window closes, which takes the layer with it."""
+    question asked), and write them to a recovery store (``RecoveryWrite``): the session may
+    end because the window closes, which takes the layer with it."""
     volume = getattr(data, "volume", None)
     if SAVED_IN in layer.metadata or volume is None or not volume.dirty_frames():
         return
@@ -40,33 +49,94 @@ def set_aside_unsaved(viewer: Any, layer: Any, data: Any) -> None:
         return
     layer.name = f"{layer.name} (not saved)"
     try:
-        copy = f"a copy, which closing the window keeps, is in the store {recover(layer)}"
+        path = recovered.new_recovery_path(recovered.recovery_folder())
     except Exception as exc:  # a full disk, a cache folder that is a file
         show_warning(f"The session's labels could not be copied to a recovery store: {exc}")
-        copy = "no copy could be saved: closing the window loses them"
+        copy_ = "no copy could be saved: closing the window loses them"
+    else:
+        metadata = copy.deepcopy(dict(layer.metadata))
+        RecoveryWrite(path, data, metadata, volume.dirty_frames(), layer.name).start()
+        copy_ = f"a copy, which closing the window keeps, is being written to the store {path}"
     show_info(
         f"The session's labels are in no store: they stay in the layer {layer.name!r} while "
-        f"the window is open (File > Save Selected Layers saves them); {copy}"
+        f"the window is open (File > Save Selected Layers saves them); {copy_}"
     )
 
 
-def recovery_folder() -> Path:
-    """The folder of recovery stores: ``recovered`` in the cache folder."""
-    from ..model.weights import cache_dir
+class RecoveryWrite:
+    """The write of a session's changed ``frames`` (napari's writer of this plugin) into the
+    new recovery store ``path``, in a thread of its own that is no daemon: Python waits for it
+    before the process ends, so a closing window keeps the labels. The GUI thread follows its
+    progress (a bar in the activity dock) and says when it failed; the thread touches no Qt."""
 
-    return cache_dir() / RECOVERED
+    #: the writes under way (``wait_all`` waits for them)
+    running: ClassVar[set[RecoveryWrite]] = set()
 
+    def __init__(
+        self, path: Path, data: Any, metadata: dict, frames: list[int], layer_name: str
+    ) -> None:
+        self.path = path
+        self.layer_name = layer_name
+        self.written = 0
+        self.error: Exception | None = None
+        self.thread = threading.Thread(
+            target=self._run,
+            args=(data, metadata, frames),
+            name=f"SkipClick recovery {path.name}",
+            daemon=False,
+        )
+        self._bar: ActivityProgress | None = None
+        self._timer: QTimer | None = None
+        self._frames = len(frames)
 
-def recover(layer: Any) -> Path:
-    """Write ``layer``'s labels (napari's writer of this plugin) into a new store in the
-    ``recovery_folder``; returns its path."""
-    from .._writer import write_labels
+    def start(self) -> None:
+        """Start the thread, and the bar and its follower (on the GUI thread)."""
+        self._bar = ActivityProgress(f"SkipClick: copying labels to {self.path.name}", self._frames)
+        self._timer = QTimer()
+        self._timer.setInterval(FOLLOW_MS)
+        self._timer.timeout.connect(self._follow)
+        RecoveryWrite.running.add(self)
+        self.thread.start()
+        self._timer.start()
 
-    folder = recovery_folder()
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    path = next(
-        p for p in (folder / f"labels-{stamp}-{i}.zarr" for i in range(1, 10_000)) if not p.exists()
-    )
-    write_labels(str(path), layer.data, dict(layer.metadata))
-    return path
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the labels are written (True) or ``timeout`` s passed (False)."""
+        self.thread.join(timeout)
+        return not self.thread.is_alive()
+
+    @classmethod
+    def wait_all(cls, timeout: float | None = None) -> bool:
+        """Block until every write under way has ended (False: one still runs)."""
+        return all([write.wait(timeout) for write in list(cls.running)])
+
+    def _run(self, data: Any, metadata: dict, frames: list[int]) -> None:
+        try:
+            write_labels(
+                str(self.path), data, {"metadata": metadata}, only=frames, on_frame=self._count
+            )
+        except Exception as exc:  # told on the GUI thread, and here if that is gone
+            self.error = exc
+            print(
+                f"skipclick: the labels could not be copied to {self.path}: {exc}", file=sys.stderr
+            )
+            with contextlib.suppress(OSError):
+                self.path.rmdir()  # the folder made for it, if it stayed empty
+
+    def _count(self, _t: int) -> None:
+        self.written += 1
+
+    def _follow(self) -> None:
+        """The GUI thread's look at the write: move the bar; once it has ended, close the bar
+        and say when it failed."""
+        assert self._bar is not None and self._timer is not None
+        self._bar.set(self.written)
+        if self.thread.is_alive():
+            return
+        self._timer.stop()
+        self._bar.close()
+        RecoveryWrite.running.discard(self)
+        if self.error is not None:
+            show_warning(
+                f"The session's labels could not be copied to a recovery store: {self.error}; "
+                f"they stay in the layer {self.layer_name!r} while the window is open"
+            )
