@@ -43,6 +43,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "napari_skipclick.io.info_cli",
         "what a store holds: objects, frame statuses, frames that need review and why",
     ),
+    "recovered": (
+        "napari_skipclick.io.recovered_cli",
+        "list or remove the copies of labels that sessions with no store left",
+    ),
     "import-labels": (
         "napari_skipclick.io.import_cli",
         "start a store from existing labels (PNG, COCO, YOLO, numpy, zarr)",

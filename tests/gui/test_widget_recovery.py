@@ -9,6 +9,7 @@ import pytest
 
 from napari_skipclick._qt import labels_keeping
 from napari_skipclick.engines import create_engine
+from napari_skipclick.io import recovered
 from napari_skipclick.io.store import AnnotationStore
 from support.widget import click, labels_of, sample_widget, wait_idle
 
@@ -72,3 +73,26 @@ def test_the_recovery_copy_is_written_in_a_thread_the_process_waits_for(
         assert np.array_equal(np.asarray(store.read_labels(0)), mask)
         assert [o.name for o in store.objects()] == ["skier"]
         assert store.video.n_frames == image.data.shape[0] and not store.video.labels_only
+
+
+def test_a_starting_widget_says_once_that_recovery_stores_exist(
+    make_napari_viewer, tmp_path, monkeypatch
+):
+    """Recovery stores were written and never offered back: the user learnt of none."""
+    from napari_skipclick._qt.widget import SkipClickWidget
+
+    told: list[str] = []
+    monkeypatch.setattr(labels_keeping, "show_info", told.append)
+    monkeypatch.setattr(labels_keeping, "_told", False)
+    viewer = make_napari_viewer()
+    SkipClickWidget(viewer)
+    assert told == []  # none yet: nothing said
+    monkeypatch.setattr(labels_keeping, "_told", False)
+    folder = tmp_path / "recovered"
+    for _ in range(2):
+        recovered.new_recovery_path(folder)
+    SkipClickWidget(viewer)
+    SkipClickWidget(viewer)
+    assert len(told) == 1
+    assert "2 recovery store(s)" in told[0] and str(folder) in told[0]
+    assert "skipclick recovered" in told[0]

@@ -18,10 +18,13 @@ from qtpy.QtCore import QTimer
 from .._layer_data import SAVED_IN, unwrapped
 from .._writer import write_labels
 from ..io import recovered
+from ..model.weights import CacheFolderError
 from .activity import ActivityProgress
 
 #: milliseconds between two looks of the GUI thread at a recovery write's progress
 FOLLOW_MS = 100
+#: whether a widget of this process said already that recovery stores exist
+_told = False
 
 
 def keep_session_data(layer: Any, data: Any, _event: Any = None) -> None:
@@ -35,6 +38,25 @@ def keep_session_data(layer: Any, data: Any, _event: Any = None) -> None:
         f"{layer.name} shows the session's labels, which cannot be replaced while it runs: "
         "Layer > Duplicate Layer makes a copy to change"
     )
+
+
+def tell_recovered() -> None:
+    """When the first widget of the process starts and recovery stores exist, say how many,
+    where, and the command that lists them."""
+    global _told
+    if _told:
+        return
+    _told = True
+    try:
+        folder = recovered.recovery_folder()
+        stores = recovered.recovered_stores(folder)
+    except (OSError, CacheFolderError):  # a cache folder that cannot be read: nothing to tell
+        return
+    if stores:
+        show_info(
+            f"{len(stores)} recovery store(s) of labels that sessions with no store left are in "
+            f"{folder}: `skipclick recovered` lists them; drag one onto the window to open it"
+        )
 
 
 def set_aside_unsaved(viewer: Any, layer: Any, data: Any) -> None:

@@ -21,6 +21,7 @@ from .controller import AnnotationController
 from .export_panel import ExportPanel
 from .frame_panel import FramePanel
 from .keybindings import KeyBindings
+from .labels_keeping import tell_recovered
 from .layers import layers_in_use
 from .objects_panel import ObjectsPanel
 from .setup_panel import SetupPanel
@@ -80,6 +81,7 @@ class SkipClickWidget(QWidget):
         for button in self.findChildren(QAbstractButton):
             # a clicked button kept the keyboard: Space (napari's pan) clicked it again
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        tell_recovered()
 
     def keyPressEvent(self, event: Any) -> None:
         """Enter that confirmed a field of the dock (a class name, a frame count, a folder)

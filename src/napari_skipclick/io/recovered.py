@@ -5,6 +5,8 @@ those labels once the window has closed, so nothing here deletes one unless aske
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 #: the cache folder's folder of recovery stores
@@ -35,3 +37,46 @@ def new_recovery_path(folder: Path) -> Path:
             continue
         return path
     raise FileExistsError(f"{folder} holds 9999 recovery stores of {stamp}")
+
+
+@dataclass(frozen=True)
+class Recovered:
+    """One recovery store: when it was made, what it holds (``error``: why it could not be
+    read; then frames and objects are 0) and its size on disk in bytes."""
+
+    path: Path
+    made: datetime
+    frames: int
+    objects: int
+    size: int
+    error: str = ""
+
+
+def made_at(path: Path) -> datetime:
+    """When the recovery store ``path`` was made: the time in its name, else its folder's."""
+    stamp = path.name.removeprefix(PREFIX)[: len("YYYYmmdd-HHMMSS")]
+    try:
+        return datetime.strptime(stamp, STAMP)
+    except ValueError:
+        return datetime.fromtimestamp(path.stat().st_mtime)
+
+
+def recovered_stores(folder: Path) -> list[Path]:
+    """The recovery stores in ``folder`` (none if it does not exist), oldest first."""
+    if not folder.is_dir():
+        return []
+    stores = (p for p in folder.glob(f"{PREFIX}*.zarr") if p.is_dir())
+    return sorted(stores, key=lambda p: (made_at(p), p.name))
+
+
+def describe(path: Path) -> Recovered:
+    """What the recovery store ``path`` holds, read-only (a damaged one says why)."""
+    from .store import AnnotationStore, StoreError
+
+    made = made_at(path)
+    size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    try:
+        with AnnotationStore.open(path, readonly=True) as store:
+            return Recovered(path, made, len(store.annotated_frames()), len(store.objects()), size)
+    except StoreError as e:
+        return Recovered(path, made, 0, 0, size, str(e))

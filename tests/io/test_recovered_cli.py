@@ -1,0 +1,67 @@
+"""``skipclick recovered``: the recovery stores listed, read by ``skipclick info`` and napari."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_skipclick._writer import write_labels
+from napari_skipclick.cli import main
+from napari_skipclick.io import recovered
+
+META = {
+    "metadata": {
+        "objects": [{"id": 3, "name": "skier", "class_name": "athlete", "color": [255, 0, 0]}]
+    }
+}
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    """The recovery folder in the test's cache folder."""
+    monkeypatch.setenv("SKIPCLICK_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "recovered"
+
+
+def recovery_store(folder, stamp: str | None = None):
+    """A recovery store as a session leaves it: two frames of object 3 (made ``stamp``)."""
+    path = recovered.new_recovery_path(folder)
+    if stamp is not None:
+        path = path.rename(folder / f"labels-{stamp}-1.zarr")
+    labels = np.zeros((4, 16, 20), np.uint32)
+    labels[1, 2:6, 3:9] = 3
+    labels[2, 4:8, 3:9] = 3
+    write_labels(str(path), labels, META, only=[1, 2])
+    return path
+
+
+def test_the_recovery_stores_are_listed_with_date_frames_objects_size(folder, capsys):
+    assert main(["recovered"]) == 0
+    assert "no recovery stores" in capsys.readouterr().out
+    old, new = recovery_store(folder, "20200102-030405"), recovery_store(folder)
+    assert main(["recovered"]) == 0
+    out = capsys.readouterr().out
+    assert f"2 recovery store(s) in {folder}" in out
+    rows = [line.split() for line in out.splitlines() if line.endswith(".zarr")]
+    assert [row[-1] for row in rows] == [str(old), str(new)]  # oldest first
+    assert rows[0][:4] == ["2020-01-02", "03:04:05", "2", "1"]
+    assert "skipclick info STORE" in out
+
+
+def test_skipclick_info_reads_a_recovery_store(folder, capsys):
+    path = recovery_store(folder)
+    assert main(["info", "--quiet", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "skier" in out and "2 of 4 annotated" in out
+
+
+def test_napari_opens_a_recovery_store_with_its_objects(folder):
+    """Dragged onto the window, a recovery store opens as the labels it keeps."""
+    from napari_skipclick._reader import napari_get_reader
+
+    path = recovery_store(folder)
+    reader = napari_get_reader(str(path))
+    assert reader is not None
+    ((data, meta, _kind),) = [d for d in reader(str(path)) if d[2] == "labels"]
+    assert np.asarray(data[1]).max() == 3 and not np.asarray(data[0]).any()
+    assert [o["name"] for o in meta["metadata"]["objects"]] == ["skier"]
