@@ -1,4 +1,5 @@
-"""``skipclick recovered``: the recovery stores listed, read by ``skipclick info`` and napari."""
+"""``skipclick recovered``: the recovery stores listed, read by ``skipclick info``, and removed
+only when asked."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 from napari_skipclick._writer import write_labels
 from napari_skipclick.cli import main
 from napari_skipclick.io import recovered
+from napari_skipclick.io.store import AnnotationStore
 
 META = {
     "metadata": {
@@ -45,7 +47,7 @@ def test_the_recovery_stores_are_listed_with_date_frames_objects_size(folder, ca
     rows = [line.split() for line in out.splitlines() if line.endswith(".zarr")]
     assert [row[-1] for row in rows] == [str(old), str(new)]  # oldest first
     assert rows[0][:4] == ["2020-01-02", "03:04:05", "2", "1"]
-    assert "skipclick info STORE" in out
+    assert "skipclick recovered --remove" in out
 
 
 def test_skipclick_info_reads_a_recovery_store(folder, capsys):
@@ -53,6 +55,38 @@ def test_skipclick_info_reads_a_recovery_store(folder, capsys):
     assert main(["info", "--quiet", str(path)]) == 0
     out = capsys.readouterr().out
     assert "skier" in out and "2 of 4 annotated" in out
+
+
+def test_removing_by_age_takes_the_old_ones_and_names_them(folder, capsys):
+    old, new = recovery_store(folder, "20200102-030405"), recovery_store(folder)
+    assert main(["recovered", "--remove", "30", "--dry-run"]) == 0
+    assert f"would remove {old} (2 frame(s), 1 object(s)" in capsys.readouterr().out
+    assert old.is_dir()
+    assert main(["recovered", "--remove", "30"]) == 0
+    assert f"removed {old}" in capsys.readouterr().out
+    assert not old.exists() and new.is_dir()
+    for wrong in ("-1", "nan", "inf"):
+        assert main(["recovered", "--remove", wrong]) == 2  # refused, nothing removed
+    assert new.is_dir()
+
+
+def test_removing_by_path_takes_a_recovery_store_alone(folder, tmp_path, capsys):
+    path = recovery_store(folder)
+    other = tmp_path / "labels-mine.zarr"
+    with AnnotationStore.open(path) as store:
+        video = store.video
+    AnnotationStore.open_or_create(other, video).close()
+    assert main(["recovered", "--remove", str(other)]) == 2  # a store of the user's: refused
+    assert "no recovery store" in capsys.readouterr().err and other.is_dir()
+    assert main(["recovered", "--remove", str(path)]) == 0
+    assert not path.exists()
+
+
+def test_a_store_still_being_written_is_kept(folder, capsys):
+    path = recovery_store(folder)
+    with AnnotationStore.open(path, readonly=False):  # a window still writes it
+        assert main(["recovered", "--remove", "0"]) == 2
+    assert "kept" in capsys.readouterr().err and path.is_dir()
 
 
 def test_napari_opens_a_recovery_store_with_its_objects(folder):

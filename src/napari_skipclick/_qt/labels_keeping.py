@@ -42,7 +42,7 @@ def keep_session_data(layer: Any, data: Any, _event: Any = None) -> None:
 
 def tell_recovered() -> None:
     """When the first widget of the process starts and recovery stores exist, say how many,
-    where, and the command that lists them."""
+    where, and the command that lists and removes them (nothing removes them otherwise)."""
     global _told
     if _told:
         return
@@ -55,7 +55,8 @@ def tell_recovered() -> None:
     if stores:
         show_info(
             f"{len(stores)} recovery store(s) of labels that sessions with no store left are in "
-            f"{folder}: `skipclick recovered` lists them; drag one onto the window to open it"
+            f"{folder}: `skipclick recovered` lists them (and removes those you no longer "
+            "need); drag one onto the window to open it"
         )
 
 

@@ -4,6 +4,7 @@ those labels once the window has closed, so nothing here deletes one unless aske
 
 from __future__ import annotations
 
+import shutil
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -80,3 +81,25 @@ def describe(path: Path) -> Recovered:
             return Recovered(path, made, len(store.annotated_frames()), len(store.objects()), size)
     except StoreError as e:
         return Recovered(path, made, 0, 0, size, str(e))
+
+
+def is_recovery_store(path: Path) -> bool:
+    """Whether ``path`` is named as a recovery store (``recovered/labels-*.zarr``)."""
+    return path.parent.name == RECOVERED and path.name.startswith(PREFIX) and path.is_dir()
+
+
+def remove(path: Path) -> None:
+    """Delete the recovery store ``path``, holding its writer lock: ``ValueError`` for a path
+    that is no recovery store, ``StoreLockedError`` while a window still writes it."""
+    from .store import AnnotationStore, StoreError, StoreLockedError
+
+    if not is_recovery_store(path):
+        raise ValueError(f"{path} is not a recovery store ({RECOVERED}/{PREFIX}*.zarr)")
+    try:
+        with AnnotationStore.open(path, readonly=False):
+            shutil.rmtree(path)
+            return
+    except StoreLockedError:
+        raise
+    except StoreError:  # damaged or never finished: nothing holds it
+        shutil.rmtree(path)
