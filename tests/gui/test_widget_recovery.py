@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -96,3 +99,38 @@ def test_a_starting_widget_says_once_that_recovery_stores_exist(
     assert len(told) == 1
     assert "2 recovery store(s)" in told[0] and str(folder) in told[0]
     assert "skipclick recovered" in told[0]
+
+
+EXITING = """
+import sys, time
+from pathlib import Path
+import numpy as np
+from qtpy.QtWidgets import QApplication
+from napari_skipclick._qt import labels_keeping
+from napari_skipclick.io import recovered
+
+app = QApplication([])
+write = labels_keeping.write_labels
+def slow(*args, **kwargs):  # a long clip: the process is ending before the write starts
+    time.sleep(1)
+    return write(*args, **kwargs)
+labels_keeping.write_labels = slow
+labels = np.zeros((3, 8, 8), np.uint16)
+labels[1, 2:4, 2:6] = 7
+path = recovered.new_recovery_path(Path(sys.argv[1]))
+labels_keeping.RecoveryWrite(path, labels, {}, [1], "layer").start()
+print(path)
+"""
+
+
+def test_a_process_that_ends_meanwhile_waits_for_the_copy(tmp_path):
+    """The copy's thread was waited for only after Python had shut its thread pools, which the
+    store writes through: the copy failed, the labels were lost with the window."""
+    done = subprocess.run(
+        [sys.executable, "-c", EXITING, str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    path = Path(done.stdout.split()[-1])
+    with AnnotationStore.open(path) as store:
+        assert store.annotated_frames() == [1]
+        assert (np.asarray(store.read_labels(1)) == 7).sum() == 8

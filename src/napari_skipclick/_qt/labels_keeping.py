@@ -1,12 +1,13 @@
 """The session's labels layer keeps the session's labels: its data is not replaced while the
 session runs, and labels no store holds are not taken over by the next session: they stay in
-a layer of their own and are copied to a recovery store (``io.recovered``) in a thread that
-is no daemon, so that a closing window neither waits for the copy nor ends it."""
+a layer of their own and are copied to a recovery store (``io.recovered``) in a thread of
+their own, which a closing window does not wait for and the ending process does."""
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import sys
 import threading
 from pathlib import Path
@@ -88,8 +89,8 @@ def set_aside_unsaved(viewer: Any, layer: Any, data: Any) -> None:
 
 class RecoveryWrite:
     """The write of a session's changed ``frames`` (napari's writer of this plugin) into the
-    new recovery store ``path``, in a thread of its own that is no daemon: Python waits for it
-    before the process ends, so a closing window keeps the labels. The GUI thread follows its
+    new recovery store ``path``, in a thread of its own that the ending process waits for
+    (``_wait_before_exit``), so a closing window keeps the labels. The GUI thread follows its
     progress (a bar in the activity dock) and says when it failed; the thread touches no Qt."""
 
     #: the writes under way (``wait_all`` waits for them)
@@ -119,6 +120,7 @@ class RecoveryWrite:
         self._timer.setInterval(FOLLOW_MS)
         self._timer.timeout.connect(self._follow)
         RecoveryWrite.running.add(self)
+        _wait_before_exit()
         self.thread.start()
         self._timer.start()
 
@@ -163,3 +165,24 @@ class RecoveryWrite:
                 f"The session's labels could not be copied to a recovery store: {self.error}; "
                 f"they stay in the layer {self.layer_name!r} while the window is open"
             )
+
+
+@functools.cache
+def _wait_before_exit() -> None:
+    """Have the process, as it ends, wait for the recovery writes before Python shuts its
+    thread pools, which the store writes through (``asyncio.to_thread``): joined with the other
+    threads after that, a write fails and the labels are lost. Python calls its threads' exit
+    functions newest first, so this one, registered after the pools' own, runs before it."""
+    import concurrent.futures.thread  # noqa: F401  (registers the pools' shutdown first)
+
+    with contextlib.suppress(RuntimeError):  # Python is ending already: joined as the others
+        threading._register_atexit(_wait_at_exit)  # type: ignore[attr-defined]
+
+
+def _wait_at_exit() -> None:
+    if any(write.thread.is_alive() for write in list(RecoveryWrite.running)):
+        print(
+            "skipclick: waiting for the session's labels to reach the recovery store",
+            file=sys.stderr,
+        )
+        RecoveryWrite.wait_all()
