@@ -43,8 +43,9 @@ def test_shift_f_fills_the_frames_between_two_keyframes_from_both_ends(annotator
         assert (labels_of(controller, t) == skier).sum() > 300, t
     # the status line says how many frames it wrote and how many of them need review
     review = sum(session.status(t) == FrameStatus.NEEDS_REVIEW for t in range(1, 6))
-    counted = {0: "none needs review", 1: "1 needs review (N: the next one)"}
-    expected = counted.get(review, f"{review} need review (N: the next one)")
+    # (one object: each of them is a frame to look at)
+    counted = {0: "none needs review", 1: "1 needs review, 1 to look at (N: the next one)"}
+    expected = counted.get(review, f"{review} need review, {review} to look at (N: the next one)")
     assert controller.last_message == f"Fill finished: 5 frames, {expected}"
     assert session.status(0) == FrameStatus.CLICKED and session.status(6) == FrameStatus.REVIEWED
     np.testing.assert_array_equal(labels_of(controller, 3), np.asarray(session.labels[3]))

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import pytest
 from qtpy.QtCore import Qt
-from qtpy.QtWidgets import QPushButton
+from qtpy.QtWidgets import QPushButton, QWidget
 
+from napari_skipclick.session.ready import not_carried
 from napari_skipclick.types import FrameStatus
 from support.widget import click, labels_of, press_key, wait_idle
 
 pytestmark = [pytest.mark.gui]
+
+
+def review_button(panel: QWidget) -> QPushButton:
+    """The frame panel's **Review ▶** button, whatever count it shows."""
+    buttons = panel.findChildren(QPushButton)
+    return next(b for b in buttons if b.text().startswith("Review ▶"))
 
 
 def test_n_and_shift_n_go_to_the_frames_that_need_review_and_say_why(annotator, qtbot):
@@ -50,8 +57,9 @@ def test_n_and_shift_n_go_to_the_frames_that_need_review_and_say_why(annotator, 
     press_key(qtbot, viewer, Qt.Key.Key_N, Qt.KeyboardModifier.ShiftModifier)
     assert controller.frame == 3 and "No frame before frame 3" in controller.last_message
 
-    buttons = {b.text(): b for b in widget.frame_panel.findChildren(QPushButton)}
-    qtbot.mouseClick(buttons["Review ▶"], Qt.MouseButton.LeftButton)  # the panel's button
+    button = review_button(widget.frame_panel)
+    assert button.text() == "Review ▶ (1)"  # frame 7 alone
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # the panel's button
     qtbot.waitUntil(lambda: controller.frame == 7)
 
 
@@ -169,12 +177,54 @@ def test_n_finds_the_frames_a_run_went_on_to_write_after_an_object_stopped_in_do
     controller.go_to_frame(0)
     controller.propagate(1, 5)
     qtbot.waitUntil(lambda: not controller.propagating, timeout=60_000)
-    assert controller.last_message.startswith("Propagation finished: 5 frames, 3 need review")
+    finished = "Propagation finished: 5 frames, 3 need review, 1 to look at (N: the next one)"
+    assert controller.last_message.startswith(finished)
+    assert review_button(widget.frame_panel).text() == "Review ▶ (1)"  # counted at the end
     assert "red stopped: its motion is not known" in controller.last_message
     press_key(qtbot, viewer, Qt.Key.Key_N)
     qtbot.waitUntil(lambda: controller.frame == 3)
-    assert "Frame 3 needs review (1 of 3): red: stopped on frame 3 (its motion is not known" in (
-        controller.last_message
+    message = controller.last_message
+    assert "Frame 3 needs review (1 of 1): red: stopped on frame 3 (its motion is not known" in (
+        message
     )
+    assert message.endswith("; not carried on frames 3–5")
     wait_idle(qtbot, controller)
     controller.close_session()
+
+
+def test_review_counts_a_run_after_a_stop_once_and_goes_to_where_something_happened(
+    annotator, qtbot
+):
+    """Skis that stopped on frame 2 left frames 3-8 in review for them: Review went to each of
+    those frames in turn and gave no idea which of them needed a look."""
+    viewer, widget = annotator
+    controller, panel = widget.controller, widget.frame_panel
+    session, button = controller.session, review_button(widget.frame_panel)
+    skis = controller.add_object(name="skis").id
+    skier = controller.add_object(name="skier").id
+    why = "its track was in doubt on 10 frames in a row"
+    session.mark_carried(2, skis, f"area changed by a factor 0.09; {why}")
+    for t in range(3, 9):
+        session.mark_carried(t, skis, not_carried(2, why, True))
+    session.mark_carried(5, skier, "low confidence 0.42 (limit 0.6)")
+    controller.statuses_changed.emit()
+    assert [session.status(t) for t in range(2, 9)] == [FrameStatus.NEEDS_REVIEW] * 7
+    qtbot.waitUntil(lambda: button.text() == "Review ▶ (2)")
+
+    controller.go_to_frame(0)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: controller.frame == 2)
+    assert viewer.dims.current_step[0] == 2
+    assert controller.last_message == (
+        f"Frame 2 needs review (1 of 2): skis: area changed by a factor 0.09; {why}; "
+        "not carried after it (frames 3–8)"
+    )
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: controller.frame == 5)  # frames 3 and 4: the skis' run alone
+    assert viewer.dims.current_step[0] == 5
+    assert controller.last_message.startswith("Frame 5 needs review (2 of 2): skier: low")
+    press_key(qtbot, viewer, Qt.Key.Key_N)  # frames 6-8: the run again, no stop of their own
+    assert controller.frame == 5 and "No frame after frame 5 needs review (2 in all)" in (
+        controller.last_message
+    )
+    assert "skis: stopped on frame 2" in panel.frame_label.toolTip()  # the frame's own reasons

@@ -15,6 +15,7 @@ from napari_skipclick.session import (
     propagation,
 )
 from napari_skipclick.session.propagation import LEFT_FRAME
+from napari_skipclick.session.review_stops import NotCarried, review_stops, stop_text
 from napari_skipclick.types import Click, FrameStatus
 from support.scenes import emerging, entering, snow
 from support.sessions import assert_same, clicked_squares, snapshot
@@ -197,3 +198,37 @@ def test_the_frame_it_stopped_on_after_its_track_was_in_doubt_says_why_it_stoppe
     assert reason.startswith("it reappears after 1 frame(s) you marked it absent")
     assert reason.endswith("; its track was in doubt on this frame")
     assert session.review_reasons(4)[red] == f"stopped on frame 3 ({reason}); not carried here"
+
+
+def test_review_stops_once_on_the_frame_it_stopped_on_not_on_every_frame_after():
+    """Each frame after the stop needs review for the lost object: Review listed all of them,
+    so an annotator could not tell where something happened. They are one stop together."""
+    session, square, _, steps, _ = propagated_back(*emerging())
+    last = stopped(steps, square)
+    stop = last.frame
+    marked = [t for t, s in session.statuses().items() if s == FrameStatus.NEEDS_REVIEW]
+    stops = review_stops(session)
+    assert set(range(stop + 1)) <= set(marked) and stop >= 3
+    assert [s.frame for s in stops if s.frame <= stop] == [stop]
+    assert len(stops) <= len(marked) - stop
+    at_stop = stops[[s.frame for s in stops].index(stop)]
+    assert at_stop.not_carried == (NotCarried(square, stop, last.reason, tuple(range(stop))),)
+    text = stop_text(session, at_stop)
+    assert text.startswith("square: ") and "it is not here" in text
+    assert text.endswith(f"; not carried after it (frames 0–{stop - 1})")
+    assert [session.status(t) for t in range(stop)] == [FrameStatus.NEEDS_REVIEW] * stop
+
+
+def test_a_run_whose_stop_was_corrected_stops_review_on_its_frame_nearest_the_stop():
+    session, square, _, steps, _ = propagated_back(*emerging())
+    last = stopped(steps, square)
+    stop = last.frame
+    session.set_clicks(stop, square, [Click(50, 40, True)])  # the stop frame: yours now
+    session.set_clicks(1, square, [Click(50, 40, True)])  # one frame of the run settled
+    first = [s for s in review_stops(session) if s.frame < stop]
+    assert [s.frame for s in first] == [stop - 1]  # backward: the frame after the stop
+    frames = tuple(t for t in range(stop) if t != 1)
+    assert first[0].not_carried == (NotCarried(square, stop, last.reason, frames),)
+    span = f"{stop - 1} frames between 0 and {stop - 1}"
+    why = f"stopped on frame {stop} ({last.reason})"
+    assert stop_text(session, first[0]) == f"square: {why}; not carried on {span}"

@@ -17,6 +17,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from ..session.review_stops import review_stops
 from ..types import FrameStatus
 from .propagating import review_text
 
@@ -102,7 +103,7 @@ class FramePanel(QWidget):
             "Go to the previous frame that needs review (Shift+N)",
             lambda: controller.go_to_review(-1),
         )
-        next_review = _button(
+        self.next_review = _button(
             "Review ▶",
             "Go to the next frame that needs review and say why it does (N)",
             lambda: controller.go_to_review(1),
@@ -161,7 +162,7 @@ class FramePanel(QWidget):
         edit_row.addWidget(accept, 1, 0)
         edit_row.addWidget(self.zoom_button, 1, 1, 1, 2)
         edit_row.addWidget(previous_review, 2, 0)
-        edit_row.addWidget(next_review, 2, 1)
+        edit_row.addWidget(self.next_review, 2, 1)
         edit_row.addWidget(absent, 2, 2)
         propagate_row = QHBoxLayout()
         for widget in (back, self.frames_spin, forward, cancel):
@@ -182,7 +183,7 @@ class FramePanel(QWidget):
         layout.addWidget(self.current_only)
         #: what works across frames, hidden for a single image (a photo)
         self.video_only = [
-            self.strip, previous_review, next_review, back, self.frames_spin, forward,
+            self.strip, previous_review, self.next_review, back, self.frames_spin, forward,
             between, fill_back, fill_ahead, fill_every, self.current_only,
         ]  # fmt: skip
         for signal in (
@@ -193,7 +194,16 @@ class FramePanel(QWidget):
             controller.mode_changed,
         ):
             signal.connect(self.refresh)
+        # not on a frame step: it reads each frame in review (some 30 µs each)
+        for signal in (
+            controller.statuses_changed,
+            controller.session_changed,
+            controller.objects_changed,
+            controller.busy_changed,
+        ):
+            signal.connect(self.count_reviews)
         self.refresh()
+        self.count_reviews()
 
     def propagate(self, direction: int) -> None:
         """Propagate every object on this frame, or only the current one when ticked."""
@@ -244,6 +254,20 @@ class FramePanel(QWidget):
         needs_review = status is FrameStatus.NEEDS_REVIEW
         self.frame_label.setToolTip(review_text(session, t) if needs_review else "")
         self.strip.set_state(session.n_frames, t, session.statuses())
+
+    def count_reviews(self, *_args: Any) -> None:
+        """Show on **Review ▶** how many frames are worth a look (``review_stops``): an object
+        not carried after its stop counts once, not once per frame. A propagation run changes
+        them frame by frame: they are counted when it ends."""
+        if self.controller.propagating:
+            return
+        session = self.controller.session
+        stops = [] if session is None else review_stops(session)
+        self.next_review.setText(f"Review ▶ ({len(stops)})" if stops else "Review ▶")
+        self.next_review.setToolTip(
+            f"Go to the next of the {len(stops)} frames worth a look and say why (N): those "
+            "where something happened; an object not carried after its stop counts once"
+        )
 
 
 def _button(text: str, tooltip: str, slot: Any) -> QPushButton:

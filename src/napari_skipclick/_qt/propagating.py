@@ -10,6 +10,7 @@ from typing import Any
 
 from ..session import AnnotationSession, PropagationStep
 from ..session.fill import gaps, keyframes_around
+from ..session.review_stops import NO_REASON, review_stops, stop_text
 from ..types import FrameStatus
 from .workers import PropagationRun
 
@@ -151,22 +152,21 @@ class ControllerPropagation:
         run.start()
 
     def go_to_review(self, direction: int = 1) -> None:
-        """Go to the nearest frame after (+1) or before (-1) the one on screen that needs
-        review, and say why it does."""
+        """Go to the nearest frame worth a look (``review_stops``) after (+1) or before (-1)
+        the one on screen, and say why it is."""
         if self.session is None:
             return
-        marked = [
-            t for t, status in self.session.statuses().items() if status is FrameStatus.NEEDS_REVIEW
-        ]
-        ahead = [t for t in marked if (t - self._frame) * direction > 0]
+        stops = review_stops(self.session)
+        ahead = [stop for stop in stops if (stop.frame - self._frame) * direction > 0]
         if not ahead:
             where = "after" if direction > 0 else "before"
-            self._say(f"No frame {where} frame {self._frame} needs review ({len(marked)} in all)")
+            self._say(f"No frame {where} frame {self._frame} needs review ({len(stops)} in all)")
             return
-        t = min(ahead, key=lambda frame: abs(frame - self._frame))
-        self.go_to_frame(t)
-        where = f"{marked.index(t) + 1} of {len(marked)}"
-        self._say(f"Frame {t} needs review ({where}): {review_text(self.session, t)}", frame=t)
+        stop = min(ahead, key=lambda s: abs(s.frame - self._frame))
+        self.go_to_frame(stop.frame)
+        where = f"{stops.index(stop) + 1} of {len(stops)}"
+        text = stop_text(self.session, stop)
+        self._say(f"Frame {stop.frame} needs review ({where}): {text}", frame=stop.frame)
 
     def cancel_propagation(self) -> None:
         if self._propagation is not None:
@@ -236,20 +236,23 @@ class ControllerPropagation:
 
 
 def _summary(run: PropagationRun) -> str:
-    """How many frames ``run`` wrote, how many of them need review now, why objects stopped
-    before its end, and which it ended on frames marked absent (``PropagationStep.summary``)."""
+    """How many frames ``run`` wrote, how many of them need review now and on how many of
+    those to look (``review_stops``), why objects stopped before its end, and which it ended
+    on frames marked absent (``PropagationStep.summary``)."""
     frames = sorted(run.frames)
     review = [t for t in frames if run.session.status(t) == FrameStatus.NEEDS_REVIEW]
     done = f"{len(frames)} frame{'s' * (len(frames) != 1)}"
     stops = "".join(f"; {stop}" for stop in run.stops[:3]) + ("; …" if len(run.stops) > 3 else "")
     if not review:
         return f"{done}, none needs review{stops}"
-    return f"{done}, {len(review)} need{'s' * (len(review) == 1)} review (N: the next one){stops}"
+    looks = sum(stop.frame in run.frames for stop in review_stops(run.session))
+    need = f"{len(review)} need{'s' * (len(review) == 1)} review"
+    return f"{done}, {need}, {looks} to look at (N: the next one){stops}"
 
 
 def review_text(session: AnnotationSession, t: int) -> str:
     """Why frame ``t`` needs review, object by object, as one line."""
     reasons = session.review_reasons(t)
     if not reasons:
-        return "no reason kept (a store written before reasons were kept, or by another tool)"
+        return NO_REASON
     return "; ".join(f"{session.object(obj).name}: {reason}" for obj, reason in reasons.items())

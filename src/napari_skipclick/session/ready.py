@@ -11,6 +11,7 @@ run goes on to write for the others in review for it (``not_carried``, ``mark_no
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -188,6 +189,17 @@ def not_carried(t: int, reason: str | None, doubt: bool) -> str | None:
     if not doubt or reason is None or reason == LEFT_FRAME:
         return None
     return f"stopped on frame {t} ({reason}); not carried here"
+
+
+#: a reason ``not_carried`` wrote: the frame of the stop, then its reason
+_NOT_CARRIED = re.compile(r"stopped on frame (\d+) \((.*)\); not carried here", re.DOTALL)
+
+
+def stopped_on(reason: str) -> tuple[int, str] | None:
+    """The frame an object stopped on and why, where ``reason`` is a frame's reason for
+    review of it after that stop (``not_carried``); None for any other reason."""
+    match = _NOT_CARRIED.fullmatch(reason)
+    return None if match is None else (int(match.group(1)), match.group(2))
 
 
 def mark_not_carried(
