@@ -40,6 +40,8 @@ def test_frames_past_the_end_are_kept_and_named():
     [
         ("5-2", "5-2 runs backwards: write it as 2-5"),
         ("5:2", "5:2 runs backwards: write it as 2:5"),
+        ("3-2", "3-2 runs backwards: write it as 2-3"),
+        ("3:2", "3:2 runs backwards: write it as 2:3"),
         ("3:3", "3:3 names no frame"),
         ("-1:3", "must not be negative"),
         ("-3", "must not be negative"),

@@ -74,11 +74,11 @@ def parse_frames(text: str) -> FrameSelection:
             stop = start + 1
         if start < 0 or (sep == "-" and not first.strip()):
             raise ValueError(f"--frames counts from 0 and must not be negative, not {text!r}")
+        # A-B holds B (stop is B + 1), so 3-2 runs backwards where 3:2 would merely be empty
+        if stop is not None and stop < start + (sep == "-"):
+            raise ValueError(f"--frames {part} runs backwards: write it as {last}{sep}{first}")
         if stop == start:
             raise ValueError(f"--frames {part} names no frame (its end is left out)")
-        if stop is not None and stop < start:
-            order = f"{last}{sep}{first}" if sep == "-" else f"{last}:{first}"
-            raise ValueError(f"--frames {part} runs backwards: write it as {order}")
         parts.append((start, stop))
     if not parts:
         raise ValueError(f"--frames names no frame; it looks like {FRAMES_SYNTAX}")
