@@ -132,6 +132,40 @@ def test_frames_already_labelled_need_replace(tmp_path, capsys):
         assert s.read_labels(5).max() == 4 and [o.name for o in s.objects()] == ["object 4"]
 
 
+def test_replace_names_the_objects_it_erases_before_and_after(tmp_path, capsys):
+    """Replacing a frame erases the store's objects there that the labels do not hold: the
+    refusal says which (frames, pixels) before --replace, and the summary after it."""
+    store = tmp_path / "s.zarr"
+    with AnnotationStore.open_or_create(store, VIDEO) as s:
+        skier, poles = (
+            ObjectInfo(i, n, "object", (0, 0, 0)) for i, n in ((1, "skier"), (2, "poles"))
+        )
+        s.write_objects([skier, poles], ["object"])
+        for t, width in ((3, 4), (5, 6)):
+            labels = np.zeros((20, 30), np.uint32)
+            labels[0:2, 0:2] = 1
+            labels[10:12, 0:width] = 2
+            s.commit_frame(t, labels, FrameRecord(FrameStatus.CLICKED, {}))
+    labels = np.zeros((6, 20, 30), np.uint8)
+    labels[[3, 5], 5:9, 5:9] = 1
+    np.save(tmp_path / "l.npy", labels)
+    code, err = run_import(store, tmp_path / "l.npy", capsys)
+    erased = "the labels do not hold there: poles (id 2) on frames 3, 5, 20 px"
+    assert code == 1 and f"--replace would erase the store's objects {erased}" in err
+    assert "skier" not in err
+    code = main(
+        ["import-labels", str(store), "--from", str(tmp_path / "l.npy"), "--quiet", "--replace"]
+    )
+    out = capsys.readouterr().out
+    assert (
+        code == 0
+        and f"replaced the store's labels on frames 3, 5: erased the store's objects {erased}"
+        in out
+    )
+    with AnnotationStore.open(store) as s:
+        assert all(set(np.unique(s.read_labels(t))) == {0, 1} for t in (3, 5))
+
+
 def test_missing_source_and_missing_store_say_so(tmp_path, capsys):
     code, err = run_import(tmp_path / "s.zarr", tmp_path / "nothing", capsys)
     assert code == 1 and "no store yet" in err and "--video" in err

@@ -46,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from contextlib import nullcontext
     from pathlib import Path
 
+    from ..frame_lists import frame_ranges
     from .labels_import import check_import, import_labels, read_labels_source
     from .progress import progress_bar
     from .store import AnnotationStore, StoreError, interrupted_import, is_store
@@ -114,6 +115,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {o.id}: {o.name} ({o.class_name})")
     if args.void is None and any(o.id == 255 for o in report.objects):
         print("  label 255 is an object here; if it marks void (DAVIS-style masks): --void 255")
+    if report.replaced:
+        done = ("would replace", "would erase") if args.dry_run else ("replaced", "erased")
+        print(
+            f"  {done[0]} the store's labels on frames {frame_ranges(report.replaced)}: "
+            f"{report.erased_text(done[1])}"
+        )
     if report.overlaps:
         pixels = sum(report.overlaps.values())
         print(f"  overlaps on {len(report.overlaps)} frame(s), {pixels} px (smaller instance kept)")

@@ -9,7 +9,7 @@ writes the frames with status ``imported`` and the objects, so bad input writes 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -23,6 +23,7 @@ from .store import AnnotationStore, StoreError
 from .store.import_mark import begin_import, end_import
 
 __all__ = [
+    "Erased",
     "ImportReport",
     "LabelsImportError",
     "check_import",
@@ -33,6 +34,19 @@ __all__ = [
 Progress = Callable[[int, int], None]
 
 
+@dataclass(frozen=True)
+class Erased:
+    """A store's object that importing over its frames erases (the labels do not hold it)."""
+
+    id: int
+    name: str
+    frames: list[int]
+    pixels: int
+
+    def __str__(self) -> str:
+        return f"{self.name} (id {self.id}) on frames {frame_ranges(self.frames)}, {self.pixels} px"
+
+
 @dataclass
 class ImportReport:
     """What an import wrote (or, with ``dry_run``, would write)."""
@@ -40,6 +54,16 @@ class ImportReport:
     frames: list[int]  # the frames that hold labels (the others are not imported)
     objects: list[ObjectInfo]
     overlaps: dict[int, int]  # frame -> pixels claimed by more than one instance
+    replaced: list[int] = field(default_factory=list)  # frames the store labelled before
+    erased: list[Erased] = field(default_factory=list)  # what replacing them erases
+
+    def erased_text(self, verb: str) -> str:
+        """What replacing the store's frames erases (``verb``: "erased", "would erase"), said
+        by the refusal and the summary."""
+        if not self.erased:
+            return f"{verb} no object: the labels hold every object the store has there"
+        listed = "; ".join(map(str, self.erased))
+        return f"{verb} the store's objects the labels do not hold there: {listed}"
 
 
 def check_import(
@@ -60,12 +84,16 @@ def check_import(
     seen: set[int] = set()
     overlaps: dict[int, int] = {}
     labelled = []
+    annotated = set(store.annotated_frames())
+    gone: dict[int, dict[int, int]] = {}  # frame -> the store's objects erased there, pixels
     for k, t in enumerate(source.frames):
         labels, overlap = frame_labels(source, t, shape)
         ids = ids_in(labels)
         if ids:
             labelled.append(t)
             seen.update(ids)
+        if ids and t in annotated:
+            gone[t] = _left_out(store.read_labels(t), ids)
         if overlap:
             overlaps[t] = overlap
         if progress is not None:
@@ -84,12 +112,13 @@ def check_import(
     objects = [
         stored.get(i) or ObjectInfo(i, *source.objects[i], color_for(i)) for i in sorted(seen)
     ]
-    taken = sorted(set(store.annotated_frames()) & set(labelled))
+    report = ImportReport(labelled, objects, overlaps, sorted(gone), _erased(gone, stored))
+    taken = report.replaced
     if taken and not replace:
         raise LabelsImportError(
             f"{store.path} already holds labels on frames {taken[:10]}"
             f"{' …' if len(taken) > 10 else ''}; import into a new store or replace them "
-            "(--replace)"
+            f"(--replace {report.erased_text('would erase')})"
         )
     if overlaps and not allow_overlaps:
         worst = sorted(overlaps.items(), key=lambda kv: -kv[1])[:5]
@@ -99,7 +128,26 @@ def check_import(
             "each pixel belongs to one object: fix the labels, or allow overlaps "
             "(--allow-overlaps; the smaller instance then keeps the pixels)"
         )
-    return ImportReport(labelled, objects, overlaps)
+    return report
+
+
+def _left_out(stored: np.ndarray, ids: frozenset[int]) -> dict[int, int]:
+    """The objects of a frame's ``stored`` labels that are not among ``ids``, with their
+    pixels."""
+    values, counts = np.unique(stored, return_counts=True)
+    return {int(v): int(n) for v, n in zip(values, counts, strict=True) if v and int(v) not in ids}
+
+
+def _erased(gone: dict[int, dict[int, int]], stored: dict[int, ObjectInfo]) -> list[Erased]:
+    """Per object, the frames it is erased on and its pixels there, in the order of IDs."""
+    frames: dict[int, list[int]] = {}
+    pixels: dict[int, int] = {}
+    for t, objects in sorted(gone.items()):
+        for oid, n in objects.items():
+            frames.setdefault(oid, []).append(t)
+            pixels[oid] = pixels.get(oid, 0) + n
+    named = {oid: o.name for oid, o in stored.items()}
+    return [Erased(i, named.get(i, f"object {i}"), frames[i], pixels[i]) for i in sorted(frames)]
 
 
 def _check_same_video(source: LabelSource, video: VideoInfo) -> None:
