@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from napari_skipclick.io.dataset import SkipClickDataset
-from napari_skipclick.io.export import export_store
+from napari_skipclick.io.export import ExportError, export_store
 from napari_skipclick.io.store import AnnotationStore
 from napari_skipclick.io.video import open_video
 from napari_skipclick.types import FrameRecord, FrameStatus, ObjectInfo
@@ -70,6 +70,21 @@ def test_filters_transform_array_video_and_pickling(annotated):
     assert [m.shape[0] for _, m, _ in loader] == [2, 1]
     with pytest.raises(ValueError, match="shape"):
         SkipClickDataset(path, pixels[:3])
+
+
+def test_a_choice_of_no_frame_is_refused_as_an_export_refuses_it(annotated, tmp_path):
+    """A Dataset of no frame was made, and DataLoader(shuffle=True) then failed obscurely."""
+    path, pixels, _ = annotated
+    asked = "nothing to export: no annotated frame among the frames and statuses asked for"
+    for chosen in ({"statuses": "imported"}, {"frames": [0, 2]}):
+        with pytest.raises(ValueError, match=asked):
+            SkipClickDataset(path, pixels, **chosen)
+        with pytest.raises(ExportError, match=asked):
+            export_store(path, "png", tmp_path / "out", **chosen)
+    video = open_video(tmp_path / "frames").info
+    AnnotationStore.open_or_create(tmp_path / "empty.zarr", video).close()
+    with pytest.raises(ValueError, match=r"nothing to export: no annotated frame$"):
+        SkipClickDataset(tmp_path / "empty.zarr", pixels)
 
 
 def test_a_moved_video_and_frames_past_the_end_are_said(annotated, tmp_path):

@@ -27,6 +27,7 @@ from .export import (
     take_objects,
 )
 from .export.asked import asked_frames, asked_statuses
+from .export.common import nothing_chosen
 from .export.images import check_video
 from .store import AnnotationStore, StoreError
 
@@ -67,6 +68,8 @@ class SkipClickDataset(Dataset):
         for text in problem_warnings(opened):
             warnings.warn(text, stacklevel=2)
         self.frames = select_frames(opened, frames, statuses)
+        if not self.frames:  # as an export refuses it: an empty Dataset fails later, obscurely
+            raise ValueError(str(nothing_chosen(frames, statuses)))
         self._statuses = asked_statuses(statuses)
         self.class_names = [] if class_names is None else class_names
         [self._objects] = take_objects([opened], [self.frames], self.class_names)

@@ -67,6 +67,17 @@ def select_frames(
     return chosen
 
 
+def nothing_chosen(frames: object, statuses: object) -> ExportError:
+    """The refusal of an export (or a ``Dataset``) that no annotated frame is chosen for;
+    ``frames``, ``statuses``: as asked (None: all)."""
+    asked = (
+        " among the frames and statuses asked for"
+        if frames is not None or statuses is not None
+        else ""
+    )
+    return ExportError(f"nothing to export: no annotated frame{asked}")
+
+
 @dataclass(frozen=True)
 class Item:
     """One exported frame: its store, video name, frame index and split ("" without splits)."""
@@ -229,12 +240,7 @@ def plan_export(
             splits = by_frame[k]
         items.extend(Item(store, video, t, splits[t]) for t in chosen)
     if not items:
-        asked = (
-            " among the frames and statuses asked for"
-            if frames is not None or statuses is not None
-            else ""
-        )
-        raise ExportError(f"nothing to export: no annotated frame{asked}")
+        raise nothing_chosen(frames, statuses)
     empty = [name for name in split or {} if not any(i.split == name for i in items)]
     if empty:
         raise ExportError(
