@@ -314,3 +314,49 @@ def test_file_systems_without_hard_links(tmp_path, monkeypatch):
     commit_v2(store)  # the old chunk is kept as a copy instead
     assert state(AnnotationStore.open(tmp_path / "s")) == "v2"
     assert_clean(tmp_path / "s")
+
+
+@pytest.mark.parametrize("flock", [True, False], ids=["flock", "no-flock"])
+def test_a_new_store_the_full_disk_refuses_is_not_left_behind(tmp_path, monkeypatch, flock):
+    """Writing the lock's owner failed (ENOSPC) and left the .lock, so the new store's folder
+    stayed; a folder that was there keeps what it held (hidden entries), and nothing else."""
+    from napari_skipclick.io.store import lock
+
+    def full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as m:
+        if not flock:
+            m.setattr(lock, "fcntl", None)
+        m.setattr(os, "pwrite" if flock else "write", full)
+        with pytest.raises(StoreError, match="No space left"):
+            AnnotationStore.open_or_create(tmp_path / "new.zarr", VIDEO)
+        (tmp_path / "kept.zarr" / ".git").mkdir(parents=True)
+        with pytest.raises(StoreError, match="No space left"):
+            AnnotationStore.open_or_create(tmp_path / "kept.zarr", VIDEO)
+    assert not (tmp_path / "new.zarr").exists()
+    assert os.listdir(tmp_path / "kept.zarr") == [".git"]
+    AnnotationStore.open_or_create(tmp_path / "new.zarr", VIDEO).close()  # room again: made
+
+
+def test_a_disk_full_at_every_step_of_a_creation_leaves_no_store(tmp_path, monkeypatch):
+    """From the lock's fsync to the manifest's, a creation the disk cuts short leaves
+    nothing, and the same path makes a store once there is room."""
+    error, n = OSError(errno.ENOSPC, "No space left on device"), 0
+    while True:
+        path = tmp_path / f"s{n}"
+        with monkeypatch.context() as m:
+            fault = FaultInjector(m, n, error, full_disk=True)
+            try:
+                AnnotationStore.open_or_create(path, VIDEO).close()
+                raised = None
+            except StoreError as e:
+                raised = e
+        if not fault.fired:
+            assert raised is None
+            break
+        assert raised is not None and "No space left" in str(raised)
+        assert not path.exists(), sorted(p.name for p in path.iterdir())
+        make_store(path).close()
+        n += 1
+    assert n >= 3  # the lock, the arrays and the manifest were hit

@@ -132,16 +132,37 @@ class StoreLock:
         if not locked_by_kernel and _pid_alive(int(owner.get("pid", -1)), owner.get("start")):
             raise self._locked_error(owner)
 
+    def _open_file(self) -> tuple[int, bool]:
+        """The lock file, opened for writing, and whether this call created it."""
+        while True:
+            try:
+                return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644), True
+            except FileExistsError:
+                pass
+            try:
+                return os.open(self.path, os.O_RDWR), False
+            except FileNotFoundError:
+                continue  # removed meanwhile (released): create it
+
+    def _give_up(self, fd: int, created: bool) -> None:
+        """Close a lock not taken, and remove its file if this attempt created it (a disk
+        too full to write the owner in must not keep a new store's folder)."""
+        try:
+            if created:
+                self.path.unlink(missing_ok=True)
+        finally:
+            os.close(fd)
+
     def _acquire_flock(self) -> None:
         while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd, created = self._open_file()
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 os.close(fd)
                 raise self._locked_error(self._read_owner()) from None
             except BaseException:
-                os.close(fd)
+                self._give_up(fd, created)
                 raise
             try:
                 same = (
@@ -162,7 +183,7 @@ class StoreLock:
             os.pwrite(fd, data, 0)
             os.fsync(fd)
         except BaseException:
-            os.close(fd)
+            self._give_up(fd, created)
             raise
         self._fd = fd
 
@@ -174,8 +195,12 @@ class StoreLock:
                 self._check_owner(self._read_owner(), locked_by_kernel=False)
                 self.path.unlink(missing_ok=True)  # stale: its owner is gone
                 continue
-            os.write(fd, json.dumps(self._owner_doc()).encode("utf-8"))
-            os.fsync(fd)
+            try:
+                os.write(fd, json.dumps(self._owner_doc()).encode("utf-8"))
+                os.fsync(fd)
+            except BaseException:
+                self._give_up(fd, True)
+                raise
             self._fd = fd
             return
         raise self._locked_error(self._read_owner())

@@ -35,6 +35,7 @@ from .layout import (
     note_engine_used,
     open_labels,
     opened_for_writing,
+    remove_new_store,
     resume_manifest,
     video_from_doc,
 )
@@ -93,6 +94,7 @@ class AnnotationStore(FrameRecords):
         if video.path and not os.path.isabs(video.path) and os.path.exists(video.path):
             video = replace(video, path=os.path.abspath(video.path))
         p = Path(path).expanduser().absolute()
+        new = not p.exists()
         if not is_store(p):
             check_new_location(p)
             try:
@@ -108,7 +110,15 @@ class AnnotationStore(FrameRecords):
             created[0] = True
             return create_layout(p, video, engine_key, checkpoint_sha256)
 
-        store = cls._open_locked(p, manifest)
+        try:
+            store = cls._open_locked(p, manifest)
+        except BaseException:  # refused or cut short (a full disk): leave no new store behind
+            if created[0]:
+                remove_new_store(p)
+            elif new:
+                with contextlib.suppress(OSError):
+                    p.rmdir()  # made above, empty once the lock's file is gone
+            raise
         store.created = created[0]
         return store
 
