@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from napari_skipclick.frame_lists import FRAMES_SYNTAX, frame_ranges, parse_frames
+from napari_skipclick.frame_lists import FRAMES_SYNTAX, frame_ranges, frames_named, parse_frames
 
 
 @pytest.mark.parametrize(
@@ -73,3 +73,9 @@ def test_bench_precompute_refuses_a_bad_list_in_one_line(capsys):
     assert bench.run(parser.parse_args(["--engine", "embedded", "--frames", "5-2"])) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: --frames 5-2 runs backwards") and "Traceback" not in err
+
+
+def test_frames_named_in_a_sentence_say_frame_for_one():
+    assert frames_named([4]) == "frame 4"
+    assert frames_named([7, 4]) == "frames 4, 7"
+    assert frames_named(range(2, 6)) == "frames 2-5"

@@ -13,7 +13,7 @@ import numpy as np
 from ._layer_data import SAVED_IN, STATUSES, STORE, PaintedLabels, labels_video_info
 from .checks import label_values_problem
 from .colors import color_for
-from .frame_lists import frame_ranges
+from .frame_lists import frames_named
 from .types import DEFAULT_CLASS, FrameRecord, FrameStatus, ObjectInfo
 
 
@@ -198,7 +198,8 @@ def _check_nothing_lost(
         if t not in cleared and held and not held & set(object_ids_in(np.asarray(frames[t]))):
             lost.append(t)  # none of its objects left: another annotation, not an erased one
     if renamed or lost:
-        held = [f"frames {frame_ranges(lost)} hold objects the layer has none of"] * bool(lost)
+        verb = "holds" if len(lost) == 1 else "hold"
+        held = [f"{frames_named(lost)} {verb} objects the layer has none of"] * bool(lost)
         raise StoreError(
             f"{store.path} already holds other annotations ({'; '.join(held + renamed[:3])}): "
             "saving this layer into it would erase or rename them; save it as a new store"

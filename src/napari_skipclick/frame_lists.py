@@ -26,6 +26,12 @@ def frame_ranges(frames: Iterable[int]) -> str:
     return ", ".join(parts)
 
 
+def frames_named(frames: Iterable[int]) -> str:
+    """``"frame 4"``, ``"frames 4, 7"`` or ``"frames 2-5"``: a frame list in a sentence."""
+    frames = sorted(frames)
+    return f"frame {frames[0]}" if len(frames) == 1 else f"frames {frame_ranges(frames)}"
+
+
 @dataclass(frozen=True)
 class FrameSelection:
     """Frames given as text, read by :func:`parse_frames`; a video's length completes the

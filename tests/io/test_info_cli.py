@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -157,3 +158,22 @@ def test_info_lists_the_frames_where_an_object_is_marked_not_here(tmp_path, caps
     assert main(["info", str(path), "--quiet", "--json"]) == 0
     (summary,) = json.loads(capsys.readouterr().out)
     assert [o["absent"] for o in summary["objects"]] == [[], [20, 21, 22, 25]]
+
+
+def test_a_video_not_where_the_store_recorded_it_is_marked_missing(tmp_path, capsys):
+    """``info`` listed a moved video's path as if it were there."""
+    path = tmp_path / "run1.zarr"
+    make_store(path)  # its video, /videos/run1.mp4, is not on this machine
+    assert main(["info", str(path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "video   /videos/run1.mp4 (missing: not there now; exports with images need --video)" in out
+    )
+    assert main(["info", str(path), "--quiet", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["video"]["missing"] is True
+    video = tmp_path / "run1.mp4"
+    video.write_bytes(b"")
+    here = dataclasses.replace(VIDEO, path=str(video))
+    AnnotationStore.open_or_create(tmp_path / "here.zarr", here).close()
+    assert main(["info", str(tmp_path / "here.zarr"), "--quiet"]) == 0
+    assert f"video   {video}  30 frames" in capsys.readouterr().out

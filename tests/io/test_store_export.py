@@ -487,6 +487,22 @@ def test_a_damaged_object_list_is_named_once(store, tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_moved_video_is_named_with_the_option_that_gives_its_new_place(tmp_path, capsys):
+    """The refusal said "give the video's new place" without naming --video."""
+    path = tmp_path / "moved.zarr"
+    with AnnotationStore.open_or_create(
+        path, VideoInfo("/gone/run.mp4", 5, 30, 40, 25.0, "fp")
+    ) as s:
+        s.commit_frame(1, labels_for(1), FrameRecord(FrameStatus.CLICKED, {}))
+    assert cli([str(path), str(tmp_path / "out"), "--format", "coco"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot read the frames of moved.zarr from /gone/run.mp4" in err
+    assert (
+        "if it moved, give its new place (--video), or export without images (--no-images)" in err
+    )
+    assert not (tmp_path / "out").exists()
+
+
 def test_images_come_from_the_frames_given_and_a_store_without_a_video_says_so(tmp_path):
     """A store saved from a plain labels layer records no video: its export with images is
     refused with the reason (it read whatever images the working folder held); frames

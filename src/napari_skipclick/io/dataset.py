@@ -28,7 +28,7 @@ from .export import (
 )
 from .export.asked import asked_frames, asked_statuses
 from .export.common import nothing_chosen
-from .export.images import check_video
+from .export.images import check_video, no_video_text
 from .store import AnnotationStore, StoreError
 
 Item = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
@@ -92,18 +92,14 @@ class SkipClickDataset(Dataset):
         if self._video is None:
             from .video import VideoError, open_video
 
-            name = self.store_path.name
-            if not self._video_source:
-                raise ValueError(
-                    f"{name} records no video file: give it, SkipClickDataset(store, video=PATH)"
-                )
+            name, source = self.store_path.name, self._video_source
+            give = "SkipClickDataset(store, video=PATH)"
+            if not source:
+                raise ValueError(no_video_text(name, source, None, give))
             try:
-                self._video = open_video(self._video_source)
+                self._video = open_video(source)
             except VideoError as e:
-                raise VideoError(
-                    f"cannot read the video of {name}: {e}; if it moved, give its new place: "
-                    "SkipClickDataset(store, video=PATH)"
-                ) from e
+                raise VideoError(no_video_text(name, source, e, give)) from e
             self._check_video(self._video)
         return self._video
 

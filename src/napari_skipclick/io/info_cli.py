@@ -11,6 +11,8 @@ from ..frame_lists import frame_ranges
 
 #: frames needing review listed with their reasons unless ``--all``
 SHOWN = 10
+#: after a video path that is not there (moved, deleted, or on another machine)
+MISSING = " (missing: not there now; exports with images need --video)"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -86,7 +88,8 @@ def report(summary: dict, shown: int | None = SHOWN) -> str:
     v = summary["video"]
     lines = [
         f"store   {summary['store']}",
-        f"video   {v['path']}  {v['frames']} frames  {v['width']}x{v['height']}  {v['fps']:g} fps",
+        f"video   {v['path']}{MISSING * bool(v.get('missing'))}  {v['frames']} frames  "
+        f"{v['width']}x{v['height']}  {v['fps']:g} fps",
         *([f"files   {v['first_file']} … {v['last_file']}"] if "first_file" in v else []),
         f"classes {', '.join(summary['classes']) or '-'}",
         "",

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..checks import ids_in
 from ..colors import color_for
-from ..frame_lists import frame_ranges
+from ..frame_lists import frame_ranges, frames_named
 from ..types import DEFAULT_CLASS, LABELS_ONLY, FrameRecord, FrameStatus, ObjectInfo, VideoInfo
 from .fingerprints import same_video
 from .label_sources import LabelsImportError, LabelSource, frame_labels, read_labels_source
@@ -44,7 +44,7 @@ class Erased:
     pixels: int
 
     def __str__(self) -> str:
-        return f"{self.name} (id {self.id}) on frames {frame_ranges(self.frames)}, {self.pixels} px"
+        return f"{self.name} (id {self.id}) on {frames_named(self.frames)}, {self.pixels} px"
 
 
 @dataclass

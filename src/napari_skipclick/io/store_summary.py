@@ -3,6 +3,7 @@ need review and why (``skipclick info``)."""
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable
 
@@ -22,7 +23,8 @@ def summarise(store: AnnotationStore, progress: Callable[[int, int], None] | Non
             are read to count each object's frames and pixels.
 
     Returns:
-        ``store`` (path), ``video`` (path, frames, height, width, fps; a frame folder's
+        ``store`` (path), ``video`` (path, whether it is ``missing`` from there, frames,
+        height, width, fps; a frame folder's
         first and last file names when the store records them), ``objects`` (id, name,
         class, frames with pixels, pixels, the clicks the user made, not those
         propagation derived, and the frames where the user marked it not on the frame),
@@ -75,6 +77,7 @@ def summarise(store: AnnotationStore, progress: Callable[[int, int], None] | Non
         "store": str(store.path),
         "video": {
             "path": video.path,
+            "missing": bool(video.path) and not os.path.exists(video.path),
             "frames": video.n_frames,
             "height": video.height,
             "width": video.width,

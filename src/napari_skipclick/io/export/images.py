@@ -53,6 +53,21 @@ def check_video(
     )
 
 
+def no_video_text(name: str, source: Any, error: object, give: str) -> str:
+    """Why the frames of store ``name`` cannot be read from its video ``source`` (``error``),
+    and how to give the video instead (``give``: ``--video``, ``video=PATH``): the one text
+    of exports and the training ``Dataset``."""
+    if not source:
+        return (
+            f"{name} records no video file (it was made from a napari layer that had none): "
+            f"give the video ({give})"
+        )
+    return (
+        f"cannot read the frames of {name} from {source}: {error}; if it moved, give its new "
+        f"place ({give})"
+    )
+
+
 class FrameImages:
     """Writes exported frames as image files, read lazily from each store's video.
 
@@ -94,19 +109,15 @@ class FrameImages:
             source = self._sources.get(key, store.video.path)
             if hasattr(source, "shape"):  # the frames themselves
                 video, source = source, "the frames given"
-            elif not source:
-                raise ExportError(
-                    f"{store.path.name} records no video file (it was made from a napari layer "
-                    "that had none): give the video (--video), or export without images"
-                )
             else:
+                error: Exception | None = None
                 try:
-                    video = open_video(source)
+                    video = open_video(source) if source else None
                 except (VideoError, OSError) as e:
-                    raise ExportError(
-                        f"cannot read the frames of {store.path.name} from {source}: {e}; "
-                        "give the video's new place, or export without images"
-                    ) from e
+                    video, error = None, e
+                if video is None:
+                    text = no_video_text(store.path.name, source, error, "--video")
+                    raise ExportError(f"{text}, or export without images (--no-images)") from error
                 self._opened.append(video)
             try:
                 check_video(store, source, video, self._warn)
