@@ -134,3 +134,36 @@ def receding(n_frames: int = 22) -> tuple[np.ndarray, np.ndarray]:
         frames[t, 35 : 35 + side, left : left + side] = body[:side, :side]
         masks[t, 35 : 35 + side, left : left + side] = True
     return frames, masks
+
+
+def spreading(n_frames: int = 12) -> tuple[np.ndarray, np.ndarray]:
+    """A dark bluish square on still snow beside which a dark purple stain spreads 5 columns a
+    frame from frame 2 on (a board whose mask runs onto the rider's legs): the engine's mask
+    grows onto it while its colours match the square's less and less; frames and the
+    square's masks."""
+    ground = snow(HEIGHT, WIDTH, seed=5)
+    body = (snow(SIZE, SIZE, seed=6) // 3 * np.array([0.6, 0.6, 1.6])).astype(np.uint8)
+    stain = (snow(SIZE + 20, WIDTH, seed=7) // 3 * np.array([0.9, 0.6, 1.3])).astype(np.uint8)
+    frames = np.repeat(ground[None], n_frames, axis=0)
+    masks = np.zeros((n_frames, HEIGHT, WIDTH), bool)
+    for t in range(n_frames):
+        width = max(0, 5 * (t - 1))
+        frames[t, 25:75, 48 : 48 + width] = stain[:, :width]
+        frames[t, 35:65, 20:50] = body
+        masks[t, 35:65, 20:50] = True
+    return frames, masks
+
+
+def approaching(n_frames: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """The dark square on still snow coming closer: its side grows 5 % a frame (to 4.3 times
+    its area on frame 15) about a still centre; frames and its masks."""
+    ground, body = snow(HEIGHT, WIDTH, seed=5), snow(80, 80, seed=6) // 3
+    frames = np.repeat(ground[None], n_frames, axis=0)
+    masks = np.zeros((n_frames, HEIGHT, WIDTH), bool)
+    for t in range(n_frames):
+        side = round(SIZE * 1.05**t)
+        top, left = 50 - side // 2, 60 - side // 2
+        rows, cols = np.ix_(np.arange(side) * 80 // side, np.arange(side) * 80 // side)
+        frames[t, top : top + side, left : left + side] = body[rows, cols]
+        masks[t, top : top + side, left : left + side] = True
+    return frames, masks

@@ -18,7 +18,7 @@ from .derived_clicks import derive_clicks
 from .frame_changes import frame_change
 from .label_edits import object_edit
 from .propagation_settings import PropagationSettings
-from .quality import ShapeHistory, assess, covered, shrunk, stop_in_doubt
+from .quality import ShapeHistory, assess, covered, shrunk, slid, stop_in_doubt, stop_slid
 from .ready import LEFT_FRAME, Ready, decided, mark_not_carried, not_carried, prepare, reappears
 from .results import StaleResultError
 from .steps import Carrying, PropagationStep, ended_absent
@@ -133,6 +133,7 @@ def _steps(
                 shapes[obj_id].add(fields["area"], fields.pop("length"), fields["ok"], zoom)
                 review_run[obj_id] = fields.pop("in_doubt")
                 shapes[obj_id].shrunk = fields.pop("shrunk")
+                shapes[obj_id].slid = fields.pop("slid")
             done += 1
             if fields["stopped"]:
                 active.remove(obj_id)
@@ -273,6 +274,8 @@ def _write(
     )
     small = shrunk(area, carried, shape, settings, carrying.hidden)  # ``max_shrunk_run``
     shrinking = shape.shrunk + 1 if small else 0
+    grown_off = slid(area, carried, shape, settings, carrying.hidden)  # ``max_slid_run``
+    sliding = shape.slid + 1 if grown_off else 0
     reappearing = None if carried.left_frame else reappears(t, source)
     if reappearing is not None:
         reason, doubtful = reappearing if reason is None else f"{reappearing}; {reason}", True
@@ -285,8 +288,12 @@ def _write(
             reason = covered(int(np.count_nonzero(mask))) + (f"; {reason}" if reason else "")
         stopped = area == 0 or in_doubt >= settings.max_review_run
         stopped = stopped or shrinking >= settings.max_shrunk_run
-        if area and stopped:
+        slid_off = bool(settings.max_slid_run) and sliding >= settings.max_slid_run
+        if area and slid_off and not stopped:
+            reason = f"{reason}; {stop_slid(sliding, area, shape)}"
+        elif area and stopped:
             reason = f"{reason}; {stop_in_doubt(in_doubt, shrinking, shape, settings)}"
+        stopped = stopped or slid_off
         status = session.status(t)
         if reason is not None:
             new_status = FrameStatus.NEEDS_REVIEW
@@ -316,6 +323,7 @@ def _write(
         "ok": reason is None,
         "in_doubt": in_doubt,
         "shrunk": shrinking,
+        "slid": sliding,
         "stopped": stopped,
         "reason": LEFT_FRAME if carried.left_frame else reason,
         "agreement": carried.agreement,

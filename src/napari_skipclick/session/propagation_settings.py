@@ -42,7 +42,11 @@ class PropagationSettings:
     hidden, it reappeared after frames marked absent, or the confidence was low; or after
     ``max_shrunk_run`` frames in a row on which the engine kept a mask under
     ``1/max_drift_ratio`` of the area expected while nothing seemed to hide it
-    (``quality.shrunk``: a speck of background, not the object).
+    (``quality.shrunk``: a speck of background, not the object); or after ``max_slid_run``
+    frames in a row on which its mask is more than ``max_slid_growth`` times its area on the
+    start frame while the engine's mask was refused (not a coast) or its colours match below
+    ``min_colour_match`` (``quality.slid``: a mask grown off the object onto what is around it;
+    0 frames: never).
     A frame that needs review for its area, length or colours alone (the engine and the motion
     agree, the engine is confident) is no doubt about the track: the object goes on, the frame
     marked, and the run of doubtful frames starts again. An object that moved against the
@@ -72,6 +76,8 @@ class PropagationSettings:
     jitter: float = 1.5
     max_review_run: int = 10
     max_shrunk_run: int = 3
+    max_slid_growth: float = 1.5
+    max_slid_run: int = 3
     max_coast: int = 10
     colour_weight: float = 0.33
     band: float = 0.05
@@ -98,3 +104,5 @@ class PropagationSettings:
             raise ValueError("jitter must be >= 0, max_review_run and max_shrunk_run >= 1")
         if self.max_coast < 0:
             raise ValueError("max_coast must be >= 0")
+        if self.max_slid_growth < 1 or self.max_slid_run < 0:
+            raise ValueError("max_slid_growth must be >= 1 and max_slid_run >= 0")

@@ -45,7 +45,8 @@ class ShapeHistory:
     the base of a line object's budget (``thin_parts.line_budget``). ``inside`` is its area
     within the picture against the start frame's, as its crossings changed it,
     ``start_boundary`` the pixels of its boundary on the start frame (``growth``) and
-    ``shrunk`` the frames in a row up to the last on which its mask was ``shrunk``."""
+    ``shrunk`` and ``slid`` the frames in a row up to the last on which its mask was
+    ``shrunk`` and ``slid``."""
 
     areas: list[int] = field(default_factory=list)
     lengths: list[int | None] | None = None
@@ -53,6 +54,7 @@ class ShapeHistory:
     inside: float = 1.0
     start_boundary: int = 0
     shrunk: int = 0
+    slid: int = 0
 
     @property
     def thin(self) -> bool:
@@ -188,6 +190,35 @@ def shrunk(
     if area == 0 or carried.coasting or hidden:
         return False
     return area * settings.max_drift_ratio < history.expected
+
+
+def slid(
+    area: int, carried: Carried, history: ShapeHistory, settings: PropagationSettings, hidden: bool
+) -> bool:
+    """Whether the object's new mask of ``area`` pixels has grown off the object: more than
+    ``max_slid_growth`` times its area on the start frame (as its crossings of the picture's
+    edges changed it) while the engine's mask was refused, the object neither coasting nor
+    still seeming ``hidden``, or its colours match below ``min_colour_match``.
+    ``max_slid_run`` such frames in a row stop it: a board seen from above whose mask spread
+    onto the rider's legs and the mountains behind. An object coming closer grows as well,
+    but the engine keeps agreeing and its colours stay its own; a leak that keeps both
+    grows on, marked by the area checks."""
+    start = history.areas[0]
+    if not settings.max_slid_run or not start or area <= start * settings.max_slid_growth:
+        return False
+    refused = not (carried.from_engine or carried.camera or carried.coasting or hidden)
+    match = carried.colour_match
+    return refused or (match is not None and match < settings.min_colour_match)
+
+
+def stop_slid(sliding: int, area: int, history: ShapeHistory) -> str:
+    """Why an object whose mask ``slid`` on ``sliding`` frames in a row stops, ``area`` pixels
+    on this one."""
+    return (
+        f"its mask grew to {area / history.areas[0]:.2f} times its start area while the engine "
+        f"disagreed or its colours did not match {_in_a_row(sliding)}: it has grown off the "
+        "object onto what is around it: click it where it shows"
+    )
 
 
 def stop_in_doubt(
