@@ -159,7 +159,7 @@ def test_a_line_object_held_to_its_budget_does_not_grow_frame_after_frame():
 def test_the_expected_area_follows_the_frames_that_passed_and_the_measured_zoom():
     history = ShapeHistory.starting(bar())
     assert history.expected == 120.0
-    history.add(150, None, passed=False, scale=1.1)  # held back: only the zoom grows it
+    history.add(150, None, passed=False, zoom=1.1)  # held back: only the zoom grows it
     assert history.expected == 120.0 * 1.1**2
     history.add(150, None, passed=False)  # no zoom measured
     assert history.expected == 120.0 * 1.1**2
@@ -167,6 +167,20 @@ def test_the_expected_area_follows_the_frames_that_passed_and_the_measured_zoom(
     assert history.expected == 140.0
     history.crossing(0.5)  # half of it leaves the picture
     assert history.expected == 70.0
+
+
+def test_the_expected_area_follows_the_object_s_own_shrink_where_its_area_keeps_step():
+    """Riding away, the object shrinks by its own scale; an occluder or a speck of background
+    makes the flow's fit read a shrink its area does not keep step with."""
+    history = ShapeHistory([1000], None, 1000.0)
+    history.add(810, None, passed=False, zoom=1.0, scale=0.9)  # riding away
+    assert history.expected == 810.0
+    history.add(800, None, passed=False, zoom=1.0, scale=0.9)  # a speck that holds its area
+    assert history.expected == 810.0
+    history.add(500, None, passed=False, zoom=1.0, scale=0.9)  # an occluder covering it
+    assert history.expected == 810.0
+    history.add(900, None, passed=False, zoom=None, scale=1.3)  # its own growth: not taken
+    assert history.expected == 810.0
 
 
 def test_a_frame_marked_for_its_line_budget_alone_is_a_reference_for_the_length():

@@ -167,3 +167,19 @@ def approaching(n_frames: int = 16) -> tuple[np.ndarray, np.ndarray]:
         frames[t, top : top + side, left : left + side] = body[rows, cols]
         masks[t, top : top + side, left : left + side] = True
     return frames, masks
+
+
+def riding_away(n_frames: int = 22, size: int = 60) -> tuple[np.ndarray, np.ndarray]:
+    """A dark textured square on still snow riding away from the camera, 2 columns a frame:
+    it and its texture shrink 8 % a side a frame (to 1/36 of its area on frame 21);
+    frames and its masks."""
+    ground, body = snow(HEIGHT, WIDTH, seed=5), snow(size, size, seed=6) // 3
+    frames = np.repeat(ground[None], n_frames, axis=0)
+    masks = np.zeros((n_frames, HEIGHT, WIDTH), bool)
+    for t in range(n_frames):
+        side = round(size * 0.92**t)
+        small = ndimage.zoom(body, (side / size, side / size, 1), order=1)[:side, :side]
+        top, left = 20 + (size - side) // 2, 30 + 2 * t
+        frames[t, top : top + side, left : left + side] = small
+        masks[t, top : top + side, left : left + side] = True
+    return frames, masks

@@ -72,7 +72,9 @@ class Carried:
     None without colours; ``held_back`` the pixels a line object's budget kept off the mask
     (``thin_parts.line_budget``): the engine, the colours and the lines found wanted it larger;
     ``zoom`` the camera's zoom the motion measured (``Motion.zoom``), None where unmeasured;
-    ``camera`` whether it moved with its surroundings' affine map (``Motion.camera``).
+    ``camera`` whether it moved with its surroundings' affine map (``Motion.camera``);
+    ``scale`` the object's own scale change the motion measured on its pixels
+    (``Motion.scale``), None where unmeasured.
     """
 
     probabilities: np.ndarray
@@ -90,6 +92,7 @@ class Carried:
     held_back: int = 0
     zoom: float | None = None
     camera: bool = False
+    scale: float | None = None
 
     @property
     def left_frame(self) -> bool:
@@ -326,6 +329,7 @@ def carry_object(
         held,
         None if motion is None else motion.zoom,
         motion is not None and motion.camera,
+        None if motion is None else motion.scale,
     )
 
 

@@ -129,8 +129,8 @@ def _steps(
                     written = session.labels.read(t) == obj_id
                     session.courses.remember_chain(t, obj_id, tracks[obj_id].chain, written)
                 sources[obj_id] = t
-                zoom = resolved.zoom
-                shapes[obj_id].add(fields["area"], fields.pop("length"), fields["ok"], zoom)
+                size = resolved.zoom, resolved.scale
+                shapes[obj_id].add(fields["area"], fields.pop("length"), fields["ok"], *size)
                 review_run[obj_id] = fields.pop("in_doubt")
                 shapes[obj_id].shrunk = fields.pop("shrunk")
                 shapes[obj_id].slid = fields.pop("slid")

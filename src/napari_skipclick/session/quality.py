@@ -28,6 +28,10 @@ THIN_WIDTH = 4.0
 #: on as the object onto every frame before ``max_review_run`` stopped it
 GONE_SHARE = 0.05
 
+#: the factor either way within which an object's area follows the square of its own scale
+#: change on a step for that change to be believed (``size_change``)
+SCALE_TOLERANCE = 1.1
+
 #: the references a value is checked against: its value on the previous frame, the value
 #: ``trend_frames`` before and how many frames back that is, and the start frame's value
 References = tuple[int, int, int, int]
@@ -41,8 +45,9 @@ class ShapeHistory:
     shape is no reference, unless only its line budget held pixels back); ``lengths`` is None
     for a wider object. ``expected`` is the area it is expected to have on the last frame: its
     area on the last frame that passed, grown or shrunk since by the camera's zoom as the motion
-    measured it (``Carried.zoom``) and by its crossings of the picture's edges (``crossing``),
-    the base of a line object's budget (``thin_parts.line_budget``). ``inside`` is its area
+    measured it, or its own scale where it rides away (``size_change``), and by its crossings
+    of the picture's edges (``crossing``), the base of a line object's budget
+    (``thin_parts.line_budget``). ``inside`` is its area
     within the picture against the start frame's, as its crossings changed it,
     ``start_boundary`` the pixels of its boundary on the start frame (``growth``) and
     ``shrunk`` and ``slid`` the frames in a row up to the last on which its mask was
@@ -70,16 +75,23 @@ class ShapeHistory:
         return cls([area], lengths, float(area), start_boundary=boundary_pixels(mask))
 
     def add(
-        self, area: int, length: int | None, passed: bool = True, scale: float | None = None
+        self,
+        area: int,
+        length: int | None,
+        passed: bool = True,
+        zoom: float | None = None,
+        scale: float | None = None,
     ) -> None:
         """Record the next frame's area and length (``assess``: None when the frame is no
         reference for the shape); the area is the one expected from now on when the frame
-        ``passed`` the check, else the one expected so far grows or shrinks by ``scale`` (the
-        camera's zoom on the step, ``Carried.zoom``; None: unmeasured), squared."""
+        ``passed`` the check, else the one expected so far grows or shrinks by the step's
+        size change (``size_change``), squared."""
+        previous = self.areas[-1]
         self.areas.append(area)
         if self.lengths is not None:
             self.lengths.append(length)
-        self.expected = float(area) if passed else self.expected * (scale or 1.0) ** 2
+        change = size_change(area, previous, zoom, scale)
+        self.expected = float(area) if passed else self.expected * change**2
 
     def crossing(self, share: float) -> bool:
         """The object's area within the picture changes by ``share`` on the next frame as it
@@ -115,6 +127,20 @@ class ShapeHistory:
         earlier = [n for i, n in passed if i <= len(self.lengths) - back]
         trend = earlier[-1] if earlier else passed[0][1]
         return passed[-1][1], trend, back, passed[0][1]
+
+
+def size_change(area: int, previous: int, zoom: float | None, scale: float | None) -> float:
+    """How much an object whose area went from ``previous`` to ``area`` on a step got bigger
+    or smaller: its own ``scale`` the motion measured on its pixels (``Carried.scale``) where
+    that shrinks it and its area shrank in step (within ``SCALE_TOLERANCE``), riding away from
+    the camera; else the camera's ``zoom`` (``Carried.zoom``; None: unmeasured, 1). An occluder
+    rising over it, or a speck of background the engine keeps, shrinks its flow's fit too,
+    but not in step with its area; its own growth is not taken (the flow over a mask that grew
+    onto its surroundings would swell it)."""
+    own = scale is not None and scale < 1.0 and previous > 0
+    if own and within(area, round(previous * scale**2), SCALE_TOLERANCE, 0.0):
+        return scale
+    return zoom or 1.0
 
 
 def _changed(
@@ -186,7 +212,7 @@ def shrunk(
     again). ``max_shrunk_run`` such frames in a row stop it: what the engine keeps finding is a
     speck of background (a skier gone behind a snow crest, a rigid blob of snow carried on
     with the camera), not the object. A rider behind tree trunks coasts; one riding away
-    shrinks slowly, its frames passing and the area expected following it."""
+    shrinks by his own scale, the area expected following him (``size_change``)."""
     if area == 0 or carried.coasting or hidden:
         return False
     return area * settings.max_drift_ratio < history.expected
