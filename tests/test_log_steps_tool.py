@@ -59,3 +59,20 @@ def test_a_speck_counts_towards_a_stop_unless_something_hides_it():
     hidden = [{**r, "coasting": True} for r in rows]
     scores, stops = replay.replay(hidden, replay.RULES["shrunk under expected/3"], 3)
     assert stops == [] and scores["pure"] == js
+
+
+def test_faded_colours_count_while_the_area_falls_below_its_trend():
+    """``quality.shrunk``: colours under half the limit, the area below the one 5 frames
+    before (the start frame's for the first frames)."""
+    replay = load_tool("replay")
+    areas, js = [950, 900, 850, 800, 800, 800, 800], [0.9, 0.5, 0.3, 0.2, 0.1, 0.1, 0.1]
+    rows = [
+        {**row(t + 1, j, False), "area": area, "start_area": 1000, "colour": 0.2}
+        for t, (j, area) in enumerate(zip(js, areas, strict=True))
+    ]
+    scores, stops = replay.replay(rows, replay.RULES["faded"], 3)
+    assert stops == [("pure", 3)] and scores["pure"] == [0.9, 0.5, 0.3, 0.0, 0.0, 0.0, 0.0]
+    kept = [{**r, "colour": 0.5} for r in rows]  # half its colours: a rider behind trunks
+    assert replay.replay(kept, replay.RULES["faded"], 3)[1] == []
+    steady = [{**r, "area": 1000} for r in rows]  # its area holds: a turn, a shadow
+    assert replay.replay(steady, replay.RULES["faded"], 3)[1] == []

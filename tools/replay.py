@@ -46,6 +46,18 @@ def _shrunk(row: dict) -> bool:
     return area > 0 and area * DRIFT < expected and not _coasting(row)
 
 
+#: the frames back the area trend is read (``trend_frames``)
+TREND = 5
+
+
+def _faded(row: dict) -> bool:
+    """The colours match under half ``MIN_COLOUR`` and the area is below the one ``TREND``
+    frames before (``quality.shrunk``), the object not coasting or hidden."""
+    colour, area = row.get("colour"), row.get("area", 0)
+    falling = 0 < area < row.get("trend", 0)
+    return colour is not None and colour < MIN_COLOUR / 2 and falling and not _coasting(row)
+
+
 RULES: dict[str, Callable[[dict], bool]] = {
     "none": lambda r: False,
     "track in doubt": lambda r: r.get("doubtful", False),
@@ -54,6 +66,8 @@ RULES: dict[str, Callable[[dict], bool]] = {
     "slid, grown 1.5": lambda r: _slid(r) and r.get("grown", 0) > 1.5,
     "shrunk under start/3": lambda r: 0 < r.get("grown", 1.0) < 1 / DRIFT,
     "shrunk under expected/3": _shrunk,
+    "faded": _faded,
+    "shrunk or faded": lambda r: _shrunk(r) or _faded(r),
 }
 
 
@@ -63,8 +77,11 @@ def replay(rows: list[dict], counts: Callable[[dict], bool], run: int) -> tuple[
     stops = []
     for (start, n), steps in groupby(rows, key=lambda r: tuple(r["run"])):
         kind = "pure" if n is None else "restart"
-        in_row, stop = 0, None
+        in_row, stop, areas = 0, None, []
         for row in steps:
+            areas = areas or [row.get("start_area", 0)]
+            row = {**row, "trend": areas[-min(TREND, len(areas))]}
+            areas.append(row.get("area", 0))
             scores[kind].append(row["j"] if stop is None else float(row["empty"]))
             in_row = in_row + 1 if counts(row) else 0
             if stop is None and in_row >= run and not row["stopped"]:

@@ -15,7 +15,7 @@ from napari_skipclick.session.carry import Carried
 from napari_skipclick.session.propagation_settings import PropagationSettings
 from napari_skipclick.session.quality import ShapeHistory, shrunk
 from napari_skipclick.types import FrameStatus
-from support.scenes import behind_crest, receding, riding_away
+from support.scenes import behind_crest, receding, riding_away, slow_crest
 
 
 def started(frames: np.ndarray, mask: np.ndarray) -> tuple[AnnotationSession, int, int]:
@@ -56,6 +56,21 @@ def test_an_object_getting_small_slowly_goes_on():
     assert masks[-1].sum() <= masks[0].sum() / 9 and obj in session.ids_on(len(frames) - 1)
 
 
+def test_an_object_a_slow_crest_rises_over_stops_where_its_colours_fade():
+    """Each frame hides too little of it for its area checks, so the area expected followed
+    the mask down: before, a patch of the crest's snow was written on every frame to the
+    end, each marked for its colours only."""
+    frames, masks = slow_crest()
+    session, obj, bar = started(frames, masks[0])
+    steps = [s for s in session.propagate([obj, bar], 0) if s.obj_id == obj]
+    last = steps[-1]
+    assert last.stopped and last.frame < 17  # the crest hides it whole from frame 15
+    assert "colours matched the object's under 0.35" in last.reason
+    assert "on 3 frames in a row" in last.reason
+    for t in range(last.frame + 1, len(frames)):
+        assert obj not in session.ids_on(t) and bar in session.ids_on(t)
+
+
 def test_an_object_riding_away_goes_on_past_a_twenty_fifth_of_its_area():
     """Its area shrinks faster than the trend check allows, so its frames need review; the
     area expected follows its own scale, where before it stayed at the last frame that
@@ -88,3 +103,18 @@ def test_only_a_speck_nothing_hides_counts_as_shrunk():
 def test_max_shrunk_run_must_be_positive():
     with pytest.raises(ValueError, match="max_shrunk_run"):
         PropagationSettings(max_shrunk_run=0)
+
+
+def test_a_mask_whose_colours_fade_as_it_shrinks_counts_as_shrunk():
+    history = ShapeHistory([900, 800, 700, 600, 500], None, 500.0)
+    settings = PropagationSettings()
+    empty = np.zeros((4, 4), np.float32)
+
+    def carried(match: float | None) -> Carried:
+        return Carried(empty, empty, [], 0.9, 0.9, None, 0.9, colour_match=match)
+
+    assert "colours matched" in shrunk(450, carried(0.2), history, settings, hidden=False)
+    assert shrunk(450, carried(0.5), history, settings, hidden=False) is None
+    assert shrunk(450, carried(None), history, settings, hidden=False) is None
+    # its area not below the one ``trend_frames`` before: a turn, a shadow
+    assert shrunk(950, carried(0.2), history, settings, hidden=False) is None

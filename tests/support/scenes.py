@@ -169,6 +169,24 @@ def approaching(n_frames: int = 16) -> tuple[np.ndarray, np.ndarray]:
     return frames, masks
 
 
+def slow_crest(n_frames: int = 20, size: int = 44) -> tuple[np.ndarray, np.ndarray]:
+    """The dark textured square (``size`` pixels a side) standing on snow that a textured
+    crest in front of it rises over, 3 rows a frame from frame 1, hiding it whole from frame
+    15: each frame hides too little of it for its area checks; frames and its masks."""
+    ground, body = snow(HEIGHT, WIDTH, seed=5), snow(size, size, seed=6) // 3
+    crest = snow(HEIGHT, WIDTH, seed=9)
+    frames = np.repeat(ground[None], n_frames, axis=0)
+    masks = np.zeros((n_frames, HEIGHT, WIDTH), bool)
+    top, left = 35, 60
+    frames[:, top : top + size, left : left + size] = body
+    masks[:, top : top + size, left : left + size] = True
+    for t in range(n_frames):
+        line = max(top + size - 3 * t, 0)
+        frames[t, line:] = crest[line:]
+        masks[t, line:] = False
+    return frames, masks
+
+
 def riding_away(n_frames: int = 22, size: int = 60) -> tuple[np.ndarray, np.ndarray]:
     """A dark textured square on still snow riding away from the camera, 2 columns a frame:
     it and its texture shrink 8 % a side a frame (to 1/36 of its area on frame 21);

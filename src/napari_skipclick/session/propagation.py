@@ -273,7 +273,7 @@ def _write(
         carried, carrying.previous_area, shape, settings, carrying.hidden
     )
     small = shrunk(area, carried, shape, settings, carrying.hidden)  # ``max_shrunk_run``
-    shrinking = shape.shrunk + 1 if small else 0
+    shrinking = shape.shrunk + 1 if small is not None else 0
     grown_off = slid(area, carried, shape, settings, carrying.hidden)  # ``max_slid_run``
     sliding = shape.slid + 1 if grown_off else 0
     reappearing = None if carried.left_frame else reappears(t, source)
@@ -292,7 +292,7 @@ def _write(
         if area and slid_off and not stopped:
             reason = f"{reason}; {stop_slid(sliding, area, shape)}"
         elif area and stopped:
-            reason = f"{reason}; {stop_in_doubt(in_doubt, shrinking, shape, settings)}"
+            reason = f"{reason}; {stop_in_doubt(in_doubt, shrinking, small, settings)}"
         stopped = stopped or slid_off
         status = session.status(t)
         if reason is not None:

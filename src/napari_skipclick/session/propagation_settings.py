@@ -41,12 +41,13 @@ class PropagationSettings:
     doubt: the motion carried it because the engine disagreed, it coasted or still seemed
     hidden, it reappeared after frames marked absent, or the confidence was low; or after
     ``max_shrunk_run`` frames in a row on which the engine kept a mask under
-    ``1/max_drift_ratio`` of the area expected while nothing seemed to hide it
-    (``quality.shrunk``: a speck of background, not the object); or after ``max_slid_run``
-    frames in a row on which its mask is more than ``max_slid_growth`` times its area on the
-    start frame while the engine's mask was refused (not a coast) or its colours match below
-    ``min_colour_match`` (``quality.slid``: a mask grown off the object onto what is around it;
-    0 frames: never).
+    ``1/max_drift_ratio`` of the area expected, or one whose colours match under half
+    ``min_colour_match`` while its area falls, while nothing seemed to hide it
+    (``quality.shrunk``: a speck of background, or a patch of the crest that rose over it);
+    or after ``max_slid_run`` frames in a row on which its mask is more than
+    ``max_slid_growth`` times its area on the start frame while the engine's mask was refused
+    (not a coast) or its colours match below ``min_colour_match`` (``quality.slid``: a mask
+    grown off the object onto what is around it; 0 frames: never).
     A frame that needs review for its area, length or colours alone (the engine and the motion
     agree, the engine is confident) is no doubt about the track: the object goes on, the frame
     marked, and the run of doubtful frames starts again. An object that moved against the

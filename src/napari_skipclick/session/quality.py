@@ -203,19 +203,38 @@ def lost(
     return previous_area * settings.max_drift_ratio < history.expected
 
 
+#: the share of ``min_colour_match`` under which a mask's colours no longer match the object's
+#: at all (``shrunk``): a patch of snow a crest left, not an object that turned or got shaded
+FADED = 0.5
+
+
 def shrunk(
     area: int, carried: Carried, history: ShapeHistory, settings: PropagationSettings, hidden: bool
-) -> bool:
-    """Whether the object's new mask of ``area`` pixels is under ``1/max_drift_ratio`` of the
-    area expected (``ShapeHistory.expected``, as in ``lost``) while nothing hides it: it
-    neither coasted nor still seems ``hidden`` (an occluder in front shrinks it, and it may show
-    again). ``max_shrunk_run`` such frames in a row stop it: what the engine keeps finding is a
-    speck of background (a skier gone behind a snow crest, a rigid blob of snow carried on
-    with the camera), not the object. A rider behind tree trunks coasts; one riding away
-    shrinks by his own scale, the area expected following him (``size_change``)."""
+) -> str | None:
+    """Why the object's new mask of ``area`` pixels is not the object while nothing hides it
+    (it neither coasted nor still seems ``hidden``: an occluder in front shrinks it, and it may
+    show again), or None. ``max_shrunk_run`` such frames in a row stop it. Either the mask is
+    under ``1/max_drift_ratio`` of the area expected (``ShapeHistory.expected``, as in
+    ``lost``): a speck of background the engine keeps finding (a skier gone behind a snow
+    crest, a rigid blob of snow carried on with the camera). Or its colours match the object's
+    under ``FADED`` times ``min_colour_match`` while its area is below the one
+    ``trend_frames`` before: a crest rising slowly over it, each frame passing its area checks
+    so that the area expected followed the mask down onto a patch of snow. A rider behind tree
+    trunks coasts, or keeps half his colours; one riding away shrinks by his own scale
+    (``size_change``), the area expected following him."""
     if area == 0 or carried.coasting or hidden:
-        return False
-    return area * settings.max_drift_ratio < history.expected
+        return None
+    if area * settings.max_drift_ratio < history.expected:
+        limit = f"1/{settings.max_drift_ratio:g} of the {history.expected:.0f} pixels expected"
+        return f"its mask was under {limit}"
+    match, faded = carried.colour_match, FADED * settings.min_colour_match
+    trend = history.area_references(0, settings.trend_frames)[1]
+    if match is not None and match < faded and area < trend:
+        return (
+            f"its colours matched the object's under {faded:g} as well as on the start frame "
+            "while its area fell"
+        )
+    return None
 
 
 def slid(
@@ -248,15 +267,14 @@ def stop_slid(sliding: int, area: int, history: ShapeHistory) -> str:
 
 
 def stop_in_doubt(
-    in_doubt: int, shrinking: int, history: ShapeHistory, settings: PropagationSettings
+    in_doubt: int, shrinking: int, why: str | None, settings: PropagationSettings
 ) -> str:
     """Why an object whose mask is written on the frame stops there: its mask was ``shrunk``
-    on ``shrinking`` frames in a row (``max_shrunk_run``), or its track was in doubt on
-    ``in_doubt`` (``max_review_run``)."""
-    if shrinking >= settings.max_shrunk_run:
+    (``why``, on the frame) on ``shrinking`` frames in a row (``max_shrunk_run``), or its
+    track was in doubt on ``in_doubt`` (``max_review_run``)."""
+    if shrinking >= settings.max_shrunk_run and why is not None:
         return (
-            f"its mask was under 1/{settings.max_drift_ratio:g} of the {history.expected:.0f} "
-            f"pixels expected {_in_a_row(shrinking)}: what the engine finds is not the object "
+            f"{why} {_in_a_row(shrinking)}: what the engine finds is not the object "
             "(hidden?): click it where it shows"
         )
     return f"its track was in doubt {_in_a_row(in_doubt)}"
