@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 import time
@@ -216,3 +217,34 @@ def test_negative_sizes_and_a_file_for_the_folder_are_refused(tmp_path):
     (tmp_path / "afile").write_text("x")
     with pytest.raises(ValueError, match=r"cache folder .*afile is a file"):
         FeatureCache(disk_path=tmp_path / "afile")
+
+
+@pytest.mark.parametrize("cause", ["read-only", "full"])
+def test_a_folder_that_refuses_writes_is_said_once_and_read_still(tmp_path, monkeypatch, cause):
+    """A read-only or full folder was taken without a word: every entry was dropped unseen."""
+    from support.folders import refuse_writes
+
+    folder = tmp_path / "features"
+    stored = FeatureCache(disk_path=folder)
+    engine = CountingEngine()
+    image = np.full((4, 4, 3), 7, np.uint8)
+    stored.get_or_compute(frame_hash(image), engine, image)  # an entry from before
+    told = []
+    cache = FeatureCache(disk_path=folder)
+    cache.on_disk_error = told.append
+    if cause == "read-only":
+        refuse_writes(folder, monkeypatch)
+    else:
+
+        def full(*args):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        monkeypatch.setattr(FeatureCache, "write_disk", full)
+    cache.check_disk()
+    for value in range(1, 4):
+        other = np.full((4, 4, 3), value, np.uint8)
+        cache.get_or_compute(frame_hash(other), engine, other)
+        assert cache.get(frame_hash(other), engine.key) is not None  # kept in memory
+    assert len(told) == 1 and told[0] is cache.disk_error
+    assert f"cache folder {folder} is not writable: " in str(told[0])
+    assert cache.get(frame_hash(image), engine.key) is not None and engine.calls == 4

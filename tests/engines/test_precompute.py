@@ -24,6 +24,7 @@ from napari_skipclick.engines.precompute import (
     worker_engine,
 )
 from napari_skipclick.io import open_video
+from support.folders import refuse_writes
 from support.precompute import (
     TEST_ENGINE_KEY,
     cached_frames,
@@ -207,19 +208,8 @@ def test_a_checkpoint_that_does_not_load_stops_before_any_work(tmp_path, precomp
 def test_a_read_only_cache_folder_is_refused(tmp_path, precompute, monkeypatch):
     video, cache = frame_folder(tmp_path / "clip"), tmp_path / "cache"
     cache.mkdir()
-    cache.chmod(0o555)
-    mkdir = os.mkdir
-
-    def read_only_mkdir(path, *args, **kwargs):  # root ignores the mode bits: refuse like EROFS
-        if str(path).startswith(str(cache)):
-            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
-        return mkdir(path, *args, **kwargs)
-
-    monkeypatch.setattr(os, "mkdir", read_only_mkdir)
-    try:
-        status, out, err = precompute(str(video), "--engine", "embedded", "--cache", str(cache))
-    finally:
-        cache.chmod(0o755)
+    refuse_writes(cache, monkeypatch)
+    status, out, err = precompute(str(video), "--engine", "embedded", "--cache", str(cache))
     assert status == 2 and f"cache folder {cache} is not writable" in err and out == ""
     assert list(cache.iterdir()) == []
     afile = tmp_path / "afile"

@@ -262,3 +262,49 @@ def test_apply_with_unchanged_settings_does_not_load_the_engine_again(
     assert built == ["random-walker"] * 2
     wait_idle(qtbot, controller)
     controller.close_session()
+
+
+@pytest.mark.parametrize("cause", ["read-only", "full"])
+def test_a_cache_folder_that_refuses_writes_is_said_and_annotation_goes_on(
+    make_napari_viewer, qtbot, monkeypatch, tmp_path, cause
+):
+    """A read-only (or full) disk cache folder was taken without a word, and nothing was kept
+    on it; a full one is found by the first write, in the feature loader's thread."""
+    import errno
+    import os
+
+    from napari_skipclick._qt import messages
+    from napari_skipclick.engines import create_engine
+    from napari_skipclick.engines.cache import FeatureCache
+    from support.folders import refuse_writes
+    from support.widget import wait_idle
+
+    warned = []
+    monkeypatch.setattr(messages, "show_warning", warned.append)
+    folder = tmp_path / "features"
+    folder.mkdir()
+    if cause == "read-only":
+        refuse_writes(folder, monkeypatch)
+    else:
+
+        def full(*args):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        monkeypatch.setattr(FeatureCache, "write_disk", full)
+    viewer = make_napari_viewer()
+    image = viewer.add_image(np.zeros((2, 32, 32), np.uint8))
+    widget = SkipClickWidget(viewer)
+    widget.setup_panel.cache_dir_edit.setText(str(folder))
+    widget._apply_cache_settings()
+    controller = widget.controller
+    controller.start_session(image, create_engine("embedded"))
+    wait_idle(qtbot, controller)
+    qtbot.waitUntil(lambda: bool(warned), timeout=10_000)
+    assert controller.session.has_features(0) and len(warned) == 1
+    assert warned[0].startswith(f"cache folder {folder} is not writable: ")
+    assert warned[0].endswith("; features are kept in memory only")
+    assert list(folder.iterdir()) == []
+    widget._apply_cache_settings()  # Apply, the folder unchanged: not said again
+    assert len(warned) == 1
+    controller.close_session()
+

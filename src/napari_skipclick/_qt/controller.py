@@ -72,6 +72,8 @@ class AnnotationController(
     closing = Signal()
     #: a frame whose saved labels are damaged was read (from any thread): frame, why
     frame_unreadable = Signal(int, str)
+    #: the disk cache folder refuses writes (from any thread): why
+    disk_cache_refused = Signal(str)
 
     def __init__(self, viewer: Any) -> None:
         super().__init__()
@@ -109,6 +111,7 @@ class AnnotationController(
         self.objects_changed.connect(self._objects_noted)
         queued = Qt.ConnectionType.QueuedConnection  # told once the reader let go of its lock
         self.frame_unreadable.connect(self._on_frame_unreadable, queued)
+        self.disk_cache_refused.connect(self._on_disk_cache_refused)
         self.statuses_changed.connect(self._statuses_noted)
         self.session_changed.connect(self.current_before.clear)
         self.session_changed.connect(self._failures_told.clear)
@@ -201,7 +204,10 @@ class AnnotationController(
             event.disconnect(handler)
 
     def use_cache(self, cache: FeatureCache) -> None:
-        """Keep frame features in ``cache`` from now on (the running session too)."""
+        """Keep frame features in ``cache`` from now on (the running session too); a disk
+        folder that refuses writes is said once, and the cache goes on in memory."""
+        cache.on_disk_error = lambda error: self.disk_cache_refused.emit(str(error))
+        cache.check_disk()
         self.cache = cache
         self.loader.ready_frames.clear()
         if self.session is not None:
@@ -361,6 +367,9 @@ class AnnotationController(
             f"Frame {t}'s saved labels cannot be read ({why}): it shows empty; annotate it "
             "again (its next save replaces the file)"
         )
+
+    def _on_disk_cache_refused(self, why: str) -> None:
+        self._warn(f"{why}; features are kept in memory only")
 
     def _warn_layer_removed(self) -> None:
         """The notice of a removed layer, unless the viewer is closing: napari's close takes

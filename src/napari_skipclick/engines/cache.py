@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import numpy as np
 
 from ..io.video import frame_hash
 from .base import Engine, Features, features_key
+from .cache_writes import CacheWriteError, check_writable, not_writable
 
 __all__ = ["FeatureCache", "frame_hash"]
 
@@ -111,6 +113,9 @@ class FeatureCache:
     Disk entries are atomic, also between processes sharing the folder: an entry is written
     under a temporary name and renamed into place (the first complete writer wins), and removed
     by renaming it away first, so a reader sees a complete entry or none.
+
+    A folder that refuses writes (:meth:`check_disk`, or the first failed write) is still read
+    but takes no more entries: ``disk_error`` says why, and ``on_disk_error`` is told once.
     """
 
     def __init__(
@@ -130,6 +135,10 @@ class FeatureCache:
         self._inflight: dict[tuple[str, str], threading.Event] = {}
         self._disk_lock = threading.Lock()
         self._disk_sizes: dict[Path, int] | None = None
+        #: why the disk folder takes no more entries (None: it takes them)
+        self.disk_error: CacheWriteError | None = None
+        #: told once, from the thread that found it, when the folder refuses writes
+        self.on_disk_error: Callable[[CacheWriteError], None] | None = None
         if self.disk_path is not None:
             if self.disk_path.exists() and not self.disk_path.is_dir():
                 raise ValueError(f"the feature cache folder {self.disk_path} is a file")
@@ -152,6 +161,23 @@ class FeatureCache:
         finally:
             tmp.unlink(missing_ok=True)
         self.disk_max_bytes = None
+
+    def check_disk(self) -> None:
+        """Check that the disk folder takes writes; if not, stop writing there and say why."""
+        if self.disk_path is None:
+            return
+        try:
+            check_writable(self.disk_path)
+        except CacheWriteError as exc:
+            self._disk_refused(exc)
+
+    def _disk_refused(self, error: CacheWriteError) -> None:
+        with self._disk_lock:
+            if self.disk_error is not None:
+                return
+            self.disk_error = error
+        if self.on_disk_error is not None:
+            self.on_disk_error(error)
 
     @property
     def nbytes(self) -> int:
@@ -191,11 +217,16 @@ class FeatureCache:
     def put(self, frame_key: str, engine_key: str, features: Features) -> None:
         """Store features in memory and, when a disk path is set, on disk.
 
-        A failed disk write (full or read-only disk) only costs a future re-encode.
+        A failed disk write (full or read-only disk) stops disk writes (``disk_error``); the
+        features stay in memory.
         """
         self._remember((frame_key, engine_key), features)
-        with contextlib.suppress(OSError):
+        if self.disk_error is not None:
+            return
+        try:
             self.write_disk(frame_key, engine_key, features)
+        except OSError as exc:
+            self._disk_refused(not_writable(self.disk_path or "", exc))
 
     def get_or_compute(self, frame_key: str, engine: Engine, image: np.ndarray) -> Features:
         """Cached features, or ``engine.encode(image)`` stored under the engine's key.

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import os
 import socket
-import tempfile
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import import_module
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,6 +24,7 @@ from ..checks import check_image
 from ..io.video import VideoArray, frame_hash, open_video
 from .base import Engine, Features, features_key
 from .cache import FeatureCache
+from .cache_writes import CacheWriteError, check_writable, not_writable
 
 __all__ = [
     "CacheWriteError",
@@ -96,10 +95,6 @@ class ChunkResult:
     cached: int
     worker: str
     seconds: float
-
-
-class CacheWriteError(OSError):
-    """A feature entry could not be written to the cache folder (full, read-only): stop the run."""
 
 
 def plan_chunks(video: str, frames: Sequence[int], chunk: int) -> list[Chunk]:
@@ -190,14 +185,12 @@ def prepare_worker(spec: EngineSpec, cache_dir: str) -> str:
     (e.g. a checkpoint that does not load) or ``CacheWriteError``.
     """
     engine = worker_engine(spec)
+    check_writable(cache_dir)
     try:
-        Path(cache_dir).mkdir(parents=True, exist_ok=True)
-        probe = tempfile.mkdtemp(prefix=".write-probe-", dir=cache_dir)
-        os.rmdir(probe)
         cache = FeatureCache(max_mib=0, disk_path=cache_dir)
         cache.keep_all()
     except OSError as exc:
-        raise CacheWriteError(f"cache folder {cache_dir} is not writable: {exc}") from exc
+        raise not_writable(cache_dir, exc) from exc
     cache.remove_stale_temporaries()
     return features_key(engine)
 
