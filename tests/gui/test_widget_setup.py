@@ -308,3 +308,35 @@ def test_a_cache_folder_that_refuses_writes_is_said_and_annotation_goes_on(
     assert len(warned) == 1
     controller.close_session()
 
+
+def test_a_failed_apply_says_the_cause_first_and_which_engine_annotates_on(
+    make_napari_viewer, qtbot, monkeypatch, tmp_path
+):
+    """After a failed Apply the panel showed the refused engine while the session ran on the
+    old one, and the pop-up's one line ended in the checkpoint's folder, cut before the cause."""
+    from napari_skipclick._qt import setup_panel
+    from support.widget import wait_idle
+
+    shown = []
+    monkeypatch.setattr(setup_panel, "show_error", shown.append)
+    viewer = make_napari_viewer()
+    viewer.add_image(np.zeros((2, 32, 32), np.uint8))
+    widget = SkipClickWidget(viewer)
+    panel, controller = widget.setup_panel, widget.controller
+    panel.engine_combo.setCurrentText("random-walker")
+    panel.request_start()
+    qtbot.waitUntil(lambda: controller.session is not None, timeout=30_000)
+    folder = tmp_path / "a rather long folder name" / "of checkpoints"
+    folder.mkdir(parents=True)
+    (folder / "bad.pth").write_bytes(b"<html>not a checkpoint</html>")
+    panel.show_engine("skipclick", {"checkpoint": str(folder / "bad.pth")})
+    panel.request_start()
+    qtbot.waitUntil(lambda: bool(shown) and panel.start_button.isEnabled(), timeout=30_000)
+    assert shown == [
+        "Cannot use engine 'skipclick': bad.pth is a web page (HTML), not a checkpoint: "
+        "a download that went wrong?"
+    ]
+    assert controller.session.engine.name == "random-walker"
+    assert controller.last_message == shown[0] + "; annotating on with random-walker"
+    wait_idle(qtbot, controller)
+    controller.close_session()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -109,6 +110,8 @@ class SetupPanel(QWidget):
 
     #: image layer, engine, store path ("" = none)
     start_requested = Signal(object, object, str)
+    #: why the chosen engine cannot be used (said in a pop-up too)
+    engine_refused = Signal(str)
 
     def __init__(self, viewer: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -281,7 +284,7 @@ class SetupPanel(QWidget):
         try:
             options = self.engine_options()
         except ValueError as exc:
-            show_error(f"Cannot use engine {name!r}: {exc}")
+            self._refused(name, {}, exc)
             return
         store = self.store_edit.text().strip()
         built = self._built_with(name, options)
@@ -298,10 +301,22 @@ class SetupPanel(QWidget):
         )
         worker.returned.connect(lambda engine: self._remember(name, options, engine))
         worker.returned.connect(lambda engine: self.start_requested.emit(layer, engine, store))
-        worker.errored.connect(lambda exc: show_error(f"Cannot use engine {name!r}: {exc}"))
+        worker.errored.connect(lambda exc: self._refused(name, options, exc))
         worker.finished.connect(lambda: self.start_button.setEnabled(True))
         self._engine_worker = worker
         worker.start()
+
+    def _refused(self, name: str, options: Mapping[str, Any], exc: BaseException) -> None:
+        """Say why engine ``name`` cannot be used: a file by its name, so that the pop-up's
+        one line shows the cause, not a long folder path; ``engine_refused`` tells the widget."""
+        why = str(exc)
+        for value in options.values():
+            path = str(value)
+            if isinstance(value, (str, Path)) and os.sep in path and path in why:
+                why = why.replace(path, Path(path).name)
+        text = f"Cannot use engine {name!r}: {why}"
+        show_error(text)
+        self.engine_refused.emit(text)
 
     def _remember(self, name: str, options: dict[str, Any], engine: Any) -> None:
         """Note ``engine`` as built with ``options`` (held weakly: a session ended frees it)."""

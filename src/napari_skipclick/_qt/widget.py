@@ -52,6 +52,7 @@ class SkipClickWidget(QWidget):
         layout.addWidget(self.save_label)
         layout.addWidget(self.status_label)
         self.setup_panel.start_requested.connect(self._on_start_requested)
+        self.setup_panel.engine_refused.connect(self._on_engine_refused)
         self.controller.message.connect(self.status_label.setText)
         self.controller.save_state_changed.connect(self._on_save_state)
         self.controller.session_changed.connect(self._on_session_changed)
@@ -139,6 +140,13 @@ class SkipClickWidget(QWidget):
             self.controller.switch_engine(engine)
         else:
             self.start(image_layer, engine, store_path or None)
+
+    def _on_engine_refused(self, why: str) -> None:
+        """The status line says why, and which engine annotates on (the panel shows the one
+        refused)."""
+        session = self.controller.session
+        on = f"; annotating on with {session.engine.name}" if session is not None else ""
+        self.controller._say(why + on)
 
     def _apply_cache_settings(self) -> None:
         """Use a new feature cache when the panel's size or disk folder changed."""
