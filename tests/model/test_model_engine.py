@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from napari_skipclick.engines import Engine, Features, create_engine
+from napari_skipclick.engines.base import features_key
 from napari_skipclick.engines.skipclick import SkipClickEngine, weights_id
 from napari_skipclick.model.weights import file_sha256
 from napari_skipclick.types import Click
@@ -33,9 +34,20 @@ def demo(engine, fixture):
 def test_engine_follows_protocol_and_key(engine):
     assert isinstance(engine, Engine)
     assert engine.name == "skipclick"
-    sha = weights_id(TINY / "checkpoint.pth", ARCH)
+    sha = weights_id(TINY / "checkpoint.pth", engine.model.config.dinov2)
     assert engine.key.startswith(f"skipclick/{sha[:16]}/fp32/cpu/448x448/demo/")
     assert weights_id(TINY / "checkpoint.pth") == file_sha256(TINY / "checkpoint.pth")
+
+
+def test_an_equal_backbone_architecture_keys_the_same_features(engine):
+    """Keys the docs call ignored (``note``, ``block_chunks``) and a field equal to what the
+    tensors give changed the key: features precomputed with ``{"num_heads": 3}`` went unused."""
+    for extra in ({"note": "lab tiny model"}, {"block_chunks": 0}, {"embed_dim": 48}):
+        arch = {"num_heads": ARCH["num_heads"], **extra}
+        same = create_engine(
+            "skipclick", checkpoint=TINY / "checkpoint.pth", device="cpu", backbone_arch=arch
+        )
+        assert features_key(same) == features_key(engine) and same.key == engine.key
 
 
 def test_another_backbone_architecture_keys_other_features(engine):

@@ -7,6 +7,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import torch
 
 from .. import __version__
 from ..model import SkipClickModel, build_model, load_skipclick, pick_device, released_config
+from ..model.config import DinoV2Arch
 from ..model.fast import bf16_matmul_supported, fast_decoder
 from ..model.processing import model_input, probabilities, scale_clicks
 from ..model.skipclick import DecoderState
@@ -61,7 +63,8 @@ class SkipClickEngine:
         _check_settings(precision, protocol, chosen)  # before a checkpoint is downloaded
         path = resolve_checkpoint(checkpoint)
         model = load_skipclick(path, backbone_arch=backbone_arch, device=chosen)
-        self._setup(model, weights_id(path, backbone_arch), precision, input_size, protocol)
+        arch = model.config.dinov2 if backbone_arch else None
+        self._setup(model, weights_id(path, arch), precision, input_size, protocol)
 
     @classmethod
     def from_model(
@@ -238,11 +241,12 @@ def _check_settings(precision: str, protocol: str, device: torch.device) -> None
         )
 
 
-def weights_id(path: Path, backbone_arch: dict[str, Any] | None = None) -> str:
-    """What identifies a checkpoint's outputs: its SHA-256, and the architecture given for an
-    ``extractor_type`` the loader does not know (another one gives other features)."""
+def weights_id(path: Path, arch: DinoV2Arch | None = None) -> str:
+    """What identifies a checkpoint's outputs: its SHA-256, and the DINOv2 architecture built
+    from a ``backbone_arch`` given (another one gives other features). The architecture as
+    resolved, not the dict given: ignored keys and fields equal to the file's change nothing."""
     digest = file_sha256(path)
-    if not backbone_arch:
+    if arch is None:
         return digest
-    arch = json.dumps(backbone_arch, sort_keys=True, default=str)
-    return hashlib.sha256(f"{digest}/{arch}".encode()).hexdigest()
+    resolved = json.dumps(asdict(arch), sort_keys=True)
+    return hashlib.sha256(f"{digest}/{resolved}".encode()).hexdigest()
