@@ -142,6 +142,7 @@ def test_features_of_the_other_protocol_are_refused(engine, fixture):
     ("options", "message"),
     [
         ({"input_size": 450}, "multiple of 14"),
+        ({"input_size": 14}, "multiple of 14 of at least 28 \\(28, 42, 56, ...\\)"),
         ({"protocol": "zoom"}, "protocol"),
         ({"precision": "int8"}, "precision"),
     ],
@@ -149,6 +150,13 @@ def test_features_of_the_other_protocol_are_refused(engine, fixture):
 def test_bad_settings_are_refused(engine, options, message):
     with pytest.raises(ValueError, match=message):
         SkipClickEngine.from_model(engine.model, "tiny", **options)
+
+
+def test_the_smallest_input_size_taken_decodes(engine):
+    """14 passed the check, then failed at decode with torch's reshape error."""
+    small = SkipClickEngine.from_model(engine.model, "tiny", input_size=28)
+    probs = small.decode(small.encode(np.zeros((40, 40, 3), np.uint8)), [Click(10, 10, True)])
+    assert probs.shape == (40, 40) and np.isfinite(probs).all()
 
 
 def test_half_precision_is_refused_on_cpu():

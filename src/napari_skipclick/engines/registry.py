@@ -174,8 +174,8 @@ _SKIPCLICK_OPTIONS = (
         "input_size",
         int,
         448,
-        "side of the square image the model sees, a multiple of 14: 448 as the official demo "
-        "and the NoC runs on GrabCut/COCO, 672 for the DAVIS NoC runs",
+        "side of the square image the model sees, a multiple of 14 from 28: 448 as the official "
+        "demo and the NoC runs on GrabCut/COCO, 672 for the DAVIS NoC runs",
         flag=True,
     ),
     EngineOption(

@@ -104,7 +104,7 @@ class SkipClickEngine:
         protocol: str,
     ) -> None:
         _check_settings(precision, protocol, model.mean.device)
-        model.grid_of(input_size, input_size)  # a positive multiple of the patch size
+        model.grid_of(input_size, input_size)  # a size the decoder takes
         self.model = model
         self.device = model.mean.device
         self.decoder = fast_decoder(model) if precision == "fast" else model

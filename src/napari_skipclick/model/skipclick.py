@@ -74,10 +74,14 @@ class SkipClickModel(nn.Module):
         return self.config.patch_size[0]
 
     def grid_of(self, height: int, width: int) -> tuple[int, int]:
-        """Token grid for an input of ``height`` x ``width`` pixels (multiples of the patch)."""
+        """Token grid for an input of ``height`` x ``width`` pixels: multiples of the patch, at
+        least two a side (the decoder's coarsest branch halves the grid)."""
         p = self.patch_size
-        if height % p or width % p or height < p or width < p:
-            raise ValueError(f"input size {height}x{width} must be a positive multiple of {p}")
+        if height % p or width % p or height < 2 * p or width < 2 * p:
+            raise ValueError(
+                f"input size {height}x{width} must be a multiple of {p} of at least {2 * p} "
+                f"({2 * p}, {3 * p}, {4 * p}, ...): the decoder halves the {p}-pixel patch grid"
+            )
         return height // p, width // p
 
     # --- per image -----------------------------------------------------------------------------
