@@ -60,7 +60,7 @@ def test_truncated_file(tmp_path):
         (os.urandom(4096), "not a PyTorch checkpoint|not a readable PyTorch checkpoint"),
         (b"", "is empty"),
         (b"<!DOCTYPE html><html><body>Error 404</body></html>", "web page"),
-        (b"\x80\x02K\x65.", "not a readable PyTorch checkpoint"),  # a pickle of 101
+        (b"\x80\x02K\x65.", "is a plain pickle, not a PyTorch checkpoint"),  # of 101
     ],
 )
 def test_not_a_checkpoint(tmp_path, content, message):
@@ -101,8 +101,13 @@ def test_a_zip_that_is_no_checkpoint_is_named(tmp_path):
 
 
 def test_a_folder_is_named_as_one(tmp_path):
+    """Given to the engine, a folder was "neither an existing file nor a released name"."""
+    from napari_skipclick.engines import create_engine
+
     with pytest.raises(CheckpointError, match="is a folder: give the checkpoint file"):
         load_skipclick(tmp_path, backbone_arch=ARCH)
+    with pytest.raises(CheckpointError, match=f"{tmp_path} is a folder: give the checkpoint"):
+        create_engine("skipclick", checkpoint=tmp_path, device="cpu")
 
 
 def test_torch_file_without_state_dict(tmp_path):
@@ -182,14 +187,50 @@ def test_a_checkpoint_in_the_legacy_format_loads_and_its_code_never_runs(tmp_pat
         evil,
         _use_new_zipfile_serialization=False,
     )
-    with pytest.raises(CheckpointError, match="legacy file holding more than tensors") as info:
+    with pytest.raises(CheckpointError, match=r"refused: its pickle references \w+\.system,"):
         load_skipclick(evil, backbone_arch=ARCH)
     assert not marker.exists()
-    assert "unsupported GLOBAL posix.system" in str(info.value)  # the cause, not torch's preface
     state = dict(tiny.state_dict())
     state["fuse.weight"] = torch.zeros(48, 100)
     with pytest.raises(CheckpointError, match=r"checkpoint .*shape\.pth does not match"):
         load_skipclick(_save(tmp_path / "shape.pth", state, config), backbone_arch=ARCH)
+
+
+def test_a_legacy_official_file_loads_and_one_with_code_names_the_code(tmp_path, monkeypatch):
+    """A legacy-format file holding the official loss object (as released files do) was refused
+    with torch's "add_safe_globals ... if you trust this class" advice; one that also held code
+    named the loss class as the cause, not ``posix.system``."""
+    import sys
+    import types
+
+    fake = types.ModuleType("isegm.loss")
+
+    class CrossEntropyLoss:
+        pass
+
+    CrossEntropyLoss.__module__ = "isegm.loss"
+    CrossEntropyLoss.__qualname__ = "CrossEntropyLoss"
+    fake.CrossEntropyLoss = CrossEntropyLoss
+    monkeypatch.setitem(sys.modules, "isegm", types.ModuleType("isegm"))
+    monkeypatch.setitem(sys.modules, "isegm.loss", fake)
+    state = {"a": torch.zeros(1)}
+    official, evil = tmp_path / "official.pth", tmp_path / "evil.pth"
+    marker = tmp_path / "pwned"
+    for path, config in (
+        (official, {"loss": CrossEntropyLoss()}),
+        (evil, {"loss": CrossEntropyLoss(), "x": _Exploit(marker)}),
+    ):
+        torch.save(
+            {"state_dict": state, "config": config}, path, _use_new_zipfile_serialization=False
+        )
+    monkeypatch.delitem(sys.modules, "isegm.loss")  # as on a machine without the package
+    _, config = read_checkpoint(official)
+    assert type(config["loss"]).pickled_name == "isegm.loss.CrossEntropyLoss"
+    with pytest.raises(CheckpointError) as info:
+        read_checkpoint(evil)
+    assert "references posix.system" in str(info.value) or "nt.system" in str(info.value)
+    assert "CrossEntropyLoss" not in str(info.value) and "trust" not in str(info.value)
+    assert not marker.exists()
 
 
 def test_a_plain_pickle_is_refused_in_one_line_without_warnings(tmp_path):
@@ -203,7 +244,7 @@ def test_a_plain_pickle_is_refused_in_one_line_without_warnings(tmp_path):
         warnings.simplefilter("error")
         with pytest.raises(CheckpointError) as info:
             read_checkpoint(path)
-    assert "\n" not in str(info.value) and "Unsupported operand" in str(info.value)
+    assert "\n" not in str(info.value) and "is a plain pickle" in str(info.value)
     assert "weights_only" not in str(info.value) and "documentation" not in str(info.value)
 
 

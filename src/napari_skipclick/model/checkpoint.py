@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import warnings
 import zipfile
 from collections.abc import Mapping
@@ -84,7 +85,9 @@ def _reason(exc: BaseException) -> str:
     text = str(exc)
     for boilerplate_end in ("from a trusted source.", "WeightsUnpickler error:"):
         text = text.rsplit(boilerplate_end, 1)[-1]
-    text = " ".join(text.split("Check the documentation of torch.load")[0].split())
+    for advice in ("Check the documentation of torch.load", "Please use `torch.serialization"):
+        text = text.split(advice)[0]
+    text = " ".join(text.split()).removesuffix(" by default.")
     return text or type(exc).__name__
 
 
@@ -97,6 +100,45 @@ def _torch_load(path: Path, mmap: bool = False) -> Any:
         return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
 
 
+def _stand_in(name: str) -> tuple[type, str]:
+    return type("Placeholder", (_Placeholder,), {"pickled_name": name}), name
+
+
+def _refused(path: Path, foreign: list[str]) -> CheckpointError:
+    return CheckpointError(
+        f"{path} was refused: its pickle references {', '.join(foreign)}, which a SkipClick "
+        "checkpoint never needs (loading it could run code from the file)"
+    )
+
+
+#: how torch's ``weights_only`` unpickler names a global it refuses
+_REFUSED_GLOBAL = re.compile(r"GLOBAL ([\w.]+)")
+
+
+def _legacy_torch_load(path: Path) -> Any:
+    """``torch.load(weights_only=True)`` of a legacy-format file, whose globals cannot be
+    listed beforehand: each one torch refuses, in the order the pickle names them, gets an inert
+    stand-in if it is the official package's, and refuses the file otherwise (nothing runs)."""
+    from torch.serialization import safe_globals
+
+    stand_ins: list[tuple[type, str]] = []
+    while True:
+        try:
+            with safe_globals(stand_ins):
+                return _torch_load(path)
+        except Exception as exc:
+            found = _REFUSED_GLOBAL.search(str(exc))
+            name = found.group(1) if found else None
+            if name is None or name in (n for _, n in stand_ins):
+                raise CheckpointError(
+                    f"{path} is not a readable PyTorch checkpoint (truncated or corrupt?): "
+                    f"{_reason(exc)}"
+                ) from None
+            if not name.startswith(_PLACEHOLDER_PREFIX):
+                raise _refused(path, [name]) from None
+            stand_ins.append(_stand_in(name))
+
+
 def _safe_torch_load(path: Path, mmap: bool = False) -> Any:
     """``torch.load(weights_only=True)`` with inert stand-ins for the official package's names
     (``mmap``: a zip checkpoint's tensors mapped from the file, not read; ``_torch_load``)."""
@@ -106,13 +148,7 @@ def _safe_torch_load(path: Path, mmap: bool = False) -> Any:
     if problem is not None:
         raise CheckpointError(f"{path} {problem}")
     if not zipfile.is_zipfile(path):  # PyTorch's legacy format (before 1.6)
-        try:  # weights_only reads tensors and plain containers only, and runs nothing
-            return _torch_load(path)
-        except Exception as exc:
-            raise CheckpointError(
-                f"{path} is not a readable PyTorch checkpoint (truncated or corrupt, or a legacy "
-                f"file holding more than tensors): {_reason(exc)}"
-            ) from None
+        return _legacy_torch_load(path)
     problem = archive_problem(path)
     if problem is not None:
         raise CheckpointError(f"{path} {problem}")
@@ -124,15 +160,8 @@ def _safe_torch_load(path: Path, mmap: bool = False) -> Any:
         ) from None
     foreign = sorted(n for n in names if not n.startswith(_PLACEHOLDER_PREFIX))
     if foreign:
-        raise CheckpointError(
-            f"{path} was refused: its pickle references {', '.join(foreign)}, which a SkipClick "
-            "checkpoint never needs (loading it could run code from the file)"
-        )
-    stand_ins = [
-        (type("Placeholder", (_Placeholder,), {"pickled_name": n}), n)
-        for n in names
-        if n.startswith(_PLACEHOLDER_PREFIX)
-    ]
+        raise _refused(path, foreign)
+    stand_ins = [_stand_in(n) for n in names if n.startswith(_PLACEHOLDER_PREFIX)]
     try:
         with safe_globals(stand_ins):
             return _torch_load(path, mmap)

@@ -32,6 +32,11 @@ def is_web_page(path: Path) -> bool:
     return _head(path).lstrip()[:1] == b"<"
 
 
+#: the number PyTorch's legacy format pickles first (``torch.serialization.MAGIC_NUMBER``,
+#: little-endian, as any pickle protocol writes it)
+_LEGACY_MAGIC = (0x1950A86A20F9469CFC6C).to_bytes(10, "little")
+
+
 def not_a_checkpoint(path: Path) -> str | None:
     """Why ``path`` plainly is no PyTorch checkpoint (a sentence after its name), else None.
 
@@ -49,6 +54,8 @@ def not_a_checkpoint(path: Path) -> str | None:
         return "is a web page (HTML), not a checkpoint: a download that went wrong?"
     if head[:1] != b"\x80":  # every pickle since protocol 2 starts so; PyTorch's legacy files too
         return "is not a PyTorch checkpoint (neither a zip archive nor a pickle)"
+    if _LEGACY_MAGIC not in head:
+        return "is a plain pickle, not a PyTorch checkpoint (torch.save writes a zip archive)"
     return None
 
 

@@ -331,8 +331,8 @@ def resolve_checkpoint(name_or_path: str | os.PathLike, *, download: bool = True
     """
     key = str(name_or_path)
     candidate = Path(name_or_path).expanduser()
-    if candidate.is_file() and key not in CHECKPOINTS:
-        return candidate
+    if (candidate.is_file() or candidate.is_dir()) and key not in CHECKPOINTS:
+        return candidate  # loading says what a folder is not
     if key in CHECKPOINTS:
         cached = cached_path(key)
         if cached.is_file():
