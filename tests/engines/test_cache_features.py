@@ -151,7 +151,7 @@ def test_a_failure_that_is_not_damage_surfaces_and_keeps_the_entry(tmp_path, mon
     def broken(array, meta):
         raise RuntimeError("a bug in the conversion")
 
-    monkeypatch.setattr("napari_skipclick.engines.cache._from_numpy", broken)
+    monkeypatch.setattr("napari_skipclick.engines.cache.from_numpy", broken)
     with pytest.raises(RuntimeError, match="a bug"):
         FeatureCache(disk_path=tmp_path).get("frame", engine.key)
     assert any(tmp_path.rglob("*.zarr"))  # a valid entry is not thrown away

@@ -19,12 +19,12 @@ import numpy as np
 
 from ..io.video import frame_hash
 from .base import Engine, Features, features_key
+from .cache_arrays import fits_half, from_numpy, read_whole, to_numpy
 from .cache_writes import CacheWriteError, check_writable, not_writable
 
 __all__ = ["FeatureCache", "frame_hash"]
 
 _MIB = 1 << 20
-_HALF_MAX = float(np.finfo(np.float16).max)
 
 
 #: the cache's own names under its folder: ENGINE(16 hex)/FRAME(32 hex).zarr, and the
@@ -50,55 +50,13 @@ def _own(folder: Path, name: re.Pattern) -> list[Path]:
     ]
 
 
-def _to_numpy(value: Any) -> tuple[np.ndarray, dict[str, Any]]:
-    """Return ``value`` as numpy plus what is needed to rebuild its original type."""
-    if hasattr(value, "detach"):  # torch tensor, without importing torch here
-        meta = {"kind": "torch", "dtype": str(value.dtype), "device": str(value.device)}
-        tensor = value.detach().cpu()
-        if tensor.is_floating_point():
-            tensor = tensor.float()  # numpy has no bfloat16
-        return tensor.numpy(), meta
-    array = np.asarray(value)
-    return array, {"kind": "numpy", "dtype": array.dtype.str}
-
-
-def _fits_half(array: np.ndarray) -> bool:
-    """Whether float16 can hold every value of ``array`` without overflow."""
-    return array.size == 0 or float(np.nanmax(np.abs(array))) <= _HALF_MAX
-
-
-def _from_numpy(array: np.ndarray, meta: dict[str, Any]) -> Any:
-    """Rebuild an array saved by ``_to_numpy`` (fp16 on disk back to its original dtype)."""
-    if meta["kind"] == "torch":
-        import torch
-
-        dtype = getattr(torch, meta["dtype"].removeprefix("torch."))
-        tensor = torch.from_numpy(np.ascontiguousarray(array)).to(dtype)
-        device = meta["device"]
-        if device.startswith("cuda") and not torch.cuda.is_available():
-            device = "cpu"
-        return tensor.to(device)
-    return array.astype(np.dtype(meta["dtype"]), copy=False)
-
-
 #: file in a cache folder whose entries are never removed to keep it in bounds (precompute)
 KEEP_ALL_MARKER = "precomputed.json"
-
-
-class TornEntryError(ValueError):
-    """A cache entry on disk misses part of its data."""
 
 
 #: what reading a damaged entry raises (bad JSON, missing or truncated chunks, missing keys);
 #: anything else (a permission error, a bug) is not a miss and propagates
 CORRUPT_ENTRY_ERRORS = (ValueError, KeyError, FileNotFoundError, NotADirectoryError)
-
-
-def _read_whole(array: Any) -> np.ndarray:
-    """All of a zarr array; :class:`TornEntryError` if a chunk is missing (zarr reads fill)."""
-    if array.nchunks_initialized != array.nchunks:
-        raise TornEntryError(f"{array.nchunks - array.nchunks_initialized} chunk(s) missing")
-    return array[...]
 
 
 class FeatureCache:
@@ -287,7 +245,7 @@ class FeatureCache:
             if attrs.get("engine_key") != engine_key or attrs.get("frame_key") != frame_key:
                 return None
             metas: dict[str, dict[str, Any]] = attrs["arrays"]
-            raw = {name: _read_whole(group[name]) for name in metas}
+            raw = {name: read_whole(group[name]) for name in metas}
             image_shape = tuple(int(s) for s in attrs["image_shape"])
             scalars = dict(attrs.get("scalars", {}))
         except CORRUPT_ENTRY_ERRORS:  # a torn or damaged entry is a miss: recomputed, rewritten
@@ -295,7 +253,7 @@ class FeatureCache:
             return None
         with contextlib.suppress(OSError):  # a read-only cache folder is still read
             os.utime(path)  # recency for the disk bound
-        arrays = {name: _from_numpy(array, metas[name]) for name, array in raw.items()}
+        arrays = {name: from_numpy(array, metas[name]) for name, array in raw.items()}
         arrays.update(scalars)
         return Features(image_shape=image_shape, arrays=arrays)
 
@@ -332,8 +290,8 @@ class FeatureCache:
                 if isinstance(value, (int, float, str, bool)):
                     scalars[name] = value
                     continue
-                array, meta = _to_numpy(value)
-                if array.dtype.kind == "f" and _fits_half(array):
+                array, meta = to_numpy(value)
+                if array.dtype.kind == "f" and fits_half(array):
                     array = array.astype(np.float16)
                 group.create_array(
                     name,
