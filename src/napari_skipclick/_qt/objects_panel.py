@@ -262,17 +262,40 @@ class ObjectsPanel(QWidget):
         id_item.setToolTip(f"Object {info.id}: colour {color.name()} in the labels layer")
         self.table.setItem(row, ID_COLUMN, id_item)
         self.table.setItem(row, NAME_COLUMN, QTableWidgetItem(info.name))
-        combo = QComboBox()
-        combo.addItems(session.classes)
-        combo.setCurrentText(info.class_name)
-        combo.currentTextChanged.connect(
-            lambda name, obj_id=info.id: self.controller.set_object_class(obj_id, name)
-        )
-        self.table.setCellWidget(row, CLASS_COLUMN, combo)
+        self._fill_class_box(row, info, session.classes)
         frames = QTableWidgetItem()
         frames.setFlags(frames.flags() & ~Qt.ItemFlag.ItemIsEditable)
         frames.setToolTip("Frames where the object is annotated")
         self.table.setItem(row, FRAMES_COLUMN, frames)
+
+    def _fill_class_box(self, row: int, info: ObjectInfo, classes: list[str]) -> None:
+        """The row's class box, reused from the last refresh (a replaced box lingered on the
+        viewport, drawn over row 0, until Qt's deferred delete ran)."""
+        combo = self.table.cellWidget(row, CLASS_COLUMN)
+        if not isinstance(combo, QComboBox):
+            combo = QComboBox()
+            combo.currentTextChanged.connect(
+                lambda name, box=combo: self._on_class_chosen(box, name)
+            )
+            self.table.setCellWidget(row, CLASS_COLUMN, combo)
+        combo.blockSignals(True)
+        try:
+            combo.clear()
+            combo.addItems(classes)
+            combo.setCurrentText(info.class_name)
+        finally:
+            combo.blockSignals(False)
+        combo.setProperty("object_id", info.id)
+
+    def _on_class_chosen(self, combo: QComboBox, name: str) -> None:
+        """Set the class of the object the box was filled for, while the box still sits in that
+        object's row; a box no longer in the table edits nothing."""
+        obj_id = combo.property("object_id")
+        for row in range(self.table.rowCount()):
+            if self.table.cellWidget(row, CLASS_COLUMN) is combo:
+                if int(self.table.item(row, ID_COLUMN).text()) == obj_id:
+                    self.controller.set_object_class(obj_id, name)
+                return
 
     def _show_current(self) -> None:
         current = self.controller.current_object
