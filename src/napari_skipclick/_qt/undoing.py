@@ -18,7 +18,7 @@ from typing import Any
 
 from ..frame_lists import frame_ranges
 from ..session import AnnotationSession
-from ..session.history import ClassListChange, Edit, first_frame
+from ..session.history import ClassListChange, Edit, shown_frame
 from .stoppable import SessionEditWorker
 
 #: an undo or redo that changes more frames than this runs in a worker
@@ -30,8 +30,8 @@ class HistoryStep(SessionEditWorker):
     it between frames and puts back what it changed). Its result: whether it ran to its end,
     and the frame ``AnnotationSession.undo`` returns."""
 
-    def __init__(self, session: AnnotationSession, redo: bool) -> None:
-        self.redo = redo
+    def __init__(self, session: AnnotationSession, redo: bool, near: int) -> None:
+        self.redo, self.near = redo, near
         #: undos (False) and redos (True) asked for while it runs, taken in order after it
         self.queued: list[bool] = []
         self.doing = f"an edit is {'redone' if redo else 'undone'}"
@@ -40,7 +40,7 @@ class HistoryStep(SessionEditWorker):
         super().__init__(self._run, (session,), {"total": changes, "desc": desc})
 
     def _run(self, session: AnnotationSession) -> Generator[int, None, tuple[bool, Any]]:
-        return (yield from self.until_cancelled(session.undoing(redo=self.redo)))
+        return (yield from self.until_cancelled(session.undoing(redo=self.redo, near=self.near)))
 
 
 class ControllerHistory:
@@ -91,7 +91,7 @@ class ControllerHistory:
             large = len(frames) > SYNC_FRAMES
             if edits and not large:
                 step = session.redo if redo else session.undo
-                step()
+                step(near=self._frame)
         if large:
             # clicks still waiting would push edits while the undo stacks are taken apart
             self.edits.discard()
@@ -100,7 +100,7 @@ class ControllerHistory:
         return None
 
     def _start_history_step(self, redo: bool, edits: list[Edit], objects: list) -> HistoryStep:
-        run = HistoryStep(self.session, redo)
+        run = HistoryStep(self.session, redo, self._frame)
 
         def done(result: tuple[bool, Any]) -> None:
             if not result[0]:  # Escape: the steps queued after it go too
@@ -127,7 +127,7 @@ class ControllerHistory:
             self.edits.discard(t=changed)
         for gone in {o.id for o in objects} - {o.id for o in self.session.objects}:
             self.edits.discard(obj_id=gone)  # its clicks waiting for a mask
-        t = first_frame(edits if redo else edits[::-1])
+        t = shown_frame(edits if redo else edits[::-1], self._frame)
         if any(edit.classes is not None for edit in edits):
             objects = None  # the class list changed: the Objects panel shows it again
         unadded = set() if redo else {info.id for edit in edits for info in edit.added_objects}

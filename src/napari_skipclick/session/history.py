@@ -264,6 +264,11 @@ def _same_group(first: Edit, other: Edit) -> bool:
     return first.group is not None and first.group == other.group
 
 
-def first_frame(edits: list[Edit]) -> int | None:
-    """The frame of the first change of the first edit that has one."""
-    return next((e.changes[0].frame for e in edits if e.changes), None)
+def shown_frame(edits: list[Edit], near: int | None = None) -> int | None:
+    """The frame an undo or redo of ``edits`` shows: ``near`` (the frame on screen) when they
+    changed it, else the changed frame nearest to it (the earlier of two); without ``near``
+    the frame of the first change of the first edit that has one. None: no frame changed."""
+    first = next((e.changes[0].frame for e in edits if e.changes), None)
+    if near is None or first is None:
+        return first
+    return min({c.frame for e in edits for c in e.changes}, key=lambda t: (abs(t - near), t))

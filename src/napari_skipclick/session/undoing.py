@@ -12,7 +12,7 @@ from ..checks import ids_in
 from ..types import FrameStatus
 from .clicks import ClickTable
 from .frame_changes import FrameChange
-from .history import ClassListChange, Edit, History, first_frame
+from .history import ClassListChange, Edit, History, shown_frame
 from .labels import LabelVolume
 from .state import ObjectRegistry
 from .track import Courses
@@ -50,15 +50,18 @@ class SessionUndo:
     def can_redo(self) -> bool:
         return self.history.can_redo
 
-    def undo(self) -> int | None:
-        """Undo the last edit (a propagation run at once) exactly; returns a frame it changed."""
-        return run_to_end(self.undoing())
+    def undo(self, near: int | None = None) -> int | None:
+        """Undo the last edit (a propagation run at once) exactly; returns a frame it changed
+        (``shown_frame``: ``near`` or the one nearest to it)."""
+        return run_to_end(self.undoing(near=near))
 
-    def redo(self) -> int | None:
+    def redo(self, near: int | None = None) -> int | None:
         """Redo the last undone edit (or run); returns a frame it changed, or None."""
-        return run_to_end(self.undoing(redo=True))
+        return run_to_end(self.undoing(redo=True, near=near))
 
-    def undoing(self, *, redo: bool = False) -> Generator[int, None, int | None]:
+    def undoing(
+        self, *, redo: bool = False, near: int | None = None
+    ) -> Generator[int, None, int | None]:
         """``undo`` (``redo``) frame by frame: yields each frame once it was changed, returns
         the frame ``undo`` returns. The session's lock is held for one frame at a time (other
         threads wait for one frame at most); an object the edit deleted is back (undo) or
@@ -69,6 +72,9 @@ class SessionUndo:
 
         Args:
             redo: redo the last undone edit instead of undoing the last edit.
+            near: the frame on screen: the one returned (and noted as the last edit's, where
+                a resumed store opens) when the edit changed it, else the changed frame
+                nearest to it.
         """
         with self.saved_whole():  # the store gets all of it or none
             with self._lock:
@@ -94,7 +100,7 @@ class SessionUndo:
                             self.history.pop_undo()
                         else:
                             self.history.pop_redo()
-        shown = first_frame(edits if redo else edits[::-1])
+        shown = shown_frame(edits if redo else edits[::-1], near)
         with self._lock:
             self._last_edit = self._last_edit if shown is None else shown
         return shown
