@@ -228,3 +228,23 @@ def test_review_counts_a_run_after_a_stop_once_and_goes_to_where_something_happe
         controller.last_message
     )
     assert "skis: stopped on frame 2" in panel.frame_label.toolTip()  # the frame's own reasons
+
+
+def test_accepting_a_reviewed_frame_again_records_no_undo_step(annotator, qtbot):
+    """Enter pressed twice: the second took the next Ctrl+Z, which then changed nothing."""
+    viewer, widget = annotator
+    controller = widget.controller
+    session = controller.session
+    controller.add_object(name="skier")
+    controller.go_to_frame(3)
+    click(qtbot, controller, 144, 335)
+    press_key(qtbot, viewer, Qt.Key.Key_Return)
+    assert session.status(3) == FrameStatus.REVIEWED
+    press_key(qtbot, viewer, Qt.Key.Key_Return)
+    assert controller.last_message == "Frame 3 already reviewed"
+    controller.undo()
+    wait_idle(qtbot, controller)
+    assert session.status(3) != FrameStatus.REVIEWED and labels_of(controller, 3).any()
+    controller.undo()
+    wait_idle(qtbot, controller)
+    assert not labels_of(controller, 3).any()

@@ -110,15 +110,19 @@ def test_a_slow_store_write_does_not_hold_the_session_lock(tmp_path, frames, mon
 
         return write
 
-    for name, real in (("write_objects", real_objects), ("commit_frame", real_frame)):
-        session.set_status(3, FrameStatus.NEEDS_REVIEW)  # something for commit_frame to write
+    steps = (
+        ("write_objects", real_objects, 3, FrameStatus.REVIEWED),
+        ("commit_frame", real_frame, 4, FrameStatus.NEEDS_REVIEW),
+    )  # each a change: setting a frame's status again records nothing
+    for name, real, t, status in steps:
+        session.set_status(t, FrameStatus.NEEDS_REVIEW)  # something for commit_frame to write
         monkeypatch.setattr(store, name, slow(real))
         entered.clear()
         release.clear()
         writer = threading.Thread(target=session.commit_all)
         writer.start()
         assert entered.wait(10)
-        other = threading.Thread(target=lambda: session.set_status(1, FrameStatus.REVIEWED))
+        other = threading.Thread(target=lambda status=status: session.set_status(1, status))
         other.start()
         other.join(2)  # an edit while the store writes: it must not wait for the write
         edited = not other.is_alive()

@@ -320,7 +320,9 @@ class AnnotationController(
         """Mark the frame on screen reviewed and write it to the store (in the background)."""
         if self.session is None or self._refuse_while_busy("accept a frame"):
             return
-        self.session.set_status(self._frame, FrameStatus.REVIEWED)
+        if not self.session.set_status(self._frame, FrameStatus.REVIEWED):
+            self._say(f"Frame {self._frame} already reviewed", frame=self._frame)
+            return
         self.statuses_changed.emit()
         self.save()
         saving = "saving" if self.session.store is not None else "not saved (no store)"

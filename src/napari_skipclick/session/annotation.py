@@ -330,15 +330,21 @@ class AnnotationSession(
         with self._lock:
             return dict(sorted(self._status.items()))
 
-    def set_status(self, t: int, status: FrameStatus) -> None:
+    def set_status(self, t: int, status: FrameStatus) -> bool:
         """Set frame ``t``'s status (undoable; a status none of yours gives back a frame you
-        accepted: ``review``). ``ValueError`` for *empty* on a frame with an absent mark."""
+        accepted: ``review``). ``ValueError`` for *empty* on a frame with an absent mark.
+        False: the frame was so already, and no undo step is recorded (it would change
+        nothing, and take the next undo)."""
         t = self.labels.frame_index(t)
         with self._lock:
             self._refuse_empty(t, FrameStatus(status))
             none = np.zeros((0, 0), self.labels.dtype)
             change = frame_change(t, none, none, {}, {}, self.status(t), FrameStatus(status))
-            self.record(self._status_given(change))
+            change = self._status_given(change)
+            if change.status_before == change.status_after and change.marks_after is None:
+                return False
+            self.record(change)
+            return True
 
     # -- steps of work done outside the session (propagation) ---------------------------------
 
