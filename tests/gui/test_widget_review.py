@@ -248,3 +248,15 @@ def test_accepting_a_reviewed_frame_again_records_no_undo_step(annotator, qtbot)
     controller.undo()
     wait_idle(qtbot, controller)
     assert not labels_of(controller, 3).any()
+
+
+def test_no_frame_to_review_gives_way_to_the_next_frame_stepped_to(annotator, qtbot):
+    """*No frame after frame 10 needs review* stayed on the status line through frame steps."""
+    viewer, widget = annotator
+    controller = widget.controller
+    controller.session.set_status(3, FrameStatus.NEEDS_REVIEW)
+    controller.go_to_frame(10)
+    press_key(qtbot, viewer, Qt.Key.Key_N)
+    assert controller.last_message == "No frame after frame 10 needs review (1 in all)"
+    controller.go_to_frame(11)
+    assert controller.last_message.startswith("Frame 11 (")

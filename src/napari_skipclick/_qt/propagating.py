@@ -160,7 +160,10 @@ class ControllerPropagation:
         ahead = [stop for stop in stops if (stop.frame - self._frame) * direction > 0]
         if not ahead:
             where = "after" if direction > 0 else "before"
-            self._say(f"No frame {where} frame {self._frame} needs review ({len(stops)} in all)")
+            self._say(
+                f"No frame {where} frame {self._frame} needs review ({len(stops)} in all)",
+                frame=self._frame,
+            )
             return
         stop = min(ahead, key=lambda s: abs(s.frame - self._frame))
         self.go_to_frame(stop.frame)
