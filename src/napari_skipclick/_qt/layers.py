@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 from napari.layers import Labels, Points
 from napari.layers.base import ActionType
-from napari.utils.colormaps import DirectLabelColormap
 
 from .._layer_data import (
     CLASSES,
@@ -23,7 +22,6 @@ from .._layer_data import (
     VIDEO,
     VIDEO_INFO,
     PaintedLabels,
-    labels_colormap,
     unwrapped,
 )
 from ..checks import click_inside
@@ -33,6 +31,7 @@ from ..session.labels_ahead import LabelsAhead
 from ..types import Click, FrameStatus, ObjectInfo, VideoInfo
 from .display import VideoDisplay, shown_data
 from .labels_keeping import keep_session_data, set_aside_unsaved
+from .object_colormap import object_colormap
 from .placement import PARTS, place, placement
 from .prompt_points import PromptPoints
 from .time_slider import TimeSlider
@@ -74,6 +73,7 @@ class AnnotationLayers:
         self._painting: tuple[Callable[..., None], Callable[[int], None]] | None = None
         self._border_color: tuple[float, ...] | None = None
         self._derived_shown: list[bool] = []  # per point shown: derived by propagation
+        self._colored: frozenset[int] | None = None  # the IDs the labels colormap colours
         self._to_top(image_layer)  # the video annotated, over another one opened since
         self._labels_data = labels_data
         self.labels = self._labels_layer(labels_data)
@@ -324,9 +324,12 @@ class AnnotationLayers:
         self.labels.metadata[STATUSES] = {t: status.value for t, status in statuses.items()}
 
     def set_objects(self, objects: Sequence[ObjectInfo]) -> None:
-        """Colour each object's ID in the labels layer (ID ``i`` in ``color_for(i)``)."""
-        colors = labels_colormap(info.id for info in objects)
-        self.labels.colormap = DirectLabelColormap(color_dict=colors)
+        """Colour each object's ID in the labels layer (ID ``i`` in ``color_for(i)``); the same
+        IDs as before (a rename, a class change): nothing to do."""
+        ids = frozenset(info.id for info in objects)
+        if ids != self._colored:
+            self.labels.colormap = object_colormap(ids)
+            self._colored = ids
 
     def follow_painting(
         self, on_stroke_end: Callable[..., None], on_label_chosen: Callable[[int], None]
