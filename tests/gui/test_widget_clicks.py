@@ -215,8 +215,9 @@ def test_zoom_mode_refines_your_clicked_mask_and_leaves_other_frames_alone(annot
     controller.go_to_frame(0)
     wait_idle(qtbot, controller)
     controller.toggle_zoom()
+    assert controller.last_message == "Frame 0: decoding in zoom mode ..."
     wait_idle(qtbot, controller)
-    assert controller.last_message == f"Frame 0: object {skis} updated"
+    assert controller.last_message == f"Frame 0: object {skis} updated in zoom mode"
 
 
 def test_back_from_3d_the_prompts_take_clicks_again(annotator):

@@ -133,7 +133,8 @@ class ControllerClicks:
     def submit_clicks(self, t: int, obj_id: int, clicks: list[Click], zoom: bool = False) -> None:
         """Make ``clicks`` the object's clicks on frame ``t`` (decoded when features are ready)."""
         ready = zoom or t in self.loader.ready_frames
-        words = "decoding ..." if ready else "waiting for features ..."
+        words = "decoding in zoom mode ..." if zoom else "decoding ..."
+        words = words if ready else "waiting for features ..."
         self._say(f"Frame {t}: {words}", passing=True, frame=t)
         self.edits.submit(t, obj_id, clicks, zoom=zoom, override=self._override)
         if not ready:

@@ -293,8 +293,9 @@ class AnnotationController(
         self.statuses_changed.emit()
         self.annotations_changed.emit([result.frame])
         self.saving.schedule()
+        zoomed = " in zoom mode" * (result.zoom_box is not None)  # R's news stays told
         self._say(
-            f"Frame {result.frame}: object {result.obj_id} updated",
+            f"Frame {result.frame}: object {result.obj_id} updated{zoomed}",
             passing=True,
             frame=result.frame,
         )
