@@ -271,6 +271,30 @@ def dask_setup(worker: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def dask_teardown(worker: Any) -> None:
+    """dask's preload hook, run in each worker of the local cluster as it closes: its process
+    then ends without the interpreter's teardown of every module. With torch imported (the
+    SkipClick engine) that teardown takes seconds on a busy machine, past the 4 s the nanny
+    waits before it kills the process and logs "Worker process still alive". The exit
+    functions still run; every cache entry is complete (renamed into place) by then."""
+    import atexit
+
+    atexit.register(_exit_after_exit_functions)
+
+
+def _exit_after_exit_functions() -> None:
+    """The process's other exit functions (logging's flush, multiprocessing's), then its end."""
+    import atexit
+    import os
+
+    atexit.unregister(_exit_after_exit_functions)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(0)
+
+
 def short_key(key: str) -> str:
     """An engine key as the terminal shows it: the engine and a digest of its options."""
     import hashlib

@@ -113,3 +113,29 @@ def test_a_second_ctrl_c_as_the_cluster_closes_says_nothing_more(tmp_path):
     below the first line."""
     err = interrupted_at_the_terminal(tmp_path, "engine key", 0.3, again=True)
     assert err.count("interrupted") == 1 and "Traceback" not in err, err
+
+
+def test_local_workers_end_without_the_nannys_warning(tmp_path):
+    """A worker whose interpreter takes seconds to tear its modules down (torch's, on a busy
+    machine) outlived the nanny's 4 s wait as the cluster closed: "Worker process still alive
+    after 4.0 seconds, killing", twice per SkipClick run. Here a module of every worker process
+    sleeps 6 s as it is torn down."""
+    slow = tmp_path / "slow"
+    slow.mkdir()
+    (slow / "sitecustomize.py").write_text(
+        "import sys, time\n"
+        "class _SlowTeardown:\n"
+        "    def __del__(self):\n"
+        "        time.sleep(6)\n"
+        "if '--multiprocessing-fork' in sys.argv:  # worker processes only\n"
+        "    slow_teardown = _SlowTeardown()\n"
+    )
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(slow), *sys.path])
+    command = [sys.executable, "-m", "napari_skipclick.cli", "precompute",
+               str(frame_folder(tmp_path / "clip")), "--engine", "embedded",
+               "--cache", str(tmp_path / "cache"), "--workers", "2", "--no-progress"]  # fmt: skip
+    run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "5 frame(s) encoded" in run.stdout
+    assert "still alive" not in run.stderr and "WARNING" not in run.stderr, run.stderr
