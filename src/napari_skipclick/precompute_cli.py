@@ -22,6 +22,7 @@ from .engines.precompute import (
     CacheWriteError,
     Chunk,
     EngineSpec,
+    check_here,
     encode_chunk,
     plan_chunks,
     prepare_worker,
@@ -30,6 +31,7 @@ from .engines.precompute import (
 from .engines.registry import add_engine_arguments, options_from_args
 from .frame_lists import FRAMES_SYNTAX, FrameSelection, parse_frames
 from .io.progress import new_bar
+from .model.weights import WeightsError
 from .precompute_inputs import expand_inputs, say_found
 
 #: exit status when nothing could start (bad arguments, no cluster, no engine, cache refused)
@@ -106,6 +108,13 @@ def run(args: argparse.Namespace) -> int:
     cache_dir = str(Path(args.cache).expanduser().resolve())
     if Path(cache_dir).is_file():  # said before any worker starts
         return _fail(f"--cache {cache_dir} is a file, not a folder")
+    if args.scheduler is None:  # workers of this machine: what would stop them is said first
+        try:
+            check_here(spec, cache_dir)
+        except CacheWriteError as exc:
+            return _fail(str(exc))
+        except (ValueError, WeightsError) as exc:
+            return _fail(f"cannot start the {args.engine} engine: {exc}")
     client = cluster = None
     interrupted = False
     try:

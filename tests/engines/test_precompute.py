@@ -33,6 +33,7 @@ from support.precompute import (
     leftovers,
     write_entries,
 )
+from support.tiny import TINY
 
 
 def test_chunks_are_runs_of_consecutive_frames():
@@ -217,6 +218,35 @@ def test_a_read_only_cache_folder_is_refused(tmp_path, precompute, monkeypatch):
     status, out, err = precompute(str(video), "--engine", "embedded", "--cache", str(afile))
     assert status == 2 and f"--cache {afile} is a file, not a folder" in err
     assert "dashboard" not in err  # said before any worker started
+
+
+def test_what_would_stop_local_workers_is_said_before_the_cluster_starts(
+    tmp_path, capsys, monkeypatch
+):
+    """A device this machine lacks, a checkpoint cut short or a read-only cache folder were said
+    only after the local cluster had started and a worker had tried the engine (20-40 s)."""
+    torch = pytest.importorskip("torch")
+    video, cache = frame_folder(tmp_path / "clip"), tmp_path / "cache"
+    checkpoint, cut = TINY / "checkpoint.pth", tmp_path / "cut.pth"
+    cut.write_bytes(checkpoint.read_bytes()[:100_000])
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    cache.mkdir()
+    refuse_writes(cache, monkeypatch)
+
+    def local(*args: str) -> str:
+        command = [str(video), "--cache", str(cache), "--workers", "1", "--no-progress", *args]
+        status = main(["precompute", *command])
+        out, err = capsys.readouterr()
+        assert status == 2 and out == "" and "dashboard" not in err, err  # no cluster started
+        return err
+
+    skipclick = ["--engine", "skipclick", "--checkpoint"]
+    err = local(*skipclick, str(checkpoint), "--device", "cuda")
+    assert "cannot start the skipclick engine: device 'cuda': this machine has no CUDA" in err
+    err = local(*skipclick, str(cut), "--device", "cpu")
+    assert f"cannot start the skipclick engine: {cut} is truncated or corrupt" in err
+    err = local("--engine", "embedded")
+    assert f"cache folder {cache} is not writable" in err
 
 
 def test_a_full_disk_stops_the_run_without_a_torn_entry(

@@ -31,6 +31,7 @@ __all__ = [
     "Chunk",
     "ChunkResult",
     "EngineSpec",
+    "check_here",
     "encode_chunk",
     "plan_chunks",
     "prepare_worker",
@@ -138,18 +139,23 @@ def _checkpoint_stamp(spec: EngineSpec) -> tuple[int, int, int] | None:
     None for an engine without one."""
     from ..model.weights import WeightsError, checkpoint_file
 
-    options = dict(spec.options)
-    if spec.factory is None:
-        from .registry import engine_entry
-
-        options = {o.name: o.default for o in engine_entry(spec.name).options} | options
-    checkpoint = options.get("checkpoint")
+    checkpoint = _options(spec).get("checkpoint")
     if checkpoint is None:
         return None
     try:
         return _stamp(str(checkpoint_file(checkpoint)))
     except WeightsError:  # the cache folder is unusable: building says so
         return None
+
+
+def _options(spec: EngineSpec) -> dict[str, Any]:
+    """The options of ``spec``, with its registry engine's defaults for those not given."""
+    options = dict(spec.options)
+    if spec.factory is None:
+        from .registry import engine_entry
+
+        options = {o.name: o.default for o in engine_entry(spec.name).options} | options
+    return options
 
 
 def _video(path: str) -> VideoArray:
@@ -185,14 +191,44 @@ def prepare_worker(spec: EngineSpec, cache_dir: str) -> str:
     (e.g. a checkpoint that does not load) or ``CacheWriteError``.
     """
     engine = worker_engine(spec)
+    _writable_cache(cache_dir).remove_stale_temporaries()
+    return features_key(engine)
+
+
+def check_here(spec: EngineSpec, cache_dir: str) -> None:
+    """What would stop :func:`prepare_worker` on this machine, found without building the
+    engine: a device it lacks, a checkpoint file that is missing or plainly none (empty, cut
+    short: by its first and last bytes), a cache folder that refuses writes (then marked as
+    ``prepare_worker`` marks it). Raises ``ValueError``, ``WeightsError`` or
+    ``CacheWriteError``."""
+    from ..model.checkpoint_bytes import not_a_checkpoint
+    from ..model.weights import CHECKPOINTS, resolve_checkpoint
+
+    options = _options(spec)
+    device = options.get("device")
+    if device not in (None, "auto", "cpu"):  # cpu needs no check (nor torch imported here)
+        from ..model.checkpoint import pick_device
+
+        pick_device(device)
+    checkpoint = options.get("checkpoint")
+    if checkpoint is not None and str(checkpoint) not in CHECKPOINTS:  # a release: downloaded
+        path = resolve_checkpoint(checkpoint, download=False)
+        problem = not_a_checkpoint(path)
+        if problem is not None:
+            raise ValueError(f"{path} {problem}")
+    _writable_cache(cache_dir)
+
+
+def _writable_cache(cache_dir: str) -> FeatureCache:
+    """The cache at ``cache_dir`` (created) once it takes writes, marked never to be trimmed
+    (:meth:`FeatureCache.keep_all`)."""
     check_writable(cache_dir)
     try:
         cache = FeatureCache(max_mib=0, disk_path=cache_dir)
         cache.keep_all()
     except OSError as exc:
         raise not_writable(cache_dir, exc) from exc
-    cache.remove_stale_temporaries()
-    return features_key(engine)
+    return cache
 
 
 def video_length(path: str) -> int:
