@@ -348,7 +348,8 @@ def precompute(
 
     A video that cannot be read or is shorter than ``frames`` is a failure; the others go on.
     A chunk whose worker dies is retried by dask. The run stops when the cache folder refuses a
-    write (full, read-only): entries written so far stay valid.
+    write (full, read-only): the chunks not begun are cancelled, those running end; the entries
+    written are complete, and counted.
     """
     from distributed import as_completed
 
@@ -387,9 +388,11 @@ def precompute(
                 continue
             error = future.exception()
             if isinstance(error, CacheWriteError):
-                report.stopped = str(error)
-                client.cancel(futures)
-                break
+                report.encoded += error.written
+                if not report.stopped:  # the chunks running go on to their end, and are counted
+                    report.stopped = str(error)
+                    client.cancel(_not_started(client, futures))
+                continue
             report.failures.append(
                 f"{done.video} frames {done.start}:{done.stop}: {describe_error(error)}"
             )
@@ -401,6 +404,13 @@ def precompute(
         bar.close()
     report.seconds = time.perf_counter() - began
     return report
+
+
+def _not_started(client: Any, futures: Sequence[Any]) -> list[Any]:
+    """The futures no worker has taken yet: cancelling a chunk that runs would leave the
+    entries it writes uncounted."""
+    taken = {key for keys in client.processing().values() for key in keys}
+    return [f for f in futures if f.status == "pending" and f.key not in taken]
 
 
 def _summarise(report: Report, cache_dir: str) -> int:

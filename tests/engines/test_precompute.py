@@ -249,14 +249,13 @@ def test_what_would_stop_local_workers_is_said_before_the_cluster_starts(
     assert f"cache folder {cache} is not writable" in err
 
 
-def test_a_full_disk_stops_the_run_without_a_torn_entry(
-    tmp_path, scheduler, precompute, monkeypatch
-):
-    video, cache = frame_folder(tmp_path / "clip"), tmp_path / "cache"
+def fill_disk_after(monkeypatch, video, scratch, entries: float):
+    """Make the disk full after the files of ``entries`` embedded entries of ``video``'s frames
+    (zarr's writes in this process); returns what puts the disk back."""
     local = pytest.importorskip("zarr.storage._local")
     put, calls, lock, limit = local._put, [0], threading.Lock(), [None]
 
-    def put_until_full(path, value, *args, **kwargs):  # a disk that fills up after `limit` files
+    def put_until_full(path, value, *args, **kwargs):
         with lock:
             calls[0] += 1
             if limit[0] is not None and calls[0] > limit[0]:
@@ -264,22 +263,43 @@ def test_a_full_disk_stops_the_run_without_a_torn_entry(
         return put(path, value, *args, **kwargs)
 
     monkeypatch.setattr(local, "_put", put_until_full)
-    with open_video(video) as frames:  # files per entry; with 2 writers 2.5 entries fit
+    with open_video(video) as frames:  # files per entry
         features = create_engine("embedded").encode(frames[0])
-    FeatureCache(max_mib=0, disk_path=tmp_path / "scratch").put("x", "y", features)
-    calls[0], limit[0] = 0, int(calls[0] * 2.5)
+    FeatureCache(max_mib=0, disk_path=scratch).put("x", "y", features)
+    calls[0], limit[0] = 0, int(calls[0] * entries)
+    return lambda: monkeypatch.setattr(local, "_put", put)
+
+
+def test_a_full_disk_stops_the_run_without_a_torn_entry(
+    tmp_path, scheduler, precompute, monkeypatch
+):
+    video, cache = frame_folder(tmp_path / "clip"), tmp_path / "cache"
+    make_room = fill_disk_after(monkeypatch, video, tmp_path / "scratch", 2.5)  # 2 writers
     args = [str(video), "--engine", "embedded", "--cache", str(cache), "--chunk", "1"]
-    status, _, err = precompute(*args)
+    status, out, err = precompute(*args)
     assert status == 1 and "No space left on device" in err and "run the same command" in err
     wait_until_idle(scheduler)  # chunks cancelled while running finish in their worker thread
     written = cached_frames(cache, video)
     assert 0 < sum(written) < 5  # the entries that made it are complete, the rest absent
+    assert f"{sum(written)} frame(s) encoded" in out  # the chunks running were awaited
     assert len(list(cache.glob("*/*.zarr"))) == sum(written)
     assert leftovers(cache) == []
-    monkeypatch.setattr(local, "_put", put)
+    make_room()
     status, out, _ = precompute(*args)
     assert status == 0 and f"{5 - sum(written)} frame(s) encoded" in out
     assert cached_frames(cache, video) == [True] * 5
+
+
+def test_a_full_disk_counts_the_entries_written_before(tmp_path, precompute, monkeypatch):
+    """The summary said "0 frame(s) encoded" though the chunk had written 2 entries before the
+    disk filled up."""
+    video, cache = frame_folder(tmp_path / "clip"), tmp_path / "cache"
+    fill_disk_after(monkeypatch, video, tmp_path / "scratch", 2.5)
+    args = [str(video), "--engine", "embedded", "--cache", str(cache), "--chunk", "5"]
+    status, out, err = precompute(*args)  # one chunk, one batch of 5 frames
+    assert status == 1 and "No space left on device" in err
+    assert cached_frames(cache, video) == [True, True, False, False, False]
+    assert "2 frame(s) encoded" in out
 
 
 def test_an_unreachable_scheduler_is_named(tmp_path, capsys):

@@ -10,7 +10,14 @@ __all__ = ["CacheWriteError", "check_writable", "not_writable"]
 
 
 class CacheWriteError(OSError):
-    """A feature cache folder that refuses writes (read-only, full)."""
+    """A feature cache folder that refuses writes (read-only, full).
+
+    ``written``: the entries the task that met it wrote before (complete ones, to be counted).
+    """
+
+    def __init__(self, message: str, written: int = 0) -> None:
+        super().__init__(message)
+        self.written = written
 
 
 def not_writable(folder: str | os.PathLike, exc: OSError) -> CacheWriteError:

@@ -241,7 +241,7 @@ def encode_chunk(chunk: Chunk, spec: EngineSpec, cache_dir: str, batch: int = 8)
 
     Frames go through the engine's ``encode_batch`` in batches of ``batch`` when it has one.
     Entries are written as soon as their batch is encoded, so an interrupted task keeps them.
-    Raises ``CacheWriteError`` when the folder refuses an entry.
+    Raises ``CacheWriteError``, with the entries written before, when the folder refuses one.
     """
     began = time.perf_counter()
     engine = worker_engine(spec)
@@ -254,9 +254,9 @@ def encode_chunk(chunk: Chunk, spec: EngineSpec, cache_dir: str, batch: int = 8)
                 cache.write_disk(key, engine_key, features)
             except OSError as exc:
                 raise CacheWriteError(
-                    f"cannot write to the cache folder {cache_dir}: {exc}"
+                    f"cannot write to the cache folder {cache_dir}: {exc}", encoded
                 ) from exc
-        encoded += len(keys)
+            encoded += 1
     worker = f"{socket.gethostname()}:{os.getpid()}"
     return ChunkResult(chunk, encoded, chunk.size - encoded, worker, time.perf_counter() - began)
 
