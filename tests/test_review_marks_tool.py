@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from napari_skipclick.types import FrameStatus
 from tool_loader import load_tool, run_tool, write_panned_clip
 
 
@@ -48,3 +49,12 @@ def test_a_folder_of_frames_with_a_first_frame_is_only_counted(tmp_path):
     assert sum(" - " in line and ("box" in line or "bar" in line) for line in lines) == 4
     assert not any("precision" in line for line in lines)  # no truth to score against
     assert any(line.startswith("all") and "steps   4" in line for line in lines)
+
+
+def test_accept_takes_one_accept_per_frame_still_marked_when_its_turn_comes():
+    from session.test_session_accepted import _closer
+
+    session = _closer(30)  # frames 10-29 marked: grown past 1.5 times frame 0's area
+    marked, accepts = load_tool("review_marks").accept_marked(session)
+    assert marked == 20 and 1 < accepts < marked  # each accept settles the frames after it
+    assert FrameStatus.NEEDS_REVIEW not in session.statuses().values()

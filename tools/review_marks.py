@@ -3,7 +3,7 @@
 Usage::
 
     python tools/review_marks.py --data DIR [--clips a,b] [--frames N] [--together]
-        [--json OUT] [--save DIR]
+        [--accept] [--json OUT] [--save DIR]
     python tools/review_marks.py --images FOLDER --labels LABELS --names skis,poles,skier
         [--frames N] [--json OUT]
 
@@ -19,8 +19,10 @@ A step **failed** when its IoU is below 0.5 or fell by 0.15 or more from the fra
 (frame 0: the truth, IoU 1): a mask that lost the object, or one that just lost much of it.
 Precision is the share of marked steps that failed, recall the share of failed steps marked,
 per clip and object; per kind of reason, its marks and how many of them are on failed steps.
-``--save DIR`` writes each frame's labels there (with ``--together``: the session's ids, in the
-order of the objects).
+``--accept`` then accepts the frames marked, one after the other in frame order as N and Enter
+do (``set_status`` *reviewed*), and counts the accepts it took: a frame an earlier accept
+settled (``session.accepted``) takes none. ``--save DIR`` writes each frame's labels there
+(with ``--together``: the session's ids, in the order of the objects).
 
 With ``--images`` and ``--labels`` (a folder of frames and frame 0's label image, objects
 1..K named by ``--names``) there is no truth beyond frame 0: only the marks are counted.
@@ -93,9 +95,28 @@ def _watch_budget() -> None:
     propagation._write = watched
 
 
-def run_clip(clip: VideoClip, together: bool, truth: bool, save: str | None = None) -> list[dict]:
+#: per clip, the frames marked and the accepts they took (``--accept``: ``accept_marked``)
+ACCEPTS: dict[str, list[int]] = {}
+
+
+def accept_marked(session: AnnotationSession) -> tuple[int, int]:
+    """Accept each frame marked *needs review*, in frame order, that still is when its turn
+    comes; returns the frames marked and the accepts taken."""
+    marked = [t for t, s in session.statuses().items() if s == FrameStatus.NEEDS_REVIEW]
+    accepts = 0
+    for t in marked:
+        if session.status(t) == FrameStatus.NEEDS_REVIEW:
+            session.set_status(t, FrameStatus.REVIEWED)
+            accepts += 1
+    return len(marked), accepts
+
+
+def run_clip(
+    clip: VideoClip, together: bool, truth: bool, save: str | None = None, accept: bool = False
+) -> list[dict]:
     """The steps of pure propagation of ``clip``'s objects from frame 0's truth; with
-    ``save``, each frame's labels go there as PNG (``CLIP_FRAME.png``, the session's ids)."""
+    ``save``, each frame's labels go there as PNG (``CLIP_FRAME.png``, the session's ids);
+    with ``accept``, the marked frames are accepted after (``accept_marked``, ``ACCEPTS``)."""
     engine, cache = create_engine("embedded"), FeatureCache(max_mib=4096)
     groups = [list(clip.objects)] if together else [[value] for value in clip.objects]
     _watch_budget()
@@ -138,6 +159,9 @@ def run_clip(clip: VideoClip, together: bool, truth: bool, save: str | None = No
                     "stopped": step.stopped,
                 }
             )
+        if accept:
+            counts = ACCEPTS.setdefault(clip.name, [0, 0])
+            counts[:] = np.add(counts, accept_marked(session)).tolist()
         if save is not None:
             Path(save).mkdir(parents=True, exist_ok=True)
             for t in range(len(clip.frames)):
@@ -222,6 +246,7 @@ def main() -> None:
     parser.add_argument("--names", default="", help="the objects 1..K of --labels")
     parser.add_argument("--frames", type=int, default=30, help="frames per clip (0 the start)")
     parser.add_argument("--together", action="store_true", help="carry the objects together")
+    parser.add_argument("--accept", action="store_true", help="accept the marked frames after")
     parser.add_argument("--json", help="write the steps and scores here")
     parser.add_argument("--save", help="write each frame's labels here (carried together)")
     args = parser.parse_args()
@@ -231,12 +256,15 @@ def main() -> None:
         selected = args.clips.split(",") if args.clips else None
         for name in clip_names(args.data, selected):
             clip = load_clip(f"{args.data}/{name}", args.frames)
-            rows += run_clip(clip, args.together, truth, args.save)
+            rows += run_clip(clip, args.together, truth, args.save, args.accept)
     else:
         names = args.names.split(",")
         clip = _unlabelled_clip(args.images, args.labels, names, args.frames)
-        rows += run_clip(clip, True, truth, args.save)
+        rows += run_clip(clip, True, truth, args.save, args.accept)
     summary = report(rows, truth)
+    for name, (marked, accepts) in ACCEPTS.items():
+        print(f"accept {name:12s} frames marked {marked:3d}  accepts {accepts:3d}")
+    summary["accepts"] = ACCEPTS
     if args.json:
         Path(args.json).write_text(json.dumps({"steps": rows, "scores": summary}, indent=1))
 

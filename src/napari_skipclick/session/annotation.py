@@ -16,6 +16,7 @@ from ..engines.cache import FeatureCache
 from ..types import DEFAULT_CLASS, Click, FrameStatus
 from . import propagation as prop
 from .absent import SessionAbsent
+from .accepted import judge_after
 from .clicks import ClickTable, timed_anew
 from .corrections import corrected, one_click_added
 from .deleting import SessionDeleting
@@ -299,7 +300,9 @@ class AnnotationSession(
             timed = timed_anew(previous, result.clicks, time.time())
             zoomed = result.zoom_box is not None
             change = self._change(t, edit, {obj_id: timed}, zoomed=zoomed)
-            self.record(change, stamp=result.stamp)
+            group = self.history.new_group()
+            self.record(change, group, stamp=result.stamp)
+            judge_after(self, t, group, [obj_id])  # your mask is the reference from now on
             mask = self.labels.read(t) == obj_id
             self._priors.remember((result.generation, t, obj_id), result.probabilities, mask)
         return result
@@ -334,7 +337,8 @@ class AnnotationSession(
         """Set frame ``t``'s status (undoable; a status none of yours gives back a frame you
         accepted: ``review``). ``ValueError`` for *empty* on a frame with an absent mark.
         False: the frame was so already, and no undo step is recorded (it would change
-        nothing, and take the next undo)."""
+        nothing, and take the next undo). A frame made *reviewed* is the reference of the later
+        frames of its runs, in the same undo step (``accepted``)."""
         t = self.labels.frame_index(t)
         with self._lock:
             self._refuse_empty(t, FrameStatus(status))
@@ -343,7 +347,10 @@ class AnnotationSession(
             change = self._status_given(change)
             if change.status_before == change.status_after and change.marks_after is None:
                 return False
-            self.record(change)
+            group = self.history.new_group()
+            self.record(change, group)
+            if status == FrameStatus.REVIEWED:  # the frame is the reference from now on
+                judge_after(self, t, group, self.ids_on(t))
             return True
 
     # -- steps of work done outside the session (propagation) ---------------------------------

@@ -36,6 +36,9 @@ SCALE_TOLERANCE = 1.1
 #: ``trend_frames`` before and how many frames back that is, and the start frame's value
 References = tuple[int, int, int, int]
 
+#: how the marks of the checks against the start frame (``since_start``) say where from
+SINCE_START = "since the start frame"
+
 
 @dataclass
 class ShapeHistory:
@@ -144,17 +147,25 @@ def size_change(area: int, previous: int, zoom: float | None, scale: float | Non
 
 
 def _changed(
-    value: int, references: References, settings: PropagationSettings, band: float, what: str
+    value: int,
+    references: References,
+    settings: PropagationSettings,
+    band: float,
+    what: str,
+    start: bool = False,
 ) -> str | None:
     """Why ``value`` (an area or a length) breaks the limits against its ``references``, or
-    None: the previous frame's value (``max_area_ratio``), the one ``trend_frames`` before
-    (``max_trend_ratio``) and the start frame's (``max_drift_ratio``), each widened by
-    ``band``. A reference of 0 is not checked."""
-    previous, trend, back, start = references
+    None: the previous frame's value (``max_area_ratio``) and the one ``trend_frames`` before
+    (``max_trend_ratio``), or with ``start`` the start frame's alone (``max_drift_ratio``),
+    each widened by ``band``. A reference of 0 is not checked."""
+    previous, trend, back, first = references
     checks = (
-        (previous, settings.max_area_ratio, "changed", ""),
-        (trend, settings.max_trend_ratio, "changed", f" over {back} frames"),
-        (start, settings.max_drift_ratio, "drifted", " since the start frame"),
+        ((first, settings.max_drift_ratio, "drifted", f" {SINCE_START}"),)
+        if start
+        else (
+            (previous, settings.max_area_ratio, "changed", ""),
+            (trend, settings.max_trend_ratio, "changed", f" over {back} frames"),
+        )
     )
     for reference, limit, verb, when in checks:
         if reference and not within(value, reference, limit, band):
@@ -163,6 +174,28 @@ def _changed(
                 f"{what} {verb} by a factor {factor:.2f}{when} (limits {1 / limit:.2f}-{limit:g})"
             )
     return None
+
+
+def since_start(
+    area: int, length: int | None, history: ShapeHistory, settings: PropagationSettings, band: float
+) -> str | None:
+    """Why a mask of ``area`` pixels (a thin object's of ``length``, else None) that passed
+    every other check drifted from the start frame of ``history``, or None: its area
+    (``max_drift_ratio``, widened by ``band``) and its ``growth``, then its length. These
+    alone are judged against a frame that far back, so a frame marked by them alone
+    (``start_only``) is judged again against a later frame you accepted (``accepted``)."""
+    areas = history.area_references(0, 1)
+    reason = _changed(area, areas, settings, band, "area", start=True)
+    reason = reason or growth(area, history, settings)
+    lengths = history.length_references(1)
+    if reason is None and length is not None and lengths is not None:
+        reason = _changed(length, lengths, settings, 2 * settings.jitter, "length", start=True)
+    return reason
+
+
+def start_only(reason: str | None) -> bool:
+    """Whether ``reason`` (a frame's, for one object) is a mark of ``since_start`` alone."""
+    return reason is not None and SINCE_START in reason and "; " not in reason
 
 
 def growth(area: int, history: ShapeHistory, settings: PropagationSettings) -> str | None:
@@ -181,7 +214,7 @@ def growth(area: int, history: ShapeHistory, settings: PropagationSettings) -> s
     if not start or area <= start * settings.max_trend_ratio + band:
         return None
     return (
-        f"area grew by a factor {area / start:.2f} since the start frame (limit "
+        f"area grew by a factor {area / start:.2f} {SINCE_START} (limit "
         f"{settings.max_trend_ratio:g}, give or take {band:.0f} pixels along its boundary there)"
     )
 
@@ -366,7 +399,7 @@ def assess(
         reason = f"{carried.refusal}; the motion carried it"
     else:
         areas = history.area_references(previous_area, settings.trend_frames)
-        reason = _changed(area, areas, settings, band, "area") or growth(area, history, settings)
+        reason = _changed(area, areas, settings, band, "area")
         lengths = history.length_references(settings.trend_frames)
         if reason is None and length is not None and lengths is not None:
             reason = _changed(length, lengths, settings, 2 * settings.jitter, "length")
@@ -378,6 +411,7 @@ def assess(
                 f"its colours match the object's {match:.2f} as well as on the start frame "
                 f"(limit {settings.min_colour_match:g})"
             )
+        reason = reason or since_start(area, length, history, settings, band)
         held = reason is None and carried.held_back > 0
         if held:
             reason = (

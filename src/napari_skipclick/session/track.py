@@ -179,6 +179,14 @@ class Courses:
                 self._chains[obj_id] = dict(chains)
             self._changed |= {t for t, _ in moves} | set(chains)
 
+    def came(self, t: int, obj_id: int) -> int | None:
+        """The direction the object was last carried onto frame ``t`` in (1: from the frame
+        before, -1: from the one after); None when unknown."""
+        with self._lock:
+            self._read_saved(t)
+            move = self._moves.get((t, obj_id))
+        return None if move is None else move[0]
+
     def expected(self, t: int, obj_id: int, direction: int) -> np.ndarray | None:
         """The displacement the object is expected to make from frame ``t`` to
         ``t + direction``: its last move onto ``t``, reversed when it came from the other

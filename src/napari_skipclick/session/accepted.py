@@ -1,0 +1,92 @@
+"""The frames after one you accepted, judged again against it (docs/annotation.md, *Quality
+measure*).
+
+A propagation run judges each frame's area and a thin object's length against the run's start
+frame too (``quality.since_start``): a slow drift no single step shows. A rider coming closer
+grows past that limit on one frame and stays past it on every later one. Once you accept a
+frame (*reviewed*: every object there) or correct an object there with clicks (that object),
+it is the reference: each later frame of the same run (carried onto from
+the frame before it, in the run's direction, up to your next frame) that was marked for an
+object by these checks alone (``quality.start_only``) is judged again against the object's
+mask on the accepted frame, and passes when it is within the same limits of it. A run started
+from the accepted frame judges against it anyway: it is that run's start frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..shapes import skeleton_length
+from . import propagation as prop
+from .frame_changes import frame_change
+from .mask_measures import boundary_pixels
+from .quality import ShapeHistory, since_start, start_only
+from .ready import CARRIED
+
+if TYPE_CHECKING:
+    from .annotation import AnnotationSession
+
+
+def judge_after(
+    session: AnnotationSession, k: int, group: int, objects: Iterable[int]
+) -> list[int]:
+    """Judge again, against frame ``k`` that you accepted or corrected, the marks of each of
+    the ``objects`` on the later frames of the runs that carried it on from ``k`` (see the
+    module); the frames that pass become *propagated* (or stay in review for another object),
+    as edits of undo group ``group``. Returns the frames settled for some object. Call under
+    ``session.locked()``."""
+    accepted = session.labels.read(k)
+    settings = prop.PropagationSettings()
+    settled: set[int] = set()
+    for obj_id in objects:
+        if not (reference := accepted == obj_id).any():
+            continue  # not on the frame: nothing to judge against
+        history = ShapeHistory.starting(reference)
+        for direction in (1, -1):
+            for t in _run_after(session, obj_id, k, direction):
+                reason = session.reasons_on(t).get(obj_id)
+                if start_only(reason) and obj_id in session.review_reasons(t):
+                    mask = session.labels.read(t) == obj_id
+                    if _passes(mask, history, settings):
+                        _settle(session, t, obj_id, group)
+                        settled.add(t)
+    return sorted(settled)
+
+
+def _run_after(session: AnnotationSession, obj_id: int, k: int, direction: int) -> list[int]:
+    """The frames after ``k`` in ``direction`` that one run carried the object onto, each from
+    the one before it, up to the first it did not (your work, another run's end)."""
+    frames = []
+    t = k + direction
+    while 0 <= t < session.n_frames and session.status(t) in CARRIED:
+        carried = obj_id in session.marks_on(t).carried
+        if not carried or session.courses.came(t, obj_id) != direction:
+            break
+        frames.append(t)
+        t += direction
+    return frames
+
+
+def _passes(mask: np.ndarray, history: ShapeHistory, settings: prop.PropagationSettings) -> bool:
+    """Whether ``mask`` is within the start-frame limits against ``history``'s start."""
+    area = int(np.count_nonzero(mask))
+    length = skeleton_length(mask) if history.thin else None
+    band = settings.jitter * boundary_pixels(mask)
+    return area > 0 and since_start(area, length, history, settings, band) is None
+
+
+def _settle(session: AnnotationSession, t: int, obj_id: int, group: int) -> None:
+    """Drop the object's mark on frame ``t``: the frame passes unless another object is still
+    in doubt there."""
+    reasons = session.reasons_on(t)
+    after = {obj: why for obj, why in reasons.items() if obj != obj_id}
+    status = session.status(t)
+    doubt = set(session.review_reasons(t)) - {obj_id}
+    new_status = status if doubt else session.settled_status(t)
+    none = np.zeros((0, 0), session.labels.dtype)
+    change = frame_change(t, none, none, {}, {}, status, new_status)
+    session.record(replace(change, review_before=reasons, review_after=after), group)

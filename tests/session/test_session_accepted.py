@@ -1,0 +1,59 @@
+"""A frame you accept is the reference of the later frames of its run (``session.accepted``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from napari_skipclick.session import AnnotationSession
+from napari_skipclick.types import Click, FrameStatus
+from session.test_session_quality import RedEngine
+from support.engines import BACKGROUND, RED
+
+
+def _closer(n_frames: int) -> AnnotationSession:
+    """A red square one pixel wider on each frame (an object coming closer), propagated from
+    frame 0: from frame 10 on it has grown past 1.5 times its area there."""
+    frames = np.empty((n_frames, 80, 100, 3), np.uint8)
+    frames[:] = BACKGROUND
+    for t in range(n_frames):
+        frames[t, 10 : 40 + t, 20 : 50 + t] = RED
+    session = AnnotationSession(frames, RedEngine())
+    obj = session.add_object().id
+    session.set_clicks(0, obj, [Click(20, 30, True)])
+    list(session.propagate([obj], 0))
+    return session
+
+
+def _in_review(session: AnnotationSession) -> list[int]:
+    return [t for t in range(session.n_frames) if session.status(t) == FrameStatus.NEEDS_REVIEW]
+
+
+def test_accepting_a_frame_makes_it_the_reference_of_the_frames_after_it():
+    session = _closer(30)
+    marked = _in_review(session)
+    assert marked == list(range(10, 30))  # each grown past 1.5 times the start frame's area
+    assert "since the start frame" in session.review_reasons(11)[1]
+    session.set_status(10, FrameStatus.REVIEWED)
+    left = _in_review(session)  # grown past 1.5 times frame 10's area, give or take
+    assert left == list(range(left[0], 30)) and left[0] > 18
+    assert all(session.status(t) == FrameStatus.PROPAGATED for t in range(11, left[0]))
+    assert (session.labels[29] == 1).sum() > 2 * (session.labels[10] == 1).sum()
+    session.undo()  # the acceptance and what it settled are one step
+    assert _in_review(session) == marked
+
+
+def test_frames_beyond_your_work_keep_their_marks():
+    session = _closer(16)
+    session.set_status(13, FrameStatus.CLICKED)  # your work: the run's frames end here for it
+    session.set_status(10, FrameStatus.REVIEWED)
+    assert _in_review(session) == [14, 15]
+    assert session.status(11) == session.status(12) == FrameStatus.PROPAGATED
+
+
+def test_a_correction_makes_the_frame_the_reference_of_the_object():
+    session = _closer(16)
+    session.set_clicks(10, 1, [*session.clicks(10, 1), Click(30, 40, True)])
+    assert session.status(10) == FrameStatus.CLICKED
+    assert _in_review(session) == []
+    session.undo()
+    assert _in_review(session) == list(range(10, 16))
