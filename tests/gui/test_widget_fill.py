@@ -66,16 +66,25 @@ def test_shift_f_fills_the_frames_between_two_keyframes_from_both_ends(annotator
     press_key(qtbot, viewer, Qt.Key.Key_B, Qt.KeyboardModifier.ShiftModifier)
     assert controller.last_message.startswith("Nothing to fill: frame 0 is the video's first")
 
-    # a third keyframe, 9: *Fill all* fills both gaps, 1-5 and 7-8, in one run and undo step
+    # a third keyframe, 9, accepted as propagation left it: both gaps, 1-5 and 7-8, are
+    # filled already, and *Fill all* leaves them as they are
     for _ in session.propagate([skier], 6, n_frames=3):
         pass
     session.set_status(9, FrameStatus.REVIEWED)
     qtbot.mouseClick(buttons["Fill all"], Qt.MouseButton.LeftButton)
-    assert controller.last_message.startswith("Filling 7 frames in 2 gaps between keyframes")
+    assert not controller.propagating
+    assert controller.last_message.startswith("Every gap between keyframes is filled already (2)")
+    # frame 8 left empty for the skier: that gap alone, in one run and undo step
+    session.set_clicks(8, skier, [])
+    qtbot.mouseClick(buttons["Fill all"], Qt.MouseButton.LeftButton)
+    assert controller.last_message.startswith(
+        "Filling 2 frames in 1 gap between keyframes (1 gap left as it was, filled already)"
+    )
     qtbot.waitUntil(lambda: not controller.propagating, timeout=300_000)
     wait_idle(qtbot, controller)
-    assert session.history.next_frames() == [1, 2, 3, 4, 5, 7, 8]
-    assert controller.last_message.startswith("Fill finished: 7 frames, ")
+    assert session.history.next_frames() == [7, 8]
+    assert controller.last_message.startswith("Fill finished: 2 frames, ")
+    assert controller.last_message.endswith("; 1 gap left as it was, filled already")
     assert (labels_of(controller, 8) == skier).sum() > 300
     # only the current object, which is on no keyframe: refused
     controller.add_object(name="pole")

@@ -247,3 +247,29 @@ def test_the_gaps_between_keyframes():
     }
     assert gaps(statuses) == [(0, 3), (4, 9)]
     assert gaps({2: FrameStatus.CLICKED}) == []
+
+
+def test_fill_all_fills_only_the_gaps_that_are_empty_or_stale():
+    session, obj = keyed_session((0, 5, 11))
+    list(session.fill_all())
+    session.set_status(3, FrameStatus.NEEDS_REVIEW)  # a frame left in review stays so
+    versions = {t: session.labels.version(t) for t in range(12)}
+    with pytest.raises(ValueError, match=r"filled already \(2 left as they were\)"):
+        session.fill_all()
+    from napari_skipclick.session.fill import gaps_to_fill
+
+    with session.locked():
+        assert gaps_to_fill(session, [obj]) == ([], 2)
+    # your new click on keyframe 11 makes the frames filled from it stale: that gap alone
+    session.set_clicks(11, obj, [*session.clicks(11, obj), Click(26, 39, True)])
+    steps = list(session.fill_all())
+    assert {s.frame for s in steps} == set(range(6, 11))
+    assert all(session.labels.version(t) == versions[t] for t in range(1, 5))
+    assert session.status(3) == FrameStatus.NEEDS_REVIEW
+    # a frame left empty for the object: its gap is filled again
+    session.set_clicks(2, obj, [])
+    assert session.status(2) == FrameStatus.EMPTY
+    with session.locked():
+        assert gaps_to_fill(session, [obj]) == ([(0, 5, [obj])], 1)
+    list(session.fill_all())
+    np.testing.assert_array_equal(session.labels[2] == obj, red_mask(2))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..session import AnnotationSession, PropagationStep
-from ..session.fill import gaps, keyframes_around
+from ..session.fill import gaps, gaps_to_fill, keyframes_around
 from ..session.review_stops import NO_REASON, review_stops, stop_text
 from ..types import FrameStatus
 from .workers import PropagationRun
@@ -108,12 +108,22 @@ class ControllerPropagation:
                 "(a keyframe is a clicked, accepted or imported frame)"
             )
             return
-        between = sum(end - start - 1 for start, end in pairs)
+        with self.session.locked():  # the frames' marks and clicks: no pixel is read
+            planned, left = gaps_to_fill(self.session, obj_ids)
+        if not planned:
+            self._warn(
+                f"Every gap between keyframes is filled already ({left}): Shift+F or "
+                "Shift+B fills one again"
+            )
+            return
+        between = sum(end - start - 1 for start, end, _ in planned)
+        kept = f" ({_left(left)})" if left else ""
         self._run_propagation(
-            f"Filling {between} frames in {len(pairs)} gap{'s' * (len(pairs) != 1)} between "
-            "keyframes ...",
+            f"Filling {between} frames in {len(planned)} gap{'s' * (len(planned) != 1)} "
+            f"between keyframes{kept} ...",
             list(obj_ids),
-            pairs[0][0],
+            planned[0][0],
+            left=left,
             every_gap=True,
         )
 
@@ -136,13 +146,15 @@ class ControllerPropagation:
         return [o.id for o in self.session.objects if o.id in present]
 
     def _run_propagation(
-        self, message: str, obj_ids: list[int], start: int, **options: Any
+        self, message: str, obj_ids: list[int], start: int, left: int = 0, **options: Any
     ) -> None:
-        """Start a ``PropagationRun`` in the background; the autosave pauses meanwhile."""
+        """Start a ``PropagationRun`` in the background (*Fill all*: ``left`` gaps left as
+        they were); the autosave pauses meanwhile."""
         self.saving.save()
         self.saving.paused = True
         self.loader.cancel()
         run = PropagationRun(self.session, obj_ids, start, **options)
+        run.left = left
         run.step.connect(lambda step, r=run: self._on_propagation_step(r, step))
         run.failed.connect(lambda error, r=run: self._error(f"{r.what} failed: {error}"))
         run.finished.connect(lambda cancelled, r=run: self._on_propagation_finished(r, cancelled))
@@ -246,11 +258,18 @@ def _summary(run: PropagationRun) -> str:
     review = [t for t in frames if run.session.status(t) == FrameStatus.NEEDS_REVIEW]
     done = f"{len(frames)} frame{'s' * (len(frames) != 1)}"
     stops = "".join(f"; {stop}" for stop in run.stops[:3]) + ("; …" if len(run.stops) > 3 else "")
+    stops += f"; {_left(run.left)}" if run.left else ""
     if not review:
         return f"{done}, none needs review{stops}"
     looks = sum(stop.frame in run.frames for stop in review_stops(run.session))
     need = f"{len(review)} need{'s' * (len(review) == 1)} review"
     return f"{done}, {need}, {looks} to look at (N: the next one){stops}"
+
+
+def _left(count: int) -> str:
+    """How many gaps *Fill all* left as they were, filled already (``fill.gaps_to_fill``)."""
+    were = "they were" if count != 1 else "it was"
+    return f"{count} gap{'s' * (count != 1)} left as {were}, filled already"
 
 
 def review_text(session: AnnotationSession, t: int) -> str:

@@ -331,6 +331,8 @@ class PropagationRun(QObject, StoppableWorker):
         #: why objects stopped before the run's end, or that it ended where they are marked
         #: absent, as the controller words them
         self.stops: list[str] = []
+        #: the gaps between keyframes that *Fill all* left as they were (filled already)
+        self.left = 0
         self.worker.yielded.connect(self._on_yielded)
         self.worker.errored.connect(self._on_error)  # reported once, there
         self.worker.finished.connect(lambda: self.finished.emit(self.cancelled))

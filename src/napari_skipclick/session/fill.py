@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..checks import made_by_user
 from ..types import FrameStatus
 from . import propagation as prop
 
@@ -100,6 +101,52 @@ def gaps(statuses: Mapping[int, FrameStatus]) -> list[tuple[int, int]]:
     return [(start, end) for start, end in pairwise(keyframes(statuses)) if end - start >= 2]
 
 
+def needs_filling(session: AnnotationSession, start: int, end: int, obj_id: int) -> bool:
+    """Whether *Fill all* fills the object into the frames between keyframes ``start`` and
+    ``end``: one of them is **empty** for it (no pixels, and you did not mark it absent there)
+    or **stale**: its mask there was carried (its clicks there all older) before your last
+    click of it on either keyframe (a keyframe you accepted as propagation left it has none).
+    A gap filled since, its frames passing, in review or yours, is left as it is (*Fill
+    between keyframes* fills one again)."""
+    edited = max(_clicked(session, start, obj_id), _clicked(session, end, obj_id))
+    for t in range(start + 1, end):
+        marks = session.marks_on(t)
+        if obj_id in marks.absent:
+            continue
+        if obj_id not in session.ids_on(t):
+            return True
+        times = [when for _, when in session.timed_clicks(t, obj_id)]
+        if obj_id in marks.carried and times and max(times) < edited:
+            return True
+    return False
+
+
+def _clicked(session: AnnotationSession, t: int, obj_id: int) -> float:
+    """When you last clicked the object on frame ``t`` (0.0: never; ``made_by_user``)."""
+    times = [when for _, when in session.timed_clicks(t, obj_id)]
+    by_user = made_by_user(times, obj_id in session.marks_on(t).carried)
+    mine = [when for when, yours in zip(times, by_user, strict=True) if yours]
+    return max(mine, default=0.0)
+
+
+def gaps_to_fill(
+    session: AnnotationSession, obj_ids: list[int]
+) -> tuple[list[tuple[int, int, list[int]]], int]:
+    """Each gap between two consecutive keyframes (``gaps``) with those of the objects
+    ``obj_ids`` on one of its keyframes that it fills (``needs_filling``), and how many gaps
+    holding some of them it leaves as they are. Call under ``session.locked()``."""
+    planned, left = [], 0
+    for start, end in gaps(session.keyframe_statuses()):
+        on_keys = session.ids_on(start) | session.ids_on(end)
+        held = [obj for obj in obj_ids if obj in on_keys]
+        wanted = [obj for obj in held if needs_filling(session, start, end, obj)]
+        if wanted:
+            planned.append((start, end, wanted))
+        elif held:
+            left += 1
+    return planned, left
+
+
 @dataclass(frozen=True)
 class _Gap:
     """The frames between keyframes ``start`` and ``end`` and how each object is carried into
@@ -138,11 +185,19 @@ def run_all(
     session: AnnotationSession, obj_ids: list[int], settings: prop.PropagationSettings
 ) -> Iterator[prop.PropagationStep]:
     """Check the request, then return the generator that fills every gap between two
-    consecutive keyframes (``gaps``) with those of the objects that have a mask on either of
-    its keyframes, one gap after the other, in one undo group."""
+    consecutive keyframes with those of the objects that have a mask on either of its
+    keyframes and are empty or stale between them (``gaps_to_fill``), one gap after the other,
+    in one undo group."""
     objects = _objects(session, obj_ids)
-    found = [_gap(session, objects, *pair, settings) for pair in gaps(session.keyframe_statuses())]
+    with session.locked():
+        pairs, left = gaps_to_fill(session, objects)
+    found = [_gap(session, wanted, start, end, settings) for start, end, wanted in pairs]
     planned = [gap for gap in found if gap is not None]
+    if not planned and left:
+        raise ValueError(
+            f"every gap between keyframes is filled already ({left} left as they were); "
+            "fill one again with Fill between keyframes"
+        )
     if not planned:
         raise ValueError(
             "no two keyframes with frames between them hold a mask of the objects "

@@ -45,8 +45,9 @@ class SessionPropagation:
         *,
         settings: prop.PropagationSettings | None = None,
     ) -> Iterator[prop.PropagationStep]:
-        """Fill every gap between two consecutive keyframes as ``fill`` does, each with those
-        of the objects (None: all) that have a mask on one of its keyframes; one undo step
-        (generator; see ``session.fill``)."""
+        """Fill the gaps between two consecutive keyframes as ``fill`` does, each with those
+        of the objects (None: all) that have a mask on one of its keyframes and are empty or
+        stale between them (``fill.gaps_to_fill``; a gap filled since is left as it was); one
+        undo step (generator; see ``session.fill``)."""
         ids = [obj.id for obj in self.objects] if obj_ids is None else list(obj_ids)
         return filling.run_all(self, ids, settings or prop.PropagationSettings())
