@@ -340,3 +340,40 @@ def test_a_failed_apply_says_the_cause_first_and_which_engine_annotates_on(
     assert controller.last_message == shown[0] + "; annotating on with random-walker"
     wait_idle(qtbot, controller)
     controller.close_session()
+
+
+def test_review_and_propagate_are_in_sight_at_the_default_window_size(
+    make_napari_viewer, qtbot, feature_cache
+):
+    """At napari's default window size the Frame panel was scrolled out of the dock under the
+    Session and Objects panels: Review and Propagate needed scrolling on every frame. The
+    Session box folds while a session runs and opens again from its title."""
+    from qtpy.QtCore import QRect
+    from qtpy.QtWidgets import QPushButton, QScrollArea
+
+    from napari_skipclick._sample_data import giant_slalom
+    from napari_skipclick.engines import create_engine
+    from support.widget import wait_idle
+
+    viewer = make_napari_viewer(show=True)
+    data, kwargs, _ = giant_slalom()[0]
+    image = viewer.add_image(data, **kwargs)
+    _, widget = viewer.window.add_plugin_dock_widget("napari-skipclick", "SkipClick annotation")
+    widget.controller.start_session(image, create_engine("embedded"), cache=feature_cache)
+    wait_idle(qtbot, widget.controller)
+    (scroll,) = widget.findChildren(QScrollArea)
+    viewport = scroll.viewport()
+    frame = widget.frame_panel
+    forward = next(b for b in frame.findChildren(QPushButton) if b.text() == "Propagate ▶")
+
+    def in_sight(item) -> bool:
+        rect = QRect(item.mapTo(viewport, item.rect().topLeft()), item.size())
+        return item.isVisible() and viewport.rect().contains(rect)
+
+    qtbot.waitUntil(lambda: in_sight(frame.next_review))
+    assert scroll.verticalScrollBar().value() == 0
+    assert in_sight(frame.frame_label) and in_sight(frame.strip) and in_sight(forward)
+    assert not widget.setup_panel.isVisible()
+    widget.session_box.setChecked(True)  # the settings, opened from the box's title
+    assert widget.setup_panel.isVisible() and widget.setup_panel.start_button.isEnabled()
+    widget.controller.close_session()

@@ -95,19 +95,28 @@ class SkipClickWidget(QWidget):
     def _panels(self) -> QScrollArea:
         """The four panels in a scroll area: on a short screen (a 768-pixel laptop) the dock
         scrolls instead of pushing the window past the screen; spare height goes to the
-        objects table. The save state and the last message stay in sight below it."""
+        objects table. The save state and the last message stay in sight below it.
+
+        The Session box folds to its title while a session runs (its check box opens it), and
+        the Frame panel comes before the objects: at napari's default window size the frame's
+        status, Review and Propagate are in sight without scrolling."""
         panels = QWidget()
         layout = QVBoxLayout(panels)
         layout.setContentsMargins(0, 0, 0, 0)
         for title, panel in (
             ("Session", self.setup_panel),
-            ("Objects", self.objects_panel),
             ("Frame", self.frame_panel),
+            ("Objects", self.objects_panel),
             ("Export", self.export_panel),
         ):
             box = QGroupBox(title)
             QVBoxLayout(box).addWidget(panel)
             layout.addWidget(box, stretch=int(panel is self.objects_panel))
+        self.session_box = self.setup_panel.parentWidget()
+        self.session_box.setCheckable(True)
+        self.session_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space is napari's pan
+        self.session_box.setToolTip("Show or hide the session settings")
+        self.session_box.toggled.connect(self.setup_panel.setVisible)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -167,6 +176,7 @@ class SkipClickWidget(QWidget):
         self.keys.bind(own)
         running = self.controller.session is not None
         self.setup_panel.start_button.setText("Apply" if running else "Start annotating")
+        self.session_box.setChecked(not running)  # folded while annotating, open to start
 
     def _on_save_state(self, state: Any) -> None:
         self.save_label.setText(state.text())
