@@ -233,15 +233,15 @@ def test_apply_with_unchanged_settings_does_not_load_the_engine_again(
 ):
     """Apply built (for SkipClick: loaded from its checkpoint) a new engine though nothing in
     the panel had changed; the session's frames are still shown again (Apply goes through)."""
-    from napari_skipclick._qt import setup_panel
+    from napari_skipclick import engines
     from support.widget import wait_idle
 
     built = []
-    build = setup_panel._build_engine
+    build = engines.create_engine
     monkeypatch.setattr(
-        setup_panel,
-        "_build_engine",
-        lambda name, options: built.append(name) or build(name, options),
+        engines,
+        "create_engine",
+        lambda name, **options: built.append(name) or build(name, **options),
     )
     viewer = make_napari_viewer()
     viewer.add_image(np.zeros((2, 32, 32), np.uint8))
@@ -377,3 +377,54 @@ def test_review_and_propagate_are_in_sight_at_the_default_window_size(
     widget.session_box.setChecked(True)  # the settings, opened from the box's title
     assert widget.setup_panel.isVisible() and widget.setup_panel.start_button.isEnabled()
     widget.controller.close_session()
+
+
+def test_a_build_or_download_ending_after_the_dock_closed_reports_nothing(
+    make_napari_viewer, qtbot, monkeypatch, tmp_path
+):
+    """The engine build and the weights download went on after the dock closed: a build
+    ending then started a session in the closed widget (holding its store), a download
+    wrote its path into a field no one saw and said so."""
+    import threading
+
+    from qtpy.QtCore import QThreadPool
+    from qtpy.QtWidgets import QApplication
+
+    from napari_skipclick import engines
+    from napari_skipclick._qt import setup_panel
+    from napari_skipclick.model import weights
+
+    running, gate = threading.Semaphore(0), threading.Event()
+
+    def held(work):
+        def run(*args, **kwargs):
+            running.release()
+            assert gate.wait(30)
+            return work(*args, **kwargs)
+
+        return run
+
+    monkeypatch.setattr(engines, "create_engine", held(engines.create_engine))
+    monkeypatch.setattr(weights, "fetch_checkpoint", held(lambda name, progressbar: tmp_path))
+    said = []
+    monkeypatch.setattr(setup_panel, "show_info", said.append)
+    monkeypatch.setattr(setup_panel, "show_error", said.append)
+    viewer = make_napari_viewer()
+    viewer.add_image(np.zeros((2, 32, 32), np.uint8))
+    widget = SkipClickWidget(viewer)
+    qtbot.addWidget(widget)
+    panel = widget.setup_panel
+    requested = []
+    panel.start_requested.connect(lambda *args: requested.append(args))
+    panel.engine_combo.setCurrentText("random-walker")
+    panel.request_start()
+    panel.download_button.click()
+    field = panel.fields["skipclick"]["checkpoint"]
+    qtbot.waitUntil(lambda: running.acquire(blocking=False), timeout=10_000)
+    qtbot.waitUntil(lambda: running.acquire(blocking=False), timeout=10_000)
+    widget.close()
+    gate.set()
+    assert QThreadPool.globalInstance().waitForDone(30_000)
+    QApplication.processEvents()  # what the workers sent as they ended
+    assert requested == [] and widget.controller.session is None
+    assert said == [] and field.value() != str(tmp_path)

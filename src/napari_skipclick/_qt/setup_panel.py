@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
 from pathlib import Path
 from typing import Any
 
-from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info
 from qtpy.QtCore import Qt, Signal
 from qtpy.QtWidgets import (
@@ -33,6 +32,7 @@ from ..engines.registry import (
     parse_option_items,
     split_option_items,
 )
+from .stoppable import StoppableWorker
 
 
 class OptionField:
@@ -116,8 +116,8 @@ class SetupPanel(QWidget):
     def __init__(self, viewer: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.viewer = viewer
-        self._engine_worker: Any = None
-        self._download_worker: Any = None
+        #: the engine build and the weights download in progress, if any
+        self._workers: dict[str, StoppableWorker] = {}
         #: per engine: options given without a field, and the file fields' values given with them
         self._hidden_options: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             name: ({}, {}) for name in ENGINES
@@ -175,10 +175,35 @@ class SetupPanel(QWidget):
         self.refresh_layers()
 
     def release_viewer(self) -> None:
-        """Stop following the viewer's layers (the widget is gone)."""
+        """The widget is gone: stop following the viewer's layers, and cancel the engine
+        build and the weights download in progress (what they end in is dropped: a build
+        finishing later started a session in the closed widget)."""
         events = self._viewer.layers.events
         for event in (events.inserted, events.removed, events.renamed):
             event.disconnect(self.refresh_layers)
+        for job in self._workers.values():
+            job.cancel()
+
+    def _run(
+        self,
+        key: str,
+        run: Callable[..., Generator[None, None, Any]],
+        args: tuple,
+        desc: str,
+        button: QPushButton,
+        returned: Callable[[Any], None],
+        failed: Callable[[Exception], None],
+    ) -> None:
+        """Run ``run(*args)`` in a ``StoppableWorker`` with ``button`` disabled until it ends;
+        its result goes to ``returned``, its error (said once, not also as napari's
+        traceback) to ``failed``, unless it was cancelled (``release_viewer``)."""
+        job = StoppableWorker(run, args, {"desc": desc})
+        job.worker.returned.connect(lambda value: job.cancelled or returned(value))
+        job.worker.errored.connect(lambda exc: job.cancelled or failed(exc))
+        job.worker.finished.connect(lambda: job.cancelled or button.setEnabled(True))
+        button.setEnabled(False)
+        self._workers[key] = job
+        job.start()
 
     def _add_option_rows(self, form: QFormLayout, entry: EngineEntry) -> None:
         """One form row per flag option of ``entry`` (shown while the engine is selected)."""
@@ -291,20 +316,20 @@ class SetupPanel(QWidget):
         if built is not None:  # Apply with unchanged settings: the engine is not loaded again
             self.start_requested.emit(layer, built, store)
             return
-        self.start_button.setEnabled(False)
-        worker = create_worker(  # errors: said once, below, not also as napari's traceback
+
+        def built(engine: Any) -> None:
+            self._remember(name, options, engine)
+            self.start_requested.emit(layer, engine, store)
+
+        self._run(
+            "engine",
             _build_engine,
-            name,
-            options,
-            _progress={"desc": f"SkipClick: loading {name}"},
-            _ignore_errors=True,
+            (name, options),
+            f"SkipClick: loading {name}",
+            self.start_button,
+            built,
+            lambda exc: self._refused(name, options, exc),
         )
-        worker.returned.connect(lambda engine: self._remember(name, options, engine))
-        worker.returned.connect(lambda engine: self.start_requested.emit(layer, engine, store))
-        worker.errored.connect(lambda exc: self._refused(name, options, exc))
-        worker.finished.connect(lambda: self.start_button.setEnabled(True))
-        self._engine_worker = worker
-        worker.start()
 
     def _refused(self, name: str, options: Mapping[str, Any], exc: BaseException) -> None:
         """Say why engine ``name`` cannot be used: a file by its name, so that the pop-up's
@@ -335,18 +360,15 @@ class SetupPanel(QWidget):
 
         text = str(field.value())
         released = text if text in CHECKPOINTS else str(field.option.default)
-        self.download_button.setEnabled(False)
-        worker = create_worker(
+        self._run(
+            "download",
             _download,
-            released,
-            _progress={"desc": "SkipClick: downloading weights"},
-            _ignore_errors=True,
+            (released,),
+            "SkipClick: downloading weights",
+            self.download_button,
+            lambda path: self._on_downloaded(engine, field, path),
+            lambda exc: show_error(f"Download failed: {exc}"),
         )
-        worker.returned.connect(lambda path: self._on_downloaded(engine, field, path))
-        worker.errored.connect(lambda exc: show_error(f"Download failed: {exc}"))
-        worker.finished.connect(lambda: self.download_button.setEnabled(True))
-        self._download_worker = worker
-        worker.start()
 
     def _on_downloaded(self, engine: str, field: OptionField, path: Any) -> None:
         field.set_value(str(path))
@@ -366,15 +388,19 @@ class SetupPanel(QWidget):
             self.store_edit.setText(path)
 
 
-def _build_engine(name: str, options: dict[str, Any]) -> Any:
+def _build_engine(name: str, options: dict[str, Any]) -> Generator[None, None, Any]:
+    """The engine, in one step (a ``StoppableWorker``'s generator)."""
     from ..engines import create_engine
 
+    yield
     return create_engine(name, **options)
 
 
-def _download(name: str) -> Any:
+def _download(name: str) -> Generator[None, None, Any]:
+    """The released checkpoint's path, in one step (a ``StoppableWorker``'s generator)."""
     from ..model.weights import fetch_checkpoint
 
+    yield
     return fetch_checkpoint(name, progressbar=False)
 
 

@@ -1,7 +1,8 @@
 """Workers the GUI thread can stop between items and wait for (before closing the session).
 
 - ``StoppableWorker``: a generator in napari's ``thread_worker``, progress in the activity
-  dock; the propagation run and the labels import are such workers.
+  dock; the propagation run, the labels import, the engine build and the weights download
+  are such workers.
 - ``SessionEditWorker``: one that edits the session through a generator that puts back what it
   did when cancelled (a deletion, the undo or redo of a large edit).
 - ``WorkerThread``: whether a worker's thread started and ended, which the GUI thread waits on
