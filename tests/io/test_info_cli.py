@@ -177,3 +177,37 @@ def test_a_video_not_where_the_store_recorded_it_is_marked_missing(tmp_path, cap
     AnnotationStore.open_or_create(tmp_path / "here.zarr", here).close()
     assert main(["info", str(tmp_path / "here.zarr"), "--quiet"]) == 0
     assert f"video   {video}  30 frames" in capsys.readouterr().out
+
+
+def test_info_lists_an_objects_frames_not_carried_after_its_stop_as_one_entry(tmp_path, capsys):
+    """The frames a run wrote for the others after an object stopped in doubt were listed one
+    by one (each *not carried here*), burying the other reasons under --all's limit; they are
+    one entry, on the stop's frame, as **Review ▶** steps through them."""
+    from napari_skipclick.session.ready import not_carried
+
+    path = tmp_path / "stopped.zarr"
+    skier, pole = (1, slice(2, 12), slice(3, 9)), (2, slice(15, 17), slice(10, 25))
+    with AnnotationStore.open_or_create(path, VIDEO) as store:
+        store.write_objects(
+            [
+                ObjectInfo(1, "skier", "athlete", (255, 0, 0)),
+                ObjectInfo(2, "pole", "gear", (0, 0, 255)),
+            ],
+            ["athlete", "gear"],
+        )
+        store.commit_frame(0, labels_with(skier, pole), FrameRecord(FrameStatus.CLICKED, {}))
+        for t in range(1, 25):
+            review = {2: WHY} if t == 3 else {2: not_carried(3, WHY, True)} if t > 3 else {}
+            if t == 20:
+                review[1] = f"{WHY} on frame 20"
+            status = FrameStatus.NEEDS_REVIEW if review else FrameStatus.PROPAGATED
+            labels = labels_with(skier, pole) if t <= 3 else labels_with(skier)
+            store.commit_frame(t, labels, FrameRecord(status, {}, carried=[1, 2], review=review))
+    assert main(["info", str(path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    review = [line for line in out.splitlines() if line.startswith("  frame ")]
+    assert "needs review: 22 frame(s), 2 to look at" in out
+    assert review == [
+        f"  frame 3: pole: {WHY}; not carried after it (frames 4–24)",
+        f"  frame 20: skier: {WHY} on frame 20",
+    ]

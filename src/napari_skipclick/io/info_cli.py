@@ -9,7 +9,7 @@ from collections import Counter
 
 from ..frame_lists import frame_ranges
 
-#: frames needing review listed with their reasons unless ``--all``
+#: frames worth a look (``review_stops.group_stops``) listed with their reasons unless ``--all``
 SHOWN = 10
 #: after a video path that is not there (moved, deleted, or on another machine)
 MISSING = " (missing: not there now; exports with images need --video)"
@@ -26,7 +26,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--all",
         action="store_true",
-        help=f"list every frame that needs review with its reasons (default: the first {SHOWN})",
+        help=f"list every frame worth a look with its reasons (default: the first {SHOWN})",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -83,8 +83,10 @@ def total(summaries: list[dict]) -> str:
 
 
 def report(summary: dict, shown: int | None = SHOWN) -> str:
-    """The summary as text; at most ``shown`` frames that need review get their reasons
-    (None: all of them)."""
+    """The summary as text; at most ``shown`` frames worth a look get their reasons (None:
+    all of them): the frames in review grouped as **Review ▶** steps through them
+    (``review_stops.group_stops``: an object's frames not carried after its stop are one
+    entry)."""
     v = summary["video"]
     lines = [
         f"store   {summary['store']}",
@@ -111,20 +113,26 @@ def report(summary: dict, shown: int | None = SHOWN) -> str:
     lines += ["", f"frames  {summary['annotated']} of {v['frames']} annotated ({counts or '-'})"]
     review = summary["needs_review"]
     if review:
-        names = {o["id"]: o["name"] for o in summary["objects"]}
-        lines.append(f"needs review: {len(review)} frame(s)")
-        listed = sorted(review)[:shown] if shown is not None else sorted(review)
-        for t in listed:
-            why = review[t]
-            if not why:
-                lines.append(f"  frame {t}: (reason not stored)")
-            for obj, reason in sorted(why.items()):
-                lines.append(f"  frame {t}: {names.get(obj, f'object {obj}')}: {reason}")
-        if len(listed) < len(review):
-            rest = sorted(review)[len(listed) :]
-            lines.append(f"  ... and {len(rest)} more: {frame_ranges(rest)} (--all lists them)")
+        lines += _review_lines(review, {o["id"]: o["name"] for o in summary["objects"]}, shown)
     if summary["labels_without_object"]:
         lines.append(f"label values with no object: {summary['labels_without_object']}")
     for problem in summary["problems"]:
         lines.append(f"problem: {problem}")
     return "\n".join(lines)
+
+
+def _review_lines(review: dict, names: dict[int, str], shown: int | None) -> list[str]:
+    """The frames in review (frame -> object ID -> reason) as the frames worth a look, one
+    line per object in doubt; at most ``shown`` frames (None: all)."""
+    from ..session.review_stops import group_stops, stop_parts
+
+    stops = group_stops({t: dict(sorted(why.items())) for t, why in review.items()})
+    lines = [f"needs review: {len(review)} frame(s), {len(stops)} to look at"]
+    listed = stops[:shown] if shown is not None else stops
+    for stop in listed:
+        parts = stop_parts(stop, lambda obj: names.get(obj, f"object {obj}"))
+        lines += [f"  frame {stop.frame}: {part}" for part in parts or ["(reason not stored)"]]
+    if len(listed) < len(stops):
+        rest = [stop.frame for stop in stops[len(listed) :]]
+        lines.append(f"  ... and {len(rest)} more: {frame_ranges(rest)} (--all lists them)")
+    return lines

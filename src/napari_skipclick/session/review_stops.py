@@ -8,11 +8,13 @@ in doubt leaves every later frame the run wrote for the others in review for it
 stop together — on the frame it stopped on where that frame is in review for it (its stop
 reason is there), else on the frame of the run nearest to the stop. A frame in review for
 such runs alone is no stop of its own; the frames' statuses and reasons stay as they are.
+The same grouping lists a store's frames in review (``skipclick info``: ``group_stops``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -58,20 +60,25 @@ class ReviewStop:
 
 def review_stops(session: AnnotationSession) -> list[ReviewStop]:
     """The frames worth a look in frame order (see the module's docstring)."""
+    with session.locked():
+        statuses = session.statuses()
+        in_review = [t for t, s in statuses.items() if s is FrameStatus.NEEDS_REVIEW]
+        return group_stops({t: session.review_reasons(t) for t in in_review})
+
+
+def group_stops(needs_review: Mapping[int, Mapping[int, str]]) -> list[ReviewStop]:
+    """The frames worth a look in frame order, from the frames in review (frame -> object ID
+    -> reason; empty: no reason kept), as the module's docstring says."""
     own: dict[int, dict[int, str]] = {}
     runs: dict[tuple[int, int, str], list[int]] = defaultdict(list)
-    with session.locked():
-        for t, status in sorted(session.statuses().items()):
-            if status is not FrameStatus.NEEDS_REVIEW:
-                continue
-            reasons = session.review_reasons(t)
-            for obj, reason in reasons.items():
-                stop = stopped_on(reason)
-                if stop is not None:
-                    runs[(obj, *stop)].append(t)
-            kept = {obj: why for obj, why in reasons.items() if stopped_on(why) is None}
-            if kept or not reasons:
-                own[t] = kept
+    for t, reasons in sorted(needs_review.items()):
+        for obj, reason in reasons.items():
+            stop = stopped_on(reason)
+            if stop is not None:
+                runs[(obj, *stop)].append(t)
+        kept = {obj: why for obj, why in reasons.items() if stopped_on(why) is None}
+        if kept or not reasons:
+            own[t] = kept
     anchored: dict[int, list[NotCarried]] = defaultdict(list)
     for (obj, stop, why), frames in sorted(runs.items()):
         run = NotCarried(obj, stop, why, tuple(frames))
@@ -85,13 +92,18 @@ def review_stops(session: AnnotationSession) -> list[ReviewStop]:
 
 def stop_text(session: AnnotationSession, stop: ReviewStop) -> str:
     """Why ``stop``'s frame is worth a look, object by object, as one line."""
-    parts = {obj: f"{session.object(obj).name}: {why}" for obj, why in stop.reasons.items()}
+    return "; ".join(stop_parts(stop, lambda obj: session.object(obj).name)) or NO_REASON
+
+
+def stop_parts(stop: ReviewStop, name: Callable[[int], str]) -> list[str]:
+    """Why ``stop``'s frame is worth a look, one item per object in doubt (``name``: an
+    object's name from its ID); empty where the frame keeps no reason."""
+    parts = {obj: f"{name(obj)}: {why}" for obj, why in stop.reasons.items()}
     more = []
     for run in stop.not_carried:
         if run.stop == stop.frame and run.obj_id in parts:
             parts[run.obj_id] += f"; not carried after it ({run.span()})"
         else:
-            name = session.object(run.obj_id).name
             why = f"stopped on frame {run.stop} ({run.reason})"
-            more.append(f"{name}: {why}; not carried on {run.span()}")
-    return "; ".join([*parts.values(), *more]) or NO_REASON
+            more.append(f"{name(run.obj_id)}: {why}; not carried on {run.span()}")
+    return [*parts.values(), *more]
