@@ -16,7 +16,7 @@ import numpy as np
 
 from .checks import MAX_OBJECT_ID
 from .colors import color_for
-from .types import VideoInfo
+from .types import FrameStatus, VideoInfo
 
 if TYPE_CHECKING:
     from .io.store import AnnotationStore
@@ -34,6 +34,11 @@ STORE = "skipclick_store"
 SAVED_IN = "skipclick_saved_in"
 #: metadata keys: objects (dicts), classes, frame statuses and problems of a store's layer
 OBJECTS, CLASSES, STATUSES, PROBLEMS = "objects", "classes", "statuses", "problems"
+#: metadata keys: why a store's frames need review (frame -> object ID -> reason), and the
+#: clicks propagation derived on the frames it made (frame -> object ID -> click records)
+REVIEW, DERIVED = "review_reasons", "derived_clicks"
+#: the statuses of frames nobody checked (their clicks: propagation's)
+UNCHECKED = (FrameStatus.PROPAGATED, FrameStatus.NEEDS_REVIEW)
 #: metadata key: frames per second, when a layer brings its own
 FPS = "fps"
 
@@ -216,7 +221,7 @@ def store_layer_data(store: AnnotationStore) -> tuple[Any, dict[str, Any], str]:
     except StoreCorruptError:
         objects, classes = [], []
     # napari paints into the layer's data, the store is read-only: painted frames are copies
-    video = store.video
+    video, statuses = store.video, store.statuses()
     if video.n_frames > 1:
         volume = LabelVolume((video.n_frames, video.height, video.width), store=store)
         data: Any = PaintedLabels(volume, volume.__setitem__)
@@ -229,7 +234,9 @@ def store_layer_data(store: AnnotationStore) -> tuple[Any, dict[str, Any], str]:
             VIDEO: asdict(store.video),
             OBJECTS: [asdict(o) for o in objects],
             CLASSES: classes,
-            STATUSES: {t: s.value for t, s in store.statuses().items()},
+            STATUSES: {t: s.value for t, s in statuses.items()},
+            REVIEW: store.review_reasons(),
+            DERIVED: {t: store.clicks(t) for t, s in statuses.items() if s in UNCHECKED},
             PROBLEMS: list(store.problems),
         },
     }

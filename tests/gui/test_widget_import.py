@@ -186,3 +186,30 @@ def test_ids_the_session_gave_other_objects_take_new_ones(annotator, qtbot):
     wait_idle(qtbot, controller)
     assert (labels_of(controller, 11)[50:80, 50:80] == skier.id).all()
     assert len(controller.session.objects) == 4
+
+
+def test_a_stores_frames_in_review_stay_in_review_with_their_reasons(annotator, qtbot, tmp_path):
+    """Another annotator's store (docs/export.md, *Merging*): its frames that need review
+    came in *imported*, accepted and keyframes, their reasons lost."""
+    viewer, widget = annotator
+    controller, panel = widget.controller, widget.objects_panel
+    labels = np.zeros((480, 854), np.uint32)
+    labels[100:140, 200:260] = 1
+    with AnnotationStore.open_or_create(tmp_path / "B.zarr", controller.session.frames.info) as st:
+        st.write_objects([ObjectInfo(1, "ski-B", "ski", (9, 9, 9))], ["ski"])
+        clicked = FrameRecord(FrameStatus.CLICKED, {1: [(120.0, 230.0, True, 1.0)]})
+        st.commit_frame(0, labels, clicked)
+        derived = {1: [(121.0, 231.0, True, 2.0)]}
+        review = FrameRecord(FrameStatus.NEEDS_REVIEW, derived, carried=[1], review={1: "lost"})
+        st.commit_frame(1, labels, review)
+    viewer.open(str(tmp_path / "B.zarr"), plugin="napari-skipclick")
+    panel.import_combo.setCurrentText("SkipClick labels (B.zarr)")
+    panel.import_selected_layer()
+    session = controller.session
+    qtbot.waitUntil(lambda: session.status(0) == FrameStatus.IMPORTED, timeout=30_000)
+    wait_idle(qtbot, controller)
+    assert session.status(1) == FrameStatus.NEEDS_REVIEW
+    assert session.review_reasons(1) == {1: "lost"}
+    assert session.keyframe_statuses()[1] == FrameStatus.NEEDS_REVIEW
+    assert (labels_of(controller, 1)[100:140, 200:260] == 1).all()
+    assert "1 of them still need review" in controller.last_message

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from napari_skipclick.session import AnnotationSession
-from napari_skipclick.session.imports import fresh_ids, import_frames
+from napari_skipclick.session.imports import FrameStates, fresh_ids, import_frames
 from napari_skipclick.types import Click, FrameStatus
 from support.engines import ColourEngine, moving_squares, red_box
 
@@ -62,3 +62,29 @@ def test_ids_given_to_other_objects_are_refused_and_fresh_ids_renumbers_them():
     assert session.ids_on(2) == {skier.id}
     names = {skier.id: ("model 1", "object"), gone.id: ("model 2", "object"), 4: ("m", "object")}
     assert fresh_ids(session, {skier.id, gone.id, 4}, names) == {skier.id: 5, gone.id: 6, 4: 4}
+
+
+def test_frames_nobody_checked_keep_their_status_and_reasons():
+    """Another store's frames *needs review* stay so with their reasons (no keyframe, not
+    accepted), *propagated* ones stay propagated; frames without a status are *imported*."""
+    session = AnnotationSession(moving_squares(6), ColourEngine())
+    frames = {}
+    for t in (0, 1, 2):
+        frames[t] = np.zeros(session.frame_shape, np.uint32)
+        frames[t][10:20, 10 + t : 20 + t] = 4
+    statuses = {0: FrameStatus.CLICKED, 1: FrameStatus.NEEDS_REVIEW, 2: FrameStatus.PROPAGATED}
+    derived = {1: {4: [(14.0, 15.0, True, 100.0)]}}  # propagation's click, made long ago
+    states = FrameStates(statuses, {1: {4: "the mask shrank"}}, derived)
+    import_frames(session, frames, {4: ("ski", "object")}, states)
+    assert session.status(0) == FrameStatus.IMPORTED
+    assert session.status(1) == FrameStatus.NEEDS_REVIEW
+    assert session.review_reasons(1) == {4: "the mask shrank"}
+    assert session.status(2) == FrameStatus.PROPAGATED
+    assert session.keyframe_statuses()[1] == FrameStatus.NEEDS_REVIEW
+    assert session.derived_clicks(1, 4) == [Click(14, 15, True)]
+    session.set_clicks(1, 4, [*session.clicks(1, 4), Click(15, 15, True)])  # settles the doubt
+    assert session.status(1) == FrameStatus.CLICKED and session.review_reasons(1) == {}
+    session.undo()
+    assert session.review_reasons(1) == {4: "the mask shrank"}
+    session.undo()
+    assert session.statuses() == {}

@@ -13,12 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from .._layer_data import OBJECTS, VIDEO
+from .._layer_data import DERIVED, OBJECTS, REVIEW, STATUSES, VIDEO
 from ..checks import ids_in
 from ..io.fingerprints import same_video
 from ..session import AnnotationSession
-from ..session.imports import fresh_ids, import_frames
-from ..types import DEFAULT_CLASS, LABELS_ONLY, VideoInfo
+from ..session.imports import FrameStates, fresh_ids, import_frames
+from ..types import DEFAULT_CLASS, LABELS_ONLY, FrameStatus, VideoInfo
 from .stoppable import StoppableWorker
 
 #: what an import gives back: the frames imported, the number of new objects, and the layer's
@@ -49,6 +49,26 @@ def layer_object_names(layer: Any) -> dict[int, tuple[str, str]]:
         }
     except (TypeError, KeyError, ValueError):
         return {}
+
+
+def layer_states(layer: Any) -> FrameStates | None:
+    """The frame statuses, reasons for review and derived clicks a layer's metadata gives (a
+    store's layer opened by the reader); None for a layer without them."""
+    meta = getattr(layer, "metadata", {})
+    if not meta.get(STATUSES):
+        return None
+    try:
+        return FrameStates(
+            {int(t): FrameStatus(s) for t, s in meta[STATUSES].items()},
+            {int(t): {int(o): str(r) for o, r in by.items()} for t, by in _items(meta, REVIEW)},
+            {int(t): {int(o): list(c) for o, c in by.items()} for t, by in _items(meta, DERIVED)},
+        )
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def _items(meta: dict, key: str) -> Any:
+    return (meta.get(key) or {}).items()
 
 
 def _relabelled(labels: np.ndarray, moved: dict[int, int]) -> np.ndarray:
@@ -97,9 +117,11 @@ class LabelsImport(StoppableWorker):
         data: Any,
         name: str,
         named: dict[int, tuple[str, str]] | None = None,
+        states: FrameStates | None = None,
     ) -> None:
         self.name = name
         self.named = named or {}
+        self.states = states
         progress = {"total": session.n_frames, "desc": f"SkipClick: importing {name}"}
         # errors are reported once, by ``start_import``
         super().__init__(self._run, (session, data, name), progress)
@@ -118,17 +140,20 @@ class LabelsImport(StoppableWorker):
         names = {i: self.named.get(i, (f"{name} {i}", DEFAULT_CLASS)) for i in ids}
         given = fresh_ids(session, ids, names)  # IDs the session gave other objects: new ones
         moved = {i: j for i, j in given.items() if i != j}
+        states = self.states.renumbered(given) if self.states else None
         if moved:
             frames = {t: _relabelled(labels, moved) for t, labels in frames.items()}
             names = {given[i]: named for i, named in names.items()}
-        added = import_frames(session, frames, names)  # one undoable step, frame by frame
+        # one undoable step, frame by frame
+        added = import_frames(session, frames, names, states)
         return sorted(frames), len(added), moved
 
 
 def start_import(controller: Any, layer: Any) -> LabelsImport:
     """Import ``layer``'s labelled frames into the controller's session in a worker (one
     undoable step; objects are named after the layer), then show them on the GUI thread."""
-    run = LabelsImport(controller.session, layer.data, layer.name, layer_object_names(layer))
+    named, states = layer_object_names(layer), layer_states(layer)
+    run = LabelsImport(controller.session, layer.data, layer.name, named, states)
 
     def done(result: _Imported | None) -> None:
         if result is None:
@@ -136,6 +161,9 @@ def start_import(controller: Any, layer: Any) -> LabelsImport:
         frames, added, moved = result
         controller._after_history_change(frames[0] if frames else None, frames)
         said = f"Imported {len(frames)} frame(s) of {layer.name} ({added} new object(s))"
+        doubt = [t for t in frames if controller.session.status(t) == FrameStatus.NEEDS_REVIEW]
+        if doubt:
+            said += f"; {len(doubt)} of them still need review, as in {layer.name}"
         if moved:
             renumbered = ", ".join(f"{i} → {j}" for i, j in sorted(moved.items()))
             said += f"; IDs this session gave other objects took new ones: {renumbered}"

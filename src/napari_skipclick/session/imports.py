@@ -1,20 +1,24 @@
 """Labels that exist (another tool, a model, a napari Labels layer) brought into a session.
 
 Imported frames get the status ``imported``; their masks are then the prior of the next click
-on each object, and propagation starts from them like from any other frame.
+on each object, and propagation starts from them like from any other frame. Labels that say
+they were not checked (another store's frames *propagated* or *needs review*, with the reasons)
+keep that status: an import accepts no work that nobody checked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..checks import ids_in, label_values_problem
-from ..types import DEFAULT_CLASS, FrameStatus, ObjectInfo
-from .frame_changes import FrameChange
+from ..types import DEFAULT_CLASS, Click, FrameStatus, ObjectInfo
+from .frame_changes import FrameChange, Marks
 from .state import color_for
+from .store_protocol import ClickRecord
 
 if TYPE_CHECKING:
     from .annotation import AnnotationSession
@@ -24,6 +28,7 @@ def import_frames(
     session: AnnotationSession,
     frames: Mapping[int, np.ndarray],
     names: Mapping[int, tuple[str, str]] | None = None,
+    states: FrameStates | None = None,
 ) -> list[ObjectInfo]:
     """Set the labels of ``frames`` (frame -> ``(H, W)`` ids) in one undoable step.
 
@@ -38,6 +43,9 @@ def import_frames(
         names: object ID -> (name, class) for IDs that are not objects yet (default
             "object N" of class "object"). An ID that is an object takes the labels as its
             own, unless ``names`` gives it another name.
+        states: what the labels say of their frames (a store's): a frame *propagated* or
+            *needs review* keeps its status, reasons and derived clicks, its objects marked
+            as propagation's (as ``review`` reads them); every other frame becomes *imported*.
 
     Returns the objects registered for new IDs. Raises ``ValueError`` (and changes nothing)
     for a frame of another size or outside the video, values that are no object IDs
@@ -88,11 +96,67 @@ def import_frames(
                 if session.ids_on(t):
                     continue  # labelled meanwhile: that edit is kept
                 before = np.zeros_like(after)  # the frame holds no labels
-                status = session.status(t)
-                change = FrameChange(t, box, before, after, {}, {}, status, FrameStatus.IMPORTED)
+                change = FrameChange(t, box, before, after, {}, {}, session.status(t), IMPORTED)
+                if states is not None and states.statuses.get(t) in UNCHECKED:
+                    change = _unchecked(session, change, states, t)
                 session.record(change, group=group)
                 session.ids_on(t)  # computed here, not by the first reader (the widget's table)
     return added
+
+
+#: the statuses of frames nobody checked: an import keeps them
+UNCHECKED = (FrameStatus.PROPAGATED, FrameStatus.NEEDS_REVIEW)
+IMPORTED = FrameStatus.IMPORTED
+
+
+@dataclass(frozen=True)
+class FrameStates:
+    """What labels say of their frames beyond their pixels (a store's): status, reasons for
+    review (frame -> object -> reason) and clicks (frame -> object -> ``(y, x, positive,
+    unix_time)``, propagation's derived ones on the frames it made)."""
+
+    statuses: Mapping[int, FrameStatus] = field(default_factory=dict)
+    reasons: Mapping[int, Mapping[int, str]] = field(default_factory=dict)
+    clicks: Mapping[int, Mapping[int, Sequence[ClickRecord]]] = field(default_factory=dict)
+
+    def renumbered(self, given: Mapping[int, int]) -> FrameStates:
+        """These states with each object ID ``i`` as ``given.get(i, i)``."""
+        return FrameStates(
+            self.statuses,
+            {t: {given.get(o, o): r for o, r in by.items()} for t, by in self.reasons.items()},
+            {t: {given.get(o, o): c for o, c in by.items()} for t, by in self.clicks.items()},
+        )
+
+
+def _unchecked(
+    session: AnnotationSession, change: FrameChange, states: FrameStates, t: int
+) -> FrameChange:
+    """``change`` (an imported frame ``t``) as the labels' frame was: *propagated* or *needs
+    review*, its objects' masks propagation's, with their derived clicks and reasons for those
+    in doubt. Call under ``locked``."""
+    status, reasons = states.statuses[t], states.reasons.get(t, {})
+    ids = ids_in(change.labels_after)
+    clicks = {
+        obj: [(Click(y, x, bool(p)), when) for y, x, p, when in records]
+        for obj, records in states.clicks.get(t, {}).items()
+        if obj in ids
+    }
+    marks = session.marks_on(change.frame)
+    after = Marks(marks.carried | ids, marks.painted - ids, marks.accepted, marks.absent - ids)
+    review = session.reasons_on(change.frame)
+    doubt = {obj: why for obj, why in reasons.items() if obj in ids}
+    if status == FrameStatus.NEEDS_REVIEW and not doubt:
+        status = FrameStatus.PROPAGATED  # in doubt for no object it holds
+    return replace(
+        change,
+        clicks_before={obj: session.timed_clicks(t, obj) for obj in clicks},
+        clicks_after=clicks,
+        status_after=status,
+        review_before=review,
+        review_after={**review, **doubt},
+        marks_before=marks,
+        marks_after=after,
+    )
 
 
 def clashing_ids(
