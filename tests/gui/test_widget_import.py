@@ -213,3 +213,31 @@ def test_a_stores_frames_in_review_stay_in_review_with_their_reasons(annotator, 
     assert session.keyframe_statuses()[1] == FrameStatus.NEEDS_REVIEW
     assert (labels_of(controller, 1)[100:140, 200:260] == 1).all()
     assert "1 of them still need review" in controller.last_message
+
+
+def test_another_annotators_objects_join_the_frames_this_session_labelled(
+    annotator, qtbot, tmp_path
+):
+    """A (skier) and B (ski) annotated the same frames: the import was refused."""
+    viewer, widget = annotator
+    controller, panel = widget.controller, widget.objects_panel
+    skier = controller.add_object(name="skier")
+    mine = np.zeros((480, 854), np.uint32)
+    mine[100:140, 200:260] = skier.id
+    controller.session.paint(5, (0, 480, 0, 854), mine, skier.id)
+    ski = np.zeros((480, 854), np.uint32)
+    ski[300:320, 200:300] = 1
+    with AnnotationStore.open_or_create(tmp_path / "B.zarr", controller.session.frames.info) as st:
+        st.write_objects([ObjectInfo(1, "ski-B", "ski", (9, 9, 9))], ["ski"])
+        st.commit_frame(5, ski, FrameRecord(FrameStatus.CLICKED, {}))
+    viewer.open(str(tmp_path / "B.zarr"), plugin="napari-skipclick")
+    panel.import_combo.setCurrentText("SkipClick labels (B.zarr)")
+    panel.import_selected_layer()
+    session = controller.session
+    qtbot.waitUntil(lambda: len(session.ids_on(5)) == 2, timeout=30_000)
+    wait_idle(qtbot, controller)
+    labels = labels_of(controller, 5)
+    new = next(o.id for o in session.objects if o.name == "ski-B")
+    assert (labels[100:140, 200:260] == skier.id).all() and (labels[300:320, 200:300] == new).all()
+    controller.undo()
+    np.testing.assert_array_equal(labels_of(controller, 5), mine)

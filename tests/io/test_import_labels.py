@@ -152,6 +152,7 @@ def test_replace_names_the_objects_it_erases_before_and_after(tmp_path, capsys):
     code, err = run_import(store, tmp_path / "l.npy", capsys)
     erased = "the labels do not hold there: poles (id 2) on frames 3, 5, 20 px"
     assert code == 1 and f"--replace would erase the store's objects {erased}" in err
+    assert "add the labels' objects beside the store's (--merge)" in err
     assert "skier" not in err
     code = main(
         ["import-labels", str(store), "--from", str(tmp_path / "l.npy"), "--quiet", "--replace"]
@@ -603,3 +604,33 @@ def test_an_import_into_a_store_records_when_and_by_which_version(tmp_path, caps
     manifest = json.loads((store / "skipclick.json").read_text())
     assert manifest["modified"] > "2020-01-01T00:00:00.000Z"
     assert manifest["package_version"] == __version__
+
+
+def test_merge_adds_objects_beside_the_stores_unless_their_pixels_meet(tmp_path, capsys):
+    """Two annotators' objects on the same frames: refused, or --replace erased the store's."""
+    store = new_store(tmp_path / "s.zarr")  # object 1 at [2:5, 2:5] of frame 5, clicked
+    with AnnotationStore.open(store, readonly=False) as s:
+        s.write_objects([ObjectInfo(1, "skier", "skier", (1, 2, 3))], ["skier"])
+        mine = s.read_labels(5)
+        clicks = {1: [(3.0, 3.0, True, 1.0)]}
+        record = FrameRecord(FrameStatus.NEEDS_REVIEW, clicks, carried=[1], review={1: "shrank"})
+        s.commit_frame(5, mine, record)
+    labels = np.zeros((6, 20, 30), np.uint8)
+    labels[5, 10:15, 10:20] = 4
+    labels[4, 10:15, 10:20] = 4
+    np.save(tmp_path / "l.npy", labels)
+    code, err = run_import(store, tmp_path / "l.npy", capsys, "--merge")
+    assert code == 0, err
+    with AnnotationStore.open(store) as s:
+        both = s.read_labels(5)
+        assert (both[2:5, 2:5] == 1).all() and (both[10:15, 10:20] == 4).all()
+        assert s.statuses() == {4: FrameStatus.IMPORTED, 5: FrameStatus.NEEDS_REVIEW}
+        assert s.review_reasons() == {5: {1: "shrank"}} and s.clicks(5)[1][0][:2] == (3.0, 3.0)
+    over = np.zeros((6, 20, 30), np.uint8)
+    over[3, 0:3, 0:3] = 7
+    over[5, 4:8, 4:8] = 7  # on object 1's pixel (4, 4)
+    np.save(tmp_path / "over.npy", over)
+    code, err = run_import(store, tmp_path / "over.npy", capsys, "--merge")
+    assert code == 1 and "meet objects of" in err and "frame 5: object 7 on skier" in err
+    with AnnotationStore.open(store) as s:
+        assert 3 not in s.statuses() and 7 not in s.read_labels(5)

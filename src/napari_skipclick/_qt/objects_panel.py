@@ -109,8 +109,8 @@ class ObjectsPanel(QWidget):
         )
         self.import_button = QPushButton("Import labels")
         self.import_button.setToolTip(
-            "Bring the layer's labels into the session as objects (frames without labels only; "
-            "undo: Ctrl+Z)"
+            "Bring the layer's labels into the session as objects, beside the objects a frame "
+            "holds (refused where their pixels meet; undo: Ctrl+Z)"
         )
         self.import_button.clicked.connect(self.import_selected_layer)
         imports = QHBoxLayout()

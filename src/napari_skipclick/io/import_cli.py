@@ -27,8 +27,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="where instances overlap, the smaller keeps the pixels (default: refuse)",
     )
-    parser.add_argument(
+    frames = parser.add_mutually_exclusive_group()
+    frames.add_argument(
         "--replace", action="store_true", help="overwrite frames the store already labels"
+    )
+    frames.add_argument(
+        "--merge",
+        action="store_true",
+        help="add the objects to frames the store already labels, beside its objects there "
+        "(refused where their pixels meet)",
     )
     parser.add_argument(
         "--void",
@@ -83,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
                             progress,
                             allow_overlaps=args.allow_overlaps,
                             replace=args.replace,
+                            merge=args.merge,
                         )
                     else:
                         report = import_labels(
@@ -90,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
                             source,
                             allow_overlaps=args.allow_overlaps,
                             replace=args.replace,
+                            merge=args.merge,
                             progress=progress,
                         )
     except (StoreError, VideoError, OSError, KeyboardInterrupt) as e:
@@ -113,6 +122,8 @@ def run(args: argparse.Namespace) -> int:
     )
     for o in report.objects:
         print(f"  {o.id}: {o.name} ({o.class_name})")
+    if report.merged:
+        print(f"  {len(report.merged)} frame(s) keep the store's objects beside them")
     if args.void is None and any(o.id == 255 for o in report.objects):
         print("  label 255 is an object here; if it marks void (DAVIS-style masks): --void 255")
     if report.replaced:

@@ -20,6 +20,7 @@ from ..types import DEFAULT_CLASS, LABELS_ONLY, FrameRecord, FrameStatus, Object
 from .fingerprints import same_video
 from .label_sources import LabelsImportError, LabelSource, frame_labels, read_labels_source
 from .store import AnnotationStore, StoreError
+from .store.frame_copy import copy_frame
 from .store.import_mark import begin_import, end_import
 
 __all__ = [
@@ -56,6 +57,8 @@ class ImportReport:
     overlaps: dict[int, int]  # frame -> pixels claimed by more than one instance
     replaced: list[int] = field(default_factory=list)  # frames the store labelled before
     erased: list[Erased] = field(default_factory=list)  # what replacing them erases
+    #: frames whose labels join the objects the store holds there (``merge``)
+    merged: list[int] = field(default_factory=list)
 
     def erased_text(self, verb: str) -> str:
         """What replacing the store's frames erases (``verb``: "erased", "would erase"), said
@@ -73,10 +76,11 @@ def check_import(
     *,
     allow_overlaps: bool = False,
     replace: bool = False,
+    merge: bool = False,
 ) -> ImportReport:
     """Check every frame of ``source`` against ``store`` (read twice, so memory stays bounded);
     nothing is written. Returns what an import would write; ``LabelsImportError`` for what it
-    would refuse (``allow_overlaps``, ``replace``: as :func:`import_labels`)."""
+    would refuse (``allow_overlaps``, ``replace``, ``merge``: as :func:`import_labels`)."""
     v = store.video
     shape = (v.height, v.width)
     _check_same_video(source, v)
@@ -86,14 +90,17 @@ def check_import(
     labelled = []
     annotated = set(store.annotated_frames())
     gone: dict[int, dict[int, int]] = {}  # frame -> the store's objects erased there, pixels
+    met: dict[int, tuple[set[int], set[int]]] = {}  # frame -> its objects and the store's met
     for k, t in enumerate(source.frames):
         labels, overlap = frame_labels(source, t, shape)
         ids = ids_in(labels)
         if ids:
             labelled.append(t)
             seen.update(ids)
-        if ids and t in annotated:
-            gone[t] = _left_out(store.read_labels(t), ids)
+            if t in annotated and merge:
+                _meeting(labels, store.read_labels(t), t, met)
+            elif t in annotated:
+                gone[t] = _left_out(store.read_labels(t), ids)
         if overlap:
             overlaps[t] = overlap
         if progress is not None:
@@ -112,13 +119,19 @@ def check_import(
     objects = [
         stored.get(i) or ObjectInfo(i, *source.objects[i], color_for(i)) for i in sorted(seen)
     ]
-    report = ImportReport(labelled, objects, overlaps, sorted(gone), _erased(gone, stored))
-    taken = report.replaced
-    if taken and not replace:
+    if met:
+        raise LabelsImportError(_met_message(met, source.objects, stored, store.path))
+    taken = sorted(annotated & set(labelled))
+    if merge:
+        report = ImportReport(labelled, objects, overlaps, merged=taken)
+    else:
+        report = ImportReport(labelled, objects, overlaps, taken, _erased(gone, stored))
+    if taken and not (replace or merge):
         raise LabelsImportError(
             f"{store.path} already holds labels on frames {taken[:10]}"
-            f"{' …' if len(taken) > 10 else ''}; import into a new store or replace them "
-            f"(--replace {report.erased_text('would erase')})"
+            f"{' …' if len(taken) > 10 else ''}; add the labels' objects beside the store's "
+            f"(--merge), replace them (--replace {report.erased_text('would erase')}) or "
+            "import into a new store"
         )
     if overlaps and not allow_overlaps:
         worst = sorted(overlaps.items(), key=lambda kv: -kv[1])[:5]
@@ -148,6 +161,43 @@ def _erased(gone: dict[int, dict[int, int]], stored: dict[int, ObjectInfo]) -> l
             pixels[oid] = pixels.get(oid, 0) + n
     named = {oid: o.name for oid, o in stored.items()}
     return [Erased(i, named.get(i, f"object {i}"), frames[i], pixels[i]) for i in sorted(frames)]
+
+
+def _meeting(
+    labels: np.ndarray, stored: np.ndarray, t: int, met: dict[int, tuple[set[int], set[int]]]
+) -> None:
+    """Note in ``met`` the objects of ``labels`` that meet the store's ``stored`` on frame
+    ``t`` (a pixel of another object, or an object already there), and those they meet."""
+    shared = ids_in(labels) & ids_in(stored)
+    where = (labels != 0) & ((stored != 0) | np.isin(labels, list(shared)))
+    if where.any():
+        theirs = ids_in(np.where(where, labels, 0))
+        met[t] = set(theirs), set(ids_in(np.where(where, stored, 0))) | (shared & theirs)
+
+
+def _met_message(
+    met: dict[int, tuple[set[int], set[int]]],
+    named: dict[int, tuple[str, str]],
+    stored: dict[int, ObjectInfo],
+    path: object,
+) -> str:
+    """Why a merge is refused: the frames where the labels meet the store's objects."""
+
+    def names(ids: set[int], of: dict[int, str]) -> str:
+        return ", ".join(of.get(i, f"object {i}") for i in sorted(ids))
+
+    theirs = {i: n for i, (n, _) in named.items()}
+    ours = {i: o.name for i, o in stored.items()}
+    frames = sorted(met)
+    said = "; ".join(
+        f"frame {t}: {names(met[t][0], theirs)} on {names(met[t][1], ours)}" for t in frames[:5]
+    )
+    more = f" and {len(frames) - 5} more" if len(frames) > 5 else ""
+    return (
+        f"the labels meet objects of {path} on frames {frame_ranges(frames)} ({said}{more}): "
+        "each pixel belongs to one object and an object has one mask on a frame; nothing was "
+        "imported: clear those objects there in one of the two, then merge"
+    )
 
 
 def _check_same_video(source: LabelSource, video: VideoInfo) -> None:
@@ -188,6 +238,7 @@ def import_labels(
     *,
     allow_overlaps: bool = False,
     replace: bool = False,
+    merge: bool = False,
     progress: Progress | None = None,
 ) -> ImportReport:
     """Import ``source`` into the open, writable ``store`` (frames get status ``imported``).
@@ -198,13 +249,19 @@ def import_labels(
         allow_overlaps: where instances overlap, give the pixels to the smaller instance
             instead of refusing; the report lists the overlaps either way.
         replace: overwrite frames that already hold labels in the store.
+        merge: add the labels' objects to frames that already hold labels, beside the
+            store's objects there (each such frame keeps its status, clicks and marks);
+            refused, naming frames and objects, where their pixels meet or an object is
+            already on the frame.
         progress: called as ``progress(done, total)``.
 
     Everything is checked before anything is written: on bad input nothing changes. A
     store that fails midway (a full disk) keeps the frames written before it failed; the
     ``StoreError`` names them and those left.
     """
-    report = check_import(store, source, progress, allow_overlaps=allow_overlaps, replace=replace)
+    report = check_import(
+        store, source, progress, allow_overlaps=allow_overlaps, replace=replace, merge=merge
+    )
     v = store.video
     names = {o.id: o for o in store.objects()}
     names.update({o.id: o for o in report.objects})
@@ -217,11 +274,15 @@ def import_labels(
     total = len(report.frames)
     options = [*(["--void", str(source.void)] if source.void is not None else [])]
     options += ["--allow-overlaps"] if allow_overlaps else []
+    options += ["--merge"] if merge else []
     begin_import(store.path, source.path, report.frames, options)
     for k, t in enumerate(report.frames):  # frames without any label are not imported
         labels = frame_labels(source, t, (v.height, v.width))[0]
         try:
-            store.commit_frame(t, labels, FrameRecord(FrameStatus.IMPORTED))
+            if t in report.merged:  # beside the store's objects, with its commit's record
+                copy_frame(store, store, t, np.where(labels != 0, labels, store.read_labels(t)))
+            else:
+                store.commit_frame(t, labels, FrameRecord(FrameStatus.IMPORTED))
         except StoreError as exc:
             raise StoreError(_cut_short(exc, report.frames[:k], report.frames[k:])) from exc
         if progress is not None:

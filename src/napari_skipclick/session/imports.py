@@ -35,7 +35,8 @@ def import_frames(
     The labels are converted, their patches cut and the frames checked before the session's
     lock is taken for long: the objects are registered under the lock, then each frame is
     written under the lock on its own (other threads wait for one frame at most, not for the
-    whole import). A frame labelled by another thread after the check is left as it is.
+    whole import). The labels join a frame's other objects (two annotators' objects merged);
+    a frame whose labels another thread made meet them after the check is left as it is.
 
     Args:
         session: the session to import into.
@@ -49,8 +50,9 @@ def import_frames(
 
     Returns the objects registered for new IDs. Raises ``ValueError`` (and changes nothing)
     for a frame of another size or outside the video, values that are no object IDs
-    (``checks.label_values_problem``), a frame that already has labels, or IDs that
-    ``clashing_ids`` finds (``fresh_ids`` gives them new ones).
+    (``checks.label_values_problem``), labels that meet the session's on a frame (a pixel of
+    another object, an object already there: the message names frames and objects), or IDs
+    that ``clashing_ids`` finds (``fresh_ids`` gives them new ones).
     """
     names = names or {}
     shape = session.frame_shape
@@ -77,12 +79,9 @@ def import_frames(
             f"IDs {clash[:10]} were given to other objects in this session (deleted objects "
             "keep their IDs): give the labels other IDs (fresh_ids)"
         )
-    taken = sorted(t for t in patches if session.ids_on(t))  # each frame under the lock
-    if taken:
-        raise ValueError(
-            f"frames {taken[:10]} already hold labels in this session; import only into "
-            "frames without labels"
-        )
+    refused = [t for t in sorted(patches) if _overlaps(session, t, *patches[t])]
+    if refused:
+        raise ValueError(_overlap_message(session, refused, patches, names))
     with session.saved_whole():  # the store gets the whole import or none of it
         with session.locked():
             added = []
@@ -93,10 +92,14 @@ def import_frames(
             session.import_objects(added, group)  # undone with the frames
         for t, (box, after) in sorted(patches.items()):
             with session.locked():
-                if session.ids_on(t):
-                    continue  # labelled meanwhile: that edit is kept
-                before = np.zeros_like(after)  # the frame holds no labels
-                change = FrameChange(t, box, before, after, {}, {}, session.status(t), IMPORTED)
+                if _overlaps(session, t, box, after):
+                    continue  # labelled there meanwhile: that edit is kept
+                y0, y1, x0, x1 = box
+                before = np.array(session.labels.read(t)[y0:y1, x0:x1])
+                merged = np.where(after != 0, after, before)  # the frame's other objects stay
+                status = session.status(t)
+                kept = status if session.ids_on(t) else IMPORTED  # other objects: theirs
+                change = FrameChange(t, box, before, merged, {}, {}, status, kept)
                 if states is not None and states.statuses.get(t) in UNCHECKED:
                     change = _unchecked(session, change, states, t)
                 session.record(change, group=group)
@@ -135,7 +138,7 @@ def _unchecked(
     review*, its objects' masks propagation's, with their derived clicks and reasons for those
     in doubt. Call under ``locked``."""
     status, reasons = states.statuses[t], states.reasons.get(t, {})
-    ids = ids_in(change.labels_after)
+    ids = ids_in(change.labels_after) - ids_in(change.labels_before)
     clicks = {
         obj: [(Click(y, x, bool(p)), when) for y, x, p, when in records]
         for obj, records in states.clicks.get(t, {}).items()
@@ -145,8 +148,10 @@ def _unchecked(
     after = Marks(marks.carried | ids, marks.painted - ids, marks.accepted, marks.absent - ids)
     review = session.reasons_on(change.frame)
     doubt = {obj: why for obj, why in reasons.items() if obj in ids}
-    if status == FrameStatus.NEEDS_REVIEW and not doubt:
-        status = FrameStatus.PROPAGATED  # in doubt for no object it holds
+    if status == FrameStatus.PROPAGATED or not doubt:  # in doubt for no object it brings
+        # a frame holding the session's checked work keeps its status
+        mine = bool(session.ids_on(t)) and change.status_before != FrameStatus.PROPAGATED
+        status = change.status_before if mine else FrameStatus.PROPAGATED
     return replace(
         change,
         clicks_before={obj: session.timed_clicks(t, obj) for obj in clicks},
@@ -156,6 +161,47 @@ def _unchecked(
         review_after={**review, **doubt},
         marks_before=marks,
         marks_after=after,
+    )
+
+
+def _overlaps(
+    session: AnnotationSession, t: int, box: tuple[int, int, int, int], patch: np.ndarray
+) -> bool:
+    """Whether imported ``patch`` (in ``box`` of frame ``t``) meets the session's labels there:
+    a pixel of another object, or an object that already has pixels on the frame."""
+    held = session.ids_on(t)
+    if not held:
+        return False
+    y0, y1, x0, x1 = box
+    return bool(held & ids_in(patch)) or bool(
+        ((patch != 0) & (session.labels.read(t)[y0:y1, x0:x1] != 0)).any()
+    )
+
+
+def _overlap_message(
+    session: AnnotationSession,
+    frames: list[int],
+    patches: Mapping[int, tuple[tuple[int, int, int, int], np.ndarray]],
+    names: Mapping[int, tuple[str, str]],
+) -> str:
+    """Why the import of ``frames`` is refused: which objects meet which of the session's."""
+    listed = {o.id: o.name for o in session.objects}
+    said = []
+    for t in frames[:5]:
+        (y0, y1, x0, x1), patch = patches[t]
+        here = session.labels.read(t)[y0:y1, x0:x1]
+        met = (patch != 0) & ((here != 0) | np.isin(patch, list(session.ids_on(t))))
+        theirs = sorted(ids_in(np.where(met, patch, 0)))
+        ours = sorted(ids_in(np.where(met, here, 0)) | (session.ids_on(t) & set(theirs)))
+        said.append(
+            f"frame {t}: {', '.join(names.get(i, (f'object {i}',))[0] for i in theirs)} on "
+            f"{', '.join(listed.get(i, f'object {i}') for i in ours)}"
+        )
+    more = f" and {len(frames) - 5} more" if len(frames) > 5 else ""
+    return (
+        f"the labels meet the session's objects on frames {frames[:10]} ({'; '.join(said)}"
+        f"{more}): each pixel belongs to one object and an object has one mask on a frame; "
+        "nothing was imported: clear those objects there in one of the two, then import"
     )
 
 

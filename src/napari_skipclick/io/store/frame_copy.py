@@ -18,8 +18,8 @@ from .store import AnnotationStore
 def copy_frame(
     source: AnnotationStore, target: AnnotationStore, t: int, labels: np.ndarray
 ) -> None:
-    """Commit ``labels`` (equal to ``source``'s frame ``t``) into ``target`` with everything
-    ``source``'s commit of frame ``t`` holds."""
+    """Commit ``labels`` (``source``'s frame ``t``, or it with other objects' pixels added: a
+    merge) into ``target`` with everything ``source``'s commit of frame ``t`` holds."""
     target.commit_frame(t, labels, read_record(source.frame_record(t), source.clicks(t)))
     courses = source.read_courses(t)
     if courses:
