@@ -75,6 +75,7 @@ def write_labels(
     from .io.store import AnnotationStore, StoreError
     from .io.store.frame_copy import copy_frame, same_commit
     from .io.store.frame_files import record_frame_files
+    from .io.store.layout import same_place
 
     if isinstance(data, (list, tuple)):  # multiscale: the full-resolution level
         data = data[0]
@@ -96,7 +97,7 @@ def write_labels(
         names = None if source is None else source.frame_files()  # a frame folder's names
         if names is not None:
             record_frame_files(store.path, replace(store.video, frame_files=names))
-        own = reader_paint and _same_path(metadata[STORE], store.path)
+        own = reader_paint and same_place(metadata[STORE], store.path)
         layer_objects = _objects(metadata, [], ())
         source_frames = set(source.annotated_frames()) if source is not None else set()
         if not own and not store.video.labels_only:  # a plain layer's store: napari's overwrite
@@ -148,22 +149,16 @@ def _absent_kept(source: Any, t: int, labels: np.ndarray) -> list[int]:
     return [obj for obj in (record or {}).get("absent", ()) if obj not in held]
 
 
-def _same_path(a: str, b: Path) -> bool:
-    try:
-        return Path(a).resolve() == b.resolve()
-    except OSError:
-        return False
-
-
 @contextmanager
 def _source(metadata: dict, target: Any) -> Iterator[Any]:
     """The store the layer was read from or its session saves into, opened read-only (None:
     none, it is gone, it is ``target``, or it is another video's)."""
     from .io.fingerprints import same_video
     from .io.store import AnnotationStore, StoreError, is_store
+    from .io.store.layout import same_place
 
     where = metadata.get(STORE) or metadata.get(SAVED_IN)
-    if not where or _same_path(where, target.path) or not is_store(Path(where)):
+    if not where or same_place(where, target.path) or not is_store(Path(where)):
         yield None
         return
     try:

@@ -8,6 +8,7 @@ call these functions instead of writing the test again.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -117,6 +118,14 @@ MAX_OBJECT_ID = (1 << 16) - 1
 #: the dtype the widget's labels layer gives napari: it holds every object ID, and napari
 #: draws its frames as they are (uint32 frames it maps to a texture first: 50 ms a 4K frame)
 LAYER_DTYPE = np.dtype(np.uint16)
+
+
+def relabelled(labels: np.ndarray, moved: Mapping[int, int]) -> np.ndarray:
+    """``labels`` with each ID of ``moved`` replaced by its new one."""
+    out = labels.astype(np.promote_types(labels.dtype, np.uint32))  # holds the new IDs
+    for old, new in moved.items():
+        out[labels == old] = new
+    return out
 
 
 def label_values_problem(labels: np.ndarray) -> str | None:

@@ -241,3 +241,25 @@ def test_another_annotators_objects_join_the_frames_this_session_labelled(
     assert (labels[100:140, 200:260] == skier.id).all() and (labels[300:320, 200:300] == new).all()
     controller.undo()
     np.testing.assert_array_equal(labels_of(controller, 5), mine)
+
+
+def test_another_stores_object_of_the_same_name_is_another_object(annotator, qtbot, tmp_path):
+    """Both annotators' "skier" is object 1: B's skier came back as A's, its masks joined."""
+    viewer, widget = annotator
+    controller, panel = widget.controller, widget.objects_panel
+    skier = controller.add_object(name="skier")
+    labels = np.zeros((480, 854), np.uint32)
+    labels[100:140, 200:260] = skier.id
+    with AnnotationStore.open_or_create(tmp_path / "B.zarr", controller.session.frames.info) as st:
+        st.write_objects([ObjectInfo(skier.id, "skier", skier.class_name, (9, 9, 9))], ["skier"])
+        st.commit_frame(40, labels, FrameRecord(FrameStatus.CLICKED, {}))
+    viewer.open(str(tmp_path / "B.zarr"), plugin="napari-skipclick")
+    panel.import_combo.setCurrentText("SkipClick labels (B.zarr)")
+    panel.import_selected_layer()
+    session = controller.session
+    qtbot.waitUntil(lambda: session.status(40) == FrameStatus.IMPORTED, timeout=30_000)
+    wait_idle(qtbot, controller)
+    assert [o.name for o in session.objects] == ["skier", "skier"]
+    new = session.objects[1].id
+    assert new != skier.id and (labels_of(controller, 40)[100:140, 200:260] == new).all()
+    assert f"took new ones: {skier.id} → {new}" in controller.last_message

@@ -634,3 +634,35 @@ def test_merge_adds_objects_beside_the_stores_unless_their_pixels_meet(tmp_path,
     assert code == 1 and "meet objects of" in err and "frame 5: object 7 on skier" in err
     with AnnotationStore.open(store) as s:
         assert 3 not in s.statuses() and 7 not in s.read_labels(5)
+
+
+def test_another_stores_objects_take_new_ids_whatever_their_names(tmp_path, capsys):
+    """Every store numbers its objects from 1: another annotator's export was refused ("object
+    ids [1] already name other objects"); one with the same name would have merged."""
+    from PIL import Image
+
+    store = new_store(tmp_path / "A.zarr")  # object 1 on frame 5
+    with AnnotationStore.open(store, readonly=False) as s:
+        s.write_objects([ObjectInfo(1, "skier 1", "skier", (1, 2, 3))], ["skier"])
+    folder = tmp_path / "B-export" / "labels"
+    folder.mkdir(parents=True)
+    for t in (2, 5):
+        labels = np.zeros((20, 30), np.uint8)
+        labels[10:15, 10:20] = 1
+        labels[15:18, 0:5] = 2
+        Image.fromarray(labels).save(folder / f"{t:06d}.png")
+    objects = [{"id": 1, "name": "skier 1", "class_name": "skier"}]
+    objects.append({"id": 2, "name": "ski 2", "class_name": "ski"})
+    info = {"videos": [{"name": "run", "store": str(tmp_path / "B.zarr"), "video": {}}]}
+    doc = {"objects": objects, "categories": [], "info": info}
+    (tmp_path / "B-export" / "objects.json").write_text(json.dumps(doc))
+    code = main(["import-labels", str(store), "--from", str(folder), "--quiet", "--merge"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "IDs the store gave other objects took new ones: 1 → 3" in out.out
+    with AnnotationStore.open(store) as s:
+        named = sorted((o.id, o.name) for o in s.objects())
+        assert named == [(1, "skier 1"), (2, "ski 2"), (3, "skier 1")]
+        five = s.read_labels(5)
+        assert (five[2:5, 2:5] == 1).all() and (five[10:15, 10:20] == 3).all()
+        assert (five[15:18, 0:5] == 2).all() and (s.read_labels(2)[10:15, 10:20] == 3).all()

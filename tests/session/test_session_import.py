@@ -61,7 +61,11 @@ def test_ids_given_to_other_objects_are_refused_and_fresh_ids_renumbers_them():
     import_frames(session, {2: labels}, {skier.id: ("skier", "object")})  # the skier's own
     assert session.ids_on(2) == {skier.id}
     names = {skier.id: ("model 1", "object"), gone.id: ("model 2", "object"), 4: ("m", "object")}
-    assert fresh_ids(session, {skier.id, gone.id, 4}, names) == {skier.id: 5, gone.id: 6, 4: 4}
+    assert fresh_ids(session.registry, {skier.id, gone.id, 4}, names) == {
+        skier.id: 5,
+        gone.id: 6,
+        4: 4,
+    }
 
 
 def test_frames_nobody_checked_keep_their_status_and_reasons():

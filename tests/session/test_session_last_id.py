@@ -55,7 +55,7 @@ def test_after_the_largest_id_imported_ids_that_clash_take_free_ids_below_it():
     session.add_object(obj_id=MAX_OBJECT_ID)
     session.delete_object(blue)
     ids = {blue, 3, 5}  # blue: deleted here; 3, 5: never given
-    given = fresh_ids(session, ids, {})
+    given = fresh_ids(session.registry, ids, {})
     assert given == {blue: 4, 3: 3, 5: 5}
     labels = np.zeros(session.frame_shape, np.uint32)
     labels[10:20, 10:20], labels[30:40, 30:40], labels[50:60, 50:60] = 4, 3, 5

@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from .._layer_data import DERIVED, OBJECTS, REVIEW, STATUSES, VIDEO
-from ..checks import ids_in
+from .._layer_data import DERIVED, OBJECTS, REVIEW, STATUSES, STORE, VIDEO
+from ..checks import ids_in, relabelled
 from ..io.fingerprints import same_video
+from ..io.store.layout import same_place
 from ..session import AnnotationSession
 from ..session.imports import FrameStates, fresh_ids, import_frames
 from ..types import DEFAULT_CLASS, LABELS_ONLY, FrameStatus, VideoInfo
@@ -71,14 +72,6 @@ def _items(meta: dict, key: str) -> Any:
     return (meta.get(key) or {}).items()
 
 
-def _relabelled(labels: np.ndarray, moved: dict[int, int]) -> np.ndarray:
-    """``labels`` with each ID of ``moved`` replaced by its new one."""
-    out = labels.astype(np.promote_types(labels.dtype, np.uint32))  # holds the new IDs
-    for old, new in moved.items():
-        out[labels == old] = new
-    return out
-
-
 def candidate_layers(viewer: Any, controller: Any) -> list[Any]:
     """Labels layers of the session's video shape, other than the session's own; not a layer
     that says it holds another video's labels (a store of it, opened by the reader)."""
@@ -105,6 +98,12 @@ def _of_another_video(layer: Any, info: VideoInfo | None) -> bool:
     return not same_video(info, theirs)
 
 
+def _of_another_store(layer: Any, path: Any) -> bool:
+    """Whether ``layer`` is a store's (opened by the reader) other than the one at ``path``."""
+    theirs = getattr(layer, "metadata", {}).get(STORE)
+    return bool(theirs) and (path is None or not same_place(theirs, path))
+
+
 class LabelsImport(StoppableWorker):
     """One layer's import running in a worker thread; ``cancel`` stops it between frames
     (nothing is imported then; once importing began, it completes)."""
@@ -118,10 +117,12 @@ class LabelsImport(StoppableWorker):
         name: str,
         named: dict[int, tuple[str, str]] | None = None,
         states: FrameStates | None = None,
+        others: bool = False,
     ) -> None:
         self.name = name
         self.named = named or {}
         self.states = states
+        self.others = others  # the layer is another store's: its objects are others
         progress = {"total": session.n_frames, "desc": f"SkipClick: importing {name}"}
         # errors are reported once, by ``start_import``
         super().__init__(self._run, (session, data, name), progress)
@@ -138,11 +139,12 @@ class LabelsImport(StoppableWorker):
                 return None
         ids = set().union(*(ids_in(labels) for labels in frames.values()))
         names = {i: self.named.get(i, (f"{name} {i}", DEFAULT_CLASS)) for i in ids}
-        given = fresh_ids(session, ids, names)  # IDs the session gave other objects: new ones
+        # IDs the session gave other objects (any, from another store's layer): new ones
+        given = fresh_ids(session.registry, ids, names, others=self.others)
         moved = {i: j for i, j in given.items() if i != j}
         states = self.states.renumbered(given) if self.states else None
         if moved:
-            frames = {t: _relabelled(labels, moved) for t, labels in frames.items()}
+            frames = {t: relabelled(labels, moved) for t, labels in frames.items()}
             names = {given[i]: named for i, named in names.items()}
         # one undoable step, frame by frame
         added = import_frames(session, frames, names, states)
@@ -153,7 +155,9 @@ def start_import(controller: Any, layer: Any) -> LabelsImport:
     """Import ``layer``'s labelled frames into the controller's session in a worker (one
     undoable step; objects are named after the layer), then show them on the GUI thread."""
     named, states = layer_object_names(layer), layer_states(layer)
-    run = LabelsImport(controller.session, layer.data, layer.name, named, states)
+    session = controller.session
+    others = _of_another_store(layer, getattr(session.store, "path", None))
+    run = LabelsImport(session, layer.data, layer.name, named, states, others)
 
     def done(result: _Imported | None) -> None:
         if result is None:

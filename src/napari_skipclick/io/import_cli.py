@@ -122,6 +122,9 @@ def run(args: argparse.Namespace) -> int:
     )
     for o in report.objects:
         print(f"  {o.id}: {o.name} ({o.class_name})")
+    if report.moved:
+        renumbered = ", ".join(f"{i} → {j}" for i, j in sorted(report.moved.items()))
+        print(f"  IDs the store gave other objects took new ones: {renumbered}")
     if report.merged:
         print(f"  {len(report.merged)} frame(s) keep the store's objects beside them")
     if args.void is None and any(o.id == 255 for o in report.objects):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .label_sources import LabelsImportError, LabelSource, exported_video, frame_number
+from .label_sources import LabelsImportError, LabelSource, frame_number
 
 
 def _one_video(path: Path, videos: list[str]) -> None:
@@ -75,7 +75,7 @@ def coco_source(path: Path, shape: tuple[int, int]) -> LabelSource:
         for ann in anns:
             ann["decode"] = lambda ann=ann: decode(ann)
     source = _instances(path, per_frame, categories)
-    source.video = exported_video(doc.get("info"))  # our exports say which video
+    source.note_provenance(doc.get("info"))  # our exports say which video
     return source
 
 
@@ -124,9 +124,9 @@ def yolo_source(path: Path, shape: tuple[int, int]) -> LabelSource:
     source = _instances(path, per_frame, categories)
     lines = [line for line in text.splitlines() if line.startswith(PROVENANCE_LINE)]
     try:  # our exports say which video in a comment line
-        source.video = exported_video(json.loads(lines[0][len(PROVENANCE_LINE) :]))
+        source.note_provenance(json.loads(lines[0][len(PROVENANCE_LINE) :]))
     except (IndexError, ValueError):
-        source.video = None
+        source.note_provenance(None)
     return source
 
 

@@ -40,6 +40,21 @@ class LabelSource:
     void: int | None = None
     #: the video the labels were exported from (``objects.json``'s provenance), if known
     video: dict | None = None
+    #: the store the labels were exported from (the same provenance), if known
+    store: str | None = None
+
+    def note_provenance(self, provenance: Any, name: str | None = None) -> None:
+        """The video and store that one of our exports' provenance names (the video called
+        ``name``, or its only one): None each when unknown."""
+        videos = provenance.get("videos") if isinstance(provenance, dict) else None
+        found = [
+            v
+            for v in (videos if isinstance(videos, list) else [])
+            if isinstance(v, dict) and (name is None or v.get("name") == name)
+        ]
+        entry = found[0] if len(found) == 1 else {}
+        self.video = entry.get("video") if isinstance(entry.get("video"), dict) else None
+        self.store = str(entry["store"]) if isinstance(entry.get("store"), str) else None
 
 
 def frame_number(name: str) -> int:
@@ -137,7 +152,7 @@ def _name_objects(source: LabelSource) -> None:
             if wanted is None or video == wanted:
                 source.objects[oid] = (str(name), str(class_name))
         source.classes = [str(c["name"]) for c in doc.get("categories", [])]
-        source.video = exported_video(doc.get("info"), wanted)
+        source.note_provenance(doc.get("info"), wanted)
         return
 
 
@@ -173,20 +188,6 @@ def _array(path: Path) -> LabelSource:
                 f"{index} lists {len(frames)} frames, {path} holds {len(array)}"
             )
     return LabelSource(path, {t: (lambda k=k: array[k]) for k, t in enumerate(frames)})
-
-
-def exported_video(provenance: Any, name: str | None = None) -> dict | None:
-    """The video (``VideoInfo`` as a dict) that one of our exports' provenance names: the one
-    called ``name``, or its only one; None when unknown."""
-    videos = provenance.get("videos") if isinstance(provenance, dict) else None
-    if not isinstance(videos, list):
-        return None
-    found = [
-        v.get("video")
-        for v in videos
-        if isinstance(v, dict) and (name is None or v.get("name") == name)
-    ]
-    return found[0] if len(found) == 1 and isinstance(found[0], dict) else None
 
 
 def read_labels_source(

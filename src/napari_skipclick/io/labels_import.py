@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..checks import ids_in
+from ..checks import ids_in, relabelled
 from ..colors import color_for
 from ..frame_lists import frame_ranges, frames_named
 from ..types import DEFAULT_CLASS, LABELS_ONLY, FrameRecord, FrameStatus, ObjectInfo, VideoInfo
@@ -22,6 +22,7 @@ from .label_sources import LabelsImportError, LabelSource, frame_labels, read_la
 from .store import AnnotationStore, StoreError
 from .store.frame_copy import copy_frame
 from .store.import_mark import begin_import, end_import
+from .store.layout import same_place
 
 __all__ = [
     "Erased",
@@ -59,6 +60,8 @@ class ImportReport:
     erased: list[Erased] = field(default_factory=list)  # what replacing them erases
     #: frames whose labels join the objects the store holds there (``merge``)
     merged: list[int] = field(default_factory=list)
+    #: the labels' IDs the store gave other objects -> the new IDs they were imported under
+    moved: dict[int, int] = field(default_factory=dict)
 
     def erased_text(self, verb: str) -> str:
         """What replacing the store's frames erases (``verb``: "erased", "would erase"), said
@@ -89,8 +92,8 @@ def check_import(
     overlaps: dict[int, int] = {}
     labelled = []
     annotated = set(store.annotated_frames())
-    gone: dict[int, dict[int, int]] = {}  # frame -> the store's objects erased there, pixels
-    met: dict[int, tuple[set[int], set[int]]] = {}  # frame -> its objects and the store's met
+    held: dict[int, tuple[frozenset[int], dict[int, int]]] = {}  # frame -> ids, store's pixels
+    meeting: dict[int, Meeting] = {}  # frame -> where the labels meet the store's there
     for k, t in enumerate(source.frames):
         labels, overlap = frame_labels(source, t, shape)
         ids = ids_in(labels)
@@ -98,9 +101,9 @@ def check_import(
             labelled.append(t)
             seen.update(ids)
             if t in annotated and merge:
-                _meeting(labels, store.read_labels(t), t, met)
+                meeting[t] = _meeting(labels, store.read_labels(t))
             elif t in annotated:
-                gone[t] = _left_out(store.read_labels(t), ids)
+                held[t] = ids, _pixels(store.read_labels(t))
         if overlap:
             overlaps[t] = overlap
         if progress is not None:
@@ -110,22 +113,22 @@ def check_import(
         known = stored.get(oid)
         named = (known.name, known.class_name) if known else (f"object {oid}", DEFAULT_CLASS)
         source.objects[oid] = named
-    clash = [i for i in sorted(seen) if i in stored and stored[i].name != source.objects[i][0]]
-    if clash:
-        raise LabelsImportError(
-            f"object ids {clash} already name other objects in {store.path} "
-            f"({', '.join(stored[i].name for i in clash)}); import into a new store"
-        )
-    objects = [
-        stored.get(i) or ObjectInfo(i, *source.objects[i], color_for(i)) for i in sorted(seen)
-    ]
+    moved = _new_ids(store, source, seen)
+    objects = []
+    for i in sorted(seen):
+        j = moved.get(i, i)
+        objects.append(stored.get(j) or ObjectInfo(j, *source.objects[i], color_for(j)))
+    met = {t: m for t, m in ((t, m.after(moved)) for t, m in meeting.items()) if m}
     if met:
-        raise LabelsImportError(_met_message(met, source.objects, stored, store.path))
+        named = {o.id: (o.name, o.class_name) for o in objects}
+        raise LabelsImportError(_met_message(met, named, stored, store.path))
     taken = sorted(annotated & set(labelled))
     if merge:
-        report = ImportReport(labelled, objects, overlaps, merged=taken)
+        report = ImportReport(labelled, objects, overlaps, merged=taken, moved=moved)
     else:
-        report = ImportReport(labelled, objects, overlaps, taken, _erased(gone, stored))
+        gone = {t: _left_out(pixels, ids, moved) for t, (ids, pixels) in held.items()}
+        erased = _erased(gone, stored)
+        report = ImportReport(labelled, objects, overlaps, taken, erased, moved=moved)
     if taken and not (replace or merge):
         raise LabelsImportError(
             f"{store.path} already holds labels on frames {taken[:10]}"
@@ -144,11 +147,17 @@ def check_import(
     return report
 
 
-def _left_out(stored: np.ndarray, ids: frozenset[int]) -> dict[int, int]:
-    """The objects of a frame's ``stored`` labels that are not among ``ids``, with their
-    pixels."""
+def _pixels(stored: np.ndarray) -> dict[int, int]:
+    """The objects of a frame's ``stored`` labels, with their pixels."""
     values, counts = np.unique(stored, return_counts=True)
-    return {int(v): int(n) for v, n in zip(values, counts, strict=True) if v and int(v) not in ids}
+    return {int(v): int(n) for v, n in zip(values, counts, strict=True) if v}
+
+
+def _left_out(pixels: dict[int, int], ids: frozenset[int], moved: dict[int, int]) -> dict[int, int]:
+    """The store's objects of a frame (``pixels``: as :func:`_pixels`) that the labels' ``ids``
+    (renumbered by ``moved``) do not hold."""
+    kept = {moved.get(i, i) for i in ids}
+    return {oid: n for oid, n in pixels.items() if oid not in kept}
 
 
 def _erased(gone: dict[int, dict[int, int]], stored: dict[int, ObjectInfo]) -> list[Erased]:
@@ -163,16 +172,44 @@ def _erased(gone: dict[int, dict[int, int]], stored: dict[int, ObjectInfo]) -> l
     return [Erased(i, named.get(i, f"object {i}"), frames[i], pixels[i]) for i in sorted(frames)]
 
 
-def _meeting(
-    labels: np.ndarray, stored: np.ndarray, t: int, met: dict[int, tuple[set[int], set[int]]]
-) -> None:
-    """Note in ``met`` the objects of ``labels`` that meet the store's ``stored`` on frame
-    ``t`` (a pixel of another object, or an object already there), and those they meet."""
-    shared = ids_in(labels) & ids_in(stored)
-    where = (labels != 0) & ((stored != 0) | np.isin(labels, list(shared)))
-    if where.any():
-        theirs = ids_in(np.where(where, labels, 0))
-        met[t] = set(theirs), set(ids_in(np.where(where, stored, 0))) | (shared & theirs)
+def _new_ids(store: AnnotationStore, source: LabelSource, ids: set[int]) -> dict[int, int]:
+    """Labels ID -> new ID for the labels' IDs the store gave other objects, by the session's
+    rule (``session.imports.fresh_ids``, the widget's): listed under another name, deleted,
+    or any listed one where the labels were exported from another store (another
+    annotator's "skier 1" is not this store's)."""
+    from ..session.imports import fresh_ids  # the one rule for IDs, the session's
+    from ..session.state import stored_registry
+
+    registry, _ = stored_registry(store, store.classes())
+    others = source.store is not None and not same_place(source.store, store.path)
+    given = fresh_ids(registry, ids, source.objects, others=others)
+    return {i: j for i, j in given.items() if i != j}
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """Where labels meet a store's frame: their objects with a pixel on another object's and
+    the store's objects there, and the IDs on both (the same object twice, unless renumbered)."""
+
+    theirs: frozenset[int]
+    ours: frozenset[int]
+    shared: frozenset[int]
+
+    def after(self, moved: dict[int, int]) -> tuple[set[int], set[int]] | None:
+        """Their objects (as renumbered by ``moved``) and the store's that meet; None: none."""
+        shared = {i for i in self.shared if i not in moved}
+        theirs = {moved.get(i, i) for i in self.theirs | shared}
+        return (theirs, set(self.ours) | shared) if theirs else None
+
+
+def _meeting(labels: np.ndarray, stored: np.ndarray) -> Meeting:
+    """Where ``labels`` meet ``stored`` (a store's frame)."""
+    on = (labels != 0) & (stored != 0)
+    return Meeting(
+        ids_in(np.where(on, labels, 0)),
+        ids_in(np.where(on, stored, 0)),
+        ids_in(labels) & ids_in(stored),
+    )
 
 
 def _met_message(
@@ -277,7 +314,7 @@ def import_labels(
     options += ["--merge"] if merge else []
     begin_import(store.path, source.path, report.frames, options)
     for k, t in enumerate(report.frames):  # frames without any label are not imported
-        labels = frame_labels(source, t, (v.height, v.width))[0]
+        labels = relabelled(frame_labels(source, t, (v.height, v.width))[0], report.moved)
         try:
             if t in report.merged:  # beside the store's objects, with its commit's record
                 copy_frame(store, store, t, np.where(labels != 0, labels, store.read_labels(t)))

@@ -22,6 +22,7 @@ from .store_protocol import ClickRecord
 
 if TYPE_CHECKING:
     from .annotation import AnnotationSession
+    from .state import ObjectRegistry
 
 
 def import_frames(
@@ -73,7 +74,7 @@ def import_frames(
             y0, y1, x0, x1 = box
             patches[int(t)] = box, labels[y0:y1, x0:x1].astype(session.labels.dtype)
             ids |= found
-    clash = clashing_ids(session, ids, names)
+    clash = clashing_ids(session.registry, ids, names)
     if clash:
         raise ValueError(
             f"IDs {clash[:10]} were given to other objects in this session (deleted objects "
@@ -206,28 +207,37 @@ def _overlap_message(
 
 
 def clashing_ids(
-    session: AnnotationSession, ids: set[int], names: Mapping[int, tuple[str, str]]
+    registry: ObjectRegistry,
+    ids: set[int],
+    names: Mapping[int, tuple[str, str]],
+    *,
+    others: bool = False,
 ) -> list[int]:
-    """The IDs of ``ids`` the session gave to other objects: listed under a name other than
+    """The IDs of ``ids`` the registry gave to other objects: listed under a name other than
     ``names`` gives, or no longer listed and given before (deleted objects keep their IDs:
-    ``ObjectRegistry.was_given``)."""
-    listed = {o.id: o.name for o in session.objects}
+    ``ObjectRegistry.was_given``). ``others``: the labels are another annotator's (another
+    store's), whose objects are others whatever their names: every listed ID clashes."""
+    listed = {o.id: o.name for o in registry.objects}
     return sorted(
         i
         for i in ids
-        if (i in listed and i in names and names[i][0] != listed[i])
-        or (i not in listed and session.registry.was_given(i))
+        if (i in listed and (others or (i in names and names[i][0] != listed[i])))
+        or (i not in listed and registry.was_given(i))
     )
 
 
 def fresh_ids(
-    session: AnnotationSession, ids: set[int], names: Mapping[int, tuple[str, str]]
+    registry: ObjectRegistry,
+    ids: set[int],
+    names: Mapping[int, tuple[str, str]],
+    *,
+    others: bool = False,
 ) -> dict[int, int]:
-    """Labels ID -> session ID: each of ``clashing_ids`` gets a new one by the registry's rule
+    """Labels ID -> registry ID: each of ``clashing_ids`` gets a new one by the registry's rule
     (``ObjectRegistry.new_ids``), none of ``ids``; the others keep theirs. ``ValueError`` when
-    too few IDs are free."""
-    clash = clashing_ids(session, ids, names)
-    new = dict(zip(clash, session.registry.new_ids(len(clash), ids), strict=True))
+    too few IDs are free. The widget's import and ``skipclick import-labels`` both use it."""
+    clash = clashing_ids(registry, ids, names, others=others)
+    new = dict(zip(clash, registry.new_ids(len(clash), ids), strict=True))
     return {i: new.get(i, i) for i in ids}
 
 

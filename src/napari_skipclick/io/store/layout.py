@@ -48,6 +48,14 @@ def is_store(path: str | Path) -> bool:
     return has_records or any((p / LABELS).glob("c.*"))
 
 
+def same_place(a: str | Path, b: str | Path) -> bool:
+    """Whether the paths ``a`` and ``b`` name one store (False when one cannot be resolved)."""
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return False
+
+
 def video_doc(video: VideoInfo) -> dict[str, Any]:
     """JSON form of a :class:`VideoInfo` (its former fingerprints left out: a store opened
     with one is written with the fingerprint of now; its frame files too)."""
