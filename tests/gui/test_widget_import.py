@@ -218,7 +218,8 @@ def test_a_stores_frames_in_review_stay_in_review_with_their_reasons(annotator, 
 def test_another_annotators_objects_join_the_frames_this_session_labelled(
     annotator, qtbot, tmp_path
 ):
-    """A (skier) and B (ski) annotated the same frames: the import was refused."""
+    """A (skier) and B (ski) annotated the same frames: the import was refused. Where B's ski
+    meets A's skier, the skier keeps its pixels and the message says so."""
     viewer, widget = annotator
     controller, panel = widget.controller, widget.objects_panel
     skier = controller.add_object(name="skier")
@@ -226,7 +227,7 @@ def test_another_annotators_objects_join_the_frames_this_session_labelled(
     mine[100:140, 200:260] = skier.id
     controller.session.paint(5, (0, 480, 0, 854), mine, skier.id)
     ski = np.zeros((480, 854), np.uint32)
-    ski[300:320, 200:300] = 1
+    ski[130:150, 200:300] = 1  # meets the skier on [130:140, 200:260]
     with AnnotationStore.open_or_create(tmp_path / "B.zarr", controller.session.frames.info) as st:
         st.write_objects([ObjectInfo(1, "ski-B", "ski", (9, 9, 9))], ["ski"])
         st.commit_frame(5, ski, FrameRecord(FrameStatus.CLICKED, {}))
@@ -238,7 +239,9 @@ def test_another_annotators_objects_join_the_frames_this_session_labelled(
     wait_idle(qtbot, controller)
     labels = labels_of(controller, 5)
     new = next(o.id for o in session.objects if o.name == "ski-B")
-    assert (labels[100:140, 200:260] == skier.id).all() and (labels[300:320, 200:300] == new).all()
+    assert (labels[100:140, 200:260] == skier.id).all() and (labels[140:150, 200:300] == new).all()
+    assert (labels[130:140, 260:300] == new).all()
+    assert "frame 5: ski-B under skier (600 px)" in controller.last_message
     controller.undo()
     np.testing.assert_array_equal(labels_of(controller, 5), mine)
 

@@ -606,7 +606,7 @@ def test_an_import_into_a_store_records_when_and_by_which_version(tmp_path, caps
     assert manifest["package_version"] == __version__
 
 
-def test_merge_adds_objects_beside_the_stores_unless_their_pixels_meet(tmp_path, capsys):
+def test_merge_adds_objects_beside_the_stores_which_keep_their_pixels(tmp_path, capsys):
     """Two annotators' objects on the same frames: refused, or --replace erased the store's."""
     store = new_store(tmp_path / "s.zarr")  # object 1 at [2:5, 2:5] of frame 5, clicked
     with AnnotationStore.open(store, readonly=False) as s:
@@ -630,10 +630,14 @@ def test_merge_adds_objects_beside_the_stores_unless_their_pixels_meet(tmp_path,
     over[3, 0:3, 0:3] = 7
     over[5, 4:8, 4:8] = 7  # on object 1's pixel (4, 4)
     np.save(tmp_path / "over.npy", over)
-    code, err = run_import(store, tmp_path / "over.npy", capsys, "--merge")
-    assert code == 1 and "meet objects of" in err and "frame 5: object 7 on skier" in err
+    code = main(["import-labels", str(store), "--from", str(tmp_path / "over.npy"), "--merge"])
+    assert code == 0 and "frame 5: object 7 under skier (1 px)" in capsys.readouterr().out
     with AnnotationStore.open(store) as s:
-        assert 3 not in s.statuses() and 7 not in s.read_labels(5)
+        five = s.read_labels(5)
+        assert five[4, 4] == 1 and (five[4:8, 5:8] == 7).all() and (five[5:8, 4] == 7).all()
+        assert s.statuses()[3] == FrameStatus.IMPORTED
+    code, err = run_import(store, tmp_path / "over.npy", capsys, "--merge")  # 7 there already
+    assert code == 1 and "objects already have a mask in" in err and "frame 5: object 7" in err
 
 
 def test_another_stores_objects_take_new_ids_whatever_their_names(tmp_path, capsys):

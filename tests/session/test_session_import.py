@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from napari_skipclick.session import AnnotationSession
-from napari_skipclick.session.imports import FrameStates, fresh_ids, import_frames
+from napari_skipclick.session.imports import FrameStates, fresh_ids, import_frames, labels_met
 from napari_skipclick.types import Click, FrameStatus
 from support.engines import ColourEngine, moving_squares, red_box
 
@@ -18,7 +18,7 @@ def test_import_then_refine_by_click_and_refusals():
     added = import_frames(session, {2: labels}, {5: ("ski", "ski")})
     assert [(o.id, o.name, o.class_name) for o in added] == [(5, "ski", "ski")]
     assert session.status(2) == FrameStatus.IMPORTED and session.ids_on(2) == {5}
-    with pytest.raises(ValueError, match=r"meet the session's objects on frames \[2\]"):
+    with pytest.raises(ValueError, match=r"objects already have a mask on frames \[2\]"):
         import_frames(session, {2: labels})
     with pytest.raises(ValueError, match="shape"):
         import_frames(session, {3: labels[:-1]})
@@ -94,9 +94,9 @@ def test_frames_nobody_checked_keep_their_status_and_reasons():
     assert session.statuses() == {}
 
 
-def test_objects_of_another_annotator_join_a_frame_unless_their_pixels_meet():
+def test_objects_of_another_annotator_join_a_frame_and_its_labels_keep_their_pixels():
     """Two annotators' objects on the same frames: the import was refused for any frame that
-    held labels."""
+    held labels (then: for any pixel where they met, as propagated masks at a contact do)."""
     session = AnnotationSession(moving_squares(6), ColourEngine())
     skier = session.add_object(name="skier")
     mine = np.zeros(session.frame_shape, np.uint32)
@@ -104,17 +104,16 @@ def test_objects_of_another_annotator_join_a_frame_unless_their_pixels_meet():
     session.paint(1, (0, mine.shape[0], 0, mine.shape[1]), mine, skier.id)
     session.set_status(1, FrameStatus.REVIEWED)
     theirs = np.zeros(session.frame_shape, np.uint32)
-    theirs[30:40, 30:40] = 7
+    theirs[15:40, 15:40] = 7  # meets the skier on [15:20, 15:20]
+    assert labels_met(session, {1: theirs}) == {1: ({7}, {skier.id}, 25)}
     import_frames(session, {1: theirs, 2: theirs}, {7: ("ski-B", "object")})
     both = session.labels.read(1)
-    assert (both[10:20, 10:20] == skier.id).all() and (both[30:40, 30:40] == 7).all()
+    assert (both[10:20, 10:20] == skier.id).all() and (both[20:40, 15:40] == 7).all()
     assert session.ids_on(1) == {skier.id, 7} and session.status(1) == FrameStatus.REVIEWED
     assert session.status(2) == FrameStatus.IMPORTED
-    over = np.zeros(session.frame_shape, np.uint32)
-    over[15:25, 15:25] = 8
-    with pytest.raises(ValueError, match=r"frames \[1\] \(frame 1: pole-B on skier\)"):
-        import_frames(session, {1: over, 3: over}, {8: ("pole-B", "object")})
-    assert session.ids_on(3) == frozenset() and 8 not in {o.id for o in session.objects}
+    with pytest.raises(ValueError, match=r"already have a mask on frames \[1\] \(frame 1: ski-B\)"):
+        import_frames(session, {1: theirs, 3: theirs})  # the same object twice on frame 1
+    assert session.ids_on(3) == frozenset()
     session.undo()  # the import of frames 1 and 2, one step
     np.testing.assert_array_equal(session.labels.read(1), mine)
     assert session.status(1) == FrameStatus.REVIEWED and session.ids_on(2) == frozenset()

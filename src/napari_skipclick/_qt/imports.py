@@ -18,13 +18,14 @@ from ..checks import ids_in, relabelled
 from ..io.fingerprints import same_video
 from ..io.store.layout import same_place
 from ..session import AnnotationSession
-from ..session.imports import FrameStates, fresh_ids, import_frames
+from ..session.imports import FrameStates, fresh_ids, import_frames, labels_met
 from ..types import DEFAULT_CLASS, LABELS_ONLY, FrameStatus, VideoInfo
 from .stoppable import StoppableWorker
 
-#: what an import gives back: the frames imported, the number of new objects, and the layer's
-#: IDs that took new ones (the session gave them to other objects) -> the new IDs
-_Imported = tuple[list[int], int, dict[int, int]]
+#: what an import gives back: the frames imported, the number of new objects, the layer's
+#: IDs that took new ones (the session gave them to other objects) -> the new IDs, and where
+#: the labels met the session's (``session.imports.labels_met``), which kept their pixels
+_Imported = tuple[list[int], int, dict[int, int], dict[int, tuple[set[int], set[int], int]]]
 
 
 def labelled_frames(data: Any, n_frames: int) -> Iterator[tuple[int, np.ndarray | None]]:
@@ -147,8 +148,25 @@ class LabelsImport(StoppableWorker):
             frames = {t: relabelled(labels, moved) for t, labels in frames.items()}
             names = {given[i]: named for i, named in names.items()}
         # one undoable step, frame by frame
+        met = labels_met(session, frames)
         added = import_frames(session, frames, names, states)
-        return sorted(frames), len(added), moved
+        return sorted(frames), len(added), moved, met
+
+
+def met_said(session: AnnotationSession, met: dict[int, tuple[set[int], set[int], int]]) -> str:
+    """Where imported labels met the session's, which kept their pixels, in words."""
+    named = {o.id: o.name for o in session.objects}
+
+    def names(ids: set[int]) -> str:
+        return ", ".join(named.get(i, str(i)) for i in sorted(ids))
+
+    frames = sorted(met)
+    said = "; ".join(
+        f"frame {t}: {names(met[t][0])} under {names(met[t][1])} ({met[t][2]} px)"
+        for t in frames[:3]
+    )
+    more = f" and {len(frames) - 3} more frame(s)" if len(frames) > 3 else ""
+    return f"where they met this session's labels, those kept their pixels ({said}{more})"
 
 
 def start_import(controller: Any, layer: Any) -> LabelsImport:
@@ -162,7 +180,7 @@ def start_import(controller: Any, layer: Any) -> LabelsImport:
     def done(result: _Imported | None) -> None:
         if result is None:
             return  # cancelled
-        frames, added, moved = result
+        frames, added, moved, met = result
         controller._after_history_change(frames[0] if frames else None, frames)
         said = f"Imported {len(frames)} frame(s) of {layer.name} ({added} new object(s))"
         doubt = [t for t in frames if controller.session.status(t) == FrameStatus.NEEDS_REVIEW]
@@ -171,6 +189,8 @@ def start_import(controller: Any, layer: Any) -> LabelsImport:
         if moved:
             renumbered = ", ".join(f"{i} → {j}" for i, j in sorted(moved.items()))
             said += f"; IDs this session gave other objects took new ones: {renumbered}"
+        if met:
+            said += "; " + met_said(controller.session, met)
         controller._say(said)
 
     controller._start_background_edit(run, done, f"import {layer.name}")

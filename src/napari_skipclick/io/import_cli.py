@@ -35,7 +35,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--merge",
         action="store_true",
         help="add the objects to frames the store already labels, beside its objects there "
-        "(refused where their pixels meet)",
+        "(its pixels stay where they meet)",
     )
     parser.add_argument(
         "--void",
@@ -127,6 +127,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"  IDs the store gave other objects took new ones: {renumbered}")
     if report.merged:
         print(f"  {len(report.merged)} frame(s) keep the store's objects beside them")
+    if report.kept:
+        print("  where they meet the store's labels, those keep their pixels:")
+        for t, said in report.kept.items():
+            print(f"    frame {t}: {said}")
     if args.void is None and any(o.id == 255 for o in report.objects):
         print("  label 255 is an object here; if it marks void (DAVIS-style masks): --void 255")
     if report.replaced:

@@ -62,6 +62,8 @@ class ImportReport:
     merged: list[int] = field(default_factory=list)
     #: the labels' IDs the store gave other objects -> the new IDs they were imported under
     moved: dict[int, int] = field(default_factory=dict)
+    #: merged frames where the labels meet the store's, which keep their pixels, in words
+    kept: dict[int, str] = field(default_factory=dict)
 
     def erased_text(self, verb: str) -> str:
         """What replacing the store's frames erases (``verb``: "erased", "would erase"), said
@@ -118,13 +120,24 @@ def check_import(
     for i in sorted(seen):
         j = moved.get(i, i)
         objects.append(stored.get(j) or ObjectInfo(j, *source.objects[i], color_for(j)))
-    met = {t: m for t, m in ((t, m.after(moved)) for t, m in meeting.items()) if m}
-    if met:
-        named = {o.id: (o.name, o.class_name) for o in objects}
-        raise LabelsImportError(_met_message(met, named, stored, store.path))
+    theirs = {o.id: o.name for o in objects}
+    ours = {i: o.name for i, o in stored.items()}
+    twice = {t: m.twice(moved) for t, m in meeting.items() if m.twice(moved)}
+    if twice:
+        said = "; ".join(f"frame {t}: {_names(twice[t], ours)}" for t in sorted(twice)[:5])
+        raise LabelsImportError(
+            f"objects already have a mask in {store.path} on frames "
+            f"{frame_ranges(sorted(twice))} ({said}): an object has one mask on a frame; "
+            "nothing was imported"
+        )
+    kept = {
+        t: f"{_names(m.kept(moved), theirs)} under {_names(m.ours, ours)} ({m.pixels} px)"
+        for t, m in sorted(meeting.items())
+        if m.pixels
+    }
     taken = sorted(annotated & set(labelled))
     if merge:
-        report = ImportReport(labelled, objects, overlaps, merged=taken, moved=moved)
+        report = ImportReport(labelled, objects, overlaps, merged=taken, moved=moved, kept=kept)
     else:
         gone = {t: _left_out(pixels, ids, moved) for t, (ids, pixels) in held.items()}
         erased = _erased(gone, stored)
@@ -188,18 +201,22 @@ def _new_ids(store: AnnotationStore, source: LabelSource, ids: set[int]) -> dict
 
 @dataclass(frozen=True)
 class Meeting:
-    """Where labels meet a store's frame: their objects with a pixel on another object's and
-    the store's objects there, and the IDs on both (the same object twice, unless renumbered)."""
+    """Where labels meet a store's frame: their objects with pixels on the store's labels, the
+    store's objects there, how many pixels, and the IDs on both (the same object twice,
+    unless renumbered)."""
 
     theirs: frozenset[int]
     ours: frozenset[int]
+    pixels: int
     shared: frozenset[int]
 
-    def after(self, moved: dict[int, int]) -> tuple[set[int], set[int]] | None:
-        """Their objects (as renumbered by ``moved``) and the store's that meet; None: none."""
-        shared = {i for i in self.shared if i not in moved}
-        theirs = {moved.get(i, i) for i in self.theirs | shared}
-        return (theirs, set(self.ours) | shared) if theirs else None
+    def twice(self, moved: dict[int, int]) -> set[int]:
+        """The objects on both once the labels' IDs are renumbered by ``moved``."""
+        return {i for i in self.shared if i not in moved}
+
+    def kept(self, moved: dict[int, int]) -> set[int]:
+        """Their objects (renumbered by ``moved``) whose pixels the store's labels keep."""
+        return {moved.get(i, i) for i in self.theirs}
 
 
 def _meeting(labels: np.ndarray, stored: np.ndarray) -> Meeting:
@@ -208,33 +225,13 @@ def _meeting(labels: np.ndarray, stored: np.ndarray) -> Meeting:
     return Meeting(
         ids_in(np.where(on, labels, 0)),
         ids_in(np.where(on, stored, 0)),
+        int(on.sum()),
         ids_in(labels) & ids_in(stored),
     )
 
 
-def _met_message(
-    met: dict[int, tuple[set[int], set[int]]],
-    named: dict[int, tuple[str, str]],
-    stored: dict[int, ObjectInfo],
-    path: object,
-) -> str:
-    """Why a merge is refused: the frames where the labels meet the store's objects."""
-
-    def names(ids: set[int], of: dict[int, str]) -> str:
-        return ", ".join(of.get(i, f"object {i}") for i in sorted(ids))
-
-    theirs = {i: n for i, (n, _) in named.items()}
-    ours = {i: o.name for i, o in stored.items()}
-    frames = sorted(met)
-    said = "; ".join(
-        f"frame {t}: {names(met[t][0], theirs)} on {names(met[t][1], ours)}" for t in frames[:5]
-    )
-    more = f" and {len(frames) - 5} more" if len(frames) > 5 else ""
-    return (
-        f"the labels meet objects of {path} on frames {frame_ranges(frames)} ({said}{more}): "
-        "each pixel belongs to one object and an object has one mask on a frame; nothing was "
-        "imported: clear those objects there in one of the two, then merge"
-    )
+def _names(ids: set[int] | frozenset[int], named: dict[int, str]) -> str:
+    return ", ".join(named.get(i, f"object {i}") for i in sorted(ids))
 
 
 def _check_same_video(source: LabelSource, video: VideoInfo) -> None:
@@ -287,9 +284,9 @@ def import_labels(
             instead of refusing; the report lists the overlaps either way.
         replace: overwrite frames that already hold labels in the store.
         merge: add the labels' objects to frames that already hold labels, beside the
-            store's objects there (each such frame keeps its status, clicks and marks);
-            refused, naming frames and objects, where their pixels meet or an object is
-            already on the frame.
+            store's objects there (each such frame keeps its status, clicks and marks, and
+            its labels where the labels meet them: ``ImportReport.kept``); refused, naming
+            frames and objects, where an object is already on the frame.
         progress: called as ``progress(done, total)``.
 
     Everything is checked before anything is written: on bad input nothing changes. A
@@ -317,7 +314,8 @@ def import_labels(
         labels = relabelled(frame_labels(source, t, (v.height, v.width))[0], report.moved)
         try:
             if t in report.merged:  # beside the store's objects, with its commit's record
-                copy_frame(store, store, t, np.where(labels != 0, labels, store.read_labels(t)))
+                stored = store.read_labels(t)  # keeps its pixels where the labels meet it
+                copy_frame(store, store, t, np.where(stored != 0, stored, labels))
             else:
                 store.commit_frame(t, labels, FrameRecord(FrameStatus.IMPORTED))
         except StoreError as exc:

@@ -36,8 +36,9 @@ def import_frames(
     The labels are converted, their patches cut and the frames checked before the session's
     lock is taken for long: the objects are registered under the lock, then each frame is
     written under the lock on its own (other threads wait for one frame at most, not for the
-    whole import). The labels join a frame's other objects (two annotators' objects merged);
-    a frame whose labels another thread made meet them after the check is left as it is.
+    whole import). The labels join a frame's other objects (two annotators' objects merged):
+    where they meet the frame's labels, those keep their pixels (``labels_met`` says where); a
+    frame where another thread put an imported object after the check is left as it is.
 
     Args:
         session: the session to import into.
@@ -51,9 +52,9 @@ def import_frames(
 
     Returns the objects registered for new IDs. Raises ``ValueError`` (and changes nothing)
     for a frame of another size or outside the video, values that are no object IDs
-    (``checks.label_values_problem``), labels that meet the session's on a frame (a pixel of
-    another object, an object already there: the message names frames and objects), or IDs
-    that ``clashing_ids`` finds (``fresh_ids`` gives them new ones).
+    (``checks.label_values_problem``), an object that already has a mask on a frame (the
+    message names frames and objects), or IDs that ``clashing_ids`` finds (``fresh_ids`` gives
+    them new ones).
     """
     names = names or {}
     shape = session.frame_shape
@@ -80,9 +81,18 @@ def import_frames(
             f"IDs {clash[:10]} were given to other objects in this session (deleted objects "
             "keep their IDs): give the labels other IDs (fresh_ids)"
         )
-    refused = [t for t in sorted(patches) if _overlaps(session, t, *patches[t])]
-    if refused:
-        raise ValueError(_overlap_message(session, refused, patches, names))
+    twice = {t: _twice(session, t, patch) for t, (_, patch) in patches.items()}
+    twice = {t: ids for t, ids in sorted(twice.items()) if ids}
+    if twice:
+        listed = {o.id: o.name for o in session.objects}
+        said = "; ".join(
+            f"frame {t}: {', '.join(listed.get(i, str(i)) for i in sorted(ids))}"
+            for t, ids in list(twice.items())[:5]
+        )
+        raise ValueError(
+            f"objects already have a mask on frames {sorted(twice)[:10]} ({said}): an object "
+            "has one mask on a frame; nothing was imported"
+        )
     with session.saved_whole():  # the store gets the whole import or none of it
         with session.locked():
             added = []
@@ -93,11 +103,11 @@ def import_frames(
             session.import_objects(added, group)  # undone with the frames
         for t, (box, after) in sorted(patches.items()):
             with session.locked():
-                if _overlaps(session, t, box, after):
+                if _twice(session, t, after):
                     continue  # labelled there meanwhile: that edit is kept
                 y0, y1, x0, x1 = box
                 before = np.array(session.labels.read(t)[y0:y1, x0:x1])
-                merged = np.where(after != 0, after, before)  # the frame's other objects stay
+                merged = np.where(before != 0, before, after)  # the frame's labels stay
                 status = session.status(t)
                 kept = status if session.ids_on(t) else IMPORTED  # other objects: theirs
                 change = FrameChange(t, box, before, merged, {}, {}, status, kept)
@@ -165,45 +175,26 @@ def _unchecked(
     )
 
 
-def _overlaps(
-    session: AnnotationSession, t: int, box: tuple[int, int, int, int], patch: np.ndarray
-) -> bool:
-    """Whether imported ``patch`` (in ``box`` of frame ``t``) meets the session's labels there:
-    a pixel of another object, or an object that already has pixels on the frame."""
-    held = session.ids_on(t)
-    if not held:
-        return False
-    y0, y1, x0, x1 = box
-    return bool(held & ids_in(patch)) or bool(
-        ((patch != 0) & (session.labels.read(t)[y0:y1, x0:x1] != 0)).any()
-    )
+def _twice(session: AnnotationSession, t: int, patch: np.ndarray) -> set[int]:
+    """The objects of imported ``patch`` that already have a mask on frame ``t``."""
+    return set(session.ids_on(t) & ids_in(patch))
 
 
-def _overlap_message(
-    session: AnnotationSession,
-    frames: list[int],
-    patches: Mapping[int, tuple[tuple[int, int, int, int], np.ndarray]],
-    names: Mapping[int, tuple[str, str]],
-) -> str:
-    """Why the import of ``frames`` is refused: which objects meet which of the session's."""
-    listed = {o.id: o.name for o in session.objects}
-    said = []
-    for t in frames[:5]:
-        (y0, y1, x0, x1), patch = patches[t]
-        here = session.labels.read(t)[y0:y1, x0:x1]
-        met = (patch != 0) & ((here != 0) | np.isin(patch, list(session.ids_on(t))))
-        theirs = sorted(ids_in(np.where(met, patch, 0)))
-        ours = sorted(ids_in(np.where(met, here, 0)) | (session.ids_on(t) & set(theirs)))
-        said.append(
-            f"frame {t}: {', '.join(names.get(i, (f'object {i}',))[0] for i in theirs)} on "
-            f"{', '.join(listed.get(i, f'object {i}') for i in ours)}"
-        )
-    more = f" and {len(frames) - 5} more" if len(frames) > 5 else ""
-    return (
-        f"the labels meet the session's objects on frames {frames[:10]} ({'; '.join(said)}"
-        f"{more}): each pixel belongs to one object and an object has one mask on a frame; "
-        "nothing was imported: clear those objects there in one of the two, then import"
-    )
+def labels_met(
+    session: AnnotationSession, frames: Mapping[int, np.ndarray]
+) -> dict[int, tuple[set[int], set[int], int]]:
+    """Where imported ``frames`` meet the session's labels: frame -> (their objects there, the
+    session's, pixels). An import keeps the session's labels on those pixels."""
+    met = {}
+    for t, labels in sorted(frames.items()):
+        if not session.ids_on(t):
+            continue
+        here = session.labels.read(t)
+        on = (np.asarray(labels) != 0) & (here != 0)
+        if on.any():
+            theirs, ours = ids_in(np.where(on, labels, 0)), ids_in(np.where(on, here, 0))
+            met[t] = set(theirs), set(ours), int(on.sum())
+    return met
 
 
 def clashing_ids(
