@@ -670,3 +670,42 @@ def test_another_stores_objects_take_new_ids_whatever_their_names(tmp_path, caps
         five = s.read_labels(5)
         assert (five[2:5, 2:5] == 1).all() and (five[10:15, 10:20] == 3).all()
         assert (five[15:18, 0:5] == 2).all() and (s.read_labels(2)[10:15, 10:20] == 3).all()
+
+
+def test_a_merge_cut_short_is_finished_by_the_same_merge(tmp_path, capsys, monkeypatch):
+    """It said to finish with --replace, which erases the store's objects on the frames left;
+    the same --merge refused the frames it had merged (their objects already there)."""
+    import shlex
+
+    store = tmp_path / "s.zarr"
+    with AnnotationStore.open_or_create(store, VIDEO) as s:
+        s.write_objects([ObjectInfo(1, "skier", "object", (0, 0, 0))], ["object"])
+        for t in (3, 4, 5):
+            mine = np.zeros((20, 30), np.uint32)
+            mine[2:5, 2:5] = 1
+            s.commit_frame(t, mine, FrameRecord(FrameStatus.CLICKED, {}))
+    labels = np.zeros((6, 20, 30), np.uint8)
+    labels[3:6, 10:15, 10:20] = 4
+    np.save(tmp_path / "l.npy", labels)
+    real = AnnotationStore.commit_frame
+
+    def interrupted_at_4(self, t, *args, **kwargs):
+        if t == 4:
+            raise KeyboardInterrupt
+        return real(self, t, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(AnnotationStore, "commit_frame", interrupted_at_4)
+        code, err = run_import(store, tmp_path / "l.npy", capsys, "--merge")
+    assert code == 130 and "to merge the frames left" in err and "--replace" not in err
+    with AnnotationStore.open(store) as s:
+        (problem,) = [p for p in s.problems if "cut short" in p]
+    assert "frames 4-5 are left to merge" in problem
+    command = problem.split("`")[1]
+    assert command.endswith("--merge")
+    assert main([*shlex.split(command)[1:], "--quiet"]) == 0, capsys.readouterr().err
+    with AnnotationStore.open(store) as s:
+        assert not [p for p in s.problems if "cut short" in p]
+        for t in (3, 4, 5):
+            both = s.read_labels(t)
+            assert (both[2:5, 2:5] == 1).all() and (both[10:15, 10:20] == 4).all()

@@ -106,10 +106,12 @@ def run(args: argparse.Namespace) -> int:
         if store is not None and store.created and not args.dry_run and not begun:
             remove_new_store(store.path)  # made by this import, left unfilled
         if isinstance(e, KeyboardInterrupt):
-            if begun:
+            if begun:  # a merge's frames left: --replace would erase the store's there
+                again = "run the same command (with --merge) to merge the frames left"
+                finish = again if args.merge else "run the same command with --replace to finish"
                 print(
                     f"skipclick import-labels: interrupted: the frames imported are kept in "
-                    f"{args.store}; run the same command with --replace to finish",
+                    f"{args.store}; {finish}",
                     file=sys.stderr,
                 )
                 return 130

@@ -21,7 +21,7 @@ from .fingerprints import same_video
 from .label_sources import LabelsImportError, LabelSource, frame_labels, read_labels_source
 from .store import AnnotationStore, StoreError
 from .store.frame_copy import copy_frame
-from .store.import_mark import begin_import, end_import
+from .store.import_mark import begin_import, end_import, frames_done, merge_left
 from .store.layout import same_place
 
 __all__ = [
@@ -96,6 +96,9 @@ def check_import(
     annotated = set(store.annotated_frames())
     held: dict[int, tuple[frozenset[int], dict[int, int]]] = {}  # frame -> ids, store's pixels
     meeting: dict[int, Meeting] = {}  # frame -> where the labels meet the store's there
+    resumed = merge_left(store.path, source.path) if merge else None  # a merge cut short
+    if resumed is not None:  # its frames merged already are left out
+        source.frames = {t: read for t, read in source.frames.items() if t in resumed[0]}
     for k, t in enumerate(source.frames):
         labels, overlap = frame_labels(source, t, shape)
         ids = ids_in(labels)
@@ -115,7 +118,7 @@ def check_import(
         known = stored.get(oid)
         named = (known.name, known.class_name) if known else (f"object {oid}", DEFAULT_CLASS)
         source.objects[oid] = named
-    moved = _new_ids(store, source, seen)
+    moved = resumed[1] if resumed is not None else _new_ids(store, source, seen)
     objects = []
     for i in sorted(seen):
         j = moved.get(i, i)
@@ -309,7 +312,7 @@ def import_labels(
     options = [*(["--void", str(source.void)] if source.void is not None else [])]
     options += ["--allow-overlaps"] if allow_overlaps else []
     options += ["--merge"] if merge else []
-    begin_import(store.path, source.path, report.frames, options)
+    begin_import(store.path, source.path, report.frames, options, report.moved)
     for k, t in enumerate(report.frames):  # frames without any label are not imported
         labels = relabelled(frame_labels(source, t, (v.height, v.width))[0], report.moved)
         try:
@@ -319,17 +322,25 @@ def import_labels(
             else:
                 store.commit_frame(t, labels, FrameRecord(FrameStatus.IMPORTED))
         except StoreError as exc:
-            raise StoreError(_cut_short(exc, report.frames[:k], report.frames[k:])) from exc
+            raise StoreError(_cut_short(exc, report.frames[:k], report.frames[k:], merge)) from exc
+        if merge:
+            frames_done(store.path, report.frames[k + 1 :])
         if progress is not None:
             progress(total + k + 1, 2 * total)
     end_import(store.path)
     return report
 
 
-def _cut_short(exc: StoreError, done: list[int], left: list[int]) -> str:
+def _cut_short(exc: StoreError, done: list[int], left: list[int], merge: bool) -> str:
     """What an import that failed midway changed: the frames written before it failed."""
     if not done:
         return f"{exc}; nothing was imported"
+    if merge:  # --replace would erase the store's objects on the frames left
+        return (
+            f"{exc}; the merge stopped there: frames {frame_ranges(done)} were merged, frames "
+            f"{frame_ranges(left)} were not: free space and run the same command (with "
+            "--merge) to merge those left"
+        )
     return (
         f"{exc}; the import stopped there: frames {frame_ranges(done)} were imported (they "
         f"replace what the store held), frames {frame_ranges(left)} were not: free space and "
