@@ -358,3 +358,23 @@ def test_propagating_from_the_last_frame_forward_says_it_is_the_last(annotator, 
     wait_idle(qtbot, controller)
     controller.propagate(-1)
     assert controller.last_message == "Nothing to propagate: frame 0 is the video's first"
+
+
+def test_the_end_of_a_run_says_the_gist_of_a_long_stop_reason():
+    """The end of the demo's run ran to 8 lines of the dock: two whole stop reasons of
+    200-300 characters each; their conclusions are what the end repeats."""
+    from napari_skipclick._qt.propagating import GIST_CHARS, _gist
+
+    reason = (
+        "the engine's mask has 210 pixels where the object had 28 (limit: a factor 1.5 either "
+        "way, give or take 39 pixels along its boundary); its mask was under 1/3 of the 396 "
+        "pixels expected on 3 frames in a row: what the engine finds is not the object"
+    )
+    assert _gist(reason) == (
+        "its mask was under 1/3 of the 396 pixels expected on 3 frames in a row: what the "
+        "engine finds is …"
+    )
+    assert len(_gist(reason * 3)) <= GIST_CHARS + 2
+    assert _gist("frame 3 has your clicks for this object") == (
+        "frame 3 has your clicks for this object"
+    )

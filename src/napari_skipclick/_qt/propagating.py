@@ -220,7 +220,8 @@ class ControllerPropagation:
         said = step.summary and (f"stopped: {step.summary}" if step.stopped else step.summary)
         if said and step.obj_id in self.session.registry:
             name = self.session.object(step.obj_id).name
-            run.stops.append(f"{name} {said}" if step.stopped else f"{name}: {said}")
+            gist = f"stopped: {_gist(step.summary)}"
+            run.stops.append(f"{name} {gist}" if step.stopped else f"{name}: {said}")
         note = f" — {said}" if said else ""
         self._say(f"Propagation: frame {step.frame}, object {step.obj_id}{note}")
 
@@ -270,6 +271,18 @@ def _left(count: int) -> str:
     """How many gaps *Fill all* left as they were, filled already (``fill.gaps_to_fill``)."""
     were = "they were" if count != 1 else "it was"
     return f"{count} gap{'s' * (count != 1)} left as {were}, filled already"
+
+
+#: the longest stop reason the end of a run repeats whole
+GIST_CHARS = 100
+
+
+def _gist(reason: str) -> str:
+    """What the end of a run says of an object's stop: the reason's conclusion (its last
+    clause), cut at a word past ``GIST_CHARS``; the whole reason stays on the step's own
+    status line and in Review."""
+    last = reason.rsplit("; ", 1)[-1]
+    return last if len(last) <= GIST_CHARS else last[:GIST_CHARS].rsplit(" ", 1)[0] + " …"
 
 
 def review_text(session: AnnotationSession, t: int) -> str:
