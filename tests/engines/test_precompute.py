@@ -363,7 +363,7 @@ def test_a_long_engine_key_is_shown_short():
 def test_local_workers_print_no_traceback_of_a_failed_task(capfd):
     """A bad video fails on a worker process: the summary names it, the terminal shows no
     worker's 'Compute Failed' traceback."""
-    from napari_skipclick.precompute_cli import connect
+    from napari_skipclick.precompute_cluster import connect
 
     client, cluster = connect(None, 1, 30)
     try:

@@ -104,7 +104,8 @@ def _time_run(video: str, spec: Any, frames: Any, workers: int, chunk: int, batc
     from distributed import Client
 
     from ..engines.precompute import prepare_worker
-    from ..precompute_cli import local_cluster, precompute
+    from ..precompute_cli import precompute
+    from ..precompute_cluster import local_cluster
 
     with tempfile.TemporaryDirectory(prefix="skipclick-bench-") as cache:
         began = time.perf_counter()
