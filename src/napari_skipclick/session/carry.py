@@ -39,6 +39,7 @@ from ..types import Click
 from .appearance import ColourModel, ring_width
 from .derived_clicks import carried_clicks, derive_clicks
 from .fusion import fuse
+from .line_support import on_its_line
 from .mask_measures import boundary_pixels, expected_agreement, iou, strongest, within
 from .motion import Motion, estimate_motion
 from .motion_background import Momentum
@@ -74,7 +75,9 @@ class Carried:
     ``zoom`` the camera's zoom the motion measured (``Motion.zoom``), None where unmeasured;
     ``camera`` whether it moved with its surroundings' affine map (``Motion.camera``);
     ``scale`` the object's own scale change the motion measured on its pixels
-    (``Motion.scale``), None where unmeasured.
+    (``Motion.scale``), None where unmeasured;
+    ``on_line`` whether the frame shows an object the map carried (``MAPPED``) as a line where
+    the map put it (``line_support.on_its_line``).
     """
 
     probabilities: np.ndarray
@@ -93,6 +96,7 @@ class Carried:
     zoom: float | None = None
     camera: bool = False
     scale: float | None = None
+    on_line: bool = False
 
     @property
     def left_frame(self) -> bool:
@@ -308,6 +312,7 @@ def carry_object(
                 clicks += carried_clicks(user_clicks, motion, fused > 0.5, settings.click_depth)
     mask = fused > 0.5
     confidence = float(probabilities[mask].mean()) if mask.any() else 0.0
+    on_line = mapped and on_its_line(previous_image, image, previous, mask, settings.thin)
     colour_match = None if likelihood is None else colours.match(likelihood, mask)
     fused = fused.astype(np.float32)
     measured, coasting = (motion.momentum, motion.coasting) if motion else (None, False)
@@ -330,6 +335,7 @@ def carry_object(
         None if motion is None else motion.zoom,
         motion is not None and motion.camera,
         None if motion is None else motion.scale,
+        on_line,
     )
 
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..shapes import median_width, skeleton_length
 from .carry import MAPPED, Carried
+from .line_support import OFF_LINE
 from .mask_measures import boundary_pixels, within
 
 if TYPE_CHECKING:
@@ -360,6 +361,9 @@ def assess(
     its whole area, so its length is checked by the same limits too, widened by ``jitter``
     pixels at either end: a board whose mask breaks into specks along a tree line, or a pole
     whose mask loses its ends, keeps its area within the band but not its length.
+    An object of lines its surroundings' map carried (``carry.MAPPED``) is checked by its area
+    and length alone where the frame shows its line where the map put it (``Carried.on_line``),
+    and needs review where it does not.
     An object that is mostly lines needs review when its budget held pixels back
     (``Carried.held_back``): held to it, its mask is what the budget kept, not what the frame
     shows, and a pole or ski that swells so frame after frame stays within every other limit.
@@ -395,17 +399,22 @@ def assess(
             "here (hidden, or not in view yet): click it where it shows"
         )
         area = 0
-    elif not carried.from_engine:
+    elif not (carried.from_engine or carried.on_line):
         reason = f"{carried.refusal}; the motion carried it"
+        if carried.refusal == MAPPED:
+            reason += f", and {OFF_LINE}"
     else:
         areas = history.area_references(previous_area, settings.trend_frames)
         reason = _changed(area, areas, settings, band, "area")
         lengths = history.length_references(settings.trend_frames)
         if reason is None and length is not None and lengths is not None:
             reason = _changed(length, lengths, settings, 2 * settings.jitter, "length")
-        if reason is None and confidence < settings.min_confidence:
+        # a line its map carried onto the line the frame shows (``Carried.on_line``, in its
+        # own colours) took nothing from the engine, and its colours are its line's
+        mapped = not carried.from_engine
+        if reason is None and not mapped and confidence < settings.min_confidence:
             reason = f"low confidence {confidence:.2f} (limit {settings.min_confidence:g})"
-        match = carried.colour_match
+        match = None if mapped else carried.colour_match
         if reason is None and match is not None and match < settings.min_colour_match:
             reason = (
                 f"its colours match the object's {match:.2f} as well as on the start frame "
