@@ -47,7 +47,7 @@ def test_a_rule_stops_on_the_third_frame_that_counts_and_empties_the_frames_afte
 
 
 def test_a_speck_counts_towards_a_stop_unless_something_hides_it():
-    """``quality.shrunk``: under a third of the area expected, neither coasting nor hidden."""
+    """``stop_rules.shrunk``: under a third of the area expected, neither coasting nor hidden."""
     replay = load_tool("replay")
     areas, js = [800, 100, 90, 90, 90], [0.9, 0.2, 0.1, 0.1, 0.4]
     rows = [
@@ -62,7 +62,7 @@ def test_a_speck_counts_towards_a_stop_unless_something_hides_it():
 
 
 def test_faded_colours_count_while_the_area_falls_below_its_trend():
-    """``quality.shrunk``: colours under half the limit, the area below the one 5 frames
+    """``stop_rules.shrunk``: colours under half the limit, the area below the one 5 frames
     before (the start frame's for the first frames)."""
     replay = load_tool("replay")
     areas, js = [950, 900, 850, 800, 800, 800, 800], [0.9, 0.5, 0.3, 0.2, 0.1, 0.1, 0.1]

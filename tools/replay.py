@@ -52,7 +52,7 @@ TREND = 5
 
 def _faded(row: dict) -> bool:
     """The colours match under half ``MIN_COLOUR`` and the area is below the one ``TREND``
-    frames before (``quality.shrunk``), the object not coasting or hidden."""
+    frames before (``stop_rules.shrunk``), the object not coasting or hidden."""
     colour, area = row.get("colour"), row.get("area", 0)
     falling = 0 < area < row.get("trend", 0)
     return colour is not None and colour < MIN_COLOUR / 2 and falling and not _coasting(row)

@@ -13,7 +13,8 @@ from napari_skipclick.engines import create_engine
 from napari_skipclick.session import AnnotationSession
 from napari_skipclick.session.carry import Carried
 from napari_skipclick.session.propagation_settings import PropagationSettings
-from napari_skipclick.session.quality import ShapeHistory, shrunk
+from napari_skipclick.session.quality import ShapeHistory
+from napari_skipclick.session.stop_rules import shrunk
 from napari_skipclick.types import FrameStatus
 from support.scenes import behind_crest, receding, riding_away, slow_crest
 

@@ -13,7 +13,8 @@ from napari_skipclick.engines import create_engine
 from napari_skipclick.session import AnnotationSession
 from napari_skipclick.session.carry import Carried
 from napari_skipclick.session.propagation_settings import PropagationSettings
-from napari_skipclick.session.quality import ShapeHistory, slid
+from napari_skipclick.session.quality import ShapeHistory
+from napari_skipclick.session.stop_rules import slid
 from napari_skipclick.types import FrameStatus
 from support.scenes import approaching, spreading
 

@@ -18,10 +18,11 @@ from .derived_clicks import derive_clicks
 from .frame_changes import frame_change
 from .label_edits import object_edit
 from .propagation_settings import PropagationSettings
-from .quality import ShapeHistory, assess, covered, shrunk, slid, stop_in_doubt, stop_slid
+from .quality import ShapeHistory, assess
 from .ready import LEFT_FRAME, Ready, decided, mark_not_carried, not_carried, prepare, reappears
 from .results import StaleResultError
 from .steps import Carrying, PropagationStep, ended_absent
+from .stop_rules import covered, shrunk, slid, stop_in_doubt, stop_slid
 from .track import Track
 
 if TYPE_CHECKING:
@@ -251,7 +252,7 @@ def _write(
     """Check and write one carried object on frame ``t``; returns the step's fields,
     ``in_doubt``: the frames in a row its track is in doubt on up to ``t`` (``in_doubt`` up to
     the frame before; ``max_review_run`` of them stop it, the frame's reason saying so),
-    ``shrunk``: those its mask was shrunk on (``quality.shrunk``, ``ShapeHistory.shrunk`` up
+    ``shrunk``: those its mask was shrunk on (``stop_rules.shrunk``, ``ShapeHistory.shrunk`` up
     to the frame before; ``max_shrunk_run`` of them stop it), and ``length``: the object's
     length for its shape history (``quality.assess``).
 
@@ -262,7 +263,7 @@ def _write(
     first). The derived clicks become the object's clicks on ``t``, so a corrective click
     adds to them. Carried across frames it is marked absent on, the frame needs review and its
     track is in doubt (``ready.reappears``); left nothing by the overlap rule, it stops and
-    the frame needs review for it (``quality.covered``).
+    the frame needs review for it (``stop_rules.covered``).
     """
     carried, source = carrying.carried, carrying.source
     _, generation, group, settings = run

@@ -43,10 +43,10 @@ class PropagationSettings:
     ``max_shrunk_run`` frames in a row on which the engine kept a mask under
     ``1/max_drift_ratio`` of the area expected, or one whose colours match under half
     ``min_colour_match`` while its area falls, while nothing seemed to hide it
-    (``quality.shrunk``: a speck of background, or a patch of the crest that rose over it);
+    (``stop_rules.shrunk``: a speck of background, or a patch of the crest that rose over it);
     or after ``max_slid_run`` frames in a row on which its mask is more than
     ``max_slid_growth`` times its area on the start frame while the engine's mask was refused
-    (not a coast) or its colours match below ``min_colour_match`` (``quality.slid``: a mask
+    (not a coast) or its colours match below ``min_colour_match`` (``stop_rules.slid``: a mask
     grown off the object onto what is around it; 0 frames: never).
     A frame that needs review for its area, length or colours alone (the engine and the motion
     agree, the engine is confident) is no doubt about the track: the object goes on, the frame
