@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import os
 import threading
 import time
@@ -222,7 +221,7 @@ def test_negative_sizes_and_a_file_for_the_folder_are_refused(tmp_path):
 @pytest.mark.parametrize("cause", ["read-only", "full"])
 def test_a_folder_that_refuses_writes_is_said_once_and_read_still(tmp_path, monkeypatch, cause):
     """A read-only or full folder was taken without a word: every entry was dropped unseen."""
-    from support.folders import refuse_writes
+    from support.folders import refuse_cache_writes
 
     folder = tmp_path / "features"
     stored = FeatureCache(disk_path=folder)
@@ -232,14 +231,7 @@ def test_a_folder_that_refuses_writes_is_said_once_and_read_still(tmp_path, monk
     told = []
     cache = FeatureCache(disk_path=folder)
     cache.on_disk_error = told.append
-    if cause == "read-only":
-        refuse_writes(folder, monkeypatch)
-    else:
-
-        def full(*args):
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-        monkeypatch.setattr(FeatureCache, "write_disk", full)
+    refuse_cache_writes(folder, monkeypatch, cause)
     cache.check_disk()
     for value in range(1, 4):
         other = np.full((4, 4, 3), value, np.uint8)

@@ -243,13 +243,8 @@ def test_apply_with_unchanged_settings_does_not_load_the_engine_again(
         "create_engine",
         lambda name, **options: built.append(name) or build(name, **options),
     )
-    viewer = make_napari_viewer()
-    viewer.add_image(np.zeros((2, 32, 32), np.uint8))
-    widget = SkipClickWidget(viewer)
+    widget = _on_random_walker(make_napari_viewer, qtbot)
     panel, controller = widget.setup_panel, widget.controller
-    panel.engine_combo.setCurrentText("random-walker")
-    panel.request_start()
-    qtbot.waitUntil(lambda: controller.session is not None, timeout=30_000)
     engine = controller.session.engine
     with qtbot.waitSignal(panel.start_requested, timeout=10_000) as applied:
         panel.request_start()  # Apply, nothing changed
@@ -270,27 +265,16 @@ def test_a_cache_folder_that_refuses_writes_is_said_and_annotation_goes_on(
 ):
     """A read-only (or full) disk cache folder was taken without a word, and nothing was kept
     on it; a full one is found by the first write, in the feature loader's thread."""
-    import errno
-    import os
-
     from napari_skipclick._qt import messages
     from napari_skipclick.engines import create_engine
-    from napari_skipclick.engines.cache import FeatureCache
-    from support.folders import refuse_writes
+    from support.folders import refuse_cache_writes
     from support.widget import wait_idle
 
     warned = []
     monkeypatch.setattr(messages, "show_warning", warned.append)
     folder = tmp_path / "features"
     folder.mkdir()
-    if cause == "read-only":
-        refuse_writes(folder, monkeypatch)
-    else:
-
-        def full(*args):
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-        monkeypatch.setattr(FeatureCache, "write_disk", full)
+    refuse_cache_writes(folder, monkeypatch, cause)
     viewer = make_napari_viewer()
     image = viewer.add_image(np.zeros((2, 32, 32), np.uint8))
     widget = SkipClickWidget(viewer)
@@ -319,13 +303,8 @@ def test_a_failed_apply_says_the_cause_first_and_which_engine_annotates_on(
 
     shown = []
     monkeypatch.setattr(setup_panel, "show_error", shown.append)
-    viewer = make_napari_viewer()
-    viewer.add_image(np.zeros((2, 32, 32), np.uint8))
-    widget = SkipClickWidget(viewer)
+    widget = _on_random_walker(make_napari_viewer, qtbot)
     panel, controller = widget.setup_panel, widget.controller
-    panel.engine_combo.setCurrentText("random-walker")
-    panel.request_start()
-    qtbot.waitUntil(lambda: controller.session is not None, timeout=30_000)
     folder = tmp_path / "a rather long folder name" / "of checkpoints"
     folder.mkdir(parents=True)
     (folder / "bad.pth").write_bytes(b"<html>not a checkpoint</html>")
@@ -429,3 +408,14 @@ def test_a_build_or_download_ending_after_the_dock_closed_reports_nothing(
     QApplication.processEvents()  # what the workers sent as they ended
     assert requested == [] and widget.controller.session is None
     assert said == [] and field.value() != str(tmp_path)
+
+
+def _on_random_walker(make_napari_viewer, qtbot) -> SkipClickWidget:
+    """A widget whose session runs on the random walker (started with Start annotating)."""
+    viewer = make_napari_viewer()
+    viewer.add_image(np.zeros((2, 32, 32), np.uint8))
+    widget = SkipClickWidget(viewer)
+    widget.setup_panel.engine_combo.setCurrentText("random-walker")
+    widget.setup_panel.request_start()
+    qtbot.waitUntil(lambda: widget.controller.session is not None, timeout=30_000)
+    return widget

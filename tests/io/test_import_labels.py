@@ -359,14 +359,19 @@ def cut_at_frame_4(tmp_path: Path, monkeypatch, error: BaseException):
     labels = np.zeros((6, 20, 30), np.uint8)
     labels[1:6, 0:3, 0:3] = 4
     np.save(tmp_path / "l.npy", labels)
+    return commit_fails_at(monkeypatch, 4, error)
+
+
+def commit_fails_at(patch, frame: int, error: BaseException):
+    """The store's ``commit_frame`` made to raise ``error`` on ``frame``; returns the real one."""
     real = AnnotationStore.commit_frame
 
     def cut(self, t, *args, **kwargs):
-        if t == 4:
+        if t == frame:
             raise error
         return real(self, t, *args, **kwargs)
 
-    monkeypatch.setattr(AnnotationStore, "commit_frame", cut)
+    patch.setattr(AnnotationStore, "commit_frame", cut)
     return real
 
 
@@ -687,15 +692,8 @@ def test_a_merge_cut_short_is_finished_by_the_same_merge(tmp_path, capsys, monke
     labels = np.zeros((6, 20, 30), np.uint8)
     labels[3:6, 10:15, 10:20] = 4
     np.save(tmp_path / "l.npy", labels)
-    real = AnnotationStore.commit_frame
-
-    def interrupted_at_4(self, t, *args, **kwargs):
-        if t == 4:
-            raise KeyboardInterrupt
-        return real(self, t, *args, **kwargs)
-
     with monkeypatch.context() as patch:
-        patch.setattr(AnnotationStore, "commit_frame", interrupted_at_4)
+        commit_fails_at(patch, 4, KeyboardInterrupt())
         code, err = run_import(store, tmp_path / "l.npy", capsys, "--merge")
     assert code == 130 and "to merge the frames left" in err and "--replace" not in err
     with AnnotationStore.open(store) as s:

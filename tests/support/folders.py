@@ -20,3 +20,17 @@ def refuse_writes(folder: Path, monkeypatch) -> None:
         return mkdir(path, *args, **kwargs)
 
     monkeypatch.setattr(os, "mkdir", read_only_mkdir)
+
+
+def refuse_cache_writes(folder: Path, monkeypatch, cause: str) -> None:
+    """A feature cache ``folder`` that takes no write: ``"read-only"`` (``refuse_writes``) or
+    ``"full"`` (every entry written raises ENOSPC)."""
+    if cause == "read-only":
+        refuse_writes(folder, monkeypatch)
+        return
+    from napari_skipclick.engines.cache import FeatureCache
+
+    def full(*args):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(FeatureCache, "write_disk", full)
