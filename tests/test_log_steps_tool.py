@@ -76,3 +76,20 @@ def test_faded_colours_count_while_the_area_falls_below_its_trend():
     assert replay.replay(kept, replay.RULES["faded"], 3)[1] == []
     steady = [{**r, "area": 1000} for r in rows]  # its area holds: a turn, a shadow
     assert replay.replay(steady, replay.RULES["faded"], 3)[1] == []
+
+
+def test_the_rules_read_their_limits_from_the_propagation_settings():
+    """``min_colour_match``, ``max_slid_growth`` and ``max_drift_ratio``, not copies of them."""
+    replay = load_tool("replay")
+    settings = replay.PropagationSettings(
+        min_colour_match=0.5, max_slid_growth=2.0, max_drift_ratio=4.0
+    )
+    rules = replay.rules(settings)
+    assert {"slid, grown 2", "needs review, grown 2", "shrunk under expected/4"} <= set(rules)
+    pale = {**row(1, 0.5, False), "colour": 0.6, "grown": 1.8}
+    assert replay.RULES["slid"](pale) and not rules["slid"](pale)
+    assert replay.RULES["slid, grown 1.5"](pale) and not rules["slid, grown 2"](pale)
+    assert rules["slid, grown 2"]({**pale, "colour": 0.4, "grown": 2.5})
+    speck = {**row(1, 0.5, False), "area": 250, "expected": 900.0, "coasting": False}
+    assert replay.RULES["shrunk under expected/3"](speck)
+    assert not rules["shrunk under expected/4"](speck)

@@ -19,14 +19,15 @@ import json
 from collections.abc import Callable
 from itertools import groupby
 
+from napari_skipclick.session import PropagationSettings
+from napari_skipclick.session.stop_rules import FADED
+
 #: the starts of the reasons of a frame on which the object coasted or still seemed hidden
 COAST = ("the object seems to stop", "the object still seems stopped", "it reappears")
 
-#: the share of the colour match below which the colours do not match (``min_colour_match``)
-MIN_COLOUR = 0.7
-
-#: the factor under which an area has shrunk against the one expected (``max_drift_ratio``)
-DRIFT = 3.0
+#: the settings whose limits the rules read (``min_colour_match``, ``max_drift_ratio``,
+#: ``max_slid_growth``, ``trend_frames``): the defaults of a run
+DEFAULTS = PropagationSettings()
 
 
 def _coasting(row: dict) -> bool:
@@ -34,45 +35,54 @@ def _coasting(row: dict) -> bool:
     return row.get("coasting", (row["reason"] or "").startswith(COAST))
 
 
-def _slid(row: dict) -> bool:
-    """The engine disagreed (not a coast), or the colours do not match."""
-    refused = row.get("refused", False) and not _coasting(row)
-    return refused or (row.get("colour") or 1.0) < MIN_COLOUR
+def rules(settings: PropagationSettings) -> dict[str, Callable[[dict], bool]]:
+    """The rules replayed, by name, under the limits of ``settings``."""
+    colour, drift, growth = (
+        settings.min_colour_match,
+        settings.max_drift_ratio,
+        settings.max_slid_growth,
+    )
+
+    def slid(row: dict) -> bool:
+        """The engine disagreed (not a coast), or the colours do not match."""
+        refused = row.get("refused", False) and not _coasting(row)
+        return refused or (row.get("colour") or 1.0) < colour
+
+    def shrunk(row: dict) -> bool:
+        """The mask is under 1/``max_drift_ratio`` of the area expected, the object not
+        coasting or hidden."""
+        area, expected = row.get("area", 0), row.get("expected", 0.0)
+        return area > 0 and area * drift < expected and not _coasting(row)
+
+    def faded(row: dict) -> bool:
+        """The colours match under ``FADED`` times ``min_colour_match`` and the area is below
+        the one ``trend_frames`` before (``stop_rules.shrunk``), the object not coasting or
+        hidden."""
+        match, area = row.get("colour"), row.get("area", 0)
+        falling = 0 < area < row.get("trend", 0)
+        return match is not None and match < FADED * colour and falling and not _coasting(row)
+
+    return {
+        "none": lambda r: False,
+        "track in doubt": lambda r: r.get("doubtful", False),
+        f"needs review, grown {growth:g}": lambda r: not r["ok"] and r.get("grown", 0) > growth,
+        "slid": slid,
+        f"slid, grown {growth:g}": lambda r: slid(r) and r.get("grown", 0) > growth,
+        f"shrunk under start/{drift:g}": lambda r: 0 < r.get("grown", 1.0) < 1 / drift,
+        f"shrunk under expected/{drift:g}": shrunk,
+        "faded": faded,
+        "shrunk or faded": lambda r: shrunk(r) or faded(r),
+    }
 
 
-def _shrunk(row: dict) -> bool:
-    """The mask is under 1/``DRIFT`` of the area expected, the object not coasting or hidden."""
-    area, expected = row.get("area", 0), row.get("expected", 0.0)
-    return area > 0 and area * DRIFT < expected and not _coasting(row)
+RULES = rules(DEFAULTS)
 
 
-#: the frames back the area trend is read (``trend_frames``)
-TREND = 5
-
-
-def _faded(row: dict) -> bool:
-    """The colours match under half ``MIN_COLOUR`` and the area is below the one ``TREND``
-    frames before (``stop_rules.shrunk``), the object not coasting or hidden."""
-    colour, area = row.get("colour"), row.get("area", 0)
-    falling = 0 < area < row.get("trend", 0)
-    return colour is not None and colour < MIN_COLOUR / 2 and falling and not _coasting(row)
-
-
-RULES: dict[str, Callable[[dict], bool]] = {
-    "none": lambda r: False,
-    "track in doubt": lambda r: r.get("doubtful", False),
-    "needs review, grown 1.5": lambda r: not r["ok"] and r.get("grown", 0) > 1.5,
-    "slid": _slid,
-    "slid, grown 1.5": lambda r: _slid(r) and r.get("grown", 0) > 1.5,
-    "shrunk under start/3": lambda r: 0 < r.get("grown", 1.0) < 1 / DRIFT,
-    "shrunk under expected/3": _shrunk,
-    "faded": _faded,
-    "shrunk or faded": lambda r: _shrunk(r) or _faded(r),
-}
-
-
-def replay(rows: list[dict], counts: Callable[[dict], bool], run: int) -> tuple[dict, list]:
-    """The J of every frame of the pure runs and of the restarts under one rule, and its stops."""
+def replay(
+    rows: list[dict], counts: Callable[[dict], bool], run: int, trend: int = DEFAULTS.trend_frames
+) -> tuple[dict, list]:
+    """The J of every frame of the pure runs and of the restarts under one rule, and its stops;
+    a frame's ``trend`` is the area ``trend`` frames before (the start frame's at first)."""
     scores: dict[str, list[float]] = {"pure": [], "restart": []}
     stops = []
     for (start, n), steps in groupby(rows, key=lambda r: tuple(r["run"])):
@@ -80,7 +90,7 @@ def replay(rows: list[dict], counts: Callable[[dict], bool], run: int) -> tuple[
         in_row, stop, areas = 0, None, []
         for row in steps:
             areas = areas or [row.get("start_area", 0)]
-            row = {**row, "trend": areas[-min(TREND, len(areas))]}
+            row = {**row, "trend": areas[-min(trend, len(areas))]}
             areas.append(row.get("area", 0))
             scores[kind].append(row["j"] if stop is None else float(row["empty"]))
             in_row = in_row + 1 if counts(row) else 0
