@@ -20,9 +20,10 @@ class CacheWriteError(OSError):
         self.written = written
 
 
-def not_writable(folder: str | os.PathLike, exc: OSError) -> CacheWriteError:
-    """The one way to say that the cache ``folder`` refused a write (``exc``)."""
-    return CacheWriteError(f"cache folder {folder} is not writable: {exc}")
+def not_writable(folder: str | os.PathLike, exc: OSError, written: int = 0) -> CacheWriteError:
+    """The one way to say that the cache ``folder`` refused a write (``exc``), ``written``
+    entries after."""
+    return CacheWriteError(f"cache folder {folder} is not writable: {exc}", written)
 
 
 def check_writable(folder: str | os.PathLike) -> None:

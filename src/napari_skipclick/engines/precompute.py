@@ -253,9 +253,7 @@ def encode_chunk(chunk: Chunk, spec: EngineSpec, cache_dir: str, batch: int = 8)
             try:
                 cache.write_disk(key, engine_key, features)
             except OSError as exc:
-                raise CacheWriteError(
-                    f"cannot write to the cache folder {cache_dir}: {exc}", encoded
-                ) from exc
+                raise not_writable(cache_dir, exc, encoded) from exc
             encoded += 1
     worker = f"{socket.gethostname()}:{os.getpid()}"
     return ChunkResult(chunk, encoded, chunk.size - encoded, worker, time.perf_counter() - began)
