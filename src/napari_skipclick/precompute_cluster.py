@@ -95,20 +95,32 @@ def dask_teardown(worker: Any) -> None:
     then ends without the interpreter's teardown of every module. With torch imported (the
     SkipClick engine) that teardown takes seconds on a busy machine, past the 4 s the nanny
     waits before it kills the process and logs "Worker process still alive". The exit
-    functions still run; every cache entry is complete (renamed into place) by then."""
+    functions still run, one that raises still failing the process (exit status 1); every
+    cache entry is complete (renamed into place) by then."""
     import atexit
 
     atexit.register(_exit_after_exit_functions)
 
 
 def _exit_after_exit_functions() -> None:
-    """The process's other exit functions (logging's flush, multiprocessing's), then its end."""
+    """The process's other exit functions (logging's flush, multiprocessing's), then its end:
+    status 1 when one of them raised (Python prints its traceback and goes on), else 0."""
     import atexit
     import os
 
     atexit.unregister(_exit_after_exit_functions)
-    atexit._run_exitfuncs()
+    hook, raised = sys.unraisablehook, []
+
+    def note(unraisable: Any) -> None:
+        raised.append(unraisable.exc_type)
+        hook(unraisable)
+
+    sys.unraisablehook = note
+    try:
+        atexit._run_exitfuncs()
+    finally:
+        sys.unraisablehook = hook
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
-    os._exit(0)
+    os._exit(1 if raised else 0)
