@@ -74,7 +74,7 @@ def test_a_merge_cut_short_by_a_full_disk_says_to_merge_the_frames_left(
     args = ["import-labels", str(store), "--from", str(tmp_path / "l.npy"), "--quiet", "--merge"]
     assert main(args) != 0
     err = capsys.readouterr().err
-    assert "No space left on device; the merge stopped there: frames 3 were merged" in err
+    assert "No space left on device; the merge stopped there: frame 3 was merged" in err
     assert "frames 4-5 were not" in err and "(with --merge) to merge those left" in err
     assert "were imported" not in err and "--replace" not in err
     with AnnotationStore.open(store) as s:

@@ -335,14 +335,18 @@ def _cut_short(exc: StoreError, done: list[int], left: list[int], merge: bool) -
     """What an import that failed midway changed: the frames written before it failed."""
     if not done:
         return f"{exc}; nothing was imported"
+    merged, rest = _were(done), _were(left)
     if merge:  # --replace would erase the store's objects on the frames left
         return (
-            f"{exc}; the merge stopped there: frames {frame_ranges(done)} were merged, frames "
-            f"{frame_ranges(left)} were not: free space and run the same command (with "
-            "--merge) to merge those left"
+            f"{exc}; the merge stopped there: {merged} merged, {rest} not: free space and run "
+            "the same command (with --merge) to merge those left"
         )
     return (
-        f"{exc}; the import stopped there: frames {frame_ranges(done)} were imported (they "
-        f"replace what the store held), frames {frame_ranges(left)} were not: free space and "
-        "run the same command with --replace to finish"
+        f"{exc}; the import stopped there: {merged} imported (they replace what the store "
+        f"held), {rest} not: free space and run the same command with --replace to finish"
     )
+
+
+def _were(frames: list[int]) -> str:
+    """``"frame 3 was"`` or ``"frames 3-5 were"``."""
+    return f"{frames_named(frames)} {'was' if len(frames) == 1 else 'were'}"
