@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+from scipy.ndimage import gaussian_filter
+
+from napari_skipclick.session.line_support import COVERED, RIDGE, STRENGTH
 from napari_skipclick.types import FrameStatus
 from tool_loader import load_tool, run_tool, write_panned_clip
 
@@ -58,3 +62,43 @@ def test_accept_takes_one_accept_per_frame_still_marked_when_its_turn_comes():
     marked, accepts = load_tool("review_marks").accept_marked(session)
     assert marked == 20 and 1 < accepts < marked  # each accept settles the frames after it
     assert FrameStatus.NEEDS_REVIEW not in session.statuses().values()
+
+
+def _write_zoomed_ski(folder, frames: int) -> None:
+    """A clip ``folder/zoomed``: a dark ski two pixels wide on plain snow amid texture, seen
+    by a camera that zooms in by 1.5 % and pans (0.45, 1.3) px a frame: its map carries it."""
+    noise = gaussian_filter(np.random.default_rng(5).normal(0, 1, (96, 128)), 1.5)
+    grey = 150 + 50 * noise / noise.std()
+    grey[30:66, 34:94] = 225.0
+    grey[47:49, 44:84] = 40.0
+    image = np.clip(np.stack([grey] * 3, axis=-1), 0, 255).astype(np.uint8)
+    labels = np.zeros((96, 128), np.uint8)
+    labels[47:49, 44:84] = 1
+    load_tool("camera_clip").write_clip(
+        image, labels, ["ski"], folder / "zoomed", frames=frames, pan=(0.45, 1.3), zoom=0.015
+    )
+
+
+def test_line_scores_show_why_each_line_the_map_carried_is_marked_or_not(tmp_path):
+    _write_zoomed_ski(tmp_path, 6)
+    out = tmp_path / "marks.json"
+    args = ("--data", str(tmp_path), "--line-scores", "--json", str(out))
+    printed = run_tool("review_marks", *args).stdout.splitlines()
+    steps = json.loads(out.read_text())["steps"]
+    mapped = [s for s in steps if s["mapped"]]
+    assert len(mapped) >= 4  # the map carries the ski on most frames
+    for s in mapped:
+        ridge, strength, covered = s["line"]
+        assert s["on_line"] == (ridge >= RIDGE and strength >= STRENGTH and covered >= COVERED)
+        if not s["on_line"]:
+            assert s["marked"] and s["reason"].endswith("where the map put it"), s
+    assert {s["on_line"] for s in mapped} == {True, False}  # half a pixel off on some frames
+    lines = [line for line in printed if line.startswith("line zoomed")]
+    assert len(lines) == len(mapped)
+    first = mapped[0]
+    assert f"ridge {first['line'][0]:.3f} strength {first['line'][1]:.3f}" in lines[0]
+    good = sum(s["on_line"] for s in mapped)
+    assert (
+        f"map-carried steps {len(mapped)}: good {len(mapped)} ({good} on their line)"
+        in (printed[-1])
+    )

@@ -3,7 +3,7 @@
 Usage::
 
     python tools/review_marks.py --data DIR [--clips a,b] [--frames N] [--together]
-        [--accept] [--json OUT] [--save DIR]
+        [--accept] [--line-scores] [--json OUT] [--save DIR]
     python tools/review_marks.py --images FOLDER --labels LABELS --names skis,poles,skier
         [--frames N] [--json OUT]
 
@@ -23,6 +23,11 @@ per clip and object; per kind of reason, its marks and how many of them are on f
 do (``set_status`` *reviewed*), and counts the accepts it took: a frame an earlier accept
 settled (``session.accepted``) takes none. ``--save DIR`` writes each frame's labels there
 (with ``--together``: the session's ids, in the order of the objects).
+``--line-scores`` prints, for each step whose object of lines the camera's map carried
+(``carry.MAPPED``), the scores ``line_support.line_support`` gives its carried mask (on the
+ridge: over the best one-pixel move; strength: over the frame before; the share covered),
+whether the frame showed it on its line (``Carried.on_line``), the IoU, whether the step
+failed and whether it is marked; then how many good and failed such steps are on their line.
 
 With ``--images`` and ``--labels`` (a folder of frames and frame 0's label image, objects
 1..K named by ``--names``) there is no truth beyond frame 0: only the marks are counted.
@@ -45,6 +50,7 @@ from napari_skipclick.eval.video_data import VideoClip, clip_names, load_clip
 from napari_skipclick.eval.video_protocol import frame_iou
 from napari_skipclick.io.video import open_video
 from napari_skipclick.session import AnnotationSession, propagation
+from napari_skipclick.session.line_support import line_support
 from napari_skipclick.shapes import skeleton_length
 from napari_skipclick.types import FrameStatus
 
@@ -77,22 +83,49 @@ def kind(reason: str | None) -> str | None:
     return "other"
 
 
+#: the line scores of each carried mask the map placed, by the id of its ``prior``
+_SCORED: dict[int, tuple[float, float, float] | None] = {}
+#: ... and by (frame, id) once written: (ridge, strength, covered) or None, and ``on_line``
+LINES: dict[tuple[int, int], tuple[tuple[float, float, float] | None, bool]] = {}
+
+
 #: the pixels each step's line budget held back (``Carried.held_back``), by (frame, id)
 HELD: dict[tuple[int, int], int] = {}
 
 
-def _watch_budget() -> None:
-    """Record into ``HELD`` the pixels each written step's line budget held back (once)."""
+def _watch_writes() -> None:
+    """Record into ``HELD`` the pixels each written step's line budget held back, and into
+    ``LINES`` its line scores where the map carried it (once)."""
     write = propagation._write
     if getattr(write, "watched", False):
         return
 
     def watched(session, obj_id, t, carrying, *args, **kwargs):
         HELD[(t, obj_id)] = int(carrying.carried.held_back)
+        if (prior := id(carrying.carried.prior)) in _SCORED:
+            LINES[(t, obj_id)] = _SCORED.pop(prior), carrying.carried.on_line
         return write(session, obj_id, t, carrying, *args, **kwargs)
 
     watched.watched = True
     propagation._write = watched
+
+
+def _watch_lines() -> None:
+    """Record into ``_SCORED`` the line scores of each carry the map placed (once)."""
+    carry = propagation.carry_object
+    if getattr(carry, "watched", False):
+        return
+
+    def watched(previous_image, image, previous, moved, features, engine, settings, *rest):
+        carried = carry(previous_image, image, previous, moved, features, engine, settings, *rest)
+        if moved.mapped:
+            mask = carried.probabilities > 0.5  # as ``carry_object`` asks ``on_its_line``
+            scores = line_support(previous_image, image, previous, mask, settings.thin)
+            _SCORED[id(carried.prior)] = scores
+        return carried
+
+    watched.watched = True
+    propagation.carry_object = watched
 
 
 #: per clip, the frames marked and the accepts they took (``--accept``: ``accept_marked``)
@@ -119,10 +152,12 @@ def run_clip(
     with ``accept``, the marked frames are accepted after (``accept_marked``, ``ACCEPTS``)."""
     engine, cache = create_engine("embedded"), FeatureCache(max_mib=4096)
     groups = [list(clip.objects)] if together else [[value] for value in clip.objects]
-    _watch_budget()
+    _watch_writes()
+    _watch_lines()
     rows = []
     for values in groups:
         HELD.clear()
+        LINES.clear()
         session = AnnotationSession(clip.frames, engine, cache=cache)
         ids = {session.add_object().id: value for value in values}
         start = np.zeros(clip.masks.shape[1:], session.labels.dtype)
@@ -143,6 +178,7 @@ def run_clip(
             if score is not None:
                 failed = score < LOST_IOU or before[step.obj_id] - score >= DROP
                 before[step.obj_id] = score
+            line, on_line = LINES.get((step.frame, step.obj_id), (None, None))
             rows.append(
                 {
                     "clip": clip.name,
@@ -157,6 +193,9 @@ def run_clip(
                     "held_back": HELD.get((step.frame, step.obj_id), 0),
                     "length": skeleton_length(mask),
                     "stopped": step.stopped,
+                    "mapped": on_line is not None,
+                    "line": None if line is None else [round(v, 4) for v in line],
+                    "on_line": on_line,
                 }
             )
         if accept:
@@ -225,6 +264,32 @@ def report(rows: list[dict], truth: bool) -> dict:
     return summary
 
 
+def line_report(rows: list[dict]) -> dict:
+    """Print each step the map carried with its line scores; returns how many good and failed
+    such steps there are and how many of each the frame showed on their line."""
+    mapped = [r for r in rows if r["mapped"]]
+    for r in mapped:
+        iou = "  -  " if r["iou"] is None else f"{r['iou']:.3f}"
+        line = "ridge   -   strength   -   covered   -  "
+        if r["line"] is not None:
+            line = "ridge {:.3f} strength {:.3f} covered {:.3f}".format(*r["line"])
+        print(
+            f"line {r['clip']:12s} {r['object']:8s} {r['frame']:3d} {line}  iou {iou} "
+            f"{'FAIL' if r['failed'] else 'good'}  {'on line ' if r['on_line'] else 'off line'}"
+            f"  {'marked' if r['marked'] else ''}"
+        )
+    counts = {}
+    for name, failed in (("good", False), ("failed", True)):
+        group = [r for r in mapped if bool(r["failed"]) == failed]
+        counts[name] = {"steps": len(group), "on_line": sum(r["on_line"] for r in group)}
+    print(
+        f"map-carried steps {len(mapped)}: good {counts['good']['steps']} "
+        f"({counts['good']['on_line']} on their line), failed {counts['failed']['steps']} "
+        f"({counts['failed']['on_line']} on their line)"
+    )
+    return counts
+
+
 def _unlabelled_clip(images: str, labels: str, names: list[str], n_frames: int) -> VideoClip:
     """A clip of the first ``n_frames`` frames of ``images`` with truth on frame 0 only
     (void elsewhere)."""
@@ -247,6 +312,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=30, help="frames per clip (0 the start)")
     parser.add_argument("--together", action="store_true", help="carry the objects together")
     parser.add_argument("--accept", action="store_true", help="accept the marked frames after")
+    parser.add_argument("--line-scores", action="store_true", help="the map's lines' scores")
     parser.add_argument("--json", help="write the steps and scores here")
     parser.add_argument("--save", help="write each frame's labels here (carried together)")
     args = parser.parse_args()
@@ -265,6 +331,9 @@ def main() -> None:
     for name, (marked, accepts) in ACCEPTS.items():
         print(f"accept {name:12s} frames marked {marked:3d}  accepts {accepts:3d}")
     summary["accepts"] = ACCEPTS
+    if args.line_scores:
+        print()
+        summary["lines"] = line_report(rows)
     if args.json:
         Path(args.json).write_text(json.dumps({"steps": rows, "scores": summary}, indent=1))
 
