@@ -57,3 +57,43 @@ def test_a_correction_makes_the_frame_the_reference_of_the_object():
     assert _in_review(session) == []
     session.undo()
     assert _in_review(session) == list(range(10, 16))
+
+
+def _propagated(frames: np.ndarray, click: Click) -> AnnotationSession:
+    """A session of ``frames`` whose red object is clicked on frame 0 and propagated."""
+    session = AnnotationSession(frames, RedEngine())
+    obj = session.add_object().id
+    session.set_clicks(0, obj, [click])
+    list(session.propagate([obj], 0))
+    return session
+
+
+def test_an_accepted_frame_is_the_reference_of_the_length_trend_after_it():
+    frames = np.empty((14, 80, 100, 3), np.uint8)
+    frames[:] = BACKGROUND
+    for t in range(14):  # a pole seen more and more end-on: 4 pixels shorter a frame
+        frames[t, 20:23, 20 : 90 - 4 * t] = RED
+    session = _propagated(frames, Click(21, 25, True))
+    assert _in_review(session) == [8, 10, 12, 13]
+    assert "length changed by a factor" in session.review_reasons(10)[1]
+    session.set_status(8, FrameStatus.REVIEWED)
+    # 10 is within the limits of frame 8's length; 12 and 13 are not
+    assert _in_review(session) == [12, 13]
+    assert session.status(10) == FrameStatus.PROPAGATED
+    session.undo()
+    assert _in_review(session) == [8, 10, 12, 13]
+
+
+def test_an_accepted_frame_is_the_reference_of_the_area_trend_after_it():
+    frames = np.empty((12, 80, 100, 3), np.uint8)
+    frames[:] = BACKGROUND
+    for t in range(12):  # a square that halves its area on frame 5 and keeps it
+        size = 40 if t < 5 else 26
+        frames[t, 10 : 10 + size, 20 : 20 + size] = RED
+    session = _propagated(frames, Click(21, 25, True))
+    assert _in_review(session) == [5, 8, 9]
+    assert "area changed by a factor 0.49 over 5 frames" in session.review_reasons(8)[1]
+    session.set_status(5, FrameStatus.REVIEWED)
+    assert _in_review(session) == []
+    session.undo()
+    assert _in_review(session) == [5, 8, 9]

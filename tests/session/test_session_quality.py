@@ -10,7 +10,7 @@ import numpy as np
 from napari_skipclick.engines.base import Features
 from napari_skipclick.session import AnnotationSession, PropagationSettings
 from napari_skipclick.session.carry import Carried
-from napari_skipclick.session.quality import THIN_WIDTH, ShapeHistory, assess
+from napari_skipclick.session.quality import THIN_WIDTH, ShapeHistory, assess, trend_only
 from napari_skipclick.shapes import median_width, pieces, segment, skeleton_length, straight_share
 from napari_skipclick.types import Click, FrameStatus
 from support.engines import BACKGROUND, RED
@@ -201,6 +201,22 @@ def test_a_frame_marked_for_its_line_budget_alone_is_a_reference_for_the_length(
     assert reason.startswith("low confidence") and doubtful and length is None
     *_, reason, _, length = assess(replace(held, held_back=0), area, history, settings)
     assert reason is None and length == history.lengths[0]
+
+
+def test_a_trend_mark_names_the_later_checks_that_failed_too():
+    """A mark of the checks against the frames before alone (``trend_only``) is judged again
+    against a frame you accept: it must say every later check but the start frame's passed."""
+    long, short = bar(cols=(20, 80)), bar(cols=(20, 50))
+    history = ShapeHistory.starting(long)
+    probabilities = np.where(short, 0.9, 0.05).astype(np.float32)
+    shorter = Carried(probabilities, probabilities, [], 1.0, 0.9, None, 0.9)
+    settings = PropagationSettings()
+    *_, reason, _, _ = assess(shorter, int(long.sum()), history, settings)
+    assert reason.startswith("length changed by a factor") and trend_only(reason)
+    doubtful = replace(shorter, confidence=0.3)
+    *_, reason, _, _ = assess(doubtful, int(long.sum()), history, settings)
+    assert reason.startswith("length changed by a factor") and "; low confidence 0.30" in reason
+    assert not trend_only(reason)
 
 
 def test_a_mask_grown_ragged_is_judged_by_the_start_frames_boundary():

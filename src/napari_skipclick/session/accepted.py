@@ -8,8 +8,13 @@ frame (*reviewed*: every object there) or correct an object there with clicks (t
 it is the reference: each later frame of the same run (carried onto from
 the frame before it, in the run's direction, up to your next frame) that was marked for an
 object by these checks alone (``quality.start_only``) is judged again against the object's
-mask on the accepted frame, and passes when it is within the same limits of it. A run started
-from the accepted frame judges against it anyway: it is that run's start frame.
+mask on the accepted frame, and passes when it is within the same limits of it. The checks
+against the frames before (``quality.since_before``: the previous frame, the one
+``trend_frames`` back, a thin object's length on the frames that passed) look back too: the
+accepted frame passed, and a frame of the run marked by them alone (``quality.trend_only``)
+is judged again as a run started from the accepted frame would judge it, against the frames
+from there (the accepted one, then those that pass), and against its start-frame limits. A
+run started from the accepted frame judges against it anyway: it is that run's start frame.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from ..shapes import skeleton_length
 from . import propagation as prop
 from .frame_changes import frame_change
 from .mask_measures import boundary_pixels
-from .quality import ShapeHistory, since_start, start_only
+from .quality import ShapeHistory, since_before, since_start, start_only, trend_only
 from .ready import CARRIED
 
 if TYPE_CHECKING:
@@ -45,15 +50,20 @@ def judge_after(
     for obj_id in objects:
         if not (reference := accepted == obj_id).any():
             continue  # not on the frame: nothing to judge against
-        history = ShapeHistory.starting(reference)
         for direction in (1, -1):
+            history = ShapeHistory.starting(reference)
             for t in _run_after(session, obj_id, k, direction):
+                mask = session.labels.read(t) == obj_id
+                area = int(np.count_nonzero(mask))
+                length = skeleton_length(mask) if history.thin else None
                 reason = session.reasons_on(t).get(obj_id)
-                if start_only(reason) and obj_id in session.review_reasons(t):
-                    mask = session.labels.read(t) == obj_id
-                    if _passes(mask, history, settings):
-                        _settle(session, t, obj_id, group)
-                        settled.add(t)
+                if obj_id in session.review_reasons(t) and _passes(
+                    reason, area, length, history, settings, boundary_pixels(mask)
+                ):
+                    _settle(session, t, obj_id, group)
+                    settled.add(t)
+                passed = obj_id not in session.review_reasons(t)
+                history.add(area, length if passed else None, passed)
     return sorted(settled)
 
 
@@ -71,12 +81,26 @@ def _run_after(session: AnnotationSession, obj_id: int, k: int, direction: int) 
     return frames
 
 
-def _passes(mask: np.ndarray, history: ShapeHistory, settings: prop.PropagationSettings) -> bool:
-    """Whether ``mask`` is within the start-frame limits against ``history``'s start."""
-    area = int(np.count_nonzero(mask))
-    length = skeleton_length(mask) if history.thin else None
-    band = settings.jitter * boundary_pixels(mask)
-    return area > 0 and since_start(area, length, history, settings, band) is None
+def _passes(
+    reason: str | None,
+    area: int,
+    length: int | None,
+    history: ShapeHistory,
+    settings: prop.PropagationSettings,
+    boundary: int,
+) -> bool:
+    """Whether a mask of ``area`` pixels (``length``, ``boundary``) marked for ``reason`` now
+    passes against ``history`` (from the accepted frame): a mark against the start frame
+    alone by those limits, one against the frames before it alone by those and the start
+    frame's; any other mark stays."""
+    band = settings.jitter * boundary
+    if not area or not (start_only(reason) or trend_only(reason)):
+        return False
+    if trend_only(reason) and since_before(
+        area, length, history.areas[-1], history, settings, band
+    ):
+        return False
+    return since_start(area, length, history, settings, band) is None
 
 
 def _settle(session: AnnotationSession, t: int, obj_id: int, group: int) -> None:

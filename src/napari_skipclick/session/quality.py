@@ -40,6 +40,9 @@ References = tuple[int, int, int, int]
 #: how the marks of the checks against the start frame (``since_start``) say where from
 SINCE_START = "since the start frame"
 
+#: how the marks of the checks against the frames before (``since_before``) say what changed
+CHANGED = "changed by a factor"
+
 
 @dataclass
 class ShapeHistory:
@@ -194,9 +197,55 @@ def since_start(
     return reason
 
 
+def since_before(
+    area: int,
+    length: int | None,
+    previous_area: int,
+    history: ShapeHistory,
+    settings: PropagationSettings,
+    band: float,
+) -> str | None:
+    """Why a mask of ``area`` pixels (a thin object's of ``length``, else None), carried from
+    a frame where it had ``previous_area``, changed too much against the frames before it in
+    ``history`` (the previous one and the one ``trend_frames`` back: its area, then its
+    length, against the frames that passed), or None. A frame marked by these alone
+    (``trend_only``) passed every later check but those against the start frame, so it is
+    judged again against a later frame you accepted (``accepted``)."""
+    areas = history.area_references(previous_area, settings.trend_frames)
+    reason = _changed(area, areas, settings, band, "area")
+    lengths = history.length_references(settings.trend_frames)
+    if reason is None and length is not None and lengths is not None:
+        reason = _changed(length, lengths, settings, 2 * settings.jitter, "length")
+    return reason
+
+
+def _engine_doubt(carried: Carried, settings: PropagationSettings) -> str | None:
+    """Why the engine's mask is in doubt: its confidence, or its colours against the start
+    frame's, or None. A line its map carried onto the line the frame shows
+    (``Carried.on_line``, in its own colours) took nothing from the engine, and its colours
+    are its line's."""
+    if not carried.from_engine:
+        return None
+    confidence = carried.confidence
+    if confidence < settings.min_confidence:
+        return f"low confidence {confidence:.2f} (limit {settings.min_confidence:g})"
+    match = carried.colour_match
+    if match is not None and match < settings.min_colour_match:
+        return (
+            f"its colours match the object's {match:.2f} as well as on the start frame "
+            f"(limit {settings.min_colour_match:g})"
+        )
+    return None
+
+
 def start_only(reason: str | None) -> bool:
     """Whether ``reason`` (a frame's, for one object) is a mark of ``since_start`` alone."""
     return reason is not None and SINCE_START in reason and "; " not in reason
+
+
+def trend_only(reason: str | None) -> bool:
+    """Whether ``reason`` is a mark of ``since_before`` alone."""
+    return reason is not None and CHANGED in reason and "; " not in reason
 
 
 def growth(area: int, history: ShapeHistory, settings: PropagationSettings) -> str | None:
@@ -312,29 +361,18 @@ def assess(
         if carried.refusal == MAPPED:
             reason += f", and {OFF_LINE}"
     else:
-        areas = history.area_references(previous_area, settings.trend_frames)
-        reason = _changed(area, areas, settings, band, "area")
-        lengths = history.length_references(settings.trend_frames)
-        if reason is None and length is not None and lengths is not None:
-            reason = _changed(length, lengths, settings, 2 * settings.jitter, "length")
-        # a line its map carried onto the line the frame shows (``Carried.on_line``, in its
-        # own colours) took nothing from the engine, and its colours are its line's
-        mapped = not carried.from_engine
-        if reason is None and not mapped and confidence < settings.min_confidence:
-            reason = f"low confidence {confidence:.2f} (limit {settings.min_confidence:g})"
-        match = None if mapped else carried.colour_match
-        if reason is None and match is not None and match < settings.min_colour_match:
-            reason = (
-                f"its colours match the object's {match:.2f} as well as on the start frame "
-                f"(limit {settings.min_colour_match:g})"
-            )
+        trend = since_before(area, length, previous_area, history, settings, band)
+        other = _engine_doubt(carried, settings)
+        reason = f"{trend}; {other}" if trend and other else trend or other
         reason = reason or since_start(area, length, history, settings, band)
+        held_back = (
+            f"its line would grow to {area + carried.held_back} pixels, held to {area} "
+            "(a pole or ski does not widen: what joined it may be background)"
+        )
         held = reason is None and carried.held_back > 0
-        if held:
-            reason = (
-                f"its line would grow to {area + carried.held_back} pixels, held to {area} "
-                "(a pole or ski does not widen: what joined it may be background)"
-            )
+        if carried.held_back > 0 and (held or trend_only(reason)):
+            # a mark of the trend alone says every check after it passed (``accepted``)
+            reason = f"{reason}; {held_back}" if reason else held_back
     doubtful = (
         carried.coasting
         or hidden
