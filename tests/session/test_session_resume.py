@@ -54,3 +54,24 @@ def test_a_store_noted_nothing_resumes_on_the_frame_saved_last(tmp_path):
         assert store.resume_frame() == 0
         (tmp_path / "s.zarr" / "last_edit.json").write_text("{damaged")
         assert store.resume_frame() == 3
+
+
+def test_frames_written_after_the_note_are_noted_again(tmp_path):
+    """An undo noted the frame it showed; a frame of it written by a later commit (changed
+    again while the first one wrote it) was then newer than the note, and the store reopened
+    on that frame (frame 1 of twelve) rather than where the undo went."""
+    path = tmp_path / "s.zarr"
+    session = AnnotationSession(
+        moving_squares(6), ColourEngine(), store=AnnotationStore.open_or_create(path, INFO)
+    )
+    red = session.add_object().id
+    session.set_clicks(3, red, [Click(25, 15, True)])
+    session.commit_all()
+    assert session.store.resume_frame() == 3
+    with session._lock:  # frame 1 left dirty for a later commit, no new edit
+        session._meta_dirty.add(1)
+    assert session.commit_all() == [1]
+    session.close()
+    with AnnotationStore.open(path) as store:
+        assert store.last_saved_frame() == 1
+        assert store.resume_frame() == 3

@@ -216,7 +216,9 @@ class SessionSaving:
             self.commit_objects()
             with self._lock:
                 last = self._last_edit
-            if last is not None and last != self._last_edit_noted:
+            # noted again after frames written later than the note: the store resumes on the
+            # frame saved last when a frame is newer than the note (another writer)
+            if last is not None and (written or last != self._last_edit_noted):
                 self.store.note_last_edit(last)  # once its frames are saved
                 self._last_edit_noted = last
         return written
