@@ -202,9 +202,7 @@ def test_a_stores_frames_in_review_stay_in_review_with_their_reasons(annotator, 
         derived = {1: [(121.0, 231.0, True, 2.0)]}
         review = FrameRecord(FrameStatus.NEEDS_REVIEW, derived, carried=[1], review={1: "lost"})
         st.commit_frame(1, labels, review)
-    viewer.open(str(tmp_path / "B.zarr"), plugin="napari-skipclick")
-    panel.import_combo.setCurrentText("SkipClick labels (B.zarr)")
-    panel.import_selected_layer()
+    _import_store(viewer, panel, tmp_path / "B.zarr")
     session = controller.session
     qtbot.waitUntil(lambda: session.status(0) == FrameStatus.IMPORTED, timeout=30_000)
     wait_idle(qtbot, controller)
@@ -231,9 +229,7 @@ def test_another_annotators_objects_join_the_frames_this_session_labelled(
     with AnnotationStore.open_or_create(tmp_path / "B.zarr", controller.session.frames.info) as st:
         st.write_objects([ObjectInfo(1, "ski-B", "ski", (9, 9, 9))], ["ski"])
         st.commit_frame(5, ski, FrameRecord(FrameStatus.CLICKED, {}))
-    viewer.open(str(tmp_path / "B.zarr"), plugin="napari-skipclick")
-    panel.import_combo.setCurrentText("SkipClick labels (B.zarr)")
-    panel.import_selected_layer()
+    _import_store(viewer, panel, tmp_path / "B.zarr")
     session = controller.session
     qtbot.waitUntil(lambda: len(session.ids_on(5)) == 2, timeout=30_000)
     wait_idle(qtbot, controller)
@@ -256,9 +252,7 @@ def test_another_stores_object_of_the_same_name_is_another_object(annotator, qtb
     with AnnotationStore.open_or_create(tmp_path / "B.zarr", controller.session.frames.info) as st:
         st.write_objects([ObjectInfo(skier.id, "skier", skier.class_name, (9, 9, 9))], ["skier"])
         st.commit_frame(40, labels, FrameRecord(FrameStatus.CLICKED, {}))
-    viewer.open(str(tmp_path / "B.zarr"), plugin="napari-skipclick")
-    panel.import_combo.setCurrentText("SkipClick labels (B.zarr)")
-    panel.import_selected_layer()
+    _import_store(viewer, panel, tmp_path / "B.zarr")
     session = controller.session
     qtbot.waitUntil(lambda: session.status(40) == FrameStatus.IMPORTED, timeout=30_000)
     wait_idle(qtbot, controller)
@@ -266,3 +260,10 @@ def test_another_stores_object_of_the_same_name_is_another_object(annotator, qtb
     new = session.objects[1].id
     assert new != skier.id and (labels_of(controller, 40)[100:140, 200:260] == new).all()
     assert f"took new ones: {skier.id} → {new}" in controller.last_message
+
+
+def _import_store(viewer, panel, path) -> None:
+    """Open another annotator's store beside the session and import its labels layer."""
+    viewer.open(str(path), plugin="napari-skipclick")
+    panel.import_combo.setCurrentText(f"SkipClick labels ({path.name})")
+    panel.import_selected_layer()
