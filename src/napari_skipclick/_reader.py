@@ -60,10 +60,13 @@ def video_layer_data(path: str | Path) -> LayerData:
 
 def read_store(path: str | Sequence[str]) -> list[LayerData]:
     """Open a SkipClick annotation store as a labels layer (lazy)."""
+    from .io.recovered import mark_open
     from .io.store import AnnotationStore
 
     path = Path(path if isinstance(path, (str, Path)) else path[0])
-    return [store_layer_data(AnnotationStore.open(path, readonly=True))]
+    store = AnnotationStore.open(path, readonly=True)
+    mark_open(store)  # a recovery store: kept by ``skipclick recovered --remove`` meanwhile
+    return [store_layer_data(store)]
 
 
 def _is_store(path: Path) -> bool:

@@ -99,3 +99,33 @@ def test_napari_opens_a_recovery_store_with_its_objects(folder):
     ((data, meta, _kind),) = [d for d in reader(str(path)) if d[2] == "labels"]
     assert np.asarray(data[1]).max() == 3 and not np.asarray(data[0]).any()
     assert [o["name"] for o in meta["metadata"]["objects"]] == ["skier"]
+
+
+OPENED = """
+import sys, time
+from napari_skipclick._reader import read_store
+layers = read_store(sys.argv[1])
+print("open", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_store_open_in_another_napari_is_kept_until_it_is_closed(folder, capsys):
+    """A window reading a recovery store had it deleted under it: ``--remove`` took it."""
+    import subprocess
+    import sys
+
+    path = recovery_store(folder)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", OPENED, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert reader.stdout.readline().strip() == "open"
+        assert main(["recovered", "--remove", "0"]) == 2
+        err = capsys.readouterr().err
+        assert f"kept {path}" in err and f"process {reader.pid}" in err and path.is_dir()
+    finally:
+        reader.kill()
+        reader.wait()
+    assert main(["recovered", "--remove", "0"]) == 0  # killed: its mark names no live process
+    assert not path.exists()

@@ -4,11 +4,15 @@ those labels once the window has closed, so nothing here deletes one unless aske
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
+import uuid
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 #: the cache folder's folder of recovery stores
 RECOVERED = "recovered"
@@ -16,6 +20,8 @@ RECOVERED = "recovered"
 PREFIX = "labels-"
 #: the date and time in a recovery store's name
 STAMP = "%Y%m%d-%H%M%S"
+#: how the files start that name a process reading a recovery store (``mark_open``)
+OPEN_PREFIX = ".open-"
 
 
 def recovery_folder() -> Path:
@@ -88,13 +94,53 @@ def is_recovery_store(path: Path) -> bool:
     return path.parent.name == RECOVERED and path.name.startswith(PREFIX) and path.is_dir()
 
 
+def mark_open(store: Any) -> None:
+    """Name this process in the recovery store ``store`` opened to read (napari's reader) for
+    as long as ``store`` lives: ``remove`` keeps the store meanwhile. Other stores: nothing."""
+    from .store.lock import this_process
+
+    if not is_recovery_store(store.path):
+        return
+    mark = store.path / f"{OPEN_PREFIX}{uuid.uuid4().hex}.json"
+    try:
+        mark.write_text(json.dumps(this_process()), encoding="utf-8")
+    except OSError:  # a folder that cannot be written: nor can the store be removed
+        return
+    weakref.finalize(store, mark.unlink, missing_ok=True)
+
+
+def readers(path: Path) -> list[dict]:
+    """The processes ``mark_open`` named in the recovery store ``path`` that may still run
+    (the store lock's rule, ``process_gone``): the marks of those that ended go."""
+    from .store.lock import process_gone
+
+    alive = []
+    for mark in path.glob(f"{OPEN_PREFIX}*.json"):
+        try:
+            owner = json.loads(mark.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # removed meanwhile, or half written as its process was killed
+        if isinstance(owner, dict) and process_gone(owner):
+            mark.unlink(missing_ok=True)
+        elif isinstance(owner, dict):
+            alive.append(owner)
+    return alive
+
+
 def remove(path: Path) -> None:
     """Delete the recovery store ``path``, holding its writer lock: ``ValueError`` for a path
-    that is no recovery store, ``StoreLockedError`` while a window still writes it."""
+    that is no recovery store, ``StoreLockedError`` while a window still writes it or has it
+    open to read."""
     from .store import AnnotationStore, StoreError, StoreLockedError
 
     if not is_recovery_store(path):
         raise ValueError(f"{path} is not a recovery store ({RECOVERED}/{PREFIX}*.zarr)")
+    if live := readers(path):
+        owner = live[0]
+        raise StoreLockedError(
+            f"the store {path} is open to read in process {owner.get('pid', '?')} on host "
+            f"{owner.get('host', '?')} (napari): close that window first"
+        )
     try:
         with AnnotationStore.open(path, readonly=False):
             shutil.rmtree(path)
