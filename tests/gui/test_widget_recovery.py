@@ -39,6 +39,7 @@ def test_closing_the_window_keeps_no_store_labels_in_a_recovery_store(
     assert labels_keeping.RecoveryWrite.wait_all(timeout=60)
     (path,) = (tmp_path / "recovered").glob("*.zarr")
     assert len(told) == 1 and str(path) in told[0] and "closing the window" in told[0]
+    assert recovered.describe(path).partial == ""  # the copy is whole
     with AnnotationStore.open(path) as store:
         assert np.array_equal(np.asarray(store.read_labels(0)), mask)
 
@@ -134,3 +135,48 @@ def test_a_process_that_ends_meanwhile_waits_for_the_copy(tmp_path):
     with AnnotationStore.open(path) as store:
         assert store.annotated_frames() == [1]
         assert (np.asarray(store.read_labels(1)) == 7).sum() == 8
+
+
+KILLED = """
+import sys, time
+from pathlib import Path
+import numpy as np
+from qtpy.QtWidgets import QApplication
+from napari_skipclick._qt import labels_keeping
+from napari_skipclick.io import recovered
+
+app = QApplication([])
+def counting(self, _t):  # frames 0 and 1 are written when frame 2's turn comes
+    self.written += 1
+    if self.written == 3:
+        print("cut", flush=True)
+        time.sleep(120)
+labels_keeping.RecoveryWrite._count = counting
+labels = np.zeros((5, 8, 8), np.uint16)
+labels[:, 2:4, 2:6] = 7
+path = recovered.new_recovery_path(Path(sys.argv[1]))
+print(path, flush=True)
+labels_keeping.RecoveryWrite(path, labels, {}, [0, 1, 2, 3, 4], "layer").start()
+"""
+
+
+def test_a_copy_cut_short_is_listed_as_partial(tmp_path, capsys):
+    """A copy killed outright (kill -9) was listed as a whole copy of the session's labels."""
+    from napari_skipclick.cli import main
+
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED, str(tmp_path / "recovered")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        path = Path(child.stdout.readline().strip())
+        assert child.stdout.readline().strip() == "cut"
+        assert "still copying" in recovered.describe(path).partial
+    finally:
+        child.kill()
+        child.wait()
+    r = recovered.describe(path)
+    assert r.frames == 2 and "cut short" in r.partial and str(child.pid) in r.partial
+    assert main(["recovered"]) == 0
+    assert "partial: its copy was cut short" in capsys.readouterr().out

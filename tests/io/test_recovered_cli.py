@@ -129,3 +129,20 @@ def test_a_store_open_in_another_napari_is_kept_until_it_is_closed(folder, capsy
         reader.wait()
     assert main(["recovered", "--remove", "0"]) == 0  # killed: its mark names no live process
     assert not path.exists()
+
+
+def test_a_copy_that_failed_is_listed_as_partial_with_why(folder, capsys):
+    """A copy that failed part-way (a full disk) keeps what it wrote, said to be partial."""
+    path = recovered.new_recovery_path(folder)
+    recovered.begin_copy(path)
+    assert "still copying" in recovered.describe(path).partial
+    labels = np.zeros((4, 16, 20), np.uint32)
+    labels[1, 2:6, 3:9] = 3
+    write_labels(str(path), labels, META, only=[1])
+    recovered.end_copy(path, "No space left on device")
+    assert main(["recovered"]) == 0
+    assert "partial: its copy failed: No space left on device" in capsys.readouterr().out
+    empty = recovered.new_recovery_path(folder)
+    recovered.begin_copy(empty)
+    recovered.end_copy(empty, "No space left on device")
+    assert not empty.exists()  # it held nothing: gone

@@ -136,6 +136,7 @@ class RecoveryWrite:
 
     def _run(self, data: Any, metadata: dict, frames: list[int]) -> None:
         try:
+            recovered.begin_copy(self.path)  # a copy cut short (kill -9) is listed as partial
             write_labels(
                 str(self.path), data, {"metadata": metadata}, only=frames, on_frame=self._count
             )
@@ -144,8 +145,8 @@ class RecoveryWrite:
             print(
                 f"skipclick: the labels could not be copied to {self.path}: {exc}", file=sys.stderr
             )
-            with contextlib.suppress(OSError):
-                self.path.rmdir()  # the folder made for it, if it stayed empty
+        with contextlib.suppress(OSError):
+            recovered.end_copy(self.path, None if self.error is None else str(self.error))
 
     def _count(self, _t: int) -> None:
         self.written += 1

@@ -4,6 +4,7 @@ those labels once the window has closed, so nothing here deletes one unless aske
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import time
@@ -20,6 +21,9 @@ RECOVERED = "recovered"
 PREFIX = "labels-"
 #: the date and time in a recovery store's name
 STAMP = "%Y%m%d-%H%M%S"
+#: the file naming the process that copies labels into a recovery store, removed once the
+#: copy is complete (``begin_copy``, ``end_copy``): a store that keeps it was cut short
+COPYING = ".copying.json"
 #: how the files start that name a process reading a recovery store (``mark_open``)
 OPEN_PREFIX = ".open-"
 
@@ -49,7 +53,8 @@ def new_recovery_path(folder: Path) -> Path:
 @dataclass(frozen=True)
 class Recovered:
     """One recovery store: when it was made, what it holds (``error``: why it could not be
-    read; then frames and objects are 0) and its size on disk in bytes."""
+    read; then frames and objects are 0), its size on disk in bytes, and ``partial``: why it
+    holds part of the copy (its write still runs, or was cut short), empty when complete."""
 
     path: Path
     made: datetime
@@ -57,6 +62,7 @@ class Recovered:
     objects: int
     size: int
     error: str = ""
+    partial: str = ""
 
 
 def made_at(path: Path) -> datetime:
@@ -76,17 +82,59 @@ def recovered_stores(folder: Path) -> list[Path]:
     return sorted(stores, key=lambda p: (made_at(p), p.name))
 
 
+def begin_copy(path: Path) -> None:
+    """Name this process in the new recovery store ``path`` as the one copying into it."""
+    from .store.lock import this_process
+
+    (path / COPYING).write_text(json.dumps(this_process()), encoding="utf-8")
+
+
+def end_copy(path: Path, error: str | None) -> None:
+    """The copy into ``path`` has ended: without ``error``, the store is whole; else its mark
+    says why it holds part of the copy, and the folder goes if the copy left nothing in it."""
+    mark = path / COPYING
+    if error is None or {e.name for e in path.iterdir()} <= {COPYING}:
+        mark.unlink(missing_ok=True)
+    else:
+        mark.write_text(json.dumps({"failed": error}), encoding="utf-8")
+    if error is not None:
+        with contextlib.suppress(OSError):
+            path.rmdir()  # the folder made for it, if it stayed empty
+
+
+def partial(path: Path) -> str:
+    """Why the recovery store ``path`` holds part of its copy (empty when complete): its
+    writer still runs, failed, or ended first (the store lock's rule, ``process_gone``)."""
+    from .store.lock import process_gone
+
+    try:
+        owner = json.loads((path / COPYING).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return ""
+    except (OSError, ValueError):
+        owner = None
+    if not isinstance(owner, dict):
+        return "partial: its copy was cut short"
+    if "failed" in owner:
+        return f"partial: its copy failed: {owner['failed']}"
+    pid = owner.get("pid", "?")
+    if process_gone(owner):
+        return f"partial: its copy was cut short (process {pid} ended before it was done)"
+    return f"partial: process {pid} on host {owner.get('host', '?')} is still copying into it"
+
+
 def describe(path: Path) -> Recovered:
     """What the recovery store ``path`` holds, read-only (a damaged one says why)."""
     from .store import AnnotationStore, StoreError
 
-    made = made_at(path)
+    made, cut = made_at(path), partial(path)
     size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     try:
         with AnnotationStore.open(path, readonly=True) as store:
-            return Recovered(path, made, len(store.annotated_frames()), len(store.objects()), size)
+            held = len(store.annotated_frames()), len(store.objects())
+            return Recovered(path, made, *held, size, partial=cut)
     except StoreError as e:
-        return Recovered(path, made, 0, 0, size, str(e))
+        return Recovered(path, made, 0, 0, size, str(e), cut)
 
 
 def is_recovery_store(path: Path) -> bool:

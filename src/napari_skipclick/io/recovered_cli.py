@@ -61,6 +61,8 @@ def _list(folder: Path, stores: list[Path]) -> None:
         print(
             f"{r.made:%Y-%m-%d %H:%M:%S} {r.frames:>7} {r.objects:>8} {_size(r.size):>10}  {r.path}"
         )
+        if r.partial:
+            print(f"    {r.partial}")
         if r.error:
             print(f"    cannot be read: {r.error}")
     print(
