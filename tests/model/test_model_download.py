@@ -159,3 +159,16 @@ def test_a_mirror_named_by_the_environment_serves_the_release(server, cache, mon
     monkeypatch.setenv(weights.MIRROR_ENV, f"{base}/nowhere")
     with pytest.raises(WeightsError, match=rf"from {base}/nowhere/{target.name}"):
         fetch_checkpoint("frozen", progressbar=False)
+
+
+def test_the_list_shows_the_mirror_a_download_would_use(cache, monkeypatch, capsys):
+    """With a mirror set, ``download --list`` showed the release's address, which this machine
+    may not reach and a download would not use."""
+    monkeypatch.setenv(weights.MIRROR_ENV, "http://lab-server/skipclick/")
+    assert main(["download", "--list", "frozen"]) == 0
+    out = capsys.readouterr().out
+    assert f"http://lab-server/skipclick/{CHECKPOINTS['frozen'].filename}" in out
+    assert CHECKPOINTS["frozen"].url not in out
+    monkeypatch.delenv(weights.MIRROR_ENV)
+    assert main(["download", "--list", "frozen"]) == 0
+    assert CHECKPOINTS["frozen"].url in capsys.readouterr().out

@@ -113,6 +113,13 @@ def _entry(name: str) -> ReleasedCheckpoint:
         ) from None
 
 
+def download_url(entry: ReleasedCheckpoint) -> str:
+    """Where ``entry`` is downloaded from: ``$SKIPCLICK_WEIGHTS_MIRROR/FILENAME`` where that
+    variable names a mirror, else the release's address."""
+    mirror = os.environ.get(MIRROR_ENV, "").strip().rstrip("/")
+    return f"{mirror}/{entry.filename}" if mirror else entry.url
+
+
 def fetch_checkpoint(name: str, *, progressbar: bool = True, force: bool = False) -> Path:
     """Download the released checkpoint ``name`` unless cached and valid; return its path.
 
@@ -133,8 +140,7 @@ def fetch_checkpoint(name: str, *, progressbar: bool = True, force: bool = False
     target = cached_path(name)
     if target.is_file() and not force:
         return verified(target, entry)
-    mirror = os.environ.get(MIRROR_ENV, "").strip().rstrip("/")
-    entry = replace(entry, url=f"{mirror}/{entry.filename}") if mirror else entry
+    entry = replace(entry, url=download_url(entry))
     import pooch
 
     try:

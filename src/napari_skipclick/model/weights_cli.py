@@ -73,6 +73,7 @@ def _list(names: list[str]) -> None:
         WeightsError,
         cache_dir,
         cached_path,
+        download_url,
         sidecar_path,
         verified,
     )
@@ -89,4 +90,4 @@ def _list(names: list[str]) -> None:
                     state += " (no record: checked on each use)"
             except WeightsError:
                 state = f"damaged: skipclick download --force {name}"
-        print(f"  {name}: {state}\n      {entry.description}\n      {entry.url}")
+        print(f"  {name}: {state}\n      {entry.description}\n      {download_url(entry)}")
