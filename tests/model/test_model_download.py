@@ -36,6 +36,7 @@ def test_download_is_checked_recorded_and_verified_on_every_load(server, cache, 
     with pytest.raises(WeightsError, match=r"changed or damaged.*download --force frozen") as info:
         resolve_checkpoint("frozen")
     assert str(target) in str(info.value)
+    assert f"(and {sidecar_path(target).name})" in str(info.value)  # its record goes too
     assert main(["download", "--force", "frozen"]) == 0
     assert resolve_checkpoint("frozen") == target
     assert target.read_bytes() == TINY.read_bytes()
@@ -172,3 +173,15 @@ def test_the_list_shows_the_mirror_a_download_would_use(cache, monkeypatch, caps
     monkeypatch.delenv(weights.MIRROR_ENV)
     assert main(["download", "--list", "frozen"]) == 0
     assert CHECKPOINTS["frozen"].url in capsys.readouterr().out
+
+
+def test_a_too_small_file_copied_into_the_cache_names_no_record_it_lacks(cache, monkeypatch):
+    """The advice for a file copied in by hand said to delete its ``.sha256.json`` as well,
+    which only a download writes: the user looked for a file that was not there."""
+    target = serve_as(monkeypatch, "skipclick", "http://127.0.0.1:9/unused")
+    cache.mkdir()
+    target.write_bytes(b"PK" + bytes(100))
+    with pytest.raises(WeightsError, match=r"fewer than a checkpoint") as info:
+        resolve_checkpoint("skipclick")
+    assert f"Delete {target}, or download it again" in str(info.value)
+    assert ".sha256.json" not in str(info.value)

@@ -305,8 +305,12 @@ def _record(path: Path) -> None:
 
 
 def _remedy(path: Path, entry: ReleasedCheckpoint) -> str:
+    """What to do about a bad cached ``path``: delete it (and its record, where there is one)
+    or download it again."""
+    sidecar = sidecar_path(path)
+    record = f" (and {sidecar.name})" if sidecar.exists() else ""
     return (
-        f"Delete {path} (and {sidecar_path(path).name}), or download it again with "
+        f"Delete {path}{record}, or download it again with "
         f"`skipclick download --force {entry.name}`."
     )
 
