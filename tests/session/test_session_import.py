@@ -117,3 +117,21 @@ def test_objects_of_another_annotator_join_a_frame_and_its_labels_keep_their_pix
     session.undo()  # the import of frames 1 and 2, one step
     np.testing.assert_array_equal(session.labels.read(1), mine)
     assert session.status(1) == FrameStatus.REVIEWED and session.ids_on(2) == frozenset()
+
+
+def test_a_frame_imported_without_propagations_clicks_takes_your_first_click_as_yours():
+    """A frame *needs review* imported without the clicks propagation derived there: your
+    first click on the object in doubt was read as propagation's (``made_by_user``), so it
+    settled nothing and propagation from the frame started without it."""
+    session = AnnotationSession(moving_squares(6), ColourEngine())
+    labels = np.zeros(session.frame_shape, np.uint32)
+    labels[10:20, 10:20] = 4
+    states = FrameStates({1: FrameStatus.NEEDS_REVIEW}, {1: {4: "the mask shrank"}})
+    import_frames(session, {1: labels}, {4: ("ski", "object")}, states)
+    assert session.status(1) == FrameStatus.NEEDS_REVIEW and session.user_clicks(1, 4) == []
+    derived = session.derived_clicks(1, 4)  # as propagation derives them from the mask
+    assert derived and any(labels[round(c.y), round(c.x)] == 4 for c in derived if c.positive)
+    mine = Click(15, 16, True)
+    session.set_clicks(1, 4, [*session.clicks(1, 4), mine])
+    assert session.user_clicks(1, 4) == [mine] and session.derived_clicks(1, 4) == derived
+    assert session.status(1) == FrameStatus.CLICKED and session.review_reasons(1) == {}

@@ -8,7 +8,8 @@ keep that status: an import accepts no work that nobody checked.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,9 @@ import numpy as np
 
 from ..checks import ids_in, label_values_problem
 from ..types import DEFAULT_CLASS, Click, FrameStatus, ObjectInfo
+from .derived_clicks import derive_clicks
 from .frame_changes import FrameChange, Marks
+from .propagation_settings import PropagationSettings
 from .state import color_for
 from .store_protocol import ClickRecord
 
@@ -150,10 +153,12 @@ def _unchecked(
     in doubt. Call under ``locked``."""
     status, reasons = states.statuses[t], states.reasons.get(t, {})
     ids = ids_in(change.labels_after) - ids_in(change.labels_before)
+    y0, y1, x0, x1 = change.box
+    labels = np.zeros(session.frame_shape, change.labels_after.dtype)
+    labels[y0:y1, x0:x1] = change.labels_after
     clicks = {
         obj: [(Click(y, x, bool(p)), when) for y, x, p, when in records]
-        for obj, records in states.clicks.get(t, {}).items()
-        if obj in ids
+        for obj, records in propagations_clicks(labels, ids, states.clicks.get(t, {})).items()
     }
     marks = session.marks_on(change.frame)
     after = Marks(marks.carried | ids, marks.painted - ids, marks.accepted, marks.absent - ids)
@@ -173,6 +178,25 @@ def _unchecked(
         marks_before=marks,
         marks_after=after,
     )
+
+
+def propagations_clicks(
+    labels: np.ndarray,
+    ids: Collection[int],
+    clicks: Mapping[int, Sequence[ClickRecord]],
+    now: float | None = None,
+) -> dict[int, list[ClickRecord]]:
+    """The clicks propagation made for the objects ``ids`` on a frame it made, of ``labels``
+    (``(H, W)``): those ``clicks`` gives, else derived from the object's mask as propagation
+    derives them, all made ``now`` (None: the time now). A frame brought in without them would
+    take your first click there as propagation's (``checks.made_by_user``)."""
+    now = time.time() if now is None else now
+    made = {obj: list(clicks[obj]) for obj in ids if clicks.get(obj)}
+    settings = PropagationSettings()
+    for obj in sorted(set(ids) - made.keys()):
+        found = derive_clicks(labels == obj, settings)
+        made[obj] = [(c.y, c.x, c.positive, now) for c in found]
+    return made
 
 
 def _twice(session: AnnotationSession, t: int, patch: np.ndarray) -> set[int]:
