@@ -14,7 +14,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         dest="source",
         required=True,
         metavar="PATH",
-        help="a folder of label PNGs (index or palette) or of per-object masks "
+        help="another annotation store (*.zarr: its frames needs review and propagated keep "
+        "that status and their reasons), a folder of label PNGs (index or palette) or of "
+        "per-object masks "
         "(FRAME_objID_NAME.png), a COCO json (RLE or polygons), "
         "a YOLO segmentation dataset (its folder, with data.yaml), or a (T, H, W) .npy file or "
         "zarr array",
@@ -140,6 +142,11 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"  {done[0]} the store's labels on frames {frame_ranges(report.replaced)}: "
             f"{report.erased_text(done[1])}"
+        )
+    if report.review:
+        print(
+            f"  {len(report.review)} frame(s) still need review, as in {args.source}: "
+            f"{frame_ranges(report.review)}"
         )
     if report.overlaps:
         pixels = sum(report.overlaps.values())

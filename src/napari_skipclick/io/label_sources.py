@@ -1,6 +1,6 @@
-"""Labels that exist, read for an import: label PNGs (index or palette) or per-object mask PNGs,
-COCO json (RLE or polygons), YOLO segmentation datasets (both in ``label_instances``), numpy or
-zarr arrays.
+"""Labels that exist, read for an import: another annotation store, label PNGs (index or
+palette) or per-object mask PNGs, COCO json (RLE or polygons), YOLO segmentation datasets (both
+in ``label_instances``), numpy or zarr arrays.
 
 ``read_labels_source(path, shape)`` opens the labels and their objects; ``frame_labels`` reads
 one frame's labels, checked (size, values); ``labels_import`` checks and writes them.
@@ -12,15 +12,19 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..checks import label_values_problem
 from ..types import DEFAULT_CLASS
-from .store import StoreError
+from .store import AnnotationStore, StoreError, is_store
+
+if TYPE_CHECKING:
+    from ..session.imports import FrameStates
 
 
 class LabelsImportError(StoreError):
@@ -42,6 +46,9 @@ class LabelSource:
     video: dict | None = None
     #: the store the labels were exported from (the same provenance), if known
     store: str | None = None
+    #: what a store read as the labels says of its frames (statuses, reasons for review,
+    #: propagation's clicks); None for labels from anywhere else
+    states: FrameStates | None = None
 
     def note_provenance(self, provenance: Any, name: str | None = None) -> None:
         """The video and store that one of our exports' provenance names (the video called
@@ -190,14 +197,35 @@ def _array(path: Path) -> LabelSource:
     return LabelSource(path, {t: (lambda k=k: array[k]) for k, t in enumerate(frames)})
 
 
+def _store(path: Path) -> LabelSource:
+    """Another annotation store's labels, objects and classes, the video it is of, and its
+    frames' statuses, reasons for review and propagation's clicks (as a store's layer opened
+    by the reader carries them to the widget's *Import labels*)."""
+    from ..session.imports import UNCHECKED, FrameStates
+
+    store = AnnotationStore.open(path)  # read-only: no lock, nothing to close
+    statuses = store.statuses()
+    derived = {t: store.clicks(t) for t, s in statuses.items() if s in UNCHECKED}
+    return LabelSource(
+        path,
+        {t: partial(store.read_labels, t) for t in store.annotated_frames()},
+        {o.id: (o.name, o.class_name) for o in store.objects()},
+        store.classes(),
+        video=asdict(store.video),
+        store=str(store.path),
+        states=FrameStates(statuses, store.review_reasons(), derived),
+    )
+
+
 def read_labels_source(
     path: str | Path, shape: tuple[int, int], void: int | None = None
 ) -> LabelSource:
     """Open labels at ``path`` for a video of frame size ``shape`` = (H, W); ``void``: a
     label value read as background (an index image's void, 255 in DAVIS-style masks).
 
-    ``path`` is a folder of label PNGs (index or palette; frame number from the file name) or
-    of per-object masks (``FRAME_objID_NAME.png``), a COCO json (RLE or polygons), a YOLO
+    ``path`` is another annotation store (with what it says of its frames: ``states``), a
+    folder of label PNGs (index or palette; frame number from the file name) or of per-object
+    masks (``FRAME_objID_NAME.png``), a COCO json (RLE or polygons), a YOLO
     segmentation dataset (folder with ``data.yaml``), a ``.npy`` file or a zarr array of shape
     (T, H, W) (an exported ``labels.npy`` maps its rows to frames with the ``frames.npy``
     beside it).
@@ -205,6 +233,8 @@ def read_labels_source(
     path = Path(path)
     if not path.exists():
         raise LabelsImportError(f"{path} does not exist")
+    if is_store(path):
+        return _store(path)
     if path.suffix == ".json":
         from .label_instances import coco_source
 

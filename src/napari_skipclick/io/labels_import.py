@@ -16,11 +16,12 @@ import numpy as np
 from ..checks import ids_in, relabelled
 from ..colors import color_for
 from ..frame_lists import frame_ranges, frames_named
-from ..types import DEFAULT_CLASS, LABELS_ONLY, FrameRecord, FrameStatus, ObjectInfo, VideoInfo
+from ..types import DEFAULT_CLASS, LABELS_ONLY, FrameStatus, ObjectInfo, VideoInfo
 from .fingerprints import same_video
 from .label_sources import LabelsImportError, LabelSource, frame_labels, read_labels_source
 from .store import AnnotationStore, StoreError
 from .store.frame_copy import copy_frame
+from .store.frame_record import read_record
 from .store.import_mark import begin_import, end_import, frames_done, merge_left
 from .store.layout import same_place
 
@@ -64,6 +65,8 @@ class ImportReport:
     moved: dict[int, int] = field(default_factory=dict)
     #: merged frames where the labels meet the store's, which keep their pixels, in words
     kept: dict[int, str] = field(default_factory=dict)
+    #: frames that still need review, as the store read as the labels says (``states``)
+    review: list[int] = field(default_factory=list)
 
     def erased_text(self, verb: str) -> str:
         """What replacing the store's frames erases (``verb``: "erased", "would erase"), said
@@ -89,6 +92,8 @@ def check_import(
     v = store.video
     shape = (v.height, v.width)
     _check_same_video(source, v)
+    if source.states is not None and same_place(source.path, store.path):
+        raise LabelsImportError(f"{source.path} is the store imported into: give another")
     _check_frames_inside(source, v.n_frames)
     seen: set[int] = set()
     overlaps: dict[int, int] = {}
@@ -145,6 +150,10 @@ def check_import(
         gone = {t: _left_out(pixels, ids, moved) for t, (ids, pixels) in held.items()}
         erased = _erased(gone, stored)
         report = ImportReport(labelled, objects, overlaps, taken, erased, moved=moved)
+    states = source.states
+    if states is not None:
+        doubt = [t for t in labelled if states.statuses.get(t) == FrameStatus.NEEDS_REVIEW]
+        report.review = [t for t in doubt if states.reasons.get(t)]
     if taken and not (replace or merge):
         raise LabelsImportError(
             f"{store.path} already holds labels on frames {taken[:10]}"
@@ -278,7 +287,9 @@ def import_labels(
     merge: bool = False,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Import ``source`` into the open, writable ``store`` (frames get status ``imported``).
+    """Import ``source`` into the open, writable ``store`` (frames get status ``imported``;
+    those another store read as ``source`` says nobody checked keep that, as
+    ``session.imports.store_record`` rules).
 
     Args:
         store: the store of the labels' video, opened for writing.
@@ -296,9 +307,12 @@ def import_labels(
     store that fails midway (a full disk) keeps the frames written before it failed; the
     ``StoreError`` names them and those left.
     """
+    from ..session.imports import store_record  # the session's rule for frames' records
+
     report = check_import(
         store, source, progress, allow_overlaps=allow_overlaps, replace=replace, merge=merge
     )
+    states = source.states.renumbered(report.moved) if source.states is not None else None
     v = store.video
     names = {o.id: o for o in store.objects()}
     names.update({o.id: o for o in report.objects})
@@ -318,9 +332,12 @@ def import_labels(
         try:
             if t in report.merged:  # beside the store's objects, with its commit's record
                 stored = store.read_labels(t)  # keeps its pixels where the labels meet it
-                copy_frame(store, store, t, np.where(stored != 0, stored, labels))
+                joined = np.where(stored != 0, stored, labels)
+                kept = read_record(store.frame_record(t), store.clicks(t))
+                new = ids_in(joined) - ids_in(stored)
+                copy_frame(store, store, t, joined, store_record(kept, joined, new, states, t))
             else:
-                store.commit_frame(t, labels, FrameRecord(FrameStatus.IMPORTED))
+                store.commit_frame(t, labels, store_record(None, labels, ids_in(labels), states, t))
         except StoreError as exc:
             raise StoreError(_cut_short(exc, report.frames[:k], report.frames[k:], merge)) from exc
         if merge:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..checks import ids_in, label_values_problem
-from ..types import DEFAULT_CLASS, Click, FrameStatus, ObjectInfo
+from ..types import DEFAULT_CLASS, Click, FrameRecord, FrameStatus, ObjectInfo
 from .derived_clicks import derive_clicks
 from .frame_changes import FrameChange, Marks
 from .propagation_settings import PropagationSettings
@@ -164,19 +164,55 @@ def _unchecked(
     after = Marks(marks.carried | ids, marks.painted - ids, marks.accepted, marks.absent - ids)
     review = session.reasons_on(change.frame)
     doubt = {obj: why for obj, why in reasons.items() if obj in ids}
-    if status == FrameStatus.PROPAGATED or not doubt:  # in doubt for no object it brings
-        # a frame holding the session's checked work keeps its status
-        mine = bool(session.ids_on(t)) and change.status_before != FrameStatus.PROPAGATED
-        status = change.status_before if mine else FrameStatus.PROPAGATED
+    held = change.status_before if session.ids_on(t) else None
     return replace(
         change,
         clicks_before={obj: session.timed_clicks(t, obj) for obj in clicks},
         clicks_after=clicks,
-        status_after=status,
+        status_after=unchecked_status(status, bool(doubt), held),
         review_before=review,
         review_after={**review, **doubt},
         marks_before=marks,
         marks_after=after,
+    )
+
+
+def unchecked_status(theirs: FrameStatus, doubt: bool, held: FrameStatus | None) -> FrameStatus:
+    """The status of a frame that labels nobody checked join (``theirs``: *propagated* or
+    *needs review*; ``doubt``: they bring an object in doubt there): *needs review* where in
+    doubt; else the status the frame had, ``held``, where it held objects (your checked work
+    keeps its status), *propagated* where it held none (None) or propagation's."""
+    if theirs == FrameStatus.NEEDS_REVIEW and doubt:
+        return FrameStatus.NEEDS_REVIEW
+    return held if held not in (None, FrameStatus.PROPAGATED) else FrameStatus.PROPAGATED
+
+
+def store_record(
+    before: FrameRecord | None,
+    labels: np.ndarray,
+    ids: Collection[int],
+    states: FrameStates | None,
+    t: int,
+) -> FrameRecord:
+    """The record a store commits for frame ``t`` once an import gives it ``labels`` (the
+    frame's whole labels after it), ``ids`` the objects it brought, by the rule
+    ``import_frames`` records a frame in a session: the frame's record ``before`` (None: it
+    held nothing, or is replaced) where it held objects, else *imported*; a frame the labels'
+    ``states`` say nobody checked keeps that, with their reasons and propagation's clicks,
+    its objects propagation's (``_unchecked``)."""
+    if states is None or states.statuses.get(t) not in UNCHECKED:
+        return before or FrameRecord(IMPORTED)
+    doubt = {obj: why for obj, why in states.reasons.get(t, {}).items() if obj in ids}
+    status = unchecked_status(states.statuses[t], bool(doubt), before and before.status)
+    before = before or FrameRecord(IMPORTED)
+    return replace(
+        before,
+        status=status,
+        clicks={**before.clicks, **propagations_clicks(labels, ids, states.clicks.get(t, {}))},
+        carried=sorted(set(before.carried) | set(ids)),
+        painted=sorted(set(before.painted) - set(ids)),
+        absent=sorted(set(before.absent) - set(ids)),
+        review={**before.review, **doubt},
     )
 
 

@@ -10,17 +10,25 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...types import FrameRecord
 from .errors import StoreCorruptError
 from .frame_record import read_record
 from .store import AnnotationStore
 
 
 def copy_frame(
-    source: AnnotationStore, target: AnnotationStore, t: int, labels: np.ndarray
+    source: AnnotationStore,
+    target: AnnotationStore,
+    t: int,
+    labels: np.ndarray,
+    record: FrameRecord | None = None,
 ) -> None:
     """Commit ``labels`` (``source``'s frame ``t``, or it with other objects' pixels added: a
-    merge) into ``target`` with everything ``source``'s commit of frame ``t`` holds."""
-    target.commit_frame(t, labels, read_record(source.frame_record(t), source.clicks(t)))
+    merge) into ``target`` with everything ``source``'s commit of frame ``t`` holds (its
+    record given as ``record``: with the added objects' clicks and marks)."""
+    if record is None:
+        record = read_record(source.frame_record(t), source.clicks(t))
+    target.commit_frame(t, labels, record)
     courses = source.read_courses(t)
     if courses:
         target.write_courses(t, courses)
