@@ -54,6 +54,31 @@ def test_replace_erases_the_object_whose_id_the_labels_gave_up(tmp_path, capsys)
             assert set(np.unique(labels)) == {0, 2} and (labels[10:15, 10:20] == 2).all()
 
 
+def test_replace_says_it_overwrites_the_frames_statuses_and_clicks(tmp_path, capsys):
+    """--replace named the objects it erased but not the frames' clicks and review status it
+    overwrote: a frame in review came back *imported*, accepted, its clicks gone, unsaid."""
+    store = skier_on(tmp_path / "s.zarr", (3, 5))
+    with AnnotationStore.open(store, readonly=False) as s:
+        labels = s.read_labels(3)
+        clicks = {1: [(3.0, 3.0, True, 10.0), (4.0, 4.0, True, 11.0)]}
+        s.commit_frame(3, labels, FrameRecord(FrameStatus.NEEDS_REVIEW, clicks, review={1: "x"}))
+    labels = np.zeros((6, 20, 30), np.uint8)
+    labels[3:6, 2:5, 2:5] = 1  # the skier's own masks, fixed in another tool
+    np.save(tmp_path / "l.npy", labels)
+    args = ["import-labels", str(store), "--from", str(tmp_path / "l.npy"), "--quiet"]
+    said = "statuses (needs review on frame 3, with its reasons; clicked on frame 5) and 2 click(s)"
+    assert main(args) == 1
+    assert f"would overwrite their {said}) or import" in capsys.readouterr().err
+    assert main([*args, "--replace", "--dry-run"]) == 0
+    assert f"would overwrite their {said}" in capsys.readouterr().out
+    assert main([*args, "--replace"]) == 0
+    out = capsys.readouterr().out
+    assert "erased no object" in out and f"; overwrote their {said}" in out
+    with AnnotationStore.open(store) as s:
+        assert s.statuses() == {t: FrameStatus.IMPORTED for t in (3, 4, 5)}
+        assert s.clicks(3) == {} and s.review_reasons().get(3, {}) == {}
+
+
 def test_a_merge_cut_short_by_a_full_disk_says_to_merge_the_frames_left(
     tmp_path, capsys, monkeypatch
 ):

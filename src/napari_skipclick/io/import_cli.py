@@ -138,10 +138,12 @@ def run(args: argparse.Namespace) -> int:
     if args.void is None and any(o.id == 255 for o in report.objects):
         print("  label 255 is an object here; if it marks void (DAVIS-style masks): --void 255")
     if report.replaced:
-        done = ("would replace", "would erase") if args.dry_run else ("replaced", "erased")
+        done = ["replaced", "erased", "overwrote"]
+        if args.dry_run:
+            done = ["would replace", "would erase", "would overwrite"]
         print(
             f"  {done[0]} the store's labels on frames {frame_ranges(report.replaced)}: "
-            f"{report.erased_text(done[1])}"
+            f"{report.erased_text(done[1])}; {report.overwritten_text(done[2])}"
         )
     if report.review:
         print(

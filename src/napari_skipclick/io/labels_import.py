@@ -67,6 +67,8 @@ class ImportReport:
     kept: dict[int, str] = field(default_factory=dict)
     #: frames that still need review, as the store read as the labels says (``states``)
     review: list[int] = field(default_factory=list)
+    #: frames replaced -> the status and the number of clicks the store held there
+    overwritten: dict[int, tuple[str, int]] = field(default_factory=dict)
 
     def erased_text(self, verb: str) -> str:
         """What replacing the store's frames erases (``verb``: "erased", "would erase"), said
@@ -75,6 +77,20 @@ class ImportReport:
             return f"{verb} no object: the labels hold every object the store has there"
         listed = "; ".join(map(str, self.erased))
         return f"{verb} the store's objects the labels do not hold there: {listed}"
+
+    def overwritten_text(self, verb: str) -> str:
+        """What replacing the store's frames overwrites beside their masks (``verb``:
+        "overwrote", "would overwrite"): their statuses, with reasons for review, and clicks."""
+        frames: dict[str, list[int]] = {}
+        for t, (status, _) in sorted(self.overwritten.items()):
+            frames.setdefault(status, []).append(t)
+        said = []
+        for status, at in frames.items():
+            doubt = status == FrameStatus.NEEDS_REVIEW.value
+            why = f", with {'its' if len(at) == 1 else 'their'} reasons" if doubt else ""
+            said.append(f"{status} on {frames_named(at)}{why}")
+        clicks = sum(n for _, n in self.overwritten.values())
+        return f"{verb} their statuses ({'; '.join(said)}) and {clicks} click(s)"
 
 
 def check_import(
@@ -98,7 +114,8 @@ def check_import(
     seen: set[int] = set()
     overlaps: dict[int, int] = {}
     labelled = []
-    annotated = set(store.annotated_frames())
+    annotated, statuses = set(store.annotated_frames()), store.statuses()
+    worked: dict[int, tuple[str, int]] = {}  # frame replaced -> its status, clicks
     held: dict[int, tuple[frozenset[int], dict[int, int]]] = {}  # frame -> ids, store's pixels
     meeting: dict[int, Meeting] = {}  # frame -> where the labels meet the store's there
     resumed = merge_left(store.path, source.path) if merge else None  # a merge cut short
@@ -114,6 +131,8 @@ def check_import(
                 meeting[t] = _meeting(labels, store.read_labels(t))
             elif t in annotated:
                 held[t] = ids, _pixels(store.read_labels(t))
+                clicks = sum(map(len, store.clicks(t).values()))
+                worked[t] = statuses.get(t, FrameStatus.EMPTY).value, clicks
         if overlap:
             overlaps[t] = overlap
         if progress is not None:
@@ -150,6 +169,7 @@ def check_import(
         gone = {t: _left_out(pixels, ids, moved) for t, (ids, pixels) in held.items()}
         erased = _erased(gone, stored)
         report = ImportReport(labelled, objects, overlaps, taken, erased, moved=moved)
+        report.overwritten = worked
     states = source.states
     if states is not None:
         doubt = [t for t in labelled if states.statuses.get(t) == FrameStatus.NEEDS_REVIEW]
@@ -158,8 +178,8 @@ def check_import(
         raise LabelsImportError(
             f"{store.path} already holds labels on frames {taken[:10]}"
             f"{' …' if len(taken) > 10 else ''}; add the labels' objects beside the store's "
-            f"(--merge), replace them (--replace {report.erased_text('would erase')}) or "
-            "import into a new store"
+            f"(--merge), replace them (--replace {report.erased_text('would erase')}; "
+            f"{report.overwritten_text('would overwrite')}) or import into a new store"
         )
     if overlaps and not allow_overlaps:
         worst = sorted(overlaps.items(), key=lambda kv: -kv[1])[:5]
