@@ -16,7 +16,7 @@ import numpy as np
 
 from .checks import MAX_OBJECT_ID
 from .colors import color_for
-from .types import FrameStatus, VideoInfo
+from .types import UNCHECKED, VideoInfo
 
 if TYPE_CHECKING:
     from .io.store import AnnotationStore
@@ -37,8 +37,6 @@ OBJECTS, CLASSES, STATUSES, PROBLEMS = "objects", "classes", "statuses", "proble
 #: metadata keys: why a store's frames need review (frame -> object ID -> reason), and the
 #: clicks propagation derived on the frames it made (frame -> object ID -> click records)
 REVIEW, DERIVED = "review_reasons", "derived_clicks"
-#: the statuses of frames nobody checked (their clicks: propagation's)
-UNCHECKED = (FrameStatus.PROPAGATED, FrameStatus.NEEDS_REVIEW)
 #: metadata key: frames per second, when a layer brings its own
 FPS = "fps"
 

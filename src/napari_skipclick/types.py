@@ -27,6 +27,9 @@ class FrameStatus(str, enum.Enum):
     IMPORTED = "imported"
 
 
+#: the statuses of frames nobody checked (propagation made them; their clicks are its own)
+UNCHECKED = (FrameStatus.PROPAGATED, FrameStatus.NEEDS_REVIEW)
+
 #: one stored click: row, column, positive?, unix time it was made
 ClickRecord = tuple[float, float, bool, float]
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..checks import label_values_problem
-from ..types import DEFAULT_CLASS
+from ..types import DEFAULT_CLASS, UNCHECKED
 from .store import AnnotationStore, StoreError, is_store
 
 if TYPE_CHECKING:
@@ -201,7 +201,7 @@ def _store(path: Path) -> LabelSource:
     """Another annotation store's labels, objects and classes, the video it is of, and its
     frames' statuses, reasons for review and propagation's clicks (as a store's layer opened
     by the reader carries them to the widget's *Import labels*)."""
-    from ..session.imports import UNCHECKED, FrameStates
+    from ..session.imports import FrameStates
 
     store = AnnotationStore.open(path)  # read-only: no lock, nothing to close
     statuses = store.statuses()

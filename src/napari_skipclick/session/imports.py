@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..checks import ids_in, label_values_problem
-from ..types import DEFAULT_CLASS, Click, FrameRecord, FrameStatus, ObjectInfo
+from ..types import DEFAULT_CLASS, UNCHECKED, Click, FrameRecord, FrameStatus, ObjectInfo
 from .derived_clicks import derive_clicks
 from .frame_changes import FrameChange, Marks
 from .propagation_settings import PropagationSettings
@@ -121,8 +121,6 @@ def import_frames(
     return added
 
 
-#: the statuses of frames nobody checked: an import keeps them
-UNCHECKED = (FrameStatus.PROPAGATED, FrameStatus.NEEDS_REVIEW)
 IMPORTED = FrameStatus.IMPORTED
 
 

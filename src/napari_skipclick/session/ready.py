@@ -20,7 +20,7 @@ from scipy import ndimage
 
 from ..engines.base import Engine, Features
 from ..shapes import on_picture
-from ..types import Click, FrameStatus
+from ..types import UNCHECKED, Click, FrameStatus
 from .carry import Moved, matcher_of, move_object
 from .propagation_settings import PropagationSettings
 from .track import Track
@@ -233,4 +233,4 @@ def mark_not_carried(
 LEFT_FRAME = "the object left the picture"
 
 #: statuses of frames whose clicks propagation derived (re-propagating may replace them)
-CARRIED = (FrameStatus.PROPAGATED, FrameStatus.NEEDS_REVIEW)
+CARRIED = UNCHECKED
