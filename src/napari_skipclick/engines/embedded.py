@@ -35,13 +35,18 @@ from .embedded_refine import (
 )
 from .embedded_settings import EmbeddedSettings
 from .embedded_thin_pass import off_line_radii, snap_near_misses, thin_objects
-from .embedded_zoom import crop_features, zoom_box
+from .embedded_zoom import click_box, crop_features, inside_crop, zoom_box
 from .working_size import clicks_on_grid, downsized, resized, working_shape
 
 #: the smallest ``max_side``: a smaller grid holds too few superpixels to segment anything
 MIN_SIDE = 64
 #: the probability of the pixels the thin pass took from the superpixel result (a flood)
 THIN_DROPPED = 0.02
+#: the largest share of the frame's first answer the crop's may hold to replace it (a flood)
+FIRST_ZOOM_SHARE = 0.5
+#: the largest share of the frame the first click's crop may cover: on photos a crop of
+#: ``first_zoom_side`` holds much of a large object, whose own colours then count as background
+FIRST_ZOOM_AREA = 0.12
 
 
 @cache  # read once: the key is asked for on every click
@@ -150,16 +155,52 @@ class EmbeddedEngine:
     def _zoomed(self, arrays: dict, clicks: list[Click], prev: np.ndarray | None) -> np.ndarray:
         """Decode in the zoom crop when there is one, else in the whole frame (``arrays``: its
         features, on the grid of the clicks and ``prev``)."""
-        shape = arrays["labels"].shape
         box = self._zoom_box(prev, clicks)
-        if box is None:
-            return self._decode(arrays, clicks, prev)
+        if box is not None:
+            return self._in_crop(arrays, clicks, prev, box)
+        out = self._decode(arrays, clicks, prev)
+        if prev is not None and (prev > 0.5).any():
+            return out
+        return self._first(arrays, clicks, prev, out)
+
+    def _in_crop(
+        self,
+        arrays: dict,
+        clicks: list[Click],
+        prev: np.ndarray | None,
+        box: tuple[int, int, int, int],
+    ) -> np.ndarray:
+        """Decode in the crop ``box`` of the frame; 0 outside it."""
         y0, y1, x0, x1 = box
         inside = [c for c in (in_crop(click, box) for click in clicks) if c is not None]
-        out = np.zeros(shape, dtype=np.float32)
-        crop = crop_features(arrays, box)
-        out[y0:y1, x0:x1] = self._decode(crop, inside, prev[y0:y1, x0:x1])
+        out = np.zeros(arrays["labels"].shape, dtype=np.float32)
+        crop_prev = None if prev is None else prev[y0:y1, x0:x1]
+        out[y0:y1, x0:x1] = self._decode(crop_features(arrays, box), inside, crop_prev)
         return out
+
+    def _first(
+        self, arrays: dict, clicks: list[Click], prev: np.ndarray | None, out: np.ndarray
+    ) -> np.ndarray:
+        """The answer ``out`` to clicks with no mask yet, or the answer in a crop of
+        ``first_zoom_side`` around them where that one ends inside the crop and holds at most
+        ``FIRST_ZOOM_SHARE`` of the frame's: a small object whose colours the wider background
+        holds too (a board before dark mountains) floods in the frame, not in the crop."""
+        side = self.settings.first_zoom_side
+        shape = arrays["labels"].shape
+        box = click_box(shape, clicks, side) if side > 0 else None
+        mask = out > 0.5
+        if box is None or not mask.any():
+            return out
+        y0, y1, x0, x1 = box
+        if (y1 - y0) * (x1 - x0) > FIRST_ZOOM_AREA * mask.size:
+            return out
+        if mask[y0:y1, x0:x1].sum() == mask.sum():
+            return out  # the answer lies in the crop already
+        crop = self._in_crop(arrays, clicks, prev, box)
+        small = crop[y0:y1, x0:x1] > 0.5
+        if not small.any() or not inside_crop(small, box, shape):
+            return out
+        return crop if small.sum() <= FIRST_ZOOM_SHARE * mask.sum() else out
 
     def _zoom_box(
         self, prev: np.ndarray | None, clicks: list[Click]

@@ -132,6 +132,11 @@ class EmbeddedSettings:
     )
     zoom_expansion: float = _setting(1.4, "crop side per side of the object's box (zoom)")
     zoom_min_side: int = _setting(120, "smallest side in pixels of the zoom crop")
+    first_zoom_side: int = _setting(
+        240,
+        "side in pixels of the crop a first click is also decoded in; its answer, when it stays"
+        " inside the crop and is at most half the frame's, is the object (0: never)",
+    )
     guard_share: float = _setting(
         0.25,
         "an addition no positive click lies in is undone when larger than this share of the"

@@ -69,3 +69,29 @@ def crop_features(arrays: dict, box: tuple[int, int, int, int]) -> dict[str, np.
     out.update(superpixel_graph(labels, lab_float(out["lab"])))
     out.update(colour_histograms(labels, out["pixel_bin"].astype(np.int32)))
     return out
+
+
+def click_box(
+    shape: tuple[int, int], clicks: Sequence[Click], side: int
+) -> tuple[int, int, int, int] | None:
+    """The crop of ``side`` pixels around the positive clicks, or None where it would be the
+    whole frame or leave a click out."""
+    box = zoom_box(np.zeros(shape, dtype=bool), clicks, 1.0, side)
+    if box == (0, shape[0], 0, shape[1]):
+        return None
+    y0, y1, x0, x1 = box
+    inside = all(y0 <= c.y < y1 and x0 <= c.x < x1 for c in clicks)
+    return box if inside else None
+
+
+def inside_crop(mask: np.ndarray, box: tuple[int, int, int, int], shape: tuple[int, int]) -> bool:
+    """Whether the crop's ``mask`` keeps off the crop's rim where the rim is no frame border
+    (the object, so cut out, ends inside the crop)."""
+    y0, y1, x0, x1 = box
+    sides = (
+        (y0 > 0, mask[0]),
+        (y1 < shape[0], mask[-1]),
+        (x0 > 0, mask[:, 0]),
+        (x1 < shape[1], mask[:, -1]),
+    )
+    return not any(inner and line.any() for inner, line in sides)
