@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from napari_skipclick.session import AnnotationSession
+from napari_skipclick.session import AnnotationSession, PropagationSettings
 from napari_skipclick.types import Click, FrameStatus
 from session.test_session_quality import RedEngine
 from support.engines import BACKGROUND, RED
 
 
-def _closer(n_frames: int) -> AnnotationSession:
+def _closer(n_frames: int, settings: PropagationSettings | None = None) -> AnnotationSession:
     """A red square one pixel wider on each frame (an object coming closer), propagated from
-    frame 0: from frame 10 on it has grown past 1.5 times its area there."""
+    frame 0 (with ``settings``): from frame 10 on it has grown past 1.5 times its area there."""
     frames = np.empty((n_frames, 80, 100, 3), np.uint8)
     frames[:] = BACKGROUND
     for t in range(n_frames):
@@ -20,7 +20,7 @@ def _closer(n_frames: int) -> AnnotationSession:
     session = AnnotationSession(frames, RedEngine())
     obj = session.add_object().id
     session.set_clicks(0, obj, [Click(20, 30, True)])
-    list(session.propagate([obj], 0))
+    list(session.propagate([obj], 0, settings=settings))
     return session
 
 
@@ -40,6 +40,16 @@ def test_accepting_a_frame_makes_it_the_reference_of_the_frames_after_it():
     assert (session.labels[29] == 1).sum() > 2 * (session.labels[10] == 1).sum()
     session.undo()  # the acceptance and what it settled are one step
     assert _in_review(session) == marked
+
+
+def test_an_accepted_frame_judges_by_the_limits_the_run_judged_by():
+    session = _closer(40, PropagationSettings(max_trend_ratio=2.0))
+    marked = _in_review(session)
+    assert marked[0] == 15  # grown past twice the start frame's area, give or take
+    session.set_status(15, FrameStatus.REVIEWED)
+    # frame 30 is 1.78 times frame 15's area: within the run's limit, not the default 1.5
+    assert session.status(30) == FrameStatus.PROPAGATED
+    assert session.status(39) == FrameStatus.NEEDS_REVIEW
 
 
 def test_frames_beyond_your_work_keep_their_marks():

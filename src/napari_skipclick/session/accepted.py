@@ -13,8 +13,9 @@ against the frames before (``quality.since_before``: the previous frame, the one
 ``trend_frames`` back, a thin object's length on the frames that passed) look back too: the
 accepted frame passed, and a frame of the run marked by them alone (``quality.trend_only``)
 is judged again as a run started from the accepted frame would judge it, against the frames
-from there (the accepted one, then those that pass), and against its start-frame limits. A
-run started from the accepted frame judges against it anyway: it is that run's start frame.
+from there (the accepted one, then those that pass), and against its start-frame limits,
+each by the limits of the session's last run (``run_settings``). A run started from the
+accepted frame judges against it anyway: it is that run's start frame.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def judge_after(
     as edits of undo group ``group``. Returns the frames settled for some object. Call under
     ``session.locked()``."""
     accepted = session.labels.read(k)
-    settings = prop.PropagationSettings()
+    settings = session.run_settings  # the limits the run judged by
     settled: set[int] = set()
     for obj_id in objects:
         if not (reference := accepted == obj_id).any():
