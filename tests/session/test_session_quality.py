@@ -10,7 +10,15 @@ import numpy as np
 from napari_skipclick.engines.base import Features
 from napari_skipclick.session import AnnotationSession, PropagationSettings
 from napari_skipclick.session.carry import Carried
-from napari_skipclick.session.quality import THIN_WIDTH, ShapeHistory, assess, trend_only
+from napari_skipclick.session.quality import (
+    THIN_WIDTH,
+    ShapeHistory,
+    assess,
+    since_before,
+    since_start,
+    start_only,
+    trend_only,
+)
 from napari_skipclick.shapes import median_width, pieces, segment, skeleton_length, straight_share
 from napari_skipclick.types import Click, FrameStatus
 from support.engines import BACKGROUND, RED
@@ -217,6 +225,29 @@ def test_a_trend_mark_names_the_later_checks_that_failed_too():
     *_, reason, _, _ = assess(doubtful, int(long.sum()), history, settings)
     assert reason.startswith("length changed by a factor") and "; low confidence 0.30" in reason
     assert not trend_only(reason)
+
+
+def test_each_check_s_marks_are_read_back_as_its_own():
+    """``trend_only`` and ``start_only`` read the marks ``since_before`` and ``since_start``
+    write, area and length alike (a frame you accept judges them again by them)."""
+    settings = PropagationSettings(trend_frames=2)
+    long = bar(cols=(20, 80))
+    history = ShapeHistory.starting(long)
+    area, length = int(long.sum()), history.lengths[0]
+    marks = [
+        since_before(2 * area, length, area, history, settings, 0.0),  # the previous frame
+        since_before(length, length // 2, length, history, settings, 0.0),  # the length
+    ]
+    history.add(area, length)
+    marks.append(since_before(2 * area, length, 2 * area, history, settings, 0.0))  # the trend
+    for mark in marks:
+        assert mark is not None and trend_only(mark) and not start_only(mark), mark
+    far = PropagationSettings(max_drift_ratio=1.2)
+    starts = [since_start(2 * area, length, history, far, 0.0)]  # the area
+    starts.append(since_start(area, 2 * length, history, far, 0.0))  # the length
+    starts.append(since_start(4 * area, length, history, settings, 0.0))  # the growth
+    for mark in starts:
+        assert mark is not None and start_only(mark) and not trend_only(mark), mark
 
 
 def test_a_mask_grown_ragged_is_judged_by_the_start_frames_boundary():

@@ -40,8 +40,11 @@ References = tuple[int, int, int, int]
 #: how the marks of the checks against the start frame (``since_start``) say where from
 SINCE_START = "since the start frame"
 
-#: how the marks of the checks against the frames before (``since_before``) say what changed
+#: how the marks of the checks against the frames before (``since_before``) say what changed,
+#: the factor after it (``trend_only`` reads the marks by it), and how those against the start
+#: frame's area and length say it (``since_start``; they end with ``SINCE_START``)
 CHANGED = "changed by a factor"
+DRIFTED = "drifted by a factor"
 
 
 @dataclass
@@ -164,19 +167,17 @@ def _changed(
     each widened by ``band``. A reference of 0 is not checked."""
     previous, trend, back, first = references
     checks = (
-        ((first, settings.max_drift_ratio, "drifted", f" {SINCE_START}"),)
+        ((first, settings.max_drift_ratio, DRIFTED, f" {SINCE_START}"),)
         if start
         else (
-            (previous, settings.max_area_ratio, "changed", ""),
-            (trend, settings.max_trend_ratio, "changed", f" over {back} frames"),
+            (previous, settings.max_area_ratio, CHANGED, ""),
+            (trend, settings.max_trend_ratio, CHANGED, f" over {back} frames"),
         )
     )
-    for reference, limit, verb, when in checks:
+    for reference, limit, how, when in checks:
         if reference and not within(value, reference, limit, band):
             factor = value / reference  # the limit holds either way: 0.67 to 1.5 for 1.5
-            return (
-                f"{what} {verb} by a factor {factor:.2f}{when} (limits {1 / limit:.2f}-{limit:g})"
-            )
+            return f"{what} {how} {factor:.2f}{when} (limits {1 / limit:.2f}-{limit:g})"
     return None
 
 
