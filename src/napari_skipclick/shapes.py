@@ -38,7 +38,7 @@ def grown_box(mask: np.ndarray, grow: int) -> tuple[int, int, int, int] | None:
     )
 
 
-def _cropped(mask: np.ndarray) -> np.ndarray:
+def cropped(mask: np.ndarray) -> np.ndarray:
     """``mask`` cut to its box and padded by one pixel of background."""
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     return np.pad(mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], 1)
@@ -48,13 +48,13 @@ def median_width(mask: np.ndarray) -> float:
     """Twice the median distance of ``mask``'s pixels to the outside (0 for an empty mask)."""
     if not mask.any():
         return 0.0
-    crop = _cropped(mask)
+    crop = cropped(mask)
     return 2.0 * float(np.median(ndimage.distance_transform_edt(crop)[crop]))
 
 
 def skeleton_length(mask: np.ndarray) -> int:
     """Pixels of ``mask``'s skeleton: a thin object's length, with its branches and pieces."""
-    return int(np.count_nonzero(skeletonize(_cropped(mask)))) if mask.any() else 0
+    return int(np.count_nonzero(skeletonize(cropped(mask)))) if mask.any() else 0
 
 
 def segment(points: np.ndarray) -> tuple[np.ndarray, float] | None:
@@ -109,7 +109,7 @@ def straight_share(mask: np.ndarray, max_width: float) -> float:
     if total == 0:
         return 0.0
     # a body or a board, most of it wider than any such line, is told without its pieces
-    crop = _cropped(mask)
+    crop = cropped(mask)
     side = int(np.ceil(max_width)) + 2
     wide = ndimage.maximum_filter(ndimage.minimum_filter(crop, side), side) & crop
     if 2 * np.count_nonzero(wide) > total:

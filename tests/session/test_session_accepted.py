@@ -107,3 +107,21 @@ def test_an_accepted_frame_is_the_reference_of_the_area_trend_after_it():
     assert _in_review(session) == []
     session.undo()
     assert _in_review(session) == [5, 8, 9]
+
+
+def test_an_accept_reads_the_frames_after_it_up_to_the_last_mark_it_judges_again(monkeypatch):
+    """Enter runs on the GUI thread: the frames of the run after the last mark it may settle
+    are not read (their masks, lengths and boundaries were most of its cost on a long run)."""
+    frames = np.empty((24, 80, 100, 3), np.uint8)
+    frames[:] = BACKGROUND
+    for t in range(24):  # a red square that comes closer up to frame 12, then goes back
+        side = 30 + min(t, 24 - t)
+        frames[t, 10 : 10 + side, 20 : 20 + side] = RED
+    session = _propagated(frames, Click(20, 30, True))
+    marked = _in_review(session)
+    assert marked and marked[-1] < 20
+    read: list[int] = []
+    real = session.labels.read
+    monkeypatch.setattr(session.labels, "read", lambda t: read.append(t) or real(t))
+    session.set_status(3, FrameStatus.REVIEWED)
+    assert sorted(set(read) - {3}) == list(range(4, marked[-1] + 1))

@@ -10,6 +10,7 @@ import numpy as np
 from napari_skipclick.engines.base import Features
 from napari_skipclick.session import AnnotationSession, PropagationSettings
 from napari_skipclick.session.carry import Carried
+from napari_skipclick.session.mask_measures import boundary_pixels
 from napari_skipclick.session.quality import (
     THIN_WIDTH,
     ShapeHistory,
@@ -52,6 +53,14 @@ def test_width_and_length_of_a_pole_and_of_a_body():
     )
     assert ShapeHistory.starting(pole).lengths == [skeleton_length(pole)]
     assert ShapeHistory.starting(body).lengths is None  # a wide object: its area alone
+
+
+def test_the_boundary_is_counted_with_the_picture_s_edge_as_outside():
+    inner = bar(rows=(20, 23), cols=(20, 30))  # 30 pixels, the 8 in its middle row inside
+    assert boundary_pixels(inner) == 22
+    assert boundary_pixels(bar(rows=(0, 3), cols=(0, 10))) == 22  # in the picture's corner
+    assert boundary_pixels(bar(rows=(0, 64), cols=(0, 96))) == 2 * (64 + 96) - 4
+    assert boundary_pixels(np.zeros((64, 96), bool)) == 0
 
 
 def test_straight_lines_are_told_from_two_lines_side_by_side_a_bend_and_a_board():

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..shapes import skeleton_length
+from ..shapes import cropped, skeleton_length
 from . import propagation as prop
 from .frame_changes import frame_change
 from .mask_measures import boundary_pixels
@@ -52,20 +52,34 @@ def judge_after(
         if not (reference := accepted == obj_id).any():
             continue  # not on the frame: nothing to judge against
         for direction in (1, -1):
+            frames = _run_after(session, obj_id, k, direction)
+            judged = {t for t in frames if _judged(session, t, obj_id)}
+            if not judged:
+                continue  # no mark to judge again: no frame is read
             history = ShapeHistory.starting(reference)
-            for t in _run_after(session, obj_id, k, direction):
+            for t in frames:
+                if not judged:
+                    break  # no mark left to judge again: the frames after it are not read
                 mask = session.labels.read(t) == obj_id
                 area = int(np.count_nonzero(mask))
+                mask = cropped(mask) if area else mask  # measured on its box alone
                 length = skeleton_length(mask) if history.thin else None
-                reason = session.reasons_on(t).get(obj_id)
-                if obj_id in session.review_reasons(t) and _passes(
-                    reason, area, length, history, settings, boundary_pixels(mask)
-                ):
-                    _settle(session, t, obj_id, group)
-                    settled.add(t)
+                if t in judged:
+                    judged.discard(t)
+                    reason = session.review_reasons(t)[obj_id]
+                    if _passes(reason, area, length, history, settings, mask):
+                        _settle(session, t, obj_id, group)
+                        settled.add(t)
                 passed = obj_id not in session.review_reasons(t)
                 history.add(area, length if passed else None, passed)
     return sorted(settled)
+
+
+def _judged(session: AnnotationSession, t: int, obj_id: int) -> bool:
+    """Whether frame ``t`` is in review for the object by a mark that an accepted frame
+    judges again (``quality.start_only``, ``quality.trend_only``)."""
+    reason = session.review_reasons(t).get(obj_id)
+    return start_only(reason) or trend_only(reason)
 
 
 def _run_after(session: AnnotationSession, obj_id: int, k: int, direction: int) -> list[int]:
@@ -83,20 +97,20 @@ def _run_after(session: AnnotationSession, obj_id: int, k: int, direction: int) 
 
 
 def _passes(
-    reason: str | None,
+    reason: str,
     area: int,
     length: int | None,
     history: ShapeHistory,
     settings: prop.PropagationSettings,
-    boundary: int,
+    mask: np.ndarray,
 ) -> bool:
-    """Whether a mask of ``area`` pixels (``length``, ``boundary``) marked for ``reason`` now
-    passes against ``history`` (from the accepted frame): a mark against the start frame
+    """Whether ``mask`` of ``area`` pixels (and ``length``), marked for ``reason`` (``_judged``),
+    now passes against ``history`` (from the accepted frame): a mark against the start frame
     alone by those limits, one against the frames before it alone by those and the start
-    frame's; any other mark stays."""
-    band = settings.jitter * boundary
-    if not area or not (start_only(reason) or trend_only(reason)):
+    frame's."""
+    if not area:
         return False
+    band = settings.jitter * boundary_pixels(mask)
     if trend_only(reason) and since_before(
         area, length, history.areas[-1], history, settings, band
     ):
