@@ -12,8 +12,8 @@ set as the reviewed start of a fresh session with the ``embedded`` engine and pr
 without corrections through the first ``--frames`` frames, each object alone as
 ``eval-video`` carries it, or all of the clip's objects together as the widget does
 (``--together``). Every step prints its frame, object, IoU with the truth, whether the frame
-was marked *needs review* for the object and the kind of its reason (``KINDS``), with the
-pixels a line object's budget held back (``Carried.held_back``) and its area.
+was marked *needs review* for the object and the kind of its reason (``review_stops.KINDS``),
+with the pixels a line object's budget held back (``Carried.held_back``) and its area.
 
 A step **failed** when its IoU is below 0.5 or fell by 0.15 or more from the frame before
 (frame 0: the truth, IoU 1): a mask that lost the object, or one that just lost much of it.
@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -51,6 +50,7 @@ from napari_skipclick.eval.video_protocol import frame_iou
 from napari_skipclick.io.video import open_video
 from napari_skipclick.session import AnnotationSession, propagation
 from napari_skipclick.session.line_support import line_support
+from napari_skipclick.session.review_stops import reason_kind
 from napari_skipclick.shapes import skeleton_length
 from napari_skipclick.types import FrameStatus
 
@@ -59,28 +59,12 @@ LOST_IOU = 0.5
 #: ... or when its IoU fell by this much from the frame before
 DROP = 0.15
 
-#: the kinds of review reasons, each with a pattern of its text (``quality.assess``)
-KINDS = (
-    ("empty", r"vanished"),
-    ("coasting", r"seems to stop moving"),
-    ("hidden", r"still seems stopped"),
-    ("refused", r"the motion carried it"),
-    ("area", r"^area "),
-    ("length", r"^length "),
-    ("confidence", r"^low confidence"),
-    ("colour", r"colours match"),
-    ("held", r"its line would grow"),
-)
-
 
 def kind(reason: str | None) -> str | None:
-    """The kind of a review reason (None: the frame passed)."""
+    """The kind of a review reason (``review_stops.reason_kind``; None: the frame passed)."""
     if reason is None:
         return None
-    for name, pattern in KINDS:
-        if re.search(pattern, reason):
-            return name
-    return "other"
+    return reason_kind(reason) or "other"
 
 
 #: the line scores of each carried mask the map placed, by the id of its ``prior``
