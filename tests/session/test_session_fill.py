@@ -273,3 +273,45 @@ def test_fill_all_fills_only_the_gaps_that_are_empty_or_stale():
         assert gaps_to_fill(session, [obj]) == ([(0, 5, [obj])], 1)
     list(session.fill_all())
     np.testing.assert_array_equal(session.labels[2] == obj, red_mask(2))
+
+
+def test_fill_all_leaves_a_gap_the_object_really_left():
+    """The square hidden on frames 3-6: each half of the fill loses it there and stops. The
+    frames it left empty made every later Fill all redo the gap, and so did the frame you
+    cleared of the mask the motion carried onto the background; now it is filled once, and
+    again after your next click on a keyframe."""
+    from napari_skipclick.session.fill import gaps_to_fill
+
+    session, obj = keyed_session((0, 9), hidden=(3, 4, 5, 6))
+    list(session.fill_all())
+    assert not any(obj in session.ids_on(t) for t in (4, 5))
+    session.set_clicks(3, obj, [])  # the carried mask on the background, deleted
+    versions = {t: session.labels.version(t) for t in range(10)}
+    with session.locked():
+        assert gaps_to_fill(session, [obj]) == ([], 1)
+    with pytest.raises(ValueError, match="filled already"):
+        session.fill_all()
+    assert {t: session.labels.version(t) for t in range(10)} == versions
+    assert obj not in session.ids_on(3)
+    session.set_clicks(9, obj, [*session.clicks(9, obj), Click(26, 35, True)])
+    with session.locked():
+        assert gaps_to_fill(session, [obj]) == ([(0, 9, [obj])], 0)
+
+
+def test_painting_a_keyframe_makes_its_gap_stale():
+    """A keyframe you only painted has no click of yours: painting it again after a fill
+    never made the frames carried from it stale."""
+    from napari_skipclick.session.fill import gaps_to_fill
+
+    session, obj = keyed_session((0,))
+    painted = np.zeros((64, 96), bool)
+    painted[red_box(9)] = True
+    session.paint(9, (0, 64, 0, 96), painted, obj)  # keyframe 9: painted, no click
+    assert session.status(9) == FrameStatus.CLICKED and not session.clicks(9, obj)
+    list(session.fill_all())
+    with session.locked():
+        assert gaps_to_fill(session, [obj]) == ([], 1)
+    top = painted & ~np.roll(painted, 1, axis=0)
+    session.paint(9, (0, 64, 0, 96), top, 0)  # its top row erased
+    with session.locked():
+        assert gaps_to_fill(session, [obj]) == ([(0, 9, [obj])], 0)

@@ -108,6 +108,9 @@ class AnnotationSession(
         #: the user marked not on it (``absent``)
         self._carried: dict[int, set[int]] = {}
         self._painted: dict[int, set[int]] = {}
+        #: (frame, object) -> when the user last painted or erased its pixels there (this
+        #: session: ``painted_at``)
+        self._paint_times: dict[tuple[int, int], float] = {}
         self._accepted: set[int] = set()
         self._absent: dict[int, set[int]] = {}
         #: frame -> object -> why propagation marked the frame for review

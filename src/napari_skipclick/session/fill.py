@@ -104,16 +104,21 @@ def gaps(statuses: Mapping[int, FrameStatus]) -> list[tuple[int, int]]:
 def needs_filling(session: AnnotationSession, start: int, end: int, obj_id: int) -> bool:
     """Whether *Fill all* fills the object into the frames between keyframes ``start`` and
     ``end``: one of them is **empty** for it (no pixels, and you did not mark it absent there)
-    or **stale**: its mask there was carried (its clicks there all older) before your last
-    click of it on either keyframe (a keyframe you accepted as propagation left it has none).
-    A gap filled since, its frames passing, in review or yours, is left as it is (*Fill
-    between keyframes* fills one again)."""
-    edited = max(_clicked(session, start, obj_id), _clicked(session, end, obj_id))
-    for t in range(start + 1, end):
+    while no run found it gone in the gap (``gone``), or **stale**: its mask there was carried
+    (its clicks there all older) before your last edit of it on either keyframe (``_edited``;
+    a keyframe you accepted as propagation left it has none). A gap filled since, its frames
+    passing, in review or yours, is left as it is (*Fill between keyframes* fills one
+    again)."""
+    edited = max(_edited(session, start, obj_id), _edited(session, end, obj_id))
+    between = range(start + 1, end)
+    left = any(gone(session, t, obj_id) for t in between)
+    for t in between:
         marks = session.marks_on(t)
         if obj_id in marks.absent:
             continue
         if obj_id not in session.ids_on(t):
+            if left:
+                continue  # it left the gap's frames: the run that found so stopped there
             return True
         times = [when for _, when in session.timed_clicks(t, obj_id)]
         if obj_id in marks.carried and times and max(times) < edited:
@@ -121,12 +126,19 @@ def needs_filling(session: AnnotationSession, start: int, end: int, obj_id: int)
     return False
 
 
-def _clicked(session: AnnotationSession, t: int, obj_id: int) -> float:
-    """When you last clicked the object on frame ``t`` (0.0: never; ``made_by_user``)."""
+def gone(session: AnnotationSession, t: int, obj_id: int) -> bool:
+    """Whether a run found the object gone on frame ``t`` (lost, or out of the picture): it
+    noted the object carried there with no mask (``propagation``)."""
+    return obj_id in session.marks_on(t).carried and obj_id not in session.ids_on(t)
+
+
+def _edited(session: AnnotationSession, t: int, obj_id: int) -> float:
+    """When you last clicked the object on frame ``t`` (``made_by_user``) or painted its
+    pixels there (``painted_at``); 0.0: never."""
     times = [when for _, when in session.timed_clicks(t, obj_id)]
     by_user = made_by_user(times, obj_id in session.marks_on(t).carried)
     mine = [when for when, yours in zip(times, by_user, strict=True) if yours]
-    return max(mine, default=0.0)
+    return max([*mine, session.painted_at(t, obj_id)])
 
 
 def gaps_to_fill(

@@ -13,6 +13,7 @@ elsewhere stays.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -36,6 +37,7 @@ class SessionPainting:
     registry: ObjectRegistry
     _clicks: ClickTable
     _lock: Any
+    _paint_times: dict[tuple[int, int], float]  # the session's
     status: Callable[[int], FrameStatus]
     ids_on: Callable[[int], frozenset[int]]
     marks_on: Callable[[int], Marks]
@@ -89,11 +91,22 @@ class SessionPainting:
                     f"label {min(bad)} is no object's ID: paint with an object's ID ({listed}) "
                     "or 0 to erase"
                 )
+            region = self.labels.read(t)[y0:y1, x0:x1]
+            changed = painted & (region != values)
+            touched = ids_in(region[changed]) | ids_in(values[changed].astype(np.uint64))
             change = self._painted_change(t, (y0, y1, x0, x1), painted, values)
             if change is None:
                 return False
             self.record(change, group=group)
+            now = time.time()
+            self._paint_times.update(((t, obj), now) for obj in touched)
         return True
+
+    def painted_at(self, t: int, obj_id: int) -> float:
+        """When you last painted or erased the object's pixels on frame ``t`` in this session
+        (the unix time, as a click's; 0.0: not in this session)."""
+        with self._lock:
+            return self._paint_times.get((self.labels.frame_index(t), obj_id), 0.0)
 
     def end_stroke(self, group: int) -> None:
         """The stroke painted in undo group ``group`` ended: its dabs fold into one patch per
