@@ -419,3 +419,28 @@ def _on_random_walker(make_napari_viewer, qtbot) -> SkipClickWidget:
     widget.setup_panel.request_start()
     qtbot.waitUntil(lambda: widget.controller.session is not None, timeout=30_000)
     return widget
+
+
+def test_the_shut_session_box_is_its_title_alone_and_apply_still_works(make_napari_viewer, qtbot):
+    """The Session box, shut while a session runs, kept an empty strip under its title, did
+    not say how to get the settings back, and disabled Apply (a script's click did nothing)."""
+    viewer = make_napari_viewer(show=True)
+    viewer.add_image(np.zeros((2, 32, 32), np.uint8))
+    _, widget = viewer.window.add_plugin_dock_widget("napari-skipclick", "SkipClick annotation")
+    box, panel = widget.session_box, widget.setup_panel
+    panel.engine_combo.setCurrentText("embedded")
+    panel.start_button.click()
+    qtbot.waitUntil(lambda: widget.controller.session is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: not box.isChecked() and not panel.isVisible())
+    qtbot.waitUntil(lambda: box.height() <= box.fontMetrics().height() + 2)
+    assert "tick" in box.title().lower() and "engine" in box.title()
+    assert panel.start_button.isEnabled()
+    panel.engine_combo.setCurrentText("random-walker")
+    panel.start_button.click()  # Apply, the box still shut
+    qtbot.waitUntil(
+        lambda: widget.controller.session.engine.name == "random-walker", timeout=30_000
+    )
+    box.setChecked(True)
+    assert box.title() == "Session" and panel.isVisible()
+    qtbot.waitUntil(lambda: box.height() > panel.start_button.height() * 4)
+    widget.controller.close_session()

@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from qtpy.QtCore import QEvent, Qt
+from qtpy.QtCore import QEvent, QMargins, QRect, Qt
 from qtpy.QtWidgets import (
+    QWIDGETSIZE_MAX,
     QAbstractButton,
     QFrame,
     QGroupBox,
     QLabel,
     QScrollArea,
+    QStyle,
+    QStyleOptionGroupBox,
     QVBoxLayout,
     QWidget,
 )
@@ -26,6 +29,9 @@ from .layers import layers_in_use
 from .objects_panel import ObjectsPanel
 from .setup_panel import SetupPanel
 from .unsaved import ask_unsaved
+
+#: the Session box's title while folded: how to get the settings back
+SHUT_TITLE = "Session (tick to change the engine or store)"
 
 
 class SkipClickWidget(QWidget):
@@ -115,14 +121,33 @@ class SkipClickWidget(QWidget):
         self.session_box = self.setup_panel.parentWidget()
         self.session_box.setCheckable(True)
         self.session_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space is napari's pan
-        self.session_box.setToolTip("Show or hide the session settings")
-        self.session_box.toggled.connect(self.setup_panel.setVisible)
+        self._box_margins = self.session_box.layout().contentsMargins()  # those of the open box
+        self.session_box.toggled.connect(self._fold_session_box)
+        self._fold_session_box(True)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(panels)
         return scroll
+
+    def _fold_session_box(self, opened: bool) -> None:
+        """Show the settings, or fold the Session box to its title, which says how to open it.
+
+        A shut checkable box disables what it holds: the panel stays enabled, so that Apply
+        (``request_start``) works from a script whether the box is open or not."""
+        box, panel = self.session_box, self.setup_panel
+        panel.setVisible(opened)
+        panel.setEnabled(True)
+        box.layout().setContentsMargins(self._box_margins if opened else QMargins())
+        box.setTitle("Session" if opened else SHUT_TITLE)
+        box.setStyleSheet("" if opened else "QGroupBox { border: none; }")  # no empty frame
+        box.setMaximumHeight(QWIDGETSIZE_MAX if opened else title_height(box))
+        box.setToolTip(
+            "Untick to hide the session settings"
+            if opened
+            else "Tick to show the session settings: change the engine, store or cache, then Apply"
+        )
 
     def start(self, image_layer: Any, engine: Any, store_path: str | None = None) -> Any:
         """Start annotating ``image_layer`` with ``engine`` (what the Start button ends in)."""
@@ -204,6 +229,18 @@ class SkipClickWidget(QWidget):
         self.controller.release_viewer()
         self.setup_panel.release_viewer()
         self.objects_panel.release_viewer()
+
+
+def title_height(box: QGroupBox) -> int:
+    """The height of ``box``'s title line: its check box and its text."""
+    option = QStyleOptionGroupBox()
+    box.initStyleOption(option)
+    style, control = box.style(), QStyle.ComplexControl.CC_GroupBox
+    parts = (QStyle.SubControl.SC_GroupBoxLabel, QStyle.SubControl.SC_GroupBoxCheckBox)
+    title = QRect()
+    for part in parts:
+        title = title.united(style.subControlRect(control, option, part, box))
+    return title.bottom() + 1
 
 
 def _store_path(session: Any) -> str | None:
