@@ -410,6 +410,19 @@ def test_a_build_or_download_ending_after_the_dock_closed_reports_nothing(
     assert said == [] and field.value() != str(tmp_path)
 
 
+def test_a_session_closed_by_a_script_leaves_the_dock_ready_to_start(make_napari_viewer, qtbot):
+    """``close_session`` (a script's, the demo's, a benchmark's) left the dock as if the session
+    ran: the button read Apply and the Session box stayed folded; only a removed layer told."""
+    widget = _on_random_walker(make_napari_viewer, qtbot)
+    box, panel = widget.session_box, widget.setup_panel
+    assert panel.start_button.text() == "Apply" and not box.isChecked()
+    widget.controller.close_session()
+    assert widget.controller.session is None and widget.viewer.layers  # no layer removed
+    assert panel.start_button.text() == "Start annotating"
+    assert box.isChecked() and not panel.isHidden()
+    assert widget.frame_panel.frame_label.text().startswith("No session")
+
+
 def _on_random_walker(make_napari_viewer, qtbot) -> SkipClickWidget:
     """A widget whose session runs on the random walker (started with Start annotating)."""
     viewer = make_napari_viewer()

@@ -214,7 +214,8 @@ class AnnotationController(
             self.session.cache = cache
 
     def close_session(self) -> None:
-        """Stop the workers, write everything, release the store (the layers stay).
+        """Stop the workers, write everything, release the store (the layers stay), and tell
+        ``session_changed``: the dock shows that no session runs, whoever closed it.
 
         When saving fails, ``unsaved_handler`` chooses: retry, another store, or discard.
         Without a handler it raises ``UnsavedChangesError`` and the session stays open.
@@ -242,6 +243,7 @@ class AnnotationController(
         self.layers = None
         self.current_object = None
         self.saving.set_session(None)
+        self.session_changed.emit()
 
     # -- state -----------------------------------------------------------------------------------
 
@@ -359,7 +361,6 @@ class AnnotationController(
         file (the session's own video is released once its workers let go of it)."""
         if self.layers is not None and self.layers.holds(event.value):
             self.close_session()
-            self.session_changed.emit()
             self._say(LAYER_REMOVED)
             QTimer.singleShot(0, self._warn_layer_removed)
         elif self.layers is None or not self.layers.shows(event.value.data):
