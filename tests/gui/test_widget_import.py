@@ -6,6 +6,7 @@ import threading
 
 import numpy as np
 import pytest
+from qtpy.QtCore import Qt
 
 from napari_skipclick._qt import imports
 from napari_skipclick._qt.objects_panel import FRAMES_COLUMN
@@ -42,6 +43,36 @@ def test_labels_layer_is_imported_as_objects_and_undone_in_one_step(annotator, q
     assert session.status(3) == FrameStatus.IMPORTED
     controller.undo()  # the whole import is one step
     assert not labels_of(controller, 3).any() and not labels_of(controller, 4).any()
+
+
+def test_two_stores_of_one_folder_name_are_told_apart_in_the_import_list(
+    annotator, qtbot, tmp_path
+):
+    """Stores at a/B.zarr and b/B.zarr were listed as "SkipClick labels (B.zarr)" and napari's
+    "… [1]": nothing said which was which. The list names the folder that tells them apart,
+    and its tooltip gives the store's path."""
+    viewer, widget = annotator
+    controller, panel = widget.controller, widget.objects_panel
+    info = controller.session.frames.info
+    for folder, t in (("a", 20), ("b", 30)):
+        labels = np.zeros((480, 854), np.uint32)
+        labels[100:140, 200:260] = 4
+        with AnnotationStore.open_or_create(tmp_path / folder / "B.zarr", info) as store:
+            store.write_objects([ObjectInfo(4, folder, "skier", (9, 9, 9))], ["skier"])
+            store.commit_frame(t, labels, FrameRecord(FrameStatus.CLICKED, {}))
+        viewer.open(str(tmp_path / folder / "B.zarr"), plugin="napari-skipclick")
+    combo = panel.import_combo
+    listed = [combo.itemText(i) for i in range(combo.count())]
+    assert listed == ["SkipClick labels (B.zarr) in a", "SkipClick labels (B.zarr) [1] in b"]
+    tips = [combo.itemData(i, Qt.ItemDataRole.ToolTipRole) for i in range(combo.count())]
+    assert tips == [f"Store: {tmp_path / f / 'B.zarr'}" for f in "ab"]
+    combo.setCurrentIndex(1)
+    assert str(tmp_path / "b" / "B.zarr") in combo.toolTip()
+    panel.import_selected_layer()
+    qtbot.waitUntil(lambda: controller.session.status(30) == FrameStatus.IMPORTED, timeout=30_000)
+    wait_idle(qtbot, controller)
+    assert (labels_of(controller, 30)[100:140, 200:260] == 4).all()
+    assert not labels_of(controller, 20).any()  # the store in a was not the one chosen
 
 
 def test_stores_opened_beside_the_session_are_named_after_their_folder(annotator, qtbot, tmp_path):

@@ -8,7 +8,9 @@ thread only shows the result.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -89,6 +91,36 @@ def candidate_layers(viewer: Any, controller: Any) -> list[Any]:
         and tuple(layer.data.shape) in wanted
         and not _of_another_video(layer, getattr(session.frames, "info", None))
     ]
+
+
+def import_choices(layers: list[Any]) -> list[tuple[str, str]]:
+    """Text and tooltip of each layer in the Import labels list: its name, and for the layer of
+    a store whose folder name another listed store shares (napari names the second one
+    "… [1]"), the folders that tell them apart; the tooltip is the store's path."""
+    stores = [_store_of(layer) for layer in layers]
+    choices = []
+    for layer, store in zip(layers, stores, strict=True):
+        if store is None:
+            choices.append((layer.name, ""))
+            continue
+        twins = [s for s in stores if s is not None and s.name == store.name and s != store]
+        where = f" in {_telling_folders(store.parent, [t.parent for t in twins])}" * bool(twins)
+        choices.append((layer.name + where, f"Store: {store}"))
+    return choices
+
+
+def _store_of(layer: Any) -> Path | None:
+    store = getattr(layer, "metadata", {}).get(STORE)
+    return Path(os.path.abspath(store)) if store else None
+
+
+def _telling_folders(folder: Path, others: list[Path]) -> str:
+    """The last parts of ``folder`` that none of ``others`` ends in (all of it if need be)."""
+    parts = folder.parts
+    for k in range(1, len(parts) + 1):
+        if all(other.parts[-k:] != parts[-k:] for other in others):
+            return str(Path(*parts[-k:]))
+    return str(folder)
 
 
 def _of_another_video(layer: Any, info: VideoInfo | None) -> bool:

@@ -26,7 +26,10 @@ from qtpy.QtWidgets import (
 from ..colors import color_for
 from ..frame_lists import frame_ranges
 from ..types import ObjectInfo
-from .imports import candidate_layers
+from .imports import candidate_layers, import_choices
+
+#: the Import labels list's tooltip (the chosen layer's store path follows it)
+IMPORT_TIP = "A Labels layer of the video's shape (another tool's or a model's labels)"
 
 
 class ObjectTable(QTableWidget):
@@ -104,9 +107,8 @@ class ObjectsPanel(QWidget):
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.delete_button)
         self.import_combo = QComboBox()
-        self.import_combo.setToolTip(
-            "A Labels layer of the video's shape (another tool's or a model's labels)"
-        )
+        self._import_layers: list[Any] = []  # the layers listed, in the list's order
+        self.import_combo.currentIndexChanged.connect(self._show_import_tip)
         self.import_button = QPushButton("Import labels")
         self.import_button.setToolTip(
             "Bring the layer's labels into the session as objects, beside the objects a frame "
@@ -187,19 +189,31 @@ class ObjectsPanel(QWidget):
             event.disconnect(self.refresh_import_layers)
 
     def refresh_import_layers(self, *_: Any) -> None:
-        """List the Labels layers that could be imported into the session."""
-        names = [layer.name for layer in candidate_layers(self.controller.viewer, self.controller)]
+        """List the Labels layers that could be imported into the session (a store's layer
+        with its store's path as tooltip, and the folder that tells two of one name apart)."""
+        layers = candidate_layers(self.controller.viewer, self.controller)
+        self._import_layers = layers
         self.import_combo.clear()
-        self.import_combo.addItems(names)
-        self.import_button.setEnabled(bool(names))
+        for i, (text, tip) in enumerate(import_choices(layers)):
+            self.import_combo.addItem(text)
+            self.import_combo.setItemData(i, tip or None, Qt.ItemDataRole.ToolTipRole)
+        self.import_button.setEnabled(bool(layers))
+        self._show_import_tip()
+
+    def _show_import_tip(self, *_: Any) -> None:
+        """The list's tooltip, with the chosen layer's store path when it has one."""
+        tip = self.import_combo.currentData(Qt.ItemDataRole.ToolTipRole)
+        self.import_combo.setToolTip(IMPORT_TIP + (f"\n{tip}" if tip else ""))
 
     def import_selected_layer(self) -> None:
-        """Import the chosen Labels layer (read in a worker)."""
-        name = self.import_combo.currentText()
+        """Import the chosen Labels layer (read in a worker), if it is still in the viewer."""
+        i = self.import_combo.currentIndex()
+        if not 0 <= i < len(self._import_layers):
+            return
+        chosen = self._import_layers[i]
         layers = candidate_layers(self.controller.viewer, self.controller)
-        layer = next((lay for lay in layers if lay.name == name), None)
-        if layer is not None:
-            self.controller.import_labels(layer)
+        if any(layer is chosen for layer in layers):
+            self.controller.import_labels(chosen)
 
     def delete_selected(self) -> None:
         """Delete the selected objects (in a worker)."""
