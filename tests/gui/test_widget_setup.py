@@ -308,7 +308,7 @@ def test_a_failed_apply_says_the_cause_first_and_which_engine_annotates_on(
     folder = tmp_path / "a rather long folder name" / "of checkpoints"
     folder.mkdir(parents=True)
     (folder / "bad.pth").write_bytes(b"<html>not a checkpoint</html>")
-    widget.session_box.setChecked(True)  # shut as the session started: opened to Apply
+    widget.session_box.setChecked(True)  # opened, as a user changing the engine does
     panel.show_engine("skipclick", {"checkpoint": str(folder / "bad.pth")})
     panel.request_start()
     qtbot.waitUntil(lambda: bool(shown) and panel.start_button.isEnabled(), timeout=30_000)

@@ -143,7 +143,7 @@ def soak(
         store = Path(tmp) / "soak.zarr"
         viewer, widget = open_annotator(store=str(store))
         controller = widget.controller
-        widget.session_box.setChecked(True)  # shut as the session started: opened to Apply
+        widget.session_box.setChecked(True)  # opened, as a user changing settings does
         widget.setup_panel.cache_spin.setValue(cache_mib)
         widget.setup_panel.request_start()  # Apply: the session keeps going with that cache
         wait_until(lambda: widget.setup_panel.start_button.isEnabled())

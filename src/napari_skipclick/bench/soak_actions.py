@@ -286,7 +286,7 @@ class SoakActions:
 
     def _apply_engine(self, name: str, options: dict[str, Any]) -> None:
         setup = self.widget.setup_panel
-        self.widget.session_box.setChecked(True)  # shut while a session runs: opened to Apply
+        self.widget.session_box.setChecked(True)  # opened, as a user changing the engine does
         setup.show_engine(name, options)
         setup.request_start()
         wait_until(lambda: setup.start_button.isEnabled(), WAIT_S)
