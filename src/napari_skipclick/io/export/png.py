@@ -102,7 +102,11 @@ def write_davis(plan: Plan, out: Path, run_args: dict, images: FrameImages | Non
     with ExportRun(out, names, len(plan.items), **run_args) as run:
         top = _largest_id(plan)
         if top > 255:
-            raise ExportError(f"label id {top} does not fit a DAVIS palette PNG (ids up to 255)")
+            instead = "png (16-bit label PNGs) or coco" if top <= 65535 else "coco or numpy"
+            raise ExportError(
+                f"label id {top} does not fit a DAVIS palette PNG (ids up to 255): export "
+                f"with --format {instead} instead, which keep every id"
+            )
         colours = palette()
         sequences: dict[str, list[str]] = {s: [] for s in plan.splits}
         written, previous, sequence = [], None, ""
