@@ -68,7 +68,7 @@ def test_filters_transform_array_video_and_pickling(annotated):
     assert torch.equal(clone[1][1], SkipClickDataset(path)[1][1])
     loader = torch.utils.data.DataLoader(SkipClickDataset(path), batch_size=None)
     assert [m.shape[0] for _, m, _ in loader] == [2, 1]
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(ValueError, match="holds 3 frames of"):
         SkipClickDataset(path, pixels[:3])
 
 
@@ -99,7 +99,7 @@ def test_a_moved_video_and_frames_past_the_end_are_said(annotated, tmp_path):
         data[0]
     moved = SkipClickDataset(store, video=tmp_path / "moved")
     np.testing.assert_allclose(moved[0][0].permute(1, 2, 0).numpy() * 255, pixels[1], atol=1e-3)
-    with pytest.raises(ValueError, match=r"has shape \(3, 24, 32, 3\), but s.zarr"):
+    with pytest.raises(ValueError, match=r"holds 3 frames of 32x24 \(width x height\), but s.zarr"):
         SkipClickDataset(store, video=pixels[:3])
 
 

@@ -623,6 +623,19 @@ def test_image_options_an_export_would_not_use_are_refused(store, tmp_path, caps
 
 def test_frames_of_another_length_are_refused_saying_labels_export_without_images(store, tmp_path):
     trimmed = np.zeros((3, 30, 40, 3), np.uint8)
-    with pytest.raises(ExportError, match=r"has shape .*\(--no-images\) to write the labels"):
+    with pytest.raises(ExportError, match=r"holds 3 frames .*\(--no-images\) to write the labels"):
         export_store(store, "coco", tmp_path / "o", videos={store.path: trimmed})
     export_store(store, "coco", tmp_path / "o", with_images=False, videos={store.path: trimmed})
+
+
+def test_frames_turned_a_quarter_are_said_in_one_order_with_the_store_size(store, tmp_path):
+    """The shape (height first) beside the store's size (width first) read as the same size:
+    "(1, 480, 640, 3) … 1 frames of 480x640"."""
+    v = store.video
+    turned = np.zeros((v.n_frames, v.width, v.height, 3), np.uint8)
+    with pytest.raises(ExportError) as refused:
+        export_store(store, "coco", tmp_path / "o", videos={store.path: turned})
+    said = str(refused.value)
+    given, annotated = f"of {v.height}x{v.width} (width x height)", f"of {v.width}x{v.height} ("
+    assert given in said and annotated in said.split("annotated on")[1]
+    assert "turned a quarter" in said and not (tmp_path / "o").exists()

@@ -27,10 +27,15 @@ def check_video(
     or replaced; a store saved from a labels layer knows none to compare with, frames given
     as an array carry none). The one rule for a video given and for the store's own."""
     v = store.video
-    if tuple(video.shape) != (v.n_frames, v.height, v.width, 3):
+    shape = tuple(video.shape)
+    if shape != (v.n_frames, v.height, v.width, 3):
+        rgb = len(shape) == 4 and shape[3] == 3
+        given = frames_text(*shape[:3]) if rgb else f"an array of shape {shape}, not RGB frames"
+        turned = rgb and shape[1:3] == (v.width, v.height)
         raise ExportError(
-            f"{source} has shape {tuple(video.shape)}, but {store.path.name} was "
-            f"annotated on {v.n_frames} frames of {v.width}x{v.height}"
+            f"{source} holds {given}, but {store.path.name} was annotated on "
+            f"{frames_text(v.n_frames, v.height, v.width)}"
+            + (" (the same size turned a quarter: a photo's EXIF orientation?)" if turned else "")
         )
     info = getattr(video, "info", None)  # a VideoArray knows its content's fingerprint
     if warn is None or info is None or v.labels_only or takes(v, info):
@@ -51,6 +56,11 @@ def check_video(
         f"{source} is not the file {store.path.name} was annotated on ({fingerprints}): "
         "check that its frames are the annotated ones (the same video encoded again is fine)"
     )
+
+
+def frames_text(n_frames: int, height: int, width: int) -> str:
+    """``n_frames`` frames of ``height`` x ``width`` in words, width first as sizes are said."""
+    return f"{n_frames} frame{'' if n_frames == 1 else 's'} of {width}x{height} (width x height)"
 
 
 def no_video_text(name: str, source: Any, error: object, give: str) -> str:
