@@ -90,24 +90,84 @@ def test_a_frame_split_divides_the_frames_of_several_single_photo_stores(tmp_pat
     assert counts == {"train": 8, "val": 2}
 
 
-def test_a_folder_with_photos_added_or_removed_is_refused_saying_so(tmp_path):
-    """A photo added to an annotated folder: the refusal said "It is the same file read
-    another way (napari's own reader?)"."""
+def test_photos_added_after_the_last_grow_the_store_and_say_so_once(tmp_path):
+    """A photo added to an annotated folder stranded the store: "take them out the 1
+    photo(s)", and every export of it failed on the shape."""
     folder = photos(tmp_path / "same", ["IMG_3.jpg", "IMG_9.jpg", "IMG_10.jpg"])
     store = annotated(tmp_path, folder)
+    with AnnotationStore.open(store) as before:
+        kept = before.read_labels(2)
     Image.fromarray(np.zeros((H, W, 3), np.uint8)).save(folder / "IMG_11.jpg")
     Image.fromarray(np.zeros((H, W, 3), np.uint8)).save(folder / "IMG_12.jpg")
+    with pytest.raises(ExportError) as refused:  # before: opened read-only, not grown
+        export_store(AnnotationStore.open(store), "coco", tmp_path / "early")
+    assert "2 photos new in the folder since (IMG_11.jpg, IMG_12.jpg): opening the store" in str(
+        refused.value
+    )
+    with open_video(folder) as video:
+        info = video.info
+    with AnnotationStore.open_or_create(store, info) as grown:
+        assert grown.video.n_frames == 5 and grown.video.fingerprint == info.fingerprint
+        assert grown.repairs == [
+            "2 photos new in the folder, taken in as frames 3-4: IMG_11.jpg, IMG_12.jpg"
+        ]
+        np.testing.assert_array_equal(grown.read_labels(2), kept)
+        assert not grown.read_labels(4).any()
+        grown.commit_frame(4, kept, FrameRecord(FrameStatus.CLICKED, {}))
+    files = json.loads((store / "frame_files.json").read_text())
+    assert files["files"][3:] == ["IMG_11.jpg", "IMG_12.jpg"]
+    assert files["fingerprint"] == info.fingerprint
+    with AnnotationStore.open_or_create(store, info) as again:
+        assert again.repairs == [] and set(again.statuses()) == {2, 4}
+    export_store(AnnotationStore.open(store), "coco", tmp_path / "out")
+    doc = json.loads((tmp_path / "out" / "annotations.json").read_text())
+    assert [im["original_file_name"] for im in doc["images"]] == ["IMG_10.jpg", "IMG_12.jpg"]
+
+
+def test_a_crash_while_the_store_grows_leaves_it_growing_again(tmp_path):
+    """Cut short after the labels array grew, before the manifest: the next opening grows it
+    as if nothing happened; a store opened with its folder as it was is what it was."""
+    folder = photos(tmp_path / "same", ["IMG_3.jpg", "IMG_9.jpg"])
+    store = annotated(tmp_path, folder)
+    with open_video(folder) as video:
+        old = video.info
+    Image.fromarray(np.zeros((H, W, 3), np.uint8)).save(folder / "IMG_11.jpg")
+    with open_video(folder) as video:
+        info = video.info
+    manifest, files = (store / "skipclick.json").read_bytes(), store / "frame_files.json"
+    names = files.read_bytes()
+    with AnnotationStore.open_or_create(store, info):
+        pass
+    (store / "skipclick.json").write_bytes(manifest)  # the manifest never written, nor the names
+    files.write_bytes(names)
+    with AnnotationStore.open_or_create(store, info) as grown:
+        assert grown.video.n_frames == 3 and grown.repairs[0].startswith("1 photo new")
+    (store / "skipclick.json").write_bytes(manifest)
+    files.write_bytes(names)
+    (folder / "IMG_11.jpg").unlink()
+    with AnnotationStore.open_or_create(store, old) as back:
+        assert back.video.n_frames == 2 and back.statuses() == {1: FrameStatus.CLICKED}
+
+
+def test_a_folder_with_photos_gone_or_added_between_is_refused_naming_them(tmp_path):
+    """The refusal said "take them out the 1 photo(s)" and "belongs to another video: /x …
+    not /x", and named no photo though the store records their names."""
+    folder = photos(tmp_path / "same", ["IMG_3.jpg", "IMG_9.jpg", "IMG_10.jpg"])
+    store = annotated(tmp_path, folder)
+    Image.fromarray(np.zeros((H, W, 3), np.uint8)).save(folder / "IMG_5.jpg")
     with open_video(folder) as video, pytest.raises(StoreMismatchError) as refused:
         AnnotationStore.open_or_create(store, video.info)
-    assert "2 photo(s) were added to the folder since it was annotated" in str(refused.value)
-    assert "napari's own reader" not in str(refused.value)
-    for name in ("IMG_11.jpg", "IMG_12.jpg", "IMG_3.jpg"):
+    said = str(refused.value)
+    assert "1 photo new: IMG_5.jpg" in said and "to sort after IMG_10.jpg" in said
+    assert said.count(str(folder)) == 1 and "napari's own reader" not in said
+    for name in ("IMG_5.jpg", "IMG_3.jpg"):
         (folder / name).unlink()
-    with (
-        open_video(folder) as video,
-        pytest.raises(StoreMismatchError, match=r"1 photo\(s\) were removed"),
-    ):
+    with open_video(folder) as video, pytest.raises(StoreMismatchError) as refused:
         AnnotationStore.open_or_create(store, video.info)
+    said = str(refused.value)
+    assert "1 photo annotated was taken out: IMG_3.jpg" in said and "Put the photos back" in said
+    assert said.count(str(folder)) == 1
+    assert AnnotationStore.open(store).video.n_frames == 3  # nothing written
 
 
 def test_a_renamed_photo_keeps_its_store_and_old_stores_still_open(tmp_path, capsys):

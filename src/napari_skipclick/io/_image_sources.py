@@ -207,6 +207,23 @@ def _png_has_exif(image: Any) -> bool:
     return False
 
 
+def files_fingerprint(
+    files: Sequence[Path], size: tuple[int, int, int], named: bool, name: str | None = None
+) -> str:
+    """The fingerprint of frames ``size`` (count, height, width) read from ``files`` in order:
+    sha256 over the size, every file's byte size (with its name when ``named``; ``name`` for
+    one photo's), the first and last file (a file gone raises ``OSError``)."""
+    kind = b"frames" if named else b"image"
+    digest = hashlib.sha256(b"napari-skipclick " + kind + b" v1\0")
+    digest.update("{}|{}|{}\0".format(*size).encode())
+    for file in files:
+        label = f"{name or file.name}|" if named else ""
+        digest.update(f"{label}{file.stat().st_size}\0".encode())
+    for file in dict.fromkeys([files[0], files[-1]]):
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
 class FrameFolderSource:
     """A folder of frames (files of ``suffixes``: JPEG/PNG, or TIFF, each page a frame),
     naturally sorted by file name; all frames the same size.
@@ -329,15 +346,8 @@ class FrameFolderSource:
     def _fingerprint(self, named: bool, name: str | None = None) -> str:
         """The fingerprint with every file's name (``named``; ``name`` for one photo's) or
         none."""
-        kind = b"frames" if named else b"image"
-        digest = hashlib.sha256(b"napari-skipclick " + kind + b" v1\0")
-        digest.update(f"{self.n_frames}|{self.height}|{self.width}\0".encode())
-        for file in self._files:
-            label = f"{name or file.name}|" if named else ""
-            digest.update(f"{label}{file.stat().st_size}\0".encode())
-        for file in dict.fromkeys([self._files[0], self._files[-1]]):
-            digest.update(file.read_bytes())
-        return digest.hexdigest()
+        size = (self.n_frames, self.height, self.width)
+        return files_fingerprint(self._files, size, named, name)
 
     def close(self) -> None:
         """Nothing to release: files are opened per read."""

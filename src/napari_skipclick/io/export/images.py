@@ -12,6 +12,7 @@ import numpy as np
 
 from ..fingerprints import takes
 from ..store import AnnotationStore
+from ..store.folder_growth import added_photos, named, photos
 from ..store.frame_files import renamed_text
 from .common import ExportError
 
@@ -36,6 +37,7 @@ def check_video(
             f"{source} holds {given}, but {store.path.name} was annotated on "
             f"{frames_text(v.n_frames, v.height, v.width)}"
             + (" (the same size turned a quarter: a photo's EXIF orientation?)" if turned else "")
+            + _grown_text(store, getattr(video, "info", None))
         )
     info = getattr(video, "info", None)  # a VideoArray knows its content's fingerprint
     if warn is None or info is None or v.labels_only or takes(v, info):
@@ -55,6 +57,18 @@ def check_video(
     warn(
         f"{source} is not the file {store.path.name} was annotated on ({fingerprints}): "
         "check that its frames are the annotated ones (the same video encoded again is fine)"
+    )
+
+
+def _grown_text(store: AnnotationStore, info: Any) -> str:
+    """For frames ``info`` of the store's folder with photos added since: which, and that
+    opening the store for annotation takes them in (empty otherwise)."""
+    added = added_photos(store.path, store.video, info) if info is not None else ()
+    if not added:
+        return ""
+    return (
+        f". {photos(len(added))} new in the folder since ({named(added)}): opening the store "
+        f"for annotation takes them in (skipclick annotate {info.path} --store {store.path})"
     )
 
 

@@ -19,6 +19,7 @@ from ...types import VideoInfo
 from ..fingerprints import takes
 from .errors import DECODE_ERRORS, StoreCorruptError, StoreError, StoreMismatchError
 from .files import DurableLocalStore, read_json, write_json
+from .folder_growth import added_photos, folder_change_text, grown_text
 from .frame_files import FRAME_FILES, record_frame_files
 from .lock import LOCK_NAME
 from .txn import utc_now
@@ -204,6 +205,9 @@ def check_same_video(p: Path, stored: VideoInfo, video: VideoInfo) -> None:
                 "Labels layer is never saved into it (its empty frames would erase the video's "
                 "labels); save it to a new store, or import it in the widget (Import labels)"
             )
+        folder = folder_change_text(p, stored, video)
+        if folder is not None:
+            raise StoreMismatchError(folder)
         raise StoreMismatchError(
             f"the store {p} belongs to another video: {stored.path or 'a layer without a file'} "
             f"({stored.n_frames} frames {stored.width}x{stored.height}, fingerprint "
@@ -218,15 +222,6 @@ def _mismatch_advice(stored: VideoInfo, video: VideoInfo) -> str:
     """What to do when a store of ``stored`` is opened with ``video``, another one."""
     if not (stored.path and video.path and Path(stored.path) == Path(video.path)):
         return "Open that video, or choose another store path."
-    change = video.n_frames - stored.n_frames
-    if change and Path(video.path).is_dir():  # photos added to a folder, or removed
-        done, undo = ("added to", "take them out") if change > 0 else ("removed from", "put back")
-        return (
-            f"{abs(change)} photo(s) were {done} the folder since it was annotated: {undo} "
-            f"the {abs(change)} photo(s) to go on with this store (it keeps the photos "
-            "annotated by their place in name order), or choose another store path to "
-            "annotate the folder as it is now."
-        )
     return (  # napari's own reader decodes the file to other frames than PyAV's
         "It is the same file read another way (napari's own reader?): open it with "
         "napari-skipclick (File > Open with Plugin > SkipClick, or skipclick annotate)."
@@ -252,6 +247,11 @@ def resume_manifest(p: Path, video: VideoInfo, key: str | None, checkpoint: str 
         manifest["repaired"] = utc_now()
         repairs.append(f"{MANIFEST} was damaged or missing: written again from {LABELS}/zarr.json")
     stored = video_from_doc(manifest.get("video"), p / MANIFEST)
+    added = added_photos(p, stored, video)
+    if added:
+        grow_with_folder(p, manifest, video)
+        repairs.append(grown_text(stored, added))
+        stored = video
     check_same_video(p, stored, video)
     record_frame_files(p, video)  # a store made before they were recorded
     manifest["video"] = video_doc(video)  # the file may have moved
@@ -261,6 +261,26 @@ def resume_manifest(p: Path, video: VideoInfo, key: str | None, checkpoint: str 
     opened_for_writing(p, manifest)
     manifest[REPAIRS] = repairs  # for this opening only (not written)
     return manifest
+
+
+def grow_with_folder(p: Path, manifest: dict, video: VideoInfo) -> None:
+    """Grow the store at ``p`` (its ``manifest``) to ``video``, its folder with photos added
+        after the last one annotated (``added_photos``): ``labels/zarr.json`` gets the new frame
+        count first (the chunks stay), then the manifest the new video (the step that makes the
+        store ``video``'s), then ``frame_files.json`` the new names. A crash before the manifest
+        leaves the store as it was (grown on the next opening, or its ``labels/zarr.json`` written
+        again from the manifest by ``open_labels``); one after it, the names are recorded on the
+        next opening (``record_frame_files``). A damaged ``labels/zarr.json`` is left to
+    ``open_labels``, which writes it again from the manifest."""
+    where = p / LABELS / "zarr.json"
+    with contextlib.suppress(StoreCorruptError, KeyError, TypeError):  # repaired when opened
+        doc = read_json(where, p)
+        doc["shape"] = [video.n_frames, video.height, video.width]
+        doc["attributes"]["napari_skipclick"]["video"] = video_doc(video)
+        write_json(where, doc)
+    manifest["video"] = video_doc(video)
+    write_json(p / MANIFEST, manifest)
+    record_frame_files(p, video)
 
 
 def opened_for_writing(p: Path, manifest: dict) -> dict:
