@@ -279,3 +279,22 @@ def test_stores_of_a_photo_from_before_and_after_it_was_renamed_are_not_exported
     both = [old, AnnotationStore.open(other, readonly=True)]
     export_store(both, "coco", tmp_path / "two", with_images=False)
     assert len(json.loads((tmp_path / "two" / "annotations.json").read_text())["images"]) == 2
+
+
+def test_labels_exported_before_photos_were_added_import_into_the_grown_folder(tmp_path):
+    """An export of the folder as it was, imported into a store of the folder with a photo
+    added: "holds labels of /x …, not of /x". Each frame's photo, named in the export, is the
+    store's: imported; a photo put before them moves the frames: refused, naming them."""
+    folder = photos(tmp_path / "same", ["IMG_3.jpg", "IMG_9.jpg", "IMG_10.jpg"])
+    store = annotated(tmp_path, folder)
+    export_store(AnnotationStore.open(store), "png", tmp_path / "old")
+    Image.fromarray(np.zeros((H, W, 3), np.uint8)).save(folder / "IMG_11.jpg")
+    grown = annotated(tmp_path, folder, "grown.zarr")  # frame 3 annotated
+    _import(grown, tmp_path / "old")
+    with AnnotationStore.open(grown) as opened, AnnotationStore.open(store) as old:
+        np.testing.assert_array_equal(opened.read_labels(2), old.read_labels(2))
+        assert opened.statuses()[2] == FrameStatus.IMPORTED
+    Image.fromarray(np.zeros((H, W, 3), np.uint8)).save(folder / "IMG_1.jpg")
+    moved = annotated(tmp_path, folder, "moved.zarr")
+    with pytest.raises(LabelsImportError, match=r"frame 2 was IMG_10.jpg, is IMG_9.jpg\. Put"):
+        _import(moved, tmp_path / "old")

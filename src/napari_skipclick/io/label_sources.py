@@ -46,6 +46,9 @@ class LabelSource:
     video: dict | None = None
     #: the store the labels were exported from (the same provenance), if known
     store: str | None = None
+    #: frame -> the file name of its photo, from an export of a frame folder (the same
+    #: provenance's ``original_file_names``); empty when unknown
+    originals: dict[int, str] = field(default_factory=dict)
     #: what a store read as the labels says of its frames (statuses, reasons for review,
     #: propagation's clicks); None for labels from anywhere else
     states: FrameStates | None = None
@@ -62,6 +65,9 @@ class LabelSource:
         entry = found[0] if len(found) == 1 else {}
         self.video = entry.get("video") if isinstance(entry.get("video"), dict) else None
         self.store = str(entry["store"]) if isinstance(entry.get("store"), str) else None
+        names = entry.get("original_file_names")
+        names = names if isinstance(names, dict) else {}
+        self.originals = {int(t): str(n) for t, n in names.items() if str(t).isdigit()}
 
 
 def frame_number(name: str) -> int:

@@ -21,6 +21,7 @@ from .fingerprints import same_video
 from .label_sources import LabelsImportError, LabelSource, frame_labels, read_labels_source
 from .store import AnnotationStore, StoreError
 from .store.frame_copy import copy_frame
+from .store.frame_files import SHOWN
 from .store.frame_record import read_record
 from .store.import_mark import begin_import, end_import, frames_done, merge_left
 from .store.layout import same_place
@@ -107,7 +108,7 @@ def check_import(
     would refuse (``allow_overlaps``, ``replace``, ``merge``: as :func:`import_labels`)."""
     v = store.video
     shape = (v.height, v.width)
-    _check_same_video(source, v)
+    _check_same_video(source, v, store.frame_files())
     if source.states is not None and same_place(source.path, store.path):
         raise LabelsImportError(f"{source.path} is the store imported into: give another")
     _check_frames_inside(source, v.n_frames)
@@ -266,17 +267,35 @@ def _names(ids: set[int] | frozenset[int], named: dict[int, str]) -> str:
     return ", ".join(named.get(i, f"object {i}") for i in sorted(ids))
 
 
-def _check_same_video(source: LabelSource, video: VideoInfo) -> None:
+def _check_same_video(source: LabelSource, video: VideoInfo, files: tuple[str, ...] | None) -> None:
     """``LabelsImportError`` for labels exported from another video than ``video``'s (their
-    export's ``objects.json`` says which): masks of the same size, of other frames."""
+    export's ``objects.json`` says which): masks of the same size, of other frames. Labels of
+    a folder of photos changed since (``video``'s, whose ``files`` the store records) are its
+    when each frame's photo is the one the export names (photos added after the last)."""
     theirs = source.video or {}
     fingerprint = theirs.get("fingerprint")
     if not fingerprint or video.labels_only or str(fingerprint).startswith(LABELS_ONLY):
         return
-    if not same_video(video, theirs):
+    if same_video(video, theirs):
+        return
+    if not (files and source.originals and theirs.get("path") == video.path):
         raise LabelsImportError(
             f"{source.path} holds labels of {theirs.get('path') or 'another video'} (its "
             f"export says so), not of {video.path}: import them into that video's store"
+        )
+    moved = [
+        (t, n) for t, n in sorted(source.originals.items()) if t >= len(files) or files[t] != n
+    ]
+    if moved:
+        said = "; ".join(
+            f"frame {t} was {n}, is {files[t] if t < len(files) else 'no photo'}"
+            for t, n in moved[:SHOWN]
+        )
+        more = f"; and {len(moved) - SHOWN} more" if len(moved) > SHOWN else ""
+        raise LabelsImportError(
+            f"{source.path} holds labels of the folder {video.path} as it was when exported, "
+            f"and its photos moved since: {said}{more}. Put the folder back as it was to "
+            "import them"
         )
 
 
