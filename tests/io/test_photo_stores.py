@@ -298,3 +298,22 @@ def test_labels_exported_before_photos_were_added_import_into_the_grown_folder(t
     moved = annotated(tmp_path, folder, "moved.zarr")
     with pytest.raises(LabelsImportError, match=r"frame 2 was IMG_10.jpg, is IMG_9.jpg\. Put"):
         _import(moved, tmp_path / "old")
+
+
+def test_a_check_of_a_folder_with_photos_added_after_says_opening_takes_them_in(tmp_path):
+    """``check_same_video`` (a dry run, a restart on the same store) told to name the new
+    photos to sort after the last one, which they did."""
+    from napari_skipclick.io.store import check_same_video
+
+    folder = photos(tmp_path / "same", ["IMG_3.jpg", "IMG_9.jpg"])
+    store = annotated(tmp_path, folder)
+    Image.fromarray(np.zeros((H, W, 3), np.uint8)).save(folder / "IMG_11.jpg")
+    with (
+        AnnotationStore.open(store) as opened,
+        open_video(folder) as video,
+        pytest.raises(StoreMismatchError) as refused,
+    ):
+        check_same_video(store, opened.video, video.info)
+    said = str(refused.value)
+    assert "1 photo new: IMG_11.jpg. Opening the store for annotation takes them in" in said
+    assert "to sort after" not in said

@@ -86,6 +86,8 @@ def folder_change_text(p: Path, stored: VideoInfo, video: VideoInfo) -> str | No
         said = ["its photos have the names annotated, but some were edited or replaced"]
     if gone or not new:
         do = "Put the photos back as they were to go on with this store"
+    elif added_photos(p, stored, video):
+        do = "Opening the store for annotation takes them in (a check or a dry run does not)"
     else:
         do = (
             f"Name the new photos to sort after {recorded[-1]} to go on with this store (it "
