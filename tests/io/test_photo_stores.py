@@ -317,3 +317,25 @@ def test_a_check_of_a_folder_with_photos_added_after_says_opening_takes_them_in(
     said = str(refused.value)
     assert "1 photo new: IMG_11.jpg. Opening the store for annotation takes them in" in said
     assert "to sort after" not in said
+
+
+def test_a_store_that_cannot_be_written_is_not_grown_and_says_why(tmp_path, monkeypatch):
+    """A full disk while growing raised a bare OSError out of opening the store."""
+    from napari_skipclick.io.store import StoreError, layout
+
+    folder = photos(tmp_path / "same", ["IMG_3.jpg", "IMG_9.jpg"])
+    store = annotated(tmp_path, folder)
+    Image.fromarray(np.zeros((H, W, 3), np.uint8)).save(folder / "IMG_11.jpg")
+    with open_video(folder) as video:
+        info = video.info
+
+    def full(path, doc):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(layout, "write_json", full)
+    with pytest.raises(StoreError, match=r"cannot grow the store .*No space left on device"):
+        AnnotationStore.open_or_create(store, info)
+    monkeypatch.undo()
+    assert AnnotationStore.open(store).video.n_frames == 2
+    with AnnotationStore.open_or_create(store, info) as grown:
+        assert grown.video.n_frames == 3 and grown.statuses() == {1: FrameStatus.CLICKED}

@@ -265,22 +265,24 @@ def resume_manifest(p: Path, video: VideoInfo, key: str | None, checkpoint: str 
 
 def grow_with_folder(p: Path, manifest: dict, video: VideoInfo) -> None:
     """Grow the store at ``p`` (its ``manifest``) to ``video``, its folder with photos added
-        after the last one annotated (``added_photos``): ``labels/zarr.json`` gets the new frame
-        count first (the chunks stay), then the manifest the new video (the step that makes the
-        store ``video``'s), then ``frame_files.json`` the new names. A crash before the manifest
-        leaves the store as it was (grown on the next opening, or its ``labels/zarr.json`` written
-        again from the manifest by ``open_labels``); one after it, the names are recorded on the
-        next opening (``record_frame_files``). A damaged ``labels/zarr.json`` is left to
-    ``open_labels``, which writes it again from the manifest."""
+    after the last one annotated (``added_photos``): ``labels/zarr.json`` gets the new frame
+    count first (the chunks stay), then the manifest the new video (the step that makes the
+    store ``video``'s), then ``frame_files.json`` the new names. A crash before the manifest
+    leaves the store as it was (grown on the next opening, or its ``labels/zarr.json`` written
+    again from the manifest by ``open_labels``, which also mends a damaged one); one after it,
+    the names are recorded on the next opening (``record_frame_files``)."""
     where = p / LABELS / "zarr.json"
-    with contextlib.suppress(StoreCorruptError, KeyError, TypeError):  # repaired when opened
-        doc = read_json(where, p)
-        doc["shape"] = [video.n_frames, video.height, video.width]
-        doc["attributes"]["napari_skipclick"]["video"] = video_doc(video)
-        write_json(where, doc)
-    manifest["video"] = video_doc(video)
-    write_json(p / MANIFEST, manifest)
-    record_frame_files(p, video)
+    try:
+        with contextlib.suppress(StoreCorruptError, KeyError, TypeError):
+            doc = read_json(where, p)
+            doc["shape"] = [video.n_frames, video.height, video.width]
+            doc["attributes"]["napari_skipclick"]["video"] = video_doc(video)
+            write_json(where, doc)
+        manifest["video"] = video_doc(video)
+        write_json(p / MANIFEST, manifest)
+        record_frame_files(p, video)
+    except OSError as e:
+        raise StoreError(f"cannot grow the store {p} with its folder: {e.strerror or e}") from e
 
 
 def opened_for_writing(p: Path, manifest: dict) -> dict:
