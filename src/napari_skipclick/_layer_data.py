@@ -39,6 +39,9 @@ OBJECTS, CLASSES, STATUSES, PROBLEMS = "objects", "classes", "statuses", "proble
 REVIEW, DERIVED = "review_reasons", "derived_clicks"
 #: metadata key: frames per second, when a layer brings its own
 FPS = "fps"
+#: metadata key: True on the image layer of a folder of separate photos (``skipclick annotate
+#: FOLDER --photos``), not of a video's frames: nothing is carried from one photo to another
+PHOTOS = "photos"
 
 
 def store_layer_name(path: str | Path) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ._layer_data import store_layer_data, video_metadata
+from ._layer_data import PHOTOS, store_layer_data, video_metadata
 from .io.video import VIDEO_SUFFIXES, is_frame_folder, open_video
 
 LayerData = tuple[Any, dict[str, Any], str]
@@ -35,13 +35,17 @@ def read_video(path: str | Sequence[str]) -> list[LayerData]:
     return [video_layer_data(path)]
 
 
-def video_layer_data(path: str | Path) -> LayerData:
+def video_layer_data(path: str | Path, photos: bool = False) -> LayerData:
     """napari LayerData for a video: the lazy ``VideoArray`` as an RGB image layer.
 
-    ``metadata["video_info"]`` holds the ``VideoInfo`` and ``metadata["path"]`` the path.
-    What the user should know of the file (``VideoArray.notes``) is shown as a warning.
-    Raises ``VideoError`` with the reason if the video cannot be read.
+    ``metadata["video_info"]`` holds the ``VideoInfo`` and ``metadata["path"]`` the path;
+    ``photos`` marks a folder's images as separate photos (``metadata["photos"]``), not a
+    video's frames. What the user should know of the file (``VideoArray.notes``) is shown as a
+    warning. Raises ``VideoError`` with the reason if the video cannot be read, ``ValueError``
+    for ``photos`` on anything but a folder.
     """
+    if photos and not Path(path).is_dir():
+        raise ValueError(f"--photos takes a folder of photos, not {path}")
     video = open_video(path)
     if video.notes:
         from napari.utils.notifications import show_warning
@@ -53,7 +57,7 @@ def video_layer_data(path: str | Path) -> LayerData:
         "name": name,
         "rgb": True,
         "contrast_limits": (0, 255),
-        "metadata": video_metadata(video.info, video.path),
+        "metadata": video_metadata(video.info, video.path) | ({PHOTOS: True} if photos else {}),
     }
     return (video, kwargs, "image")
 

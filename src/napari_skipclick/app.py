@@ -21,6 +21,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--store", help="zarr store folder for the annotations (created or resumed)"
     )
+    parser.add_argument(
+        "--photos",
+        action="store_true",
+        help="the folder holds separate photos, not a video's frames: each photo's objects are "
+        "its own (no propagation, fill or review; a new photo starts with no object selected)",
+    )
     add_engine_arguments(parser, default=DEFAULT_ENGINE)
     parser.add_argument("--cache", help="feature cache folder (e.g. filled by precompute)")
     parser.add_argument(
@@ -51,6 +57,7 @@ def open_annotator(
     classes: Sequence[str] = (),
     show: bool = True,
     viewer: Any = None,
+    photos: bool = False,
 ) -> tuple[Any, Any]:
     """A viewer showing ``video`` with the SkipClick widget docked and a session started.
 
@@ -66,12 +73,13 @@ def open_annotator(
         show: show the window (False for tests and scripted runs).
         viewer: an empty viewer to use instead of a new one (tests pass napari's
             ``make_napari_viewer()``, which keeps plugin registrations apart between tests).
+        photos: ``video`` is a folder of separate photos, not a video's frames (``--photos``).
 
     A store that holds annotations opens on the frame its last edit was saved to.
 
     Returns ``(viewer, widget)``. Raises ``VideoError`` for an unreadable video, ``ValueError``
-    for a bad engine option and the store's errors for a store that belongs to another video or
-    is in use.
+    for a bad engine option or ``photos`` on anything but a folder, and the store's errors for a
+    store that belongs to another video or is in use.
     """
     import napari
 
@@ -82,9 +90,11 @@ def open_annotator(
     options = dict(options or {})
     model = create_engine(engine, **options)
     if video is None:
+        if photos:
+            raise ValueError("--photos takes a folder of photos: name one")
         data, kwargs, _ = giant_slalom()[0]
     else:
-        data, kwargs, _ = video_layer_data(video)
+        data, kwargs, _ = video_layer_data(video, photos=photos)
     if viewer is None:
         viewer = napari.Viewer(title="SkipClick", show=show)
     image = viewer.add_image(data, **kwargs)
@@ -145,6 +155,7 @@ def run(args: argparse.Namespace) -> int:
             options=options_from_args(args),
             cache=args.cache,
             classes=args.classes,
+            photos=args.photos,
         )
     except Exception as exc:
         print(f"skipclick annotate: {exc}", file=sys.stderr)

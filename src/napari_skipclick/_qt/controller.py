@@ -25,6 +25,7 @@ from .clicking import CLOSE_WAIT_S, ControllerClicks
 from .contrast import ContrastFollowing
 from .feature_loader import FeatureLoader
 from .frame_following import ControllerFrames
+from .frame_source import FrameSource
 from .frames import layer_frames, open_in_place_of
 from .layers import AnnotationLayers, layers_in_use
 from .messages import ControllerMessages
@@ -83,6 +84,8 @@ class AnnotationController(
         self.cache = FeatureCache()
         self.layers: AnnotationLayers | None = None
         self.current_object: int | None = None
+        #: a video's frames or separate photos (the layer's ``metadata["photos"]``)
+        self.source = FrameSource()
         #: object -> the object current when it was added (current again if an undo takes it out)
         self.current_before: dict[int, int | None] = {}
         self._failures_told: set[tuple[int, str]] = set()  # ControllerFrames
@@ -139,11 +142,13 @@ class AnnotationController(
         if layers_in_use(self.viewer, self.layers):
             raise ValueError("another SkipClick widget annotates in this viewer: close it first")
         frames = layer_frames(image_layer)
+        source = FrameSource.of_layer(image_layer)
         if cache is not None:
             self.cache = cache
         self.session = session = open_in_place_of(
             self.session, self.close_session, image_layer, frames, engine, store_path, self.cache
         )
+        self.source = source
         self.saving.set_session(session)
         self.loader.set_session(session)
         self.edits.set_session(session)
@@ -242,6 +247,7 @@ class AnnotationController(
         self.session = None
         self.layers = None
         self.current_object = None
+        self.source = FrameSource()
         self.saving.set_session(None)
         self.session_changed.emit()
 

@@ -181,7 +181,7 @@ class FramePanel(QWidget):
         layout.addLayout(propagate_row)
         layout.addLayout(fill_row)
         layout.addWidget(self.current_only)
-        #: what works across frames, hidden for a single image (a photo)
+        #: what works across frames, hidden for a single image (a photo) and separate photos
         self.video_only = [
             self.strip, previous_review, self.next_review, back, self.frames_spin, forward,
             between, fill_back, fill_ahead, fill_every, self.current_only,
@@ -231,8 +231,9 @@ class FramePanel(QWidget):
         self.zoom_button.setChecked(self.controller.zoom)
         self.override_box.setChecked(self.controller.override)
         self.sign_button.setText("Clicks: positive (T)" if positive else "Clicks: negative (T)")
+        across = session is None or (session.n_frames > 1 and not self.controller.source.photos)
         for widget in self.video_only:
-            widget.setVisible(session is None or session.n_frames > 1)
+            widget.setVisible(across)
         if session is None:
             self.frame_label.setText("No session: choose an image and press Start")
             self.frame_label.setToolTip("")

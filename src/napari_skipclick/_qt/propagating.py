@@ -29,6 +29,7 @@ class ControllerPropagation:
     edits: Any
     _frame: int
     background_edit: Any
+    source: Any  # FrameSource
     idle: bool  # the controller's
 
     @property
@@ -128,10 +129,15 @@ class ControllerPropagation:
         )
 
     def _no_frame_past(self, what: str, direction: int) -> bool:
-        """Say that there is nothing to ``what`` (and return True) on a video of one frame, or
-        from its last frame forward (+1) or its first backward (-1)."""
+        """Say that there is nothing to ``what`` (and return True) on separate photos, on a
+        video of one frame, or from its last frame forward (+1) or its first backward (-1)."""
         last = self.session.n_frames - 1
-        if last == 0:
+        if self.source.photos:
+            self._warn(
+                f"Nothing to {what}: these are separate photos, not a video's frames "
+                "(opened with --photos): click each photo's objects"
+            )
+        elif last == 0:
             self._warn(f"Nothing to {what}: the video has one frame")
         elif direction and self._frame == (last if direction > 0 else 0):
             end = "last" if direction > 0 else "first"
@@ -165,8 +171,8 @@ class ControllerPropagation:
 
     def go_to_review(self, direction: int = 1) -> None:
         """Go to the nearest frame worth a look (``review_stops``) after (+1) or before (-1)
-        the one on screen, and say why it is."""
-        if self.session is None:
+        the one on screen, and say why it is (separate photos have none: said)."""
+        if self.session is None or (self.source.photos and self._no_frame_past("review", 0)):
             return
         stops = review_stops(self.session)
         ahead = [stop for stop in stops if (stop.frame - self._frame) * direction > 0]

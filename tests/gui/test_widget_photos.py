@@ -1,0 +1,57 @@
+"""A folder of separate photos (``skipclick annotate FOLDER --photos``): nothing is carried from
+one photo to another, while the same folder opened as a video's frames propagates as before."""
+
+from __future__ import annotations
+
+import pytest
+from qtpy.QtCore import Qt
+
+from napari_skipclick.app import open_annotator
+from napari_skipclick.cli import build_parser
+from support.precompute import frame_folder
+from support.widget import click, labels_of, press_key, wait_idle
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
+
+
+def _annotator(make_napari_viewer, qtbot, folder, photos: bool):
+    viewer, widget = open_annotator(
+        str(folder), classes=["square"], viewer=make_napari_viewer(), photos=photos
+    )
+    wait_idle(qtbot, widget.controller)
+    return viewer, widget
+
+
+def test_photos_offer_no_propagation_fill_or_review(make_napari_viewer, qtbot, tmp_path):
+    folder = frame_folder(tmp_path / "photos", 3)
+    assert build_parser().parse_args(["annotate", str(folder), "--photos"]).photos
+    viewer, widget = _annotator(make_napari_viewer, qtbot, folder, photos=True)
+    controller, panel = widget.controller, widget.frame_panel
+    click(qtbot, controller, 20, 14)
+    assert labels_of(controller, 0).any()
+    assert all(w.isHidden() for w in panel.video_only)
+    press_key(qtbot, viewer, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    wait_idle(qtbot, controller)
+    assert "separate photos" in controller.last_message
+    for action in (lambda: controller.fill(1), controller.fill_all, controller.go_to_review):
+        action()
+        assert not controller.propagating and "separate photos" in controller.last_message
+    assert not labels_of(controller, 1).any() and not labels_of(controller, 2).any()
+    controller.close_session()
+
+
+def test_a_video_frame_folder_still_propagates(make_napari_viewer, qtbot, tmp_path):
+    viewer, widget = _annotator(make_napari_viewer, qtbot, frame_folder(tmp_path / "f", 3), False)
+    controller = widget.controller
+    click(qtbot, controller, 20, 14)
+    assert not any(w.isHidden() for w in widget.frame_panel.video_only)
+    press_key(qtbot, viewer, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    wait_idle(qtbot, controller)
+    assert labels_of(controller, 2).any()
+    controller.close_session()
+
+
+def test_photos_take_a_folder_only(tmp_path):
+    folder = frame_folder(tmp_path / "photos", 2)
+    with pytest.raises(ValueError, match="--photos takes a folder"):
+        open_annotator(str(folder / "00000.png"), photos=True, show=False)
