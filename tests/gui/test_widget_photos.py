@@ -3,6 +3,7 @@ one photo to another, while the same folder opened as a video's frames propagate
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from qtpy.QtCore import Qt
 
@@ -16,7 +17,7 @@ pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
 def _annotator(make_napari_viewer, qtbot, folder, photos: bool):
     viewer, widget = open_annotator(
-        str(folder), classes=["square"], viewer=make_napari_viewer(), photos=photos
+        str(folder), classes=["square", "pole"], viewer=make_napari_viewer(), photos=photos
     )
     wait_idle(qtbot, widget.controller)
     return viewer, widget
@@ -55,3 +56,26 @@ def test_photos_take_a_folder_only(tmp_path):
     folder = frame_folder(tmp_path / "photos", 2)
     with pytest.raises(ValueError, match="--photos takes a folder"):
         open_annotator(str(folder / "00000.png"), photos=True, show=False)
+
+
+def test_the_next_photo_starts_with_no_object_and_the_chosen_class(
+    make_napari_viewer, qtbot, tmp_path
+):
+    """The first click on the next photo went to the last photo's object: one ID on two
+    unrelated photos."""
+    viewer, widget = _annotator(make_napari_viewer, qtbot, frame_folder(tmp_path / "p", 3), True)
+    controller, panel = widget.controller, widget.objects_panel
+    panel.class_combo.setCurrentText("pole")
+    click(qtbot, controller, 20, 14)
+    first = controller.current_object
+    viewer.dims.set_current_step(0, 1)
+    wait_idle(qtbot, controller)
+    assert controller.current_object is None and not panel.table.selectedItems()
+    click(qtbot, controller, 20, 19)
+    second = controller.current_object
+    assert second not in (None, first)
+    assert set(np.unique(labels_of(controller, 1))) == {0, second}
+    assert set(np.unique(labels_of(controller, 0))) == {0, first}
+    classes = {o.id: o.class_name for o in controller.session.objects}
+    assert classes == {first: "pole", second: "pole"}
+    controller.close_session()

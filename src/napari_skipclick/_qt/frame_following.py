@@ -16,6 +16,9 @@ class ControllerFrames:
     prefetch: int
     propagating: bool
     frame_changed: Any  # Signal(int)
+    current_object_changed: Any  # Signal()
+    current_object: int | None
+    source: Any  # FrameSource
     _frame: int
     _passing: bool
     #: (frame, error) of the encodes whose failure was shown (a notification once)
@@ -32,6 +35,10 @@ class ControllerFrames:
         self._frame = t
         self.layers.frame_shown(t)
         self.save()
+        if self.source.photos and self.current_object is not None:
+            # another photo's objects are not this one's: its first click makes a new object
+            self.current_object = None
+            self.current_object_changed.emit()
         self._sync_prompts()
         self.frame_changed.emit(t)
         self._request_features(t)

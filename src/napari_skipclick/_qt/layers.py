@@ -74,6 +74,7 @@ class AnnotationLayers:
         self._border_color: tuple[float, ...] | None = None
         self._derived_shown: list[bool] = []  # per point shown: derived by propagation
         self._colored: frozenset[int] | None = None  # the IDs the labels colormap colours
+        self._recolouring = False  # napari re-announces the label to paint: nobody chose it
         self._to_top(image_layer)  # the video annotated, over another one opened since
         self._labels_data = labels_data
         self.labels = self._labels_layer(labels_data)
@@ -328,7 +329,11 @@ class AnnotationLayers:
         IDs as before (a rename, a class change): nothing to do."""
         ids = frozenset(info.id for info in objects)
         if ids != self._colored:
-            self.labels.colormap = object_colormap(ids)
+            self._recolouring = True
+            try:  # the label to paint is announced again: no object was chosen
+                self.labels.colormap = object_colormap(ids)
+            finally:
+                self._recolouring = False
             self._colored = ids
 
     def follow_painting(
@@ -349,7 +354,7 @@ class AnnotationLayers:
             self._painting[0]()
 
     def _on_label_chosen(self, _event: Any = None) -> None:
-        if self._painting is not None:
+        if self._painting is not None and not self._recolouring:
             self._painting[1](int(self.labels.selected_label))
 
     def paint_with(self, obj_id: int) -> None:

@@ -315,6 +315,9 @@ class ObjectsPanel(QWidget):
         current = self.controller.current_object
         self._updating = True
         try:
+            if current is None:  # none selected: a click on any row selects its object
+                self.table.clearSelection()
+                self.table.setCurrentCell(-1, -1)
             for row in range(self.table.rowCount()):
                 if int(self.table.item(row, ID_COLUMN).text()) == current:
                     if row not in {i.row() for i in self.table.selectedIndexes()}:
