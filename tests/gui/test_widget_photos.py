@@ -79,3 +79,28 @@ def test_the_next_photo_starts_with_no_object_and_the_chosen_class(
     classes = {o.id: o.class_name for o in controller.session.objects}
     assert classes == {first: "pole", second: "pole"}
     controller.close_session()
+
+
+def test_a_photo_is_named_by_its_file(make_napari_viewer, qtbot, tmp_path):
+    """The widget said "Frame 2 / 4", never which photo it was."""
+    folder = frame_folder(tmp_path / "p", 3)
+    for k, name in enumerate(("IMG_1.png", "IMG_2.png", "IMG_10.png")):
+        (folder / f"{k:05d}.png").rename(folder / name)
+    viewer, widget = _annotator(make_napari_viewer, qtbot, folder, True)
+    controller, label = widget.controller, widget.frame_panel.frame_label
+    assert controller.last_message == "Photo 0 · IMG_1.png (empty): features ready"
+    assert viewer.dims.axis_labels[0] == "photo"
+    viewer.dims.set_current_step(0, 2)
+    wait_idle(qtbot, controller)
+    assert label.text().startswith("Photo 2 / 2 · IMG_10.png · empty")
+    assert controller.last_message.startswith("Photo 2 · IMG_10.png (empty)")
+    click(qtbot, controller, 20, 24)
+    assert controller.last_message == "Photo 2 · IMG_10.png: object 1 updated"
+    controller.close_session()
+    viewer, widget = _annotator(make_napari_viewer, qtbot, folder, False)
+    viewer.dims.set_current_step(0, 1)
+    wait_idle(qtbot, widget.controller)
+    assert widget.frame_panel.frame_label.text().startswith("Frame 1 / 2 · IMG_2.png · empty")
+    assert widget.controller.last_message.startswith("Frame 1 (empty)")
+    assert viewer.dims.axis_labels[0] == "frame"
+    widget.controller.close_session()

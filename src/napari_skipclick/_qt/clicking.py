@@ -29,6 +29,7 @@ class ControllerClicks:
     zoom: bool
     current_object: int | None
     _frame: int
+    source: Any  # FrameSource
     _override: bool
     mode_changed: Any
     _after_history_change: Callable[..., None]  # the controller's (``ControllerHistory``)
@@ -135,7 +136,7 @@ class ControllerClicks:
         ready = zoom or t in self.loader.ready_frames
         words = "decoding in zoom mode ..." if zoom else "decoding ..."
         words = words if ready else "waiting for features ..."
-        self._say(f"Frame {t}: {words}", passing=True, frame=t)
+        self._say(f"{self.source.named(t)}: {words}", passing=True, frame=t)
         self.edits.submit(t, obj_id, clicks, zoom=zoom, override=self._override)
         if not ready:
             self.loader.request([t])

@@ -157,6 +157,8 @@ class AnnotationController(
         self.layers = AnnotationLayers(
             self.viewer, image_layer, labels, self._on_clicks_edited, self.positive, self._say
         )
+        if source.photos:
+            self.layers.slider.label_frame_axis(source.word)
         self._attach_painting()
         self.contrast.follow(image_layer, frames)
         self.layers.set_objects(session.objects)
@@ -179,7 +181,7 @@ class AnnotationController(
         notes += [
             f"; finishing the deletion of object {i} (a crash cut it short)" for i in unfinished
         ]
-        text = f"Annotating {session.n_frames} frame(s) with {engine.name}; {where}"
+        text = f"Annotating {session.n_frames} {source.word}(s) with {engine.name}; {where}"
         self._say(text + "".join(notes), passing=not notes)
         if unfinished:
             self.delete_objects(unfinished)
@@ -303,13 +305,13 @@ class AnnotationController(
         self.saving.schedule()
         zoomed = " in zoom mode" * (result.zoom_box is not None)  # R's news stays told
         self._say(
-            f"Frame {result.frame}: object {result.obj_id} updated{zoomed}",
+            f"{self.source.named(result.frame)}: object {result.obj_id} updated{zoomed}",
             passing=True,
             frame=result.frame,
         )
 
     def _on_edit_failed(self, t: int, obj_id: int, error: str) -> None:
-        self._error(f"Frame {t}, object {obj_id}: {error}")
+        self._error(f"{self.source.named(t)}, object {obj_id}: {error}")
         if t == self._frame and obj_id == self.current_object:
             self._sync_prompts()
 
@@ -330,12 +332,12 @@ class AnnotationController(
         if self.session is None or self._refuse_while_busy("accept a frame"):
             return
         if not self.session.set_status(self._frame, FrameStatus.REVIEWED):
-            self._say(f"Frame {self._frame} already reviewed", frame=self._frame)
+            self._say(f"{self.source.named(self._frame)} already reviewed", frame=self._frame)
             return
         self.statuses_changed.emit()
         self.save()
         saving = "saving" if self.session.store is not None else "not saved (no store)"
-        self._say(f"Frame {self._frame} reviewed, {saving}", frame=self._frame)
+        self._say(f"{self.source.named(self._frame)} reviewed, {saving}", frame=self._frame)
 
     def save(self) -> None:
         """Write every changed frame to the store in the background (the store writer).

@@ -59,7 +59,7 @@ class ControllerFrames:
     def _on_features_failed(self, t: int, error: str) -> None:
         """A frame that cannot be encoded (an unreadable image): a notification once, the
         status line when prefetch or a click meets it again."""
-        text = f"Frame {t}: computing features failed: {error}"
+        text = f"{self.source.named(t)}: computing features failed: {error}"
         if (t, error) in self._failures_told:
             self._say(text, frame=t)
         else:

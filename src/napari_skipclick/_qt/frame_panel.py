@@ -242,7 +242,7 @@ class FramePanel(QWidget):
         t = self.controller.frame
         status = session.status(t)
         busy = " · working …" if not self.controller.idle else ""
-        where = f"Frame {t} / {session.n_frames - 1}" if session.n_frames > 1 else "Image"
+        where = self.controller.source.where(t, session.n_frames)
         layers = self.controller.layers
         past = None if layers is None else layers.slider.past_end()
         if past is not None:  # a longer layer in the viewer sets the slider's range

@@ -1,22 +1,51 @@
 """What the widget annotates: a video's frames, or a folder of separate photos (``skipclick
-annotate FOLDER --photos``), whose photos share nothing (no propagation, fill or review)."""
+annotate FOLDER --photos``), whose photos share nothing (no propagation, fill or review); and
+how it names them: a photo folder says photo and its file, a video says frame."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from .._layer_data import PHOTOS
+from .._layer_data import PHOTOS, VIDEO_INFO
+from ..types import VideoInfo
 
 
 @dataclass(frozen=True)
 class FrameSource:
-    """The kind of frames of the session's image layer."""
+    """The kind of frames of the session's image layer, and their file names."""
 
     #: a folder of separate photos: nothing is carried from one to another
     photos: bool = False
+    #: a folder's file names in frame order (``VideoInfo.frame_files``; none for a video file)
+    files: tuple[str, ...] = ()
 
     @classmethod
     def of_layer(cls, layer: Any) -> FrameSource:
-        """The source of an image layer (its ``metadata["photos"]``, set by the reader)."""
-        return cls(photos=bool(layer.metadata.get(PHOTOS)))
+        """The source of an image layer (its ``metadata["photos"]`` and the reader's
+        ``VideoInfo``)."""
+        info = layer.metadata.get(VIDEO_INFO)
+        files = info.frame_files if isinstance(info, VideoInfo) else ()
+        return cls(photos=bool(layer.metadata.get(PHOTOS)), files=files)
+
+    @property
+    def word(self) -> str:
+        """What one frame is called: *photo* or *frame*."""
+        return "photo" if self.photos else "frame"
+
+    def file(self, t: int) -> str | None:
+        """The file name of frame ``t``, when known."""
+        return self.files[t] if 0 <= t < len(self.files) else None
+
+    def named(self, t: int) -> str:
+        """Frame ``t`` in a message: *Photo 2 · IMG_3.jpg*, or *Frame 2*."""
+        file = self.file(t) if self.photos else None
+        return f"{self.word.capitalize()} {t}" + (f" · {file}" if file else "")
+
+    def where(self, t: int, n_frames: int) -> str:
+        """Frame ``t`` of ``n_frames`` in the Frame panel: *Photo 2 / 3 · IMG_3.jpg*, *Frame 2
+        / 126* (and its file, in a folder), *Image* for one."""
+        if n_frames == 1:
+            return "Image"
+        file = self.file(t)
+        return f"{self.word.capitalize()} {t} / {n_frames - 1}" + (f" · {file}" if file else "")

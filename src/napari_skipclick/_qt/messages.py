@@ -21,6 +21,7 @@ class ControllerMessages:
     loader: Any
     message: Any  # Signal(str)
     propagating: bool
+    source: Any  # FrameSource
     _frame: int
     last_message: str = ""
     #: whether the last message is passing news ("features ready" or a step replaces it)
@@ -52,7 +53,7 @@ class ControllerMessages:
         """Say frame ``t``'s status and whether its features are ready (passing news)."""
         if self.session is None:
             return
-        line = f"Frame {t} ({self.session.status(t).value})"
+        line = f"{self.source.named(t)} ({self.session.status(t).value})"
         if not self.propagating:  # a run computes its own features: none are asked for
             ready = t in self.loader.ready_frames
             line += ": features ready" if ready else ": computing features …"

@@ -30,6 +30,7 @@ class ControllerPainting:
     saving: Any
     edits: Any
     current_object: int | None
+    source: Any  # FrameSource
     #: the undo group of the stroke being painted (None: between strokes)
     _stroke: int | None = None
     #: the frames the stroke being painted changed, shown in the widget when it ends
@@ -94,7 +95,8 @@ class ControllerPainting:
         if frames:
             self.statuses_changed.emit()
             self.annotations_changed.emit(frames)
-            self._say(f"Frame {frames[0]}: painted by hand (undo: Ctrl+Z)", frame=frames[0])
+            named = self.source.named(frames[0])
+            self._say(f"{named}: painted by hand (undo: Ctrl+Z)", frame=frames[0])
         if added is not None:
             self._say(
                 f"Added object {added.id} ({added.class_name}) for the label you painted with: "

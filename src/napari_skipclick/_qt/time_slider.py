@@ -17,12 +17,13 @@ class TimeSlider:
         self.viewer = viewer
         self.labels = labels
 
-    def label_frame_axis(self) -> None:
-        """Name the time slider "frame" (napari shows the axis number otherwise)."""
+    def label_frame_axis(self, word: str = FRAME_AXIS_LABEL) -> None:
+        """Name the time slider "frame" (or ``word``: "photo"; napari shows the axis number
+        otherwise)."""
         axis = self.viewer.dims.ndim - 3
         if axis >= 0:
             labels = list(self.viewer.dims.axis_labels)
-            labels[axis] = FRAME_AXIS_LABEL
+            labels[axis] = word
             self.viewer.dims.axis_labels = labels
 
     def _slider_frame(self) -> int | None:
