@@ -44,9 +44,10 @@ def video_layer_data(path: str | Path, photos: bool = False) -> LayerData:
     warning. Raises ``VideoError`` with the reason if the video cannot be read, ``ValueError``
     for ``photos`` on anything but a folder.
     """
-    if photos and not Path(path).is_dir():
+    video = open_video(path)  # a path that is not there: said first
+    if photos and not video.path.is_dir():
+        video.close()
         raise ValueError(f"--photos takes a folder of photos, not {path}")
-    video = open_video(path)
     if video.notes:
         from napari.utils.notifications import show_warning
 

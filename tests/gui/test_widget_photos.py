@@ -9,6 +9,7 @@ from qtpy.QtCore import Qt
 
 from napari_skipclick.app import open_annotator
 from napari_skipclick.cli import build_parser
+from napari_skipclick.io import VideoError
 from support.precompute import frame_folder
 from support.widget import click, labels_of, press_key, wait_idle
 
@@ -56,6 +57,8 @@ def test_photos_take_a_folder_only(tmp_path):
     folder = frame_folder(tmp_path / "photos", 2)
     with pytest.raises(ValueError, match="--photos takes a folder"):
         open_annotator(str(folder / "00000.png"), photos=True, show=False)
+    with pytest.raises(VideoError, match="does not exist"):
+        open_annotator(str(tmp_path / "elsewhere"), photos=True, show=False)
 
 
 def test_the_next_photo_starts_with_no_object_and_the_chosen_class(
