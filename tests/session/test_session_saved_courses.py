@@ -4,6 +4,7 @@ reopened goes on as it was left."""
 from __future__ import annotations
 
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from napari_skipclick.io.store import AnnotationStore, StoreError
 from napari_skipclick.io.store.courses import course_path
 from napari_skipclick.session import AnnotationSession, PropagationSettings, track
 from napari_skipclick.session.thin_parts import ThinSettings
-from napari_skipclick.types import VideoInfo
+from napari_skipclick.types import FrameStatus, VideoInfo
 from support.engines import FloodEngine
 from support.scenes import panned_frames
 from support.sessions import erase_top_and_propagate
@@ -148,3 +149,23 @@ def test_saving_to_another_store_takes_the_courses_along(tmp_path):
     for t, move in moves.items():
         np.testing.assert_array_equal(copied.courses.expected(t, obj, 1), move)
     copied.close()
+
+
+def test_the_saved_courses_are_indexed_in_a_thread_of_their_own(tmp_path, monkeypatch):
+    """Which frames hold saved chains is read in the background as the store opens: the first
+    frame accepted after reopening (on the GUI thread) does not look into every frame's file."""
+    session, frames, obj = _panned_ski_run(tmp_path / "s.zarr")
+    session.close()
+    readers: list[threading.Thread] = []
+    index = AnnotationStore.course_index
+
+    def course_index(store):
+        readers.append(threading.current_thread())
+        return index(store)
+
+    monkeypatch.setattr(AnnotationStore, "course_index", course_index)
+    reopened = _reopened(tmp_path / "s.zarr", frames)
+    assert reopened.set_status(0, FrameStatus.REVIEWED)
+    assert reopened.courses.came(5, obj) == 1  # read back through the index
+    assert readers and threading.current_thread() not in readers
+    reopened.close()

@@ -117,6 +117,7 @@ class AnnotationSession(
         self._review_reasons: dict[int, dict[int, str]] = {}
         #: how far propagation moved each object onto each frame: the next step's course
         self.courses = Courses(lambda: self.store)
+        self.courses.index_ahead()
         self._priors = DecodePriors()
         self._init_saving()
         if store is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -117,9 +118,29 @@ class Courses:
         self._lock = threading.RLock()
         self._store = store or (lambda: None)
         self._indexed = False  # whether the saved chains' frames are known
+        #: the store whose course index is read in the background, and that read (``index_ahead``)
+        self._ahead: tuple[Store, Future[dict[int, dict[int, set[str]]]]] | None = None
         self._read: set[int] = set()  # frames whose saved courses were read
         self._changed: set[int] = set()  # frames whose courses changed since ``records``
         self._forgotten: set[int] = set()
+
+    def index_ahead(self) -> None:
+        """Start reading which frames of the store hold saved courses in a thread of its own;
+        the first call that needs them takes its result (``_index_saved``)."""
+        store = self._store()
+        if store is None:
+            return
+        future: Future[dict[int, dict[int, set[str]]]] = Future()
+
+        def read() -> None:
+            try:
+                future.set_result(store.course_index())
+            except BaseException as exc:  # re-raised by the caller that needs it
+                future.set_exception(exc)
+
+        with self._lock:
+            self._ahead = (store, future)
+        threading.Thread(target=read, name="skipclick-course-index", daemon=True).start()
 
     def remember_chain(self, t: int, obj_id: int, chain: Chain | None, mask: np.ndarray) -> None:
         """Object ``obj_id``'s mask ``mask`` (boolean, frame-sized) on frame ``t``, carried
@@ -267,9 +288,11 @@ class Courses:
             return
         self._indexed = True
         store = self._store()
+        ahead, self._ahead = self._ahead, None
         if store is None:
             return
-        for t, objects in sorted(store.course_index().items()):
+        index = ahead[1].result() if ahead and ahead[0] is store else store.course_index()
+        for t, objects in sorted(index.items()):
             for obj, names in objects.items():
                 if "source" in names and obj not in self._forgotten:
                     chains = self._chains.setdefault(obj, {})
