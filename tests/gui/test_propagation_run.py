@@ -74,3 +74,30 @@ def test_the_end_of_a_run_reads_no_frame_again_on_the_gui_thread(annotator, qtbo
     qtbot.waitUntil(lambda: not controller.propagating, timeout=120_000)
     assert counted and not any(counted)  # all found in the run's thread
     assert widget.objects_panel.table.item(0, 3).text() == "0-3"
+
+
+def test_a_run_adds_no_bar_to_naparis_activity_dock(annotator, qtbot, monkeypatch):
+    """napari builds a bar's widgets on the GUI thread as the run starts and draws the window
+    there (up to 300 ms with software OpenGL); the Frame panel shows the run's progress instead."""
+    import napari.utils
+
+    from support.widget import click, labels_of
+
+    _, widget = annotator
+    controller = widget.controller
+    skier = controller.add_object(name="skier").id
+    click(qtbot, controller, 144, 335)
+    bars: list[str] = []
+    real = napari.utils.progress
+
+    def progress(*args, **kwargs):
+        bars.append(kwargs.get("desc", ""))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(napari.utils, "progress", progress)
+    widget.frame_panel.frames_spin.setValue(3)
+    widget.frame_panel.propagate(1)  # Propagate ▶ (Shift+Right)
+    assert controller.propagating and "working" in widget.frame_panel.frame_label.text()
+    qtbot.waitUntil(lambda: not controller.propagating, timeout=120_000)
+    assert bars == []
+    assert (labels_of(controller, 3) == skier).any()

@@ -1,8 +1,8 @@
 """Workers the GUI thread can stop between items and wait for (before closing the session).
 
 - ``StoppableWorker``: a generator in napari's ``thread_worker``, progress in the activity
-  dock; the propagation run, the labels import, the engine build and the weights download
-  are such workers.
+  dock (or none: a propagation run shows its own on the Frame panel); the propagation run,
+  the labels import, the engine build and the weights download are such workers.
 - ``SessionEditWorker``: one that edits the session through a generator that puts back what it
   did when cancelled (a deletion, the undo or redo of a large edit).
 - ``WorkerThread``: whether a worker's thread started and ended, which the GUI thread waits on
@@ -69,13 +69,17 @@ class StoppableWorker:
         run: the generator function, called with ``args`` in the worker thread.
         args: its arguments.
         progress: the progress bar's ``desc`` and ``total`` (0 or left out: unknown); each
-            item the generator yields is one step (``activity.ActivityProgress``).
+            item the generator yields is one step (``activity.ActivityProgress``). None: no
+            bar (napari builds one on the GUI thread: up to 300 ms with software
+            OpenGL, docs/benchmarks.md).
     """
 
     #: what it does, for the widget's messages ("objects are deleted")
     doing = "work runs"
 
-    def __init__(self, run: Callable[..., Iterator[Any]], args: tuple, progress: dict) -> None:
+    def __init__(
+        self, run: Callable[..., Iterator[Any]], args: tuple, progress: dict | None
+    ) -> None:
         self._stop = threading.Event()
         self._progress = progress
         self.bar: ActivityProgress | None = None  # shown from ``start``
@@ -83,11 +87,12 @@ class StoppableWorker:
         self._thread = WorkerThread(self.worker)
 
     def start(self) -> None:
-        """Show the progress bar and start the worker (on the GUI thread)."""
-        # kept here: a signal holds only a weak reference to a bound method's object
-        self.bar = ActivityProgress(self._progress["desc"], self._progress.get("total", 0))
-        self.worker.yielded.connect(self.bar.advance)
-        self.worker.finished.connect(self.bar.close)
+        """Show the progress bar, if any, and start the worker (on the GUI thread)."""
+        if self._progress is not None:
+            # kept here: a signal holds only a weak reference to a bound method's object
+            self.bar = ActivityProgress(self._progress["desc"], self._progress.get("total", 0))
+            self.worker.yielded.connect(self.bar.advance)
+            self.worker.finished.connect(self.bar.close)
         self.worker.start()
 
     def wait(self, timeout: float | None = None) -> bool:

@@ -12,7 +12,8 @@ replaced session, engine or request are dropped.
   features are cached and nothing else waits, a click is decoded at once on the GUI thread
   instead (one click, no thread hand-over, never an encode): that is the low-latency path.
 - ``PropagationRun``: one ``session.propagate`` run, a ``stoppable.StoppableWorker`` (closing
-  waits for its thread to end).
+  waits for its thread to end) with no bar in napari's activity dock: the Frame panel's strip
+  and the status line show each frame as it comes.
 """
 
 from __future__ import annotations
@@ -322,9 +323,8 @@ class PropagationRun(QObject, StoppableWorker):
     ) -> None:
         #: what it is, for the user: a fill between keyframes, or a propagation
         self.what = "Fill" if options.get("every_gap") or "end" in options else "Propagation"
-        progress = {"total": 0, "desc": f"SkipClick: {self.what.lower()}"}
         # PyQt passes the keywords QObject does not take on to StoppableWorker
-        super().__init__(run=self._run, args=(session, obj_ids, start, options), progress=progress)
+        super().__init__(run=self._run, args=(session, obj_ids, start, options), progress=None)
         self.session = session
         #: the frames its steps wrote so far (the controller adds them as the steps arrive)
         self.frames: set[int] = set()
