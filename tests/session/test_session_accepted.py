@@ -6,8 +6,11 @@ import numpy as np
 
 from napari_skipclick.session import AnnotationSession, PropagationSettings
 from napari_skipclick.types import Click, FrameStatus
+from session.test_session_picture_edges import TruthEngine
 from session.test_session_quality import RedEngine
 from support.engines import BACKGROUND, RED
+from support.scenes import snow
+from support.sessions import started_session
 
 
 def _closer(n_frames: int, settings: PropagationSettings | None = None) -> AnnotationSession:
@@ -125,3 +128,37 @@ def test_an_accept_reads_the_frames_after_it_up_to_the_last_mark_it_judges_again
     monkeypatch.setattr(session.labels, "read", lambda t: read.append(t) or real(t))
     session.set_status(3, FrameStatus.REVIEWED)
     assert sorted(set(read) - {3}) == list(range(4, marked[-1] + 1))
+
+
+def _sliding_out(t: int, lost: int) -> tuple[np.ndarray, np.ndarray]:
+    """A textured square growing from 30 to 50 pixels over frames 0-10, moving 8 px right a
+    frame, out through the right edge from frame 15 on (gone on frame 20); on frame ``lost``
+    the engine finds its top half alone."""
+    frame = snow(100, 160, seed=5)
+    side = 30 + 2 * min(t, 10)
+    left = 2 + 8 * t
+    shown = max(min(160 - left, side), 0)
+    frame[30 : 30 + side, left : left + shown] = (snow(side, side, seed=6) // 3)[:, :shown]
+    mask = np.zeros((100, 160), bool)
+    mask[30 : 30 + side, left : left + shown] = True
+    if t == lost:
+        mask[54:] = False
+    frame[0, 0] = t  # the test engine reads the frame index here
+    return frame, mask
+
+
+def test_an_accepted_frame_judges_an_object_leaving_the_picture_as_a_run_from_it_would():
+    scenes = [_sliding_out(t, 16) for t in range(21)]
+    frames, masks = (np.stack(a) for a in zip(*scenes, strict=True))
+    session, obj = started_session(frames, masks[0], TruthEngine(masks))
+    list(session.propagate([obj], 0))
+    assert _in_review(session) == list(range(5, 20))  # grown past 1.5 times frame 0's area
+    assert "since the start frame" in session.review_reasons(19)[obj]  # a sliver left
+    session.set_status(11, FrameStatus.REVIEWED)
+    # a run from frame 11 judges the part still in the picture: it marks the frame lost alone
+    fresh, again = started_session(frames[11:], masks[11], TruthEngine(masks))
+    list(fresh.propagate([again], 0))
+    from_accepted = [t + 11 for t in _in_review(fresh)]
+    assert from_accepted == [16]
+    assert [t for t in _in_review(session) if t > 11] == from_accepted
+    assert session.status(19) == FrameStatus.PROPAGATED

@@ -169,3 +169,21 @@ def test_the_saved_courses_are_indexed_in_a_thread_of_their_own(tmp_path, monkey
     assert reopened.courses.came(5, obj) == 1  # read back through the index
     assert readers and threading.current_thread() not in readers
     reopened.close()
+
+
+def test_the_share_of_an_object_left_in_the_picture_is_saved_and_old_courses_read_as_whole(
+    tmp_path,
+):
+    """What an accepted frame judges a crossing of the picture's edge by (``Move.in_frame``)
+    is saved with the move; courses saved before it was kept read as no crossing."""
+    video = VideoInfo("v.mp4", 4, 20, 30, 25.0, "v")
+    store = AnnotationStore.open_or_create(tmp_path / "s.zarr", video)
+    courses = track.Courses(lambda: store)
+    courses.remember(2, 1, 1, np.array([0.0, 6.0]), 0.6)
+    for t, record in courses.records().items():
+        store.write_courses(t, record)
+    store.write_courses(3, {1: {"direction": np.array(1), "shift": np.array([0.0, 6.0])}})
+    again = track.Courses(lambda: store)
+    assert again.in_frame(2, 1) == pytest.approx(0.6) and again.came(2, 1) == 1
+    assert again.in_frame(3, 1) == 1.0 and again.came(3, 1) == 1
+    store.close()

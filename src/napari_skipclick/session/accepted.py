@@ -14,8 +14,10 @@ against the frames before (``quality.since_before``: the previous frame, the one
 accepted frame passed, and a frame of the run marked by them alone (``quality.trend_only``)
 is judged again as a run started from the accepted frame would judge it, against the frames
 from there (the accepted one, then those that pass), and against its start-frame limits,
-each by the limits of the session's last run (``run_settings``). A run started from the
-accepted frame judges against it anyway: it is that run's start frame.
+each by the limits of the session's last run (``run_settings``). An object crossing an edge
+of the picture is judged on its part within it, as the run judged it: the shares the run
+measured (``Courses.in_frame``) scale the accepted frame's shape (``ShapeHistory.crossing``).
+A run started from the accepted frame judges against it anyway: it is that run's start frame.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ def judge_after(
             for t in frames:
                 if not judged:
                     break  # no mark left to judge again: the frames after it are not read
+                history.crossing(session.courses.in_frame(t, obj_id))  # as the run did
                 mask = session.labels.read(t) == obj_id
                 area = int(np.count_nonzero(mask))
                 mask = cropped(mask) if area else mask  # measured on its box alone

@@ -267,7 +267,8 @@ def _write(
     """
     carried, source = carrying.carried, carrying.source
     _, generation, group, settings = run
-    if shape.crossing(carried.in_frame):  # all of it but a sliver has left the picture
+    in_frame = carried.in_frame  # remembered: an accepted frame judges the run's frames alike
+    if shape.crossing(in_frame):  # all of it but a sliver has left the picture
         nothing = np.zeros_like(carried.probabilities)
         carried = replace(carried, probabilities=nothing, in_frame=0.0)
     mask, area, ratio, confidence, reason, doubtful, length = assess(
@@ -315,7 +316,8 @@ def _write(
         )
         change = session.carried_change(change, obj_id, reason)
         session.record(change, group)  # undo puts the marks and reasons back with the mask
-        session.courses.remember(t, obj_id, 1 if t > source else -1, carried.shift)
+        came = 1 if t > source else -1
+        session.courses.remember(t, obj_id, came, carried.shift, in_frame)
     return {
         "source_frame": source,
         "area": area,

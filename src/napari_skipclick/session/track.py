@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -82,13 +82,21 @@ class Track:
         return False
 
 
+class Move(NamedTuple):
+    """An object's move onto a frame: from the frame ``direction`` before it, by ``shift``
+    (rows, columns), its area within the picture changed by ``in_frame`` as it crossed an edge
+    of it (``Carried.in_frame``; 1: no crossing)."""
+
+    direction: int
+    shift: np.ndarray
+    in_frame: float = 1.0
+
+
 #: a frame's saved courses: object ID -> named arrays (``Courses.records``)
 CourseRecord = Mapping[int, Mapping[str, np.ndarray]]
 #: an object's courses, as ``Courses.forget`` dropped them: its moves by (frame, object), and
 #: its chains by frame
-ForgottenCourses = tuple[
-    dict[tuple[int, int], tuple[int, np.ndarray]], dict[int, tuple[Chain, str] | None]
-]
+ForgottenCourses = tuple[dict[tuple[int, int], Move], dict[int, tuple[Chain, str] | None]]
 
 
 class Courses:
@@ -112,7 +120,7 @@ class Courses:
     """
 
     def __init__(self, store: Callable[[], Store | None] | None = None) -> None:
-        self._moves: dict[tuple[int, int], tuple[int, np.ndarray]] = {}
+        self._moves: dict[tuple[int, int], Move] = {}
         #: object -> frame -> (chain, hash of the mask it carried there); None: saved, not read
         self._chains: dict[int, dict[int, tuple[Chain, str] | None]] = {}
         self._lock = threading.RLock()
@@ -164,16 +172,25 @@ class Courses:
         mask = np.asarray(mask, bool)
         return kept[0] if kept[1] == frame_hash(mask) else kept[0].edited(mask)
 
-    def remember(self, t: int, obj_id: int, direction: int, shift: np.ndarray | None) -> None:
+    def remember(
+        self,
+        t: int,
+        obj_id: int,
+        direction: int,
+        shift: np.ndarray | None,
+        in_frame: float = 1.0,
+    ) -> None:
         """Object ``obj_id`` moved by ``shift`` (rows, columns; None: unknown) onto frame
-        ``t`` from frame ``t - direction``."""
+        ``t`` from frame ``t - direction``, its area within the picture changed by
+        ``in_frame`` (``Move``)."""
         with self._lock:
             self._read_saved(t)
             self._changed.add(t)
             if shift is None:
                 self._moves.pop((t, obj_id), None)
             else:
-                self._moves[(t, obj_id)] = (direction, np.asarray(shift, np.float32).copy())
+                shift = np.asarray(shift, np.float32).copy()
+                self._moves[(t, obj_id)] = Move(direction, shift, float(in_frame))
 
     def forget(self, obj_id: int) -> ForgottenCourses:
         """Drop every move and the chains of object ``obj_id`` (it was deleted); the frames
@@ -206,7 +223,15 @@ class Courses:
         with self._lock:
             self._read_saved(t)
             move = self._moves.get((t, obj_id))
-        return None if move is None else move[0]
+        return None if move is None else move.direction
+
+    def in_frame(self, t: int, obj_id: int) -> float:
+        """How the object's area within the picture changed as it was last carried onto frame
+        ``t`` (``Move.in_frame``); 1 when unknown (courses saved before it was kept)."""
+        with self._lock:
+            self._read_saved(t)
+            move = self._moves.get((t, obj_id))
+        return 1.0 if move is None else move.in_frame
 
     def expected(self, t: int, obj_id: int, direction: int) -> np.ndarray | None:
         """The displacement the object is expected to make from frame ``t`` to
@@ -217,12 +242,13 @@ class Courses:
             move = self._moves.get((t, obj_id))
         if move is None:
             return None
-        came, shift = move
+        came, shift, _ = move
         return shift if came == direction else -shift
 
     def records(self) -> dict[int, CourseRecord]:
         """The courses of every frame whose courses changed since they were last asked for,
-        to save: object by object, the move onto the frame (``direction``, ``shift``) and the
+        to save: object by object, the move onto the frame (``direction``, ``shift``,
+        ``in_frame``) and the
         chain (``Chain.arrays`` and the ``mask`` hash it was carried to); an empty record
         removes a frame's. ``unsaved`` puts back those that could not be written."""
         with self._lock:
@@ -231,9 +257,13 @@ class Courses:
             for t in changed:
                 self._read_saved(t)
                 records[t] = {}
-            for (t, obj), (direction, shift) in self._moves.items():  # one pass over them all
+            for (t, obj), move in self._moves.items():  # one pass over them all
                 if t in records:
-                    records[t][obj] = {"direction": np.array(direction, np.int64), "shift": shift}
+                    records[t][obj] = {
+                        "direction": np.array(move.direction, np.int64),
+                        "shift": move.shift,
+                        "in_frame": np.array(move.in_frame, np.float64),
+                    }
             for obj, chains in self._chains.items():
                 for t, record in records.items():
                     kept = chains.get(t)
@@ -323,13 +353,16 @@ class Courses:
                 chains[t] = (chain, mask_hash)
 
 
-def _saved_move(arrays: Mapping[str, np.ndarray]) -> tuple[int, np.ndarray] | None:
-    """The saved move (direction, shift) among a frame's ``arrays`` for one object, None when
-    none was saved; raises ``ValueError`` for a damaged one."""
+def _saved_move(arrays: Mapping[str, np.ndarray]) -> Move | None:
+    """The saved move among a frame's ``arrays`` for one object, None when none was saved;
+    raises ``ValueError`` for a damaged one. One saved before ``in_frame`` was kept crossed no
+    edge."""
     if "shift" not in arrays:
         return None
     direction = int(arrays["direction"])
     shift = np.asarray(arrays["shift"], np.float32)
-    if direction not in (1, -1) or shift.shape != (2,) or not np.isfinite(shift).all():
+    in_frame = float(arrays["in_frame"]) if "in_frame" in arrays else 1.0
+    finite = np.isfinite(shift).all() and np.isfinite(in_frame) and in_frame >= 0
+    if direction not in (1, -1) or shift.shape != (2,) or not finite:
         raise ValueError("not a saved move")
-    return direction, shift
+    return Move(direction, shift, in_frame)
