@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from napari_skipclick import demo
 from napari_skipclick.app import open_annotator
@@ -153,3 +154,22 @@ def test_annotate_again_with_its_classes_keeps_those_renamed_or_removed(
     with AnnotationStore.open(store) as saved:
         assert saved.classes() == ["skier", "ski", "poles", "flag"]
         assert saved.dropped_classes() == ["pole", "gate"]
+
+
+def test_a_folder_with_photos_added_says_so_at_opening_as_news_not_a_repair(
+    make_napari_viewer, tmp_path
+):
+    folder = frame_folder(tmp_path / "frames", 3)
+    video, store = str(folder), str(tmp_path / "s.zarr")
+    _, widget = open_annotator(video, store=store, viewer=make_napari_viewer())
+    widget.controller.close_session()
+    Image.fromarray(np.zeros((48, 64, 3), np.uint8)).save(folder / "00003.png")
+    _, widget = open_annotator(video, store=store, viewer=make_napari_viewer())
+    controller = widget.controller
+    try:
+        message = controller.last_message
+        assert "1 photo new in the folder, taken in as frame 3: 00003.png" in message
+        assert "repaired" not in message
+        assert controller.session.n_frames == 4
+    finally:
+        controller.close_session()

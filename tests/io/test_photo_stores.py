@@ -108,9 +108,10 @@ def test_photos_added_after_the_last_grow_the_store_and_say_so_once(tmp_path):
         info = video.info
     with AnnotationStore.open_or_create(store, info) as grown:
         assert grown.video.n_frames == 5 and grown.video.fingerprint == info.fingerprint
-        assert grown.repairs == [
+        assert grown.taken_in == [
             "2 photos new in the folder, taken in as frames 3-4: IMG_11.jpg, IMG_12.jpg"
         ]
+        assert grown.repairs == grown.problems == []  # news, not a repair
         np.testing.assert_array_equal(grown.read_labels(2), kept)
         assert not grown.read_labels(4).any()
         grown.commit_frame(4, kept, FrameRecord(FrameStatus.CLICKED, {}))
@@ -118,7 +119,7 @@ def test_photos_added_after_the_last_grow_the_store_and_say_so_once(tmp_path):
     assert files["files"][3:] == ["IMG_11.jpg", "IMG_12.jpg"]
     assert files["fingerprint"] == info.fingerprint
     with AnnotationStore.open_or_create(store, info) as again:
-        assert again.repairs == [] and set(again.statuses()) == {2, 4}
+        assert again.taken_in == [] and set(again.statuses()) == {2, 4}
     export_store(AnnotationStore.open(store), "coco", tmp_path / "out")
     doc = json.loads((tmp_path / "out" / "annotations.json").read_text())
     assert [im["original_file_name"] for im in doc["images"]] == ["IMG_10.jpg", "IMG_12.jpg"]
@@ -141,7 +142,7 @@ def test_a_crash_while_the_store_grows_leaves_it_growing_again(tmp_path):
     (store / "skipclick.json").write_bytes(manifest)  # the manifest never written, nor the names
     files.write_bytes(names)
     with AnnotationStore.open_or_create(store, info) as grown:
-        assert grown.video.n_frames == 3 and grown.repairs[0].startswith("1 photo new")
+        assert grown.video.n_frames == 3 and grown.taken_in[0].startswith("1 photo new")
     (store / "skipclick.json").write_bytes(manifest)
     files.write_bytes(names)
     (folder / "IMG_11.jpg").unlink()

@@ -175,6 +175,7 @@ class AnnotationController(
         self.layers.note_store(str(store.path) if store is not None else None)
         where = f"saving to {store.path}" if store is not None else "not saved (no store chosen)"
         notes = [f"; repaired: {', '.join(session.repaired)}"] if session.repaired else []
+        notes += [f"; {news}" for news in (store.taken_in if store is not None else [])]
         cut_short = interrupted_import(store.path) if store is not None else None
         notes += [f"; {cut_short}"] if cut_short else []
         unfinished = session.unfinished_deletions  # a crash cut their deletion short

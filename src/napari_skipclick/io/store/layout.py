@@ -235,6 +235,9 @@ def _short(video: VideoInfo) -> str:
 
 #: key of an opened manifest (never written) listing what opening the store repaired
 REPAIRS = "_repairs"
+#: key of an opened manifest (never written) listing what opening the store took in that is no
+#: repair: photos new in its folder (``grow_with_folder``)
+TAKEN_IN = "_taken_in"
 
 
 def resume_manifest(p: Path, video: VideoInfo, key: str | None, checkpoint: str | None) -> dict:
@@ -248,9 +251,9 @@ def resume_manifest(p: Path, video: VideoInfo, key: str | None, checkpoint: str 
         repairs.append(f"{MANIFEST} was damaged or missing: written again from {LABELS}/zarr.json")
     stored = video_from_doc(manifest.get("video"), p / MANIFEST)
     added = added_photos(p, stored, video)
+    taken_in = [grown_text(stored, added)] if added else []
     if added:
         grow_with_folder(p, manifest, video)
-        repairs.append(grown_text(stored, added))
         stored = video
     check_same_video(p, stored, video)
     record_frame_files(p, video)  # a store made before they were recorded
@@ -259,7 +262,8 @@ def resume_manifest(p: Path, video: VideoInfo, key: str | None, checkpoint: str 
         _note_labels_video(p, video)
     note_engine(manifest, key, checkpoint)
     opened_for_writing(p, manifest)
-    manifest[REPAIRS] = repairs  # for this opening only (not written)
+    manifest[REPAIRS] = repairs  # for this opening only (not written), as is what it took in
+    manifest[TAKEN_IN] = taken_in
     return manifest
 
 

@@ -28,6 +28,7 @@ from .layout import (
     MANIFEST,
     OBJECTS,
     REPAIRS,
+    TAKEN_IN,
     check_new_location,
     create_layout,
     is_store,
@@ -57,6 +58,9 @@ class AnnotationStore(FrameRecords):
         self._notes: list[str] = []  # problems found on opening
         #: what opening the store for annotation repaired, in words (empty: nothing)
         self.repairs: list[str] = manifest.pop(REPAIRS, [])
+        #: what opening the store for annotation took in that is no repair, in words (photos
+        #: new in its folder: ``layout.grow_with_folder``; empty: nothing)
+        self.taken_in: list[str] = manifest.pop(TAKEN_IN, [])
         self._write_lock = threading.RLock()  # one write at a time from any thread
         self._manifest = manifest
         self._lock = lock
