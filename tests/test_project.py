@@ -113,3 +113,16 @@ def test_package_import_is_light_and_every_public_name_resolves() -> None:
         assert getattr(napari_skipclick, name) is value
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         napari_skipclick.nope  # noqa: B018
+
+
+#: the most lines a module of the package holds (docs/development.md: keep modules small)
+MAX_MODULE_LINES = 400
+
+
+def test_every_module_of_the_package_stays_small() -> None:
+    package = Path(napari_skipclick.__file__).parent
+    sizes = {
+        str(path.relative_to(package)): len(path.read_text(encoding="utf-8").splitlines())
+        for path in package.rglob("*.py")
+    }
+    assert {name: n for name, n in sizes.items() if n > MAX_MODULE_LINES} == {}

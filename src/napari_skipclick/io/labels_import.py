@@ -16,12 +16,11 @@ import numpy as np
 from ..checks import ids_in, relabelled
 from ..colors import color_for
 from ..frame_lists import frame_ranges, frames_named
-from ..types import DEFAULT_CLASS, LABELS_ONLY, FrameStatus, ObjectInfo, VideoInfo
-from .fingerprints import same_video
+from ..types import DEFAULT_CLASS, FrameStatus, ObjectInfo
 from .label_sources import LabelsImportError, LabelSource, frame_labels, read_labels_source
+from .labels_provenance import check_provenance
 from .store import AnnotationStore, StoreError
 from .store.frame_copy import copy_frame
-from .store.frame_files import SHOWN
 from .store.frame_record import read_record
 from .store.import_mark import begin_import, end_import, frames_done, merge_left
 from .store.layout import same_place
@@ -108,10 +107,7 @@ def check_import(
     would refuse (``allow_overlaps``, ``replace``, ``merge``: as :func:`import_labels`)."""
     v = store.video
     shape = (v.height, v.width)
-    _check_same_video(source, v, store.frame_files())
-    if source.states is not None and same_place(source.path, store.path):
-        raise LabelsImportError(f"{source.path} is the store imported into: give another")
-    _check_frames_inside(source, v.n_frames)
+    check_provenance(store, source)
     seen: set[int] = set()
     overlaps: dict[int, int] = {}
     labelled = []
@@ -265,56 +261,6 @@ def _meeting(labels: np.ndarray, stored: np.ndarray) -> Meeting:
 
 def _names(ids: set[int] | frozenset[int], named: dict[int, str]) -> str:
     return ", ".join(named.get(i, f"object {i}") for i in sorted(ids))
-
-
-def _check_same_video(source: LabelSource, video: VideoInfo, files: tuple[str, ...] | None) -> None:
-    """``LabelsImportError`` for labels exported from another video than ``video``'s (their
-    export's ``objects.json`` says which): masks of the same size, of other frames. Labels of
-    a folder of photos changed since (``video``'s, whose ``files`` the store records) are its
-    when each frame's photo is the one the export names (photos added after the last)."""
-    theirs = source.video or {}
-    fingerprint = theirs.get("fingerprint")
-    if not fingerprint or video.labels_only or str(fingerprint).startswith(LABELS_ONLY):
-        return
-    if same_video(video, theirs):
-        return
-    if not (files and source.originals and theirs.get("path") == video.path):
-        raise LabelsImportError(
-            f"{source.path} holds labels of {theirs.get('path') or 'another video'} (its "
-            f"export says so), not of {video.path}: import them into that video's store"
-        )
-    moved = [
-        (t, n) for t, n in sorted(source.originals.items()) if t >= len(files) or files[t] != n
-    ]
-    if moved:
-        said = "; ".join(
-            f"frame {t} was {n}, is {files[t] if t < len(files) else 'no photo'}"
-            for t, n in moved[:SHOWN]
-        )
-        more = f"; and {len(moved) - SHOWN} more" if len(moved) > SHOWN else ""
-        raise LabelsImportError(
-            f"{source.path} holds labels of the folder {video.path} as it was when exported, "
-            f"and its photos moved since: {said}{more}. Put the folder back as it was to "
-            "import them"
-        )
-
-
-def _check_frames_inside(source: LabelSource, n_frames: int) -> None:
-    """``LabelsImportError`` if a frame past the video's end holds labels; empty ones (an
-    array longer than the video) are left out, as empty frames are."""
-    outside = [t for t in source.frames if not 0 <= t < n_frames]
-    labelled = []
-    for t in outside:
-        raw = source.frames[t]()
-        if len(raw) if isinstance(raw, list) else np.asarray(raw).any():
-            labelled.append(t)
-        else:
-            del source.frames[t]
-    if labelled:
-        raise LabelsImportError(
-            f"{source.path}: frames {labelled[:5]}{' …' if len(labelled) > 5 else ''} hold "
-            f"labels, but the video has {n_frames} frames (0..{n_frames - 1})"
-        )
 
 
 def import_labels(
