@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QPushButton, QWidget
@@ -260,3 +261,41 @@ def test_no_frame_to_review_gives_way_to_the_next_frame_stepped_to(annotator, qt
     assert controller.last_message == "No frame after frame 10 needs review (1 in all)"
     controller.go_to_frame(11)
     assert controller.last_message.startswith("Frame 11 (")
+
+
+def test_an_object_added_on_an_accepted_frame_is_propagated_onto_the_accepted_frames(
+    make_napari_viewer, qtbot
+):
+    """Skis added on frame 112 after the skier was accepted on frames 100-126: propagating
+    ran 0 frames ("frame 113 is reviewed"), so each frame had to be clicked."""
+    from napari_skipclick._qt.widget import SkipClickWidget
+    from napari_skipclick.types import Click
+    from support.engines import ColourEngine, moving_squares
+
+    viewer = make_napari_viewer()
+    image = viewer.add_image(moving_squares(8), rgb=True, name="squares")
+    widget = SkipClickWidget(viewer)
+    viewer.window.add_dock_widget(widget, name="SkipClick")
+    controller = widget.controller
+    controller.start_session(image, ColourEngine())
+    wait_idle(qtbot, controller)
+    session = controller.session
+    red = controller.add_object(name="red").id
+    session.set_clicks(0, red, [Click(25, 15, True)])
+    list(session.propagate([red], 0))
+    for t in range(1, 8):
+        session.set_status(t, FrameStatus.REVIEWED)
+    reds = [labels_of(controller, t) == red for t in range(8)]
+    blue = controller.add_object(name="blue").id
+    session.set_clicks(3, blue, [Click(45, 70, True)])
+    controller.go_to_frame(3)
+    controller.propagate(1, 3)  # both objects on frame 3: red stops at once, blue goes on
+    qtbot.waitUntil(lambda: not controller.propagating, timeout=60_000)
+    wait_idle(qtbot, controller)
+    for t in (4, 5, 6):
+        labels = labels_of(controller, t)
+        assert (labels == blue).sum() == 12 * 30
+        np.testing.assert_array_equal(labels == red, reds[t])
+        assert session.review_reasons(t).keys() == {blue}
+    assert not (labels_of(controller, 7) == blue).any()
+    controller.close_session()

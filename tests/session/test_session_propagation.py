@@ -416,3 +416,33 @@ def test_a_run_closed_at_a_step_leaves_no_frame_with_some_of_its_objects():
     held = set(np.unique(session.labels.read(1))) - {0}
     assert held == {red, blue}
     assert not session.labels.read(2).any()  # and nothing further
+
+
+def test_an_object_added_later_is_carried_onto_frames_accepted_without_it():
+    # the red square is accepted on every frame; the blue bar is added on frame 3 afterwards
+    session, red = clicked_session()
+    list(session.propagate([red], 0))
+    for t in range(1, 12):
+        session.set_status(t, FrameStatus.REVIEWED)
+    reds = session.labels[:] == red
+    blue = session.add_object().id
+    session.set_clicks(3, blue, [Click(45, 75, True)])
+    ahead = list(session.propagate([blue], 3, n_frames=4))
+    back = list(session.propagate([blue], 3, n_frames=2, direction=-1))
+    assert [s.frame for s in ahead + back] == [4, 5, 6, 7, 2, 1]
+    assert all(s.written for s in ahead + back)
+    for t in (1, 2, 4, 5, 6, 7):
+        assert (session.labels[t] == blue).sum() == 12 * 30
+        # only the new object needs review there; the red square stays as you accepted it
+        assert session.status(t) == FrameStatus.NEEDS_REVIEW
+        assert list(session.review_reasons(t)) == [blue]
+        assert session.marks_on(t).accepted
+    np.testing.assert_array_equal(session.labels[:] == red, reds)
+    assert session.status(8) == FrameStatus.REVIEWED
+    # the red square stops at the first of them: you accepted it there
+    steps = list(session.propagate([red], 3, n_frames=3))
+    assert [s.frame for s in steps] == [4] and steps[0].stopped and not steps[0].written
+    # accepted with the blue bar, frame 4 stops it as any accepted frame does
+    session.set_status(4, FrameStatus.REVIEWED)
+    steps = list(session.propagate([blue], 3, n_frames=3))
+    assert [s.frame for s in steps] == [4] and "reviewed" in steps[0].reason

@@ -19,7 +19,16 @@ from .frame_changes import frame_change
 from .label_edits import object_edit
 from .propagation_settings import PropagationSettings
 from .quality import ShapeHistory, assess
-from .ready import LEFT_FRAME, Ready, decided, mark_not_carried, not_carried, prepare, reappears
+from .ready import (
+    ADDED_TO_ACCEPTED,
+    LEFT_FRAME,
+    Ready,
+    decided,
+    mark_not_carried,
+    not_carried,
+    prepare,
+    reappears,
+)
 from .results import StaleResultError
 from .steps import Carrying, PropagationStep, ended_absent
 from .stop_rules import covered, shrunk, slid, stop_in_doubt, stop_slid
@@ -297,7 +306,9 @@ def _write(
             reason = f"{reason}; {stop_in_doubt(in_doubt, shrinking, small, settings)}"
         stopped = stopped or slid_off
         status = session.status(t)
-        if reason is not None:
+        # on a frame you accepted without it, the object needs review there (``ready``)
+        review = ADDED_TO_ACCEPTED if reason is None and session.accepted(t) else reason
+        if review is not None:
             new_status = FrameStatus.NEEDS_REVIEW
         elif status in (FrameStatus.EMPTY, FrameStatus.PROPAGATED):
             new_status = FrameStatus.PROPAGATED
@@ -314,7 +325,7 @@ def _write(
         change = frame_change(
             t, before, after, clicks_before, clicks_after, status, new_status, (box[0], box[2])
         )
-        change = session.carried_change(change, obj_id, reason)
+        change = session.carried_change(change, obj_id, review)
         session.record(change, group)  # undo puts the marks and reasons back with the mask
         came = 1 if t > source else -1
         session.courses.remember(t, obj_id, came, carried.shift, in_frame)

@@ -20,9 +20,10 @@ from scipy import ndimage
 
 from ..engines.base import Engine, Features
 from ..shapes import on_picture
-from ..types import UNCHECKED, Click, FrameStatus
+from ..types import UNCHECKED, Click
 from .carry import Moved, matcher_of, move_object
 from .propagation_settings import PropagationSettings
+from .review import ACCEPTED
 from .track import Track
 
 if TYPE_CHECKING:
@@ -70,8 +71,9 @@ def decided(
             first, last = sorted((t, source + direction))
             reason = f"you marked it absent on frames {first}-{last}: more than max_coast "
             reason += f"({settings.max_coast}) frames in a row to carry it across"
-    elif session.status(t) in (FrameStatus.REVIEWED, FrameStatus.IMPORTED):
-        reason = f"frame {t} is {session.status(t).value}"
+    elif accepted_with(session, t, obj_id):
+        status = session.status(t)
+        reason = f"frame {t} is {status.value}" if status in ACCEPTED else f"you accepted frame {t}"
     elif session.user_clicks(t, obj_id):  # on a frame still in review for others, too
         reason = f"frame {t} has your clicks for this object"
     elif session.clicks(t, obj_id) and session.status(t) not in CARRIED:
@@ -84,6 +86,18 @@ def decided(
     else:
         return None
     return Ready(source, stop=reason)
+
+
+def accepted_with(session: AnnotationSession, t: int, obj_id: int) -> bool:
+    """Whether you accepted frame ``t`` with the object on it (its pixels or clicks there, not
+    in review there), or with nothing on it (no object is there): propagation stops there.
+    On a frame you accepted with other objects but not this one (added after), the object is
+    written where the claims rules let it (``claims``; the other objects' pixels stay) and
+    the frame needs review for it alone (``ADDED_TO_ACCEPTED``)."""
+    if not session.accepted(t) or obj_id in session.review_reasons(t):
+        return False
+    ids = session.ids_on(t)
+    return not ids or obj_id in ids or bool(session.clicks(t, obj_id))
 
 
 def prepare(
@@ -228,6 +242,9 @@ def mark_not_carried(
             marked = True
     return marked
 
+
+#: why a frame you accepted without the object needs review once propagation wrote it there
+ADDED_TO_ACCEPTED = "carried onto a frame you accepted without it"
 
 #: why an object that the motion moved beyond an edge of the picture goes no further
 LEFT_FRAME = "the object left the picture"

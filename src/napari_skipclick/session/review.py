@@ -73,12 +73,14 @@ class SessionReview:
         """``change`` (propagation writing the object's mask on its frame) with the object
         marked carried there (a correction changes its mask only around the click:
         ``corrections``) and ``reason`` why the frame needs review for it (None: none) kept
-        with the frame; undo takes both back. Call under ``locked``."""
+        with the frame; a frame you accepted stays noted so (``accepted_after``: its other
+        objects stay yours); undo takes them back. Call under ``locked``."""
         marks, reasons = self.marks_on(change.frame), self.reasons_on(change.frame)
         after = {obj: why for obj, why in reasons.items() if obj != obj_id}
         if reason is not None:
             after[obj_id] = reason
-        carried = replace(marks, carried=marks.carried | {obj_id})
+        accepted = accepted_after(marks, change.status_before, change.status_after)
+        carried = replace(marks, carried=marks.carried | {obj_id}, accepted=accepted)
         change = replace(change, review_before=reasons, review_after=after)
         return replace(change, marks_before=marks, marks_after=carried)
 
@@ -96,6 +98,15 @@ class SessionReview:
             after = status if reason is None else FrameStatus.NEEDS_REVIEW
             change = frame_change(t, none, none, {}, {}, status, after)
             self.record(self.carried_change(change, obj_id, reason), group)
+
+    def accepted(self, t: int) -> bool:
+        """Whether frame ``t`` holds what you accepted as it was: it is *reviewed* or
+        *imported*, or *needs review* since for an object propagation carried onto it after
+        (``Marks.accepted``). A frame you clicked since is yours as any *clicked* frame."""
+        with self._lock:
+            status = self.status(t)
+            after = status == FrameStatus.NEEDS_REVIEW and self.marks_on(t).accepted
+            return status in ACCEPTED or after
 
     def reasons_on(self, t: int) -> dict[int, str]:
         """Every reason for review kept with frame ``t`` (of objects corrected since too): what
