@@ -378,3 +378,40 @@ def test_the_end_of_a_run_says_the_gist_of_a_long_stop_reason():
     assert _gist("frame 3 has your clicks for this object") == (
         "frame 3 has your clicks for this object"
     )
+    limit = (
+        "the engine's mask has 174 pixels where the object had 20 (limit: a factor 1.5 either "
+        "way, give or take 31 pixels along its boundary there)"
+    )
+    assert _gist(limit) == "the engine's mask has 174 pixels where the object had 20 (…)"
+
+
+def test_the_status_line_gives_long_stop_reasons_whole_in_its_tooltip(make_napari_viewer, qtbot):
+    """The end of a run cut a stop reason mid-sentence ("… either way, give or …"), and the
+    rest of it was nowhere on screen."""
+    from napari_skipclick._qt.widget import SkipClickWidget
+    from napari_skipclick.types import Click
+    from support.engines import BACKGROUND, RED, ColourEngine, moving_squares
+
+    frames = moving_squares(8)
+    frames[3:][(frames[3:] == RED).all(axis=-1)] = BACKGROUND  # the square is gone
+    viewer = make_napari_viewer()
+    image = viewer.add_image(frames, rgb=True, name="squares")
+    widget = SkipClickWidget(viewer)
+    viewer.window.add_dock_widget(widget, name="SkipClick")
+    controller = widget.controller
+    controller.start_session(image, ColourEngine())
+    wait_idle(qtbot, controller)
+    red = controller.add_object(name="red").id
+    controller.session.set_clicks(0, red, [Click(25, 15, True)])
+    controller.go_to_frame(0)
+    controller.propagate(1, 7)
+    qtbot.waitUntil(lambda: not controller.propagating, timeout=60_000)
+    line, tip = widget.status_label.text(), widget.status_label.toolTip()
+    start, gist = line.split("; red stopped: ")
+    assert start.startswith("Propagation finished: ") and tip.startswith(f"{start}; red: ")
+    # the line keeps the reason's words, its parentheses given as "(…)"
+    assert gist.startswith("the engine's mask disagrees with the motion (…), after")
+    reason = tip.split("; red: stopped: ")[1]
+    assert len(reason) > 200 and reason.endswith("click it where it shows")
+    assert "(IoU 0.00, at least 0.05 needed" in reason
+    controller.close_session()

@@ -24,15 +24,21 @@ class ControllerMessages:
     source: Any  # FrameSource
     _frame: int
     last_message: str = ""
+    #: the last message whole (the status line's tooltip): with every stop reason in full
+    last_whole: str = ""
     #: whether the last message is passing news ("features ready" or a step replaces it)
     _passing: bool = True
     #: the frame the last message is about (None: none; a step to another replaces it)
     _said_about: int | None = None
 
-    def _say(self, text: str, passing: bool = False, frame: int | None = None) -> None:
+    def _say(
+        self, text: str, passing: bool = False, frame: int | None = None, whole: str = ""
+    ) -> None:
         """Show ``text``; ``passing``: "features ready" may replace it (a review reason stays);
-        ``frame``: the frame it is about (a step to another frame replaces it)."""
+        ``frame``: the frame it is about (a step to another frame replaces it); ``whole``: the
+        message in full where ``text`` shortens it (the status line's tooltip; "": ``text``)."""
         self.last_message, self._passing, self._said_about = text, passing, frame
+        self.last_whole = whole or text
         self.message.emit(text)
 
     def _warn(self, text: str, frame: int | None = None) -> None:

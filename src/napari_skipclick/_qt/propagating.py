@@ -6,6 +6,7 @@ signals). While a run is in progress the autosave pauses: the run commits its ow
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..session import AnnotationSession, PropagationStep
@@ -228,6 +229,7 @@ class ControllerPropagation:
             name = self.session.object(step.obj_id).name
             gist = f"stopped: {_gist(step.summary)}"
             run.stops.append(f"{name} {gist}" if step.stopped else f"{name}: {said}")
+            run.reasons.append(f"{name}: {said}")
         note = f" — {said}" if said else ""
         self._say(f"Propagation: frame {step.frame}, object {step.obj_id}{note}")
 
@@ -245,7 +247,8 @@ class ControllerPropagation:
         # thread: 0.4-1.5 s); a cancelled run may have written a frame it did not report
         self.annotations_changed.emit(None if cancelled else sorted(run.frames))
         self.busy_changed.emit()
-        self._say(f"{run.what} {'cancelled' if cancelled else 'finished'}: {_summary(run)}")
+        ended = f"{run.what} {'cancelled' if cancelled else 'finished'}: "
+        self._say(ended + _summary(run), whole=ended + _summary(run, whole=True))
         self._request_features(self._frame)
 
     def _refuse_while_busy(self, what: str) -> bool:
@@ -257,14 +260,19 @@ class ControllerPropagation:
         return self.refuse_while_editing(what)
 
 
-def _summary(run: PropagationRun) -> str:
+def _summary(run: PropagationRun, whole: bool = False) -> str:
     """How many frames ``run`` wrote, how many of them need review now and on how many of
     those to look (``review_stops``), why objects stopped before its end, and which it ended
-    on frames marked absent (``PropagationStep.summary``)."""
+    on frames marked absent (``PropagationStep.summary``): the gist of the first three stops,
+    or (``whole``) every stop's reason in full."""
     frames = sorted(run.frames)
     review = [t for t in frames if run.session.status(t) == FrameStatus.NEEDS_REVIEW]
     done = f"{len(frames)} frame{'s' * (len(frames) != 1)}"
-    stops = "".join(f"; {stop}" for stop in run.stops[:3]) + ("; …" if len(run.stops) > 3 else "")
+    if whole:
+        stops = "".join(f"; {stop}" for stop in run.reasons)
+    else:
+        more = "; …" if len(run.stops) > 3 else ""
+        stops = "".join(f"; {stop}" for stop in run.stops[:3]) + more
     stops += f"; {_left(run.left)}" if run.left else ""
     if not review:
         return f"{done}, none needs review{stops}"
@@ -285,10 +293,18 @@ GIST_CHARS = 100
 
 def _gist(reason: str) -> str:
     """What the end of a run says of an object's stop: the reason's conclusion (its last
-    clause), cut at a word past ``GIST_CHARS``; the whole reason stays on the step's own
-    status line and in Review."""
+    clause); a longer one than ``GIST_CHARS`` with its parentheses (limits, measures) given
+    as "(…)", then cut at a word if still longer. The whole reason is in the status line's
+    tooltip, on the step's own status line and in Review."""
     last = reason.rsplit("; ", 1)[-1]
+    if len(last) <= GIST_CHARS:
+        return last
+    last = _ASIDE.sub(" (…)", last)
     return last if len(last) <= GIST_CHARS else last[:GIST_CHARS].rsplit(" ", 1)[0] + " …"
+
+
+#: a parenthesis of a reason: a limit or a measure, given as "(…)" where the reason is long
+_ASIDE = re.compile(r" \([^()]*\)")
 
 
 def review_text(session: AnnotationSession, t: int) -> str:

@@ -59,7 +59,7 @@ class SkipClickWidget(QWidget):
         layout.addWidget(self.status_label)
         self.setup_panel.start_requested.connect(self._on_start_requested)
         self.setup_panel.engine_refused.connect(self._on_engine_refused)
-        self.controller.message.connect(self.status_label.setText)
+        self.controller.message.connect(self._on_message)
         self.controller.save_state_changed.connect(self._on_save_state)
         self.controller.session_changed.connect(self._on_session_changed)
         self.keys = KeyBindings(
@@ -89,6 +89,12 @@ class SkipClickWidget(QWidget):
             # a clicked button kept the keyboard: Space (napari's pan) clicked it again
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         tell_recovered()
+
+    def _on_message(self, text: str) -> None:
+        """Show the controller's message; its tooltip holds it whole (every stop reason in
+        full where the line gives their gist)."""
+        self.status_label.setText(text)
+        self.status_label.setToolTip(self.controller.last_whole)
 
     def keyPressEvent(self, event: Any) -> None:
         """Enter that confirmed a field of the dock (a class name, a frame count, a folder)

@@ -331,6 +331,8 @@ class PropagationRun(QObject, StoppableWorker):
         #: why objects stopped before the run's end, or that it ended where they are marked
         #: absent, as the controller words them
         self.stops: list[str] = []
+        #: each of those in full (``stops`` gives the gist of a long reason)
+        self.reasons: list[str] = []
         #: the gaps between keyframes that *Fill all* left as they were (filled already)
         self.left = 0
         self.worker.yielded.connect(self._on_yielded)
