@@ -43,7 +43,8 @@ class FrameRecord:
     ``painted``: those whose pixels the user painted or erased; ``accepted``: the user
     accepted the frame before an edit made it *clicked*; ``absent``: the objects the user
     marked not on it; ``review``: why propagation marked it *needs review*, per object in
-    doubt; ``settled``: the reasons of objects no longer in doubt there (corrected since).
+    doubt; ``settled``: the reasons of objects no longer in doubt there (corrected since);
+    ``derived``: the objects, no longer carried, whose first clicks there propagation derived.
     """
 
     status: FrameStatus
@@ -54,6 +55,7 @@ class FrameRecord:
     accepted: bool = False
     absent: Collection[int] = ()
     review: Mapping[int, str] = field(default_factory=dict)
+    derived: Collection[int] = ()
     settled: Mapping[int, str] = field(default_factory=dict)
 
 

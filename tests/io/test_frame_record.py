@@ -33,6 +33,7 @@ def test_every_field_of_a_frame_record_is_written_as_the_store_format_says(tmp_p
         absent={3},
         review={2: "small"},
         settled={1: "gone"},
+        derived=[4],
     )
     with AnnotationStore.open_or_create(tmp_path / "s.zarr", VIDEO) as store:
         store.commit_frame(1, labels, record)
@@ -47,13 +48,14 @@ def test_every_field_of_a_frame_record_is_written_as_the_store_format_says(tmp_p
             "painted": [1],
             "accepted": True,
             "absent": [3],
+            "derived": [4],
             "ids": [1, 2],
             "review": {"2": "small"},
             "settled": {"1": "gone"},
         }
         plain = saved_json(store, 2)  # the defaults: no clicks nor marks, the store's engine
         assert plain["clicks"] == {} and plain["engine_key"] == "embedded"
-        assert [plain[k] for k in ("carried", "painted", "absent")] == [[], [], []]
+        assert [plain[k] for k in ("carried", "painted", "absent", "derived")] == [[]] * 4
         assert plain["review"] == plain["settled"] == {} and plain["accepted"] is False
 
 

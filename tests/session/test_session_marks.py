@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from napari_skipclick.io.store import AnnotationStore
+from napari_skipclick.io.store_summary import summarise
 from napari_skipclick.session import AnnotationSession, PropagationSettings
 from napari_skipclick.session.fill import keyframes
 from napari_skipclick.session.frame_changes import Marks
@@ -240,3 +241,35 @@ def test_the_acceptance_is_saved_and_given_back_only_by_you(tmp_path):
     resumed.undo()
     assert resumed.marks_on(3).accepted
     resumed.close()
+
+
+def test_the_clicks_propagation_derived_stay_its_after_a_correction_makes_the_mask_yours(
+    tmp_path,
+):
+    # a click on a mask you erased, or that another object took (as a zoom refinement), makes
+    # the mask yours: the derived clicks were counted as yours from then on (10 for 1)
+    store = AnnotationStore.open_or_create(tmp_path / "s.zarr", INFO)
+    session, red, blue = two_propagated(store=store)
+    derived = {t: session.clicks(t, red) for t in (2, 3)}
+    erased = session.labels.read(2) == red
+    session.paint(2, (0, 64, 0, 96), erased, 0)
+    ys, xs = np.nonzero(erased)
+    mine = Click(int(ys.min()) + 2, int(xs.min()) + 2, True)
+    session.set_clicks(2, red, [*derived[2], mine])
+    frame = session.labels.read(3)
+    session.labels.set_frame(3, np.where(frame == red, blue, frame))  # blue took it
+    session.set_clicks(3, red, [*derived[3], Click(25, 24, True)])
+    for t in (2, 3):
+        assert red not in session.marks_on(t).carried and session.status(t) == FrameStatus.CLICKED
+    assert session.user_clicks(2, red) == [mine] and session.derived_clicks(2, red) == derived[2]
+    assert session.user_clicks(3, red) == [Click(25, 24, True)]
+    assert session.derived_clicks(3, red) == derived[3]
+    session.undo()
+    assert session.user_clicks(3, red) == [] and red in session.marks_on(3).carried
+    session.redo()
+    session.close()
+    store = AnnotationStore.open(tmp_path / "s.zarr")
+    counted = {o["id"]: o["clicks"] for o in summarise(store)["objects"]}
+    assert counted[red] == 3  # frame 0's, and the two (``skipclick info``)
+    reopened = AnnotationSession(moving_squares(6), ColourEngine(), store=store)
+    assert reopened.user_clicks(2, red) == [mine] and len(reopened.user_clicks(3, red)) == 1

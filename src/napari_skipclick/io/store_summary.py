@@ -58,11 +58,11 @@ def summarise(store: AnnotationStore, progress: Callable[[int, int], None] | Non
                 area[value] += count
                 seen[value] += 1
     statuses = store.statuses()
-    carried = store.carried_masks()
+    derived = store.carried_masks() | store.derived_marks()  # ``Marks.clicks_derived``
     clicks: Counter[int] = Counter()
     for t in statuses:
         for obj, made in store.clicks(t).items():
-            clicks[obj] += sum(made_by_user([c[3] for c in made], (t, obj) in carried))
+            clicks[obj] += sum(made_by_user([c[3] for c in made], (t, obj) in derived))
     absent: dict[int, list[int]] = {}
     for t, obj in sorted(store.absent_marks()):
         absent.setdefault(obj, []).append(t)

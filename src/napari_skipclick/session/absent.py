@@ -80,6 +80,7 @@ class SessionAbsent:
                 carried=marks.carried - gone,
                 painted=marks.painted - gone,
                 absent=marks.absent | gone,
+                derived=marks.derived - gone,
             )
             if status not in ACCEPTED:
                 doubt = status == FrameStatus.NEEDS_REVIEW and self._in_doubt(t, change, marked)

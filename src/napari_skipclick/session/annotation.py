@@ -113,6 +113,7 @@ class AnnotationSession(
         self._paint_times: dict[tuple[int, int], float] = {}
         self._accepted: set[int] = set()
         self._absent: dict[int, set[int]] = {}
+        self._derived: dict[int, set[int]] = {}  # frame -> ``Marks.derived``
         #: frame -> object -> why propagation marked the frame for review
         self._review_reasons: dict[int, dict[int, str]] = {}
         #: how far propagation moved each object onto each frame: the next step's course
@@ -130,6 +131,8 @@ class AnnotationSession(
                 self._painted.setdefault(t, set()).add(obj)
             for t, obj in store.absent_marks():
                 self._absent.setdefault(t, set()).add(obj)
+            for t, obj in store.derived_marks():
+                self._derived.setdefault(t, set()).add(obj)
             self._accepted = set(store.accepted_frames())
             for t, reasons in [*store.settled_reasons().items(), *store.review_reasons().items()]:
                 self._review_reasons.setdefault(t, {}).update(reasons)
@@ -218,8 +221,8 @@ class AnnotationSession(
         """The object's clicks on frame ``t`` the user made (``user``), else propagation."""
         with self._lock:
             timed = list(self._clicks.on(t).get(obj_id, []))
-            carried = obj_id in self._carried.get(t, set())
-        mine = made_by_user([when for _, when in timed], carried)
+            derived = self.marks_on(t).clicks_derived(obj_id)
+        mine = made_by_user([when for _, when in timed], derived)
         return [c for (c, _), by_user in zip(timed, mine, strict=True) if by_user == user]
 
     def compute(

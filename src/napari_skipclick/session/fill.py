@@ -136,7 +136,7 @@ def _edited(session: AnnotationSession, t: int, obj_id: int) -> float:
     """When you last clicked the object on frame ``t`` (``made_by_user``) or painted its
     pixels there (``painted_at``); 0.0: never."""
     times = [when for _, when in session.timed_clicks(t, obj_id)]
-    by_user = made_by_user(times, obj_id in session.marks_on(t).carried)
+    by_user = made_by_user(times, session.marks_on(t).clicks_derived(obj_id))
     mine = [when for when, yours in zip(times, by_user, strict=True) if yours]
     return max([*mine, session.painted_at(t, obj_id)])
 

@@ -24,12 +24,20 @@ class Marks:
     propagation made (``carried``), those whose pixels there the user painted or erased
     (``painted``), whether the user accepted the frame (*reviewed* or *imported*) before an
     edit made it *clicked* (``accepted``: it stays the user's), and the objects the user
-    marked not on the frame (``absent``: propagation writes none of them there)."""
+    marked not on the frame (``absent``: propagation writes none of them there); the objects
+    no longer carried whose first clicks there propagation derived (``derived``: a zoom
+    refinement or a mask gone made the mask the user's, not those clicks)."""
 
     carried: frozenset[int] = frozenset()
     painted: frozenset[int] = frozenset()
     accepted: bool = False
     absent: frozenset[int] = frozenset()
+    derived: frozenset[int] = frozenset()
+
+    def clicks_derived(self, obj_id: int) -> bool:
+        """Whether the object's first clicks on the frame, all made at one time, are the ones
+        propagation derived (``checks.made_by_user``)."""
+        return obj_id in self.carried or obj_id in self.derived
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import numpy as np
 from ..checks import ids_in, label_values_problem
 from ..types import DEFAULT_CLASS, UNCHECKED, Click, FrameRecord, FrameStatus, ObjectInfo
 from .derived_clicks import derive_clicks
-from .frame_changes import FrameChange, Marks
+from .frame_changes import FrameChange
 from .propagation_settings import PropagationSettings
 from .state import color_for
 from .store_protocol import ClickRecord
@@ -159,7 +159,9 @@ def _unchecked(
         for obj, records in propagations_clicks(labels, ids, states.clicks.get(t, {})).items()
     }
     marks = session.marks_on(change.frame)
-    after = Marks(marks.carried | ids, marks.painted - ids, marks.accepted, marks.absent - ids)
+    after = replace(
+        marks, carried=marks.carried | ids, painted=marks.painted - ids, absent=marks.absent - ids
+    )
     review = session.reasons_on(change.frame)
     doubt = {obj: why for obj, why in reasons.items() if obj in ids}
     held = change.status_before if session.ids_on(t) else None

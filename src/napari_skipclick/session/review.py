@@ -51,6 +51,7 @@ class SessionReview:
     _painted: dict[int, set[int]]
     _accepted: set[int]  # the frames you accepted before an edit made them *clicked*
     _absent: dict[int, set[int]]  # frame -> objects you marked not on it
+    _derived: dict[int, set[int]]  # frame -> ``Marks.derived``
     _clicks: ClickTable
     _review_reasons: dict[int, dict[int, str]]
     _lock: Any
@@ -67,7 +68,9 @@ class SessionReview:
             t = self.labels.frame_index(t)
             carried, painted = self._carried.get(t, ()), self._painted.get(t, ())
             absent = frozenset(self._absent.get(t, ()))
-            return Marks(frozenset(carried), frozenset(painted), t in self._accepted, absent)
+            derived = frozenset(self._derived.get(t, ()))
+            accepted = t in self._accepted
+            return Marks(frozenset(carried), frozenset(painted), accepted, absent, derived)
 
     def carried_change(self, change: FrameChange, obj_id: int, reason: str | None) -> FrameChange:
         """``change`` (propagation writing the object's mask on its frame) with the object
@@ -153,7 +156,8 @@ class SessionReview:
 
         An object the edit leaves without clicks (its mask cleared, or deleted) loses its
         marks there; a carried one whose mask was gone, or that the edit refined in a zoom
-        crop (``zoomed``: a mask you asked for), is no longer carried: its clicks are yours.
+        crop (``zoomed``: a mask you asked for), is no longer carried: its mask is yours, and
+        the clicks propagation derived there stay known as its (``Marks.derived``).
         A frame you accepted stays so (``accepted_after``). The status follows the module's
         rules; others change as ``next_status`` says.
         """
@@ -163,7 +167,9 @@ class SessionReview:
         lost = {obj for obj in change.clicks_after if zoomed or not self._carried_mask(t, obj)}
         accepted = accepted_after(marks, before, status)
         carried, painted = marks.carried - gone - lost, marks.painted - gone
+        derived = (marks.derived | (marks.carried & lost)) - gone  # its clicks stay derived
         after = replace(marks, carried=carried, painted=painted, accepted=accepted)
+        after = replace(after, derived=derived)
         if after != marks:
             change = replace(change, marks_before=marks, marks_after=after)
         settled = status in (FrameStatus.EMPTY, FrameStatus.PROPAGATED)

@@ -71,6 +71,7 @@ class SessionSaving:
     _status: dict[int, FrameStatus]
     _carried: dict[int, set[int]]
     _painted: dict[int, set[int]]
+    _derived: dict[int, set[int]]
     _accepted: set[int]
     _absent: dict[int, set[int]]
     _review_reasons: dict[int, dict[int, str]]
@@ -163,6 +164,7 @@ class SessionSaving:
                     painted=sorted(self._painted.get(t, ())),
                     accepted=t in self._accepted,
                     absent=sorted(self._absent.get(t, ())),
+                    derived=sorted(self._derived.get(t, ())),
                     review=review,
                     settled=settled,
                 )

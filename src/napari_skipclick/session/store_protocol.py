@@ -65,6 +65,11 @@ class Store(Protocol):
         """``(frame, object)`` pairs whose saved pixels the user painted or erased."""
         ...
 
+    def derived_marks(self) -> set[tuple[int, int]]:
+        """``(frame, object)`` pairs whose first saved clicks propagation derived, though the
+        mask is no longer carried."""
+        ...
+
     def absent_marks(self) -> set[tuple[int, int]]:
         """``(frame, object)`` pairs where the user marked the object not on the frame."""
         ...

@@ -30,6 +30,7 @@ class SessionUndo:
     _meta_dirty: set[int]
     _carried: dict[int, set[int]]  # frame -> objects whose mask propagation made there
     _painted: dict[int, set[int]]  # frame -> objects whose pixels the user painted there
+    _derived: dict[int, set[int]]  # frame -> objects whose first clicks propagation derived
     _accepted: set[int]  # frames the user accepted before an edit made them *clicked*
     _absent: dict[int, set[int]]  # frame -> objects the user marked not on it
     _ids: dict[int, tuple[int, frozenset[int]]]  # frame -> (labels version, its object IDs)
@@ -194,7 +195,7 @@ class SessionUndo:
         marks = change.marks_after if after else change.marks_before
         if marks is not None:
             self._carried[t], self._painted[t] = set(marks.carried), set(marks.painted)
-            self._absent[t] = set(marks.absent)
+            self._absent[t], self._derived[t] = set(marks.absent), set(marks.derived)
             if marks.accepted:
                 self._accepted.add(t)
             else:

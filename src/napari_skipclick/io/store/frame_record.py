@@ -27,6 +27,7 @@ def frame_record(t: int, labels: np.ndarray, record: FrameRecord, engine_key: st
         "painted": check_object_ids(record.painted),
         "accepted": bool(record.accepted),
         "absent": check_object_ids(record.absent),
+        "derived": check_object_ids(record.derived),
         "ids": sorted(ids_in(labels)),
         "review": check_review_reasons(record.review or {}),
         "settled": check_review_reasons(record.settled or {}),
@@ -47,6 +48,7 @@ def read_record(record: dict | None, clicks: Mapping[int, Sequence[ClickRecord]]
         painted=record.get("painted", ()),
         accepted=bool(record.get("accepted", False)),
         absent=record.get("absent", ()),
+        derived=record.get("derived", ()),
         review={int(obj): str(why) for obj, why in (record.get("review") or {}).items()},
         settled={int(obj): str(why) for obj, why in (record.get("settled") or {}).items()},
     )
@@ -57,6 +59,7 @@ def status_record(t: int, record: dict | None, labels: bool, status: FrameStatus
     exists) with another status; its labels, clicks and marks are kept."""
     empty = {"frame": t, "labels": labels, "clicks": {}, "engine_key": None, "ids": None}
     empty.update(carried=[], painted=[], accepted=False, absent=[], review={}, settled={})
+    empty.update(derived=[])
     changed = dict(record or empty)  # a record read or written has all
     changed.update(status=FrameStatus(status).value, time=utc_now(), commit=uuid.uuid4().hex)
     return changed

@@ -109,6 +109,11 @@ class FrameRecords:
         stays the user's while one of them is on it (``session.review``)."""
         return {(t, obj) for t, r in self._records.items() for obj in r.get("painted", ())}
 
+    def derived_marks(self) -> set[tuple[int, int]]:
+        """``(frame, object)`` pairs whose first stored clicks propagation derived, the mask
+        made the user's since (no longer carried there)."""
+        return {(t, obj) for t, r in self._records.items() for obj in r.get("derived", ())}
+
     def absent_marks(self) -> set[tuple[int, int]]:
         """``(frame, object)`` pairs where the user marked the object not on the frame:
         propagation writes it nowhere there (``session.absent``)."""

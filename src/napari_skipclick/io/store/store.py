@@ -238,7 +238,8 @@ class AnnotationStore(FrameRecords):
         """Write frame ``t``'s labels with ``record`` (its status, clicks and marks, replacing
         what was saved); durable on return. ``record.carried`` is read back by
         ``carried_masks``, ``painted`` by ``painted_masks``, ``accepted`` by
-        ``accepted_frames``, ``absent`` by ``absent_marks``, ``review`` by ``review_reasons``
+        ``accepted_frames``, ``absent`` by ``absent_marks``, ``derived`` by ``derived_marks``,
+        ``review`` by ``review_reasons``
         and ``settled`` by ``settled_reasons``. Raises ``ValueError`` for bad input and
         :class:`StoreError` when the disk refuses the write (the frame keeps its previous
         commit; a retry may follow).

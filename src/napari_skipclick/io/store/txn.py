@@ -65,6 +65,7 @@ def parse_frame_record(doc: Any, path: Path) -> dict:
             "painted": _painted(doc),
             "accepted": bool(doc.get("accepted", False)),
             "absent": sorted({int(k) for k in doc.get("absent", ())}),
+            "derived": sorted({int(k) for k in doc.get("derived", ())}),
             "ids": None if doc.get("ids") is None else sorted({int(k) for k in doc["ids"]}),
             "review": {str(int(k)): str(v) for k, v in doc.get("review", {}).items()},
             "settled": {str(int(k)): str(v) for k, v in doc.get("settled", {}).items()},
