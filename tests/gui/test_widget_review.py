@@ -231,6 +231,42 @@ def test_review_counts_a_run_after_a_stop_once_and_goes_to_where_something_happe
     assert "skis: stopped on frame 2" in panel.frame_label.toolTip()  # the frame's own reasons
 
 
+def test_enter_on_the_frame_an_object_stopped_on_accepts_it_not_carried_after(annotator, qtbot):
+    """Enter on the frame the poles stopped on left frames 3-8 in review for them: N went on
+    to frame 3, Enter, then 4, … one Enter per frame, Review ▶ counting them all the while."""
+    viewer, widget = annotator
+    controller, button = widget.controller, review_button(widget.frame_panel)
+    session = controller.session
+    poles = controller.add_object(name="poles").id
+    skier = controller.add_object(name="skier").id
+    controller.go_to_frame(2)
+    click(qtbot, controller, 144, 335)  # the skier, on the frame the poles stopped on
+    why = "its track was in doubt on 10 frames in a row"
+    session.mark_carried(2, poles, f"area changed by a factor 0.09; {why}")
+    for t in range(3, 9):
+        session.mark_carried(t, poles, not_carried(2, why, True))
+    session.mark_carried(5, skier, "low confidence 0.42 (limit 0.6)")
+    controller.statuses_changed.emit()
+    qtbot.waitUntil(lambda: button.text() == "Review ▶ (2)")
+    shown = labels_of(controller, 2).copy()
+
+    press_key(qtbot, viewer, Qt.Key.Key_Return)
+    assert controller.last_message == (
+        "Frame 2 reviewed, not saved (no store); poles accepted as not here on frames 3–8"
+    )
+    qtbot.waitUntil(lambda: button.text() == "Review ▶ (1)")
+    assert [session.status(t) for t in (3, 4, 6, 7, 8)] == [FrameStatus.PROPAGATED] * 5
+    assert session.review_reasons(5) == {skier: "low confidence 0.42 (limit 0.6)"}
+    assert np.array_equal(labels_of(controller, 2), shown)
+    assert not any((labels_of(controller, t) == poles).any() for t in range(3, 9))
+    press_key(qtbot, viewer, Qt.Key.Key_N)
+    qtbot.waitUntil(lambda: controller.frame == 5)  # the skier's frame, not frame 3
+    controller.undo()  # one step: the frame and the poles' absence it accepted
+    wait_idle(qtbot, controller)
+    assert [session.status(t) for t in range(2, 9)] == [FrameStatus.NEEDS_REVIEW] * 7
+    qtbot.waitUntil(lambda: button.text() == "Review ▶ (2)")
+
+
 def test_accepting_a_reviewed_frame_again_records_no_undo_step(annotator, qtbot):
     """Enter pressed twice: the second took the next Ctrl+Z, which then changed nothing."""
     viewer, widget = annotator

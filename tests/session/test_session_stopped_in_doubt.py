@@ -232,3 +232,39 @@ def test_a_run_whose_stop_was_corrected_stops_review_on_its_frame_nearest_the_st
     span = f"{stop - 1} frames between 0 and {stop - 1}"
     why = f"stopped on frame {stop} ({last.reason})"
     assert stop_text(session, first[0]) == f"square: {why}; not carried on {span}"
+
+
+def test_accepting_the_frame_it_stopped_on_accepts_its_absence_on_the_frames_after():
+    """Enter on the stop frame left its frames not carried after in review: Review ▶ went on
+    to the first of them, then the next, one Enter per frame for one decision."""
+    session, square, _, steps, _ = propagated_back(*emerging())
+    stop = stopped(steps, square).frame
+    labels = [session.labels.read(t).copy() for t in range(stop)]
+    before = {t: session.review_reasons(t) for t in range(stop)}
+    assert session.set_status(stop, FrameStatus.REVIEWED)
+    assert [s.frame for s in review_stops(session) if s.frame <= stop] == []
+    for t in range(stop):
+        assert square not in session.review_reasons(t)
+        assert session.status(t) == FrameStatus.PROPAGATED  # no other object in doubt there
+        assert np.array_equal(session.labels.read(t), labels[t])  # nothing painted
+    session.undo()  # one step: the frame and the absence it accepted
+    assert session.status(stop) == FrameStatus.NEEDS_REVIEW
+    assert {t: session.review_reasons(t) for t in range(stop)} == before
+
+
+def test_accepting_the_frame_review_shows_a_corrected_stops_run_on_accepts_the_run():
+    session, square, _, steps, _ = propagated_back(*emerging())
+    stop = stopped(steps, square).frame
+    session.set_clicks(stop, square, [Click(50, 40, True)])  # the stop frame: yours now
+    assert session.set_status(stop - 1, FrameStatus.REVIEWED)  # Review ▶ shows the run there
+    assert [s.frame for s in review_stops(session) if s.frame <= stop] == []
+    assert all(square not in session.review_reasons(t) for t in range(stop))
+
+
+def test_accepting_a_frame_of_the_run_review_does_not_stop_on_settles_that_frame_alone():
+    session, square, _, steps, _ = propagated_back(*emerging())
+    stop = stopped(steps, square).frame
+    session.set_status(1, FrameStatus.REVIEWED)
+    frames = tuple(t for t in range(stop) if t != 1)
+    at_stop = next(s for s in review_stops(session) if s.frame == stop)
+    assert [run.frames for run in at_stop.not_carried] == [frames]

@@ -20,6 +20,7 @@ from ..engines.base import Engine
 from ..engines.cache import FeatureCache
 from ..io.store import interrupted_import
 from ..session import AnnotationSession, EditResult
+from ..session.review_stops import runs_on
 from ..types import Click, FrameStatus
 from .clicking import CLOSE_WAIT_S, ControllerClicks
 from .contrast import ContrastFollowing
@@ -329,16 +330,22 @@ class AnnotationController(
     # -- accept, save --------------------------------------------------------------------------
 
     def accept_frame(self) -> None:
-        """Mark the frame on screen reviewed and write it to the store (in the background)."""
+        """Mark the frame on screen reviewed and write it to the store (in the background),
+        saying which objects' absence it accepted on their frames not carried after a stop."""
         if self.session is None or self._refuse_while_busy("accept a frame"):
             return
+        runs = runs_on(self.session, self._frame)
         if not self.session.set_status(self._frame, FrameStatus.REVIEWED):
             self._say(f"{self.source.named(self._frame)} already reviewed", frame=self._frame)
             return
         self.statuses_changed.emit()
         self.save()
         saving = "saving" if self.session.store is not None else "not saved (no store)"
-        self._say(f"{self.source.named(self._frame)} reviewed, {saving}", frame=self._frame)
+        absent = "".join(
+            f"; {self.session.object(run.obj_id).name} accepted as not here on {run.span()}"
+            for run in runs
+        )
+        self._say(f"{self.source.named(self._frame)} reviewed, {saving}{absent}", frame=self._frame)
 
     def save(self) -> None:
         """Write every changed frame to the store in the background (the store writer).

@@ -18,6 +18,10 @@ each by the limits of the session's last run (``run_settings``). An object cross
 of the picture is judged on its part within it, as the run judged it: the shares the run
 measured (``Courses.in_frame``) scale the accepted frame's shape (``ShapeHistory.crossing``).
 A run started from the accepted frame judges against it anyway: it is that run's start frame.
+
+Accepting the frame **Review ▶** shows an object's frames not carried after its stop on
+(``review_stops.runs_on``) decides them all: their marks for that object are dropped, its
+absence there accepted (``accept_not_carried``).
 """
 
 from __future__ import annotations
@@ -33,10 +37,11 @@ from . import propagation as prop
 from .frame_changes import frame_change
 from .mask_measures import boundary_pixels
 from .quality import ShapeHistory, since_before, since_start, start_only, trend_only
-from .ready import CARRIED
+from .ready import CARRIED, stopped_on
 
 if TYPE_CHECKING:
     from .annotation import AnnotationSession
+    from .review_stops import NotCarried
 
 
 def judge_after(
@@ -75,6 +80,21 @@ def judge_after(
                         settled.add(t)
                 passed = obj_id not in session.review_reasons(t)
                 history.add(area, length if passed else None, passed)
+    return sorted(settled)
+
+
+def accept_not_carried(
+    session: AnnotationSession, runs: Iterable[NotCarried], group: int
+) -> list[int]:
+    """Accept each object's absence on the frames of ``runs`` (not carried after its stop,
+    ``review_stops.runs_on`` the frame you accepted) that are still in review for it as such:
+    its mark there is dropped, as an edit of undo group ``group``. Returns those frames."""
+    settled = []
+    for run in runs:
+        for t in run.frames:
+            if stopped_on(session.review_reasons(t).get(run.obj_id, "")) is not None:
+                _settle(session, t, run.obj_id, group)
+                settled.append(t)
     return sorted(settled)
 
 

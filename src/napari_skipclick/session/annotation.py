@@ -16,7 +16,7 @@ from ..engines.cache import FeatureCache
 from ..types import DEFAULT_CLASS, Click, FrameStatus
 from . import propagation as prop
 from .absent import SessionAbsent
-from .accepted import judge_after
+from .accepted import accept_not_carried, judge_after
 from .clicks import ClickTable, timed_anew
 from .corrections import corrected, one_click_added
 from .deleting import SessionDeleting
@@ -31,6 +31,7 @@ from .priors import DecodePriors
 from .propagating import SessionPropagation
 from .results import EditResult, FeaturesNotReady, StaleResultError, split_inside
 from .review import SessionReview, edit_change
+from .review_stops import runs_on
 from .saving import SessionSaving
 from .spurs import without_spur
 from .state import ObjectRegistry, stored_registry
@@ -345,10 +346,13 @@ class AnnotationSession(
         accepted: ``review``). ``ValueError`` for *empty* on a frame with an absent mark.
         False: the frame was so already, and no undo step is recorded (it would change
         nothing, and take the next undo). A frame made *reviewed* is the reference of the later
-        frames of its runs, in the same undo step (``accepted``)."""
+        frames of its runs, and accepts the absence of the objects whose frames not carried
+        after a stop **Review ▶** shows on it (``review_stops.runs_on``), in the same undo step
+        (``accepted``)."""
         t = self.labels.frame_index(t)
         with self._lock:
             self._refuse_empty(t, FrameStatus(status))
+            runs = runs_on(self, t) if status == FrameStatus.REVIEWED else ()
             none = np.zeros((0, 0), self.labels.dtype)
             change = frame_change(t, none, none, {}, {}, self.status(t), FrameStatus(status))
             change = self._status_given(change)
@@ -358,6 +362,7 @@ class AnnotationSession(
             self.record(change, group)
             if status == FrameStatus.REVIEWED:  # the frame is the reference from now on
                 judge_after(self, t, group, self.ids_on(t))
+                accept_not_carried(self, runs, group)
             return True
 
     # -- steps of work done outside the session (propagation) ---------------------------------

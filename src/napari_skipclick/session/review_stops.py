@@ -97,6 +97,12 @@ def review_stops(session: AnnotationSession) -> list[ReviewStop]:
         return group_stops({t: session.review_reasons(t) for t in in_review})
 
 
+def runs_on(session: AnnotationSession, t: int) -> tuple[NotCarried, ...]:
+    """The objects' frames not carried after a stop that **Review ▶** shows on frame ``t``
+    (``review_stops``); none where it does not stop there for such frames."""
+    return next((stop.not_carried for stop in review_stops(session) if stop.frame == t), ())
+
+
 def group_stops(needs_review: Mapping[int, Mapping[int, str]]) -> list[ReviewStop]:
     """The frames worth a look in frame order, from the frames in review (frame -> object ID
     -> reason; empty: no reason kept), as the module's docstring says."""
