@@ -1,6 +1,7 @@
 """The store never holds half an edit: while a deletion, an undo or an import runs frame by
-frame, commits write nothing; and within one commit a crash never leaves pixels of an object
-that the store does not list (the store is reopened as after a crash)."""
+frame, commits write nothing; a crash while the frames of one edit are committed is put back
+as before the edit on opening; and within one commit a crash never leaves pixels of an
+object that the store does not list (the store is reopened as after a crash)."""
 
 from __future__ import annotations
 
@@ -121,11 +122,13 @@ def _dying_after(session: AnnotationSession, writes: int) -> None:
     store.write_objects = dying(store.write_objects)
 
 
-def _deletion_cut_short(tmp_path, writes: int) -> tuple[AnnotationSession, int, int]:
-    """``_saved``'s session, red deleted and the commit of the deletion dying at its
-    ``writes + 1``-th write."""
+def _deletion_cut_short(
+    tmp_path, writes: int, *, one_frame: bool = False
+) -> tuple[AnnotationSession, int, int]:
+    """``_saved``'s session, red deleted (``one_frame``: blue, on frame 0 only) and the
+    commit of the deletion dying at its ``writes + 1``-th write."""
     session, red, blue = _saved(tmp_path)
-    session.delete_object(red)
+    session.delete_object(blue if one_frame else red)
     _dying_after(session, writes)
     with pytest.raises(PowerCut):
         session.commit_all()
@@ -154,41 +157,57 @@ def test_a_crash_while_an_undone_deletion_is_saved_leaves_no_pixels_of_an_unlist
     assert set().union(*pixels) <= set(listed)
 
 
-@pytest.mark.parametrize("writes", range(1, N_FRAMES + 2))  # the list, each frame, the list
-def test_a_deletion_a_crash_left_half_saved_stays_marked_until_it_is_finished(tmp_path, writes):
+@pytest.mark.parametrize("writes", range(N_FRAMES + 2))  # the list, each frame, the list
+def test_a_deletion_of_frames_a_crash_cut_short_is_put_back_whole(tmp_path, writes):
+    """It stayed half written (the object marked as leaving) until a session finished it."""
     session, red, blue = _deletion_cut_short(tmp_path, writes)
     frames, path = session.frames, session.store.path
     session.store.close()
+    assert any(f"the deletion of object {red}" in p for p in AnnotationStore.open(path).problems)
     store = AnnotationStore.open(path, readonly=False)
-    assert store.leaving() == [red] and "was being deleted" in store.problems[0]
+    assert store.leaving() == [] and any(f"object {red}" in r for r in store.repairs)
+    reopened = AnnotationSession(frames, ColourEngine(), store=store)
+    assert [o.id for o in reopened.objects] == [red, blue] and not reopened.unfinished_deletions
+    assert _on_disk(reopened) == ([red, blue], [{red, blue}] + [{red}] * (N_FRAMES - 1))
+    assert AnnotationStore.open(path).problems == []
+
+
+@pytest.mark.parametrize("writes", [1, 2])  # the list, the one frame, the list
+def test_a_deletion_a_crash_left_half_saved_stays_marked_until_it_is_finished(tmp_path, writes):
+    session, red, blue = _deletion_cut_short(tmp_path, writes, one_frame=True)
+    frames, path = session.frames, session.store.path
+    session.store.close()
+    store = AnnotationStore.open(path, readonly=False)
+    assert store.leaving() == [blue] and "was being deleted" in store.problems[0]
     reopened = AnnotationSession(frames, ColourEngine(), store=store)
     assert [o.id for o in reopened.objects] == [red, blue]
-    assert reopened.unfinished_deletions == [red]
+    assert reopened.unfinished_deletions == [blue]
     added = reopened.add_object().id
     reopened.commit_all()  # another change to the list keeps the mark
-    assert store.leaving() == [red]
-    assert reopened.finish_deletions() == [red] and reopened.unfinished_deletions == []
-    assert not any(red in reopened.ids_on(t) for t in range(N_FRAMES))
+    assert store.leaving() == [blue]
+    assert reopened.finish_deletions() == [blue] and reopened.unfinished_deletions == []
+    assert not any(blue in reopened.ids_on(t) for t in range(N_FRAMES))
     reopened.commit_all()
     assert store.leaving() == [] and store.problems == []
-    assert all(red not in store.clicks(t) for t in range(N_FRAMES))
-    assert _on_disk(reopened) == ([blue, added], [{blue}] + [set()] * (N_FRAMES - 1))
+    assert all(blue not in store.clicks(t) for t in range(N_FRAMES))
+    assert _on_disk(reopened) == ([red, added], [{red}] * N_FRAMES)
 
 
 def test_an_unfinished_deletion_given_up_keeps_the_object_for_good(tmp_path):
-    session, red, blue = _deletion_cut_short(tmp_path, 1)  # the list written, no frame yet
+    # the list written, not the frame yet
+    session, red, blue = _deletion_cut_short(tmp_path, 1, one_frame=True)
     frames, path = session.frames, session.store.path
     session.store.close()
     store = AnnotationStore.open(path, readonly=False)
     reopened = AnnotationSession(frames, ColourEngine(), store=store)
-    assert reopened.keep_objects([red, blue]) == [red]  # blue was never being deleted
-    assert reopened.unfinished_deletions == [] and reopened.keep_objects([red]) == []
+    assert reopened.keep_objects([red, blue]) == [blue]  # red was never being deleted
+    assert reopened.unfinished_deletions == [] and reopened.keep_objects([blue]) == []
     reopened.commit_all()
     assert store.leaving() == [] and store.problems == []
     store.close()
     again = AnnotationSession(frames, ColourEngine(), store=AnnotationStore.open(path))
     assert [o.id for o in again.objects] == [red, blue] and again.unfinished_deletions == []
-    assert any(red in again.ids_on(t) for t in range(N_FRAMES))
+    assert blue in again.ids_on(0)
 
 
 def test_the_store_is_not_closed_or_switched_under_an_edit(tmp_path):

@@ -96,7 +96,9 @@ class SessionDeleting:
         Args:
             obj_id: the object to delete (``KeyError`` if there is none: nothing changes).
         """
-        with self.saved_whole():  # the store keeps the object until the deletion ends
+        with self.saved_whole(
+            f"the deletion of object {obj_id}"
+        ):  # the store keeps the object until the deletion ends
             with self._lock:
                 info = self.registry.remove(obj_id)  # edits of it are refused from here on
                 self._mark_objects_changed()

@@ -96,7 +96,9 @@ def import_frames(
             f"objects already have a mask on frames {sorted(twice)[:10]} ({said}): an object "
             "has one mask on a frame; nothing was imported"
         )
-    with session.saved_whole():  # the store gets the whole import or none of it
+    with session.saved_whole(
+        "an import of labels"
+    ):  # the store gets the whole import or none of it
         with session.locked():
             added = []
             for oid in sorted(ids - {o.id for o in session.objects}):

@@ -12,10 +12,13 @@ Rules:
   keeps the store open unless told to discard.
 - The store never holds half an edit: while a frame-by-frame edit is open (``saved_whole``: a
   deletion, an undo or redo, an import) commits write nothing, so that a crash meanwhile
-  leaves the store as it was before the edit. Within a commit, an object the store still
-  lists stays listed, marked as leaving, until its frames are written: a crash between two
-  writes never leaves pixels of an object the store does not list; a session on such a store
-  keeps the mark on what it opened with until it deletes them (``finish_deletions``).
+  leaves the store as it was before the edit. A ``commit_all`` of several frames is one
+  edit of the store (``Store.begin_edit``): a crash before its last frame is written puts
+  them all back as before it when the store is next opened for writing. Within a commit,
+  an object the store still lists stays listed, marked as leaving, until its frames are
+  written: a crash between two writes never leaves pixels of an object the store does not
+  list; a session on such a store keeps the mark on what it opened with until it deletes
+  them (``finish_deletions``).
 """
 
 from __future__ import annotations
@@ -85,6 +88,8 @@ class SessionSaving:
         self._objects_version = 0
         self._wide_version = -1  # the version whose list with the stored objects was written
         self._open_edits = 0  # frame-by-frame edits open (``saved_whole``)
+        self._edits_ended: list[str] = []  # those ended since the last whole commit, in words
+        self._whole_open = False  # a commit of several frames begun in the store, not ended
         self.closed = False  # its store released by ``close``: edits are refused
         #: the frame the last edit went to (an undo or redo: the frame it showed), and the
         #: one last noted in the store (``Store.note_last_edit``: where it resumes)
@@ -94,10 +99,11 @@ class SessionSaving:
         self._leaving: set[int] = set(self.store.leaving()) if self.store is not None else set()
 
     @contextmanager
-    def saved_whole(self) -> Iterator[None]:
-        """Open a frame-by-frame edit (a deletion, an undo, an import) for the ``with`` block:
-        until it ends, or is put back, ``commit`` and ``commit_all`` write nothing (the frames
-        stay dirty), so that the store holds all of the edit or none of it."""
+    def saved_whole(self, what: str) -> Iterator[None]:
+        """Open a frame-by-frame edit (``what``: a deletion, an undo, an import, in words) for
+        the ``with`` block: until it ends, or is put back, ``commit`` and ``commit_all``
+        write nothing (the frames stay dirty), so that the store holds all of the edit or
+        none of it; the next ``commit_all`` names it in the store (``Store.begin_edit``)."""
         with self._lock:
             self._open_edits += 1
         try:
@@ -105,6 +111,8 @@ class SessionSaving:
         finally:
             with self._lock:
                 self._open_edits -= 1
+                if self.store is not None:
+                    self._edits_ended.append(what)
 
     @property
     def edit_open(self) -> bool:
@@ -211,12 +219,23 @@ class SessionSaving:
             return []
         written: list[int] = []
         with self._commit_lock:
-            for t in self.dirty_frames():
+            dirty = self.dirty_frames()
+            with self._lock:
+                named = len(self._edits_ended)
+                what = ", ".join(dict.fromkeys(self._edits_ended)) or "changes"
+            if (len(dirty) > 1 or self._whole_open) and not self.edit_open:
+                self.store.begin_edit(what, dirty)
+                self._whole_open = True
+            for t in dirty:
                 if not self.commit(t):
                     return written
                 written.append(t)
             self.commit_objects()
+            if self._whole_open:
+                self.store.end_edit()
+                self._whole_open = False
             with self._lock:
+                del self._edits_ended[:named]
                 last = self._last_edit
             # noted again after frames written later than the note: the store resumes on the
             # frame saved last when a frame is newer than the note (another writer)

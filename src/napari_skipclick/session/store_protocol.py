@@ -105,6 +105,15 @@ class Store(Protocol):
         durably, replacing what was saved."""
         ...
 
+    def begin_edit(self, what: str, frames: Sequence[int]) -> None:
+        """Open an edit of ``frames`` committed whole: until ``end_edit``, a crash leaves
+        them and the object list to be put back as before it."""
+        ...
+
+    def end_edit(self) -> None:
+        """The commits of the edit opened by ``begin_edit`` all went."""
+        ...
+
     def note_last_edit(self, t: int) -> None:
         """Note frame ``t`` as the one the last edit went to: a resumed store opens there."""
         ...

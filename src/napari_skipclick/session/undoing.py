@@ -77,7 +77,7 @@ class SessionUndo:
                 a resumed store opens) when the edit changed it, else the changed frame
                 nearest to it.
         """
-        with self.saved_whole():  # the store gets all of it or none
+        with self.saved_whole("a redo" if redo else "an undo"):  # the store gets all of it or none
             with self._lock:
                 edits = self.history.pop_redo() if redo else self.history.pop_undo()
                 self._object_steps(edits, redo)

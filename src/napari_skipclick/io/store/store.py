@@ -20,6 +20,7 @@ import zarr
 from ...types import FrameRecord, FrameStatus, ObjectInfo, VideoInfo
 from . import courses
 from .checks import check_labels, load_objects, objects_doc
+from .edit_journal import EditJournal
 from .errors import DECODE_ERRORS, StoreCorruptError, StoreError, StoreLockedError
 from .files import DurableLocalStore, read_json, write_json
 from .frame_record import frame_record, status_record
@@ -72,10 +73,13 @@ class AnnotationStore(FrameRecords):
         self._journal = FrameJournal(path, self._labels, readonly)
         if manifest.get("damaged"):
             self._notes.append(manifest["damaged"])
+        self._edit = EditJournal(path)
         if not readonly:
             self._journal.recover_all()
+            self.repairs += [done] if (done := self._edit.recover()) else []
         else:
             self._notes += self._journal.describe_interrupted()
+            self._notes += [note] if (note := self._edit.describe()) else []
             self._labels.store.redirect = self._journal.read_instead
         self.refresh()
 
@@ -264,6 +268,28 @@ class AnnotationStore(FrameRecords):
             self._records[t] = saved
             self._damaged.pop(t, None)
             self._missing.pop(t, None)
+
+    def begin_edit(self, what: str, frames: Sequence[int]) -> None:
+        """Open an edit of ``frames`` (``what``: the edit, in words) to commit whole: a crash
+        before ``end_edit`` puts them and the object list back as before it when the store
+        is next opened for writing (``edit_journal``); durable on return."""
+        self._check_writable()
+        frames = [self._check_frame(t) for t in frames]
+        with self._write_lock:
+            self._check_writable()
+            try:
+                self._edit.begin(what, frames)
+            except OSError as e:
+                raise StoreError(f"could not begin saving {what}: {e.strerror or e}") from e
+
+    def end_edit(self) -> None:
+        """Every commit of the edit opened by ``begin_edit`` went: it stays (durable)."""
+        self._check_writable()
+        with self._write_lock:
+            try:
+                self._edit.end()
+            except OSError as e:
+                raise StoreError(f"could not end saving an edit: {e.strerror or e}") from e
 
     def set_status(self, t: int, status: FrameStatus) -> None:
         """Change frame ``t``'s status (durable); its labels and clicks are kept."""
