@@ -73,7 +73,7 @@ class AnnotationController(
     #: the session is about to close (work that holds the store, e.g. an export, stops)
     closing = Signal()
     #: a frame whose saved labels are damaged was read (from any thread): frame, why
-    frame_unreadable = Signal(int, str)
+    frame_unreadable = Signal(int, str, str)
     #: the disk cache folder refuses writes (from any thread): why
     disk_cache_refused = Signal(str)
 
@@ -153,7 +153,7 @@ class AnnotationController(
         self.saving.set_session(session)
         self.loader.set_session(session)
         self.edits.set_session(session)
-        session.labels.on_unreadable = self.frame_unreadable.emit
+        session.labels.unreadable.on_unreadable = self.frame_unreadable.emit
         labels = PaintedLabels(session.labels, self._on_labels_written, LAYER_DTYPE)
         self.layers = AnnotationLayers(
             self.viewer, image_layer, labels, self._on_clicks_edited, self.positive, self._say
@@ -382,10 +382,10 @@ class AnnotationController(
         elif self.layers is None or not self.layers.shows(event.value.data):
             release_layer_data(event.value, self.viewer.layers)
 
-    def _on_frame_unreadable(self, t: int, why: str) -> None:
+    def _on_frame_unreadable(self, t: int, what: str, why: str) -> None:
         self._warn(
-            f"Frame {t}'s saved labels cannot be read ({why}): it shows empty; annotate it "
-            "again (its next save replaces the file)"
+            f"Frame {t}'s saved {what} cannot be read ({why}): it shows without them; "
+            "annotate it again (its next save replaces the file)"
         )
 
     def _on_disk_cache_refused(self, why: str) -> None:

@@ -100,7 +100,7 @@ class AnnotationSession(
         self.labels = LabelVolume(shape[:3], store=store, max_mib=labels_max_mib)
         self.history = History(max_edits=history_max)
         self._lock = threading.RLock()
-        self._clicks = ClickTable(store)
+        self._clicks = ClickTable(store, self.labels.unreadable)  # one rule for damage
         self._hashes: dict[int, str] = {}
         self._ids: dict[int, tuple[int, frozenset[int]]] = {}
         #: frame -> objects whose mask there propagation made (corrections are local), and

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..types import Click
 from .frame_changes import TimedClicks
+from .unreadable import Unreadable
 
 if TYPE_CHECKING:
     from .store_protocol import Store
@@ -19,8 +20,10 @@ class ClickTable:
     session calls it under its lock.
     """
 
-    def __init__(self, store: Store | None = None) -> None:
+    def __init__(self, store: Store | None = None, unreadable: Unreadable | None = None) -> None:
         self._store = store
+        #: frames whose saved record cannot be read (damaged): read with no clicks, and why
+        self.unreadable = unreadable if unreadable is not None else Unreadable()
         self._frames: dict[int, dict[int, TimedClicks]] = {}
         self._versions: dict[int, int] = {}
 
@@ -34,7 +37,9 @@ class ClickTable:
         if clicks is None:
             clicks = {}
             if self._store is not None:
-                for obj, rows in self._store.clicks(t).items():
+                store = self._store
+                saved = self.unreadable.read(t, "clicks and status", lambda: store.clicks(t), dict)
+                for obj, rows in saved.items():
                     clicks[int(obj)] = [(Click(y, x, bool(p)), float(w)) for y, x, p, w in rows]
             self._frames[t] = clicks
         return clicks

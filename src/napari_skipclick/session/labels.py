@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numcodecs import Blosc
 
-from ..types import DamagedDataError
+from .unreadable import Unreadable
 
 if TYPE_CHECKING:
     from .store_protocol import Store
@@ -73,10 +73,9 @@ class LabelVolume:
         self._reading: dict[int, _Read] = {}  # frames being read from the store
         self._zeros = np.zeros(self.shape[1:], self.dtype)
         self._zeros.flags.writeable = False
-        #: frames whose saved labels could not be read (damaged): read as empty, and why
-        self.unreadable: dict[int, str] = {}
-        #: told ``(frame, why)`` when such a frame is read (from the reading thread)
-        self.on_unreadable: Callable[[int, str], None] | None = None
+        #: frames whose saved labels (or record: ``ClickTable``) could not be read (damaged):
+        #: read as empty, and why
+        self.unreadable = Unreadable()
 
     def __len__(self) -> int:
         return self.shape[0]
@@ -194,13 +193,12 @@ class LabelVolume:
 
     def _stored_frame(self, t: int) -> np.ndarray:
         """Frame ``t`` read from the store (empty when damaged, noted in ``unreadable``)."""
-        try:
-            return np.array(self._store.read_labels(t), dtype=self.dtype)
-        except DamagedDataError as exc:  # read as empty: clicks, painting, propagation
-            self.unreadable[t] = str(exc)  # and deletion go on over it; the frame's next
-            if self.on_unreadable is not None:  # commit replaces the file
-                self.on_unreadable(t, str(exc))
-            return np.zeros(self.shape[1:], self.dtype)
+        return self.unreadable.read(
+            t,
+            "labels",
+            lambda: np.array(self._store.read_labels(t), dtype=self.dtype),
+            lambda: np.zeros(self.shape[1:], self.dtype),
+        )
 
     def write(self, t: int, box: tuple[int, int, int, int], patch: np.ndarray) -> None:
         """Write ``patch`` into frame ``t`` rows ``box[0]:box[1]``, columns ``box[2]:box[3]``."""
