@@ -107,3 +107,43 @@ def test_a_photo_is_named_by_its_file(make_napari_viewer, qtbot, tmp_path):
     assert widget.controller.last_message.startswith("Frame 1 (empty)")
     assert viewer.dims.axis_labels[0] == "frame"
     widget.controller.close_session()
+
+
+def _dock_on(viewer, path):
+    """``path`` opened as *File > Open* does, the widget docked from the Plugins menu."""
+    viewer.open(str(path), plugin="napari-skipclick")
+    _, widget = viewer.window.add_plugin_dock_widget("napari-skipclick", "SkipClick annotation")
+    return widget
+
+
+def test_separate_photos_are_chosen_in_the_dock(make_napari_viewer, qtbot, tmp_path):
+    """A folder opened with File > Open could be made separate photos only from napari's
+    console; the Session panel's box does it at Start, and Apply switches a running session."""
+    viewer = make_napari_viewer()
+    widget = _dock_on(viewer, frame_folder(tmp_path / "p", 3))
+    panel, controller = widget.setup_panel, widget.controller
+    box, video_only = panel.photos_box, widget.frame_panel.video_only
+    assert box.isVisibleTo(panel) and not box.isChecked()
+    viewer.add_image(np.zeros((2, 8, 8), np.uint8), name="array")  # no folder: not offered
+    panel.image_combo.setCurrentText("array")
+    assert not box.isVisibleTo(panel)
+    panel.image_combo.setCurrentText("p")
+    box.setChecked(True)
+    viewer.add_points(name="other")  # the layers listed again: the box stays as ticked
+    assert box.isChecked()
+    panel.request_start()
+    qtbot.waitUntil(lambda: controller.session is not None, timeout=30_000)
+    wait_idle(qtbot, controller)
+    assert controller.source.photos and all(w.isHidden() for w in video_only)
+    assert viewer.dims.axis_labels[0] == "photo" and box.isChecked()
+    click(qtbot, controller, 20, 14)
+    session = controller.session
+    box.setChecked(False)
+    panel.request_start()  # Apply: the same session, as a video's frames
+    assert controller.session is session and not controller.source.photos
+    assert not any(w.isHidden() for w in video_only)
+    assert viewer.dims.axis_labels[0] == "frame" and labels_of(controller, controller.frame).any()
+    box.setChecked(True)
+    panel.request_start()
+    assert controller.source.photos and all(w.isHidden() for w in video_only)
+    controller.close_session()

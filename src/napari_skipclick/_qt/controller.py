@@ -132,8 +132,10 @@ class AnnotationController(
         *,
         store_path: str | None = None,
         cache: FeatureCache | None = None,
+        photos: bool | None = None,
     ) -> AnnotationSession:
-        """Annotate ``image_layer`` with ``engine``; ``store_path`` autosaves to a zarr store.
+        """Annotate ``image_layer`` with ``engine``; ``store_path`` autosaves to a zarr store;
+        ``photos``: a folder's images as separate photos (None: as the layer says).
 
         The previous session is saved and closed once the new one is open. Raises the store's
         errors (another video, in use, not writable: the previous session goes on) and
@@ -143,7 +145,7 @@ class AnnotationController(
         if layers_in_use(self.viewer, self.layers):
             raise ValueError("another SkipClick widget annotates in this viewer: close it first")
         frames = layer_frames(image_layer)
-        source = FrameSource.of_layer(image_layer)
+        source = FrameSource.of_layer(image_layer, photos)
         if cache is not None:
             self.cache = cache
         self.session = session = open_in_place_of(

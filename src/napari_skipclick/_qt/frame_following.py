@@ -3,6 +3,7 @@ and the next ones' computed ahead (``prefetch``), and a frame that cannot be enc
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 
@@ -21,6 +22,7 @@ class ControllerFrames:
     source: Any  # FrameSource
     _frame: int
     _passing: bool
+    mode_changed: Any  # Signal()
     #: (frame, error) of the encodes whose failure was shown (a notification once)
     _failures_told: set[tuple[int, str]]
 
@@ -43,6 +45,18 @@ class ControllerFrames:
         self.frame_changed.emit(t)
         self._request_features(t)
         self._frame_shown(t)
+
+    def use_photos(self, photos: bool) -> None:
+        """Annotate the session's folder as separate photos, or as a video's frames (Apply
+        with *Separate photos* changed): nothing of the annotations changes."""
+        source = self.source
+        if self.session is None or not source.folder or photos == source.photos:
+            return
+        self.source = replace(source, photos=photos)
+        self.layers.slider.label_frame_axis(self.source.word)
+        self.mode_changed.emit()
+        how = "separate photos" if photos else "a video's frames"
+        self._say(f"Annotating {self.session.n_frames} {self.source.word}(s) as {how}")
 
     def _request_features(self, t: int) -> None:
         if self.session is None or self.propagating:

@@ -21,12 +21,19 @@ class FrameSource:
     files: tuple[str, ...] = ()
 
     @classmethod
-    def of_layer(cls, layer: Any) -> FrameSource:
-        """The source of an image layer (its ``metadata["photos"]`` and the reader's
-        ``VideoInfo``)."""
+    def of_layer(cls, layer: Any, photos: bool | None = None) -> FrameSource:
+        """The source of an image layer: the reader's ``VideoInfo``, and separate photos when
+        ``photos`` says so (None: as its ``metadata["photos"]`` says). Only a folder's
+        images can be separate photos."""
         info = layer.metadata.get(VIDEO_INFO)
         files = info.frame_files if isinstance(info, VideoInfo) else ()
-        return cls(photos=bool(layer.metadata.get(PHOTOS)), files=files)
+        photos = bool(layer.metadata.get(PHOTOS)) if photos is None else photos
+        return cls(photos=photos and bool(files), files=files)
+
+    @property
+    def folder(self) -> bool:
+        """Whether the frames are a folder's images (which may be separate photos)."""
+        return bool(self.files)
 
     @property
     def word(self) -> str:

@@ -1,4 +1,5 @@
-"""Session settings: image layer, engine and its options (from the registry), store, cache."""
+"""Session settings: image layer (a folder's: separate photos or a video's frames), engine and
+its options (from the registry), store, cache."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from napari.utils.notifications import show_error, show_info
 from qtpy.QtCore import Qt, Signal
 from qtpy.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -29,6 +31,7 @@ from ..engines.registry import (
     parse_option_items,
     split_option_items,
 )
+from .frame_source import FrameSource
 from .option_fields import OptionField, option_field
 from .stoppable import StoppableWorker
 
@@ -62,6 +65,13 @@ class SetupPanel(QWidget):
         self.fields: dict[str, dict[str, OptionField]] = {}
         self.download_button: QPushButton | None = None
         self.image_combo = QComboBox()
+        self._photos_of: Any = None  # the layer the photos box was last set for
+        self.photos_box = QCheckBox("Separate photos (no propagation)")
+        self.photos_box.setToolTip(
+            "The folder holds separate photos, not a video's frames: each photo's objects are "
+            "its own (no propagation, fill or review). Applied at Start / Apply"
+        )
+        self.photos_box.setVisible(False)  # offered for a folder's images
         self.engine_combo = QComboBox()
         for index, entry in enumerate(ENGINES.values()):
             self.engine_combo.addItem(entry.name)
@@ -91,6 +101,7 @@ class SetupPanel(QWidget):
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Image", self.image_combo)
+        form.addRow("", self.photos_box)
         form.addRow("Engine", self.engine_combo)
         self._option_rows: dict[str, list[QWidget]] = {}
         for entry in ENGINES.values():
@@ -99,6 +110,7 @@ class SetupPanel(QWidget):
         form.addRow("Store", _row(self.store_edit, browse_store))
         form.addRow("Cache", _row(self.cache_spin, self.cache_dir_edit))
         form.addRow(self.start_button)
+        self.image_combo.currentIndexChanged.connect(self._show_photos_box)
         self.engine_combo.currentTextChanged.connect(self._show_option_rows)
         self.engine_combo.setCurrentText(DEFAULT_ENGINE)
         self._show_option_rows(self.engine_combo.currentText())
@@ -179,11 +191,31 @@ class SetupPanel(QWidget):
         chosen = self.image_layer()
         layers = [layer for layer in self.viewer.layers if type(layer).__name__ == "Image"]
         self._image_layers = layers
+        self.image_combo.blockSignals(True)  # listed again: the choice is told once, below
         self.image_combo.clear()
         self.image_combo.addItems([layer.name for layer in layers])
         for i, layer in enumerate(layers):
             if chosen is not None and unwrapped(layer) is unwrapped(chosen):
                 self.image_combo.setCurrentIndex(i)
+        self.image_combo.blockSignals(False)
+        self._show_photos_box()
+
+    def _show_photos_box(self, _index: int = -1) -> None:
+        """Offer *Separate photos* for a folder's images, ticked as a newly chosen layer says
+        (the same layer, listed again, keeps the box as it was)."""
+        layer = self.image_layer()
+        chosen = None if layer is None else unwrapped(layer)
+        if chosen is self._photos_of:
+            return
+        self._photos_of = chosen
+        source = FrameSource.of_layer(layer) if layer is not None else FrameSource()
+        self.photos_box.setVisible(source.folder)
+        self.photos_box.setChecked(source.photos)
+
+    def photos(self) -> bool | None:
+        """Whether the chosen folder is to be annotated as separate photos (None: not a
+        folder's images)."""
+        return self.photos_box.isChecked() if self.photos_box.isVisibleTo(self) else None
 
     def cache_settings(self) -> tuple[float, str | None]:
         """Memory bound (MiB) and disk folder (or None) of the feature cache."""

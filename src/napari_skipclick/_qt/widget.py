@@ -155,10 +155,19 @@ class SkipClickWidget(QWidget):
             else "Tick to show the session settings: change the engine, store or cache, then Apply"
         )
 
-    def start(self, image_layer: Any, engine: Any, store_path: str | None = None) -> Any:
-        """Start annotating ``image_layer`` with ``engine`` (what the Start button ends in)."""
+    def start(
+        self,
+        image_layer: Any,
+        engine: Any,
+        store_path: str | None = None,
+        photos: bool | None = None,
+    ) -> Any:
+        """Start annotating ``image_layer`` with ``engine`` (what the Start button ends in);
+        ``photos``: a folder's images as separate photos (None: as the layer says)."""
         try:
-            session = self.controller.start_session(image_layer, engine, store_path=store_path)
+            session = self.controller.start_session(
+                image_layer, engine, store_path=store_path, photos=photos
+            )
         except Exception as exc:
             self.controller._error(f"Cannot start: {exc}")
             return None
@@ -176,10 +185,13 @@ class SkipClickWidget(QWidget):
         )
         wanted = os.path.abspath(store_path) if store_path else None
         same_store = session is not None and _store_path(session) == wanted
+        photos = self.setup_panel.photos()
         if same_data and same_store:
             self.controller.switch_engine(engine)
+            if photos is not None:
+                self.controller.use_photos(photos)
         else:
-            self.start(image_layer, engine, store_path or None)
+            self.start(image_layer, engine, store_path or None, photos)
 
     def _on_engine_refused(self, why: str) -> None:
         """The status line says why, and which engine annotates on (the panel shows the one
@@ -206,6 +218,8 @@ class SkipClickWidget(QWidget):
         own = (layers.labels, layers.prompts, layers.image_layer) if layers is not None else ()
         self.keys.bind(own)
         running = self.controller.session is not None
+        if running and self.controller.source.folder:  # as the session annotates it
+            self.setup_panel.photos_box.setChecked(self.controller.source.photos)
         self.setup_panel.start_button.setText("Apply" if running else "Start annotating")
         self.session_box.setChecked(not running)  # folded while annotating, open to start
 
