@@ -239,7 +239,8 @@ def store_layer_data(store: AnnotationStore) -> tuple[Any, dict[str, Any], str]:
             REVIEW: store.review_reasons(),
             DERIVED: {t: store.clicks(t) for t, s in statuses.items() if s in UNCHECKED},
             PROBLEMS: list(store.problems),
-        },
+        }
+        | ({PHOTOS: True} if store.photos else {}),
     }
     if objects:
         meta["colormap"] = labels_colormap(o.id for o in objects)

@@ -25,7 +25,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--photos",
         action="store_true",
         help="the folder holds separate photos, not a video's frames: each photo's objects are "
-        "its own (no propagation, fill or review; a new photo starts with no object selected)",
+        "its own (no propagation, fill or review; a new photo starts with no object selected); "
+        "the store keeps it",
     )
     add_engine_arguments(parser, default=DEFAULT_ENGINE)
     parser.add_argument("--cache", help="feature cache folder (e.g. filled by precompute)")
@@ -73,7 +74,8 @@ def open_annotator(
         show: show the window (False for tests and scripted runs).
         viewer: an empty viewer to use instead of a new one (tests pass napari's
             ``make_napari_viewer()``, which keeps plugin registrations apart between tests).
-        photos: ``video`` is a folder of separate photos, not a video's frames (``--photos``).
+        photos: ``video`` is a folder of separate photos, not a video's frames (``--photos``;
+            a store that records it opens so without it).
 
     A store that holds annotations opens on the frame its last edit was saved to.
 

@@ -3,6 +3,8 @@ one photo to another, while the same folder opened as a video's frames propagate
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from qtpy.QtCore import Qt
@@ -147,3 +149,39 @@ def test_separate_photos_are_chosen_in_the_dock(make_napari_viewer, qtbot, tmp_p
     panel.request_start()
     assert controller.source.photos and all(w.isHidden() for w in video_only)
     controller.close_session()
+
+
+def test_the_store_keeps_separate_photos(make_napari_viewer, qtbot, tmp_path):
+    """A store annotated with --photos opened again without it was a video's frames."""
+    folder, store = frame_folder(tmp_path / "p", 3), str(tmp_path / "p.zarr")
+    manifest = tmp_path / "p.zarr" / "skipclick.json"
+
+    def opened(photos: bool = False):
+        viewer, widget = open_annotator(
+            str(folder), store=store, viewer=make_napari_viewer(), photos=photos
+        )
+        wait_idle(qtbot, widget.controller)
+        return viewer, widget
+
+    viewer, widget = opened(photos=True)
+    assert json.loads(manifest.read_text())["photos"] is True
+    widget.controller.close_session()
+    viewer, widget = opened()  # skipclick annotate FOLDER --store S
+    assert widget.controller.source.photos and widget.setup_panel.photos_box.isChecked()
+    assert all(w.isHidden() for w in widget.frame_panel.video_only)
+    widget.setup_panel.photos_box.setChecked(False)
+    widget.setup_panel.request_start()  # Apply: a video's frames from now on
+    assert not widget.controller.source.photos and "photos" not in json.loads(manifest.read_text())
+    widget.controller.close_session()
+    viewer = make_napari_viewer()  # File > Open, the store named in the dock
+    widget = _dock_on(viewer, folder)
+    widget.setup_panel.store_edit.setText(store)
+    widget.setup_panel.photos_box.setChecked(True)
+    widget.setup_panel.request_start()
+    qtbot.waitUntil(lambda: widget.controller.session is not None, timeout=30_000)
+    wait_idle(qtbot, widget.controller)
+    assert widget.controller.source.photos and json.loads(manifest.read_text())["photos"]
+    widget.controller.close_session()
+    viewer, widget = opened()
+    assert widget.controller.source.photos
+    widget.controller.close_session()

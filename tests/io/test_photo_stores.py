@@ -340,3 +340,26 @@ def test_a_store_that_cannot_be_written_is_not_grown_and_says_why(tmp_path, monk
     assert AnnotationStore.open(store).video.n_frames == 2
     with AnnotationStore.open_or_create(store, info) as grown:
         assert grown.video.n_frames == 3 and grown.statuses() == {1: FrameStatus.CLICKED}
+
+
+def test_the_store_keeps_that_its_folder_is_separate_photos(tmp_path):
+    """Opened again without --photos, the store of separate photos was a video's frames."""
+    from napari_skipclick._reader import read_store
+
+    folder = photos(tmp_path / "p", ["a.jpg", "b.jpg"])
+    with open_video(folder) as video:
+        info = video.info
+    path = tmp_path / "s.zarr"
+    with AnnotationStore.open_or_create(path, info) as store:
+        assert not store.photos  # a new store, as every store made before: a video's frames
+        store.note_photos(True)
+    assert json.loads((path / "skipclick.json").read_text())["photos"] is True
+    assert read_store(str(path))[0][1]["metadata"]["photos"] is True
+    with AnnotationStore.open_or_create(path, info) as store:
+        assert store.photos
+        store.note_photos(False)
+    assert "photos" not in json.loads((path / "skipclick.json").read_text())
+    assert not AnnotationStore.open(path).photos
+    assert "photos" not in read_store(str(path))[0][1]["metadata"]
+    with AnnotationStore.open(path) as store, pytest.raises(Exception, match="read-only"):
+        store.note_photos(True)

@@ -151,7 +151,7 @@ class AnnotationController(
         self.session = session = open_in_place_of(
             self.session, self.close_session, image_layer, frames, engine, store_path, self.cache
         )
-        self.source = source
+        self.source = source = source.kept_by(session.store)
         self.saving.set_session(session)
         self.loader.set_session(session)
         self.edits.set_session(session)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from ..io.store import StoreError
+
 
 class ControllerFrames:
     """The frame on screen and its features in the ``AnnotationController`` (a mixin)."""
@@ -48,10 +50,17 @@ class ControllerFrames:
 
     def use_photos(self, photos: bool) -> None:
         """Annotate the session's folder as separate photos, or as a video's frames (Apply
-        with *Separate photos* changed): nothing of the annotations changes."""
+        with *Separate photos* changed), as its store records: nothing of the annotations
+        changes."""
         source = self.source
         if self.session is None or not source.folder or photos == source.photos:
             return
+        if self.session.store is not None:
+            try:
+                self.session.store.note_photos(photos)
+            except StoreError as exc:
+                self._error(f"Cannot change how the folder is annotated: {exc}")
+                return
         self.source = replace(source, photos=photos)
         self.layers.slider.label_frame_axis(self.source.word)
         self.mode_changed.emit()

@@ -1,10 +1,11 @@
 """What the widget annotates: a video's frames, or a folder of separate photos (``skipclick
-annotate FOLDER --photos``), whose photos share nothing (no propagation, fill or review); and
-how it names them: a photo folder says photo and its file, a video says frame."""
+annotate FOLDER --photos``, the Session panel's box, or a store that records it), whose photos
+share nothing (no propagation, fill or review); and how it names them: a photo folder says
+photo and its file, a video says frame."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .._layer_data import PHOTOS, VIDEO_INFO
@@ -29,6 +30,16 @@ class FrameSource:
         files = info.frame_files if isinstance(info, VideoInfo) else ()
         photos = bool(layer.metadata.get(PHOTOS)) if photos is None else photos
         return cls(photos=photos and bool(files), files=files)
+
+    def kept_by(self, store: Any) -> FrameSource:
+        """The source of a session saving into ``store`` (or None): a folder's store records
+        that its images are separate photos, and a store that records it opens so."""
+        if store is None or not self.folder:
+            return self
+        if self.photos:
+            store.note_photos(True)
+            return self
+        return replace(self, photos=store.photos)
 
     @property
     def folder(self) -> bool:

@@ -27,6 +27,8 @@ from .txn import utc_now
 FORMAT_NAME = "napari-skipclick-store"
 FORMAT_VERSION = 1
 MANIFEST = "skipclick.json"
+#: optional manifest field: ``true`` when the store's folder is annotated as separate photos
+PHOTOS = "photos"
 OBJECTS = "objects.json"
 LABELS = "labels"
 #: entries a store directory may hold before its manifest is written (interrupted creation)
@@ -130,6 +132,18 @@ def note_engine_used(p: Path, manifest: dict, key: str | None) -> None:
     used.append({"key": key, "checkpoint_sha256": None, "first_used": utc_now()})
     if (manifest.get("engine") or {}).get("key") is None:
         manifest["engine"] = {"key": key, "checkpoint_sha256": None}
+    write_json(p / MANIFEST, manifest)
+
+
+def note_photos(p: Path, manifest: dict, photos: bool) -> None:
+    """Record in the manifest of the store at ``p`` (written when it changes) whether its
+    folder is annotated as separate photos (``photos: true``; absent: a video's frames)."""
+    if bool(manifest.get(PHOTOS)) == photos:
+        return
+    if photos:
+        manifest[PHOTOS] = True
+    else:
+        manifest.pop(PHOTOS, None)
     write_json(p / MANIFEST, manifest)
 
 

@@ -28,6 +28,7 @@ from .layout import (
     LABELS,
     MANIFEST,
     OBJECTS,
+    PHOTOS,
     REPAIRS,
     TAKEN_IN,
     check_new_location,
@@ -35,6 +36,7 @@ from .layout import (
     is_store,
     load_manifest,
     note_engine_used,
+    note_photos,
     open_labels,
     opened_for_writing,
     remove_new_store,
@@ -231,7 +233,21 @@ class AnnotationStore(FrameRecords):
         """Provenance: format version, times, package version, video, engines."""
         return dict(self._manifest)
 
+    @property
+    def photos(self) -> bool:
+        """Whether the store's folder is annotated as separate photos (its manifest says)."""
+        return bool(self._manifest.get(PHOTOS))
+
     # ------------------------------------------------------------------ writing
+    def note_photos(self, photos: bool) -> None:
+        """Record whether the folder is annotated as separate photos (durable)."""
+        self._check_writable()
+        with self._write_lock:
+            try:
+                note_photos(self.path, self._manifest, photos)
+            except OSError as e:
+                raise StoreError(f"cannot write to the store {self.path}: {e.strerror or e}") from e
+
     def _check_writable(self) -> None:
         if self.readonly:
             raise StoreError(f"the store {self.path} is open read-only")
