@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 from qtpy.QtCore import Qt
+from qtpy.QtWidgets import QPushButton
 
 from napari_skipclick.app import open_annotator
 from napari_skipclick.cli import build_parser
@@ -185,3 +186,33 @@ def test_the_store_keeps_separate_photos(make_napari_viewer, qtbot, tmp_path):
     viewer, widget = opened()
     assert widget.controller.source.photos
     widget.controller.close_session()
+
+
+def test_photos_chosen_in_the_dock_hide_not_here(make_napari_viewer, qtbot, tmp_path):
+    """On separate photos *Not here (H)* stayed, and the refusals said "(opened with --photos)"
+    of photos chosen in the Session panel."""
+    viewer = make_napari_viewer()
+    widget = _dock_on(viewer, frame_folder(tmp_path / "p", 3))
+    panel, controller = widget.setup_panel, widget.controller
+    buttons = widget.frame_panel.findChildren(QPushButton)
+    absent = next(b for b in buttons if b.text() == "Not here (H)")
+    panel.photos_box.setChecked(True)
+    panel.request_start()
+    qtbot.waitUntil(lambda: controller.session is not None, timeout=30_000)
+    wait_idle(qtbot, controller)
+    assert absent.isHidden()
+    click(qtbot, controller, 20, 14)
+    t, obj = controller.frame, controller.current_object
+    press_key(qtbot, viewer, Qt.Key.Key_H)
+    assert (
+        "separate photos" in controller.last_message and "--photos" not in controller.last_message
+    )
+    assert obj in np.unique(labels_of(controller, t))  # its mask stays
+    press_key(qtbot, viewer, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    assert (
+        "separate photos" in controller.last_message and "--photos" not in controller.last_message
+    )
+    panel.photos_box.setChecked(False)
+    panel.request_start()  # Apply: a video's frames
+    assert not absent.isHidden()
+    controller.close_session()

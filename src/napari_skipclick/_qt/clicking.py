@@ -74,6 +74,9 @@ class ControllerClicks:
         t, obj, session = self._frame, self.current_object, self.session
         if session is None or self._refuse_while_busy("mark an object absent"):
             return
+        if self.source.photos:  # nothing carries an object onto another photo
+            self._warn(self.source.nothing_across("mark absent"))
+            return
         if obj is None:
             self._warn("Select the object that is not on this frame first")
             return

@@ -108,7 +108,7 @@ class FramePanel(QWidget):
             "Go to the next frame that needs review and say why it does (N)",
             lambda: controller.go_to_review(1),
         )
-        absent = _button(
+        self.absent_button = absent = _button(
             "Not here (H)",
             "The current object is not on this frame (hidden, out of view): its mask and clicks "
             "here go, and propagation and fill no longer carry it onto this frame",
@@ -234,6 +234,7 @@ class FramePanel(QWidget):
         across = session is None or (session.n_frames > 1 and not self.controller.source.photos)
         for widget in self.video_only:
             widget.setVisible(across)
+        self.absent_button.setVisible(not self.controller.source.photos)
         if session is None:
             self.frame_label.setText("No session: choose an image and press Start")
             self.frame_label.setToolTip("")

@@ -46,6 +46,15 @@ class FrameSource:
         """Whether the frames are a folder's images (which may be separate photos)."""
         return bool(self.files)
 
+    def nothing_across(self, what: str) -> str:
+        """Why there is nothing to ``what`` (propagate, fill, review, mark absent) on separate
+        photos, however they were chosen (``--photos``, the Session panel's box, the store)."""
+        return (
+            f"Nothing to {what}: these are separate photos, not a video's frames: click each "
+            "photo's objects (untick Separate photos in the Session panel and Apply to "
+            "annotate them as a video)"
+        )
+
     @property
     def word(self) -> str:
         """What one frame is called: *photo* or *frame*."""

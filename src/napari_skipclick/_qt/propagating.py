@@ -134,10 +134,7 @@ class ControllerPropagation:
         video of one frame, or from its last frame forward (+1) or its first backward (-1)."""
         last = self.session.n_frames - 1
         if self.source.photos:
-            self._warn(
-                f"Nothing to {what}: these are separate photos, not a video's frames "
-                "(opened with --photos): click each photo's objects"
-            )
+            self._warn(self.source.nothing_across(what))
         elif last == 0:
             self._warn(f"Nothing to {what}: the video has one frame")
         elif direction and self._frame == (last if direction > 0 else 0):
