@@ -55,12 +55,7 @@ def test_two_stores_of_one_folder_name_are_told_apart_in_the_import_list(
     controller, panel = widget.controller, widget.objects_panel
     info = controller.session.frames.info
     for folder, t in (("a", 20), ("b", 30)):
-        labels = np.zeros((480, 854), np.uint32)
-        labels[100:140, 200:260] = 4
-        with AnnotationStore.open_or_create(tmp_path / folder / "B.zarr", info) as store:
-            store.write_objects([ObjectInfo(4, folder, "skier", (9, 9, 9))], ["skier"])
-            store.commit_frame(t, labels, FrameRecord(FrameStatus.CLICKED, {}))
-        viewer.open(str(tmp_path / folder / "B.zarr"), plugin="napari-skipclick")
+        _open_skier_store(viewer, tmp_path / folder / "B.zarr", folder, t, info)
     combo = panel.import_combo
     listed = [combo.itemText(i) for i in range(combo.count())]
     assert listed == ["SkipClick labels (B.zarr) in a", "SkipClick labels (B.zarr) [1] in b"]
@@ -82,12 +77,7 @@ def test_stores_opened_beside_the_session_are_named_after_their_folder(annotator
     controller, panel = widget.controller, widget.objects_panel
     info = controller.session.frames.info
     for name, t in (("anna.zarr", 20), ("ben.zarr", 30)):
-        labels = np.zeros((480, 854), np.uint32)
-        labels[100:140, 200:260] = 4
-        with AnnotationStore.open_or_create(tmp_path / name, info) as store:
-            store.write_objects([ObjectInfo(4, name, "skier", (9, 9, 9))], ["skier"])
-            store.commit_frame(t, labels, FrameRecord(FrameStatus.CLICKED, {}))
-        viewer.open(str(tmp_path / name), plugin="napari-skipclick")
+        _open_skier_store(viewer, tmp_path / name, name, t, info)
     names = [layer.name for layer in viewer.layers]
     assert "SkipClick labels (anna.zarr)" in names and "SkipClick labels (ben.zarr)" in names
     assert controller.layers.labels.name == "SkipClick labels"
@@ -298,3 +288,14 @@ def _import_store(viewer, panel, path) -> None:
     viewer.open(str(path), plugin="napari-skipclick")
     panel.import_combo.setCurrentText(f"SkipClick labels ({path.name})")
     panel.import_selected_layer()
+
+
+def _open_skier_store(viewer, path, name: str, t: int, info) -> None:
+    """Write a store at ``path`` whose object 4 (``name``, a skier) is on frame ``t``, and open
+    it beside the session with the reader."""
+    labels = np.zeros((480, 854), np.uint32)
+    labels[100:140, 200:260] = 4
+    with AnnotationStore.open_or_create(path, info) as store:
+        store.write_objects([ObjectInfo(4, name, "skier", (9, 9, 9))], ["skier"])
+        store.commit_frame(t, labels, FrameRecord(FrameStatus.CLICKED, {}))
+    viewer.open(str(path), plugin="napari-skipclick")

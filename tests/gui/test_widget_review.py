@@ -8,7 +8,7 @@ from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QPushButton, QWidget
 
 from napari_skipclick.session.ready import not_carried
-from napari_skipclick.types import FrameStatus
+from napari_skipclick.types import Click, FrameStatus
 from support.widget import click, labels_of, press_key, wait_idle
 
 pytestmark = [pytest.mark.gui]
@@ -158,18 +158,8 @@ def test_n_finds_the_frames_a_run_went_on_to_write_after_an_object_stopped_in_do
     """The run went on for the other objects: those frames were *propagated*, the stopped
     object missing from them unmarked, N skipped them and the run's end said none needed
     review."""
-    from napari_skipclick._qt.widget import SkipClickWidget
-    from napari_skipclick.types import Click
-    from support.engines import ColourEngine, moving_squares
-
-    viewer = make_napari_viewer()
-    image = viewer.add_image(moving_squares(8), rgb=True, name="squares")
-    widget = SkipClickWidget(viewer)
-    viewer.window.add_dock_widget(widget, name="SkipClick")
-    controller = widget.controller
-    controller.start_session(image, ColourEngine())
-    wait_idle(qtbot, controller)
-    session = controller.session
+    viewer, widget = _squares_annotated(make_napari_viewer, qtbot)
+    controller, session = widget.controller, widget.controller.session
     red, blue = controller.add_object(name="red").id, controller.add_object(name="blue").id
     session.set_clicks(0, red, [Click(25, 15, True)])
     session.set_clicks(0, blue, [Click(45, 70, True)])
@@ -304,18 +294,8 @@ def test_an_object_added_on_an_accepted_frame_is_propagated_onto_the_accepted_fr
 ):
     """Skis added on frame 112 after the skier was accepted on frames 100-126: propagating
     ran 0 frames ("frame 113 is reviewed"), so each frame had to be clicked."""
-    from napari_skipclick._qt.widget import SkipClickWidget
-    from napari_skipclick.types import Click
-    from support.engines import ColourEngine, moving_squares
-
-    viewer = make_napari_viewer()
-    image = viewer.add_image(moving_squares(8), rgb=True, name="squares")
-    widget = SkipClickWidget(viewer)
-    viewer.window.add_dock_widget(widget, name="SkipClick")
-    controller = widget.controller
-    controller.start_session(image, ColourEngine())
-    wait_idle(qtbot, controller)
-    session = controller.session
+    _viewer, widget = _squares_annotated(make_napari_viewer, qtbot)
+    controller, session = widget.controller, widget.controller.session
     red = controller.add_object(name="red").id
     session.set_clicks(0, red, [Click(25, 15, True)])
     list(session.propagate([red], 0))
@@ -335,3 +315,18 @@ def test_an_object_added_on_an_accepted_frame_is_propagated_onto_the_accepted_fr
         assert session.review_reasons(t).keys() == {blue}
     assert not (labels_of(controller, 7) == blue).any()
     controller.close_session()
+
+
+def _squares_annotated(make_napari_viewer, qtbot):
+    """A viewer and the widget annotating 8 frames of moving squares."""
+    from napari_skipclick._qt.widget import SkipClickWidget
+    from support.engines import ColourEngine, moving_squares
+
+    viewer = make_napari_viewer()
+    image = viewer.add_image(moving_squares(8), rgb=True, name="squares")
+    widget = SkipClickWidget(viewer)
+    viewer.window.add_dock_widget(widget, name="SkipClick")
+    controller = widget.controller
+    controller.start_session(image, ColourEngine())
+    wait_idle(qtbot, controller)
+    return viewer, widget
