@@ -55,6 +55,7 @@ def test_commits_run_on_the_writer_thread_and_saved_means_on_disk(saving, qtbot,
     release.set()
     qtbot.waitUntil(lambda: controller.save_state.saved, timeout=30_000)
     assert widget.save_label.text() == "All changes saved"
+    assert widget.status_label.text() == "Frame 0 reviewed"  # no "saving" once it is saved
     assert threads and all(t is not threading.main_thread() for t in threads)
     assert store.statuses()[0] == FrameStatus.REVIEWED  # called saved: it is on disk
     np.testing.assert_array_equal(store.read_labels(0), labels_of(controller, 0))

@@ -341,13 +341,12 @@ class AnnotationController(
             self._say(f"{self.source.named(self._frame)} already reviewed", frame=self._frame)
             return
         self.statuses_changed.emit()
-        self.save()
-        saving = "saving" if self.session.store is not None else "not saved (no store)"
+        self.save()  # the save line tells when it is on disk, or why not
         absent = "".join(
             f"; {self.session.object(run.obj_id).name} accepted as not here on {run.span()}"
             for run in runs
         )
-        self._say(f"{self.source.named(self._frame)} reviewed, {saving}{absent}", frame=self._frame)
+        self._say(f"{self.source.named(self._frame)} reviewed{absent}", frame=self._frame)
 
     def save(self) -> None:
         """Write every changed frame to the store in the background (the store writer).
