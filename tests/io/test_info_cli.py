@@ -211,3 +211,29 @@ def test_info_lists_an_objects_frames_not_carried_after_its_stop_as_one_entry(tm
         f"  frame 3: pole: {WHY}; not carried after it (frames 4–24)",
         f"  frame 20: skier: {WHY} on frame 20",
     ]
+
+
+def test_a_folder_of_photos_or_a_labels_layer_is_given_no_frame_rate(tmp_path, capsys):
+    """``info`` said *25 fps* of a folder of photos: the stand-in ``open_video`` takes for
+    images, which carry no frame rate, told as a fact (and *0 fps* of a saved Labels layer)."""
+    from PIL import Image
+
+    from napari_skipclick.io.video import open_video
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(3):
+        Image.new("RGB", (32, 24), (40 * i, 0, 0)).save(folder / f"IMG_{i}.png")
+    with open_video(folder) as video:
+        AnnotationStore.open_or_create(tmp_path / "photos.zarr", video.info).close()
+    labels = VideoInfo.of_labels(4, 24, 32)
+    AnnotationStore.open_or_create(tmp_path / "labels.zarr", labels).close()
+    stores = [str(tmp_path / "photos.zarr"), str(tmp_path / "labels.zarr")]
+    assert main(["info", *stores, "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert f"video   {folder}  3 frames  32x24\n" in out and "fps" not in out
+    assert main(["info", *stores, "--quiet", "--json"]) == 0
+    assert [s["video"]["fps"] for s in json.loads(capsys.readouterr().out)] == [None, None]
+    make_store(tmp_path / "run1.zarr")  # a video file keeps its frame rate
+    assert main(["info", str(tmp_path / "run1.zarr"), "--quiet", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["video"]["fps"] == 25.0

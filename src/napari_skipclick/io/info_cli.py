@@ -91,7 +91,7 @@ def report(summary: dict, shown: int | None = SHOWN) -> str:
     lines = [
         f"store   {summary['store']}",
         f"video   {v['path']}{MISSING * bool(v.get('missing'))}  {v['frames']} frames  "
-        f"{v['width']}x{v['height']}  {v['fps']:g} fps",
+        f"{v['width']}x{v['height']}" + (f"  {v['fps']:g} fps" if v["fps"] else ""),
         *([f"files   {v['first_file']} … {v['last_file']}"] if "first_file" in v else []),
         f"classes {', '.join(summary['classes']) or '-'}",
         "",

@@ -6,11 +6,13 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
 from ..checks import made_by_user
-from ..types import FrameStatus
+from ..types import FrameStatus, VideoInfo
+from ._folders import FRAME_FOLDER_SUFFIXES, TIFF_SUFFIXES
 from .store import AnnotationStore, StoreError
 
 
@@ -24,7 +26,7 @@ def summarise(store: AnnotationStore, progress: Callable[[int, int], None] | Non
 
     Returns:
         ``store`` (path), ``video`` (path, whether it is ``missing`` from there, frames,
-        height, width, fps; a frame folder's
+        height, width, fps: None for images, which carry none; a frame folder's
         first and last file names when the store records them), ``objects`` (id, name,
         class, frames with pixels, pixels, the clicks the user made, not those
         propagation derived, and the frames where the user marked it not on the frame),
@@ -81,7 +83,7 @@ def summarise(store: AnnotationStore, progress: Callable[[int, int], None] | Non
             "frames": video.n_frames,
             "height": video.height,
             "width": video.width,
-            "fps": video.fps,
+            "fps": video.fps if has_frame_rate(video, files) else None,
             **({"first_file": files[0], "last_file": files[-1]} if files else {}),
         },
         "classes": classes,
@@ -103,3 +105,12 @@ def summarise(store: AnnotationStore, progress: Callable[[int, int], None] | Non
         "labels_without_object": sorted(set(seen) - known),
         "problems": problems,
     }
+
+
+def has_frame_rate(video: VideoInfo, files: tuple[str, ...] | None) -> bool:
+    """Whether ``video`` (with its recorded frame ``files``) is a video file, which has a frame
+    rate: a frame folder, a photo or a TIFF has none (``open_video`` takes a stand-in), nor has
+    a napari Labels layer saved as a store."""
+    path = Path(video.path)
+    images = bool(files) or path.suffix.lower() in FRAME_FOLDER_SUFFIXES + TIFF_SUFFIXES
+    return video.fps > 0 and not video.labels_only and not images and not path.is_dir()
