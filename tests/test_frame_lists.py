@@ -30,6 +30,8 @@ def test_frames_past_the_end_are_kept_and_named():
     with pytest.raises(ValueError, match="12- is out of range"):
         parse_frames("12-").past_the_end(10)
     parse_frames("0:10,9-").past_the_end(10)  # all inside: no error
+    with pytest.raises(ValueError, match=r"the video has 1 frame \(0 to 0\)"):  # not "1 frames"
+        parse_frames("1-").past_the_end(1)
     longest = r"--frames 200- is out of range: the longest of the 2 videos has 10 frames"
     with pytest.raises(ValueError, match=longest):
         parse_frames("200-").past_the_end(10, videos=2)

@@ -1,6 +1,6 @@
 """Frame lists as text, both ways: for people (``[0, 1, 2, 5, 7, 8]`` -> ``"0-2, 5, 7-8"``) and
 from the command line (``--frames 0-10,15``, ``100-`` to the end, ``0:100`` as Python slices
-it), one syntax for every command."""
+it), one syntax for every command; counts in words (``counted``)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,11 @@ def frame_ranges(frames: Iterable[int]) -> str:
         parts.append(str(frames[i]) if i == j else f"{frames[i]}-{frames[j]}")
         i = j + 1
     return ", ".join(parts)
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and ``noun`` in words: "1 frame", "2 frames", "0 photos" (the plural in -s)."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def frames_named(frames: Iterable[int]) -> str:
@@ -56,9 +61,8 @@ class FrameSelection:
         ``videos``) when a frame asked for is past it."""
         if any(t >= length for t in self.frames(length)):
             video = "the video has" if videos == 1 else f"the longest of the {videos} videos has"
-            raise ValueError(
-                f"--frames {self.text} is out of range: {video} {length} frames (0 to {length - 1})"
-            )
+            has = f"{video} {counted(length, 'frame')} (0 to {length - 1})"
+            raise ValueError(f"--frames {self.text} is out of range: {has}")
 
 
 def parse_frames(text: str) -> FrameSelection:

@@ -53,7 +53,7 @@ def test_another_store_merges_with_its_statuses_reasons_and_clicks(tmp_path, cap
     args = ["import-labels", str(a), "--from", str(b), "--merge", "--quiet"]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "imported 4 frame(s), 2 object(s)" in out
+    assert "imported 4 frames, 2 objects" in out
     assert "IDs the store gave other objects took new ones: 1 → 3" in out  # B's ski: not A's
     assert "2 frame(s) still need review, as in" in out and ": 2-3" in out
     with AnnotationStore.open(a) as store:

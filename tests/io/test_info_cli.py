@@ -69,7 +69,7 @@ def test_info_lists_objects_statuses_and_why_frames_need_review(tmp_path, capsys
     assert rows["skier"] == ["1", "skier", "athlete", "15", "900", "2"]  # 15 frames x 60 px
     assert rows["pole"] == ["2", "pole", "gear", "14", "420", "2"]  # derived clicks not counted
     assert "15 of 30 annotated (clicked 1, needs review 12, propagated 1, reviewed 1)" in out
-    assert "needs review: 12 frame(s)" in out
+    assert "needs review: 12 frames, " in out
     assert f"frame 2: pole: {WHY} on frame 2" in out and f"frame 11: pole: {WHY}" in out
     assert "frame 12: pole" not in out and "and 2 more: 12-13 (--all lists them)" in out
     assert "label values with no object: [9]" in out
@@ -98,7 +98,7 @@ def test_info_on_several_stores_adds_a_total_and_names_what_is_no_store(tmp_path
     assert main(["info", *stores, "--quiet"]) == 2  # the others are still summarised
     captured = capsys.readouterr()
     assert "nothing does not exist" in captured.err
-    assert captured.out.count("needs review: 12 frame(s)") == 2
+    assert captured.out.count("needs review: 12 frames") == 2
     total = captured.out.splitlines()[-1]
     assert total == (
         "total   2 stores: 30 of 60 frames annotated, 24 need review; "
@@ -206,7 +206,7 @@ def test_info_lists_an_objects_frames_not_carried_after_its_stop_as_one_entry(tm
     assert main(["info", str(path), "--quiet"]) == 0
     out = capsys.readouterr().out
     review = [line for line in out.splitlines() if line.startswith("  frame ")]
-    assert "needs review: 22 frame(s), 2 to look at" in out
+    assert "needs review: 22 frames, 2 to look at" in out
     assert review == [
         f"  frame 3: pole: {WHY}; not carried after it (frames 4–24)",
         f"  frame 20: skier: {WHY} on frame 20",
@@ -237,3 +237,25 @@ def test_a_folder_of_photos_or_a_labels_layer_is_given_no_frame_rate(tmp_path, c
     make_store(tmp_path / "run1.zarr")  # a video file keeps its frame rate
     assert main(["info", str(tmp_path / "run1.zarr"), "--quiet", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["video"]["fps"] == 25.0
+
+
+def test_a_store_of_one_photo_counts_one_frame_not_1_frames(tmp_path, capsys):
+    """``info`` on a photo's store said *1 frames* and *needs review: 1 frame(s)*; the counts
+    agree with their number, as over several stores."""
+    from PIL import Image
+
+    from napari_skipclick.io.video import open_video
+
+    photo = tmp_path / "IMG_1.jpg"
+    Image.new("RGB", (32, 24), (90, 20, 20)).save(photo)
+    path = tmp_path / "photo.zarr"
+    with open_video(photo) as video, AnnotationStore.open_or_create(path, video.info) as store:
+        store.write_objects([ObjectInfo(1, "skier", "athlete", (255, 0, 0))], ["athlete"])
+        record = FrameRecord(FrameStatus.NEEDS_REVIEW, {}, review={1: WHY})
+        store.commit_frame(0, labels_with((1, slice(2, 12), slice(3, 9))), record)
+    assert main(["info", str(path), str(path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert f"video   {photo}  1 frame  32x24\n" in out
+    assert "needs review: 1 frame, 1 to look at" in out
+    assert "total   2 stores: 2 of 2 frames annotated, 2 need review" in out
+    assert "1 frames" not in out and "frame(s)" not in out

@@ -500,3 +500,12 @@ def test_a_store_opened_without_an_engine_lists_the_engine_that_wrote_it(tmp_pat
     assert json.loads((path / "frames" / "000000.json").read_text())["engine_key"] == engine.key
     assert [e["key"] for e in manifest["engines_used"]] == [engine.key]
     assert manifest["engine"]["key"] == engine.key
+
+
+def test_changes_not_saved_are_counted_in_words(tmp_path):
+    """A frame that could not be saved was *1 frame(s)*; the count agrees with its number."""
+    from napari_skipclick.session import UnsavedChangesError
+
+    one = UnsavedChangesError([7], True, tmp_path / "a.zarr", "No space left on device")
+    assert str(one).startswith("1 frame and the object list could not be saved to ")
+    assert str(UnsavedChangesError([2, 3], False, None, "gone")).startswith("2 frames could not")

@@ -32,6 +32,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from ..frame_lists import counted
 from ..io.export import EXPORTERS, FORMATS, IMAGE_FORMATS, SPLIT_BY, parse_split
 from ..types import EXPORT_STATUSES
 from .activity import ActivityProgress
@@ -52,7 +53,7 @@ def status_words(counts: dict[str, int]) -> str:
     """``56 frames (20 clicked, 36 needs review)``: how many frames of each status."""
     total = sum(counts.values())
     each = ", ".join(f"{n} {status}" for status, n in counts.items())
-    return f"{total} frame{'s' * (total != 1)}" + (f" ({each})" if each else "")
+    return counted(total, "frame") + (f" ({each})" if each else "")
 
 
 def _export(

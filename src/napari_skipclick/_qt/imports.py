@@ -17,6 +17,7 @@ import numpy as np
 
 from .._layer_data import DERIVED, OBJECTS, REVIEW, STATUSES, STORE, VIDEO
 from ..checks import ids_in, relabelled
+from ..frame_lists import counted
 from ..io.fingerprints import same_video
 from ..io.store.layout import same_place
 from ..session import AnnotationSession
@@ -214,7 +215,8 @@ def start_import(controller: Any, layer: Any) -> LabelsImport:
             return  # cancelled
         frames, added, moved, met = result
         controller._after_history_change(frames[0] if frames else None, frames)
-        said = f"Imported {len(frames)} frame(s) of {layer.name} ({added} new object(s))"
+        imported = f"Imported {counted(len(frames), 'frame')} of {layer.name}"
+        said = f"{imported} ({counted(added, 'new object')})"
         doubt = [t for t in frames if controller.session.status(t) == FrameStatus.NEEDS_REVIEW]
         if doubt:
             said += f"; {len(doubt)} of them still need review, as in {layer.name}"

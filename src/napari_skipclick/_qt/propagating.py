@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..frame_lists import counted
 from ..session import AnnotationSession, PropagationStep
 from ..session.fill import gaps, gaps_to_fill, keyframes_around
 from ..session.review_stops import NO_REASON, review_stops, stop_text
@@ -121,7 +122,7 @@ class ControllerPropagation:
         between = sum(end - start - 1 for start, end, _ in planned)
         kept = f" ({_left(left)})" if left else ""
         self._run_propagation(
-            f"Filling {between} frames in {len(planned)} gap{'s' * (len(planned) != 1)} "
+            f"Filling {counted(between, 'frame')} in {counted(len(planned), 'gap')} "
             f"between keyframes{kept} ...",
             list(obj_ids),
             planned[0][0],
@@ -264,7 +265,7 @@ def _summary(run: PropagationRun, whole: bool = False) -> str:
     or (``whole``) every stop's reason in full."""
     frames = sorted(run.frames)
     review = [t for t in frames if run.session.status(t) == FrameStatus.NEEDS_REVIEW]
-    done = f"{len(frames)} frame{'s' * (len(frames) != 1)}"
+    done = counted(len(frames), "frame")
     if whole:
         stops = "".join(f"; {stop}" for stop in run.reasons)
     else:

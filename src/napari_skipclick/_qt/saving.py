@@ -18,6 +18,7 @@ from typing import Any
 
 from qtpy.QtCore import QObject, QTimer, Signal
 
+from ..frame_lists import counted
 from ..session import AnnotationSession
 
 #: milliseconds after the last edit before changed frames are written to the store
@@ -129,7 +130,7 @@ class SaveState:
             return "No session running"
         if not self.store:
             return "Not saved: no store chosen"
-        n = f"{self.pending} frame{'s' if self.pending != 1 else ''}"
+        n = counted(self.pending, "frame")
         if self.error is not None:
             return (
                 f"NOT SAVED: {self.error}. {n} kept in memory; retrying every {RETRY_MS // 1000} s"

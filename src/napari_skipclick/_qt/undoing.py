@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from typing import Any
 
-from ..frame_lists import frame_ranges
+from ..frame_lists import counted, frame_ranges
 from ..session import AnnotationSession
 from ..session.history import ClassListChange, Edit, shown_frame
 from .stoppable import SessionEditWorker
@@ -36,7 +36,9 @@ class HistoryStep(SessionEditWorker):
         self.queued: list[bool] = []
         self.doing = f"an edit is {'redone' if redo else 'undone'}"
         changes = sum(len(e.changes) for e in session.history.next_edits(redo))
-        desc = f"SkipClick: {'redoing' if redo else 'undoing'} an edit of {changes} frame(s)"
+        desc = (
+            f"SkipClick: {'redoing' if redo else 'undoing'} an edit of {counted(changes, 'frame')}"
+        )
         super().__init__(self._run, (session,), {"total": changes, "desc": desc})
 
     def _run(self, session: AnnotationSession) -> Generator[int, None, tuple[bool, Any]]:

@@ -14,6 +14,7 @@ from enum import Enum
 from napari.utils.notifications import show_error
 from qtpy.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from ..frame_lists import counted
 from ..session import AnnotationSession, UnsavedChangesError
 from .saving import StoreWriter
 
@@ -87,8 +88,7 @@ class UnsavedDialog(QMessageBox):
         super().__init__(parent)
         self.setIcon(QMessageBox.Icon.Warning)
         self.setWindowTitle("SkipClick: changes not saved")
-        n = len(error.frames)
-        what = f"{n} frame{'s' if n != 1 else ''}" + (" and the object list" * error.objects)
+        what = counted(len(error.frames), "frame") + (" and the object list" * error.objects)
         self.setText(f"{what} could not be saved to {error.store}.")
         self.setInformativeText(
             f"{error.cause}\n\nThey are still in memory. Retry (e.g. after "

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from contextlib import nullcontext
     from pathlib import Path
 
-    from ..frame_lists import frame_ranges
+    from ..frame_lists import counted, frame_ranges
     from .labels_import import check_import, import_labels, read_labels_source
     from .progress import progress_bar
     from .store import AnnotationStore, StoreError, interrupted_import, is_store
@@ -122,7 +122,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     verb = "would import" if args.dry_run else "imported"
     print(
-        f"{verb} {len(report.frames)} frame(s), {len(report.objects)} object(s) into {args.store}"
+        f"{verb} {counted(len(report.frames), 'frame')}, {counted(len(report.objects), 'object')} "
+        f"into {args.store}"
     )
     for o in report.objects:
         print(f"  {o.id}: {o.name} ({o.class_name})")
@@ -152,5 +153,6 @@ def run(args: argparse.Namespace) -> int:
         )
     if report.overlaps:
         pixels = sum(report.overlaps.values())
-        print(f"  overlaps on {len(report.overlaps)} frame(s), {pixels} px (smaller instance kept)")
+        on = counted(len(report.overlaps), "frame")
+        print(f"  overlaps on {on}, {pixels} px (smaller instance kept)")
     return 0

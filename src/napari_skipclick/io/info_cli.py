@@ -7,7 +7,7 @@ import json
 import sys
 from collections import Counter
 
-from ..frame_lists import frame_ranges
+from ..frame_lists import counted, frame_ranges
 
 #: frames worth a look (``review_stops.group_stops``) listed with their reasons unless ``--all``
 SHOWN = 10
@@ -77,7 +77,7 @@ def total(summaries: list[dict]) -> str:
     classes = Counter(o["class"] for s in summaries for o in s["objects"])
     by_class = ", ".join(f"{name} {n}" for name, n in sorted(classes.items())) or "-"
     return (
-        f"total   {len(summaries)} stores: {annotated} of {frames} frames annotated, "
+        f"total   {len(summaries)} stores: {annotated} of {counted(frames, 'frame')} annotated, "
         f"{review} need review; objects by class: {by_class}"
     )
 
@@ -90,7 +90,7 @@ def report(summary: dict, shown: int | None = SHOWN) -> str:
     v = summary["video"]
     lines = [
         f"store   {summary['store']}",
-        f"video   {v['path']}{MISSING * bool(v.get('missing'))}  {v['frames']} frames  "
+        f"video   {v['path']}{MISSING * bool(v.get('missing'))}  {counted(v['frames'], 'frame')}  "
         f"{v['width']}x{v['height']}" + (f"  {v['fps']:g} fps" if v["fps"] else ""),
         *([f"files   {v['first_file']} … {v['last_file']}"] if "first_file" in v else []),
         f"classes {', '.join(summary['classes']) or '-'}",
@@ -127,7 +127,7 @@ def _review_lines(review: dict, names: dict[int, str], shown: int | None) -> lis
     from ..session.review_stops import group_stops, stop_parts
 
     stops = group_stops({t: dict(sorted(why.items())) for t, why in review.items()})
-    lines = [f"needs review: {len(review)} frame(s), {len(stops)} to look at"]
+    lines = [f"needs review: {counted(len(review), 'frame')}, {len(stops)} to look at"]
     listed = stops[:shown] if shown is not None else stops
     for stop in listed:
         parts = stop_parts(stop, lambda obj: names.get(obj, f"object {obj}"))

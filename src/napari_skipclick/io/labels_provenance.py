@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..frame_lists import counted
 from ..types import LABELS_ONLY, VideoInfo
 from .fingerprints import same_video
 from .label_sources import LabelsImportError, LabelSource
@@ -71,5 +72,5 @@ def _check_frames_inside(source: LabelSource, n_frames: int) -> None:
     if labelled:
         raise LabelsImportError(
             f"{source.path}: frames {labelled[:5]}{' …' if len(labelled) > 5 else ''} hold "
-            f"labels, but the video has {n_frames} frames (0..{n_frames - 1})"
+            f"labels, but the video has {counted(n_frames, 'frame')} (0..{n_frames - 1})"
         )

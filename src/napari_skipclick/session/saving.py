@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..colors import color_for
+from ..frame_lists import counted
 from ..types import DEFAULT_CLASS, FrameRecord, ObjectInfo
 from .store_protocol import check_store_fits, check_store_takes
 
@@ -55,7 +56,7 @@ class UnsavedChangesError(RuntimeError):
 
     def __init__(self, frames: list[int], objects: bool, store: Path | None, cause: object):
         self.frames, self.objects, self.store, self.cause = list(frames), objects, store, cause
-        what = [f"{len(self.frames)} frame(s)"] + (["the object list"] * objects)
+        what = [counted(len(self.frames), "frame")] + (["the object list"] * objects)
         super().__init__(
             f"{' and '.join(what)} could not be saved to {store}: {cause}. They are kept in "
             "memory: save again, save to another store, or close discarding them"

@@ -12,6 +12,7 @@ from typing import Protocol
 import numpy as np
 
 from ..checks import MAX_OBJECT_ID
+from ..frame_lists import counted
 from ..types import ClickRecord, FrameRecord, FrameStatus, ObjectInfo, VideoInfo
 
 
@@ -169,7 +170,7 @@ def check_store_fits(store: Store, shape: tuple[int, ...], info: object = None) 
     if (video.n_frames, video.height, video.width) != tuple(shape[:3]):
         t, h, w = shape[:3]
         raise ValueError(
-            f"the store {store.path} is of a video of {video.n_frames} frames "
+            f"the store {store.path} is of a video of {counted(video.n_frames, 'frame')} "
             f"{video.width}x{video.height} ({named}), these "
             f"frames are {t} of {w}x{h}: open the store with its video, or choose another store"
         )

@@ -17,6 +17,7 @@ import numpy as np
 
 from ... import __version__
 from ...checks import ids_in
+from ...frame_lists import counted
 from ...types import FrameStatus
 from ..fingerprints import first_of_video
 from ..store import AnnotationStore, StoreError
@@ -271,9 +272,10 @@ def _check_asked(stores: Sequence[AnnotationStore], frames: list[int] | None) ->
     outside = sorted({t for t in frames or () if not 0 <= t < longest})
     if outside:
         longest_of = "the longest has" if len(stores) > 1 else "it has"
+        has = f"{longest_of} {counted(longest, 'frame')}, 0..{longest - 1}"
         raise ExportError(
             f"frames {outside[:5]}{' …' if len(outside) > 5 else ''} are past the end of the "
-            f"video{'s' * (len(stores) > 1)} ({longest_of} {longest} frames, 0..{longest - 1})"
+            f"video{'s' * (len(stores) > 1)} ({has})"
         )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ...frame_lists import counted
 from ..fingerprints import takes
 from ..store import AnnotationStore
 from ..store.folder_growth import added_photos, named, photos
@@ -74,7 +75,7 @@ def _grown_text(store: AnnotationStore, info: Any) -> str:
 
 def frames_text(n_frames: int, height: int, width: int) -> str:
     """``n_frames`` frames of ``height`` x ``width`` in words, width first as sizes are said."""
-    return f"{n_frames} frame{'' if n_frames == 1 else 's'} of {width}x{height} (width x height)"
+    return f"{counted(n_frames, 'frame')} of {width}x{height} (width x height)"
 
 
 def no_video_text(name: str, source: Any, error: object, give: str) -> str:

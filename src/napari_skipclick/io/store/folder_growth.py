@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from ...frame_lists import counted
 from ...types import VideoInfo
 from .._image_sources import files_fingerprint
 from .frame_files import SHOWN, read_frame_files
@@ -14,7 +15,7 @@ from .frame_files import SHOWN, read_frame_files
 
 def photos(n: int) -> str:
     """``n`` photo(s) in words: "1 photo", "2 photos"."""
-    return f"{n} photo{'' if n == 1 else 's'}"
+    return counted(n, "photo")
 
 
 def named(names: Sequence[str]) -> str:
