@@ -241,9 +241,7 @@ def test_enter_on_the_frame_an_object_stopped_on_accepts_it_not_carried_after(an
     shown = labels_of(controller, 2).copy()
 
     press_key(qtbot, viewer, Qt.Key.Key_Return)
-    assert controller.last_message == (
-        "Frame 2 reviewed, not saved (no store); poles accepted as not here on frames 3–8"
-    )
+    assert controller.last_message == ("Frame 2 reviewed; poles accepted as not here on frames 3–8")
     qtbot.waitUntil(lambda: button.text() == "Review ▶ (1)")
     assert [session.status(t) for t in (3, 4, 6, 7, 8)] == [FrameStatus.PROPAGATED] * 5
     assert session.review_reasons(5) == {skier: "low confidence 0.42 (limit 0.6)"}
