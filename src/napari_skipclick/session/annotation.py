@@ -109,8 +109,7 @@ class AnnotationSession(
         #: the user marked not on it (``absent``)
         self._carried: dict[int, set[int]] = {}
         self._painted: dict[int, set[int]] = {}
-        #: (frame, object) -> when the user last painted or erased its pixels there (this
-        #: session: ``painted_at``)
+        #: (frame, object) -> when you last painted its pixels there (``painted_at``)
         self._paint_times: dict[tuple[int, int], float] = {}
         self._accepted: set[int] = set()
         self._absent: dict[int, set[int]] = {}

@@ -45,7 +45,7 @@ from .layout import (
 )
 from .lock import StoreLock
 from .records import FrameRecords
-from .txn import FrameJournal, frame_name, parse_frame_record
+from .txn import FrameJournal, frame_name, parse_frame_record, read_frame_records
 
 __all__ = ["AnnotationStore"]
 
@@ -161,17 +161,7 @@ class AnnotationStore(FrameRecords):
 
     def refresh(self) -> None:
         """Reload objects, statuses and clicks from disk (e.g. while another viewer writes)."""
-        records: dict[int, dict] = {}
-        damaged: dict[int, StoreCorruptError] = {}
-        for path in sorted((self.path / "frames").glob("*.json")):
-            if not path.stem.isdigit():
-                continue
-            try:
-                records[int(path.stem)] = parse_frame_record(read_json(path, self.path), path)
-            except FileNotFoundError:
-                continue  # replaced or removed while listing
-            except StoreCorruptError as e:
-                damaged[int(path.stem)] = e
+        records, damaged = read_frame_records(self.path)
         try:
             objects: dict | StoreCorruptError = load_objects(self.path / OBJECTS, self.path)
         except StoreCorruptError as e:
@@ -241,12 +231,20 @@ class AnnotationStore(FrameRecords):
     # ------------------------------------------------------------------ writing
     def note_photos(self, photos: bool) -> None:
         """Record whether the folder is annotated as separate photos (durable)."""
+        with self._writing(f"cannot write to the store {self.path}"):
+            note_photos(self.path, self._manifest, photos)
+
+    @contextlib.contextmanager
+    def _writing(self, failed: str) -> Iterator[None]:
+        """Under the write lock of a store open for writing; an ``OSError`` in the block is a
+        :class:`StoreError` that says ``failed`` and why."""
         self._check_writable()
         with self._write_lock:
+            self._check_writable()
             try:
-                note_photos(self.path, self._manifest, photos)
+                yield
             except OSError as e:
-                raise StoreError(f"cannot write to the store {self.path}: {e.strerror or e}") from e
+                raise StoreError(f"{failed}: {e.strerror or e}") from e
 
     def _check_writable(self) -> None:
         if self.readonly:
@@ -256,14 +254,9 @@ class AnnotationStore(FrameRecords):
 
     def commit_frame(self, t: int, labels: np.ndarray, record: FrameRecord) -> None:
         """Write frame ``t``'s labels with ``record`` (its status, clicks and marks, replacing
-        what was saved); durable on return. ``record.carried`` is read back by
-        ``carried_masks``, ``painted`` by ``painted_masks``, ``accepted`` by
-        ``accepted_frames``, ``absent`` by ``absent_marks``, ``derived`` by ``derived_marks``,
-        ``review`` by ``review_reasons``
-        and ``settled`` by ``settled_reasons``. Raises ``ValueError`` for bad input and
-        :class:`StoreError` when the disk refuses the write (the frame keeps its previous
-        commit; a retry may follow).
-        """
+        what was saved; each mark read back by ``FrameRecords``), durable on return.
+        ``ValueError`` for bad input, :class:`StoreError` when the disk refuses the write (the
+        frame keeps its previous commit; a retry may follow)."""
         self._check_writable()
         t = self._check_frame(t)
         data = check_labels(labels, (self.video.height, self.video.width))
@@ -289,23 +282,14 @@ class AnnotationStore(FrameRecords):
         """Open an edit of ``frames`` (``what``: the edit, in words) to commit whole: a crash
         before ``end_edit`` puts them and the object list back as before it when the store
         is next opened for writing (``edit_journal``); durable on return."""
-        self._check_writable()
         frames = [self._check_frame(t) for t in frames]
-        with self._write_lock:
-            self._check_writable()
-            try:
-                self._edit.begin(what, frames)
-            except OSError as e:
-                raise StoreError(f"could not begin saving {what}: {e.strerror or e}") from e
+        with self._writing(f"could not begin saving {what}"):
+            self._edit.begin(what, frames)
 
     def end_edit(self) -> None:
         """Every commit of the edit opened by ``begin_edit`` went: it stays (durable)."""
-        self._check_writable()
-        with self._write_lock:
-            try:
-                self._edit.end()
-            except OSError as e:
-                raise StoreError(f"could not end saving an edit: {e.strerror or e}") from e
+        with self._writing("could not end saving an edit"):
+            self._edit.end()
 
     def set_status(self, t: int, status: FrameStatus) -> None:
         """Change frame ``t``'s status (durable); its labels and clicks are kept."""
@@ -331,14 +315,9 @@ class AnnotationStore(FrameRecords):
     def write_courses(self, t: int, record: Mapping[int, Mapping[str, np.ndarray]]) -> None:
         """Replace frame ``t``'s courses (durable; an empty ``record`` removes them): per object
         ID, named arrays (``session.track.Courses.records``; ``courses``)."""
-        self._check_writable()
         path = courses.course_path(self.path, self._check_frame(t))
-        with self._write_lock:
-            self._check_writable()
-            try:
-                courses.write_courses(path, record)
-            except OSError as e:
-                raise StoreError(f"could not save frame {t}'s courses: {e.strerror or e}") from e
+        with self._writing(f"could not save frame {t}'s courses"):
+            courses.write_courses(path, record)
 
     def write_objects(
         self,
@@ -355,14 +334,10 @@ class AnnotationStore(FrameRecords):
         self._check_writable()
         kept = self.dropped_classes() if dropped is None else dropped
         doc = objects_doc(objects, classes, leaving, max(next_id, self.next_object_id()), kept)
-        with self._write_lock:
-            self._check_writable()
-            try:
-                if isinstance(self._objects_doc, StoreCorruptError):  # kept, not overwritten
-                    os.replace(self.path / OBJECTS, self.path / f"{OBJECTS}.damaged")
-                write_json(self.path / OBJECTS, doc)
-            except OSError as e:
-                raise StoreError(f"could not save the object list: {e.strerror or e}") from e
+        with self._writing("could not save the object list"):
+            if isinstance(self._objects_doc, StoreCorruptError):  # kept, not overwritten
+                os.replace(self.path / OBJECTS, self.path / f"{OBJECTS}.damaged")
+            write_json(self.path / OBJECTS, doc)
             self._objects_doc = load_objects(self.path / OBJECTS, self.path)
 
     def _engine_key(self) -> str | None:

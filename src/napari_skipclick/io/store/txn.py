@@ -46,6 +46,22 @@ def frame_name(t: int) -> str:
     return f"{t:06d}.json"
 
 
+def read_frame_records(store: Path) -> tuple[dict[int, dict], dict[int, StoreCorruptError]]:
+    """Every frame record of the store at ``store``, and the damaged ones' errors, by frame."""
+    records: dict[int, dict] = {}
+    damaged: dict[int, StoreCorruptError] = {}
+    for path in sorted((store / "frames").glob("*.json")):
+        if not path.stem.isdigit():
+            continue
+        try:
+            records[int(path.stem)] = parse_frame_record(read_json(path, store), path)
+        except FileNotFoundError:
+            continue  # replaced or removed while listing
+        except StoreCorruptError as e:
+            damaged[int(path.stem)] = e
+    return records, damaged
+
+
 def parse_frame_record(doc: Any, path: Path) -> dict:
     """Validate a frame record; a malformed one raises :class:`StoreCorruptError`."""
     try:
