@@ -32,6 +32,7 @@ from .embedded_refine import (
     object_samples,
     refine,
     relaxed_prior,
+    seeding_clicks,
 )
 from .embedded_settings import EmbeddedSettings
 from .embedded_thin_pass import off_line_radii, snap_near_misses, thin_objects
@@ -226,7 +227,9 @@ class EmbeddedEngine:
         widths = {i: line_width(a["lab"], c, s) for i, c in enumerate(clicks) if c.positive}
         if s.thin_objects:
             clicks, widths = snap_near_misses(a["lab"], clicks, widths, s)
-        pos, neg = self._click_segments(labels, clicks)
+        radii = click_radii(clicks, prev, s.click_radius)
+        seeded = seeding_clicks(clicks, radii, s.click_radius) if s.shallow_negatives else clicks
+        pos, neg = self._click_segments(labels, seeded)
         # the previous mask: as colour samples (prior: with some of what deep positive clicks
         # void, embedded_refine.object_samples) and as log-odds (belief: voided around a click
         # that corrects it deeply, embedded_refine.relaxed_prior)
@@ -241,7 +244,6 @@ class EmbeddedEngine:
             prior = np.bincount(labels.ravel(), weights=samples.ravel(), minlength=n) / a["size"]
             belief = np.bincount(labels.ravel(), weights=prev_belief.ravel(), minlength=n)
             belief /= a["size"]
-        radii = click_radii(clicks, prev, s.click_radius)
         if s.thin_objects:
             radii = off_line_radii(widths, radii, prev, s)
         disks = disk_labels(shape, clicks, radii)

@@ -97,6 +97,17 @@ def click_radii(clicks: list[Click], prev: np.ndarray | None, radius: float) -> 
     return radii
 
 
+def seeding_clicks(clicks: list[Click], radii: Sequence[float], radius: float) -> list[Click]:
+    """The clicks whose superpixels the cut fixes: all but the negative clicks whose disk
+    ``click_radii`` made narrower than ``radius`` (a click on a mask error that thin).
+
+    A negative click on one pixel of snow that the previous mask took beside a two-pixel pole
+    fixed its whole superpixel, the pole's pixels in it included, to background, and cut the
+    pole; its disk alone says what it asks for.
+    """
+    return [c for c, r in zip(clicks, radii, strict=True) if c.positive or r >= radius]
+
+
 def _depth(mask: np.ndarray, click: Click) -> float | None:
     """``other_side`` of ``click`` in ``mask``, searched in a window that doubles from 16 px
     until it holds the nearest pixel (a negative click inside a large mask would otherwise

@@ -65,6 +65,11 @@ class EmbeddedSettings:
         "radius in pixels of the disk each click fixes and samples (a correcting click's reaches"
         " no farther than the previous mask's edge)",
     )
+    shallow_negatives: bool = _setting(
+        True,
+        "a negative click whose disk the previous mask's edge narrows (an error thinner than"
+        " click_radius) fixes only its disk, not its superpixel",
+    )
     thin_objects: bool = _setting(True, "run the thin-object pass")
     thin_width: float = _setting(
         8.0, "widest line, in pixels, that counts as thin (median over the positive clicks)"
