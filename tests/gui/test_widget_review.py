@@ -193,12 +193,7 @@ def test_review_counts_a_run_after_a_stop_once_and_goes_to_where_something_happe
     session, button = controller.session, review_button(widget.frame_panel)
     skis = controller.add_object(name="skis").id
     skier = controller.add_object(name="skier").id
-    why = "its track was in doubt on 10 frames in a row"
-    session.mark_carried(2, skis, f"area changed by a factor 0.09; {why}")
-    for t in range(3, 9):
-        session.mark_carried(t, skis, not_carried(2, why, True))
-    session.mark_carried(5, skier, "low confidence 0.42 (limit 0.6)")
-    controller.statuses_changed.emit()
+    why = _stopped_in_doubt_on_2(controller, skis, skier)
     assert [session.status(t) for t in range(2, 9)] == [FrameStatus.NEEDS_REVIEW] * 7
     qtbot.waitUntil(lambda: button.text() == "Review ▶ (2)")
 
@@ -231,12 +226,7 @@ def test_enter_on_the_frame_an_object_stopped_on_accepts_it_not_carried_after(an
     skier = controller.add_object(name="skier").id
     controller.go_to_frame(2)
     click(qtbot, controller, 144, 335)  # the skier, on the frame the poles stopped on
-    why = "its track was in doubt on 10 frames in a row"
-    session.mark_carried(2, poles, f"area changed by a factor 0.09; {why}")
-    for t in range(3, 9):
-        session.mark_carried(t, poles, not_carried(2, why, True))
-    session.mark_carried(5, skier, "low confidence 0.42 (limit 0.6)")
-    controller.statuses_changed.emit()
+    _stopped_in_doubt_on_2(controller, poles, skier)
     qtbot.waitUntil(lambda: button.text() == "Review ▶ (2)")
     shown = labels_of(controller, 2).copy()
 
@@ -328,3 +318,16 @@ def _squares_annotated(make_napari_viewer, qtbot):
     controller.start_session(image, ColourEngine())
     wait_idle(qtbot, controller)
     return viewer, widget
+
+
+def _stopped_in_doubt_on_2(controller, gear: int, skier: int) -> str:
+    """Mark ``gear`` stopped in doubt on frame 2 and not carried on frames 3-8, and ``skier``
+    in review on frame 5, as a run would; returns why the gear stopped."""
+    session = controller.session
+    why = "its track was in doubt on 10 frames in a row"
+    session.mark_carried(2, gear, f"area changed by a factor 0.09; {why}")
+    for t in range(3, 9):
+        session.mark_carried(t, gear, not_carried(2, why, True))
+    session.mark_carried(5, skier, "low confidence 0.42 (limit 0.6)")
+    controller.statuses_changed.emit()
+    return why
