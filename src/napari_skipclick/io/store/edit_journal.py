@@ -20,7 +20,7 @@ from .courses import COURSES
 from .errors import StoreCorruptError
 from .files import fsync_dir, read_json, remove_durably, write_json
 from .layout import OBJECTS
-from .txn import _link_or_copy, frame_name
+from .txn import frame_name, link_or_copy
 
 EDIT_MARK = "pending/edit.json"
 EDIT_KEPT = "pending/edit"
@@ -59,7 +59,7 @@ class EditJournal:
             dst.unlink(missing_ok=True)
             existed = src.exists()
             if existed:
-                _link_or_copy(src, dst)
+                link_or_copy(src, dst)
             doc["files"][rel] = existed
         fsync_dir(self.kept)
         doc["what"] = list(dict.fromkeys([*doc["what"], what]))

@@ -102,7 +102,7 @@ def _painted(doc: dict) -> list[int]:
     return sorted({int(k) for k in doc.get("carried", ())}) if clicked else []
 
 
-def _link_or_copy(src: Path, dst: Path) -> None:
+def link_or_copy(src: Path, dst: Path) -> None:
     """Keep the old chunk under ``dst``; the journal write that follows fsyncs the directory."""
     try:
         os.link(src, dst)
@@ -144,7 +144,7 @@ class FrameJournal:
         try:
             if had_chunk:
                 prev.unlink(missing_ok=True)
-                _link_or_copy(chunk, prev)
+                link_or_copy(chunk, prev)
             write_json(marker, {"frame": t, "commit": record["commit"], "had_chunk": had_chunk})
             self.labels[t] = data
             write_json(self.frames / frame_name(t), record)
