@@ -7,7 +7,6 @@ import json
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
-from napari_skipclick.session.derived_clicks import ONLY_CLICKS
 from napari_skipclick.session.line_support import COVERED, RIDGE, STRENGTH
 from napari_skipclick.types import FrameStatus
 from tool_loader import load_tool, run_tool, write_panned_clip
@@ -24,7 +23,6 @@ def test_reasons_are_sorted_into_their_kinds():
     refused = "the engine's mask has 347 pixels where the object had 123; the motion carried it"
     assert kind(refused) == "refused"
     assert kind("the object vanished (empty mask)") == "empty"
-    assert kind(ONLY_CLICKS) == "empty"  # lost where only its clicks' disks were found
 
 
 def test_every_step_is_scored_against_the_truth(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from napari_skipclick.session import AnnotationSession, PropagationSettings
-from napari_skipclick.session.derived_clicks import carried_clicks, click_specks, derive_clicks
+from napari_skipclick.session.derived_clicks import carried_clicks, derive_clicks
 from napari_skipclick.session.motion import Motion, move_points
 from napari_skipclick.types import Click
 from support.engines import ColourEngine, moving_squares, red_box
@@ -90,18 +90,3 @@ def test_a_correction_goes_with_the_object_to_the_next_frame():
     # with click_depth below 0 nothing is carried
     list(session.propagate([obj], 1, n_frames=1, settings=PropagationSettings(click_depth=-1)))
     assert engine.decodes[-1][0] == own
-
-
-def test_only_pieces_found_at_their_clicks_alone_are_specks():
-    carried = np.zeros((60, 80), bool)
-    carried[10:50, 20:23] = True  # a pole
-    carried[10:50, 60:63] = True  # another
-    clicks = [Click(30, 21, True), Click(30, 61, True), Click(5, 5, False)]
-    answer = np.zeros_like(carried)
-    answer[29:32, 20:23] = True  # the first: a square at its click, nothing else found
-    answer[12:48, 60:63] = True  # the second: found along its length
-    specks = click_specks(answer, clicks, carried)
-    assert specks[29:32, 20:23].all() and not specks[:, 40:].any()
-    small = np.zeros_like(carried)
-    small[28:33, 19:24] = True  # a small object all within its click's reach: no speck
-    assert not click_specks(small, clicks[:1], small).any()

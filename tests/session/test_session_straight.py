@@ -80,10 +80,8 @@ def test_a_swinging_pole_is_kept_for_ten_frames_with_the_embedded_engine(degrees
     assert min(ious) >= 0.4 and np.mean(ious) >= 0.65, ious
     # the pole alone, no blob of snow around it, and most of its length (some 180 px)
     assert min(sizes) >= 120 and max(sizes) <= 215, sizes
-    # the tiles alone keep less of the snow their clicks leave (derived_clicks.click_specks):
-    # 0.47 -> 0.57 at 4 degrees, the search's figures the same
     before, _ = TOOL.carried(degrees, 10, 0.0)
-    assert np.mean(ious) >= np.mean(before) + 0.2
+    assert np.mean(ious) >= np.mean(before) + 0.25
 
 
 def test_a_pole_planted_fast_is_kept_though_it_swings_20_degrees_a_frame():

@@ -22,8 +22,7 @@ own line (``thin_parts``), whose pixels join the mask unless they move with the 
 straight part that turned (a swinging pole) is found again as one line (``straight_parts``).
 Objects carried onto a frame together are each moved first (``move_object``): the engine's
 answer for one does not take what the others' moved masks hold and its own does not (a ski's
-answer that runs up the boots of the skier carried with it). A piece of the new mask found
-only at the clicks derived for it (``derived_clicks.click_specks``) is lost, not written.
+answer that runs up the boots of the skier carried with it).
 """
 
 from __future__ import annotations
@@ -38,7 +37,7 @@ from scipy import ndimage
 from ..engines.base import Engine, Features, ObjectMatcher, carried_decode
 from ..types import Click
 from .appearance import ColourModel, ring_width
-from .derived_clicks import ONLY_CLICKS, carried_clicks, click_specks, derive_clicks
+from .derived_clicks import carried_clicks, derive_clicks
 from .fusion import fuse
 from .line_support import on_its_line
 from .mask_measures import boundary_pixels, expected_agreement, iou, strongest, within
@@ -63,8 +62,7 @@ class Carried:
     with the carried one and ``expected`` the agreement the object's size allows;
     ``refusal`` says why the carried mask replaced the engine's result (its IoU with the
     carried mask, or its area, with the limit; ``MAPPED`` for an object of lines its
-    surroundings' map moved, ``Moved.mapped``; ``ONLY_CLICKS`` when nothing was left but
-    pieces found only at its clicks, its mask empty), None when the engine's result was taken
+    surroundings' map moved, ``Moved.mapped``), None when the engine's result was taken
     (``from_engine``); ``confidence`` is the engine's mean probability over the new mask;
     ``momentum`` and ``coasting`` are the motion's (``Motion.momentum``, ``Motion.coasting``);
     ``shift`` is the object's displacement that moved the mask (``Motion.shift``), None when
@@ -312,12 +310,6 @@ def carry_object(
             clicks = derive_clicks(fused > 0.5, settings)
             if settings.click_depth >= 0:
                 clicks += carried_clicks(user_clicks, motion, fused > 0.5, settings.click_depth)
-    specks = click_specks(fused > 0.5, clicks, carried)
-    if specks.any():
-        # nothing of that piece of the object was found beyond its clicks' disks: it is lost
-        # there, not written as squares of what lies under them
-        fused[specks] = np.minimum(fused[specks], 0.49)
-        refusal = refusal if (fused > 0.5).any() else ONLY_CLICKS
     mask = fused > 0.5
     confidence = float(probabilities[mask].mean()) if mask.any() else 0.0
     on_line = mapped and on_its_line(previous_image, image, previous, mask, settings.thin)

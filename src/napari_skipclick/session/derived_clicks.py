@@ -18,18 +18,6 @@ from .motion import Motion, move_points
 if TYPE_CHECKING:
     from .propagation_settings import PropagationSettings
 
-#: how far from a positive click a piece of a new mask may reach to be only the disk an
-#: engine fixes around it and its edge (``click_specks``; twice the embedded engine's
-#: ``click_radius``)
-SPECK_REACH = 6.0
-#: how many times larger the carried piece under such a piece must be for it to be a speck
-SPECK_SHARE = 3.0
-#: why an object stops where nothing of its new mask is left but such pieces
-ONLY_CLICKS = (
-    "the engine finds nothing of it beyond its clicks (a pole that swung away, or out of "
-    "sight): it is lost here"
-)
-
 
 def derive_clicks(mask: np.ndarray, settings: PropagationSettings) -> list[Click]:
     """Clicks that describe ``mask`` for the next frame.
@@ -124,31 +112,3 @@ def carried_clicks(
         for click, window, disk in click_disks(carried.shape, landed, depth)
         if (carried[window] if click.positive else ~carried[window])[disk].all()
     ]
-
-
-def click_specks(answer: np.ndarray, clicks: Sequence[Click], carried: np.ndarray) -> np.ndarray:
-    """The pieces of a new boolean mask ``answer`` that are only the surroundings of its
-    positive ``clicks``: each lies within ``SPECK_REACH`` pixels of them, while the carried
-    mask ``carried`` holds at least ``SPECK_SHARE`` times as many pixels in the pieces of it
-    the piece lies on. Nothing of that piece of the object was found beyond the disks an
-    engine fixes around the clicks (a pole that swung away leaves squares of snow)."""
-    out = np.zeros(answer.shape, bool)
-    spots = np.zeros(answer.shape, bool)
-    for click in clicks:
-        if click.positive:
-            spots[round(click.y), round(click.x)] = True
-    if not spots.any() or not answer.any():
-        return out
-    near = ndimage.distance_transform_edt(~spots) <= SPECK_REACH
-    eight = np.ones((3, 3), bool)
-    pieces, count = ndimage.label(answer, eight)
-    beyond = ndimage.sum_labels(answer & ~near, pieces, range(1, count + 1))
-    sizes = ndimage.sum_labels(answer, pieces, range(1, count + 1))
-    parts, _ = ndimage.label(carried, eight)
-    for label in np.flatnonzero(beyond == 0) + 1:
-        piece = pieces == label
-        under = np.unique(parts[piece & carried])
-        held = np.count_nonzero(np.isin(parts, under[under > 0]))
-        if held >= SPECK_SHARE * sizes[label - 1]:
-            out |= piece
-    return out

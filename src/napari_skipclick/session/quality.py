@@ -338,7 +338,7 @@ def assess(
     if carried.left_frame:
         pass  # the motion moved it beyond an edge: it is gone, no doubt about the track
     elif area == 0:
-        reason = carried.refusal or "the object vanished (empty mask)"
+        reason = "the object vanished (empty mask)"
     elif carried.coasting:
         reason = (
             "the object seems to stop moving against the background (an occluder passing in "

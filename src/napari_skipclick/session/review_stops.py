@@ -35,7 +35,7 @@ NO_REASON = "no reason kept (a store written before reasons were kept, or by ano
 #: the kinds of reasons for review, each with a pattern of its text (``quality.assess``,
 #: ``stop_rules``), the first that matches naming it
 KINDS = (
-    ("empty", r"vanished|beyond its clicks"),
+    ("empty", r"vanished"),
     ("coasting", r"seems to stop moving"),
     ("hidden", r"still seems stopped"),
     ("refused", r"the motion carried it"),
